@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what Relais needs from Debian 12 packages, only what is missing.
+# Usage: scripts/install-deps.sh [--test]   (--test adds Node.js and Chromium for browser tests)
+set -euo pipefail
+
+packages=(g++ cmake ninja-build ccache pkg-config
+          libboost1.81-dev libsqlite3-dev libxapian-dev nlohmann-json3-dev catch2
+          libsodium-dev libspdlog-dev libtomlplusplus-dev)
+if [[ "${1:-}" == "--test" ]]; then
+  packages+=(chromium)
+  command -v node >/dev/null 2>&1 || packages+=(nodejs)
+  command -v npm >/dev/null 2>&1 || packages+=(npm)
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "Installing: ${missing[*]}"
+sudo=""
+if [[ $(id -u) -ne 0 ]]; then sudo="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

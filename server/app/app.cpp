@@ -1,0 +1,197 @@
+#include "app/app.hpp"
+
+#include "app/ws_hub.hpp"
+#include "auth/seed.hpp"
+#include "auth/service.hpp"
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "common/worker_pool.hpp"
+#include "db/pool.hpp"
+#include "net/server.hpp"
+#include "search/index.hpp"
+
+#include <sodium.h>
+
+#include <csignal>
+#include <fstream>
+#include <iostream>
+#include <pthread.h>
+#include <thread>
+
+namespace relais::app {
+
+struct application::parts {
+    config cfg;
+    metrics::registry metrics;
+    std::unique_ptr<db::pool> db;
+    std::unique_ptr<search::index> index;
+    std::unique_ptr<worker_pool> cpu;
+    std::unique_ptr<auth::service> auth;
+};
+
+application::application(config cfg) : p_(std::make_unique<parts>()) {
+    if (sodium_init() < 0) throw std::runtime_error("libsodium could not be initialised");
+    p_->cfg = std::move(cfg);
+    auto& c = p_->cfg;
+    log::level lvl;
+    if (log::parse_level(c.log_level, lvl)) log::set_level(lvl);
+    std::filesystem::create_directories(c.data_dir);
+    std::filesystem::permissions(c.data_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+    p_->db = std::make_unique<db::pool>(
+        db::pool::options{c.data_dir / "relais.db", static_cast<std::size_t>(c.db_readers), 256}, p_->metrics);
+    p_->index = std::make_unique<search::index>(c.data_dir / "index");
+    p_->cpu = std::make_unique<worker_pool>("cpu", 2);
+    auth::options ao;
+    ao.session_ttl = std::chrono::hours(c.session_ttl_hours);
+    ao.max_failures_per_account = static_cast<unsigned>(c.max_failures_per_account);
+    ao.max_failures_per_address = static_cast<unsigned>(c.max_failures_per_address);
+    ao.lockout_window = std::chrono::minutes(c.lockout_minutes);
+    ao.cost = c.password_cost == "moderate" ? auth::hash_cost::moderate : auth::hash_cost::interactive;
+    ao.always_secure_cookies = c.public_url.rfind("https://", 0) == 0;
+    p_->auth = std::make_unique<auth::service>(*p_->db, *p_->cpu, ao);
+}
+
+application::~application() {
+    if (p_->cpu) p_->cpu->stop();
+    if (p_->db) p_->db->stop();
+}
+
+auth::service& application::auth() { return *p_->auth; }
+db::pool& application::db() { return *p_->db; }
+const config& application::cfg() const { return p_->cfg; }
+
+std::string application::seed() {
+    int orgs = 0;
+    p_->db->write_sync([&](db::connection& c) { orgs = auth::load_seed_organisations(c, p_->cfg.seed_dir); });
+    return "organisations ajoutées : " + std::to_string(orgs);
+}
+
+std::string application::ensure_first_admin() {
+    std::int64_t users = 0;
+    p_->db->read_sync([&](db::connection& c) { users = auth::store::count_users(c); });
+    if (users > 0) return {};
+    auto password = auth::random_token(12);
+    auth::user u;
+    u.email = "admin@relais.local";
+    u.name = "Administrateur";
+    u.role = "admin";
+    p_->auth->create_user_sync(u, password);
+    auto file = p_->cfg.data_dir / "premier-acces.txt";
+    {
+        std::ofstream out(file, std::ios::trunc);
+        out << "Relais : premier accès administrateur\nE-mail : admin@relais.local\nMot de passe : " << password
+            << "\nChangez ce mot de passe dans « Mon compte » après la première connexion.\n";
+    }
+    std::filesystem::permissions(file, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                                 std::filesystem::perm_options::replace);
+    log::info("first_admin_created", {{"email", u.email}, {"file", file.string()}});
+    return password;
+}
+
+namespace {
+
+net::response metrics_response(const metrics::registry& m) {
+    return net::response::text(200, m.render(), "text/plain; version=0.0.4; charset=utf-8");
+}
+
+}  // namespace
+
+int application::serve() {
+    auto& c = p_->cfg;
+    // Signals are taken by one dedicated thread: block them before any thread starts.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+    auto first_password = ensure_first_admin();
+    bool first_start = !first_password.empty();
+    if (first_start) log::info("seed_loaded", {{"summary", seed()}});
+
+    net::router routes;
+    p_->auth->register_routes(routes);
+    auto& m = p_->metrics;
+    auto* parts = p_.get();
+    routes.add("GET", "/healthz", [parts](net::request&) -> asio::awaitable<net::response> {
+        nlohmann::json body = {{"status", "ok"}, {"database", "ok"}, {"index", "ok"}};
+        int status = 200;
+        try {
+            co_await parts->db->read([](db::connection& conn) { conn.prepare("SELECT count(*) FROM schema_migrations").step(); });
+        } catch (const std::exception& e) {
+            body["database"] = "erreur";
+            status = 503;
+        }
+        try {
+            co_await parts->cpu->run([parts] { (void)parts->index->document_count(); });
+        } catch (const std::exception& e) {
+            body["index"] = "erreur";
+            status = 503;
+        }
+        if (status != 200) body["status"] = "erreur";
+        auto r = net::response::json(status, body);
+        r.header("Cache-Control", "no-store");
+        co_return r;
+    });
+    routes.add("GET", "/metrics", [parts, &m](net::request& req) -> asio::awaitable<net::response> {
+        const auto& allow = parts->cfg.metrics_allow;
+        if (std::find(allow.begin(), allow.end(), req.client_address) == allow.end()) throw api_error(errors::forbidden);
+        co_return metrics_response(m);
+    });
+
+    net::static_files files(c.web_root);
+    ws_hub hub(*p_->auth, ws_hub::limits{});
+
+    net::server_options so;
+    so.address = c.listen_address();
+    so.port = c.listen_port();
+    so.threads = static_cast<std::size_t>(c.threads);
+    so.header_max_bytes = static_cast<std::size_t>(c.header_max_bytes);
+    so.body_max_bytes = static_cast<std::size_t>(c.body_max_bytes);
+    so.header_timeout = std::chrono::seconds(c.header_timeout_s);
+    so.request_timeout = std::chrono::seconds(c.request_timeout_s);
+    so.max_connections = static_cast<std::size_t>(c.max_connections);
+    so.max_connections_per_address = static_cast<std::size_t>(c.max_connections_per_address);
+    so.requests_per_second_per_address = c.requests_per_second_per_address;
+    so.request_burst_per_address = c.request_burst_per_address;
+    so.ws_message_max_bytes = static_cast<std::size_t>(c.ws_message_max_bytes);
+    so.ws_send_queue_max = static_cast<std::size_t>(c.ws_send_queue_max);
+    so.ws_idle_timeout = std::chrono::seconds(c.ws_idle_timeout_s);
+    if (!c.public_url.empty()) so.allowed_origins.push_back(c.public_url);
+    so.trusted_proxies = c.trusted_proxies;
+
+    net::server srv(so, routes, &files, &hub, m);
+    auto port = srv.listen();
+    std::string host = so.address.find(':') != std::string::npos ? "[" + so.address + "]" : so.address;
+    std::string url = "http://" + host + ":" + std::to_string(port);
+    log::info("listening", {{"url", url}, {"web_files", files.size()}});
+    std::cout << "Relais listening on " << url << std::endl;
+    if (first_start) {
+        std::cout << "Première connexion : ouvrez " << url << "/connexion\n"
+                  << "  e-mail : admin@relais.local\n  mot de passe : " << first_password << "\n"
+                  << "  (aussi dans " << (c.data_dir / "premier-acces.txt").string()
+                  << " ; changez-le dans « Mon compte »)" << std::endl;
+    } else {
+        std::cout << "Connectez-vous sur " << url << "/connexion (premier accès : voir "
+                  << (c.data_dir / "premier-acces.txt").string() << ")" << std::endl;
+    }
+
+    std::thread signal_thread([&srv, signals] {
+        int sig = 0;
+        sigwait(&signals, &sig);
+        if (sig == 0) return;
+        log::info("shutdown", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+        srv.shutdown();
+    });
+    srv.run();
+    // The loop stopped (signal or fatal error): wake the signal thread if it waits.
+    pthread_kill(signal_thread.native_handle(), SIGTERM);
+    signal_thread.join();
+    p_->cpu->stop();
+    p_->db->stop();
+    log::info("stopped");
+    return 0;
+}
+
+}  // namespace relais::app

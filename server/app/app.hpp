@@ -1,0 +1,38 @@
+#pragma once
+// Wiring: owns the metrics, the database, the index, the worker pools, the
+// services and the server, in that order of construction.
+#include "app/config.hpp"
+
+#include <memory>
+
+namespace relais::auth { class service; }
+namespace relais::db { class pool; }
+
+namespace relais::app {
+
+class application {
+public:
+    explicit application(config cfg);
+    ~application();
+    application(const application&) = delete;
+    application& operator=(const application&) = delete;
+
+    /// Serves until SIGINT/SIGTERM; returns the process exit code.
+    int serve();
+
+    /// Loads the seed content (idempotent). Returns a one-line summary.
+    std::string seed();
+    /// Creates the first administrator when there is no account at all; returns
+    /// its generated password, or "" when accounts exist.
+    std::string ensure_first_admin();
+
+    auth::service& auth();
+    db::pool& db();
+    const config& cfg() const;
+
+private:
+    struct parts;
+    std::unique_ptr<parts> p_;
+};
+
+}  // namespace relais::app

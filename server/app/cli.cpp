@@ -1,0 +1,235 @@
+#include "app/cli.hpp"
+
+#include "app/app.hpp"
+#include "auth/service.hpp"
+#include "auth/store.hpp"
+#include "auth/territory.hpp"
+#include "common/errors.hpp"
+#include "db/pool.hpp"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relais::app {
+namespace {
+
+constexpr const char* usage = R"(Relais — plateforme des ateliers et savoirs du réseau CPTS
+
+Usage:
+  relais serve  [options]                 serve the web app and the API
+  relais user add --email E --name N --role admin|animateur|membre [--org NAME|ID]
+                                          create an account (password read from stdin)
+  relais user passwd --email E            set a password (read from stdin)
+  relais org add --name N --type T [--region CODE] [--departements 59,62]
+  relais seed                             load the seed content again (idempotent)
+  relais backup FILE                      consistent online copy of the database
+  relais version
+
+Options (every command):
+  --config FILE        configuration file (default: config/relais.toml)
+  --data-dir DIR       data folder (storage.data_dir)
+  --listen ADDR:PORT   listening address (server.listen), port 0 = any free port
+  --set KEY=VALUE      any setting, e.g. --set limits.body_max_bytes=2097152
+Environment: RELAIS_<SECTION>_<KEY> overrides the file, e.g. RELAIS_SERVER_LISTEN.
+)";
+
+struct args {
+    std::vector<std::string> positional;
+    std::map<std::string, std::string> flags;  // --name value
+};
+
+args parse(int argc, char** argv) {
+    args a;
+    for (int i = 1; i < argc; ++i) {
+        std::string s = argv[i];
+        if (s.rfind("--", 0) == 0) {
+            auto eq = s.find('=');
+            std::string name = s.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+            std::string value;
+            if (eq != std::string::npos) value = s.substr(eq + 1);
+            else if (name == "help") value = "1";
+            else if (i + 1 < argc) value = argv[++i];
+            else throw config_error("missing value for --" + name);
+            if (name == "set") {
+                auto e2 = value.find('=');
+                if (e2 == std::string::npos) throw config_error("--set expects KEY=VALUE");
+                a.flags["set:" + value.substr(0, e2)] = value.substr(e2 + 1);
+            } else {
+                a.flags[name] = value;
+            }
+        } else {
+            a.positional.push_back(s);
+        }
+    }
+    return a;
+}
+
+std::optional<std::string> flag(const args& a, const std::string& name) {
+    auto it = a.flags.find(name);
+    if (it == a.flags.end()) return std::nullopt;
+    return it->second;
+}
+
+std::string need(const args& a, const std::string& name) {
+    auto v = flag(a, name);
+    if (!v || v->empty()) throw config_error("missing --" + name);
+    return *v;
+}
+
+std::string read_password() {
+    bool tty = isatty(STDIN_FILENO);
+    termios old{};
+    if (tty) {
+        std::cerr << "Mot de passe : " << std::flush;
+        tcgetattr(STDIN_FILENO, &old);
+        termios quiet = old;
+        quiet.c_lflag &= static_cast<tcflag_t>(~ECHO);
+        tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+    }
+    std::string pw;
+    std::getline(std::cin, pw);
+    if (tty) {
+        tcsetattr(STDIN_FILENO, TCSANOW, &old);
+        std::cerr << "\n";
+    }
+    if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+    return pw;
+}
+
+config make_config(const args& a, const char* argv0) {
+    auto root = default_root(argv0);
+    std::map<std::string, std::string> overrides;
+    for (const auto& [k, v] : a.flags) {
+        if (k.rfind("set:", 0) == 0) overrides[k.substr(4)] = v;
+        else if (k == "data-dir") overrides["storage.data_dir"] = v;
+        else if (k == "listen") overrides["server.listen"] = v;
+    }
+    std::filesystem::path file = root / "config" / "relais.toml";
+    bool required = false;
+    if (auto f = flag(a, "config")) {
+        file = *f;
+        required = true;
+    } else if (const char* env = std::getenv("RELAIS_CONFIG")) {
+        file = env;
+        required = true;
+    }
+    return load_config(file, required, overrides, root);
+}
+
+int fail(const std::string& msg) {
+    std::cerr << "relais: " << msg << "\n";
+    return 2;
+}
+
+}  // namespace
+
+int run_cli(int argc, char** argv) {
+    args a;
+    try {
+        a = parse(argc, argv);
+    } catch (const config_error& e) {
+        return fail(e.what());
+    }
+    if (a.positional.empty() || flag(a, "help")) {
+        std::cout << usage;
+        return a.positional.empty() && !flag(a, "help") ? 2 : 0;
+    }
+    const auto& cmd = a.positional[0];
+    if (cmd == "version") {
+        std::cout << "relais 0.1.0\n";
+        return 0;
+    }
+    static const std::map<std::string, std::vector<std::string>> known_flags{
+        {"serve", {}}, {"seed", {}}, {"backup", {}},
+        {"user", {"email", "name", "role", "org"}}, {"org", {"name", "type", "region", "departements"}}};
+    auto known = known_flags.find(cmd);
+    if (known == known_flags.end()) return fail("unknown command: " + cmd + " (see relais --help)");
+    for (const auto& [k, v] : a.flags) {
+        if (k == "config" || k == "data-dir" || k == "listen" || k.rfind("set:", 0) == 0) continue;
+        if (std::find(known->second.begin(), known->second.end(), k) == known->second.end())
+            return fail("unknown option --" + k + " for " + cmd);
+    }
+    try {
+        auto cfg = make_config(a, argv[0]);
+        if (cmd == "serve") {
+            if (a.positional.size() != 1) return fail("serve takes no argument");
+            application app(cfg);
+            return app.serve();
+        }
+        if (cmd == "seed") {
+            application app(cfg);
+            std::cout << app.seed() << "\n";
+            return 0;
+        }
+        if (cmd == "backup") {
+            if (a.positional.size() != 2) return fail("usage: relais backup FILE");
+            std::filesystem::path target = a.positional[1];
+            if (std::filesystem::exists(target)) return fail("refusing to overwrite " + target.string());
+            application app(cfg);
+            app.db().read_sync([&](db::connection& c) { db::backup(c, target); });
+            std::cout << "sauvegarde écrite : " << target.string() << "\n";
+            return 0;
+        }
+        if (cmd == "user" && a.positional.size() == 2 && a.positional[1] == "add") {
+            application app(cfg);
+            auth::user u;
+            u.email = need(a, "email");
+            u.name = need(a, "name");
+            u.role = need(a, "role");
+            if (!auth::is_role(u.role)) return fail("--role must be admin, animateur or membre");
+            if (auto o = flag(a, "org")) {
+                std::optional<auth::org> found;
+                app.db().read_sync([&](db::connection& c) {
+                    found = auth::store::org_by_name(c, *o);
+                    if (!found && !o->empty() && std::all_of(o->begin(), o->end(), ::isdigit))
+                        found = auth::store::org_by_id(c, std::stoll(*o));
+                });
+                if (!found) return fail("unknown organisation: " + *o);
+                u.org_id = found->id;
+            }
+            auto created = app.auth().create_user_sync(u, read_password());
+            std::cout << "compte créé : " << created.email << " (" << created.role << ", id " << created.id << ")\n";
+            return 0;
+        }
+        if (cmd == "user" && a.positional.size() == 2 && a.positional[1] == "passwd") {
+            application app(cfg);
+            app.auth().set_password_sync(need(a, "email"), read_password());
+            std::cout << "mot de passe changé\n";
+            return 0;
+        }
+        if (cmd == "org" && a.positional.size() == 2 && a.positional[1] == "add") {
+            nlohmann::json body = {{"name", need(a, "name")}, {"type", need(a, "type")}};
+            if (auto r = flag(a, "region")) body["region"] = *r;
+            if (auto d = flag(a, "departements")) {
+                body["departements"] = nlohmann::json::array();
+                std::string rest = *d;
+                std::size_t i = 0;
+                while (i <= rest.size()) {
+                    auto j = rest.find(',', i);
+                    if (j == std::string::npos) j = rest.size();
+                    if (j > i) body["departements"].push_back(rest.substr(i, j - i));
+                    i = j + 1;
+                }
+            }
+            application app(cfg);
+            auto o = app.auth().create_org_sync(auth::service::parse_org(body, nullptr));
+            std::cout << "organisation créée : " << o.name << " (id " << o.id << ")\n";
+            return 0;
+        }
+        return fail("unknown command (see relais --help)");
+    } catch (const config_error& e) {
+        return fail(std::string("configuration: ") + e.what());
+    } catch (const api_error& e) {
+        return fail(std::string(e.message()) + (e.field().empty() ? "" : " (" + e.field() + ")"));
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
+}
+
+}  // namespace relais::app

@@ -1,0 +1,5 @@
+#pragma once
+namespace relais::app {
+/// The `relais` command line; returns the exit code.
+int run_cli(int argc, char** argv);
+}

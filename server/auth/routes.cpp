@@ -1,0 +1,143 @@
+// HTTP handlers of the auth module: thin, each behind an access rule.
+#include "auth/service.hpp"
+#include "auth/territory.hpp"
+#include "common/errors.hpp"
+#include "common/json_input.hpp"
+
+namespace relais::auth {
+
+using net::request;
+using net::response;
+using json = nlohmann::json;
+
+void service::register_routes(net::router& r) {
+    r.add("POST", "/api/session", guard(access::anyone, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto email = json_input::required_string(body, "email", 254);
+        auto it = body.find("password");
+        if (it == body.end() || !it->is_string() || it->get_ref<const std::string&>().empty() ||
+            it->get_ref<const std::string&>().size() > 1024)
+            throw api_error(errors::invalid_field, "password");
+        long long retry_after = 0;
+        try {
+            auto result = co_await login(email, it->get<std::string>(), req.client_address, req.header("user-agent"), retry_after);
+            auto res = response::json(200, {{"user", to_json(result.account)}});
+            res.header("Set-Cookie", session_cookie_header(result.token, req.secure));
+            res.header("Cache-Control", "no-store");
+            co_return res;
+        } catch (const api_error& e) {
+            if (e.status() != 429) throw;
+        }
+        auto res = response::error(api_error(errors::too_many_attempts));
+        res.header("Retry-After", std::to_string(retry_after));
+        co_return res;
+    }));
+
+    r.add("DELETE", "/api/session", guard(access::anyone, [this](request& req, const principal&) -> asio::awaitable<response> {
+        if (auto token = req.cookie(session_cookie); token && !token->empty() && token->size() <= 128) co_await logout(*token);
+        auto res = response::no_content();
+        res.header("Set-Cookie", clear_cookie_header(req.secure));
+        co_return res;
+    }));
+
+    r.add("GET", "/api/me", guard(access::signed_in, [](request&, const principal& p) -> asio::awaitable<response> {
+        auto res = response::json(200, {{"user", to_json(p.account)}});
+        res.header("Cache-Control", "no-store");
+        co_return res;
+    }));
+
+    r.add("PATCH", "/api/me", guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto name = json_input::required_string(body, "name", 120);
+        auto u = co_await rename_self(p, name);
+        auto res = response::json(200, {{"user", to_json(u)}});
+        co_return res;
+    }));
+
+    r.add("POST", "/api/me/password", guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto cur = body.find("current_password");
+        auto next = body.find("new_password");
+        if (cur == body.end() || !cur->is_string() || cur->get_ref<const std::string&>().size() > 1024)
+            throw api_error(errors::invalid_field, "current_password");
+        if (next == body.end() || !next->is_string()) throw api_error(errors::invalid_field, "new_password");
+        co_await change_own_password(p, cur->get<std::string>(), next->get<std::string>());
+        co_return response::no_content();
+    }));
+
+    r.add("GET", "/api/orgs", guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
+        auto orgs = co_await list_orgs();
+        json list = json::array();
+        for (const auto& o : orgs) list.push_back(to_json(o));
+        auto res = response::json(200, {{"orgs", list}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/meta", guard(access::signed_in, [](request&, const principal&) -> asio::awaitable<response> {
+        json rs = json::array(), ts = json::array(), regs = json::array();
+        for (const auto& x : roles()) rs.push_back({{"code", x.code}, {"label", x.label}});
+        for (const auto& x : org_types()) ts.push_back({{"code", x.code}, {"label", x.label}});
+        for (const auto& x : regions()) regs.push_back({{"code", x.code}, {"name", x.name}, {"departements", x.departements}});
+        auto res = response::json(200, {{"roles", rs}, {"org_types", ts}, {"regions", regs}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/admin/users", guard(access::admin, [this](request&, const principal&) -> asio::awaitable<response> {
+        auto users = co_await list_users();
+        json list = json::array();
+        for (const auto& u : users) list.push_back(to_json(u));
+        auto res = response::json(200, {{"users", list}});
+        co_return res;
+    }));
+
+    r.add("POST", "/api/admin/users", guard(access::admin, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        user u;
+        u.email = json_input::required_string(body, "email", 254);
+        u.name = json_input::required_string(body, "name", 120);
+        u.role = json_input::required_string(body, "role", 32);
+        if (auto org = json_input::optional_id(body, "org_id")) u.org_id = *org;
+        auto pw = body.find("password");
+        if (pw == body.end() || !pw->is_string()) throw api_error(errors::invalid_field, "password");
+        auto created = co_await create_user(std::move(u), pw->get<std::string>());
+        auto res = response::json(201, {{"user", to_json(created)}});
+        co_return res;
+    }));
+
+    r.add("PATCH", "/api/admin/users/{id}", guard(access::admin, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto body = json_input::parse_object(req.body);
+        user_patch patch;
+        if (json_input::has(body, "name")) patch.name = json_input::required_string(body, "name", 120);
+        if (json_input::has(body, "role")) patch.role = json_input::required_string(body, "role", 32);
+        patch.org_id = json_input::optional_id(body, "org_id");
+        patch.active = json_input::optional_bool(body, "active");
+        if (auto pw = body.find("password"); pw != body.end()) {
+            if (!pw->is_string()) throw api_error(errors::invalid_field, "password");
+            patch.password = pw->get<std::string>();
+        }
+        auto u = co_await update_user(id, std::move(patch));
+        auto res = response::json(200, {{"user", to_json(u)}});
+        co_return res;
+    }));
+
+    r.add("POST", "/api/admin/orgs", guard(access::admin, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto o = co_await create_org(parse_org(json_input::parse_object(req.body), nullptr));
+        auto res = response::json(201, {{"org", to_json(o)}});
+        co_return res;
+    }));
+
+    r.add("PATCH", "/api/admin/orgs/{id}", guard(access::admin, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto o = co_await update_org(id, json_input::parse_object(req.body));
+        auto res = response::json(200, {{"org", to_json(o)}});
+        co_return res;
+    }));
+
+    r.add("DELETE", "/api/admin/orgs/{id}", guard(access::admin, [this](request& req, const principal&) -> asio::awaitable<response> {
+        co_await delete_org(req.id_param("id"));
+        co_return response::no_content();
+    }));
+}
+
+}  // namespace relais::auth

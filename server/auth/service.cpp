@@ -1,0 +1,338 @@
+#include "auth/service.hpp"
+
+#include "auth/territory.hpp"
+#include "common/errors.hpp"
+#include "common/json_input.hpp"
+#include "common/log.hpp"
+#include "common/time.hpp"
+
+#include <algorithm>
+
+namespace relais::auth {
+
+namespace {
+
+bool valid_email(const std::string& e) {
+    if (e.size() < 3 || e.size() > 254) return false;
+    auto at = e.find('@');
+    if (at == std::string::npos || at == 0 || at != e.rfind('@') || at + 1 >= e.size()) return false;
+    if (e.find('.', at) == std::string::npos) return false;
+    return std::none_of(e.begin(), e.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f || c == ',' || c == ';' || c == '<' || c == '>'; });
+}
+
+[[noreturn]] void rethrow_constraint(const db::db_error& e, const error_def& def) {
+    if (e.is_constraint()) throw api_error(def);
+    throw e;
+}
+
+}  // namespace
+
+service::service(db::pool& db, worker_pool& cpu, options opts)
+    : db_(db), cpu_(cpu), opts_(opts),
+      per_account_(opts.max_failures_per_account, opts.lockout_window),
+      per_address_(opts.max_failures_per_address, opts.lockout_window),
+      dummy_hash_(hash_password(random_token(16), opts.cost)) {}
+
+std::string service::normalise_email(const std::string& raw) {
+    std::string e = json_input::trim(raw);
+    for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!valid_email(e)) throw api_error(errors::invalid_field, "email");
+    return e;
+}
+
+std::string service::session_cookie_header(const std::string& token, bool secure) const {
+    std::string c = std::string(session_cookie) + "=" + token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                    std::to_string(opts_.session_ttl.count());
+    if (secure || opts_.always_secure_cookies) c += "; Secure";
+    return c;
+}
+
+std::string service::clear_cookie_header(bool secure) const {
+    std::string c = std::string(session_cookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
+    if (secure || opts_.always_secure_cookies) c += "; Secure";
+    return c;
+}
+
+asio::awaitable<std::optional<principal>> service::authenticate(const net::request& req) {
+    auto token = req.cookie(session_cookie);
+    if (!token || token->empty() || token->size() > 128) co_return std::nullopt;
+    std::string hash = token_hash(*token);
+    std::optional<user> u;
+    auto now = unix_now();
+    co_await db_.read([&](db::connection& c) { u = store::session_user(c, hash, now); });
+    if (!u) co_return std::nullopt;
+    co_return principal{std::move(*u), std::move(hash)};
+}
+
+asio::awaitable<service::login_result> service::login(const std::string& raw_email, const std::string& password,
+                                                      const std::string& address, const std::string& user_agent,
+                                                      long long& retry_after) {
+    std::string email = json_input::trim(raw_email);
+    for (auto& c : email) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    retry_after = std::max(per_account_.retry_after(email), per_address_.retry_after(address));
+    if (retry_after > 0) throw api_error(errors::too_many_attempts);
+
+    std::optional<user> u;
+    co_await db_.read([&](db::connection& c) { u = store::user_by_email(c, email); });
+    bool ok = false;
+    const std::string& hash = u ? u->password_hash : dummy_hash_;
+    co_await cpu_.run([&] { ok = verify_password(hash, password); });
+    if (!u || !ok || !u->active) {
+        per_account_.record_failure(email);
+        per_address_.record_failure(address);
+        log::info("login_failed", {{"addr", address}});
+        throw api_error(errors::bad_credentials);
+    }
+    per_account_.reset(email);
+    login_result r{std::move(*u), random_token()};
+    auto now = unix_now();
+    auto th = token_hash(r.token);
+    auto uid = r.account.id;
+    auto expires = now + opts_.session_ttl.count();
+    co_await db_.write([&](db::connection& c) {
+        store::delete_expired_sessions(c, now);
+        store::insert_session(c, th, uid, now, expires, address, user_agent);
+    });
+    log::info("login", {{"user", uid}, {"addr", address}});
+    co_return r;
+}
+
+asio::awaitable<void> service::logout(const std::string& token) {
+    auto th = token_hash(token);
+    co_await db_.write([&](db::connection& c) { store::delete_session(c, th); });
+}
+
+asio::awaitable<user> service::rename_self(const principal& p, const std::string& name) {
+    std::optional<user> out;
+    co_await db_.write([&](db::connection& c) {
+        auto u = store::user_by_id(c, p.account.id);
+        if (!u) throw api_error(errors::not_found);
+        u->name = name;
+        store::update_user(c, *u, unix_now());
+        out = store::user_by_id(c, p.account.id);
+    });
+    co_return std::move(*out);
+}
+
+asio::awaitable<void> service::change_own_password(const principal& p, const std::string& current, const std::string& next) {
+    if (!acceptable_password(next)) throw api_error(errors::weak_password, "new_password");
+    bool ok = false;
+    std::string hash;
+    co_await cpu_.run([&] {
+        ok = verify_password(p.account.password_hash, current);
+        if (ok) hash = hash_password(next, opts_.cost);
+    });
+    if (!ok) throw api_error(errors::wrong_password, "current_password");
+    co_await db_.write([&](db::connection& c) {
+        store::set_password(c, p.account.id, hash, unix_now());
+        store::delete_user_sessions(c, p.account.id, p.session_hash);
+    });
+}
+
+asio::awaitable<std::vector<user>> service::list_users() {
+    std::vector<user> out;
+    co_await db_.read([&](db::connection& c) { out = store::all_users(c); });
+    co_return out;
+}
+
+namespace {
+
+void check_new_user(user& u) {
+    u.email = service::normalise_email(u.email);
+    if (!is_role(u.role)) throw api_error(errors::invalid_field, "role");
+}
+
+}  // namespace
+
+asio::awaitable<user> service::create_user(const user& input, const std::string& password) {
+    user u = input;
+    check_new_user(u);
+    if (!acceptable_password(password)) throw api_error(errors::weak_password, "password");
+    co_await cpu_.run([&] { u.password_hash = hash_password(password, opts_.cost); });
+    std::optional<user> out;
+    co_await db_.write([&](db::connection& c) {
+        if (u.org_id && !store::org_by_id(c, *u.org_id)) throw api_error(errors::invalid_field, "org_id");
+        try {
+            u.id = store::insert_user(c, u, unix_now());
+        } catch (const db::db_error& e) {
+            rethrow_constraint(e, errors::email_taken);
+        }
+        out = store::user_by_id(c, u.id);
+    });
+    log::info("user_created", {{"user", out->id}, {"role", out->role}});
+    co_return std::move(*out);
+}
+
+user service::create_user_sync(user u, const std::string& password) {
+    check_new_user(u);
+    if (!acceptable_password(password)) throw api_error(errors::weak_password, "password");
+    u.password_hash = hash_password(password, opts_.cost);
+    std::optional<user> out;
+    db_.write_sync([&](db::connection& c) {
+        if (u.org_id && !store::org_by_id(c, *u.org_id)) throw api_error(errors::invalid_field, "org_id");
+        try {
+            u.id = store::insert_user(c, u, unix_now());
+        } catch (const db::db_error& e) {
+            rethrow_constraint(e, errors::email_taken);
+        }
+        out = store::user_by_id(c, u.id);
+    });
+    return std::move(*out);
+}
+
+void service::set_password_sync(const std::string& email, const std::string& password) {
+    if (!acceptable_password(password)) throw api_error(errors::weak_password, "password");
+    auto e = normalise_email(email);
+    auto hash = hash_password(password, opts_.cost);
+    db_.write_sync([&](db::connection& c) {
+        auto u = store::user_by_email(c, e);
+        if (!u) throw api_error(errors::not_found);
+        store::set_password(c, u->id, hash, unix_now());
+        store::delete_user_sessions(c, u->id);
+    });
+}
+
+asio::awaitable<user> service::update_user(std::int64_t id, const user_patch& patch) {
+    if (patch.role && !is_role(*patch.role)) throw api_error(errors::invalid_field, "role");
+    std::string hash;
+    if (patch.password) {
+        if (!acceptable_password(*patch.password)) throw api_error(errors::weak_password, "password");
+        co_await cpu_.run([&] { hash = hash_password(*patch.password, opts_.cost); });
+    }
+    std::optional<user> out;
+    co_await db_.write([&](db::connection& c) {
+        auto u = store::user_by_id(c, id);
+        if (!u) throw api_error(errors::not_found);
+        bool was_admin = u->role == "admin" && u->active;
+        if (patch.name) u->name = *patch.name;
+        if (patch.role) u->role = *patch.role;
+        if (patch.active) u->active = *patch.active;
+        if (patch.org_id) {
+            if (*patch.org_id && !store::org_by_id(c, **patch.org_id)) throw api_error(errors::invalid_field, "org_id");
+            u->org_id = *patch.org_id;
+        }
+        bool is_admin = u->role == "admin" && u->active;
+        if (was_admin && !is_admin && store::count_active_admins_except(c, id) == 0) throw api_error(errors::last_admin);
+        auto now = unix_now();
+        store::update_user(c, *u, now);
+        if (!hash.empty()) store::set_password(c, id, hash, now);
+        // A deactivated account or a reset password ends every session of the account.
+        if (!u->active || !hash.empty()) store::delete_user_sessions(c, id);
+        out = store::user_by_id(c, id);
+    });
+    co_return std::move(*out);
+}
+
+asio::awaitable<std::vector<org>> service::list_orgs() {
+    std::vector<org> out;
+    co_await db_.read([&](db::connection& c) { out = store::all_orgs(c); });
+    co_return out;
+}
+
+org service::parse_org(const nlohmann::json& body, const org* base) {
+    org o = base ? *base : org{};
+    if (!base || json_input::has(body, "name")) o.name = json_input::required_string(body, "name", 160);
+    if (!base || json_input::has(body, "type")) {
+        o.type = json_input::required_string(body, "type", 32);
+        if (!is_org_type(o.type)) throw api_error(errors::invalid_field, "type");
+    }
+    if (!base || json_input::has(body, "region")) o.region = json_input::optional_string(body, "region", 8);
+    if (!base || json_input::has(body, "departements")) {
+        o.departements.clear();
+        auto it = body.find("departements");
+        if (it != body.end() && !it->is_null()) {
+            if (!it->is_array() || it->size() > 20) throw api_error(errors::invalid_field, "departements");
+            for (const auto& d : *it) {
+                if (!d.is_string()) throw api_error(errors::invalid_field, "departements");
+                auto code = d.get<std::string>();
+                if (std::find(o.departements.begin(), o.departements.end(), code) == o.departements.end())
+                    o.departements.push_back(code);
+            }
+        }
+    }
+    const region* r = nullptr;
+    if (o.region) {
+        r = find_region(*o.region);
+        if (!r) throw api_error(errors::invalid_field, "region");
+    }
+    for (const auto& d : o.departements) {
+        // A département must belong to the organisation's region.
+        if (!r || std::find(r->departements.begin(), r->departements.end(), d) == r->departements.end())
+            throw api_error(errors::invalid_field, "departements");
+    }
+    std::sort(o.departements.begin(), o.departements.end());
+    return o;
+}
+
+asio::awaitable<org> service::create_org(const org& input) {
+    org o = input;
+    std::optional<org> out;
+    co_await db_.write([&](db::connection& c) {
+        try {
+            o.id = store::insert_org(c, o, unix_now());
+        } catch (const db::db_error& e) {
+            rethrow_constraint(e, errors::org_exists);
+        }
+        out = store::org_by_id(c, o.id);
+    });
+    co_return std::move(*out);
+}
+
+org service::create_org_sync(org o) {
+    std::optional<org> out;
+    db_.write_sync([&](db::connection& c) {
+        try {
+            o.id = store::insert_org(c, o, unix_now());
+        } catch (const db::db_error& e) {
+            rethrow_constraint(e, errors::org_exists);
+        }
+        out = store::org_by_id(c, o.id);
+    });
+    return std::move(*out);
+}
+
+asio::awaitable<org> service::update_org(std::int64_t id, const nlohmann::json& patch) {
+    std::optional<org> out;
+    co_await db_.write([&](db::connection& c) {
+        auto o = store::org_by_id(c, id);
+        if (!o) throw api_error(errors::not_found);
+        auto next = parse_org(patch, &*o);
+        try {
+            store::update_org(c, next, unix_now());
+        } catch (const db::db_error& e) {
+            rethrow_constraint(e, errors::org_exists);
+        }
+        out = store::org_by_id(c, id);
+    });
+    co_return std::move(*out);
+}
+
+asio::awaitable<void> service::delete_org(std::int64_t id) {
+    co_await db_.write([&](db::connection& c) {
+        auto o = store::org_by_id(c, id);
+        if (!o) throw api_error(errors::not_found);
+        if (o->user_count > 0) throw api_error(errors::org_in_use);
+        store::delete_org(c, id);
+    });
+}
+
+net::handler service::guard(access a, user_handler h) {
+    return [this, a, h = std::move(h)](net::request& req) -> asio::awaitable<net::response> {
+        auto p = co_await authenticate(req);
+        if (!p) {
+            if (a == access::anyone) {
+                principal nobody;
+                co_return co_await h(req, nobody);
+            }
+            throw api_error(errors::not_authenticated);
+        }
+        const auto& role = p->account.role;
+        bool allowed = a == access::anyone || a == access::signed_in ||
+                       (a == access::animateur && (role == "animateur" || role == "admin")) ||
+                       (a == access::admin && role == "admin");
+        if (!allowed) throw api_error(errors::forbidden);
+        co_return co_await h(req, *p);
+    };
+}
+
+}  // namespace relais::auth

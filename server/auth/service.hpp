@@ -1,0 +1,101 @@
+#pragma once
+// Accounts, organisations and sessions: the logic, callable without a socket.
+// Slow work (Argon2id) runs on the CPU pool; SQL on the database pool.
+#include "auth/password.hpp"
+#include "auth/store.hpp"
+#include "auth/throttle.hpp"
+#include "common/worker_pool.hpp"
+#include "db/pool.hpp"
+#include "net/http_types.hpp"
+#include "net/router.hpp"
+
+#include <chrono>
+#include <optional>
+#include <string>
+
+namespace relais::auth {
+
+struct options {
+    std::chrono::seconds session_ttl{12 * 3600};
+    unsigned max_failures_per_account = 5;
+    unsigned max_failures_per_address = 20;
+    std::chrono::seconds lockout_window{15 * 60};
+    hash_cost cost = hash_cost::interactive;
+    bool always_secure_cookies = false;  // e.g. when public_url is https
+};
+
+/// The signed-in account behind a request.
+struct principal {
+    user account;
+    std::string session_hash;
+    bool is_admin() const { return account.role == "admin"; }
+};
+
+/// Who may call a route. Checked before anything else runs.
+enum class access { anyone, signed_in, animateur, admin };
+
+inline constexpr const char* session_cookie = "relais_session";
+
+class service {
+public:
+    service(db::pool& db, worker_pool& cpu, options opts);
+
+    /// The principal for a request's session cookie, if the session is live.
+    asio::awaitable<std::optional<principal>> authenticate(const net::request& req);
+
+    struct login_result {
+        user account;
+        std::string token;
+    };
+    /// Throws api_error: bad_credentials, too_many_attempts (retry_after set).
+    asio::awaitable<login_result> login(const std::string& email, const std::string& password,
+                                        const std::string& address, const std::string& user_agent,
+                                        long long& retry_after);
+    asio::awaitable<void> logout(const std::string& token);
+    asio::awaitable<user> rename_self(const principal& p, const std::string& name);
+    asio::awaitable<void> change_own_password(const principal& p, const std::string& current, const std::string& next);
+
+    asio::awaitable<std::vector<user>> list_users();
+    asio::awaitable<user> create_user(const user& input, const std::string& password);
+    struct user_patch {
+        std::optional<std::string> name, role, password;
+        std::optional<std::optional<std::int64_t>> org_id;
+        std::optional<bool> active;
+    };
+    asio::awaitable<user> update_user(std::int64_t id, const user_patch& patch);
+
+    asio::awaitable<std::vector<org>> list_orgs();
+    asio::awaitable<org> create_org(const org& input);
+    asio::awaitable<org> update_org(std::int64_t id, const nlohmann::json& patch);
+    asio::awaitable<void> delete_org(std::int64_t id);
+
+    /// Synchronous helpers for the command line and first start (not on network threads).
+    user create_user_sync(user u, const std::string& password);
+    void set_password_sync(const std::string& email, const std::string& password);
+    org create_org_sync(org o);
+
+    /// Registers /api/session, /api/me, /api/orgs, /api/meta, /api/admin/*.
+    void register_routes(net::router& r);
+
+    /// Wraps a handler with an access rule: 401 without a live session, 403 without the role.
+    using user_handler = std::function<asio::awaitable<net::response>(net::request&, const principal&)>;
+    net::handler guard(access a, user_handler h);
+
+    std::string session_cookie_header(const std::string& token, bool secure) const;
+    std::string clear_cookie_header(bool secure) const;
+    const options& opts() const { return opts_; }
+
+    /// Validates and normalises an organisation from JSON (all fields, or a patch over `base`).
+    static org parse_org(const nlohmann::json& body, const org* base);
+    static std::string normalise_email(const std::string& raw);
+
+private:
+    db::pool& db_;
+    worker_pool& cpu_;
+    options opts_;
+    throttle per_account_;
+    throttle per_address_;
+    std::string dummy_hash_;  // verified against when the account is unknown: same timing
+};
+
+}  // namespace relais::auth

@@ -1,0 +1,65 @@
+#pragma once
+// The catalogue of API errors: a stable code for programs, a French message for
+// people, and the HTTP status. Every error the server answers comes from here, so
+// that the interface's wording lives in one place.
+#include <stdexcept>
+#include <string>
+#include <string_view>
+
+namespace relais {
+
+struct error_def {
+    int status;
+    std::string_view code;
+    std::string_view message;
+};
+
+namespace errors {
+inline constexpr error_def bad_request{400, "requete_invalide", "La requête est invalide."};
+inline constexpr error_def invalid_json{400, "json_invalide", "Le corps de la requête n'est pas un JSON valide."};
+inline constexpr error_def invalid_utf8{400, "utf8_invalide", "Le texte envoyé n'est pas de l'UTF-8 valide."};
+inline constexpr error_def invalid_field{400, "champ_invalide", "Un champ est absent ou invalide."};
+inline constexpr error_def weak_password{400, "mot_de_passe_faible", "Le mot de passe doit compter entre 10 et 256 caractères."};
+inline constexpr error_def path_invalid{400, "chemin_invalide", "Le chemin demandé est invalide."};
+inline constexpr error_def not_authenticated{401, "non_authentifie", "Vous devez vous connecter."};
+inline constexpr error_def bad_credentials{401, "identifiants_invalides", "Adresse e-mail ou mot de passe incorrect."};
+inline constexpr error_def wrong_password{403, "mot_de_passe_incorrect", "Le mot de passe actuel est incorrect."};
+inline constexpr error_def forbidden{403, "acces_refuse", "Vous n'avez pas accès à cette ressource."};
+inline constexpr error_def origin_refused{403, "origine_refusee", "Origine de la requête non autorisée."};
+inline constexpr error_def not_found{404, "introuvable", "La ressource demandée est introuvable."};
+inline constexpr error_def method_not_allowed{405, "methode_non_autorisee", "Méthode non autorisée pour cette ressource."};
+inline constexpr error_def email_taken{409, "email_deja_utilise", "Cette adresse e-mail est déjà utilisée."};
+inline constexpr error_def org_exists{409, "organisation_existe", "Une organisation porte déjà ce nom."};
+inline constexpr error_def org_in_use{409, "organisation_utilisee", "Cette organisation a encore des membres."};
+inline constexpr error_def last_admin{409, "dernier_admin", "Il doit rester au moins un administrateur actif."};
+inline constexpr error_def timeout{408, "delai_depasse", "La requête a pris trop de temps."};
+inline constexpr error_def too_large{413, "trop_volumineux", "La requête est trop volumineuse."};
+inline constexpr error_def unsupported_media{415, "type_contenu_invalide", "Le contenu doit être envoyé en JSON (application/json)."};
+inline constexpr error_def headers_too_large{431, "entetes_trop_volumineux", "Les en-têtes de la requête sont trop volumineux."};
+inline constexpr error_def too_many_attempts{429, "trop_de_tentatives", "Trop de tentatives. Réessayez dans quelques minutes."};
+inline constexpr error_def rate_limited{429, "trop_de_requetes", "Trop de requêtes. Ralentissez un peu."};
+inline constexpr error_def internal{500, "erreur_interne", "Une erreur interne est survenue."};
+inline constexpr error_def unavailable{503, "indisponible", "Le service est momentanément indisponible."};
+inline constexpr error_def ws_unknown_type{400, "type_inconnu", "Type de message inconnu."};
+inline constexpr error_def ws_too_large{413, "message_trop_volumineux", "Le message est trop volumineux."};
+}  // namespace errors
+
+/// An error meant for the client: thrown by services and handlers, turned into the
+/// JSON error shape by the HTTP layer.
+class api_error : public std::runtime_error {
+public:
+    explicit api_error(const error_def& def, std::string field = {})
+        : std::runtime_error(std::string(def.code)), def_(def), field_(std::move(field)) {}
+
+    const error_def& def() const noexcept { return def_; }
+    int status() const noexcept { return def_.status; }
+    std::string_view code() const noexcept { return def_.code; }
+    std::string_view message() const noexcept { return def_.message; }
+    const std::string& field() const noexcept { return field_; }
+
+private:
+    error_def def_;
+    std::string field_;
+};
+
+}  // namespace relais

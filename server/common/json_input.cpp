@@ -1,0 +1,84 @@
+#include "common/json_input.hpp"
+
+#include "common/errors.hpp"
+#include "common/utf8.hpp"
+
+namespace relais::json_input {
+namespace {
+
+constexpr int max_depth = 16;
+
+// nlohmann's parser recurses; refuse deep nesting before handing it the text.
+bool depth_ok(std::string_view s) {
+    int depth = 0;
+    bool in_string = false, escaped = false;
+    for (char c : s) {
+        if (in_string) {
+            if (escaped) escaped = false;
+            else if (c == '\\') escaped = true;
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '"') in_string = true;
+        else if (c == '{' || c == '[') { if (++depth > max_depth) return false; }
+        else if (c == '}' || c == ']') --depth;
+    }
+    return true;
+}
+
+}  // namespace
+
+std::string trim(std::string_view s) {
+    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
+    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+    return std::string(s);
+}
+
+nlohmann::json parse_object(std::string_view body) {
+    if (!is_valid_utf8(body)) throw api_error(errors::invalid_utf8);
+    if (!depth_ok(body)) throw api_error(errors::invalid_json);
+    auto j = nlohmann::json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object()) throw api_error(errors::invalid_json);
+    return j;
+}
+
+bool has(const nlohmann::json& obj, const char* field) { return obj.contains(field); }
+
+std::optional<std::string> optional_string(const nlohmann::json& obj, const char* field,
+                                           std::size_t max_chars) {
+    auto it = obj.find(field);
+    if (it == obj.end() || it->is_null()) return std::nullopt;
+    if (!it->is_string()) throw api_error(errors::invalid_field, field);
+    std::string v = trim(it->get_ref<const std::string&>());
+    std::size_t n = utf8_length(v);
+    if (n == 0 || n > max_chars) throw api_error(errors::invalid_field, field);
+    for (unsigned char c : v)
+        if (c < 0x20 && c != '\n' && c != '\t') throw api_error(errors::invalid_field, field);
+    return v;
+}
+
+std::string required_string(const nlohmann::json& obj, const char* field, std::size_t max_chars) {
+    auto v = optional_string(obj, field, max_chars);
+    if (!v) throw api_error(errors::invalid_field, field);
+    return *v;
+}
+
+std::optional<bool> optional_bool(const nlohmann::json& obj, const char* field) {
+    auto it = obj.find(field);
+    if (it == obj.end() || it->is_null()) return std::nullopt;
+    if (!it->is_boolean()) throw api_error(errors::invalid_field, field);
+    return it->get<bool>();
+}
+
+std::optional<std::optional<std::int64_t>> optional_id(const nlohmann::json& obj, const char* field) {
+    auto it = obj.find(field);
+    if (it == obj.end()) return std::nullopt;
+    if (it->is_null()) return std::optional<std::int64_t>{};
+    if (!it->is_number_integer()) throw api_error(errors::invalid_field, field);
+    auto v = it->get<std::int64_t>();
+    if (v <= 0) throw api_error(errors::invalid_field, field);
+    return std::optional<std::int64_t>{v};
+}
+
+}  // namespace relais::json_input

@@ -1,0 +1,139 @@
+#include "db/pool.hpp"
+
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+
+#include <chrono>
+#include <future>
+
+namespace relais::db {
+namespace {
+thread_local connection* reader_connection = nullptr;
+}
+
+pool::pool(options opts, metrics::registry& metrics)
+    : opts_(std::move(opts)),
+      commit_latency_(metrics.get_histogram("relais_db_commit_seconds", "Time to commit one group of writes (fsync included).")),
+      commits_(metrics.get_counter("relais_db_commits_total", "Group commits (one fsync each).")),
+      writes_total_(metrics.get_counter("relais_db_writes_total", "Writes submitted to the writer.")),
+      write_errors_(metrics.get_counter("relais_db_write_errors_total", "Writes that failed and were rolled back.")) {
+    writer_conn_ = std::make_unique<connection>(opts_.file, connection::mode::read_write);
+    int n = migrate(*writer_conn_);
+    if (n > 0) log::info("db_migrated", {{"applied", n}, {"version", latest_schema_version()}});
+    for (std::size_t i = 0; i < std::max<std::size_t>(1, opts_.readers); ++i)
+        reader_conns_.push_back(std::make_unique<connection>(opts_.file, connection::mode::read_only));
+    readers_ = std::make_unique<worker_pool>("db-read", reader_conns_.size(),
+                                             [this](std::size_t i) { reader_connection = reader_conns_[i].get(); });
+    writer_ = std::thread([this] { writer_loop(); });
+}
+
+pool::~pool() { stop(); }
+
+void pool::stop() {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_ && !writer_.joinable()) return;
+        stopping_ = true;
+    }
+    cv_.notify_all();
+    if (writer_.joinable()) writer_.join();
+    if (readers_) readers_->stop();
+}
+
+asio::awaitable<void> pool::read(std::function<void(connection&)>&& fn) {
+    co_await readers_->run([fn = std::move(fn)] { fn(*reader_connection); });
+}
+
+asio::awaitable<void> pool::write(std::function<void(connection&)>&& fn) {
+    co_await suspend_until([&](std::function<void(std::exception_ptr)> done) {
+        submit_write({std::move(fn), std::move(done)});
+    });
+}
+
+void pool::read_sync(const std::function<void(connection&)>& fn) {
+    std::promise<void> p;
+    auto f = p.get_future();
+    bool ok = readers_->submit([&] {
+        try {
+            fn(*reader_connection);
+            p.set_value();
+        } catch (...) {
+            p.set_exception(std::current_exception());
+        }
+    });
+    if (!ok) throw std::runtime_error("database stopped");
+    f.get();
+}
+
+void pool::write_sync(std::function<void(connection&)> fn) {
+    std::promise<void> p;
+    auto f = p.get_future();
+    submit_write({std::move(fn), [&p](std::exception_ptr ep) {
+                      if (ep) p.set_exception(ep);
+                      else p.set_value();
+                  }});
+    f.get();
+}
+
+void pool::submit_write(write_job job) {
+    {
+        std::lock_guard lock(mutex_);
+        if (stopping_) {
+            job.done(std::make_exception_ptr(std::runtime_error("database stopped")));
+            return;
+        }
+        writes_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+}
+
+void pool::writer_loop() {
+    auto& c = *writer_conn_;
+    std::vector<write_job> batch;
+    std::vector<std::exception_ptr> results;
+    for (;;) {
+        {
+            std::unique_lock lock(mutex_);
+            cv_.wait(lock, [&] { return stopping_ || !writes_.empty(); });
+            if (writes_.empty()) break;  // stopping and drained
+            while (!writes_.empty() && batch.size() < opts_.max_batch) {
+                batch.push_back(std::move(writes_.front()));
+                writes_.pop_front();
+            }
+        }
+        results.assign(batch.size(), nullptr);
+        auto start = std::chrono::steady_clock::now();
+        try {
+            transaction tx(c);
+            for (std::size_t i = 0; i < batch.size(); ++i) {
+                savepoint sp(c, "w");
+                try {
+                    batch[i].fn(c);
+                    sp.release();
+                } catch (...) {
+                    results[i] = std::current_exception();
+                    write_errors_.inc();
+                }
+            }
+            tx.commit();
+        } catch (...) {
+            // The group could not commit: none of it is on disk, all of it fails.
+            auto ep = std::current_exception();
+            for (auto& r : results) r = ep;
+            write_errors_.inc(batch.size());
+            try {
+                std::rethrow_exception(ep);
+            } catch (const std::exception& e) {
+                log::error("db_commit_failed", {{"what", e.what()}, {"writes", batch.size()}});
+            }
+        }
+        std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+        commit_latency_.observe(elapsed.count());
+        commits_.inc();
+        writes_total_.inc(batch.size());
+        for (std::size_t i = 0; i < batch.size(); ++i) batch[i].done(results[i]);
+        batch.clear();
+    }
+}
+
+}  // namespace relais::db

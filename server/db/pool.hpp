@@ -1,0 +1,81 @@
+#pragma once
+// The database as the rest of the server sees it: reads on a few reader threads,
+// each with its own connection; writes on one writer thread that groups the
+// pending writes into one transaction (group commit, one fsync for many). Each
+// write runs under its own savepoint, so a failing write changes nothing and
+// does not fail its neighbours. A write completes only after its COMMIT returned.
+#include "common/worker_pool.hpp"
+#include "db/database.hpp"
+
+#include <boost/asio/awaitable.hpp>
+
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+namespace relais::metrics { class registry; class histogram; class counter; }
+
+namespace relais::db {
+
+namespace asio = boost::asio;
+
+class pool {
+public:
+    struct options {
+        std::filesystem::path file;
+        std::size_t readers = 2;
+        std::size_t max_batch = 256;
+    };
+
+    /// Opens the database, applies migrations, starts the threads.
+    pool(options opts, metrics::registry& metrics);
+    ~pool();
+    pool(const pool&) = delete;
+    pool& operator=(const pool&) = delete;
+
+    /// Runs fn on a reader connection (no transaction: wrap several reads in one
+    /// if they must agree). Exceptions propagate to the caller.
+    asio::awaitable<void> read(std::function<void(connection&)>&& fn);
+
+    /// Runs fn in the writer's current group transaction; resumes once committed.
+    asio::awaitable<void> write(std::function<void(connection&)>&& fn);
+
+    /// Blocking variants for start-up and command-line use (not on network threads).
+    void read_sync(const std::function<void(connection&)>& fn);
+    void write_sync(std::function<void(connection&)> fn);
+
+    /// Finishes pending writes and joins the threads.
+    void stop();
+
+    const std::filesystem::path& file() const noexcept { return opts_.file; }
+
+private:
+    struct write_job {
+        std::function<void(connection&)> fn;
+        std::function<void(std::exception_ptr)> done;
+    };
+    void submit_write(write_job job);
+    void writer_loop();
+
+    options opts_;
+    std::unique_ptr<connection> writer_conn_;
+    std::vector<std::unique_ptr<connection>> reader_conns_;
+    std::unique_ptr<worker_pool> readers_;
+
+    std::mutex mutex_;
+    std::condition_variable cv_;
+    std::deque<write_job> writes_;
+    bool stopping_ = false;
+    std::thread writer_;
+
+    metrics::histogram& commit_latency_;
+    metrics::counter& commits_;
+    metrics::counter& writes_total_;
+    metrics::counter& write_errors_;
+};
+
+}  // namespace relais::db

@@ -1,0 +1,82 @@
+#pragma once
+// State shared by the listener and every session of one server, passed explicitly.
+#include "net/net.hpp"
+#include "net/server.hpp"
+
+#include <atomic>
+#include <mutex>
+#include <unordered_map>
+
+namespace relais::metrics { class counter; class gauge; class histogram; }
+
+namespace relais::net {
+
+class http_session;
+class websocket_session;
+
+struct server::impl : std::enable_shared_from_this<server::impl> {
+    impl(server_options o, const router& r, const static_files* f, ws_handler* w, metrics::registry& m);
+
+    server_options opts;
+    const router& routes;
+    const static_files* files;
+    ws_handler* ws;
+    metrics::registry& metrics;
+    std::vector<std::string> origins;
+
+    asio::io_context ioc;
+    tcp::acceptor acceptor;
+    std::atomic<bool> stopping{false};
+
+    // Live sessions, for shutdown. Weak: a session's lifetime is its own.
+    std::mutex mutex;
+    std::unordered_map<const void*, std::weak_ptr<http_session>> http_sessions;
+    std::unordered_map<const void*, std::weak_ptr<websocket_session>> ws_sessions;
+    std::unordered_map<std::string, std::size_t> per_address;
+    struct bucket {
+        double tokens;
+        std::chrono::steady_clock::time_point last;
+    };
+    std::unordered_map<std::string, bucket> buckets;
+    std::size_t connections = 0;
+
+    metrics::gauge& m_connections;
+    metrics::gauge& m_ws_connections;
+    metrics::counter& m_refused;
+    metrics::counter& m_ws_in;
+    metrics::counter& m_ws_out;
+    metrics::counter& m_ws_dropped;
+    metrics::histogram& m_request_seconds;
+
+    bool origin_allowed(std::string_view origin) const;
+    /// Token bucket per client address; false when the client must slow down.
+    bool take_token(const std::string& address);
+    void count_request(const std::string& route, const std::string& method, int status);
+    void release_connection(const std::string& address);
+
+    asio::awaitable<void> accept_loop();
+};
+
+/// Holds one slot of the connection limits; released when the last owner goes.
+class connection_slot {
+public:
+    connection_slot(std::shared_ptr<server::impl> srv, std::string address)
+        : srv_(std::move(srv)), address_(std::move(address)) {}
+    ~connection_slot() { if (srv_) srv_->release_connection(address_); }
+    connection_slot(connection_slot&& o) noexcept : srv_(std::move(o.srv_)), address_(std::move(o.address_)) {}
+    connection_slot(const connection_slot&) = delete;
+    connection_slot& operator=(const connection_slot&) = delete;
+    connection_slot& operator=(connection_slot&&) = delete;
+    const std::string& address() const { return address_; }
+private:
+    std::shared_ptr<server::impl> srv_;
+    std::string address_;
+};
+
+/// Headers every response carries.
+void add_security_headers(http::fields& f, bool secure);
+
+/// Logs an exception that escaped a session coroutine.
+void report_coroutine_exit(const char* what, std::exception_ptr ep);
+
+}  // namespace relais::net

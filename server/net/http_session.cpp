@@ -1,0 +1,300 @@
+#include "net/http_session.hpp"
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "common/utf8.hpp"
+#include "net/websocket_session.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace relais::net {
+namespace {
+
+std::string new_request_id() {
+    unsigned char raw[8];
+    randombytes_buf(raw, sizeof raw);
+    char hex[17];
+    sodium_bin2hex(hex, sizeof hex, raw, sizeof raw);
+    return hex;
+}
+
+bool is_unsafe(std::string_view method) {
+    return method != "GET" && method != "HEAD" && method != "OPTIONS";
+}
+
+std::string lower(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return std::string(s);
+}
+
+bool contains(const std::vector<std::string>& v, const std::string& s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+}
+
+}  // namespace
+
+http_session::http_session(tcp::socket socket, std::shared_ptr<server::impl> srv, connection_slot slot)
+    : stream_(std::move(socket)), srv_(std::move(srv)), slot_(std::move(slot)) {
+    peer_ = slot_->address();
+}
+
+void http_session::stop() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        self->closing_ = true;
+        if (!self->busy_) self->stream_.cancel();
+    });
+}
+
+bool http_session::make_request(const http::request<http::string_body>& in, request& out) {
+    out.method = std::string(in.method_string());
+    out.target = std::string(in.target());
+    auto q = out.target.find('?');
+    std::string_view raw_path = std::string_view(out.target).substr(0, q);
+    if (!url_decode(raw_path, out.path, false) || out.path.empty() || out.path.front() != '/') return false;
+    if (q != std::string::npos) {
+        std::string_view rest = std::string_view(out.target).substr(q + 1);
+        std::size_t count = 0;
+        while (!rest.empty()) {
+            if (++count > 64) return false;
+            auto amp = rest.find('&');
+            auto part = rest.substr(0, amp);
+            rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
+            if (part.empty()) continue;
+            auto eq = part.find('=');
+            std::string k, v;
+            if (!url_decode(part.substr(0, eq), k, true)) return false;
+            if (eq != std::string_view::npos && !url_decode(part.substr(eq + 1), v, true)) return false;
+            out.query[k] = v;
+        }
+    }
+    for (const auto& f : in) {
+        auto name = lower(f.name_string());
+        auto value = std::string(f.value());
+        auto [it, fresh] = out.headers.try_emplace(name, value);
+        if (!fresh) it->second += (name == "cookie" ? "; " : ", ") + value;
+    }
+    out.body = in.body();
+    out.client_address = peer_;
+    const auto& o = srv_->opts;
+    if (contains(o.trusted_proxies, peer_)) {
+        // The client is the right-most address that is not one of our proxies.
+        std::string xff = out.header("x-forwarded-for");
+        while (!xff.empty()) {
+            auto comma = xff.rfind(',');
+            std::string candidate = trim(comma == std::string::npos ? xff : xff.substr(comma + 1));
+            xff = comma == std::string::npos ? std::string() : xff.substr(0, comma);
+            boost::system::error_code ec;
+            asio::ip::make_address(candidate, ec);
+            if (ec) break;
+            out.client_address = candidate;
+            if (!contains(o.trusted_proxies, candidate)) break;
+        }
+        out.secure = lower(out.header("x-forwarded-proto")) == "https";
+        auto rid = out.header("x-request-id");
+        if (!rid.empty() && rid.size() <= 64 &&
+            std::all_of(rid.begin(), rid.end(), [](unsigned char c) { return std::isalnum(c) || c == '-'; }))
+            out.request_id = rid;
+    }
+    if (out.request_id.empty()) out.request_id = new_request_id();
+    return true;
+}
+
+asio::awaitable<response> http_session::handle(request& req) {
+    auto& s = *srv_;
+    // Cross-site request forgery: a state-changing request must come from one of
+    // our own pages (Origin), and carry JSON, which a plain HTML form cannot send.
+    if (is_unsafe(req.method)) {
+        if (!s.origin_allowed(req.header("origin"))) throw api_error(errors::origin_refused);
+        if (!req.body.empty()) {
+            auto ct = lower(req.header("content-type"));
+            if (ct.rfind("application/json", 0) != 0) throw api_error(errors::unsupported_media);
+        }
+    }
+    auto m = s.routes.find(req.method, req.path);
+    if (m.result == router::match::kind::found) {
+        req.params = std::move(m.params);
+        co_return co_await (*m.h)(req);
+    }
+    if (m.result == router::match::kind::method_not_allowed) {
+        auto r = response::error(api_error(errors::method_not_allowed));
+        r.header("Allow", m.allowed);
+        co_return r;
+    }
+    if ((req.method == "GET" || req.method == "HEAD") && s.files && req.path.rfind("/api/", 0) != 0) {
+        auto r = s.files->serve(req.path, req.header("if-none-match"));
+        if (!r) throw api_error(errors::path_invalid);
+        co_return std::move(*r);
+    }
+    throw api_error(errors::not_found);
+}
+
+asio::awaitable<void> http_session::write(http::response<http::string_body>& res) {
+    stream_.expires_after(srv_->opts.request_timeout);
+    auto [ec, n] = co_await http::async_write(stream_, res, asio::as_tuple(asio::use_awaitable));
+    if (ec) closing_ = true;
+}
+
+asio::awaitable<void> http_session::write_error(const error_def& def, bool secure) {
+    auto r = response::error(api_error(def));
+    http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
+    res.set(http::field::content_type, r.content_type);
+    add_security_headers(res, secure);
+    res.keep_alive(false);
+    res.body() = std::move(r.body);
+    res.prepare_payload();
+    srv_->count_request("unparsed", "-", r.status);
+    co_await write(res);
+    boost::system::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+}
+
+asio::awaitable<void> http_session::upgrade(http::request<http::string_body>& in, request& req) {
+    auto& s = *srv_;
+    auto refuse = [&](response&& r) -> asio::awaitable<void> {
+        http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
+        res.set(http::field::content_type, r.content_type);
+        add_security_headers(res, req.secure);
+        res.keep_alive(false);
+        res.body() = std::move(r.body);
+        res.prepare_payload();
+        s.count_request(s.opts.websocket_path, "UPGRADE", r.status);
+        log::info("ws_refused", {{"rid", req.request_id}, {"status", r.status}, {"addr", req.client_address}});
+        co_await write(res);
+    };
+    if (req.path != s.opts.websocket_path || !s.ws) co_return co_await refuse(response::error(api_error(errors::not_found)));
+    if (!s.origin_allowed(req.header("origin"))) co_return co_await refuse(response::error(api_error(errors::origin_refused)));
+    ws_admission admission;
+    try {
+        admission = co_await s.ws->admit(req);
+    } catch (const api_error& e) {
+        admission.refusal = response::error(e);
+    }
+    if (admission.refusal) co_return co_await refuse(std::move(*admission.refusal));
+    s.count_request(s.opts.websocket_path, "UPGRADE", 101);
+    auto session = std::make_shared<websocket_session>(std::move(stream_), srv_, std::move(*slot_), req.request_id,
+                                                       std::move(admission.context));
+    slot_.reset();
+    {
+        std::lock_guard lock(s.mutex);
+        s.ws_sessions[session.get()] = session;
+    }
+    co_await session->run(in);
+}
+
+asio::awaitable<void> http_session::run() {
+    auto self = shared_from_this();
+    auto& s = *srv_;
+    struct unregister {
+        server::impl& s;
+        const void* key;
+        ~unregister() {
+            std::lock_guard lock(s.mutex);
+            s.http_sessions.erase(key);
+        }
+    } guard{s, this};
+    for (;;) {
+        http::request_parser<http::string_body> parser;
+        parser.header_limit(static_cast<std::uint32_t>(s.opts.header_max_bytes));
+        parser.body_limit(s.opts.body_max_bytes);
+        busy_ = false;
+        if (closing_ || s.stopping) break;
+        stream_.expires_after(s.opts.header_timeout);
+        auto [ec, n] = co_await http::async_read_header(stream_, buffer_, parser, asio::as_tuple(asio::use_awaitable));
+        busy_ = true;
+        if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+            ec == asio::error::operation_aborted)
+            break;
+        if (ec == beast::error::timeout) {
+            // Idle keep-alive connections just close; a half-sent request hears why.
+            if (buffer_.size() > 0) co_await write_error(errors::timeout, false);
+            break;
+        }
+        if (ec == http::error::header_limit) { co_await write_error(errors::headers_too_large, false); break; }
+        if (ec == http::error::body_limit) { co_await write_error(errors::too_large, false); break; }
+        if (ec) { co_await write_error(errors::bad_request, false); break; }
+
+        if (!parser.is_done()) {
+            // An announced body over the limit is refused before reading it.
+            if (auto len = parser.content_length(); len && *len > s.opts.body_max_bytes) {
+                co_await write_error(errors::too_large, false);
+                break;
+            }
+            stream_.expires_after(s.opts.request_timeout);
+            auto [ec2, n2] = co_await http::async_read(stream_, buffer_, parser, asio::as_tuple(asio::use_awaitable));
+            if (ec2 == http::error::body_limit) { co_await write_error(errors::too_large, false); break; }
+            if (ec2 == beast::error::timeout) { co_await write_error(errors::timeout, false); break; }
+            if (ec2) { if (ec2 != asio::error::eof && ec2 != asio::error::operation_aborted) co_await write_error(errors::bad_request, false); break; }
+        }
+        auto in = parser.release();
+        auto started = std::chrono::steady_clock::now();
+        request req;
+        if (!make_request(in, req)) { co_await write_error(errors::path_invalid, false); break; }
+
+        if (websocket::is_upgrade(in)) {
+            co_await upgrade(in, req);
+            co_return;
+        }
+
+        response r;
+        std::string route = "static";
+        if (!s.take_token(req.client_address)) {
+            r = response::error(api_error(errors::rate_limited));
+            r.header("Retry-After", "1");
+            route = "rate_limited";
+        } else {
+            auto m = s.routes.find(req.method, req.path);
+            if (m.pattern) route = *m.pattern;
+            else if (m.result != router::match::kind::not_found || req.path.rfind("/api/", 0) == 0) route = "unmatched";
+            try {
+                r = co_await handle(req);
+            } catch (const api_error& e) {
+                r = response::error(e);
+            } catch (const std::exception& e) {
+                log::error("handler_failed", {{"rid", req.request_id}, {"path", req.path}, {"what", e.what()}});
+                r = response::error(api_error(errors::internal));
+            }
+        }
+
+        http::response<http::string_body> res{static_cast<http::status>(r.status), in.version()};
+        if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
+        for (auto& [k, v] : r.headers) res.insert(k, v);
+        add_security_headers(res, req.secure);
+        res.set("X-Request-Id", req.request_id);
+        bool keep_alive = in.keep_alive() && !closing_ && !s.stopping && r.status != 400;
+        res.keep_alive(keep_alive);
+        res.body() = std::move(r.body);
+        res.prepare_payload();
+        if (req.method == "HEAD") res.body().clear();  // Content-Length stays that of GET
+
+        std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
+        s.m_request_seconds.observe(elapsed.count());
+        s.count_request(route, req.method, r.status);
+        log::info("request", {{"rid", req.request_id}, {"method", req.method}, {"path", req.path},
+                              {"status", r.status}, {"ms", elapsed.count() * 1000.0}, {"addr", req.client_address}});
+        if (req.method == "HEAD") {
+            http::response_serializer<http::string_body> sr{res};
+            stream_.expires_after(s.opts.request_timeout);
+            auto [wec, wn] = co_await http::async_write_header(stream_, sr, asio::as_tuple(asio::use_awaitable));
+            if (wec) break;
+        } else {
+            co_await write(res);
+        }
+        if (!keep_alive) {
+            boost::system::error_code sec;
+            stream_.socket().shutdown(tcp::socket::shutdown_send, sec);
+            break;
+        }
+    }
+}
+
+}  // namespace relais::net

@@ -1,0 +1,32 @@
+#pragma once
+#include "common/errors.hpp"
+#include "net/detail/shared_state.hpp"
+
+namespace relais::net {
+
+/// One HTTP/1.1 connection: reads requests with limits and deadlines, answers them
+/// in order (keep-alive), hands WebSocket upgrades to a websocket_session.
+class http_session : public std::enable_shared_from_this<http_session> {
+public:
+    http_session(tcp::socket socket, std::shared_ptr<server::impl> srv, connection_slot slot);
+    asio::awaitable<void> run();
+    /// On shutdown: close now when idle, else after the response in flight.
+    void stop();
+
+private:
+    asio::awaitable<response> handle(request& req);
+    asio::awaitable<void> write(http::response<http::string_body>& res);
+    asio::awaitable<void> write_error(const error_def& def, bool secure);
+    asio::awaitable<void> upgrade(http::request<http::string_body>& req, request& r);
+    bool make_request(const http::request<http::string_body>& in, request& out);
+
+    beast::tcp_stream stream_;
+    beast::flat_buffer buffer_;
+    std::shared_ptr<server::impl> srv_;
+    std::optional<connection_slot> slot_;
+    std::string peer_;
+    bool busy_ = false;
+    bool closing_ = false;
+};
+
+}  // namespace relais::net

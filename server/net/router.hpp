@@ -1,0 +1,38 @@
+#pragma once
+// Routes by method and path pattern ("/api/admin/users/{id}"). Feature modules
+// register into it at start-up; lookups afterwards are read-only and lock-free.
+#include "net/http_types.hpp"
+
+#include <string>
+#include <vector>
+
+namespace relais::net {
+
+class router {
+public:
+    /// Registers a handler; throws std::logic_error on a duplicate method+pattern.
+    void add(std::string method, std::string pattern, handler h);
+
+    struct match {
+        enum class kind { found, not_found, method_not_allowed } result = kind::not_found;
+        const handler* h = nullptr;
+        const std::string* pattern = nullptr;  // for metrics labels
+        std::map<std::string, std::string> params;
+        std::string allowed;  // "GET, POST" for 405
+    };
+    match find(std::string_view method, std::string_view path) const;
+
+    /// Every registered (method, pattern), e.g. for the access-matrix test and docs.
+    std::vector<std::pair<std::string, std::string>> routes() const;
+
+private:
+    struct route {
+        std::string method;
+        std::string pattern;
+        std::vector<std::string> segments;
+        handler h;
+    };
+    std::vector<route> routes_;
+};
+
+}  // namespace relais::net

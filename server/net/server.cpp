@@ -1,0 +1,208 @@
+#include "net/server.hpp"
+
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+#include "net/http_session.hpp"
+#include "net/websocket_session.hpp"
+
+#include <thread>
+
+namespace relais::net {
+
+server::impl::impl(server_options o, const router& r, const static_files* f, ws_handler* w, metrics::registry& m)
+    : opts(std::move(o)), routes(r), files(f), ws(w), metrics(m), ioc(static_cast<int>(opts.threads)),
+      acceptor(asio::make_strand(ioc)),
+      m_connections(m.get_gauge("relais_http_connections", "Open TCP connections (HTTP and WebSocket).")),
+      m_ws_connections(m.get_gauge("relais_ws_connections", "Open WebSocket connections.")),
+      m_refused(m.get_counter("relais_connections_refused_total", "Connections refused by the connection limits.")),
+      m_ws_in(m.get_counter("relais_ws_messages_total", "WebSocket messages.", metrics::labels({{"direction", "in"}}))),
+      m_ws_out(m.get_counter("relais_ws_messages_total", "WebSocket messages.", metrics::labels({{"direction", "out"}}))),
+      m_ws_dropped(m.get_counter("relais_ws_dropped_total", "WebSockets dropped for not reading (send queue full).")),
+      m_request_seconds(m.get_histogram("relais_http_request_seconds", "Time from a complete request to its response.")) {}
+
+bool server::impl::origin_allowed(std::string_view origin) const {
+    for (const auto& o : origins)
+        if (o == origin) return true;
+    return false;
+}
+
+bool server::impl::take_token(const std::string& address) {
+    auto now = std::chrono::steady_clock::now();
+    std::lock_guard lock(mutex);
+    if (buckets.size() > 100000) buckets.clear();  // bounded memory under address churn
+    auto [it, fresh] = buckets.try_emplace(address, bucket{opts.request_burst_per_address, now});
+    auto& b = it->second;
+    if (!fresh) {
+        std::chrono::duration<double> dt = now - b.last;
+        b.tokens = std::min(opts.request_burst_per_address, b.tokens + dt.count() * opts.requests_per_second_per_address);
+        b.last = now;
+    }
+    if (b.tokens < 1.0) return false;
+    b.tokens -= 1.0;
+    return true;
+}
+
+void server::impl::count_request(const std::string& route, const std::string& method, int status) {
+    metrics.get_counter("relais_http_requests_total", "HTTP requests by route, method and status.",
+                        metrics::labels({{"route", route}, {"method", method}, {"status", std::to_string(status)}}))
+        .inc();
+}
+
+void server::impl::release_connection(const std::string& address) {
+    std::lock_guard lock(mutex);
+    --connections;
+    if (auto it = per_address.find(address); it != per_address.end() && --it->second == 0) per_address.erase(it);
+    m_connections.add(-1);
+}
+
+asio::awaitable<void> server::impl::accept_loop() {
+    auto self = shared_from_this();
+    while (!stopping) {
+        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
+            log::warn("accept_failed", {{"error", ec.message()}});
+            continue;
+        }
+        boost::system::error_code ep_ec;
+        auto remote = socket.remote_endpoint(ep_ec);
+        if (ep_ec) continue;
+        std::string address = remote.address().to_string();
+        bool admitted;
+        {
+            std::lock_guard lock(mutex);
+            auto& n = per_address[address];
+            admitted = connections < opts.max_connections && n < opts.max_connections_per_address;
+            if (admitted) {
+                ++connections;
+                ++n;
+                m_connections.add(1);
+            } else if (n == 0) {
+                per_address.erase(address);
+            }
+        }
+        if (!admitted) {
+            // Over the limit: say so in one short response and close.
+            m_refused.inc();
+            static const std::string busy = [] {
+                std::string body =
+                    "{\"error\":{\"code\":\"indisponible\",\"message\":\"Le service est momentan\xC3\xA9ment indisponible.\"}}";
+                return "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json; charset=utf-8\r\n"
+                       "Connection: close\r\nRetry-After: 5\r\nContent-Length: " +
+                       std::to_string(body.size()) + "\r\n\r\n" + body;
+            }();
+            boost::system::error_code wec;
+            socket.non_blocking(true, wec);
+            socket.write_some(asio::buffer(busy), wec);
+            socket.close(wec);
+            continue;
+        }
+        auto ex = socket.get_executor();
+        auto session = std::make_shared<http_session>(std::move(socket), self, connection_slot(self, address));
+        {
+            std::lock_guard lock(mutex);
+            http_sessions[session.get()] = session;
+        }
+        asio::co_spawn(ex, session->run(), [](std::exception_ptr ep) { report_coroutine_exit("http", ep); });
+    }
+}
+
+void add_security_headers(http::fields& f, bool secure) {
+    f.set("Content-Security-Policy",
+          "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+          "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+          "form-action 'self'; frame-ancestors 'none'");
+    f.set("X-Content-Type-Options", "nosniff");
+    f.set("Referrer-Policy", "same-origin");
+    f.set("X-Frame-Options", "DENY");
+    f.set("Cross-Origin-Opener-Policy", "same-origin");
+    f.set("Cross-Origin-Resource-Policy", "same-origin");
+    f.set("Permissions-Policy", "camera=(), microphone=(), geolocation=()");
+    if (secure) f.set(http::field::strict_transport_security, "max-age=31536000");
+}
+
+void report_coroutine_exit(const char* what, std::exception_ptr ep) {
+    if (!ep) return;
+    try {
+        std::rethrow_exception(ep);
+    } catch (const boost::system::system_error& e) {
+        log::debug("session_ended", {{"session", what}, {"error", e.what()}});
+    } catch (const std::exception& e) {
+        log::error("session_failed", {{"session", what}, {"what", e.what()}});
+    }
+}
+
+server::server(server_options opts, const router& routes, const static_files* files, ws_handler* ws,
+               metrics::registry& metrics)
+    : impl_(std::make_shared<impl>(std::move(opts), routes, files, ws, metrics)) {}
+
+server::~server() = default;
+
+const std::vector<std::string>& server::origins() const { return impl_->origins; }
+
+unsigned short server::listen() {
+    auto& s = *impl_;
+    auto address = asio::ip::make_address(s.opts.address);
+    tcp::endpoint ep(address, s.opts.port);
+    s.acceptor.open(ep.protocol());
+    s.acceptor.set_option(asio::socket_base::reuse_address(true));
+    s.acceptor.bind(ep);
+    s.acceptor.listen(asio::socket_base::max_listen_connections);
+    auto port = s.acceptor.local_endpoint().port();
+    std::string host = address.is_v6() ? "[" + s.opts.address + "]" : s.opts.address;
+    s.origins = s.opts.allowed_origins;
+    s.origins.push_back("http://" + host + ":" + std::to_string(port));
+    if (address.is_loopback()) s.origins.push_back("http://localhost:" + std::to_string(port));
+    asio::co_spawn(s.acceptor.get_executor(), s.accept_loop(),
+                   [](std::exception_ptr ep) { report_coroutine_exit("listener", ep); });
+    return port;
+}
+
+void server::run() {
+    auto& s = *impl_;
+    std::vector<std::thread> extra;
+    for (std::size_t i = 1; i < s.opts.threads; ++i) extra.emplace_back([&s] { s.ioc.run(); });
+    s.ioc.run();
+    for (auto& t : extra) t.join();
+}
+
+void server::shutdown(std::chrono::milliseconds grace) {
+    auto s = impl_;
+    if (s->stopping.exchange(true)) return;
+    asio::post(s->acceptor.get_executor(), [s] {
+        boost::system::error_code ec;
+        s->acceptor.close(ec);
+    });
+    std::vector<std::shared_ptr<http_session>> https;
+    std::vector<std::shared_ptr<websocket_session>> wss;
+    {
+        std::lock_guard lock(s->mutex);
+        for (auto& [k, w] : s->http_sessions)
+            if (auto p = w.lock()) https.push_back(std::move(p));
+        for (auto& [k, w] : s->ws_sessions)
+            if (auto p = w.lock()) wss.push_back(std::move(p));
+    }
+    for (auto& h : https) h->stop();
+    for (auto& w : wss) w->close(static_cast<std::uint16_t>(websocket::close_code::going_away), "Arrêt du serveur");
+    // Wait for the sessions to finish, then stop the loop; force it at the deadline.
+    auto timer = std::make_shared<asio::steady_timer>(s->ioc);
+    auto deadline = std::chrono::steady_clock::now() + grace;
+    auto poll = std::make_shared<std::function<void()>>();
+    *poll = [s, timer, deadline, poll] {
+        std::size_t live;
+        {
+            std::lock_guard lock(s->mutex);
+            live = s->connections;
+        }
+        if (live == 0 || std::chrono::steady_clock::now() >= deadline) {
+            s->ioc.stop();
+            *poll = nullptr;  // break the self-reference
+            return;
+        }
+        timer->expires_after(std::chrono::milliseconds(20));
+        timer->async_wait([poll](boost::system::error_code) { if (*poll) (*poll)(); });
+    };
+    asio::post(s->ioc, [poll] { (*poll)(); });
+}
+
+}  // namespace relais::net

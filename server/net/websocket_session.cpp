@@ -1,0 +1,132 @@
+#include "net/websocket_session.hpp"
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "common/metrics.hpp"
+
+#include <nlohmann/json.hpp>
+
+namespace relais::net {
+
+websocket_session::websocket_session(beast::tcp_stream stream, std::shared_ptr<server::impl> srv,
+                                     connection_slot slot, std::string id, std::any context)
+    : ws_(std::move(stream)), srv_(std::move(srv)), slot_(std::move(slot)), id_(std::move(id)),
+      context_(std::move(context)) {}
+
+asio::awaitable<void> websocket_session::run(http::request<http::string_body>& req) {
+    auto self = shared_from_this();
+    auto& s = *srv_;
+    struct unregister {
+        server::impl& s;
+        const void* key;
+        ~unregister() {
+            std::lock_guard lock(s.mutex);
+            s.ws_sessions.erase(key);
+        }
+    } guard{s, this};
+
+    beast::get_lowest_layer(ws_).expires_never();
+    websocket::stream_base::timeout t{};
+    t.handshake_timeout = std::chrono::seconds(10);
+    t.idle_timeout = s.opts.ws_idle_timeout;
+    t.keep_alive_pings = true;  // a ping at half the idle time; a silent peer is closed
+    ws_.set_option(t);
+    ws_.read_message_max(s.opts.ws_message_max_bytes);
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
+        res.set(http::field::server, "Relais");
+    }));
+    auto [ec] = co_await ws_.async_accept(req, asio::as_tuple(asio::use_awaitable));
+    if (ec) co_return;
+    open_ = true;
+    s.m_ws_connections.add(1);
+    log::info("ws_open", {{"rid", id_}, {"addr", slot_.address()}});
+    s.ws->on_open(self);
+    for (;;) {
+        auto [rec, n] = co_await ws_.async_read(buffer_, asio::as_tuple(asio::use_awaitable));
+        if (rec) {
+            if (rec == websocket::error::message_too_big) {
+                log::info("ws_message_too_big", {{"rid", id_}});
+            }
+            break;
+        }
+        s.m_ws_in.inc();
+        if (!ws_.got_text()) {
+            nlohmann::json err = {{"type", "error"}, {"code", "format_invalide"},
+                                  {"message", "Seuls les messages texte (JSON) sont acceptés."}};
+            enqueue(err.dump());
+        } else {
+            auto data = buffer_.data();
+            std::string_view text(static_cast<const char*>(data.data()), data.size());
+            s.ws->on_message(self, text);
+        }
+        buffer_.consume(buffer_.size());
+    }
+    open_ = false;
+    s.m_ws_connections.add(-1);
+    log::info("ws_closed", {{"rid", id_}});
+    s.ws->on_close(self);
+}
+
+void websocket_session::send(std::string text) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
+        self->enqueue(std::move(t));
+    });
+}
+
+void websocket_session::close(std::uint16_t code, std::string reason) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
+        if (self->dropped_ || self->close_reason_) return;
+        self->close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+        self->start_writing();
+    });
+}
+
+void websocket_session::enqueue(std::string text) {
+    if (dropped_ || close_reason_) return;
+    if (queue_.size() >= srv_->opts.ws_send_queue_max) {
+        drop("send_queue_full");
+        return;
+    }
+    queue_.push_back(std::move(text));
+    start_writing();
+}
+
+void websocket_session::start_writing() {
+    if (writing_) return;
+    writing_ = true;
+    asio::co_spawn(ws_.get_executor(), write_loop(), [](std::exception_ptr ep) { report_coroutine_exit("ws_write", ep); });
+}
+
+asio::awaitable<void> websocket_session::write_loop() {
+    auto self = shared_from_this();
+    while (!queue_.empty() && !dropped_) {
+        std::string msg = std::move(queue_.front());
+        queue_.pop_front();
+        ws_.text(true);
+        auto [ec, n] = co_await ws_.async_write(asio::buffer(msg), asio::as_tuple(asio::use_awaitable));
+        if (ec) {
+            drop("write_failed");
+            break;
+        }
+        srv_->m_ws_out.inc();
+    }
+    if (close_reason_ && !dropped_ && ws_.is_open()) {
+        beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(2));
+        auto [ec] = co_await ws_.async_close(*close_reason_, asio::as_tuple(asio::use_awaitable));
+        (void)ec;
+    }
+    writing_ = false;
+}
+
+void websocket_session::drop(const char* why) {
+    if (dropped_) return;
+    dropped_ = true;
+    queue_.clear();
+    srv_->m_ws_dropped.inc();
+    log::warn("ws_dropped", {{"rid", id_}, {"reason", why}});
+    boost::system::error_code ec;
+    beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
+    beast::get_lowest_layer(ws_).socket().close(ec);
+}
+
+}  // namespace relais::net

@@ -1,0 +1,40 @@
+#pragma once
+#include "net/detail/shared_state.hpp"
+
+#include <deque>
+
+namespace relais::net {
+
+/// One WebSocket: a read loop feeding the handler, a send queue on the strand with
+/// one write in flight, capped so that a client that does not read is dropped.
+class websocket_session : public ws_connection, public std::enable_shared_from_this<websocket_session> {
+public:
+    websocket_session(beast::tcp_stream stream, std::shared_ptr<server::impl> srv, connection_slot slot,
+                      std::string id, std::any context);
+    asio::awaitable<void> run(http::request<http::string_body>& req);
+
+    void send(std::string text) override;
+    void close(std::uint16_t code, std::string reason) override;
+    const std::string& id() const override { return id_; }
+    const std::any& context() const override { return context_; }
+
+private:
+    void enqueue(std::string text);
+    void start_writing();
+    asio::awaitable<void> write_loop();
+    void drop(const char* why);
+
+    websocket::stream<beast::tcp_stream> ws_;
+    beast::flat_buffer buffer_;
+    std::shared_ptr<server::impl> srv_;
+    connection_slot slot_;
+    std::string id_;
+    std::any context_;
+    std::deque<std::string> queue_;
+    std::optional<websocket::close_reason> close_reason_;
+    bool writing_ = false;
+    bool open_ = false;
+    bool dropped_ = false;
+};
+
+}  // namespace relais::net

@@ -1,0 +1,213 @@
+// Accounts, sessions, organisations and the access matrix, over HTTP.
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+
+using relais::test::server;
+using json = nlohmann::json;
+using headers = std::map<std::string, std::string>;
+
+TEST_CASE("login, me, logout", "[auth]") {
+    server s;
+    REQUIRE_FALSE(s.admin_password().empty());
+    CHECK(s.request("GET", "/api/me").status == 401);
+
+    auto bad = s.request("POST", "/api/session", json{{"email", "admin@relais.local"}, {"password", "pas le bon mot"}}.dump());
+    CHECK(bad.status == 401);
+    CHECK(bad.error_code() == "identifiants_invalides");
+    CHECK(bad.header("set-cookie").empty());
+    auto unknown = s.request("POST", "/api/session", json{{"email", "personne@nulle.part"}, {"password", "pas le bon mot"}}.dump());
+    CHECK(unknown.status == 401);
+    CHECK(unknown.body == bad.body);  // no account enumeration
+
+    auto ok = s.request("POST", "/api/session", json{{"email", " Admin@Relais.LOCAL "}, {"password", s.admin_password()}}.dump());
+    REQUIRE(ok.status == 200);
+    CHECK(ok.json()["user"]["role"] == "admin");
+    CHECK_FALSE(ok.json()["user"].contains("password_hash"));
+    auto cookie = ok.header("set-cookie");
+    CHECK(cookie.find("relais_session=") == 0);
+    CHECK(cookie.find("HttpOnly") != std::string::npos);
+    CHECK(cookie.find("SameSite=Strict") != std::string::npos);
+    CHECK(cookie.find("Secure") == std::string::npos);  // plain http on loopback
+    auto c = cookie.substr(0, cookie.find(';'));
+
+    auto me = s.request("GET", "/api/me", {}, {{"Cookie", c}});
+    CHECK(me.status == 200);
+    CHECK(me.json()["user"]["email"] == "admin@relais.local");
+
+    CHECK(s.request("GET", "/api/me", {}, {{"Cookie", "relais_session=forged-token"}}).status == 401);
+
+    auto out = s.request("DELETE", "/api/session", {}, {{"Cookie", c}});
+    CHECK(out.status == 204);
+    CHECK(out.header("set-cookie").find("Max-Age=0") != std::string::npos);
+    CHECK(s.request("GET", "/api/me", {}, {{"Cookie", c}}).status == 401);
+}
+
+TEST_CASE("secure cookie behind a trusted TLS proxy", "[auth]") {
+    server s({"--set", "server.trusted_proxies=127.0.0.1"});
+    auto r = s.request("POST", "/api/session", json{{"email", "admin@relais.local"}, {"password", s.admin_password()}}.dump(),
+                       {{"X-Forwarded-Proto", "https"}, {"X-Forwarded-For", "203.0.113.7"}});
+    REQUIRE(r.status == 200);
+    CHECK(r.header("set-cookie").find("; Secure") != std::string::npos);
+    CHECK(r.header("strict-transport-security").find("max-age=") == 0);
+    CHECK(s.log().find("\"addr\":\"203.0.113.7\"") != std::string::npos);
+
+    server untrusted;
+    auto u = untrusted.request("POST", "/api/session", json{{"email", "admin@relais.local"}, {"password", untrusted.admin_password()}}.dump(),
+                               {{"X-Forwarded-Proto", "https"}, {"X-Forwarded-For", "203.0.113.7"}});
+    CHECK(u.header("set-cookie").find("Secure") == std::string::npos);
+    CHECK(untrusted.log().find("203.0.113.7") == std::string::npos);
+}
+
+TEST_CASE("login throttling per account and per address", "[auth][limits]") {
+    server s({"--set", "auth.max_failures_per_account=3", "--set", "auth.max_failures_per_address=6"});
+    auto attempt = [&](const std::string& email, const std::string& pw) {
+        return s.request("POST", "/api/session", json{{"email", email}, {"password", pw}}.dump());
+    };
+    for (int i = 0; i < 3; ++i) CHECK(attempt("admin@relais.local", "mauvais-mot-de-passe").status == 401);
+    auto locked = attempt("admin@relais.local", s.admin_password());
+    CHECK(locked.status == 429);
+    CHECK(locked.error_code() == "trop_de_tentatives");
+    CHECK(std::stoi(locked.header("retry-after")) > 0);
+    // Other accounts from this address still have their own budget, up to the address limit.
+    for (int i = 0; i < 3; ++i) CHECK(attempt("autre@relais.local", "mauvais-mot-de-passe").status == 401);
+    CHECK(attempt("troisieme@relais.local", "mauvais-mot-de-passe").status == 429);
+}
+
+TEST_CASE("administration of users and organisations", "[auth][admin]") {
+    server s;
+    auto admin = s.login_admin();
+    headers h{{"Cookie", admin}};
+
+    auto orgs = s.request("GET", "/api/orgs", {}, h).json()["orgs"];
+    CHECK(orgs.size() >= 10);  // seed content loaded on first start
+
+    auto org = s.request("POST", "/api/admin/orgs",
+                         json{{"name", "CPTS du Val de Sambre"}, {"type", "cpts"}, {"region", "32"}, {"departements", {"59"}}}.dump(), h);
+    REQUIRE(org.status == 201);
+    auto org_id = org.json()["org"]["id"].get<long long>();
+    CHECK(s.request("POST", "/api/admin/orgs", json{{"name", "cpts du val de sambre"}, {"type", "cpts"}, {"region", "32"}}.dump(), h)
+              .error_code() == "organisation_existe");
+    auto wrong_dep = s.request("POST", "/api/admin/orgs", json{{"name", "X"}, {"type", "cpts"}, {"region", "32"}, {"departements", {"75"}}}.dump(), h);
+    CHECK(wrong_dep.status == 400);
+    CHECK(wrong_dep.json()["error"]["field"] == "departements");
+    CHECK(s.request("POST", "/api/admin/orgs", json{{"name", "Y"}, {"type", "clinique"}}.dump(), h).json()["error"]["field"] == "type");
+    CHECK(s.request("POST", "/api/admin/orgs", json{{"name", "Z"}, {"type", "ars"}, {"region", "99"}}.dump(), h).json()["error"]["field"] == "region");
+
+    auto created = s.request("POST", "/api/admin/users",
+                             json{{"email", "coord@cpts-sambre.fr"}, {"name", "Claire Coordinatrice"}, {"role", "membre"},
+                                  {"org_id", org_id}, {"password", "une phrase de passe"}}.dump(), h);
+    REQUIRE(created.status == 201);
+    auto uid = created.json()["user"]["id"].get<long long>();
+    CHECK(created.json()["user"]["org"]["name"] == "CPTS du Val de Sambre");
+    CHECK(s.request("POST", "/api/admin/users", json{{"email", "COORD@cpts-sambre.fr"}, {"name", "Doublon"}, {"role", "membre"}, {"password", "une phrase de passe"}}.dump(), h)
+              .error_code() == "email_deja_utilise");
+    CHECK(s.request("POST", "/api/admin/users", json{{"email", "court@x.fr"}, {"name", "Court"}, {"role", "membre"}, {"password", "court"}}.dump(), h)
+              .error_code() == "mot_de_passe_faible");
+    CHECK(s.request("POST", "/api/admin/users", json{{"email", "pas-un-email"}, {"name", "N"}, {"role", "membre"}, {"password", "une phrase de passe"}}.dump(), h)
+              .json()["error"]["field"] == "email");
+    CHECK(s.request("POST", "/api/admin/users", json{{"email", "r@x.fr"}, {"name", "N"}, {"role", "roi"}, {"password", "une phrase de passe"}}.dump(), h)
+              .json()["error"]["field"] == "role");
+    CHECK(s.request("POST", "/api/admin/users", json{{"email", "o@x.fr"}, {"name", "N"}, {"role", "membre"}, {"org_id", 99999}, {"password", "une phrase de passe"}}.dump(), h)
+              .json()["error"]["field"] == "org_id");
+
+    // An organisation with members cannot be deleted.
+    CHECK(s.request("DELETE", "/api/admin/orgs/" + std::to_string(org_id), {}, h).error_code() == "organisation_utilisee");
+
+    auto member = s.login("coord@cpts-sambre.fr", "une phrase de passe");
+    CHECK(s.request("GET", "/api/me", {}, {{"Cookie", member}}).status == 200);
+
+    auto promoted = s.request("PATCH", "/api/admin/users/" + std::to_string(uid), json{{"role", "animateur"}}.dump(), h);
+    CHECK(promoted.json()["user"]["role"] == "animateur");
+    CHECK(s.request("PATCH", "/api/admin/users/424242", json{{"role", "animateur"}}.dump(), h).status == 404);
+    CHECK(s.request("PATCH", "/api/admin/users/abc", json{{"role", "animateur"}}.dump(), h).status == 404);
+
+    // Deactivation ends the account's sessions at once.
+    CHECK(s.request("PATCH", "/api/admin/users/" + std::to_string(uid), json{{"active", false}}.dump(), h).status == 200);
+    CHECK(s.request("GET", "/api/me", {}, {{"Cookie", member}}).status == 401);
+    CHECK(s.request("POST", "/api/session", json{{"email", "coord@cpts-sambre.fr"}, {"password", "une phrase de passe"}}.dump()).status == 401);
+
+    // The last active admin cannot demote or deactivate themself.
+    auto me_id = s.request("GET", "/api/me", {}, h).json()["user"]["id"].get<long long>();
+    CHECK(s.request("PATCH", "/api/admin/users/" + std::to_string(me_id), json{{"role", "membre"}}.dump(), h).error_code() == "dernier_admin");
+    CHECK(s.request("PATCH", "/api/admin/users/" + std::to_string(me_id), json{{"active", false}}.dump(), h).error_code() == "dernier_admin");
+
+    // An organisation without members can be edited and deleted.
+    auto empty = s.request("POST", "/api/admin/orgs", json{{"name", "Fédération test"}, {"type", "federation"}}.dump(), h).json()["org"]["id"].get<long long>();
+    auto edited = s.request("PATCH", "/api/admin/orgs/" + std::to_string(empty), json{{"region", "11"}, {"departements", {"75", "93"}}}.dump(), h);
+    CHECK(edited.status == 200);
+    CHECK(edited.json()["org"]["departements"] == json({"75", "93"}));
+    CHECK(s.request("DELETE", "/api/admin/orgs/" + std::to_string(empty), {}, h).status == 204);
+    CHECK(s.request("DELETE", "/api/admin/orgs/" + std::to_string(empty), {}, h).status == 404);
+}
+
+TEST_CASE("own account: name and password", "[auth]") {
+    server s;
+    auto admin = s.login_admin();
+    auto member = s.make_user(admin, "marie@msa.fr", "membre");
+    auto second_session = s.login("marie@msa.fr", "motdepasse-solide");
+    headers h{{"Cookie", member}};
+
+    CHECK(s.request("PATCH", "/api/me", json{{"name", "   "}}.dump(), h).json()["error"]["field"] == "name");
+    CHECK(s.request("PATCH", "/api/me", json{{"name", std::string(200, 'a')}}.dump(), h).json()["error"]["field"] == "name");
+    CHECK(s.request("PATCH", "/api/me", json{{"name", "Marie Curie"}}.dump(), h).json()["user"]["name"] == "Marie Curie");
+
+    CHECK(s.request("POST", "/api/me/password", json{{"current_password", "faux faux faux"}, {"new_password", "nouvelle phrase"}}.dump(), h)
+              .error_code() == "mot_de_passe_incorrect");
+    CHECK(s.request("POST", "/api/me/password", json{{"current_password", "motdepasse-solide"}, {"new_password", "court"}}.dump(), h)
+              .error_code() == "mot_de_passe_faible");
+    CHECK(s.request("POST", "/api/me/password", json{{"current_password", "motdepasse-solide"}, {"new_password", "nouvelle phrase"}}.dump(), h)
+              .status == 204);
+    // This session stays, the others end; the new password works.
+    CHECK(s.request("GET", "/api/me", {}, h).status == 200);
+    CHECK(s.request("GET", "/api/me", {}, {{"Cookie", second_session}}).status == 401);
+    CHECK_NOTHROW(s.login("marie@msa.fr", "nouvelle phrase"));
+}
+
+TEST_CASE("access matrix: every API route by role", "[auth][access]") {
+    server s;
+    auto admin = s.login_admin();
+    std::map<std::string, std::string> cookies{
+        {"anonyme", ""},
+        {"membre", s.make_user(admin, "membre@x.fr", "membre")},
+        {"animateur", s.make_user(admin, "animateur@x.fr", "animateur")},
+        {"admin", admin},
+    };
+    struct row {
+        std::string method, target, body;
+        std::map<std::string, int> expected;  // role -> status
+    };
+    const std::string upd = json{{"name", "Nom"}}.dump();
+    const std::vector<row> matrix{
+        {"GET", "/api/me", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
+        {"PATCH", "/api/me", upd, {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
+        {"POST", "/api/me/password", "{}", {{"anonyme", 401}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},
+        {"GET", "/api/orgs", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
+        {"GET", "/api/meta", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
+        {"GET", "/api/admin/users", "", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 200}}},
+        {"POST", "/api/admin/users", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 400}}},
+        {"PATCH", "/api/admin/users/999", upd, {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 404}}},
+        {"POST", "/api/admin/orgs", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 400}}},
+        {"PATCH", "/api/admin/orgs/999", upd, {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 404}}},
+        {"DELETE", "/api/admin/orgs/999", "", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 404}}},
+        {"POST", "/api/session", "{}", {{"anonyme", 400}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},
+        {"GET", "/healthz", "", {{"anonyme", 200}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
+        {"GET", "/metrics", "", {{"anonyme", 200}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
+    };
+    for (const auto& r : matrix) {
+        for (const auto& [role, status] : r.expected) {
+            INFO(r.method << " " << r.target << " as " << role);
+            headers h;
+            if (!cookies[role].empty()) h["Cookie"] = cookies[role];
+            CHECK(s.request(r.method, r.target, r.body, h).status == status);
+        }
+    }
+    // Logout last: it must not end anyone else's session.
+    for (const auto& [role, c] : cookies) {
+        INFO("DELETE /api/session as " << role);
+        headers h;
+        if (!c.empty()) h["Cookie"] = c;
+        CHECK(s.request("DELETE", "/api/session", {}, h).status == 204);
+    }
+    CHECK(s.request("GET", "/api/me", {}, {{"Cookie", admin}}).status == 401);
+}

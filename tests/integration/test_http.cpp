@@ -1,0 +1,252 @@
+// HTTP layer against the real binary: static files, headers, limits, bad input.
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using relais::test::raw_exchange;
+using relais::test::server;
+
+namespace {
+
+std::size_t user_count(server& s, const std::string& admin) {
+    return s.request("GET", "/api/admin/users", {}, {{"Cookie", admin}}).json()["users"].size();
+}
+
+}  // namespace
+
+TEST_CASE("health, static files and security headers", "[http]") {
+    server s;
+    auto h = s.request("GET", "/healthz");
+    CHECK(h.status == 200);
+    CHECK(h.json()["database"] == "ok");
+    CHECK(h.json()["index"] == "ok");
+
+    auto index = s.request("GET", "/");
+    REQUIRE(index.status == 200);
+    CHECK(index.header("content-type") == "text/html; charset=utf-8");
+    CHECK(index.body.find("<html") != std::string::npos);
+    auto csp = index.header("content-security-policy");
+    CHECK(csp.find("script-src 'self'") != std::string::npos);
+    CHECK(csp.find("frame-ancestors 'none'") != std::string::npos);
+    CHECK(csp.find("unsafe-inline") == std::string::npos);
+    CHECK(index.header("x-content-type-options") == "nosniff");
+    CHECK(index.header("referrer-policy") == "same-origin");
+
+    auto etag = index.header("etag");
+    REQUIRE_FALSE(etag.empty());
+    auto again = s.request("GET", "/", {}, {{"If-None-Match", etag}});
+    CHECK(again.status == 304);
+    CHECK(again.body.empty());
+
+    auto js = s.request("GET", "/js/app.js");
+    CHECK(js.status == 200);
+    CHECK(js.header("content-type") == "text/javascript; charset=utf-8");
+    auto css = s.request("GET", "/css/app.css");
+    CHECK(css.header("content-type") == "text/css; charset=utf-8");
+
+    // App routes get the shell; API errors stay JSON.
+    CHECK(s.request("GET", "/ateliers").status == 200);
+    CHECK(s.request("GET", "/admin/utilisateurs").header("content-type") == "text/html; charset=utf-8");
+    auto missing = s.request("GET", "/js/nope.js");
+    CHECK(missing.status == 404);
+    CHECK(missing.error_code() == "introuvable");
+    auto head = s.request("HEAD", "/");
+    CHECK(head.status == 200);
+}
+
+TEST_CASE("no path traversal", "[http][bad-input]") {
+    server s;
+    for (const char* target : {"/../../etc/passwd", "/js/../../etc/passwd", "/%2e%2e/%2e%2e/etc/passwd",
+                               "/js/%2e%2e/%2e%2e/etc/passwd", "/..%2fetc%2fpasswd", "/js/..\\..\\etc\\passwd",
+                               "/%00", "/%zz"}) {
+        INFO(target);
+        auto r = s.request("GET", target);
+        CHECK((r.status == 400 || r.status == 404));
+        CHECK(r.body.find("root:") == std::string::npos);
+        CHECK(r.header("content-type").find("application/json") == 0);
+    }
+    CHECK(s.request("GET", "/healthz").status == 200);
+}
+
+TEST_CASE("unknown routes and methods", "[http][bad-input]") {
+    server s;
+    auto r = s.request("GET", "/api/nothing-here");
+    CHECK(r.status == 404);
+    CHECK(r.error_code() == "introuvable");
+    CHECK(r.json()["error"]["message"].get<std::string>().size() > 5);
+
+    auto m = s.request("PUT", "/api/session", "{}");
+    CHECK(m.status == 405);
+    CHECK(m.error_code() == "methode_non_autorisee");
+    CHECK(m.header("allow").find("POST") != std::string::npos);
+
+    auto odd = s.request("BREW", "/api/session");
+    CHECK(odd.status >= 400);
+    CHECK(s.request("GET", "/healthz").status == 200);
+}
+
+TEST_CASE("malformed HTTP gets 400 and the server goes on", "[http][bad-input]") {
+    server s;
+    auto r = raw_exchange(s.port(), "THIS IS NOT HTTP\r\n\r\n");
+    CHECK(r.data.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(r.data.find("requete_invalide") != std::string::npos);
+    CHECK(r.closed);
+
+    auto bad_version = raw_exchange(s.port(), "GET / HTTP/9.9\r\nHost: x\r\n\r\n");
+    CHECK(bad_version.data.rfind("HTTP/1.1 400", 0) == 0);
+
+    auto bad_header = raw_exchange(s.port(), "GET / HTTP/1.1\r\nHost x\r\n\r\n");
+    CHECK(bad_header.data.rfind("HTTP/1.1 400", 0) == 0);
+
+    auto bad_length = raw_exchange(s.port(), "POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n");
+    CHECK(bad_length.data.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(s.request("GET", "/healthz").status == 200);
+}
+
+TEST_CASE("oversized headers and bodies", "[http][bad-input]") {
+    server s({"--set", "limits.header_max_bytes=4096", "--set", "limits.body_max_bytes=8192"});
+    auto admin = s.login_admin();
+    auto before = user_count(s, admin);
+
+    auto big_header = raw_exchange(s.port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(8000, 'a') + "\r\n\r\n");
+    CHECK(big_header.data.rfind("HTTP/1.1 431", 0) == 0);
+    CHECK(big_header.data.find("entetes_trop_volumineux") != std::string::npos);
+
+    // Announced too large: refused before the body is read.
+    auto announced = raw_exchange(s.port(), "POST /api/admin/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                            "Content-Length: 100000\r\n\r\n{");
+    CHECK(announced.data.rfind("HTTP/1.1 413", 0) == 0);
+    CHECK(announced.data.find("trop_volumineux") != std::string::npos);
+
+    // Chunked, growing past the limit.
+    std::string chunk(4000, 'x');
+    std::string chunked = "POST /api/admin/users HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 4; ++i) chunked += "fa0\r\n" + chunk + "\r\n";
+    chunked += "0\r\n\r\n";
+    auto grown = raw_exchange(s.port(), chunked);
+    CHECK(grown.data.rfind("HTTP/1.1 413", 0) == 0);
+
+    auto via_client = s.request("POST", "/api/admin/users", std::string(9000, ' '), {{"Cookie", admin}});
+    CHECK(via_client.status == 413);
+    CHECK(user_count(s, admin) == before);
+}
+
+TEST_CASE("invalid JSON, invalid UTF-8 and wrong content type change nothing", "[http][bad-input]") {
+    server s;
+    auto admin = s.login_admin();
+    auto before = user_count(s, admin);
+    auto cookie = std::map<std::string, std::string>{{"Cookie", admin}};
+
+    auto broken = s.request("POST", "/api/admin/users", "{\"email\": ", cookie);
+    CHECK(broken.status == 400);
+    CHECK(broken.error_code() == "json_invalide");
+
+    auto not_object = s.request("POST", "/api/admin/users", "[1,2,3]", cookie);
+    CHECK(not_object.error_code() == "json_invalide");
+
+    std::string deep(100, '[');
+    CHECK(s.request("POST", "/api/admin/users", deep, cookie).error_code() == "json_invalide");
+
+    std::string bad_utf8 = "{\"email\":\"a\xff\xfe@x.fr\",\"name\":\"X\",\"role\":\"membre\",\"password\":\"motdepasse-solide\"}";
+    auto u = s.request("POST", "/api/admin/users", bad_utf8, cookie);
+    CHECK(u.status == 400);
+    CHECK(u.error_code() == "utf8_invalide");
+
+    std::string overlong = "{\"name\":\"\xc0\xaf\"}";
+    CHECK(s.request("PATCH", "/api/me", overlong, cookie).error_code() == "utf8_invalide");
+
+    auto form = s.request("POST", "/api/admin/users", "email=a@b.fr",
+                          {{"Cookie", admin}, {"Content-Type", "application/x-www-form-urlencoded"}});
+    CHECK(form.status == 415);
+    CHECK(form.error_code() == "type_contenu_invalide");
+
+    auto missing = s.request("POST", "/api/admin/users", "{\"email\":\"x@y.fr\"}", cookie);
+    CHECK(missing.status == 400);
+    CHECK(missing.error_code() == "champ_invalide");
+    CHECK(missing.json()["error"]["field"] == "name");
+
+    CHECK(user_count(s, admin) == before);
+    CHECK(s.request("GET", "/api/me", {}, cookie).json()["user"]["name"] == "Administrateur");
+}
+
+TEST_CASE("state-changing requests need an allowed Origin", "[http][csrf]") {
+    server s;
+    auto admin = s.login_admin();
+    auto body = nlohmann::json{{"name", "Changé"}}.dump();
+    auto none = s.request("PATCH", "/api/me", body, {{"Cookie", admin}, {"Origin", ""}});
+    CHECK(none.status == 403);
+    CHECK(none.error_code() == "origine_refusee");
+    auto foreign = s.request("PATCH", "/api/me", body, {{"Cookie", admin}, {"Origin", "https://evil.example"}});
+    CHECK(foreign.status == 403);
+    auto login = s.request("POST", "/api/session", nlohmann::json{{"email", "admin@relais.local"}, {"password", s.admin_password()}}.dump(),
+                           {{"Origin", "https://evil.example"}});
+    CHECK(login.status == 403);
+    CHECK(s.request("GET", "/api/me", {}, {{"Cookie", admin}}).json()["user"]["name"] == "Administrateur");
+    auto ok = s.request("PATCH", "/api/me", body, {{"Cookie", admin}});
+    CHECK(ok.status == 200);
+    CHECK(ok.json()["user"]["name"] == "Changé");
+}
+
+TEST_CASE("a slow client is cut off and others are still served", "[http][limits]") {
+    server s({"--set", "limits.header_timeout_s=1"});
+    auto started = std::chrono::steady_clock::now();
+    std::thread slow([&] {
+        auto r = raw_exchange(s.port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ", std::chrono::seconds(6));
+        CHECK(r.closed);
+        CHECK(r.data.rfind("HTTP/1.1 408", 0) == 0);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(s.request("GET", "/healthz").status == 200);
+    slow.join();
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(5));
+    CHECK(s.request("GET", "/healthz").status == 200);
+}
+
+TEST_CASE("connection limit per address", "[http][limits]") {
+    server s({"--set", "limits.max_connections_per_address=3"});
+    {
+        // Three idle connections hold the slots; the fourth is refused with 503.
+        std::vector<std::unique_ptr<relais::test::idle_connection>> holders;
+        for (int i = 0; i < 3; ++i) holders.push_back(std::make_unique<relais::test::idle_connection>(s.port()));
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        auto r = raw_exchange(s.port(), "GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", std::chrono::seconds(2));
+        CHECK(r.data.rfind("HTTP/1.1 503", 0) == 0);
+        CHECK(r.data.find("indisponible") != std::string::npos);
+    }
+    // Slots come back when the connections close.
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(s.request("GET", "/healthz").status == 200);
+}
+
+TEST_CASE("request rate limit per address", "[http][limits]") {
+    server s({"--set", "limits.requests_per_second_per_address=1", "--set", "limits.request_burst_per_address=5"});
+    int limited = 0;
+    for (int i = 0; i < 10; ++i) {
+        auto r = s.request("GET", "/healthz");
+        if (r.status == 429) {
+            ++limited;
+            CHECK(r.error_code() == "trop_de_requetes");
+            CHECK(r.header("retry-after") == "1");
+        }
+    }
+    CHECK(limited >= 4);
+}
+
+TEST_CASE("metrics in Prometheus format, loopback only by default", "[http][metrics]") {
+    server s;
+    s.request("GET", "/healthz");
+    s.request("GET", "/api/nothing");
+    auto m = s.request("GET", "/metrics");
+    REQUIRE(m.status == 200);
+    CHECK(m.header("content-type").find("text/plain; version=0.0.4") == 0);
+    CHECK(m.body.find("# TYPE relais_http_requests_total counter") != std::string::npos);
+    CHECK(m.body.find("relais_http_requests_total{route=\"/healthz\",method=\"GET\",status=\"200\"}") != std::string::npos);
+    CHECK(m.body.find("relais_http_connections") != std::string::npos);
+    CHECK(m.body.find("relais_db_commit_seconds_bucket") != std::string::npos);
+    CHECK(m.body.find("relais_ws_messages_total") != std::string::npos);
+
+    server closed({"--set", "server.metrics_allow=10.9.9.9"});
+    CHECK(closed.request("GET", "/metrics").status == 403);
+}

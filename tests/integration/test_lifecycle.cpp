@@ -1,0 +1,145 @@
+// Process-level behaviour: command line, configuration, restart, shutdown.
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <fstream>
+#include <thread>
+
+using relais::test::run_relais;
+using relais::test::server;
+using relais::test::temp_dir;
+using relais::test::ws_client;
+using json = nlohmann::json;
+
+TEST_CASE("SIGTERM closes websockets with 1001 and exits 0 quickly", "[lifecycle]") {
+    server s;
+    auto admin = s.login_admin();
+    ws_client c;
+    REQUIRE(c.connect(s.port(), admin, s.origin(), nullptr) == 101);
+    REQUIRE(c.read());
+    relais::test::idle_connection idle(s.port());
+    auto start = std::chrono::steady_clock::now();
+    std::thread reader([&] {
+        CHECK_FALSE(c.read(std::chrono::seconds(6)));
+        CHECK(c.close_code() == 1001);
+    });
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(s.stop(SIGTERM, std::chrono::seconds(6)) == 0);
+    reader.join();
+    CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+}
+
+TEST_CASE("SIGINT also stops cleanly", "[lifecycle]") {
+    server s;
+    CHECK(s.request("GET", "/healthz").status == 200);
+    CHECK(s.stop(SIGINT) == 0);
+}
+
+TEST_CASE("acknowledged writes survive a crash", "[lifecycle][durability]") {
+    temp_dir dir;
+    auto data = dir.path() / "data";
+    std::string password;
+    {
+        server s({}, data);
+        password = s.admin_password();
+        auto admin = s.login_admin();
+        for (int i = 0; i < 20; ++i) {
+            auto r = s.request("POST", "/api/admin/orgs", json{{"name", "CPTS n°" + std::to_string(i)}, {"type", "cpts"}}.dump(), {{"Cookie", admin}});
+            REQUIRE(r.status == 201);
+        }
+        s.stop(SIGKILL);
+    }
+    server again({}, data);
+    CHECK(again.admin_password() == password);  // no second first-start
+    auto admin = again.login("admin@relais.local", password);
+    auto orgs = again.request("GET", "/api/orgs", {}, {{"Cookie", admin}}).json()["orgs"];
+    int found = 0;
+    for (const auto& o : orgs)
+        if (o["name"].get<std::string>().rfind("CPTS n°", 0) == 0) ++found;
+    CHECK(found == 20);
+}
+
+TEST_CASE("command line: users, organisations, seed, backup", "[lifecycle][cli]") {
+    temp_dir dir;
+    auto d = (dir.path() / "data").string();
+    auto seed1 = run_relais({"seed", "--data-dir", d});
+    CHECK(seed1.status == 0);
+    CHECK(seed1.output.find("organisations ajoutées : 16") != std::string::npos);
+    auto seed2 = run_relais({"seed", "--data-dir", d});
+    CHECK(seed2.output.find("organisations ajoutées : 0") != std::string::npos);
+
+    auto org = run_relais({"org", "add", "--data-dir", d, "--name", "CPTS Cœur de Flandre", "--type", "cpts", "--region", "32", "--departements", "59"});
+    CHECK(org.status == 0);
+    auto bad_org = run_relais({"org", "add", "--data-dir", d, "--name", "CPTS X", "--type", "cpts", "--region", "32", "--departements", "13"});
+    CHECK(bad_org.status == 2);
+    CHECK(bad_org.output.find("departements") != std::string::npos);
+
+    auto add = run_relais({"user", "add", "--data-dir", d, "--email", "anim@urps.fr", "--name", "Anne Animatrice", "--role", "animateur",
+                           "--org", "CPTS Cœur de Flandre"},
+                          "phrase de passe longue\n");
+    CHECK(add.status == 0);
+    CHECK(add.output.find("compte créé : anim@urps.fr") != std::string::npos);
+    auto dup = run_relais({"user", "add", "--data-dir", d, "--email", "anim@urps.fr", "--name", "X", "--role", "membre"}, "phrase de passe longue\n");
+    CHECK(dup.status == 2);
+    CHECK(dup.output.find("déjà utilisée") != std::string::npos);
+    auto weak = run_relais({"user", "add", "--data-dir", d, "--email", "w@urps.fr", "--name", "X", "--role", "membre"}, "court\n");
+    CHECK(weak.status == 2);
+    auto bad_role = run_relais({"user", "add", "--data-dir", d, "--email", "r@urps.fr", "--name", "X", "--role", "roi"}, "phrase de passe longue\n");
+    CHECK(bad_role.status == 2);
+    auto passwd = run_relais({"user", "passwd", "--data-dir", d, "--email", "anim@urps.fr"}, "autre phrase de passe\n");
+    CHECK(passwd.status == 0);
+
+    auto backup_file = (dir.path() / "copie.db").string();
+    auto b = run_relais({"backup", "--data-dir", d, backup_file});
+    CHECK(b.status == 0);
+    CHECK(run_relais({"backup", "--data-dir", d, backup_file}).status == 2);  // never overwrites
+
+    // The backup is a working database: serve from a copy of it.
+    auto restored = dir.path() / "restored";
+    std::filesystem::create_directories(restored);
+    std::filesystem::copy_file(backup_file, restored / "relais.db");
+    server s({}, restored);
+    CHECK(s.admin_password().empty());  // accounts exist: no first-start admin
+    auto cookie = s.login("anim@urps.fr", "autre phrase de passe");
+    auto me = s.request("GET", "/api/me", {}, {{"Cookie", cookie}}).json()["user"];
+    CHECK(me["role"] == "animateur");
+    CHECK(me["org"]["name"] == "CPTS Cœur de Flandre");
+}
+
+TEST_CASE("configuration: file, environment, flags, and refusal of bad values", "[lifecycle][config]") {
+    temp_dir dir;
+    auto d = (dir.path() / "data").string();
+    auto unknown = run_relais({"serve", "--data-dir", d, "--set", "server.nope=1"});
+    CHECK(unknown.status == 2);
+    CHECK(unknown.output.find("unknown setting: server.nope") != std::string::npos);
+    auto range = run_relais({"serve", "--data-dir", d, "--set", "limits.body_max_bytes=12"});
+    CHECK(range.status == 2);
+    CHECK(range.output.find("limits.body_max_bytes") != std::string::npos);
+    auto env = run_relais({"serve", "--data-dir", d}, {}, {{"RELAIS_SERVER_THREADS", "zero"}});
+    CHECK(env.status == 2);
+    CHECK(env.output.find("server.threads") != std::string::npos);
+    auto listen = run_relais({"serve", "--data-dir", d, "--listen", "nowhere:80"});
+    CHECK(listen.status == 2);
+    auto missing = run_relais({"serve", "--config", (dir.path() / "absent.toml").string()});
+    CHECK(missing.status == 2);
+
+    auto file = dir.path() / "bad.toml";
+    std::ofstream(file) << "[limits]\nbody_max_bytes = \"big\"\n";
+    auto typed = run_relais({"serve", "--config", file.string(), "--data-dir", d});
+    CHECK(typed.status == 2);
+    CHECK(typed.output.find("expected an integer") != std::string::npos);
+    std::ofstream(file, std::ios::trunc) << "[limits\n";
+    CHECK(run_relais({"serve", "--config", file.string(), "--data-dir", d}).status == 2);
+
+    CHECK(run_relais({"frobnicate"}).status == 2);
+    CHECK(run_relais({"user", "add", "--data-dir", d, "--bogus", "x"}).status == 2);
+    CHECK(run_relais({"--help"}).status == 0);
+
+    // A valid file applies; the environment overrides it; a flag overrides both.
+    std::ofstream(file, std::ios::trunc) << "[limits]\nbody_max_bytes = 2048\n[auth]\nmax_failures_per_account = 2\n";
+    server s({"--config", file.string()});
+    auto admin = s.login_admin();
+    CHECK(s.request("PATCH", "/api/me", json{{"name", std::string(3000, 'a')}}.dump(), {{"Cookie", admin}}).status == 413);
+}

@@ -1,0 +1,142 @@
+// The /ws endpoint: admission, messages, limits, a client that never reads.
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <sys/socket.h>
+
+#include <thread>
+
+using relais::test::server;
+using relais::test::ws_client;
+using json = nlohmann::json;
+
+TEST_CASE("websocket admission needs a session and an allowed Origin", "[ws]") {
+    server s;
+    auto admin = s.login_admin();
+    {
+        ws_client c;
+        std::string body;
+        CHECK(c.connect(s.port(), "", s.origin(), &body) == 401);
+        CHECK(body.find("non_authentifie") != std::string::npos);
+    }
+    {
+        ws_client c;
+        std::string body;
+        CHECK(c.connect(s.port(), admin, "https://evil.example", &body) == 403);
+        CHECK(body.find("origine_refusee") != std::string::npos);
+    }
+    {
+        ws_client c;
+        CHECK(c.connect(s.port(), admin, "", nullptr) == 403);
+    }
+    {
+        ws_client c;
+        CHECK(c.connect(s.port(), "relais_session=forged", s.origin(), nullptr) == 401);
+    }
+    ws_client c;
+    REQUIRE(c.connect(s.port(), admin, s.origin(), nullptr) == 101);
+    auto welcome = c.read();
+    REQUIRE(welcome);
+    auto w = json::parse(*welcome);
+    CHECK(w["type"] == "welcome");
+    CHECK(w["user"]["email"] == "admin@relais.local");
+}
+
+TEST_CASE("websocket messages: ping, bad JSON, unknown type, invalid UTF-8", "[ws][bad-input]") {
+    server s;
+    auto admin = s.login_admin();
+    ws_client c;
+    REQUIRE(c.connect(s.port(), admin, s.origin(), nullptr) == 101);
+    REQUIRE(c.read());  // welcome
+
+    c.send(R"({"type":"ping","id":"abc"})");
+    auto pong = json::parse(*c.read());
+    CHECK(pong["type"] == "pong");
+    CHECK(pong["id"] == "abc");
+
+    c.send("{not json");
+    auto e1 = json::parse(*c.read());
+    CHECK(e1["type"] == "error");
+    CHECK(e1["code"] == "json_invalide");
+    CHECK_FALSE(e1["message"].get<std::string>().empty());
+
+    c.send(R"({"type":"launch_missiles"})");
+    CHECK(json::parse(*c.read())["code"] == "type_inconnu");
+    c.send(R"({"no_type":1})");
+    CHECK(json::parse(*c.read())["code"] == "type_inconnu");
+
+    // Still usable after all that.
+    c.send(R"({"type":"ping","id":1})");
+    CHECK(json::parse(*c.read())["id"] == 1);
+
+    // Invalid UTF-8 in a text frame: the protocol says close (1007).
+    c.send("{\"type\":\"ping\",\"id\":\"\xff\"}");
+    CHECK_FALSE(c.read());
+    CHECK(c.close_code() == 1007);
+    CHECK(s.request("GET", "/healthz").status == 200);
+}
+
+TEST_CASE("websocket message size limit", "[ws][limits]") {
+    server s({"--set", "limits.ws_message_max_bytes=1024"});
+    auto admin = s.login_admin();
+    ws_client c;
+    REQUIRE(c.connect(s.port(), admin, s.origin(), nullptr) == 101);
+    REQUIRE(c.read());
+    c.send(json{{"type", "ping"}, {"id", std::string(2000, 'x')}}.dump());
+    CHECK_FALSE(c.read());
+    CHECK(c.close_code() == 1009);
+    ws_client other;
+    CHECK(other.connect(s.port(), admin, s.origin(), nullptr) == 101);
+}
+
+TEST_CASE("websocket flood is throttled, then disconnected", "[ws][limits]") {
+    server s;
+    auto admin = s.login_admin();
+    ws_client c;
+    REQUIRE(c.connect(s.port(), admin, s.origin(), nullptr) == 101);
+    REQUIRE(c.read());
+    int pongs = 0, throttled = 0;
+    for (int i = 0; i < 400; ++i) c.send(R"({"type":"ping"})");
+    while (auto m = c.read(std::chrono::seconds(2))) {
+        auto j = json::parse(*m);
+        if (j["type"] == "pong") ++pongs;
+        else if (j["code"] == "trop_de_requetes") ++throttled;
+    }
+    CHECK(pongs >= 40);
+    CHECK(pongs < 200);
+    CHECK(throttled > 0);
+    CHECK(c.close_code() == 1008);
+}
+
+TEST_CASE("a websocket client that never reads is dropped; memory stays bounded; others are served", "[ws][limits]") {
+    server s({"--set", "limits.ws_send_queue_max=16", "--set", "limits.ws_message_max_bytes=65536"});
+    auto admin = s.login_admin();
+    ws_client lazy;
+    REQUIRE(lazy.connect(s.port(), admin, s.origin(), nullptr) == 101);
+    int small = 4096;
+    setsockopt(lazy.native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    // Ask for large answers and never read them: the server's send queue fills.
+    std::string big_id(60000, 'z');
+    std::string msg = json{{"type", "ping"}, {"id", big_id}}.dump();
+    bool write_failed = false;
+    for (int i = 0; i < 58 && !write_failed; ++i) {
+        try {
+            lazy.send(msg);
+        } catch (const std::exception&) {
+            write_failed = true;
+        }
+    }
+    // The server drops the connection and keeps serving everyone else.
+    bool dropped = false;
+    for (int i = 0; i < 100 && !dropped; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        dropped = s.log().find("\"reason\":\"send_queue_full\"") != std::string::npos;
+    }
+    CHECK(dropped);
+    ws_client other;
+    REQUIRE(other.connect(s.port(), admin, s.origin(), nullptr) == 101);
+    CHECK(other.read());
+    auto metrics = s.request("GET", "/metrics").body;
+    CHECK(metrics.find("relais_ws_dropped_total 1") != std::string::npos);
+}

@@ -1,0 +1,94 @@
+#include "common/errors.hpp"
+#include "common/json_input.hpp"
+#include "common/metrics.hpp"
+#include "common/utf8.hpp"
+#include "common/worker_pool.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/use_future.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <thread>
+
+using namespace relais;
+
+TEST_CASE("utf8 validation", "[common]") {
+    CHECK(is_valid_utf8(""));
+    CHECK(is_valid_utf8("Communauté Professionnelle Territoriale de Santé"));
+    CHECK(is_valid_utf8("\xF0\x9F\x98\x80"));           // emoji
+    CHECK_FALSE(is_valid_utf8("\xC3"));                  // truncated
+    CHECK_FALSE(is_valid_utf8("\xC0\xAF"));              // overlong '/'
+    CHECK_FALSE(is_valid_utf8("\xE0\x80\xAF"));          // overlong, 3 bytes
+    CHECK_FALSE(is_valid_utf8("\xED\xA0\x80"));          // surrogate
+    CHECK_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));      // > U+10FFFF
+    CHECK_FALSE(is_valid_utf8("\xFF"));
+    CHECK_FALSE(is_valid_utf8("abc\x80"));
+    CHECK(utf8_length("été") == 3);
+}
+
+TEST_CASE("json input: shape, bounds, fields", "[common]") {
+    CHECK_THROWS_AS(json_input::parse_object("[1]"), api_error);
+    CHECK_THROWS_AS(json_input::parse_object("{"), api_error);
+    CHECK_THROWS_AS(json_input::parse_object(std::string(40, '{')), api_error);
+    try {
+        json_input::parse_object("{\"a\":\"\xff\"}");
+        FAIL("accepted invalid UTF-8");
+    } catch (const api_error& e) {
+        CHECK(e.code() == "utf8_invalide");
+        CHECK(e.status() == 400);
+    }
+    auto j = json_input::parse_object(R"({"name":"  Alice  ","n":3,"b":true,"nul":null,"ctl":"a\u0001b"})");
+    CHECK(json_input::required_string(j, "name", 10) == "Alice");
+    CHECK_THROWS_AS(json_input::required_string(j, "name", 4), api_error);
+    CHECK_THROWS_AS(json_input::required_string(j, "n", 10), api_error);
+    CHECK_THROWS_AS(json_input::required_string(j, "ctl", 10), api_error);
+    CHECK_FALSE(json_input::optional_string(j, "nul", 10));
+    CHECK(json_input::optional_bool(j, "b") == true);
+    CHECK_THROWS_AS(json_input::optional_bool(j, "n"), api_error);
+    CHECK(json_input::optional_id(j, "n").value() == 3);
+    CHECK_FALSE(json_input::optional_id(j, "nul").value().has_value());
+    CHECK_FALSE(json_input::optional_id(j, "absent").has_value());
+    try {
+        json_input::required_string(j, "missing", 10);
+    } catch (const api_error& e) {
+        CHECK(e.field() == "missing");
+    }
+}
+
+TEST_CASE("metrics render in Prometheus text format", "[common]") {
+    metrics::registry r;
+    r.get_counter("x_total", "Things.", metrics::labels({{"route", "/a\"b"}})).inc(3);
+    r.get_gauge("y", "Level.").set(-2);
+    r.get_histogram("z_seconds", "Time.").observe(0.003);
+    auto text = r.render();
+    CHECK(text.find("# TYPE x_total counter\nx_total{route=\"/a\\\"b\"} 3\n") != std::string::npos);
+    CHECK(text.find("y -2\n") != std::string::npos);
+    CHECK(text.find("z_seconds_bucket{le=\"0.0025\"} 0\n") != std::string::npos);
+    CHECK(text.find("z_seconds_bucket{le=\"0.005\"} 1\n") != std::string::npos);
+    CHECK(text.find("z_seconds_bucket{le=\"+Inf\"} 1\n") != std::string::npos);
+    CHECK(text.find("z_seconds_count 1\n") != std::string::npos);
+}
+
+TEST_CASE("worker pool runs off the caller's thread and resumes on it", "[common]") {
+    worker_pool pool("test", 2);
+    boost::asio::io_context ioc;
+    std::thread::id caller, worker, resumed;
+    auto f = boost::asio::co_spawn(ioc, [&]() -> boost::asio::awaitable<int> {
+        caller = std::this_thread::get_id();
+        co_await pool.run([&] { worker = std::this_thread::get_id(); });
+        resumed = std::this_thread::get_id();
+        bool threw = false;
+        try {
+            co_await pool.run([] { throw std::runtime_error("boom"); });
+        } catch (const std::runtime_error&) {
+            threw = true;
+        }
+        co_return threw ? 1 : 0;
+    }, boost::asio::use_future);
+    ioc.run();
+    CHECK(f.get() == 1);
+    CHECK(worker != caller);
+    CHECK(resumed == caller);
+}

@@ -1,0 +1,127 @@
+#include "common/metrics.hpp"
+#include "db/database.hpp"
+#include "db/pool.hpp"
+#include "temp_dir.hpp"
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/detached.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <thread>
+
+using namespace relais;
+
+namespace {
+std::int64_t count(db::connection& c, const char* sql) {
+    auto s = c.prepare(sql);
+    s.step();
+    return s.get_int(0);
+}
+}  // namespace
+
+TEST_CASE("migrations apply once, in a transaction, with WAL and foreign keys", "[db]") {
+    unit_temp_dir dir;
+    db::connection c(dir.path / "t.db", db::connection::mode::read_write);
+    CHECK(db::migrate(c) == db::latest_schema_version());
+    CHECK(db::migrate(c) == 0);
+    CHECK(count(c, "SELECT count(*) FROM schema_migrations") == db::latest_schema_version());
+    auto s = c.prepare("PRAGMA journal_mode");
+    s.step();
+    CHECK(s.get_text(0) == "wal");
+    CHECK(count(c, "PRAGMA foreign_keys") == 1);
+    CHECK(count(c, "PRAGMA synchronous") == 2);  // FULL
+    // Foreign keys are enforced.
+    CHECK_THROWS_AS(c.exec("INSERT INTO users(email,name,role,org_id,password_hash,created_at,updated_at) "
+                           "VALUES('a@b.fr','A','membre',999,'h',0,0)"),
+                    db::db_error);
+}
+
+TEST_CASE("transactions and savepoints roll back unless committed", "[db]") {
+    unit_temp_dir dir;
+    db::connection c(dir.path / "t.db", db::connection::mode::read_write);
+    c.exec("CREATE TABLE t(x INTEGER UNIQUE)");
+    {
+        db::transaction tx(c);
+        c.prepare("INSERT INTO t VALUES(?1)").bind(1, 1).exec();
+    }
+    CHECK(count(c, "SELECT count(*) FROM t") == 0);
+    {
+        db::transaction tx(c);
+        c.prepare("INSERT INTO t VALUES(?1)").bind(1, 1).exec();
+        {
+            db::savepoint sp(c, "inner");
+            c.prepare("INSERT INTO t VALUES(?1)").bind(1, 2).exec();
+        }
+        tx.commit();
+    }
+    CHECK(count(c, "SELECT count(*) FROM t") == 1);
+    try {
+        c.prepare("INSERT INTO t VALUES(?1)").bind(1, 1).exec();
+        FAIL("duplicate accepted");
+    } catch (const db::db_error& e) {
+        CHECK(e.is_constraint());
+    }
+    // A statement from the cache is reset and reusable after an error.
+    c.prepare("INSERT INTO t VALUES(?1)").bind(1, 5).exec();
+    CHECK(count(c, "SELECT count(*) FROM t") == 2);
+}
+
+TEST_CASE("pool: group commit, isolated failures, reads see committed writes", "[db]") {
+    unit_temp_dir dir;
+    metrics::registry m;
+    db::pool pool({dir.path / "p.db", 2, 64}, m);
+    pool.write_sync([](db::connection& c) { c.exec("CREATE TABLE t(x INTEGER PRIMARY KEY)"); });
+
+    boost::asio::io_context ioc;
+    std::atomic<int> ok{0}, failed{0};
+    constexpr int n = 300;
+    for (int i = 0; i < n; ++i) {
+        boost::asio::co_spawn(ioc, [&, i]() -> boost::asio::awaitable<void> {
+            try {
+                co_await pool.write([i](db::connection& c) {
+                    c.prepare("INSERT INTO t VALUES(?1)").bind(1, i).exec();
+                    if (i % 10 == 0) throw std::runtime_error("refused");  // rolled back alone
+                });
+                ++ok;
+            } catch (const std::runtime_error&) {
+                ++failed;
+            }
+        }, boost::asio::detached);
+    }
+    std::thread t1([&] { ioc.run(); });
+    ioc.run();
+    t1.join();
+    CHECK(ok == n - n / 10);
+    CHECK(failed == n / 10);
+    std::int64_t rows = 0, tenth = -1;
+    pool.read_sync([&](db::connection& c) {
+        rows = count(c, "SELECT count(*) FROM t");
+        tenth = count(c, "SELECT count(*) FROM t WHERE x % 10 = 0");
+    });
+    CHECK(rows == n - n / 10);
+    CHECK(tenth == 0);
+    // Fewer commits than writes: they were grouped.
+    auto commits = m.get_counter("relais_db_commits_total", "").value();
+    CHECK(commits >= 1);
+    CHECK(m.get_counter("relais_db_writes_total", "").value() == n + 1);
+    CHECK(m.get_histogram("relais_db_commit_seconds", "").count() == commits);
+    // Reader connections are read-only.
+    CHECK_THROWS(pool.read_sync([](db::connection& c) { c.exec("INSERT INTO t VALUES(100000)"); }));
+}
+
+TEST_CASE("backup is a consistent, usable copy", "[db]") {
+    unit_temp_dir dir;
+    metrics::registry m;
+    db::pool pool({dir.path / "src.db", 1, 64}, m);
+    pool.write_sync([](db::connection& c) {
+        c.exec("CREATE TABLE t(x)");
+        for (int i = 0; i < 1000; ++i) c.prepare("INSERT INTO t VALUES(?1)").bind(1, i).exec();
+    });
+    pool.read_sync([&](db::connection& c) { db::backup(c, dir.path / "copy.db"); });
+    db::connection copy(dir.path / "copy.db", db::connection::mode::read_only);
+    CHECK(count(copy, "SELECT count(*) FROM t") == 1000);
+    CHECK(count(copy, "SELECT count(*) FROM schema_migrations") == db::latest_schema_version());
+}

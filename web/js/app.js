@@ -1,0 +1,289 @@
+// Application shell: session bootstrap, layout (header, navigation, status region)
+// and the history-API router. Pages live in pages/, one module each, and are listed
+// in routes.js.
+
+import { api, onUnauthorized } from './api.js';
+import { h, uid } from './dom.js';
+import { lang, t } from './i18n.js';
+import { resetMeta } from './meta.js';
+import { messagePage } from './pages/message.js';
+import { allowed, matchRoute, notFoundRoute, routes } from './routes.js';
+
+const state = {
+  user: null,
+  navToken: 0,
+  pageController: null,
+  renderedUrl: null,
+  checkingSession: false,
+};
+
+const els = {
+  main: document.getElementById('contenu'),
+  page: document.getElementById('page'),
+  status: document.getElementById('statut'),
+  nav: document.getElementById('navigation'),
+  session: document.getElementById('session'),
+  userName: document.getElementById('nom-utilisateur'),
+  logout: document.getElementById('deconnexion'),
+};
+
+// ---------------------------------------------------------------- layout
+
+function applyShellTexts() {
+  document.documentElement.lang = lang;
+  for (const el of document.querySelectorAll('[data-i18n]')) {
+    el.textContent = t(el.dataset.i18n);
+  }
+  for (const el of document.querySelectorAll('[data-i18n-aria-label]')) {
+    el.setAttribute('aria-label', t(el.dataset.i18nAriaLabel));
+  }
+}
+
+function navList(items, labelledBy) {
+  return h('ul', { class: 'nav-list', 'aria-labelledby': labelledBy || null },
+    items.map((route) => h('li', {},
+      h('a', { class: 'nav-link', href: route.path, text: t(route.nav) }))));
+}
+
+function buildNav() {
+  const { nav } = els;
+  nav.replaceChildren();
+  if (!state.user) {
+    nav.hidden = true;
+    return;
+  }
+  const visible = routes.filter((r) => r.nav && allowed(r, state.user.role));
+  const main = visible.filter((r) => (r.group || 'main') === 'main');
+  const admin = visible.filter((r) => r.group === 'admin');
+  const inner = h('div', { class: 'container nav-inner' }, navList(main));
+  if (admin.length) {
+    const labelId = uid('nav-admin');
+    inner.append(h('div', { class: 'nav-group' },
+      h('span', { class: 'nav-group-label', id: labelId, text: t('layout.adminGroup') }),
+      navList(admin, labelId)));
+  }
+  nav.append(inner);
+  nav.hidden = false;
+  markCurrentLink();
+}
+
+function markCurrentLink() {
+  const path = location.pathname;
+  for (const link of els.nav.querySelectorAll('a')) {
+    const target = link.getAttribute('href');
+    const current = target === path || (target !== '/' && path.startsWith(`${target}/`));
+    if (current) link.setAttribute('aria-current', 'page');
+    else link.removeAttribute('aria-current');
+  }
+}
+
+function setUser(user) {
+  state.user = user || null;
+  els.session.hidden = !state.user;
+  els.userName.textContent = state.user ? state.user.name : '';
+  buildNav();
+}
+
+/**
+ * Shows a status message in the polite live region at the top of <main>.
+ * kind: "success" | "info" | "error". An empty message clears the region.
+ */
+function announce(message, kind = 'success') {
+  els.status.className = `status status-${kind}`;
+  els.status.textContent = message || '';
+}
+
+// ---------------------------------------------------------------- router
+
+/** Goes to `url` (same origin). Options: replace (history entry), focus (move focus
+ * to the new h1), flash: status message shown once the page is rendered. */
+function navigate(url, { replace = false, focus = true, flash = '', flashKind = 'info' } = {}) {
+  const target = new URL(url, location.href);
+  const next = target.pathname + target.search;
+  if (replace || next === location.pathname + location.search) {
+    history.replaceState(null, '', next);
+  } else {
+    history.pushState(null, '', next);
+  }
+  return render({ focus, flash, flashKind });
+}
+
+function loginUrlFor(pathname, search) {
+  const asked = pathname + search;
+  return asked === '/' ? '/connexion' : `/connexion?retour=${encodeURIComponent(asked)}`;
+}
+
+function focusHeading() {
+  const heading = els.page.querySelector('h1');
+  if (heading) {
+    heading.setAttribute('tabindex', '-1');
+    heading.focus();
+  } else {
+    els.main.focus();
+  }
+}
+
+async function render({ focus = true, flash = '', flashKind = 'info' } = {}) {
+  state.navToken += 1;
+  const token = state.navToken;
+  if (state.pageController) state.pageController.abort();
+  const controller = new AbortController();
+  state.pageController = controller;
+
+  const { pathname, search } = location;
+  if (pathname.length > 1 && pathname.endsWith('/')) {
+    return navigate(pathname.replace(/\/+$/, '') + search, { replace: true, focus, flash, flashKind });
+  }
+
+  const match = matchRoute(pathname);
+  const route = match ? match.route : notFoundRoute;
+  if (!route.public && !state.user) {
+    return navigate(loginUrlFor(pathname, search), { replace: true, focus, flash, flashKind });
+  }
+  if (route.guestOnly && state.user) {
+    return navigate('/', { replace: true, focus, flash, flashKind });
+  }
+
+  state.renderedUrl = pathname + search;
+  markCurrentLink();
+  announce('');
+  els.main.setAttribute('aria-busy', 'true');
+
+  const ctx = {
+    user: state.user,
+    params: match ? match.params : {},
+    query: new URLSearchParams(search),
+    signal: controller.signal,
+    navigate,
+    announce,
+    setUser,
+    refreshUser,
+  };
+
+  let node;
+  let title;
+  try {
+    if (state.user && !allowed(route, state.user.role)) {
+      node = messagePage({ title: t('errors.forbiddenTitle'), text: t('errors.forbiddenText') });
+      title = t('errors.forbiddenTitle');
+    } else {
+      const page = await route.load();
+      node = await page.render(ctx);
+      title = typeof page.title === 'function' ? page.title(ctx) : t(page.title);
+    }
+  } catch (err) {
+    if (token !== state.navToken || (err && err.name === 'AbortError')) return undefined;
+    if (err && err.status === 401 && state.user) return undefined; // session check takes over
+    node = messagePage({
+      title: t('errors.loadFailed'),
+      text: err && err.message ? err.message : t('errors.network'),
+      retry: () => navigate(location.pathname + location.search, { replace: true }),
+    });
+    title = t('errors.loadFailed');
+  }
+  if (token !== state.navToken) return undefined;
+
+  els.page.replaceChildren(node);
+  els.main.removeAttribute('aria-busy');
+  document.title = `${title} — ${t('layout.titleSuffix')}`;
+  if (flash) announce(flash, flashKind);
+  if (focus) focusHeading();
+  return undefined;
+}
+
+// ---------------------------------------------------------------- session
+
+async function refreshUser() {
+  const data = await api.get('/api/me');
+  setUser(data.user);
+  return data.user;
+}
+
+// A 401 outside of signing in: check whether the session really ended (a 401 may
+// also mean "wrong current password") and, if so, ask to sign in again.
+onUnauthorized(async () => {
+  if (!state.user || state.checkingSession) return;
+  state.checkingSession = true;
+  try {
+    await api.get('/api/me', { quiet401: true });
+  } catch (err) {
+    if (err.status === 401) {
+      setUser(null);
+      resetMeta();
+      navigate(loginUrlFor(location.pathname, location.search),
+        { replace: true, flash: t('errors.sessionExpired'), flashKind: 'info' });
+    }
+  } finally {
+    state.checkingSession = false;
+  }
+});
+
+async function logout() {
+  try {
+    await api.del('/api/session', { quiet401: true });
+  } catch (err) {
+    if (err.status !== 401) {
+      announce(err.message, 'error');
+      return;
+    }
+  }
+  setUser(null);
+  resetMeta();
+  navigate('/connexion', { flash: t('login.loggedOut'), flashKind: 'info' });
+}
+
+// ---------------------------------------------------------------- events
+
+function onDocumentClick(event) {
+  if (event.defaultPrevented || event.button !== 0
+    || event.metaKey || event.ctrlKey || event.shiftKey || event.altKey) return;
+  const link = event.target instanceof Element ? event.target.closest('a[href]') : null;
+  if (!link || (link.target && link.target !== '_self') || link.hasAttribute('download')) return;
+
+  const href = link.getAttribute('href');
+  if (href.startsWith('#')) {
+    // The skip link: move focus to <main> without touching the URL or the router.
+    if (href === `#${els.main.id}`) {
+      event.preventDefault();
+      els.main.focus();
+    }
+    return;
+  }
+  const url = new URL(link.href);
+  if (url.origin !== location.origin || !matchRoute(url.pathname)) return;
+  event.preventDefault();
+  navigate(url.pathname + url.search);
+}
+
+function onPopState() {
+  // A change of fragment only (same path and query) is not a new page.
+  if (location.pathname + location.search === state.renderedUrl) return;
+  render({ focus: true });
+}
+
+async function start() {
+  applyShellTexts();
+  document.addEventListener('click', onDocumentClick);
+  window.addEventListener('popstate', onPopState);
+  els.logout.addEventListener('click', logout);
+
+  try {
+    const data = await api.get('/api/me', { quiet401: true });
+    setUser(data.user);
+  } catch (err) {
+    if (err.status !== 401) {
+      els.page.replaceChildren(messagePage({
+        title: t('errors.loadFailed'),
+        text: err.message,
+        retry: () => location.reload(),
+      }));
+      document.title = `${t('errors.loadFailed')} — ${t('layout.titleSuffix')}`;
+      return;
+    }
+    setUser(null);
+  }
+  // First page of the visit: focus stays at the top of the document.
+  await render({ focus: false });
+}
+
+start();

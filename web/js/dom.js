@@ -1,0 +1,53 @@
+// Small DOM helpers. Text always goes through textContent / text nodes, never
+// through innerHTML, so data from the server can never become markup.
+
+let idCounter = 0;
+
+/** A document-unique id with a readable prefix. */
+export function uid(prefix = 'id') {
+  idCounter += 1;
+  return `${prefix}-${idCounter}`;
+}
+
+/**
+ * Creates an element.
+ *   h('button', { type: 'button', class: 'button', onclick: fn }, 'Texte')
+ * Attributes: `class`, `text`, `for`, `on<event>` (listener), booleans (set when
+ * true, omitted when false), `null`/`undefined` (omitted), anything else via
+ * setAttribute. Children: nodes, strings (as text), arrays, null/false (skipped).
+ */
+export function h(tag, attrs = {}, ...children) {
+  const el = document.createElement(tag);
+  for (const [name, value] of Object.entries(attrs || {})) {
+    if (value === null || value === undefined || value === false) continue;
+    if (name === 'class') el.className = value;
+    else if (name === 'text') el.textContent = value;
+    else if (name === 'for') el.htmlFor = value;
+    else if (name.startsWith('on') && typeof value === 'function') {
+      el.addEventListener(name.slice(2), value);
+    } else if (value === true) el.setAttribute(name, '');
+    else el.setAttribute(name, String(value));
+  }
+  append(el, children);
+  return el;
+}
+
+/** Appends children (nodes, strings, nested arrays; null/false skipped). */
+export function append(parent, children) {
+  for (const child of [children].flat(Infinity)) {
+    if (child === null || child === undefined || child === false) continue;
+    parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
+  }
+  return parent;
+}
+
+/** Text hidden visually but read by screen readers. */
+export function srOnly(text) {
+  return h('span', { class: 'visually-hidden', text });
+}
+
+/** Replaces every child of `parent`. */
+export function replace(parent, ...children) {
+  parent.replaceChildren();
+  return append(parent, children);
+}

@@ -1,0 +1,194 @@
+// Form building blocks: labelled fields, French client-side validation, an error
+// region (role="alert") per form, and a submit handler that shows the server's
+// French message and marks the field the server named as invalid.
+
+import { h, uid } from './dom.js';
+import { t } from './i18n.js';
+
+export const PASSWORD_MIN = 10;
+export const PASSWORD_MAX = 256;
+
+function describedBy(...ids) {
+  const list = ids.filter(Boolean).join(' ');
+  return list || null;
+}
+
+function hintElement(hint) {
+  if (!hint) return { el: null, id: null };
+  const id = uid('aide');
+  return { el: h('p', { class: 'hint', id, text: hint }), id };
+}
+
+/**
+ * A labelled <input>. Options: label, name, type, value, required, autocomplete,
+ * hint, password (adds the length rule and its hint), attrs (extra attributes).
+ */
+export function inputField({
+  label, name, type = 'text', value, required = false, autocomplete, hint,
+  password = false, attrs = {},
+}) {
+  const id = uid(`champ-${name}`);
+  const help = hintElement(hint ?? (password
+    ? t('form.passwordHint', { min: PASSWORD_MIN, max: PASSWORD_MAX }) : null));
+  const input = h('input', {
+    id, name, type, required, autocomplete,
+    spellcheck: type === 'email' || type === 'password' ? 'false' : null,
+    'aria-describedby': describedBy(help.id),
+    'data-password': password ? 'true' : null,
+    ...attrs,
+  });
+  if (value !== undefined && value !== null) input.value = value;
+  input.defaultValue = input.value;
+  return h('div', { class: 'field' }, h('label', { for: id, text: label }), help.el, input);
+}
+
+/** A labelled <select>; options are [{ value, label }]. */
+export function selectField({ label, name, options, value, hint, required = false }) {
+  const id = uid(`champ-${name}`);
+  const help = hintElement(hint);
+  const select = h('select', { id, name, required, 'aria-describedby': describedBy(help.id) },
+    options.map((o) => h('option', { value: o.value, text: o.label })));
+  if (value !== undefined && value !== null) select.value = String(value);
+  for (const option of select.options) option.defaultSelected = option.selected;
+  return h('div', { class: 'field' }, h('label', { for: id, text: label }), help.el, select);
+}
+
+/** A labelled checkbox. */
+export function checkboxField({ label, name, checked = false, hint }) {
+  const id = uid(`champ-${name}`);
+  const help = hintElement(hint);
+  const input = h('input', {
+    id, name, type: 'checkbox', 'aria-describedby': describedBy(help.id),
+  });
+  input.checked = Boolean(checked);
+  input.defaultChecked = input.checked;
+  return h('div', { class: 'field field-checkbox' },
+    input, h('label', { for: id, text: label }), help.el);
+}
+
+/** Reads the named controls of a form: checkbox → boolean, others → trimmed string
+ * (passwords are kept as typed). Groups of checkboxes sharing a name → array. */
+export function formValues(form) {
+  const values = {};
+  const groups = new Set();
+  for (const el of form.elements) {
+    if (!el.name || el.disabled) continue;
+    if (el.type === 'checkbox' && el.dataset.group === 'true') {
+      groups.add(el.name);
+      if (!values[el.name]) values[el.name] = [];
+      if (el.checked) values[el.name].push(el.value);
+    } else if (el.type === 'checkbox') {
+      values[el.name] = el.checked;
+    } else if (el.tagName === 'INPUT' || el.tagName === 'SELECT' || el.tagName === 'TEXTAREA') {
+      values[el.name] = el.type === 'password' ? el.value : el.value.trim();
+    }
+  }
+  for (const name of groups) if (!values[name]) values[name] = [];
+  return values;
+}
+
+function labelOf(el) {
+  const label = el.labels && el.labels[0];
+  return label ? label.textContent.trim() : el.name;
+}
+
+function codePoints(text) {
+  return [...text].length;
+}
+
+/** Returns { el, message } for the first invalid control, or null. */
+function validate(form) {
+  for (const el of form.elements) {
+    if (!el.name || el.disabled || el.type === 'checkbox') continue;
+    const value = el.type === 'password' ? el.value : el.value.trim();
+    if (el.required && value === '') {
+      return { el, message: t('form.missing', { label: labelOf(el) }) };
+    }
+    if (value !== '' && el.type === 'email' && (el.validity.typeMismatch || !value.includes('@'))) {
+      return { el, message: t('form.invalidEmail', { label: labelOf(el) }) };
+    }
+    if (value !== '' && el.dataset.password === 'true') {
+      const n = codePoints(value);
+      if (n < PASSWORD_MIN || n > PASSWORD_MAX) {
+        return { el, message: t('form.passwordLength', { min: PASSWORD_MIN, max: PASSWORD_MAX }) };
+      }
+    }
+  }
+  return null;
+}
+
+/** Finds the control the server named in `error.field` (e.g. "org_id"). */
+function controlFor(form, field) {
+  if (!field) return null;
+  const named = form.elements.namedItem(field);
+  if (named instanceof RadioNodeList) return named[0] || null;
+  return named;
+}
+
+/**
+ * Builds a <form> with an accessible name and an error region, and wires submit:
+ * client validation, then `await onSubmit(values, form)`. While a submission is in
+ * flight, further submits are ignored (buttons are not disabled, so that keyboard
+ * focus is never lost). Errors from onSubmit are shown in the region and the field
+ * named by the server is marked invalid and focused.
+ *
+ * @returns {{ form: HTMLFormElement, showError: (message: string, el?: Element) => void,
+ *             clearError: () => void }}
+ */
+export function createForm({ labelledBy, label, className = 'form', onSubmit, children = [] }) {
+  const region = h('div', { class: 'form-error', role: 'alert' });
+  const form = h('form', {
+    class: className,
+    novalidate: true,
+    'aria-labelledby': labelledBy || null,
+    'aria-label': labelledBy ? null : label,
+  }, region, children);
+
+  function clearError() {
+    region.textContent = '';
+    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+  }
+
+  function showError(message, el) {
+    clearError();
+    region.textContent = message;
+    if (el) {
+      el.setAttribute('aria-invalid', 'true');
+      el.focus();
+    }
+  }
+
+  let busy = false;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (busy) return;
+    clearError();
+    const problem = validate(form);
+    if (problem) {
+      showError(problem.message, problem.el);
+      return;
+    }
+    busy = true;
+    form.setAttribute('aria-busy', 'true');
+    try {
+      await onSubmit(formValues(form), form);
+    } catch (err) {
+      if (err && err.name === 'AbortError') return;
+      showError(err && err.message ? err.message : String(err), controlFor(form, err && err.field));
+    } finally {
+      busy = false;
+      form.removeAttribute('aria-busy');
+    }
+  });
+
+  return { form, showError, clearError };
+}
+
+/** Row of form buttons. */
+export function actions(...buttons) {
+  return h('div', { class: 'form-actions' }, buttons);
+}
+
+export function submitButton(label, className = 'button') {
+  return h('button', { type: 'submit', class: className, text: label });
+}

@@ -1,0 +1,73 @@
+// The route table: one entry per page, one module per page under pages/.
+//
+// Fields:
+//   path     URL path; a segment ":name" captures a parameter (ctx.params.name)
+//   load     lazy import of the page module
+//   public   reachable without being signed in (default: signed in only)
+//   guestOnly  a signed-in visitor is sent to "/" instead (the login page)
+//   roles    roles allowed (default: every signed-in role)
+//   nav      i18n key of the navigation label; entries without it are not in the menu
+//   group    navigation group: "main" (default) or "admin"
+//
+// A page module exports:
+//   title                 i18n key used for document.title (or a function (ctx) => string)
+//   render(ctx)           returns (or resolves to) the page's DOM, which has one <h1>
+// and receives ctx = { user, params, query, signal, navigate, announce, setUser, refreshUser }.
+// `signal` is aborted when the visitor leaves the page: pass it to fetches, listeners,
+// timers and (later) WebSocket subscriptions so that they end with the page.
+//
+// The server must answer index.html for every path listed here.
+
+export const routes = [
+  { path: '/connexion', load: () => import('./pages/connexion.js'), public: true, guestOnly: true },
+  { path: '/', load: () => import('./pages/accueil.js'), nav: 'nav.accueil' },
+  { path: '/ateliers', load: () => import('./pages/ateliers.js'), nav: 'nav.ateliers' },
+  { path: '/bibliotheque', load: () => import('./pages/bibliotheque.js'), nav: 'nav.bibliotheque' },
+  { path: '/veille', load: () => import('./pages/veille.js'), nav: 'nav.veille' },
+  { path: '/expertises', load: () => import('./pages/expertises.js'), nav: 'nav.expertises' },
+  { path: '/compte', load: () => import('./pages/compte.js'), nav: 'nav.compte' },
+  {
+    path: '/admin/utilisateurs', load: () => import('./pages/admin-utilisateurs.js'),
+    roles: ['admin'], nav: 'nav.adminUsers', group: 'admin',
+  },
+  {
+    path: '/admin/organisations', load: () => import('./pages/admin-organisations.js'),
+    roles: ['admin'], nav: 'nav.adminOrgs', group: 'admin',
+  },
+];
+
+export const notFoundRoute = { path: null, load: () => import('./pages/introuvable.js'), public: true };
+
+function segments(path) {
+  return path.split('/').filter(Boolean);
+}
+
+/** Finds the route for a pathname. Returns { route, params } or null. */
+export function matchRoute(pathname) {
+  const wanted = segments(pathname);
+  for (const route of routes) {
+    const pattern = segments(route.path);
+    if (pattern.length !== wanted.length) continue;
+    const params = {};
+    let ok = true;
+    for (let i = 0; i < pattern.length; i += 1) {
+      if (pattern[i].startsWith(':')) {
+        try {
+          params[pattern[i].slice(1)] = decodeURIComponent(wanted[i]);
+        } catch {
+          ok = false;
+        }
+      } else if (pattern[i] !== wanted[i]) {
+        ok = false;
+      }
+      if (!ok) break;
+    }
+    if (ok) return { route, params };
+  }
+  return null;
+}
+
+/** Whether `role` may open `route`. */
+export function allowed(route, role) {
+  return !route.roles || route.roles.includes(role);
+}
