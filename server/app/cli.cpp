@@ -7,7 +7,10 @@
 #include "common/errors.hpp"
 #include "db/pool.hpp"
 
+#include <pthread.h>
 #include <termios.h>
+
+#include <csignal>
 #include <unistd.h>
 
 #include <iostream>
@@ -159,6 +162,13 @@ int run_cli(int argc, char** argv) {
         auto cfg = make_config(a, argv[0]);
         if (cmd == "serve") {
             if (a.positional.size() != 1) return fail("serve takes no argument");
+            // SIGINT/SIGTERM are taken by serve's signal thread: block them before
+            // any thread (database, workers) starts, so that every thread inherits it.
+            sigset_t signals;
+            sigemptyset(&signals);
+            sigaddset(&signals, SIGINT);
+            sigaddset(&signals, SIGTERM);
+            pthread_sigmask(SIG_BLOCK, &signals, nullptr);
             application app(cfg);
             return app.serve();
         }

@@ -20,7 +20,8 @@ void service::register_routes(net::router& r) {
             throw api_error(errors::invalid_field, "password");
         long long retry_after = 0;
         try {
-            auto result = co_await login(email, it->get<std::string>(), req.client_address, req.header("user-agent"), retry_after);
+            auto password = it->get<std::string>();
+            auto result = co_await login(email, password, req.client_address, req.header("user-agent"), retry_after);
             auto res = response::json(200, {{"user", to_json(result.account)}});
             res.header("Set-Cookie", session_cookie_header(result.token, req.secure));
             res.header("Cache-Control", "no-store");
@@ -61,7 +62,8 @@ void service::register_routes(net::router& r) {
         if (cur == body.end() || !cur->is_string() || cur->get_ref<const std::string&>().size() > 1024)
             throw api_error(errors::invalid_field, "current_password");
         if (next == body.end() || !next->is_string()) throw api_error(errors::invalid_field, "new_password");
-        co_await change_own_password(p, cur->get<std::string>(), next->get<std::string>());
+        auto current = cur->get<std::string>(), wanted = next->get<std::string>();
+        co_await change_own_password(p, current, wanted);
         co_return response::no_content();
     }));
 
@@ -99,7 +101,8 @@ void service::register_routes(net::router& r) {
         if (auto org = json_input::optional_id(body, "org_id")) u.org_id = *org;
         auto pw = body.find("password");
         if (pw == body.end() || !pw->is_string()) throw api_error(errors::invalid_field, "password");
-        auto created = co_await create_user(std::move(u), pw->get<std::string>());
+        auto password = pw->get<std::string>();
+        auto created = co_await create_user(u, password);
         auto res = response::json(201, {{"user", to_json(created)}});
         co_return res;
     }));
@@ -116,20 +119,22 @@ void service::register_routes(net::router& r) {
             if (!pw->is_string()) throw api_error(errors::invalid_field, "password");
             patch.password = pw->get<std::string>();
         }
-        auto u = co_await update_user(id, std::move(patch));
+        auto u = co_await update_user(id, patch);
         auto res = response::json(200, {{"user", to_json(u)}});
         co_return res;
     }));
 
     r.add("POST", "/api/admin/orgs", guard(access::admin, [this](request& req, const principal&) -> asio::awaitable<response> {
-        auto o = co_await create_org(parse_org(json_input::parse_object(req.body), nullptr));
+        auto input = parse_org(json_input::parse_object(req.body), nullptr);
+        auto o = co_await create_org(input);
         auto res = response::json(201, {{"org", to_json(o)}});
         co_return res;
     }));
 
     r.add("PATCH", "/api/admin/orgs/{id}", guard(access::admin, [this](request& req, const principal&) -> asio::awaitable<response> {
         auto id = req.id_param("id");
-        auto o = co_await update_org(id, json_input::parse_object(req.body));
+        auto patch = json_input::parse_object(req.body);
+        auto o = co_await update_org(id, patch);
         auto res = response::json(200, {{"org", to_json(o)}});
         co_return res;
     }));

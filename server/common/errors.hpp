@@ -32,7 +32,6 @@ inline constexpr error_def email_taken{409, "email_deja_utilise", "Cette adresse
 inline constexpr error_def org_exists{409, "organisation_existe", "Une organisation porte déjà ce nom."};
 inline constexpr error_def org_in_use{409, "organisation_utilisee", "Cette organisation a encore des membres."};
 inline constexpr error_def last_admin{409, "dernier_admin", "Il doit rester au moins un administrateur actif."};
-inline constexpr error_def timeout{408, "delai_depasse", "La requête a pris trop de temps."};
 inline constexpr error_def too_large{413, "trop_volumineux", "La requête est trop volumineuse."};
 inline constexpr error_def unsupported_media{415, "type_contenu_invalide", "Le contenu doit être envoyé en JSON (application/json)."};
 inline constexpr error_def headers_too_large{431, "entetes_trop_volumineux", "Les en-têtes de la requête sont trop volumineux."};

@@ -77,9 +77,9 @@ asio::awaitable<void> suspend_until(const std::function<void(std::function<void(
         asio::use_awaitable);
 }
 
-asio::awaitable<void> worker_pool::run(std::function<void()>&& fn) {
+asio::awaitable<void> worker_pool::run_job(std::function<void()> fn) {
     bool accepted = true;
-    co_await suspend_until([&](std::function<void(std::exception_ptr)> done) {
+    std::function<void(std::function<void(std::exception_ptr)>)> start = [&](std::function<void(std::exception_ptr)> done) {
         accepted = submit([fn = std::move(fn), done = std::move(done)] {
             std::exception_ptr ep;
             try {
@@ -90,7 +90,8 @@ asio::awaitable<void> worker_pool::run(std::function<void()>&& fn) {
             done(ep);
         });
         if (!accepted) done(std::make_exception_ptr(std::runtime_error("worker pool stopped")));
-    });
+    };
+    co_await suspend_until(start);
 }
 
 }  // namespace relais

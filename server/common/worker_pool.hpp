@@ -31,7 +31,14 @@ public:
     bool submit(std::function<void()> job);
 
     /// Runs fn on a worker; rethrows its exception in the caller.
-    asio::awaitable<void> run(std::function<void()>&& fn);
+    template <class F>
+    asio::awaitable<void> run(F&& fn) {
+        // Not a coroutine: the job is built here and moved into run_job's frame, so
+        // the caller's co_await expression holds no temporary with a destructor
+        // (GCC 12 may destroy such temporaries twice; see docs/architecture.md).
+        return run_job(std::function<void()>(std::forward<F>(fn)));
+    }
+    asio::awaitable<void> run_job(std::function<void()> job);
 
     /// Jobs waiting for a worker.
     std::size_t queued() const;

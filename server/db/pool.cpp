@@ -40,14 +40,16 @@ void pool::stop() {
     if (readers_) readers_->stop();
 }
 
-asio::awaitable<void> pool::read(std::function<void(connection&)>&& fn) {
-    co_await readers_->run([fn = std::move(fn)] { fn(*reader_connection); });
+asio::awaitable<void> pool::read_job(std::function<void(connection&)> fn) {
+    std::function<void()> job = [&fn] { fn(*reader_connection); };
+    co_await readers_->run_job(std::move(job));
 }
 
-asio::awaitable<void> pool::write(std::function<void(connection&)>&& fn) {
-    co_await suspend_until([&](std::function<void(std::exception_ptr)> done) {
+asio::awaitable<void> pool::write_job(std::function<void(connection&)> fn) {
+    std::function<void(std::function<void(std::exception_ptr)>)> start = [&](std::function<void(std::exception_ptr)> done) {
         submit_write({std::move(fn), std::move(done)});
-    });
+    };
+    co_await suspend_until(start);
 }
 
 void pool::read_sync(const std::function<void(connection&)>& fn) {
@@ -75,7 +77,7 @@ void pool::write_sync(std::function<void(connection&)> fn) {
     f.get();
 }
 
-void pool::submit_write(write_job job) {
+void pool::submit_write(pending_write job) {
     {
         std::lock_guard lock(mutex_);
         if (stopping_) {
@@ -89,7 +91,7 @@ void pool::submit_write(write_job job) {
 
 void pool::writer_loop() {
     auto& c = *writer_conn_;
-    std::vector<write_job> batch;
+    std::vector<pending_write> batch;
     std::vector<std::exception_ptr> results;
     for (;;) {
         {

@@ -39,10 +39,18 @@ public:
 
     /// Runs fn on a reader connection (no transaction: wrap several reads in one
     /// if they must agree). Exceptions propagate to the caller.
-    asio::awaitable<void> read(std::function<void(connection&)>&& fn);
+    template <class F>
+    asio::awaitable<void> read(F&& fn) {
+        return read_job(std::function<void(connection&)>(std::forward<F>(fn)));
+    }
+    asio::awaitable<void> read_job(std::function<void(connection&)> fn);
 
     /// Runs fn in the writer's current group transaction; resumes once committed.
-    asio::awaitable<void> write(std::function<void(connection&)>&& fn);
+    template <class F>
+    asio::awaitable<void> write(F&& fn) {
+        return write_job(std::function<void(connection&)>(std::forward<F>(fn)));
+    }
+    asio::awaitable<void> write_job(std::function<void(connection&)> fn);
 
     /// Blocking variants for start-up and command-line use (not on network threads).
     void read_sync(const std::function<void(connection&)>& fn);
@@ -54,11 +62,11 @@ public:
     const std::filesystem::path& file() const noexcept { return opts_.file; }
 
 private:
-    struct write_job {
+    struct pending_write {
         std::function<void(connection&)> fn;
         std::function<void(std::exception_ptr)> done;
     };
-    void submit_write(write_job job);
+    void submit_write(pending_write job);
     void writer_loop();
 
     options opts_;
@@ -68,7 +76,7 @@ private:
 
     std::mutex mutex_;
     std::condition_variable cv_;
-    std::deque<write_job> writes_;
+    std::deque<pending_write> writes_;
     bool stopping_ = false;
     std::thread writer_;
 

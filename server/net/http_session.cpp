@@ -171,8 +171,14 @@ asio::awaitable<void> http_session::upgrade(http::request<http::string_body>& in
         log::info("ws_refused", {{"rid", req.request_id}, {"status", r.status}, {"addr", req.client_address}});
         co_await write(res);
     };
-    if (req.path != s.opts.websocket_path || !s.ws) co_return co_await refuse(response::error(api_error(errors::not_found)));
-    if (!s.origin_allowed(req.header("origin"))) co_return co_await refuse(response::error(api_error(errors::origin_refused)));
+    if (req.path != s.opts.websocket_path || !s.ws) {
+        auto r = response::error(api_error(errors::not_found));
+        co_return co_await refuse(std::move(r));
+    }
+    if (!s.origin_allowed(req.header("origin"))) {
+        auto r = response::error(api_error(errors::origin_refused));
+        co_return co_await refuse(std::move(r));
+    }
     ws_admission admission;
     try {
         admission = co_await s.ws->admit(req);
@@ -214,11 +220,8 @@ asio::awaitable<void> http_session::run() {
         if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
             ec == asio::error::operation_aborted)
             break;
-        if (ec == beast::error::timeout) {
-            // Idle keep-alive connections just close; a half-sent request hears why.
-            if (buffer_.size() > 0) co_await write_error(errors::timeout, false);
-            break;
-        }
+        // A deadline closes the socket (beast::tcp_stream): slow or idle clients just go.
+        if (ec == beast::error::timeout) break;
         if (ec == http::error::header_limit) { co_await write_error(errors::headers_too_large, false); break; }
         if (ec == http::error::body_limit) { co_await write_error(errors::too_large, false); break; }
         if (ec) { co_await write_error(errors::bad_request, false); break; }
@@ -232,7 +235,7 @@ asio::awaitable<void> http_session::run() {
             stream_.expires_after(s.opts.request_timeout);
             auto [ec2, n2] = co_await http::async_read(stream_, buffer_, parser, asio::as_tuple(asio::use_awaitable));
             if (ec2 == http::error::body_limit) { co_await write_error(errors::too_large, false); break; }
-            if (ec2 == beast::error::timeout) { co_await write_error(errors::timeout, false); break; }
+            if (ec2 == beast::error::timeout) break;
             if (ec2) { if (ec2 != asio::error::eof && ec2 != asio::error::operation_aborted) co_await write_error(errors::bad_request, false); break; }
         }
         auto in = parser.release();

@@ -9,8 +9,9 @@
 
 namespace relais::net {
 
-server::impl::impl(server_options o, const router& r, const static_files* f, ws_handler* w, metrics::registry& m)
-    : opts(std::move(o)), routes(r), files(f), ws(w), metrics(m), ioc(static_cast<int>(opts.threads)),
+server::impl::impl(asio::io_context& c, server_options o, const router& r, const static_files* f, ws_handler* w,
+                   metrics::registry& m)
+    : opts(std::move(o)), routes(r), files(f), ws(w), metrics(m), ioc(c),
       acceptor(asio::make_strand(ioc)),
       m_connections(m.get_gauge("relais_http_connections", "Open TCP connections (HTTP and WebSocket).")),
       m_ws_connections(m.get_gauge("relais_ws_connections", "Open WebSocket connections.")),
@@ -134,9 +135,13 @@ void report_coroutine_exit(const char* what, std::exception_ptr ep) {
 
 server::server(server_options opts, const router& routes, const static_files* files, ws_handler* ws,
                metrics::registry& metrics)
-    : impl_(std::make_shared<impl>(std::move(opts), routes, files, ws, metrics)) {}
+    : ioc_(std::make_unique<asio::io_context>(static_cast<int>(opts.threads))),
+      impl_(std::make_shared<impl>(*ioc_, std::move(opts), routes, files, ws, metrics)) {}
 
-server::~server() = default;
+server::~server() {
+    impl_.reset();
+    ioc_.reset();
+}
 
 const std::vector<std::string>& server::origins() const { return impl_->origins; }
 

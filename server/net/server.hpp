@@ -13,6 +13,7 @@
 #include <vector>
 
 namespace relais::metrics { class registry; }
+namespace boost::asio { class io_context; }
 
 namespace relais::net {
 
@@ -61,6 +62,9 @@ public:
     struct impl;
 
 private:
+    // The loop outlives the sessions' shared state: destroying it destroys any
+    // coroutine still suspended at the deadline, and with it the last references.
+    std::unique_ptr<boost::asio::io_context> ioc_;
     std::shared_ptr<impl> impl_;
 };
 

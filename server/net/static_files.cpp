@@ -73,6 +73,8 @@ static_files::static_files(const fs::path& root, std::size_t max_total_bytes) {
 
 std::optional<response> static_files::serve(const std::string& path, const std::string& if_none_match) const {
     if (!clean_path(path)) return std::nullopt;
+    // Hidden files were never loaded; do not answer them with the app shell either.
+    if (path.find("/.") != std::string::npos) return response::error(api_error(errors::not_found));
     std::string key = path == "/" ? "/index.html" : path;
     auto it = files_.find(key);
     if (it == files_.end()) {

@@ -195,7 +195,7 @@ TEST_CASE("a slow client is cut off and others are still served", "[http][limits
     std::thread slow([&] {
         auto r = raw_exchange(s.port(), "GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ", std::chrono::seconds(6));
         CHECK(r.closed);
-        CHECK(r.data.rfind("HTTP/1.1 408", 0) == 0);
+        CHECK(r.data.empty());
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
     CHECK(s.request("GET", "/healthz").status == 200);

@@ -15,7 +15,8 @@ class http_session;
 class websocket_session;
 
 struct server::impl : std::enable_shared_from_this<server::impl> {
-    impl(server_options o, const router& r, const static_files* f, ws_handler* w, metrics::registry& m);
+    impl(asio::io_context& c, server_options o, const router& r, const static_files* f, ws_handler* w,
+         metrics::registry& m);
 
     server_options opts;
     const router& routes;
@@ -24,7 +25,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     metrics::registry& metrics;
     std::vector<std::string> origins;
 
-    asio::io_context ioc;
+    asio::io_context& ioc;
     tcp::acceptor acceptor;
     std::atomic<bool> stopping{false};
 
