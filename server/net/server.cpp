@@ -159,7 +159,7 @@ unsigned short server::listen() {
     s.origins.push_back("http://" + host + ":" + std::to_string(port));
     if (address.is_loopback()) s.origins.push_back("http://localhost:" + std::to_string(port));
     asio::co_spawn(s.acceptor.get_executor(), s.accept_loop(),
-                   [](std::exception_ptr ep) { report_coroutine_exit("listener", ep); });
+                   [](std::exception_ptr e) { report_coroutine_exit("listener", e); });
     return port;
 }
 
