@@ -2,22 +2,29 @@
 
 #include <xapian.h>
 
+#include <stdexcept>
+
 namespace relais::search {
 
 index::index(std::filesystem::path dir) : dir_(std::move(dir)) {
     std::filesystem::create_directories(dir_);
-    writer_ = std::make_unique<Xapian::WritableDatabase>(dir_.string(), Xapian::DB_CREATE_OR_OPEN);
-    writer_->commit();
-}
-
-index::~index() {
-    std::lock_guard lock(writer_mutex_);
-    if (writer_) writer_->close();
+    try {
+        if (!std::filesystem::exists(dir_ / "iamglass")) {
+            Xapian::WritableDatabase db(dir_.string(), Xapian::DB_CREATE_OR_OPEN);
+            db.commit();
+        }
+    } catch (const Xapian::Error& e) {
+        throw std::runtime_error("search index " + dir_.string() + ": " + e.get_description());
+    }
 }
 
 std::uint32_t index::document_count() const {
-    Xapian::Database reader(dir_.string());
-    return reader.get_doccount();
+    try {
+        Xapian::Database reader(dir_.string());
+        return reader.get_doccount();
+    } catch (const Xapian::Error& e) {
+        throw std::runtime_error("search index " + dir_.string() + ": " + e.get_description());
+    }
 }
 
 }  // namespace relais::search

@@ -1,24 +1,18 @@
 #pragma once
-// The Xapian index, derived from SQLite and rebuildable from it. One writer owns
-// the WritableDatabase; readers open their own Database (Xapian objects are not
-// shared between threads). No network code here.
+// The Xapian index, derived from SQLite and rebuildable from it. Readers open
+// their own Database (Xapian objects are not shared between threads). The single
+// writer arrives with the library's indexer; until then the index is created empty
+// and holds no write lock, so command-line tools can run beside the server.
+// No network code here. Xapian errors leave this module as std::runtime_error.
 #include <cstdint>
 #include <filesystem>
-#include <memory>
-#include <mutex>
-#include <string>
-
-namespace Xapian { class WritableDatabase; }
 
 namespace relais::search {
 
 class index {
 public:
-    /// Opens (creating if needed) the index folder.
+    /// Opens the index folder, creating an empty index if there is none.
     explicit index(std::filesystem::path dir);
-    ~index();
-    index(const index&) = delete;
-    index& operator=(const index&) = delete;
 
     /// Documents in the committed index, read through a fresh reader. Throws when
     /// the index cannot be read: this is the health check.
@@ -28,8 +22,6 @@ public:
 
 private:
     std::filesystem::path dir_;
-    std::mutex writer_mutex_;
-    std::unique_ptr<Xapian::WritableDatabase> writer_;
 };
 
 }  // namespace relais::search

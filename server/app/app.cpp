@@ -97,6 +97,37 @@ net::response metrics_response(const metrics::registry& m) {
 
 }  // namespace
 
+void application::add_routes(net::router& routes) {
+    p_->auth->register_routes(routes);
+    auto* state = p_.get();
+    routes.add("GET", "/healthz", [state](net::request&) -> asio::awaitable<net::response> {
+        nlohmann::json body = {{"status", "ok"}, {"database", "ok"}, {"index", "ok"}};
+        int status = 200;
+        try {
+            co_await state->db->read([](db::connection& conn) { conn.prepare("SELECT count(*) FROM schema_migrations").step(); });
+        } catch (const std::exception&) {
+            body["database"] = "erreur";
+            status = 503;
+        }
+        try {
+            co_await state->cpu->run([state] { (void)state->index->document_count(); });
+        } catch (const std::exception&) {
+            body["index"] = "erreur";
+            status = 503;
+        }
+        if (status != 200) body["status"] = "erreur";
+        auto r = net::response::json(status, body);
+        r.header("Cache-Control", "no-store");
+        co_return r;
+    });
+    routes.add("GET", "/metrics", [state](net::request& req) -> asio::awaitable<net::response> {
+        const auto& allow = state->cfg.metrics_allow;
+        if (std::find(allow.begin(), allow.end(), req.client_address) == allow.end()) throw api_error(errors::forbidden);
+        auto r = metrics_response(state->metrics);
+        co_return r;
+    });
+}
+
 int application::serve() {
     auto& c = p_->cfg;
     // Signals are taken by one dedicated thread: block them before any thread starts.
@@ -111,35 +142,7 @@ int application::serve() {
     if (first_start) log::info("seed_loaded", {{"summary", seed()}});
 
     net::router routes;
-    p_->auth->register_routes(routes);
-    auto& m = p_->metrics;
-    auto* parts = p_.get();
-    routes.add("GET", "/healthz", [parts](net::request&) -> asio::awaitable<net::response> {
-        nlohmann::json body = {{"status", "ok"}, {"database", "ok"}, {"index", "ok"}};
-        int status = 200;
-        try {
-            co_await parts->db->read([](db::connection& conn) { conn.prepare("SELECT count(*) FROM schema_migrations").step(); });
-        } catch (const std::exception& e) {
-            body["database"] = "erreur";
-            status = 503;
-        }
-        try {
-            co_await parts->cpu->run([parts] { (void)parts->index->document_count(); });
-        } catch (const std::exception& e) {
-            body["index"] = "erreur";
-            status = 503;
-        }
-        if (status != 200) body["status"] = "erreur";
-        auto r = net::response::json(status, body);
-        r.header("Cache-Control", "no-store");
-        co_return r;
-    });
-    routes.add("GET", "/metrics", [parts, &m](net::request& req) -> asio::awaitable<net::response> {
-        const auto& allow = parts->cfg.metrics_allow;
-        if (std::find(allow.begin(), allow.end(), req.client_address) == allow.end()) throw api_error(errors::forbidden);
-        co_return metrics_response(m);
-    });
-
+    add_routes(routes);
     net::static_files files(c.web_root);
     ws_hub hub(*p_->auth, ws_hub::limits{});
 
@@ -161,7 +164,7 @@ int application::serve() {
     if (!c.public_url.empty()) so.allowed_origins.push_back(c.public_url);
     so.trusted_proxies = c.trusted_proxies;
 
-    net::server srv(so, routes, &files, &hub, m);
+    net::server srv(so, routes, &files, &hub, p_->metrics);
     auto port = srv.listen();
     std::string host = so.address.find(':') != std::string::npos ? "[" + so.address + "]" : so.address;
     std::string url = "http://" + host + ":" + std::to_string(port);

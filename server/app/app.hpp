@@ -7,6 +7,7 @@
 
 namespace relais::auth { class service; }
 namespace relais::db { class pool; }
+namespace relais::net { class router; }
 
 namespace relais::app {
 
@@ -25,6 +26,9 @@ public:
     /// Creates the first administrator when there is no account at all; returns
     /// its generated password, or "" when accounts exist.
     std::string ensure_first_admin();
+
+    /// Registers every HTTP route of every module (and /healthz, /metrics).
+    void add_routes(net::router& routes);
 
     auth::service& auth();
     db::pool& db();

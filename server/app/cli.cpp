@@ -6,6 +6,7 @@
 #include "auth/territory.hpp"
 #include "common/errors.hpp"
 #include "db/pool.hpp"
+#include "net/router.hpp"
 
 #include <pthread.h>
 #include <termios.h>
@@ -31,6 +32,7 @@ Usage:
   relais user passwd --email E            set a password (read from stdin)
   relais org add --name N --type T [--region CODE] [--departements 59,62]
   relais seed                             load the seed content again (idempotent)
+  relais routes                           list the HTTP routes
   relais backup FILE                      consistent online copy of the database
   relais version
 
@@ -149,7 +151,7 @@ int run_cli(int argc, char** argv) {
         return 0;
     }
     static const std::map<std::string, std::vector<std::string>> known_flags{
-        {"serve", {}}, {"seed", {}}, {"backup", {}},
+        {"serve", {}}, {"seed", {}}, {"routes", {}}, {"backup", {}},
         {"user", {"email", "name", "role", "org"}}, {"org", {"name", "type", "region", "departements"}}};
     auto known = known_flags.find(cmd);
     if (known == known_flags.end()) return fail("unknown command: " + cmd + " (see relais --help)");
@@ -171,6 +173,13 @@ int run_cli(int argc, char** argv) {
             pthread_sigmask(SIG_BLOCK, &signals, nullptr);
             application app(cfg);
             return app.serve();
+        }
+        if (cmd == "routes") {
+            application app(cfg);
+            net::router routes;
+            app.add_routes(routes);
+            for (const auto& [method, pattern] : routes.routes()) std::cout << method << " " << pattern << "\n";
+            return 0;
         }
         if (cmd == "seed") {
             application app(cfg);
@@ -239,6 +248,8 @@ int run_cli(int argc, char** argv) {
         return fail(std::string(e.message()) + (e.field().empty() ? "" : " (" + e.field() + ")"));
     } catch (const std::exception& e) {
         return fail(e.what());
+    } catch (...) {
+        return fail("unexpected error");
     }
 }
 

@@ -137,47 +137,50 @@ asio::awaitable<std::vector<user>> service::list_users() {
 
 namespace {
 
-void check_new_user(user& u) {
+void check_new_user(user& u, const std::string& password) {
     u.email = service::normalise_email(u.email);
     if (!is_role(u.role)) throw api_error(errors::invalid_field, "role");
+    if (!acceptable_password(password)) throw api_error(errors::weak_password, "password");
+}
+
+// The write shared by the HTTP and command-line paths: u is complete and hashed.
+user insert_new_user(db::connection& c, user& u) {
+    if (u.org_id && !store::org_by_id(c, *u.org_id)) throw api_error(errors::invalid_field, "org_id");
+    try {
+        u.id = store::insert_user(c, u, unix_now());
+    } catch (const db::db_error& e) {
+        rethrow_constraint(e, errors::email_taken);
+    }
+    return *store::user_by_id(c, u.id);
+}
+
+org insert_new_org(db::connection& c, org& o) {
+    try {
+        o.id = store::insert_org(c, o, unix_now());
+    } catch (const db::db_error& e) {
+        rethrow_constraint(e, errors::org_exists);
+    }
+    return *store::org_by_id(c, o.id);
 }
 
 }  // namespace
 
 asio::awaitable<user> service::create_user(const user& input, const std::string& password) {
     user u = input;
-    check_new_user(u);
-    if (!acceptable_password(password)) throw api_error(errors::weak_password, "password");
+    check_new_user(u, password);
     co_await cpu_.run([&] { u.password_hash = hash_password(password, opts_.cost); });
-    std::optional<user> out;
-    co_await db_.write([&](db::connection& c) {
-        if (u.org_id && !store::org_by_id(c, *u.org_id)) throw api_error(errors::invalid_field, "org_id");
-        try {
-            u.id = store::insert_user(c, u, unix_now());
-        } catch (const db::db_error& e) {
-            rethrow_constraint(e, errors::email_taken);
-        }
-        out = store::user_by_id(c, u.id);
-    });
-    log::info("user_created", {{"user", out->id}, {"role", out->role}});
-    co_return std::move(*out);
+    user out;
+    co_await db_.write([&](db::connection& c) { out = insert_new_user(c, u); });
+    log::info("user_created", {{"user", out.id}, {"role", out.role}});
+    co_return out;
 }
 
 user service::create_user_sync(user u, const std::string& password) {
-    check_new_user(u);
-    if (!acceptable_password(password)) throw api_error(errors::weak_password, "password");
+    check_new_user(u, password);
     u.password_hash = hash_password(password, opts_.cost);
-    std::optional<user> out;
-    db_.write_sync([&](db::connection& c) {
-        if (u.org_id && !store::org_by_id(c, *u.org_id)) throw api_error(errors::invalid_field, "org_id");
-        try {
-            u.id = store::insert_user(c, u, unix_now());
-        } catch (const db::db_error& e) {
-            rethrow_constraint(e, errors::email_taken);
-        }
-        out = store::user_by_id(c, u.id);
-    });
-    return std::move(*out);
+    user out;
+    db_.write_sync([&](db::connection& c) { out = insert_new_user(c, u); });
+    return out;
 }
 
 void service::set_password_sync(const std::string& email, const std::string& password) {
@@ -265,30 +268,15 @@ org service::parse_org(const nlohmann::json& body, const org* base) {
 }
 
 asio::awaitable<org> service::create_org(const org& input) {
-    org o = input;
-    std::optional<org> out;
-    co_await db_.write([&](db::connection& c) {
-        try {
-            o.id = store::insert_org(c, o, unix_now());
-        } catch (const db::db_error& e) {
-            rethrow_constraint(e, errors::org_exists);
-        }
-        out = store::org_by_id(c, o.id);
-    });
-    co_return std::move(*out);
+    org o = input, out;
+    co_await db_.write([&](db::connection& c) { out = insert_new_org(c, o); });
+    co_return out;
 }
 
 org service::create_org_sync(org o) {
-    std::optional<org> out;
-    db_.write_sync([&](db::connection& c) {
-        try {
-            o.id = store::insert_org(c, o, unix_now());
-        } catch (const db::db_error& e) {
-            rethrow_constraint(e, errors::org_exists);
-        }
-        out = store::org_by_id(c, o.id);
-    });
-    return std::move(*out);
+    org out;
+    db_.write_sync([&](db::connection& c) { out = insert_new_org(c, o); });
+    return out;
 }
 
 asio::awaitable<org> service::update_org(std::int64_t id, const nlohmann::json& patch) {

@@ -200,14 +200,7 @@ asio::awaitable<void> http_session::upgrade(http::request<http::string_body>& in
 asio::awaitable<void> http_session::run() {
     auto self = shared_from_this();
     auto& s = *srv_;
-    struct unregister {
-        server::impl& s;
-        const void* key;
-        ~unregister() {
-            std::lock_guard lock(s.mutex);
-            s.http_sessions.erase(key);
-        }
-    } guard{s, this};
+    registration<http_session> registered(s, s.http_sessions, this);
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(s.opts.header_max_bytes));

@@ -16,14 +16,7 @@ websocket_session::websocket_session(beast::tcp_stream stream, std::shared_ptr<s
 asio::awaitable<void> websocket_session::run(http::request<http::string_body>& req) {
     auto self = shared_from_this();
     auto& s = *srv_;
-    struct unregister {
-        server::impl& s;
-        const void* key;
-        ~unregister() {
-            std::lock_guard lock(s.mutex);
-            s.ws_sessions.erase(key);
-        }
-    } guard{s, this};
+    registration<websocket_session> registered(s, s.ws_sessions, this);
 
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout t{};

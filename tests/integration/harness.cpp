@@ -7,6 +7,7 @@
 #include <boost/beast/websocket.hpp>
 
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -250,6 +251,20 @@ struct idle_connection::impl {
 
 idle_connection::idle_connection(unsigned short port) : impl_(std::make_unique<impl>()) {
     impl_->socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+}
+
+void idle_connection::send(const std::string& bytes) {
+    impl_->socket.non_blocking(true);
+    int small = 4096;
+    setsockopt(impl_->socket.native_handle(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    beast::error_code ec;
+    std::size_t done = 0;
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(3);
+    while (done < bytes.size() && std::chrono::steady_clock::now() < deadline) {
+        done += impl_->socket.write_some(asio::buffer(bytes.data() + done, bytes.size() - done), ec);
+        if (ec == asio::error::would_block) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        else if (ec) break;
+    }
 }
 
 idle_connection::~idle_connection() {

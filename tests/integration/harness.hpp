@@ -89,6 +89,8 @@ class idle_connection {
 public:
     explicit idle_connection(unsigned short port);
     ~idle_connection();
+    /// Writes bytes (non-blocking: stops when the socket buffer is full) and never reads.
+    void send(const std::string& bytes);
 private:
     struct impl;
     std::unique_ptr<impl> impl_;

@@ -3,6 +3,9 @@
 
 #include <catch2/catch.hpp>
 
+#include <set>
+#include <sstream>
+
 using relais::test::server;
 using json = nlohmann::json;
 using headers = std::map<std::string, std::string>;
@@ -194,6 +197,20 @@ TEST_CASE("access matrix: every API route by role", "[auth][access]") {
         {"GET", "/healthz", "", {{"anonyme", 200}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
         {"GET", "/metrics", "", {{"anonyme", 200}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
     };
+    // Every route the server registers is in the matrix (and nothing else is).
+    auto listed = relais::test::run_relais({"routes", "--data-dir", s.data_dir().string()});
+    REQUIRE(listed.status == 0);
+    std::set<std::string> registered, covered;
+    std::istringstream lines(listed.output);
+    for (std::string line; std::getline(lines, line);) {
+        auto brace = line.find("{id}");
+        if (brace != std::string::npos) line.replace(brace, 4, "999");
+        if (!line.empty()) registered.insert(line);
+    }
+    for (const auto& r : matrix) covered.insert(r.method + " " + r.target);
+    covered.insert("DELETE /api/session");
+    CHECK(registered == covered);
+
     for (const auto& r : matrix) {
         for (const auto& [role, status] : r.expected) {
             INFO(r.method << " " << r.target << " as " << role);

@@ -250,3 +250,30 @@ TEST_CASE("metrics in Prometheus format, loopback only by default", "[http][metr
     server closed({"--set", "server.metrics_allow=10.9.9.9"});
     CHECK(closed.request("GET", "/metrics").status == 403);
 }
+
+TEST_CASE("an HTTP client that never reads is closed and costs nothing after", "[http][limits]") {
+    server s({"--set", "limits.request_timeout_s=2", "--set", "limits.requests_per_second_per_address=100000",
+              "--set", "limits.request_burst_per_address=100000"});
+    auto gauge = [&] {
+        auto m = s.request("GET", "/metrics").body;
+        auto at = m.find("\nrelais_http_connections ");
+        return std::stol(m.substr(at + 25));
+    };
+    auto baseline = gauge();
+    std::string pipelined;
+    for (int i = 0; i < 3000; ++i) pipelined += "GET /js/app.js HTTP/1.1\r\nHost: x\r\n\r\n";
+    {
+        relais::test::idle_connection hog(s.port());
+        hog.send(pipelined);
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        CHECK(gauge() == baseline + 1);
+        CHECK(s.request("GET", "/healthz").status == 200);  // others are served meanwhile
+        // Its responses pile up unread; the write deadline closes it.
+        bool closed = false;
+        for (int i = 0; i < 60 && !closed; ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            closed = gauge() == baseline;
+        }
+        CHECK(closed);
+    }
+}

@@ -143,3 +143,16 @@ TEST_CASE("configuration: file, environment, flags, and refusal of bad values", 
     auto admin = s.login_admin();
     CHECK(s.request("PATCH", "/api/me", json{{"name", std::string(3000, 'a')}}.dump(), {{"Cookie", admin}}).status == 413);
 }
+
+TEST_CASE("command-line tools work beside a running server", "[lifecycle][cli]") {
+    server s;
+    auto d = s.data_dir().string();
+    temp_dir out;
+    auto b = run_relais({"backup", "--data-dir", d, (out.path() / "live.db").string()});
+    CHECK(b.status == 0);
+    auto add = run_relais({"user", "add", "--data-dir", d, "--email", "pendant@ars.fr", "--name", "Pendant", "--role", "membre"},
+                          "phrase de passe longue\n");
+    CHECK(add.status == 0);
+    CHECK_NOTHROW(s.login("pendant@ars.fr", "phrase de passe longue"));
+    CHECK(run_relais({"routes", "--data-dir", d}).status == 0);
+}

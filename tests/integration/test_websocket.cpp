@@ -138,3 +138,25 @@ TEST_CASE("a websocket client that never reads is dropped while others are serve
     auto metrics = s.request("GET", "/metrics").body;
     CHECK(metrics.find("relais_ws_dropped_total 1") != std::string::npos);
 }
+
+TEST_CASE("websocket keepalive: pings keep a reading client, a silent peer is closed", "[ws][limits]") {
+    server s({"--set", "limits.ws_idle_timeout_s=2"});
+    auto admin = s.login_admin();
+    ws_client alive;
+    REQUIRE(alive.connect(s.port(), admin, s.origin(), nullptr) == 101);
+    REQUIRE(alive.read());
+    // Reading answers the server's pings (Beast does it), so the socket stays open.
+    CHECK_FALSE(alive.read(std::chrono::milliseconds(4500)));  // no message, but...
+    ws_client probe;
+    REQUIRE(probe.connect(s.port(), admin, s.origin(), nullptr) == 101);
+
+    // A peer that completes the upgrade and then says nothing at all is closed.
+    std::string upgrade = "GET /ws HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n"
+                          "Origin: " + s.origin() + "\r\nCookie: " + admin + "\r\n\r\n";
+    auto started = std::chrono::steady_clock::now();
+    auto r = relais::test::raw_exchange(s.port(), upgrade, std::chrono::seconds(8));
+    CHECK(r.data.rfind("HTTP/1.1 101", 0) == 0);
+    CHECK(r.closed);
+    CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(7));
+}

@@ -12,7 +12,9 @@ TEST_CASE("the index opens, is readable, and reports a broken folder", "[search]
         CHECK(idx.document_count() == 0);
     }
     relais::search::index reopened(dir.path / "index");
+    relais::search::index beside(dir.path / "index");  // no lock held: tools run beside the server
     CHECK(reopened.document_count() == 0);
+    CHECK(beside.document_count() == 0);
     std::filesystem::remove_all(dir.path / "index");
     std::filesystem::create_directories(dir.path / "index");
     std::ofstream(dir.path / "index" / "iamglass") << "garbage";

@@ -74,6 +74,24 @@ private:
     std::string address_;
 };
 
+/// Removes a session from the server's registry when its coroutine ends.
+template <class Session>
+class registration {
+public:
+    registration(server::impl& s, std::unordered_map<const void*, std::weak_ptr<Session>>& map, const void* key)
+        : s_(s), map_(map), key_(key) {}
+    ~registration() {
+        std::lock_guard lock(s_.mutex);
+        map_.erase(key_);
+    }
+    registration(const registration&) = delete;
+    registration& operator=(const registration&) = delete;
+private:
+    server::impl& s_;
+    std::unordered_map<const void*, std::weak_ptr<Session>>& map_;
+    const void* key_;
+};
+
 /// Headers every response carries.
 void add_security_headers(http::fields& f, bool secure);
 
