@@ -7,7 +7,7 @@ packages=(g++ cmake ninja-build ccache pkg-config
           libboost1.81-dev libsqlite3-dev libxapian-dev nlohmann-json3-dev catch2
           libsodium-dev libspdlog-dev libtomlplusplus-dev)
 if [[ "${1:-}" == "--test" ]]; then
-  packages+=(chromium)
+  packages+=(chromium sqlite3)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)
   command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi

@@ -10,6 +10,7 @@
 #include "db/pool.hpp"
 #include "net/server.hpp"
 #include "search/index.hpp"
+#include "workshops/service.hpp"
 
 #include <sodium.h>
 
@@ -28,6 +29,7 @@ struct application::parts {
     std::unique_ptr<search::index> index;
     std::unique_ptr<worker_pool> cpu;
     std::unique_ptr<auth::service> auth;
+    std::unique_ptr<workshops::service> workshops;
 };
 
 application::application(config cfg) : p_(std::make_unique<parts>()) {
@@ -50,6 +52,7 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     ao.cost = c.password_cost == "moderate" ? auth::hash_cost::moderate : auth::hash_cost::interactive;
     ao.always_secure_cookies = c.public_url.rfind("https://", 0) == 0;
     p_->auth = std::make_unique<auth::service>(*p_->db, *p_->cpu, ao);
+    p_->workshops = std::make_unique<workshops::service>(*p_->db, *p_->auth);
 }
 
 application::~application() {
@@ -62,9 +65,12 @@ db::pool& application::db() { return *p_->db; }
 const config& application::cfg() const { return p_->cfg; }
 
 std::string application::seed() {
-    int orgs = 0;
-    p_->db->write_sync([&](db::connection& c) { orgs = auth::load_seed_organisations(c, p_->cfg.seed_dir); });
-    return "organisations ajoutées : " + std::to_string(orgs);
+    int orgs = 0, templates = 0;
+    p_->db->write_sync([&](db::connection& c) {
+        orgs = auth::load_seed_organisations(c, p_->cfg.seed_dir);
+        templates = workshops::service::load_seed_templates(c, p_->cfg.seed_dir);
+    });
+    return "organisations ajoutées : " + std::to_string(orgs) + ", modèles d'atelier ajoutés : " + std::to_string(templates);
 }
 
 std::string application::ensure_first_admin() {
@@ -99,6 +105,7 @@ net::response metrics_response(const metrics::registry& m) {
 
 void application::add_routes(net::router& routes) {
     p_->auth->register_routes(routes);
+    p_->workshops->register_routes(routes);
     auto* state = p_.get();
     routes.add("GET", "/healthz", [state](net::request&) -> asio::awaitable<net::response> {
         nlohmann::json body = {{"status", "ok"}, {"database", "ok"}, {"index", "ok"}};
@@ -144,7 +151,16 @@ int application::serve() {
     net::router routes;
     add_routes(routes);
     net::static_files files(c.web_root);
-    ws_hub hub(*p_->auth, ws_hub::limits{});
+    ws_hub::limits wl;
+    wl.messages_per_second = c.ws_messages_per_second;
+    wl.burst = c.ws_message_burst;
+    ws_hub hub(*p_->auth, *p_->workshops, wl);
+    auto* ws = p_->workshops.get();
+    hub.on("join", [ws](const auto& conn, const workshops::identity& who, const nlohmann::json& msg) { ws->ws_join(conn, who, msg); });
+    hub.on("op", [ws](const auto& conn, const workshops::identity& who, const nlohmann::json& msg) { ws->ws_op(conn, who, msg); });
+    hub.on("typing", [ws](const auto& conn, const workshops::identity& who, const nlohmann::json& msg) { ws->ws_typing(conn, who, msg); });
+    hub.on("leave", [ws](const auto& conn, const workshops::identity&, const nlohmann::json&) { ws->ws_leave(conn); });
+    hub.on_disconnect([ws](const auto& conn) { ws->ws_leave(conn); });
 
     net::server_options so;
     so.address = c.listen_address();

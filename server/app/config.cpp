@@ -144,6 +144,8 @@ const std::vector<setting>& settings() {
         int_setting("limits.ws_message_max_bytes", &config::ws_message_max_bytes, 256, 16 << 20),
         int_setting("limits.ws_send_queue_max", &config::ws_send_queue_max, 1, 1000000),
         int_setting("limits.ws_idle_timeout_s", &config::ws_idle_timeout_s, 2, 3600),
+        double_setting("limits.ws_messages_per_second", &config::ws_messages_per_second, 0.1, 1e6),
+        double_setting("limits.ws_message_burst", &config::ws_message_burst, 1, 1e6),
         int_setting("auth.session_ttl_hours", &config::session_ttl_hours, 1, 24 * 90),
         int_setting("auth.max_failures_per_account", &config::max_failures_per_account, 1, big),
         int_setting("auth.max_failures_per_address", &config::max_failures_per_address, 1, big),

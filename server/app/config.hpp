@@ -40,6 +40,8 @@ struct config {
     long long ws_message_max_bytes = 64 * 1024;
     long long ws_send_queue_max = 256;
     long long ws_idle_timeout_s = 30;
+    double ws_messages_per_second = 20;
+    double ws_message_burst = 60;
     // [auth]
     long long session_ttl_hours = 12;
     long long max_failures_per_account = 5;

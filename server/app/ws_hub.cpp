@@ -3,11 +3,13 @@
 #include "common/errors.hpp"
 #include "common/json_input.hpp"
 #include "common/time.hpp"
+#include "workshops/service.hpp"
 
 namespace relais::app {
 
-ws_hub::ws_hub(auth::service& auth, limits l) : auth_(auth), limits_(l) {
-    on("ping", [](const std::shared_ptr<net::ws_connection>& c, const auth::principal&, const nlohmann::json& msg) {
+ws_hub::ws_hub(auth::service& auth, workshops::service& workshops, limits l)
+    : auth_(auth), workshops_(workshops), limits_(l) {
+    on("ping", [](const std::shared_ptr<net::ws_connection>& c, const workshops::identity&, const nlohmann::json& msg) {
         nlohmann::json pong = {{"type", "pong"}};
         if (auto it = msg.find("id"); it != msg.end()) pong["id"] = *it;
         c->send(pong.dump());
@@ -16,15 +18,17 @@ ws_hub::ws_hub(auth::service& auth, limits l) : auth_(auth), limits_(l) {
 
 void ws_hub::on(std::string type, message_handler h) { handlers_[std::move(type)] = std::move(h); }
 
+void ws_hub::on_disconnect(close_handler h) { close_handlers_.push_back(std::move(h)); }
+
 std::string ws_hub::error_message(std::string_view code, std::string_view message) {
     return nlohmann::json{{"type", "error"}, {"code", code}, {"message", message}}.dump();
 }
 
 asio::awaitable<net::ws_admission> ws_hub::admit(const net::request& req) {
     net::ws_admission a;
-    auto p = co_await auth_.authenticate(req);
-    if (!p) a.refusal = net::response::error(api_error(errors::not_authenticated));
-    else a.context = std::move(*p);
+    auto who = co_await workshops_.identify(req);
+    if (!who.account && !who.guest) a.refusal = net::response::error(api_error(errors::not_authenticated));
+    else a.context = std::move(who);
     co_return a;
 }
 
@@ -33,8 +37,19 @@ void ws_hub::on_open(const std::shared_ptr<net::ws_connection>& c) {
         std::lock_guard lock(mutex_);
         meters_[c.get()] = meter{limits_.burst, std::chrono::steady_clock::now()};
     }
-    const auto& p = std::any_cast<const auth::principal&>(c->context());
-    c->send(nlohmann::json{{"type", "welcome"}, {"user", auth::to_json(p.account)}, {"server_time", to_iso8601(unix_now())}}.dump());
+    const auto& who = std::any_cast<const workshops::identity&>(c->context());
+    nlohmann::json guest = nullptr;
+    if (who.guest)
+        guest = {{"id", who.guest->id}, {"key", who.key()}, {"name", who.guest->name}, {"role", who.guest->role},
+                 {"workshop_id", who.guest->workshop_id}};
+    auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+    c->send(nlohmann::json{{"type", "welcome"},
+                           {"user", who.account ? auth::to_json(who.account->account) : nlohmann::json(nullptr)},
+                           {"key", who.key()},
+                           {"guest", guest},
+                           {"server_time", to_iso8601(unix_now())},
+                           {"server_time_ms", now_ms}}
+                .dump());
 }
 
 void ws_hub::on_message(const std::shared_ptr<net::ws_connection>& c, std::string_view text) {
@@ -75,13 +90,14 @@ void ws_hub::on_message(const std::shared_ptr<net::ws_connection>& c, std::strin
         return;
     }
     try {
-        h->second(c, std::any_cast<const auth::principal&>(c->context()), msg);
+        h->second(c, std::any_cast<const workshops::identity&>(c->context()), msg);
     } catch (const api_error& e) {
         c->send(error_message(e.code(), e.message()));
     }
 }
 
 void ws_hub::on_close(const std::shared_ptr<net::ws_connection>& c) {
+    for (const auto& h : close_handlers_) h(c);
     std::lock_guard lock(mutex_);
     meters_.erase(c.get());
 }

@@ -1,9 +1,10 @@
 #pragma once
-// The application's WebSocket handler: admits signed-in users, meters each
-// connection, parses messages and dispatches them by "type" to the feature that
-// registered it. Built in: "ping".
+// The application's WebSocket handler: admits signed-in users and workshop guests,
+// meters each connection, parses messages and dispatches them by "type" to the
+// feature that registered it. Built in: "ping".
 #include "auth/service.hpp"
 #include "net/websocket.hpp"
+#include "workshops/identity.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -11,22 +12,26 @@
 #include <mutex>
 #include <unordered_map>
 
+namespace relais::workshops { class service; }
+
 namespace relais::app {
 
 class ws_hub : public net::ws_handler {
 public:
-    using message_handler = std::function<void(const std::shared_ptr<net::ws_connection>&, const auth::principal&,
+    using message_handler = std::function<void(const std::shared_ptr<net::ws_connection>&, const workshops::identity&,
                                                 const nlohmann::json&)>;
+    using close_handler = std::function<void(const std::shared_ptr<net::ws_connection>&)>;
     struct limits {
         double messages_per_second = 20;
         double burst = 60;
         unsigned refusals_before_disconnect = 100;
     };
 
-    ws_hub(auth::service& auth, limits l);
+    ws_hub(auth::service& auth, workshops::service& workshops, limits l);
 
-    /// Registers a message type; call at start-up only.
+    /// Registers a message type or a close hook; call at start-up only.
     void on(std::string type, message_handler h);
+    void on_disconnect(close_handler h);
 
     asio::awaitable<net::ws_admission> admit(const net::request& req) override;
     void on_open(const std::shared_ptr<net::ws_connection>& c) override;
@@ -42,8 +47,10 @@ private:
         unsigned refusals = 0;
     };
     auth::service& auth_;
+    workshops::service& workshops_;
     limits limits_;
     std::unordered_map<std::string, message_handler> handlers_;
+    std::vector<close_handler> close_handlers_;
     std::mutex mutex_;
     std::unordered_map<const net::ws_connection*, meter> meters_;
 };

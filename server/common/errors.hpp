@@ -41,6 +41,17 @@ inline constexpr error_def internal{500, "erreur_interne", "Une erreur interne e
 inline constexpr error_def unavailable{503, "indisponible", "Le service est momentanément indisponible."};
 inline constexpr error_def ws_unknown_type{400, "type_inconnu", "Type de message inconnu."};
 inline constexpr error_def ws_too_large{413, "message_trop_volumineux", "Le message est trop volumineux."};
+// Workshops
+inline constexpr error_def unknown_operation{400, "operation_inconnue", "Opération inconnue."};
+inline constexpr error_def wrong_phase{409, "hors_phase", "Cette action n'est pas possible dans la phase en cours."};
+inline constexpr error_def board_locked{409, "tableau_verrouille", "Le tableau est verrouillé par l'animateur."};
+inline constexpr error_def stale_version{409, "version_perimee", "Ce post-it a été modifié entre-temps : voici sa version actuelle."};
+inline constexpr error_def no_votes_left{409, "budget_epuise", "Vous avez utilisé tous vos votes pour cette phase."};
+inline constexpr error_def workshop_closed{409, "atelier_ferme", "L'atelier est clos."};
+inline constexpr error_def not_in_room{409, "pas_dans_l_atelier", "Rejoignez d'abord l'atelier."};
+inline constexpr error_def bad_transition{409, "transition_invalide", "Ce changement d'état n'est pas possible."};
+inline constexpr error_def invalid_invite{404, "invitation_invalide", "Ce lien d'invitation est invalide, expiré ou révoqué."};
+inline constexpr error_def room_unavailable{503, "atelier_indisponible", "L'atelier est momentanément indisponible. Reconnexion…"};
 }  // namespace errors
 
 /// An error meant for the client: thrown by services and handlers, turned into the

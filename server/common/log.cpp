@@ -16,6 +16,7 @@ spdlog::logger& logger() {
     static auto l = [] {
         auto lg = spdlog::stderr_logger_mt("relais");
         lg->set_pattern("%v");
+        lg->set_level(spdlog::level::trace);  // filtering is ours (log::set_level)
         lg->flush_on(spdlog::level::info);
         return lg;
     }();

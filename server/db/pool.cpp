@@ -52,6 +52,23 @@ asio::awaitable<void> pool::write_job(std::function<void(connection&)> fn) {
     co_await suspend_until(start);
 }
 
+void pool::read_async(std::function<void(connection&)> fn, std::function<void(std::exception_ptr)> done) {
+    auto job = [fn = std::move(fn), done] {
+        std::exception_ptr ep;
+        try {
+            fn(*reader_connection);
+        } catch (...) {
+            ep = std::current_exception();
+        }
+        done(ep);
+    };
+    if (!readers_->submit(std::move(job))) done(std::make_exception_ptr(std::runtime_error("database stopped")));
+}
+
+void pool::write_async(std::function<void(connection&)> fn, std::function<void(std::exception_ptr)> done) {
+    submit_write({std::move(fn), std::move(done)});
+}
+
 void pool::read_sync(const std::function<void(connection&)>& fn) {
     std::promise<void> p;
     auto f = p.get_future();

@@ -52,6 +52,11 @@ public:
     }
     asio::awaitable<void> write_job(std::function<void(connection&)> fn);
 
+    /// Callback variants for code that is not a coroutine (the live rooms): `done`
+    /// runs on a database thread, after the commit for writes. Must not block.
+    void read_async(std::function<void(connection&)> fn, std::function<void(std::exception_ptr)> done);
+    void write_async(std::function<void(connection&)> fn, std::function<void(std::exception_ptr)> done);
+
     /// Blocking variants for start-up and command-line use (not on network threads).
     void read_sync(const std::function<void(connection&)>& fn);
     void write_sync(std::function<void(connection&)> fn);

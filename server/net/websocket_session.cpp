@@ -93,8 +93,15 @@ void websocket_session::start_writing() {
 asio::awaitable<void> websocket_session::write_loop() {
     auto self = shared_from_this();
     while (!queue_.empty() && !dropped_) {
+        // Coalesce what is queued into one frame, messages separated by '\n'
+        // (docs/protocol.md): a busy room costs one write per socket, not per event.
         std::string msg = std::move(queue_.front());
         queue_.pop_front();
+        while (!queue_.empty() && msg.size() + queue_.front().size() < 256 * 1024) {
+            msg += '\n';
+            msg += queue_.front();
+            queue_.pop_front();
+        }
         ws_.text(true);
         auto [ec, n] = co_await ws_.async_write(asio::buffer(msg), asio::as_tuple(asio::use_awaitable));
         if (ec) {

@@ -13,6 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <deque>
+#include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <random>
 #include <regex>
@@ -152,6 +155,7 @@ server::server(std::vector<std::string> extra_args, fs::path data_dir) {
 }
 
 server::~server() {
+    if (std::getenv("RELAIS_TEST_SHOW_LOG")) std::fprintf(stderr, "---- server log ----\n%s\n", log().c_str());
     if (pid_ > 0) {
         kill(pid_, SIGKILL);
         wait_exit(pid_, std::chrono::seconds(5));
@@ -276,7 +280,9 @@ struct ws_client::impl {
     asio::io_context ioc;
     websocket::stream<beast::tcp_stream> ws{ioc};
     beast::flat_buffer buffer;
+    std::deque<std::string> messages;  // a frame may carry several, '\n'-separated
     bool open = false;
+    bool reading = false;
 };
 
 ws_client::ws_client() : impl_(std::make_unique<impl>()) {}
@@ -309,27 +315,39 @@ void ws_client::send(const std::string& text) {
 
 std::optional<std::string> ws_client::read(std::chrono::milliseconds timeout) {
     auto& i = *impl_;
+    auto pop = [&]() -> std::optional<std::string> {
+        auto m = std::move(i.messages.front());
+        i.messages.pop_front();
+        return m;
+    };
+    if (!i.messages.empty()) return pop();
     if (!i.open) return std::nullopt;
-    std::optional<std::string> result;
-    bool done = false;
-    i.buffer.clear();
-    i.ws.async_read(i.buffer, [&](beast::error_code ec, std::size_t) {
-        done = true;
-        if (ec) {
-            i.open = false;
-            return;
-        }
-        result = beast::buffers_to_string(i.buffer.data());
-    });
-    i.ioc.restart();
-    i.ioc.run_for(timeout);
-    if (!done) {
-        beast::get_lowest_layer(i.ws).cancel();
-        i.ioc.restart();
-        i.ioc.run_for(std::chrono::milliseconds(200));
-        i.open = false;
+    // One read stays outstanding across calls: a timeout leaves it pending, so that
+    // waiting a little never damages the connection.
+    if (!i.reading) {
+        i.reading = true;
+        i.buffer.clear();
+        i.ws.async_read(i.buffer, [&i](beast::error_code ec, std::size_t) {
+            i.reading = false;
+            if (ec) {
+                i.open = false;
+                return;
+            }
+            auto frame = beast::buffers_to_string(i.buffer.data());
+            std::size_t start = 0;
+            while (start <= frame.size()) {
+                auto nl = frame.find('\n', start);
+                if (nl == std::string::npos) nl = frame.size();
+                if (nl > start) i.messages.push_back(frame.substr(start, nl - start));
+                start = nl + 1;
+            }
+        });
     }
-    return result;
+    i.ioc.restart();
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (i.reading && std::chrono::steady_clock::now() < deadline) i.ioc.run_one_until(deadline);
+    if (!i.messages.empty()) return pop();
+    return std::nullopt;
 }
 
 int ws_client::close_code() const { return impl_->ws.reason().code; }

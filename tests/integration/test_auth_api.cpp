@@ -181,7 +181,38 @@ TEST_CASE("access matrix: every API route by role", "[auth][access]") {
         std::map<std::string, int> expected;  // role -> status
     };
     const std::string upd = json{{"name", "Nom"}}.dump();
+    auto created = s.request("POST", "/api/workshops", json{{"title", "Atelier"}, {"stage", "pre_aci"}, {"template", "swot"}}.dump(),
+                             {{"Cookie", admin}});
+    REQUIRE(created.status == 201);
+    const std::string w = "/api/workshops/" + std::to_string(created.json()["workshop"]["id"].get<long long>());
+    // On a workshop created by the admin: an animateur outside it observes, a member outside it is refused.
+    auto ws = [&](std::string method, std::string tail, std::string body, int admin_status, int animateur_status, int membre_status) {
+        return row{std::move(method), w + tail, std::move(body),
+                   {{"anonyme", 401}, {"membre", membre_status}, {"animateur", animateur_status}, {"admin", admin_status}}};
+    };
     const std::vector<row> matrix{
+        {"GET", "/api/templates", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
+        {"POST", "/api/templates", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 400}, {"admin", 400}}},
+        {"GET", "/api/workshops", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
+        {"POST", "/api/workshops", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 400}, {"admin", 400}}},
+        ws("GET", "", "", 200, 200, 403),
+        ws("PATCH", "", upd, 200, 403, 403),
+        ws("POST", "/state", "{}", 400, 403, 403),
+        ws("PUT", "/phases", "{}", 400, 403, 403),
+        ws("POST", "/members", "{}", 400, 403, 403),
+        ws("DELETE", "/members/999", "", 200, 403, 403),
+        ws("GET", "/invites", "", 200, 403, 403),
+        ws("POST", "/invites", "{}", 400, 403, 403),
+        ws("DELETE", "/invites/999", "", 404, 403, 403),
+        ws("GET", "/report", "", 404, 404, 403),
+        ws("GET", "/report.md", "", 404, 404, 403),
+        ws("GET", "/report.html", "", 404, 404, 403),
+        ws("GET", "/actions.csv", "", 404, 404, 403),
+        ws("GET", "/indicators.csv", "", 404, 404, 403),
+        ws("POST", "/report", "", 201, 403, 403),
+        {"GET", "/api/invites/jeton-inconnu", "", {{"anonyme", 404}, {"membre", 404}, {"animateur", 404}, {"admin", 404}}},
+        {"POST", "/api/invites/jeton-inconnu/join", "{}", {{"anonyme", 400}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},
+        {"DELETE", "/api/invites/session", "", {{"anonyme", 204}, {"membre", 204}, {"animateur", 204}, {"admin", 204}}},
         {"GET", "/api/me", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
         {"PATCH", "/api/me", upd, {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
         {"POST", "/api/me/password", "{}", {{"anonyme", 401}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},
@@ -203,8 +234,14 @@ TEST_CASE("access matrix: every API route by role", "[auth][access]") {
     std::set<std::string> registered, covered;
     std::istringstream lines(listed.output);
     for (std::string line; std::getline(lines, line);) {
-        auto brace = line.find("{id}");
-        if (brace != std::string::npos) line.replace(brace, 4, "999");
+        auto replace = [&](const std::string& from, const std::string& to) {
+            if (auto at = line.find(from); at != std::string::npos) line.replace(at, from.size(), to);
+        };
+        replace("/api/workshops/{id}", w);
+        replace("{id}", "999");
+        replace("{user_id}", "999");
+        replace("{invite_id}", "999");
+        replace("{token}", "jeton-inconnu");
         if (!line.empty()) registered.insert(line);
     }
     for (const auto& r : matrix) covered.insert(r.method + " " + r.target);

@@ -146,7 +146,8 @@ TEST_CASE("websocket keepalive: pings keep a reading client, a silent peer is cl
     REQUIRE(alive.connect(s.port(), admin, s.origin(), nullptr) == 101);
     REQUIRE(alive.read());
     // Reading answers the server's pings (Beast does it), so the socket stays open.
-    CHECK_FALSE(alive.read(std::chrono::milliseconds(4500)));  // no message, but...
+    CHECK_FALSE(alive.read(std::chrono::milliseconds(4500)));  // no message for longer than the idle timeout...
+    CHECK(alive.is_open());                                      // ...and still open
     ws_client probe;
     REQUIRE(probe.connect(s.port(), admin, s.origin(), nullptr) == 101);
 

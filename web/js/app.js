@@ -11,6 +11,7 @@ import { allowed, matchRoute, notFoundRoute, routes } from './routes.js';
 
 const state = {
   user: null,
+  guest: null, // a workshop guest (invite cookie), known once the live board greets it
   navToken: 0,
   pageController: null,
   renderedUrl: null,
@@ -77,11 +78,24 @@ function markCurrentLink() {
   }
 }
 
+// The header shows the signed-in account, or else the guest, with the matching
+// way out. Guests get no navigation: they only reach their workshop.
+function showSession() {
+  const who = state.user || state.guest;
+  els.session.hidden = !who;
+  els.userName.textContent = who ? who.name : '';
+  els.logout.textContent = t(state.user || !state.guest ? 'layout.logout' : 'layout.guestLeave');
+}
+
 function setUser(user) {
   state.user = user || null;
-  els.session.hidden = !state.user;
-  els.userName.textContent = state.user ? state.user.name : '';
+  showSession();
   buildNav();
+}
+
+function setGuest(guest) {
+  state.guest = guest || null;
+  showSession();
 }
 
 /**
@@ -137,7 +151,9 @@ async function render({ focus = true, flash = '', flashKind = 'info' } = {}) {
 
   const match = matchRoute(pathname);
   const route = match ? match.route : notFoundRoute;
-  if (!route.public && !state.user) {
+  // A `guests` route renders without an account: the page itself checks access (a
+  // guest's invite cookie, or else it asks to sign in through ctx.requireLogin).
+  if (!route.public && !route.guests && !state.user) {
     return navigate(loginUrlFor(pathname, search), { replace: true, focus, flash, flashKind });
   }
   if (route.guestOnly && state.user) {
@@ -151,20 +167,25 @@ async function render({ focus = true, flash = '', flashKind = 'info' } = {}) {
 
   const ctx = {
     user: state.user,
+    guest: state.guest,
     params: match ? match.params : {},
     query: new URLSearchParams(search),
     signal: controller.signal,
     navigate,
     announce,
     setUser,
+    setGuest,
     refreshUser,
+    requireLogin: () => navigate(loginUrlFor(pathname, search), { replace: true }),
   };
 
   let node;
   let title;
   try {
     if (state.user && !allowed(route, state.user.role)) {
-      node = messagePage({ title: t('errors.forbiddenTitle'), text: t('errors.forbiddenText') });
+      node = messagePage({
+        title: t('errors.forbiddenTitle'), text: t(route.forbidden || 'errors.forbiddenText'),
+      });
       title = t('errors.forbiddenTitle');
     } else {
       const page = await route.load();
@@ -218,7 +239,24 @@ onUnauthorized(async () => {
   }
 });
 
+async function leaveAsGuest() {
+  try {
+    await api.del('/api/invites/session', { quiet401: true });
+  } catch (err) {
+    if (err.status !== 401) {
+      announce(err.message, 'error');
+      return;
+    }
+  }
+  setGuest(null);
+  navigate('/connexion', { flash: t('layout.guestLeft'), flashKind: 'info' });
+}
+
 async function logout() {
+  if (!state.user && state.guest) {
+    leaveAsGuest();
+    return;
+  }
   try {
     await api.del('/api/session', { quiet401: true });
   } catch (err) {

@@ -42,6 +42,18 @@ export function inputField({
   return h('div', { class: 'field' }, h('label', { for: id, text: label }), help.el, input);
 }
 
+/** A labelled <textarea>. Options: label, name, value, required, hint, rows, attrs. */
+export function textareaField({ label, name, value, required = false, hint, rows = 3, attrs = {} }) {
+  const id = uid(`champ-${name}`);
+  const help = hintElement(hint);
+  const area = h('textarea', {
+    id, name, required, rows, 'aria-describedby': describedBy(help.id), ...attrs,
+  });
+  if (value !== undefined && value !== null) area.value = value;
+  area.defaultValue = area.value;
+  return h('div', { class: 'field' }, h('label', { for: id, text: label }), help.el, area);
+}
+
 /** A labelled <select>; options are [{ value, label }]. */
 export function selectField({ label, name, options, value, hint, required = false }) {
   const id = uid(`champ-${name}`);

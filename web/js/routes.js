@@ -5,14 +5,18 @@
 //   load     lazy import of the page module
 //   public   reachable without being signed in (default: signed in only)
 //   guestOnly  a signed-in visitor is sent to "/" instead (the login page)
+//   guests   also open to a workshop guest (invite cookie, no account): rendered without
+//            ctx.user; the page checks access itself and calls ctx.requireLogin() on 401
 //   roles    roles allowed (default: every signed-in role)
+//   forbidden  i18n key of the text shown to other roles (default: administrators only)
 //   nav      i18n key of the navigation label; entries without it are not in the menu
 //   group    navigation group: "main" (default) or "admin"
 //
 // A page module exports:
 //   title                 i18n key used for document.title (or a function (ctx) => string)
 //   render(ctx)           returns (or resolves to) the page's DOM, which has one <h1>
-// and receives ctx = { user, params, query, signal, navigate, announce, setUser, refreshUser }.
+// and receives ctx = { user, guest, params, query, signal, navigate, announce, setUser,
+// setGuest, refreshUser, requireLogin }.
 // `signal` is aborted when the visitor leaves the page: pass it to fetches, listeners,
 // timers and (later) WebSocket subscriptions so that they end with the page.
 //
@@ -22,6 +26,14 @@ export const routes = [
   { path: '/connexion', load: () => import('./pages/connexion.js'), public: true, guestOnly: true },
   { path: '/', load: () => import('./pages/accueil.js'), nav: 'nav.accueil' },
   { path: '/ateliers', load: () => import('./pages/ateliers.js'), nav: 'nav.ateliers' },
+  {
+    path: '/ateliers/nouveau', load: () => import('./pages/atelier-nouveau.js'),
+    roles: ['animateur', 'admin'], forbidden: 'errors.forbiddenFacilitators',
+  },
+  { path: '/ateliers/:id', load: () => import('./pages/atelier.js') },
+  { path: '/ateliers/:id/tableau', load: () => import('./pages/tableau.js'), guests: true },
+  { path: '/ateliers/:id/compte-rendu', load: () => import('./pages/compte-rendu.js'), guests: true },
+  { path: '/invitation/:token', load: () => import('./pages/invitation.js'), public: true },
   { path: '/bibliotheque', load: () => import('./pages/bibliotheque.js'), nav: 'nav.bibliotheque' },
   { path: '/veille', load: () => import('./pages/veille.js'), nav: 'nav.veille' },
   { path: '/expertises', load: () => import('./pages/expertises.js'), nav: 'nav.expertises' },

@@ -5,10 +5,10 @@ import { t } from '../i18n.js';
 
 export const title = 'home.title';
 
-// The four areas, in menu order. A later feature can add a live count or the
-// latest item to its card.
+// The four areas, in menu order; `ready` once the area is built. A later feature can
+// add a live count or the latest item to its card.
 const AREAS = [
-  { key: 'ateliers', path: '/ateliers' },
+  { key: 'ateliers', path: '/ateliers', ready: true },
   { key: 'bibliotheque', path: '/bibliotheque' },
   { key: 'veille', path: '/veille' },
   { key: 'expertises', path: '/expertises' },
@@ -19,7 +19,7 @@ function card(area) {
     h('h3', { class: 'card-title' },
       h('a', { class: 'card-link', href: area.path, text: t(`${area.key}.title`) })),
     h('p', { text: t(`${area.key}.summary`) }),
-    h('p', { class: 'badge', text: t('home.soonBadge') }));
+    area.ready ? null : h('p', { class: 'badge', text: t('home.soonBadge') }));
 }
 
 export function render(ctx) {

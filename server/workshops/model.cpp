@@ -1,0 +1,600 @@
+#include "workshops/model.hpp"
+
+#include "common/errors.hpp"
+#include "common/json_input.hpp"
+#include "common/utf8.hpp"
+
+#include <algorithm>
+#include <regex>
+
+namespace relais::workshops {
+namespace {
+
+constexpr std::size_t text_max = 1000;
+constexpr std::size_t title_max = 200;
+const std::set<std::string> phase_kinds{"accueil", "individuel", "regroupement", "vote", "plan_action", "libre"};
+const std::set<std::string> colours{"jaune", "rose", "bleu", "vert", "orange", "violet"};
+const std::set<std::string> emojis{"👍", "👏", "❤️", "💡", "❓", "😀"};
+
+bool valid_key(const std::string& k) {
+    if (k.empty() || k.size() > 40) return false;
+    return std::all_of(k.begin(), k.end(), [](unsigned char c) { return std::islower(c) || std::isdigit(c) || c == '_' || c == '-'; });
+}
+
+std::int64_t int_field(const json& j, const char* f, std::int64_t lo, std::int64_t hi) {
+    auto it = j.find(f);
+    if (it == j.end() || !it->is_number_integer()) throw api_error(errors::invalid_field, f);
+    auto v = it->get<std::int64_t>();
+    if (v < lo || v > hi) throw api_error(errors::invalid_field, f);
+    return v;
+}
+
+std::optional<std::int64_t> opt_int_field(const json& j, const char* f, std::int64_t lo, std::int64_t hi) {
+    auto it = j.find(f);
+    if (it == j.end() || it->is_null()) return std::nullopt;
+    return int_field(j, f, lo, hi);
+}
+
+bool bool_field(const json& j, const char* f) {
+    auto it = j.find(f);
+    if (it == j.end() || !it->is_boolean()) throw api_error(errors::invalid_field, f);
+    return it->get<bool>();
+}
+
+bool is_fac(const actor& a) { return a.r == role::facilitator; }
+
+void require_facilitator(const actor& a) {
+    if (!is_fac(a)) throw api_error(errors::forbidden);
+}
+
+void require_writer(const actor& a) {
+    if (a.r == role::observer) throw api_error(errors::forbidden);
+}
+
+void require_unlocked(const room_state& s, const actor& a) {
+    if (s.locked && !is_fac(a)) throw api_error(errors::board_locked);
+}
+
+const note& find_note(const room_state& s, const json& msg, const actor& a) {
+    auto id = int_field(msg, "note", 1, INT64_MAX);
+    auto it = s.notes.find(id);
+    if (it == s.notes.end() || !s.can_see(it->second, a)) throw api_error(errors::not_found);
+    return it->second;
+}
+
+class stale : public api_error {
+public:
+    explicit stale(json current) : api_error(errors::stale_version), current_(std::move(current)) {}
+    const json& current() const { return current_; }
+private:
+    json current_;
+};
+
+// For note changes: the author or a facilitator, with the note's current version.
+const note& note_for_change(const room_state& s, const json& msg, const actor& a) {
+    const note& n = find_note(s, msg, a);
+    if (!is_fac(a) && n.author_key != a.key) throw api_error(errors::forbidden);
+    auto version = int_field(msg, "version", 1, INT32_MAX);
+    if (version != n.version) throw api_error(errors::stale_version, "version");
+    return n;
+}
+
+bool grouping_allowed(const room_state& s, const actor& a) {
+    if (is_fac(a)) return true;
+    const phase* p = s.current_phase();
+    return a.r == role::participant && p && p->grouping;
+}
+
+bool actions_allowed(const room_state& s, const actor& a) {
+    if (is_fac(a)) return true;
+    const phase* p = s.current_phase();
+    return a.r == role::participant && p && p->kind == "plan_action";
+}
+
+std::string opt_text(const json& msg, const char* f, std::size_t max) {
+    auto v = json_input::optional_string(msg, f, max);
+    return v ? *v : std::string();
+}
+
+std::string date_field(const json& msg, const char* f) {
+    auto v = opt_text(msg, f, 10);
+    static const std::regex iso("^[0-9]{4}-[0-9]{2}-[0-9]{2}$");
+    if (!v.empty() && !std::regex_match(v, iso)) throw api_error(errors::invalid_field, f);
+    return v;
+}
+
+}  // namespace
+
+bool phase::has_column(const std::string& k) const {
+    return std::any_of(columns.begin(), columns.end(), [&](const column& c) { return c.key == k; });
+}
+
+const char* role_name(role r) {
+    switch (r) {
+        case role::facilitator: return "facilitator";
+        case role::participant: return "participant";
+        case role::observer: return "observer";
+    }
+    return "observer";
+}
+
+phase parse_phase(const json& j) {
+    if (!j.is_object()) throw api_error(errors::invalid_field, "phases");
+    phase p;
+    p.key = json_input::required_string(j, "key", 40);
+    if (!valid_key(p.key)) throw api_error(errors::invalid_field, "key");
+    p.title = json_input::required_string(j, "title", title_max);
+    p.kind = json_input::required_string(j, "kind", 20);
+    if (!phase_kinds.count(p.kind)) throw api_error(errors::invalid_field, "kind");
+    p.duration_min = static_cast<int>(int_field(j, "duration_min", 1, 480));
+    p.vote_budget = static_cast<int>(opt_int_field(j, "vote_budget", 0, 20).value_or(0));
+    p.private_notes = j.contains("private_notes") && bool_field(j, "private_notes");
+    p.grouping = j.contains("grouping") && bool_field(j, "grouping");
+    auto cols = j.find("columns");
+    if (cols == j.end() || !cols->is_array() || cols->empty() || cols->size() > 12) throw api_error(errors::invalid_field, "columns");
+    std::set<std::string> keys;
+    for (const auto& c : *cols) {
+        if (!c.is_object()) throw api_error(errors::invalid_field, "columns");
+        column col{json_input::required_string(c, "key", 40), json_input::required_string(c, "title", title_max), opt_text(c, "help", 500)};
+        if (!valid_key(col.key) || !keys.insert(col.key).second) throw api_error(errors::invalid_field, "columns");
+        p.columns.push_back(std::move(col));
+    }
+    return p;
+}
+
+std::vector<phase> parse_phases(const json& j) {
+    if (!j.is_array() || j.empty() || j.size() > 30) throw api_error(errors::invalid_field, "phases");
+    std::vector<phase> out;
+    std::set<std::string> keys;
+    for (const auto& p : j) {
+        out.push_back(parse_phase(p));
+        if (!keys.insert(out.back().key).second) throw api_error(errors::invalid_field, "phases");
+    }
+    return out;
+}
+
+json to_json(const phase& p) {
+    json cols = json::array();
+    for (const auto& c : p.columns) cols.push_back({{"key", c.key}, {"title", c.title}, {"help", c.help}});
+    return {{"key", p.key}, {"title", p.title}, {"kind", p.kind}, {"duration_min", p.duration_min}, {"columns", cols},
+            {"vote_budget", p.vote_budget}, {"private_notes", p.private_notes}, {"grouping", p.grouping}};
+}
+
+json to_json(const std::vector<phase>& ps) {
+    json out = json::array();
+    for (const auto& p : ps) out.push_back(to_json(p));
+    return out;
+}
+
+const phase* room_state::current_phase() const { return current < phases.size() ? &phases[current] : nullptr; }
+
+int room_state::votes_used(const std::string& phase_key, const std::string& voter) const {
+    int n = 0;
+    auto it = votes.find(phase_key);
+    if (it == votes.end()) return 0;
+    for (const auto& [note_id, voters] : it->second)
+        if (auto v = voters.find(voter); v != voters.end()) n += v->second;
+    return n;
+}
+
+bool room_state::can_see(const note& n, const actor& viewer) const {
+    return n.hidden.empty() || viewer.r == role::facilitator || viewer.key == n.author_key;
+}
+
+json to_json(const note& n, bool show_author) {
+    json j = {{"id", n.id}, {"column", n.column}, {"text", n.text}, {"colour", n.colour}, {"version", n.version},
+              {"phase", n.phase_key}, {"group", n.group ? json(*n.group) : json(nullptr)}, {"hidden", n.hidden}};
+    j["author"] = show_author ? json{{"key", n.author_key}, {"name", n.author_name}} : json(nullptr);
+    return j;
+}
+
+event make_system_event(const room_state& s, const actor& a, const std::string& op, json data, std::int64_t now_ms) {
+    return event{s.seq + 1, op, std::move(data), a.key, a.name, std::nullopt, now_ms};
+}
+
+event decide(const room_state& s, const actor& a, const std::string& op, const json& msg, std::int64_t now_ms) {
+    if (s.workshop_state == "closed" || s.workshop_state == "archived") throw api_error(errors::workshop_closed);
+    if (s.workshop_state == "draft" && !is_fac(a)) throw api_error(errors::wrong_phase);
+    const phase* cur = s.current_phase();
+    if (!cur) throw api_error(errors::wrong_phase);
+    json d = json::object();
+
+    if (op == "note.add") {
+        require_writer(a);
+        require_unlocked(s, a);
+        auto col = json_input::required_string(msg, "column", 40);
+        if (!cur->has_column(col)) throw api_error(errors::wrong_phase, "column");
+        auto colour = opt_text(msg, "colour", 20);
+        if (colour.empty()) colour = "jaune";
+        if (!colours.count(colour)) throw api_error(errors::invalid_field, "colour");
+        std::string hidden;
+        if (s.workshop_state == "scheduled") hidden = "prework";
+        else if (cur->private_notes) hidden = "private";
+        d = {{"column", col}, {"text", json_input::required_string(msg, "text", text_max)}, {"colour", colour},
+             {"phase", cur->key}, {"hidden", hidden}};
+    } else if (op == "note.edit" || op == "note.move" || op == "note.delete") {
+        require_writer(a);
+        require_unlocked(s, a);
+        const note* n;
+        try {
+            n = &note_for_change(s, msg, a);
+        } catch (const api_error& e) {
+            if (e.code() != errors::stale_version.code) throw;
+            const note& current = find_note(s, msg, a);
+            throw stale(to_json(current, true));
+        }
+        d = {{"note", n->id}, {"hidden", n->hidden}};
+        if (op == "note.edit") {
+            if (msg.contains("text")) d["text"] = json_input::required_string(msg, "text", text_max);
+            if (msg.contains("colour")) {
+                auto colour = json_input::required_string(msg, "colour", 20);
+                if (!colours.count(colour)) throw api_error(errors::invalid_field, "colour");
+                d["colour"] = colour;
+            }
+            if (!d.contains("text") && !d.contains("colour")) throw api_error(errors::invalid_field, "text");
+        } else if (op == "note.move") {
+            auto col = json_input::required_string(msg, "column", 40);
+            if (!cur->has_column(col)) throw api_error(errors::wrong_phase, "column");
+            d["column"] = col;
+        }
+    } else if (op == "note.group") {
+        require_unlocked(s, a);
+        if (!grouping_allowed(s, a)) throw api_error(errors::wrong_phase);
+        const note& n = find_note(s, msg, a);
+        if (int_field(msg, "version", 1, INT32_MAX) != n.version) throw stale(to_json(n, true));
+        auto g = opt_int_field(msg, "group", 1, INT64_MAX);
+        if (g && !s.groups.count(*g)) throw api_error(errors::not_found, "group");
+        d = {{"note", n.id}, {"group", g ? json(*g) : json(nullptr)}, {"hidden", n.hidden}};
+    } else if (op == "group.add") {
+        require_unlocked(s, a);
+        if (!grouping_allowed(s, a)) throw api_error(errors::wrong_phase);
+        auto col = json_input::required_string(msg, "column", 40);
+        if (!cur->has_column(col)) throw api_error(errors::wrong_phase, "column");
+        d = {{"column", col}, {"title", json_input::required_string(msg, "title", title_max)}};
+    } else if (op == "group.rename" || op == "group.delete") {
+        require_unlocked(s, a);
+        if (!grouping_allowed(s, a)) throw api_error(errors::wrong_phase);
+        auto g = int_field(msg, "group", 1, INT64_MAX);
+        if (!s.groups.count(g)) throw api_error(errors::not_found, "group");
+        d = {{"group", g}};
+        if (op == "group.rename") d["title"] = json_input::required_string(msg, "title", title_max);
+    } else if (op == "vote.cast" || op == "vote.proxy") {
+        std::string voter = a.key, voter_name = a.name;
+        if (op == "vote.proxy") {
+            require_facilitator(a);
+            voter_name = json_input::required_string(msg, "for", 80);
+            voter = "proxy:" + voter_name;
+        } else {
+            require_writer(a);
+        }
+        require_unlocked(s, a);
+        if (cur->vote_budget <= 0) throw api_error(errors::wrong_phase);
+        const note& n = find_note(s, msg, a);
+        if (!cur->has_column(n.column)) throw api_error(errors::wrong_phase, "note");
+        if (s.votes_used(cur->key, voter) >= cur->vote_budget) throw api_error(errors::no_votes_left);
+        d = {{"note", n.id}, {"phase", cur->key}, {"voter", voter}, {"voter_name", voter_name}};
+    } else if (op == "vote.retract") {
+        require_writer(a);
+        require_unlocked(s, a);
+        const note& n = find_note(s, msg, a);
+        auto ph = s.votes.find(cur->key);
+        bool has = false;
+        if (ph != s.votes.end())
+            if (auto nv = ph->second.find(n.id); nv != ph->second.end())
+                if (auto v = nv->second.find(a.key); v != nv->second.end() && v->second > 0) has = true;
+        if (!has) throw api_error(errors::not_found, "note");
+        d = {{"note", n.id}, {"phase", cur->key}, {"voter", a.key}};
+    } else if (op == "votes.reveal") {
+        require_facilitator(a);
+        json totals = json::object();
+        if (auto ph = s.votes.find(cur->key); ph != s.votes.end())
+            for (const auto& [note_id, voters] : ph->second) {
+                int t = 0;
+                for (const auto& [k, v] : voters) t += v;
+                if (t > 0) totals[std::to_string(note_id)] = t;
+            }
+        d = {{"phase", cur->key}, {"totals", totals}};
+    } else if (op == "timer.start") {
+        require_facilitator(a);
+        auto secs = opt_int_field(msg, "seconds", 1, 8 * 3600);
+        std::int64_t duration = secs ? *secs * 1000 : (s.timer.remaining_ms > 0 && !s.timer.running ? s.timer.remaining_ms : cur->duration_min * 60000LL);
+        d = {{"ends_at", now_ms + duration}, {"duration_ms", secs ? *secs * 1000 : std::max(duration, s.timer.duration_ms)}};
+    } else if (op == "timer.pause") {
+        require_facilitator(a);
+        if (!s.timer.running) throw api_error(errors::wrong_phase);
+        d = {{"remaining_ms", std::max<std::int64_t>(0, s.timer.ends_at - now_ms)}};
+    } else if (op == "timer.add") {
+        require_facilitator(a);
+        d = {{"delta_ms", int_field(msg, "seconds", -3600, 3600) * 1000}};
+    } else if (op == "timer.reset") {
+        require_facilitator(a);
+        d = {{"duration_ms", cur->duration_min * 60000LL}};
+    } else if (op == "phase.goto") {
+        require_facilitator(a);
+        auto idx = int_field(msg, "index", 0, static_cast<std::int64_t>(s.phases.size()) - 1);
+        json revealed = json::array();
+        // Leaving a phase with private notes reveals them.
+        if (cur->private_notes && static_cast<std::size_t>(idx) != s.current)
+            for (const auto& [id, n] : s.notes)
+                if (n.hidden == "private" && n.phase_key == cur->key) {
+                    note shown = n;
+                    shown.hidden.clear();
+                    revealed.push_back(to_json(shown, true));
+                }
+        d = {{"index", idx}, {"revealed", revealed}, {"duration_ms", s.phases[static_cast<std::size_t>(idx)].duration_min * 60000LL}};
+    } else if (op == "phase.add") {
+        require_facilitator(a);
+        auto p = parse_phase(msg.value("phase", json()));
+        for (const auto& existing : s.phases)
+            if (existing.key == p.key) throw api_error(errors::invalid_field, "key");
+        auto at = opt_int_field(msg, "at", 0, static_cast<std::int64_t>(s.phases.size())).value_or(static_cast<std::int64_t>(s.phases.size()));
+        d = {{"phase", to_json(p)}, {"at", at}};
+    } else if (op == "phase.update") {
+        require_facilitator(a);
+        auto idx = int_field(msg, "index", 0, static_cast<std::int64_t>(s.phases.size()) - 1);
+        auto p = parse_phase(msg.value("phase", json()));
+        for (std::size_t i = 0; i < s.phases.size(); ++i)
+            if (i != static_cast<std::size_t>(idx) && s.phases[i].key == p.key) throw api_error(errors::invalid_field, "key");
+        d = {{"index", idx}, {"phase", to_json(p)}};
+    } else if (op == "phase.remove") {
+        require_facilitator(a);
+        auto idx = int_field(msg, "index", 0, static_cast<std::int64_t>(s.phases.size()) - 1);
+        if (s.phases.size() == 1 || static_cast<std::size_t>(idx) == s.current) throw api_error(errors::wrong_phase, "index");
+        d = {{"index", idx}};
+    } else if (op == "phase.move") {
+        require_facilitator(a);
+        auto n = static_cast<std::int64_t>(s.phases.size()) - 1;
+        d = {{"from", int_field(msg, "from", 0, n)}, {"to", int_field(msg, "to", 0, n)}};
+    } else if (op == "board.lock") {
+        require_facilitator(a);
+        d = {{"locked", bool_field(msg, "locked")}};
+    } else if (op == "board.anonymous") {
+        require_facilitator(a);
+        d = {{"anonymous", bool_field(msg, "anonymous")}};
+    } else if (op == "reaction") {
+        require_writer(a);
+        auto e = json_input::required_string(msg, "emoji", 8);
+        if (!emojis.count(e)) throw api_error(errors::invalid_field, "emoji");
+        d = {{"emoji", e}};
+    } else if (op == "chat.send") {
+        require_writer(a);
+        d = {{"text", json_input::required_string(msg, "text", text_max)}};
+    } else if (op == "action.add" || op == "action.edit") {
+        require_writer(a);
+        require_unlocked(s, a);
+        if (!actions_allowed(s, a)) throw api_error(errors::wrong_phase);
+        if (op == "action.edit") {
+            auto id = int_field(msg, "action", 1, INT64_MAX);
+            auto it = s.actions.find(id);
+            if (it == s.actions.end()) throw api_error(errors::not_found, "action");
+            d = {{"action", id}, {"what", it->second.what}, {"who", it->second.who}, {"when", it->second.when}};
+            if (msg.contains("what")) d["what"] = json_input::required_string(msg, "what", text_max);
+        } else {
+            d = {{"what", json_input::required_string(msg, "what", text_max)}};
+        }
+        if (msg.contains("who")) d["who"] = opt_text(msg, "who", title_max);
+        if (msg.contains("when")) d["when"] = date_field(msg, "when");
+        if (!d.contains("who")) d["who"] = "";
+        if (!d.contains("when")) d["when"] = "";
+    } else if (op == "action.delete") {
+        require_writer(a);
+        require_unlocked(s, a);
+        if (!actions_allowed(s, a)) throw api_error(errors::wrong_phase);
+        auto id = int_field(msg, "action", 1, INT64_MAX);
+        if (!s.actions.count(id)) throw api_error(errors::not_found, "action");
+        d = {{"action", id}};
+    } else if (op == "prework.reveal") {
+        require_facilitator(a);
+        json revealed = json::array();
+        for (const auto& [id, n] : s.notes)
+            if (n.hidden == "prework") {
+                note shown = n;
+                shown.hidden.clear();
+                revealed.push_back(to_json(shown, true));
+            }
+        d = {{"revealed", revealed}};
+    } else {
+        throw api_error(errors::unknown_operation, "op");
+    }
+    return event{s.seq + 1, op, std::move(d), a.key, a.name, std::nullopt, now_ms};
+}
+
+void apply(room_state& s, const event& e) {
+    const json& d = e.data;
+    const std::string& op = e.op;
+    s.seq = e.seq;
+    auto reveal = [&](const json& list) {
+        for (const auto& n : list)
+            if (auto it = s.notes.find(n.at("id").get<std::int64_t>()); it != s.notes.end()) it->second.hidden.clear();
+    };
+    if (op == "workshop.created" || op == "phases.set") {
+        s.phases.clear();
+        for (const auto& p : d.at("phases")) s.phases.push_back(parse_phase(p));
+        if (s.current >= s.phases.size()) s.current = 0;
+        if (d.contains("state")) s.workshop_state = d["state"].get<std::string>();
+    } else if (op == "workshop.state") {
+        s.workshop_state = d.at("state").get<std::string>();
+    } else if (op == "note.add") {
+        note n;
+        n.id = e.seq;
+        n.column = d.at("column");
+        n.text = d.at("text");
+        n.colour = d.at("colour");
+        n.phase_key = d.at("phase");
+        n.hidden = d.value("hidden", "");
+        n.author_key = e.actor_key;
+        n.author_name = e.actor_name;
+        s.notes[n.id] = std::move(n);
+    } else if (op == "note.edit" || op == "note.move" || op == "note.group") {
+        auto& n = s.notes.at(d.at("note").get<std::int64_t>());
+        if (d.contains("text")) n.text = d["text"];
+        if (d.contains("colour")) n.colour = d["colour"];
+        if (op == "note.move") n.column = d.at("column");
+        if (op == "note.group") n.group = d.at("group").is_null() ? std::nullopt : std::optional<std::int64_t>(d["group"].get<std::int64_t>());
+        ++n.version;
+    } else if (op == "note.delete") {
+        auto id = d.at("note").get<std::int64_t>();
+        s.notes.erase(id);
+        for (auto& [k, ph] : s.votes) ph.erase(id);
+    } else if (op == "group.add") {
+        s.groups[e.seq] = group{e.seq, d.at("column"), d.at("title")};
+    } else if (op == "group.rename") {
+        s.groups.at(d.at("group").get<std::int64_t>()).title = d.at("title");
+    } else if (op == "group.delete") {
+        auto g = d.at("group").get<std::int64_t>();
+        s.groups.erase(g);
+        for (auto& [id, n] : s.notes)
+            if (n.group == g) {
+                n.group.reset();
+                ++n.version;
+            }
+    } else if (op == "vote.cast" || op == "vote.proxy") {
+        ++s.votes[d.at("phase")][d.at("note").get<std::int64_t>()][d.at("voter")];
+    } else if (op == "vote.retract") {
+        auto& v = s.votes[d.at("phase")][d.at("note").get<std::int64_t>()][d.at("voter")];
+        if (v > 0) --v;
+    } else if (op == "votes.reveal") {
+        s.revealed_votes.insert(d.at("phase").get<std::string>());
+    } else if (op == "timer.start") {
+        s.timer = {true, d.at("ends_at").get<std::int64_t>(), 0, d.at("duration_ms").get<std::int64_t>()};
+    } else if (op == "timer.pause") {
+        s.timer.running = false;
+        s.timer.remaining_ms = d.at("remaining_ms").get<std::int64_t>();
+    } else if (op == "timer.add") {
+        auto delta = d.at("delta_ms").get<std::int64_t>();
+        if (s.timer.running) s.timer.ends_at += delta;
+        else s.timer.remaining_ms = std::max<std::int64_t>(0, s.timer.remaining_ms + delta);
+        s.timer.duration_ms = std::max<std::int64_t>(0, s.timer.duration_ms + delta);
+    } else if (op == "timer.reset") {
+        s.timer = {false, 0, d.at("duration_ms").get<std::int64_t>(), d.at("duration_ms").get<std::int64_t>()};
+    } else if (op == "phase.goto") {
+        reveal(d.at("revealed"));
+        s.current = d.at("index").get<std::size_t>();
+        auto dur = d.at("duration_ms").get<std::int64_t>();
+        s.timer = {false, 0, dur, dur};
+    } else if (op == "phase.add") {
+        auto at = d.at("at").get<std::size_t>();
+        s.phases.insert(s.phases.begin() + static_cast<std::ptrdiff_t>(at), parse_phase(d.at("phase")));
+        if (at <= s.current && s.phases.size() > 1) ++s.current;
+    } else if (op == "phase.update") {
+        s.phases.at(d.at("index").get<std::size_t>()) = parse_phase(d.at("phase"));
+    } else if (op == "phase.remove") {
+        auto idx = d.at("index").get<std::size_t>();
+        s.phases.erase(s.phases.begin() + static_cast<std::ptrdiff_t>(idx));
+        if (idx < s.current) --s.current;
+    } else if (op == "phase.move") {
+        auto from = d.at("from").get<std::size_t>(), to = d.at("to").get<std::size_t>();
+        auto p = s.phases[from];
+        s.phases.erase(s.phases.begin() + static_cast<std::ptrdiff_t>(from));
+        s.phases.insert(s.phases.begin() + static_cast<std::ptrdiff_t>(to), p);
+        if (s.current == from) s.current = to;
+        else if (from < s.current && to >= s.current) --s.current;
+        else if (from > s.current && to <= s.current) ++s.current;
+    } else if (op == "board.lock") {
+        s.locked = d.at("locked").get<bool>();
+    } else if (op == "board.anonymous") {
+        s.anonymous = d.at("anonymous").get<bool>();
+    } else if (op == "reaction") {
+        ++s.reactions[d.at("emoji").get<std::string>()];
+    } else if (op == "chat.send") {
+        s.chat.push_back({e.seq, e.actor_key, e.actor_name, d.at("text"), e.at});
+    } else if (op == "action.add") {
+        s.actions[e.seq] = action_item{e.seq, d.at("what"), d.at("who"), d.at("when"), e.actor_name};
+    } else if (op == "action.edit") {
+        auto& a = s.actions.at(d.at("action").get<std::int64_t>());
+        a.what = d.at("what");
+        a.who = d.at("who");
+        a.when = d.at("when");
+    } else if (op == "action.delete") {
+        s.actions.erase(d.at("action").get<std::int64_t>());
+    } else if (op == "prework.reveal") {
+        reveal(d.at("revealed"));
+    }
+}
+
+namespace {
+
+bool show_authors(const room_state& s, const actor& viewer) { return !s.anonymous || viewer.r == role::facilitator; }
+
+json votes_view(const room_state& s, const actor& viewer) {
+    // note id -> {total (when visible), mine}
+    json out = json::object();
+    for (const auto& [phase_key, notes] : s.votes) {
+        bool visible = s.revealed_votes.count(phase_key) || viewer.r == role::facilitator;
+        for (const auto& [note_id, voters] : notes) {
+            int total = 0, mine = 0;
+            for (const auto& [k, v] : voters) {
+                total += v;
+                if (k == viewer.key) mine += v;
+            }
+            if (total == 0) continue;
+            auto& slot = out[phase_key][std::to_string(note_id)];
+            slot["mine"] = mine;
+            if (visible) slot["total"] = total;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+json snapshot(const room_state& s, const actor& viewer) {
+    bool authors = show_authors(s, viewer);
+    json notes = json::array(), groups = json::array(), actions = json::array(), chat = json::array();
+    for (const auto& [id, n] : s.notes)
+        if (s.can_see(n, viewer)) notes.push_back(to_json(n, authors || n.author_key == viewer.key));
+    for (const auto& [id, g] : s.groups) groups.push_back({{"id", g.id}, {"column", g.column}, {"title", g.title}});
+    for (const auto& [id, a] : s.actions) actions.push_back({{"id", a.id}, {"what", a.what}, {"who", a.who}, {"when", a.when}});
+    std::size_t from = s.chat.size() > 200 ? s.chat.size() - 200 : 0;
+    for (std::size_t i = from; i < s.chat.size(); ++i) {
+        const auto& c = s.chat[i];
+        chat.push_back({{"id", c.id}, {"text", c.text}, {"at", c.at},
+                        {"by", authors || c.key == viewer.key ? json{{"key", c.key}, {"name", c.name}} : json(nullptr)}});
+    }
+    const phase* cur = s.current_phase();
+    json revealed = json::array();
+    for (const auto& k : s.revealed_votes) revealed.push_back(k);
+    return {{"seq", s.seq},
+            {"state", s.workshop_state},
+            {"phases", to_json(s.phases)},
+            {"current", s.current},
+            {"locked", s.locked},
+            {"anonymous", s.anonymous},
+            {"notes", notes},
+            {"groups", groups},
+            {"votes", votes_view(s, viewer)},
+            {"revealed_votes", revealed},
+            {"votes_left", cur ? std::max(0, cur->vote_budget - s.votes_used(cur->key, viewer.key)) : 0},
+            {"actions", actions},
+            {"chat", chat},
+            {"reactions", s.reactions},
+            {"timer", {{"running", s.timer.running}, {"ends_at", s.timer.ends_at}, {"remaining_ms", s.timer.remaining_ms},
+                       {"duration_ms", s.timer.duration_ms}}}};
+}
+
+json event_view(const room_state& s, const event& e, const actor& viewer) {
+    const json& d = e.data;
+    bool fac = viewer.r == role::facilitator, own = e.actor_key == viewer.key;
+    auto hidden = [&] { return json{{"seq", e.seq}, {"op", "hidden"}}; };
+    if (e.op.rfind("note.", 0) == 0 && !d.value("hidden", std::string()).empty() && !fac && !own) {
+        // A change to a note hidden from the viewer, unless the viewer wrote the note.
+        if (e.op == "note.add") return hidden();
+        auto it = s.notes.find(d.value("note", std::int64_t{0}));
+        if (it == s.notes.end() || !s.can_see(it->second, viewer)) return hidden();
+    }
+    bool votes_visible = fac || own || s.revealed_votes.count(d.value("phase", std::string()));
+    if ((e.op == "vote.cast" || e.op == "vote.proxy" || e.op == "vote.retract") && !votes_visible) return hidden();
+    bool authors = show_authors(s, viewer) || own;
+    json data = d;
+    if (!authors) {
+        data.erase("voter");
+        data.erase("voter_name");
+        if (data.contains("revealed"))
+            for (auto& n : data["revealed"])
+                if (n["author"].is_object() && n["author"]["key"] != viewer.key) n["author"] = nullptr;
+    }
+    json by = authors && e.actor_key != "system" ? json{{"key", e.actor_key}, {"name", e.actor_name}} : json(nullptr);
+    return {{"seq", e.seq}, {"op", e.op}, {"data", data}, {"by", by}, {"at", e.at}};
+}
+
+}  // namespace relais::workshops

@@ -1,0 +1,131 @@
+#pragma once
+// The board of a live workshop as an event-sourced state: `decide` checks an
+// operation against the state, the sender's role, the phase and the lock, and
+// returns the event to log; `apply` folds a logged event into the state. Both are
+// pure: no I/O, no clock (the caller passes the time), testable without a socket.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace relais::workshops {
+
+using json = nlohmann::json;
+
+struct column {
+    std::string key, title, help;
+};
+
+struct phase {
+    std::string key, title, kind;
+    int duration_min = 10;
+    std::vector<column> columns;
+    int vote_budget = 0;
+    bool private_notes = false;
+    bool grouping = false;
+    bool has_column(const std::string& k) const;
+};
+
+/// Validates one phase from JSON (throws api_error naming the field).
+phase parse_phase(const json& j);
+/// 1..30 phases with distinct keys.
+std::vector<phase> parse_phases(const json& j);
+json to_json(const phase& p);
+json to_json(const std::vector<phase>& ps);
+
+enum class role { facilitator, participant, observer };
+const char* role_name(role r);
+
+/// Who sends an operation or watches the board.
+struct actor {
+    std::string key;   // "u:12" for an account, "g:5" for a guest
+    std::string name;
+    role r = role::participant;
+};
+
+struct note {
+    std::int64_t id = 0;
+    std::string column, text, colour, author_key, author_name, phase_key;
+    std::optional<std::int64_t> group;
+    int version = 1;
+    std::string hidden;  // "", "prework" or "private": who may see it is restricted
+};
+
+struct group {
+    std::int64_t id = 0;
+    std::string column, title;
+};
+
+struct action_item {
+    std::int64_t id = 0;
+    std::string what, who, when, author_name;
+};
+
+struct chat_message {
+    std::int64_t id = 0;
+    std::string key, name, text;
+    std::int64_t at = 0;
+};
+
+struct timer_state {
+    bool running = false;
+    std::int64_t ends_at = 0;       // unix ms, when running
+    std::int64_t remaining_ms = 0;  // when paused
+    std::int64_t duration_ms = 0;
+};
+
+/// One logged operation.
+struct event {
+    std::int64_t seq = 0;
+    std::string op;
+    json data;
+    std::string actor_key, actor_name;
+    std::optional<std::string> client_op_id;
+    std::int64_t at = 0;  // unix ms
+};
+
+struct room_state {
+    std::int64_t seq = 0;
+    std::string workshop_state = "draft";
+    std::vector<phase> phases;
+    std::size_t current = 0;
+    bool locked = false, anonymous = false;
+    std::map<std::int64_t, note> notes;
+    std::map<std::int64_t, group> groups;
+    std::map<std::int64_t, action_item> actions;
+    // phase key -> note id -> voter key -> votes
+    std::map<std::string, std::map<std::int64_t, std::map<std::string, int>>> votes;
+    std::set<std::string> revealed_votes;  // phase keys
+    std::vector<chat_message> chat;
+    std::map<std::string, int> reactions;
+    timer_state timer;
+
+    const phase* current_phase() const;
+    int votes_used(const std::string& phase_key, const std::string& voter) const;
+    bool can_see(const note& n, const actor& viewer) const;
+};
+
+/// Checks an operation (`msg` is the client's message: fields per docs/protocol.md)
+/// and returns the event to log as seq = state.seq + 1. Throws api_error.
+event decide(const room_state& s, const actor& a, const std::string& op, const json& msg, std::int64_t now_ms);
+
+/// System events, from the HTTP side: workshop creation, phase plan, state changes.
+event make_system_event(const room_state& s, const actor& a, const std::string& op, json data, std::int64_t now_ms);
+
+/// Folds an event into the state. Events come from `decide` or from the log.
+void apply(room_state& s, const event& e);
+
+/// The board as `viewer` may see it.
+json snapshot(const room_state& s, const actor& viewer);
+
+/// An event as `viewer` may see it (after it was applied to `s`): the full event, or
+/// {"seq","op":"hidden"} when it concerns something hidden from the viewer.
+json event_view(const room_state& s, const event& e, const actor& viewer);
+
+json to_json(const note& n, bool show_author);
+
+}  // namespace relais::workshops

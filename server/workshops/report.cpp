@@ -1,0 +1,245 @@
+#include "workshops/report.hpp"
+
+#include "common/time.hpp"
+
+#include <sstream>
+
+namespace relais::workshops {
+namespace {
+
+const std::map<std::string, std::string> stage_labels{
+    {"lettre_intention", "Lettre d'intention"}, {"projet_sante", "Projet de santé"},
+    {"pre_aci", "Avant la signature de l'ACI"}, {"post_conventionnement", "Après la signature de l'ACI"}};
+
+std::string one_line(std::string s) {
+    for (auto& c : s)
+        if (c == '\n' || c == '\r') c = ' ';
+    return s;
+}
+
+std::string md_cell(const std::string& s) {
+    std::string out;
+    for (char c : one_line(s)) {
+        if (c == '|') out += "\\|";
+        else out += c;
+    }
+    return out;
+}
+
+int total_votes(const room_state& s, std::int64_t note_id) {
+    int t = 0;
+    for (const auto& [phase, notes] : s.votes)
+        if (auto it = notes.find(note_id); it != notes.end())
+            for (const auto& [k, v] : it->second) t += v;
+    return t;
+}
+
+std::string escape_html(const std::string& s) {
+    std::string out;
+    for (char c : s) {
+        switch (c) {
+            case '&': out += "&amp;"; break;
+            case '<': out += "&lt;"; break;
+            case '>': out += "&gt;"; break;
+            case '"': out += "&quot;"; break;
+            case '\'': out += "&#39;"; break;
+            default: out += c;
+        }
+    }
+    return out;
+}
+
+// **bold** inside an already escaped line.
+std::string inline_html(const std::string& text) {
+    std::string esc = escape_html(text), out;
+    bool open = false;
+    for (std::size_t i = 0; i < esc.size(); ++i) {
+        if (esc.compare(i, 2, "**") == 0) {
+            out += open ? "</strong>" : "<strong>";
+            open = !open;
+            ++i;
+        } else {
+            out += esc[i];
+        }
+    }
+    if (open) out += "</strong>";
+    return out;
+}
+
+}  // namespace
+
+std::string csv_field(const std::string& s) {
+    bool quote = s.find_first_of(";\"\n\r,") != std::string::npos;
+    // A leading = + - @ would be read as a formula by spreadsheets.
+    std::string v = (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) ? "'" + s : s;
+    if (!quote) return v;
+    std::string out = "\"";
+    for (char c : v) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
+store::report_row make_report(const store::workshop_row& w, const room_state& s,
+                              const std::vector<std::string>& participants, std::int64_t now) {
+    std::ostringstream md;
+    md << "# Compte rendu — " << one_line(w.title) << "\n\n";
+    if (!w.subject.empty()) md << "- **Sujet** : " << one_line(w.subject) << "\n";
+    auto stage = stage_labels.find(w.stage);
+    md << "- **Étape de la CPTS** : " << (stage == stage_labels.end() ? w.stage : stage->second) << "\n";
+    if (w.cpts_name) md << "- **CPTS** : " << one_line(*w.cpts_name) << "\n";
+    if (!w.date.empty()) md << "- **Date** : " << w.date << "\n";
+    if (!w.partners.empty()) {
+        md << "- **Partenaires** : ";
+        for (std::size_t i = 0; i < w.partners.size(); ++i) md << (i ? ", " : "") << one_line(w.partners[i].second);
+        md << "\n";
+    }
+    std::vector<std::string> facilitators;
+    for (const auto& p : w.people)
+        if (p.role == "facilitator") facilitators.push_back(p.name);
+    if (!facilitators.empty()) {
+        md << "- **Animation** : ";
+        for (std::size_t i = 0; i < facilitators.size(); ++i) md << (i ? ", " : "") << one_line(facilitators[i]);
+        md << "\n";
+    }
+    md << "- **Compte rendu établi le** : " << to_iso8601(now) << "\n\n";
+
+    md << "## Participants\n\n";
+    if (participants.empty()) md << "Aucun participant enregistré.\n";
+    for (const auto& p : participants) md << "- " << one_line(p) << "\n";
+
+    md << "\n## Déroulé\n\n";
+    for (std::size_t i = 0; i < s.phases.size(); ++i)
+        md << i + 1 << ". " << one_line(s.phases[i].title) << " (" << s.phases[i].duration_min << " min)\n";
+
+    md << "\n## Production\n";
+    std::set<std::string> seen_columns;
+    for (const auto& ph : s.phases) {
+        for (const auto& col : ph.columns) {
+            if (!seen_columns.insert(col.key).second) continue;
+            std::vector<const note*> notes;
+            for (const auto& [id, n] : s.notes)
+                if (n.column == col.key && n.hidden.empty()) notes.push_back(&n);
+            if (notes.empty()) continue;
+            md << "\n### " << one_line(col.title) << "\n\n";
+            auto line = [&](const note& n, const char* indent) {
+                md << indent << "- " << one_line(n.text);
+                if (int v = total_votes(s, n.id)) md << " (" << v << (v > 1 ? " votes" : " vote") << ")";
+                md << "\n";
+            };
+            for (const auto& [gid, g] : s.groups) {
+                if (g.column != col.key) continue;
+                md << "- **" << one_line(g.title) << "**\n";
+                for (const auto* n : notes)
+                    if (n->group == gid) line(*n, "  ");
+            }
+            for (const auto* n : notes)
+                if (!n->group || !s.groups.count(*n->group)) line(*n, "");
+        }
+    }
+
+    md << "\n## Plan d'action\n\n";
+    std::ostringstream actions;
+    actions << "\xEF\xBB\xBF" << "Qui;Quoi;Quand\r\n";
+    if (s.actions.empty()) {
+        md << "Aucune action enregistrée.\n";
+    } else {
+        md << "| Qui | Quoi | Quand |\n|---|---|---|\n";
+        for (const auto& [id, a] : s.actions) {
+            md << "| " << md_cell(a.who) << " | " << md_cell(a.what) << " | " << md_cell(a.when) << " |\n";
+            actions << csv_field(a.who) << ';' << csv_field(a.what) << ';' << csv_field(a.when) << "\r\n";
+        }
+    }
+
+    // Indicators: a note in a column "indicateur"; its attributes are the notes of the
+    // same group in the other indicator columns.
+    std::ostringstream indicators;
+    indicators << "\xEF\xBB\xBF" << "Indicateur;Moyens ou résultats;Source;Fréquence;Cible;Conditionne le financement;Votes\r\n";
+    const std::vector<std::string> attrs{"type", "source", "frequence", "cible", "financement"};
+    for (const auto& [id, n] : s.notes) {
+        if (n.column != "indicateur" || !n.hidden.empty()) continue;
+        indicators << csv_field(n.text);
+        for (const auto& attr : attrs) {
+            std::string v;
+            if (n.group)
+                for (const auto& [oid, o] : s.notes)
+                    if (o.group == n.group && o.column == attr && o.hidden.empty()) v += (v.empty() ? "" : " / ") + one_line(o.text);
+            indicators << ';' << csv_field(v);
+        }
+        indicators << ';' << total_votes(s, n.id) << "\r\n";
+    }
+    return store::report_row{now, s.seq, md.str(), actions.str(), indicators.str()};
+}
+
+std::string report_html(const std::string& title, const std::string& markdown) {
+    std::ostringstream h;
+    h << "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>" << escape_html(title)
+      << "</title><link rel=\"stylesheet\" href=\"/css/report.css\"></head><body><main>\n";
+    std::istringstream in(markdown);
+    std::string line;
+    int list_depth = 0;
+    bool in_table = false, header_row = false;
+    auto close_lists = [&](int to) {
+        while (list_depth > to) {
+            h << "</ul>\n";
+            --list_depth;
+        }
+    };
+    for (; std::getline(in, line);) {
+        if (line.rfind("| ", 0) == 0) {
+            close_lists(0);
+            if (!in_table) {
+                h << "<table>\n";
+                in_table = header_row = true;
+            }
+            if (line.rfind("|---", 0) == 0) continue;
+            std::vector<std::string> cells;
+            std::string cell;
+            for (std::size_t i = 1; i < line.size(); ++i) {
+                if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '|') { cell += '|'; ++i; }
+                else if (line[i] == '|') { cells.push_back(cell); cell.clear(); }
+                else cell += line[i];
+            }
+            h << "<tr>";
+            for (auto& c : cells) {
+                auto t = c.size() >= 2 ? c.substr(1, c.size() - 2) : c;
+                h << (header_row ? "<th scope=\"col\">" : "<td>") << inline_html(t) << (header_row ? "</th>" : "</td>");
+            }
+            h << "</tr>\n";
+            header_row = false;
+            continue;
+        }
+        if (in_table) {
+            h << "</table>\n";
+            in_table = false;
+        }
+        if (line.rfind("#", 0) == 0) {
+            close_lists(0);
+            std::size_t level = line.find_first_not_of('#');
+            h << "<h" << level << ">" << inline_html(line.substr(level + 1)) << "</h" << level << ">\n";
+        } else if (line.rfind("  - ", 0) == 0 || line.rfind("- ", 0) == 0) {
+            int depth = line[0] == ' ' ? 2 : 1;
+            if (list_depth < depth) {
+                while (list_depth < depth) { h << "<ul>\n"; ++list_depth; }
+            } else {
+                close_lists(depth);
+            }
+            h << "<li>" << inline_html(line.substr(depth == 2 ? 4 : 2)) << "</li>\n";
+        } else if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0])) && line.find(". ") != std::string::npos) {
+            close_lists(0);
+            h << "<p>" << inline_html(line) << "</p>\n";
+        } else if (!line.empty()) {
+            close_lists(0);
+            h << "<p>" << inline_html(line) << "</p>\n";
+        } else {
+            close_lists(0);
+        }
+    }
+    close_lists(0);
+    if (in_table) h << "</table>\n";
+    h << "</main></body></html>\n";
+    return h.str();
+}
+
+}  // namespace relais::workshops

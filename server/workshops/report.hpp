@@ -1,0 +1,22 @@
+#pragma once
+// The compte rendu of a workshop: Markdown (kept), a printable HTML page made from
+// it, and CSV files of the action items and the indicators.
+#include "workshops/model.hpp"
+#include "workshops/store.hpp"
+
+#include <string>
+#include <vector>
+
+namespace relais::workshops {
+
+store::report_row make_report(const store::workshop_row& w, const room_state& s,
+                              const std::vector<std::string>& participants, std::int64_t now);
+
+/// Renders the Markdown subset make_report writes (headings, lists, tables, bold)
+/// as a standalone printable page. Everything is escaped.
+std::string report_html(const std::string& title, const std::string& markdown);
+
+/// One CSV field, quoted when needed (RFC 4180; ';' separated for French spreadsheets).
+std::string csv_field(const std::string& s);
+
+}  // namespace relais::workshops

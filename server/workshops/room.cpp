@@ -1,0 +1,225 @@
+#include "workshops/room.hpp"
+
+#include "common/errors.hpp"
+#include "common/log.hpp"
+#include "workshops/store.hpp"
+
+#include <chrono>
+
+namespace relais::workshops {
+namespace {
+
+std::int64_t now_ms() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+std::string op_key(const std::string& actor_key, const std::string& client_id) { return actor_key + '\x1f' + client_id; }
+
+json error_message(const std::string& client_id, const api_error& e) {
+    json m = {{"type", "error"}, {"code", e.code()}, {"message", e.message()}};
+    if (!client_id.empty()) m["id"] = client_id;
+    if (!e.field().empty()) m["field"] = e.field();
+    return m;
+}
+
+}  // namespace
+
+room::room(std::int64_t id, db::pool& db, std::vector<event> log) : id_(id), db_(db) {
+    for (auto& e : log) {
+        apply(state_, e);
+        if (e.client_op_id) applied_ops_[op_key(e.actor_key, *e.client_op_id)] = e.seq;
+        recent_.push_back(std::move(e));
+        if (recent_.size() > recent_max) recent_.pop_front();
+    }
+    committed_ = state_.seq;
+}
+
+bool room::healthy() const {
+    std::lock_guard lock(mutex_);
+    return !broken_;
+}
+
+room_state room::state() const {
+    std::lock_guard lock(mutex_);
+    return state_;
+}
+
+std::size_t room::connections() const {
+    std::lock_guard lock(mutex_);
+    return members_.size();
+}
+
+void room::send(const std::shared_ptr<net::ws_connection>& c, const json& msg) {
+    c->send(msg.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void room::join(const std::shared_ptr<net::ws_connection>& c, const actor& a, std::optional<std::int64_t> since) {
+    std::lock_guard lock(mutex_);
+    if (broken_) {
+        send(c, {{"type", "resync"}, {"workshop", id_}});
+        return;
+    }
+    members_[c.get()] = member{c, a};
+    people_[a.key] = {a.name, role_name(a.r)};
+    bool resumed = false;
+    if (since && *since <= committed_ && (*since == committed_ || (!recent_.empty() && recent_.front().seq <= *since + 1))) {
+        // Exactly the committed events after `since`; pending ones follow live.
+        json events = json::array();
+        for (const auto& e : recent_)
+            if (e.seq > *since) events.push_back(event_view(state_, e, a));
+        send(c, {{"type", "events"}, {"workshop", id_}, {"events", events}, {"role", role_name(a.r)}});
+        resumed = true;
+    }
+    if (!resumed) {
+        // The board as applied, pending operations included: their events, when
+        // committed, carry seq <= this snapshot's seq and are ignored by the client.
+        send(c, {{"type", "snapshot"}, {"workshop", id_}, {"seq", state_.seq}, {"state", snapshot(state_, a)},
+                 {"you", {{"key", a.key}, {"name", a.name}, {"role", role_name(a.r)}}}});
+    }
+    broadcast_presence();
+}
+
+void room::leave(const net::ws_connection* c) {
+    std::lock_guard lock(mutex_);
+    if (members_.erase(c)) broadcast_presence();
+}
+
+void room::broadcast_presence() {
+    std::map<std::string, bool> online;
+    for (const auto& [ptr, m] : members_) online[m.who.key] = true;
+    json people = json::array();
+    for (const auto& [key, info] : people_)
+        people.push_back({{"key", key}, {"name", info.first}, {"role", info.second}, {"online", online.count(key) > 0}});
+    json msg = {{"type", "presence"}, {"workshop", id_}, {"people", people}};
+    auto text = msg.dump();
+    for (const auto& [ptr, m] : members_)
+        if (auto conn = m.conn.lock()) conn->send(text);
+}
+
+void room::typing(const net::ws_connection* c, const actor& a) {
+    std::lock_guard lock(mutex_);
+    auto text = json{{"type", "typing"}, {"workshop", id_}, {"key", a.key}, {"name", state_.anonymous ? "" : a.name}}.dump();
+    for (const auto& [ptr, m] : members_)
+        if (ptr != c)
+            if (auto conn = m.conn.lock()) conn->send(text);
+}
+
+void room::op(const std::shared_ptr<net::ws_connection>& c, const actor& a, const std::string& op, const json& msg,
+              const std::string& client_id) {
+    std::unique_lock lock(mutex_);
+    if (broken_) {
+        send(c, error_message(client_id, api_error(errors::room_unavailable)));
+        return;
+    }
+    // A retry of an operation already applied: acknowledge it again, apply nothing.
+    if (auto it = applied_ops_.find(op_key(a.key, client_id)); it != applied_ops_.end()) {
+        auto seq = it->second;
+        if (auto p = pending_.find(seq); p != pending_.end()) p->second.acks.emplace_back(c, client_id);
+        else send(c, {{"type", "ack"}, {"id", client_id}, {"seq", seq}});
+        return;
+    }
+    event e;
+    try {
+        e = decide(state_, a, op, msg, now_ms());
+    } catch (const api_error& err) {
+        auto m = error_message(client_id, err);
+        if (err.code() == errors::stale_version.code)
+            if (auto it = state_.notes.find(msg.value("note", std::int64_t{0})); it != state_.notes.end() && state_.can_see(it->second, a))
+                m["note"] = to_json(it->second, true);
+        send(c, m);
+        return;
+    }
+    e.client_op_id = client_id;
+    submit(std::move(e), {}, c, client_id, {});
+}
+
+void room::submit_system(const actor& a, const std::string& op, json data, std::function<void(db::connection&)> extra,
+                         done_fn done) {
+    std::unique_lock lock(mutex_);
+    if (broken_) {
+        lock.unlock();
+        done(std::make_exception_ptr(api_error(errors::room_unavailable)), 0);
+        return;
+    }
+    auto e = make_system_event(state_, a, op, std::move(data), now_ms());
+    submit(std::move(e), std::move(extra), {}, {}, std::move(done));
+}
+
+// Called with the mutex held.
+void room::submit(event e, std::function<void(db::connection&)> extra, std::weak_ptr<net::ws_connection> origin,
+                  const std::string& client_id, done_fn done) {
+    apply(state_, e);
+    auto seq = e.seq;
+    if (e.client_op_id) applied_ops_[op_key(e.actor_key, *e.client_op_id)] = seq;
+    pending p{e, {}, std::move(done)};
+    if (!client_id.empty()) p.acks.emplace_back(std::move(origin), client_id);
+    pending_.emplace(seq, std::move(p));
+    auto self = shared_from_this();
+    auto id = id_;
+    // The single writer commits in submission order, so completions arrive in seq order.
+    db_.write_async(
+        [id, e = std::move(e), extra = std::move(extra)](db::connection& c) {
+            store::insert_event(c, id, e);
+            if (extra) extra(c);
+        },
+        [self, seq](std::exception_ptr ep) { self->on_committed(seq, ep); });
+}
+
+void room::on_committed(std::int64_t seq, std::exception_ptr ep) {
+    done_fn done;
+    {
+        std::lock_guard lock(mutex_);
+        auto it = pending_.find(seq);
+        if (it == pending_.end()) return;
+        pending p = std::move(it->second);
+        pending_.erase(it);
+        done = std::move(p.done);
+        if (ep || broken_) {
+            // The log and the board disagree from here on: everyone resynchronises
+            // from the log, and the registry reloads the room.
+            if (!broken_) {
+                broken_ = true;
+                try {
+                    std::rethrow_exception(ep);
+                } catch (const std::exception& e) {
+                    log::error("room_write_failed", {{"workshop", id_}, {"seq", seq}, {"what", e.what()}});
+                }
+                auto text = json{{"type", "resync"}, {"workshop", id_}}.dump();
+                for (const auto& [ptr, m] : members_)
+                    if (auto c = m.conn.lock()) c->send(text);
+                members_.clear();
+            }
+            for (auto& [w, cid] : p.acks)
+                if (auto c = w.lock()) send(c, error_message(cid, api_error(errors::room_unavailable)));
+        } else {
+            committed_ = seq;
+            recent_.push_back(p.ev);
+            if (recent_.size() > recent_max) recent_.pop_front();
+            // One rendering per kind of viewer would do; most events look the same to
+            // all participants, so cache by the rendered text's inputs.
+            std::map<std::string, std::string> cache;
+            for (const auto& [ptr, m] : members_) {
+                auto c = m.conn.lock();
+                if (!c) continue;
+                std::string cache_key = m.who.r == role::facilitator ? "f" : (m.who.key == p.ev.actor_key ? "a" : "p");
+                if (cache_key == "p" && p.ev.data.contains("voter") && p.ev.data["voter"] == m.who.key) cache_key = "v:" + m.who.key;
+                if (p.ev.op == "note.edit" || p.ev.op == "note.move" || p.ev.op == "note.delete" || p.ev.op == "note.group")
+                    cache_key += ":" + m.who.key;  // visibility depends on the note's author
+                auto [slot, fresh] = cache.try_emplace(cache_key);
+                if (fresh) {
+                    json msg = event_view(state_, p.ev, m.who);
+                    msg["type"] = "event";
+                    msg["workshop"] = id_;
+                    slot->second = msg.dump(-1, ' ', false, json::error_handler_t::replace);
+                }
+                c->send(slot->second);
+            }
+            for (auto& [w, cid] : p.acks)
+                if (auto c = w.lock()) send(c, {{"type", "ack"}, {"id", cid}, {"seq", seq}});
+        }
+    }
+    if (done) done(ep, seq);
+}
+
+}  // namespace relais::workshops

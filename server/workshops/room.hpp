@@ -1,0 +1,73 @@
+#pragma once
+// A live room: the in-memory board of one workshop, its connected sockets and its
+// pending writes. An accepted operation is applied to the board at once (so the
+// next operation is checked against it), written to the event log, and only when
+// the commit returned is it broadcast in log order and acknowledged. Thread-safe
+// (one mutex per room; operations are short and never wait on I/O).
+#include "db/pool.hpp"
+#include "net/websocket.hpp"
+#include "workshops/model.hpp"
+
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace relais::workshops {
+
+class room : public std::enable_shared_from_this<room> {
+public:
+    static constexpr std::size_t recent_max = 1000;
+
+    room(std::int64_t id, db::pool& db, std::vector<event> log);
+
+    std::int64_t id() const { return id_; }
+    /// False once a write failed: the room must be reloaded from the log.
+    bool healthy() const;
+
+    void join(const std::shared_ptr<net::ws_connection>& c, const actor& a, std::optional<std::int64_t> since);
+    void leave(const net::ws_connection* c);
+    void op(const std::shared_ptr<net::ws_connection>& c, const actor& a, const std::string& op, const json& msg,
+            const std::string& client_id);
+    void typing(const net::ws_connection* c, const actor& a);
+
+    /// An event from the HTTP side (phases, state changes). `extra` runs in the same
+    /// transaction; `done` gets the event's seq once durable (on a database thread).
+    using done_fn = std::function<void(std::exception_ptr, std::int64_t)>;
+    void submit_system(const actor& a, const std::string& op, json data, std::function<void(db::connection&)> extra, done_fn done);
+
+    room_state state() const;
+    std::size_t connections() const;
+
+private:
+    struct member {
+        std::weak_ptr<net::ws_connection> conn;
+        actor who;
+    };
+    struct pending {
+        event ev;
+        std::vector<std::pair<std::weak_ptr<net::ws_connection>, std::string>> acks;  // who waits, with which op id
+        done_fn done;
+    };
+
+    void submit(event e, std::function<void(db::connection&)> extra, std::weak_ptr<net::ws_connection> origin,
+                const std::string& client_id, done_fn done);
+    void on_committed(std::int64_t seq, std::exception_ptr ep);
+    void broadcast_presence();
+    static void send(const std::shared_ptr<net::ws_connection>& c, const json& msg);
+
+    std::int64_t id_;
+    db::pool& db_;
+    mutable std::mutex mutex_;
+    room_state state_;
+    std::int64_t committed_ = 0;
+    std::deque<event> recent_;
+    std::map<const net::ws_connection*, member> members_;
+    std::map<std::string, std::pair<std::string, std::string>> people_;  // key -> name, role (ever joined)
+    std::map<std::string, std::int64_t> applied_ops_;  // actor key + op id -> seq
+    std::map<std::int64_t, pending> pending_;
+    bool broken_ = false;
+};
+
+}  // namespace relais::workshops

@@ -1,0 +1,62 @@
+#pragma once
+// Workshops: creation from templates, people, invites and guests, state changes,
+// reports, and the registry of live rooms with the WebSocket side of them.
+#include "auth/service.hpp"
+#include "db/pool.hpp"
+#include "net/router.hpp"
+#include "net/websocket.hpp"
+#include "workshops/identity.hpp"
+#include "workshops/room.hpp"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+
+namespace relais::workshops {
+
+class service {
+public:
+    service(db::pool& db, auth::service& auth);
+
+    void register_routes(net::router& r);
+
+    /// The guest behind a request's relais_invite cookie, if its invite is live.
+    asio::awaitable<std::optional<store::guest_row>> authenticate_guest(const net::request& req);
+    /// Account first, then guest.
+    asio::awaitable<identity> identify(const net::request& req);
+
+    // WebSocket messages (called on network threads; never block).
+    void ws_join(const std::shared_ptr<net::ws_connection>& c, const identity& who, const json& msg);
+    void ws_op(const std::shared_ptr<net::ws_connection>& c, const identity& who, const json& msg);
+    void ws_typing(const std::shared_ptr<net::ws_connection>& c, const identity& who, const json& msg);
+    void ws_leave(const std::shared_ptr<net::ws_connection>& c);
+
+    /// The role of `who` in a workshop, or nullopt when they may not enter.
+    static std::optional<role> role_for(const identity& who, const store::workshop_row& w);
+
+    /// Loads seed-content/templates/*.json (idempotent); returns how many were added.
+    static int load_seed_templates(db::connection& c, const std::filesystem::path& seed_dir);
+
+private:
+    using room_ptr = std::shared_ptr<room>;
+    void with_room(std::int64_t id, std::function<void(room_ptr, std::exception_ptr)> then);
+    asio::awaitable<room_ptr> room_for(std::int64_t id);
+    asio::awaitable<std::int64_t> submit(const room_ptr& r, const actor& a, const std::string& op, const json& data,
+                                         std::function<void(db::connection&)> extra);
+    asio::awaitable<json> workshop_json(std::int64_t id, const identity& who, bool with_phases);
+    asio::awaitable<store::workshop_row> load_for(std::int64_t id, const identity& who, bool facilitator_only, role& out);
+    asio::awaitable<void> generate_report(std::int64_t id);
+
+    db::pool& db_;
+    auth::service& auth_;
+    std::mutex mutex_;
+    std::map<std::int64_t, room_ptr> rooms_;
+    struct seat {
+        std::weak_ptr<room> where;
+        actor who;
+    };
+    std::map<const net::ws_connection*, seat> seats_;
+};
+
+}  // namespace relais::workshops

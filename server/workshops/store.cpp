@@ -1,0 +1,199 @@
+#include "workshops/store.hpp"
+
+namespace relais::workshops::store {
+
+std::vector<template_row> templates(db::connection& c) {
+    auto s = c.prepare("SELECT id, slug, name, description, phases, built_in FROM workshop_templates ORDER BY built_in DESC, name");
+    std::vector<template_row> out;
+    while (s.step()) out.push_back({s.get_int(0), s.get_text(1), s.get_text(2), s.get_text(3), json::parse(s.get_text(4)), s.get_int(5) != 0});
+    return out;
+}
+
+std::optional<template_row> template_by_slug(db::connection& c, const std::string& slug) {
+    auto s = c.prepare("SELECT id, slug, name, description, phases, built_in FROM workshop_templates WHERE slug = ?1");
+    s.bind(1, slug);
+    if (!s.step()) return std::nullopt;
+    return template_row{s.get_int(0), s.get_text(1), s.get_text(2), s.get_text(3), json::parse(s.get_text(4)), s.get_int(5) != 0};
+}
+
+bool insert_template(db::connection& c, const template_row& t, std::optional<std::int64_t> created_by, std::int64_t now) {
+    c.prepare("INSERT OR IGNORE INTO workshop_templates(slug, name, description, phases, built_in, created_by, created_at) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .bind(1, t.slug).bind(2, t.name).bind(3, t.description).bind(4, t.phases.dump()).bind(5, t.built_in ? 1 : 0)
+        .bind(6, created_by).bind(7, now).exec();
+    return c.changes() > 0;
+}
+
+std::int64_t insert_workshop(db::connection& c, const workshop_row& w, std::int64_t created_by, std::int64_t now) {
+    c.prepare("INSERT INTO workshops(title, subject, stage, state, date, cpts_id, template, created_by, created_at, updated_at) "
+              "VALUES(?1, ?2, ?3, 'draft', ?4, ?5, ?6, ?7, ?8, ?8)")
+        .bind(1, w.title).bind(2, w.subject).bind(3, w.stage).bind(4, w.date).bind(5, w.cpts_id).bind(6, w.template_slug)
+        .bind(7, created_by).bind(8, now).exec();
+    return c.last_insert_id();
+}
+
+void update_workshop(db::connection& c, const workshop_row& w, std::int64_t now) {
+    c.prepare("UPDATE workshops SET title = ?2, subject = ?3, stage = ?4, date = ?5, cpts_id = ?6, updated_at = ?7 WHERE id = ?1")
+        .bind(1, w.id).bind(2, w.title).bind(3, w.subject).bind(4, w.stage).bind(5, w.date).bind(6, w.cpts_id).bind(7, now).exec();
+}
+
+void set_state(db::connection& c, std::int64_t id, const std::string& state, std::int64_t now) {
+    c.prepare("UPDATE workshops SET state = ?2, updated_at = ?3 WHERE id = ?1").bind(1, id).bind(2, state).bind(3, now).exec();
+}
+
+namespace {
+
+constexpr const char* workshop_columns =
+    "SELECT w.id, w.title, w.subject, w.stage, w.state, w.date, w.template, w.cpts_id, o.name, w.created_at "
+    "FROM workshops w LEFT JOIN organisations o ON o.id = w.cpts_id ";
+
+workshop_row read_workshop(const db::statement& s) {
+    workshop_row w;
+    w.id = s.get_int(0);
+    w.title = s.get_text(1);
+    w.subject = s.get_text(2);
+    w.stage = s.get_text(3);
+    w.state = s.get_text(4);
+    w.date = s.get_text(5);
+    w.template_slug = s.get_text(6);
+    w.cpts_id = s.get_opt_int(7);
+    w.cpts_name = s.get_opt_text(8);
+    w.created_at = s.get_int(9);
+    return w;
+}
+
+void fill(db::connection& c, workshop_row& w) {
+    auto p = c.prepare("SELECT o.id, o.name FROM workshop_partners wp JOIN organisations o ON o.id = wp.org_id "
+                       "WHERE wp.workshop_id = ?1 ORDER BY o.name");
+    p.bind(1, w.id);
+    while (p.step()) w.partners.emplace_back(p.get_int(0), p.get_text(1));
+    auto q = c.prepare("SELECT u.id, u.name, wp.role FROM workshop_people wp JOIN users u ON u.id = wp.user_id "
+                       "WHERE wp.workshop_id = ?1 ORDER BY wp.role, u.name");
+    q.bind(1, w.id);
+    while (q.step()) w.people.push_back({q.get_int(0), q.get_text(1), q.get_text(2)});
+}
+
+}  // namespace
+
+std::optional<workshop_row> workshop(db::connection& c, std::int64_t id) {
+    auto s = c.prepare(std::string(workshop_columns) + "WHERE w.id = ?1");
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    auto w = read_workshop(s);
+    fill(c, w);
+    return w;
+}
+
+std::vector<workshop_row> workshops(db::connection& c, std::optional<std::int64_t> user_id) {
+    std::vector<workshop_row> out;
+    if (user_id) {
+        auto s = c.prepare(std::string(workshop_columns) +
+                           "WHERE w.id IN (SELECT workshop_id FROM workshop_people WHERE user_id = ?1) ORDER BY w.date DESC, w.id DESC");
+        s.bind(1, *user_id);
+        while (s.step()) out.push_back(read_workshop(s));
+    } else {
+        auto s = c.prepare(std::string(workshop_columns) + "ORDER BY w.date DESC, w.id DESC");
+        while (s.step()) out.push_back(read_workshop(s));
+    }
+    for (auto& w : out) fill(c, w);
+    return out;
+}
+
+void set_partners(db::connection& c, std::int64_t id, const std::vector<std::int64_t>& org_ids) {
+    c.prepare("DELETE FROM workshop_partners WHERE workshop_id = ?1").bind(1, id).exec();
+    for (auto o : org_ids) c.prepare("INSERT OR IGNORE INTO workshop_partners(workshop_id, org_id) VALUES(?1, ?2)").bind(1, id).bind(2, o).exec();
+}
+
+void set_person(db::connection& c, std::int64_t id, std::int64_t user_id, const std::string& role) {
+    c.prepare("INSERT INTO workshop_people(workshop_id, user_id, role) VALUES(?1, ?2, ?3) "
+              "ON CONFLICT(workshop_id, user_id) DO UPDATE SET role = excluded.role")
+        .bind(1, id).bind(2, user_id).bind(3, role).exec();
+}
+
+void remove_person(db::connection& c, std::int64_t id, std::int64_t user_id) {
+    c.prepare("DELETE FROM workshop_people WHERE workshop_id = ?1 AND user_id = ?2").bind(1, id).bind(2, user_id).exec();
+}
+
+std::int64_t insert_invite(db::connection& c, std::int64_t workshop_id, const std::string& token_hash, const std::string& role,
+                           const std::string& label, std::int64_t expires_at, std::int64_t created_by, std::int64_t now) {
+    c.prepare("INSERT INTO workshop_invites(workshop_id, token_hash, role, label, expires_at, created_by, created_at) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)")
+        .bind(1, workshop_id).bind(2, token_hash).bind(3, role).bind(4, label).bind(5, expires_at).bind(6, created_by).bind(7, now).exec();
+    return c.last_insert_id();
+}
+
+std::vector<invite_row> invites(db::connection& c, std::int64_t workshop_id) {
+    auto s = c.prepare("SELECT i.id, i.workshop_id, i.expires_at, (SELECT count(*) FROM workshop_guests g WHERE g.invite_id = i.id), "
+                       "i.role, i.label, i.revoked FROM workshop_invites i WHERE i.workshop_id = ?1 ORDER BY i.id");
+    s.bind(1, workshop_id);
+    std::vector<invite_row> out;
+    while (s.step()) out.push_back({s.get_int(0), s.get_int(1), s.get_int(2), s.get_int(3), s.get_text(4), s.get_text(5), s.get_int(6) != 0});
+    return out;
+}
+
+std::optional<invite_row> live_invite(db::connection& c, const std::string& token_hash, std::int64_t now) {
+    auto s = c.prepare("SELECT id, workshop_id, expires_at, 0, role, label, revoked FROM workshop_invites "
+                       "WHERE token_hash = ?1 AND revoked = 0 AND expires_at > ?2");
+    s.bind(1, token_hash).bind(2, now);
+    if (!s.step()) return std::nullopt;
+    return invite_row{s.get_int(0), s.get_int(1), s.get_int(2), 0, s.get_text(4), s.get_text(5), false};
+}
+
+bool revoke_invite(db::connection& c, std::int64_t workshop_id, std::int64_t invite_id) {
+    c.prepare("UPDATE workshop_invites SET revoked = 1 WHERE id = ?1 AND workshop_id = ?2").bind(1, invite_id).bind(2, workshop_id).exec();
+    bool found = c.changes() > 0;
+    c.prepare("DELETE FROM workshop_guests WHERE invite_id = ?1").bind(1, invite_id).exec();
+    return found;
+}
+
+std::int64_t insert_guest(db::connection& c, std::int64_t invite_id, const std::string& name, const std::string& token_hash,
+                          std::int64_t now, std::int64_t expires_at) {
+    c.prepare("INSERT INTO workshop_guests(invite_id, name, token_hash, created_at, expires_at) VALUES(?1, ?2, ?3, ?4, ?5)")
+        .bind(1, invite_id).bind(2, name).bind(3, token_hash).bind(4, now).bind(5, expires_at).exec();
+    return c.last_insert_id();
+}
+
+std::optional<guest_row> guest_by_token(db::connection& c, const std::string& token_hash, std::int64_t now) {
+    auto s = c.prepare("SELECT g.id, i.workshop_id, i.id, g.name, i.role FROM workshop_guests g "
+                       "JOIN workshop_invites i ON i.id = g.invite_id "
+                       "WHERE g.token_hash = ?1 AND g.expires_at > ?2 AND i.revoked = 0 AND i.expires_at > ?2");
+    s.bind(1, token_hash).bind(2, now);
+    if (!s.step()) return std::nullopt;
+    return guest_row{s.get_int(0), s.get_int(1), s.get_int(2), s.get_text(3), s.get_text(4)};
+}
+
+void delete_guest(db::connection& c, const std::string& token_hash) {
+    c.prepare("DELETE FROM workshop_guests WHERE token_hash = ?1").bind(1, token_hash).exec();
+}
+
+void insert_event(db::connection& c, std::int64_t workshop_id, const event& e) {
+    c.prepare("INSERT INTO workshop_events(workshop_id, seq, op, data, actor_key, actor_name, client_op_id, at) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+        .bind(1, workshop_id).bind(2, e.seq).bind(3, e.op).bind(4, e.data.dump()).bind(5, e.actor_key).bind(6, e.actor_name)
+        .bind(7, e.client_op_id).bind(8, e.at).exec();
+}
+
+std::vector<event> events(db::connection& c, std::int64_t workshop_id) {
+    auto s = c.prepare("SELECT seq, op, data, actor_key, actor_name, client_op_id, at FROM workshop_events "
+                       "WHERE workshop_id = ?1 ORDER BY seq");
+    s.bind(1, workshop_id);
+    std::vector<event> out;
+    while (s.step()) out.push_back({s.get_int(0), s.get_text(1), json::parse(s.get_text(2)), s.get_text(3), s.get_text(4), s.get_opt_text(5), s.get_int(6)});
+    return out;
+}
+
+void save_report(db::connection& c, std::int64_t workshop_id, const report_row& r) {
+    c.prepare("INSERT INTO workshop_reports(workshop_id, generated_at, seq, markdown, actions_csv, indicators_csv) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(workshop_id) DO UPDATE SET generated_at = excluded.generated_at, "
+              "seq = excluded.seq, markdown = excluded.markdown, actions_csv = excluded.actions_csv, indicators_csv = excluded.indicators_csv")
+        .bind(1, workshop_id).bind(2, r.generated_at).bind(3, r.seq).bind(4, r.markdown).bind(5, r.actions_csv).bind(6, r.indicators_csv).exec();
+}
+
+std::optional<report_row> report(db::connection& c, std::int64_t workshop_id) {
+    auto s = c.prepare("SELECT generated_at, seq, markdown, actions_csv, indicators_csv FROM workshop_reports WHERE workshop_id = ?1");
+    s.bind(1, workshop_id);
+    if (!s.step()) return std::nullopt;
+    return report_row{s.get_int(0), s.get_int(1), s.get_text(2), s.get_text(3), s.get_text(4)};
+}
+
+}  // namespace relais::workshops::store

@@ -1,0 +1,82 @@
+#pragma once
+// Every SQL statement of the workshops module.
+#include "db/database.hpp"
+#include "workshops/model.hpp"
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relais::workshops::store {
+
+struct template_row {
+    std::int64_t id = 0;
+    std::string slug, name, description;
+    json phases;
+    bool built_in = false;
+};
+
+struct person {
+    std::int64_t user_id = 0;
+    std::string name, role;  // "facilitator" | "participant"
+};
+
+struct workshop_row {
+    std::int64_t id = 0;
+    std::string title, subject, stage, state, date, template_slug;
+    std::optional<std::int64_t> cpts_id;
+    std::optional<std::string> cpts_name;
+    std::int64_t created_at = 0;
+    std::vector<std::pair<std::int64_t, std::string>> partners;  // org id, name
+    std::vector<person> people;
+};
+
+struct invite_row {
+    std::int64_t id = 0, workshop_id = 0, expires_at = 0, guests = 0;
+    std::string role, label;
+    bool revoked = false;
+};
+
+struct guest_row {
+    std::int64_t id = 0, workshop_id = 0, invite_id = 0;
+    std::string name, role;
+};
+
+std::vector<template_row> templates(db::connection& c);
+std::optional<template_row> template_by_slug(db::connection& c, const std::string& slug);
+/// Inserts unless the slug exists; returns whether it did.
+bool insert_template(db::connection& c, const template_row& t, std::optional<std::int64_t> created_by, std::int64_t now);
+
+std::int64_t insert_workshop(db::connection& c, const workshop_row& w, std::int64_t created_by, std::int64_t now);
+void update_workshop(db::connection& c, const workshop_row& w, std::int64_t now);
+void set_state(db::connection& c, std::int64_t id, const std::string& state, std::int64_t now);
+std::optional<workshop_row> workshop(db::connection& c, std::int64_t id);
+/// All workshops, or those `user_id` belongs to.
+std::vector<workshop_row> workshops(db::connection& c, std::optional<std::int64_t> user_id);
+void set_partners(db::connection& c, std::int64_t id, const std::vector<std::int64_t>& org_ids);
+void set_person(db::connection& c, std::int64_t id, std::int64_t user_id, const std::string& role);
+void remove_person(db::connection& c, std::int64_t id, std::int64_t user_id);
+
+std::int64_t insert_invite(db::connection& c, std::int64_t workshop_id, const std::string& token_hash, const std::string& role,
+                           const std::string& label, std::int64_t expires_at, std::int64_t created_by, std::int64_t now);
+std::vector<invite_row> invites(db::connection& c, std::int64_t workshop_id);
+/// A live invite (not expired, not revoked) by token hash.
+std::optional<invite_row> live_invite(db::connection& c, const std::string& token_hash, std::int64_t now);
+bool revoke_invite(db::connection& c, std::int64_t workshop_id, std::int64_t invite_id);
+std::int64_t insert_guest(db::connection& c, std::int64_t invite_id, const std::string& name, const std::string& token_hash,
+                          std::int64_t now, std::int64_t expires_at);
+/// A guest whose invite is still live.
+std::optional<guest_row> guest_by_token(db::connection& c, const std::string& token_hash, std::int64_t now);
+void delete_guest(db::connection& c, const std::string& token_hash);
+
+void insert_event(db::connection& c, std::int64_t workshop_id, const event& e);
+std::vector<event> events(db::connection& c, std::int64_t workshop_id);
+
+struct report_row {
+    std::int64_t generated_at = 0, seq = 0;
+    std::string markdown, actions_csv, indicators_csv;
+};
+void save_report(db::connection& c, std::int64_t workshop_id, const report_row& r);
+std::optional<report_row> report(db::connection& c, std::int64_t workshop_id);
+
+}  // namespace relais::workshops::store

@@ -1,0 +1,506 @@
+// Live workshops against the real binary: HTTP set-up, invites and guests, the room
+// protocol (acks, retries, versions, votes, phases, resume), reports, and a crash.
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <functional>
+#include <set>
+#include <thread>
+
+using relais::test::server;
+using relais::test::ws_client;
+using json = nlohmann::json;
+using headers = std::map<std::string, std::string>;
+
+namespace {
+
+/// A participant's socket: reads messages, keeps the events it saw by seq.
+struct participant {
+    std::unique_ptr<ws_client> sock = std::make_unique<ws_client>();
+    std::string cookie;
+    std::map<std::int64_t, json> events;  // seq -> event
+    std::int64_t seq = 0;
+    json snapshot;
+    std::vector<json> others;  // acks, errors, presence...
+
+    int connect(server& s, const std::string& c) {
+        cookie = c;
+        sock = std::make_unique<ws_client>();
+        int status = sock->connect(s.port(), cookie, s.origin(), nullptr);
+        if (status == 101) sock->read();  // welcome
+        return status;
+    }
+    void drop() { sock = std::make_unique<ws_client>(); }
+    void take(const json& m) {
+        auto type = m.value("type", "");
+        if (type == "snapshot") {
+            snapshot = m;
+            seq = m["seq"].get<std::int64_t>();
+        } else if (type == "event") {
+            auto s = m["seq"].get<std::int64_t>();
+            if (s > seq) {
+                REQUIRE(events.count(s) == 0);  // never twice
+                REQUIRE(s == seq + 1);          // never a gap
+                events[s] = m;
+                seq = s;
+            }
+        } else if (type == "events") {
+            for (const auto& e : m["events"]) {
+                json copy = e;
+                copy["type"] = "event";
+                take(copy);
+            }
+        } else {
+            others.push_back(m);
+        }
+    }
+    /// Reads until pred holds on a message (which is returned); fails after the timeout.
+    json until(const std::function<bool(const json&)>& pred, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        while (std::chrono::steady_clock::now() < deadline) {
+            auto raw = sock->read(std::chrono::milliseconds(500));
+            if (!raw) {
+                if (!sock->is_open()) break;
+                continue;
+            }
+            if (raw->empty()) continue;
+            auto m = json::parse(*raw);
+            take(m);
+            if (pred(m)) return m;
+        }
+        FAIL("expected message did not arrive; last seq " << seq << ", other messages: " << json(others).dump().substr(0, 2000));
+        return {};
+    }
+    void join(std::int64_t workshop, std::optional<std::int64_t> since = std::nullopt) {
+        json m = {{"type", "join"}, {"workshop", workshop}};
+        if (since) m["since"] = *since;
+        sock->send(m.dump());
+        until([](const json& x) { return x["type"] == "snapshot" || x["type"] == "events"; });
+    }
+    json op(std::int64_t workshop, const std::string& id, const std::string& name, json fields = json::object()) {
+        fields["type"] = "op";
+        fields["workshop"] = workshop;
+        fields["id"] = id;
+        fields["op"] = name;
+        sock->send(fields.dump());
+        return until([&](const json& x) { return (x["type"] == "ack" || x["type"] == "error") && x.value("id", "") == id; });
+    }
+};
+
+struct workshop_setup {
+    server s;
+    std::string admin;
+    std::int64_t id = 0;
+    std::string guest_cookie;
+
+    explicit workshop_setup(std::vector<std::string> args = {}) : s(std::move(args)) {
+        admin = s.login_admin();
+        auto w = s.request("POST", "/api/workshops",
+                           json{{"title", "Diagnostic du Val de Sambre"}, {"subject", "SWOT du territoire"}, {"stage", "projet_sante"},
+                                {"date", "2026-12-01T14:00"}, {"template", "swot"}}.dump(),
+                           {{"Cookie", admin}});
+        REQUIRE(w.status == 201);
+        id = w.json()["workshop"]["id"].get<std::int64_t>();
+    }
+    std::string path(const std::string& tail = {}) const { return "/api/workshops/" + std::to_string(id) + tail; }
+    void set_state(const std::string& state) {
+        auto r = s.request("POST", path("/state"), json{{"state", state}}.dump(), {{"Cookie", admin}});
+        REQUIRE(r.status == 200);
+    }
+    std::string invite_guest(const std::string& name, const std::string& role = "participant") {
+        auto inv = s.request("POST", path("/invites"), json{{"role", role}}.dump(), {{"Cookie", admin}});
+        REQUIRE(inv.status == 201);
+        auto token = inv.json()["invite"]["token"].get<std::string>();
+        auto joined = s.request("POST", "/api/invites/" + token + "/join", json{{"name", name}}.dump());
+        REQUIRE(joined.status == 200);
+        auto c = joined.header("set-cookie");
+        return c.substr(0, c.find(';'));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("workshops: templates, creation, state machine, phases", "[workshops]") {
+    workshop_setup w;
+    auto& s = w.s;
+    headers admin{{"Cookie", w.admin}};
+    auto templates = s.request("GET", "/api/templates", {}, admin).json()["templates"];
+    std::set<std::string> slugs;
+    for (const auto& t : templates) slugs.insert(t["slug"].get<std::string>());
+    for (const char* slug : {"swot", "fiche-action", "parcours-patient", "retroplanning", "gouvernance", "indicateurs"}) CHECK(slugs.count(slug));
+
+    auto got = s.request("GET", w.path(), {}, admin).json()["workshop"];
+    CHECK(got["state"] == "draft");
+    CHECK(got["my_role"] == "facilitator");
+    CHECK(got["phases"].size() == 5);
+    CHECK(got["phases"][1]["columns"][0]["key"] == "forces");
+
+    CHECK(s.request("POST", w.path("/state"), json{{"state", "closed"}}.dump(), admin).error_code() == "transition_invalide");
+    CHECK(s.request("POST", w.path("/state"), json{{"state", "nope"}}.dump(), admin).status == 409);
+    w.set_state("scheduled");
+
+    auto phases = got["phases"];
+    phases.erase(4);
+    auto put = s.request("PUT", w.path("/phases"), json{{"phases", phases}}.dump(), admin);
+    CHECK(put.status == 200);
+    CHECK(put.json()["workshop"]["phases"].size() == 4);
+    phases[0]["kind"] = "danse";
+    CHECK(s.request("PUT", w.path("/phases"), json{{"phases", phases}}.dump(), admin).json()["error"]["field"] == "kind");
+
+    auto bad = s.request("POST", "/api/workshops", json{{"title", "X"}, {"stage", "lune"}, {"template", "swot"}}.dump(), admin);
+    CHECK(bad.json()["error"]["field"] == "stage");
+    CHECK(s.request("POST", "/api/workshops", json{{"title", "X"}, {"stage", "pre_aci"}, {"template", "inconnu"}}.dump(), admin)
+              .json()["error"]["field"] == "template");
+
+    // A member sees only the workshops they belong to, and may not facilitate.
+    auto member = s.make_user(w.admin, "pro@cpts.fr", "membre");
+    CHECK(s.request("GET", "/api/workshops", {}, {{"Cookie", member}}).json()["workshops"].empty());
+    CHECK(s.request("GET", w.path(), {}, {{"Cookie", member}}).status == 403);
+    CHECK(s.request("POST", "/api/workshops", json{{"title", "X"}, {"stage", "pre_aci"}, {"template", "swot"}}.dump(), {{"Cookie", member}}).status == 403);
+    auto me = s.request("GET", "/api/me", {}, {{"Cookie", member}}).json()["user"]["id"];
+    CHECK(s.request("POST", w.path("/members"), json{{"user_id", me}}.dump(), admin).status == 200);
+    auto seen = s.request("GET", w.path(), {}, {{"Cookie", member}}).json()["workshop"];
+    CHECK(seen["my_role"] == "participant");
+    CHECK(s.request("POST", w.path("/state"), json{{"state", "live"}}.dump(), {{"Cookie", member}}).status == 403);
+}
+
+TEST_CASE("workshops: invite links, guests, revocation", "[workshops]") {
+    workshop_setup w;
+    auto& s = w.s;
+    headers admin{{"Cookie", w.admin}};
+    auto inv = s.request("POST", w.path("/invites"), json{{"role", "participant"}, {"hours", 2}, {"label", "Groupe 1"}}.dump(), admin);
+    REQUIRE(inv.status == 201);
+    auto invite = inv.json()["invite"];
+    auto token = invite["token"].get<std::string>();
+    CHECK(invite["url"].get<std::string>().find("/invitation/" + token) != std::string::npos);
+    CHECK(s.request("POST", w.path("/invites"), json{{"role", "admin"}}.dump(), admin).json()["error"]["field"] == "role");
+    CHECK(s.request("POST", w.path("/invites"), json{{"role", "observer"}, {"hours", 100000}}.dump(), admin).json()["error"]["field"] == "hours");
+
+    auto info = s.request("GET", "/api/invites/" + token);
+    CHECK(info.status == 200);
+    CHECK(info.json()["workshop"]["title"] == "Diagnostic du Val de Sambre");
+    CHECK(s.request("GET", "/api/invites/not-a-token").error_code() == "invitation_invalide");
+    CHECK(s.request("POST", "/api/invites/" + token + "/join", json{{"name", ""}}.dump()).json()["error"]["field"] == "name");
+
+    auto joined = s.request("POST", "/api/invites/" + token + "/join", json{{"name", "Bruno, infirmier"}}.dump());
+    REQUIRE(joined.status == 200);
+    auto cookie = joined.header("set-cookie");
+    CHECK(cookie.find("relais_invite=") == 0);
+    CHECK(cookie.find("HttpOnly") != std::string::npos);
+    auto guest = cookie.substr(0, cookie.find(';'));
+    // A guest sees their workshop and nothing else.
+    CHECK(s.request("GET", w.path(), {}, {{"Cookie", guest}}).json()["workshop"]["my_role"] == "participant");
+    CHECK(s.request("GET", "/api/me", {}, {{"Cookie", guest}}).status == 401);
+    CHECK(s.request("GET", "/api/workshops", {}, {{"Cookie", guest}}).status == 401);
+    CHECK(s.request("GET", "/api/orgs", {}, {{"Cookie", guest}}).status == 401);
+    auto other = s.request("POST", "/api/workshops", json{{"title", "Autre"}, {"stage", "pre_aci"}, {"template", "swot"}}.dump(), admin);
+    auto other_id = other.json()["workshop"]["id"].get<std::int64_t>();
+    CHECK(s.request("GET", "/api/workshops/" + std::to_string(other_id), {}, {{"Cookie", guest}}).status == 404);
+    ws_client sock;
+    REQUIRE(sock.connect(s.port(), guest, s.origin(), nullptr) == 101);
+    auto welcome = json::parse(*sock.read());
+    CHECK(welcome["guest"]["name"] == "Bruno, infirmier");
+    sock.send(json{{"type", "join"}, {"workshop", other_id}}.dump());
+    CHECK(json::parse(*sock.read())["code"] == "acces_refuse");
+
+    // Revoked: the link and the guest's cookie stop working at once.
+    auto invites = s.request("GET", w.path("/invites"), {}, admin).json()["invites"];
+    REQUIRE(invites.size() == 1);
+    CHECK(invites[0]["guests"] == 1);
+    CHECK(s.request("DELETE", w.path("/invites/") + std::to_string(invites[0]["id"].get<int>()), {}, admin).status == 204);
+    CHECK(s.request("GET", "/api/invites/" + token).error_code() == "invitation_invalide");
+    CHECK(s.request("GET", w.path(), {}, {{"Cookie", guest}}).status == 401);
+    ws_client refused;
+    CHECK(refused.connect(s.port(), guest, s.origin(), nullptr) == 401);
+}
+
+TEST_CASE("workshops: expired invites are refused", "[workshops]") {
+    workshop_setup w;
+    auto inv = w.s.request("POST", w.path("/invites"), json{{"role", "participant"}, {"hours", 1}}.dump(), {{"Cookie", w.admin}});
+    auto token = inv.json()["invite"]["token"].get<std::string>();
+    // Age the invite in the database through a second connection (SQLite allows it beside the server).
+    REQUIRE(std::system(("sqlite3 '" + (w.s.data_dir() / "relais.db").string() +
+                         "' \"UPDATE workshop_invites SET expires_at = 1\"").c_str()) == 0);
+    CHECK(w.s.request("GET", "/api/invites/" + token).error_code() == "invitation_invalide");
+    CHECK(w.s.request("POST", "/api/invites/" + token + "/join", json{{"name", "Tard"}}.dump()).error_code() == "invitation_invalide");
+}
+
+TEST_CASE("live room: two participants, acks, retries, versions, votes, phases", "[workshops][live]") {
+    workshop_setup w;
+    auto& s = w.s;
+    w.set_state("live");
+    auto guest = w.invite_guest("Bruno");
+    participant fac, bruno;
+    REQUIRE(fac.connect(s, w.admin) == 101);
+    REQUIRE(bruno.connect(s, guest) == 101);
+    fac.join(w.id);
+    bruno.join(w.id);
+    CHECK(bruno.snapshot["you"]["role"] == "participant");
+    CHECK(bruno.snapshot["state"]["phases"].size() == 5);
+
+    // Before join, nothing goes.
+    participant stranger;
+    REQUIRE(stranger.connect(s, w.admin) == 101);
+    auto e0 = stranger.op(w.id, "x1", "note.add", {{"column", "attentes"}, {"text", "?"}});
+    CHECK(e0["code"] == "pas_dans_l_atelier");
+
+    // A note by the guest reaches the facilitator, in order, once.
+    auto ack = bruno.op(w.id, "b1", "note.add", {{"column", "attentes"}, {"text", "Comprendre l'ACI"}});
+    REQUIRE(ack["type"] == "ack");
+    auto seq = ack["seq"].get<std::int64_t>();
+    auto ev = fac.until([&](const json& m) { return m["type"] == "event" && m["seq"] == seq; });
+    CHECK(ev["op"] == "note.add");
+    CHECK(ev["data"]["text"] == "Comprendre l'ACI");
+    CHECK(ev["by"]["name"] == "Bruno");
+    auto note_id = seq;
+
+    // The same operation id again: acknowledged with the same seq, applied once.
+    auto again = bruno.op(w.id, "b1", "note.add", {{"column", "attentes"}, {"text", "Comprendre l'ACI"}});
+    CHECK(again["type"] == "ack");
+    CHECK(again["seq"] == seq);
+
+    // Bad operations: each refused to the sender alone, nothing logged.
+    CHECK(bruno.op(w.id, "b2", "note.add", {{"column", "forces"}, {"text", "hors phase"}})["code"] == "hors_phase");
+    CHECK(bruno.op(w.id, "b3", "note.add", {{"column", "attentes"}, {"text", std::string(1001, 'a')}})["code"] == "champ_invalide");
+    CHECK(bruno.op(w.id, "b5", "phase.goto", {{"index", 1}})["code"] == "acces_refuse");
+    CHECK(bruno.op(w.id, "b6", "launch", json::object())["code"] == "operation_inconnue");
+    CHECK(bruno.op(w.id, "b7", "vote.cast", {{"note", note_id}})["code"] == "hors_phase");
+
+    // Versions: a stale edit is refused with the current note.
+    CHECK(bruno.op(w.id, "b8", "note.edit", {{"note", note_id}, {"version", 1}, {"text", "Comprendre l'ACI et ses missions"}})["type"] == "ack");
+    auto stale = bruno.op(w.id, "b9", "note.edit", {{"note", note_id}, {"version", 1}, {"text", "autre"}});
+    CHECK(stale["code"] == "version_perimee");
+    CHECK(stale["note"]["version"] == 2);
+    CHECK(stale["note"]["text"] == "Comprendre l'ACI et ses missions");
+    // Someone else's note: only its author or a facilitator may change it.
+    auto fnote = fac.op(w.id, "f1", "note.add", {{"column", "attentes"}, {"text", "Note de l'animatrice"}});
+    CHECK(bruno.op(w.id, "b10", "note.delete", {{"note", fnote["seq"]}, {"version", 1}})["code"] == "acces_refuse");
+
+    // The vote phase (3 votes each), hidden until revealed.
+    CHECK(fac.op(w.id, "f2", "phase.goto", {{"index", 3}})["type"] == "ack");
+    bruno.until([](const json& m) { return m["type"] == "event" && m["op"] == "phase.goto"; });
+    auto idea = bruno.op(w.id, "b11", "note.add", {{"column", "forces"}, {"text", "Maisons de santé actives"}});
+    auto idea_id = idea["seq"];
+    CHECK(bruno.op(w.id, "v1", "vote.cast", {{"note", idea_id}})["type"] == "ack");
+    CHECK(bruno.op(w.id, "v2", "vote.cast", {{"note", idea_id}})["type"] == "ack");
+    CHECK(bruno.op(w.id, "v3", "vote.cast", {{"note", idea_id}})["type"] == "ack");
+    CHECK(bruno.op(w.id, "v4", "vote.cast", {{"note", idea_id}})["code"] == "budget_epuise");
+    auto proxy = fac.op(w.id, "f3", "vote.proxy", {{"note", idea_id}, {"for", "Dr Martin (présent en salle)"}});
+    CHECK(proxy["type"] == "ack");
+    // Another participant does not see these votes before the reveal.
+    participant carla;
+    REQUIRE(carla.connect(s, w.invite_guest("Carla")) == 101);
+    carla.join(w.id);
+    auto votes = carla.snapshot["state"]["votes"];
+    CHECK_FALSE(votes["vote"][std::to_string(idea_id.get<int>())].contains("total"));
+    CHECK(fac.op(w.id, "f4", "votes.reveal")["type"] == "ack");
+    auto reveal = carla.until([](const json& m) { return m["type"] == "event" && m["op"] == "votes.reveal"; });
+    CHECK(reveal["data"]["totals"][std::to_string(idea_id.get<int>())] == 4);
+
+    // Timer, lock, anonymous mode.
+    auto t = fac.op(w.id, "f5", "timer.start", {{"seconds", 300}});
+    CHECK(t["type"] == "ack");
+    auto started = bruno.until([](const json& m) { return m["type"] == "event" && m["op"] == "timer.start"; });
+    CHECK(started["data"]["ends_at"].get<std::int64_t>() > started["at"].get<std::int64_t>());
+    CHECK(fac.op(w.id, "f6", "board.lock", {{"locked", true}})["type"] == "ack");
+    CHECK(bruno.op(w.id, "b12", "note.add", {{"column", "forces"}, {"text", "verrou"}})["code"] == "tableau_verrouille");
+    CHECK(bruno.op(w.id, "b13", "chat.send", {{"text", "Je ne peux plus écrire ?"}})["type"] == "ack");
+    CHECK(fac.op(w.id, "f7", "board.lock", {{"locked", false}})["type"] == "ack");
+    CHECK(fac.op(w.id, "f8", "board.anonymous", {{"anonymous", true}})["type"] == "ack");
+    auto anon = bruno.op(w.id, "b14", "note.add", {{"column", "forces"}, {"text", "anonyme"}});
+    auto seen_by_carla = carla.until([&](const json& m) { return m["type"] == "event" && m["seq"] == anon["seq"]; });
+    CHECK(seen_by_carla["by"].is_null());
+    auto seen_by_fac = fac.until([&](const json& m) { return m["type"] == "event" && m["seq"] == anon["seq"]; });
+    CHECK(seen_by_fac["by"]["name"] == "Bruno");
+
+    // Observers read only.
+    participant obs;
+    REQUIRE(obs.connect(s, w.invite_guest("Olivia", "observer")) == 101);
+    obs.join(w.id);
+    CHECK(obs.snapshot["you"]["role"] == "observer");
+    CHECK(obs.op(w.id, "o1", "note.add", {{"column", "forces"}, {"text", "x"}})["code"] == "acces_refuse");
+    CHECK(obs.op(w.id, "o2", "reaction", {{"emoji", "👍"}})["code"] == "acces_refuse");
+
+    // Plan d'action phase: participants capture action items.
+    CHECK(fac.op(w.id, "f9", "phase.goto", {{"index", 4}})["type"] == "ack");
+    auto act = bruno.op(w.id, "b15", "action.add", {{"what", "Rédiger la fiche action SNP"}, {"who", "Bruno"}, {"when", "2027-01-15"}});
+    CHECK(act["type"] == "ack");
+    CHECK(bruno.op(w.id, "b16", "action.add", {{"what", "x"}, {"when", "demain"}})["code"] == "champ_invalide");
+
+    // Everyone saw the same log, without gap or duplicate (checked on arrival).
+    fac.until([&](const json& m) { return m["type"] == "event" && m["seq"] == act["seq"]; });
+    carla.until([&](const json& m) { return m["type"] == "event" && m["seq"] == act["seq"]; });
+    CHECK(fac.seq == carla.seq);
+}
+
+TEST_CASE("live room: resume from the last seq, private notes, pre-work", "[workshops][live]") {
+    workshop_setup w;
+    auto& s = w.s;
+    w.set_state("scheduled");
+    auto guest = w.invite_guest("Dana");
+    participant fac, dana;
+    REQUIRE(fac.connect(s, w.admin) == 101);
+    REQUIRE(dana.connect(s, guest) == 101);
+    fac.join(w.id);
+    dana.join(w.id);
+    // Pre-work: posted before the session, hidden from others until revealed.
+    auto pre = dana.op(w.id, "d1", "note.add", {{"column", "attentes"}, {"text", "Idée préparée"}});
+    REQUIRE(pre["type"] == "ack");
+    participant eve;
+    REQUIRE(eve.connect(s, w.invite_guest("Eve")) == 101);
+    eve.join(w.id);
+    CHECK(eve.snapshot["state"]["notes"].empty());
+    auto fac_view = fac.until([&](const json& m) { return m["type"] == "event" && m["seq"] == pre["seq"]; });
+    CHECK(fac_view["data"]["text"] == "Idée préparée");
+    w.set_state("live");
+    CHECK(fac.op(w.id, "f1", "prework.reveal")["type"] == "ack");
+    auto revealed = eve.until([](const json& m) { return m["type"] == "event" && m["op"] == "prework.reveal"; });
+    CHECK(revealed["data"]["revealed"][0]["text"] == "Idée préparée");
+
+    // Private phase (production individuelle): hidden until the phase is left.
+    CHECK(fac.op(w.id, "f2", "phase.goto", {{"index", 1}})["type"] == "ack");
+    auto priv = dana.op(w.id, "d2", "note.add", {{"column", "forces"}, {"text", "Ma force"}});
+    auto placeholder = eve.until([&](const json& m) { return m["type"] == "event" && m["seq"] == priv["seq"]; });
+    CHECK(placeholder["op"] == "hidden");
+    CHECK_FALSE(placeholder.contains("data"));
+
+    // Eve drops; events happen; she resumes with her last seq and gets exactly those.
+    auto last = eve.seq;
+    eve.drop();
+    auto a1 = dana.op(w.id, "d3", "chat.send", {{"text", "Vous êtes là ?"}});
+    auto a2 = fac.op(w.id, "f3", "phase.goto", {{"index", 2}});
+    REQUIRE(a2["type"] == "ack");
+    REQUIRE(eve.connect(s, eve.cookie) == 101);
+    eve.sock->send(json{{"type", "join"}, {"workshop", w.id}, {"since", last}}.dump());
+    auto resumed = eve.until([](const json& m) { return m["type"] == "events" || m["type"] == "snapshot"; });
+    REQUIRE(resumed["type"] == "events");
+    REQUIRE(resumed["events"].size() == static_cast<std::size_t>(a2["seq"].get<std::int64_t>() - last));
+    CHECK(resumed["events"][0]["seq"] == last + 1);
+    CHECK(eve.seq == a2["seq"]);
+    // Leaving the private phase revealed Dana's note to Eve.
+    bool saw_reveal = false;
+    for (const auto& e : resumed["events"])
+        if (e["op"] == "phase.goto" && !e["data"]["revealed"].empty()) saw_reveal = e["data"]["revealed"][0]["text"] == "Ma force";
+    CHECK(saw_reveal);
+    (void)a1;
+
+    // A retry after reconnecting is applied once.
+    auto first = eve.op(w.id, "e1", "reaction", {{"emoji", "👏"}});
+    eve.drop();
+    REQUIRE(eve.connect(s, eve.cookie) == 101);
+    eve.join(w.id, eve.seq);
+    auto retry = eve.op(w.id, "e1", "reaction", {{"emoji", "👏"}});
+    CHECK(retry["seq"] == first["seq"]);
+
+    // Too far behind (or a seq from nowhere): a fresh snapshot.
+    participant late;
+    REQUIRE(late.connect(s, w.admin) == 101);
+    late.sock->send(json{{"type", "join"}, {"workshop", w.id}, {"since", 999999}}.dump());
+    CHECK(late.until([](const json& m) { return m["type"] == "snapshot" || m["type"] == "events"; })["type"] == "snapshot");
+}
+
+TEST_CASE("live room: closing produces the report (Markdown, HTML, CSV)", "[workshops][report]") {
+    workshop_setup w;
+    auto& s = w.s;
+    headers admin{{"Cookie", w.admin}};
+    w.set_state("live");
+    participant fac;
+    REQUIRE(fac.connect(s, w.admin) == 101);
+    fac.join(w.id);
+    fac.op(w.id, "1", "phase.goto", {{"index", 2}});
+    auto g = fac.op(w.id, "2", "group.add", {{"column", "faiblesses"}, {"title", "Démographie"}});
+    auto n = fac.op(w.id, "3", "note.add", {{"column", "faiblesses"}, {"text", "Départs en retraite de 4 médecins <b>"}});
+    fac.op(w.id, "4", "note.group", {{"note", n["seq"]}, {"version", 1}, {"group", g["seq"]}});
+    fac.op(w.id, "5", "phase.goto", {{"index", 4}});
+    fac.op(w.id, "6", "action.add", {{"what", "=Contacter la faculté; \"stage\""}, {"who", "Alice"}, {"when", "2027-02-01"}});
+    CHECK(s.request("GET", w.path("/report"), {}, admin).status == 404);
+    w.set_state("closed");
+    auto rep = s.request("GET", w.path("/report"), {}, admin);
+    REQUIRE(rep.status == 200);
+    auto md = rep.json()["report"]["markdown"].get<std::string>();
+    CHECK(md.find("# Compte rendu — Diagnostic du Val de Sambre") == 0);
+    CHECK(md.find("- **Démographie**\n  - Départs en retraite de 4 médecins <b>") != std::string::npos);
+    CHECK(md.find("| Alice | =Contacter la faculté; \"stage\" | 2027-02-01 |") != std::string::npos);
+
+    auto html = s.request("GET", w.path("/report.html"), {}, admin);
+    CHECK(html.header("content-type") == "text/html; charset=utf-8");
+    CHECK(html.body.find("&lt;b&gt;") != std::string::npos);
+    CHECK(html.body.find("<b>") == std::string::npos);
+    CHECK(html.body.find("<th scope=\"col\">Qui</th>") != std::string::npos);
+    auto csv = s.request("GET", w.path("/actions.csv"), {}, admin);
+    CHECK(csv.header("content-disposition").find("attachment") == 0);
+    CHECK(csv.body.find("Alice;\"'=Contacter la faculté; \"\"stage\"\"\";2027-02-01") != std::string::npos);
+    auto mdfile = s.request("GET", w.path("/report.md"), {}, admin);
+    CHECK(mdfile.header("content-type") == "text/markdown; charset=utf-8");
+    CHECK(s.request("GET", w.path("/indicators.csv"), {}, admin).body.find("Indicateur;") != std::string::npos);
+    // Closed: the board takes no more operations.
+    CHECK(fac.op(w.id, "7", "note.add", {{"column", "decisions"}, {"text", "trop tard"}})["code"] == "atelier_ferme");
+}
+
+TEST_CASE("live room: SIGKILL under load loses no acknowledged operation", "[workshops][durability]") {
+    relais::test::temp_dir dir;
+    auto data = dir.path() / "data";
+    std::int64_t id = 0;
+    std::string admin_password, guest_cookie;
+    std::set<std::string> acked_texts;
+    std::int64_t last_seen = 0;
+    {
+        server s({"--set", "limits.ws_messages_per_second=10000", "--set", "limits.ws_message_burst=10000"}, data);
+        admin_password = s.admin_password();
+        auto admin = s.login_admin();
+        auto w = s.request("POST", "/api/workshops", json{{"title", "Charge"}, {"stage", "pre_aci"}, {"template", "swot"}}.dump(), {{"Cookie", admin}});
+        id = w.json()["workshop"]["id"].get<std::int64_t>();
+        REQUIRE(s.request("POST", "/api/workshops/" + std::to_string(id) + "/state", json{{"state", "live"}}.dump(), {{"Cookie", admin}}).status == 200);
+        participant p;
+        REQUIRE(p.connect(s, admin) == 101);
+        p.join(id);
+        // Fire operations without waiting, then kill the server while they flow.
+        for (int i = 0; i < 300; ++i)
+            p.sock->send(json{{"type", "op"}, {"workshop", id}, {"id", "k" + std::to_string(i)}, {"op", "note.add"},
+                              {"column", "attentes"}, {"text", "note " + std::to_string(i)}}.dump());
+        std::map<std::string, std::int64_t> acks;
+        auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (acks.size() < 40 && std::chrono::steady_clock::now() < deadline) {
+            auto raw = p.sock->read(std::chrono::milliseconds(500));
+            if (!raw || raw->empty()) continue;
+            auto m = json::parse(*raw);
+            if (m["type"] == "ack") acks[m["id"]] = m["seq"];
+        }
+        s.stop(SIGKILL);
+        // Whatever else was already in the socket buffer was acknowledged too.
+        while (auto raw = p.sock->read(std::chrono::milliseconds(300))) {
+            if (raw->empty()) continue;
+            auto m = json::parse(*raw);
+            if (m["type"] == "ack") acks[m["id"]] = m["seq"];
+        }
+        REQUIRE(acks.size() >= 40);
+        for (const auto& [cid, seq] : acks) {
+            acked_texts.insert("note " + cid.substr(1));
+            last_seen = std::max(last_seen, seq);
+        }
+    }
+    server again({}, data);
+    auto admin = again.login("admin@relais.local", admin_password);
+    participant p;
+    REQUIRE(p.connect(again, admin) == 101);
+    p.join(id);
+    std::set<std::string> texts;
+    for (const auto& n : p.snapshot["state"]["notes"]) texts.insert(n["text"].get<std::string>());
+    for (const auto& t : acked_texts) {
+        INFO(t);
+        CHECK(texts.count(t) == 1);
+    }
+    CHECK(p.snapshot["seq"].get<std::int64_t>() >= last_seen);
+    // Resuming from the last acknowledged seq gives no gap and no duplicate.
+    participant q;
+    REQUIRE(q.connect(again, admin) == 101);
+    q.seq = last_seen;
+    q.sock->send(json{{"type", "join"}, {"workshop", id}, {"since", last_seen}}.dump());
+    auto r = q.until([](const json& m) { return m["type"] == "events" || m["type"] == "snapshot"; });
+    if (r["type"] == "events") CHECK(q.seq == p.snapshot["seq"].get<std::int64_t>());
+    // A retry of an acknowledged op after the restart is not applied again.
+    auto retry = p.op(id, "k0", "note.add", {{"column", "attentes"}, {"text", "note 0"}});
+    if (acked_texts.count("note 0")) CHECK(retry["seq"].get<std::int64_t>() <= last_seen);
+}

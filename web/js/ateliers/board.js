@@ -1,0 +1,300 @@
+// The board of a live workshop as this participant sees it: loaded from a snapshot
+// and folded event by event, mirroring the server's `apply`
+// (server/workshops/model.cpp). Ids of notes, groups, actions and chat messages are
+// the seq of the event that created them.
+
+const asId = (value) => Number(value);
+
+function noteFrom(n) {
+  return {
+    id: asId(n.id),
+    column: String(n.column),
+    text: String(n.text ?? ''),
+    colour: String(n.colour || 'jaune'),
+    version: Number(n.version) || 1,
+    phase: String(n.phase ?? ''),
+    group: n.group === null || n.group === undefined ? null : asId(n.group),
+    hidden: String(n.hidden || ''),
+    author: n.author && typeof n.author === 'object' ? { key: n.author.key, name: n.author.name } : null,
+  };
+}
+
+export class Board {
+  constructor() {
+    this.me = { key: null, name: '', role: 'observer' };
+    this.reset();
+  }
+
+  reset() {
+    this.loaded = false;
+    this.state = 'draft';
+    this.phases = [];
+    this.current = 0;
+    this.locked = false;
+    this.anonymous = false;
+    this.notes = new Map();
+    this.groups = new Map();
+    this.votes = new Map(); // phase key -> Map(note id -> { mine, total? })
+    this.revealed = new Set(); // phase keys whose votes are visible
+    this.actions = new Map();
+    this.chat = [];
+    this.reactions = {};
+    this.timer = { running: false, ends_at: 0, remaining_ms: 0, duration_ms: 0 };
+  }
+
+  get facilitator() { return this.me.role === 'facilitator'; }
+
+  get writer() { return this.me.role === 'facilitator' || this.me.role === 'participant'; }
+
+  get phase() { return this.phases[this.current] || null; }
+
+  /** Loads a `snapshot` message ({ seq, state, you }). */
+  load(msg) {
+    const s = msg.state || {};
+    this.reset();
+    if (msg.you) this.me = { key: msg.you.key, name: msg.you.name, role: msg.you.role };
+    this.loaded = true;
+    this.state = s.state || 'draft';
+    this.phases = Array.isArray(s.phases) ? s.phases : [];
+    this.current = Number(s.current) || 0;
+    this.locked = Boolean(s.locked);
+    this.anonymous = Boolean(s.anonymous);
+    for (const n of s.notes || []) this.notes.set(asId(n.id), noteFrom(n));
+    for (const g of s.groups || []) this.groups.set(asId(g.id), { id: asId(g.id), column: g.column, title: g.title });
+    for (const [phase, notes] of Object.entries(s.votes || {})) {
+      const map = new Map();
+      for (const [id, v] of Object.entries(notes || {})) {
+        map.set(asId(id), { mine: Number(v.mine) || 0, total: v.total === undefined ? undefined : Number(v.total) });
+      }
+      this.votes.set(phase, map);
+    }
+    for (const k of s.revealed_votes || []) this.revealed.add(k);
+    for (const a of s.actions || []) this.actions.set(asId(a.id), { ...a, id: asId(a.id) });
+    this.chat = Array.isArray(s.chat) ? s.chat.slice() : [];
+    this.reactions = { ...(s.reactions || {}) };
+    if (s.timer) this.timer = { ...this.timer, ...s.timer };
+  }
+
+  totalsVisible(phaseKey) {
+    return this.facilitator || this.revealed.has(phaseKey);
+  }
+
+  voteSlot(phaseKey, noteId) {
+    if (!this.votes.has(phaseKey)) this.votes.set(phaseKey, new Map());
+    const map = this.votes.get(phaseKey);
+    if (!map.has(noteId)) map.set(noteId, { mine: 0, total: this.totalsVisible(phaseKey) ? 0 : undefined });
+    return map.get(noteId);
+  }
+
+  upsertNote(n) {
+    const note = noteFrom(n);
+    const known = this.notes.get(note.id);
+    // A revealed note may come without its author (anonymous board): keep what we knew.
+    if (known && !note.author && known.author) note.author = known.author;
+    this.notes.set(note.id, note);
+  }
+
+  resetTimer(ms) {
+    this.timer = { running: false, ends_at: 0, remaining_ms: ms, duration_ms: ms };
+  }
+
+  /**
+   * Folds one event. Returns true when the page should ask for a fresh snapshot
+   * because the event changes what this participant may see in a way the event
+   * alone cannot tell (an unknown operation, authors shown again, an unknown note).
+   */
+  apply(ev) {
+    const d = ev.data || {};
+    const seq = asId(ev.seq);
+    switch (ev.op) {
+      case 'hidden':
+        return false;
+      case 'workshop.created':
+      case 'phases.set':
+        this.phases = Array.isArray(d.phases) ? d.phases : this.phases;
+        if (this.current >= this.phases.length) this.current = 0;
+        if (d.state) this.state = d.state;
+        return false;
+      case 'workshop.state':
+        this.state = d.state;
+        return false;
+      case 'note.add':
+        this.notes.set(seq, noteFrom({
+          id: seq, column: d.column, text: d.text, colour: d.colour, phase: d.phase, hidden: d.hidden,
+          version: 1, group: null, author: ev.by,
+        }));
+        return false;
+      case 'note.edit':
+      case 'note.move':
+      case 'note.group': {
+        const n = this.notes.get(asId(d.note));
+        if (!n) return true;
+        if (d.text !== undefined) n.text = d.text;
+        if (d.colour !== undefined) n.colour = d.colour;
+        if (ev.op === 'note.move') n.column = d.column;
+        if (ev.op === 'note.group') n.group = d.group === null ? null : asId(d.group);
+        n.version += 1;
+        return false;
+      }
+      case 'note.delete': {
+        const id = asId(d.note);
+        this.notes.delete(id);
+        for (const map of this.votes.values()) map.delete(id);
+        return false;
+      }
+      case 'group.add':
+        this.groups.set(seq, { id: seq, column: d.column, title: d.title });
+        return false;
+      case 'group.rename': {
+        const g = this.groups.get(asId(d.group));
+        if (g) g.title = d.title;
+        return false;
+      }
+      case 'group.delete': {
+        const id = asId(d.group);
+        this.groups.delete(id);
+        for (const n of this.notes.values()) {
+          if (n.group === id) {
+            n.group = null;
+            n.version += 1;
+          }
+        }
+        return false;
+      }
+      case 'vote.cast':
+      case 'vote.proxy':
+      case 'vote.retract': {
+        const slot = this.voteSlot(d.phase, asId(d.note));
+        const step = ev.op === 'vote.retract' ? -1 : 1;
+        if (d.voter && d.voter === this.me.key) slot.mine = Math.max(0, slot.mine + step);
+        if (this.totalsVisible(d.phase)) slot.total = Math.max(0, (slot.total || 0) + step);
+        return false;
+      }
+      case 'votes.reveal': {
+        this.revealed.add(d.phase);
+        const totals = d.totals || {};
+        const map = this.votes.get(d.phase) || new Map();
+        this.votes.set(d.phase, map);
+        for (const slot of map.values()) slot.total = 0;
+        for (const [id, total] of Object.entries(totals)) {
+          const slot = this.voteSlot(d.phase, asId(id));
+          slot.total = Number(total) || 0;
+        }
+        return false;
+      }
+      case 'timer.start':
+        this.timer = { running: true, ends_at: d.ends_at, remaining_ms: 0, duration_ms: d.duration_ms };
+        return false;
+      case 'timer.pause':
+        this.timer = { ...this.timer, running: false, remaining_ms: d.remaining_ms };
+        return false;
+      case 'timer.add': {
+        const t = { ...this.timer };
+        if (t.running) t.ends_at += d.delta_ms;
+        else t.remaining_ms = Math.max(0, t.remaining_ms + d.delta_ms);
+        t.duration_ms = Math.max(0, t.duration_ms + d.delta_ms);
+        this.timer = t;
+        return false;
+      }
+      case 'timer.reset':
+        this.resetTimer(d.duration_ms);
+        return false;
+      case 'phase.goto':
+        for (const n of d.revealed || []) this.upsertNote({ ...n, hidden: '' });
+        this.current = Number(d.index) || 0;
+        this.resetTimer(d.duration_ms);
+        return false;
+      case 'phase.add': {
+        const at = Number(d.at);
+        this.phases.splice(at, 0, d.phase);
+        if (at <= this.current && this.phases.length > 1) this.current += 1;
+        return false;
+      }
+      case 'phase.update':
+        this.phases[Number(d.index)] = d.phase;
+        return false;
+      case 'phase.remove': {
+        const idx = Number(d.index);
+        this.phases.splice(idx, 1);
+        if (idx < this.current) this.current -= 1;
+        return false;
+      }
+      case 'phase.move': {
+        const from = Number(d.from);
+        const to = Number(d.to);
+        const [p] = this.phases.splice(from, 1);
+        this.phases.splice(to, 0, p);
+        if (this.current === from) this.current = to;
+        else if (from < this.current && to >= this.current) this.current -= 1;
+        else if (from > this.current && to <= this.current) this.current += 1;
+        return false;
+      }
+      case 'board.lock':
+        this.locked = Boolean(d.locked);
+        return false;
+      case 'board.anonymous':
+        this.anonymous = Boolean(d.anonymous);
+        // Authors are hidden or shown again for everyone else: ask for the board.
+        return !this.facilitator;
+      case 'reaction':
+        this.reactions[d.emoji] = (this.reactions[d.emoji] || 0) + 1;
+        return false;
+      case 'chat.send':
+        this.chat.push({ id: seq, text: d.text, at: ev.at, by: ev.by || null });
+        if (this.chat.length > 200) this.chat.shift();
+        return false;
+      case 'action.add':
+        this.actions.set(seq, { id: seq, what: d.what, who: d.who || '', when: d.when || '' });
+        return false;
+      case 'action.edit':
+        this.actions.set(asId(d.action), { id: asId(d.action), what: d.what, who: d.who || '', when: d.when || '' });
+        return false;
+      case 'action.delete':
+        this.actions.delete(asId(d.action));
+        return false;
+      case 'prework.reveal':
+        for (const n of d.revealed || []) this.upsertNote({ ...n, hidden: '' });
+        return false;
+      default:
+        return true; // an operation this page does not know: trust a fresh snapshot
+    }
+  }
+
+  // ------------------------------------------------------------ views
+
+  /** Notes of a column (of any phase), oldest first. */
+  notesIn(column) {
+    return [...this.notes.values()].filter((n) => n.column === column).sort((a, b) => a.id - b.id);
+  }
+
+  groupsIn(column) {
+    return [...this.groups.values()].filter((g) => g.column === column).sort((a, b) => a.id - b.id);
+  }
+
+  /** Votes on a note in the current phase: { mine, total } (total undefined when hidden). */
+  votesOn(noteId) {
+    const p = this.phase;
+    const slot = p && this.votes.get(p.key)?.get(noteId);
+    return { mine: slot ? slot.mine : 0, total: slot ? slot.total : (p && this.totalsVisible(p.key) ? 0 : undefined) };
+  }
+
+  votesLeft() {
+    const p = this.phase;
+    if (!p || !(p.vote_budget > 0)) return 0;
+    let used = 0;
+    for (const slot of (this.votes.get(p.key) || new Map()).values()) used += slot.mine;
+    return Math.max(0, p.vote_budget - used);
+  }
+
+  canChange(note) {
+    return this.facilitator || (this.writer && note.author && note.author.key === this.me.key);
+  }
+
+  canGroup() {
+    return this.facilitator || (this.me.role === 'participant' && Boolean(this.phase?.grouping));
+  }
+
+  canPlan() {
+    return this.facilitator || (this.me.role === 'participant' && this.phase?.kind === 'plan_action');
+  }
+}

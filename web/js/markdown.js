@@ -1,0 +1,199 @@
+// A tiny Markdown-to-DOM renderer for workshop reports: headings, paragraphs,
+// bulleted and numbered lists (nested by indentation), tables, block quotes,
+// horizontal rules, and inline **bold**, *italics* and `code`. Every piece of text
+// goes through text nodes: the source can never become markup.
+
+import { h } from './dom.js';
+
+const ESCAPABLE = '\\`*_{}[]()#+-.!|>~';
+
+/** Inline text → nodes (bold, italics, code, backslash escapes). */
+function inline(text) {
+  const out = [];
+  let plain = '';
+  const flush = () => {
+    if (plain) out.push(document.createTextNode(plain));
+    plain = '';
+  };
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '\\' && i + 1 < text.length && ESCAPABLE.includes(text[i + 1])) {
+      plain += text[i + 1];
+      i += 2;
+    } else if (c === '`') {
+      const end = text.indexOf('`', i + 1);
+      if (end > i + 1) {
+        flush();
+        out.push(h('code', { text: text.slice(i + 1, end) }));
+        i = end + 1;
+      } else {
+        plain += c;
+        i += 1;
+      }
+    } else if ((c === '*' || c === '_') && text[i + 1] === c) {
+      const end = text.indexOf(c + c, i + 2);
+      if (end > i + 2) {
+        flush();
+        out.push(h('strong', {}, inline(text.slice(i + 2, end))));
+        i = end + 2;
+      } else {
+        plain += c + c;
+        i += 2;
+      }
+    } else if ((c === '*' || c === '_') && text[i + 1] && text[i + 1] !== ' '
+      && (c === '*' || i === 0 || /[\s(]/.test(text[i - 1]))) {
+      const end = text.indexOf(c, i + 1);
+      if (end > i + 1 && text[end - 1] !== ' ') {
+        flush();
+        out.push(h('em', {}, inline(text.slice(i + 1, end))));
+        i = end + 1;
+      } else {
+        plain += c;
+        i += 1;
+      }
+    } else {
+      plain += c;
+      i += 1;
+    }
+  }
+  flush();
+  return out;
+}
+
+/** Splits a table row on unescaped pipes, without the outer ones. */
+function cells(line) {
+  let row = line.trim();
+  if (row.startsWith('|')) row = row.slice(1);
+  if (row.endsWith('|') && !row.endsWith('\\|')) row = row.slice(0, -1);
+  const result = [];
+  let cell = '';
+  for (let i = 0; i < row.length; i += 1) {
+    if (row[i] === '\\' && row[i + 1] === '|') {
+      cell += '\\|';
+      i += 1;
+    } else if (row[i] === '|') {
+      result.push(cell.trim());
+      cell = '';
+    } else {
+      cell += row[i];
+    }
+  }
+  result.push(cell.trim());
+  return result;
+}
+
+const HEADING = /^(#{1,6})\s+(.*?)\s*#*\s*$/;
+const RULE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
+const ITEM = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
+const TABLE_SEPARATOR = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
+const QUOTE = /^\s{0,3}>\s?(.*)$/;
+
+function isTableStart(lines, i) {
+  return lines[i].includes('|') && i + 1 < lines.length && lines[i + 1].includes('-')
+    && TABLE_SEPARATOR.test(lines[i + 1]);
+}
+
+function startsBlock(lines, i) {
+  const line = lines[i];
+  return line.trim() === '' || HEADING.test(line) || RULE.test(line) || ITEM.test(line)
+    || QUOTE.test(line) || isTableStart(lines, i);
+}
+
+function table(lines, i) {
+  const head = cells(lines[i]);
+  const alignments = cells(lines[i + 1]).map((c) => {
+    if (c.startsWith(':') && c.endsWith(':')) return 'center';
+    return c.endsWith(':') ? 'right' : null;
+  });
+  const rows = [];
+  let j = i + 2;
+  while (j < lines.length && lines[j].trim() !== '' && lines[j].includes('|')) {
+    rows.push(cells(lines[j]));
+    j += 1;
+  }
+  const cls = (k) => (alignments[k] ? `align-${alignments[k]}` : null);
+  const node = h('div', { class: 'table-wrap' }, h('table', { class: 'table' },
+    h('thead', {}, h('tr', {}, head.map((c, k) => h('th', { scope: 'col', class: cls(k) }, inline(c))))),
+    h('tbody', {}, rows.map((r) => h('tr', {},
+      head.map((_, k) => h('td', { class: cls(k) }, inline(r[k] ?? ''))))))));
+  return { node, next: j };
+}
+
+function list(lines, i) {
+  // Items at the first item's indentation; deeper items form nested lists.
+  const first = ITEM.exec(lines[i]);
+  const indent = first[1].length;
+  const ordered = /\d/.test(first[2]);
+  const node = h(ordered ? 'ol' : 'ul');
+  if (ordered && parseInt(first[2], 10) !== 1) node.setAttribute('start', String(parseInt(first[2], 10)));
+  let j = i;
+  let current = null;
+  while (j < lines.length) {
+    const m = ITEM.exec(lines[j]);
+    if (m && m[1].length === indent) {
+      current = h('li', {}, inline(m[3]));
+      node.append(current);
+      j += 1;
+    } else if (m && m[1].length > indent && current) {
+      const nested = list(lines, j);
+      current.append(nested.node);
+      j = nested.next;
+    } else if (!m && current && lines[j].trim() !== '' && /^\s+/.test(lines[j])) {
+      current.append(' ', ...inline(lines[j].trim())); // continuation line
+      j += 1;
+    } else {
+      break;
+    }
+  }
+  return { node, next: j };
+}
+
+/**
+ * Renders Markdown into a <div>. `headingOffset` shifts heading levels (a report's
+ * "#" becomes <h2> under the page's own <h1>).
+ */
+export function renderMarkdown(source, { headingOffset = 1, className = 'markdown' } = {}) {
+  const lines = String(source ?? '').replace(/\r\n?/g, '\n').split('\n');
+  const root = h('div', { class: className });
+  let i = 0;
+  while (i < lines.length) {
+    const line = lines[i];
+    let m;
+    if (line.trim() === '') {
+      i += 1;
+    } else if ((m = HEADING.exec(line))) {
+      const level = Math.min(6, m[1].length + headingOffset);
+      root.append(h(`h${level}`, {}, inline(m[2])));
+      i += 1;
+    } else if (RULE.test(line)) {
+      root.append(h('hr'));
+      i += 1;
+    } else if (isTableStart(lines, i)) {
+      const result = table(lines, i);
+      root.append(result.node);
+      i = result.next;
+    } else if (ITEM.test(line)) {
+      const result = list(lines, i);
+      root.append(result.node);
+      i = result.next;
+    } else if (QUOTE.test(line)) {
+      const quoted = [];
+      while (i < lines.length && (m = QUOTE.exec(lines[i]))) {
+        quoted.push(m[1]);
+        i += 1;
+      }
+      root.append(h('blockquote', {},
+        renderMarkdown(quoted.join('\n'), { headingOffset, className: 'markdown-quote' })));
+    } else {
+      const text = [line.trim()];
+      i += 1;
+      while (i < lines.length && !startsBlock(lines, i)) {
+        text.push(lines[i].trim());
+        i += 1;
+      }
+      root.append(h('p', {}, inline(text.join(' '))));
+    }
+  }
+  return root;
+}

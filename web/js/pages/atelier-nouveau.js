@@ -1,0 +1,119 @@
+// Workshop creation (/ateliers/nouveau, animateurs and administrators): title,
+// subject, stage, date, template (with its description and phases), CPTS and
+// partner organisations. On success, goes to the new workshop's page.
+
+import { api } from '../api.js';
+import {
+  STAGES, fromLocalInput, kindLabel, stageLabel, workshopPath,
+} from '../ateliers/common.js';
+import { h, uid } from '../dom.js';
+import {
+  actions, createForm, inputField, selectField, submitButton, textareaField,
+} from '../forms.js';
+import { compare, t } from '../i18n.js';
+
+export const title = 'atelierNew.title';
+
+/** The description and the phases of the chosen template. */
+function templateSummary(template) {
+  if (!template) return [];
+  const phases = Array.isArray(template.phases) ? template.phases : [];
+  return [
+    template.description ? h('p', { text: template.description }) : null,
+    h('p', { class: 'hint', text: t('atelierNew.templatePhases', { count: phases.length }) }),
+    h('ol', { class: 'phase-summary' }, phases.map((p) => h('li', {},
+      h('span', { class: 'phase-summary-title', text: p.title }), ' ',
+      h('span', {
+        class: 'hint',
+        text: t('atelierNew.phaseDetails', { kind: kindLabel(p.kind), minutes: p.duration_min }),
+      })))),
+  ];
+}
+
+function partnersFieldset(orgs) {
+  const box = h('div', { class: 'checks checks-wide' });
+  for (const org of orgs) {
+    const id = uid('partenaire');
+    box.append(h('div', { class: 'check' },
+      h('input', {
+        type: 'checkbox', id, name: 'partner_ids', value: String(org.id), 'data-group': 'true',
+      }),
+      h('label', { for: id, text: org.name })));
+  }
+  if (!orgs.length) box.append(h('p', { class: 'hint', text: t('atelierNew.noOrgs') }));
+  return h('fieldset', { class: 'field fieldset' },
+    h('legend', { text: t('atelierNew.partners') }), box);
+}
+
+export async function render(ctx) {
+  const [templatesData, orgsData] = await Promise.all([
+    api.get('/api/templates', { signal: ctx.signal }),
+    api.get('/api/orgs', { signal: ctx.signal }),
+  ]);
+  const templates = Array.isArray(templatesData?.templates) ? templatesData.templates : [];
+  const orgs = (Array.isArray(orgsData?.orgs) ? orgsData.orgs : [])
+    .slice().sort((a, b) => compare(a.name, b.name));
+  const cptsList = orgs.filter((o) => o.type === 'cpts');
+
+  const templateField = selectField({
+    label: t('atelierNew.template'), name: 'template', required: true,
+    options: templates.map((tpl) => ({ value: tpl.slug, label: tpl.name })),
+  });
+  const templateSelect = templateField.querySelector('select');
+  const summary = h('div', { class: 'template-summary', 'aria-live': 'polite' });
+  const showTemplate = () => summary.replaceChildren(
+    ...templateSummary(templates.find((tpl) => tpl.slug === templateSelect.value)));
+  templateSelect.addEventListener('change', showTemplate);
+  showTemplate();
+
+  const headingId = uid('titre');
+  const { form } = createForm({
+    labelledBy: headingId,
+    className: 'form form-wide',
+    children: [
+      inputField({
+        label: t('atelierNew.titleField'), name: 'title', required: true, autocomplete: 'off',
+        attrs: { maxlength: '200' },
+      }),
+      textareaField({
+        label: t('atelierNew.subject'), name: 'subject', hint: t('atelierNew.subjectHint'),
+        attrs: { maxlength: '1000' },
+      }),
+      selectField({
+        label: t('atelierNew.stage'), name: 'stage',
+        options: STAGES.map((code) => ({ value: code, label: stageLabel(code) })),
+      }),
+      inputField({ label: t('atelierNew.date'), name: 'date', type: 'datetime-local', required: true }),
+      templateField,
+      summary,
+      selectField({
+        label: t('atelierNew.cpts'), name: 'cpts_id',
+        options: [{ value: '', label: t('atelierNew.noCpts') },
+          ...cptsList.map((o) => ({ value: String(o.id), label: o.name }))],
+        value: '',
+      }),
+      partnersFieldset(orgs),
+      actions(submitButton(t('atelierNew.submit')),
+        h('a', { class: 'button button-secondary', href: '/ateliers', text: t('common.cancel') })),
+    ],
+    onSubmit: async (values) => {
+      const body = {
+        title: values.title,
+        subject: values.subject,
+        stage: values.stage,
+        date: fromLocalInput(values.date),
+        template: values.template,
+        partner_ids: values.partner_ids.map(Number),
+      };
+      if (values.cpts_id) body.cpts_id = Number(values.cpts_id);
+      const data = await api.post('/api/workshops', body, { signal: ctx.signal });
+      await ctx.navigate(workshopPath(data.workshop.id),
+        { flash: t('atelierNew.created', { title: data.workshop.title }), flashKind: 'success' });
+    },
+  });
+
+  return h('section', { class: 'page page-atelier-new area-ateliers' },
+    h('h1', { id: headingId, text: t('atelierNew.title') }),
+    h('p', { class: 'lead', text: t('atelierNew.intro') }),
+    h('div', { class: 'panel' }, form));
+}

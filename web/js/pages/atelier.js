@@ -1,0 +1,316 @@
+// One workshop (/ateliers/:id): details, the way to the live board and to the
+// report; for its facilitators: state transitions, the phase composer, members and
+// invitation links.
+
+import { api } from '../api.js';
+import {
+  apiPath, boardPath, formatDate, names, reportPath, roleLabel, stageLabel, stateLabel, stateTag,
+} from '../ateliers/common.js';
+import { phaseComposer, phaseOverview } from '../ateliers/phases.js';
+import { confirmDialog } from '../dialog.js';
+import { h, srOnly, uid } from '../dom.js';
+import { actions, createForm, inputField, selectField, submitButton } from '../forms.js';
+import { compare, t } from '../i18n.js';
+
+let pageTitle = '';
+export const title = () => pageTitle || t('atelier.title');
+
+// The buttons offered in each state (docs/api.md: draft → scheduled → live → closed →
+// archived, scheduled → draft, closed → live).
+const TRANSITIONS = {
+  draft: [{ to: 'scheduled', key: 'atelier.toScheduled' }],
+  scheduled: [{ to: 'live', key: 'atelier.toLive' }, { to: 'draft', key: 'atelier.toDraft' }],
+  live: [{ to: 'closed', key: 'atelier.toClosed', confirm: 'atelier.confirmClose' }],
+  closed: [{ to: 'live', key: 'atelier.toReopen' },
+    { to: 'archived', key: 'atelier.toArchived', confirm: 'atelier.confirmArchive' }],
+  archived: [],
+};
+
+function section(titleKey, ...content) {
+  const id = uid('titre');
+  return h('section', { class: 'block', 'aria-labelledby': id },
+    h('h2', { id, tabindex: '-1', text: t(titleKey) }), content);
+}
+
+function detailsList(w) {
+  const rows = [
+    ['atelier.subject', w.subject],
+    ['atelier.stage', stageLabel(w.stage)],
+    ['atelier.stateLabel', stateLabel(w.state)],
+    ['atelier.date', formatDate(w.date)],
+    ['atelier.cpts', w.cpts ? w.cpts.name : t('atelier.noCpts')],
+    ['atelier.partners', names(w.partners)],
+    ['atelier.facilitators', names(w.facilitators)],
+    ['atelier.members', names(w.members)],
+    ['atelier.myRole', w.my_role ? roleLabel(w.my_role) : t('common.none')],
+  ];
+  return h('dl', { class: 'details' }, rows.map(([key, value]) => h('div', { class: 'details-row' },
+    h('dt', { text: t(key) }), h('dd', { text: value || t('common.notSet') }))));
+}
+
+export async function render(ctx) {
+  const { id } = ctx.params;
+  const { signal } = ctx;
+  let workshop = (await api.get(apiPath(id), { signal })).workshop;
+  const facilitator = workshop.my_role === 'facilitator';
+
+  const [report, templates, invites, users] = await Promise.all([
+    api.get(apiPath(id, '/report'), { signal }).then((d) => d.report).catch(() => null),
+    facilitator ? api.get('/api/templates', { signal }).then((d) => d.templates || []).catch(() => [])
+      : [],
+    facilitator ? api.get(apiPath(id, '/invites'), { signal }).then((d) => d.invites || []) : [],
+    facilitator && ctx.user.role === 'admin'
+      ? api.get('/api/admin/users', { signal }).then((d) => d.users || []).catch(() => []) : [],
+  ]);
+
+  const heading = h('h1', { text: workshop.title });
+  const stateLine = h('p', { class: 'workshop-state-line' });
+  const details = h('div', { class: 'panel' });
+  const stateBox = h('div', { class: 'panel' });
+  const membersBox = h('div', { class: 'panel' });
+
+  function showWorkshop(w) {
+    workshop = w;
+    pageTitle = w.title;
+    heading.textContent = w.title;
+    stateLine.replaceChildren(stateTag(w.state), ' ', formatDate(w.date));
+    details.replaceChildren(detailsList(w));
+    if (facilitator) {
+      drawState();
+      drawMembers();
+    }
+  }
+
+  // ------------------------------------------------------------ state transitions
+  async function changeState(step) {
+    if (step.confirm) {
+      const ok = await confirmDialog({
+        title: t(step.key), text: t(step.confirm), confirmLabel: t(step.key), signal,
+      });
+      if (!ok) return;
+    }
+    try {
+      const data = await api.post(apiPath(id, '/state'), { state: step.to }, { signal });
+      showWorkshop(data.workshop);
+      ctx.announce(t('atelier.stateChanged', { state: stateLabel(data.workshop.state) }), 'success');
+      (stateBox.querySelector('button') || stateBox.closest('section').querySelector('h2')).focus();
+    } catch (err) {
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+    }
+  }
+
+  function drawState() {
+    const steps = TRANSITIONS[workshop.state] || [];
+    stateBox.replaceChildren(
+      h('p', {}, t('atelier.currentState'), ' ', stateTag(workshop.state)),
+      steps.length ? h('div', { class: 'form-actions' }, steps.map((step) => h('button', {
+        type: 'button', class: step.to === 'archived' ? 'button button-secondary' : 'button',
+        text: t(step.key), onclick: () => changeState(step),
+      }))) : h('p', { class: 'hint', text: t('atelier.noTransition') }));
+  }
+
+  // ------------------------------------------------------------ members
+  async function memberChange(method, path, body, message) {
+    try {
+      const data = method === 'post' ? await api.post(path, body, { signal }) : await api.del(path, { signal });
+      showWorkshop(data.workshop);
+      ctx.announce(message, 'success');
+      const target = membersBox.querySelector('select, button');
+      if (target) target.focus();
+    } catch (err) {
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+    }
+  }
+
+  function drawMembers() {
+    const members = Array.isArray(workshop.members) ? workshop.members : [];
+    const list = members.length
+      ? h('ul', { class: 'plain-list' }, members.map((m) => h('li', { class: 'plain-row' },
+        h('span', { text: m.name }),
+        h('button', {
+          type: 'button', class: 'button button-danger-quiet button-small',
+          text: t('atelier.memberRemove'), 'aria-label': t('atelier.memberRemoveNamed', { name: m.name }),
+          onclick: () => memberChange('del', apiPath(id, `/members/${encodeURIComponent(m.id)}`), undefined,
+            t('atelier.memberRemoved', { name: m.name })),
+        }))))
+      : h('p', { class: 'hint', text: t('atelier.noMembers') });
+    const taken = new Set([...members, ...(workshop.facilitators || [])].map((p) => String(p.id)));
+    const candidates = users.filter((u) => u.active !== false && !taken.has(String(u.id)))
+      .sort((a, b) => compare(a.name, b.name));
+    let add = null;
+    if (ctx.user.role === 'admin' && candidates.length) {
+      const { form } = createForm({
+        label: t('atelier.memberAddTitle'),
+        className: 'form form-inline',
+        children: [
+          selectField({
+            label: t('atelier.memberPick'), name: 'user_id',
+            options: candidates.map((u) => ({ value: String(u.id), label: `${u.name} — ${u.email}` })),
+          }),
+          actions(submitButton(t('atelier.memberAdd'))),
+        ],
+        onSubmit: async (values) => {
+          const user = candidates.find((u) => String(u.id) === values.user_id);
+          await memberChange('post', apiPath(id, '/members'), { user_id: Number(values.user_id) },
+            t('atelier.memberAdded', { name: user ? user.name : '' }));
+        },
+      });
+      add = form;
+    }
+    membersBox.replaceChildren(list, add);
+  }
+
+  // ------------------------------------------------------------ invitations
+  const inviteList = h('div');
+  const inviteResult = h('div', { class: 'invite-result', 'aria-live': 'polite' });
+  let inviteRows = invites;
+
+  function inviteStatus(inv) {
+    if (inv.revoked) return t('invites.revoked');
+    const expires = typeof inv.expires_at === 'number'
+      ? (inv.expires_at < 1e12 ? inv.expires_at * 1000 : inv.expires_at) : Date.parse(inv.expires_at);
+    return Number.isFinite(expires) && expires < Date.now() ? t('invites.expired') : t('invites.active');
+  }
+
+  async function reloadInvites() {
+    const data = await api.get(apiPath(id, '/invites'), { signal });
+    inviteRows = data.invites || [];
+    drawInvites();
+  }
+
+  async function revoke(inv) {
+    const ok = await confirmDialog({
+      title: t('invites.revokeTitle'), text: t('invites.revokeText'), confirmLabel: t('invites.revoke'),
+      danger: true, signal,
+    });
+    if (!ok) return;
+    try {
+      await api.del(apiPath(id, `/invites/${encodeURIComponent(inv.id)}`), { signal });
+      await reloadInvites();
+      ctx.announce(t('invites.revokedDone'), 'success');
+      inviteList.closest('section').querySelector('h2').focus();
+    } catch (err) {
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+    }
+  }
+
+  function drawInvites() {
+    if (!inviteRows.length) {
+      inviteList.replaceChildren(h('p', { class: 'hint', text: t('invites.none') }));
+      return;
+    }
+    const captionId = uid('legende');
+    inviteList.replaceChildren(h('div', {
+      class: 'table-wrap', role: 'region', 'aria-labelledby': captionId, tabindex: '0',
+    }, h('table', { class: 'table' },
+      h('caption', { id: captionId, text: t('invites.tableCaption') }),
+      h('thead', {}, h('tr', {}, ['colLabel', 'colRole', 'colExpires', 'colGuests', 'colStatus', 'colActions']
+        .map((k) => h('th', { scope: 'col', text: t(`invites.${k}`) })))),
+      h('tbody', {}, inviteRows.map((inv) => h('tr', {},
+        h('th', { scope: 'row', text: inv.label || t('invites.noLabel') }),
+        h('td', { text: roleLabel(inv.role) }),
+        h('td', { text: formatDate(inv.expires_at, { short: true }) }),
+        h('td', {
+          class: 'cell-number',
+          text: String(Array.isArray(inv.guests) ? inv.guests.length : Number(inv.guests) || 0),
+        }),
+        h('td', { text: inviteStatus(inv) }),
+        h('td', { class: 'cell-actions' }, inv.revoked ? null : h('button', {
+          type: 'button', class: 'button button-danger-quiet button-small', text: t('invites.revoke'),
+          onclick: () => revoke(inv),
+        }, srOnly(` ${inv.label || roleLabel(inv.role)}`)))))))));
+  }
+
+  function showNewInvite(invite) {
+    // The token is shown once: the link is built for this origin.
+    const url = invite.token ? `${location.origin}/invitation/${encodeURIComponent(invite.token)}`
+      : new URL(invite.url, location.origin).href;
+    const fieldId = uid('lien');
+    const input = h('input', { id: fieldId, type: 'text', readonly: true, class: 'invite-url' });
+    input.value = url;
+    const copy = h('button', {
+      type: 'button', class: 'button button-secondary', text: t('invites.copy'),
+      onclick: async () => {
+        try {
+          await navigator.clipboard.writeText(url);
+          ctx.announce(t('invites.copied'), 'success');
+        } catch {
+          input.select();
+          ctx.announce(t('invites.copyManually'), 'info');
+        }
+      },
+    });
+    inviteResult.replaceChildren(h('div', { class: 'panel panel-highlight' },
+      h('div', { class: 'field' },
+        h('label', { for: fieldId, text: t('invites.linkLabel', { role: roleLabel(invite.role) }) }),
+        h('p', { class: 'hint', text: t('invites.linkOnce') }),
+        input),
+      copy));
+    input.focus();
+    input.select();
+  }
+
+  const inviteForm = facilitator ? createForm({
+    label: t('invites.createTitle'),
+    className: 'form form-grid',
+    children: [
+      selectField({
+        label: t('invites.role'), name: 'role',
+        options: [{ value: 'participant', label: roleLabel('participant') },
+          { value: 'observer', label: roleLabel('observer') }],
+      }),
+      inputField({
+        label: t('invites.hours'), name: 'hours', type: 'number', value: '72', required: true,
+        attrs: { min: '1', max: '720', step: '1', inputmode: 'numeric' },
+      }),
+      inputField({ label: t('invites.label'), name: 'label', attrs: { maxlength: '80' } }),
+      actions(submitButton(t('invites.create'))),
+    ],
+    onSubmit: async (values) => {
+      const hours = Number(values.hours);
+      if (!Number.isInteger(hours) || hours < 1 || hours > 720) {
+        const err = new Error(t('invites.hoursInvalid'));
+        err.field = 'hours';
+        throw err;
+      }
+      const body = { role: values.role, hours };
+      if (values.label) body.label = values.label;
+      const data = await api.post(apiPath(id, '/invites'), body, { signal });
+      showNewInvite(data.invite);
+      await reloadInvites();
+    },
+  }) : null;
+
+  // ------------------------------------------------------------ page
+  showWorkshop(workshop);
+  if (facilitator) drawInvites();
+
+  const links = h('p', { class: 'form-actions' },
+    h('a', { class: 'button', href: boardPath(id), text: t('atelier.joinBoard') }),
+    report || facilitator
+      ? h('a', { class: 'button button-secondary', href: reportPath(id), text: t('atelier.reportLink') })
+      : null);
+
+  return h('section', { class: 'page page-atelier area-ateliers' },
+    h('p', { class: 'breadcrumb' }, h('a', { href: '/ateliers', text: t('atelier.back') })),
+    heading,
+    stateLine,
+    links,
+    section('atelier.detailsTitle', details),
+    facilitator ? section('atelier.stateTitle', stateBox) : null,
+    section('atelier.phasesTitle', facilitator
+      ? phaseComposer({
+        phases: workshop.phases || [],
+        templates,
+        announce: ctx.announce,
+        onSave: async (phases) => {
+          const data = await api.put(apiPath(id, '/phases'), { phases }, { signal });
+          showWorkshop(data.workshop);
+          return data.workshop.phases || phases;
+        },
+      })
+      : phaseOverview(workshop.phases)),
+    facilitator ? section('atelier.membersTitle', membersBox) : null,
+    facilitator ? section('invites.title',
+      h('div', { class: 'panel' }, inviteForm.form, inviteResult), inviteList) : null);
+}

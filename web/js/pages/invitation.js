@@ -1,0 +1,60 @@
+// Public invitation page (/invitation/:token): shows the workshop the link opens
+// and the role it gives, asks for a name and joins as a guest (cookie relais_invite),
+// then goes to the live board.
+
+import { api } from '../api.js';
+import {
+  boardPath, formatDate, roleLabel, stateLabel, workshopPath,
+} from '../ateliers/common.js';
+import { h, uid } from '../dom.js';
+import { actions, createForm, inputField, submitButton } from '../forms.js';
+import { t } from '../i18n.js';
+import { messagePage } from './message.js';
+
+export const title = 'invitation.title';
+
+export async function render(ctx) {
+  const token = ctx.params.token;
+  const path = `/api/invites/${encodeURIComponent(token)}`;
+  let info;
+  try {
+    info = await api.get(path, { signal: ctx.signal, quiet401: true });
+  } catch (err) {
+    if (err.status === 404 || err.status === 400) {
+      return messagePage({ title: t('invitation.invalidTitle'), text: err.message });
+    }
+    throw err;
+  }
+  const w = info.workshop;
+
+  const headingId = uid('titre');
+  const { form } = createForm({
+    labelledBy: headingId,
+    className: 'form form-login',
+    children: [
+      inputField({
+        label: t('invitation.name'), name: 'name', required: true, autocomplete: 'name',
+        hint: t('invitation.nameHint'), attrs: { maxlength: '80' },
+      }),
+      actions(submitButton(t('invitation.submit'))),
+    ],
+    onSubmit: async (values) => {
+      const data = await api.post(`${path}/join`, { name: values.name },
+        { signal: ctx.signal, quiet401: true });
+      const guest = data.guest;
+      ctx.setGuest(guest);
+      await ctx.navigate(boardPath(guest.workshop_id ?? w.id), { replace: true });
+    },
+  });
+
+  return h('section', { class: 'page page-narrow page-invitation area-ateliers' },
+    h('h1', { id: headingId, text: t('invitation.title') }),
+    h('div', { class: 'panel invitation-workshop' },
+      h('p', { class: 'invitation-name', text: w.title }),
+      h('p', { text: formatDate(w.date) }),
+      w.state ? h('p', { class: 'hint', text: t('invitation.state', { state: stateLabel(w.state) }) }) : null,
+      h('p', { text: t('invitation.role', { role: roleLabel(info.role) }) })),
+    ctx.user ? h('p', { class: 'hint' }, t('invitation.signedIn'), ' ',
+      h('a', { href: workshopPath(w.id), text: t('invitation.openAsUser') })) : null,
+    h('div', { class: 'panel' }, form));
+}

@@ -1,0 +1,778 @@
+// The live board of a workshop (/ateliers/:id/tableau), for accounts and guests:
+// current phase and server-side timer, columns of notes (add, edit, delete, vote,
+// group), presence, chat, reactions, action items, and the facilitator's controls.
+// Everything works with the keyboard; nothing needs dragging. The connection, the
+// outbox and resuming are in live.js; the board model in ateliers/board.js.
+
+import { api } from '../api.js';
+import { Board } from '../ateliers/board.js';
+import {
+  REACTIONS, apiPath, formatDate, formatDay, kindLabel, reportPath, roleLabel, workshopPath,
+} from '../ateliers/common.js';
+import { confirmDialog, openDialog } from '../dialog.js';
+import { h, srOnly, uid } from '../dom.js';
+import { actions, createForm, inputField, submitButton } from '../forms.js';
+import { t } from '../i18n.js';
+import { connectLive } from '../live.js';
+
+let pageTitle = '';
+export const title = () => pageTitle || t('board.titleShort');
+
+const COLOURS = ['jaune', 'rose', 'bleu', 'vert', 'orange', 'violet'];
+const ERROR_SHOWN_MS = 10_000;
+const TYPING_SHOWN_MS = 4_000;
+const TYPING_EVERY_MS = 3_000;
+
+function formatDuration(ms) {
+  const total = Math.max(0, Math.ceil(ms / 1000));
+  const hh = Math.floor(total / 3600);
+  const mm = Math.floor((total % 3600) / 60);
+  const ss = String(total % 60).padStart(2, '0');
+  return hh ? `${hh}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
+}
+
+/**
+ * Rebuilds `el` when the view model changed, keeping keyboard focus on the control
+ * with the same data-focus key (or on `fallback` when it is gone).
+ */
+function update(el, vm, build, fallback) {
+  const sig = JSON.stringify(vm);
+  if (el.dataset.sig === sig) return;
+  el.dataset.sig = sig;
+  const active = document.activeElement;
+  const inside = active && el.contains(active);
+  const key = inside ? active.dataset.focus : null;
+  const selection = inside && typeof active.selectionStart === 'number'
+    ? [active.selectionStart, active.selectionEnd] : null;
+  el.replaceChildren(...[build(vm)].flat().filter(Boolean));
+  if (!inside) return;
+  const target = key ? el.querySelector(`[data-focus="${CSS.escape(key)}"]`) : null;
+  if (target) {
+    target.focus();
+    if (selection && typeof target.setSelectionRange === 'function') target.setSelectionRange(...selection);
+  } else if (fallback) {
+    fallback().focus();
+  }
+}
+
+function button(text, onclick, { cls = 'button button-secondary button-small', ...attrs } = {}) {
+  return h('button', { type: 'button', class: cls, text, onclick, ...attrs });
+}
+
+export async function render(ctx) {
+  const { id } = ctx.params;
+  const { signal } = ctx;
+  let workshop;
+  try {
+    workshop = (await api.get(apiPath(id), { signal, quiet401: true })).workshop;
+  } catch (err) {
+    if (err.status === 401) {
+      ctx.requireLogin();
+      throw Object.assign(new Error('redirect'), { name: 'AbortError' });
+    }
+    throw err;
+  }
+  pageTitle = t('board.title', { title: workshop.title });
+
+  const board = new Board();
+  const ui = {
+    editing: new Map(), // note id -> { draft, current? } (current: the text after a conflict)
+    pending: [], // operations not yet acknowledged
+    people: [],
+    typing: new Map(), // key -> { name, until }
+    status: 'connecting',
+  };
+  let live = null;
+
+  // ------------------------------------------------------------ static layout
+  const statusEl = h('div', { class: 'live-status live-status-connecting', role: 'status', 'aria-live': 'polite' });
+  const errorEl = h('div', { class: 'live-error', role: 'alert', 'aria-live': 'assertive' });
+  const phaseTitle = h('h2', { class: 'board-phase-title', id: uid('phase-titre'), tabindex: '-1' });
+  const phaseInfo = h('p', { class: 'board-phase-info' });
+  const timerValue = h('span', { class: 'timer-value', role: 'timer', 'aria-live': 'off' });
+  const timerState = h('span', { class: 'timer-state' });
+  const timerAlert = h('span', { class: 'visually-hidden', 'aria-live': 'polite' });
+  const votesLeftEl = h('p', { class: 'votes-left', 'aria-live': 'polite' });
+  const stateHint = h('p', { class: 'board-hint' });
+  const columnsEl = h('div', { class: 'board-columns' });
+  const presenceEl = h('div');
+  const typingEl = h('p', { class: 'hint typing' });
+  const reactionsEl = h('div', { class: 'reactions' });
+  const chatList = h('ol', { class: 'chat-list' });
+  const actionsSection = h('section', { class: 'block board-actions' });
+  const facilitatorEl = h('div');
+  const reportLink = h('p', { hidden: true },
+    h('a', { href: reportPath(id), class: 'button button-secondary', text: t('board.reportLink') }));
+
+  // ------------------------------------------------------------ feedback
+  let errorTimer = null;
+  function showError(message) {
+    clearTimeout(errorTimer);
+    errorEl.textContent = message || '';
+    if (message) errorTimer = setTimeout(() => { errorEl.textContent = ''; }, ERROR_SHOWN_MS);
+  }
+
+  function send(op, fields) {
+    if (!live) return;
+    live.send(op, fields);
+  }
+
+  function drawStatus() {
+    const key = {
+      connecting: 'board.statusConnecting', online: 'board.statusOnline',
+      offline: 'board.statusOffline', resync: 'board.statusResync', ended: 'board.statusEnded',
+    }[ui.status];
+    const n = ui.pending.length;
+    statusEl.className = `live-status live-status-${ui.status}`;
+    statusEl.textContent = t(key) + (n ? ` ${t(n === 1 ? 'board.pendingOne' : 'board.pendingMany', { n })}` : '');
+  }
+
+  // ------------------------------------------------------------ phase and timer
+  let lastRemaining = null;
+  function timerRemaining() {
+    const tm = board.timer;
+    if (tm.running) return Math.max(0, tm.ends_at - live.now());
+    return tm.remaining_ms || 0;
+  }
+
+  function drawTimer() {
+    if (!board.loaded || !live) return;
+    const ms = timerRemaining();
+    const text = formatDuration(ms);
+    if (timerValue.textContent !== text) timerValue.textContent = text;
+    timerState.textContent = board.timer.running ? '' : t('board.timerPaused');
+    if (board.timer.running && ms === 0 && lastRemaining !== 0) timerAlert.textContent = t('board.timeUp');
+    if (ms > 0) timerAlert.textContent = '';
+    lastRemaining = board.timer.running ? ms : null;
+  }
+  const tick = setInterval(drawTimer, 250);
+  signal.addEventListener('abort', () => clearInterval(tick), { once: true });
+
+  function drawPhase() {
+    const p = board.phase;
+    phaseTitle.textContent = p
+      ? t('board.phaseHeading', { n: board.current + 1, count: board.phases.length, title: p.title })
+      : t('board.noPhase');
+    const flags = [p ? kindLabel(p.kind) : null];
+    if (board.locked) flags.push(t('board.flagLocked'));
+    if (board.anonymous) flags.push(t('board.flagAnonymous'));
+    if (p && p.private_notes) flags.push(t('board.flagPrivate'));
+    if (p && board.revealed.has(p.key)) flags.push(t('board.flagRevealed'));
+    phaseInfo.textContent = flags.filter(Boolean).join(' · ');
+    votesLeftEl.hidden = !(p && p.vote_budget > 0 && board.writer);
+    votesLeftEl.textContent = p ? t('board.votesLeft', { n: board.votesLeft(), budget: p.vote_budget }) : '';
+    const hints = {
+      draft: 'board.hintDraft', scheduled: 'board.hintScheduled', closed: 'board.hintClosed',
+      archived: 'board.hintClosed',
+    };
+    const hint = [];
+    if (hints[board.state]) hint.push(t(hints[board.state]));
+    if (board.me.role === 'observer') hint.push(t('board.hintObserver'));
+    else if (board.locked && !board.facilitator) hint.push(t('board.hintLocked'));
+    stateHint.textContent = hint.join(' ');
+    stateHint.hidden = !hint.length;
+    reportLink.hidden = !(board.state === 'closed' || board.state === 'archived');
+    drawTimer();
+  }
+
+  // ------------------------------------------------------------ notes
+  function editNote(note) {
+    ui.editing.set(note.id, { draft: note.text });
+    drawColumns();
+    const area = columnsEl.querySelector(`[data-focus="note-${note.id}-text"]`);
+    if (area) area.focus();
+  }
+
+  async function deleteNote(note) {
+    const ok = await confirmDialog({
+      title: t('board.deleteTitle'), text: t('board.deleteText', { text: note.text }),
+      confirmLabel: t('common.delete'), danger: true, signal,
+    });
+    if (ok) send('note.delete', { note: note.id, version: note.version });
+  }
+
+  function noteEditor(note, textId) {
+    const state = ui.editing.get(note.id);
+    const areaId = uid('note-edition');
+    const area = h('textarea', {
+      id: areaId, rows: '3', maxlength: '1000', 'data-focus': `note-${note.id}-text`,
+      oninput: (e) => { state.draft = e.target.value; },
+    });
+    area.value = state.draft;
+    const save = () => {
+      const text = state.draft.trim();
+      if (!text) {
+        showError(t('board.emptyNote'));
+        area.focus();
+        return;
+      }
+      ui.editing.delete(note.id);
+      send('note.edit', { note: note.id, version: note.version, text });
+      drawColumns();
+      const next = columnsEl.querySelector(`[data-focus="note-${note.id}-edit"]`);
+      if (next) next.focus();
+    };
+    area.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        save();
+      } else if (e.key === 'Escape') {
+        e.preventDefault();
+        ui.editing.delete(note.id);
+        drawColumns();
+        columnsEl.querySelector(`[data-focus="note-${note.id}-edit"]`)?.focus();
+      }
+    });
+    return h('div', { class: 'note-editor' },
+      state.current !== undefined
+        ? h('p', { class: 'note-conflict', text: t('board.conflict', { text: state.current }) }) : null,
+      h('label', { for: areaId, text: t('board.editLabel') }),
+      area,
+      h('div', { class: 'row-actions' },
+        button(t('common.save'), save, { cls: 'button button-small', 'data-focus': `note-${note.id}-save`,
+          'aria-describedby': textId }),
+        button(t('common.cancel'), () => {
+          ui.editing.delete(note.id);
+          drawColumns();
+          columnsEl.querySelector(`[data-focus="note-${note.id}-edit"]`)?.focus();
+        }, { 'data-focus': `note-${note.id}-cancel` })));
+  }
+
+  function noteItem(note, column) {
+    const textId = uid('note-texte');
+    const votes = board.votesOn(note.id);
+    const p = board.phase;
+    const voting = p && p.vote_budget > 0 && board.writer;
+    const pendingEdit = ui.pending.some((m) => m.note === note.id && m.op.startsWith('note.'));
+    const meta = [];
+    if (note.author) meta.push(note.author.name);
+    else if (board.anonymous) meta.push(t('board.anonymousAuthor'));
+    if (note.hidden === 'private') meta.push(t('board.notePrivate'));
+    if (note.hidden === 'prework') meta.push(t('board.notePrework'));
+    if (pendingEdit) meta.push(t('board.notePendingChange'));
+    const voteText = [];
+    if (votes.total !== undefined && (votes.total > 0 || voting)) {
+      voteText.push(t(votes.total === 1 ? 'board.voteOne' : 'board.voteMany', { n: votes.total }));
+    }
+    if (votes.mine > 0) voteText.push(t('board.myVotes', { n: votes.mine }));
+
+    const controls = [];
+    if (voting) {
+      controls.push(button(t('board.vote'), () => send('vote.cast', { note: note.id }),
+        { 'data-focus': `note-${note.id}-vote`, 'aria-describedby': textId }));
+      if (votes.mine > 0) {
+        controls.push(button(t('board.unvote'), () => send('vote.retract', { note: note.id }),
+          { 'data-focus': `note-${note.id}-unvote`, 'aria-describedby': textId }));
+      }
+    }
+    if (board.canChange(note) && !ui.editing.has(note.id)) {
+      controls.push(button(t('common.edit'), () => editNote(note),
+        { 'data-focus': `note-${note.id}-edit`, 'aria-describedby': textId }));
+      controls.push(button(t('common.delete'), () => deleteNote(note),
+        { cls: 'button button-danger-quiet button-small', 'data-focus': `note-${note.id}-delete`,
+          'aria-describedby': textId }));
+    }
+    const groups = board.groupsIn(column.key);
+    let groupSelect = null;
+    if (board.canGroup() && groups.length) {
+      const selectId = uid('groupe');
+      const select = h('select', {
+        id: selectId, 'data-focus': `note-${note.id}-group`, 'aria-describedby': textId,
+        onchange: (e) => send('note.group', {
+          note: note.id, version: note.version, group: e.target.value ? Number(e.target.value) : null,
+        }),
+      }, h('option', { value: '', text: t('board.noGroup') }),
+      groups.map((g) => h('option', { value: String(g.id), text: g.title })));
+      select.value = note.group ? String(note.group) : '';
+      groupSelect = h('div', { class: 'field field-inline' }, h('label', { for: selectId, text: t('board.groupLabel') }), select);
+    }
+
+    return h('li', { class: `note note-colour-${COLOURS.includes(note.colour) ? note.colour : 'jaune'}` },
+      ui.editing.has(note.id) ? noteEditor(note, textId) : null,
+      h('p', { class: 'note-text', id: textId, text: note.text, hidden: ui.editing.has(note.id) }),
+      meta.length ? h('p', { class: 'note-meta', text: meta.join(' · ') }) : null,
+      voteText.length ? h('p', { class: 'note-votes', text: voteText.join(' · ') }) : null,
+      controls.length ? h('div', { class: 'row-actions' }, controls) : null,
+      groupSelect);
+  }
+
+  function pendingItem(msg) {
+    return h('li', { class: `note note-pending note-colour-${COLOURS.includes(msg.colour) ? msg.colour : 'jaune'}` },
+      h('p', { class: 'note-text', text: msg.text }),
+      h('p', { class: 'note-meta note-pending-label', text: t('board.notePending') }));
+  }
+
+  function groupHeading(g) {
+    const headingId = uid('groupe-titre');
+    const tools = board.canGroup() ? h('div', { class: 'row-actions' },
+      button(t('board.groupRename'), () => renameGroup(g),
+        { 'data-focus': `group-${g.id}-rename`, 'aria-describedby': headingId }),
+      button(t('board.groupDelete'), () => send('group.delete', { group: g.id }),
+        { cls: 'button button-danger-quiet button-small', 'data-focus': `group-${g.id}-delete`,
+          'aria-describedby': headingId })) : null;
+    return [h('h4', { class: 'group-title', id: headingId, text: g.title }), tools];
+  }
+
+  async function renameGroup(g) {
+    await openDialog({
+      title: t('board.groupRenameTitle'),
+      signal,
+      body: (close, titleId) => createForm({
+        labelledBy: titleId,
+        children: [
+          inputField({ label: t('board.groupName'), name: 'title', value: g.title, required: true,
+            attrs: { maxlength: '200' } }),
+          actions(submitButton(t('common.save')),
+            button(t('common.cancel'), () => close(), { cls: 'button button-secondary' })),
+        ],
+        onSubmit: async (values) => {
+          send('group.rename', { group: g.id, title: values.title });
+          close();
+        },
+      }).form,
+    });
+  }
+
+  // One persistent block per column (so that what is being typed survives updates):
+  // the notes list is rebuilt, the forms are kept.
+  const columnViews = new Map();
+
+  function columnView(column) {
+    if (columnViews.has(column.key)) return columnViews.get(column.key);
+    const headingId = uid('colonne');
+    const heading = h('h3', { id: headingId, tabindex: '-1' });
+    const help = h('p', { class: 'hint column-help' });
+    const notes = h('div', { class: 'column-notes' });
+
+    const areaId = uid('note');
+    const hintId = uid('aide');
+    const colourId = uid('couleur');
+    const area = h('textarea', { id: areaId, name: 'text', rows: '3', maxlength: '1000', 'aria-describedby': hintId });
+    const colour = h('select', { id: colourId, name: 'colour' },
+      COLOURS.map((c) => h('option', { value: c, text: t(`board.colour.${c}`) })));
+    let lastTyping = 0;
+    const addForm = h('form', { class: 'note-form', 'aria-labelledby': headingId, novalidate: true },
+      h('div', { class: 'field' },
+        h('label', { for: areaId, text: t('board.newNote') }),
+        h('p', { class: 'hint', id: hintId, text: t('board.newNoteHint') }),
+        area),
+      h('div', { class: 'note-form-row' },
+        h('div', { class: 'field field-inline' }, h('label', { for: colourId, text: t('board.colourLabel') }), colour),
+        h('button', { type: 'submit', class: 'button button-small', text: t('board.addNote') })));
+    addForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const text = area.value.trim();
+      if (!text) {
+        showError(t('board.emptyNote'));
+        area.focus();
+        return;
+      }
+      send('note.add', { column: column.key, text, colour: colour.value });
+      area.value = '';
+      area.focus();
+    });
+    area.addEventListener('keydown', (e) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+        e.preventDefault();
+        addForm.requestSubmit();
+      }
+    });
+    area.addEventListener('input', () => {
+      const now = Date.now();
+      if (live && now - lastTyping > TYPING_EVERY_MS) {
+        lastTyping = now;
+        live.typing();
+      }
+    });
+
+    const groupInputId = uid('groupe');
+    const groupInput = h('input', { id: groupInputId, type: 'text', maxlength: '200' });
+    const groupForm = h('form', { class: 'group-form', novalidate: true, 'aria-labelledby': headingId },
+      h('div', { class: 'field' }, h('label', { for: groupInputId, text: t('board.newGroup') }), groupInput),
+      h('button', { type: 'submit', class: 'button button-secondary button-small', text: t('board.addGroup') }));
+    groupForm.addEventListener('submit', (e) => {
+      e.preventDefault();
+      const text = groupInput.value.trim();
+      if (!text) {
+        showError(t('board.emptyGroup'));
+        groupInput.focus();
+        return;
+      }
+      send('group.add', { column: column.key, title: text });
+      groupInput.value = '';
+    });
+
+    const view = {
+      el: h('section', { class: 'board-column', 'aria-labelledby': headingId }, heading, help, notes, groupForm, addForm),
+      heading, help, notes, addForm, groupForm,
+    };
+    columnViews.set(column.key, view);
+    return view;
+  }
+
+  function drawColumns() {
+    const p = board.phase;
+    const columns = p ? p.columns || [] : [];
+    const wanted = columns.map((c) => columnView(c).el);
+    if (wanted.length !== columnsEl.children.length || wanted.some((el, i) => columnsEl.children[i] !== el)) {
+      const active = document.activeElement;
+      columnsEl.replaceChildren(...wanted);
+      if (active && wanted.some((el) => el.contains(active))) active.focus();
+    }
+    for (const column of columns) {
+      const view = columnView(column);
+      view.heading.textContent = column.title;
+      view.help.textContent = column.help || '';
+      view.help.hidden = !column.help;
+      view.addForm.hidden = !board.writer;
+      view.groupForm.hidden = !board.canGroup();
+      const notes = board.notesIn(column.key);
+      const groups = board.groupsIn(column.key);
+      const pending = ui.pending.filter((m) => m.op === 'note.add' && m.column === column.key);
+      const vm = {
+        notes: notes.map((n) => [n, board.votesOn(n.id), board.canChange(n),
+          ui.editing.has(n.id) ? ui.editing.get(n.id).current ?? true : false,
+          ui.pending.some((m) => m.note === n.id)]),
+        groups, pending: pending.map((m) => [m.id, m.text, m.colour]),
+        phase: p.key, budget: p.vote_budget, left: board.votesLeft(), anon: board.anonymous,
+        canGroup: board.canGroup(), writer: board.writer,
+      };
+      update(view.notes, vm, () => {
+        const byGroup = (gid) => notes.filter((n) => (n.group || null) === gid);
+        const known = new Set(groups.map((g) => g.id));
+        const loose = notes.filter((n) => !n.group || !known.has(n.group));
+        const list = (items) => h('ul', { class: 'note-list' }, items.map((n) => noteItem(n, column)));
+        const parts = groups.map((g) => h('div', { class: 'note-group' }, groupHeading(g), list(byGroup(g.id))));
+        parts.push(list(loose));
+        if (pending.length) parts.push(h('ul', { class: 'note-list' }, pending.map(pendingItem)));
+        if (!notes.length && !pending.length) parts.push(h('p', { class: 'hint', text: t('board.noNotes') }));
+        return parts;
+      }, () => view.heading);
+    }
+  }
+
+  // ------------------------------------------------------------ presence, chat, reactions
+  function drawPresence() {
+    const people = ui.people.slice().sort((a, b) => Number(b.online) - Number(a.online));
+    update(presenceEl, people, () => (people.length
+      ? h('ul', { class: 'presence-list' }, people.map((p) => h('li', { class: p.online ? 'online' : 'away' },
+        h('span', { class: 'presence-name', text: p.name || t('board.anonymousAuthor') }), ' ',
+        h('span', { class: 'hint', text: `${roleLabel(p.role)} · ${t(p.online ? 'board.online' : 'board.away')}` }))))
+      : h('p', { class: 'hint', text: t('board.nobody') })));
+    const now = Date.now();
+    const names = [...ui.typing.values()].filter((x) => x.until > now).map((x) => x.name || t('board.someone'));
+    typingEl.textContent = names.length ? t('board.typing', { names: names.join(', ') }) : '';
+  }
+
+  function drawReactions() {
+    const vm = [board.reactions, board.writer];
+    update(reactionsEl, vm, () => REACTIONS.map((emoji) => {
+      const n = board.reactions[emoji] || 0;
+      const label = t('board.react', { emoji, n });
+      return board.writer
+        ? button(`${emoji} ${n}`, () => send('reaction', { emoji }),
+          { cls: 'button button-secondary button-small reaction', 'aria-label': label, 'data-focus': `reaction-${emoji}` })
+        : h('span', { class: 'reaction-count', text: `${emoji} ${n}`, title: label });
+    }));
+  }
+
+  function drawChat() {
+    const vm = board.chat.map((m) => [m.id, m.text, m.by && m.by.name, m.at]);
+    if (chatList.dataset.sig === JSON.stringify(vm)) return;
+    const atBottom = chatList.scrollHeight - chatList.scrollTop - chatList.clientHeight < 40;
+    update(chatList, vm, () => (board.chat.length
+      ? board.chat.map((m) => h('li', {},
+        h('span', { class: 'chat-author', text: m.by ? m.by.name : t('board.anonymousAuthor') }),
+        h('span', { class: 'visually-hidden', text: ' : ' }), ' ',
+        h('span', { class: 'chat-text', text: m.text }), ' ',
+        m.at ? h('span', { class: 'hint chat-time', text: formatDate(m.at, { short: true }) }) : null))
+      : h('li', { class: 'hint', text: t('board.chatEmpty') })));
+    if (atBottom) chatList.scrollTop = chatList.scrollHeight;
+  }
+
+  const chatForm = createForm({
+    label: t('board.chatTitle'),
+    className: 'form chat-form',
+    children: [
+      inputField({ label: t('board.chatMessage'), name: 'text', required: true, autocomplete: 'off',
+        attrs: { maxlength: '1000' } }),
+      actions(submitButton(t('board.chatSend'), 'button button-small')),
+    ],
+    onSubmit: async (values, form) => {
+      send('chat.send', { text: values.text });
+      form.reset();
+      form.elements.namedItem('text').focus();
+    },
+  });
+
+  // ------------------------------------------------------------ action items
+  const actionsHeadingId = uid('titre');
+  const actionsTable = h('div');
+  const actionForm = createForm({
+    label: t('board.actionAddTitle'),
+    className: 'form form-grid',
+    children: [
+      inputField({ label: t('board.actionWhat'), name: 'what', required: true, attrs: { maxlength: '1000' } }),
+      inputField({ label: t('board.actionWho'), name: 'who', attrs: { maxlength: '200' } }),
+      inputField({ label: t('board.actionWhen'), name: 'when', type: 'date' }),
+      actions(submitButton(t('board.actionAdd'))),
+    ],
+    onSubmit: async (values, form) => {
+      send('action.add', { what: values.what, who: values.who, when: values.when });
+      form.reset();
+      form.elements.namedItem('what').focus();
+    },
+  });
+  actionsSection.setAttribute('aria-labelledby', actionsHeadingId);
+  actionsSection.append(h('h2', { id: actionsHeadingId, text: t('board.actionsTitle') }), actionsTable, actionForm.form);
+
+  async function editAction(a) {
+    await openDialog({
+      title: t('board.actionEditTitle'),
+      signal,
+      body: (close, titleId) => createForm({
+        labelledBy: titleId,
+        children: [
+          inputField({ label: t('board.actionWhat'), name: 'what', value: a.what, required: true }),
+          inputField({ label: t('board.actionWho'), name: 'who', value: a.who }),
+          inputField({ label: t('board.actionWhen'), name: 'when', type: 'date', value: a.when }),
+          actions(submitButton(t('common.save')),
+            button(t('common.cancel'), () => close(), { cls: 'button button-secondary' })),
+        ],
+        onSubmit: async (values) => {
+          send('action.edit', { action: a.id, what: values.what, who: values.who, when: values.when });
+          close();
+        },
+      }).form,
+    });
+  }
+
+  function drawActions() {
+    const list = [...board.actions.values()].sort((a, b) => a.id - b.id);
+    const show = board.phase?.kind === 'plan_action' || list.length > 0;
+    actionsSection.hidden = !show;
+    actionForm.form.hidden = !board.canPlan();
+    const vm = [list, board.canPlan()];
+    update(actionsTable, vm, () => {
+      if (!list.length) return h('p', { class: 'hint', text: t('board.actionsEmpty') });
+      const captionId = uid('legende');
+      return h('div', { class: 'table-wrap', role: 'region', 'aria-labelledby': captionId, tabindex: '0' },
+        h('table', { class: 'table' },
+          h('caption', { id: captionId, text: t('board.actionsCaption') }),
+          h('thead', {}, h('tr', {}, ['actionWho', 'actionWhat', 'actionWhen', 'actionTools']
+            .map((k) => h('th', { scope: 'col', text: t(`board.${k}`) })))),
+          h('tbody', {}, list.map((a) => h('tr', {},
+            h('td', { text: a.who || t('common.notSet') }),
+            h('th', { scope: 'row', text: a.what }),
+            h('td', { text: a.when ? formatDay(a.when) : t('common.notSet') }),
+            h('td', { class: 'cell-actions' }, board.canPlan() ? [
+              button(t('common.edit'), () => editAction(a), { 'data-focus': `action-${a.id}-edit` }, srOnly(a.what)),
+              button(t('common.delete'), () => send('action.delete', { action: a.id }),
+                { cls: 'button button-danger-quiet button-small', 'data-focus': `action-${a.id}-delete` }),
+            ] : null))))));
+    }, () => actionsSection.querySelector('h2'));
+  }
+
+  // ------------------------------------------------------------ facilitator panel
+  const phaseSelectId = uid('phase');
+  const phaseSelect = h('select', { id: phaseSelectId });
+  const lockButton = button('', () => send('board.lock', { locked: !board.locked }));
+  const anonButton = button('', () => send('board.anonymous', { anonymous: !board.anonymous }));
+  const proxyBox = h('div');
+  const proxyNoteId = uid('procuration');
+  const proxyNote = h('select', { id: proxyNoteId, name: 'note' });
+  const proxyForm = createForm({
+    label: t('board.proxyTitle'),
+    className: 'form proxy-form',
+    children: [
+      h('div', { class: 'field' }, h('label', { for: proxyNoteId, text: t('board.proxyNote') }), proxyNote),
+      inputField({ label: t('board.proxyFor'), name: 'for', required: true, attrs: { maxlength: '80' } }),
+      actions(submitButton(t('board.proxySubmit'), 'button button-small')),
+    ],
+    onSubmit: async (values, form) => {
+      if (!values.note) throw new Error(t('board.proxyNoNote'));
+      send('vote.proxy', { note: Number(values.note), for: values.for });
+      form.elements.namedItem('for').value = '';
+    },
+  });
+  proxyBox.append(h('h3', { text: t('board.proxyTitle') }), proxyForm.form);
+
+  const panelHeadingId = uid('titre');
+  const panel = h('section', { class: 'block panel facilitator-panel', 'aria-labelledby': panelHeadingId },
+    h('h2', { id: panelHeadingId, text: t('board.panelTitle') }),
+    h('div', { class: 'panel-group' },
+      h('h3', { text: t('board.panelPhase') }),
+      h('div', { class: 'field field-inline' }, h('label', { for: phaseSelectId, text: t('board.phaseSelect') }), phaseSelect),
+      button(t('board.gotoPhase'), () => send('phase.goto', { index: Number(phaseSelect.value) }), { cls: 'button button-small' })),
+    h('div', { class: 'panel-group' },
+      h('h3', { text: t('board.panelTimer') }),
+      h('div', { class: 'row-actions' },
+        button(t('board.timerStart'), () => send('timer.start', {})),
+        button(t('board.timerPause'), () => send('timer.pause', {})),
+        button(t('board.timerAdd'), () => send('timer.add', { seconds: 60 })),
+        button(t('board.timerReset'), () => send('timer.reset', {})))),
+    h('div', { class: 'panel-group' },
+      h('h3', { text: t('board.panelBoard') }),
+      h('div', { class: 'row-actions' },
+        lockButton, anonButton,
+        button(t('board.revealVotes'), () => send('votes.reveal', {})),
+        button(t('board.revealPrework'), () => send('prework.reveal', {})))),
+    proxyBox);
+
+  function drawFacilitator() {
+    if (!board.facilitator) {
+      facilitatorEl.replaceChildren();
+      return;
+    }
+    if (!facilitatorEl.contains(panel)) facilitatorEl.replaceChildren(panel);
+    const phasesSig = JSON.stringify([board.phases.map((p) => p.title), board.current]);
+    if (phaseSelect.dataset.sig !== phasesSig) {
+      phaseSelect.dataset.sig = phasesSig;
+      phaseSelect.replaceChildren(...board.phases.map((p, i) => h('option', {
+        value: String(i), text: t('board.phaseOption', { n: i + 1, title: p.title }),
+      })));
+      phaseSelect.value = String(Math.min(board.current + 1, board.phases.length - 1));
+    }
+    lockButton.textContent = t(board.locked ? 'board.unlock' : 'board.lock');
+    lockButton.setAttribute('aria-pressed', String(board.locked));
+    anonButton.textContent = t('board.anonymous');
+    anonButton.setAttribute('aria-pressed', String(board.anonymous));
+    const p = board.phase;
+    proxyBox.hidden = !(p && p.vote_budget > 0);
+    const candidates = p ? (p.columns || []).flatMap((c) => board.notesIn(c.key)) : [];
+    const sig = JSON.stringify(candidates.map((n) => [n.id, n.text]));
+    if (proxyNote.dataset.sig !== sig) {
+      const kept = proxyNote.value;
+      proxyNote.dataset.sig = sig;
+      proxyNote.replaceChildren(...candidates.map((n) => h('option', {
+        value: String(n.id), text: n.text.length > 80 ? `${n.text.slice(0, 79)}…` : n.text,
+      })));
+      if (candidates.some((n) => String(n.id) === kept)) proxyNote.value = kept;
+    }
+  }
+
+  // ------------------------------------------------------------ drawing
+  let drawQueued = false;
+  function drawAll() {
+    drawQueued = false;
+    if (signal.aborted) return;
+    drawStatus();
+    if (!board.loaded) return;
+    chatForm.form.hidden = !board.writer;
+    drawPhase();
+    drawColumns();
+    drawReactions();
+    drawChat();
+    drawActions();
+    drawFacilitator();
+    drawPresence();
+  }
+  function schedule() {
+    if (drawQueued) return;
+    drawQueued = true;
+    queueMicrotask(drawAll);
+  }
+
+  // ------------------------------------------------------------ connection
+  async function checkAccess() {
+    try {
+      await api.get(apiPath(id), { signal, quiet401: true });
+    } catch (err) {
+      if (err.status === 401 || err.status === 403 || err.status === 404) {
+        live.stop();
+        ui.status = 'ended';
+        drawStatus();
+        showError(err.status === 401 ? t('board.accessEnded') : err.message);
+      }
+    }
+  }
+
+  live = connectLive({
+    workshopId: id,
+    signal,
+    on: {
+      welcome: (msg) => {
+        if (!ctx.user && msg.guest) ctx.setGuest(msg.guest);
+      },
+      snapshot: (msg) => {
+        board.load(msg);
+        schedule();
+      },
+      event: (ev) => {
+        if (ev.op === 'workshop.state' && ev.data) workshop = { ...workshop, state: ev.data.state };
+        if (board.apply(ev)) live.resync();
+        schedule();
+      },
+      presence: (msg) => {
+        ui.people = Array.isArray(msg.people) ? msg.people : [];
+        schedule();
+      },
+      typing: (msg) => {
+        ui.typing.set(msg.key, { name: msg.name, until: Date.now() + TYPING_SHOWN_MS });
+        drawPresence();
+        setTimeout(drawPresence, TYPING_SHOWN_MS + 50);
+      },
+      status: (status) => {
+        ui.status = status;
+        drawStatus();
+      },
+      outbox: (ops) => {
+        ui.pending = ops;
+        schedule();
+      },
+      error: (err, op, { joining } = {}) => {
+        if (joining) {
+          live.stop();
+          ui.status = 'ended';
+          drawStatus();
+          showError(err.message);
+          return;
+        }
+        if (err.code === 'version_perimee' && err.note && op) {
+          board.upsertNote(err.note);
+          if (op.op === 'note.edit' && typeof op.text === 'string') {
+            ui.editing.set(Number(err.note.id), { draft: op.text, current: err.note.text });
+          }
+          schedule();
+        }
+        showError(err.message || t('errors.network'));
+      },
+      failing: () => { checkAccess(); },
+    },
+  });
+
+  // ------------------------------------------------------------ page
+  const headingId = uid('titre');
+  const sideId = uid('titre');
+  const chatId = uid('titre');
+  const reactionsId = uid('titre');
+  drawStatus();
+
+  return h('section', { class: 'page page-board area-ateliers', 'aria-labelledby': headingId },
+    ctx.user ? h('p', { class: 'breadcrumb' },
+      h('a', { href: workshopPath(id), text: t('board.back', { title: workshop.title }) })) : null,
+    h('h1', { id: headingId, text: workshop.title }),
+    statusEl,
+    errorEl,
+    reportLink,
+    h('section', { class: 'board-phase panel', 'aria-labelledby': phaseTitle.id },
+      phaseTitle,
+      phaseInfo,
+      h('p', { class: 'timer' }, h('span', { class: 'timer-label', text: t('board.timerLabel') }), ' ',
+        timerValue, ' ', timerState, timerAlert),
+      votesLeftEl,
+      stateHint),
+    facilitatorEl,
+    h('div', { class: 'board-layout' },
+      h('div', { class: 'board-main' }, columnsEl, actionsSection),
+      h('aside', { class: 'board-side', 'aria-labelledby': sideId },
+        h('h2', { id: sideId, class: 'visually-hidden', text: t('board.sideTitle') }),
+        h('section', { class: 'panel side-block' },
+          h('h3', { text: t('board.presenceTitle') }), presenceEl, typingEl),
+        h('section', { class: 'panel side-block', 'aria-labelledby': reactionsId },
+          h('h3', { id: reactionsId, text: t('board.reactionsTitle') }), reactionsEl),
+        h('section', { class: 'panel side-block', 'aria-labelledby': chatId },
+          h('h3', { id: chatId, text: t('board.chatTitle') }),
+          h('div', { class: 'chat-scroll', tabindex: '0', role: 'region', 'aria-labelledby': chatId }, chatList),
+          chatForm.form))));
+}
