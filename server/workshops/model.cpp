@@ -91,9 +91,12 @@ bool actions_allowed(const room_state& s, const actor& a) {
     return a.r == role::participant && p && p->kind == "plan_action";
 }
 
+// Absent, null or empty gives ""; otherwise a bounded, trimmed string.
 std::string opt_text(const json& msg, const char* f, std::size_t max) {
-    auto v = json_input::optional_string(msg, f, max);
-    return v ? *v : std::string();
+    auto it = msg.find(f);
+    if (it == msg.end() || it->is_null() || (it->is_string() && json_input::trim(it->get_ref<const std::string&>()).empty()))
+        return {};
+    return *json_input::optional_string(msg, f, max);
 }
 
 std::string date_field(const json& msg, const char* f) {

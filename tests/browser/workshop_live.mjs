@@ -437,11 +437,30 @@ async function run(relais) {
       0, 'the outbox in sessionStorage is empty once acknowledged');
   });
 
-  await step('after a reload, B gets the whole board again', async () => {
-    await b.reload();
+  const storedText = 'Note gardée pendant le rechargement';
+  await step('a note written offline survives leaving the page (sessionStorage) and arrives once', async () => {
+    state.offline = true;
+    await contextB.setOffline(true);
+    await waitStatus(b, /Hors ligne/);
+    await postNote(b, 'Enjeux retenus', storedText);
+    await noteIn(b, storedText).filter({ hasText: 'En attente d’envoi' }).waitFor();
+    const stored = await b.evaluate(() => Object.entries(sessionStorage)
+      .filter(([k]) => k.startsWith('relais.outbox')).map(([, v]) => v).join(''));
+    assert.ok(stored.includes(storedText), 'the pending operation is kept in sessionStorage');
+    // Leave the page while offline, come back online: the new page finds the
+    // operation in sessionStorage and sends it after joining.
+    const boardUrl = b.url();
+    await b.goto('about:blank');
+    await contextB.setOffline(false);
+    state.offline = false;
+    await b.goto(boardUrl);
     await waitStatus(b, /^Connecté$/);
     await phaseTitle(b, 'Phase 5 sur 5');
-    await noteIn(b, offlineText).waitFor();
+    await noteIn(a, storedText).waitFor();
+    await noteIn(b, storedText).filter({ hasNotText: 'En attente' }).waitFor();
+    await a.waitForTimeout(1_000);
+    assert.equal(await noteIn(a, storedText).count(), 1, 'A must see the note once');
+    assert.equal(await noteIn(b, offlineText).count(), 1, 'B sees the earlier note once after the reload');
   });
 
   await step('A closes the workshop; the report is shown, B is told the workshop is closed', async () => {

@@ -162,6 +162,7 @@ const fr = {
   // Phase composer
   'composer.phaseHeading': 'Phase {n} : {title}',
   'composer.untitled': 'sans titre',
+  'composer.settings': 'Réglages et colonnes ({kind}, {minutes} min, {columns} colonne(s))',
   'composer.phaseTitle': 'Titre de la phase',
   'composer.kind': 'Type',
   'composer.duration': 'Durée (minutes)',
@@ -287,7 +288,8 @@ const fr = {
   'board.myVotes': 'dont {n} de vous',
   'board.groupLabel': 'Groupe',
   'board.noGroup': 'Sans groupe',
-  'board.newGroup': 'Nouveau groupe',
+  'board.groupCreate': 'Créer un groupe',
+  'board.newGroup': 'Titre du nouveau groupe',
   'board.addGroup': 'Créer le groupe',
   'board.emptyGroup': 'Donnez un titre au groupe.',
   'board.groupRename': 'Renommer',

@@ -42,6 +42,13 @@ export function formatDate(value, { short = false } = {}) {
 }
 
 const dayFormat = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
+const timeFormat = new Intl.DateTimeFormat(locale, { timeStyle: 'short' });
+
+/** The time of day of a date ("14:05"). */
+export function formatTime(value) {
+  const date = toDate(value);
+  return date ? timeFormat.format(date) : '';
+}
 
 /** A calendar day "YYYY-MM-DD" as "12 janv. 2027". */
 export function formatDay(value) {

@@ -40,6 +40,7 @@ function normalisePhase(p) {
  */
 export function phaseComposer({ phases, templates, onSave, announce }) {
   let items = [];
+  const openLids = new Set(); // phases whose settings are unfolded
   const setItems = (list) => {
     items = list.map((p) => ({ lid: uid('phase'), p: normalisePhase(clone(p)) }));
   };
@@ -108,20 +109,34 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
     setHeading();
     const name = p.title || t('composer.untitled');
     const last = index === items.length - 1;
-    return h('li', { class: 'phase-item panel', 'aria-labelledby': headingId },
-      heading,
+    // The settings fold away (native <details>, keyboard operable) so that the plan
+    // reads as a list; the summary says what is inside.
+    const summary = h('summary');
+    const setSummary = () => {
+      summary.textContent = t('composer.settings', {
+        kind: kindLabel(p.kind), minutes: p.duration_min, columns: p.columns.length,
+      });
+    };
+    setSummary();
+    const details = h('details', { class: 'phase-settings', open: openLids.has(item.lid) }, summary);
+    details.addEventListener('toggle', () => {
+      if (details.open) openLids.add(item.lid);
+      else openLids.delete(item.lid);
+    });
+    details.append(
       h('div', { class: 'phase-fields' },
         textField(t('composer.phaseTitle'), p.title, (v) => { p.title = v; setHeading(); },
           { maxlength: '200', 'data-focus': `${item.lid}-title` }),
         (() => {
           const id = uid('champ');
-          const select = h('select', { id, onchange: (e) => { p.kind = e.target.value; } },
+          const select = h('select', { id, onchange: (e) => { p.kind = e.target.value; setSummary(); } },
             PHASE_KINDS.map((k) => h('option', { value: k, text: kindLabel(k) })));
           select.value = p.kind;
           return h('div', { class: 'field' }, h('label', { for: id, text: t('composer.kind') }), select);
         })(),
-        numberField(t('composer.duration'), p.duration_min, 1, 480, (v) => { p.duration_min = v; }),
-        numberField(t('composer.voteBudget'), p.vote_budget, 0, 20, (v) => { p.vote_budget = v; }),
+        numberField(t('composer.duration'), p.duration_min, 1, 480, (v) => { p.duration_min = v; setSummary(); }),
+        numberField(t('composer.voteBudget'), p.vote_budget, 0, 20, (v) => { p.vote_budget = v; })),
+      h('div', { class: 'phase-checks' },
         checkField(t('composer.privateNotes'), p.private_notes, (v) => { p.private_notes = v; }),
         checkField(t('composer.grouping'), p.grouping, (v) => { p.grouping = v; })),
       h('fieldset', { class: 'fieldset' },
@@ -135,7 +150,10 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
             p.columns.push({ key, title: t('composer.newColumn'), help: '' });
             draw(`${item.lid}-col-${key}`);
           },
-        })),
+        })));
+    return h('li', { class: 'phase-item panel', 'aria-labelledby': headingId },
+      heading,
+      details,
       h('div', { class: 'row-actions' },
         moveButton(t('composer.up'), `${item.lid}-up`, index === 0, () => move(index, index - 1, `${item.lid}-up`)),
         moveButton(t('composer.down'), `${item.lid}-down`, last, () => move(index, index + 1, `${item.lid}-down`)),
@@ -147,7 +165,7 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
             if (items.length <= 1) return;
             items.splice(index, 1);
             const next = items[Math.min(index, items.length - 1)];
-            draw(`${next.lid}-title`);
+            draw(`${next.lid}-up`);
             announce(t('composer.removed', { title: name }), 'info');
           },
         })));
@@ -158,7 +176,11 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
     list.replaceChildren(...items.map(phaseItem));
     if (focusKey) {
       const target = list.querySelector(`[data-focus="${focusKey}"]`);
-      if (target) target.focus();
+      if (target) {
+        const details = target.closest('details');
+        if (details) details.open = true;
+        target.focus();
+      }
     }
   }
 
@@ -191,6 +213,7 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
     phase.key = uniqueKey(phase.key || phase.title, new Set(items.map((i) => i.p.key)), 'phase');
     const item = { lid: uid('phase'), p: phase };
     items.push(item);
+    openLids.add(item.lid);
     draw(`${item.lid}-title`);
     announce(t('composer.added', { title: phase.title, n: items.length }), 'info');
   }
@@ -204,8 +227,7 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
     const empty = items.find((i) => !i.p.title.trim() || i.p.columns.some((c) => !c.title.trim()));
     if (empty) {
       error.textContent = t('composer.missingTitle');
-      const target = list.querySelector(`[data-focus="${empty.lid}-title"]`);
-      if (target) target.focus();
+      draw(`${empty.lid}-title`);
       return;
     }
     saving = true;

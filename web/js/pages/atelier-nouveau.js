@@ -62,7 +62,7 @@ export async function render(ctx) {
   const templateSelect = templateField.querySelector('select');
   const summary = h('div', { class: 'template-summary', 'aria-live': 'polite' });
   const showTemplate = () => summary.replaceChildren(
-    ...templateSummary(templates.find((tpl) => tpl.slug === templateSelect.value)));
+    ...templateSummary(templates.find((tpl) => tpl.slug === templateSelect.value)).filter(Boolean));
   templateSelect.addEventListener('change', showTemplate);
   showTemplate();
 

@@ -157,7 +157,7 @@ export async function render(ctx) {
       });
       add = form;
     }
-    membersBox.replaceChildren(list, add);
+    membersBox.replaceChildren(...[list, add].filter(Boolean));
   }
 
   // ------------------------------------------------------------ invitations

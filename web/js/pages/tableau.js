@@ -7,7 +7,7 @@
 import { api } from '../api.js';
 import { Board } from '../ateliers/board.js';
 import {
-  REACTIONS, apiPath, formatDate, formatDay, kindLabel, reportPath, roleLabel, workshopPath,
+  REACTIONS, apiPath, formatDay, formatTime, kindLabel, reportPath, roleLabel, workshopPath,
 } from '../ateliers/common.js';
 import { confirmDialog, openDialog } from '../dialog.js';
 import { h, srOnly, uid } from '../dom.js';
@@ -390,6 +390,7 @@ export async function render(ctx) {
     const groupForm = h('form', { class: 'group-form', novalidate: true, 'aria-labelledby': headingId },
       h('div', { class: 'field' }, h('label', { for: groupInputId, text: t('board.newGroup') }), groupInput),
       h('button', { type: 'submit', class: 'button button-secondary button-small', text: t('board.addGroup') }));
+    const groupBox = h('details', { class: 'group-create' }, h('summary', { text: t('board.groupCreate') }), groupForm);
     groupForm.addEventListener('submit', (e) => {
       e.preventDefault();
       const text = groupInput.value.trim();
@@ -403,8 +404,8 @@ export async function render(ctx) {
     });
 
     const view = {
-      el: h('section', { class: 'board-column', 'aria-labelledby': headingId }, heading, help, notes, groupForm, addForm),
-      heading, help, notes, addForm, groupForm,
+      el: h('section', { class: 'board-column', 'aria-labelledby': headingId }, heading, help, notes, groupBox, addForm),
+      heading, help, notes, addForm, groupBox,
     };
     columnViews.set(column.key, view);
     return view;
@@ -425,7 +426,7 @@ export async function render(ctx) {
       view.help.textContent = column.help || '';
       view.help.hidden = !column.help;
       view.addForm.hidden = !board.writer;
-      view.groupForm.hidden = !board.canGroup();
+      view.groupBox.hidden = !board.canGroup();
       const notes = board.notesIn(column.key);
       const groups = board.groupsIn(column.key);
       const pending = ui.pending.filter((m) => m.op === 'note.add' && m.column === column.key);
@@ -485,7 +486,7 @@ export async function render(ctx) {
         h('span', { class: 'chat-author', text: m.by ? m.by.name : t('board.anonymousAuthor') }),
         h('span', { class: 'visually-hidden', text: ' : ' }), ' ',
         h('span', { class: 'chat-text', text: m.text }), ' ',
-        m.at ? h('span', { class: 'hint chat-time', text: formatDate(m.at, { short: true }) }) : null))
+        m.at ? h('span', { class: 'hint chat-time', text: formatTime(m.at) }) : null))
       : h('li', { class: 'hint', text: t('board.chatEmpty') })));
     if (atBottom) chatList.scrollTop = chatList.scrollHeight;
   }
@@ -595,11 +596,13 @@ export async function render(ctx) {
       form.elements.namedItem('for').value = '';
     },
   });
+  proxyBox.className = 'panel-group';
   proxyBox.append(h('h3', { text: t('board.proxyTitle') }), proxyForm.form);
 
   const panelHeadingId = uid('titre');
   const panel = h('section', { class: 'block panel facilitator-panel', 'aria-labelledby': panelHeadingId },
     h('h2', { id: panelHeadingId, text: t('board.panelTitle') }),
+    h('div', { class: 'panel-grid' },
     h('div', { class: 'panel-group' },
       h('h3', { text: t('board.panelPhase') }),
       h('div', { class: 'field field-inline' }, h('label', { for: phaseSelectId, text: t('board.phaseSelect') }), phaseSelect),
@@ -617,7 +620,7 @@ export async function render(ctx) {
         lockButton, anonButton,
         button(t('board.revealVotes'), () => send('votes.reveal', {})),
         button(t('board.revealPrework'), () => send('prework.reveal', {})))),
-    proxyBox);
+    proxyBox));
 
   function drawFacilitator() {
     if (!board.facilitator) {
