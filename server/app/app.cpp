@@ -69,6 +69,9 @@ std::string application::seed() {
     p_->db->write_sync([&](db::connection& c) {
         orgs = auth::load_seed_organisations(c, p_->cfg.seed_dir);
         templates = workshops::service::load_seed_templates(c, p_->cfg.seed_dir);
+        c.prepare("INSERT INTO seed_runs(name, checksum, loaded_at) VALUES('seed-content', '', unixepoch()) "
+                  "ON CONFLICT(name) DO UPDATE SET loaded_at = excluded.loaded_at")
+            .exec();
     });
     return "organisations ajoutées : " + std::to_string(orgs) + ", modèles d'atelier ajoutés : " + std::to_string(templates);
 }
@@ -146,7 +149,14 @@ int application::serve() {
 
     auto first_password = ensure_first_admin();
     bool first_start = !first_password.empty();
-    if (first_start) log::info("seed_loaded", {{"summary", seed()}});
+    // The seed content is loaded once per database (recorded in seed_runs), whatever
+    // command created the database first; `relais seed` loads it again on demand.
+    bool seeded = false;
+    p_->db->read_sync([&](db::connection& conn) {
+        auto s = conn.prepare("SELECT 1 FROM seed_runs WHERE name = 'seed-content'");
+        seeded = s.step();
+    });
+    if (!seeded) log::info("seed_loaded", {{"summary", seed()}});
 
     net::router routes;
     add_routes(routes);

@@ -52,7 +52,8 @@ std::optional<std::string> optional_string(const nlohmann::json& obj, const char
     if (!it->is_string()) throw api_error(errors::invalid_field, field);
     std::string v = trim(it->get_ref<const std::string&>());
     std::size_t n = utf8_length(v);
-    if (n == 0 || n > max_chars) throw api_error(errors::invalid_field, field);
+    if (n == 0) return std::nullopt;  // blank reads as absent; required_string refuses it
+    if (n > max_chars) throw api_error(errors::invalid_field, field);
     for (unsigned char c : v)
         if (c < 0x20 && c != '\n' && c != '\t') throw api_error(errors::invalid_field, field);
     return v;

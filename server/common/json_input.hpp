@@ -15,7 +15,7 @@ nlohmann::json parse_object(std::string_view body);
 /// A required string of 1..max_chars code points (after trimming spaces).
 std::string required_string(const nlohmann::json& obj, const char* field, std::size_t max_chars);
 
-/// An optional string: absent or null gives nullopt; otherwise as required_string.
+/// An optional string: absent, null or blank gives nullopt; otherwise as required_string.
 std::optional<std::string> optional_string(const nlohmann::json& obj, const char* field,
                                            std::size_t max_chars);
 

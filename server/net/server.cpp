@@ -190,24 +190,24 @@ void server::shutdown(std::chrono::milliseconds grace) {
     for (auto& h : https) h->stop();
     for (auto& w : wss) w->close(static_cast<std::uint16_t>(websocket::close_code::going_away), "Arrêt du serveur");
     // Wait for the sessions to finish, then stop the loop; force it at the deadline.
-    auto timer = std::make_shared<asio::steady_timer>(s->ioc);
     auto deadline = std::chrono::steady_clock::now() + grace;
-    auto poll = std::make_shared<std::function<void()>>();
-    *poll = [s, timer, deadline, poll] {
-        std::size_t live;
-        {
-            std::lock_guard lock(s->mutex);
-            live = s->connections;
-        }
-        if (live == 0 || std::chrono::steady_clock::now() >= deadline) {
-            s->ioc.stop();
-            *poll = nullptr;  // break the self-reference
-            return;
-        }
-        timer->expires_after(std::chrono::milliseconds(20));
-        timer->async_wait([poll](boost::system::error_code) { if (*poll) (*poll)(); });
-    };
-    asio::post(s->ioc, [poll] { (*poll)(); });
+    asio::co_spawn(
+        s->ioc,
+        [](std::shared_ptr<impl> st, std::chrono::steady_clock::time_point until) -> asio::awaitable<void> {
+            asio::steady_timer timer(st->ioc);
+            for (;;) {
+                std::size_t live;
+                {
+                    std::lock_guard lock(st->mutex);
+                    live = st->connections;
+                }
+                if (live == 0 || std::chrono::steady_clock::now() >= until) break;
+                timer.expires_after(std::chrono::milliseconds(20));
+                co_await timer.async_wait(asio::use_awaitable);
+            }
+            st->ioc.stop();
+        }(s, deadline),
+        asio::detached);
 }
 
 }  // namespace relais::net

@@ -60,6 +60,7 @@ json workshop_to_json(const store::workshop_row& w, const std::optional<role>& m
             {"facilitators", facilitators},
             {"members", members},
             {"created_at", w.created_at},
+            {"report_generated_at", w.report_generated_at ? json(to_iso8601(*w.report_generated_at)) : json(nullptr)},
             {"my_role", mine ? json(role_name(*mine)) : json(nullptr)}};
 }
 
@@ -386,8 +387,10 @@ void service::register_routes(net::router& r) {
         co_await db_.read([&](db::connection& c) { ws = store::workshops(c, only); });
         identity who{p, std::nullopt};
         json list = json::array();
+        auto today = to_iso8601(unix_now()).substr(0, 10);
         for (const auto& w : ws) {
-            bool past = w.state == "closed" || w.state == "archived";
+            // Past: closed or archived, or dated before today; upcoming: the rest.
+            bool past = w.state == "closed" || w.state == "archived" || (!w.date.empty() && w.date.substr(0, 10) < today);
             if ((scope == "upcoming" && past) || (scope == "past" && !past)) continue;
             list.push_back(workshop_to_json(w, role_for(who, w)));
         }
@@ -408,6 +411,9 @@ void service::register_routes(net::router& r) {
         auto partners = id_list(body, "partner_ids");
         auto facilitators = id_list(body, "facilitator_ids");
         auto uid = p.account.id;
+        std::erase(facilitators, uid);
+        // A workshop is run by one or two animateurs (the ROC binôme, for instance).
+        if (facilitators.size() > 1) throw api_error(errors::invalid_field, "facilitator_ids");
         std::int64_t id = 0;
         co_await db_.write([&](db::connection& c) {
             auto t = store::template_by_slug(c, w.template_slug);
@@ -528,6 +534,13 @@ void service::register_routes(net::router& r) {
             auto u = auth::store::user_by_id(c, uid);
             if (!u || !u->active) throw api_error(errors::invalid_field, "user_id");
             if (as == "facilitator" && u->role == "membre") throw api_error(errors::invalid_field, "role");
+            if (as == "facilitator") {
+                auto w = store::workshop(c, id);
+                int others = 0;
+                for (const auto& person : w->people)
+                    if (person.role == "facilitator" && person.user_id != uid) ++others;
+                if (others >= 2) throw api_error(errors::invalid_field, "role");
+            }
             store::set_person(c, id, uid, as);
         });
         auto j = co_await workshop_json(id, who, true);

@@ -44,8 +44,8 @@ void set_state(db::connection& c, std::int64_t id, const std::string& state, std
 namespace {
 
 constexpr const char* workshop_columns =
-    "SELECT w.id, w.title, w.subject, w.stage, w.state, w.date, w.template, w.cpts_id, o.name, w.created_at "
-    "FROM workshops w LEFT JOIN organisations o ON o.id = w.cpts_id ";
+    "SELECT w.id, w.title, w.subject, w.stage, w.state, w.date, w.template, w.cpts_id, o.name, w.created_at, r.generated_at "
+    "FROM workshops w LEFT JOIN organisations o ON o.id = w.cpts_id LEFT JOIN workshop_reports r ON r.workshop_id = w.id ";
 
 workshop_row read_workshop(const db::statement& s) {
     workshop_row w;
@@ -59,6 +59,7 @@ workshop_row read_workshop(const db::statement& s) {
     w.cpts_id = s.get_opt_int(7);
     w.cpts_name = s.get_opt_text(8);
     w.created_at = s.get_int(9);
+    w.report_generated_at = s.get_opt_int(10);
     return w;
 }
 

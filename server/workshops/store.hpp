@@ -27,6 +27,7 @@ struct workshop_row {
     std::optional<std::int64_t> cpts_id;
     std::optional<std::string> cpts_name;
     std::int64_t created_at = 0;
+    std::optional<std::int64_t> report_generated_at;
     std::vector<std::pair<std::int64_t, std::string>> partners;  // org id, name
     std::vector<person> people;
 };

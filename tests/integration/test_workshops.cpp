@@ -164,6 +164,15 @@ TEST_CASE("workshops: templates, creation, state machine, phases", "[workshops]"
     auto seen = s.request("GET", w.path(), {}, {{"Cookie", member}}).json()["workshop"];
     CHECK(seen["my_role"] == "participant");
     CHECK(s.request("POST", w.path("/state"), json{{"state", "live"}}.dump(), {{"Cookie", member}}).status == 403);
+
+    // The composed plan can be saved as a new template.
+    auto saved = s.request("POST", "/api/templates", json{{"name", "SWOT court"}, {"from_workshop", w.id}}.dump(), admin);
+    REQUIRE(saved.status == 201);
+    CHECK(saved.json()["template"]["phases"].size() == 4);
+    auto slug = saved.json()["template"]["slug"].get<std::string>();
+    auto from = s.request("POST", "/api/workshops", json{{"title", "Suite"}, {"stage", "pre_aci"}, {"template", slug}}.dump(), admin);
+    CHECK(from.json()["workshop"]["phases"].size() == 4);
+    CHECK(s.request("POST", "/api/templates", json{{"name", "Vide"}, {"phases", json::array()}}.dump(), admin).json()["error"]["field"] == "phases");
 }
 
 TEST_CASE("workshops: invite links, guests, revocation", "[workshops]") {

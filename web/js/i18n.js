@@ -247,6 +247,7 @@ const fr = {
   'board.accessEnded': 'Votre accès à cet atelier a pris fin.',
   'board.phaseHeading': 'Phase {n} sur {count} : {title}',
   'board.noPhase': 'Aucune phase',
+  'board.phaseChanged': 'Nouvelle phase : {title}',
   'board.flagLocked': 'Tableau verrouillé',
   'board.flagAnonymous': 'Mode anonyme',
   'board.flagPrivate': 'Notes privées',

@@ -235,7 +235,10 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
       const saved = await onSave(items.map((i) => ({
         ...i.p,
         title: i.p.title.trim(),
-        columns: i.p.columns.map((c) => ({ key: c.key, title: c.title.trim(), help: c.help.trim() })),
+        // The server refuses empty optional strings: an empty help is left out.
+        columns: i.p.columns.map((c) => (c.help.trim()
+          ? { key: c.key, title: c.title.trim(), help: c.help.trim() }
+          : { key: c.key, title: c.title.trim() })),
       })));
       setItems(saved);
       draw();

@@ -99,12 +99,13 @@ export async function render(ctx) {
     onSubmit: async (values) => {
       const body = {
         title: values.title,
-        subject: values.subject,
         stage: values.stage,
         date: fromLocalInput(values.date),
         template: values.template,
         partner_ids: values.partner_ids.map(Number),
       };
+      // Optional fields are left out when empty (the server refuses empty strings).
+      if (values.subject) body.subject = values.subject;
       if (values.cpts_id) body.cpts_id = Number(values.cpts_id);
       const data = await api.post('/api/workshops', body, { signal: ctx.signal });
       await ctx.navigate(workshopPath(data.workshop.id),

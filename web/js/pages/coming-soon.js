@@ -1,10 +1,10 @@
 // The honest placeholder for an area that is not built yet: its name, what is
-// coming, and what it will do. Not a route itself; used by the four area pages.
+// coming, and what it will do. Not a route itself; used by the area pages not built yet.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 
-/** @param {string} area i18n prefix: "ateliers", "bibliotheque", "veille", "expertises" */
+/** @param {string} area i18n prefix: "bibliotheque", "veille", "expertises" */
 export function comingSoonPage(area) {
   return h('section', { class: `page page-soon area-${area}` },
     h('h1', { text: t(`${area}.title`) }),

@@ -55,6 +55,11 @@ function update(el, vm, build, fallback) {
   }
 }
 
+/** Sets a text only when it changed (live regions announce every change). */
+function setText(el, text) {
+  if (el.textContent !== text) el.textContent = text;
+}
+
 function button(text, onclick, { cls = 'button button-secondary button-small', ...attrs } = {}) {
   return h('button', { type: 'button', class: cls, text, onclick, ...attrs });
 }
@@ -76,7 +81,10 @@ export async function render(ctx) {
 
   const board = new Board();
   const ui = {
-    editing: new Map(), // note id -> { draft, current? } (current: the text after a conflict)
+    // note id -> { draft, version, current? }: the version the edit started from (a
+    // change by someone else meanwhile makes the server answer version_perimee), and
+    // after such a conflict the note's current text.
+    editing: new Map(),
     pending: [], // operations not yet acknowledged
     people: [],
     typing: new Map(), // key -> { name, until }
@@ -92,6 +100,7 @@ export async function render(ctx) {
   const timerValue = h('span', { class: 'timer-value', role: 'timer', 'aria-live': 'off' });
   const timerState = h('span', { class: 'timer-state' });
   const timerAlert = h('span', { class: 'visually-hidden', 'aria-live': 'polite' });
+  const phaseNews = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
   const votesLeftEl = h('p', { class: 'votes-left', 'aria-live': 'polite' });
   const stateHint = h('p', { class: 'board-hint' });
   const columnsEl = h('div', { class: 'board-columns' });
@@ -122,9 +131,11 @@ export async function render(ctx) {
       connecting: 'board.statusConnecting', online: 'board.statusOnline',
       offline: 'board.statusOffline', resync: 'board.statusResync', ended: 'board.statusEnded',
     }[ui.status];
-    const n = ui.pending.length;
+    // The count of unsent changes matters while they wait: not when online, where
+    // they leave within milliseconds (and would make the region chatty).
+    const n = ui.status === 'online' ? 0 : ui.pending.length;
     statusEl.className = `live-status live-status-${ui.status}`;
-    statusEl.textContent = t(key) + (n ? ` ${t(n === 1 ? 'board.pendingOne' : 'board.pendingMany', { n })}` : '');
+    setText(statusEl, t(key) + (n ? ` ${t(n === 1 ? 'board.pendingOne' : 'board.pendingMany', { n })}` : ''));
   }
 
   // ------------------------------------------------------------ phase and timer
@@ -139,28 +150,34 @@ export async function render(ctx) {
     if (!board.loaded || !live) return;
     const ms = timerRemaining();
     const text = formatDuration(ms);
-    if (timerValue.textContent !== text) timerValue.textContent = text;
-    timerState.textContent = board.timer.running ? '' : t('board.timerPaused');
-    if (board.timer.running && ms === 0 && lastRemaining !== 0) timerAlert.textContent = t('board.timeUp');
-    if (ms > 0) timerAlert.textContent = '';
+    setText(timerValue, text);
+    setText(timerState, board.timer.running ? '' : t('board.timerPaused'));
+    if (board.timer.running && ms === 0 && lastRemaining !== 0) setText(timerAlert, t('board.timeUp'));
+    if (ms > 0) setText(timerAlert, '');
     lastRemaining = board.timer.running ? ms : null;
   }
   const tick = setInterval(drawTimer, 250);
   signal.addEventListener('abort', () => clearInterval(tick), { once: true });
 
+  let shownPhase = null;
   function drawPhase() {
     const p = board.phase;
-    phaseTitle.textContent = p
+    // A new phase is announced (not the first one shown).
+    if (p && shownPhase !== null && shownPhase !== p.key) {
+      setText(phaseNews, t('board.phaseChanged', { title: p.title }));
+    }
+    shownPhase = p ? p.key : null;
+    setText(phaseTitle, p
       ? t('board.phaseHeading', { n: board.current + 1, count: board.phases.length, title: p.title })
-      : t('board.noPhase');
+      : t('board.noPhase'));
     const flags = [p ? kindLabel(p.kind) : null];
     if (board.locked) flags.push(t('board.flagLocked'));
     if (board.anonymous) flags.push(t('board.flagAnonymous'));
     if (p && p.private_notes) flags.push(t('board.flagPrivate'));
     if (p && board.revealed.has(p.key)) flags.push(t('board.flagRevealed'));
-    phaseInfo.textContent = flags.filter(Boolean).join(' · ');
+    setText(phaseInfo, flags.filter(Boolean).join(' · '));
     votesLeftEl.hidden = !(p && p.vote_budget > 0 && board.writer);
-    votesLeftEl.textContent = p ? t('board.votesLeft', { n: board.votesLeft(), budget: p.vote_budget }) : '';
+    setText(votesLeftEl, p ? t('board.votesLeft', { n: board.votesLeft(), budget: p.vote_budget }) : '');
     const hints = {
       draft: 'board.hintDraft', scheduled: 'board.hintScheduled', closed: 'board.hintClosed',
       archived: 'board.hintClosed',
@@ -169,7 +186,7 @@ export async function render(ctx) {
     if (hints[board.state]) hint.push(t(hints[board.state]));
     if (board.me.role === 'observer') hint.push(t('board.hintObserver'));
     else if (board.locked && !board.facilitator) hint.push(t('board.hintLocked'));
-    stateHint.textContent = hint.join(' ');
+    setText(stateHint, hint.join(' '));
     stateHint.hidden = !hint.length;
     reportLink.hidden = !(board.state === 'closed' || board.state === 'archived');
     drawTimer();
@@ -177,7 +194,7 @@ export async function render(ctx) {
 
   // ------------------------------------------------------------ notes
   function editNote(note) {
-    ui.editing.set(note.id, { draft: note.text });
+    ui.editing.set(note.id, { draft: note.text, version: note.version });
     drawColumns();
     const area = columnsEl.querySelector(`[data-focus="note-${note.id}-text"]`);
     if (area) area.focus();
@@ -207,7 +224,7 @@ export async function render(ctx) {
         return;
       }
       ui.editing.delete(note.id);
-      send('note.edit', { note: note.id, version: note.version, text });
+      send('note.edit', { note: note.id, version: state.version, text });
       drawColumns();
       const next = columnsEl.querySelector(`[data-focus="note-${note.id}-edit"]`);
       if (next) next.focus();
@@ -462,7 +479,7 @@ export async function render(ctx) {
       : h('p', { class: 'hint', text: t('board.nobody') })));
     const now = Date.now();
     const names = [...ui.typing.values()].filter((x) => x.until > now).map((x) => x.name || t('board.someone'));
-    typingEl.textContent = names.length ? t('board.typing', { names: names.join(', ') }) : '';
+    setText(typingEl, names.length ? t('board.typing', { names: names.join(', ') }) : '');
   }
 
   function drawReactions() {
@@ -507,6 +524,8 @@ export async function render(ctx) {
   });
 
   // ------------------------------------------------------------ action items
+  // An empty optional field is sent as null, which clears it (the server refuses "").
+  const actionFields = ({ what, who, when }) => ({ what, who: who || null, when: when || null });
   const actionsHeadingId = uid('titre');
   const actionsTable = h('div');
   const actionForm = createForm({
@@ -519,7 +538,7 @@ export async function render(ctx) {
       actions(submitButton(t('board.actionAdd'))),
     ],
     onSubmit: async (values, form) => {
-      send('action.add', { what: values.what, who: values.who, when: values.when });
+      send('action.add', actionFields(values));
       form.reset();
       form.elements.namedItem('what').focus();
     },
@@ -541,7 +560,7 @@ export async function render(ctx) {
             button(t('common.cancel'), () => close(), { cls: 'button button-secondary' })),
         ],
         onSubmit: async (values) => {
-          send('action.edit', { action: a.id, what: values.what, who: values.who, when: values.when });
+          send('action.edit', { action: a.id, ...actionFields(values) });
           close();
         },
       }).form,
@@ -679,7 +698,8 @@ export async function render(ctx) {
   // ------------------------------------------------------------ connection
   async function checkAccess() {
     try {
-      await api.get(apiPath(id), { signal, quiet401: true });
+      // A signed-in person whose session ended is sent to sign in by the shell.
+      await api.get(apiPath(id), { signal, quiet401: !ctx.user });
     } catch (err) {
       if (err.status === 401 || err.status === 403 || err.status === 404) {
         live.stop();
@@ -734,7 +754,8 @@ export async function render(ctx) {
         if (err.code === 'version_perimee' && err.note && op) {
           board.upsertNote(err.note);
           if (op.op === 'note.edit' && typeof op.text === 'string') {
-            ui.editing.set(Number(err.note.id), { draft: op.text, current: err.note.text });
+            ui.editing.set(Number(err.note.id),
+              { draft: op.text, version: Number(err.note.version), current: err.note.text });
           }
           schedule();
         }
@@ -761,6 +782,7 @@ export async function render(ctx) {
     h('section', { class: 'board-phase panel', 'aria-labelledby': phaseTitle.id },
       phaseTitle,
       phaseInfo,
+      phaseNews,
       h('p', { class: 'timer' }, h('span', { class: 'timer-label', text: t('board.timerLabel') }), ' ',
         timerValue, ' ', timerState, timerAlert),
       votesLeftEl,
