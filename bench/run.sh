@@ -22,6 +22,7 @@
 #   THREADS=                             loadgen io threads (default: its own, min(2, cores))
 #   RESULTS=bench/RESULTS.md             where the table is appended (/dev/null: nowhere)
 #   KEEP=1                               keep the temporary folder (server logs, raw results)
+#   NOTE="…"                             a remark recorded with the results
 #
 # The whole default run takes about 8 minutes.
 set -euo pipefail
@@ -235,6 +236,7 @@ if [[ $RESULTS != /dev/null ]]; then
         echo
         echo "$summary"
         echo
+        if [[ -n ${NOTE:-} ]]; then echo "Note: $NOTE"; echo; fi
         echo "$table"
         echo
         echo "<details><summary>Raw results (one JSON line per run)</summary>"

@@ -329,12 +329,23 @@ asio::awaitable<void> service::generate_report(std::int64_t id) {
     std::vector<std::string> names;
     co_await db_.read([&](db::connection& c) {
         w = store::workshop(c, id);
-        auto s = c.prepare("SELECT DISTINCT actor_name FROM workshop_events WHERE workshop_id = ?1 AND actor_key <> 'system' ORDER BY actor_name");
+        // Everyone who acted on the board, and the workshop's people, with their organisation.
+        auto s = c.prepare(
+            "SELECT name, org, guest FROM ("
+            " SELECT DISTINCT e.actor_name AS name, o.name AS org, e.actor_key LIKE 'g:%' AS guest"
+            " FROM workshop_events e LEFT JOIN users u ON e.actor_key = 'u:' || u.id"
+            " LEFT JOIN organisations o ON o.id = u.org_id"
+            " WHERE e.workshop_id = ?1 AND e.actor_key <> 'system'"
+            " UNION SELECT u.name, o.name, 0 FROM workshop_people p JOIN users u ON u.id = p.user_id"
+            " LEFT JOIN organisations o ON o.id = u.org_id WHERE p.workshop_id = ?1"
+            ") ORDER BY name");
         s.bind(1, id);
-        while (s.step()) names.push_back(s.get_text(0));
-        if (w)
-            for (const auto& p : w->people)
-                if (std::find(names.begin(), names.end(), p.name) == names.end()) names.push_back(p.name);
+        while (s.step()) {
+            std::string line = s.get_text(0);
+            if (!s.is_null(1)) line += " (" + s.get_text(1) + ")";
+            else if (s.get_int(2)) line += " (invité)";
+            if (std::find(names.begin(), names.end(), line) == names.end()) names.push_back(line);
+        }
     });
     if (!w) throw api_error(errors::not_found);
     auto report = make_report(*w, st, names, unix_now());

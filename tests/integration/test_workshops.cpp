@@ -430,6 +430,7 @@ TEST_CASE("live room: closing produces the report (Markdown, HTML, CSV)", "[work
     REQUIRE(rep.status == 200);
     auto md = rep.json()["report"]["markdown"].get<std::string>();
     CHECK(md.find("# Compte rendu — Diagnostic du Val de Sambre") == 0);
+    CHECK(md.find("## Participants\n\n- Administrateur\n") != std::string::npos);
     CHECK(md.find("- **Démographie**\n  - Départs en retraite de 4 médecins <b>") != std::string::npos);
     CHECK(md.find("| Alice | =Contacter la faculté; \"stage\" | 2027-02-01 |") != std::string::npos);
 
