@@ -274,6 +274,12 @@ TEST_CASE("live room: two participants, acks, retries, versions, votes, phases",
     CHECK(bruno.op(w.id, "b2", "note.add", {{"column", "forces"}, {"text", "hors phase"}})["code"] == "hors_phase");
     CHECK(bruno.op(w.id, "b3", "note.add", {{"column", "attentes"}, {"text", std::string(1001, 'a')}})["code"] == "champ_invalide");
     CHECK(bruno.op(w.id, "b5", "phase.goto", {{"index", 1}})["code"] == "acces_refuse");
+    // Invalid UTF-8 smuggled in a JSON escape (a lone surrogate), and malformed operations.
+    bruno.sock->send(R"({"type":"op","workshop":)" + std::to_string(w.id) +
+                     R"(,"id":"bu","op":"note.add","column":"attentes","text":"\ud800"})");
+    CHECK(bruno.until([](const json& m) { return m["type"] == "error"; })["code"] == "json_invalide");
+    CHECK(bruno.op(w.id, "", "note.add", {{"column", "attentes"}, {"text", "x"}})["code"] == "champ_invalide");
+    CHECK(bruno.op(w.id, "b5b", "note.edit", {{"note", "douze"}, {"version", 1}, {"text", "x"}})["code"] == "champ_invalide");
     CHECK(bruno.op(w.id, "b6", "launch", json::object())["code"] == "operation_inconnue");
     CHECK(bruno.op(w.id, "b7", "vote.cast", {{"note", note_id}})["code"] == "hors_phase");
 
