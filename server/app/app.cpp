@@ -186,6 +186,7 @@ int application::serve() {
     so.request_burst_per_address = c.request_burst_per_address;
     so.ws_message_max_bytes = static_cast<std::size_t>(c.ws_message_max_bytes);
     so.ws_send_queue_max = static_cast<std::size_t>(c.ws_send_queue_max);
+    so.ws_send_queue_max_bytes = static_cast<std::size_t>(c.ws_send_queue_max_bytes);
     so.ws_idle_timeout = std::chrono::seconds(c.ws_idle_timeout_s);
     if (!c.public_url.empty()) so.allowed_origins.push_back(c.public_url);
     so.trusted_proxies = c.trusted_proxies;

@@ -143,6 +143,7 @@ const std::vector<setting>& settings() {
         double_setting("limits.request_burst_per_address", &config::request_burst_per_address, 1, 1e6),
         int_setting("limits.ws_message_max_bytes", &config::ws_message_max_bytes, 256, 16 << 20),
         int_setting("limits.ws_send_queue_max", &config::ws_send_queue_max, 1, 1000000),
+        int_setting("limits.ws_send_queue_max_bytes", &config::ws_send_queue_max_bytes, 64 * 1024, 1LL << 30),
         int_setting("limits.ws_idle_timeout_s", &config::ws_idle_timeout_s, 2, 3600),
         double_setting("limits.ws_messages_per_second", &config::ws_messages_per_second, 0.1, 1e6),
         double_setting("limits.ws_message_burst", &config::ws_message_burst, 1, 1e6),

@@ -39,6 +39,7 @@ struct config {
     double request_burst_per_address = 200;
     long long ws_message_max_bytes = 64 * 1024;
     long long ws_send_queue_max = 256;
+    long long ws_send_queue_max_bytes = 4 << 20;
     long long ws_idle_timeout_s = 30;
     double ws_messages_per_second = 20;
     double ws_message_burst = 60;

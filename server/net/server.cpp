@@ -66,6 +66,8 @@ asio::awaitable<void> server::impl::accept_loop() {
             continue;
         }
         boost::system::error_code ep_ec;
+        // Small messages (acks, events) go out at once rather than waiting for Nagle.
+        socket.set_option(tcp::no_delay(true), ep_ec);
         auto remote = socket.remote_endpoint(ep_ec);
         if (ep_ec) continue;
         std::string address = remote.address().to_string();

@@ -33,6 +33,7 @@ struct server_options {
 
     std::size_t ws_message_max_bytes = 64 * 1024;
     std::size_t ws_send_queue_max = 256;
+    std::size_t ws_send_queue_max_bytes = 4u << 20;
     std::chrono::seconds ws_idle_timeout{30};  // a ping is sent at half of it
 
     std::vector<std::string> allowed_origins;  // besides the listening address itself

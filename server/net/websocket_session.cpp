@@ -76,10 +76,11 @@ void websocket_session::close(std::uint16_t code, std::string reason) {
 
 void websocket_session::enqueue(std::string text) {
     if (dropped_ || close_reason_) return;
-    if (queue_.size() >= srv_->opts.ws_send_queue_max) {
+    if (queue_.size() >= srv_->opts.ws_send_queue_max || queued_bytes_ + text.size() > srv_->opts.ws_send_queue_max_bytes) {
         drop("send_queue_full");
         return;
     }
+    queued_bytes_ += text.size();
     queue_.push_back(std::move(text));
     start_writing();
 }
@@ -102,10 +103,12 @@ asio::awaitable<void> websocket_session::write_loop() {
             msg += queue_.front();
             queue_.pop_front();
         }
+        queued_bytes_ -= std::min(queued_bytes_, msg.size());
         ws_.text(true);
         auto [ec, n] = co_await ws_.async_write(asio::buffer(msg), asio::as_tuple(asio::use_awaitable));
         if (ec) {
-            drop("write_failed");
+            // The peer went away (or stalled past the deadline): not a slow reader.
+            close_now();
             break;
         }
         srv_->m_ws_out.inc();
@@ -120,10 +123,16 @@ asio::awaitable<void> websocket_session::write_loop() {
 
 void websocket_session::drop(const char* why) {
     if (dropped_) return;
-    dropped_ = true;
-    queue_.clear();
     srv_->m_ws_dropped.inc();
     log::warn("ws_dropped", {{"rid", id_}, {"reason", why}});
+    close_now();
+}
+
+void websocket_session::close_now() {
+    if (dropped_) return;
+    dropped_ = true;
+    queue_.clear();
+    queued_bytes_ = 0;
     boost::system::error_code ec;
     beast::get_lowest_layer(ws_).socket().shutdown(tcp::socket::shutdown_both, ec);
     beast::get_lowest_layer(ws_).socket().close(ec);

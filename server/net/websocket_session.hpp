@@ -22,7 +22,8 @@ private:
     void enqueue(std::string text);
     void start_writing();
     asio::awaitable<void> write_loop();
-    void drop(const char* why);
+    void drop(const char* why);   // a client that does not read: counted and logged
+    void close_now();             // closes the socket, no questions asked
 
     websocket::stream<beast::tcp_stream> ws_;
     beast::flat_buffer buffer_;
@@ -31,6 +32,7 @@ private:
     std::string id_;
     std::any context_;
     std::deque<std::string> queue_;
+    std::size_t queued_bytes_ = 0;
     std::optional<websocket::close_reason> close_reason_;
     bool writing_ = false;
     bool open_ = false;

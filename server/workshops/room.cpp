@@ -5,6 +5,7 @@
 #include "workshops/store.hpp"
 
 #include <chrono>
+#include <set>
 
 namespace relais::workshops {
 namespace {
@@ -77,24 +78,39 @@ void room::join(const std::shared_ptr<net::ws_connection>& c, const actor& a, st
         send(c, {{"type", "snapshot"}, {"workshop", id_}, {"seq", state_.seq}, {"state", snapshot(state_, a)},
                  {"you", {{"key", a.key}, {"name", a.name}, {"role", role_name(a.r)}}}});
     }
-    broadcast_presence();
+    send_presence(c);
+    broadcast_person(a.key, c.get());
 }
 
 void room::leave(const net::ws_connection* c) {
     std::lock_guard lock(mutex_);
-    if (members_.erase(c)) broadcast_presence();
+    auto it = members_.find(c);
+    if (it == members_.end()) return;
+    auto key = it->second.who.key;
+    members_.erase(it);
+    broadcast_person(key, nullptr);
 }
 
-void room::broadcast_presence() {
-    std::map<std::string, bool> online;
-    for (const auto& [ptr, m] : members_) online[m.who.key] = true;
+// Presence is O(people) per join, not O(people²): a newcomer gets the whole list,
+// the others only learn about the one who came or went.
+void room::send_presence(const std::shared_ptr<net::ws_connection>& c) {
+    std::set<std::string> online;
+    for (const auto& [ptr, m] : members_) online.insert(m.who.key);
     json people = json::array();
     for (const auto& [key, info] : people_)
         people.push_back({{"key", key}, {"name", info.first}, {"role", info.second}, {"online", online.count(key) > 0}});
-    json msg = {{"type", "presence"}, {"workshop", id_}, {"people", people}};
-    auto text = msg.dump();
+    send(c, {{"type", "presence"}, {"workshop", id_}, {"people", people}});
+}
+
+void room::broadcast_person(const std::string& key, const net::ws_connection* except) {
+    bool online = false;
+    for (const auto& [ptr, m] : members_) online = online || m.who.key == key;
+    const auto& info = people_[key];
+    auto text = json{{"type", "presence"}, {"workshop", id_},
+                     {"person", {{"key", key}, {"name", info.first}, {"role", info.second}, {"online", online}}}}.dump();
     for (const auto& [ptr, m] : members_)
-        if (auto conn = m.conn.lock()) conn->send(text);
+        if (ptr != except)
+            if (auto conn = m.conn.lock()) conn->send(text);
 }
 
 void room::typing(const net::ws_connection* c, const actor& a) {

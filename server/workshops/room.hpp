@@ -54,7 +54,9 @@ private:
     void submit(event e, std::function<void(db::connection&)> extra, std::weak_ptr<net::ws_connection> origin,
                 const std::string& client_id, done_fn done);
     void on_committed(std::int64_t seq, std::exception_ptr ep);
-    void broadcast_presence();
+    /// The whole list to one socket; a change of one person to everyone else.
+    void send_presence(const std::shared_ptr<net::ws_connection>& c);
+    void broadcast_person(const std::string& key, const net::ws_connection* except);
     static void send(const std::shared_ptr<net::ws_connection>& c, const json& msg);
 
     std::int64_t id_;

@@ -463,7 +463,10 @@ TEST_CASE("live room: SIGKILL under load loses no acknowledged operation", "[wor
     std::set<std::string> acked_texts;
     std::int64_t last_seen = 0;
     {
-        server s({"--set", "limits.ws_messages_per_second=10000", "--set", "limits.ws_message_burst=10000"}, data);
+        // The client fires 300 operations before reading: room for their events and acks.
+        server s({"--set", "limits.ws_messages_per_second=10000", "--set", "limits.ws_message_burst=10000",
+                  "--set", "limits.ws_send_queue_max=10000"},
+                 data);
         admin_password = s.admin_password();
         auto admin = s.login_admin();
         auto w = s.request("POST", "/api/workshops", json{{"title", "Charge"}, {"stage", "pre_aci"}, {"template", "swot"}}.dump(), {{"Cookie", admin}});

@@ -727,7 +727,11 @@ export async function render(ctx) {
         schedule();
       },
       presence: (msg) => {
-        ui.people = Array.isArray(msg.people) ? msg.people : [];
+        // The whole list on joining, then one person at a time (docs/protocol.md).
+        if (Array.isArray(msg.people)) ui.people = msg.people;
+        else if (msg.person && msg.person.key) {
+          ui.people = ui.people.filter((p) => p.key !== msg.person.key).concat([msg.person]);
+        }
         schedule();
       },
       typing: (msg) => {
