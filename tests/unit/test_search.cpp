@@ -20,3 +20,105 @@ TEST_CASE("the index opens, is readable, and reports a broken folder", "[search]
     std::ofstream(dir.path / "index" / "iamglass") << "garbage";
     CHECK_THROWS(reopened.document_count());
 }
+
+#include "search/text.hpp"
+
+using relais::search::fold;
+using relais::search::normalise;
+
+TEST_CASE("French normalisation: case, accents, ligatures, apostrophes, elisions", "[search]") {
+    CHECK(fold("Médecin ÉLÈVE Œuvre à Noël") == "medecin eleve oeuvre a noel");
+    CHECK(fold("ça, çà") == "ca, ca");
+    CHECK(fold("l\xE2\x80\x99""ACI") == "l'aci");          // U+2019
+    CHECK(fold("e\xCC\x81tude") == "etude");               // decomposed é
+    CHECK(fold("\xff\xfe ok") == "   ok");                  // invalid UTF-8 becomes spaces
+    CHECK(normalise("l'ACI d'une CPTS qu'elle jusqu'à aujourd'hui") == "aci une cpts elle a aujourd hui");
+    CHECK(normalise("L\xE2\x80\x99\xC3\xA9l\xC3\xA8ve") == "eleve");
+}
+
+namespace {
+relais::search::document doc(std::string id, std::string title, std::string body, std::map<std::string, std::vector<std::string>> facets,
+                             std::int64_t date = 0) {
+    relais::search::document d;
+    d.id = std::move(id);
+    d.title = std::move(title);
+    d.body = std::move(body);
+    d.facets = std::move(facets);
+    d.date = date;
+    return d;
+}
+std::vector<std::string> ids(const relais::search::result& r) {
+    std::vector<std::string> out;
+    for (const auto& h : r.hits) out.push_back(h.id);
+    return out;
+}
+}  // namespace
+
+TEST_CASE("index and search in French: stemming, accents, elisions, phrases, facets", "[search]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    idx.put(doc("a", "Modèle de lettre d'intention", "La lettre d'intention présente le territoire, les médecins et l'ACI envisagée.",
+                {{"kind", {"outil"}}, {"phase", {"lettre_intention"}}}, 100));
+    idx.put(doc("b", "Trame de diagnostic territorial", "Le diagnostic territorial et la matrice SWOT : forces, faiblesses, opportunités, menaces.",
+                {{"kind", {"outil"}}, {"phase", {"diagnostic", "projet_sante"}}}, 200));
+    idx.put(doc("c", "Témoignage de la CPTS du Val de Sambre", "Les médecins généralistes ont organisé les soins non programmés.",
+                {{"kind", {"temoignage"}}, {"phase", {"projet_sante"}}}, 300));
+    idx.commit();
+    CHECK(idx.document_count() == 3);
+
+    auto q = [&](std::string text, std::map<std::string, std::vector<std::string>> filters = {}) {
+        relais::search::query query;
+        query.text = std::move(text);
+        query.filters = std::move(filters);
+        return idx.search(query);
+    };
+    CHECK(ids(q("medecin")).size() == 2);                       // accent-insensitive, plural
+    CHECK(ids(q("MÉDECINS généralistes")) == std::vector<std::string>{"c"});
+    CHECK(ids(q("ACI")) == std::vector<std::string>{"a"});       // "l'ACI" was indexed as "aci"
+    CHECK(ids(q("l'intention")) == std::vector<std::string>{"a"});
+    CHECK(ids(q("\"diagnostic territorial\"")) == std::vector<std::string>{"b"});
+    CHECK(ids(q("territorial NOT swot")).empty());
+    CHECK(ids(q("territoire OR menaces")).size() == 2);
+    CHECK(ids(q("diagn")).size() == 1);                          // partial: search as you type
+    auto all = q("");
+    CHECK(all.total == 3);
+    CHECK(all.facets["kind"]["outil"] == 2);
+    CHECK(all.facets["phase"]["projet_sante"] == 2);           // multi-valued facet counted per value
+    CHECK(all.facets["phase"]["diagnostic"] == 1);
+    CHECK(ids(q("", {{"phase", {"projet_sante"}}})).size() == 2);
+    CHECK(ids(q("", {{"phase", {"projet_sante"}}, {"kind", {"outil"}}})) == std::vector<std::string>{"b"});
+    CHECK(ids(q("", {{"phase", {"inconnue"}}})).empty());
+
+    auto s = q("medecins");
+    REQUIRE_FALSE(s.hits.empty());
+    CHECK(s.hits[0].snippet.find("<mark>médecins</mark>") != std::string::npos);
+
+    relais::search::query by_date;
+    by_date.by_date = true;
+    CHECK(ids(idx.search(by_date)) == std::vector<std::string>{"c", "b", "a"});
+
+    // Replace and remove.
+    idx.put(doc("a", "Modèle de lettre", "Plus de mention de l'accord.", {{"kind", {"outil"}}}));
+    idx.remove("c");
+    idx.commit();
+    CHECK(idx.document_count() == 2);
+    CHECK(ids(q("ACI")).empty());
+    CHECK(ids(q("generaliste")).empty());
+}
+
+TEST_CASE("search: a spelling suggestion for a typo, escaped snippets", "[search]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    idx.put(doc("x", "Gouvernance", "La gouvernance de l'association <script>alert(1)</script> repose sur le bureau.", {}));
+    idx.commit();
+    relais::search::query typo;
+    typo.text = "gouvernanse";
+    auto r = idx.search(typo);
+    CHECK(r.suggestion == "gouvernance");
+    relais::search::query ok;
+    ok.text = "bureau";
+    auto h = idx.search(ok).hits.at(0);
+    CHECK(h.snippet.find("<script>") == std::string::npos);
+    CHECK(h.snippet.find("&lt;script&gt;") != std::string::npos);
+    CHECK(h.snippet.find("<mark>bureau.</mark>") != std::string::npos);
+}
