@@ -64,7 +64,8 @@ void service::register_routes(net::router& r) {
         if (next == body.end() || !next->is_string()) throw api_error(errors::invalid_field, "new_password");
         auto current = cur->get<std::string>(), wanted = next->get<std::string>();
         co_await change_own_password(p, current, wanted);
-        co_return response::no_content();
+        auto done = response::no_content();
+        co_return done;
     }));
 
     r.add("GET", "/api/orgs", guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
@@ -141,7 +142,8 @@ void service::register_routes(net::router& r) {
 
     r.add("DELETE", "/api/admin/orgs/{id}", guard(access::admin, [this](request& req, const principal&) -> asio::awaitable<response> {
         co_await delete_org(req.id_param("id"));
-        co_return response::no_content();
+        auto done = response::no_content();
+        co_return done;
     }));
 }
 

@@ -61,7 +61,8 @@ asio::awaitable<std::optional<principal>> service::authenticate(const net::reque
     auto now = unix_now();
     co_await db_.read([&](db::connection& c) { u = store::session_user(c, hash, now); });
     if (!u) co_return std::nullopt;
-    co_return principal{std::move(*u), std::move(hash)};
+    principal p{std::move(*u), std::move(hash)};
+    co_return p;
 }
 
 asio::awaitable<service::login_result> service::login(const std::string& raw_email, const std::string& password,
@@ -72,14 +73,16 @@ asio::awaitable<service::login_result> service::login(const std::string& raw_ema
     retry_after = std::max(per_account_.retry_after(email), per_address_.retry_after(address));
     if (retry_after > 0) throw api_error(errors::too_many_attempts);
 
+    // Count the attempt before the slow verification, so that parallel guesses cannot
+    // all pass the check; a success clears the account's count.
+    per_account_.record_failure(email);
+    per_address_.record_failure(address);
     std::optional<user> u;
     co_await db_.read([&](db::connection& c) { u = store::user_by_email(c, email); });
     bool ok = false;
     const std::string& hash = u ? u->password_hash : dummy_hash_;
     co_await cpu_.run([&] { ok = verify_password(hash, password); });
     if (!u || !ok || !u->active) {
-        per_account_.record_failure(email);
-        per_address_.record_failure(address);
         log::info("login_failed", {{"addr", address}});
         throw api_error(errors::bad_credentials);
     }
@@ -310,7 +313,8 @@ net::handler service::guard(access a, user_handler h) {
         if (!p) {
             if (a == access::anyone) {
                 principal nobody;
-                co_return co_await h(req, nobody);
+                auto r = co_await h(req, nobody);
+                co_return r;
             }
             throw api_error(errors::not_authenticated);
         }
@@ -319,7 +323,8 @@ net::handler service::guard(access a, user_handler h) {
                        (a == access::animateur && (role == "animateur" || role == "admin")) ||
                        (a == access::admin && role == "admin");
         if (!allowed) throw api_error(errors::forbidden);
-        co_return co_await h(req, *p);
+        auto r = co_await h(req, *p);
+        co_return r;
     };
 }
 

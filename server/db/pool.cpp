@@ -95,15 +95,15 @@ void pool::write_sync(std::function<void(connection&)> fn) {
 }
 
 void pool::submit_write(pending_write job) {
+    bool refused = false;
     {
         std::lock_guard lock(mutex_);
-        if (stopping_) {
-            job.done(std::make_exception_ptr(std::runtime_error("database stopped")));
-            return;
-        }
-        writes_.push_back(std::move(job));
+        if (stopping_) refused = true;
+        else writes_.push_back(std::move(job));
     }
-    cv_.notify_one();
+    // The callback may take other locks (a room's): never call it under ours.
+    if (refused) job.done(std::make_exception_ptr(std::runtime_error("database stopped")));
+    else cv_.notify_one();
 }
 
 void pool::writer_loop() {

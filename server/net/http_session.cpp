@@ -123,7 +123,8 @@ asio::awaitable<response> http_session::handle(request& req) {
     auto m = s.routes.find(req.method, req.path);
     if (m.result == router::match::kind::found) {
         req.params = std::move(m.params);
-        co_return co_await (*m.h)(req);
+        auto r = co_await (*m.h)(req);
+        co_return r;
     }
     if (m.result == router::match::kind::method_not_allowed) {
         auto r = response::error(api_error(errors::method_not_allowed));
@@ -236,14 +237,15 @@ asio::awaitable<void> http_session::run() {
         request req;
         if (!make_request(in, req)) { co_await write_error(errors::path_invalid, false); break; }
 
-        if (websocket::is_upgrade(in)) {
+        bool allowed = s.take_token(req.client_address);
+        if (allowed && websocket::is_upgrade(in)) {
             co_await upgrade(in, req);
             co_return;
         }
 
         response r;
         std::string route = "static";
-        if (!s.take_token(req.client_address)) {
+        if (!allowed) {
             r = response::error(api_error(errors::rate_limited));
             r.header("Retry-After", "1");
             route = "rate_limited";

@@ -24,6 +24,8 @@ public:
     virtual const std::string& id() const = 0;
     /// What the handler attached at admission (e.g. the signed-in account).
     virtual const std::any& context() const = 0;
+    /// True once the socket is closed (set before on_close is called).
+    virtual bool closed() const = 0;
 };
 
 /// The answer to an upgrade request: a refusal (sent as an HTTP response), or a

@@ -55,6 +55,7 @@ asio::awaitable<void> websocket_session::run(http::request<http::string_body>& r
         buffer_.consume(buffer_.size());
     }
     open_ = false;
+    closed_ = true;
     s.m_ws_connections.add(-1);
     log::info("ws_closed", {{"rid", id_}});
     s.ws->on_close(self);

@@ -17,6 +17,7 @@ public:
     void close(std::uint16_t code, std::string reason) override;
     const std::string& id() const override { return id_; }
     const std::any& context() const override { return context_; }
+    bool closed() const override { return closed_.load(); }
 
 private:
     void enqueue(std::string text);
@@ -37,6 +38,7 @@ private:
     bool writing_ = false;
     bool open_ = false;
     bool dropped_ = false;
+    std::atomic<bool> closed_{false};
 };
 
 }  // namespace relais::net

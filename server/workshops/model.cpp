@@ -224,7 +224,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         } catch (const api_error& e) {
             if (e.code() != errors::stale_version.code) throw;
             const note& current = find_note(s, msg, a);
-            throw stale(to_json(current, true));
+            throw stale(to_json(current, !s.anonymous || is_fac(a) || current.author_key == a.key));
         }
         d = {{"note", n->id}, {"hidden", n->hidden}};
         if (op == "note.edit") {
@@ -244,7 +244,8 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         require_unlocked(s, a);
         if (!grouping_allowed(s, a)) throw api_error(errors::wrong_phase);
         const note& n = find_note(s, msg, a);
-        if (int_field(msg, "version", 1, INT32_MAX) != n.version) throw stale(to_json(n, true));
+        if (int_field(msg, "version", 1, INT32_MAX) != n.version)
+            throw stale(to_json(n, !s.anonymous || is_fac(a) || n.author_key == a.key));
         auto g = opt_int_field(msg, "group", 1, INT64_MAX);
         if (g && !s.groups.count(*g)) throw api_error(errors::not_found, "group");
         d = {{"note", n.id}, {"group", g ? json(*g) : json(nullptr)}, {"hidden", n.hidden}};
@@ -530,7 +531,9 @@ json votes_view(const room_state& s, const actor& viewer) {
                 total += v;
                 if (k == viewer.key) mine += v;
             }
-            if (total == 0) continue;
+            // Before the reveal a participant learns nothing of others' votes, not even
+            // which notes have some.
+            if (total == 0 || (!visible && mine == 0)) continue;
             auto& slot = out[phase_key][std::to_string(note_id)];
             slot["mine"] = mine;
             if (visible) slot["total"] = total;

@@ -115,7 +115,10 @@ void room::broadcast_person(const std::string& key, const net::ws_connection* ex
 
 void room::typing(const net::ws_connection* c, const actor& a) {
     std::lock_guard lock(mutex_);
-    auto text = json{{"type", "typing"}, {"workshop", id_}, {"key", a.key}, {"name", state_.anonymous ? "" : a.name}}.dump();
+    // Anonymous boards say that someone types, not who.
+    auto text = (state_.anonymous ? json{{"type", "typing"}, {"workshop", id_}, {"key", ""}, {"name", ""}}
+                                  : json{{"type", "typing"}, {"workshop", id_}, {"key", a.key}, {"name", a.name}})
+                    .dump();
     for (const auto& [ptr, m] : members_)
         if (ptr != c)
             if (auto conn = m.conn.lock()) conn->send(text);
@@ -142,7 +145,7 @@ void room::op(const std::shared_ptr<net::ws_connection>& c, const actor& a, cons
         auto m = error_message(client_id, err);
         if (err.code() == errors::stale_version.code)
             if (auto it = state_.notes.find(msg.value("note", std::int64_t{0})); it != state_.notes.end() && state_.can_see(it->second, a))
-                m["note"] = to_json(it->second, true);
+                m["note"] = to_json(it->second, !state_.anonymous || a.r == role::facilitator || it->second.author_key == a.key);
         send(c, m);
         return;
     }
@@ -150,12 +153,21 @@ void room::op(const std::shared_ptr<net::ws_connection>& c, const actor& a, cons
     submit(std::move(e), {}, c, client_id, {});
 }
 
-void room::submit_system(const actor& a, const std::string& op, json data, std::function<void(db::connection&)> extra,
-                         done_fn done) {
+void room::submit_system(const actor& a, const std::string& op, json data, std::function<void(const room_state&)> check,
+                         std::function<void(db::connection&)> extra, done_fn done) {
     std::unique_lock lock(mutex_);
-    if (broken_) {
+    std::exception_ptr refused;
+    if (broken_) refused = std::make_exception_ptr(api_error(errors::room_unavailable));
+    else if (check) {
+        try {
+            check(state_);
+        } catch (...) {
+            refused = std::current_exception();
+        }
+    }
+    if (refused) {
         lock.unlock();
-        done(std::make_exception_ptr(api_error(errors::room_unavailable)), 0);
+        done(refused, 0);
         return;
     }
     auto e = make_system_event(state_, a, op, std::move(data), now_ms());
@@ -220,8 +232,11 @@ void room::on_committed(std::int64_t seq, std::exception_ptr ep) {
                 if (!c) continue;
                 std::string cache_key = m.who.r == role::facilitator ? "f" : (m.who.key == p.ev.actor_key ? "a" : "p");
                 if (cache_key == "p" && p.ev.data.contains("voter") && p.ev.data["voter"] == m.who.key) cache_key = "v:" + m.who.key;
-                if (p.ev.op == "note.edit" || p.ev.op == "note.move" || p.ev.op == "note.delete" || p.ev.op == "note.group")
-                    cache_key += ":" + m.who.key;  // visibility depends on the note's author
+                // Visibility depends on the note's author, and revealed notes keep the
+                // viewer's own authorship: render those per viewer.
+                if (p.ev.op == "note.edit" || p.ev.op == "note.move" || p.ev.op == "note.delete" || p.ev.op == "note.group" ||
+                    p.ev.data.contains("revealed"))
+                    cache_key += ":" + m.who.key;
                 auto [slot, fresh] = cache.try_emplace(cache_key);
                 if (fresh) {
                     json msg = event_view(state_, p.ev, m.who);

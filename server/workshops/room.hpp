@@ -35,7 +35,9 @@ public:
     /// An event from the HTTP side (phases, state changes). `extra` runs in the same
     /// transaction; `done` gets the event's seq once durable (on a database thread).
     using done_fn = std::function<void(std::exception_ptr, std::int64_t)>;
-    void submit_system(const actor& a, const std::string& op, json data, std::function<void(db::connection&)> extra, done_fn done);
+    /// `check` runs under the room's lock against the current board and may throw to refuse.
+    void submit_system(const actor& a, const std::string& op, json data, std::function<void(const room_state&)> check,
+                       std::function<void(db::connection&)> extra, done_fn done);
 
     room_state state() const;
     std::size_t connections() const;

@@ -153,11 +153,18 @@ void service::with_room(std::int64_t id, std::function<void(room_ptr, std::excep
             if (ep) return then(nullptr, ep);
             if (!*found) return then(nullptr, std::make_exception_ptr(api_error(errors::not_found)));
             room_ptr r;
-            {
+            try {
                 std::lock_guard lock(mutex_);
                 auto& slot = rooms_[id];
                 if (!slot || !slot->healthy()) slot = std::make_shared<room>(id, db_, std::move(*log_events));
                 r = slot;
+            } catch (...) {
+                log::error("room_load_failed", {{"workshop", id}});
+                {
+                    std::lock_guard lock(mutex_);
+                    rooms_.erase(id);
+                }
+                return then(nullptr, std::current_exception());
             }
             then(r, nullptr);
         });
@@ -176,10 +183,11 @@ asio::awaitable<service::room_ptr> service::room_for(std::int64_t id) {
 }
 
 asio::awaitable<std::int64_t> service::submit(const room_ptr& r, const actor& a, const std::string& op, const json& data,
+                                              std::function<void(const room_state&)> check,
                                               std::function<void(db::connection&)> extra) {
     std::int64_t seq = 0;
     std::function<void(std::function<void(std::exception_ptr)>)> start = [&](std::function<void(std::exception_ptr)> done) {
-        r->submit_system(a, op, data, std::move(extra), [&seq, done](std::exception_ptr ep, std::int64_t s) {
+        r->submit_system(a, op, data, std::move(check), std::move(extra), [&seq, done](std::exception_ptr ep, std::int64_t s) {
             seq = s;
             done(ep);
         });
@@ -205,12 +213,24 @@ void service::ws_join(const std::shared_ptr<net::ws_connection>& c, const identi
     ws_leave(c);
     log::debug("ws_join", {{"workshop", id}, {"who", who.key()}});
     auto w = std::make_shared<std::optional<store::workshop_row>>();
+    auto still_valid = std::make_shared<bool>(false);
     std::weak_ptr<net::ws_connection> weak = c;
-    db_.read_async([w, id](db::connection& conn) { *w = store::workshop(conn, id); },
-                   [this, w, weak, who, id, since](std::exception_ptr ep) {
+    db_.read_async(
+        [w, id, who, still_valid](db::connection& conn) {
+            *w = store::workshop(conn, id);
+            // The identity was checked when the socket opened: check it again, an invite
+            // may have been revoked or an account deactivated since.
+            auto now = unix_now();
+            if (who.guest) *still_valid = store::guest_active(conn, who.guest->id, now);
+            else if (who.account) {
+                auto u = auth::store::user_by_id(conn, who.account->account.id);
+                *still_valid = u && u->active;
+            }
+        },
+                   [this, w, weak, who, id, since, still_valid](std::exception_ptr ep) {
                        auto conn = weak.lock();
-                       log::debug("ws_join_loaded", {{"workshop", id}, {"conn", conn != nullptr}, {"found", w->has_value()}});
                        if (!conn) return;
+                       if (!ep && !*still_valid) return send_error(conn, {}, api_error(errors::not_authenticated));
                        if (ep || !*w) return send_error(conn, {}, api_error(ep ? errors::internal : errors::not_found));
                        auto r = role_for(who, **w);
                        if (!r) return send_error(conn, {}, api_error(errors::forbidden));
@@ -219,11 +239,18 @@ void service::ws_join(const std::shared_ptr<net::ws_connection>& c, const identi
                            auto conn2 = weak.lock();
                            if (!conn2) return;
                            if (ep2) return send_error(conn2, {}, api_error(errors::internal));
+                           room_ptr previous;
                            {
                                std::lock_guard lock(mutex_);
-                               seats_[conn2.get()] = seat{rm, a};
+                               auto it = seats_.find(conn2.get());
+                               if (it != seats_.end() && it->second.conn.lock() == conn2) previous = it->second.where.lock();
+                               seats_[conn2.get()] = seat{rm, a, conn2};
                            }
+                           // Two joins in flight: the last one wins, the socket is in one room.
+                           if (previous && previous != rm) previous->leave(conn2.get());
                            rm->join(conn2, a, since);
+                           // Closed meanwhile (on_close already ran ws_leave): undo.
+                           if (conn2->closed()) ws_leave(conn2);
                        });
                    });
 }
@@ -240,12 +267,9 @@ void service::ws_op(const std::shared_ptr<net::ws_connection>& c, const identity
         auto wid = workshop_field(msg);
         auto op = msg.find("op");
         if (op == msg.end() || !op->is_string()) throw api_error(errors::unknown_operation, "op");
-        {
-            std::lock_guard lock(mutex_);
-            auto it = seats_.find(c.get());
-            if (it == seats_.end()) throw api_error(errors::not_in_room);
-            s = it->second;
-        }
+        auto found = seat_of(c);
+        if (!found) throw api_error(errors::not_in_room);
+        s = *found;
         auto r = s.where.lock();
         if (!r || r->id() != wid) throw api_error(errors::not_in_room);
         r->op(c, s.who, op->get<std::string>(), msg, client_id);
@@ -254,15 +278,21 @@ void service::ws_op(const std::shared_ptr<net::ws_connection>& c, const identity
     }
 }
 
-void service::ws_typing(const std::shared_ptr<net::ws_connection>& c, const identity&, const json&) {
-    seat s;
-    {
-        std::lock_guard lock(mutex_);
-        auto it = seats_.find(c.get());
-        if (it == seats_.end()) return;  // ephemeral: dropped silently
-        s = it->second;
+std::optional<service::seat> service::seat_of(const std::shared_ptr<net::ws_connection>& c) {
+    std::lock_guard lock(mutex_);
+    auto it = seats_.find(c.get());
+    if (it == seats_.end()) return std::nullopt;
+    if (it->second.conn.lock() != c) {
+        seats_.erase(it);  // left by a socket that had the same address
+        return std::nullopt;
     }
-    if (auto r = s.where.lock()) r->typing(c.get(), s.who);
+    return it->second;
+}
+
+void service::ws_typing(const std::shared_ptr<net::ws_connection>& c, const identity&, const json&) {
+    auto s = seat_of(c);
+    if (!s) return;  // ephemeral: dropped silently
+    if (auto r = s->where.lock()) r->typing(c.get(), s->who);
 }
 
 void service::ws_leave(const std::shared_ptr<net::ws_connection>& c) {
@@ -497,12 +527,15 @@ void service::register_routes(net::router& r) {
         auto body = json_input::parse_object(req.body);
         auto to = json_input::required_string(body, "state", 20);
         auto rm = co_await room_for(id);
-        if (!transition_allowed(rm->state().workshop_state, to)) throw api_error(errors::bad_transition, "state");
         json data = {{"state", to}};
         auto a = actor_of(who, role::facilitator);
         std::string op = "workshop.state";
+        // Checked under the room's lock: two concurrent changes cannot both pass.
+        std::function<void(const room_state&)> check = [to](const room_state& st) {
+            if (!transition_allowed(st.workshop_state, to)) throw api_error(errors::bad_transition, "state");
+        };
         std::function<void(db::connection&)> extra = [id, to](db::connection& c) { store::set_state(c, id, to, unix_now()); };
-        co_await submit(rm, a, op, data, std::move(extra));
+        co_await submit(rm, a, op, data, std::move(check), std::move(extra));
         if (to == "closed") co_await generate_report(id);
         auto j = co_await workshop_json(id, who, true);
         auto res = response::json(200, {{"workshop", j}});
@@ -517,14 +550,16 @@ void service::register_routes(net::router& r) {
         auto body = json_input::parse_object(req.body);
         auto phases = parse_phases(body.value("phases", json()));
         auto rm = co_await room_for(id);
-        auto st = rm->state();
-        if (st.workshop_state == "closed" || st.workshop_state == "archived") throw api_error(errors::workshop_closed);
-        if (st.current >= phases.size()) throw api_error(errors::wrong_phase, "phases");
         json data = {{"phases", to_json(phases)}};
         auto a = actor_of(who, role::facilitator);
         std::string op = "phases.set";
+        auto count = phases.size();
+        std::function<void(const room_state&)> check = [count](const room_state& st) {
+            if (st.workshop_state == "closed" || st.workshop_state == "archived") throw api_error(errors::workshop_closed);
+            if (st.current >= count) throw api_error(errors::wrong_phase, "phases");
+        };
         std::function<void(db::connection&)> no_extra;
-        co_await submit(rm, a, op, data, std::move(no_extra));
+        co_await submit(rm, a, op, data, std::move(check), std::move(no_extra));
         auto j = co_await workshop_json(id, who, true);
         auto res = response::json(200, {{"workshop", j}});
         co_return res;
@@ -635,7 +670,8 @@ void service::register_routes(net::router& r) {
         bool found = false;
         co_await db_.write([&](db::connection& c) { found = store::revoke_invite(c, id, invite_id); });
         if (!found) throw api_error(errors::not_found);
-        co_return response::no_content();
+        auto done = response::no_content();
+        co_return done;
     }));
 
     r.add("GET", "/api/invites/{token}", [this](request& req) -> asio::awaitable<response> {

@@ -43,6 +43,7 @@ private:
     void with_room(std::int64_t id, std::function<void(room_ptr, std::exception_ptr)> then);
     asio::awaitable<room_ptr> room_for(std::int64_t id);
     asio::awaitable<std::int64_t> submit(const room_ptr& r, const actor& a, const std::string& op, const json& data,
+                                         std::function<void(const room_state&)> check,
                                          std::function<void(db::connection&)> extra);
     asio::awaitable<json> workshop_json(std::int64_t id, const identity& who, bool with_phases);
     asio::awaitable<store::workshop_row> load_for(std::int64_t id, const identity& who, bool facilitator_only, role& out);
@@ -55,7 +56,9 @@ private:
     struct seat {
         std::weak_ptr<room> where;
         actor who;
+        std::weak_ptr<net::ws_connection> conn;  // raw pointers get reused: check it is the same socket
     };
+    std::optional<seat> seat_of(const std::shared_ptr<net::ws_connection>& c);
     std::map<const net::ws_connection*, seat> seats_;
 };
 

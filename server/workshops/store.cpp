@@ -168,10 +168,21 @@ void delete_guest(db::connection& c, const std::string& token_hash) {
 }
 
 void insert_event(db::connection& c, std::int64_t workshop_id, const event& e) {
+    // The log has no gap: an event lands only right after its predecessor. When one
+    // write fails, those decided after it fail too, and the room reloads from the log.
     c.prepare("INSERT INTO workshop_events(workshop_id, seq, op, data, actor_key, actor_name, client_op_id, at) "
-              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
+              "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
+              "WHERE coalesce((SELECT max(seq) FROM workshop_events WHERE workshop_id = ?1), 0) = ?2 - 1")
         .bind(1, workshop_id).bind(2, e.seq).bind(3, e.op).bind(4, e.data.dump()).bind(5, e.actor_key).bind(6, e.actor_name)
         .bind(7, e.client_op_id).bind(8, e.at).exec();
+    if (c.changes() != 1) throw db::db_error(SQLITE_CONSTRAINT, "event " + std::to_string(e.seq) + " out of order");
+}
+
+bool guest_active(db::connection& c, std::int64_t guest_id, std::int64_t now) {
+    auto s = c.prepare("SELECT 1 FROM workshop_guests g JOIN workshop_invites i ON i.id = g.invite_id "
+                       "WHERE g.id = ?1 AND g.expires_at > ?2 AND i.revoked = 0 AND i.expires_at > ?2");
+    s.bind(1, guest_id).bind(2, now);
+    return s.step();
 }
 
 std::vector<event> events(db::connection& c, std::int64_t workshop_id) {

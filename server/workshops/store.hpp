@@ -69,6 +69,8 @@ std::int64_t insert_guest(db::connection& c, std::int64_t invite_id, const std::
 /// A guest whose invite is still live.
 std::optional<guest_row> guest_by_token(db::connection& c, const std::string& token_hash, std::int64_t now);
 void delete_guest(db::connection& c, const std::string& token_hash);
+/// Whether a guest may still enter (its invite live and not revoked).
+bool guest_active(db::connection& c, std::int64_t guest_id, std::int64_t now);
 
 void insert_event(db::connection& c, std::int64_t workshop_id, const event& e);
 std::vector<event> events(db::connection& c, std::int64_t workshop_id);

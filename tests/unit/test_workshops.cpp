@@ -4,6 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include "db/database.hpp"
+#include "workshops/store.hpp"
+#include "temp_dir.hpp"
+
 #include <fstream>
 #include <sstream>
 
@@ -128,6 +132,8 @@ TEST_CASE("votes: budget, proxies, hidden until revealed", "[workshops]") {
     b.run(b.fac, "phase.goto", {{"index", 3}});
     auto n = b.run(b.bob, "note.add", {{"column", "menaces"}, {"text", "Départs en retraite"}});
     for (int i = 0; i < 3; ++i) b.run(b.bob, "vote.cast", {{"note", n.seq}});
+    // Before the reveal, another participant learns nothing, not even which notes have votes.
+    CHECK_FALSE(snapshot(b.s, b.cat)["votes"].contains("vote"));
     CHECK(b.refusal(b.bob, "vote.cast", {{"note", n.seq}}) == "budget_epuise");
     CHECK(b.refusal(b.obs, "vote.cast", {{"note", n.seq}}) == "acces_refuse");
     CHECK(b.refusal(b.bob, "vote.proxy", {{"note", n.seq}, {"for", "Dr X"}}) == "acces_refuse");
@@ -242,4 +248,17 @@ TEST_CASE("report: markdown, escaped HTML, CSV without formulas", "[workshops][r
     CHECK(html.find("<title>Atelier &lt;test&gt;</title>") != std::string::npos);
     CHECK(csv_field("simple") == "simple");
     CHECK(csv_field("-1") == "'-1");
+}
+
+TEST_CASE("the event log refuses gaps", "[workshops]") {
+    unit_temp_dir dir;
+    db::connection c(dir.path / "w.db", db::connection::mode::read_write);
+    db::migrate(c);
+    c.exec("INSERT INTO workshops(title, stage, template, created_at, updated_at) VALUES('t', 'pre_aci', 'swot', 0, 0)");
+    auto ev = [](std::int64_t seq) { return event{seq, "chat.send", {{"text", "x"}}, "u:1", "A", std::nullopt, 0}; };
+    store::insert_event(c, 1, ev(1));
+    CHECK_THROWS_AS(store::insert_event(c, 1, ev(3)), db::db_error);
+    CHECK_THROWS_AS(store::insert_event(c, 1, ev(1)), db::db_error);
+    store::insert_event(c, 1, ev(2));
+    CHECK(store::events(c, 1).size() == 2);
 }
