@@ -382,6 +382,19 @@ asio::awaitable<void> service::generate_report(std::int64_t id) {
     co_await db_.write([&](db::connection& c) { store::save_report(c, id, report); });
 }
 
+net::handler service::facilitated(facilitator_handler h) {
+    // Signed in, then the workshop must exist and the caller facilitate it.
+    return auth_.guard(auth::access::signed_in,
+                       [this, h = std::move(h)](net::request& req, const auth::principal& p) -> asio::awaitable<net::response> {
+                           auto id = req.id_param("id");
+                           identity who{p, std::nullopt};
+                           role rl;
+                           auto w = co_await load_for(id, who, true, rl);
+                           auto res = co_await h(req, who, id, w);
+                           co_return res;
+                       });
+}
+
 void service::register_routes(net::router& r) {
     using net::request;
     using net::response;
@@ -489,11 +502,7 @@ void service::register_routes(net::router& r) {
         co_return res;
     });
 
-    r.add("PATCH", "/api/workshops/{id}", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        identity who{p, std::nullopt};
-        role rl;
-        auto w = co_await load_for(id, who, true, rl);
+    r.add("PATCH", "/api/workshops/{id}", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row& w) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         if (body.contains("title")) w.title = json_input::required_string(body, "title", 200);
         if (body.contains("subject")) w.subject = json_input::optional_string(body, "subject", 2000).value_or("");
@@ -519,11 +528,7 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("POST", "/api/workshops/{id}/state", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        identity who{p, std::nullopt};
-        role rl;
-        auto w = co_await load_for(id, who, true, rl);
+    r.add("POST", "/api/workshops/{id}/state", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         auto to = json_input::required_string(body, "state", 20);
         auto rm = co_await room_for(id);
@@ -542,11 +547,7 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("PUT", "/api/workshops/{id}/phases", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        identity who{p, std::nullopt};
-        role rl;
-        co_await load_for(id, who, true, rl);
+    r.add("PUT", "/api/workshops/{id}/phases", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         auto phases = parse_phases(body.value("phases", json()));
         auto rm = co_await room_for(id);
@@ -565,11 +566,7 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("POST", "/api/workshops/{id}/members", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        identity who{p, std::nullopt};
-        role rl;
-        co_await load_for(id, who, true, rl);
+    r.add("POST", "/api/workshops/{id}/members", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         auto user = json_input::optional_id(body, "user_id");
         if (!user || !*user) throw api_error(errors::invalid_field, "user_id");
@@ -581,9 +578,9 @@ void service::register_routes(net::router& r) {
             if (!u || !u->active) throw api_error(errors::invalid_field, "user_id");
             if (as == "facilitator" && u->role == "membre") throw api_error(errors::invalid_field, "role");
             if (as == "facilitator") {
-                auto w = store::workshop(c, id);
+                auto current = store::workshop(c, id);
                 int others = 0;
-                for (const auto& person : w->people)
+                for (const auto& person : current->people)
                     if (person.role == "facilitator" && person.user_id != uid) ++others;
                 if (others >= 2) throw api_error(errors::invalid_field, "role");
             }
@@ -594,17 +591,13 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("DELETE", "/api/workshops/{id}/members/{user_id}", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
+    r.add("DELETE", "/api/workshops/{id}/members/{user_id}", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         auto uid = req.id_param("user_id");
-        identity who{p, std::nullopt};
-        role rl;
-        co_await load_for(id, who, true, rl);
         co_await db_.write([&](db::connection& c) {
-            auto w = store::workshop(c, id);
+            auto current = store::workshop(c, id);
             int facilitators = 0;
             bool target_facilitates = false;
-            for (const auto& person : w->people) {
+            for (const auto& person : current->people) {
                 if (person.role == "facilitator") ++facilitators;
                 if (person.user_id == uid && person.role == "facilitator") target_facilitates = true;
             }
@@ -616,11 +609,7 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("GET", "/api/workshops/{id}/invites", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        identity who{p, std::nullopt};
-        role rl;
-        co_await load_for(id, who, true, rl);
+    r.add("GET", "/api/workshops/{id}/invites", facilitated([this](request&, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         std::vector<store::invite_row> list;
         co_await db_.read([&](db::connection& c) { list = store::invites(c, id); });
         json out = json::array();
@@ -631,11 +620,7 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("POST", "/api/workshops/{id}/invites", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        identity who{p, std::nullopt};
-        role rl;
-        co_await load_for(id, who, true, rl);
+    r.add("POST", "/api/workshops/{id}/invites", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         auto as = json_input::required_string(body, "role", 20);
         if (as != "participant" && as != "observer") throw api_error(errors::invalid_field, "role");
@@ -649,7 +634,7 @@ void service::register_routes(net::router& r) {
         auto hash = auth::token_hash(token);
         auto now = unix_now();
         auto expires = now + hours * 3600;
-        auto uid = p.account.id;
+        auto uid = who.account->account.id;
         std::int64_t invite_id = 0;
         co_await db_.write([&](db::connection& c) { invite_id = store::insert_invite(c, id, hash, as, label, expires, uid, now); });
         std::string path = "/invitation/" + token;
@@ -661,12 +646,8 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("DELETE", "/api/workshops/{id}/invites/{invite_id}", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
+    r.add("DELETE", "/api/workshops/{id}/invites/{invite_id}", facilitated([this](request& req, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         auto invite_id = req.id_param("invite_id");
-        identity who{p, std::nullopt};
-        role rl;
-        co_await load_for(id, who, true, rl);
         bool found = false;
         co_await db_.write([&](db::connection& c) { found = store::revoke_invite(c, id, invite_id); });
         if (!found) throw api_error(errors::not_found);
@@ -767,11 +748,7 @@ void service::register_routes(net::router& r) {
     r.add("GET", "/api/workshops/{id}/actions.csv", report_route("actions"));
     r.add("GET", "/api/workshops/{id}/indicators.csv", report_route("indicators"));
 
-    r.add("POST", "/api/workshops/{id}/report", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        identity who{p, std::nullopt};
-        role rl;
-        co_await load_for(id, who, true, rl);
+    r.add("POST", "/api/workshops/{id}/report", facilitated([this](request&, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         co_await generate_report(id);
         std::optional<store::report_row> rep;
         co_await db_.read([&](db::connection& c) { rep = store::report(c, id); });

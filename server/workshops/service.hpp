@@ -48,6 +48,10 @@ private:
     asio::awaitable<json> workshop_json(std::int64_t id, const identity& who, bool with_phases);
     asio::awaitable<store::workshop_row> load_for(std::int64_t id, const identity& who, bool facilitator_only, role& out);
     asio::awaitable<void> generate_report(std::int64_t id);
+    /// A route for the workshop's facilitators: `{id}` resolved and checked first.
+    using facilitator_handler = std::function<asio::awaitable<net::response>(net::request&, const identity&, std::int64_t,
+                                                                             store::workshop_row&)>;
+    net::handler facilitated(facilitator_handler h);
 
     db::pool& db_;
     auth::service& auth_;

@@ -10,197 +10,34 @@
 // Starts a real server on a fresh data directory (127.0.0.1, random port) and drives
 // Debian's Chromium (/usr/bin/chromium) through playwright-core, with two browser
 // contexts (two people). Exits 0 when every step passes, 1 on the first failure,
-// 2 on bad usage. The server is stopped and the data directory removed in every case.
+// 2 on bad usage. The server is stopped and the data directory removed in every case
+// (harness.mjs).
 
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { constants as fsConstants } from 'node:fs';
-import { access, mkdtemp, rm } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { chromium } from 'playwright-core';
+import {
+  STEP_TIMEOUT_MS, addUser, assertNoProblems, heading, isExpected401, launchBrowser, log, makeDataDir,
+  newPage, pathOf, runTest, startServer, step, waitForPath, watchPage,
+} from './harness.mjs';
 
 const RUN_TIMEOUT_MS = 150_000;
-const STEP_TIMEOUT_MS = 10_000;
-const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
 const ADMIN = { email: 'alice@test.fr', name: 'Alice Animatrice', password: 'correct horse battery' };
 const MEMBER = { email: 'camille@test.fr', name: 'Camille Membre', password: 'camille mot de passe' };
 const GUEST = 'Bruno';
 const WORKSHOP = 'Diagnostic SWOT du territoire';
 
-const state = {
-  dataDir: null,
-  server: null,
-  serverLog: [],
-  serverExit: null,
-  browser: null,
-  passed: 0,
-  finished: false,
-  offline: false, // while the guest is offline, its failed connections are expected
-};
+let offline = false; // while the guest is offline, its failed connections are expected
 
-function log(line) {
-  process.stdout.write(`${line}\n`);
-}
-
-function remember(line) {
-  state.serverLog.push(line);
-  if (state.serverLog.length > 60) state.serverLog.shift();
-}
-
-// ------------------------------------------------------------------ processes
-
-function waitForExit(child, ms) {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) {
-      resolve(true);
-      return;
-    }
-    const timer = setTimeout(() => resolve(false), ms);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve(true);
-    });
-  });
-}
-
-/** Runs `relais ARGS` to completion, with `input` on standard input. */
-async function runCli(relais, args, input = '') {
-  const child = spawn(relais, args, { stdio: ['pipe', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout.on('data', (d) => { output += d; });
-  child.stderr.on('data', (d) => { output += d; });
-  const exited = new Promise((resolve, reject) => {
-    child.once('error', reject);
-    child.once('exit', (code, signal) => resolve({ code, signal }));
-  });
-  child.stdin.on('error', () => {}); // the child may exit before reading
-  child.stdin.end(input);
-  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
-  const { code, signal } = await exited.finally(() => clearTimeout(timer));
-  assert.equal(code, 0, `"relais ${args.slice(0, 2).join(' ')}" failed (code ${code}, signal ${signal}):\n${output.trim()}`);
-}
-
-function addUser(relais, dataDir, user, role) {
-  return runCli(relais, ['user', 'add', '--data-dir', dataDir, '--email', user.email, '--name', user.name,
-    '--role', role], `${user.password}\n`);
-}
-
-/** Starts `relais serve` and resolves with its base URL from the "listening on" line. */
-function startServer(relais, dataDir) {
-  const child = spawn(relais, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  state.server = child;
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(
-      'the server did not print "listening on http://..." within 20 s')), 20_000);
-    const onLine = (line) => {
-      remember(line);
-      const match = /listening on (http:\/\/\S+)/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        resolve(match[1].replace(/\/+$/, ''));
-      }
-    };
-    createInterface({ input: child.stdout }).on('line', onLine);
-    createInterface({ input: child.stderr }).on('line', onLine);
-    child.once('error', (err) => {
-      clearTimeout(timer);
-      reject(new Error(`cannot start the server: ${err.message}`));
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      state.serverExit = `code ${code}, signal ${signal}`;
-      reject(new Error(`the server exited early (${state.serverExit})`));
-    });
-  });
-}
-
-async function cleanup() {
-  if (state.browser) {
-    const browser = state.browser;
-    state.browser = null;
-    await Promise.race([
-      browser.close().catch(() => {}),
-      new Promise((resolve) => setTimeout(resolve, 5_000)),
-    ]);
-  }
-  if (state.server) {
-    const server = state.server;
-    state.server = null;
-    if (server.exitCode === null && server.signalCode === null) {
-      server.kill('SIGTERM');
-      if (!(await waitForExit(server, 5_000))) {
-        server.kill('SIGKILL');
-        await waitForExit(server, 2_000);
-      }
-    }
-  }
-  if (state.dataDir) {
-    const dir = state.dataDir;
-    state.dataDir = null;
-    await rm(dir, { recursive: true, force: true }).catch(() => {});
-  }
-}
-
-async function finish(code, message) {
-  if (state.finished) return;
-  state.finished = true;
-  if (message) log(message);
-  if (code !== 0 && state.serverLog.length) {
-    log('--- last server output ---');
-    for (const line of state.serverLog) log(line);
-  }
-  await cleanup();
-  log(`browser: ${state.passed} passed, ${code === 0 ? 0 : 1} failed`);
-  process.exit(code);
-}
-
-// ------------------------------------------------------------------ steps
-
-async function step(name, fn) {
-  try {
-    await fn();
-  } catch (err) {
-    let detail = err && err.message ? err.message : String(err);
-    if (state.serverExit) detail += `\n(the server had exited during the run: ${state.serverExit})`;
-    throw new Error(`not ok - ${name}\n  ${detail.split('\n').join('\n  ')}`, { cause: err });
-  }
-  state.passed += 1;
-  log(`ok - ${name}`);
-}
-
-const pathOf = (page) => new URL(page.url()).pathname;
-
-async function waitForPath(page, pattern) {
-  await page.waitForURL((url) => (typeof pattern === 'string' ? url.pathname === pattern : pattern.test(url.pathname)),
-    { timeout: STEP_TIMEOUT_MS });
-}
-
-async function heading(page, pattern) {
-  const h1 = page.locator('main h1');
-  await h1.filter({ hasText: pattern }).first().waitFor({ timeout: STEP_TIMEOUT_MS });
-  assert.equal(await h1.count(), 1, 'the page must have exactly one <h1>');
-  return (await h1.textContent()).trim();
-}
-
-/** Console errors, uncaught exceptions, CSP violations and server errors of a page. */
+/** The harness's checks of a page, with this test's allowances (and WS_DEBUG tracing). */
 async function watch(page, who, problems) {
-  page.on('console', (message) => {
-    if (message.type() !== 'error') return;
-    const text = message.text();
-    const where = message.location() && message.location().url ? message.location().url : '';
-    const where404 = where ? new URL(where).pathname : '';
-    // The answer the app expects: no account session for a guest.
-    if (/status of 401/.test(text) && where404 === '/api/me') return;
-    // While offline: the failed reconnections and access checks.
-    if (state.offline && /ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/.test(text)) return;
-    problems.push(`${who}: console error: ${text}${where ? ` (${where})` : ''}`);
+  await watchPage(page, problems, {
+    who,
+    allow: (text, where) =>
+      // The answer the app expects: no account session for a guest.
+      isExpected401(text, where, ['/api/me'])
+      // While offline: the failed reconnections and access checks.
+      || (offline && /ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/.test(text)),
   });
-  page.on('pageerror', (err) => problems.push(`${who}: uncaught exception: ${err.message}`));
   if (process.env.WS_DEBUG) {
     page.on('websocket', (ws) => {
       ws.on('framesent', (f) => log(`# ${who} → ${String(f.payload).slice(0, 300)}`));
@@ -208,16 +45,6 @@ async function watch(page, who, problems) {
       ws.on('close', () => log(`# ${who} websocket closed`));
     });
   }
-  page.on('response', (response) => {
-    if (response.status() >= 500) problems.push(`${who}: server error ${response.status()} on ${response.url()}`);
-  });
-  await page.exposeFunction('reportCspViolation', (v) => problems.push(`${who}: CSP violation: ${v}`));
-  await page.addInitScript(() => {
-    document.addEventListener('securitypolicyviolation', (e) => {
-      window.reportCspViolation(`${e.violatedDirective} blocked ${e.blockedURI || 'inline'}`
-        + ` at ${e.sourceFile || ''}:${e.lineNumber || ''}`);
-    });
-  });
 }
 
 const liveStatus = (page) => page.locator('main .live-status');
@@ -246,31 +73,20 @@ async function gotoPhase(page, label) {
 }
 
 async function run(relais) {
-  state.dataDir = await mkdtemp(path.join(os.tmpdir(), 'relais-live-'));
-  await addUser(relais, state.dataDir, ADMIN, 'admin');
-  await addUser(relais, state.dataDir, MEMBER, 'membre');
+  const dataDir = await makeDataDir('relais-live-');
+  await addUser(relais, dataDir, ADMIN, 'admin');
+  await addUser(relais, dataDir, MEMBER, 'membre');
   // No `relais seed`: the first serve loads the seed content even though `user add`
   // created the database.
-  const base = await startServer(relais, state.dataDir);
+  const base = await startServer(relais, dataDir);
   log(`# server at ${base}`);
 
-  state.browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  await launchBrowser();
   const problems = [];
-  const contextA = await state.browser.newContext({ locale: 'fr-FR' });
-  const contextB = await state.browser.newContext({ locale: 'fr-FR' });
-  const a = await contextA.newPage();
-  const b = await contextB.newPage();
-  a.setDefaultTimeout(STEP_TIMEOUT_MS);
-  b.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const { page: a } = await newPage();
+  const { context: contextB, page: b } = await newPage();
   await watch(a, 'A', problems);
   await watch(b, 'B', problems);
-  const assertNoProblems = () => assert.ok(problems.length === 0,
-    `console errors or CSP violations:\n${problems.join('\n')}`);
 
   let workshopPath = '';
   let inviteUrl = '';
@@ -418,7 +234,7 @@ async function run(relais) {
 
   const offlineText = 'Note écrite hors ligne';
   await step('offline, B\'s note is kept as pending and the banner says "Hors ligne"', async () => {
-    state.offline = true;
+    offline = true;
     await contextB.setOffline(true);
     await waitStatus(b, /Hors ligne/);
     await postNote(b, 'Enjeux retenus', offlineText);
@@ -434,7 +250,7 @@ async function run(relais) {
   await step('back online, the note reaches A exactly once', async () => {
     await contextB.setOffline(false);
     await waitStatus(b, /^Connecté$/);
-    state.offline = false;
+    offline = false;
     await noteIn(a, offlineText).waitFor();
     await noteIn(b, offlineText).filter({ hasNotText: 'En attente' }).waitFor();
     await a.waitForTimeout(1_000);
@@ -446,7 +262,7 @@ async function run(relais) {
 
   const storedText = 'Note gardée pendant le rechargement';
   await step('a note written offline survives leaving the page (sessionStorage) and arrives once', async () => {
-    state.offline = true;
+    offline = true;
     await contextB.setOffline(true);
     await waitStatus(b, /Hors ligne/);
     await postNote(b, 'Enjeux retenus', storedText);
@@ -459,7 +275,7 @@ async function run(relais) {
     const boardUrl = b.url();
     await b.goto('about:blank');
     await contextB.setOffline(false);
-    state.offline = false;
+    offline = false;
     await b.goto(boardUrl);
     await waitStatus(b, /^Connecté$/);
     await phaseTitle(b, 'Phase 5 sur 5');
@@ -487,44 +303,8 @@ async function run(relais) {
   });
 
   await step('no console error and no CSP violation', async () => {
-    assertNoProblems();
+    assertNoProblems(problems);
   });
 }
 
-// ------------------------------------------------------------------ main
-
-async function main() {
-  const arg = process.argv[2];
-  if (!arg) {
-    log('usage: node workshop_live.mjs /path/to/relais');
-    process.exit(2);
-  }
-  const relais = path.resolve(arg);
-  try {
-    await access(relais, fsConstants.X_OK);
-  } catch {
-    log(`not ok - the server binary ${relais} does not exist or is not executable`);
-    log('browser: 0 passed, 1 failed');
-    process.exit(1);
-  }
-
-  const watchdog = setTimeout(() => {
-    finish(1, `not ok - the whole run took more than ${RUN_TIMEOUT_MS / 1000} s`);
-  }, RUN_TIMEOUT_MS);
-  for (const signal of ['SIGINT', 'SIGTERM']) {
-    process.once(signal, () => finish(1, `not ok - interrupted by ${signal}`));
-  }
-
-  try {
-    await run(relais);
-  } catch (err) {
-    clearTimeout(watchdog);
-    const message = err && err.message ? err.message : String(err);
-    await finish(1, message.startsWith('not ok') ? message : `not ok - ${message}`);
-    return;
-  }
-  clearTimeout(watchdog);
-  await finish(0, 'all browser steps passed');
-}
-
-main();
+runTest({ name: 'workshop_live.mjs', timeoutMs: RUN_TIMEOUT_MS, run });
