@@ -85,6 +85,21 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
+    // The directory animateurs pick workshop members from: names and organisations of
+    // active accounts, no e-mail addresses.
+    r.add("GET", "/api/users", guard(access::animateur, [this](request&, const principal&) -> asio::awaitable<response> {
+        auto users = co_await list_users();
+        json list = json::array();
+        for (const auto& u : users) {
+            if (!u.active) continue;
+            json org = nullptr;
+            if (u.org_id) org = {{"id", *u.org_id}, {"name", u.org_name.value_or("")}, {"type", u.org_type.value_or("")}};
+            list.push_back({{"id", u.id}, {"name", u.name}, {"role", u.role}, {"org", org}});
+        }
+        auto res = response::json(200, {{"users", list}});
+        co_return res;
+    }));
+
     r.add("GET", "/api/admin/users", guard(access::admin, [this](request&, const principal&) -> asio::awaitable<response> {
         auto users = co_await list_users();
         json list = json::array();

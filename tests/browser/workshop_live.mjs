@@ -153,7 +153,8 @@ async function run(relais) {
 
   await step('A (administrator) enrols the member in the workshop', async () => {
     const form = a.getByRole('form', { name: 'Inscrire un participant' });
-    await form.getByLabel('Compte à inscrire', { exact: true }).selectOption({ label: `${MEMBER.name} — ${MEMBER.email}` });
+    // The directory shows names and organisations, never e-mail addresses.
+    await form.getByLabel('Compte à inscrire', { exact: true }).selectOption({ label: MEMBER.name });
     await form.getByRole('button', { name: 'Inscrire', exact: true }).click();
     await a.getByRole('button', { name: `Retirer ${MEMBER.name}`, exact: true }).waitFor();
     await a.locator('main .details').filter({ hasText: MEMBER.name }).waitFor();

@@ -129,6 +129,13 @@ TEST_CASE("administration of users and organisations", "[auth][admin]") {
     CHECK(s.request("PATCH", "/api/admin/users/" + std::to_string(uid), json{{"active", false}}.dump(), h).status == 200);
     CHECK(s.request("GET", "/api/me", {}, {{"Cookie", member}}).status == 401);
     CHECK(s.request("POST", "/api/session", json{{"email", "coord@cpts-sambre.fr"}, {"password", "une phrase de passe"}}.dump()).status == 401);
+    // The members directory lists active accounts only, without their e-mail addresses.
+    auto directory = s.request("GET", "/api/users", {}, h).json()["users"];
+    REQUIRE_FALSE(directory.empty());
+    for (const auto& entry : directory) {
+        CHECK_FALSE(entry.contains("email"));
+        CHECK(entry["id"].get<long long>() != uid);
+    }
 
     // The last active admin cannot demote or deactivate themself.
     auto me_id = s.request("GET", "/api/me", {}, h).json()["user"]["id"].get<long long>();
@@ -219,6 +226,7 @@ TEST_CASE("access matrix: every API route by role", "[auth][access]") {
         {"GET", "/api/orgs", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
         {"GET", "/api/meta", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
         {"GET", "/api/admin/users", "", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 200}}},
+        {"GET", "/api/users", "", {{"anonyme", 401}, {"membre", 403}, {"animateur", 200}, {"admin", 200}}},
         {"POST", "/api/admin/users", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 400}}},
         {"PATCH", "/api/admin/users/999", upd, {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 404}}},
         {"POST", "/api/admin/orgs", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 400}}},

@@ -60,8 +60,7 @@ export async function render(ctx) {
     facilitator ? api.get('/api/templates', { signal }).then((d) => d.templates || []).catch(() => [])
       : [],
     facilitator ? api.get(apiPath(id, '/invites'), { signal }).then((d) => d.invites || []) : [],
-    facilitator && ctx.user.role === 'admin'
-      ? api.get('/api/admin/users', { signal }).then((d) => d.users || []).catch(() => []) : [],
+    facilitator ? api.get('/api/users', { signal }).then((d) => d.users || []).catch(() => []) : [],
   ]);
 
   const heading = h('h1', { text: workshop.title });
@@ -139,14 +138,14 @@ export async function render(ctx) {
     const candidates = users.filter((u) => u.active !== false && !taken.has(String(u.id)))
       .sort((a, b) => compare(a.name, b.name));
     let add = null;
-    if (ctx.user.role === 'admin' && candidates.length) {
+    if (candidates.length) {
       const { form } = createForm({
         label: t('atelier.memberAddTitle'),
         className: 'form form-inline',
         children: [
           selectField({
             label: t('atelier.memberPick'), name: 'user_id',
-            options: candidates.map((u) => ({ value: String(u.id), label: `${u.name} — ${u.email}` })),
+            options: candidates.map((u) => ({ value: String(u.id), label: u.org ? `${u.name} — ${u.org.name}` : u.name })),
           }),
           actions(submitButton(t('atelier.memberAdd'))),
         ],
