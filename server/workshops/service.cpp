@@ -278,6 +278,20 @@ void service::ws_op(const std::shared_ptr<net::ws_connection>& c, const identity
     }
 }
 
+void service::disconnect_guests(const std::vector<std::int64_t>& guest_ids) {
+    std::set<std::string> keys;
+    for (auto g : guest_ids) keys.insert("g:" + std::to_string(g));
+    std::vector<std::shared_ptr<net::ws_connection>> to_close;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [ptr, s] : seats_)
+            if (keys.count(s.who.key))
+                if (auto c = s.conn.lock()) to_close.push_back(std::move(c));
+    }
+    // Revoked access takes effect at once, not at the next join (1008: policy violation).
+    for (const auto& c : to_close) c->close(1008, "Invitation révoquée");
+}
+
 std::optional<service::seat> service::seat_of(const std::shared_ptr<net::ws_connection>& c) {
     std::lock_guard lock(mutex_);
     auto it = seats_.find(c.get());
@@ -649,8 +663,10 @@ void service::register_routes(net::router& r) {
     r.add("DELETE", "/api/workshops/{id}/invites/{invite_id}", facilitated([this](request& req, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         auto invite_id = req.id_param("invite_id");
         bool found = false;
-        co_await db_.write([&](db::connection& c) { found = store::revoke_invite(c, id, invite_id); });
+        std::vector<std::int64_t> guests;
+        co_await db_.write([&](db::connection& c) { found = store::revoke_invite(c, id, invite_id, guests); });
         if (!found) throw api_error(errors::not_found);
+        disconnect_guests(guests);
         auto done = response::no_content();
         co_return done;
     }));

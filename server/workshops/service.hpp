@@ -63,6 +63,8 @@ private:
         std::weak_ptr<net::ws_connection> conn;  // raw pointers get reused: check it is the same socket
     };
     std::optional<seat> seat_of(const std::shared_ptr<net::ws_connection>& c);
+    /// Closes the sockets seated in a room for these guests.
+    void disconnect_guests(const std::vector<std::int64_t>& guest_ids);
     std::map<const net::ws_connection*, seat> seats_;
 };
 

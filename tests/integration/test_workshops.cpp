@@ -214,10 +214,13 @@ TEST_CASE("workshops: invite links, guests, revocation", "[workshops]") {
     sock.send(json{{"type", "join"}, {"workshop", other_id}}.dump());
     CHECK(json::parse(*sock.read())["code"] == "acces_refuse");
 
-    // A socket opened before the revocation.
+    // A socket opened before the revocation, and one seated in the room.
     ws_client early;
     REQUIRE(early.connect(s.port(), guest, s.origin(), nullptr) == 101);
     early.read();
+    participant seated;
+    REQUIRE(seated.connect(s, guest) == 101);
+    seated.join(w.id);
     // Revoked: the link and the guest's cookie stop working at once.
     auto invites = s.request("GET", w.path("/invites"), {}, admin).json()["invites"];
     REQUIRE(invites.size() == 1);
@@ -227,9 +230,14 @@ TEST_CASE("workshops: invite links, guests, revocation", "[workshops]") {
     CHECK(s.request("GET", w.path(), {}, {{"Cookie", guest}}).status == 401);
     ws_client refused;
     CHECK(refused.connect(s.port(), guest, s.origin(), nullptr) == 401);
-    // ...and the socket that was already open cannot join any more.
+    // ...the socket that was already open cannot join any more...
     early.send(json{{"type", "join"}, {"workshop", w.id}}.dump());
     CHECK(json::parse(*early.read())["code"] == "non_authentifie");
+    // ...and the one in the room is closed at once.
+    while (seated.sock->read(std::chrono::seconds(3))) {
+    }
+    CHECK_FALSE(seated.sock->is_open());
+    CHECK(seated.sock->close_code() == 1008);
 }
 
 TEST_CASE("workshops: expired invites are refused", "[workshops]") {
