@@ -5,7 +5,8 @@ set -euo pipefail
 
 packages=(g++ cmake ninja-build ccache pkg-config
           libboost1.81-dev libsqlite3-dev libxapian-dev nlohmann-json3-dev catch2
-          libsodium-dev libspdlog-dev libtomlplusplus-dev)
+          libsodium-dev libspdlog-dev libtomlplusplus-dev
+          libpoppler-cpp-dev libzip-dev libexpat1-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium sqlite3)
   command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -45,13 +48,31 @@ public:
 
 Xapian::Stem stemmer() { return Xapian::Stem("french"); }
 
+// Words a query does not require (outside phrases), in their folded form; the
+// leftovers of elisions ("lettre d intention") are among them.
+const Xapian::SimpleStopper& french_stopper() {
+    static const Xapian::SimpleStopper* stopper = [] {
+        auto* s = new Xapian::SimpleStopper;
+        for (const char* w : {"a", "au", "aux", "avec", "c", "ce", "ces", "cet", "cette", "d", "dans", "de", "des", "du",
+                              "elle", "elles", "en", "est", "et", "il", "ils", "j", "l", "la", "le", "les", "leur", "leurs",
+                              "m", "n", "ne", "ou", "par", "pas", "pour", "qu", "que", "qui", "s", "sa", "se", "ses", "son",
+                              "sont", "sur", "t", "un", "une", "y"})
+            s->add(w);
+        return s;
+    }();
+    return *stopper;
+}
+
 // AND / OR / NOT stay operators; everything else is normalised like indexed text.
 std::string normalise_query(const std::string& raw) {
     std::istringstream in(raw);
     std::string word, out;
     while (in >> word) {
         if (!out.empty()) out += ' ';
-        if (word == "AND" || word == "OR" || word == "NOT") out += word;
+        // French operators too: ET, OU, SAUF.
+        if (word == "AND" || word == "ET") out += "AND";
+        else if (word == "OR" || word == "OU") out += "OR";
+        else if (word == "NOT" || word == "SAUF") out += "NOT";
         else out += normalise(word);
     }
     return out;
@@ -112,9 +133,96 @@ std::string make_snippet(const std::string& text, const std::set<std::string>& s
     return out;
 }
 
+// Normalised words separated by single spaces, with a space at both ends, so that
+// " word sequence " can be found with string search.
+std::string word_string(std::string_view text) {
+    auto n = normalise(text);
+    std::string out = " ";
+    bool space = true;
+    for (char c : n) {
+        auto u = static_cast<unsigned char>(c);
+        if (std::isalnum(u) || u >= 0x80) {
+            out += c;
+            space = false;
+        } else if (!space) {
+            out += ' ';
+            space = true;
+        }
+    }
+    if (!space) out += ' ';
+    return out;
+}
+
+std::uint64_t fnv1a(std::string_view s, std::uint64_t h = 1469598103934665603ULL) {
+    for (unsigned char c : s) {
+        h ^= c;
+        h *= 1099511628211ULL;
+    }
+    return h;
+}
+
+// At most `max` bytes, cut at a character boundary.
+std::string utf8_prefix(const std::string& s, std::size_t max) {
+    if (s.size() <= max) return s;
+    while (max > 0 && (static_cast<unsigned char>(s[max]) & 0xC0) == 0x80) --max;
+    return s.substr(0, max);
+}
+
+constexpr const char* fingerprint_key = "relais:synonyms";
+
+// Each thread keeps one reader per index, reopened before use (cheap when nothing changed).
+Xapian::Database& thread_reader(const std::string& key, const std::filesystem::path& dir, bool fresh) {
+    thread_local std::map<std::string, std::unique_ptr<Xapian::Database>> readers;
+    auto it = readers.find(key);
+    if (it == readers.end()) {
+        if (readers.size() >= 8) readers.clear();
+        it = readers.emplace(key, std::make_unique<Xapian::Database>(dir.string())).first;
+    } else if (fresh) {
+        it->second->reopen();
+    }
+    return *it->second;
+}
+
+std::atomic<std::uint64_t> index_instances{0};
+
 }  // namespace
 
-index::index(std::filesystem::path dir) : dir_(std::move(dir)) {
+synonym_groups parse_synonyms(std::string_view text) {
+    synonym_groups groups;
+    std::size_t line_no = 0;
+    while (!text.empty()) {
+        auto nl = text.find('\n');
+        auto line = text.substr(0, nl);
+        text = nl == std::string_view::npos ? std::string_view{} : text.substr(nl + 1);
+        ++line_no;
+        auto first = line.find_first_not_of(" \t\r");
+        if (first == std::string_view::npos || line[first] == '#') continue;
+        auto eq = line.find('=');
+        if (eq == std::string_view::npos) throw std::invalid_argument("synonyms line " + std::to_string(line_no) + ": no '='");
+        std::vector<std::string> group;
+        auto add = [&](std::string_view part) {
+            auto b = part.find_first_not_of(" \t\r");
+            auto e = part.find_last_not_of(" \t\r");
+            if (b == std::string_view::npos) throw std::invalid_argument("synonyms line " + std::to_string(line_no) + ": empty form");
+            auto form = std::string(part.substr(b, e - b + 1));
+            if (form.size() > 200) throw std::invalid_argument("synonyms line " + std::to_string(line_no) + ": form too long");
+            group.push_back(std::move(form));
+        };
+        add(line.substr(0, eq));
+        auto rest = line.substr(eq + 1);
+        while (true) {
+            auto semi = rest.find(';');
+            add(rest.substr(0, semi));
+            if (semi == std::string_view::npos) break;
+            rest = rest.substr(semi + 1);
+        }
+        groups.push_back(std::move(group));
+    }
+    return groups;
+}
+
+index::index(std::filesystem::path dir)
+    : dir_(std::move(dir)), reader_key_(dir_.string() + "#" + std::to_string(++index_instances)) {
     std::filesystem::create_directories(dir_);
     try {
         if (!std::filesystem::exists(dir_ / "iamglass")) {
@@ -165,10 +273,27 @@ void index::put(const document& d) {
         tg.index_text(normalise(d.summary), 2);
         tg.increase_termpos();
         tg.index_text(normalise(d.body));
+        if (!d.more.empty()) {
+            tg.increase_termpos();
+            tg.index_text(normalise(d.more));
+        }
+        if (!synonyms_.empty()) {
+            // The other forms of every synonym group the document uses.
+            auto words = word_string(d.title + "\n" + d.summary + "\n" + d.body + "\n" + d.more);
+            for (std::size_t g = 0; g < synonyms_.size(); ++g) {
+                const auto& forms = synonym_words_[g];
+                if (std::none_of(forms.begin(), forms.end(), [&](const auto& f) { return words.find(f) != std::string::npos; }))
+                    continue;
+                for (const auto& form : synonyms_[g]) {
+                    tg.increase_termpos();
+                    tg.index_text(normalise(form));
+                }
+            }
+        }
         for (const auto& [facet, values] : d.facets)
             for (const auto& v : values) doc.add_boolean_term(facet_term(facet, v));
         doc.add_value(date_slot, Xapian::sortable_serialise(static_cast<double>(d.date)));
-        doc.set_data(nlohmann::json{{"id", d.id}, {"title", d.title}, {"summary", d.summary}, {"body", d.body.substr(0, 20000)}}.dump());
+        doc.set_data(nlohmann::json{{"id", d.id}, {"title", d.title}, {"summary", d.summary}, {"body", utf8_prefix(d.body, 20000)}, {"extra", d.extra}}.dump());
         std::string key = id_prefix + d.id;
         doc.add_boolean_term(key);
         writer().replace_document(key, doc);
@@ -198,19 +323,28 @@ void index::commit() {
 result index::search(const query& q) const {
     for (int attempt = 0;; ++attempt) {
         try {
-            Xapian::Database db(dir_.string());
+            Xapian::Database& db = thread_reader(reader_key_, dir_, true);
             Xapian::QueryParser qp;
             qp.set_database(db);
             qp.set_stemmer(stemmer());
             qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
-            qp.set_default_op(Xapian::Query::OP_AND);
+            qp.set_default_op(q.any_word ? Xapian::Query::OP_OR : Xapian::Query::OP_AND);
             qp.add_prefix("titre", "S");
             qp.set_max_expansion(50, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
+            qp.set_stopper(&french_stopper());
             const unsigned flags = Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_BOOLEAN |
                                    Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |
                                    Xapian::QueryParser::FLAG_PARTIAL | Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
             auto text = normalise_query(q.text);
             Xapian::Query parsed = text.empty() ? Xapian::Query::MatchAll : qp.parse_query(text, flags);
+            std::string corrected = qp.get_corrected_query_string();
+            if (!text.empty()) {
+                // Documents whose title has the words rank higher: the same query on
+                // titles only, optional (AND_MAYBE), with its weight doubled.
+                Xapian::Query in_title = qp.parse_query(text, flags & ~static_cast<unsigned>(Xapian::QueryParser::FLAG_SPELLING_CORRECTION), "S");
+                parsed = Xapian::Query(Xapian::Query::OP_AND_MAYBE, parsed,
+                                       Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, in_title, 2.0));
+            }
             // Filters: OR between the values of a facet, AND across facets.
             for (const auto& [facet, values] : q.filters) {
                 std::vector<Xapian::Query> alternatives;
@@ -218,6 +352,12 @@ result index::search(const query& q) const {
                 if (!alternatives.empty())
                     parsed = Xapian::Query(Xapian::Query::OP_FILTER, parsed,
                                            Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
+            }
+            if (q.date_from || q.date_to) {
+                auto from = Xapian::sortable_serialise(static_cast<double>(q.date_from.value_or(0)));
+                auto to = Xapian::sortable_serialise(static_cast<double>(q.date_to.value_or(std::int64_t{1} << 40)));
+                parsed = Xapian::Query(Xapian::Query::OP_FILTER, parsed,
+                                       Xapian::Query(Xapian::Query::OP_VALUE_RANGE, date_slot, from, to));
             }
             Xapian::Enquire enquire(db);
             enquire.set_query(parsed);
@@ -241,25 +381,158 @@ result index::search(const query& q) const {
                 h.title = data.value("title", "");
                 h.summary = data.value("summary", "");
                 h.score = m.get_weight();
+                h.extra = data.value("extra", "");
                 auto body = data.value("body", "");
                 h.snippet = make_snippet(h.summary + "\n" + body, stems);
                 r.hits.push_back(std::move(h));
             }
             r.facets = std::move(spy.counts);
-            r.suggestion = qp.get_corrected_query_string();
+            r.suggestion = corrected;
             if (r.suggestion.empty() && !text.empty() && r.total < 3) {
                 // FLAG_PARTIAL turns off correction of the last word: ask again without it.
                 qp.parse_query(text, flags & ~static_cast<unsigned>(Xapian::QueryParser::FLAG_PARTIAL));
                 r.suggestion = qp.get_corrected_query_string();
             }
+            if (r.total == 0 && !text.empty() && !q.relaxed) {
+                // Nothing has every word (a typo, a word the library does not use): show
+                // what the corrected query finds, else what has most of the words.
+                query again = q;
+                again.relaxed = true;
+                if (!r.suggestion.empty()) {
+                    again.text = r.suggestion;
+                    auto corrected = search(again);
+                    if (corrected.total > 0) {
+                        corrected.suggestion = r.suggestion;
+                        corrected.fallback = "corrected";
+                        return corrected;
+                    }
+                    again.text = q.text;
+                }
+                again.any_word = true;
+                auto loose = search(again);
+                loose.suggestion = r.suggestion;
+                if (loose.total > 0) loose.fallback = "any_word";
+                return loose;
+            }
             return r;
         } catch (const Xapian::DatabaseModifiedError&) {
-            if (attempt > 0) throw std::runtime_error("search index changed twice during a query");
+            if (attempt > 2) throw std::runtime_error("search index kept changing during a query");
+            thread_reader(reader_key_, dir_, true);
         } catch (const Xapian::QueryParserError& e) {
             throw std::invalid_argument(e.get_msg());
         } catch (const Xapian::Error& e) {
             rethrow(e, dir_);
         }
+    }
+}
+
+std::vector<hit> index::similar(const std::string& id, std::size_t limit,
+                                const std::map<std::string, std::vector<std::string>>& filters) const {
+    for (int attempt = 0;; ++attempt) {
+        try {
+            Xapian::Database& db = thread_reader(reader_key_, dir_, true);
+            auto key = id_prefix + id;
+            auto posting = db.postlist_begin(key);
+            if (posting == db.postlist_end(key)) return {};
+            Xapian::RSet rset;
+            rset.add_document(*posting);
+            // The document's most telling words that other documents share (no prefixed
+            // terms: ids, facets, titles; a word only this document has finds nothing).
+            struct plain_terms : Xapian::ExpandDecider {
+                explicit plain_terms(const Xapian::Database& d) : db(d) {}
+                const Xapian::Database& db;
+                bool operator()(const std::string& term) const override {
+                    return term.size() > 3 && !std::isupper(static_cast<unsigned char>(term[0])) && db.get_termfreq(term) >= 2;
+                }
+            } decider(db);
+            Xapian::Enquire enquire(db);
+            auto eset = enquire.get_eset(30, rset, &decider);
+            std::vector<std::string> terms;
+            for (auto t = eset.begin(); t != eset.end(); ++t) terms.push_back(*t);
+            if (terms.empty()) return {};
+            Xapian::Query q(Xapian::Query::OP_OR, terms.begin(), terms.end());
+            q = Xapian::Query(Xapian::Query::OP_AND_NOT, q, Xapian::Query(key));
+            for (const auto& [facet, values] : filters) {
+                std::vector<Xapian::Query> alternatives;
+                for (const auto& v : values) alternatives.emplace_back(facet_term(facet, v));
+                if (!alternatives.empty())
+                    q = Xapian::Query(Xapian::Query::OP_FILTER, q,
+                                      Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
+            }
+            enquire.set_query(q);
+            auto mset = enquire.get_mset(0, static_cast<Xapian::doccount>(limit));
+            std::vector<hit> out;
+            for (auto m = mset.begin(); m != mset.end(); ++m) {
+                auto data = nlohmann::json::parse(m.get_document().get_data(), nullptr, false);
+                hit h;
+                h.id = data.value("id", "");
+                h.title = data.value("title", "");
+                h.summary = data.value("summary", "");
+                h.score = m.get_weight();
+                h.extra = data.value("extra", "");
+                out.push_back(std::move(h));
+            }
+            return out;
+        } catch (const Xapian::DatabaseModifiedError&) {
+            if (attempt > 2) throw std::runtime_error("search index kept changing during a query");
+            thread_reader(reader_key_, dir_, true);
+        } catch (const Xapian::Error& e) {
+            rethrow(e, dir_);
+        }
+    }
+}
+
+void index::set_synonyms(synonym_groups groups) {
+    std::lock_guard lock(writer_mutex_);
+    synonym_words_.clear();
+    for (const auto& g : groups) {
+        std::vector<std::string> words;
+        for (const auto& form : g) words.push_back(word_string(form));
+        synonym_words_.push_back(std::move(words));
+    }
+    synonyms_ = std::move(groups);
+}
+
+std::string index::synonyms_fingerprint() const {
+    std::lock_guard lock(writer_mutex_);
+    std::uint64_t h = fnv1a("v1");
+    for (const auto& g : synonyms_) {
+        for (const auto& f : g) h = fnv1a(f + "\x1f", h);
+        h = fnv1a("\x1e", h);
+    }
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+    return buf;
+}
+
+std::string index::built_fingerprint() const {
+    try {
+        Xapian::Database db(dir_.string());
+        return db.get_metadata(fingerprint_key);
+    } catch (const Xapian::Error& e) {
+        rethrow(e, dir_);
+    }
+}
+
+void index::stamp_fingerprint() {
+    auto fp = synonyms_fingerprint();
+    std::lock_guard lock(writer_mutex_);
+    try {
+        writer().set_metadata(fingerprint_key, fp);
+    } catch (const Xapian::Error& e) {
+        rethrow(e, dir_);
+    }
+}
+
+void index::clear() {
+    std::lock_guard lock(writer_mutex_);
+    try {
+        auto& w = writer();
+        std::vector<Xapian::docid> ids;
+        for (auto p = w.postlist_begin(""); p != w.postlist_end(""); ++p) ids.push_back(*p);
+        for (auto id : ids) w.delete_document(id);
+    } catch (const Xapian::Error& e) {
+        rethrow(e, dir_);
     }
 }
 

@@ -3,16 +3,22 @@
 //
 // Writing: one writer at a time (an internal mutex); the WritableDatabase is opened
 // on the first write only, so command-line tools can run beside the server. Reading:
-// each search opens its own Database (Xapian objects are not shared between threads)
-// and retries once on DatabaseModifiedError. Text goes through search::normalise on
-// both sides (accents, case, apostrophes, elisions) before Xapian's French stemmer.
-// Xapian errors leave this module as std::runtime_error.
+// each thread keeps its own Database (Xapian objects are not shared between threads),
+// reopened before each search to see the latest commit, and a search that meets a
+// DatabaseModifiedError reopens and runs again. Text goes through search::normalise
+// on both sides (accents, case, apostrophes, elisions) before Xapian's French stemmer.
+// Synonyms and acronyms are expanded at indexing time: a document that says "ACI"
+// also gets the words of "accord conventionnel interprofessionnel", and the reverse,
+// so that both spellings find it, in phrases too. Changing them needs a reindex
+// (synonyms_fingerprint() tells). Xapian errors leave this module as std::runtime_error.
 #include <cstdint>
 #include <filesystem>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace Xapian { class WritableDatabase; }
@@ -24,6 +30,8 @@ struct document {
     std::string title, summary, body;
     std::map<std::string, std::vector<std::string>> facets;  // e.g. "phase" -> {"diagnostic", "projet_sante"}
     std::int64_t date = 0;                                    // unix seconds
+    std::string more;   // searchable but never shown (e.g. the text of attachments)
+    std::string extra;  // opaque to the index, returned with hits (e.g. JSON for display)
 };
 
 struct query {
@@ -31,12 +39,16 @@ struct query {
     std::map<std::string, std::vector<std::string>> filters;  // facet -> accepted values (OR within, AND across)
     std::size_t offset = 0, limit = 10;
     bool by_date = false;
+    std::optional<std::int64_t> date_from, date_to;  // unix seconds, inclusive
+    bool any_word = false;  // OR between words instead of AND
+    bool relaxed = false;   // set on the automatic second try: no further fallback
 };
 
 struct hit {
     std::string id, title, summary;
     double score = 0;
     std::string snippet;  // HTML-escaped text with <mark> around matched words
+    std::string extra;    // the document's `extra`
 };
 
 struct result {
@@ -44,7 +56,17 @@ struct result {
     std::vector<hit> hits;
     std::map<std::string, std::map<std::string, std::size_t>> facets;  // facet -> value -> count
     std::string suggestion;  // spelling correction of the query, or ""
+    // When nothing matched every word: "corrected" (these are the results of the
+    // suggestion) or "any_word" (documents with some of the words); "" otherwise.
+    std::string fallback;
 };
+
+/// Groups of equivalent forms, e.g. {"ACI", "accord conventionnel interprofessionnel"}.
+using synonym_groups = std::vector<std::vector<std::string>>;
+
+/// Reads "ACRONYME = forme développée ; autre forme" lines ('#' starts a comment).
+/// Throws std::invalid_argument naming the line of a malformed entry.
+synonym_groups parse_synonyms(std::string_view text);
 
 class index {
 public:
@@ -64,13 +86,30 @@ public:
     /// Throws std::invalid_argument on a query Xapian cannot parse.
     result search(const query& q) const;
 
+    /// Documents that look like `id` ("Dans le même esprit"), within the filters.
+    std::vector<hit> similar(const std::string& id, std::size_t limit,
+                             const std::map<std::string, std::vector<std::string>>& filters = {}) const;
+
+    /// Applies to documents put from now on.
+    void set_synonyms(synonym_groups groups);
+    /// A digest of the synonyms in use, and the one the index was built with ("" if none).
+    std::string synonyms_fingerprint() const;
+    std::string built_fingerprint() const;
+    /// Records the current fingerprint in the index (committed with the next commit()).
+    void stamp_fingerprint();
+    /// Deletes every document (committed with the next commit()).
+    void clear();
+
     const std::filesystem::path& dir() const noexcept { return dir_; }
 
 private:
     Xapian::WritableDatabase& writer();
 
     std::filesystem::path dir_;
-    std::mutex writer_mutex_;
+    std::string reader_key_;  // identifies this index's cached readers across threads
+    synonym_groups synonyms_;
+    std::vector<std::vector<std::string>> synonym_words_;  // each form as " normalised words "
+    mutable std::mutex writer_mutex_;
     std::unique_ptr<Xapian::WritableDatabase> writer_;
 };
 

@@ -8,6 +8,10 @@
 #include "common/metrics.hpp"
 #include "common/worker_pool.hpp"
 #include "db/pool.hpp"
+#include "library/blobs.hpp"
+#include "library/indexer.hpp"
+#include "library/seed.hpp"
+#include "library/service.hpp"
 #include "net/server.hpp"
 #include "search/index.hpp"
 #include "workshops/service.hpp"
@@ -30,6 +34,9 @@ struct application::parts {
     std::unique_ptr<worker_pool> cpu;
     std::unique_ptr<auth::service> auth;
     std::unique_ptr<workshops::service> workshops;
+    std::unique_ptr<library::blobs> files;
+    std::unique_ptr<library::indexer> indexer;
+    std::unique_ptr<library::service> library;
 };
 
 application::application(config cfg) : p_(std::make_unique<parts>()) {
@@ -53,27 +60,49 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     ao.always_secure_cookies = c.public_url.rfind("https://", 0) == 0;
     p_->auth = std::make_unique<auth::service>(*p_->db, *p_->cpu, ao);
     p_->workshops = std::make_unique<workshops::service>(*p_->db, *p_->auth);
+    // Synonyms and acronyms are part of the seed content; the index is rebuilt when they change.
+    auto synonyms_file = c.seed_dir / "synonymes.txt";
+    if (std::filesystem::exists(synonyms_file)) {
+        std::ifstream in(synonyms_file, std::ios::binary);
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        p_->index->set_synonyms(search::parse_synonyms(text));
+    }
+    p_->files = std::make_unique<library::blobs>(c.data_dir / "files");
+    p_->indexer = std::make_unique<library::indexer>(*p_->db, *p_->index);
+    library::options lo;
+    lo.upload_max_bytes = static_cast<std::size_t>(c.upload_max_bytes);
+    p_->library = std::make_unique<library::service>(*p_->db, *p_->auth, *p_->cpu, *p_->index, *p_->indexer, *p_->files, lo);
 }
 
 application::~application() {
+    if (p_->indexer) p_->indexer->stop();
     if (p_->cpu) p_->cpu->stop();
     if (p_->db) p_->db->stop();
 }
 
 auth::service& application::auth() { return *p_->auth; }
+
+std::size_t application::reindex() {
+    p_->indexer->rebuild();
+    return p_->index->document_count();
+}
 db::pool& application::db() { return *p_->db; }
 const config& application::cfg() const { return p_->cfg; }
 
 std::string application::seed() {
     int orgs = 0, templates = 0;
+    library::seed_summary lib;
     p_->db->write_sync([&](db::connection& c) {
         orgs = auth::load_seed_organisations(c, p_->cfg.seed_dir);
         templates = workshops::service::load_seed_templates(c, p_->cfg.seed_dir);
+        lib = library::load_seed_library(c, *p_->files, p_->cfg.seed_dir);
         c.prepare("INSERT INTO seed_runs(name, checksum, loaded_at) VALUES('seed-content', '', unixepoch()) "
                   "ON CONFLICT(name) DO UPDATE SET loaded_at = excluded.loaded_at")
             .exec();
     });
-    return "organisations ajoutées : " + std::to_string(orgs) + ", modèles d'atelier ajoutés : " + std::to_string(templates);
+    p_->indexer->notify();
+    return "organisations ajoutées : " + std::to_string(orgs) + ", modèles d'atelier ajoutés : " + std::to_string(templates) +
+           ", fiches de bibliothèque ajoutées : " + std::to_string(lib.added) + ", mises à jour : " + std::to_string(lib.updated);
 }
 
 std::string application::ensure_first_admin() {
@@ -109,6 +138,7 @@ net::response metrics_response(const metrics::registry& m) {
 void application::add_routes(net::router& routes) {
     p_->auth->register_routes(routes);
     p_->workshops->register_routes(routes);
+    p_->library->register_routes(routes);
     auto* state = p_.get();
     routes.add("GET", "/healthz", [state](net::request&) -> asio::awaitable<net::response> {
         nlohmann::json body = {{"status", "ok"}, {"database", "ok"}, {"index", "ok"}};
@@ -157,6 +187,9 @@ int application::serve() {
         seeded = s.step();
     });
     if (!seeded) log::info("seed_loaded", {{"summary", seed()}});
+    // The index follows SQLite: rebuilt if it disagrees, then kept up to date from the outbox.
+    p_->indexer->start();
+    if (auto swept = p_->library->sweep_orphan_files()) log::info("orphan_files_deleted", {{"count", swept}});
 
     net::router routes;
     add_routes(routes);
@@ -218,6 +251,7 @@ int application::serve() {
     // The loop stopped (signal or fatal error): wake the signal thread if it waits.
     pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
+    p_->indexer->stop();
     p_->cpu->stop();
     p_->db->stop();
     log::info("stopped");

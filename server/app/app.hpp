@@ -27,6 +27,9 @@ public:
     /// its generated password, or "" when accounts exist.
     std::string ensure_first_admin();
 
+    /// Rebuilds the search index from the database (blocking); returns its document count.
+    std::size_t reindex();
+
     /// Registers every HTTP route of every module (and /healthz, /metrics).
     void add_routes(net::router& routes);
 

@@ -33,6 +33,8 @@ Usage:
   relais org add --name N --type T [--region CODE] [--departements 59,62]
   relais seed                             load the seed content again (idempotent)
   relais routes                           list the HTTP routes
+  relais reindex                          rebuild the search index from the database
+                                          (server stopped; or POST /api/admin/library/reindex)
   relais backup FILE                      consistent online copy of the database
   relais version
 
@@ -151,7 +153,7 @@ int run_cli(int argc, char** argv) {
         return 0;
     }
     static const std::map<std::string, std::vector<std::string>> known_flags{
-        {"serve", {}}, {"seed", {}}, {"routes", {}}, {"backup", {}},
+        {"serve", {}}, {"seed", {}}, {"routes", {}}, {"backup", {}}, {"reindex", {}},
         {"user", {"email", "name", "role", "org"}}, {"org", {"name", "type", "region", "departements"}}};
     auto known = known_flags.find(cmd);
     if (known == known_flags.end()) return fail("unknown command: " + cmd + " (see relais --help)");
@@ -179,6 +181,17 @@ int run_cli(int argc, char** argv) {
             net::router routes;
             app.add_routes(routes);
             for (const auto& [method, pattern] : routes.routes()) std::cout << method << " " << pattern << "\n";
+            return 0;
+        }
+        if (cmd == "reindex") {
+            if (a.positional.size() != 1) return fail("reindex takes no argument");
+            application app(cfg);
+            try {
+                auto docs = app.reindex();
+                std::cout << "index reconstruit : " << docs << " fiches\n";
+            } catch (const std::runtime_error& e) {
+                return fail(std::string("cannot rebuild the index (is the server running? use POST /api/admin/library/reindex): ") + e.what());
+            }
             return 0;
         }
         if (cmd == "seed") {

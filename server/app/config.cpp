@@ -135,6 +135,7 @@ const std::vector<setting>& settings() {
         int_setting("storage.db_readers", &config::db_readers, 1, 32),
         int_setting("limits.header_max_bytes", &config::header_max_bytes, 1024, 1 << 20),
         int_setting("limits.body_max_bytes", &config::body_max_bytes, 1024, 1LL << 30),
+        int_setting("limits.upload_max_bytes", &config::upload_max_bytes, 1024, 1LL << 30),
         int_setting("limits.header_timeout_s", &config::header_timeout_s, 1, 3600),
         int_setting("limits.request_timeout_s", &config::request_timeout_s, 1, 3600),
         int_setting("limits.max_connections", &config::max_connections, 1, 1000000),

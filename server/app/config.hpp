@@ -31,6 +31,7 @@ struct config {
     // [limits]
     long long header_max_bytes = 16 * 1024;
     long long body_max_bytes = 1024 * 1024;
+    long long upload_max_bytes = 10 * 1024 * 1024;
     long long header_timeout_s = 15;
     long long request_timeout_s = 30;
     long long max_connections = 1024;

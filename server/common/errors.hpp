@@ -52,6 +52,19 @@ inline constexpr error_def not_in_room{409, "pas_dans_l_atelier", "Rejoignez d'a
 inline constexpr error_def bad_transition{409, "transition_invalide", "Ce changement d'état n'est pas possible."};
 inline constexpr error_def invalid_invite{404, "invitation_invalide", "Ce lien d'invitation est invalide, expiré ou révoqué."};
 inline constexpr error_def room_unavailable{503, "atelier_indisponible", "L'atelier est momentanément indisponible. Reconnexion…"};
+// Library
+inline constexpr error_def query_too_long{400, "recherche_trop_longue", "La recherche est trop longue (500 caractères au plus)."};
+inline constexpr error_def query_syntax{400, "recherche_invalide", "La recherche est mal formée : vérifiez les guillemets et les opérateurs ET/OU/SAUF."};
+inline constexpr error_def page_out_of_range{400, "page_invalide", "Numéro de page invalide."};
+inline constexpr error_def unknown_facet_value{400, "filtre_invalide", "Valeur de filtre inconnue."};
+inline constexpr error_def file_too_large{413, "fichier_trop_volumineux", "Le fichier dépasse la taille autorisée."};
+inline constexpr error_def file_type{415, "type_fichier_refuse", "Type de fichier non pris en charge : Markdown, texte, PDF, DOCX ou ODT."};
+inline constexpr error_def file_mismatch{415, "type_fichier_incoherent", "Le contenu du fichier ne correspond pas à son extension."};
+inline constexpr error_def file_corrupt{422, "fichier_illisible", "Le fichier est endommagé ou illisible."};
+inline constexpr error_def file_encrypted{422, "fichier_protege", "Le fichier est protégé par un mot de passe ou chiffré."};
+inline constexpr error_def file_bomb{422, "archive_suspecte", "Le fichier se décompresse en un volume anormalement grand."};
+inline constexpr error_def review_state{409, "moderation_impossible", "Cette fiche n'est pas en attente de relecture."};
+inline constexpr error_def unknown_file{400, "fichier_inconnu", "Un fichier joint est introuvable : envoyez-le à nouveau."};
 }  // namespace errors
 
 /// An error meant for the client: thrown by services and handlers, turned into the

@@ -113,14 +113,16 @@ asio::awaitable<response> http_session::handle(request& req) {
     auto& s = *srv_;
     // Cross-site request forgery: a state-changing request must come from one of
     // our own pages (Origin), and carry JSON, which a plain HTML form cannot send.
+    // Upload routes also take application/octet-stream, which a form cannot send either.
+    auto m = s.routes.find(req.method, req.path);
     if (is_unsafe(req.method)) {
         if (!s.origin_allowed(req.header("origin"))) throw api_error(errors::origin_refused);
         if (!req.body.empty()) {
             auto ct = lower(req.header("content-type"));
-            if (ct.rfind("application/json", 0) != 0) throw api_error(errors::unsupported_media);
+            bool raw = m.options && m.options->raw_body && ct.rfind("application/octet-stream", 0) == 0;
+            if (ct.rfind("application/json", 0) != 0 && !raw) throw api_error(errors::unsupported_media);
         }
     }
-    auto m = s.routes.find(req.method, req.path);
     if (m.result == router::match::kind::found) {
         req.params = std::move(m.params);
         auto r = co_await (*m.h)(req);
@@ -221,8 +223,19 @@ asio::awaitable<void> http_session::run() {
         if (ec) { co_await write_error(errors::bad_request, false); break; }
 
         if (!parser.is_done()) {
+            // Some routes (uploads) take larger bodies than the default.
+            std::size_t body_limit = s.opts.body_max_bytes;
+            {
+                auto target = parser.get().target();
+                std::string path;
+                if (url_decode(std::string_view(target.data(), target.size()).substr(0, target.find('?')), path, false)) {
+                    auto m = s.routes.find(std::string_view(parser.get().method_string()), path);
+                    if (m.options && m.options->body_max_bytes) body_limit = m.options->body_max_bytes;
+                }
+            }
+            parser.body_limit(body_limit);
             // An announced body over the limit is refused before reading it.
-            if (auto len = parser.content_length(); len && *len > s.opts.body_max_bytes) {
+            if (auto len = parser.content_length(); len && *len > body_limit) {
                 co_await write_error(errors::too_large, false);
                 break;
             }

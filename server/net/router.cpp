@@ -22,10 +22,10 @@ bool is_param(std::string_view seg) { return seg.size() > 2 && seg.front() == '{
 
 }  // namespace
 
-void router::add(std::string method, std::string pattern, handler h) {
+void router::add(std::string method, std::string pattern, handler h, route_options options) {
     for (const auto& r : routes_)
         if (r.method == method && r.pattern == pattern) throw std::logic_error("duplicate route " + method + " " + pattern);
-    route r{std::move(method), std::move(pattern), {}, std::move(h)};
+    route r{std::move(method), std::move(pattern), {}, std::move(h), options};
     for (auto s : split(r.pattern)) r.segments.emplace_back(s);
     routes_.push_back(std::move(r));
 }
@@ -49,6 +49,7 @@ router::match router::find(std::string_view method, std::string_view path) const
             m.result = match::kind::found;
             m.h = &r.h;
             m.pattern = &r.pattern;
+            m.options = &r.options;
             m.params = std::move(params);
             return m;
         }

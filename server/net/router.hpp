@@ -8,15 +8,22 @@
 
 namespace relais::net {
 
+/// What a route accepts beyond the server's defaults.
+struct route_options {
+    std::size_t body_max_bytes = 0;  // 0: the server's limit; otherwise this one
+    bool raw_body = false;           // accepts application/octet-stream (uploads) besides JSON
+};
+
 class router {
 public:
     /// Registers a handler; throws std::logic_error on a duplicate method+pattern.
-    void add(std::string method, std::string pattern, handler h);
+    void add(std::string method, std::string pattern, handler h, route_options options = {});
 
     struct match {
         enum class kind { found, not_found, method_not_allowed } result = kind::not_found;
         const handler* h = nullptr;
         const std::string* pattern = nullptr;  // for metrics labels
+        const route_options* options = nullptr;
         std::map<std::string, std::string> params;
         std::string allowed;  // "GET, POST" for 405
     };
@@ -31,6 +38,7 @@ private:
         std::string pattern;
         std::vector<std::string> segments;
         handler h;
+        route_options options;
     };
     std::vector<route> routes_;
 };

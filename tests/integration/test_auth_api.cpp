@@ -233,6 +233,20 @@ TEST_CASE("access matrix: every API route by role", "[auth][access]") {
         {"PATCH", "/api/admin/orgs/999", upd, {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 404}}},
         {"DELETE", "/api/admin/orgs/999", "", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 404}}},
         {"POST", "/api/session", "{}", {{"anonyme", 400}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},
+        {"GET", "/api/library/meta", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
+        {"GET", "/api/library/search", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
+        {"GET", "/api/library/mine", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
+        {"GET", "/api/library/review", "", {{"anonyme", 401}, {"membre", 403}, {"animateur", 200}, {"admin", 200}}},
+        {"POST", "/api/library/items", "{}", {{"anonyme", 401}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},
+        {"POST", "/api/library/files", "{}", {{"anonyme", 401}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},
+        {"GET", "/api/library/items/999", "", {{"anonyme", 401}, {"membre", 404}, {"animateur", 404}, {"admin", 404}}},
+        {"PUT", "/api/library/items/999", "{}", {{"anonyme", 401}, {"membre", 404}, {"animateur", 404}, {"admin", 404}}},
+        {"GET", "/api/library/items/999/similar", "", {{"anonyme", 401}, {"membre", 404}, {"animateur", 404}, {"admin", 404}}},
+        {"GET", "/api/library/items/999/files/" + std::string(64, '0'), "", {{"anonyme", 401}, {"membre", 404}, {"animateur", 404}, {"admin", 404}}},
+        {"POST", "/api/library/items/999/publish", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 404}, {"admin", 404}}},
+        {"POST", "/api/library/items/999/reject", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 404}, {"admin", 404}}},
+        {"POST", "/api/library/items/999/archive", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 404}, {"admin", 404}}},
+        {"POST", "/api/admin/library/reindex", "", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 200}}},
         {"GET", "/healthz", "", {{"anonyme", 200}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
         {"GET", "/metrics", "", {{"anonyme", 200}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
     };
@@ -250,6 +264,7 @@ TEST_CASE("access matrix: every API route by role", "[auth][access]") {
         replace("{user_id}", "999");
         replace("{invite_id}", "999");
         replace("{token}", "jeton-inconnu");
+        replace("{sha256}", std::string(64, '0'));
         if (!line.empty()) registered.insert(line);
     }
     for (const auto& r : matrix) covered.insert(r.method + " " + r.target);

@@ -122,3 +122,17 @@ TEST_CASE("search: a spelling suggestion for a typo, escaped snippets", "[search
     CHECK(h.snippet.find("&lt;script&gt;") != std::string::npos);
     CHECK(h.snippet.find("<mark>bureau.</mark>") != std::string::npos);
 }
+
+TEST_CASE("search: similar documents share words, never the document itself", "[search]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    idx.put(doc("a", "Parcours insuffisance cardiaque", "Un parcours pour les patients insuffisants cardiaques avec infirmiers et cardiologues.", {}));
+    idx.put(doc("b", "Insuffisance cardiaque : retour", "Les cardiologues et infirmiers du territoire suivent les patients insuffisants cardiaques.", {}));
+    idx.put(doc("c", "Vaccination grippe", "Campagne de vaccination en pharmacie.", {}));
+    idx.commit();
+    auto similar = idx.similar("a", 5);
+    REQUIRE(!similar.empty());
+    CHECK(similar[0].id == "b");
+    for (const auto& h : similar) CHECK(h.id != "a");
+    CHECK(idx.similar("inconnu", 5).empty());
+}

@@ -3,9 +3,17 @@
 // horizontal rules, and inline **bold**, *italics* and `code`. Every piece of text
 // goes through text nodes: the source can never become markup.
 
-import { h } from './dom.js';
+import { h, srOnly } from './dom.js';
 
 const ESCAPABLE = '\\`*_{}[]()#+-.!|>~';
+
+const LINK = /^\[([^\]\n]{1,500})\]\(([^()\s]{1,2000})\)/;
+
+/** Whether a link address is safe to follow: http(s), mailto, or a path on this site. */
+export function safeHref(href) {
+  if (/^(https?:\/\/|mailto:)/i.test(href)) return true;
+  return href.startsWith('/') && !href.startsWith('//');
+}
 
 /** Inline text → nodes (bold, italics, code, backslash escapes). */
 function inline(text) {
@@ -31,6 +39,20 @@ function inline(text) {
         plain += c;
         i += 1;
       }
+    } else if (c === '[' && LINK.test(text.slice(i))) {
+      // [text](address): a link only for http(s), mailto and same-site paths;
+      // anything else (javascript:, data:...) stays plain text.
+      const [whole, label, href] = text.slice(i).match(LINK);
+      flush();
+      if (safeHref(href)) {
+        const external = /^https?:/i.test(href);
+        out.push(h('a', {
+          href, rel: external ? 'noopener noreferrer' : null, target: external ? '_blank' : null,
+        }, inline(label)));
+      } else {
+        out.push(document.createTextNode(`${label} (${href})`));
+      }
+      i += whole.length;
     } else if ((c === '*' || c === '_') && text[i + 1] === c) {
       const end = text.indexOf(c + c, i + 2);
       if (end > i + 2) {
@@ -132,7 +154,13 @@ function list(lines, i) {
   while (j < lines.length) {
     const m = ITEM.exec(lines[j]);
     if (m && m[1].length === indent) {
-      current = h('li', {}, inline(m[3]));
+      // "- [ ] item" / "- [x] item": a check-list (a visual box, not a form control).
+      const check = /^\[( |x|X)\]\s+(.*)$/.exec(m[3]);
+      current = check
+        ? h('li', { class: 'check-item' },
+          h('span', { class: check[1] === ' ' ? 'check-box' : 'check-box checked', 'aria-hidden': 'true' }),
+          srOnly(check[1] === ' ' ? 'À cocher : ' : 'Coché : '), inline(check[2]))
+        : h('li', {}, inline(m[3]));
       node.append(current);
       j += 1;
     } else if (m && m[1].length > indent && current) {

@@ -1,9 +1,200 @@
-// Area "bibliotheque": not built yet, shows what is coming.
+// Library search (/bibliotheque): search as you type, facets with counts, highlighted
+// snippets, spelling suggestion, date range, sort and pages. The state lives in the
+// URL (?q=&kind=&phase=...), so a search can be shared and the back button works.
 
-import { comingSoonPage } from './coming-soon.js';
+import { api } from '../api.js';
+import {
+  KINDS, MISSIONS, PHASES, isReviewer, itemCard, kindLabel, missionLabel, phaseLabel,
+} from '../bibliotheque/common.js';
+import { h, replace, uid } from '../dom.js';
+import { t } from '../i18n.js';
 
 export const title = 'bibliotheque.title';
 
-export function render() {
-  return comingSoonPage('bibliotheque');
+const FACETS = [
+  { key: 'kind', codes: KINDS, label: kindLabel },
+  { key: 'phase', codes: PHASES, label: phaseLabel },
+  { key: 'mission', codes: MISSIONS, label: missionLabel },
+  { key: 'org_type', codes: null, label: null },
+  { key: 'region', codes: null, label: null },
+  { key: 'year', codes: null, label: (y) => y },
+];
+
+function readState(query) {
+  const get = (k) => query.get(k) || '';
+  const list = (k) => get(k).split(',').filter(Boolean);
+  return {
+    q: get('q'),
+    filters: Object.fromEntries(FACETS.map((f) => [f.key, list(f.key)])),
+    from: get('from'),
+    to: get('to'),
+    sort: get('sort'),
+    page: Math.max(1, parseInt(get('page'), 10) || 1),
+  };
+}
+
+function toParams(state) {
+  const p = new URLSearchParams();
+  if (state.q) p.set('q', state.q);
+  for (const [k, v] of Object.entries(state.filters)) if (v.length) p.set(k, v.join(','));
+  if (state.from) p.set('from', state.from);
+  if (state.to) p.set('to', state.to);
+  if (state.sort) p.set('sort', state.sort);
+  if (state.page > 1) p.set('page', String(state.page));
+  return p;
+}
+
+export async function render(ctx) {
+  const meta = await api.get('/api/library/meta', { signal: ctx.signal });
+  const labelOf = {
+    org_type: Object.fromEntries(meta.org_types.map((o) => [o.code, o.label])),
+    region: Object.fromEntries(meta.regions.map((r) => [r.code, r.label])),
+  };
+  const state = readState(new URLSearchParams(location.search));
+
+  const status = h('p', { class: 'search-status', role: 'status', 'aria-live': 'polite' });
+  const suggestion = h('div', { class: 'search-suggestion' });
+  const results = h('ol', { class: 'cards library-results', 'aria-label': t('biblio.results') });
+  const pager = h('nav', { class: 'pager', 'aria-label': t('biblio.pages') });
+  const facetsBox = h('div', { class: 'facets' });
+  const typeahead = h('ul', { class: 'typeahead', 'aria-label': t('biblio.typeahead') });
+
+  const inputId = uid('recherche');
+  const input = h('input', {
+    id: inputId, type: 'search', name: 'q', autocomplete: 'off', spellcheck: 'true', maxlength: '500',
+    placeholder: t('biblio.placeholder'), 'aria-describedby': `${inputId}-aide`,
+  });
+  input.value = state.q;
+  const sort = h('select', { id: uid('tri'), name: 'sort' },
+    h('option', { value: '', text: t('biblio.sortRelevance') }),
+    h('option', { value: 'date', text: t('biblio.sortDate') }));
+  sort.value = state.sort;
+  const from = h('input', { type: 'date', id: uid('du'), name: 'from', value: state.from || null });
+  const to = h('input', { type: 'date', id: uid('au'), name: 'to', value: state.to || null });
+
+  let controller = null;
+  let timer = null;
+
+  function facetGroup(facet, counts) {
+    const selected = state.filters[facet.key];
+    const values = new Set([...Object.keys(counts || {}), ...selected]);
+    if (!values.size) return null;
+    const label = facet.label || ((code) => labelOf[facet.key]?.[code] || code);
+    const ordered = [...values].sort((a, b) => (facet.codes
+      ? facet.codes.indexOf(a) - facet.codes.indexOf(b)
+      : (facet.key === 'year' ? b.localeCompare(a) : label(a).localeCompare(label(b), 'fr'))));
+    return h('fieldset', { class: 'facet' },
+      h('legend', { text: t(`biblio.facet.${facet.key}`) }),
+      ordered.map((code) => {
+        const id = uid(`f-${facet.key}`);
+        const box = h('input', {
+          type: 'checkbox', id, value: code, 'data-facet': facet.key,
+          onchange: (e) => {
+            const list = state.filters[facet.key];
+            if (e.target.checked) list.push(code);
+            else list.splice(list.indexOf(code), 1);
+            state.page = 1;
+            refresh({ focusResults: false });
+          },
+        });
+        box.checked = selected.includes(code);
+        return h('div', { class: 'facet-option' }, box,
+          h('label', { for: id }, label(code), ' ', h('span', { class: 'count', text: `(${counts?.[code] ?? 0})` })));
+      }));
+  }
+
+  function pageButton(label, page, current = false) {
+    return h('button', {
+      type: 'button', class: current ? 'button button-small' : 'button button-secondary button-small',
+      'aria-current': current ? 'page' : null,
+      onclick: () => { state.page = page; refresh({ focusResults: true }); },
+    }, label);
+  }
+
+  async function refresh({ focusResults = false, typing = false } = {}) {
+    state.q = input.value.trim();
+    state.sort = sort.value;
+    state.from = from.value;
+    state.to = to.value;
+    const params = toParams(state);
+    history.replaceState(history.state, '', `/bibliotheque${params.toString() ? `?${params}` : ''}`);
+    if (controller) controller.abort();
+    controller = new AbortController();
+    ctx.signal.addEventListener('abort', () => controller.abort(), { once: true });
+    let data;
+    try {
+      data = await api.get(`/api/library/search?${params}`, { signal: controller.signal });
+    } catch (err) {
+      if (err.name === 'AbortError') return;
+      status.textContent = err.message;
+      status.classList.add('error-text');
+      return;
+    }
+    status.classList.remove('error-text');
+    status.textContent = data.total === 0 ? t('biblio.none')
+      : t(data.total === 1 ? 'biblio.countOne' : 'biblio.count', { n: data.total });
+    replace(suggestion, data.suggestion && data.suggestion !== data.query.toLowerCase()
+      ? h('p', {},
+        data.fallback === 'corrected' ? t('biblio.correctedShown') : null,
+        t('biblio.tryWith'), ' ',
+        h('button', {
+          type: 'button', class: 'link-button',
+          onclick: () => { input.value = data.suggestion; state.page = 1; refresh({ focusResults: true }); },
+        }, data.suggestion))
+      : (data.fallback === 'any_word' ? h('p', { text: t('biblio.anyWord') }) : null));
+    replace(results, data.hits.map((hit) => itemCard(hit)));
+    replace(facetsBox, FACETS.map((f) => facetGroup(f, data.facets[f.key])));
+    const pages = [];
+    if (data.pages > 1) {
+      if (data.page > 1) pages.push(pageButton(t('biblio.previous'), data.page - 1));
+      const first = Math.max(1, data.page - 3);
+      for (let p = first; p <= Math.min(data.pages, first + 6); p += 1) pages.push(pageButton(String(p), p, p === data.page));
+      if (data.page < data.pages) pages.push(pageButton(t('biblio.next'), data.page + 1));
+    }
+    replace(pager, pages);
+    // Titles as you type: the first hits, as links.
+    replace(typeahead, typing && state.q.length >= 2
+      ? data.hits.slice(0, 5).map((hit) => h('li', {}, h('a', { href: `/bibliotheque/${hit.id}`, text: hit.title })))
+      : []);
+    if (focusResults) results.querySelector('a')?.focus();
+  }
+
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    state.page = 1;
+    timer = setTimeout(() => refresh({ typing: true }), 200);
+  });
+  for (const control of [sort, from, to]) {
+    control.addEventListener('change', () => { state.page = 1; refresh(); });
+  }
+  ctx.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+
+  const form = h('form', {
+    class: 'search-form', role: 'search',
+    onsubmit: (e) => { e.preventDefault(); clearTimeout(timer); state.page = 1; refresh({ focusResults: true }); },
+  },
+  h('label', { for: inputId, class: 'search-label', text: t('biblio.searchLabel') }),
+  h('p', { id: `${inputId}-aide`, class: 'hint', text: t('biblio.searchHint') }),
+  h('div', { class: 'search-row' }, input, h('button', { type: 'submit', class: 'button', text: t('biblio.search') })),
+  typeahead,
+  h('div', { class: 'search-options' },
+    h('div', { class: 'field-inline' }, h('label', { for: sort.id, text: t('biblio.sort') }), sort),
+    h('div', { class: 'field-inline' }, h('label', { for: from.id, text: t('biblio.from') }), from),
+    h('div', { class: 'field-inline' }, h('label', { for: to.id, text: t('biblio.to') }), to)));
+
+  await refresh();
+
+  return h('section', { class: 'page page-bibliotheque area-bibliotheque' },
+    h('div', { class: 'page-head' },
+      h('h1', { text: t('bibliotheque.title') }),
+      h('div', { class: 'page-actions' },
+        h('a', { class: 'button', href: '/bibliotheque/proposer', text: t('biblio.submit') }),
+        h('a', { class: 'button button-secondary', href: '/bibliotheque/mes-contributions', text: t('biblio.mine') }),
+        isReviewer(ctx.user)
+          ? h('a', { class: 'button button-secondary', href: '/bibliotheque/relecture', text: t('biblio.reviewQueue') }) : null)),
+    h('p', { class: 'lead', text: t('bibliotheque.summary') }),
+    form,
+    h('div', { class: 'library-layout' },
+      h('aside', { class: 'library-facets', 'aria-label': t('biblio.filters') }, facetsBox),
+      h('div', { class: 'library-main' }, status, suggestion, results, pager)));
 }

@@ -1,0 +1,46 @@
+#pragma once
+// The library: search, items and their versions, contributions and review,
+// attachments (upload, text extraction, download). Slow work (Xapian, file
+// extraction and disk) runs on the CPU pool, SQL on the database pool; the index
+// is updated by the indexer thread from the outbox.
+#include "auth/service.hpp"
+#include "common/worker_pool.hpp"
+#include "db/pool.hpp"
+#include "library/blobs.hpp"
+#include "library/indexer.hpp"
+#include "library/store.hpp"
+#include "net/router.hpp"
+#include "search/index.hpp"
+
+namespace relais::library {
+
+struct options {
+    std::size_t upload_max_bytes = 10 * 1024 * 1024;
+};
+
+class service {
+public:
+    service(db::pool& db, auth::service& auth, worker_pool& cpu, search::index& idx, indexer& ix, blobs& files,
+            options opts);
+
+    void register_routes(net::router& r);
+
+    /// Deletes uploaded files that no version uses, older than a day (blocking).
+    std::size_t sweep_orphan_files();
+
+private:
+    asio::awaitable<item> visible_item(std::int64_t id, const auth::principal& p);
+    asio::awaitable<net::response> item_response(const item& it, const auth::principal& p, std::optional<std::int64_t> version);
+    content parse_content(const json& body, const auth::principal& p, std::vector<std::string>& digests);
+    asio::awaitable<void> resolve_attachments(content& c);
+
+    db::pool& db_;
+    auth::service& auth_;
+    worker_pool& cpu_;
+    search::index& index_;
+    indexer& indexer_;
+    blobs& files_;
+    options opts_;
+};
+
+}  // namespace relais::library

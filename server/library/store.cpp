@@ -1,0 +1,324 @@
+#include "library/store.hpp"
+
+namespace relais::library {
+
+const std::vector<code_label>& kinds() {
+    static const std::vector<code_label> v{{"temoignage", "Témoignage"}, {"outil", "Outil"}, {"guide", "Guide"},
+                                           {"compte_rendu", "Compte rendu"}, {"veille", "Veille"}};
+    return v;
+}
+
+const std::vector<code_label>& phases() {
+    static const std::vector<code_label> v{{"emergence", "Émergence"},
+                                           {"lettre_intention", "Lettre d'intention"},
+                                           {"diagnostic", "Diagnostic territorial"},
+                                           {"projet_sante", "Projet de santé"},
+                                           {"contractualisation", "Contractualisation ACI"},
+                                           {"dialogue_gestion", "Dialogue de gestion"}};
+    return v;
+}
+
+const std::vector<code_label>& missions() {
+    static const std::vector<code_label> v{{"acces_soins", "Accès aux soins"},
+                                           {"parcours", "Parcours pluriprofessionnels"},
+                                           {"prevention", "Prévention"},
+                                           {"crise_sanitaire", "Crises sanitaires"},
+                                           {"qualite_pertinence", "Qualité et pertinence"},
+                                           {"accompagnement_pros", "Accompagnement des professionnels"}};
+    return v;
+}
+
+bool is_code(const std::vector<code_label>& set, const std::string& code) {
+    for (const auto& c : set)
+        if (code == c.code) return true;
+    return false;
+}
+
+bool content::same_as(const content& o) const {
+    auto names = [](const std::vector<attachment>& a) {
+        std::vector<std::string> out;
+        for (const auto& x : a) out.push_back(x.sha256 + "/" + x.name);
+        return out;
+    };
+    return title == o.title && summary == o.summary && body == o.body && phases == o.phases && missions == o.missions &&
+           region == o.region && author_name == o.author_name && date == o.date && names(attachments) == names(o.attachments);
+}
+
+namespace store {
+namespace {
+
+json attachments_json(const std::vector<attachment>& a) {
+    json out = json::array();
+    for (const auto& x : a) out.push_back({{"sha256", x.sha256}, {"name", x.name}, {"mime", x.mime}, {"size", x.size}});
+    return out;
+}
+
+std::vector<attachment> attachments_from(const std::string& text) {
+    std::vector<attachment> out;
+    auto j = json::parse(text, nullptr, false);
+    if (!j.is_array()) return out;
+    for (const auto& x : j)
+        out.push_back({x.value("sha256", ""), x.value("name", ""), x.value("mime", ""), x.value("size", std::int64_t{0})});
+    return out;
+}
+
+std::vector<std::string> strings_from(const std::string& text) {
+    std::vector<std::string> out;
+    auto j = json::parse(text, nullptr, false);
+    if (j.is_array())
+        for (const auto& x : j)
+            if (x.is_string()) out.push_back(x.get<std::string>());
+    return out;
+}
+
+constexpr const char* item_columns =
+    "i.id, i.slug, i.kind, i.state, i.latest_version, i.published_version, i.archived, i.author_id, i.org_id, "
+    "i.workshop_id, i.reviewed_by, o.name, o.type, i.review_note, i.created_at, i.updated_at, i.published_at";
+
+item item_from(const db::statement& s) {
+    item it;
+    it.id = s.get_int(0);
+    it.slug = s.get_opt_text(1);
+    it.kind = s.get_text(2);
+    it.state = s.get_text(3);
+    it.latest_version = s.get_int(4);
+    it.published_version = s.get_opt_int(5);
+    it.archived = s.get_int(6) != 0;
+    it.author_id = s.get_opt_int(7);
+    it.org_id = s.get_opt_int(8);
+    it.workshop_id = s.get_opt_int(9);
+    it.reviewed_by = s.get_opt_int(10);
+    it.org_name = s.get_opt_text(11);
+    it.org_type = s.get_opt_text(12);
+    it.review_note = s.get_text(13);
+    it.created_at = s.get_int(14);
+    it.updated_at = s.get_int(15);
+    it.published_at = s.get_opt_int(16);
+    return it;
+}
+
+void insert_version(db::connection& c, std::int64_t item_id, std::int64_t version, const content& v,
+                    std::optional<std::int64_t> by, std::int64_t now) {
+    c.prepare("INSERT INTO library_versions(item_id, version, title, summary, body, phases, missions, region, author_name, "
+              "item_date, attachments, note, created_by, created_at) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+        .bind(1, item_id)
+        .bind(2, version)
+        .bind(3, v.title)
+        .bind(4, v.summary)
+        .bind(5, v.body)
+        .bind(6, json(v.phases).dump())
+        .bind(7, json(v.missions).dump())
+        .bind(8, v.region)
+        .bind(9, v.author_name)
+        .bind(10, v.date)
+        .bind(11, attachments_json(v.attachments).dump())
+        .bind(12, v.note)
+        .bind(13, by)
+        .bind(14, now)
+        .exec();
+}
+
+std::vector<listed> list(db::connection& c, const std::string& where_order, std::optional<std::int64_t> param) {
+    auto s = c.prepare(std::string("SELECT ") + item_columns +
+                       ", v.title, v.summary, v.version FROM library_items i LEFT JOIN organisations o ON o.id = i.org_id "
+                       "JOIN library_versions v ON v.item_id = i.id AND v.version = i.latest_version " +
+                       where_order);
+    if (param) s.bind(1, *param);
+    std::vector<listed> out;
+    while (s.step()) out.push_back({item_from(s), s.get_text(17), s.get_text(18), s.get_int(19)});
+    return out;
+}
+
+}  // namespace
+
+std::optional<item> find_item(db::connection& c, std::int64_t id) {
+    auto s = c.prepare(std::string("SELECT ") + item_columns +
+                       " FROM library_items i LEFT JOIN organisations o ON o.id = i.org_id WHERE i.id = ?");
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    return item_from(s);
+}
+
+std::optional<std::int64_t> item_by_slug(db::connection& c, const std::string& slug) {
+    auto s = c.prepare("SELECT id FROM library_items WHERE slug = ?");
+    s.bind(1, slug);
+    if (!s.step()) return std::nullopt;
+    return s.get_int(0);
+}
+
+std::optional<content> version(db::connection& c, std::int64_t item_id, std::int64_t version) {
+    auto s = c.prepare("SELECT title, summary, body, phases, missions, region, author_name, item_date, attachments, note "
+                       "FROM library_versions WHERE item_id = ? AND version = ?");
+    s.bind(1, item_id).bind(2, version);
+    if (!s.step()) return std::nullopt;
+    content v;
+    v.title = s.get_text(0);
+    v.summary = s.get_text(1);
+    v.body = s.get_text(2);
+    v.phases = strings_from(s.get_text(3));
+    v.missions = strings_from(s.get_text(4));
+    v.region = s.get_opt_text(5);
+    v.author_name = s.get_text(6);
+    v.date = s.get_text(7);
+    v.attachments = attachments_from(s.get_text(8));
+    v.note = s.get_text(9);
+    return v;
+}
+
+std::vector<version_info> versions(db::connection& c, std::int64_t item_id) {
+    auto s = c.prepare("SELECT v.version, v.created_at, v.title, v.note, COALESCE(u.name, '') FROM library_versions v "
+                       "LEFT JOIN users u ON u.id = v.created_by WHERE v.item_id = ? ORDER BY v.version DESC");
+    s.bind(1, item_id);
+    std::vector<version_info> out;
+    while (s.step()) out.push_back({s.get_int(0), s.get_int(1), s.get_text(2), s.get_text(3), s.get_text(4)});
+    return out;
+}
+
+std::int64_t create_item(db::connection& c, item& it, const content& v, std::optional<std::int64_t> by, std::int64_t now) {
+    c.prepare("INSERT INTO library_items(slug, kind, state, latest_version, published_version, author_id, org_id, workshop_id, "
+              "created_at, updated_at, published_at) VALUES(?,?,?,1,?,?,?,?,?,?,?)")
+        .bind(1, it.slug)
+        .bind(2, it.kind)
+        .bind(3, it.state)
+        .bind(4, it.state == "published" ? std::optional<std::int64_t>(1) : std::nullopt)
+        .bind(5, it.author_id)
+        .bind(6, it.org_id)
+        .bind(7, it.workshop_id)
+        .bind(8, now)
+        .bind(9, now)
+        .bind(10, it.state == "published" ? std::optional<std::int64_t>(now) : std::nullopt)
+        .exec();
+    it.id = c.last_insert_id();
+    it.latest_version = 1;
+    if (it.state == "published") it.published_version = 1;
+    insert_version(c, it.id, 1, v, by, now);
+    enqueue(c, it.id);
+    return it.id;
+}
+
+std::int64_t add_version(db::connection& c, item& it, const content& v, bool publish_now, std::optional<std::int64_t> by,
+                         std::int64_t now) {
+    auto next = it.latest_version + 1;
+    insert_version(c, it.id, next, v, by, now);
+    it.latest_version = next;
+    if (publish_now) {
+        it.state = "published";
+        it.published_version = next;
+    } else {
+        it.state = "pending";
+    }
+    c.prepare("UPDATE library_items SET latest_version = ?, state = ?, published_version = ?, updated_at = ?, "
+              "published_at = CASE WHEN ? THEN ? ELSE published_at END, review_note = '' WHERE id = ?")
+        .bind(1, next)
+        .bind(2, it.state)
+        .bind(3, it.published_version)
+        .bind(4, now)
+        .bind(5, publish_now ? 1 : 0)
+        .bind(6, now)
+        .bind(7, it.id)
+        .exec();
+    enqueue(c, it.id);
+    return next;
+}
+
+void publish(db::connection& c, std::int64_t item_id, std::int64_t version, std::int64_t by, std::int64_t now) {
+    c.prepare("UPDATE library_items SET state = 'published', published_version = ?, reviewed_by = ?, review_note = '', "
+              "published_at = ?, updated_at = ? WHERE id = ?")
+        .bind(1, version)
+        .bind(2, by)
+        .bind(3, now)
+        .bind(4, now)
+        .bind(5, item_id)
+        .exec();
+    enqueue(c, item_id);
+}
+
+void reject(db::connection& c, std::int64_t item_id, const std::string& note, std::int64_t by, std::int64_t now) {
+    c.prepare("UPDATE library_items SET state = 'rejected', review_note = ?, reviewed_by = ?, updated_at = ? WHERE id = ?")
+        .bind(1, note)
+        .bind(2, by)
+        .bind(3, now)
+        .bind(4, item_id)
+        .exec();
+    enqueue(c, item_id);
+}
+
+void set_archived(db::connection& c, std::int64_t item_id, bool archived, std::int64_t by, std::int64_t now) {
+    c.prepare("UPDATE library_items SET archived = ?, reviewed_by = ?, updated_at = ? WHERE id = ?")
+        .bind(1, archived ? 1 : 0)
+        .bind(2, by)
+        .bind(3, now)
+        .bind(4, item_id)
+        .exec();
+    enqueue(c, item_id);
+}
+
+std::vector<listed> pending(db::connection& c) {
+    return list(c, "WHERE i.state = 'pending' AND i.archived = 0 ORDER BY i.updated_at, i.id", std::nullopt);
+}
+
+std::vector<listed> by_author(db::connection& c, std::int64_t author_id) {
+    return list(c, "WHERE i.author_id = ? ORDER BY i.updated_at DESC, i.id DESC", author_id);
+}
+
+std::optional<file_row> file(db::connection& c, const std::string& sha256) {
+    auto s = c.prepare("SELECT sha256, mime, text, size FROM library_files WHERE sha256 = ?");
+    s.bind(1, sha256);
+    if (!s.step()) return std::nullopt;
+    return file_row{s.get_text(0), s.get_text(1), s.get_text(2), s.get_int(3)};
+}
+
+void insert_file(db::connection& c, const file_row& f, std::optional<std::int64_t> by, std::int64_t now) {
+    c.prepare("INSERT INTO library_files(sha256, size, mime, text, uploaded_by, created_at) VALUES(?,?,?,?,?,?) "
+              "ON CONFLICT(sha256) DO UPDATE SET created_at = excluded.created_at")
+        .bind(1, f.sha256)
+        .bind(2, f.size)
+        .bind(3, f.mime)
+        .bind(4, f.text)
+        .bind(5, by)
+        .bind(6, now)
+        .exec();
+}
+
+std::vector<std::string> orphan_files(db::connection& c, std::int64_t before) {
+    auto s = c.prepare(
+        "SELECT f.sha256 FROM library_files f WHERE f.created_at < ? AND NOT EXISTS ("
+        "SELECT 1 FROM library_versions v, json_each(v.attachments) a WHERE json_extract(a.value, '$.sha256') = f.sha256)");
+    s.bind(1, before);
+    std::vector<std::string> out;
+    while (s.step()) out.push_back(s.get_text(0));
+    return out;
+}
+
+void delete_file(db::connection& c, const std::string& sha256) {
+    c.prepare("DELETE FROM library_files WHERE sha256 = ?").bind(1, sha256).exec();
+}
+
+std::vector<outbox_row> outbox(db::connection& c, std::size_t limit) {
+    auto s = c.prepare("SELECT seq, item_id FROM library_outbox ORDER BY seq LIMIT ?");
+    s.bind(1, static_cast<std::int64_t>(limit));
+    std::vector<outbox_row> out;
+    while (s.step()) out.push_back({s.get_int(0), s.get_int(1)});
+    return out;
+}
+
+void outbox_done(db::connection& c, std::int64_t up_to_seq) {
+    c.prepare("DELETE FROM library_outbox WHERE seq <= ?").bind(1, up_to_seq).exec();
+}
+
+void enqueue(db::connection& c, std::int64_t item_id) {
+    c.prepare("INSERT INTO library_outbox(item_id) VALUES(?)").bind(1, item_id).exec();
+}
+
+void enqueue_all(db::connection& c) {
+    c.exec("INSERT INTO library_outbox(item_id) SELECT id FROM library_items ORDER BY id");
+}
+
+std::int64_t count_public(db::connection& c) {
+    auto s = c.prepare("SELECT count(*) FROM library_items WHERE published_version IS NOT NULL AND archived = 0");
+    s.step();
+    return s.get_int(0);
+}
+
+}  // namespace store
+}  // namespace relais::library

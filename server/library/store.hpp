@@ -1,0 +1,116 @@
+#pragma once
+// The library's data: items with their versions, content-addressed files, the
+// outbox of index updates. Every SQL statement of the module is here.
+#include "db/database.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relais::library {
+
+using json = nlohmann::json;
+
+/// Codes with their French labels; the interface and the API share them.
+struct code_label {
+    const char* code;
+    const char* label;
+};
+const std::vector<code_label>& kinds();
+const std::vector<code_label>& phases();
+const std::vector<code_label>& missions();
+bool is_code(const std::vector<code_label>& set, const std::string& code);
+
+struct attachment {
+    std::string sha256, name, mime;
+    std::int64_t size = 0;
+};
+
+/// The content of one version.
+struct content {
+    std::string title, summary, body;  // body in Markdown
+    std::vector<std::string> phases, missions;
+    std::optional<std::string> region;  // INSEE code
+    std::string author_name;
+    std::string date;  // YYYY-MM-DD
+    std::vector<attachment> attachments;
+    std::string note;  // what changed
+
+    bool same_as(const content& o) const;
+};
+
+struct item {
+    std::int64_t id = 0;
+    std::optional<std::string> slug;
+    std::string kind, state;  // state: pending | published | rejected
+    std::int64_t latest_version = 0;
+    std::optional<std::int64_t> published_version;
+    bool archived = false;
+    std::optional<std::int64_t> author_id, org_id, workshop_id, reviewed_by;
+    std::optional<std::string> org_name, org_type;
+    std::string review_note;
+    std::int64_t created_at = 0, updated_at = 0;
+    std::optional<std::int64_t> published_at;
+
+    /// Whether everyone may read it (the published version).
+    bool is_public() const { return published_version.has_value() && !archived; }
+};
+
+struct version_info {
+    std::int64_t version = 0, created_at = 0;
+    std::string title, note, created_by_name;
+};
+
+namespace store {
+
+std::optional<item> find_item(db::connection& c, std::int64_t id);
+std::optional<std::int64_t> item_by_slug(db::connection& c, const std::string& slug);
+std::optional<content> version(db::connection& c, std::int64_t item_id, std::int64_t version);
+std::vector<version_info> versions(db::connection& c, std::int64_t item_id);
+
+/// Creates an item with version 1 (published when `published`); queues it for the index.
+std::int64_t create_item(db::connection& c, item& it, const content& v, std::optional<std::int64_t> by, std::int64_t now);
+/// Adds a version; published at once or left pending (the published version stays visible).
+std::int64_t add_version(db::connection& c, item& it, const content& v, bool publish, std::optional<std::int64_t> by,
+                         std::int64_t now);
+void publish(db::connection& c, std::int64_t item_id, std::int64_t version, std::int64_t by, std::int64_t now);
+void reject(db::connection& c, std::int64_t item_id, const std::string& note, std::int64_t by, std::int64_t now);
+void set_archived(db::connection& c, std::int64_t item_id, bool archived, std::int64_t by, std::int64_t now);
+
+struct listed {
+    item it;
+    std::string title, summary;
+    std::int64_t version = 0;
+};
+/// Items awaiting review, oldest first.
+std::vector<listed> pending(db::connection& c);
+/// Items by one author, newest first.
+std::vector<listed> by_author(db::connection& c, std::int64_t author_id);
+
+// Files.
+struct file_row {
+    std::string sha256, mime, text;
+    std::int64_t size = 0;
+};
+std::optional<file_row> file(db::connection& c, const std::string& sha256);
+/// Records a file once (the same bytes uploaded twice are one row).
+void insert_file(db::connection& c, const file_row& f, std::optional<std::int64_t> by, std::int64_t now);
+/// Files no version refers to, uploaded before `before`.
+std::vector<std::string> orphan_files(db::connection& c, std::int64_t before);
+void delete_file(db::connection& c, const std::string& sha256);
+
+// Outbox.
+struct outbox_row {
+    std::int64_t seq = 0, item_id = 0;
+};
+std::vector<outbox_row> outbox(db::connection& c, std::size_t limit);
+void outbox_done(db::connection& c, std::int64_t up_to_seq);
+void enqueue(db::connection& c, std::int64_t item_id);
+/// Queues every item (a full rebuild of the index).
+void enqueue_all(db::connection& c);
+std::int64_t count_public(db::connection& c);
+
+}  // namespace store
+}  // namespace relais::library

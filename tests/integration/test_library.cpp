@@ -1,0 +1,316 @@
+// The library over HTTP: search with facets and bad input, contribution and review,
+// versions, attachments (upload, extraction, download), the index after a restart.
+#include "harness.hpp"
+#include "../fixtures/documents.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <thread>
+
+using relais::test::server;
+using json = nlohmann::json;
+using headers = std::map<std::string, std::string>;
+
+namespace {
+
+std::string enc(const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+        else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
+json search(server& s, const std::string& cookie, const std::string& params) {
+    auto r = s.request("GET", "/api/library/search?" + params, {}, {{"Cookie", cookie}});
+    INFO(r.body);
+    REQUIRE(r.status == 200);
+    return r.json();
+}
+
+/// Polls the search until `id` shows up (or not) for `q`: the indexer works in the background.
+bool eventually_found(server& s, const std::string& cookie, const std::string& q, long long id, bool wanted = true) {
+    for (int i = 0; i < 100; ++i) {
+        auto r = search(s, cookie, "q=" + enc(q));
+        bool found = false;
+        for (const auto& h : r["hits"]) found = found || h["id"].get<long long>() == id;
+        if (found == wanted) return true;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
+}
+
+std::size_t files_on_disk(const std::filesystem::path& dir) {
+    std::size_t n = 0;
+    if (!std::filesystem::exists(dir)) return 0;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) ++n;
+    return n;
+}
+
+}  // namespace
+
+TEST_CASE("library search: seed content, French, facets, snippets, suggestions", "[library]") {
+    server s;
+    auto admin = s.login_admin();
+    auto member = s.make_user(admin, "membre@x.fr", "membre");
+
+    // Never empty on first start.
+    auto all = search(s, member, "");
+    CHECK(all["total"].get<int>() >= 30);
+    CHECK(all["facets"]["kind"]["guide"].get<int>() >= 6);
+
+    auto r = search(s, member, "q=" + enc("modele lettre intention"));
+    REQUIRE(r["hits"].size() > 0);
+    const auto& first = r["hits"][0];
+    CHECK(first["title"].get<std::string>().find("lettre d") != std::string::npos);
+    for (const char* field : {"id", "title", "kind", "snippet", "score", "summary"}) CHECK(first.contains(field));
+    CHECK(r["hits"][0]["snippet"].get<std::string>().find("<mark>") != std::string::npos);
+    CHECK(r.contains("facets"));
+    CHECK(r.contains("suggestion"));
+
+    // Accent- and case-insensitive, elisions.
+    CHECK(search(s, member, "q=" + enc("DIAGNOSTIC territorial"))["total"] == search(s, member, "q=" + enc("diagnostic territorial"))["total"]);
+    CHECK(search(s, member, "q=" + enc("l'ACI"))["total"].get<int>() > 0);
+    // Acronym <-> spelled out.
+    CHECK(search(s, member, "q=" + enc("\"accord conventionnel interprofessionnel\""))["total"].get<int>() > 0);
+
+    // Facet filter: every hit has the kind, counts follow.
+    auto tools = search(s, member, "q=" + enc("grille") + "&kind=outil");
+    REQUIRE(tools["hits"].size() > 0);
+    for (const auto& h : tools["hits"]) CHECK(h["kind"] == "outil");
+    auto by_phase = search(s, member, "phase=diagnostic&per_page=50");
+    for (const auto& h : by_phase["hits"]) {
+        auto phases = h["phases"].get<std::vector<std::string>>();
+        CHECK(std::find(phases.begin(), phases.end(), "diagnostic") != phases.end());
+    }
+    // Date sort and pagination.
+    auto p1 = search(s, member, "sort=date&per_page=5&page=1");
+    auto p2 = search(s, member, "sort=date&per_page=5&page=2");
+    CHECK(p1["hits"].size() == 5);
+    CHECK(p1["hits"][0]["id"] != p2["hits"][0]["id"]);
+    CHECK(search(s, member, "page=900")["hits"].empty());
+
+    // A typo: a suggestion, and the corrected query's results.
+    auto typo = search(s, member, "q=" + enc("diagnostik territorial"));
+    CHECK(typo["suggestion"].get<std::string>().find("diagnostic") != std::string::npos);
+    CHECK(typo["total"].get<int>() > 0);
+
+    // Similar items.
+    auto id = first["id"].get<long long>();
+    auto similar = s.request("GET", "/api/library/items/" + std::to_string(id) + "/similar", {}, {{"Cookie", member}});
+    REQUIRE(similar.status == 200);
+    CHECK(similar.json()["items"].size() > 0);
+    for (const auto& it : similar.json()["items"]) CHECK(it["id"].get<long long>() != id);
+}
+
+TEST_CASE("library search: bad input gets clear errors", "[library]") {
+    server s;
+    auto admin = s.login_admin();
+    auto get = [&](const std::string& params) { return s.request("GET", "/api/library/search?" + params, {}, {{"Cookie", admin}}); };
+    CHECK(get("q=" + std::string(501, 'a')).error_code() == "recherche_trop_longue");
+    CHECK(get("q=" + enc("AND")).error_code() == "recherche_invalide");
+    CHECK(get("q=" + enc("\"lettre d'intention")).status == 200);  // unbalanced quote: a phrase to the end
+    CHECK(get("q=%FF%FE").status == 400);                            // invalid UTF-8
+    CHECK(get("kind=roman").error_code() == "filtre_invalide");
+    CHECK(get("phase=diagnostic,nulle-part").error_code() == "filtre_invalide");
+    CHECK(get("page=0").error_code() == "page_invalide");
+    CHECK(get("page=abc").error_code() == "page_invalide");
+    CHECK(get("page=1001").error_code() == "page_invalide");
+    CHECK(get("per_page=500").error_code() == "champ_invalide");
+    CHECK(get("from=2024-13-01").error_code() == "champ_invalide");
+    CHECK(get("sort=hasard").error_code() == "champ_invalide");
+    auto script = get("q=" + enc("<script>alert(1)</script>"));
+    CHECK(script.status == 200);
+    for (const auto& h : script.json()["hits"]) CHECK(h["snippet"].get<std::string>().find("<script") == std::string::npos);
+}
+
+TEST_CASE("library workflow: submit, review, publish, revise with history", "[library]") {
+    server s;
+    auto admin = s.login_admin();
+    auto author = s.make_user(admin, "coord@x.fr", "membre");
+    auto other = s.make_user(admin, "autre@x.fr", "membre");
+    auto reviewer = s.make_user(admin, "anim@x.fr", "animateur");
+
+    json body = {{"kind", "temoignage"},
+                 {"title", "Notre CPTS du Valenciennois"},
+                 {"summary", "Comment nous avons mobilisé les pharmaciens."},
+                 {"body", "## Ce qui a marché\n\nLes **pharmaciens** ont rejoint le bureau. <script>alert(1)</script> [lien](javascript:alert(1))"},
+                 {"phases", {"emergence", "lettre_intention"}},
+                 {"missions", {"acces_soins"}},
+                 {"region", "32"}};
+    auto created = s.request("POST", "/api/library/items", body.dump(), {{"Cookie", author}});
+    REQUIRE(created.status == 201);
+    auto item = created.json()["item"];
+    auto id = item["id"].get<long long>();
+    CHECK(item["state"] == "pending");
+    const std::string url = "/api/library/items/" + std::to_string(id);
+
+    // Unpublished: the author and reviewers see it, nobody else, not even in search.
+    CHECK(s.request("GET", url, {}, {{"Cookie", author}}).status == 200);
+    CHECK(s.request("GET", url, {}, {{"Cookie", reviewer}}).status == 200);
+    CHECK(s.request("GET", url, {}, {{"Cookie", other}}).status == 404);
+    CHECK(s.request("GET", url + "/similar", {}, {{"Cookie", other}}).status == 404);
+    for (const auto& h : search(s, other, "q=" + enc("pharmaciens Valenciennois"))["hits"]) CHECK(h["id"] != id);
+    // Members cannot publish, nor submit guides.
+    CHECK(s.request("POST", url + "/publish", "{}", {{"Cookie", author}}).status == 403);
+    auto guide = body;
+    guide["kind"] = "guide";
+    CHECK(s.request("POST", "/api/library/items", guide.dump(), {{"Cookie", author}}).error_code() == "champ_invalide");
+    auto bad = body;
+    bad["phases"] = {"nulle-part"};
+    CHECK(s.request("POST", "/api/library/items", bad.dump(), {{"Cookie", author}}).error_code() == "champ_invalide");
+
+    // The review queue, then publication.
+    auto queue = s.request("GET", "/api/library/review", {}, {{"Cookie", reviewer}}).json()["items"];
+    REQUIRE(queue.size() == 1);
+    CHECK(queue[0]["id"] == id);
+    auto published = s.request("POST", url + "/publish", "{}", {{"Cookie", reviewer}});
+    REQUIRE(published.status == 200);
+    CHECK(published.json()["item"]["state"] == "published");
+    CHECK(s.request("POST", url + "/publish", "{}", {{"Cookie", reviewer}}).error_code() == "moderation_impossible");
+    CHECK(s.request("GET", url, {}, {{"Cookie", other}}).status == 200);
+    CHECK(eventually_found(s, other, "pharmaciens Valenciennois", id));
+    // The Markdown is returned as written: the page renders it inert.
+    CHECK(s.request("GET", url, {}, {{"Cookie", other}}).json()["item"]["body"].get<std::string>().find("<script>") != std::string::npos);
+
+    // A revision: pending again, the published text stays what others see.
+    auto revised = body;
+    revised["body"] = "Les infirmières ont rejoint le bureau aussi.";
+    revised["base_version"] = 1;
+    revised["note"] = "Ajout des infirmières";
+    auto put = s.request("PUT", url, revised.dump(), {{"Cookie", author}});
+    REQUIRE(put.status == 200);
+    CHECK(put.json()["item"]["state"] == "pending");
+    CHECK(put.json()["item"]["version"] == 2);
+    CHECK(s.request("PUT", url, revised.dump(), {{"Cookie", author}}).error_code() == "version_perimee");  // base 1 is stale
+    CHECK(s.request("PUT", url, revised.dump(), {{"Cookie", other}}).status == 403);
+    auto seen = s.request("GET", url, {}, {{"Cookie", other}}).json()["item"];
+    CHECK(seen["version"] == 1);
+    CHECK(seen["history"].empty());
+    CHECK(s.request("GET", url + "?version=2", {}, {{"Cookie", other}}).status == 404);
+    auto mine = s.request("GET", url, {}, {{"Cookie", author}}).json()["item"];
+    CHECK(mine["history"].size() == 2);
+    CHECK(mine["history"][0]["note"] == "Ajout des infirmières");
+    CHECK(s.request("GET", url + "?version=1", {}, {{"Cookie", author}}).json()["item"]["body"] == body["body"]);
+
+    // Rejection with a note, visible to the author in "mine".
+    auto rejected = s.request("POST", url + "/reject", json{{"note", "Précisez le territoire."}}.dump(), {{"Cookie", reviewer}});
+    REQUIRE(rejected.status == 200);
+    auto listed = s.request("GET", "/api/library/mine", {}, {{"Cookie", author}}).json()["items"];
+    REQUIRE(listed.size() == 1);
+    CHECK(listed[0]["state"] == "rejected");
+    CHECK(listed[0]["review_note"] == "Précisez le territoire.");
+    CHECK(s.request("GET", url, {}, {{"Cookie", other}}).json()["item"]["version"] == 1);  // still the published one
+
+    // Archived: gone for members and from search.
+    REQUIRE(s.request("POST", url + "/archive", json{{"archived", true}}.dump(), {{"Cookie", reviewer}}).status == 200);
+    CHECK(s.request("GET", url, {}, {{"Cookie", other}}).status == 404);
+    CHECK(eventually_found(s, other, "pharmaciens Valenciennois", id, false));
+}
+
+TEST_CASE("library attachments: upload, extraction, download, refusals that store nothing", "[library]") {
+    server s({"--set", "limits.upload_max_bytes=200000"});
+    auto admin = s.login_admin();
+    auto member = s.make_user(admin, "coord@x.fr", "membre");
+    auto files_dir = s.data_dir() / "files";
+    auto upload = [&](const std::string& name, const std::string& bytes, const std::string& type = "application/octet-stream") {
+        return s.request("POST", "/api/library/files?name=" + enc(name), bytes, {{"Cookie", member}, {"Content-Type", type}});
+    };
+    const auto before = files_on_disk(files_dir);
+
+    // Refused, and nothing stored.
+    CHECK(upload("faux.pdf", "ceci n'est pas un PDF").error_code() == "type_fichier_incoherent");
+    CHECK(upload("casse.pdf", "%PDF-1.4 garbage").error_code() == "fichier_illisible");
+    CHECK(upload("bombe.docx", fixtures::docx_bomb(40)).error_code() == "archive_suspecte");
+    CHECK(upload("secret.odt", fixtures::odt({"x"}, true)).error_code() == "fichier_protege");
+    CHECK(upload("photo.png", "\x89PNG\r\n").error_code() == "type_fichier_refuse");
+    CHECK(upload("gros.txt", std::string(300000, 'a')).status == 413);
+    CHECK(upload("notes.txt", "bonjour", "text/plain").status == 415);  // a form could send text/plain: refused
+    CHECK(s.request("POST", "/api/library/files?name=a.txt", "bonjour",
+                    {{"Cookie", member}, {"Content-Type", "application/octet-stream"}, {"Origin", "http://evil.example"}})
+              .status == 403);
+    CHECK(files_on_disk(files_dir) == before);
+
+    // Accepted: a PDF whose text is indexed with the item.
+    auto pdf = fixtures::pdf("Protocole de cooperation kinesitherapeutes lombalgie");
+    auto up = upload("Protocole lombalgie.pdf", pdf);
+    REQUIRE(up.status == 201);
+    auto file = up.json()["file"];
+    CHECK(file["mime"] == "application/pdf");
+    CHECK(file["text_chars"].get<int>() > 20);
+    auto docx = upload("fiche.docx", fixtures::docx({"Fiche action : parcours insuffisance cardiaque"}));
+    REQUIRE(docx.status == 201);
+
+    json body = {{"kind", "outil"},
+                 {"title", "Protocole lombalgie"},
+                 {"summary", "Un protocole pluriprofessionnel."},
+                 {"body", "Voir la pièce jointe."},
+                 {"attachments", {{{"sha256", file["sha256"]}, {"name", "Protocole lombalgie.pdf"}},
+                                  {{"sha256", docx.json()["file"]["sha256"]}, {"name", "fiche.docx"}}}}};
+    CHECK(s.request("POST", "/api/library/items",
+                    json{{"kind", "outil"}, {"title", "T"}, {"summary", "S"}, {"body", "B"},
+                         {"attachments", {{{"sha256", std::string(64, 'a')}, {"name", "x.pdf"}}}}}.dump(),
+                    {{"Cookie", member}})
+              .error_code() == "fichier_inconnu");
+    auto created = s.request("POST", "/api/library/items", body.dump(), {{"Cookie", member}});
+    REQUIRE(created.status == 201);
+    auto id = created.json()["item"]["id"].get<long long>();
+    REQUIRE(s.request("POST", "/api/library/items/" + std::to_string(id) + "/publish", "{}", {{"Cookie", admin}}).status == 200);
+    CHECK(eventually_found(s, member, "kinesitherapeutes", id));      // text of the PDF
+    CHECK(eventually_found(s, member, "insuffisance cardiaque", id));  // text of the DOCX
+
+    auto item = s.request("GET", "/api/library/items/" + std::to_string(id), {}, {{"Cookie", member}}).json()["item"];
+    REQUIRE(item["attachments"].size() == 2);
+    auto download = s.request("GET", item["attachments"][0]["url"].get<std::string>(), {}, {{"Cookie", member}});
+    REQUIRE(download.status == 200);
+    CHECK(download.body == pdf);
+    CHECK(download.header("content-type") == "application/pdf");
+    CHECK(download.header("content-disposition").find("attachment; filename=\"Protocole lombalgie.pdf\"") == 0);
+    CHECK(s.request("GET", "/api/library/items/" + std::to_string(id) + "/files/" + std::string(64, 'b'), {}, {{"Cookie", member}}).status == 404);
+    CHECK(s.request("GET", "/api/library/items/" + std::to_string(id) + "/files/..%2F..%2Frelais.db", {}, {{"Cookie", member}}).status == 404);
+}
+
+TEST_CASE("library index: rebuilt by `relais reindex`, and follows the database after a restart", "[library]") {
+    relais::test::temp_dir dir;
+    long long id = 0;
+    {
+        server s({}, dir.path());
+        auto admin = s.login_admin();
+        auto created = s.request("POST", "/api/library/items",
+                                 json{{"kind", "temoignage"}, {"title", "Retour d'expérience Cambrésis"}, {"summary", "Un récit."},
+                                      {"body", "Les orthophonistes du Cambrésis."}, {"publish", true}}.dump(),
+                                 {{"Cookie", admin}});
+        REQUIRE(created.status == 201);
+        id = created.json()["item"]["id"].get<long long>();
+        CHECK(eventually_found(s, admin, "orthophonistes", id));
+        // The index is locked by the running server: the command says so.
+        auto busy = relais::test::run_relais({"reindex", "--data-dir", dir.path().string()});
+        CHECK(busy.status == 2);
+        CHECK(s.stop(SIGTERM) == 0);
+    }
+    // The index folder is lost: reindex rebuilds it from SQLite.
+    std::filesystem::remove_all(dir.path() / "index");
+    auto rebuilt = relais::test::run_relais({"reindex", "--data-dir", dir.path().string()});
+    INFO(rebuilt.output);
+    CHECK(rebuilt.status == 0);
+    CHECK(rebuilt.output.find("index reconstruit") != std::string::npos);
+    {
+        server s({}, dir.path());
+        auto admin = s.login_admin();
+        CHECK(eventually_found(s, admin, "orthophonistes", id));
+        // Deleting the index while stopped: the server notices at start and rebuilds.
+        CHECK(s.stop(SIGTERM) == 0);
+    }
+    std::filesystem::remove_all(dir.path() / "index");
+    server s({}, dir.path());
+    auto admin = s.login_admin();
+    CHECK(eventually_found(s, admin, "orthophonistes", id));
+}

@@ -1,0 +1,201 @@
+#include "common/errors.hpp"
+#include "common/metrics.hpp"
+#include "db/pool.hpp"
+#include "library/blobs.hpp"
+#include "library/extract.hpp"
+#include "library/indexer.hpp"
+#include "library/seed.hpp"
+#include "library/store.hpp"
+#include "search/index.hpp"
+#include "temp_dir.hpp"
+#include "../fixtures/documents.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+
+using namespace relais;
+
+namespace {
+
+std::string code_of(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const api_error& e) {
+        return std::string(e.code());
+    }
+    return "ok";
+}
+
+}  // namespace
+
+TEST_CASE("attachments: type by content, text extracted from PDF, DOCX, ODT, Markdown", "[library]") {
+    auto pdf = library::extract("rapport.pdf", fixtures::pdf("Diagnostic territorial partage"));
+    CHECK(pdf.mime == "application/pdf");
+    CHECK(pdf.text.find("Diagnostic territorial partage") != std::string::npos);
+
+    auto docx = library::extract("Lettre d'intention.DOCX", fixtures::docx({"Première partie", "Le porteur &amp; le collectif"}));
+    CHECK(docx.mime.find("wordprocessingml") != std::string::npos);
+    CHECK(docx.text == "Première partie\nLe porteur & le collectif\n");
+
+    auto odt = library::extract("trame.odt", fixtures::odt({"Forces", "Faiblesses"}));
+    CHECK(odt.mime == "application/vnd.oasis.opendocument.text");
+    CHECK(odt.text == "Forces\nFaiblesses\n");
+
+    auto md = library::extract("notes.md", "\xEF\xBB\xBF# Titre\n\nTexte **gras**");
+    CHECK(md.mime == "text/markdown; charset=utf-8");
+    CHECK(md.text == "# Titre\n\nTexte **gras**");
+    CHECK(library::extract("a.txt", "simple").mime == "text/plain; charset=utf-8");
+}
+
+TEST_CASE("attachments: mislabelled, corrupt, encrypted and oversized files are refused", "[library]") {
+    CHECK(code_of([] { library::extract("faux.pdf", "ceci n'est pas un PDF"); }) == "type_fichier_incoherent");
+    CHECK(code_of([] { library::extract("faux.pdf", fixtures::docx({"x"})); }) == "type_fichier_incoherent");
+    CHECK(code_of([] { library::extract("notes.md", fixtures::pdf("x")); }) == "type_fichier_incoherent");
+    CHECK(code_of([] { library::extract("notes.txt", std::string("abc\0def", 7)); }) == "type_fichier_incoherent");
+    CHECK(code_of([] { library::extract("notes.txt", "caf\xE9"); }) == "type_fichier_incoherent");  // Latin-1, not UTF-8
+    CHECK(code_of([] { library::extract("casse.pdf", "%PDF-1.4\ngarbage without objects"); }) == "fichier_illisible");
+    CHECK(code_of([] { library::extract("casse.docx", std::string("PK\x03\x04", 4) + "garbage"); }) == "fichier_illisible");
+    CHECK(code_of([] { library::extract("trame.odt", fixtures::docx({"x"})); }) == "type_fichier_incoherent");
+    CHECK(code_of([] { library::extract("secret.odt", fixtures::odt({"x"}, true)); }) == "fichier_protege");
+    CHECK(code_of([] { library::extract("bombe.docx", fixtures::docx_bomb(40)); }) == "archive_suspecte");
+    CHECK(code_of([] { library::extract("image.png", "\x89PNG"); }) == "type_fichier_refuse");
+    CHECK(code_of([] { library::extract("sans-extension", "x"); }) == "type_fichier_refuse");
+    CHECK(code_of([] { library::extract("../../etc/passwd.txt", "x"); }) == "champ_invalide");
+    CHECK(code_of([] { library::extract("vide.txt", ""); }) == "fichier_illisible");
+    // A broken XML part is corrupt, not a crash.
+    auto broken = fixtures::zip({{"word/document.xml", "<w:document><w:body><w:p>"}});
+    CHECK(code_of([&] { library::extract("x.docx", broken); }) == "fichier_illisible");
+}
+
+TEST_CASE("blobs are content-addressed and never leave their folder", "[library]") {
+    unit_temp_dir dir;
+    library::blobs files(dir.path / "files");
+    auto d = files.put("bonjour");
+    CHECK(d == library::blobs::digest("bonjour"));
+    CHECK(files.put("bonjour") == d);
+    CHECK(files.get(d) == "bonjour");
+    CHECK(std::filesystem::exists(dir.path / "files" / d.substr(0, 2) / d.substr(2)));
+    CHECK_FALSE(library::blobs::is_digest("../../etc/passwd"));
+    CHECK_THROWS(files.get("../x"));
+    files.remove(d);
+    CHECK_FALSE(files.has(d));
+}
+
+TEST_CASE("seed items: front matter is checked", "[library]") {
+    auto ok = library::parse_seed_item(
+        "+++\nslug = \"x-1\"\nkind = \"outil\"\ntitle = \"T\"\nsummary = \"S\"\nphases = [\"diagnostic\"]\n"
+        "region = \"Hauts-de-France\"\ndate = \"2026-09-15\"\n+++\n# Corps\n");
+    CHECK(ok.slug == "x-1");
+    CHECK(ok.c.region == std::optional<std::string>("32"));
+    CHECK(ok.c.body == "# Corps\n");
+    CHECK_THROWS(library::parse_seed_item("no front matter"));
+    CHECK_THROWS(library::parse_seed_item("+++\nslug = \"X\"\nkind = \"outil\"\ntitle = \"T\"\nsummary = \"S\"\ndate = \"2026-01-01\"\n+++\nb"));
+    CHECK_THROWS(library::parse_seed_item("+++\nslug = \"x\"\nkind = \"outil\"\ntitle = \"T\"\nsummary = \"S\"\nphases = [\"nope\"]\ndate = \"2026-01-01\"\n+++\nb"));
+}
+
+TEST_CASE("library: versions, review and the outbox keep the index in step with SQLite", "[library]") {
+    unit_temp_dir dir;
+    metrics::registry m;
+    db::pool pool({dir.path / "relais.db", 2, 64}, m);
+    search::index idx(dir.path / "index");
+    idx.set_synonyms(search::parse_synonyms("ACI = accord conventionnel interprofessionnel\n"));
+    library::indexer ix(pool, idx);
+    ix.start();
+    pool.write_sync([](db::connection& c) {
+        c.exec("INSERT INTO users(id, email, name, role, password_hash, created_at, updated_at) "
+               "VALUES(1, 'a@x.fr', 'Animatrice', 'animateur', 'x', 0, 0)");
+    });
+
+    library::item it;
+    it.kind = "temoignage";
+    it.state = "pending";
+    library::content v;
+    v.title = "Notre lettre d'intention";
+    v.summary = "Comment la CPTS a rédigé sa lettre.";
+    v.body = "Nous avons signé l'**ACI** après le diagnostic.";
+    v.author_name = "Coordinatrice";
+    v.date = "2025-03-01";
+    pool.write_sync([&](db::connection& c) { library::store::create_item(c, it, v, std::nullopt, 1000); });
+    ix.drain();
+    search::query q;
+    q.text = "accord conventionnel";
+    CHECK(idx.search(q).total == 0);  // pending: not public, not indexed
+
+    pool.write_sync([&](db::connection& c) { library::store::publish(c, it.id, 1, 1, 1001); });
+    ix.drain();
+    auto found = idx.search(q);
+    REQUIRE(found.hits.size() == 1);  // the acronym in the text finds the spelled-out form
+    CHECK(found.hits[0].id == "item:" + std::to_string(it.id));
+
+    // A pending revision leaves the published version in the index.
+    v.body = "Texte révisé sans le sigle.";
+    pool.write_sync([&](db::connection& c) {
+        auto current = library::store::find_item(c, it.id);
+        library::store::add_version(c, *current, v, false, std::nullopt, 1002);
+    });
+    ix.drain();
+    CHECK(idx.search(q).total == 1);
+    pool.write_sync([&](db::connection& c) { library::store::publish(c, it.id, 2, 1, 1003); });
+    ix.drain();
+    CHECK(idx.search(q).total == 0);
+    search::query revised;
+    revised.text = "revise";
+    CHECK(idx.search(revised).total == 1);
+    pool.read_sync([&](db::connection& c) { CHECK(library::store::versions(c, it.id).size() == 2); });
+
+    // Archived: out of the index. The outbox is empty once drained.
+    pool.write_sync([&](db::connection& c) { library::store::set_archived(c, it.id, true, 1, 1004); });
+    ix.drain();
+    CHECK(idx.search(revised).total == 0);
+    pool.read_sync([&](db::connection& c) { CHECK(library::store::outbox(c, 10).empty()); });
+    ix.stop();
+}
+
+TEST_CASE("library: a change that reached SQLite reaches the index after a crash", "[library]") {
+    unit_temp_dir dir;
+    metrics::registry m;
+    {
+        // The process "dies" after the SQLite commit, before any indexing.
+        db::pool pool({dir.path / "relais.db", 1, 64}, m);
+        library::item it;
+        it.kind = "outil";
+        it.state = "published";
+        library::content v;
+        v.title = "Grille de lecture";
+        v.summary = "Une grille.";
+        v.body = "Critères de pertinence.";
+        v.author_name = "A";
+        v.date = "2024-01-01";
+        pool.write_sync([&](db::connection& c) { library::store::create_item(c, it, v, std::nullopt, 1); });
+        pool.stop();
+    }
+    db::pool pool({dir.path / "relais.db", 1, 64}, m);
+    search::index idx(dir.path / "index");
+    library::indexer ix(pool, idx);
+    ix.start();  // finds the index behind (0 documents for 1 public item) and rebuilds
+    search::query q;
+    q.text = "pertinence";
+    CHECK(idx.search(q).total == 1);
+    ix.stop();
+}
+
+TEST_CASE("library: the whole seed content loads, is searchable and loads again without change", "[library]") {
+    unit_temp_dir dir;
+    metrics::registry m;
+    db::pool pool({dir.path / "relais.db", 1, 64}, m);
+    library::blobs files(dir.path / "files");
+    library::seed_summary first, second;
+    pool.write_sync([&](db::connection& c) { first = library::load_seed_library(c, files, RELAIS_SEED_DIR); });
+    pool.write_sync([&](db::connection& c) { second = library::load_seed_library(c, files, RELAIS_SEED_DIR); });
+    CHECK(first.added >= 30);
+    CHECK(second.added == 0);
+    CHECK(second.updated == 0);
+    std::int64_t guides = 0;
+    pool.read_sync([&](db::connection& c) {
+        auto s = c.prepare("SELECT count(*) FROM library_items WHERE kind = 'guide'");
+        s.step();
+        guides = s.get_int(0);
+    });
+    CHECK(guides >= 6);
+}

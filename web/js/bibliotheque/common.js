@@ -1,0 +1,101 @@
+// Library helpers shared by its pages: labels of codes, highlighted snippets,
+// result cards, and the attachment upload (raw bytes, not JSON).
+
+import { ApiError } from '../api.js';
+import { h } from '../dom.js';
+import { t } from '../i18n.js';
+
+export const KINDS = ['temoignage', 'outil', 'guide', 'compte_rendu', 'veille'];
+export const PHASES = ['emergence', 'lettre_intention', 'diagnostic', 'projet_sante', 'contractualisation', 'dialogue_gestion'];
+export const MISSIONS = ['acces_soins', 'parcours', 'prevention', 'crise_sanitaire', 'qualite_pertinence', 'accompagnement_pros'];
+export const ACCEPTED_FILES = '.pdf,.docx,.odt,.md,.markdown,.txt';
+
+export const kindLabel = (code) => t(`biblio.kind.${code}`);
+export const phaseLabel = (code) => t(`biblio.phase.${code}`);
+export const missionLabel = (code) => t(`biblio.mission.${code}`);
+
+export function isReviewer(user) {
+  return Boolean(user) && (user.role === 'animateur' || user.role === 'admin');
+}
+
+const ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
+
+/**
+ * The server's snippet is escaped text with <mark>…</mark> around matches. It is
+ * rebuilt as text nodes and <mark> elements: nothing in it can become markup.
+ */
+export function snippetNodes(snippet) {
+  const out = [];
+  const parts = String(snippet || '').split(/(<mark>|<\/mark>)/);
+  let marked = false;
+  for (const part of parts) {
+    if (part === '<mark>') marked = true;
+    else if (part === '</mark>') marked = false;
+    else if (part) {
+      const text = part.replace(/&(amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e]);
+      out.push(marked ? h('mark', { text }) : document.createTextNode(text));
+    }
+  }
+  return out;
+}
+
+export function kindBadge(kind) {
+  return h('span', { class: `badge badge-kind kind-${kind}`, text: kindLabel(kind) });
+}
+
+/** A search hit or a listed item as a card linking to its page. */
+export function itemCard(item, { snippet = true } = {}) {
+  const meta = [];
+  if (item.date) meta.push(formatDate(item.date));
+  if (item.organisation) meta.push(item.organisation);
+  if (Array.isArray(item.phases) && item.phases.length) meta.push(item.phases.map(phaseLabel).join(', '));
+  return h('li', { class: 'card library-card' },
+    h('div', { class: 'card-badges' }, kindBadge(item.kind),
+      item.state && item.state !== 'published' ? h('span', { class: `badge state-${item.state}`, text: t(`biblio.state.${item.state}`) }) : null),
+    h('h3', { class: 'card-title' }, h('a', { class: 'card-link', href: `/bibliotheque/${item.id}`, text: item.title })),
+    meta.length ? h('p', { class: 'card-meta', text: meta.join(' · ') }) : null,
+    snippet && item.snippet ? h('p', { class: 'snippet' }, snippetNodes(item.snippet))
+      : (item.summary ? h('p', { text: item.summary }) : null),
+    item.review_note && item.state === 'rejected'
+      ? h('p', { class: 'review-note', text: t('biblio.reviewNote', { note: item.review_note }) }) : null);
+}
+
+export function formatDate(iso) {
+  const d = new Date(iso.length === 10 ? `${iso}T12:00:00Z` : iso);
+  if (Number.isNaN(d.getTime())) return iso;
+  return d.toLocaleDateString('fr-FR', { day: 'numeric', month: 'long', year: 'numeric' });
+}
+
+export function formatSize(bytes) {
+  if (bytes < 1024) return `${bytes} o`;
+  if (bytes < 1024 * 1024) return `${Math.round(bytes / 1024)} Ko`;
+  return `${(bytes / 1024 / 1024).toFixed(1).replace('.', ',')} Mo`;
+}
+
+/** Sends one file as raw bytes; returns { sha256, name, mime, size }. Throws ApiError. */
+export async function uploadFile(file, signal) {
+  let response;
+  try {
+    response = await fetch(`/api/library/files?name=${encodeURIComponent(file.name)}`, {
+      method: 'POST',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/octet-stream', Accept: 'application/json' },
+      body: file,
+      signal,
+    });
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    throw new ApiError(0, 'reseau', t('errors.network'));
+  }
+  let data = null;
+  try {
+    data = await response.json();
+  } catch {
+    data = null;
+  }
+  if (!response.ok) {
+    const e = data && data.error;
+    throw new ApiError(response.status, e?.code || 'erreur', e?.message || t('errors.network'), e?.field);
+  }
+  return data.file;
+}
