@@ -6,6 +6,8 @@
 #     OUT     output file (default bench/library/corpus.jsonl)
 #     TARGET  number of passages (default 50000)
 #   SEED=1  seed of the sample (when there are more passages than TARGET) and of the facets
+#   PACK_WORDS=60 MIN_PACK_WORDS=30  passage packing size, lowered from the first towards
+#           the second until TARGET passages are reached (split_passages.py --help)
 #
 # The packages are installed with apt when missing (about 110 MiB of downloads the first
 # time, LibreOffice's help pulling in libreoffice-common). Two whose dependencies are
@@ -20,6 +22,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 out="${1:-$here/corpus.jsonl}"
 target="${2:-50000}"
 seed="${SEED:-1}"
+pack="${PACK_WORDS:-60}"
+min_pack="${MIN_PACK_WORDS:-30}"
 debs="$here/.debs"
 
 # package | how (install: apt-get install; extract: apt-get download + dpkg-deb -x)
@@ -153,6 +157,6 @@ fi
 mkdir -p "$(dirname "$out")"
 start=$(date +%s)
 nice -n 10 python3 "$here/split_passages.py" --manifest "$manifest" --out "$out" \
-  --target "$target" --seed "$seed"
+  --target "$target" --seed "$seed" --pack-words "$pack" --min-pack-words "$min_pack"
 end=$(date +%s)
 echo "wrote $out: $(wc -l <"$out") passages, $(du -h "$out" | cut -f1), $((end - start)) s" >&2

@@ -1,24 +1,34 @@
 #!/usr/bin/env python3
 """Turn Debian's French documentation into benchmark passages (JSON Lines).
 
-Standard library only. Called by make-corpus.sh:
+Standard library only (plus the mandoc program for man pages). Called by
+make-corpus.sh:
 
     split_passages.py --manifest FILE --out corpus.jsonl [--target 50000] [--seed 1]
+                      [--pack-words 60] [--min-pack-words 30]
 
 The manifest has one line per input file: ``source<TAB>format<TAB>path`` with
-format ``man`` (a man page, rendered by ``mandoc -T utf8``) or ``html``. Files
-are read in sorted (source, path) order; the output depends only on the input
-files, the target and the seed.
+format ``man`` (a man page, rendered by ``mandoc -T utf8``), ``html``,
+``mallard`` (GNOME help .page) or ``zip`` (the HTML pages inside a .jar or
+.epub). Files are read in sorted (source, path) order; symbolic links (man page
+aliases) are skipped. The output depends only on the input files and the options.
 
-Each document is cut into paragraphs under their (sub)section heading, the
-paragraphs are packed into passages of about 60-200 words without crossing a
-heading, and a passage is dropped when it has fewer than 20 words, when less
-than 60 % of its tokens are alphabetic words (code, tables of numbers, option
-lists) or when it does not look French (English function words as frequent as
-French ones: untranslated strings). Identical passages are kept once. If more
-passages remain than the target, a seeded sample of exactly the target is kept
-in document order. The facets (kind, phase, mission, year, date) are synthetic,
-drawn from a hash of the passage id.
+Each document is cut into paragraphs under their (sub)section heading; code,
+tables of numbers and untranslated English paragraphs are dropped. The
+paragraphs are packed into passages that are closed once they reach
+--pack-words words and never exceed 200; a passage starts at a heading unless the
+previous section is too short to stand alone. A passage is dropped when it has
+fewer than 20 words, when less than 60 % of its tokens are alphabetic words, or
+when it does not look French. Identical passages are kept once. If that leaves
+fewer than --target passages, the packing size is lowered by 5 words at a time,
+down to --min-pack-words (the documentation does not hold 50,000 passages of
+60 words or more). If it leaves more, a seeded sample of exactly --target is
+kept, in document order. The facets (kind, phase, mission, year, date) are
+synthetic, drawn from a hash of the passage id and the seed.
+
+Line format:
+  {"id": "p1", "title": ..., "body": ..., "kind": "guide", "phase": [...],
+   "mission": [...], "source": "manpages-fr", "year": 2023, "date": 1690000000}
 """
 
 import argparse
@@ -150,7 +160,8 @@ def man_docs(path):
     out_paras = []
     for section, subsection, p in paras:
         if section in ("NOM", "NAME") and not summary:
-            summary = p.split(" - ", 1)[1] if " - " in p else ""
+            parts = re.split(r"\s[-–—]\s", p, maxsplit=1)
+            summary = parts[1] if len(parts) == 2 else ""
             continue
         if section in _SKIP_MAN_SECTIONS:
             continue
@@ -522,7 +533,7 @@ def main():
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--pack-words", type=int, default=PACK_WORDS,
                     help="close a passage once it has this many words (default %(default)s)")
-    ap.add_argument("--min-pack-words", type=int, default=40,
+    ap.add_argument("--min-pack-words", type=int, default=30,
                     help="if the target is not reached, lower --pack-words by 5 down to "
                          "this (default %(default)s)")
     args = ap.parse_args()
