@@ -9,7 +9,7 @@ export const title = 'home.title';
 // add a live count or the latest item to its card.
 const AREAS = [
   { key: 'ateliers', path: '/ateliers', ready: true },
-  { key: 'bibliotheque', path: '/bibliotheque' },
+  { key: 'bibliotheque', path: '/bibliotheque', ready: true },
   { key: 'veille', path: '/veille' },
   { key: 'expertises', path: '/expertises' },
 ];
