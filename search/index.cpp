@@ -9,7 +9,10 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
+#include <cstdlib>
+#include <future>
 #include <set>
+#include <unordered_map>
 #include <sstream>
 #include <stdexcept>
 
@@ -29,21 +32,67 @@ std::string facet_term(const std::string& facet, const std::string& value) {
     return std::string(facet_prefix) + facet + ":" + fold(value).substr(0, 200);
 }
 
+// Every facet value of a document, in one value slot ("kind=outil\x1fphase=diagnostic\x1f..."):
+// counting reads one value per matching document instead of decoding its term list.
+constexpr Xapian::valueno facets_slot = 1;
+
+// The facet values of every document, read once per reader revision from the value
+// stream of facets_slot (sequential, cheap), so that counting a match is an array lookup.
+struct facet_table {
+    std::vector<std::string> names;           // value id -> "facet=value"
+    std::vector<std::uint32_t> offsets;       // docid -> first value id in `values` (size lastdocid + 2)
+    std::vector<std::uint16_t> values;
+
+    explicit facet_table(const Xapian::Database& db) {
+        std::unordered_map<std::string, std::uint16_t> ids;
+        offsets.assign(static_cast<std::size_t>(db.get_lastdocid()) + 2, 0);
+        Xapian::docid filled = 0;  // offsets[0..filled] are set
+        for (auto v = db.valuestream_begin(facets_slot); v != db.valuestream_end(facets_slot); ++v) {
+            auto did = v.get_docid();
+            while (filled < did) offsets[++filled] = static_cast<std::uint32_t>(values.size());
+            const std::string all = *v;
+            std::string_view rest(all);
+            while (!rest.empty()) {
+                auto end = rest.find('\x1f');
+                std::string pair(rest.substr(0, end));
+                auto [it, added] = ids.emplace(pair, static_cast<std::uint16_t>(names.size()));
+                if (added) {
+                    if (names.size() >= 65535) throw std::runtime_error("too many distinct facet values");
+                    names.push_back(pair);
+                }
+                values.push_back(it->second);
+                if (end == std::string_view::npos) break;
+                rest.remove_prefix(end + 1);
+            }
+        }
+        while (filled + 1 < offsets.size()) offsets[++filled] = static_cast<std::uint32_t>(values.size());
+    }
+};
+
 // Counts, over every matching document Xapian looks at, the values of each facet;
 // a document with several values of one facet counts once for each.
 class facet_spy : public Xapian::MatchSpy {
 public:
+    explicit facet_spy(const facet_table& t) : table_(t), counts_(t.names.size(), 0) {}
     void operator()(const Xapian::Document& doc, double) override {
-        for (auto t = doc.termlist_begin(); t != doc.termlist_end(); ++t) {
-            t.skip_to(facet_prefix);
-            if (t == doc.termlist_end()) break;
-            std::string term = *t;
-            if (term.rfind(facet_prefix, 0) != 0) break;
-            auto colon = term.find(':');
-            if (colon != std::string::npos) ++counts[term.substr(2, colon - 2)][term.substr(colon + 1)];
-        }
+        auto did = static_cast<std::size_t>(doc.get_docid());
+        if (did + 1 >= table_.offsets.size()) return;
+        for (auto i = table_.offsets[did]; i < table_.offsets[did + 1]; ++i) ++counts_[table_.values[i]];
     }
-    std::map<std::string, std::map<std::string, std::size_t>> counts;
+    std::map<std::string, std::map<std::string, std::size_t>> counts() const {
+        std::map<std::string, std::map<std::string, std::size_t>> out;
+        for (std::size_t id = 0; id < counts_.size(); ++id) {
+            if (!counts_[id]) continue;
+            const auto& pair = table_.names[id];
+            auto eq = pair.find('=');
+            out[pair.substr(0, eq)][pair.substr(eq + 1)] = counts_[id];
+        }
+        return out;
+    }
+
+private:
+    const facet_table& table_;
+    std::vector<std::size_t> counts_;
 };
 
 Xapian::Stem stemmer() { return Xapian::Stem("french"); }
@@ -100,6 +149,7 @@ std::string make_snippet(const std::string& text, const std::set<std::string>& s
         bool match;
     };
     std::vector<word> words;
+    std::unordered_map<std::string_view, bool> seen;
     auto st = stemmer();
     std::size_t i = 0;
     while (i < text.size()) {
@@ -107,13 +157,21 @@ std::string make_snippet(const std::string& text, const std::set<std::string>& s
         std::size_t b = i;
         while (i < text.size() && text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') ++i;
         if (i == b) break;
+        // Words repeat: each distinct one is normalised and stemmed once.
+        auto raw = std::string_view(text).substr(b, i - b);
+        auto known = seen.find(raw);
         bool match = false;
-        std::istringstream parts(normalise(std::string_view(text).substr(b, i - b)));
-        for (std::string p; parts >> p;) {
-            std::string core;
-            for (char c : p)
-                if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) core += c;
-            if (!core.empty() && (stems.count(st(core)) || stems.count(core))) match = true;
+        if (known != seen.end()) {
+            match = known->second;
+        } else {
+            std::istringstream parts(normalise(raw));
+            for (std::string p; parts >> p;) {
+                std::string core;
+                for (char c : p)
+                    if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) core += c;
+                if (!core.empty() && (stems.count(st(core)) || stems.count(core))) match = true;
+            }
+            seen.emplace(raw, match);
         }
         words.push_back({b, i, match});
     }
@@ -170,17 +228,40 @@ std::string utf8_prefix(const std::string& s, std::size_t max) {
 
 constexpr const char* fingerprint_key = "relais:synonyms";
 
-// Each thread keeps one reader per index, reopened before use (cheap when nothing changed).
-Xapian::Database& thread_reader(const std::string& key, const std::filesystem::path& dir, bool fresh) {
-    thread_local std::map<std::string, std::unique_ptr<Xapian::Database>> readers;
+// Facet counts are exact up to this many matching documents; beyond, they count the
+// first ones Xapian examines (the best ranked). The library is far below it.
+constexpr Xapian::doccount facet_depth = 5000;
+
+// Each thread keeps one reader per index (with its facet table). It is reopened when
+// this process has committed since (the writer lives in the server process), or when
+// `force` (after a DatabaseModifiedError): no system call on the common path.
+struct thread_reader_state {
+    std::unique_ptr<Xapian::Database> db;
+    std::unique_ptr<facet_table> facets;  // built on first use after each (re)open
+    std::uint64_t generation = 0;
+};
+
+thread_reader_state& thread_reader(const std::string& key, const std::filesystem::path& dir, std::uint64_t generation,
+                                   bool force) {
+    thread_local std::map<std::string, thread_reader_state> readers;
     auto it = readers.find(key);
     if (it == readers.end()) {
         if (readers.size() >= 8) readers.clear();
-        it = readers.emplace(key, std::make_unique<Xapian::Database>(dir.string())).first;
-    } else if (fresh) {
-        it->second->reopen();
+        thread_reader_state fresh;
+        fresh.db = std::make_unique<Xapian::Database>(dir.string());
+        fresh.generation = generation;
+        it = readers.emplace(key, std::move(fresh)).first;
+    } else if (force || it->second.generation != generation) {
+        it->second.db->reopen();
+        it->second.facets.reset();
+        it->second.generation = generation;
     }
-    return *it->second;
+    return it->second;
+}
+
+const facet_table& facets_of(thread_reader_state& r) {
+    if (!r.facets) r.facets = std::make_unique<facet_table>(*r.db);
+    return *r.facets;
 }
 
 std::atomic<std::uint64_t> index_instances{0};
@@ -256,47 +337,108 @@ Xapian::WritableDatabase& index::writer() {
     return *writer_;
 }
 
-void index::put(const document& d) {
-    std::lock_guard lock(writer_mutex_);
-    try {
-        Xapian::TermGenerator tg;
-        tg.set_stemmer(stemmer());
-        tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
-        tg.set_database(writer());
-        tg.set_flags(Xapian::TermGenerator::FLAG_SPELLING);
-        Xapian::Document doc;
-        tg.set_document(doc);
-        // The title counts more, and is searchable on its own (prefix S).
-        tg.index_text(normalise(d.title), 3);
-        tg.index_text(normalise(d.title), 1, "S");
+// The part of indexing that needs no writer, so that it can run on several threads:
+// terms and positions, synonym expansion, the words for the spelling table, the data.
+struct index::prepared {
+    std::string key;
+    Xapian::Document doc;
+    std::vector<std::pair<std::string, unsigned>> spelling;  // distinct words, with counts
+};
+
+index::prepared index::prepare(const document& d) const {
+    prepared p;
+    Xapian::TermGenerator tg;
+    tg.set_stemmer(stemmer());
+    tg.set_stemming_strategy(Xapian::TermGenerator::STEM_ALL);
+    tg.set_document(p.doc);
+    // The title counts more, and is searchable on its own (prefix S).
+    const auto title = normalise(d.title);
+    tg.index_text(title, 3);
+    tg.index_text_without_positions(title, 1, "S");  // for ranking only: no positions needed
+    tg.increase_termpos();
+    tg.index_text(normalise(d.summary), 2);
+    tg.increase_termpos();
+    tg.index_text(normalise(d.body));
+    if (!d.more.empty()) {
         tg.increase_termpos();
-        tg.index_text(normalise(d.summary), 2);
-        tg.increase_termpos();
-        tg.index_text(normalise(d.body));
-        if (!d.more.empty()) {
+        tg.index_text(normalise(d.more));
+    }
+    // One pass over the words: counts for the spelling table, a set for synonyms.
+    auto words = word_string(d.title + "\n" + d.summary + "\n" + d.body + "\n" + d.more);
+    std::unordered_map<std::string_view, unsigned> counts;
+    for (std::size_t i = 1; i < words.size();) {
+        auto sp = words.find(' ', i);
+        if (sp == std::string::npos) break;
+        if (sp - i >= 2 && sp - i <= 64) ++counts[std::string_view(words).substr(i, sp - i)];
+        i = sp + 1;
+    }
+    p.spelling.reserve(counts.size());
+    for (const auto& [w, n] : counts) p.spelling.emplace_back(std::string(w), n);
+    for (std::size_t g = 0; g < synonyms_.size(); ++g) {
+        const auto& forms = synonym_words_[g];
+        bool used = std::any_of(forms.begin(), forms.end(), [&](const std::string& f) {
+            // " word " or " several words ": the first word must be in the document at all.
+            auto first_end = f.find(' ', 1);
+            if (!counts.count(std::string_view(f).substr(1, first_end - 1))) return false;
+            return first_end + 1 == f.size() || words.find(f) != std::string::npos;
+        });
+        if (!used) continue;
+        // The document gets the other forms of the group (all of them: simpler, harmless).
+        for (const auto& form : synonyms_[g]) {
             tg.increase_termpos();
-            tg.index_text(normalise(d.more));
+            tg.index_text(normalise(form));
         }
-        if (!synonyms_.empty()) {
-            // The other forms of every synonym group the document uses.
-            auto words = word_string(d.title + "\n" + d.summary + "\n" + d.body + "\n" + d.more);
-            for (std::size_t g = 0; g < synonyms_.size(); ++g) {
-                const auto& forms = synonym_words_[g];
-                if (std::none_of(forms.begin(), forms.end(), [&](const auto& f) { return words.find(f) != std::string::npos; }))
-                    continue;
-                for (const auto& form : synonyms_[g]) {
-                    tg.increase_termpos();
-                    tg.index_text(normalise(form));
-                }
-            }
+    }
+    std::string facet_values;
+    for (const auto& [facet, values] : d.facets)
+        for (const auto& v : values) {
+            p.doc.add_boolean_term(facet_term(facet, v));
+            if (!facet_values.empty()) facet_values += '\x1f';
+            facet_values += facet + "=" + fold(v).substr(0, 200);
         }
-        for (const auto& [facet, values] : d.facets)
-            for (const auto& v : values) doc.add_boolean_term(facet_term(facet, v));
-        doc.add_value(date_slot, Xapian::sortable_serialise(static_cast<double>(d.date)));
-        doc.set_data(nlohmann::json{{"id", d.id}, {"title", d.title}, {"summary", d.summary}, {"body", utf8_prefix(d.body, 20000)}, {"extra", d.extra}}.dump());
-        std::string key = id_prefix + d.id;
-        doc.add_boolean_term(key);
-        writer().replace_document(key, doc);
+    p.doc.add_value(facets_slot, facet_values);
+    p.doc.add_value(date_slot, Xapian::sortable_serialise(static_cast<double>(d.date)));
+    p.doc.set_data(nlohmann::json{{"id", d.id}, {"title", d.title}, {"summary", d.summary},
+                                  {"body", utf8_prefix(d.body, 20000)}, {"extra", d.extra}}
+                       .dump());
+    p.key = id_prefix + d.id;
+    p.doc.add_boolean_term(p.key);
+    return p;
+}
+
+void index::write(prepared& p) {
+    auto& w = writer();
+    for (const auto& [word, n] : p.spelling) w.add_spelling(word, n);
+    w.replace_document(p.key, p.doc);
+}
+
+void index::put(const document& d) {
+    try {
+        auto p = prepare(d);
+        std::lock_guard lock(writer_mutex_);
+        write(p);
+    } catch (const Xapian::Error& e) {
+        rethrow(e, dir_);
+    }
+}
+
+void index::put_many(const std::vector<document>& docs) {
+    // A pipeline: while this thread writes one chunk, another prepares the next.
+    constexpr std::size_t chunk = 256;
+    auto prepare_chunk = [this, &docs](std::size_t from) {
+        std::vector<prepared> out;
+        for (std::size_t i = from; i < std::min(docs.size(), from + chunk); ++i) out.push_back(prepare(docs[i]));
+        return out;
+    };
+    try {
+        std::future<std::vector<prepared>> next;
+        if (!docs.empty()) next = std::async(std::launch::async, prepare_chunk, 0);
+        for (std::size_t from = 0; from < docs.size(); from += chunk) {
+            auto ready = next.get();
+            if (from + chunk < docs.size()) next = std::async(std::launch::async, prepare_chunk, from + chunk);
+            std::lock_guard lock(writer_mutex_);
+            for (auto& p : ready) write(p);
+        }
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);
     }
@@ -311,10 +453,20 @@ void index::remove(const std::string& id) {
     }
 }
 
+void index::open_writer() {
+    std::lock_guard lock(writer_mutex_);
+    try {
+        writer();
+    } catch (const Xapian::Error& e) {
+        rethrow(e, dir_);
+    }
+}
+
 void index::commit() {
     std::lock_guard lock(writer_mutex_);
     try {
         if (writer_) writer_->commit();
+        ++generation_;
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);
     }
@@ -323,25 +475,27 @@ void index::commit() {
 result index::search(const query& q) const {
     for (int attempt = 0;; ++attempt) {
         try {
-            Xapian::Database& db = thread_reader(reader_key_, dir_, true);
+            auto& reader = thread_reader(reader_key_, dir_, generation_.load(), attempt > 0);
+            Xapian::Database& db = *reader.db;
             Xapian::QueryParser qp;
             qp.set_database(db);
             qp.set_stemmer(stemmer());
-            qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
+            qp.set_stemming_strategy(Xapian::QueryParser::STEM_ALL);
             qp.set_default_op(q.any_word ? Xapian::Query::OP_OR : Xapian::Query::OP_AND);
             qp.add_prefix("titre", "S");
             qp.set_max_expansion(50, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
             qp.set_stopper(&french_stopper());
+            // Spelling correction costs a lookup per word: asked for only when the query
+            // finds little (below).
             const unsigned flags = Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_BOOLEAN |
                                    Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |
-                                   Xapian::QueryParser::FLAG_PARTIAL | Xapian::QueryParser::FLAG_SPELLING_CORRECTION;
+                                   Xapian::QueryParser::FLAG_PARTIAL;
             auto text = normalise_query(q.text);
             Xapian::Query parsed = text.empty() ? Xapian::Query::MatchAll : qp.parse_query(text, flags);
-            std::string corrected = qp.get_corrected_query_string();
             if (!text.empty()) {
                 // Documents whose title has the words rank higher: the same query on
                 // titles only, optional (AND_MAYBE), with its weight doubled.
-                Xapian::Query in_title = qp.parse_query(text, flags & ~static_cast<unsigned>(Xapian::QueryParser::FLAG_SPELLING_CORRECTION), "S");
+                Xapian::Query in_title = qp.parse_query(text, flags, "S");
                 parsed = Xapian::Query(Xapian::Query::OP_AND_MAYBE, parsed,
                                        Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, in_title, 2.0));
             }
@@ -362,10 +516,10 @@ result index::search(const query& q) const {
             Xapian::Enquire enquire(db);
             enquire.set_query(parsed);
             if (q.by_date) enquire.set_sort_by_value_then_relevance(date_slot, true);
-            facet_spy spy;
+            facet_spy spy(facets_of(reader));
             enquire.add_matchspy(&spy);
             auto mset = enquire.get_mset(static_cast<Xapian::doccount>(q.offset), static_cast<Xapian::doccount>(q.limit),
-                                         10000);
+                                         facet_depth);
             std::set<std::string> stems;
             for (auto t = parsed.get_unique_terms_begin(); t != parsed.get_unique_terms_end(); ++t) {
                 std::string term = *t;
@@ -386,11 +540,11 @@ result index::search(const query& q) const {
                 h.snippet = make_snippet(h.summary + "\n" + body, stems);
                 r.hits.push_back(std::move(h));
             }
-            r.facets = std::move(spy.counts);
-            r.suggestion = corrected;
-            if (r.suggestion.empty() && !text.empty() && r.total < 3) {
-                // FLAG_PARTIAL turns off correction of the last word: ask again without it.
-                qp.parse_query(text, flags & ~static_cast<unsigned>(Xapian::QueryParser::FLAG_PARTIAL));
+            r.facets = spy.counts();
+            if (!text.empty() && r.total < 3) {
+                // Without FLAG_PARTIAL: it turns off the correction of the last word.
+                qp.parse_query(text, (flags | Xapian::QueryParser::FLAG_SPELLING_CORRECTION) &
+                                         ~static_cast<unsigned>(Xapian::QueryParser::FLAG_PARTIAL));
                 r.suggestion = qp.get_corrected_query_string();
             }
             if (r.total == 0 && !text.empty() && !q.relaxed) {
@@ -417,7 +571,7 @@ result index::search(const query& q) const {
             return r;
         } catch (const Xapian::DatabaseModifiedError&) {
             if (attempt > 2) throw std::runtime_error("search index kept changing during a query");
-            thread_reader(reader_key_, dir_, true);
+            thread_reader(reader_key_, dir_, generation_.load(), true);
         } catch (const Xapian::QueryParserError& e) {
             throw std::invalid_argument(e.get_msg());
         } catch (const Xapian::Error& e) {
@@ -430,7 +584,7 @@ std::vector<hit> index::similar(const std::string& id, std::size_t limit,
                                 const std::map<std::string, std::vector<std::string>>& filters) const {
     for (int attempt = 0;; ++attempt) {
         try {
-            Xapian::Database& db = thread_reader(reader_key_, dir_, true);
+            Xapian::Database& db = *thread_reader(reader_key_, dir_, generation_.load(), attempt > 0).db;
             auto key = id_prefix + id;
             auto posting = db.postlist_begin(key);
             if (posting == db.postlist_end(key)) return {};
@@ -475,7 +629,7 @@ std::vector<hit> index::similar(const std::string& id, std::size_t limit,
             return out;
         } catch (const Xapian::DatabaseModifiedError&) {
             if (attempt > 2) throw std::runtime_error("search index kept changing during a query");
-            thread_reader(reader_key_, dir_, true);
+            thread_reader(reader_key_, dir_, generation_.load(), true);
         } catch (const Xapian::Error& e) {
             rethrow(e, dir_);
         }
@@ -495,7 +649,7 @@ void index::set_synonyms(synonym_groups groups) {
 
 std::string index::synonyms_fingerprint() const {
     std::lock_guard lock(writer_mutex_);
-    std::uint64_t h = fnv1a("v1");
+    std::uint64_t h = fnv1a("v2");  // also the index layout: a new version rebuilds old indexes
     for (const auto& g : synonyms_) {
         for (const auto& f : g) h = fnv1a(f + "\x1f", h);
         h = fnv1a("\x1e", h);

@@ -4,13 +4,14 @@
 // Writing: one writer at a time (an internal mutex); the WritableDatabase is opened
 // on the first write only, so command-line tools can run beside the server. Reading:
 // each thread keeps its own Database (Xapian objects are not shared between threads),
-// reopened before each search to see the latest commit, and a search that meets a
-// DatabaseModifiedError reopens and runs again. Text goes through search::normalise
+// reopened when this object has committed since its last search (the writer is in this
+// process), and a search that meets a DatabaseModifiedError reopens and runs again. Text goes through search::normalise
 // on both sides (accents, case, apostrophes, elisions) before Xapian's French stemmer.
 // Synonyms and acronyms are expanded at indexing time: a document that says "ACI"
 // also gets the words of "accord conventionnel interprofessionnel", and the reverse,
 // so that both spellings find it, in phrases too. Changing them needs a reindex
 // (synonyms_fingerprint() tells). Xapian errors leave this module as std::runtime_error.
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -80,8 +81,12 @@ public:
 
     /// Adds or replaces a document (by id); visible to searches after commit().
     void put(const document& d);
+    /// Many documents at once (a rebuild): analysis runs beside the writing.
+    void put_many(const std::vector<document>& docs);
     void remove(const std::string& id);
     void commit();
+    /// Takes Xapian's writer lock now and keeps it (the server: no other process may write).
+    void open_writer();
 
     /// Throws std::invalid_argument on a query Xapian cannot parse.
     result search(const query& q) const;
@@ -103,10 +108,14 @@ public:
     const std::filesystem::path& dir() const noexcept { return dir_; }
 
 private:
+    struct prepared;
+    prepared prepare(const document& d) const;
+    void write(prepared& p);
     Xapian::WritableDatabase& writer();
 
     std::filesystem::path dir_;
     std::string reader_key_;  // identifies this index's cached readers across threads
+    std::atomic<std::uint64_t> generation_{0};  // commits so far: readers reopen when it moves
     synonym_groups synonyms_;
     std::vector<std::vector<std::string>> synonym_words_;  // each form as " normalised words "
     mutable std::mutex writer_mutex_;

@@ -9,11 +9,12 @@
 #   PACK_WORDS=60 MIN_PACK_WORDS=30  passage packing size, lowered from the first towards
 #           the second until TARGET passages are reached (split_passages.py --help)
 #
-# The packages are installed with apt when missing (about 110 MiB of downloads the first
-# time, LibreOffice's help pulling in libreoffice-common). Two whose dependencies are
-# heavy (lilypond-doc-html-fr wants 60 MiB of LilyPond documentation, gnome-user-docs
-# wants yelp and WebKit) are not installed: their .deb is fetched with `apt-get download`
-# and unpacked under bench/library/.debs/ (git-ignored). Then split_passages.py (python3,
+# The packages are installed with apt when missing (about 200 MiB of downloads the first
+# time, 40 packages: LibreOffice's help pulls in libreoffice-common and the UNO runtime,
+# gimp-help-fr alone is 50 MiB). Two whose dependencies are heavy (lilypond-doc-html-fr
+# wants 60 MiB of LilyPond documentation, gnome-user-docs wants yelp and WebKit) are
+# not installed: their .deb is fetched with `apt-get download` and the files read are
+# unpacked under bench/library/.debs/ (git-ignored, ~15 MiB). Then split_passages.py (python3,
 # standard library only, mandoc for the man pages) writes the passages. Idempotent: the
 # same package versions give the same file, byte for byte.
 set -euo pipefail
@@ -63,6 +64,10 @@ installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install o
 sudo=()
 [ "$(id -u)" -eq 0 ] || sudo=(sudo)
 
+candidate() {   # the version apt would install, or nothing
+  apt-cache policy "$1" 2>/dev/null | awk '/Candidate:/ && $2 != "(none)" {print $2}'
+}
+
 updated=0
 apt_update() {
   if [ "$updated" -eq 0 ]; then
@@ -87,7 +92,7 @@ if [ "${#missing[@]}" -gt 0 ]; then
     # install what exists one by one
     apt_update
     for pkg in "${missing[@]}"; do
-      if ! apt-cache show "$pkg" >/dev/null 2>&1; then
+      if [ -z "$(candidate "$pkg")" ]; then
         echo "warning: package $pkg is not available here, going on without it" >&2
       elif ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$pkg" >/dev/null; then
         echo "warning: could not install $pkg, going on without it" >&2
@@ -98,14 +103,14 @@ fi
 command -v mandoc >/dev/null || { echo "error: mandoc is required for the man pages" >&2; exit 1; }
 
 # --- fetch and unpack the others (once; a newer candidate version replaces the old one)
-extract() {   # extract PKG: unpacks into $debs/PKG, prints nothing; fails if unavailable
-  local pkg="$1" ver
-  ver="$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')"
-  if [ -z "$ver" ] || [ "$ver" = "(none)" ]; then
+extract() {   # extract PKG RE: unpacks the files matching RE into $debs/PKG; fails if unavailable
+  local pkg="$1" re="$2" ver
+  ver="$(candidate "$pkg")"
+  if [ -z "$ver" ]; then
     apt_update
-    ver="$(apt-cache policy "$pkg" 2>/dev/null | awk '/Candidate:/ {print $2}')"
+    ver="$(candidate "$pkg")"
   fi
-  [ -n "$ver" ] && [ "$ver" != "(none)" ] || return 1
+  [ -n "$ver" ] || return 1
   if [ "$(cat "$debs/$pkg.version" 2>/dev/null)" = "$ver" ] && [ -d "$debs/$pkg" ]; then
     return 0
   fi
@@ -120,6 +125,10 @@ extract() {   # extract PKG: unpacks into $debs/PKG, prints nothing; fails if un
   mkdir -p "$debs/$pkg"
   dpkg-deb -x "$tmp"/*.deb "$debs/$pkg"
   rm -rf "$tmp"
+  # keep only what is read (gnome-user-docs holds every language)
+  (cd "$debs/$pkg" && find . ! -type d | sed 's|^\.||' |
+    RE="$re" SKIP="$skip_re" awk '$0 !~ ENVIRON["RE"] || $0 ~ ENVIRON["SKIP"] {print "." $0}' |
+    tr '\n' '\0' | xargs -0 -r rm -f && find . -depth -type d -empty -delete)
   echo "$ver" >"$debs/$pkg.version"
 }
 
@@ -131,7 +140,7 @@ for s in "${sources[@]}"; do
   if installed "$pkg"; then
     list() { dpkg -L "$pkg"; }
     root=""
-  elif [ "$how" = extract ] && extract "$pkg"; then
+  elif [ "$how" = extract ] && extract "$pkg" "$re"; then
     root="$debs/$pkg"
     list() { (cd "$root" && find . -type f -o -type l) | sed 's|^\.||'; }
   else

@@ -94,6 +94,9 @@ indexer::indexer(db::pool& db, search::index& idx) : db_(db), index_(idx) {}
 indexer::~indexer() { stop(); }
 
 void indexer::start() {
+    // The server is the only writer of its index: hold the lock from the start, so that
+    // `relais reindex` refuses to run beside it and readers can trust this process's commits.
+    index_.open_writer();
     std::int64_t public_items = 0;
     db_.read_sync([&](db::connection& c) { public_items = store::count_public(c); });
     auto built = index_.built_fingerprint();
@@ -150,10 +153,12 @@ std::size_t indexer::drain() {
                 docs.emplace_back(id, it ? document_for(c, *it) : std::nullopt);
             }
         });
-        for (const auto& [id, d] : docs) {
-            if (d) index_.put(*d);
+        std::vector<search::document> puts;
+        for (auto& [id, d] : docs) {
+            if (d) puts.push_back(std::move(*d));
             else index_.remove(doc_id(id));
         }
+        index_.put_many(puts);
         index_.commit();
         auto last = rows.back().seq;
         db_.write_sync([last](db::connection& c) { store::outbox_done(c, last); });
