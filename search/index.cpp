@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <future>
+#include <array>
 #include <set>
 #include <unordered_map>
 #include <sstream>
@@ -69,13 +70,13 @@ struct facet_table {
     }
 };
 
-// Counts, over every matching document Xapian looks at, the values of each facet;
-// a document with several values of one facet counts once for each.
-class facet_spy : public Xapian::MatchSpy {
+// Counts the values of each facet over a set of documents; a document with several
+// values of one facet counts once for each.
+class facet_counter {
 public:
-    explicit facet_spy(const facet_table& t) : table_(t), counts_(t.names.size(), 0) {}
-    void operator()(const Xapian::Document& doc, double) override {
-        auto did = static_cast<std::size_t>(doc.get_docid());
+    explicit facet_counter(const facet_table& t) : table_(t), counts_(t.names.size(), 0) {}
+    void add(Xapian::docid docid) {
+        auto did = static_cast<std::size_t>(docid);
         if (did + 1 >= table_.offsets.size()) return;
         for (auto i = table_.offsets[did]; i < table_.offsets[did + 1]; ++i) ++counts_[table_.values[i]];
     }
@@ -228,8 +229,21 @@ std::string utf8_prefix(const std::string& s, std::size_t max) {
 
 constexpr const char* fingerprint_key = "relais:synonyms";
 
+std::filesystem::path shard_dir(const std::filesystem::path& dir, std::size_t i) {
+    return dir / ("shard" + std::to_string(i));
+}
+
+// All shards as one database (Xapian merges postings, values, spelling and metadata).
+Xapian::Database open_combined(const std::filesystem::path& dir) {
+    Xapian::Database db(shard_dir(dir, 0).string());
+    for (std::size_t i = 1; i < index_shards; ++i) db.add_database(Xapian::Database(shard_dir(dir, i).string()));
+    return db;
+}
+
+std::size_t shard_of(const std::string& key) { return static_cast<std::size_t>(fnv1a(key) % index_shards); }
+
 // Facet counts are exact up to this many matching documents; beyond, they count the
-// first ones Xapian examines (the best ranked). The library is far below it.
+// first ones in the order of the results. The library is far below it.
 constexpr Xapian::doccount facet_depth = 5000;
 
 // Each thread keeps one reader per index (with its facet table). It is reopened when
@@ -248,7 +262,7 @@ thread_reader_state& thread_reader(const std::string& key, const std::filesystem
     if (it == readers.end()) {
         if (readers.size() >= 8) readers.clear();
         thread_reader_state fresh;
-        fresh.db = std::make_unique<Xapian::Database>(dir.string());
+        fresh.db = std::make_unique<Xapian::Database>(open_combined(dir));
         fresh.generation = generation;
         it = readers.emplace(key, std::move(fresh)).first;
     } else if (force || it->second.generation != generation) {
@@ -306,9 +320,15 @@ index::index(std::filesystem::path dir)
     : dir_(std::move(dir)), reader_key_(dir_.string() + "#" + std::to_string(++index_instances)) {
     std::filesystem::create_directories(dir_);
     try {
-        if (!std::filesystem::exists(dir_ / "iamglass")) {
-            Xapian::WritableDatabase db(dir_.string(), Xapian::DB_CREATE_OR_OPEN);
-            db.commit();
+        // An index of the former single-database layout is derived data: start afresh
+        // (the indexer then finds it empty and rebuilds it).
+        if (std::filesystem::exists(dir_ / "iamglass"))
+            for (const auto& e : std::filesystem::directory_iterator(dir_)) std::filesystem::remove_all(e.path());
+        for (std::size_t i = 0; i < index_shards; ++i) {
+            if (!std::filesystem::exists(shard_dir(dir_, i) / "iamglass")) {
+                Xapian::WritableDatabase db(shard_dir(dir_, i).string(), Xapian::DB_CREATE_OR_OPEN);
+                db.commit();
+            }
         }
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);
@@ -316,25 +336,27 @@ index::index(std::filesystem::path dir)
 }
 
 index::~index() {
-    std::lock_guard lock(writer_mutex_);
-    try {
-        if (writer_) writer_->close();
-    } catch (const Xapian::Error&) {
+    for (std::size_t i = 0; i < index_shards; ++i) {
+        std::lock_guard lock(shard_mutex_[i]);
+        try {
+            if (writers_[i]) writers_[i]->close();
+        } catch (const Xapian::Error&) {
+        }
     }
 }
 
 std::uint32_t index::document_count() const {
     try {
-        Xapian::Database reader(dir_.string());
-        return reader.get_doccount();
+        return open_combined(dir_).get_doccount();
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);
     }
 }
 
-Xapian::WritableDatabase& index::writer() {
-    if (!writer_) writer_ = std::make_unique<Xapian::WritableDatabase>(dir_.string(), Xapian::DB_CREATE_OR_OPEN);
-    return *writer_;
+Xapian::WritableDatabase& index::writer(std::size_t shard) {
+    auto& w = writers_[shard];
+    if (!w) w = std::make_unique<Xapian::WritableDatabase>(shard_dir(dir_, shard).string(), Xapian::DB_CREATE_OR_OPEN);
+    return *w;
 }
 
 // The part of indexing that needs no writer, so that it can run on several threads:
@@ -369,11 +391,17 @@ index::prepared index::prepare(const document& d) const {
     for (std::size_t i = 1; i < words.size();) {
         auto sp = words.find(' ', i);
         if (sp == std::string::npos) break;
-        if (sp - i >= 2 && sp - i <= 64) ++counts[std::string_view(words).substr(i, sp - i)];
+        ++counts[std::string_view(words).substr(i, sp - i)];
         i = sp + 1;
     }
-    p.spelling.reserve(counts.size());
-    for (const auto& [w, n] : counts) p.spelling.emplace_back(std::string(w), n);
+    // The spelling table learns words, not codes: letters only, 3 to 30 bytes. (Each new
+    // word costs Xapian a set of trigram fragments; identifiers and numbers would make most
+    // of them and never be what someone misspells.)
+    for (const auto& [w, n] : counts) {
+        if (w.size() < 3 || w.size() > 30) continue;
+        if (std::any_of(w.begin(), w.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); })) continue;
+        p.spelling.emplace_back(std::string(w), n);
+    }
     for (std::size_t g = 0; g < synonyms_.size(); ++g) {
         const auto& forms = synonym_words_[g];
         bool used = std::any_of(forms.begin(), forms.end(), [&](const std::string& f) {
@@ -406,8 +434,8 @@ index::prepared index::prepare(const document& d) const {
     return p;
 }
 
-void index::write(prepared& p) {
-    auto& w = writer();
+void index::write(std::size_t shard, prepared& p) {
+    auto& w = writer(shard);
     for (const auto& [word, n] : p.spelling) w.add_spelling(word, n);
     w.replace_document(p.key, p.doc);
 }
@@ -415,57 +443,76 @@ void index::write(prepared& p) {
 void index::put(const document& d) {
     try {
         auto p = prepare(d);
-        std::lock_guard lock(writer_mutex_);
-        write(p);
+        auto shard = shard_of(p.key);
+        std::lock_guard lock(shard_mutex_[shard]);
+        write(shard, p);
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);
     }
 }
 
 void index::put_many(const std::vector<document>& docs) {
-    // A pipeline: while this thread writes one chunk, another prepares the next.
-    constexpr std::size_t chunk = 256;
-    auto prepare_chunk = [this, &docs](std::size_t from) {
-        std::vector<prepared> out;
-        for (std::size_t i = from; i < std::min(docs.size(), from + chunk); ++i) out.push_back(prepare(docs[i]));
-        return out;
+    // One thread per shard, each analysing and writing its own documents.
+    std::array<std::vector<const document*>, index_shards> parts;
+    for (const auto& d : docs) parts[shard_of(id_prefix + d.id)].push_back(&d);
+    auto run = [this, &parts](std::size_t shard) {
+        std::lock_guard lock(shard_mutex_[shard]);
+        for (const auto* d : parts[shard]) {
+            auto p = prepare(*d);
+            write(shard, p);
+        }
     };
     try {
-        std::future<std::vector<prepared>> next;
-        if (!docs.empty()) next = std::async(std::launch::async, prepare_chunk, 0);
-        for (std::size_t from = 0; from < docs.size(); from += chunk) {
-            auto ready = next.get();
-            if (from + chunk < docs.size()) next = std::async(std::launch::async, prepare_chunk, from + chunk);
-            std::lock_guard lock(writer_mutex_);
-            for (auto& p : ready) write(p);
+        std::vector<std::future<void>> others;
+        for (std::size_t i = 1; i < index_shards; ++i)
+            if (!parts[i].empty()) others.push_back(std::async(std::launch::async, run, i));
+        std::exception_ptr failure;
+        try {
+            run(0);
+        } catch (...) {
+            failure = std::current_exception();
         }
+        for (auto& f : others) {
+            try {
+                f.get();
+            } catch (...) {
+                if (!failure) failure = std::current_exception();
+            }
+        }
+        if (failure) std::rethrow_exception(failure);
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);
     }
 }
 
 void index::remove(const std::string& id) {
-    std::lock_guard lock(writer_mutex_);
+    auto key = id_prefix + id;
+    auto shard = shard_of(key);
+    std::lock_guard lock(shard_mutex_[shard]);
     try {
-        writer().delete_document(id_prefix + id);
+        writer(shard).delete_document(key);
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);
     }
 }
 
 void index::open_writer() {
-    std::lock_guard lock(writer_mutex_);
     try {
-        writer();
+        for (std::size_t i = 0; i < index_shards; ++i) {
+            std::lock_guard lock(shard_mutex_[i]);
+            writer(i);
+        }
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);
     }
 }
 
 void index::commit() {
-    std::lock_guard lock(writer_mutex_);
     try {
-        if (writer_) writer_->commit();
+        for (std::size_t i = 0; i < index_shards; ++i) {
+            std::lock_guard lock(shard_mutex_[i]);
+            if (writers_[i]) writers_[i]->commit();
+        }
         ++generation_;
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);
@@ -516,10 +563,14 @@ result index::search(const query& q) const {
             Xapian::Enquire enquire(db);
             enquire.set_query(parsed);
             if (q.by_date) enquire.set_sort_by_value_then_relevance(date_slot, true);
-            facet_spy spy(facets_of(reader));
-            enquire.add_matchspy(&spy);
-            auto mset = enquire.get_mset(static_cast<Xapian::doccount>(q.offset), static_cast<Xapian::doccount>(q.limit),
-                                         facet_depth);
+            // The first `facet_depth` matches (at least the page asked for): their docids,
+            // in the combined numbering, feed the facet counts. (A MatchSpy would see each
+            // shard's own docids.)
+            const auto first = static_cast<Xapian::doccount>(q.offset);
+            const auto wanted = static_cast<Xapian::doccount>(q.offset + q.limit);
+            auto mset = enquire.get_mset(0, std::max(facet_depth, wanted));
+            facet_counter counter(facets_of(reader));
+            for (auto m = mset.begin(); m != mset.end(); ++m) counter.add(*m);
             std::set<std::string> stems;
             for (auto t = parsed.get_unique_terms_begin(); t != parsed.get_unique_terms_end(); ++t) {
                 std::string term = *t;
@@ -528,7 +579,8 @@ result index::search(const query& q) const {
             }
             result r;
             r.total = mset.get_matches_estimated();
-            for (auto m = mset.begin(); m != mset.end(); ++m) {
+            for (Xapian::doccount i = first; i < std::min(mset.size(), wanted); ++i) {
+                auto m = mset[i];
                 auto data = nlohmann::json::parse(m.get_document().get_data(), nullptr, false);
                 hit h;
                 h.id = data.value("id", "");
@@ -540,7 +592,7 @@ result index::search(const query& q) const {
                 h.snippet = make_snippet(h.summary + "\n" + body, stems);
                 r.hits.push_back(std::move(h));
             }
-            r.facets = spy.counts();
+            r.facets = counter.counts();
             if (!text.empty() && r.total < 3) {
                 // Without FLAG_PARTIAL: it turns off the correction of the last word.
                 qp.parse_query(text, (flags | Xapian::QueryParser::FLAG_SPELLING_CORRECTION) &
@@ -661,7 +713,7 @@ std::string index::synonyms_fingerprint() const {
 
 std::string index::built_fingerprint() const {
     try {
-        Xapian::Database db(dir_.string());
+        Xapian::Database db(shard_dir(dir_, 0).string());
         return db.get_metadata(fingerprint_key);
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);
@@ -670,21 +722,23 @@ std::string index::built_fingerprint() const {
 
 void index::stamp_fingerprint() {
     auto fp = synonyms_fingerprint();
-    std::lock_guard lock(writer_mutex_);
+    std::lock_guard lock(shard_mutex_[0]);
     try {
-        writer().set_metadata(fingerprint_key, fp);
+        writer(0).set_metadata(fingerprint_key, fp);
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);
     }
 }
 
 void index::clear() {
-    std::lock_guard lock(writer_mutex_);
     try {
-        auto& w = writer();
-        std::vector<Xapian::docid> ids;
-        for (auto p = w.postlist_begin(""); p != w.postlist_end(""); ++p) ids.push_back(*p);
-        for (auto id : ids) w.delete_document(id);
+        for (std::size_t i = 0; i < index_shards; ++i) {
+            std::lock_guard lock(shard_mutex_[i]);
+            auto& w = writer(i);
+            std::vector<Xapian::docid> ids;
+            for (auto p = w.postlist_begin(""); p != w.postlist_end(""); ++p) ids.push_back(*p);
+            for (auto id : ids) w.delete_document(id);
+        }
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);
     }

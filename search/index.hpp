@@ -11,6 +11,7 @@
 // also gets the words of "accord conventionnel interprofessionnel", and the reverse,
 // so that both spellings find it, in phrases too. Changing them needs a reindex
 // (synonyms_fingerprint() tells). Xapian errors leave this module as std::runtime_error.
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <filesystem>
@@ -25,6 +26,10 @@
 namespace Xapian { class WritableDatabase; }
 
 namespace relais::search {
+
+/// The index is split into this many Xapian databases (documents by hash of their id),
+/// written in parallel and searched as one.
+inline constexpr std::size_t index_shards = 2;
 
 struct document {
     std::string id;  // unique key, e.g. "item:12"
@@ -110,16 +115,17 @@ public:
 private:
     struct prepared;
     prepared prepare(const document& d) const;
-    void write(prepared& p);
-    Xapian::WritableDatabase& writer();
+    void write(std::size_t shard, prepared& p);
+    Xapian::WritableDatabase& writer(std::size_t shard);
 
     std::filesystem::path dir_;
     std::string reader_key_;  // identifies this index's cached readers across threads
     std::atomic<std::uint64_t> generation_{0};  // commits so far: readers reopen when it moves
     synonym_groups synonyms_;
     std::vector<std::vector<std::string>> synonym_words_;  // each form as " normalised words "
-    mutable std::mutex writer_mutex_;
-    std::unique_ptr<Xapian::WritableDatabase> writer_;
+    mutable std::mutex writer_mutex_;  // the synonyms
+    std::array<std::mutex, index_shards> shard_mutex_;
+    std::array<std::unique_ptr<Xapian::WritableDatabase>, index_shards> writers_;
 };
 
 }  // namespace relais::search

@@ -81,7 +81,7 @@ async function run(relais) {
   const nav = page.getByRole('navigation', { name: 'Navigation principale' });
   const areas = [
     { link: 'Ateliers', path: '/ateliers', h1: /^Ateliers$/, text: /Mes ateliers/ },
-    { link: 'Bibliothèque', path: '/bibliotheque', h1: /^Bibliothèque$/, text: /arrive bientôt/ },
+    { link: 'Bibliothèque', path: '/bibliotheque', h1: /^Bibliothèque$/, text: /Rechercher dans la bibliothèque/ },
     { link: 'Veille', path: '/veille', h1: /^Veille$/, text: /arrive bientôt/ },
     { link: 'Expertises', path: '/expertises', h1: /^Expertises$/, text: /arrive bientôt/ },
   ];
