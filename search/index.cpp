@@ -738,6 +738,11 @@ void index::clear() {
             std::vector<Xapian::docid> ids;
             for (auto p = w.postlist_begin(""); p != w.postlist_end(""); ++p) ids.push_back(*p);
             for (auto id : ids) w.delete_document(id);
+            // Xapian never forgets spellings by itself: words of deleted documents would
+            // still be suggested. A rebuild starts the table afresh.
+            std::vector<std::pair<std::string, Xapian::termcount>> words;
+            for (auto t = w.spellings_begin(); t != w.spellings_end(); ++t) words.emplace_back(*t, t.get_termfreq());
+            for (const auto& [word, freq] : words) w.remove_spelling(word, freq);
         }
     } catch (const Xapian::Error& e) {
         rethrow(e, dir_);

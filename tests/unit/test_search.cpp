@@ -136,3 +136,20 @@ TEST_CASE("search: similar documents share words, never the document itself", "[
     for (const auto& h : similar) CHECK(h.id != "a");
     CHECK(idx.similar("inconnu", 5).empty());
 }
+
+TEST_CASE("search: huge words and long facet values do not break indexing; clear() forgets spellings", "[search]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    std::string huge(400, 'x');
+    idx.put(doc("a", "Titre " + huge, "Corps " + huge + " diagnostic territorial", {{"kind", {std::string(300, 'k')}}}));
+    idx.commit();
+    relais::search::query q;
+    q.text = "diagnostic";
+    CHECK(idx.search(q).total == 1);
+    q.text = "diagnostik";
+    CHECK(idx.search(q).suggestion == "diagnostic");
+    idx.clear();
+    idx.commit();
+    CHECK(idx.document_count() == 0);
+    CHECK(idx.search(q).suggestion.empty());
+}
