@@ -72,6 +72,14 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     library::options lo;
     lo.upload_max_bytes = static_cast<std::size_t>(c.upload_max_bytes);
     p_->library = std::make_unique<library::service>(*p_->db, *p_->auth, *p_->cpu, *p_->index, *p_->indexer, *p_->files, lo);
+    // Workshop reports are filed in the library through this hook: neither module reaches
+    // into the other's tables.
+    auto* lib = p_->library.get();
+    p_->workshops->set_report_filer([lib](std::int64_t workshop, const std::string& title, const std::string& summary,
+                                          const std::string& markdown, const std::vector<std::string>& phases,
+                                          const auth::principal& by) {
+        return lib->file_report(workshop, title, summary, markdown, phases, by);
+    });
 }
 
 application::~application() {

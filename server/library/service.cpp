@@ -133,6 +133,39 @@ std::size_t service::sweep_orphan_files() {
     return orphans.size();
 }
 
+asio::awaitable<json> service::file_report(std::int64_t workshop_id, const std::string& title, const std::string& summary,
+                                           const std::string& markdown, const std::vector<std::string>& phase_codes,
+                                           const auth::principal& by) {
+    content c;
+    c.title = title;
+    c.summary = summary;
+    c.body = markdown;
+    c.phases = phase_codes;
+    c.author_name = by.account.name;
+    c.date = today();
+    c.note = "Compte rendu de l'atelier";
+    const bool publish = is_reviewer(by);
+    item it;
+    co_await db_.write([&](db::connection& conn) {
+        auto now = unix_now();
+        if (auto existing = store::item_by_workshop(conn, workshop_id)) {
+            it = *store::find_item(conn, *existing);
+            store::add_version(conn, it, c, publish, by.account.id, now);
+        } else {
+            it.kind = "compte_rendu";
+            it.state = publish ? "published" : "pending";
+            it.author_id = by.account.id;
+            it.org_id = by.account.org_id;
+            it.workshop_id = workshop_id;
+            store::create_item(conn, it, c, by.account.id, now);
+        }
+    });
+    indexer_.notify();
+    log::info("library_report_filed", {{"item", it.id}, {"workshop", workshop_id}, {"state", it.state}});
+    json out = {{"item", {{"id", it.id}, {"state", it.state}, {"version", it.latest_version}}}};
+    co_return out;
+}
+
 asio::awaitable<item> service::visible_item(std::int64_t id, const principal& p) {
     std::optional<item> it;
     co_await db_.read([&](db::connection& c) { it = store::find_item(c, id); });

@@ -25,6 +25,12 @@ public:
 
     void register_routes(net::router& r);
 
+    /// Files a workshop's report as a "compte rendu" item (a new version when it was filed
+    /// before); published when `by` is a reviewer. Returns {"item":{"id","state","version"}}.
+    asio::awaitable<json> file_report(std::int64_t workshop_id, const std::string& title, const std::string& summary,
+                                      const std::string& markdown, const std::vector<std::string>& phases,
+                                      const auth::principal& by);
+
     /// Deletes uploaded files that no version uses, older than a day (blocking).
     std::size_t sweep_orphan_files();
 

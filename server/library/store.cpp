@@ -146,6 +146,13 @@ std::optional<std::int64_t> item_by_slug(db::connection& c, const std::string& s
     return s.get_int(0);
 }
 
+std::optional<std::int64_t> item_by_workshop(db::connection& c, std::int64_t workshop_id) {
+    auto s = c.prepare("SELECT id FROM library_items WHERE workshop_id = ? AND kind = 'compte_rendu' ORDER BY id LIMIT 1");
+    s.bind(1, workshop_id);
+    if (!s.step()) return std::nullopt;
+    return s.get_int(0);
+}
+
 std::optional<content> version(db::connection& c, std::int64_t item_id, std::int64_t version) {
     auto s = c.prepare("SELECT title, summary, body, phases, missions, region, author_name, item_date, attachments, note "
                        "FROM library_versions WHERE item_id = ? AND version = ?");

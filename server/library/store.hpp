@@ -67,6 +67,8 @@ namespace store {
 
 std::optional<item> find_item(db::connection& c, std::int64_t id);
 std::optional<std::int64_t> item_by_slug(db::connection& c, const std::string& slug);
+/// The "compte rendu" item filed from a workshop, if any.
+std::optional<std::int64_t> item_by_workshop(db::connection& c, std::int64_t workshop_id);
 std::optional<content> version(db::connection& c, std::int64_t item_id, std::int64_t version);
 std::vector<version_info> versions(db::connection& c, std::int64_t item_id);
 

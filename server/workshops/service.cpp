@@ -771,6 +771,28 @@ void service::register_routes(net::router& r) {
         auto res = response::json(201, {{"report", {{"generated_at", to_iso8601(rep->generated_at)}, {"seq", rep->seq}, {"markdown", rep->markdown}}}});
         co_return res;
     }));
+
+    // The report becomes (or updates) a "compte rendu" of the library: published at once
+    // when an animateur files it, else waiting for review like any contribution.
+    r.add("POST", "/api/workshops/{id}/report/library", facilitated([this](request&, const identity& who, std::int64_t id, store::workshop_row& w) -> asio::awaitable<response> {
+        if (!file_report_ || !who.account) throw api_error(errors::forbidden);
+        std::optional<store::report_row> rep;
+        co_await db_.read([&](db::connection& c) { rep = store::report(c, id); });
+        if (!rep) throw api_error(errors::not_found);
+        static const std::map<std::string, std::string> phase_of_stage{
+            {"lettre_intention", "lettre_intention"}, {"projet_sante", "projet_sante"},
+            {"pre_aci", "contractualisation"}, {"post_conventionnement", "dialogue_gestion"}};
+        std::vector<std::string> phases;
+        if (auto it = phase_of_stage.find(w.stage); it != phase_of_stage.end()) phases.push_back(it->second);
+        std::string title = "Compte rendu — " + w.title;
+        if (title.size() > 200) title = w.title;
+        std::string summary = w.subject.empty() ? "Compte rendu de l'atelier « " + w.title + " »." : w.subject;
+        std::string markdown = rep->markdown;
+        auth::principal by = *who.account;
+        json filed = co_await file_report_(id, title, summary, markdown, phases, by);
+        auto res = response::json(201, filed);
+        co_return res;
+    }));
 }
 
 }  // namespace relais::workshops

@@ -35,6 +35,14 @@ public:
     /// The role of `who` in a workshop, or nullopt when they may not enter.
     static std::optional<role> role_for(const identity& who, const store::workshop_row& w);
 
+    /// Files a workshop's report in the library (set by the application, which owns both
+    /// modules): (workshop id, title, summary, Markdown, library phases, who) -> {"item"}.
+    /// (References: the caller's named locals outlive the call; see the coroutine rules.)
+    using report_filer =
+        std::function<asio::awaitable<json>(std::int64_t, const std::string&, const std::string&, const std::string&,
+                                            const std::vector<std::string>&, const auth::principal&)>;
+    void set_report_filer(report_filer f) { file_report_ = std::move(f); }
+
     /// Loads seed-content/templates/*.json (idempotent); returns how many were added.
     static int load_seed_templates(db::connection& c, const std::filesystem::path& seed_dir);
 
@@ -55,6 +63,7 @@ private:
 
     db::pool& db_;
     auth::service& auth_;
+    report_filer file_report_;
     std::mutex mutex_;
     std::map<std::int64_t, room_ptr> rooms_;
     struct seat {

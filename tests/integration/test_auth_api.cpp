@@ -216,6 +216,7 @@ TEST_CASE("access matrix: every API route by role", "[auth][access]") {
         ws("GET", "/report.html", "", 404, 404, 403),
         ws("GET", "/actions.csv", "", 404, 404, 403),
         ws("GET", "/indicators.csv", "", 404, 404, 403),
+        ws("POST", "/report/library", "", 404, 403, 403),  // before any report: 404
         ws("POST", "/report", "", 201, 403, 403),
         {"GET", "/api/invites/jeton-inconnu", "", {{"anonyme", 404}, {"membre", 404}, {"animateur", 404}, {"admin", 404}}},
         {"POST", "/api/invites/jeton-inconnu/join", "{}", {{"anonyme", 400}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},

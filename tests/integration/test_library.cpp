@@ -314,3 +314,31 @@ TEST_CASE("library index: rebuilt by `relais reindex`, and follows the database 
     auto admin = s.login_admin();
     CHECK(eventually_found(s, admin, "orthophonistes", id));
 }
+
+TEST_CASE("library: a workshop report is filed as a compte rendu, again as a new version", "[library]") {
+    server s;
+    auto admin = s.login_admin();
+    auto member = s.make_user(admin, "membre@x.fr", "membre");
+    auto created = s.request("POST", "/api/workshops",
+                             json{{"title", "Atelier Ternois"}, {"subject", "Priorités du projet de santé"}, {"stage", "projet_sante"},
+                                  {"template", "swot"}}.dump(),
+                             {{"Cookie", admin}});
+    REQUIRE(created.status == 201);
+    const std::string w = "/api/workshops/" + std::to_string(created.json()["workshop"]["id"].get<long long>());
+    CHECK(s.request("POST", w + "/report/library", {}, {{"Cookie", admin}}).status == 404);  // no report yet
+    REQUIRE(s.request("POST", w + "/report", {}, {{"Cookie", admin}}).status == 201);
+    CHECK(s.request("POST", w + "/report/library", {}, {{"Cookie", member}}).status == 403);  // not a facilitator
+    auto filed = s.request("POST", w + "/report/library", {}, {{"Cookie", admin}});
+    REQUIRE(filed.status == 201);
+    auto id = filed.json()["item"]["id"].get<long long>();
+    CHECK(filed.json()["item"]["state"] == "published");
+    auto item = s.request("GET", "/api/library/items/" + std::to_string(id), {}, {{"Cookie", member}}).json()["item"];
+    CHECK(item["kind"] == "compte_rendu");
+    CHECK(item["title"] == "Compte rendu — Atelier Ternois");
+    CHECK(item["phases"] == json::array({"projet_sante"}));
+    CHECK(eventually_found(s, member, "Ternois", id));
+    auto again = s.request("POST", w + "/report/library", {}, {{"Cookie", admin}});
+    REQUIRE(again.status == 201);
+    CHECK(again.json()["item"]["id"] == id);
+    CHECK(again.json()["item"]["version"] == 2);
+}

@@ -83,13 +83,36 @@ export async function render(ctx) {
     },
   }) : null;
 
+  // Facilitators file the report in the library (a new version when filed before).
+  const file = facilitator && ctx.user ? h('button', {
+    type: 'button', class: 'button button-secondary', text: t('report.toLibrary'),
+    onclick: async () => {
+      if (busy) return;
+      if (!report) {
+        ctx.announce(t('report.toLibraryNone'), 'error');
+        return;
+      }
+      busy = true;
+      try {
+        const filed = (await api.post(apiPath(id, '/report/library'), {}, { signal })).item;
+        ctx.announce(t(filed.state === 'published' ? 'report.toLibraryPublished' : 'report.toLibraryPending'), 'success');
+        libraryLink.replaceChildren(h('a', { href: `/bibliotheque/${filed.id}`, text: t('report.toLibraryOpen') }));
+      } catch (err) {
+        if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+      } finally {
+        busy = false;
+      }
+    },
+  }) : null;
+  const libraryLink = h('span', { class: 'library-link' });
+
   return h('section', { class: 'page page-report area-ateliers' },
     h('p', { class: 'breadcrumb' }, ctx.user
       ? h('a', { href: workshopPath(id), text: t('report.back', { title: workshop.title }) })
       : h('a', { href: boardPath(id), text: t('report.backBoard') })),
     h('h1', { text: pageTitle }),
     meta,
-    generate ? h('p', {}, generate) : null,
+    generate ? h('p', { class: 'page-actions' }, generate, file, libraryLink) : null,
     downloads,
     body);
 }
