@@ -622,8 +622,8 @@ result index::search(const query& q) const {
             }
             return r;
         } catch (const Xapian::DatabaseModifiedError&) {
+            // The next attempt reopens the reader (inside the try: its errors are handled).
             if (attempt > 2) throw std::runtime_error("search index kept changing during a query");
-            thread_reader(reader_key_, dir_, generation_.load(), true);
         } catch (const Xapian::QueryParserError& e) {
             throw std::invalid_argument(e.get_msg());
         } catch (const Xapian::Error& e) {
@@ -680,14 +680,16 @@ std::vector<hit> index::similar(const std::string& id, std::size_t limit,
             }
             return out;
         } catch (const Xapian::DatabaseModifiedError&) {
+            // The next attempt reopens the reader (inside the try: its errors are handled).
             if (attempt > 2) throw std::runtime_error("search index kept changing during a query");
-            thread_reader(reader_key_, dir_, generation_.load(), true);
         } catch (const Xapian::Error& e) {
             rethrow(e, dir_);
         }
     }
 }
 
+// Called before the first document is put (the application sets them at start-up):
+// prepare() reads them from several threads without a lock.
 void index::set_synonyms(synonym_groups groups) {
     std::lock_guard lock(writer_mutex_);
     synonym_words_.clear();

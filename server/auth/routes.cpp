@@ -21,7 +21,8 @@ void service::register_routes(net::router& r) {
         long long retry_after = 0;
         try {
             auto password = it->get<std::string>();
-            auto result = co_await login(email, password, req.client_address, req.header("user-agent"), retry_after);
+            const auto& user_agent = req.header("user-agent");
+            auto result = co_await login(email, password, req.client_address, user_agent, retry_after);
             auto res = response::json(200, {{"user", to_json(result.account)}});
             res.header("Set-Cookie", session_cookie_header(result.token, req.secure));
             res.header("Cache-Control", "no-store");
@@ -156,7 +157,8 @@ void service::register_routes(net::router& r) {
     }));
 
     r.add("DELETE", "/api/admin/orgs/{id}", guard(access::admin, [this](request& req, const principal&) -> asio::awaitable<response> {
-        co_await delete_org(req.id_param("id"));
+        const auto id = req.id_param("id");
+        co_await delete_org(id);
         auto done = response::no_content();
         co_return done;
     }));

@@ -103,25 +103,51 @@ struct xml_text {
     std::size_t max_bytes;
     std::string text;
     int in_text = 0;  // depth inside w:t, or inside text:p / text:h
+    XML_Parser parser = nullptr;
+    bool had_dtd = false;
 
     static std::string_view local(const XML_Char* name) { return name; }
+
+    // Every append is bounded; at the limit the parser stops (the text is long enough).
+    void add(std::string_view piece) {
+        if (text.size() + piece.size() > max_bytes) {
+            text.append(piece.substr(0, max_bytes - std::min(max_bytes, text.size())));
+            XML_StopParser(parser, XML_FALSE);
+            return;
+        }
+        text.append(piece);
+    }
+    void add(char c, std::size_t n = 1) {
+        if (text.size() + n > max_bytes) {
+            XML_StopParser(parser, XML_FALSE);
+            return;
+        }
+        text.append(n, c);
+    }
+    // Word and OpenDocument files never declare a DTD; one means entities, hence
+    // amplification: refused.
+    static void on_doctype(void* self, const XML_Char*, const XML_Char*, const XML_Char*, int) {
+        auto& x = *static_cast<xml_text*>(self);
+        x.had_dtd = true;
+        XML_StopParser(x.parser, XML_FALSE);
+    }
 
     static void on_start(void* self, const XML_Char* name, const XML_Char** attrs) {
         auto& x = *static_cast<xml_text*>(self);
         auto n = local(name);
         if (x.kind == dialect::docx) {
             if (n == "w:t") ++x.in_text;
-            else if (n == "w:tab") x.text += '\t';
-            else if (n == "w:br" || n == "w:cr") x.text += '\n';
+            else if (n == "w:tab") x.add('\t');
+            else if (n == "w:br" || n == "w:cr") x.add('\n');
         } else {
             if (n == "text:p" || n == "text:h") ++x.in_text;
-            else if (x.in_text && n == "text:tab") x.text += '\t';
-            else if (x.in_text && n == "text:line-break") x.text += '\n';
+            else if (x.in_text && n == "text:tab") x.add('\t');
+            else if (x.in_text && n == "text:line-break") x.add('\n');
             else if (x.in_text && n == "text:s") {
                 int count = 1;
                 for (auto a = attrs; a && *a; a += 2)
                     if (std::string_view(a[0]) == "text:c") count = std::clamp(std::atoi(a[1]), 1, 100);
-                x.text.append(static_cast<std::size_t>(count), ' ');
+                x.add(' ', static_cast<std::size_t>(count));
             }
         }
     }
@@ -130,30 +156,35 @@ struct xml_text {
         auto n = local(name);
         if (x.kind == dialect::docx) {
             if (n == "w:t" && x.in_text) --x.in_text;
-            else if (n == "w:p") x.text += '\n';
+            else if (n == "w:p") x.add('\n');
         } else if ((n == "text:p" || n == "text:h") && x.in_text) {
             --x.in_text;
-            x.text += '\n';
+            x.add('\n');
         }
     }
     static void on_chars(void* self, const XML_Char* s, int len) {
         auto& x = *static_cast<xml_text*>(self);
-        if (x.in_text && x.text.size() < x.max_bytes) x.text.append(s, static_cast<std::size_t>(len));
+        if (x.in_text) x.add(std::string_view(s, static_cast<std::size_t>(len)));
     }
 };
 
 std::string xml_paragraphs(const std::string& xml, xml_text::dialect kind, const extract_limits& lim) {
-    xml_text state{kind, lim.max_text_bytes, {}, 0};
+    xml_text state{kind, lim.max_text_bytes, {}, 0, nullptr, false};
     std::unique_ptr<std::remove_pointer_t<XML_Parser>, decltype(&XML_ParserFree)> parser(XML_ParserCreate("UTF-8"),
                                                                                        &XML_ParserFree);
     if (!parser) throw std::bad_alloc();
+    state.parser = parser.get();
     XML_SetUserData(parser.get(), &state);
+    XML_SetStartDoctypeDeclHandler(parser.get(), &xml_text::on_doctype);
     XML_SetElementHandler(parser.get(), &xml_text::on_start, &xml_text::on_end);
     XML_SetCharacterDataHandler(parser.get(), &xml_text::on_chars);
     // Expat never fetches external entities; entity expansion is bounded by its
     // billion-laughs protection (on by default since 2.4).
     if (xml.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) throw api_error(errors::file_bomb);
-    if (XML_Parse(parser.get(), xml.data(), static_cast<int>(xml.size()), 1) != XML_STATUS_OK) throw api_error(errors::file_corrupt);
+    auto status = XML_Parse(parser.get(), xml.data(), static_cast<int>(xml.size()), 1);
+    if (state.had_dtd) throw api_error(errors::file_bomb);
+    // Stopped at the text limit: what was read is kept.
+    if (status != XML_STATUS_OK && XML_GetErrorCode(parser.get()) != XML_ERROR_ABORTED) throw api_error(errors::file_corrupt);
     return state.text;
 }
 

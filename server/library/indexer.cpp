@@ -126,44 +126,61 @@ void indexer::notify() {
 }
 
 void indexer::rebuild() {
-    std::unique_lock lock(drain_mutex_);
+    std::lock_guard lock(drain_mutex_);
     index_.clear();
     index_.stamp_fingerprint();
     db_.write_sync([](db::connection& c) { store::enqueue_all(c); });
-    lock.unlock();
-    drain();
+    // One commit at the end: searches see the old index until the new one is whole.
+    drain_locked(false);
+    index_.commit();
 }
 
 std::size_t indexer::drain() {
     std::lock_guard lock(drain_mutex_);
+    return drain_locked(true);
+}
+
+std::size_t indexer::drain_locked(bool commit_each_batch) {
     std::size_t done = 0;
+    std::int64_t after = 0;  // without commits, rows stay until the end: read past them
+    std::int64_t last = 0;
     for (;;) {
         std::vector<store::outbox_row> rows;
-        db_.read_sync([&](db::connection& c) { rows = store::outbox(c, 500); });
-        if (rows.empty()) {
-            index_.commit();
-            return done;
-        }
+        db_.read_sync([&](db::connection& c) { rows = store::outbox(c, after, 500); });
+        if (rows.empty()) break;
         std::set<std::int64_t> ids;
         for (const auto& r : rows) ids.insert(r.item_id);
-        std::vector<std::pair<std::int64_t, std::optional<search::document>>> docs;
+        std::vector<search::document> puts;
+        std::vector<std::int64_t> removals;
         db_.read_sync([&](db::connection& c) {
             for (auto id : ids) {
-                auto it = store::find_item(c, id);
-                docs.emplace_back(id, it ? document_for(c, *it) : std::nullopt);
+                try {
+                    auto it = store::find_item(c, id);
+                    auto d = it ? document_for(c, *it) : std::nullopt;
+                    if (d) puts.push_back(std::move(*d));
+                    else removals.push_back(id);
+                } catch (const std::exception& e) {
+                    // One broken item must not hold back the others: it is skipped (and
+                    // indexed again at its next change or rebuild).
+                    log::error("indexer_item_failed", {{"item", id}, {"error", e.what()}});
+                }
             }
         });
-        std::vector<search::document> puts;
-        for (auto& [id, d] : docs) {
-            if (d) puts.push_back(std::move(*d));
-            else index_.remove(doc_id(id));
-        }
+        for (auto id : removals) index_.remove(doc_id(id));
         index_.put_many(puts);
-        index_.commit();
-        auto last = rows.back().seq;
-        db_.write_sync([last](db::connection& c) { store::outbox_done(c, last); });
+        last = rows.back().seq;
+        after = last;
         done += ids.size();
+        if (commit_each_batch) {
+            index_.commit();
+            db_.write_sync([last](db::connection& c) { store::outbox_done(c, last); });
+        }
     }
+    if (!commit_each_batch && last > 0) {
+        index_.commit();
+        db_.write_sync([last](db::connection& c) { store::outbox_done(c, last); });
+    }
+    return done;
 }
 
 void indexer::run() {

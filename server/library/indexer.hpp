@@ -45,6 +45,7 @@ public:
 
 private:
     void run();
+    std::size_t drain_locked(bool commit_each_batch);
 
     db::pool& db_;
     search::index& index_;

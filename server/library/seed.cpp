@@ -116,6 +116,11 @@ seed_summary load_seed_library(db::connection& c, blobs& files, const std::files
         s.c.note = "Contenu de référence Relais";
         if (auto id = store::item_by_slug(c, s.slug)) {
             auto it = store::find_item(c, *id);
+            // Someone edited the item after the seed last wrote it: their text wins.
+            auto from_seed = c.prepare("SELECT max(version) FROM library_versions WHERE item_id = ? AND created_by IS NULL");
+            from_seed.bind(1, *id);
+            from_seed.step();
+            if (from_seed.is_null(0) || from_seed.get_int(0) != it->latest_version) continue;
             auto latest = store::version(c, *id, it->latest_version);
             if (latest && latest->same_as(s.c)) continue;
             s.c.note = "Mise à jour du contenu de référence";

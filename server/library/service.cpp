@@ -8,6 +8,7 @@
 #include "common/utf8.hpp"
 #include "library/extract.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <regex>
 
@@ -110,6 +111,20 @@ std::string content_disposition(const std::string& name) {
     return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
+bool extension_fits(const std::string& ext, const std::string& mime) {
+    if (ext == "pdf") return mime == "application/pdf";
+    if (ext == "docx") return mime.find("wordprocessingml") != std::string::npos;
+    if (ext == "odt") return mime == "application/vnd.oasis.opendocument.text";
+    if (ext == "md" || ext == "markdown" || ext == "txt") return mime.rfind("text/", 0) == 0;
+    return false;
+}
+
+std::int64_t reviewed_version(const json& body) {
+    auto v = body.find("version");
+    if (v == body.end() || !v->is_number_integer() || v->get<std::int64_t>() < 1) throw api_error(errors::invalid_field, "version");
+    return v->get<std::int64_t>();
+}
+
 json listed_json(const store::listed& l) {
     return {{"id", l.it.id},         {"kind", l.it.kind},       {"state", l.it.state},
             {"title", l.title},      {"summary", l.summary},    {"version", l.version},
@@ -202,13 +217,16 @@ asio::awaitable<response> service::item_response(const item& it, const principal
                         {"at", to_iso8601(h.created_at)},
                         {"published", it.published_version && *it.published_version == h.version}});
     const bool is_author = it.author_id && *it.author_id == p.account.id;
+    // Others see the published item only: not that a revision waits or was sent back.
+    const std::string state = latest_ok ? it.state : std::string("published");
+    const std::int64_t latest = latest_ok ? it.latest_version : it.published_version.value_or(0);
     json body = {{"id", it.id},
                  {"slug", it.slug ? json(*it.slug) : json(nullptr)},
                  {"kind", it.kind},
-                 {"state", it.state},
+                 {"state", state},
                  {"archived", it.archived},
                  {"version", shown},
-                 {"latest_version", it.latest_version},
+                 {"latest_version", latest},
                  {"published_version", it.published_version ? json(*it.published_version) : json(nullptr)},
                  {"title", v->title},
                  {"summary", v->summary},
@@ -265,7 +283,7 @@ content service::parse_content(const json& body, const principal& p, std::vector
 }
 
 asio::awaitable<void> service::resolve_attachments(content& c) {
-    bool missing = false;
+    bool missing = false, mismatch = false;
     co_await db_.read([&](db::connection& conn) {
         for (auto& a : c.attachments) {
             auto f = store::file(conn, a.sha256);
@@ -273,11 +291,18 @@ asio::awaitable<void> service::resolve_attachments(content& c) {
                 missing = true;
                 return;
             }
+            // The name's extension must be one the file's type allows: a text file cannot
+            // become "outil.js" or "guide.html" at download.
+            if (!extension_fits(checked_extension(a.name), f->mime)) {
+                mismatch = true;
+                return;
+            }
             a.mime = f->mime;
             a.size = f->size;
         }
     });
     if (missing) throw api_error(errors::unknown_file, "attachments");
+    if (mismatch) throw api_error(errors::file_mismatch, "attachments");
 }
 
 void service::register_routes(net::router& r) {
@@ -380,7 +405,8 @@ void service::register_routes(net::router& r) {
     }));
 
     r.add("GET", "/api/library/items/{id}", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto it = co_await visible_item(req.id_param("id"), p);
+        const auto id = req.id_param("id");
+        auto it = co_await visible_item(id, p);
         std::optional<std::int64_t> version;
         if (query_param(req, "version")) version = int_param(req, "version", 1, 1, 1000000, errors::not_found);
         auto res = co_await item_response(it, p, version);
@@ -388,7 +414,8 @@ void service::register_routes(net::router& r) {
     }));
 
     r.add("GET", "/api/library/items/{id}/similar", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto it = co_await visible_item(req.id_param("id"), p);
+        const auto id = req.id_param("id");
+        auto it = co_await visible_item(id, p);
         std::vector<search::hit> hits;
         auto key = doc_id(it.id);
         co_await cpu_.run([&] { hits = index_.similar(key, 5); });
@@ -451,7 +478,8 @@ void service::register_routes(net::router& r) {
     }));
 
     r.add("PUT", "/api/library/items/{id}", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto it = co_await visible_item(req.id_param("id"), p);
+        const auto id = req.id_param("id");
+        auto it = co_await visible_item(id, p);
         const bool is_author = it.author_id && *it.author_id == p.account.id;
         if (!is_author && !is_reviewer(p)) throw api_error(errors::forbidden);
         auto body = json_input::parse_object(req.body);
@@ -483,11 +511,16 @@ void service::register_routes(net::router& r) {
     }));
 
     r.add("POST", "/api/library/items/{id}/publish", auth_.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto it = co_await visible_item(req.id_param("id"), p);
+        const auto id = req.id_param("id");
+        auto it = co_await visible_item(id, p);
+        auto body = json_input::parse_object(req.body);
+        // The version the reviewer read: publishing never puts online a text nobody reviewed.
+        const auto version = reviewed_version(body);
         if (it.state == "published" && it.published_version == it.latest_version) throw api_error(errors::review_state);
         auto uid = p.account.id;
-        auto version = it.latest_version;
-        co_await db_.write([&](db::connection& c) { store::publish(c, it.id, version, uid, unix_now()); });
+        bool done = false;
+        co_await db_.write([&](db::connection& c) { done = store::publish(c, it.id, version, uid, unix_now()); });
+        if (!done) throw api_error(errors::stale_version, "version");
         indexer_.notify();
         log::info("library_item_published", {{"item", it.id}, {"version", version}, {"by", uid}});
         std::optional<item> fresh;
@@ -497,12 +530,16 @@ void service::register_routes(net::router& r) {
     }));
 
     r.add("POST", "/api/library/items/{id}/reject", auth_.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto it = co_await visible_item(req.id_param("id"), p);
+        const auto id = req.id_param("id");
+        auto it = co_await visible_item(id, p);
         auto body = json_input::parse_object(req.body);
         auto note = json_input::required_string(body, "note", 1000);
+        const auto version = reviewed_version(body);
         if (it.state != "pending") throw api_error(errors::review_state);
         auto uid = p.account.id;
-        co_await db_.write([&](db::connection& c) { store::reject(c, it.id, note, uid, unix_now()); });
+        bool done = false;
+        co_await db_.write([&](db::connection& c) { done = store::reject(c, it.id, version, note, uid, unix_now()); });
+        if (!done) throw api_error(errors::stale_version, "version");
         indexer_.notify();
         std::optional<item> fresh;
         co_await db_.read([&](db::connection& conn) { fresh = store::find_item(conn, it.id); });
@@ -511,7 +548,8 @@ void service::register_routes(net::router& r) {
     }));
 
     r.add("POST", "/api/library/items/{id}/archive", auth_.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto it = co_await visible_item(req.id_param("id"), p);
+        const auto id = req.id_param("id");
+        auto it = co_await visible_item(id, p);
         auto body = json_input::parse_object(req.body);
         auto archived = json_input::optional_bool(body, "archived");
         if (!archived) throw api_error(errors::invalid_field, "archived");
@@ -534,7 +572,9 @@ void service::register_routes(net::router& r) {
         auto name = *name_param;
         checked_extension(name);
         if (req.body.size() > opts_.upload_max_bytes) throw api_error(errors::file_too_large);
-        if (req.header("content-type").rfind("application/octet-stream", 0) != 0) throw api_error(errors::unsupported_media);
+        auto type = req.header("content-type");
+        std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (type.rfind("application/octet-stream", 0) != 0) throw api_error(errors::unsupported_media);
         extracted ex;
         std::string digest;
         std::exception_ptr failure;
@@ -557,7 +597,8 @@ void service::register_routes(net::router& r) {
     }), upload);
 
     r.add("GET", "/api/library/items/{id}/files/{sha256}", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto it = co_await visible_item(req.id_param("id"), p);
+        const auto id = req.id_param("id");
+        auto it = co_await visible_item(id, p);
         const auto& sha = req.params.at("sha256");
         if (!blobs::is_digest(sha)) throw api_error(errors::not_found);
         const bool latest_ok = may_read_latest(p, it);
@@ -568,7 +609,6 @@ void service::register_routes(net::router& r) {
             version = asked;
         }
         std::optional<content> v;
-        auto id = it.id;
         co_await db_.read([&](db::connection& c) { v = store::version(c, id, version); });
         if (!v) throw api_error(errors::not_found);
         auto a = std::find_if(v->attachments.begin(), v->attachments.end(), [&](const attachment& x) { return x.sha256 == sha; });

@@ -228,26 +228,34 @@ std::int64_t add_version(db::connection& c, item& it, const content& v, bool pub
     return next;
 }
 
-void publish(db::connection& c, std::int64_t item_id, std::int64_t version, std::int64_t by, std::int64_t now) {
+bool publish(db::connection& c, std::int64_t item_id, std::int64_t version, std::int64_t by, std::int64_t now) {
     c.prepare("UPDATE library_items SET state = 'published', published_version = ?, reviewed_by = ?, review_note = '', "
-              "published_at = ?, updated_at = ? WHERE id = ?")
+              "published_at = ?, updated_at = ? WHERE id = ? AND latest_version = ?")
         .bind(1, version)
         .bind(2, by)
         .bind(3, now)
         .bind(4, now)
         .bind(5, item_id)
+        .bind(6, version)
         .exec();
+    if (c.changes() == 0) return false;
     enqueue(c, item_id);
+    return true;
 }
 
-void reject(db::connection& c, std::int64_t item_id, const std::string& note, std::int64_t by, std::int64_t now) {
-    c.prepare("UPDATE library_items SET state = 'rejected', review_note = ?, reviewed_by = ?, updated_at = ? WHERE id = ?")
+bool reject(db::connection& c, std::int64_t item_id, std::int64_t version, const std::string& note, std::int64_t by,
+            std::int64_t now) {
+    c.prepare("UPDATE library_items SET state = 'rejected', review_note = ?, reviewed_by = ?, updated_at = ? "
+              "WHERE id = ? AND latest_version = ? AND state = 'pending'")
         .bind(1, note)
         .bind(2, by)
         .bind(3, now)
         .bind(4, item_id)
+        .bind(5, version)
         .exec();
+    if (c.changes() == 0) return false;
     enqueue(c, item_id);
+    return true;
 }
 
 void set_archived(db::connection& c, std::int64_t item_id, bool archived, std::int64_t by, std::int64_t now) {
@@ -301,9 +309,10 @@ void delete_file(db::connection& c, const std::string& sha256) {
     c.prepare("DELETE FROM library_files WHERE sha256 = ?").bind(1, sha256).exec();
 }
 
-std::vector<outbox_row> outbox(db::connection& c, std::size_t limit) {
-    auto s = c.prepare("SELECT seq, item_id FROM library_outbox ORDER BY seq LIMIT ?");
-    s.bind(1, static_cast<std::int64_t>(limit));
+std::vector<outbox_row> outbox(db::connection& c, std::int64_t after_seq, std::size_t limit) {
+    auto s = c.prepare("SELECT seq, item_id FROM library_outbox WHERE seq > ? ORDER BY seq LIMIT ?");
+    s.bind(1, after_seq);
+    s.bind(2, static_cast<std::int64_t>(limit));
     std::vector<outbox_row> out;
     while (s.step()) out.push_back({s.get_int(0), s.get_int(1)});
     return out;

@@ -77,8 +77,11 @@ std::int64_t create_item(db::connection& c, item& it, const content& v, std::opt
 /// Adds a version; published at once or left pending (the published version stays visible).
 std::int64_t add_version(db::connection& c, item& it, const content& v, bool publish, std::optional<std::int64_t> by,
                          std::int64_t now);
-void publish(db::connection& c, std::int64_t item_id, std::int64_t version, std::int64_t by, std::int64_t now);
-void reject(db::connection& c, std::int64_t item_id, const std::string& note, std::int64_t by, std::int64_t now);
+/// Publishes `version` if it is still the latest; false when the item changed meanwhile.
+bool publish(db::connection& c, std::int64_t item_id, std::int64_t version, std::int64_t by, std::int64_t now);
+/// Rejects `version` if it is still the latest and pending; false otherwise.
+bool reject(db::connection& c, std::int64_t item_id, std::int64_t version, const std::string& note, std::int64_t by,
+            std::int64_t now);
 void set_archived(db::connection& c, std::int64_t item_id, bool archived, std::int64_t by, std::int64_t now);
 
 struct listed {
@@ -107,7 +110,8 @@ void delete_file(db::connection& c, const std::string& sha256);
 struct outbox_row {
     std::int64_t seq = 0, item_id = 0;
 };
-std::vector<outbox_row> outbox(db::connection& c, std::size_t limit);
+/// Outbox rows after `after_seq`, oldest first.
+std::vector<outbox_row> outbox(db::connection& c, std::int64_t after_seq, std::size_t limit);
 void outbox_done(db::connection& c, std::int64_t up_to_seq);
 void enqueue(db::connection& c, std::int64_t item_id);
 /// Queues every item (a full rebuild of the index).

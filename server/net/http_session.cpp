@@ -55,7 +55,7 @@ void http_session::stop() {
     });
 }
 
-bool http_session::make_request(const http::request<http::string_body>& in, request& out) {
+bool http_session::make_request(http::request<http::string_body>& in, request& out) {
     out.method = std::string(in.method_string());
     out.target = std::string(in.target());
     auto q = out.target.find('?');
@@ -83,7 +83,7 @@ bool http_session::make_request(const http::request<http::string_body>& in, requ
         auto [it, fresh] = out.headers.try_emplace(name, value);
         if (!fresh) it->second += (name == "cookie" ? "; " : ", ") + value;
     }
-    out.body = in.body();
+    out.body = std::move(in.body());
     out.client_address = peer_;
     const auto& o = srv_->opts;
     if (contains(o.trusted_proxies, peer_)) {
@@ -207,7 +207,9 @@ asio::awaitable<void> http_session::run() {
     for (;;) {
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(s.opts.header_max_bytes));
-        parser.body_limit(s.opts.body_max_bytes);
+        // Beast checks Content-Length against the limit as soon as the header is read: allow
+        // the largest any route takes, then hold each request to its own route's limit.
+        parser.body_limit(std::max(s.opts.body_max_bytes, s.routes.max_body_bytes()));
         busy_ = false;
         if (closing_ || s.stopping) break;
         stream_.expires_after(s.opts.header_timeout);
@@ -225,12 +227,14 @@ asio::awaitable<void> http_session::run() {
         if (!parser.is_done()) {
             // Some routes (uploads) take larger bodies than the default.
             std::size_t body_limit = s.opts.body_max_bytes;
+            bool upload = false;
             {
                 auto target = parser.get().target();
                 std::string path;
                 if (url_decode(std::string_view(target.data(), target.size()).substr(0, target.find('?')), path, false)) {
                     auto m = s.routes.find(std::string_view(parser.get().method_string()), path);
                     if (m.options && m.options->body_max_bytes) body_limit = m.options->body_max_bytes;
+                    upload = m.options && m.options->raw_body;
                 }
             }
             parser.body_limit(body_limit);
@@ -239,7 +243,8 @@ asio::awaitable<void> http_session::run() {
                 co_await write_error(errors::too_large, false);
                 break;
             }
-            stream_.expires_after(s.opts.request_timeout);
+            // Uploads get four times the time: a 10 MiB file on a slow line.
+            stream_.expires_after(upload ? s.opts.request_timeout * 4 : s.opts.request_timeout);
             auto [ec2, n2] = co_await http::async_read(stream_, buffer_, parser, asio::as_tuple(asio::use_awaitable));
             if (ec2 == http::error::body_limit) { co_await write_error(errors::too_large, false); break; }
             if (ec2 == beast::error::timeout) break;

@@ -18,7 +18,7 @@ private:
     asio::awaitable<void> write(http::response<http::string_body>& res);
     asio::awaitable<void> write_error(const error_def& def, bool secure);
     asio::awaitable<void> upgrade(http::request<http::string_body>& req, request& r);
-    bool make_request(const http::request<http::string_body>& in, request& out);
+    bool make_request(http::request<http::string_body>& in, request& out);  // takes the body
 
     beast::tcp_stream stream_;
     beast::flat_buffer buffer_;

@@ -1,5 +1,6 @@
 #include "net/router.hpp"
 
+#include <algorithm>
 #include <stdexcept>
 
 namespace relais::net {
@@ -58,6 +59,12 @@ router::match router::find(std::string_view method, std::string_view path) const
         m.result = match::kind::method_not_allowed;
     }
     return m;
+}
+
+std::size_t router::max_body_bytes() const {
+    std::size_t most = 0;
+    for (const auto& r : routes_) most = std::max(most, r.options.body_max_bytes);
+    return most;
 }
 
 std::vector<std::pair<std::string, std::string>> router::routes() const {

@@ -32,6 +32,9 @@ public:
     /// Every registered (method, pattern), e.g. for the access-matrix test and docs.
     std::vector<std::pair<std::string, std::string>> routes() const;
 
+    /// The largest body any route accepts (0 when none raises the server's limit).
+    std::size_t max_body_bytes() const;
+
 private:
     struct route {
         std::string method;

@@ -103,7 +103,9 @@ async function run(relais) {
     await form.getByLabel('Résumé', { exact: true }).fill('Comment les kinésithérapeutes ont rejoint la CPTS.');
     await form.getByLabel('Texte', { exact: true }).fill(
       '## Ce qui a marché\n\nUne soirée **interprofessionnelle** sur la lombalgie.\n\n'
-      + '<script>window.pwned = true</script>\n\n[cliquez](javascript:window.pwned=true)');
+      + '<script>window.pwned = true</script>\n\n[cliquez](javascript:window.pwned=true) [ailleurs](/\\\\evil.example/x)\n\n'
+      // Lines that would make a backtracking parser hang, and quotes nested 200 deep.
+      + `## a${' '.repeat(3000)}b\n\n| a | b |\n-${' '.repeat(30000)}x\n\n${'>'.repeat(200)} profond`);
     await form.getByRole('group', { name: 'Phase du projet' }).getByLabel('Émergence', { exact: true }).check();
     await form.getByLabel('Ajouter des fichiers', { exact: true }).setInputFiles({
       name: 'programme-soiree.md', mimeType: 'text/markdown',
@@ -119,6 +121,8 @@ async function run(relais) {
     await body.getByText('<script>window.pwned = true</script>').waitFor();
     assert.equal(await body.locator('script').count(), 0, 'no script element');
     assert.equal(await body.locator('a[href^="javascript"]').count(), 0, 'no javascript: link');
+    assert.equal(await body.locator('a[href*="evil"]').count(), 0, 'no link leaving the site through /\\\\');
+    await body.getByText('profond').waitFor();
     assert.equal(await m.evaluate(() => window.pwned), undefined);
   });
 

@@ -172,10 +172,12 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     auto queue = s.request("GET", "/api/library/review", {}, {{"Cookie", reviewer}}).json()["items"];
     REQUIRE(queue.size() == 1);
     CHECK(queue[0]["id"] == id);
-    auto published = s.request("POST", url + "/publish", "{}", {{"Cookie", reviewer}});
+    CHECK(s.request("POST", url + "/publish", "{}", {{"Cookie", reviewer}}).error_code() == "champ_invalide");  // which version?
+    CHECK(s.request("POST", url + "/publish", json{{"version", 2}}.dump(), {{"Cookie", reviewer}}).error_code() == "version_perimee");
+    auto published = s.request("POST", url + "/publish", json{{"version", 1}}.dump(), {{"Cookie", reviewer}});
     REQUIRE(published.status == 200);
     CHECK(published.json()["item"]["state"] == "published");
-    CHECK(s.request("POST", url + "/publish", "{}", {{"Cookie", reviewer}}).error_code() == "moderation_impossible");
+    CHECK(s.request("POST", url + "/publish", json{{"version", 1}}.dump(), {{"Cookie", reviewer}}).error_code() == "moderation_impossible");
     CHECK(s.request("GET", url, {}, {{"Cookie", other}}).status == 200);
     CHECK(eventually_found(s, other, "pharmaciens Valenciennois", id));
     // The Markdown is returned as written: the page renders it inert.
@@ -194,6 +196,8 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     CHECK(s.request("PUT", url, revised.dump(), {{"Cookie", other}}).status == 403);
     auto seen = s.request("GET", url, {}, {{"Cookie", other}}).json()["item"];
     CHECK(seen["version"] == 1);
+    CHECK(seen["state"] == "published");  // a pending revision is nobody else's business
+    CHECK(seen["latest_version"] == 1);
     CHECK(seen["history"].empty());
     CHECK(s.request("GET", url + "?version=2", {}, {{"Cookie", other}}).status == 404);
     auto mine = s.request("GET", url, {}, {{"Cookie", author}}).json()["item"];
@@ -202,7 +206,9 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     CHECK(s.request("GET", url + "?version=1", {}, {{"Cookie", author}}).json()["item"]["body"] == body["body"]);
 
     // Rejection with a note, visible to the author in "mine".
-    auto rejected = s.request("POST", url + "/reject", json{{"note", "Précisez le territoire."}}.dump(), {{"Cookie", reviewer}});
+    CHECK(s.request("POST", url + "/reject", json{{"note", "Précisez."}, {"version", 1}}.dump(), {{"Cookie", reviewer}}).error_code() ==
+          "version_perimee");  // the reviewer read version 1; the author has saved version 2
+    auto rejected = s.request("POST", url + "/reject", json{{"note", "Précisez le territoire."}, {"version", 2}}.dump(), {{"Cookie", reviewer}});
     REQUIRE(rejected.status == 200);
     auto listed = s.request("GET", "/api/library/mine", {}, {{"Cookie", author}}).json()["items"];
     REQUIRE(listed.size() == 1);
@@ -260,10 +266,18 @@ TEST_CASE("library attachments: upload, extraction, download, refusals that stor
                          {"attachments", {{{"sha256", std::string(64, 'a')}, {"name", "x.pdf"}}}}}.dump(),
                     {{"Cookie", member}})
               .error_code() == "fichier_inconnu");
+    // A file attached under another extension (a text file as "outil.js") is refused.
+    auto text = upload("notes.txt", "alert(1)");
+    REQUIRE(text.status == 201);
+    auto renamed = body;
+    renamed["attachments"] = {{{"sha256", text.json()["file"]["sha256"]}, {"name", "outil.js"}}};
+    CHECK(s.request("POST", "/api/library/items", renamed.dump(), {{"Cookie", member}}).status == 415);
+    renamed["attachments"] = {{{"sha256", file["sha256"]}, {"name", "rapport.txt"}}};  // a PDF as text
+    CHECK(s.request("POST", "/api/library/items", renamed.dump(), {{"Cookie", member}}).error_code() == "type_fichier_incoherent");
     auto created = s.request("POST", "/api/library/items", body.dump(), {{"Cookie", member}});
     REQUIRE(created.status == 201);
     auto id = created.json()["item"]["id"].get<long long>();
-    REQUIRE(s.request("POST", "/api/library/items/" + std::to_string(id) + "/publish", "{}", {{"Cookie", admin}}).status == 200);
+    REQUIRE(s.request("POST", "/api/library/items/" + std::to_string(id) + "/publish", json{{"version", 1}}.dump(), {{"Cookie", admin}}).status == 200);
     CHECK(eventually_found(s, member, "kinesitherapeutes", id));      // text of the PDF
     CHECK(eventually_found(s, member, "insuffisance cardiaque", id));  // text of the DOCX
 
@@ -341,4 +355,20 @@ TEST_CASE("library: a workshop report is filed as a compte rendu, again as a new
     REQUIRE(again.status == 201);
     CHECK(again.json()["item"]["id"] == id);
     CHECK(again.json()["item"]["version"] == 2);
+}
+
+TEST_CASE("library attachments: files larger than the JSON body limit upload within the upload limit", "[library]") {
+    server s;  // default limits: 1 MiB for JSON bodies, 10 MiB for uploads
+    auto admin = s.login_admin();
+    std::string big;
+    while (big.size() < 3 * 1024 * 1024) big += "Le diagnostic territorial partagé par les professionnels. ";
+    auto up = s.request("POST", "/api/library/files?name=gros.txt", big, {{"Cookie", admin}, {"Content-Type", "application/octet-stream"}});
+    INFO(up.body);
+    CHECK(up.status == 201);
+    // JSON routes keep their own limit (1 MiB): refused from the announced length alone.
+    auto refused = relais::test::raw_exchange(
+        s.port(),
+        "POST /api/library/items HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2097152\r\n\r\n",
+        std::chrono::milliseconds(3000));
+    CHECK(refused.data.find("413") != std::string::npos);
 }

@@ -63,6 +63,18 @@ TEST_CASE("attachments: mislabelled, corrupt, encrypted and oversized files are 
     CHECK(code_of([] { library::extract("sans-extension", "x"); }) == "type_fichier_refuse");
     CHECK(code_of([] { library::extract("../../etc/passwd.txt", "x"); }) == "champ_invalide");
     CHECK(code_of([] { library::extract("vide.txt", ""); }) == "fichier_illisible");
+    // A DTD (entities: amplification) is refused; so is a flood of generated spaces.
+    auto dtd = fixtures::zip({{"word/document.xml",
+                               "<!DOCTYPE d [<!ENTITY a \"aaaaaaaaaa\">]><w:document><w:body><w:p><w:r><w:t>&a;</w:t></w:r></w:p></w:body></w:document>"}});
+    CHECK(code_of([&] { library::extract("dtd.docx", dtd); }) == "archive_suspecte");
+    std::string spaces = "<office:document-content><office:body><office:text><text:p>";
+    for (int i = 0; i < 20000; ++i) spaces += "<text:s text:c=\"100\"/>";
+    spaces += "</text:p></office:text></office:body></office:document-content>";
+    auto flood = fixtures::zip({{"mimetype", "application/vnd.oasis.opendocument.text"}, {"content.xml", spaces}}, true);
+    library::extract_limits small;
+    small.max_text_bytes = 1000;
+    auto flooded = library::extract("espaces.odt", flood, small);  // 2,000,000 spaces asked for
+    CHECK(flooded.text.size() <= 1000);
     // A broken XML part is corrupt, not a crash.
     auto broken = fixtures::zip({{"word/document.xml", "<w:document><w:body><w:p>"}});
     CHECK(code_of([&] { library::extract("x.docx", broken); }) == "fichier_illisible");
@@ -122,7 +134,7 @@ TEST_CASE("library: versions, review and the outbox keep the index in step with 
     q.text = "accord conventionnel";
     CHECK(idx.search(q).total == 0);  // pending: not public, not indexed
 
-    pool.write_sync([&](db::connection& c) { library::store::publish(c, it.id, 1, 1, 1001); });
+    pool.write_sync([&](db::connection& c) { CHECK(library::store::publish(c, it.id, 1, 1, 1001)); });
     ix.drain();
     auto found = idx.search(q);
     REQUIRE(found.hits.size() == 1);  // the acronym in the text finds the spelled-out form
@@ -136,7 +148,10 @@ TEST_CASE("library: versions, review and the outbox keep the index in step with 
     });
     ix.drain();
     CHECK(idx.search(q).total == 1);
-    pool.write_sync([&](db::connection& c) { library::store::publish(c, it.id, 2, 1, 1003); });
+    pool.write_sync([&](db::connection& c) {
+        CHECK_FALSE(library::store::publish(c, it.id, 1, 1, 1003));  // not the latest any more: refused
+        CHECK(library::store::publish(c, it.id, 2, 1, 1003));
+    });
     ix.drain();
     CHECK(idx.search(q).total == 0);
     search::query revised;
@@ -148,7 +163,7 @@ TEST_CASE("library: versions, review and the outbox keep the index in step with 
     pool.write_sync([&](db::connection& c) { library::store::set_archived(c, it.id, true, 1, 1004); });
     ix.drain();
     CHECK(idx.search(revised).total == 0);
-    pool.read_sync([&](db::connection& c) { CHECK(library::store::outbox(c, 10).empty()); });
+    pool.read_sync([&](db::connection& c) { CHECK(library::store::outbox(c, 0, 10).empty()); });
     ix.stop();
 }
 

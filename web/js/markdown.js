@@ -12,7 +12,8 @@ const LINK = /^\[([^\]\n]{1,500})\]\(([^()\s]{1,2000})\)/;
 /** Whether a link address is safe to follow: http(s), mailto, or a path on this site. */
 export function safeHref(href) {
   if (/^(https?:\/\/|mailto:)/i.test(href)) return true;
-  return href.startsWith('/') && !href.startsWith('//');
+  // A path on this site; "//host" and "/\\host" would leave it.
+  return href.startsWith('/') && !href.startsWith('//') && !href.includes('\\');
 }
 
 /** Inline text → nodes (bold, italics, code, backslash escapes). */
@@ -105,20 +106,58 @@ function cells(line) {
   return result;
 }
 
-const HEADING = /^(#{1,6})\s+(.*?)\s*#*\s*$/;
-const RULE = /^\s{0,3}([-*_])(\s*\1){2,}\s*$/;
+// Block syntax is recognised with linear-time code: a text of 100,000 characters must
+// never make a regular expression backtrack for minutes (the text comes from users).
 const ITEM = /^(\s*)([-*+]|\d{1,9}[.)])\s+(.*)$/;
-const TABLE_SEPARATOR = /^\s*\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*$/;
 const QUOTE = /^\s{0,3}>\s?(.*)$/;
+const MAX_QUOTE_DEPTH = 8;
+
+function isSpace(c) {
+  return c === ' ' || c === '\t';
+}
+
+/** "## Titre ##" → [2, "Titre"], or null. */
+function heading(line) {
+  let level = 0;
+  while (level < line.length && line[level] === '#') level += 1;
+  if (level < 1 || level > 6 || !isSpace(line[level] ?? '')) return null;
+  let start = level;
+  while (start < line.length && isSpace(line[start])) start += 1;
+  let end = line.length;
+  while (end > start && isSpace(line[end - 1])) end -= 1;
+  let hashes = end;
+  while (hashes > start && line[hashes - 1] === '#') hashes -= 1;
+  if (hashes === start || isSpace(line[hashes - 1])) {
+    end = hashes;
+    while (end > start && isSpace(line[end - 1])) end -= 1;
+  }
+  return [level, line.slice(start, end)];
+}
+
+/** "---", "* * *", "___" (three or more, at most three spaces of indentation). */
+function isRule(line) {
+  if (line.search(/\S/) > 3) return false;
+  const t = line.replace(/\s/g, '');
+  return t.length >= 3 && /^([-*_])\1*$/.test(t);
+}
+
+/** "| --- | :---: |" */
+function isTableSeparator(line) {
+  let t = line.trim();
+  if (t.startsWith('|')) t = t.slice(1);
+  if (t.endsWith('|')) t = t.slice(0, -1);
+  if (!t.includes('-')) return false;
+  return t.split('|').every((cell) => /^:?-+:?$/.test(cell.trim()));
+}
 
 function isTableStart(lines, i) {
   return lines[i].includes('|') && i + 1 < lines.length && lines[i + 1].includes('-')
-    && TABLE_SEPARATOR.test(lines[i + 1]);
+    && isTableSeparator(lines[i + 1]);
 }
 
 function startsBlock(lines, i) {
   const line = lines[i];
-  return line.trim() === '' || HEADING.test(line) || RULE.test(line) || ITEM.test(line)
+  return line.trim() === '' || heading(line) || isRule(line) || ITEM.test(line)
     || QUOTE.test(line) || isTableStart(lines, i);
 }
 
@@ -181,7 +220,7 @@ function list(lines, i) {
  * Renders Markdown into a <div>. `headingOffset` shifts heading levels (a report's
  * "#" becomes <h2> under the page's own <h1>).
  */
-export function renderMarkdown(source, { headingOffset = 1, className = 'markdown' } = {}) {
+export function renderMarkdown(source, { headingOffset = 1, className = 'markdown', depth = 0 } = {}) {
   const lines = String(source ?? '').replace(/\r\n?/g, '\n').split('\n');
   const root = h('div', { class: className });
   let i = 0;
@@ -190,11 +229,11 @@ export function renderMarkdown(source, { headingOffset = 1, className = 'markdow
     let m;
     if (line.trim() === '') {
       i += 1;
-    } else if ((m = HEADING.exec(line))) {
-      const level = Math.min(6, m[1].length + headingOffset);
-      root.append(h(`h${level}`, {}, inline(m[2])));
+    } else if ((m = heading(line))) {
+      const level = Math.min(6, m[0] + headingOffset);
+      root.append(h(`h${level}`, {}, inline(m[1])));
       i += 1;
-    } else if (RULE.test(line)) {
+    } else if (isRule(line)) {
       root.append(h('hr'));
       i += 1;
     } else if (isTableStart(lines, i)) {
@@ -205,14 +244,14 @@ export function renderMarkdown(source, { headingOffset = 1, className = 'markdow
       const result = list(lines, i);
       root.append(result.node);
       i = result.next;
-    } else if (QUOTE.test(line)) {
+    } else if (QUOTE.test(line) && depth < MAX_QUOTE_DEPTH) {
       const quoted = [];
       while (i < lines.length && (m = QUOTE.exec(lines[i]))) {
         quoted.push(m[1]);
         i += 1;
       }
       root.append(h('blockquote', {},
-        renderMarkdown(quoted.join('\n'), { headingOffset, className: 'markdown-quote' })));
+        renderMarkdown(quoted.join('\n'), { headingOffset, className: 'markdown-quote', depth: depth + 1 })));
     } else {
       const text = [line.trim()];
       i += 1;

@@ -35,7 +35,7 @@ export async function render(ctx) {
   const reload = (flash) => ctx.navigate(`/bibliotheque/${item.id}`, { replace: true, flash });
 
   async function publish() {
-    await api.post(`/api/library/items/${item.id}/publish`, {});
+    await api.post(`/api/library/items/${item.id}/publish`, { version: item.version });
     reload(t('biblio.published'));
   }
 
@@ -46,7 +46,7 @@ export async function render(ctx) {
       body: (close, titleId) => createForm({
         labelledBy: titleId,
         onSubmit: async (values) => {
-          await api.post(`/api/library/items/${item.id}/reject`, { note: values.note });
+          await api.post(`/api/library/items/${item.id}/reject`, { note: values.note, version: item.version });
           close(true);
         },
         children: [
@@ -84,12 +84,14 @@ export async function render(ctx) {
 
   const buttons = [];
   if (item.can_edit) buttons.push(h('a', { class: 'button button-secondary', href: `/bibliotheque/${item.id}/modifier`, text: t('biblio.edit') }));
+  // Review acts on the version on screen, and only the latest can be published or sent back.
+  const onLatest = item.version === item.latest_version;
   if (item.can_review) {
-    if (!(item.state === 'published' && item.published_version === item.latest_version)) {
+    if (onLatest && !(item.state === 'published' && item.published_version === item.latest_version)) {
       buttons.push(h('button', { type: 'button', class: 'button', onclick: () => publish().catch((e) => ctx.announce(e.message, 'error')) },
         t('biblio.publish')));
     }
-    if (item.state === 'pending') buttons.push(h('button', { type: 'button', class: 'button button-danger-quiet', onclick: reject }, t('biblio.reject')));
+    if (onLatest && item.state === 'pending') buttons.push(h('button', { type: 'button', class: 'button button-danger-quiet', onclick: reject }, t('biblio.reject')));
     buttons.push(h('button', {
       type: 'button', class: 'button button-secondary',
       onclick: () => archive(!item.archived).catch((e) => ctx.announce(e.message, 'error')),

@@ -50,7 +50,13 @@ export async function render(ctx) {
       h('button', {
         type: 'button', class: 'button button-danger-quiet button-small',
         'aria-label': t('biblio.removeFile', { name: a.name }),
-        onclick: () => { attachments.splice(i, 1); drawAttachments(); uploadStatus.textContent = t('biblio.fileRemoved', { name: a.name }); },
+        onclick: () => {
+          attachments.splice(i, 1);
+          drawAttachments();
+          uploadStatus.textContent = t('biblio.fileRemoved', { name: a.name });
+          // The button is gone: keep the keyboard on the next one, else on the file picker.
+          (list.querySelector('button') || fileInput).focus();
+        },
       }, t('biblio.remove')))));
   }
   drawAttachments();

@@ -120,7 +120,6 @@ export async function render(ctx) {
     history.replaceState(history.state, '', `/bibliotheque${params.toString() ? `?${params}` : ''}`);
     if (controller) controller.abort();
     controller = new AbortController();
-    ctx.signal.addEventListener('abort', () => controller.abort(), { once: true });
     let data;
     try {
       data = await api.get(`/api/library/search?${params}`, { signal: controller.signal });
@@ -143,7 +142,15 @@ export async function render(ctx) {
         }, data.suggestion))
       : (data.fallback === 'any_word' ? h('p', { text: t('biblio.anyWord') }) : null));
     replace(results, data.hits.map((hit) => itemCard(hit)));
+    // Redrawing the facets must not lose the keyboard focus of the box just toggled.
+    const active = document.activeElement;
+    const focused = active && active.dataset && active.dataset.facet ? [active.dataset.facet, active.value] : null;
     replace(facetsBox, FACETS.map((f) => facetGroup(f, data.facets[f.key])));
+    if (focused) {
+      const again = [...facetsBox.querySelectorAll('input[data-facet]')]
+        .find((el) => el.dataset.facet === focused[0] && el.value === focused[1]);
+      if (again) again.focus();
+    }
     const pages = [];
     if (data.pages > 1) {
       if (data.page > 1) pages.push(pageButton(t('biblio.previous'), data.page - 1));
@@ -167,7 +174,10 @@ export async function render(ctx) {
   for (const control of [sort, from, to]) {
     control.addEventListener('change', () => { state.page = 1; refresh(); });
   }
-  ctx.signal.addEventListener('abort', () => clearTimeout(timer), { once: true });
+  ctx.signal.addEventListener('abort', () => {
+    clearTimeout(timer);
+    if (controller) controller.abort();
+  }, { once: true });
 
   const form = h('form', {
     class: 'search-form', role: 'search',
