@@ -306,13 +306,13 @@ asio::awaitable<void> service::resolve_attachments(content& c) {
 }
 
 void service::register_routes(net::router& r) {
-    r.add("GET", "/api/library/meta", auth_.guard(access::signed_in, [](request&, const principal&) -> asio::awaitable<response> {
+    r.add("GET", "/api/library/meta", auth_.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
         json regions = json::array();
         for (const auto& rg : auth::regions()) regions.push_back({{"code", rg.code}, {"label", rg.name}});
         json org_types = json::array();
         for (const auto& t : auth::org_types()) org_types.push_back({{"code", t.code}, {"label", t.label}});
         json body = {{"kinds", labels(kinds())}, {"phases", labels(phases())}, {"missions", labels(missions())},
-                     {"regions", regions}, {"org_types", org_types}};
+                     {"regions", regions}, {"org_types", org_types}, {"upload_max_bytes", opts_.upload_max_bytes}};
         auto res = response::json(200, body);
         co_return res;
     }));

@@ -62,6 +62,9 @@ TEST_CASE("library search: seed content, French, facets, snippets, suggestions",
     auto admin = s.login_admin();
     auto member = s.make_user(admin, "membre@x.fr", "membre");
 
+    auto meta = s.request("GET", "/api/library/meta", {}, {{"Cookie", member}}).json();
+    CHECK(meta["upload_max_bytes"] == 10 * 1024 * 1024);
+    CHECK(meta["phases"].size() == 6);
     // Never empty on first start.
     auto all = search(s, member, "");
     CHECK(all["total"].get<int>() >= 30);
@@ -108,7 +111,8 @@ TEST_CASE("library search: seed content, French, facets, snippets, suggestions",
     auto similar = s.request("GET", "/api/library/items/" + std::to_string(id) + "/similar", {}, {{"Cookie", member}});
     REQUIRE(similar.status == 200);
     CHECK(similar.json()["items"].size() > 0);
-    for (const auto& it : similar.json()["items"]) CHECK(it["id"].get<long long>() != id);
+    const auto similar_items = similar.json()["items"];  // a named copy: the temporary would die before the loop
+    for (const auto& it : similar_items) CHECK(it["id"].get<long long>() != id);
 }
 
 TEST_CASE("library search: bad input gets clear errors", "[library]") {
@@ -129,7 +133,8 @@ TEST_CASE("library search: bad input gets clear errors", "[library]") {
     CHECK(get("sort=hasard").error_code() == "champ_invalide");
     auto script = get("q=" + enc("<script>alert(1)</script>"));
     CHECK(script.status == 200);
-    for (const auto& h : script.json()["hits"]) CHECK(h["snippet"].get<std::string>().find("<script") == std::string::npos);
+    const auto script_hits = script.json()["hits"];
+    for (const auto& h : script_hits) CHECK(h["snippet"].get<std::string>().find("<script") == std::string::npos);
 }
 
 TEST_CASE("library workflow: submit, review, publish, revise with history", "[library]") {
@@ -158,7 +163,8 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     CHECK(s.request("GET", url, {}, {{"Cookie", reviewer}}).status == 200);
     CHECK(s.request("GET", url, {}, {{"Cookie", other}}).status == 404);
     CHECK(s.request("GET", url + "/similar", {}, {{"Cookie", other}}).status == 404);
-    for (const auto& h : search(s, other, "q=" + enc("pharmaciens Valenciennois"))["hits"]) CHECK(h["id"] != id);
+    const auto hidden = search(s, other, "q=" + enc("pharmaciens Valenciennois"))["hits"];
+    for (const auto& h : hidden) CHECK(h["id"] != id);
     // Members cannot publish, nor submit guides.
     CHECK(s.request("POST", url + "/publish", "{}", {{"Cookie", author}}).status == 403);
     auto guide = body;

@@ -468,6 +468,7 @@ const fr = {
   'biblio.remove': 'Retirer',
   'biblio.removeFile': 'Retirer {name}',
   'biblio.fileRemoved': '{name} est retiré.',
+  'biblio.fileTooBig': '{name} dépasse la taille autorisée ({max}).',
   'biblio.noteField': 'Ce qui change',
   'biblio.noteHint': 'Une phrase pour l’historique des versions.',
   'biblio.publishNow': 'Publier directement',

@@ -67,6 +67,11 @@ export async function render(ctx) {
   fileInput.addEventListener('change', async () => {
     for (const file of [...fileInput.files]) {
       uploadStatus.classList.remove('error-text');
+      if (meta.upload_max_bytes && file.size > meta.upload_max_bytes) {
+        uploadStatus.classList.add('error-text');
+        uploadStatus.textContent = t('biblio.fileTooBig', { name: file.name, max: formatSize(meta.upload_max_bytes) });
+        continue;
+      }
       uploadStatus.textContent = t('biblio.uploading', { name: file.name });
       try {
         const uploaded = await uploadFile(file, ctx.signal);
