@@ -566,6 +566,7 @@ void service::register_routes(net::router& r) {
     net::route_options upload;
     upload.body_max_bytes = opts_.upload_max_bytes;
     upload.raw_body = true;
+    upload.required_cookie = auth::session_cookie;
     r.add("POST", "/api/library/files", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto name_param = query_param(req, "name");
         if (!name_param) throw api_error(errors::invalid_field, "name");

@@ -37,6 +37,21 @@ std::string trim(std::string_view s) {
     return std::string(s);
 }
 
+// Whether a Cookie header has a cookie of this name (value not checked).
+bool has_cookie(std::string_view header, std::string_view name) {
+    std::size_t i = 0;
+    while (i < header.size()) {
+        while (i < header.size() && (header[i] == ' ' || header[i] == ';')) ++i;
+        auto eq = header.find('=', i);
+        if (eq == std::string_view::npos) return false;
+        if (header.substr(i, eq - i) == name) return true;
+        auto next = header.find(';', eq);
+        if (next == std::string_view::npos) return false;
+        i = next + 1;
+    }
+    return false;
+}
+
 bool contains(const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -228,6 +243,7 @@ asio::awaitable<void> http_session::run() {
             // Some routes (uploads) take larger bodies than the default.
             std::size_t body_limit = s.opts.body_max_bytes;
             bool upload = false;
+            const error_def* refuse = nullptr;
             {
                 auto target = parser.get().target();
                 std::string path;
@@ -235,7 +251,22 @@ asio::awaitable<void> http_session::run() {
                     auto m = s.routes.find(std::string_view(parser.get().method_string()), path);
                     if (m.options && m.options->body_max_bytes) body_limit = m.options->body_max_bytes;
                     upload = m.options && m.options->raw_body;
+                    if (upload) {
+                        // Before buffering an upload: the request must come from our pages
+                        // and carry the cookie the route needs (CSRF and anonymous abuse).
+                        const auto& h = parser.get();
+                        auto origin = h[http::field::origin];
+                        auto cookies = h[http::field::cookie];
+                        std::string_view cookie_header(cookies.data(), cookies.size());
+                        const auto& needed = m.options->required_cookie;
+                        if (!s.origin_allowed(std::string_view(origin.data(), origin.size()))) refuse = &errors::origin_refused;
+                        else if (!needed.empty() && !has_cookie(cookie_header, needed)) refuse = &errors::not_authenticated;
+                    }
                 }
+            }
+            if (refuse) {
+                co_await write_error(*refuse, false);
+                break;
             }
             parser.body_limit(body_limit);
             // An announced body over the limit is refused before reading it.

@@ -12,6 +12,10 @@ namespace relais::net {
 struct route_options {
     std::size_t body_max_bytes = 0;  // 0: the server's limit; otherwise this one
     bool raw_body = false;           // accepts application/octet-stream (uploads) besides JSON
+    // A large body is read only when the request already shows this cookie (e.g. the
+    // session): anonymous clients cannot make the server buffer uploads. Checked for
+    // presence here; the handler still authenticates it.
+    std::string required_cookie;
 };
 
 class router {

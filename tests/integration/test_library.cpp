@@ -377,4 +377,17 @@ TEST_CASE("library attachments: files larger than the JSON body limit upload wit
         "POST /api/library/items HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 2097152\r\n\r\n",
         std::chrono::milliseconds(3000));
     CHECK(refused.data.find("413") != std::string::npos);
+    // An upload is not even read without a session cookie, or from another site.
+    auto anonymous = relais::test::raw_exchange(
+        s.port(),
+        "POST /api/library/files?name=a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: " + s.origin() +
+            "\r\nContent-Type: application/octet-stream\r\nContent-Length: 5000000\r\n\r\n",
+        std::chrono::milliseconds(3000));
+    CHECK(anonymous.data.find("401") != std::string::npos);
+    auto foreign = relais::test::raw_exchange(
+        s.port(),
+        "POST /api/library/files?name=a.txt HTTP/1.1\r\nHost: 127.0.0.1\r\nOrigin: http://evil.example\r\nCookie: relais_session=x\r\n"
+        "Content-Type: application/octet-stream\r\nContent-Length: 5000000\r\n\r\n",
+        std::chrono::milliseconds(3000));
+    CHECK(foreign.data.find("403") != std::string::npos);
 }
