@@ -242,6 +242,32 @@ Xapian::Database open_combined(const std::filesystem::path& dir) {
 
 std::size_t shard_of(const std::string& key) { return static_cast<std::size_t>(fnv1a(key) % index_shards); }
 
+// Filters: OR between the values of a facet, AND across facets.
+Xapian::Query filtered(Xapian::Query q, const std::map<std::string, std::vector<std::string>>& filters) {
+    for (const auto& [facet, values] : filters) {
+        std::vector<Xapian::Query> alternatives;
+        for (const auto& v : values) alternatives.emplace_back(facet_term(facet, v));
+        if (!alternatives.empty())
+            q = Xapian::Query(Xapian::Query::OP_FILTER, q,
+                              Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
+    }
+    return q;
+}
+
+// A hit from its stored data (the body too, for a snippet, when asked).
+hit hit_of(const Xapian::MSetIterator& m, std::string* body) {
+    auto data = nlohmann::json::parse(m.get_document().get_data(), nullptr, false);
+    hit h;
+    if (!data.is_object()) return h;
+    h.id = data.value("id", "");
+    h.title = data.value("title", "");
+    h.summary = data.value("summary", "");
+    h.score = m.get_weight();
+    h.extra = data.value("extra", "");
+    if (body) *body = data.value("body", "");
+    return h;
+}
+
 // Facet counts are exact up to this many matching documents; beyond, they count the
 // first ones in the order of the results. The library is far below it.
 constexpr Xapian::doccount facet_depth = 5000;
@@ -546,14 +572,7 @@ result index::search(const query& q) const {
                 parsed = Xapian::Query(Xapian::Query::OP_AND_MAYBE, parsed,
                                        Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, in_title, 2.0));
             }
-            // Filters: OR between the values of a facet, AND across facets.
-            for (const auto& [facet, values] : q.filters) {
-                std::vector<Xapian::Query> alternatives;
-                for (const auto& v : values) alternatives.emplace_back(facet_term(facet, v));
-                if (!alternatives.empty())
-                    parsed = Xapian::Query(Xapian::Query::OP_FILTER, parsed,
-                                           Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
-            }
+            parsed = filtered(parsed, q.filters);
             if (q.date_from || q.date_to) {
                 auto from = Xapian::sortable_serialise(static_cast<double>(q.date_from.value_or(0)));
                 auto to = Xapian::sortable_serialise(static_cast<double>(q.date_to.value_or(std::int64_t{1} << 40)));
@@ -581,14 +600,8 @@ result index::search(const query& q) const {
             r.total = mset.get_matches_estimated();
             for (Xapian::doccount i = first; i < std::min(mset.size(), wanted); ++i) {
                 auto m = mset[i];
-                auto data = nlohmann::json::parse(m.get_document().get_data(), nullptr, false);
-                hit h;
-                h.id = data.value("id", "");
-                h.title = data.value("title", "");
-                h.summary = data.value("summary", "");
-                h.score = m.get_weight();
-                h.extra = data.value("extra", "");
-                auto body = data.value("body", "");
+                std::string body;
+                hit h = hit_of(m, &body);
                 h.snippet = make_snippet(h.summary + "\n" + body, stems);
                 r.hits.push_back(std::move(h));
             }
@@ -657,26 +670,12 @@ std::vector<hit> index::similar(const std::string& id, std::size_t limit,
             for (auto t = eset.begin(); t != eset.end(); ++t) terms.push_back(*t);
             if (terms.empty()) return {};
             Xapian::Query q(Xapian::Query::OP_OR, terms.begin(), terms.end());
-            q = Xapian::Query(Xapian::Query::OP_AND_NOT, q, Xapian::Query(key));
-            for (const auto& [facet, values] : filters) {
-                std::vector<Xapian::Query> alternatives;
-                for (const auto& v : values) alternatives.emplace_back(facet_term(facet, v));
-                if (!alternatives.empty())
-                    q = Xapian::Query(Xapian::Query::OP_FILTER, q,
-                                      Xapian::Query(Xapian::Query::OP_OR, alternatives.begin(), alternatives.end()));
-            }
+            q = filtered(Xapian::Query(Xapian::Query::OP_AND_NOT, q, Xapian::Query(key)), filters);
             enquire.set_query(q);
             auto mset = enquire.get_mset(0, static_cast<Xapian::doccount>(limit));
             std::vector<hit> out;
             for (auto m = mset.begin(); m != mset.end(); ++m) {
-                auto data = nlohmann::json::parse(m.get_document().get_data(), nullptr, false);
-                hit h;
-                h.id = data.value("id", "");
-                h.title = data.value("title", "");
-                h.summary = data.value("summary", "");
-                h.score = m.get_weight();
-                h.extra = data.value("extra", "");
-                out.push_back(std::move(h));
+                out.push_back(hit_of(m, nullptr));
             }
             return out;
         } catch (const Xapian::DatabaseModifiedError&) {

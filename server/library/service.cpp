@@ -181,6 +181,14 @@ asio::awaitable<json> service::file_report(std::int64_t workshop_id, const std::
     co_return out;
 }
 
+asio::awaitable<response> service::current_item_response(std::int64_t id, const principal& p) {
+    std::optional<item> fresh;
+    co_await db_.read([&](db::connection& conn) { fresh = store::find_item(conn, id); });
+    if (!fresh) throw api_error(errors::not_found);
+    auto res = co_await item_response(*fresh, p, std::nullopt);
+    co_return res;
+}
+
 asio::awaitable<item> service::visible_item(std::int64_t id, const principal& p) {
     std::optional<item> it;
     co_await db_.read([&](db::connection& c) { it = store::find_item(c, id); });
@@ -470,9 +478,7 @@ void service::register_routes(net::router& r) {
         co_await db_.write([&](db::connection& conn) { store::create_item(conn, it, c, uid, unix_now()); });
         indexer_.notify();
         log::info("library_item_created", {{"item", it.id}, {"user", uid}, {"state", it.state}});
-        std::optional<item> fresh;
-        co_await db_.read([&](db::connection& conn) { fresh = store::find_item(conn, it.id); });
-        auto res = co_await item_response(*fresh, p, std::nullopt);
+        auto res = co_await current_item_response(it.id, p);
         res.status = 201;
         co_return res;
     }));
@@ -504,9 +510,7 @@ void service::register_routes(net::router& r) {
         });
         if (conflict) throw api_error(errors::stale_version, "base_version");
         indexer_.notify();
-        std::optional<item> fresh;
-        co_await db_.read([&](db::connection& conn) { fresh = store::find_item(conn, it.id); });
-        auto res = co_await item_response(*fresh, p, std::nullopt);
+        auto res = co_await current_item_response(it.id, p);
         co_return res;
     }));
 
@@ -523,9 +527,7 @@ void service::register_routes(net::router& r) {
         if (!done) throw api_error(errors::stale_version, "version");
         indexer_.notify();
         log::info("library_item_published", {{"item", it.id}, {"version", version}, {"by", uid}});
-        std::optional<item> fresh;
-        co_await db_.read([&](db::connection& conn) { fresh = store::find_item(conn, it.id); });
-        auto res = co_await item_response(*fresh, p, std::nullopt);
+        auto res = co_await current_item_response(it.id, p);
         co_return res;
     }));
 
@@ -541,9 +543,7 @@ void service::register_routes(net::router& r) {
         co_await db_.write([&](db::connection& c) { done = store::reject(c, it.id, version, note, uid, unix_now()); });
         if (!done) throw api_error(errors::stale_version, "version");
         indexer_.notify();
-        std::optional<item> fresh;
-        co_await db_.read([&](db::connection& conn) { fresh = store::find_item(conn, it.id); });
-        auto res = co_await item_response(*fresh, p, std::nullopt);
+        auto res = co_await current_item_response(it.id, p);
         co_return res;
     }));
 
@@ -557,9 +557,7 @@ void service::register_routes(net::router& r) {
         auto flag = *archived;
         co_await db_.write([&](db::connection& c) { store::set_archived(c, it.id, flag, uid, unix_now()); });
         indexer_.notify();
-        std::optional<item> fresh;
-        co_await db_.read([&](db::connection& conn) { fresh = store::find_item(conn, it.id); });
-        auto res = co_await item_response(*fresh, p, std::nullopt);
+        auto res = co_await current_item_response(it.id, p);
         co_return res;
     }));
 

@@ -37,6 +37,8 @@ public:
 private:
     asio::awaitable<item> visible_item(std::int64_t id, const auth::principal& p);
     asio::awaitable<net::response> item_response(const item& it, const auth::principal& p, std::optional<std::int64_t> version);
+    /// The item as it is now in the database (after a change), as `p` may see it.
+    asio::awaitable<net::response> current_item_response(std::int64_t id, const auth::principal& p);
     content parse_content(const json& body, const auth::principal& p, std::vector<std::string>& digests);
     asio::awaitable<void> resolve_attachments(content& c);
 
