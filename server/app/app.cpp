@@ -6,6 +6,7 @@
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
+#include "common/time.hpp"
 #include "common/worker_pool.hpp"
 #include "db/pool.hpp"
 #include "library/blobs.hpp"
@@ -18,6 +19,7 @@
 
 #include <sodium.h>
 
+#include <condition_variable>
 #include <csignal>
 #include <fstream>
 #include <iostream>
@@ -32,6 +34,7 @@ struct application::parts {
     std::unique_ptr<db::pool> db;
     std::unique_ptr<search::index> index;
     std::unique_ptr<worker_pool> cpu;
+    std::unique_ptr<worker_pool> extraction;
     std::unique_ptr<auth::service> auth;
     std::unique_ptr<workshops::service> workshops;
     std::unique_ptr<library::blobs> files;
@@ -59,7 +62,12 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     ao.cost = c.password_cost == "moderate" ? auth::hash_cost::moderate : auth::hash_cost::interactive;
     ao.always_secure_cookies = c.public_url.rfind("https://", 0) == 0;
     p_->auth = std::make_unique<auth::service>(*p_->db, *p_->cpu, ao);
-    p_->workshops = std::make_unique<workshops::service>(*p_->db, *p_->auth);
+    workshops::room_limits rl;
+    rl.person_rate = c.ws_ops_per_second_per_person;
+    rl.person_burst = c.ws_op_burst_per_person;
+    rl.room_rate = c.ws_ops_per_second_per_room;
+    rl.room_burst = c.ws_op_burst_per_room;
+    p_->workshops = std::make_unique<workshops::service>(*p_->db, *p_->auth, rl);
     // Synonyms and acronyms are part of the seed content; the index is rebuilt when they change.
     auto synonyms_file = c.seed_dir / "synonymes.txt";
     if (std::filesystem::exists(synonyms_file)) {
@@ -71,7 +79,15 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     p_->indexer = std::make_unique<library::indexer>(*p_->db, *p_->index);
     library::options lo;
     lo.upload_max_bytes = static_cast<std::size_t>(c.upload_max_bytes);
-    p_->library = std::make_unique<library::service>(*p_->db, *p_->auth, *p_->cpu, *p_->index, *p_->indexer, *p_->files, lo);
+    // Attachments are read by a child process (`relais extract`) under limits.
+    std::error_code exe_ec;
+    lo.extraction.exe = std::filesystem::read_symlink("/proc/self/exe", exe_ec);
+    lo.extraction.cpu_seconds = static_cast<int>(c.extract_cpu_seconds);
+    lo.extraction.memory_bytes = static_cast<std::size_t>(c.extract_memory_mb) << 20;
+    lo.extraction.wall = std::chrono::seconds(c.extract_wall_seconds);
+    p_->extraction = std::make_unique<worker_pool>("extract", static_cast<std::size_t>(c.extract_parallel));
+    p_->library = std::make_unique<library::service>(*p_->db, *p_->auth, *p_->cpu, *p_->extraction, *p_->index, *p_->indexer,
+                                                     *p_->files, lo);
     // Workshop reports are filed in the library through this hook: neither module reaches
     // into the other's tables.
     auto* lib = p_->library.get();
@@ -83,6 +99,8 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
 }
 
 application::~application() {
+    library::kill_extractions();
+    if (p_->extraction) p_->extraction->stop();
     if (p_->indexer) p_->indexer->stop();
     if (p_->cpu) p_->cpu->stop();
     if (p_->db) p_->db->stop();
@@ -185,6 +203,8 @@ int application::serve() {
     sigaddset(&signals, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+    // Writes to a closed pipe or socket are errors, not a signal that ends the process.
+    std::signal(SIGPIPE, SIG_IGN);
     auto first_password = ensure_first_admin();
     bool first_start = !first_password.empty();
     // The seed content is loaded once per database (recorded in seed_runs), whatever
@@ -205,13 +225,18 @@ int application::serve() {
     ws_hub::limits wl;
     wl.messages_per_second = c.ws_messages_per_second;
     wl.burst = c.ws_message_burst;
-    ws_hub hub(*p_->auth, *p_->workshops, wl);
+    wl.sockets_per_person = static_cast<std::size_t>(c.ws_sockets_per_person);
+    ws_hub hub(*p_->workshops, wl);
     auto* ws = p_->workshops.get();
-    hub.on("join", [ws](const auto& conn, const workshops::identity& who, const nlohmann::json& msg) { ws->ws_join(conn, who, msg); });
+    hub.on_async("join", [ws](const auto& conn, const workshops::identity& who, const nlohmann::json& msg, ws_hub::done_fn done) {
+        ws->ws_join(conn, who, msg, std::move(done));
+    });
     hub.on("op", [ws](const auto& conn, const workshops::identity& who, const nlohmann::json& msg) { ws->ws_op(conn, who, msg); });
     hub.on("typing", [ws](const auto& conn, const workshops::identity& who, const nlohmann::json& msg) { ws->ws_typing(conn, who, msg); });
     hub.on("leave", [ws](const auto& conn, const workshops::identity&, const nlohmann::json&) { ws->ws_leave(conn); });
     hub.on_disconnect([ws](const auto& conn) { ws->ws_leave(conn); });
+    // Sockets lose their access when their owner does (logout, password, role, guest).
+    p_->auth->on_access_change([&hub](const auth::access_change& change) { hub.revoke(change); });
 
     net::server_options so;
     so.address = c.listen_address();
@@ -223,6 +248,9 @@ int application::serve() {
     so.request_timeout = std::chrono::seconds(c.request_timeout_s);
     so.max_connections = static_cast<std::size_t>(c.max_connections);
     so.max_connections_per_address = static_cast<std::size_t>(c.max_connections_per_address);
+    so.max_pending_connections = static_cast<std::size_t>(c.max_pending_connections);
+    so.max_pending_connections_per_address = static_cast<std::size_t>(c.max_pending_connections_per_address);
+    so.uploads_in_flight_max_bytes = static_cast<std::size_t>(c.uploads_in_flight_max_bytes);
     so.requests_per_second_per_address = c.requests_per_second_per_address;
     so.request_burst_per_address = c.request_burst_per_address;
     so.ws_message_max_bytes = static_cast<std::size_t>(c.ws_message_max_bytes);
@@ -248,6 +276,15 @@ int application::serve() {
                   << (c.data_dir / "premier-acces.txt").string() << ")" << std::endl;
     }
 
+    // Expired sessions end their sockets even when those only listen.
+    std::mutex sweep_mutex;
+    std::condition_variable sweep_wake;
+    bool sweep_stop = false;
+    std::thread sweeper([&] {
+        std::unique_lock lock(sweep_mutex);
+        while (!sweep_wake.wait_for(lock, std::chrono::seconds(15), [&] { return sweep_stop; })) hub.sweep(unix_now());
+    });
+
     std::thread signal_thread([&srv, signals] {
         int sig = 0;
         sigwait(&signals, &sig);
@@ -259,6 +296,15 @@ int application::serve() {
     // The loop stopped (signal or fatal error): wake the signal thread if it waits.
     pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();
+    {
+        std::lock_guard lock(sweep_mutex);
+        sweep_stop = true;
+    }
+    sweep_wake.notify_all();
+    sweeper.join();
+    // Nothing waits on an extraction at shutdown: its child is killed.
+    library::kill_extractions();
+    p_->extraction->stop();
     p_->indexer->stop();
     p_->cpu->stop();
     p_->db->stop();

@@ -1,4 +1,5 @@
 #include "app/cli.hpp"
+#include "library/isolated_extract.hpp"
 
 #include "app/app.hpp"
 #include "auth/service.hpp"
@@ -151,6 +152,12 @@ int run_cli(int argc, char** argv) {
     if (cmd == "version") {
         std::cout << "relais 0.1.0\n";
         return 0;
+    }
+    if (cmd == "extract") {
+        // Internal: the child process of an attachment's text extraction (file on stdin).
+        auto name = a.flags.find("name");
+        if (name == a.flags.end() || a.positional.size() != 1) return fail("usage: relais extract --name FILE < bytes");
+        return library::extract_child_main(name->second);
     }
     static const std::map<std::string, std::vector<std::string>> known_flags{
         {"serve", {}}, {"seed", {}}, {"routes", {}}, {"backup", {}}, {"reindex", {}},

@@ -44,6 +44,18 @@ struct config {
     long long ws_idle_timeout_s = 30;
     double ws_messages_per_second = 20;
     double ws_message_burst = 60;
+    long long ws_sockets_per_person = 8;
+    double ws_ops_per_second_per_person = 10;
+    double ws_op_burst_per_person = 40;
+    double ws_ops_per_second_per_room = 150;
+    double ws_op_burst_per_room = 400;
+    long long max_pending_connections = 256;
+    long long max_pending_connections_per_address = 16;
+    long long uploads_in_flight_max_bytes = 64LL << 20;
+    long long extract_cpu_seconds = 20;
+    long long extract_memory_mb = 512;
+    long long extract_wall_seconds = 30;
+    long long extract_parallel = 2;
     // [auth]
     long long session_ttl_hours = 12;
     long long max_failures_per_account = 5;

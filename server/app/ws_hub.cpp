@@ -2,21 +2,33 @@
 
 #include "common/errors.hpp"
 #include "common/json_input.hpp"
+#include "common/log.hpp"
 #include "common/time.hpp"
 #include "workshops/service.hpp"
 
 namespace relais::app {
 
-ws_hub::ws_hub(auth::service& auth, workshops::service& workshops, limits l)
-    : auth_(auth), workshops_(workshops), limits_(l) {
-    on("ping", [](const std::shared_ptr<net::ws_connection>& c, const workshops::identity&, const nlohmann::json& msg) {
+ws_hub::ws_hub(workshops::service& workshops, limits l) : workshops_(workshops), limits_(l) {
+    on("ping", [](const conn_ptr& c, const workshops::identity&, const nlohmann::json& msg) {
         nlohmann::json pong = {{"type", "pong"}};
         if (auto it = msg.find("id"); it != msg.end()) pong["id"] = *it;
         c->send(pong.dump());
     });
 }
 
-void ws_hub::on(std::string type, message_handler h) { handlers_[std::move(type)] = std::move(h); }
+void ws_hub::on(std::string type, message_handler h) {
+    handlers_[std::move(type)] = [h = std::move(h)](const conn_ptr& c, const workshops::identity& who,
+                                                   const nlohmann::json& msg, done_fn done) {
+        // `done` runs whatever happens: the dispatcher's own handler catches and reports.
+        struct guard {
+            done_fn& d;
+            ~guard() { d(); }
+        } g{done};
+        h(c, who, msg);
+    };
+}
+
+void ws_hub::on_async(std::string type, async_handler h) { handlers_[std::move(type)] = std::move(h); }
 
 void ws_hub::on_disconnect(close_handler h) { close_handlers_.push_back(std::move(h)); }
 
@@ -32,12 +44,31 @@ asio::awaitable<net::ws_admission> ws_hub::admit(const net::request& req) {
     co_return a;
 }
 
-void ws_hub::on_open(const std::shared_ptr<net::ws_connection>& c) {
+void ws_hub::on_open(const conn_ptr& c) {
+    const auto& who = std::any_cast<const workshops::identity&>(c->context());
+    bool too_many;
     {
         std::lock_guard lock(mutex_);
-        meters_[c.get()] = meter{limits_.burst, std::chrono::steady_clock::now()};
+        conn_state st;
+        st.conn = c;
+        st.key = who.key();
+        if (who.account) {
+            st.user_id = who.account->account.id;
+            st.session_hash = who.account->session_hash;
+            st.expires_at = who.account->session_expires_at;
+        }
+        if (who.guest) st.guest_id = who.guest->id;
+        st.tokens = limits_.burst;
+        st.last = std::chrono::steady_clock::now();
+        conns_[c.get()] = std::move(st);
+        too_many = ++per_person_[who.key()] > limits_.sockets_per_person;
     }
-    const auto& who = std::any_cast<const workshops::identity&>(c->context());
+    if (too_many) {
+        // One person, many tabs is fine; dozens of sockets is someone flooding.
+        c->send(error_message(errors::too_many_sockets.code, errors::too_many_sockets.message));
+        c->close(1008, "Trop de connexions ouvertes");
+        return;
+    }
     nlohmann::json guest = nullptr;
     if (who.guest)
         guest = {{"id", who.guest->id}, {"key", who.key()}, {"name", who.guest->name}, {"role", who.guest->role},
@@ -52,54 +83,154 @@ void ws_hub::on_open(const std::shared_ptr<net::ws_connection>& c) {
                 .dump());
 }
 
-void ws_hub::on_message(const std::shared_ptr<net::ws_connection>& c, std::string_view text) {
-    bool allowed = true, disconnect = false;
+void ws_hub::on_message(const conn_ptr& c, std::string_view text) {
+    bool allowed = true, disconnect = false, expired = false, run_now = false;
+    const char* why = "Trop de messages";
     {
         std::lock_guard lock(mutex_);
-        auto& m = meters_[c.get()];
-        auto now = std::chrono::steady_clock::now();
-        std::chrono::duration<double> dt = now - m.last;
-        m.tokens = std::min(limits_.burst, m.tokens + dt.count() * limits_.messages_per_second);
-        m.last = now;
-        if (m.tokens >= 1.0) {
-            m.tokens -= 1.0;
+        auto it = conns_.find(c.get());
+        if (it == conns_.end()) return;
+        auto& m = it->second;
+        if (m.expires_at && unix_now() >= m.expires_at) {
+            expired = true;
         } else {
-            allowed = false;
-            disconnect = ++m.refusals >= limits_.refusals_before_disconnect;
+            auto now = std::chrono::steady_clock::now();
+            std::chrono::duration<double> dt = now - m.last;
+            m.tokens = std::min(limits_.burst, m.tokens + dt.count() * limits_.messages_per_second);
+            m.last = now;
+            if (m.tokens >= 1.0) {
+                m.tokens -= 1.0;
+            } else {
+                allowed = false;
+                disconnect = ++m.refusals >= limits_.refusals_before_disconnect;
+            }
+            if (allowed) {
+                if (!m.busy) {
+                    m.busy = true;
+                    run_now = true;
+                } else if (m.waiting.size() >= limits_.queued_messages_max) {
+                    disconnect = true;
+                    why = "Trop de messages en attente";
+                } else {
+                    m.waiting.emplace_back(text);
+                }
+            }
         }
     }
+    if (expired) {
+        c->close(1008, "Session expirée");
+        return;
+    }
     if (disconnect) {
-        c->close(1008, "Trop de messages");
+        c->close(1008, why);
         return;
     }
     if (!allowed) {
         c->send(error_message(errors::rate_limited.code, errors::rate_limited.message));
         return;
     }
-    nlohmann::json msg;
+    if (run_now) dispatch(c, std::string(text));
+}
+
+// Handles one message; the socket's next one starts when this one is done.
+void ws_hub::dispatch(const conn_ptr& c, std::string text) {
+    std::weak_ptr<net::ws_connection> weak = c;
+    auto once = std::make_shared<std::atomic<bool>>(false);
+    done_fn done = [this, weak, once] {
+        if (once->exchange(true)) return;
+        finished(weak);
+    };
     try {
-        msg = json_input::parse_object(text);
+        auto msg = json_input::parse_object(text);
+        auto type = msg.find("type");
+        auto h = type != msg.end() && type->is_string() ? handlers_.find(type->get<std::string>()) : handlers_.end();
+        if (h == handlers_.end()) throw api_error(errors::ws_unknown_type);
+        h->second(c, std::any_cast<const workshops::identity&>(c->context()), msg, done);
+        return;
     } catch (const api_error& e) {
         c->send(error_message(e.code(), e.message()));
-        return;
+    } catch (const std::exception& e) {
+        // Whatever a handler throws, the socket stays consistent: the error is told,
+        // the next message runs, and the close path (seats, meters) still happens.
+        log::error("ws_handler_failed", {{"rid", c->id()}, {"what", e.what()}});
+        c->send(error_message(errors::internal.code, errors::internal.message));
+    } catch (...) {
+        log::error("ws_handler_failed", {{"rid", c->id()}, {"what", "unknown"}});
+        c->send(error_message(errors::internal.code, errors::internal.message));
     }
-    auto type = msg.find("type");
-    auto h = type != msg.end() && type->is_string() ? handlers_.find(type->get<std::string>()) : handlers_.end();
-    if (h == handlers_.end()) {
-        c->send(error_message(errors::ws_unknown_type.code, errors::ws_unknown_type.message));
-        return;
+    done();
+}
+
+void ws_hub::finished(const std::weak_ptr<net::ws_connection>& weak) {
+    auto c = weak.lock();
+    if (!c) return;
+    // Back on the socket's strand: handlers run where the socket's messages arrive.
+    c->post([this, c] {
+        std::string next;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = conns_.find(c.get());
+            if (it == conns_.end()) return;
+            auto& m = it->second;
+            if (m.waiting.empty() || c->closed()) {
+                m.busy = false;
+                return;
+            }
+            next = std::move(m.waiting.front());
+            m.waiting.pop_front();
+        }
+        dispatch(c, std::move(next));
+    });
+}
+
+void ws_hub::on_close(const conn_ptr& c) {
+    for (const auto& h : close_handlers_) {
+        try {
+            h(c);
+        } catch (const std::exception& e) {
+            log::error("ws_close_handler_failed", {{"rid", c->id()}, {"what", e.what()}});
+        }
     }
-    try {
-        h->second(c, std::any_cast<const workshops::identity&>(c->context()), msg);
-    } catch (const api_error& e) {
-        c->send(error_message(e.code(), e.message()));
+    std::lock_guard lock(mutex_);
+    auto it = conns_.find(c.get());
+    if (it == conns_.end()) return;
+    if (auto p = per_person_.find(it->second.key); p != per_person_.end() && --p->second == 0) per_person_.erase(p);
+    conns_.erase(it);
+}
+
+void ws_hub::close_matching(const std::function<bool(const conn_state&)>& pred, const char* reason) {
+    std::vector<conn_ptr> to_close;
+    {
+        std::lock_guard lock(mutex_);
+        for (const auto& [ptr, st] : conns_)
+            if (pred(st))
+                if (auto c = st.conn.lock()) to_close.push_back(std::move(c));
+    }
+    for (const auto& c : to_close) c->close(1008, reason);
+}
+
+void ws_hub::revoke(const auth::access_change& change) {
+    using kind = auth::access_change::kind;
+    switch (change.what) {
+        case kind::session_ended:
+            close_matching([&](const conn_state& s) { return !s.session_hash.empty() && s.session_hash == change.session_hash; },
+                           "Session terminée");
+            break;
+        case kind::account_changed:
+            close_matching(
+                [&](const conn_state& s) {
+                    return s.user_id == change.user_id && (change.session_hash.empty() || s.session_hash != change.session_hash);
+                },
+                "Accès modifié : reconnectez-vous");
+            break;
+        case kind::guest_ended:
+            close_matching([&](const conn_state& s) { return s.guest_id == change.guest_id; }, "Invitation terminée");
+            break;
     }
 }
 
-void ws_hub::on_close(const std::shared_ptr<net::ws_connection>& c) {
-    for (const auto& h : close_handlers_) h(c);
-    std::lock_guard lock(mutex_);
-    meters_.erase(c.get());
+void ws_hub::sweep(std::int64_t now) {
+    close_matching([now](const conn_state& s) { return s.expires_at && now >= s.expires_at; }, "Session expirée");
 }
 
 }  // namespace relais::app

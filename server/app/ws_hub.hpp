@@ -1,13 +1,21 @@
 #pragma once
 // The application's WebSocket handler: admits signed-in users and workshop guests,
 // meters each connection, parses messages and dispatches them by "type" to the
-// feature that registered it. Built in: "ping".
+// feature that registered it, one message at a time per socket and in the order the
+// socket sent them (a handler may finish later, e.g. after a database read: the
+// socket's next message waits for it). Built in: "ping".
+//
+// It also keeps who is behind each socket, so that a socket loses its access when its
+// owner does: `revoke` closes the sockets of a session, an account or a guest (logout,
+// password change, role change, deactivation, guest sign-out), and `sweep` closes those
+// whose session has expired.
 #include "auth/service.hpp"
 #include "net/websocket.hpp"
 #include "workshops/identity.hpp"
 
 #include <nlohmann/json.hpp>
 
+#include <deque>
 #include <functional>
 #include <mutex>
 #include <unordered_map>
@@ -18,41 +26,64 @@ namespace relais::app {
 
 class ws_hub : public net::ws_handler {
 public:
-    using message_handler = std::function<void(const std::shared_ptr<net::ws_connection>&, const workshops::identity&,
-                                                const nlohmann::json&)>;
-    using close_handler = std::function<void(const std::shared_ptr<net::ws_connection>&)>;
+    using conn_ptr = std::shared_ptr<net::ws_connection>;
+    /// Call `done` exactly once, from any thread, when the message is handled.
+    using done_fn = std::function<void()>;
+    using async_handler = std::function<void(const conn_ptr&, const workshops::identity&, const nlohmann::json&, done_fn)>;
+    using message_handler = std::function<void(const conn_ptr&, const workshops::identity&, const nlohmann::json&)>;
+    using close_handler = std::function<void(const conn_ptr&)>;
     struct limits {
         double messages_per_second = 20;
         double burst = 60;
         unsigned refusals_before_disconnect = 100;
+        std::size_t sockets_per_person = 8;
+        std::size_t queued_messages_max = 64;  // waiting behind a slow handler; beyond, close 1008
     };
 
-    ws_hub(auth::service& auth, workshops::service& workshops, limits l);
+    ws_hub(workshops::service& workshops, limits l);
 
     /// Registers a message type or a close hook; call at start-up only.
     void on(std::string type, message_handler h);
+    void on_async(std::string type, async_handler h);
     void on_disconnect(close_handler h);
 
     asio::awaitable<net::ws_admission> admit(const net::request& req) override;
-    void on_open(const std::shared_ptr<net::ws_connection>& c) override;
-    void on_message(const std::shared_ptr<net::ws_connection>& c, std::string_view text) override;
-    void on_close(const std::shared_ptr<net::ws_connection>& c) override;
+    void on_open(const conn_ptr& c) override;
+    void on_message(const conn_ptr& c, std::string_view text) override;
+    void on_close(const conn_ptr& c) override;
+
+    /// Closes (1008, `reason`) every socket opened with this session, or of this account
+    /// (except those opened with `except_session`), or of this guest.
+    void revoke(const auth::access_change& change);
+    /// Closes the sockets whose session expired before `now` (unix seconds).
+    void sweep(std::int64_t now);
 
     static std::string error_message(std::string_view code, std::string_view message);
 
 private:
-    struct meter {
-        double tokens;
+    struct conn_state {
+        std::weak_ptr<net::ws_connection> conn;
+        std::string key;  // identity key: "u:12", "g:5"
+        std::int64_t user_id = 0, guest_id = 0;
+        std::string session_hash;
+        std::int64_t expires_at = 0;  // unix seconds; 0: none
+        double tokens = 0;
         std::chrono::steady_clock::time_point last;
         unsigned refusals = 0;
+        bool busy = false;  // a message is being handled
+        std::deque<std::string> waiting;
     };
-    auth::service& auth_;
+    void dispatch(const conn_ptr& c, std::string text);
+    void finished(const std::weak_ptr<net::ws_connection>& weak);
+    void close_matching(const std::function<bool(const conn_state&)>& pred, const char* reason);
+
     workshops::service& workshops_;
     limits limits_;
-    std::unordered_map<std::string, message_handler> handlers_;
+    std::unordered_map<std::string, async_handler> handlers_;
     std::vector<close_handler> close_handlers_;
     std::mutex mutex_;
-    std::unordered_map<const net::ws_connection*, meter> meters_;
+    std::unordered_map<const net::ws_connection*, conn_state> conns_;
+    std::unordered_map<std::string, std::size_t> per_person_;
 };
 
 }  // namespace relais::app

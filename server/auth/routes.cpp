@@ -19,6 +19,7 @@ void service::register_routes(net::router& r) {
             it->get_ref<const std::string&>().size() > 1024)
             throw api_error(errors::invalid_field, "password");
         long long retry_after = 0;
+        std::optional<api_error> throttled;
         try {
             auto password = it->get<std::string>();
             const auto& user_agent = req.header("user-agent");
@@ -29,8 +30,9 @@ void service::register_routes(net::router& r) {
             co_return res;
         } catch (const api_error& e) {
             if (e.status() != 429) throw;
+            throttled = e;
         }
-        auto res = response::error(api_error(errors::too_many_attempts));
+        auto res = response::error(*throttled);
         res.header("Retry-After", std::to_string(retry_after));
         co_return res;
     }));

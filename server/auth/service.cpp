@@ -29,8 +29,8 @@ bool valid_email(const std::string& e) {
 
 service::service(db::pool& db, worker_pool& cpu, options opts)
     : db_(db), cpu_(cpu), opts_(opts),
-      per_account_(opts.max_failures_per_account, opts.lockout_window),
-      per_address_(opts.max_failures_per_address, opts.lockout_window),
+      per_account_(opts.max_failures_per_account, opts.lockout_window, opts.lockout_window),
+      per_address_(opts.max_failures_per_address, opts.lockout_window, opts.lockout_window),
       dummy_hash_(hash_password(random_token(16), opts.cost)) {}
 
 std::string service::normalise_email(const std::string& raw) {
@@ -59,9 +59,10 @@ asio::awaitable<std::optional<principal>> service::authenticate(const net::reque
     std::string hash = token_hash(*token);
     std::optional<user> u;
     auto now = unix_now();
-    co_await db_.read([&](db::connection& c) { u = store::session_user(c, hash, now); });
+    std::int64_t expires = 0;
+    co_await db_.read([&](db::connection& c) { u = store::session_user(c, hash, now, &expires); });
     if (!u) co_return std::nullopt;
-    principal p{std::move(*u), std::move(hash)};
+    principal p{std::move(*u), std::move(hash), expires};
     co_return p;
 }
 
@@ -70,12 +71,18 @@ asio::awaitable<service::login_result> service::login(const std::string& raw_ema
                                                       long long& retry_after) {
     std::string email = json_input::trim(raw_email);
     for (auto& c : email) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    retry_after = std::max(per_account_.retry_after(email), per_address_.retry_after(address));
-    if (retry_after > 0) throw api_error(errors::too_many_attempts);
+    // Failures are throttled per account seen from one address, and per address, with
+    // growing delays: someone guessing elsewhere never locks the owner out, and
+    // successful sign-ins (a whole workshop room behind one address) never count.
+    std::string account_key = email + '\x1f' + address;
+    retry_after = std::max(per_account_.retry_after(account_key), per_address_.retry_after(address));
+    if (retry_after > 0)
+        throw api_error(errors::too_many_attempts, {},
+                        "Trop de tentatives de connexion. Réessayez dans " + french_wait(retry_after) + ".");
 
     // Count the attempt before the slow verification, so that parallel guesses cannot
-    // all pass the check; a success clears the account's count.
-    per_account_.record_failure(email);
+    // all pass the check; a success takes it back.
+    per_account_.record_failure(account_key);
     per_address_.record_failure(address);
     std::optional<user> u;
     co_await db_.read([&](db::connection& c) { u = store::user_by_email(c, email); });
@@ -86,7 +93,8 @@ asio::awaitable<service::login_result> service::login(const std::string& raw_ema
         log::info("login_failed", {{"addr", address}});
         throw api_error(errors::bad_credentials);
     }
-    per_account_.reset(email);
+    per_account_.reset(account_key);
+    per_address_.forgive(address);
     login_result r{std::move(*u), random_token()};
     auto now = unix_now();
     auto th = token_hash(r.token);
@@ -103,6 +111,13 @@ asio::awaitable<service::login_result> service::login(const std::string& raw_ema
 asio::awaitable<void> service::logout(const std::string& token) {
     auto th = token_hash(token);
     co_await db_.write([&](db::connection& c) { store::delete_session(c, th); });
+    access_change ended{access_change::kind::session_ended};
+    ended.session_hash = th;
+    notify(ended);
+}
+
+void service::notify(const access_change& change) const {
+    for (const auto& f : listeners_) f(change);
 }
 
 asio::awaitable<user> service::rename_self(const principal& p, const std::string& name) {
@@ -130,6 +145,11 @@ asio::awaitable<void> service::change_own_password(const principal& p, const std
         store::set_password(c, p.account.id, hash, unix_now());
         store::delete_user_sessions(c, p.account.id, p.session_hash);
     });
+    // Every other session ended: so do its sockets (the current session's stay).
+    access_change changed{access_change::kind::account_changed};
+    changed.user_id = p.account.id;
+    changed.session_hash = p.session_hash;
+    notify(changed);
 }
 
 asio::awaitable<std::vector<user>> service::list_users() {
@@ -206,9 +226,11 @@ asio::awaitable<user> service::update_user(std::int64_t id, const user_patch& pa
         co_await cpu_.run([&] { hash = hash_password(*patch.password, opts_.cost); });
     }
     std::optional<user> out;
+    bool access_changed = false;
     co_await db_.write([&](db::connection& c) {
         auto u = store::user_by_id(c, id);
         if (!u) throw api_error(errors::not_found);
+        auto before = *u;
         bool was_admin = u->role == "admin" && u->active;
         if (patch.name) u->name = *patch.name;
         if (patch.role) u->role = *patch.role;
@@ -224,8 +246,16 @@ asio::awaitable<user> service::update_user(std::int64_t id, const user_patch& pa
         if (!hash.empty()) store::set_password(c, id, hash, now);
         // A deactivated account or a reset password ends every session of the account.
         if (!u->active || !hash.empty()) store::delete_user_sessions(c, id);
+        access_changed = !hash.empty() || u->role != before.role || u->active != before.active || u->org_id != before.org_id;
         out = store::user_by_id(c, id);
     });
+    if (access_changed) {
+        // Open sockets carry the identity they were opened with: close them, the client
+        // reconnects with what the account is now (or cannot).
+        access_change changed{access_change::kind::account_changed};
+        changed.user_id = id;
+        notify(changed);
+    }
     co_return std::move(*out);
 }
 

@@ -28,6 +28,7 @@ struct options {
 struct principal {
     user account;
     std::string session_hash;
+    std::int64_t session_expires_at = 0;  // unix seconds
     bool is_admin() const { return account.role == "admin"; }
 };
 
@@ -35,6 +36,19 @@ struct principal {
 enum class access { anyone, signed_in, animateur, admin };
 
 inline constexpr const char* session_cookie = "relais_session";
+
+/// Someone lost (or changed) their access: open sockets must not keep the old one.
+struct access_change {
+    enum class kind {
+        session_ended,    // logout: the sockets of `session_hash`
+        account_changed,  // role, activation, password, organisation: the account's sockets,
+                          // except those of `session_hash` when set (the session that stays)
+        guest_ended,      // a workshop guest signed out or was revoked: `guest_id`'s sockets
+    } what;
+    std::int64_t user_id = 0;
+    std::int64_t guest_id = 0;
+    std::string session_hash;
+};
 
 class service {
 public:
@@ -74,6 +88,10 @@ public:
     void set_password_sync(const std::string& email, const std::string& password);
     org create_org_sync(org o);
 
+    /// Called after each change of access (start-up registration only; any thread).
+    void on_access_change(std::function<void(const access_change&)> f) { listeners_.push_back(std::move(f)); }
+    void notify(const access_change& change) const;
+
     /// Registers /api/session, /api/me, /api/orgs, /api/meta, /api/admin/*.
     void register_routes(net::router& r);
 
@@ -95,7 +113,8 @@ private:
     options opts_;
     throttle per_account_;
     throttle per_address_;
-    std::string dummy_hash_;  // verified against when the account is unknown: same timing
+    std::string dummy_hash_;
+    std::vector<std::function<void(const access_change&)>> listeners_;  // verified against when the account is unknown: same timing
 };
 
 }  // namespace relais::auth

@@ -172,12 +172,18 @@ void insert_session(db::connection& c, const std::string& token_hash, std::int64
     s.exec();
 }
 
-std::optional<user> session_user(db::connection& c, const std::string& token_hash, std::int64_t now) {
+std::optional<user> session_user(db::connection& c, const std::string& token_hash, std::int64_t now, std::int64_t* expires_at) {
     auto s = c.prepare(std::string("SELECT ") + user_columns +
                        "JOIN sessions se ON se.user_id = u.id WHERE se.token_hash = ?1 AND se.expires_at > ?2 AND u.active = 1");
     s.bind(1, token_hash).bind(2, now);
     if (!s.step()) return std::nullopt;
-    return read_user(s);
+    auto u = read_user(s);
+    if (expires_at) {
+        auto e = c.prepare("SELECT expires_at FROM sessions WHERE token_hash = ?1");
+        e.bind(1, token_hash);
+        *expires_at = e.step() ? e.get_int(0) : 0;
+    }
+    return u;
 }
 
 void delete_session(db::connection& c, const std::string& token_hash) {

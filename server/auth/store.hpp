@@ -58,7 +58,8 @@ void delete_org(db::connection& c, std::int64_t id);
 void insert_session(db::connection& c, const std::string& token_hash, std::int64_t user_id, std::int64_t now,
                     std::int64_t expires_at, const std::string& address, const std::string& user_agent);
 /// The active user of a live session.
-std::optional<user> session_user(db::connection& c, const std::string& token_hash, std::int64_t now);
+std::optional<user> session_user(db::connection& c, const std::string& token_hash, std::int64_t now,
+                                 std::int64_t* expires_at = nullptr);
 void delete_session(db::connection& c, const std::string& token_hash);
 void delete_user_sessions(db::connection& c, std::int64_t user_id, const std::string& except_hash = {});
 std::int64_t delete_expired_sessions(db::connection& c, std::int64_t now);

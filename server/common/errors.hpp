@@ -35,11 +35,12 @@ inline constexpr error_def last_admin{409, "dernier_admin", "Il doit rester au m
 inline constexpr error_def too_large{413, "trop_volumineux", "La requête est trop volumineuse."};
 inline constexpr error_def unsupported_media{415, "type_contenu_invalide", "Le contenu doit être envoyé en JSON (application/json)."};
 inline constexpr error_def headers_too_large{431, "entetes_trop_volumineux", "Les en-têtes de la requête sont trop volumineux."};
-inline constexpr error_def too_many_attempts{429, "trop_de_tentatives", "Trop de tentatives. Réessayez dans quelques minutes."};
+inline constexpr error_def too_many_attempts{429, "trop_de_tentatives", "Trop de tentatives de connexion. Patientez avant de réessayer."};
 inline constexpr error_def rate_limited{429, "trop_de_requetes", "Trop de requêtes. Ralentissez un peu."};
 inline constexpr error_def internal{500, "erreur_interne", "Une erreur interne est survenue."};
 inline constexpr error_def unavailable{503, "indisponible", "Le service est momentanément indisponible."};
 inline constexpr error_def ws_unknown_type{400, "type_inconnu", "Type de message inconnu."};
+inline constexpr error_def too_many_sockets{429, "trop_de_connexions", "Trop de connexions ouvertes en même temps : fermez des onglets."};
 inline constexpr error_def ws_too_large{413, "message_trop_volumineux", "Le message est trop volumineux."};
 // Workshops
 inline constexpr error_def unknown_operation{400, "operation_inconnue", "Opération inconnue."};
@@ -51,6 +52,10 @@ inline constexpr error_def workshop_closed{409, "atelier_ferme", "L'atelier est 
 inline constexpr error_def not_in_room{409, "pas_dans_l_atelier", "Rejoignez d'abord l'atelier."};
 inline constexpr error_def bad_transition{409, "transition_invalide", "Ce changement d'état n'est pas possible."};
 inline constexpr error_def invalid_invite{404, "invitation_invalide", "Ce lien d'invitation est invalide, expiré ou révoqué."};
+inline constexpr error_def too_many_notes_person{409, "trop_de_notes", "Vous avez atteint le nombre maximal de post-it sur ce tableau (200)."};
+inline constexpr error_def board_full{409, "tableau_plein", "Ce tableau a atteint sa capacité maximale."};
+inline constexpr error_def ops_rate_limited{429, "trop_d_operations", "Trop d'opérations en peu de temps : patientez quelques secondes."};
+inline constexpr error_def room_rate_limited{429, "atelier_sature", "L'atelier reçoit trop d'opérations en ce moment : réessayez dans un instant."};
 inline constexpr error_def room_unavailable{503, "atelier_indisponible", "L'atelier est momentanément indisponible. Reconnexion…"};
 // Library
 inline constexpr error_def query_too_long{400, "recherche_trop_longue", "La recherche est trop longue (500 caractères au plus)."};
@@ -63,6 +68,8 @@ inline constexpr error_def file_mismatch{415, "type_fichier_incoherent", "Le con
 inline constexpr error_def file_corrupt{422, "fichier_illisible", "Le fichier est endommagé ou illisible."};
 inline constexpr error_def file_encrypted{422, "fichier_protege", "Le fichier est protégé par un mot de passe ou chiffré."};
 inline constexpr error_def file_bomb{422, "archive_suspecte", "Le fichier se décompresse en un volume anormalement grand."};
+inline constexpr error_def file_too_complex{422, "fichier_trop_complexe", "Ce fichier est trop complexe à analyser (temps ou mémoire dépassés) : enregistrez-le à nouveau, par exemple en PDF simple, ou envoyez-en une version plus légère."};
+inline constexpr error_def file_name_controls{400, "nom_fichier_invalide", "Le nom du fichier contient des caractères de contrôle ou d'inversion de sens d'écriture."};
 inline constexpr error_def review_state{409, "moderation_impossible", "Cette fiche n'est pas en attente de relecture."};
 inline constexpr error_def unknown_file{400, "fichier_inconnu", "Un fichier joint est introuvable : envoyez-le à nouveau."};
 }  // namespace errors
@@ -73,16 +80,20 @@ class api_error : public std::runtime_error {
 public:
     explicit api_error(const error_def& def, std::string field = {})
         : std::runtime_error(std::string(def.code)), def_(def), field_(std::move(field)) {}
+    /// With a message that says more than the catalogue's (e.g. how long to wait).
+    api_error(const error_def& def, std::string field, std::string message)
+        : std::runtime_error(std::string(def.code)), def_(def), field_(std::move(field)), message_(std::move(message)) {}
 
     const error_def& def() const noexcept { return def_; }
     int status() const noexcept { return def_.status; }
     std::string_view code() const noexcept { return def_.code; }
-    std::string_view message() const noexcept { return def_.message; }
+    std::string_view message() const noexcept { return message_.empty() ? def_.message : std::string_view(message_); }
     const std::string& field() const noexcept { return field_; }
 
 private:
     error_def def_;
     std::string field_;
+    std::string message_;
 };
 
 }  // namespace relais

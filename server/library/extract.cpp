@@ -105,6 +105,13 @@ struct xml_text {
     int in_text = 0;  // depth inside w:t, or inside text:p / text:h
     XML_Parser parser = nullptr;
     bool had_dtd = false;
+    // Real documents nest a few dozen levels and hold far fewer elements than this;
+    // beyond, the file is built to exhaust memory (expat keeps every open element).
+    static constexpr int max_depth = 256;
+    static constexpr std::size_t max_elements = 4'000'000;
+    int depth = 0;
+    std::size_t elements = 0;
+    bool too_deep = false;
 
     static std::string_view local(const XML_Char* name) { return name; }
 
@@ -134,6 +141,11 @@ struct xml_text {
 
     static void on_start(void* self, const XML_Char* name, const XML_Char** attrs) {
         auto& x = *static_cast<xml_text*>(self);
+        if (++x.depth > max_depth || ++x.elements > max_elements) {
+            x.too_deep = true;
+            XML_StopParser(x.parser, XML_FALSE);
+            return;
+        }
         auto n = local(name);
         if (x.kind == dialect::docx) {
             if (n == "w:t") ++x.in_text;
@@ -153,6 +165,7 @@ struct xml_text {
     }
     static void on_end(void* self, const XML_Char* name) {
         auto& x = *static_cast<xml_text*>(self);
+        --x.depth;
         auto n = local(name);
         if (x.kind == dialect::docx) {
             if (n == "w:t" && x.in_text) --x.in_text;
@@ -169,7 +182,7 @@ struct xml_text {
 };
 
 std::string xml_paragraphs(const std::string& xml, xml_text::dialect kind, const extract_limits& lim) {
-    xml_text state{kind, lim.max_text_bytes, {}, 0, nullptr, false};
+    xml_text state{kind, lim.max_text_bytes, {}, 0, nullptr, false, 0, 0, false};
     std::unique_ptr<std::remove_pointer_t<XML_Parser>, decltype(&XML_ParserFree)> parser(XML_ParserCreate("UTF-8"),
                                                                                        &XML_ParserFree);
     if (!parser) throw std::bad_alloc();
@@ -183,6 +196,7 @@ std::string xml_paragraphs(const std::string& xml, xml_text::dialect kind, const
     if (xml.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) throw api_error(errors::file_bomb);
     auto status = XML_Parse(parser.get(), xml.data(), static_cast<int>(xml.size()), 1);
     if (state.had_dtd) throw api_error(errors::file_bomb);
+    if (state.too_deep) throw api_error(errors::file_too_complex);
     // Stopped at the text limit: what was read is kept.
     if (status != XML_STATUS_OK && XML_GetErrorCode(parser.get()) != XML_ERROR_ABORTED) throw api_error(errors::file_corrupt);
     return state.text;
@@ -227,6 +241,19 @@ std::string checked_extension(std::string_view filename) {
         throw api_error(errors::invalid_field, "filename");
     for (unsigned char c : filename)
         if (c < 0x20 || c == 0x7F || c == '/' || c == '\\' || c == '"') throw api_error(errors::invalid_field, "filename");
+    // Bidirectional controls make a name display as something else ("out\u202Elmth.txt"
+    // shows as "outtxt.html"); C1 controls and zero-width marks have no place in a name.
+    for (std::size_t i = 0; i < filename.size(); ++i) {
+        auto b0 = static_cast<unsigned char>(filename[i]);
+        auto b1 = i + 1 < filename.size() ? static_cast<unsigned char>(filename[i + 1]) : 0;
+        auto b2 = i + 2 < filename.size() ? static_cast<unsigned char>(filename[i + 2]) : 0;
+        bool c1 = b0 == 0xC2 && b1 >= 0x80 && b1 <= 0x9F;                                    // U+0080..U+009F
+        bool alm = b0 == 0xD8 && b1 == 0x9C;                                                  // U+061C
+        bool marks = b0 == 0xE2 && b1 == 0x80 && ((b2 >= 0x8B && b2 <= 0x8F) || (b2 >= 0xAA && b2 <= 0xAE));  // U+200B..200F, U+202A..202E
+        bool isolates = b0 == 0xE2 && b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9;                 // U+2066..U+2069
+        bool bom = b0 == 0xEF && b1 == 0xBB && b2 == 0xBF;                                    // U+FEFF
+        if (c1 || alm || marks || isolates || bom) throw api_error(errors::file_name_controls, "filename");
+    }
     auto dot = filename.rfind('.');
     if (dot == std::string_view::npos || dot == 0 || dot + 1 == filename.size()) throw api_error(errors::file_type);
     std::string ext(filename.substr(dot + 1));

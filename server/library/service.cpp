@@ -134,9 +134,9 @@ json listed_json(const store::listed& l) {
 
 }  // namespace
 
-service::service(db::pool& db, auth::service& auth, worker_pool& cpu, search::index& idx, indexer& ix, blobs& files,
-                 options opts)
-    : db_(db), auth_(auth), cpu_(cpu), index_(idx), indexer_(ix), files_(files), opts_(opts) {}
+service::service(db::pool& db, auth::service& auth, worker_pool& cpu, worker_pool& extraction, search::index& idx, indexer& ix,
+                 blobs& files, options opts)
+    : db_(db), auth_(auth), cpu_(cpu), extraction_(extraction), index_(idx), indexer_(ix), files_(files), opts_(opts) {}
 
 std::size_t service::sweep_orphan_files() {
     std::vector<std::string> orphans;
@@ -290,12 +290,15 @@ content service::parse_content(const json& body, const principal& p, std::vector
     return c;
 }
 
-asio::awaitable<void> service::resolve_attachments(content& c) {
+asio::awaitable<void> service::resolve_attachments(content& c, const auth::principal& p) {
     bool missing = false, mismatch = false;
+    auto uid = p.account.id;
+    bool reviewer = is_reviewer(p);
     co_await db_.read([&](db::connection& conn) {
         for (auto& a : c.attachments) {
             auto f = store::file(conn, a.sha256);
-            if (!f) {
+            // A digest one has no right to reads as unknown: no existence oracle.
+            if (!f || !store::may_attach(conn, a.sha256, uid, reviewer)) {
                 missing = true;
                 return;
             }
@@ -468,7 +471,7 @@ void service::register_routes(net::router& r) {
         if (!is_reviewer(p) && it.kind != "temoignage" && it.kind != "outil") throw api_error(errors::invalid_field, "kind");
         std::vector<std::string> digests;
         auto c = parse_content(body, p, digests);
-        co_await resolve_attachments(c);
+        co_await resolve_attachments(c, p);
         bool publish = json_input::optional_bool(body, "publish").value_or(false);
         if (publish && !is_reviewer(p)) throw api_error(errors::forbidden);
         it.state = publish ? "published" : "pending";
@@ -495,7 +498,7 @@ void service::register_routes(net::router& r) {
         if (base->get<std::int64_t>() != it.latest_version) throw api_error(errors::stale_version, "base_version");
         std::vector<std::string> digests;
         auto c = parse_content(body, p, digests);
-        co_await resolve_attachments(c);
+        co_await resolve_attachments(c, p);
         bool publish = json_input::optional_bool(body, "publish").value_or(false);
         if (publish && !is_reviewer(p)) throw api_error(errors::forbidden);
         auto uid = p.account.id;
@@ -564,7 +567,10 @@ void service::register_routes(net::router& r) {
     net::route_options upload;
     upload.body_max_bytes = opts_.upload_max_bytes;
     upload.raw_body = true;
-    upload.required_cookie = auth::session_cookie;
+    upload.admit_body = [this](const request& head) -> asio::awaitable<bool> {
+        auto who = co_await auth_.authenticate(head);
+        co_return who.has_value();
+    };
     r.add("POST", "/api/library/files", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto name_param = query_param(req, "name");
         if (!name_param) throw api_error(errors::invalid_field, "name");
@@ -577,9 +583,11 @@ void service::register_routes(net::router& r) {
         extracted ex;
         std::string digest;
         std::exception_ptr failure;
-        co_await cpu_.run([&] {
+        // In a child process under limits (CPU, memory, time), on threads apart from the
+        // ones that serve sign-ins, searches and /healthz.
+        co_await extraction_.run([&] {
             try {
-                ex = extract(name, req.body);  // throws before anything is stored
+                ex = extract_isolated(opts_.extraction, name, req.body);  // throws before anything is stored
                 digest = files_.put(req.body);
             } catch (...) {
                 failure = std::current_exception();
@@ -588,7 +596,11 @@ void service::register_routes(net::router& r) {
         if (failure) std::rethrow_exception(failure);
         auto size = static_cast<std::int64_t>(req.body.size());
         auto uid = p.account.id;
-        co_await db_.write([&](db::connection& c) { store::insert_file(c, {digest, ex.mime, ex.text, size}, uid, unix_now()); });
+        co_await db_.write([&](db::connection& c) {
+            auto now = unix_now();
+            store::insert_file(c, {digest, ex.mime, ex.text, size}, uid, now);
+            store::add_uploader(c, digest, uid, now);
+        });
         log::info("library_file_uploaded", {{"sha256", digest}, {"size", size}, {"mime", ex.mime}, {"user", uid}});
         json body = {{"file", {{"sha256", digest}, {"name", name}, {"mime", ex.mime}, {"size", size}, {"text_chars", utf8_length(ex.text)}}}};
         auto res = response::json(201, body);

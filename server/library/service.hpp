@@ -8,6 +8,7 @@
 #include "db/pool.hpp"
 #include "library/blobs.hpp"
 #include "library/indexer.hpp"
+#include "library/isolated_extract.hpp"
 #include "library/store.hpp"
 #include "net/router.hpp"
 #include "search/index.hpp"
@@ -16,12 +17,15 @@ namespace relais::library {
 
 struct options {
     std::size_t upload_max_bytes = 10 * 1024 * 1024;
+    isolation extraction;  // the child process that extracts attachments' text
 };
 
 class service {
 public:
-    service(db::pool& db, auth::service& auth, worker_pool& cpu, search::index& idx, indexer& ix, blobs& files,
-            options opts);
+    /// `extraction` runs attachment uploads (a child process each, then the file write):
+    /// its threads only wait, apart from the pool that serves sign-ins and searches.
+    service(db::pool& db, auth::service& auth, worker_pool& cpu, worker_pool& extraction, search::index& idx, indexer& ix,
+            blobs& files, options opts);
 
     void register_routes(net::router& r);
 
@@ -40,11 +44,12 @@ private:
     /// The item as it is now in the database (after a change), as `p` may see it.
     asio::awaitable<net::response> current_item_response(std::int64_t id, const auth::principal& p);
     content parse_content(const json& body, const auth::principal& p, std::vector<std::string>& digests);
-    asio::awaitable<void> resolve_attachments(content& c);
+    asio::awaitable<void> resolve_attachments(content& c, const auth::principal& p);
 
     db::pool& db_;
     auth::service& auth_;
     worker_pool& cpu_;
+    worker_pool& extraction_;
     search::index& index_;
     indexer& indexer_;
     blobs& files_;

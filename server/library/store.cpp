@@ -276,6 +276,26 @@ std::vector<listed> by_author(db::connection& c, std::int64_t author_id) {
     return list(c, "WHERE i.author_id = ? ORDER BY i.updated_at DESC, i.id DESC", author_id);
 }
 
+void add_uploader(db::connection& c, const std::string& sha256, std::int64_t user, std::int64_t now) {
+    c.prepare("INSERT OR IGNORE INTO library_file_uploaders(sha256, user_id, created_at) VALUES(?1, ?2, ?3)")
+        .bind(1, sha256)
+        .bind(2, user)
+        .bind(3, now)
+        .exec();
+}
+
+bool may_attach(db::connection& c, const std::string& sha256, std::int64_t user, bool reviewer) {
+    auto s = c.prepare(
+        "SELECT 1 FROM library_file_uploaders WHERE sha256 = ?1 AND user_id = ?2 "
+        "UNION ALL "
+        "SELECT 1 FROM library_versions v JOIN library_items i ON i.id = v.item_id, json_each(v.attachments) a "
+        "WHERE json_extract(a.value, '$.sha256') = ?1 AND (?3 OR i.author_id = ?2 OR "
+        "(i.published_version = v.version AND i.archived = 0)) "
+        "LIMIT 1");
+    s.bind(1, sha256).bind(2, user).bind(3, static_cast<std::int64_t>(reviewer ? 1 : 0));
+    return s.step();
+}
+
 std::optional<file_row> file(db::connection& c, const std::string& sha256) {
     auto s = c.prepare("SELECT sha256, mime, text, size FROM library_files WHERE sha256 = ?");
     s.bind(1, sha256);

@@ -102,6 +102,12 @@ struct file_row {
 std::optional<file_row> file(db::connection& c, const std::string& sha256);
 /// Records a file once (the same bytes uploaded twice are one row).
 void insert_file(db::connection& c, const file_row& f, std::optional<std::int64_t> by, std::int64_t now);
+/// Records that `user` uploaded this file (idempotent).
+void add_uploader(db::connection& c, const std::string& sha256, std::int64_t user, std::int64_t now);
+/// Whether `user` may attach this file: one of its uploaders, or able to read a version
+/// that holds it (a published version of an unarchived item; any version of their own
+/// items; any version at all for reviewers).
+bool may_attach(db::connection& c, const std::string& sha256, std::int64_t user, bool reviewer);
 /// Files no version refers to, uploaded before `before`.
 std::vector<std::string> orphan_files(db::connection& c, std::int64_t before);
 void delete_file(db::connection& c, const std::string& sha256);

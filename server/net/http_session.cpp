@@ -37,21 +37,6 @@ std::string trim(std::string_view s) {
     return std::string(s);
 }
 
-// Whether a Cookie header has a cookie of this name (value not checked).
-bool has_cookie(std::string_view header, std::string_view name) {
-    std::size_t i = 0;
-    while (i < header.size()) {
-        while (i < header.size() && (header[i] == ' ' || header[i] == ';')) ++i;
-        auto eq = header.find('=', i);
-        if (eq == std::string_view::npos) return false;
-        if (header.substr(i, eq - i) == name) return true;
-        auto next = header.find(';', eq);
-        if (next == std::string_view::npos) return false;
-        i = next + 1;
-    }
-    return false;
-}
-
 bool contains(const std::vector<std::string>& v, const std::string& s) {
     return std::find(v.begin(), v.end(), s) != v.end();
 }
@@ -204,6 +189,19 @@ asio::awaitable<void> http_session::upgrade(http::request<http::string_body>& in
         admission.refusal = response::error(e);
     }
     if (admission.refusal) co_return co_await refuse(std::move(*admission.refusal));
+    // Behind a trusted proxy, the per-address cap counts the forwarded client's sockets.
+    bool forwarded = s.is_trusted_proxy(peer_) && req.client_address != peer_;
+    if (forwarded && !s.add_forwarded_ws(req.client_address)) {
+        auto r = response::error(api_error(errors::unavailable));
+        r.header("Retry-After", "5");
+        co_return co_await refuse(std::move(r));
+    }
+    struct forwarded_release {
+        server::impl& s;
+        std::string address;
+        bool active;
+        ~forwarded_release() { if (active) s.remove_forwarded_ws(address); }
+    } release{s, req.client_address, forwarded};
     s.count_request(s.opts.websocket_path, "UPGRADE", 101);
     auto session = std::make_shared<websocket_session>(std::move(stream_), srv_, std::move(*slot_), req.request_id,
                                                        std::move(admission.context));
@@ -219,7 +217,32 @@ asio::awaitable<void> http_session::run() {
     auto self = shared_from_this();
     auto& s = *srv_;
     registration<http_session> registered(s, s.http_sessions, this);
+    // Until its first complete request head, the connection counts as waiting (slowloris).
+    std::uint64_t ticket = 0;
+    if (!s.add_pending(ticket, peer_, self)) {
+        co_await write_error(errors::unavailable, false);
+        co_return;
+    }
+    struct pending_release {
+        server::impl& s;
+        std::uint64_t& ticket;
+        std::string address;
+        void now() {
+            if (ticket) s.remove_pending(ticket, address);
+            ticket = 0;
+        }
+        ~pending_release() { now(); }
+    } waiting{s, ticket, peer_};
+    // Bytes reserved in the upload budget for the request being handled.
+    std::size_t reserved = 0;
+    struct upload_release {
+        server::impl& s;
+        std::size_t& bytes;
+        ~upload_release() { s.release_upload(bytes); }
+    } reservation{s, reserved};
     for (;;) {
+        s.release_upload(reserved);
+        reserved = 0;
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(s.opts.header_max_bytes));
         // Beast checks Content-Length against the limit as soon as the header is read: allow
@@ -238,12 +261,14 @@ asio::awaitable<void> http_session::run() {
         if (ec == http::error::header_limit) { co_await write_error(errors::headers_too_large, false); break; }
         if (ec == http::error::body_limit) { co_await write_error(errors::too_large, false); break; }
         if (ec) { co_await write_error(errors::bad_request, false); break; }
+        waiting.now();
 
         if (!parser.is_done()) {
             // Some routes (uploads) take larger bodies than the default.
             std::size_t body_limit = s.opts.body_max_bytes;
             bool upload = false;
             const error_def* refuse = nullptr;
+            const route_options* options = nullptr;
             {
                 auto target = parser.get().target();
                 std::string path;
@@ -251,16 +276,35 @@ asio::awaitable<void> http_session::run() {
                     auto m = s.routes.find(std::string_view(parser.get().method_string()), path);
                     if (m.options && m.options->body_max_bytes) body_limit = m.options->body_max_bytes;
                     upload = m.options && m.options->raw_body;
-                    if (upload) {
-                        // Before buffering an upload: the request must come from our pages
-                        // and carry the cookie the route needs (CSRF and anonymous abuse).
-                        const auto& h = parser.get();
-                        auto origin = h[http::field::origin];
-                        auto cookies = h[http::field::cookie];
-                        std::string_view cookie_header(cookies.data(), cookies.size());
-                        const auto& needed = m.options->required_cookie;
-                        if (!s.origin_allowed(std::string_view(origin.data(), origin.size()))) refuse = &errors::origin_refused;
-                        else if (!needed.empty() && !has_cookie(cookie_header, needed)) refuse = &errors::not_authenticated;
+                    options = m.options;
+                }
+            }
+            if (upload) {
+                // Before buffering an upload: the request must come from our pages (CSRF)
+                // and pass the route's check on its head (a live session), and the bytes
+                // must fit in the budget of uploads in flight.
+                auto origin = parser.get()[http::field::origin];
+                if (!s.origin_allowed(std::string_view(origin.data(), origin.size()))) {
+                    refuse = &errors::origin_refused;
+                } else if (options->admit_body) {
+                    http::request<http::string_body> head{parser.get().base()};
+                    request head_req;
+                    bool admitted = false;
+                    if (make_request(head, head_req)) {
+                        try {
+                            admitted = co_await options->admit_body(head_req);
+                        } catch (const std::exception&) {
+                            admitted = false;
+                        }
+                    }
+                    if (!admitted) refuse = &errors::not_authenticated;
+                }
+                if (!refuse) {
+                    auto announced = parser.content_length();
+                    std::size_t want = announced ? static_cast<std::size_t>(std::min<std::uint64_t>(*announced, body_limit)) : body_limit;
+                    if (!announced || *announced <= body_limit) {
+                        if (!s.reserve_upload(want)) refuse = &errors::unavailable;
+                        else reserved = want;
                     }
                 }
             }

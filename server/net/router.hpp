@@ -3,6 +3,7 @@
 // register into it at start-up; lookups afterwards are read-only and lock-free.
 #include "net/http_types.hpp"
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -12,10 +13,10 @@ namespace relais::net {
 struct route_options {
     std::size_t body_max_bytes = 0;  // 0: the server's limit; otherwise this one
     bool raw_body = false;           // accepts application/octet-stream (uploads) besides JSON
-    // A large body is read only when the request already shows this cookie (e.g. the
-    // session): anonymous clients cannot make the server buffer uploads. Checked for
-    // presence here; the handler still authenticates it.
-    std::string required_cookie;
+    // A large body is read only when this check, given the request's head (no body
+    // yet), says yes (e.g. a live session): anonymous clients cannot make the server
+    // buffer uploads. Refused: 401. The handler still checks access as usual.
+    std::function<asio::awaitable<bool>(const request&)> admit_body;
 };
 
 class router {

@@ -5,6 +5,7 @@
 #include "net/http_session.hpp"
 #include "net/websocket_session.hpp"
 
+#include <algorithm>
 #include <thread>
 
 namespace relais::net {
@@ -49,6 +50,75 @@ void server::impl::count_request(const std::string& route, const std::string& me
         .inc();
 }
 
+bool server::impl::is_trusted_proxy(const std::string& address) const {
+    return std::find(opts.trusted_proxies.begin(), opts.trusted_proxies.end(), address) != opts.trusted_proxies.end();
+}
+
+bool server::impl::add_pending(std::uint64_t& ticket, const std::string& address, const std::shared_ptr<http_session>& session) {
+    std::shared_ptr<http_session> evicted;
+    {
+        std::lock_guard lock(mutex);
+        // A proxy's connections are many clients': only the total applies to them.
+        if (!is_trusted_proxy(address)) {
+            auto& n = pending_per_address[address];
+            if (n >= opts.max_pending_connections_per_address) {
+                if (n == 0) pending_per_address.erase(address);
+                return false;
+            }
+            ++n;
+        }
+        while (pending.size() >= opts.max_pending_connections && !pending.empty()) {
+            auto oldest = pending.begin();
+            evicted = oldest->second.lock();
+            pending.erase(oldest);
+            if (evicted) break;
+        }
+        ticket = ++next_pending;
+        pending.emplace(ticket, session);
+    }
+    if (evicted) {
+        // The slowest to send a request makes room for the newest (slowloris).
+        m_refused.inc();
+        evicted->stop();
+    }
+    return true;
+}
+
+void server::impl::remove_pending(std::uint64_t ticket, const std::string& address) {
+    std::lock_guard lock(mutex);
+    pending.erase(ticket);
+    if (auto it = pending_per_address.find(address); it != pending_per_address.end() && --it->second == 0)
+        pending_per_address.erase(it);
+}
+
+bool server::impl::reserve_upload(std::size_t bytes) {
+    std::lock_guard lock(mutex);
+    if (upload_bytes + bytes > opts.uploads_in_flight_max_bytes) return false;
+    upload_bytes += bytes;
+    return true;
+}
+
+void server::impl::release_upload(std::size_t bytes) {
+    std::lock_guard lock(mutex);
+    upload_bytes -= std::min(upload_bytes, bytes);
+}
+
+bool server::impl::add_forwarded_ws(const std::string& address) {
+    std::lock_guard lock(mutex);
+    auto& n = forwarded_ws[address];
+    if (n >= opts.max_connections_per_address) {
+        if (n == 0) forwarded_ws.erase(address);
+        return false;
+    }
+    ++n;
+    return true;
+}
+
+void server::impl::remove_forwarded_ws(const std::string& address) {
+    std::lock_guard lock(mutex);
+    if (auto it = forwarded_ws.find(address); it != forwarded_ws.end() && --it->second == 0) forwarded_ws.erase(it);
+}
+
 void server::impl::release_connection(const std::string& address) {
     std::lock_guard lock(mutex);
     --connections;
@@ -75,7 +145,9 @@ asio::awaitable<void> server::impl::accept_loop() {
         {
             std::lock_guard lock(mutex);
             auto& n = per_address[address];
-            admitted = connections < opts.max_connections && n < opts.max_connections_per_address;
+            // Behind a trusted proxy every client shares the proxy's address: the per-address
+            // cap applies to the forwarded address instead (WebSockets, in http_session).
+            admitted = connections < opts.max_connections && (n < opts.max_connections_per_address || is_trusted_proxy(address));
             if (admitted) {
                 ++connections;
                 ++n;

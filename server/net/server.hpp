@@ -27,7 +27,12 @@ struct server_options {
     std::chrono::seconds header_timeout{15};   // also the keep-alive idle time
     std::chrono::seconds request_timeout{30};  // body read and response write
     std::size_t max_connections = 1024;
-    std::size_t max_connections_per_address = 64;
+    std::size_t max_connections_per_address = 64;  // for a trusted proxy: per forwarded address, WebSockets
+    // Connections that have not yet sent a complete request (slowloris): per address, and
+    // in all (beyond, the oldest of them is closed to make room).
+    std::size_t max_pending_connections = 256;
+    std::size_t max_pending_connections_per_address = 16;
+    std::size_t uploads_in_flight_max_bytes = 64u << 20;  // large bodies buffered at once (503 beyond)
     double requests_per_second_per_address = 50;  // token bucket rate
     double request_burst_per_address = 200;       // token bucket size
 

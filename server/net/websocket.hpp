@@ -5,6 +5,7 @@
 
 #include <any>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -18,6 +19,12 @@ public:
     /// Queues a text message. When the queue is full (a client that does not read)
     /// the connection is dropped and the message discarded.
     virtual void send(std::string text) = 0;
+    /// Queues a message that may exceed the queue's byte cap (a board snapshot): it is
+    /// counted apart, so that a large board can always be sent to a client that reads.
+    /// The message-count cap still holds.
+    virtual void send_large(std::string text) = 0;
+    /// Runs `f` on the connection's strand (where its messages are received).
+    virtual void post(std::function<void()> f) = 0;
     /// Sends a close frame after what is already queued.
     virtual void close(std::uint16_t code, std::string reason) = 0;
     /// The request id of the upgrade, for logs.

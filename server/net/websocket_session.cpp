@@ -67,6 +67,16 @@ void websocket_session::send(std::string text) {
     });
 }
 
+void websocket_session::send_large(std::string text) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
+        self->enqueue(std::move(t), true);
+    });
+}
+
+void websocket_session::post(std::function<void()> f) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(f)] { f(); });
+}
+
 void websocket_session::close(std::uint16_t code, std::string reason) {
     asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
         if (self->dropped_ || self->close_reason_) return;
@@ -75,14 +85,15 @@ void websocket_session::close(std::uint16_t code, std::string reason) {
     });
 }
 
-void websocket_session::enqueue(std::string text) {
+void websocket_session::enqueue(std::string text, bool large) {
     if (dropped_ || close_reason_) return;
-    if (queue_.size() >= srv_->opts.ws_send_queue_max || queued_bytes_ + text.size() > srv_->opts.ws_send_queue_max_bytes) {
+    if (queue_.size() >= srv_->opts.ws_send_queue_max ||
+        (!large && queued_bytes_ + text.size() > srv_->opts.ws_send_queue_max_bytes)) {
         drop("send_queue_full");
         return;
     }
-    queued_bytes_ += text.size();
-    queue_.push_back(std::move(text));
+    if (!large) queued_bytes_ += text.size();
+    queue_.push_back({std::move(text), large});
     start_writing();
 }
 
@@ -97,14 +108,16 @@ asio::awaitable<void> websocket_session::write_loop() {
     while (!queue_.empty() && !dropped_) {
         // Coalesce what is queued into one frame, messages separated by '\n'
         // (docs/protocol.md): a busy room costs one write per socket, not per event.
-        std::string msg = std::move(queue_.front());
+        std::size_t counted = queue_.front().large ? 0 : queue_.front().text.size();
+        std::string msg = std::move(queue_.front().text);
         queue_.pop_front();
-        while (!queue_.empty() && msg.size() + queue_.front().size() < 256 * 1024) {
+        while (!queue_.empty() && msg.size() + queue_.front().text.size() < 256 * 1024) {
             msg += '\n';
-            msg += queue_.front();
+            msg += queue_.front().text;
+            if (!queue_.front().large) counted += queue_.front().text.size();
             queue_.pop_front();
         }
-        queued_bytes_ -= std::min(queued_bytes_, msg.size());
+        queued_bytes_ -= std::min(queued_bytes_, counted);
         ws_.text(true);
         auto [ec, n] = co_await ws_.async_write(asio::buffer(msg), asio::as_tuple(asio::use_awaitable));
         if (ec) {

@@ -14,13 +14,15 @@ public:
     asio::awaitable<void> run(http::request<http::string_body>& req);
 
     void send(std::string text) override;
+    void send_large(std::string text) override;
+    void post(std::function<void()> f) override;
     void close(std::uint16_t code, std::string reason) override;
     const std::string& id() const override { return id_; }
     const std::any& context() const override { return context_; }
     bool closed() const override { return closed_.load(); }
 
 private:
-    void enqueue(std::string text);
+    void enqueue(std::string text, bool large = false);
     void start_writing();
     asio::awaitable<void> write_loop();
     void drop(const char* why);   // a client that does not read: counted and logged
@@ -32,7 +34,11 @@ private:
     connection_slot slot_;
     std::string id_;
     std::any context_;
-    std::deque<std::string> queue_;
+    struct queued {
+        std::string text;
+        bool large;  // not counted in queued_bytes_
+    };
+    std::deque<queued> queue_;
     std::size_t queued_bytes_ = 0;
     std::optional<websocket::close_reason> close_reason_;
     bool writing_ = false;

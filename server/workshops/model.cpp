@@ -5,6 +5,7 @@
 #include "common/utf8.hpp"
 
 #include <algorithm>
+#include <chrono>
 #include <regex>
 
 namespace relais::workshops {
@@ -101,12 +102,24 @@ std::string opt_text(const json& msg, const char* f, std::size_t max) {
 
 std::string date_field(const json& msg, const char* f) {
     auto v = opt_text(msg, f, 10);
-    static const std::regex iso("^[0-9]{4}-[0-9]{2}-[0-9]{2}$");
-    if (!v.empty() && !std::regex_match(v, iso)) throw api_error(errors::invalid_field, f);
+    if (!v.empty() && !valid_calendar_date(v)) throw api_error(errors::invalid_field, f);
     return v;
 }
 
 }  // namespace
+
+bool valid_calendar_date(std::string_view v) {
+    static const std::regex iso("^[0-9]{4}-[0-9]{2}-[0-9]{2}$");
+    if (v.size() != 10 || !std::regex_match(v.begin(), v.end(), iso)) return false;
+    auto num = [&](std::size_t from, std::size_t n) {
+        int out = 0;
+        for (std::size_t i = from; i < from + n; ++i) out = out * 10 + (v[i] - '0');
+        return out;
+    };
+    std::chrono::year_month_day ymd{std::chrono::year(num(0, 4)), std::chrono::month(static_cast<unsigned>(num(5, 2))),
+                                    std::chrono::day(static_cast<unsigned>(num(8, 2)))};
+    return num(0, 4) >= 1900 && ymd.ok();
+}
 
 bool phase::has_column(const std::string& k) const {
     return std::any_of(columns.begin(), columns.end(), [&](const column& c) { return c.key == k; });
@@ -184,10 +197,15 @@ bool room_state::can_see(const note& n, const actor& viewer) const {
     return n.hidden.empty() || viewer.r == role::facilitator || viewer.key == n.author_key;
 }
 
+bool room_state::author_visible(const note& n, const actor& viewer) const {
+    return viewer.r == role::facilitator || viewer.key == n.author_key || (!anonymous && !n.anonymous);
+}
+
 json to_json(const note& n, bool show_author) {
     json j = {{"id", n.id}, {"column", n.column}, {"text", n.text}, {"colour", n.colour}, {"version", n.version},
               {"phase", n.phase_key}, {"group", n.group ? json(*n.group) : json(nullptr)}, {"hidden", n.hidden}};
     j["author"] = show_author ? json{{"key", n.author_key}, {"name", n.author_name}} : json(nullptr);
+    j["anonymous"] = n.anonymous;
     return j;
 }
 
@@ -210,6 +228,10 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         auto colour = opt_text(msg, "colour", 20);
         if (colour.empty()) colour = "jaune";
         if (!colours.count(colour)) throw api_error(errors::invalid_field, "colour");
+        if (s.notes.size() >= max_notes_per_board) throw api_error(errors::board_full);
+        if (auto it = s.notes_by_author.find(a.key);
+            it != s.notes_by_author.end() && static_cast<std::size_t>(it->second) >= max_notes_per_person)
+            throw api_error(errors::too_many_notes_person);
         std::string hidden;
         if (s.workshop_state == "scheduled") hidden = "prework";
         else if (cur->private_notes) hidden = "private";
@@ -224,9 +246,10 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         } catch (const api_error& e) {
             if (e.code() != errors::stale_version.code) throw;
             const note& current = find_note(s, msg, a);
-            throw stale(to_json(current, !s.anonymous || is_fac(a) || current.author_key == a.key));
+            throw stale(to_json(current, s.author_visible(current, a)));
         }
         d = {{"note", n->id}, {"hidden", n->hidden}};
+        if (n->anonymous) d["anonymous"] = true;
         if (op == "note.edit") {
             if (msg.contains("text")) d["text"] = json_input::required_string(msg, "text", text_max);
             if (msg.contains("colour")) {
@@ -245,13 +268,15 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         if (!grouping_allowed(s, a)) throw api_error(errors::wrong_phase);
         const note& n = find_note(s, msg, a);
         if (int_field(msg, "version", 1, INT32_MAX) != n.version)
-            throw stale(to_json(n, !s.anonymous || is_fac(a) || n.author_key == a.key));
+            throw stale(to_json(n, s.author_visible(n, a)));
         auto g = opt_int_field(msg, "group", 1, INT64_MAX);
         if (g && !s.groups.count(*g)) throw api_error(errors::not_found, "group");
         d = {{"note", n.id}, {"group", g ? json(*g) : json(nullptr)}, {"hidden", n.hidden}};
+        if (n.anonymous) d["anonymous"] = true;
     } else if (op == "group.add") {
         require_unlocked(s, a);
         if (!grouping_allowed(s, a)) throw api_error(errors::wrong_phase);
+        if (s.groups.size() >= max_groups_per_board) throw api_error(errors::board_full);
         auto col = json_input::required_string(msg, "column", 40);
         if (!cur->has_column(col)) throw api_error(errors::wrong_phase, "column");
         d = {{"column", col}, {"title", json_input::required_string(msg, "title", title_max)}};
@@ -362,6 +387,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         d = {{"emoji", e}};
     } else if (op == "chat.send") {
         require_writer(a);
+        if (s.chat.size() >= max_chat_per_board) throw api_error(errors::board_full);
         d = {{"text", json_input::required_string(msg, "text", text_max)}};
     } else if (op == "action.add" || op == "action.edit") {
         require_writer(a);
@@ -374,6 +400,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
             d = {{"action", id}, {"what", it->second.what}, {"who", it->second.who}, {"when", it->second.when}};
             if (msg.contains("what")) d["what"] = json_input::required_string(msg, "what", text_max);
         } else {
+            if (s.actions.size() >= max_actions_per_board) throw api_error(errors::board_full);
             d = {{"what", json_input::required_string(msg, "what", text_max)}};
         }
         if (msg.contains("who")) d["who"] = opt_text(msg, "who", title_max);
@@ -400,6 +427,10 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
     } else {
         throw api_error(errors::unknown_operation, "op");
     }
+    // What is written while the board is anonymous stays anonymous: the event says so,
+    // and the state remembers it for each note and chat message.
+    // (board.anonymous carries its own setting in that field.)
+    if (s.anonymous && op != "board.anonymous") d["anonymous"] = true;
     return event{s.seq + 1, op, std::move(d), a.key, a.name, std::nullopt, now_ms};
 }
 
@@ -428,6 +459,8 @@ void apply(room_state& s, const event& e) {
         n.hidden = d.value("hidden", "");
         n.author_key = e.actor_key;
         n.author_name = e.actor_name;
+        n.anonymous = d.value("anonymous", false) || s.anonymous;
+        ++s.notes_by_author[n.author_key];
         s.notes[n.id] = std::move(n);
     } else if (op == "note.edit" || op == "note.move" || op == "note.group") {
         auto& n = s.notes.at(d.at("note").get<std::int64_t>());
@@ -438,6 +471,9 @@ void apply(room_state& s, const event& e) {
         ++n.version;
     } else if (op == "note.delete") {
         auto id = d.at("note").get<std::int64_t>();
+        if (auto it = s.notes.find(id); it != s.notes.end())
+            if (auto c = s.notes_by_author.find(it->second.author_key); c != s.notes_by_author.end() && --c->second <= 0)
+                s.notes_by_author.erase(c);
         s.notes.erase(id);
         for (auto& [k, ph] : s.votes) ph.erase(id);
     } else if (op == "group.add") {
@@ -501,7 +537,7 @@ void apply(room_state& s, const event& e) {
     } else if (op == "reaction") {
         ++s.reactions[d.at("emoji").get<std::string>()];
     } else if (op == "chat.send") {
-        s.chat.push_back({e.seq, e.actor_key, e.actor_name, d.at("text"), e.at});
+        s.chat.push_back({e.seq, e.actor_key, e.actor_name, d.at("text"), e.at, d.value("anonymous", false) || s.anonymous});
     } else if (op == "action.add") {
         s.actions[e.seq] = action_item{e.seq, d.at("what"), d.at("who"), d.at("when"), e.actor_name};
     } else if (op == "action.edit") {
@@ -548,14 +584,15 @@ json snapshot(const room_state& s, const actor& viewer) {
     bool authors = show_authors(s, viewer);
     json notes = json::array(), groups = json::array(), actions = json::array(), chat = json::array();
     for (const auto& [id, n] : s.notes)
-        if (s.can_see(n, viewer)) notes.push_back(to_json(n, authors || n.author_key == viewer.key));
+        if (s.can_see(n, viewer)) notes.push_back(to_json(n, s.author_visible(n, viewer)));
     for (const auto& [id, g] : s.groups) groups.push_back({{"id", g.id}, {"column", g.column}, {"title", g.title}});
     for (const auto& [id, a] : s.actions) actions.push_back({{"id", a.id}, {"what", a.what}, {"who", a.who}, {"when", a.when}});
     std::size_t from = s.chat.size() > 200 ? s.chat.size() - 200 : 0;
     for (std::size_t i = from; i < s.chat.size(); ++i) {
         const auto& c = s.chat[i];
-        chat.push_back({{"id", c.id}, {"text", c.text}, {"at", c.at},
-                        {"by", authors || c.key == viewer.key ? json{{"key", c.key}, {"name", c.name}} : json(nullptr)}});
+        bool by = (authors && !c.anonymous) || viewer.r == role::facilitator || c.key == viewer.key;
+        chat.push_back({{"id", c.id}, {"text", c.text}, {"at", c.at}, {"anonymous", c.anonymous},
+                        {"by", by ? json{{"key", c.key}, {"name", c.name}} : json(nullptr)}});
     }
     const phase* cur = s.current_phase();
     json revealed = json::array();
@@ -588,17 +625,23 @@ json event_view(const room_state& s, const event& e, const actor& viewer) {
         auto it = s.notes.find(d.value("note", std::int64_t{0}));
         if (it == s.notes.end() || !s.can_see(it->second, viewer)) return hidden();
     }
+    bool is_vote = e.op == "vote.cast" || e.op == "vote.proxy" || e.op == "vote.retract";
     bool votes_visible = fac || own || s.revealed_votes.count(d.value("phase", std::string()));
-    if ((e.op == "vote.cast" || e.op == "vote.proxy" || e.op == "vote.retract") && !votes_visible) return hidden();
-    bool authors = show_authors(s, viewer) || own;
+    if (is_vote && !votes_visible) return hidden();
+    // Who wrote it: facilitators and the actor always; others only when neither the board
+    // now nor the event when it was written is anonymous. Who voted: only facilitators
+    // (and each voter for their own votes) — the board shows totals, never voters.
+    bool authors = fac || own || (!s.anonymous && !d.value("anonymous", false) && !is_vote);
     json data = d;
-    if (!authors) {
+    if (!fac && !own) {
         data.erase("voter");
         data.erase("voter_name");
-        if (data.contains("revealed"))
-            for (auto& n : data["revealed"])
-                if (n["author"].is_object() && n["author"]["key"] != viewer.key) n["author"] = nullptr;
     }
+    if (!fac && data.contains("revealed"))
+        for (auto& n : data["revealed"]) {
+            bool anon = s.anonymous || n.value("anonymous", false);
+            if (anon && n["author"].is_object() && n["author"].value("key", std::string()) != viewer.key) n["author"] = nullptr;
+        }
     json by = authors && e.actor_key != "system" ? json{{"key", e.actor_key}, {"name", e.actor_name}} : json(nullptr);
     return {{"seq", e.seq}, {"op", e.op}, {"data", data}, {"by", by}, {"at", e.at}};
 }

@@ -53,6 +53,7 @@ struct note {
     std::optional<std::int64_t> group;
     int version = 1;
     std::string hidden;  // "", "prework" or "private": who may see it is restricted
+    bool anonymous = false;  // written while anonymous mode was on: stays anonymous
 };
 
 struct group {
@@ -69,6 +70,7 @@ struct chat_message {
     std::int64_t id = 0;
     std::string key, name, text;
     std::int64_t at = 0;
+    bool anonymous = false;
 };
 
 struct timer_state {
@@ -103,11 +105,23 @@ struct room_state {
     std::vector<chat_message> chat;
     std::map<std::string, int> reactions;
     timer_state timer;
+    std::map<std::string, int> notes_by_author;  // live notes per author key (for the caps)
 
     const phase* current_phase() const;
     int votes_used(const std::string& phase_key, const std::string& voter) const;
     bool can_see(const note& n, const actor& viewer) const;
+    /// Whether `viewer` may know who wrote `n`: facilitators and the author always; others
+    /// only when the board is not anonymous and the note was not written under anonymity.
+    bool author_visible(const note& n, const actor& viewer) const;
 };
+
+/// Bounds on what one board holds, so that its snapshot stays sendable and one person
+/// cannot fill it (docs/protocol.md, "Limits").
+inline constexpr std::size_t max_notes_per_person = 200;
+inline constexpr std::size_t max_notes_per_board = 2000;
+inline constexpr std::size_t max_groups_per_board = 500;
+inline constexpr std::size_t max_actions_per_board = 500;
+inline constexpr std::size_t max_chat_per_board = 5000;
 
 /// Checks an operation (`msg` is the client's message: fields per docs/protocol.md)
 /// and returns the event to log as seq = state.seq + 1. Throws api_error.
@@ -127,5 +141,8 @@ json snapshot(const room_state& s, const actor& viewer);
 json event_view(const room_state& s, const event& e, const actor& viewer);
 
 json to_json(const note& n, bool show_author);
+
+/// "YYYY-MM-DD" naming a real day of the Gregorian calendar (year 1900 or later).
+bool valid_calendar_date(std::string_view v);
 
 }  // namespace relais::workshops

@@ -26,10 +26,13 @@ std::string md_cell(const std::string& s) {
     return out;
 }
 
+// Only revealed votes: the report is read by participants and guests, who must not
+// learn totals the facilitator has not shown yet.
 int total_votes(const room_state& s, std::int64_t note_id) {
     int t = 0;
     for (const auto& [phase, notes] : s.votes)
-        if (auto it = notes.find(note_id); it != notes.end())
+        if (!s.revealed_votes.count(phase)) continue;
+        else if (auto it = notes.find(note_id); it != notes.end())
             for (const auto& [k, v] : it->second) t += v;
     return t;
 }

@@ -26,7 +26,8 @@ json error_message(const std::string& client_id, const api_error& e) {
 
 }  // namespace
 
-room::room(std::int64_t id, db::pool& db, std::vector<event> log) : id_(id), db_(db) {
+room::room(std::int64_t id, db::pool& db, std::vector<event> log, room_limits limits)
+    : id_(id), db_(db), limits_(limits), room_rate_{limits.room_burst, std::chrono::steady_clock::now()} {
     for (auto& e : log) {
         apply(state_, e);
         if (e.client_op_id) applied_ops_[op_key(e.actor_key, *e.client_op_id)] = e.seq;
@@ -34,6 +35,15 @@ room::room(std::int64_t id, db::pool& db, std::vector<event> log) : id_(id), db_
         if (recent_.size() > recent_max) recent_.pop_front();
     }
     committed_ = state_.seq;
+}
+
+bool room::take(bucket& b, double rate, double burst, std::chrono::steady_clock::time_point now) {
+    std::chrono::duration<double> dt = now - b.last;
+    b.tokens = std::min(burst, b.tokens + dt.count() * rate);
+    b.last = now;
+    if (b.tokens < 1.0) return false;
+    b.tokens -= 1.0;
+    return true;
 }
 
 bool room::healthy() const {
@@ -69,14 +79,19 @@ void room::join(const std::shared_ptr<net::ws_connection>& c, const actor& a, st
         json events = json::array();
         for (const auto& e : recent_)
             if (e.seq > *since) events.push_back(event_view(state_, e, a));
-        send(c, {{"type", "events"}, {"workshop", id_}, {"events", events}, {"role", role_name(a.r)}});
+        // Large on purpose: a resume may carry up to recent_max events.
+        c->send_large(json{{"type", "events"}, {"workshop", id_}, {"events", events}, {"role", role_name(a.r)}}
+                          .dump(-1, ' ', false, json::error_handler_t::replace));
         resumed = true;
     }
     if (!resumed) {
         // The board as applied, pending operations included: their events, when
         // committed, carry seq <= this snapshot's seq and are ignored by the client.
-        send(c, {{"type", "snapshot"}, {"workshop", id_}, {"seq", state_.seq}, {"state", snapshot(state_, a)},
-                 {"you", {{"key", a.key}, {"name", a.name}, {"role", role_name(a.r)}}}});
+        // The snapshot is exempt from the send queue's byte cap: however full the board,
+        // whoever joins gets it (the board itself is bounded: model.hpp).
+        c->send_large(json{{"type", "snapshot"}, {"workshop", id_}, {"seq", state_.seq}, {"state", snapshot(state_, a)},
+                           {"you", {{"key", a.key}, {"name", a.name}, {"role", role_name(a.r)}}}}
+                          .dump(-1, ' ', false, json::error_handler_t::replace));
     }
     send_presence(c);
     broadcast_person(a.key, c.get());
@@ -115,6 +130,10 @@ void room::broadcast_person(const std::string& key, const net::ws_connection* ex
 
 void room::typing(const net::ws_connection* c, const actor& a) {
     std::lock_guard lock(mutex_);
+    // Ephemeral: over the person's budget it is dropped silently.
+    auto now = std::chrono::steady_clock::now();
+    auto [pr, fresh] = person_rate_.try_emplace(a.key, bucket{limits_.person_burst, now});
+    if (!take(pr->second, limits_.person_rate, limits_.person_burst, now)) return;
     // Anonymous boards say that someone types, not who.
     auto text = (state_.anonymous ? json{{"type", "typing"}, {"workshop", id_}, {"key", ""}, {"name", ""}}
                                   : json{{"type", "typing"}, {"workshop", id_}, {"key", a.key}, {"name", a.name}})
@@ -138,6 +157,18 @@ void room::op(const std::shared_ptr<net::ws_connection>& c, const actor& a, cons
         else send(c, {{"type", "ack"}, {"id", client_id}, {"seq", seq}});
         return;
     }
+    // One person (whatever their number of sockets) and the room as a whole have a
+    // budget of operations: a flood cannot fill the board or starve the others.
+    auto now = std::chrono::steady_clock::now();
+    auto [pr, fresh] = person_rate_.try_emplace(a.key, bucket{limits_.person_burst, now});
+    if (!take(pr->second, limits_.person_rate, limits_.person_burst, now)) {
+        send(c, error_message(client_id, api_error(errors::ops_rate_limited)));
+        return;
+    }
+    if (!take(room_rate_, limits_.room_rate, limits_.room_burst, now)) {
+        send(c, error_message(client_id, api_error(errors::room_rate_limited)));
+        return;
+    }
     event e;
     try {
         e = decide(state_, a, op, msg, now_ms());
@@ -145,7 +176,7 @@ void room::op(const std::shared_ptr<net::ws_connection>& c, const actor& a, cons
         auto m = error_message(client_id, err);
         if (err.code() == errors::stale_version.code)
             if (auto it = state_.notes.find(msg.value("note", std::int64_t{0})); it != state_.notes.end() && state_.can_see(it->second, a))
-                m["note"] = to_json(it->second, !state_.anonymous || a.r == role::facilitator || it->second.author_key == a.key);
+                m["note"] = to_json(it->second, state_.author_visible(it->second, a));
         send(c, m);
         return;
     }

@@ -8,6 +8,7 @@
 #include "net/websocket.hpp"
 #include "workshops/model.hpp"
 
+#include <chrono>
 #include <deque>
 #include <functional>
 #include <map>
@@ -16,11 +17,18 @@
 
 namespace relais::workshops {
 
+/// Operations per second a room accepts, per person (all their sockets together) and in
+/// all (token buckets: rate and burst). Beyond, the sender gets an error.
+struct room_limits {
+    double person_rate = 10, person_burst = 40;
+    double room_rate = 150, room_burst = 400;
+};
+
 class room : public std::enable_shared_from_this<room> {
 public:
     static constexpr std::size_t recent_max = 1000;
 
-    room(std::int64_t id, db::pool& db, std::vector<event> log);
+    room(std::int64_t id, db::pool& db, std::vector<event> log, room_limits limits = {});
 
     std::int64_t id() const { return id_; }
     /// False once a write failed: the room must be reloaded from the log.
@@ -61,8 +69,18 @@ private:
     void broadcast_person(const std::string& key, const net::ws_connection* except);
     static void send(const std::shared_ptr<net::ws_connection>& c, const json& msg);
 
+    struct bucket {
+        double tokens;
+        std::chrono::steady_clock::time_point last;
+    };
+    /// Takes one token from `b` (refilled at `rate` up to `burst`); false when empty.
+    static bool take(bucket& b, double rate, double burst, std::chrono::steady_clock::time_point now);
+
     std::int64_t id_;
     db::pool& db_;
+    room_limits limits_;
+    std::map<std::string, bucket> person_rate_;
+    bucket room_rate_;
     mutable std::mutex mutex_;
     room_state state_;
     std::int64_t committed_ = 0;

@@ -79,13 +79,19 @@ std::vector<std::int64_t> id_list(const json& body, const char* field) {
 std::string date_value(const json& body) {
     auto d = json_input::optional_string(body, "date", 25).value_or("");
     static const std::regex iso("^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$");
-    if (!d.empty() && !std::regex_match(d, iso)) throw api_error(errors::invalid_field, "date");
+    if (!d.empty() && (!std::regex_match(d, iso) || !valid_calendar_date(std::string_view(d).substr(0, 10))))
+        throw api_error(errors::invalid_field, "date");
+    if (d.size() > 10) {
+        int hh = (d[11] - '0') * 10 + (d[12] - '0'), mm = (d[14] - '0') * 10 + (d[15] - '0');
+        int ss = d.size() > 16 ? (d[17] - '0') * 10 + (d[18] - '0') : 0;
+        if (hh > 23 || mm > 59 || ss > 59) throw api_error(errors::invalid_field, "date");
+    }
     return d;
 }
 
 }  // namespace
 
-service::service(db::pool& db, auth::service& auth) : db_(db), auth_(auth) {}
+service::service(db::pool& db, auth::service& auth, room_limits limits) : db_(db), auth_(auth), limits_(limits) {}
 
 std::optional<role> service::role_for(const identity& who, const store::workshop_row& w) {
     if (who.guest) {
@@ -156,7 +162,7 @@ void service::with_room(std::int64_t id, std::function<void(room_ptr, std::excep
             try {
                 std::lock_guard lock(mutex_);
                 auto& slot = rooms_[id];
-                if (!slot || !slot->healthy()) slot = std::make_shared<room>(id, db_, std::move(*log_events));
+                if (!slot || !slot->healthy()) slot = std::make_shared<room>(id, db_, std::move(*log_events), limits_);
                 r = slot;
             } catch (...) {
                 log::error("room_load_failed", {{"workshop", id}});
@@ -198,7 +204,8 @@ asio::awaitable<std::int64_t> service::submit(const room_ptr& r, const actor& a,
 
 // ---- WebSocket ---------------------------------------------------------------
 
-void service::ws_join(const std::shared_ptr<net::ws_connection>& c, const identity& who, const json& msg) {
+void service::ws_join(const std::shared_ptr<net::ws_connection>& c, const identity& who, const json& msg,
+                      std::function<void()> done) {
     std::int64_t id;
     std::optional<std::int64_t> since;
     try {
@@ -208,51 +215,70 @@ void service::ws_join(const std::shared_ptr<net::ws_connection>& c, const identi
             since = it->get<std::int64_t>();
         }
     } catch (const api_error& e) {
-        return send_error(c, {}, e);
+        send_error(c, {}, e);
+        return done();
     }
     ws_leave(c);
     log::debug("ws_join", {{"workshop", id}, {"who", who.key()}});
     auto w = std::make_shared<std::optional<store::workshop_row>>();
-    auto still_valid = std::make_shared<bool>(false);
+    // The identity was checked when the socket opened: check it again against what it is
+    // now (session live, account active, its current role; invite not revoked).
+    auto fresh = std::make_shared<std::optional<identity>>();
     std::weak_ptr<net::ws_connection> weak = c;
     db_.read_async(
-        [w, id, who, still_valid](db::connection& conn) {
+        [w, id, who, fresh](db::connection& conn) {
             *w = store::workshop(conn, id);
-            // The identity was checked when the socket opened: check it again, an invite
-            // may have been revoked or an account deactivated since.
             auto now = unix_now();
-            if (who.guest) *still_valid = store::guest_active(conn, who.guest->id, now);
-            else if (who.account) {
-                auto u = auth::store::user_by_id(conn, who.account->account.id);
-                *still_valid = u && u->active;
+            if (who.guest) {
+                if (store::guest_active(conn, who.guest->id, now)) *fresh = who;
+            } else if (who.account) {
+                if (auto u = auth::store::session_user(conn, who.account->session_hash, now)) {
+                    identity now_who = who;
+                    now_who.account->account = std::move(*u);
+                    *fresh = std::move(now_who);
+                }
             }
         },
-                   [this, w, weak, who, id, since, still_valid](std::exception_ptr ep) {
-                       auto conn = weak.lock();
-                       if (!conn) return;
-                       if (!ep && !*still_valid) return send_error(conn, {}, api_error(errors::not_authenticated));
-                       if (ep || !*w) return send_error(conn, {}, api_error(ep ? errors::internal : errors::not_found));
-                       auto r = role_for(who, **w);
-                       if (!r) return send_error(conn, {}, api_error(errors::forbidden));
-                       auto a = actor_of(who, *r);
-                       with_room(id, [this, weak, a, since](room_ptr rm, std::exception_ptr ep2) {
-                           auto conn2 = weak.lock();
-                           if (!conn2) return;
-                           if (ep2) return send_error(conn2, {}, api_error(errors::internal));
-                           room_ptr previous;
-                           {
-                               std::lock_guard lock(mutex_);
-                               auto it = seats_.find(conn2.get());
-                               if (it != seats_.end() && it->second.conn.lock() == conn2) previous = it->second.where.lock();
-                               seats_[conn2.get()] = seat{rm, a, conn2};
-                           }
-                           // Two joins in flight: the last one wins, the socket is in one room.
-                           if (previous && previous != rm) previous->leave(conn2.get());
-                           rm->join(conn2, a, since);
-                           // Closed meanwhile (on_close already ran ws_leave): undo.
-                           if (conn2->closed()) ws_leave(conn2);
-                       });
-                   });
+        [this, w, weak, id, since, fresh, done](std::exception_ptr ep) {
+            auto conn = weak.lock();
+            if (!conn) return done();
+            if (!ep && !*fresh) {
+                send_error(conn, {}, api_error(errors::not_authenticated));
+                conn->close(1008, "Accès expiré : reconnectez-vous");
+                return done();
+            }
+            if (ep || !*w) {
+                send_error(conn, {}, api_error(ep ? errors::internal : errors::not_found));
+                return done();
+            }
+            auto r = role_for(**fresh, **w);
+            if (!r) {
+                send_error(conn, {}, api_error(errors::forbidden));
+                return done();
+            }
+            auto a = actor_of(**fresh, *r);
+            with_room(id, [this, weak, a, since, done](room_ptr rm, std::exception_ptr ep2) {
+                auto conn2 = weak.lock();
+                if (!conn2) return done();
+                if (ep2) {
+                    send_error(conn2, {}, api_error(errors::internal));
+                    return done();
+                }
+                room_ptr previous;
+                {
+                    std::lock_guard lock(mutex_);
+                    auto it = seats_.find(conn2.get());
+                    if (it != seats_.end() && it->second.conn.lock() == conn2) previous = it->second.where.lock();
+                    seats_[conn2.get()] = seat{rm, a, conn2};
+                }
+                // Two joins in flight: the last one wins, the socket is in one room.
+                if (previous && previous != rm) previous->leave(conn2.get());
+                rm->join(conn2, a, since);
+                // Closed meanwhile (on_close already ran ws_leave): undo.
+                if (conn2->closed()) ws_leave(conn2);
+                done();
+            });
+        });
 }
 
 void service::ws_op(const std::shared_ptr<net::ws_connection>& c, const identity&, const json& msg) {
@@ -278,18 +304,19 @@ void service::ws_op(const std::shared_ptr<net::ws_connection>& c, const identity
     }
 }
 
-void service::disconnect_guests(const std::vector<std::int64_t>& guest_ids) {
-    std::set<std::string> keys;
-    for (auto g : guest_ids) keys.insert("g:" + std::to_string(g));
+void service::disconnect(std::int64_t room_id, const std::set<std::string>& keys, const char* reason) {
     std::vector<std::shared_ptr<net::ws_connection>> to_close;
     {
         std::lock_guard lock(mutex_);
-        for (const auto& [ptr, s] : seats_)
-            if (keys.count(s.who.key))
-                if (auto c = s.conn.lock()) to_close.push_back(std::move(c));
+        for (const auto& [ptr, s] : seats_) {
+            if (!keys.count(s.who.key)) continue;
+            auto r = s.where.lock();
+            if (room_id && (!r || r->id() != room_id)) continue;
+            if (auto c = s.conn.lock()) to_close.push_back(std::move(c));
+        }
     }
-    // Revoked access takes effect at once, not at the next join (1008: policy violation).
-    for (const auto& c : to_close) c->close(1008, "Invitation révoquée");
+    // Lost access takes effect at once, not at the next join (1008: policy violation).
+    for (const auto& c : to_close) c->close(1008, reason);
 }
 
 std::optional<service::seat> service::seat_of(const std::shared_ptr<net::ws_connection>& c) {
@@ -600,6 +627,8 @@ void service::register_routes(net::router& r) {
             }
             store::set_person(c, id, uid, as);
         });
+        // A seated socket of this person keeps the role it joined with: it rejoins.
+        disconnect(id, {"u:" + std::to_string(uid)}, "Votre rôle dans l'atelier a changé");
         auto j = co_await workshop_json(id, who, true);
         auto res = response::json(200, {{"workshop", j}});
         co_return res;
@@ -618,6 +647,7 @@ void service::register_routes(net::router& r) {
             if (target_facilitates && facilitators == 1) throw api_error(errors::bad_transition, "user_id");
             store::remove_person(c, id, uid);
         });
+        disconnect(id, {"u:" + std::to_string(uid)}, "Vous ne faites plus partie de cet atelier");
         auto j = co_await workshop_json(id, who, true);
         auto res = response::json(200, {{"workshop", j}});
         co_return res;
@@ -666,7 +696,14 @@ void service::register_routes(net::router& r) {
         std::vector<std::int64_t> guests;
         co_await db_.write([&](db::connection& c) { found = store::revoke_invite(c, id, invite_id, guests); });
         if (!found) throw api_error(errors::not_found);
-        disconnect_guests(guests);
+        std::set<std::string> keys;
+        for (auto g : guests) keys.insert("g:" + std::to_string(g));
+        disconnect(id, keys, "Invitation révoquée");
+        for (auto g : guests) {
+            auth::access_change ended{auth::access_change::kind::guest_ended};
+            ended.guest_id = g;
+            auth_.notify(ended);
+        }
         auto done = response::no_content();
         co_return done;
     }));
@@ -720,7 +757,19 @@ void service::register_routes(net::router& r) {
     r.add("DELETE", "/api/invites/session", [this](request& req) -> asio::awaitable<response> {
         if (auto token = req.cookie(guest_cookie); token && !token->empty() && token->size() <= 128) {
             auto hash = auth::token_hash(*token);
-            co_await db_.write([&](db::connection& c) { store::delete_guest(c, hash); });
+            std::optional<store::guest_row> g;
+            auto now = unix_now();
+            co_await db_.write([&](db::connection& c) {
+                g = store::guest_by_token(c, hash, now);
+                store::delete_guest(c, hash);
+            });
+            if (g) {
+                // The guest's open sockets end with the sign-out.
+                disconnect(0, {"g:" + std::to_string(g->id)}, "Vous avez quitté l'atelier");
+                auth::access_change ended{auth::access_change::kind::guest_ended};
+                ended.guest_id = g->id;
+                auth_.notify(ended);
+            }
         }
         auto res = response::no_content();
         res.header("Set-Cookie", std::string(guest_cookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");

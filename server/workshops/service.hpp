@@ -12,12 +12,13 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 
 namespace relais::workshops {
 
 class service {
 public:
-    service(db::pool& db, auth::service& auth);
+    service(db::pool& db, auth::service& auth, room_limits limits = {});
 
     void register_routes(net::router& r);
 
@@ -27,7 +28,10 @@ public:
     asio::awaitable<identity> identify(const net::request& req);
 
     // WebSocket messages (called on network threads; never block).
-    void ws_join(const std::shared_ptr<net::ws_connection>& c, const identity& who, const json& msg);
+    /// Calls `done` once the socket is seated (or refused): the socket's next message
+    /// must wait for it (an op right after a join is handled in the room).
+    void ws_join(const std::shared_ptr<net::ws_connection>& c, const identity& who, const json& msg,
+                 std::function<void()> done);
     void ws_op(const std::shared_ptr<net::ws_connection>& c, const identity& who, const json& msg);
     void ws_typing(const std::shared_ptr<net::ws_connection>& c, const identity& who, const json& msg);
     void ws_leave(const std::shared_ptr<net::ws_connection>& c);
@@ -63,6 +67,7 @@ private:
 
     db::pool& db_;
     auth::service& auth_;
+    room_limits limits_;
     report_filer file_report_;
     std::mutex mutex_;
     std::map<std::int64_t, room_ptr> rooms_;
@@ -72,8 +77,9 @@ private:
         std::weak_ptr<net::ws_connection> conn;  // raw pointers get reused: check it is the same socket
     };
     std::optional<seat> seat_of(const std::shared_ptr<net::ws_connection>& c);
-    /// Closes the sockets seated in a room for these guests.
-    void disconnect_guests(const std::vector<std::int64_t>& guest_ids);
+    /// Closes (1008, `reason`) the sockets seated in workshop `room_id` (0: any) whose
+    /// identity key is in `keys`.
+    void disconnect(std::int64_t room_id, const std::set<std::string>& keys, const char* reason);
     std::map<const net::ws_connection*, seat> seats_;
 };
 

@@ -42,20 +42,41 @@ TEST_CASE("password policy and tokens", "[auth]") {
     CHECK(token_hash(t1) != token_hash(t2));
 }
 
-TEST_CASE("throttle: a window of failures, then a refusal until it ends", "[auth]") {
-    throttle t(3, std::chrono::seconds(60));
+TEST_CASE("throttle: free failures, then growing delays, never a lock; forgotten after a while", "[auth]") {
+    throttle t(3, std::chrono::seconds(60), std::chrono::seconds(900));
     auto now = throttle::clock::now();
     CHECK(t.retry_after("a", now) == 0);
     for (int i = 0; i < 3; ++i) t.record_failure("a", now);
-    CHECK(t.retry_after("a", now) > 0);
-    CHECK(t.retry_after("a", now) <= 61);
+    // Three free failures, then 1 s after the third.
+    CHECK(t.retry_after("a", now) >= 1);
+    CHECK(t.retry_after("a", now) <= 2);
+    CHECK(t.retry_after("a", now + std::chrono::seconds(2)) == 0);
+    t.record_failure("a", now + std::chrono::seconds(2));
+    CHECK(t.retry_after("a", now + std::chrono::seconds(2)) >= 2);   // then 2 s
+    CHECK(t.retry_after("a", now + std::chrono::seconds(5)) == 0);
+    for (int i = 0; i < 20; ++i) t.record_failure("a", now + std::chrono::seconds(5));
+    // Capped at the longest delay, never longer.
+    CHECK(t.retry_after("a", now + std::chrono::seconds(5)) <= 61);
+    CHECK(t.retry_after("a", now + std::chrono::seconds(5)) >= 59);
+    CHECK(t.retry_after("a", now + std::chrono::seconds(66)) == 0);
+    // Forgotten after `memory` without failure.
     CHECK(t.retry_after("b", now) == 0);
-    CHECK(t.retry_after("a", now + std::chrono::seconds(61)) == 0);
     t.record_failure("c", now);
     t.record_failure("c", now);
     t.reset("c");
     t.record_failure("c", now);
     CHECK(t.retry_after("c", now) == 0);
+    // A failure counted ahead of a success is taken back.
+    throttle f(1, std::chrono::seconds(60), std::chrono::seconds(900));
+    f.record_failure("d", now);
+    f.forgive("d");
+    f.record_failure("d", now);
+    CHECK(f.retry_after("d", now) > 0);
+    f.forgive("d");
+    CHECK(f.retry_after("d", now) == 0);
+    CHECK(french_wait(1) == "1 seconde");
+    CHECK(french_wait(8) == "8 secondes");
+    CHECK(french_wait(61) == "2 minutes");
 }
 
 TEST_CASE("territories: every département once, in one region", "[auth]") {
