@@ -281,6 +281,7 @@ struct ws_client::impl {
     websocket::stream<beast::tcp_stream> ws{ioc};
     beast::flat_buffer buffer;
     std::deque<std::string> messages;  // a frame may carry several, '\n'-separated
+    std::map<std::string, std::string> extra_headers;
     bool open = false;
     bool reading = false;
 };
@@ -295,9 +296,10 @@ int ws_client::connect(unsigned short port, const std::string& cookie, const std
                        std::string* refusal_body) {
     auto& ws = impl_->ws;
     beast::get_lowest_layer(ws).connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
-    ws.set_option(websocket::stream_base::decorator([cookie, origin](websocket::request_type& req) {
+    ws.set_option(websocket::stream_base::decorator([cookie, origin, extra = impl_->extra_headers](websocket::request_type& req) {
         if (!cookie.empty()) req.set(http::field::cookie, cookie);
         if (!origin.empty()) req.set(http::field::origin, origin);
+        for (const auto& [k, v] : extra) req.set(k, v);
     }));
     ws.read_message_max(16 << 20);
     websocket::response_type res;
@@ -307,6 +309,8 @@ int ws_client::connect(unsigned short port, const std::string& cookie, const std
     impl_->open = !ec;
     return static_cast<int>(res.result_int());
 }
+
+void ws_client::set_header(const std::string& name, const std::string& value) { impl_->extra_headers[name] = value; }
 
 void ws_client::send(const std::string& text) {
     impl_->ws.text(true);

@@ -104,6 +104,8 @@ public:
     /// Returns the HTTP status of the handshake (101 when open); body of a refusal in `refusal_body`.
     int connect(unsigned short port, const std::string& cookie, const std::string& origin,
                 std::string* refusal_body = nullptr);
+    /// An extra header for the upgrade request (before connect).
+    void set_header(const std::string& name, const std::string& value);
     void send(const std::string& text);
     /// Next text message, or nullopt if closed / timed out.
     std::optional<std::string> read(std::chrono::milliseconds timeout = std::chrono::seconds(5));
