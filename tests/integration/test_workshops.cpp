@@ -539,3 +539,185 @@ TEST_CASE("live room: SIGKILL under load loses no acknowledged operation", "[wor
     auto retry = p.op(id, "k0", "note.add", {{"column", "attentes"}, {"text", "note 0"}});
     if (acked_texts.count("note 0")) CHECK(retry["seq"].get<std::int64_t>() <= last_seen);
 }
+
+namespace {
+
+/// Reads until the server closes the socket; returns the close code (0: still open).
+int closed_with(participant& p, std::chrono::seconds within = std::chrono::seconds(4)) {
+    auto deadline = std::chrono::steady_clock::now() + within;
+    while (std::chrono::steady_clock::now() < deadline) {
+        auto raw = p.sock->read(std::chrono::milliseconds(300));
+        if (!raw && !p.sock->is_open()) return p.sock->close_code();
+    }
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("live room: sockets lose their access when their owner does", "[workshops][live][access]") {
+    workshop_setup w;
+    auto& s = w.s;
+    w.set_state("live");
+    headers admin{{"Cookie", w.admin}};
+    auto join_member = [&](const std::string& email, const std::string& role, const std::string& as = "participant") {
+        auto cookie = s.make_user(w.admin, email, role);
+        auto uid = s.request("GET", "/api/me", {}, {{"Cookie", cookie}}).json()["user"]["id"];
+        REQUIRE(s.request("POST", w.path("/members"), json{{"user_id", uid}, {"role", as}}.dump(), admin).status == 200);
+        return std::make_pair(cookie, uid.get<long long>());
+    };
+
+    SECTION("logout") {
+        auto [cookie, uid] = join_member("a@x.fr", "membre");
+        participant p;
+        REQUIRE(p.connect(s, cookie) == 101);
+        p.join(w.id);
+        CHECK(s.request("DELETE", "/api/session", {}, {{"Cookie", cookie}}).status == 204);
+        CHECK(closed_with(p) == 1008);
+        participant again;
+        CHECK(again.connect(s, cookie) == 401);
+    }
+    SECTION("password change: the other sessions' sockets close, the current one stays") {
+        auto [cookie, uid] = join_member("b@x.fr", "membre");
+        auto other = s.login("b@x.fr", "motdepasse-solide");
+        participant stolen, mine;
+        REQUIRE(stolen.connect(s, other) == 101);
+        stolen.join(w.id);
+        REQUIRE(mine.connect(s, cookie) == 101);
+        mine.join(w.id);
+        REQUIRE(s.request("POST", "/api/me/password",
+                          json{{"current_password", "motdepasse-solide"}, {"new_password", "nouvelle phrase solide"}}.dump(),
+                          {{"Cookie", cookie}})
+                    .status == 204);
+        CHECK(closed_with(stolen) == 1008);
+        CHECK(mine.op(w.id, "m1", "note.add", {{"column", "attentes"}, {"text", "toujours là"}})["type"] == "ack");
+    }
+    SECTION("demotion: an admin demoted to membre no longer facilitates anywhere") {
+        auto boss = s.make_user(w.admin, "boss@x.fr", "admin");
+        auto uid = s.request("GET", "/api/me", {}, {{"Cookie", boss}}).json()["user"]["id"].get<long long>();
+        participant p;
+        REQUIRE(p.connect(s, boss) == 101);
+        p.join(w.id);
+        CHECK(p.snapshot["you"]["role"] == "facilitator");
+        REQUIRE(s.request("PATCH", "/api/admin/users/" + std::to_string(uid), json{{"role", "membre"}}.dump(), admin).status == 200);
+        CHECK(closed_with(p) == 1008);
+        // Reconnected, it is what the account is now: not in this workshop at all.
+        participant again;
+        REQUIRE(again.connect(s, boss) == 101);
+        again.sock->send(json{{"type", "join"}, {"workshop", w.id}}.dump());
+        auto m = again.until([](const json& x) { return x["type"] == "error" || x["type"] == "snapshot"; });
+        CHECK(m["code"] == "acces_refuse");
+    }
+    SECTION("deactivation") {
+        auto [cookie, uid] = join_member("c@x.fr", "membre");
+        participant p;
+        REQUIRE(p.connect(s, cookie) == 101);
+        p.join(w.id);
+        REQUIRE(s.request("PATCH", "/api/admin/users/" + std::to_string(uid), json{{"active", false}}.dump(), admin).status == 200);
+        CHECK(closed_with(p) == 1008);
+    }
+    SECTION("removal from the workshop") {
+        auto [cookie, uid] = join_member("d@x.fr", "membre");
+        participant p;
+        REQUIRE(p.connect(s, cookie) == 101);
+        p.join(w.id);
+        REQUIRE(s.request("DELETE", w.path("/members/") + std::to_string(uid), {}, admin).status == 200);
+        CHECK(closed_with(p) == 1008);
+        participant again;
+        REQUIRE(again.connect(s, cookie) == 101);
+        again.sock->send(json{{"type", "join"}, {"workshop", w.id}}.dump());
+        CHECK(again.until([](const json& x) { return x["type"] == "error"; })["code"] == "acces_refuse");
+    }
+    SECTION("a guest's sign-out") {
+        auto guest = w.invite_guest("Gaston");
+        participant p, idle;
+        REQUIRE(p.connect(s, guest) == 101);
+        p.join(w.id);
+        REQUIRE(idle.connect(s, guest) == 101);  // open, not in a room
+        CHECK(s.request("DELETE", "/api/invites/session", {}, {{"Cookie", guest}}).status == 204);
+        CHECK(closed_with(p) == 1008);
+        CHECK(closed_with(idle) == 1008);
+    }
+    SECTION("session expiry, even for a socket that only listens") {
+        auto [cookie, uid] = join_member("e@x.fr", "membre");
+        // The session ends in 3 s (aged in the database beside the server).
+        REQUIRE(std::system(("sqlite3 '" + (s.data_dir() / "relais.db").string() + "' \"UPDATE sessions SET expires_at = " +
+                             std::to_string(std::time(nullptr) + 3) + " WHERE user_id = " + std::to_string(uid) + "\"")
+                                .c_str()) == 0);
+        participant talker, listener;
+        REQUIRE(talker.connect(s, cookie) == 101);
+        REQUIRE(listener.connect(s, cookie) == 101);
+        listener.join(w.id);
+        std::this_thread::sleep_for(std::chrono::milliseconds(3500));
+        // A socket that speaks is closed at its next message...
+        talker.sock->send(json{{"type", "ping"}}.dump());
+        CHECK(closed_with(talker) == 1008);
+        // ...and one that only listens at the next sweep (every 15 s).
+        CHECK(closed_with(listener, std::chrono::seconds(20)) == 1008);
+    }
+}
+
+TEST_CASE("live room: one guest with many sockets cannot flood a room or make it unjoinable", "[workshops][live][limits]") {
+    workshop_setup w({"--set", "limits.ws_send_queue_max_bytes=65536"});
+    auto& s = w.s;
+    w.set_state("live");
+    auto guest = w.invite_guest("Flo");
+    // Sockets per person are capped.
+    std::vector<std::unique_ptr<participant>> socks;
+    int closed = 0;
+    for (int i = 0; i < 10; ++i) {
+        auto p = std::make_unique<participant>();
+        REQUIRE(p->connect(s, guest) == 101);
+        socks.push_back(std::move(p));
+    }
+    for (auto& p : socks)
+        if (closed_with(*p, std::chrono::seconds(1)) == 1008) ++closed;
+    CHECK(closed == 2);  // 8 per person by default
+    socks.resize(8);
+    for (auto& p : socks) p->join(w.id);
+    // 8 sockets sending as fast as they can: the person's budget holds for all of them.
+    std::string emoji_text;
+    for (int i = 0; i < 900; ++i) emoji_text += "\xF0\x9F\xA9\xBA";  // 900 characters, 3.6 kB
+    int sent = 0;
+    auto started = std::chrono::steady_clock::now();
+    for (int round = 0; round < 25; ++round)
+        for (auto& p : socks) {
+            p->sock->send(json{{"type", "op"}, {"workshop", w.id}, {"id", "f" + std::to_string(sent)}, {"op", "note.add"},
+                               {"column", "attentes"}, {"text", emoji_text}}
+                              .dump());
+            ++sent;
+        }
+    double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    // (These sockets do not read while they send: the server may drop them as slow readers.)
+    int limited = 0;
+    for (;;) {
+        auto raw = socks[0]->sock->read(std::chrono::milliseconds(700));
+        if (!raw) break;
+        auto m = json::parse(*raw);
+        if (m["type"] == "error" && m["code"] == "trop_d_operations") ++limited;
+    }
+    (void)limited;
+    // The board is now larger than a socket's byte cap: the facilitator still joins.
+    participant fac;
+    REQUIRE(fac.connect(s, w.admin) == 101);
+    fac.join(w.id);
+    auto notes = fac.snapshot["state"]["notes"].size();
+    CHECK(notes >= 40);                                                  // the burst
+    CHECK(notes <= 40 + static_cast<std::size_t>(10 * (elapsed + 1.5)));  // then 10 per second, not 200 at once
+    CHECK(notes < 200);
+    CHECK(fac.snapshot.dump().size() > 65536);
+}
+
+TEST_CASE("live room: a socket's messages are handled in the order sent (an op right after join)", "[workshops][live]") {
+    workshop_setup w;
+    auto& s = w.s;
+    w.set_state("live");
+    participant p;
+    REQUIRE(p.connect(s, w.admin) == 101);
+    p.sock->send(json{{"type", "join"}, {"workshop", w.id}}.dump());
+    p.sock->send(json{{"type", "op"}, {"workshop", w.id}, {"id", "tout-de-suite"}, {"op", "note.add"}, {"column", "attentes"},
+                      {"text", "envoyé avant le snapshot"}}
+                     .dump());
+    auto m = p.until([](const json& x) { return (x["type"] == "ack" || x["type"] == "error") && x.value("id", "") == "tout-de-suite"; });
+    CHECK(m["type"] == "ack");
+    CHECK(p.snapshot["type"] == "snapshot");  // the snapshot came first
+}

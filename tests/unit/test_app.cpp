@@ -67,3 +67,128 @@ TEST_CASE("bad configuration is refused with the setting named", "[config]") {
     CHECK_THROWS_AS(load_config(dir.path / "absent.toml", true, {}, dir.path), config_error);
     CHECK_NOTHROW(load_config(dir.path / "absent.toml", false, {}, dir.path));
 }
+
+// ---- The WebSocket hub, with a connection that records what it is sent ----------
+
+#include "app/ws_hub.hpp"
+#include "common/metrics.hpp"
+#include "common/worker_pool.hpp"
+#include "db/pool.hpp"
+#include "workshops/service.hpp"
+
+#include <mutex>
+
+namespace {
+
+struct recording_connection : relais::net::ws_connection {
+    std::mutex m;
+    std::vector<std::string> sent;
+    int close_code = 0;
+    std::any ctx;
+    std::string rid = "test";
+    std::atomic<bool> is_closed{false};
+    void send(std::string text) override {
+        std::lock_guard lock(m);
+        sent.push_back(std::move(text));
+    }
+    void send_large(std::string text) override { send(std::move(text)); }
+    void post(std::function<void()> f) override { f(); }
+    void close(std::uint16_t code, std::string) override { close_code = code; }
+    const std::string& id() const override { return rid; }
+    const std::any& context() const override { return ctx; }
+    bool closed() const override { return is_closed; }
+    std::string last() {
+        std::lock_guard lock(m);
+        return sent.empty() ? std::string() : sent.back();
+    }
+};
+
+struct hub_fixture {
+    unit_temp_dir dir;
+    relais::metrics::registry metrics;
+    relais::db::pool db{{dir.path / "h.db", 1, 16}, metrics};
+    relais::worker_pool cpu{"cpu", 1};
+    relais::auth::service auth{db, cpu, {}};
+    relais::workshops::service workshops{db, auth};
+    ws_hub hub{workshops, {}};
+    ~hub_fixture() {
+        cpu.stop();
+        db.stop();
+    }
+    std::shared_ptr<recording_connection> open(std::int64_t user_id, const std::string& session) {
+        auto c = std::make_shared<recording_connection>();
+        relais::workshops::identity who;
+        relais::auth::principal p;
+        p.account.id = user_id;
+        p.account.name = "U" + std::to_string(user_id);
+        p.session_hash = session;
+        who.account = p;
+        c->ctx = who;
+        hub.on_open(c);
+        return c;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("ws hub: a handler that throws anything leaves the socket usable and the close path intact", "[app][ws]") {
+    hub_fixture f;
+    int closes = 0, calls = 0;
+    f.hub.on("boom", [&](const auto&, const auto&, const auto&) {
+        ++calls;
+        throw std::runtime_error("not an api_error");
+    });
+    f.hub.on("fine", [&](const auto& c, const auto&, const auto&) { c->send("fine"); });
+    f.hub.on_disconnect([&](const auto&) { ++closes; });
+    auto c = f.open(1, "s1");
+    f.hub.on_message(c, R"({"type":"boom"})");
+    CHECK(calls == 1);
+    CHECK(c->last().find("erreur_interne") != std::string::npos);
+    // The next message runs (the socket is not stuck behind the failed one).
+    f.hub.on_message(c, R"({"type":"fine"})");
+    CHECK(c->last() == "fine");
+    f.hub.on_close(c);
+    CHECK(closes == 1);
+    // The seat in the per-person count is given back: 8 more sockets of the same person open.
+    for (int i = 0; i < 8; ++i) CHECK(f.open(1, "s1")->close_code == 0);
+    CHECK(f.open(1, "s1")->close_code == 1008);  // the ninth
+}
+
+TEST_CASE("ws hub: messages wait for the one before them", "[app][ws]") {
+    hub_fixture f;
+    std::vector<std::string> order;
+    ws_hub::done_fn pending;
+    f.hub.on_async("slow", [&](const auto&, const auto&, const auto&, ws_hub::done_fn done) {
+        order.push_back("slow");
+        pending = std::move(done);
+    });
+    f.hub.on("next", [&](const auto&, const auto&, const auto&) { order.push_back("next"); });
+    auto c = f.open(1, "s1");
+    f.hub.on_message(c, R"({"type":"slow"})");
+    f.hub.on_message(c, R"({"type":"next"})");
+    CHECK(order == std::vector<std::string>{"slow"});
+    pending();
+    CHECK(order == std::vector<std::string>{"slow", "next"});
+}
+
+TEST_CASE("ws hub: sockets are closed when their session, account or guest loses access", "[app][ws]") {
+    hub_fixture f;
+    auto a1 = f.open(1, "s1"), a2 = f.open(1, "s2"), b = f.open(2, "s3");
+    relais::auth::access_change logout{relais::auth::access_change::kind::session_ended};
+    logout.session_hash = "s1";
+    f.hub.revoke(logout);
+    CHECK(a1->close_code == 1008);
+    CHECK(a2->close_code == 0);
+    relais::auth::access_change password{relais::auth::access_change::kind::account_changed};
+    password.user_id = 1;
+    password.session_hash = "s2";  // the session that stays
+    auto a3 = f.open(1, "s4");
+    f.hub.revoke(password);
+    CHECK(a2->close_code == 0);
+    CHECK(a3->close_code == 1008);
+    relais::auth::access_change demoted{relais::auth::access_change::kind::account_changed};
+    demoted.user_id = 1;
+    f.hub.revoke(demoted);
+    CHECK(a2->close_code == 1008);
+    CHECK(b->close_code == 0);
+}

@@ -262,3 +262,105 @@ TEST_CASE("the event log refuses gaps", "[workshops]") {
     store::insert_event(c, 1, ev(2));
     CHECK(store::events(c, 1).size() == 2);
 }
+
+TEST_CASE("anonymity holds for what was written under it, after the mode is switched off", "[workshops]") {
+    board b;
+    auto before = b.run(b.bob, "note.add", {{"column", "attentes"}, {"text", "signé"}});
+    b.run(b.fac, "board.anonymous", {{"anonymous", true}});
+    auto n = b.run(b.bob, "note.add", {{"column", "attentes"}, {"text", "anonyme"}});
+    auto chat = b.run(b.bob, "chat.send", {{"text", "message anonyme"}});
+    auto off = b.run(b.fac, "board.anonymous", {{"anonymous", false}});
+    CHECK_FALSE(b.s.anonymous);  // the switch itself is not swallowed by the rule
+    CHECK(off.data["anonymous"] == false);
+    auto edit = b.run(b.bob, "note.edit", {{"note", n.seq}, {"version", 1}, {"text", "anonyme, modifié"}});
+    auto cat = snapshot(b.s, b.cat);
+    for (const auto& note : cat["notes"]) {
+        if (note["id"] == n.seq) {
+            CHECK(note["author"].is_null());
+            CHECK(note["anonymous"] == true);
+        }
+        if (note["id"] == before.seq) CHECK(note["author"]["name"] == "Bob");
+    }
+    CHECK(cat["chat"][0]["by"].is_null());
+    CHECK(cat["chat"][0]["anonymous"] == true);
+    // Events, including the ones replayed on resume and later edits, keep it too.
+    CHECK(event_view(b.s, n, b.cat)["by"].is_null());
+    CHECK(event_view(b.s, chat, b.cat)["by"].is_null());
+    CHECK(event_view(b.s, edit, b.cat)["by"].is_null());
+    CHECK(event_view(b.s, before, b.cat)["by"]["name"] == "Bob");
+    // Observers are anonymised like participants; facilitators and the author see who.
+    CHECK(snapshot(b.s, b.obs)["chat"][0]["by"].is_null());
+    CHECK(event_view(b.s, n, b.fac)["by"]["name"] == "Bob");
+    CHECK(snapshot(b.s, b.bob)["chat"][0]["by"]["name"] == "Bob");
+}
+
+TEST_CASE("votes: after the reveal, totals for everyone, voters for facilitators only", "[workshops]") {
+    board b;
+    b.run(b.fac, "phase.goto", {{"index", 3}});
+    auto n = b.run(b.bob, "note.add", {{"column", "menaces"}, {"text", "Départs en retraite"}});
+    auto cast = b.run(b.cat, "vote.cast", {{"note", n.seq}});
+    auto proxy = b.run(b.fac, "vote.proxy", {{"note", n.seq}, {"for", "Dr X"}});
+    b.run(b.fac, "votes.reveal");
+    auto after = b.run(b.cat, "vote.cast", {{"note", n.seq}});
+    for (const auto* e : {&cast, &proxy, &after}) {
+        auto seen = event_view(b.s, *e, b.bob);
+        CHECK(seen["op"] != "hidden");
+        CHECK_FALSE(seen["data"].contains("voter"));
+        CHECK_FALSE(seen["data"].contains("voter_name"));
+        CHECK(seen["by"].is_null());
+        CHECK(event_view(b.s, *e, b.obs)["by"].is_null());
+        CHECK(event_view(b.s, *e, b.fac)["data"].contains("voter"));
+    }
+    // The voter sees their own vote.
+    CHECK(event_view(b.s, after, b.cat)["data"]["voter"] == "g:2");
+    auto bob = snapshot(b.s, b.bob)["votes"]["vote"][std::to_string(n.seq)];
+    CHECK(bob["total"] == 3);
+    CHECK(bob["mine"] == 0);
+}
+
+TEST_CASE("report: vote totals only once revealed", "[workshops][report]") {
+    board b;
+    b.run(b.fac, "phase.goto", {{"index", 3}});
+    auto n = b.run(b.bob, "note.add", {{"column", "menaces"}, {"text", "Désert médical"}});
+    b.run(b.cat, "vote.cast", {{"note", n.seq}});
+    b.run(b.bob, "vote.cast", {{"note", n.seq}});
+    store::workshop_row w;
+    w.id = 1;
+    w.title = "Atelier";
+    w.stage = "pre_aci";
+    auto hidden = make_report(w, b.s, {"Bob", "Cat"}, 0);
+    CHECK(hidden.markdown.find("2 votes") == std::string::npos);
+    b.run(b.fac, "votes.reveal");
+    auto shown = make_report(w, b.s, {"Bob", "Cat"}, 0);
+    CHECK(shown.markdown.find("2 votes") != std::string::npos);
+}
+
+TEST_CASE("action dates must be real days", "[workshops]") {
+    board b;
+    b.run(b.fac, "phase.goto", {{"index", 4}});
+    for (const char* bad : {"2031-13-01", "2031-00-10", "2031-02-30", "2030-02-29", "2031-04-31", "0000-01-01", "2031-1-01"})
+        CHECK(b.refusal(b.bob, "action.add", {{"what", "x"}, {"when", bad}}) == "champ_invalide");
+    CHECK(b.refusal(b.bob, "action.add", {{"what", "x"}, {"when", "2028-02-29"}}) == "accepted");
+    auto a = b.run(b.bob, "action.add", {{"what", "x"}, {"when", "2031-12-31"}});
+    CHECK(b.refusal(b.bob, "action.edit", {{"action", a.seq}, {"when", "2031-13-01"}}) == "champ_invalide");
+    CHECK(valid_calendar_date("2024-02-29"));
+    CHECK_FALSE(valid_calendar_date("2023-02-29"));
+}
+
+TEST_CASE("caps: notes per person and per board", "[workshops]") {
+    board b;
+    for (std::size_t i = 0; i < max_notes_per_person; ++i) b.run(b.bob, "note.add", {{"column", "attentes"}, {"text", "n"}});
+    CHECK(b.refusal(b.bob, "note.add", {{"column", "attentes"}, {"text", "une de trop"}}) == "trop_de_notes");
+    CHECK(b.refusal(b.cat, "note.add", {{"column", "attentes"}, {"text", "Cat a les siennes"}}) == "accepted");
+    // Deleting one frees a place.
+    auto first = b.s.notes.begin()->first;
+    b.run(b.bob, "note.delete", {{"note", first}, {"version", 1}});
+    CHECK(b.refusal(b.bob, "note.add", {{"column", "attentes"}, {"text", "à nouveau"}}) == "accepted");
+    // The board as a whole: many people, one limit.
+    board full;
+    for (std::size_t i = 0; full.s.notes.size() < max_notes_per_board; ++i) {
+        actor someone{"g:" + std::to_string(100 + i / max_notes_per_person), "P", role::participant};
+        full.run(someone, "note.add", {{"column", "attentes"}, {"text", "n"}});
+    }
+    CHECK(full.refusal(full.cat, "note.add", {{"column", "attentes"}, {"text", "x"}}) == "tableau_plein");
+}
