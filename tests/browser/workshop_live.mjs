@@ -3,7 +3,8 @@
 // "swot" template, starts it and invites a guest; the guest joins by the invitation
 // link; notes, phase changes, votes and their reveal travel between the two
 // browsers; the guest goes offline, writes a note (shown as pending), comes back,
-// and the note reaches the facilitator exactly once; closing produces the report.
+// and the note reaches the facilitator exactly once; closing produces the report;
+// the guest's sign-out closes its open board at once.
 //
 // Usage: node workshop_live.mjs /path/to/relais
 //
@@ -27,6 +28,7 @@ const GUEST = 'Bruno';
 const WORKSHOP = 'Diagnostic SWOT du territoire';
 
 let offline = false; // while the guest is offline, its failed connections are expected
+let signedOut = false; // once the guest signed out, its refused reconnection and access check are expected
 
 /** The harness's checks of a page, with this test's allowances (and WS_DEBUG tracing). */
 async function watch(page, who, problems) {
@@ -36,7 +38,8 @@ async function watch(page, who, problems) {
       // The answer the app expects: no account session for a guest.
       isExpected401(text, where, ['/api/me'])
       // While offline: the failed reconnections and access checks.
-      || (offline && /ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/.test(text)),
+      || (offline && /ERR_INTERNET_DISCONNECTED|WebSocket connection to .* failed/.test(text))
+      || (signedOut && (/status of 401/.test(text) || /WebSocket connection to .* failed/.test(text))),
   });
   if (process.env.WS_DEBUG) {
     page.on('websocket', (ws) => {
@@ -301,6 +304,13 @@ async function run(relais) {
     assert.ok(await a.locator('main .report').getByText('Des MSP dynamiques').count() > 0,
       'the report mentions the notes of the board');
     await a.getByRole('link', { name: 'Plan d’action (CSV)' }).waitFor();
+  });
+
+  await step('B signs out elsewhere: its open board is closed at once and says access ended', async () => {
+    signedOut = true;
+    const status = await b.evaluate(async () => (await fetch('/api/invites/session', { method: 'DELETE' })).status);
+    assert.equal(status, 204);
+    await b.getByText('Votre accès à cet atelier a pris fin.').waitFor({ timeout: STEP_TIMEOUT_MS });
   });
 
   await step('no console error and no CSP violation', async () => {

@@ -64,8 +64,9 @@ function loadStored(workshopId) {
  *   error(err, op, { joining })  a refusal: { code, message, note? }; the refused
  *                                operation's message when it was one of ours; joining:
  *                                the join itself was refused (no access, unknown)
- *   failing()                    several connection attempts in a row failed (the page
- *                                may check whether access ended)
+ *   failing()                    several connection attempts in a row failed, or the
+ *                                server closed the socket by policy (1008): the page
+ *                                may check whether access ended
  */
 export function connectLive({ workshopId, signal, on = {} }) {
   const workshop = Number(workshopId);
@@ -357,11 +358,15 @@ export function connectLive({ workshopId, signal, on = {} }) {
         handle(msg);
       }
     };
-    socket.onclose = () => {
+    socket.onclose = (event) => {
       if (ws !== socket) return;
       if (!heard) {
         failures += 1;
         if (failures === 3) call('failing');
+      } else if (event.code === 1008) {
+        // Closed by policy: access may have ended (sign-out, role, invite): let the
+        // page check now; the reconnection goes on if it still has access.
+        call('failing');
       }
       lost();
     };
