@@ -57,7 +57,10 @@ void ws_hub::on_open(const conn_ptr& c) {
             st.session_hash = who.account->session_hash;
             st.expires_at = who.account->session_expires_at;
         }
-        if (who.guest) st.guest_id = who.guest->id;
+        if (who.guest) {
+            st.guest_id = who.guest->id;
+            st.expires_at = who.guest->expires_at;  // an expiring invite ends its guests' sockets
+        }
         st.tokens = limits_.burst;
         st.last = std::chrono::steady_clock::now();
         conns_[c.get()] = std::move(st);

@@ -159,12 +159,12 @@ std::int64_t insert_guest(db::connection& c, std::int64_t invite_id, const std::
 }
 
 std::optional<guest_row> guest_by_token(db::connection& c, const std::string& token_hash, std::int64_t now) {
-    auto s = c.prepare("SELECT g.id, i.workshop_id, i.id, g.name, i.role FROM workshop_guests g "
+    auto s = c.prepare("SELECT g.id, i.workshop_id, i.id, g.name, i.role, min(g.expires_at, i.expires_at) FROM workshop_guests g "
                        "JOIN workshop_invites i ON i.id = g.invite_id "
                        "WHERE g.token_hash = ?1 AND g.expires_at > ?2 AND i.revoked = 0 AND i.expires_at > ?2");
     s.bind(1, token_hash).bind(2, now);
     if (!s.step()) return std::nullopt;
-    return guest_row{s.get_int(0), s.get_int(1), s.get_int(2), s.get_text(3), s.get_text(4)};
+    return guest_row{s.get_int(0), s.get_int(1), s.get_int(2), s.get_text(3), s.get_text(4), s.get_int(5)};
 }
 
 void delete_guest(db::connection& c, const std::string& token_hash) {

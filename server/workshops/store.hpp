@@ -41,6 +41,7 @@ struct invite_row {
 struct guest_row {
     std::int64_t id = 0, workshop_id = 0, invite_id = 0;
     std::string name, role;
+    std::int64_t expires_at = 0;  // unix seconds: the guest's or the invite's end, whichever first
 };
 
 std::vector<template_row> templates(db::connection& c);

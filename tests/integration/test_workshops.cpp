@@ -654,6 +654,16 @@ TEST_CASE("live room: sockets lose their access when their owner does", "[worksh
         // ...and one that only listens at the next sweep (every 15 s).
         CHECK(closed_with(listener, std::chrono::seconds(20)) == 1008);
     }
+    SECTION("a guest's invite expiring") {
+        auto guest = w.invite_guest("Gisèle");
+        REQUIRE(std::system(("sqlite3 '" + (s.data_dir() / "relais.db").string() + "' \"UPDATE workshop_invites SET expires_at = " +
+                             std::to_string(std::time(nullptr) + 3) + "\"")
+                                .c_str()) == 0);
+        participant p;
+        REQUIRE(p.connect(s, guest) == 101);
+        p.join(w.id);
+        CHECK(closed_with(p, std::chrono::seconds(20)) == 1008);
+    }
 }
 
 TEST_CASE("live room: one guest with many sockets cannot flood a room or make it unjoinable", "[workshops][live][limits]") {
