@@ -67,6 +67,8 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     rl.person_burst = c.ws_op_burst_per_person;
     rl.room_rate = c.ws_ops_per_second_per_room;
     rl.room_burst = c.ws_op_burst_per_room;
+    rl.guests_per_invite = c.guests_per_invite;
+    rl.guest_joins_per_hour_per_address = c.guest_joins_per_hour_per_address;
     p_->workshops = std::make_unique<workshops::service>(*p_->db, *p_->auth, rl);
     // Synonyms and acronyms are part of the seed content; the index is rebuilt when they change.
     auto synonyms_file = c.seed_dir / "synonymes.txt";
@@ -86,6 +88,7 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     lo.extraction.memory_bytes = static_cast<std::size_t>(c.extract_memory_mb) << 20;
     lo.extraction.wall = std::chrono::seconds(c.extract_wall_seconds);
     p_->extraction = std::make_unique<worker_pool>("extract", static_cast<std::size_t>(c.extract_parallel));
+    lo.extractions_waiting = static_cast<std::size_t>(c.extract_parallel) * 8;
     p_->library = std::make_unique<library::service>(*p_->db, *p_->auth, *p_->cpu, *p_->extraction, *p_->index, *p_->indexer,
                                                      *p_->files, lo);
     // Workshop reports are filed in the library through this hook: neither module reaches
@@ -251,6 +254,7 @@ int application::serve() {
     so.max_pending_connections = static_cast<std::size_t>(c.max_pending_connections);
     so.max_pending_connections_per_address = static_cast<std::size_t>(c.max_pending_connections_per_address);
     so.uploads_in_flight_max_bytes = static_cast<std::size_t>(c.uploads_in_flight_max_bytes);
+    so.uploads_in_flight_max_bytes_per_address = static_cast<std::size_t>(c.uploads_in_flight_max_bytes_per_address);
     so.requests_per_second_per_address = c.requests_per_second_per_address;
     so.request_burst_per_address = c.request_burst_per_address;
     so.ws_message_max_bytes = static_cast<std::size_t>(c.ws_message_max_bytes);
@@ -291,6 +295,8 @@ int application::serve() {
         if (sig == 0) return;
         log::info("shutdown", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
         srv.shutdown();
+        // Uploads being extracted end now (their requests get an error), not at the deadline.
+        library::kill_extractions();
     });
     srv.run();
     // The loop stopped (signal or fatal error): wake the signal thread if it waits.

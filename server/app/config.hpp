@@ -49,9 +49,12 @@ struct config {
     double ws_op_burst_per_person = 40;
     double ws_ops_per_second_per_room = 150;
     double ws_op_burst_per_room = 400;
+    long long guests_per_invite = 150;
+    double guest_joins_per_hour_per_address = 60;
     long long max_pending_connections = 256;
     long long max_pending_connections_per_address = 16;
     long long uploads_in_flight_max_bytes = 64LL << 20;
+    long long uploads_in_flight_max_bytes_per_address = 24LL << 20;
     long long extract_cpu_seconds = 20;
     long long extract_memory_mb = 512;
     long long extract_wall_seconds = 30;

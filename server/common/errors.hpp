@@ -56,6 +56,7 @@ inline constexpr error_def too_many_notes_person{409, "trop_de_notes", "Vous ave
 inline constexpr error_def board_full{409, "tableau_plein", "Ce tableau a atteint sa capacité maximale."};
 inline constexpr error_def ops_rate_limited{429, "trop_d_operations", "Trop d'opérations en peu de temps : patientez quelques secondes."};
 inline constexpr error_def room_rate_limited{429, "atelier_sature", "L'atelier reçoit trop d'opérations en ce moment : réessayez dans un instant."};
+inline constexpr error_def invite_full{409, "invitation_complete", "Cette invitation a atteint son nombre maximal d'invités : demandez un nouveau lien à l'animateur."};
 inline constexpr error_def room_unavailable{503, "atelier_indisponible", "L'atelier est momentanément indisponible. Reconnexion…"};
 // Library
 inline constexpr error_def query_too_long{400, "recherche_trop_longue", "La recherche est trop longue (500 caractères au plus)."};

@@ -4,6 +4,7 @@
 #include "common/utf8.hpp"
 
 #include <expat.h>
+#include <xapian.h>
 #include <poppler/cpp/poppler-document.h>
 #include <poppler/cpp/poppler-global.h>
 #include <poppler/cpp/poppler-page.h>
@@ -242,17 +243,20 @@ std::string checked_extension(std::string_view filename) {
     for (unsigned char c : filename)
         if (c < 0x20 || c == 0x7F || c == '/' || c == '\\' || c == '"') throw api_error(errors::invalid_field, "filename");
     // Bidirectional controls make a name display as something else ("out\u202Elmth.txt"
-    // shows as "outtxt.html"); C1 controls and zero-width marks have no place in a name.
-    for (std::size_t i = 0; i < filename.size(); ++i) {
-        auto b0 = static_cast<unsigned char>(filename[i]);
-        auto b1 = i + 1 < filename.size() ? static_cast<unsigned char>(filename[i + 1]) : 0;
-        auto b2 = i + 2 < filename.size() ? static_cast<unsigned char>(filename[i + 2]) : 0;
-        bool c1 = b0 == 0xC2 && b1 >= 0x80 && b1 <= 0x9F;                                    // U+0080..U+009F
-        bool alm = b0 == 0xD8 && b1 == 0x9C;                                                  // U+061C
-        bool marks = b0 == 0xE2 && b1 == 0x80 && ((b2 >= 0x8B && b2 <= 0x8F) || (b2 >= 0xAA && b2 <= 0xAE));  // U+200B..200F, U+202A..202E
-        bool isolates = b0 == 0xE2 && b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9;                 // U+2066..U+2069
-        bool bom = b0 == 0xEF && b1 == 0xBB && b2 == 0xBF;                                    // U+FEFF
-        if (c1 || alm || marks || isolates || bom) throw api_error(errors::file_name_controls, "filename");
+    // shows as "outtxt.html"); invisible characters make two names look the same. Refused:
+    // every format character (Cf: bidi controls, zero-width marks, soft hyphen, tags...),
+    // line and paragraph separators, controls, private use and unassigned code points,
+    // variation selectors and the characters that render as blanks.
+    for (Xapian::Utf8Iterator it(filename.data(), filename.size()), end; it != end; ++it) {
+        unsigned ch = *it;
+        using cat = Xapian::Unicode::category;
+        auto c = Xapian::Unicode::get_category(ch);
+        bool invisible = ch == 0x034F || ch == 0x115F || ch == 0x1160 || ch == 0x180E || ch == 0x3164 || ch == 0xFFA0 ||
+                         ch == 0x2800 || (ch >= 0xFE00 && ch <= 0xFE0F) || (ch >= 0xE0100 && ch <= 0xE01EF) ||
+                         (ch >= 0x1D173 && ch <= 0x1D17A);
+        if (invisible || c == cat::FORMAT || c == cat::LINE_SEPARATOR || c == cat::PARAGRAPH_SEPARATOR || c == cat::CONTROL ||
+            c == cat::PRIVATE_USE || c == cat::UNASSIGNED || c == cat::SURROGATE)
+            throw api_error(errors::file_name_controls, "filename");
     }
     auto dot = filename.rfind('.');
     if (dot == std::string_view::npos || dot == 0 || dot + 1 == filename.size()) throw api_error(errors::file_type);

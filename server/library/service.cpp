@@ -579,7 +579,36 @@ void service::register_routes(net::router& r) {
         if (req.body.size() > opts_.upload_max_bytes) throw api_error(errors::file_too_large);
         auto type = req.header("content-type");
         std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (type.rfind("application/octet-stream", 0) != 0) throw api_error(errors::unsupported_media);
+        if (type.rfind("application/octet-stream", 0) != 0)
+            throw api_error(errors::unsupported_media, {}, "Le fichier doit être envoyé tel quel (application/octet-stream).");
+        // One person's uploads cannot fill the extraction queue for everyone.
+        struct extraction_slot {
+            service& svc;
+            std::int64_t user;
+            bool held = false;
+            ~extraction_slot() {
+                if (!held) return;
+                std::lock_guard lock(svc.extracting_mutex_);
+                if (auto it = svc.extracting_.find(user); it != svc.extracting_.end() && --it->second == 0) svc.extracting_.erase(it);
+                --svc.extracting_total_;
+            }
+        } slot{*this, p.account.id};
+        {
+            std::lock_guard lock(extracting_mutex_);
+            auto& mine = extracting_[p.account.id];
+            if (mine >= opts_.extractions_per_user) {
+                if (mine == 0) extracting_.erase(p.account.id);
+                throw api_error(errors::rate_limited, {},
+                                "Vos fichiers précédents sont encore en cours d'analyse : réessayez dans un instant.");
+            }
+            if (extracting_total_ >= opts_.extractions_waiting) {
+                if (mine == 0) extracting_.erase(p.account.id);
+                throw api_error(errors::unavailable);
+            }
+            ++mine;
+            ++extracting_total_;
+            slot.held = true;
+        }
         extracted ex;
         std::string digest;
         std::exception_ptr failure;

@@ -13,10 +13,15 @@
 #include "net/router.hpp"
 #include "search/index.hpp"
 
+#include <map>
+#include <mutex>
+
 namespace relais::library {
 
 struct options {
     std::size_t upload_max_bytes = 10 * 1024 * 1024;
+    std::size_t extractions_per_user = 2;   // in progress or waiting, per account (429 beyond)
+    std::size_t extractions_waiting = 16;   // in progress or waiting, in all (503 beyond)
     isolation extraction;  // the child process that extracts attachments' text
 };
 
@@ -54,6 +59,9 @@ private:
     indexer& indexer_;
     blobs& files_;
     options opts_;
+    std::mutex extracting_mutex_;
+    std::map<std::int64_t, std::size_t> extracting_;  // account -> uploads being extracted
+    std::size_t extracting_total_ = 0;
 };
 
 }  // namespace relais::library

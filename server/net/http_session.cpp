@@ -55,6 +55,15 @@ void http_session::stop() {
     });
 }
 
+void http_session::evict() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+        self->closing_ = true;
+        boost::system::error_code ec;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+        self->stream_.cancel();
+    });
+}
+
 bool http_session::make_request(http::request<http::string_body>& in, request& out) {
     out.method = std::string(in.method_string());
     out.target = std::string(in.target());
@@ -120,7 +129,11 @@ asio::awaitable<response> http_session::handle(request& req) {
         if (!req.body.empty()) {
             auto ct = lower(req.header("content-type"));
             bool raw = m.options && m.options->raw_body && ct.rfind("application/octet-stream", 0) == 0;
-            if (ct.rfind("application/json", 0) != 0 && !raw) throw api_error(errors::unsupported_media);
+            if (ct.rfind("application/json", 0) != 0 && !raw) {
+                if (m.options && m.options->raw_body)
+                    throw api_error(errors::unsupported_media, {}, "Le fichier doit être envoyé tel quel (application/octet-stream).");
+                throw api_error(errors::unsupported_media);
+            }
         }
     }
     if (m.result == router::match::kind::found) {
@@ -217,32 +230,37 @@ asio::awaitable<void> http_session::run() {
     auto self = shared_from_this();
     auto& s = *srv_;
     registration<http_session> registered(s, s.http_sessions, this);
-    // Until its first complete request head, the connection counts as waiting (slowloris).
+    // Until a request is complete (head and body), the connection counts as waiting:
+    // bounded per address for a first request, and in all, where the oldest waiting
+    // connection is closed to make room (slowloris, slow bodies, idle keep-alive).
     std::uint64_t ticket = 0;
-    if (!s.add_pending(ticket, peer_, self)) {
-        co_await write_error(errors::unavailable, false);
-        co_return;
-    }
+    bool first_request = true;
     struct pending_release {
         server::impl& s;
         std::uint64_t& ticket;
-        std::string address;
         void now() {
-            if (ticket) s.remove_pending(ticket, address);
+            if (ticket) s.remove_pending(ticket);
             ticket = 0;
         }
         ~pending_release() { now(); }
-    } waiting{s, ticket, peer_};
+    } waiting{s, ticket};
     // Bytes reserved in the upload budget for the request being handled.
     std::size_t reserved = 0;
+    std::string reserved_for;
     struct upload_release {
         server::impl& s;
+        std::string& address;
         std::size_t& bytes;
-        ~upload_release() { s.release_upload(bytes); }
-    } reservation{s, reserved};
+        ~upload_release() { s.release_upload(address, bytes); }
+    } reservation{s, reserved_for, reserved};
     for (;;) {
-        s.release_upload(reserved);
+        s.release_upload(reserved_for, reserved);
         reserved = 0;
+        if (!ticket && !s.add_pending(ticket, peer_, self, first_request)) {
+            co_await write_error(errors::unavailable, false);
+            break;
+        }
+        first_request = false;
         http::request_parser<http::string_body> parser;
         parser.header_limit(static_cast<std::uint32_t>(s.opts.header_max_bytes));
         // Beast checks Content-Length against the limit as soon as the header is read: allow
@@ -261,7 +279,6 @@ asio::awaitable<void> http_session::run() {
         if (ec == http::error::header_limit) { co_await write_error(errors::headers_too_large, false); break; }
         if (ec == http::error::body_limit) { co_await write_error(errors::too_large, false); break; }
         if (ec) { co_await write_error(errors::bad_request, false); break; }
-        waiting.now();
 
         if (!parser.is_done()) {
             // Some routes (uploads) take larger bodies than the default.
@@ -286,25 +303,29 @@ asio::awaitable<void> http_session::run() {
                 auto origin = parser.get()[http::field::origin];
                 if (!s.origin_allowed(std::string_view(origin.data(), origin.size()))) {
                     refuse = &errors::origin_refused;
-                } else if (options->admit_body) {
-                    http::request<http::string_body> head{parser.get().base()};
-                    request head_req;
+                }
+                http::request<http::string_body> head{parser.get().base()};
+                request head_req;
+                if (!refuse && !make_request(head, head_req)) refuse = &errors::path_invalid;
+                if (!refuse && options->admit_body) {
                     bool admitted = false;
-                    if (make_request(head, head_req)) {
-                        try {
-                            admitted = co_await options->admit_body(head_req);
-                        } catch (const std::exception&) {
-                            admitted = false;
-                        }
+                    try {
+                        admitted = co_await options->admit_body(head_req);
+                    } catch (const std::exception&) {
+                        admitted = false;
                     }
                     if (!admitted) refuse = &errors::not_authenticated;
                 }
                 if (!refuse) {
+                    // In all and per client address (the forwarded one behind a trusted proxy).
                     auto announced = parser.content_length();
                     std::size_t want = announced ? static_cast<std::size_t>(std::min<std::uint64_t>(*announced, body_limit)) : body_limit;
                     if (!announced || *announced <= body_limit) {
-                        if (!s.reserve_upload(want)) refuse = &errors::unavailable;
-                        else reserved = want;
+                        if (!s.reserve_upload(head_req.client_address, want)) refuse = &errors::unavailable;
+                        else {
+                            reserved = want;
+                            reserved_for = head_req.client_address;
+                        }
                     }
                 }
             }
@@ -325,6 +346,7 @@ asio::awaitable<void> http_session::run() {
             if (ec2 == beast::error::timeout) break;
             if (ec2) { if (ec2 != asio::error::eof && ec2 != asio::error::operation_aborted) co_await write_error(errors::bad_request, false); break; }
         }
+        waiting.now();  // a complete request
         auto in = parser.release();
         auto started = std::chrono::steady_clock::now();
         request req;

@@ -12,6 +12,9 @@ public:
     asio::awaitable<void> run();
     /// On shutdown: close now when idle, else after the response in flight.
     void stop();
+    /// Closes now, whatever it is reading (a connection that has not completed a request
+    /// in time to keep its place).
+    void evict();
 
 private:
     asio::awaitable<response> handle(request& req);

@@ -35,7 +35,8 @@ std::int64_t request::id_param(const std::string& name) const {
     std::int64_t v = 0;
     const auto& s = it->second;
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
-    if (ec != std::errc() || p != s.data() + s.size() || v <= 0) throw api_error(errors::not_found);
+    // One spelling per id: no sign, no leading zero ("01" is not 1).
+    if (ec != std::errc() || p != s.data() + s.size() || v <= 0 || s[0] == '0') throw api_error(errors::not_found);
     return v;
 }
 

@@ -54,53 +54,67 @@ bool server::impl::is_trusted_proxy(const std::string& address) const {
     return std::find(opts.trusted_proxies.begin(), opts.trusted_proxies.end(), address) != opts.trusted_proxies.end();
 }
 
-bool server::impl::add_pending(std::uint64_t& ticket, const std::string& address, const std::shared_ptr<http_session>& session) {
-    std::shared_ptr<http_session> evicted;
+bool server::impl::add_pending(std::uint64_t& ticket, const std::string& address, const std::shared_ptr<http_session>& session,
+                               bool per_address) {
+    std::vector<std::shared_ptr<http_session>> evicted;
     {
         std::lock_guard lock(mutex);
         // A proxy's connections are many clients': only the total applies to them.
-        if (!is_trusted_proxy(address)) {
+        per_address = per_address && !is_trusted_proxy(address);
+        if (per_address) {
             auto& n = pending_per_address[address];
-            if (n >= opts.max_pending_connections_per_address) {
-                if (n == 0) pending_per_address.erase(address);
-                return false;
-            }
+            if (n >= opts.max_pending_connections_per_address) return false;
             ++n;
         }
         while (pending.size() >= opts.max_pending_connections && !pending.empty()) {
             auto oldest = pending.begin();
-            evicted = oldest->second.lock();
+            if (oldest->second.per_address)
+                if (auto it = pending_per_address.find(oldest->second.address); it != pending_per_address.end() && --it->second == 0)
+                    pending_per_address.erase(it);
+            if (auto s = oldest->second.session.lock()) evicted.push_back(std::move(s));
             pending.erase(oldest);
-            if (evicted) break;
         }
         ticket = ++next_pending;
-        pending.emplace(ticket, session);
+        pending.emplace(ticket, pending_entry{session, address, per_address});
     }
-    if (evicted) {
-        // The slowest to send a request makes room for the newest (slowloris).
+    // The slowest to complete a request make room for the newest (slowloris).
+    for (auto& e : evicted) {
         m_refused.inc();
-        evicted->stop();
+        e->evict();
     }
     return true;
 }
 
-void server::impl::remove_pending(std::uint64_t ticket, const std::string& address) {
+void server::impl::remove_pending(std::uint64_t ticket) {
     std::lock_guard lock(mutex);
-    pending.erase(ticket);
-    if (auto it = pending_per_address.find(address); it != pending_per_address.end() && --it->second == 0)
-        pending_per_address.erase(it);
+    auto it = pending.find(ticket);
+    if (it == pending.end()) return;
+    if (it->second.per_address)
+        if (auto a = pending_per_address.find(it->second.address); a != pending_per_address.end() && --a->second == 0)
+            pending_per_address.erase(a);
+    pending.erase(it);
 }
 
-bool server::impl::reserve_upload(std::size_t bytes) {
+bool server::impl::reserve_upload(const std::string& address, std::size_t bytes) {
     std::lock_guard lock(mutex);
-    if (upload_bytes + bytes > opts.uploads_in_flight_max_bytes) return false;
+    auto& mine = upload_bytes_per_address[address];
+    if (upload_bytes + bytes > opts.uploads_in_flight_max_bytes || mine + bytes > opts.uploads_in_flight_max_bytes_per_address) {
+        if (mine == 0) upload_bytes_per_address.erase(address);
+        return false;
+    }
     upload_bytes += bytes;
+    mine += bytes;
     return true;
 }
 
-void server::impl::release_upload(std::size_t bytes) {
+void server::impl::release_upload(const std::string& address, std::size_t bytes) {
+    if (bytes == 0) return;
     std::lock_guard lock(mutex);
     upload_bytes -= std::min(upload_bytes, bytes);
+    if (auto it = upload_bytes_per_address.find(address); it != upload_bytes_per_address.end()) {
+        it->second -= std::min(it->second, bytes);
+        if (it->second == 0) upload_bytes_per_address.erase(it);
+    }
 }
 
 bool server::impl::add_forwarded_ws(const std::string& address) {

@@ -65,7 +65,7 @@ const note& find_note(const room_state& s, const json& msg, const actor& a) {
 
 class stale : public api_error {
 public:
-    explicit stale(json current) : api_error(errors::stale_version), current_(std::move(current)) {}
+    explicit stale(json current) : api_error(errors::stale_version, "version"), current_(std::move(current)) {}
     const json& current() const { return current_; }
 private:
     json current_;

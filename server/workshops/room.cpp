@@ -157,16 +157,13 @@ void room::op(const std::shared_ptr<net::ws_connection>& c, const actor& a, cons
         else send(c, {{"type", "ack"}, {"id", client_id}, {"seq", seq}});
         return;
     }
-    // One person (whatever their number of sockets) and the room as a whole have a
-    // budget of operations: a flood cannot fill the board or starve the others.
+    // One person (whatever their number of sockets) has a budget of operations, refused
+    // ones included: a flood cannot fill the board. The room's budget counts only the
+    // operations it accepts (below), so refused ones cannot starve the others.
     auto now = std::chrono::steady_clock::now();
     auto [pr, fresh] = person_rate_.try_emplace(a.key, bucket{limits_.person_burst, now});
     if (!take(pr->second, limits_.person_rate, limits_.person_burst, now)) {
         send(c, error_message(client_id, api_error(errors::ops_rate_limited)));
-        return;
-    }
-    if (!take(room_rate_, limits_.room_rate, limits_.room_burst, now)) {
-        send(c, error_message(client_id, api_error(errors::room_rate_limited)));
         return;
     }
     event e;
@@ -178,6 +175,10 @@ void room::op(const std::shared_ptr<net::ws_connection>& c, const actor& a, cons
             if (auto it = state_.notes.find(msg.value("note", std::int64_t{0})); it != state_.notes.end() && state_.can_see(it->second, a))
                 m["note"] = to_json(it->second, state_.author_visible(it->second, a));
         send(c, m);
+        return;
+    }
+    if (!take(room_rate_, limits_.room_rate, limits_.room_burst, now)) {
+        send(c, error_message(client_id, api_error(errors::room_rate_limited)));
         return;
     }
     e.client_op_id = client_id;
@@ -275,7 +276,10 @@ void room::on_committed(std::int64_t seq, std::exception_ptr ep) {
                     msg["workshop"] = id_;
                     slot->second = msg.dump(-1, ' ', false, json::error_handler_t::replace);
                 }
-                c->send(slot->second);
+                // A reveal carries the revealed notes (bounded by the board's caps): like a
+                // snapshot, it is exempt from the byte cap, so it never drops the room.
+                if (p.ev.op == "phase.goto" || p.ev.op == "prework.reveal") c->send_large(slot->second);
+                else c->send(slot->second);
             }
             for (auto& [w, cid] : p.acks)
                 if (auto c = w.lock()) send(c, {{"type", "ack"}, {"id", cid}, {"seq", seq}});

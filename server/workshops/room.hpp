@@ -22,6 +22,10 @@ namespace relais::workshops {
 struct room_limits {
     double person_rate = 10, person_burst = 40;
     double room_rate = 150, room_burst = 400;
+    // Guests (each a person to the limits above) one invite link may create, and how many
+    // guest arrivals per hour one client address may make (a bucket of that size).
+    std::int64_t guests_per_invite = 150;
+    double guest_joins_per_hour_per_address = 60;
 };
 
 class room : public std::enable_shared_from_this<room> {

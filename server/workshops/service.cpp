@@ -136,6 +136,21 @@ int service::load_seed_templates(db::connection& c, const std::filesystem::path&
     return added;
 }
 
+bool service::take_join(const std::string& address) {
+    auto now = std::chrono::steady_clock::now();
+    double burst = limits_.guest_joins_per_hour_per_address;
+    std::lock_guard lock(joins_mutex_);
+    if (joins_by_address_.size() > 100000) joins_by_address_.clear();  // bounded under address churn
+    auto [it, fresh] = joins_by_address_.try_emplace(address, join_bucket{burst, now});
+    auto& b = it->second;
+    std::chrono::duration<double> dt = now - b.last;
+    b.tokens = std::min(burst, b.tokens + dt.count() * burst / 3600.0);
+    b.last = now;
+    if (b.tokens < 1.0) return false;
+    b.tokens -= 1.0;
+    return true;
+}
+
 // ---- Rooms ------------------------------------------------------------------
 
 void service::with_room(std::int64_t id, std::function<void(room_ptr, std::exception_ptr)> then) {
@@ -730,6 +745,10 @@ void service::register_routes(net::router& r) {
         if (token.size() > 128) throw api_error(errors::invalid_invite);
         auto body = json_input::parse_object(req.body);
         auto name = json_input::required_string(body, "name", 80);
+        // Each guest is a new person to the per-person limits: arrivals are bounded per
+        // link and per address, so that one link cannot mint an army.
+        if (!take_join(req.client_address))
+            throw api_error(errors::rate_limited, {}, "Trop d'arrivées depuis cette adresse : réessayez dans quelques minutes.");
         auto hash = auth::token_hash(token);
         auto guest_token = auth::random_token();
         auto guest_hash = auth::token_hash(guest_token);
@@ -742,6 +761,7 @@ void service::register_routes(net::router& r) {
             auto w = store::workshop(c, inv->workshop_id);
             if (!w || w->state == "closed" || w->state == "archived") throw api_error(errors::invalid_invite);
             expires = inv->expires_at;
+            if (store::count_guests(c, inv->id) >= limits_.guests_per_invite) throw api_error(errors::invite_full);
             store::insert_guest(c, inv->id, name, guest_hash, now, expires);
             g = store::guest_by_token(c, guest_hash, now);
         });

@@ -8,6 +8,7 @@
 #include "workshops/identity.hpp"
 #include "workshops/room.hpp"
 
+#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -81,6 +82,14 @@ private:
     /// identity key is in `keys`.
     void disconnect(std::int64_t room_id, const std::set<std::string>& keys, const char* reason);
     std::map<const net::ws_connection*, seat> seats_;
+    struct join_bucket {
+        double tokens;
+        std::chrono::steady_clock::time_point last;
+    };
+    std::mutex joins_mutex_;
+    std::map<std::string, join_bucket> joins_by_address_;
+    /// One guest arrival from `address`; false when its hourly budget is spent.
+    bool take_join(const std::string& address);
 };
 
 }  // namespace relais::workshops

@@ -140,6 +140,13 @@ std::optional<invite_row> live_invite(db::connection& c, const std::string& toke
     return invite_row{s.get_int(0), s.get_int(1), s.get_int(2), 0, s.get_text(4), s.get_text(5), false};
 }
 
+std::int64_t count_guests(db::connection& c, std::int64_t invite_id) {
+    auto s = c.prepare("SELECT count(*) FROM workshop_guests WHERE invite_id = ?1");
+    s.bind(1, invite_id);
+    s.step();
+    return s.get_int(0);
+}
+
 bool revoke_invite(db::connection& c, std::int64_t workshop_id, std::int64_t invite_id, std::vector<std::int64_t>& guests) {
     c.prepare("UPDATE workshop_invites SET revoked = 1 WHERE id = ?1 AND workshop_id = ?2").bind(1, invite_id).bind(2, workshop_id).exec();
     bool found = c.changes() > 0;

@@ -64,6 +64,8 @@ std::int64_t insert_invite(db::connection& c, std::int64_t workshop_id, const st
 std::vector<invite_row> invites(db::connection& c, std::int64_t workshop_id);
 /// A live invite (not expired, not revoked) by token hash.
 std::optional<invite_row> live_invite(db::connection& c, const std::string& token_hash, std::int64_t now);
+/// How many guests joined through this invite (signed-out ones excepted).
+std::int64_t count_guests(db::connection& c, std::int64_t invite_id);
 /// Revokes an invite and signs its guests out; `guests` gets their ids.
 bool revoke_invite(db::connection& c, std::int64_t workshop_id, std::int64_t invite_id, std::vector<std::int64_t>& guests);
 std::int64_t insert_guest(db::connection& c, std::int64_t invite_id, const std::string& name, const std::string& token_hash,

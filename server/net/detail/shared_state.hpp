@@ -43,11 +43,17 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::size_t connections = 0;
     // Connections waiting for their first complete request, oldest first.
     std::uint64_t next_pending = 0;
-    std::map<std::uint64_t, std::weak_ptr<http_session>> pending;
+    struct pending_entry {
+        std::weak_ptr<http_session> session;
+        std::string address;
+        bool per_address;  // counted in pending_per_address (a first request)
+    };
+    std::map<std::uint64_t, pending_entry> pending;
     std::unordered_map<std::string, std::size_t> pending_per_address;
     // WebSockets per forwarded client address, for connections from a trusted proxy.
     std::unordered_map<std::string, std::size_t> forwarded_ws;
     std::size_t upload_bytes = 0;  // large bodies being buffered
+    std::unordered_map<std::string, std::size_t> upload_bytes_per_address;
 
     metrics::gauge& m_connections;
     metrics::gauge& m_ws_connections;
@@ -63,13 +69,15 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     void count_request(const std::string& route, const std::string& method, int status);
     void release_connection(const std::string& address);
     bool is_trusted_proxy(const std::string& address) const;
-    /// Registers a connection waiting for its first request; false when its address has
-    /// too many. Closes the oldest waiting connection when the total is reached.
-    bool add_pending(std::uint64_t& ticket, const std::string& address, const std::shared_ptr<http_session>& s);
-    void remove_pending(std::uint64_t ticket, const std::string& address);
+    /// Registers a connection waiting for a complete request; for a first request, false
+    /// when its address has too many. Closes the oldest waiting connection when the total
+    /// is reached.
+    bool add_pending(std::uint64_t& ticket, const std::string& address, const std::shared_ptr<http_session>& s,
+                     bool per_address);
+    void remove_pending(std::uint64_t ticket);
     /// Reserves room for a large body; false when the budget is spent.
-    bool reserve_upload(std::size_t bytes);
-    void release_upload(std::size_t bytes);
+    bool reserve_upload(const std::string& address, std::size_t bytes);
+    void release_upload(const std::string& address, std::size_t bytes);
     bool add_forwarded_ws(const std::string& address);
     void remove_forwarded_ws(const std::string& address);
 
