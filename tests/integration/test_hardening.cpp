@@ -94,8 +94,32 @@ TEST_CASE("hostile attachments: deeply nested office XML is refused without exha
               .status == 201);
 }
 
+TEST_CASE("uploads: one account cannot queue many extractions", "[hardening][library]") {
+    server s({"--set", "limits.extract_wall_seconds=3"});
+    auto admin = s.login_admin();
+    auto member = s.make_user(admin, "coord@x.fr", "membre");
+    auto other = s.make_user(admin, "autre@x.fr", "membre");
+    auto upload = [&](const std::string& cookie, const std::string& name, const std::string& bytes) {
+        return s.request("POST", "/api/library/files?name=" + name, bytes, {{"Cookie", cookie}, {"Content-Type", "application/octet-stream"}});
+    };
+    const auto hostile = fixtures::pdf_fanout();
+    auto a = std::async(std::launch::async, [&] { return upload(member, "a.pdf", hostile); });
+    auto b = std::async(std::launch::async, [&] { return upload(member, "b.pdf", hostile); });
+    std::this_thread::sleep_for(500ms);
+    auto t = std::chrono::steady_clock::now();
+    auto third = upload(member, "c.pdf", hostile);
+    CHECK(third.status == 429);
+    CHECK(third.error_code() == "trop_de_requetes");
+    CHECK(seconds_since(t) < 1.5);
+    // Someone else is not refused (they wait their turn behind at most a few).
+    CHECK(upload(other, "d.pdf", fixtures::pdf("Texte ordinaire")).status == 201);
+    a.wait();
+    b.wait();
+}
+
 TEST_CASE("uploads: a body is read only for a live session, and within the budget of uploads in flight", "[hardening][library]") {
-    server s({"--set", "limits.uploads_in_flight_max_bytes=1000000", "--set", "limits.upload_max_bytes=900000"});
+    server s({"--set", "limits.uploads_in_flight_max_bytes=1000000", "--set", "limits.upload_max_bytes=900000", "--set",
+              "limits.uploads_in_flight_max_bytes_per_address=950000"});
     auto admin = s.login_admin();
     auto member = s.make_user(admin, "coord@x.fr", "membre");
     auto head = [&](const std::string& cookie, std::size_t length) {
@@ -109,6 +133,10 @@ TEST_CASE("uploads: a body is read only for a live session, and within the budge
     CHECK(forged.data.rfind("HTTP/1.1 401", 0) == 0);
     CHECK(forged.data.find("non_authentifie") != std::string::npos);
     CHECK(seconds_since(t) < 3);
+    // The route says how to send a file.
+    auto as_json = s.request("POST", "/api/library/files?name=a.txt", "{}", {{"Cookie", member}});
+    CHECK(as_json.status == 415);
+    CHECK(as_json.json()["error"]["message"].get<std::string>().find("octet-stream") != std::string::npos);
     // A real session holding 800 kB in flight: a second upload does not fit the budget.
     idle_connection slow(s.port());
     slow.send(head(member, 800000) + std::string(1000, 'a'));
@@ -175,6 +203,28 @@ TEST_CASE("behind a trusted proxy, per-address limits count forwarded clients, n
     CHECK(refused == 2);
 }
 
+TEST_CASE("slow clients: connections that send a body slowly or idle between requests cannot fill the server", "[hardening][net]") {
+    server s({"--set", "limits.max_connections=24", "--set", "limits.max_pending_connections=8", "--set",
+              "limits.max_pending_connections_per_address=100"});
+    std::vector<std::unique_ptr<idle_connection>> slow;
+    for (int i = 0; i < 30; ++i) {
+        slow.push_back(std::make_unique<idle_connection>(s.port()));
+        // Complete headers, one byte of a 1000-byte body, then nothing.
+        slow.back()->send("POST /api/session HTTP/1.1\r\nHost: x\r\nOrigin: " + s.origin() +
+                          "\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{");
+    }
+    std::this_thread::sleep_for(300ms);
+    CHECK(s.request("GET", "/healthz").status == 200);
+    // Keep-alive connections that made one request and then idle are waiting too.
+    std::vector<std::unique_ptr<idle_connection>> idle;
+    for (int i = 0; i < 30; ++i) {
+        idle.push_back(std::make_unique<idle_connection>(s.port()));
+        idle.back()->send("GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n");
+    }
+    std::this_thread::sleep_for(300ms);
+    CHECK(s.request("GET", "/healthz").status == 200);
+}
+
 TEST_CASE("slow clients: connections that never send a request cannot fill the server", "[hardening][net]") {
     server s({"--set", "limits.max_connections=24", "--set", "limits.max_pending_connections=8", "--set",
               "limits.max_pending_connections_per_address=100"});
@@ -199,7 +249,9 @@ TEST_CASE("file names: bidirectional and invisible controls are refused", "[hard
     server s;
     auto admin = s.login_admin();
     auto member = s.make_user(admin, "coord@x.fr", "membre");
-    for (const char* name : {"out\xE2\x80\xAElmth.txt", "a\xE2\x81\xA6" "b.txt", "x\xE2\x80\x8F.md", "y\xC2\x85.txt"}) {
+    for (const char* name : {"out\xE2\x80\xAElmth.txt", "a\xE2\x81\xA6" "b.txt", "x\xE2\x80\x8F.md", "y\xC2\x85.txt",
+                             "ligne\xE2\x80\xA8" "deux.txt", "cou\xC2\xAD" "pure.txt", "emoji\xEF\xB8\x8F.txt",
+                             "tag\xF3\xA0\x81\x81.txt", "vide\xE3\x85\xA4.txt"}) {
         auto r = s.request("POST", "/api/library/files?name=" + enc(name), "texte",
                            {{"Cookie", member}, {"Content-Type", "application/octet-stream"}});
         CHECK(r.status == 400);
@@ -236,4 +288,16 @@ TEST_CASE("attachments by digest: only with a right to the file", "[hardening][l
                          {{"Cookie", admin}});
     REQUIRE(pub.status == 200);
     CHECK(s.request("POST", "/api/library/items", item_with("Réutilisation").dump(), {{"Cookie", bob}}).status == 201);
+}
+
+TEST_CASE("ids in paths have one spelling", "[hardening][http]") {
+    server s;
+    auto admin = s.login_admin();
+    auto w = s.request("POST", "/api/workshops", json{{"title", "Atelier"}, {"stage", "pre_aci"}, {"template", "swot"}}.dump(),
+                       {{"Cookie", admin}});
+    REQUIRE(w.status == 201);
+    auto id = std::to_string(w.json()["workshop"]["id"].get<long long>());
+    CHECK(s.request("GET", "/api/workshops/" + id, {}, {{"Cookie", admin}}).status == 200);
+    CHECK(s.request("GET", "/api/workshops/0" + id, {}, {{"Cookie", admin}}).status == 404);
+    CHECK(s.request("GET", "/api/workshops/+" + id, {}, {{"Cookie", admin}}).status == 404);
 }

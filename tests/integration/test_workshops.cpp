@@ -731,3 +731,71 @@ TEST_CASE("live room: a socket's messages are handled in the order sent (an op r
     CHECK(m["type"] == "ack");
     CHECK(p.snapshot["type"] == "snapshot");  // the snapshot came first
 }
+
+TEST_CASE("invites: guests per link and arrivals per address are bounded", "[workshops][limits]") {
+    workshop_setup w({"--set", "limits.guests_per_invite=3", "--set", "limits.guest_joins_per_hour_per_address=6"});
+    auto& s = w.s;
+    auto invite = [&] {
+        auto inv = s.request("POST", w.path("/invites"), json{{"role", "participant"}}.dump(), {{"Cookie", w.admin}});
+        REQUIRE(inv.status == 201);
+        return inv.json()["invite"]["token"].get<std::string>();
+    };
+    auto join = [&](const std::string& token, const std::string& name) {
+        return s.request("POST", "/api/invites/" + token + "/join", json{{"name", name}}.dump());
+    };
+    auto first = invite();
+    for (int i = 0; i < 3; ++i) CHECK(join(first, "Invité " + std::to_string(i)).status == 200);
+    auto full = join(first, "Un de trop");
+    CHECK(full.status == 409);
+    CHECK(full.error_code() == "invitation_complete");
+    // Two attempts left for this address (6 per hour, the refused one counted), whatever the link.
+    auto second = invite();
+    for (int i = 0; i < 2; ++i) CHECK(join(second, "Autre " + std::to_string(i)).status == 200);
+    auto third = invite();
+    auto refused = join(third, "Encore");
+    CHECK(refused.status == 429);
+    CHECK(refused.error_code() == "trop_de_requetes");
+}
+
+TEST_CASE("live room: refused operations do not spend the room's budget", "[workshops][live][limits]") {
+    workshop_setup w({"--set", "limits.ws_ops_per_second_per_room=2", "--set", "limits.ws_op_burst_per_room=4"});
+    auto& s = w.s;
+    w.set_state("live");
+    auto observer = w.invite_guest("Olga", "observer");
+    participant obs, fac;
+    REQUIRE(obs.connect(s, observer) == 101);
+    obs.join(w.id);
+    // An observer's operations are all refused (acces_refuse): they cost the room nothing.
+    for (int i = 0; i < 30; ++i)
+        CHECK(obs.op(w.id, "o" + std::to_string(i), "reaction", {{"emoji", "👍"}})["code"] == "acces_refuse");
+    REQUIRE(fac.connect(s, w.admin) == 101);
+    fac.join(w.id);
+    for (int i = 0; i < 4; ++i)
+        CHECK(fac.op(w.id, "f" + std::to_string(i), "note.add", {{"column", "attentes"}, {"text", "ok"}})["type"] == "ack");
+    // The room's own budget still holds for accepted ones.
+    CHECK(fac.op(w.id, "f-over", "note.add", {{"column", "attentes"}, {"text", "de trop"}})["code"] == "atelier_sature");
+}
+
+TEST_CASE("live room: a reveal larger than a socket's byte cap reaches everyone", "[workshops][live][limits]") {
+    workshop_setup w({"--set", "limits.ws_send_queue_max_bytes=65536", "--set", "limits.ws_ops_per_second_per_person=1000",
+                      "--set", "limits.ws_op_burst_per_person=1000"});
+    auto& s = w.s;
+    w.set_state("live");
+    auto guest = w.invite_guest("Paul");
+    participant fac, paul;
+    REQUIRE(fac.connect(s, w.admin) == 101);
+    fac.join(w.id);
+    REQUIRE(paul.connect(s, guest) == 101);
+    paul.join(w.id);
+    fac.op(w.id, "go1", "phase.goto", {{"index", 1}});  // private notes
+    std::string text;
+    for (int i = 0; i < 1000; ++i) text += "\xC3\xA9";  // 1000 "é", 2 kB
+    for (int i = 0; i < 40; ++i)
+        REQUIRE(paul.op(w.id, "p" + std::to_string(i), "note.add", {{"column", "forces"}, {"text", text}})["type"] == "ack");
+    auto go = fac.op(w.id, "go2", "phase.goto", {{"index", 2}});
+    CHECK(go["type"] == "ack");
+    auto ev = paul.until([](const json& x) { return x["type"] == "event" && x["op"] == "phase.goto"; });
+    CHECK(ev["data"]["revealed"].size() == 40);
+    CHECK(paul.sock->is_open());
+    CHECK(fac.sock->is_open());
+}

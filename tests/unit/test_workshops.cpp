@@ -364,3 +364,19 @@ TEST_CASE("caps: notes per person and per board", "[workshops]") {
     }
     CHECK(full.refusal(full.cat, "note.add", {{"column", "attentes"}, {"text", "x"}}) == "tableau_plein");
 }
+
+TEST_CASE("a stale version names the field, for every note operation", "[workshops]") {
+    board b;
+    b.run(b.fac, "phase.goto", {{"index", 2}});  // grouping allowed
+    auto n = b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "x"}});
+    for (const char* op : {"note.edit", "note.move", "note.delete", "note.group"}) {
+        json msg = {{"note", n.seq}, {"version", 7}, {"text", "y"}, {"column", "forces"}};
+        try {
+            decide(b.s, b.bob, op, msg, b.now);
+            FAIL(op << " accepted a stale version");
+        } catch (const api_error& e) {
+            CHECK(e.code() == "version_perimee");
+            CHECK(e.field() == "version");
+        }
+    }
+}
