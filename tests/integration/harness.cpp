@@ -225,6 +225,20 @@ std::string server::make_user(const std::string& admin_cookie, const std::string
     return login(email, "motdepasse-solide");
 }
 
+std::string url_encode(const std::string& s) {
+    static const char* hex = "0123456789ABCDEF";
+    std::string out;
+    for (unsigned char c : s) {
+        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
+        else {
+            out += '%';
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        }
+    }
+    return out;
+}
+
 raw_result raw_exchange(unsigned short port, const std::string& bytes, std::chrono::milliseconds timeout) {
     asio::io_context ioc;
     tcp::socket s(ioc);

@@ -23,6 +23,9 @@ struct http_response {
     std::string error_code() const;
 };
 
+/// Percent-encodes a query parameter value (RFC 3986 unreserved characters kept).
+std::string url_encode(const std::string& s);
+
 /// Runs `relais <args...>` to completion; returns exit status, stdout+stderr.
 struct command_result {
     int status;

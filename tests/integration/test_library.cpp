@@ -14,19 +14,7 @@ using headers = std::map<std::string, std::string>;
 
 namespace {
 
-std::string enc(const std::string& s) {
-    static const char* hex = "0123456789ABCDEF";
-    std::string out;
-    for (unsigned char c : s) {
-        if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~') out += static_cast<char>(c);
-        else {
-            out += '%';
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        }
-    }
-    return out;
-}
+std::string enc(const std::string& s) { return relais::test::url_encode(s); }
 
 json search(server& s, const std::string& cookie, const std::string& params) {
     auto r = s.request("GET", "/api/library/search?" + params, {}, {{"Cookie", cookie}});
