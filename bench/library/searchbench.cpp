@@ -366,7 +366,7 @@ int cmd_serve(const std::map<std::string, std::string>& f) {
     auto eng = make_engine(f, false);
     worker_pool pool("search", 2);
     net::router routes;
-    routes.add("GET", "/search", [&](net::request& req) -> asio::awaitable<net::response> {
+    routes.add("GET", "/search", "anyone", [&](net::request& req) -> asio::awaitable<net::response> {
         request_params p;
         if (req.query.count("q")) p.q = req.query.at("q");
         for (const auto& facet : {"kind", "phase", "mission", "year"}) {

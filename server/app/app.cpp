@@ -1,7 +1,7 @@
 #include "app/app.hpp"
 
+#include "app/modules.hpp"
 #include "app/ws_hub.hpp"
-#include "auth/seed.hpp"
 #include "auth/service.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
@@ -9,13 +9,11 @@
 #include "common/time.hpp"
 #include "common/worker_pool.hpp"
 #include "db/pool.hpp"
-#include "library/blobs.hpp"
 #include "library/indexer.hpp"
-#include "library/seed.hpp"
-#include "library/service.hpp"
+#include "library/isolated_extract.hpp"
 #include "net/server.hpp"
+#include "platform/migrate.hpp"
 #include "search/index.hpp"
-#include "workshops/service.hpp"
 
 #include <sodium.h>
 
@@ -31,15 +29,20 @@ namespace relais::app {
 struct application::parts {
     config cfg;
     metrics::registry metrics;
+    std::vector<std::unique_ptr<platform::module>> modules;
     std::unique_ptr<db::pool> db;
     std::unique_ptr<search::index> index;
     std::unique_ptr<worker_pool> cpu;
-    std::unique_ptr<worker_pool> extraction;
-    std::unique_ptr<auth::service> auth;
-    std::unique_ptr<workshops::service> workshops;
-    std::unique_ptr<library::blobs> files;
-    std::unique_ptr<library::indexer> indexer;
-    std::unique_ptr<library::service> library;
+    std::unique_ptr<platform::context> ctx;
+    bool stopped = false;
+
+    void stop_all() {
+        if (stopped) return;
+        stopped = true;
+        for (auto it = modules.rbegin(); it != modules.rend(); ++it) (*it)->stop();
+        if (cpu) cpu->stop();
+        if (db) db->stop();
+    }
 };
 
 application::application(config cfg) : p_(std::make_unique<parts>()) {
@@ -50,26 +53,17 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     if (log::parse_level(c.log_level, lvl)) log::set_level(lvl);
     std::filesystem::create_directories(c.data_dir);
     std::filesystem::permissions(c.data_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
-    p_->db = std::make_unique<db::pool>(
-        db::pool::options{c.data_dir / "relais.db", static_cast<std::size_t>(c.db_readers), 256}, p_->metrics);
+    p_->modules = make_modules();
+    // Each module's migrations, in module order, before any thread reads the database.
+    std::vector<platform::module_schema> schema;
+    for (const auto& m : p_->modules) schema.push_back({m->name(), &m->migrations()});
+    db::pool::options dbo{c.data_dir / "relais.db", static_cast<std::size_t>(c.db_readers), 256, {}};
+    dbo.prepare = [schema](db::connection& conn) {
+        if (int n = platform::migrate(conn, schema)) log::info("db_migrated", {{"applied", n}});
+    };
+    p_->db = std::make_unique<db::pool>(std::move(dbo), p_->metrics);
     p_->index = std::make_unique<search::index>(c.data_dir / "index");
-    p_->cpu = std::make_unique<worker_pool>("cpu", 2);
-    auth::options ao;
-    ao.session_ttl = std::chrono::hours(c.session_ttl_hours);
-    ao.max_failures_per_account = static_cast<unsigned>(c.max_failures_per_account);
-    ao.max_failures_per_address = static_cast<unsigned>(c.max_failures_per_address);
-    ao.lockout_window = std::chrono::minutes(c.lockout_minutes);
-    ao.cost = c.password_cost == "moderate" ? auth::hash_cost::moderate : auth::hash_cost::interactive;
-    ao.always_secure_cookies = c.public_url.rfind("https://", 0) == 0;
-    p_->auth = std::make_unique<auth::service>(*p_->db, *p_->cpu, ao);
-    workshops::room_limits rl;
-    rl.person_rate = c.ws_ops_per_second_per_person;
-    rl.person_burst = c.ws_op_burst_per_person;
-    rl.room_rate = c.ws_ops_per_second_per_room;
-    rl.room_burst = c.ws_op_burst_per_room;
-    rl.guests_per_invite = c.guests_per_invite;
-    rl.guest_joins_per_hour_per_address = c.guest_joins_per_hour_per_address;
-    p_->workshops = std::make_unique<workshops::service>(*p_->db, *p_->auth, rl);
+    p_->cpu = std::make_unique<worker_pool>("cpu", static_cast<std::size_t>(c.cpu_threads));
     // Synonyms and acronyms are part of the seed content; the index is rebuilt when they change.
     auto synonyms_file = c.seed_dir / "synonymes.txt";
     if (std::filesystem::exists(synonyms_file)) {
@@ -77,61 +71,35 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         p_->index->set_synonyms(search::parse_synonyms(text));
     }
-    p_->files = std::make_unique<library::blobs>(c.data_dir / "files");
-    p_->indexer = std::make_unique<library::indexer>(*p_->db, *p_->index);
-    library::options lo;
-    lo.upload_max_bytes = static_cast<std::size_t>(c.upload_max_bytes);
-    // Attachments are read by a child process (`relais extract`) under limits.
-    std::error_code exe_ec;
-    lo.extraction.exe = std::filesystem::read_symlink("/proc/self/exe", exe_ec);
-    lo.extraction.cpu_seconds = static_cast<int>(c.extract_cpu_seconds);
-    lo.extraction.memory_bytes = static_cast<std::size_t>(c.extract_memory_mb) << 20;
-    lo.extraction.wall = std::chrono::seconds(c.extract_wall_seconds);
-    p_->extraction = std::make_unique<worker_pool>("extract", static_cast<std::size_t>(c.extract_parallel));
-    lo.extractions_waiting = static_cast<std::size_t>(c.extract_parallel) * 8;
-    p_->library = std::make_unique<library::service>(*p_->db, *p_->auth, *p_->cpu, *p_->extraction, *p_->index, *p_->indexer,
-                                                     *p_->files, lo);
-    // Workshop reports are filed in the library through this hook: neither module reaches
-    // into the other's tables.
-    auto* lib = p_->library.get();
-    p_->workshops->set_report_filer([lib](std::int64_t workshop, const std::string& title, const std::string& summary,
-                                          const std::string& markdown, const std::vector<std::string>& phases,
-                                          const auth::principal& by) {
-        return lib->file_report(workshop, title, summary, markdown, phases, by);
-    });
+    p_->ctx = std::make_unique<platform::context>(c.values, *p_->db, *p_->cpu, p_->metrics, *p_->index, c.data_dir, c.seed_dir);
+    for (const auto& m : p_->modules) m->start(*p_->ctx);
 }
 
-application::~application() {
-    library::kill_extractions();
-    if (p_->extraction) p_->extraction->stop();
-    if (p_->indexer) p_->indexer->stop();
-    if (p_->cpu) p_->cpu->stop();
-    if (p_->db) p_->db->stop();
-}
+application::~application() { p_->stop_all(); }
 
-auth::service& application::auth() { return *p_->auth; }
+auth::service& application::auth() { return p_->ctx->need<auth::service>(); }
 
 std::size_t application::reindex() {
-    p_->indexer->rebuild();
+    p_->ctx->need<library::indexer>().rebuild();
     return p_->index->document_count();
 }
 db::pool& application::db() { return *p_->db; }
 const config& application::cfg() const { return p_->cfg; }
 
 std::string application::seed() {
-    int orgs = 0, templates = 0;
-    library::seed_summary lib;
+    std::string summary;
     p_->db->write_sync([&](db::connection& c) {
-        orgs = auth::load_seed_organisations(c, p_->cfg.seed_dir);
-        templates = workshops::service::load_seed_templates(c, p_->cfg.seed_dir);
-        lib = library::load_seed_library(c, *p_->files, p_->cfg.seed_dir);
+        summary.clear();
+        for (const auto& m : p_->modules) {
+            auto part = m->seed(c, p_->cfg.seed_dir);
+            if (part.empty()) continue;
+            summary += (summary.empty() ? "" : ", ") + part;
+        }
         c.prepare("INSERT INTO seed_runs(name, checksum, loaded_at) VALUES('seed-content', '', unixepoch()) "
                   "ON CONFLICT(name) DO UPDATE SET loaded_at = excluded.loaded_at")
             .exec();
     });
-    p_->indexer->notify();
-    return "organisations ajoutées : " + std::to_string(orgs) + ", modèles d'atelier ajoutés : " + std::to_string(templates) +
-           ", fiches de bibliothèque ajoutées : " + std::to_string(lib.added) + ", mises à jour : " + std::to_string(lib.updated);
+    return summary;
 }
 
 std::string application::ensure_first_admin() {
@@ -143,7 +111,7 @@ std::string application::ensure_first_admin() {
     u.email = "admin@relais.local";
     u.name = "Administrateur";
     u.role = "admin";
-    p_->auth->create_user_sync(u, password);
+    auth().create_user_sync(u, password);
     auto file = p_->cfg.data_dir / "premier-acces.txt";
     {
         std::ofstream out(file, std::ios::trunc);
@@ -165,15 +133,13 @@ net::response metrics_response(const metrics::registry& m) {
 }  // namespace
 
 void application::add_routes(net::router& routes) {
-    p_->auth->register_routes(routes);
-    p_->workshops->register_routes(routes);
-    p_->library->register_routes(routes);
+    for (const auto& m : p_->modules) m->routes(routes);
     auto* state = p_.get();
-    routes.add("GET", "/healthz", [state](net::request&) -> asio::awaitable<net::response> {
+    routes.add("GET", "/healthz", "anyone", [state](net::request&) -> asio::awaitable<net::response> {
         nlohmann::json body = {{"status", "ok"}, {"database", "ok"}, {"index", "ok"}};
         int status = 200;
         try {
-            co_await state->db->read([](db::connection& conn) { conn.prepare("SELECT count(*) FROM schema_migrations").step(); });
+            co_await state->db->read([](db::connection& conn) { conn.prepare("SELECT count(*) FROM module_migrations").step(); });
         } catch (const std::exception&) {
             body["database"] = "erreur";
             status = 503;
@@ -189,7 +155,7 @@ void application::add_routes(net::router& routes) {
         r.header("Cache-Control", "no-store");
         co_return r;
     });
-    routes.add("GET", "/metrics", [state](net::request& req) -> asio::awaitable<net::response> {
+    routes.add("GET", "/metrics", "metrics_allow", [state](net::request& req) -> asio::awaitable<net::response> {
         const auto& allow = state->cfg.metrics_allow;
         if (std::find(allow.begin(), allow.end(), req.client_address) == allow.end()) throw api_error(errors::forbidden);
         auto r = metrics_response(state->metrics);
@@ -218,9 +184,7 @@ int application::serve() {
         seeded = s.step();
     });
     if (!seeded) log::info("seed_loaded", {{"summary", seed()}});
-    // The index follows SQLite: rebuilt if it disagrees, then kept up to date from the outbox.
-    p_->indexer->start();
-    if (auto swept = p_->library->sweep_orphan_files()) log::info("orphan_files_deleted", {{"count", swept}});
+    for (const auto& m : p_->modules) m->run();
 
     net::router routes;
     add_routes(routes);
@@ -229,17 +193,11 @@ int application::serve() {
     wl.messages_per_second = c.ws_messages_per_second;
     wl.burst = c.ws_message_burst;
     wl.sockets_per_person = static_cast<std::size_t>(c.ws_sockets_per_person);
-    ws_hub hub(*p_->workshops, wl);
-    auto* ws = p_->workshops.get();
-    hub.on_async("join", [ws](const auto& conn, const workshops::identity& who, const nlohmann::json& msg, ws_hub::done_fn done) {
-        ws->ws_join(conn, who, msg, std::move(done));
-    });
-    hub.on("op", [ws](const auto& conn, const workshops::identity& who, const nlohmann::json& msg) { ws->ws_op(conn, who, msg); });
-    hub.on("typing", [ws](const auto& conn, const workshops::identity& who, const nlohmann::json& msg) { ws->ws_typing(conn, who, msg); });
-    hub.on("leave", [ws](const auto& conn, const workshops::identity&, const nlohmann::json&) { ws->ws_leave(conn); });
-    hub.on_disconnect([ws](const auto& conn) { ws->ws_leave(conn); });
+    auto& auth = p_->ctx->need<auth::service>();
+    ws_hub hub(auth, wl);
+    for (const auto& m : p_->modules) m->live(hub);
     // Sockets lose their access when their owner does (logout, password, role, guest).
-    p_->auth->on_access_change([&hub](const auth::access_change& change) { hub.revoke(change); });
+    auth.on_access_change([&hub](const auth::access_change& change) { hub.revoke(change); });
 
     net::server_options so;
     so.address = c.listen_address();
@@ -308,12 +266,7 @@ int application::serve() {
     }
     sweep_wake.notify_all();
     sweeper.join();
-    // Nothing waits on an extraction at shutdown: its child is killed.
-    library::kill_extractions();
-    p_->extraction->stop();
-    p_->indexer->stop();
-    p_->cpu->stop();
-    p_->db->stop();
+    p_->stop_all();
     log::info("stopped");
     return 0;
 }

@@ -33,7 +33,7 @@ Usage:
   relais user passwd --email E            set a password (read from stdin)
   relais org add --name N --type T [--region CODE] [--departements 59,62]
   relais seed                             load the seed content again (idempotent)
-  relais routes                           list the HTTP routes
+  relais routes                           list the HTTP routes and their access level
   relais reindex                          rebuild the search index from the database
                                           (server stopped; or POST /api/admin/library/reindex)
   relais backup FILE                      consistent online copy of the database
@@ -187,7 +187,7 @@ int run_cli(int argc, char** argv) {
             application app(cfg);
             net::router routes;
             app.add_routes(routes);
-            for (const auto& [method, pattern] : routes.routes()) std::cout << method << " " << pattern << "\n";
+            for (const auto& r : routes.routes()) std::cout << r.method << " " << r.pattern << " " << r.access << "\n";
             return 0;
         }
         if (cmd == "reindex") {

@@ -1,4 +1,5 @@
 #include "app/config.hpp"
+#include "app/modules.hpp"
 
 #include <toml++/toml.h>
 
@@ -12,171 +13,74 @@
 namespace relais::app {
 namespace {
 
-struct setting {
-    const char* key;  // "section.name"
-    std::function<void(config&, const toml::node&)> from_toml;
-    std::function<void(config&, const std::string&)> from_text;
-};
+constexpr long long big = std::numeric_limits<int>::max();
 
-void check_range(const char* key, long long v, long long lo, long long hi) {
-    if (v < lo || v > hi)
-        throw config_error(std::string(key) + ": " + std::to_string(v) + " is out of range [" + std::to_string(lo) +
-                           ", " + std::to_string(hi) + "]");
+void declare_platform(platform::settings& s) {
+    s.text("server.listen", "127.0.0.1:8080");
+    s.integer("server.threads", 2, 1, 64);
+    s.integer("server.cpu_threads", 2, 1, 64, "threads for Argon2id, searches and parsing");
+    s.text("server.public_url", "");
+    s.list("server.trusted_proxies", {});
+    s.list("server.metrics_allow", {"127.0.0.1", "::1"});
+    s.text("server.web_root", "");
+    s.text("server.seed_dir", "");
+    s.text("storage.data_dir", "data");
+    s.integer("storage.db_readers", 2, 1, 32);
+    s.integer("limits.header_max_bytes", 16 * 1024, 1024, 1 << 20);
+    s.integer("limits.body_max_bytes", 1024 * 1024, 1024, 1LL << 30);
+    s.integer("limits.header_timeout_s", 15, 1, 3600);
+    s.integer("limits.request_timeout_s", 30, 1, 3600);
+    s.integer("limits.max_connections", 1024, 1, 1000000);
+    s.integer("limits.max_connections_per_address", 64, 1, 1000000);
+    s.number("limits.requests_per_second_per_address", 50, 0.1, 1e6);
+    s.number("limits.request_burst_per_address", 200, 1, 1e6);
+    s.integer("limits.ws_message_max_bytes", 64 * 1024, 256, 16 << 20);
+    s.integer("limits.ws_send_queue_max", 256, 1, 1000000);
+    s.integer("limits.ws_send_queue_max_bytes", 4 << 20, 64 * 1024, 1LL << 30);
+    s.integer("limits.ws_idle_timeout_s", 30, 2, 3600);
+    s.number("limits.ws_messages_per_second", 20, 0.1, 1e6);
+    s.number("limits.ws_message_burst", 60, 1, 1e6);
+    s.integer("limits.ws_sockets_per_person", 8, 1, 10000);
+    s.integer("limits.max_pending_connections", 256, 1, 1000000);
+    s.integer("limits.max_pending_connections_per_address", 16, 1, 1000000);
+    s.integer("limits.uploads_in_flight_max_bytes", 64LL << 20, 1024, 1LL << 40);
+    s.integer("limits.uploads_in_flight_max_bytes_per_address", 24LL << 20, 1024, 1LL << 40);
+    s.text("log.level", "info", {"debug", "info", "warn", "error"});
+    (void)big;
 }
 
-long long parse_int(const char* key, const std::string& s) {
-    try {
-        std::size_t pos = 0;
-        long long v = std::stoll(s, &pos);
-        if (pos != s.size()) throw std::invalid_argument(s);
-        return v;
-    } catch (const std::exception&) {
-        throw config_error(std::string(key) + ": not an integer: " + s);
-    }
-}
-
-double parse_double(const char* key, const std::string& s) {
-    try {
-        std::size_t pos = 0;
-        double v = std::stod(s, &pos);
-        if (pos != s.size()) throw std::invalid_argument(s);
-        return v;
-    } catch (const std::exception&) {
-        throw config_error(std::string(key) + ": not a number: " + s);
-    }
-}
-
-std::vector<std::string> split_list(const std::string& s) {
-    std::vector<std::string> out;
-    std::size_t i = 0;
-    while (i <= s.size()) {
-        auto j = s.find(',', i);
-        if (j == std::string::npos) j = s.size();
-        auto part = s.substr(i, j - i);
-        while (!part.empty() && part.front() == ' ') part.erase(0, 1);
-        while (!part.empty() && part.back() == ' ') part.pop_back();
-        if (!part.empty()) out.push_back(part);
-        i = j + 1;
-    }
-    return out;
-}
-
-setting int_setting(const char* key, long long config::*field, long long lo, long long hi) {
-    return {key,
-            [=](config& c, const toml::node& n) {
-                auto v = n.value<long long>();
-                if (!v || !n.is_integer()) throw config_error(std::string(key) + ": expected an integer");
-                check_range(key, *v, lo, hi);
-                c.*field = *v;
-            },
-            [=](config& c, const std::string& s) {
-                auto v = parse_int(key, s);
-                check_range(key, v, lo, hi);
-                c.*field = v;
-            }};
-}
-
-setting double_setting(const char* key, double config::*field, double lo, double hi) {
-    auto check = [=](double v) {
-        if (!(v >= lo && v <= hi)) throw config_error(std::string(key) + ": out of range");
-    };
-    return {key,
-            [=](config& c, const toml::node& n) {
-                auto v = n.value<double>();
-                if (!v) throw config_error(std::string(key) + ": expected a number");
-                check(*v);
-                c.*field = *v;
-            },
-            [=](config& c, const std::string& s) {
-                auto v = parse_double(key, s);
-                check(v);
-                c.*field = v;
-            }};
-}
-
-template <class T>
-setting string_setting(const char* key, T config::*field) {
-    return {key,
-            [=](config& c, const toml::node& n) {
-                auto v = n.value<std::string>();
-                if (!v || !n.is_string()) throw config_error(std::string(key) + ": expected a string");
-                c.*field = T(*v);
-            },
-            [=](config& c, const std::string& s) { c.*field = T(s); }};
-}
-
-setting list_setting(const char* key, std::vector<std::string> config::*field) {
-    return {key,
-            [=](config& c, const toml::node& n) {
-                auto* arr = n.as_array();
-                if (!arr) throw config_error(std::string(key) + ": expected an array of strings");
-                std::vector<std::string> out;
-                for (const auto& e : *arr) {
-                    auto v = e.value<std::string>();
-                    if (!v) throw config_error(std::string(key) + ": expected an array of strings");
-                    out.push_back(*v);
-                }
-                c.*field = out;
-            },
-            [=](config& c, const std::string& s) { c.*field = split_list(s); }};
-}
-
-const std::vector<setting>& settings() {
-    constexpr long long big = std::numeric_limits<int>::max();
-    static const std::vector<setting> all{
-        string_setting("server.listen", &config::listen),
-        int_setting("server.threads", &config::threads, 1, 64),
-        string_setting("server.public_url", &config::public_url),
-        list_setting("server.trusted_proxies", &config::trusted_proxies),
-        list_setting("server.metrics_allow", &config::metrics_allow),
-        string_setting("server.web_root", &config::web_root),
-        string_setting("server.seed_dir", &config::seed_dir),
-        string_setting("storage.data_dir", &config::data_dir),
-        int_setting("storage.db_readers", &config::db_readers, 1, 32),
-        int_setting("limits.header_max_bytes", &config::header_max_bytes, 1024, 1 << 20),
-        int_setting("limits.body_max_bytes", &config::body_max_bytes, 1024, 1LL << 30),
-        int_setting("limits.upload_max_bytes", &config::upload_max_bytes, 1024, 1LL << 30),
-        int_setting("limits.header_timeout_s", &config::header_timeout_s, 1, 3600),
-        int_setting("limits.request_timeout_s", &config::request_timeout_s, 1, 3600),
-        int_setting("limits.max_connections", &config::max_connections, 1, 1000000),
-        int_setting("limits.max_connections_per_address", &config::max_connections_per_address, 1, 1000000),
-        double_setting("limits.requests_per_second_per_address", &config::requests_per_second_per_address, 0.1, 1e6),
-        double_setting("limits.request_burst_per_address", &config::request_burst_per_address, 1, 1e6),
-        int_setting("limits.ws_message_max_bytes", &config::ws_message_max_bytes, 256, 16 << 20),
-        int_setting("limits.ws_send_queue_max", &config::ws_send_queue_max, 1, 1000000),
-        int_setting("limits.ws_send_queue_max_bytes", &config::ws_send_queue_max_bytes, 64 * 1024, 1LL << 30),
-        int_setting("limits.ws_idle_timeout_s", &config::ws_idle_timeout_s, 2, 3600),
-        double_setting("limits.ws_messages_per_second", &config::ws_messages_per_second, 0.1, 1e6),
-        double_setting("limits.ws_message_burst", &config::ws_message_burst, 1, 1e6),
-        int_setting("limits.ws_sockets_per_person", &config::ws_sockets_per_person, 1, 10000),
-        double_setting("limits.ws_ops_per_second_per_person", &config::ws_ops_per_second_per_person, 0.1, 1e6),
-        double_setting("limits.ws_op_burst_per_person", &config::ws_op_burst_per_person, 1, 1e6),
-        double_setting("limits.ws_ops_per_second_per_room", &config::ws_ops_per_second_per_room, 0.1, 1e6),
-        double_setting("limits.ws_op_burst_per_room", &config::ws_op_burst_per_room, 1, 1e6),
-        int_setting("limits.guests_per_invite", &config::guests_per_invite, 1, 100000),
-        double_setting("limits.guest_joins_per_hour_per_address", &config::guest_joins_per_hour_per_address, 1, 1e6),
-        int_setting("limits.max_pending_connections", &config::max_pending_connections, 1, 1000000),
-        int_setting("limits.max_pending_connections_per_address", &config::max_pending_connections_per_address, 1, 1000000),
-        int_setting("limits.uploads_in_flight_max_bytes", &config::uploads_in_flight_max_bytes, 1024, 1LL << 40),
-        int_setting("limits.uploads_in_flight_max_bytes_per_address", &config::uploads_in_flight_max_bytes_per_address, 1024, 1LL << 40),
-        int_setting("limits.extract_cpu_seconds", &config::extract_cpu_seconds, 1, 3600),
-        int_setting("limits.extract_memory_mb", &config::extract_memory_mb, 64, 1 << 20),
-        int_setting("limits.extract_wall_seconds", &config::extract_wall_seconds, 1, 3600),
-        int_setting("limits.extract_parallel", &config::extract_parallel, 1, 64),
-        int_setting("auth.session_ttl_hours", &config::session_ttl_hours, 1, 24 * 90),
-        int_setting("auth.max_failures_per_account", &config::max_failures_per_account, 1, big),
-        int_setting("auth.max_failures_per_address", &config::max_failures_per_address, 1, big),
-        int_setting("auth.lockout_minutes", &config::lockout_minutes, 1, 24 * 60),
-        string_setting("auth.password_cost", &config::password_cost),
-        string_setting("log.level", &config::log_level),
-    };
-    return all;
-}
-
-const setting* find(const std::string& key) {
-    for (const auto& s : settings())
-        if (key == s.key) return &s;
-    return nullptr;
+void read_platform(config& c) {
+    const auto& v = c.values;
+    c.listen = v.get_text("server.listen");
+    c.threads = v.get_int("server.threads");
+    c.cpu_threads = v.get_int("server.cpu_threads");
+    c.public_url = v.get_text("server.public_url");
+    c.trusted_proxies = v.get_list("server.trusted_proxies");
+    c.metrics_allow = v.get_list("server.metrics_allow");
+    c.web_root = v.get_text("server.web_root");
+    c.seed_dir = v.get_text("server.seed_dir");
+    c.data_dir = v.get_text("storage.data_dir");
+    c.db_readers = v.get_int("storage.db_readers");
+    c.header_max_bytes = v.get_int("limits.header_max_bytes");
+    c.body_max_bytes = v.get_int("limits.body_max_bytes");
+    c.header_timeout_s = v.get_int("limits.header_timeout_s");
+    c.request_timeout_s = v.get_int("limits.request_timeout_s");
+    c.max_connections = v.get_int("limits.max_connections");
+    c.max_connections_per_address = v.get_int("limits.max_connections_per_address");
+    c.requests_per_second_per_address = v.get_number("limits.requests_per_second_per_address");
+    c.request_burst_per_address = v.get_number("limits.request_burst_per_address");
+    c.ws_message_max_bytes = v.get_int("limits.ws_message_max_bytes");
+    c.ws_send_queue_max = v.get_int("limits.ws_send_queue_max");
+    c.ws_send_queue_max_bytes = v.get_int("limits.ws_send_queue_max_bytes");
+    c.ws_idle_timeout_s = v.get_int("limits.ws_idle_timeout_s");
+    c.ws_messages_per_second = v.get_number("limits.ws_messages_per_second");
+    c.ws_message_burst = v.get_number("limits.ws_message_burst");
+    c.ws_sockets_per_person = v.get_int("limits.ws_sockets_per_person");
+    c.max_pending_connections = v.get_int("limits.max_pending_connections");
+    c.max_pending_connections_per_address = v.get_int("limits.max_pending_connections_per_address");
+    c.uploads_in_flight_max_bytes = v.get_int("limits.uploads_in_flight_max_bytes");
+    c.uploads_in_flight_max_bytes_per_address = v.get_int("limits.uploads_in_flight_max_bytes_per_address");
+    c.log_level = v.get_text("log.level");
 }
 
 void validate(config& c, const std::filesystem::path& root) {
@@ -195,10 +99,6 @@ void validate(config& c, const std::filesystem::path& root) {
     if (!c.public_url.empty() && c.public_url.rfind("http://", 0) != 0 && c.public_url.rfind("https://", 0) != 0)
         throw config_error("server.public_url: must start with http:// or https://");
     while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
-    if (c.password_cost != "interactive" && c.password_cost != "moderate")
-        throw config_error("auth.password_cost: expected \"interactive\" or \"moderate\"");
-    if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error")
-        throw config_error("log.level: expected debug, info, warn or error");
     if (c.web_root.empty()) c.web_root = root / "web";
     if (c.seed_dir.empty()) c.seed_dir = root / "seed-content";
 }
@@ -216,8 +116,17 @@ std::string config::listen_address() const {
 unsigned short config::listen_port() const {
     auto colon = listen.rfind(':');
     if (colon == std::string::npos) throw config_error("server.listen: expected address:port, got " + listen);
-    auto port = parse_int("server.listen", listen.substr(colon + 1));
-    check_range("server.listen port", port, 0, 65535);
+    auto text = listen.substr(colon + 1);
+    long long port = -1;
+    try {
+        std::size_t pos = 0;
+        port = std::stoll(text, &pos);
+        if (pos != text.size()) port = -1;
+    } catch (const std::exception&) {
+        throw config_error("server.listen: not an integer: " + text);
+    }
+    if (port < 0 || port > 65535)
+        throw config_error("server.listen port: " + text + " is out of range [0, 65535]");
     return static_cast<unsigned short>(port);
 }
 
@@ -231,52 +140,13 @@ std::filesystem::path default_root(const char* argv0) {
     return "/usr/share/relais";
 }
 
-void set_setting(config& c, const std::string& key, const std::string& value) {
-    const auto* s = find(key);
-    if (!s) throw config_error("unknown setting: " + key);
-    s->from_text(c, value);
-}
-
 config load_config(const std::filesystem::path& file, bool file_required,
                    const std::map<std::string, std::string>& overrides, const std::filesystem::path& root) {
     config c;
-    if (std::filesystem::exists(file)) {
-        toml::table tbl;
-        try {
-            tbl = toml::parse_file(file.string());
-        } catch (const toml::parse_error& e) {
-            throw config_error(file.string() + ": " + std::string(e.description()) + " (line " +
-                               std::to_string(e.source().begin.line) + ")");
-        }
-        for (const auto& [section, node] : tbl) {
-            auto* t = node.as_table();
-            if (!t) throw config_error(file.string() + ": top-level key '" + std::string(section.str()) + "' must be a [section]");
-            for (const auto& [name, value] : *t) {
-                std::string key = std::string(section.str()) + "." + std::string(name.str());
-                const auto* s = find(key);
-                if (!s) throw config_error(file.string() + ": unknown setting " + key);
-                s->from_toml(c, value);
-            }
-        }
-    } else if (file_required) {
-        throw config_error("configuration file not found: " + file.string());
-    }
-    // RELAIS_LIMITS_BODY_MAX_BYTES -> limits.body_max_bytes; RELAIS_DATA_DIR too.
-    for (char** e = environ; *e; ++e) {
-        std::string entry = *e;
-        if (entry.rfind("RELAIS_", 0) != 0) continue;
-        auto eq = entry.find('=');
-        std::string name = entry.substr(7, eq - 7), value = entry.substr(eq + 1);
-        for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-        if (name == "data_dir") { set_setting(c, "storage.data_dir", value); continue; }
-        if (name == "config") continue;
-        auto us = name.find('_');
-        if (us == std::string::npos) continue;
-        std::string key = name.substr(0, us) + "." + name.substr(us + 1);
-        if (!find(key)) throw config_error("environment variable RELAIS_" + name + ": unknown setting " + key);
-        set_setting(c, key, value);
-    }
-    for (const auto& [k, v] : overrides) set_setting(c, k, v);
+    declare_platform(c.values);
+    for (const auto& m : make_modules()) m->declare(c.values);
+    c.values.load(file, file_required, overrides);
+    read_platform(c);
     validate(c, root);
     return c;
 }

@@ -4,12 +4,11 @@
 #include "common/json_input.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
-#include "workshops/service.hpp"
 
 namespace relais::app {
 
-ws_hub::ws_hub(workshops::service& workshops, limits l) : workshops_(workshops), limits_(l) {
-    on("ping", [](const conn_ptr& c, const workshops::identity&, const nlohmann::json& msg) {
+ws_hub::ws_hub(auth::service& auth, limits l) : auth_(auth), limits_(l) {
+    on("ping", [](const conn_ptr& c, const platform::peer&, const nlohmann::json& msg) {
         nlohmann::json pong = {{"type", "pong"}};
         if (auto it = msg.find("id"); it != msg.end()) pong["id"] = *it;
         c->send(pong.dump());
@@ -17,7 +16,7 @@ ws_hub::ws_hub(workshops::service& workshops, limits l) : workshops_(workshops),
 }
 
 void ws_hub::on(std::string type, message_handler h) {
-    handlers_[std::move(type)] = [h = std::move(h)](const conn_ptr& c, const workshops::identity& who,
+    on_async(std::move(type), [h = std::move(h)](const conn_ptr& c, const platform::peer& who,
                                                    const nlohmann::json& msg, done_fn done) {
         // `done` runs whatever happens: the dispatcher's own handler catches and reports.
         struct guard {
@@ -25,10 +24,12 @@ void ws_hub::on(std::string type, message_handler h) {
             ~guard() { d(); }
         } g{done};
         h(c, who, msg);
-    };
+    });
 }
 
-void ws_hub::on_async(std::string type, async_handler h) { handlers_[std::move(type)] = std::move(h); }
+void ws_hub::on_async(std::string type, async_handler h) {
+    if (!handlers_.emplace(type, std::move(h)).second) throw std::logic_error("WebSocket message type registered twice: " + type);
+}
 
 void ws_hub::on_disconnect(close_handler h) { close_handlers_.push_back(std::move(h)); }
 
@@ -38,28 +39,30 @@ std::string ws_hub::error_message(std::string_view code, std::string_view messag
 
 asio::awaitable<net::ws_admission> ws_hub::admit(const net::request& req) {
     net::ws_admission a;
-    auto who = co_await workshops_.identify(req);
+    auto who = co_await auth_.identify(req);
     if (!who.account && !who.guest) a.refusal = net::response::error(api_error(errors::not_authenticated));
     else a.context = std::move(who);
     co_return a;
 }
 
 void ws_hub::on_open(const conn_ptr& c) {
-    const auto& who = std::any_cast<const workshops::identity&>(c->context());
+    const auto& who = std::any_cast<const auth::identity&>(c->context());
     bool too_many;
     {
         std::lock_guard lock(mutex_);
         conn_state st;
         st.conn = c;
-        st.key = who.key();
+        st.who.key = who.key();
         if (who.account) {
-            st.user_id = who.account->account.id;
-            st.session_hash = who.account->session_hash;
-            st.expires_at = who.account->session_expires_at;
+            st.who.user_id = who.account->account.id;
+            st.who.name = who.account->account.name;
+            st.who.session_hash = who.account->session_hash;
+            st.who.expires_at = who.account->session_expires_at;
         }
         if (who.guest) {
-            st.guest_id = who.guest->id;
-            st.expires_at = who.guest->expires_at;  // an expiring invite ends its guests' sockets
+            st.who.guest_id = who.guest->id;
+            st.who.name = who.guest->name;
+            st.who.expires_at = who.guest->expires_at;  // an expiring invite ends its guests' sockets
         }
         st.tokens = limits_.burst;
         st.last = std::chrono::steady_clock::now();
@@ -73,9 +76,10 @@ void ws_hub::on_open(const conn_ptr& c) {
         return;
     }
     nlohmann::json guest = nullptr;
-    if (who.guest)
-        guest = {{"id", who.guest->id}, {"key", who.key()}, {"name", who.guest->name}, {"role", who.guest->role},
-                 {"workshop_id", who.guest->workshop_id}};
+    if (who.guest) {
+        guest = {{"id", who.guest->id}, {"key", who.key()}, {"name", who.guest->name}, {"role", who.guest->role}};
+        guest.update(who.guest->details);
+    }
     auto now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
     c->send(nlohmann::json{{"type", "welcome"},
                            {"user", who.account ? auth::to_json(who.account->account) : nlohmann::json(nullptr)},
@@ -94,7 +98,7 @@ void ws_hub::on_message(const conn_ptr& c, std::string_view text) {
         auto it = conns_.find(c.get());
         if (it == conns_.end()) return;
         auto& m = it->second;
-        if (m.expires_at && unix_now() >= m.expires_at) {
+        if (m.who.expires_at && unix_now() >= m.who.expires_at) {
             expired = true;
         } else {
             auto now = std::chrono::steady_clock::now();
@@ -148,7 +152,13 @@ void ws_hub::dispatch(const conn_ptr& c, std::string text) {
         auto type = msg.find("type");
         auto h = type != msg.end() && type->is_string() ? handlers_.find(type->get<std::string>()) : handlers_.end();
         if (h == handlers_.end()) throw api_error(errors::ws_unknown_type);
-        h->second(c, std::any_cast<const workshops::identity&>(c->context()), msg, done);
+        platform::peer who;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = conns_.find(c.get());
+            if (it != conns_.end()) who = it->second.who;
+        }
+        h->second(c, who, msg, done);
         return;
     } catch (const api_error& e) {
         c->send(error_message(e.code(), e.message()));
@@ -197,7 +207,7 @@ void ws_hub::on_close(const conn_ptr& c) {
     std::lock_guard lock(mutex_);
     auto it = conns_.find(c.get());
     if (it == conns_.end()) return;
-    if (auto p = per_person_.find(it->second.key); p != per_person_.end() && --p->second == 0) per_person_.erase(p);
+    if (auto p = per_person_.find(it->second.who.key); p != per_person_.end() && --p->second == 0) per_person_.erase(p);
     conns_.erase(it);
 }
 
@@ -216,24 +226,24 @@ void ws_hub::revoke(const auth::access_change& change) {
     using kind = auth::access_change::kind;
     switch (change.what) {
         case kind::session_ended:
-            close_matching([&](const conn_state& s) { return !s.session_hash.empty() && s.session_hash == change.session_hash; },
+            close_matching([&](const conn_state& s) { return !s.who.session_hash.empty() && s.who.session_hash == change.session_hash; },
                            "Session terminée");
             break;
         case kind::account_changed:
             close_matching(
                 [&](const conn_state& s) {
-                    return s.user_id == change.user_id && (change.session_hash.empty() || s.session_hash != change.session_hash);
+                    return s.who.user_id == change.user_id && (change.session_hash.empty() || s.who.session_hash != change.session_hash);
                 },
                 "Accès modifié : reconnectez-vous");
             break;
         case kind::guest_ended:
-            close_matching([&](const conn_state& s) { return s.guest_id == change.guest_id; }, "Invitation terminée");
+            close_matching([&](const conn_state& s) { return s.who.guest_id == change.guest_id; }, "Invitation terminée");
             break;
     }
 }
 
 void ws_hub::sweep(std::int64_t now) {
-    close_matching([now](const conn_state& s) { return s.expires_at && now >= s.expires_at; }, "Session expirée");
+    close_matching([now](const conn_state& s) { return s.who.expires_at && now >= s.who.expires_at; }, "Session expirée");
 }
 
 }  // namespace relais::app

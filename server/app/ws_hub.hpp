@@ -11,7 +11,7 @@
 // whose session has expired.
 #include "auth/service.hpp"
 #include "net/websocket.hpp"
-#include "workshops/identity.hpp"
+#include "platform/module.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -20,18 +20,10 @@
 #include <mutex>
 #include <unordered_map>
 
-namespace relais::workshops { class service; }
-
 namespace relais::app {
 
-class ws_hub : public net::ws_handler {
+class ws_hub : public net::ws_handler, public platform::live_registry {
 public:
-    using conn_ptr = std::shared_ptr<net::ws_connection>;
-    /// Call `done` exactly once, from any thread, when the message is handled.
-    using done_fn = std::function<void()>;
-    using async_handler = std::function<void(const conn_ptr&, const workshops::identity&, const nlohmann::json&, done_fn)>;
-    using message_handler = std::function<void(const conn_ptr&, const workshops::identity&, const nlohmann::json&)>;
-    using close_handler = std::function<void(const conn_ptr&)>;
     struct limits {
         double messages_per_second = 20;
         double burst = 60;
@@ -40,12 +32,13 @@ public:
         std::size_t queued_messages_max = 64;  // waiting behind a slow handler; beyond, close 1008
     };
 
-    ws_hub(workshops::service& workshops, limits l);
+    ws_hub(auth::service& auth, limits l);
 
-    /// Registers a message type or a close hook; call at start-up only.
-    void on(std::string type, message_handler h);
-    void on_async(std::string type, async_handler h);
-    void on_disconnect(close_handler h);
+    /// Registers a message type or a close hook; call at start-up only. A type registered
+    /// twice (two modules) is a programming error.
+    void on(std::string type, message_handler h) override;
+    void on_async(std::string type, async_handler h) override;
+    void on_disconnect(close_handler h) override;
 
     asio::awaitable<net::ws_admission> admit(const net::request& req) override;
     void on_open(const conn_ptr& c) override;
@@ -63,10 +56,7 @@ public:
 private:
     struct conn_state {
         std::weak_ptr<net::ws_connection> conn;
-        std::string key;  // identity key: "u:12", "g:5"
-        std::int64_t user_id = 0, guest_id = 0;
-        std::string session_hash;
-        std::int64_t expires_at = 0;  // unix seconds; 0: none
+        platform::peer who;  // as admitted; its expiry ends the socket
         double tokens = 0;
         std::chrono::steady_clock::time_point last;
         unsigned refusals = 0;
@@ -77,7 +67,7 @@ private:
     void finished(const std::weak_ptr<net::ws_connection>& weak);
     void close_matching(const std::function<bool(const conn_state&)>& pred, const char* reason);
 
-    workshops::service& workshops_;
+    auth::service& auth_;
     limits limits_;
     std::unordered_map<std::string, async_handler> handlers_;
     std::vector<close_handler> close_handlers_;

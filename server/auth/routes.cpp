@@ -1,7 +1,7 @@
 // HTTP handlers of the auth module: thin, each behind an access rule.
 #include "auth/service.hpp"
 #include "auth/territory.hpp"
-#include "common/errors.hpp"
+#include "auth/errors.hpp"
 #include "common/json_input.hpp"
 
 namespace relais::auth {

@@ -1,7 +1,7 @@
 #include "auth/service.hpp"
 
 #include "auth/territory.hpp"
-#include "common/errors.hpp"
+#include "auth/errors.hpp"
 #include "common/json_input.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
@@ -337,8 +337,48 @@ asio::awaitable<void> service::delete_org(std::int64_t id) {
     });
 }
 
-net::handler service::guard(access a, user_handler h) {
-    return [this, a, h = std::move(h)](net::request& req) -> asio::awaitable<net::response> {
+std::optional<principal> service::session(db::connection& c, const std::string& session_hash, std::int64_t now) const {
+    std::int64_t expires = 0;
+    auto u = store::session_user(c, session_hash, now, &expires);
+    if (!u) return std::nullopt;
+    return principal{std::move(*u), session_hash, expires};
+}
+std::optional<user> service::find_user(db::connection& c, std::int64_t id) const { return store::user_by_id(c, id); }
+std::optional<org> service::find_org(db::connection& c, std::int64_t id) const { return store::org_by_id(c, id); }
+std::map<std::int64_t, user> service::users(db::connection& c, const std::vector<std::int64_t>& ids) const {
+    std::map<std::int64_t, user> out;
+    for (auto id : ids)
+        if (!out.count(id))
+            if (auto u = store::user_by_id(c, id)) out.emplace(id, std::move(*u));
+    return out;
+}
+std::map<std::int64_t, org> service::orgs(db::connection& c, const std::vector<std::int64_t>& ids) const {
+    std::map<std::int64_t, org> out;
+    for (auto id : ids)
+        if (!out.count(id))
+            if (auto o = store::org_by_id(c, id)) out.emplace(id, std::move(*o));
+    return out;
+}
+
+asio::awaitable<identity> service::identify(const net::request& req) {
+    identity who;
+    who.account = co_await authenticate(req);
+    if (!who.account && guests_) who.guest = co_await guests_->authenticate_guest(req);
+    co_return who;
+}
+
+const char* service::access_name(access a) {
+    switch (a) {
+        case access::anyone: return "anyone";
+        case access::signed_in: return "signed_in";
+        case access::animateur: return "animateur";
+        case access::admin: return "admin";
+    }
+    return "?";
+}
+
+net::guarded_handler service::guard(access a, user_handler h) {
+    return {access_name(a), [this, a, h = std::move(h)](net::request& req) -> asio::awaitable<net::response> {
         auto p = co_await authenticate(req);
         if (!p) {
             if (a == access::anyone) {
@@ -355,7 +395,7 @@ net::handler service::guard(access a, user_handler h) {
         if (!allowed) throw api_error(errors::forbidden);
         auto r = co_await h(req, *p);
         co_return r;
-    };
+    }};
 }
 
 }  // namespace relais::auth

@@ -1,6 +1,7 @@
 #pragma once
 // Accounts, organisations and sessions: the logic, callable without a socket.
 // Slow work (Argon2id) runs on the CPU pool; SQL on the database pool.
+#include "auth/directory.hpp"
 #include "auth/password.hpp"
 #include "auth/store.hpp"
 #include "auth/throttle.hpp"
@@ -32,6 +33,32 @@ struct principal {
     bool is_admin() const { return account.role == "admin"; }
 };
 
+/// Someone let in without an account by a module (a workshop's invite link): the module
+/// that issued the link authenticates them (`guest_provider`).
+struct guest_info {
+    std::int64_t id = 0;
+    std::string name, role;
+    std::int64_t expires_at = 0;  // unix seconds
+    nlohmann::json details = nlohmann::json::object();  // the issuing module's, e.g. {"workshop_id": 3}
+};
+
+/// Who is behind a request or a socket: an account, or a guest.
+struct identity {
+    std::optional<principal> account;
+    std::optional<guest_info> guest;
+    std::string key() const {
+        return account ? "u:" + std::to_string(account->account.id) : guest ? "g:" + std::to_string(guest->id) : std::string();
+    }
+};
+
+/// Implemented by the module whose links admit guests (one per server today).
+class guest_provider {
+public:
+    virtual ~guest_provider() = default;
+    /// The guest behind the request's cookie, if still admitted.
+    virtual asio::awaitable<std::optional<guest_info>> authenticate_guest(const net::request& req) = 0;
+};
+
 /// Who may call a route. Checked before anything else runs.
 enum class access { anyone, signed_in, animateur, admin };
 
@@ -50,12 +77,22 @@ struct access_change {
     std::string session_hash;
 };
 
-class service {
+class service : public directory {
 public:
     service(db::pool& db, worker_pool& cpu, options opts);
 
+    // The directory other modules read accounts and organisations through.
+    std::optional<principal> session(db::connection& c, const std::string& session_hash, std::int64_t now) const override;
+    std::optional<user> find_user(db::connection& c, std::int64_t id) const override;
+    std::optional<org> find_org(db::connection& c, std::int64_t id) const override;
+    std::map<std::int64_t, user> users(db::connection& c, const std::vector<std::int64_t>& ids) const override;
+    std::map<std::int64_t, org> orgs(db::connection& c, const std::vector<std::int64_t>& ids) const override;
+
     /// The principal for a request's session cookie, if the session is live.
     asio::awaitable<std::optional<principal>> authenticate(const net::request& req);
+    /// The account first, then a guest (when a guest provider is set).
+    asio::awaitable<identity> identify(const net::request& req);
+    void set_guest_provider(guest_provider* p) { guests_ = p; }
 
     struct login_result {
         user account;
@@ -97,7 +134,9 @@ public:
 
     /// Wraps a handler with an access rule: 401 without a live session, 403 without the role.
     using user_handler = std::function<asio::awaitable<net::response>(net::request&, const principal&)>;
-    net::handler guard(access a, user_handler h);
+    net::guarded_handler guard(access a, user_handler h);
+    /// The label of an access level, as `relais routes` prints it.
+    static const char* access_name(access a);
 
     std::string session_cookie_header(const std::string& token, bool secure) const;
     std::string clear_cookie_header(bool secure) const;
@@ -114,7 +153,8 @@ private:
     throttle per_account_;
     throttle per_address_;
     std::string dummy_hash_;
-    std::vector<std::function<void(const access_change&)>> listeners_;  // verified against when the account is unknown: same timing
+    std::vector<std::function<void(const access_change&)>> listeners_;
+    guest_provider* guests_ = nullptr;  // verified against when the account is unknown: same timing
 };
 
 }  // namespace relais::auth

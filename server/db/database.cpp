@@ -1,6 +1,5 @@
 #include "db/database.hpp"
 
-#include "db/migrations.hpp"
 
 namespace relais::db {
 namespace {
@@ -136,35 +135,6 @@ savepoint::~savepoint() {
 void savepoint::release() {
     c_.exec("RELEASE " + name_);
     done_ = true;
-}
-
-int latest_schema_version() {
-    int v = 0;
-    for (const auto& m : all_migrations()) v = std::max(v, m.version);
-    return v;
-}
-
-int migrate(connection& c) {
-    c.exec("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)");
-    int applied = 0;
-    for (const auto& m : all_migrations()) {
-        transaction tx(c);
-        bool done;
-        {
-            auto s = c.prepare("SELECT 1 FROM schema_migrations WHERE version = ?1");
-            s.bind(1, m.version);
-            done = s.step();
-        }
-        if (done) continue;
-        c.exec(m.sql);
-        c.prepare("INSERT INTO schema_migrations(version, name, applied_at) VALUES(?1, ?2, unixepoch())")
-            .bind(1, m.version)
-            .bind(2, m.name)
-            .exec();
-        tx.commit();
-        ++applied;
-    }
-    return applied;
 }
 
 void backup(connection& source, const std::filesystem::path& target) {

@@ -113,13 +113,6 @@ private:
     bool done_ = false;
 };
 
-/// Applies the migrations in server/db/migrations/ not yet applied, each in a
-/// transaction, recording them in schema_migrations. Returns how many ran.
-int migrate(connection& c);
-
-/// Highest migration version known to this binary.
-int latest_schema_version();
-
 /// Consistent online copy of the database to `target` (SQLite backup API).
 void backup(connection& source, const std::filesystem::path& target);
 

@@ -18,8 +18,7 @@ pool::pool(options opts, metrics::registry& metrics)
       writes_total_(metrics.get_counter("relais_db_writes_total", "Writes submitted to the writer.")),
       write_errors_(metrics.get_counter("relais_db_write_errors_total", "Writes that failed and were rolled back.")) {
     writer_conn_ = std::make_unique<connection>(opts_.file, connection::mode::read_write);
-    int n = migrate(*writer_conn_);
-    if (n > 0) log::info("db_migrated", {{"applied", n}, {"version", latest_schema_version()}});
+    if (opts_.prepare) opts_.prepare(*writer_conn_);
     for (std::size_t i = 0; i < std::max<std::size_t>(1, opts_.readers); ++i)
         reader_conns_.push_back(std::make_unique<connection>(opts_.file, connection::mode::read_only));
     readers_ = std::make_unique<worker_pool>("db-read", reader_conns_.size(),

@@ -29,9 +29,11 @@ public:
         std::filesystem::path file;
         std::size_t readers = 2;
         std::size_t max_batch = 256;
+        /// Runs on the writer connection before anything else (the modules' migrations).
+        std::function<void(connection&)> prepare;
     };
 
-    /// Opens the database, applies migrations, starts the threads.
+    /// Opens the database, runs `prepare` (migrations), starts the threads.
     pool(options opts, metrics::registry& metrics);
     ~pool();
     pool(const pool&) = delete;

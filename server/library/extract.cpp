@@ -1,6 +1,6 @@
 #include "library/extract.hpp"
 
-#include "common/errors.hpp"
+#include "library/errors.hpp"
 #include "common/utf8.hpp"
 
 #include <expat.h>

@@ -1,6 +1,6 @@
 #include "library/isolated_extract.hpp"
 
-#include "common/errors.hpp"
+#include "library/errors.hpp"
 #include "common/log.hpp"
 
 #include <fcntl.h>

@@ -1,11 +1,12 @@
 #include "library/service.hpp"
 
 #include "auth/territory.hpp"
-#include "common/errors.hpp"
+#include "library/errors.hpp"
 #include "common/json_input.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
 #include "common/utf8.hpp"
+#include "library/detail.hpp"
 #include "library/extract.hpp"
 
 #include <algorithm>
@@ -13,7 +14,7 @@
 #include <regex>
 
 namespace relais::library {
-namespace {
+namespace detail {
 
 using auth::access;
 using auth::principal;
@@ -132,7 +133,8 @@ json listed_json(const store::listed& l) {
             {"archived", l.it.archived}, {"review_note", l.it.review_note}, {"updated_at", to_iso8601(l.it.updated_at)}};
 }
 
-}  // namespace
+}  // namespace detail
+using namespace detail;
 
 service::service(db::pool& db, auth::service& auth, worker_pool& cpu, worker_pool& extraction, search::index& idx, indexer& ix,
                  blobs& files, options opts)
@@ -148,35 +150,35 @@ std::size_t service::sweep_orphan_files() {
     return orphans.size();
 }
 
-asio::awaitable<json> service::file_report(std::int64_t workshop_id, const std::string& title, const std::string& summary,
-                                           const std::string& markdown, const std::vector<std::string>& phase_codes,
-                                           const auth::principal& by) {
+asio::awaitable<json> service::file(const filing& f, const auth::principal& by) {
+    if (f.origin.empty() || f.origin.size() > 100 || f.origin.find(':') == std::string::npos || !is_code(kinds(), f.kind))
+        throw std::invalid_argument("library::filer: bad origin or kind");
     content c;
-    c.title = title;
-    c.summary = summary;
-    c.body = markdown;
-    c.phases = phase_codes;
+    c.title = f.title;
+    c.summary = f.summary;
+    c.body = f.markdown;
+    c.phases = f.phases;
     c.author_name = by.account.name;
     c.date = today();
-    c.note = "Compte rendu de l'atelier";
+    c.note = f.note;
     const bool publish = is_reviewer(by);
     item it;
     co_await db_.write([&](db::connection& conn) {
         auto now = unix_now();
-        if (auto existing = store::item_by_workshop(conn, workshop_id)) {
+        if (auto existing = store::item_by_origin(conn, f.origin)) {
             it = *store::find_item(conn, *existing);
             store::add_version(conn, it, c, publish, by.account.id, now);
         } else {
-            it.kind = "compte_rendu";
+            it.kind = f.kind;
             it.state = publish ? "published" : "pending";
             it.author_id = by.account.id;
             it.org_id = by.account.org_id;
-            it.workshop_id = workshop_id;
+            it.origin = f.origin;
             store::create_item(conn, it, c, by.account.id, now);
         }
     });
     indexer_.notify();
-    log::info("library_report_filed", {{"item", it.id}, {"workshop", workshop_id}, {"state", it.state}});
+    log::info("library_filed", {{"item", it.id}, {"origin", f.origin}, {"state", it.state}});
     json out = {{"item", {{"id", it.id}, {"state", it.state}, {"version", it.latest_version}}}};
     co_return out;
 }
@@ -314,370 +316,6 @@ asio::awaitable<void> service::resolve_attachments(content& c, const auth::princ
     });
     if (missing) throw api_error(errors::unknown_file, "attachments");
     if (mismatch) throw api_error(errors::file_mismatch, "attachments");
-}
-
-void service::register_routes(net::router& r) {
-    r.add("GET", "/api/library/meta", auth_.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
-        json regions = json::array();
-        for (const auto& rg : auth::regions()) regions.push_back({{"code", rg.code}, {"label", rg.name}});
-        json org_types = json::array();
-        for (const auto& t : auth::org_types()) org_types.push_back({{"code", t.code}, {"label", t.label}});
-        json body = {{"kinds", labels(kinds())}, {"phases", labels(phases())}, {"missions", labels(missions())},
-                     {"regions", regions}, {"org_types", org_types}, {"upload_max_bytes", opts_.upload_max_bytes}};
-        auto res = response::json(200, body);
-        co_return res;
-    }));
-
-    r.add("GET", "/api/library/search", auth_.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
-        search::query q;
-        if (auto text = query_param(req, "q")) {
-            if (utf8_length(*text) > 500) throw api_error(errors::query_too_long, "q");
-            q.text = *text;
-        }
-        struct facet_rule {
-            const char* param;
-            const char* facet;
-            std::function<bool(const std::string&)> valid;
-        };
-        const std::vector<facet_rule> rules{
-            {"kind", "kind", [](const std::string& v) { return is_code(kinds(), v); }},
-            {"phase", "phase", [](const std::string& v) { return is_code(phases(), v); }},
-            {"mission", "mission", [](const std::string& v) { return is_code(missions(), v); }},
-            {"org_type", "org_type", [](const std::string& v) { return auth::is_org_type(v); }},
-            {"region", "region", [](const std::string& v) { return auth::find_region(v) != nullptr; }},
-            {"year", "year", [](const std::string& v) { return std::regex_match(v, std::regex("^(19|20)\\d{2}$")); }},
-        };
-        for (const auto& rule : rules) {
-            auto v = query_param(req, rule.param);
-            if (!v) continue;
-            auto values = split_commas(*v);
-            if (values.size() > 20) throw api_error(errors::unknown_facet_value, rule.param);
-            for (const auto& value : values)
-                if (!rule.valid(value)) throw api_error(errors::unknown_facet_value, rule.param);
-            q.filters[rule.facet] = values;
-        }
-        if (auto from = query_param(req, "from")) {
-            if (!valid_date(*from)) throw api_error(errors::invalid_field, "from");
-            q.date_from = date_to_unix(*from, false);
-        }
-        if (auto to = query_param(req, "to")) {
-            if (!valid_date(*to)) throw api_error(errors::invalid_field, "to");
-            q.date_to = date_to_unix(*to, true);
-        }
-        if (auto sort = query_param(req, "sort")) {
-            if (*sort != "pertinence" && *sort != "date") throw api_error(errors::invalid_field, "sort");
-            q.by_date = *sort == "date";
-        }
-        if (q.text.empty() && !query_param(req, "sort")) q.by_date = true;
-        auto page = int_param(req, "page", 1, 1, 1000, errors::page_out_of_range);
-        auto per_page = int_param(req, "per_page", 10, 1, 50, errors::invalid_field);
-        q.offset = static_cast<std::size_t>((page - 1) * per_page);
-        q.limit = static_cast<std::size_t>(per_page);
-        search::result found;
-        bool syntax_error = false;
-        co_await cpu_.run([&] {
-            try {
-                found = index_.search(q);
-            } catch (const std::invalid_argument&) {
-                syntax_error = true;
-            }
-        });
-        if (syntax_error) throw api_error(errors::query_syntax, "q");
-        json hits = json::array();
-        for (const auto& h : found.hits) {
-            auto id = item_id_of(h.id);
-            if (!id) continue;
-            auto extra = json::parse(h.extra, nullptr, false);
-            if (!extra.is_object()) extra = json::object();
-            hits.push_back({{"id", *id},
-                            {"title", h.title},
-                            {"summary", h.summary},
-                            {"kind", extra.value("kind", "")},
-                            {"date", extra.value("date", "")},
-                            {"phases", extra.value("phases", json::array())},
-                            {"organisation", extra.value("organisation", "")},
-                            {"snippet", h.snippet},
-                            {"score", h.score}});
-        }
-        json facets = json::object();
-        for (const auto& [facet, counts] : found.facets) facets[facet] = counts;
-        json body = {{"query", q.text},
-                     {"total", found.total},
-                     {"page", page},
-                     {"per_page", per_page},
-                     {"pages", (found.total + static_cast<std::size_t>(per_page) - 1) / static_cast<std::size_t>(per_page)},
-                     {"hits", hits},
-                     {"facets", facets},
-                     {"suggestion", found.suggestion},
-                     {"fallback", found.fallback}};
-        auto res = response::json(200, body);
-        res.header("Cache-Control", "no-store");
-        co_return res;
-    }));
-
-    r.add("GET", "/api/library/items/{id}", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        const auto id = req.id_param("id");
-        auto it = co_await visible_item(id, p);
-        std::optional<std::int64_t> version;
-        if (query_param(req, "version")) version = int_param(req, "version", 1, 1, 1000000, errors::not_found);
-        auto res = co_await item_response(it, p, version);
-        co_return res;
-    }));
-
-    r.add("GET", "/api/library/items/{id}/similar", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        const auto id = req.id_param("id");
-        auto it = co_await visible_item(id, p);
-        std::vector<search::hit> hits;
-        auto key = doc_id(it.id);
-        co_await cpu_.run([&] { hits = index_.similar(key, 5); });
-        json list = json::array();
-        for (const auto& h : hits) {
-            auto id = item_id_of(h.id);
-            auto extra = json::parse(h.extra, nullptr, false);
-            if (!id || !extra.is_object()) continue;
-            list.push_back({{"id", *id}, {"title", h.title}, {"summary", h.summary}, {"kind", extra.value("kind", "")}});
-        }
-        auto res = response::json(200, {{"items", list}});
-        co_return res;
-    }));
-
-    r.add("GET", "/api/library/mine", auth_.guard(access::signed_in, [this](request&, const principal& p) -> asio::awaitable<response> {
-        std::vector<store::listed> rows;
-        auto uid = p.account.id;
-        co_await db_.read([&](db::connection& c) { rows = store::by_author(c, uid); });
-        json list = json::array();
-        for (const auto& l : rows) list.push_back(listed_json(l));
-        auto res = response::json(200, {{"items", list}});
-        res.header("Cache-Control", "no-store");
-        co_return res;
-    }));
-
-    r.add("GET", "/api/library/review", auth_.guard(access::animateur, [this](request&, const principal&) -> asio::awaitable<response> {
-        std::vector<store::listed> rows;
-        co_await db_.read([&](db::connection& c) { rows = store::pending(c); });
-        json list = json::array();
-        for (const auto& l : rows) list.push_back(listed_json(l));
-        auto res = response::json(200, {{"items", list}});
-        res.header("Cache-Control", "no-store");
-        co_return res;
-    }));
-
-    r.add("POST", "/api/library/items", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto body = json_input::parse_object(req.body);
-        item it;
-        it.kind = json_input::required_string(body, "kind", 20);
-        if (!is_code(kinds(), it.kind)) throw api_error(errors::invalid_field, "kind");
-        // Members contribute testimonies and tools; guides and the rest come from reviewers.
-        if (!is_reviewer(p) && it.kind != "temoignage" && it.kind != "outil") throw api_error(errors::invalid_field, "kind");
-        std::vector<std::string> digests;
-        auto c = parse_content(body, p, digests);
-        co_await resolve_attachments(c, p);
-        bool publish = json_input::optional_bool(body, "publish").value_or(false);
-        if (publish && !is_reviewer(p)) throw api_error(errors::forbidden);
-        it.state = publish ? "published" : "pending";
-        it.author_id = p.account.id;
-        it.org_id = p.account.org_id;
-        auto uid = p.account.id;
-        co_await db_.write([&](db::connection& conn) { store::create_item(conn, it, c, uid, unix_now()); });
-        indexer_.notify();
-        log::info("library_item_created", {{"item", it.id}, {"user", uid}, {"state", it.state}});
-        auto res = co_await current_item_response(it.id, p);
-        res.status = 201;
-        co_return res;
-    }));
-
-    r.add("PUT", "/api/library/items/{id}", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        const auto id = req.id_param("id");
-        auto it = co_await visible_item(id, p);
-        const bool is_author = it.author_id && *it.author_id == p.account.id;
-        if (!is_author && !is_reviewer(p)) throw api_error(errors::forbidden);
-        auto body = json_input::parse_object(req.body);
-        // Optimistic concurrency: the version the editor started from.
-        auto base = body.find("base_version");
-        if (base == body.end() || !base->is_number_integer()) throw api_error(errors::invalid_field, "base_version");
-        if (base->get<std::int64_t>() != it.latest_version) throw api_error(errors::stale_version, "base_version");
-        std::vector<std::string> digests;
-        auto c = parse_content(body, p, digests);
-        co_await resolve_attachments(c, p);
-        bool publish = json_input::optional_bool(body, "publish").value_or(false);
-        if (publish && !is_reviewer(p)) throw api_error(errors::forbidden);
-        auto uid = p.account.id;
-        bool conflict = false;
-        co_await db_.write([&](db::connection& conn) {
-            auto current = store::find_item(conn, it.id);
-            if (!current || current->latest_version != it.latest_version) {
-                conflict = true;
-                return;
-            }
-            store::add_version(conn, *current, c, publish, uid, unix_now());
-        });
-        if (conflict) throw api_error(errors::stale_version, "base_version");
-        indexer_.notify();
-        auto res = co_await current_item_response(it.id, p);
-        co_return res;
-    }));
-
-    r.add("POST", "/api/library/items/{id}/publish", auth_.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        const auto id = req.id_param("id");
-        auto it = co_await visible_item(id, p);
-        auto body = json_input::parse_object(req.body);
-        // The version the reviewer read: publishing never puts online a text nobody reviewed.
-        const auto version = reviewed_version(body);
-        if (it.state == "published" && it.published_version == it.latest_version) throw api_error(errors::review_state);
-        auto uid = p.account.id;
-        bool done = false;
-        co_await db_.write([&](db::connection& c) { done = store::publish(c, it.id, version, uid, unix_now()); });
-        if (!done) throw api_error(errors::stale_version, "version");
-        indexer_.notify();
-        log::info("library_item_published", {{"item", it.id}, {"version", version}, {"by", uid}});
-        auto res = co_await current_item_response(it.id, p);
-        co_return res;
-    }));
-
-    r.add("POST", "/api/library/items/{id}/reject", auth_.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        const auto id = req.id_param("id");
-        auto it = co_await visible_item(id, p);
-        auto body = json_input::parse_object(req.body);
-        auto note = json_input::required_string(body, "note", 1000);
-        const auto version = reviewed_version(body);
-        if (it.state != "pending") throw api_error(errors::review_state);
-        auto uid = p.account.id;
-        bool done = false;
-        co_await db_.write([&](db::connection& c) { done = store::reject(c, it.id, version, note, uid, unix_now()); });
-        if (!done) throw api_error(errors::stale_version, "version");
-        indexer_.notify();
-        auto res = co_await current_item_response(it.id, p);
-        co_return res;
-    }));
-
-    r.add("POST", "/api/library/items/{id}/archive", auth_.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        const auto id = req.id_param("id");
-        auto it = co_await visible_item(id, p);
-        auto body = json_input::parse_object(req.body);
-        auto archived = json_input::optional_bool(body, "archived");
-        if (!archived) throw api_error(errors::invalid_field, "archived");
-        auto uid = p.account.id;
-        auto flag = *archived;
-        co_await db_.write([&](db::connection& c) { store::set_archived(c, it.id, flag, uid, unix_now()); });
-        indexer_.notify();
-        auto res = co_await current_item_response(it.id, p);
-        co_return res;
-    }));
-
-    net::route_options upload;
-    upload.body_max_bytes = opts_.upload_max_bytes;
-    upload.raw_body = true;
-    upload.admit_body = [this](const request& head) -> asio::awaitable<bool> {
-        auto who = co_await auth_.authenticate(head);
-        co_return who.has_value();
-    };
-    r.add("POST", "/api/library/files", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto name_param = query_param(req, "name");
-        if (!name_param) throw api_error(errors::invalid_field, "name");
-        auto name = *name_param;
-        checked_extension(name);
-        if (req.body.size() > opts_.upload_max_bytes) throw api_error(errors::file_too_large);
-        auto type = req.header("content-type");
-        std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-        if (type.rfind("application/octet-stream", 0) != 0)
-            throw api_error(errors::unsupported_media, {}, "Le fichier doit être envoyé tel quel (application/octet-stream).");
-        // One person's uploads cannot fill the extraction queue for everyone.
-        struct extraction_slot {
-            service& svc;
-            std::int64_t user;
-            bool held = false;
-            ~extraction_slot() {
-                if (!held) return;
-                std::lock_guard lock(svc.extracting_mutex_);
-                if (auto it = svc.extracting_.find(user); it != svc.extracting_.end() && --it->second == 0) svc.extracting_.erase(it);
-                --svc.extracting_total_;
-            }
-        } slot{*this, p.account.id};
-        {
-            std::lock_guard lock(extracting_mutex_);
-            auto& mine = extracting_[p.account.id];
-            if (mine >= opts_.extractions_per_user) {
-                if (mine == 0) extracting_.erase(p.account.id);
-                throw api_error(errors::rate_limited, {},
-                                "Vos fichiers précédents sont encore en cours d'analyse : réessayez dans un instant.");
-            }
-            if (extracting_total_ >= opts_.extractions_waiting) {
-                if (mine == 0) extracting_.erase(p.account.id);
-                throw api_error(errors::unavailable);
-            }
-            ++mine;
-            ++extracting_total_;
-            slot.held = true;
-        }
-        extracted ex;
-        std::string digest;
-        std::exception_ptr failure;
-        // In a child process under limits (CPU, memory, time), on threads apart from the
-        // ones that serve sign-ins, searches and /healthz.
-        co_await extraction_.run([&] {
-            try {
-                ex = extract_isolated(opts_.extraction, name, req.body);  // throws before anything is stored
-                digest = files_.put(req.body);
-            } catch (...) {
-                failure = std::current_exception();
-            }
-        });
-        if (failure) std::rethrow_exception(failure);
-        auto size = static_cast<std::int64_t>(req.body.size());
-        auto uid = p.account.id;
-        co_await db_.write([&](db::connection& c) {
-            auto now = unix_now();
-            store::insert_file(c, {digest, ex.mime, ex.text, size}, uid, now);
-            store::add_uploader(c, digest, uid, now);
-        });
-        log::info("library_file_uploaded", {{"sha256", digest}, {"size", size}, {"mime", ex.mime}, {"user", uid}});
-        json body = {{"file", {{"sha256", digest}, {"name", name}, {"mime", ex.mime}, {"size", size}, {"text_chars", utf8_length(ex.text)}}}};
-        auto res = response::json(201, body);
-        co_return res;
-    }), upload);
-
-    r.add("GET", "/api/library/items/{id}/files/{sha256}", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        const auto id = req.id_param("id");
-        auto it = co_await visible_item(id, p);
-        const auto& sha = req.params.at("sha256");
-        if (!blobs::is_digest(sha)) throw api_error(errors::not_found);
-        const bool latest_ok = may_read_latest(p, it);
-        auto version = latest_ok ? it.latest_version : it.published_version.value_or(0);
-        if (query_param(req, "version")) {
-            auto asked = int_param(req, "version", 1, 1, 1000000, errors::not_found);
-            if (asked > it.latest_version || (!latest_ok && asked != version)) throw api_error(errors::not_found);
-            version = asked;
-        }
-        std::optional<content> v;
-        co_await db_.read([&](db::connection& c) { v = store::version(c, id, version); });
-        if (!v) throw api_error(errors::not_found);
-        auto a = std::find_if(v->attachments.begin(), v->attachments.end(), [&](const attachment& x) { return x.sha256 == sha; });
-        if (a == v->attachments.end()) throw api_error(errors::not_found);
-        std::string bytes;
-        bool missing = false;
-        co_await cpu_.run([&] {
-            try {
-                bytes = files_.get(sha);
-            } catch (const std::exception&) {
-                missing = true;
-            }
-        });
-        if (missing) throw api_error(errors::not_found);
-        auto res = response::text(200, std::move(bytes), a->mime);
-        res.header("Content-Disposition", content_disposition(a->name));
-        res.header("Cache-Control", "private, no-cache");
-        co_return res;
-    }));
-
-    r.add("POST", "/api/admin/library/reindex", auth_.guard(access::admin, [this](request&, const principal& p) -> asio::awaitable<response> {
-        auto uid = p.account.id;
-        co_await cpu_.run([this] { indexer_.rebuild(); });
-        std::uint32_t docs = 0;
-        co_await cpu_.run([&] { docs = index_.document_count(); });
-        log::info("library_reindexed", {{"by", uid}, {"documents", docs}});
-        auto res = response::json(200, {{"documents", docs}});
-        co_return res;
-    }));
 }
 
 }  // namespace relais::library

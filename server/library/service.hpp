@@ -7,6 +7,7 @@
 #include "common/worker_pool.hpp"
 #include "db/pool.hpp"
 #include "library/blobs.hpp"
+#include "library/filer.hpp"
 #include "library/indexer.hpp"
 #include "library/isolated_extract.hpp"
 #include "library/store.hpp"
@@ -25,7 +26,7 @@ struct options {
     isolation extraction;  // the child process that extracts attachments' text
 };
 
-class service {
+class service : public filer {
 public:
     /// `extraction` runs attachment uploads (a child process each, then the file write):
     /// its threads only wait, apart from the pool that serves sign-ins and searches.
@@ -34,11 +35,9 @@ public:
 
     void register_routes(net::router& r);
 
-    /// Files a workshop's report as a "compte rendu" item (a new version when it was filed
-    /// before); published when `by` is a reviewer. Returns {"item":{"id","state","version"}}.
-    asio::awaitable<json> file_report(std::int64_t workshop_id, const std::string& title, const std::string& summary,
-                                      const std::string& markdown, const std::vector<std::string>& phases,
-                                      const auth::principal& by);
+    /// library::filer: files another module's document (a new version when its origin was
+    /// filed before); published when `by` is a reviewer. Returns {"item":{"id","state","version"}}.
+    asio::awaitable<json> file(const filing& f, const auth::principal& by) override;
 
     /// Deletes uploaded files that no version uses, older than a day (blocking).
     std::size_t sweep_orphan_files();

@@ -73,7 +73,7 @@ std::vector<std::string> strings_from(const std::string& text) {
 
 constexpr const char* item_columns =
     "i.id, i.slug, i.kind, i.state, i.latest_version, i.published_version, i.archived, i.author_id, i.org_id, "
-    "i.workshop_id, i.reviewed_by, o.name, o.type, i.review_note, i.created_at, i.updated_at, i.published_at";
+    "i.origin, i.reviewed_by, o.name, o.type, i.review_note, i.created_at, i.updated_at, i.published_at";
 
 item item_from(const db::statement& s) {
     item it;
@@ -86,7 +86,7 @@ item item_from(const db::statement& s) {
     it.archived = s.get_int(6) != 0;
     it.author_id = s.get_opt_int(7);
     it.org_id = s.get_opt_int(8);
-    it.workshop_id = s.get_opt_int(9);
+    it.origin = s.get_opt_text(9);
     it.reviewed_by = s.get_opt_int(10);
     it.org_name = s.get_opt_text(11);
     it.org_type = s.get_opt_text(12);
@@ -146,9 +146,9 @@ std::optional<std::int64_t> item_by_slug(db::connection& c, const std::string& s
     return s.get_int(0);
 }
 
-std::optional<std::int64_t> item_by_workshop(db::connection& c, std::int64_t workshop_id) {
-    auto s = c.prepare("SELECT id FROM library_items WHERE workshop_id = ? AND kind = 'compte_rendu' ORDER BY id LIMIT 1");
-    s.bind(1, workshop_id);
+std::optional<std::int64_t> item_by_origin(db::connection& c, const std::string& origin) {
+    auto s = c.prepare("SELECT id FROM library_items WHERE origin = ?1 ORDER BY id LIMIT 1");
+    s.bind(1, origin);
     if (!s.step()) return std::nullopt;
     return s.get_int(0);
 }
@@ -182,7 +182,7 @@ std::vector<version_info> versions(db::connection& c, std::int64_t item_id) {
 }
 
 std::int64_t create_item(db::connection& c, item& it, const content& v, std::optional<std::int64_t> by, std::int64_t now) {
-    c.prepare("INSERT INTO library_items(slug, kind, state, latest_version, published_version, author_id, org_id, workshop_id, "
+    c.prepare("INSERT INTO library_items(slug, kind, state, latest_version, published_version, author_id, org_id, origin, "
               "created_at, updated_at, published_at) VALUES(?,?,?,1,?,?,?,?,?,?,?)")
         .bind(1, it.slug)
         .bind(2, it.kind)
@@ -190,7 +190,7 @@ std::int64_t create_item(db::connection& c, item& it, const content& v, std::opt
         .bind(4, it.state == "published" ? std::optional<std::int64_t>(1) : std::nullopt)
         .bind(5, it.author_id)
         .bind(6, it.org_id)
-        .bind(7, it.workshop_id)
+        .bind(7, it.origin)
         .bind(8, now)
         .bind(9, now)
         .bind(10, it.state == "published" ? std::optional<std::int64_t>(now) : std::nullopt)

@@ -48,7 +48,8 @@ struct item {
     std::int64_t latest_version = 0;
     std::optional<std::int64_t> published_version;
     bool archived = false;
-    std::optional<std::int64_t> author_id, org_id, workshop_id, reviewed_by;
+    std::optional<std::int64_t> author_id, org_id, reviewed_by;
+    std::optional<std::string> origin;  // filed by another module: "workshop:12"
     std::optional<std::string> org_name, org_type;
     std::string review_note;
     std::int64_t created_at = 0, updated_at = 0;
@@ -68,7 +69,8 @@ namespace store {
 std::optional<item> find_item(db::connection& c, std::int64_t id);
 std::optional<std::int64_t> item_by_slug(db::connection& c, const std::string& slug);
 /// The "compte rendu" item filed from a workshop, if any.
-std::optional<std::int64_t> item_by_workshop(db::connection& c, std::int64_t workshop_id);
+/// The item filed under `origin` (library::filer), if any.
+std::optional<std::int64_t> item_by_origin(db::connection& c, const std::string& origin);
 std::optional<content> version(db::connection& c, std::int64_t item_id, std::int64_t version);
 std::vector<version_info> versions(db::connection& c, std::int64_t item_id);
 

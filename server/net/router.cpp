@@ -23,10 +23,11 @@ bool is_param(std::string_view seg) { return seg.size() > 2 && seg.front() == '{
 
 }  // namespace
 
-void router::add(std::string method, std::string pattern, handler h, route_options options) {
+void router::add(std::string method, std::string pattern, std::string access, handler h, route_options options) {
     for (const auto& r : routes_)
         if (r.method == method && r.pattern == pattern) throw std::logic_error("duplicate route " + method + " " + pattern);
-    route r{std::move(method), std::move(pattern), {}, std::move(h), options};
+    if (access.empty()) throw std::logic_error("route without an access level: " + method + " " + pattern);
+    route r{std::move(method), std::move(pattern), std::move(access), {}, std::move(h), options};
     for (auto s : split(r.pattern)) r.segments.emplace_back(s);
     routes_.push_back(std::move(r));
 }
@@ -67,9 +68,9 @@ std::size_t router::max_body_bytes() const {
     return most;
 }
 
-std::vector<std::pair<std::string, std::string>> router::routes() const {
-    std::vector<std::pair<std::string, std::string>> out;
-    for (const auto& r : routes_) out.emplace_back(r.method, r.pattern);
+std::vector<router::listing> router::routes() const {
+    std::vector<listing> out;
+    for (const auto& r : routes_) out.push_back({r.method, r.pattern, r.access});
     return out;
 }
 

@@ -19,10 +19,22 @@ struct route_options {
     std::function<asio::awaitable<bool>(const request&)> admit_body;
 };
 
+/// A handler with the access level it enforces (what an access guard returns).
+struct guarded_handler {
+    std::string access;
+    handler h;
+};
+
 class router {
 public:
-    /// Registers a handler; throws std::logic_error on a duplicate method+pattern.
-    void add(std::string method, std::string pattern, handler h, route_options options = {});
+    /// Registers a handler with the access level it enforces (a label such as "anyone",
+    /// "signed_in", "admin": net/ does not interpret it, `relais routes` prints it and the
+    /// access-matrix test checks it). Throws std::logic_error on a duplicate method+pattern
+    /// or an empty level.
+    void add(std::string method, std::string pattern, std::string access, handler h, route_options options = {});
+    void add(std::string method, std::string pattern, guarded_handler g, route_options options = {}) {
+        add(std::move(method), std::move(pattern), std::move(g.access), std::move(g.h), std::move(options));
+    }
 
     struct match {
         enum class kind { found, not_found, method_not_allowed } result = kind::not_found;
@@ -34,8 +46,11 @@ public:
     };
     match find(std::string_view method, std::string_view path) const;
 
-    /// Every registered (method, pattern), e.g. for the access-matrix test and docs.
-    std::vector<std::pair<std::string, std::string>> routes() const;
+    struct listing {
+        std::string method, pattern, access;
+    };
+    /// Every registered route, e.g. for `relais routes` and the access-matrix test.
+    std::vector<listing> routes() const;
 
     /// The largest body any route accepts (0 when none raises the server's limit).
     std::size_t max_body_bytes() const;
@@ -44,6 +59,7 @@ private:
     struct route {
         std::string method;
         std::string pattern;
+        std::string access;
         std::vector<std::string> segments;
         handler h;
         route_options options;

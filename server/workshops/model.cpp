@@ -1,6 +1,6 @@
 #include "workshops/model.hpp"
 
-#include "common/errors.hpp"
+#include "workshops/errors.hpp"
 #include "common/json_input.hpp"
 #include "common/utf8.hpp"
 

@@ -1,6 +1,6 @@
 #include "workshops/room.hpp"
 
-#include "common/errors.hpp"
+#include "workshops/errors.hpp"
 #include "common/log.hpp"
 #include "workshops/store.hpp"
 

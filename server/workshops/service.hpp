@@ -3,8 +3,10 @@
 // reports, and the registry of live rooms with the WebSocket side of them.
 #include "auth/service.hpp"
 #include "db/pool.hpp"
+#include "library/filer.hpp"
 #include "net/router.hpp"
 #include "net/websocket.hpp"
+#include "platform/module.hpp"
 #include "workshops/identity.hpp"
 #include "workshops/room.hpp"
 
@@ -17,36 +19,31 @@
 
 namespace relais::workshops {
 
-class service {
+class service : public auth::guest_provider {
 public:
-    service(db::pool& db, auth::service& auth, room_limits limits = {});
+    /// Reports are filed in the library through `library` (library::filer).
+    service(db::pool& db, auth::service& auth, library::filer& library, room_limits limits = {});
 
     void register_routes(net::router& r);
 
     /// The guest behind a request's relais_invite cookie, if its invite is live.
-    asio::awaitable<std::optional<store::guest_row>> authenticate_guest(const net::request& req);
+    asio::awaitable<std::optional<store::guest_row>> guest_of(const net::request& req);
+    /// The same, for the auth module (WebSocket admission).
+    asio::awaitable<std::optional<auth::guest_info>> authenticate_guest(const net::request& req) override;
     /// Account first, then guest.
     asio::awaitable<identity> identify(const net::request& req);
 
     // WebSocket messages (called on network threads; never block).
     /// Calls `done` once the socket is seated (or refused): the socket's next message
     /// must wait for it (an op right after a join is handled in the room).
-    void ws_join(const std::shared_ptr<net::ws_connection>& c, const identity& who, const json& msg,
+    void ws_join(const std::shared_ptr<net::ws_connection>& c, const platform::peer& who, const json& msg,
                  std::function<void()> done);
-    void ws_op(const std::shared_ptr<net::ws_connection>& c, const identity& who, const json& msg);
-    void ws_typing(const std::shared_ptr<net::ws_connection>& c, const identity& who, const json& msg);
+    void ws_op(const std::shared_ptr<net::ws_connection>& c, const platform::peer& who, const json& msg);
+    void ws_typing(const std::shared_ptr<net::ws_connection>& c, const platform::peer& who, const json& msg);
     void ws_leave(const std::shared_ptr<net::ws_connection>& c);
 
     /// The role of `who` in a workshop, or nullopt when they may not enter.
     static std::optional<role> role_for(const identity& who, const store::workshop_row& w);
-
-    /// Files a workshop's report in the library (set by the application, which owns both
-    /// modules): (workshop id, title, summary, Markdown, library phases, who) -> {"item"}.
-    /// (References: the caller's named locals outlive the call; see the coroutine rules.)
-    using report_filer =
-        std::function<asio::awaitable<json>(std::int64_t, const std::string&, const std::string&, const std::string&,
-                                            const std::vector<std::string>&, const auth::principal&)>;
-    void set_report_filer(report_filer f) { file_report_ = std::move(f); }
 
     /// Loads seed-content/templates/*.json (idempotent); returns how many were added.
     static int load_seed_templates(db::connection& c, const std::filesystem::path& seed_dir);
@@ -64,12 +61,12 @@ private:
     /// A route for the workshop's facilitators: `{id}` resolved and checked first.
     using facilitator_handler = std::function<asio::awaitable<net::response>(net::request&, const identity&, std::int64_t,
                                                                              store::workshop_row&)>;
-    net::handler facilitated(facilitator_handler h);
+    net::guarded_handler facilitated(facilitator_handler h);
 
     db::pool& db_;
     auth::service& auth_;
     room_limits limits_;
-    report_filer file_report_;
+    library::filer& library_;
     std::mutex mutex_;
     std::map<std::int64_t, room_ptr> rooms_;
     struct seat {

@@ -1,5 +1,8 @@
 #include "workshops/store.hpp"
 
+#include <algorithm>
+#include <tuple>
+
 namespace relais::workshops::store {
 
 std::vector<template_row> templates(db::connection& c) {
@@ -44,8 +47,8 @@ void set_state(db::connection& c, std::int64_t id, const std::string& state, std
 namespace {
 
 constexpr const char* workshop_columns =
-    "SELECT w.id, w.title, w.subject, w.stage, w.state, w.date, w.template, w.cpts_id, o.name, w.created_at, r.generated_at "
-    "FROM workshops w LEFT JOIN organisations o ON o.id = w.cpts_id LEFT JOIN workshop_reports r ON r.workshop_id = w.id ";
+    "SELECT w.id, w.title, w.subject, w.stage, w.state, w.date, w.template, w.cpts_id, w.created_at, r.generated_at "
+    "FROM workshops w LEFT JOIN workshop_reports r ON r.workshop_id = w.id ";
 
 workshop_row read_workshop(const db::statement& s) {
     workshop_row w;
@@ -57,35 +60,53 @@ workshop_row read_workshop(const db::statement& s) {
     w.date = s.get_text(5);
     w.template_slug = s.get_text(6);
     w.cpts_id = s.get_opt_int(7);
-    w.cpts_name = s.get_opt_text(8);
-    w.created_at = s.get_int(9);
-    w.report_generated_at = s.get_opt_int(10);
+    w.created_at = s.get_int(8);
+    w.report_generated_at = s.get_opt_int(9);
     return w;
 }
 
-void fill(db::connection& c, workshop_row& w) {
-    auto p = c.prepare("SELECT o.id, o.name FROM workshop_partners wp JOIN organisations o ON o.id = wp.org_id "
-                       "WHERE wp.workshop_id = ?1 ORDER BY o.name");
+// Names come from the auth module's directory: organisations and accounts are its tables.
+void fill(db::connection& c, const auth::directory& dir, workshop_row& w) {
+    std::vector<std::int64_t> org_ids;
+    if (w.cpts_id) org_ids.push_back(*w.cpts_id);
+    auto p = c.prepare("SELECT org_id FROM workshop_partners WHERE workshop_id = ?1");
     p.bind(1, w.id);
-    while (p.step()) w.partners.emplace_back(p.get_int(0), p.get_text(1));
-    auto q = c.prepare("SELECT u.id, u.name, wp.role FROM workshop_people wp JOIN users u ON u.id = wp.user_id "
-                       "WHERE wp.workshop_id = ?1 ORDER BY wp.role, u.name");
+    std::vector<std::int64_t> partner_ids;
+    while (p.step()) partner_ids.push_back(p.get_int(0));
+    org_ids.insert(org_ids.end(), partner_ids.begin(), partner_ids.end());
+    auto orgs = dir.orgs(c, org_ids);
+    if (w.cpts_id)
+        if (auto it = orgs.find(*w.cpts_id); it != orgs.end()) w.cpts_name = it->second.name;
+    for (auto id : partner_ids)
+        if (auto it = orgs.find(id); it != orgs.end()) w.partners.emplace_back(id, it->second.name);
+    std::sort(w.partners.begin(), w.partners.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
+    auto q = c.prepare("SELECT user_id, role FROM workshop_people WHERE workshop_id = ?1");
     q.bind(1, w.id);
-    while (q.step()) w.people.push_back({q.get_int(0), q.get_text(1), q.get_text(2)});
+    std::vector<std::pair<std::int64_t, std::string>> rows;
+    std::vector<std::int64_t> user_ids;
+    while (q.step()) {
+        rows.emplace_back(q.get_int(0), q.get_text(1));
+        user_ids.push_back(q.get_int(0));
+    }
+    auto users = dir.users(c, user_ids);
+    for (const auto& [id, role] : rows)
+        if (auto it = users.find(id); it != users.end()) w.people.push_back({id, it->second.name, role});
+    std::sort(w.people.begin(), w.people.end(),
+              [](const person& a, const person& b) { return std::tie(a.role, a.name) < std::tie(b.role, b.name); });
 }
 
 }  // namespace
 
-std::optional<workshop_row> workshop(db::connection& c, std::int64_t id) {
+std::optional<workshop_row> workshop(db::connection& c, const auth::directory& dir, std::int64_t id) {
     auto s = c.prepare(std::string(workshop_columns) + "WHERE w.id = ?1");
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
     auto w = read_workshop(s);
-    fill(c, w);
+    fill(c, dir, w);
     return w;
 }
 
-std::vector<workshop_row> workshops(db::connection& c, std::optional<std::int64_t> user_id) {
+std::vector<workshop_row> workshops(db::connection& c, const auth::directory& dir, std::optional<std::int64_t> user_id) {
     std::vector<workshop_row> out;
     if (user_id) {
         auto s = c.prepare(std::string(workshop_columns) +
@@ -96,7 +117,7 @@ std::vector<workshop_row> workshops(db::connection& c, std::optional<std::int64_
         auto s = c.prepare(std::string(workshop_columns) + "ORDER BY w.date DESC, w.id DESC");
         while (s.step()) out.push_back(read_workshop(s));
     }
-    for (auto& w : out) fill(c, w);
+    for (auto& w : out) fill(c, dir, w);
     return out;
 }
 
@@ -189,11 +210,13 @@ void insert_event(db::connection& c, std::int64_t workshop_id, const event& e) {
     if (c.changes() != 1) throw db::db_error(SQLITE_CONSTRAINT, "event " + std::to_string(e.seq) + " out of order");
 }
 
-bool guest_active(db::connection& c, std::int64_t guest_id, std::int64_t now) {
-    auto s = c.prepare("SELECT 1 FROM workshop_guests g JOIN workshop_invites i ON i.id = g.invite_id "
+std::optional<guest_row> active_guest(db::connection& c, std::int64_t guest_id, std::int64_t now) {
+    auto s = c.prepare("SELECT g.id, i.workshop_id, i.id, g.name, i.role, min(g.expires_at, i.expires_at) FROM workshop_guests g "
+                       "JOIN workshop_invites i ON i.id = g.invite_id "
                        "WHERE g.id = ?1 AND g.expires_at > ?2 AND i.revoked = 0 AND i.expires_at > ?2");
     s.bind(1, guest_id).bind(2, now);
-    return s.step();
+    if (!s.step()) return std::nullopt;
+    return guest_row{s.get_int(0), s.get_int(1), s.get_int(2), s.get_text(3), s.get_text(4), s.get_int(5)};
 }
 
 std::vector<event> events(db::connection& c, std::int64_t workshop_id) {

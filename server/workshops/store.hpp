@@ -1,5 +1,6 @@
 #pragma once
 // Every SQL statement of the workshops module.
+#include "auth/directory.hpp"
 #include "db/database.hpp"
 #include "workshops/model.hpp"
 
@@ -52,9 +53,9 @@ bool insert_template(db::connection& c, const template_row& t, std::optional<std
 std::int64_t insert_workshop(db::connection& c, const workshop_row& w, std::int64_t created_by, std::int64_t now);
 void update_workshop(db::connection& c, const workshop_row& w, std::int64_t now);
 void set_state(db::connection& c, std::int64_t id, const std::string& state, std::int64_t now);
-std::optional<workshop_row> workshop(db::connection& c, std::int64_t id);
+std::optional<workshop_row> workshop(db::connection& c, const auth::directory& dir, std::int64_t id);
 /// All workshops, or those `user_id` belongs to.
-std::vector<workshop_row> workshops(db::connection& c, std::optional<std::int64_t> user_id);
+std::vector<workshop_row> workshops(db::connection& c, const auth::directory& dir, std::optional<std::int64_t> user_id);
 void set_partners(db::connection& c, std::int64_t id, const std::vector<std::int64_t>& org_ids);
 void set_person(db::connection& c, std::int64_t id, std::int64_t user_id, const std::string& role);
 void remove_person(db::connection& c, std::int64_t id, std::int64_t user_id);
@@ -73,8 +74,8 @@ std::int64_t insert_guest(db::connection& c, std::int64_t invite_id, const std::
 /// A guest whose invite is still live.
 std::optional<guest_row> guest_by_token(db::connection& c, const std::string& token_hash, std::int64_t now);
 void delete_guest(db::connection& c, const std::string& token_hash);
-/// Whether a guest may still enter (its invite live and not revoked).
-bool guest_active(db::connection& c, std::int64_t guest_id, std::int64_t now);
+/// The guest, while they may still enter (its invite live and not revoked).
+std::optional<guest_row> active_guest(db::connection& c, std::int64_t guest_id, std::int64_t now);
 
 void insert_event(db::connection& c, std::int64_t workshop_id, const event& e);
 std::vector<event> events(db::connection& c, std::int64_t workshop_id);

@@ -1,4 +1,5 @@
 // Accounts, sessions, organisations and the access matrix, over HTTP.
+#include "access_matrix.hpp"
 #include "harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -174,119 +175,25 @@ TEST_CASE("own account: name and password", "[auth]") {
     CHECK_NOTHROW(s.login("marie@msa.fr", "nouvelle phrase"));
 }
 
-TEST_CASE("access matrix: every API route by role", "[auth][access]") {
-    // ~220 requests from one address: above the default per-address rate limit.
-    server s({"--set", "limits.requests_per_second_per_address=100000", "--set", "limits.request_burst_per_address=100000"});
-    auto admin = s.login_admin();
-    std::map<std::string, std::string> cookies{
-        {"anonyme", ""},
-        {"membre", s.make_user(admin, "membre@x.fr", "membre")},
-        {"animateur", s.make_user(admin, "animateur@x.fr", "animateur")},
-        {"admin", admin},
-    };
-    struct row {
-        std::string method, target, body;
-        std::map<std::string, int> expected;  // role -> status
-    };
+// The auth module's rows of the access matrix (test_access.cpp).
+RELAIS_ACCESS_ROWS("auth", [](relais::test::access_fixture&) {
+    using relais::test::all;
+    using relais::test::by_role;
     const std::string upd = json{{"name", "Nom"}}.dump();
-    auto created = s.request("POST", "/api/workshops", json{{"title", "Atelier"}, {"stage", "pre_aci"}, {"template", "swot"}}.dump(),
-                             {{"Cookie", admin}});
-    REQUIRE(created.status == 201);
-    const std::string w = "/api/workshops/" + std::to_string(created.json()["workshop"]["id"].get<long long>());
-    // On a workshop created by the admin: an animateur outside it observes, a member outside it is refused.
-    auto ws = [&](std::string method, std::string tail, std::string body, int admin_status, int animateur_status, int membre_status) {
-        return row{std::move(method), w + tail, std::move(body),
-                   {{"anonyme", 401}, {"membre", membre_status}, {"animateur", animateur_status}, {"admin", admin_status}}};
+    return std::vector<relais::test::access_row>{
+        {"POST", "/api/session", "anyone", "/api/session", "{}", all(400)},
+        {"DELETE", "/api/session", "anyone", "/api/session", "", all(204)},
+        {"GET", "/api/me", "signed_in", "/api/me", "", by_role(401, 200, 200, 200)},
+        {"PATCH", "/api/me", "signed_in", "/api/me", upd, by_role(401, 200, 200, 200)},
+        {"POST", "/api/me/password", "signed_in", "/api/me/password", "{}", by_role(401, 400, 400, 400)},
+        {"GET", "/api/orgs", "signed_in", "/api/orgs", "", by_role(401, 200, 200, 200)},
+        {"GET", "/api/meta", "signed_in", "/api/meta", "", by_role(401, 200, 200, 200)},
+        {"GET", "/api/users", "animateur", "/api/users", "", by_role(401, 403, 200, 200)},
+        {"GET", "/api/admin/users", "admin", "/api/admin/users", "", by_role(401, 403, 403, 200)},
+        {"POST", "/api/admin/users", "admin", "/api/admin/users", "{}", by_role(401, 403, 403, 400)},
+        {"PATCH", "/api/admin/users/{id}", "admin", "/api/admin/users/999", upd, by_role(401, 403, 403, 404)},
+        {"POST", "/api/admin/orgs", "admin", "/api/admin/orgs", "{}", by_role(401, 403, 403, 400)},
+        {"PATCH", "/api/admin/orgs/{id}", "admin", "/api/admin/orgs/999", upd, by_role(401, 403, 403, 404)},
+        {"DELETE", "/api/admin/orgs/{id}", "admin", "/api/admin/orgs/999", "", by_role(401, 403, 403, 404)},
     };
-    const std::vector<row> matrix{
-        {"GET", "/api/templates", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
-        {"POST", "/api/templates", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 400}, {"admin", 400}}},
-        {"GET", "/api/workshops", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
-        {"POST", "/api/workshops", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 400}, {"admin", 400}}},
-        ws("GET", "", "", 200, 200, 403),
-        ws("PATCH", "", upd, 200, 403, 403),
-        ws("POST", "/state", "{}", 400, 403, 403),
-        ws("PUT", "/phases", "{}", 400, 403, 403),
-        ws("POST", "/members", "{}", 400, 403, 403),
-        ws("DELETE", "/members/999", "", 200, 403, 403),
-        ws("GET", "/invites", "", 200, 403, 403),
-        ws("POST", "/invites", "{}", 400, 403, 403),
-        ws("DELETE", "/invites/999", "", 404, 403, 403),
-        ws("GET", "/report", "", 404, 404, 403),
-        ws("GET", "/report.md", "", 404, 404, 403),
-        ws("GET", "/report.html", "", 404, 404, 403),
-        ws("GET", "/actions.csv", "", 404, 404, 403),
-        ws("GET", "/indicators.csv", "", 404, 404, 403),
-        ws("POST", "/report/library", "", 404, 403, 403),  // before any report: 404
-        ws("POST", "/report", "", 201, 403, 403),
-        {"GET", "/api/invites/jeton-inconnu", "", {{"anonyme", 404}, {"membre", 404}, {"animateur", 404}, {"admin", 404}}},
-        {"POST", "/api/invites/jeton-inconnu/join", "{}", {{"anonyme", 400}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},
-        {"DELETE", "/api/invites/session", "", {{"anonyme", 204}, {"membre", 204}, {"animateur", 204}, {"admin", 204}}},
-        {"GET", "/api/me", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
-        {"PATCH", "/api/me", upd, {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
-        {"POST", "/api/me/password", "{}", {{"anonyme", 401}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},
-        {"GET", "/api/orgs", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
-        {"GET", "/api/meta", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
-        {"GET", "/api/admin/users", "", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 200}}},
-        {"GET", "/api/users", "", {{"anonyme", 401}, {"membre", 403}, {"animateur", 200}, {"admin", 200}}},
-        {"POST", "/api/admin/users", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 400}}},
-        {"PATCH", "/api/admin/users/999", upd, {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 404}}},
-        {"POST", "/api/admin/orgs", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 400}}},
-        {"PATCH", "/api/admin/orgs/999", upd, {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 404}}},
-        {"DELETE", "/api/admin/orgs/999", "", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 404}}},
-        {"POST", "/api/session", "{}", {{"anonyme", 400}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},
-        {"GET", "/api/library/meta", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
-        {"GET", "/api/library/search", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
-        {"GET", "/api/library/mine", "", {{"anonyme", 401}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
-        {"GET", "/api/library/review", "", {{"anonyme", 401}, {"membre", 403}, {"animateur", 200}, {"admin", 200}}},
-        {"POST", "/api/library/items", "{}", {{"anonyme", 401}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},
-        {"POST", "/api/library/files", "{}", {{"anonyme", 401}, {"membre", 400}, {"animateur", 400}, {"admin", 400}}},
-        {"GET", "/api/library/items/999", "", {{"anonyme", 401}, {"membre", 404}, {"animateur", 404}, {"admin", 404}}},
-        {"PUT", "/api/library/items/999", "{}", {{"anonyme", 401}, {"membre", 404}, {"animateur", 404}, {"admin", 404}}},
-        {"GET", "/api/library/items/999/similar", "", {{"anonyme", 401}, {"membre", 404}, {"animateur", 404}, {"admin", 404}}},
-        {"GET", "/api/library/items/999/files/" + std::string(64, '0'), "", {{"anonyme", 401}, {"membre", 404}, {"animateur", 404}, {"admin", 404}}},
-        {"POST", "/api/library/items/999/publish", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 404}, {"admin", 404}}},
-        {"POST", "/api/library/items/999/reject", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 404}, {"admin", 404}}},
-        {"POST", "/api/library/items/999/archive", "{}", {{"anonyme", 401}, {"membre", 403}, {"animateur", 404}, {"admin", 404}}},
-        {"POST", "/api/admin/library/reindex", "", {{"anonyme", 401}, {"membre", 403}, {"animateur", 403}, {"admin", 200}}},
-        {"GET", "/healthz", "", {{"anonyme", 200}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
-        {"GET", "/metrics", "", {{"anonyme", 200}, {"membre", 200}, {"animateur", 200}, {"admin", 200}}},
-    };
-    // Every route the server registers is in the matrix (and nothing else is).
-    auto listed = relais::test::run_relais({"routes", "--data-dir", s.data_dir().string()});
-    REQUIRE(listed.status == 0);
-    std::set<std::string> registered, covered;
-    std::istringstream lines(listed.output);
-    for (std::string line; std::getline(lines, line);) {
-        auto replace = [&](const std::string& from, const std::string& to) {
-            if (auto at = line.find(from); at != std::string::npos) line.replace(at, from.size(), to);
-        };
-        replace("/api/workshops/{id}", w);
-        replace("{id}", "999");
-        replace("{user_id}", "999");
-        replace("{invite_id}", "999");
-        replace("{token}", "jeton-inconnu");
-        replace("{sha256}", std::string(64, '0'));
-        if (!line.empty()) registered.insert(line);
-    }
-    for (const auto& r : matrix) covered.insert(r.method + " " + r.target);
-    covered.insert("DELETE /api/session");
-    CHECK(registered == covered);
-
-    for (const auto& r : matrix) {
-        for (const auto& [role, status] : r.expected) {
-            INFO(r.method << " " << r.target << " as " << role);
-            headers h;
-            if (!cookies[role].empty()) h["Cookie"] = cookies[role];
-            CHECK(s.request(r.method, r.target, r.body, h).status == status);
-        }
-    }
-    // Logout last: it must not end anyone else's session.
-    for (const auto& [role, c] : cookies) {
-        INFO("DELETE /api/session as " << role);
-        headers h;
-        if (!c.empty()) h["Cookie"] = c;
-        CHECK(s.request("DELETE", "/api/session", {}, h).status == 204);
-    }
-    CHECK(s.request("GET", "/api/me", {}, {{"Cookie", admin}}).status == 401);
-}
+});

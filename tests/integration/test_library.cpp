@@ -1,5 +1,6 @@
 // The library over HTTP: search with facets and bad input, contribution and review,
 // versions, attachments (upload, extraction, download), the index after a restart.
+#include "access_matrix.hpp"
 #include "harness.hpp"
 #include "../fixtures/documents.hpp"
 
@@ -379,3 +380,26 @@ TEST_CASE("library attachments: files larger than the JSON body limit upload wit
         std::chrono::milliseconds(3000));
     CHECK(foreign.data.find("403") != std::string::npos);
 }
+
+// The library module's rows of the access matrix (test_access.cpp).
+RELAIS_ACCESS_ROWS("library", [](relais::test::access_fixture&) {
+    using relais::test::by_role;
+    const std::string file = std::string(64, '0');
+    return std::vector<relais::test::access_row>{
+        {"GET", "/api/library/meta", "signed_in", "/api/library/meta", "", by_role(401, 200, 200, 200)},
+        {"GET", "/api/library/search", "signed_in", "/api/library/search", "", by_role(401, 200, 200, 200)},
+        {"GET", "/api/library/mine", "signed_in", "/api/library/mine", "", by_role(401, 200, 200, 200)},
+        {"GET", "/api/library/review", "animateur", "/api/library/review", "", by_role(401, 403, 200, 200)},
+        {"POST", "/api/library/items", "signed_in", "/api/library/items", "{}", by_role(401, 400, 400, 400)},
+        {"POST", "/api/library/files", "signed_in", "/api/library/files", "{}", by_role(401, 400, 400, 400)},
+        {"GET", "/api/library/items/{id}", "signed_in", "/api/library/items/999", "", by_role(401, 404, 404, 404)},
+        {"PUT", "/api/library/items/{id}", "signed_in", "/api/library/items/999", "{}", by_role(401, 404, 404, 404)},
+        {"GET", "/api/library/items/{id}/similar", "signed_in", "/api/library/items/999/similar", "", by_role(401, 404, 404, 404)},
+        {"GET", "/api/library/items/{id}/files/{sha256}", "signed_in", "/api/library/items/999/files/" + file, "",
+         by_role(401, 404, 404, 404)},
+        {"POST", "/api/library/items/{id}/publish", "animateur", "/api/library/items/999/publish", "{}", by_role(401, 403, 404, 404)},
+        {"POST", "/api/library/items/{id}/reject", "animateur", "/api/library/items/999/reject", "{}", by_role(401, 403, 404, 404)},
+        {"POST", "/api/library/items/{id}/archive", "animateur", "/api/library/items/999/archive", "{}", by_role(401, 403, 404, 404)},
+        {"POST", "/api/admin/library/reindex", "admin", "/api/admin/library/reindex", "", by_role(401, 403, 403, 200)},
+    };
+});

@@ -1,5 +1,6 @@
 // Live workshops against the real binary: HTTP set-up, invites and guests, the room
 // protocol (acks, retries, versions, votes, phases, resume), reports, and a crash.
+#include "access_matrix.hpp"
 #include "harness.hpp"
 
 #include <catch2/catch.hpp>
@@ -799,3 +800,47 @@ TEST_CASE("live room: a reveal larger than a socket's byte cap reaches everyone"
     CHECK(paul.sock->is_open());
     CHECK(fac.sock->is_open());
 }
+
+// The workshops module's rows of the access matrix (test_access.cpp). On a workshop the
+// admin created: an animateur outside it observes, a member outside it is refused.
+RELAIS_ACCESS_ROWS("workshops", [](relais::test::access_fixture& f) {
+    using relais::test::access_row;
+    using relais::test::all;
+    using relais::test::by_role;
+    auto created = f.s.request("POST", "/api/workshops", json{{"title", "Atelier"}, {"stage", "pre_aci"}, {"template", "swot"}}.dump(),
+                               {{"Cookie", f.admin()}});
+    REQUIRE(created.status == 201);
+    const std::string w = "/api/workshops/" + std::to_string(created.json()["workshop"]["id"].get<long long>());
+    const std::string upd = json{{"name", "Nom"}}.dump();
+    auto ws = [&](std::string method, std::string tail, std::string access, std::string body, int admin, int animateur,
+                  int membre) {
+        return access_row{method, "/api/workshops/{id}" + tail, std::move(access), w + tail, std::move(body),
+                          by_role(401, membre, animateur, admin)};
+    };
+    std::vector<access_row> rows{
+        {"GET", "/api/templates", "signed_in", "/api/templates", "", by_role(401, 200, 200, 200)},
+        {"POST", "/api/templates", "animateur", "/api/templates", "{}", by_role(401, 403, 400, 400)},
+        {"GET", "/api/workshops", "signed_in", "/api/workshops", "", by_role(401, 200, 200, 200)},
+        {"POST", "/api/workshops", "animateur", "/api/workshops", "{}", by_role(401, 403, 400, 400)},
+        ws("GET", "", "participant", "", 200, 200, 403),
+        ws("PATCH", "", "facilitator", upd, 200, 403, 403),
+        ws("POST", "/state", "facilitator", "{}", 400, 403, 403),
+        ws("PUT", "/phases", "facilitator", "{}", 400, 403, 403),
+        ws("POST", "/members", "facilitator", "{}", 400, 403, 403),
+        ws("GET", "/invites", "facilitator", "", 200, 403, 403),
+        ws("POST", "/invites", "facilitator", "{}", 400, 403, 403),
+        ws("GET", "/report", "participant", "", 404, 404, 403),
+        ws("GET", "/report.md", "participant", "", 404, 404, 403),
+        ws("GET", "/report.html", "participant", "", 404, 404, 403),
+        ws("GET", "/actions.csv", "participant", "", 404, 404, 403),
+        ws("GET", "/indicators.csv", "participant", "", 404, 404, 403),
+        ws("POST", "/report/library", "facilitator", "", 404, 403, 403),  // before any report: 404
+        ws("POST", "/report", "facilitator", "", 201, 403, 403),
+        {"DELETE", "/api/workshops/{id}/members/{user_id}", "facilitator", w + "/members/999", "", by_role(401, 403, 403, 200)},
+        {"DELETE", "/api/workshops/{id}/invites/{invite_id}", "facilitator", w + "/invites/999", "", by_role(401, 403, 403, 404)},
+        {"GET", "/api/invites/{token}", "anyone", "/api/invites/jeton-inconnu", "", all(404)},
+        {"POST", "/api/invites/{token}/join", "anyone", "/api/invites/jeton-inconnu/join", "{}", all(400)},
+        {"DELETE", "/api/invites/session", "anyone", "/api/invites/session", "", all(204)},
+    };
+    return rows;
+});

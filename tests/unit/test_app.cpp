@@ -31,12 +31,21 @@ TEST_CASE("defaults, file, environment and overrides, in that order", "[config]"
     CHECK(e.data_dir == "/tmp/relais-env-data");
 
     // The shipped file is valid and matches the built-in defaults.
+    // The shipped file is valid, matches the built-in defaults and documents every
+    // setting of the platform and of every module.
     auto shipped = load_config(RELAIS_SOURCE_DIR "/config/relais.toml", true, {}, dir.path);
-    config defaults;
-    CHECK(shipped.listen == defaults.listen);
-    CHECK(shipped.body_max_bytes == defaults.body_max_bytes);
-    CHECK(shipped.ws_send_queue_max == defaults.ws_send_queue_max);
-    CHECK(shipped.session_ttl_hours == defaults.session_ttl_hours);
+    auto defaults = load_config(dir.path / "absent.toml", false, {}, dir.path);
+    CHECK(shipped.values.describe() == defaults.values.describe());
+    CHECK(shipped.values.get_int("auth.session_ttl_hours") == 12);
+    std::ifstream in(RELAIS_SOURCE_DIR "/config/relais.toml");
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    for (const auto& [key, value] : defaults.values.describe()) {
+        auto section = "[" + key.substr(0, key.find('.')) + "]";
+        auto name = key.substr(key.find('.') + 1) + " =";
+        INFO(key);
+        CHECK(text.find(section) != std::string::npos);
+        CHECK(text.find(name, text.find(section)) != std::string::npos);
+    }
 }
 
 TEST_CASE("bad configuration is refused with the setting named", "[config]") {
@@ -106,18 +115,17 @@ struct recording_connection : relais::net::ws_connection {
 struct hub_fixture {
     unit_temp_dir dir;
     relais::metrics::registry metrics;
-    relais::db::pool db{{dir.path / "h.db", 1, 16}, metrics};
+    relais::db::pool db{{dir.path / "h.db", 1, 16, {}}, metrics};
     relais::worker_pool cpu{"cpu", 1};
     relais::auth::service auth{db, cpu, {}};
-    relais::workshops::service workshops{db, auth};
-    ws_hub hub{workshops, {}};
+    ws_hub hub{auth, {}};
     ~hub_fixture() {
         cpu.stop();
         db.stop();
     }
     std::shared_ptr<recording_connection> open(std::int64_t user_id, const std::string& session) {
         auto c = std::make_shared<recording_connection>();
-        relais::workshops::identity who;
+        relais::auth::identity who;
         relais::auth::principal p;
         p.account.id = user_id;
         p.account.name = "U" + std::to_string(user_id);

@@ -5,6 +5,8 @@
 #include "auth/territory.hpp"
 #include "auth/throttle.hpp"
 #include "common/errors.hpp"
+#include "auth/module.hpp"
+#include "platform/migrate.hpp"
 #include "temp_dir.hpp"
 
 #include <sodium.h>
@@ -131,7 +133,7 @@ TEST_CASE("organisation validation", "[auth]") {
 TEST_CASE("store: users, sessions and the seed", "[auth]") {
     unit_temp_dir dir;
     db::connection c(dir.path / "a.db", db::connection::mode::read_write);
-    db::migrate(c);
+    platform::migrate(c, {{"auth", &auth::migrations()}});
     CHECK(load_seed_organisations(c, RELAIS_SOURCE_DIR "/seed-content") == 16);
     CHECK(load_seed_organisations(c, RELAIS_SOURCE_DIR "/seed-content") == 0);
     auto ars = store::org_by_name(c, "ars hauts-de-france");

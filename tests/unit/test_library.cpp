@@ -7,7 +7,17 @@
 #include "library/seed.hpp"
 #include "library/store.hpp"
 #include "search/index.hpp"
+#include "auth/module.hpp"
+#include "library/module.hpp"
+#include "platform/migrate.hpp"
 #include "temp_dir.hpp"
+
+namespace {
+// The tables of the modules these tests use.
+void library_schema(relais::db::connection& c) {
+    relais::platform::migrate(c, {{"auth", &relais::auth::migrations()}, {"library", &relais::library::migrations()}});
+}
+}  // namespace
 #include "../fixtures/documents.hpp"
 
 #include <catch2/catch.hpp>
@@ -109,7 +119,7 @@ TEST_CASE("seed items: front matter is checked", "[library]") {
 TEST_CASE("library: versions, review and the outbox keep the index in step with SQLite", "[library]") {
     unit_temp_dir dir;
     metrics::registry m;
-    db::pool pool({dir.path / "relais.db", 2, 64}, m);
+    db::pool pool({dir.path / "relais.db", 2, 64, library_schema}, m);
     search::index idx(dir.path / "index");
     idx.set_synonyms(search::parse_synonyms("ACI = accord conventionnel interprofessionnel\n"));
     library::indexer ix(pool, idx);
@@ -172,7 +182,7 @@ TEST_CASE("library: a change that reached SQLite reaches the index after a crash
     metrics::registry m;
     {
         // The process "dies" after the SQLite commit, before any indexing.
-        db::pool pool({dir.path / "relais.db", 1, 64}, m);
+        db::pool pool({dir.path / "relais.db", 1, 64, library_schema}, m);
         library::item it;
         it.kind = "outil";
         it.state = "published";
@@ -185,7 +195,7 @@ TEST_CASE("library: a change that reached SQLite reaches the index after a crash
         pool.write_sync([&](db::connection& c) { library::store::create_item(c, it, v, std::nullopt, 1); });
         pool.stop();
     }
-    db::pool pool({dir.path / "relais.db", 1, 64}, m);
+    db::pool pool({dir.path / "relais.db", 1, 64, library_schema}, m);
     search::index idx(dir.path / "index");
     library::indexer ix(pool, idx);
     ix.start();  // finds the index behind (0 documents for 1 public item) and rebuilds
@@ -198,7 +208,7 @@ TEST_CASE("library: a change that reached SQLite reaches the index after a crash
 TEST_CASE("library: the whole seed content loads, is searchable and loads again without change", "[library]") {
     unit_temp_dir dir;
     metrics::registry m;
-    db::pool pool({dir.path / "relais.db", 1, 64}, m);
+    db::pool pool({dir.path / "relais.db", 1, 64, library_schema}, m);
     library::blobs files(dir.path / "files");
     library::seed_summary first, second;
     pool.write_sync([&](db::connection& c) { first = library::load_seed_library(c, files, RELAIS_SEED_DIR); });

@@ -26,10 +26,12 @@ handler answer(int status) {
 
 TEST_CASE("router: literal and parameter segments, 404 and 405", "[net]") {
     router r;
-    r.add("GET", "/api/admin/users", answer(1));
-    r.add("POST", "/api/admin/users", answer(2));
-    r.add("PATCH", "/api/admin/users/{id}", answer(3));
-    CHECK_THROWS_AS(r.add("GET", "/api/admin/users", answer(9)), std::logic_error);
+    r.add("GET", "/api/admin/users", "admin", answer(1));
+    r.add("POST", "/api/admin/users", "admin", answer(2));
+    r.add("PATCH", "/api/admin/users/{id}", "admin", answer(3));
+    CHECK_THROWS_AS(r.add("GET", "/api/admin/users", "admin", answer(9)), std::logic_error);
+    CHECK_THROWS_AS(r.add("GET", "/api/other", "", answer(9)), std::logic_error);  // every route has an access level
+    CHECK(r.routes()[2].access == "admin");
 
     auto m = r.find("PATCH", "/api/admin/users/42");
     REQUIRE(m.result == router::match::kind::found);

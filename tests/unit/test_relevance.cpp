@@ -7,7 +7,17 @@
 #include "library/indexer.hpp"
 #include "library/seed.hpp"
 #include "search/index.hpp"
+#include "auth/module.hpp"
+#include "library/module.hpp"
+#include "platform/migrate.hpp"
 #include "temp_dir.hpp"
+
+namespace {
+// The tables of the modules these tests use.
+void library_schema(relais::db::connection& c) {
+    relais::platform::migrate(c, {{"auth", &relais::auth::migrations()}, {"library", &relais::library::migrations()}});
+}
+}  // namespace
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
@@ -32,7 +42,7 @@ std::string read(const std::filesystem::path& p) {
 TEST_CASE("relevance: the seed library answers the reference queries", "[relevance]") {
     unit_temp_dir dir;
     metrics::registry m;
-    db::pool pool({dir.path / "relais.db", 1, 64}, m);
+    db::pool pool({dir.path / "relais.db", 1, 64, library_schema}, m);
     library::blobs files(dir.path / "files");
     search::index idx(dir.path / "index");
     idx.set_synonyms(search::parse_synonyms(read(std::filesystem::path(RELAIS_SEED_DIR) / "synonymes.txt")));

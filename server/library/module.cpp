@@ -1,0 +1,82 @@
+// The library module: items, versions, review, attachments, the index of its items, the filer.
+#include "library/module.hpp"
+
+#include "common/log.hpp"
+#include "common/worker_pool.hpp"
+#include "library/errors.hpp"
+#include "library/isolated_extract.hpp"
+#include "library/seed.hpp"
+#include "library/service.hpp"
+
+namespace relais::library {
+namespace {
+
+class library_module final : public platform::module {
+public:
+    std::string_view name() const override { return "library"; }
+    const std::vector<platform::migration>& migrations() const override { return library::migrations(); }
+    std::vector<const error_def*> errors() const override { return errors::all(); }
+
+    void declare(platform::settings& s) const override {
+        s.integer("limits.upload_max_bytes", 10 * 1024 * 1024, 1024, 1LL << 30, "largest attachment");
+        s.integer("limits.extract_cpu_seconds", 20, 1, 3600, "CPU time of one attachment's text extraction");
+        s.integer("limits.extract_memory_mb", 512, 64, 1 << 20);
+        s.integer("limits.extract_wall_seconds", 30, 1, 3600);
+        s.integer("limits.extract_parallel", 2, 1, 64);
+    }
+
+    void start(platform::context& ctx) override {
+        const auto& cfg = ctx.cfg();
+        options o;
+        o.upload_max_bytes = static_cast<std::size_t>(cfg.get_int("limits.upload_max_bytes"));
+        // Attachments are read by a child process (`relais extract`) under limits.
+        std::error_code exe_ec;
+        o.extraction.exe = std::filesystem::read_symlink("/proc/self/exe", exe_ec);
+        o.extraction.cpu_seconds = static_cast<int>(cfg.get_int("limits.extract_cpu_seconds"));
+        o.extraction.memory_bytes = static_cast<std::size_t>(cfg.get_int("limits.extract_memory_mb")) << 20;
+        o.extraction.wall = std::chrono::seconds(cfg.get_int("limits.extract_wall_seconds"));
+        auto parallel = static_cast<std::size_t>(cfg.get_int("limits.extract_parallel"));
+        o.extractions_waiting = parallel * 8;
+        extraction_ = std::make_unique<worker_pool>("extract", parallel);
+        files_ = std::make_unique<blobs>(ctx.data_dir() / "files");
+        indexer_ = std::make_unique<indexer>(ctx.db(), ctx.index());
+        service_ = std::make_unique<service>(ctx.db(), ctx.need<auth::service>(), ctx.cpu(), *extraction_, ctx.index(),
+                                             *indexer_, *files_, o);
+        ctx.provide<filer>(*service_);
+        ctx.provide<service>(*service_);
+        ctx.provide<indexer>(*indexer_);
+    }
+
+    void routes(net::router& r) override { service_->register_routes(r); }
+
+    std::string seed(db::connection& c, const std::filesystem::path& seed_dir) override {
+        auto s = load_seed_library(c, *files_, seed_dir);
+        indexer_->notify();
+        return "fiches de bibliothèque ajoutées : " + std::to_string(s.added) + ", mises à jour : " + std::to_string(s.updated);
+    }
+
+    void run() override {
+        // The index follows SQLite: rebuilt if it disagrees, then kept up to date from the outbox.
+        indexer_->start();
+        if (auto swept = service_->sweep_orphan_files()) log::info("orphan_files_deleted", {{"count", swept}});
+    }
+
+    void stop() override {
+        // Nothing waits on an extraction at shutdown: its child is killed.
+        kill_extractions();
+        if (extraction_) extraction_->stop();
+        if (indexer_) indexer_->stop();
+    }
+
+private:
+    std::unique_ptr<worker_pool> extraction_;
+    std::unique_ptr<blobs> files_;
+    std::unique_ptr<indexer> indexer_;
+    std::unique_ptr<service> service_;
+};
+
+}  // namespace
+
+std::unique_ptr<platform::module> make_module() { return std::make_unique<library_module>(); }
+
+}  // namespace relais::library

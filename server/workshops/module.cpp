@@ -1,0 +1,65 @@
+// The workshops module: live "accélérateur CPTS" workshops.
+#include "workshops/module.hpp"
+
+#include "workshops/errors.hpp"
+#include "workshops/service.hpp"
+
+namespace relais::workshops {
+namespace {
+
+class workshops_module final : public platform::module {
+public:
+    std::string_view name() const override { return "workshops"; }
+    const std::vector<platform::migration>& migrations() const override { return workshops::migrations(); }
+    std::vector<const error_def*> errors() const override { return errors::all(); }
+
+    void declare(platform::settings& s) const override {
+        s.number("limits.ws_ops_per_second_per_person", 10, 0.1, 1e6, "board operations per person (all their sockets)");
+        s.number("limits.ws_op_burst_per_person", 40, 1, 1e6);
+        s.number("limits.ws_ops_per_second_per_room", 150, 0.1, 1e6, "accepted board operations per room");
+        s.number("limits.ws_op_burst_per_room", 400, 1, 1e6);
+        s.integer("limits.guests_per_invite", 150, 1, 100000);
+        s.number("limits.guest_joins_per_hour_per_address", 60, 1, 1e6);
+    }
+
+    void start(platform::context& ctx) override {
+        const auto& cfg = ctx.cfg();
+        room_limits rl;
+        rl.person_rate = cfg.get_number("limits.ws_ops_per_second_per_person");
+        rl.person_burst = cfg.get_number("limits.ws_op_burst_per_person");
+        rl.room_rate = cfg.get_number("limits.ws_ops_per_second_per_room");
+        rl.room_burst = cfg.get_number("limits.ws_op_burst_per_room");
+        rl.guests_per_invite = cfg.get_int("limits.guests_per_invite");
+        rl.guest_joins_per_hour_per_address = cfg.get_number("limits.guest_joins_per_hour_per_address");
+        auto& auth = ctx.need<auth::service>();
+        service_ = std::make_unique<service>(ctx.db(), auth, ctx.need<library::filer>(), rl);
+        // Invite links admit guests: the auth module asks this module who they are.
+        auth.set_guest_provider(service_.get());
+        ctx.provide<service>(*service_);
+    }
+
+    void routes(net::router& r) override { service_->register_routes(r); }
+
+    void live(platform::live_registry& live) override {
+        auto* ws = service_.get();
+        live.on_async("join", [ws](const auto& conn, const platform::peer& who, const nlohmann::json& msg,
+                                   platform::live_registry::done_fn done) { ws->ws_join(conn, who, msg, std::move(done)); });
+        live.on("op", [ws](const auto& conn, const platform::peer& who, const nlohmann::json& msg) { ws->ws_op(conn, who, msg); });
+        live.on("typing", [ws](const auto& conn, const platform::peer& who, const nlohmann::json& msg) { ws->ws_typing(conn, who, msg); });
+        live.on("leave", [ws](const auto& conn, const platform::peer&, const nlohmann::json&) { ws->ws_leave(conn); });
+        live.on_disconnect([ws](const auto& conn) { ws->ws_leave(conn); });
+    }
+
+    std::string seed(db::connection& c, const std::filesystem::path& seed_dir) override {
+        return "modèles d'atelier ajoutés : " + std::to_string(service::load_seed_templates(c, seed_dir));
+    }
+
+private:
+    std::unique_ptr<service> service_;
+};
+
+}  // namespace
+
+std::unique_ptr<platform::module> make_module() { return std::make_unique<workshops_module>(); }
+
+}  // namespace relais::workshops

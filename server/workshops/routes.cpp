@@ -1,0 +1,450 @@
+// HTTP handlers of the workshops module.
+#include "workshops/service.hpp"
+
+#include "workshops/errors.hpp"
+#include "common/json_input.hpp"
+#include "common/log.hpp"
+#include "common/time.hpp"
+#include "common/worker_pool.hpp"
+#include "workshops/detail.hpp"
+#include "workshops/report.hpp"
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+namespace relais::workshops {
+
+using namespace detail;
+
+net::guarded_handler service::facilitated(facilitator_handler h) {
+    // Signed in, then the workshop must exist and the caller facilitate it.
+    auto g = auth_.guard(auth::access::signed_in,
+                       [this, h = std::move(h)](net::request& req, const auth::principal& p) -> asio::awaitable<net::response> {
+                           auto id = req.id_param("id");
+                           identity who{p, std::nullopt};
+                           role rl;
+                           auto w = co_await load_for(id, who, true, rl);
+                           auto res = co_await h(req, who, id, w);
+                           co_return res;
+                       });
+    g.access = "facilitator";
+    return g;
+}
+
+void service::register_routes(net::router& r) {
+    using net::request;
+    using net::response;
+    using auth::access;
+    using auth::principal;
+
+    r.add("GET", "/api/templates", auth_.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
+        std::vector<store::template_row> ts;
+        co_await db_.read([&](db::connection& c) { ts = store::templates(c); });
+        json list = json::array();
+        for (const auto& t : ts)
+            list.push_back({{"slug", t.slug}, {"name", t.name}, {"description", t.description}, {"built_in", t.built_in}, {"phases", t.phases}});
+        auto res = response::json(200, {{"templates", list}});
+        co_return res;
+    }));
+
+    r.add("POST", "/api/templates", auth_.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        store::template_row t;
+        t.name = json_input::required_string(body, "name", 200);
+        t.description = json_input::optional_string(body, "description", 2000).value_or("");
+        if (auto from = json_input::optional_id(body, "from_workshop"); from && *from) {
+            identity who{p, std::nullopt};
+            role rl;
+            co_await load_for(**from, who, true, rl);
+            auto rm = co_await room_for(**from);
+            t.phases = to_json(rm->state().phases);
+        } else {
+            t.phases = to_json(parse_phases(body.value("phases", json())));
+        }
+        t.slug = "modele-" + auth::random_token(6);
+        auto uid = p.account.id;
+        co_await db_.write([&](db::connection& c) { store::insert_template(c, t, uid, unix_now()); });
+        auto res = response::json(201, {{"template", {{"slug", t.slug}, {"name", t.name}, {"description", t.description}, {"built_in", false}, {"phases", t.phases}}}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/workshops", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto scope = req.query.count("scope") ? req.query.at("scope") : std::string("all");
+        if (scope != "mine" && scope != "upcoming" && scope != "past" && scope != "all") throw api_error(errors::invalid_field, "scope");
+        std::optional<std::int64_t> only;
+        if (scope == "mine" || p.account.role == "membre") only = p.account.id;
+        std::vector<store::workshop_row> ws;
+        co_await db_.read([&](db::connection& c) { ws = store::workshops(c, auth_, only); });
+        identity who{p, std::nullopt};
+        json list = json::array();
+        auto today = to_iso8601(unix_now()).substr(0, 10);
+        for (const auto& w : ws) {
+            // Past: closed or archived, or dated before today; upcoming: the rest.
+            bool past = w.state == "closed" || w.state == "archived" || (!w.date.empty() && w.date.substr(0, 10) < today);
+            if ((scope == "upcoming" && past) || (scope == "past" && !past)) continue;
+            list.push_back(workshop_to_json(w, role_for(who, w)));
+        }
+        auto res = response::json(200, {{"workshops", list}});
+        co_return res;
+    }));
+
+    r.add("POST", "/api/workshops", auth_.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        store::workshop_row w;
+        w.title = json_input::required_string(body, "title", 200);
+        w.subject = json_input::optional_string(body, "subject", 2000).value_or("");
+        w.stage = json_input::required_string(body, "stage", 40);
+        if (!stages.count(w.stage)) throw api_error(errors::invalid_field, "stage");
+        w.date = date_value(body);
+        w.template_slug = json_input::required_string(body, "template", 60);
+        if (auto c = json_input::optional_id(body, "cpts_id"); c) w.cpts_id = *c;
+        auto partners = id_list(body, "partner_ids");
+        auto facilitators = id_list(body, "facilitator_ids");
+        auto uid = p.account.id;
+        std::erase(facilitators, uid);
+        // A workshop is run by one or two animateurs (the ROC binôme, for instance).
+        if (facilitators.size() > 1) throw api_error(errors::invalid_field, "facilitator_ids");
+        std::int64_t id = 0;
+        co_await db_.write([&](db::connection& c) {
+            auto t = store::template_by_slug(c, w.template_slug);
+            if (!t) throw api_error(errors::invalid_field, "template");
+            if (w.cpts_id && !auth_.find_org(c, *w.cpts_id)) throw api_error(errors::invalid_field, "cpts_id");
+            for (auto o : partners)
+                if (!auth_.find_org(c, o)) throw api_error(errors::invalid_field, "partner_ids");
+            auto now = unix_now();
+            id = store::insert_workshop(c, w, uid, now);
+            store::set_partners(c, id, partners);
+            store::set_person(c, id, uid, "facilitator");
+            for (auto f : facilitators) {
+                auto u = auth_.find_user(c, f);
+                if (!u || (u->role != "animateur" && u->role != "admin")) throw api_error(errors::invalid_field, "facilitator_ids");
+                store::set_person(c, id, f, "facilitator");
+            }
+            event created{1, "workshop.created", {{"phases", t->phases}, {"state", "draft"}}, "u:" + std::to_string(uid), p.account.name, std::nullopt, now_ms()};
+            store::insert_event(c, id, created);
+        });
+        identity who{p, std::nullopt};
+        auto j = co_await workshop_json(id, who, true);
+        auto res = response::json(201, {{"workshop", j}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/workshops/{id}", "participant", [this](request& req) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto who = co_await identify(req);
+        if (!who.account && !who.guest) throw api_error(errors::not_authenticated);
+        auto j = co_await workshop_json(id, who, true);
+        auto res = response::json(200, {{"workshop", j}});
+        co_return res;
+    });
+
+    r.add("PATCH", "/api/workshops/{id}", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row& w) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        if (body.contains("title")) w.title = json_input::required_string(body, "title", 200);
+        if (body.contains("subject")) w.subject = json_input::optional_string(body, "subject", 2000).value_or("");
+        if (body.contains("stage")) {
+            w.stage = json_input::required_string(body, "stage", 40);
+            if (!stages.count(w.stage)) throw api_error(errors::invalid_field, "stage");
+        }
+        if (body.contains("date")) w.date = date_value(body);
+        if (auto c = json_input::optional_id(body, "cpts_id"); c) w.cpts_id = *c;
+        std::optional<std::vector<std::int64_t>> partners;
+        if (body.contains("partner_ids")) partners = id_list(body, "partner_ids");
+        co_await db_.write([&](db::connection& c) {
+            if (w.cpts_id && !auth_.find_org(c, *w.cpts_id)) throw api_error(errors::invalid_field, "cpts_id");
+            store::update_workshop(c, w, unix_now());
+            if (partners) {
+                for (auto o : *partners)
+                    if (!auth_.find_org(c, o)) throw api_error(errors::invalid_field, "partner_ids");
+                store::set_partners(c, id, *partners);
+            }
+        });
+        auto j = co_await workshop_json(id, who, true);
+        auto res = response::json(200, {{"workshop", j}});
+        co_return res;
+    }));
+
+    r.add("POST", "/api/workshops/{id}/state", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto to = json_input::required_string(body, "state", 20);
+        auto rm = co_await room_for(id);
+        json data = {{"state", to}};
+        auto a = actor_of(who, role::facilitator);
+        std::string op = "workshop.state";
+        // Checked under the room's lock: two concurrent changes cannot both pass.
+        std::function<void(const room_state&)> check = [to](const room_state& st) {
+            if (!transition_allowed(st.workshop_state, to)) throw api_error(errors::bad_transition, "state");
+        };
+        std::function<void(db::connection&)> extra = [id, to](db::connection& c) { store::set_state(c, id, to, unix_now()); };
+        co_await submit(rm, a, op, data, std::move(check), std::move(extra));
+        if (to == "closed") co_await generate_report(id);
+        auto j = co_await workshop_json(id, who, true);
+        auto res = response::json(200, {{"workshop", j}});
+        co_return res;
+    }));
+
+    r.add("PUT", "/api/workshops/{id}/phases", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto phases = parse_phases(body.value("phases", json()));
+        auto rm = co_await room_for(id);
+        json data = {{"phases", to_json(phases)}};
+        auto a = actor_of(who, role::facilitator);
+        std::string op = "phases.set";
+        auto count = phases.size();
+        std::function<void(const room_state&)> check = [count](const room_state& st) {
+            if (st.workshop_state == "closed" || st.workshop_state == "archived") throw api_error(errors::workshop_closed);
+            if (st.current >= count) throw api_error(errors::wrong_phase, "phases");
+        };
+        std::function<void(db::connection&)> no_extra;
+        co_await submit(rm, a, op, data, std::move(check), std::move(no_extra));
+        auto j = co_await workshop_json(id, who, true);
+        auto res = response::json(200, {{"workshop", j}});
+        co_return res;
+    }));
+
+    r.add("POST", "/api/workshops/{id}/members", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto user = json_input::optional_id(body, "user_id");
+        if (!user || !*user) throw api_error(errors::invalid_field, "user_id");
+        auto uid = **user;
+        auto as = json_input::optional_string(body, "role", 20).value_or("participant");
+        if (as != "participant" && as != "facilitator") throw api_error(errors::invalid_field, "role");
+        co_await db_.write([&](db::connection& c) {
+            auto u = auth_.find_user(c, uid);
+            if (!u || !u->active) throw api_error(errors::invalid_field, "user_id");
+            if (as == "facilitator" && u->role == "membre") throw api_error(errors::invalid_field, "role");
+            if (as == "facilitator") {
+                auto current = store::workshop(c, auth_, id);
+                int others = 0;
+                for (const auto& person : current->people)
+                    if (person.role == "facilitator" && person.user_id != uid) ++others;
+                if (others >= 2) throw api_error(errors::invalid_field, "role");
+            }
+            store::set_person(c, id, uid, as);
+        });
+        // A seated socket of this person keeps the role it joined with: it rejoins.
+        disconnect(id, {"u:" + std::to_string(uid)}, "Votre rôle dans l'atelier a changé");
+        auto j = co_await workshop_json(id, who, true);
+        auto res = response::json(200, {{"workshop", j}});
+        co_return res;
+    }));
+
+    r.add("DELETE", "/api/workshops/{id}/members/{user_id}", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+        auto uid = req.id_param("user_id");
+        co_await db_.write([&](db::connection& c) {
+            auto current = store::workshop(c, auth_, id);
+            int facilitators = 0;
+            bool target_facilitates = false;
+            for (const auto& person : current->people) {
+                if (person.role == "facilitator") ++facilitators;
+                if (person.user_id == uid && person.role == "facilitator") target_facilitates = true;
+            }
+            if (target_facilitates && facilitators == 1) throw api_error(errors::bad_transition, "user_id");
+            store::remove_person(c, id, uid);
+        });
+        disconnect(id, {"u:" + std::to_string(uid)}, "Vous ne faites plus partie de cet atelier");
+        auto j = co_await workshop_json(id, who, true);
+        auto res = response::json(200, {{"workshop", j}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/workshops/{id}/invites", facilitated([this](request&, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+        std::vector<store::invite_row> list;
+        co_await db_.read([&](db::connection& c) { list = store::invites(c, id); });
+        json out = json::array();
+        for (const auto& i : list)
+            out.push_back({{"id", i.id}, {"role", i.role}, {"label", i.label}, {"expires_at", to_iso8601(i.expires_at)},
+                           {"revoked", i.revoked}, {"guests", i.guests}});
+        auto res = response::json(200, {{"invites", out}});
+        co_return res;
+    }));
+
+    r.add("POST", "/api/workshops/{id}/invites", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto as = json_input::required_string(body, "role", 20);
+        if (as != "participant" && as != "observer") throw api_error(errors::invalid_field, "role");
+        std::int64_t hours = 72;
+        if (auto it = body.find("hours"); it != body.end() && !it->is_null()) {
+            if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 720) throw api_error(errors::invalid_field, "hours");
+            hours = it->get<std::int64_t>();
+        }
+        auto label = json_input::optional_string(body, "label", 120).value_or("");
+        auto token = auth::random_token();
+        auto hash = auth::token_hash(token);
+        auto now = unix_now();
+        auto expires = now + hours * 3600;
+        auto uid = who.account->account.id;
+        std::int64_t invite_id = 0;
+        co_await db_.write([&](db::connection& c) { invite_id = store::insert_invite(c, id, hash, as, label, expires, uid, now); });
+        std::string path = "/invitation/" + token;
+        auto origin = req.header("origin");
+        json invite = {{"id", invite_id}, {"role", as}, {"label", label}, {"expires_at", to_iso8601(expires)}, {"revoked", false},
+                       {"guests", 0}, {"token", token}, {"path", path}, {"url", origin.empty() ? path : origin + path}};
+        auto res = response::json(201, {{"invite", invite}});
+        res.header("Cache-Control", "no-store");
+        co_return res;
+    }));
+
+    r.add("DELETE", "/api/workshops/{id}/invites/{invite_id}", facilitated([this](request& req, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+        auto invite_id = req.id_param("invite_id");
+        bool found = false;
+        std::vector<std::int64_t> guests;
+        co_await db_.write([&](db::connection& c) { found = store::revoke_invite(c, id, invite_id, guests); });
+        if (!found) throw api_error(errors::not_found);
+        std::set<std::string> keys;
+        for (auto g : guests) keys.insert("g:" + std::to_string(g));
+        disconnect(id, keys, "Invitation révoquée");
+        for (auto g : guests) {
+            auth::access_change ended{auth::access_change::kind::guest_ended, 0, 0, {}};
+            ended.guest_id = g;
+            auth_.notify(ended);
+        }
+        auto done = response::no_content();
+        co_return done;
+    }));
+
+    r.add("GET", "/api/invites/{token}", "anyone", [this](request& req) -> asio::awaitable<response> {
+        auto token = req.params.at("token");
+        if (token.size() > 128) throw api_error(errors::invalid_invite);
+        auto hash = auth::token_hash(token);
+        std::optional<store::invite_row> inv;
+        std::optional<store::workshop_row> w;
+        auto now = unix_now();
+        co_await db_.read([&](db::connection& c) {
+            inv = store::live_invite(c, hash, now);
+            if (inv) w = store::workshop(c, auth_, inv->workshop_id);
+        });
+        if (!inv || !w || w->state == "closed" || w->state == "archived") throw api_error(errors::invalid_invite);
+        auto res = response::json(200, {{"workshop", {{"id", w->id}, {"title", w->title}, {"date", w->date}, {"state", w->state}}}, {"role", inv->role}});
+        res.header("Cache-Control", "no-store");
+        co_return res;
+    });
+
+    r.add("POST", "/api/invites/{token}/join", "anyone", [this](request& req) -> asio::awaitable<response> {
+        auto token = req.params.at("token");
+        if (token.size() > 128) throw api_error(errors::invalid_invite);
+        auto body = json_input::parse_object(req.body);
+        auto name = json_input::required_string(body, "name", 80);
+        // Each guest is a new person to the per-person limits: arrivals are bounded per
+        // link and per address, so that one link cannot mint an army.
+        if (!take_join(req.client_address))
+            throw api_error(errors::rate_limited, {}, "Trop d'arrivées depuis cette adresse : réessayez dans quelques minutes.");
+        auto hash = auth::token_hash(token);
+        auto guest_token = auth::random_token();
+        auto guest_hash = auth::token_hash(guest_token);
+        auto now = unix_now();
+        std::optional<store::guest_row> g;
+        std::int64_t expires = 0;
+        co_await db_.write([&](db::connection& c) {
+            auto inv = store::live_invite(c, hash, now);
+            if (!inv) throw api_error(errors::invalid_invite);
+            auto w = store::workshop(c, auth_, inv->workshop_id);
+            if (!w || w->state == "closed" || w->state == "archived") throw api_error(errors::invalid_invite);
+            expires = inv->expires_at;
+            if (store::count_guests(c, inv->id) >= limits_.guests_per_invite) throw api_error(errors::invite_full);
+            store::insert_guest(c, inv->id, name, guest_hash, now, expires);
+            g = store::guest_by_token(c, guest_hash, now);
+        });
+        auto res = response::json(200, {{"guest", {{"id", g->id}, {"name", g->name}, {"role", g->role}, {"workshop_id", g->workshop_id}}}});
+        std::string cookie = std::string(guest_cookie) + "=" + guest_token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
+                             std::to_string(std::max<std::int64_t>(60, expires - now));
+        if (req.secure || auth_.opts().always_secure_cookies) cookie += "; Secure";
+        res.header("Set-Cookie", cookie);
+        res.header("Cache-Control", "no-store");
+        co_return res;
+    });
+
+    r.add("DELETE", "/api/invites/session", "anyone", [this](request& req) -> asio::awaitable<response> {
+        if (auto token = req.cookie(guest_cookie); token && !token->empty() && token->size() <= 128) {
+            auto hash = auth::token_hash(*token);
+            std::optional<store::guest_row> g;
+            auto now = unix_now();
+            co_await db_.write([&](db::connection& c) {
+                g = store::guest_by_token(c, hash, now);
+                store::delete_guest(c, hash);
+            });
+            if (g) {
+                // The guest's open sockets end with the sign-out.
+                disconnect(0, {"g:" + std::to_string(g->id)}, "Vous avez quitté l'atelier");
+                auth::access_change ended{auth::access_change::kind::guest_ended, 0, 0, {}};
+                ended.guest_id = g->id;
+                auth_.notify(ended);
+            }
+        }
+        auto res = response::no_content();
+        res.header("Set-Cookie", std::string(guest_cookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+        co_return res;
+    });
+
+    // Reports: readable by anyone who may enter the workshop (guests included).
+    auto report_route = [this](std::string kind) {
+        return [this, kind](request& req) -> asio::awaitable<response> {
+            auto id = req.id_param("id");
+            auto who = co_await identify(req);
+            if (!who.account && !who.guest) throw api_error(errors::not_authenticated);
+            role rl;
+            auto w = co_await load_for(id, who, false, rl);
+            std::optional<store::report_row> rep;
+            co_await db_.read([&](db::connection& c) { rep = store::report(c, id); });
+            if (!rep) throw api_error(errors::not_found);
+            auto filename = "compte-rendu-atelier-" + std::to_string(id);
+            response res;
+            if (kind == "json") {
+                res = response::json(200, {{"report", {{"generated_at", to_iso8601(rep->generated_at)}, {"seq", rep->seq}, {"markdown", rep->markdown}}}});
+            } else if (kind == "md") {
+                res = response::text(200, rep->markdown, "text/markdown; charset=utf-8");
+                res.header("Content-Disposition", "attachment; filename=\"" + filename + ".md\"");
+            } else if (kind == "html") {
+                res = response::text(200, report_html("Compte rendu — " + w.title, rep->markdown), "text/html; charset=utf-8");
+            } else if (kind == "actions") {
+                res = response::text(200, rep->actions_csv, "text/csv; charset=utf-8");
+                res.header("Content-Disposition", "attachment; filename=\"actions-atelier-" + std::to_string(id) + ".csv\"");
+            } else {
+                res = response::text(200, rep->indicators_csv, "text/csv; charset=utf-8");
+                res.header("Content-Disposition", "attachment; filename=\"indicateurs-atelier-" + std::to_string(id) + ".csv\"");
+            }
+            res.header("Cache-Control", "no-store");
+            co_return res;
+        };
+    };
+    r.add("GET", "/api/workshops/{id}/report", "participant", report_route("json"));
+    r.add("GET", "/api/workshops/{id}/report.md", "participant", report_route("md"));
+    r.add("GET", "/api/workshops/{id}/report.html", "participant", report_route("html"));
+    r.add("GET", "/api/workshops/{id}/actions.csv", "participant", report_route("actions"));
+    r.add("GET", "/api/workshops/{id}/indicators.csv", "participant", report_route("indicators"));
+
+    r.add("POST", "/api/workshops/{id}/report", facilitated([this](request&, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+        co_await generate_report(id);
+        std::optional<store::report_row> rep;
+        co_await db_.read([&](db::connection& c) { rep = store::report(c, id); });
+        auto res = response::json(201, {{"report", {{"generated_at", to_iso8601(rep->generated_at)}, {"seq", rep->seq}, {"markdown", rep->markdown}}}});
+        co_return res;
+    }));
+
+    // The report becomes (or updates) a "compte rendu" of the library: published at once
+    // when an animateur files it, else waiting for review like any contribution.
+    r.add("POST", "/api/workshops/{id}/report/library", facilitated([this](request&, const identity& who, std::int64_t id, store::workshop_row& w) -> asio::awaitable<response> {
+        if (!who.account) throw api_error(errors::forbidden);
+        std::optional<store::report_row> rep;
+        co_await db_.read([&](db::connection& c) { rep = store::report(c, id); });
+        if (!rep) throw api_error(errors::not_found);
+        static const std::map<std::string, std::string> phase_of_stage{
+            {"lettre_intention", "lettre_intention"}, {"projet_sante", "projet_sante"},
+            {"pre_aci", "contractualisation"}, {"post_conventionnement", "dialogue_gestion"}};
+        std::vector<std::string> phases;
+        if (auto it = phase_of_stage.find(w.stage); it != phase_of_stage.end()) phases.push_back(it->second);
+        std::string title = "Compte rendu — " + w.title;
+        if (title.size() > 200) title = w.title;
+        std::string summary = w.subject.empty() ? "Compte rendu de l'atelier « " + w.title + " »." : w.subject;
+        library::filing doc{"workshop:" + std::to_string(id), "compte_rendu", title, summary, rep->markdown, phases,
+                            "Compte rendu de l'atelier"};
+        auth::principal by = *who.account;
+        json filed = co_await library_.file(doc, by);
+        auto res = response::json(201, filed);
+        co_return res;
+    }));
+}
+
+}  // namespace relais::workshops

@@ -1,0 +1,163 @@
+// The module seam: settings, per-module migrations (and the upgrade of a 0.1 database),
+// the list of modules, their errors and their routes' access levels.
+#include "app/modules.hpp"
+#include "db/database.hpp"
+#include "platform/migrate.hpp"
+#include "platform/settings.hpp"
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+using namespace relais;
+
+namespace {
+
+std::int64_t count(db::connection& c, const std::string& sql) {
+    auto s = c.prepare(sql);
+    s.step();
+    return s.get_int(0);
+}
+
+std::vector<platform::module_schema> schema_of(const std::vector<std::unique_ptr<platform::module>>& modules) {
+    std::vector<platform::module_schema> out;
+    for (const auto& m : modules) out.push_back({m->name(), &m->migrations()});
+    return out;
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+}  // namespace
+
+TEST_CASE("settings: declared once, typed, bounded, last source wins", "[platform][config]") {
+    platform::settings s;
+    s.integer("demo.count", 3, 1, 10);
+    s.number("demo.rate", 1.5, 0.1, 5);
+    s.text("demo.mode", "a", {"a", "b"});
+    s.list("demo.hosts", {"x"});
+    s.boolean("demo.on", false);
+    CHECK_THROWS_AS(s.integer("demo.count", 1, 0, 2), std::logic_error);
+    CHECK(s.get_int("demo.count") == 3);
+    s.set("demo.count", "7");
+    s.set("demo.rate", "2.5");
+    s.set("demo.mode", "b");
+    s.set("demo.hosts", "h1, h2");
+    s.set("demo.on", "true");
+    CHECK(s.get_int("demo.count") == 7);
+    CHECK(s.get_number("demo.rate") == 2.5);
+    CHECK(s.get_text("demo.mode") == "b");
+    CHECK(s.get_list("demo.hosts") == std::vector<std::string>{"h1", "h2"});
+    CHECK(s.get_bool("demo.on"));
+    auto refused = [&](const char* key, const char* value) {
+        try {
+            s.set(key, value);
+        } catch (const platform::config_error& e) {
+            return std::string(e.what());
+        }
+        return std::string("accepted");
+    };
+    CHECK(refused("demo.count", "11").find("demo.count: 11 is out of range [1, 10]") != std::string::npos);
+    CHECK(refused("demo.count", "3x").find("not an integer") != std::string::npos);
+    CHECK(refused("demo.mode", "c").find("expected one of") != std::string::npos);
+    CHECK(refused("demo.on", "peut-être").find("true or false") != std::string::npos);
+    CHECK(refused("demo.nope", "1").find("unknown setting: demo.nope") != std::string::npos);
+    CHECK(s.get_int("demo.count") == 7);  // a refused value changes nothing
+}
+
+TEST_CASE("modules: unique names, numbered migrations, one catalogue of error codes", "[platform]") {
+    auto modules = app::make_modules();
+    REQUIRE(modules.size() >= 3);
+    std::set<std::string> names;
+    std::map<std::string, const error_def*> codes;
+    for (const auto& m : modules) {
+        INFO(m->name());
+        CHECK(names.insert(std::string(m->name())).second);
+        CHECK_FALSE(m->migrations().empty());
+        int expected = 1;
+        for (const auto& mig : m->migrations()) CHECK(mig.version == expected++);
+        for (const auto* e : m->errors()) {
+            INFO(e->code);
+            CHECK(e->message.size() > 10);
+            // One code, one condition: two modules may share a code only with its status.
+            auto [it, fresh] = codes.emplace(std::string(e->code), e);
+            if (!fresh) CHECK(it->second->status == e->status);
+        }
+    }
+    // Settings of two modules never collide (declare throws on a second declaration).
+    platform::settings s;
+    for (const auto& m : modules) CHECK_NOTHROW(m->declare(s));
+}
+
+TEST_CASE("migrations: applied once per module, in module order", "[platform][db]") {
+    unit_temp_dir dir;
+    auto modules = app::make_modules();
+    db::connection c(dir.path / "m.db", db::connection::mode::read_write);
+    int total = 0;
+    for (const auto& m : modules) total += static_cast<int>(m->migrations().size());
+    CHECK(platform::migrate(c, schema_of(modules)) == total);
+    CHECK(platform::migrate(c, schema_of(modules)) == 0);
+    CHECK(count(c, "SELECT count(*) FROM module_migrations") == total);
+    CHECK(count(c, "SELECT count(*) FROM module_migrations WHERE module = 'library'") == 3);
+    CHECK(count(c, "PRAGMA foreign_keys") == 1);  // back on after the table rebuild
+    CHECK(count(c, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+    // A new module's migrations number from 1 without fighting anyone's.
+    static const std::vector<platform::migration> extra{{1, "0001_extra", "CREATE TABLE extra_things(id INTEGER PRIMARY KEY);"}};
+    auto with_extra = schema_of(modules);
+    with_extra.push_back({"extra", &extra});
+    CHECK(platform::migrate(c, with_extra) == 1);
+    CHECK(count(c, "SELECT count(*) FROM module_migrations WHERE module = 'extra' AND version = 1") == 1);
+}
+
+TEST_CASE("migrations: a database made by a newer Relais is refused, not misread", "[platform][db]") {
+    unit_temp_dir dir;
+    auto modules = app::make_modules();
+    db::connection c(dir.path / "n.db", db::connection::mode::read_write);
+    platform::migrate(c, schema_of(modules));
+    c.exec("INSERT INTO module_migrations VALUES('auth', 99, '0099_future', 0)");
+    try {
+        platform::migrate(c, schema_of(modules));
+        FAIL("accepted");
+    } catch (const std::runtime_error& e) {
+        CHECK(std::string(e.what()).find("newer Relais") != std::string::npos);
+    }
+}
+
+TEST_CASE("migrations: a 0.1 database upgrades in place and keeps every row", "[platform][db]") {
+    // tests/fixtures/legacy/relais-0.1.sql: `sqlite3 .dump` of a data folder made by the
+    // 0.1 release (one global migration list): seed content, an animateur, a workshop with
+    // an invite and a guest, a contributed library item.
+    unit_temp_dir dir;
+    auto modules = app::make_modules();
+    db::connection c(dir.path / "relais.db", db::connection::mode::read_write);
+    c.exec(read_file(RELAIS_SOURCE_DIR "/tests/fixtures/legacy/relais-0.1.sql"));
+    auto before = [&](const char* table) { return count(c, std::string("SELECT count(*) FROM ") + table); };
+    std::map<std::string, std::int64_t> rows;
+    for (const char* t : {"users", "organisations", "sessions", "workshops", "workshop_events", "workshop_invites",
+                          "workshop_guests", "workshop_templates", "library_items", "library_versions", "library_files"})
+        rows[t] = before(t);
+    CHECK(rows["users"] == 2);
+    CHECK(rows["library_items"] == 36);
+
+    CHECK(platform::migrate(c, schema_of(modules)) == 1);  // library 0003 (origin) only
+    for (const auto& [table, n] : rows) {
+        INFO(table);
+        CHECK(count(c, "SELECT count(*) FROM " + table) == n);
+    }
+    CHECK(count(c, "SELECT count(*) FROM sqlite_master WHERE name = 'schema_migrations'") == 0);
+    CHECK(count(c, "SELECT count(*) FROM module_migrations") == 5);
+    CHECK(count(c, "SELECT count(*) FROM module_migrations WHERE module = 'library' AND version = 2 AND "
+                   "name = '0002_library_uploaders'") == 1);
+    CHECK(count(c, "SELECT count(*) FROM library_items WHERE id IN (SELECT item_id FROM library_versions)") == 36);
+    CHECK(count(c, "SELECT count(*) FROM pragma_foreign_key_check") == 0);
+    CHECK(count(c, "PRAGMA foreign_keys") == 1);
+    CHECK(platform::migrate(c, schema_of(modules)) == 0);
+}
