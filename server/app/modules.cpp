@@ -2,12 +2,14 @@
 
 #include "auth/module.hpp"
 #include "library/module.hpp"
+#include "reference/module.hpp"
 #include "workshops/module.hpp"
 
 namespace relais::app {
 
 std::vector<std::unique_ptr<platform::module>> make_modules() {
     std::vector<std::unique_ptr<platform::module>> list;
+    list.push_back(reference::make_module());  // the shared vocabulary, GET /api/meta
     list.push_back(auth::make_module());       // accounts, organisations, sessions, the directory
     list.push_back(library::make_module());    // the library, its index, the filer
     list.push_back(workshops::make_module());  // live workshops (files reports in the library)

@@ -79,15 +79,6 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("GET", "/api/meta", guard(access::signed_in, [](request&, const principal&) -> asio::awaitable<response> {
-        json rs = json::array(), ts = json::array(), regs = json::array();
-        for (const auto& x : roles()) rs.push_back({{"code", x.code}, {"label", x.label}});
-        for (const auto& x : org_types()) ts.push_back({{"code", x.code}, {"label", x.label}});
-        for (const auto& x : regions()) regs.push_back({{"code", x.code}, {"name", x.name}, {"departements", x.departements}});
-        auto res = response::json(200, {{"roles", rs}, {"org_types", ts}, {"regions", regs}});
-        co_return res;
-    }));
-
     // The directory animateurs pick workshop members from: names and organisations of
     // active accounts, no e-mail addresses.
     r.add("GET", "/api/users", guard(access::animateur, [this](request&, const principal&) -> asio::awaitable<response> {

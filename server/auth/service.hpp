@@ -74,7 +74,7 @@ struct access_change {
     } what;
     std::int64_t user_id = 0;
     std::int64_t guest_id = 0;
-    std::string session_hash;
+    std::string session_hash = {};
 };
 
 class service : public directory {

@@ -1,30 +1,20 @@
 #pragma once
-// Reference data for accounts: roles, organisation types, French regions and their
-// départements (INSEE codes, since the 2016 regional reform).
-#include <optional>
-#include <string>
+// The reference data accounts are checked against (reference/data.hpp): roles,
+// organisation types, French regions and their départements.
+#include "reference/data.hpp"
+
 #include <string_view>
-#include <vector>
 
 namespace relais::auth {
 
-struct code_label {
-    std::string_view code;
-    std::string_view label;
-};
+using reference::code_label;
+using reference::region;
 
-struct region {
-    std::string_view code;
-    std::string_view name;
-    std::vector<std::string_view> departements;
-};
-
-const std::vector<code_label>& roles();
-const std::vector<code_label>& org_types();
-const std::vector<region>& regions();
-
-bool is_role(std::string_view s);
-bool is_org_type(std::string_view s);
-const region* find_region(std::string_view code);
+inline const std::vector<code_label>& roles() { return reference::account_roles(); }
+inline const std::vector<code_label>& org_types() { return reference::org_types(); }
+inline const std::vector<region>& regions() { return reference::regions(); }
+inline bool is_role(std::string_view s) { return reference::contains(roles(), s); }
+inline bool is_org_type(std::string_view s) { return reference::contains(org_types(), s); }
+inline const region* find_region(std::string_view code) { return reference::find_region(code); }
 
 }  // namespace relais::auth

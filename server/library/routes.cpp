@@ -21,7 +21,7 @@ using namespace detail;
 void service::register_routes(net::router& r) {
     r.add("GET", "/api/library/meta", auth_.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
         json regions = json::array();
-        for (const auto& rg : auth::regions()) regions.push_back({{"code", rg.code}, {"label", rg.name}});
+        for (const auto& rg : auth::regions()) regions.push_back({{"code", rg.code}, {"label", rg.label}});
         json org_types = json::array();
         for (const auto& t : auth::org_types()) org_types.push_back({{"code", t.code}, {"label", t.label}});
         json body = {{"kinds", labels(kinds())}, {"phases", labels(phases())}, {"missions", labels(missions())},

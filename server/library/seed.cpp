@@ -66,7 +66,7 @@ seed_item parse_seed_item(const std::string& text) {
     auto region = t["region"].value_or(std::string());
     if (!region.empty()) {
         for (const auto& r : auth::regions())
-            if (r.name == region || r.code == region) s.c.region = std::string(r.code);
+            if (r.label == region || r.code == region) s.c.region = std::string(r.code);
         if (!s.c.region) throw std::invalid_argument("unknown region " + region);
     }
     s.attachment_files = string_list(t, "attachments");

@@ -93,7 +93,7 @@ std::vector<std::string> code_list(const json& body, const char* field, const st
 std::string region_name(const std::optional<std::string>& code) {
     if (!code) return {};
     auto r = auth::find_region(*code);
-    return r ? std::string(r->name) : std::string();
+    return r ? std::string(r->label) : std::string();
 }
 
 // RFC 6266: an ASCII fallback and the UTF-8 name.

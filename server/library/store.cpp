@@ -2,38 +2,6 @@
 
 namespace relais::library {
 
-const std::vector<code_label>& kinds() {
-    static const std::vector<code_label> v{{"temoignage", "Témoignage"}, {"outil", "Outil"}, {"guide", "Guide"},
-                                           {"compte_rendu", "Compte rendu"}, {"veille", "Veille"}};
-    return v;
-}
-
-const std::vector<code_label>& phases() {
-    static const std::vector<code_label> v{{"emergence", "Émergence"},
-                                           {"lettre_intention", "Lettre d'intention"},
-                                           {"diagnostic", "Diagnostic territorial"},
-                                           {"projet_sante", "Projet de santé"},
-                                           {"contractualisation", "Contractualisation ACI"},
-                                           {"dialogue_gestion", "Dialogue de gestion"}};
-    return v;
-}
-
-const std::vector<code_label>& missions() {
-    static const std::vector<code_label> v{{"acces_soins", "Accès aux soins"},
-                                           {"parcours", "Parcours pluriprofessionnels"},
-                                           {"prevention", "Prévention"},
-                                           {"crise_sanitaire", "Crises sanitaires"},
-                                           {"qualite_pertinence", "Qualité et pertinence"},
-                                           {"accompagnement_pros", "Accompagnement des professionnels"}};
-    return v;
-}
-
-bool is_code(const std::vector<code_label>& set, const std::string& code) {
-    for (const auto& c : set)
-        if (code == c.code) return true;
-    return false;
-}
-
 bool content::same_as(const content& o) const {
     auto names = [](const std::vector<attachment>& a) {
         std::vector<std::string> out;

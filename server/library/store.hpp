@@ -2,6 +2,7 @@
 // The library's data: items with their versions, content-addressed files, the
 // outbox of index updates. Every SQL statement of the module is here.
 #include "db/database.hpp"
+#include "reference/data.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -13,15 +14,12 @@ namespace relais::library {
 
 using json = nlohmann::json;
 
-/// Codes with their French labels; the interface and the API share them.
-struct code_label {
-    const char* code;
-    const char* label;
-};
-const std::vector<code_label>& kinds();
-const std::vector<code_label>& phases();
-const std::vector<code_label>& missions();
-bool is_code(const std::vector<code_label>& set, const std::string& code);
+/// Codes with their French labels: the reference module's (reference/data.hpp).
+using reference::code_label;
+inline const std::vector<code_label>& kinds() { return reference::item_kinds(); }
+inline const std::vector<code_label>& phases() { return reference::phases(); }
+inline const std::vector<code_label>& missions() { return reference::missions(); }
+inline bool is_code(const std::vector<code_label>& set, const std::string& code) { return reference::contains(set, code); }
 
 struct attachment {
     std::string sha256, name, mime;

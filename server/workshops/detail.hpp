@@ -10,7 +10,6 @@
 
 namespace relais::workshops::detail {
 
-extern const std::set<std::string> stages;
 /// The workshop states a facilitator may move between (draft -> scheduled -> live -> closed -> archived).
 bool transition_allowed(const std::string& from, const std::string& to);
 actor actor_of(const identity& who, role r);

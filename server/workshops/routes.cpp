@@ -6,6 +6,7 @@
 #include "common/log.hpp"
 #include "common/time.hpp"
 #include "common/worker_pool.hpp"
+#include "reference/data.hpp"
 #include "workshops/detail.hpp"
 #include "workshops/report.hpp"
 
@@ -96,7 +97,7 @@ void service::register_routes(net::router& r) {
         w.title = json_input::required_string(body, "title", 200);
         w.subject = json_input::optional_string(body, "subject", 2000).value_or("");
         w.stage = json_input::required_string(body, "stage", 40);
-        if (!stages.count(w.stage)) throw api_error(errors::invalid_field, "stage");
+        if (!reference::contains(reference::workshop_stages(), w.stage)) throw api_error(errors::invalid_field, "stage");
         w.date = date_value(body);
         w.template_slug = json_input::required_string(body, "template", 60);
         if (auto c = json_input::optional_id(body, "cpts_id"); c) w.cpts_id = *c;
@@ -146,7 +147,7 @@ void service::register_routes(net::router& r) {
         if (body.contains("subject")) w.subject = json_input::optional_string(body, "subject", 2000).value_or("");
         if (body.contains("stage")) {
             w.stage = json_input::required_string(body, "stage", 40);
-            if (!stages.count(w.stage)) throw api_error(errors::invalid_field, "stage");
+            if (!reference::contains(reference::workshop_stages(), w.stage)) throw api_error(errors::invalid_field, "stage");
         }
         if (body.contains("date")) w.date = date_value(body);
         if (auto c = json_input::optional_id(body, "cpts_id"); c) w.cpts_id = *c;

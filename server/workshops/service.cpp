@@ -16,8 +16,6 @@
 namespace relais::workshops {
 namespace detail {
 
-const std::set<std::string> stages{"lettre_intention", "projet_sante", "pre_aci", "post_conventionnement"};
-
 bool transition_allowed(const std::string& from, const std::string& to) {
     static const std::set<std::pair<std::string, std::string>> allowed{
         {"draft", "scheduled"}, {"draft", "live"},   {"scheduled", "draft"}, {"scheduled", "live"},

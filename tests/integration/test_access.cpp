@@ -20,6 +20,8 @@ RELAIS_ACCESS_ROWS("platform", [](access_fixture&) {
         {"GET", "/healthz", "anyone", "/healthz", "", all(200)},
         // Allowed by client address (server.metrics_allow: loopback here), not by role.
         {"GET", "/metrics", "metrics_allow", "/metrics", "", all(200)},
+        // The reference module: public vocabulary (guests' pages label things too).
+        {"GET", "/api/meta", "anyone", "/api/meta", "", all(200)},
     };
 });
 

@@ -187,7 +187,6 @@ RELAIS_ACCESS_ROWS("auth", [](relais::test::access_fixture&) {
         {"PATCH", "/api/me", "signed_in", "/api/me", upd, by_role(401, 200, 200, 200)},
         {"POST", "/api/me/password", "signed_in", "/api/me/password", "{}", by_role(401, 400, 400, 400)},
         {"GET", "/api/orgs", "signed_in", "/api/orgs", "", by_role(401, 200, 200, 200)},
-        {"GET", "/api/meta", "signed_in", "/api/meta", "", by_role(401, 200, 200, 200)},
         {"GET", "/api/users", "animateur", "/api/users", "", by_role(401, 403, 200, 200)},
         {"GET", "/api/admin/users", "admin", "/api/admin/users", "", by_role(401, 403, 403, 200)},
         {"POST", "/api/admin/users", "admin", "/api/admin/users", "{}", by_role(401, 403, 403, 400)},

@@ -93,7 +93,7 @@ TEST_CASE("territories: every département once, in one region", "[auth]") {
     CHECK(regions().size() == 18);
     CHECK(total == seen.size());
     CHECK(total == 101);
-    CHECK(find_region("32")->name == "Hauts-de-France");
+    CHECK(find_region("32")->label == "Hauts-de-France");
     CHECK(find_region("99") == nullptr);
     CHECK(is_org_type("cpts"));
     CHECK_FALSE(is_org_type("clinique"));
