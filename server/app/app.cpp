@@ -13,6 +13,7 @@
 #include "library/isolated_extract.hpp"
 #include "net/server.hpp"
 #include "platform/migrate.hpp"
+#include "platform/topics.hpp"
 #include "search/index.hpp"
 
 #include <sodium.h>
@@ -33,12 +34,15 @@ struct application::parts {
     std::unique_ptr<db::pool> db;
     std::unique_ptr<search::index> index;
     std::unique_ptr<worker_pool> cpu;
+    std::unique_ptr<platform::scheduler> jobs;
+    platform::local_topics bus;
     std::unique_ptr<platform::context> ctx;
     bool stopped = false;
 
     void stop_all() {
         if (stopped) return;
         stopped = true;
+        if (jobs) jobs->stop();
         for (auto it = modules.rbegin(); it != modules.rend(); ++it) (*it)->stop();
         if (cpu) cpu->stop();
         if (db) db->stop();
@@ -55,7 +59,7 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     std::filesystem::permissions(c.data_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
     p_->modules = make_modules();
     // Each module's migrations, in module order, before any thread reads the database.
-    std::vector<platform::module_schema> schema;
+    std::vector<platform::module_schema> schema{{"platform", &platform::migrations()}};
     for (const auto& m : p_->modules) schema.push_back({m->name(), &m->migrations()});
     db::pool::options dbo{c.data_dir / "relais.db", static_cast<std::size_t>(c.db_readers), 256, {}};
     dbo.prepare = [schema](db::connection& conn) {
@@ -71,8 +75,12 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
         std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
         p_->index->set_synonyms(search::parse_synonyms(text));
     }
-    p_->ctx = std::make_unique<platform::context>(c.values, *p_->db, *p_->cpu, p_->metrics, *p_->index, c.data_dir, c.seed_dir);
+    p_->jobs = std::make_unique<platform::scheduler>(*p_->db, p_->metrics, static_cast<std::size_t>(c.job_threads));
+    p_->ctx = std::make_unique<platform::context>(c.values, *p_->db, *p_->cpu, p_->metrics, *p_->index, *p_->jobs,
+                                                  c.data_dir, c.seed_dir);
+    p_->ctx->set_topics(p_->bus);
     for (const auto& m : p_->modules) m->start(*p_->ctx);
+    for (const auto& m : p_->modules) m->jobs(*p_->jobs);
 }
 
 application::~application() { p_->stop_all(); }
@@ -155,6 +163,35 @@ void application::add_routes(net::router& routes) {
         r.header("Cache-Control", "no-store");
         co_return r;
     });
+    // Background jobs, for administrators: what runs, when, and how it went.
+    auto& guard = state->ctx->need<auth::service>();
+    routes.add("GET", "/api/admin/jobs", guard.guard(auth::access::admin, [state](net::request&, const auth::principal&)
+                                                         -> asio::awaitable<net::response> {
+        nlohmann::json list = nlohmann::json::array();
+        for (const auto& j : state->jobs->status())
+            list.push_back({{"key", j.key},
+                            {"interval_s", j.interval_s},
+                            {"next_run", to_iso8601(j.next_run)},
+                            {"last_run", j.last_run ? nlohmann::json(to_iso8601(j.last_run)) : nlohmann::json(nullptr)},
+                            {"last_status", j.last_status},
+                            {"last_error", j.last_error},
+                            {"last_duration_ms", j.last_duration_ms},
+                            {"runs", j.runs},
+                            {"failures", j.failures},
+                            {"running", j.running}});
+        auto res = net::response::json(200, {{"jobs", list}});
+        res.header("Cache-Control", "no-store");
+        co_return res;
+    }));
+    routes.add("POST", "/api/admin/jobs/{key}/run", guard.guard(auth::access::admin, [state](net::request& req, const auth::principal& p)
+                                                                    -> asio::awaitable<net::response> {
+        const auto& key = req.params.at("key");
+        if (key.size() > 100 || !state->jobs->has(key)) throw api_error(errors::not_found);
+        state->jobs->run_soon(key);
+        log::info("job_run_requested", {{"job", key}, {"by", p.account.id}});
+        auto res = net::response::json(202, {{"job", key}, {"status", "demandé"}});
+        co_return res;
+    }));
     routes.add("GET", "/metrics", "metrics_allow", [state](net::request& req) -> asio::awaitable<net::response> {
         const auto& allow = state->cfg.metrics_allow;
         if (std::find(allow.begin(), allow.end(), req.client_address) == allow.end()) throw api_error(errors::forbidden);
@@ -185,6 +222,7 @@ int application::serve() {
     });
     if (!seeded) log::info("seed_loaded", {{"summary", seed()}});
     for (const auto& m : p_->modules) m->run();
+    p_->jobs->start();
 
     net::router routes;
     add_routes(routes);
@@ -194,7 +232,7 @@ int application::serve() {
     wl.burst = c.ws_message_burst;
     wl.sockets_per_person = static_cast<std::size_t>(c.ws_sockets_per_person);
     auto& auth = p_->ctx->need<auth::service>();
-    ws_hub hub(auth, wl);
+    ws_hub hub(auth, p_->bus, wl);
     for (const auto& m : p_->modules) m->live(hub);
     // Sockets lose their access when their owner does (logout, password, role, guest).
     auth.on_access_change([&hub](const auth::access_change& change) { hub.revoke(change); });

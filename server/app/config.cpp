@@ -19,6 +19,7 @@ void declare_platform(platform::settings& s) {
     s.text("server.listen", "127.0.0.1:8080");
     s.integer("server.threads", 2, 1, 64);
     s.integer("server.cpu_threads", 2, 1, 64, "threads for Argon2id, searches and parsing");
+    s.integer("server.job_threads", 2, 1, 64, "threads for background jobs (fetching, mail, digests)");
     s.text("server.public_url", "");
     s.list("server.trusted_proxies", {});
     s.list("server.metrics_allow", {"127.0.0.1", "::1"});
@@ -54,6 +55,7 @@ void read_platform(config& c) {
     c.listen = v.get_text("server.listen");
     c.threads = v.get_int("server.threads");
     c.cpu_threads = v.get_int("server.cpu_threads");
+    c.job_threads = v.get_int("server.job_threads");
     c.public_url = v.get_text("server.public_url");
     c.trusted_proxies = v.get_list("server.trusted_proxies");
     c.metrics_allow = v.get_list("server.metrics_allow");

@@ -20,6 +20,7 @@ struct config {
     std::string listen = "127.0.0.1:8080";
     long long threads = 2;
     long long cpu_threads = 2;
+    long long job_threads = 2;
     std::string public_url;
     std::vector<std::string> trusted_proxies;
     std::vector<std::string> metrics_allow{"127.0.0.1", "::1"};

@@ -2,6 +2,8 @@
 
 #include "auth/module.hpp"
 #include "library/module.hpp"
+#include "mail/module.hpp"
+#include "notifications/module.hpp"
 #include "reference/module.hpp"
 #include "workshops/module.hpp"
 
@@ -11,6 +13,8 @@ std::vector<std::unique_ptr<platform::module>> make_modules() {
     std::vector<std::unique_ptr<platform::module>> list;
     list.push_back(reference::make_module());  // the shared vocabulary, GET /api/meta
     list.push_back(auth::make_module());       // accounts, organisations, sessions, the directory
+    list.push_back(mail::make_module());           // the e-mail outbox and its sender
+    list.push_back(notifications::make_module());  // the bell, pushed live, with e-mail copies
     list.push_back(library::make_module());    // the library, its index, the filer
     list.push_back(workshops::make_module());  // live workshops (files reports in the library)
     return list;

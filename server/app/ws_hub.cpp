@@ -7,7 +7,7 @@
 
 namespace relais::app {
 
-ws_hub::ws_hub(auth::service& auth, limits l) : auth_(auth), limits_(l) {
+ws_hub::ws_hub(auth::service& auth, platform::topics& bus, limits l) : auth_(auth), bus_(bus), limits_(l) {
     on("ping", [](const conn_ptr& c, const platform::peer&, const nlohmann::json& msg) {
         nlohmann::json pong = {{"type", "pong"}};
         if (auto it = msg.find("id"); it != msg.end()) pong["id"] = *it;
@@ -74,6 +74,13 @@ void ws_hub::on_open(const conn_ptr& c) {
         c->send(error_message(errors::too_many_sockets.code, errors::too_many_sockets.message));
         c->close(1008, "Trop de connexions ouvertes");
         return;
+    }
+    if (who.account) {
+        platform::peer p;
+        p.key = who.key();
+        p.user_id = who.account->account.id;
+        p.name = who.account->account.name;
+        bus_.subscribe(c, p, "user:" + std::to_string(p.user_id));
     }
     nlohmann::json guest = nullptr;
     if (who.guest) {
@@ -197,6 +204,7 @@ void ws_hub::finished(const std::weak_ptr<net::ws_connection>& weak) {
 }
 
 void ws_hub::on_close(const conn_ptr& c) {
+    bus_.forget(c.get());
     for (const auto& h : close_handlers_) {
         try {
             h(c);

@@ -12,6 +12,7 @@
 #include "auth/service.hpp"
 #include "net/websocket.hpp"
 #include "platform/module.hpp"
+#include "platform/topics.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -32,7 +33,8 @@ public:
         std::size_t queued_messages_max = 64;  // waiting behind a slow handler; beyond, close 1008
     };
 
-    ws_hub(auth::service& auth, limits l);
+    /// Every signed-in socket is subscribed to its person's topic ("user:<id>") in `bus`.
+    ws_hub(auth::service& auth, platform::topics& bus, limits l);
 
     /// Registers a message type or a close hook; call at start-up only. A type registered
     /// twice (two modules) is a programming error.
@@ -68,6 +70,7 @@ private:
     void close_matching(const std::function<bool(const conn_state&)>& pred, const char* reason);
 
     auth::service& auth_;
+    platform::topics& bus_;
     limits limits_;
     std::unordered_map<std::string, async_handler> handlers_;
     std::vector<close_handler> close_handlers_;

@@ -24,6 +24,8 @@ public:
     /// The known ones among `ids` (unknown ids are left out).
     virtual std::map<std::int64_t, user> users(db::connection& c, const std::vector<std::int64_t>& ids) const = 0;
     virtual std::map<std::int64_t, org> orgs(db::connection& c, const std::vector<std::int64_t>& ids) const = 0;
+    /// Active accounts whose role is one of `roles` (e.g. the library's reviewers).
+    virtual std::vector<user> users_with_roles(db::connection& c, const std::vector<std::string>& roles) const = 0;
 };
 
 }  // namespace relais::auth

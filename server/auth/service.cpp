@@ -360,6 +360,13 @@ std::map<std::int64_t, org> service::orgs(db::connection& c, const std::vector<s
     return out;
 }
 
+std::vector<user> service::users_with_roles(db::connection& c, const std::vector<std::string>& roles) const {
+    std::vector<user> out;
+    for (auto& u : store::all_users(c))
+        if (u.active && std::find(roles.begin(), roles.end(), u.role) != roles.end()) out.push_back(std::move(u));
+    return out;
+}
+
 asio::awaitable<identity> service::identify(const net::request& req) {
     identity who;
     who.account = co_await authenticate(req);

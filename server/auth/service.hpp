@@ -87,6 +87,7 @@ public:
     std::optional<org> find_org(db::connection& c, std::int64_t id) const override;
     std::map<std::int64_t, user> users(db::connection& c, const std::vector<std::int64_t>& ids) const override;
     std::map<std::int64_t, org> orgs(db::connection& c, const std::vector<std::int64_t>& ids) const override;
+    std::vector<user> users_with_roles(db::connection& c, const std::vector<std::string>& roles) const override;
 
     /// The principal for a request's session cookie, if the session is live.
     asio::awaitable<std::optional<principal>> authenticate(const net::request& req);

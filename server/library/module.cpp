@@ -41,7 +41,7 @@ public:
         files_ = std::make_unique<blobs>(ctx.data_dir() / "files");
         indexer_ = std::make_unique<indexer>(ctx.db(), ctx.index());
         service_ = std::make_unique<service>(ctx.db(), ctx.need<auth::service>(), ctx.cpu(), *extraction_, ctx.index(),
-                                             *indexer_, *files_, o);
+                                             *indexer_, *files_, ctx.need<notifications::notifier>(), o);
         ctx.provide<filer>(*service_);
         ctx.provide<service>(*service_);
         ctx.provide<indexer>(*indexer_);

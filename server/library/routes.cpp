@@ -180,8 +180,13 @@ void service::register_routes(net::router& r) {
         it.author_id = p.account.id;
         it.org_id = p.account.org_id;
         auto uid = p.account.id;
-        co_await db_.write([&](db::connection& conn) { store::create_item(conn, it, c, uid, unix_now()); });
+        std::vector<std::int64_t> told;
+        co_await db_.write([&](db::connection& conn) {
+            store::create_item(conn, it, c, uid, unix_now());
+            if (it.state == "pending") told = tell_reviewers(conn, it, c.title, uid);
+        });
         indexer_.notify();
+        notifier_.push(told);
         log::info("library_item_created", {{"item", it.id}, {"user", uid}, {"state", it.state}});
         auto res = co_await current_item_response(it.id, p);
         res.status = 201;
@@ -205,6 +210,7 @@ void service::register_routes(net::router& r) {
         if (publish && !is_reviewer(p)) throw api_error(errors::forbidden);
         auto uid = p.account.id;
         bool conflict = false;
+        std::vector<std::int64_t> told;
         co_await db_.write([&](db::connection& conn) {
             auto current = store::find_item(conn, it.id);
             if (!current || current->latest_version != it.latest_version) {
@@ -212,9 +218,11 @@ void service::register_routes(net::router& r) {
                 return;
             }
             store::add_version(conn, *current, c, publish, uid, unix_now());
+            if (!publish) told = tell_reviewers(conn, *current, c.title, uid);
         });
         if (conflict) throw api_error(errors::item_changed, "base_version");
         indexer_.notify();
+        notifier_.push(told);
         auto res = co_await current_item_response(it.id, p);
         co_return res;
     }));
@@ -228,9 +236,14 @@ void service::register_routes(net::router& r) {
         if (it.state == "published" && it.published_version == it.latest_version) throw api_error(errors::review_state);
         auto uid = p.account.id;
         bool done = false;
-        co_await db_.write([&](db::connection& c) { done = store::publish(c, it.id, version, uid, unix_now()); });
+        std::vector<std::int64_t> told;
+        co_await db_.write([&](db::connection& c) {
+            done = store::publish(c, it.id, version, uid, unix_now());
+            if (done) told = tell_author(c, it.id, true, {}, uid);
+        });
         if (!done) throw api_error(errors::item_changed, "version");
         indexer_.notify();
+        notifier_.push(told);
         log::info("library_item_published", {{"item", it.id}, {"version", version}, {"by", uid}});
         auto res = co_await current_item_response(it.id, p);
         co_return res;
@@ -245,9 +258,14 @@ void service::register_routes(net::router& r) {
         if (it.state != "pending") throw api_error(errors::review_state);
         auto uid = p.account.id;
         bool done = false;
-        co_await db_.write([&](db::connection& c) { done = store::reject(c, it.id, version, note, uid, unix_now()); });
+        std::vector<std::int64_t> told;
+        co_await db_.write([&](db::connection& c) {
+            done = store::reject(c, it.id, version, note, uid, unix_now());
+            if (done) told = tell_author(c, it.id, false, note, uid);
+        });
         if (!done) throw api_error(errors::item_changed, "version");
         indexer_.notify();
+        notifier_.push(told);
         auto res = co_await current_item_response(it.id, p);
         co_return res;
     }));

@@ -137,8 +137,43 @@ json listed_json(const store::listed& l) {
 using namespace detail;
 
 service::service(db::pool& db, auth::service& auth, worker_pool& cpu, worker_pool& extraction, search::index& idx, indexer& ix,
-                 blobs& files, options opts)
-    : db_(db), auth_(auth), cpu_(cpu), extraction_(extraction), index_(idx), indexer_(ix), files_(files), opts_(opts) {}
+                 blobs& files, notifications::notifier& notifier, options opts)
+    : db_(db), auth_(auth), cpu_(cpu), extraction_(extraction), index_(idx), indexer_(ix), files_(files), notifier_(notifier),
+      opts_(opts) {}
+
+std::vector<std::int64_t> service::tell_reviewers(db::connection& c, const item& it, const std::string& title, std::int64_t by) {
+    std::vector<std::int64_t> told;
+    auto author = auth_.find_user(c, by);
+    notifications::notice n;
+    n.kind = "library.submitted";
+    n.title = "Fiche à relire : « " + title + " »";
+    n.body = (author ? author->name : std::string("Quelqu'un")) + " a proposé " +
+             (it.latest_version > 1 ? "une nouvelle version de cette fiche." : "cette fiche.") +
+             " Elle attend une relecture avant d'être publiée.";
+    n.link = "/bibliotheque/fiche/" + std::to_string(it.id);
+    for (const auto& u : auth_.users_with_roles(c, {"animateur", "admin"})) {
+        if (u.id == by) continue;
+        notifier_.notify(c, u.id, n);
+        told.push_back(u.id);
+    }
+    return told;
+}
+
+std::vector<std::int64_t> service::tell_author(db::connection& c, std::int64_t item_id, bool published, const std::string& note,
+                                               std::int64_t by) {
+    auto it = store::find_item(c, item_id);
+    if (!it || !it->author_id || *it->author_id == by) return {};
+    auto v = store::version(c, it->id, it->latest_version);
+    std::string title = v ? v->title : std::string("votre fiche");
+    notifications::notice n;
+    n.kind = published ? "library.published" : "library.changes_requested";
+    n.title = published ? "Votre fiche « " + title + " » est publiée" : "Votre fiche « " + title + " » est à reprendre";
+    n.body = published ? "Elle est désormais visible par tout le réseau dans la bibliothèque."
+                       : "Le relecteur demande des modifications :\n" + note;
+    n.link = "/bibliotheque/fiche/" + std::to_string(it->id);
+    notifier_.notify(c, *it->author_id, n);
+    return {*it->author_id};
+}
 
 std::size_t service::sweep_orphan_files() {
     std::vector<std::string> orphans;
@@ -163,6 +198,7 @@ asio::awaitable<json> service::file(const filing& f, const auth::principal& by) 
     c.note = f.note;
     const bool publish = is_reviewer(by);
     item it;
+    std::vector<std::int64_t> told;
     co_await db_.write([&](db::connection& conn) {
         auto now = unix_now();
         if (auto existing = store::item_by_origin(conn, f.origin)) {
@@ -176,8 +212,10 @@ asio::awaitable<json> service::file(const filing& f, const auth::principal& by) 
             it.origin = f.origin;
             store::create_item(conn, it, c, by.account.id, now);
         }
+        if (!publish) told = tell_reviewers(conn, it, c.title, by.account.id);
     });
     indexer_.notify();
+    notifier_.push(told);
     log::info("library_filed", {{"item", it.id}, {"origin", f.origin}, {"state", it.state}});
     json out = {{"item", {{"id", it.id}, {"state", it.state}, {"version", it.latest_version}}}};
     co_return out;

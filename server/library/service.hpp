@@ -11,6 +11,7 @@
 #include "library/indexer.hpp"
 #include "library/isolated_extract.hpp"
 #include "library/store.hpp"
+#include "notifications/notifier.hpp"
 #include "net/router.hpp"
 #include "search/index.hpp"
 
@@ -31,13 +32,21 @@ public:
     /// `extraction` runs attachment uploads (a child process each, then the file write):
     /// its threads only wait, apart from the pool that serves sign-ins and searches.
     service(db::pool& db, auth::service& auth, worker_pool& cpu, worker_pool& extraction, search::index& idx, indexer& ix,
-            blobs& files, options opts);
+            blobs& files, notifications::notifier& notifier, options opts);
 
     void register_routes(net::router& r);
 
     /// library::filer: files another module's document (a new version when its origin was
     /// filed before); published when `by` is a reviewer. Returns {"item":{"id","state","version"}}.
     asio::awaitable<json> file(const filing& f, const auth::principal& by) override;
+
+    // The review loop's notices (in the caller's write; then notifier.push(the ids)).
+    /// Reviewers (animateurs and administrators but `by`) learn that a version waits.
+    std::vector<std::int64_t> tell_reviewers(db::connection& c, const item& it, const std::string& title, std::int64_t by);
+    /// The author (unless they reviewed it themselves) learns it was published or sent back.
+    std::vector<std::int64_t> tell_author(db::connection& c, std::int64_t item_id, bool published, const std::string& note,
+                                          std::int64_t by);
+    notifications::notifier& notifier() { return notifier_; }
 
     /// Deletes uploaded files that no version uses, older than a day (blocking).
     std::size_t sweep_orphan_files();
@@ -57,6 +66,7 @@ private:
     search::index& index_;
     indexer& indexer_;
     blobs& files_;
+    notifications::notifier& notifier_;
     options opts_;
     std::mutex extracting_mutex_;
     std::map<std::int64_t, std::size_t> extracting_;  // account -> uploads being extracted

@@ -66,7 +66,6 @@ namespace store {
 
 std::optional<item> find_item(db::connection& c, std::int64_t id);
 std::optional<std::int64_t> item_by_slug(db::connection& c, const std::string& slug);
-/// The "compte rendu" item filed from a workshop, if any.
 /// The item filed under `origin` (library::filer), if any.
 std::optional<std::int64_t> item_by_origin(db::connection& c, const std::string& origin);
 std::optional<content> version(db::connection& c, std::int64_t item_id, std::int64_t version);

@@ -16,6 +16,10 @@ struct module_schema {
     const std::vector<migration>* migrations;
 };
 
+/// The platform's own tables (platform/migrations/: the scheduler's jobs…), applied
+/// first under the name "platform".
+const std::vector<migration>& migrations();
+
 /// In the given order (the modules' order), each migration in its own transaction.
 /// Returns how many ran. Throws when the database holds a migration this build does
 /// not know (made by a newer Relais): it is not opened rather than misread.

@@ -8,6 +8,7 @@
 #include "db/pool.hpp"
 #include "net/router.hpp"
 #include "net/websocket.hpp"
+#include "platform/scheduler.hpp"
 #include "platform/settings.hpp"
 
 #include <nlohmann/json.hpp>
@@ -51,6 +52,8 @@ struct peer {
 /// Where modules register their WebSocket message types (by "type") and close hooks.
 /// Messages of one socket are handled one at a time, in order: an async handler calls
 /// `done` once (any thread) and the socket's next message waits for it.
+class topics;
+
 class live_registry {
 public:
     using conn_ptr = std::shared_ptr<net::ws_connection>;
@@ -70,8 +73,8 @@ public:
 class context {
 public:
     context(const settings& cfg, db::pool& db, worker_pool& cpu, metrics::registry& metrics, search::index& index,
-            std::filesystem::path data_dir, std::filesystem::path seed_dir)
-        : cfg_(cfg), db_(db), cpu_(cpu), metrics_(metrics), index_(index), data_dir_(std::move(data_dir)),
+            scheduler& jobs, std::filesystem::path data_dir, std::filesystem::path seed_dir)
+        : cfg_(cfg), db_(db), cpu_(cpu), metrics_(metrics), index_(index), jobs_(jobs), data_dir_(std::move(data_dir)),
           seed_dir_(std::move(seed_dir)) {}
 
     const settings& cfg() const { return cfg_; }
@@ -79,6 +82,11 @@ public:
     worker_pool& cpu() { return cpu_; }
     metrics::registry& metrics() { return metrics_; }
     search::index& index() { return index_; }
+    /// Register periodic jobs in module::jobs; `run_soon`/`defer` from anywhere.
+    scheduler& jobs() { return jobs_; }
+    /// Live topics: publish to sockets (every signed-in socket is subscribed to "user:<id>").
+    class topics& topics() { return *topics_; }
+    void set_topics(class topics& t) { topics_ = &t; }
     const std::filesystem::path& data_dir() const { return data_dir_; }
     const std::filesystem::path& seed_dir() const { return seed_dir_; }
 
@@ -106,6 +114,8 @@ private:
     worker_pool& cpu_;
     metrics::registry& metrics_;
     search::index& index_;
+    scheduler& jobs_;
+    class topics* topics_ = nullptr;
     std::filesystem::path data_dir_, seed_dir_;
     std::unordered_map<std::type_index, void*> services_;
 };
@@ -130,6 +140,8 @@ public:
     virtual void live(live_registry&) {}
     /// Loads its part of seed-content/ (idempotent); returns a short French summary.
     virtual std::string seed(db::connection&, const std::filesystem::path& /*seed_dir*/) { return {}; }
+    /// Registers its periodic jobs (they run only while the server runs).
+    virtual void jobs(scheduler&) {}
     /// Starts its background work when the server runs (not for one-shot commands).
     virtual void run() {}
     /// Stops its background work; called in reverse module order, before the pools stop.

@@ -16,12 +16,19 @@ std::vector<std::pair<std::string, access_rows>>& relais::test::access_registry(
 
 // The platform's own routes.
 RELAIS_ACCESS_ROWS("platform", [](access_fixture&) {
+    using relais::test::by_role;
     return std::vector<access_row>{
         {"GET", "/healthz", "anyone", "/healthz", "", all(200)},
         // Allowed by client address (server.metrics_allow: loopback here), not by role.
         {"GET", "/metrics", "metrics_allow", "/metrics", "", all(200)},
         // The reference module: public vocabulary (guests' pages label things too).
         {"GET", "/api/meta", "anyone", "/api/meta", "", all(200)},
+        {"GET", "/api/admin/jobs", "admin", "/api/admin/jobs", "", by_role(401, 403, 403, 200)},
+        {"POST", "/api/admin/jobs/{key}/run", "admin", "/api/admin/jobs/inconnu/run", "", by_role(401, 403, 403, 404)},
+        // The mail and notifications modules.
+        {"GET", "/api/admin/mail", "admin", "/api/admin/mail", "", by_role(401, 403, 403, 200)},
+        {"GET", "/api/notifications", "signed_in", "/api/notifications", "", by_role(401, 200, 200, 200)},
+        {"POST", "/api/notifications/read", "signed_in", "/api/notifications/read", "{}", by_role(401, 400, 400, 400)},
     };
 });
 

@@ -118,7 +118,8 @@ struct hub_fixture {
     relais::db::pool db{{dir.path / "h.db", 1, 16, {}}, metrics};
     relais::worker_pool cpu{"cpu", 1};
     relais::auth::service auth{db, cpu, {}};
-    ws_hub hub{auth, {}};
+    relais::platform::local_topics bus;
+    ws_hub hub{auth, bus, {}};
     ~hub_fixture() {
         cpu.stop();
         db.stop();

@@ -1,0 +1,212 @@
+// The platform's shared machinery through the real binary: notifications (the bell, pushed
+// live), e-mail through the outbox to an SMTP server, the scheduler's jobs, /api/meta.
+#include "../fixtures/smtp_sink.hpp"
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <thread>
+
+using relais::test::server;
+using relais::test::smtp_sink;
+using relais::test::ws_client;
+using json = nlohmann::json;
+
+namespace {
+
+std::vector<std::string> mail_args(unsigned short port) {
+    return {"--set", "mail.smtp_host=127.0.0.1", "--set", "mail.smtp_port=" + std::to_string(port),
+            "--set", "mail.smtp_tls=none",       "--set", "mail.from_address=relais@reseau-cpts.test",
+            "--set", "mail.interval_s=1"};
+}
+
+bool sent_to(const std::vector<smtp_sink::mail>& mails, const std::string& address, const std::string& needle) {
+    for (const auto& m : mails)
+        for (const auto& to : m.to)
+            if (to == address && m.data.find(needle) != std::string::npos) return true;
+    return false;
+}
+
+// The next message of a socket that is not a presence or welcome message.
+std::optional<json> next_of_type(ws_client& ws, const std::string& type) {
+    for (int i = 0; i < 20; ++i) {
+        auto m = ws.read(std::chrono::seconds(5));
+        if (!m) return std::nullopt;
+        auto j = json::parse(*m, nullptr, false);
+        if (j.is_object() && j.value("type", "") == type) return j;
+    }
+    return std::nullopt;
+}
+
+}  // namespace
+
+TEST_CASE("notifications: the review loop tells reviewers and authors, in the app, live and by e-mail", "[platform][notifications]") {
+    smtp_sink sink(std::map<std::string, std::string>{{"refus@x.fr", "550 5.1.1 No such user"}});
+    server s(mail_args(sink.port()));
+    auto admin = s.login_admin();
+    auto author = s.make_user(admin, "auteur@x.fr", "membre");
+    auto reviewer = s.make_user(admin, "relecteur@x.fr", "animateur");
+    s.make_user(admin, "refus@x.fr", "animateur");  // a reviewer whose mailbox refuses mail
+
+    CHECK(s.request("GET", "/api/notifications").status == 401);
+    auto empty = s.request("GET", "/api/notifications", {}, {{"Cookie", reviewer}});
+    REQUIRE(empty.status == 200);
+    CHECK(empty.json()["unread"] == 0);
+    CHECK(empty.json()["notifications"].empty());
+
+    // The reviewer's open page hears about the submission as it happens.
+    ws_client live;
+    REQUIRE(live.connect(s.port(), reviewer, s.origin()) == 101);
+    REQUIRE(next_of_type(live, "welcome"));
+
+    json body = {{"kind", "temoignage"},
+                 {"title", "La CPTS du Ternois et ses pharmaciens"},
+                 {"summary", "Comment le bureau s'est ouvert."},
+                 {"body", "Un récit."}};
+    auto created = s.request("POST", "/api/library/items", body.dump(), {{"Cookie", author}});
+    REQUIRE(created.status == 201);
+    auto id = created.json()["item"]["id"].get<long long>();
+    auto pushed = next_of_type(live, "notifications");
+    REQUIRE(pushed);
+    CHECK((*pushed)["unread"] == 1);
+
+    auto listed = s.request("GET", "/api/notifications", {}, {{"Cookie", reviewer}});
+    REQUIRE(listed.status == 200);
+    CHECK(listed.json()["unread"] == 1);
+    auto n = listed.json()["notifications"][0];
+    CHECK(n["kind"] == "library.submitted");
+    CHECK(n["title"].get<std::string>().find("La CPTS du Ternois") != std::string::npos);
+    CHECK(n["link"] == "/bibliotheque/fiche/" + std::to_string(id));
+    CHECK(n["read"] == false);
+    // The author is not told of their own submission; the other reviewer and the admin are.
+    CHECK(s.request("GET", "/api/notifications", {}, {{"Cookie", author}}).json()["unread"] == 0);
+    CHECK(s.request("GET", "/api/notifications", {}, {{"Cookie", admin}}).json()["unread"] == 1);
+
+    // E-mail copies leave through the outbox: to each reviewer, not to the refusing mailbox.
+    auto mails = sink.wait_for(2);
+    CHECK(sent_to(mails, "relecteur@x.fr", "Subject:"));
+    CHECK(sent_to(mails, "admin@relais.local", "Subject:"));
+    CHECK_FALSE(sent_to(mails, "auteur@x.fr", "Subject:"));
+
+    // Publishing tells the author.
+    auto published = s.request("POST", "/api/library/items/" + std::to_string(id) + "/publish", json{{"version", 1}}.dump(),
+                               {{"Cookie", reviewer}});
+    REQUIRE(published.status == 200);
+    auto mine = s.request("GET", "/api/notifications?unread=1", {}, {{"Cookie", author}});
+    REQUIRE(mine.json()["notifications"].size() == 1);
+    CHECK(mine.json()["notifications"][0]["kind"] == "library.published");
+    CHECK(sent_to(sink.wait_for(3), "auteur@x.fr", "Subject:"));
+
+    // Marking read: one, then all; bad input changes nothing.
+    auto nid = n["id"].get<long long>();
+    CHECK(s.request("POST", "/api/notifications/read", "{}", {{"Cookie", reviewer}}).status == 400);
+    CHECK(s.request("POST", "/api/notifications/read", json{{"ids", {"x"}}}.dump(), {{"Cookie", reviewer}}).status == 400);
+    // Someone else's notice is not theirs to mark.
+    auto other = s.request("POST", "/api/notifications/read", json{{"ids", {nid}}}.dump(), {{"Cookie", author}});
+    CHECK(other.status == 200);
+    CHECK(s.request("GET", "/api/notifications", {}, {{"Cookie", reviewer}}).json()["unread"] == 1);
+    auto read = s.request("POST", "/api/notifications/read", json{{"ids", {nid}}}.dump(), {{"Cookie", reviewer}});
+    REQUIRE(read.status == 200);
+    CHECK(read.json()["unread"] == 0);
+    auto again = next_of_type(live, "notifications");
+    REQUIRE(again);
+    CHECK((*again)["unread"] == 0);
+    CHECK(s.request("POST", "/api/notifications/read", json{{"all", true}}.dump(), {{"Cookie", author}}).json()["unread"] == 0);
+
+    // A request for changes tells the author with the reviewer's note.
+    auto v2 = s.request("PUT", "/api/library/items/" + std::to_string(id),
+                        json{{"base_version", 1}, {"title", "La CPTS du Ternois"}, {"summary", "Résumé."}, {"body", "Texte revu."}}.dump(),
+                        {{"Cookie", author}});
+    REQUIRE(v2.status == 200);
+    auto rejected = s.request("POST", "/api/library/items/" + std::to_string(id) + "/reject",
+                              json{{"version", 2}, {"note", "Merci de préciser le territoire."}}.dump(), {{"Cookie", reviewer}});
+    REQUIRE(rejected.status == 200);
+    auto back = s.request("GET", "/api/notifications?unread=1", {}, {{"Cookie", author}}).json()["notifications"][0];
+    CHECK(back["kind"] == "library.changes_requested");
+    CHECK(back["body"].get<std::string>().find("Merci de préciser le territoire.") != std::string::npos);
+
+    // The outbox as administrators see it: sent mail, and the refused address as failed.
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    auto outbox = s.request("GET", "/api/admin/mail", {}, {{"Cookie", admin}});
+    REQUIRE(outbox.status == 200);
+    CHECK(outbox.json()["configured"] == true);
+    CHECK(outbox.json()["counts"]["sent"].get<int>() >= 3);
+    CHECK(outbox.json()["counts"]["failed"].get<int>() >= 1);
+    bool refused_listed = false;
+    auto state = outbox.json();  // named: a temporary's elements do not outlive the statement
+    for (const auto& p : state["problems"]) refused_listed |= p["to"] == "refus@x.fr";
+    INFO(outbox.body);
+    CHECK(refused_listed);
+    CHECK(s.request("GET", "/api/admin/mail", {}, {{"Cookie", reviewer}}).status == 403);
+}
+
+TEST_CASE("jobs: listed for administrators, run on demand, counted in /metrics, kept across a restart", "[platform][jobs]") {
+    smtp_sink sink;
+    relais::test::temp_dir dir;
+    {
+        server s(mail_args(sink.port()), dir.path());
+        auto admin = s.login_admin();
+        auto member = s.make_user(admin, "membre@x.fr", "membre");
+        auto jobs = s.request("GET", "/api/admin/jobs", {}, {{"Cookie", admin}});
+        REQUIRE(jobs.status == 200);
+        INFO(jobs.body);
+        json mail;
+        auto listed = jobs.json();
+        for (const auto& j : listed["jobs"])
+            if (j["key"] == "mail.send") mail = j;
+        REQUIRE(mail.is_object());
+        CHECK(mail["interval_s"] == 1);
+        CHECK(s.request("GET", "/api/admin/jobs", {}, {{"Cookie", member}}).status == 403);
+        CHECK(s.request("POST", "/api/admin/jobs/mail.send/run", "", {{"Cookie", member}}).status == 403);
+        CHECK(s.request("POST", "/api/admin/jobs/inconnu/run", "", {{"Cookie", admin}}).status == 404);
+        auto run = s.request("POST", "/api/admin/jobs/mail.send/run", "", {{"Cookie", admin}});
+        CHECK(run.status == 202);
+        // It has run (every second here) and says how it went.
+        json after;
+        for (int i = 0; i < 50 && !(after.is_object() && after["runs"].get<int>() >= 2); ++i) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            auto now = s.request("GET", "/api/admin/jobs", {}, {{"Cookie", admin}}).json();
+            for (const auto& j : now["jobs"])
+                if (j["key"] == "mail.send") after = j;
+        }
+        CHECK(after["runs"].get<int>() >= 2);
+        CHECK(after["last_status"] == "ok");
+        CHECK(after["last_run"].is_string());
+        auto metrics = s.request("GET", "/metrics");
+        CHECK(metrics.body.find("relais_job_runs_total{job=\"mail.send\"}") != std::string::npos);
+        CHECK(s.stop(SIGTERM) == 0);
+    }
+    // The count of runs survives a restart (it is in the database).
+    server again(mail_args(sink.port()), dir.path());
+    auto admin = again.login_admin();
+    json mail;
+    auto listed = again.request("GET", "/api/admin/jobs", {}, {{"Cookie", admin}}).json();
+    for (const auto& j : listed["jobs"])
+        if (j["key"] == "mail.send") mail = j;
+    CHECK(mail["runs"].get<int>() >= 2);
+}
+
+TEST_CASE("reference data: one /api/meta with every label, public", "[platform][meta]") {
+    server s;
+    auto meta = s.request("GET", "/api/meta");
+    REQUIRE(meta.status == 200);
+    auto j = meta.json();
+    for (const char* list : {"roles", "org_types", "regions", "departements", "phases", "missions", "kinds", "workshop_stages",
+                             "workshop_states", "workshop_roles"}) {
+        INFO(list);
+        REQUIRE(j[list].is_array());
+        CHECK_FALSE(j[list].empty());
+        for (const auto& x : j[list]) {
+            CHECK(x["code"].is_string());
+            CHECK(x["label"].is_string());
+        }
+    }
+    CHECK(j["departements"].size() == 101);
+    bool hdf = false;
+    for (const auto& r : j["regions"])
+        if (r["code"] == "32") {
+            hdf = r["label"] == "Hauts-de-France" && r["departements"].size() == 5 && r["departements"][1]["label"] == "Nord";
+        }
+    CHECK(hdf);
+}
