@@ -128,23 +128,19 @@ std::string normalise_query(const std::string& raw) {
     return out;
 }
 
-std::string escape_html(std::string_view s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
+// UTF-16 code units in a UTF-8 string (4-byte sequences are surrogate pairs).
+std::uint32_t utf16_length(std::string_view s) {
+    std::uint32_t n = 0;
+    for (unsigned char c : s) {
+        if ((c & 0xC0) != 0x80) ++n;  // a lead byte (or ASCII) starts a code point
+        if (c >= 0xF0) ++n;           // beyond the BMP: two units
     }
-    return out;
+    return n;
 }
 
-// A window of the original text around the first match, matched words in <mark>.
+// A window of the original text around the first match, and the matched words' ranges.
 // Matching happens on normalised, stemmed words, so accents do not defeat it.
-std::string make_snippet(const std::string& text, const std::set<std::string>& stems, std::size_t words_around = 14) {
+void make_snippet(hit& h, const std::string& text, const std::set<std::string>& stems, std::size_t words_around = 14) {
     struct word {
         std::size_t begin, end;
         bool match;
@@ -176,20 +172,27 @@ std::string make_snippet(const std::string& text, const std::set<std::string>& s
         }
         words.push_back({b, i, match});
     }
-    if (words.empty()) return {};
+    if (words.empty()) return;
     std::size_t first = 0;
     while (first < words.size() && !words[first].match) ++first;
     if (first == words.size()) first = 0;
     std::size_t from = first > words_around / 2 ? first - words_around / 2 : 0;
     std::size_t to = std::min(words.size(), from + words_around * 2);
     std::string out = from > 0 ? "… " : "";
+    std::uint32_t units = utf16_length(out);
     for (std::size_t k = from; k < to; ++k) {
-        if (k > from) out += ' ';
-        auto w = escape_html(std::string_view(text).substr(words[k].begin, words[k].end - words[k].begin));
-        out += words[k].match ? "<mark>" + w + "</mark>" : w;
+        if (k > from) {
+            out += ' ';
+            ++units;
+        }
+        auto w = std::string_view(text).substr(words[k].begin, words[k].end - words[k].begin);
+        auto len = utf16_length(w);
+        if (words[k].match) h.highlights.emplace_back(units, units + len);
+        out += w;
+        units += len;
     }
     if (to < words.size()) out += " …";
-    return out;
+    h.snippet = std::move(out);
 }
 
 // Normalised words separated by single spaces, with a space at both ends, so that
@@ -602,7 +605,7 @@ result index::search(const query& q) const {
                 auto m = mset[i];
                 std::string body;
                 hit h = hit_of(m, &body);
-                h.snippet = make_snippet(h.summary + "\n" + body, stems);
+                make_snippet(h, h.summary + "\n" + body, stems);
                 r.hits.push_back(std::move(h));
             }
             r.facets = counter.counts();
@@ -702,7 +705,7 @@ void index::set_synonyms(synonym_groups groups) {
 
 std::string index::synonyms_fingerprint() const {
     std::lock_guard lock(writer_mutex_);
-    std::uint64_t h = fnv1a("v2");  // also the index layout: a new version rebuilds old indexes
+    std::uint64_t h = fnv1a("v3");  // also the index layout (v3: a "type" facet): a new version rebuilds old indexes
     for (const auto& g : synonyms_) {
         for (const auto& f : g) h = fnv1a(f + "\x1f", h);
         h = fnv1a("\x1e", h);

@@ -53,7 +53,10 @@ struct query {
 struct hit {
     std::string id, title, summary;
     double score = 0;
-    std::string snippet;  // HTML-escaped text with <mark> around matched words
+    std::string snippet;  // plain text around the first match (not HTML: escape it to show it)
+    /// The matched words of `snippet` as [begin, end) offsets in UTF-16 code units (what
+    /// JavaScript's String.slice counts), in order, not overlapping.
+    std::vector<std::pair<std::uint32_t, std::uint32_t>> highlights;
     std::string extra;    // the document's `extra`
 };
 

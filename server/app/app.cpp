@@ -9,7 +9,7 @@
 #include "common/time.hpp"
 #include "common/worker_pool.hpp"
 #include "db/pool.hpp"
-#include "library/indexer.hpp"
+#include "indexing/indexer.hpp"
 #include "library/isolated_extract.hpp"
 #include "net/server.hpp"
 #include "platform/migrate.hpp"
@@ -88,7 +88,7 @@ application::~application() { p_->stop_all(); }
 auth::service& application::auth() { return p_->ctx->need<auth::service>(); }
 
 std::size_t application::reindex() {
-    p_->ctx->need<library::indexer>().rebuild();
+    p_->ctx->need<indexing::indexer>().rebuild();
     return p_->index->document_count();
 }
 db::pool& application::db() { return *p_->db; }

@@ -1,6 +1,7 @@
 #include "app/modules.hpp"
 
 #include "auth/module.hpp"
+#include "indexing/module.hpp"
 #include "library/module.hpp"
 #include "mail/module.hpp"
 #include "notifications/module.hpp"
@@ -15,6 +16,7 @@ std::vector<std::unique_ptr<platform::module>> make_modules() {
     list.push_back(auth::make_module());       // accounts, organisations, sessions, the directory
     list.push_back(mail::make_module());           // the e-mail outbox and its sender
     list.push_back(notifications::make_module());  // the bell, pushed live, with e-mail copies
+    list.push_back(indexing::make_module());       // one search index for every module's documents
     list.push_back(library::make_module());    // the library, its index, the filer
     list.push_back(workshops::make_module());  // live workshops (files reports in the library)
     return list;

@@ -39,12 +39,13 @@ public:
         o.extractions_waiting = parallel * 8;
         extraction_ = std::make_unique<worker_pool>("extract", parallel);
         files_ = std::make_unique<blobs>(ctx.data_dir() / "files");
-        indexer_ = std::make_unique<indexer>(ctx.db(), ctx.index());
-        service_ = std::make_unique<service>(ctx.db(), ctx.need<auth::service>(), ctx.cpu(), *extraction_, ctx.index(),
-                                             *indexer_, *files_, ctx.need<notifications::notifier>(), o);
+        auto& ix = ctx.need<indexing::indexer>();
+        ix.add_source(items_);
+        indexer_ = &ix;
+        service_ = std::make_unique<service>(ctx.db(), ctx.need<auth::service>(), ctx.cpu(), *extraction_, ctx.index(), ix,
+                                             *files_, ctx.need<notifications::notifier>(), o);
         ctx.provide<filer>(*service_);
         ctx.provide<service>(*service_);
-        ctx.provide<indexer>(*indexer_);
     }
 
     void routes(net::router& r) override { service_->register_routes(r); }
@@ -56,8 +57,6 @@ public:
     }
 
     void run() override {
-        // The index follows SQLite: rebuilt if it disagrees, then kept up to date from the outbox.
-        indexer_->start();
         if (auto swept = service_->sweep_orphan_files()) log::info("orphan_files_deleted", {{"count", swept}});
     }
 
@@ -65,13 +64,13 @@ public:
         // Nothing waits on an extraction at shutdown: its child is killed.
         kill_extractions();
         if (extraction_) extraction_->stop();
-        if (indexer_) indexer_->stop();
     }
 
 private:
     std::unique_ptr<worker_pool> extraction_;
     std::unique_ptr<blobs> files_;
-    std::unique_ptr<indexer> indexer_;
+    item_source items_;
+    indexing::indexer* indexer_ = nullptr;
     std::unique_ptr<service> service_;
 };
 

@@ -58,6 +58,8 @@ void service::register_routes(net::router& r) {
                 if (!rule.valid(value)) throw api_error(errors::unknown_facet_value, rule.param);
             q.filters[rule.facet] = values;
         }
+        // The index holds every module's documents: the library searches its items.
+        q.filters["type"] = {"item"};
         if (auto from = query_param(req, "from")) {
             if (!valid_date(*from)) throw api_error(errors::invalid_field, "from");
             q.date_from = date_to_unix(*from, false);
@@ -99,10 +101,12 @@ void service::register_routes(net::router& r) {
                             {"phases", extra.value("phases", json::array())},
                             {"organisation", extra.value("organisation", "")},
                             {"snippet", h.snippet},
+                            {"highlights", h.highlights},
                             {"score", h.score}});
         }
         json facets = json::object();
-        for (const auto& [facet, counts] : found.facets) facets[facet] = counts;
+        for (const auto& [facet, counts] : found.facets)
+            if (facet != "type") facets[facet] = counts;
         json body = {{"query", q.text},
                      {"total", found.total},
                      {"page", page},
@@ -131,7 +135,7 @@ void service::register_routes(net::router& r) {
         auto it = co_await visible_item(id, p);
         std::vector<search::hit> hits;
         auto key = doc_id(it.id);
-        co_await cpu_.run([&] { hits = index_.similar(key, 5); });
+        co_await cpu_.run([&] { hits = index_.similar(key, 5, {{"type", {"item"}}}); });
         json list = json::array();
         for (const auto& h : hits) {
             auto similar_id = item_id_of(h.id);

@@ -136,7 +136,7 @@ json listed_json(const store::listed& l) {
 }  // namespace detail
 using namespace detail;
 
-service::service(db::pool& db, auth::service& auth, worker_pool& cpu, worker_pool& extraction, search::index& idx, indexer& ix,
+service::service(db::pool& db, auth::service& auth, worker_pool& cpu, worker_pool& extraction, search::index& idx, indexing::indexer& ix,
                  blobs& files, notifications::notifier& notifier, options opts)
     : db_(db), auth_(auth), cpu_(cpu), extraction_(extraction), index_(idx), indexer_(ix), files_(files), notifier_(notifier),
       opts_(opts) {}

@@ -8,7 +8,8 @@
 #include "db/pool.hpp"
 #include "library/blobs.hpp"
 #include "library/filer.hpp"
-#include "library/indexer.hpp"
+#include "indexing/indexer.hpp"
+#include "library/documents.hpp"
 #include "library/isolated_extract.hpp"
 #include "library/store.hpp"
 #include "notifications/notifier.hpp"
@@ -31,7 +32,7 @@ class service : public filer {
 public:
     /// `extraction` runs attachment uploads (a child process each, then the file write):
     /// its threads only wait, apart from the pool that serves sign-ins and searches.
-    service(db::pool& db, auth::service& auth, worker_pool& cpu, worker_pool& extraction, search::index& idx, indexer& ix,
+    service(db::pool& db, auth::service& auth, worker_pool& cpu, worker_pool& extraction, search::index& idx, indexing::indexer& ix,
             blobs& files, notifications::notifier& notifier, options opts);
 
     void register_routes(net::router& r);
@@ -64,7 +65,7 @@ private:
     worker_pool& cpu_;
     worker_pool& extraction_;
     search::index& index_;
-    indexer& indexer_;
+    indexing::indexer& indexer_;
     blobs& files_;
     notifications::notifier& notifier_;
     options opts_;

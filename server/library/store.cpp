@@ -1,5 +1,7 @@
 #include "library/store.hpp"
 
+#include "indexing/source.hpp"
+
 namespace relais::library {
 
 bool content::same_as(const content& o) const {
@@ -297,25 +299,13 @@ void delete_file(db::connection& c, const std::string& sha256) {
     c.prepare("DELETE FROM library_files WHERE sha256 = ?").bind(1, sha256).exec();
 }
 
-std::vector<outbox_row> outbox(db::connection& c, std::int64_t after_seq, std::size_t limit) {
-    auto s = c.prepare("SELECT seq, item_id FROM library_outbox WHERE seq > ? ORDER BY seq LIMIT ?");
-    s.bind(1, after_seq);
-    s.bind(2, static_cast<std::int64_t>(limit));
-    std::vector<outbox_row> out;
-    while (s.step()) out.push_back({s.get_int(0), s.get_int(1)});
+void enqueue(db::connection& c, std::int64_t item_id) { indexing::enqueue(c, "item", item_id); }
+
+std::vector<std::int64_t> item_ids(db::connection& c) {
+    auto s = c.prepare("SELECT id FROM library_items ORDER BY id");
+    std::vector<std::int64_t> out;
+    while (s.step()) out.push_back(s.get_int(0));
     return out;
-}
-
-void outbox_done(db::connection& c, std::int64_t up_to_seq) {
-    c.prepare("DELETE FROM library_outbox WHERE seq <= ?").bind(1, up_to_seq).exec();
-}
-
-void enqueue(db::connection& c, std::int64_t item_id) {
-    c.prepare("INSERT INTO library_outbox(item_id) VALUES(?)").bind(1, item_id).exec();
-}
-
-void enqueue_all(db::connection& c) {
-    c.exec("INSERT INTO library_outbox(item_id) SELECT id FROM library_items ORDER BY id");
 }
 
 std::int64_t count_public(db::connection& c) {

@@ -1,6 +1,6 @@
 #pragma once
 // The library's data: items with their versions, content-addressed files, the
-// outbox of index updates. Every SQL statement of the module is here.
+// index updates (queued in the indexing module's outbox). Every SQL statement of the module is here.
 #include "db/database.hpp"
 #include "reference/data.hpp"
 
@@ -112,15 +112,10 @@ std::vector<std::string> orphan_files(db::connection& c, std::int64_t before);
 void delete_file(db::connection& c, const std::string& sha256);
 
 // Outbox.
-struct outbox_row {
-    std::int64_t seq = 0, item_id = 0;
-};
-/// Outbox rows after `after_seq`, oldest first.
-std::vector<outbox_row> outbox(db::connection& c, std::int64_t after_seq, std::size_t limit);
-void outbox_done(db::connection& c, std::int64_t up_to_seq);
+/// Queues the item for the index (in the caller's transaction).
 void enqueue(db::connection& c, std::int64_t item_id);
-/// Queues every item (a full rebuild of the index).
-void enqueue_all(db::connection& c);
+/// Every item's id (the index looks at each when it is rebuilt).
+std::vector<std::int64_t> item_ids(db::connection& c);
 std::int64_t count_public(db::connection& c);
 
 }  // namespace store

@@ -3,7 +3,9 @@
 #include "db/pool.hpp"
 #include "library/blobs.hpp"
 #include "library/extract.hpp"
-#include "library/indexer.hpp"
+#include "indexing/indexer.hpp"
+#include "indexing/module.hpp"
+#include "library/documents.hpp"
 #include "library/seed.hpp"
 #include "library/store.hpp"
 #include "search/index.hpp"
@@ -15,7 +17,9 @@
 namespace {
 // The tables of the modules these tests use.
 void library_schema(relais::db::connection& c) {
-    relais::platform::migrate(c, {{"auth", &relais::auth::migrations()}, {"library", &relais::library::migrations()}});
+    relais::platform::migrate(c, {{"auth", &relais::auth::migrations()},
+                                  {"indexing", &relais::indexing::migrations()},
+                                  {"library", &relais::library::migrations()}});
 }
 }  // namespace
 #include "../fixtures/documents.hpp"
@@ -122,7 +126,9 @@ TEST_CASE("library: versions, review and the outbox keep the index in step with 
     db::pool pool({dir.path / "relais.db", 2, 64, library_schema}, m);
     search::index idx(dir.path / "index");
     idx.set_synonyms(search::parse_synonyms("ACI = accord conventionnel interprofessionnel\n"));
-    library::indexer ix(pool, idx);
+    indexing::indexer ix(pool, idx);
+    library::item_source items;
+    ix.add_source(items);
     ix.start();
     pool.write_sync([](db::connection& c) {
         c.exec("INSERT INTO users(id, email, name, role, password_hash, created_at, updated_at) "
@@ -173,7 +179,11 @@ TEST_CASE("library: versions, review and the outbox keep the index in step with 
     pool.write_sync([&](db::connection& c) { library::store::set_archived(c, it.id, true, 1, 1004); });
     ix.drain();
     CHECK(idx.search(revised).total == 0);
-    pool.read_sync([&](db::connection& c) { CHECK(library::store::outbox(c, 0, 10).empty()); });
+    pool.read_sync([&](db::connection& c) {
+        auto s = c.prepare("SELECT count(*) FROM search_outbox");
+        s.step();
+        CHECK(s.get_int(0) == 0);
+    });
     ix.stop();
 }
 
@@ -197,7 +207,9 @@ TEST_CASE("library: a change that reached SQLite reaches the index after a crash
     }
     db::pool pool({dir.path / "relais.db", 1, 64, library_schema}, m);
     search::index idx(dir.path / "index");
-    library::indexer ix(pool, idx);
+    indexing::indexer ix(pool, idx);
+    library::item_source items;
+    ix.add_source(items);
     ix.start();  // finds the index behind (0 documents for 1 public item) and rebuilds
     search::query q;
     q.text = "pertinence";

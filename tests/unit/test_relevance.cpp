@@ -4,7 +4,9 @@
 #include "common/metrics.hpp"
 #include "db/pool.hpp"
 #include "library/blobs.hpp"
-#include "library/indexer.hpp"
+#include "indexing/indexer.hpp"
+#include "indexing/module.hpp"
+#include "library/documents.hpp"
 #include "library/seed.hpp"
 #include "search/index.hpp"
 #include "auth/module.hpp"
@@ -15,7 +17,9 @@
 namespace {
 // The tables of the modules these tests use.
 void library_schema(relais::db::connection& c) {
-    relais::platform::migrate(c, {{"auth", &relais::auth::migrations()}, {"library", &relais::library::migrations()}});
+    relais::platform::migrate(c, {{"auth", &relais::auth::migrations()},
+                                  {"indexing", &relais::indexing::migrations()},
+                                  {"library", &relais::library::migrations()}});
 }
 }  // namespace
 
@@ -47,7 +51,9 @@ TEST_CASE("relevance: the seed library answers the reference queries", "[relevan
     search::index idx(dir.path / "index");
     idx.set_synonyms(search::parse_synonyms(read(std::filesystem::path(RELAIS_SEED_DIR) / "synonymes.txt")));
     pool.write_sync([&](db::connection& c) { library::load_seed_library(c, files, RELAIS_SEED_DIR); });
-    library::indexer ix(pool, idx);
+    indexing::indexer ix(pool, idx);
+    library::item_source items;
+    ix.add_source(items);
     ix.drain();
 
     std::map<std::string, std::string> slug_of;  // "item:12" -> slug

@@ -7,6 +7,7 @@
 #include "db/database.hpp"
 #include "workshops/store.hpp"
 #include "auth/module.hpp"
+#include "indexing/module.hpp"
 #include "library/module.hpp"
 #include "platform/migrate.hpp"
 #include "workshops/module.hpp"
@@ -257,7 +258,8 @@ TEST_CASE("report: markdown, escaped HTML, CSV without formulas", "[workshops][r
 TEST_CASE("the event log refuses gaps", "[workshops]") {
     unit_temp_dir dir;
     db::connection c(dir.path / "w.db", db::connection::mode::read_write);
-    platform::migrate(c, {{"auth", &auth::migrations()}, {"library", &library::migrations()}, {"workshops", &workshops::migrations()}});
+    platform::migrate(c, {{"auth", &auth::migrations()}, {"indexing", &indexing::migrations()}, {"library", &library::migrations()},
+                         {"workshops", &workshops::migrations()}});
     c.exec("INSERT INTO workshops(title, stage, template, created_at, updated_at) VALUES('t', 'pre_aci', 'swot', 0, 0)");
     auto ev = [](std::int64_t seq) { return event{seq, "chat.send", {{"text", "x"}}, "u:1", "A", std::nullopt, 0}; };
     store::insert_event(c, 1, ev(1));

@@ -18,24 +18,23 @@ export function isReviewer(user) {
   return Boolean(user) && (user.role === 'animateur' || user.role === 'admin');
 }
 
-const ENTITIES = { '&amp;': '&', '&lt;': '<', '&gt;': '>', '&quot;': '"', '&#39;': "'" };
-
 /**
- * The server's snippet is escaped text with <mark>…</mark> around matches. It is
- * rebuilt as text nodes and <mark> elements: nothing in it can become markup.
+ * A snippet is plain text; `highlights` are the matched words as [begin, end) offsets
+ * (UTF-16 code units, as String.slice counts). Built as text nodes and <mark> elements:
+ * nothing in it can become markup.
  */
-export function snippetNodes(snippet) {
+export function snippetNodes(snippet, highlights) {
+  const text = String(snippet || '');
   const out = [];
-  const parts = String(snippet || '').split(/(<mark>|<\/mark>)/);
-  let marked = false;
-  for (const part of parts) {
-    if (part === '<mark>') marked = true;
-    else if (part === '</mark>') marked = false;
-    else if (part) {
-      const text = part.replace(/&(amp|lt|gt|quot|#39);/g, (e) => ENTITIES[e]);
-      out.push(marked ? h('mark', { text }) : document.createTextNode(text));
-    }
+  let at = 0;
+  for (const range of Array.isArray(highlights) ? highlights : []) {
+    const [b, e] = range;
+    if (!(Number.isInteger(b) && Number.isInteger(e)) || b < at || e <= b || e > text.length) continue;
+    if (b > at) out.push(document.createTextNode(text.slice(at, b)));
+    out.push(h('mark', { text: text.slice(b, e) }));
+    at = e;
   }
+  if (at < text.length) out.push(document.createTextNode(text.slice(at)));
   return out;
 }
 
@@ -54,7 +53,7 @@ export function itemCard(item, { snippet = true } = {}) {
       item.state && item.state !== 'published' ? h('span', { class: `badge state-${item.state}`, text: t(`biblio.state.${item.state}`) }) : null),
     h('h3', { class: 'card-title' }, h('a', { class: 'card-link', href: `/bibliotheque/${item.id}`, text: item.title })),
     meta.length ? h('p', { class: 'card-meta', text: meta.join(' · ') }) : null,
-    snippet && item.snippet ? h('p', { class: 'snippet' }, snippetNodes(item.snippet))
+    snippet && item.snippet ? h('p', { class: 'snippet' }, snippetNodes(item.snippet, item.highlights))
       : (item.summary ? h('p', { text: item.summary }) : null),
     item.review_note && item.state === 'rejected'
       ? h('p', { class: 'review-note', text: t('biblio.reviewNote', { note: item.review_note }) }) : null);
