@@ -237,15 +237,12 @@ void service::register_routes(net::router& r) {
         auto body = json_input::parse_object(req.body);
         // The version the reviewer read: publishing never puts online a text nobody reviewed.
         const auto version = reviewed_version(body);
-        if (it.state == "published" && it.published_version == it.latest_version) throw api_error(errors::review_state);
         auto uid = p.account.id;
-        bool done = false;
         std::vector<std::int64_t> told;
         co_await db_.write([&](db::connection& c) {
-            done = store::publish(c, it.id, version, uid, unix_now());
-            if (done) told = tell_author(c, it.id, true, {}, uid);
+            publish_version(c, it.id, version, uid, unix_now());
+            told = tell_author(c, it.id, true, {}, uid);
         });
-        if (!done) throw api_error(errors::item_changed, "version");
         indexer_.notify();
         notifier_.push(told);
         log::info("library_item_published", {{"item", it.id}, {"version", version}, {"by", uid}});
@@ -259,15 +256,12 @@ void service::register_routes(net::router& r) {
         auto body = json_input::parse_object(req.body);
         auto note = json_input::required_string(body, "note", 1000);
         const auto version = reviewed_version(body);
-        if (it.state != "pending") throw api_error(errors::review_state);
         auto uid = p.account.id;
-        bool done = false;
         std::vector<std::int64_t> told;
         co_await db_.write([&](db::connection& c) {
-            done = store::reject(c, it.id, version, note, uid, unix_now());
-            if (done) told = tell_author(c, it.id, false, note, uid);
+            send_back(c, it.id, version, note, uid, unix_now());
+            told = tell_author(c, it.id, false, note, uid);
         });
-        if (!done) throw api_error(errors::item_changed, "version");
         indexer_.notify();
         notifier_.push(told);
         auto res = co_await current_item_response(it.id, p);

@@ -141,6 +141,22 @@ service::service(db::pool& db, auth::service& auth, worker_pool& cpu, worker_poo
     : db_(db), auth_(auth), cpu_(cpu), extraction_(extraction), index_(idx), indexer_(ix), files_(files), notifier_(notifier),
       opts_(opts) {}
 
+void service::publish_version(db::connection& c, std::int64_t item_id, std::int64_t version, std::int64_t by, std::int64_t now) {
+    auto it = store::find_item(c, item_id);
+    if (!it) throw api_error(errors::not_found);
+    if (it->state == "published" && it->published_version == it->latest_version) throw api_error(errors::review_state);
+    if (version != it->latest_version || !store::publish(c, item_id, version, by, now)) throw api_error(errors::item_changed, "version");
+}
+
+void service::send_back(db::connection& c, std::int64_t item_id, std::int64_t version, const std::string& note, std::int64_t by,
+                        std::int64_t now) {
+    auto it = store::find_item(c, item_id);
+    if (!it) throw api_error(errors::not_found);
+    if (it->state != "pending") throw api_error(errors::review_state);
+    if (version != it->latest_version || !store::reject(c, item_id, version, note, by, now))
+        throw api_error(errors::item_changed, "version");
+}
+
 std::vector<std::int64_t> service::tell_reviewers(db::connection& c, const item& it, const std::string& title, std::int64_t by) {
     std::vector<std::int64_t> told;
     auto author = auth_.find_user(c, by);

@@ -41,6 +41,16 @@ public:
     /// filed before); published when `by` is a reviewer. Returns {"item":{"id","state","version"}}.
     asio::awaitable<json> file(const filing& f, const auth::principal& by) override;
 
+    // The review loop's transitions, in the caller's write (unit tests call them with a
+    // connection). A reviewer decides on the version they read:
+    /// publishes it: 409 moderation_impossible when that is already what everyone sees,
+    /// 409 version_perimee (field "version") when it is not the latest any more.
+    static void publish_version(db::connection& c, std::int64_t item_id, std::int64_t version, std::int64_t by, std::int64_t now);
+    /// sends it back with a note: 409 moderation_impossible unless it waits for review,
+    /// 409 version_perimee when it is not the latest any more.
+    static void send_back(db::connection& c, std::int64_t item_id, std::int64_t version, const std::string& note,
+                          std::int64_t by, std::int64_t now);
+
     // The review loop's notices (in the caller's write; then notifier.push(the ids)).
     /// Reviewers (animateurs and administrators but `by`) learn that a version waits.
     std::vector<std::int64_t> tell_reviewers(db::connection& c, const item& it, const std::string& title, std::int64_t by);

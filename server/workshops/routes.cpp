@@ -93,39 +93,18 @@ void service::register_routes(net::router& r) {
 
     r.add("POST", "/api/workshops", auth_.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
-        store::workshop_row w;
-        w.title = json_input::required_string(body, "title", 200);
-        w.subject = json_input::optional_string(body, "subject", 2000).value_or("");
-        w.stage = json_input::required_string(body, "stage", 40);
-        if (!reference::contains(reference::workshop_stages(), w.stage)) throw api_error(errors::invalid_field, "stage");
-        w.date = date_value(body);
-        w.template_slug = json_input::required_string(body, "template", 60);
-        if (auto c = json_input::optional_id(body, "cpts_id"); c) w.cpts_id = *c;
-        auto partners = id_list(body, "partner_ids");
-        auto facilitators = id_list(body, "facilitator_ids");
-        auto uid = p.account.id;
-        std::erase(facilitators, uid);
-        // A workshop is run by one or two animateurs (the ROC binôme, for instance).
-        if (facilitators.size() > 1) throw api_error(errors::invalid_field, "facilitator_ids");
+        workshop_draft d;
+        d.title = json_input::required_string(body, "title", 200);
+        d.subject = json_input::optional_string(body, "subject", 2000).value_or("");
+        d.stage = json_input::required_string(body, "stage", 40);
+        if (!reference::contains(reference::workshop_stages(), d.stage)) throw api_error(errors::invalid_field, "stage");
+        d.date = date_value(body);
+        d.template_slug = json_input::required_string(body, "template", 60);
+        if (auto c = json_input::optional_id(body, "cpts_id"); c) d.cpts_id = *c;
+        d.partners = id_list(body, "partner_ids");
+        d.co_facilitators = id_list(body, "facilitator_ids");
         std::int64_t id = 0;
-        co_await db_.write([&](db::connection& c) {
-            auto t = store::template_by_slug(c, w.template_slug);
-            if (!t) throw api_error(errors::invalid_field, "template");
-            if (w.cpts_id && !auth_.find_org(c, *w.cpts_id)) throw api_error(errors::invalid_field, "cpts_id");
-            for (auto o : partners)
-                if (!auth_.find_org(c, o)) throw api_error(errors::invalid_field, "partner_ids");
-            auto now = unix_now();
-            id = store::insert_workshop(c, w, uid, now);
-            store::set_partners(c, id, partners);
-            store::set_person(c, id, uid, "facilitator");
-            for (auto f : facilitators) {
-                auto u = auth_.find_user(c, f);
-                if (!u || (u->role != "animateur" && u->role != "admin")) throw api_error(errors::invalid_field, "facilitator_ids");
-                store::set_person(c, id, f, "facilitator");
-            }
-            event created{1, "workshop.created", {{"phases", t->phases}, {"state", "draft"}}, "u:" + std::to_string(uid), p.account.name, std::nullopt, now_ms()};
-            store::insert_event(c, id, created);
-        });
+        co_await db_.write([&](db::connection& c) { id = create_workshop(c, auth_, d, p, now_ms()); });
         identity who{p, std::nullopt};
         auto j = co_await workshop_json(id, who, true);
         auto res = response::json(201, {{"workshop", j}});
@@ -153,15 +132,7 @@ void service::register_routes(net::router& r) {
         if (auto c = json_input::optional_id(body, "cpts_id"); c) w.cpts_id = *c;
         std::optional<std::vector<std::int64_t>> partners;
         if (body.contains("partner_ids")) partners = id_list(body, "partner_ids");
-        co_await db_.write([&](db::connection& c) {
-            if (w.cpts_id && !auth_.find_org(c, *w.cpts_id)) throw api_error(errors::invalid_field, "cpts_id");
-            store::update_workshop(c, w, unix_now());
-            if (partners) {
-                for (auto o : *partners)
-                    if (!auth_.find_org(c, o)) throw api_error(errors::invalid_field, "partner_ids");
-                store::set_partners(c, id, *partners);
-            }
-        });
+        co_await db_.write([&](db::connection& c) { update_workshop(c, auth_, w, partners, unix_now()); });
         auto j = co_await workshop_json(id, who, true);
         auto res = response::json(200, {{"workshop", j}});
         co_return res;

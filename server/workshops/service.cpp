@@ -5,6 +5,7 @@
 #include "common/log.hpp"
 #include "common/time.hpp"
 #include "common/worker_pool.hpp"
+#include "reference/data.hpp"
 #include "workshops/detail.hpp"
 #include "workshops/report.hpp"
 
@@ -135,6 +136,51 @@ int service::load_seed_templates(db::connection& c, const std::filesystem::path&
         if (store::insert_template(c, t, std::nullopt, unix_now())) ++added;
     }
     return added;
+}
+
+std::int64_t service::create_workshop(db::connection& c, const auth::directory& dir, const workshop_draft& d,
+                                      const auth::principal& by, std::int64_t now_ms) {
+    if (!reference::contains(reference::workshop_stages(), d.stage)) throw api_error(errors::invalid_field, "stage");
+    auto facilitators = d.co_facilitators;
+    std::erase(facilitators, by.account.id);
+    if (facilitators.size() > 1) throw api_error(errors::invalid_field, "facilitator_ids");
+    auto t = store::template_by_slug(c, d.template_slug);
+    if (!t) throw api_error(errors::invalid_field, "template");
+    if (d.cpts_id && !dir.find_org(c, *d.cpts_id)) throw api_error(errors::invalid_field, "cpts_id");
+    auto partners = d.partners.value_or(std::vector<std::int64_t>{});
+    for (auto o : partners)
+        if (!dir.find_org(c, o)) throw api_error(errors::invalid_field, "partner_ids");
+    store::workshop_row w;
+    w.title = d.title;
+    w.subject = d.subject;
+    w.stage = d.stage;
+    w.date = d.date;
+    w.template_slug = d.template_slug;
+    w.cpts_id = d.cpts_id;
+    auto now = now_ms / 1000;
+    auto id = store::insert_workshop(c, w, by.account.id, now);
+    store::set_partners(c, id, partners);
+    store::set_person(c, id, by.account.id, "facilitator");
+    for (auto f : facilitators) {
+        auto u = dir.find_user(c, f);
+        if (!u || !u->active || (u->role != "animateur" && u->role != "admin")) throw api_error(errors::invalid_field, "facilitator_ids");
+        store::set_person(c, id, f, "facilitator");
+    }
+    event created{1, "workshop.created", {{"phases", t->phases}, {"state", "draft"}}, "u:" + std::to_string(by.account.id),
+                  by.account.name, std::nullopt, now_ms};
+    store::insert_event(c, id, created);
+    return id;
+}
+
+void service::update_workshop(db::connection& c, const auth::directory& dir, store::workshop_row& w,
+                              const std::optional<std::vector<std::int64_t>>& partners, std::int64_t now) {
+    if (!reference::contains(reference::workshop_stages(), w.stage)) throw api_error(errors::invalid_field, "stage");
+    if (w.cpts_id && !dir.find_org(c, *w.cpts_id)) throw api_error(errors::invalid_field, "cpts_id");
+    if (partners)
+        for (auto o : *partners)
+            if (!dir.find_org(c, o)) throw api_error(errors::invalid_field, "partner_ids");
+    store::update_workshop(c, w, now);
+    if (partners) store::set_partners(c, w.id, *partners);
 }
 
 bool service::take_join(const std::string& address) {

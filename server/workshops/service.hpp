@@ -19,6 +19,15 @@
 
 namespace relais::workshops {
 
+/// What a facilitator sends to create a workshop, or to change one (a patch: fields left
+/// as they are when absent).
+struct workshop_draft {
+    std::string title, subject, stage, date, template_slug;
+    std::optional<std::int64_t> cpts_id;
+    std::optional<std::vector<std::int64_t>> partners;  // organisations; nullopt: unchanged
+    std::vector<std::int64_t> co_facilitators;          // creation only
+};
+
 class service : public auth::guest_provider {
 public:
     /// Reports are filed in the library through `library` (library::filer).
@@ -44,6 +53,17 @@ public:
 
     /// The role of `who` in a workshop, or nullopt when they may not enter.
     static std::optional<role> role_for(const identity& who, const store::workshop_row& w);
+
+    // The rules of creating and changing a workshop, in the caller's write (unit tests call
+    // them with a connection). They throw api_error naming the offending field.
+    /// A workshop is run by its creator and at most one co-facilitator (an animateur or an
+    /// administrator: the ROC binôme, for instance); its template must exist, its CPTS and
+    /// partners must be organisations. Returns its id; its log starts with workshop.created.
+    static std::int64_t create_workshop(db::connection& c, const auth::directory& dir, const workshop_draft& d,
+                                        const auth::principal& by, std::int64_t now_ms);
+    /// Applies a facilitator's changes to `w` (read in the same write).
+    static void update_workshop(db::connection& c, const auth::directory& dir, store::workshop_row& w,
+                                const std::optional<std::vector<std::int64_t>>& partners, std::int64_t now);
 
     /// Loads seed-content/templates/*.json (idempotent); returns how many were added.
     static int load_seed_templates(db::connection& c, const std::filesystem::path& seed_dir);

@@ -6,6 +6,7 @@
 #include "indexing/indexer.hpp"
 #include "indexing/module.hpp"
 #include "library/documents.hpp"
+#include "library/service.hpp"
 #include "library/seed.hpp"
 #include "library/store.hpp"
 #include "search/index.hpp"
@@ -235,4 +236,44 @@ TEST_CASE("library: the whole seed content loads, is searchable and loads again 
         guides = s.get_int(0);
     });
     CHECK(guides >= 6);
+}
+
+TEST_CASE("library review rules: a reviewer decides on the latest version, once", "[library]") {
+    unit_temp_dir dir;
+    metrics::registry m;
+    db::pool pool({dir.path / "relais.db", 1, 64, library_schema}, m);
+    library::item it;
+    it.kind = "temoignage";
+    it.state = "pending";
+    library::content v;
+    v.title = "Notre diagnostic";
+    v.summary = "Résumé.";
+    v.body = "Texte.";
+    v.author_name = "A";
+    v.date = "2025-01-01";
+    pool.write_sync([&](db::connection& c) {
+        c.exec("INSERT INTO users(id, email, name, role, password_hash, created_at, updated_at) "
+               "VALUES(1, 'r@x.fr', 'Relectrice', 'animateur', 'x', 0, 0)");
+        library::store::create_item(c, it, v, std::nullopt, 1);
+    });
+    auto code = [&](auto decide) {
+        try {
+            pool.write_sync(decide);
+        } catch (const api_error& e) {
+            return std::string(e.code()) + (e.field().empty() ? "" : "/" + e.field());
+        }
+        return std::string("ok");
+    };
+    using library::service;
+    CHECK(code([&](db::connection& c) { service::publish_version(c, it.id, 2, 1, 2); }) == "version_perimee/version");
+    CHECK(code([&](db::connection& c) { service::publish_version(c, 999, 1, 1, 2); }) == "introuvable");
+    CHECK(code([&](db::connection& c) { service::send_back(c, it.id, 1, "À reprendre", 1, 2); }) == "ok");
+    CHECK(code([&](db::connection& c) { service::send_back(c, it.id, 1, "Encore", 1, 3); }) == "moderation_impossible");
+    CHECK(code([&](db::connection& c) { service::publish_version(c, it.id, 1, 1, 4); }) == "ok");
+    CHECK(code([&](db::connection& c) { service::publish_version(c, it.id, 1, 1, 5); }) == "moderation_impossible");
+    pool.read_sync([&](db::connection& c) {
+        auto now = library::store::find_item(c, it.id);
+        CHECK(now->state == "published");
+        CHECK(now->published_version == std::optional<std::int64_t>(1));
+    });
 }

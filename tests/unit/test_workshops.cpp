@@ -11,6 +11,11 @@
 #include "library/module.hpp"
 #include "platform/migrate.hpp"
 #include "workshops/module.hpp"
+#include "workshops/service.hpp"
+#include "auth/service.hpp"
+#include "common/metrics.hpp"
+#include "common/worker_pool.hpp"
+#include "db/pool.hpp"
 #include "temp_dir.hpp"
 
 #include <fstream>
@@ -385,4 +390,88 @@ TEST_CASE("a stale version names the field, for every note operation", "[worksho
             CHECK(e.field() == "version");
         }
     }
+}
+
+TEST_CASE("workshop rules: template, CPTS and partners exist, one co-facilitator who animates", "[workshops]") {
+    unit_temp_dir dir;
+    metrics::registry m;
+    db::pool pool({dir.path / "w.db", 1, 16, [](db::connection& c) {
+                       platform::migrate(c, {{"auth", &auth::migrations()}, {"indexing", &indexing::migrations()},
+                                             {"library", &library::migrations()}, {"workshops", &workshops::migrations()}});
+                   }},
+                  m);
+    worker_pool cpu("cpu", 1);
+    auth::service directory(pool, cpu, {});
+    std::int64_t cpts = 0, member = 0, colleague = 0, third = 0;
+    auth::principal alice;
+    pool.write_sync([&](db::connection& c) {
+        service::load_seed_templates(c, RELAIS_SOURCE_DIR "/seed-content");
+        cpts = auth::store::insert_org(c, auth::org{0, "CPTS du Ternois", "cpts", "32", {"62"}, 0}, 0);
+        auto user = [&](const char* email, const char* role) {
+            auth::user u;
+            u.email = email;
+            u.name = email;
+            u.role = role;
+            u.password_hash = "x";
+            return auth::store::insert_user(c, u, 0);
+        };
+        alice.account.id = user("alice@x.fr", "animateur");
+        alice.account.name = "Alice";
+        member = user("membre@x.fr", "membre");
+        colleague = user("roc@x.fr", "animateur");
+        third = user("admin@x.fr", "admin");
+    });
+    workshop_draft d;
+    d.title = "Atelier SWOT";
+    d.stage = "pre_aci";
+    d.template_slug = "swot";
+    d.cpts_id = cpts;
+    d.partners = std::vector<std::int64_t>{cpts};
+    auto refusal = [&](workshop_draft draft) {
+        try {
+            pool.write_sync([&](db::connection& c) { service::create_workshop(c, directory, draft, alice, 1'000'000); });
+        } catch (const api_error& e) {
+            return e.field();
+        }
+        return std::string("accepted");
+    };
+    auto with = [&](auto change) {
+        auto copy = d;
+        change(copy);
+        return copy;
+    };
+    CHECK(refusal(with([&](workshop_draft& x) { x.co_facilitators = {colleague, third}; })) == "facilitator_ids");
+    CHECK(refusal(with([&](workshop_draft& x) { x.co_facilitators = {member}; })) == "facilitator_ids");
+    CHECK(refusal(with([&](workshop_draft& x) { x.template_slug = "inconnu"; })) == "template");
+    CHECK(refusal(with([&](workshop_draft& x) { x.cpts_id = 999; })) == "cpts_id");
+    CHECK(refusal(with([&](workshop_draft& x) { x.partners = std::vector<std::int64_t>{999}; })) == "partner_ids");
+    CHECK(refusal(with([&](workshop_draft& x) { x.stage = "plus_tard"; })) == "stage");
+    // Refused drafts left nothing behind.
+    pool.read_sync([&](db::connection& c) { CHECK(store::workshops(c, directory, std::nullopt).empty()); });
+
+    // The creator listed among the co-facilitators counts once.
+    auto ok = with([&](workshop_draft& x) { x.co_facilitators = {alice.account.id, colleague}; });
+    std::int64_t id = 0;
+    pool.write_sync([&](db::connection& c) { id = service::create_workshop(c, directory, ok, alice, 1'000'000); });
+    pool.read_sync([&](db::connection& c) {
+        auto w = store::workshop(c, directory, id);
+        REQUIRE(w);
+        CHECK(w->cpts_name == std::optional<std::string>("CPTS du Ternois"));
+        REQUIRE(w->partners.size() == 1);
+        CHECK(w->people.size() == 2);
+        for (const auto& p : w->people) CHECK(p.role == "facilitator");
+        auto log = store::events(c, id);
+        REQUIRE(log.size() == 1);
+        CHECK(log[0].op == "workshop.created");
+    });
+    // A change to an unknown partner changes nothing.
+    CHECK_THROWS_AS(pool.write_sync([&](db::connection& c) {
+                        auto w = *store::workshop(c, directory, id);
+                        w.title = "Renommé";
+                        service::update_workshop(c, directory, w, std::vector<std::int64_t>{999}, 1);
+                    }),
+                    api_error);
+    pool.read_sync([&](db::connection& c) { CHECK(store::workshop(c, directory, id)->title == "Atelier SWOT"); });
+    cpu.stop();
+    pool.stop();
 }
