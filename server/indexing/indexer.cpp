@@ -45,7 +45,8 @@ void indexer::start() {
     auto built = index_.built_fingerprint();
     if (built != index_.synonyms_fingerprint() || index_.document_count() != static_cast<std::uint32_t>(expected)) {
         log::info("index_rebuild", {{"reason", built != index_.synonyms_fingerprint() ? "synonyms" : "count"},
-                                    {"documents", index_.document_count()}, {"expected", expected}});
+                                    {"documents", index_.document_count()},
+                                    {"expected", expected}});
         rebuild();
     }
     thread_ = std::thread([this] { run(); });
@@ -130,12 +131,14 @@ std::size_t indexer::drain_locked(bool commit_each_batch) {
         done += todo.size();
         if (commit_each_batch) {
             index_.commit();
-            db_.write_sync([last](db::connection& c) { c.prepare("DELETE FROM search_outbox WHERE seq <= ?1").bind(1, last).exec(); });
+            db_.write_sync(
+                [last](db::connection& c) { c.prepare("DELETE FROM search_outbox WHERE seq <= ?1").bind(1, last).exec(); });
         }
     }
     if (!commit_each_batch && last > 0) {
         index_.commit();
-        db_.write_sync([last](db::connection& c) { c.prepare("DELETE FROM search_outbox WHERE seq <= ?1").bind(1, last).exec(); });
+        db_.write_sync(
+            [last](db::connection& c) { c.prepare("DELETE FROM search_outbox WHERE seq <= ?1").bind(1, last).exec(); });
     }
     return done;
 }

@@ -51,7 +51,9 @@ public:
             s.host = host;
             s.port = static_cast<int>(cfg.get_int("mail.smtp_port"));
             auto tls = cfg.get_text("mail.smtp_tls");
-            s.tls = tls == "tls" ? outbound::smtp_tls::tls : tls == "none" ? outbound::smtp_tls::none : outbound::smtp_tls::starttls;
+            s.tls = tls == "tls"    ? outbound::smtp_tls::tls
+                    : tls == "none" ? outbound::smtp_tls::none
+                                    : outbound::smtp_tls::starttls;
             s.username = cfg.get_text("mail.smtp_username");
             s.password = cfg.get_text("mail.smtp_password");
             s.from_address = cfg.get_text("mail.from_address");
@@ -71,27 +73,34 @@ public:
 
     // For administrators: is mail configured, what waits, what failed.
     void routes(net::router& r) override {
-        r.add("GET", "/api/admin/mail", auth_->guard(auth::access::admin, [this](net::request&, const auth::principal&)
-                                                         -> asio::awaitable<net::response> {
-            nlohmann::json counts = {{"pending", 0}, {"sent", 0}, {"failed", 0}};
-            nlohmann::json failures = nlohmann::json::array();
-            co_await db_->read([&](db::connection& c) {
-                auto s = c.prepare("SELECT status, count(*) FROM mail_outbox GROUP BY status");
-                while (s.step()) counts[s.get_text(0)] = s.get_int(1);
-                auto f = c.prepare("SELECT id, to_address, subject, attempts, last_error, created_at FROM mail_outbox "
-                                   "WHERE status = 'failed' OR (status = 'pending' AND attempts > 0) ORDER BY id DESC LIMIT 20");
-                while (f.step())
-                    failures.push_back({{"id", f.get_int(0)}, {"to", f.get_text(1)}, {"subject", f.get_text(2)},
-                                        {"attempts", f.get_int(3)}, {"error", f.get_text(4)},
-                                        {"created_at", to_iso8601(f.get_int(5))}});
-            });
-            auto res = net::response::json(200, {{"configured", client_.has_value()}, {"counts", counts}, {"problems", failures}});
-            res.header("Cache-Control", "no-store");
-            co_return res;
-        }));
+        r.add("GET", "/api/admin/mail",
+              auth_->guard(auth::access::admin, [this](net::request&, const auth::principal&) -> asio::awaitable<net::response> {
+                  nlohmann::json counts = {{"pending", 0}, {"sent", 0}, {"failed", 0}};
+                  nlohmann::json failures = nlohmann::json::array();
+                  co_await db_->read([&](db::connection& c) {
+                      auto s = c.prepare("SELECT status, count(*) FROM mail_outbox GROUP BY status");
+                      while (s.step()) counts[s.get_text(0)] = s.get_int(1);
+                      auto f = c.prepare(
+                          "SELECT id, to_address, subject, attempts, last_error, created_at FROM mail_outbox "
+                          "WHERE status = 'failed' OR (status = 'pending' AND attempts > 0) ORDER BY id DESC LIMIT 20");
+                      while (f.step())
+                          failures.push_back({{"id", f.get_int(0)},
+                                              {"to", f.get_text(1)},
+                                              {"subject", f.get_text(2)},
+                                              {"attempts", f.get_int(3)},
+                                              {"error", f.get_text(4)},
+                                              {"created_at", to_iso8601(f.get_int(5))}});
+                  });
+                  auto res =
+                      net::response::json(200, {{"configured", client_.has_value()}, {"counts", counts}, {"problems", failures}});
+                  res.header("Cache-Control", "no-store");
+                  co_return res;
+              }));
     }
 
-    void jobs(platform::scheduler& s) override { s.every(job_key, interval_, [this] { send_due(); }); }
+    void jobs(platform::scheduler& s) override {
+        s.every(job_key, interval_, [this] { send_due(); });
+    }
 
     void run() override {
         if (!client_) log::info("mail_disabled", {{"reason", "mail.smtp_host is empty: messages wait in the outbox"}});
@@ -101,8 +110,9 @@ public:
         if (!outbound::valid_email(m.to) || m.subject.empty() || m.subject.size() > 300 ||
             m.subject.find_first_of("\r\n") != std::string::npos)
             return false;
-        c.prepare("INSERT INTO mail_outbox(to_address, to_name, subject, text_body, html_body, created_at, next_attempt_at) "
-                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)")
+        c.prepare(
+             "INSERT INTO mail_outbox(to_address, to_name, subject, text_body, html_body, created_at, next_attempt_at) "
+             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6)")
             .bind(1, m.to)
             .bind(2, m.to_name)
             .bind(3, m.subject)
@@ -124,8 +134,9 @@ private:
         std::vector<row> due;
         auto now = unix_now();
         db_->read_sync([&](db::connection& c) {
-            auto s = c.prepare("SELECT id, attempts, to_address, to_name, subject, text_body, html_body FROM mail_outbox "
-                               "WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2");
+            auto s = c.prepare(
+                "SELECT id, attempts, to_address, to_name, subject, text_body, html_body FROM mail_outbox "
+                "WHERE status = 'pending' AND next_attempt_at <= ?1 ORDER BY next_attempt_at, id LIMIT ?2");
             s.bind(1, now).bind(2, batch_);
             while (s.step()) {
                 row r;
@@ -159,8 +170,9 @@ private:
                 log::info("mail_sent", {{"id", r.id}});
             }
             db_->write_sync([&](db::connection& c) {
-                c.prepare("UPDATE mail_outbox SET status = ?2, attempts = ?3, last_error = ?4, next_attempt_at = ?5, "
-                          "sent_at = CASE WHEN ?2 = 'sent' THEN unixepoch() ELSE NULL END WHERE id = ?1")
+                c.prepare(
+                     "UPDATE mail_outbox SET status = ?2, attempts = ?3, last_error = ?4, next_attempt_at = ?5, "
+                     "sent_at = CASE WHEN ?2 = 'sent' THEN unixepoch() ELSE NULL END WHERE id = ?1")
                     .bind(1, r.id)
                     .bind(2, status)
                     .bind(3, attempts)

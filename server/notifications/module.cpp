@@ -16,9 +16,8 @@ namespace {
 using json = nlohmann::json;
 
 json to_json(const db::statement& s) {
-    return {{"id", s.get_int(0)},     {"kind", s.get_text(1)},
-            {"title", s.get_text(2)}, {"body", s.get_text(3)},
-            {"link", s.get_text(4)},  {"created_at", to_iso8601(s.get_int(5))},
+    return {{"id", s.get_int(0)},    {"kind", s.get_text(1)}, {"title", s.get_text(2)},
+            {"body", s.get_text(3)}, {"link", s.get_text(4)}, {"created_at", to_iso8601(s.get_int(5))},
             {"read", !s.is_null(6)}};
 }
 
@@ -46,11 +45,16 @@ public:
 
     void jobs(platform::scheduler& s) override {
         // Read notices are kept six months.
-        s.every("notifications.prune", std::chrono::hours(24), [this] {
-            db_->write_sync([](db::connection& c) {
-                c.prepare("DELETE FROM notifications WHERE read_at IS NOT NULL AND read_at < ?1").bind(1, unix_now() - 180 * 86400).exec();
-            });
-        }, std::chrono::minutes(30));
+        s.every(
+            "notifications.prune", std::chrono::hours(24),
+            [this] {
+                db_->write_sync([](db::connection& c) {
+                    c.prepare("DELETE FROM notifications WHERE read_at IS NOT NULL AND read_at < ?1")
+                        .bind(1, unix_now() - 180 * 86400)
+                        .exec();
+                });
+            },
+            std::chrono::minutes(30));
     }
 
     void notify(db::connection& c, std::int64_t user_id, const notice& n) override {
@@ -93,77 +97,81 @@ public:
     void routes(net::router& r) override {
         using net::request;
         using net::response;
-        r.add("GET", "/api/notifications", auth_->guard(auth::access::signed_in, [this](request& req, const auth::principal& p)
-                                                             -> asio::awaitable<response> {
-            bool unread_only = false;
-            if (auto it = req.query.find("unread"); it != req.query.end()) {
-                if (it->second != "1" && it->second != "0") throw api_error(errors::invalid_field, "unread");
-                unread_only = it->second == "1";
-            }
-            std::int64_t before = std::numeric_limits<std::int64_t>::max();
-            if (auto it = req.query.find("before"); it != req.query.end()) {
-                try {
-                    std::size_t pos = 0;
-                    before = std::stoll(it->second, &pos);
-                    if (pos != it->second.size() || before <= 0) throw std::invalid_argument("before");
-                } catch (const std::exception&) {
-                    throw api_error(errors::invalid_field, "before");
-                }
-            }
-            json list = json::array();
-            std::int64_t unread = 0;
-            auto uid = p.account.id;
-            co_await db_->read([&](db::connection& c) {
-                auto s = c.prepare(std::string("SELECT id, kind, title, body, link, created_at, read_at FROM notifications "
-                                               "WHERE user_id = ?1 AND id < ?2") +
-                                   (unread_only ? " AND read_at IS NULL" : "") + " ORDER BY id DESC LIMIT 50");
-                s.bind(1, uid).bind(2, before);
-                while (s.step()) list.push_back(to_json(s));
-                unread = unread_count(c, uid);
-            });
-            auto res = response::json(200, {{"notifications", list}, {"unread", unread}});
-            res.header("Cache-Control", "no-store");
-            co_return res;
-        }));
+        r.add("GET", "/api/notifications",
+              auth_->guard(auth::access::signed_in, [this](request& req, const auth::principal& p) -> asio::awaitable<response> {
+                  bool unread_only = false;
+                  if (auto it = req.query.find("unread"); it != req.query.end()) {
+                      if (it->second != "1" && it->second != "0") throw api_error(errors::invalid_field, "unread");
+                      unread_only = it->second == "1";
+                  }
+                  std::int64_t before = std::numeric_limits<std::int64_t>::max();
+                  if (auto it = req.query.find("before"); it != req.query.end()) {
+                      try {
+                          std::size_t pos = 0;
+                          before = std::stoll(it->second, &pos);
+                          if (pos != it->second.size() || before <= 0) throw std::invalid_argument("before");
+                      } catch (const std::exception&) {
+                          throw api_error(errors::invalid_field, "before");
+                      }
+                  }
+                  json list = json::array();
+                  std::int64_t unread = 0;
+                  auto uid = p.account.id;
+                  co_await db_->read([&](db::connection& c) {
+                      auto s = c.prepare(std::string("SELECT id, kind, title, body, link, created_at, read_at FROM notifications "
+                                                     "WHERE user_id = ?1 AND id < ?2") +
+                                         (unread_only ? " AND read_at IS NULL" : "") + " ORDER BY id DESC LIMIT 50");
+                      s.bind(1, uid).bind(2, before);
+                      while (s.step()) list.push_back(to_json(s));
+                      unread = unread_count(c, uid);
+                  });
+                  auto res = response::json(200, {{"notifications", list}, {"unread", unread}});
+                  res.header("Cache-Control", "no-store");
+                  co_return res;
+              }));
 
-        r.add("POST", "/api/notifications/read", auth_->guard(auth::access::signed_in, [this](request& req, const auth::principal& p)
-                                                                   -> asio::awaitable<response> {
-            auto body = json_input::parse_object(req.body);
-            std::vector<std::int64_t> ids;
-            bool all = false;
-            if (auto it = body.find("all"); it != body.end()) {
-                if (!it->is_boolean()) throw api_error(errors::invalid_field, "all");
-                all = it->get<bool>();
-            }
-            if (auto it = body.find("ids"); it != body.end()) {
-                if (!it->is_array() || it->size() > 200) throw api_error(errors::invalid_field, "ids");
-                for (const auto& v : *it) {
-                    if (!v.is_number_integer() || v.get<std::int64_t>() <= 0) throw api_error(errors::invalid_field, "ids");
-                    ids.push_back(v.get<std::int64_t>());
+        r.add(
+            "POST", "/api/notifications/read",
+            auth_->guard(auth::access::signed_in, [this](request& req, const auth::principal& p) -> asio::awaitable<response> {
+                auto body = json_input::parse_object(req.body);
+                std::vector<std::int64_t> ids;
+                bool all = false;
+                if (auto it = body.find("all"); it != body.end()) {
+                    if (!it->is_boolean()) throw api_error(errors::invalid_field, "all");
+                    all = it->get<bool>();
                 }
-            }
-            if (!all && ids.empty()) throw api_error(errors::invalid_field, "ids");
-            std::int64_t unread = 0;
-            auto uid = p.account.id;
-            co_await db_->write([&](db::connection& c) {
-                auto now = unix_now();
-                if (all) {
-                    c.prepare("UPDATE notifications SET read_at = ?2 WHERE user_id = ?1 AND read_at IS NULL").bind(1, uid).bind(2, now).exec();
-                } else {
-                    for (auto id : ids)
-                        c.prepare("UPDATE notifications SET read_at = ?3 WHERE id = ?2 AND user_id = ?1 AND read_at IS NULL")
+                if (auto it = body.find("ids"); it != body.end()) {
+                    if (!it->is_array() || it->size() > 200) throw api_error(errors::invalid_field, "ids");
+                    for (const auto& v : *it) {
+                        if (!v.is_number_integer() || v.get<std::int64_t>() <= 0) throw api_error(errors::invalid_field, "ids");
+                        ids.push_back(v.get<std::int64_t>());
+                    }
+                }
+                if (!all && ids.empty()) throw api_error(errors::invalid_field, "ids");
+                std::int64_t unread = 0;
+                auto uid = p.account.id;
+                co_await db_->write([&](db::connection& c) {
+                    auto now = unix_now();
+                    if (all) {
+                        c.prepare("UPDATE notifications SET read_at = ?2 WHERE user_id = ?1 AND read_at IS NULL")
                             .bind(1, uid)
-                            .bind(2, id)
-                            .bind(3, now)
+                            .bind(2, now)
                             .exec();
-                }
-                unread = unread_count(c, uid);
-            });
-            // The person's other open pages update their bell too.
-            topics_->publish("user:" + std::to_string(uid), json{{"type", "notifications"}, {"unread", unread}}.dump());
-            auto res = response::json(200, {{"unread", unread}});
-            co_return res;
-        }));
+                    } else {
+                        for (auto id : ids)
+                            c.prepare("UPDATE notifications SET read_at = ?3 WHERE id = ?2 AND user_id = ?1 AND read_at IS NULL")
+                                .bind(1, uid)
+                                .bind(2, id)
+                                .bind(3, now)
+                                .exec();
+                    }
+                    unread = unread_count(c, uid);
+                });
+                // The person's other open pages update their bell too.
+                topics_->publish("user:" + std::to_string(uid), json{{"type", "notifications"}, {"unread", unread}}.dump());
+                auto res = response::json(200, {{"unread", unread}});
+                co_return res;
+            }));
     }
 
 private:

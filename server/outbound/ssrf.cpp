@@ -52,7 +52,7 @@ using bytes16 = std::array<std::uint8_t, 16>;
 bool in6(const bytes16& a, std::initializer_list<std::uint8_t> prefix, int bits) {
     bytes16 net{};
     std::copy(prefix.begin(), prefix.end(), net.begin());
-    for (int i = 0; bits > 0; ++i, bits -= 8) {
+    for (std::size_t i = 0; bits > 0; ++i, bits -= 8) {
         auto mask = static_cast<std::uint8_t>(bits >= 8 ? 0xff : 0xff << (8 - bits));
         if ((a[i] & mask) != (net[i] & mask)) return false;
     }
@@ -60,7 +60,7 @@ bool in6(const bytes16& a, std::initializer_list<std::uint8_t> prefix, int bits)
 }
 
 range classify_v6(const bytes16& a) {
-    auto embedded = [&](int at) {
+    auto embedded = [&](std::size_t at) {
         return classify_v4(std::uint32_t{a[at]} << 24 | std::uint32_t{a[at + 1]} << 16 | std::uint32_t{a[at + 2]} << 8 |
                            a[at + 3]);
     };

@@ -52,8 +52,9 @@ void convert_global_list(db::connection& c, const std::vector<module_schema>& mo
 }  // namespace
 
 int migrate(db::connection& c, const std::vector<module_schema>& modules) {
-    c.exec("CREATE TABLE IF NOT EXISTS module_migrations (module TEXT NOT NULL, version INTEGER NOT NULL, "
-           "name TEXT NOT NULL, applied_at INTEGER NOT NULL, PRIMARY KEY (module, version))");
+    c.exec(
+        "CREATE TABLE IF NOT EXISTS module_migrations (module TEXT NOT NULL, version INTEGER NOT NULL, "
+        "name TEXT NOT NULL, applied_at INTEGER NOT NULL, PRIMARY KEY (module, version))");
     convert_global_list(c, modules);
     std::map<std::string, int, std::less<>> known;
     for (const auto& m : modules)

@@ -25,8 +25,12 @@
 
 namespace relais {
 class worker_pool;
-namespace metrics { class registry; }
-namespace search { class index; }
+namespace metrics {
+class registry;
+}
+namespace search {
+class index;
+}
 }  // namespace relais
 
 namespace relais::platform {
@@ -74,7 +78,13 @@ class context {
 public:
     context(const settings& cfg, db::pool& db, worker_pool& cpu, metrics::registry& metrics, search::index& index,
             scheduler& jobs, std::filesystem::path data_dir, std::filesystem::path seed_dir)
-        : cfg_(cfg), db_(db), cpu_(cpu), metrics_(metrics), index_(index), jobs_(jobs), data_dir_(std::move(data_dir)),
+        : cfg_(cfg),
+          db_(db),
+          cpu_(cpu),
+          metrics_(metrics),
+          index_(index),
+          jobs_(jobs),
+          data_dir_(std::move(data_dir)),
           seed_dir_(std::move(seed_dir)) {}
 
     const settings& cfg() const { return cfg_; }
@@ -85,7 +95,9 @@ public:
     /// Register periodic jobs in module::jobs; `run_soon`/`defer` from anywhere.
     scheduler& jobs() { return jobs_; }
     /// Live topics: publish to sockets (every signed-in socket is subscribed to "user:<id>").
-    class topics& topics() { return *topics_; }
+    class topics& topics() {
+        return *topics_;
+    }
     void set_topics(class topics& t) { topics_ = &t; }
     const std::filesystem::path& data_dir() const { return data_dir_; }
     const std::filesystem::path& seed_dir() const { return seed_dir_; }

@@ -48,8 +48,9 @@ void scheduler::start() {
     std::map<std::string, std::int64_t> stored;
     std::map<std::string, job_status> last;
     db_.read_sync([&](db::connection& c) {
-        auto s = c.prepare("SELECT key, next_run, last_run, last_status, last_error, last_duration_ms, runs, failures "
-                           "FROM platform_jobs");
+        auto s = c.prepare(
+            "SELECT key, next_run, last_run, last_status, last_error, last_duration_ms, runs, failures "
+            "FROM platform_jobs");
         while (s.step()) {
             job_status st;
             st.key = s.get_text(0);
@@ -168,10 +169,11 @@ void scheduler::run(const std::string& key) {
 
 void scheduler::persist(const job_status& st) {
     db_.write_sync([&](db::connection& c) {
-        c.prepare("INSERT INTO platform_jobs(key, next_run, last_run, last_status, last_error, last_duration_ms, runs, failures) "
-                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(key) DO UPDATE SET next_run = excluded.next_run, "
-                  "last_run = excluded.last_run, last_status = excluded.last_status, last_error = excluded.last_error, "
-                  "last_duration_ms = excluded.last_duration_ms, runs = excluded.runs, failures = excluded.failures")
+        c.prepare(
+             "INSERT INTO platform_jobs(key, next_run, last_run, last_status, last_error, last_duration_ms, runs, failures) "
+             "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(key) DO UPDATE SET next_run = excluded.next_run, "
+             "last_run = excluded.last_run, last_status = excluded.last_status, last_error = excluded.last_error, "
+             "last_duration_ms = excluded.last_duration_ms, runs = excluded.runs, failures = excluded.failures")
             .bind(1, st.key)
             .bind(2, st.next_run)
             .bind(3, st.last_run ? std::optional<std::int64_t>(st.last_run) : std::nullopt)

@@ -10,15 +10,19 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
-#include <limits>
 #include <functional>
+#include <limits>
 #include <map>
 #include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
 
-namespace relais::metrics { class registry; class counter; class histogram; }
+namespace relais::metrics {
+class registry;
+class counter;
+class histogram;
+}  // namespace relais::metrics
 
 namespace relais::platform {
 

@@ -2,10 +2,10 @@
 
 #include <toml++/toml.h>
 
+#include <unistd.h>
 #include <algorithm>
 #include <cstdlib>
 #include <sstream>
-#include <unistd.h>
 
 namespace relais::platform {
 namespace {
@@ -104,9 +104,12 @@ void settings::set(const std::string& key, const std::string& text) {
             throw config_error(key + ": not a number: " + text);
         }
     } else if (std::holds_alternative<bool>(e.v)) {
-        if (text == "true" || text == "1") v = true;
-        else if (text == "false" || text == "0") v = false;
-        else throw config_error(key + ": expected true or false, got " + text);
+        if (text == "true" || text == "1")
+            v = true;
+        else if (text == "false" || text == "0")
+            v = false;
+        else
+            throw config_error(key + ": expected true or false, got " + text);
     } else if (std::holds_alternative<std::vector<std::string>>(e.v)) {
         v = split_list(text);
     } else {
@@ -126,7 +129,8 @@ void settings::load(const std::filesystem::path& file, bool required, const std:
         }
         for (const auto& [section, node] : tbl) {
             auto* t = node.as_table();
-            if (!t) throw config_error(file.string() + ": top-level key '" + std::string(section.str()) + "' must be a [section]");
+            if (!t)
+                throw config_error(file.string() + ": top-level key '" + std::string(section.str()) + "' must be a [section]");
             for (const auto& [name, n] : *t) {
                 std::string key = std::string(section.str()) + "." + std::string(name.str());
                 auto it = entries_.find(key);
@@ -200,10 +204,14 @@ std::vector<std::pair<std::string, std::string>> settings::describe() const {
         std::string text = std::visit(
             [](const auto& x) -> std::string {
                 using T = std::decay_t<decltype(x)>;
-                if constexpr (std::is_same_v<T, long long>) return std::to_string(x);
-                else if constexpr (std::is_same_v<T, double>) return format_number(x);
-                else if constexpr (std::is_same_v<T, bool>) return x ? "true" : "false";
-                else if constexpr (std::is_same_v<T, std::string>) return "\"" + x + "\"";
+                if constexpr (std::is_same_v<T, long long>)
+                    return std::to_string(x);
+                else if constexpr (std::is_same_v<T, double>)
+                    return format_number(x);
+                else if constexpr (std::is_same_v<T, bool>)
+                    return x ? "true" : "false";
+                else if constexpr (std::is_same_v<T, std::string>)
+                    return "\"" + x + "\"";
                 else {
                     std::string s = "[";
                     for (const auto& item : x) s += (s.size() > 1 ? ", \"" : "\"") + item + "\"";

@@ -16,7 +16,7 @@ struct code_label {
 };
 
 struct region {
-    std::string_view code;   // INSEE region code (2016 regions)
+    std::string_view code;  // INSEE region code (2016 regions)
     std::string_view label;
     std::vector<std::string_view> departements;  // INSEE département codes
 };
