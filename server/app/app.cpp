@@ -79,6 +79,7 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     p_->ctx = std::make_unique<platform::context>(c.values, *p_->db, *p_->cpu, p_->metrics, *p_->index, *p_->jobs,
                                                   c.data_dir, c.seed_dir);
     p_->ctx->set_topics(p_->bus);
+    p_->ctx->set_http(c.http);
     for (const auto& m : p_->modules) m->start(*p_->ctx);
     for (const auto& m : p_->modules) m->jobs(*p_->jobs);
 }

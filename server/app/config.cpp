@@ -1,5 +1,6 @@
 #include "app/config.hpp"
 #include "app/modules.hpp"
+#include "outbound/http_client.hpp"
 
 #include <toml++/toml.h>
 
@@ -47,6 +48,14 @@ void declare_platform(platform::settings& s) {
     s.integer("limits.uploads_in_flight_max_bytes", 64LL << 20, 1024, 1LL << 40);
     s.integer("limits.uploads_in_flight_max_bytes_per_address", 24LL << 20, 1024, 1LL << 40);
     s.text("log.level", "info", {"debug", "info", "warn", "error"});
+    s.text("outbound.proxy", "", {}, "http://, https://, socks5:// or socks5h:// proxy for outgoing requests");
+    s.text("outbound.no_proxy", "", {}, "hosts reached without the proxy (comma-separated)");
+    s.text("outbound.ca_file", "", {}, "PEM bundle replacing the system CAs (certificates are always verified)");
+    s.integer("outbound.connect_timeout_s", 10, 1, 120);
+    s.integer("outbound.timeout_s", 30, 1, 600);
+    s.integer("outbound.max_body_bytes", 5LL << 20, 1024, 1LL << 30, "after decompression");
+    s.boolean("outbound.allow_loopback", false, "let outgoing requests reach 127.0.0.0/8 and ::1 (tests)");
+    s.boolean("outbound.allow_private", false, "let outgoing requests reach private, link-local and unique-local addresses");
     (void)big;
 }
 
@@ -83,6 +92,15 @@ void read_platform(config& c) {
     c.uploads_in_flight_max_bytes = v.get_int("limits.uploads_in_flight_max_bytes");
     c.uploads_in_flight_max_bytes_per_address = v.get_int("limits.uploads_in_flight_max_bytes_per_address");
     c.log_level = v.get_text("log.level");
+    auto& h = c.http;
+    h.proxy = v.get_text("outbound.proxy");
+    h.no_proxy = v.get_text("outbound.no_proxy");
+    h.ca_file = v.get_text("outbound.ca_file");
+    h.connect_timeout = std::chrono::seconds(v.get_int("outbound.connect_timeout_s"));
+    h.timeout = std::chrono::seconds(v.get_int("outbound.timeout_s"));
+    h.max_body_bytes = static_cast<std::size_t>(v.get_int("outbound.max_body_bytes"));
+    h.policy.allow_loopback = v.get_bool("outbound.allow_loopback");
+    h.policy.allow_private = v.get_bool("outbound.allow_private");
 }
 
 void validate(config& c, const std::filesystem::path& root) {
@@ -101,6 +119,14 @@ void validate(config& c, const std::filesystem::path& root) {
     if (!c.public_url.empty() && c.public_url.rfind("http://", 0) != 0 && c.public_url.rfind("https://", 0) != 0)
         throw config_error("server.public_url: must start with http:// or https://");
     while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+    c.http.user_agent = outbound::default_user_agent(c.public_url);
+    if (!c.http.ca_file.empty() && !std::filesystem::exists(c.http.ca_file))
+        throw config_error("outbound.ca_file: no such file: " + c.http.ca_file);
+    try {
+        outbound::http_client probe(c.http);  // checks the proxy's syntax
+    } catch (const std::invalid_argument& e) {
+        throw config_error(std::string("outbound.proxy: ") + e.what());
+    }
     if (c.web_root.empty()) c.web_root = root / "web";
     if (c.seed_dir.empty()) c.seed_dir = root / "seed-content";
 }

@@ -4,6 +4,7 @@
 // declare) and read from `values`. Sources, in order: built-in defaults,
 // config/relais.toml (or --config), RELAIS_<SECTION>_<KEY> environment variables,
 // command-line flags. A bad value or an unknown key stops the start, naming it.
+#include "outbound/http_client.hpp"
 #include "platform/settings.hpp"
 
 #include <filesystem>
@@ -51,6 +52,8 @@ struct config {
     long long uploads_in_flight_max_bytes_per_address = 24LL << 20;
     // [log]
     std::string log_level = "info";
+    // [outbound]: what jobs fetching from the Internet use (proxy, timeouts, SSRF policy)
+    outbound::http_options http;
 
     /// Every setting, the modules' included, as loaded.
     platform::settings values;

@@ -8,6 +8,7 @@
 #include "db/pool.hpp"
 #include "net/router.hpp"
 #include "net/websocket.hpp"
+#include "outbound/http_client.hpp"
 #include "platform/scheduler.hpp"
 #include "platform/settings.hpp"
 
@@ -94,6 +95,10 @@ public:
     search::index& index() { return index_; }
     /// Register periodic jobs in module::jobs; `run_soon`/`defer` from anywhere.
     scheduler& jobs() { return jobs_; }
+    /// The options of outbound HTTP ([outbound] settings: proxy, timeouts, SSRF policy…):
+    /// jobs build an outbound::http_client from them.
+    const outbound::http_options& http() const { return http_; }
+    void set_http(outbound::http_options o) { http_ = std::move(o); }
     /// Live topics: publish to sockets (every signed-in socket is subscribed to "user:<id>").
     class topics& topics() {
         return *topics_;
@@ -128,6 +133,7 @@ private:
     search::index& index_;
     scheduler& jobs_;
     class topics* topics_ = nullptr;
+    outbound::http_options http_;
     std::filesystem::path data_dir_, seed_dir_;
     std::unordered_map<std::type_index, void*> services_;
 };

@@ -201,3 +201,22 @@ TEST_CASE("ws hub: sockets are closed when their session, account or guest loses
     CHECK(a2->close_code == 1008);
     CHECK(b->close_code == 0);
 }
+
+TEST_CASE("outbound settings: proxy, timeouts and the SSRF policy reach the HTTP options", "[config]") {
+    unit_temp_dir dir;
+    auto file = dir.path / "r.toml";
+    std::ofstream(file) << "[server]\npublic_url = \"https://relais.example.fr\"\n"
+                           "[outbound]\nproxy = \"http://proxy.example.fr:3128\"\ntimeout_s = 12\nallow_loopback = true\n";
+    auto c = load_config(file, true, {}, dir.path);
+    CHECK(c.http.proxy == "http://proxy.example.fr:3128");
+    CHECK(c.http.timeout == std::chrono::seconds(12));
+    CHECK(c.http.policy.allow_loopback);
+    CHECK_FALSE(c.http.policy.allow_private);
+    CHECK(c.http.user_agent.find("relais.example.fr") != std::string::npos);
+    auto defaults = load_config(dir.path / "absent.toml", false, {}, dir.path);
+    CHECK_FALSE(defaults.http.policy.allow_loopback);
+    CHECK(defaults.http.proxy.empty());
+    CHECK_THROWS_AS(load_config(file, true, {{"outbound.proxy", "ftp://proxy"}}, dir.path), config_error);
+    CHECK_THROWS_AS(load_config(file, true, {{"outbound.allow_private", "peut-être"}}, dir.path), config_error);
+    CHECK_THROWS_AS(load_config(file, true, {{"outbound.ca_file", "/nulle/part.pem"}}, dir.path), config_error);
+}
