@@ -48,8 +48,10 @@ std::string doc_id(std::int64_t item_id) { return indexing::doc_id("item", item_
 
 std::optional<std::int64_t> item_id_of(const std::string& id) { return indexing::key_of("item", id); }
 
-std::optional<search::document> document_for(db::connection& c, const item& it) {
-    if (!it.is_public()) return std::nullopt;
+std::optional<search::document> document_for(db::connection& c, const auth::directory& dir, const item& input) {
+    if (!input.is_public()) return std::nullopt;
+    auto it = input;
+    store::name_org(c, dir, it);
     auto v = store::version(c, it.id, *it.published_version);
     if (!v) return std::nullopt;
     search::document d;
@@ -84,7 +86,7 @@ std::optional<search::document> document_for(db::connection& c, const item& it) 
 
 std::optional<search::document> item_source::document(db::connection& c, std::int64_t key) const {
     auto it = store::find_item(c, key);
-    return it ? document_for(c, *it) : std::nullopt;
+    return it ? document_for(c, dir_, *it) : std::nullopt;
 }
 
 std::vector<std::int64_t> item_source::keys(db::connection& c) const { return store::item_ids(c); }

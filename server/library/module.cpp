@@ -40,7 +40,8 @@ public:
         extraction_ = std::make_unique<worker_pool>("extract", parallel);
         files_ = std::make_unique<blobs>(ctx.data_dir() / "files");
         auto& ix = ctx.need<indexing::indexer>();
-        ix.add_source(items_);
+        items_ = std::make_unique<item_source>(ctx.need<auth::service>());
+        ix.add_source(*items_);
         indexer_ = &ix;
         service_ = std::make_unique<service>(ctx.db(), ctx.need<auth::service>(), ctx.cpu(), *extraction_, ctx.index(), ix,
                                              *files_, ctx.need<notifications::notifier>(), o);
@@ -69,7 +70,7 @@ public:
 private:
     std::unique_ptr<worker_pool> extraction_;
     std::unique_ptr<blobs> files_;
-    item_source items_;
+    std::unique_ptr<item_source> items_;
     indexing::indexer* indexer_ = nullptr;
     std::unique_ptr<service> service_;
 };

@@ -265,9 +265,14 @@ asio::awaitable<response> service::item_response(const item& it, const principal
     std::optional<content> v;
     std::vector<version_info> history;
     std::string author_account;
+    item named = it;
     co_await db_.read([&](db::connection& c) {
         v = store::version(c, it.id, shown);
-        if (latest_ok) history = store::versions(c, it.id);
+        if (latest_ok) {
+            history = store::versions(c, it.id);
+            store::name_people(c, auth_, history);
+        }
+        store::name_org(c, auth_, named);
     });
     if (!v) throw api_error(errors::not_found);
     json attachments = json::array();
@@ -299,8 +304,9 @@ asio::awaitable<response> service::item_response(const item& it, const principal
                  {"missions", v->missions},
                  {"region", v->region ? json{{"code", *v->region}, {"name", region_name(v->region)}} : json(nullptr)},
                  {"author_name", v->author_name},
-                 {"organisation", it.org_name ? json{{"id", *it.org_id}, {"name", *it.org_name}, {"type", it.org_type.value_or("")}}
-                                              : json(nullptr)},
+                 {"organisation", named.org_name ? json{{"id", *named.org_id}, {"name", *named.org_name},
+                                                        {"type", named.org_type.value_or("")}}
+                                                  : json(nullptr)},
                  {"date", v->date},
                  {"attachments", attachments},
                  {"history", hist},

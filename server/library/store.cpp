@@ -43,7 +43,7 @@ std::vector<std::string> strings_from(const std::string& text) {
 
 constexpr const char* item_columns =
     "i.id, i.slug, i.kind, i.state, i.latest_version, i.published_version, i.archived, i.author_id, i.org_id, "
-    "i.origin, i.reviewed_by, o.name, o.type, i.review_note, i.created_at, i.updated_at, i.published_at";
+    "i.origin, i.reviewed_by, NULL, NULL, i.review_note, i.created_at, i.updated_at, i.published_at";
 
 item item_from(const db::statement& s) {
     item it;
@@ -90,7 +90,7 @@ void insert_version(db::connection& c, std::int64_t item_id, std::int64_t versio
 
 std::vector<listed> list(db::connection& c, const std::string& where_order, std::optional<std::int64_t> param) {
     auto s = c.prepare(std::string("SELECT ") + item_columns +
-                       ", v.title, v.summary, v.version FROM library_items i LEFT JOIN organisations o ON o.id = i.org_id "
+                       ", v.title, v.summary, v.version FROM library_items i "
                        "JOIN library_versions v ON v.item_id = i.id AND v.version = i.latest_version " +
                        where_order);
     if (param) s.bind(1, *param);
@@ -103,10 +103,28 @@ std::vector<listed> list(db::connection& c, const std::string& where_order, std:
 
 std::optional<item> find_item(db::connection& c, std::int64_t id) {
     auto s = c.prepare(std::string("SELECT ") + item_columns +
-                       " FROM library_items i LEFT JOIN organisations o ON o.id = i.org_id WHERE i.id = ?");
+                       " FROM library_items i WHERE i.id = ?");
     s.bind(1, id);
     if (!s.step()) return std::nullopt;
     return item_from(s);
+}
+
+void name_org(db::connection& c, const auth::directory& dir, item& it) {
+    if (!it.org_id) return;
+    if (auto o = dir.find_org(c, *it.org_id)) {
+        it.org_name = o->name;
+        it.org_type = o->type;
+    }
+}
+
+void name_people(db::connection& c, const auth::directory& dir, std::vector<version_info>& versions) {
+    std::vector<std::int64_t> ids;
+    for (const auto& v : versions)
+        if (v.created_by) ids.push_back(*v.created_by);
+    auto people = dir.users(c, ids);
+    for (auto& v : versions)
+        if (v.created_by)
+            if (auto it = people.find(*v.created_by); it != people.end()) v.created_by_name = it->second.name;
 }
 
 std::optional<std::int64_t> item_by_slug(db::connection& c, const std::string& slug) {
@@ -143,11 +161,11 @@ std::optional<content> version(db::connection& c, std::int64_t item_id, std::int
 }
 
 std::vector<version_info> versions(db::connection& c, std::int64_t item_id) {
-    auto s = c.prepare("SELECT v.version, v.created_at, v.title, v.note, COALESCE(u.name, '') FROM library_versions v "
-                       "LEFT JOIN users u ON u.id = v.created_by WHERE v.item_id = ? ORDER BY v.version DESC");
+    auto s = c.prepare("SELECT version, created_at, title, note, created_by FROM library_versions "
+                       "WHERE item_id = ? ORDER BY version DESC");
     s.bind(1, item_id);
     std::vector<version_info> out;
-    while (s.step()) out.push_back({s.get_int(0), s.get_int(1), s.get_text(2), s.get_text(3), s.get_text(4)});
+    while (s.step()) out.push_back({s.get_int(0), s.get_int(1), s.get_text(2), s.get_text(3), {}, s.get_opt_int(4)});
     return out;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // The library's data: items with their versions, content-addressed files, the
 // index updates (queued in the indexing module's outbox). Every SQL statement of the module is here.
+#include "auth/directory.hpp"
 #include "db/database.hpp"
 #include "reference/data.hpp"
 
@@ -48,7 +49,7 @@ struct item {
     bool archived = false;
     std::optional<std::int64_t> author_id, org_id, reviewed_by;
     std::optional<std::string> origin;  // filed by another module: "workshop:12"
-    std::optional<std::string> org_name, org_type;
+    std::optional<std::string> org_name, org_type;  // from the auth directory (store::name_org)
     std::string review_note;
     std::int64_t created_at = 0, updated_at = 0;
     std::optional<std::int64_t> published_at;
@@ -59,12 +60,17 @@ struct item {
 
 struct version_info {
     std::int64_t version = 0, created_at = 0;
-    std::string title, note, created_by_name;
+    std::string title, note, created_by_name;  // the name: from the auth directory (store::name_people)
+    std::optional<std::int64_t> created_by;
 };
 
 namespace store {
 
 std::optional<item> find_item(db::connection& c, std::int64_t id);
+/// The organisation's name and type, read through the auth module's directory.
+void name_org(db::connection& c, const auth::directory& dir, item& it);
+/// The names of the versions' authors, read through the directory.
+void name_people(db::connection& c, const auth::directory& dir, std::vector<version_info>& versions);
 std::optional<std::int64_t> item_by_slug(db::connection& c, const std::string& slug);
 /// The item filed under `origin` (library::filer), if any.
 std::optional<std::int64_t> item_by_origin(db::connection& c, const std::string& origin);

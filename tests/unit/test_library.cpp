@@ -3,6 +3,8 @@
 #include "db/pool.hpp"
 #include "library/blobs.hpp"
 #include "library/extract.hpp"
+#include "auth/service.hpp"
+#include "common/worker_pool.hpp"
 #include "indexing/indexer.hpp"
 #include "indexing/module.hpp"
 #include "library/documents.hpp"
@@ -128,7 +130,9 @@ TEST_CASE("library: versions, review and the outbox keep the index in step with 
     search::index idx(dir.path / "index");
     idx.set_synonyms(search::parse_synonyms("ACI = accord conventionnel interprofessionnel\n"));
     indexing::indexer ix(pool, idx);
-    library::item_source items;
+    worker_pool directory_cpu("cpu", 1);
+    auth::service directory(pool, directory_cpu, {});
+    library::item_source items(directory);
     ix.add_source(items);
     ix.start();
     pool.write_sync([](db::connection& c) {
@@ -209,7 +213,9 @@ TEST_CASE("library: a change that reached SQLite reaches the index after a crash
     db::pool pool({dir.path / "relais.db", 1, 64, library_schema}, m);
     search::index idx(dir.path / "index");
     indexing::indexer ix(pool, idx);
-    library::item_source items;
+    worker_pool directory_cpu("cpu", 1);
+    auth::service directory(pool, directory_cpu, {});
+    library::item_source items(directory);
     ix.add_source(items);
     ix.start();  // finds the index behind (0 documents for 1 public item) and rebuilds
     search::query q;

@@ -4,6 +4,8 @@
 #include "common/metrics.hpp"
 #include "db/pool.hpp"
 #include "library/blobs.hpp"
+#include "auth/service.hpp"
+#include "common/worker_pool.hpp"
 #include "indexing/indexer.hpp"
 #include "indexing/module.hpp"
 #include "library/documents.hpp"
@@ -52,7 +54,9 @@ TEST_CASE("relevance: the seed library answers the reference queries", "[relevan
     idx.set_synonyms(search::parse_synonyms(read(std::filesystem::path(RELAIS_SEED_DIR) / "synonymes.txt")));
     pool.write_sync([&](db::connection& c) { library::load_seed_library(c, files, RELAIS_SEED_DIR); });
     indexing::indexer ix(pool, idx);
-    library::item_source items;
+    worker_pool directory_cpu("cpu", 1);
+    auth::service directory(pool, directory_cpu, {});
+    library::item_source items(directory);
     ix.add_source(items);
     ix.drain();
 
