@@ -16,14 +16,7 @@
 #include "platform/migrate.hpp"
 #include "temp_dir.hpp"
 
-namespace {
-// The tables of the modules these tests use.
-void library_schema(relais::db::connection& c) {
-    relais::platform::migrate(c, {{"auth", &relais::auth::migrations()},
-                                  {"indexing", &relais::indexing::migrations()},
-                                  {"library", &relais::library::migrations()}});
-}
-}  // namespace
+#include "library_schema.hpp"
 
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
