@@ -7,6 +7,7 @@
 #include "indexing/module.hpp"
 #include "db/database.hpp"
 #include "platform/migrate.hpp"
+#include "platform/scheduler.hpp"
 #include "platform/settings.hpp"
 #include "temp_dir.hpp"
 
@@ -16,6 +17,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <thread>
 
 using namespace relais;
 
@@ -243,4 +245,69 @@ TEST_CASE("indexing: every module's documents in one index, typed, following the
     CHECK_FALSE(indexing::key_of("note", "item:12"));
     CHECK_FALSE(indexing::key_of("note", "note:12x"));
     ix.stop();
+}
+
+TEST_CASE("scheduler: periodic and on-demand runs, one at a time per job, failures recorded, state kept", "[platform][jobs]") {
+    unit_temp_dir dir;
+    metrics::registry m;
+    auto schema = [](db::connection& c) { platform::migrate(c, {{"platform", &platform::migrations()}}); };
+    std::atomic<int> slow_runs{0}, concurrent{0}, max_concurrent{0}, failing_runs{0};
+    {
+        db::pool pool({dir.path / "j.db", 1, 16, schema}, m);
+        platform::scheduler jobs(pool, m, 2);
+        jobs.every("demo.slow", std::chrono::seconds(3600), [&] {
+            int now = ++concurrent;
+            int seen = max_concurrent.load();
+            while (now > seen && !max_concurrent.compare_exchange_weak(seen, now)) {}
+            std::this_thread::sleep_for(std::chrono::milliseconds(200));
+            --concurrent;
+            ++slow_runs;
+        });
+        jobs.every("demo.failing", std::chrono::seconds(3600), [&] {
+            ++failing_runs;
+            throw std::runtime_error("source injoignable");
+        });
+        CHECK_THROWS_AS(jobs.every("demo.slow", std::chrono::seconds(1), [] {}), std::logic_error);
+        CHECK_THROWS_AS(jobs.run_soon("inconnu"), std::invalid_argument);
+        jobs.start();  // first runs come soon after start (jitter 0)
+        auto wait_for = [](auto done) {
+            for (int i = 0; i < 100 && !done(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        };
+        wait_for([&] { return slow_runs >= 1 && failing_runs >= 1; });
+        // Asked three times while it runs or waits: it runs again, never twice at once.
+        jobs.run_soon("demo.slow");
+        jobs.run_soon("demo.slow");
+        jobs.run_soon("demo.slow");
+        wait_for([&] { return slow_runs >= 2; });
+        std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        CHECK(slow_runs >= 2);
+        CHECK(slow_runs <= 3);
+        CHECK(max_concurrent == 1);
+        for (const auto& st : jobs.status()) {
+            INFO(st.key);
+            if (st.key == "demo.failing") {
+                CHECK(st.last_status == "error");
+                CHECK(st.last_error == "source injoignable");
+                CHECK(st.failures >= 1);
+            } else {
+                CHECK(st.last_status == "ok");
+            }
+            CHECK(st.next_run > st.last_run);  // next in an hour
+        }
+        // A deferred run is kept in the database.
+        jobs.defer("demo.failing", 4'000'000'000);  // later than the next run: no change
+        jobs.stop();
+    }
+    CHECK(m.render().find("relais_job_failures_total{job=\"demo.failing\"}") != std::string::npos);
+    db::pool pool({dir.path / "j.db", 1, 16, schema}, m);
+    CHECK(count_in(pool, "SELECT runs FROM platform_jobs WHERE key = 'demo.slow'") >= 2);
+    CHECK(count_in(pool, "SELECT failures FROM platform_jobs WHERE key = 'demo.failing'") >= 1);
+    // After a restart, a job not overdue waits for its time (no burst at start).
+    platform::scheduler again(pool, m, 1);
+    std::atomic<int> runs_after{0};
+    again.every("demo.slow", std::chrono::seconds(3600), [&] { ++runs_after; });
+    again.start();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    CHECK(runs_after == 0);
+    again.stop();
 }
