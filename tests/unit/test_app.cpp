@@ -220,3 +220,25 @@ TEST_CASE("outbound settings: proxy, timeouts and the SSRF policy reach the HTTP
     CHECK_THROWS_AS(load_config(file, true, {{"outbound.allow_private", "peut-être"}}, dir.path), config_error);
     CHECK_THROWS_AS(load_config(file, true, {{"outbound.ca_file", "/nulle/part.pem"}}, dir.path), config_error);
 }
+
+TEST_CASE("live topics: a signed-in socket hears its person's topic until it closes", "[app][ws][topics]") {
+    hub_fixture f;
+    auto a = f.open(7, "s1");
+    auto b = f.open(7, "s2");
+    auto other = f.open(8, "s3");
+    CHECK(f.bus.subscribers("user:7") == 2);
+    f.bus.publish("user:7", R"({"type":"notifications","unread":2})");
+    CHECK(a->last() == R"({"type":"notifications","unread":2})");
+    CHECK(b->last() == R"({"type":"notifications","unread":2})");
+    CHECK(other->last().find("notifications") == std::string::npos);
+    // Rendered per subscriber, from who they are; an empty text sends nothing.
+    f.bus.publish("user:7", [](const relais::platform::peer& who) { return who.key == "u:7" ? "pour " + who.name : std::string(); });
+    CHECK(a->last() == "pour U7");
+    f.hub.on_close(a);
+    CHECK(f.bus.subscribers("user:7") == 1);
+    f.bus.publish("user:7", "après");
+    CHECK(a->last() == "pour U7");
+    CHECK(b->last() == "après");
+    f.bus.unsubscribe(b, "user:7");
+    CHECK(f.bus.subscribers("user:7") == 0);
+}
