@@ -9,6 +9,5 @@ if [[ ! -f build-debug/build.ninja ]]; then
   cmake --preset debug >/dev/null
 fi
 cmake --build --preset debug
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0:strict_string_checks=1}
-export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# ASAN_OPTIONS and UBSAN_OPTIONS come from the debug test preset (CMakePresets.json).
 exec ctest --preset debug -j 2 -L 'unit|integration' "$@"

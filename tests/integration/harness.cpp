@@ -5,6 +5,7 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket.hpp>
+#include <catch2/catch.hpp>
 
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -16,6 +17,7 @@
 #include <deque>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <fstream>
 #include <random>
 #include <regex>
@@ -108,6 +110,18 @@ int wait_exit(int pid, std::chrono::milliseconds timeout) {
     }
 }
 
+// The debug preset's relais writes AddressSanitizer, LeakSanitizer and UBSan reports to
+// its output (a server's: its log), which no test reads: any of them fails the test.
+void fail_on_sanitizer_report(const char* where, const std::string& text) {
+    auto report = text.find("Sanitizer:");
+    if (report == std::string::npos) report = text.find("runtime error:");
+    if (report == std::string::npos) return;
+    auto start = text.rfind('\n', report);
+    auto excerpt = text.substr(start == std::string::npos ? 0 : start + 1, 8000);
+    if (std::uncaught_exceptions() == 0) FAIL_CHECK("sanitizer report in " << where << ":\n" << excerpt);
+    else std::fprintf(stderr, "sanitizer report in %s:\n%s\n", where, excerpt.c_str());
+}
+
 }  // namespace
 
 command_result run_relais(const std::vector<std::string>& args, const std::string& stdin_text,
@@ -121,7 +135,9 @@ command_result run_relais(const std::vector<std::string>& args, const std::strin
     }
     int pid = spawn(args, out, in, env);
     int status = wait_exit(pid, std::chrono::seconds(60));
-    return {status, read_file(out)};
+    auto output = read_file(out);
+    fail_on_sanitizer_report("the output of relais", output);
+    return {status, output};
 }
 
 server::server(std::vector<std::string> extra_args, fs::path data_dir) {
@@ -155,11 +171,14 @@ server::server(std::vector<std::string> extra_args, fs::path data_dir) {
 }
 
 server::~server() {
-    if (std::getenv("RELAIS_TEST_SHOW_LOG")) std::fprintf(stderr, "---- server log ----\n%s\n", log().c_str());
-    if (pid_ > 0) {
+    // A graceful stop first, so that a sanitized server runs its exit checks (LeakSanitizer).
+    if (pid_ > 0 && stop(SIGTERM, std::chrono::seconds(10)) < 0) {
         kill(pid_, SIGKILL);
         wait_exit(pid_, std::chrono::seconds(5));
     }
+    auto text = log();
+    if (std::getenv("RELAIS_TEST_SHOW_LOG")) std::fprintf(stderr, "---- server log ----\n%s\n", text.c_str());
+    fail_on_sanitizer_report("the server's log", text);
 }
 
 bool server::running() { return pid_ > 0 && waitpid(pid_, nullptr, WNOHANG) == 0; }
