@@ -100,6 +100,13 @@ boost::system::result<target, fetch_error> check_url(const std::string& url) {
     return t;
 }
 
+/// "localhost", "localhost." and names under it, in any case.
+bool is_localhost_name(std::string host) {
+    for (auto& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (!host.empty() && host.back() == '.') host.pop_back();
+    return host == "localhost" || (host.size() > 10 && host.compare(host.size() - 10, 10, ".localhost") == 0);
+}
+
 /// Calls f(address, length) for each address host resolves to; false when it does not resolve.
 template <class F>
 bool for_each_address(const std::string& host, F&& f) {
@@ -370,6 +377,10 @@ fetch_result http_client::fetch(const http_request& request) {
     for (int redirects = 0;; ++redirects) {
         auto checked = check_url(url);
         if (!checked) return checked.error();
+        // "localhost" and "*.localhost" are loopback by definition (RFC 6761), whatever
+        // the resolver says (or whether it knows the name at all).
+        if (!options_.policy.allow_loopback && is_localhost_name(checked->host))
+            return blocked_address(checked->host + " is a loopback name");
         if (proxied) {
             // curl connects to the proxy, not to the target: judge the target's addresses
             // here. The proxy may resolve the name again and get another answer.

@@ -693,6 +693,11 @@ TEST_CASE("http: through a proxy, the target's addresses are checked", "[outboun
         CHECK(failure_of(client.fetch(get(url))) == fetch_error::kind::blocked_address);
     }
     CHECK(f.server.requests() == 1);
+    // "localhost" is loopback by name (RFC 6761): refused before any lookup, in any case.
+    for (const char* name : {"LocalHost", "api.localhost", "localhost."}) {
+        INFO(name);
+        CHECK(failure_of(client.fetch(get(std::string("http://") + name + ":" + port + "/ok"))) == fetch_error::kind::blocked_address);
+    }
 
     for (const char* proxy : {"ftp://127.0.0.1:3128", "127.0.0.1 3128", "http://"}) {
         INFO(proxy);
