@@ -80,16 +80,18 @@ asio::awaitable<void> suspend_until(const std::function<void(std::function<void(
 asio::awaitable<void> worker_pool::run_job(std::function<void()> fn) {
     bool accepted = true;
     std::function<void(std::function<void(std::exception_ptr)>)> start = [&](std::function<void(std::exception_ptr)> done) {
-        accepted = submit([fn = std::move(fn), done = std::move(done)] {
+        // `done` is shared: when the pool refuses the job (stopping), it is still ours to call.
+        auto finish = std::make_shared<std::function<void(std::exception_ptr)>>(std::move(done));
+        accepted = submit([fn = std::move(fn), finish] {
             std::exception_ptr ep;
             try {
                 fn();
             } catch (...) {
                 ep = std::current_exception();
             }
-            done(ep);
+            (*finish)(ep);
         });
-        if (!accepted) done(std::make_exception_ptr(std::runtime_error("worker pool stopped")));
+        if (!accepted) (*finish)(std::make_exception_ptr(std::runtime_error("worker pool stopped")));
     };
     co_await suspend_until(start);
 }

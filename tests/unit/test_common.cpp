@@ -92,3 +92,21 @@ TEST_CASE("worker pool runs off the caller's thread and resumes on it", "[common
     CHECK(worker != caller);
     CHECK(resumed == caller);
 }
+
+TEST_CASE("worker pool: a job offered after stop fails with a clear error", "[common]") {
+    worker_pool pool("test", 1);
+    pool.stop();
+    boost::asio::io_context ioc;
+    auto f = boost::asio::co_spawn(ioc, [&]() -> boost::asio::awaitable<std::string> {
+        try {
+            co_await pool.run([] {});
+        } catch (const std::bad_function_call&) {
+            co_return std::string("bad_function_call");
+        } catch (const std::runtime_error& e) {
+            co_return std::string(e.what());
+        }
+        co_return std::string("ran");
+    }, boost::asio::use_future);
+    ioc.run();
+    CHECK(f.get() == "worker pool stopped");
+}
