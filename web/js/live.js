@@ -1,16 +1,17 @@
-// The live-workshop client (docs/protocol.md): one WebSocket to /ws, joined to one
-// workshop; reconnects with exponential backoff and resumes with `since`; keeps
-// every operation in an outbox (memory and sessionStorage) until the server
-// acknowledges it, and sends it again with the same client id after each join, so
-// nothing typed is lost across disconnections or reloads. Snapshots and events are
-// handed to the page in order, each seq once.
+// The live-workshop client (docs/protocol.md), on the page's shared WebSocket
+// (socket.js, which reconnects with backoff and pings): joins one workshop and
+// resumes with `since` after each reconnection; keeps every operation in an outbox
+// (memory and sessionStorage) until the server acknowledges it, and sends it again
+// with the same client id after each join, so nothing typed is lost across
+// disconnections or reloads. Snapshots and events are handed to the page in order,
+// each seq once. Leaving the page leaves the room; the socket stays open while
+// another feature (the notification bell) holds it.
 
 import { randomId } from './ateliers/common.js';
+import * as socket from './socket.js';
 
-const BACKOFF_MIN_MS = 500;
-const BACKOFF_MAX_MS = 15_000;
-const PING_EVERY_MS = 20_000;
-const SILENCE_MAX_MS = 45_000; // no message for that long: the socket is dead
+export { parseFrame } from './socket.js';
+
 const JOIN_TIMEOUT_MS = 10_000;
 const OUTBOX_MAX = 500;
 const FLUSH_BATCH = 40; // the server meters messages (burst 60, 20/s)
@@ -18,21 +19,6 @@ const FLUSH_PAUSE_MS = 2_500;
 
 // Errors after which an operation was not applied and must be sent again later.
 const RETRY_CODES = new Set(['atelier_indisponible', 'pas_dans_l_atelier', 'trop_de_requetes', 'erreur_interne']);
-
-/** Splits a text frame into its NDJSON messages (one or more, "\n"-separated). */
-export function parseFrame(text) {
-  const out = [];
-  for (const line of String(text).split('\n')) {
-    if (!line.trim()) continue;
-    try {
-      const msg = JSON.parse(line);
-      if (msg && typeof msg === 'object' && typeof msg.type === 'string') out.push(msg);
-    } catch {
-      // A malformed line is skipped; the next snapshot or resync repairs the board.
-    }
-  }
-  return out;
-}
 
 function storageKey(workshopId) {
   return `relais.outbox.${workshopId}`;
@@ -77,18 +63,12 @@ export function connectLive({ workshopId, signal, on = {} }) {
   let outbox = stored.ops.filter((o) => o && typeof o.id === 'string' && o.msg)
     .map((o) => ({ id: o.id, msg: o.msg, sent: false, ackSeq: null }));
 
-  let ws = null;
   let status = null;
   let seq = 0; // last applied
   let haveBoard = false;
   let joined = false;
-  let attempts = 0;
-  let failures = 0; // connections closed before any message
-  let reconnectTimer = null;
-  let pingTimer = null;
   let joinTimer = null;
   let flushTimer = null;
-  let lastHeard = 0;
   let clockOffset = 0; // server time - local time, ms
   let welcome = null;
   let closed = false;
@@ -115,9 +95,7 @@ export function connectLive({ workshopId, signal, on = {} }) {
   }
 
   function rawSend(msg) {
-    if (!ws || ws.readyState !== WebSocket.OPEN) return false;
-    ws.send(JSON.stringify(msg));
-    return true;
+    return !closed && socket.send(msg);
   }
 
   // ------------------------------------------------------------ outbox
@@ -275,125 +253,52 @@ export function connectLive({ workshopId, signal, on = {} }) {
   }
 
   // ------------------------------------------------------------ connection
-  function detach(socket) {
-    socket.onopen = null;
-    socket.onmessage = null;
-    socket.onclose = null;
-    socket.onerror = null;
-  }
-
-  function dropSocket() {
-    clearInterval(pingTimer);
+  // The socket itself (backoff, ping, online/offline) is socket.js's; what is per
+  // connection here is the join and the timers of the outbox.
+  function socketDown(reason) {
     clearTimeout(joinTimer);
     clearTimeout(flushTimer);
     joined = false;
-    if (ws) {
-      const old = ws;
-      ws = null;
-      detach(old);
-      try {
-        old.close(1000);
-      } catch {
-        // already closing
-      }
-    }
-  }
-
-  function scheduleReconnect(delay) {
-    clearTimeout(reconnectTimer);
-    if (closed) return;
-    const backoff = Math.min(BACKOFF_MAX_MS, BACKOFF_MIN_MS * 2 ** attempts);
-    const wait = delay ?? Math.round(backoff / 2 + Math.random() * backoff / 2);
-    attempts += 1;
-    reconnectTimer = setTimeout(open, wait);
-  }
-
-  function lost() {
-    dropSocket();
-    setStatus('offline');
-    scheduleReconnect();
+    if (reason === 'lost') setStatus('offline');
   }
 
   function restart() {
-    dropSocket();
-    scheduleReconnect(0);
+    socket.restart();
   }
 
-  function open() {
-    clearTimeout(reconnectTimer);
-    if (closed || ws) return;
-    if (status !== 'offline' && status !== 'resync') setStatus(haveBoard ? 'resync' : 'connecting');
-    const url = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`;
-    let socket;
-    try {
-      socket = new WebSocket(url);
-    } catch {
-      lost();
-      return;
-    }
-    ws = socket;
-    let heard = false;
-    socket.onopen = () => {
-      lastHeard = Date.now();
-      clearInterval(pingTimer);
-      pingTimer = setInterval(() => {
-        if (Date.now() - lastHeard > SILENCE_MAX_MS) {
-          lost();
-          return;
-        }
-        rawSend({ type: 'ping', id: randomId() });
-      }, PING_EVERY_MS);
-    };
-    socket.onmessage = (event) => {
-      if (typeof event.data !== 'string') return;
-      lastHeard = Date.now();
-      if (!heard) {
-        heard = true;
-        attempts = 0;
-        failures = 0;
+  const stops = [
+    socket.watch({
+      connecting: () => {
+        if (status !== 'offline' && status !== 'resync') setStatus(haveBoard ? 'resync' : 'connecting');
+      },
+      heard: () => {
         if (status === 'offline') setStatus('resync');
-      }
-      for (const msg of parseFrame(event.data)) {
-        if (ws !== socket) return; // dropped while handling this frame
-        handle(msg);
-      }
-    };
-    socket.onclose = (event) => {
-      if (ws !== socket) return;
-      if (!heard) {
-        failures += 1;
-        if (failures === 3) call('failing');
-      } else if (event.code === 1008) {
-        // Closed by policy: access may have ended (sign-out, role, invite): let the
-        // page check now; the reconnection goes on if it still has access.
-        call('failing');
-      }
-      lost();
-    };
-    socket.onerror = () => {}; // a close event follows
-  }
-
-  function onOffline() {
-    if (ws) lost();
-  }
-
-  function onOnline() {
-    attempts = 0;
-    if (!ws) open();
-  }
-
-  window.addEventListener('offline', onOffline);
-  window.addEventListener('online', onOnline);
-  signal.addEventListener('abort', () => {
-    closed = true;
-    clearTimeout(reconnectTimer);
-    dropSocket();
-    window.removeEventListener('offline', onOffline);
-    window.removeEventListener('online', onOnline);
-  }, { once: true });
+      },
+      down: socketDown,
+      failing: () => call('failing'),
+    }),
+    socket.onWelcome(handle),
+    ...['snapshot', 'events', 'event', 'ack', 'error', 'resync', 'presence', 'typing']
+      .map((type) => socket.on(type, handle)),
+  ];
 
   if (navigator.onLine === false) setStatus('offline');
-  open();
+  else if (socket.active()) setStatus('connecting'); // the shared socket is already open
+  let release = socket.hold();
+
+  /** Leaves the room and lets go of the shared socket (which closes if nobody else holds it). */
+  function close() {
+    if (closed) return;
+    // The socket may stay open for someone else: leave the room (or the join in flight).
+    socket.send({ type: 'leave', workshop });
+    closed = true;
+    socketDown('closed');
+    for (const stop of stops) stop();
+    release();
+    release = () => {};
+  }
+
+  signal.addEventListener('abort', close, { once: true });
   // The stored operations are shown at once, before the first join.
   queueMicrotask(() => { if (outbox.length) outboxChanged(); });
 
@@ -413,10 +318,6 @@ export function connectLive({ workshopId, signal, on = {} }) {
     get status() { return status; },
     get seq() { return seq; },
     /** Stops for good (access ended). */
-    stop: () => {
-      closed = true;
-      clearTimeout(reconnectTimer);
-      dropSocket();
-    },
+    stop: close,
   };
 }
