@@ -1,11 +1,12 @@
-// Application shell: session bootstrap, layout (header, navigation, status region)
-// and the history-API router. Pages live in pages/, one module each, and are listed
+// Application shell: session bootstrap, layout (header, navigation, status region),
+// the shared vocabulary (meta.js, loaded before the first page) and the history-API
+// router. Pages live in pages/, one module each, and are listed
 // in routes.js.
 
 import { api, onUnauthorized } from './api.js';
 import { h, uid } from './dom.js';
 import { lang, t } from './i18n.js';
-import { resetMeta } from './meta.js';
+import { loadMeta, metaLoaded } from './meta.js';
 import { messagePage } from './pages/message.js';
 import { allowed, matchRoute, notFoundRoute, routes } from './routes.js';
 
@@ -160,6 +161,10 @@ async function render({ focus = true, flash = '', flashKind = 'info' } = {}) {
     return navigate('/', { replace: true, focus, flash, flashKind });
   }
 
+  // The vocabulary failed to load at start (labels would show codes): try again.
+  if (!metaLoaded()) await loadMeta().catch(() => {});
+  if (token !== state.navToken) return undefined;
+
   state.renderedUrl = pathname + search;
   markCurrentLink();
   announce('');
@@ -230,7 +235,6 @@ onUnauthorized(async () => {
   } catch (err) {
     if (err.status === 401) {
       setUser(null);
-      resetMeta();
       navigate(loginUrlFor(location.pathname, location.search),
         { replace: true, flash: t('errors.sessionExpired'), flashKind: 'info' });
     }
@@ -266,7 +270,6 @@ async function logout() {
     }
   }
   setUser(null);
-  resetMeta();
   navigate('/connexion', { flash: t('login.loggedOut'), flashKind: 'info' });
 }
 
@@ -305,6 +308,9 @@ async function start() {
   window.addEventListener('popstate', onPopState);
   els.logout.addEventListener('click', logout);
 
+  // The vocabulary loads alongside the session check; a failure is retried before
+  // the next page (meanwhile codes stand for their labels).
+  const meta = loadMeta().catch(() => {});
   try {
     const data = await api.get('/api/me', { quiet401: true });
     setUser(data.user);
@@ -320,6 +326,7 @@ async function start() {
     }
     setUser(null);
   }
+  await meta;
   // First page of the visit: focus stays at the top of the document.
   await render({ focus: false });
 }

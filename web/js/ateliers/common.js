@@ -1,18 +1,19 @@
 // Shared pieces of the "ateliers" pages: labels of stages, states, phase kinds and
-// roles, date formatting, workshop URLs and a small card.
+// roles, date formatting, workshop URLs and a small card. Stages, states and roles
+// are labelled from the shared vocabulary (meta.js); the board's phase kinds are the
+// interface's own (i18n.js).
 
 import { h } from '../dom.js';
 import { locale, t } from '../i18n.js';
+import { labels } from '../meta.js';
 
-export const STAGES = ['lettre_intention', 'projet_sante', 'pre_aci', 'post_conventionnement'];
-export const STATES = ['draft', 'scheduled', 'live', 'closed', 'archived'];
 export const PHASE_KINDS = ['accueil', 'individuel', 'regroupement', 'vote', 'plan_action', 'libre'];
 export const REACTIONS = ['👍', '👏', '❤️', '💡', '❓', '😀'];
 
-export const stageLabel = (code) => t(`atelier.stage.${code}`);
-export const stateLabel = (code) => t(`atelier.state.${code}`);
+export const stageLabel = labels.stage;
+export const stateLabel = labels.workshopState;
 export const kindLabel = (code) => t(`atelier.kind.${code}`);
-export const roleLabel = (code) => t(`atelier.role.${code}`);
+export const roleLabel = labels.workshopRole;
 
 /** Whether this account may create and run workshops. */
 export function canFacilitate(user) {

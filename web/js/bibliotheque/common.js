@@ -1,18 +1,19 @@
-// Library helpers shared by its pages: labels of codes, highlighted snippets,
-// result cards, and the attachment upload (raw bytes, not JSON).
+// Library helpers shared by its pages: labels of codes (from the shared vocabulary,
+// meta.js), highlighted snippets, result cards, and the attachment upload (raw bytes,
+// not JSON).
 
 import { ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
+import { labels } from '../meta.js';
 
-export const KINDS = ['temoignage', 'outil', 'guide', 'compte_rendu', 'veille'];
-export const PHASES = ['emergence', 'lettre_intention', 'diagnostic', 'projet_sante', 'contractualisation', 'dialogue_gestion'];
-export const MISSIONS = ['acces_soins', 'parcours', 'prevention', 'crise_sanitaire', 'qualite_pertinence', 'accompagnement_pros'];
 export const ACCEPTED_FILES = '.pdf,.docx,.odt,.md,.markdown,.txt';
+// The kinds a member may submit; reviewers may submit every kind.
+export const MEMBER_KINDS = ['temoignage', 'outil'];
 
-export const kindLabel = (code) => t(`biblio.kind.${code}`);
-export const phaseLabel = (code) => t(`biblio.phase.${code}`);
-export const missionLabel = (code) => t(`biblio.mission.${code}`);
+export const kindLabel = labels.kind;
+export const phaseLabel = labels.phase;
+export const missionLabel = labels.mission;
 
 export function isReviewer(user) {
   return Boolean(user) && (user.role === 'animateur' || user.role === 'admin');

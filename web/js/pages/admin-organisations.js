@@ -7,7 +7,7 @@ import { h, srOnly, uid } from '../dom.js';
 import { confirmDialog, openDialog } from '../dialog.js';
 import { actions, createForm, inputField, selectField, submitButton } from '../forms.js';
 import { compare, t } from '../i18n.js';
-import { getMeta } from '../meta.js';
+import { labels, lists, loadMeta, region } from '../meta.js';
 
 export const title = 'adminOrgs.title';
 
@@ -16,21 +16,21 @@ export const title = 'adminOrgs.title';
  * follow the chosen region. Returns the nodes and a `refresh()` to call after a
  * form reset.
  */
-function orgFields(meta, org) {
+function orgFields(org) {
   const nameField = inputField({
     label: t('adminOrgs.name'), name: 'name', value: org ? org.name : undefined, required: true,
     autocomplete: 'off',
   });
   const typeField = selectField({
     label: t('adminOrgs.type'), name: 'type',
-    options: meta.orgTypes.map((o) => ({ value: o.code, label: o.label })),
+    options: lists.orgTypes().map((o) => ({ value: o.code, label: o.label })),
     value: org ? org.type : undefined,
   });
   const regionField = selectField({
     label: t('adminOrgs.region'), name: 'region',
     options: [
       { value: '', label: t('adminOrgs.nationalOption') },
-      ...meta.regions.map((r) => ({ value: r.code, label: r.name })),
+      ...lists.regions().map((r) => ({ value: r.code, label: r.label })),
     ],
     value: org && org.region !== null && org.region !== undefined ? String(org.region) : '',
   });
@@ -42,12 +42,12 @@ function orgFields(meta, org) {
 
   function fill(checked) {
     box.replaceChildren();
-    const region = meta.region(regionSelect.value || null);
-    if (!region || region.departements.length === 0) {
+    const chosen = region(regionSelect.value || null);
+    if (!chosen || chosen.departements.length === 0) {
       box.append(h('p', { class: 'hint', text: t('adminOrgs.departementsNational') }));
       return;
     }
-    for (const d of region.departements) {
+    for (const d of chosen.departements) {
       const id = uid('departement');
       box.append(h('div', { class: 'check' },
         h('input', {
@@ -56,8 +56,7 @@ function orgFields(meta, org) {
         }),
         h('label', {
           for: id,
-          text: d.name ? t('adminOrgs.departementNamed', { code: d.code, name: d.name })
-            : t('adminOrgs.departementLabel', { code: d.code }),
+          text: t('adminOrgs.departementNamed', { code: d.code, name: d.label }),
         })));
     }
   }
@@ -86,7 +85,8 @@ function bodyFrom(values) {
 
 export async function render(ctx) {
   const { signal } = ctx;
-  const [orgsData, meta] = await Promise.all([api.get('/api/orgs', { signal }), getMeta()]);
+  // The forms need the lists of types, regions and départements.
+  const [orgsData] = await Promise.all([api.get('/api/orgs', { signal }), loadMeta()]);
   const orgs = [...(orgsData.orgs || [])];
 
   const tableError = h('div', { class: 'form-error', role: 'alert' });
@@ -98,8 +98,7 @@ export async function render(ctx) {
 
   function regionName(code) {
     if (code === null || code === undefined || code === '') return t('adminOrgs.national');
-    const region = meta.region(code);
-    return region ? region.name : String(code);
+    return labels.region(code);
   }
 
   function rowButton(kind, label, org, onclick, className = 'button-secondary') {
@@ -112,7 +111,7 @@ export async function render(ctx) {
     const deps = Array.isArray(org.departements) ? org.departements : [];
     return h('tr', { 'data-id': String(org.id) },
       h('th', { scope: 'row', text: org.name }),
-      h('td', { text: meta.orgTypeLabel(org.type) }),
+      h('td', { text: labels.orgType(org.type) }),
       h('td', { text: regionName(org.region) }),
       h('td', { text: deps.length ? deps.join(t('common.listSeparator')) : t('common.none') }),
       h('td', { class: 'cell-number', text: String(org.user_count ?? 0) }),
@@ -152,7 +151,7 @@ export async function render(ctx) {
       title: t('adminOrgs.editTitle', { name: org.name }),
       signal,
       body: (close, titleId) => {
-        const fields = orgFields(meta, org);
+        const fields = orgFields(org);
         const { form } = createForm({
           labelledBy: titleId,
           children: [
@@ -206,7 +205,7 @@ export async function render(ctx) {
   }
 
   const createId = uid('titre');
-  const createFields = orgFields(meta, null);
+  const createFields = orgFields(null);
   const create = createForm({
     labelledBy: createId,
     className: 'form form-grid',

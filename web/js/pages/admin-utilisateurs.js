@@ -8,16 +8,17 @@ import {
   actions, checkboxField, createForm, inputField, selectField, submitButton,
 } from '../forms.js';
 import { compare, t } from '../i18n.js';
-import { getMeta } from '../meta.js';
+import { labels, lists, loadMeta } from '../meta.js';
 
 export const title = 'adminUsers.title';
 
 export async function render(ctx) {
   const { signal } = ctx;
-  const [usersData, orgsData, meta] = await Promise.all([
+  // The forms need the list of roles.
+  const [usersData, orgsData] = await Promise.all([
     api.get('/api/admin/users', { signal }),
     api.get('/api/orgs', { signal }),
-    getMeta(),
+    loadMeta(),
   ]);
   const users = [...(usersData.users || [])];
   const orgs = [...(orgsData.orgs || [])].sort((a, b) => compare(a.name, b.name));
@@ -29,7 +30,7 @@ export async function render(ctx) {
     { value: '', label: t('adminUsers.noOrg') },
     ...orgs.map((o) => ({ value: String(o.id), label: o.name })),
   ];
-  const roleOptions = () => meta.roles.map((r) => ({ value: r.code, label: r.label }));
+  const roleOptions = () => lists.roles().map((r) => ({ value: r.code, label: r.label }));
 
   // ------------------------------------------------------------ table
   const captionId = uid('legende');
@@ -45,7 +46,7 @@ export async function render(ctx) {
     return h('tr', { 'data-id': String(user.id) },
       h('th', { scope: 'row', text: user.name }),
       h('td', { class: 'cell-email', text: user.email }),
-      h('td', { text: meta.roleLabel(user.role) }),
+      h('td', { text: labels.role(user.role) }),
       h('td', { text: user.org ? user.org.name : t('common.none') }),
       h('td', {},
         h('span', {
@@ -191,7 +192,7 @@ export async function render(ctx) {
       }),
       selectField({
         label: t('adminUsers.role'), name: 'role', options: roleOptions(),
-        value: meta.roles.some((r) => r.code === 'membre') ? 'membre' : undefined,
+        value: lists.roles().some((r) => r.code === 'membre') ? 'membre' : undefined,
       }),
       selectField({ label: t('adminUsers.org'), name: 'org_id', options: orgOptions(), value: '' }),
       inputField({

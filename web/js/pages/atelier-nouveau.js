@@ -3,14 +3,13 @@
 // partner organisations. On success, goes to the new workshop's page.
 
 import { api } from '../api.js';
-import {
-  STAGES, fromLocalInput, kindLabel, stageLabel, workshopPath,
-} from '../ateliers/common.js';
+import { fromLocalInput, kindLabel, workshopPath } from '../ateliers/common.js';
 import { h, uid } from '../dom.js';
 import {
   actions, createForm, inputField, selectField, submitButton, textareaField,
 } from '../forms.js';
 import { compare, t } from '../i18n.js';
+import { lists, loadMeta } from '../meta.js';
 
 export const title = 'atelierNew.title';
 
@@ -49,6 +48,7 @@ export async function render(ctx) {
   const [templatesData, orgsData] = await Promise.all([
     api.get('/api/templates', { signal: ctx.signal }),
     api.get('/api/orgs', { signal: ctx.signal }),
+    loadMeta(), // the stages to choose from
   ]);
   const templates = Array.isArray(templatesData?.templates) ? templatesData.templates : [];
   const orgs = (Array.isArray(orgsData?.orgs) ? orgsData.orgs : [])
@@ -81,7 +81,7 @@ export async function render(ctx) {
       }),
       selectField({
         label: t('atelierNew.stage'), name: 'stage',
-        options: STAGES.map((code) => ({ value: code, label: stageLabel(code) })),
+        options: lists.stages().map((s) => ({ value: s.code, label: s.label })),
       }),
       inputField({ label: t('atelierNew.date'), name: 'date', type: 'datetime-local', required: true }),
       templateField,

@@ -5,40 +5,45 @@
 
 import { api } from '../api.js';
 import {
-  ACCEPTED_FILES, MISSIONS, PHASES, formatSize, isReviewer, kindLabel, missionLabel, phaseLabel, uploadFile,
+  ACCEPTED_FILES, MEMBER_KINDS, formatSize, isReviewer, uploadFile,
 } from '../bibliotheque/common.js';
 import { h, replace, uid } from '../dom.js';
 import {
   actions, checkboxField, createForm, inputField, selectField, submitButton, textareaField,
 } from '../forms.js';
 import { t } from '../i18n.js';
+import { lists, loadMeta } from '../meta.js';
 
 export function title(ctx) {
   return ctx.params.id ? t('biblio.editTitle') : t('biblio.submitTitle');
 }
 
-function checkGroup(legend, name, codes, label, selected) {
+/** Checkboxes for a list of the vocabulary ([{ code, label }]). */
+function checkGroup(legend, name, entries, selected) {
   return h('fieldset', { class: 'field checkbox-group' },
     h('legend', { text: legend }),
-    codes.map((code) => {
+    entries.map(({ code, label }) => {
       const id = uid(`${name}-${code}`);
       const box = h('input', { type: 'checkbox', id, name, value: code, 'data-group': 'true' });
       box.checked = selected.includes(code);
       box.defaultChecked = box.checked;
-      return h('div', { class: 'field-checkbox' }, box, h('label', { for: id, text: label(code) }));
+      return h('div', { class: 'field-checkbox' }, box, h('label', { for: id, text: label }));
     }));
 }
 
 export async function render(ctx) {
   const editing = Boolean(ctx.params.id);
+  // The vocabulary (kinds, phases, missions, regions) is the shared one; only the
+  // library's own meta has the upload limit.
   const [meta, existing] = await Promise.all([
     api.get('/api/library/meta', { signal: ctx.signal }),
     editing ? api.get(`/api/library/items/${encodeURIComponent(ctx.params.id)}`, { signal: ctx.signal }) : null,
+    loadMeta(),
   ]);
   const item = existing?.item;
   if (item && !item.can_edit) throw new Error(t('errors.forbiddenText'));
   const reviewer = isReviewer(ctx.user);
-  const kinds = reviewer ? ['temoignage', 'outil', 'guide', 'compte_rendu', 'veille'] : ['temoignage', 'outil'];
+  const kinds = lists.kinds().filter((k) => reviewer || MEMBER_KINDS.includes(k.code));
 
   // Attachments: uploaded as soon as chosen; the item refers to them by digest.
   const attachments = (item?.attachments || []).map((a) => ({ sha256: a.sha256, name: a.name, size: a.size }));
@@ -89,7 +94,7 @@ export async function render(ctx) {
 
   const headingId = uid('titre');
   const regionOptions = [{ value: '', label: t('biblio.national') },
-    ...meta.regions.map((r) => ({ value: r.code, label: r.label }))];
+    ...lists.regions().map((r) => ({ value: r.code, label: r.label }))];
   const { form } = createForm({
     labelledBy: headingId,
     className: 'form form-wide',
@@ -121,7 +126,7 @@ export async function render(ctx) {
     children: [
       editing ? null : selectField({
         label: t('biblio.kindField'), name: 'kind', required: true, value: 'temoignage',
-        options: kinds.map((k) => ({ value: k, label: kindLabel(k) })),
+        options: kinds.map((k) => ({ value: k.code, label: k.label })),
         hint: t('biblio.kindHint'),
       }),
       inputField({ label: t('biblio.titleField'), name: 'title', required: true, value: item?.title, attrs: { maxlength: '200' } }),
@@ -130,8 +135,8 @@ export async function render(ctx) {
         label: t('biblio.bodyField'), name: 'body', required: true, rows: 14, value: item?.body,
         hint: t('biblio.bodyHint'), attrs: { maxlength: '100000' },
       }),
-      checkGroup(t('biblio.facet.phase'), 'phases', PHASES, phaseLabel, item?.phases || []),
-      checkGroup(t('biblio.facet.mission'), 'missions', MISSIONS, missionLabel, item?.missions || []),
+      checkGroup(t('biblio.facet.phase'), 'phases', lists.phases(), item?.phases || []),
+      checkGroup(t('biblio.facet.mission'), 'missions', lists.missions(), item?.missions || []),
       selectField({ label: t('biblio.facet.region'), name: 'region', options: regionOptions, value: item?.region?.code || '' }),
       inputField({ label: t('biblio.dateField'), name: 'date', type: 'date', value: item?.date, hint: t('biblio.dateHint') }),
       inputField({ label: t('biblio.authorField'), name: 'author_name', value: item?.author_name ?? ctx.user.name, attrs: { maxlength: '120' } }),

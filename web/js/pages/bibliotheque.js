@@ -3,20 +3,22 @@
 // URL (?q=&kind=&phase=...), so a search can be shared and the back button works.
 
 import { api } from '../api.js';
-import {
-  KINDS, MISSIONS, PHASES, isReviewer, itemCard, kindLabel, missionLabel, phaseLabel,
-} from '../bibliotheque/common.js';
+import { isReviewer, itemCard } from '../bibliotheque/common.js';
 import { h, replace, uid } from '../dom.js';
 import { t } from '../i18n.js';
+import { labels, lists, loadMeta } from '../meta.js';
 
 export const title = 'bibliotheque.title';
 
+// The facets, in display order. `codes`: the vocabulary's order of the values (else
+// by label, and years newest first).
+const codesOf = (list) => () => list().map((x) => x.code);
 const FACETS = [
-  { key: 'kind', codes: KINDS, label: kindLabel },
-  { key: 'phase', codes: PHASES, label: phaseLabel },
-  { key: 'mission', codes: MISSIONS, label: missionLabel },
-  { key: 'org_type', codes: null, label: null },
-  { key: 'region', codes: null, label: null },
+  { key: 'kind', codes: codesOf(lists.kinds), label: labels.kind },
+  { key: 'phase', codes: codesOf(lists.phases), label: labels.phase },
+  { key: 'mission', codes: codesOf(lists.missions), label: labels.mission },
+  { key: 'org_type', codes: null, label: labels.orgType },
+  { key: 'region', codes: null, label: labels.region },
   { key: 'year', codes: null, label: (y) => y },
 ];
 
@@ -45,11 +47,7 @@ function toParams(state) {
 }
 
 export async function render(ctx) {
-  const meta = await api.get('/api/library/meta', { signal: ctx.signal });
-  const labelOf = {
-    org_type: Object.fromEntries(meta.org_types.map((o) => [o.code, o.label])),
-    region: Object.fromEntries(meta.regions.map((r) => [r.code, r.label])),
-  };
+  await loadMeta(); // the facets' labels
   const state = readState(new URLSearchParams(location.search));
 
   const status = h('p', { class: 'search-status', role: 'status', 'aria-live': 'polite' });
@@ -79,9 +77,10 @@ export async function render(ctx) {
     const selected = state.filters[facet.key];
     const values = new Set([...Object.keys(counts || {}), ...selected]);
     if (!values.size) return null;
-    const label = facet.label || ((code) => labelOf[facet.key]?.[code] || code);
-    const ordered = [...values].sort((a, b) => (facet.codes
-      ? facet.codes.indexOf(a) - facet.codes.indexOf(b)
+    const { label } = facet;
+    const order = facet.codes ? facet.codes() : null;
+    const ordered = [...values].sort((a, b) => (order
+      ? order.indexOf(a) - order.indexOf(b)
       : (facet.key === 'year' ? b.localeCompare(a) : label(a).localeCompare(label(b), 'fr'))));
     return h('fieldset', { class: 'facet' },
       h('legend', { text: t(`biblio.facet.${facet.key}`) }),

@@ -5,12 +5,12 @@ import { api } from '../api.js';
 import { h, uid } from '../dom.js';
 import { actions, createForm, inputField, submitButton } from '../forms.js';
 import { t } from '../i18n.js';
-import { getMeta } from '../meta.js';
+import { labels } from '../meta.js';
 
 export const title = 'account.title';
 
-function detailsList(user, meta) {
-  const role = meta ? meta.roleLabel(user.role) : user.role;
+function detailsList(user) {
+  const role = labels.role(user.role);
   const rows = [
     ['account.name', user.name],
     ['account.email', user.email],
@@ -29,12 +29,10 @@ function mismatch() {
 }
 
 export async function render(ctx) {
-  // Role labels are a nicety here: without them the role code is shown.
-  const meta = await getMeta().catch(() => null);
   let user = ctx.user;
 
   const detailsId = uid('titre');
-  const details = h('div', { class: 'panel' }, detailsList(user, meta));
+  const details = h('div', { class: 'panel' }, detailsList(user));
 
   const nameId = uid('titre');
   const nameForm = createForm({
@@ -50,7 +48,7 @@ export async function render(ctx) {
       const data = await api.patch('/api/me', { name: values.name }, { signal: ctx.signal });
       user = data.user;
       ctx.setUser(user);
-      details.replaceChildren(detailsList(user, meta));
+      details.replaceChildren(detailsList(user));
       ctx.announce(t('account.nameSaved'));
     },
   });
