@@ -4,7 +4,8 @@
 // link; notes, phase changes, votes and their reveal travel between the two
 // browsers; the guest goes offline, writes a note (shown as pending), comes back,
 // and the note reaches the facilitator exactly once; closing produces the report;
-// the guest's sign-out closes its open board at once.
+// A leaves the board and comes back on the page's one socket; the guest's sign-out
+// closes its open board at once.
 //
 // Usage: node workshop_live.mjs /path/to/relais
 //
@@ -234,6 +235,25 @@ async function run(relais) {
     await gotoPhase(a, '5. Plan d\'action');
     await phaseTitle(b, 'Phase 5 sur 5 : Plan d\'action');
     await b.getByRole('heading', { name: 'Plan d’action', exact: true }).waitFor();
+  });
+
+  await step('A leaves the board within the app and comes back, on the same socket', async () => {
+    // A's page keeps one socket (it also serves the notification bell): leaving the
+    // board leaves the room on it, coming back joins again on it.
+    let opened = 0;
+    const count = () => { opened += 1; };
+    a.on('websocket', count);
+    const presenceOfA = b.locator('main .presence-list li').filter({ hasText: ADMIN.name });
+    await a.getByRole('link', { name: `Retour à l’atelier « ${WORKSHOP} »` }).click();
+    await waitForPath(a, workshopPath);
+    await presenceOfA.filter({ hasText: 'absent' }).waitFor();
+    await a.getByRole('link', { name: 'Rejoindre le tableau', exact: true }).click();
+    await waitForPath(a, `${workshopPath}/tableau`);
+    await waitStatus(a, /^Connecté/);
+    await phaseTitle(a, 'Phase 5 sur 5');
+    await presenceOfA.filter({ hasText: 'en ligne' }).waitFor();
+    a.off('websocket', count);
+    assert.equal(opened, 0, 'A opened no new WebSocket');
   });
 
   const offlineText = 'Note écrite hors ligne';

@@ -1,9 +1,10 @@
-// Application shell: session bootstrap, layout (header, navigation, status region),
-// the shared vocabulary (meta.js, loaded before the first page) and the history-API
-// router. Pages live in pages/, one module each, and are listed
-// in routes.js.
+// Application shell: session bootstrap, layout (header, navigation with the
+// notification bell, status region), the shared vocabulary (meta.js, loaded before
+// the first page) and the history-API router. Pages live in pages/, one module each,
+// and are listed in routes.js.
 
 import { api, onUnauthorized } from './api.js';
+import { bellItem, startBell, stopBell } from './bell.js';
 import { h, uid } from './dom.js';
 import { lang, t } from './i18n.js';
 import { loadMeta, metaLoaded } from './meta.js';
@@ -57,7 +58,9 @@ function buildNav() {
   const visible = routes.filter((r) => r.nav && allowed(r, state.user.role));
   const main = visible.filter((r) => (r.group || 'main') === 'main');
   const admin = visible.filter((r) => r.group === 'admin');
-  const inner = h('div', { class: 'container nav-inner' }, navList(main));
+  const mainList = navList(main);
+  mainList.append(bellItem());
+  const inner = h('div', { class: 'container nav-inner' }, mainList);
   if (admin.length) {
     const labelId = uid('nav-admin');
     inner.append(h('div', { class: 'nav-group' },
@@ -90,6 +93,8 @@ function showSession() {
 
 function setUser(user) {
   state.user = user || null;
+  if (state.user) startBell(state.user);
+  else stopBell();
   showSession();
   buildNav();
 }
@@ -151,6 +156,9 @@ async function render({ focus = true, flash = '', flashKind = 'info' } = {}) {
   }
 
   const match = matchRoute(pathname);
+  if (match && match.route.redirect) {
+    return navigate(match.route.redirect(match.params) + search, { replace: true, focus, flash, flashKind });
+  }
   const route = match ? match.route : notFoundRoute;
   // A `guests` route renders without an account: the page itself checks access (a
   // guest's invite cookie, or else it asks to sign in through ctx.requireLogin).
@@ -261,10 +269,14 @@ async function logout() {
     leaveAsGuest();
     return;
   }
+  // Close the live socket first: signing out closes it on the server's side, and it
+  // must not try to reconnect in between.
+  stopBell();
   try {
     await api.del('/api/session', { quiet401: true });
   } catch (err) {
     if (err.status !== 401) {
+      if (state.user) startBell(state.user);
       announce(err.message, 'error');
       return;
     }

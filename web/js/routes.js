@@ -11,6 +11,7 @@
 //   forbidden  i18n key of the text shown to other roles (default: administrators only)
 //   nav      i18n key of the navigation label; entries without it are not in the menu
 //   group    navigation group: "main" (default) or "admin"
+//   redirect (params) => the path this address stands for (shown instead, same history entry)
 //
 // A page module exports:
 //   title                 i18n key used for document.title (or a function (ctx) => string)
@@ -42,10 +43,14 @@ export const routes = [
     roles: ['animateur', 'admin'], forbidden: 'errors.forbiddenFacilitators',
   },
   { path: '/bibliotheque/:id', load: () => import('./pages/bibliotheque-fiche.js') },
+  // The address the server gives in notices and e-mails.
+  { path: '/bibliotheque/fiche/:id', redirect: (p) => `/bibliotheque/${encodeURIComponent(p.id)}` },
   { path: '/bibliotheque/:id/modifier', load: () => import('./pages/bibliotheque-proposer.js') },
   { path: '/veille', load: () => import('./pages/veille.js'), nav: 'nav.veille' },
   { path: '/expertises', load: () => import('./pages/expertises.js'), nav: 'nav.expertises' },
   { path: '/compte', load: () => import('./pages/compte.js'), nav: 'nav.compte' },
+  // In the navigation as the bell (bell.js), not as a plain link.
+  { path: '/notifications', load: () => import('./pages/notifications.js') },
   {
     path: '/admin/utilisateurs', load: () => import('./pages/admin-utilisateurs.js'),
     roles: ['admin'], nav: 'nav.adminUsers', group: 'admin',
@@ -53,6 +58,14 @@ export const routes = [
   {
     path: '/admin/organisations', load: () => import('./pages/admin-organisations.js'),
     roles: ['admin'], nav: 'nav.adminOrgs', group: 'admin',
+  },
+  {
+    path: '/admin/taches', load: () => import('./pages/admin-taches.js'),
+    roles: ['admin'], nav: 'nav.adminJobs', group: 'admin',
+  },
+  {
+    path: '/admin/e-mails', load: () => import('./pages/admin-e-mails.js'),
+    roles: ['admin'], nav: 'nav.adminMail', group: 'admin',
   },
 ];
 
