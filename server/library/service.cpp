@@ -166,7 +166,7 @@ std::vector<std::int64_t> service::tell_reviewers(db::connection& c, const item&
     n.body = (author ? author->name : std::string("Quelqu'un")) + " a proposé " +
              (it.latest_version > 1 ? "une nouvelle version de cette fiche." : "cette fiche.") +
              " Elle attend une relecture avant d'être publiée.";
-    n.link = "/bibliotheque/fiche/" + std::to_string(it.id);
+    n.link = "/bibliotheque/" + std::to_string(it.id);
     for (const auto& u : auth_.users_with_roles(c, {"animateur", "admin"})) {
         if (u.id == by) continue;
         notifier_.notify(c, u.id, n);
@@ -186,7 +186,7 @@ std::vector<std::int64_t> service::tell_author(db::connection& c, std::int64_t i
     n.title = published ? "Votre fiche « " + title + " » est publiée" : "Votre fiche « " + title + " » est à reprendre";
     n.body = published ? "Elle est désormais visible par tout le réseau dans la bibliothèque."
                        : "Le relecteur demande des modifications :\n" + note;
-    n.link = "/bibliotheque/fiche/" + std::to_string(it->id);
+    n.link = "/bibliotheque/" + std::to_string(it->id);
     notifier_.notify(c, *it->author_id, n);
     return {*it->author_id};
 }

@@ -14,7 +14,7 @@ struct notice {
     std::string kind;   // "<module>.<event>", e.g. "library.published"
     std::string title;  // one line, French
     std::string body;   // a few lines, plain text
-    std::string link;   // an application path ("/bibliotheque/fiche/12"), or ""
+    std::string link;   // an application path ("/bibliotheque/12"), or ""
     bool email = true;  // also by e-mail (when the person has a valid address)
 };
 

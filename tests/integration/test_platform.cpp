@@ -77,7 +77,7 @@ TEST_CASE("notifications: the review loop tells reviewers and authors, in the ap
     auto n = listed.json()["notifications"][0];
     CHECK(n["kind"] == "library.submitted");
     CHECK(n["title"].get<std::string>().find("La CPTS du Ternois") != std::string::npos);
-    CHECK(n["link"] == "/bibliotheque/fiche/" + std::to_string(id));
+    CHECK(n["link"] == "/bibliotheque/" + std::to_string(id));
     CHECK(n["read"] == false);
     // The author is not told of their own submission; the other reviewer and the admin are.
     CHECK(s.request("GET", "/api/notifications", {}, {{"Cookie", author}}).json()["unread"] == 0);

@@ -6,7 +6,7 @@ CREATE TABLE notifications (
     kind       TEXT NOT NULL,            -- "<module>.<event>", e.g. "library.submitted"
     title      TEXT NOT NULL,
     body       TEXT NOT NULL DEFAULT '',
-    link       TEXT NOT NULL DEFAULT '', -- an application path, e.g. "/bibliotheque/fiche/12"
+    link       TEXT NOT NULL DEFAULT '', -- an application path, e.g. "/bibliotheque/12"
     created_at INTEGER NOT NULL,
     read_at    INTEGER
 );
