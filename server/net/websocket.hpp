@@ -23,6 +23,14 @@ public:
     /// counted apart, so that a large board can always be sent to a client that reads.
     /// The message-count cap still holds.
     virtual void send_large(std::string text) = 0;
+    /// Queues a text shared with other sockets (a broadcast rendered once): the queued
+    /// frame refers to it, nothing is copied per socket. `large` as for send_large. The
+    /// default copies it (for connections that have nothing better to do).
+    virtual void send_shared(std::shared_ptr<const std::string> text, bool large) {
+        if (large) send_large(*text);
+        else send(*text);
+    }
+    void send_shared(std::shared_ptr<const std::string> text) { send_shared(std::move(text), false); }
     /// Runs `f` on the connection's strand (where its messages are received).
     virtual void post(std::function<void()> f) = 0;
     /// Sends a close frame after what is already queued.

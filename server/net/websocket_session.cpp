@@ -25,6 +25,9 @@ asio::awaitable<void> websocket_session::run(http::request<http::string_body>& r
     t.keep_alive_pings = true;  // a ping at half the idle time; a silent peer is closed
     ws_.set_option(t);
     ws_.read_message_max(s.opts.ws_message_max_bytes);
+    // One frame per message, written straight from the queued texts (gather write):
+    // Beast's default splits a message into 4 KiB frames, one socket write each.
+    ws_.auto_fragment(false);
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& res) {
         res.set(http::field::server, "Relais");
     }));
@@ -46,7 +49,7 @@ asio::awaitable<void> websocket_session::run(http::request<http::string_body>& r
         if (!ws_.got_text()) {
             nlohmann::json err = {{"type", "error"}, {"code", "format_invalide"},
                                   {"message", "Seuls les messages texte (JSON) sont acceptés."}};
-            enqueue(err.dump());
+            enqueue(std::make_shared<const std::string>(err.dump()));
         } else {
             auto data = buffer_.data();
             std::string_view text(static_cast<const char*>(data.data()), data.size());
@@ -62,14 +65,16 @@ asio::awaitable<void> websocket_session::run(http::request<http::string_body>& r
 }
 
 void websocket_session::send(std::string text) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
-        self->enqueue(std::move(t));
-    });
+    send_shared(std::make_shared<const std::string>(std::move(text)), false);
 }
 
 void websocket_session::send_large(std::string text) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text)]() mutable {
-        self->enqueue(std::move(t), true);
+    send_shared(std::make_shared<const std::string>(std::move(text)), true);
+}
+
+void websocket_session::send_shared(std::shared_ptr<const std::string> text, bool large) {
+    asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text), large]() mutable {
+        self->enqueue(std::move(t), large);
     });
 }
 
@@ -85,14 +90,14 @@ void websocket_session::close(std::uint16_t code, std::string reason) {
     });
 }
 
-void websocket_session::enqueue(std::string text, bool large) {
+void websocket_session::enqueue(std::shared_ptr<const std::string> text, bool large) {
     if (dropped_ || close_reason_) return;
     if (queue_.size() >= srv_->opts.ws_send_queue_max ||
-        (!large && queued_bytes_ + text.size() > srv_->opts.ws_send_queue_max_bytes)) {
+        (!large && queued_bytes_ + text->size() > srv_->opts.ws_send_queue_max_bytes)) {
         drop("send_queue_full");
         return;
     }
-    if (!large) queued_bytes_ += text.size();
+    if (!large) queued_bytes_ += text->size();
     queue_.push_back({std::move(text), large});
     start_writing();
 }
@@ -105,21 +110,32 @@ void websocket_session::start_writing() {
 
 asio::awaitable<void> websocket_session::write_loop() {
     auto self = shared_from_this();
+    static const char newline = '\n';
+    std::vector<asio::const_buffer> frame;
     while (!queue_.empty() && !dropped_) {
         // Coalesce what is queued into one frame, messages separated by '\n'
         // (docs/protocol.md): a busy room costs one write per socket, not per event.
-        std::size_t counted = queue_.front().large ? 0 : queue_.front().text.size();
-        std::string msg = std::move(queue_.front().text);
-        queue_.pop_front();
-        while (!queue_.empty() && msg.size() + queue_.front().text.size() < 256 * 1024) {
-            msg += '\n';
-            msg += queue_.front().text;
-            if (!queue_.front().large) counted += queue_.front().text.size();
+        // The frame is gathered from the queued texts themselves, which broadcasts share
+        // between sockets: nothing is copied, whether the frame holds one message or many.
+        std::size_t counted = 0, size = 0;
+        frame.clear();
+        writing_texts_.clear();
+        while (!queue_.empty() && (frame.empty() || size + queue_.front().text->size() < 256 * 1024)) {
+            auto& q = queue_.front();
+            if (!frame.empty()) {
+                frame.emplace_back(&newline, 1);
+                ++size;
+            }
+            frame.emplace_back(q.text->data(), q.text->size());
+            size += q.text->size();
+            if (!q.large) counted += q.text->size();
+            writing_texts_.push_back(std::move(q.text));
             queue_.pop_front();
         }
         queued_bytes_ -= std::min(queued_bytes_, counted);
         ws_.text(true);
-        auto [ec, n] = co_await ws_.async_write(asio::buffer(msg), asio::as_tuple(asio::use_awaitable));
+        auto [ec, n] = co_await ws_.async_write(frame, asio::as_tuple(asio::use_awaitable));
+        writing_texts_.clear();
         if (ec) {
             // The peer went away (or stalled past the deadline): not a slow reader.
             close_now();

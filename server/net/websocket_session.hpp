@@ -2,6 +2,7 @@
 #include "net/detail/shared_state.hpp"
 
 #include <deque>
+#include <vector>
 
 namespace relais::net {
 
@@ -15,6 +16,8 @@ public:
 
     void send(std::string text) override;
     void send_large(std::string text) override;
+    using ws_connection::send_shared;
+    void send_shared(std::shared_ptr<const std::string> text, bool large) override;
     void post(std::function<void()> f) override;
     void close(std::uint16_t code, std::string reason) override;
     const std::string& id() const override { return id_; }
@@ -22,7 +25,7 @@ public:
     bool closed() const override { return closed_.load(); }
 
 private:
-    void enqueue(std::string text, bool large = false);
+    void enqueue(std::shared_ptr<const std::string> text, bool large = false);
     void start_writing();
     asio::awaitable<void> write_loop();
     void drop(const char* why);   // a client that does not read: counted and logged
@@ -35,10 +38,12 @@ private:
     std::string id_;
     std::any context_;
     struct queued {
-        std::string text;
+        std::shared_ptr<const std::string> text;  // may be shared with other sockets (a broadcast)
         bool large;  // not counted in queued_bytes_
     };
     std::deque<queued> queue_;
+    // The frame being written: the texts it refers to stay alive until the write ends.
+    std::vector<std::shared_ptr<const std::string>> writing_texts_;
     std::size_t queued_bytes_ = 0;
     std::optional<websocket::close_reason> close_reason_;
     bool writing_ = false;

@@ -44,7 +44,11 @@ std::vector<std::pair<topics::conn_ptr, peer>> local_topics::members(const std::
 }
 
 void local_topics::publish(const std::string& topic, const std::string& text) {
-    for (const auto& [c, who] : members(topic)) c->send(text);
+    // One copy of the text, shared by every subscriber's send queue.
+    auto members_now = members(topic);
+    if (members_now.empty()) return;
+    auto shared = std::make_shared<const std::string>(text);
+    for (const auto& [c, who] : members_now) c->send_shared(shared);
 }
 
 void local_topics::publish(const std::string& topic, const std::function<std::string(const peer&)>& render) {

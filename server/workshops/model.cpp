@@ -552,6 +552,114 @@ void apply(room_state& s, const event& e) {
     }
 }
 
+// ---- Full-fidelity serialisation (room snapshots in the database) ----------------
+// Versioned: a snapshot of another version is ignored and the room replays its log.
+namespace {
+
+constexpr int state_format = 1;
+
+phase phase_from_json(const json& j) {
+    // Raw, no validation: the phase was validated when its event was decided.
+    phase p;
+    p.key = j.at("key").get<std::string>();
+    p.title = j.at("title").get<std::string>();
+    p.kind = j.at("kind").get<std::string>();
+    p.duration_min = j.at("duration_min").get<int>();
+    for (const auto& c : j.at("columns"))
+        p.columns.push_back({c.at("key").get<std::string>(), c.at("title").get<std::string>(), c.at("help").get<std::string>()});
+    p.vote_budget = j.at("vote_budget").get<int>();
+    p.private_notes = j.at("private_notes").get<bool>();
+    p.grouping = j.at("grouping").get<bool>();
+    return p;
+}
+
+}  // namespace
+
+json to_json(const room_state& s) {
+    json notes = json::array(), groups = json::array(), actions = json::array(), votes = json::array(), chat = json::array();
+    for (const auto& [id, n] : s.notes)
+        notes.push_back({{"id", n.id}, {"column", n.column}, {"text", n.text}, {"colour", n.colour}, {"author_key", n.author_key},
+                         {"author_name", n.author_name}, {"phase", n.phase_key}, {"group", n.group ? json(*n.group) : json(nullptr)},
+                         {"version", n.version}, {"hidden", n.hidden}, {"anonymous", n.anonymous}});
+    for (const auto& [id, g] : s.groups) groups.push_back({{"id", g.id}, {"column", g.column}, {"title", g.title}});
+    for (const auto& [id, a] : s.actions)
+        actions.push_back({{"id", a.id}, {"what", a.what}, {"who", a.who}, {"when", a.when}, {"author_name", a.author_name}});
+    // Nested as in memory, empty maps and counts of zero included (a retracted vote, the
+    // votes of a deleted note): the state is restored exactly.
+    for (const auto& [phase_key, by_note] : s.votes) {
+        json notes_of_phase = json::array();
+        for (const auto& [note_id, voters] : by_note) notes_of_phase.push_back(json::array({note_id, voters}));
+        votes.push_back(json::array({phase_key, notes_of_phase}));
+    }
+    for (const auto& c : s.chat)
+        chat.push_back({{"id", c.id}, {"key", c.key}, {"name", c.name}, {"text", c.text}, {"at", c.at}, {"anonymous", c.anonymous}});
+    return {{"format", state_format},
+            {"seq", s.seq},
+            {"workshop_state", s.workshop_state},
+            {"phases", to_json(s.phases)},
+            {"current", s.current},
+            {"locked", s.locked},
+            {"anonymous", s.anonymous},
+            {"notes", notes},
+            {"groups", groups},
+            {"actions", actions},
+            {"votes", votes},
+            {"revealed_votes", s.revealed_votes},
+            {"chat", chat},
+            {"reactions", s.reactions},
+            {"timer", {{"running", s.timer.running}, {"ends_at", s.timer.ends_at}, {"remaining_ms", s.timer.remaining_ms},
+                       {"duration_ms", s.timer.duration_ms}}},
+            {"notes_by_author", s.notes_by_author}};
+}
+
+void from_json(const json& j, room_state& out) {
+    if (!j.is_object() || j.value("format", 0) != state_format) throw std::runtime_error("room state: unknown format");
+    room_state s;
+    s.seq = j.at("seq").get<std::int64_t>();
+    s.workshop_state = j.at("workshop_state").get<std::string>();
+    for (const auto& p : j.at("phases")) s.phases.push_back(phase_from_json(p));
+    s.current = j.at("current").get<std::size_t>();
+    s.locked = j.at("locked").get<bool>();
+    s.anonymous = j.at("anonymous").get<bool>();
+    for (const auto& n : j.at("notes")) {
+        note x;
+        x.id = n.at("id").get<std::int64_t>();
+        x.column = n.at("column").get<std::string>();
+        x.text = n.at("text").get<std::string>();
+        x.colour = n.at("colour").get<std::string>();
+        x.author_key = n.at("author_key").get<std::string>();
+        x.author_name = n.at("author_name").get<std::string>();
+        x.phase_key = n.at("phase").get<std::string>();
+        if (!n.at("group").is_null()) x.group = n["group"].get<std::int64_t>();
+        x.version = n.at("version").get<int>();
+        x.hidden = n.at("hidden").get<std::string>();
+        x.anonymous = n.at("anonymous").get<bool>();
+        s.notes[x.id] = std::move(x);
+    }
+    for (const auto& g : j.at("groups"))
+        s.groups[g.at("id").get<std::int64_t>()] = group{g.at("id").get<std::int64_t>(), g.at("column").get<std::string>(), g.at("title").get<std::string>()};
+    for (const auto& a : j.at("actions"))
+        s.actions[a.at("id").get<std::int64_t>()] = action_item{a.at("id").get<std::int64_t>(), a.at("what").get<std::string>(), a.at("who").get<std::string>(),
+                                                                a.at("when").get<std::string>(), a.at("author_name").get<std::string>()};
+    for (const auto& v : j.at("votes")) {
+        auto& by_note = s.votes[v.at(0).get<std::string>()];
+        for (const auto& n : v.at(1)) {
+            auto& voters = by_note[n.at(0).get<std::int64_t>()];
+            for (const auto& [voter, count] : n.at(1).items()) voters[voter] = count.get<int>();
+        }
+    }
+    for (const auto& k : j.at("revealed_votes")) s.revealed_votes.insert(k.get<std::string>());
+    for (const auto& c : j.at("chat"))
+        s.chat.push_back({c.at("id").get<std::int64_t>(), c.at("key").get<std::string>(), c.at("name").get<std::string>(),
+                          c.at("text").get<std::string>(), c.at("at").get<std::int64_t>(), c.at("anonymous").get<bool>()});
+    for (const auto& [k, v] : j.at("reactions").items()) s.reactions[k] = v.get<int>();
+    const auto& t = j.at("timer");
+    s.timer = {t.at("running").get<bool>(), t.at("ends_at").get<std::int64_t>(), t.at("remaining_ms").get<std::int64_t>(),
+               t.at("duration_ms").get<std::int64_t>()};
+    for (const auto& [k, v] : j.at("notes_by_author").items()) s.notes_by_author[k] = v.get<int>();
+    out = std::move(s);
+}
+
 namespace {
 
 bool show_authors(const room_state& s, const actor& viewer) { return !s.anonymous || viewer.r == role::facilitator; }

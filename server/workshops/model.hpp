@@ -18,6 +18,7 @@ using json = nlohmann::json;
 
 struct column {
     std::string key, title, help;
+    bool operator==(const column&) const = default;
 };
 
 struct phase {
@@ -28,6 +29,7 @@ struct phase {
     bool private_notes = false;
     bool grouping = false;
     bool has_column(const std::string& k) const;
+    bool operator==(const phase&) const = default;
 };
 
 /// Validates one phase from JSON (throws api_error naming the field).
@@ -54,16 +56,19 @@ struct note {
     int version = 1;
     std::string hidden;  // "", "prework" or "private": who may see it is restricted
     bool anonymous = false;  // written while anonymous mode was on: stays anonymous
+    bool operator==(const note&) const = default;
 };
 
 struct group {
     std::int64_t id = 0;
     std::string column, title;
+    bool operator==(const group&) const = default;
 };
 
 struct action_item {
     std::int64_t id = 0;
     std::string what, who, when, author_name;
+    bool operator==(const action_item&) const = default;
 };
 
 struct chat_message {
@@ -71,6 +76,7 @@ struct chat_message {
     std::string key, name, text;
     std::int64_t at = 0;
     bool anonymous = false;
+    bool operator==(const chat_message&) const = default;
 };
 
 struct timer_state {
@@ -78,6 +84,7 @@ struct timer_state {
     std::int64_t ends_at = 0;       // unix ms, when running
     std::int64_t remaining_ms = 0;  // when paused
     std::int64_t duration_ms = 0;
+    bool operator==(const timer_state&) const = default;
 };
 
 /// One logged operation.
@@ -113,7 +120,15 @@ struct room_state {
     /// Whether `viewer` may know who wrote `n`: facilitators and the author always; others
     /// only when the board is not anonymous and the note was not written under anonymity.
     bool author_visible(const note& n, const actor& viewer) const;
+
+    bool operator==(const room_state&) const = default;
 };
+
+/// The whole board, every field, for the room snapshots of the database (not for clients:
+/// `snapshot` below is what a viewer may see). from_json(to_json(s)) == s.
+json to_json(const room_state& s);
+/// Throws (json::exception, std::runtime_error) on a document to_json did not write.
+void from_json(const json& j, room_state& s);
 
 /// Bounds on what one board holds, so that its snapshot stays sendable and one person
 /// cannot fill it (docs/protocol.md, "Limits").

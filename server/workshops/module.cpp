@@ -20,6 +20,10 @@ public:
         s.number("limits.ws_op_burst_per_room", 400, 1, 1e6);
         s.integer("limits.guests_per_invite", 150, 1, 100000);
         s.number("limits.guest_joins_per_hour_per_address", 60, 1, 1e6);
+        s.integer("workshops.room_unload_after_s", 600, 1, 7 * 24 * 3600,
+                  "a room with nobody in it is unloaded from memory after this long (loaded again on the next join)");
+        s.integer("workshops.snapshot_every_events", 500, 1, 1000000,
+                  "a room's board is snapshotted every this many events, so that loading it does not replay the whole log");
     }
 
     void start(platform::context& ctx) override {
@@ -31,14 +35,23 @@ public:
         rl.room_burst = cfg.get_number("limits.ws_op_burst_per_room");
         rl.guests_per_invite = cfg.get_int("limits.guests_per_invite");
         rl.guest_joins_per_hour_per_address = cfg.get_number("limits.guest_joins_per_hour_per_address");
+        room_lifecycle life;
+        life.unload_after = std::chrono::seconds(cfg.get_int("workshops.room_unload_after_s"));
+        life.snapshot_every = cfg.get_int("workshops.snapshot_every_events");
         auto& auth = ctx.need<auth::service>();
-        service_ = std::make_unique<service>(ctx.db(), auth, ctx.need<library::filer>(), rl);
+        service_ = std::make_unique<service>(ctx.db(), auth, ctx.need<library::filer>(), ctx.metrics(), rl, life);
         // Invite links admit guests: the auth module asks this module who they are.
         auth.set_guest_provider(service_.get());
         ctx.provide<service>(*service_);
     }
 
     void routes(net::router& r) override { service_->register_routes(r); }
+
+    // Idle rooms leave memory; their next join loads them again (snapshot, then the tail).
+    void jobs(platform::scheduler& s) override {
+        auto* svc = service_.get();
+        s.every("workshops.unload_rooms", svc->unload_interval(), [svc] { svc->unload_idle_rooms(); });
+    }
 
     void live(platform::live_registry& live) override {
         auto* ws = service_.get();

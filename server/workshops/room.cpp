@@ -2,6 +2,7 @@
 
 #include "workshops/errors.hpp"
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "workshops/store.hpp"
 
 #include <chrono>
@@ -24,17 +25,29 @@ json error_message(const std::string& client_id, const api_error& e) {
     return m;
 }
 
+std::shared_ptr<const std::string> shared_text(const json& msg) {
+    return std::make_shared<const std::string>(msg.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
 }  // namespace
 
-room::room(std::int64_t id, db::pool& db, std::vector<event> log, room_limits limits)
-    : id_(id), db_(db), limits_(limits), room_rate_{limits.room_burst, std::chrono::steady_clock::now()} {
-    for (auto& e : log) {
-        apply(state_, e);
-        if (e.client_op_id) applied_ops_[op_key(e.actor_key, *e.client_op_id)] = e.seq;
-        recent_.push_back(std::move(e));
+room::room(std::int64_t id, const room_env& env, store::room_log log)
+    : id_(id), env_(env), room_rate_{env.limits.room_burst, std::chrono::steady_clock::now()},
+      last_active_(std::chrono::steady_clock::now()) {
+    if (log.snapshot) {
+        snapshot_seq_ = log.snapshot->seq;
+        state_ = std::move(*log.snapshot);
+    }
+    // Events up to the snapshot's seq are there only for resumes: already in the board.
+    for (auto& e : log.events) {
+        if (e.seq > state_.seq) apply(state_, e);
+        recent_.push_back(std::make_shared<const event>(std::move(e)));
         if (recent_.size() > recent_max) recent_.pop_front();
     }
+    for (const auto& o : log.client_ops) applied_ops_[op_key(o.actor_key, o.client_op_id)] = o.seq;
     committed_ = state_.seq;
+    committed_state_ = state_;
+    members_view_ = std::make_shared<const std::vector<member>>();
 }
 
 bool room::take(bucket& b, double rate, double burst, std::chrono::steady_clock::time_point now) {
@@ -46,9 +59,9 @@ bool room::take(bucket& b, double rate, double burst, std::chrono::steady_clock:
     return true;
 }
 
-bool room::healthy() const {
+bool room::usable() const {
     std::lock_guard lock(mutex_);
-    return !broken_;
+    return !broken_ && !retired_;
 }
 
 room_state room::state() const {
@@ -65,20 +78,32 @@ void room::send(const std::shared_ptr<net::ws_connection>& c, const json& msg) {
     c->send(msg.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
-void room::join(const std::shared_ptr<net::ws_connection>& c, const actor& a, std::optional<std::int64_t> since) {
+void room::rebuild_view() {
+    auto v = std::make_shared<std::vector<member>>();
+    v->reserve(members_.size());
+    for (const auto& [ptr, m] : members_) v->push_back(m);
+    members_view_ = std::move(v);
+}
+
+bool room::join(const std::shared_ptr<net::ws_connection>& c, const actor& a, std::optional<std::int64_t> since) {
     std::lock_guard lock(mutex_);
+    if (retired_) return false;
     if (broken_) {
         send(c, {{"type", "resync"}, {"workshop", id_}});
-        return;
+        return true;
     }
-    members_[c.get()] = member{c, a};
+    last_active_ = std::chrono::steady_clock::now();
+    members_[c.get()] = member{c.get(), c, a};
+    rebuild_view();
     people_[a.key] = {a.name, role_name(a.r)};
     bool resumed = false;
-    if (since && *since <= committed_ && (*since == committed_ || (!recent_.empty() && recent_.front().seq <= *since + 1))) {
+    // committed_ and recent_ move with the fan-out's broadcasts, under this lock: what is
+    // after committed_ reaches this socket live, since it is a member from now on.
+    if (since && *since <= committed_ && (*since == committed_ || (!recent_.empty() && recent_.front()->seq <= *since + 1))) {
         // Exactly the committed events after `since`; pending ones follow live.
         json events = json::array();
         for (const auto& e : recent_)
-            if (e.seq > *since) events.push_back(event_view(state_, e, a));
+            if (e->seq > *since) events.push_back(event_view(state_, *e, a));
         // Large on purpose: a resume may carry up to recent_max events.
         c->send_large(json{{"type", "events"}, {"workshop", id_}, {"events", events}, {"role", role_name(a.r)}}
                           .dump(-1, ' ', false, json::error_handler_t::replace));
@@ -95,6 +120,7 @@ void room::join(const std::shared_ptr<net::ws_connection>& c, const actor& a, st
     }
     send_presence(c);
     broadcast_person(a.key, c.get());
+    return true;
 }
 
 void room::leave(const net::ws_connection* c) {
@@ -103,6 +129,8 @@ void room::leave(const net::ws_connection* c) {
     if (it == members_.end()) return;
     auto key = it->second.who.key;
     members_.erase(it);
+    rebuild_view();
+    last_active_ = std::chrono::steady_clock::now();
     broadcast_person(key, nullptr);
 }
 
@@ -121,32 +149,31 @@ void room::broadcast_person(const std::string& key, const net::ws_connection* ex
     bool online = false;
     for (const auto& [ptr, m] : members_) online = online || m.who.key == key;
     const auto& info = people_[key];
-    auto text = json{{"type", "presence"}, {"workshop", id_},
-                     {"person", {{"key", key}, {"name", info.first}, {"role", info.second}, {"online", online}}}}.dump();
+    auto text = shared_text({{"type", "presence"}, {"workshop", id_},
+                             {"person", {{"key", key}, {"name", info.first}, {"role", info.second}, {"online", online}}}});
     for (const auto& [ptr, m] : members_)
         if (ptr != except)
-            if (auto conn = m.conn.lock()) conn->send(text);
+            if (auto conn = m.conn.lock()) conn->send_shared(text);
 }
 
 void room::typing(const net::ws_connection* c, const actor& a) {
     std::lock_guard lock(mutex_);
     // Ephemeral: over the person's budget it is dropped silently.
     auto now = std::chrono::steady_clock::now();
-    auto [pr, fresh] = person_rate_.try_emplace(a.key, bucket{limits_.person_burst, now});
-    if (!take(pr->second, limits_.person_rate, limits_.person_burst, now)) return;
+    auto [pr, fresh] = person_rate_.try_emplace(a.key, bucket{env_.limits.person_burst, now});
+    if (!take(pr->second, env_.limits.person_rate, env_.limits.person_burst, now)) return;
     // Anonymous boards say that someone types, not who.
-    auto text = (state_.anonymous ? json{{"type", "typing"}, {"workshop", id_}, {"key", ""}, {"name", ""}}
-                                  : json{{"type", "typing"}, {"workshop", id_}, {"key", a.key}, {"name", a.name}})
-                    .dump();
+    auto text = shared_text(state_.anonymous ? json{{"type", "typing"}, {"workshop", id_}, {"key", ""}, {"name", ""}}
+                                             : json{{"type", "typing"}, {"workshop", id_}, {"key", a.key}, {"name", a.name}});
     for (const auto& [ptr, m] : members_)
         if (ptr != c)
-            if (auto conn = m.conn.lock()) conn->send(text);
+            if (auto conn = m.conn.lock()) conn->send_shared(text);
 }
 
 void room::op(const std::shared_ptr<net::ws_connection>& c, const actor& a, const std::string& op, const json& msg,
               const std::string& client_id) {
     std::unique_lock lock(mutex_);
-    if (broken_) {
+    if (broken_ || retired_) {
         send(c, error_message(client_id, api_error(errors::room_unavailable)));
         return;
     }
@@ -161,8 +188,8 @@ void room::op(const std::shared_ptr<net::ws_connection>& c, const actor& a, cons
     // ones included: a flood cannot fill the board. The room's budget counts only the
     // operations it accepts (below), so refused ones cannot starve the others.
     auto now = std::chrono::steady_clock::now();
-    auto [pr, fresh] = person_rate_.try_emplace(a.key, bucket{limits_.person_burst, now});
-    if (!take(pr->second, limits_.person_rate, limits_.person_burst, now)) {
+    auto [pr, fresh] = person_rate_.try_emplace(a.key, bucket{env_.limits.person_burst, now});
+    if (!take(pr->second, env_.limits.person_rate, env_.limits.person_burst, now)) {
         send(c, error_message(client_id, api_error(errors::ops_rate_limited)));
         return;
     }
@@ -177,7 +204,7 @@ void room::op(const std::shared_ptr<net::ws_connection>& c, const actor& a, cons
         send(c, m);
         return;
     }
-    if (!take(room_rate_, limits_.room_rate, limits_.room_burst, now)) {
+    if (!take(room_rate_, env_.limits.room_rate, env_.limits.room_burst, now)) {
         send(c, error_message(client_id, api_error(errors::room_rate_limited)));
         return;
     }
@@ -189,7 +216,8 @@ void room::submit_system(const actor& a, const std::string& op, json data, std::
                          std::function<void(db::connection&)> extra, done_fn done) {
     std::unique_lock lock(mutex_);
     std::exception_ptr refused;
-    if (broken_) refused = std::make_exception_ptr(api_error(errors::room_unavailable));
+    if (retired_) refused = std::make_exception_ptr(room_retired());
+    else if (broken_) refused = std::make_exception_ptr(api_error(errors::room_unavailable));
     else if (check) {
         try {
             check(state_);
@@ -210,82 +238,208 @@ void room::submit_system(const actor& a, const std::string& op, json data, std::
 void room::submit(event e, std::function<void(db::connection&)> extra, std::weak_ptr<net::ws_connection> origin,
                   const std::string& client_id, done_fn done) {
     apply(state_, e);
+    last_active_ = std::chrono::steady_clock::now();
     auto seq = e.seq;
     if (e.client_op_id) applied_ops_[op_key(e.actor_key, *e.client_op_id)] = seq;
-    pending p{e, {}, std::move(done)};
+    auto ev = std::make_shared<const event>(std::move(e));
+    pending p{ev, {}, std::move(done)};
     if (!client_id.empty()) p.acks.emplace_back(std::move(origin), client_id);
     pending_.emplace(seq, std::move(p));
     auto self = shared_from_this();
     auto id = id_;
     // The single writer commits in submission order, so completions arrive in seq order.
-    db_.write_async(
-        [id, e = std::move(e), extra = std::move(extra)](db::connection& c) {
-            store::insert_event(c, id, e);
+    env_.db.write_async(
+        [id, ev, extra = std::move(extra)](db::connection& c) {
+            store::insert_event(c, id, *ev);
             if (extra) extra(c);
         },
-        [self, seq](std::exception_ptr ep) { self->on_committed(seq, ep); });
+        [self, ev](std::exception_ptr ep) { self->on_committed({ev, ep}); });
 }
 
-void room::on_committed(std::int64_t seq, std::exception_ptr ep) {
+// On the database writer: no rendering, no socket, no room lock. The writer serves every
+// module; what a room does with its commits must not delay theirs.
+void room::on_committed(committed c) {
+    bool start = false;
+    {
+        std::lock_guard lock(fanout_mutex_);
+        fanout_queue_.push_back(std::move(c));
+        start = !fanout_running_;
+        fanout_running_ = true;
+    }
+    if (!start) return;
+    // One drain at a time per room: events go out in the order they were committed.
+    // A stopped worker (shutdown) leaves it to this thread.
+    if (!env_.fanout.submit([self = shared_from_this()] { self->drain(); })) drain();
+}
+
+void room::drain() {
+    std::vector<committed> batch;
+    for (;;) {
+        {
+            std::lock_guard lock(fanout_mutex_);
+            if (fanout_queue_.empty()) {
+                fanout_running_ = false;
+                return;
+            }
+            batch.swap(fanout_queue_);
+        }
+        for (const auto& c : batch) {
+            try {
+                if (!c.ev) snapshot_if_due(true);
+                else if (c.ep || fanout_broken_) fail(c);
+                else deliver(c);
+            } catch (const std::exception& e) {
+                log::error("room_fanout_failed", {{"workshop", id_}, {"what", e.what()}});
+            } catch (...) {
+                log::error("room_fanout_failed", {{"workshop", id_}});
+            }
+        }
+        batch.clear();
+    }
+}
+
+std::string room::view_key(const event& e, const actor& viewer) {
+    std::string key = viewer.r == role::facilitator ? "f" : (viewer.key == e.actor_key ? "a" : "p");
+    if (key == "p" && e.data.contains("voter") && e.data.at("voter") == viewer.key) key = "v:" + viewer.key;
+    // Visibility depends on the note's author, and revealed notes keep the viewer's own
+    // authorship: those are rendered per viewer.
+    if (e.op == "note.edit" || e.op == "note.move" || e.op == "note.delete" || e.op == "note.group" || e.data.contains("revealed"))
+        key += ":" + viewer.key;
+    return key;
+}
+
+// On the fan-out: committed_state_ is the board as of this event.
+std::shared_ptr<const std::string> room::render(const event& e, const actor& viewer) const {
+    json msg = event_view(committed_state_, e, viewer);
+    msg["type"] = "event";
+    msg["workshop"] = id_;
+    return shared_text(msg);
+}
+
+void room::deliver(const committed& c) {
+    const event& e = *c.ev;
+    apply(committed_state_, e);
+    // Rendered once per kind of viewer, outside the lock, for those in the room now; the
+    // text is shared by the send queues of every socket of that kind.
+    std::map<std::string, std::shared_ptr<const std::string>> texts;
+    std::shared_ptr<const std::vector<member>> seen;
+    {
+        std::lock_guard lock(mutex_);
+        seen = members_view_;
+    }
+    for (const auto& m : *seen) {
+        auto key = view_key(e, m.who);
+        if (!texts.count(key)) texts.emplace(key, render(e, m.who));
+    }
+    // A reveal carries the revealed notes (bounded by the board's caps): like a snapshot,
+    // it is exempt from the byte cap, so it never drops the room.
+    bool large = e.op == "phase.goto" || e.op == "prework.reveal";
+    done_fn done;
+    {
+        // The broadcast and the move of committed_ happen together under the lock, so a
+        // join sees each event either in recent_ or live, never both, never neither.
+        std::lock_guard lock(mutex_);
+        pending p;
+        if (auto it = pending_.find(e.seq); it != pending_.end()) {
+            p = std::move(it->second);
+            pending_.erase(it);
+        }
+        committed_ = e.seq;
+        recent_.push_back(c.ev);
+        if (recent_.size() > recent_max) recent_.pop_front();
+        for (const auto& [ptr, m] : members_) {
+            auto conn = m.conn.lock();
+            if (!conn) continue;
+            auto key = view_key(e, m.who);
+            auto t = texts.find(key);
+            if (t == texts.end()) t = texts.emplace(key, render(e, m.who)).first;  // joined meanwhile
+            conn->send_shared(t->second, large);
+        }
+        // Acknowledged after the event went out (docs/protocol.md); a retry arriving from
+        // now on finds no pending write and is acknowledged at once.
+        for (auto& [w, cid] : p.acks)
+            if (auto conn = w.lock()) send(conn, {{"type", "ack"}, {"id", cid}, {"seq", e.seq}});
+        done = std::move(p.done);
+    }
+    if (done) done(nullptr, e.seq);
+    snapshot_if_due(false);
+}
+
+void room::fail(const committed& c) {
     done_fn done;
     {
         std::lock_guard lock(mutex_);
-        auto it = pending_.find(seq);
-        if (it == pending_.end()) return;
-        pending p = std::move(it->second);
-        pending_.erase(it);
-        done = std::move(p.done);
-        if (ep || broken_) {
+        pending p;
+        if (auto it = pending_.find(c.ev->seq); it != pending_.end()) {
+            p = std::move(it->second);
+            pending_.erase(it);
+        }
+        if (!broken_) {
             // The log and the board disagree from here on: everyone resynchronises
             // from the log, and the registry reloads the room.
-            if (!broken_) {
-                broken_ = true;
+            broken_ = true;
+            if (c.ep) {
                 try {
-                    std::rethrow_exception(ep);
+                    std::rethrow_exception(c.ep);
                 } catch (const std::exception& e) {
-                    log::error("room_write_failed", {{"workshop", id_}, {"seq", seq}, {"what", e.what()}});
+                    log::error("room_write_failed", {{"workshop", id_}, {"seq", c.ev->seq}, {"what", e.what()}});
                 }
-                auto text = json{{"type", "resync"}, {"workshop", id_}}.dump();
-                for (const auto& [ptr, m] : members_)
-                    if (auto c = m.conn.lock()) c->send(text);
-                members_.clear();
             }
-            for (auto& [w, cid] : p.acks)
-                if (auto c = w.lock()) send(c, error_message(cid, api_error(errors::room_unavailable)));
-        } else {
-            committed_ = seq;
-            recent_.push_back(p.ev);
-            if (recent_.size() > recent_max) recent_.pop_front();
-            // One rendering per kind of viewer would do; most events look the same to
-            // all participants, so cache by the rendered text's inputs.
-            std::map<std::string, std::string> cache;
-            for (const auto& [ptr, m] : members_) {
-                auto c = m.conn.lock();
-                if (!c) continue;
-                std::string cache_key = m.who.r == role::facilitator ? "f" : (m.who.key == p.ev.actor_key ? "a" : "p");
-                if (cache_key == "p" && p.ev.data.contains("voter") && p.ev.data["voter"] == m.who.key) cache_key = "v:" + m.who.key;
-                // Visibility depends on the note's author, and revealed notes keep the
-                // viewer's own authorship: render those per viewer.
-                if (p.ev.op == "note.edit" || p.ev.op == "note.move" || p.ev.op == "note.delete" || p.ev.op == "note.group" ||
-                    p.ev.data.contains("revealed"))
-                    cache_key += ":" + m.who.key;
-                auto [slot, fresh] = cache.try_emplace(cache_key);
-                if (fresh) {
-                    json msg = event_view(state_, p.ev, m.who);
-                    msg["type"] = "event";
-                    msg["workshop"] = id_;
-                    slot->second = msg.dump(-1, ' ', false, json::error_handler_t::replace);
-                }
-                // A reveal carries the revealed notes (bounded by the board's caps): like a
-                // snapshot, it is exempt from the byte cap, so it never drops the room.
-                if (p.ev.op == "phase.goto" || p.ev.op == "prework.reveal") c->send_large(slot->second);
-                else c->send(slot->second);
-            }
-            for (auto& [w, cid] : p.acks)
-                if (auto c = w.lock()) send(c, {{"type", "ack"}, {"id", cid}, {"seq", seq}});
+            auto text = shared_text({{"type", "resync"}, {"workshop", id_}});
+            for (const auto& [ptr, m] : members_)
+                if (auto conn = m.conn.lock()) conn->send_shared(text);
+            members_.clear();
+            rebuild_view();
         }
+        for (auto& [w, cid] : p.acks)
+            if (auto conn = w.lock()) send(conn, error_message(cid, api_error(errors::room_unavailable)));
+        done = std::move(p.done);
     }
-    if (done) done(ep, seq);
+    fanout_broken_ = true;
+    if (done) done(c.ep, c.ev->seq);
+}
+
+// On the fan-out, from the committed board: serialised here, written by the database
+// writer like any other write; never on a network thread, never under the room's lock.
+void room::snapshot_if_due(bool force) {
+    if (fanout_broken_) return;
+    auto seq = committed_state_.seq;
+    if (seq <= snapshot_seq_ || (!force && seq - snapshot_seq_ < env_.snapshot_every)) return;
+    snapshot_seq_ = seq;
+    std::string text;
+    try {
+        text = to_json(committed_state_).dump();
+    } catch (const std::exception& e) {
+        log::warn("room_snapshot_failed", {{"workshop", id_}, {"seq", seq}, {"what", e.what()}});
+        return;
+    }
+    auto id = id_;
+    auto* written = env_.snapshots;
+    env_.db.write_async([id, seq, text = std::move(text)](db::connection& c) { store::save_snapshot(c, id, seq, text, now_ms()); },
+                        [id, seq, written](std::exception_ptr ep) {
+                            if (!ep) {
+                                if (written) written->inc();
+                                return;
+                            }
+                            try {
+                                std::rethrow_exception(ep);
+                            } catch (const std::exception& e) {
+                                // Only a shortcut is lost: the log has every event.
+                                log::warn("room_snapshot_failed", {{"workshop", id}, {"seq", seq}, {"what", e.what()}});
+                            }
+                        });
+}
+
+bool room::retire_if_idle(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::duration idle) {
+    {
+        std::lock_guard lock(mutex_);
+        if (retired_) return true;
+        if (!members_.empty() || !pending_.empty() || now - last_active_ < idle) return false;
+        retired_ = true;
+    }
+    // A last snapshot, after whatever the fan-out has still to deliver.
+    on_committed({nullptr, nullptr});
+    return true;
 }
 
 }  // namespace relais::workshops

@@ -3,12 +3,14 @@
 #include "workshops/errors.hpp"
 #include "common/json_input.hpp"
 #include "common/log.hpp"
+#include "common/metrics.hpp"
 #include "common/time.hpp"
 #include "common/worker_pool.hpp"
 #include "reference/data.hpp"
 #include "workshops/detail.hpp"
 #include "workshops/report.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -92,8 +94,47 @@ std::string date_value(const json& body) {
 }  // namespace detail
 using namespace detail;
 
-service::service(db::pool& db, auth::service& auth, library::filer& library, room_limits limits)
-    : db_(db), auth_(auth), limits_(limits), library_(library) {}
+service::service(db::pool& db, auth::service& auth, library::filer& library, metrics::registry& metrics, room_limits limits,
+                 room_lifecycle life)
+    : db_(db), auth_(auth), limits_(limits), life_(life), library_(library),
+      rooms_loaded_(metrics.get_gauge("relais_workshop_rooms_loaded", "Live workshop rooms in memory.")),
+      room_loads_(metrics.get_counter("relais_workshop_room_loads_total", "Rooms loaded from the database (latest snapshot, then the events after it).")),
+      room_load_events_(metrics.get_counter("relais_workshop_room_load_events_total", "Events replayed on top of a snapshot (or from the start) to load rooms.")),
+      room_unloads_(metrics.get_counter("relais_workshop_room_unloads_total", "Idle rooms unloaded from memory.")),
+      snapshots_(metrics.get_counter("relais_workshop_snapshots_total", "Room snapshots written.")),
+      room_load_seconds_(metrics.get_histogram("relais_workshop_room_load_seconds", "Time to load a room: read and replay, on a reader thread.")),
+      env_{db, fanout_, limits, life.snapshot_every, &snapshots_} {}
+
+// The fan-out finishes what it has (the database has stopped by now: app.cpp).
+service::~service() { fanout_.stop(); }
+
+std::chrono::seconds service::unload_interval() const {
+    return std::clamp(std::chrono::seconds(life_.unload_after.count() / 4), std::chrono::seconds(1), std::chrono::seconds(60));
+}
+
+std::size_t service::unload_idle_rooms() {
+    auto now = std::chrono::steady_clock::now();
+    std::size_t n = 0;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto it = rooms_.begin(); it != rooms_.end();) {
+            auto& slot = it->second;
+            // Retired under this lock: whoever looks the room up next loads a fresh one.
+            if (slot.room && slot.waiters.empty() && slot.room->retire_if_idle(now, life_.unload_after)) {
+                it = rooms_.erase(it);
+                ++n;
+            } else {
+                ++it;
+            }
+        }
+    }
+    if (n) {
+        rooms_loaded_.add(-static_cast<std::int64_t>(n));
+        room_unloads_.inc(n);
+        log::info("rooms_unloaded", {{"rooms", n}});
+    }
+    return n;
+}
 
 std::optional<role> service::role_for(const identity& who, const store::workshop_row& w) {
     if (who.guest) {
@@ -200,41 +241,74 @@ bool service::take_join(const std::string& address) {
 
 // ---- Rooms ------------------------------------------------------------------
 
-void service::with_room(std::int64_t id, std::function<void(room_ptr, std::exception_ptr)> then) {
+void service::with_room(std::int64_t id, room_callback then) {
     room_ptr loaded;
+    bool start = false;
     {
         std::lock_guard lock(mutex_);
-        if (auto it = rooms_.find(id); it != rooms_.end()) {
-            if (it->second->healthy()) loaded = it->second;
-            else rooms_.erase(it);  // reload from the log
+        auto& slot = rooms_[id];
+        if (slot.room && !slot.room->usable()) {
+            slot.room.reset();  // broken: reload from the log
+            rooms_loaded_.add(-1);
+        }
+        if (slot.room) {
+            loaded = slot.room;
+        } else {
+            // One load per room: whoever comes while it runs waits for that one.
+            slot.waiters.push_back(std::move(then));
+            start = slot.waiters.size() == 1;
         }
     }
     if (loaded) return then(loaded, nullptr);
-    auto log_events = std::make_shared<std::vector<event>>();
+    if (start) load_room(id);
+}
+
+void service::load_room(std::int64_t id) {
+    auto made = std::make_shared<room_ptr>();
     auto found = std::make_shared<bool>(false);
+    auto replayed = std::make_shared<std::size_t>(0);
+    auto started = std::chrono::steady_clock::now();
+    // Read and replayed on a reader thread, outside the registry's lock: a long log
+    // delays only those who wait for this room, never the other rooms.
     db_.read_async(
-        [id, log_events, found, &directory = auth_](db::connection& c) {
-            *found = store::workshop(c, directory, id).has_value();
-            if (*found) *log_events = store::events(c, id);
+        [this, id, made, found, replayed](db::connection& c) {
+            *found = store::workshop(c, auth_, id).has_value();
+            if (!*found) return;
+            auto loaded = store::load_room(c, id, room::recent_max);
+            std::int64_t from = loaded.snapshot ? loaded.snapshot->seq : 0;
+            for (const auto& e : loaded.events) *replayed += e.seq > from ? 1 : 0;
+            *made = std::make_shared<room>(id, env_, std::move(loaded));
         },
-        [this, id, log_events, found, then = std::move(then)](std::exception_ptr ep) {
-            if (ep) return then(nullptr, ep);
-            if (!*found) return then(nullptr, std::make_exception_ptr(api_error(errors::not_found)));
-            room_ptr r;
-            try {
-                std::lock_guard lock(mutex_);
-                auto& slot = rooms_[id];
-                if (!slot || !slot->healthy()) slot = std::make_shared<room>(id, db_, std::move(*log_events), limits_);
-                r = slot;
-            } catch (...) {
-                log::error("room_load_failed", {{"workshop", id}});
-                {
-                    std::lock_guard lock(mutex_);
-                    rooms_.erase(id);
+        [this, id, made, found, replayed, started](std::exception_ptr ep) {
+            if (!ep && !*found) ep = std::make_exception_ptr(api_error(errors::not_found));
+            else if (ep) {
+                try {
+                    std::rethrow_exception(ep);
+                } catch (const std::exception& e) {
+                    log::error("room_load_failed", {{"workshop", id}, {"what", e.what()}});
                 }
-                return then(nullptr, std::current_exception());
             }
-            then(r, nullptr);
+            std::vector<room_callback> waiters;
+            {
+                std::lock_guard lock(mutex_);
+                auto it = rooms_.find(id);  // there: a slot with waiters is never erased
+                waiters = std::move(it->second.waiters);
+                it->second.waiters.clear();
+                if (ep) {
+                    rooms_.erase(it);
+                } else {
+                    it->second.room = *made;
+                    rooms_loaded_.add(1);
+                }
+            }
+            if (!ep) {
+                std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
+                room_loads_.inc();
+                room_load_events_.inc(*replayed);
+                room_load_seconds_.observe(took.count());
+            }
+            room_ptr r = ep ? nullptr : *made;
+            for (auto& w : waiters) w(r, ep);
         });
 }
 
@@ -253,15 +327,31 @@ asio::awaitable<service::room_ptr> service::room_for(std::int64_t id) {
 asio::awaitable<std::int64_t> service::submit(const room_ptr& r, const actor& a, const std::string& op, const json& data,
                                               std::function<void(const room_state&)> check,
                                               std::function<void(db::connection&)> extra) {
-    std::int64_t seq = 0;
-    std::function<void(std::function<void(std::exception_ptr)>)> start = [&](std::function<void(std::exception_ptr)> done) {
-        r->submit_system(a, op, data, std::move(check), std::move(extra), [&seq, done](std::exception_ptr ep, std::int64_t s) {
-            seq = s;
-            done(ep);
-        });
-    };
-    co_await suspend_until(start);
-    co_return seq;
+    room_ptr rm = r;
+    for (;;) {
+        std::int64_t seq = 0;
+        bool retired = false;
+        std::function<void(std::function<void(std::exception_ptr)>)> start = [&](std::function<void(std::exception_ptr)> done) {
+            rm->submit_system(a, op, data, check, extra, [&seq, &retired, done](std::exception_ptr ep, std::int64_t s) {
+                if (ep) {
+                    try {
+                        std::rethrow_exception(ep);
+                    } catch (const room_retired&) {
+                        retired = true;
+                        return done(nullptr);
+                    } catch (...) {
+                    }
+                }
+                seq = s;
+                done(ep);
+            });
+        };
+        co_await suspend_until(start);
+        if (!retired) co_return seq;
+        // Unloaded between room_for and here: submit to the room loaded again.
+        auto id = rm->id();
+        rm = co_await room_for(id);
+    }
 }
 
 // ---- WebSocket ---------------------------------------------------------------
@@ -314,29 +404,34 @@ void service::ws_join(const std::shared_ptr<net::ws_connection>& c, const platfo
                 send_error(conn, {}, api_error(errors::forbidden));
                 return done();
             }
-            auto a = actor_of(**fresh, *r);
-            with_room(id, [this, weak, a, since, done](room_ptr rm, std::exception_ptr ep2) {
-                auto conn2 = weak.lock();
-                if (!conn2) return done();
-                if (ep2) {
-                    send_error(conn2, {}, api_error(errors::internal));
-                    return done();
-                }
-                room_ptr previous;
-                {
-                    std::lock_guard lock(mutex_);
-                    auto it = seats_.find(conn2.get());
-                    if (it != seats_.end() && it->second.conn.lock() == conn2) previous = it->second.where.lock();
-                    seats_[conn2.get()] = seat{rm, a, conn2};
-                }
-                // Two joins in flight: the last one wins, the socket is in one room.
-                if (previous && previous != rm) previous->leave(conn2.get());
-                rm->join(conn2, a, since);
-                // Closed meanwhile (on_close already ran ws_leave): undo.
-                if (conn2->closed()) ws_leave(conn2);
-                done();
-            });
+            seat_in(id, weak, actor_of(**fresh, *r), since, done);
         });
+}
+
+void service::seat_in(std::int64_t id, std::weak_ptr<net::ws_connection> weak, actor a, std::optional<std::int64_t> since,
+                      std::function<void()> done) {
+    with_room(id, [this, id, weak, a, since, done](room_ptr rm, std::exception_ptr ep) {
+        auto conn = weak.lock();
+        if (!conn) return done();
+        if (ep) {
+            send_error(conn, {}, api_error(errors::internal));
+            return done();
+        }
+        room_ptr previous;
+        {
+            std::lock_guard lock(mutex_);
+            auto it = seats_.find(conn.get());
+            if (it != seats_.end() && it->second.conn.lock() == conn) previous = it->second.where.lock();
+            seats_[conn.get()] = seat{rm, a, conn};
+        }
+        // Two joins in flight: the last one wins, the socket is in one room.
+        if (previous && previous != rm) previous->leave(conn.get());
+        // Unloaded between the registry and here (it was idle): the next look-up loads it.
+        if (!rm->join(conn, a, since)) return seat_in(id, weak, a, since, done);
+        // Closed meanwhile (on_close already ran ws_leave): undo.
+        if (conn->closed()) ws_leave(conn);
+        done();
+    });
 }
 
 void service::ws_op(const std::shared_ptr<net::ws_connection>& c, const platform::peer&, const json& msg) {

@@ -17,6 +17,8 @@
 #include <mutex>
 #include <set>
 
+namespace relais::metrics { class registry; class gauge; class counter; class histogram; }
+
 namespace relais::workshops {
 
 /// What a facilitator sends to create a workshop, or to change one (a patch: fields left
@@ -28,10 +30,24 @@ struct workshop_draft {
     std::vector<std::int64_t> co_facilitators;          // creation only
 };
 
+/// How rooms live in memory: unloaded after this long with nobody in them and nothing
+/// happening (loaded again on the next use), and snapshotted every so many events.
+struct room_lifecycle {
+    std::chrono::seconds unload_after{600};
+    std::int64_t snapshot_every = 500;
+};
+
 class service : public auth::guest_provider {
 public:
     /// Reports are filed in the library through `library` (library::filer).
-    service(db::pool& db, auth::service& auth, library::filer& library, room_limits limits = {});
+    service(db::pool& db, auth::service& auth, library::filer& library, metrics::registry& metrics, room_limits limits = {},
+            room_lifecycle life = {});
+    ~service() override;
+
+    /// Unloads the rooms idle for `unload_after` (a periodic job); returns how many.
+    std::size_t unload_idle_rooms();
+    /// How often unload_idle_rooms should run.
+    std::chrono::seconds unload_interval() const;
 
     void register_routes(net::router& r);
 
@@ -70,7 +86,13 @@ public:
 
 private:
     using room_ptr = std::shared_ptr<room>;
-    void with_room(std::int64_t id, std::function<void(room_ptr, std::exception_ptr)> then);
+    using room_callback = std::function<void(room_ptr, std::exception_ptr)>;
+    /// The loaded room, or loads it (once, however many wait) off the registry's lock.
+    void with_room(std::int64_t id, room_callback then);
+    void load_room(std::int64_t id);
+    /// Seats a socket in the room (again in a fresh one if it was unloaded meanwhile).
+    void seat_in(std::int64_t id, std::weak_ptr<net::ws_connection> weak, actor a, std::optional<std::int64_t> since,
+                 std::function<void()> done);
     asio::awaitable<room_ptr> room_for(std::int64_t id);
     asio::awaitable<std::int64_t> submit(const room_ptr& r, const actor& a, const std::string& op, const json& data,
                                          std::function<void(const room_state&)> check,
@@ -86,9 +108,24 @@ private:
     db::pool& db_;
     auth::service& auth_;
     room_limits limits_;
+    room_lifecycle life_;
     library::filer& library_;
+    metrics::gauge& rooms_loaded_;
+    metrics::counter& room_loads_;
+    metrics::counter& room_load_events_;
+    metrics::counter& room_unloads_;
+    metrics::counter& snapshots_;
+    metrics::histogram& room_load_seconds_;
+    // Where committed events are rendered and sent (see room.hpp): off the database writer.
+    worker_pool fanout_{"live-fanout", 1};
+    room_env env_;
+    /// The registry's lock: short sections only (no load, no replay, no I/O under it).
     std::mutex mutex_;
-    std::map<std::int64_t, room_ptr> rooms_;
+    struct room_slot {
+        room_ptr room;                        // null while loading
+        std::vector<room_callback> waiters;   // non-empty while loading
+    };
+    std::map<std::int64_t, room_slot> rooms_;
     struct seat {
         std::weak_ptr<room> where;
         actor who;

@@ -1,5 +1,7 @@
 #include "workshops/store.hpp"
 
+#include "common/log.hpp"
+
 #include <algorithm>
 #include <tuple>
 
@@ -225,6 +227,49 @@ std::vector<event> events(db::connection& c, std::int64_t workshop_id) {
     s.bind(1, workshop_id);
     std::vector<event> out;
     while (s.step()) out.push_back({s.get_int(0), s.get_text(1), json::parse(s.get_text(2)), s.get_text(3), s.get_text(4), s.get_opt_text(5), s.get_int(6)});
+    return out;
+}
+
+void save_snapshot(db::connection& c, std::int64_t workshop_id, std::int64_t seq, const std::string& state, std::int64_t at_ms) {
+    // Two instances of a room (one unloading, one loaded again) may both write: keep the newest.
+    c.prepare("INSERT OR REPLACE INTO workshop_snapshots(workshop_id, seq, state, at) SELECT ?1, ?2, ?3, ?4 "
+              "WHERE coalesce((SELECT max(seq) FROM workshop_snapshots WHERE workshop_id = ?1), 0) <= ?2")
+        .bind(1, workshop_id).bind(2, seq).bind(3, state).bind(4, at_ms).exec();
+    c.prepare("DELETE FROM workshop_snapshots WHERE workshop_id = ?1 AND seq < (SELECT max(seq) FROM workshop_snapshots WHERE workshop_id = ?1)")
+        .bind(1, workshop_id).exec();
+}
+
+room_log load_room(db::connection& c, std::int64_t workshop_id, std::size_t recent) {
+    room_log out;
+    auto last = c.prepare("SELECT coalesce(max(seq), 0) FROM workshop_events WHERE workshop_id = ?1");
+    last.bind(1, workshop_id);
+    last.step();
+    auto last_seq = last.get_int(0);
+    auto snap = c.prepare("SELECT seq, state FROM workshop_snapshots WHERE workshop_id = ?1 ORDER BY seq DESC LIMIT 1");
+    snap.bind(1, workshop_id);
+    if (snap.step()) {
+        auto seq = snap.get_int(0);
+        try {
+            auto j = json::parse(snap.get_text(1));
+            auto st = j.get<room_state>();
+            if (st.seq != seq || seq > last_seq) throw std::runtime_error("seq does not match the log");
+            out.snapshot = std::move(st);
+        } catch (const std::exception& e) {
+            // Snapshots are a shortcut: the log is the truth, replay it all.
+            log::warn("workshop_snapshot_ignored", {{"workshop", workshop_id}, {"seq", seq}, {"what", e.what()}});
+        }
+    }
+    std::int64_t from = 0;
+    if (out.snapshot) from = std::min(out.snapshot->seq, std::max<std::int64_t>(0, last_seq - static_cast<std::int64_t>(recent)));
+    auto s = c.prepare("SELECT seq, op, data, actor_key, actor_name, client_op_id, at FROM workshop_events "
+                       "WHERE workshop_id = ?1 AND seq > ?2 ORDER BY seq");
+    s.bind(1, workshop_id).bind(2, from);
+    while (s.step())
+        out.events.push_back({s.get_int(0), s.get_text(1), json::parse(s.get_text(2)), s.get_text(3), s.get_text(4), s.get_opt_text(5), s.get_int(6)});
+    // From the index on (workshop_id, actor_key, client_op_id) alone: no event is read.
+    auto ops = c.prepare("SELECT actor_key, client_op_id, seq FROM workshop_events WHERE workshop_id = ?1 AND client_op_id IS NOT NULL");
+    ops.bind(1, workshop_id);
+    while (ops.step()) out.client_ops.push_back({ops.get_text(0), ops.get_text(1), ops.get_int(2)});
     return out;
 }
 

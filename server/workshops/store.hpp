@@ -80,6 +80,24 @@ std::optional<guest_row> active_guest(db::connection& c, std::int64_t guest_id, 
 void insert_event(db::connection& c, std::int64_t workshop_id, const event& e);
 std::vector<event> events(db::connection& c, std::int64_t workshop_id);
 
+/// Records the board as of event `seq` (to_json(room_state), dumped) and forgets the older
+/// snapshots of the workshop; a snapshot older than the latest one is not recorded.
+void save_snapshot(db::connection& c, std::int64_t workshop_id, std::int64_t seq, const std::string& state, std::int64_t at_ms);
+
+/// What loading a room reads: the latest readable snapshot, the events after it (and at
+/// least the last `recent` events, for resumes), and every client operation id of the
+/// log (for retries) without reading the events themselves.
+struct room_log {
+    std::optional<room_state> snapshot;
+    std::vector<event> events;  // in seq order; those <= the snapshot's seq are only for resumes
+    struct client_op {
+        std::string actor_key, client_op_id;
+        std::int64_t seq = 0;
+    };
+    std::vector<client_op> client_ops;
+};
+room_log load_room(db::connection& c, std::int64_t workshop_id, std::size_t recent);
+
 struct report_row {
     std::int64_t generated_at = 0, seq = 0;
     std::string markdown, actions_csv, indicators_csv;

@@ -852,3 +852,82 @@ RELAIS_ACCESS_ROWS("workshops", [](relais::test::access_fixture& f) {
     };
     return rows;
 });
+
+namespace {
+
+/// A series of /metrics without labels (a counter or a gauge); -1 when absent.
+double metric(server& s, const std::string& name) {
+    auto body = s.request("GET", "/metrics").body;
+    auto at = body.find("\n" + name + " ");
+    if (at == std::string::npos) return -1;
+    return std::stod(body.substr(at + name.size() + 2));
+}
+
+/// Waits until the series reaches `at_least` (or 10 s pass); returns its value.
+double metric_reaches(server& s, const std::string& name, double at_least) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    auto v = metric(s, name);
+    while (v < at_least && std::chrono::steady_clock::now() < deadline) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        v = metric(s, name);
+    }
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("live room: an idle room is unloaded, then loaded once from its snapshot for joins at once", "[workshops][live][snapshot]") {
+    workshop_setup w({"--set", "workshops.room_unload_after_s=1", "--set", "workshops.snapshot_every_events=5"});
+    auto& s = w.s;
+    w.set_state("live");
+    participant p;
+    REQUIRE(p.connect(s, w.admin) == 101);
+    p.join(w.id);
+    std::map<std::string, std::int64_t> acked;
+    for (int i = 0; i < 12; ++i) {
+        auto id = "u" + std::to_string(i);
+        auto a = p.op(w.id, id, "note.add", {{"column", "attentes"}, {"text", "note " + std::to_string(i)}});
+        REQUIRE(a["type"] == "ack");
+        acked[id] = a["seq"].get<std::int64_t>();
+    }
+    auto last = p.seq;  // each event comes before its ack
+    REQUIRE(last == acked["u11"]);
+    REQUIRE(last == 14);  // created, live, 12 notes
+    // Nobody left: a second later the room is unloaded, with a last snapshot (after those
+    // of seq 5 and 10).
+    p.drop();
+    CHECK(metric_reaches(s, "relais_workshop_room_unloads_total", 1) >= 1);
+    CHECK(metric_reaches(s, "relais_workshop_snapshots_total", 3) >= 3);
+    CHECK(metric(s, "relais_workshop_rooms_loaded") == 0);
+    auto loads = metric(s, "relais_workshop_room_loads_total");
+    auto replayed = metric(s, "relais_workshop_room_load_events_total");
+
+    // Four sockets join at once: one load, from the last snapshot (no event to replay).
+    std::vector<participant> ps(4);
+    for (auto& q : ps) REQUIRE(q.connect(s, w.admin) == 101);
+    for (auto& q : ps) q.sock->send(json{{"type", "join"}, {"workshop", w.id}}.dump());
+    for (auto& q : ps) {
+        q.until([](const json& x) { return x["type"] == "snapshot"; });
+        CHECK(q.seq == last);
+        CHECK(q.snapshot["state"]["notes"].size() == 12);
+    }
+    CHECK(metric(s, "relais_workshop_room_loads_total") == loads + 1);
+    CHECK(metric(s, "relais_workshop_room_load_events_total") == replayed);
+    CHECK(metric(s, "relais_workshop_rooms_loaded") == 1);
+
+    // An operation acknowledged before the unload, sent again: the same seq, not applied twice.
+    CHECK(ps[0].op(w.id, "u1", "note.add", {{"column", "attentes"}, {"text", "note 1"}})["seq"] == acked["u1"]);
+    // A resume from before the unload gets exactly the events after it.
+    participant r;
+    REQUIRE(r.connect(s, w.admin) == 101);
+    r.seq = acked["u5"];
+    r.sock->send(json{{"type", "join"}, {"workshop", w.id}, {"since", acked["u5"]}}.dump());
+    auto resumed = r.until([](const json& x) { return x["type"] == "events" || x["type"] == "snapshot"; });
+    CHECK(resumed["type"] == "events");
+    CHECK(resumed["events"].size() == static_cast<std::size_t>(last - acked["u5"]));
+    CHECK(r.seq == last);
+    // The room goes on where it was.
+    auto next = ps[1].op(w.id, "v1", "note.add", {{"column", "attentes"}, {"text", "après"}});
+    CHECK(next["seq"] == last + 1);
+    for (auto* q : {&ps[0], &ps[2], &ps[3], &r}) q->until([&](const json&) { return q->seq == last + 1; });
+}

@@ -4,7 +4,11 @@
 
 #include <catch2/catch.hpp>
 
+#include "common/metrics.hpp"
+#include "common/worker_pool.hpp"
 #include "db/database.hpp"
+#include "db/pool.hpp"
+#include "workshops/room.hpp"
 #include "workshops/store.hpp"
 #include "auth/module.hpp"
 #include "indexing/module.hpp"
@@ -18,8 +22,11 @@
 #include "db/pool.hpp"
 #include "temp_dir.hpp"
 
+#include <condition_variable>
 #include <fstream>
+#include <random>
 #include <sstream>
+#include <thread>
 
 using namespace relais;
 using namespace relais::workshops;
@@ -473,5 +480,394 @@ TEST_CASE("workshop rules: template, CPTS and partners exist, one co-facilitator
                     api_error);
     pool.read_sync([&](db::connection& c) { CHECK(store::workshop(c, directory, id)->title == "Atelier SWOT"); });
     cpu.stop();
+    pool.stop();
+}
+
+// ---- Snapshots of the board, loading, and the room's fan-out ------------------------
+
+namespace {
+
+const std::vector<std::string> board_ops = {
+    "note.add",     "note.edit",    "note.move",    "note.delete", "note.group",   "group.add",       "group.rename",
+    "group.delete", "vote.cast",    "vote.proxy",   "vote.retract", "votes.reveal", "timer.start",    "timer.pause",
+    "timer.add",    "timer.reset",  "phase.goto",   "phase.add",   "phase.update", "phase.remove",    "phase.move",
+    "board.lock",   "board.anonymous", "reaction",  "chat.send",   "action.add",   "action.edit",     "action.delete",
+    "prework.reveal"};
+const std::vector<std::string> system_ops = {"workshop.created", "workshop.state", "phases.set"};
+
+/// A random log that a room could have written: each operation (random kind, actor and
+/// fields) decided against the board as it is, the refused ones left out; state changes
+/// and phase plans from the HTTP side now and then.
+std::vector<event> random_log(std::uint32_t seed, int attempts) {
+    std::mt19937 rng(seed);
+    auto pick = [&](std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); };
+    auto chance = [&](double p) { return std::uniform_real_distribution<double>(0, 1)(rng) < p; };
+    const std::vector<actor> people = {{"u:1", "Alice", role::facilitator},
+                                       {"g:1", "Bob", role::participant},
+                                       {"g:2", "Cat", role::participant},
+                                       {"g:3", "Olga", role::observer}};
+    room_state s;
+    std::vector<event> log;
+    std::int64_t now = 1'000'000;
+    auto keep = [&](event e) {
+        apply(s, e);
+        log.push_back(std::move(e));
+    };
+    keep(make_system_event(s, people[0], "workshop.created", {{"phases", swot_phases()}, {"state", "live"}}, now));
+    int extra_phases = 0;
+    for (int i = 0; i < attempts; ++i) {
+        now += 1000 + static_cast<std::int64_t>(pick(5000));
+        if (chance(0.03)) {
+            static const char* states[] = {"draft", "scheduled", "live", "live", "closed"};
+            keep(make_system_event(s, people[0], "workshop.state", {{"state", states[pick(5)]}}, now));
+            continue;
+        }
+        if (chance(0.005)) {
+            if (s.current < 5) keep(make_system_event(s, people[0], "phases.set", {{"phases", swot_phases()}}, now));
+            continue;
+        }
+        const actor& a = chance(0.4) ? people[0] : people[1 + pick(3)];
+        const std::string& op = board_ops[pick(board_ops.size())];
+        const phase* cur = s.current_phase();
+        const note* n = nullptr;
+        if (!s.notes.empty()) n = &std::next(s.notes.begin(), static_cast<std::ptrdiff_t>(pick(s.notes.size())))->second;
+        auto any_id = [&](const auto& m) -> std::int64_t {
+            return m.empty() ? 999999 : std::next(m.begin(), static_cast<std::ptrdiff_t>(pick(m.size())))->first;
+        };
+        auto column = [&] { return cur ? cur->columns[pick(cur->columns.size())].key : std::string("x"); };
+        auto phases = static_cast<std::size_t>(s.phases.size());
+        auto tag = std::to_string(i);
+        json m = json::object();
+        if (op == "note.add") {
+            m = {{"column", column()}, {"text", "note " + tag}};
+            if (chance(0.5)) m["colour"] = "rose";
+        } else if (op == "note.edit" || op == "note.move" || op == "note.delete" || op == "note.group") {
+            if (!n) continue;
+            m = {{"note", n->id}, {"version", n->version}};
+            if (op == "note.edit") {
+                if (chance(0.5)) m["text"] = "modifiée " + tag;
+                else m["colour"] = "vert";
+            }
+            if (op == "note.move") m["column"] = column();
+            if (op == "note.group") m["group"] = chance(0.3) || s.groups.empty() ? json(nullptr) : json(any_id(s.groups));
+        } else if (op == "group.add") {
+            m = {{"column", column()}, {"title", "groupe " + tag}};
+        } else if (op == "group.rename") {
+            m = {{"group", any_id(s.groups)}, {"title", "renommé " + tag}};
+        } else if (op == "group.delete") {
+            m = {{"group", any_id(s.groups)}};
+        } else if (op == "vote.cast" || op == "vote.retract" || op == "vote.proxy") {
+            if (!n) continue;
+            m = {{"note", n->id}};
+            if (op == "vote.proxy") m["for"] = "Dan";
+            // Retract one of one's own votes when there is one.
+            if (auto ph = cur ? s.votes.find(cur->key) : s.votes.end(); op == "vote.retract" && ph != s.votes.end())
+                for (const auto& [note_id, voters] : ph->second)
+                    if (auto v = voters.find(a.key); v != voters.end() && v->second > 0) m["note"] = note_id;
+        } else if (op == "timer.start") {
+            if (chance(0.5)) m = {{"seconds", 60 + pick(600)}};
+        } else if (op == "timer.add") {
+            m = {{"seconds", static_cast<int>(pick(120)) - 60}};
+        } else if (op == "phase.goto" || op == "phase.remove") {
+            m = {{"index", pick(phases)}};
+        } else if (op == "phase.add") {
+            json p = swot_phases()[pick(5)];
+            p["key"] = "extra" + std::to_string(++extra_phases);
+            m = {{"phase", p}, {"at", pick(phases + 1)}};
+        } else if (op == "phase.update") {
+            auto idx = pick(phases);
+            json p = to_json(s.phases[idx]);
+            p["title"] = "Titre " + tag;
+            p["duration_min"] = 1 + pick(30);
+            m = {{"index", idx}, {"phase", p}};
+        } else if (op == "phase.move") {
+            m = {{"from", pick(phases)}, {"to", pick(phases)}};
+        } else if (op == "board.lock") {
+            m = {{"locked", chance(0.3)}};
+        } else if (op == "board.anonymous") {
+            m = {{"anonymous", chance(0.5)}};
+        } else if (op == "reaction") {
+            m = {{"emoji", chance(0.5) ? "👍" : "💡"}};
+        } else if (op == "chat.send") {
+            m = {{"text", "message " + tag}};
+        } else if (op == "action.add") {
+            m = {{"what", "action " + tag}, {"who", "Bob"}, {"when", "2027-01-15"}};
+        } else if (op == "action.edit") {
+            m = {{"action", any_id(s.actions)}, {"what", "modifiée " + tag}, {"when", ""}};
+        } else if (op == "action.delete") {
+            m = {{"action", any_id(s.actions)}};
+        }
+        try {
+            auto e = decide(s, a, op, m, now);
+            if (chance(0.3)) e.client_op_id = "c" + tag;
+            keep(std::move(e));
+        } catch (const api_error&) {
+        }
+    }
+    return log;
+}
+
+room_state replay(const std::vector<event>& log, std::size_t upto) {
+    room_state s;
+    for (std::size_t i = 0; i < upto; ++i) apply(s, log[i]);
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("room state: a snapshot plus the events after it gives the board of a full replay", "[workshops][snapshot]") {
+    for (std::uint32_t seed : {1u, 2u, 3u}) {
+        INFO("seed " << seed);
+        auto log = random_log(seed, 6000);
+        // Every kind of event is in the log (and so in the comparison below).
+        std::set<std::string> kinds;
+        for (const auto& e : log) kinds.insert(e.op);
+        for (const auto& op : board_ops) {
+            INFO(op);
+            CHECK(kinds.count(op) == 1);
+        }
+        for (const auto& op : system_ops) {
+            INFO(op);
+            CHECK(kinds.count(op) == 1);
+        }
+        auto full = replay(log, log.size());
+        CHECK(json::parse(to_json(full).dump()).get<room_state>() == full);
+        std::mt19937 rng(seed);
+        std::vector<std::size_t> cuts = {0, 1, log.size() / 2, log.size() - 1, log.size()};
+        for (int i = 0; i < 20; ++i) cuts.push_back(std::uniform_int_distribution<std::size_t>(0, log.size())(rng));
+        for (auto cut : cuts) {
+            INFO("snapshot after " << cut << " of " << log.size() << " events");
+            // Through the text the database stores.
+            auto loaded = json::parse(to_json(replay(log, cut)).dump()).get<room_state>();
+            for (std::size_t i = cut; i < log.size(); ++i) apply(loaded, log[i]);
+            REQUIRE(loaded == full);
+            for (const auto& viewer : {actor{"u:1", "Alice", role::facilitator}, actor{"g:1", "Bob", role::participant},
+                                       actor{"g:3", "Olga", role::observer}})
+                CHECK(snapshot(loaded, viewer) == snapshot(full, viewer));
+        }
+    }
+    // A document of another format is refused, not half read.
+    room_state s;
+    CHECK_THROWS(json{{"format", 99}}.get_to(s));
+    CHECK_THROWS(json::parse("{\"format\":1,\"seq\":3}").get_to(s));
+}
+
+TEST_CASE("room loading: the latest snapshot, the events after it, and every client operation id", "[workshops][snapshot]") {
+    unit_temp_dir dir;
+    db::connection c(dir.path / "w.db", db::connection::mode::read_write);
+    platform::migrate(c, {{"auth", &auth::migrations()}, {"indexing", &indexing::migrations()}, {"library", &library::migrations()},
+                          {"workshops", &workshops::migrations()}});
+    c.exec("INSERT INTO workshops(title, stage, template, created_at, updated_at) VALUES('t', 'pre_aci', 'swot', 0, 0)");
+    auto log = random_log(7, 6000);
+    REQUIRE(log.size() > 1500);
+    room_state s;
+    std::int64_t early = 0, later = 0, with_ids = 0;
+    for (std::size_t i = 0; i < log.size(); ++i) {
+        store::insert_event(c, 1, log[i]);
+        apply(s, log[i]);
+        with_ids += log[i].client_op_id ? 1 : 0;
+        if (i == 300 || i == 1200) {
+            store::save_snapshot(c, 1, s.seq, to_json(s).dump(), 0);
+            (i == 300 ? early : later) = s.seq;
+        }
+    }
+    auto snapshots = [&] {
+        auto q = c.prepare("SELECT count(*), max(seq) FROM workshop_snapshots WHERE workshop_id = 1");
+        q.step();
+        return std::make_pair(q.get_int(0), q.get_int(1));
+    };
+    CHECK(snapshots() == std::make_pair(std::int64_t{1}, later));  // only the latest is kept
+    store::save_snapshot(c, 1, early, "{}", 0);                      // an older one comes late: ignored
+    CHECK(snapshots() == std::make_pair(std::int64_t{1}, later));
+
+    auto loaded = store::load_room(c, 1, 1000);
+    REQUIRE(loaded.snapshot);
+    CHECK(loaded.snapshot->seq == later);
+    // The events after the snapshot, and the last 1000 for resumes: not the whole log.
+    auto last = log.back().seq;
+    CHECK(loaded.events.front().seq == std::min(later, last - 1000) + 1);
+    CHECK(loaded.events.back().seq == last);
+    CHECK(static_cast<std::int64_t>(loaded.client_ops.size()) == with_ids);
+    room_state restored = *loaded.snapshot;
+    for (const auto& e : loaded.events)
+        if (e.seq > restored.seq) apply(restored, e);
+    CHECK(restored == s);
+
+    // A snapshot that cannot be read is ignored: the log is the truth.
+    c.exec("UPDATE workshop_snapshots SET state = '{\"format\":99}'");
+    auto fallback = store::load_room(c, 1, 1000);
+    CHECK_FALSE(fallback.snapshot);
+    CHECK(fallback.events.size() == log.size());
+}
+
+namespace {
+
+/// A socket that records what it is sent, and on which thread, and whether the text was
+/// shared (the same object for several sockets).
+struct fake_socket : net::ws_connection {
+    struct message {
+        std::shared_ptr<const std::string> text;
+        std::thread::id thread;
+    };
+    mutable std::mutex m;
+    std::condition_variable cv;
+    std::vector<message> got;
+    std::any ctx;
+    std::string rid = "fake";
+    void send(std::string text) override { send_shared(std::make_shared<const std::string>(std::move(text)), false); }
+    void send_large(std::string text) override { send_shared(std::make_shared<const std::string>(std::move(text)), true); }
+    void send_shared(std::shared_ptr<const std::string> text, bool) override {
+        std::lock_guard lock(m);
+        got.push_back({std::move(text), std::this_thread::get_id()});
+        cv.notify_all();
+    }
+    void post(std::function<void()> f) override { f(); }
+    void close(std::uint16_t, std::string) override {}
+    const std::string& id() const override { return rid; }
+    const std::any& context() const override { return ctx; }
+    bool closed() const override { return false; }
+    std::vector<message> take() {
+        std::lock_guard lock(m);
+        return std::exchange(got, {});
+    }
+    /// Waits until `n` messages of `type` arrived (all kept).
+    bool wait_for(const std::string& type, std::size_t n) {
+        std::unique_lock lock(m);
+        return cv.wait_for(lock, std::chrono::seconds(5), [&] {
+            std::size_t k = 0;
+            for (const auto& g : got) k += json::parse(*g.text).value("type", "") == type ? 1 : 0;
+            return k >= n;
+        });
+    }
+};
+
+}  // namespace
+
+TEST_CASE("room: committed events fan out off the writer, in order, shared per kind of viewer, acked after", "[workshops][room]") {
+    unit_temp_dir dir;
+    metrics::registry reg;
+    db::pool pool({dir.path / "r.db", 1, 64, [](db::connection& c) {
+                       platform::migrate(c, {{"auth", &auth::migrations()}, {"indexing", &indexing::migrations()},
+                                             {"library", &library::migrations()},
+                                             {"workshops", &workshops::migrations()}});
+                   }},
+                  reg);
+    worker_pool fanout("live-fanout", 1);
+    std::thread::id fanout_thread;
+    {
+        std::mutex tm;
+        std::condition_variable tcv;
+        bool known = false;
+        fanout.submit([&] {
+            std::lock_guard lock(tm);
+            fanout_thread = std::this_thread::get_id();
+            known = true;
+            tcv.notify_all();
+        });
+        std::unique_lock lock(tm);
+        tcv.wait(lock, [&] { return known; });
+    }
+    actor fac{"u:1", "Alice", role::facilitator}, bob{"g:1", "Bob", role::participant}, cat{"g:2", "Cat", role::participant},
+        dan{"g:4", "Dan", role::participant};
+    pool.write_sync([&](db::connection& c) {
+        c.exec("INSERT INTO workshops(title, stage, template, created_at, updated_at) VALUES('t', 'pre_aci', 'swot', 0, 0)");
+        store::insert_event(c, 1, make_system_event(room_state{}, fac, "workshop.created", {{"phases", swot_phases()}, {"state", "live"}}, 0));
+    });
+    auto load = [&] {
+        store::room_log log;
+        pool.read_sync([&](db::connection& c) { log = store::load_room(c, 1, room::recent_max); });
+        return log;
+    };
+    auto snapshot_seq = [&] {
+        std::int64_t seq = 0;
+        pool.read_sync([&](db::connection& c) {
+            auto q = c.prepare("SELECT coalesce(max(seq), 0) FROM workshop_snapshots WHERE workshop_id = 1");
+            q.step();
+            seq = q.get_int(0);
+        });
+        return seq;
+    };
+    room_env env{pool, fanout, room_limits{1000, 1000, 1000, 1000}, 10, nullptr};
+    auto rm = std::make_shared<room>(1, env, load());
+    auto f = std::make_shared<fake_socket>(), b = std::make_shared<fake_socket>(), c1 = std::make_shared<fake_socket>(),
+         d = std::make_shared<fake_socket>();
+    REQUIRE(rm->join(f, fac, std::nullopt));
+    REQUIRE(rm->join(b, bob, std::nullopt));
+    REQUIRE(rm->join(c1, cat, std::nullopt));
+    REQUIRE(rm->join(d, dan, std::nullopt));
+    for (auto* s : {f.get(), b.get(), c1.get(), d.get()}) s->take();
+
+    const int n = 25;
+    for (int i = 0; i < n; ++i) rm->op(b, bob, "note.add", {{"column", "attentes"}, {"text", "n" + std::to_string(i)}}, "op" + std::to_string(i));
+    REQUIRE(b->wait_for("ack", n));
+    REQUIRE(c1->wait_for("event", n));
+    REQUIRE(d->wait_for("event", n));
+    REQUIRE(f->wait_for("event", n));
+    auto events_of = [](const std::vector<fake_socket::message>& got) {
+        std::vector<std::pair<std::int64_t, const std::string*>> out;
+        for (const auto& g : got)
+            if (auto m = json::parse(*g.text); m["type"] == "event") out.emplace_back(m["seq"].get<std::int64_t>(), g.text.get());
+        return out;
+    };
+    auto from_b = b->take(), from_c = c1->take(), from_d = d->take(), from_f = f->take();
+    // In log order, no gap, on the fan-out thread.
+    for (const auto* got : {&from_b, &from_c, &from_d, &from_f}) {
+        auto evs = events_of(*got);
+        REQUIRE(evs.size() == n);
+        for (int i = 0; i < n; ++i) CHECK(evs[static_cast<std::size_t>(i)].first == i + 2);
+        for (const auto& g : *got) CHECK(g.thread == fanout_thread);
+    }
+    // The sender gets each ack after its event.
+    std::set<std::int64_t> seen;
+    for (const auto& g : from_b) {
+        auto m = json::parse(*g.text);
+        if (m["type"] == "event") seen.insert(m["seq"].get<std::int64_t>());
+        if (m["type"] == "ack") CHECK(seen.count(m["seq"].get<std::int64_t>()) == 1);
+    }
+    // The two other participants got the very same text, rendered once; the facilitator
+    // and the author their own renderings.
+    auto ec = events_of(from_c), ed = events_of(from_d), ef = events_of(from_f), eb = events_of(from_b);
+    for (std::size_t i = 0; i < ec.size(); ++i) {
+        CHECK(ec[i].second == ed[i].second);
+        CHECK(ec[i].second != ef[i].second);
+        CHECK(ec[i].second != eb[i].second);
+    }
+    // A retry is acknowledged with the original seq.
+    rm->op(b, bob, "note.add", {{"column", "attentes"}, {"text", "n0"}}, "op0");
+    auto retry = b->take();
+    REQUIRE(retry.size() == 1);
+    CHECK(json::parse(*retry[0].text)["seq"] == 2);
+
+    // A snapshot every 10 events, from the committed board, written by the database writer.
+    for (int i = 0; i < 50 && snapshot_seq() < 20; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(snapshot_seq() == 20);
+
+    // Not idle yet (people in it), then idle: retired, with a last snapshot.
+    auto later = std::chrono::steady_clock::now() + std::chrono::hours(1);
+    CHECK_FALSE(rm->retire_if_idle(later, std::chrono::minutes(10)));
+    for (auto* s : {f.get(), b.get(), c1.get(), d.get()}) rm->leave(s);
+    CHECK_FALSE(rm->retire_if_idle(std::chrono::steady_clock::now(), std::chrono::minutes(10)));
+    CHECK(rm->retire_if_idle(later, std::chrono::minutes(10)));
+    CHECK_FALSE(rm->usable());
+    CHECK_FALSE(rm->join(b, bob, std::nullopt));
+    std::exception_ptr refused;
+    rm->submit_system(fac, "workshop.state", {{"state", "closed"}}, {}, {}, [&](std::exception_ptr ep, std::int64_t) { refused = ep; });
+    CHECK_THROWS_AS(std::rethrow_exception(refused), room_retired);
+    for (int i = 0; i < 50 && snapshot_seq() < n + 1; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(snapshot_seq() == n + 1);
+
+    // Loaded again: from that snapshot, the same board, and retries still recognised.
+    auto log = load();
+    REQUIRE(log.snapshot);
+    CHECK(log.snapshot->seq == n + 1);
+    auto again = std::make_shared<room>(1, env, std::move(log));
+    CHECK(again->state() == rm->state());
+    REQUIRE(again->join(b, bob, std::nullopt));
+    b->take();
+    again->op(b, bob, "note.add", {{"column", "attentes"}, {"text", "n3"}}, "op3");
+    auto ack = b->take();
+    REQUIRE(ack.size() == 1);
+    CHECK(json::parse(*ack[0].text)["seq"] == 5);
+    fanout.stop();
     pool.stop();
 }
