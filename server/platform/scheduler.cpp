@@ -161,14 +161,16 @@ void scheduler::run(const std::string& key) {
     }
     wake_.notify_all();
     try {
-        persist(snapshot);
+        persist(snapshot, true);
     } catch (const std::exception& e) {
         log::warn("job_state_not_saved", {{"job", key}, {"error", e.what()}});
     }
 }
 
-void scheduler::persist(const job_status& st) {
-    db_.write_sync([&](db::connection& c) {
+// Writes a job's state; `wait` false: queued for the writer (callers on any thread, a
+// network thread included, never wait for the disk).
+void scheduler::persist(const job_status& st, bool wait) {
+    auto write = [st](db::connection& c) {
         c.prepare(
              "INSERT INTO platform_jobs(key, next_run, last_run, last_status, last_error, last_duration_ms, runs, failures) "
              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(key) DO UPDATE SET next_run = excluded.next_run, "
@@ -183,6 +185,18 @@ void scheduler::persist(const job_status& st) {
             .bind(7, st.runs)
             .bind(8, st.failures)
             .exec();
+    };
+    if (wait) {
+        db_.write_sync(write);
+        return;
+    }
+    db_.write_async(write, [key = st.key](std::exception_ptr ep) {
+        if (!ep) return;
+        try {
+            std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+            log::warn("job_state_not_saved", {{"job", key}, {"error", e.what()}});
+        }
     });
 }
 
@@ -207,7 +221,7 @@ void scheduler::defer(const std::string& key, std::int64_t at) {
         snapshot = st;
     }
     wake_.notify_all();
-    if (save) persist(snapshot);
+    if (save) persist(snapshot, false);
 }
 
 std::vector<job_status> scheduler::status() const {

@@ -53,7 +53,8 @@ public:
                std::chrono::seconds jitter = std::chrono::seconds(0));
     /// Runs the job as soon as a thread is free (e.g. mail was queued). Any thread.
     void run_soon(const std::string& key);
-    /// Moves the job's next run to `at` (unix seconds) when that is sooner; persisted.
+    /// Moves the job's next run to `at` (unix seconds) when that is sooner; persisted
+    /// (queued for the database writer: never waits). Any thread.
     void defer(const std::string& key, std::int64_t at);
 
     /// Reads the persisted next runs, then runs jobs until `stop`.
@@ -76,7 +77,7 @@ private:
     };
     void loop();
     void run(const std::string& key);
-    void persist(const job_status& st);
+    void persist(const job_status& st, bool wait);
     std::int64_t jitter(std::int64_t max_s);
 
     db::pool& db_;
