@@ -102,51 +102,61 @@ void websocket_session::enqueue(std::shared_ptr<const std::string> text, bool la
     start_writing();
 }
 
+// The write path is a chain of completion handlers on the strand, not a coroutine: it
+// runs once per message and per socket (a broadcast to a room), where a coroutine frame
+// per burst cost more than the write.
 void websocket_session::start_writing() {
     if (writing_) return;
     writing_ = true;
-    asio::co_spawn(ws_.get_executor(), write_loop(), [](std::exception_ptr ep) { report_coroutine_exit("ws_write", ep); });
+    write_next();
 }
 
-asio::awaitable<void> websocket_session::write_loop() {
-    auto self = shared_from_this();
+void websocket_session::write_next() {
+    if (queue_.empty() || dropped_) return finish_writing();
+    // Coalesce what is queued into one frame, messages separated by '\n'
+    // (docs/protocol.md): a busy room costs one write per socket, not per event. The
+    // frame is gathered from the queued texts themselves, which broadcasts share between
+    // sockets: nothing is copied, whether the frame holds one message or many.
     static const char newline = '\n';
-    std::vector<asio::const_buffer> frame;
-    while (!queue_.empty() && !dropped_) {
-        // Coalesce what is queued into one frame, messages separated by '\n'
-        // (docs/protocol.md): a busy room costs one write per socket, not per event.
-        // The frame is gathered from the queued texts themselves, which broadcasts share
-        // between sockets: nothing is copied, whether the frame holds one message or many.
-        std::size_t counted = 0, size = 0;
-        frame.clear();
-        writing_texts_.clear();
-        while (!queue_.empty() && (frame.empty() || size + queue_.front().text->size() < 256 * 1024)) {
-            auto& q = queue_.front();
-            if (!frame.empty()) {
-                frame.emplace_back(&newline, 1);
-                ++size;
-            }
-            frame.emplace_back(q.text->data(), q.text->size());
-            size += q.text->size();
-            if (!q.large) counted += q.text->size();
-            writing_texts_.push_back(std::move(q.text));
-            queue_.pop_front();
+    std::size_t counted = 0, size = 0;
+    frame_.clear();
+    writing_texts_.clear();
+    while (!queue_.empty() && (frame_.empty() || size + queue_.front().text->size() < 256 * 1024)) {
+        auto& q = queue_.front();
+        if (!frame_.empty()) {
+            frame_.emplace_back(&newline, 1);
+            ++size;
         }
-        queued_bytes_ -= std::min(queued_bytes_, counted);
-        ws_.text(true);
-        auto [ec, n] = co_await ws_.async_write(frame, asio::as_tuple(asio::use_awaitable));
-        writing_texts_.clear();
-        if (ec) {
-            // The peer went away (or stalled past the deadline): not a slow reader.
-            close_now();
-            break;
-        }
-        srv_->m_ws_out.inc();
+        frame_.emplace_back(q.text->data(), q.text->size());
+        size += q.text->size();
+        if (!q.large) counted += q.text->size();
+        writing_texts_.push_back(std::move(q.text));
+        queue_.pop_front();
     }
+    queued_bytes_ -= std::min(queued_bytes_, counted);
+    ws_.text(true);
+    auto on_write = [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); };
+    // One message (the common case): its buffer alone, no buffer sequence to copy.
+    if (frame_.size() == 1) ws_.async_write(frame_.front(), std::move(on_write));
+    else ws_.async_write(frame_, std::move(on_write));
+}
+
+void websocket_session::on_write(beast::error_code ec) {
+    writing_texts_.clear();
+    if (ec) {
+        // The peer went away (or stalled past the deadline): not a slow reader.
+        close_now();
+        return finish_writing();
+    }
+    srv_->m_ws_out.inc();
+    write_next();
+}
+
+void websocket_session::finish_writing() {
     if (close_reason_ && !dropped_ && ws_.is_open()) {
         beast::get_lowest_layer(ws_).expires_after(std::chrono::seconds(2));
-        auto [ec] = co_await ws_.async_close(*close_reason_, asio::as_tuple(asio::use_awaitable));
-        (void)ec;
+        ws_.async_close(*close_reason_, [self = shared_from_this()](beast::error_code) { self->writing_ = false; });
+        return;
     }
     writing_ = false;
 }

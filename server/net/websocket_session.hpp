@@ -27,7 +27,9 @@ public:
 private:
     void enqueue(std::shared_ptr<const std::string> text, bool large = false);
     void start_writing();
-    asio::awaitable<void> write_loop();
+    void write_next();
+    void on_write(beast::error_code ec);
+    void finish_writing();  // the close frame if one is due, then idle
     void drop(const char* why);   // a client that does not read: counted and logged
     void close_now();             // closes the socket, no questions asked
 
@@ -44,6 +46,7 @@ private:
     std::deque<queued> queue_;
     // The frame being written: the texts it refers to stay alive until the write ends.
     std::vector<std::shared_ptr<const std::string>> writing_texts_;
+    std::vector<asio::const_buffer> frame_;
     std::size_t queued_bytes_ = 0;
     std::optional<websocket::close_reason> close_reason_;
     bool writing_ = false;
