@@ -62,6 +62,7 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     std::vector<platform::module_schema> schema{{"platform", &platform::migrations()}};
     for (const auto& m : p_->modules) schema.push_back({m->name(), &m->migrations()});
     db::pool::options dbo{c.data_dir / "relais.db", static_cast<std::size_t>(c.db_readers), 256, {}};
+    dbo.commit_delay = std::chrono::microseconds(c.commit_delay_us);
     dbo.prepare = [schema](db::connection& conn) {
         if (int n = platform::migrate(conn, schema)) log::info("db_migrated", {{"applied", n}});
     };

@@ -28,6 +28,8 @@ void declare_platform(platform::settings& s) {
     s.text("server.seed_dir", "");
     s.text("storage.data_dir", "data");
     s.integer("storage.db_readers", 2, 1, 32);
+    s.integer("storage.commit_delay_us", 2000, 0, 100000,
+              "under load, how long the writer gathers writes into one commit (0: never waits)");
     s.integer("limits.header_max_bytes", 16 * 1024, 1024, 1 << 20);
     s.integer("limits.body_max_bytes", 1024 * 1024, 1024, 1LL << 30);
     s.integer("limits.header_timeout_s", 15, 1, 3600);
@@ -72,6 +74,7 @@ void read_platform(config& c) {
     c.seed_dir = v.get_text("server.seed_dir");
     c.data_dir = v.get_text("storage.data_dir");
     c.db_readers = v.get_int("storage.db_readers");
+    c.commit_delay_us = v.get_int("storage.commit_delay_us");
     c.header_max_bytes = v.get_int("limits.header_max_bytes");
     c.body_max_bytes = v.get_int("limits.body_max_bytes");
     c.header_timeout_s = v.get_int("limits.header_timeout_s");

@@ -30,6 +30,7 @@ struct config {
     // [storage]
     std::filesystem::path data_dir = "data";
     long long db_readers = 2;
+    long long commit_delay_us = 0;
     // [limits] (the network's)
     long long header_max_bytes = 16 * 1024;
     long long body_max_bytes = 1024 * 1024;

@@ -94,26 +94,41 @@ void pool::write_sync(std::function<void(connection&)> fn) {
 }
 
 void pool::submit_write(pending_write job) {
-    bool refused = false;
+    bool refused = false, wake = false;
     {
         std::lock_guard lock(mutex_);
         if (stopping_) refused = true;
-        else writes_.push_back(std::move(job));
+        else {
+            writes_.push_back(std::move(job));
+            // While the writer gathers a group it wakes on its own, unless the group is full.
+            wake = !lingering_ || writes_.size() >= opts_.max_batch;
+        }
     }
     // The callback may take other locks (a room's): never call it under ours.
     if (refused) job.done(std::make_exception_ptr(std::runtime_error("database stopped")));
-    else cv_.notify_one();
+    else if (wake) cv_.notify_one();
 }
 
 void pool::writer_loop() {
     auto& c = *writer_conn_;
     std::vector<pending_write> batch;
     std::vector<std::exception_ptr> results;
+    auto last_commit = std::chrono::steady_clock::time_point{};
     for (;;) {
         {
             std::unique_lock lock(mutex_);
             cv_.wait(lock, [&] { return stopping_ || !writes_.empty(); });
             if (writes_.empty()) break;  // stopping and drained
+            // Under load (a commit just ended), wait a little for more writes to share the
+            // next commit's fsync; a write that arrives on an idle database goes at once.
+            auto now = std::chrono::steady_clock::now();
+            if (opts_.commit_delay.count() > 0 && !stopping_ && writes_.size() < opts_.max_batch &&
+                now - last_commit < opts_.busy_window) {
+                lingering_ = true;
+                cv_.wait_until(lock, now + opts_.commit_delay,
+                               [&] { return stopping_ || writes_.size() >= opts_.max_batch; });
+                lingering_ = false;
+            }
             while (!writes_.empty() && batch.size() < opts_.max_batch) {
                 batch.push_back(std::move(writes_.front()));
                 writes_.pop_front();
@@ -145,7 +160,8 @@ void pool::writer_loop() {
                 log::error("db_commit_failed", {{"what", e.what()}, {"writes", batch.size()}});
             }
         }
-        std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - start;
+        last_commit = std::chrono::steady_clock::now();
+        std::chrono::duration<double> elapsed = last_commit - start;
         commit_latency_.observe(elapsed.count());
         commits_.inc();
         writes_total_.inc(batch.size());

@@ -9,6 +9,7 @@
 
 #include <boost/asio/awaitable.hpp>
 
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -31,6 +32,11 @@ public:
         std::size_t max_batch = 256;
         /// Runs on the writer connection before anything else (the modules' migrations).
         std::function<void(connection&)> prepare;
+        /// Group commit under load: when the previous commit ended less than
+        /// `busy_window` ago, the writer waits up to this long for more writes before it
+        /// commits (one fsync for more of them). A lone write is never delayed.
+        std::chrono::microseconds commit_delay{0};
+        std::chrono::microseconds busy_window{20000};
     };
 
     /// Opens the database, runs `prepare` (migrations), starts the threads.
@@ -85,6 +91,7 @@ private:
     std::condition_variable cv_;
     std::deque<pending_write> writes_;
     bool stopping_ = false;
+    bool lingering_ = false;  // the writer is gathering a group: submitters do not wake it
     std::thread writer_;
 
     metrics::histogram& commit_latency_;

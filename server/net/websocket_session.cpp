@@ -11,7 +11,10 @@ namespace relais::net {
 websocket_session::websocket_session(beast::tcp_stream stream, std::shared_ptr<server::impl> srv,
                                      connection_slot slot, std::string id, std::any context)
     : ws_(std::move(stream)), srv_(std::move(srv)), slot_(std::move(slot)), id_(std::move(id)),
-      context_(std::move(context)) {}
+      context_(std::move(context)) {
+    auto ex = ws_.get_executor();
+    if (auto* s = ex.target<asio::strand<asio::io_context::executor_type>>()) strand_ = *s;
+}
 
 asio::awaitable<void> websocket_session::run(http::request<http::string_body>& req) {
     auto self = shared_from_this();
@@ -73,21 +76,49 @@ void websocket_session::send_large(std::string text) {
 }
 
 void websocket_session::send_shared(std::shared_ptr<const std::string> text, bool large) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), t = std::move(text), large]() mutable {
-        self->enqueue(std::move(t), large);
-    });
+    push({std::move(text), {}, large});
 }
 
 void websocket_session::post(std::function<void()> f) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), f = std::move(f)] { f(); });
+    push({nullptr, std::move(f), false});
 }
 
 void websocket_session::close(std::uint16_t code, std::string reason) {
-    asio::post(ws_.get_executor(), [self = shared_from_this(), code, reason = std::move(reason)]() mutable {
-        if (self->dropped_ || self->close_reason_) return;
-        self->close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
-        self->start_writing();
-    });
+    // `this` stays alive: take_inbox runs with a shared_ptr to the session.
+    push({nullptr, [this, code, reason = std::move(reason)] {
+              if (dropped_ || close_reason_) return;
+              close_reason_ = websocket::close_reason(static_cast<websocket::close_code>(code), reason);
+              start_writing();
+          },
+          false});
+}
+
+void websocket_session::push(inbound item) {
+    bool post_now = false;
+    {
+        std::lock_guard lock(inbox_mutex_);
+        inbox_.push_back(std::move(item));
+        post_now = !inbox_posted_;
+        inbox_posted_ = true;
+    }
+    if (!post_now) return;
+    auto take = [self = shared_from_this()] { self->take_inbox(); };
+    if (strand_) asio::post(*strand_, std::move(take));
+    else asio::post(ws_.get_executor(), std::move(take));
+}
+
+// On the strand.
+void websocket_session::take_inbox() {
+    {
+        std::lock_guard lock(inbox_mutex_);
+        inbox_taken_.swap(inbox_);
+        inbox_posted_ = false;
+    }
+    for (auto& item : inbox_taken_) {
+        if (item.text) enqueue(std::move(item.text), item.large);
+        else if (item.fn) item.fn();
+    }
+    inbox_taken_.clear();
 }
 
 void websocket_session::enqueue(std::shared_ptr<const std::string> text, bool large) {

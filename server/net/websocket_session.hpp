@@ -2,6 +2,7 @@
 #include "net/detail/shared_state.hpp"
 
 #include <deque>
+#include <mutex>
 #include <vector>
 
 namespace relais::net {
@@ -25,6 +26,16 @@ public:
     bool closed() const override { return closed_.load(); }
 
 private:
+    // What other threads hand to the socket (sends, posted functions, a close), in order.
+    // One strand post carries everything pushed until it runs: a broadcast burst costs
+    // one post per socket, not one per message.
+    struct inbound {
+        std::shared_ptr<const std::string> text;  // a message, or
+        std::function<void()> fn;                 // something to run on the strand
+        bool large = false;
+    };
+    void push(inbound item);
+    void take_inbox();
     void enqueue(std::shared_ptr<const std::string> text, bool large = false);
     void start_writing();
     void write_next();
@@ -34,6 +45,10 @@ private:
     void close_now();             // closes the socket, no questions asked
 
     websocket::stream<beast::tcp_stream> ws_;
+    // The socket's strand, typed (posting through the type-erased executor costs more);
+    // empty if the socket was made on another kind of executor. A copy of a strand is the
+    // same strand.
+    std::optional<asio::strand<asio::io_context::executor_type>> strand_;
     beast::flat_buffer buffer_;
     std::shared_ptr<server::impl> srv_;
     connection_slot slot_;
@@ -43,6 +58,10 @@ private:
         std::shared_ptr<const std::string> text;  // may be shared with other sockets (a broadcast)
         bool large;  // not counted in queued_bytes_
     };
+    std::mutex inbox_mutex_;
+    std::vector<inbound> inbox_;  // guarded by inbox_mutex_
+    bool inbox_posted_ = false;   // guarded by inbox_mutex_: a take_inbox is on its way
+    std::vector<inbound> inbox_taken_;  // on the strand
     std::deque<queued> queue_;
     // The frame being written: the texts it refers to stay alive until the write ends.
     std::vector<std::shared_ptr<const std::string>> writing_texts_;

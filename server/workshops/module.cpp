@@ -39,7 +39,7 @@ public:
         life.unload_after = std::chrono::seconds(cfg.get_int("workshops.room_unload_after_s"));
         life.snapshot_every = cfg.get_int("workshops.snapshot_every_events");
         auto& auth = ctx.need<auth::service>();
-        service_ = std::make_unique<service>(ctx.db(), auth, ctx.need<library::filer>(), ctx.metrics(), rl, life);
+        service_ = std::make_unique<service>(ctx.db(), auth, ctx.need<library::filer>(), ctx.metrics(), ctx.topics(), rl, life);
         // Invite links admit guests: the auth module asks this module who they are.
         auth.set_guest_provider(service_.get());
         ctx.provide<service>(*service_);

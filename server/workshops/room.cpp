@@ -32,7 +32,7 @@ std::shared_ptr<const std::string> shared_text(const json& msg) {
 }  // namespace
 
 room::room(std::int64_t id, const room_env& env, store::room_log log)
-    : id_(id), env_(env), room_rate_{env.limits.room_burst, std::chrono::steady_clock::now()},
+    : id_(id), topic_("workshop:" + std::to_string(id)), env_(env), room_rate_{env.limits.room_burst, std::chrono::steady_clock::now()},
       last_active_(std::chrono::steady_clock::now()) {
     if (log.snapshot) {
         snapshot_seq_ = log.snapshot->seq;
@@ -96,6 +96,13 @@ bool room::join(const std::shared_ptr<net::ws_connection>& c, const actor& a, st
     members_[c.get()] = member{c.get(), c, a};
     rebuild_view();
     people_[a.key] = {a.name, role_name(a.r)};
+    viewers_[a.key] = a;
+    // Subscribed under the lock, like every publish to the room: what is published from
+    // now on reaches this socket after its snapshot.
+    platform::peer who;
+    who.key = a.key;
+    who.name = a.name;
+    env_.topics.subscribe(c, who, topic_);
     bool resumed = false;
     // committed_ and recent_ move with the fan-out's broadcasts, under this lock: what is
     // after committed_ reaches this socket live, since it is a member from now on.
@@ -130,6 +137,7 @@ void room::leave(const net::ws_connection* c) {
     auto key = it->second.who.key;
     members_.erase(it);
     rebuild_view();
+    env_.topics.unsubscribe(c, topic_);
     last_active_ = std::chrono::steady_clock::now();
     broadcast_person(key, nullptr);
 }
@@ -149,11 +157,10 @@ void room::broadcast_person(const std::string& key, const net::ws_connection* ex
     bool online = false;
     for (const auto& [ptr, m] : members_) online = online || m.who.key == key;
     const auto& info = people_[key];
-    auto text = shared_text({{"type", "presence"}, {"workshop", id_},
-                             {"person", {{"key", key}, {"name", info.first}, {"role", info.second}, {"online", online}}}});
-    for (const auto& [ptr, m] : members_)
-        if (ptr != except)
-            if (auto conn = m.conn.lock()) conn->send_shared(text);
+    env_.topics.publish(topic_,
+                        shared_text({{"type", "presence"}, {"workshop", id_},
+                                     {"person", {{"key", key}, {"name", info.first}, {"role", info.second}, {"online", online}}}}),
+                        except);
 }
 
 void room::typing(const net::ws_connection* c, const actor& a) {
@@ -165,9 +172,7 @@ void room::typing(const net::ws_connection* c, const actor& a) {
     // Anonymous boards say that someone types, not who.
     auto text = shared_text(state_.anonymous ? json{{"type", "typing"}, {"workshop", id_}, {"key", ""}, {"name", ""}}
                                              : json{{"type", "typing"}, {"workshop", id_}, {"key", a.key}, {"name", a.name}});
-    for (const auto& [ptr, m] : members_)
-        if (ptr != c)
-            if (auto conn = m.conn.lock()) conn->send_shared(text);
+    env_.topics.publish(topic_, std::move(text), c);
 }
 
 void room::op(const std::shared_ptr<net::ws_connection>& c, const actor& a, const std::string& op, const json& msg,
@@ -347,14 +352,19 @@ void room::deliver(const committed& c) {
         committed_ = e.seq;
         recent_.push_back(c.ev);
         if (recent_.size() > recent_max) recent_.pop_front();
-        for (const auto& [ptr, m] : members_) {
-            auto conn = m.conn.lock();
-            if (!conn) continue;
-            auto key = view_key(e, m.who);
-            auto t = texts.find(key);
-            if (t == texts.end()) t = texts.emplace(key, render(e, m.who)).first;  // joined meanwhile
-            conn->send_shared(t->second, large);
-        }
+        // The room's topic with its per-viewer render hook: a look-up in what was rendered
+        // above (rendering here only for who joined meanwhile).
+        env_.topics.publish(
+            topic_,
+            [&](const platform::peer& viewer) -> platform::topics::text_ptr {
+                auto v = viewers_.find(viewer.key);
+                if (v == viewers_.end()) return nullptr;
+                auto key = view_key(e, v->second);
+                auto t = texts.find(key);
+                if (t == texts.end()) t = texts.emplace(key, render(e, v->second)).first;
+                return t->second;
+            },
+            large);
         // Acknowledged after the event went out (docs/protocol.md); a retry arriving from
         // now on finds no pending write and is acknowledged at once.
         for (auto& [w, cid] : p.acks)
@@ -385,9 +395,8 @@ void room::fail(const committed& c) {
                     log::error("room_write_failed", {{"workshop", id_}, {"seq", c.ev->seq}, {"what", e.what()}});
                 }
             }
-            auto text = shared_text({{"type", "resync"}, {"workshop", id_}});
-            for (const auto& [ptr, m] : members_)
-                if (auto conn = m.conn.lock()) conn->send_shared(text);
+            env_.topics.publish(topic_, shared_text({{"type", "resync"}, {"workshop", id_}}));
+            for (const auto& [ptr, m] : members_) env_.topics.unsubscribe(ptr, topic_);
             members_.clear();
             rebuild_view();
         }

@@ -10,6 +10,7 @@
 #include "common/worker_pool.hpp"
 #include "db/pool.hpp"
 #include "net/websocket.hpp"
+#include "platform/topics.hpp"
 #include "workshops/model.hpp"
 #include "workshops/store.hpp"
 
@@ -37,10 +38,13 @@ struct room_limits {
     double guest_joins_per_hour_per_address = 60;
 };
 
-/// What the rooms share: the database, the fan-out worker, their settings.
+/// What the rooms share: the database, the fan-out worker, the live topics, their settings.
 struct room_env {
     db::pool& db;
     worker_pool& fanout;
+    /// A room is the topic "workshop:<id>": its sockets subscribe on join, and every
+    /// broadcast (events rendered per viewer, presence, typing) is published there.
+    platform::topics& topics;
     room_limits limits;
     /// A snapshot of the committed board every this many events (and on unload).
     std::int64_t snapshot_every = 500;
@@ -133,6 +137,7 @@ private:
     static bool take(bucket& b, double rate, double burst, std::chrono::steady_clock::time_point now);
 
     const std::int64_t id_;
+    const std::string topic_;  // "workshop:<id>"
     room_env env_;
     std::map<std::string, bucket> person_rate_;
     bucket room_rate_;
@@ -145,6 +150,7 @@ private:
     // The same members, copied on join and leave, for the fan-out to read without the lock.
     std::shared_ptr<const std::vector<member>> members_view_;
     std::map<std::string, std::pair<std::string, std::string>> people_;  // key -> name, role (ever joined)
+    std::map<std::string, actor> viewers_;  // key -> who they are in the room (the render hook's look-up)
     std::map<std::string, std::int64_t> applied_ops_;  // actor key + op id -> seq
     std::map<std::int64_t, pending> pending_;
     bool broken_ = false;

@@ -94,8 +94,8 @@ std::string date_value(const json& body) {
 }  // namespace detail
 using namespace detail;
 
-service::service(db::pool& db, auth::service& auth, library::filer& library, metrics::registry& metrics, room_limits limits,
-                 room_lifecycle life)
+service::service(db::pool& db, auth::service& auth, library::filer& library, metrics::registry& metrics,
+                 platform::topics& topics, room_limits limits, room_lifecycle life)
     : db_(db), auth_(auth), limits_(limits), life_(life), library_(library),
       rooms_loaded_(metrics.get_gauge("relais_workshop_rooms_loaded", "Live workshop rooms in memory.")),
       room_loads_(metrics.get_counter("relais_workshop_room_loads_total", "Rooms loaded from the database (latest snapshot, then the events after it).")),
@@ -103,7 +103,7 @@ service::service(db::pool& db, auth::service& auth, library::filer& library, met
       room_unloads_(metrics.get_counter("relais_workshop_room_unloads_total", "Idle rooms unloaded from memory.")),
       snapshots_(metrics.get_counter("relais_workshop_snapshots_total", "Room snapshots written.")),
       room_load_seconds_(metrics.get_histogram("relais_workshop_room_load_seconds", "Time to load a room: read and replay, on a reader thread.")),
-      env_{db, fanout_, limits, life.snapshot_every, &snapshots_} {}
+      env_{db, fanout_, topics, limits, life.snapshot_every, &snapshots_} {}
 
 // The fan-out finishes what it has (the database has stopped by now: app.cpp).
 service::~service() { fanout_.stop(); }

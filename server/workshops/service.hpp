@@ -40,8 +40,8 @@ struct room_lifecycle {
 class service : public auth::guest_provider {
 public:
     /// Reports are filed in the library through `library` (library::filer).
-    service(db::pool& db, auth::service& auth, library::filer& library, metrics::registry& metrics, room_limits limits = {},
-            room_lifecycle life = {});
+    service(db::pool& db, auth::service& auth, library::filer& library, metrics::registry& metrics,
+            platform::topics& topics, room_limits limits = {}, room_lifecycle life = {});
     ~service() override;
 
     /// Unloads the rooms idle for `unload_after` (a periodic job); returns how many.

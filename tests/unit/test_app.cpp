@@ -231,14 +231,21 @@ TEST_CASE("live topics: a signed-in socket hears its person's topic until it clo
     CHECK(a->last() == R"({"type":"notifications","unread":2})");
     CHECK(b->last() == R"({"type":"notifications","unread":2})");
     CHECK(other->last().find("notifications") == std::string::npos);
-    // Rendered per subscriber, from who they are; an empty text sends nothing.
-    f.bus.publish("user:7", [](const relais::platform::peer& who) { return who.key == "u:7" ? "pour " + who.name : std::string(); });
+    // Rendered per subscriber, from who they are; null sends nothing.
+    f.bus.publish("user:7", [](const relais::platform::peer& who) -> relais::platform::topics::text_ptr {
+        if (who.key != "u:7") return nullptr;
+        return std::make_shared<const std::string>("pour " + who.name);
+    });
     CHECK(a->last() == "pour U7");
+    // Everyone but the sender's own socket.
+    f.bus.publish("user:7", std::make_shared<const std::string>("sauf a"), a.get());
+    CHECK(a->last() == "pour U7");
+    CHECK(b->last() == "sauf a");
     f.hub.on_close(a);
     CHECK(f.bus.subscribers("user:7") == 1);
     f.bus.publish("user:7", "après");
     CHECK(a->last() == "pour U7");
     CHECK(b->last() == "après");
-    f.bus.unsubscribe(b, "user:7");
+    f.bus.unsubscribe(b.get(), "user:7");
     CHECK(f.bus.subscribers("user:7") == 0);
 }

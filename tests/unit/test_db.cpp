@@ -127,6 +127,56 @@ TEST_CASE("pool: group commit, isolated failures, reads see committed writes", "
     CHECK_THROWS(pool.read_sync([](db::connection& c) { c.exec("INSERT INTO t VALUES(100000)"); }));
 }
 
+TEST_CASE("pool: under load the writer gathers writes for commit_delay; a lone write goes at once", "[db]") {
+    unit_temp_dir dir;
+    metrics::registry m;
+    db::pool::options o{dir.path / "p.db", 1, 64, {}};
+    o.commit_delay = std::chrono::milliseconds(400);
+    o.busy_window = std::chrono::seconds(5);
+    db::pool pool(o, m);
+    auto& commits = m.get_counter("relais_db_commits_total", "");
+    pool.write_sync([](db::connection& c) { c.exec("CREATE TABLE t(x INTEGER PRIMARY KEY)"); });
+    // Right after a commit (within the busy window): ten writes submitted one after the
+    // other, 5 ms apart (each would otherwise have the writer to itself), share one commit.
+    auto before = commits.value();
+    std::atomic<int> done{0};
+    for (int i = 0; i < 10; ++i, std::this_thread::sleep_for(std::chrono::milliseconds(5)))
+        pool.write_async([i](db::connection& c) { c.prepare("INSERT INTO t VALUES(?1)").bind(1, i).exec(); },
+                         [&](std::exception_ptr ep) {
+                             CHECK(!ep);
+                             ++done;
+                         });
+    while (done < 10) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    CHECK(commits.value() == before + 1);
+
+    // A full group does not wait for the delay.
+    db::pool::options full{dir.path / "q.db", 1, 4, {}};
+    full.commit_delay = std::chrono::seconds(30);
+    full.busy_window = std::chrono::seconds(60);
+    metrics::registry m2;
+    db::pool pool2(full, m2);
+    pool2.write_sync([](db::connection& c) { c.exec("CREATE TABLE t(x INTEGER PRIMARY KEY)"); });
+    auto t0 = std::chrono::steady_clock::now();
+    std::atomic<int> done2{0};
+    for (int i = 0; i < 4; ++i)
+        pool2.write_async([i](db::connection& c) { c.prepare("INSERT INTO t VALUES(?1)").bind(1, i).exec(); },
+                          [&](std::exception_ptr) { ++done2; });
+    while (done2 < 4) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+
+    // Idle (the last commit is older than the busy window): a write is not held back.
+    db::pool::options idle{dir.path / "r.db", 1, 64, {}};
+    idle.commit_delay = std::chrono::seconds(30);
+    idle.busy_window = std::chrono::milliseconds(1);
+    metrics::registry m3;
+    db::pool pool3(idle, m3);
+    pool3.write_sync([](db::connection& c) { c.exec("CREATE TABLE t(x INTEGER PRIMARY KEY)"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    t0 = std::chrono::steady_clock::now();
+    pool3.write_sync([](db::connection& c) { c.exec("INSERT INTO t VALUES(1)"); });
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));
+}
+
 TEST_CASE("backup is a consistent, usable copy", "[db]") {
     unit_temp_dir dir;
     metrics::registry m;

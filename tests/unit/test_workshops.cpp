@@ -787,7 +787,8 @@ TEST_CASE("room: committed events fan out off the writer, in order, shared per k
         });
         return seq;
     };
-    room_env env{pool, fanout, room_limits{1000, 1000, 1000, 1000}, 10, nullptr};
+    platform::local_topics bus;
+    room_env env{pool, fanout, bus, room_limits{1000, 1000, 1000, 1000}, 10, nullptr};
     auto rm = std::make_shared<room>(1, env, load());
     auto f = std::make_shared<fake_socket>(), b = std::make_shared<fake_socket>(), c1 = std::make_shared<fake_socket>(),
          d = std::make_shared<fake_socket>();
@@ -796,6 +797,15 @@ TEST_CASE("room: committed events fan out off the writer, in order, shared per k
     REQUIRE(rm->join(c1, cat, std::nullopt));
     REQUIRE(rm->join(d, dan, std::nullopt));
     for (auto* s : {f.get(), b.get(), c1.get(), d.get()}) s->take();
+    // The room is the live topic "workshop:1": its sockets are its subscribers, and what
+    // another module publishes there reaches them.
+    CHECK(bus.subscribers("workshop:1") == 4);
+    bus.publish("workshop:1", R"({"type":"hello"})");
+    for (auto* s : {f.get(), b.get(), c1.get(), d.get()}) {
+        auto got = s->take();
+        REQUIRE(got.size() == 1);
+        CHECK(*got[0].text == R"({"type":"hello"})");
+    }
 
     const int n = 25;
     for (int i = 0; i < n; ++i) rm->op(b, bob, "note.add", {{"column", "attentes"}, {"text", "n" + std::to_string(i)}}, "op" + std::to_string(i));
@@ -846,6 +856,7 @@ TEST_CASE("room: committed events fan out off the writer, in order, shared per k
     auto later = std::chrono::steady_clock::now() + std::chrono::hours(1);
     CHECK_FALSE(rm->retire_if_idle(later, std::chrono::minutes(10)));
     for (auto* s : {f.get(), b.get(), c1.get(), d.get()}) rm->leave(s);
+    CHECK(bus.subscribers("workshop:1") == 0);
     CHECK_FALSE(rm->retire_if_idle(std::chrono::steady_clock::now(), std::chrono::minutes(10)));
     CHECK(rm->retire_if_idle(later, std::chrono::minutes(10)));
     CHECK_FALSE(rm->usable());
