@@ -146,9 +146,7 @@ void service::register_routes(net::router& r) {
         auto a = actor_of(who, role::facilitator);
         std::string op = "workshop.state";
         // Checked under the room's lock: two concurrent changes cannot both pass.
-        std::function<void(const room_state&)> check = [to](const room_state& st) {
-            if (!transition_allowed(st.workshop_state, to)) throw api_error(errors::bad_transition, "state");
-        };
+        std::function<void(const room_state&)> check = [to](const room_state& st) { check_state_change(st, to); };
         std::function<void(db::connection&)> extra = [id, to](db::connection& c) { store::set_state(c, id, to, unix_now()); };
         co_await submit(rm, a, op, data, std::move(check), std::move(extra));
         if (to == "closed") co_await generate_report(id);
@@ -165,10 +163,7 @@ void service::register_routes(net::router& r) {
         auto a = actor_of(who, role::facilitator);
         std::string op = "phases.set";
         auto count = phases.size();
-        std::function<void(const room_state&)> check = [count](const room_state& st) {
-            if (st.workshop_state == "closed" || st.workshop_state == "archived") throw api_error(errors::workshop_closed);
-            if (st.current >= count) throw api_error(errors::wrong_phase, "phases");
-        };
+        std::function<void(const room_state&)> check = [count](const room_state& st) { check_phase_plan(st, count); };
         std::function<void(db::connection&)> no_extra;
         co_await submit(rm, a, op, data, std::move(check), std::move(no_extra));
         auto j = co_await workshop_json(id, who, true);
@@ -182,20 +177,7 @@ void service::register_routes(net::router& r) {
         if (!user || !*user) throw api_error(errors::invalid_field, "user_id");
         auto uid = **user;
         auto as = json_input::optional_string(body, "role", 20).value_or("participant");
-        if (as != "participant" && as != "facilitator") throw api_error(errors::invalid_field, "role");
-        co_await db_.write([&](db::connection& c) {
-            auto u = auth_.find_user(c, uid);
-            if (!u || !u->active) throw api_error(errors::invalid_field, "user_id");
-            if (as == "facilitator" && u->role == "membre") throw api_error(errors::invalid_field, "role");
-            if (as == "facilitator") {
-                auto current = store::workshop(c, auth_, id);
-                int others = 0;
-                for (const auto& person : current->people)
-                    if (person.role == "facilitator" && person.user_id != uid) ++others;
-                if (others >= 2) throw api_error(errors::invalid_field, "role");
-            }
-            store::set_person(c, id, uid, as);
-        });
+        co_await db_.write([&](db::connection& c) { set_member(c, auth_, id, uid, as); });
         // A seated socket of this person keeps the role it joined with: it rejoins.
         disconnect(id, {"u:" + std::to_string(uid)}, "Votre rôle dans l'atelier a changé");
         auto j = co_await workshop_json(id, who, true);
@@ -205,17 +187,7 @@ void service::register_routes(net::router& r) {
 
     r.add("DELETE", "/api/workshops/{id}/members/{user_id}", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         auto uid = req.id_param("user_id");
-        co_await db_.write([&](db::connection& c) {
-            auto current = store::workshop(c, auth_, id);
-            int facilitators = 0;
-            bool target_facilitates = false;
-            for (const auto& person : current->people) {
-                if (person.role == "facilitator") ++facilitators;
-                if (person.user_id == uid && person.role == "facilitator") target_facilitates = true;
-            }
-            if (target_facilitates && facilitators == 1) throw api_error(errors::bad_transition, "user_id");
-            store::remove_person(c, id, uid);
-        });
+        co_await db_.write([&](db::connection& c) { remove_member(c, auth_, id, uid); });
         disconnect(id, {"u:" + std::to_string(uid)}, "Vous ne faites plus partie de cet atelier");
         auto j = co_await workshop_json(id, who, true);
         auto res = response::json(200, {{"workshop", j}});
@@ -235,14 +207,10 @@ void service::register_routes(net::router& r) {
 
     r.add("POST", "/api/workshops/{id}/invites", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
-        auto as = json_input::required_string(body, "role", 20);
-        if (as != "participant" && as != "observer") throw api_error(errors::invalid_field, "role");
-        std::int64_t hours = 72;
-        if (auto it = body.find("hours"); it != body.end() && !it->is_null()) {
-            if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 720) throw api_error(errors::invalid_field, "hours");
-            hours = it->get<std::int64_t>();
-        }
-        auto label = json_input::optional_string(body, "label", 120).value_or("");
+        auto terms = parse_invite(body);
+        const auto& as = terms.role;
+        const auto& label = terms.label;
+        auto hours = terms.hours;
         auto token = auth::random_token();
         auto hash = auth::token_hash(token);
         auto now = unix_now();

@@ -224,6 +224,58 @@ void service::update_workshop(db::connection& c, const auth::directory& dir, sto
     if (partners) store::set_partners(c, w.id, *partners);
 }
 
+void service::set_member(db::connection& c, const auth::directory& dir, std::int64_t workshop, std::int64_t user,
+                         const std::string& as) {
+    if (as != "participant" && as != "facilitator") throw api_error(errors::invalid_field, "role");
+    auto u = dir.find_user(c, user);
+    if (!u || !u->active) throw api_error(errors::invalid_field, "user_id");
+    if (as == "facilitator") {
+        if (u->role == "membre") throw api_error(errors::invalid_field, "role");
+        auto current = store::workshop(c, dir, workshop);
+        if (!current) throw api_error(errors::not_found);
+        int others = 0;
+        for (const auto& person : current->people)
+            if (person.role == "facilitator" && person.user_id != user) ++others;
+        if (others >= 2) throw api_error(errors::invalid_field, "role");
+    }
+    store::set_person(c, workshop, user, as);
+}
+
+void service::remove_member(db::connection& c, const auth::directory& dir, std::int64_t workshop, std::int64_t user) {
+    auto current = store::workshop(c, dir, workshop);
+    if (!current) throw api_error(errors::not_found);
+    int facilitators = 0;
+    bool target_facilitates = false;
+    for (const auto& person : current->people) {
+        if (person.role == "facilitator") ++facilitators;
+        if (person.user_id == user && person.role == "facilitator") target_facilitates = true;
+    }
+    if (target_facilitates && facilitators == 1) throw api_error(errors::bad_transition, "user_id");
+    store::remove_person(c, workshop, user);
+}
+
+void service::check_state_change(const room_state& st, const std::string& to) {
+    if (!transition_allowed(st.workshop_state, to)) throw api_error(errors::bad_transition, "state");
+}
+
+void service::check_phase_plan(const room_state& st, std::size_t phases) {
+    if (st.workshop_state == "closed" || st.workshop_state == "archived") throw api_error(errors::workshop_closed);
+    if (st.current >= phases) throw api_error(errors::wrong_phase, "phases");
+}
+
+service::invite_terms service::parse_invite(const json& body) {
+    invite_terms t;
+    t.role = json_input::required_string(body, "role", 20);
+    if (t.role != "participant" && t.role != "observer") throw api_error(errors::invalid_field, "role");
+    if (auto it = body.find("hours"); it != body.end() && !it->is_null()) {
+        if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 720)
+            throw api_error(errors::invalid_field, "hours");
+        t.hours = it->get<std::int64_t>();
+    }
+    t.label = json_input::optional_string(body, "label", 120).value_or("");
+    return t;
+}
+
 bool service::take_join(const std::string& address) {
     auto now = std::chrono::steady_clock::now();
     double burst = limits_.guest_joins_per_hour_per_address;

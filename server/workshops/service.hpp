@@ -81,6 +81,27 @@ public:
     static void update_workshop(db::connection& c, const auth::directory& dir, store::workshop_row& w,
                                 const std::optional<std::vector<std::int64_t>>& partners, std::int64_t now);
 
+    /// Seats an account in a workshop as `participant` or `facilitator`: the account must
+    /// exist and be active, a member (role `membre`) does not facilitate, and a workshop
+    /// has at most two facilitators (its creator and one co-facilitator).
+    static void set_member(db::connection& c, const auth::directory& dir, std::int64_t workshop, std::int64_t user,
+                           const std::string& as);
+    /// Takes someone out of a workshop; never its last facilitator.
+    static void remove_member(db::connection& c, const auth::directory& dir, std::int64_t workshop, std::int64_t user);
+    /// Checked under the room's lock, against the board as applied: a state change must be
+    /// an allowed transition; a new phase plan needs an open workshop and must keep the
+    /// current phase.
+    static void check_state_change(const room_state& st, const std::string& to);
+    static void check_phase_plan(const room_state& st, std::size_t phases);
+    /// An invite link's terms from a request body: role `participant` or `observer`,
+    /// valid 1 to 720 hours (72 by default), an optional label.
+    struct invite_terms {
+        std::string role;
+        std::int64_t hours = 72;
+        std::string label;
+    };
+    static invite_terms parse_invite(const json& body);
+
     /// Loads seed-content/templates/*.json (idempotent); returns how many were added.
     static int load_seed_templates(db::connection& c, const std::filesystem::path& seed_dir);
 

@@ -479,6 +479,64 @@ TEST_CASE("workshop rules: template, CPTS and partners exist, one co-facilitator
                     }),
                     api_error);
     pool.read_sync([&](db::connection& c) { CHECK(store::workshop(c, directory, id)->title == "Atelier SWOT"); });
+
+    // Members: the facilitator cap, who may facilitate, the last facilitator stays.
+    auto member_refusal = [&](std::int64_t uid, const char* as) {
+        try {
+            pool.write_sync([&](db::connection& c) { service::set_member(c, directory, id, uid, as); });
+        } catch (const api_error& e) {
+            return e.field();
+        }
+        return std::string("accepted");
+    };
+    CHECK(member_refusal(third, "facilitator") == "role");  // alice and colleague already
+    CHECK(member_refusal(member, "facilitator") == "role");  // a membre does not facilitate
+    CHECK(member_refusal(999, "participant") == "user_id");
+    CHECK(member_refusal(member, "animateur") == "role");
+    CHECK(member_refusal(member, "participant") == "accepted");
+    CHECK(member_refusal(third, "participant") == "accepted");
+    CHECK(member_refusal(colleague, "facilitator") == "accepted");  // already one: no change
+    auto removal = [&](std::int64_t uid) {
+        try {
+            pool.write_sync([&](db::connection& c) { service::remove_member(c, directory, id, uid); });
+        } catch (const api_error& e) {
+            return std::string(e.code());
+        }
+        return std::string("accepted");
+    };
+    CHECK(removal(colleague) == "accepted");
+    CHECK(removal(alice.account.id) == std::string("transition_invalide"));  // the last facilitator
+    CHECK(member_refusal(third, "facilitator") == "accepted");  // room again for a co-facilitator
+    pool.read_sync([&](db::connection& c) {
+        auto w = store::workshop(c, directory, id);
+        std::map<std::int64_t, std::string> roles;
+        for (const auto& p : w->people) roles[p.user_id] = p.role;
+        CHECK(roles == std::map<std::int64_t, std::string>{{alice.account.id, "facilitator"}, {member, "participant"},
+                                                           {third, "facilitator"}});
+    });
+
+    // State changes and phase plans, against the board as applied.
+    room_state st;
+    st.workshop_state = "draft";
+    CHECK_NOTHROW(service::check_state_change(st, "scheduled"));
+    CHECK_THROWS_AS(service::check_state_change(st, "archived"), api_error);
+    st.workshop_state = "live";
+    st.current = 2;
+    CHECK_NOTHROW(service::check_phase_plan(st, 3));
+    CHECK_THROWS_AS(service::check_phase_plan(st, 2), api_error);  // would drop the current phase
+    st.workshop_state = "closed";
+    CHECK_THROWS_AS(service::check_phase_plan(st, 5), api_error);
+
+    // Invite terms.
+    auto terms = service::parse_invite(json{{"role", "observer"}, {"label", "Élus"}});
+    CHECK(terms.role == "observer");
+    CHECK(terms.hours == 72);
+    CHECK(terms.label == "Élus");
+    CHECK(service::parse_invite(json{{"role", "participant"}, {"hours", 720}}).hours == 720);
+    for (const auto& bad : {json{{"role", "facilitator"}}, json{{"role", "participant"}, {"hours", 0}},
+                            json{{"role", "participant"}, {"hours", 721}}, json{{"role", "participant"}, {"hours", "2"}},
+                            json::object()})
+        CHECK_THROWS_AS(service::parse_invite(bad), api_error);
     cpu.stop();
     pool.stop();
 }
