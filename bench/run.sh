@@ -23,6 +23,8 @@
 #   RESULTS=bench/RESULTS.md             where the table is appended (/dev/null: nowhere)
 #   KEEP=1                               keep the temporary folder (server logs, raw results)
 #   NOTE="…"                             a remark recorded with the results
+#   RELAIS_COMMIT=abc1234                the commit RELAIS was built from, when it is not
+#                                        this checkout's HEAD (a "before" binary)
 #
 # The whole default run takes 5 to 8 minutes (5 on the first recorded run).
 set -euo pipefail
@@ -163,7 +165,8 @@ done
 
 # ---- report ------------------------------------------------------------------------
 machine="$(nproc) cores, $(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1), kernel $(uname -r)"
-commit="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
+commit="${RELAIS_COMMIT:-}"
+[[ -n $commit ]] || commit="$(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD 2>/dev/null || echo ' (with uncommitted changes)')"
 table=$(node - "$results" <<'JS'
 // Reads the load generator's JSON lines; writes a Markdown table, Relais and the relay side by side.
 const fs = require('fs');
