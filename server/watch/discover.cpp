@@ -1,7 +1,6 @@
 // Reading an HTML page's head: feed links, title, description.
 #include "watch/discover.hpp"
 
-#include "common/utf8.hpp"
 #include "watch/detail.hpp"
 #include "watch/sanitize.hpp"
 #include "watch/text.hpp"
@@ -21,9 +20,9 @@ std::string lower(std::string s) {
 }
 
 detail::doc_ptr read_page(std::string_view html) {
-    // The HTML parser is told UTF-8; pages that are not are read as Windows-1252.
-    if (is_valid_utf8(html)) return detail::read_html(html);
-    return detail::read_html(detail::windows1252_to_utf8(html));
+    std::vector<std::string> ignored;
+    detail::warnings w{ignored};
+    return detail::read_html(detail::decode_to_utf8(html, {}, false, w));
 }
 
 /// Every element in document order, without recursion (pages can be deeply nested); stops
@@ -103,13 +102,20 @@ std::vector<discovered_feed> discover_feeds(std::string_view html, const std::st
     return out;
 }
 
-page_meta extract_page_meta(std::string_view html, const std::string& /*base_url*/) {
+page_meta extract_page_meta(std::string_view html, const std::string& base_url) {
     page_meta m;
     auto doc = read_page(html);
     if (!doc) return m;
-    std::string og_title, tw_title, title, og_desc, tw_desc, desc;
+    std::string og_title, tw_title, title, og_desc, tw_desc, desc, canonical, og_url;
+    std::string base = base_url;
+    bool base_seen = false;
     for_each_element(xmlDocGetRootElement(doc.get()), [&](const xmlNode* n) {
-        if (named(n, "meta")) {
+        if (named(n, "base") && !base_seen) {
+            base_seen = true;
+            if (std::string b = safe_url(base_url, get(n, "href")); !b.empty()) base = b;
+        } else if (named(n, "link") && has_token(get(n, "rel"), "canonical") && canonical.empty()) {
+            canonical = safe_url(base, get(n, "href"));
+        } else if (named(n, "meta")) {
             std::string key = lower(get(n, "property"));
             if (key.empty()) key = lower(get(n, "name"));
             std::string content = get(n, "content");
@@ -118,12 +124,13 @@ page_meta extract_page_meta(std::string_view html, const std::string& /*base_url
             if (key == "og:description" && og_desc.empty()) og_desc = content;
             if (key == "twitter:description" && tw_desc.empty()) tw_desc = content;
             if (key == "description" && desc.empty()) desc = content;
+            if (key == "og:url" && og_url.empty()) og_url = safe_url(base, content);
         } else if (named(n, "title") && title.empty()) {
             // <title> inside <svg> is the drawing's, not the page's.
             bool in_svg = false;
             for (const xmlNode* p = n->parent; p && p->type == XML_ELEMENT_NODE; p = p->parent) in_svg |= named(p, "svg");
             if (!in_svg) title = detail::node_text(n);
-        } else if (named(n, "body") && !og_title.empty() && !og_desc.empty()) {
+        } else if (named(n, "body") && !og_title.empty() && !og_desc.empty() && !canonical.empty()) {
             return false;  // everything wanted is in the head
         }
         return true;
@@ -132,6 +139,7 @@ page_meta extract_page_meta(std::string_view html, const std::string& /*base_url
         if (m.title.empty()) m.title = plain(*t, 1'000);
     for (const auto* d : {&og_desc, &tw_desc, &desc})
         if (m.description.empty()) m.description = plain(*d, 2'000);
+    m.canonical_url = canonical.empty() ? og_url : canonical;
     return m;
 }
 

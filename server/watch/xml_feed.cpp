@@ -101,6 +101,13 @@ std::string base_of(const xmlNode* n, const std::string& fallback) {
     return b;
 }
 
+/// The absolute href of a link element; "" when it has none (not the base itself).
+std::string href_of(const xmlNode* link, const std::string& base) {
+    std::string href = attr(link, "href");
+    if (collapse_whitespace(href).empty()) return {};
+    return resolve_url(base_of(link, base), href);
+}
+
 /// "jane@example.org (Jane Doe)" -> "Jane Doe", as RSS's <author> is usually written.
 std::string author_name(std::string s) {
     s = collapse_whitespace(s);
@@ -216,7 +223,7 @@ raw_item read_rss_item(const xmlNode* item, const std::string& base) {
             add_media(c, r.enclosures);
         } else if (q.v == vocab::atom && q.local == "link" && atom_link.empty()) {
             std::string rel = attr(c, "rel");
-            if (rel.empty() || rel == "alternate") atom_link = resolve_url(base_of(c, base), attr(c, "href"));
+            if (rel.empty() || rel == "alternate") atom_link = href_of(c, base);
         }
     }
     if (r.link.empty()) r.link = atom_link;
@@ -243,7 +250,7 @@ raw_item read_atom_entry(const xmlNode* entry, const std::string& base, const st
             r.title = construct_plain(c);
         } else if (q.local == "link") {
             std::string rel = collapse_whitespace(attr(c, "rel"));
-            std::string href = resolve_url(base_of(c, base), attr(c, "href"));
+            std::string href = href_of(c, base);
             std::string type = lower(attr(c, "type"));
             if (rel == "enclosure") {
                 r.enclosures.push_back({href, attr(c, "type"), to_length(attr(c, "length"))});
@@ -275,7 +282,7 @@ raw_item read_atom_entry(const xmlNode* entry, const std::string& base, const st
     return r;
 }
 
-void read_rss(const xmlNode* root, bool rdf, const parse_options& o, warnings& w, feed& f) {
+void read_rss(const xmlNode* root, const parse_options& o, warnings& w, feed& f) {
     const xmlNode* channel = first_child(root, vocab::plain, "channel");
     if (!channel) {
         w.add("Flux sans élément <channel>.");
@@ -302,7 +309,6 @@ void read_rss(const xmlNode* root, bool rdf, const parse_options& o, warnings& w
             raws.push_back(read_rss_item(c, base));
         }
     }
-    (void)rdf;
     finish_items(raws, o, w, f);
 }
 
@@ -313,7 +319,7 @@ void read_atom(const xmlNode* root, const parse_options& o, warnings& w, feed& f
     for (const xmlNode* c = root->children; c; c = c->next) {
         if (!is(c, av, "link")) continue;
         std::string rel = attr(c, "rel");
-        std::string href = resolve_url(base_of(c, o.base_url), attr(c, "href"));
+        std::string href = href_of(c, o.base_url);
         if ((rel.empty() || rel == "alternate") && alternate.empty()) alternate = href;
         if (rel != "self" && any.empty()) any = href;
     }
@@ -362,10 +368,10 @@ feed parse_xml_feed(std::string_view utf8, const parse_options& o, warnings& w) 
                           "L'adresse mène à une page web, pas à un flux : cherchez le lien RSS ou Atom de la page.");
     } else if (q.v == vocab::plain && q.local == "rss") {
         f.format = "rss2";
-        read_rss(root, false, o, w, f);
+        read_rss(root, o, w, f);
     } else if (q.v == vocab::rdf && q.local == "RDF") {
         f.format = uses_rss090(root) ? "rss090" : "rss1";
-        read_rss(root, true, o, w, f);
+        read_rss(root, o, w, f);
     } else if ((q.v == vocab::atom || q.v == vocab::plain) && q.local == "feed") {
         if (q.v == vocab::plain) w.add("Flux Atom sans espace de noms Atom.");
         f.format = "atom";

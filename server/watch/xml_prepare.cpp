@@ -30,6 +30,15 @@ public:
         // Whitespace before the XML declaration is a fatal error for libxml2 (seen in many
         // WordPress feeds whose theme echoes a blank line first).
         while (i_ < s_.size() && is_xml_space(s_[i_])) ++i_;
+        // Text before the XML declaration: PHP notices and warnings printed by the CMS
+        // ("<br />\n<b>Warning</b>: ..."), a classic of WordPress and SPIP sites.
+        if (!at("<?xml")) {
+            auto decl = s_.substr(0, 8192).find("<?xml ");
+            if (decl != std::string_view::npos) {
+                w_.add("Contenu parasite avant le début du flux ignoré.");
+                i_ = decl;
+            }
+        }
         out_ = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
         if (s_.substr(i_, 5) == "<?xml" && i_ + 5 < s_.size() && (is_xml_space(s_[i_ + 5]) || s_[i_ + 5] == '?')) {
             auto end = s_.find("?>", i_);
@@ -273,6 +282,14 @@ private:
                     j = i_;
                     i_ = saved;
                     std::swap(out_, tag);
+                } else if (c == '<' && j + 1 < s_.size() &&
+                           (s_[j + 1] == '/' || is_name_start(static_cast<unsigned char>(s_[j + 1])))) {
+                    // A quote left open (url="x length=1/>): the next tag starts here. The
+                    // element is closed at once: those are empty ones (enclosure, link...).
+                    tag += quote;
+                    tag += "/>";
+                    self_closing = true;
+                    break;
                 } else if (c == '<') {
                     tag += "&lt;";
                     ++j;

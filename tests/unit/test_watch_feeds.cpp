@@ -1,6 +1,7 @@
 // The watch parser on real-looking feeds and on the malformations found in the wild.
 // Fixtures: tests/fixtures/feeds/ (small, hand-written).
 #include "common/utf8.hpp"
+#include "watch/detail.hpp"
 #include "watch/feed.hpp"
 
 #include <catch2/catch.hpp>
@@ -245,6 +246,18 @@ TEST_CASE("no XXE: external entities are neither read nor fetched", "[watch][fee
     }
 }
 
+TEST_CASE("no XXE even without the DOCTYPE removal: libxml2's own settings", "[watch][feeds][security]") {
+    // Defence in depth: the parser itself, given a DOCTYPE, neither loads nor substitutes.
+    const char* xml =
+        "<?xml version=\"1.0\"?><!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\">"
+        "<!ENTITY y SYSTEM \"http://127.0.0.1:9/\">]><r>a&x;b&y;c</r>";
+    auto doc = detail::read_xml(xml);
+    REQUIRE(doc);
+    std::string text = detail::node_text(xmlDocGetRootElement(doc.get()));
+    CHECK(text.find("root:") == std::string::npos);
+    CHECK(text.size() < 10);
+}
+
 TEST_CASE("no entity expansion bomb", "[watch][feeds][security]") {
     auto start = std::chrono::steady_clock::now();
     feed f = parse("billion_laughs.xml");
@@ -260,6 +273,24 @@ TEST_CASE("recovery: junk after the root, unescaped &, HTML entities", "[watch][
     feed junk = parse("junk_after_root.xml");
     REQUIRE(junk.items.size() == 2);
     CHECK(junk.items[1].title == "Deux");
+
+    // PHP warnings before the XML declaration.
+    feed before = parse_feed(
+        "<br />\n<b>Warning</b>: Cannot modify header information in <b>/var/www/feed.php</b><br />\n"
+        "<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Avant</title><item><title>Un</title>"
+        "</item></channel></rss>",
+        opts());
+    CHECK(before.title == "Avant");
+    CHECK(before.items.size() == 1);
+    CHECK(has_warning(before, "parasite"));
+
+    // A quote left open in an attribute.
+    feed quote = parse_feed(
+        "<rss version=\"2.0\"><channel><item><title>Un</title><enclosure url=\"https://q.example/a.mp3 "
+        "length=5></item><item><title>Deux</title></item></channel></rss>",
+        opts());
+    REQUIRE(quote.items.size() == 2);
+    CHECK(quote.items[1].title == "Deux");
 
     // Unescaped & in text and URLs, '<' in text, whitespace before the prolog.
     feed amp = parse("unescaped_amp.xml");

@@ -62,6 +62,8 @@ TEST_CASE("sanitiser: allowed elements and attributes", "[watch][sanitize]") {
     // Escaping of text.
     CHECK(clean("1 &lt; 2 &amp;&amp; 3 &gt; 2 \"q\"") == "1 &lt; 2 &amp;&amp; 3 &gt; 2 &quot;q&quot;");
     CHECK(clean("") == "");
+    // A charset declared inside the fragment does not change how it is read.
+    CHECK(clean("<meta charset=\"iso-8859-1\">été") == "été");
 }
 
 TEST_CASE("sanitiser: images per policy", "[watch][sanitize]") {

@@ -202,6 +202,15 @@ TEST_CASE("discovery of a page's feeds", "[watch][discover]") {
         "https://example.org/");
     CHECK(plain.title == "Une page");
     CHECK(plain.description == "Ma description");
+    CHECK(meta.canonical_url == "https://example.org/accueil/");
+    CHECK(plain.canonical_url.empty());
     auto latin = extract_page_meta("<title>Caf\xe9</title>", "https://example.org/");
     CHECK(latin.title == "Café");
+    // The page's declared charset, checked against its bytes.
+    auto declared = extract_page_meta("<meta charset=\"iso-8859-15\"><title>\xa4 \xe9t\xe9</title>", "https://example.org/");
+    CHECK(declared.title == "€ été");
+    auto lying = extract_page_meta("<meta charset=\"iso-8859-1\"><title>été</title>", "https://example.org/");
+    CHECK(lying.title == "été");
+    auto og = extract_page_meta("<meta property=\"og:url\" content=\"/a?b=1\"><title>t</title>", "https://example.org/x/");
+    CHECK(og.canonical_url == "https://example.org/a?b=1");
 }
