@@ -53,6 +53,7 @@ std::string sanitized(const std::string& src, const sanitize_options& so, warnin
 std::string plain_title(std::string_view s) {
     // Titles often carry escaped markup ("&lt;b&gt;") or double-escaped entities
     // ("&amp;eacute;"): decoded once more as HTML when they look like it.
+    s = s.substr(0, max_title_chars * 16);  // no need to parse megabytes for 1,000 characters
     if (s.find('<') != std::string_view::npos || s.find('&') != std::string_view::npos)
         return html_to_text(s, max_title_chars * 4 + 64);
     return collapse_whitespace(to_valid_utf8(s));

@@ -306,6 +306,13 @@ std::string escape_html(std::string_view s) {
 std::string sanitize_html(std::string_view html, const sanitize_options& o, bool* truncated) {
     if (truncated) *truncated = false;
     if (html.empty()) return {};
+    // Markup rarely weighs more than 8 times the text it carries: beyond that, the input is
+    // cut before parsing (the HTML parser recovers from the cut).
+    bool input_cut = false;
+    if (o.max_bytes < html.size() / 8) {
+        html = html.substr(0, o.max_bytes * 8);
+        input_cut = true;
+    }
     std::string input = to_valid_utf8(html);
     auto doc = detail::read_html_fragment(input);
     if (!doc) return {};
@@ -313,7 +320,7 @@ std::string sanitize_html(std::string_view html, const sanitize_options& o, bool
     if (!root) return {};
     sanitizer s(o);
     s.walk(root, 0, 0);
-    if (truncated) *truncated = s.truncated();
+    if (truncated) *truncated = s.truncated() || input_cut;
     std::string out = std::move(s).result();
     // Trim the whitespace the wrapper or the separators left at the ends.
     std::size_t b = out.find_first_not_of(" \n\t");
@@ -324,6 +331,7 @@ std::string sanitize_html(std::string_view html, const sanitize_options& o, bool
 
 std::string html_to_text(std::string_view html, std::size_t max_bytes) {
     if (html.empty()) return {};
+    if (max_bytes < html.size() / 8) html = html.substr(0, max_bytes * 8);  // as in sanitize_html
     std::string input = to_valid_utf8(html);
     auto doc = detail::read_html_fragment(input);
     if (!doc) return {};

@@ -22,11 +22,12 @@ struct sanitize_options {
 /// elements unwrapped (their text kept). URLs are absolute http(s) (mailto for links), links
 /// get rel="noopener noreferrer nofollow". The output is well-formed and escaped; when it
 /// would exceed max_bytes it is cut (between nodes or at a UTF-8 boundary) and `*truncated`
-/// is set.
+/// is set; so it is when the input, longer than 8 * max_bytes, is cut before parsing.
 std::string sanitize_html(std::string_view html, const sanitize_options& o, bool* truncated = nullptr);
 
 /// The plain text of an HTML fragment: entities decoded, tags stripped (script, style... with
-/// their content), whitespace collapsed to single spaces, at most max_bytes (UTF-8 boundary).
+/// their content), whitespace collapsed to single spaces, at most max_bytes (UTF-8 boundary);
+/// only the first 8 * max_bytes of the input are read.
 std::string html_to_text(std::string_view html, std::size_t max_bytes = max_text_bytes);
 
 /// Escapes &, <, >, " and ' for HTML text or attribute values; drops C0 controls.

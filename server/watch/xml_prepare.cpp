@@ -177,12 +177,13 @@ private:
     void cdata() {
         auto e = s_.find("]]>", i_ + 9);
         // The end tag of the enclosing element before "]]>": the section was never closed
-        // and the "]]>" found belongs to a later one (seen in feeds whose CMS cuts summaries
-        // at a fixed length, "]]>" included).
+        // and the "]]>" found belongs to a later one (what a summary cut at a fixed length,
+        // "]]>" included, looks like).
         std::size_t close_at = std::string_view::npos;
         if (!open_.empty()) {
             std::string close = "</" + std::string(open_.back()) + ">";
-            close_at = s_.find(close, i_ + 9);
+            // Only up to the "]]>" found: the whole pass stays linear.
+            close_at = s_.substr(0, e == std::string_view::npos ? s_.size() : e).find(close, i_ + 9);
         }
         if (e != std::string_view::npos && (close_at == std::string_view::npos || e < close_at)) {
             out_.append(s_.substr(i_, e + 3 - i_));

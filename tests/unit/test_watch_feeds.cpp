@@ -394,6 +394,29 @@ TEST_CASE("payloads in feeds: nothing executable survives", "[watch][feeds][secu
     CHECK(it.content_html.find("[pic]") != std::string::npos);
 }
 
+TEST_CASE("pathological inputs stay fast", "[watch][feeds][security]") {
+    std::vector<std::string> bodies;
+    std::string cdata = "<rss><channel><item><description>";
+    for (int i = 0; i < 200'000; ++i) cdata += "<![CDATA[x]]>";
+    bodies.push_back(cdata);
+    bodies.push_back("<rss><channel><item><title>" + std::string(4 << 20, '&'));
+    bodies.push_back("<rss><channel><item><title>" + std::string(4 << 20, '<'));
+    std::string deep = "<rss><channel><item><description>";
+    for (int i = 0; i < 200'000; ++i) deep += "<a>";
+    bodies.push_back(deep);
+    std::string html_deep = "<rss><channel><item><description><![CDATA[";
+    for (int i = 0; i < 200'000; ++i) html_deep += "<div>";
+    bodies.push_back(html_deep + "]]></description></item></channel></rss>");
+    for (const auto& body : bodies) {
+        auto start = std::chrono::steady_clock::now();
+        try {
+            parse_feed(body, opts());
+        } catch (const parse_error&) {
+        }
+        CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+    }
+}
+
 TEST_CASE("caps: items, title, content, text", "[watch][feeds]") {
     std::string body = "<rss version=\"2.0\"><channel><title>Caps</title>";
     for (int i = 0; i < 600; ++i)
