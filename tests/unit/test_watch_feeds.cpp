@@ -358,6 +358,12 @@ TEST_CASE("encodings: BOMs, declared, lying, from Content-Type", "[watch][feeds]
     o.charset = "ISO-8859-1";
     feed ct = parse_feed(fixture("no_prolog_latin1.xml"), o);
     CHECK(ct.items.at(0).title == "Été à l'hôpital - oeuvre");
+    // Other charsets through iconv: ISO-8859-15 has the euro sign at 0xA4.
+    feed l9 = parse_feed(
+        "<?xml version=\"1.0\" encoding=\"ISO-8859-15\"?><rss version=\"2.0\"><channel><title>\xa4 "
+        "\xe9t\xe9</title></channel></rss>",
+        opts());
+    CHECK(l9.title == "€ été");
     // Without the header, invalid UTF-8 is still read as Windows-1252.
     CHECK(parse("no_prolog_latin1.xml").items.at(0).title == "Été à l'hôpital - oeuvre");
 }
