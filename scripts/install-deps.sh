@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(g++ cmake ninja-build ccache pkg-config
           libboost1.81-dev libsqlite3-dev libxapian-dev nlohmann-json3-dev catch2
           libsodium-dev libspdlog-dev libtomlplusplus-dev
-          libpoppler-cpp-dev libzip-dev libexpat1-dev
+          libpoppler-cpp-dev libzip-dev libexpat1-dev libxml2-dev
           libcurl4-openssl-dev zlib1g-dev)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium sqlite3)

@@ -1,0 +1,192 @@
+// Format detection, and what every format shares: cleaning up, bounding and keying items.
+#include "watch/feed.hpp"
+
+#include "common/time.hpp"
+#include "watch/dates.hpp"
+#include "watch/detail.hpp"
+#include "watch/sanitize.hpp"
+#include "watch/text.hpp"
+#include "watch/urls.hpp"
+
+#include <sodium.h>
+
+#include <algorithm>
+
+namespace relais::watch {
+
+namespace detail {
+
+namespace {
+
+constexpr std::size_t max_categories = 50;
+constexpr std::size_t max_enclosures = 20;
+constexpr std::size_t max_guid_bytes = 2'000;
+
+std::string sha256_hex(std::string_view data) {
+    unsigned char digest[crypto_hash_sha256_BYTES];
+    crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(data.data()), data.size());
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (unsigned char c : digest) {
+        out += hex[c >> 4];
+        out += hex[c & 15];
+    }
+    return out;
+}
+
+std::string bounded_plain(std::string_view s, std::size_t max_chars) {
+    std::string out = collapse_whitespace(to_valid_utf8(s));
+    truncate_utf8_chars(out, max_chars);
+    return out;
+}
+
+std::string sanitized(const std::string& src, const sanitize_options& so, warnings& w) {
+    if (src.empty()) return {};
+    bool cut = false;
+    std::string html = sanitize_html(src, so, &cut);
+    if (cut) w.add("Contenu d'un élément tronqué à " + std::to_string(so.max_bytes / 1024) + " ko.");
+    return html;
+}
+
+}  // namespace
+
+std::string plain_title(std::string_view s) {
+    // Titles often carry escaped markup ("&lt;b&gt;") or double-escaped entities
+    // ("&amp;eacute;"): decoded once more as HTML when they look like it.
+    s = s.substr(0, max_title_chars * 16);  // no need to parse megabytes for 1,000 characters
+    if (s.find('<') != std::string_view::npos || s.find('&') != std::string_view::npos)
+        return html_to_text(s, max_title_chars * 4 + 64);
+    return collapse_whitespace(to_valid_utf8(s));
+}
+
+bool finish_item(raw_item&& raw, const parse_options& o, warnings& w, feed_item& out) {
+    out = feed_item{};
+    out.title = raw.title;
+    if (truncate_utf8_chars(out.title, max_title_chars)) w.add("Titre trop long tronqué à 1 000 caractères.");
+    out.guid = collapse_whitespace(to_valid_utf8(raw.guid));
+    truncate_utf8_bytes(out.guid, max_guid_bytes);
+    out.link = safe_url(raw.base, raw.link);
+    if (out.link.empty() && raw.guid_is_permalink) out.link = safe_url(raw.base, out.guid);
+    out.author = bounded_plain(raw.author, 300);
+
+    sanitize_options so;
+    so.base_url = raw.base;
+    so.images = o.images;
+    so.image_proxy_prefix = o.image_proxy_prefix;
+    out.summary_html = sanitized(raw.summary_src, so, w);
+    if (!raw.content_base.empty()) so.base_url = raw.content_base;
+    out.content_html = sanitized(raw.content_src, so, w);
+    const std::string& body = out.content_html.empty() ? out.summary_html : out.content_html;
+    out.text = html_to_text(body, max_text_bytes + 1);
+    if (truncate_utf8_bytes(out.text, max_text_bytes)) w.add("Texte d'un élément tronqué à 50 ko pour la recherche.");
+
+    if (out.title.empty() && out.link.empty() && out.text.empty() && out.content_html.empty() && out.summary_html.empty()) {
+        w.add("Éléments sans titre, lien ni contenu ignorés.");
+        return false;
+    }
+
+    if (!out.guid.empty()) {
+        out.key = out.guid;
+        out.key_kind = "guid";
+    } else if (!out.link.empty()) {
+        out.key = out.link;
+        out.key_kind = "link";
+    } else {
+        out.key = "sha256:" + sha256_hex(out.title + "\n" + body);
+        out.key_kind = "hash";
+    }
+
+    out.date_guessed = true;
+    out.published = o.fetched_at;
+    for (const auto& d : raw.dates) {
+        if (d.empty()) continue;
+        if (auto t = parse_date(d)) {
+            out.published = *t;
+            out.date_guessed = false;
+            break;
+        }
+    }
+    if (out.date_guessed && std::any_of(raw.dates.begin(), raw.dates.end(), [](const auto& d) { return !d.empty(); }))
+        w.add("Dates illisibles remplacées par la date de récupération.");
+
+    for (const auto& c : raw.categories) {
+        if (out.categories.size() >= max_categories) break;
+        std::string v = bounded_plain(c, 200);
+        if (!v.empty() && std::find(out.categories.begin(), out.categories.end(), v) == out.categories.end())
+            out.categories.push_back(std::move(v));
+    }
+    for (auto& e : raw.enclosures) {
+        if (out.enclosures.size() >= max_enclosures) break;
+        enclosure x;
+        x.url = safe_url(raw.base, e.url);
+        if (x.url.empty()) continue;
+        if (std::any_of(out.enclosures.begin(), out.enclosures.end(), [&](const auto& y) { return y.url == x.url; })) continue;
+        x.type = bounded_plain(e.type, 200);
+        x.length = std::max<std::int64_t>(0, e.length);
+        out.enclosures.push_back(std::move(x));
+    }
+    return true;
+}
+
+void finish_items(std::vector<raw_item>& raws, const parse_options& o, warnings& w, feed& f) {
+    std::size_t skipped = 0;
+    for (auto& r : raws) {
+        if (f.items.size() >= o.max_items) {
+            ++skipped;
+            continue;
+        }
+        feed_item item;
+        if (finish_item(std::move(r), o, w, item)) f.items.push_back(std::move(item));
+    }
+    if (skipped)
+        w.add(std::to_string(skipped) + " élément(s) au-delà de la limite de " + std::to_string(o.max_items) + " ignoré(s).");
+}
+
+}  // namespace detail
+
+feed parse_feed(std::string_view body, const parse_options& o) {
+    if (body.size() > max_body_bytes) throw parse_error(parse_errors::too_large, "Le flux est trop volumineux (plus de 32 Mo).");
+    if (sodium_init() < 0) throw std::runtime_error("sodium_init");
+    std::vector<std::string> warning_list;
+    detail::warnings w{warning_list};
+    std::string text = detail::decode_to_utf8(body, o.charset, true, w);
+    std::size_t first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) throw parse_error(parse_errors::unreadable, "Le flux est vide.");
+    feed f;
+    if (text[first] == '{' || text[first] == '[') {
+        f = detail::parse_json_feed(std::string_view(text).substr(first), o, w);
+    } else if (detail::looks_like_html(text)) {
+        throw parse_error(parse_errors::html_page,
+                          "L'adresse mène à une page web, pas à un flux : cherchez le lien RSS ou Atom de la page.");
+    } else {
+        f = detail::parse_xml_feed(text, o, w);
+    }
+    for (auto& x : warning_list) x = to_valid_utf8(x);
+    f.warnings = std::move(warning_list);
+    return f;
+}
+
+nlohmann::json to_json(const feed& f) {
+    nlohmann::json items = nlohmann::json::array();
+    for (const auto& it : f.items) {
+        nlohmann::json enclosures = nlohmann::json::array();
+        for (const auto& e : it.enclosures) enclosures.push_back({{"url", e.url}, {"type", e.type}, {"length", e.length}});
+        items.push_back({{"key", it.key},
+                         {"key_kind", it.key_kind},
+                         {"guid", it.guid},
+                         {"title", it.title},
+                         {"link", it.link},
+                         {"author", it.author},
+                         {"summary_html", it.summary_html},
+                         {"content_html", it.content_html},
+                         {"text", it.text},
+                         {"published", to_iso8601(it.published)},
+                         {"date_guessed", it.date_guessed},
+                         {"categories", it.categories},
+                         {"enclosures", std::move(enclosures)}});
+    }
+    return {{"format", f.format},     {"title", f.title},       {"link", f.link},           {"description", f.description},
+            {"language", f.language}, {"warnings", f.warnings}, {"items", std::move(items)}};
+}
+
+}  // namespace relais::watch

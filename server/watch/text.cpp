@@ -1,0 +1,193 @@
+#include "watch/text.hpp"
+
+#include <algorithm>
+#include <array>
+#include <set>
+
+namespace relais::watch {
+
+namespace {
+
+/// Decodes one code point at s[i]; on an ill-formed sequence returns U+FFFD and advances by one.
+char32_t next_code_point(std::string_view s, std::size_t& i) {
+    const auto b = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
+    unsigned char c = b(i);
+    if (c < 0x80) {
+        ++i;
+        return c;
+    }
+    std::size_t n;
+    char32_t cp;
+    if (c >= 0xC2 && c <= 0xDF) {
+        n = 1;
+        cp = c & 0x1Fu;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        n = 2;
+        cp = c & 0x0Fu;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        n = 3;
+        cp = c & 0x07u;
+    } else {
+        ++i;
+        return 0xFFFD;
+    }
+    if (i + n >= s.size()) {
+        ++i;
+        return 0xFFFD;
+    }
+    for (std::size_t k = 1; k <= n; ++k) {
+        if ((b(i + k) & 0xC0) != 0x80) {
+            ++i;
+            return 0xFFFD;
+        }
+        cp = (cp << 6) | (b(i + k) & 0x3Fu);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && (cp < 0x10000 || cp > 0x10FFFF)) || (cp >= 0xD800 && cp <= 0xDFFF)) {
+        ++i;
+        return 0xFFFD;
+    }
+    i += n + 1;
+    return cp;
+}
+
+void append_utf8(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+bool is_space(char32_t cp) {
+    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0xA0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 ||
+           cp == 0xFEFF;
+}
+
+// U+00C0..U+00FF without their accents; '\0' marks a non-letter, "ae"-style pairs are below.
+using namespace std::string_view_literals;
+constexpr std::string_view latin1_folded = "aaaaaaaceeeeiiiidnooooo\0ouuuuy\0saaaaaaaceeeeiiiidnooooo\0ouuuuy\0y"sv;
+static_assert(latin1_folded.size() == 64);
+
+}  // namespace
+
+std::string to_valid_utf8(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) append_utf8(out, next_code_point(s, i));
+    return out;
+}
+
+std::string collapse_whitespace(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    bool pending = false;
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t start = i;
+        char32_t cp = next_code_point(s, i);
+        if (is_space(cp) || cp < 0x20 || cp == 0x7F) {
+            pending = !out.empty();
+            continue;
+        }
+        if (pending) out += ' ';
+        pending = false;
+        if (cp == 0xFFFD && i - start == 1)
+            append_utf8(out, cp);
+        else
+            out.append(s.substr(start, i - start));
+    }
+    return out;
+}
+
+bool truncate_utf8_bytes(std::string& s, std::size_t max_bytes) {
+    if (s.size() <= max_bytes) return false;
+    std::size_t cut = max_bytes;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    s.resize(cut);
+    return true;
+}
+
+bool truncate_utf8_chars(std::string& s, std::size_t max_chars) {
+    std::size_t chars = 0;
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
+        if (chars == max_chars) {
+            s.resize(i);
+            return true;
+        }
+        ++chars;
+    }
+    return false;
+}
+
+std::string fold(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    std::size_t i = 0;
+    while (i < s.size()) {
+        std::size_t start = i;
+        char32_t cp = next_code_point(s, i);
+        if (cp < 0x80) {
+            out += static_cast<char>(cp >= 'A' && cp <= 'Z' ? cp + 32 : cp);
+        } else if (cp == 0xC6 || cp == 0xE6) {
+            out += "ae";
+        } else if (cp == 0xDE || cp == 0xFE) {
+            out += "th";
+        } else if (cp == 0xDF) {
+            out += "ss";
+        } else if (cp == 0x152 || cp == 0x153) {
+            out += "oe";
+        } else if (cp == 0x178) {
+            out += 'y';
+        } else if (cp == 0x2019 || cp == 0x2018 || cp == 0x2BC) {
+            out += '\'';
+        } else if (cp >= 0xC0 && cp <= 0xFF && latin1_folded[cp - 0xC0] != '\0') {
+            out += latin1_folded[cp - 0xC0];
+        } else {
+            out.append(s.substr(start, i - start));
+        }
+    }
+    return out;
+}
+
+double title_similarity(std::string_view a, std::string_view b) {
+    static const std::set<std::string, std::less<>> stop = {
+        "a",   "au",  "aux",  "avec", "c",   "ce",  "ces", "d",   "dans", "de",  "des", "du",  "elle", "en",
+        "est", "et",  "il",   "j",    "l",   "la",  "le",  "les", "leur", "m",   "n",   "ne",  "on",   "ou",
+        "par", "pas", "pour", "qu",   "que", "qui", "s",   "sa",  "se",   "ses", "son", "sur", "t",    "un",
+        "une", "y",   "an",   "and",  "for", "in",  "is",  "of",  "on",   "the", "to",  "with"};
+    const auto words = [&](std::string_view s) {
+        std::set<std::string> out;
+        std::string f = fold(s), w;
+        for (char c : f) {
+            // Non-ASCII bytes that fold() kept are parts of words (other scripts).
+            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (static_cast<unsigned char>(c) >= 0x80)) {
+                w += c;
+            } else if (!w.empty()) {
+                if (!stop.contains(w)) out.insert(w);
+                w.clear();
+            }
+        }
+        if (!w.empty() && !stop.contains(w)) out.insert(w);
+        return out;
+    };
+    auto wa = words(a), wb = words(b);
+    if (wa.empty() || wb.empty()) return wa.empty() && wb.empty() && fold(a) == fold(b) && !a.empty() ? 1.0 : 0.0;
+    std::size_t common = 0;
+    for (const auto& w : wa) common += wb.count(w);
+    return 2.0 * static_cast<double>(common) / static_cast<double>(wa.size() + wb.size());
+}
+
+}  // namespace relais::watch

@@ -1,0 +1,27 @@
+#pragma once
+// Small text helpers of the watch parser: UTF-8 safe cuts, whitespace, folding.
+#include <string>
+#include <string_view>
+
+namespace relais::watch {
+
+/// Replaces ill-formed UTF-8 sequences with U+FFFD.
+std::string to_valid_utf8(std::string_view s);
+
+/// Runs of whitespace (ASCII, no-break space, U+2028/9...) become one space; trimmed.
+std::string collapse_whitespace(std::string_view s);
+
+/// Cuts `s` (valid UTF-8) to at most max_bytes without splitting a character; true if cut.
+bool truncate_utf8_bytes(std::string& s, std::size_t max_bytes);
+
+/// Cuts `s` (valid UTF-8) to at most max_chars code points; true if cut.
+bool truncate_utf8_chars(std::string& s, std::size_t max_chars);
+
+/// Lower case without accents ("Élève" -> "eleve", "Œuvre" -> "oeuvre"), for comparisons.
+std::string fold(std::string_view s);
+
+/// How alike two titles are, 0..1: the Dice coefficient of their folded word sets, French
+/// and English stop words ignored. 1 for the same words in any order.
+double title_similarity(std::string_view a, std::string_view b);
+
+}  // namespace relais::watch
