@@ -8,6 +8,10 @@
 #include "common/errors.hpp"
 #include "db/pool.hpp"
 #include "net/router.hpp"
+#include "common/time.hpp"
+#include "watch/discover.hpp"
+#include "watch/feed.hpp"
+#include "watch/fetcher.hpp"
 
 #include <pthread.h>
 #include <termios.h>
@@ -17,6 +21,8 @@
 
 #include <iostream>
 #include <map>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +43,8 @@ Usage:
   relais reindex                          rebuild the search index from the database
                                           (server stopped; or POST /api/admin/library/reindex)
   relais backup FILE                      consistent online copy of the database
+  relais watch parse FILE|URL [--base URL] parse a feed (file or http(s) address) and
+                                          print what Relais reads in it, as JSON
   relais version
 
 Options (every command):
@@ -137,6 +145,41 @@ int fail(const std::string& msg) {
 
 }  // namespace
 
+/// `relais watch parse`: an administrator's diagnostic of a feed, and a way to try the
+/// parser on a corpus. Exit status 0 when it is a feed, 1 otherwise (the reason on stderr).
+int watch_parse(const std::string& what, std::string base, const outbound::http_options& http) {
+    std::string body, charset;
+    if (what.rfind("http://", 0) == 0 || what.rfind("https://", 0) == 0) {
+        watch::fetcher f(http);
+        auto got = f.fetch(what, "", "", 5000);
+        if (!got.attempt.ok) {
+            std::cerr << "relais: " << got.attempt.error << " (" << got.attempt.error_code << ")\n";
+            for (const auto& d : got.alternatives) std::cerr << "  flux proposé : " << d.url << " " << d.title << "\n";
+            return 1;
+        }
+        std::cout << watch::to_json(got.parsed).dump(2) << "\n";
+        return 0;
+    }
+    std::ifstream in(what, std::ios::binary);
+    if (!in) return fail("cannot read " + what);
+    constexpr std::size_t max = 50u << 20;
+    body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    if (body.size() > max) return fail(what + " is larger than 50 MB");
+    watch::parse_options o;
+    o.base_url = base;
+    o.fetched_at = unix_now();
+    o.max_items = 5000;
+    try {
+        std::cout << watch::to_json(watch::parse_feed(body, o)).dump(2) << "\n";
+        return 0;
+    } catch (const watch::parse_error& e) {
+        std::cerr << "relais: " << e.message() << " (" << e.code() << ")\n";
+        if (e.code() == "page_html")
+            for (const auto& d : watch::discover_feeds(body, base)) std::cerr << "  flux proposé : " << d.url << " " << d.title << "\n";
+        return 1;
+    }
+}
+
 int run_cli(int argc, char** argv) {
     args a;
     try {
@@ -160,7 +203,7 @@ int run_cli(int argc, char** argv) {
         return library::extract_child_main(name->second);
     }
     static const std::map<std::string, std::vector<std::string>> known_flags{
-        {"serve", {}}, {"seed", {}}, {"routes", {}}, {"backup", {}}, {"reindex", {}},
+        {"serve", {}}, {"seed", {}}, {"routes", {}}, {"backup", {}}, {"reindex", {}}, {"watch", {"base"}},
         {"user", {"email", "name", "role", "org"}}, {"org", {"name", "type", "region", "departements"}}};
     auto known = known_flags.find(cmd);
     if (known == known_flags.end()) return fail("unknown command: " + cmd + " (see relais --help)");
@@ -182,6 +225,10 @@ int run_cli(int argc, char** argv) {
             pthread_sigmask(SIG_BLOCK, &signals, nullptr);
             application app(cfg);
             return app.serve();
+        }
+        if (cmd == "watch") {
+            if (a.positional.size() != 3 || a.positional[1] != "parse") return fail("usage: relais watch parse FILE|URL [--base URL]");
+            return watch_parse(a.positional[2], a.flags.count("base") ? a.flags.at("base") : std::string(), cfg.http);
         }
         if (cmd == "routes") {
             application app(cfg);

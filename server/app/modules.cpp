@@ -6,6 +6,7 @@
 #include "mail/module.hpp"
 #include "notifications/module.hpp"
 #include "reference/module.hpp"
+#include "watch/module.hpp"
 #include "workshops/module.hpp"
 
 namespace relais::app {
@@ -19,6 +20,7 @@ std::vector<std::unique_ptr<platform::module>> make_modules() {
     list.push_back(indexing::make_module());       // one search index for every module's documents
     list.push_back(library::make_module());    // the library, its index, the filer
     list.push_back(workshops::make_module());  // live workshops (files reports in the library)
+    list.push_back(watch::make_module());      // the shared documentary watch (veille)
     return list;
 }
 

@@ -85,9 +85,12 @@ export function addUser(relais, dataDir, user, role) {
     '--role', role], `${user.password}\n`);
 }
 
-/** Starts `relais serve` and resolves with its base URL from the "listening on" line. */
-export function startServer(relais, dataDir) {
-  const child = spawn(relais, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0'], {
+/**
+ * Starts `relais serve` and resolves with its base URL from the "listening on" line.
+ * `extraArgs`: more arguments, e.g. ['--set', 'outbound.allow_loopback=true'].
+ */
+export function startServer(relais, dataDir, extraArgs = []) {
+  const child = spawn(relais, ['serve', '--data-dir', dataDir, '--listen', '127.0.0.1:0', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   state.server = child;
@@ -200,6 +203,24 @@ export async function waitForPath(page, pattern) {
 }
 
 /** Waits until the page's <h1> matches `pattern` and returns its text. */
+/** Signs `user` ({ email, password }) in through the login page; resolves on the home page. */
+export async function signIn(page, base, user) {
+  await page.goto(`${base}/connexion`);
+  const form = page.locator('main form');
+  await form.getByLabel('Adresse e-mail', { exact: true }).fill(user.email);
+  await form.getByLabel('Mot de passe', { exact: true }).fill(user.password);
+  await form.getByRole('button', { name: 'Se connecter' }).click();
+  await waitForPath(page, '/');
+}
+
+/** No horizontal scrolling: the page is no wider than the window. */
+export async function assertNoOverflow(page) {
+  const { scroll, client } = await page.evaluate(() => ({
+    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
+  }));
+  assert.ok(scroll <= client, `the page scrolls sideways (${scroll} px wide for ${client} px)`);
+}
+
 export async function heading(page, pattern) {
   const h1 = page.locator('main h1');
   await h1.filter({ hasText: pattern }).first().waitFor({ timeout: STEP_TIMEOUT_MS });

@@ -11,22 +11,13 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
   STEP_TIMEOUT_MS, addUser, assertNoProblems, heading, isExpected401, launchBrowser, log, makeDataDir,
-  newPage, pathOf, runTest, startServer, step, waitForPath, watchPage,
+  newPage, pathOf, runTest, signIn, startServer, step, waitForPath, watchPage,
 } from './harness.mjs';
 
 const RUN_TIMEOUT_MS = 150_000;
 const MEMBER = { email: 'camille@test.fr', name: 'Camille Coordinatrice', password: 'camille mot de passe' };
 const REVIEWER = { email: 'alice@test.fr', name: 'Alice Animatrice', password: 'correct horse battery' };
 const TITLE = 'Notre CPTS et les kinésithérapeutes du Ternois';
-
-async function signIn(page, base, user) {
-  await page.goto(`${base}/connexion`);
-  const form = page.locator('main form');
-  await form.getByLabel('Adresse e-mail', { exact: true }).fill(user.email);
-  await form.getByLabel('Mot de passe', { exact: true }).fill(user.password);
-  await form.getByRole('button', { name: 'Se connecter' }).click();
-  await waitForPath(page, '/');
-}
 
 const cards = (page) => page.locator('main .library-results li.card');
 

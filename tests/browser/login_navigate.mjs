@@ -82,7 +82,7 @@ async function run(relais) {
   const areas = [
     { link: 'Ateliers', path: '/ateliers', h1: /^Ateliers$/, text: /Mes ateliers/ },
     { link: 'Bibliothèque', path: '/bibliotheque', h1: /^Bibliothèque$/, text: /Rechercher dans la bibliothèque/ },
-    { link: 'Veille', path: '/veille', h1: /^Veille$/, text: /arrive bientôt/ },
+    { link: 'Veille', path: '/veille', h1: /^Veille$/, text: /Couverture du réseau/ },
     { link: 'Expertises', path: '/expertises', h1: /^Expertises$/, text: /arrive bientôt/ },
   ];
   for (const area of areas) {

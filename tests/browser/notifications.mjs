@@ -11,31 +11,14 @@
 
 import assert from 'node:assert/strict';
 import {
-  STEP_TIMEOUT_MS, addUser, assertNoProblems, heading, isExpected401, log, launchBrowser, makeDataDir,
-  runTest, startServer, state, step, waitForPath, watchPage,
+  STEP_TIMEOUT_MS, addUser, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser, log,
+  makeDataDir, runTest, signIn, startServer, state, step, waitForPath, watchPage,
 } from './harness.mjs';
 
 const RUN_TIMEOUT_MS = 150_000;
 const ADMIN = { email: 'alice@test.fr', name: 'Alice Admin', password: 'correct horse battery' };
 const MEMBER = { email: 'camille@test.fr', name: 'Camille Coordinatrice', password: 'camille mot de passe' };
 const PAGE_SIZE = 50; // the server's page of notices
-
-async function signIn(page, base, user) {
-  await page.goto(`${base}/connexion`);
-  const form = page.locator('main form');
-  await form.getByLabel('Adresse e-mail', { exact: true }).fill(user.email);
-  await form.getByLabel('Mot de passe', { exact: true }).fill(user.password);
-  await form.getByRole('button', { name: 'Se connecter' }).click();
-  await waitForPath(page, '/');
-}
-
-/** No horizontal scrolling: the page is no wider than the window. */
-async function assertNoOverflow(page) {
-  const { scroll, client } = await page.evaluate(() => ({
-    scroll: document.documentElement.scrollWidth, client: document.documentElement.clientWidth,
-  }));
-  assert.ok(scroll <= client, `the page scrolls sideways (${scroll} px wide for ${client} px)`);
-}
 
 async function run(relais) {
   const dataDir = await makeDataDir('relais-notifications-');

@@ -6,6 +6,8 @@
 
 #include <catch2/catch.hpp>
 
+#include "../fixtures/http_server.hpp"
+
 #include <zlib.h>
 
 #include <arpa/inet.h>
@@ -27,65 +29,13 @@
 #include <vector>
 
 using namespace relais::outbound;
+using namespace relais::test;
 using namespace std::chrono_literals;
 
 namespace {
 
-constexpr auto npos = std::string::npos;
-
 // ---------------------------------------------------------------------------------------
-// Sockets
-
-/// A listening socket on 127.0.0.1 with an ephemeral port.
-int listen_loopback(unsigned short& port) {
-    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    REQUIRE(fd >= 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof a;
-    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);
-    REQUIRE(::listen(fd, 16) == 0);
-    REQUIRE(::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &length) == 0);
-    port = ntohs(a.sin_port);
-    return fd;
-}
-
-/// A port on 127.0.0.1 where nothing listens (bound, then closed).
-unsigned short closed_port() {
-    unsigned short port = 0;
-    ::close(listen_loopback(port));
-    return port;
-}
-
-bool send_all(int fd, std::string_view data) {
-    while (!data.empty()) {
-        auto n = ::send(fd, data.data(), data.size(), MSG_NOSIGNAL);
-        if (n <= 0) return false;
-        data.remove_prefix(static_cast<std::size_t>(n));
-    }
-    return true;
-}
-
-/// Appends what the peer sends next; false when it closes or is silent for 5 s.
-bool read_more(int fd, std::string& buf) {
-    pollfd p{fd, POLLIN, 0};
-    if (::poll(&p, 1, 5000) <= 0) return false;
-    char chunk[8192];
-    auto n = ::recv(fd, chunk, sizeof chunk, 0);
-    if (n <= 0) return false;
-    buf.append(chunk, static_cast<std::size_t>(n));
-    return true;
-}
-
-/// Reads into buf until it holds `until`: the offset just past it, or npos when the peer
-/// closes, is silent for 5 s, or opens with a TLS handshake (record type 0x16).
-std::size_t read_until(int fd, std::string& buf, std::string_view until) {
-    for (;;) {
-        if (auto at = buf.find(until); at != npos) return at + until.size();
-        if ((!buf.empty() && buf[0] == '\x16') || !read_more(fd, buf)) return npos;
-    }
-}
+// Helpers (the test HTTP server is tests/fixtures/http_server.hpp)
 
 std::string http_date(std::time_t t) {
     std::tm tm{};
@@ -108,115 +58,6 @@ std::string gzip(std::string_view data) {
     deflateEnd(&z);
     return out;
 }
-
-// ---------------------------------------------------------------------------------------
-// A test HTTP/1.1 server: one thread per connection, every response "Connection: close".
-// It also answers absolute-form requests ("GET http://host/path"), as a proxy would.
-
-struct test_request {
-    std::string method, target, path, body;
-    std::map<std::string, std::string> headers;  // lower-case names
-    std::string header(const std::string& name) const {
-        auto it = headers.find(name);
-        return it == headers.end() ? std::string() : it->second;
-    }
-};
-
-struct canned {
-    std::string head;  // status line and header lines, each ending in CRLF
-    std::string body;
-    std::chrono::milliseconds drip{0};  // a pause before each byte of the body
-};
-
-canned reply(int status, std::string body = {}, std::string extra_headers = {}) {
-    return {"HTTP/1.1 " + std::to_string(status) + " Canned\r\nContent-Length: " + std::to_string(body.size()) +
-                "\r\nConnection: close\r\n" + extra_headers,
-            std::move(body)};
-}
-
-class test_http_server {
-public:
-    using handler = std::function<canned(const test_request&)>;
-
-    explicit test_http_server(handler h) : handler_(std::move(h)) {
-        listener_ = listen_loopback(port_);
-        acceptor_ = std::thread([this] { accept_loop(); });
-    }
-    ~test_http_server() {
-        stopping_ = true;
-        ::shutdown(listener_, SHUT_RDWR);  // wakes accept()
-        acceptor_.join();
-        ::close(listener_);
-        for (auto& t : connections_) t.join();
-    }
-    unsigned short port() const { return port_; }
-    std::string url(std::string_view path) const {
-        return "http://127.0.0.1:" + std::to_string(port_) + std::string(path);
-    }
-    int requests() const { return requests_; }
-
-private:
-    void accept_loop() {
-        for (;;) {
-            int fd = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-            if (fd < 0) {
-                if (errno == EINTR && !stopping_) continue;
-                return;
-            }
-            connections_.emplace_back([this, fd] {
-                serve(fd);
-                ::close(fd);
-            });
-        }
-    }
-
-    void serve(int fd) {
-        std::string buf;
-        auto end = read_until(fd, buf, "\r\n\r\n");
-        if (end == npos) return;
-        ++requests_;
-        test_request r;
-        std::string_view head(buf.data(), end - 4);
-        auto first = head.substr(0, head.find("\r\n"));
-        r.method = first.substr(0, first.find(' '));
-        r.target = first.substr(r.method.size() + 1, first.rfind(' ') - r.method.size() - 1);
-        r.path = r.target;
-        if (r.path.starts_with("http://")) r.path = r.path.substr(r.path.find('/', 7));
-        for (auto pos = head.find("\r\n"); pos != npos;) {
-            auto next = head.find("\r\n", pos + 2);
-            auto line = head.substr(pos + 2, next == npos ? npos : next - pos - 2);
-            pos = next;
-            auto colon = line.find(':');
-            std::string name(line.substr(0, colon));
-            for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-            r.headers[name] = std::string(line.substr(line.find_first_not_of(' ', colon + 1)));
-        }
-        if (auto length = r.header("content-length"); !length.empty()) {
-            std::size_t n = std::stoul(length);
-            while (buf.size() < end + n && read_more(fd, buf)) {
-            }
-            r.body = buf.substr(end, n);
-        }
-        canned c = handler_(r);
-        if (!send_all(fd, c.head + "\r\n") || r.method == "HEAD") return;
-        if (c.drip == 0ms) {
-            send_all(fd, c.body);
-            return;
-        }
-        for (char ch : c.body) {
-            std::this_thread::sleep_for(c.drip);
-            if (stopping_ || !send_all(fd, std::string_view(&ch, 1))) return;
-        }
-    }
-
-    handler handler_;
-    int listener_ = -1;
-    unsigned short port_ = 0;
-    std::atomic<bool> stopping_{false};
-    std::atomic<int> requests_{0};
-    std::thread acceptor_;
-    std::vector<std::thread> connections_;  // touched by the acceptor only, until it is joined
-};
 
 // The routes every HTTP test uses.
 struct http_fixture {

@@ -1,0 +1,90 @@
+#include "watch/fetcher.hpp"
+
+#include "common/time.hpp"
+
+#include <memory>
+
+namespace relais::watch {
+namespace {
+
+/// "text/xml; charset=ISO-8859-1" -> "ISO-8859-1".
+std::string charset_of(const std::string& content_type) {
+    auto at = content_type.find("charset=");
+    if (at == std::string::npos) return {};
+    auto v = content_type.substr(at + 8);
+    if (auto end = v.find_first_of("; "); end != std::string::npos) v.resize(end);
+    if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+    return v;
+}
+
+/// One libcurl handle per thread, kept for its connections.
+outbound::http_client& thread_client(const outbound::http_options& http) {
+    thread_local std::unique_ptr<outbound::http_client> client;
+    if (!client) client = std::make_unique<outbound::http_client>(http);
+    return *client;
+}
+
+}  // namespace
+
+page_meta fetcher::page(const std::string& url) const {
+    auto& client = thread_client(http_);
+    outbound::http_request req;
+    req.url = url;
+    req.headers.emplace_back("Accept", "text/html, application/xhtml+xml;q=0.9, */*;q=0.1");
+    auto got = client.fetch(req);
+    if (!got || !got->ok() || got->not_modified) return {};
+    return extract_page_meta(got->body, got->url.empty() ? url : got->url);
+}
+
+fetched fetcher::fetch(const std::string& url, const std::string& etag, const std::string& last_modified,
+                       std::size_t max_items) const {
+    auto& client = thread_client(http_);
+    fetched out;
+    auto& a = out.attempt;
+    outbound::http_request req;
+    req.url = url;
+    req.etag = etag;
+    req.last_modified = last_modified;
+    req.headers.emplace_back("Accept",
+                             "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, "
+                             "text/xml;q=0.9, application/json;q=0.8, text/html;q=0.5, */*;q=0.1");
+    auto got = client.fetch(req);
+    if (!got) {
+        a.error_code = std::string(got.error().code());
+        a.error = std::string(got.error().message());
+        a.retry_after_s = got.error().retry_after_s();
+        return out;
+    }
+    const auto& res = *got;
+    out.final_url = res.url.empty() ? url : res.url;
+    a.retry_after_s = res.retry_after_s;
+    if (res.not_modified) {
+        a.ok = true;
+        a.not_modified = true;
+        return out;
+    }
+    if (!res.ok()) {
+        auto e = outbound::fetch_error::from_status(res);
+        a.error_code = std::string(e.code());
+        a.error = std::string(e.message());
+        return out;
+    }
+    parse_options o;
+    o.base_url = out.final_url;
+    o.fetched_at = unix_now();
+    o.charset = charset_of(res.content_type);
+    o.max_items = max_items;
+    try {
+        out.parsed = parse_feed(res.body, o);
+        a.ok = true;
+        a.etag = res.etag;
+        a.last_modified = res.last_modified;
+    } catch (const parse_error& e) {
+        a.error_code = std::string(e.code());
+        a.error = std::string(e.message());
+        if (e.code() == "page_html") out.alternatives = discover_feeds(res.body, out.final_url);
+    }
+    return out;
+}
+
+}  // namespace relais::watch

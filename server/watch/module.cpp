@@ -1,0 +1,498 @@
+// The watch module (veille documentaire partagée): fields and their owners, sources
+// fetched once for everyone by a scheduled job, each field's inbox, qualification, the
+// coverage view. Pages under « Veille »; API under /api/watch (docs/api.md).
+#include "watch/module.hpp"
+
+#include "auth/service.hpp"
+#include "common/json_input.hpp"
+#include "common/log.hpp"
+#include "common/time.hpp"
+#include "common/worker_pool.hpp"
+#include "library/filer.hpp"
+#include "notifications/notifier.hpp"
+#include "platform/scheduler.hpp"
+#include "platform/settings.hpp"
+#include "platform/topics.hpp"
+#include "watch/errors.hpp"
+#include "watch/fetcher.hpp"
+#include "watch/service.hpp"
+
+#include <fstream>
+
+namespace relais::watch {
+namespace {
+
+using net::request;
+using net::response;
+using auth::access;
+using auth::principal;
+
+constexpr std::size_t max_url = 2000;
+
+/// At most n bytes of a UTF-8 text, cut at a character boundary.
+std::string cut(const std::string& s, std::size_t n) {
+    if (s.size() <= n) return s;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    return s.substr(0, n);
+}
+
+/// An http(s) URL as typed by someone: trimmed, scheme added when missing, bounded.
+std::string clean_url(const json& body) {
+    auto url = json_input::required_string(body, "url", max_url);
+    auto first = url.find_first_not_of(" \t\r\n");
+    auto last = url.find_last_not_of(" \t\r\n");
+    url = first == std::string::npos ? std::string() : url.substr(first, last - first + 1);
+    if (url.empty()) throw api_error(errors::invalid_field, "url");
+    for (unsigned char ch : url)
+        if (ch < 0x21 || ch == 0x7f) throw api_error(errors::invalid_field, "url");
+    if (url.find("://") == std::string::npos) url = "https://" + url;
+    auto scheme = url.substr(0, url.find("://"));
+    for (auto& ch : scheme) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (scheme != "http" && scheme != "https") throw api_error(errors::invalid_field, "url");
+    return url;
+}
+
+json feed_preview(const fetched& f) {
+    json j = to_json(f.parsed);
+    j["url"] = f.final_url;
+    return j;
+}
+
+class watch_module final : public platform::module {
+public:
+    std::string_view name() const override { return "watch"; }
+    const std::vector<platform::migration>& migrations() const override { return watch::migrations(); }
+    std::vector<const error_def*> errors() const override { return errors::all(); }
+
+    void declare(platform::settings& s) const override {
+        s.integer("watch.fetch_parallel", 4, 1, 64, "sources fetched at once by the scheduled job");
+        s.integer("watch.interval_minutes", 60, 15, 10080, "default time between two fetches of a source");
+        s.integer("watch.min_interval_minutes", 15, 1, 1440, "never fetch a source more often");
+        s.integer("watch.stale_after_days", 30, 1, 365, "coverage: flag a field where nothing was retained for this long");
+        s.integer("watch.failing_after_days", 3, 1, 90, "coverage: flag a source failing for this long");
+        s.integer("watch.max_items_per_feed", 500, 10, 5000);
+    }
+
+    void start(platform::context& ctx) override {
+        const auto& cfg = ctx.cfg();
+        db_ = &ctx.db();
+        jobs_ = &ctx.jobs();
+        auth_ = &ctx.need<auth::service>();
+        topics_ = &ctx.topics();
+        library_ = &ctx.need<library::filer>();
+        notifier_ = &ctx.need<notifications::notifier>();
+        options o;
+        o.default_interval_s = cfg.get_int("watch.interval_minutes") * 60;
+        o.min_interval_s = cfg.get_int("watch.min_interval_minutes") * 60;
+        o.stale_after_days = cfg.get_int("watch.stale_after_days");
+        o.failing_after_days = cfg.get_int("watch.failing_after_days");
+        o.max_items_per_fetch = static_cast<std::size_t>(cfg.get_int("watch.max_items_per_feed"));
+        service_ = std::make_unique<service>(*auth_, o);
+        fetcher_ = std::make_unique<fetcher>(ctx.http());
+        lease_s_ = std::chrono::duration_cast<std::chrono::seconds>(ctx.http().timeout).count() + 60;
+        parallel_ = static_cast<std::size_t>(cfg.get_int("watch.fetch_parallel"));
+        fetch_pool_ = std::make_unique<worker_pool>("watch-fetch", parallel_);
+        // « Tester la source » and additions by people: a pool of their own, so that a run
+        // of slow feeds never makes someone wait, and a bounded queue.
+        interactive_ = std::make_unique<worker_pool>("watch-test", 2);
+    }
+
+    void jobs(platform::scheduler& s) override {
+        s.every(
+            "watch.fetch", std::chrono::seconds(60), [this] { fetch_due(); }, std::chrono::seconds(10));
+    }
+
+    void stop() override {
+        if (fetch_pool_) fetch_pool_->stop();
+        if (interactive_) interactive_->stop();
+    }
+
+    std::string seed(db::connection& c, const std::filesystem::path& seed_dir) override {
+        auto file = seed_dir / "watch" / "fields.json";
+        std::ifstream in(file);
+        if (!in) return {};
+        auto doc = json::parse(in, nullptr, false);
+        if (doc.is_discarded() || !doc.contains("fields") || !doc["fields"].is_array())
+            throw std::runtime_error("seed file invalid: " + file.string());
+        int added = 0;
+        auto now = unix_now();
+        for (const auto& f : doc["fields"]) {
+            auto slug = f.value("slug", "");
+            bool known = false;
+            {
+                // (Statements are cached by text: this one is done before create_field
+                // prepares the same.)
+                auto exists = c.prepare("SELECT count(*) FROM watch_fields WHERE slug = ?1");
+                exists.bind(1, slug);
+                exists.step();
+                known = exists.get_int(0) > 0;
+            }
+            if (known) continue;  // kept as the administrators left it
+            service_->create_field(c, {slug, f.value("name", ""), f.value("description", ""), f.value("source_hint", "")}, now);
+            ++added;
+        }
+        return "champs de veille ajoutés : " + std::to_string(added);
+    }
+
+    void routes(net::router& r) override;
+
+private:
+    /// The scheduled job: hands the due sources to the fetch workers, each on its own.
+    void fetch_due() {
+        if (fetch_pool_->queued() > parallel_ * 2) return;  // the previous run is still busy
+        std::vector<service::due_source> due;
+        auto now = unix_now();
+        db_->write_sync([&](db::connection& c) { due = service_->take_due(c, now, parallel_ * 4, lease_s_); });
+        for (auto& d : due)
+            fetch_pool_->submit([this, d] {
+                auto got = fetcher_->fetch(d.url, d.etag, d.last_modified, service_->opts().max_items_per_fetch);
+                fetch_outcome out;
+                db_->write_sync([&](db::connection& c) { out = service_->record_fetch(c, d.id, got.attempt, &got.parsed, unix_now()); });
+                if (!out.ok) log::info("watch_fetch_failed", {{"source", d.id}, {"code", out.error_code}});
+            });
+    }
+
+    /// Runs a blocking fetch for a person; refused when too many are waiting.
+    asio::awaitable<fetched> fetch_now(const std::string& url) {
+        if (interactive_->queued() > 8) throw api_error(errors::busy);
+        fetched got;
+        auto max = service_->opts().max_items_per_fetch;
+        co_await interactive_->run([&] { got = fetcher_->fetch(url, "", "", max); });
+        co_return got;
+    }
+
+    db::pool* db_ = nullptr;
+    platform::scheduler* jobs_ = nullptr;
+    auth::service* auth_ = nullptr;
+    platform::topics* topics_ = nullptr;
+    library::filer* library_ = nullptr;
+    notifications::notifier* notifier_ = nullptr;
+    std::unique_ptr<service> service_;
+    std::unique_ptr<fetcher> fetcher_;
+    std::unique_ptr<worker_pool> fetch_pool_, interactive_;
+    std::size_t parallel_ = 4;
+    std::int64_t lease_s_ = 120;
+};
+
+void watch_module::routes(net::router& r) {
+    auto& a = *auth_;
+
+    r.add("GET", "/api/watch/fields", a.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
+        json fields;
+        auto now = unix_now();
+        co_await db_->read([&](db::connection& c) { fields = service_->fields_json(c, now); });
+        auto res = response::json(200, {{"fields", fields}});
+        co_return res;
+    }));
+
+    r.add("POST", "/api/watch/fields", a.guard(access::admin, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        field_draft d{json_input::optional_string(body, "slug", 60).value_or(""), json_input::required_string(body, "name", 120),
+                      json_input::optional_string(body, "description", 2000).value_or(""),
+                      json_input::optional_string(body, "source_hint", 500).value_or("")};
+        json field;
+        auto now = unix_now();
+        co_await db_->write([&](db::connection& c) {
+            auto id = service_->create_field(c, d, now);
+            field = service_->field_json(c, id, true);
+        });
+        auto res = response::json(201, {{"field", field}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/watch/fields/{id}", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        json field;
+        co_await db_->read([&](db::connection& c) {
+            field = service_->field_json(c, id, true);
+            field["may_curate"] = service_->may_curate(c, id, p);
+            field["following"] = service_->follows(c, id, p.account.id);
+        });
+        auto res = response::json(200, {{"field", field}});
+        co_return res;
+    }));
+
+    r.add("PATCH", "/api/watch/fields/{id}", a.guard(access::animateur, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto body = json_input::parse_object(req.body);
+        json field;
+        auto now = unix_now();
+        co_await db_->write([&](db::connection& c) {
+            service_->update_field(c, id, body, now);
+            field = service_->field_json(c, id, true);
+        });
+        auto res = response::json(200, {{"field", field}});
+        co_return res;
+    }));
+
+    r.add("PUT", "/api/watch/fields/{id}/owners", a.guard(access::animateur, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto body = json_input::parse_object(req.body);
+        auto list = body.find("owners");
+        if (list == body.end() || !list->is_array()) throw api_error(errors::invalid_field, "owners");
+        std::vector<owner> owners;
+        for (const auto& o : *list) {
+            if (!o.is_object()) throw api_error(errors::invalid_field, "owners");
+            owner w;
+            if (auto u = json_input::optional_id(o, "user_id"); u && *u) w.user_id = **u;
+            if (auto g = json_input::optional_id(o, "org_id"); g && *g) w.org_id = **g;
+            w.role = json_input::optional_string(o, "role", 10).value_or("owner");
+            owners.push_back(w);
+        }
+        json field;
+        auto now = unix_now();
+        co_await db_->write([&](db::connection& c) {
+            service_->set_owners(c, id, owners, now);
+            field = service_->field_json(c, id, true);
+        });
+        auto res = response::json(200, {{"field", field}});
+        co_return res;
+    }));
+
+    // Fetch and parse without saving: what would be imported, or why not.
+    r.add("POST", "/api/watch/sources/test", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto url = clean_url(body);
+        auto got = co_await fetch_now(url);
+        json out;
+        if (got.attempt.ok) {
+            out = {{"ok", true}, {"feed", feed_preview(got)}};
+        } else {
+            out = {{"ok", false}, {"error", {{"code", got.attempt.error_code}, {"message", got.attempt.error}}}};
+            if (!got.alternatives.empty()) {
+                json alts = json::array();
+                for (const auto& d : got.alternatives) alts.push_back({{"url", d.url}, {"title", d.title}, {"type", d.type}});
+                out["feeds"] = alts;
+            }
+        }
+        auto res = response::json(200, out);
+        co_return res;
+    }));
+
+    r.add("GET", "/api/watch/sources", a.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
+        json sources;
+        co_await db_->read([&](db::connection& c) { sources = service_->sources_json(c); });
+        auto res = response::json(200, {{"sources", sources}});
+        co_return res;
+    }));
+
+    // Adds a source by URL: fetched and parsed first (an HTML page with one feed gives that
+    // feed; with several, the caller chooses), then attached to the field.
+    r.add("POST", "/api/watch/fields/{id}/sources", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto body = json_input::parse_object(req.body);
+        auto url = clean_url(body);
+        std::int64_t minutes = service_->opts().default_interval_s / 60;
+        if (auto it = body.find("interval_minutes"); it != body.end() && !it->is_null()) {
+            if (!it->is_number_integer() || it->get<std::int64_t>() < service_->opts().min_interval_s / 60 ||
+                it->get<std::int64_t>() > 10080)
+                throw api_error(errors::invalid_field, "interval_minutes");
+            minutes = it->get<std::int64_t>();
+        }
+        bool allowed = false;
+        co_await db_->read([&](db::connection& c) {
+            service_->field_json(c, id, false);  // 404 for an unknown field
+            allowed = service_->may_curate(c, id, p);
+        });
+        if (!allowed) throw api_error(errors::not_owner);
+        auto got = co_await fetch_now(url);
+        if (!got.attempt.ok && got.alternatives.size() == 1) {
+            url = got.alternatives.front().url;
+            auto again = co_await fetch_now(url);
+            got = std::move(again);
+        }
+        if (!got.attempt.ok) {
+            if (got.alternatives.size() > 1) {
+                json alts = json::array();
+                for (const auto& d : got.alternatives) alts.push_back({{"url", d.url}, {"title", d.title}, {"type", d.type}});
+                auto res = response::json(422, {{"error", {{"code", errors::several_feeds.code},
+                                                           {"message", errors::several_feeds.message},
+                                                           {"field", "url"}}},
+                                                {"feeds", alts}});
+                co_return res;
+            }
+            throw api_error(got.attempt.error_code == "page_html" || got.attempt.error_code == "flux_illisible"
+                                ? errors::not_a_feed
+                                : errors::source_unreachable,
+                            "url", got.attempt.error);
+        }
+        std::int64_t source = 0;
+        json field;
+        auto now = unix_now();
+        auto by = p.account.id;
+        auto final_url = got.final_url.empty() ? url : got.final_url;
+        co_await db_->write([&](db::connection& c) {
+            source = service_->add_source(c, id, final_url, got.parsed.title, got.parsed.link, got.parsed.format, minutes * 60,
+                                          by, now);
+            // The items just read go in at once: nobody waits for the next run.
+            service_->record_fetch(c, source, got.attempt, &got.parsed, now);
+            field = service_->field_json(c, id, true);
+        });
+        auto res = response::json(201, {{"source_id", source}, {"field", field}});
+        co_return res;
+    }));
+
+    // « Actualiser maintenant »: the source is due at once and the fetch job runs soon
+    // (conditional GET with the validators it has; a Retry-After still in force is kept).
+    r.add("POST", "/api/watch/sources/{id}/refresh", a.guard(access::animateur, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto now = unix_now();
+        co_await db_->write([&](db::connection& c) {
+            auto s = c.prepare("SELECT count(*) FROM watch_sources WHERE id = ?1");
+            s.bind(1, id);
+            s.step();
+            if (s.get_int(0) == 0) throw api_error(errors::not_found);
+            c.prepare("UPDATE watch_sources SET next_fetch_at = ?1 WHERE id = ?2 AND (failures = 0 OR next_fetch_at < ?1 + 3600)")
+                .bind(1, now)
+                .bind(2, id)
+                .exec();
+        });
+        jobs_->run_soon("watch.fetch");
+        auto res = response::json(202, {{"source_id", id}});
+        co_return res;
+    }));
+
+    r.add("DELETE", "/api/watch/fields/{id}/sources/{source_id}",
+          a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              auto source = req.id_param("source_id");
+              co_await db_->write([&](db::connection& c) {
+                  if (!service_->may_curate(c, id, p)) throw api_error(errors::not_owner);
+                  service_->remove_source(c, id, source);
+              });
+              auto res = response::no_content();
+              co_return res;
+          }));
+
+    // A link or a note posted by a member into a field's inbox.
+    r.add("POST", "/api/watch/fields/{id}/items", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto body = json_input::parse_object(req.body);
+        service::posted post;
+        post.kind = json_input::required_string(body, "kind", 10);
+        post.title = json_input::optional_string(body, "title", 300).value_or("");
+        post.text = json_input::optional_string(body, "text", 5000).value_or("");
+        if (post.kind == "link") {
+            post.url = clean_url(body);
+            if (post.title.empty() || post.text.empty()) {
+                // The page's own title and description, when it can be read.
+                auto url = post.url;
+                page_meta meta;
+                if (interactive_->queued() <= 8)
+                    co_await interactive_->run([&] { meta = fetcher_->page(url); });
+                if (post.title.empty()) post.title = meta.title.empty() ? post.url : cut(meta.title, 300);
+                if (post.text.empty()) post.text = cut(meta.description, 5000);
+            }
+        } else if (post.kind != "note") {
+            throw api_error(errors::invalid_field, "kind");
+        }
+        json field;
+        std::int64_t item = 0;
+        auto now = unix_now();
+        auto by = p.account.id;
+        co_await db_->write([&](db::connection& c) {
+            item = service_->post_item(c, id, post, by, now);
+        });
+        auto res = response::json(201, {{"item_id", item}, {"title", post.title}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/watch/fields/{id}/items", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        std::string state = "new";
+        if (auto it = req.query.find("state"); it != req.query.end()) state = it->second;
+        std::int64_t limit = 50, before = 0;
+        auto number = [&](const char* name, std::int64_t& out) {
+            auto it = req.query.find(name);
+            if (it == req.query.end()) return;
+            try {
+                std::size_t used = 0;
+                out = std::stoll(it->second, &used);
+                if (used != it->second.size() || out < 0) throw std::invalid_argument(name);
+            } catch (const std::exception&) {
+                throw api_error(errors::invalid_field, name);
+            }
+        };
+        number("limit", limit);
+        number("before", before);
+        json page;
+        co_await db_->read([&](db::connection& c) { page = service_->inbox_json(c, id, state, limit, before); });
+        auto res = response::json(200, page);
+        co_return res;
+    }));
+
+    r.add("POST", "/api/watch/fields/{id}/items/{item_id}",
+          a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              auto item = req.id_param("item_id");
+              auto body = json_input::parse_object(req.body);
+              json out;
+              auto now = unix_now();
+              auto by = p.account.id;
+              std::vector<std::int64_t> told;
+              service::retained kept;
+              co_await db_->write([&](db::connection& c) {
+                  if (!service_->may_curate(c, id, p)) throw api_error(errors::not_owner);
+                  out = service_->qualify(c, id, item, body, by, now);
+                  if (out["state"] != "kept") return;
+                  kept = service_->retained_item(c, id, item);
+                  // Followers are told (the bell; no e-mail: digests will carry them).
+                  for (auto uid : service_->followers(c, id)) {
+                      if (uid == by) continue;
+                      notifier_->notify(c, uid,
+                                        {"watch.kept", "Veille « " + kept.field_name + " » : " + cut(kept.title, 200),
+                                         kept.summary, "/veille/champs/" + std::to_string(id) + "?etat=kept", false});
+                      told.push_back(uid);
+                  }
+              });
+              notifier_->push(told);
+              if (out["state"] == "kept") {
+                  topics_->publish("watch:field:" + std::to_string(id),
+                                   json{{"type", "watch.kept"}, {"field", id}, {"item", item}}.dump());
+                  // Filed in the library (kind "veille"), found by the same search; filed
+                  // again, the same fiche gets a new version.
+                  library::filing f;
+                  f.origin = "watch:" + std::to_string(id) + ":" + std::to_string(item);
+                  f.kind = "veille";
+                  f.title = cut(kept.title, 300);
+                  f.summary = cut(kept.summary.empty() ? kept.title : kept.summary, 1000);
+                  f.markdown = kept.markdown;
+                  f.note = "Veille : " + kept.field_name;
+                  try {
+                      auto filed = co_await library_->file(f, p);
+                      out["library"] = filed["item"];
+                  } catch (const std::exception& e) {
+                      log::error("watch_filing_failed", {{"field", id}, {"item", item}, {"what", e.what()}});
+                  }
+              }
+              auto res = response::json(200, {{"item", out}});
+              co_return res;
+          }));
+
+    r.add("PUT", "/api/watch/fields/{id}/follow", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto body = json_input::parse_object(req.body);
+        auto on = body.find("following");
+        if (on == body.end() || !on->is_boolean()) throw api_error(errors::invalid_field, "following");
+        bool following = on->get<bool>();
+        auto now = unix_now();
+        auto uid = p.account.id;
+        co_await db_->write([&](db::connection& c) { service_->follow(c, id, uid, following, now); });
+        auto res = response::json(200, {{"following", following}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/watch/coverage", a.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
+        json cov;
+        auto now = unix_now();
+        co_await db_->read([&](db::connection& c) { cov = service_->coverage_json(c, now); });
+        auto res = response::json(200, cov);
+        co_return res;
+    }));
+}
+
+}  // namespace
+
+std::unique_ptr<platform::module> make_module() { return std::make_unique<watch_module>(); }
+
+}  // namespace relais::watch

@@ -1,0 +1,718 @@
+#include "watch/service.hpp"
+
+#include "common/json_input.hpp"
+#include "common/time.hpp"
+#include "common/utf8.hpp"
+#include "search/text.hpp"
+#include "watch/errors.hpp"
+#include "watch/feed.hpp"
+#include "watch/sanitize.hpp"
+#include "watch/text.hpp"
+#include "watch/urls.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace relais::watch {
+namespace {
+
+constexpr std::size_t max_owners = 20;
+constexpr std::int64_t title_window_s = 14 * 86400;  // cross-feed duplicates by title: this recent
+constexpr double same_title = 0.85;
+
+std::int64_t count(db::connection& c, std::string_view sql, std::int64_t a = 0, std::int64_t b = 0) {
+    auto s = c.prepare(sql);
+    if (sql.find("?1") != std::string_view::npos) s.bind(1, a);
+    if (sql.find("?2") != std::string_view::npos) s.bind(2, b);
+    s.step();
+    return s.get_int(0);
+}
+
+bool field_exists(db::connection& c, std::int64_t id) {
+    return count(c, "SELECT count(*) FROM watch_fields WHERE id = ?1", id) > 0;
+}
+
+std::vector<owner> owners_of(db::connection& c, std::int64_t field) {
+    std::vector<owner> out;
+    auto s = c.prepare("SELECT user_id, org_id, role FROM watch_field_owners WHERE field_id = ?1 ORDER BY role DESC, since");
+    s.bind(1, field);
+    while (s.step()) out.push_back({s.get_int(0), s.get_int(1), s.get_text(2)});
+    return out;
+}
+
+/// At most n bytes, cut at a character boundary.
+std::string cap(std::string s, std::size_t n) {
+    if (s.size() <= n) return s;
+    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
+    s.resize(n);
+    return s;
+}
+
+std::vector<std::int64_t> ids_of(const std::string& csv) {
+    std::vector<std::int64_t> out;
+    std::int64_t v = 0;
+    bool any = false;
+    for (char ch : csv + ",") {
+        if (ch >= '0' && ch <= '9') {
+            v = v * 10 + (ch - '0');
+            any = true;
+        } else if (any) {
+            out.push_back(v);
+            v = 0;
+            any = false;
+        }
+    }
+    return out;
+}
+
+}  // namespace
+
+// ---- Fields and owners --------------------------------------------------------------
+
+std::string service::slugify(const std::string& name) {
+    std::string folded = search::fold(name);  // lower case, no accents
+    std::string out;
+    for (char ch : folded) {
+        bool alnum = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9');
+        if (alnum) out += ch;
+        else if (!out.empty() && out.back() != '-') out += '-';
+        if (out.size() >= 60) break;
+    }
+    while (!out.empty() && out.back() == '-') out.pop_back();
+    return out;
+}
+
+std::int64_t service::create_field(db::connection& c, const field_draft& d, std::int64_t now) const {
+    if (d.name.empty()) throw api_error(errors::invalid_field, "name");
+    auto slug = d.slug.empty() ? slugify(d.name) : d.slug;
+    if (slug.empty() || slug != slugify(slug)) throw api_error(errors::invalid_field, "slug");
+    {
+        auto s = c.prepare("SELECT count(*) FROM watch_fields WHERE slug = ?1");
+        s.bind(1, slug);
+        s.step();
+        if (s.get_int(0) > 0) throw api_error(errors::field_exists, "slug");
+    }
+    c.prepare("INSERT INTO watch_fields(slug, name, description, source_hint, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?5)")
+        .bind(1, slug)
+        .bind(2, d.name)
+        .bind(3, d.description)
+        .bind(4, d.source_hint)
+        .bind(5, now)
+        .exec();
+    return c.last_insert_id();
+}
+
+void service::update_field(db::connection& c, std::int64_t id, const json& body, std::int64_t now) const {
+    if (!field_exists(c, id)) throw api_error(errors::not_found);
+    auto set = [&](const char* column, const std::string& value) {
+        c.prepare(std::string("UPDATE watch_fields SET ") + column + " = ?1, updated_at = ?2 WHERE id = ?3")
+            .bind(1, value)
+            .bind(2, now)
+            .bind(3, id)
+            .exec();
+    };
+    if (auto v = json_input::optional_string(body, "name", 120)) {
+        if (v->empty()) throw api_error(errors::invalid_field, "name");
+        set("name", *v);
+    }
+    if (auto v = json_input::optional_string(body, "description", 2000)) set("description", *v);
+    if (auto v = json_input::optional_string(body, "source_hint", 500)) set("source_hint", *v);
+    if (auto it = body.find("archived"); it != body.end()) {
+        if (!it->is_boolean()) throw api_error(errors::invalid_field, "archived");
+        c.prepare("UPDATE watch_fields SET archived_at = ?1, updated_at = ?2 WHERE id = ?3")
+            .bind(1, it->get<bool>() ? std::optional<std::int64_t>(now) : std::nullopt)
+            .bind(2, now)
+            .bind(3, id)
+            .exec();
+    }
+}
+
+void service::set_owners(db::connection& c, std::int64_t field, const std::vector<owner>& owners, std::int64_t now) const {
+    if (!field_exists(c, field)) throw api_error(errors::not_found);
+    if (owners.size() > max_owners) throw api_error(errors::invalid_field, "owners");
+    std::set<std::pair<std::int64_t, std::int64_t>> seen;
+    for (const auto& o : owners) {
+        if ((o.user_id == 0) == (o.org_id == 0)) throw api_error(errors::invalid_field, "owners");
+        if (o.role != "owner" && o.role != "backup") throw api_error(errors::invalid_field, "owners");
+        if (!seen.insert({o.user_id, o.org_id}).second) throw api_error(errors::invalid_field, "owners");
+        if (o.user_id) {
+            auto u = dir_.find_user(c, o.user_id);
+            if (!u || !u->active) throw api_error(errors::invalid_field, "owners");
+        } else if (!dir_.find_org(c, o.org_id)) {
+            throw api_error(errors::invalid_field, "owners");
+        }
+    }
+    // Those who stay keep their "since" (the coverage view shows how long they have held it).
+    std::map<std::pair<std::int64_t, std::int64_t>, std::int64_t> since;
+    {
+        auto s = c.prepare("SELECT user_id, org_id, since FROM watch_field_owners WHERE field_id = ?1");
+        s.bind(1, field);
+        while (s.step()) since[{s.get_int(0), s.get_int(1)}] = s.get_int(2);
+    }
+    c.prepare("DELETE FROM watch_field_owners WHERE field_id = ?1").bind(1, field).exec();
+    for (const auto& o : owners) {
+        auto it = since.find({o.user_id, o.org_id});
+        c.prepare("INSERT INTO watch_field_owners(field_id, user_id, org_id, role, since) VALUES(?1, ?2, ?3, ?4, ?5)")
+            .bind(1, field)
+            .bind(2, o.user_id)
+            .bind(3, o.org_id)
+            .bind(4, o.role)
+            .bind(5, it == since.end() ? now : it->second)
+            .exec();
+    }
+    c.prepare("UPDATE watch_fields SET updated_at = ?1 WHERE id = ?2").bind(1, now).bind(2, field).exec();
+}
+
+bool service::may_curate(db::connection& c, std::int64_t field, const auth::principal& who) const {
+    if (who.account.role == "admin" || who.account.role == "animateur") return true;
+    for (const auto& o : owners_of(c, field)) {
+        if (o.user_id && o.user_id == who.account.id) return true;
+        if (o.org_id && who.account.org_id && *who.account.org_id == o.org_id) return true;
+    }
+    return false;
+}
+
+json service::field_json(db::connection& c, std::int64_t id, bool with_sources) const {
+    auto s = c.prepare("SELECT id, slug, name, description, source_hint, archived_at, updated_at FROM watch_fields WHERE id = ?1");
+    s.bind(1, id);
+    if (!s.step()) throw api_error(errors::not_found);
+    json f = {{"id", s.get_int(0)},          {"slug", s.get_text(1)},
+              {"name", s.get_text(2)},       {"description", s.get_text(3)},
+              {"source_hint", s.get_text(4)}, {"archived", !s.is_null(5)},
+              {"updated_at", to_iso8601(s.get_int(6))}};
+    auto owners = owners_of(c, id);
+    std::vector<std::int64_t> uids, oids;
+    for (const auto& o : owners) (o.user_id ? uids : oids).push_back(o.user_id ? o.user_id : o.org_id);
+    auto users = dir_.users(c, uids);
+    auto orgs = dir_.orgs(c, oids);
+    f["owners"] = json::array();
+    for (const auto& o : owners) {
+        json j = {{"role", o.role}};
+        if (o.user_id) {
+            auto u = users.find(o.user_id);
+            j["user_id"] = o.user_id;
+            j["name"] = u == users.end() ? "" : u->second.name;
+            j["active"] = u != users.end() && u->second.active;
+            if (u != users.end() && u->second.org_name) j["org_name"] = *u->second.org_name;
+        } else {
+            auto g = orgs.find(o.org_id);
+            j["org_id"] = o.org_id;
+            j["name"] = g == orgs.end() ? "" : g->second.name;
+            j["active"] = g != orgs.end();
+        }
+        f["owners"].push_back(j);
+    }
+    f["followers"] = count(c, "SELECT count(*) FROM watch_follows WHERE field_id = ?1", id);
+    f["counts"] = {{"sources", count(c, "SELECT count(*) FROM watch_field_sources WHERE field_id = ?1", id)},
+                   {"new", count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND state = 'new'", id)},
+                   {"kept", count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND state = 'kept'", id)}};
+    if (with_sources) {
+        f["sources"] = json::array();
+        auto q = c.prepare(
+            "SELECT s.id, s.url, s.title, s.site_url, s.format, s.interval_s, s.next_fetch_at, s.last_fetch_at, "
+            "s.last_success_at, s.last_error_code, s.last_error, s.failing_since, s.failures "
+            "FROM watch_field_sources fs JOIN watch_sources s ON s.id = fs.source_id WHERE fs.field_id = ?1 ORDER BY s.title, s.id");
+        q.bind(1, id);
+        while (q.step()) {
+            json src = {{"id", q.get_int(0)},           {"url", q.get_text(1)},        {"title", q.get_text(2)},
+                        {"site_url", q.get_text(3)},     {"format", q.get_text(4)},     {"interval_s", q.get_int(5)},
+                        {"next_fetch_at", to_iso8601(q.get_int(6))},
+                        {"last_fetch_at", q.is_null(7) ? json() : json(to_iso8601(q.get_int(7)))},
+                        {"last_success_at", q.is_null(8) ? json() : json(to_iso8601(q.get_int(8)))},
+                        {"failures", q.get_int(12)}};
+            src["status"] = q.get_int(12) > 0 ? "failing" : (q.is_null(8) ? "pending" : "ok");
+            if (q.get_int(12) > 0) {
+                src["error"] = {{"code", q.get_text(9)}, {"message", q.get_text(10)}};
+                src["failing_since"] = to_iso8601(q.get_int(11));
+            }
+            f["sources"].push_back(src);
+        }
+    }
+    return f;
+}
+
+void service::follow(db::connection& c, std::int64_t field, std::int64_t user, bool on, std::int64_t now) const {
+    if (!field_exists(c, field)) throw api_error(errors::not_found);
+    if (on)
+        c.prepare("INSERT OR IGNORE INTO watch_follows(field_id, user_id, since) VALUES(?1, ?2, ?3)")
+            .bind(1, field)
+            .bind(2, user)
+            .bind(3, now)
+            .exec();
+    else
+        c.prepare("DELETE FROM watch_follows WHERE field_id = ?1 AND user_id = ?2").bind(1, field).bind(2, user).exec();
+}
+
+bool service::follows(db::connection& c, std::int64_t field, std::int64_t user) const {
+    return count(c, "SELECT count(*) FROM watch_follows WHERE field_id = ?1 AND user_id = ?2", field, user) > 0;
+}
+
+std::vector<std::int64_t> service::followers(db::connection& c, std::int64_t field) const {
+    std::vector<std::int64_t> out;
+    auto s = c.prepare("SELECT user_id FROM watch_follows WHERE field_id = ?1 ORDER BY user_id");
+    s.bind(1, field);
+    while (s.step()) out.push_back(s.get_int(0));
+    return out;
+}
+
+service::retained service::retained_item(db::connection& c, std::int64_t field, std::int64_t item) const {
+    retained r;
+    auto s = c.prepare(
+        "SELECT i.title, i.link, fi.summary, f.name, "
+        "(SELECT group_concat(CASE WHEN s.title = '' THEN s.url ELSE s.title END, ', ') FROM watch_item_sources x "
+        " JOIN watch_sources s ON s.id = x.source_id WHERE x.item_id = i.id) "
+        "FROM watch_field_items fi JOIN watch_items i ON i.id = fi.item_id JOIN watch_fields f ON f.id = fi.field_id "
+        "WHERE fi.field_id = ?1 AND fi.item_id = ?2 AND fi.state = 'kept'");
+    s.bind(1, field).bind(2, item);
+    if (!s.step()) return r;
+    r.title = s.get_text(0);
+    r.summary = s.get_text(2);
+    r.field_name = s.get_text(3);
+    // Markdown from plain texts: characters that would make markup are escaped.
+    auto plain = [](const std::string& text) {
+        std::string out;
+        for (char ch : text) {
+            if (std::string_view("\\`*_[]<>#|!").find(ch) != std::string_view::npos) out += '\\';
+            out += ch;
+        }
+        return out;
+    };
+    std::string link = s.get_text(1);
+    if (!r.summary.empty()) r.markdown += "**À retenir** : " + plain(r.summary) + "\n\n";
+    if (!link.empty() && link.find_first_of(" ()<>") == std::string::npos)
+        r.markdown += "Lire : [" + plain(r.title) + "](" + link + ")\n\n";
+    if (!s.is_null(4)) r.markdown += "Sources : " + plain(s.get_text(4)) + "\n\n";
+    r.markdown += "Champ de veille : " + plain(r.field_name) + "\n";
+    return r;
+}
+
+json service::fields_json(db::connection& c, std::int64_t) const {
+    json out = json::array();
+    std::vector<std::int64_t> ids;
+    auto s = c.prepare("SELECT id FROM watch_fields ORDER BY archived_at IS NOT NULL, name COLLATE NOCASE, id");
+    while (s.step()) ids.push_back(s.get_int(0));
+    for (auto id : ids) out.push_back(field_json(c, id, false));
+    return out;
+}
+
+// ---- Sources --------------------------------------------------------------------------
+
+std::int64_t service::add_source(db::connection& c, std::int64_t field, const std::string& url, const std::string& feed_title,
+                                 const std::string& site_url, const std::string& format, std::int64_t interval_s,
+                                 std::int64_t by, std::int64_t now) const {
+    if (!field_exists(c, field)) throw api_error(errors::not_found);
+    interval_s = std::clamp(interval_s, opts_.min_interval_s, std::int64_t{7 * 86400});
+    std::int64_t source = 0;
+    {
+        auto s = c.prepare("SELECT id FROM watch_sources WHERE url = ?1");
+        s.bind(1, url);
+        if (s.step()) source = s.get_int(0);
+    }
+    if (!source) {
+        // Fetched right away by the next run of the fetch job.
+        c.prepare("INSERT INTO watch_sources(url, title, site_url, format, interval_s, next_fetch_at, created_by, created_at) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?6)")
+            .bind(1, url)
+            .bind(2, cap(feed_title, 300))
+            .bind(3, site_url)
+            .bind(4, format)
+            .bind(5, interval_s)
+            .bind(6, now)
+            .bind(7, by)
+            .exec();
+        source = c.last_insert_id();
+    }
+    if (count(c, "SELECT count(*) FROM watch_field_sources WHERE field_id = ?1 AND source_id = ?2", field, source) > 0)
+        throw api_error(errors::source_exists, "url");
+    c.prepare("INSERT INTO watch_field_sources(field_id, source_id, added_by, added_at) VALUES(?1, ?2, ?3, ?4)")
+        .bind(1, field)
+        .bind(2, source)
+        .bind(3, by)
+        .bind(4, now)
+        .exec();
+    // A source another field already follows brings its last 30 days into this inbox.
+    c.prepare("INSERT OR IGNORE INTO watch_field_items(field_id, item_id, arrived_at) "
+              "SELECT ?1, i.id, ?3 FROM watch_item_sources x JOIN watch_items i ON i.id = x.item_id "
+              "WHERE x.source_id = ?2 AND i.published_at >= ?3 - 30 * 86400")
+        .bind(1, field)
+        .bind(2, source)
+        .bind(3, now)
+        .exec();
+    return source;
+}
+
+void service::remove_source(db::connection& c, std::int64_t field, std::int64_t source) const {
+    c.prepare("DELETE FROM watch_field_sources WHERE field_id = ?1 AND source_id = ?2").bind(1, field).bind(2, source).exec();
+    if (c.changes() == 0) throw api_error(errors::not_found);
+    // A source no field follows is no longer fetched; its items stay (they may be retained).
+    if (count(c, "SELECT count(*) FROM watch_field_sources WHERE source_id = ?1", source) == 0) {
+        c.prepare("DELETE FROM watch_item_sources WHERE source_id = ?1").bind(1, source).exec();
+        c.prepare("DELETE FROM watch_sources WHERE id = ?1").bind(1, source).exec();
+    }
+}
+
+json service::sources_json(db::connection& c) const {
+    json out = json::array();
+    auto s = c.prepare(
+        "SELECT s.id, s.url, s.title, s.format, s.next_fetch_at, s.last_success_at, s.last_error_code, s.last_error, "
+        "s.failing_since, s.failures, (SELECT group_concat(field_id) FROM watch_field_sources WHERE source_id = s.id) "
+        "FROM watch_sources s ORDER BY s.failures > 0 DESC, s.title, s.id");
+    while (s.step()) {
+        json fields = ids_of(s.get_text(10));
+        json j = {{"id", s.get_int(0)},      {"url", s.get_text(1)},   {"title", s.get_text(2)},
+                  {"format", s.get_text(3)}, {"field_ids", fields},    {"next_fetch_at", to_iso8601(s.get_int(4))},
+                  {"last_success_at", s.is_null(5) ? json() : json(to_iso8601(s.get_int(5)))},
+                  {"failures", s.get_int(9)}};
+        j["status"] = s.get_int(9) > 0 ? "failing" : (s.is_null(5) ? "pending" : "ok");
+        if (s.get_int(9) > 0) {
+            j["error"] = {{"code", s.get_text(6)}, {"message", s.get_text(7)}};
+            j["failing_since"] = to_iso8601(s.get_int(8));
+        }
+        out.push_back(j);
+    }
+    return out;
+}
+
+std::vector<service::due_source> service::take_due(db::connection& c, std::int64_t now, std::size_t limit,
+                                                   std::int64_t lease_s) const {
+    std::vector<due_source> out;
+    auto s = c.prepare(
+        "SELECT id, url, etag, last_modified FROM watch_sources WHERE next_fetch_at <= ?1 ORDER BY next_fetch_at, id LIMIT ?2");
+    s.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
+    while (s.step()) out.push_back({s.get_int(0), s.get_text(1), s.get_text(2), s.get_text(3)});
+    for (const auto& d : out)
+        c.prepare("UPDATE watch_sources SET next_fetch_at = ?1 WHERE id = ?2").bind(1, now + lease_s).bind(2, d.id).exec();
+    return out;
+}
+
+// ---- Items ------------------------------------------------------------------------------
+
+fetch_outcome service::record_fetch(db::connection& c, std::int64_t source, const fetch_attempt& a, const feed* parsed,
+                                    std::int64_t now) const {
+    fetch_outcome out;
+    std::int64_t interval = opts_.default_interval_s, failures = 0;
+    {
+        auto s = c.prepare("SELECT interval_s, failures FROM watch_sources WHERE id = ?1");
+        s.bind(1, source);
+        if (!s.step()) return out;  // removed meanwhile
+        interval = s.get_int(0);
+        failures = s.get_int(1);
+    }
+    if (!a.ok) {
+        // Backoff: the interval doubled per failure in a row, up to a day; Retry-After wins
+        // when it asks for longer.
+        ++failures;
+        std::int64_t wait = interval;
+        for (std::int64_t i = 1; i < failures && wait < opts_.max_backoff_s; ++i) wait *= 2;
+        wait = std::min(wait, opts_.max_backoff_s);
+        if (a.retry_after_s) wait = std::max(wait, std::min(*a.retry_after_s, std::int64_t{7 * 86400}));
+        out.next_fetch_at = now + wait;
+        out.error_code = a.error_code;
+        out.error = a.error;
+        c.prepare("UPDATE watch_sources SET last_fetch_at = ?1, last_error_code = ?2, last_error = ?3, "
+                  "failing_since = coalesce(failing_since, ?1), failures = ?4, next_fetch_at = ?5 WHERE id = ?6")
+            .bind(1, now)
+            .bind(2, a.error_code)
+            .bind(3, cap(a.error, 500))
+            .bind(4, failures)
+            .bind(5, out.next_fetch_at)
+            .bind(6, source)
+            .exec();
+        return out;
+    }
+    out.ok = true;
+    out.not_modified = a.not_modified;
+    std::int64_t wait = interval;
+    if (a.retry_after_s) wait = std::max(wait, std::min(*a.retry_after_s, std::int64_t{7 * 86400}));
+    out.next_fetch_at = now + wait;
+    c.prepare("UPDATE watch_sources SET last_fetch_at = ?1, last_success_at = ?1, last_error_code = '', last_error = '', "
+              "failing_since = NULL, failures = 0, next_fetch_at = ?2, "
+              "etag = CASE WHEN ?3 = '' THEN etag ELSE ?3 END, last_modified = CASE WHEN ?4 = '' THEN last_modified ELSE ?4 END "
+              "WHERE id = ?5")
+        .bind(1, now)
+        .bind(2, out.next_fetch_at)
+        .bind(3, a.etag)
+        .bind(4, a.last_modified)
+        .bind(5, source)
+        .exec();
+    if (a.not_modified || !parsed) return out;
+    const feed& f = *parsed;
+    c.prepare("UPDATE watch_sources SET title = CASE WHEN title = '' THEN ?1 ELSE title END, format = ?2, "
+              "site_url = CASE WHEN ?3 = '' THEN site_url ELSE ?3 END WHERE id = ?4")
+        .bind(1, cap(f.title, 300))
+        .bind(2, f.format)
+        .bind(3, f.link)
+        .bind(4, source)
+        .exec();
+    std::vector<std::int64_t> fields;
+    {
+        auto s = c.prepare("SELECT field_id FROM watch_field_sources WHERE source_id = ?1");
+        s.bind(1, source);
+        while (s.step()) fields.push_back(s.get_int(0));
+    }
+    // Recent titles, for duplicates that other feeds carry under another link.
+    std::vector<std::pair<std::int64_t, std::string>> recent;
+    {
+        auto s = c.prepare("SELECT id, title FROM watch_items WHERE published_at >= ?1 ORDER BY id DESC LIMIT 2000");
+        s.bind(1, now - title_window_s);
+        while (s.step()) recent.emplace_back(s.get_int(0), s.get_text(1));
+    }
+    out.items = f.items.size();
+    for (const auto& it : f.items) {
+        auto known = c.prepare("SELECT 1 FROM watch_item_sources WHERE source_id = ?1 AND item_key = ?2");
+        known.bind(1, source).bind(2, it.key);
+        if (known.step()) continue;
+        ++out.new_items;
+        std::int64_t item = 0;
+        std::string url_key = it.link.empty() ? std::string() : normalise_url(it.link);
+        if (!url_key.empty()) {
+            auto s = c.prepare("SELECT id FROM watch_items WHERE url_key = ?1 LIMIT 1");
+            s.bind(1, url_key);
+            if (s.step()) item = s.get_int(0);
+        }
+        if (!item && !it.title.empty())
+            for (const auto& [id, title] : recent)
+                if (title_similarity(title, it.title) >= same_title) {
+                    item = id;
+                    break;
+                }
+        if (!item) {
+            json categories = it.categories, enclosures = json::array();
+            for (const auto& e : it.enclosures) enclosures.push_back({{"url", e.url}, {"type", e.type}, {"length", e.length}});
+            c.prepare("INSERT INTO watch_items(kind, url_key, title, link, author, summary_html, content_html, text, "
+                      "published_at, date_guessed, categories, enclosures, created_at) "
+                      "VALUES('feed', ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
+                .bind(1, url_key)
+                .bind(2, it.title.empty() ? std::string("(sans titre)") : it.title)
+                .bind(3, it.link)
+                .bind(4, it.author)
+                .bind(5, it.summary_html)
+                .bind(6, it.content_html)
+                .bind(7, it.text)
+                .bind(8, it.published)
+                .bind(9, it.date_guessed ? 1 : 0)
+                .bind(10, categories.dump())
+                .bind(11, enclosures.dump())
+                .bind(12, now)
+                .exec();
+            item = c.last_insert_id();
+            recent.emplace_back(item, it.title);
+        }
+        c.prepare("INSERT OR IGNORE INTO watch_item_sources(source_id, item_key, item_id, seen_at) VALUES(?1, ?2, ?3, ?4)")
+            .bind(1, source)
+            .bind(2, it.key)
+            .bind(3, item)
+            .bind(4, now)
+            .exec();
+        for (auto field : fields)
+            c.prepare("INSERT OR IGNORE INTO watch_field_items(field_id, item_id, arrived_at) VALUES(?1, ?2, ?3)")
+                .bind(1, field)
+                .bind(2, item)
+                .bind(3, now)
+                .exec();
+    }
+    return out;
+}
+
+std::int64_t service::post_item(db::connection& c, std::int64_t field, const posted& p, std::int64_t by,
+                               std::int64_t now) const {
+    if (!field_exists(c, field)) throw api_error(errors::not_found);
+    if (p.kind != "link" && p.kind != "note") throw api_error(errors::invalid_field, "kind");
+    if (p.title.empty()) throw api_error(errors::invalid_field, "title");
+    std::int64_t item = 0;
+    std::string url_key = p.kind == "link" ? normalise_url(p.url) : std::string();
+    if (!url_key.empty()) {
+        auto s = c.prepare("SELECT id FROM watch_items WHERE url_key = ?1 LIMIT 1");
+        s.bind(1, url_key);
+        if (s.step()) item = s.get_int(0);
+    }
+    if (!item) {
+        // Paragraphs of plain text, escaped: what a note or a page's description says.
+        std::string html;
+        std::size_t start = 0;
+        while (start <= p.text.size()) {
+            auto end = p.text.find("\n\n", start);
+            auto para = p.text.substr(start, end == std::string::npos ? std::string::npos : end - start);
+            if (para.find_first_not_of(" \t\r\n") != std::string::npos) html += "<p>" + escape_html(para) + "</p>";
+            if (end == std::string::npos) break;
+            start = end + 2;
+        }
+        c.prepare("INSERT INTO watch_items(kind, url_key, title, link, summary_html, text, published_at, posted_by, created_at) "
+                  "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?7)")
+            .bind(1, p.kind)
+            .bind(2, url_key)
+            .bind(3, cap(p.title, 1000))
+            .bind(4, p.kind == "link" ? p.url : std::string())
+            .bind(5, html)
+            .bind(6, cap(p.text, 50 * 1024))
+            .bind(7, now)
+            .bind(8, by)
+            .exec();
+        item = c.last_insert_id();
+    }
+    c.prepare("INSERT OR IGNORE INTO watch_field_items(field_id, item_id, arrived_at) VALUES(?1, ?2, ?3)")
+        .bind(1, field)
+        .bind(2, item)
+        .bind(3, now)
+        .exec();
+    return item;
+}
+
+json service::inbox_json(db::connection& c, std::int64_t field, const std::string& state, std::int64_t limit,
+                         std::int64_t before) const {
+    if (!field_exists(c, field)) throw api_error(errors::not_found);
+    if (state != "new" && state != "kept" && state != "discarded") throw api_error(errors::invalid_field, "state");
+    limit = std::clamp<std::int64_t>(limit, 1, 200);
+    auto s = c.prepare(
+        "SELECT i.id, i.kind, i.title, i.link, i.author, i.summary_html, i.content_html, i.published_at, i.date_guessed, "
+        "fi.state, fi.summary, fi.importance, fi.tags, fi.arrived_at, fi.qualified_at, fi.qualified_by, fi.version, "
+        "(SELECT json_group_array(json_object('id', s.id, 'title', s.title, 'url', s.url)) FROM watch_item_sources x "
+        " JOIN watch_sources s ON s.id = x.source_id WHERE x.item_id = i.id) "
+        "FROM watch_field_items fi JOIN watch_items i ON i.id = fi.item_id "
+        "WHERE fi.field_id = ?1 AND fi.state = ?2 AND (?3 = 0 OR i.id < ?3) "
+        "ORDER BY i.published_at DESC, i.id DESC LIMIT ?4");
+    s.bind(1, field).bind(2, state).bind(3, before).bind(4, limit);
+    json items = json::array();
+    while (s.step()) {
+        json j = {{"id", s.get_int(0)},
+                  {"kind", s.get_text(1)},
+                  {"title", s.get_text(2)},
+                  {"link", s.get_text(3)},
+                  {"author", s.get_text(4)},
+                  {"summary_html", s.get_text(5)},
+                  {"content_html", s.get_text(6)},
+                  {"published_at", to_iso8601(s.get_int(7))},
+                  {"date_guessed", s.get_int(8) != 0},
+                  {"state", s.get_text(9)},
+                  {"summary", s.get_text(10)},
+                  {"importance", s.get_int(11)},
+                  {"tags", json::parse(s.get_text(12), nullptr, false)},
+                  {"arrived_at", to_iso8601(s.get_int(13))},
+                  {"qualified_at", s.is_null(14) ? json() : json(to_iso8601(s.get_int(14)))},
+                  {"version", s.get_int(16)},
+                  {"sources", json::parse(s.get_text(17), nullptr, false)}};
+        items.push_back(j);
+    }
+    json page = {{"items", items}, {"state", state}};
+    page["counts"] = {{"new", count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND state = 'new'", field)},
+                      {"kept", count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND state = 'kept'", field)},
+                      {"discarded",
+                       count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND state = 'discarded'", field)}};
+    if (items.size() == static_cast<std::size_t>(limit)) page["next_before"] = items.back()["id"];
+    return page;
+}
+
+json service::qualify(db::connection& c, std::int64_t field, std::int64_t item, const json& body, std::int64_t by,
+                      std::int64_t now) const {
+    std::int64_t version = 0;
+    {
+        auto s = c.prepare("SELECT version FROM watch_field_items WHERE field_id = ?1 AND item_id = ?2");
+        s.bind(1, field).bind(2, item);
+        if (!s.step()) throw api_error(errors::not_found);
+        version = s.get_int(0);
+    }
+    auto state = json_input::required_string(body, "state", 20);
+    if (state != "kept" && state != "discarded" && state != "new") throw api_error(errors::invalid_field, "state");
+    auto summary = json_input::optional_string(body, "summary", 2000).value_or("");
+    std::int64_t importance = 0;
+    if (auto it = body.find("importance"); it != body.end() && !it->is_null()) {
+        if (!it->is_number_integer() || it->get<std::int64_t>() < 0 || it->get<std::int64_t>() > 3)
+            throw api_error(errors::invalid_field, "importance");
+        importance = it->get<std::int64_t>();
+    }
+    json tags = json::array();
+    if (auto it = body.find("tags"); it != body.end() && !it->is_null()) {
+        if (!it->is_array() || it->size() > 10) throw api_error(errors::invalid_field, "tags");
+        std::set<std::string> seen;
+        for (const auto& t : *it) {
+            if (!t.is_string() || t.get<std::string>().empty() || t.get<std::string>().size() > 40 ||
+                !is_valid_utf8(t.get<std::string>()))
+                throw api_error(errors::invalid_field, "tags");
+            if (seen.insert(t.get<std::string>()).second) tags.push_back(t);
+        }
+    }
+    auto expected = body.find("version");
+    if (expected == body.end() || !expected->is_number_integer()) throw api_error(errors::invalid_field, "version");
+    if (expected->get<std::int64_t>() != version) throw api_error(errors::item_changed, "version");
+    c.prepare("UPDATE watch_field_items SET state = ?1, summary = ?2, importance = ?3, tags = ?4, qualified_at = ?5, "
+              "qualified_by = ?6, version = version + 1 WHERE field_id = ?7 AND item_id = ?8")
+        .bind(1, state)
+        .bind(2, summary)
+        .bind(3, importance)
+        .bind(4, tags.dump())
+        .bind(5, state == "new" ? std::optional<std::int64_t>() : std::optional<std::int64_t>(now))
+        .bind(6, state == "new" ? std::optional<std::int64_t>() : std::optional<std::int64_t>(by))
+        .bind(7, field)
+        .bind(8, item)
+        .exec();
+    return {{"field_id", field}, {"item_id", item}, {"state", state}, {"summary", summary},
+            {"importance", importance}, {"tags", tags}, {"version", version + 1}};
+}
+
+// ---- Coverage -------------------------------------------------------------------------
+
+json service::coverage_json(db::connection& c, std::int64_t now) const {
+    json out = json::array();
+    std::vector<std::int64_t> ids;
+    {
+        auto s = c.prepare("SELECT id FROM watch_fields WHERE archived_at IS NULL ORDER BY name COLLATE NOCASE, id");
+        while (s.step()) ids.push_back(s.get_int(0));
+    }
+    for (auto id : ids) {
+        json f = field_json(c, id, true);
+        json row = {{"id", id}, {"slug", f["slug"]}, {"name", f["name"]}, {"owners", f["owners"]}};
+        auto oldest = c.prepare("SELECT min(arrived_at) FROM watch_field_items WHERE field_id = ?1 AND state = 'new'");
+        oldest.bind(1, id);
+        oldest.step();
+        row["waiting"] = {{"count", f["counts"]["new"]},
+                          {"oldest_at", oldest.is_null(0) ? json() : json(to_iso8601(oldest.get_int(0)))},
+                          {"oldest_days", oldest.is_null(0) ? json() : json((now - oldest.get_int(0)) / 86400)}};
+        row["kept_30d"] = count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND state = 'kept' AND qualified_at >= ?2",
+                                id, now - 30 * 86400);
+        row["kept_90d"] = count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND state = 'kept' AND qualified_at >= ?2",
+                                id, now - 90 * 86400);
+        auto last = c.prepare("SELECT max(qualified_at) FROM watch_field_items WHERE field_id = ?1 AND state = 'kept'");
+        last.bind(1, id);
+        last.step();
+        row["last_kept_at"] = last.is_null(0) ? json() : json(to_iso8601(last.get_int(0)));
+        row["sources"] = f["counts"]["sources"];
+        json failing = json::array();
+        for (const auto& src : f["sources"])
+            if (src["status"] == "failing") failing.push_back({{"id", src["id"]}, {"title", src["title"]}, {"url", src["url"]},
+                                                               {"failing_since", src["failing_since"]}, {"error", src["error"]}});
+        row["failing_sources"] = failing;
+        // The flags a coordinator acts on.
+        json flags = json::array();
+        bool has_owner = false, owner_gone = false;
+        for (const auto& o : f["owners"]) {
+            if (o["role"] == "owner") has_owner = has_owner || o["active"].get<bool>();
+            if (!o["active"].get<bool>()) owner_gone = true;
+        }
+        if (!has_owner) flags.push_back({{"code", "sans_responsable"}, {"message", "Aucun responsable actif pour ce champ."}});
+        if (owner_gone)
+            flags.push_back({{"code", "responsable_parti"}, {"message", "Un responsable ou suppléant a quitté le réseau ou a été désactivé."}});
+        auto since_kept = last.is_null(0) ? std::optional<std::int64_t>() : std::optional<std::int64_t>(last.get_int(0));
+        auto stale_since = since_kept.value_or(0);
+        if (now - stale_since >= opts_.stale_after_days * 86400)
+            flags.push_back({{"code", "rien_retenu"},
+                             {"message", "Rien n'a été retenu depuis " + std::to_string(opts_.stale_after_days) + " jours ou plus."}});
+        {
+            auto s = c.prepare("SELECT count(*) FROM watch_field_sources fs JOIN watch_sources s ON s.id = fs.source_id "
+                               "WHERE fs.field_id = ?1 AND s.failing_since IS NOT NULL AND s.failing_since <= ?2");
+            s.bind(1, id).bind(2, now - opts_.failing_after_days * 86400);
+            s.step();
+            if (s.get_int(0) > 0)
+                flags.push_back({{"code", "source_en_echec"},
+                                 {"message", std::to_string(s.get_int(0)) + " source(s) en échec depuis " +
+                                                 std::to_string(opts_.failing_after_days) + " jours ou plus."}});
+        }
+        if (f["counts"]["sources"].get<std::int64_t>() == 0)
+            flags.push_back({{"code", "sans_source"}, {"message", "Aucune source : " + f["source_hint"].get<std::string>()}});
+        row["flags"] = flags;
+        out.push_back(row);
+    }
+    return {{"fields", out}, {"stale_after_days", opts_.stale_after_days}, {"failing_after_days", opts_.failing_after_days}};
+}
+
+}  // namespace relais::watch

@@ -1,0 +1,141 @@
+#pragma once
+// The shared documentary watch (veille): fields and who answers for them, sources fetched
+// once for everyone, items deduplicated across feeds, each field's inbox and what its
+// owners retain, and the coverage view that shows where the network is thin.
+//
+// Rules live here and take a database connection (unit tests call them without HTTP);
+// fetching is blocking and runs on the module's fetch workers, never a network thread.
+#include "auth/directory.hpp"
+#include "auth/service.hpp"
+#include "db/database.hpp"
+#include "outbound/http_client.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relais::platform { class topics; }
+
+namespace relais::watch {
+
+using json = nlohmann::json;
+
+struct options {
+    std::int64_t default_interval_s = 3600;   ///< between two fetches of a source
+    std::int64_t min_interval_s = 900;        ///< never more often than this
+    std::int64_t max_backoff_s = 86400;       ///< a failing source is retried at least daily
+    std::int64_t stale_after_days = 30;       ///< coverage: nothing retained for this long
+    std::int64_t failing_after_days = 3;      ///< coverage: a source failing for this long
+    std::size_t max_items_per_fetch = 500;
+};
+
+struct owner {
+    std::int64_t user_id = 0;  ///< a member, or
+    std::int64_t org_id = 0;   ///< an organisation
+    std::string role;          ///< "owner" or "backup"
+};
+
+struct field_draft {
+    std::string slug, name, description, source_hint;
+};
+
+struct feed;
+
+/// One fetch of a source, as the fetch worker saw it.
+struct fetch_attempt {
+    bool ok = false;            ///< a feed was read (or 304)
+    bool not_modified = false;  ///< 304: nothing new
+    std::string error_code, error;  ///< when !ok: stable code, French message
+    std::optional<std::int64_t> retry_after_s;
+    std::string etag, last_modified;
+};
+
+/// What the fetch of one source brought (or why it failed).
+struct fetch_outcome {
+    bool ok = false;
+    bool not_modified = false;
+    std::size_t items = 0;      ///< in the feed
+    std::size_t new_items = 0;  ///< not seen before from this source
+    std::string error_code, error;
+    std::int64_t next_fetch_at = 0;
+};
+
+class service {
+public:
+    service(const auth::directory& dir, options o) : dir_(dir), opts_(o) {}
+
+    // ---- Fields and owners ----
+    static std::string slugify(const std::string& name);
+    std::int64_t create_field(db::connection& c, const field_draft& d, std::int64_t now) const;
+    void update_field(db::connection& c, std::int64_t id, const json& changes, std::int64_t now) const;
+    /// Replaces a field's owners and backups: members must be active accounts,
+    /// organisations must exist; at most 20.
+    void set_owners(db::connection& c, std::int64_t field, const std::vector<owner>& owners, std::int64_t now) const;
+    /// May `who` qualify the field's items and manage its sources? Its owners and backups
+    /// (in person or through their organisation), animateurs and administrators.
+    bool may_curate(db::connection& c, std::int64_t field, const auth::principal& who) const;
+    json field_json(db::connection& c, std::int64_t id, bool with_sources) const;
+    /// Follows (or stops following) a field: followers are told of what is retained.
+    void follow(db::connection& c, std::int64_t field, std::int64_t user, bool on, std::int64_t now) const;
+    bool follows(db::connection& c, std::int64_t field, std::int64_t user) const;
+    std::vector<std::int64_t> followers(db::connection& c, std::int64_t field) const;
+    /// What the library keeps of a retained item (kind "veille"): title, « à retenir »,
+    /// link and sources, as Markdown. Empty title: not a retained item of that field.
+    struct retained {
+        std::string title, summary, markdown, field_name;
+    };
+    retained retained_item(db::connection& c, std::int64_t field, std::int64_t item) const;
+    json fields_json(db::connection& c, std::int64_t now) const;
+
+    // ---- Sources ----
+    /// Attaches a feed to a field (the source is shared when another field has it);
+    /// `feed_title` and `format` from the test fetch. Returns the source's id.
+    std::int64_t add_source(db::connection& c, std::int64_t field, const std::string& url, const std::string& feed_title,
+                            const std::string& site_url, const std::string& format, std::int64_t interval_s,
+                            std::int64_t by, std::int64_t now) const;
+    void remove_source(db::connection& c, std::int64_t field, std::int64_t source) const;
+    json sources_json(db::connection& c) const;
+    struct due_source {
+        std::int64_t id = 0;
+        std::string url, etag, last_modified;
+    };
+    /// Sources due for a fetch (next_fetch_at <= now), oldest first; marks them as taken
+    /// (next_fetch_at moves past the fetch's time-out) so that no other run takes them.
+    std::vector<due_source> take_due(db::connection& c, std::int64_t now, std::size_t limit, std::int64_t lease_s) const;
+
+    // ---- Items ----
+    /// Stores what a fetch of `source` returned: new items (deduplicated within the
+    /// source by key, across sources by normalised link then title), each new one in the
+    /// inbox of every field the source serves; records the source's status.
+    /// `parsed`: the feed read, when a.ok and not a.not_modified.
+    fetch_outcome record_fetch(db::connection& c, std::int64_t source, const fetch_attempt& a, const feed* parsed,
+                               std::int64_t now) const;
+    /// An item posted by hand into a field: a link (title and description from the page
+    /// when it could be read; the same link posted or fetched before is the same item) or
+    /// a note. Plain texts; returns the item's id. It enters the field's inbox as new.
+    struct posted {
+        std::string kind;  ///< "link" or "note"
+        std::string url, title, text;
+    };
+    std::int64_t post_item(db::connection& c, std::int64_t field, const posted& p, std::int64_t by, std::int64_t now) const;
+    json inbox_json(db::connection& c, std::int64_t field, const std::string& state, std::int64_t limit,
+                    std::int64_t before) const;
+    /// Qualifies an item of a field: retain (kept) or discard, with « ce qu'il faut
+    /// retenir », importance 0–3 and tags. `version` must be the one read (409 otherwise).
+    json qualify(db::connection& c, std::int64_t field, std::int64_t item, const json& body, std::int64_t by,
+                 std::int64_t now) const;
+
+    // ---- Coverage ----
+    json coverage_json(db::connection& c, std::int64_t now) const;
+
+    const options& opts() const { return opts_; }
+
+private:
+    const auth::directory& dir_;
+    options opts_;
+};
+
+}  // namespace relais::watch

@@ -1,0 +1,162 @@
+#!/usr/bin/env node
+// Browser test of the shared watch (« Veille »), against an RSS feed served on loopback:
+// the fields and the coverage table; a member named owner of « Réglementation » tests a
+// source (the preview lists what would be imported), adds it, sees the items arrive in
+// « À qualifier », retains one with what to remember, finds it under « Retenus »; the
+// coverage no longer flags the field as unattended; a member who does not own the field
+// has no qualification form; no horizontal scrolling at 1366 px and at 390 px.
+//
+// Usage: node watch.mjs /path/to/relais   (see harness.mjs for the conventions)
+
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import {
+  STEP_TIMEOUT_MS, addUser, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser, log,
+  makeDataDir, runTest, signIn, startServer, step, waitForPath, watchPage,
+} from './harness.mjs';
+
+const RUN_TIMEOUT_MS = 150_000;
+const ADMIN = { email: 'alice@test.fr', name: 'Alice Admin', password: 'correct horse battery' };
+const OWNER = { email: 'vera@test.fr', name: 'Véra Veilleuse', password: 'vera mot de passe' };
+const OTHER = { email: 'paul@test.fr', name: 'Paul Passant', password: 'paul mot de passe' };
+
+function feed(base) {
+  return `<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Actualités réglementaires</title><link>${base}/</link>
+<item><title>Décret relatif aux missions des CPTS</title><link>${base}/decret</link><guid>d1</guid>
+<pubDate>Mon, 30 Nov 2026 09:00:00 +0100</pubDate><description>Les missions socles sont précisées &lt;script&gt;alert(1)&lt;/script&gt;.</description></item>
+<item><title>Avenant 2 à l'ACI signé</title><link>${base}/avenant</link><guid>a2</guid>
+<pubDate>Fri, 27 Nov 2026 10:00:00 +0100</pubDate><description>Nouveaux indicateurs.</description></item>
+</channel></rss>`;
+}
+
+function startFeedServer() {
+  const server = http.createServer((req, res) => {
+    const base = `http://127.0.0.1:${server.address().port}`;
+    if (req.url === '/flux.xml') {
+      res.writeHead(200, { 'Content-Type': 'application/rss+xml; charset=utf-8' });
+      res.end(feed(base));
+      return;
+    }
+    res.writeHead(404, { 'Content-Type': 'text/plain' });
+    res.end('introuvable');
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+async function run(relais) {
+  const feeds = await startFeedServer();
+  const feedUrl = `http://127.0.0.1:${feeds.address().port}/flux.xml`;
+  const dataDir = await makeDataDir('relais-watch-');
+  await addUser(relais, dataDir, ADMIN, 'admin');
+  await addUser(relais, dataDir, OWNER, 'membre');
+  await addUser(relais, dataDir, OTHER, 'membre');
+  const base = await startServer(relais, dataDir, ['--set', 'outbound.allow_loopback=true']);
+  log(`# server at ${base}, feed at ${feedUrl}`);
+
+  const browser = await launchBrowser();
+  const problems = [];
+  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1366, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  await watchPage(page, problems, { who: 'owner', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+
+  // The administrator names the owner through the API.
+  const adminApi = (await browser.newContext()).request;
+  const call = async (method, path, data) => {
+    const response = await adminApi.fetch(`${base}${path}`, { method, data, headers: { Origin: base } });
+    assert.ok(response.ok(), `${method} ${path}: ${response.status()} ${await response.text()}`);
+    return response.json();
+  };
+  await call('POST', '/api/session', { email: ADMIN.email, password: ADMIN.password });
+  const users = (await call('GET', '/api/admin/users')).users;
+  const owner = users.find((u) => u.email === OWNER.email);
+  const fields = (await call('GET', '/api/watch/fields')).fields;
+  const reg = fields.find((f) => f.slug === 'reglementation');
+  assert.ok(owner && reg, 'the owner and the seeded field exist');
+
+  await step('« Veille » lists the seeded fields and the coverage, each field flagged without owner', async () => {
+    await signIn(page, base, OWNER);
+    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Veille', exact: true }).click();
+    await waitForPath(page, '/veille');
+    await heading(page, /^Veille$/);
+    for (const name of ['Réglementation', 'Benchmark inter-CPTS', 'Outils numériques', 'Financements']) {
+      await page.getByRole('link', { name, exact: true }).first().waitFor();
+    }
+    const table = page.getByRole('table', { name: 'Couverture des champs de veille' });
+    const row = table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Réglementation' }) });
+    await row.getByText('Aucun responsable actif pour ce champ.').waitFor();
+    await row.getByText(/Aucune source/).waitFor();
+    await assertNoOverflow(page);
+  });
+
+  await call('PUT', `/api/watch/fields/${reg.id}/owners`, { owners: [{ user_id: owner.id, role: 'owner' }] });
+
+  await step('the owner tests a source: the preview says what would be imported', async () => {
+    await page.getByRole('link', { name: 'Réglementation', exact: true }).first().click();
+    await waitForPath(page, `/veille/champs/${reg.id}`);
+    await heading(page, /^Réglementation$/);
+    await page.getByText(`Responsables : ${OWNER.name}.`).waitFor();
+    // While it has no source, the field says what kind of source to add.
+    await page.getByText(/Ajoutez les flux des textes officiels/).first().waitFor();
+    await page.getByLabel('Adresse du flux ou du site').fill(feedUrl);
+    await page.getByRole('button', { name: 'Tester la source' }).click();
+    await page.getByText('« Actualités réglementaires » : 2 éléments seraient importés. Les premiers :').waitFor();
+    await page.locator('.watch-preview li').filter({ hasText: 'Décret relatif aux missions des CPTS' }).waitFor();
+  });
+
+  await step('adding it brings its items into « À qualifier », as plain text', async () => {
+    await page.getByRole('button', { name: 'Ajouter la source' }).click();
+    await page.getByText('Source ajoutée : ses éléments sont dans la liste à qualifier.').waitFor();
+    const items = page.locator('main li.watch-item');
+    await items.first().waitFor();
+    assert.equal(await items.count(), 2);
+    assert.match(await items.nth(0).textContent(), /Décret relatif aux missions des CPTS/);
+    assert.equal(await page.locator('main li.watch-item script').count(), 0);
+    await page.getByRole('button', { name: /^À qualifier \(2\)/ }).waitFor();
+    await page.locator('.watch-source').getByText('Lue', { exact: true }).waitFor();
+    await assertNoOverflow(page);
+  });
+
+  await step('the owner retains one with what to remember; it is under « Retenus »', async () => {
+    const decree = page.locator('main li.watch-item').filter({ hasText: 'Décret relatif aux missions des CPTS' });
+    await decree.getByLabel('Ce qu’il faut retenir').fill('Les missions socles sont précisées : à relayer aux CPTS.');
+    await decree.getByLabel('Importance').selectOption('3');
+    await decree.getByRole('button', { name: /^Retenir/ }).click();
+    await page.getByText('« Décret relatif aux missions des CPTS » est retenu.').waitFor();
+    await page.getByRole('button', { name: /^À qualifier \(1\)/ }).waitFor();
+    await page.getByRole('button', { name: /^Retenus \(1\)/ }).click();
+    const kept = page.locator('main li.watch-item');
+    await kept.filter({ hasText: 'Les missions socles sont précisées : à relayer aux CPTS.' }).waitFor();
+    assert.equal(await kept.count(), 1);
+  });
+
+  await step('on a phone, the field page does not scroll sideways; the coverage no longer flags an owner', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await assertNoOverflow(page);
+    await page.getByRole('link', { name: '← Tous les champs de veille' }).click();
+    await waitForPath(page, '/veille');
+    const table = page.getByRole('table', { name: 'Couverture des champs de veille' });
+    const row = table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Réglementation' }) });
+    await row.getByText('Rien à signaler').waitFor();
+    await assertNoOverflow(page);
+  });
+
+  await step('a member who does not own the field reads it without the qualification form', async () => {
+    const other = await (await browser.newContext({ locale: 'fr-FR', viewport: { width: 1366, height: 900 } })).newPage();
+    other.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await watchPage(other, problems, { who: 'other', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+    await signIn(other, base, OTHER);
+    await other.goto(`${base}/veille/champs/${reg.id}`);
+    await heading(other, /^Réglementation$/);
+    await other.locator('main li.watch-item').first().waitFor();
+    assert.equal(await other.getByRole('button', { name: /^Retenir/ }).count(), 0);
+    assert.equal(await other.getByRole('button', { name: 'Ajouter la source' }).count(), 0);
+    assertNoProblems(problems);
+  });
+
+  feeds.closeAllConnections();
+  await new Promise((resolve) => feeds.close(resolve));
+}
+
+runTest({ name: 'watch.mjs', timeoutMs: RUN_TIMEOUT_MS, run });

@@ -1,0 +1,310 @@
+// The shared documentary watch through the real binary, against feed servers on
+// loopback: seeded fields, owners, « tester la source », adding sources (with discovery
+// from an HTML page), items deduplicated across feeds, qualification, coverage, and the
+// access matrix of /api/watch.
+#include "access_matrix.hpp"
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include "../fixtures/http_server.hpp"
+
+#include <fstream>
+#include <set>
+#include <thread>
+
+using relais::test::server;
+using json = nlohmann::json;
+
+namespace {
+
+std::string rss(const std::string& base) {
+    return R"(<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">
+<channel><title>Actualités réglementaires</title><link>)" + base + R"(/</link>
+<item><title>Décret n° 2026-12 relatif aux CPTS</title><link>)" + base + R"(/decret-12?utm_source=rss</link>
+<guid>decret-12</guid><pubDate>Mon, 30 Nov 2026 09:00:00 +0100</pubDate>
+<description>Le décret &lt;script&gt;alert(1)&lt;/script&gt; précise les missions.</description></item>
+<item><title>Avenant 2 à l'ACI</title><link>)" + base + R"(/avenant-2</link><guid>avenant-2</guid>
+<pubDate>Fri, 27 Nov 2026 10:00:00 +0100</pubDate>)" +
+           R"X(<content:encoded><![CDATA[<p onclick="x()">Texte <a href="javascript:alert(1)">piégé</a> <b>important</b></p>]]></content:encoded></item>
+</channel></rss>)X";
+}
+
+std::string atom(const std::string& base) {
+    return R"(<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom"><title>Benchmark</title><id>urn:b</id><updated>2026-11-30T10:00:00Z</updated>
+<entry><title>Décret n° 2026-12 relatif aux CPTS</title><id>urn:b:1</id><link href=")" + base + R"(/decret-12"/>
+<updated>2026-11-30T10:00:00Z</updated></entry>
+<entry><title>Appel à projets FIR 2027</title><id>urn:b:2</id><link href=")" + base + R"(/fir-2027"/>
+<updated>2026-11-29T10:00:00Z</updated></entry>
+</feed>)";
+}
+
+struct feeds {
+    std::atomic<int> conditional{0};
+    relais::test::test_http_server http{[this](const relais::test::test_request& r) {
+        auto base = "http://127.0.0.1:" + std::to_string(http.port());
+        if (r.path == "/flux.xml") {
+            if (r.header("if-none-match") == "\"v1\"") {
+                ++conditional;
+                return relais::test::canned{"HTTP/1.1 304 Not Modified\r\nConnection: close\r\n", ""};
+            }
+            return relais::test::reply(200, rss(base), "Content-Type: application/rss+xml\r\nETag: \"v1\"\r\n");
+        }
+        if (r.path == "/atom.xml") return relais::test::reply(200, atom(base), "Content-Type: application/atom+xml\r\n");
+        if (r.path == "/page.html")
+            return relais::test::reply(
+                200,
+                "<!doctype html><html><head><title>Site</title><link rel=\"alternate\" type=\"application/atom+xml\" "
+                "title=\"Benchmark\" href=\"/atom.xml\"></head><body>Bonjour</body></html>",
+                "Content-Type: text/html; charset=utf-8\r\n");
+        if (r.path == "/pas-un-flux") return relais::test::reply(200, "{\"bonjour\": 1}", "Content-Type: application/json\r\n");
+        return relais::test::reply(500, "panne");
+    }};
+    std::string url(const std::string& path) const { return http.url(path); }
+};
+
+std::int64_t me(server& s, const std::string& cookie) {
+    return s.request("GET", "/api/me", "", {{"Cookie", cookie}}).json()["user"]["id"].get<std::int64_t>();
+}
+
+std::int64_t field_id(server& s, const std::string& cookie, const std::string& slug) {
+    auto all = s.request("GET", "/api/watch/fields", "", {{"Cookie", cookie}}).json();
+    for (const auto& f : all["fields"])
+        if (f["slug"] == slug) return f["id"].get<std::int64_t>();
+    FAIL("no field " << slug);
+    return 0;
+}
+
+}  // namespace
+
+TEST_CASE("watch: seeded fields, owners, sources tested and added, items deduplicated, qualified, coverage", "[watch]") {
+    feeds f;
+    server s({"--set", "outbound.allow_loopback=true"});
+    auto admin = s.login_admin();
+    auto owner = s.make_user(admin, "veilleuse@cpam.test", "membre");
+    auto bystander = s.make_user(admin, "passant@cpam.test", "membre");
+    auto owner_id = me(s, owner);
+
+    // The seeded fields, each saying what to add while it has no source.
+    auto fields = s.request("GET", "/api/watch/fields", "", {{"Cookie", bystander}});
+    REQUIRE(fields.status == 200);
+    std::set<std::string> slugs;
+    auto listed = fields.json();  // (a named value: range-for over a temporary's member dangles)
+    for (const auto& fl : listed["fields"]) {
+        slugs.insert(fl["slug"].get<std::string>());
+        CHECK_FALSE(fl["source_hint"].get<std::string>().empty());
+    }
+    CHECK(slugs == std::set<std::string>{"reglementation", "benchmark", "outils-numeriques", "financements", "prevention",
+                                         "parcours", "demographie"});
+    auto reg = field_id(s, admin, "reglementation");
+    auto bench = field_id(s, admin, "benchmark");
+    auto coverage = s.request("GET", "/api/watch/coverage", "", {{"Cookie", bystander}}).json();
+    for (const auto& row : coverage["fields"]) {
+        std::set<std::string> codes;
+        for (const auto& fl : row["flags"]) codes.insert(fl["code"].get<std::string>());
+        CHECK(codes.count("sans_responsable") == 1);
+        CHECK(codes.count("sans_source") == 1);
+    }
+
+    // Owners are set by animateurs and administrators.
+    auto owners_body = json{{"owners", {{{"user_id", owner_id}, {"role", "owner"}}}}}.dump();
+    CHECK(s.request("PUT", "/api/watch/fields/" + std::to_string(reg) + "/owners", owners_body, {{"Cookie", owner}}).status == 403);
+    auto set = s.request("PUT", "/api/watch/fields/" + std::to_string(reg) + "/owners", owners_body, {{"Cookie", admin}});
+    REQUIRE(set.status == 200);
+    CHECK(set.json()["field"]["owners"][0]["user_id"] == owner_id);
+    CHECK(set.json()["field"]["owners"][0]["active"] == true);
+    CHECK(s.request("PUT", "/api/watch/fields/" + std::to_string(reg) + "/owners",
+                    json{{"owners", {{{"user_id", 99999}}}}}.dump(), {{"Cookie", admin}})
+              .error_code() == "champ_invalide");
+
+    // « Tester la source »: what would be imported, sanitised, nothing saved.
+    auto tested = s.request("POST", "/api/watch/sources/test", json{{"url", f.url("/flux.xml")}}.dump(), {{"Cookie", bystander}});
+    REQUIRE(tested.status == 200);
+    auto t = tested.json();
+    REQUIRE(t["ok"] == true);
+    CHECK(t["feed"]["title"] == "Actualités réglementaires");
+    REQUIRE(t["feed"]["items"].size() == 2);
+    CHECK(tested.body.find("<script") == std::string::npos);
+    CHECK(tested.body.find("javascript:") == std::string::npos);
+    CHECK(tested.body.find("onclick") == std::string::npos);
+    auto bad = s.request("POST", "/api/watch/sources/test", json{{"url", f.url("/panne")}}.dump(), {{"Cookie", bystander}}).json();
+    CHECK(bad["ok"] == false);
+    CHECK_FALSE(bad["error"]["message"].get<std::string>().empty());
+    auto page = s.request("POST", "/api/watch/sources/test", json{{"url", f.url("/page.html")}}.dump(), {{"Cookie", bystander}}).json();
+    CHECK(page["ok"] == false);
+    REQUIRE(page["feeds"].size() == 1);
+    CHECK(page["feeds"][0]["url"] == f.url("/atom.xml"));
+    CHECK(s.request("POST", "/api/watch/sources/test", json{{"url", "ftp://exemple.fr/flux"}}.dump(), {{"Cookie", bystander}})
+              .error_code() == "champ_invalide");
+    CHECK(s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json()["sources"].empty());
+
+    // Adding: only those who curate the field; a failing URL adds nothing.
+    auto add = [&](std::int64_t field, const std::string& cookie, const std::string& url) {
+        return s.request("POST", "/api/watch/fields/" + std::to_string(field) + "/sources", json{{"url", url}}.dump(),
+                         {{"Cookie", cookie}});
+    };
+    CHECK(add(reg, bystander, f.url("/flux.xml")).error_code() == "pas_responsable");
+    CHECK(add(reg, owner, f.url("/panne")).error_code() == "source_injoignable");
+    CHECK(add(reg, owner, f.url("/pas-un-flux")).error_code() == "flux_illisible");
+    auto added = add(reg, owner, f.url("/flux.xml"));
+    REQUIRE(added.status == 201);
+    CHECK(add(reg, owner, f.url("/flux.xml")).error_code() == "source_existante");
+    // An HTML page with one feed: that feed is added.
+    auto discovered = add(reg, owner, f.url("/page.html"));
+    REQUIRE(discovered.status == 201);
+    auto sources = s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json()["sources"];
+    REQUIRE(sources.size() == 2);
+    std::set<std::string> urls;
+    for (const auto& src : sources) urls.insert(src["url"].get<std::string>());
+    CHECK(urls == std::set<std::string>{f.url("/flux.xml"), f.url("/atom.xml")});
+    // The benchmark field follows the Atom feed too: one source, two fields.
+    REQUIRE(add(bench, admin, f.url("/atom.xml")).status == 201);
+    CHECK(s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json()["sources"].size() == 2);
+
+    // The inbox: the decree carried by both feeds is one item with two sources.
+    auto inbox = s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?state=new", "", {{"Cookie", bystander}});
+    REQUIRE(inbox.status == 200);
+    auto items = inbox.json()["items"];
+    REQUIRE(items.size() == 3);
+    json decree;
+    for (const auto& i : items)
+        if (i["title"] == "Décret n° 2026-12 relatif aux CPTS") decree = i;
+    REQUIRE(decree.is_object());
+    CHECK(decree["sources"].size() == 2);
+    CHECK(inbox.body.find("<script") == std::string::npos);
+    CHECK(s.request("GET", "/api/watch/fields/" + std::to_string(bench) + "/items", "", {{"Cookie", bystander}})
+              .json()["items"]
+              .size() == 2);
+
+    // The bystander follows the field: told when something is retained.
+    CHECK(s.request("PUT", "/api/watch/fields/" + std::to_string(reg) + "/follow", json{{"following", true}}.dump(),
+                    {{"Cookie", bystander}})
+              .status == 200);
+    CHECK(s.request("GET", "/api/watch/fields/" + std::to_string(reg), "", {{"Cookie", bystander}}).json()["field"]["following"] ==
+          true);
+
+    // Qualifying: the owner retains it with what to remember; a stale version is refused.
+    auto target = "/api/watch/fields/" + std::to_string(reg) + "/items/" + std::to_string(decree["id"].get<std::int64_t>());
+    json q = {{"state", "kept"}, {"summary", "Les missions socles sont précisées."}, {"importance", 3}, {"tags", {"ACI"}},
+              {"version", decree["version"]}};
+    CHECK(s.request("POST", target, q.dump(), {{"Cookie", bystander}}).error_code() == "pas_responsable");
+    auto kept = s.request("POST", target, q.dump(), {{"Cookie", owner}});
+    REQUIRE(kept.status == 200);
+    CHECK(kept.json()["item"]["state"] == "kept");
+    CHECK(s.request("POST", target, q.dump(), {{"Cookie", owner}}).error_code() == "veille_modifiee");
+    // Filed in the library as a "veille" fiche (waiting for review: a member filed it), and
+    // the follower has a notice.
+    auto filed = kept.json()["item"]["library"];
+    REQUIRE(filed.is_object());
+    CHECK(filed["state"] == "pending");
+    auto mine = s.request("GET", "/api/library/mine", "", {{"Cookie", owner}}).json()["items"];
+    REQUIRE(mine.size() == 1);
+    CHECK(mine[0]["title"] == "Décret n° 2026-12 relatif aux CPTS");
+    CHECK(mine[0]["kind"] == "veille");
+    auto notices = s.request("GET", "/api/notifications", "", {{"Cookie", bystander}}).json()["notifications"];
+    REQUIRE(notices.size() == 1);
+    CHECK(notices[0]["kind"] == "watch.kept");
+    CHECK(notices[0]["body"] == "Les missions socles sont précisées.");
+    CHECK(s.request("GET", "/api/notifications", "", {{"Cookie", owner}}).json()["notifications"].empty());
+    auto kept_list = s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?state=kept", "", {{"Cookie", bystander}});
+    REQUIRE(kept_list.json()["items"].size() == 1);
+    CHECK(kept_list.json()["items"][0]["summary"] == "Les missions socles sont précisées.");
+    CHECK(s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?state=tout", "", {{"Cookie", bystander}})
+              .error_code() == "champ_invalide");
+
+    // Coverage: the field has an owner, sources and something retained.
+    coverage = s.request("GET", "/api/watch/coverage", "", {{"Cookie", bystander}}).json();
+    for (const auto& row : coverage["fields"]) {
+        if (row["id"] != reg) continue;
+        CHECK(row["flags"].empty());
+        CHECK(row["kept_30d"] == 1);
+        CHECK(row["waiting"]["count"] == 2);
+        CHECK(row["sources"] == 2);
+    }
+
+    // A member posts a note and a link by hand (the link's title read from the page).
+    auto posted = s.request("POST", "/api/watch/fields/" + std::to_string(bench) + "/items",
+                            json{{"kind", "note"}, {"title", "Retour de la CPTS du Ternois"}, {"text", "Leur <b>diagnostic</b> partagé."}}.dump(),
+                            {{"Cookie", bystander}});
+    REQUIRE(posted.status == 201);
+    auto link = s.request("POST", "/api/watch/fields/" + std::to_string(bench) + "/items",
+                          json{{"kind", "link"}, {"url", f.url("/page.html")}}.dump(), {{"Cookie", bystander}});
+    REQUIRE(link.status == 201);
+    CHECK(link.json()["title"] == "Site");
+    CHECK(s.request("POST", "/api/watch/fields/" + std::to_string(bench) + "/items", json{{"kind", "note"}}.dump(),
+                    {{"Cookie", bystander}})
+              .error_code() == "champ_invalide");
+    auto bench_inbox = s.request("GET", "/api/watch/fields/" + std::to_string(bench) + "/items", "", {{"Cookie", bystander}});
+    CHECK(bench_inbox.json()["items"].size() == 4);
+    CHECK(bench_inbox.body.find("<b>") == std::string::npos);  // a note's text is escaped
+
+    // « Actualiser maintenant »: the fetch job asks again with the validators it got (304).
+    CHECK(f.conditional == 0);
+    std::int64_t flux_id = 0;
+    auto all_sources = s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json();
+    for (const auto& src : all_sources["sources"])
+        if (src["url"] == f.url("/flux.xml")) flux_id = src["id"].get<std::int64_t>();
+    CHECK(s.request("POST", "/api/watch/sources/" + std::to_string(flux_id) + "/refresh", "", {{"Cookie", owner}}).status == 403);
+    CHECK(s.request("POST", "/api/watch/sources/" + std::to_string(flux_id) + "/refresh", "", {{"Cookie", admin}}).status == 202);
+    for (int i = 0; i < 100 && f.conditional == 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    CHECK(f.conditional == 1);
+    s.request("PATCH", "/api/watch/fields/" + std::to_string(reg), json{{"description", "Textes officiels"}}.dump(),
+              {{"Cookie", admin}});
+    CHECK(s.request("GET", "/api/watch/fields/" + std::to_string(reg), "", {{"Cookie", bystander}}).json()["field"]["description"] ==
+          "Textes officiels");
+}
+
+RELAIS_ACCESS_ROWS("watch", [](relais::test::access_fixture&) {
+    using relais::test::by_role;
+    return std::vector<relais::test::access_row>{
+        {"GET", "/api/watch/fields", "signed_in", "/api/watch/fields", "", by_role(401, 200, 200, 200)},
+        {"POST", "/api/watch/fields", "admin", "/api/watch/fields", "{}", by_role(401, 403, 403, 400)},
+        {"GET", "/api/watch/fields/{id}", "signed_in", "/api/watch/fields/999", "", by_role(401, 404, 404, 404)},
+        {"PATCH", "/api/watch/fields/{id}", "animateur", "/api/watch/fields/999", "{}", by_role(401, 403, 404, 404)},
+        {"PUT", "/api/watch/fields/{id}/owners", "animateur", "/api/watch/fields/999/owners", "{\"owners\":[]}",
+         by_role(401, 403, 404, 404)},
+        {"POST", "/api/watch/sources/test", "signed_in", "/api/watch/sources/test", "{}", by_role(401, 400, 400, 400)},
+        {"GET", "/api/watch/sources", "signed_in", "/api/watch/sources", "", by_role(401, 200, 200, 200)},
+        {"POST", "/api/watch/fields/{id}/sources", "signed_in", "/api/watch/fields/999/sources", "{}", by_role(401, 400, 400, 400)},
+        {"DELETE", "/api/watch/fields/{id}/sources/{source_id}", "signed_in", "/api/watch/fields/999/sources/1", "",
+         by_role(401, 403, 404, 404)},
+        {"POST", "/api/watch/fields/{id}/items", "signed_in", "/api/watch/fields/999/items", "{}", by_role(401, 400, 400, 400)},
+        {"GET", "/api/watch/fields/{id}/items", "signed_in", "/api/watch/fields/999/items", "", by_role(401, 404, 404, 404)},
+        {"POST", "/api/watch/fields/{id}/items/{item_id}", "signed_in", "/api/watch/fields/999/items/1", "{}",
+         by_role(401, 403, 404, 404)},
+        {"POST", "/api/watch/sources/{id}/refresh", "animateur", "/api/watch/sources/999/refresh", "", by_role(401, 403, 404, 404)},
+        {"PUT", "/api/watch/fields/{id}/follow", "signed_in", "/api/watch/fields/999/follow", "{\"following\":true}",
+         by_role(401, 404, 404, 404)},
+        {"GET", "/api/watch/coverage", "signed_in", "/api/watch/coverage", "", by_role(401, 200, 200, 200)},
+    };
+});
+
+TEST_CASE("watch: `relais watch parse` prints a feed as JSON, and says why a page is not one", "[watch][cli]") {
+    relais::test::temp_dir dir;
+    auto feed_file = dir.path() / "flux.xml";
+    {
+        std::ofstream out(feed_file, std::ios::binary);
+        out << rss("https://exemple.fr");
+    }
+    auto parsed = relais::test::run_relais({"watch", "parse", feed_file.string(), "--data-dir", (dir.path() / "data").string()});
+    REQUIRE(parsed.status == 0);
+    auto j = json::parse(parsed.output.substr(parsed.output.find('{')));
+    CHECK(j["format"] == "rss2");
+    REQUIRE(j["items"].size() == 2);
+    CHECK(j["items"][0]["link"] == "https://exemple.fr/decret-12?utm_source=rss");
+    CHECK(parsed.output.find("<script") == std::string::npos);
+
+    auto page = dir.path() / "page.html";
+    {
+        std::ofstream out(page, std::ios::binary);
+        out << "<!doctype html><html><head><link rel=\"alternate\" type=\"application/rss+xml\" href=\"/flux.xml\">"
+               "<title>Site</title></head><body>Bonjour</body></html>";
+    }
+    auto refused = relais::test::run_relais(
+        {"watch", "parse", page.string(), "--base", "https://exemple.fr/", "--data-dir", (dir.path() / "data").string()});
+    CHECK(refused.status == 1);
+    CHECK(refused.output.find("https://exemple.fr/flux.xml") != std::string::npos);
+    CHECK(relais::test::run_relais({"watch", "parse"}).status != 0);
+}

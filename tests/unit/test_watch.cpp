@@ -1,0 +1,316 @@
+// The watch module's rules, on a real database, without HTTP: owners, who may curate,
+// what a fetch records (deduplication within and across feeds, backoff, Retry-After),
+// the inbox and qualification, and the coverage view's flags.
+#include "auth/module.hpp"
+#include "auth/service.hpp"
+#include "auth/store.hpp"
+#include "common/errors.hpp"
+#include "common/metrics.hpp"
+#include "common/worker_pool.hpp"
+#include "db/pool.hpp"
+#include "platform/migrate.hpp"
+#include "temp_dir.hpp"
+#include "watch/feed.hpp"
+#include "watch/module.hpp"
+#include "watch/service.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+
+using namespace relais;
+using json = nlohmann::json;
+
+namespace {
+
+struct watch_db {
+    unit_temp_dir dir;
+    metrics::registry m;
+    db::pool pool{{dir.path / "w.db", 1, 16,
+                   [](db::connection& c) {
+                       platform::migrate(c, {{"auth", &auth::migrations()}, {"watch", &watch::migrations()}});
+                   }},
+                  m};
+    worker_pool cpu{"cpu", 1};
+    auth::service directory{pool, cpu, {}};
+    watch::service svc{directory, watch::options{}};
+    std::int64_t org = 0, member = 0, other = 0, animateur = 0, field = 0;
+
+    watch_db() {
+        pool.write_sync([&](db::connection& c) {
+            org = auth::store::insert_org(c, auth::org{0, "CPAM de l'Artois", "cpam", "32", {"62"}, 0}, 0);
+            auto user = [&](const char* email, const char* role, std::optional<std::int64_t> org_id) {
+                auth::user u;
+                u.email = email;
+                u.name = email;
+                u.role = role;
+                u.password_hash = "x";
+                u.org_id = org_id;
+                return auth::store::insert_user(c, u, 0);
+            };
+            member = user("membre@x.fr", "membre", std::nullopt);
+            other = user("autre@x.fr", "membre", org);
+            animateur = user("anim@x.fr", "animateur", std::nullopt);
+            field = svc.create_field(c, {"", "Réglementation", "ACI, avenants", "Flux du Journal officiel"}, 1000);
+        });
+    }
+    ~watch_db() {
+        cpu.stop();
+        pool.stop();
+    }
+    auth::principal who(std::int64_t id, const char* role, std::optional<std::int64_t> org_id = std::nullopt) {
+        auth::principal p;
+        p.account.id = id;
+        p.account.role = role;
+        p.account.org_id = org_id;
+        return p;
+    }
+    std::int64_t scalar(const std::string& sql) {
+        std::int64_t v = 0;
+        pool.read_sync([&](db::connection& c) {
+            auto s = c.prepare(sql);
+            s.step();
+            v = s.get_int(0);
+        });
+        return v;
+    }
+};
+
+watch::feed_item item(const std::string& key, const std::string& title, const std::string& link, std::int64_t published) {
+    watch::feed_item i;
+    i.key = key;
+    i.key_kind = "guid";
+    i.title = title;
+    i.link = link;
+    i.published = published;
+    i.summary_html = "<p>" + title + "</p>";
+    i.text = title;
+    return i;
+}
+
+watch::fetch_attempt ok_attempt() {
+    watch::fetch_attempt a;
+    a.ok = true;
+    a.etag = "\"v1\"";
+    return a;
+}
+
+}  // namespace
+
+TEST_CASE("watch: fields, owners and who may curate", "[watch]") {
+    watch_db w;
+    CHECK(watch::service::slugify("Démographie des professionnels !") == "demographie-des-professionnels");
+    w.pool.read_sync([&](db::connection& c) {
+        auto f = w.svc.field_json(c, w.field, true);
+        CHECK(f["slug"] == "reglementation");
+        CHECK(f["owners"].empty());
+        CHECK(f["sources"].empty());
+    });
+    // A second field with the same slug is refused.
+    CHECK_THROWS_AS(w.pool.write_sync([&](db::connection& c) { w.svc.create_field(c, {"", "Réglementation", "", ""}, 1); }),
+                    api_error);
+
+    auto refusal = [&](std::vector<watch::owner> owners) {
+        try {
+            w.pool.write_sync([&](db::connection& c) { w.svc.set_owners(c, w.field, owners, 2000); });
+        } catch (const api_error& e) {
+            return e.field();
+        }
+        return std::string("accepted");
+    };
+    CHECK(refusal({{999, 0, "owner"}}) == "owners");            // no such account
+    CHECK(refusal({{0, 999, "owner"}}) == "owners");            // no such organisation
+    CHECK(refusal({{w.member, w.org, "owner"}}) == "owners");   // one or the other
+    CHECK(refusal({{w.member, 0, "chef"}}) == "owners");        // owner or backup
+    CHECK(refusal({{w.member, 0, "owner"}, {w.member, 0, "backup"}}) == "owners");  // twice
+    CHECK(refusal({{w.member, 0, "owner"}, {0, w.org, "backup"}}) == "accepted");
+
+    w.pool.read_sync([&](db::connection& c) {
+        CHECK(w.svc.may_curate(c, w.field, w.who(w.member, "membre")));
+        CHECK(w.svc.may_curate(c, w.field, w.who(w.other, "membre", w.org)));  // through the organisation
+        CHECK(w.svc.may_curate(c, w.field, w.who(w.animateur, "animateur")));
+        CHECK_FALSE(w.svc.may_curate(c, w.field, w.who(12345, "membre")));
+        auto f = w.svc.field_json(c, w.field, false);
+        REQUIRE(f["owners"].size() == 2);
+        CHECK(f["owners"][0]["role"] == "owner");
+        CHECK(f["owners"][0]["active"] == true);
+        CHECK(f["owners"][1]["name"] == "CPAM de l'Artois");
+    });
+    // Those who stay keep the date they took the field on.
+    CHECK(refusal({{w.member, 0, "owner"}}) == "accepted");
+    CHECK(w.scalar("SELECT since FROM watch_field_owners") == 2000);
+}
+
+TEST_CASE("watch: a fetch stores new items once, across feeds, in every field's inbox", "[watch]") {
+    watch_db w;
+    std::int64_t other_field = 0, a = 0, b = 0;
+    const std::int64_t now = 1'800'000'000;
+    w.pool.write_sync([&](db::connection& c) {
+        other_field = w.svc.create_field(c, {"parcours", "Parcours", "", ""}, now);
+        a = w.svc.add_source(c, w.field, "https://a.example/flux.xml", "A", "https://a.example/", "rss2", 3600, w.member, now);
+        b = w.svc.add_source(c, w.field, "https://b.example/atom.xml", "B", "https://b.example/", "atom", 3600, w.member, now);
+        // Shared: the same feed in a second field is one source.
+        CHECK(w.svc.add_source(c, other_field, "https://a.example/flux.xml", "", "", "", 3600, w.member, now) == a);
+    });
+    CHECK_THROWS_AS(w.pool.write_sync([&](db::connection& c) {
+                        w.svc.add_source(c, w.field, "https://a.example/flux.xml", "", "", "", 3600, w.member, now);
+                    }),
+                    api_error);
+    CHECK(w.scalar("SELECT count(*) FROM watch_sources") == 2);
+
+    watch::feed fa;
+    fa.format = "rss2";
+    fa.title = "Flux A";
+    fa.items = {item("a1", "Décret n° 2026-12 relatif aux CPTS", "https://legi.example/decret?id=12&utm_source=rss", now - 10),
+                item("a2", "Avenant 2 à l'ACI", "https://a.example/avenant-2", now - 20)};
+    watch::fetch_outcome out;
+    w.pool.write_sync([&](db::connection& c) { out = w.svc.record_fetch(c, a, ok_attempt(), &fa, now); });
+    CHECK(out.ok);
+    CHECK(out.items == 2);
+    CHECK(out.new_items == 2);
+    CHECK(out.next_fetch_at == now + 3600);
+    // Again: nothing new.
+    w.pool.write_sync([&](db::connection& c) { out = w.svc.record_fetch(c, a, ok_attempt(), &fa, now + 1); });
+    CHECK(out.new_items == 0);
+    CHECK(w.scalar("SELECT count(*) FROM watch_items") == 2);
+
+    // B carries the same decree under a link that differs only by tracking and case, and the
+    // same amendment under another link with the same title: one item each, two sources.
+    watch::feed fb;
+    fb.format = "atom";
+    fb.items = {item("tag:b,1", "Décret n° 2026-12 relatif aux CPTS", "https://LEGI.example/decret?id=12", now - 5),
+                item("tag:b,2", "Avenant 2 à l'ACI", "https://b.example/actu/avenant", now - 6),
+                item("tag:b,3", "Appel à projets FIR 2027", "https://b.example/fir", now - 7)};
+    w.pool.write_sync([&](db::connection& c) { out = w.svc.record_fetch(c, b, ok_attempt(), &fb, now); });
+    CHECK(out.new_items == 3);
+    CHECK(w.scalar("SELECT count(*) FROM watch_items") == 3);
+    CHECK(w.scalar("SELECT count(*) FROM watch_item_sources") == 5);
+    // Each field that follows a source has its items once: the first field has all three, the
+    // second (A only) has A's two.
+    CHECK(w.scalar("SELECT count(*) FROM watch_field_items WHERE field_id = 1") == 3);
+    CHECK(w.scalar("SELECT count(*) FROM watch_field_items WHERE field_id = 2") == 2);
+
+    w.pool.read_sync([&](db::connection& c) {
+        auto page = w.svc.inbox_json(c, w.field, "new", 50, 0);
+        REQUIRE(page["items"].size() == 3);
+        CHECK(page["items"][0]["title"] == "Appel à projets FIR 2027");  // most recent first... by publication
+        CHECK(page["counts"]["new"] == 3);
+        for (const auto& i : page["items"])
+            if (i["title"] == "Avenant 2 à l'ACI") CHECK(i["sources"].size() == 2);
+        CHECK_THROWS_AS(w.svc.inbox_json(c, w.field, "lu", 50, 0), api_error);
+    });
+}
+
+TEST_CASE("watch: failures back off, Retry-After is respected, success resets", "[watch]") {
+    watch_db w;
+    const std::int64_t now = 1'800'000'000;
+    std::int64_t s = 0;
+    w.pool.write_sync([&](db::connection& c) {
+        s = w.svc.add_source(c, w.field, "https://a.example/flux.xml", "A", "", "rss2", 3600, w.member, now);
+    });
+    watch::fetch_attempt fail;
+    fail.error_code = "http_status";
+    fail.error = "Le serveur a répondu par une erreur (HTTP 500).";
+    watch::fetch_outcome out;
+    std::vector<std::int64_t> waits;
+    for (int i = 0; i < 7; ++i) {
+        w.pool.write_sync([&](db::connection& c) { out = w.svc.record_fetch(c, s, fail, nullptr, now); });
+        waits.push_back(out.next_fetch_at - now);
+    }
+    CHECK(waits == std::vector<std::int64_t>{3600, 7200, 14400, 28800, 57600, 86400, 86400});
+    CHECK(w.scalar("SELECT failing_since FROM watch_sources") == now);
+    w.pool.read_sync([&](db::connection& c) {
+        auto list = w.svc.sources_json(c);
+        REQUIRE(list.size() == 1);
+        CHECK(list[0]["status"] == "failing");
+        CHECK(list[0]["error"]["message"] == fail.error);
+    });
+    // 429 with Retry-After longer than the backoff: the server's word.
+    fail.error_code = "http_status";
+    fail.retry_after_s = 3 * 86400;
+    w.pool.write_sync([&](db::connection& c) { out = w.svc.record_fetch(c, s, fail, nullptr, now); });
+    CHECK(out.next_fetch_at == now + 3 * 86400);
+    // A success (304 here) resets the failures and keeps the validators.
+    auto ok = ok_attempt();
+    ok.not_modified = true;
+    w.pool.write_sync([&](db::connection& c) { out = w.svc.record_fetch(c, s, ok, nullptr, now + 10); });
+    CHECK(out.next_fetch_at == now + 10 + 3600);
+    CHECK(w.scalar("SELECT failures FROM watch_sources") == 0);
+    CHECK(w.scalar("SELECT failing_since IS NULL FROM watch_sources") == 1);
+    // Taken by a run: not taken again while its lease lasts.
+    w.pool.write_sync([&](db::connection& c) {
+        CHECK(w.svc.take_due(c, now + 10 + 3600, 10, 120).size() == 1);
+        CHECK(w.svc.take_due(c, now + 10 + 3600, 10, 120).empty());
+    });
+}
+
+TEST_CASE("watch: qualifying an item, and the coverage view's flags", "[watch]") {
+    watch_db w;
+    const std::int64_t now = 1'800'000'000;
+    std::int64_t s = 0;
+    w.pool.write_sync([&](db::connection& c) {
+        s = w.svc.add_source(c, w.field, "https://a.example/flux.xml", "A", "", "rss2", 3600, w.member, now);
+    });
+    watch::feed f;
+    f.items = {item("1", "Avenant 2 à l'ACI", "https://a.example/avenant-2", now)};
+    w.pool.write_sync([&](db::connection& c) { w.svc.record_fetch(c, s, ok_attempt(), &f, now); });
+    auto item_id = w.scalar("SELECT id FROM watch_items");
+
+    auto flags = [&](std::int64_t at) {
+        std::set<std::string> out;
+        w.pool.read_sync([&](db::connection& c) {
+            auto cov = w.svc.coverage_json(c, at);
+            for (const auto& row : cov["fields"])
+                if (row["id"] == w.field)
+                    for (const auto& fl : row["flags"]) out.insert(fl["code"].get<std::string>());
+        });
+        return out;
+    };
+    CHECK(flags(now) == std::set<std::string>{"sans_responsable", "rien_retenu"});
+
+    json body = {{"state", "kept"}, {"summary", "Ce qu'il faut retenir : la mission 4 change."}, {"importance", 2},
+                 {"tags", {"ACI", "ACI", "avenant"}}, {"version", 1}};
+    json out;
+    w.pool.write_sync([&](db::connection& c) { out = w.svc.qualify(c, w.field, item_id, body, w.member, now + 60); });
+    CHECK(out["version"] == 2);
+    CHECK(out["tags"] == json{"ACI", "avenant"});
+    // The same version again: someone qualified it meanwhile.
+    try {
+        w.pool.write_sync([&](db::connection& c) { w.svc.qualify(c, w.field, item_id, body, w.member, now + 61); });
+        FAIL("accepted a stale version");
+    } catch (const api_error& e) {
+        CHECK(e.code() == "veille_modifiee");
+    }
+    for (const auto& bad : {json{{"state", "lu"}, {"version", 2}}, json{{"state", "kept"}, {"importance", 4}, {"version", 2}},
+                            json{{"state", "kept"}, {"tags", "ACI"}, {"version", 2}}, json{{"state", "kept"}}})
+        CHECK_THROWS_AS(w.pool.write_sync([&](db::connection& c) { w.svc.qualify(c, w.field, item_id, bad, w.member, now); }),
+                        api_error);
+    w.pool.read_sync([&](db::connection& c) {
+        auto kept = w.svc.inbox_json(c, w.field, "kept", 10, 0);
+        REQUIRE(kept["items"].size() == 1);
+        CHECK(kept["items"][0]["summary"] == "Ce qu'il faut retenir : la mission 4 change.");
+        CHECK(kept["items"][0]["importance"] == 2);
+    });
+
+    // An owner who is deactivated: flagged, and the field has no active owner.
+    w.pool.write_sync([&](db::connection& c) {
+        w.svc.set_owners(c, w.field, {{w.member, 0, "owner"}}, now);
+        c.prepare("UPDATE users SET active = 0 WHERE id = ?1").bind(1, w.member).exec();
+    });
+    CHECK(flags(now + 120) == std::set<std::string>{"sans_responsable", "responsable_parti"});
+    // Nothing retained for 30 days, a source failing for 3 days.
+    watch::fetch_attempt fail;
+    fail.error_code = "dns";
+    fail.error = "Le nom du serveur est introuvable.";
+    w.pool.write_sync([&](db::connection& c) { w.svc.record_fetch(c, s, fail, nullptr, now + 200); });
+    auto later = now + 31 * 86400;
+    CHECK(flags(later) ==
+          std::set<std::string>{"sans_responsable", "responsable_parti", "rien_retenu", "source_en_echec"});
+    w.pool.read_sync([&](db::connection& c) {
+        auto cov = w.svc.coverage_json(c, later);
+        const auto& row = cov["fields"][0];
+        CHECK(row["kept_30d"] == 0);
+        CHECK(row["kept_90d"] == 1);
+        CHECK(row["failing_sources"].size() == 1);
+    });
+}

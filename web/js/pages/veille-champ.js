@@ -1,0 +1,279 @@
+// One watch field (/veille/champs/:id): what it covers and who answers for it, its inbox
+// (« À qualifier », « Retenus », « Écartés »), and its sources with their status. Curators
+// (owners, backups, animateurs, administrators) retain or discard an item with « ce qu'il
+// faut retenir », and add a source after testing it (« Tester la source » shows what would
+// be imported, or why not). Item texts are shown as plain text: the feed's HTML, although
+// sanitised by the server, is never inserted as markup.
+
+import { api } from '../api.js';
+import { h, srOnly, uid } from '../dom.js';
+import { actions, createForm, inputField, selectField, textareaField } from '../forms.js';
+import { t } from '../i18n.js';
+import { describeDate, isoDate } from '../time.js';
+
+export const title = 'veille.title';
+
+const STATES = ['new', 'kept', 'discarded'];
+const EXCERPT_CHARS = 400;
+
+/** Plain text of sanitised HTML, without ever putting it in the page. */
+function textOf(html) {
+  if (!html) return '';
+  const doc = new DOMParser().parseFromString(html, 'text/html');
+  return (doc.body.textContent || '').replace(/\s+/g, ' ').trim();
+}
+
+function excerpt(item) {
+  const text = textOf(item.summary_html) || textOf(item.content_html);
+  return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS - 1)}…` : text;
+}
+
+function httpLink(url) {
+  return typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null;
+}
+
+function statusTag(src) {
+  if (src.status === 'failing') return h('span', { class: 'tag tag-off', text: t('veille.sourceFailing') });
+  if (src.status === 'pending') return h('span', { class: 'tag', text: t('veille.sourcePending') });
+  return h('span', { class: 'tag tag-ok', text: t('veille.sourceOk') });
+}
+
+export async function render(ctx) {
+  const { signal } = ctx;
+  const id = Number(ctx.params.id);
+  let field = (await api.get(`/api/watch/fields/${encodeURIComponent(ctx.params.id)}`, { signal })).field;
+  let state = STATES.includes(ctx.query?.get?.('etat')) ? ctx.query.get('etat') : 'new';
+
+  const headingId = uid('titre');
+  const inboxId = uid('titre');
+  const sourcesId = uid('titre');
+  const tabs = h('div', { class: 'watch-tabs', role: 'group', 'aria-label': t('veille.inboxTabs') });
+  const list = h('ol', { class: 'watch-items', 'aria-labelledby': inboxId });
+  const empty = h('p', { class: 'panel watch-empty' });
+  const sourcesBox = h('div', { class: 'watch-sources' });
+  const ownersLine = h('p', { class: 'hint' });
+  let counts = { new: 0, kept: 0, discarded: 0 };
+
+  // ------------------------------------------------------------ inbox
+  function drawTabs() {
+    tabs.replaceChildren(...STATES.map((s) => h('button', {
+      type: 'button',
+      class: s === state ? 'button button-small' : 'button button-small button-secondary',
+      'aria-pressed': String(s === state),
+      onclick: () => { state = s; loadInbox(); },
+    }, t(`veille.state.${s}`), ` (${counts[s] ?? 0})`)));
+  }
+
+  function qualifyForm(item) {
+    const formTitle = uid('titre');
+    const { form } = createForm({
+      labelledBy: formTitle,
+      className: 'form watch-qualify',
+      onSubmit: async (values, f) => {
+        const decision = f.dataset.decision || 'kept';
+        const tags = String(values.tags || '').split(',').map((x) => x.trim()).filter(Boolean);
+        await api.post(`/api/watch/fields/${id}/items/${item.id}`, {
+          state: decision,
+          summary: values.summary || '',
+          importance: Number(values.importance || 0),
+          tags,
+          version: item.version,
+        }, { signal });
+        ctx.announce(t(decision === 'kept' ? 'veille.keptDone' : 'veille.discardedDone', { title: item.title }), 'success');
+        loadInbox();
+      },
+      children: [
+        h('h4', { id: formTitle, class: 'visually-hidden', text: t('veille.qualifyTitle', { title: item.title }) }),
+        textareaField({ label: t('veille.summaryLabel'), name: 'summary', value: item.summary, rows: 2,
+          hint: t('veille.summaryHint'), attrs: { maxlength: '2000' } }),
+        h('div', { class: 'watch-qualify-row' },
+          selectField({ label: t('veille.importance'), name: 'importance', value: item.importance,
+            options: [0, 1, 2, 3].map((n) => ({ value: String(n), label: t(`veille.importance${n}`) })) }),
+          inputField({ label: t('veille.tags'), name: 'tags', value: (item.tags || []).join(', '),
+            hint: t('veille.tagsHint'), attrs: { maxlength: '400' } })),
+        actions(
+          h('button', { type: 'submit', class: 'button', 'data-decision': 'kept',
+            onclick: (e) => { e.currentTarget.form.dataset.decision = 'kept'; } },
+          t('veille.keep'), srOnly(` : ${item.title}`)),
+          h('button', { type: 'submit', class: 'button button-secondary', 'data-decision': 'discarded',
+            onclick: (e) => { e.currentTarget.form.dataset.decision = 'discarded'; } },
+          t('veille.discard'), srOnly(` : ${item.title}`))),
+      ],
+    });
+    return form;
+  }
+
+  function itemView(item) {
+    const link = httpLink(item.link);
+    const titleId = uid('element');
+    const sources = (item.sources || []).map((s) => s.title || s.url).filter(Boolean);
+    return h('li', { class: 'watch-item', 'aria-labelledby': titleId },
+      h('h3', { id: titleId, class: 'watch-item-title' },
+        link ? h('a', { href: link, rel: 'noopener noreferrer', target: '_blank' }, item.title, srOnly(t('veille.newTab')))
+          : item.title),
+      h('p', { class: 'hint' },
+        h('time', { datetime: isoDate(item.published_at) }, describeDate(item.published_at)),
+        item.date_guessed ? ` ${t('veille.dateGuessed')}` : '',
+        sources.length ? ` · ${t(sources.length > 1 ? 'veille.fromMany' : 'veille.fromOne', { names: sources.join(', ') })}` : ''),
+      excerpt(item) ? h('p', { class: 'watch-excerpt', text: excerpt(item) }) : null,
+      item.summary ? h('p', { class: 'watch-summary' }, h('strong', { text: t('veille.summaryShown') }), ' ', item.summary) : null,
+      (item.tags || []).length ? h('p', {}, item.tags.map((tag) => h('span', { class: 'tag', text: tag }))) : null,
+      field.may_curate ? qualifyForm(item) : null);
+  }
+
+  async function loadInbox() {
+    list.setAttribute('aria-busy', 'true');
+    let page;
+    try {
+      page = await api.get(`/api/watch/fields/${id}/items?state=${state}`, { signal });
+    } catch (err) {
+      list.removeAttribute('aria-busy');
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+      return;
+    }
+    list.removeAttribute('aria-busy');
+    counts = page.counts || counts;
+    drawTabs();
+    const items = page.items || [];
+    list.replaceChildren(...items.map(itemView));
+    list.hidden = items.length === 0;
+    empty.hidden = items.length !== 0;
+    empty.textContent = t(`veille.empty.${state}`);
+    if (state === 'new' && items.length === 0 && !(field.sources || []).length) empty.textContent = field.source_hint || t('veille.empty.new');
+  }
+
+  // ------------------------------------------------------------ sources
+  function drawSources() {
+    const sources = field.sources || [];
+    const rows = sources.map((src) => h('li', { class: 'watch-source' },
+      h('p', {}, h('strong', { text: src.title || src.url }), ' ', statusTag(src)),
+      h('p', { class: 'hint watch-url', text: src.url }),
+      src.error ? h('p', { class: 'watch-error', text: src.error.message }) : null,
+      h('p', { class: 'hint' },
+        src.last_success_at ? t('veille.lastSuccess', { when: describeDate(src.last_success_at) }) : t('veille.neverFetched'),
+        ' · ', t('veille.nextFetch', { when: describeDate(src.next_fetch_at) }))));
+    const children = [
+      sources.length ? h('ul', { class: 'watch-source-list' }, rows)
+        : h('p', { class: 'panel', text: field.source_hint || t('veille.noSources') }),
+    ];
+    if (field.may_curate) children.push(addSourceForm());
+    sourcesBox.replaceChildren(...children);
+  }
+
+  function addSourceForm() {
+    const formTitle = uid('titre');
+    const preview = h('div', { class: 'watch-preview', 'aria-live': 'polite' });
+    const { form } = createForm({
+      labelledBy: formTitle,
+      onSubmit: async (values, f) => {
+        if (f.dataset.mode === 'test') {
+          preview.replaceChildren();
+          const res = await api.post('/api/watch/sources/test', { url: values.url }, { signal });
+          if (!res.ok) {
+            const offers = res.feeds || [];
+            preview.replaceChildren(
+              h('p', { class: 'watch-error', text: res.error?.message || t('veille.testFailed') }),
+              offers.length ? h('ul', {}, offers.map((o) => h('li', { text: `${o.title || o.url} — ${o.url}` }))) : null);
+            return;
+          }
+          const items = res.feed.items || [];
+          preview.replaceChildren(
+            h('p', { text: t('veille.testOk', { title: res.feed.title || values.url, n: items.length }) }),
+            h('ul', {}, items.slice(0, 5).map((i) => h('li', { text: i.title }))),
+            ...(res.feed.warnings || []).map((w) => h('p', { class: 'hint', text: w })));
+          return;
+        }
+        const res = await api.post(`/api/watch/fields/${id}/sources`, { url: values.url }, { signal });
+        field = { ...res.field, may_curate: field.may_curate };
+        ctx.announce(t('veille.sourceAdded'), 'success');
+        drawSources();
+        loadInbox();
+      },
+      children: [
+        h('h3', { id: formTitle, text: t('veille.addSource') }),
+        inputField({ label: t('veille.sourceUrl'), name: 'url', type: 'url', required: true,
+          hint: t('veille.sourceUrlHint'), attrs: { maxlength: '2000', inputmode: 'url' } }),
+        actions(
+          h('button', { type: 'submit', class: 'button button-secondary',
+            onclick: (e) => { e.currentTarget.form.dataset.mode = 'test'; } }, t('veille.testSource')),
+          h('button', { type: 'submit', class: 'button',
+            onclick: (e) => { e.currentTarget.form.dataset.mode = 'add'; } }, t('veille.addSourceButton'))),
+        preview,
+      ],
+    });
+    return form;
+  }
+
+  // Anyone signed in may bring a link (a decree, another CPTS's benchmark) or a note.
+  function postForm() {
+    const formTitle = uid('titre');
+    const { form } = createForm({
+      labelledBy: formTitle,
+      className: 'form watch-post',
+      onSubmit: async (values, f) => {
+        const body = values.url
+          ? { kind: 'link', url: values.url, title: values.title || undefined, text: values.text || undefined }
+          : { kind: 'note', title: values.title, text: values.text || undefined };
+        const res = await api.post(`/api/watch/fields/${id}/items`, body, { signal });
+        f.reset();
+        ctx.announce(t('veille.postDone', { title: res.title }), 'success');
+        state = 'new';
+        loadInbox();
+      },
+      children: [
+        h('h3', { id: formTitle, text: t('veille.postTitle') }),
+        h('p', { class: 'hint', text: t('veille.postHint') }),
+        inputField({ label: t('veille.postUrl'), name: 'url', type: 'url', attrs: { maxlength: '2000', inputmode: 'url' } }),
+        inputField({ label: t('veille.postTitleField'), name: 'title', attrs: { maxlength: '300' } }),
+        textareaField({ label: t('veille.postText'), name: 'text', rows: 3, attrs: { maxlength: '5000' } }),
+        actions(h('button', { type: 'submit', class: 'button button-secondary', text: t('veille.postButton') })),
+      ],
+    });
+    return form;
+  }
+
+  function drawOwners() {
+    const owners = field.owners || [];
+    const names = (role) => owners.filter((o) => o.role === role)
+      .map((o) => (o.active ? o.name : t('veille.gone', { name: o.name }))).join(', ');
+    const main = names('owner');
+    const backup = names('backup');
+    ownersLine.textContent = [main ? t('veille.ownersList', { names: main }) : t('veille.noOwner'),
+      backup ? t('veille.backupsList', { names: backup }) : ''].filter(Boolean).join(' ');
+  }
+
+  const followButton = h('button', { type: 'button', class: 'button button-secondary' });
+  function drawFollow() {
+    followButton.textContent = t(field.following ? 'veille.following' : 'veille.follow');
+    followButton.setAttribute('aria-pressed', String(Boolean(field.following)));
+  }
+  followButton.addEventListener('click', async () => {
+    try {
+      const res = await api.put(`/api/watch/fields/${id}/follow`, { following: !field.following }, { signal });
+      field.following = res.following;
+      drawFollow();
+      ctx.announce(t(field.following ? 'veille.followDone' : 'veille.unfollowDone'), 'success');
+    } catch (err) {
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+    }
+  });
+
+  drawFollow();
+  drawOwners();
+  drawTabs();
+  drawSources();
+  await loadInbox();
+
+  return h('section', { class: 'page page-watch-field area-veille', 'aria-labelledby': headingId },
+    h('p', { class: 'breadcrumb' }, h('a', { href: '/veille', text: t('veille.back') })),
+    h('h1', { id: headingId, text: field.name }),
+    h('p', { class: 'lead', text: field.description || '' }),
+    ownersLine,
+    h('p', {}, followButton, ' ', h('span', { class: 'hint', text: t('veille.followHint') })),
+    h('section', { 'aria-labelledby': inboxId },
+      h('h2', { id: inboxId, text: t('veille.inboxTitle') }),
+      tabs, empty, list, postForm()),
+    h('section', { 'aria-labelledby': sourcesId },
+      h('h2', { id: sourcesId, text: t('veille.sourcesTitle') }),
+      sourcesBox));
+}
