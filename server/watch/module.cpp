@@ -397,7 +397,7 @@ void watch_module::routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("GET", "/api/watch/fields/{id}/items", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+    r.add("GET", "/api/watch/fields/{id}/items", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto id = req.id_param("id");
         std::string state = "new";
         if (auto it = req.query.find("state"); it != req.query.end()) state = it->second;
@@ -416,7 +416,8 @@ void watch_module::routes(net::router& r) {
         number("limit", limit);
         number("before", before);
         json page;
-        co_await db_->read([&](db::connection& c) { page = service_->inbox_json(c, id, state, limit, before); });
+        auto viewer = p.account.id;
+        co_await db_->read([&](db::connection& c) { page = service_->inbox_json(c, id, state, limit, before, viewer); });
         auto res = response::json(200, page);
         co_return res;
     }));
@@ -479,6 +480,76 @@ void watch_module::routes(net::router& r) {
         auto uid = p.account.id;
         co_await db_->write([&](db::connection& c) { service_->follow(c, id, uid, following, now); });
         auto res = response::json(200, {{"following", following}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/watch/fields/{id}/rules", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        json rules;
+        co_await db_->read([&](db::connection& c) { rules = service_->rules_json(c, id); });
+        auto res = response::json(200, {{"rules", rules}});
+        co_return res;
+    }));
+
+    r.add("POST", "/api/watch/fields/{id}/rules", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto body = json_input::parse_object(req.body);
+        auto keyword = json_input::required_string(body, "keyword", 100);
+        auto action = json_input::required_string(body, "action", 10);
+        json rules;
+        std::int64_t rule = 0;
+        auto now = unix_now();
+        auto by = p.account.id;
+        co_await db_->write([&](db::connection& c) {
+            if (!service_->may_curate(c, id, p)) throw api_error(errors::not_owner);
+            rule = service_->add_rule(c, id, keyword, action, by, now);
+            rules = service_->rules_json(c, id);
+        });
+        auto res = response::json(201, {{"rule_id", rule}, {"rules", rules}});
+        co_return res;
+    }));
+
+    r.add("DELETE", "/api/watch/fields/{id}/rules/{rule_id}",
+          a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              auto rule = req.id_param("rule_id");
+              co_await db_->write([&](db::connection& c) {
+                  if (!service_->may_curate(c, id, p)) throw api_error(errors::not_owner);
+                  service_->remove_rule(c, id, rule);
+              });
+              auto res = response::no_content();
+              co_return res;
+          }));
+
+    // A person's reading: read / unread, favourite.
+    r.add("POST", "/api/watch/items/{id}/mark", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto body = json_input::parse_object(req.body);
+        std::optional<bool> read, favourite;
+        if (auto it = body.find("read"); it != body.end()) {
+            if (!it->is_boolean()) throw api_error(errors::invalid_field, "read");
+            read = it->get<bool>();
+        }
+        if (auto it = body.find("favourite"); it != body.end()) {
+            if (!it->is_boolean()) throw api_error(errors::invalid_field, "favourite");
+            favourite = it->get<bool>();
+        }
+        if (!read && !favourite) throw api_error(errors::invalid_field, "read");
+        auto now = unix_now();
+        auto uid = p.account.id;
+        co_await db_->write([&](db::connection& c) { service_->mark(c, id, uid, read, favourite, now); });
+        json out = {{"item_id", id}};
+        if (read) out["read"] = *read;
+        if (favourite) out["favourite"] = *favourite;
+        auto res = response::json(200, out);
+        co_return res;
+    }));
+
+    r.add("GET", "/api/watch/favourites", a.guard(access::signed_in, [this](request&, const principal& p) -> asio::awaitable<response> {
+        json items;
+        auto uid = p.account.id;
+        co_await db_->read([&](db::connection& c) { items = service_->favourites_json(c, uid); });
+        auto res = response::json(200, {{"items", items}});
         co_return res;
     }));
 

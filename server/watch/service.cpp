@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <map>
+#include <tuple>
 #include <set>
 
 namespace relais::watch {
@@ -332,13 +333,14 @@ std::int64_t service::add_source(db::connection& c, std::int64_t field, const st
         .bind(4, now)
         .exec();
     // A source another field already follows brings its last 30 days into this inbox.
-    c.prepare("INSERT OR IGNORE INTO watch_field_items(field_id, item_id, arrived_at) "
-              "SELECT ?1, i.id, ?3 FROM watch_item_sources x JOIN watch_items i ON i.id = x.item_id "
-              "WHERE x.source_id = ?2 AND i.published_at >= ?3 - 30 * 86400")
-        .bind(1, field)
-        .bind(2, source)
-        .bind(3, now)
-        .exec();
+    std::vector<std::tuple<std::int64_t, std::string, std::string>> recent;
+    {
+        auto s = c.prepare("SELECT i.id, i.title, i.text FROM watch_item_sources x JOIN watch_items i ON i.id = x.item_id "
+                           "WHERE x.source_id = ?1 AND i.published_at >= ?2");
+        s.bind(1, source).bind(2, now - 30 * 86400);
+        while (s.step()) recent.emplace_back(s.get_int(0), s.get_text(1), s.get_text(2));
+    }
+    for (const auto& [item, title, text] : recent) enter_inbox(c, field, item, title, text, now);
     return source;
 }
 
@@ -505,13 +507,80 @@ fetch_outcome service::record_fetch(db::connection& c, std::int64_t source, cons
             .bind(3, item)
             .bind(4, now)
             .exec();
-        for (auto field : fields)
-            c.prepare("INSERT OR IGNORE INTO watch_field_items(field_id, item_id, arrived_at) VALUES(?1, ?2, ?3)")
-                .bind(1, field)
-                .bind(2, item)
-                .bind(3, now)
-                .exec();
+        for (auto field : fields) enter_inbox(c, field, item, it.title, it.text, now);
     }
+    return out;
+}
+
+void service::enter_inbox(db::connection& c, std::int64_t field, std::int64_t item, const std::string& title,
+                          const std::string& text, std::int64_t now) const {
+    c.prepare("INSERT OR IGNORE INTO watch_field_items(field_id, item_id, arrived_at) VALUES(?1, ?2, ?3)")
+        .bind(1, field)
+        .bind(2, item)
+        .bind(3, now)
+        .exec();
+    if (c.changes() == 0) return;  // already there: qualified or not, it stays as it is
+    std::vector<std::pair<std::string, std::string>> rules;
+    {
+        auto s = c.prepare("SELECT keyword, action FROM watch_rules WHERE field_id = ?1 ORDER BY action = 'discard' DESC, id");
+        s.bind(1, field);
+        while (s.step()) rules.emplace_back(s.get_text(0), s.get_text(1));
+    }
+    if (rules.empty()) return;
+    // Case and accents ignored; a keyword matches at the start of a word.
+    auto haystack = " " + search::fold(title) + " " + search::fold(text) + " ";
+    for (auto& ch : haystack)
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (static_cast<unsigned char>(ch) >= 0x80))) ch = ' ';
+    for (const auto& [keyword, action] : rules) {
+        auto needle = " " + search::fold(keyword);
+        for (auto& ch : needle)
+            if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (static_cast<unsigned char>(ch) >= 0x80))) ch = ' ';
+        if (haystack.find(needle) == std::string::npos) continue;
+        c.prepare("UPDATE watch_field_items SET rule = ?1, state = CASE WHEN ?2 = 'discard' THEN 'discarded' ELSE state END, "
+                  "qualified_at = CASE WHEN ?2 = 'discard' THEN ?3 ELSE qualified_at END WHERE field_id = ?4 AND item_id = ?5")
+            .bind(1, keyword)
+            .bind(2, action)
+            .bind(3, now)
+            .bind(4, field)
+            .bind(5, item)
+            .exec();
+        return;  // the first matching rule (discarding rules first)
+    }
+}
+
+std::int64_t service::add_rule(db::connection& c, std::int64_t field, const std::string& keyword, const std::string& action,
+                               std::int64_t by, std::int64_t now) const {
+    if (!field_exists(c, field)) throw api_error(errors::not_found);
+    if (action != "flag" && action != "discard") throw api_error(errors::invalid_field, "action");
+    auto folded = search::fold(keyword);
+    if (folded.find_first_not_of(" \t") == std::string::npos || keyword.size() > 100 || !is_valid_utf8(keyword))
+        throw api_error(errors::invalid_field, "keyword");
+    if (count(c, "SELECT count(*) FROM watch_rules WHERE field_id = ?1", field) >= 100)
+        throw api_error(errors::invalid_field, "keyword");
+    c.prepare("INSERT OR IGNORE INTO watch_rules(field_id, keyword, action, created_by, created_at) VALUES(?1, ?2, ?3, ?4, ?5)")
+        .bind(1, field)
+        .bind(2, keyword)
+        .bind(3, action)
+        .bind(4, by)
+        .bind(5, now)
+        .exec();
+    if (c.changes() == 0) throw api_error(errors::invalid_field, "keyword");
+    return c.last_insert_id();
+}
+
+void service::remove_rule(db::connection& c, std::int64_t field, std::int64_t rule) const {
+    c.prepare("DELETE FROM watch_rules WHERE field_id = ?1 AND id = ?2").bind(1, field).bind(2, rule).exec();
+    if (c.changes() == 0) throw api_error(errors::not_found);
+}
+
+json service::rules_json(db::connection& c, std::int64_t field) const {
+    if (!field_exists(c, field)) throw api_error(errors::not_found);
+    json out = json::array();
+    auto s = c.prepare("SELECT id, keyword, action, created_at FROM watch_rules WHERE field_id = ?1 ORDER BY keyword");
+    s.bind(1, field);
+    while (s.step())
+        out.push_back({{"id", s.get_int(0)}, {"keyword", s.get_text(1)}, {"action", s.get_text(2)},
+                       {"created_at", to_iso8601(s.get_int(3))}});
     return out;
 }
 
@@ -551,28 +620,59 @@ std::int64_t service::post_item(db::connection& c, std::int64_t field, const pos
             .exec();
         item = c.last_insert_id();
     }
-    c.prepare("INSERT OR IGNORE INTO watch_field_items(field_id, item_id, arrived_at) VALUES(?1, ?2, ?3)")
-        .bind(1, field)
-        .bind(2, item)
-        .bind(3, now)
-        .exec();
+    enter_inbox(c, field, item, p.title, p.text, now);
     return item;
 }
 
+void service::mark(db::connection& c, std::int64_t item, std::int64_t user, std::optional<bool> read,
+                   std::optional<bool> favourite, std::int64_t now) const {
+    if (count(c, "SELECT count(*) FROM watch_items WHERE id = ?1", item) == 0) throw api_error(errors::not_found);
+    c.prepare("INSERT OR IGNORE INTO watch_reads(user_id, item_id) VALUES(?1, ?2)").bind(1, user).bind(2, item).exec();
+    if (read)
+        c.prepare("UPDATE watch_reads SET read_at = ?1 WHERE user_id = ?2 AND item_id = ?3")
+            .bind(1, *read ? std::optional<std::int64_t>(now) : std::nullopt)
+            .bind(2, user)
+            .bind(3, item)
+            .exec();
+    if (favourite)
+        c.prepare("UPDATE watch_reads SET favourite = ?1 WHERE user_id = ?2 AND item_id = ?3")
+            .bind(1, *favourite ? 1 : 0)
+            .bind(2, user)
+            .bind(3, item)
+            .exec();
+}
+
+json service::favourites_json(db::connection& c, std::int64_t user) const {
+    json out = json::array();
+    auto s = c.prepare(
+        "SELECT i.id, i.title, i.link, i.published_at, "
+        "(SELECT json_group_array(json_object('id', f.id, 'name', f.name)) FROM watch_field_items fi "
+        " JOIN watch_fields f ON f.id = fi.field_id WHERE fi.item_id = i.id) "
+        "FROM watch_reads r JOIN watch_items i ON i.id = r.item_id WHERE r.user_id = ?1 AND r.favourite = 1 "
+        "ORDER BY i.published_at DESC, i.id DESC LIMIT 500");
+    s.bind(1, user);
+    while (s.step())
+        out.push_back({{"id", s.get_int(0)}, {"title", s.get_text(1)}, {"link", s.get_text(2)},
+                       {"published_at", to_iso8601(s.get_int(3))}, {"fields", json::parse(s.get_text(4), nullptr, false)}});
+    return out;
+}
+
 json service::inbox_json(db::connection& c, std::int64_t field, const std::string& state, std::int64_t limit,
-                         std::int64_t before) const {
+                         std::int64_t before, std::int64_t viewer) const {
     if (!field_exists(c, field)) throw api_error(errors::not_found);
     if (state != "new" && state != "kept" && state != "discarded") throw api_error(errors::invalid_field, "state");
     limit = std::clamp<std::int64_t>(limit, 1, 200);
     auto s = c.prepare(
         "SELECT i.id, i.kind, i.title, i.link, i.author, i.summary_html, i.content_html, i.published_at, i.date_guessed, "
-        "fi.state, fi.summary, fi.importance, fi.tags, fi.arrived_at, fi.qualified_at, fi.qualified_by, fi.version, "
+        "fi.state, fi.summary, fi.importance, fi.tags, fi.arrived_at, fi.qualified_at, fi.qualified_by, fi.version, fi.rule, "
+        "(SELECT read_at IS NOT NULL FROM watch_reads WHERE user_id = ?5 AND item_id = i.id), "
+        "(SELECT favourite FROM watch_reads WHERE user_id = ?5 AND item_id = i.id), "
         "(SELECT json_group_array(json_object('id', s.id, 'title', s.title, 'url', s.url)) FROM watch_item_sources x "
         " JOIN watch_sources s ON s.id = x.source_id WHERE x.item_id = i.id) "
         "FROM watch_field_items fi JOIN watch_items i ON i.id = fi.item_id "
         "WHERE fi.field_id = ?1 AND fi.state = ?2 AND (?3 = 0 OR i.id < ?3) "
         "ORDER BY i.published_at DESC, i.id DESC LIMIT ?4");
-    s.bind(1, field).bind(2, state).bind(3, before).bind(4, limit);
+    s.bind(1, field).bind(2, state).bind(3, before).bind(4, limit).bind(5, viewer);
     json items = json::array();
     while (s.step()) {
         json j = {{"id", s.get_int(0)},
@@ -591,7 +691,10 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
                   {"arrived_at", to_iso8601(s.get_int(13))},
                   {"qualified_at", s.is_null(14) ? json() : json(to_iso8601(s.get_int(14)))},
                   {"version", s.get_int(16)},
-                  {"sources", json::parse(s.get_text(17), nullptr, false)}};
+                  {"rule", s.get_text(17)},
+                  {"read", !s.is_null(18) && s.get_int(18) != 0},
+                  {"favourite", !s.is_null(19) && s.get_int(19) != 0},
+                  {"sources", json::parse(s.get_text(20), nullptr, false)}};
         items.push_back(j);
     }
     json page = {{"items", items}, {"state", state}};

@@ -121,8 +121,21 @@ public:
         std::string url, title, text;
     };
     std::int64_t post_item(db::connection& c, std::int64_t field, const posted& p, std::int64_t by, std::int64_t now) const;
+    // ---- Rules ----
+    /// A keyword (1–100 characters) that flags or discards items arriving in the field.
+    std::int64_t add_rule(db::connection& c, std::int64_t field, const std::string& keyword, const std::string& action,
+                          std::int64_t by, std::int64_t now) const;
+    void remove_rule(db::connection& c, std::int64_t field, std::int64_t rule) const;
+    json rules_json(db::connection& c, std::int64_t field) const;
+
+    /// A page of a field's inbox; `viewer`'s read state and favourites on each item.
     json inbox_json(db::connection& c, std::int64_t field, const std::string& state, std::int64_t limit,
-                    std::int64_t before) const;
+                    std::int64_t before, std::int64_t viewer = 0) const;
+    /// A person's reading: read (or unread again), favourite (or not). Unknown item: 404.
+    void mark(db::connection& c, std::int64_t item, std::int64_t user, std::optional<bool> read,
+              std::optional<bool> favourite, std::int64_t now) const;
+    /// The person's favourites, newest first, with the fields they are in.
+    json favourites_json(db::connection& c, std::int64_t user) const;
     /// Qualifies an item of a field: retain (kept) or discard, with « ce qu'il faut
     /// retenir », importance 0–3 and tags. `version` must be the one read (409 otherwise).
     json qualify(db::connection& c, std::int64_t field, std::int64_t item, const json& body, std::int64_t by,
@@ -134,6 +147,10 @@ public:
     const options& opts() const { return opts_; }
 
 private:
+    /// Puts an item in a field's inbox (once) and applies the field's rules to it.
+    void enter_inbox(db::connection& c, std::int64_t field, std::int64_t item, const std::string& title,
+                     const std::string& text, std::int64_t now) const;
+
     const auth::directory& dir_;
     options opts_;
 };

@@ -4,7 +4,8 @@
 // source (the preview lists what would be imported), adds it, sees the items arrive in
 // « À qualifier », retains one with what to remember, finds it under « Retenus »; the
 // coverage no longer flags the field as unattended; a member who does not own the field
-// has no qualification form; no horizontal scrolling at 1366 px and at 390 px.
+// has no qualification form; reading from the keyboard (j/k, s, r); no horizontal
+// scrolling at 1366 px and at 390 px.
 //
 // Usage: node watch.mjs /path/to/relais   (see harness.mjs for the conventions)
 
@@ -116,6 +117,20 @@ async function run(relais) {
     await page.getByRole('button', { name: /^À qualifier \(2\)/ }).waitFor();
     await page.locator('.watch-source').getByText('Lue', { exact: true }).waitFor();
     await assertNoOverflow(page);
+  });
+
+  await step('from the keyboard: j moves to an item, s makes it a favourite, r marks it read', async () => {
+    await page.locator('main h1').click(); // focus outside any field
+    await page.keyboard.press('j');
+    const first = page.locator('main li.watch-item').first();
+    assert.equal(await first.evaluate((el) => el === document.activeElement), true, 'j focuses the first item');
+    await page.keyboard.press('s');
+    await first.getByRole('button', { name: /^Favori/, pressed: true }).waitFor();
+    await page.keyboard.press('r');
+    await page.locator('main li.watch-item').first().getByRole('button', { name: /^Lu/, pressed: true }).waitFor();
+    assert.equal(await page.locator('main li.watch-item').first().locator('.tag-unread').count(), 0);
+    await page.keyboard.press('j');
+    assert.equal(await page.locator('main li.watch-item').nth(1).evaluate((el) => el === document.activeElement), true);
   });
 
   await step('the owner retains one with what to remember; it is under « Retenus »', async () => {

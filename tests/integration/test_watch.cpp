@@ -240,6 +240,28 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     CHECK(bench_inbox.json()["items"].size() == 4);
     CHECK(bench_inbox.body.find("<b>") == std::string::npos);  // a note's text is escaped
 
+    // Reading: each person's own read state and favourites.
+    auto mark = [&](const std::string& cookie, std::int64_t item, json body) {
+        return s.request("POST", "/api/watch/items/" + std::to_string(item) + "/mark", body.dump(), {{"Cookie", cookie}});
+    };
+    auto decree_id = decree["id"].get<std::int64_t>();
+    CHECK(mark(bystander, decree_id, {{"read", true}, {"favourite", true}}).status == 200);
+    CHECK(mark(bystander, decree_id, {{"read", "oui"}}).error_code() == "champ_invalide");
+    CHECK(mark(bystander, decree_id, json::object()).error_code() == "champ_invalide");
+    auto as_seen = [&](const std::string& cookie) {
+        auto kept_page = s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?state=kept", "", {{"Cookie", cookie}}).json();
+        return kept_page["items"][0];
+    };
+    CHECK(as_seen(bystander)["read"] == true);
+    CHECK(as_seen(bystander)["favourite"] == true);
+    CHECK(as_seen(owner)["read"] == false);
+    auto favs = s.request("GET", "/api/watch/favourites", "", {{"Cookie", bystander}}).json()["items"];
+    REQUIRE(favs.size() == 1);
+    CHECK(favs[0]["fields"][0]["id"] == reg);
+    CHECK(mark(bystander, decree_id, {{"read", false}}).status == 200);
+    CHECK(as_seen(bystander)["read"] == false);
+    CHECK(as_seen(bystander)["favourite"] == true);
+
     // « Actualiser maintenant »: the fetch job asks again with the validators it got (304).
     CHECK(f.conditional == 0);
     std::int64_t flux_id = 0;
@@ -277,6 +299,12 @@ RELAIS_ACCESS_ROWS("watch", [](relais::test::access_fixture&) {
         {"POST", "/api/watch/sources/{id}/refresh", "animateur", "/api/watch/sources/999/refresh", "", by_role(401, 403, 404, 404)},
         {"PUT", "/api/watch/fields/{id}/follow", "signed_in", "/api/watch/fields/999/follow", "{\"following\":true}",
          by_role(401, 404, 404, 404)},
+        {"GET", "/api/watch/fields/{id}/rules", "signed_in", "/api/watch/fields/999/rules", "", by_role(401, 404, 404, 404)},
+        {"POST", "/api/watch/fields/{id}/rules", "signed_in", "/api/watch/fields/999/rules", "{}", by_role(401, 400, 400, 400)},
+        {"DELETE", "/api/watch/fields/{id}/rules/{rule_id}", "signed_in", "/api/watch/fields/999/rules/1", "",
+         by_role(401, 403, 404, 404)},
+        {"POST", "/api/watch/items/{id}/mark", "signed_in", "/api/watch/items/999/mark", "{\"read\":true}", by_role(401, 404, 404, 404)},
+        {"GET", "/api/watch/favourites", "signed_in", "/api/watch/favourites", "", by_role(401, 200, 200, 200)},
         {"GET", "/api/watch/coverage", "signed_in", "/api/watch/coverage", "", by_role(401, 200, 200, 200)},
     };
 });
@@ -307,4 +335,88 @@ TEST_CASE("watch: `relais watch parse` prints a feed as JSON, and says why a pag
     CHECK(refused.status == 1);
     CHECK(refused.output.find("https://exemple.fr/flux.xml") != std::string::npos);
     CHECK(relais::test::run_relais({"watch", "parse"}).status != 0);
+}
+
+TEST_CASE("watch: each hostile or broken source fails alone, with a clear status, and delays no other", "[watch][faults]") {
+    // Six feeds that work when added, then turn: one drips a byte every 300 ms, one says 429
+    // with Retry-After, one answers 6 MB, one redirects to itself, one is truncated XML, one
+    // tries an external entity. A seventh stays good.
+    std::atomic<bool> hostile{false};
+    relais::test::test_http_server http{[&](const relais::test::test_request& r) {
+        auto base = "http://127.0.0.1:" + std::to_string(http.port());
+        auto feed = rss(base);
+        if (!hostile || r.path == "/bon.xml") return relais::test::reply(200, feed, "Content-Type: application/rss+xml\r\n");
+        if (r.path == "/goutte.xml") {
+            auto c = relais::test::reply(200, feed, "Content-Type: application/rss+xml\r\n");
+            c.drip = std::chrono::milliseconds(300);
+            return c;
+        }
+        if (r.path == "/trop.xml") return relais::test::reply(429, "", "Retry-After: 7200\r\n");
+        if (r.path == "/enorme.xml") return relais::test::reply(200, std::string(6 << 20, 'x'), "Content-Type: text/xml\r\n");
+        if (r.path == "/boucle.xml") return relais::test::reply(302, "", "Location: /boucle.xml\r\n");
+        if (r.path == "/tronque.xml") return relais::test::reply(200, feed.substr(0, feed.find("<item>", feed.find("<item>") + 1) + 20),
+                                                                 "Content-Type: application/rss+xml\r\n");
+        if (r.path == "/entite.xml")
+            return relais::test::reply(200,
+                                       "<?xml version=\"1.0\"?><!DOCTYPE rss [<!ENTITY x SYSTEM \"file:///etc/passwd\">]>"
+                                       "<rss version=\"2.0\"><channel><title>T</title><item><title>Fuite &x;</title>"
+                                       "<link>" + base + "/fuite</link></item></channel></rss>",
+                                       "Content-Type: application/rss+xml\r\n");
+        return relais::test::reply(404, "");
+    }};
+    server s({"--set", "outbound.allow_loopback=true", "--set", "outbound.timeout_s=2", "--set", "watch.fetch_parallel=4"});
+    auto admin = s.login_admin();
+    auto reg = field_id(s, admin, "reglementation");
+    const std::vector<std::string> paths{"/bon.xml", "/goutte.xml", "/trop.xml", "/enorme.xml", "/boucle.xml", "/tronque.xml", "/entite.xml"};
+    for (const auto& p : paths) {
+        auto added = s.request("POST", "/api/watch/fields/" + std::to_string(reg) + "/sources", json{{"url", http.url(p)}}.dump(),
+                               {{"Cookie", admin}});
+        REQUIRE(added.status == 201);
+    }
+    hostile = true;
+    auto listed = s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json();
+    std::map<std::string, std::int64_t> ids;
+    for (const auto& src : listed["sources"]) ids[src["url"].get<std::string>()] = src["id"].get<std::int64_t>();
+    auto started = std::chrono::steady_clock::now();
+    for (const auto& p : paths)
+        CHECK(s.request("POST", "/api/watch/sources/" + std::to_string(ids[http.url(p)]) + "/refresh", "", {{"Cookie", admin}}).status ==
+              202);
+
+    // Until every source was fetched again.
+    std::map<std::string, json> by_path;
+    for (int i = 0; i < 150; ++i) {
+        auto now_listed = s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json();
+        by_path.clear();
+        int pending = 0;
+        for (const auto& src : now_listed["sources"]) {
+            auto path = src["url"].get<std::string>().substr(http.url("").size());
+            by_path[path] = src;
+        }
+        for (const auto& p : {"/goutte.xml", "/trop.xml", "/enorme.xml", "/boucle.xml"})
+            if (by_path[p]["failures"] == 0) ++pending;
+        if (pending == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    auto took = std::chrono::steady_clock::now() - started;
+    CHECK(took < std::chrono::seconds(12));
+    auto code = [&](const char* p) { return by_path[p].value("error", json::object()).value("code", ""); };
+    CHECK(by_path["/bon.xml"]["status"] == "ok");
+    CHECK(code("/goutte.xml") == "timeout");
+    CHECK(code("/trop.xml") == "http_status");
+    CHECK(code("/enorme.xml") == "too_large");
+    CHECK(code("/boucle.xml") == "too_many_redirects");
+    for (const auto& p : {"/goutte.xml", "/trop.xml", "/enorme.xml", "/boucle.xml"}) {
+        INFO(p);
+        CHECK_FALSE(by_path[p]["error"]["message"].get<std::string>().empty());
+        CHECK(by_path[p]["status"] == "failing");
+    }
+    // Retry-After (2 h) is longer than the first backoff (the 1 h interval): obeyed.
+    CHECK(by_path["/trop.xml"]["next_fetch_at"].get<std::string>() > by_path["/boucle.xml"]["next_fetch_at"].get<std::string>());
+    // Truncated and entity-laden feeds still read; no entity was expanded anywhere.
+    CHECK(by_path["/tronque.xml"]["status"] == "ok");
+    CHECK(by_path["/entite.xml"]["status"] == "ok");
+    auto inbox = s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items", "", {{"Cookie", admin}});
+    CHECK(inbox.body.find("root:") == std::string::npos);
+    // The server answered everyone meanwhile.
+    CHECK(s.request("GET", "/healthz").status == 200);
 }

@@ -314,3 +314,36 @@ TEST_CASE("watch: qualifying an item, and the coverage view's flags", "[watch]")
         CHECK(row["failing_sources"].size() == 1);
     });
 }
+
+TEST_CASE("watch: a field's rules flag or discard items as they arrive", "[watch]") {
+    watch_db w;
+    const std::int64_t now = 1'800'000'000;
+    std::int64_t s = 0;
+    w.pool.write_sync([&](db::connection& c) {
+        s = w.svc.add_source(c, w.field, "https://a.example/flux.xml", "A", "", "rss2", 3600, w.member, now);
+        w.svc.add_rule(c, w.field, "Télé-expertise", "flag", w.member, now);
+        w.svc.add_rule(c, w.field, "horoscope", "discard", w.member, now);
+    });
+    // Refused: an unknown action, an empty keyword, the same keyword twice.
+    for (const auto& [kw, action] : std::vector<std::pair<std::string, std::string>>{
+             {"ACI", "supprimer"}, {"  ", "flag"}, {"horoscope", "flag"}})
+        CHECK_THROWS_AS(w.pool.write_sync([&](db::connection& c) { w.svc.add_rule(c, w.field, kw, action, w.member, now); }),
+                        api_error);
+    watch::feed f;
+    f.items = {item("1", "La TELE-EXPERTISE s'étend aux CPTS", "https://a.example/1", now),
+               item("2", "Votre horoscope de la semaine", "https://a.example/2", now),
+               item("3", "Avenant 2 à l'ACI", "https://a.example/3", now),
+               item("4", "Téléphone : nouvelle ligne", "https://a.example/4", now)};  // « télé » alone is no match
+    w.pool.write_sync([&](db::connection& c) { w.svc.record_fetch(c, s, ok_attempt(), &f, now); });
+    w.pool.read_sync([&](db::connection& c) {
+        auto fresh = w.svc.inbox_json(c, w.field, "new", 10, 0);
+        REQUIRE(fresh["items"].size() == 3);
+        for (const auto& i : fresh["items"])
+            CHECK(i["rule"] == (i["title"] == "La TELE-EXPERTISE s'étend aux CPTS" ? "Télé-expertise" : ""));
+        auto gone = w.svc.inbox_json(c, w.field, "discarded", 10, 0);
+        REQUIRE(gone["items"].size() == 1);
+        CHECK(gone["items"][0]["title"] == "Votre horoscope de la semaine");
+        CHECK(gone["items"][0]["rule"] == "horoscope");
+        CHECK(w.svc.rules_json(c, w.field).size() == 2);
+    });
+}

@@ -95,6 +95,7 @@ CREATE TABLE watch_field_items (
     summary      TEXT NOT NULL DEFAULT '',  -- « ce qu'il faut retenir »
     importance   INTEGER NOT NULL DEFAULT 0 CHECK (importance BETWEEN 0 AND 3),
     tags         TEXT NOT NULL DEFAULT '[]',
+    rule         TEXT NOT NULL DEFAULT '',  -- the field's rule that flagged or discarded it on arrival
     arrived_at   INTEGER NOT NULL,
     qualified_at INTEGER,
     qualified_by INTEGER,
@@ -112,3 +113,24 @@ CREATE TABLE watch_follows (
     PRIMARY KEY (field_id, user_id)
 );
 CREATE INDEX watch_follows_user ON watch_follows(user_id);
+
+-- A field's rules, applied to each item as it arrives: a keyword (case and accents
+-- ignored) in its title or text flags it, or discards it.
+CREATE TABLE watch_rules (
+    id         INTEGER PRIMARY KEY,
+    field_id   INTEGER NOT NULL REFERENCES watch_fields(id) ON DELETE CASCADE,
+    keyword    TEXT NOT NULL,
+    action     TEXT NOT NULL CHECK (action IN ('flag', 'discard')),
+    created_by INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (field_id, keyword)
+);
+
+-- Each person's reading: read or not, kept as a favourite (per item, whatever the field).
+CREATE TABLE watch_reads (
+    user_id   INTEGER NOT NULL,
+    item_id   INTEGER NOT NULL REFERENCES watch_items(id) ON DELETE CASCADE,
+    read_at   INTEGER,
+    favourite INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (user_id, item_id)
+);

@@ -47,6 +47,7 @@ export async function render(ctx) {
   const headingId = uid('titre');
   const inboxId = uid('titre');
   const sourcesId = uid('titre');
+  const rulesId = uid('titre');
   const tabs = h('div', { class: 'watch-tabs', role: 'group', 'aria-label': t('veille.inboxTabs') });
   const list = h('ol', { class: 'watch-items', 'aria-labelledby': inboxId });
   const empty = h('p', { class: 'panel watch-empty' });
@@ -103,23 +104,101 @@ export async function render(ctx) {
     return form;
   }
 
+  // A person's reading: read / unread, favourite. The item is drawn again in place.
+  async function mark(item, change) {
+    const before = { read: item.read, favourite: item.favourite };
+    Object.assign(item, change);
+    redraw(item);
+    try {
+      await api.post(`/api/watch/items/${item.id}/mark`, change, { signal });
+    } catch (err) {
+      Object.assign(item, before);
+      redraw(item);
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+    }
+  }
+
+  const views = new Map(); // item id -> <li>
+  function redraw(item) {
+    const old = views.get(item.id);
+    const next = itemView(item);
+    if (!old) return;
+    const focused = old.contains(document.activeElement) ? document.activeElement.dataset.focus || 'item' : null;
+    old.replaceWith(next);
+    if (focused) (next.querySelector(`[data-focus="${focused}"]`) || next).focus();
+  }
+
   function itemView(item) {
     const link = httpLink(item.link);
     const titleId = uid('element');
     const sources = (item.sources || []).map((s) => s.title || s.url).filter(Boolean);
-    return h('li', { class: 'watch-item', 'aria-labelledby': titleId },
+    const li = h('li', {
+      class: item.read ? 'watch-item' : 'watch-item watch-item-unread', 'aria-labelledby': titleId,
+      tabindex: '-1', 'data-focus': 'item',
+    },
       h('h3', { id: titleId, class: 'watch-item-title' },
-        link ? h('a', { href: link, rel: 'noopener noreferrer', target: '_blank' }, item.title, srOnly(t('veille.newTab')))
+        item.read ? null : h('span', { class: 'tag tag-unread', text: t('veille.unread') }), item.read ? null : ' ',
+        link ? h('a', {
+          href: link, rel: 'noopener noreferrer', target: '_blank', 'data-focus': 'link',
+          onclick: () => { if (!item.read) mark(item, { read: true }); },
+        }, item.title, srOnly(t('veille.newTab')))
           : item.title),
+      h('p', { class: 'watch-reading' },
+        h('button', {
+          type: 'button', class: 'button button-small button-secondary', 'data-focus': 'read',
+          'aria-pressed': String(Boolean(item.read)), onclick: () => mark(item, { read: !item.read }),
+        }, t('veille.markRead'), srOnly(` : ${item.title}`)),
+        ' ',
+        h('button', {
+          type: 'button', class: 'button button-small button-secondary', 'data-focus': 'favourite',
+          'aria-pressed': String(Boolean(item.favourite)), onclick: () => mark(item, { favourite: !item.favourite }),
+        }, t('veille.favourite'), srOnly(` : ${item.title}`))),
       h('p', { class: 'hint' },
         h('time', { datetime: isoDate(item.published_at) }, describeDate(item.published_at)),
         item.date_guessed ? ` ${t('veille.dateGuessed')}` : '',
         sources.length ? ` · ${t(sources.length > 1 ? 'veille.fromMany' : 'veille.fromOne', { names: sources.join(', ') })}` : ''),
+      item.rule ? h('p', {}, h('span', { class: 'tag tag-unread', text: t('veille.byRule', { keyword: item.rule }) })) : null,
       excerpt(item) ? h('p', { class: 'watch-excerpt', text: excerpt(item) }) : null,
       item.summary ? h('p', { class: 'watch-summary' }, h('strong', { text: t('veille.summaryShown') }), ' ', item.summary) : null,
       (item.tags || []).length ? h('p', {}, item.tags.map((tag) => h('span', { class: 'tag', text: tag }))) : null,
       field.may_curate ? qualifyForm(item) : null);
+    views.set(item.id, li);
+    return li;
   }
+
+  // Reading from the keyboard: j / k next and previous item, o opens it, r read or
+  // unread, s favourite. Not while typing in a field, nor with a modifier key.
+  let shown = [];
+  function onKey(event) {
+    if (event.ctrlKey || event.metaKey || event.altKey) return;
+    const target = event.target;
+    if (target && (target.closest('input, textarea, select, [contenteditable="true"]'))) return;
+    if (!['j', 'k', 'o', 'r', 's'].includes(event.key)) return;
+    const items = [...list.querySelectorAll('li.watch-item')];
+    if (!items.length) return;
+    const current = items.findIndex((li) => li.contains(document.activeElement));
+    if (event.key === 'j' || event.key === 'k') {
+      const next = current < 0 ? 0 : Math.max(0, Math.min(items.length - 1, current + (event.key === 'j' ? 1 : -1)));
+      items[next].focus();
+      items[next].scrollIntoView({ block: 'nearest' });
+      event.preventDefault();
+      return;
+    }
+    if (current < 0) return;
+    const item = shown.find((i) => views.get(i.id) === items[current]);
+    if (!item) return;
+    event.preventDefault();
+    if (event.key === 'o') {
+      const link = items[current].querySelector('a[data-focus="link"]');
+      if (link) link.click();
+    } else if (event.key === 'r') {
+      mark(item, { read: !item.read });
+    } else if (event.key === 's') {
+      mark(item, { favourite: !item.favourite });
+    }
+  }
+  document.addEventListener('keydown', onKey);
+  signal.addEventListener('abort', () => document.removeEventListener('keydown', onKey), { once: true });
 
   async function loadInbox() {
     list.setAttribute('aria-busy', 'true');
@@ -135,6 +214,8 @@ export async function render(ctx) {
     counts = page.counts || counts;
     drawTabs();
     const items = page.items || [];
+    shown = items;
+    views.clear();
     list.replaceChildren(...items.map(itemView));
     list.hidden = items.length === 0;
     empty.hidden = items.length !== 0;
@@ -232,6 +313,62 @@ export async function render(ctx) {
     return form;
   }
 
+  // ------------------------------------------------------------ rules
+  const rulesBox = h('div', { class: 'watch-rules' });
+  async function loadRules() {
+    let rules = [];
+    try {
+      rules = (await api.get(`/api/watch/fields/${id}/rules`, { signal })).rules || [];
+    } catch (err) {
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+      return;
+    }
+    drawRules(rules);
+  }
+  function drawRules(rules) {
+    const list = rules.length
+      ? h('ul', { class: 'watch-rule-list' }, rules.map((r) => h('li', {},
+        t(r.action === 'discard' ? 'veille.ruleDiscard' : 'veille.ruleFlag', { keyword: r.keyword }),
+        field.may_curate ? [' ', h('button', {
+          type: 'button', class: 'button button-small button-secondary',
+          onclick: async () => {
+            try {
+              await api.del(`/api/watch/fields/${id}/rules/${r.id}`, { signal });
+              ctx.announce(t('veille.ruleRemoved', { keyword: r.keyword }), 'success');
+              loadRules();
+            } catch (err) {
+              if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+            }
+          },
+        }, t('veille.ruleRemove'), srOnly(` : ${r.keyword}`))] : null)))
+      : h('p', { class: 'hint', text: t('veille.noRules') });
+    const children = [list];
+    if (field.may_curate) {
+      const formTitle = uid('titre');
+      const { form } = createForm({
+        labelledBy: formTitle,
+        className: 'form watch-rule-form',
+        onSubmit: async (values, f) => {
+          const res = await api.post(`/api/watch/fields/${id}/rules`, { keyword: values.keyword, action: values.action }, { signal });
+          f.reset();
+          ctx.announce(t('veille.ruleAdded'), 'success');
+          drawRules(res.rules || []);
+        },
+        children: [
+          h('h3', { id: formTitle, text: t('veille.ruleAdd') }),
+          h('div', { class: 'watch-qualify-row' },
+            inputField({ label: t('veille.ruleKeyword'), name: 'keyword', required: true, attrs: { maxlength: '100' } }),
+            selectField({ label: t('veille.ruleAction'), name: 'action', value: 'flag', options: [
+              { value: 'flag', label: t('veille.ruleActionFlag') },
+              { value: 'discard', label: t('veille.ruleActionDiscard') }] })),
+          actions(h('button', { type: 'submit', class: 'button button-secondary', text: t('veille.ruleAddButton') })),
+        ],
+      });
+      children.push(form);
+    }
+    rulesBox.replaceChildren(...children);
+  }
+
   function drawOwners() {
     const owners = field.owners || [];
     const names = (role) => owners.filter((o) => o.role === role)
@@ -262,7 +399,7 @@ export async function render(ctx) {
   drawOwners();
   drawTabs();
   drawSources();
-  await loadInbox();
+  await Promise.all([loadInbox(), loadRules()]);
 
   return h('section', { class: 'page page-watch-field area-veille', 'aria-labelledby': headingId },
     h('p', { class: 'breadcrumb' }, h('a', { href: '/veille', text: t('veille.back') })),
@@ -272,8 +409,13 @@ export async function render(ctx) {
     h('p', {}, followButton, ' ', h('span', { class: 'hint', text: t('veille.followHint') })),
     h('section', { 'aria-labelledby': inboxId },
       h('h2', { id: inboxId, text: t('veille.inboxTitle') }),
+      h('p', { class: 'hint', text: t('veille.shortcuts') }),
       tabs, empty, list, postForm()),
     h('section', { 'aria-labelledby': sourcesId },
       h('h2', { id: sourcesId, text: t('veille.sourcesTitle') }),
-      sourcesBox));
+      sourcesBox),
+    h('section', { 'aria-labelledby': rulesId },
+      h('h2', { id: rulesId, text: t('veille.rulesTitle') }),
+      h('p', { class: 'hint', text: t('veille.rulesLead') }),
+      rulesBox));
 }
