@@ -135,6 +135,7 @@ async function run(relais) {
 
   await step('the owner retains one with what to remember; it is under « Retenus »', async () => {
     const decree = page.locator('main li.watch-item').filter({ hasText: 'Décret relatif aux missions des CPTS' });
+    await decree.locator('summary').click();
     await decree.getByLabel('Ce qu’il faut retenir').fill('Les missions socles sont précisées : à relayer aux CPTS.');
     await decree.getByLabel('Importance').selectOption('3');
     await decree.getByRole('button', { name: /^Retenir/ }).click();

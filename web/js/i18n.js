@@ -546,6 +546,8 @@ const fr = {
   'veille.postText': 'Texte ou description',
   'veille.postButton': 'Ajouter à la liste à qualifier',
   'veille.postDone': '« {title} » est dans la liste à qualifier.',
+  'veille.qualify': 'Qualifier',
+  'veille.requalify': 'Modifier la qualification',
   'veille.unread': 'Non lu',
   'veille.markRead': 'Lu',
   'veille.favourite': 'Favori',

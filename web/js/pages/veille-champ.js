@@ -161,7 +161,10 @@ export async function render(ctx) {
       excerpt(item) ? h('p', { class: 'watch-excerpt', text: excerpt(item) }) : null,
       item.summary ? h('p', { class: 'watch-summary' }, h('strong', { text: t('veille.summaryShown') }), ' ', item.summary) : null,
       (item.tags || []).length ? h('p', {}, item.tags.map((tag) => h('span', { class: 'tag', text: tag }))) : null,
-      field.may_curate ? qualifyForm(item) : null);
+      // Folded until wanted: 30 items stay a readable list.
+      field.may_curate ? h('details', { class: 'watch-qualify-box', open: Boolean(item.summary) && item.state === 'new' },
+        h('summary', {}, t(item.state === 'new' ? 'veille.qualify' : 'veille.requalify'), srOnly(` : ${item.title}`)),
+        qualifyForm(item)) : null);
     views.set(item.id, li);
     return li;
   }
