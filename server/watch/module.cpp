@@ -18,6 +18,8 @@
 #include "watch/service.hpp"
 
 #include <fstream>
+#include <map>
+#include <mutex>
 
 namespace relais::watch {
 namespace {
@@ -97,6 +99,32 @@ public:
         interactive_ = std::make_unique<worker_pool>("watch-test", 2);
     }
 
+    // A page shows one field: its socket follows that field's topic live
+    // ({"type":"watch.subscribe","field":ID}; another field replaces it; 0 stops).
+    void live(platform::live_registry& live) override {
+        live.on("watch.subscribe", [this](const auto& conn, const platform::peer& who, const nlohmann::json& msg) {
+            if (who.user_id == 0) return;  // accounts only, not workshop guests
+            auto it = msg.find("field");
+            if (it == msg.end() || !it->is_number_integer()) return;
+            auto field = it->template get<std::int64_t>();
+            if (field < 0 || field > (std::int64_t{1} << 40)) return;
+            std::string previous;
+            {
+                std::lock_guard lock(live_mutex_);
+                auto& current = live_topic_[conn.get()];
+                previous = current;
+                current = field ? "watch:field:" + std::to_string(field) : std::string();
+                if (current.empty()) live_topic_.erase(conn.get());
+            }
+            if (!previous.empty()) topics_->unsubscribe(conn.get(), previous);
+            if (field) topics_->subscribe(conn, who, "watch:field:" + std::to_string(field));
+        });
+        live.on_disconnect([this](const auto& conn) {
+            std::lock_guard lock(live_mutex_);
+            live_topic_.erase(conn.get());
+        });
+    }
+
     void jobs(platform::scheduler& s) override {
         s.every(
             "watch.fetch", std::chrono::seconds(60), [this] { fetch_due(); }, std::chrono::seconds(10));
@@ -149,7 +177,15 @@ private:
                 fetch_outcome out;
                 db_->write_sync([&](db::connection& c) { out = service_->record_fetch(c, d.id, got.attempt, &got.parsed, unix_now()); });
                 if (!out.ok) log::info("watch_fetch_failed", {{"source", d.id}, {"code", out.error_code}});
+                announce_new(out);
             });
+    }
+
+    /// New items reached these fields' inboxes: their open pages hear it.
+    void announce_new(const fetch_outcome& out) {
+        for (auto field : out.fields_reached)
+            topics_->publish("watch:field:" + std::to_string(field),
+                             json{{"type", "watch.items"}, {"field", field}, {"new", out.new_items}}.dump());
     }
 
     /// Runs a blocking fetch for a person; refused when too many are waiting.
@@ -171,6 +207,8 @@ private:
     std::unique_ptr<fetcher> fetcher_;
     std::unique_ptr<worker_pool> fetch_pool_, interactive_;
     std::size_t parallel_ = 4;
+    std::mutex live_mutex_;
+    std::map<const net::ws_connection*, std::string> live_topic_;  // the field topic each socket follows
     std::int64_t lease_s_ = 120;
 };
 
@@ -318,6 +356,7 @@ void watch_module::routes(net::router& r) {
         }
         std::int64_t source = 0;
         json field;
+        fetch_outcome reached;
         auto now = unix_now();
         auto by = p.account.id;
         auto final_url = got.final_url.empty() ? url : got.final_url;
@@ -325,9 +364,10 @@ void watch_module::routes(net::router& r) {
             source = service_->add_source(c, id, final_url, got.parsed.title, got.parsed.link, got.parsed.format, minutes * 60,
                                           by, now);
             // The items just read go in at once: nobody waits for the next run.
-            service_->record_fetch(c, source, got.attempt, &got.parsed, now);
+            reached = service_->record_fetch(c, source, got.attempt, &got.parsed, now);
             field = service_->field_json(c, id, true);
         });
+        announce_new(reached);
         auto res = response::json(201, {{"source_id", source}, {"field", field}});
         co_return res;
     }));
@@ -393,6 +433,7 @@ void watch_module::routes(net::router& r) {
         co_await db_->write([&](db::connection& c) {
             item = service_->post_item(c, id, post, by, now);
         });
+        topics_->publish("watch:field:" + std::to_string(id), json{{"type", "watch.items"}, {"field", id}, {"new", 1}}.dump());
         auto res = response::json(201, {{"item_id", item}, {"title", post.title}});
         co_return res;
     }));

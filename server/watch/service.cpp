@@ -507,26 +507,29 @@ fetch_outcome service::record_fetch(db::connection& c, std::int64_t source, cons
             .bind(3, item)
             .bind(4, now)
             .exec();
-        for (auto field : fields) enter_inbox(c, field, item, it.title, it.text, now);
+        for (auto field : fields)
+            if (enter_inbox(c, field, item, it.title, it.text, now) &&
+                std::find(out.fields_reached.begin(), out.fields_reached.end(), field) == out.fields_reached.end())
+                out.fields_reached.push_back(field);
     }
     return out;
 }
 
-void service::enter_inbox(db::connection& c, std::int64_t field, std::int64_t item, const std::string& title,
+bool service::enter_inbox(db::connection& c, std::int64_t field, std::int64_t item, const std::string& title,
                           const std::string& text, std::int64_t now) const {
     c.prepare("INSERT OR IGNORE INTO watch_field_items(field_id, item_id, arrived_at) VALUES(?1, ?2, ?3)")
         .bind(1, field)
         .bind(2, item)
         .bind(3, now)
         .exec();
-    if (c.changes() == 0) return;  // already there: qualified or not, it stays as it is
+    if (c.changes() == 0) return false;  // already there: qualified or not, it stays as it is
     std::vector<std::pair<std::string, std::string>> rules;
     {
         auto s = c.prepare("SELECT keyword, action FROM watch_rules WHERE field_id = ?1 ORDER BY action = 'discard' DESC, id");
         s.bind(1, field);
         while (s.step()) rules.emplace_back(s.get_text(0), s.get_text(1));
     }
-    if (rules.empty()) return;
+    if (rules.empty()) return true;
     // Case and accents ignored; a keyword matches at the start of a word.
     auto haystack = " " + search::fold(title) + " " + search::fold(text) + " ";
     for (auto& ch : haystack)
@@ -544,8 +547,9 @@ void service::enter_inbox(db::connection& c, std::int64_t field, std::int64_t it
             .bind(4, field)
             .bind(5, item)
             .exec();
-        return;  // the first matching rule (discarding rules first)
+        return action != "discard";  // the first matching rule (discarding rules first)
     }
+    return true;
 }
 
 std::int64_t service::add_rule(db::connection& c, std::int64_t field, const std::string& keyword, const std::string& action,

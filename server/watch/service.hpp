@@ -59,6 +59,7 @@ struct fetch_outcome {
     bool not_modified = false;
     std::size_t items = 0;      ///< in the feed
     std::size_t new_items = 0;  ///< not seen before from this source
+    std::vector<std::int64_t> fields_reached;  ///< fields whose inbox got at least one item
     std::string error_code, error;
     std::int64_t next_fetch_at = 0;
 };
@@ -147,8 +148,9 @@ public:
     const options& opts() const { return opts_; }
 
 private:
-    /// Puts an item in a field's inbox (once) and applies the field's rules to it.
-    void enter_inbox(db::connection& c, std::int64_t field, std::int64_t item, const std::string& title,
+    /// Puts an item in a field's inbox (once) and applies the field's rules to it; true
+    /// when it is new there and not discarded by a rule.
+    bool enter_inbox(db::connection& c, std::int64_t field, std::int64_t item, const std::string& title,
                      const std::string& text, std::int64_t now) const;
 
     const auth::directory& dir_;

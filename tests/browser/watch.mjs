@@ -133,6 +133,21 @@ async function run(relais) {
     assert.equal(await page.locator('main li.watch-item').nth(1).evaluate((el) => el === document.activeElement), true);
   });
 
+  let other = null;
+  await step('a member who does not own the field reads it, without the qualification form', async () => {
+    other = await (await browser.newContext({ locale: 'fr-FR', viewport: { width: 1366, height: 900 } })).newPage();
+    other.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await watchPage(other, problems, { who: 'other', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+    await signIn(other, base, OTHER);
+    await other.goto(`${base}/veille/champs/${reg.id}`);
+    await heading(other, /^Réglementation$/);
+    await other.locator('main li.watch-item').first().waitFor();
+    await other.getByRole('button', { name: /^Retenus \(0\)/ }).waitFor();
+    assert.equal(await other.getByRole('button', { name: /^Retenir/ }).count(), 0);
+    assert.equal(await other.locator('main summary').count(), 0);
+    assert.equal(await other.getByRole('button', { name: 'Ajouter la source' }).count(), 0);
+  });
+
   await step('the owner retains one with what to remember; it is under « Retenus »', async () => {
     const decree = page.locator('main li.watch-item').filter({ hasText: 'Décret relatif aux missions des CPTS' });
     await decree.locator('summary').click();
@@ -147,6 +162,11 @@ async function run(relais) {
     assert.equal(await kept.count(), 1);
   });
 
+  await step('the other member’s open page hears it live, without reloading', async () => {
+    await other.getByRole('button', { name: /^Retenus \(1\)/ }).waitFor();
+    await other.getByRole('button', { name: /^À qualifier \(1\)/ }).waitFor();
+  });
+
   await step('on a phone, the field page does not scroll sideways; the coverage no longer flags an owner', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await assertNoOverflow(page);
@@ -158,16 +178,7 @@ async function run(relais) {
     await assertNoOverflow(page);
   });
 
-  await step('a member who does not own the field reads it without the qualification form', async () => {
-    const other = await (await browser.newContext({ locale: 'fr-FR', viewport: { width: 1366, height: 900 } })).newPage();
-    other.setDefaultTimeout(STEP_TIMEOUT_MS);
-    await watchPage(other, problems, { who: 'other', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
-    await signIn(other, base, OTHER);
-    await other.goto(`${base}/veille/champs/${reg.id}`);
-    await heading(other, /^Réglementation$/);
-    await other.locator('main li.watch-item').first().waitFor();
-    assert.equal(await other.getByRole('button', { name: /^Retenir/ }).count(), 0);
-    assert.equal(await other.getByRole('button', { name: 'Ajouter la source' }).count(), 0);
+  await step('no console error nor CSP violation on any page', async () => {
     assertNoProblems(problems);
   });
 

@@ -6,6 +6,7 @@
 // sanitised by the server, is never inserted as markup.
 
 import { api } from '../api.js';
+import * as socket from '../socket.js';
 import { h, srOnly, uid } from '../dom.js';
 import { actions, createForm, inputField, selectField, textareaField } from '../forms.js';
 import { t } from '../i18n.js';
@@ -15,6 +16,7 @@ export const title = 'veille.title';
 
 const STATES = ['new', 'kept', 'discarded'];
 const EXCERPT_CHARS = 400;
+const OWN_ECHO_MS = 3000; // a live message this soon after the page's own change is its echo
 
 /** Plain text of sanitised HTML, without ever putting it in the page. */
 function textOf(html) {
@@ -40,6 +42,7 @@ function statusTag(src) {
 
 export async function render(ctx) {
   const { signal } = ctx;
+  let lastOwnAction = 0;
   const id = Number(ctx.params.id);
   let field = (await api.get(`/api/watch/fields/${encodeURIComponent(ctx.params.id)}`, { signal })).field;
   let state = STATES.includes(ctx.query?.get?.('etat')) ? ctx.query.get('etat') : 'new';
@@ -73,6 +76,7 @@ export async function render(ctx) {
       onSubmit: async (values, f) => {
         const decision = f.dataset.decision || 'kept';
         const tags = String(values.tags || '').split(',').map((x) => x.trim()).filter(Boolean);
+        lastOwnAction = Date.now();
         await api.post(`/api/watch/fields/${id}/items/${item.id}`, {
           state: decision,
           summary: values.summary || '',
@@ -267,6 +271,7 @@ export async function render(ctx) {
             ...(res.feed.warnings || []).map((w) => h('p', { class: 'hint', text: w })));
           return;
         }
+        lastOwnAction = Date.now();
         const res = await api.post(`/api/watch/fields/${id}/sources`, { url: values.url }, { signal });
         field = { ...res.field, may_curate: field.may_curate };
         ctx.announce(t('veille.sourceAdded'), 'success');
@@ -298,6 +303,7 @@ export async function render(ctx) {
         const body = values.url
           ? { kind: 'link', url: values.url, title: values.title || undefined, text: values.text || undefined }
           : { kind: 'note', title: values.title, text: values.text || undefined };
+        lastOwnAction = Date.now();
         const res = await api.post(`/api/watch/fields/${id}/items`, body, { signal });
         f.reset();
         ctx.announce(t('veille.postDone', { title: res.title }), 'success');
@@ -398,6 +404,40 @@ export async function render(ctx) {
     }
   });
 
+  // ------------------------------------------------------------ live
+  // The page's socket follows this field: new items and retained ones show up without
+  // reloading. A list with a qualification being typed is not redrawn under the
+  // person's hands: a button offers the fresh list instead.
+  const freshNotice = h('p', { class: 'watch-fresh', hidden: true, 'aria-live': 'polite' });
+  function typing() {
+    return [...list.querySelectorAll('textarea, input, select')].some((el) => el.value !== el.defaultValue
+      || (el.tagName === 'SELECT' && el.selectedOptions[0] && !el.selectedOptions[0].defaultSelected));
+  }
+  function heardChange(text) {
+    // The echo of this page's own action (it reloads and announces already).
+    if (Date.now() - lastOwnAction < OWN_ECHO_MS) return;
+    if (!typing()) {
+      loadInbox();
+      ctx.announce(text, 'info');
+      return;
+    }
+    freshNotice.replaceChildren(text, ' ', h('button', {
+      type: 'button', class: 'button button-small',
+      onclick: () => { freshNotice.hidden = true; loadInbox(); },
+    }, t('veille.showFresh')));
+    freshNotice.hidden = false;
+  }
+  const stopLive = [
+    socket.onWelcome(() => socket.send({ type: 'watch.subscribe', field: id })),
+    socket.on('watch.items', (msg) => { if (Number(msg.field) === id) heardChange(t('veille.liveItems')); }),
+    socket.on('watch.kept', (msg) => { if (Number(msg.field) === id) heardChange(t('veille.liveKept')); }),
+    socket.hold(),
+  ];
+  signal.addEventListener('abort', () => {
+    socket.send({ type: 'watch.subscribe', field: 0 });
+    for (const stop of stopLive) stop();
+  }, { once: true });
+
   drawFollow();
   drawOwners();
   drawTabs();
@@ -413,7 +453,7 @@ export async function render(ctx) {
     h('section', { 'aria-labelledby': inboxId },
       h('h2', { id: inboxId, text: t('veille.inboxTitle') }),
       h('p', { class: 'hint', text: t('veille.shortcuts') }),
-      tabs, empty, list, postForm()),
+      tabs, freshNotice, empty, list, postForm()),
     h('section', { 'aria-labelledby': sourcesId },
       h('h2', { id: sourcesId, text: t('veille.sourcesTitle') }),
       sourcesBox),
