@@ -562,6 +562,33 @@ void watch_module::routes(net::router& r) {
               co_return res;
           }));
 
+    r.add("GET", "/api/watch/fields/{id}/items/{item_id}/comments",
+          a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              auto item = req.id_param("item_id");
+              json list;
+              co_await db_->read([&](db::connection& c) { list = service_->comments_json(c, id, item); });
+              auto res = response::json(200, {{"comments", list}});
+              co_return res;
+          }));
+
+    r.add("POST", "/api/watch/fields/{id}/items/{item_id}/comments",
+          a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              auto item = req.id_param("item_id");
+              auto body = json_input::parse_object(req.body);
+              auto text = json_input::required_string(body, "body", 8000);
+              json list;
+              auto now = unix_now();
+              auto by = p.account.id;
+              co_await db_->write([&](db::connection& c) {
+                  service_->comment(c, id, item, by, text, now);
+                  list = service_->comments_json(c, id, item);
+              });
+              auto res = response::json(201, {{"comments", list}});
+              co_return res;
+          }));
+
     // A person's reading: read / unread, favourite.
     r.add("POST", "/api/watch/items/{id}/mark", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto id = req.id_param("id");

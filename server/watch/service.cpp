@@ -628,6 +628,55 @@ std::int64_t service::post_item(db::connection& c, std::int64_t field, const pos
     return item;
 }
 
+std::int64_t service::comment(db::connection& c, std::int64_t field, std::int64_t item, std::int64_t by,
+                              const std::string& body, std::int64_t now) const {
+    if (count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND item_id = ?2", field, item) == 0)
+        throw api_error(errors::not_found);
+    if (body.find_first_not_of(" \t\r\n") == std::string::npos || body.size() > 2000 * 4 || utf8_length(body) > 2000)
+        throw api_error(errors::invalid_field, "body");
+    if (count(c, "SELECT count(*) FROM watch_comments WHERE field_id = ?1 AND item_id = ?2", field, item) >= 500)
+        throw api_error(errors::invalid_field, "body");
+    c.prepare("INSERT INTO watch_comments(field_id, item_id, user_id, body, created_at) VALUES(?1, ?2, ?3, ?4, ?5)")
+        .bind(1, field)
+        .bind(2, item)
+        .bind(3, by)
+        .bind(4, body)
+        .bind(5, now)
+        .exec();
+    return c.last_insert_id();
+}
+
+json service::comments_json(db::connection& c, std::int64_t field, std::int64_t item) const {
+    if (count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND item_id = ?2", field, item) == 0)
+        throw api_error(errors::not_found);
+    struct row {
+        std::int64_t id, user;
+        std::string body;
+        std::int64_t at;
+    };
+    std::vector<row> rows;
+    std::vector<std::int64_t> uids;
+    {
+        auto s = c.prepare("SELECT id, user_id, body, created_at FROM watch_comments WHERE field_id = ?1 AND item_id = ?2 ORDER BY id");
+        s.bind(1, field).bind(2, item);
+        while (s.step()) {
+            rows.push_back({s.get_int(0), s.get_int(1), s.get_text(2), s.get_int(3)});
+            uids.push_back(s.get_int(1));
+        }
+    }
+    auto users = dir_.users(c, uids);
+    json out = json::array();
+    for (const auto& r : rows) {
+        auto u = users.find(r.user);
+        out.push_back({{"id", r.id},
+                       {"author", u == users.end() ? std::string() : u->second.name},
+                       {"author_id", r.user},
+                       {"body", r.body},
+                       {"created_at", to_iso8601(r.at)}});
+    }
+    return out;
+}
+
 void service::mark(db::connection& c, std::int64_t item, std::int64_t user, std::optional<bool> read,
                    std::optional<bool> favourite, std::int64_t now) const {
     if (count(c, "SELECT count(*) FROM watch_items WHERE id = ?1", item) == 0) throw api_error(errors::not_found);
@@ -671,6 +720,7 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
         "fi.state, fi.summary, fi.importance, fi.tags, fi.arrived_at, fi.qualified_at, fi.qualified_by, fi.version, fi.rule, "
         "(SELECT read_at IS NOT NULL FROM watch_reads WHERE user_id = ?5 AND item_id = i.id), "
         "(SELECT favourite FROM watch_reads WHERE user_id = ?5 AND item_id = i.id), "
+        "(SELECT count(*) FROM watch_comments WHERE field_id = fi.field_id AND item_id = i.id), "
         "(SELECT json_group_array(json_object('id', s.id, 'title', s.title, 'url', s.url)) FROM watch_item_sources x "
         " JOIN watch_sources s ON s.id = x.source_id WHERE x.item_id = i.id) "
         "FROM watch_field_items fi JOIN watch_items i ON i.id = fi.item_id "
@@ -698,7 +748,8 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
                   {"rule", s.get_text(17)},
                   {"read", !s.is_null(18) && s.get_int(18) != 0},
                   {"favourite", !s.is_null(19) && s.get_int(19) != 0},
-                  {"sources", json::parse(s.get_text(20), nullptr, false)}};
+                  {"comments", s.get_int(20)},
+                  {"sources", json::parse(s.get_text(21), nullptr, false)}};
         items.push_back(j);
     }
     json page = {{"items", items}, {"state", state}};

@@ -122,6 +122,12 @@ public:
         std::string url, title, text;
     };
     std::int64_t post_item(db::connection& c, std::int64_t field, const posted& p, std::int64_t by, std::int64_t now) const;
+    // ---- Comments ----
+    /// A member's comment (1–2000 characters, plain text) on an item of a field.
+    std::int64_t comment(db::connection& c, std::int64_t field, std::int64_t item, std::int64_t by, const std::string& body,
+                         std::int64_t now) const;
+    json comments_json(db::connection& c, std::int64_t field, std::int64_t item) const;
+
     // ---- Rules ----
     /// A keyword (1–100 characters) that flags or discards items arriving in the field.
     std::int64_t add_rule(db::connection& c, std::int64_t field, const std::string& keyword, const std::string& action,

@@ -144,13 +144,13 @@ async function run(relais) {
     await other.locator('main li.watch-item').first().waitFor();
     await other.getByRole('button', { name: /^Retenus \(0\)/ }).waitFor();
     assert.equal(await other.getByRole('button', { name: /^Retenir/ }).count(), 0);
-    assert.equal(await other.locator('main summary').count(), 0);
+    assert.equal(await other.locator('main summary').filter({ hasText: 'Qualifier' }).count(), 0);
     assert.equal(await other.getByRole('button', { name: 'Ajouter la source' }).count(), 0);
   });
 
   await step('the owner retains one with what to remember; it is under « Retenus »', async () => {
     const decree = page.locator('main li.watch-item').filter({ hasText: 'Décret relatif aux missions des CPTS' });
-    await decree.locator('summary').click();
+    await decree.locator('summary').filter({ hasText: 'Qualifier' }).click();
     await decree.getByLabel('Ce qu’il faut retenir').fill('Les missions socles sont précisées : à relayer aux CPTS.');
     await decree.getByLabel('Importance').selectOption('3');
     await decree.getByRole('button', { name: /^Retenir/ }).click();
@@ -162,9 +162,16 @@ async function run(relais) {
     assert.equal(await kept.count(), 1);
   });
 
-  await step('the other member’s open page hears it live, without reloading', async () => {
+  await step('the other member’s open page hears it live, without reloading; they comment', async () => {
     await other.getByRole('button', { name: /^Retenus \(1\)/ }).waitFor();
     await other.getByRole('button', { name: /^À qualifier \(1\)/ }).waitFor();
+    await other.getByRole('button', { name: /^Retenus \(1\)/ }).click();
+    const kept = other.locator('main li.watch-item').first();
+    await kept.locator('summary').filter({ hasText: 'Commentaires (0)' }).click();
+    await kept.getByLabel('Votre commentaire').fill('À relayer à la CPTS du Ternois.');
+    await kept.getByRole('button', { name: 'Commenter' }).click();
+    await kept.locator('summary').filter({ hasText: 'Commentaires (1)' }).waitFor();
+    await kept.getByText('À relayer à la CPTS du Ternois.', { exact: true }).waitFor();
   });
 
   await step('on a phone, the field page does not scroll sideways; the coverage no longer flags an owner', async () => {

@@ -240,6 +240,18 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     CHECK(bench_inbox.json()["items"].size() == 4);
     CHECK(bench_inbox.body.find("<b>") == std::string::npos);  // a note's text is escaped
 
+    // Anyone signed in comments; the item counts its comments.
+    auto comments_url = "/api/watch/fields/" + std::to_string(reg) + "/items/" + std::to_string(decree["id"].get<std::int64_t>()) + "/comments";
+    auto commented = s.request("POST", comments_url, json{{"body", "À relayer à la CPTS du Ternois <b>vite</b>"}}.dump(),
+                               {{"Cookie", bystander}});
+    REQUIRE(commented.status == 201);
+    CHECK(commented.json()["comments"][0]["author"] == "Test membre");
+    CHECK(commented.json()["comments"][0]["body"] == "À relayer à la CPTS du Ternois <b>vite</b>");
+    CHECK(s.request("POST", comments_url, json{{"body", "   "}}.dump(), {{"Cookie", bystander}}).error_code() == "champ_invalide");
+    CHECK(s.request("POST", comments_url, json{{"body", std::string(2001, 'x')}}.dump(), {{"Cookie", bystander}}).error_code() ==
+          "champ_invalide");
+    CHECK(s.request("GET", comments_url, "", {{"Cookie", owner}}).json()["comments"].size() == 1);
+
     // Reading: each person's own read state and favourites.
     auto mark = [&](const std::string& cookie, std::int64_t item, json body) {
         return s.request("POST", "/api/watch/items/" + std::to_string(item) + "/mark", body.dump(), {{"Cookie", cookie}});
@@ -253,6 +265,7 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
         return kept_page["items"][0];
     };
     CHECK(as_seen(bystander)["read"] == true);
+    CHECK(as_seen(bystander)["comments"] == 1);
     CHECK(as_seen(bystander)["favourite"] == true);
     CHECK(as_seen(owner)["read"] == false);
     auto favs = s.request("GET", "/api/watch/favourites", "", {{"Cookie", bystander}}).json()["items"];
@@ -303,6 +316,10 @@ RELAIS_ACCESS_ROWS("watch", [](relais::test::access_fixture&) {
         {"POST", "/api/watch/fields/{id}/rules", "signed_in", "/api/watch/fields/999/rules", "{}", by_role(401, 400, 400, 400)},
         {"DELETE", "/api/watch/fields/{id}/rules/{rule_id}", "signed_in", "/api/watch/fields/999/rules/1", "",
          by_role(401, 403, 404, 404)},
+        {"GET", "/api/watch/fields/{id}/items/{item_id}/comments", "signed_in", "/api/watch/fields/999/items/1/comments", "",
+         by_role(401, 404, 404, 404)},
+        {"POST", "/api/watch/fields/{id}/items/{item_id}/comments", "signed_in", "/api/watch/fields/999/items/1/comments",
+         "{\"body\":\"x\"}", by_role(401, 404, 404, 404)},
         {"POST", "/api/watch/items/{id}/mark", "signed_in", "/api/watch/items/999/mark", "{\"read\":true}", by_role(401, 404, 404, 404)},
         {"GET", "/api/watch/favourites", "signed_in", "/api/watch/favourites", "", by_role(401, 200, 200, 200)},
         {"GET", "/api/watch/coverage", "signed_in", "/api/watch/coverage", "", by_role(401, 200, 200, 200)},

@@ -134,3 +134,15 @@ CREATE TABLE watch_reads (
     favourite INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (user_id, item_id)
 );
+
+-- What members say about an item in a field (owners qualify; everyone may comment).
+CREATE TABLE watch_comments (
+    id         INTEGER PRIMARY KEY,
+    field_id   INTEGER NOT NULL,
+    item_id    INTEGER NOT NULL,
+    user_id    INTEGER NOT NULL,
+    body       TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    FOREIGN KEY (field_id, item_id) REFERENCES watch_field_items(field_id, item_id) ON DELETE CASCADE
+);
+CREATE INDEX watch_comments_item ON watch_comments(field_id, item_id, id);

@@ -165,12 +165,57 @@ export async function render(ctx) {
       excerpt(item) ? h('p', { class: 'watch-excerpt', text: excerpt(item) }) : null,
       item.summary ? h('p', { class: 'watch-summary' }, h('strong', { text: t('veille.summaryShown') }), ' ', item.summary) : null,
       (item.tags || []).length ? h('p', {}, item.tags.map((tag) => h('span', { class: 'tag', text: tag }))) : null,
+      commentsBox(item),
       // Folded until wanted: 30 items stay a readable list.
       field.may_curate ? h('details', { class: 'watch-qualify-box', open: Boolean(item.summary) && item.state === 'new' },
         h('summary', {}, t(item.state === 'new' ? 'veille.qualify' : 'veille.requalify'), srOnly(` : ${item.title}`)),
         qualifyForm(item)) : null);
     views.set(item.id, li);
     return li;
+  }
+
+  // Comments: anyone signed in; loaded when unfolded. Shown as text.
+  function commentsBox(item) {
+    const list = h('ol', { class: 'watch-comments' });
+    const formTitle = uid('titre');
+    const draw = (comments) => {
+      list.replaceChildren(...comments.map((cm) => h('li', {},
+        h('p', { class: 'hint' }, h('strong', { text: cm.author }), ' · ',
+          h('time', { datetime: isoDate(cm.created_at) }, describeDate(cm.created_at))),
+        h('p', { class: 'watch-comment-body', text: cm.body }))));
+    };
+    const { form } = createForm({
+      labelledBy: formTitle,
+      className: 'form watch-comment-form',
+      onSubmit: async (values, f) => {
+        const res = await api.post(`/api/watch/fields/${id}/items/${item.id}/comments`, { body: values.body }, { signal });
+        f.reset();
+        item.comments = (res.comments || []).length;
+        summaryText.textContent = t('veille.comments', { n: item.comments });
+        draw(res.comments || []);
+        ctx.announce(t('veille.commented'), 'success');
+      },
+      children: [
+        h('h4', { id: formTitle, class: 'visually-hidden', text: t('veille.commentTitle', { title: item.title }) }),
+        textareaField({ label: t('veille.commentLabel'), name: 'body', required: true, rows: 2, attrs: { maxlength: '2000' } }),
+        actions(h('button', { type: 'submit', class: 'button button-small button-secondary', text: t('veille.commentButton') })),
+      ],
+    });
+    const summaryText = h('span', { text: t('veille.comments', { n: item.comments || 0 }) });
+    const box = h('details', { class: 'watch-comments-box' },
+      h('summary', {}, summaryText, srOnly(` : ${item.title}`)), list, form);
+    let loaded = false;
+    box.addEventListener('toggle', async () => {
+      if (!box.open || loaded) return;
+      loaded = true;
+      try {
+        draw((await api.get(`/api/watch/fields/${id}/items/${item.id}/comments`, { signal })).comments || []);
+      } catch (err) {
+        loaded = false;
+        if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+      }
+    });
+    return box;
   }
 
   // Reading from the keyboard: j / k next and previous item, o opens it, r read or
