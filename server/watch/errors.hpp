@@ -14,9 +14,10 @@ inline constexpr error_def not_a_feed{422, "flux_illisible", "Le contenu n'est p
 inline constexpr error_def several_feeds{422, "plusieurs_flux", "Cette page propose plusieurs flux : choisissez-en un."};
 inline constexpr error_def not_owner{403, "pas_responsable", "Seuls les responsables du champ, les animateurs et les administrateurs peuvent faire cela."};
 inline constexpr error_def item_changed{409, "veille_modifiee", "Cet élément a été qualifié entre-temps : rechargez-le avant de continuer."};
+inline constexpr error_def not_opml{422, "opml_illisible", "Ce fichier n'est pas une liste de flux OPML lisible."};
 inline constexpr error_def busy{503, "veille_occupee", "Trop de sources sont lues en ce moment : réessayez dans une minute."};
 
 inline std::vector<const error_def*> all() {
-    return {&field_exists, &source_exists, &source_unreachable, &not_a_feed, &several_feeds, &not_owner, &item_changed, &busy};
+    return {&field_exists, &source_exists, &source_unreachable, &not_a_feed, &several_feeds, &not_owner, &item_changed, &not_opml, &busy};
 }
 }  // namespace relais::watch::errors

@@ -30,6 +30,7 @@ using auth::access;
 using auth::principal;
 
 constexpr std::size_t max_url = 2000;
+constexpr std::size_t max_opml_feeds = 500;  // per import
 
 /// At most n bytes of a UTF-8 text, cut at a character boundary.
 std::string cut(const std::string& s, std::size_t n) {
@@ -371,6 +372,65 @@ void watch_module::routes(net::router& r) {
         auto res = response::json(201, {{"source_id", source}, {"field", field}});
         co_return res;
     }));
+
+    // OPML: the field's sources for another reader, and a reader's list into the field.
+    r.add("GET", "/api/watch/fields/{id}/opml", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        std::vector<opml_feed> feeds;
+        std::string name;
+        co_await db_->read([&](db::connection& c) { feeds = service_->export_sources(c, id, name); });
+        auto res = response::text(200, write_opml("Relais — veille « " + name + " »", feeds), "text/x-opml; charset=utf-8");
+        res.header("Content-Disposition", "attachment; filename=\"veille-" + std::to_string(id) + ".opml\"");
+        co_return res;
+    }));
+
+    // The file as is (application/octet-stream, like an attachment; or a JSON string in
+    // {"opml"}), up to 4 MB, read only from a signed-in person.
+    net::route_options upload;
+    upload.body_max_bytes = 4 << 20;
+    upload.raw_body = true;
+    upload.admit_body = [this](const request& head) -> asio::awaitable<bool> {
+        auto who = co_await auth_->authenticate(head);
+        co_return who.has_value();
+    };
+    r.add("POST", "/api/watch/fields/{id}/opml", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        bool allowed = false;
+        co_await db_->read([&](db::connection& c) {
+            service_->field_json(c, id, false);  // 404 for an unknown field
+            allowed = service_->may_curate(c, id, p);
+        });
+        if (!allowed) throw api_error(errors::not_owner);
+        if (interactive_->queued() > 8) throw api_error(errors::busy);
+        std::string text;
+        if (req.header("content-type").rfind("application/json", 0) == 0) {
+            auto body = json_input::parse_object(req.body);
+            text = json_input::required_string(body, "opml", 4 << 20);
+        } else {
+            text = std::move(req.body);
+        }
+        opml_list list;
+        std::string problem;
+        co_await interactive_->run([&] {
+            try {
+                list = parse_opml(text, max_opml_feeds);
+            } catch (const parse_error& e) {
+                problem = e.message();
+            }
+        });
+        if (!problem.empty()) throw api_error(errors::not_opml, "opml", problem);
+        json counts;
+        auto now = unix_now();
+        auto by = p.account.id;
+        co_await db_->write([&](db::connection& c) { counts = service_->import_sources(c, id, list.feeds, by, now); });
+        jobs_->run_soon("watch.fetch");
+        counts["outlines"] = list.outlines;
+        counts["invalid"] = list.invalid;
+        counts["beyond"] = list.beyond;
+        counts["warnings"] = list.warnings;
+        auto res = response::json(200, counts);
+        co_return res;
+    }), upload);
 
     // « Actualiser maintenant »: the source is due at once and the fetch job runs soon
     // (conditional GET with the validators it has; a Retry-After still in force is kept).

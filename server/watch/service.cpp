@@ -354,6 +354,39 @@ void service::remove_source(db::connection& c, std::int64_t field, std::int64_t 
     }
 }
 
+json service::import_sources(db::connection& c, std::int64_t field, const std::vector<opml_feed>& feeds, std::int64_t by,
+                             std::int64_t now) const {
+    if (!field_exists(c, field)) throw api_error(errors::not_found);
+    std::int64_t added = 0, already = 0;
+    for (const auto& f : feeds) {
+        auto known = c.prepare("SELECT 1 FROM watch_field_sources fs JOIN watch_sources s ON s.id = fs.source_id "
+                               "WHERE fs.field_id = ?1 AND s.url = ?2");
+        known.bind(1, field).bind(2, f.url);
+        if (known.step()) {
+            ++already;
+            continue;
+        }
+        add_source(c, field, f.url, f.title, f.site_url, "", opts_.default_interval_s, by, now);
+        ++added;
+    }
+    return {{"added", added}, {"already", already}};
+}
+
+std::vector<opml_feed> service::export_sources(db::connection& c, std::int64_t field, std::string& name) const {
+    {
+        auto s = c.prepare("SELECT name FROM watch_fields WHERE id = ?1");
+        s.bind(1, field);
+        if (!s.step()) throw api_error(errors::not_found);
+        name = s.get_text(0);
+    }
+    std::vector<opml_feed> out;
+    auto s = c.prepare("SELECT s.url, s.title, s.site_url FROM watch_field_sources fs JOIN watch_sources s ON s.id = fs.source_id "
+                       "WHERE fs.field_id = ?1 ORDER BY s.title, s.id");
+    s.bind(1, field);
+    while (s.step()) out.push_back({s.get_text(0), s.get_text(1), s.get_text(2)});
+    return out;
+}
+
 json service::sources_json(db::connection& c) const {
     json out = json::array();
     auto s = c.prepare(

@@ -9,6 +9,7 @@
 #include "auth/service.hpp"
 #include "db/database.hpp"
 #include "outbound/http_client.hpp"
+#include "watch/opml.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -98,6 +99,12 @@ public:
                             const std::string& site_url, const std::string& format, std::int64_t interval_s,
                             std::int64_t by, std::int64_t now) const;
     void remove_source(db::connection& c, std::int64_t field, std::int64_t source) const;
+    /// Sources from an OPML list: each feed not yet in the field is attached (fetched by
+    /// the next run of the job). Returns {"added","already"}.
+    json import_sources(db::connection& c, std::int64_t field, const std::vector<opml_feed>& feeds, std::int64_t by,
+                        std::int64_t now) const;
+    /// The field's sources, for an OPML export; and the field's name.
+    std::vector<opml_feed> export_sources(db::connection& c, std::int64_t field, std::string& name) const;
     json sources_json(db::connection& c) const;
     struct due_source {
         std::int64_t id = 0;

@@ -275,6 +275,29 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     CHECK(as_seen(bystander)["read"] == false);
     CHECK(as_seen(bystander)["favourite"] == true);
 
+    // OPML: the field's sources exported, imported into another field (the file as is).
+    auto exported = s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/opml", "", {{"Cookie", bystander}});
+    REQUIRE(exported.status == 200);
+    CHECK(exported.header("content-type").rfind("text/x-opml", 0) == 0);
+    CHECK(exported.body.find(f.url("/flux.xml")) != std::string::npos);
+    auto parcours = field_id(s, admin, "parcours");
+    auto imported = s.request("POST", "/api/watch/fields/" + std::to_string(parcours) + "/opml", exported.body,
+                              {{"Cookie", admin}, {"Content-Type", "application/octet-stream"}});
+    REQUIRE(imported.status == 200);
+    CHECK(imported.json()["added"] == 2);
+    CHECK(imported.json()["already"] == 0);
+    auto again = s.request("POST", "/api/watch/fields/" + std::to_string(parcours) + "/opml", json{{"opml", exported.body}}.dump(),
+                           {{"Cookie", admin}});
+    CHECK(again.json()["already"] == 2);
+    CHECK(s.request("POST", "/api/watch/fields/" + std::to_string(parcours) + "/opml", "<rss/>",
+                    {{"Cookie", admin}, {"Content-Type", "application/octet-stream"}})
+              .error_code() == "opml_illisible");
+    CHECK(s.request("POST", "/api/watch/fields/" + std::to_string(parcours) + "/opml", exported.body,
+                    {{"Cookie", bystander}, {"Content-Type", "application/octet-stream"}})
+              .error_code() == "pas_responsable");
+    // Shared: still two sources in all, now each in two fields.
+    CHECK(s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json()["sources"].size() == 2);
+
     // « Actualiser maintenant »: the fetch job asks again with the validators it got (304).
     CHECK(f.conditional == 0);
     std::int64_t flux_id = 0;
@@ -320,6 +343,8 @@ RELAIS_ACCESS_ROWS("watch", [](relais::test::access_fixture&) {
          by_role(401, 404, 404, 404)},
         {"POST", "/api/watch/fields/{id}/items/{item_id}/comments", "signed_in", "/api/watch/fields/999/items/1/comments",
          "{\"body\":\"x\"}", by_role(401, 404, 404, 404)},
+        {"GET", "/api/watch/fields/{id}/opml", "signed_in", "/api/watch/fields/999/opml", "", by_role(401, 404, 404, 404)},
+        {"POST", "/api/watch/fields/{id}/opml", "signed_in", "/api/watch/fields/999/opml", "{}", by_role(401, 404, 404, 404)},
         {"POST", "/api/watch/items/{id}/mark", "signed_in", "/api/watch/items/999/mark", "{\"read\":true}", by_role(401, 404, 404, 404)},
         {"GET", "/api/watch/favourites", "signed_in", "/api/watch/favourites", "", by_role(401, 200, 200, 200)},
         {"GET", "/api/watch/coverage", "signed_in", "/api/watch/coverage", "", by_role(401, 200, 200, 200)},

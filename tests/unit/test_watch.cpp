@@ -347,3 +347,51 @@ TEST_CASE("watch: a field's rules flag or discard items as they arrive", "[watch
         CHECK(w.svc.rules_json(c, w.field).size() == 2);
     });
 }
+
+TEST_CASE("watch: OPML lists are read safely and written back", "[watch][opml]") {
+    std::string doc = R"X(<?xml version="1.0" encoding="ISO-8859-1"?>
+<!DOCTYPE opml [<!ENTITY x SYSTEM "file:///etc/passwd"><!ENTITY lol "lol">]>
+<opml version="1.0"><head><title>Export</title></head><body>
+<outline text="Réglementation">
+  <outline text="Légifrance &amp; JO" type="rss" xmlUrl="https://www.example.gouv.fr/rss/jo.xml" htmlUrl="https://www.example.gouv.fr/"/>
+  <outline text="Encore &x; &lol;" xmlurl="https://b.example/flux"/>
+  <outline text="Deux fois" XMLURL="https://www.example.gouv.fr/rss/jo.xml"/>
+  <outline text="Piège" xmlUrl="javascript:alert(1)"/>
+  <outline text="Fichier" xmlUrl="file:///etc/passwd"/>
+</outline></body></opml>)X";
+    auto list = watch::parse_opml(doc, 100);
+    REQUIRE(list.feeds.size() == 2);
+    CHECK(list.feeds[0].url == "https://www.example.gouv.fr/rss/jo.xml");
+    CHECK(list.feeds[0].title == "Légifrance & JO");
+    CHECK(list.feeds[0].site_url == "https://www.example.gouv.fr/");
+    CHECK(list.feeds[1].url == "https://b.example/flux");
+    CHECK(list.feeds[1].title.find("root") == std::string::npos);
+    CHECK(list.outlines == 6);
+    CHECK(list.invalid == 2);
+    CHECK_FALSE(list.warnings.empty());
+
+    // 10,000 outlines: read at once, the first ones kept, the rest counted.
+    std::string big = "<opml version=\"2.0\"><body>";
+    for (int i = 0; i < 10'000; ++i) big += "<outline text=\"F" + std::to_string(i) + "\" xmlUrl=\"https://f.example/" + std::to_string(i) + "\"/>";
+    big += "</body></opml>";
+    auto many = watch::parse_opml(big, 500);
+    CHECK(many.feeds.size() == 500);
+    CHECK(many.beyond == 9'500);
+    CHECK(many.outlines == 10'000);
+    // Deep nesting does not grow the stack.
+    std::string deep = "<opml><body>";
+    for (int i = 0; i < 100'000; ++i) deep += "<outline text=\"x\">";
+    CHECK_NOTHROW(watch::parse_opml(deep, 10));
+
+    CHECK_THROWS_AS(watch::parse_opml("<rss version=\"2.0\"></rss>", 10), watch::parse_error);
+    CHECK_THROWS_AS(watch::parse_opml("pas du tout du XML", 10), watch::parse_error);
+
+    // Written back: escaped, and read again the same.
+    std::vector<watch::opml_feed> feeds{{"https://a.example/f?x=1&y=2", "A \"guillemets\" <b>", "https://a.example/"}};
+    auto text = watch::write_opml("Relais — veille « Test »", feeds);
+    CHECK(text.find("<b>") == std::string::npos);
+    auto again = watch::parse_opml(text, 10);
+    REQUIRE(again.feeds.size() == 1);
+    CHECK(again.feeds[0].url == "https://a.example/f?x=1&y=2");
+    CHECK(again.feeds[0].title == "A \"guillemets\" <b>");
+}

@@ -289,8 +289,40 @@ export async function render(ctx) {
       sources.length ? h('ul', { class: 'watch-source-list' }, rows)
         : h('p', { class: 'panel', text: field.source_hint || t('veille.noSources') }),
     ];
-    if (field.may_curate) children.push(addSourceForm());
+    children.push(h('p', {}, h('a', {
+      href: `/api/watch/fields/${id}/opml`, download: `veille-${id}.opml`, text: t('veille.opmlExport'),
+    })));
+    if (field.may_curate) children.push(addSourceForm(), opmlForm());
     sourcesBox.replaceChildren(...children);
+  }
+
+  // A feed reader's list (OPML): each feed becomes a source of this field.
+  function opmlForm() {
+    const formTitle = uid('titre');
+    const { form } = createForm({
+      labelledBy: formTitle,
+      className: 'form watch-opml',
+      onSubmit: async (values, f) => {
+        const file = f.querySelector('input[type="file"]').files[0];
+        if (!file) throw Object.assign(new Error(t('veille.opmlMissing')), { field: 'opml' });
+        if (file.size > 4 * 1024 * 1024) throw Object.assign(new Error(t('veille.opmlTooLarge')), { field: 'opml' });
+        const text = await file.text();
+        lastOwnAction = Date.now();
+        const res = await api.post(`/api/watch/fields/${id}/opml`, { opml: text }, { signal });
+        f.reset();
+        ctx.announce(t('veille.opmlDone', { added: res.added, already: res.already }), 'success');
+        const fresh = await api.get(`/api/watch/fields/${id}`, { signal });
+        field = fresh.field;
+        drawSources();
+      },
+      children: [
+        h('h3', { id: formTitle, text: t('veille.opmlImport') }),
+        inputField({ label: t('veille.opmlFile'), name: 'opml', type: 'file', hint: t('veille.opmlHint'),
+          attrs: { accept: '.opml,.xml,text/x-opml,application/xml,text/xml' } }),
+        actions(h('button', { type: 'submit', class: 'button button-secondary', text: t('veille.opmlButton') })),
+      ],
+    });
+    return form;
   }
 
   function addSourceForm() {
