@@ -3,12 +3,17 @@
 // coverage view. Pages under « Veille »; API under /api/watch (docs/api.md).
 #include "watch/module.hpp"
 
+#include "auth/password.hpp"
 #include "auth/service.hpp"
 #include "common/json_input.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
 #include "common/worker_pool.hpp"
 #include "library/filer.hpp"
+#include "mail/outbox.hpp"
+#include "outbound/smtp.hpp"
+#include "watch/dates.hpp"
+#include "watch/digest.hpp"
 #include "notifications/notifier.hpp"
 #include "platform/scheduler.hpp"
 #include "platform/settings.hpp"
@@ -31,6 +36,48 @@ using auth::principal;
 
 constexpr std::size_t max_url = 2000;
 constexpr std::size_t max_opml_feeds = 500;  // per import
+
+/// "2026-11-30" as the start of that day in Paris (unix seconds); `after`: the start of the
+/// next day. Throws invalid_field(field) for anything else.
+std::int64_t paris_day(const std::string& text, bool after, const char* field) {
+    int y = 0, m = 0, d = 0;
+    char tail = 0;
+    if (text.size() != 10 || std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 2000 || y > 2100 ||
+        m < 1 || m > 12 || d < 1 || d > 31)
+        throw api_error(errors::invalid_field, field);
+    std::tm tm{};
+    tm.tm_year = y - 1900;
+    tm.tm_mon = m - 1;
+    tm.tm_mday = d + (after ? 1 : 0);
+    auto utc = static_cast<std::int64_t>(timegm(&tm));
+    std::tm check{};
+    std::time_t back = static_cast<std::time_t>(utc);
+    gmtime_r(&back, &check);
+    if (!after && check.tm_mday != d) throw api_error(errors::invalid_field, field);  // 31 février
+    return utc - paris_offset_at(utc - 3600);
+}
+
+/// The digest asked for by a request body: period (default: the last 7 days), fields, title, intro.
+digest_request digest_of(const json& body, std::int64_t now) {
+    digest_request r;
+    r.to = now + 1;  // exclusive: what was retained this very second is in
+    r.from = now - 7 * 86400;
+    if (auto v = json_input::optional_string(body, "from", 10)) r.from = paris_day(*v, false, "from");
+    if (auto v = json_input::optional_string(body, "to", 10)) r.to = std::min(paris_day(*v, true, "to"), now + 1);
+    if (r.from >= r.to || r.to - r.from > 400 * 86400) throw api_error(errors::invalid_field, "from");
+    if (auto it = body.find("field_ids"); it != body.end() && !it->is_null()) {
+        if (!it->is_array() || it->size() > 100) throw api_error(errors::invalid_field, "field_ids");
+        for (const auto& f : *it) {
+            if (!f.is_number_integer() || f.get<std::int64_t>() <= 0) throw api_error(errors::invalid_field, "field_ids");
+            r.fields.push_back(f.get<std::int64_t>());
+        }
+    }
+    r.title = json_input::optional_string(body, "title", 200).value_or("");
+    r.intro = json_input::optional_string(body, "intro", 5000).value_or("");
+    return r;
+}
+
+json ids_json(const std::vector<std::int64_t>& ids) { return json(ids); }
 
 /// At most n bytes of a UTF-8 text, cut at a character boundary.
 std::string cut(const std::string& s, std::size_t n) {
@@ -83,6 +130,9 @@ public:
         auth_ = &ctx.need<auth::service>();
         topics_ = &ctx.topics();
         library_ = &ctx.need<library::filer>();
+        outbox_ = &ctx.need<mail::outbox>();
+        public_url_ = cfg.get_text("server.public_url");
+        while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
         notifier_ = &ctx.need<notifications::notifier>();
         options o;
         o.default_interval_s = cfg.get_int("watch.interval_minutes") * 60;
@@ -129,6 +179,8 @@ public:
     void jobs(platform::scheduler& s) override {
         s.every(
             "watch.fetch", std::chrono::seconds(60), [this] { fetch_due(); }, std::chrono::seconds(10));
+        s.every(
+            "watch.digests", std::chrono::hours(1), [this] { send_scheduled_digests(unix_now()); }, std::chrono::minutes(5));
     }
 
     void stop() override {
@@ -182,6 +234,44 @@ private:
             });
     }
 
+    std::string unsubscribe_link(const std::string& token) const {
+        return public_url_ + "/veille/desabonnement?jeton=" + token;
+    }
+
+    /// The subscribers' own digests when they are due (weekly: 7 days since the last one,
+    /// monthly: 30), for their fields; an empty period sends nothing but moves on.
+    void send_scheduled_digests(std::int64_t now) {
+        db_->write_sync([&](db::connection& c) {
+            struct due {
+                std::int64_t user;
+                std::string frequency, fields, token;
+                std::int64_t last;
+            };
+            std::vector<due> list;
+            {
+                auto s = c.prepare("SELECT user_id, frequency, field_ids, token, coalesce(last_sent_at, created_at) FROM watch_subscriptions "
+                                   "WHERE coalesce(last_sent_at, created_at) <= ?1 - CASE frequency WHEN 'weekly' THEN 7 ELSE 30 END * 86400");
+                s.bind(1, now);
+                while (s.step()) list.push_back({s.get_int(0), s.get_text(1), s.get_text(2), s.get_text(3), s.get_int(4)});
+            }
+            for (const auto& d : list) {
+                digest_request r;
+                r.from = d.last;
+                r.to = now + 1;
+                for (const auto& f : json::parse(d.fields, nullptr, false))
+                    if (f.is_number_integer()) r.fields.push_back(f.get<std::int64_t>());
+                r.title = d.frequency == "weekly" ? "Votre lettre de veille de la semaine" : "Votre lettre de veille du mois";
+                auto dg = compose_digest(c, r, public_url_, unsubscribe_link(d.token));
+                if (dg.items > 0) {
+                    auto u = auth_->find_user(c, d.user);
+                    if (u && u->active) outbox_->queue(c, {u->email, u->name, "[Relais] " + dg.title, dg.text, dg.html});
+                }
+                c.prepare("UPDATE watch_subscriptions SET last_sent_at = ?1 WHERE user_id = ?2").bind(1, now).bind(2, d.user).exec();
+            }
+        });
+        outbox_->wake();
+    }
+
     /// New items reached these fields' inboxes: their open pages hear it.
     void announce_new(const fetch_outcome& out) {
         for (auto field : out.fields_reached)
@@ -203,6 +293,8 @@ private:
     auth::service* auth_ = nullptr;
     platform::topics* topics_ = nullptr;
     library::filer* library_ = nullptr;
+    mail::outbox* outbox_ = nullptr;
+    std::string public_url_;
     notifications::notifier* notifier_ = nullptr;
     std::unique_ptr<service> service_;
     std::unique_ptr<fetcher> fetcher_;
@@ -680,6 +772,178 @@ void watch_module::routes(net::router& r) {
         auto res = response::json(200, {{"items", items}});
         co_return res;
     }));
+
+    // ---- Digests (lettres de veille) and subscriptions ----
+    r.add("POST", "/api/watch/digests/preview", a.guard(access::animateur, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto wanted = digest_of(body, unix_now());
+        digest d;
+        co_await db_->read([&](db::connection& c) { d = compose_digest(c, wanted, public_url_, unsubscribe_link("JETON")); });
+        auto res = response::json(200, {{"title", d.title}, {"items", d.items}, {"html", d.html}, {"text", d.text},
+                                        {"markdown", d.markdown}});
+        co_return res;
+    }));
+
+    // Composed, archived (and filed in the library), sent to every subscriber now.
+    r.add("POST", "/api/watch/digests", a.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto now = unix_now();
+        auto wanted = digest_of(body, now);
+        bool send = false;
+        if (auto it = body.find("send"); it != body.end()) {
+            if (!it->is_boolean()) throw api_error(errors::invalid_field, "send");
+            send = it->get<bool>();
+        }
+        std::int64_t id = 0, recipients = 0;
+        digest archived;
+        auto by = p.account.id;
+        co_await db_->write([&](db::connection& c) {
+            archived = compose_digest(c, wanted, public_url_, "");
+            if (archived.items == 0) throw api_error(errors::invalid_field, "from", "Rien n'a été retenu sur cette période : la lettre serait vide.");
+            if (send) {
+                auto s = c.prepare("SELECT user_id, token FROM watch_subscriptions ORDER BY user_id");
+                std::vector<std::pair<std::int64_t, std::string>> subs;
+                while (s.step()) subs.emplace_back(s.get_int(0), s.get_text(1));
+                for (const auto& [uid, token] : subs) {
+                    auto u = auth_->find_user(c, uid);
+                    if (!u || !u->active) continue;
+                    auto mine = compose_digest(c, wanted, public_url_, unsubscribe_link(token));
+                    if (outbox_->queue(c, {u->email, u->name, "[Relais] " + mine.title, mine.text, mine.html})) ++recipients;
+                }
+            }
+            c.prepare("INSERT INTO watch_digests(title, intro, period_from, period_to, field_ids, items, html, text, markdown, "
+                      "recipients, created_by, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
+                .bind(1, archived.title)
+                .bind(2, archived.intro)
+                .bind(3, wanted.from)
+                .bind(4, wanted.to)
+                .bind(5, ids_json(wanted.fields).dump())
+                .bind(6, static_cast<std::int64_t>(archived.items))
+                .bind(7, archived.html)
+                .bind(8, archived.text)
+                .bind(9, archived.markdown)
+                .bind(10, recipients)
+                .bind(11, by)
+                .bind(12, now)
+                .exec();
+            id = c.last_insert_id();
+        });
+        outbox_->wake();
+        json out = {{"digest", {{"id", id}, {"title", archived.title}, {"items", archived.items}, {"recipients", recipients}}}};
+        // Archived in the library too (kind "veille"), found by the same search.
+        library::filing f;
+        f.origin = "watch:digest:" + std::to_string(id);
+        f.kind = "veille";
+        f.title = cut(archived.title, 300);
+        f.summary = cut(archived.intro.empty() ? archived.title : archived.intro, 1000);
+        f.markdown = archived.markdown;
+        f.note = "Lettre de veille";
+        try {
+            auto filed = co_await library_->file(f, p);
+            out["digest"]["library"] = filed["item"];
+        } catch (const std::exception& e) {
+            log::error("watch_filing_failed", {{"digest", id}, {"what", e.what()}});
+        }
+        auto res = response::json(201, out);
+        co_return res;
+    }));
+
+    r.add("GET", "/api/watch/digests", a.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
+        json list = json::array();
+        co_await db_->read([&](db::connection& c) {
+            auto s = c.prepare("SELECT id, title, period_from, period_to, items, recipients, created_at FROM watch_digests "
+                               "ORDER BY id DESC LIMIT 200");
+            while (s.step())
+                list.push_back({{"id", s.get_int(0)}, {"title", s.get_text(1)}, {"from", to_iso8601(s.get_int(2))},
+                                {"to", to_iso8601(s.get_int(3))}, {"items", s.get_int(4)}, {"recipients", s.get_int(5)},
+                                {"created_at", to_iso8601(s.get_int(6))}});
+        });
+        auto res = response::json(200, {{"digests", list}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/watch/digests/{id}", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        json d;
+        co_await db_->read([&](db::connection& c) {
+            auto s = c.prepare("SELECT title, intro, period_from, period_to, items, recipients, created_at, html, text, markdown "
+                               "FROM watch_digests WHERE id = ?1");
+            s.bind(1, id);
+            if (!s.step()) throw api_error(errors::not_found);
+            d = {{"id", id},
+                 {"title", s.get_text(0)},
+                 {"intro", s.get_text(1)},
+                 {"from", to_iso8601(s.get_int(2))},
+                 {"to", to_iso8601(s.get_int(3))},
+                 {"items", s.get_int(4)},
+                 {"recipients", s.get_int(5)},
+                 {"created_at", to_iso8601(s.get_int(6))},
+                 {"html", s.get_text(7)},
+                 {"text", s.get_text(8)},
+                 {"markdown", s.get_text(9)}};
+        });
+        auto res = response::json(200, {{"digest", d}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/watch/subscription", a.guard(access::signed_in, [this](request&, const principal& p) -> asio::awaitable<response> {
+        json out = {{"frequency", "none"}, {"field_ids", json::array()}};
+        auto uid = p.account.id;
+        co_await db_->read([&](db::connection& c) {
+            auto s = c.prepare("SELECT frequency, field_ids, last_sent_at FROM watch_subscriptions WHERE user_id = ?1");
+            s.bind(1, uid);
+            if (s.step()) {
+                out["frequency"] = s.get_text(0);
+                out["field_ids"] = json::parse(s.get_text(1), nullptr, false);
+                out["last_sent_at"] = s.is_null(2) ? json() : json(to_iso8601(s.get_int(2)));
+            }
+        });
+        auto res = response::json(200, out);
+        co_return res;
+    }));
+
+    r.add("PUT", "/api/watch/subscription", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto frequency = json_input::required_string(body, "frequency", 10);
+        if (frequency != "none" && frequency != "weekly" && frequency != "monthly") throw api_error(errors::invalid_field, "frequency");
+        auto fields = digest_of(json{{"field_ids", body.value("field_ids", json())}}, unix_now()).fields;
+        if (frequency != "none" && !outbound::valid_email(p.account.email)) throw api_error(errors::invalid_field, "frequency");
+        auto uid = p.account.id;
+        auto now = unix_now();
+        co_await db_->write([&](db::connection& c) {
+            for (auto f : fields)
+                if (c.prepare("SELECT 1 FROM watch_fields WHERE id = ?1").bind(1, f).step() == false)
+                    throw api_error(errors::invalid_field, "field_ids");
+            if (frequency == "none") {
+                c.prepare("DELETE FROM watch_subscriptions WHERE user_id = ?1").bind(1, uid).exec();
+                return;
+            }
+            c.prepare("INSERT INTO watch_subscriptions(user_id, frequency, field_ids, token, created_at) VALUES(?1, ?2, ?3, ?4, ?5) "
+                      "ON CONFLICT(user_id) DO UPDATE SET frequency = excluded.frequency, field_ids = excluded.field_ids")
+                .bind(1, uid)
+                .bind(2, frequency)
+                .bind(3, ids_json(fields).dump())
+                .bind(4, auth::random_token())
+                .bind(5, now)
+                .exec();
+        });
+        auto res = response::json(200, {{"frequency", frequency}, {"field_ids", fields}});
+        co_return res;
+    }));
+
+    // The e-mail's one-click link: the token alone is enough (no session needed).
+    r.add("POST", "/api/watch/unsubscribe", "anyone", [this](request& req) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto token = json_input::required_string(body, "token", 100);
+        bool removed = false;
+        co_await db_->write([&](db::connection& c) {
+            c.prepare("DELETE FROM watch_subscriptions WHERE token = ?1").bind(1, token).exec();
+            removed = c.changes() > 0;
+        });
+        if (!removed) throw api_error(errors::not_found);
+        auto res = response::json(200, {{"unsubscribed", true}});
+        co_return res;
+    });
 
     r.add("GET", "/api/watch/coverage", a.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
         json cov;

@@ -11,6 +11,7 @@
 
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import {
   STEP_TIMEOUT_MS, addUser, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser, log,
   makeDataDir, runTest, signIn, startServer, step, waitForPath, watchPage,
@@ -45,6 +46,46 @@ function startFeedServer() {
   return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
 }
 
+/** A minimal SMTP server on loopback that keeps each message's data. */
+function startSmtpSink() {
+  const messages = [];
+  const server = net.createServer((socket) => {
+    let buffer = '';
+    let inData = false;
+    socket.write('220 sink ESMTP\r\n');
+    socket.on('data', (chunk) => {
+      buffer += chunk.toString('latin1');
+      for (;;) {
+        if (inData) {
+          const end = buffer.indexOf('\r\n.\r\n');
+          if (end < 0) return;
+          messages.push(buffer.slice(0, end));
+          buffer = buffer.slice(end + 5);
+          inData = false;
+          socket.write('250 OK\r\n');
+          continue;
+        }
+        const eol = buffer.indexOf('\r\n');
+        if (eol < 0) return;
+        const line = buffer.slice(0, eol).toUpperCase();
+        buffer = buffer.slice(eol + 2);
+        if (line.startsWith('EHLO') || line.startsWith('HELO')) socket.write('250 sink\r\n');
+        else if (line.startsWith('DATA')) { inData = true; socket.write('354 go\r\n'); }
+        else if (line.startsWith('QUIT')) { socket.end('221 bye\r\n'); return; }
+        else socket.write('250 OK\r\n');
+      }
+    });
+    socket.on('error', () => {});
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, messages })));
+}
+
+/** Quoted-printable decoded (enough to read a message's text). */
+function unquote(text) {
+  return Buffer.from(text.replace(/=\r\n/g, '').replace(/=([0-9A-F]{2})/g, (m, hex) => String.fromCharCode(parseInt(hex, 16))), 'latin1')
+    .toString('utf8');
+}
+
 async function run(relais) {
   const feeds = await startFeedServer();
   const feedUrl = `http://127.0.0.1:${feeds.address().port}/flux.xml`;
@@ -52,7 +93,10 @@ async function run(relais) {
   await addUser(relais, dataDir, ADMIN, 'admin');
   await addUser(relais, dataDir, OWNER, 'membre');
   await addUser(relais, dataDir, OTHER, 'membre');
-  const base = await startServer(relais, dataDir, ['--set', 'outbound.allow_loopback=true']);
+  const smtp = await startSmtpSink();
+  const base = await startServer(relais, dataDir, ['--set', 'outbound.allow_loopback=true',
+    '--set', 'mail.smtp_host=127.0.0.1', '--set', `mail.smtp_port=${smtp.server.address().port}`, '--set', 'mail.smtp_tls=none',
+    '--set', 'mail.from_address=veille@reseau-cpts.test', '--set', 'mail.interval_s=1']);
   log(`# server at ${base}, feed at ${feedUrl}`);
 
   const browser = await launchBrowser();
@@ -185,10 +229,44 @@ async function run(relais) {
     await assertNoOverflow(page);
   });
 
+  await step('the owner subscribes to the weekly letter; an administrator previews and sends one; it arrives', async () => {
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await page.getByLabel('Fréquence').selectOption('weekly');
+    await page.getByRole('button', { name: 'Enregistrer' }).click();
+    await page.getByText('Vous recevrez la lettre de veille chaque semaine.').waitFor();
+    const admin = await (await browser.newContext({ locale: 'fr-FR', viewport: { width: 1366, height: 900 } })).newPage();
+    admin.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await watchPage(admin, problems, { who: 'admin', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+    await signIn(admin, base, ADMIN);
+    await admin.goto(`${base}/veille`);
+    await heading(admin, /^Veille$/);
+    await admin.getByLabel('Titre (facultatif)').fill('Lettre de veille de décembre');
+    await admin.getByLabel('Introduction').fill('Bonjour à toutes et à tous.');
+    await admin.getByRole('button', { name: 'Aperçu' }).click();
+    await admin.getByText('1 éléments retenus sur la période.').waitFor();
+    await admin.locator('.watch-digest-preview').getByText('Les missions socles sont précisées : à relayer aux CPTS.').waitFor();
+    await admin.getByRole('button', { name: 'Envoyer aux abonnés' }).click();
+    await admin.getByText('Lettre envoyée à 1 abonnés et archivée dans la bibliothèque.').waitFor();
+    let letter = null;
+    for (let i = 0; i < 100 && !letter; i += 1) {
+      letter = smtp.messages.map(unquote).find((m) => m.includes('desabonnement?jeton='));
+      if (!letter) await admin.waitForTimeout(100);
+    }
+    assert.ok(letter, 'the letter reached the SMTP server');
+    assert.match(letter, /Les missions socles sont précisées : à relayer aux CPTS\./);
+    assert.match(letter, /To: .*vera@test\.fr/);
+    // Its one-click link, without a session.
+    const link = /\/veille\/desabonnement\?jeton=[A-Za-z0-9_-]+/.exec(letter)[0];
+    const anonymous = await (await browser.newContext({ locale: 'fr-FR' })).newPage();
+    await anonymous.goto(`${base}${link}`);
+    await anonymous.getByText('C’est fait : vous ne recevrez plus la lettre de veille.').waitFor();
+  });
+
   await step('no console error nor CSP violation on any page', async () => {
     assertNoProblems(problems);
   });
 
+  smtp.server.close();
   feeds.closeAllConnections();
   await new Promise((resolve) => feeds.close(resolve));
 }

@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 
 #include "../fixtures/http_server.hpp"
+#include "../fixtures/smtp_sink.hpp"
 
 #include <fstream>
 #include <set>
@@ -65,6 +66,25 @@ struct feeds {
     std::string url(const std::string& path) const { return http.url(path); }
 };
 
+/// A quoted-printable body decoded (soft line breaks joined, =XX bytes restored).
+std::string unquote(const std::string& qp) {
+    std::string out;
+    for (std::size_t i = 0; i < qp.size(); ++i) {
+        if (qp[i] != '=') {
+            out += qp[i];
+        } else if (i + 2 < qp.size() && qp[i + 1] == '\r' && qp[i + 2] == '\n') {
+            i += 2;
+        } else if (i + 2 < qp.size() && std::isxdigit(static_cast<unsigned char>(qp[i + 1])) &&
+                   std::isxdigit(static_cast<unsigned char>(qp[i + 2]))) {
+            out += static_cast<char>(std::stoi(qp.substr(i + 1, 2), nullptr, 16));
+            i += 2;
+        } else {
+            out += qp[i];
+        }
+    }
+    return out;
+}
+
 std::int64_t me(server& s, const std::string& cookie) {
     return s.request("GET", "/api/me", "", {{"Cookie", cookie}}).json()["user"]["id"].get<std::int64_t>();
 }
@@ -81,7 +101,10 @@ std::int64_t field_id(server& s, const std::string& cookie, const std::string& s
 
 TEST_CASE("watch: seeded fields, owners, sources tested and added, items deduplicated, qualified, coverage", "[watch]") {
     feeds f;
-    server s({"--set", "outbound.allow_loopback=true"});
+    relais::test::smtp_sink sink;
+    server s({"--set", "outbound.allow_loopback=true", "--set", "mail.smtp_host=127.0.0.1", "--set",
+              "mail.smtp_port=" + std::to_string(sink.port()), "--set", "mail.smtp_tls=none", "--set",
+              "mail.from_address=veille@reseau-cpts.test", "--set", "mail.interval_s=1"});
     auto admin = s.login_admin();
     auto owner = s.make_user(admin, "veilleuse@cpam.test", "membre");
     auto bystander = s.make_user(admin, "passant@cpam.test", "membre");
@@ -298,6 +321,60 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     // Shared: still two sources in all, now each in two fields.
     CHECK(s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json()["sources"].size() == 2);
 
+    // Digests: subscribers get the week's retained items by e-mail; archived, filed in the library.
+    CHECK(s.request("PUT", "/api/watch/subscription", json{{"frequency", "weekly"}}.dump(), {{"Cookie", bystander}}).status == 200);
+    CHECK(s.request("PUT", "/api/watch/subscription", json{{"frequency", "monthly"}, {"field_ids", {reg}}}.dump(), {{"Cookie", owner}})
+              .status == 200);
+    CHECK(s.request("PUT", "/api/watch/subscription", json{{"frequency", "daily"}}.dump(), {{"Cookie", owner}}).error_code() ==
+          "champ_invalide");
+    CHECK(s.request("GET", "/api/watch/subscription", "", {{"Cookie", owner}}).json()["field_ids"] == json{reg});
+    json letter = {{"title", "Lettre de veille de décembre"}, {"intro", "Bonjour à toutes et à tous.\n\nVoici l'essentiel."}};
+    auto preview = s.request("POST", "/api/watch/digests/preview", letter.dump(), {{"Cookie", admin}});
+    REQUIRE(preview.status == 200);
+    CHECK(preview.json()["items"] == 1);
+    auto html = preview.json()["html"].get<std::string>();
+    CHECK(html.find("Les missions socles sont précisées.") != std::string::npos);
+    CHECK(html.find("Décret n° 2026-12 relatif aux CPTS") != std::string::npos);
+    CHECK(html.find("<script") == std::string::npos);
+    CHECK(html.find("<link") == std::string::npos);  // no external resource
+    CHECK(preview.json()["markdown"].get<std::string>().find("## Réglementation") != std::string::npos);
+    CHECK(s.request("POST", "/api/watch/digests/preview", letter.dump(), {{"Cookie", owner}}).status == 403);
+    CHECK(s.request("POST", "/api/watch/digests/preview", json{{"from", "2026-02-31"}}.dump(), {{"Cookie", admin}}).error_code() ==
+          "champ_invalide");
+    letter["send"] = true;
+    auto sent = s.request("POST", "/api/watch/digests", letter.dump(), {{"Cookie", admin}});
+    REQUIRE(sent.status == 201);
+    CHECK(sent.json()["digest"]["recipients"] == 2);
+    CHECK(sent.json()["digest"]["library"]["state"] == "published");
+    auto archive = s.request("GET", "/api/watch/digests", "", {{"Cookie", bystander}}).json()["digests"];
+    REQUIRE(archive.size() == 1);
+    CHECK(archive[0]["title"] == "Lettre de veille de décembre");
+    CHECK(s.request("GET", "/api/watch/digests/" + std::to_string(archive[0]["id"].get<std::int64_t>()), "", {{"Cookie", bystander}})
+              .json()["digest"]["html"]
+              .get<std::string>()
+              .find("Voici l&#39;essentiel.") != std::string::npos);
+    // (The sink also holds the reviewers' notice of the fiche the owner filed.)
+    std::vector<std::string> letters;
+    for (int i = 0; i < 200 && letters.size() < 2; ++i) {
+        letters.clear();
+        for (const auto& m : sink.received())
+            if (auto body = unquote(m.data); body.find("desabonnement?jeton=") != std::string::npos) letters.push_back(body);
+        if (letters.size() < 2) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    REQUIRE(letters.size() == 2);
+    std::string token;
+    for (const auto& body : letters) {
+        CHECK(body.find("Lettre de veille de décembre") != std::string::npos);
+        CHECK(body.find("Les missions socles sont précisées.") != std::string::npos);
+        auto at = body.find("desabonnement?jeton=");
+        REQUIRE(at != std::string::npos);
+        if (token.empty()) token = body.substr(at + 20, body.find_first_of("\r\n\" <", at + 20) - at - 20);
+    }
+    // One click from the e-mail, no session: unsubscribed; the same link again: 404.
+    auto out = s.request("POST", "/api/watch/unsubscribe", json{{"token", token}}.dump());
+    CHECK(out.status == 200);
+    CHECK(s.request("POST", "/api/watch/unsubscribe", json{{"token", token}}.dump()).status == 404);
+
     // « Actualiser maintenant »: the fetch job asks again with the validators it got (304).
     CHECK(f.conditional == 0);
     std::int64_t flux_id = 0;
@@ -315,6 +392,7 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
 }
 
 RELAIS_ACCESS_ROWS("watch", [](relais::test::access_fixture&) {
+    using relais::test::all;
     using relais::test::by_role;
     return std::vector<relais::test::access_row>{
         {"GET", "/api/watch/fields", "signed_in", "/api/watch/fields", "", by_role(401, 200, 200, 200)},
@@ -347,6 +425,13 @@ RELAIS_ACCESS_ROWS("watch", [](relais::test::access_fixture&) {
         {"POST", "/api/watch/fields/{id}/opml", "signed_in", "/api/watch/fields/999/opml", "{}", by_role(401, 404, 404, 404)},
         {"POST", "/api/watch/items/{id}/mark", "signed_in", "/api/watch/items/999/mark", "{\"read\":true}", by_role(401, 404, 404, 404)},
         {"GET", "/api/watch/favourites", "signed_in", "/api/watch/favourites", "", by_role(401, 200, 200, 200)},
+        {"POST", "/api/watch/digests/preview", "animateur", "/api/watch/digests/preview", "{}", by_role(401, 403, 200, 200)},
+        {"POST", "/api/watch/digests", "animateur", "/api/watch/digests", "{\"from\":\"1999-01-01\"}", by_role(401, 403, 400, 400)},
+        {"GET", "/api/watch/digests", "signed_in", "/api/watch/digests", "", by_role(401, 200, 200, 200)},
+        {"GET", "/api/watch/digests/{id}", "signed_in", "/api/watch/digests/999", "", by_role(401, 404, 404, 404)},
+        {"GET", "/api/watch/subscription", "signed_in", "/api/watch/subscription", "", by_role(401, 200, 200, 200)},
+        {"PUT", "/api/watch/subscription", "signed_in", "/api/watch/subscription", "{}", by_role(401, 400, 400, 400)},
+        {"POST", "/api/watch/unsubscribe", "anyone", "/api/watch/unsubscribe", "{\"token\":\"inconnu\"}", all(404)},
         {"GET", "/api/watch/coverage", "signed_in", "/api/watch/coverage", "", by_role(401, 200, 200, 200)},
     };
 });

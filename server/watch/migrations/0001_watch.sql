@@ -146,3 +146,32 @@ CREATE TABLE watch_comments (
     FOREIGN KEY (field_id, item_id) REFERENCES watch_field_items(field_id, item_id) ON DELETE CASCADE
 );
 CREATE INDEX watch_comments_item ON watch_comments(field_id, item_id, id);
+
+-- Digests (lettres de veille): what was retained over a period, by field, as sent and
+-- archived (each digest is also a library fiche).
+CREATE TABLE watch_digests (
+    id              INTEGER PRIMARY KEY,
+    title           TEXT NOT NULL,
+    intro           TEXT NOT NULL DEFAULT '',
+    period_from     INTEGER NOT NULL,
+    period_to       INTEGER NOT NULL,
+    field_ids       TEXT NOT NULL DEFAULT '[]',  -- [] : every field
+    items           INTEGER NOT NULL,
+    html            TEXT NOT NULL,
+    text            TEXT NOT NULL,
+    markdown        TEXT NOT NULL,
+    recipients      INTEGER NOT NULL DEFAULT 0,
+    created_by      INTEGER NOT NULL,
+    created_at      INTEGER NOT NULL
+);
+
+-- Who receives digests by e-mail, how often, for which fields ([]: all); the token is the
+-- one-click unsubscribe link's.
+CREATE TABLE watch_subscriptions (
+    user_id      INTEGER PRIMARY KEY,
+    frequency    TEXT NOT NULL CHECK (frequency IN ('weekly', 'monthly')),
+    field_ids    TEXT NOT NULL DEFAULT '[]',
+    token        TEXT NOT NULL UNIQUE,
+    created_at   INTEGER NOT NULL,
+    last_sent_at INTEGER
+);

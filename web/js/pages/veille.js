@@ -6,7 +6,9 @@
 import { api } from '../api.js';
 import { h, uid } from '../dom.js';
 import { t } from '../i18n.js';
-import { describeDate } from '../time.js';
+import { actions, createForm, inputField, selectField, textareaField } from '../forms.js';
+import { renderMarkdown } from '../markdown.js';
+import { describeDate, shortDate } from '../time.js';
 
 export const title = 'veille.title';
 
@@ -63,11 +65,77 @@ function coverageTable(coverage) {
       h('tbody', {}, rows)));
 }
 
+// « Lettres de veille »: one's subscription, the archive, and (animateurs) composing one.
+function digestsSection(ctx, subscription, digests) {
+  const { signal } = ctx;
+  const sectionId = uid('titre');
+  const subTitle = uid('titre');
+  const sub = createForm({
+    labelledBy: subTitle,
+    onSubmit: async (values) => {
+      const res = await api.put('/api/watch/subscription', { frequency: values.frequency }, { signal });
+      ctx.announce(t(`veille.subscribed.${res.frequency}`), 'success');
+    },
+    children: [
+      h('h3', { id: subTitle, text: t('veille.subscriptionTitle') }),
+      selectField({ label: t('veille.frequency'), name: 'frequency', value: subscription.frequency || 'none', options: [
+        { value: 'none', label: t('veille.frequency.none') },
+        { value: 'weekly', label: t('veille.frequency.weekly') },
+        { value: 'monthly', label: t('veille.frequency.monthly') }] }),
+      actions(h('button', { type: 'submit', class: 'button button-secondary', text: t('veille.subscriptionSave') })),
+    ],
+  }).form;
+  const archiveList = digests.length
+    ? h('ul', { class: 'watch-digests' }, digests.map((d) => h('li', {},
+      h('strong', { text: d.title }), ' — ', t('veille.digestMeta', { n: d.items, from: shortDate(d.from), to: shortDate(d.to) }))))
+    : h('p', { class: 'hint', text: t('veille.noDigests') });
+  const children = [h('h2', { id: sectionId, text: t('veille.digestsTitle') }), sub, h('h3', { text: t('veille.archive') }), archiveList];
+  if (ctx.user && (ctx.user.role === 'animateur' || ctx.user.role === 'admin')) {
+    const composeTitle = uid('titre');
+    const preview = h('div', { class: 'watch-digest-preview', 'aria-live': 'polite' });
+    const { form } = createForm({
+      labelledBy: composeTitle,
+      onSubmit: async (values, f) => {
+        const body = { title: values.title || undefined, intro: values.intro || undefined,
+          from: values.from || undefined, to: values.to || undefined };
+        if (f.dataset.mode === 'preview') {
+          const res = await api.post('/api/watch/digests/preview', body, { signal });
+          preview.replaceChildren(h('p', { class: 'hint', text: t('veille.previewCount', { n: res.items }) }),
+            renderMarkdown(res.markdown, { headingOffset: 3, className: 'markdown watch-digest' }));
+          return;
+        }
+        const res = await api.post('/api/watch/digests', { ...body, send: true }, { signal });
+        ctx.announce(t('veille.digestSent', { n: res.digest.recipients }), 'success');
+        f.reset();
+        preview.replaceChildren();
+      },
+      children: [
+        h('h3', { id: composeTitle, text: t('veille.composeTitle') }),
+        inputField({ label: t('veille.digestTitle'), name: 'title', attrs: { maxlength: '200' } }),
+        textareaField({ label: t('veille.digestIntro'), name: 'intro', rows: 3, attrs: { maxlength: '5000' } }),
+        h('div', { class: 'watch-qualify-row' },
+          inputField({ label: t('veille.digestFrom'), name: 'from', type: 'date', hint: t('veille.digestPeriodHint') }),
+          inputField({ label: t('veille.digestTo'), name: 'to', type: 'date' })),
+        actions(
+          h('button', { type: 'submit', class: 'button button-secondary',
+            onclick: (e) => { e.currentTarget.form.dataset.mode = 'preview'; } }, t('veille.digestPreview')),
+          h('button', { type: 'submit', class: 'button',
+            onclick: (e) => { e.currentTarget.form.dataset.mode = 'send'; } }, t('veille.digestSend'))),
+        preview,
+      ],
+    });
+    children.push(form);
+  }
+  return h('section', { 'aria-labelledby': sectionId }, children);
+}
+
 export async function render(ctx) {
   const { signal } = ctx;
-  const [fields, coverage] = await Promise.all([
+  const [fields, coverage, subscription, digests] = await Promise.all([
     api.get('/api/watch/fields', { signal }),
     api.get('/api/watch/coverage', { signal }),
+    api.get('/api/watch/subscription', { signal }),
+    api.get('/api/watch/digests', { signal }),
   ]);
   const list = (fields.fields || []).filter((f) => !f.archived);
   const headingId = uid('titre');
@@ -87,5 +155,6 @@ export async function render(ctx) {
       h('h2', { id: coverageId, text: t('veille.coverageTitle') }),
       h('p', { text: t('veille.coverageLead') }),
       updated,
-      coverageTable(coverage)));
+      coverageTable(coverage)),
+    digestsSection(ctx, subscription, digests.digests || []));
 }
