@@ -22,6 +22,7 @@
 #include "watch/fetcher.hpp"
 #include "watch/service.hpp"
 
+#include <atomic>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -184,6 +185,9 @@ public:
     }
 
     void stop() override {
+        // Fetches not started yet are dropped (their lease expires, the next start takes
+        // them again); those in flight end within the client's time-out.
+        stopping_ = true;
         if (fetch_pool_) fetch_pool_->stop();
         if (interactive_) interactive_->stop();
     }
@@ -226,6 +230,7 @@ private:
         db_->write_sync([&](db::connection& c) { due = service_->take_due(c, now, parallel_ * 4, lease_s_); });
         for (auto& d : due)
             fetch_pool_->submit([this, d] {
+                if (stopping_) return;
                 auto got = fetcher_->fetch(d.url, d.etag, d.last_modified, service_->opts().max_items_per_fetch);
                 fetch_outcome out;
                 db_->write_sync([&](db::connection& c) { out = service_->record_fetch(c, d.id, got.attempt, &got.parsed, unix_now()); });
@@ -300,6 +305,7 @@ private:
     std::unique_ptr<fetcher> fetcher_;
     std::unique_ptr<worker_pool> fetch_pool_, interactive_;
     std::size_t parallel_ = 4;
+    std::atomic<bool> stopping_{false};
     std::mutex live_mutex_;
     std::map<const net::ws_connection*, std::string> live_topic_;  // the field topic each socket follows
     std::int64_t lease_s_ = 120;
