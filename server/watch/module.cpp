@@ -222,12 +222,17 @@ public:
     void routes(net::router& r) override;
 
 private:
-    /// The scheduled job: hands the due sources to the fetch workers, each on its own.
+    /// The scheduled job: hands the due sources to the fetch workers, each on its own, a
+    /// batch at a time; while batches come back full, the workers ask for the next one as
+    /// they free up, so a thousand due sources go through at the pace of the workers, not
+    /// one batch a minute.
     void fetch_due() {
-        if (fetch_pool_->queued() > parallel_ * 2) return;  // the previous run is still busy
+        if (fetch_pool_->queued() > parallel_ * 2) return;  // the previous batch is still queued
         std::vector<service::due_source> due;
         auto now = unix_now();
-        db_->write_sync([&](db::connection& c) { due = service_->take_due(c, now, parallel_ * 4, lease_s_); });
+        auto batch = parallel_ * 4;
+        db_->write_sync([&](db::connection& c) { due = service_->take_due(c, now, batch, lease_s_); });
+        more_due_ = due.size() == batch;
         for (auto& d : due)
             fetch_pool_->submit([this, d] {
                 if (stopping_) return;
@@ -236,6 +241,7 @@ private:
                 db_->write_sync([&](db::connection& c) { out = service_->record_fetch(c, d.id, got.attempt, &got.parsed, unix_now()); });
                 if (!out.ok) log::info("watch_fetch_failed", {{"source", d.id}, {"code", out.error_code}});
                 announce_new(out);
+                if (more_due_ && !stopping_ && fetch_pool_->queued() <= parallel_) jobs_->run_soon("watch.fetch");
             });
     }
 
@@ -306,6 +312,7 @@ private:
     std::unique_ptr<worker_pool> fetch_pool_, interactive_;
     std::size_t parallel_ = 4;
     std::atomic<bool> stopping_{false};
+    std::atomic<bool> more_due_{false};  // the last batch was full: more sources may be due
     std::mutex live_mutex_;
     std::map<const net::ws_connection*, std::string> live_topic_;  // the field topic each socket follows
     std::int64_t lease_s_ = 120;
