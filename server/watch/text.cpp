@@ -50,6 +50,20 @@ char32_t next_code_point(std::string_view s, std::size_t& i) {
     return cp;
 }
 
+
+bool is_space(char32_t cp) {
+    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0xA0 || cp == 0x1680 ||
+           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 ||
+           cp == 0xFEFF;
+}
+
+// U+00C0..U+00FF without their accents; '\0' marks a non-letter, "ae"-style pairs are below.
+using namespace std::string_view_literals;
+constexpr std::string_view latin1_folded = "aaaaaaaceeeeiiiidnooooo\0ouuuuy\0saaaaaaaceeeeiiiidnooooo\0ouuuuy\0y"sv;
+static_assert(latin1_folded.size() == 64);
+
+}  // namespace
+
 void append_utf8(std::string& out, char32_t cp) {
     if (cp < 0x80) {
         out += static_cast<char>(cp);
@@ -67,19 +81,6 @@ void append_utf8(std::string& out, char32_t cp) {
         out += static_cast<char>(0x80 | (cp & 0x3F));
     }
 }
-
-bool is_space(char32_t cp) {
-    return cp == ' ' || cp == '\t' || cp == '\n' || cp == '\r' || cp == '\f' || cp == '\v' || cp == 0xA0 || cp == 0x1680 ||
-           (cp >= 0x2000 && cp <= 0x200A) || cp == 0x2028 || cp == 0x2029 || cp == 0x202F || cp == 0x205F || cp == 0x3000 ||
-           cp == 0xFEFF;
-}
-
-// U+00C0..U+00FF without their accents; '\0' marks a non-letter, "ae"-style pairs are below.
-using namespace std::string_view_literals;
-constexpr std::string_view latin1_folded = "aaaaaaaceeeeiiiidnooooo\0ouuuuy\0saaaaaaaceeeeiiiidnooooo\0ouuuuy\0y"sv;
-static_assert(latin1_folded.size() == 64);
-
-}  // namespace
 
 std::string to_valid_utf8(std::string_view s) {
     std::string out;

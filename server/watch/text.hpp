@@ -8,6 +8,9 @@ namespace relais::watch {
 /// Replaces ill-formed UTF-8 sequences with U+FFFD.
 std::string to_valid_utf8(std::string_view s);
 
+/// Appends a code point (at most U+10FFFF, not a surrogate) as UTF-8.
+void append_utf8(std::string& out, char32_t cp);
+
 /// Runs of whitespace (ASCII, no-break space, U+2028/9...) become one space; trimmed.
 std::string collapse_whitespace(std::string_view s);
 
