@@ -30,7 +30,9 @@ doc_ptr read_html(std::string_view utf8);
 
 /// A fragment wrapped so that it lands in <body> as is; returns the body (or the root).
 xmlNode* html_fragment_root(xmlDoc* doc);
-doc_ptr read_html_fragment(std::string_view utf8);
+/// `known_valid`: the caller guarantees valid UTF-8 (text read by libxml2 or nlohmann/json);
+/// otherwise ill-formed sequences are replaced first.
+doc_ptr read_html_fragment(std::string_view text, bool known_valid = false);
 
 /// The text content of a node (entities already decoded by the parser).
 std::string node_text(const xmlNode* n);
@@ -69,8 +71,10 @@ struct raw_item {
     std::string title;  ///< plain text, not yet bounded
     std::string link;   ///< as written
     std::string author;
-    std::string summary_src;         ///< HTML to sanitise
-    std::string content_src;         ///< HTML to sanitise
+    std::string summary_src;         ///< HTML to sanitise (plain text when summary_plain)
+    std::string content_src;         ///< HTML to sanitise (plain text when content_plain)
+    bool summary_plain = false;
+    bool content_plain = false;
     std::string content_base;        ///< for content_src when it differs from base (Atom xml:base)
     std::vector<std::string> dates;  ///< candidates, best first
     std::vector<std::string> categories;

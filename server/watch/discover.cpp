@@ -67,7 +67,7 @@ bool has_token(const std::string& list, std::string_view token) {
 std::string plain(std::string_view s, std::size_t max_chars) {
     std::string out = s.find('<') != std::string_view::npos || s.find('&') != std::string_view::npos
                           ? html_to_text(s, max_chars * 4 + 64)
-                          : collapse_whitespace(to_valid_utf8(s));
+                          : collapse_whitespace(s);  // which replaces ill-formed UTF-8 too
     truncate_utf8_chars(out, max_chars);
     return out;
 }

@@ -35,15 +35,17 @@ std::string sha256_hex(std::string_view data) {
 }
 
 std::string bounded_plain(std::string_view s, std::size_t max_chars) {
-    std::string out = collapse_whitespace(to_valid_utf8(s));
+    std::string out = collapse_whitespace(s);  // which replaces ill-formed UTF-8 too
     truncate_utf8_chars(out, max_chars);
     return out;
 }
 
-std::string sanitized(const std::string& src, const sanitize_options& so, warnings& w) {
+std::string sanitized(const std::string& src, bool plain, const sanitize_options& so, warnings& w, std::string* text) {
+    if (text) text->clear();
     if (src.empty()) return {};
     bool cut = false;
-    std::string html = sanitize_html(src, so, &cut);
+    std::string html =
+        plain ? text_to_html(src, so.max_bytes, &cut, text, max_text_bytes + 1) : sanitize_html(src, so, &cut, text, max_text_bytes + 1);
     if (cut) w.add("Contenu d'un élément tronqué à " + std::to_string(so.max_bytes / 1024) + " ko.");
     return html;
 }
@@ -56,14 +58,14 @@ std::string plain_title(std::string_view s) {
     s = s.substr(0, max_title_chars * 16);  // no need to parse megabytes for 1,000 characters
     if (s.find('<') != std::string_view::npos || s.find('&') != std::string_view::npos)
         return html_to_text(s, max_title_chars * 4 + 64);
-    return collapse_whitespace(to_valid_utf8(s));
+    return collapse_whitespace(s);  // which replaces ill-formed UTF-8 too
 }
 
 bool finish_item(raw_item&& raw, const parse_options& o, warnings& w, feed_item& out) {
     out = feed_item{};
-    out.title = raw.title;
+    out.title = std::move(raw.title);
     if (truncate_utf8_chars(out.title, max_title_chars)) w.add("Titre trop long tronqué à 1 000 caractères.");
-    out.guid = collapse_whitespace(to_valid_utf8(raw.guid));
+    out.guid = collapse_whitespace(raw.guid);  // which replaces ill-formed UTF-8 too
     truncate_utf8_bytes(out.guid, max_guid_bytes);
     out.link = safe_url(raw.base, raw.link);
     if (out.link.empty() && raw.guid_is_permalink) out.link = safe_url(raw.base, out.guid);
@@ -73,11 +75,14 @@ bool finish_item(raw_item&& raw, const parse_options& o, warnings& w, feed_item&
     so.base_url = raw.base;
     so.images = o.images;
     so.image_proxy_prefix = o.image_proxy_prefix;
-    out.summary_html = sanitized(raw.summary_src, so, w);
-    if (!raw.content_base.empty()) so.base_url = raw.content_base;
-    out.content_html = sanitized(raw.content_src, so, w);
+    so.known_valid_utf8 = true;  // read by libxml2 or nlohmann/json, both of which validate
+    // The text for search comes from the content, or the summary when there is none: read
+    // in the same parse as the one sanitised, and only for the one used.
+    sanitize_options content_so = so;
+    if (!raw.content_base.empty()) content_so.base_url = raw.content_base;
+    out.content_html = sanitized(raw.content_src, raw.content_plain, content_so, w, &out.text);
+    out.summary_html = sanitized(raw.summary_src, raw.summary_plain, so, w, out.content_html.empty() ? &out.text : nullptr);
     const std::string& body = out.content_html.empty() ? out.summary_html : out.content_html;
-    out.text = html_to_text(body, max_text_bytes + 1);
     if (truncate_utf8_bytes(out.text, max_text_bytes)) w.add("Texte d'un élément tronqué à 50 ko pour la recherche.");
 
     if (out.title.empty() && out.link.empty() && out.text.empty() && out.content_html.empty() && out.summary_html.empty()) {

@@ -84,7 +84,7 @@ feed parse_json_feed(std::string_view utf8, const parse_options& o, warnings& w)
     f.title = plain_title(str(doc, "title"));
     truncate_utf8_chars(f.title, max_title_chars);
     f.link = safe_url(o.base_url, str(doc, "home_page_url"));
-    f.description = collapse_whitespace(to_valid_utf8(str(doc, "description")));
+    f.description = collapse_whitespace(str(doc, "description"));  // which replaces ill-formed UTF-8 too
     truncate_utf8_chars(f.description, 5'000);
     f.language = collapse_whitespace(str(doc, "language"));
     truncate_utf8_chars(f.language, 35);

@@ -1,5 +1,8 @@
 #include "watch/detail.hpp"
 
+#include "common/utf8.hpp"
+#include "watch/text.hpp"
+
 #include <libxml/parser.h>
 #include <libxml/xmlerror.h>
 
@@ -20,7 +23,7 @@ void ignore_structured_error(void*, xmlErrorPtr) {}
 constexpr int xml_options =
     XML_PARSE_RECOVER | XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_NOCDATA | XML_PARSE_IGNORE_ENC;
 constexpr int html_options =
-    HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_IGNORE_ENC;
+    HTML_PARSE_RECOVER | HTML_PARSE_NONET | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_IGNORE_ENC | HTML_PARSE_NODEFDTD;
 
 int checked_size(std::string_view s) {
     return s.size() > static_cast<std::size_t>(INT_MAX / 2) ? INT_MAX / 2 : static_cast<int>(s.size());
@@ -50,23 +53,48 @@ void init_libxml() {
     }
 }
 
+namespace {
+
+/// A parser context per thread, reused (its allocations and name dictionary with it) and
+/// replaced every so often so that the dictionary, which keeps every name it saw, stays small.
+template <typename Ctxt, typename Deleter, Ctxt* (*make)()>
+Ctxt* reused_context() {
+    thread_local std::unique_ptr<Ctxt, Deleter> ctxt;
+    thread_local unsigned uses = 0;
+    if (!ctxt || ++uses >= 256) {
+        ctxt.reset(make());
+        uses = 0;
+        if (!ctxt) throw std::bad_alloc();
+    }
+    return ctxt.get();
+}
+
+}  // namespace
+
 doc_ptr read_xml(std::string_view utf8) {
     init_libxml();
-    std::unique_ptr<xmlParserCtxt, ctxt_deleter> ctxt(xmlNewParserCtxt());
-    if (!ctxt) throw std::bad_alloc();
-    return doc_ptr(xmlCtxtReadMemory(ctxt.get(), utf8.data(), checked_size(utf8), nullptr, "UTF-8", xml_options));
+    xmlParserCtxt* ctxt = reused_context<xmlParserCtxt, ctxt_deleter, &xmlNewParserCtxt>();
+    return doc_ptr(xmlCtxtReadMemory(ctxt, utf8.data(), checked_size(utf8), nullptr, "UTF-8", xml_options));
 }
 
 doc_ptr read_html(std::string_view utf8) {
     init_libxml();
-    std::unique_ptr<htmlParserCtxt, html_ctxt_deleter> ctxt(htmlNewParserCtxt());
-    if (!ctxt) throw std::bad_alloc();
-    return doc_ptr(htmlCtxtReadMemory(ctxt.get(), utf8.data(), checked_size(utf8), nullptr, "UTF-8", html_options));
+    htmlParserCtxt* ctxt = reused_context<htmlParserCtxt, html_ctxt_deleter, &htmlNewParserCtxt>();
+    return doc_ptr(htmlCtxtReadMemory(ctxt, utf8.data(), checked_size(utf8), nullptr, "UTF-8", html_options));
 }
 
-doc_ptr read_html_fragment(std::string_view utf8) {
-    std::string wrapped = "<!DOCTYPE html><html><head><meta charset=\"utf-8\"></head><body>";
-    wrapped.append(utf8);
+doc_ptr read_html_fragment(std::string_view text, bool known_valid) {
+    // The input need not be valid UTF-8: libxml2 would switch to Latin-1 on the first
+    // ill-formed sequence, so those are replaced first (rarely: the check is fast).
+    static constexpr std::string_view prefix = "<html><body>";
+    std::string wrapped;
+    if (known_valid || is_valid_utf8(text)) {
+        wrapped.reserve(prefix.size() + text.size());
+        wrapped.append(prefix);
+        wrapped.append(text);
+    } else {
+        wrapped = std::string(prefix) + to_valid_utf8(text);
+    }
     return read_html(wrapped);
 }
 
@@ -79,6 +107,10 @@ xmlNode* html_fragment_root(xmlDoc* doc) {
 }
 
 std::string node_text(const xmlNode* n) {
+    // The usual case, one text or CDATA child, is read without a copy from libxml2.
+    if (const xmlNode* c = n->children;
+        c && !c->next && (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content)
+        return std::string(reinterpret_cast<const char*>(c->content));
     xmlChar* s = xmlNodeGetContent(n);
     if (!s) return {};
     std::string out(reinterpret_cast<const char*>(s));

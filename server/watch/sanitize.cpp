@@ -8,6 +8,9 @@
 
 #include <array>
 #include <cstring>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
 
 namespace relais::watch {
 
@@ -80,16 +83,29 @@ constexpr const char* dropped[] = {"script", "style",    "iframe", "object", "em
 constexpr const char* blocks[] = {"div", "section", "article", "header",  "footer",  "main", "aside",
                                   "nav", "center",  "address", "details", "summary", "body", "html"};
 
-bool in(const char* name, const auto& list) {
-    for (const char* x : list)
-        if (std::strcmp(x, name) == 0) return true;
-    return false;
-}
+/// What the sanitiser and the text reader know of an element, looked up once per element.
+struct tag_info {
+    bool drop = false;                    ///< dropped with its content
+    const element_rule* rule = nullptr;   ///< allowed
+    bool block = false;                   ///< unwrapped, but separates blocks
+    bool text_block = false;              ///< separates words in plain text
+};
 
-const element_rule* rule_of(const char* name) {
-    for (const auto& r : allowed)
-        if (std::strcmp(r.name, name) == 0) return &r;
-    return nullptr;
+const tag_info& info_of(const char* name) {
+    static const auto table = [] {
+        static constexpr const char* text_blocks[] = {"p",  "br", "li", "ul", "ol",     "blockquote", "pre",    "h1",
+                                                      "h2", "h3", "h4", "h5", "h6",     "hr",         "table",  "tr",
+                                                      "td", "th", "dt", "dd", "figure", "figcaption", "caption"};
+        std::unordered_map<std::string_view, tag_info> t;
+        for (const char* x : dropped) t[x].drop = true;
+        for (const auto& r : allowed) t[r.name].rule = &r;
+        for (const char* x : blocks) t[x].block = t[x].text_block = true;
+        for (const char* x : text_blocks) t[x].text_block = true;
+        return t;
+    }();
+    static const tag_info none;
+    auto it = table.find(name);
+    return it == table.end() ? none : it->second;
 }
 
 bool is_void(const char* name) {
@@ -121,7 +137,12 @@ std::string number_attr(const std::string& v) {
 
 class sanitizer {
 public:
-    explicit sanitizer(const sanitize_options& o) : o_(o) {}
+    /// `text`, when given, receives the plain text of what is kept (as html_to_text of the
+    /// result would read it, before collapsing), up to text_limit bytes.
+    sanitizer(const sanitize_options& o, std::string* text, std::size_t text_limit)
+        : o_(o), text_(text), text_limit_(text_limit) {
+        if (text_) collapser_.emplace(*text_);
+    }
 
     void walk(const xmlNode* parent, std::size_t tree_depth, std::size_t open) {
         if (tree_depth > max_tree_depth) return;
@@ -141,16 +162,19 @@ public:
 private:
     void element(const xmlNode* n, std::size_t tree_depth, std::size_t open) {
         const char* name = name_of(n);
-        if (in(name, dropped)) return;
-        const element_rule* rule = rule_of(name);
+        const tag_info& info = info_of(name);
+        if (info.drop) return;
+        const element_rule* rule = info.rule;
         if (!rule || open >= o_.max_depth) {
-            bool block = in(name, blocks);
+            bool block = info.block;
             if (block) separator();
             walk(n, tree_depth + 1, open);
             if (block) separator();
             return;
         }
         if (std::strcmp(name, "img") == 0) return image(n);
+        const bool text_block = text_ && info.text_block;
+        if (text_block) text_space();
         std::string tag = "<";
         tag += name;
         if (std::strcmp(name, "a") == 0) {
@@ -174,6 +198,7 @@ private:
         tag += '>';
         if (is_void(name)) {
             emit(tag);
+            if (text_block) text_space();
             return;
         }
         std::string close = std::string("</") + name + ">";
@@ -186,6 +211,7 @@ private:
         walk(n, tree_depth + 1, open + 1);
         reserved_ -= close.size();
         out_ += close;
+        if (text_block) text_space();
     }
 
     void image(const xmlNode* n) {
@@ -208,15 +234,18 @@ private:
     }
 
     void text(std::string_view s) {
-        std::string escaped = escape_html(s);
-        if (fits(escaped.size())) {
-            out_ += escaped;
+        const std::size_t before = out_.size();
+        append_escaped_html(out_, s);
+        if (out_.size() + reserved_ <= o_.max_bytes) {
+            if (text_ && text_->size() < text_limit_) collapser_->add(s.substr(0, text_limit_ - text_->size()));
             return;
         }
+        out_.resize(before);
         // Whole characters (so whole entities) while they fit.
         std::size_t room = o_.max_bytes - out_.size() - reserved_;
         std::string cut;
-        for (std::size_t i = 0; i < s.size();) {
+        std::size_t i = 0;
+        while (i < s.size()) {
             auto c = static_cast<unsigned char>(s[i]);
             std::size_t len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
             std::string piece = escape_html(s.substr(i, len));
@@ -226,10 +255,17 @@ private:
         }
         out_ += cut;
         full_ = true;
+        // The text is cut where the HTML was.
+        if (text_ && text_->size() < text_limit_) collapser_->add(s.substr(0, std::min(i, text_limit_ - text_->size())));
     }
 
     void separator() {
         if (!out_.empty() && out_.back() != '\n' && fits(1)) out_ += '\n';
+        text_space();
+    }
+
+    void text_space() {
+        if (text_) collapser_->space();
     }
 
     void emit(const std::string& s) {
@@ -243,17 +279,13 @@ private:
     bool fits(std::size_t n) const { return out_.size() + reserved_ + n <= o_.max_bytes; }
 
     const sanitize_options& o_;
+    std::string* text_;  // collapsed as it is read
+    std::size_t text_limit_;
+    std::optional<whitespace_collapser> collapser_;
     std::string out_;
     std::size_t reserved_ = 0;  // closing tags still to write
     bool full_ = false;
 };
-
-bool is_block_for_text(const char* name) {
-    static constexpr const char* names[] = {"p",  "br", "li", "ul", "ol",     "blockquote", "pre",    "h1",
-                                            "h2", "h3", "h4", "h5", "h6",     "hr",         "table",  "tr",
-                                            "td", "th", "dt", "dd", "figure", "figcaption", "caption"};
-    return in(name, names) || in(name, blocks);
-}
 
 void collect_text(const xmlNode* parent, std::size_t depth, std::string& out, std::size_t limit) {
     if (depth > max_tree_depth) return;
@@ -262,8 +294,9 @@ void collect_text(const xmlNode* parent, std::size_t depth, std::string& out, st
             if (n->content) out += reinterpret_cast<const char*>(n->content);
         } else if (n->type == XML_ELEMENT_NODE) {
             const char* name = name_of(n);
-            if (in(name, dropped)) continue;
-            bool block = is_block_for_text(name);
+            const tag_info& info = info_of(name);
+            if (info.drop) continue;
+            bool block = info.text_block;
             if (block) out += ' ';
             collect_text(n, depth + 1, out, limit);
             if (block) out += ' ';
@@ -276,8 +309,26 @@ void collect_text(const xmlNode* parent, std::size_t depth, std::string& out, st
 std::string escape_html(std::string_view s) {
     std::string out;
     out.reserve(s.size() + s.size() / 8);
-    for (char c : s) {
-        switch (c) {
+    append_escaped_html(out, s);
+    return out;
+}
+
+void append_escaped_html(std::string& out, std::string_view s) {
+    std::size_t i = 0;
+    while (i < s.size()) {
+        // Ordinary characters are copied a run at a time.
+        static constexpr auto plain = [] {
+            std::array<bool, 256> t{};
+            for (int c = 0x20; c < 256; ++c) t[static_cast<std::size_t>(c)] = true;
+            t['\n'] = t['\t'] = true;
+            t['&'] = t['<'] = t['>'] = t['"'] = t['\''] = false;
+            return t;
+        }();
+        std::size_t j = i;
+        while (j < s.size() && plain[static_cast<unsigned char>(s[j])]) ++j;
+        out.append(s.data() + i, j - i);
+        if (j == s.size()) break;
+        switch (s[j]) {
             case '&':
                 out += "&amp;";
                 break;
@@ -293,19 +344,48 @@ std::string escape_html(std::string_view s) {
             case '\'':
                 out += "&#39;";
                 break;
+            case '\r':
+                out += '\n';
+                break;
             default:
-                if (static_cast<unsigned char>(c) >= 0x20 || c == '\n' || c == '\t')
-                    out += c;
-                else if (c == '\r')
-                    out += '\n';
+                break;  // other C0 controls are dropped
         }
+        i = j + 1;
     }
-    return out;
 }
 
-std::string sanitize_html(std::string_view html, const sanitize_options& o, bool* truncated) {
+std::string text_to_html(std::string_view plain, std::size_t max_bytes, bool* truncated, std::string* text,
+                         std::size_t text_max_bytes) {
     if (truncated) *truncated = false;
+    std::string valid = to_valid_utf8(plain.substr(0, std::max(max_bytes, text_max_bytes) * 2 + 1024));
+    std::string out = escape_html(valid);
+    if (out.size() > max_bytes) {
+        // Back to the last whole character, then to before an entity cut in two.
+        truncate_utf8_bytes(out, max_bytes);
+        if (auto amp = out.rfind('&'); amp != std::string::npos && out.find(';', amp) == std::string::npos) out.resize(amp);
+        if (truncated) *truncated = true;
+    }
+    if (text) {
+        *text = collapse_whitespace(valid);
+        truncate_utf8_bytes(*text, text_max_bytes);
+    }
+    std::size_t b = out.find_first_not_of(" \n\t");
+    if (b == std::string::npos) return {};
+    std::size_t e = out.find_last_not_of(" \n\t");
+    return out.substr(b, e + 1 - b);
+}
+
+std::string sanitize_html(std::string_view html, const sanitize_options& o, bool* truncated, std::string* text,
+                          std::size_t text_max_bytes) {
+    if (truncated) *truncated = false;
+    if (text) text->clear();
     if (html.empty()) return {};
+    // Text without markup or references needs no parser.
+    if (html.size() <= o.max_bytes && html.find_first_of("<&") == std::string_view::npos) {
+        bool cut = false;
+        std::string out = text_to_html(html, o.max_bytes, &cut, text, text_max_bytes);
+        if (!cut) return out;  // else escaping made it too long: cut by the parser's path
+    }
     // Markup rarely weighs more than 8 times the text it carries: beyond that, the input is
     // cut before parsing (the HTML parser recovers from the cut).
     bool input_cut = false;
@@ -313,14 +393,16 @@ std::string sanitize_html(std::string_view html, const sanitize_options& o, bool
         html = html.substr(0, o.max_bytes * 8);
         input_cut = true;
     }
-    std::string input = to_valid_utf8(html);
-    auto doc = detail::read_html_fragment(input);
+    auto doc = detail::read_html_fragment(html, o.known_valid_utf8 && !input_cut);
     if (!doc) return {};
     const xmlNode* root = detail::html_fragment_root(doc.get());
     if (!root) return {};
-    sanitizer s(o);
+    sanitizer s(o, text, text_max_bytes * 2 + 1024);
     s.walk(root, 0, 0);
     if (truncated) *truncated = s.truncated() || input_cut;
+    if (text) {
+        truncate_utf8_bytes(*text, text_max_bytes);
+    }
     std::string out = std::move(s).result();
     // Trim the whitespace the wrapper or the separators left at the ends.
     std::size_t b = out.find_first_not_of(" \n\t");
@@ -332,8 +414,7 @@ std::string sanitize_html(std::string_view html, const sanitize_options& o, bool
 std::string html_to_text(std::string_view html, std::size_t max_bytes) {
     if (html.empty()) return {};
     if (max_bytes < html.size() / 8) html = html.substr(0, max_bytes * 8);  // as in sanitize_html
-    std::string input = to_valid_utf8(html);
-    auto doc = detail::read_html_fragment(input);
+    auto doc = detail::read_html_fragment(html);
     if (!doc) return {};
     const xmlNode* root = detail::html_fragment_root(doc.get());
     if (!root) return {};

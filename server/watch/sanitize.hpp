@@ -14,6 +14,7 @@ struct sanitize_options {
     std::string image_proxy_prefix;             ///< image_policy::proxy; empty: images are blocked
     std::size_t max_bytes = max_content_bytes;  ///< of the output, closing tags included
     std::size_t max_depth = 32;                 ///< nested allowed elements; deeper ones are unwrapped
+    bool known_valid_utf8 = false;              ///< the caller guarantees valid UTF-8 (skips a check)
 };
 
 /// Safe HTML: only the allowlisted elements (p, a, em, lists, tables, img per policy...) and
@@ -23,7 +24,15 @@ struct sanitize_options {
 /// get rel="noopener noreferrer nofollow". The output is well-formed and escaped; when it
 /// would exceed max_bytes it is cut (between nodes or at a UTF-8 boundary) and `*truncated`
 /// is set; so it is when the input, longer than 8 * max_bytes, is cut before parsing.
-std::string sanitize_html(std::string_view html, const sanitize_options& o, bool* truncated = nullptr);
+/// `text`, when given, receives what html_to_text(result, text_max_bytes) would give, read
+/// from the same parse (one HTML parse per field instead of two).
+std::string sanitize_html(std::string_view html, const sanitize_options& o, bool* truncated = nullptr,
+                          std::string* text = nullptr, std::size_t text_max_bytes = max_text_bytes);
+
+/// Plain text as safe HTML (escaped, cut at max_bytes on a UTF-8 boundary with *truncated
+/// set), and, when `text` is given, as collapsed text of at most text_max_bytes.
+std::string text_to_html(std::string_view plain, std::size_t max_bytes, bool* truncated = nullptr, std::string* text = nullptr,
+                         std::size_t text_max_bytes = max_text_bytes);
 
 /// The plain text of an HTML fragment: entities decoded, tags stripped (script, style... with
 /// their content), whitespace collapsed to single spaces, at most max_bytes (UTF-8 boundary);
@@ -32,5 +41,8 @@ std::string html_to_text(std::string_view html, std::size_t max_bytes = max_text
 
 /// Escapes &, <, >, " and ' for HTML text or attribute values; drops C0 controls.
 std::string escape_html(std::string_view text);
+
+/// escape_html(text) appended to `out`.
+void append_escaped_html(std::string& out, std::string_view text);
 
 }  // namespace relais::watch

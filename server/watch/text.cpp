@@ -1,5 +1,7 @@
 #include "watch/text.hpp"
 
+#include "common/utf8.hpp"
+
 #include <algorithm>
 #include <array>
 #include <set>
@@ -83,6 +85,7 @@ void append_utf8(std::string& out, char32_t cp) {
 }
 
 std::string to_valid_utf8(std::string_view s) {
+    if (is_valid_utf8(s)) return std::string(s);  // the common case, checked fast
     std::string out;
     out.reserve(s.size());
     std::size_t i = 0;
@@ -90,25 +93,54 @@ std::string to_valid_utf8(std::string_view s) {
     return out;
 }
 
-std::string collapse_whitespace(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    bool pending = false;
+void whitespace_collapser::add(std::string_view s) {
     std::size_t i = 0;
     while (i < s.size()) {
+        // A run of printable ASCII and two-byte characters other than U+0080..U+00BF (C1
+        // controls, no-break space...) is copied as is.
+        static constexpr auto kind = [] {  // 1: printable ASCII, 2: lead byte of U+00C0..U+07FF
+            std::array<unsigned char, 256> t{};
+            for (int c = 0x21; c < 0x7F; ++c) t[static_cast<std::size_t>(c)] = 1;
+            for (int c = 0xC3; c <= 0xDF; ++c) t[static_cast<std::size_t>(c)] = 2;
+            return t;
+        }();
+        std::size_t run = i;
+        const std::size_t n = s.size();
+        for (;;) {
+            while (run < n && kind[static_cast<unsigned char>(s[run])] == 1) ++run;
+            if (run + 1 < n && kind[static_cast<unsigned char>(s[run])] == 2 &&
+                (static_cast<unsigned char>(s[run + 1]) & 0xC0) == 0x80) {
+                run += 2;
+                continue;
+            }
+            break;
+        }
+        if (run > i) {
+            if (pending_) out_ += ' ';
+            pending_ = false;
+            out_.append(s.data() + i, run - i);
+            i = run;
+            continue;
+        }
         std::size_t start = i;
         char32_t cp = next_code_point(s, i);
         if (is_space(cp) || cp < 0x20 || cp == 0x7F) {
-            pending = !out.empty();
+            pending_ = !out_.empty();
             continue;
         }
-        if (pending) out += ' ';
-        pending = false;
+        if (pending_) out_ += ' ';
+        pending_ = false;
         if (cp == 0xFFFD && i - start == 1)
-            append_utf8(out, cp);
+            append_utf8(out_, cp);
         else
-            out.append(s.substr(start, i - start));
+            out_.append(s.substr(start, i - start));
     }
+}
+
+std::string collapse_whitespace(std::string_view s) {
+    std::string out;
+    out.reserve(s.size());
+    whitespace_collapser(out).add(s);
     return out;
 }
 

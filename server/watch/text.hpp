@@ -11,8 +11,22 @@ std::string to_valid_utf8(std::string_view s);
 /// Appends a code point (at most U+10FFFF, not a surrogate) as UTF-8.
 void append_utf8(std::string& out, char32_t cp);
 
-/// Runs of whitespace (ASCII, no-break space, U+2028/9...) become one space; trimmed.
+/// Runs of whitespace (ASCII, no-break space, U+2028/9...) become one space; trimmed; C0
+/// controls dropped and ill-formed UTF-8 replaced with U+FFFD (as to_valid_utf8 would).
 std::string collapse_whitespace(std::string_view s);
+
+/// collapse_whitespace over pieces appended one after the other (text nodes of a tree).
+class whitespace_collapser {
+public:
+    explicit whitespace_collapser(std::string& out) : out_(out) {}
+    void add(std::string_view s);
+    /// A separation between pieces (a block boundary): one space if text follows.
+    void space() { pending_ = !out_.empty(); }
+
+private:
+    std::string& out_;
+    bool pending_ = false;
+};
 
 /// Cuts `s` (valid UTF-8) to at most max_bytes without splitting a character; true if cut.
 bool truncate_utf8_bytes(std::string& s, std::size_t max_bytes);

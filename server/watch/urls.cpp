@@ -222,7 +222,33 @@ std::string resolve_url(const std::string& base, const std::string& ref_in) {
     return escape_unsafe(recompose(t));
 }
 
+namespace {
+
+/// True when `ref` is an absolute http(s) URL that resolution would give back unchanged:
+/// lower-case scheme, a plain host, a path, printable ASCII that needs no escaping, no dot
+/// segment (no "/." at all). Most links in feeds are; they skip the general path.
+bool already_canonical(std::string_view ref) {
+    std::size_t start = ref.starts_with("https://") ? 8 : ref.starts_with("http://") ? 7 : 0;
+    if (start == 0 || ref.size() > 8192) return false;
+    std::size_t path = ref.find('/', start);
+    if (path == std::string_view::npos || path == start) return false;
+    for (std::size_t i = start; i < path; ++i) {
+        char c = ref[i];
+        if (c == '@' || c == '?' || c == '#' || c == ':' || c == '[') return false;  // user info, port, IPv6: general path
+    }
+    for (char ch : ref) {
+        auto c = static_cast<unsigned char>(ch);
+        if (c <= 0x20 || c >= 0x7F || c == '"' || c == '<' || c == '>' || c == '\\' || c == '^' || c == '`' || c == '{' ||
+            c == '|' || c == '}' || c == '\'')
+            return false;
+    }
+    return ref.find("/.") == std::string_view::npos;
+}
+
+}  // namespace
+
 std::string safe_url(const std::string& base, const std::string& ref, bool allow_mailto) {
+    if (already_canonical(ref)) return ref;
     if (ref.size() > 8192 || clean(ref).empty()) return {};  // not "the base itself"
     std::string url = resolve_url(base, ref);
     uri u = split(url);

@@ -157,15 +157,17 @@ construct construct_type(const xmlNode* n) {
     return construct::other;
 }
 
-/// An Atom text construct as HTML to sanitise.
-std::string construct_html(const xmlNode* n) {
+/// An Atom text construct as HTML to sanitise, or as plain text (`plain` set).
+std::string construct_html(const xmlNode* n, bool& plain) {
+    plain = false;
     switch (construct_type(n)) {
         case construct::xhtml:
             return serialise_children(n);
         case construct::html:
             return node_text(n);
         case construct::text:
-            return escape_html(node_text(n));
+            plain = true;
+            return node_text(n);
         case construct::other:
             return {};
     }
@@ -180,7 +182,7 @@ std::string construct_plain(const xmlNode* n) {
         case construct::other:
             return {};
         default:
-            return collapse_whitespace(to_valid_utf8(node_text(n)));
+            return collapse_whitespace(node_text(n));  // which replaces ill-formed UTF-8 too
     }
 }
 
@@ -261,9 +263,9 @@ raw_item read_atom_entry(const xmlNode* entry, const std::string& base, const st
                 any_link = href;
             }
         } else if (q.local == "summary" && r.summary_src.empty()) {
-            r.summary_src = construct_html(c);
+            r.summary_src = construct_html(c, r.summary_plain);
         } else if (q.local == "content" && r.content_src.empty()) {
-            r.content_src = construct_html(c);
+            r.content_src = construct_html(c, r.content_plain);
             r.content_base = base_of(c, base);
         } else if ((q.local == "published" || q.local == "issued") && published.empty()) {
             published = node_text(c);

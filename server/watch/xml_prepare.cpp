@@ -65,6 +65,19 @@ private:
 
     /// Copies one UTF-8 character, dropping those XML forbids (C0 controls, U+FFFE/U+FFFF).
     void character() {
+        // A run of ordinary characters (printable ASCII and UTF-8 other than U+FFFE/U+FFFF's
+        // lead byte) in one copy.
+        std::size_t j = i_;
+        while (j < s_.size()) {
+            auto b = static_cast<unsigned char>(s_[j]);
+            if ((b < 0x20 && b != '\t' && b != '\n' && b != '\r') || b == '<' || b == '&' || b == ']' || b == 0xEF) break;
+            ++j;
+        }
+        if (j > i_) {
+            out_.append(s_.data() + i_, j - i_);
+            i_ = j;
+            return;
+        }
         auto c = static_cast<unsigned char>(s_[i_]);
         if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') {
             ++i_;

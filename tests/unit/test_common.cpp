@@ -25,6 +25,15 @@ TEST_CASE("utf8 validation", "[common]") {
     CHECK_FALSE(is_valid_utf8("\xF4\x90\x80\x80"));      // > U+10FFFF
     CHECK_FALSE(is_valid_utf8("\xFF"));
     CHECK_FALSE(is_valid_utf8("abc\x80"));
+    // Past the eight-byte ASCII stride, and at every boundary of a sequence.
+    CHECK(is_valid_utf8("abcdefghijklmnopé\xE2\x82\xAC\xF0\x9F\x98\x80xyz"));
+    CHECK_FALSE(is_valid_utf8("abcdefghijklmnop\xE2\x82"));
+    CHECK_FALSE(is_valid_utf8("abcdefghijklmnop\xF0\x9F\x98"));
+    CHECK_FALSE(is_valid_utf8("abcdefgh\x80ijklmnop"));
+    CHECK_FALSE(is_valid_utf8("\xF0\x80\x80\x80"));      // overlong, 4 bytes
+    CHECK_FALSE(is_valid_utf8("\xF5\x80\x80\x80"));
+    CHECK_FALSE(is_valid_utf8("\xE2\x28\xA1"));
+    CHECK(is_valid_utf8("\xED\x9F\xBF\xEE\x80\x80\xF4\x8F\xBF\xBF"));  // U+D7FF, U+E000, U+10FFFF
     CHECK(utf8_length("été") == 3);
 }
 

@@ -210,3 +210,57 @@ TEST_CASE("html_to_text", "[watch][sanitize]") {
     CHECK(html_to_text(std::string(100, 'x'), 10) == std::string(10, 'x'));
     CHECK(html_to_text("éééé", 3) == "é");
 }
+
+TEST_CASE("sanitiser: the text read in the same parse is html_to_text of the result", "[watch][sanitize]") {
+    // The parser's fast paths (one parse for HTML and text, no parse for text without
+    // markup) give what the general path gives.
+    const char* inputs[] = {
+        "<p>Un&nbsp;<b>deux</b></p><p>trois<script>x</script></p>",
+        "<div>bloc<section>autre</section></div>suite<br>fin",
+        "<ul><li>un</li><li>deux</li></ul><table><tr><td>a</td><td>b</td></tr></table>",
+        "<p><img src=\"/i.png\" alt=\"illustration\"> <strong>Gras</strong> et <a href=\"/x\">lien</a></p>",
+        "Texte brut sans balise,\r\n sur deux lignes\t avec des   espaces",
+        "Texte brut avec l'apostrophe et des \"guillemets\"",
+        "  ",
+        "\xff\xfe invalide",
+        "<p>é</p><p>à\u00a0ç</p><style>p{}</style><iframe>x</iframe>",
+    };
+    for (const char* in : inputs) {
+        INFO(in);
+        std::string text;
+        bool cut = true;
+        std::string html = sanitize_html(in, base_opts(), &cut, &text);
+        CHECK_FALSE(cut);
+        CHECK(html == sanitize_html(in, base_opts()));
+        CHECK(text == html_to_text(html));
+        CHECK(is_valid_utf8(html));
+    }
+    // Cut: the text stops where the HTML stopped.
+    sanitize_options small = base_opts();
+    small.max_bytes = 40;
+    std::string text;
+    bool cut = false;
+    std::string html = sanitize_html("<p>" + std::string(100, 'a') + "</p><p>" + std::string(100, 'b') + "</p>", small, &cut, &text);
+    CHECK(cut);
+    CHECK(html.size() <= 40);
+    CHECK(text == html_to_text(html));
+    // Plain text that escaping makes longer than the limit is cut, never into an entity.
+    html = sanitize_html(std::string(30, 'x') + std::string(10, '\''), small, &cut, &text);
+    CHECK(cut);
+    CHECK(html.size() <= 40);
+    CHECK(html.starts_with(std::string(30, 'x')));
+    CHECK((html.size() - 30) % 5 == 0);  // whole "&#39;" only
+}
+
+TEST_CASE("text_to_html", "[watch][sanitize]") {
+    std::string text;
+    bool cut = true;
+    CHECK(text_to_html("  a < b & c's \"d\"  ", 1000, &cut, &text) == "a &lt; b &amp; c&#39;s &quot;d&quot;");
+    CHECK_FALSE(cut);
+    CHECK(text == "a < b & c's \"d\"");
+    CHECK(text_to_html("a\xff", 1000) == "a\xEF\xBF\xBD");
+    CHECK(text_to_html("éééé", 5, &cut) == "éé");
+    CHECK(cut);
+    CHECK(text_to_html("ab<", 5, &cut) == "ab");  // "ab&lt;" would be 6 bytes: the entity is not cut
+    CHECK(cut);
+}

@@ -136,6 +136,25 @@ TEST_CASE("urls: only http(s) and mailto are safe", "[watch][urls]") {
         CHECK(safe_url(base, bad).empty());
     }
     CHECK(safe_url("", "/a").empty());
+
+    // Absolute links that resolution gives back unchanged skip it: same result either way.
+    for (const char* url : {"https://x.example/a/b?c=d&e=f#g", "http://x.example/", "https://x.example/a%20b",
+                            "https://x.example/a/./b", "https://x.example/a/../b", "https://x.example/.a", "https://X.example/A",
+                            "https://x.example", "https://x.example?q", "https://u@x.example/", "https://x.example:8080/p",
+                            "https://x.example/a b", "https://x.example/a\\b", "https://x.example/é", "HTTPS://x.example/",
+                            "https://[::1]/x", "https:///x", "https://@/x", "https://x.example/a'b"}) {
+        INFO(url);
+        std::string general = resolve_url(base, url);
+        std::string expected;
+        if (general.starts_with("https://") || general.starts_with("http://")) {
+            auto host_end = general.find_first_of("/?#", general.find("//") + 2);
+            auto authority = general.substr(general.find("//") + 2, host_end == std::string::npos ? std::string::npos
+                                                                                                 : host_end - general.find("//") - 2);
+            auto host = authority.substr(authority.rfind('@') == std::string::npos ? 0 : authority.rfind('@') + 1);
+            if (!host.empty() && host[0] != ':') expected = general;
+        }
+        CHECK(safe_url(base, url) == expected);
+    }
 }
 
 TEST_CASE("urls: normalisation for deduplication", "[watch][urls]") {
@@ -162,6 +181,25 @@ TEST_CASE("text: titles, folding, similarity", "[watch][text]") {
     CHECK(truncate_utf8_chars(s, 1));
     CHECK(s == "é");
     CHECK(to_valid_utf8("a\xff") == "a\xEF\xBF\xBD");
+    CHECK(to_valid_utf8("\xED\xA0\x80é") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBDé");  // a surrogate
+    CHECK(to_valid_utf8("\xE0\x80\xAF") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");     // overlong
+    CHECK(to_valid_utf8("\xF4\x90\x80\x80").find("\xEF\xBF\xBD") == 0);                       // above U+10FFFF
+    CHECK(to_valid_utf8("\xF0\x9F\x98\x80 \xC3\xA9") == "\xF0\x9F\x98\x80 \xC3\xA9");
+    // Collapsing keeps two-byte letters in its fast run, sees U+00A0 and U+0085 as it should.
+    CHECK(collapse_whitespace("été\u00a0à\u00a0\u00a0Noël") == "été à Noël");
+    CHECK(collapse_whitespace("a\u0085b") == "a\u0085b");
+    CHECK(collapse_whitespace("\xC3") == "\xEF\xBF\xBD");
+    {
+        std::string out;
+        whitespace_collapser c(out);
+        c.add("  un ");
+        c.space();
+        c.add("deux");
+        c.space();
+        c.space();
+        c.add(" ");
+        CHECK(out == "un deux");
+    }
 
     CHECK(title_similarity("Appel à projets CPTS 2027", "CPTS : l'appel à projets 2027") == Approx(1.0));
     CHECK(title_similarity("Le rapport de l'ARS sur les déserts médicaux", "Rapport ARS : déserts médicaux") == Approx(1.0));
