@@ -28,11 +28,11 @@ doc_ptr read_xml(std::string_view utf8);
 /// An HTML document or fragment (UTF-8) through a fresh HTML parser context.
 doc_ptr read_html(std::string_view utf8);
 
-/// A fragment wrapped so that it lands in <body> as is; returns the body (or the root).
-xmlNode* html_fragment_root(xmlDoc* doc);
-/// `known_valid`: the caller guarantees valid UTF-8 (text read by libxml2 or nlohmann/json);
-/// otherwise ill-formed sequences are replaced first.
-doc_ptr read_html_fragment(std::string_view text, bool known_valid = false);
+/// Runs libxml2's HTML parser over a fragment (wrapped in <html><body>) with `sax` as its
+/// event handler and `user` as the handlers' context; no tree is built. `known_valid`: the
+/// caller guarantees valid UTF-8 (text read by libxml2 or nlohmann/json); otherwise
+/// ill-formed sequences are replaced first.
+void parse_html_fragment_sax(std::string_view text, bool known_valid, const htmlSAXHandler& sax, void* user);
 
 /// The text content of a node (entities already decoded by the parser).
 std::string node_text(const xmlNode* n);

@@ -4,6 +4,7 @@
 #include "watch/text.hpp"
 
 #include <libxml/parser.h>
+#include <libxml/parserInternals.h>
 #include <libxml/xmlerror.h>
 
 #include <climits>
@@ -83,9 +84,15 @@ doc_ptr read_html(std::string_view utf8) {
     return doc_ptr(htmlCtxtReadMemory(ctxt, utf8.data(), checked_size(utf8), nullptr, "UTF-8", html_options));
 }
 
-doc_ptr read_html_fragment(std::string_view text, bool known_valid) {
-    // The input need not be valid UTF-8: libxml2 would switch to Latin-1 on the first
-    // ill-formed sequence, so those are replaced first (rarely: the check is fast).
+namespace {
+htmlParserCtxt* new_sax_context() { return htmlNewParserCtxt(); }
+}  // namespace
+
+void parse_html_fragment_sax(std::string_view text, bool known_valid, const htmlSAXHandler& sax, void* user) {
+    init_libxml();
+    // Wrapped so that it lands in <body> as is. The input need not be valid UTF-8: libxml2
+    // would switch to Latin-1 on the first ill-formed sequence, so those are replaced first
+    // (rarely: the check is fast).
     static constexpr std::string_view prefix = "<html><body>";
     std::string wrapped;
     if (known_valid || is_valid_utf8(text)) {
@@ -95,15 +102,26 @@ doc_ptr read_html_fragment(std::string_view text, bool known_valid) {
     } else {
         wrapped = std::string(prefix) + to_valid_utf8(text);
     }
-    return read_html(wrapped);
-}
-
-xmlNode* html_fragment_root(xmlDoc* doc) {
-    xmlNode* root = xmlDocGetRootElement(doc);
-    if (!root) return nullptr;
-    for (xmlNode* c = root->children; c; c = c->next)
-        if (c->type == XML_ELEMENT_NODE && xmlStrcasecmp(c->name, BAD_CAST "body") == 0) return c;
-    return root;
+    // A context of its own (its handler is replaced), reused as read_html's is.
+    htmlParserCtxt* ctxt = reused_context<htmlParserCtxt, html_ctxt_deleter, &new_sax_context>();
+    htmlCtxtReset(ctxt);
+    *ctxt->sax = sax;
+    ctxt->userData = user;
+    htmlCtxtUseOptions(ctxt, html_options);
+    xmlParserInputBufferPtr buf = xmlParserInputBufferCreateMem(wrapped.data(), checked_size(wrapped), XML_CHAR_ENCODING_NONE);
+    if (!buf) throw std::bad_alloc();
+    xmlParserInputPtr stream = xmlNewIOInputStream(ctxt, buf, XML_CHAR_ENCODING_NONE);
+    if (!stream) {
+        xmlFreeParserInputBuffer(buf);
+        throw std::bad_alloc();
+    }
+    inputPush(ctxt, stream);
+    xmlSwitchEncoding(ctxt, XML_CHAR_ENCODING_UTF8);
+    htmlParseDocument(ctxt);
+    if (ctxt->myDoc) {
+        xmlFreeDoc(ctxt->myDoc);
+        ctxt->myDoc = nullptr;
+    }
 }
 
 std::string node_text(const xmlNode* n) {

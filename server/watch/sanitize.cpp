@@ -1,5 +1,5 @@
-// The sanitiser rebuilds HTML from libxml2's tree: what is not explicitly allowed is not
-// written, so there is nothing to escape from (no patching of the input).
+// The sanitiser rebuilds HTML from libxml2's HTML parser events: what is not explicitly
+// allowed is not written, so there is nothing to escape from (no patching of the input).
 #include "watch/sanitize.hpp"
 
 #include "watch/detail.hpp"
@@ -11,12 +11,13 @@
 #include <optional>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 namespace relais::watch {
 
 namespace {
 
-/// Past this depth of the parsed tree, content is dropped (the walk is recursive).
+/// Past this depth of nested elements, content is dropped.
 constexpr std::size_t max_tree_depth = 200;
 
 enum class kind { drop, unwrap, allow };
@@ -91,7 +92,7 @@ struct tag_info {
     bool text_block = false;              ///< separates words in plain text
 };
 
-const tag_info& info_of(const char* name) {
+const tag_info& info_of(std::string_view name) {
     static const auto table = [] {
         static constexpr const char* text_blocks[] = {"p",  "br", "li", "ul", "ol",     "blockquote", "pre",    "h1",
                                                       "h2", "h3", "h4", "h5", "h6",     "hr",         "table",  "tr",
@@ -108,22 +109,20 @@ const tag_info& info_of(const char* name) {
     return it == table.end() ? none : it->second;
 }
 
-bool is_void(const char* name) {
-    return std::strcmp(name, "br") == 0 || std::strcmp(name, "hr") == 0 || std::strcmp(name, "img") == 0;
-}
+bool is_void(std::string_view name) { return name == "br" || name == "hr" || name == "img"; }
 
-const char* name_of(const xmlNode* n) { return reinterpret_cast<const char*>(n->name); }
-
-std::string get(const xmlNode* n, const char* attr) {
-    xmlChar* v = xmlGetProp(n, BAD_CAST attr);
-    if (!v) return {};
-    std::string out(reinterpret_cast<const char*>(v));
-    xmlFree(v);
-    return out;
+/// An attribute's value from libxml2's SAX list (name, value, name, value..., null); a
+/// boolean attribute (no value) reads as empty.
+std::string_view attr_of(const xmlChar** atts, const char* name) {
+    if (!atts) return {};
+    for (std::size_t i = 0; atts[i]; i += 2)
+        if (std::strcmp(reinterpret_cast<const char*>(atts[i]), name) == 0)
+            return atts[i + 1] ? std::string_view(reinterpret_cast<const char*>(atts[i + 1])) : std::string_view();
+    return {};
 }
 
 /// A small positive integer ("2", " 3 "), or empty.
-std::string number_attr(const std::string& v) {
+std::string number_attr(std::string_view v) {
     std::string digits;
     for (char c : v) {
         if (c >= '0' && c <= '9')
@@ -135,62 +134,71 @@ std::string number_attr(const std::string& v) {
     return digits;
 }
 
+/// Rebuilds safe HTML from the HTML parser's events (SAX: no tree is built). Elements are
+/// dropped with their content, unwrapped (their content kept) or written from the
+/// allowlist; what is written is closed from our own stack, so the output is well-formed
+/// whatever the input. In text-only mode nothing is written and only the text is kept.
 class sanitizer {
 public:
-    /// `text`, when given, receives the plain text of what is kept (as html_to_text of the
-    /// result would read it, before collapsing), up to text_limit bytes.
-    sanitizer(const sanitize_options& o, std::string* text, std::size_t text_limit)
-        : o_(o), text_(text), text_limit_(text_limit) {
+    /// `text`, when given, receives the plain text of what is kept (whitespace collapsed, as
+    /// html_to_text of the result would read it), up to about text_limit bytes.
+    sanitizer(const sanitize_options& o, std::string* text, std::size_t text_limit, bool text_only = false)
+        : o_(o), text_(text), text_limit_(text_limit), text_only_(text_only) {
         if (text_) collapser_.emplace(*text_);
     }
 
-    void walk(const xmlNode* parent, std::size_t tree_depth, std::size_t open) {
-        if (tree_depth > max_tree_depth) return;
-        for (const xmlNode* n = parent->children; n; n = n->next) {
-            if (full_) return;
-            if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-                text(reinterpret_cast<const char*>(n->content));
-            } else if (n->type == XML_ELEMENT_NODE) {
-                element(n, tree_depth, open);
-            }
-        }
-    }
-
-    std::string result() && { return std::move(out_); }
-    bool truncated() const { return full_; }
-
-private:
-    void element(const xmlNode* n, std::size_t tree_depth, std::size_t open) {
-        const char* name = name_of(n);
-        const tag_info& info = info_of(name);
-        if (info.drop) return;
-        const element_rule* rule = info.rule;
-        if (!rule || open >= o_.max_depth) {
-            bool block = info.block;
-            if (block) separator();
-            walk(n, tree_depth + 1, open);
-            if (block) separator();
+    void start(std::string_view name, const xmlChar** atts) {
+        if (skip_ > 0 || full_) {
+            ++skip_;
             return;
         }
-        if (std::strcmp(name, "img") == 0) return image(n);
-        const bool text_block = text_ && info.text_block;
+        // The wrapper's <html> and <body> hold the fragment: not elements of it.
+        if ((name == "html" && frames_.empty() && !seen_html_) ||
+            (name == "body" && !seen_body_ && (frames_.empty() || frames_.back().kind == frame_kind::root))) {
+            (name == "html" ? seen_html_ : seen_body_) = true;
+            frames_.push_back({frame_kind::root, {}, false});
+            return;
+        }
+        const tag_info& info = info_of(name);
+        if (depth_ > max_tree_depth || info.drop) {
+            skip_ = 1;
+            return;
+        }
+        ++depth_;
+        if (!info.rule || open_ >= o_.max_depth) {
+            if (info.block) separator();
+            frames_.push_back({frame_kind::unwrapped, {}, info.block});
+            return;
+        }
+        if (name == "img") {
+            image(atts);
+            frames_.push_back({frame_kind::empty, {}, false});
+            return;
+        }
+        const bool text_block = info.text_block;
         if (text_block) text_space();
+        if (text_only_) {
+            frames_.push_back({frame_kind::unwrapped, {}, false});
+            frames_.back().text_block = text_block;
+            return;
+        }
         std::string tag = "<";
         tag += name;
-        if (std::strcmp(name, "a") == 0) {
-            std::string href = safe_url(o_.base_url, get(n, "href"), true);
+        if (name == "a") {
+            std::string href = safe_url(o_.base_url, std::string(attr_of(atts, "href")), true);
             if (!href.empty()) tag += " href=\"" + escape_html(href) + "\" rel=\"noopener noreferrer nofollow\"";
         }
-        for (const char* a : rule->attributes) {
+        for (const char* a : info.rule->attributes) {
             if (!a || std::strcmp(a, "href") == 0) continue;
-            std::string v = get(n, a);
-            if (v.empty()) continue;
-            if (std::strcmp(a, "cite") == 0)
-                v = safe_url(o_.base_url, v);
-            else if (std::strcmp(a, "colspan") == 0 || std::strcmp(a, "rowspan") == 0)
-                v = number_attr(v);
-            else {
-                v = collapse_whitespace(v);
+            std::string_view raw = attr_of(atts, a);
+            if (raw.empty()) continue;
+            std::string v;
+            if (std::strcmp(a, "cite") == 0) {
+                v = safe_url(o_.base_url, std::string(raw));
+            } else if (std::strcmp(a, "colspan") == 0 || std::strcmp(a, "rowspan") == 0) {
+                v = number_attr(raw);
+            } else {
+                v = collapse_whitespace(raw);
                 truncate_utf8_chars(v, 500);
             }
             if (!v.empty()) tag += std::string(" ") + a + "=\"" + escape_html(v) + "\"";
@@ -199,25 +207,74 @@ private:
         if (is_void(name)) {
             emit(tag);
             if (text_block) text_space();
+            frames_.push_back({frame_kind::empty, {}, false});
             return;
         }
-        std::string close = std::string("</") + name + ">";
+        std::string close = "</";
+        close += name;
+        close += '>';
         if (!fits(tag.size() + close.size())) {
             full_ = true;
+            --depth_;
+            skip_ = 1;
             return;
         }
         out_ += tag;
         reserved_ += close.size();
-        walk(n, tree_depth + 1, open + 1);
-        reserved_ -= close.size();
-        out_ += close;
-        if (text_block) text_space();
+        ++open_;
+        frames_.push_back({frame_kind::written, std::move(close), text_block});
     }
 
-    void image(const xmlNode* n) {
-        std::string alt = collapse_whitespace(get(n, "alt"));
+    void end() {
+        if (skip_ > 0) {
+            --skip_;
+            return;
+        }
+        if (frames_.empty()) return;
+        close_top();
+    }
+
+    void characters(std::string_view s) {
+        if (skip_ > 0 || full_ || depth_ > max_tree_depth) return;
+        text(s);
+    }
+
+    /// Closes what the parser left open, and gives the result.
+    std::string finish() && {
+        while (!frames_.empty()) close_top();
+        return std::move(out_);
+    }
+
+    bool truncated() const { return full_; }
+
+private:
+    enum class frame_kind { root, unwrapped, written, empty };
+    struct frame {
+        frame_kind kind;
+        std::string close;  // allowed: the closing tag
+        bool text_block;    // allowed: a word boundary after; unwrapped: a block boundary after
+    };
+
+    void close_top() {
+        frame f = std::move(frames_.back());
+        frames_.pop_back();
+        if (f.kind != frame_kind::root) --depth_;
+        if (f.kind == frame_kind::unwrapped) {
+            if (f.text_block) text_only_ ? text_space() : separator();
+        } else if (f.kind == frame_kind::written) {
+            reserved_ -= f.close.size();
+            out_ += f.close;
+            --open_;
+            if (f.text_block) text_space();
+        }
+    }
+
+    void image(const xmlChar** atts) {
+        if (text_only_) return;
+        std::string alt = collapse_whitespace(attr_of(atts, "alt"));
         truncate_utf8_chars(alt, 500);
-        std::string src = o_.images == image_policy::block ? std::string() : safe_url(o_.base_url, get(n, "src"));
+        std::string src =
+            o_.images == image_policy::block ? std::string() : safe_url(o_.base_url, std::string(attr_of(atts, "src")));
         if (o_.images == image_policy::proxy)
             src =
                 o_.image_proxy_prefix.empty() || src.empty() ? std::string() : o_.image_proxy_prefix + url_encode_component(src);
@@ -228,16 +285,20 @@ private:
         std::string tag = "<img src=\"" + escape_html(src) + "\"";
         if (!alt.empty()) tag += " alt=\"" + escape_html(alt) + "\"";
         for (const char* a : {"width", "height"})
-            if (std::string v = number_attr(get(n, a)); !v.empty()) tag += std::string(" ") + a + "=\"" + v + "\"";
+            if (std::string v = number_attr(attr_of(atts, a)); !v.empty()) tag += std::string(" ") + a + "=\"" + v + "\"";
         tag += '>';
         emit(tag);
     }
 
     void text(std::string_view s) {
+        if (text_only_) {
+            add_text(s);
+            return;
+        }
         const std::size_t before = out_.size();
         append_escaped_html(out_, s);
         if (out_.size() + reserved_ <= o_.max_bytes) {
-            if (text_ && text_->size() < text_limit_) collapser_->add(s.substr(0, text_limit_ - text_->size()));
+            add_text(s);
             return;
         }
         out_.resize(before);
@@ -255,12 +316,15 @@ private:
         }
         out_ += cut;
         full_ = true;
-        // The text is cut where the HTML was.
-        if (text_ && text_->size() < text_limit_) collapser_->add(s.substr(0, std::min(i, text_limit_ - text_->size())));
+        add_text(s.substr(0, i));  // the text is cut where the HTML was
+    }
+
+    void add_text(std::string_view s) {
+        if (text_ && text_->size() < text_limit_) collapser_->add(s.substr(0, text_limit_ - text_->size()));
     }
 
     void separator() {
-        if (!out_.empty() && out_.back() != '\n' && fits(1)) out_ += '\n';
+        if (!text_only_ && !out_.empty() && out_.back() != '\n' && fits(1)) out_ += '\n';
         text_space();
     }
 
@@ -279,29 +343,33 @@ private:
     bool fits(std::size_t n) const { return out_.size() + reserved_ + n <= o_.max_bytes; }
 
     const sanitize_options& o_;
-    std::string* text_;  // collapsed as it is read
+    std::string* text_;
     std::size_t text_limit_;
+    bool text_only_;
     std::optional<whitespace_collapser> collapser_;
     std::string out_;
+    std::vector<frame> frames_;
     std::size_t reserved_ = 0;  // closing tags still to write
+    std::size_t depth_ = 0;     // elements open (the wrapper's excepted)
+    std::size_t open_ = 0;      // allowed elements open
+    std::size_t skip_ = 0;      // inside a dropped subtree: its elements open
     bool full_ = false;
+    bool seen_html_ = false, seen_body_ = false;
 };
 
-void collect_text(const xmlNode* parent, std::size_t depth, std::string& out, std::size_t limit) {
-    if (depth > max_tree_depth) return;
-    for (const xmlNode* n = parent->children; n && out.size() < limit; n = n->next) {
-        if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE) {
-            if (n->content) out += reinterpret_cast<const char*>(n->content);
-        } else if (n->type == XML_ELEMENT_NODE) {
-            const char* name = name_of(n);
-            const tag_info& info = info_of(name);
-            if (info.drop) continue;
-            bool block = info.text_block;
-            if (block) out += ' ';
-            collect_text(n, depth + 1, out, limit);
-            if (block) out += ' ';
-        }
-    }
+/// Runs the HTML parser over a fragment with the sanitiser as its event handler.
+void parse_fragment(std::string_view html, bool known_valid, sanitizer& s) {
+    htmlSAXHandler sax{};
+    sax.initialized = 1;
+    sax.startElement = [](void* ctx, const xmlChar* name, const xmlChar** atts) {
+        static_cast<sanitizer*>(ctx)->start(reinterpret_cast<const char*>(name), atts);
+    };
+    sax.endElement = [](void* ctx, const xmlChar*) { static_cast<sanitizer*>(ctx)->end(); };
+    sax.characters = [](void* ctx, const xmlChar* ch, int len) {
+        static_cast<sanitizer*>(ctx)->characters({reinterpret_cast<const char*>(ch), static_cast<std::size_t>(len)});
+    };
+    sax.cdataBlock = sax.characters;
+    detail::parse_html_fragment_sax(html, known_valid, sax, &s);
 }
 
 }  // namespace
@@ -393,18 +461,12 @@ std::string sanitize_html(std::string_view html, const sanitize_options& o, bool
         html = html.substr(0, o.max_bytes * 8);
         input_cut = true;
     }
-    auto doc = detail::read_html_fragment(html, o.known_valid_utf8 && !input_cut);
-    if (!doc) return {};
-    const xmlNode* root = detail::html_fragment_root(doc.get());
-    if (!root) return {};
     sanitizer s(o, text, text_max_bytes * 2 + 1024);
-    s.walk(root, 0, 0);
+    parse_fragment(html, o.known_valid_utf8 && !input_cut, s);
     if (truncated) *truncated = s.truncated() || input_cut;
-    if (text) {
-        truncate_utf8_bytes(*text, text_max_bytes);
-    }
-    std::string out = std::move(s).result();
-    // Trim the whitespace the wrapper or the separators left at the ends.
+    if (text) truncate_utf8_bytes(*text, text_max_bytes);
+    std::string out = std::move(s).finish();
+    // Trim the whitespace the separators left at the ends.
     std::size_t b = out.find_first_not_of(" \n\t");
     if (b == std::string::npos) return {};
     std::size_t e = out.find_last_not_of(" \n\t");
@@ -414,13 +476,10 @@ std::string sanitize_html(std::string_view html, const sanitize_options& o, bool
 std::string html_to_text(std::string_view html, std::size_t max_bytes) {
     if (html.empty()) return {};
     if (max_bytes < html.size() / 8) html = html.substr(0, max_bytes * 8);  // as in sanitize_html
-    auto doc = detail::read_html_fragment(html);
-    if (!doc) return {};
-    const xmlNode* root = detail::html_fragment_root(doc.get());
-    if (!root) return {};
-    std::string raw;
-    collect_text(root, 0, raw, max_bytes * 2 + 1024);
-    std::string out = collapse_whitespace(raw);
+    sanitize_options o;
+    std::string out;
+    sanitizer s(o, &out, max_bytes * 2 + 1024, true);
+    parse_fragment(html, false, s);
     truncate_utf8_bytes(out, max_bytes);
     return out;
 }
