@@ -116,7 +116,7 @@ public:
     std::vector<const error_def*> errors() const override { return errors::all(); }
 
     void declare(platform::settings& s) const override {
-        s.integer("watch.fetch_parallel", 4, 1, 64, "sources fetched at once by the scheduled job");
+        s.integer("watch.fetch_parallel", 8, 1, 64, "sources fetched at once by the scheduled job");
         s.integer("watch.interval_minutes", 60, 15, 10080, "default time between two fetches of a source");
         s.integer("watch.min_interval_minutes", 15, 1, 1440, "never fetch a source more often");
         s.integer("watch.stale_after_days", 30, 1, 365, "coverage: flag a field where nothing was retained for this long");
@@ -227,7 +227,11 @@ private:
     /// they free up, so a thousand due sources go through at the pace of the workers, not
     /// one batch a minute.
     void fetch_due() {
-        if (fetch_pool_->queued() > parallel_ * 2) return;  // the previous batch is still queued
+        if (fetch_pool_->queued() > parallel_ * 2) {
+            // The previous batch is still queued: the workers ask again as they free up.
+            more_due_ = true;
+            return;
+        }
         std::vector<service::due_source> due;
         auto now = unix_now();
         auto batch = parallel_ * 4;

@@ -486,13 +486,7 @@ fetch_outcome service::record_fetch(db::connection& c, std::int64_t source, cons
         s.bind(1, source);
         while (s.step()) fields.push_back(s.get_int(0));
     }
-    // Recent titles, for duplicates that other feeds carry under another link.
-    std::vector<std::pair<std::int64_t, std::string>> recent;
-    {
-        auto s = c.prepare("SELECT id, title FROM watch_items WHERE published_at >= ?1 ORDER BY id DESC LIMIT 2000");
-        s.bind(1, now - title_window_s);
-        while (s.step()) recent.emplace_back(s.get_int(0), s.get_text(1));
-    }
+    load_titles(c, now);
     out.items = f.items.size();
     for (const auto& it : f.items) {
         auto known = c.prepare("SELECT 1 FROM watch_item_sources WHERE source_id = ?1 AND item_key = ?2");
@@ -502,16 +496,11 @@ fetch_outcome service::record_fetch(db::connection& c, std::int64_t source, cons
         std::int64_t item = 0;
         std::string url_key = it.link.empty() ? std::string() : normalise_url(it.link);
         if (!url_key.empty()) {
-            auto s = c.prepare("SELECT id FROM watch_items WHERE url_key = ?1 LIMIT 1");
+            auto s = c.prepare("SELECT id FROM watch_items WHERE url_key = ?1 AND url_key <> '' LIMIT 1");  // the partial index
             s.bind(1, url_key);
             if (s.step()) item = s.get_int(0);
         }
-        if (!item && !it.title.empty())
-            for (const auto& [id, title] : recent)
-                if (title_similarity(title, it.title) >= same_title) {
-                    item = id;
-                    break;
-                }
+        if (!item && !it.title.empty()) item = similar_title(c, it.title, now);
         if (!item) {
             json categories = it.categories, enclosures = json::array();
             for (const auto& e : it.enclosures) enclosures.push_back({{"url", e.url}, {"type", e.type}, {"length", e.length}});
@@ -532,7 +521,7 @@ fetch_outcome service::record_fetch(db::connection& c, std::int64_t source, cons
                 .bind(12, now)
                 .exec();
             item = c.last_insert_id();
-            recent.emplace_back(item, it.title);
+            titles_.add(item, it.title, it.published);
         }
         c.prepare("INSERT OR IGNORE INTO watch_item_sources(source_id, item_key, item_id, seen_at) VALUES(?1, ?2, ?3, ?4)")
             .bind(1, source)
@@ -546,6 +535,29 @@ fetch_outcome service::record_fetch(db::connection& c, std::int64_t source, cons
                 out.fields_reached.push_back(field);
     }
     return out;
+}
+
+void service::load_titles(db::connection& c, std::int64_t now) const {
+    if (titles_.loaded()) return;
+    std::vector<std::tuple<std::int64_t, std::string, std::int64_t>> rows;
+    auto s = c.prepare("SELECT id, title, published_at FROM watch_items WHERE published_at >= ?1 ORDER BY id DESC LIMIT 20000");
+    s.bind(1, now - title_window_s);
+    while (s.step()) rows.emplace_back(s.get_int(0), s.get_text(1), s.get_int(2));
+    for (auto it = rows.rbegin(); it != rows.rend(); ++it) titles_.add(std::get<0>(*it), std::get<1>(*it), std::get<2>(*it));
+    titles_.set_loaded();
+}
+
+std::int64_t service::similar_title(db::connection& c, const std::string& title, std::int64_t now) const {
+    // The index may hold an item whose transaction was rolled back: checked, forgotten.
+    for (int tries = 0; tries < 5; ++tries) {
+        auto id = titles_.find(title, same_title, now - title_window_s);
+        if (!id) return 0;
+        auto s = c.prepare("SELECT 1 FROM watch_items WHERE id = ?1");
+        s.bind(1, *id);
+        if (s.step()) return *id;
+        titles_.forget(*id);
+    }
+    return 0;
 }
 
 bool service::enter_inbox(db::connection& c, std::int64_t field, std::int64_t item, const std::string& title,
@@ -629,7 +641,7 @@ std::int64_t service::post_item(db::connection& c, std::int64_t field, const pos
     std::int64_t item = 0;
     std::string url_key = p.kind == "link" ? normalise_url(p.url) : std::string();
     if (!url_key.empty()) {
-        auto s = c.prepare("SELECT id FROM watch_items WHERE url_key = ?1 LIMIT 1");
+        auto s = c.prepare("SELECT id FROM watch_items WHERE url_key = ?1 AND url_key <> '' LIMIT 1");  // the partial index
         s.bind(1, url_key);
         if (s.step()) item = s.get_int(0);
     }
@@ -656,6 +668,7 @@ std::int64_t service::post_item(db::connection& c, std::int64_t field, const pos
             .bind(8, by)
             .exec();
         item = c.last_insert_id();
+        titles_.add(item, cap(p.title, 1000), now);
     }
     enter_inbox(c, field, item, p.title, p.text, now);
     return item;

@@ -10,6 +10,7 @@
 #include "db/database.hpp"
 #include "outbound/http_client.hpp"
 #include "watch/opml.hpp"
+#include "watch/title_index.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -166,8 +167,14 @@ private:
     bool enter_inbox(db::connection& c, std::int64_t field, std::int64_t item, const std::string& title,
                      const std::string& text, std::int64_t now) const;
 
+    /// Fills the title index from the database the first time it is needed.
+    void load_titles(db::connection& c, std::int64_t now) const;
+    /// A recent item whose title is alike (cross-feed duplicates under another link); 0 if none.
+    std::int64_t similar_title(db::connection& c, const std::string& title, std::int64_t now) const;
+
     const auth::directory& dir_;
     options opts_;
+    mutable title_index titles_;  // recent titles, kept with the items the service writes
 };
 
 }  // namespace relais::watch

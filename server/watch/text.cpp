@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <set>
 
 namespace relais::watch {
@@ -195,32 +196,37 @@ std::string fold(std::string_view s) {
     return out;
 }
 
-double title_similarity(std::string_view a, std::string_view b) {
+std::vector<std::string> title_words(std::string_view title) {
     static const std::set<std::string, std::less<>> stop = {
         "a",   "au",  "aux",  "avec", "c",   "ce",  "ces", "d",   "dans", "de",  "des", "du",  "elle", "en",
         "est", "et",  "il",   "j",    "l",   "la",  "le",  "les", "leur", "m",   "n",   "ne",  "on",   "ou",
         "par", "pas", "pour", "qu",   "que", "qui", "s",   "sa",  "se",   "ses", "son", "sur", "t",    "un",
         "une", "y",   "an",   "and",  "for", "in",  "is",  "of",  "on",   "the", "to",  "with"};
-    const auto words = [&](std::string_view s) {
-        std::set<std::string> out;
-        std::string f = fold(s), w;
-        for (char c : f) {
-            // Non-ASCII bytes that fold() kept are parts of words (other scripts).
-            if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (static_cast<unsigned char>(c) >= 0x80)) {
-                w += c;
-            } else if (!w.empty()) {
-                if (!stop.contains(w)) out.insert(w);
-                w.clear();
-            }
-        }
-        if (!w.empty() && !stop.contains(w)) out.insert(w);
-        return out;
+    std::vector<std::string> out;
+    std::string f = fold(title), w;
+    const auto flush = [&] {
+        if (!w.empty() && !stop.contains(w)) out.push_back(w);
+        w.clear();
     };
-    auto wa = words(a), wb = words(b);
+    for (char c : f) {
+        // Non-ASCII bytes that fold() kept are parts of words (other scripts).
+        if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (static_cast<unsigned char>(c) >= 0x80))
+            w += c;
+        else
+            flush();
+    }
+    flush();
+    std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
+    return out;
+}
+
+double title_similarity(std::string_view a, std::string_view b) {
+    auto wa = title_words(a), wb = title_words(b);
     if (wa.empty() || wb.empty()) return wa.empty() && wb.empty() && fold(a) == fold(b) && !a.empty() ? 1.0 : 0.0;
-    std::size_t common = 0;
-    for (const auto& w : wa) common += wb.count(w);
-    return 2.0 * static_cast<double>(common) / static_cast<double>(wa.size() + wb.size());
+    std::vector<std::string> common;
+    std::set_intersection(wa.begin(), wa.end(), wb.begin(), wb.end(), std::back_inserter(common));
+    return 2.0 * static_cast<double>(common.size()) / static_cast<double>(wa.size() + wb.size());
 }
 
 }  // namespace relais::watch

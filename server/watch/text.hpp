@@ -2,6 +2,7 @@
 // Small text helpers of the watch parser: UTF-8 safe cuts, whitespace, folding.
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace relais::watch {
 
@@ -36,6 +37,10 @@ bool truncate_utf8_chars(std::string& s, std::size_t max_chars);
 
 /// Lower case without accents ("Élève" -> "eleve", "Œuvre" -> "oeuvre"), for comparisons.
 std::string fold(std::string_view s);
+
+/// The words of a title for comparing titles: folded, sorted, unique, French and English
+/// stop words left out.
+std::vector<std::string> title_words(std::string_view title);
 
 /// How alike two titles are, 0..1: the Dice coefficient of their folded word sets, French
 /// and English stop words ignored. 1 for the same words in any order.

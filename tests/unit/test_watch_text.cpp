@@ -2,6 +2,7 @@
 #include "watch/dates.hpp"
 #include "watch/discover.hpp"
 #include "watch/text.hpp"
+#include "watch/title_index.hpp"
 #include "watch/urls.hpp"
 
 #include <catch2/catch.hpp>
@@ -206,6 +207,70 @@ TEST_CASE("text: titles, folding, similarity", "[watch][text]") {
     CHECK(title_similarity("Vaccination : la campagne commence", "Grippe : la campagne de vaccination commence") > 0.7);
     CHECK(title_similarity("Budget 2027 de la Sécurité sociale", "Élections municipales à Rennes") == Approx(0.0));
     CHECK(title_similarity("", "") == Approx(0.0));
+}
+
+TEST_CASE("title index: the same answers as comparing with every recent title", "[watch][text]") {
+    title_index idx(100);
+    idx.add(1, "Appel à projets CPTS 2027", 1000);
+    idx.add(2, "Le rapport de l'ARS sur les déserts médicaux", 1000);
+    idx.add(3, "Budget 2027 de la Sécurité sociale", 500);
+    idx.add(4, "Le la les", 1000);  // no significant word: compared whole
+    idx.add(5, "", 1000);           // matches nothing
+    CHECK(idx.find("CPTS : l'appel à projets 2027", 0.85, 0) == 1);
+    CHECK(idx.find("Rapport ARS : déserts médicaux", 0.85, 0) == 2);
+    CHECK_FALSE(idx.find("Élections municipales à Rennes", 0.85, 0));
+    CHECK_FALSE(idx.find("Appel à projets CPTS 2028", 0.85, 0));  // 3 words of 4 in common: 0.75
+    CHECK(idx.find("Budget 2027 de la Sécurité sociale", 0.85, 0) == 3);
+    CHECK_FALSE(idx.find("Budget 2027 de la Sécurité sociale", 0.85, 600));  // older than `since`
+    CHECK(idx.find("LE LA LES", 0.85, 0) == 4);
+    CHECK_FALSE(idx.find("", 0.85, 0));
+    // The most recent of several alike.
+    idx.add(6, "Appel à projets 2027 CPTS", 1000);
+    CHECK(idx.find("Appel à projets CPTS 2027", 0.85, 0) == 6);
+    idx.forget(6);
+    CHECK(idx.find("Appel à projets CPTS 2027", 0.85, 0) == 1);
+    // Agreement with title_similarity over a set of titles, both ways.
+    const std::vector<std::string> titles = {"Avenant 2 à l'ACI des CPTS", "L'avenant 2 de l'ACI CPTS est signé",
+                                             "ACI CPTS : avenant 2", "Vaccination : la campagne commence",
+                                             "Grippe : la campagne de vaccination commence", "Campagne de vaccination"};
+    title_index all(100);
+    for (std::size_t i = 0; i < titles.size(); ++i) all.add(static_cast<std::int64_t>(i + 10), titles[i], 1000);
+    for (const auto& t : titles) {
+        std::optional<std::int64_t> expected;
+        for (std::size_t i = 0; i < titles.size(); ++i)
+            if (title_similarity(titles[i], t) >= 0.6) expected = static_cast<std::int64_t>(i + 10);  // the last (most recent)
+        INFO(t);
+        CHECK(all.find(t, 0.6, 0) == expected);
+    }
+    // Random titles from a small vocabulary (common words shared by many): the index gives
+    // what comparing with every title gives, at several thresholds.
+    const std::vector<std::string> vocab = {"cpts", "santé", "appel", "projets", "avenant", "aci", "vaccination",
+                                            "campagne", "2027", "rapport", "ars", "parcours", "prévention", "le", "de"};
+    std::uint32_t seed = 12345;
+    const auto next = [&] { return (seed = seed * 1103515245u + 12345u) >> 16; };
+    std::vector<std::string> random_titles;
+    for (int i = 0; i < 300; ++i) {
+        std::string t;
+        for (std::uint32_t w = 0, n = 1 + next() % 6; w < n; ++w) t += vocab[next() % vocab.size()] + " ";
+        random_titles.push_back(t);
+    }
+    for (double threshold : {0.5, 0.7, 0.85, 1.0}) {
+        title_index r(1000);
+        for (std::size_t i = 0; i < 200; ++i) r.add(static_cast<std::int64_t>(i + 1), random_titles[i], 1000);
+        for (std::size_t q = 200; q < random_titles.size(); ++q) {
+            std::optional<std::int64_t> expected;
+            for (std::size_t i = 0; i < 200; ++i)
+                if (title_similarity(random_titles[i], random_titles[q]) >= threshold) expected = static_cast<std::int64_t>(i + 1);
+            INFO(random_titles[q] << " at " << threshold);
+            CHECK(r.find(random_titles[q], threshold, 0) == expected);
+        }
+    }
+    // Capacity: the oldest go.
+    title_index small(3);
+    for (int i = 1; i <= 5; ++i) small.add(i, "Titre numéro " + std::to_string(i), 1000);
+    CHECK(small.size() == 3);
+    CHECK_FALSE(small.find("Titre numéro 1", 0.85, 0));
+    CHECK(small.find("Titre numéro 5", 0.85, 0) == 5);
 }
 
 TEST_CASE("discovery of a page's feeds", "[watch][discover]") {
