@@ -75,6 +75,7 @@ bool finish_item(raw_item&& raw, const parse_options& o, warnings& w, feed_item&
     so.base_url = raw.base;
     so.images = o.images;
     so.image_proxy_prefix = o.image_proxy_prefix;
+    so.image_proxy_key = o.image_proxy_key;
     so.known_valid_utf8 = true;  // read by libxml2 or nlohmann/json, both of which validate
     // The text for search comes from the content, or the summary when there is none: read
     // in the same parse as the one sanitised, and only for the one used.

@@ -17,7 +17,7 @@ namespace relais::watch {
 enum class image_policy {
     block,  ///< no image: replaced by its alt text in brackets, or dropped
     keep,   ///< kept, with an absolute http(s) src
-    proxy,  ///< src rewritten to image_proxy_prefix + the URL-encoded absolute URL
+    proxy,  ///< src rewritten to image_proxy_prefix + the URL-encoded absolute URL + "&s=" + its signature
 };
 
 /// How to read one fetched body.
@@ -27,7 +27,8 @@ struct parse_options {
     std::string charset;          ///< from the response's Content-Type; may be empty
     std::size_t max_items = 500;  ///< the first ones in document order are kept
     image_policy images = image_policy::block;
-    std::string image_proxy_prefix;  ///< for image_policy::proxy, e.g. "/api/watch/image?url="
+    std::string image_proxy_prefix;  ///< for image_policy::proxy, e.g. "/api/watch/image?u="
+    std::string image_proxy_key;     ///< signs proxied URLs (image_signature), so the proxy serves only those
 };
 
 /// A file attached to an item (podcast episode, PDF...).

@@ -36,6 +36,42 @@ page_meta fetcher::page(const std::string& url) const {
     return extract_page_meta(got->body, got->url.empty() ? url : got->url);
 }
 
+std::string sniff_image_type(std::string_view b) {
+    if (b.starts_with("\x89PNG\r\n\x1a\n")) return "image/png";
+    if (b.starts_with("\xff\xd8\xff")) return "image/jpeg";
+    if (b.starts_with("GIF87a") || b.starts_with("GIF89a")) return "image/gif";
+    if (b.size() >= 12 && b.starts_with("RIFF") && b.substr(8, 4) == "WEBP") return "image/webp";
+    return {};
+}
+
+proxied_image fetcher::image(const std::string& url, std::size_t max_bytes) const {
+    auto& client = thread_client(http_);
+    proxied_image out;
+    outbound::http_request req;
+    req.url = url;
+    req.headers.emplace_back("Accept", "image/webp, image/png, image/jpeg, image/gif;q=0.8");
+    auto got = client.fetch(req);
+    if (!got) {
+        out.error = std::string(got.error().message());
+        return out;
+    }
+    if (!got->ok() || got->not_modified) {
+        out.error = std::string(outbound::fetch_error::from_status(*got).message());
+        return out;
+    }
+    if (got->body.size() > max_bytes) {
+        out.error = "L'image est trop volumineuse pour être relayée.";
+        return out;
+    }
+    out.type = sniff_image_type(got->body);
+    if (out.type.empty()) {
+        out.error = "Le contenu n'est pas une image PNG, JPEG, GIF ou WebP.";
+        return out;
+    }
+    out.bytes = std::move(got->body);
+    return out;
+}
+
 fetched fetcher::fetch(const std::string& url, const std::string& etag, const std::string& last_modified,
                        std::size_t max_items) const {
     auto& client = thread_client(http_);
@@ -74,6 +110,9 @@ fetched fetcher::fetch(const std::string& url, const std::string& etag, const st
     o.fetched_at = unix_now();
     o.charset = charset_of(res.content_type);
     o.max_items = max_items;
+    o.images = images_;
+    o.image_proxy_prefix = image_prefix_;
+    o.image_proxy_key = image_key_;
     try {
         out.parsed = parse_feed(res.body, o);
         a.ok = true;

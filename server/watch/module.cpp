@@ -20,6 +20,7 @@
 #include "platform/topics.hpp"
 #include "watch/errors.hpp"
 #include "watch/fetcher.hpp"
+#include "watch/image_proxy.hpp"
 #include "watch/service.hpp"
 
 #include <atomic>
@@ -122,6 +123,10 @@ public:
         s.integer("watch.stale_after_days", 30, 1, 365, "coverage: flag a field where nothing was retained for this long");
         s.integer("watch.failing_after_days", 3, 1, 90, "coverage: flag a source failing for this long");
         s.integer("watch.max_items_per_feed", 500, 10, 5000);
+        s.text("watch.images", "block", {"block", "proxy"},
+               "images in feeds' content: block (their alt text shown) or proxy (relayed by Relais)");
+        s.integer("watch.image_max_kb", 2048, 16, 20480, "the largest image the proxy relays");
+        s.integer("watch.image_cache_mb", 32, 0, 1024, "memory kept for recently relayed images");
     }
 
     void start(platform::context& ctx) override {
@@ -142,7 +147,12 @@ public:
         o.failing_after_days = cfg.get_int("watch.failing_after_days");
         o.max_items_per_fetch = static_cast<std::size_t>(cfg.get_int("watch.max_items_per_feed"));
         service_ = std::make_unique<service>(*auth_, o);
-        fetcher_ = std::make_unique<fetcher>(ctx.http());
+        const bool proxy = cfg.get_text("watch.images") == "proxy";
+        std::string key = proxy ? image_proxy::load_or_create_key(ctx.data_dir() / "watch-image.key") : std::string();
+        fetcher_ = std::make_unique<fetcher>(ctx.http(), proxy ? image_policy::proxy : image_policy::block,
+                                             proxy ? image_proxy::prefix : "", key);
+        images_ = std::make_unique<image_proxy>(*fetcher_, key, static_cast<std::size_t>(cfg.get_int("watch.image_max_kb")) * 1024,
+                                                static_cast<std::size_t>(cfg.get_int("watch.image_cache_mb")) * 1024 * 1024);
         lease_s_ = std::chrono::duration_cast<std::chrono::seconds>(ctx.http().timeout).count() + 60;
         parallel_ = static_cast<std::size_t>(cfg.get_int("watch.fetch_parallel"));
         fetch_pool_ = std::make_unique<worker_pool>("watch-fetch", parallel_);
@@ -190,6 +200,7 @@ public:
         stopping_ = true;
         if (fetch_pool_) fetch_pool_->stop();
         if (interactive_) interactive_->stop();
+        if (images_) images_->stop();
     }
 
     std::string seed(db::connection& c, const std::filesystem::path& seed_dir) override {
@@ -257,32 +268,9 @@ private:
     /// monthly: 30), for their fields; an empty period sends nothing but moves on.
     void send_scheduled_digests(std::int64_t now) {
         db_->write_sync([&](db::connection& c) {
-            struct due {
-                std::int64_t user;
-                std::string frequency, fields, token;
-                std::int64_t last;
-            };
-            std::vector<due> list;
-            {
-                auto s = c.prepare("SELECT user_id, frequency, field_ids, token, coalesce(last_sent_at, created_at) FROM watch_subscriptions "
-                                   "WHERE coalesce(last_sent_at, created_at) <= ?1 - CASE frequency WHEN 'weekly' THEN 7 ELSE 30 END * 86400");
-                s.bind(1, now);
-                while (s.step()) list.push_back({s.get_int(0), s.get_text(1), s.get_text(2), s.get_text(3), s.get_int(4)});
-            }
-            for (const auto& d : list) {
-                digest_request r;
-                r.from = d.last;
-                r.to = now + 1;
-                for (const auto& f : json::parse(d.fields, nullptr, false))
-                    if (f.is_number_integer()) r.fields.push_back(f.get<std::int64_t>());
-                r.title = d.frequency == "weekly" ? "Votre lettre de veille de la semaine" : "Votre lettre de veille du mois";
-                auto dg = compose_digest(c, r, public_url_, unsubscribe_link(d.token));
-                if (dg.items > 0) {
-                    auto u = auth_->find_user(c, d.user);
-                    if (u && u->active) outbox_->queue(c, {u->email, u->name, "[Relais] " + dg.title, dg.text, dg.html});
-                }
-                c.prepare("UPDATE watch_subscriptions SET last_sent_at = ?1 WHERE user_id = ?2").bind(1, now).bind(2, d.user).exec();
-            }
+            auto link = [this](const std::string& token) { return unsubscribe_link(token); };
+            for (auto& m : service_->scheduled_letters(c, now, public_url_, link))
+                outbox_->queue(c, {m.email, m.name, "[Relais] " + m.letter.title, m.letter.text, m.letter.html});
         });
         outbox_->wake();
     }
@@ -313,6 +301,7 @@ private:
     notifications::notifier* notifier_ = nullptr;
     std::unique_ptr<service> service_;
     std::unique_ptr<fetcher> fetcher_;
+    std::unique_ptr<image_proxy> images_;  // its key is empty (it answers 404) unless watch.images = proxy
     std::unique_ptr<worker_pool> fetch_pool_, interactive_;
     std::size_t parallel_ = 4;
     std::atomic<bool> stopping_{false};
@@ -414,6 +403,12 @@ void watch_module::routes(net::router& r) {
             }
         }
         auto res = response::json(200, out);
+        co_return res;
+    }));
+
+    // Images of feeds' content, relayed (watch.images = proxy): only signed URLs.
+    r.add("GET", "/api/watch/image", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto res = co_await images_->serve(req);
         co_return res;
     }));
 
@@ -801,7 +796,7 @@ void watch_module::routes(net::router& r) {
         co_return res;
     }));
 
-    // Composed, archived (and filed in the library), sent to every subscriber now.
+    // Composed, archived (and filed in the library), sent now to the subscribers of its fields.
     r.add("POST", "/api/watch/digests", a.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         auto now = unix_now();
@@ -818,15 +813,9 @@ void watch_module::routes(net::router& r) {
             archived = compose_digest(c, wanted, public_url_, "");
             if (archived.items == 0) throw api_error(errors::invalid_field, "from", "Rien n'a été retenu sur cette période : la lettre serait vide.");
             if (send) {
-                auto s = c.prepare("SELECT user_id, token FROM watch_subscriptions ORDER BY user_id");
-                std::vector<std::pair<std::int64_t, std::string>> subs;
-                while (s.step()) subs.emplace_back(s.get_int(0), s.get_text(1));
-                for (const auto& [uid, token] : subs) {
-                    auto u = auth_->find_user(c, uid);
-                    if (!u || !u->active) continue;
-                    auto mine = compose_digest(c, wanted, public_url_, unsubscribe_link(token));
-                    if (outbox_->queue(c, {u->email, u->name, "[Relais] " + mine.title, mine.text, mine.html})) ++recipients;
-                }
+                auto link = [this](const std::string& token) { return unsubscribe_link(token); };
+                for (auto& m : service_->composed_letters(c, wanted, public_url_, link))
+                    if (outbox_->queue(c, {m.email, m.name, "[Relais] " + m.letter.title, m.letter.text, m.letter.html})) ++recipients;
             }
             c.prepare("INSERT INTO watch_digests(title, intro, period_from, period_to, field_ids, items, html, text, markdown, "
                       "recipients, created_by, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")

@@ -6,6 +6,8 @@
 #include "watch/text.hpp"
 #include "watch/urls.hpp"
 
+#include <sodium.h>
+
 #include <array>
 #include <cstring>
 #include <optional>
@@ -276,8 +278,9 @@ private:
         std::string src =
             o_.images == image_policy::block ? std::string() : safe_url(o_.base_url, std::string(attr_of(atts, "src")));
         if (o_.images == image_policy::proxy)
-            src =
-                o_.image_proxy_prefix.empty() || src.empty() ? std::string() : o_.image_proxy_prefix + url_encode_component(src);
+            src = o_.image_proxy_prefix.empty() || src.empty()
+                      ? std::string()
+                      : o_.image_proxy_prefix + url_encode_component(src) + "&s=" + image_signature(o_.image_proxy_key, src);
         if (src.empty()) {
             if (!alt.empty()) text("[" + alt + "]");
             return;
@@ -373,6 +376,21 @@ void parse_fragment(std::string_view html, bool known_valid, sanitizer& s) {
 }
 
 }  // namespace
+
+std::string image_signature(std::string_view key, std::string_view url) {
+    unsigned char mac[crypto_auth_hmacsha256_BYTES];
+    crypto_auth_hmacsha256_state st;
+    crypto_auth_hmacsha256_init(&st, reinterpret_cast<const unsigned char*>(key.data()), key.size());
+    crypto_auth_hmacsha256_update(&st, reinterpret_cast<const unsigned char*>(url.data()), url.size());
+    crypto_auth_hmacsha256_final(&st, mac);
+    static constexpr char hex[] = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < 16; ++i) {
+        out += hex[mac[i] >> 4];
+        out += hex[mac[i] & 15];
+    }
+    return out;
+}
 
 std::string escape_html(std::string_view s) {
     std::string out;

@@ -12,6 +12,7 @@ struct sanitize_options {
     std::string base_url;  ///< relative URLs are resolved against it (dropped when it is empty)
     image_policy images = image_policy::block;
     std::string image_proxy_prefix;             ///< image_policy::proxy; empty: images are blocked
+    std::string image_proxy_key;                ///< image_policy::proxy: the signing key
     std::size_t max_bytes = max_content_bytes;  ///< of the output, closing tags included
     std::size_t max_depth = 32;                 ///< nested allowed elements; deeper ones are unwrapped
     bool known_valid_utf8 = false;              ///< the caller guarantees valid UTF-8 (skips a check)
@@ -38,6 +39,11 @@ std::string text_to_html(std::string_view plain, std::size_t max_bytes, bool* tr
 /// their content), whitespace collapsed to single spaces, at most max_bytes (UTF-8 boundary);
 /// only the first 8 * max_bytes of the input are read.
 std::string html_to_text(std::string_view html, std::size_t max_bytes = max_text_bytes);
+
+/// The signature of a proxied image URL: HMAC-SHA-256 under `key`, 32 hex digits. The image
+/// proxy serves a URL only with its signature, so that it relays what feeds showed and
+/// nothing else (not an open proxy).
+std::string image_signature(std::string_view key, std::string_view url);
 
 /// Escapes &, <, >, " and ' for HTML text or attribute values; drops C0 controls.
 std::string escape_html(std::string_view text);

@@ -919,4 +919,84 @@ json service::coverage_json(db::connection& c, std::int64_t now) const {
     return {{"fields", out}, {"stale_after_days", opts_.stale_after_days}, {"failing_after_days", opts_.failing_after_days}};
 }
 
+namespace {
+
+std::vector<std::int64_t> field_list(const std::string& stored) {
+    std::vector<std::int64_t> out;
+    for (const auto& f : json::parse(stored, nullptr, false))
+        if (f.is_number_integer()) out.push_back(f.get<std::int64_t>());
+    return out;
+}
+
+}  // namespace
+
+std::vector<service::digest_mail> service::composed_letters(
+    db::connection& c, const digest_request& r, const std::string& public_url,
+    const std::function<std::string(const std::string&)>& unsubscribe) const {
+    struct sub {
+        std::int64_t user;
+        std::string token, fields;
+    };
+    std::vector<sub> subs;
+    {
+        auto s = c.prepare("SELECT user_id, token, field_ids FROM watch_subscriptions ORDER BY user_id");
+        while (s.step()) subs.push_back({s.get_int(0), s.get_text(1), s.get_text(2)});
+    }
+    std::vector<digest_mail> out;
+    for (const auto& x : subs) {
+        auto u = dir_.find_user(c, x.user);
+        if (!u || !u->active) continue;
+        digest_request mine = r;
+        auto chosen = field_list(x.fields);
+        if (!chosen.empty()) {
+            if (r.fields.empty()) {
+                mine.fields = chosen;
+            } else {
+                mine.fields.clear();
+                for (auto f : r.fields)
+                    if (std::find(chosen.begin(), chosen.end(), f) != chosen.end()) mine.fields.push_back(f);
+                if (mine.fields.empty()) continue;  // none of their fields
+            }
+        }
+        auto letter = compose_digest(c, mine, public_url, unsubscribe(x.token));
+        if (letter.items == 0) continue;
+        out.push_back({x.user, u->email, u->name, std::move(letter)});
+    }
+    return out;
+}
+
+std::vector<service::digest_mail> service::scheduled_letters(
+    db::connection& c, std::int64_t now, const std::string& public_url,
+    const std::function<std::string(const std::string&)>& unsubscribe) const {
+    struct due {
+        std::int64_t user;
+        std::string frequency, fields, token;
+        std::int64_t last;
+    };
+    std::vector<due> list;
+    {
+        auto s = c.prepare(
+            "SELECT user_id, frequency, field_ids, token, coalesce(last_sent_at, created_at) FROM watch_subscriptions "
+            "WHERE coalesce(last_sent_at, created_at) <= ?1 - CASE frequency WHEN 'weekly' THEN 7 ELSE 30 END * 86400 "
+            "ORDER BY user_id");
+        s.bind(1, now);
+        while (s.step()) list.push_back({s.get_int(0), s.get_text(1), s.get_text(2), s.get_text(3), s.get_int(4)});
+    }
+    std::vector<digest_mail> out;
+    for (const auto& d : list) {
+        digest_request r;
+        r.from = d.last;
+        r.to = now + 1;
+        r.fields = field_list(d.fields);
+        r.title = d.frequency == "weekly" ? "Votre lettre de veille de la semaine" : "Votre lettre de veille du mois";
+        auto letter = compose_digest(c, r, public_url, unsubscribe(d.token));
+        if (letter.items > 0) {
+            auto u = dir_.find_user(c, d.user);
+            if (u && u->active) out.push_back({d.user, u->email, u->name, std::move(letter)});
+        }
+        c.prepare("UPDATE watch_subscriptions SET last_sent_at = ?1 WHERE user_id = ?2").bind(1, now).bind(2, d.user).exec();
+    }
+    return out;
+}
+
 }  // namespace relais::watch

@@ -9,12 +9,14 @@
 #include "auth/service.hpp"
 #include "db/database.hpp"
 #include "outbound/http_client.hpp"
+#include "watch/digest.hpp"
 #include "watch/opml.hpp"
 #include "watch/title_index.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -158,6 +160,27 @@ public:
 
     // ---- Coverage ----
     json coverage_json(db::connection& c, std::int64_t now) const;
+
+    // ---- Digests by e-mail ----
+    /// One letter to send: to whom, and the digest made for them (their own fields, their
+    /// own unsubscribe link).
+    struct digest_mail {
+        std::int64_t user = 0;
+        std::string email, name;
+        digest letter;
+    };
+    /// The letters of a digest composed by an animateur: one per subscriber (active account)
+    /// whose chosen fields meet the digest's (no choice: every field), with the items of
+    /// those fields only; a subscriber for whom nothing is left gets none.
+    /// `unsubscribe(token)`: the link at the foot of each letter.
+    std::vector<digest_mail> composed_letters(db::connection& c, const digest_request& r, const std::string& public_url,
+                                              const std::function<std::string(const std::string&)>& unsubscribe) const;
+    /// The subscriptions due at `now` (weekly: 7 days since the last letter or the
+    /// subscription, monthly: 30), each with the items retained in its fields since then;
+    /// every due subscription moves on to `now`, letters or not (an empty period sends
+    /// nothing).
+    std::vector<digest_mail> scheduled_letters(db::connection& c, std::int64_t now, const std::string& public_url,
+                                               const std::function<std::string(const std::string&)>& unsubscribe) const;
 
     const options& opts() const { return opts_; }
 

@@ -403,6 +403,8 @@ RELAIS_ACCESS_ROWS("watch", [](relais::test::access_fixture&) {
          by_role(401, 403, 404, 404)},
         {"POST", "/api/watch/sources/test", "signed_in", "/api/watch/sources/test", "{}", by_role(401, 400, 400, 400)},
         {"GET", "/api/watch/sources", "signed_in", "/api/watch/sources", "", by_role(401, 200, 200, 200)},
+        {"GET", "/api/watch/image", "signed_in", "/api/watch/image?u=https%3A%2F%2Fx.test%2Fa.png&s=0", "",
+         by_role(401, 404, 404, 404)},
         {"POST", "/api/watch/fields/{id}/sources", "signed_in", "/api/watch/fields/999/sources", "{}", by_role(401, 400, 400, 400)},
         {"DELETE", "/api/watch/fields/{id}/sources/{source_id}", "signed_in", "/api/watch/fields/999/sources/1", "",
          by_role(401, 403, 404, 404)},
@@ -435,6 +437,87 @@ RELAIS_ACCESS_ROWS("watch", [](relais::test::access_fixture&) {
         {"GET", "/api/watch/coverage", "signed_in", "/api/watch/coverage", "", by_role(401, 200, 200, 200)},
     };
 });
+
+TEST_CASE("watch: images relayed by the proxy when the setting says so, signed URLs only, images only", "[watch]") {
+    // The smallest PNG (a 1x1 transparent pixel).
+    static const std::string png = [] {
+        const unsigned char bytes[] = {0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+                                       0x44, 0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00,
+                                       0x00, 0x1f, 0x15, 0xc4, 0x89, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x44, 0x41, 0x54, 0x78,
+                                       0x9c, 0x63, 0x00, 0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0d, 0x0a, 0x2d, 0xb4, 0x00,
+                                       0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae, 0x42, 0x60, 0x82};
+        return std::string(reinterpret_cast<const char*>(bytes), sizeof bytes);
+    }();
+    std::atomic<int> image_requests{0};
+    relais::test::test_http_server http{[&](const relais::test::test_request& r) {
+        if (r.path == "/images.xml")
+            return relais::test::reply(200, R"(<?xml version="1.0"?><rss version="2.0"><channel><title>Images</title>
+<item><title>Une carte</title><guid>carte</guid><link>https://exemple.test/carte</link>
+<description>&lt;p&gt;&lt;img src="/carte.png" alt="Carte"&gt; &lt;img src="/faux.png" alt="Faux"&gt; &lt;img src="/icone.svg" alt="Icône"&gt;&lt;/p&gt;</description></item>
+</channel></rss>)", "Content-Type: application/rss+xml\r\n");
+        if (r.path == "/carte.png") {
+            ++image_requests;
+            return relais::test::reply(200, png, "Content-Type: image/png\r\n");
+        }
+        if (r.path == "/faux.png") return relais::test::reply(200, "<html>pas une image</html>", "Content-Type: image/png\r\n");
+        if (r.path == "/icone.svg")
+            return relais::test::reply(200, "<svg xmlns=\"http://www.w3.org/2000/svg\"><script>alert(1)</script></svg>",
+                                       "Content-Type: image/svg+xml\r\n");
+        return relais::test::reply(404, "");
+    }};
+    server s({"--set", "outbound.allow_loopback=true", "--set", "watch.images=proxy"});
+    auto admin = s.login_admin();
+    auto reader = s.make_user(admin, "lectrice@cpam.test", "membre");
+    auto reg = field_id(s, admin, "reglementation");
+    auto added = s.request("POST", "/api/watch/fields/" + std::to_string(reg) + "/sources",
+                           json{{"url", http.url("/images.xml")}}.dump(), {{"Cookie", admin}});
+    REQUIRE(added.status == 201);
+    json item;
+    for (int i = 0; i < 100 && item.is_null(); ++i) {
+        auto list = s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items", "", {{"Cookie", reader}}).json();
+        if (!list["items"].empty()) item = list["items"][0];
+        else std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    REQUIRE_FALSE(item.is_null());
+    std::string html = item["summary_html"].get<std::string>();
+    INFO(html);
+    // Every image goes through the proxy, with its signature; none points at the feed's host.
+    CHECK(html.find("src=\"/api/watch/image?u=") != std::string::npos);
+    CHECK(html.find("src=\"http") == std::string::npos);
+    std::vector<std::string> srcs;
+    for (auto at = html.find("src=\""); at != std::string::npos; at = html.find("src=\"", at + 1)) {
+        auto end = html.find('"', at + 5);
+        std::string src = html.substr(at + 5, end - at - 5);
+        for (auto amp = src.find("&amp;"); amp != std::string::npos; amp = src.find("&amp;")) src.replace(amp, 5, "&");
+        srcs.push_back(src);
+    }
+    REQUIRE(srcs.size() == 3);
+
+    auto image = s.request("GET", srcs[0], "", {{"Cookie", reader}});
+    CHECK(image.status == 200);
+    CHECK(image.header("content-type") == "image/png");
+    CHECK(image.body == png);
+    CHECK(image.header("cache-control").find("private") != std::string::npos);
+    // Kept in memory: asked again, the source is not.
+    CHECK(s.request("GET", srcs[0], "", {{"Cookie", reader}}).status == 200);
+    CHECK(image_requests == 1);
+    // Not an image by its content (whatever its header says), or an SVG: refused.
+    for (int k : {1, 2}) {
+        auto refused = s.request("GET", srcs[k], "", {{"Cookie", reader}});
+        CHECK(refused.status == 502);
+        CHECK(refused.json()["error"]["code"] == "image_indisponible");
+    }
+    // Not signed, signed for another URL, or for no one signed in: nothing relayed.
+    auto u = srcs[0].substr(0, srcs[0].find("&s="));
+    auto sig = srcs[0].substr(srcs[0].find("&s=") + 3);
+    CHECK(s.request("GET", u, "", {{"Cookie", reader}}).status == 404);
+    CHECK(s.request("GET", u + "&s=" + std::string(32, '0'), "", {{"Cookie", reader}}).status == 404);
+    CHECK(s.request("GET", "/api/watch/image?u=" + std::string("http%3A%2F%2F127.0.0.1%2Fautre.png") + "&s=" + sig, "",
+                    {{"Cookie", reader}})
+              .status == 404);
+    CHECK(s.request("GET", srcs[0]).status == 401);
+    CHECK(image_requests == 1);
+}
 
 TEST_CASE("watch: `relais watch parse` prints a feed as JSON, and says why a page is not one", "[watch][cli]") {
     relais::test::temp_dir dir;

@@ -395,3 +395,101 @@ TEST_CASE("watch: OPML lists are read safely and written back", "[watch][opml]")
     CHECK(again.feeds[0].url == "https://a.example/f?x=1&y=2");
     CHECK(again.feeds[0].title == "A \"guillemets\" <b>");
 }
+
+TEST_CASE("watch: scheduled letters follow each subscriber's frequency and fields, in time", "[watch][digests]") {
+    watch_db w;
+    const std::int64_t t0 = 1'800'000'000, day = 86'400;
+    std::int64_t source = 0, second = 0;
+    w.pool.write_sync([&](db::connection& c) {
+        second = w.svc.create_field(c, {"", "Financements", "FIR, amorçage", ""}, t0);
+        source = w.svc.add_source(c, w.field, "https://a.example/flux.xml", "A", "", "rss2", 3600, w.member, t0);
+        auto other_source = w.svc.add_source(c, second, "https://b.example/flux.xml", "B", "", "rss2", 3600, w.member, t0);
+        // Weekly for every field; monthly for the second field only; weekly for an account
+        // about to be deactivated.
+        const auto subscribe = [&](std::int64_t user, const std::string& frequency, const std::string& fields, const std::string& token) {
+            c.prepare("INSERT INTO watch_subscriptions(user_id, frequency, field_ids, token, created_at) VALUES(?1, ?2, ?3, ?4, ?5)")
+                .bind(1, user)
+                .bind(2, frequency)
+                .bind(3, fields)
+                .bind(4, token)
+                .bind(5, t0)
+                .exec();
+        };
+        subscribe(w.member, "weekly", "[]", "jeton-membre");
+        subscribe(w.other, "monthly", "[" + std::to_string(second) + "]", "jeton-autre");
+        subscribe(w.animateur, "weekly", "[]", "jeton-anim");
+        c.prepare("UPDATE users SET active = 0 WHERE id = ?1").bind(1, w.animateur).exec();
+        (void)other_source;
+    });
+    // One item retained in each field, on day 2.
+    const auto retain = [&](std::int64_t field, std::int64_t src, const std::string& key, const std::string& title, std::int64_t at) {
+        watch::feed f;
+        f.items = {item(key, title, "https://x.example/" + key, at)};
+        w.pool.write_sync([&](db::connection& c) { w.svc.record_fetch(c, src, ok_attempt(), &f, at); });
+        auto id = w.scalar("SELECT id FROM watch_items WHERE link = 'https://x.example/" + key + "'");
+        w.pool.write_sync([&](db::connection& c) {
+            w.svc.qualify(c, field, id, json{{"state", "kept"}, {"summary", "À retenir : " + title}, {"version", 1}}, w.member, at);
+        });
+    };
+    std::int64_t second_source = w.scalar("SELECT id FROM watch_sources WHERE url = 'https://b.example/flux.xml'");
+    retain(w.field, source, "avenant", "Avenant 2 à l'ACI", t0 + 2 * day);
+    retain(second, second_source, "fir", "Appel à projets FIR 2027", t0 + 2 * day);
+
+    const auto letters = [&](std::int64_t now) {
+        std::vector<watch::service::digest_mail> out;
+        w.pool.write_sync([&](db::connection& c) {
+            out = w.svc.scheduled_letters(c, now, "https://relais.test", [](const std::string& t) { return "https://relais.test/d?j=" + t; });
+        });
+        return out;
+    };
+    // Day 6: nobody is due.
+    CHECK(letters(t0 + 6 * day).empty());
+    // Day 7: the weekly subscriber (active) gets both fields' items, with their own link.
+    auto week1 = letters(t0 + 7 * day);
+    REQUIRE(week1.size() == 1);
+    CHECK(week1[0].user == w.member);
+    CHECK(week1[0].letter.items == 2);
+    CHECK(week1[0].letter.html.find("jeton-membre") != std::string::npos);
+    CHECK(week1[0].letter.text.find("Avenant 2") != std::string::npos);
+    CHECK(week1[0].letter.text.find("FIR 2027") != std::string::npos);
+    // Asked again the same day or the next: already sent.
+    CHECK(letters(t0 + 7 * day + 3600).empty());
+    CHECK(letters(t0 + 13 * day).empty());
+    // Day 14: a week with nothing retained: no letter, but the week is over.
+    CHECK(letters(t0 + 14 * day).empty());
+    retain(w.field, source, "decret", "Décret relatif aux CPTS", t0 + 16 * day);
+    CHECK(letters(t0 + 20 * day).empty());
+    auto week3 = letters(t0 + 21 * day);
+    REQUIRE(week3.size() == 1);
+    CHECK(week3[0].letter.items == 1);  // only what was retained since the last letter
+    // Day 30: the monthly subscriber gets only their field's item of the month.
+    auto month = letters(t0 + 30 * day);
+    REQUIRE(month.size() == 1);
+    CHECK(month[0].user == w.other);
+    CHECK(month[0].letter.items == 1);
+    CHECK(month[0].letter.text.find("FIR 2027") != std::string::npos);
+    CHECK(month[0].letter.text.find("Avenant") == std::string::npos);
+
+    // A composed digest for the first field reaches the subscribers of that field only.
+    watch::digest_request r;
+    r.from = t0;
+    r.to = t0 + 31 * day;
+    r.fields = {w.field};
+    r.title = "Lettre spéciale";
+    std::vector<watch::service::digest_mail> composed;
+    w.pool.read_sync([&](db::connection& c) {
+        composed = w.svc.composed_letters(c, r, "", [](const std::string& t) { return "https://relais.test/d?j=" + t; });
+    });
+    REQUIRE(composed.size() == 1);
+    CHECK(composed[0].user == w.member);
+    CHECK(composed[0].letter.items == 2);
+    // For every field: each subscriber gets their own fields' part.
+    r.fields.clear();
+    w.pool.read_sync([&](db::connection& c) {
+        composed = w.svc.composed_letters(c, r, "", [](const std::string& t) { return "https://relais.test/d?j=" + t; });
+    });
+    REQUIRE(composed.size() == 2);
+    CHECK(composed[0].letter.items == 3);
+    CHECK(composed[1].user == w.other);
+    CHECK(composed[1].letter.items == 1);
+}

@@ -3,6 +3,7 @@
 #include "common/utf8.hpp"
 #include "watch/detail.hpp"
 #include "watch/feed.hpp"
+#include "watch/sanitize.hpp"
 
 #include <catch2/catch.hpp>
 
@@ -186,10 +187,12 @@ TEST_CASE("atom: text constructs, xml:base, alternate links, enclosures", "[watc
               .content_html.find("<img src=\"https://blog.example.org/posts/i.png\" alt=\"schéma\">") != std::string::npos);
     parse_options proxy = opts();
     proxy.images = image_policy::proxy;
-    proxy.image_proxy_prefix = "/api/watch/image?url=";
+    proxy.image_proxy_prefix = "/api/watch/image?u=";
+    proxy.image_proxy_key = "clé";
     CHECK(parse_feed(fixture("atom.xml"), proxy)
               .items[0]
-              .content_html.find("<img src=\"/api/watch/image?url=https%3A%2F%2Fblog.example.org%2Fposts%2Fi.png\"") !=
+              .content_html.find("<img src=\"/api/watch/image?u=https%3A%2F%2Fblog.example.org%2Fposts%2Fi.png&amp;s=" +
+                                 image_signature("clé", "https://blog.example.org/posts/i.png") + "\"") !=
           std::string::npos);
 }
 
