@@ -5,13 +5,20 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
 scripts/build.sh
-# npm ci again when playwright-core is missing or is not the version that package.json pins
-# (an existing checkout picks up a change of version); nothing is done or printed otherwise.
+# npm ci again when a pinned browser-test package (playwright-core, axe-core) is missing or
+# is not the version that package.json pins (an existing checkout picks up a change of
+# version); nothing is done or printed otherwise.
 (cd tests/browser
- pinned=$(node -p 'JSON.parse(require("fs").readFileSync("package.json", "utf8")).devDependencies["playwright-core"]')
- installed=$(node -p 'try { JSON.parse(require("fs").readFileSync("node_modules/playwright-core/package.json", "utf8")).version } catch { "none" }')
- if [[ "$installed" != "$pinned" ]]; then
-   echo "playwright-core: installed $installed, package.json pins $pinned: npm ci"
+ stale=$(node -e '
+   const fs = require("fs");
+   const pins = JSON.parse(fs.readFileSync("package.json", "utf8")).devDependencies;
+   for (const [name, pinned] of Object.entries(pins)) {
+     let installed = "none";
+     try { installed = JSON.parse(fs.readFileSync(`node_modules/${name}/package.json`, "utf8")).version; } catch {}
+     if (installed !== pinned) console.log(`${name}: installed ${installed}, package.json pins ${pinned}`);
+   }')
+ if [[ -n "$stale" ]]; then
+   echo "$stale: npm ci"
    npm ci --no-audit --no-fund
  fi)
 exec ctest --preset release -j 2 "$@"

@@ -221,6 +221,26 @@ export async function assertNoOverflow(page) {
   assert.ok(scroll <= client, `the page scrolls sideways (${scroll} px wide for ${client} px)`);
 }
 
+/**
+ * Runs axe-core (WCAG 2.0/2.1 A and AA rules) on the page as it is and fails with the list
+ * of violations, if any. The script is evaluated by the driver, not injected as a <script>:
+ * the page's Content-Security-Policy stays as it is.
+ */
+let axeSource = null;
+export async function assertAxeClean(page, label) {
+  if (!axeSource) {
+    const { readFileSync } = await import('node:fs');
+    const { fileURLToPath } = await import('node:url');
+    axeSource = readFileSync(fileURLToPath(new URL('./node_modules/axe-core/axe.min.js', import.meta.url)), 'utf8');
+  }
+  if (!(await page.evaluate(() => typeof window.axe === 'object'))) await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const r = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return r.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(' | ')}`);
+  });
+  assert.deepEqual(violations, [], `axe found violations on ${label}:\n${violations.join('\n')}`);
+}
+
 export async function heading(page, pattern) {
   const h1 = page.locator('main h1');
   await h1.filter({ hasText: pattern }).first().waitFor({ timeout: STEP_TIMEOUT_MS });

@@ -5,7 +5,7 @@
 // « À qualifier », retains one with what to remember, finds it under « Retenus »; the
 // coverage no longer flags the field as unattended; a member who does not own the field
 // has no qualification form; reading from the keyboard (j/k, s, r); no horizontal
-// scrolling at 1366 px and at 390 px.
+// scrolling at 1366 px and at 390 px; axe-core finds no WCAG A/AA violation on each page.
 //
 // Usage: node watch.mjs /path/to/relais   (see harness.mjs for the conventions)
 
@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import net from 'node:net';
 import {
-  STEP_TIMEOUT_MS, addUser, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser, log,
+  STEP_TIMEOUT_MS, addUser, assertAxeClean, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser, log,
   makeDataDir, runTest, signIn, startServer, step, waitForPath, watchPage,
 } from './harness.mjs';
 
@@ -133,6 +133,7 @@ async function run(relais) {
     await row.getByText('Aucun responsable actif pour ce champ.').waitFor();
     await row.getByText(/Aucune source/).waitFor();
     await assertNoOverflow(page);
+    await assertAxeClean(page, 'the watch overview');
   });
 
   await call('PUT', `/api/watch/fields/${reg.id}/owners`, { owners: [{ user_id: owner.id, role: 'owner' }] });
@@ -161,6 +162,7 @@ async function run(relais) {
     await page.getByRole('button', { name: /^À qualifier \(2\)/ }).waitFor();
     await page.locator('.watch-source').getByText('Lue', { exact: true }).waitFor();
     await assertNoOverflow(page);
+    await assertAxeClean(page, 'a field with its sources and inbox');
   });
 
   await step('from the keyboard: j moves to an item, s makes it a favourite, r marks it read', async () => {
@@ -197,6 +199,7 @@ async function run(relais) {
     await decree.locator('summary').filter({ hasText: 'Qualifier' }).click();
     await decree.getByLabel('Ce qu’il faut retenir').fill('Les missions socles sont précisées : à relayer aux CPTS.');
     await decree.getByLabel('Importance').selectOption('3');
+    await assertAxeClean(page, 'an item with its qualification form open');
     await decree.getByRole('button', { name: /^Retenir/ }).click();
     await page.getByText('« Décret relatif aux missions des CPTS » est retenu.').waitFor();
     await page.getByRole('button', { name: /^À qualifier \(1\)/ }).waitFor();
@@ -216,6 +219,7 @@ async function run(relais) {
     await kept.getByRole('button', { name: 'Commenter' }).click();
     await kept.locator('summary').filter({ hasText: 'Commentaires (1)' }).waitFor();
     await kept.getByText('À relayer à la CPTS du Ternois.', { exact: true }).waitFor();
+    await assertAxeClean(other, 'a retained item with its comments open');
   });
 
   await step('on a phone, the field page does not scroll sideways; the coverage no longer flags an owner', async () => {
@@ -243,10 +247,11 @@ async function run(relais) {
     await admin.getByLabel('Titre (facultatif)').fill('Lettre de veille de décembre');
     await admin.getByLabel('Introduction').fill('Bonjour à toutes et à tous.');
     await admin.getByRole('button', { name: 'Aperçu' }).click();
-    await admin.getByText('1 éléments retenus sur la période.').waitFor();
+    await admin.getByText('1 élément retenu sur la période.').waitFor();
     await admin.locator('.watch-digest-preview').getByText('Les missions socles sont précisées : à relayer aux CPTS.').waitFor();
+    await assertAxeClean(admin, 'the digest composer with its preview');
     await admin.getByRole('button', { name: 'Envoyer aux abonnés' }).click();
-    await admin.getByText('Lettre envoyée à 1 abonnés et archivée dans la bibliothèque.').waitFor();
+    await admin.getByText('Lettre envoyée à 1 abonné et archivée dans la bibliothèque.').waitFor();
     let letter = null;
     for (let i = 0; i < 100 && !letter; i += 1) {
       letter = smtp.messages.map(unquote).find((m) => m.includes('desabonnement?jeton='));
@@ -260,6 +265,7 @@ async function run(relais) {
     const anonymous = await (await browser.newContext({ locale: 'fr-FR' })).newPage();
     await anonymous.goto(`${base}${link}`);
     await anonymous.getByText('C’est fait : vous ne recevrez plus la lettre de veille.').waitFor();
+    await assertAxeClean(anonymous, 'the unsubscribe page');
   });
 
   await step('no console error nor CSP violation on any page', async () => {

@@ -481,8 +481,10 @@ const fr = {
   'veille.backupsList': 'Suppléants : {names}.',
   'veille.gone': '{name} (a quitté le réseau)',
   'veille.countNew': '{n} à qualifier',
-  'veille.countKept': '{n} retenus',
-  'veille.countSources': '{n} sources',
+  'veille.countKept.one': '{n} retenu',
+  'veille.countKept.other': '{n} retenus',
+  'veille.countSources.one': '{n} source',
+  'veille.countSources.other': '{n} sources',
   'veille.coverageTitle': 'Couverture du réseau',
   'veille.coverageLead': 'Qui veille sur quoi, ce qui attend d’être qualifié et où la veille s’essouffle : les animateurs et administrateurs désignent les responsables depuis chaque champ.',
   'veille.coverageRules': 'Signalés : aucun responsable actif, rien de retenu depuis {stale} jours, une source en échec depuis {failing} jours, aucune source.',
@@ -537,7 +539,9 @@ const fr = {
   'veille.testSource': 'Tester la source',
   'veille.addSourceButton': 'Ajouter la source',
   'veille.testFailed': 'La source n’a pas pu être lue.',
-  'veille.testOk': '« {title} » : {n} éléments seraient importés. Les premiers :',
+  'veille.testOk.zero': '« {title} » : le flux est lisible mais ne contient aucun élément pour l’instant.',
+  'veille.testOk.one': '« {title} » : 1 élément serait importé :',
+  'veille.testOk.other': '« {title} » : {n} éléments seraient importés. Les premiers :',
   'veille.sourceAdded': 'Source ajoutée : ses éléments sont dans la liste à qualifier.',
   'veille.postTitle': 'Signaler un lien ou une note',
   'veille.postHint': 'Un texte paru, le retour d’une autre CPTS… Indiquez l’adresse d’une page, ou seulement un titre et un texte pour une note.',
@@ -574,7 +578,8 @@ const fr = {
   'veille.subscribed.monthly': 'Vous recevrez la lettre de veille chaque mois.',
   'veille.archive': 'Lettres envoyées',
   'veille.noDigests': 'Aucune lettre pour l’instant : les animateurs la composent à partir de ce qui a été retenu.',
-  'veille.digestMeta': '{n} éléments, du {from} au {to}',
+  'veille.digestMeta.one': '{n} élément, du {from} au {to}',
+  'veille.digestMeta.other': '{n} éléments, du {from} au {to}',
   'veille.composeTitle': 'Composer une lettre de veille',
   'veille.digestTitle': 'Titre (facultatif)',
   'veille.digestIntro': 'Introduction',
@@ -583,8 +588,11 @@ const fr = {
   'veille.digestPeriodHint': 'Par défaut, les sept derniers jours.',
   'veille.digestPreview': 'Aperçu',
   'veille.digestSend': 'Envoyer aux abonnés',
-  'veille.previewCount': '{n} éléments retenus sur la période.',
-  'veille.digestSent': 'Lettre envoyée à {n} abonnés et archivée dans la bibliothèque.',
+  'veille.previewCount.one': '{n} élément retenu sur la période.',
+  'veille.previewCount.other': '{n} éléments retenus sur la période.',
+  'veille.digestSent.zero': 'Lettre archivée dans la bibliothèque ; aucun abonné ne suit ces champs, rien n’a été envoyé.',
+  'veille.digestSent.one': 'Lettre envoyée à 1 abonné et archivée dans la bibliothèque.',
+  'veille.digestSent.other': 'Lettre envoyée à {n} abonnés et archivée dans la bibliothèque.',
   'veille.unsubscribeTitle': 'Désabonnement de la lettre de veille',
   'veille.unsubscribeDone': 'C’est fait : vous ne recevrez plus la lettre de veille.',
   'veille.unsubscribeUnknown': 'Ce lien de désabonnement n’est plus valable : vous êtes peut-être déjà désabonné.',
@@ -788,6 +796,17 @@ export function t(key, params) {
   if (!params) return template;
   return template.replace(/\{(\w+)\}/g, (whole, name) =>
     Object.prototype.hasOwnProperty.call(params, name) ? String(params[name]) : whole);
+}
+
+/**
+ * A message that agrees with a count: `key.zero` for 0 when there is one, else `key.one` or
+ * `key.other` by the French rule (0 and 1 are singular). `n` is passed as a parameter.
+ */
+const pluralRules = new Intl.PluralRules('fr');
+export function tn(key, n, params = {}) {
+  const all = { ...params, n };
+  if (n === 0 && Object.prototype.hasOwnProperty.call(strings, `${key}.zero`)) return t(`${key}.zero`, all);
+  return t(`${key}.${pluralRules.select(n) === 'one' ? 'one' : 'other'}`, all);
 }
 
 /** Locale-aware string comparison, for sorting names. */

@@ -9,7 +9,7 @@ import { api } from '../api.js';
 import * as socket from '../socket.js';
 import { h, srOnly, uid } from '../dom.js';
 import { actions, createForm, inputField, selectField, textareaField } from '../forms.js';
-import { t } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { describeDate, isoDate } from '../time.js';
 
 export const title = 'veille.title';
@@ -343,7 +343,7 @@ export async function render(ctx) {
           }
           const items = res.feed.items || [];
           preview.replaceChildren(
-            h('p', { text: t('veille.testOk', { title: res.feed.title || values.url, n: items.length }) }),
+            h('p', { text: tn('veille.testOk', items.length, { title: res.feed.title || values.url }) }),
             h('ul', {}, items.slice(0, 5).map((i) => h('li', { text: i.title }))),
             ...(res.feed.warnings || []).map((w) => h('p', { class: 'hint', text: w })));
           return;

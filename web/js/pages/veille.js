@@ -5,7 +5,7 @@
 
 import { api } from '../api.js';
 import { h, uid } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { actions, createForm, inputField, selectField, textareaField } from '../forms.js';
 import { renderMarkdown } from '../markdown.js';
 import { describeDate, shortDate } from '../time.js';
@@ -31,9 +31,9 @@ function fieldCard(f) {
     h('p', { class: 'watch-counts' },
       h('span', { class: counts.new ? 'tag tag-unread' : 'tag', text: t('veille.countNew', { n: counts.new || 0 }) }),
       ' ',
-      h('span', { class: 'tag', text: t('veille.countKept', { n: counts.kept || 0 }) }),
+      h('span', { class: 'tag', text: tn('veille.countKept', counts.kept || 0) }),
       ' ',
-      h('span', { class: 'tag', text: t('veille.countSources', { n: counts.sources || 0 }) })));
+      h('span', { class: 'tag', text: tn('veille.countSources', counts.sources || 0) })));
 }
 
 function coverageTable(coverage) {
@@ -87,7 +87,7 @@ function digestsSection(ctx, subscription, digests) {
   }).form;
   const archiveList = digests.length
     ? h('ul', { class: 'watch-digests' }, digests.map((d) => h('li', {},
-      h('strong', { text: d.title }), ' — ', t('veille.digestMeta', { n: d.items, from: shortDate(d.from), to: shortDate(d.to) }))))
+      h('strong', { text: d.title }), ' — ', tn('veille.digestMeta', d.items, { from: shortDate(d.from), to: shortDate(d.to) }))))
     : h('p', { class: 'hint', text: t('veille.noDigests') });
   const children = [h('h2', { id: sectionId, text: t('veille.digestsTitle') }), sub, h('h3', { text: t('veille.archive') }), archiveList];
   if (ctx.user && (ctx.user.role === 'animateur' || ctx.user.role === 'admin')) {
@@ -100,12 +100,12 @@ function digestsSection(ctx, subscription, digests) {
           from: values.from || undefined, to: values.to || undefined };
         if (f.dataset.mode === 'preview') {
           const res = await api.post('/api/watch/digests/preview', body, { signal });
-          preview.replaceChildren(h('p', { class: 'hint', text: t('veille.previewCount', { n: res.items }) }),
+          preview.replaceChildren(h('p', { class: 'hint', text: tn('veille.previewCount', res.items) }),
             renderMarkdown(res.markdown, { headingOffset: 3, className: 'markdown watch-digest' }));
           return;
         }
         const res = await api.post('/api/watch/digests', { ...body, send: true }, { signal });
-        ctx.announce(t('veille.digestSent', { n: res.digest.recipients }), 'success');
+        ctx.announce(tn('veille.digestSent', res.digest.recipients), 'success');
         f.reset();
         preview.replaceChildren();
       },
