@@ -1,6 +1,7 @@
 #include "app/modules.hpp"
 
 #include "auth/module.hpp"
+#include "expertise/module.hpp"
 #include "indexing/module.hpp"
 #include "library/module.hpp"
 #include "mail/module.hpp"
@@ -21,6 +22,7 @@ std::vector<std::unique_ptr<platform::module>> make_modules() {
     list.push_back(library::make_module());    // the library, its index, the filer
     list.push_back(workshops::make_module());  // live workshops (files reports in the library)
     list.push_back(watch::make_module());      // the shared documentary watch (veille)
+    list.push_back(expertise::make_module());  // the expertise map (who knows what, where)
     return list;
 }
 

@@ -1,0 +1,720 @@
+#include "expertise/service.hpp"
+
+#include "common/json_input.hpp"
+#include "common/time.hpp"
+#include "common/utf8.hpp"
+#include "expertise/errors.hpp"
+#include "indexing/source.hpp"
+#include "outbound/smtp.hpp"
+#include "reference/data.hpp"
+#include "search/text.hpp"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace relais::expertise {
+
+namespace {
+
+constexpr std::size_t max_name = 200, max_note = 1000, max_phone = 40, max_label = 120, max_description = 2000;
+
+const std::set<std::string>& levels() {
+    static const std::set<std::string> v{"notions", "pratique", "referent"};
+    return v;
+}
+const std::set<std::string>& scopes() {
+    static const std::set<std::string> v{"local", "regional", "national"};
+    return v;
+}
+const std::set<std::string>& audiences() {
+    static const std::set<std::string> v{"network", "region", "organisation"};
+    return v;
+}
+
+std::vector<std::string> string_list(const std::string& stored) {
+    std::vector<std::string> out;
+    auto j = json::parse(stored, nullptr, false);
+    if (j.is_array())
+        for (const auto& x : j)
+            if (x.is_string()) out.push_back(x.get<std::string>());
+    return out;
+}
+
+std::string departement_name(std::string_view code) {
+    for (const auto& d : reference::departements())
+        if (d.code == code) return std::string(d.label);
+    return {};
+}
+
+/// Territory codes checked against the reference data; the région is deduced from the
+/// départements when they all belong to one and none was given.
+void check_territory(std::string& region, std::vector<std::string>& departements) {
+    if (departements.size() > 20) throw api_error(errors::unknown_territory, "departements", "Vingt départements au plus.");
+    std::sort(departements.begin(), departements.end());
+    departements.erase(std::unique(departements.begin(), departements.end()), departements.end());
+    for (const auto& d : departements)
+        if (departement_name(d).empty()) throw api_error(errors::unknown_territory, "departements");
+    if (!region.empty() && !reference::find_region(region)) throw api_error(errors::unknown_territory, "region");
+    if (region.empty() && !departements.empty()) {
+        const auto* first = reference::region_of_departement(departements.front());
+        bool same = first != nullptr;
+        for (const auto& d : departements) same = same && reference::region_of_departement(d) == first;
+        if (same) region = std::string(first->code);
+    }
+}
+
+std::string phone_of(const json& body) {
+    auto phone = json_input::optional_string(body, "phone", max_phone).value_or("");
+    for (char ch : phone)
+        if (!((ch >= '0' && ch <= '9') || ch == ' ' || ch == '+' || ch == '.' || ch == '-' || ch == '(' || ch == ')'))
+            throw api_error(errors::invalid_field, "phone", "Numéro de téléphone invalide : chiffres, espaces, +, points et tirets.");
+    return phone;
+}
+
+std::string email_of(const json& body, const std::string& fallback) {
+    auto email = json_input::optional_string(body, "email", 254).value_or(fallback);
+    if (!email.empty() && !outbound::valid_email(email)) throw api_error(errors::invalid_field, "email");
+    return email;
+}
+
+std::vector<std::string> departements_of(const json& body) {
+    std::vector<std::string> out;
+    auto it = body.find("departements");
+    if (it == body.end() || it->is_null()) return out;
+    if (!it->is_array()) throw api_error(errors::invalid_field, "departements");
+    for (const auto& d : *it) {
+        if (!d.is_string() || d.get<std::string>().size() > 3) throw api_error(errors::unknown_territory, "departements");
+        out.push_back(d.get<std::string>());
+    }
+    return out;
+}
+
+json territory_json(const std::string& region, const std::vector<std::string>& departements) {
+    json deps = json::array();
+    for (const auto& d : departements) deps.push_back({{"code", d}, {"name", departement_name(d)}});
+    json r = nullptr;
+    if (const auto* reg = region.empty() ? nullptr : reference::find_region(region))
+        r = {{"code", region}, {"name", std::string(reg->label)}};
+    return {{"region", r}, {"departements", deps}};
+}
+
+/// The départements a person covers: those they named, else their région's.
+std::vector<std::string> covered_departements(const person& p) {
+    if (!p.departements.empty()) return p.departements;
+    std::vector<std::string> out;
+    if (const auto* r = p.home_region().empty() ? nullptr : reference::find_region(p.home_region()))
+        for (auto d : r->departements) out.emplace_back(d);
+    return out;
+}
+
+}  // namespace
+
+bool may_see(const viewer& v, const person& p) {
+    if (v.role == "admin" || (p.user_id && *p.user_id == v.user_id)) return true;
+    if (!p.consent) return false;
+    if (p.audience == "network") return true;
+    if (p.audience == "region") return !v.region.empty() && v.region == p.home_region();
+    if (p.audience == "organisation") return v.org_id && p.org_id && *v.org_id == *p.org_id;
+    return false;
+}
+
+bool may_edit(const viewer& v, const person& p) {
+    if (v.role == "admin" || (p.user_id && *p.user_id == v.user_id)) return true;
+    return v.role == "animateur" && ((v.org_id && p.org_id && *v.org_id == *p.org_id) || p.created_by == v.user_id);
+}
+
+bool may_validate(const viewer& v, const person& p) {
+    return v.manager() && v.org_id && p.org_id && *v.org_id == *p.org_id && !(p.user_id && *p.user_id == v.user_id);
+}
+
+viewer service::viewer_of(db::connection& c, std::int64_t user_id) const {
+    viewer v;
+    v.user_id = user_id;
+    if (auto u = dir_.find_user(c, user_id)) {
+        v.role = u->role;
+        v.org_id = u->org_id;
+        v.name = u->name;
+        v.email = u->email;
+        if (u->org_id)
+            if (auto o = dir_.find_org(c, *u->org_id); o && o->region) v.region = *o->region;
+    }
+    return v;
+}
+
+// ---- Vocabulary ----
+
+json service::domains_json(db::connection& c) const {
+    json out = json::array();
+    auto s = c.prepare(
+        "SELECT code, label, description, phases, missions, archived FROM expertise_domains ORDER BY archived, position, label");
+    while (s.step())
+        out.push_back({{"code", s.get_text(0)},
+                       {"label", s.get_text(1)},
+                       {"description", s.get_text(2)},
+                       {"phases", string_list(s.get_text(3))},
+                       {"missions", string_list(s.get_text(4))},
+                       {"archived", s.get_int(5) != 0}});
+    return out;
+}
+
+json service::roles_json(db::connection& c) const {
+    json out = json::array();
+    auto s = c.prepare("SELECT code, label FROM expertise_roles ORDER BY position, label");
+    while (s.step()) out.push_back({{"code", s.get_text(0)}, {"label", s.get_text(1)}});
+    return out;
+}
+
+namespace {
+
+std::string code_of(const json& body) {
+    auto code = json_input::required_string(body, "code", 40);
+    for (char ch : code)
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
+            throw api_error(errors::invalid_field, "code", "Code invalide : lettres minuscules sans accent, chiffres et _.");
+    return code;
+}
+
+std::vector<std::string> codes_in(const json& body, const char* field, const std::vector<reference::code_label>& known) {
+    std::vector<std::string> out;
+    auto it = body.find(field);
+    if (it == body.end() || it->is_null()) return out;
+    if (!it->is_array()) throw api_error(errors::invalid_field, field);
+    for (const auto& x : *it) {
+        if (!x.is_string() || std::none_of(known.begin(), known.end(), [&](const auto& k) { return k.code == x.get<std::string>(); }))
+            throw api_error(errors::invalid_field, field);
+        out.push_back(x.get<std::string>());
+    }
+    return out;
+}
+
+}  // namespace
+
+std::int64_t service::add_domain(db::connection& c, const json& body, std::int64_t now) const {
+    auto code = code_of(body);
+    auto label = json_input::required_string(body, "label", max_label);
+    auto description = json_input::optional_string(body, "description", max_description).value_or("");
+    auto phases = codes_in(body, "phases", reference::phases());
+    auto missions = codes_in(body, "missions", reference::missions());
+    if (c.prepare("SELECT 1 FROM expertise_domains WHERE code = ?1").bind(1, code).step()) throw api_error(errors::domain_exists, "code");
+    c.prepare("INSERT INTO expertise_domains(code, label, description, phases, missions, position, created_at) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, (SELECT coalesce(max(position), 0) + 1 FROM expertise_domains), ?6)")
+        .bind(1, code)
+        .bind(2, label)
+        .bind(3, description)
+        .bind(4, json(phases).dump())
+        .bind(5, json(missions).dump())
+        .bind(6, now)
+        .exec();
+    return c.last_insert_id();
+}
+
+void service::add_role(db::connection& c, const json& body) const {
+    auto code = code_of(body);
+    auto label = json_input::required_string(body, "label", max_label);
+    if (c.prepare("SELECT 1 FROM expertise_roles WHERE code = ?1").bind(1, code).step())
+        throw api_error(errors::invalid_field, "code", "Un rôle porte déjà ce code.");
+    c.prepare("INSERT INTO expertise_roles(code, label, position) VALUES(?1, ?2, (SELECT coalesce(max(position), 0) + 1 FROM expertise_roles))")
+        .bind(1, code)
+        .bind(2, label)
+        .exec();
+}
+
+service::domain_row service::domain_by_code(db::connection& c, const std::string& code) const {
+    auto s = c.prepare("SELECT id, code, label FROM expertise_domains WHERE code = ?1 AND archived = 0");
+    s.bind(1, code);
+    if (!s.step()) throw api_error(errors::unknown_domain, "domain");
+    return {s.get_int(0), s.get_text(1), s.get_text(2)};
+}
+
+// ---- People ----
+
+std::optional<person> service::load(db::connection& c, std::int64_t id) const {
+    auto s = c.prepare(
+        "SELECT id, user_id, org_id, name, role, region, departements, email, phone, consent, audience, created_by "
+        "FROM expertise_people WHERE id = ?1");
+    s.bind(1, id);
+    if (!s.step()) return std::nullopt;
+    person p;
+    p.id = s.get_int(0);
+    if (!s.is_null(1)) p.user_id = s.get_int(1);
+    if (!s.is_null(2)) p.org_id = s.get_int(2);
+    p.name = s.get_text(3);
+    p.role = s.get_text(4);
+    p.region = s.get_text(5);
+    p.departements = string_list(s.get_text(6));
+    p.email = s.get_text(7);
+    p.phone = s.get_text(8);
+    p.consent = s.get_int(9) != 0;
+    p.audience = s.get_text(10);
+    p.created_by = s.get_int(11);
+    if (p.org_id)
+        if (auto o = dir_.find_org(c, *p.org_id); o && o->region) p.org_region = *o->region;
+    return p;
+}
+
+std::optional<std::int64_t> service::person_of_user(db::connection& c, std::int64_t user_id) const {
+    auto s = c.prepare("SELECT id FROM expertise_people WHERE user_id = ?1");
+    s.bind(1, user_id);
+    if (!s.step()) return std::nullopt;
+    return s.get_int(0);
+}
+
+std::int64_t service::create_person(db::connection& c, const viewer& v, const json& body, std::int64_t now) const {
+    const bool self = json_input::optional_bool(body, "self").value_or(!v.manager());
+    if (!self && !v.manager()) throw api_error(errors::not_editor);
+    auto role = json_input::required_string(body, "role", 40);
+    if (!c.prepare("SELECT 1 FROM expertise_roles WHERE code = ?1").bind(1, role).step()) throw api_error(errors::invalid_field, "role");
+    std::string name = self ? json_input::optional_string(body, "name", max_name).value_or(v.name)
+                            : json_input::required_string(body, "name", max_name);
+    std::int64_t org_value = self && v.org_id ? *v.org_id : 0;
+    if (auto o = json_input::optional_id(body, "org_id")) org_value = o->value_or(0);
+    if (org_value && !dir_.find_org(c, org_value)) throw api_error(errors::invalid_field, "org_id", "Organisation inconnue.");
+    std::string region = json_input::optional_string(body, "region", 3).value_or("");
+    auto departements = departements_of(body);
+    check_territory(region, departements);
+    auto email = email_of(body, self ? v.email : std::string());
+    auto phone = phone_of(body);
+    auto consent = json_input::optional_bool(body, "consent");
+    if (!consent) throw api_error(errors::invalid_field, "consent", "Dites si la personne accepte d'apparaître dans la cartographie.");
+    auto audience = json_input::optional_string(body, "audience", 20).value_or("network");
+    if (!audiences().contains(audience)) throw api_error(errors::invalid_field, "audience");
+    // Duplicates: one entry per account, per e-mail address, per name within an organisation.
+    const std::string key = search::fold(json_input::trim(name));
+    if (self && person_of_user(c, v.user_id)) throw api_error(errors::person_exists);
+    if (!email.empty() && c.prepare("SELECT 1 FROM expertise_people WHERE email = ?1 COLLATE NOCASE").bind(1, email).step())
+        throw api_error(errors::person_exists, "email");
+    {
+        auto s = c.prepare("SELECT 1 FROM expertise_people WHERE name_key = ?1 AND coalesce(org_id, 0) = ?2");
+        s.bind(1, key).bind(2, org_value);
+        if (s.step()) throw api_error(errors::person_exists, "name");
+    }
+    auto ins = c.prepare(
+        "INSERT INTO expertise_people(user_id, name, name_key, org_id, role, region, departements, email, phone, consent, "
+        "consent_at, audience, created_by, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?14)");
+    if (self)
+        ins.bind(1, v.user_id);
+    else
+        ins.bind(1, nullptr);
+    ins.bind(2, json_input::trim(name)).bind(3, key);
+    if (org_value)
+        ins.bind(4, org_value);
+    else
+        ins.bind(4, nullptr);
+    ins.bind(5, role).bind(6, region).bind(7, json(departements).dump()).bind(8, email).bind(9, phone).bind(10, *consent ? 1 : 0);
+    if (*consent)
+        ins.bind(11, now);
+    else
+        ins.bind(11, nullptr);
+    ins.bind(12, audience).bind(13, v.user_id).bind(14, now).exec();
+    auto id = c.last_insert_id();
+    indexing::enqueue(c, "expertise", id);
+    return id;
+}
+
+void service::update_person(db::connection& c, const viewer& v, std::int64_t id, const json& body, std::int64_t now) const {
+    auto p = load(c, id);
+    if (!p || !may_see(v, *p)) throw api_error(errors::not_found);
+    if (!may_edit(v, *p)) throw api_error(errors::not_editor);
+    std::string name = p->name;
+    if (json_input::has(body, "name")) name = json_input::required_string(body, "name", max_name);
+    auto role = p->role;
+    if (json_input::has(body, "role")) {
+        role = json_input::required_string(body, "role", 40);
+        if (!c.prepare("SELECT 1 FROM expertise_roles WHERE code = ?1").bind(1, role).step()) throw api_error(errors::invalid_field, "role");
+    }
+    auto org = p->org_id;
+    if (auto o = json_input::optional_id(body, "org_id")) {
+        org = *o;
+        if (org && !dir_.find_org(c, *org)) throw api_error(errors::invalid_field, "org_id", "Organisation inconnue.");
+    }
+    auto region = p->region;
+    auto departements = p->departements;
+    if (json_input::has(body, "region")) region = json_input::optional_string(body, "region", 3).value_or("");
+    if (json_input::has(body, "departements")) departements = departements_of(body);
+    check_territory(region, departements);
+    auto email = json_input::has(body, "email") ? email_of(body, "") : p->email;
+    if (!email.empty() && email != p->email) {
+        auto s = c.prepare("SELECT 1 FROM expertise_people WHERE email = ?1 COLLATE NOCASE AND id <> ?2");
+        s.bind(1, email).bind(2, id);
+        if (s.step()) throw api_error(errors::person_exists, "email");
+    }
+    auto phone = json_input::has(body, "phone") ? phone_of(body) : p->phone;
+    auto audience = json_input::optional_string(body, "audience", 20).value_or(p->audience);
+    if (!audiences().contains(audience)) throw api_error(errors::invalid_field, "audience");
+    bool consent = p->consent;
+    if (auto x = json_input::optional_bool(body, "consent")) consent = *x;
+    const std::string key = search::fold(json_input::trim(name));
+    {
+        auto s = c.prepare("SELECT 1 FROM expertise_people WHERE name_key = ?1 AND coalesce(org_id, 0) = ?2 AND id <> ?3");
+        s.bind(1, key).bind(2, org.value_or(0)).bind(3, id);
+        if (s.step()) throw api_error(errors::person_exists, "name");
+    }
+    auto up = c.prepare(
+        "UPDATE expertise_people SET name = ?1, name_key = ?2, org_id = ?3, role = ?4, region = ?5, departements = ?6, "
+        "email = ?7, phone = ?8, audience = ?9, consent = ?10, "
+        "consent_at = CASE WHEN ?10 = 1 AND consent = 0 THEN ?11 WHEN ?10 = 0 THEN NULL ELSE consent_at END, "
+        "updated_at = ?11 WHERE id = ?12");
+    up.bind(1, json_input::trim(name)).bind(2, key);
+    up.bind(3, org);
+    up.bind(4, role).bind(5, region).bind(6, json(departements).dump()).bind(7, email).bind(8, phone).bind(9, audience);
+    up.bind(10, consent ? 1 : 0).bind(11, now).bind(12, id).exec();
+    // Moving to another organisation: its validations were the former institution's.
+    if (org != p->org_id)
+        c.prepare("UPDATE expertise_entries SET validated_by = NULL, validated_at = NULL WHERE person_id = ?1").bind(1, id).exec();
+    indexing::enqueue(c, "expertise", id);
+}
+
+void service::delete_person(db::connection& c, const viewer& v, std::int64_t id) const {
+    auto p = load(c, id);
+    if (!p || !may_see(v, *p)) throw api_error(errors::not_found);
+    if (!may_edit(v, *p)) throw api_error(errors::not_editor);
+    c.prepare("DELETE FROM expertise_entries WHERE person_id = ?1").bind(1, id).exec();
+    c.prepare("DELETE FROM expertise_people WHERE id = ?1").bind(1, id).exec();
+    indexing::enqueue(c, "expertise", id);
+}
+
+json service::person_json(db::connection& c, const viewer& v, std::int64_t id, std::int64_t now) const {
+    auto p = load(c, id);
+    if (!p || !may_see(v, *p)) throw api_error(errors::not_found);
+    json org = nullptr;
+    if (p->org_id)
+        if (auto o = dir_.find_org(c, *p->org_id)) org = {{"id", o->id}, {"name", o->name}, {"type", o->type}};
+    std::string role_label;
+    {
+        auto s = c.prepare("SELECT label FROM expertise_roles WHERE code = ?1");
+        s.bind(1, p->role);
+        if (s.step()) role_label = s.get_text(0);
+    }
+    json entries = json::array();
+    std::vector<std::int64_t> validators;
+    {
+        auto s = c.prepare(
+            "SELECT e.id, d.code, d.label, e.level, e.scope, e.note, e.declared_at, e.confirmed_at, e.validated_by, e.validated_at "
+            "FROM expertise_entries e JOIN expertise_domains d ON d.id = e.domain_id WHERE e.person_id = ?1 "
+            "ORDER BY CASE e.level WHEN 'referent' THEN 0 WHEN 'pratique' THEN 1 ELSE 2 END, d.position");
+        s.bind(1, id);
+        while (s.step()) {
+            json e = {{"id", s.get_int(0)},
+                      {"domain", {{"code", s.get_text(1)}, {"label", s.get_text(2)}}},
+                      {"level", s.get_text(3)},
+                      {"scope", s.get_text(4)},
+                      {"note", s.get_text(5)},
+                      {"declared_at", to_iso8601(s.get_int(6))},
+                      {"confirmed_at", to_iso8601(s.get_int(7))},
+                      {"stale", s.get_int(7) < now - opts_.stale_after_s},
+                      {"validated", nullptr}};
+            if (!s.is_null(8)) {
+                validators.push_back(s.get_int(8));
+                e["validated"] = {{"by", {{"id", s.get_int(8)}}}, {"at", to_iso8601(s.get_int(9))}};
+            }
+            entries.push_back(std::move(e));
+        }
+    }
+    auto names = dir_.users(c, validators);
+    for (auto& e : entries)
+        if (!e["validated"].is_null()) {
+            auto it = names.find(e["validated"]["by"]["id"].get<std::int64_t>());
+            e["validated"]["by"]["name"] = it == names.end() ? std::string() : it->second.name;
+        }
+    json out = {{"id", p->id},
+                {"name", p->name},
+                {"user_id", p->user_id ? json(*p->user_id) : json(nullptr)},
+                {"org", org},
+                {"role", {{"code", p->role}, {"label", role_label}}},
+                {"territory", territory_json(p->region, p->departements)},
+                {"audience", p->audience},
+                {"consent", p->consent},
+                {"contact", {{"email", p->email}, {"phone", p->phone}}},
+                {"entries", entries},
+                {"may_edit", may_edit(v, *p)},
+                {"may_validate", may_validate(v, *p)}};
+    return out;
+}
+
+// ---- Entries ----
+
+std::int64_t service::set_entry(db::connection& c, const viewer& v, std::int64_t person_id, const std::string& domain,
+                                const json& body, std::int64_t now) const {
+    auto p = load(c, person_id);
+    if (!p || !may_see(v, *p)) throw api_error(errors::not_found);
+    if (!may_edit(v, *p)) throw api_error(errors::not_editor);
+    auto d = domain_by_code(c, domain);
+    auto level = json_input::required_string(body, "level", 20);
+    if (!levels().contains(level)) throw api_error(errors::invalid_field, "level");
+    auto scope = json_input::optional_string(body, "scope", 20).value_or("local");
+    if (!scopes().contains(scope)) throw api_error(errors::invalid_field, "scope");
+    auto note = json_input::optional_string(body, "note", max_note).value_or("");
+    // A new level or scope is a new claim: its validation is to be given again.
+    c.prepare("INSERT INTO expertise_entries(person_id, domain_id, level, scope, note, declared_at, confirmed_at) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?6) ON CONFLICT(person_id, domain_id) DO UPDATE SET "
+              "validated_by = CASE WHEN level = excluded.level AND scope = excluded.scope THEN validated_by END, "
+              "validated_at = CASE WHEN level = excluded.level AND scope = excluded.scope THEN validated_at END, "
+              "level = excluded.level, scope = excluded.scope, note = excluded.note, confirmed_at = excluded.confirmed_at")
+        .bind(1, person_id)
+        .bind(2, d.id)
+        .bind(3, level)
+        .bind(4, scope)
+        .bind(5, note)
+        .bind(6, now)
+        .exec();
+    auto s = c.prepare("SELECT id FROM expertise_entries WHERE person_id = ?1 AND domain_id = ?2");
+    s.bind(1, person_id).bind(2, d.id);
+    s.step();
+    auto id = s.get_int(0);
+    c.prepare("UPDATE expertise_people SET updated_at = ?1 WHERE id = ?2").bind(1, now).bind(2, person_id).exec();
+    indexing::enqueue(c, "expertise", person_id);
+    return id;
+}
+
+void service::remove_entry(db::connection& c, const viewer& v, std::int64_t person_id, const std::string& domain) const {
+    auto p = load(c, person_id);
+    if (!p || !may_see(v, *p)) throw api_error(errors::not_found);
+    if (!may_edit(v, *p)) throw api_error(errors::not_editor);
+    auto d = domain_by_code(c, domain);
+    c.prepare("DELETE FROM expertise_entries WHERE person_id = ?1 AND domain_id = ?2").bind(1, person_id).bind(2, d.id).exec();
+    if (c.changes() == 0) throw api_error(errors::not_found);
+    indexing::enqueue(c, "expertise", person_id);
+}
+
+void service::confirm(db::connection& c, const viewer& v, std::int64_t person_id, std::optional<std::string> domain,
+                      std::int64_t now) const {
+    auto p = load(c, person_id);
+    if (!p || !may_see(v, *p)) throw api_error(errors::not_found);
+    if (!may_edit(v, *p)) throw api_error(errors::not_editor);
+    if (domain) {
+        auto d = domain_by_code(c, *domain);
+        c.prepare("UPDATE expertise_entries SET confirmed_at = ?1 WHERE person_id = ?2 AND domain_id = ?3")
+            .bind(1, now)
+            .bind(2, person_id)
+            .bind(3, d.id)
+            .exec();
+        if (c.changes() == 0) throw api_error(errors::not_found);
+    } else {
+        c.prepare("UPDATE expertise_entries SET confirmed_at = ?1 WHERE person_id = ?2").bind(1, now).bind(2, person_id).exec();
+    }
+    indexing::enqueue(c, "expertise", person_id);
+}
+
+void service::validate(db::connection& c, const viewer& v, std::int64_t person_id, const std::string& domain, bool valid,
+                       std::int64_t now) const {
+    auto p = load(c, person_id);
+    if (!p || !may_see(v, *p)) throw api_error(errors::not_found);
+    if (!may_validate(v, *p)) throw api_error(errors::not_validator);
+    auto d = domain_by_code(c, domain);
+    auto s = c.prepare(valid ? "UPDATE expertise_entries SET validated_by = ?1, validated_at = ?2 WHERE person_id = ?3 AND domain_id = ?4"
+                             : "UPDATE expertise_entries SET validated_by = NULL, validated_at = NULL WHERE person_id = ?3 AND domain_id = ?4");
+    if (valid) s.bind(1, v.user_id).bind(2, now);
+    s.bind(3, person_id).bind(4, d.id).exec();
+    if (c.changes() == 0) throw api_error(errors::not_found);
+    indexing::enqueue(c, "expertise", person_id);
+}
+
+// ---- Views ----
+
+std::vector<person> service::visible_people(db::connection& c, const viewer& v) const {
+    std::vector<person> out;
+    std::map<std::int64_t, std::string> org_regions;
+    auto s = c.prepare(
+        "SELECT id, user_id, org_id, name, role, region, departements, audience FROM expertise_people WHERE consent = 1");
+    while (s.step()) {
+        person p;
+        p.id = s.get_int(0);
+        if (!s.is_null(1)) p.user_id = s.get_int(1);
+        if (!s.is_null(2)) p.org_id = s.get_int(2);
+        p.name = s.get_text(3);
+        p.role = s.get_text(4);
+        p.region = s.get_text(5);
+        p.departements = string_list(s.get_text(6));
+        p.audience = s.get_text(7);
+        p.consent = true;
+        out.push_back(std::move(p));
+    }
+    std::vector<std::int64_t> org_ids;
+    for (const auto& p : out)
+        if (p.org_id) org_ids.push_back(*p.org_id);
+    auto orgs = dir_.orgs(c, org_ids);
+    for (auto& p : out)
+        if (p.org_id)
+            if (auto it = orgs.find(*p.org_id); it != orgs.end() && it->second.region) p.org_region = *it->second.region;
+    std::erase_if(out, [&](const person& p) { return !may_see(v, p); });
+    return out;
+}
+
+std::vector<service::entry_row> service::entries_of(db::connection& c, const std::vector<person>& people) const {
+    std::set<std::int64_t> ids;
+    for (const auto& p : people) ids.insert(p.id);
+    std::vector<entry_row> out;
+    auto s = c.prepare(
+        "SELECT e.person_id, d.code, e.level, e.scope, e.confirmed_at FROM expertise_entries e "
+        "JOIN expertise_domains d ON d.id = e.domain_id WHERE d.archived = 0");
+    while (s.step())
+        if (ids.contains(s.get_int(0))) out.push_back({s.get_int(0), s.get_text(1), s.get_text(2), s.get_text(3), s.get_int(4)});
+    return out;
+}
+
+json service::matrix(db::connection& c, const viewer& v, const std::string& by, const std::string& region, std::int64_t now) const {
+    if (by != "organisation" && by != "departement") throw api_error(errors::invalid_field, "by");
+    const auto* reg = region.empty() ? nullptr : reference::find_region(region);
+    if (!region.empty() && !reg) throw api_error(errors::unknown_territory, "region");
+    if (by == "departement" && !reg) throw api_error(errors::unknown_territory, "region", "Choisissez une région pour voir ses départements.");
+    auto people = visible_people(c, v);
+    if (reg)
+        std::erase_if(people, [&](const person& p) {
+            auto deps = covered_departements(p);
+            return p.home_region() != region &&
+                   std::none_of(deps.begin(), deps.end(), [&](const auto& d) { return reference::region_of_departement(d) == reg; });
+        });
+    auto entries = entries_of(c, people);
+    std::map<std::int64_t, const person*> by_id;
+    for (const auto& p : people) by_id[p.id] = &p;
+    // Columns.
+    json columns = json::array();
+    std::vector<std::string> keys;
+    if (by == "departement") {
+        for (auto d : reg->departements) {
+            keys.emplace_back(d);
+            columns.push_back({{"key", std::string(d)}, {"label", departement_name(d)}});
+        }
+    } else {
+        std::vector<std::int64_t> org_ids;
+        for (const auto& p : people)
+            if (p.org_id) org_ids.push_back(*p.org_id);
+        auto orgs = dir_.orgs(c, org_ids);
+        std::vector<std::pair<std::string, std::int64_t>> sorted;
+        for (const auto& [id, o] : orgs) sorted.emplace_back(o.name, id);
+        std::sort(sorted.begin(), sorted.end());
+        for (const auto& [name, id] : sorted) {
+            keys.push_back(std::to_string(id));
+            columns.push_back({{"key", std::to_string(id)}, {"label", name}});
+        }
+    }
+    // Cells: distinct people per (domain, column) at référent / pratique level.
+    std::map<std::pair<std::string, std::string>, std::pair<std::set<std::int64_t>, std::set<std::int64_t>>> cells;
+    for (const auto& e : entries) {
+        if (e.level == "notions") continue;
+        const person& p = *by_id[e.person_id];
+        std::vector<std::string> cols;
+        if (by == "departement")
+            cols = covered_departements(p);
+        else if (p.org_id)
+            cols = {std::to_string(*p.org_id)};
+        for (const auto& col : cols) {
+            auto& cell = cells[{e.domain, col}];
+            (e.level == "referent" ? cell.first : cell.second).insert(p.id);
+        }
+    }
+    json rows = json::array();
+    for (const auto& d : domains_json(c)) {
+        if (d["archived"].get<bool>()) continue;
+        json row_cells = json::array();
+        for (const auto& k : keys) {
+            auto it = cells.find({d["code"].get<std::string>(), k});
+            std::size_t ref = it == cells.end() ? 0 : it->second.first.size();
+            std::size_t prac = it == cells.end() ? 0 : it->second.second.size();
+            row_cells.push_back({{"referents", ref}, {"practitioners", prac}});
+        }
+        rows.push_back({{"domain", {{"code", d["code"]}, {"label", d["label"]}}}, {"cells", row_cells}});
+    }
+    (void)now;
+    return {{"by", by}, {"region", region.empty() ? json(nullptr) : json(region)}, {"columns", columns}, {"rows", rows}};
+}
+
+json service::gaps(db::connection& c, const viewer& v, const std::string& region, std::int64_t now) const {
+    const auto* reg = region.empty() ? nullptr : reference::find_region(region);
+    if (!region.empty() && !reg) throw api_error(errors::unknown_territory, "region");
+    auto people = visible_people(c, v);
+    auto entries = entries_of(c, people);
+    std::map<std::int64_t, const person*> by_id;
+    for (const auto& p : people) by_id[p.id] = &p;
+    std::vector<std::string> territory;
+    if (reg)
+        for (auto d : reg->departements) territory.emplace_back(d);
+    else
+        for (const auto& d : reference::departements()) territory.emplace_back(d.code);
+    const std::set<std::string> in_territory(territory.begin(), territory.end());
+
+    // A national référent covers every département; a regional one their région's.
+    const auto covers = [&](const person& p, const std::string& scope) {
+        std::set<std::string> out;
+        if (scope == "national") return in_territory;
+        auto deps = covered_departements(p);
+        if (scope == "regional")
+            if (const auto* r = p.home_region().empty() ? nullptr : reference::find_region(p.home_region()))
+                for (auto d : r->departements) deps.emplace_back(d);
+        for (const auto& d : deps)
+            if (in_territory.contains(d)) out.insert(d);
+        return out;
+    };
+    json missing = json::array(), single = json::array(), stale = json::array();
+    for (const auto& d : domains_json(c)) {
+        if (d["archived"].get<bool>()) continue;
+        const auto code = d["code"].get<std::string>();
+        std::set<std::string> covered;
+        std::set<std::int64_t> referents;
+        for (const auto& e : entries) {
+            if (e.domain != code || e.level != "referent") continue;
+            auto cov = covers(*by_id[e.person_id], e.scope);
+            if (cov.empty()) continue;
+            referents.insert(e.person_id);
+            covered.insert(cov.begin(), cov.end());
+        }
+        json without = json::array();
+        for (const auto& t : territory)
+            if (!covered.contains(t)) without.push_back({{"code", t}, {"name", departement_name(t)}});
+        if (!without.empty())
+            missing.push_back({{"domain", {{"code", code}, {"label", d["label"]}}}, {"departements", without}});
+        if (referents.size() == 1) {
+            const auto& p = *by_id[*referents.begin()];
+            single.push_back({{"domain", {{"code", code}, {"label", d["label"]}}}, {"person", {{"id", p.id}, {"name", p.name}}}});
+        }
+    }
+    std::map<std::string, std::string> labels;
+    for (const auto& d : domains_json(c)) labels[d["code"].get<std::string>()] = d["label"].get<std::string>();
+    for (const auto& e : entries) {
+        if (e.confirmed_at >= now - opts_.stale_after_s) continue;
+        const auto& p = *by_id[e.person_id];
+        auto deps = covered_departements(p);
+        if (reg && p.home_region() != region &&
+            std::none_of(deps.begin(), deps.end(), [&](const auto& x) { return in_territory.contains(x); }))
+            continue;
+        stale.push_back({{"person", {{"id", p.id}, {"name", p.name}}},
+                         {"domain", {{"code", e.domain}, {"label", labels[e.domain]}}},
+                         {"level", e.level},
+                         {"confirmed_at", to_iso8601(e.confirmed_at)}});
+    }
+    return {{"region", region.empty() ? json(nullptr) : json(region)},
+            {"without_referent", missing},
+            {"single_referent", single},
+            {"stale", stale},
+            {"stale_after_days", opts_.stale_after_s / 86400}};
+}
+
+std::vector<service::reminder> service::take_reminders(db::connection& c, std::int64_t now) const {
+    std::map<std::int64_t, reminder> by_person;
+    {
+        auto s = c.prepare(
+            "SELECT p.id, p.user_id, d.label FROM expertise_entries e JOIN expertise_people p ON p.id = e.person_id "
+            "JOIN expertise_domains d ON d.id = e.domain_id "
+            "WHERE p.user_id IS NOT NULL AND e.confirmed_at < ?1 AND (e.reminded_at IS NULL OR e.reminded_at < ?2) "
+            "ORDER BY p.id, d.position");
+        s.bind(1, now - opts_.stale_after_s).bind(2, now - opts_.remind_every_s);
+        while (s.step()) {
+            auto& r = by_person[s.get_int(0)];
+            r.person_id = s.get_int(0);
+            r.user_id = s.get_int(1);
+            r.domains.push_back(s.get_text(2));
+        }
+    }
+    c.prepare("UPDATE expertise_entries SET reminded_at = ?1 WHERE confirmed_at < ?2 AND (reminded_at IS NULL OR reminded_at < ?3) "
+              "AND person_id IN (SELECT id FROM expertise_people WHERE user_id IS NOT NULL)")
+        .bind(1, now)
+        .bind(2, now - opts_.stale_after_s)
+        .bind(3, now - opts_.remind_every_s)
+        .exec();
+    std::vector<reminder> out;
+    for (auto& [id, r] : by_person) out.push_back(std::move(r));
+    return out;
+}
+
+}  // namespace relais::expertise

@@ -1,0 +1,136 @@
+#pragma once
+// The expertise map: people who accompany CPTS (with or without an account), the domains
+// they know and at what level, validated by their own institution, kept fresh by asking
+// them to confirm; who may see whom (consent, audience); the matrix and the gaps.
+//
+// Rules live here and take a database connection (unit tests call them without HTTP).
+#include "auth/directory.hpp"
+#include "db/database.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace relais::expertise {
+
+using json = nlohmann::json;
+
+struct options {
+    std::int64_t stale_after_s = 365 * 86400;  ///< an entry not confirmed for this long is stale
+    std::int64_t remind_every_s = 30 * 86400;  ///< a stale entry's owner is reminded at most this often
+};
+
+/// Who is looking, as the rules need it.
+struct viewer {
+    std::int64_t user_id = 0;
+    std::string role;                    ///< "admin", "animateur", "membre"
+    std::optional<std::int64_t> org_id;  ///< their organisation
+    std::string region;                  ///< their organisation's région ('' when none)
+    std::string name, email;
+    bool manager() const { return role == "admin" || role == "animateur"; }
+};
+
+/// A person as stored (what the rules look at).
+struct person {
+    std::int64_t id = 0;
+    std::optional<std::int64_t> user_id, org_id;
+    std::int64_t created_by = 0;
+    std::string name, role, region, email, phone, audience;
+    std::vector<std::string> departements;
+    bool consent = false;
+    std::string org_region;  ///< the region of their organisation ('' when none)
+    /// Their région for the "région" audience: their own, else their organisation's.
+    const std::string& home_region() const { return region.empty() ? org_region : region; }
+};
+
+/// May `v` see `p` at all (consent, audience)? The person themselves and administrators
+/// always may (to manage the entry); others only with consent, within the audience.
+bool may_see(const viewer& v, const person& p);
+/// May `v` change `p`'s entry? Themselves, administrators, and animateurs of their
+/// organisation (or who entered them, for someone without an account elsewhere).
+bool may_edit(const viewer& v, const person& p);
+/// May `v` validate `p`'s expertises? An animateur or administrator of `p`'s organisation,
+/// not `p` themselves.
+bool may_validate(const viewer& v, const person& p);
+
+class service {
+public:
+    service(const auth::directory& dir, options o) : dir_(dir), opts_(o) {}
+
+    /// The viewer for an account (their organisation's région looked up).
+    viewer viewer_of(db::connection& c, std::int64_t user_id) const;
+
+    // ---- Vocabulary ----
+    json domains_json(db::connection& c) const;
+    json roles_json(db::connection& c) const;
+    /// Admins: {"code","label","description"?,"phases"?,"missions"?}.
+    std::int64_t add_domain(db::connection& c, const json& body, std::int64_t now) const;
+    /// Admins: {"code","label"}.
+    void add_role(db::connection& c, const json& body) const;
+
+    // ---- People ----
+    /// Creates a person: for oneself (`"self": true`, the default for members) or, for
+    /// animateurs and administrators, someone else (with or without an account elsewhere).
+    std::int64_t create_person(db::connection& c, const viewer& v, const json& body, std::int64_t now) const;
+    void update_person(db::connection& c, const viewer& v, std::int64_t id, const json& body, std::int64_t now) const;
+    void delete_person(db::connection& c, const viewer& v, std::int64_t id) const;
+    /// Throws not_found when it does not exist or `v` may not see it.
+    json person_json(db::connection& c, const viewer& v, std::int64_t id, std::int64_t now) const;
+    /// The caller's own entry, or null.
+    std::optional<std::int64_t> person_of_user(db::connection& c, std::int64_t user_id) const;
+    std::optional<person> load(db::connection& c, std::int64_t id) const;
+
+    // ---- Expertise entries ----
+    /// Declares or changes the person's expertise in a domain; the entry is confirmed as
+    /// of now, and a change of level or scope needs a new validation.
+    std::int64_t set_entry(db::connection& c, const viewer& v, std::int64_t person_id, const std::string& domain,
+                           const json& body, std::int64_t now) const;
+    void remove_entry(db::connection& c, const viewer& v, std::int64_t person_id, const std::string& domain) const;
+    /// « Toujours d'actualité »: every entry of the person confirmed as of now (or one).
+    void confirm(db::connection& c, const viewer& v, std::int64_t person_id, std::optional<std::string> domain,
+                 std::int64_t now) const;
+    void validate(db::connection& c, const viewer& v, std::int64_t person_id, const std::string& domain, bool valid,
+                  std::int64_t now) const;
+
+    // ---- Views ----
+    /// Domains × organisations (`by` = "organisation") or × départements of `region`
+    /// (`by` = "departement"): référents and practitioners per cell, among the people `v`
+    /// may see with consent.
+    json matrix(db::connection& c, const viewer& v, const std::string& by, const std::string& region, std::int64_t now) const;
+    /// For a région (or everywhere): domains without a référent per département, domains
+    /// held by a single person, stale entries.
+    json gaps(db::connection& c, const viewer& v, const std::string& region, std::int64_t now) const;
+
+    /// People whose entries went stale and who were not reminded lately: {user id, person
+    /// id, domain labels}; marks them reminded as of now.
+    struct reminder {
+        std::int64_t user_id = 0, person_id = 0;
+        std::vector<std::string> domains;
+    };
+    std::vector<reminder> take_reminders(db::connection& c, std::int64_t now) const;
+
+    const options& opts() const { return opts_; }
+
+private:
+    struct domain_row {
+        std::int64_t id = 0;
+        std::string code, label;
+    };
+    domain_row domain_by_code(db::connection& c, const std::string& code) const;
+    /// Every person `v` may see with consent (the directory's population), with entries.
+    struct entry_row {
+        std::int64_t person_id = 0;
+        std::string domain, level, scope;
+        std::int64_t confirmed_at = 0;
+    };
+    std::vector<person> visible_people(db::connection& c, const viewer& v) const;
+    std::vector<entry_row> entries_of(db::connection& c, const std::vector<person>& people) const;
+
+    const auth::directory& dir_;
+    options opts_;
+};
+
+}  // namespace relais::expertise

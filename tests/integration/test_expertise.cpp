@@ -1,0 +1,199 @@
+// The expertise map through the real binary: seeded domains and roles, declaring oneself
+// and someone else, validation by the person's institution, the directory (French search,
+// facets, audience), consent withdrawn, the matrix and gaps with their CSV exports, bad
+// input, and the access matrix of /api/expertise.
+#include "access_matrix.hpp"
+#include "harness.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <set>
+#include <thread>
+
+using relais::test::server;
+using json = nlohmann::json;
+
+namespace {
+
+std::int64_t make_org(server& s, const std::string& admin, const std::string& name, const std::string& type,
+                      const std::string& region, const std::vector<std::string>& deps) {
+    auto r = s.request("POST", "/api/admin/orgs", json{{"name", name}, {"type", type}, {"region", region}, {"departements", deps}}.dump(),
+                       {{"Cookie", admin}});
+    REQUIRE(r.status == 201);
+    return r.json()["org"]["id"].get<std::int64_t>();
+}
+
+std::string make_member(server& s, const std::string& admin, const std::string& email, const std::string& name, const std::string& role,
+                        std::int64_t org) {
+    auto r = s.request("POST", "/api/admin/users",
+                       json{{"email", email}, {"name", name}, {"role", role}, {"org_id", org}, {"password", "motdepasse-solide"}}.dump(),
+                       {{"Cookie", admin}});
+    REQUIRE(r.status == 201);
+    return s.login(email, "motdepasse-solide");
+}
+
+/// The directory, waiting for the indexer (a moment behind the write) to show `expected` people.
+json directory(server& s, const std::string& cookie, const std::string& query, std::size_t expected) {
+    json out;
+    for (int i = 0; i < 50; ++i) {
+        auto r = s.request("GET", "/api/expertise/people" + query, "", {{"Cookie", cookie}});
+        REQUIRE(r.status == 200);
+        out = r.json();
+        if (out["people"].size() == expected) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return out;
+}
+
+std::set<std::string> names(const json& dir) {
+    std::set<std::string> out;
+    for (const auto& p : dir["people"]) out.insert(p["name"].get<std::string>());
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("expertise: declare, validate, find by domain and territory, withdraw", "[expertise]") {
+    server s;
+    auto admin = s.login_admin();
+    // The seeded vocabulary.
+    auto vocab = s.request("GET", "/api/expertise/domains", "", {{"Cookie", admin}}).json();
+    std::set<std::string> codes;
+    for (const auto& d : vocab["domains"]) codes.insert(d["code"].get<std::string>());
+    CHECK(codes.size() == 12);
+    CHECK(codes.count("donnees") == 1);
+    CHECK(codes.count("snp_sas") == 1);
+    CHECK(vocab["roles"].size() >= 10);
+    CHECK(vocab["levels"].size() == 3);
+
+    auto cpam = make_org(s, admin, "CPAM de l'Artois (test)", "cpam", "32", {"62"});
+    auto msa = make_org(s, admin, "MSA d'Armorique (test)", "msa", "53", {"29", "35"});
+    auto anne = make_member(s, admin, "anne@cpam.test", "Anne Artois", "membre", cpam);
+    auto anim = make_member(s, admin, "anim@cpam.test", "Alain Animateur", "animateur", cpam);
+    auto bretonne = make_member(s, admin, "gwen@msa.test", "Gwen Le Goff", "animateur", msa);
+
+    // Anne declares herself: DAM, référent diagnostic in the Pas-de-Calais.
+    auto created = s.request("POST", "/api/expertise/people",
+                             json{{"role", "dam"}, {"consent", true}, {"departements", {"62"}}, {"phone", "03 21 00 00 00"}}.dump(),
+                             {{"Cookie", anne}});
+    REQUIRE(created.status == 201);
+    auto person = created.json()["person"];
+    auto anne_id = person["id"].get<std::int64_t>();
+    CHECK(person["name"] == "Anne Artois");
+    CHECK(person["org"]["name"] == "CPAM de l'Artois (test)");
+    CHECK(person["territory"]["region"]["code"] == "32");
+    CHECK(person["may_validate"] == false);
+    auto put = s.request("PUT", "/api/expertise/people/" + std::to_string(anne_id) + "/entries/diagnostic",
+                         json{{"level", "referent"}, {"scope", "local"}, {"note", "Diagnostics territoriaux de la Côte d'Opale"}}.dump(),
+                         {{"Cookie", anne}});
+    REQUIRE(put.status == 200);
+    CHECK(put.json()["person"]["entries"][0]["validated"].is_null());
+    // Validation: her institution's animateur, not herself, not another institution's.
+    const std::string validation = "/api/expertise/people/" + std::to_string(anne_id) + "/entries/diagnostic/validation";
+    CHECK(s.request("POST", validation, R"({"valid":true})", {{"Cookie", anne}}).error_code() == "validation_reservee");
+    CHECK(s.request("POST", validation, R"({"valid":true})", {{"Cookie", bretonne}}).error_code() == "validation_reservee");
+    auto validated = s.request("POST", validation, R"({"valid":true})", {{"Cookie", anim}});
+    REQUIRE(validated.status == 200);
+    CHECK(validated.json()["person"]["entries"][0]["validated"]["by"]["name"] == "Alain Animateur");
+    CHECK(validated.json()["person"]["may_validate"] == true);
+
+    // The MSA's animateur declares someone without an account, for their région only.
+    auto other = s.request("POST", "/api/expertise/people",
+                           json{{"self", false}, {"name", "Yann Kerbrat"}, {"org_id", msa}, {"role", "cdt_msa"}, {"consent", true},
+                                {"audience", "region"}, {"departements", {"29"}}, {"email", "yann@msa.test"}}
+                               .dump(),
+                           {{"Cookie", bretonne}});
+    REQUIRE(other.status == 201);
+    auto yann_id = other.json()["person"]["id"].get<std::int64_t>();
+    CHECK(other.json()["person"]["user_id"].is_null());
+    s.request("PUT", "/api/expertise/people/" + std::to_string(yann_id) + "/entries/financement",
+              json{{"level", "pratique"}, {"scope", "regional"}, {"note", "Dossiers FIR et aide à l'amorçage"}}.dump(), {{"Cookie", bretonne}});
+
+    // The directory: French search (accents, stems), filters and facets, within audiences.
+    auto found = directory(s, anim, "?q=diagnostics%20territoriaux", 1);
+    CHECK(names(found) == std::set<std::string>{"Anne Artois"});
+    CHECK(found["people"][0]["entries"][0]["validated"] == true);
+    found = directory(s, anim, "?domain=diagnostic&level=referent&departement=62", 1);
+    CHECK(names(found) == std::set<std::string>{"Anne Artois"});
+    CHECK(found["facets"]["domain"]["diagnostic"] == 1);
+    CHECK(directory(s, anim, "?domain=diagnostic&departement=59", 0)["people"].empty());
+    // Yann (région audience, Bretagne) is found by the MSA, not by the CPAM of the Artois.
+    CHECK(names(directory(s, bretonne, "?q=amorcage", 1)) == std::set<std::string>{"Yann Kerbrat"});
+    CHECK(directory(s, anim, "?q=amorcage", 0)["people"].empty());
+    CHECK(s.request("GET", "/api/expertise/people/" + std::to_string(yann_id), "", {{"Cookie", anim}}).status == 404);
+    auto seen = s.request("GET", "/api/expertise/people/" + std::to_string(yann_id), "", {{"Cookie", bretonne}}).json();
+    CHECK(seen["person"]["contact"]["email"] == "yann@msa.test");
+    // Admins see everything.
+    CHECK(names(directory(s, admin, "", 2)) == std::set<std::string>{"Anne Artois", "Yann Kerbrat"});
+
+    // Anne withdraws her consent: gone from the directory and from others at once.
+    CHECK(s.request("PATCH", "/api/expertise/people/" + std::to_string(anne_id), R"({"consent":false})", {{"Cookie", anne}}).status == 200);
+    CHECK(s.request("GET", "/api/expertise/people/" + std::to_string(anne_id), "", {{"Cookie", anim}}).status == 404);
+    CHECK(directory(s, anim, "?q=diagnostic", 0)["people"].empty());
+    CHECK(s.request("GET", "/api/expertise/me", "", {{"Cookie", anne}}).json()["person"]["consent"] == false);
+    CHECK(s.request("PATCH", "/api/expertise/people/" + std::to_string(anne_id), R"({"consent":true})", {{"Cookie", anne}}).status == 200);
+    CHECK(names(directory(s, anim, "?q=diagnostic", 1)) == std::set<std::string>{"Anne Artois"});
+
+    // « Toujours d'actualité »: one click.
+    auto confirmed = s.request("POST", "/api/expertise/people/" + std::to_string(anne_id) + "/confirm", "", {{"Cookie", anne}});
+    CHECK(confirmed.status == 200);
+    CHECK(confirmed.json()["person"]["entries"][0]["stale"] == false);
+
+    // The matrix and the gaps, in JSON and CSV.
+    auto m = s.request("GET", "/api/expertise/matrix?by=departement&region=32", "", {{"Cookie", anim}}).json();
+    CHECK(m["columns"].size() == 5);
+    auto csv = s.request("GET", "/api/expertise/matrix?by=departement&region=32&format=csv", "", {{"Cookie", anim}});
+    CHECK(csv.status == 200);
+    CHECK(csv.header("content-type").find("text/csv") == 0);
+    CHECK(csv.body.find("Pas-de-Calais (référents)") != std::string::npos);
+    CHECK(csv.body.find("Diagnostic territorial;") != std::string::npos);
+    auto gaps = s.request("GET", "/api/expertise/gaps?region=32", "", {{"Cookie", anim}}).json();
+    bool diagnostic_single = false;
+    for (const auto& x : gaps["single_referent"])
+        if (x["domain"]["code"] == "diagnostic") diagnostic_single = x["person"]["name"] == "Anne Artois";
+    CHECK(diagnostic_single);
+    auto gaps_csv = s.request("GET", "/api/expertise/gaps?region=32&format=csv", "", {{"Cookie", anim}});
+    CHECK(gaps_csv.body.find("Un seul référent;Diagnostic territorial;Anne Artois") != std::string::npos);
+    CHECK(gaps_csv.body.find("Sans référent;Prévention;") != std::string::npos);
+
+    // Bad input: clear errors, nothing stored.
+    CHECK(s.request("POST", "/api/expertise/people", R"({"role":"dam","consent":true})", {{"Cookie", anne}}).error_code() ==
+          "personne_existante");
+    CHECK(s.request("PUT", "/api/expertise/people/" + std::to_string(anne_id) + "/entries/astrologie", R"({"level":"referent"})",
+                    {{"Cookie", anne}})
+              .error_code() == "domaine_inconnu");
+    CHECK(s.request("GET", "/api/expertise/people?domain=astrologie", "", {{"Cookie", anne}}).error_code() == "domaine_inconnu");
+    CHECK(s.request("GET", "/api/expertise/people?departement=100", "", {{"Cookie", anne}}).error_code() == "territoire_inconnu");
+    CHECK(s.request("GET", "/api/expertise/matrix?by=departement&region=99", "", {{"Cookie", anne}}).error_code() == "territoire_inconnu");
+    CHECK(s.request("PATCH", "/api/expertise/people/" + std::to_string(anne_id), json{{"name", std::string(300, 'a')}}.dump(),
+                    {{"Cookie", anne}})
+              .error_code() == "champ_invalide");
+    CHECK(s.request("PATCH", "/api/expertise/people/" + std::to_string(anne_id), R"({"name":"Pirate"})", {{"Cookie", bretonne}}).status ==
+          403);
+    CHECK(s.request("GET", "/api/expertise/people/" + std::to_string(anne_id), "", {{"Cookie", anne}}).json()["person"]["name"] ==
+          "Anne Artois");
+}
+
+RELAIS_ACCESS_ROWS("expertise", [](relais::test::access_fixture&) {
+    using relais::test::by_role;
+    return std::vector<relais::test::access_row>{
+        {"GET", "/api/expertise/domains", "signed_in", "/api/expertise/domains", "", by_role(401, 200, 200, 200)},
+        {"POST", "/api/expertise/domains", "admin", "/api/expertise/domains", "{}", by_role(401, 403, 403, 400)},
+        {"POST", "/api/expertise/roles", "admin", "/api/expertise/roles", "{}", by_role(401, 403, 403, 400)},
+        {"GET", "/api/expertise/people", "signed_in", "/api/expertise/people", "", by_role(401, 200, 200, 200)},
+        {"POST", "/api/expertise/people", "signed_in", "/api/expertise/people", "{}", by_role(401, 400, 400, 400)},
+        {"GET", "/api/expertise/me", "signed_in", "/api/expertise/me", "", by_role(401, 200, 200, 200)},
+        {"GET", "/api/expertise/people/{id}", "signed_in", "/api/expertise/people/999", "", by_role(401, 404, 404, 404)},
+        {"PATCH", "/api/expertise/people/{id}", "signed_in", "/api/expertise/people/999", "{}", by_role(401, 404, 404, 404)},
+        {"DELETE", "/api/expertise/people/{id}", "signed_in", "/api/expertise/people/999", "", by_role(401, 404, 404, 404)},
+        {"PUT", "/api/expertise/people/{id}/entries/{domain}", "signed_in", "/api/expertise/people/999/entries/diagnostic",
+         "{\"level\":\"pratique\"}", by_role(401, 404, 404, 404)},
+        {"DELETE", "/api/expertise/people/{id}/entries/{domain}", "signed_in", "/api/expertise/people/999/entries/diagnostic", "",
+         by_role(401, 404, 404, 404)},
+        {"POST", "/api/expertise/people/{id}/confirm", "signed_in", "/api/expertise/people/999/confirm", "", by_role(401, 404, 404, 404)},
+        {"POST", "/api/expertise/people/{id}/entries/{domain}/validation", "signed_in",
+         "/api/expertise/people/999/entries/diagnostic/validation", "{\"valid\":true}", by_role(401, 404, 404, 404)},
+        {"GET", "/api/expertise/matrix", "signed_in", "/api/expertise/matrix", "", by_role(401, 200, 200, 200)},
+        {"GET", "/api/expertise/gaps", "signed_in", "/api/expertise/gaps", "", by_role(401, 200, 200, 200)},
+    };
+});

@@ -1,0 +1,327 @@
+// The expertise map's rules on a real database, without HTTP: who may see whom (consent,
+// audience), who may change and validate, duplicates and bad input, validation reset on a
+// new claim, confirmation and staleness, reminders, the matrix and the gaps.
+#include "auth/module.hpp"
+#include "auth/service.hpp"
+#include "auth/store.hpp"
+#include "common/errors.hpp"
+#include "common/metrics.hpp"
+#include "common/worker_pool.hpp"
+#include "db/pool.hpp"
+#include "expertise/module.hpp"
+#include "expertise/service.hpp"
+#include "indexing/module.hpp"
+#include "platform/migrate.hpp"
+#include "temp_dir.hpp"
+
+#include <catch2/catch.hpp>
+
+#include <fstream>
+#include <functional>
+#include <map>
+#include <set>
+
+using namespace relais;
+using json = nlohmann::json;
+
+namespace {
+
+const std::int64_t t0 = 1'800'000'000, day = 86'400;
+
+struct expertise_db {
+    unit_temp_dir dir;
+    metrics::registry m;
+    db::pool pool{{dir.path / "e.db", 1, 16,
+                   [](db::connection& c) {
+                       platform::migrate(c, {{"auth", &auth::migrations()},
+                                             {"indexing", &indexing::migrations()},
+                                             {"expertise", &expertise::migrations()}});
+                   }},
+                  m};
+    worker_pool cpu{"cpu", 1};
+    auth::service directory{pool, cpu, {}};
+    expertise::service svc{directory, expertise::options{}};
+    std::int64_t cpam = 0, msa = 0, cpam_anim = 0, cpam_member = 0, msa_anim = 0, admin = 0, loner = 0;
+
+    expertise_db() {
+        pool.write_sync([&](db::connection& c) {
+            cpam = auth::store::insert_org(c, auth::org{0, "CPAM de l'Artois", "cpam", "32", {"62"}, 0}, 0);
+            msa = auth::store::insert_org(c, auth::org{0, "MSA Bretagne", "msa", "53", {"29", "35"}, 0}, 0);
+            auto user = [&](const char* email, const char* role, std::optional<std::int64_t> org_id) {
+                auth::user u;
+                u.email = email;
+                u.name = std::string("Nom ") + email;
+                u.role = role;
+                u.password_hash = "x";
+                u.org_id = org_id;
+                return auth::store::insert_user(c, u, 0);
+            };
+            cpam_anim = user("anim@cpam.fr", "animateur", cpam);
+            cpam_member = user("membre@cpam.fr", "membre", cpam);
+            msa_anim = user("anim@msa.fr", "animateur", msa);
+            admin = user("admin@x.fr", "admin", std::nullopt);
+            loner = user("seul@x.fr", "membre", std::nullopt);
+            for (const auto& [code, label] : std::vector<std::pair<std::string, std::string>>{
+                     {"dam", "DAM"}, {"roc_medical", "ROC médical"}, {"cdt_msa", "Chargé de développement MSA"}})
+                svc.add_role(c, {{"code", code}, {"label", label}});
+            for (const auto& [code, label] : std::vector<std::pair<std::string, std::string>>{
+                     {"diagnostic", "Diagnostic territorial"}, {"financement", "Financement"}, {"prevention", "Prévention"}})
+                svc.add_domain(c, {{"code", code}, {"label", label}, {"phases", {"diagnostic"}}}, t0);
+        });
+        // Viewers looked up once, here: a lookup inside another pool call would wait for itself.
+        pool.read_sync([&](db::connection& c) {
+            for (auto id : {cpam_anim, cpam_member, msa_anim, admin, loner}) viewers[id] = svc.viewer_of(c, id);
+        });
+    }
+    ~expertise_db() {
+        cpu.stop();
+        pool.stop();
+    }
+    std::map<std::int64_t, expertise::viewer> viewers;
+    const expertise::viewer& v(std::int64_t user) { return viewers.at(user); }
+    std::int64_t create(std::int64_t as, const json& body, std::int64_t at = t0) {
+        std::int64_t id = 0;
+        pool.write_sync([&](db::connection& c) { id = svc.create_person(c, v(as), body, at); });
+        return id;
+    }
+    json get(std::int64_t as, std::int64_t id, std::int64_t at = t0) {
+        json out;
+        pool.read_sync([&](db::connection& c) { out = svc.person_json(c, v(as), id, at); });
+        return out;
+    }
+    std::string code_of(const std::function<void(db::connection&)>& f) {
+        try {
+            pool.write_sync(f);
+        } catch (const api_error& e) {
+            return std::string(e.code());
+        }
+        return "";
+    }
+};
+
+}  // namespace
+
+TEST_CASE("expertise: consent and audience decide who sees an entry", "[expertise]") {
+    expertise_db w;
+    // A CPAM member declares themselves, for their organisation only; the MSA's animateur
+    // declares someone without an account, for their région.
+    auto me = w.create(w.cpam_member, {{"role", "dam"}, {"consent", true}, {"audience", "organisation"}, {"phone", "03 21 00 00 00"}});
+    auto other = w.create(w.msa_anim, {{"self", false}, {"name", "Jeanne Martin"}, {"org_id", w.msa}, {"role", "cdt_msa"},
+                                       {"consent", true}, {"audience", "region"}, {"departements", {"29"}}, {"email", "jeanne@msa.fr"}});
+    auto json_me = w.get(w.cpam_member, me);
+    CHECK(json_me["name"] == "Nom membre@cpam.fr");
+    CHECK(json_me["org"]["id"] == w.cpam);
+    CHECK(json_me["contact"]["email"] == "membre@cpam.fr");
+    CHECK(json_me["territory"]["region"].is_null());
+    CHECK(w.get(w.msa_anim, other)["territory"]["region"]["code"] == "53");  // deduced from the département
+
+    // Organisation audience: the CPAM's animateur sees it, the MSA's does not (not found).
+    CHECK(w.get(w.cpam_anim, me)["id"] == me);
+    CHECK_THROWS_AS(w.get(w.msa_anim, me), api_error);
+    CHECK_THROWS_AS(w.get(w.loner, me), api_error);
+    CHECK(w.get(w.admin, me)["id"] == me);
+    // Région audience: the MSA (Bretagne) sees it, the CPAM (Hauts-de-France) and someone
+    // without an organisation do not.
+    CHECK(w.get(w.msa_anim, other)["id"] == other);
+    CHECK_THROWS_AS(w.get(w.cpam_anim, other), api_error);
+    CHECK_THROWS_AS(w.get(w.loner, other), api_error);
+
+    // Consent withdrawn: hidden at once from everyone but the person and administrators.
+    w.pool.write_sync([&](db::connection& c) { w.svc.update_person(c, w.v(w.cpam_member), me, {{"consent", false}}, t0 + 10); });
+    CHECK_THROWS_AS(w.get(w.cpam_anim, me), api_error);
+    CHECK(w.get(w.cpam_member, me)["consent"] == false);
+    CHECK(w.get(w.admin, me)["id"] == me);
+    // Asked by id for an entry one may not see: "not found", the same as for none.
+    try {
+        w.get(w.msa_anim, me);
+    } catch (const api_error& e) {
+        CHECK(e.code() == "introuvable");
+    }
+    // The matrix and the gaps count only what the viewer may see.
+    w.pool.write_sync([&](db::connection& c) {
+        w.svc.set_entry(c, w.v(w.msa_anim), other, "diagnostic", {{"level", "referent"}, {"scope", "regional"}}, t0);
+    });
+    json m;
+    w.pool.read_sync([&](db::connection& c) { m = w.svc.matrix(c, w.v(w.cpam_anim), "organisation", "", t0); });
+    CHECK(m["columns"].empty());
+    w.pool.read_sync([&](db::connection& c) { m = w.svc.matrix(c, w.v(w.msa_anim), "organisation", "", t0); });
+    REQUIRE(m["columns"].size() == 1);
+    CHECK(m["rows"][0]["domain"]["code"] == "diagnostic");
+    CHECK(m["rows"][0]["cells"][0]["referents"] == 1);
+}
+
+TEST_CASE("expertise: who may change, validate; a new claim needs a new validation", "[expertise]") {
+    expertise_db w;
+    auto me = w.create(w.cpam_member, {{"role", "dam"}, {"consent", true}});
+    auto set = [&](std::int64_t as, const std::string& domain, const json& body) {
+        return w.code_of([&](db::connection& c) { w.svc.set_entry(c, w.v(as), me, domain, body, t0 + 100); });
+    };
+    CHECK(set(w.cpam_member, "diagnostic", {{"level", "pratique"}, {"scope", "local"}, {"note", "Diagnostics de deux CPTS"}}) == "");
+    CHECK(set(w.cpam_anim, "financement", {{"level", "referent"}}) == "");  // animateurs may edit
+    CHECK(set(w.loner, "prevention", {{"level", "notions"}}) == "fiche_non_modifiable");
+    CHECK(set(w.msa_anim, "prevention", {{"level", "notions"}}) == "fiche_non_modifiable");  // another organisation's animateur
+    CHECK(set(w.admin, "prevention", {{"level", "notions"}}) == "");
+    CHECK(set(w.cpam_member, "inconnu", {{"level", "notions"}}) == "domaine_inconnu");
+    CHECK(set(w.cpam_member, "prevention", {{"level", "expert"}}) == "champ_invalide");
+    CHECK(set(w.cpam_member, "prevention", {{"level", "notions"}, {"scope", "mondial"}}) == "champ_invalide");
+    CHECK(set(w.cpam_member, "prevention", {{"level", "notions"}, {"note", std::string(1001, 'x')}}) == "champ_invalide");
+
+    auto validate = [&](std::int64_t as, const std::string& domain, bool valid) {
+        return w.code_of([&](db::connection& c) { w.svc.validate(c, w.v(as), me, domain, valid, t0 + 200); });
+    };
+    // Only an animateur or administrator of the person's organisation, not the person.
+    CHECK(validate(w.msa_anim, "diagnostic", true) == "validation_reservee");
+    CHECK(validate(w.admin, "diagnostic", true) == "validation_reservee");
+    CHECK(validate(w.cpam_member, "diagnostic", true) == "validation_reservee");
+    CHECK(validate(w.cpam_anim, "diagnostic", true) == "");
+    CHECK(validate(w.cpam_anim, "juridique", true) == "domaine_inconnu");
+    w.pool.write_sync([&](db::connection& c) { w.svc.remove_entry(c, w.v(w.admin), me, "prevention"); });
+    CHECK(validate(w.cpam_anim, "prevention", true) == "introuvable");  // no such entry
+    auto j = w.get(w.cpam_member, me);
+    const auto entry = [&](const json& person, const std::string& code) {
+        for (const auto& e : person["entries"])
+            if (e["domain"]["code"] == code) return e;
+        return json();
+    };
+    CHECK(entry(j, "diagnostic")["validated"]["by"]["id"] == w.cpam_anim);
+    CHECK(entry(j, "diagnostic")["validated"]["by"]["name"] == "Nom anim@cpam.fr");
+    // The same claim again keeps the validation; a higher level needs a new one.
+    CHECK(set(w.cpam_member, "diagnostic", {{"level", "pratique"}, {"scope", "local"}, {"note", "Trois CPTS"}}) == "");
+    CHECK_FALSE(entry(w.get(w.cpam_member, me), "diagnostic")["validated"].is_null());
+    CHECK(set(w.cpam_member, "diagnostic", {{"level", "referent"}, {"scope", "local"}}) == "");
+    CHECK(entry(w.get(w.cpam_member, me), "diagnostic")["validated"].is_null());
+    // A move to another organisation drops the former institution's validations.
+    CHECK(validate(w.cpam_anim, "diagnostic", true) == "");
+    w.pool.write_sync([&](db::connection& c) { w.svc.update_person(c, w.v(w.admin), me, {{"org_id", w.msa}}, t0 + 300); });
+    CHECK(entry(w.get(w.cpam_member, me), "diagnostic")["validated"].is_null());
+}
+
+TEST_CASE("expertise: duplicates and bad input change nothing", "[expertise]") {
+    expertise_db w;
+    auto count = [&] {
+        std::int64_t n = 0;
+        w.pool.read_sync([&](db::connection& c) {
+            auto s = c.prepare("SELECT count(*) FROM expertise_people");
+            s.step();
+            n = s.get_int(0);
+        });
+        return n;
+    };
+    auto create = [&](std::int64_t as, const json& body) {
+        return w.code_of([&](db::connection& c) { w.svc.create_person(c, w.v(as), body, t0); });
+    };
+    CHECK(create(w.cpam_member, {{"role", "dam"}, {"consent", true}}) == "");
+    CHECK(create(w.cpam_member, {{"role", "dam"}, {"consent", true}}) == "personne_existante");  // once per account
+    CHECK(create(w.cpam_anim, {{"self", false}, {"name", "  NOM membre@cpam.fr "}, {"org_id", w.cpam}, {"role", "dam"},
+                               {"consent", true}}) == "personne_existante");  // same name, same organisation
+    CHECK(create(w.cpam_anim, {{"self", false}, {"name", "Paul"}, {"role", "dam"}, {"consent", true}, {"email", "MEMBRE@cpam.fr"}}) ==
+          "personne_existante");  // same address
+    CHECK(create(w.loner, {{"self", false}, {"name", "Quelqu'un"}, {"role", "dam"}, {"consent", true}}) == "fiche_non_modifiable");
+    CHECK(create(w.loner, {{"role", "inconnu"}, {"consent", true}}) == "champ_invalide");
+    CHECK(create(w.loner, {{"role", "dam"}}) == "champ_invalide");  // consent must be said
+    CHECK(create(w.loner, {{"role", "dam"}, {"consent", true}, {"region", "99"}}) == "territoire_inconnu");
+    CHECK(create(w.loner, {{"role", "dam"}, {"consent", true}, {"departements", {"62", "100"}}}) == "territoire_inconnu");
+    CHECK(create(w.loner, {{"role", "dam"}, {"consent", true}, {"audience", "monde"}}) == "champ_invalide");
+    CHECK(create(w.loner, {{"role", "dam"}, {"consent", true}, {"email", "pas une adresse"}}) == "champ_invalide");
+    CHECK(create(w.loner, {{"role", "dam"}, {"consent", true}, {"phone", "<script>"}}) == "champ_invalide");
+    CHECK(create(w.loner, {{"role", "dam"}, {"consent", true}, {"name", std::string(201, 'a')}}) == "champ_invalide");
+    CHECK(create(w.loner, {{"role", "dam"}, {"consent", true}, {"org_id", 999}}) == "champ_invalide");
+    CHECK(count() == 1);
+    // Vocabulary: admins extend it; codes are checked.
+    CHECK(w.code_of([&](db::connection& c) { w.svc.add_domain(c, {{"code", "diagnostic"}, {"label", "x"}}, t0); }) == "domaine_existant");
+    CHECK(w.code_of([&](db::connection& c) { w.svc.add_domain(c, {{"code", "Avec Espace"}, {"label", "x"}}, t0); }) == "champ_invalide");
+    CHECK(w.code_of([&](db::connection& c) { w.svc.add_domain(c, {{"code", "sas"}, {"label", "SAS"}, {"phases", {"inconnue"}}}, t0); }) ==
+          "champ_invalide");
+}
+
+TEST_CASE("expertise: staleness, « toujours d'actualité », reminders in time", "[expertise]") {
+    expertise_db w;
+    auto me = w.create(w.cpam_member, {{"role", "dam"}, {"consent", true}});
+    auto offline = w.create(w.cpam_anim, {{"self", false}, {"name", "Sans compte"}, {"role", "dam"}, {"consent", true}});
+    w.pool.write_sync([&](db::connection& c) {
+        w.svc.set_entry(c, w.v(w.cpam_member), me, "diagnostic", {{"level", "referent"}}, t0);
+        w.svc.set_entry(c, w.v(w.cpam_member), me, "financement", {{"level", "pratique"}}, t0 + 200 * day);
+        w.svc.set_entry(c, w.v(w.cpam_anim), offline, "diagnostic", {{"level", "pratique"}}, t0);
+    });
+    const auto stale = [&](std::int64_t at) {
+        std::vector<std::string> out;
+        const json person = w.get(w.cpam_member, me, at);  // (named: a temporary's member would dangle)
+        for (const auto& e : person["entries"])
+            if (e["stale"].get<bool>()) out.push_back(e["domain"]["code"]);
+        return out;
+    };
+    CHECK(stale(t0 + 364 * day).empty());
+    CHECK(stale(t0 + 366 * day) == std::vector<std::string>{"diagnostic"});
+    // Reminders: only to people with an account, once per period.
+    std::vector<expertise::service::reminder> r;
+    w.pool.write_sync([&](db::connection& c) { r = w.svc.take_reminders(c, t0 + 364 * day); });
+    CHECK(r.empty());
+    w.pool.write_sync([&](db::connection& c) { r = w.svc.take_reminders(c, t0 + 366 * day); });
+    REQUIRE(r.size() == 1);
+    CHECK(r[0].user_id == w.cpam_member);
+    CHECK(r[0].domains == std::vector<std::string>{"Diagnostic territorial"});
+    w.pool.write_sync([&](db::connection& c) { r = w.svc.take_reminders(c, t0 + 380 * day); });
+    CHECK(r.empty());
+    w.pool.write_sync([&](db::connection& c) { r = w.svc.take_reminders(c, t0 + 397 * day); });
+    CHECK(r.size() == 1);
+    // One click: everything confirmed as of now.
+    w.pool.write_sync([&](db::connection& c) { w.svc.confirm(c, w.v(w.cpam_member), me, std::nullopt, t0 + 400 * day); });
+    CHECK(stale(t0 + 400 * day).empty());
+    CHECK(stale(t0 + 764 * day).empty());
+    CHECK(stale(t0 + 766 * day).size() == 2);
+    CHECK(w.code_of([&](db::connection& c) { w.svc.confirm(c, w.v(w.loner), me, std::nullopt, t0); }) == "fiche_non_modifiable");
+    // The gaps list stale entries: in the région, those of people there (through their
+    // organisation); everywhere, the one without an account or territory too.
+    json g;
+    w.pool.read_sync([&](db::connection& c) { g = w.svc.gaps(c, w.v(w.admin), "32", t0 + 766 * day); });
+    CHECK(g["stale"].size() == 2);
+    w.pool.read_sync([&](db::connection& c) { g = w.svc.gaps(c, w.v(w.admin), "", t0 + 766 * day); });
+    CHECK(g["stale"].size() == 3);
+}
+
+TEST_CASE("expertise: the matrix by département and the gaps of a région", "[expertise]") {
+    expertise_db w;
+    // A référent for the Pas-de-Calais, one for the whole région (scope régional), a
+    // practitioner in the Nord; diagnostic has two référents, financement one, prévention none.
+    auto a = w.create(w.cpam_anim, {{"self", false}, {"name", "Anne"}, {"org_id", w.cpam}, {"role", "dam"}, {"consent", true},
+                                    {"departements", {"62"}}});
+    auto b = w.create(w.cpam_anim, {{"self", false}, {"name", "Bruno"}, {"org_id", w.cpam}, {"role", "roc_medical"}, {"consent", true},
+                                    {"region", "32"}});
+    auto c3 = w.create(w.cpam_anim, {{"self", false}, {"name", "Chloé"}, {"role", "dam"}, {"consent", true}, {"departements", {"59"}}});
+    w.pool.write_sync([&](db::connection& c) {
+        auto v = w.v(w.cpam_anim);
+        w.svc.set_entry(c, v, a, "diagnostic", {{"level", "referent"}, {"scope", "local"}}, t0);
+        w.svc.set_entry(c, v, b, "diagnostic", {{"level", "referent"}, {"scope", "regional"}}, t0);
+        w.svc.set_entry(c, v, b, "financement", {{"level", "referent"}, {"scope", "local"}}, t0);
+        w.svc.set_entry(c, v, c3, "financement", {{"level", "pratique"}}, t0);
+    });
+    json m;
+    w.pool.read_sync([&](db::connection& c) { m = w.svc.matrix(c, w.v(w.admin), "departement", "32", t0); });
+    REQUIRE(m["columns"].size() == 5);  // 02, 59, 60, 62, 80
+    const auto cell = [&](const std::string& domain, const std::string& dep) {
+        std::size_t col = 0;
+        for (; col < m["columns"].size(); ++col)
+            if (m["columns"][col]["key"] == dep) break;
+        for (const auto& row : m["rows"])
+            if (row["domain"]["code"] == domain) return row["cells"][col];
+        return json();
+    };
+    CHECK(cell("diagnostic", "62")["referents"] == 2);  // Anne, and Bruno for the whole région
+    CHECK(cell("diagnostic", "59")["referents"] == 1);
+    CHECK(cell("financement", "59")["referents"] == 1);
+    CHECK(cell("financement", "59")["practitioners"] == 1);
+    CHECK(cell("prevention", "80")["referents"] == 0);
+    json g;
+    w.pool.read_sync([&](db::connection& c) { g = w.svc.gaps(c, w.v(w.admin), "32", t0); });
+    std::map<std::string, std::size_t> without;
+    for (const auto& x : g["without_referent"]) without[x["domain"]["code"]] = x["departements"].size();
+    CHECK(without.count("diagnostic") == 0);  // covered everywhere through Bruno's regional scope
+    CHECK(without["prevention"] == 5);
+    CHECK(without.count("financement") == 0);  // Bruno is in the région without naming départements
+    std::set<std::string> single;
+    for (const auto& x : g["single_referent"]) single.insert(x["domain"]["code"]);
+    CHECK(single == std::set<std::string>{"financement"});
+    CHECK_THROWS_AS(w.pool.read_sync([&](db::connection& c) { w.svc.matrix(c, w.v(w.admin), "departement", "", t0); }), api_error);
+    CHECK_THROWS_AS(w.pool.read_sync([&](db::connection& c) { w.svc.matrix(c, w.v(w.admin), "ville", "32", t0); }), api_error);
+    CHECK_THROWS_AS(w.pool.read_sync([&](db::connection& c) { w.svc.gaps(c, w.v(w.admin), "99", t0); }), api_error);
+}
