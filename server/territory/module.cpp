@@ -148,6 +148,9 @@ private:
                 if (doc.is_discarded()) throw std::runtime_error("unreadable " + (package_dir_ / "data" / "communes.json").string());
                 d = parse_communes(doc);
                 doc = json();
+                // France has some 35 000 communes: far fewer is a broken file, not data to use.
+                if (d.communes.size() < 30000)
+                    throw std::runtime_error("communes.json: only " + std::to_string(d.communes.size()) + " communes");
                 d.version = version;
                 d.data_year = data_year_of(read_text(package_dir_ / "README.md"), version);
                 if (stopping_) return;

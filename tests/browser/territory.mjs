@@ -73,10 +73,10 @@ async function run(relais) {
     const search = page.getByLabel('Rechercher une commune');
     await search.fill('');
     await search.focus();
-    await page.keyboard.type('59268');  // Abancourt's postal code
-    await page.getByRole('button', { name: /^Ajouter Abancourt/ }).waitFor();
+    await page.keyboard.type('59235');  // Bersée's postal code
+    await page.getByRole('button', { name: /^Ajouter Bersée/ }).waitFor();
     await page.keyboard.press('ArrowDown');
-    assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), /^Ajouter Abancourt/);
+    assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), /^Ajouter Bersée/);
     await page.keyboard.press('Enter');
     await page.getByText('2 communes.').waitFor();
     await search.focus();
@@ -85,7 +85,7 @@ async function run(relais) {
     await page.getByRole('button', { name: /^Ajouter L’Abergement|^Ajouter L'Abergement/ }).waitFor();
     await page.keyboard.press('Enter');
     await page.getByText('3 communes.').waitFor();
-    await page.getByText('Auvergne-Rhône-Alpes, Hauts-de-France').waitFor();
+    await page.getByText('Hauts-de-France, Auvergne-Rhône-Alpes').waitFor();
   });
 
   await step('removing Lille: taille 1, 34 000 €', async () => {
@@ -94,7 +94,7 @@ async function run(relais) {
     await figure('taille').filter({ hasText: 'Taille 1' }).waitFor();
     assert.match(await figure('financement').textContent(), /^34\s000\s€ par an$/u);
     const href = await page.getByRole('link', { name: 'Exporter en CSV' }).getAttribute('href');
-    assert.match(href, /^\/api\/territory\/export\?communes=59001%2C01001$/);
+    assert.match(href, /^\/api\/territory\/export\?communes=59071%2C01001$/);
     const csv = await page.request.get(`${base}${href}`);
     assert.equal(csv.status(), 200);
     assert.match(await csv.text(), /taille;1/);

@@ -641,7 +641,7 @@ const fr = {
   'territoire.add': 'Ajouter',
   'territoire.added': 'Ajoutée',
   'territoire.addLabel': 'Ajouter {name} ({code})',
-  'territoire.alreadyAdded': '{name} est déjà dans le territoire',
+  'territoire.alreadyAdded': 'Ajoutée : {name} est déjà dans le territoire',
   'territoire.addedAnnounce': '{name} ajoutée au territoire.',
   'territoire.removedAnnounce': '{name} retirée du territoire.',
   'territoire.chosenTitle': 'Communes retenues',
