@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what Relais needs from Debian 12 packages, only what is missing.
-# Usage: scripts/install-deps.sh [--test]   (--test adds Node.js and Chromium for browser tests)
+# Usage: scripts/install-deps.sh [--test]   (--test adds Chromium and sqlite3 for the tests)
+# Node.js and npm are always needed: they install the territory module's data
+# (scripts/install-territory-data.sh).
 set -euo pipefail
 
 packages=(g++ cmake ninja-build ccache pkg-config
@@ -8,10 +10,10 @@ packages=(g++ cmake ninja-build ccache pkg-config
           libsodium-dev libspdlog-dev libtomlplusplus-dev
           libpoppler-cpp-dev libzip-dev libexpat1-dev libxml2-dev
           libcurl4-openssl-dev zlib1g-dev)
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
 if [[ "${1:-}" == "--test" ]]; then
   packages+=(chromium sqlite3)
-  command -v node >/dev/null 2>&1 || packages+=(nodejs)
-  command -v npm >/dev/null 2>&1 || packages+=(npm)
 fi
 
 missing=()

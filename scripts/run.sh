@@ -6,5 +6,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
+# The communes and populations of « Territoire d'une CPTS »: without them the server still
+# runs (those routes answer 503), so a failure here (offline) is only a warning.
+scripts/install-territory-data.sh || echo "warning: territory data not installed (scripts/install-territory-data.sh)" >&2
 scripts/build.sh
 exec build/relais serve "$@"

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
+scripts/install-territory-data.sh
 if [[ ! -f build-debug/build.ninja ]]; then
   cmake --preset debug >/dev/null
 fi

@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh --test
+scripts/install-territory-data.sh
 scripts/build.sh
 # npm ci again when a pinned browser-test package (playwright-core, axe-core) is missing or
 # is not the version that package.json pins (an existing checkout picks up a change of

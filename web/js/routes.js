@@ -49,6 +49,7 @@ export const routes = [
   { path: '/veille', load: () => import('./pages/veille.js'), nav: 'nav.veille' },
   { path: '/veille/champs/:id', load: () => import('./pages/veille-champ.js') },
   { path: '/veille/desabonnement', load: () => import('./pages/veille-desabonnement.js'), public: true },
+  { path: '/territoire', load: () => import('./pages/territoire.js'), nav: 'nav.territoire' },
   { path: '/expertises', load: () => import('./pages/expertises.js'), nav: 'nav.expertises' },
   { path: '/compte', load: () => import('./pages/compte.js'), nav: 'nav.compte' },
   // In the navigation as the bell (bell.js), not as a plain link.

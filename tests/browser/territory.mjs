@@ -1,0 +1,130 @@
+#!/usr/bin/env node
+// Browser test of « Territoire d'une CPTS »: a member of a CPTS opens the page from the
+// navigation, sees the data's year, picks communes by name (mouse) and by postal code and
+// INSEE code (keyboard only), reads the population, the size and the seed funding as they
+// change, removes a commune, saves the territory with the CPTS, and finds the CSV link; no
+// horizontal scrolling at 1366 px and at 390 px; axe-core finds no WCAG A/AA violation.
+//
+// Usage: node territory.mjs /path/to/relais   (see harness.mjs for the conventions)
+
+import assert from 'node:assert/strict';
+import {
+  STEP_TIMEOUT_MS, addUser, assertAxeClean, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser, log,
+  makeDataDir, runCli, runTest, signIn, startServer, step, waitForPath, watchPage,
+} from './harness.mjs';
+
+const RUN_TIMEOUT_MS = 150_000;
+const ADMIN = { email: 'alice@test.fr', name: 'Alice Admin', password: 'correct horse battery' };
+const MEMBER = { email: 'cora@test.fr', name: 'Cora Coordinatrice', password: 'cora mot de passe' };
+
+async function run(relais) {
+  const dataDir = await makeDataDir('relais-territory-');
+  await addUser(relais, dataDir, ADMIN, 'admin');
+  await runCli(relais, ['org', 'add', '--data-dir', dataDir, '--name', 'CPTS du Mélantois', '--type', 'cpts', '--region', '32',
+    '--departements', '59']);
+  await runCli(relais, ['user', 'add', '--data-dir', dataDir, '--email', MEMBER.email, '--name', MEMBER.name, '--role', 'membre',
+    '--org', 'CPTS du Mélantois'], `${MEMBER.password}\n`);
+  const base = await startServer(relais, dataDir);
+  log(`# server at ${base}`);
+
+  const browser = await launchBrowser();
+  const problems = [];
+  const context = await browser.newContext({ locale: 'fr-FR', viewport: { width: 1366, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  await watchPage(page, problems, { who: 'member', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+
+  await step('the communes are loaded (imported at start)', async () => {
+    await signIn(page, base, MEMBER);
+    let status = 'loading';
+    for (let i = 0; i < 200 && status === 'loading'; i += 1) {
+      status = (await (await page.request.get(`${base}/api/territory/meta`)).json()).status;
+      if (status === 'loading') await page.waitForTimeout(100);
+    }
+    assert.equal(status, 'ready');
+  });
+
+  const figure = (id) => page.locator(`[data-testid="${id}"]`);
+
+  await step('« Territoire CPTS » in the navigation opens the page with the data\'s year', async () => {
+    await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Territoire CPTS', exact: true }).click();
+    await waitForPath(page, '/territoire');
+    await heading(page, /^Territoire d’une CPTS$/);
+    await page.getByText(/millésime 2026/).waitFor();
+    await page.getByText('Aucune commune pour l’instant.').waitFor();
+    await assertAxeClean(page, 'the empty territory page');
+  });
+
+  await step('search by name and add with the mouse: Lille alone is taille 4, 44 000 €', async () => {
+    await page.getByLabel('Rechercher une commune').fill('lille');
+    await page.getByRole('button', { name: 'Ajouter Lille (59350)' }).click();
+    await figure('taille').filter({ hasText: 'Taille 4' }).waitFor();
+    assert.match(await figure('financement').textContent(), /^44\s000\s€ par an$/u);
+    assert.match(await figure('population').textContent(), /^2\d\d\s\d\d\d habitants$/u);
+    // (The thousands separator is a narrow no-break space in fr-FR.)
+    await page.getByText(/^dont 24\s000\s€ pour un coordonnateur à 0,5 ETP$/u).waitFor();
+    await page.getByText('Nord (59)').waitFor();
+    await page.getByText('Hauts-de-France').first().waitFor();
+    await page.getByText('Aucune CPTS enregistrée ne couvre ces communes.').waitFor();
+    await assertAxeClean(page, 'the page with a commune and its summary');
+  });
+
+  await step('keyboard only: a postal code, Down to the result, Enter adds it; Enter in the field adds the first', async () => {
+    const search = page.getByLabel('Rechercher une commune');
+    await search.fill('');
+    await search.focus();
+    await page.keyboard.type('59235');  // Bersée's postal code
+    await page.getByRole('button', { name: /^Ajouter Bersée/ }).waitFor();
+    await page.keyboard.press('ArrowDown');
+    assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), /^Ajouter Bersée/);
+    await page.keyboard.press('Enter');
+    await page.getByText('2 communes.').waitFor();
+    await search.focus();
+    await search.fill('');
+    await page.keyboard.type('01001');  // an INSEE code, in another région
+    await page.getByRole('button', { name: /^Ajouter L’Abergement|^Ajouter L'Abergement/ }).waitFor();
+    await page.keyboard.press('Enter');
+    await page.getByText('3 communes.').waitFor();
+    await page.getByText('Hauts-de-France, Auvergne-Rhône-Alpes').waitFor();
+  });
+
+  await step('removing Lille: taille 1, 34 000 €', async () => {
+    await page.getByRole('button', { name: 'Retirer Lille' }).click();
+    await page.getByText('2 communes.').waitFor();
+    await figure('taille').filter({ hasText: 'Taille 1' }).waitFor();
+    assert.match(await figure('financement').textContent(), /^34\s000\s€ par an$/u);
+    const href = await page.getByRole('link', { name: 'Exporter en CSV' }).getAttribute('href');
+    assert.match(href, /^\/api\/territory\/export\?communes=59071%2C01001$/);
+    const csv = await page.request.get(`${base}${href}`);
+    assert.equal(csv.status(), 200);
+    assert.match(await csv.text(), /taille;1/);
+  });
+
+  await step('on a phone the page does not scroll sideways', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await assertNoOverflow(page);
+    await assertAxeClean(page, 'the territory page at 390 px');
+    await page.setViewportSize({ width: 1366, height: 900 });
+    await assertNoOverflow(page);
+  });
+
+  await step('the member saves the territory with their CPTS; it is there when reloaded', async () => {
+    await page.getByLabel('CPTS', { exact: true }).selectOption({ label: 'CPTS du Mélantois' });
+    await page.getByRole('button', { name: 'Enregistrer le territoire' }).click();
+    await page.getByText('Territoire enregistré pour CPTS du Mélantois.').waitFor();
+    const saved = await (await page.request.get(`${base}/api/territory/cpts`)).json();
+    assert.equal(saved.territories.length, 1);
+    assert.equal(saved.territories[0].commune_count, 2);
+    await page.goto(`${base}/territoire?cpts=${saved.territories[0].org_id}`);
+    await heading(page, /^Territoire d’une CPTS$/);
+    await page.getByText('2 communes.').waitFor();
+    await figure('taille').filter({ hasText: 'Taille 1' }).waitFor();
+    await assertAxeClean(page, 'a saved territory reloaded');
+  });
+
+  await step('no console error nor CSP violation on any page', async () => {
+    assertNoProblems(problems);
+  });
+}
+
+runTest({ name: 'territory.mjs', timeoutMs: RUN_TIMEOUT_MS, run });

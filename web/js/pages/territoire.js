@@ -1,0 +1,309 @@
+// « Territoire d'une CPTS »: pick the communes of a prospective CPTS (search as you type by
+// name, INSEE code or postal code), read its population, its size (taille 1–4), its seed
+// funding, the départements and régions it touches and the CPTS already recorded that
+// overlap it; export as CSV; save it with a CPTS when allowed. API: /api/territory
+// (docs/api.md, « Territory »).
+
+import { api } from '../api.js';
+import { h, replace, uid } from '../dom.js';
+import { t, tn } from '../i18n.js';
+
+export const title = 'territoire.title';
+
+const number = new Intl.NumberFormat('fr-FR');
+const euros = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 });
+
+function communeLine(c) {
+  return t('territoire.communeLine', {
+    code: c.code,
+    departement: c.departement_name ? `${c.departement} ${c.departement_name}` : c.departement,
+    population: number.format(c.population),
+  });
+}
+
+/** The CPTS organisations this person may save a territory for. */
+function editableCpts(user, orgs) {
+  const cpts = orgs.filter((o) => o.type === 'cpts');
+  if (user.role === 'admin' || user.role === 'animateur') return cpts;
+  const own = user.org && user.org.id;
+  return cpts.filter((o) => o.id === own);
+}
+
+export async function render(ctx) {
+  const { signal, user } = ctx;
+  const [meta, orgsAnswer, saved] = await Promise.all([
+    api.get('/api/territory/meta', { signal }),
+    api.get('/api/orgs', { signal }),
+    api.get('/api/territory/cpts', { signal }).catch(() => ({ territories: [] })),
+  ]);
+  const orgs = orgsAnswer.orgs || [];
+  const editable = editableCpts(user, orgs);
+  const headingId = uid('titre');
+  const pickId = uid('titre');
+  const chosenId = uid('titre');
+  const summaryId = uid('titre');
+  const saveId = uid('titre');
+
+  /** @type {Map<string, object>} code -> commune, in the order picked */
+  const chosen = new Map();
+  let loadedOrg = null;  // the CPTS whose saved territory is being edited
+
+  // --- Search as you type -------------------------------------------------------------
+  const inputId = uid('champ-commune');
+  const hintId = uid('aide');
+  const statusId = uid('etat');
+  const input = h('input', {
+    id: inputId, type: 'search', autocomplete: 'off', spellcheck: 'false', maxlength: '100',
+    'aria-describedby': hintId, 'aria-controls': uid('resultats'),
+  });
+  const results = h('ul', { class: 'territory-results', id: input.getAttribute('aria-controls') });
+  const status = h('p', { class: 'visually-hidden', id: statusId, role: 'status', 'aria-live': 'polite' });
+  let searchController = null;
+  let timer = null;
+
+  function resultItem(c) {
+    const already = chosen.has(c.code);
+    return h('li', { class: 'territory-row' },
+      h('span', { class: 'territory-name' },
+        h('strong', { text: c.name }), ' ', h('span', { class: 'hint', text: communeLine(c) })),
+      h('button', {
+        type: 'button', class: 'button button-small', disabled: already,
+        'aria-label': already ? t('territoire.alreadyAdded', { name: c.name }) : t('territoire.addLabel', { name: c.name, code: c.code }),
+        text: already ? t('territoire.added') : t('territoire.add'),
+        onclick: () => { add(c); input.focus(); },
+      }));
+  }
+
+  async function search() {
+    const q = input.value.trim();
+    if (searchController) searchController.abort();
+    if (q.length < 2 && !/^\d$/.test(q)) {
+      replace(results);
+      status.textContent = '';
+      return;
+    }
+    searchController = new AbortController();
+    const local = searchController;
+    signal.addEventListener('abort', () => local.abort(), { once: true });
+    try {
+      const answer = await api.get(`/api/territory/communes?q=${encodeURIComponent(q)}&limit=15`, { signal: local.signal });
+      const list = answer.communes || [];
+      replace(results, list.map(resultItem));
+      status.textContent = list.length ? tn('territoire.results', list.length) : t('territoire.noResult');
+    } catch (err) {
+      if (err && err.name === 'AbortError') return;
+      replace(results);
+      status.textContent = err.message;
+      showError(err.message);
+    }
+  }
+  input.addEventListener('input', () => {
+    clearTimeout(timer);
+    timer = setTimeout(search, 150);
+  }, { signal });
+  input.addEventListener('keydown', (e) => {
+    // Enter adds the first result; Down moves to the results' buttons.
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      const first = results.querySelector('button:not([disabled])');
+      if (first) first.click();
+    } else if (e.key === 'ArrowDown') {
+      const first = results.querySelector('button');
+      if (first) { e.preventDefault(); first.focus(); }
+    }
+  }, { signal });
+  results.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    const buttons = [...results.querySelectorAll('button')];
+    const at = buttons.indexOf(document.activeElement);
+    if (at < 0) return;
+    e.preventDefault();
+    if (e.key === 'ArrowUp' && at === 0) input.focus();
+    else buttons[Math.max(0, Math.min(buttons.length - 1, at + (e.key === 'ArrowDown' ? 1 : -1)))].focus();
+  }, { signal });
+
+  // --- The communes picked ------------------------------------------------------------
+  const chosenList = h('ul', { class: 'territory-chosen' });
+  const chosenCount = h('p', { class: 'hint', 'aria-live': 'polite' });
+  const errorBox = h('p', { class: 'notice notice-error', role: 'alert', hidden: true });
+  function showError(message) {
+    errorBox.textContent = message || '';
+    errorBox.hidden = !message;
+  }
+
+  function add(c) {
+    if (chosen.has(c.code)) return;
+    chosen.set(c.code, c);
+    refresh(t('territoire.addedAnnounce', { name: c.name }));
+    for (const b of results.querySelectorAll('button')) {
+      if (b.getAttribute('aria-label') === t('territoire.addLabel', { name: c.name, code: c.code })) {
+        b.disabled = true;
+        b.textContent = t('territoire.added');
+        b.setAttribute('aria-label', t('territoire.alreadyAdded', { name: c.name }));
+      }
+    }
+  }
+  function remove(code) {
+    const c = chosen.get(code);
+    chosen.delete(code);
+    refresh(c ? t('territoire.removedAnnounce', { name: c.name }) : '');
+    input.focus();
+  }
+  function renderChosen() {
+    const list = [...chosen.values()];
+    chosenCount.textContent = tn('territoire.chosenCount', list.length);
+    replace(chosenList, list.map((c) => h('li', { class: 'territory-row' },
+      h('span', { class: 'territory-name' }, h('strong', { text: c.name }), ' ', h('span', { class: 'hint', text: communeLine(c) })),
+      h('button', {
+        type: 'button', class: 'button button-small button-danger-quiet',
+        'aria-label': t('territoire.removeLabel', { name: c.name }), text: t('territoire.remove'),
+        onclick: () => remove(c.code),
+      }))));
+  }
+
+  // --- Summary ------------------------------------------------------------------------
+  const summaryBody = h('div', { class: 'territory-summary', 'aria-live': 'polite' });
+  const exportLink = h('a', { class: 'button button-secondary', download: 'territoire-cpts.csv', text: t('territoire.export'), hidden: true });
+  let summaryController = null;
+
+  function dl(rows) {
+    return h('dl', { class: 'territory-figures' }, rows.map(([term, ...value]) => [h('dt', { text: term }), h('dd', {}, value)]));
+  }
+
+  function overlapsBlock(overlaps) {
+    if (!overlaps.length) return h('p', { text: t('territoire.noOverlap') });
+    return h('div', { class: 'notice notice-info territory-overlaps' },
+      h('p', { text: t('territoire.overlapWarning') }),
+      h('ul', {}, overlaps.map((o) => h('li', {},
+        h('a', { href: `/territoire?cpts=${encodeURIComponent(o.org_id)}`, text: o.name }), ' — ',
+        tn('territoire.sharedCount', o.communes.length, { names: o.communes.map((c) => c.name).join(', ') })))));
+  }
+
+  async function summarise() {
+    if (summaryController) summaryController.abort();
+    const codes = [...chosen.keys()];
+    exportLink.hidden = !codes.length;
+    exportLink.href = `/api/territory/export?communes=${encodeURIComponent(codes.join(','))}`;
+    if (!codes.length) {
+      replace(summaryBody, h('p', { text: t('territoire.emptySummary') }));
+      return;
+    }
+    summaryController = new AbortController();
+    const local = summaryController;
+    signal.addEventListener('abort', () => local.abort(), { once: true });
+    try {
+      const body = { communes: codes };
+      if (loadedOrg) body.org_id = loadedOrg.id;
+      const s = await api.post('/api/territory/summary', body, { signal: local.signal });
+      showError('');
+      replace(summaryBody,
+        dl([
+          [t('territoire.population'), h('span', { 'data-testid': 'population', text: t('territoire.inhabitants', { n: number.format(s.population) }) })],
+          [t('territoire.size'), h('span', { 'data-testid': 'taille', text: t('territoire.sizeValue', { size: s.size }) })],
+          [t('territoire.funding'),
+            h('span', { 'data-testid': 'financement', text: t('territoire.fundingValue', { amount: euros.format(s.seed_funding_eur) }) }),
+            h('span', { class: 'hint territory-block', text: t('territoire.fundingCoordinator', { amount: euros.format(s.coordinator_funding_eur) }) })],
+          [t('territoire.departements'), s.departements.map((d) => `${d.name} (${d.code})`).join(', ')],
+          [t('territoire.regions'), s.regions.map((r) => r.name || r.code).join(', ')],
+        ]),
+        h('h3', { text: t('territoire.overlaps') }),
+        overlapsBlock(s.overlaps || []));
+    } catch (err) {
+      if (err && err.name === 'AbortError') return;
+      showError(err.message);
+    }
+  }
+
+  function refresh(announcement) {
+    renderChosen();
+    summarise();
+    if (announcement) status.textContent = announcement;
+    saveButton.disabled = !editable.length;
+  }
+
+  // --- Save with a CPTS, load a saved one ---------------------------------------------
+  const saveSelectId = uid('champ-cpts');
+  const saveSelect = h('select', { id: saveSelectId },
+    editable.map((o) => h('option', { value: String(o.id), text: o.name })));
+  const saveButton = h('button', { type: 'button', class: 'button', text: t('territoire.save') });
+  const saveStatus = h('p', { class: 'hint', role: 'status' });
+  saveButton.addEventListener('click', async () => {
+    const id = saveSelect.value;
+    if (!id) return;
+    saveButton.disabled = true;
+    try {
+      await api.put(`/api/territory/cpts/${encodeURIComponent(id)}`, { communes: [...chosen.keys()] }, { signal });
+      loadedOrg = editable.find((o) => String(o.id) === id) || null;
+      saveStatus.textContent = t('territoire.saved', { name: loadedOrg ? loadedOrg.name : '' });
+      showError('');
+      summarise();
+    } catch (err) {
+      if (err && err.name === 'AbortError') return;
+      showError(err.message);
+    } finally {
+      saveButton.disabled = false;
+    }
+  }, { signal });
+
+  const savedList = (saved.territories || []);
+  const loadSelectId = uid('champ-charger');
+  const loadSelect = h('select', { id: loadSelectId },
+    h('option', { value: '', text: t('territoire.loadChoose') }),
+    savedList.map((s) => h('option', { value: String(s.org_id), text: t('territoire.loadOption', { name: s.name, n: s.commune_count }) })));
+  async function load(id) {
+    const got = await api.get(`/api/territory/cpts/${encodeURIComponent(id)}`, { signal });
+    chosen.clear();
+    for (const c of got.communes || []) chosen.set(c.code, c);
+    loadedOrg = got.org;
+    if (editable.some((o) => o.id === got.org.id)) saveSelect.value = String(got.org.id);
+    refresh(t('territoire.loaded', { name: got.org.name }));
+  }
+  const loadButton = h('button', {
+    type: 'button', class: 'button button-secondary', text: t('territoire.load'),
+    onclick: () => { if (loadSelect.value) load(loadSelect.value).catch((err) => showError(err.message)); },
+  });
+
+  const dataNote = meta.status === 'ready'
+    ? t('territoire.dataNote', { year: meta.data_year, version: meta.data_version })
+    : t(meta.status === 'missing' ? 'territoire.dataMissing' : 'territoire.dataLoading');
+
+  const page = h('section', { class: 'page page-territory', 'aria-labelledby': headingId },
+    h('h1', { id: headingId, text: t('territoire.title') }),
+    h('p', { class: 'lead', text: t('territoire.summary') }),
+    h('p', { class: 'hint', 'data-testid': 'annee-donnees', text: dataNote }),
+    errorBox,
+    status,
+    h('div', { class: 'territory-layout' },
+      h('section', { class: 'panel', 'aria-labelledby': pickId },
+        h('h2', { id: pickId, text: t('territoire.pickTitle') }),
+        h('div', { class: 'field' },
+          h('label', { for: inputId, text: t('territoire.searchLabel') }),
+          h('p', { class: 'hint', id: hintId, text: t('territoire.searchHint') }),
+          input),
+        results,
+        savedList.length ? h('div', { class: 'field territory-load' },
+          h('label', { for: loadSelectId, text: t('territoire.loadLabel') }),
+          h('div', { class: 'territory-inline' }, loadSelect, loadButton)) : null),
+      h('section', { class: 'panel', 'aria-labelledby': chosenId },
+        h('h2', { id: chosenId, text: t('territoire.chosenTitle') }),
+        chosenCount,
+        chosenList)),
+    h('section', { class: 'panel block', 'aria-labelledby': summaryId },
+      h('h2', { id: summaryId, text: t('territoire.summaryTitle') }),
+      h('p', { class: 'hint', text: t('territoire.sizeRule') }),
+      summaryBody,
+      h('div', { class: 'form-actions' }, exportLink)),
+    editable.length ? h('section', { class: 'panel block', 'aria-labelledby': saveId },
+      h('h2', { id: saveId, text: t('territoire.saveTitle') }),
+      h('p', { class: 'hint', text: t('territoire.saveHint') }),
+      h('div', { class: 'field' },
+        h('label', { for: saveSelectId, text: t('territoire.saveLabel') }),
+        h('div', { class: 'territory-inline' }, saveSelect, saveButton)),
+      saveStatus) : null);
+
+  renderChosen();
+  summarise();
+  const wanted = ctx.query && ctx.query.get ? ctx.query.get('cpts') : null;
+  if (wanted) load(wanted).catch((err) => showError(err.message));
+  return page;
+}
