@@ -16,6 +16,7 @@
 #include "reference/data.hpp"
 
 #include <fstream>
+#include <map>
 #include <set>
 
 namespace relais::expertise {
@@ -190,6 +191,19 @@ private:
     }
 
     json directory(db::connection& c, const viewer& v, const request& req) const;
+
+    /// A notice (in the application and by e-mail) about a need to each of `who`.
+    void tell(db::connection& c, const std::vector<std::int64_t>& who, const json& need, const std::string& title,
+              const std::string& body) const {
+        for (auto user : who) {
+            notifications::notice n;
+            n.kind = "expertise.need";
+            n.title = title;
+            n.body = body;
+            n.link = "/expertises/besoins/" + std::to_string(need["id"].get<std::int64_t>());
+            notifier_->notify(c, user, n);
+        }
+    }
 
     db::pool* db_ = nullptr;
     auth::service* auth_ = nullptr;
@@ -453,6 +467,86 @@ void expertise_module::routes(net::router& r) {
               });
               indexer_->notify();
               auto res = response::json(200, {{"person", person}});
+              co_return res;
+          }));
+
+    // ---- Needs (besoins d'appui) ----
+    r.add("POST", "/api/expertise/needs", a.guard(access::signed_in, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto now = unix_now();
+        json need;
+        co_await db_->write([&](db::connection& c) {
+            auto id = service_->create_need(c, viewer_for(c, p), body, now);
+            need = service_->need_json(c, id);
+        });
+        auto res = response::json(201, {{"need", need}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/expertise/needs", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto state = req.query.contains("state") ? req.query.at("state") : std::string();
+        json needs;
+        co_await db_->read([&](db::connection& c) { needs = service_->needs_json(c, state); });
+        auto res = response::json(200, {{"needs", needs}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/expertise/needs/{id}", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        json need;
+        co_await db_->read([&](db::connection& c) { need = service_->need_json(c, id); });
+        auto res = response::json(200, {{"need", need}});
+        co_return res;
+    }));
+
+    r.add("GET", "/api/expertise/needs/{id}/proposals",
+          a.guard(access::signed_in, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              json proposals;
+              co_await db_->read([&](db::connection& c) { proposals = service_->proposals(c, viewer_for(c, p), id, unix_now(), 10); });
+              auto res = response::json(200, {{"proposals", proposals}});
+              co_return res;
+          }));
+
+    r.add("POST", "/api/expertise/needs/{id}/assign",
+          a.guard(access::animateur, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              auto body = json_input::parse_object(req.body);
+              auto person = json_input::optional_id(body, "person_id");
+              if (!person || !*person) throw api_error(errors::invalid_field, "person_id");
+              auto version = body.value("version", json()).is_number_integer() ? body["version"].get<std::int64_t>() : -1;
+              auto now = unix_now();
+              json need;
+              std::vector<std::int64_t> told;
+              co_await db_->write([&](db::connection& c) {
+                  told = service_->assign(c, viewer_for(c, p), id, **person, version, now);
+                  need = service_->need_json(c, id);
+                  tell(c, told, need, "Un besoin d'appui vous concerne : « " + need["title"].get<std::string>() + " »",
+                       "Attribué à " + need["assignee"]["name"].get<std::string>() + " (" + need["cpts"]["name"].get<std::string>() + ").");
+              });
+              if (!told.empty()) notifier_->push(told);
+              auto res = response::json(200, {{"need", need}});
+              co_return res;
+          }));
+
+    r.add("POST", "/api/expertise/needs/{id}/state",
+          a.guard(access::signed_in, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              auto body = json_input::parse_object(req.body);
+              auto state = json_input::required_string(body, "state", 20);
+              auto version = body.value("version", json()).is_number_integer() ? body["version"].get<std::int64_t>() : -1;
+              auto now = unix_now();
+              json need;
+              std::vector<std::int64_t> told;
+              co_await db_->write([&](db::connection& c) {
+                  told = service_->set_need_state(c, viewer_for(c, p), id, state, version, now);
+                  need = service_->need_json(c, id);
+                  static const std::map<std::string, std::string> words{{"open", "à nouveau ouvert"}, {"in_progress", "en cours"},
+                                                                        {"done", "terminé"}, {"closed", "clos sans suite"}};
+                  tell(c, told, need, "Besoin d'appui « " + need["title"].get<std::string>() + " » : " + words.at(state), "");
+              });
+              if (!told.empty()) notifier_->push(told);
+              auto res = response::json(200, {{"need", need}});
               co_return res;
           }));
 

@@ -10,6 +10,7 @@
 #include "search/text.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <map>
 #include <set>
 
@@ -715,6 +716,294 @@ std::vector<service::reminder> service::take_reminders(db::connection& c, std::i
     std::vector<reminder> out;
     for (auto& [id, r] : by_person) out.push_back(std::move(r));
     return out;
+}
+
+// ---- Needs and matching ----
+
+double match_score(const match_facts& f) {
+    const std::size_t matched = f.referent + f.practice + f.notions;
+    if (f.need_domains == 0 || matched == 0) return 0;
+    // Domain match first (how much of the need, at what level), then the territory, then
+    // trust (validated), freshness and how busy the person already is.
+    double domain = (3.0 * static_cast<double>(f.referent) + 2.0 * static_cast<double>(f.practice) + static_cast<double>(f.notions)) /
+                    (3.0 * static_cast<double>(f.need_domains));
+    double score = 60.0 * domain + 8.0 * f.proximity + 6.0 * static_cast<double>(f.validated) / static_cast<double>(matched) -
+                   6.0 * static_cast<double>(f.stale) / static_cast<double>(matched) - 5.0 * static_cast<double>(std::min<std::size_t>(f.load, 4));
+    return std::max(score, 0.1);  // a matching person is always proposed, however busy
+}
+
+namespace {
+
+const std::set<std::string>& need_states() {
+    static const std::set<std::string> v{"open", "assigned", "in_progress", "done", "closed"};
+    return v;
+}
+
+void need_event(db::connection& c, std::int64_t need, std::int64_t by, const std::string& kind, const json& detail, std::int64_t now) {
+    c.prepare("INSERT INTO expertise_need_events(need_id, at, by, kind, detail) VALUES(?1, ?2, ?3, ?4, ?5)")
+        .bind(1, need)
+        .bind(2, now)
+        .bind(3, by)
+        .bind(4, kind)
+        .bind(5, detail.dump())
+        .exec();
+}
+
+}  // namespace
+
+std::int64_t service::create_need(db::connection& c, const viewer& v, const json& body, std::int64_t now) const {
+    auto title = json_input::required_string(body, "title", 200);
+    auto description = json_input::optional_string(body, "description", 5000).value_or("");
+    std::int64_t cpts = 0;
+    if (auto o = json_input::optional_id(body, "cpts_org_id")) cpts = o->value_or(0);
+    auto cpts_name = json_input::optional_string(body, "cpts_name", 200).value_or("");
+    if (cpts) {
+        auto org = dir_.find_org(c, cpts);
+        if (!org || org->type != "cpts") throw api_error(errors::invalid_field, "cpts_org_id", "Cette organisation n'est pas une CPTS enregistrée.");
+        if (!v.manager() && !(v.org_id && *v.org_id == cpts)) throw api_error(errors::not_for_this_cpts, "cpts_org_id");
+        cpts_name = org->name;
+    } else if (!v.manager()) {
+        // A member acts for their own CPTS; a CPTS in project is declared by animateurs.
+        throw api_error(errors::not_for_this_cpts, "cpts_org_id");
+    }
+    if (!cpts && cpts_name.empty()) throw api_error(errors::invalid_field, "cpts_name", "Donnez la CPTS concernée.");
+    std::string region = json_input::optional_string(body, "region", 3).value_or("");
+    auto departements = departements_of(body);
+    check_territory(region, departements);
+    if (cpts && region.empty() && departements.empty())
+        if (auto org = dir_.find_org(c, cpts)) {
+            region = org->region.value_or("");
+            departements = org->departements;
+        }
+    auto phase = json_input::optional_string(body, "phase", 40).value_or("");
+    if (!phase.empty() && std::none_of(reference::phases().begin(), reference::phases().end(), [&](const auto& p) { return p.code == phase; }))
+        throw api_error(errors::invalid_field, "phase");
+    std::vector<std::string> domains;
+    auto it = body.find("domains");
+    if (it == body.end() || !it->is_array() || it->empty() || it->size() > 12) throw api_error(errors::invalid_field, "domains");
+    for (const auto& d : *it) {
+        if (!d.is_string()) throw api_error(errors::unknown_domain, "domains");
+        domain_by_code(c, d.get<std::string>());  // throws domaine_inconnu
+        domains.push_back(d.get<std::string>());
+    }
+    std::sort(domains.begin(), domains.end());
+    domains.erase(std::unique(domains.begin(), domains.end()), domains.end());
+    auto urgency = json_input::optional_string(body, "urgency", 20).value_or("normale");
+    if (urgency != "normale" && urgency != "prioritaire" && urgency != "urgente") throw api_error(errors::invalid_field, "urgency");
+    auto ins = c.prepare(
+        "INSERT INTO expertise_needs(cpts_org_id, cpts_name, region, departements, phase, domains, title, description, urgency, "
+        "created_by, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)");
+    if (cpts)
+        ins.bind(1, cpts);
+    else
+        ins.bind(1, nullptr);
+    ins.bind(2, cpts_name).bind(3, region).bind(4, json(departements).dump()).bind(5, phase).bind(6, json(domains).dump());
+    ins.bind(7, title).bind(8, description).bind(9, urgency).bind(10, v.user_id).bind(11, now).exec();
+    auto id = c.last_insert_id();
+    need_event(c, id, v.user_id, "created", json::object(), now);
+    return id;
+}
+
+json service::need_json(db::connection& c, std::int64_t id) const {
+    auto s = c.prepare(
+        "SELECT id, cpts_org_id, cpts_name, region, departements, phase, domains, title, description, urgency, state, assignee_id, "
+        "created_by, created_at, updated_at, version FROM expertise_needs WHERE id = ?1");
+    s.bind(1, id);
+    if (!s.step()) throw api_error(errors::not_found);
+    std::map<std::string, std::string> labels;
+    for (const auto& d : domains_json(c)) labels[d["code"].get<std::string>()] = d["label"].get<std::string>();
+    json domains = json::array();
+    for (const auto& code : string_list(s.get_text(6))) domains.push_back({{"code", code}, {"label", labels[code]}});
+    json assignee = nullptr;
+    if (!s.is_null(11)) {
+        auto q = c.prepare("SELECT id, name FROM expertise_people WHERE id = ?1");
+        q.bind(1, s.get_int(11));
+        if (q.step()) assignee = {{"id", q.get_int(0)}, {"name", q.get_text(1)}};
+    }
+    json out = {{"id", s.get_int(0)},
+                {"cpts", {{"org_id", s.is_null(1) ? json(nullptr) : json(s.get_int(1))}, {"name", s.get_text(2)}}},
+                {"territory", territory_json(s.get_text(3), string_list(s.get_text(4)))},
+                {"phase", s.get_text(5)},
+                {"domains", domains},
+                {"title", s.get_text(7)},
+                {"description", s.get_text(8)},
+                {"urgency", s.get_text(9)},
+                {"state", s.get_text(10)},
+                {"assignee", assignee},
+                {"created_by", s.get_int(12)},
+                {"created_at", to_iso8601(s.get_int(13))},
+                {"updated_at", to_iso8601(s.get_int(14))},
+                {"version", s.get_int(15)}};
+    json history = json::array();
+    std::vector<std::int64_t> who;
+    {
+        auto h = c.prepare("SELECT at, by, kind, detail FROM expertise_need_events WHERE need_id = ?1 ORDER BY id");
+        h.bind(1, id);
+        while (h.step()) {
+            who.push_back(h.get_int(1));
+            history.push_back({{"at", to_iso8601(h.get_int(0))},
+                               {"by", {{"id", h.get_int(1)}}},
+                               {"kind", h.get_text(2)},
+                               {"detail", json::parse(h.get_text(3), nullptr, false)}});
+        }
+    }
+    auto users = dir_.users(c, who);
+    for (auto& e : history) {
+        auto u = users.find(e["by"]["id"].get<std::int64_t>());
+        e["by"]["name"] = u == users.end() ? std::string() : u->second.name;
+    }
+    out["history"] = history;
+    return out;
+}
+
+json service::needs_json(db::connection& c, const std::string& state) const {
+    if (!state.empty() && !need_states().contains(state)) throw api_error(errors::invalid_field, "state");
+    std::vector<std::int64_t> ids;
+    {
+        auto s = c.prepare(state.empty() ? "SELECT id FROM expertise_needs ORDER BY updated_at DESC, id DESC LIMIT 500"
+                                         : "SELECT id FROM expertise_needs WHERE state = ?1 ORDER BY updated_at DESC, id DESC LIMIT 500");
+        if (!state.empty()) s.bind(1, state);
+        while (s.step()) ids.push_back(s.get_int(0));
+    }
+    json out = json::array();
+    for (auto id : ids) {
+        auto n = need_json(c, id);
+        n.erase("history");
+        out.push_back(std::move(n));
+    }
+    return out;
+}
+
+json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id, std::int64_t now, std::size_t limit) const {
+    auto need = need_json(c, need_id);
+    std::set<std::string> need_domains;
+    for (const auto& d : need["domains"]) need_domains.insert(d["code"].get<std::string>());
+    std::set<std::string> need_deps;
+    for (const auto& d : need["territory"]["departements"]) need_deps.insert(d["code"].get<std::string>());
+    std::string need_region = need["territory"]["region"].is_null() ? std::string() : need["territory"]["region"]["code"].get<std::string>();
+    if (need_region.empty() && !need_deps.empty())
+        if (const auto* r = reference::region_of_departement(*need_deps.begin())) need_region = std::string(r->code);
+    auto people = visible_people(c, v);
+    std::map<std::int64_t, const person*> by_id;
+    for (const auto& p : people) by_id[p.id] = &p;
+    // Load: needs assigned and not finished.
+    std::map<std::int64_t, std::size_t> load;
+    {
+        auto s = c.prepare("SELECT assignee_id, count(*) FROM expertise_needs WHERE state IN ('assigned', 'in_progress') "
+                           "AND assignee_id IS NOT NULL AND id <> ?1 GROUP BY assignee_id");
+        s.bind(1, need_id);
+        while (s.step()) load[s.get_int(0)] = static_cast<std::size_t>(s.get_int(1));
+    }
+    struct facts_of {
+        match_facts f;
+        std::vector<std::string> reasons;
+    };
+    std::map<std::int64_t, facts_of> found;
+    std::map<std::string, std::string> labels;
+    for (const auto& d : domains_json(c)) labels[d["code"].get<std::string>()] = d["label"].get<std::string>();
+    auto s = c.prepare(
+        "SELECT e.person_id, d.code, e.level, e.scope, e.confirmed_at, e.validated_by IS NOT NULL FROM expertise_entries e "
+        "JOIN expertise_domains d ON d.id = e.domain_id");
+    while (s.step()) {
+        auto it = by_id.find(s.get_int(0));
+        auto code = s.get_text(1);
+        if (it == by_id.end() || !need_domains.contains(code)) continue;
+        const person& p = *it->second;
+        auto& x = found[p.id];
+        x.f.need_domains = need_domains.size();
+        auto level = s.get_text(2);
+        (level == "referent" ? x.f.referent : level == "pratique" ? x.f.practice : x.f.notions) += 1;
+        bool validated = s.get_int(5) != 0, stale = s.get_int(4) < now - opts_.stale_after_s;
+        x.f.validated += validated ? 1 : 0;
+        x.f.stale += stale ? 1 : 0;
+        x.reasons.push_back(std::string(level == "referent" ? "Référent" : level == "pratique" ? "Pratique" : "Notions") + " en « " +
+                            labels[code] + " »" + (validated ? " (validé par son institution)" : "") + (stale ? " (à reconfirmer)" : ""));
+        // Territory: the best the person's entries give.
+        int prox = 0;
+        auto deps = covered_departements(p);
+        if (std::any_of(deps.begin(), deps.end(), [&](const auto& d) { return need_deps.contains(d); }))
+            prox = 3;
+        else if (!need_region.empty() && p.home_region() == need_region)
+            prox = 2;
+        else if (s.get_text(3) == "national")
+            prox = 1;
+        x.f.proximity = std::max(x.f.proximity, prox);
+    }
+    json out = json::array();
+    std::vector<std::pair<double, std::int64_t>> order;
+    for (auto& [id, x] : found) {
+        x.f.load = load.count(id) ? load[id] : 0;
+        order.emplace_back(match_score(x.f), id);
+    }
+    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
+    for (const auto& [score, id] : order) {
+        if (out.size() >= limit) break;
+        auto& x = found[id];
+        const person& p = *by_id[id];
+        const std::string territory = x.f.proximity == 3   ? "Intervient dans le même département"
+                                      : x.f.proximity == 2 ? "Dans la même région"
+                                      : x.f.proximity == 1 ? "Intervient au niveau national"
+                                                           : "Hors du territoire du besoin";
+        x.reasons.push_back(territory);
+        x.reasons.push_back(x.f.load == 0 ? "Aucun autre besoin en cours"
+                                          : std::to_string(x.f.load) + (x.f.load == 1 ? " autre besoin en cours" : " autres besoins en cours"));
+        std::size_t matched = x.f.referent + x.f.practice + x.f.notions;
+        if (matched < x.f.need_domains)
+            x.reasons.push_back("Couvre " + std::to_string(matched) + " des " + std::to_string(x.f.need_domains) + " domaines du besoin");
+        std::string org;
+        if (p.org_id)
+            if (auto o = dir_.find_org(c, *p.org_id)) org = o->name;
+        out.push_back({{"person", {{"id", p.id}, {"name", p.name}, {"org", org}, {"role", p.role}}},
+                       {"score", std::round(score * 10) / 10},
+                       {"reasons", x.reasons}});
+    }
+    return out;
+}
+
+std::vector<std::int64_t> service::assign(db::connection& c, const viewer& v, std::int64_t need, std::int64_t person_id,
+                                          std::int64_t version, std::int64_t now) const {
+    if (!v.manager()) throw api_error(errors::forbidden);
+    auto n = need_json(c, need);
+    if (n["version"].get<std::int64_t>() != version) throw api_error(errors::need_changed, "version");
+    auto state = n["state"].get<std::string>();
+    if (state != "open" && state != "assigned") throw api_error(errors::bad_transition, "state");
+    auto p = load(c, person_id);
+    if (!p || !p->consent || !may_see(v, *p)) throw api_error(errors::invalid_field, "person_id", "Personne introuvable dans la cartographie.");
+    c.prepare("UPDATE expertise_needs SET state = 'assigned', assignee_id = ?1, updated_at = ?2, version = version + 1 WHERE id = ?3")
+        .bind(1, person_id)
+        .bind(2, now)
+        .bind(3, need)
+        .exec();
+    need_event(c, need, v.user_id, "assigned", {{"person", {{"id", p->id}, {"name", p->name}}}}, now);
+    std::vector<std::int64_t> notify;
+    if (p->user_id) notify.push_back(*p->user_id);
+    if (auto creator = n["created_by"].get<std::int64_t>(); creator != v.user_id) notify.push_back(creator);
+    return notify;
+}
+
+std::vector<std::int64_t> service::set_need_state(db::connection& c, const viewer& v, std::int64_t need, const std::string& state,
+                                                  std::int64_t version, std::int64_t now) const {
+    if (!need_states().contains(state)) throw api_error(errors::invalid_field, "state");
+    auto n = need_json(c, need);
+    if (n["version"].get<std::int64_t>() != version) throw api_error(errors::need_changed, "version");
+    const auto from = n["state"].get<std::string>();
+    std::optional<person> assignee;
+    if (!n["assignee"].is_null()) assignee = load(c, n["assignee"]["id"].get<std::int64_t>());
+    const bool is_assignee = assignee && assignee->user_id && *assignee->user_id == v.user_id;
+    const bool allowed_move = (from == "assigned" && state == "in_progress") || (from == "in_progress" && state == "done") ||
+                              (from == "assigned" && state == "done") || (from == "assigned" && state == "open") ||
+                              ((from == "open" || from == "assigned" || from == "in_progress") && state == "closed");
+    if (!allowed_move) throw api_error(errors::bad_transition, "state");
+    const bool assignee_move = state == "in_progress" || state == "done";
+    if (!v.manager() && !(assignee_move && is_assignee)) throw api_error(errors::forbidden);
+    auto up = c.prepare(state == "open" ? "UPDATE expertise_needs SET state = ?1, assignee_id = NULL, updated_at = ?2, version = version + 1 WHERE id = ?3"
+                                        : "UPDATE expertise_needs SET state = ?1, updated_at = ?2, version = version + 1 WHERE id = ?3");
+    up.bind(1, state).bind(2, now).bind(3, need).exec();
+    need_event(c, need, v.user_id, "state", {{"from", from}, {"to", state}}, now);
+    std::vector<std::int64_t> notify;
+    if (assignee && assignee->user_id && *assignee->user_id != v.user_id) notify.push_back(*assignee->user_id);
+    if (auto creator = n["created_by"].get<std::int64_t>(); creator != v.user_id) notify.push_back(creator);
+    return notify;
 }
 
 }  // namespace relais::expertise

@@ -56,6 +56,20 @@ bool may_edit(const viewer& v, const person& p);
 /// not `p` themselves.
 bool may_validate(const viewer& v, const person& p);
 
+/// What the ranking of a person for a need looks at (each factor unit-tested).
+struct match_facts {
+    std::size_t need_domains = 0;   ///< domains of the need
+    std::size_t referent = 0;       ///< of those, where the person is référent
+    std::size_t practice = 0;       ///< … at pratique level
+    std::size_t notions = 0;        ///< … with notions only
+    int proximity = 0;              ///< 3 same département, 2 same région, 1 national scope, 0 none
+    std::size_t validated = 0;      ///< matching entries validated by their institution
+    std::size_t stale = 0;          ///< matching entries not confirmed lately
+    std::size_t load = 0;           ///< needs already assigned to them and not finished
+};
+/// The score of a candidate (higher is better; 0 when no domain matches).
+double match_score(const match_facts& f);
+
 class service {
 public:
     service(const auth::directory& dir, options o) : dir_(dir), opts_(o) {}
@@ -111,6 +125,26 @@ public:
         std::vector<std::string> domains;
     };
     std::vector<reminder> take_reminders(db::connection& c, std::int64_t now) const;
+
+    // ---- Needs (besoins d'appui) and matching ----
+    /// Declared by a member for their own CPTS, or by animateurs and administrators for any.
+    std::int64_t create_need(db::connection& c, const viewer& v, const json& body, std::int64_t now) const;
+    /// With its history; throws not_found.
+    json need_json(db::connection& c, std::int64_t id) const;
+    /// Needs by state ('' for all), most recently changed first.
+    json needs_json(db::connection& c, const std::string& state) const;
+    /// People proposed for a need among those `v` may see, best first, each with its score
+    /// and the reasons in words.
+    json proposals(db::connection& c, const viewer& v, std::int64_t need, std::int64_t now, std::size_t limit) const;
+    /// Animateurs and administrators assign a person (open or assigned needs); returns the
+    /// accounts to notify.
+    std::vector<std::int64_t> assign(db::connection& c, const viewer& v, std::int64_t need, std::int64_t person,
+                                     std::int64_t version, std::int64_t now) const;
+    /// assigned → in_progress → done; open, assigned or in_progress → closed; assigned →
+    /// open (unassigned). Animateurs, administrators, and the assignee for in_progress and
+    /// done. Returns the accounts to notify.
+    std::vector<std::int64_t> set_need_state(db::connection& c, const viewer& v, std::int64_t need, const std::string& state,
+                                             std::int64_t version, std::int64_t now) const;
 
     const options& opts() const { return opts_; }
 

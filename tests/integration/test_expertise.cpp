@@ -174,6 +174,59 @@ TEST_CASE("expertise: declare, validate, find by domain and territory, withdraw"
           "Anne Artois");
 }
 
+TEST_CASE("expertise: a need declared by a CPTS, people proposed with reasons, assigned, followed to the end", "[expertise]") {
+    server s;
+    auto admin = s.login_admin();
+    auto cpam = make_org(s, admin, "CPAM de l'Artois (test)", "cpam", "32", {"62"});
+    auto cpts = make_org(s, admin, "CPTS du Ternois (test)", "cpts", "32", {"62"});
+    auto coord = make_member(s, admin, "coord@ternois.test", "Claire Coordinatrice", "membre", cpts);
+    auto anim = make_member(s, admin, "anim@cpam.test", "Alain Animateur", "animateur", cpam);
+    auto expert = make_member(s, admin, "expert@cpam.test", "Eva Experte", "membre", cpam);
+    auto me = s.request("POST", "/api/expertise/people", json{{"role", "dam"}, {"consent", true}, {"departements", {"62"}}}.dump(),
+                        {{"Cookie", expert}}).json()["person"]["id"].get<std::int64_t>();
+    s.request("PUT", "/api/expertise/people/" + std::to_string(me) + "/entries/financement", R"({"level":"referent"})", {{"Cookie", expert}});
+
+    auto created = s.request("POST", "/api/expertise/needs",
+                             json{{"title", "Monter le dossier d'aide à l'amorçage"}, {"cpts_org_id", cpts}, {"domains", {"financement"}},
+                                  {"urgency", "urgente"}, {"description", "Premier dossier FIR de la CPTS."}}
+                                 .dump(),
+                             {{"Cookie", coord}});
+    REQUIRE(created.status == 201);
+    auto need = created.json()["need"];
+    auto id = std::to_string(need["id"].get<std::int64_t>());
+    CHECK(need["cpts"]["name"] == "CPTS du Ternois (test)");
+    CHECK(need["state"] == "open");
+    auto props = s.request("GET", "/api/expertise/needs/" + id + "/proposals", "", {{"Cookie", anim}}).json()["proposals"];
+    REQUIRE(props.size() == 1);
+    CHECK(props[0]["person"]["name"] == "Eva Experte");
+    CHECK(props[0]["reasons"][0] == "Référent en « Financement »");
+    // The coordinator may not assign; the animateur does; Eva is told.
+    CHECK(s.request("POST", "/api/expertise/needs/" + id + "/assign", json{{"person_id", me}, {"version", 1}}.dump(), {{"Cookie", coord}}).status ==
+          403);
+    auto assigned = s.request("POST", "/api/expertise/needs/" + id + "/assign", json{{"person_id", me}, {"version", 1}}.dump(), {{"Cookie", anim}});
+    REQUIRE(assigned.status == 200);
+    CHECK(assigned.json()["need"]["assignee"]["name"] == "Eva Experte");
+    auto notices = s.request("GET", "/api/notifications", "", {{"Cookie", expert}}).json();
+    bool told = false;
+    for (const auto& n : notices["notifications"]) told = told || n["title"].get<std::string>().find("Monter le dossier") != std::string::npos;
+    CHECK(told);
+    // Eva takes it on and finishes it; a stale version is refused.
+    CHECK(s.request("POST", "/api/expertise/needs/" + id + "/state", R"({"state":"in_progress","version":1})", {{"Cookie", expert}})
+              .error_code() == "besoin_modifie");
+    CHECK(s.request("POST", "/api/expertise/needs/" + id + "/state", R"({"state":"in_progress","version":2})", {{"Cookie", expert}}).status ==
+          200);
+    auto done = s.request("POST", "/api/expertise/needs/" + id + "/state", R"({"state":"done","version":3})", {{"Cookie", expert}});
+    CHECK(done.status == 200);
+    CHECK(done.json()["need"]["history"].size() == 4);
+    CHECK(s.request("GET", "/api/expertise/needs?state=done", "", {{"Cookie", coord}}).json()["needs"].size() == 1);
+    // A member declaring for another CPTS: refused, nothing stored.
+    auto other = make_org(s, admin, "CPTS de Lens (test)", "cpts", "32", {"62"});
+    CHECK(s.request("POST", "/api/expertise/needs", json{{"title", "x"}, {"cpts_org_id", other}, {"domains", {"financement"}}}.dump(),
+                    {{"Cookie", coord}})
+              .error_code() == "cpts_non_autorisee");
+    CHECK(s.request("GET", "/api/expertise/needs", "", {{"Cookie", coord}}).json()["needs"].size() == 1);
+}
+
 RELAIS_ACCESS_ROWS("expertise", [](relais::test::access_fixture&) {
     using relais::test::by_role;
     return std::vector<relais::test::access_row>{
@@ -193,6 +246,14 @@ RELAIS_ACCESS_ROWS("expertise", [](relais::test::access_fixture&) {
         {"POST", "/api/expertise/people/{id}/confirm", "signed_in", "/api/expertise/people/999/confirm", "", by_role(401, 404, 404, 404)},
         {"POST", "/api/expertise/people/{id}/entries/{domain}/validation", "signed_in",
          "/api/expertise/people/999/entries/diagnostic/validation", "{\"valid\":true}", by_role(401, 404, 404, 404)},
+        {"POST", "/api/expertise/needs", "signed_in", "/api/expertise/needs", "{}", by_role(401, 400, 400, 400)},
+        {"GET", "/api/expertise/needs", "signed_in", "/api/expertise/needs", "", by_role(401, 200, 200, 200)},
+        {"GET", "/api/expertise/needs/{id}", "signed_in", "/api/expertise/needs/999", "", by_role(401, 404, 404, 404)},
+        {"GET", "/api/expertise/needs/{id}/proposals", "signed_in", "/api/expertise/needs/999/proposals", "", by_role(401, 404, 404, 404)},
+        {"POST", "/api/expertise/needs/{id}/assign", "animateur", "/api/expertise/needs/999/assign", "{\"person_id\":1,\"version\":1}",
+         by_role(401, 403, 404, 404)},
+        {"POST", "/api/expertise/needs/{id}/state", "signed_in", "/api/expertise/needs/999/state", "{\"state\":\"done\",\"version\":1}",
+         by_role(401, 404, 404, 404)},
         {"GET", "/api/expertise/matrix", "signed_in", "/api/expertise/matrix", "", by_role(401, 200, 200, 200)},
         {"GET", "/api/expertise/gaps", "signed_in", "/api/expertise/gaps", "", by_role(401, 200, 200, 200)},
     };

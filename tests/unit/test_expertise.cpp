@@ -325,3 +325,158 @@ TEST_CASE("expertise: the matrix by département and the gaps of a région", "[e
     CHECK_THROWS_AS(w.pool.read_sync([&](db::connection& c) { w.svc.matrix(c, w.v(w.admin), "ville", "32", t0); }), api_error);
     CHECK_THROWS_AS(w.pool.read_sync([&](db::connection& c) { w.svc.gaps(c, w.v(w.admin), "99", t0); }), api_error);
 }
+
+TEST_CASE("expertise: the ranking of candidates, factor by factor", "[expertise][matching]") {
+    using expertise::match_facts;
+    using expertise::match_score;
+    match_facts base;
+    base.need_domains = 2;
+    base.practice = 1;
+    base.proximity = 2;
+    const double b = match_score(base);
+    CHECK(b > 0);
+    // No matching domain: not a candidate.
+    match_facts none = base;
+    none.practice = 0;
+    CHECK(match_score(none) == 0);
+    // Each factor moves the score the right way, the others equal.
+    match_facts f = base;
+    f.practice = 0;
+    f.referent = 1;
+    CHECK(match_score(f) > b);  // level
+    f = base;
+    f.practice = 2;
+    CHECK(match_score(f) > b);  // more of the need's domains
+    f = base;
+    f.proximity = 3;
+    CHECK(match_score(f) > b);  // same département
+    f.proximity = 1;
+    CHECK(match_score(f) < b);  // national only
+    f = base;
+    f.validated = 1;
+    CHECK(match_score(f) > b);  // validated by their institution
+    f = base;
+    f.stale = 1;
+    CHECK(match_score(f) < b);  // not confirmed lately
+    f = base;
+    f.load = 2;
+    CHECK(match_score(f) < b);  // busy
+    f.load = 50;
+    CHECK(match_score(f) > 0);  // still proposed
+    // Domain match outweighs the rest: a référent far away beats notions next door.
+    match_facts far, near;
+    far.need_domains = near.need_domains = 1;
+    far.referent = 1;
+    far.proximity = 1;
+    near.notions = 1;
+    near.proximity = 3;
+    near.validated = 1;
+    CHECK(match_score(far) > match_score(near));
+}
+
+TEST_CASE("expertise: needs — who declares, proposals explained, assignment and states", "[expertise][needs]") {
+    expertise_db w;
+    std::int64_t cpts = 0, cpts_member = 0, other_cpts = 0;
+    w.pool.write_sync([&](db::connection& c) {
+        cpts = auth::store::insert_org(c, auth::org{0, "CPTS du Ternois", "cpts", "32", {"62"}, 0}, 0);
+        other_cpts = auth::store::insert_org(c, auth::org{0, "CPTS de Lens", "cpts", "32", {"62"}, 0}, 0);
+        auth::user u;
+        u.email = "coord@ternois.fr";
+        u.name = "Coordinatrice";
+        u.role = "membre";
+        u.password_hash = "x";
+        u.org_id = cpts;
+        cpts_member = auth::store::insert_user(c, u, 0);
+    });
+    w.pool.read_sync([&](db::connection& c) { w.viewers[cpts_member] = w.svc.viewer_of(c, cpts_member); });
+    // People: a référent next door (validated), a practitioner in Bretagne, a national référent.
+    auto near = w.create(w.cpam_anim, {{"self", false}, {"name", "Proche"}, {"org_id", w.cpam}, {"role", "dam"}, {"consent", true},
+                                       {"departements", {"62"}}});
+    auto far = w.create(w.msa_anim, {{"self", false}, {"name", "Lointain"}, {"org_id", w.msa}, {"role", "cdt_msa"}, {"consent", true},
+                                     {"departements", {"29"}}});
+    auto national = w.create(w.admin, {{"self", false}, {"name", "National"}, {"role", "roc_medical"}, {"consent", true}});
+    w.pool.write_sync([&](db::connection& c) {
+        w.svc.set_entry(c, w.v(w.cpam_anim), near, "diagnostic", {{"level", "referent"}}, t0);
+        w.svc.validate(c, w.v(w.cpam_anim), near, "diagnostic", true, t0);
+        w.svc.set_entry(c, w.v(w.msa_anim), far, "diagnostic", {{"level", "pratique"}}, t0);
+        w.svc.set_entry(c, w.v(w.admin), national, "diagnostic", {{"level", "referent"}, {"scope", "national"}}, t0);
+        w.svc.set_entry(c, w.v(w.admin), national, "financement", {{"level", "pratique"}, {"scope", "national"}}, t0);
+    });
+    auto need_code = [&](std::int64_t as, const json& body) {
+        return w.code_of([&](db::connection& c) { w.svc.create_need(c, w.v(as), body, t0); });
+    };
+    const json need_body = {{"title", "Préparer le diagnostic territorial"}, {"cpts_org_id", cpts}, {"domains", {"diagnostic", "financement"}},
+                            {"phase", "diagnostic"}, {"urgency", "prioritaire"}};
+    // Members declare for their own CPTS only; animateurs for any, or for a CPTS in project.
+    CHECK(need_code(cpts_member, need_body) == "");
+    json other_body = need_body;
+    other_body["cpts_org_id"] = other_cpts;
+    CHECK(need_code(cpts_member, other_body) == "cpts_non_autorisee");
+    CHECK(need_code(w.loner, {{"title", "x"}, {"cpts_name", "CPTS en projet"}, {"domains", {"diagnostic"}}}) == "cpts_non_autorisee");
+    CHECK(need_code(w.cpam_anim, {{"title", "x"}, {"cpts_name", "CPTS en projet"}, {"domains", {"diagnostic"}}, {"departements", {"62"}}}) == "");
+    CHECK(need_code(w.cpam_anim, {{"title", "x"}, {"cpts_org_id", w.cpam}, {"domains", {"diagnostic"}}}) == "champ_invalide");  // not a CPTS
+    CHECK(need_code(w.cpam_anim, {{"title", "x"}, {"cpts_org_id", cpts}, {"domains", {"astrologie"}}}) == "domaine_inconnu");
+    CHECK(need_code(w.cpam_anim, {{"title", "x"}, {"cpts_org_id", cpts}, {"domains", json::array()}}) == "champ_invalide");
+    CHECK(need_code(w.cpam_anim, {{"title", "x"}, {"cpts_org_id", cpts}, {"domains", {"diagnostic"}}, {"urgency", "hier"}}) == "champ_invalide");
+    CHECK(need_code(w.cpam_anim, {{"title", std::string(201, 'x')}, {"cpts_org_id", cpts}, {"domains", {"diagnostic"}}}) == "champ_invalide");
+    std::int64_t need = 0;
+    w.pool.read_sync([&](db::connection& c) {
+        auto s = c.prepare("SELECT min(id) FROM expertise_needs");
+        s.step();
+        need = s.get_int(0);
+    });
+    json n;
+    w.pool.read_sync([&](db::connection& c) { n = w.svc.need_json(c, need); });
+    CHECK(n["territory"]["departements"][0]["code"] == "62");  // the CPTS's territory
+    CHECK(n["state"] == "open");
+    CHECK(n["history"].size() == 1);
+
+    // Proposals: the validated référent next door first; each explained.
+    json props;
+    w.pool.read_sync([&](db::connection& c) { props = w.svc.proposals(c, w.v(w.cpam_anim), need, t0, 10); });
+    REQUIRE(props.size() == 3);
+    CHECK(props[0]["person"]["name"] == "Proche");     // référent, validated, same département
+    CHECK(props[1]["person"]["name"] == "National");   // référent and practitioner of both domains, national
+    CHECK(props[2]["person"]["name"] == "Lointain");   // practitioner elsewhere
+    CHECK(props[0]["score"].get<double>() > props[1]["score"].get<double>());
+    std::string reasons;
+    for (const auto& r : props[0]["reasons"]) reasons += r.get<std::string>() + " | ";
+    CHECK(reasons.find("Référent en « Diagnostic territorial » (validé par son institution)") != std::string::npos);
+    CHECK(reasons.find("même département") != std::string::npos);
+    CHECK(reasons.find("Couvre 1 des 2 domaines") != std::string::npos);
+
+    // Assignment by an animateur; the assignee moves it on; transitions are checked.
+    auto version = n["version"].get<std::int64_t>();
+    CHECK(w.code_of([&](db::connection& c) { w.svc.assign(c, w.v(cpts_member), need, near, version, t0); }) == "acces_refuse");
+    CHECK(w.code_of([&](db::connection& c) { w.svc.assign(c, w.v(w.cpam_anim), need, near, version + 5, t0); }) == "besoin_modifie");
+    std::vector<std::int64_t> told;
+    w.pool.write_sync([&](db::connection& c) { told = w.svc.assign(c, w.v(w.cpam_anim), need, near, version, t0 + 10); });
+    CHECK(told == std::vector<std::int64_t>{cpts_member});  // the person has no account; the declarer is told
+    w.pool.read_sync([&](db::connection& c) { n = w.svc.need_json(c, need); });
+    CHECK(n["state"] == "assigned");
+    CHECK(n["assignee"]["name"] == "Proche");
+    auto state = [&](std::int64_t as, const std::string& to) {
+        std::int64_t v = 0;
+        w.pool.read_sync([&](db::connection& c) { v = w.svc.need_json(c, need)["version"].get<std::int64_t>(); });
+        return w.code_of([&](db::connection& c) { w.svc.set_need_state(c, w.v(as), need, to, v, t0 + 20); });
+    };
+    CHECK(state(w.cpam_anim, "open") == "");  // unassigned
+    CHECK(state(w.cpam_anim, "done") == "transition_impossible");
+    w.pool.write_sync([&](db::connection& c) {
+        w.svc.assign(c, w.v(w.cpam_anim), need, national, w.svc.need_json(c, need)["version"].get<std::int64_t>(), t0 + 30);
+    });
+    CHECK(state(cpts_member, "in_progress") == "acces_refuse");
+    CHECK(state(w.cpam_anim, "in_progress") == "");
+    CHECK(state(w.cpam_anim, "done") == "");
+    CHECK(state(w.cpam_anim, "closed") == "transition_impossible");
+    CHECK(state(w.cpam_anim, "ailleurs") == "champ_invalide");
+    w.pool.read_sync([&](db::connection& c) { n = w.svc.need_json(c, need); });
+    CHECK(n["state"] == "done");
+    CHECK(n["history"].size() == 6);  // created, assigned, reopened, assigned, in progress, done
+    // Load: a person with a need in progress ranks lower than before for the next one.
+    json list;
+    w.pool.read_sync([&](db::connection& c) { list = w.svc.needs_json(c, "done"); });
+    CHECK(list.size() == 1);
+    CHECK_THROWS_AS(w.pool.read_sync([&](db::connection& c) { w.svc.needs_json(c, "perdu"); }), api_error);
+    (void)far;
+}
