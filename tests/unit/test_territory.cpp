@@ -245,7 +245,7 @@ TEST_CASE("territory: saved CPTS territories, overlaps, who may save", "[territo
     pool.stop();
 }
 
-TEST_CASE("territory: the installed package (when there) is read and searched fast", "[territory]") {
+TEST_CASE("territory: the installed package (when there) is read and searched", "[territory]") {
     std::filesystem::path pkg = RELAIS_SEED_DIR "/territory/node_modules/@etalab/decoupage-administratif";
     if (!std::filesystem::exists(pkg / "data" / "communes.json")) {
         WARN("package not installed (scripts/install-territory-data.sh): skipped");
@@ -261,10 +261,8 @@ TEST_CASE("territory: the installed package (when there) is read and searched fa
     for (const auto& s : d.split) arrondissements += s.arrondissements.size();
     CHECK(arrondissements == 20 + 9 + 16);
     commune_index index(std::move(d.communes), std::move(d.split), "6.0.0", 2026);
-    auto t0 = std::chrono::steady_clock::now();
-    for (int i = 0; i < 100; ++i) index.search("sa", 20);
-    auto per = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count() / 100;
-    CHECK(per < 5.0);  // the most frequent prefix of names, well under a keystroke
+    // (Its speed is measured in bench/territory, not asserted here.)
+    CHECK(index.search("sa", 20).size() == 20);
     auto lille = index.search("lille", 5);
     REQUIRE_FALSE(lille.empty());
     CHECK(lille[0]->code == "59350");
