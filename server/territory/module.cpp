@@ -85,13 +85,12 @@ public:
         ctx.provide<territories>(*this);
     }
 
-    // The communes are imported (or read back) on a thread of their own, so that the
-    // server answers at once; meanwhile the routes that need them answer 503.
-    void run() override {
-        loader_ = std::thread([this] { load(); });
-    }
-
+    // The communes are imported (or read back) on a thread of their own when they are first
+    // needed (a territory route, another module's territory_of), so that the server answers
+    // at once and a server that never needs them (most test servers) never spends the time;
+    // meanwhile the routes that need them answer 503 communes_en_chargement.
     void stop() override {
+        std::lock_guard lock(loader_mutex_);
         stopping_ = true;
         if (loader_.joinable()) loader_.join();
     }
@@ -116,13 +115,24 @@ public:
 private:
     enum class state { loading, ready, missing };
 
+    /// Starts the loader the first time the communes are wanted.
+    void ensure_loading() const {
+        if (loader_started_.load()) return;
+        std::lock_guard lock(loader_mutex_);
+        if (loader_started_.load() || stopping_) return;
+        loader_ = std::thread([this] { const_cast<territory_module*>(this)->load(); });
+        loader_started_ = true;
+    }
+
     std::shared_ptr<const commune_index> current() const {
+        ensure_loading();
         std::lock_guard lock(mutex_);
         return index_;
     }
 
     /// The index, or the 503 that says why there is none.
     std::shared_ptr<const commune_index> need_index() const {
+        ensure_loading();
         std::lock_guard lock(mutex_);
         if (index_) return index_;
         throw api_error(state_ == state::missing ? errors::data_missing : errors::data_loading);
@@ -190,7 +200,9 @@ private:
     mutable std::mutex mutex_;
     std::shared_ptr<const commune_index> index_;
     state state_ = state::loading;
-    std::thread loader_;
+    mutable std::mutex loader_mutex_;
+    mutable std::thread loader_;
+    mutable std::atomic<bool> loader_started_{false};
     std::atomic<bool> stopping_{false};
 };
 
@@ -212,6 +224,7 @@ void territory_module::routes(net::router& r) {
             sizes.push_back(row);
         }
         out["sizes"] = sizes;
+        ensure_loading();
         {
             std::lock_guard lock(mutex_);
             out["status"] = index_ ? "ready" : state_ == state::missing ? "missing" : "loading";

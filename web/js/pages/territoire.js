@@ -267,10 +267,26 @@ export async function render(ctx) {
     ? t('territoire.dataNote', { year: meta.data_year, version: meta.data_version })
     : t(meta.status === 'missing' ? 'territoire.dataMissing' : 'territoire.dataLoading');
 
+  const dataLine = h('p', { class: 'hint', 'data-testid': 'annee-donnees', text: dataNote });
+  // The communes are read in when first asked for: until then, ask again every second.
+  if (meta.status === 'loading') {
+    const poll = async () => {
+      if (signal.aborted) return;
+      try {
+        const m = await api.get('/api/territory/meta', { signal });
+        if (m.status === 'loading') { setTimeout(poll, 1000); return; }
+        dataLine.textContent = m.status === 'ready'
+          ? t('territoire.dataNote', { year: m.data_year, version: m.data_version })
+          : t('territoire.dataMissing');
+      } catch { /* the page was left */ }
+    };
+    setTimeout(poll, 1000);
+  }
+
   const page = h('section', { class: 'page page-territory', 'aria-labelledby': headingId },
     h('h1', { id: headingId, text: t('territoire.title') }),
     h('p', { class: 'lead', text: t('territoire.summary') }),
-    h('p', { class: 'hint', 'data-testid': 'annee-donnees', text: dataNote }),
+    dataLine,
     errorBox,
     status,
     h('div', { class: 'territory-layout' },
