@@ -175,7 +175,8 @@ export async function render(ctx) {
       replace(results, people.map(personCard));
       shown = people.length;
     }
-    const total = data.total || 0;
+    // The index may lag a withdrawal by a moment: a first page without anyone counts none.
+    const total = !append && !people.length ? 0 : data.total || 0;
     status.textContent = total
       ? (shown < total ? tn('expertises.countShown', total, { shown }) : tn('expertises.count', total))
       : t('expertises.countNone');
