@@ -40,11 +40,17 @@ async function run(relais) {
 
   const browser = await launchBrowser();
   const problems = [];
+  // The phone number the server refuses (400 on the declaration) is expected, once.
+  let refusedPhone = 0;
+  const expected400 = (text, where) => /status of 400/.test(text) && Boolean(where)
+    && new URL(where).pathname === '/api/expertise/people' && (refusedPhone += 1) === 1;
   const open = async (who, user) => {
     const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1366, height: 900 } });
     const page = await context.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
-    await watchPage(page, problems, { who, allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+    await watchPage(page, problems, {
+      who, allow: (text, where) => isExpected401(text, where, ['/api/me']) || (who === 'marie' && expected400(text, where)),
+    });
     await signIn(page, base, user);
     return page;
   };
@@ -152,12 +158,12 @@ async function run(relais) {
   await step('another member finds her by domain, niveau référent and département', async () => {
     await paul.goto(`${base}/expertises`);
     await heading(paul, /^Expertises$/);
-    await paul.getByLabel('Domaine').selectOption({ label: 'Diagnostic territorial — 1' });
+    await paul.getByLabel('Domaine', { exact: true }).selectOption({ label: 'Diagnostic territorial — 1' });
     await paul.getByLabel('Niveau dans ce domaine').selectOption('referent');
-    await paul.getByLabel('Département').selectOption('62');
+    await paul.getByLabel('Département', { exact: true }).selectOption('62');
     await status.filter({ hasText: '1 personne trouvée.' }).waitFor();
     const card = paul.locator('.expertise-card').filter({ has: paul.getByRole('link', { name: MARIE.name }) });
-    await card.getByText('Diagnostic territorial').waitFor();
+    await card.getByText('Diagnostic territorial', { exact: true }).waitFor();
     await card.getByText('Référent', { exact: true }).waitFor();
     await card.getByText('validée', { exact: true }).waitFor();
     await card.getByText('Chargé de mission GDR · CPAM de l’Artois').waitFor();
@@ -165,7 +171,7 @@ async function run(relais) {
     await assertAxeClean(paul, 'the directory with filters and a result');
     await assertNoOverflowBoth(paul);
     // A filter that leaves nobody says how to widen the search.
-    await paul.getByLabel('Domaine').selectOption({ label: 'Financement' });
+    await paul.getByLabel('Domaine', { exact: true }).selectOption({ label: 'Financement' });
     await status.filter({ hasText: 'Aucune personne trouvée.' }).waitFor();
     await paul.getByText(/Élargissez-la/).waitFor();
     await assertAxeClean(paul, 'the directory with no result');
@@ -185,8 +191,8 @@ async function run(relais) {
     await paul.getByRole('link', { name: 'Matrice et manques' }).click();
     await waitForPath(paul, '/expertises/matrice');
     await heading(paul, /^Matrice des expertises$/);
-    await paul.getByRole('table', { name: 'Expertises par domaine et par organisation, Hauts-de-France' }).waitFor();
-    await paul.getByLabel('Par département').check();
+    await paul.getByRole('table', { name: 'Expertises par domaine et par organisation' }).waitFor();
+    await paul.getByRole('radio', { name: 'Par département' }).check();
     const table = paul.getByRole('table', { name: 'Expertises par domaine et par département, Hauts-de-France' });
     await table.waitFor();
     const cell = await table.evaluate((el) => {

@@ -18,7 +18,7 @@ export const title = 'expertises.title';
 const PAGE = 20;
 const FILTERS = ['domain', 'level', 'departement', 'region', 'role'];
 
-function personCard(p) {
+function personCard(p, withSnippet) {
   const entries = p.entries || [];
   return h('li', { class: 'card expertise-card' },
     h('h3', { class: 'card-title' },
@@ -33,7 +33,7 @@ function personCard(p) {
           e.scope && e.scope !== 'local' ? h('span', { class: 'hint', text: ` (${scopeLabel(e.scope).toLowerCase()})` }) : null,
           ' ', entryTags(e))))
       : h('p', { class: 'hint', text: t('expertises.noEntries') }),
-    p.snippet ? h('p', { class: 'snippet hint', text: p.snippet }) : null);
+    withSnippet && p.snippet ? h('p', { class: 'snippet hint', text: p.snippet }) : null);
 }
 
 export async function render(ctx) {
@@ -169,10 +169,10 @@ export async function render(ctx) {
     const people = data.people || [];
     const firstNew = shown;
     if (append) {
-      results.append(...people.map(personCard));
+      results.append(...people.map((p) => personCard(p, Boolean(state.q))));
       shown += people.length;
     } else {
-      replace(results, people.map(personCard));
+      replace(results, people.map((p) => personCard(p, Boolean(state.q))));
       shown = people.length;
     }
     // The index may lag a withdrawal by a moment: a first page without anyone counts none.
