@@ -121,7 +121,7 @@ async function run(relais) {
     await form.getByRole('button', { name: 'Ajouter l’expertise' }).click();
     await marie.getByText('Expertise ajoutée : Diagnostic territorial, niveau Référent.').waitFor();
     const item = marie.locator('.expertise-item').filter({ has: marie.getByRole('heading', { name: 'Diagnostic territorial' }) });
-    await item.getByText('Référent, portée Locale').waitFor();
+    await item.getByText('Référent, portée locale').waitFor();
     await item.getByText('non validée', { exact: true }).waitFor();
     await marie.getByRole('button', { name: 'Toujours d’actualité' }).waitFor();
     await assertAxeClean(marie, 'my entry with one expertise');
@@ -153,6 +153,34 @@ async function run(relais) {
     await assertNoOverflowBoth(anne);
   });
 
+  await step('the animateur enters someone without an account and declares an expertise for him', async () => {
+    await anne.goto(`${base}/expertises`);
+    await heading(anne, /^Expertises$/);
+    await anne.locator('summary').filter({ hasText: 'Ajouter une personne sans compte' }).click();
+    const form = anne.getByRole('form', { name: 'Ajouter une personne sans compte' });
+    await form.getByLabel('Nom et prénom').fill('Jean Sanscompte');
+    await form.getByLabel('Rôle', { exact: true }).selectOption('dam');
+    await form.getByLabel('Organisation', { exact: true }).selectOption({ label: cpam.name });
+    await form.getByLabel('Région', { exact: true }).selectOption('32');
+    await form.getByLabel('Nord (59)').check();
+    await form.getByLabel('Ma région').check();
+    await form.getByLabel('La personne accepte d’apparaître dans la cartographie des expertises').check();
+    await assertAxeClean(anne, 'the form to enter someone without an account');
+    await form.getByRole('button', { name: 'Créer la fiche' }).click();
+    await waitForPath(anne, /^\/expertises\/personnes\/\d+\/modifier$/);
+    await heading(anne, /^Fiche d’expertises de Jean Sanscompte$/);
+    await anne.getByText('Fiche de Jean Sanscompte créée : déclarez maintenant ses expertises.').waitFor();
+    await anne.getByText('Cette fiche apparaît dans la cartographie. Public : ma région.').waitFor();
+    const add = anne.getByRole('form', { name: 'Ajouter une expertise' });
+    await add.getByLabel('Domaine').selectOption('financement');
+    await add.getByLabel('Niveau').selectOption('pratique');
+    await add.getByLabel('Portée').selectOption('regional');
+    await add.getByRole('button', { name: 'Ajouter l’expertise' }).click();
+    await anne.getByText('Expertise ajoutée : Financement, niveau Pratique.').waitFor();
+    await assertAxeClean(anne, 'someone else’s entry, edited by an animateur');
+    await assertNoOverflowBoth(anne);
+  });
+
   const paul = await open('paul', PAUL);
   const status = paul.getByRole('status').filter({ hasText: /personne/ });
   await step('another member finds her by domain, niveau référent and département', async () => {
@@ -171,12 +199,12 @@ async function run(relais) {
     await assertAxeClean(paul, 'the directory with filters and a result');
     await assertNoOverflowBoth(paul);
     // A filter that leaves nobody says how to widen the search.
-    await paul.getByLabel('Domaine', { exact: true }).selectOption({ label: 'Financement' });
+    await paul.getByLabel('Domaine', { exact: true }).selectOption('financement');
     await status.filter({ hasText: 'Aucune personne trouvée.' }).waitFor();
     await paul.getByText(/Élargissez-la/).waitFor();
     await assertAxeClean(paul, 'the directory with no result');
     await paul.getByRole('button', { name: 'Effacer la recherche et les filtres' }).click();
-    await status.filter({ hasText: '1 personne trouvée.' }).waitFor();
+    await status.filter({ hasText: '2 personnes trouvées.' }).waitFor();
   });
 
   await step('… and by typing « diagnostic » in the search', async () => {

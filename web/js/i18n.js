@@ -741,6 +741,8 @@ const fr = {
   'expertises.clearFilters': 'Effacer la recherche et les filtres',
   'expertises.emptyNobody': 'Personne n’a encore déclaré d’expertise que vous pouvez voir. Commencez par la vôtre : elle aidera les CPTS à trouver le bon appui.',
   'expertises.declareYours': 'Déclarez vos expertises',
+  'expertises.noEntryYet': 'Vous n’avez pas encore de fiche dans la cartographie.',
+  'expertises.createMine': 'Créer ma fiche d’expertises',
   'expertises.addTitle': 'Ajouter une personne sans compte',
   'expertises.addHint': 'Pour une personne qui n’a pas de compte Relais : indiquez son accord, son organisation et son territoire. Vous pourrez ensuite déclarer ses expertises.',
   'expertises.createdOther': 'Fiche de {name} créée : déclarez maintenant ses expertises.',

@@ -61,7 +61,7 @@ export function entryTags(entry) {
 
 /** « Référent, portée régionale ». */
 export function levelScopeText(entry) {
-  return t('expertises.levelScope', { level: levelLabel(entry.level), scope: scopeLabel(entry.scope || 'local') });
+  return t('expertises.levelScope', { level: levelLabel(entry.level), scope: scopeLabel(entry.scope || 'local').toLowerCase() });
 }
 
 /** « Validée par Anne Animatrice le 3 décembre 2026 à 10:12 », or « Pas encore validée ». */

@@ -39,8 +39,9 @@ function personCard(p, withSnippet) {
 export async function render(ctx) {
   const { signal, user } = ctx;
   await loadMeta();
-  const [vocab, orgsAnswer] = await Promise.all([
+  const [vocab, mine, orgsAnswer] = await Promise.all([
     loadVocabulary(signal),
+    api.get('/api/expertise/me', { signal }),
     isManager(user) ? api.get('/api/orgs', { signal }) : Promise.resolve({ orgs: [] }),
   ]);
   const query = ctx.query;
@@ -254,6 +255,8 @@ export async function render(ctx) {
     h('h1', { id: headingId, text: t('expertises.title') }),
     subNav('/expertises'),
     h('p', { class: 'lead', text: t('expertises.directoryLead') }),
+    mine.person ? null : h('p', { class: 'notice notice-info expertise-invite' },
+      t('expertises.noEntryYet'), ' ', h('a', { href: '/expertises/moi', text: t('expertises.createMine') })),
     form,
     errorBox,
     h('section', { 'aria-labelledby': resultsId },
