@@ -83,7 +83,7 @@ async function run(relais) {
     { link: 'Ateliers', path: '/ateliers', h1: /^Ateliers$/, text: /Mes ateliers/ },
     { link: 'Bibliothèque', path: '/bibliotheque', h1: /^Bibliothèque$/, text: /Rechercher dans la bibliothèque/ },
     { link: 'Veille', path: '/veille', h1: /^Veille$/, text: /Couverture du réseau/ },
-    { link: 'Expertises', path: '/expertises', h1: /^Expertises$/, text: /arrive bientôt/ },
+    { link: 'Expertises', path: '/expertises', h1: /^Expertises$/, text: /Rechercher une personne ou une expertise/ },
   ];
   for (const area of areas) {
     await step(`the navigation link "${area.link}" opens ${area.path}`, async () => {

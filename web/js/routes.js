@@ -51,6 +51,13 @@ export const routes = [
   { path: '/veille/desabonnement', load: () => import('./pages/veille-desabonnement.js'), public: true },
   { path: '/territoire', load: () => import('./pages/territoire.js'), nav: 'nav.territoire' },
   { path: '/expertises', load: () => import('./pages/expertises.js'), nav: 'nav.expertises' },
+  { path: '/expertises/moi', load: () => import('./pages/expertises-fiche.js') },
+  { path: '/expertises/matrice', load: () => import('./pages/expertises-matrice.js') },
+  { path: '/expertises/personnes/:id', load: () => import('./pages/expertises-personne.js') },
+  {
+    path: '/expertises/personnes/:id/modifier', load: () => import('./pages/expertises-fiche.js'),
+    roles: ['animateur', 'admin'], forbidden: 'errors.forbiddenFacilitators',
+  },
   { path: '/compte', load: () => import('./pages/compte.js'), nav: 'nav.compte' },
   // In the navigation as the bell (bell.js), not as a plain link.
   { path: '/notifications', load: () => import('./pages/notifications.js') },

@@ -11,7 +11,7 @@ const AREAS = [
   { key: 'ateliers', path: '/ateliers', ready: true },
   { key: 'bibliotheque', path: '/bibliotheque', ready: true },
   { key: 'veille', path: '/veille' },
-  { key: 'expertises', path: '/expertises' },
+  { key: 'expertises', path: '/expertises', ready: true },
 ];
 
 function card(area) {
