@@ -1,28 +1,12 @@
 #include "auth/store.hpp"
 
+#include "common/text_list.hpp"
+
 namespace relais::auth {
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) {
-        if (!out.empty()) out += ',';
-        out += s;
-    }
-    return out;
-}
-
-std::vector<std::string> split(const std::string& s) {
-    std::vector<std::string> out;
-    std::size_t i = 0;
-    while (i < s.size()) {
-        auto j = s.find(',', i);
-        if (j == std::string::npos) j = s.size();
-        if (j > i) out.push_back(s.substr(i, j - i));
-        i = j + 1;
-    }
-    return out;
-}
+std::string join(const std::vector<std::string>& v) { return join_list(v, ','); }
+std::vector<std::string> split(const std::string& s) { return split_list(s, ','); }
 
 constexpr const char* user_columns =
     "u.id, u.email, u.name, u.role, u.org_id, o.name, o.type, u.password_hash, u.active, u.created_at "

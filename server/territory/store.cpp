@@ -1,30 +1,14 @@
 #include "territory/store.hpp"
 
+#include "common/text_list.hpp"
+
 #include <nlohmann/json.hpp>
 
 namespace relais::territory::store {
 namespace {
 
-std::string join(const std::vector<std::string>& v) {
-    std::string out;
-    for (const auto& s : v) {
-        if (!out.empty()) out += ' ';
-        out += s;
-    }
-    return out;
-}
-
-std::vector<std::string> split(const std::string& s) {
-    std::vector<std::string> out;
-    std::size_t i = 0;
-    while (i < s.size()) {
-        auto sp = s.find(' ', i);
-        if (sp == std::string::npos) sp = s.size();
-        if (sp > i) out.push_back(s.substr(i, sp - i));
-        i = sp + 1;
-    }
-    return out;
-}
+std::string join(const std::vector<std::string>& v) { return join_list(v, ' '); }
+std::vector<std::string> split(const std::string& s) { return split_list(s, ' '); }
 
 }  // namespace
 
