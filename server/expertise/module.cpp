@@ -10,10 +10,14 @@
 #include "expertise/service.hpp"
 #include "indexing/indexer.hpp"
 #include "indexing/source.hpp"
+#include "library/catalogue.hpp"
+#include "library/filer.hpp"
 #include "notifications/notifier.hpp"
 #include "platform/scheduler.hpp"
 #include "platform/settings.hpp"
 #include "reference/data.hpp"
+#include "territory/territories.hpp"
+#include "workshops/catalogue.hpp"
 
 #include <fstream>
 #include <map>
@@ -129,6 +133,8 @@ public:
         o.stale_after_s = cfg.get_int("expertise.stale_after_months") * 30 * 86400;
         o.remind_every_s = cfg.get_int("expertise.remind_every_days") * 86400;
         service_ = std::make_unique<service>(*auth_, o);
+        service_->connect(&ctx.need<territory::territories>(), &ctx.need<workshops::catalogue>(), &ctx.need<library::catalogue>());
+        filer_ = &ctx.need<library::filer>();
         source_ = std::make_unique<people_source>(*service_);
         indexer_->add_source(*source_);
     }
@@ -210,6 +216,7 @@ private:
     notifications::notifier* notifier_ = nullptr;
     search::index* index_ = nullptr;
     indexing::indexer* indexer_ = nullptr;
+    library::filer* filer_ = nullptr;
     std::unique_ptr<service> service_;
     std::unique_ptr<people_source> source_;
 };
@@ -549,6 +556,83 @@ void expertise_module::routes(net::router& r) {
               auto res = response::json(200, {{"need", need}});
               co_return res;
           }));
+
+    // What a need becomes or points to.
+    r.add("POST", "/api/expertise/needs/{id}/links",
+          a.guard(access::signed_in, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              auto body = json_input::parse_object(req.body);
+              auto kind = json_input::required_string(body, "kind", 20);
+              auto ref = json_input::optional_id(body, "id");
+              if (!ref || !*ref) throw api_error(errors::invalid_field, "id");
+              auto now = unix_now();
+              json need;
+              co_await db_->write([&](db::connection& c) {
+                  service_->add_link(c, viewer_for(c, p), id, kind, **ref, now);
+                  need = service_->need_json(c, id);
+              });
+              auto res = response::json(200, {{"need", need}});
+              co_return res;
+          }));
+
+    r.add("DELETE", "/api/expertise/needs/{id}/links/{kind}/{ref}",
+          a.guard(access::signed_in, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              auto ref = req.id_param("ref");
+              auto kind = req.params.at("kind");
+              auto now = unix_now();
+              json need;
+              co_await db_->write([&](db::connection& c) {
+                  service_->remove_link(c, viewer_for(c, p), id, kind, ref, now);
+                  need = service_->need_json(c, id);
+              });
+              auto res = response::json(200, {{"need", need}});
+              co_return res;
+          }));
+
+    r.add("GET", "/api/expertise/needs/{id}/workshop-draft",
+          a.guard(access::animateur, [this](request& req, const principal&) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              json draft;
+              co_await db_->read([&](db::connection& c) { draft = service_->workshop_draft(c, id); });
+              auto res = response::json(200, {{"draft", draft}});
+              co_return res;
+          }));
+
+    r.add("GET", "/api/expertise/needs/{id}/testimony",
+          a.guard(access::signed_in, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              json draft;
+              co_await db_->read([&](db::connection& c) { draft = service_->testimony_draft(c, viewer_for(c, p), id); });
+              auto res = response::json(200, {{"draft", draft}});
+              co_return res;
+          }));
+
+    r.add("POST", "/api/expertise/needs/{id}/testimony",
+          a.guard(access::signed_in, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
+              auto id = req.id_param("id");
+              auto body = json_input::parse_object(req.body);
+              library::filing f;
+              co_await db_->read([&](db::connection& c) { f = service_->testimony_filing(c, viewer_for(c, p), id, body); });
+              auto filed = co_await filer_->file(f, p);
+              const auto item = filed["item"]["id"].get<std::int64_t>();
+              auto now = unix_now();
+              json need;
+              co_await db_->write([&](db::connection& c) {
+                  service_->record_testimony(c, viewer_for(c, p), id, item, now);
+                  need = service_->need_json(c, id);
+              });
+              auto res = response::json(201, {{"item", filed["item"]}, {"need", need}});
+              co_return res;
+          }));
+
+    r.add("GET", "/api/expertise/network", a.guard(access::signed_in, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
+        auto region = req.query.contains("region") ? req.query.at("region") : std::string();
+        json n;
+        co_await db_->read([&](db::connection& c) { n = service_->network(c, viewer_for(c, p), region, unix_now()); });
+        auto res = response::json(200, n);
+        co_return res;
+    }));
 
     r.add("GET", "/api/expertise/matrix", a.guard(access::signed_in, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
         auto by = req.query.contains("by") ? req.query.at("by") : std::string("organisation");

@@ -13,6 +13,7 @@
 #include <cmath>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 namespace relais::expertise {
 
@@ -749,6 +750,13 @@ void need_event(db::connection& c, std::int64_t need, std::int64_t by, const std
         .exec();
 }
 
+std::size_t links_of(db::connection& c, std::int64_t need) {
+    auto s = c.prepare("SELECT count(*) FROM expertise_need_links WHERE need_id = ?1");
+    s.bind(1, need);
+    s.step();
+    return static_cast<std::size_t>(s.get_int(0));
+}
+
 }  // namespace
 
 std::int64_t service::create_need(db::connection& c, const viewer& v, const json& body, std::int64_t now) const {
@@ -767,14 +775,30 @@ std::int64_t service::create_need(db::connection& c, const viewer& v, const json
         throw api_error(errors::not_for_this_cpts, "cpts_org_id");
     }
     if (!cpts && cpts_name.empty()) throw api_error(errors::invalid_field, "cpts_name", "Donnez la CPTS concernée.");
+    // The territory: the communes given, else the région and départements given, else the
+    // territory saved for the CPTS (territory helper), else the CPTS organisation's.
     std::string region = json_input::optional_string(body, "region", 3).value_or("");
     auto departements = departements_of(body);
     check_territory(region, departements);
-    if (cpts && region.empty() && departements.empty())
-        if (auto org = dir_.find_org(c, cpts)) {
+    std::vector<std::string> communes;
+    std::optional<std::int64_t> population;
+    const auto take = [&](const territory::territory_figures& f) {
+        communes = f.communes;
+        population = f.population;
+        departements = f.departements;
+        region = f.regions.size() == 1 ? f.regions.front() : std::string();
+    };
+    if (body.contains("communes") && !body["communes"].is_null()) {
+        if (!territories_) throw api_error(errors::invalid_field, "communes");
+        take(territories_->figures_of(body, "communes"));
+    } else if (cpts && region.empty() && departements.empty()) {
+        if (auto saved = territories_ ? territories_->territory_of(c, cpts) : std::nullopt)
+            take(*saved);
+        else if (auto org = dir_.find_org(c, cpts)) {
             region = org->region.value_or("");
             departements = org->departements;
         }
+    }
     auto phase = json_input::optional_string(body, "phase", 40).value_or("");
     if (!phase.empty() && std::none_of(reference::phases().begin(), reference::phases().end(), [&](const auto& p) { return p.code == phase; }))
         throw api_error(errors::invalid_field, "phase");
@@ -792,13 +816,18 @@ std::int64_t service::create_need(db::connection& c, const viewer& v, const json
     if (urgency != "normale" && urgency != "prioritaire" && urgency != "urgente") throw api_error(errors::invalid_field, "urgency");
     auto ins = c.prepare(
         "INSERT INTO expertise_needs(cpts_org_id, cpts_name, region, departements, phase, domains, title, description, urgency, "
-        "created_by, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11)");
+        "created_by, created_at, updated_at, communes, population) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?11, ?12, ?13)");
     if (cpts)
         ins.bind(1, cpts);
     else
         ins.bind(1, nullptr);
     ins.bind(2, cpts_name).bind(3, region).bind(4, json(departements).dump()).bind(5, phase).bind(6, json(domains).dump());
-    ins.bind(7, title).bind(8, description).bind(9, urgency).bind(10, v.user_id).bind(11, now).exec();
+    ins.bind(7, title).bind(8, description).bind(9, urgency).bind(10, v.user_id).bind(11, now).bind(12, json(communes).dump());
+    if (population)
+        ins.bind(13, *population);
+    else
+        ins.bind(13, nullptr);
+    ins.exec();
     auto id = c.last_insert_id();
     need_event(c, id, v.user_id, "created", json::object(), now);
     return id;
@@ -807,7 +836,7 @@ std::int64_t service::create_need(db::connection& c, const viewer& v, const json
 json service::need_json(db::connection& c, std::int64_t id) const {
     auto s = c.prepare(
         "SELECT id, cpts_org_id, cpts_name, region, departements, phase, domains, title, description, urgency, state, assignee_id, "
-        "created_by, created_at, updated_at, version FROM expertise_needs WHERE id = ?1");
+        "created_by, created_at, updated_at, version, communes, population FROM expertise_needs WHERE id = ?1");
     s.bind(1, id);
     if (!s.step()) throw api_error(errors::not_found);
     std::map<std::string, std::string> labels;
@@ -823,6 +852,8 @@ json service::need_json(db::connection& c, std::int64_t id) const {
     json out = {{"id", s.get_int(0)},
                 {"cpts", {{"org_id", s.is_null(1) ? json(nullptr) : json(s.get_int(1))}, {"name", s.get_text(2)}}},
                 {"territory", territory_json(s.get_text(3), string_list(s.get_text(4)))},
+                {"communes", string_list(s.get_text(16))},
+                {"population", s.is_null(17) ? json(nullptr) : json(s.get_int(17))},
                 {"phase", s.get_text(5)},
                 {"domains", domains},
                 {"title", s.get_text(7)},
@@ -853,6 +884,26 @@ json service::need_json(db::connection& c, std::int64_t id) const {
         e["by"]["name"] = u == users.end() ? std::string() : u->second.name;
     }
     out["history"] = history;
+    // Links, read back through the other modules' catalogues (a deleted one is left out).
+    json links = json::array();
+    {
+        auto l = c.prepare("SELECT kind, ref_id FROM expertise_need_links WHERE need_id = ?1 ORDER BY added_at, ref_id");
+        l.bind(1, id);
+        while (l.step()) {
+            auto kind = l.get_text(0);
+            auto ref = l.get_int(1);
+            if (kind == "workshop" && workshops_) {
+                if (auto w = workshops_->workshop(c, ref))
+                    links.push_back({{"kind", kind}, {"id", ref}, {"title", w->title}, {"state", w->state}, {"date", w->date},
+                                     {"url", "/ateliers/" + std::to_string(ref)}});
+            } else if (kind == "library" && library_) {
+                if (auto it = library_->item(c, ref))  // an item under review keeps its title to its reviewers
+                    links.push_back({{"kind", kind}, {"id", ref}, {"title", it->published ? it->title : std::string()}, {"item_kind", it->kind},
+                                     {"published", it->published}, {"url", "/bibliotheque/" + std::to_string(ref)}});
+            }
+        }
+    }
+    out["links"] = links;
     return out;
 }
 
@@ -876,16 +927,80 @@ json service::needs_json(db::connection& c, const std::string& state) const {
 
 json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id, std::int64_t now, std::size_t limit) const {
     auto need = need_json(c, need_id);
-    std::set<std::string> need_domains;
-    for (const auto& d : need["domains"]) need_domains.insert(d["code"].get<std::string>());
+    // The need's domains by id (the entries are read through their index on domain_id).
+    std::map<std::int64_t, std::string> need_domains;  // id -> code
+    std::map<std::string, std::string> labels;
+    for (const auto& d : need["domains"]) {
+        auto row = domain_by_code(c, d["code"].get<std::string>());
+        need_domains[row.id] = row.code;
+        labels[row.code] = row.label;
+    }
+    if (need_domains.empty()) return json::array();
     std::set<std::string> need_deps;
     for (const auto& d : need["territory"]["departements"]) need_deps.insert(d["code"].get<std::string>());
     std::string need_region = need["territory"]["region"].is_null() ? std::string() : need["territory"]["region"]["code"].get<std::string>();
     if (need_region.empty() && !need_deps.empty())
         if (const auto* r = reference::region_of_departement(*need_deps.begin())) need_region = std::string(r->code);
-    auto people = visible_people(c, v);
-    std::map<std::int64_t, const person*> by_id;
-    for (const auto& p : people) by_id[p.id] = &p;
+    // The régions whose départements the need touches (a person of such a région who names
+    // no département covers the whole région, hence those départements).
+    std::set<std::string> need_dep_regions;
+    for (const auto& d : need_deps)
+        if (const auto* r = reference::region_of_departement(d)) need_dep_regions.insert(std::string(r->code));
+
+    // Every entry in the need's domains of a person who agreed to appear, with the person:
+    // one read through the domain index, whatever the size of the map.
+    struct matched_entry {
+        std::string domain, level;
+        bool validated = false, stale = false;
+    };
+    struct candidate {
+        person p;
+        std::string raw_departements;
+        match_facts f;
+        std::vector<matched_entry> entries;
+        bool national = false;
+    };
+    std::unordered_map<std::int64_t, candidate> found;
+    {
+        std::string sql =
+            "SELECT e.person_id, e.domain_id, e.level, e.scope, e.confirmed_at, e.validated_by IS NOT NULL, p.user_id, p.org_id, "
+            "p.name, p.role, p.region, p.departements, p.audience FROM expertise_entries e JOIN expertise_people p ON p.id = e.person_id "
+            "WHERE p.consent = 1 AND e.domain_id IN (";
+        for (std::size_t i = 0; i < need_domains.size(); ++i) sql += i ? ",?" : "?";
+        sql += ")";
+        auto s = c.prepare(sql);
+        int k = 1;
+        for (const auto& [id, code] : need_domains) s.bind(k++, id);
+        while (s.step()) {
+            auto [it, fresh] = found.try_emplace(s.get_int(0));
+            auto& x = it->second;
+            if (fresh) {
+                x.p.id = s.get_int(0);
+                if (!s.is_null(6)) x.p.user_id = s.get_int(6);
+                if (!s.is_null(7)) x.p.org_id = s.get_int(7);
+                x.p.name = s.get_text(8);
+                x.p.role = s.get_text(9);
+                x.p.region = s.get_text(10);
+                x.raw_departements = s.get_text(11);
+                x.p.audience = s.get_text(12);
+                x.p.consent = true;
+            }
+            matched_entry e;
+            e.domain = need_domains[s.get_int(1)];
+            e.level = s.get_text(2);
+            e.validated = s.get_int(5) != 0;
+            e.stale = s.get_int(4) < now - opts_.stale_after_s;
+            x.national = x.national || s.get_text(3) == "national";
+            x.entries.push_back(std::move(e));
+        }
+    }
+    // Organisations' régions (for the "région" audience and for people who name none).
+    std::vector<std::int64_t> org_ids;
+    for (const auto& [id, x] : found)
+        if (x.p.org_id) org_ids.push_back(*x.p.org_id);
+    std::sort(org_ids.begin(), org_ids.end());
+    org_ids.erase(std::unique(org_ids.begin(), org_ids.end()), org_ids.end());
+    auto orgs = dir_.orgs(c, org_ids);
     // Load: needs assigned and not finished.
     std::map<std::int64_t, std::size_t> load;
     {
@@ -894,68 +1009,61 @@ json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id
         s.bind(1, need_id);
         while (s.step()) load[s.get_int(0)] = static_cast<std::size_t>(s.get_int(1));
     }
-    struct facts_of {
-        match_facts f;
-        std::vector<std::string> reasons;
-    };
-    std::map<std::int64_t, facts_of> found;
-    std::map<std::string, std::string> labels;
-    for (const auto& d : domains_json(c)) labels[d["code"].get<std::string>()] = d["label"].get<std::string>();
-    auto s = c.prepare(
-        "SELECT e.person_id, d.code, e.level, e.scope, e.confirmed_at, e.validated_by IS NOT NULL FROM expertise_entries e "
-        "JOIN expertise_domains d ON d.id = e.domain_id");
-    while (s.step()) {
-        auto it = by_id.find(s.get_int(0));
-        auto code = s.get_text(1);
-        if (it == by_id.end() || !need_domains.contains(code)) continue;
-        const person& p = *it->second;
-        auto& x = found[p.id];
-        x.f.need_domains = need_domains.size();
-        auto level = s.get_text(2);
-        (level == "referent" ? x.f.referent : level == "pratique" ? x.f.practice : x.f.notions) += 1;
-        bool validated = s.get_int(5) != 0, stale = s.get_int(4) < now - opts_.stale_after_s;
-        x.f.validated += validated ? 1 : 0;
-        x.f.stale += stale ? 1 : 0;
-        x.reasons.push_back(std::string(level == "referent" ? "Référent" : level == "pratique" ? "Pratique" : "Notions") + " en « " +
-                            labels[code] + " »" + (validated ? " (validé par son institution)" : "") + (stale ? " (à reconfirmer)" : ""));
-        // Territory: the best the person's entries give.
-        int prox = 0;
-        auto deps = covered_departements(p);
-        if (std::any_of(deps.begin(), deps.end(), [&](const auto& d) { return need_deps.contains(d); }))
-            prox = 3;
-        else if (!need_region.empty() && p.home_region() == need_region)
-            prox = 2;
-        else if (s.get_text(3) == "national")
-            prox = 1;
-        x.f.proximity = std::max(x.f.proximity, prox);
-    }
-    json out = json::array();
-    std::vector<std::pair<double, std::int64_t>> order;
+    std::vector<std::pair<double, candidate*>> order;
+    order.reserve(found.size());
     for (auto& [id, x] : found) {
-        x.f.load = load.count(id) ? load[id] : 0;
-        order.emplace_back(match_score(x.f), id);
+        if (x.p.org_id)
+            if (auto o = orgs.find(*x.p.org_id); o != orgs.end() && o->second.region) x.p.org_region = *o->second.region;
+        if (!may_see(v, x.p)) continue;
+        auto& f = x.f;
+        f.need_domains = need_domains.size();
+        for (const auto& e : x.entries) {
+            (e.level == "referent" ? f.referent : e.level == "pratique" ? f.practice : f.notions) += 1;
+            f.validated += e.validated ? 1 : 0;
+            f.stale += e.stale ? 1 : 0;
+        }
+        // Territory: a département of the need among those the person covers (the ones they
+        // name, else their région's), then the same région, then a national scope.
+        bool same_departement = false;
+        if (x.raw_departements.size() > 2) {
+            for (const auto& d : need_deps)
+                if (x.raw_departements.find("\"" + d + "\"") != std::string::npos) same_departement = true;
+        } else {
+            same_departement = !x.p.home_region().empty() && need_dep_regions.contains(x.p.home_region());
+        }
+        f.proximity = same_departement ? 3 : (!need_region.empty() && x.p.home_region() == need_region) ? 2 : x.national ? 1 : 0;
+        f.load = load.count(id) ? load[id] : 0;
+        order.emplace_back(match_score(f), &x);
     }
-    std::sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second < b.second; });
-    for (const auto& [score, id] : order) {
-        if (out.size() >= limit) break;
-        auto& x = found[id];
-        const person& p = *by_id[id];
-        const std::string territory = x.f.proximity == 3   ? "Intervient dans le même département"
-                                      : x.f.proximity == 2 ? "Dans la même région"
-                                      : x.f.proximity == 1 ? "Intervient au niveau national"
-                                                           : "Hors du territoire du besoin";
-        x.reasons.push_back(territory);
-        x.reasons.push_back(x.f.load == 0 ? "Aucun autre besoin en cours"
-                                          : std::to_string(x.f.load) + (x.f.load == 1 ? " autre besoin en cours" : " autres besoins en cours"));
-        std::size_t matched = x.f.referent + x.f.practice + x.f.notions;
-        if (matched < x.f.need_domains)
-            x.reasons.push_back("Couvre " + std::to_string(matched) + " des " + std::to_string(x.f.need_domains) + " domaines du besoin");
+    const auto better = [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second->p.id < b.second->p.id; };
+    const std::size_t shown = std::min(limit, order.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown), order.end(), better);
+    json out = json::array();
+    for (std::size_t i = 0; i < shown; ++i) {
+        const auto& [score, x] = order[i];
+        const auto& f = x->f;
+        std::vector<std::string> reasons;
+        auto entries = x->entries;
+        std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.domain < b.domain; });
+        for (const auto& e : entries)
+            reasons.push_back(std::string(e.level == "referent" ? "Référent" : e.level == "pratique" ? "Pratique" : "Notions") + " en « " +
+                              labels[e.domain] + " »" + (e.validated ? " (validé par son institution)" : "") +
+                              (e.stale ? " (à reconfirmer)" : ""));
+        reasons.push_back(f.proximity == 3   ? "Intervient dans le même département"
+                          : f.proximity == 2 ? "Dans la même région"
+                          : f.proximity == 1 ? "Intervient au niveau national"
+                                             : "Hors du territoire du besoin");
+        reasons.push_back(f.load == 0 ? "Aucun autre besoin en cours"
+                                      : std::to_string(f.load) + (f.load == 1 ? " autre besoin en cours" : " autres besoins en cours"));
+        std::size_t matched = f.referent + f.practice + f.notions;
+        if (matched < f.need_domains)
+            reasons.push_back("Couvre " + std::to_string(matched) + " des " + std::to_string(f.need_domains) + " domaines du besoin");
         std::string org;
-        if (p.org_id)
-            if (auto o = dir_.find_org(c, *p.org_id)) org = o->name;
-        out.push_back({{"person", {{"id", p.id}, {"name", p.name}, {"org", org}, {"role", p.role}}},
+        if (x->p.org_id)
+            if (auto o = orgs.find(*x->p.org_id); o != orgs.end()) org = o->second.name;
+        out.push_back({{"person", {{"id", x->p.id}, {"name", x->p.name}, {"org", org}, {"role", x->p.role}}},
                        {"score", std::round(score * 10) / 10},
-                       {"reasons", x.reasons}});
+                       {"reasons", reasons}});
     }
     return out;
 }
@@ -1004,6 +1112,224 @@ std::vector<std::int64_t> service::set_need_state(db::connection& c, const viewe
     if (assignee && assignee->user_id && *assignee->user_id != v.user_id) notify.push_back(*assignee->user_id);
     if (auto creator = n["created_by"].get<std::int64_t>(); creator != v.user_id) notify.push_back(creator);
     return notify;
+}
+
+// ---- What a need becomes: workshops, library items, a testimony ----
+
+bool service::may_follow(db::connection& c, const viewer& v, const json& need) const {
+    if (v.manager() || need["created_by"].get<std::int64_t>() == v.user_id) return true;
+    if (need["assignee"].is_null()) return false;
+    auto p = load(c, need["assignee"]["id"].get<std::int64_t>());
+    return p && p->user_id && *p->user_id == v.user_id;
+}
+
+void service::add_link(db::connection& c, const viewer& v, std::int64_t need_id, const std::string& kind, std::int64_t ref,
+                       std::int64_t now) const {
+    auto need = need_json(c, need_id);
+    if (!may_follow(c, v, need)) throw api_error(errors::forbidden);
+    if (kind == "workshop") {
+        if (!workshops_ || !workshops_->workshop(c, ref))
+            throw api_error(errors::invalid_field, "id", "Aucun atelier ne porte ce numéro.");
+    } else if (kind == "library") {
+        auto it = library_ ? library_->item(c, ref) : std::nullopt;
+        if (!it || !it->published) throw api_error(errors::invalid_field, "id", "Aucune fiche publiée de la bibliothèque ne porte ce numéro.");
+    } else {
+        throw api_error(errors::invalid_field, "kind");
+    }
+    auto ins = c.prepare("INSERT OR IGNORE INTO expertise_need_links(need_id, kind, ref_id, added_by, added_at) VALUES(?1, ?2, ?3, ?4, ?5)");
+    ins.bind(1, need_id).bind(2, kind).bind(3, ref).bind(4, v.user_id).bind(5, now).exec();
+    if (c.changes() == 0) return;
+    if (static_cast<std::int64_t>(links_of(c, need_id)) > 50) throw api_error(errors::invalid_field, "id", "Cinquante liens au plus par besoin.");
+    need_event(c, need_id, v.user_id, "linked", {{"kind", kind}, {"id", ref}}, now);
+    c.prepare("UPDATE expertise_needs SET updated_at = ?1 WHERE id = ?2").bind(1, now).bind(2, need_id).exec();
+}
+
+void service::remove_link(db::connection& c, const viewer& v, std::int64_t need_id, const std::string& kind, std::int64_t ref,
+                          std::int64_t now) const {
+    auto need = need_json(c, need_id);
+    if (!may_follow(c, v, need)) throw api_error(errors::forbidden);
+    c.prepare("DELETE FROM expertise_need_links WHERE need_id = ?1 AND kind = ?2 AND ref_id = ?3").bind(1, need_id).bind(2, kind).bind(3, ref).exec();
+    if (c.changes() == 0) throw api_error(errors::not_found);
+    need_event(c, need_id, v.user_id, "unlinked", {{"kind", kind}, {"id", ref}}, now);
+}
+
+void service::record_testimony(db::connection& c, const viewer& v, std::int64_t need_id, std::int64_t item, std::int64_t now) const {
+    auto ins = c.prepare("INSERT OR IGNORE INTO expertise_need_links(need_id, kind, ref_id, added_by, added_at) VALUES(?1, 'library', ?2, ?3, ?4)");
+    ins.bind(1, need_id).bind(2, item).bind(3, v.user_id).bind(4, now).exec();
+    if (c.changes() == 0) return;
+    need_event(c, need_id, v.user_id, "testimony", {{"id", item}}, now);
+    c.prepare("UPDATE expertise_needs SET updated_at = ?1 WHERE id = ?2").bind(1, now).bind(2, need_id).exec();
+}
+
+json service::workshop_draft(db::connection& c, std::int64_t need_id) const {
+    auto need = need_json(c, need_id);
+    // The CPTS's phase gives the accelerator's stage.
+    const auto phase = need["phase"].get<std::string>();
+    const std::string stage = phase == "diagnostic" || phase == "projet_sante" ? "projet_sante"
+                              : phase == "contractualisation"                   ? "pre_aci"
+                              : phase == "dialogue_gestion"                     ? "post_conventionnement"
+                                                                                : "lettre_intention";
+    std::string subject = need["description"].get<std::string>();
+    std::string domains;
+    for (const auto& d : need["domains"]) domains += (domains.empty() ? "" : ", ") + d["label"].get<std::string>();
+    if (!domains.empty()) subject += std::string(subject.empty() ? "" : "\n\n") + "Domaines : " + domains + ".";
+    if (subject.size() > 2000) subject = utf8_prefix(subject, 2000);
+    // Partners: the organisation of the person assigned, when there is one.
+    json partners = json::array();
+    if (!need["assignee"].is_null())
+        if (auto p = load(c, need["assignee"]["id"].get<std::int64_t>()); p && p->org_id) partners.push_back(*p->org_id);
+    return {{"title", utf8_prefix(need["cpts"]["name"].get<std::string>() + " — " + need["title"].get<std::string>(), 200)},
+            {"subject", subject},
+            {"stage", stage},
+            {"cpts_id", need["cpts"]["org_id"]},
+            {"partner_ids", partners},
+            {"need_id", need_id}};
+}
+
+namespace {
+
+std::string testimony_markdown(const json& need) {
+    std::string md = "## Le besoin\n\n" + need["description"].get<std::string>() + "\n\n";
+    md += "- CPTS : " + need["cpts"]["name"].get<std::string>() + "\n";
+    std::string domains;
+    for (const auto& d : need["domains"]) domains += (domains.empty() ? "" : ", ") + d["label"].get<std::string>();
+    md += "- Domaines : " + domains + "\n";
+    if (!need["assignee"].is_null()) md += "- Accompagnement : " + need["assignee"]["name"].get<std::string>() + "\n";
+    md += "\n## Ce qui a été fait\n\n\n## Ce qui a marché\n\n\n## Ce qui n'a pas marché\n\n\n## Ce que nous conseillerions\n\n";
+    return md;
+}
+
+}  // namespace
+
+json service::testimony_draft(db::connection& c, const viewer& v, std::int64_t need_id) const {
+    auto need = need_json(c, need_id);
+    if (!may_follow(c, v, need)) throw api_error(errors::forbidden);
+    const auto state = need["state"].get<std::string>();
+    if (state != "done" && state != "closed")
+        throw api_error(errors::bad_transition, "state", "Un besoin devient un témoignage une fois terminé ou clos.");
+    return {{"title", utf8_prefix("Témoignage — " + need["title"].get<std::string>(), 200)},
+            {"summary", need["description"].get<std::string>().empty()
+                            ? utf8_prefix("Retour d'expérience d'un besoin d'appui : « " + need["title"].get<std::string>() + " ».", 500)
+                            : utf8_prefix(need["description"].get<std::string>(), 500)},
+            {"markdown", testimony_markdown(need)},
+            {"phases", need["phase"].get<std::string>().empty() ? json::array() : json::array({need["phase"]})}};
+}
+
+library::filing service::testimony_filing(db::connection& c, const viewer& v, std::int64_t need_id, const json& body) const {
+    auto draft = testimony_draft(c, v, need_id);
+    library::filing f;
+    f.origin = "need:" + std::to_string(need_id);
+    f.kind = "temoignage";
+    // What is sent replaces the draft's (a blank title is refused; a blank summary stays blank).
+    const auto given = [&](const char* field) { return body.contains(field) && !body[field].is_null(); };
+    f.title = given("title") ? json_input::optional_string(body, "title", 200).value_or("") : draft["title"].get<std::string>();
+    if (f.title.empty()) throw api_error(errors::invalid_field, "title", "Donnez un titre au témoignage.");
+    f.summary = given("summary") ? json_input::optional_string(body, "summary", 500).value_or("") : draft["summary"].get<std::string>();
+    if (f.summary.empty()) throw api_error(errors::invalid_field, "summary", "Résumez le témoignage en une phrase.");
+    f.markdown = given("markdown") ? json_input::optional_string(body, "markdown", 100000).value_or("") : draft["markdown"].get<std::string>();
+    if (f.markdown.empty()) throw api_error(errors::invalid_field, "markdown", "Le témoignage est vide.");
+    for (const auto& p : draft["phases"]) f.phases.push_back(p.get<std::string>());
+    f.note = "Témoignage issu du besoin d'appui n° " + std::to_string(need_id);
+    return f;
+}
+
+// ---- The network view ----
+
+json service::network(db::connection& c, const viewer& v, const std::string& region, std::int64_t now) const {
+    const auto* reg = region.empty() ? nullptr : reference::find_region(region);
+    if (!region.empty() && !reg) throw api_error(errors::unknown_territory, "region");
+    auto people = visible_people(c, v);
+    if (reg)
+        std::erase_if(people, [&](const person& p) {
+            if (p.home_region() == region) return false;
+            return std::none_of(p.departements.begin(), p.departements.end(),
+                                [&](const auto& d) { return reference::region_of_departement(d) == reg; });
+        });
+    auto entries = entries_of(c, people);
+    std::map<std::int64_t, const person*> by_id;
+    std::vector<std::int64_t> org_ids;
+    for (const auto& p : people) {
+        by_id[p.id] = &p;
+        if (p.org_id) org_ids.push_back(*p.org_id);
+    }
+    auto orgs = dir_.orgs(c, org_ids);
+    std::map<std::string, std::string> labels;
+    json domains = json::array();
+    for (const auto& d : domains_json(c)) labels[d["code"].get<std::string>()] = d["label"].get<std::string>();
+    // Organisation × domain: who, at what level.
+    struct cell {
+        std::size_t referents = 0, practitioners = 0, notions = 0;
+        std::vector<std::int64_t> people;
+    };
+    std::map<std::pair<std::int64_t, std::string>, cell> cells;
+    std::map<std::int64_t, std::set<std::int64_t>> org_people;
+    std::map<std::string, std::set<std::int64_t>> domain_people;
+    std::map<std::int64_t, json> person_entries;
+    for (const auto& e : entries) {
+        const person& p = *by_id[e.person_id];
+        const std::int64_t org = p.org_id.value_or(0);
+        auto& x = cells[{org, e.domain}];
+        (e.level == "referent" ? x.referents : e.level == "pratique" ? x.practitioners : x.notions) += 1;
+        x.people.push_back(p.id);
+        org_people[org].insert(p.id);
+        domain_people[e.domain].insert(p.id);
+        person_entries[p.id].push_back({{"domain", e.domain}, {"level", e.level}, {"stale", e.confirmed_at < now - opts_.stale_after_s}});
+    }
+    json org_list = json::array();
+    std::map<std::string, std::string> type_labels;
+    for (const auto& t : reference::org_types()) type_labels[std::string(t.code)] = std::string(t.label);
+    for (const auto& [id, members] : org_people) {
+        json o = {{"id", id == 0 ? json(nullptr) : json(id)}, {"people", members.size()}};
+        if (auto it = orgs.find(id); id != 0 && it != orgs.end()) {
+            o["name"] = it->second.name;
+            o["type"] = it->second.type;
+            o["type_label"] = type_labels.count(it->second.type) ? type_labels[it->second.type] : it->second.type;
+        } else {
+            o["name"] = "Sans organisation";
+            o["type"] = "";
+            o["type_label"] = "";
+        }
+        org_list.push_back(std::move(o));
+    }
+    for (const auto& [code, label] : labels) {
+        auto it = domain_people.find(code);
+        domains.push_back({{"code", code}, {"label", label}, {"people", it == domain_people.end() ? 0 : it->second.size()}});
+    }
+    json links = json::array();
+    for (const auto& [key, x] : cells)
+        links.push_back({{"org_id", key.first == 0 ? json(nullptr) : json(key.first)},
+                         {"domain", key.second},
+                         {"referents", x.referents},
+                         {"practitioners", x.practitioners},
+                         {"notions", x.notions},
+                         {"people", x.people}});
+    json person_list = json::array();
+    for (auto& [id, list] : person_entries) {
+        const person& p = *by_id[id];
+        person_list.push_back({{"id", id}, {"name", p.name}, {"org_id", p.org_id ? json(*p.org_id) : json(nullptr)}, {"role", p.role},
+                               {"entries", list}});
+    }
+    // Complementarities: for each domain, which kinds of institution hold it.
+    json complement = json::array();
+    for (const auto& [code, label] : labels) {
+        std::map<std::string, std::size_t> by_type;
+        for (const auto& [key, x] : cells) {
+            if (key.second != code) continue;
+            auto it = orgs.find(key.first);
+            by_type[it == orgs.end() ? std::string() : it->second.type] += x.people.size();
+        }
+        json types = json::array();
+        for (const auto& [type, n] : by_type)
+            types.push_back({{"type", type}, {"label", type.empty() ? "Sans organisation" : type_labels.count(type) ? type_labels[type] : type},
+                             {"people", n}});
+        complement.push_back({{"domain", code}, {"types", types}});
+    }
+    return {{"region", reg ? json{{"code", region}, {"name", std::string(reg->label)}} : json(nullptr)},
+            {"organisations", org_list},
+            {"domains", domains},
+            {"links", links},
+            {"people", person_list},
+            {"complementarities", complement}};
 }
 
 }  // namespace relais::expertise

@@ -6,6 +6,10 @@
 // Rules live here and take a database connection (unit tests call them without HTTP).
 #include "auth/directory.hpp"
 #include "db/database.hpp"
+#include "library/catalogue.hpp"
+#include "library/filer.hpp"
+#include "territory/territories.hpp"
+#include "workshops/catalogue.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -73,6 +77,14 @@ double match_score(const match_facts& f);
 class service {
 public:
     service(const auth::directory& dir, options o) : dir_(dir), opts_(o) {}
+
+    /// What needs point to through other modules' interfaces (communes, workshops, library
+    /// items). Without them (unit tests), a need's communes and links are refused.
+    void connect(const territory::territories* t, const workshops::catalogue* w, const library::catalogue* l) {
+        territories_ = t;
+        workshops_ = w;
+        library_ = l;
+    }
 
     /// The viewer for an account (their organisation's région looked up).
     viewer viewer_of(db::connection& c, std::int64_t user_id) const;
@@ -146,6 +158,25 @@ public:
     std::vector<std::int64_t> set_need_state(db::connection& c, const viewer& v, std::int64_t need, const std::string& state,
                                              std::int64_t version, std::int64_t now) const;
 
+    /// Links a need to a workshop or a library item ("workshop" | "library", the id): the
+    /// need's creator, its assignee, animateurs and administrators. Idempotent.
+    void add_link(db::connection& c, const viewer& v, std::int64_t need, const std::string& kind, std::int64_t ref,
+                  std::int64_t now) const;
+    void remove_link(db::connection& c, const viewer& v, std::int64_t need, const std::string& kind, std::int64_t ref,
+                     std::int64_t now) const;
+    /// What a workshop made from the need starts with (the fields of POST /api/workshops).
+    json workshop_draft(db::connection& c, std::int64_t need) const;
+    /// The testimony a need that was done or closed may become: a draft for the form, or the
+    /// filing of what the person wrote (origin "need:<id>": filing again adds a version).
+    json testimony_draft(db::connection& c, const viewer& v, std::int64_t need) const;
+    library::filing testimony_filing(db::connection& c, const viewer& v, std::int64_t need, const json& body) const;
+    /// Records the library item the testimony was filed as (whatever its review state).
+    void record_testimony(db::connection& c, const viewer& v, std::int64_t need, std::int64_t item, std::int64_t now) const;
+
+    /// The network view: organisations and domains, linked by the people of each
+    /// organisation who know each domain (among those `v` may see), and the people.
+    json network(db::connection& c, const viewer& v, const std::string& region, std::int64_t now) const;
+
     const options& opts() const { return opts_; }
 
 private:
@@ -163,8 +194,14 @@ private:
     std::vector<person> visible_people(db::connection& c, const viewer& v) const;
     std::vector<entry_row> entries_of(db::connection& c, const std::vector<person>& people) const;
 
+    /// May `v` act on the need (links, testimony)? Its creator, its assignee, managers.
+    bool may_follow(db::connection& c, const viewer& v, const json& need) const;
+
     const auth::directory& dir_;
     options opts_;
+    const territory::territories* territories_ = nullptr;
+    const workshops::catalogue* workshops_ = nullptr;
+    const library::catalogue* library_ = nullptr;
 };
 
 }  // namespace relais::expertise

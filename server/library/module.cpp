@@ -3,7 +3,9 @@
 
 #include "common/log.hpp"
 #include "common/worker_pool.hpp"
+#include "library/catalogue.hpp"
 #include "library/errors.hpp"
+#include "library/store.hpp"
 #include "library/isolated_extract.hpp"
 #include "library/seed.hpp"
 #include "library/service.hpp"
@@ -11,7 +13,7 @@
 namespace relais::library {
 namespace {
 
-class library_module final : public platform::module {
+class library_module final : public platform::module, public catalogue {
 public:
     std::string_view name() const override { return "library"; }
     const std::vector<platform::migration>& migrations() const override { return library::migrations(); }
@@ -47,6 +49,14 @@ public:
                                              *files_, ctx.need<notifications::notifier>(), o);
         ctx.provide<filer>(*service_);
         ctx.provide<service>(*service_);
+        ctx.provide<catalogue>(*this);
+    }
+
+    std::optional<item_ref> item(db::connection& c, std::int64_t id) const override {
+        auto it = store::find_item(c, id);
+        if (!it) return std::nullopt;
+        auto v = store::version(c, id, it->published_version.value_or(it->latest_version));
+        return item_ref{it->id, it->kind, v ? v->title : std::string(), it->is_public()};
     }
 
     void routes(net::router& r) override { service_->register_routes(r); }

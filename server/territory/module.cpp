@@ -17,6 +17,7 @@
 #include "territory/sizing.hpp"
 #include "territory/territories.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -107,6 +108,19 @@ public:
             if (auto m = index->find(code)) found.push_back(m);
         auto s = summarise(found);
         territory_figures f{saved->codes, s.population, s.size, s.seed_funding_eur, {}, {}, index->data_year()};
+        for (const auto& d : s.departements) f.departements.push_back(d.first);
+        for (const auto& g : s.regions) f.regions.push_back(g.first);
+        return f;
+    }
+
+    territory_figures figures_of(const json& body, const char* field) const override {
+        auto codes = parse_codes(body, field, max_communes_);
+        if (codes.empty()) throw api_error(errors::empty_territory, field);
+        auto index = need_index();
+        auto s = summarise(resolve(*index, codes));
+        territory_figures f{{}, s.population, s.size, s.seed_funding_eur, {}, {}, index->data_year()};
+        for (const auto* m : s.communes) f.communes.push_back(m->code);
+        std::sort(f.communes.begin(), f.communes.end());
         for (const auto& d : s.departements) f.departements.push_back(d.first);
         for (const auto& g : s.regions) f.regions.push_back(g.first);
         return f;

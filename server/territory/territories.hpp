@@ -4,6 +4,8 @@
 // caller's read or write (like auth::directory).
 #include "db/database.hpp"
 
+#include <nlohmann/json.hpp>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -27,6 +29,11 @@ public:
     /// The territory saved for the CPTS organisation `org_id`, or nullopt (none saved, or
     /// the communes' data is not loaded).
     virtual std::optional<territory_figures> territory_of(db::connection& c, std::int64_t org_id) const = 0;
+    /// The figures of the communes listed in `body[field]` (INSEE codes, as the territory
+    /// routes take them): throws the territory's errors (commune_inconnue,
+    /// commune_par_arrondissement, trop_de_communes, territoire_vide, 503
+    /// communes_en_chargement while the data is read in). No database needed.
+    virtual territory_figures figures_of(const nlohmann::json& body, const char* field) const = 0;
 };
 
 }  // namespace relais::territory

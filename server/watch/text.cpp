@@ -145,27 +145,6 @@ std::string collapse_whitespace(std::string_view s) {
     return out;
 }
 
-bool truncate_utf8_bytes(std::string& s, std::size_t max_bytes) {
-    if (s.size() <= max_bytes) return false;
-    std::size_t cut = max_bytes;
-    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
-    s.resize(cut);
-    return true;
-}
-
-bool truncate_utf8_chars(std::string& s, std::size_t max_chars) {
-    std::size_t chars = 0;
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if ((static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) continue;
-        if (chars == max_chars) {
-            s.resize(i);
-            return true;
-        }
-        ++chars;
-    }
-    return false;
-}
-
 std::string fold(std::string_view s) {
     std::string out;
     out.reserve(s.size());

@@ -1,5 +1,8 @@
 #pragma once
-// Small text helpers of the watch parser: UTF-8 safe cuts, whitespace, folding.
+// Small text helpers of the watch parser: whitespace, folding (UTF-8 safe cuts are in
+// common/utf8.hpp).
+#include "common/utf8.hpp"
+
 #include <string>
 #include <string_view>
 #include <vector>
@@ -29,11 +32,6 @@ private:
     bool pending_ = false;
 };
 
-/// Cuts `s` (valid UTF-8) to at most max_bytes without splitting a character; true if cut.
-bool truncate_utf8_bytes(std::string& s, std::size_t max_bytes);
-
-/// Cuts `s` (valid UTF-8) to at most max_chars code points; true if cut.
-bool truncate_utf8_chars(std::string& s, std::size_t max_chars);
 
 /// Lower case without accents ("Élève" -> "eleve", "Œuvre" -> "oeuvre"), for comparisons.
 std::string fold(std::string_view s);

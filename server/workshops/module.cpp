@@ -1,13 +1,15 @@
 // The workshops module: live "accélérateur CPTS" workshops.
 #include "workshops/module.hpp"
 
+#include "workshops/catalogue.hpp"
 #include "workshops/errors.hpp"
+#include "workshops/store.hpp"
 #include "workshops/service.hpp"
 
 namespace relais::workshops {
 namespace {
 
-class workshops_module final : public platform::module {
+class workshops_module final : public platform::module, public catalogue {
 public:
     std::string_view name() const override { return "workshops"; }
     const std::vector<platform::migration>& migrations() const override { return workshops::migrations(); }
@@ -43,6 +45,14 @@ public:
         // Invite links admit guests: the auth module asks this module who they are.
         auth.set_guest_provider(service_.get());
         ctx.provide<service>(*service_);
+        ctx.provide<catalogue>(*this);
+        dir_ = &static_cast<const auth::directory&>(auth);
+    }
+
+    std::optional<workshop_ref> workshop(db::connection& c, std::int64_t id) const override {
+        auto w = store::workshop(c, *dir_, id);
+        if (!w) return std::nullopt;
+        return workshop_ref{w->id, w->title, w->state, w->date};
     }
 
     void routes(net::router& r) override { service_->register_routes(r); }
@@ -68,6 +78,7 @@ public:
     }
 
 private:
+    const auth::directory* dir_ = nullptr;
     std::unique_ptr<service> service_;
 };
 

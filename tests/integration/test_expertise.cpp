@@ -227,6 +227,155 @@ TEST_CASE("expertise: a need declared by a CPTS, people proposed with reasons, a
     CHECK(s.request("GET", "/api/expertise/needs", "", {{"Cookie", coord}}).json()["needs"].size() == 1);
 }
 
+namespace {
+
+/// Waits until the territory module has read the communes in (first asked for now).
+void communes_ready(server& s, const std::string& cookie) {
+    for (int i = 0; i < 600; ++i) {
+        auto r = s.request("GET", "/api/territory/meta", "", {{"Cookie", cookie}});
+        REQUIRE(r.status == 200);
+        if (r.json()["status"] == "ready") return;
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL("the communes were not loaded in time");
+}
+
+}  // namespace
+
+TEST_CASE("expertise: a need's territory from its communes or its CPTS, what it becomes (workshop, fiches, testimony), the network view",
+          "[expertise]") {
+    server s;
+    auto admin = s.login_admin();
+    auto cpam = make_org(s, admin, "CPAM du Hainaut (test)", "cpam", "32", {"59"});
+    auto msa = make_org(s, admin, "MSA Nord-Pas-de-Calais (test)", "msa", "32", {"59", "62"});
+    auto cpts = make_org(s, admin, "CPTS du Valenciennois (test)", "cpts", "32", {"59"});
+    auto coord = make_member(s, admin, "coord@valenciennois.test", "Chloé Coordinatrice", "membre", cpts);
+    auto anim = make_member(s, admin, "anim@hainaut.test", "Hugo Animateur", "animateur", cpam);
+    auto outsider = make_member(s, admin, "autre@hainaut.test", "Olga Autre", "membre", cpam);
+    auto expert = make_member(s, admin, "expert@msa.test", "Marc Expert", "membre", msa);
+    auto marc = s.request("POST", "/api/expertise/people", json{{"role", "cdt_msa"}, {"consent", true}, {"departements", {"59"}}}.dump(),
+                          {{"Cookie", expert}}).json()["person"]["id"].get<std::int64_t>();
+    REQUIRE(s.request("PUT", "/api/expertise/people/" + std::to_string(marc) + "/entries/diagnostic", R"({"level":"referent"})",
+                      {{"Cookie", expert}}).status == 200);
+    communes_ready(s, coord);
+
+    // Communes given: their départements, région and population make the need's territory.
+    json body{{"title", "Diagnostic du Valenciennois"}, {"cpts_org_id", cpts}, {"domains", {"diagnostic"}},
+              {"communes", {"59606", "59383"}}};  // Valenciennes, Marly
+    auto created = s.request("POST", "/api/expertise/needs", body.dump(), {{"Cookie", coord}});
+    REQUIRE(created.status == 201);
+    auto need = created.json()["need"];
+    CHECK(need["communes"] == json({"59383", "59606"}));
+    CHECK(need["population"].get<std::int64_t>() > 50000);
+    CHECK(need["territory"]["departements"][0]["code"] == "59");
+    CHECK(need["territory"]["region"]["code"] == "32");
+    // Bad communes: refused with the territory's codes, nothing stored.
+    body["communes"] = {"99999"};
+    CHECK(s.request("POST", "/api/expertise/needs", body.dump(), {{"Cookie", coord}}).error_code() == "commune_inconnue");
+    body["communes"] = {"75056"};
+    CHECK(s.request("POST", "/api/expertise/needs", body.dump(), {{"Cookie", coord}}).error_code() == "commune_par_arrondissement");
+    body["communes"] = "59606";
+    CHECK(s.request("POST", "/api/expertise/needs", body.dump(), {{"Cookie", coord}}).error_code() == "champ_invalide");
+    CHECK(s.request("GET", "/api/expertise/needs", "", {{"Cookie", coord}}).json()["needs"].size() == 1);
+
+    // Without communes, the territory saved for the CPTS with the territory helper is reused.
+    REQUIRE(s.request("PUT", "/api/territory/cpts/" + std::to_string(cpts), json{{"communes", {"59606", "59383", "59009"}}}.dump(),
+                      {{"Cookie", coord}}).status == 200);
+    body.erase("communes");
+    body["title"] = "Préparer la lettre d'intention";
+    auto second = s.request("POST", "/api/expertise/needs", body.dump(), {{"Cookie", coord}}).json()["need"];
+    CHECK(second["communes"].size() == 3);
+    CHECK(second["population"].get<std::int64_t>() > need["population"].get<std::int64_t>());
+
+    // Proposals: Marc covers the département of the need.
+    auto id = std::to_string(need["id"].get<std::int64_t>());
+    auto props = s.request("GET", "/api/expertise/needs/" + id + "/proposals", "", {{"Cookie", anim}}).json()["proposals"];
+    REQUIRE(props.size() == 1);
+    CHECK(props[0]["reasons"][1] == "Intervient dans le même département");
+    REQUIRE(s.request("POST", "/api/expertise/needs/" + id + "/assign", json{{"person_id", marc}, {"version", 1}}.dump(), {{"Cookie", anim}})
+                .status == 200);
+
+    // A workshop made from the need: the draft, then the workshop, then the link.
+    auto draft = s.request("GET", "/api/expertise/needs/" + id + "/workshop-draft", "", {{"Cookie", anim}});
+    REQUIRE(draft.status == 200);
+    auto d = draft.json()["draft"];
+    CHECK(d["cpts_id"] == cpts);
+    CHECK(d["stage"] == "lettre_intention");
+    CHECK(d["partner_ids"] == json({msa}));
+    CHECK(s.request("GET", "/api/expertise/needs/" + id + "/workshop-draft", "", {{"Cookie", coord}}).status == 403);
+    json wbody{{"title", d["title"]}, {"subject", d["subject"]}, {"stage", d["stage"]}, {"cpts_id", d["cpts_id"]},
+               {"partner_ids", d["partner_ids"]}, {"template", "swot"}, {"date", "2026-12-15T14:00"}};
+    auto w = s.request("POST", "/api/workshops", wbody.dump(), {{"Cookie", anim}});
+    REQUIRE(w.status == 201);
+    auto wid = w.json()["workshop"]["id"].get<std::int64_t>();
+    auto linked = s.request("POST", "/api/expertise/needs/" + id + "/links", json{{"kind", "workshop"}, {"id", wid}}.dump(), {{"Cookie", coord}});
+    REQUIRE(linked.status == 200);
+    auto links = linked.json()["need"]["links"];
+    REQUIRE(links.size() == 1);
+    CHECK(links[0]["title"] == d["title"]);
+    CHECK(links[0]["url"] == "/ateliers/" + std::to_string(wid));
+    // Someone who neither declared, follows nor animates may not link; unknown ids and kinds are refused.
+    CHECK(s.request("POST", "/api/expertise/needs/" + id + "/links", json{{"kind", "workshop"}, {"id", wid}}.dump(), {{"Cookie", outsider}})
+              .status == 403);
+    CHECK(s.request("POST", "/api/expertise/needs/" + id + "/links", json{{"kind", "workshop"}, {"id", 99999}}.dump(), {{"Cookie", coord}})
+              .error_code() == "champ_invalide");
+    CHECK(s.request("POST", "/api/expertise/needs/" + id + "/links", json{{"kind", "autre"}, {"id", wid}}.dump(), {{"Cookie", coord}})
+              .error_code() == "champ_invalide");
+    // A fiche under review may not be linked; once published it may.
+    auto fiche = s.request("POST", "/api/library/items",
+                           json{{"kind", "outil"}, {"title", "Grille de diagnostic"}, {"summary", "Une grille."}, {"body", "Texte."}}.dump(),
+                           {{"Cookie", coord}});
+    REQUIRE(fiche.status == 201);
+    auto fid = fiche.json()["item"]["id"].get<std::int64_t>();
+    CHECK(s.request("POST", "/api/expertise/needs/" + id + "/links", json{{"kind", "library"}, {"id", fid}}.dump(), {{"Cookie", coord}})
+              .error_code() == "champ_invalide");
+    REQUIRE(s.request("POST", "/api/library/items/" + std::to_string(fid) + "/publish", R"({"version":1})", {{"Cookie", anim}}).status == 200);
+    links = s.request("POST", "/api/expertise/needs/" + id + "/links", json{{"kind", "library"}, {"id", fid}}.dump(), {{"Cookie", coord}})
+                .json()["need"]["links"];
+    REQUIRE(links.size() == 2);
+    CHECK(links[1]["title"] == "Grille de diagnostic");
+    CHECK(s.request("DELETE", "/api/expertise/needs/" + id + "/links/library/" + std::to_string(fid), "", {{"Cookie", coord}})
+              .json()["need"]["links"].size() == 1);
+
+    // A testimony only once the need is done; filed in the library, linked back.
+    CHECK(s.request("GET", "/api/expertise/needs/" + id + "/testimony", "", {{"Cookie", coord}}).error_code() == "transition_impossible");
+    REQUIRE(s.request("POST", "/api/expertise/needs/" + id + "/state", R"({"state":"done","version":2})", {{"Cookie", expert}}).status == 200);
+    auto tdraft = s.request("GET", "/api/expertise/needs/" + id + "/testimony", "", {{"Cookie", coord}}).json()["draft"];
+    CHECK(tdraft["markdown"].get<std::string>().find("## Ce qui a marché") != std::string::npos);
+    CHECK(s.request("POST", "/api/expertise/needs/" + id + "/testimony", json{{"title", ""}}.dump(), {{"Cookie", coord}}).error_code() ==
+          "champ_invalide");
+    auto filed = s.request("POST", "/api/expertise/needs/" + id + "/testimony",
+                           json{{"title", "Notre diagnostic avec la MSA"}, {"markdown", tdraft["markdown"]}}.dump(), {{"Cookie", coord}});
+    REQUIRE(filed.status == 201);
+    CHECK(filed.json()["item"]["state"] == "pending");  // a member's testimony waits for review
+    auto tid = filed.json()["item"]["id"].get<std::int64_t>();
+    links = filed.json()["need"]["links"];
+    REQUIRE(links.size() == 2);
+    CHECK(links[1]["id"] == tid);
+    CHECK(links[1]["title"] == "");  // not published yet: no title shown to everyone
+    auto item = s.request("GET", "/api/library/items/" + std::to_string(tid), "", {{"Cookie", anim}}).json()["item"];
+    CHECK(item["kind"] == "temoignage");
+    // Filing again adds a version to the same fiche.
+    auto again = s.request("POST", "/api/expertise/needs/" + id + "/testimony", json{{"title", "Notre diagnostic, revu"}}.dump(), {{"Cookie", coord}});
+    REQUIRE(again.status == 201);
+    CHECK(again.json()["item"]["id"] == tid);
+    CHECK(again.json()["item"]["version"] == 2);
+
+    // The network view: organisations and domains linked by who knows what.
+    auto net = s.request("GET", "/api/expertise/network?region=32", "", {{"Cookie", coord}});
+    REQUIRE(net.status == 200);
+    auto n = net.json();
+    REQUIRE(n["organisations"].size() == 1);
+    CHECK(n["organisations"][0]["name"] == "MSA Nord-Pas-de-Calais (test)");
+    CHECK(n["organisations"][0]["type_label"] == "MSA");
+    REQUIRE(n["links"].size() == 1);
+    CHECK(n["links"][0]["domain"] == "diagnostic");
+    CHECK(n["links"][0]["referents"] == 1);
+    CHECK(n["people"][0]["name"] == "Marc Expert");
+    CHECK(s.request("GET", "/api/expertise/network?region=99", "", {{"Cookie", coord}}).error_code() == "territoire_inconnu");
+    CHECK(s.request("GET", "/api/expertise/network?region=84", "", {{"Cookie", coord}}).json()["organisations"].empty());
+}
+
 RELAIS_ACCESS_ROWS("expertise", [](relais::test::access_fixture&) {
     using relais::test::by_role;
     return std::vector<relais::test::access_row>{
@@ -254,6 +403,14 @@ RELAIS_ACCESS_ROWS("expertise", [](relais::test::access_fixture&) {
          by_role(401, 403, 404, 404)},
         {"POST", "/api/expertise/needs/{id}/state", "signed_in", "/api/expertise/needs/999/state", "{\"state\":\"done\",\"version\":1}",
          by_role(401, 404, 404, 404)},
+        {"POST", "/api/expertise/needs/{id}/links", "signed_in", "/api/expertise/needs/999/links", "{\"kind\":\"workshop\",\"id\":1}",
+         by_role(401, 404, 404, 404)},
+        {"DELETE", "/api/expertise/needs/{id}/links/{kind}/{ref}", "signed_in", "/api/expertise/needs/999/links/workshop/1", "",
+         by_role(401, 404, 404, 404)},
+        {"GET", "/api/expertise/needs/{id}/workshop-draft", "animateur", "/api/expertise/needs/999/workshop-draft", "", by_role(401, 403, 404, 404)},
+        {"GET", "/api/expertise/needs/{id}/testimony", "signed_in", "/api/expertise/needs/999/testimony", "", by_role(401, 404, 404, 404)},
+        {"POST", "/api/expertise/needs/{id}/testimony", "signed_in", "/api/expertise/needs/999/testimony", "{}", by_role(401, 404, 404, 404)},
+        {"GET", "/api/expertise/network", "signed_in", "/api/expertise/network", "", by_role(401, 200, 200, 200)},
         {"GET", "/api/expertise/matrix", "signed_in", "/api/expertise/matrix", "", by_role(401, 200, 200, 200)},
         {"GET", "/api/expertise/gaps", "signed_in", "/api/expertise/gaps", "", by_role(401, 200, 200, 200)},
     };

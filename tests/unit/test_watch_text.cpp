@@ -11,6 +11,8 @@
 #include <sstream>
 
 using namespace relais::watch;
+using relais::truncate_utf8_bytes;
+using relais::truncate_utf8_chars;
 
 namespace {
 
