@@ -1253,9 +1253,11 @@ json service::network(db::connection& c, const viewer& v, const std::string& reg
         if (p.org_id) org_ids.push_back(*p.org_id);
     }
     auto orgs = dir_.orgs(c, org_ids);
-    std::map<std::string, std::string> labels;
+    // The domains in their order (the seed's, then the administrators' additions).
+    std::vector<std::pair<std::string, std::string>> labels;
     json domains = json::array();
-    for (const auto& d : domains_json(c)) labels[d["code"].get<std::string>()] = d["label"].get<std::string>();
+    for (const auto& d : domains_json(c))
+        if (!d.value("archived", false)) labels.emplace_back(d["code"].get<std::string>(), d["label"].get<std::string>());
     // Organisation × domain: who, at what level.
     struct cell {
         std::size_t referents = 0, practitioners = 0, notions = 0;

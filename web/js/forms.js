@@ -91,6 +91,9 @@ export function formValues(form) {
       if (el.checked) values[el.name].push(el.value);
     } else if (el.type === 'checkbox') {
       values[el.name] = el.checked;
+    } else if (el.type === 'radio') {
+      if (el.checked) values[el.name] = el.value;
+      else if (!(el.name in values)) values[el.name] = '';
     } else if (el.tagName === 'INPUT' || el.tagName === 'SELECT' || el.tagName === 'TEXTAREA') {
       values[el.name] = el.type === 'password' ? el.value : el.value.trim();
     }
@@ -194,6 +197,46 @@ export function createForm({ labelledBy, label, className = 'form', onSubmit, ch
   });
 
   return { form, showError, clearError };
+}
+
+/**
+ * Keeps what is typed in `form` (sessionStorage, key `relais.draft.<key>`) and puts it
+ * back when the form is drawn again: a reload, a refused submission or a tab reopened
+ * never loses typed text. Call `clear()` once the server has accepted it. `extra` adds
+ * state that lives outside the form's controls ({ get: () => value, set: (value) => … }).
+ */
+export function keepDraft(form, key, extra = null) {
+  const storageKey = `relais.draft.${key}`;
+  let saved = null;
+  try {
+    saved = JSON.parse(sessionStorage.getItem(storageKey) || 'null');
+  } catch { /* storage unavailable or unreadable: nothing to restore */ }
+  if (saved && typeof saved === 'object') {
+    const values = saved.values || {};
+    for (const el of form.elements) {
+      if (!el.name || !(el.name in values) || el.type === 'password' || el.type === 'file') continue;
+      const v = values[el.name];
+      if (el.type === 'checkbox' && el.dataset.group === 'true') el.checked = Array.isArray(v) && v.includes(el.value);
+      else if (el.type === 'checkbox') el.checked = Boolean(v);
+      else if (el.type === 'radio') el.checked = el.value === v;
+      else if (typeof v === 'string' && (el.tagName !== 'SELECT' || [...el.options].some((o) => o.value === v))) el.value = v;
+    }
+    if (extra && 'extra' in saved) extra.set(saved.extra);
+  }
+  const save = () => {
+    try {
+      sessionStorage.setItem(storageKey, JSON.stringify({ values: formValues(form), extra: extra ? extra.get() : undefined }));
+    } catch { /* full or unavailable: the text stays in the page */ }
+  };
+  form.addEventListener('input', save);
+  form.addEventListener('change', save);
+  return {
+    save,
+    restored: Boolean(saved),
+    clear: () => {
+      try { sessionStorage.removeItem(storageKey); } catch { /* nothing kept */ }
+    },
+  };
 }
 
 /** Row of form buttons. */

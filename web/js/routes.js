@@ -53,6 +53,10 @@ export const routes = [
   { path: '/expertises', load: () => import('./pages/expertises.js'), nav: 'nav.expertises' },
   { path: '/expertises/moi', load: () => import('./pages/expertises-fiche.js') },
   { path: '/expertises/matrice', load: () => import('./pages/expertises-matrice.js') },
+  { path: '/expertises/reseau', load: () => import('./pages/expertises-reseau.js') },
+  { path: '/expertises/besoins', load: () => import('./pages/expertises-besoins.js') },
+  { path: '/expertises/besoins/nouveau', load: () => import('./pages/expertises-besoin-nouveau.js') },
+  { path: '/expertises/besoins/:id', load: () => import('./pages/expertises-besoin.js') },
   { path: '/expertises/personnes/:id', load: () => import('./pages/expertises-personne.js') },
   {
     path: '/expertises/personnes/:id/modifier', load: () => import('./pages/expertises-fiche.js'),

@@ -28,7 +28,9 @@ export function subNav(current) {
   const links = [
     ['/expertises', 'expertises.nav.directory'],
     ['/expertises/moi', 'expertises.nav.mine'],
+    ['/expertises/besoins', 'expertises.nav.needs'],
     ['/expertises/matrice', 'expertises.nav.matrix'],
+    ['/expertises/reseau', 'expertises.nav.network'],
   ];
   return h('nav', { class: 'expertise-subnav', 'aria-label': t('expertises.nav.label') },
     h('ul', {}, links.map(([href, key]) => h('li', {},
@@ -156,7 +158,7 @@ export function territoryPicker({ region = '', departements = [], legend }) {
 }
 
 /** A group of radio buttons with an explanation under each. */
-function radioGroup({ legend, name, value, options, hint }) {
+export function radioGroup({ legend, name, value, options, hint }) {
   return h('fieldset', { class: 'fieldset radio-group' },
     h('legend', { text: legend }),
     hint ? h('p', { class: 'hint', text: hint }) : null,

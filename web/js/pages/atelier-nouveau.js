@@ -54,6 +54,13 @@ export async function render(ctx) {
   const orgs = (Array.isArray(orgsData?.orgs) ? orgsData.orgs : [])
     .slice().sort((a, b) => compare(a.name, b.name));
   const cptsList = orgs.filter((o) => o.type === 'cpts');
+  // From a need for support (/expertises/besoins/{id}): the form starts pre-filled and the
+  // workshop is linked to the need once created.
+  const needId = /^\d{1,12}$/.test(ctx.query.get('besoin') || '') ? ctx.query.get('besoin') : '';
+  let fromNeed = null;
+  if (needId) {
+    fromNeed = (await api.get(`/api/expertise/needs/${needId}/workshop-draft`, { signal: ctx.signal })).draft;
+  }
 
   const templateField = selectField({
     label: t('atelierNew.template'), name: 'template', required: true,
@@ -108,13 +115,36 @@ export async function render(ctx) {
       if (values.subject) body.subject = values.subject;
       if (values.cpts_id) body.cpts_id = Number(values.cpts_id);
       const data = await api.post('/api/workshops', body, { signal: ctx.signal });
-      await ctx.navigate(workshopPath(data.workshop.id),
-        { flash: t('atelierNew.created', { title: data.workshop.title }), flashKind: 'success' });
+      let flash = t('atelierNew.created', { title: data.workshop.title });
+      let flashKind = 'success';
+      if (fromNeed) {
+        try {
+          await api.post(`/api/expertise/needs/${needId}/links`, { kind: 'workshop', id: data.workshop.id }, { signal: ctx.signal });
+        } catch (err) {
+          if (err && err.name === 'AbortError') throw err;
+          flash = t('atelierNew.linkFailed', { message: err.message });
+          flashKind = 'error';
+        }
+      }
+      await ctx.navigate(workshopPath(data.workshop.id), { flash, flashKind });
     },
   });
+
+  if (fromNeed) {
+    const set = (name, value) => {
+      const el = form.elements.namedItem(name);
+      if (el && value !== null && value !== undefined && value !== '') el.value = String(value);
+    };
+    set('title', fromNeed.title);
+    set('subject', fromNeed.subject);
+    set('stage', fromNeed.stage);
+    set('cpts_id', fromNeed.cpts_id);
+    for (const box of form.querySelectorAll('input[name="partner_ids"]')) box.checked = (fromNeed.partner_ids || []).includes(Number(box.value));
+  }
 
   return h('section', { class: 'page page-atelier-new area-ateliers' },
     h('h1', { id: headingId, text: t('atelierNew.title') }),
     h('p', { class: 'lead', text: t('atelierNew.intro') }),
+    fromNeed ? h('p', { class: 'notice', text: t('atelierNew.fromNeed', { title: fromNeed.title }) }) : null,
     h('div', { class: 'panel' }, form));
 }
