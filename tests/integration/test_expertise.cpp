@@ -361,6 +361,21 @@ TEST_CASE("expertise: a need's territory from its communes or its CPTS, what it 
     CHECK(again.json()["item"]["id"] == tid);
     CHECK(again.json()["item"]["version"] == 2);
 
+    // A workshop guest (invite link, no account) is no network member: no directory, no
+    // person, no contact details, no needs.
+    REQUIRE(s.request("POST", "/api/workshops/" + std::to_string(wid) + "/state", R"({"state":"scheduled"})", {{"Cookie", anim}}).status == 200);
+    auto inv = s.request("POST", "/api/workshops/" + std::to_string(wid) + "/invites", R"({"role":"participant"})", {{"Cookie", anim}});
+    REQUIRE(inv.status == 201);
+    auto joined = s.request("POST", "/api/invites/" + inv.json()["invite"]["token"].get<std::string>() + "/join", R"({"name":"Invité"})");
+    REQUIRE(joined.status == 200);
+    auto guest = joined.header("set-cookie").substr(0, joined.header("set-cookie").find(';'));
+    for (const auto& path : {"/api/expertise/people/" + std::to_string(marc), std::string("/api/expertise/people?q=Marc"),
+                             "/api/expertise/needs/" + id, std::string("/api/expertise/network")}) {
+        auto r = s.request("GET", path, "", {{"Cookie", guest}});
+        CHECK(r.status == 401);
+        CHECK(r.body.find("expert@msa.test") == std::string::npos);
+    }
+
     // The network view: organisations and domains linked by who knows what.
     auto net = s.request("GET", "/api/expertise/network?region=32", "", {{"Cookie", coord}});
     REQUIRE(net.status == 200);
