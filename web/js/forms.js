@@ -239,6 +239,33 @@ export function keepDraft(form, key, extra = null) {
   };
 }
 
+/**
+ * Keyboard use of a search field and its list of result buttons (search as you type):
+ * Enter in the field presses the first enabled result; Down moves into the results; Up
+ * and Down move between them, Up from the first goes back to the field.
+ */
+export function searchResultsKeys({ input, results, signal }) {
+  input.addEventListener('keydown', (e) => {
+    if (e.key === 'Enter') {
+      e.preventDefault();
+      const first = results.querySelector('button:not([disabled])');
+      if (first) first.click();
+    } else if (e.key === 'ArrowDown') {
+      const first = results.querySelector('button');
+      if (first) { e.preventDefault(); first.focus(); }
+    }
+  }, { signal });
+  results.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    const buttons = [...results.querySelectorAll('button')];
+    const at = buttons.indexOf(document.activeElement);
+    if (at < 0) return;
+    e.preventDefault();
+    if (e.key === 'ArrowUp' && at === 0) input.focus();
+    else buttons[Math.max(0, Math.min(buttons.length - 1, at + (e.key === 'ArrowDown' ? 1 : -1)))].focus();
+  }, { signal });
+}
+
 /** Row of form buttons. */
 export function actions(...buttons) {
   return h('div', { class: 'form-actions' }, buttons);

@@ -6,6 +6,7 @@
 
 import { api } from '../api.js';
 import { h, replace, uid } from '../dom.js';
+import { searchResultsKeys } from '../forms.js';
 import { t, tn } from '../i18n.js';
 
 export const title = 'territoire.title';
@@ -101,26 +102,8 @@ export async function render(ctx) {
     clearTimeout(timer);
     timer = setTimeout(search, 150);
   }, { signal });
-  input.addEventListener('keydown', (e) => {
-    // Enter adds the first result; Down moves to the results' buttons.
-    if (e.key === 'Enter') {
-      e.preventDefault();
-      const first = results.querySelector('button:not([disabled])');
-      if (first) first.click();
-    } else if (e.key === 'ArrowDown') {
-      const first = results.querySelector('button');
-      if (first) { e.preventDefault(); first.focus(); }
-    }
-  }, { signal });
-  results.addEventListener('keydown', (e) => {
-    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
-    const buttons = [...results.querySelectorAll('button')];
-    const at = buttons.indexOf(document.activeElement);
-    if (at < 0) return;
-    e.preventDefault();
-    if (e.key === 'ArrowUp' && at === 0) input.focus();
-    else buttons[Math.max(0, Math.min(buttons.length - 1, at + (e.key === 'ArrowDown' ? 1 : -1)))].focus();
-  }, { signal });
+  // Enter adds the first result; Down moves to the results' buttons.
+  searchResultsKeys({ input, results, signal });
 
   // --- The communes picked ------------------------------------------------------------
   const chosenList = h('ul', { class: 'territory-chosen' });
