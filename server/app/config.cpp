@@ -35,9 +35,9 @@ void declare_platform(platform::settings& s) {
     s.integer("limits.header_timeout_s", 15, 1, 3600);
     s.integer("limits.request_timeout_s", 30, 1, 3600);
     s.integer("limits.max_connections", 1024, 1, 1000000);
-    s.integer("limits.max_connections_per_address", 64, 1, 1000000);
-    s.number("limits.requests_per_second_per_address", 50, 0.1, 1e6);
-    s.number("limits.request_burst_per_address", 200, 1, 1e6);
+    s.integer("limits.max_connections_per_address", 256, 1, 1000000);
+    s.number("limits.requests_per_second_per_address", 100, 0.1, 1e6);
+    s.number("limits.request_burst_per_address", 1000, 1, 1e6);
     s.integer("limits.ws_message_max_bytes", 64 * 1024, 256, 16 << 20);
     s.integer("limits.ws_send_queue_max", 256, 1, 1000000);
     s.integer("limits.ws_send_queue_max_bytes", 4 << 20, 64 * 1024, 1LL << 30);
@@ -46,7 +46,7 @@ void declare_platform(platform::settings& s) {
     s.number("limits.ws_message_burst", 60, 1, 1e6);
     s.integer("limits.ws_sockets_per_person", 8, 1, 10000);
     s.integer("limits.max_pending_connections", 256, 1, 1000000);
-    s.integer("limits.max_pending_connections_per_address", 16, 1, 1000000);
+    s.integer("limits.max_pending_connections_per_address", 64, 1, 1000000);
     s.integer("limits.uploads_in_flight_max_bytes", 64LL << 20, 1024, 1LL << 40);
     s.integer("limits.uploads_in_flight_max_bytes_per_address", 24LL << 20, 1024, 1LL << 40);
     s.text("log.level", "info", {"debug", "info", "warn", "error"});

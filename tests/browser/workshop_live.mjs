@@ -170,7 +170,11 @@ async function run(relais) {
     await heading(a, WORKSHOP);
     await waitStatus(a, /^Connecté/);
     await phaseTitle(a, 'Phase 1 sur 5 : Accueil et attentes');
-    await a.getByRole('heading', { name: 'Animation', exact: true }).waitFor();
+    // The facilitator's controls are in the board's bar.
+    await a.getByRole('group', { name: 'Animation', exact: true }).waitFor();
+    // Presence and chat: in the side panel, opened from the bar.
+    const side = a.getByRole('button', { name: 'Participants et discussion' });
+    if (await side.getAttribute('aria-expanded') === 'false') await side.click();
   });
 
   await step('B joins through the invitation as the guest "Bruno"', async () => {
@@ -185,8 +189,10 @@ async function run(relais) {
     assert.match(await b.locator('header').textContent(), /Bruno/, 'the header shows the guest\'s name');
     assert.equal(await b.getByRole('navigation', { name: 'Navigation principale' }).count(), 0,
       'a guest sees no navigation');
-    assert.equal(await b.getByRole('heading', { name: 'Animation', exact: true }).count(), 0,
-      'a guest has no facilitator panel');
+    assert.equal(await b.getByRole('group', { name: 'Animation', exact: true }).count(), 0,
+      'a guest has no facilitator controls');
+    const sideB = b.getByRole('button', { name: 'Participants et discussion' });
+    if (await sideB.getAttribute('aria-expanded') === 'false') await sideB.click();
     // A sees the guest in the presence list.
     await a.locator('main .presence-list').filter({ hasText: GUEST }).waitFor();
   });
@@ -222,8 +228,10 @@ async function run(relais) {
     await phaseTitle(b, 'Phase 4 sur 5 : Vote des enjeux prioritaires');
     await b.locator('main .votes-left').filter({ hasText: 'Votes restants : 3 sur 3' }).waitFor();
     const noteB = noteIn(b, 'Des MSP dynamiques');
-    await noteB.getByRole('button', { name: 'Voter', exact: true }).click();
+    // The vote button says how many votes are left.
+    await noteB.getByRole('button', { name: 'Voter (3 votes restants)', exact: true }).click();
     await b.locator('main .votes-left').filter({ hasText: 'Votes restants : 2 sur 3' }).waitFor();
+    await noteB.getByRole('button', { name: 'Voter (2 votes restants)', exact: true }).waitFor();
     await noteB.filter({ hasText: 'dont 1 de vous' }).waitFor();
     await a.getByRole('button', { name: 'Révéler les votes', exact: true }).click();
     await noteIn(a, 'Des MSP dynamiques').filter({ hasText: '1 vote' }).waitFor();
@@ -330,7 +338,10 @@ async function run(relais) {
     signedOut = true;
     const status = await b.evaluate(async () => (await fetch('/api/invites/session', { method: 'DELETE' })).status);
     assert.equal(status, 204);
-    await b.getByText('Votre accès à cet atelier a pris fin.').waitFor({ timeout: STEP_TIMEOUT_MS });
+    // Told why, in the bar; the board stays readable, read-only, each composer saying so.
+    await b.locator('.board-bar .board-ended').filter({ hasText: 'Votre accès à cet atelier a pris fin. Le tableau reste affiché en lecture seule.' })
+      .waitFor({ timeout: STEP_TIMEOUT_MS });
+    await b.locator('.composer-reason').filter({ hasText: 'Votre accès a pris fin : le tableau est en lecture seule.' }).first().waitFor();
   });
 
   await step('no console error and no CSP violation', async () => {

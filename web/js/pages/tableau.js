@@ -12,13 +12,19 @@ import {
 import { confirmDialog, openDialog } from '../dialog.js';
 import { h, srOnly, uid } from '../dom.js';
 import { actions, createForm, inputField, submitButton } from '../forms.js';
-import { t } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { connectLive } from '../live.js';
 
 let pageTitle = '';
 export const title = () => pageTitle || t('board.titleShort');
 
 const COLOURS = ['jaune', 'rose', 'bleu', 'vert', 'orange', 'violet'];
+const NOTE_MAX = 1000; // characters (code points), as the server counts them
+const CLAMP_CHARS = 280; // a longer note is shown clamped, with « Lire la suite »
+const CLAMP_LINES = 6;
+const SOUND_KEY = 'relais.board.sound';
+const PANEL_KEY = 'relais.board.panels';
+const chars = (text) => [...text].length;
 const ERROR_SHOWN_MS = 10_000;
 const TYPING_SHOWN_MS = 4_000;
 const TYPING_EVERY_MS = 3_000;
@@ -89,7 +95,16 @@ export async function render(ctx) {
     people: [],
     typing: new Map(), // key -> { name, until }
     status: 'connecting',
+    ended: '', // why this person may no longer change the board (access ended), or ''
+    expanded: new Set(), // ids of long notes shown whole
+    column: null, // the column shown on a phone
   };
+  // Which panels are open (the facilitator's controls, the side panel), kept per browser.
+  const panels = { controls: false, side: window.matchMedia('(min-width: 100rem)').matches };
+  try { Object.assign(panels, JSON.parse(localStorage.getItem(PANEL_KEY) || '{}')); } catch { /* defaults */ }
+  const savePanels = () => { try { localStorage.setItem(PANEL_KEY, JSON.stringify(panels)); } catch { /* not kept */ } };
+  let sound = false;
+  try { sound = localStorage.getItem(SOUND_KEY) === 'on'; } catch { /* off */ }
   let live = null;
 
   // ------------------------------------------------------------ static layout
@@ -98,6 +113,7 @@ export async function render(ctx) {
   const phaseTitle = h('h2', { class: 'board-phase-title', id: uid('phase-titre'), tabindex: '-1' });
   const phaseInfo = h('p', { class: 'board-phase-info' });
   const timerValue = h('span', { class: 'timer-value', role: 'timer', 'aria-live': 'off' });
+  const timerEl = h('p', { class: 'timer' });
   const timerState = h('span', { class: 'timer-state' });
   const timerAlert = h('span', { class: 'visually-hidden', 'aria-live': 'polite' });
   const phaseNews = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
@@ -110,6 +126,7 @@ export async function render(ctx) {
   const chatList = h('ol', { class: 'chat-list' });
   const actionsSection = h('section', { class: 'block board-actions' });
   const facilitatorEl = h('div');
+  const endedEl = h('p', { class: 'notice notice-error board-ended', hidden: true });
   const reportLink = h('p', { hidden: true },
     h('a', { href: reportPath(id), class: 'button button-secondary', text: t('board.reportLink') }));
 
@@ -151,11 +168,36 @@ export async function render(ctx) {
     const ms = timerRemaining();
     const text = formatDuration(ms);
     setText(timerValue, text);
-    setText(timerState, board.timer.running ? '' : t('board.timerPaused'));
-    if (board.timer.running && ms === 0 && lastRemaining !== 0) setText(timerAlert, t('board.timeUp'));
+    const up = board.timer.running && ms === 0;
+    timerEl.classList.toggle('timer-up', up);
+    setText(timerState, up ? t('board.timerUp') : (board.timer.running ? '' : t('board.timerPaused')));
+    if (up && lastRemaining !== 0 && lastRemaining !== null) {
+      setText(timerAlert, t('board.timeUp'));
+      if (sound) beep();
+    }
     if (ms > 0) setText(timerAlert, '');
     lastRemaining = board.timer.running ? ms : null;
   }
+  /** A short tone (Web Audio: no file to fetch), when the person asked for it. */
+  function beep() {
+    try {
+      const audio = new AudioContext();
+      const tone = audio.createOscillator();
+      const gain = audio.createGain();
+      tone.frequency.value = 880;
+      gain.gain.value = 0.15;
+      tone.connect(gain).connect(audio.destination);
+      tone.start();
+      tone.stop(audio.currentTime + 0.5);
+      tone.onended = () => audio.close();
+    } catch { /* no audio here: the visible signal remains */ }
+  }
+  const soundButton = button(t('board.sound'), () => {
+    sound = !sound;
+    soundButton.setAttribute('aria-pressed', String(sound));
+    try { localStorage.setItem(SOUND_KEY, sound ? 'on' : 'off'); } catch { /* not kept */ }
+    if (sound) beep();
+  }, { cls: 'button button-secondary button-small', 'aria-pressed': String(sound) });
   const tick = setInterval(drawTimer, 250);
   signal.addEventListener('abort', () => clearInterval(tick), { once: true });
 
@@ -212,14 +254,20 @@ export async function render(ctx) {
     const state = ui.editing.get(note.id);
     const areaId = uid('note-edition');
     const area = h('textarea', {
-      id: areaId, rows: '3', maxlength: '1000', 'data-focus': `note-${note.id}-text`,
+      id: areaId, rows: '3', 'data-focus': `note-${note.id}-text`,
       oninput: (e) => { state.draft = e.target.value; },
     });
     area.value = state.draft;
+    guardLength(area);
     const save = () => {
       const text = state.draft.trim();
       if (!text) {
         showError(t('board.emptyNote'));
+        area.focus();
+        return;
+      }
+      if (chars(text) > NOTE_MAX) {
+        showError(t('board.noteTooLong', { n: chars(text), max: NOTE_MAX }));
         area.focus();
         return;
       }
@@ -275,8 +323,12 @@ export async function render(ctx) {
 
     const controls = [];
     if (voting) {
-      controls.push(button(t('board.vote'), () => send('vote.cast', { note: note.id }),
-        { 'data-focus': `note-${note.id}-vote`, 'aria-describedby': textId }));
+      // The button says how many votes are left; with none left it stays focusable
+      // (aria-disabled) and does nothing, so that focus is not lost on the last vote.
+      const left = board.votesLeft();
+      controls.push(button(left > 0 ? tn('board.voteLeft', left) : t('board.noVoteLeft'), () => {
+        if (board.votesLeft() > 0) send('vote.cast', { note: note.id });
+      }, { 'data-focus': `note-${note.id}-vote`, 'aria-describedby': textId, 'aria-disabled': left > 0 ? null : 'true' }));
       if (votes.mine > 0) {
         controls.push(button(t('board.unvote'), () => send('vote.retract', { note: note.id }),
           { 'data-focus': `note-${note.id}-unvote`, 'aria-describedby': textId }));
@@ -304,9 +356,17 @@ export async function render(ctx) {
       groupSelect = h('div', { class: 'field field-inline' }, h('label', { for: selectId, text: t('board.groupLabel') }), select);
     }
 
+    // A long note is clamped, with « Lire la suite » (the whole text stays in the page).
+    const long = chars(note.text) > CLAMP_CHARS || note.text.split('\n').length > CLAMP_LINES;
+    const whole = ui.expanded.has(note.id);
+    const more = long && !ui.editing.has(note.id) ? button(t(whole ? 'board.readLess' : 'board.readMore'), () => {
+      if (whole) ui.expanded.delete(note.id); else ui.expanded.add(note.id);
+      drawColumns();
+    }, { cls: 'button-link note-more', 'aria-expanded': String(whole), 'aria-controls': textId, 'data-focus': `note-${note.id}-more` }) : null;
     return h('li', { class: `note note-colour-${COLOURS.includes(note.colour) ? note.colour : 'jaune'}` },
       ui.editing.has(note.id) ? noteEditor(note, textId) : null,
-      h('p', { class: 'note-text', id: textId, text: note.text, hidden: ui.editing.has(note.id) }),
+      h('p', { class: `note-text${long && !whole ? ' note-clamped' : ''}`, id: textId, text: note.text, hidden: ui.editing.has(note.id) }),
+      more,
       meta.length ? h('p', { class: 'note-meta', text: meta.join(' · ') }) : null,
       voteText.length ? h('p', { class: 'note-votes', text: voteText.join(' · ') }) : null,
       controls.length ? h('div', { class: 'row-actions' }, controls) : null,
@@ -350,6 +410,37 @@ export async function render(ctx) {
     });
   }
 
+  /**
+   * A note's text is at most NOTE_MAX characters: a paste that would go beyond is refused
+   * with a message (the field keeps what it had), and typing beyond says so.
+   */
+  function guardLength(area) {
+    area.addEventListener('paste', (e) => {
+      const pasted = e.clipboardData ? e.clipboardData.getData('text/plain') : '';
+      const kept = area.value.slice(0, area.selectionStart) + area.value.slice(area.selectionEnd);
+      const n = chars(kept) + chars(pasted);
+      if (n > NOTE_MAX) {
+        e.preventDefault();
+        showError(t('board.pasteTooLong', { n, max: NOTE_MAX }));
+      }
+    });
+    area.addEventListener('input', () => {
+      const n = chars(area.value);
+      area.setAttribute('aria-invalid', String(n > NOTE_MAX));
+      if (n > NOTE_MAX) showError(t('board.noteTooLong', { n, max: NOTE_MAX }));
+    });
+  }
+
+  /** Why this person may not add a note now ('' when they may). */
+  function composerBlocked() {
+    if (ui.ended) return ui.ended;
+    if (board.state === 'closed' || board.state === 'archived') return t('board.hintClosed');
+    if (board.me.role === 'observer') return t('board.hintObserver');
+    if (board.state === 'draft' && !board.facilitator) return t('board.composerDraft');
+    if (board.locked && !board.facilitator) return t('board.composerLocked');
+    return '';
+  }
+
   // One persistent block per column (so that what is being typed survives updates):
   // the notes list is rebuilt, the forms are kept.
   const columnViews = new Map();
@@ -359,19 +450,25 @@ export async function render(ctx) {
     const headingId = uid('colonne');
     const heading = h('h3', { id: headingId, tabindex: '-1' });
     const help = h('p', { class: 'hint column-help' });
-    const notes = h('div', { class: 'column-notes' });
+    // The notes scroll inside their column (focusable, so that the keyboard scrolls too).
+    const notes = h('div', { class: 'column-notes', tabindex: '0', role: 'region' });
 
     const areaId = uid('note');
     const hintId = uid('aide');
+    const reasonId = uid('raison');
     const colourId = uid('couleur');
-    const area = h('textarea', { id: areaId, name: 'text', rows: '3', maxlength: '1000', 'aria-describedby': hintId });
+    // No maxlength: a paste longer than a note is refused with a message, never cut.
+    const area = h('textarea', { id: areaId, name: 'text', rows: '2', 'aria-describedby': `${hintId} ${reasonId}` });
+    const reason = h('p', { class: 'composer-reason', id: reasonId, hidden: true });
+    guardLength(area);
     const colour = h('select', { id: colourId, name: 'colour' },
       COLOURS.map((c) => h('option', { value: c, text: t(`board.colour.${c}`) })));
     let lastTyping = 0;
     const addForm = h('form', { class: 'note-form', 'aria-labelledby': headingId, novalidate: true },
       h('div', { class: 'field' },
         h('label', { for: areaId, text: t('board.newNote') }),
-        h('p', { class: 'hint', id: hintId, text: t('board.newNoteHint') }),
+        h('p', { class: 'hint', id: hintId, text: t('board.newNoteHint', { max: NOTE_MAX }) }),
+        reason,
         area),
       h('div', { class: 'note-form-row' },
         h('div', { class: 'field field-inline' }, h('label', { for: colourId, text: t('board.colourLabel') }), colour),
@@ -381,6 +478,11 @@ export async function render(ctx) {
       const text = area.value.trim();
       if (!text) {
         showError(t('board.emptyNote'));
+        area.focus();
+        return;
+      }
+      if (chars(text) > NOTE_MAX) {
+        showError(t('board.noteTooLong', { n: chars(text), max: NOTE_MAX }));
         area.focus();
         return;
       }
@@ -421,16 +523,33 @@ export async function render(ctx) {
     });
 
     const view = {
-      el: h('section', { class: 'board-column', 'aria-labelledby': headingId }, heading, help, notes, groupBox, addForm),
-      heading, help, notes, addForm, groupBox,
+      // The composer first: writing never needs scrolling past the notes.
+      el: h('section', { class: 'board-column', id: uid('colonne-bloc'), 'aria-labelledby': headingId }, heading, help, addForm, notes, groupBox),
+      heading, help, notes, addForm, groupBox, area, reason,
     };
     columnViews.set(column.key, view);
     return view;
   }
 
+  // On a phone one column is shown at a time, chosen with these tabs (CSS shows them
+  // only on narrow screens; wider, every column is there side by side).
+  const columnTabs = h('div', { class: 'column-tabs' });
+  function drawTabs(columns) {
+    const vm = [columns.map((c) => [c.key, c.title, board.notesIn(c.key).length]), ui.column];
+    update(columnTabs, vm, () => (columns.length > 1 ? h('div', { class: 'column-tabs-inner', role: 'group', 'aria-label': t('board.columnTabs') },
+      columns.map((c) => button(t('board.columnTab', { title: c.title, n: board.notesIn(c.key).length }), () => {
+        ui.column = c.key;
+        drawColumns();
+        columnView(c).heading.focus();
+      }, { cls: 'button button-secondary button-small column-tab', 'aria-pressed': String(c.key === ui.column), 'data-focus': `tab-${c.key}`,
+        'aria-controls': columnView(c).el.id }))) : null));
+  }
+
   function drawColumns() {
     const p = board.phase;
     const columns = p ? p.columns || [] : [];
+    if (!columns.some((c) => c.key === ui.column)) ui.column = columns.length ? columns[0].key : null;
+    drawTabs(columns);
     const wanted = columns.map((c) => columnView(c).el);
     if (wanted.length !== columnsEl.children.length || wanted.some((el, i) => columnsEl.children[i] !== el)) {
       const active = document.activeElement;
@@ -440,17 +559,24 @@ export async function render(ctx) {
     for (const column of columns) {
       const view = columnView(column);
       view.heading.textContent = column.title;
+      view.notes.setAttribute('aria-label', t('board.notesRegion', { title: column.title }));
       view.help.textContent = column.help || '';
       view.help.hidden = !column.help;
-      view.addForm.hidden = !board.writer;
-      view.groupBox.hidden = !board.canGroup();
+      // The composer says why it is closed before anyone types (observers have none).
+      const blocked = composerBlocked();
+      view.addForm.hidden = board.me.role === 'observer' && !ui.ended;
+      view.reason.hidden = !blocked;
+      setText(view.reason, blocked);
+      for (const control of view.addForm.elements) control.disabled = Boolean(blocked);
+      view.groupBox.hidden = !board.canGroup() || Boolean(ui.ended);
+      view.el.classList.toggle('column-current', column.key === ui.column);
       const notes = board.notesIn(column.key);
       const groups = board.groupsIn(column.key);
       const pending = ui.pending.filter((m) => m.op === 'note.add' && m.column === column.key);
       const vm = {
         notes: notes.map((n) => [n, board.votesOn(n.id), board.canChange(n),
           ui.editing.has(n.id) ? ui.editing.get(n.id).current ?? true : false,
-          ui.pending.some((m) => m.note === n.id)]),
+          ui.pending.some((m) => m.note === n.id), ui.expanded.has(n.id)]),
         groups, pending: pending.map((m) => [m.id, m.text, m.colour]),
         phase: p.key, budget: p.vote_budget, left: board.votesLeft(), anon: board.anonymous,
         canGroup: board.canGroup(), writer: board.writer,
@@ -619,34 +745,72 @@ export async function render(ctx) {
   proxyBox.append(h('h3', { text: t('board.proxyTitle') }), proxyForm.form);
 
   const panelHeadingId = uid('titre');
-  const panel = h('section', { class: 'block panel facilitator-panel', 'aria-labelledby': panelHeadingId },
-    h('h2', { id: panelHeadingId, text: t('board.panelTitle') }),
+  const panelId = uid('controles');
+  const sidePanelId = uid('panneau');
+  // The bar's toggles: the facilitator's controls and the side panel (presence, chat).
+  const controlsToggle = button(t('board.controlsToggle'), () => {
+    panels.controls = !panels.controls;
+    savePanels();
+    drawPanels();
+  }, { cls: 'button button-secondary button-small', 'aria-controls': panelId });
+  const sideToggle = button(t('board.sideToggle'), () => {
+    panels.side = !panels.side;
+    savePanels();
+    drawPanels();
+  }, { cls: 'button button-secondary button-small', 'aria-controls': sidePanelId });
+  function drawPanels() {
+    controlsToggle.setAttribute('aria-expanded', String(panels.controls));
+    sideToggle.setAttribute('aria-expanded', String(panels.side));
+    panel.hidden = !panels.controls;
+    layoutEl.classList.toggle('side-closed', !panels.side);
+    sideEl.hidden = !panels.side;
+  }
+  // What a facilitator does all the time sits in the bar (phase, timer, lock, reveal);
+  // the rest in the panel the bar's « Contrôles d'animation » opens.
+  const revealButton = button(t('board.revealVotes'), () => send('votes.reveal', {}));
+  const quickControls = h('div', { class: 'board-bar-controls', role: 'group', 'aria-label': t('board.panelTitle') },
+    h('div', { class: 'field field-inline' }, h('label', { for: phaseSelectId, text: t('board.phaseSelect') }), phaseSelect),
+    button(t('board.gotoPhase'), () => send('phase.goto', { index: Number(phaseSelect.value) }), { cls: 'button button-small' }),
+    button(t('board.timerStart'), () => send('timer.start', {})),
+    button(t('board.timerPause'), () => send('timer.pause', {})),
+    button(t('board.timerAdd'), () => send('timer.add', { seconds: 60 })),
+    lockButton,
+    revealButton,
+    controlsToggle);
+  // On a phone the bar stays small (it sticks to the top): the controls go below it.
+  const controlsSlot = h('div', { class: 'board-controls-slot' });
+  const narrow = window.matchMedia('(max-width: 40rem)');
+  function placeControls() {
+    if (narrow.matches) controlsSlot.append(quickControls);
+    else if (barEl) barEl.append(quickControls);
+  }
+  narrow.addEventListener('change', placeControls);
+  signal.addEventListener('abort', () => narrow.removeEventListener('change', placeControls), { once: true });
+  let barEl = null;
+  const panel = h('section', { class: 'block panel facilitator-panel', id: panelId, 'aria-labelledby': panelHeadingId },
+    h('h2', { id: panelHeadingId, text: t('board.panelMore') }),
     h('div', { class: 'panel-grid' },
-    h('div', { class: 'panel-group' },
-      h('h3', { text: t('board.panelPhase') }),
-      h('div', { class: 'field field-inline' }, h('label', { for: phaseSelectId, text: t('board.phaseSelect') }), phaseSelect),
-      button(t('board.gotoPhase'), () => send('phase.goto', { index: Number(phaseSelect.value) }), { cls: 'button button-small' })),
     h('div', { class: 'panel-group' },
       h('h3', { text: t('board.panelTimer') }),
       h('div', { class: 'row-actions' },
-        button(t('board.timerStart'), () => send('timer.start', {})),
-        button(t('board.timerPause'), () => send('timer.pause', {})),
-        button(t('board.timerAdd'), () => send('timer.add', { seconds: 60 })),
         button(t('board.timerReset'), () => send('timer.reset', {})))),
     h('div', { class: 'panel-group' },
       h('h3', { text: t('board.panelBoard') }),
       h('div', { class: 'row-actions' },
-        lockButton, anonButton,
-        button(t('board.revealVotes'), () => send('votes.reveal', {})),
+        anonButton,
         button(t('board.revealPrework'), () => send('prework.reveal', {})))),
     proxyBox));
 
   function drawFacilitator() {
+    quickControls.hidden = !board.facilitator;
     if (!board.facilitator) {
       facilitatorEl.replaceChildren();
       return;
     }
-    if (!facilitatorEl.contains(panel)) facilitatorEl.replaceChildren(panel);
+    const vp = board.phase;
+    revealButton.hidden = !(vp && vp.vote_budget > 0 && !board.revealed.has(vp.key));
+    if (!facilitatorEl.contains(panel)) facilitatorEl.replaceChildren(controlsSlot, panel);
+    panel.hidden = !panels.controls;
     const phasesSig = JSON.stringify([board.phases.map((p) => p.title), board.current]);
     if (phaseSelect.dataset.sig !== phasesSig) {
       phaseSelect.dataset.sig = phasesSig;
@@ -696,17 +860,26 @@ export async function render(ctx) {
   }
 
   // ------------------------------------------------------------ connection
+  /** Access ended (revoked or expired invite, removed from the workshop): the board stays
+   * readable as it was, read-only, and says why and how to come back. */
+  function endAccess(message) {
+    if (live) live.stop();
+    ui.status = 'ended';
+    ui.ended = t('board.composerEnded');
+    ui.editing.clear();
+    board.me = { ...board.me, role: 'observer' };
+    drawStatus();
+    setText(endedEl, `${message} ${t('board.readOnly')}`);
+    endedEl.hidden = false;
+    schedule();
+  }
+
   async function checkAccess() {
     try {
       // A signed-in person whose session ended is sent to sign in by the shell.
       await api.get(apiPath(id), { signal, quiet401: !ctx.user });
     } catch (err) {
-      if (err.status === 401 || err.status === 403 || err.status === 404) {
-        live.stop();
-        ui.status = 'ended';
-        drawStatus();
-        showError(err.status === 401 ? t('board.accessEnded') : err.message);
-      }
+      if (err.status === 401 || err.status === 403 || err.status === 404) endAccess(err.status === 401 ? t('board.accessEnded') : err.message);
     }
   }
 
@@ -749,11 +922,19 @@ export async function render(ctx) {
       },
       error: (err, op, { joining } = {}) => {
         if (joining) {
-          live.stop();
-          ui.status = 'ended';
-          drawStatus();
-          showError(err.message);
+          endAccess(err.message);
           return;
+        }
+        // A refused note keeps its text: back in its composer (or in its editor).
+        if (op && op.op === 'note.add' && typeof op.text === 'string') {
+          const view = columnViews.get(op.column);
+          if (view) {
+            const typed = view.area.value.trim();
+            if (!typed.includes(op.text)) view.area.value = typed ? `${op.text}\n${view.area.value}` : op.text;
+          }
+        } else if (op && op.op === 'note.edit' && typeof op.text === 'string' && err.code !== 'version_perimee' && board.notes.has(Number(op.note))) {
+          ui.editing.set(Number(op.note), { draft: op.text, version: Number(op.version) });
+          schedule();
         }
         if (err.code === 'version_perimee' && err.note && op) {
           board.upsertNote(err.note);
@@ -774,34 +955,44 @@ export async function render(ctx) {
   const sideId = uid('titre');
   const chatId = uid('titre');
   const reactionsId = uid('titre');
+  const barId = uid('barre');
   drawStatus();
+
+  timerEl.append(h('span', { class: 'timer-label', text: t('board.timerLabel') }), ' ', timerValue, ' ', timerState, timerAlert);
+  // The compact bar stays in view while the board scrolls: phase, timer, votes left,
+  // connection, and the toggles of the panels.
+  const bar = h('section', { class: 'board-bar', id: barId, 'aria-labelledby': phaseTitle.id },
+    h('div', { class: 'board-bar-phase' }, phaseTitle, phaseInfo),
+    h('div', { class: 'board-bar-timer' }, timerEl, votesLeftEl),
+    h('div', { class: 'board-bar-tools' }, statusEl, h('div', { class: 'row-actions' }, sideToggle, soundButton)),
+    endedEl,
+    errorEl);
+  const sideEl = h('aside', { class: 'board-side', id: sidePanelId, 'aria-labelledby': sideId },
+    h('h2', { id: sideId, class: 'visually-hidden', text: t('board.sideTitle') }),
+    h('section', { class: 'panel side-block' },
+      h('h3', { text: t('board.presenceTitle') }), presenceEl, typingEl),
+    h('section', { class: 'panel side-block', 'aria-labelledby': reactionsId },
+      h('h3', { id: reactionsId, text: t('board.reactionsTitle') }), reactionsEl),
+    h('section', { class: 'panel side-block', 'aria-labelledby': chatId },
+      h('h3', { id: chatId, text: t('board.chatTitle') }),
+      h('div', { class: 'chat-scroll', tabindex: '0', role: 'region', 'aria-labelledby': chatId }, chatList),
+      chatForm.form));
+  const columnsRegion = h('div', { class: 'board-columns-scroll', tabindex: '0', role: 'region', 'aria-label': t('board.columnsRegion') }, columnsEl);
+  const layoutEl = h('div', { class: 'board-layout' },
+    h('div', { class: 'board-main' }, columnTabs, columnsRegion, actionsSection),
+    sideEl);
+  drawPanels();
+  barEl = bar;
+  placeControls();
 
   return h('section', { class: 'page page-board area-ateliers', 'aria-labelledby': headingId },
     ctx.user ? h('p', { class: 'breadcrumb' },
       h('a', { href: workshopPath(id), text: t('board.back', { title: workshop.title }) })) : null,
     h('h1', { id: headingId, text: workshop.title }),
-    statusEl,
-    errorEl,
+    bar,
+    phaseNews,
+    stateHint,
     reportLink,
-    h('section', { class: 'board-phase panel', 'aria-labelledby': phaseTitle.id },
-      phaseTitle,
-      phaseInfo,
-      phaseNews,
-      h('p', { class: 'timer' }, h('span', { class: 'timer-label', text: t('board.timerLabel') }), ' ',
-        timerValue, ' ', timerState, timerAlert),
-      votesLeftEl,
-      stateHint),
     facilitatorEl,
-    h('div', { class: 'board-layout' },
-      h('div', { class: 'board-main' }, columnsEl, actionsSection),
-      h('aside', { class: 'board-side', 'aria-labelledby': sideId },
-        h('h2', { id: sideId, class: 'visually-hidden', text: t('board.sideTitle') }),
-        h('section', { class: 'panel side-block' },
-          h('h3', { text: t('board.presenceTitle') }), presenceEl, typingEl),
-        h('section', { class: 'panel side-block', 'aria-labelledby': reactionsId },
-          h('h3', { id: reactionsId, text: t('board.reactionsTitle') }), reactionsEl),
-        h('section', { class: 'panel side-block', 'aria-labelledby': chatId },
-          h('h3', { id: chatId, text: t('board.chatTitle') }),
-          h('div', { class: 'chat-scroll', tabindex: '0', role: 'region', 'aria-labelledby': chatId }, chatList),
-          chatForm.form))));
+    layoutEl);
 }

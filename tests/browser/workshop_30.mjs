@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+// Browser test of a workshop run with 30 people: an administrator facilitates from the
+// real board page; 28 guests join through one invite link, each on its own WebSocket (a
+// light page per guest, in its own browser context, so each has its own cookie) and post
+// three notes each in the SWOT's four columns (84 notes); one more guest, Bruno, uses the
+// real board page. Asserted at 1366 px: the board is a workspace (the four columns side by
+// side in one row, each with its composer in the first screen and its notes scrolling
+// inside it, the page under three screens tall, no horizontal scrolling of the page), the
+// compact bar with the timer stays in view when scrolling, presence counts everyone, a
+// long note is clamped with « Lire la suite », a paste longer than a note is refused with a
+// message and nothing cut. At 390 px and 320 px: one column at a time with tabs, no
+// horizontal overflow. When the facilitator locks the board, Bruno's composer is disabled
+// with the reason shown and his typed text stays. Votes: 84 votes cast over the sockets,
+// the vote button says how many are left. axe-core clean on the busy board.
+//
+// Usage: node workshop_30.mjs /path/to/relais   (see harness.mjs for the conventions)
+
+import assert from 'node:assert/strict';
+import {
+  STEP_TIMEOUT_MS, addUser, assertAxeClean, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser, log,
+  makeDataDir, runTest, signIn, startServer, step, watchPage,
+} from './harness.mjs';
+
+const RUN_TIMEOUT_MS = 170_000;
+const ADMIN = { email: 'alice@test.fr', name: 'Alice Animatrice', password: 'correct horse battery' };
+const GUESTS = 28;
+const COLUMNS = ['forces', 'faiblesses', 'opportunites', 'menaces'];
+const LONG = `Une note longue : ${'les professionnels du territoire veulent travailler ensemble sur les parcours. '.repeat(6)}`;
+
+/**
+ * In a guest's light page: opens /ws, joins, runs `ops` (each awaited for its ack), and
+ * resolves with the acks' seqs (a note's id is the seq of the event that created it).
+ * Runs inside the browser (no Node WebSocket needed).
+ */
+function guestScript({ workshop, ops }) {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/ws`);
+    let next = 0;
+    const acked = [];
+    const timer = setTimeout(() => reject(new Error(`guest timed out after ${acked.length} acks`)), 30_000);
+    const sendNext = () => {
+      if (next >= ops.length) {
+        clearTimeout(timer);
+        resolve(acked);
+        return;
+      }
+      const op = ops[next];
+      next += 1;
+      ws.send(JSON.stringify({ type: 'op', workshop, id: `g${Math.random().toString(36).slice(2)}`, ...op }));
+    };
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'join', workshop }));
+    ws.onmessage = (e) => {
+      for (const line of String(e.data).split('\n')) {
+        if (!line) continue;
+        const msg = JSON.parse(line);
+        if (msg.type === 'snapshot' || msg.type === 'events') sendNext();
+        else if (msg.type === 'ack') { acked.push(msg.seq); sendNext(); }
+        else if (msg.type === 'error') { clearTimeout(timer); reject(new Error(`${msg.code}: ${msg.message}`)); }
+      }
+    };
+    ws.onerror = () => reject(new Error('socket error'));
+    window.__guestSocket = ws; // kept open: the guest stays present
+  });
+}
+
+async function run(relais) {
+  const dataDir = await makeDataDir('relais-30-');
+  await addUser(relais, dataDir, ADMIN, 'admin');
+  const base = await startServer(relais, dataDir);
+  log(`# server at ${base}`);
+  const browser = await launchBrowser();
+  const problems = [];
+
+  // The facilitator's page.
+  const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1366, height: 768 } });
+  const a = await context.newPage();
+  a.setDefaultTimeout(STEP_TIMEOUT_MS);
+  await watchPage(a, problems, { who: 'animatrice', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+  await signIn(a, base, ADMIN);
+  const call = async (method, path, data) => {
+    const response = await a.request.fetch(`${base}${path}`, { method, data, headers: { Origin: base } });
+    assert.ok(response.ok(), `${method} ${path}: ${response.status()} ${await response.text()}`);
+    return response.json();
+  };
+  const workshop = (await call('POST', '/api/workshops', {
+    title: 'Atelier SWOT à trente', stage: 'projet_sante', template: 'swot', date: '2026-12-01T14:00',
+  })).workshop;
+  await call('POST', `/api/workshops/${workshop.id}/state`, { state: 'scheduled' });
+  await call('POST', `/api/workshops/${workshop.id}/state`, { state: 'live' });
+  const token = (await call('POST', `/api/workshops/${workshop.id}/invites`, { role: 'participant' })).invite.token;
+  const boardUrl = `${base}/ateliers/${workshop.id}/tableau`;
+
+  await step('the facilitator opens the board and moves to the SWOT (four columns)', async () => {
+    await a.goto(boardUrl);
+    await heading(a, /^Atelier SWOT à trente$/);
+    await a.locator('.live-status-online').waitFor();
+    await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ index: 1 });
+    await a.getByRole('button', { name: 'Aller à la phase', exact: true }).click();
+    await a.locator('main h2.board-phase-title').filter({ hasText: 'Phase 2 sur' }).waitFor();
+  });
+
+  const guests = [];
+  let noteIds = [];
+  await step(`${GUESTS} guests join through one link and post three notes each over their sockets`, async () => {
+    for (let i = 0; i < GUESTS; i += 1) {
+      const gc = await browser.newContext();
+      const joined = await gc.request.post(`${base}/api/invites/${token}/join`, { data: { name: `Invité ${i + 1}` }, headers: { Origin: base } });
+      assert.ok(joined.ok(), `join ${i}: ${joined.status()}`);
+      const page = await gc.newPage();
+      await page.goto(`${base}/favicon.svg`);
+      guests.push(page);
+    }
+    const ops = (i) => [0, 1, 2].map((k) => ({
+      op: 'note.add', column: COLUMNS[(i + k) % 4], text: i === 0 && k === 0 ? LONG : `Idée ${k + 1} de l’invité ${i + 1} : ${'mieux coordonner les soins. '.repeat(1 + (i % 3))}`,
+    }));
+    const acks = await Promise.all(guests.map((page, i) => page.evaluate(guestScript, { workshop: workshop.id, ops: ops(i) })));
+    noteIds = acks.flat();
+    assert.equal(noteIds.length, GUESTS * 3);
+    await a.locator('main li.note').nth(GUESTS * 3 - 1).waitFor();
+    assert.equal(await a.locator('main li.note').count(), GUESTS * 3);
+  });
+
+  const bruno = await (async () => {
+    const bc = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1366, height: 768 } });
+    const page = await bc.newPage();
+    page.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await watchPage(page, problems, { who: 'bruno', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+    return page;
+  })();
+
+  await step('Bruno joins with the real page: everyone is present (30)', async () => {
+    await bruno.goto(`${base}/invitation/${token}`);
+    await bruno.getByLabel('Votre nom', { exact: true }).fill('Bruno');
+    await bruno.getByRole('button', { name: 'Rejoindre l’atelier' }).click();
+    await bruno.waitForURL(/\/tableau$/);
+    await bruno.locator('.live-status-online').waitFor();
+    // Presence and chat are in the side panel, closed by default below 1600 px.
+    const side = a.getByRole('button', { name: 'Participants et discussion' });
+    assert.equal(await side.getAttribute('aria-expanded'), 'false');
+    await side.click();
+    assert.equal(await side.getAttribute('aria-expanded'), 'true');
+    await a.locator('.presence-list li.online').nth(GUESTS + 1).waitFor();
+    assert.equal(await a.locator('.presence-list li.online').count(), GUESTS + 2);
+    await side.click();
+    await a.locator('.presence-list').waitFor({ state: 'hidden' });
+  });
+
+  await step('at 1366 px the board is a workspace: four columns in one row, composers in the first screen, under three screens', async () => {
+    const layout = await a.evaluate(() => {
+      const columns = [...document.querySelectorAll('.board-column')];
+      const tops = columns.map((c) => Math.round(c.getBoundingClientRect().top + window.scrollY));
+      const composers = columns.map((c) => c.querySelector('textarea').getBoundingClientRect().top + window.scrollY);
+      const notes = columns.map((c) => { const n = c.querySelector('.column-notes'); return [n.scrollHeight, n.clientHeight]; });
+      const right = Math.max(...columns.map((c) => c.getBoundingClientRect().right));
+      return { n: columns.length, tops, composers, notes, right, width: window.innerWidth, height: document.documentElement.scrollHeight, screen: window.innerHeight };
+    });
+    assert.equal(layout.n, 4);
+    assert.equal(new Set(layout.tops).size, 1, `the columns are in one row: ${layout.tops}`);
+    assert.ok(layout.right <= layout.width, `with the side panel closed the four columns fit (${layout.right} > ${layout.width})`);
+    for (const top of layout.composers) assert.ok(top < layout.screen, `a composer at ${top}px is beyond the first screen`);
+    assert.ok(layout.notes.some(([scroll, client]) => scroll > client), 'the notes scroll inside their column');
+    assert.ok(layout.height < 3 * layout.screen, `the page is ${(layout.height / layout.screen).toFixed(1)} screens tall`);
+    await assertNoOverflow(a);
+    // The bar with the timer stays in view when scrolling.
+    await a.evaluate(() => window.scrollTo(0, document.documentElement.scrollHeight));
+    const barTop = await a.locator('.board-bar').evaluate((el) => el.getBoundingClientRect().top);
+    assert.ok(barTop >= 0 && barTop < 5, `the bar is in view (top ${barTop})`);
+    await a.evaluate(() => window.scrollTo(0, 0));
+  });
+
+  await step('a long note is clamped with « Lire la suite »; a too long paste is refused, nothing cut', async () => {
+    const note = a.locator('main li.note').filter({ hasText: 'Une note longue' });
+    await note.locator('.note-clamped').waitFor();
+    await note.getByRole('button', { name: 'Lire la suite' }).click();
+    await note.getByRole('button', { name: 'Réduire' }).waitFor();
+    assert.equal(await note.locator('.note-clamped').count(), 0);
+    const area = a.getByRole('region', { name: 'Forces', exact: true }).getByLabel('Nouvelle note', { exact: true });
+    await area.fill('Début gardé');
+    const refused = await area.evaluate((el) => {
+      const data = new DataTransfer();
+      data.setData('text/plain', 'x'.repeat(1200));
+      const event = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true });
+      el.dispatchEvent(event);
+      return event.defaultPrevented;
+    });
+    assert.equal(refused, true);
+    assert.equal(await area.inputValue(), 'Début gardé');
+    await a.locator('.live-error').filter({ hasText: 'Le texte collé ferait 1211 caractères' }).waitFor();
+    await area.fill('');
+  });
+
+  await step('axe finds nothing on the busy board', async () => {
+    await assertAxeClean(a, 'the board with 30 people and 84 notes');
+  });
+
+  await step('on a phone (390 px, 320 px): one column at a time, with tabs; no horizontal overflow', async () => {
+    for (const width of [390, 320]) {
+      await a.setViewportSize({ width, height: 780 });
+      await assertNoOverflow(a);
+      const visible = await a.locator('.board-column:visible').count();
+      assert.equal(visible, 1, `one column shown at ${width}px`);
+    }
+    const tab = a.getByRole('button', { name: /^Faiblesses \(\d+\)$/ });
+    await tab.click();
+    assert.equal(await tab.getAttribute('aria-pressed'), 'true');
+    await a.getByRole('heading', { name: 'Faiblesses', exact: true }).waitFor();
+    assert.equal(await a.locator('.board-column:visible h3').textContent(), 'Faiblesses');
+    await assertAxeClean(a, 'the board on a phone');
+    await a.setViewportSize({ width: 1366, height: 768 });
+  });
+
+  await step('locked by the facilitator: Bruno’s composer is disabled with the reason, his text kept', async () => {
+    const area = bruno.getByRole('region', { name: 'Menaces', exact: true }).getByLabel('Nouvelle note', { exact: true });
+    await area.fill('Le manque de médecins');
+    await a.getByRole('button', { name: 'Verrouiller le tableau' }).click();
+    await bruno.getByRole('region', { name: 'Menaces', exact: true })
+      .locator('.composer-reason').filter({ hasText: 'L’animateur a verrouillé le tableau' }).waitFor();
+    assert.equal(await area.isDisabled(), true);
+    assert.equal(await area.inputValue(), 'Le manque de médecins');
+    await a.getByRole('button', { name: 'Déverrouiller le tableau' }).click();
+    await bruno.waitForFunction(() => !document.querySelector('.board-column textarea').disabled);
+    await area.press('Control+Enter');
+    await a.locator('main li.note').filter({ hasText: 'Le manque de médecins' }).waitFor();
+  });
+
+  await step('votes: 84 votes over the sockets; the vote button says how many are left', async () => {
+    await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ label: '4. Vote des enjeux prioritaires' });
+    await a.getByRole('button', { name: 'Aller à la phase', exact: true }).click();
+    await bruno.locator('main h2.board-phase-title').filter({ hasText: 'Vote' }).waitFor();
+    // Each guest casts the phase's 3 votes on notes of the SWOT (a fresh socket: the first
+    // ones were closed by the server once idle).
+    const votes = await Promise.all(guests.map((page, i) => page.evaluate(guestScript, {
+      workshop: workshop.id, ops: [0, 1, 2].map((k) => ({ op: 'vote.cast', note: noteIds[(i + k * 7) % noteIds.length] })),
+    })));
+    assert.equal(votes.flat().length, GUESTS * 3);
+    const budget = await bruno.locator('main .votes-left').textContent();
+    const left = Number(/Votes restants : (\d+)/.exec(budget)[1]);
+    const first = bruno.locator('main li.note').first();
+    await first.getByRole('button', { name: `Voter (${left} votes restants)` }).click();
+    await first.getByRole('button', { name: left - 1 === 1 ? 'Voter (1 vote restant)' : `Voter (${left - 1} votes restants)` }).waitFor();
+  });
+
+  await step('no console error nor CSP violation on any page', async () => {
+    assertNoProblems(problems);
+  });
+}
+
+runTest({ name: 'workshop_30.mjs', timeoutMs: RUN_TIMEOUT_MS, run });
