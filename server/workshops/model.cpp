@@ -323,6 +323,21 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
                 if (t > 0) totals[std::to_string(note_id)] = t;
             }
         d = {{"phase", cur->key}, {"totals", totals}};
+    } else if (op == "ranking.retain") {
+        // « Enjeux retenus »: the top `count` of a revealed vote's ranking (ties at the
+        // boundary kept), copied as they are now for the action plan; 0 clears.
+        require_facilitator(a);
+        auto key = opt_text(msg, "phase", 40);
+        if (key.empty()) key = cur->vote_budget > 0 && s.revealed_votes.count(cur->key) ? cur->key : last_revealed_vote(s);
+        if (key.empty() || !s.revealed_votes.count(key)) throw api_error(errors::wrong_phase, "phase");
+        auto count = int_field(msg, "count", 0, 50);
+        json items = json::array();
+        for (const auto& r : ranking(s, key)) {
+            if (r.rank > count) break;
+            const note& n = s.notes.at(r.note);
+            items.push_back({{"note", r.note}, {"text", n.text}, {"column", n.column}, {"votes", r.votes}, {"rank", r.rank}});
+        }
+        d = {{"phase", key}, {"count", count}, {"items", items}};
     } else if (op == "timer.start") {
         require_facilitator(a);
         auto secs = opt_int_field(msg, "seconds", 1, 8 * 3600);
@@ -397,11 +412,18 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
             auto id = int_field(msg, "action", 1, INT64_MAX);
             auto it = s.actions.find(id);
             if (it == s.actions.end()) throw api_error(errors::not_found, "action");
-            d = {{"action", id}, {"what", it->second.what}, {"who", it->second.who}, {"when", it->second.when}};
+            d = {{"action", id}, {"what", it->second.what}, {"who", it->second.who}, {"when", it->second.when}, {"item", it->second.item}};
             if (msg.contains("what")) d["what"] = json_input::required_string(msg, "what", text_max);
         } else {
             if (s.actions.size() >= max_actions_per_board) throw api_error(errors::board_full);
-            d = {{"what", json_input::required_string(msg, "what", text_max)}};
+            d = {{"what", json_input::required_string(msg, "what", text_max)}, {"item", 0}};
+        }
+        // The retained item (« enjeu ») the action answers; null clears.
+        if (msg.contains("item")) {
+            auto item = opt_int_field(msg, "item", 1, INT64_MAX);
+            if (item && std::none_of(s.retained.begin(), s.retained.end(), [&](const retained_item& r) { return r.note == *item; }))
+                throw api_error(errors::invalid_field, "item");
+            d["item"] = item.value_or(0);
         }
         if (msg.contains("who")) d["who"] = opt_text(msg, "who", title_max);
         if (msg.contains("when")) d["when"] = date_field(msg, "when");
@@ -539,12 +561,19 @@ void apply(room_state& s, const event& e) {
     } else if (op == "chat.send") {
         s.chat.push_back({e.seq, e.actor_key, e.actor_name, d.at("text"), e.at, d.value("anonymous", false) || s.anonymous});
     } else if (op == "action.add") {
-        s.actions[e.seq] = action_item{e.seq, d.at("what"), d.at("who"), d.at("when"), e.actor_name};
+        s.actions[e.seq] = action_item{e.seq, d.at("what"), d.at("who"), d.at("when"), e.actor_name, d.value("item", std::int64_t{0})};
     } else if (op == "action.edit") {
         auto& a = s.actions.at(d.at("action").get<std::int64_t>());
         a.what = d.at("what");
         a.who = d.at("who");
         a.when = d.at("when");
+        a.item = d.value("item", a.item);
+    } else if (op == "ranking.retain") {
+        s.retained_phase = d.at("phase").get<std::string>();
+        s.retained.clear();
+        for (const auto& x : d.at("items"))
+            s.retained.push_back({x.at("note").get<std::int64_t>(), x.at("text").get<std::string>(), x.at("column").get<std::string>(),
+                                  x.at("votes").get<int>(), x.at("rank").get<int>()});
     } else if (op == "action.delete") {
         s.actions.erase(d.at("action").get<std::int64_t>());
     } else if (op == "prework.reveal") {
@@ -583,7 +612,10 @@ json to_json(const room_state& s) {
                          {"version", n.version}, {"hidden", n.hidden}, {"anonymous", n.anonymous}});
     for (const auto& [id, g] : s.groups) groups.push_back({{"id", g.id}, {"column", g.column}, {"title", g.title}});
     for (const auto& [id, a] : s.actions)
-        actions.push_back({{"id", a.id}, {"what", a.what}, {"who", a.who}, {"when", a.when}, {"author_name", a.author_name}});
+        actions.push_back({{"id", a.id}, {"what", a.what}, {"who", a.who}, {"when", a.when}, {"author_name", a.author_name}, {"item", a.item}});
+    json retained = json::array();
+    for (const auto& r : s.retained)
+        retained.push_back({{"note", r.note}, {"text", r.text}, {"column", r.column}, {"votes", r.votes}, {"rank", r.rank}});
     // Nested as in memory, empty maps and counts of zero included (a retracted vote, the
     // votes of a deleted note): the state is restored exactly.
     for (const auto& [phase_key, by_note] : s.votes) {
@@ -605,6 +637,8 @@ json to_json(const room_state& s) {
             {"actions", actions},
             {"votes", votes},
             {"revealed_votes", s.revealed_votes},
+            {"retained_phase", s.retained_phase},
+            {"retained", retained},
             {"chat", chat},
             {"reactions", s.reactions},
             {"timer", {{"running", s.timer.running}, {"ends_at", s.timer.ends_at}, {"remaining_ms", s.timer.remaining_ms},
@@ -640,7 +674,14 @@ void from_json(const json& j, room_state& out) {
         s.groups[g.at("id").get<std::int64_t>()] = group{g.at("id").get<std::int64_t>(), g.at("column").get<std::string>(), g.at("title").get<std::string>()};
     for (const auto& a : j.at("actions"))
         s.actions[a.at("id").get<std::int64_t>()] = action_item{a.at("id").get<std::int64_t>(), a.at("what").get<std::string>(), a.at("who").get<std::string>(),
-                                                                a.at("when").get<std::string>(), a.at("author_name").get<std::string>()};
+                                                                a.at("when").get<std::string>(), a.at("author_name").get<std::string>(),
+                                                                a.value("item", std::int64_t{0})};
+    // Snapshots written before retained items existed have none.
+    s.retained_phase = j.value("retained_phase", std::string());
+    if (j.contains("retained"))
+        for (const auto& r : j.at("retained"))
+            s.retained.push_back({r.at("note").get<std::int64_t>(), r.at("text").get<std::string>(), r.at("column").get<std::string>(),
+                                  r.at("votes").get<int>(), r.at("rank").get<int>()});
     for (const auto& v : j.at("votes")) {
         auto& by_note = s.votes[v.at(0).get<std::string>()];
         for (const auto& n : v.at(1)) {
@@ -694,7 +735,11 @@ json snapshot(const room_state& s, const actor& viewer) {
     for (const auto& [id, n] : s.notes)
         if (s.can_see(n, viewer)) notes.push_back(to_json(n, s.author_visible(n, viewer)));
     for (const auto& [id, g] : s.groups) groups.push_back({{"id", g.id}, {"column", g.column}, {"title", g.title}});
-    for (const auto& [id, a] : s.actions) actions.push_back({{"id", a.id}, {"what", a.what}, {"who", a.who}, {"when", a.when}});
+    for (const auto& [id, a] : s.actions)
+        actions.push_back({{"id", a.id}, {"what", a.what}, {"who", a.who}, {"when", a.when}, {"item", a.item ? json(a.item) : json(nullptr)}});
+    json retained = json::array();
+    for (const auto& r : s.retained)
+        retained.push_back({{"note", r.note}, {"text", r.text}, {"column", r.column}, {"votes", r.votes}, {"rank", r.rank}});
     std::size_t from = s.chat.size() > 200 ? s.chat.size() - 200 : 0;
     for (std::size_t i = from; i < s.chat.size(); ++i) {
         const auto& c = s.chat[i];
@@ -717,10 +762,34 @@ json snapshot(const room_state& s, const actor& viewer) {
             {"revealed_votes", revealed},
             {"votes_left", cur ? std::max(0, cur->vote_budget - s.votes_used(cur->key, viewer.key)) : 0},
             {"actions", actions},
+            {"retained", {{"phase", s.retained_phase.empty() ? json(nullptr) : json(s.retained_phase)}, {"items", retained}}},
             {"chat", chat},
             {"reactions", s.reactions},
             {"timer", {{"running", s.timer.running}, {"ends_at", s.timer.ends_at}, {"remaining_ms", s.timer.remaining_ms},
                        {"duration_ms", s.timer.duration_ms}}}};
+}
+
+std::vector<ranked_note> ranking(const room_state& s, const std::string& phase_key) {
+    std::vector<ranked_note> out;
+    auto ph = s.votes.find(phase_key);
+    if (ph == s.votes.end()) return out;
+    for (const auto& [note_id, voters] : ph->second) {
+        if (!s.notes.count(note_id)) continue;
+        int total = 0;
+        for (const auto& [k, v] : voters) total += v;
+        if (total > 0) out.push_back({note_id, total, 0});
+    }
+    std::stable_sort(out.begin(), out.end(), [](const ranked_note& a, const ranked_note& b) { return a.votes > b.votes; });
+    for (std::size_t i = 0; i < out.size(); ++i)
+        out[i].rank = i > 0 && out[i].votes == out[i - 1].votes ? out[i - 1].rank : static_cast<int>(i) + 1;
+    return out;
+}
+
+std::string last_revealed_vote(const room_state& s) {
+    std::string last;
+    for (const auto& p : s.phases)
+        if (p.vote_budget > 0 && s.revealed_votes.count(p.key)) last = p.key;
+    return last;
 }
 
 json event_view(const room_state& s, const event& e, const actor& viewer) {

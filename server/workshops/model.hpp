@@ -68,7 +68,23 @@ struct group {
 struct action_item {
     std::int64_t id = 0;
     std::string what, who, when, author_name;
+    std::int64_t item = 0;  // the retained note this action answers (0: none)
     bool operator==(const action_item&) const = default;
+};
+
+/// A note retained from a vote's ranking for the action plan, as it was when retained.
+struct retained_item {
+    std::int64_t note = 0;
+    std::string text, column;
+    int votes = 0, rank = 0;
+    bool operator==(const retained_item&) const = default;
+};
+
+/// One line of a vote's ranking.
+struct ranked_note {
+    std::int64_t note = 0;
+    int votes = 0;
+    int rank = 0;  // equal counts share a rank: 1, 2, 2, 4
 };
 
 struct chat_message {
@@ -109,6 +125,8 @@ struct room_state {
     // phase key -> note id -> voter key -> votes
     std::map<std::string, std::map<std::int64_t, std::map<std::string, int>>> votes;
     std::set<std::string> revealed_votes;  // phase keys
+    std::string retained_phase;            // the vote whose ranking gave `retained`
+    std::vector<retained_item> retained;   // « enjeux retenus »: what the action plan answers
     std::vector<chat_message> chat;
     std::map<std::string, int> reactions;
     timer_state timer;
@@ -150,6 +168,12 @@ void apply(room_state& s, const event& e);
 
 /// The board as `viewer` may see it.
 json snapshot(const room_state& s, const actor& viewer);
+
+/// The ranking of a vote phase: the notes that received votes (still on the board), most
+/// voted first, then in the order they were written; equal counts share a rank.
+std::vector<ranked_note> ranking(const room_state& s, const std::string& phase_key);
+/// The most recent revealed vote phase in the plan's order ('' when none was revealed).
+std::string last_revealed_vote(const room_state& s);
 
 /// An event as `viewer` may see it (after it was applied to `s`): the full event, or
 /// {"seq","op":"hidden"} when it concerns something hidden from the viewer.

@@ -142,16 +142,44 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
         }
     }
 
+    // The ranking of each revealed vote (equal totals share a rank).
+    for (const auto& ph : s.phases) {
+        if (ph.vote_budget <= 0 || !s.revealed_votes.count(ph.key)) continue;
+        auto list = ranking(s, ph.key);
+        md << "\n## Classement : " << one_line(ph.title) << "\n\n";
+        if (list.empty()) md << "Aucun vote.\n";
+        for (std::size_t i = 0; i < list.size(); ++i) {
+            const auto& r = list[i];
+            bool tie = (i > 0 && list[i - 1].rank == r.rank) || (i + 1 < list.size() && list[i + 1].rank == r.rank);
+            md << "- " << r.rank << (r.rank == 1 ? "er" : "e") << (tie ? " ex æquo" : "") << " : " << one_line(s.notes.at(r.note).text) << " ("
+               << r.votes << (r.votes > 1 ? " votes" : " vote") << ")\n";
+        }
+    }
+
     md << "\n## Plan d'action\n\n";
+    const auto item_text = [&](std::int64_t item) {
+        for (const auto& r : s.retained)
+            if (r.note == item) return r.text;
+        return std::string();
+    };
+    if (!s.retained.empty()) {
+        md << "### Enjeux retenus\n\n";
+        for (const auto& r : s.retained) md << "- " << one_line(r.text) << " (" << r.votes << (r.votes > 1 ? " votes" : " vote") << ")\n";
+        md << "\n### Actions\n\n";
+    }
     std::ostringstream actions;
-    actions << "\xEF\xBB\xBF" << "Qui;Quoi;Quand\r\n";
+    actions << "\xEF\xBB\xBF" << "Enjeu;Qui;Quoi;Quand\r\n";
     if (s.actions.empty()) {
         md << "Aucune action enregistrée.\n";
     } else {
-        md << "| Qui | Quoi | Quand |\n|---|---|---|\n";
+        // The « Enjeu » column when there are retained items to answer.
+        const bool items = !s.retained.empty();
+        md << (items ? "| Enjeu | Qui | Quoi | Quand |\n|---|---|---|---|\n" : "| Qui | Quoi | Quand |\n|---|---|---|\n");
         for (const auto& [id, a] : s.actions) {
+            auto item = a.item ? item_text(a.item) : std::string();
+            if (items) md << "| " << md_cell(item) << " ";
             md << "| " << md_cell(a.who) << " | " << md_cell(a.what) << " | " << md_cell(a.when) << " |\n";
-            actions << csv_field(a.who) << ';' << csv_field(a.what) << ';' << csv_field(a.when) << "\r\n";
+            actions << csv_field(item) << ';' << csv_field(a.who) << ';' << csv_field(a.what) << ';' << csv_field(a.when) << "\r\n";
         }
     }
 

@@ -240,6 +240,38 @@ async function run(relais) {
     await first.getByRole('button', { name: left - 1 === 1 ? 'Voter (1 vote restant)' : `Voter (${left - 1} votes restants)` }).waitFor();
   });
 
+  await step('the reveal shows the ranking (ties said); the top 3 are retained and the action plan answers them', async () => {
+    await a.getByRole('button', { name: 'Révéler les votes', exact: true }).click();
+    const ranking = a.getByRole('region', { name: 'Classement des votes' });
+    await ranking.waitFor();
+    const items = ranking.locator('.ranking-list > li');
+    await items.first().waitFor();
+    assert.match(await items.first().textContent(), /^1er( ex æquo)? .+ \(\d+ votes?\)$/);
+    // The same list for a participant, once revealed.
+    await bruno.getByRole('region', { name: 'Classement des votes' }).locator('.ranking-list > li').first().waitFor();
+    await assertAxeClean(a, 'the ranking after the reveal');
+    await ranking.getByLabel('Retenir les premiers du classement, jusqu’au rang').fill('3');
+    await ranking.getByRole('button', { name: 'Retenir pour le plan d’action' }).click();
+    await ranking.locator('.ranking-retained').first().waitFor();
+    const retainedCount = await ranking.locator('.ranking-retained').count();
+    assert.ok(retainedCount >= 3, `at least the top 3 (ties kept): ${retainedCount}`);
+    await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ label: '5. Plan d\'action' });
+    await a.getByRole('button', { name: 'Aller à la phase', exact: true }).click();
+    const retained = a.getByRole('region', { name: 'Enjeux retenus' });
+    await retained.locator('li').nth(retainedCount - 1).waitFor();
+    const first = (await retained.locator('.ranking-text').first().textContent()).trim();
+    const form = a.getByRole('form', { name: 'Ajouter une action' });
+    await form.getByLabel('Enjeu auquel l’action répond').selectOption({ index: 1 });
+    await form.getByLabel('Quoi', { exact: true }).fill('Réunir les médecins du secteur');
+    await form.getByRole('button', { name: 'Ajouter l’action' }).click();
+    const row = a.getByRole('table', { name: 'Actions décidées' }).getByRole('row').filter({ hasText: 'Réunir les médecins du secteur' });
+    await row.waitFor();
+    assert.equal((await row.getByRole('cell').first().textContent()).trim(), first);
+    await retained.getByText('1 action').first().waitFor();
+    await bruno.getByRole('region', { name: 'Enjeux retenus' }).getByText(first).waitFor();
+    await assertAxeClean(a, 'the action plan with retained items');
+  });
+
   await step('no console error nor CSP violation on any page', async () => {
     assertNoProblems(problems);
   });

@@ -269,7 +269,7 @@ async function run(relais) {
     offline = true;
     await contextB.setOffline(true);
     await waitStatus(b, /Hors ligne/);
-    await postNote(b, 'Enjeux retenus', offlineText);
+    await postNote(b, 'Autres enjeux', offlineText);
     const pending = noteIn(b, offlineText);
     await pending.filter({ hasText: 'En attente d’envoi' }).waitFor();
     assert.ok(await pending.evaluate((el) => el.classList.contains('note-pending')), 'the note is marked pending');
@@ -297,7 +297,7 @@ async function run(relais) {
     offline = true;
     await contextB.setOffline(true);
     await waitStatus(b, /Hors ligne/);
-    await postNote(b, 'Enjeux retenus', storedText);
+    await postNote(b, 'Autres enjeux', storedText);
     await noteIn(b, storedText).filter({ hasText: 'En attente d’envoi' }).waitFor();
     const stored = await b.evaluate(() => Object.entries(sessionStorage)
       .filter(([k]) => k.startsWith('relais.outbox')).map(([, v]) => v).join(''));

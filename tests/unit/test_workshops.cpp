@@ -336,6 +336,73 @@ TEST_CASE("votes: after the reveal, totals for everyone, voters for facilitators
     CHECK(bob["mine"] == 0);
 }
 
+TEST_CASE("ranking: most votes first, ties share a rank; the top N retained for the action plan, actions answer them", "[workshops]") {
+    board b;
+    b.run(b.fac, "phase.goto", {{"index", 3}});  // the vote (budget 3)
+    auto n1 = b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "Des MSP dynamiques"}}).seq;
+    auto n2 = b.run(b.bob, "note.add", {{"column", "menaces"}, {"text", "Départs en retraite"}}).seq;
+    auto n3 = b.run(b.cat, "note.add", {{"column", "faiblesses"}, {"text", "Zones blanches"}}).seq;
+    auto n4 = b.run(b.cat, "note.add", {{"column", "opportunites"}, {"text", "Appel à projets"}}).seq;
+    // n2: 3 votes; n1 and n3: 2 each (a tie); n4: 1; a note without votes is not ranked.
+    b.run(b.bob, "vote.cast", {{"note", n2}});
+    b.run(b.bob, "vote.cast", {{"note", n2}});
+    b.run(b.bob, "vote.cast", {{"note", n3}});
+    b.run(b.cat, "vote.cast", {{"note", n2}});
+    b.run(b.cat, "vote.cast", {{"note", n1}});
+    b.run(b.cat, "vote.cast", {{"note", n3}});
+    b.run(b.fac, "vote.proxy", {{"note", n1}, {"for", "Dr X"}});
+    b.run(b.fac, "vote.proxy", {{"note", n4}, {"for", "Dr X"}});
+    // Not before the reveal.
+    CHECK(b.refusal(b.fac, "ranking.retain", {{"count", 2}}) == "hors_phase");
+    b.run(b.fac, "votes.reveal");
+    auto r = ranking(b.s, "vote");
+    REQUIRE(r.size() == 4);
+    CHECK(r[0].note == n2);
+    CHECK(r[0].rank == 1);
+    CHECK(r[1].note == n1);  // ties in the order written
+    CHECK(r[2].note == n3);
+    CHECK(r[1].rank == 2);
+    CHECK(r[2].rank == 2);
+    CHECK(r[3].rank == 4);
+    // Only facilitators retain; the top 2 keeps the tie at the boundary (3 items).
+    CHECK(b.refusal(b.bob, "ranking.retain", {{"count", 2}}) == "reserve_animateur");
+    CHECK(b.refusal(b.fac, "ranking.retain", {{"count", 51}}) == "champ_invalide");
+    auto kept = b.run(b.fac, "ranking.retain", {{"count", 2}});
+    REQUIRE(b.s.retained.size() == 3);
+    CHECK(b.s.retained[0].text == "Départs en retraite");
+    CHECK(b.s.retained[0].votes == 3);
+    CHECK(kept.data["items"].size() == 3);
+    CHECK(snapshot(b.s, b.bob)["retained"]["items"].size() == 3);
+    // Later edits do not change what was retained.
+    b.run(b.bob, "note.edit", {{"note", n2}, {"version", 1}, {"text", "Départs en retraite (4 médecins)"}});
+    CHECK(b.s.retained[0].text == "Départs en retraite");
+    // In the action plan, an action answers a retained item; another item is refused.
+    b.run(b.fac, "phase.goto", {{"index", 4}});
+    CHECK(b.refusal(b.bob, "action.add", {{"what", "x"}, {"item", n4}}) == "champ_invalide");
+    auto act = b.run(b.bob, "action.add", {{"what", "Rencontrer la faculté"}, {"item", n2}});
+    CHECK(b.s.actions.at(act.seq).item == n2);
+    b.run(b.bob, "action.edit", {{"action", act.seq}, {"who", "Bob"}});
+    CHECK(b.s.actions.at(act.seq).item == n2);  // kept when not given
+    b.run(b.bob, "action.edit", {{"action", act.seq}, {"item", nullptr}});
+    CHECK(b.s.actions.at(act.seq).item == 0);
+    b.run(b.bob, "action.edit", {{"action", act.seq}, {"item", n3}});
+    // The report ranks the vote and lists what was retained and what answers it.
+    store::workshop_row w;
+    w.id = 1;
+    w.title = "SWOT";
+    w.stage = "projet_sante";
+    auto rep = make_report(w, b.s, {"Bob", "Cat"}, 0);
+    CHECK(rep.markdown.find("- 1er : Départs en retraite (4 médecins) (3 votes)") != std::string::npos);
+    CHECK(rep.markdown.find("- 2e ex æquo : Des MSP dynamiques (2 votes)") != std::string::npos);
+    CHECK(rep.markdown.find("- 4e : Appel à projets (1 vote)") != std::string::npos);
+    CHECK(rep.markdown.find("### Enjeux retenus\n\n- Départs en retraite (3 votes)") != std::string::npos);
+    CHECK(rep.markdown.find("| Zones blanches | Bob | Rencontrer la faculté |") != std::string::npos);
+    CHECK(rep.actions_csv.find("Zones blanches;Bob;Rencontrer la faculté;") != std::string::npos);
+    // 0 clears.
+    b.run(b.fac, "ranking.retain", {{"count", 0}, {"phase", "vote"}});
+    CHECK(b.s.retained.empty());
+}
+
 TEST_CASE("report: vote totals only once revealed", "[workshops][report]") {
     board b;
     b.run(b.fac, "phase.goto", {{"index", 3}});
@@ -550,7 +617,7 @@ const std::vector<std::string> board_ops = {
     "group.delete", "vote.cast",    "vote.proxy",   "vote.retract", "votes.reveal", "timer.start",    "timer.pause",
     "timer.add",    "timer.reset",  "phase.goto",   "phase.add",   "phase.update", "phase.remove",    "phase.move",
     "board.lock",   "board.anonymous", "reaction",  "chat.send",   "action.add",   "action.edit",     "action.delete",
-    "prework.reveal"};
+    "prework.reveal", "ranking.retain"};
 const std::vector<std::string> system_ops = {"workshop.created", "workshop.state", "phases.set"};
 
 /// A random log that a room could have written: each operation (random kind, actor and
@@ -650,8 +717,12 @@ std::vector<event> random_log(std::uint32_t seed, int attempts) {
             m = {{"text", "message " + tag}};
         } else if (op == "action.add") {
             m = {{"what", "action " + tag}, {"who", "Bob"}, {"when", "2027-01-15"}};
+            if (!s.retained.empty() && chance(0.5)) m["item"] = s.retained[pick(s.retained.size())].note;
         } else if (op == "action.edit") {
             m = {{"action", any_id(s.actions)}, {"what", "modifiée " + tag}, {"when", ""}};
+            if (chance(0.3)) m["item"] = s.retained.empty() || chance(0.3) ? json(nullptr) : json(s.retained[pick(s.retained.size())].note);
+        } else if (op == "ranking.retain") {
+            m = {{"count", pick(6)}};
         } else if (op == "action.delete") {
             m = {{"action", any_id(s.actions)}};
         }

@@ -37,6 +37,7 @@ export class Board {
     this.votes = new Map(); // phase key -> Map(note id -> { mine, total? })
     this.revealed = new Set(); // phase keys whose votes are visible
     this.actions = new Map();
+    this.retained = { phase: null, items: [] };
     this.chat = [];
     this.reactions = {};
     this.timer = { running: false, ends_at: 0, remaining_ms: 0, duration_ms: 0 };
@@ -69,7 +70,8 @@ export class Board {
       this.votes.set(phase, map);
     }
     for (const k of s.revealed_votes || []) this.revealed.add(k);
-    for (const a of s.actions || []) this.actions.set(asId(a.id), { ...a, id: asId(a.id) });
+    for (const a of s.actions || []) this.actions.set(asId(a.id), { ...a, id: asId(a.id), item: a.item ? asId(a.item) : null });
+    if (s.retained && Array.isArray(s.retained.items)) this.retained = { phase: s.retained.phase || null, items: s.retained.items.slice() };
     this.chat = Array.isArray(s.chat) ? s.chat.slice() : [];
     this.reactions = { ...(s.reactions || {}) };
     if (s.timer) this.timer = { ...this.timer, ...s.timer };
@@ -244,10 +246,13 @@ export class Board {
         if (this.chat.length > 200) this.chat.shift();
         return false;
       case 'action.add':
-        this.actions.set(seq, { id: seq, what: d.what, who: d.who || '', when: d.when || '' });
+        this.actions.set(seq, { id: seq, what: d.what, who: d.who || '', when: d.when || '', item: d.item ? asId(d.item) : null });
         return false;
       case 'action.edit':
-        this.actions.set(asId(d.action), { id: asId(d.action), what: d.what, who: d.who || '', when: d.when || '' });
+        this.actions.set(asId(d.action), { id: asId(d.action), what: d.what, who: d.who || '', when: d.when || '', item: d.item ? asId(d.item) : null });
+        return false;
+      case 'ranking.retain':
+        this.retained = { phase: d.phase || null, items: Array.isArray(d.items) ? d.items.slice() : [] };
         return false;
       case 'action.delete':
         this.actions.delete(asId(d.action));
@@ -276,6 +281,21 @@ export class Board {
     const p = this.phase;
     const slot = p && this.votes.get(p.key)?.get(noteId);
     return { mine: slot ? slot.mine : 0, total: slot ? slot.total : (p && this.totalsVisible(p.key) ? 0 : undefined) };
+  }
+
+  /**
+   * The ranking of a revealed vote phase (as the server computes it): notes with votes,
+   * most first, then in the order written (ids are seqs); equal totals share a rank.
+   */
+  ranking(phaseKey) {
+    const map = this.votes.get(phaseKey);
+    if (!map || !this.revealed.has(phaseKey)) return [];
+    const list = [...map.entries()]
+      .filter(([id, slot]) => this.notes.has(id) && (slot.total || 0) > 0)
+      .map(([id, slot]) => ({ note: this.notes.get(id), votes: slot.total }))
+      .sort((a, b) => b.votes - a.votes || a.note.id - b.note.id);
+    list.forEach((x, i) => { x.rank = i > 0 && x.votes === list[i - 1].votes ? list[i - 1].rank : i + 1; });
+    return list;
   }
 
   votesLeft() {

@@ -649,15 +649,114 @@ export async function render(ctx) {
     },
   });
 
+  // ------------------------------------------------------------ ranking and « enjeux retenus »
+  // After a vote's reveal: its ranking (ties shown), and for the facilitator « retenir »
+  // the top N for the action plan. In the action plan: the retained items, which actions
+  // answer.
+  const rankingSection = h('section', { class: 'block panel board-ranking', hidden: true });
+  const retainedSection = h('section', { class: 'block panel board-retained', hidden: true });
+  const retainCountId = uid('nombre');
+  const retainForm = createForm({
+    label: t('board.retainTitle'),
+    className: 'form retain-form',
+    children: [
+      h('div', { class: 'field field-inline' },
+        h('label', { for: retainCountId, text: t('board.retainCount') }),
+        h('input', { id: retainCountId, name: 'count', type: 'number', min: '1', max: '50', value: '3', inputmode: 'numeric' })),
+      actions(submitButton(t('board.retainSubmit'), 'button button-small')),
+    ],
+    onSubmit: async (values) => {
+      const count = Number(values.count);
+      if (!Number.isInteger(count) || count < 1 || count > 50) throw Object.assign(new Error(t('board.retainInvalid')), { field: 'count' });
+      send('ranking.retain', { count, phase: board.phase && board.revealed.has(board.phase.key) ? board.phase.key : undefined });
+    },
+  });
+
+  function rankText(x, list) {
+    const tie = list.filter((y) => y.rank === x.rank).length > 1;
+    return tn(tie ? 'board.rankTie' : 'board.rank', x.rank);
+  }
+
+  function drawRanking() {
+    const p = board.phase;
+    const list = p && p.vote_budget > 0 ? board.ranking(p.key) : [];
+    const revealed = Boolean(p && p.vote_budget > 0 && board.revealed.has(p.key));
+    rankingSection.hidden = !revealed;
+    const retainedKeys = new Set(board.retained.phase === (p && p.key) ? board.retained.items.map((r) => r.note) : []);
+    const vm = [list.map((x) => [x.note.id, x.note.text, x.votes, x.rank]), [...retainedKeys], board.facilitator, revealed];
+    update(rankingSection, vm, () => {
+      if (!revealed) return null;
+      const headingId = uid('titre');
+      rankingSection.setAttribute('aria-labelledby', headingId);
+      return [
+        h('h2', { id: headingId, text: t('board.rankingTitle') }),
+        list.length
+          ? h('ul', { class: 'ranking-list' }, list.map((x) => h('li', { class: retainedKeys.has(x.note.id) ? 'ranking-retained' : null },
+            h('span', { class: 'ranking-rank', text: rankText(x, list) }), ' ',
+            h('span', { class: 'ranking-text', text: x.note.text }), ' ',
+            h('span', { class: 'ranking-votes', text: tn('board.votesCount', x.votes) }),
+            retainedKeys.has(x.note.id) ? [' ', h('span', { class: 'tag tag-ok', text: t('board.retainedTag') })] : null)))
+          : h('p', { class: 'hint', text: t('board.rankingEmpty') }),
+        board.facilitator && list.length ? retainForm.form : null,
+      ];
+    });
+  }
+
+  function drawRetained() {
+    const p = board.phase;
+    const items = board.retained.items;
+    const show = Boolean(p && p.kind === 'plan_action');
+    retainedSection.hidden = !show;
+    const answered = new Map();
+    for (const a of board.actions.values()) if (a.item) answered.set(a.item, (answered.get(a.item) || 0) + 1);
+    const vm = [show, items, [...answered]];
+    update(retainedSection, vm, () => {
+      if (!show) return null;
+      const headingId = uid('titre');
+      retainedSection.setAttribute('aria-labelledby', headingId);
+      return [
+        h('h2', { id: headingId, text: t('board.retainedTitle') }),
+        items.length
+          ? h('ul', { class: 'ranking-list' }, items.map((r) => h('li', {},
+            h('span', { class: 'ranking-rank', text: tn('board.rank', r.rank) }), ' ',
+            h('span', { class: 'ranking-text', text: r.text }), ' ',
+            h('span', { class: 'ranking-votes', text: tn('board.votesCount', r.votes) }), ' ',
+            h('span', { class: 'hint', text: tn('board.answeredBy', answered.get(r.note) || 0) }))))
+          : h('p', { class: 'hint', text: t('board.retainedEmpty') }),
+      ];
+    });
+    // The action form offers the retained items to answer.
+    const sig = JSON.stringify(items.map((r) => [r.note, r.text]));
+    if (itemSelect.dataset.sig !== sig) {
+      const kept = itemSelect.value;
+      itemSelect.dataset.sig = sig;
+      itemSelect.replaceChildren(h('option', { value: '', text: t('board.actionNoItem') }),
+        ...items.map((r) => h('option', { value: String(r.note), text: r.text.length > 80 ? `${r.text.slice(0, 79)}…` : r.text })));
+      if (items.some((r) => String(r.note) === kept)) itemSelect.value = kept;
+    }
+    itemField.hidden = !items.length;
+  }
+
+  const itemName = (id) => {
+    const r = board.retained.items.find((x) => x.note === id);
+    return r ? r.text : '';
+  };
+
   // ------------------------------------------------------------ action items
   // An empty optional field is sent as null, which clears it (the server refuses "").
-  const actionFields = ({ what, who, when }) => ({ what, who: who || null, when: when || null });
+  const actionFields = ({ what, who, when, item }) => ({
+    what, who: who || null, when: when || null, ...(item !== undefined ? { item: item ? Number(item) : null } : {}),
+  });
   const actionsHeadingId = uid('titre');
   const actionsTable = h('div');
+  const itemSelectId = uid('enjeu');
+  const itemSelect = h('select', { id: itemSelectId, name: 'item' });
+  const itemField = h('div', { class: 'field', hidden: true }, h('label', { for: itemSelectId, text: t('board.actionItem') }), itemSelect);
   const actionForm = createForm({
     label: t('board.actionAddTitle'),
     className: 'form form-grid',
     children: [
+      itemField,
       inputField({ label: t('board.actionWhat'), name: 'what', required: true, attrs: { maxlength: '1000' } }),
       inputField({ label: t('board.actionWho'), name: 'who', attrs: { maxlength: '200' } }),
       inputField({ label: t('board.actionWhen'), name: 'when', type: 'date' }),
@@ -679,6 +778,13 @@ export async function render(ctx) {
       body: (close, titleId) => createForm({
         labelledBy: titleId,
         children: [
+          board.retained.items.length ? (() => {
+            const id = uid('enjeu');
+            const select = h('select', { id, name: 'item' }, h('option', { value: '', text: t('board.actionNoItem') }),
+              board.retained.items.map((r) => h('option', { value: String(r.note), text: r.text.length > 80 ? `${r.text.slice(0, 79)}…` : r.text })));
+            select.value = a.item ? String(a.item) : '';
+            return h('div', { class: 'field' }, h('label', { for: id, text: t('board.actionItem') }), select);
+          })() : null,
           inputField({ label: t('board.actionWhat'), name: 'what', value: a.what, required: true }),
           inputField({ label: t('board.actionWho'), name: 'who', value: a.who }),
           inputField({ label: t('board.actionWhen'), name: 'when', type: 'date', value: a.when }),
@@ -698,16 +804,18 @@ export async function render(ctx) {
     const show = board.phase?.kind === 'plan_action' || list.length > 0;
     actionsSection.hidden = !show;
     actionForm.form.hidden = !board.canPlan();
-    const vm = [list, board.canPlan()];
+    const withItems = board.retained.items.length > 0 || list.some((a) => a.item);
+    const vm = [list, board.canPlan(), withItems ? board.retained.items : null];
     update(actionsTable, vm, () => {
       if (!list.length) return h('p', { class: 'hint', text: t('board.actionsEmpty') });
       const captionId = uid('legende');
+      const heads = withItems ? ['actionItemHead', 'actionWho', 'actionWhat', 'actionWhen', 'actionTools'] : ['actionWho', 'actionWhat', 'actionWhen', 'actionTools'];
       return h('div', { class: 'table-wrap', role: 'region', 'aria-labelledby': captionId, tabindex: '0' },
         h('table', { class: 'table' },
           h('caption', { id: captionId, text: t('board.actionsCaption') }),
-          h('thead', {}, h('tr', {}, ['actionWho', 'actionWhat', 'actionWhen', 'actionTools']
-            .map((k) => h('th', { scope: 'col', text: t(`board.${k}`) })))),
+          h('thead', {}, h('tr', {}, heads.map((k) => h('th', { scope: 'col', text: t(`board.${k}`) })))),
           h('tbody', {}, list.map((a) => h('tr', {},
+            withItems ? h('td', { text: a.item ? itemName(a.item) || t('board.actionItemGone') : t('common.notSet') }) : null,
             h('td', { text: a.who || t('common.notSet') }),
             h('th', { scope: 'row', text: a.what }),
             h('td', { text: a.when ? formatDay(a.when) : t('common.notSet') }),
@@ -849,6 +957,8 @@ export async function render(ctx) {
     drawColumns();
     drawReactions();
     drawChat();
+    drawRanking();
+    drawRetained();
     drawActions();
     drawFacilitator();
     drawPresence();
@@ -979,7 +1089,7 @@ export async function render(ctx) {
       chatForm.form));
   const columnsRegion = h('div', { class: 'board-columns-scroll', tabindex: '0', role: 'region', 'aria-label': t('board.columnsRegion') }, columnsEl);
   const layoutEl = h('div', { class: 'board-layout' },
-    h('div', { class: 'board-main' }, columnTabs, columnsRegion, actionsSection),
+    h('div', { class: 'board-main' }, rankingSection, retainedSection, columnTabs, columnsRegion, actionsSection),
     sideEl);
   drawPanels();
   barEl = bar;
