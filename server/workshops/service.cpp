@@ -236,7 +236,19 @@ void service::set_member(db::connection& c, const auth::directory& dir, std::int
         int others = 0;
         for (const auto& person : current->people)
             if (person.role == "facilitator" && person.user_id != user) ++others;
-        if (others >= 2) throw api_error(errors::invalid_field, "role");
+        if (others >= 2) throw api_error(errors::invalid_field, "role", "Un atelier a deux animateurs au plus.");
+    } else {
+        // The last facilitator stays one (a workshop always has someone to run it).
+        auto current = store::workshop(c, dir, workshop);
+        if (!current) throw api_error(errors::not_found);
+        int facilitators = 0;
+        bool target = false;
+        for (const auto& person : current->people)
+            if (person.role == "facilitator") {
+                ++facilitators;
+                target = target || person.user_id == user;
+            }
+        if (target && facilitators == 1) throw api_error(errors::bad_transition, "user_id");
     }
     store::set_person(c, workshop, user, as);
 }

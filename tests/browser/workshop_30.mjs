@@ -23,6 +23,7 @@ import {
 
 const RUN_TIMEOUT_MS = 170_000;
 const ADMIN = { email: 'alice@test.fr', name: 'Alice Animatrice', password: 'correct horse battery' };
+const CLARA = { email: 'clara@test.fr', name: 'Clara Coanimatrice', password: 'clara mot de passe' };
 const GUESTS = 28;
 const COLUMNS = ['forces', 'faiblesses', 'opportunites', 'menaces'];
 const LONG = `Une note longue : ${'les professionnels du territoire veulent travailler ensemble sur les parcours. '.repeat(6)}`;
@@ -66,6 +67,7 @@ function guestScript({ workshop, ops }) {
 async function run(relais) {
   const dataDir = await makeDataDir('relais-30-');
   await addUser(relais, dataDir, ADMIN, 'admin');
+  await addUser(relais, dataDir, CLARA, 'animateur');
   const base = await startServer(relais, dataDir);
   log(`# server at ${base}`);
   const browser = await launchBrowser();
@@ -270,6 +272,30 @@ async function run(relais) {
     await retained.getByText('1 action').first().waitFor();
     await bruno.getByRole('region', { name: 'Enjeux retenus' }).getByText(first).waitFor();
     await assertAxeClean(a, 'the action plan with retained items');
+  });
+
+  await step('co-facilitation: Clara is added from the workshop page and has the controls; removed, she has them no more', async () => {
+    await a.goto(`${base}/ateliers/${workshop.id}`);
+    await heading(a, /^Atelier SWOT à trente$/);
+    const form = a.getByRole('form', { name: 'Ajouter un co-animateur' });
+    await form.getByLabel('Animateur à ajouter').selectOption({ label: CLARA.name });
+    await form.getByRole('button', { name: 'Ajouter comme co-animateur' }).click();
+    await a.getByRole('button', { name: `Retirer de l’animation : ${CLARA.name}` }).waitFor();
+    assert.equal(await a.getByRole('form', { name: 'Ajouter un co-animateur' }).count(), 0, 'two animateurs at most');
+    await assertAxeClean(a, 'the workshop page with two animateurs');
+    const cc = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1366, height: 768 } });
+    const clara = await cc.newPage();
+    clara.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await watchPage(clara, problems, { who: 'clara', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+    await signIn(clara, base, CLARA);
+    await clara.goto(boardUrl);
+    await clara.getByRole('group', { name: 'Animation', exact: true }).waitFor();
+    await clara.getByRole('button', { name: /^(Verrouiller|Déverrouiller) le tableau$/ }).waitFor();
+    await a.getByRole('button', { name: `Retirer de l’animation : ${CLARA.name}` }).click();
+    await a.getByRole('form', { name: 'Ajouter un co-animateur' }).waitFor();
+    // Her board rejoins with her new role: no controls.
+    await clara.getByRole('group', { name: 'Animation', exact: true }).waitFor({ state: 'hidden' });
+    await clara.getByRole('button', { name: /^(Verrouiller|Déverrouiller) le tableau$/ }).waitFor({ state: 'hidden' });
   });
 
   await step('no console error nor CSP violation on any page', async () => {

@@ -573,6 +573,7 @@ TEST_CASE("workshop rules: template, CPTS and partners exist, one co-facilitator
     };
     CHECK(removal(colleague) == "accepted");
     CHECK(removal(alice.account.id) == std::string("transition_invalide"));  // the last facilitator
+    CHECK(member_refusal(alice.account.id, "participant") == "user_id");  // … is not demoted either
     CHECK(member_refusal(third, "facilitator") == "accepted");  // room again for a co-facilitator
     pool.read_sync([&](db::connection& c) {
         auto w = store::workshop(c, directory, id);

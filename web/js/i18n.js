@@ -169,6 +169,15 @@ const fr = {
   'atelier.memberRemove': 'Retirer',
   'atelier.memberRemoveNamed': 'Retirer {name}',
   'atelier.memberRemoved': '{name} a été retiré de l’atelier.',
+  'atelier.facilitationTitle': 'Animation',
+  'atelier.facilitationHint': 'Deux animateurs au plus ; chacun a les contrôles du tableau.',
+  'atelier.facilitatorAddTitle': 'Ajouter un co-animateur',
+  'atelier.facilitatorPick': 'Animateur à ajouter',
+  'atelier.facilitatorAdd': 'Ajouter comme co-animateur',
+  'atelier.facilitatorAdded': '{name} co-anime l’atelier.',
+  'atelier.facilitatorRemove': 'Retirer de l’animation',
+  'atelier.facilitatorRemoveNamed': 'Retirer de l’animation : {name}',
+  'atelier.facilitatorRemoved': '{name} n’anime plus l’atelier (reste participant).',
 
   // Phase composer
   'composer.phaseHeading': 'Phase {n} : {title}',

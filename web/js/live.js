@@ -134,6 +134,7 @@ export function connectLive({ workshopId, signal, on = {} }) {
   }
 
   // ------------------------------------------------------------ messages
+  let role = null; // this person's role in the room, from the last snapshot
   function join(withSince) {
     joined = false;
     clearTimeout(joinTimer);
@@ -180,12 +181,19 @@ export function connectLive({ workshopId, signal, on = {} }) {
         if (Number(msg.workshop) !== workshop) break;
         seq = Number(msg.seq) || 0;
         haveBoard = true;
+        role = msg.you && msg.you.role ? String(msg.you.role) : null;
         call('snapshot', msg);
         settleAcks();
         joinedNow();
         break;
       case 'events': {
         if (Number(msg.workshop) !== workshop) break;
+        // A new role (made co-facilitator, or no longer): the board was folded for the
+        // old one (what is hidden, who voted): start again from a whole snapshot.
+        if (msg.role && role && String(msg.role) !== role) {
+          join(false);
+          break;
+        }
         const events = Array.isArray(msg.events) ? msg.events : [];
         if (!events.every(applyEvent)) {
           join(false);

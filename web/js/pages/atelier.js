@@ -157,7 +157,47 @@ export async function render(ctx) {
       });
       add = form;
     }
-    membersBox.replaceChildren(...[list, add].filter(Boolean));
+    membersBox.replaceChildren(...[list, add, coFacilitation()].filter(Boolean));
+  }
+
+  /** Co-facilitation: up to two animateurs, both with the board's controls. */
+  function coFacilitation() {
+    const facilitators = Array.isArray(workshop.facilitators) ? workshop.facilitators : [];
+    const headingId = uid('titre');
+    const list = h('ul', { class: 'plain-list' }, facilitators.map((f) => h('li', { class: 'plain-row' },
+      h('span', { text: f.name }),
+      facilitators.length > 1 ? h('button', {
+        type: 'button', class: 'button button-secondary button-small',
+        text: t('atelier.facilitatorRemove'), 'aria-label': t('atelier.facilitatorRemoveNamed', { name: f.name }),
+        onclick: () => memberChange('post', apiPath(id, '/members'), { user_id: f.id, role: 'participant' },
+          t('atelier.facilitatorRemoved', { name: f.name })),
+      }) : null)));
+    const taken = new Set(facilitators.map((f) => String(f.id)));
+    const candidates = users.filter((u) => u.active !== false && (u.role === 'animateur' || u.role === 'admin') && !taken.has(String(u.id)))
+      .sort((a, b) => compare(a.name, b.name));
+    let add = null;
+    if (facilitators.length < 2 && candidates.length) {
+      add = createForm({
+        label: t('atelier.facilitatorAddTitle'),
+        className: 'form form-inline',
+        children: [
+          selectField({
+            label: t('atelier.facilitatorPick'), name: 'user_id',
+            options: candidates.map((u) => ({ value: String(u.id), label: u.org ? `${u.name} — ${u.org.name}` : u.name })),
+          }),
+          actions(submitButton(t('atelier.facilitatorAdd'))),
+        ],
+        onSubmit: async (values) => {
+          const user = candidates.find((u) => String(u.id) === values.user_id);
+          await memberChange('post', apiPath(id, '/members'), { user_id: Number(values.user_id), role: 'facilitator' },
+            t('atelier.facilitatorAdded', { name: user ? user.name : '' }));
+        },
+      }).form;
+    }
+    return h('section', { class: 'block co-facilitation', 'aria-labelledby': headingId },
+      h('h3', { id: headingId, text: t('atelier.facilitationTitle') }),
+      h('p', { class: 'hint', text: t('atelier.facilitationHint') }),
+      list, add);
   }
 
   // ------------------------------------------------------------ invitations
