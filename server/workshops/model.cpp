@@ -52,8 +52,8 @@ void require_writer(const actor& a) {
     if (a.r == role::observer) throw api_error(errors::forbidden);
 }
 
-void require_unlocked(const room_state& s, const actor& a) {
-    if (s.locked && !is_fac(a)) throw api_error(errors::board_locked);
+void require_unlocked(const room_state& s, const actor& a, std::int64_t now_ms) {
+    if (s.locked_at(now_ms) && !is_fac(a)) throw api_error(errors::board_locked);
 }
 
 const note& find_note(const room_state& s, const json& msg, const actor& a) {
@@ -222,7 +222,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
 
     if (op == "note.add") {
         require_writer(a);
-        require_unlocked(s, a);
+        require_unlocked(s, a, now_ms);
         auto col = json_input::required_string(msg, "column", 40);
         if (!cur->has_column(col)) throw api_error(errors::wrong_phase, "column");
         auto colour = opt_text(msg, "colour", 20);
@@ -239,7 +239,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
              {"phase", cur->key}, {"hidden", hidden}};
     } else if (op == "note.edit" || op == "note.move" || op == "note.delete") {
         require_writer(a);
-        require_unlocked(s, a);
+        require_unlocked(s, a, now_ms);
         const note* n;
         try {
             n = &note_for_change(s, msg, a);
@@ -264,7 +264,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
             d["column"] = col;
         }
     } else if (op == "note.group") {
-        require_unlocked(s, a);
+        require_unlocked(s, a, now_ms);
         if (!grouping_allowed(s, a)) throw api_error(errors::wrong_phase);
         const note& n = find_note(s, msg, a);
         if (int_field(msg, "version", 1, INT32_MAX) != n.version)
@@ -274,14 +274,14 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         d = {{"note", n.id}, {"group", g ? json(*g) : json(nullptr)}, {"hidden", n.hidden}};
         if (n.anonymous) d["anonymous"] = true;
     } else if (op == "group.add") {
-        require_unlocked(s, a);
+        require_unlocked(s, a, now_ms);
         if (!grouping_allowed(s, a)) throw api_error(errors::wrong_phase);
         if (s.groups.size() >= max_groups_per_board) throw api_error(errors::board_full);
         auto col = json_input::required_string(msg, "column", 40);
         if (!cur->has_column(col)) throw api_error(errors::wrong_phase, "column");
         d = {{"column", col}, {"title", json_input::required_string(msg, "title", title_max)}};
     } else if (op == "group.rename" || op == "group.delete") {
-        require_unlocked(s, a);
+        require_unlocked(s, a, now_ms);
         if (!grouping_allowed(s, a)) throw api_error(errors::wrong_phase);
         auto g = int_field(msg, "group", 1, INT64_MAX);
         if (!s.groups.count(g)) throw api_error(errors::not_found, "group");
@@ -296,7 +296,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         } else {
             require_writer(a);
         }
-        require_unlocked(s, a);
+        require_unlocked(s, a, now_ms);
         if (cur->vote_budget <= 0) throw api_error(errors::wrong_phase);
         const note& n = find_note(s, msg, a);
         if (!cur->has_column(n.column)) throw api_error(errors::wrong_phase, "note");
@@ -304,7 +304,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         d = {{"note", n.id}, {"phase", cur->key}, {"voter", voter}, {"voter_name", voter_name}};
     } else if (op == "vote.retract") {
         require_writer(a);
-        require_unlocked(s, a);
+        require_unlocked(s, a, now_ms);
         const note& n = find_note(s, msg, a);
         auto ph = s.votes.find(cur->key);
         bool has = false;
@@ -389,6 +389,9 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         require_facilitator(a);
         auto n = static_cast<std::int64_t>(s.phases.size()) - 1;
         d = {{"from", int_field(msg, "from", 0, n)}, {"to", int_field(msg, "to", 0, n)}};
+    } else if (op == "timer.lock_at_zero") {
+        require_facilitator(a);
+        d = {{"on", bool_field(msg, "on")}};
     } else if (op == "board.lock") {
         require_facilitator(a);
         d = {{"locked", bool_field(msg, "locked")}};
@@ -406,7 +409,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         d = {{"text", json_input::required_string(msg, "text", text_max)}};
     } else if (op == "action.add" || op == "action.edit") {
         require_writer(a);
-        require_unlocked(s, a);
+        require_unlocked(s, a, now_ms);
         if (!actions_allowed(s, a)) throw api_error(errors::wrong_phase);
         if (op == "action.edit") {
             auto id = int_field(msg, "action", 1, INT64_MAX);
@@ -431,7 +434,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         if (!d.contains("when")) d["when"] = "";
     } else if (op == "action.delete") {
         require_writer(a);
-        require_unlocked(s, a);
+        require_unlocked(s, a, now_ms);
         if (!actions_allowed(s, a)) throw api_error(errors::wrong_phase);
         auto id = int_field(msg, "action", 1, INT64_MAX);
         if (!s.actions.count(id)) throw api_error(errors::not_found, "action");
@@ -552,6 +555,8 @@ void apply(room_state& s, const event& e) {
         if (s.current == from) s.current = to;
         else if (from < s.current && to >= s.current) --s.current;
         else if (from > s.current && to <= s.current) ++s.current;
+    } else if (op == "timer.lock_at_zero") {
+        s.lock_at_zero = d.at("on").get<bool>();
     } else if (op == "board.lock") {
         s.locked = d.at("locked").get<bool>();
     } else if (op == "board.anonymous") {
@@ -632,6 +637,7 @@ json to_json(const room_state& s) {
             {"current", s.current},
             {"locked", s.locked},
             {"anonymous", s.anonymous},
+            {"lock_at_zero", s.lock_at_zero},
             {"notes", notes},
             {"groups", groups},
             {"actions", actions},
@@ -655,6 +661,7 @@ void from_json(const json& j, room_state& out) {
     s.current = j.at("current").get<std::size_t>();
     s.locked = j.at("locked").get<bool>();
     s.anonymous = j.at("anonymous").get<bool>();
+    s.lock_at_zero = j.value("lock_at_zero", false);
     for (const auto& n : j.at("notes")) {
         note x;
         x.id = n.at("id").get<std::int64_t>();
@@ -756,6 +763,7 @@ json snapshot(const room_state& s, const actor& viewer) {
             {"current", s.current},
             {"locked", s.locked},
             {"anonymous", s.anonymous},
+            {"lock_at_zero", s.lock_at_zero},
             {"notes", notes},
             {"groups", groups},
             {"votes", votes_view(s, viewer)},

@@ -119,6 +119,7 @@ struct room_state {
     std::vector<phase> phases;
     std::size_t current = 0;
     bool locked = false, anonymous = false;
+    bool lock_at_zero = false;  // the board takes no more from participants once the timer reaches 0:00
     std::map<std::int64_t, note> notes;
     std::map<std::int64_t, group> groups;
     std::map<std::int64_t, action_item> actions;
@@ -138,6 +139,9 @@ struct room_state {
     /// Whether `viewer` may know who wrote `n`: facilitators and the author always; others
     /// only when the board is not anonymous and the note was not written under anonymity.
     bool author_visible(const note& n, const actor& viewer) const;
+
+    /// Locked for participants now: by the facilitator, or by the timer at 0:00 when asked.
+    bool locked_at(std::int64_t now_ms) const { return locked || (lock_at_zero && timer.running && now_ms >= timer.ends_at); }
 
     bool operator==(const room_state&) const = default;
 };

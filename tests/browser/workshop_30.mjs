@@ -225,6 +225,34 @@ async function run(relais) {
     await a.locator('main li.note').filter({ hasText: 'Le manque de médecins' }).waitFor();
   });
 
+  await step('the facilitator chose to lock at 0:00: at 0:00 the timer turns and Bruno’s composer closes, saying why', async () => {
+    await a.getByRole('button', { name: 'Autres contrôles' }).click();
+    const zero = a.getByRole('button', { name: 'Verrouiller le tableau à 0:00' });
+    await zero.click();
+    await a.waitForFunction(() => document.querySelector('[aria-pressed="true"]')?.textContent === 'Verrouiller le tableau à 0:00');
+    // A two-second timer, started over the facilitator's own session (the page offers the phase's duration).
+    await a.evaluate((w) => new Promise((resolve, reject) => {
+      const ws = new WebSocket(`${location.origin.replace('http', 'ws')}/ws`);
+      ws.onopen = () => ws.send(JSON.stringify({ type: 'join', workshop: w }));
+      ws.onmessage = (e) => {
+        for (const line of String(e.data).split('\n')) {
+          if (!line) continue;
+          const msg = JSON.parse(line);
+          if (msg.type === 'snapshot') ws.send(JSON.stringify({ type: 'op', workshop: w, id: 'minuteur', op: 'timer.start', seconds: 2 }));
+          if (msg.type === 'ack') { ws.close(); resolve(); }
+          if (msg.type === 'error') reject(new Error(msg.code));
+        }
+      };
+    }), workshop.id);
+    await a.locator('.timer.timer-up').waitFor();
+    await a.locator('.timer').filter({ hasText: 'Temps écoulé' }).waitFor();
+    await bruno.locator('.composer-reason').filter({ hasText: 'Le temps est écoulé' }).first().waitFor();
+    assert.equal(await bruno.locator('.board-column textarea').first().isDisabled(), true);
+    await zero.click();
+    await bruno.waitForFunction(() => !document.querySelector('.board-column textarea').disabled);
+    await a.getByRole('button', { name: 'Autres contrôles' }).click();
+  });
+
   await step('votes: 84 votes over the sockets; the vote button says how many are left', async () => {
     await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ label: '4. Vote des enjeux prioritaires' });
     await a.getByRole('button', { name: 'Aller à la phase', exact: true }).click();

@@ -365,7 +365,7 @@ TEST_CASE("ranking: most votes first, ties share a rank; the top N retained for 
     CHECK(r[2].rank == 2);
     CHECK(r[3].rank == 4);
     // Only facilitators retain; the top 2 keeps the tie at the boundary (3 items).
-    CHECK(b.refusal(b.bob, "ranking.retain", {{"count", 2}}) == "reserve_animateur");
+    CHECK(b.refusal(b.bob, "ranking.retain", {{"count", 2}}) == "acces_refuse");
     CHECK(b.refusal(b.fac, "ranking.retain", {{"count", 51}}) == "champ_invalide");
     auto kept = b.run(b.fac, "ranking.retain", {{"count", 2}});
     REQUIRE(b.s.retained.size() == 3);
@@ -401,6 +401,27 @@ TEST_CASE("ranking: most votes first, ties share a rank; the top N retained for 
     // 0 clears.
     b.run(b.fac, "ranking.retain", {{"count", 0}, {"phase", "vote"}});
     CHECK(b.s.retained.empty());
+}
+
+TEST_CASE("the timer may lock the board at 0:00, for participants only", "[workshops]") {
+    board b;
+    b.run(b.fac, "phase.goto", {{"index", 1}});
+    CHECK(b.refusal(b.bob, "timer.lock_at_zero", {{"on", true}}) == "acces_refuse");
+    b.run(b.fac, "timer.lock_at_zero", {{"on", true}});
+    CHECK(snapshot(b.s, b.bob)["lock_at_zero"] == true);
+    b.run(b.fac, "timer.start", {{"seconds", 60}});
+    b.now += 59'000;
+    b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "à temps"}});
+    b.now += 1'000;  // 0:00
+    CHECK(b.refusal(b.bob, "note.add", {{"column", "forces"}, {"text", "trop tard"}}) == "tableau_verrouille");
+    b.run(b.fac, "note.add", {{"column", "forces"}, {"text", "l'animatrice écrit encore"}});
+    // More time opens it again; without the option, 0:00 locks nothing.
+    b.run(b.fac, "timer.add", {{"seconds", 60}});
+    b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "une minute de plus"}});
+    b.now += 120'000;
+    CHECK(b.refusal(b.bob, "note.add", {{"column", "forces"}, {"text", "x"}}) == "tableau_verrouille");
+    b.run(b.fac, "timer.lock_at_zero", {{"on", false}});
+    b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "plus de verrou"}});
 }
 
 TEST_CASE("report: vote totals only once revealed", "[workshops][report]") {
@@ -618,7 +639,7 @@ const std::vector<std::string> board_ops = {
     "group.delete", "vote.cast",    "vote.proxy",   "vote.retract", "votes.reveal", "timer.start",    "timer.pause",
     "timer.add",    "timer.reset",  "phase.goto",   "phase.add",   "phase.update", "phase.remove",    "phase.move",
     "board.lock",   "board.anonymous", "reaction",  "chat.send",   "action.add",   "action.edit",     "action.delete",
-    "prework.reveal", "ranking.retain"};
+    "prework.reveal", "ranking.retain", "timer.lock_at_zero"};
 const std::vector<std::string> system_ops = {"workshop.created", "workshop.state", "phases.set"};
 
 /// A random log that a room could have written: each operation (random kind, actor and
@@ -724,6 +745,8 @@ std::vector<event> random_log(std::uint32_t seed, int attempts) {
             if (chance(0.3)) m["item"] = s.retained.empty() || chance(0.3) ? json(nullptr) : json(s.retained[pick(s.retained.size())].note);
         } else if (op == "ranking.retain") {
             m = {{"count", pick(6)}};
+        } else if (op == "timer.lock_at_zero") {
+            m = {{"on", chance(0.3)}};
         } else if (op == "action.delete") {
             m = {{"action", any_id(s.actions)}};
         }

@@ -31,6 +31,7 @@ export class Board {
     this.phases = [];
     this.current = 0;
     this.locked = false;
+    this.lockAtZero = false;
     this.anonymous = false;
     this.notes = new Map();
     this.groups = new Map();
@@ -59,6 +60,7 @@ export class Board {
     this.phases = Array.isArray(s.phases) ? s.phases : [];
     this.current = Number(s.current) || 0;
     this.locked = Boolean(s.locked);
+    this.lockAtZero = Boolean(s.lock_at_zero);
     this.anonymous = Boolean(s.anonymous);
     for (const n of s.notes || []) this.notes.set(asId(n.id), noteFrom(n));
     for (const g of s.groups || []) this.groups.set(asId(g.id), { id: asId(g.id), column: g.column, title: g.title });
@@ -233,6 +235,9 @@ export class Board {
       }
       case 'board.lock':
         this.locked = Boolean(d.locked);
+        return false;
+      case 'timer.lock_at_zero':
+        this.lockAtZero = Boolean(d.on);
         return false;
       case 'board.anonymous':
         this.anonymous = Boolean(d.anonymous);

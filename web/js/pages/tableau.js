@@ -174,6 +174,7 @@ export async function render(ctx) {
     if (up && lastRemaining !== 0 && lastRemaining !== null) {
       setText(timerAlert, t('board.timeUp'));
       if (sound) beep();
+      if (board.lockAtZero) schedule(); // the composers close
     }
     if (ms > 0) setText(timerAlert, '');
     lastRemaining = board.timer.running ? ms : null;
@@ -214,6 +215,7 @@ export async function render(ctx) {
       : t('board.noPhase'));
     const flags = [p ? kindLabel(p.kind) : null];
     if (board.locked) flags.push(t('board.flagLocked'));
+    if (board.lockAtZero) flags.push(t('board.flagLockAtZero'));
     if (board.anonymous) flags.push(t('board.flagAnonymous'));
     if (p && p.private_notes) flags.push(t('board.flagPrivate'));
     if (p && board.revealed.has(p.key)) flags.push(t('board.flagRevealed'));
@@ -431,6 +433,11 @@ export async function render(ctx) {
     });
   }
 
+  /** Locked by the timer at 0:00 (the facilitator chose it), for participants. */
+  function timeLocked() {
+    return board.lockAtZero && !board.facilitator && board.timer.running && live && timerRemaining() === 0;
+  }
+
   /** Why this person may not add a note now ('' when they may). */
   function composerBlocked() {
     if (ui.ended) return ui.ended;
@@ -438,6 +445,7 @@ export async function render(ctx) {
     if (board.me.role === 'observer') return t('board.hintObserver');
     if (board.state === 'draft' && !board.facilitator) return t('board.composerDraft');
     if (board.locked && !board.facilitator) return t('board.composerLocked');
+    if (timeLocked()) return t('board.composerTimeUp');
     return '';
   }
 
@@ -832,6 +840,7 @@ export async function render(ctx) {
   const phaseSelect = h('select', { id: phaseSelectId });
   const lockButton = button('', () => send('board.lock', { locked: !board.locked }));
   const anonButton = button('', () => send('board.anonymous', { anonymous: !board.anonymous }));
+  const zeroButton = button(t('board.lockAtZero'), () => send('timer.lock_at_zero', { on: !board.lockAtZero }));
   const proxyBox = h('div');
   const proxyNoteId = uid('procuration');
   const proxyNote = h('select', { id: proxyNoteId, name: 'note' });
@@ -901,7 +910,7 @@ export async function render(ctx) {
     h('div', { class: 'panel-group' },
       h('h3', { text: t('board.panelTimer') }),
       h('div', { class: 'row-actions' },
-        button(t('board.timerReset'), () => send('timer.reset', {})))),
+        button(t('board.timerReset'), () => send('timer.reset', {})), zeroButton)),
     h('div', { class: 'panel-group' },
       h('h3', { text: t('board.panelBoard') }),
       h('div', { class: 'row-actions' },
@@ -929,6 +938,7 @@ export async function render(ctx) {
     }
     lockButton.textContent = t(board.locked ? 'board.unlock' : 'board.lock');
     lockButton.setAttribute('aria-pressed', String(board.locked));
+    zeroButton.setAttribute('aria-pressed', String(board.lockAtZero));
     anonButton.textContent = t('board.anonymous');
     anonButton.setAttribute('aria-pressed', String(board.anonymous));
     const p = board.phase;
