@@ -2,6 +2,7 @@
 // that covers RFC 822 and the way people (and French CMSs) write dates.
 #include "watch/dates.hpp"
 
+#include "common/time.hpp"
 #include "watch/text.hpp"
 
 #include <array>
@@ -13,44 +14,10 @@ namespace relais::watch {
 
 namespace {
 
-constexpr std::int64_t days_from_civil(int y, int m, int d) {
-    y -= m <= 2;
-    const int era = (y >= 0 ? y : y - 399) / 400;
-    const int yoe = y - era * 400;
-    const int doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return static_cast<std::int64_t>(era) * 146097 + doe - 719468;
-}
-
 constexpr bool is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 constexpr int days_in_month(int y, int m) {
     constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
     return m == 2 && is_leap(y) ? 29 : days[m - 1];
-}
-
-/// Midnight UTC of the last Sunday of a month, in days.
-std::int64_t last_sunday(int y, int m) {
-    std::int64_t last = days_from_civil(y, m, days_in_month(y, m));
-    std::int64_t weekday = ((last % 7) + 11) % 7;  // 0 = Sunday; 1970-01-01 was a Thursday
-    return last - weekday;
-}
-
-bool paris_summer_time(std::int64_t t) {
-    // The year of t, close enough: the switches are far from new year.
-    std::int64_t days = t >= 0 ? t / 86400 : (t - 86399) / 86400;
-    int y = 1970 + static_cast<int>(days / 365);
-    while (days_from_civil(y, 1, 1) > days) --y;
-    while (days_from_civil(y + 1, 1, 1) <= days) ++y;
-    std::int64_t start = last_sunday(y, 3) * 86400 + 3600;  // 01:00 UTC
-    std::int64_t end = last_sunday(y, 10) * 86400 + 3600;
-    return t >= start && t < end;
-}
-
-std::int64_t paris_local_to_utc(std::int64_t local) {
-    // Summer time if the summer reading is consistent; the earlier reading of an ambiguous
-    // hour in October, and a time in the March gap read as winter time.
-    std::int64_t summer = local - 7200;
-    return paris_summer_time(summer) ? summer : local - 3600;
 }
 
 struct fields {
@@ -303,7 +270,6 @@ std::optional<std::int64_t> parse_loose(const std::string& s) {
 
 }  // namespace
 
-int paris_offset_at(std::int64_t t) { return paris_summer_time(t) ? 7200 : 3600; }
 
 std::optional<std::int64_t> parse_date(std::string_view text) {
     if (text.size() > 200) return std::nullopt;

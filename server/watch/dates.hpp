@@ -16,7 +16,6 @@ namespace relais::watch {
 /// a year outside 1990..2100.
 std::optional<std::int64_t> parse_date(std::string_view text);
 
-/// UTC offset of Europe/Paris at a UTC instant: 3600 or 7200 (EU rules since 1996).
-int paris_offset_at(std::int64_t unix_seconds);
+// Europe/Paris offsets and French dates: common/time.hpp.
 
 }  // namespace relais::watch

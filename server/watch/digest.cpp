@@ -50,16 +50,6 @@ bool http_link(const std::string& link) {
            link.find_first_of(" \"'<>()\\") == std::string::npos;
 }
 
-std::string french_date(std::int64_t t) {
-    static const char* months[] = {"janvier", "février", "mars",      "avril",   "mai",      "juin",
-                                   "juillet", "août",    "septembre", "octobre", "novembre", "décembre"};
-    // The day in Paris.
-    std::time_t local = static_cast<std::time_t>(t + paris_offset_at(t));
-    std::tm tm{};
-    gmtime_r(&local, &tm);
-    return std::to_string(tm.tm_mday) + (tm.tm_mday == 1 ? "er " : " ") + months[tm.tm_mon] + " " +
-           std::to_string(tm.tm_year + 1900);
-}
 
 }  // namespace
 

@@ -92,7 +92,7 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
     auto stage = stage_labels.find(w.stage);
     md << "- **Étape de la CPTS** : " << (stage == stage_labels.end() ? w.stage : stage->second) << "\n";
     if (w.cpts_name) md << "- **CPTS** : " << one_line(*w.cpts_name) << "\n";
-    if (!w.date.empty()) md << "- **Date** : " << w.date << "\n";
+    if (!w.date.empty()) md << "- **Date** : " << french_local_date(w.date) << "\n";
     if (!w.partners.empty()) {
         md << "- **Partenaires** : ";
         for (std::size_t i = 0; i < w.partners.size(); ++i) md << (i ? ", " : "") << one_line(w.partners[i].second);
@@ -106,7 +106,7 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
         for (std::size_t i = 0; i < facilitators.size(); ++i) md << (i ? ", " : "") << one_line(facilitators[i]);
         md << "\n";
     }
-    md << "- **Compte rendu établi le** : " << to_iso8601(now) << "\n\n";
+    md << "- **Compte rendu établi le** : " << french_date_time(now) << " (heure de Paris)\n\n";
 
     md << "## Participants\n\n";
     if (participants.empty()) md << "Aucun participant enregistré.\n";
@@ -209,22 +209,24 @@ std::string report_html(const std::string& title, const std::string& markdown) {
       << "</title><link rel=\"stylesheet\" href=\"/css/report.css\"></head><body><main>\n";
     std::istringstream in(markdown);
     std::string line;
+    // Lists: every open <ul> has an open <li>; a nested list opens inside its parent's item.
     int list_depth = 0;
     bool in_table = false, header_row = false;
     auto close_lists = [&](int to) {
         while (list_depth > to) {
-            h << "</ul>\n";
+            h << "</li>\n</ul>\n";
             --list_depth;
         }
     };
     for (; std::getline(in, line);) {
-        if (line.rfind("| ", 0) == 0) {
+        if (!line.empty() && line[0] == '|') {
             close_lists(0);
             if (!in_table) {
                 h << "<table>\n";
                 in_table = header_row = true;
             }
-            if (line.rfind("|---", 0) == 0) continue;
+            // The separator line under the header (|---|---|).
+            if (line.find_first_not_of("|-: ") == std::string::npos) continue;
             std::vector<std::string> cells;
             std::string cell;
             for (std::size_t i = 1; i < line.size(); ++i) {
@@ -252,11 +254,12 @@ std::string report_html(const std::string& title, const std::string& markdown) {
         } else if (line.rfind("  - ", 0) == 0 || line.rfind("- ", 0) == 0) {
             int depth = line[0] == ' ' ? 2 : 1;
             if (list_depth < depth) {
-                while (list_depth < depth) { h << "<ul>\n"; ++list_depth; }
+                while (list_depth < depth) { h << "\n<ul>\n"; ++list_depth; }
             } else {
                 close_lists(depth);
+                h << "</li>\n";
             }
-            h << "<li>" << inline_html(line.substr(depth == 2 ? 4 : 2)) << "</li>\n";
+            h << "<li>" << inline_html(line.substr(depth == 2 ? 4 : 2));
         } else if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0])) && line.find(". ") != std::string::npos) {
             close_lists(0);
             h << "<p>" << inline_html(line) << "</p>\n";

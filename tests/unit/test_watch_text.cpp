@@ -1,6 +1,7 @@
 // Dates, URLs, titles, and what pages say about themselves.
 #include "watch/dates.hpp"
 #include "watch/discover.hpp"
+#include "common/time.hpp"
 #include "watch/text.hpp"
 #include "watch/title_index.hpp"
 #include "watch/urls.hpp"
@@ -11,6 +12,7 @@
 #include <sstream>
 
 using namespace relais::watch;
+using relais::paris_offset_at;
 using relais::truncate_utf8_bytes;
 using relais::truncate_utf8_chars;
 

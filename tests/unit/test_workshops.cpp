@@ -265,6 +265,22 @@ TEST_CASE("report: markdown, escaped HTML, CSV without formulas", "[workshops][r
     CHECK(html.find("<title>Atelier &lt;test&gt;</title>") != std::string::npos);
     CHECK(csv_field("simple") == "simple");
     CHECK(csv_field("-1") == "'-1");
+    // The printable page: one table with its header row and no literal separator; a
+    // nested list inside its parent's item; dates in French, in Paris time.
+    CHECK(html.find("|---") == std::string::npos);
+    CHECK(html.find("<table>\n<tr><th scope=\"col\">Qui</th>") != std::string::npos);
+    b.run(b.fac, "phase.goto", {{"index", 2}});
+    auto g = b.run(b.fac, "group.add", {{"column", "forces"}, {"title", "Coopérations"}});
+    auto n = b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "Une MSP"}});
+    b.run(b.fac, "note.group", {{"note", n.seq}, {"version", 1}, {"group", g.seq}});
+    b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "Hors groupe"}});
+    w.date = "2026-12-01T14:00";
+    auto r2 = make_report(w, b.s, {"Bob"}, 1'764'594'000);  // 2025-12-01 13:00 UTC
+    CHECK(r2.markdown.find("- **Date** : 1er décembre 2026 à 14 h 00") != std::string::npos);
+    CHECK(r2.markdown.find("- **Compte rendu établi le** : 1er décembre 2025 à 14 h 00 (heure de Paris)") != std::string::npos);
+    auto html2 = report_html("x", r2.markdown);
+    CHECK(html2.find("<li><strong>Coopérations</strong>\n<ul>\n<li>Une MSP</li>\n</ul>\n</li>\n<li>Hors groupe") != std::string::npos);
+    CHECK(html2.find("</ul>\n<ul>") == std::string::npos);
 }
 
 TEST_CASE("the event log refuses gaps", "[workshops]") {
