@@ -439,6 +439,11 @@ void room::snapshot_if_due(bool force) {
                         });
 }
 
+void room::retire() {
+    std::lock_guard lock(mutex_);
+    retired_ = true;
+}
+
 bool room::retire_if_idle(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::duration idle) {
     {
         std::lock_guard lock(mutex_);

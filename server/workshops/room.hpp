@@ -91,6 +91,9 @@ public:
     /// `idle`: from then on it refuses joins and system events (room_retired), and its
     /// committed board is snapshotted if it changed since the last snapshot.
     bool retire_if_idle(std::chrono::steady_clock::time_point now, std::chrono::steady_clock::duration idle);
+    /// Retires the room whoever is in it (its workshop is being deleted): joins, operations
+    /// and system events are refused from now on.
+    void retire();
 
 private:
     struct member {

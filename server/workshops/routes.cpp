@@ -5,6 +5,7 @@
 #include "common/json_input.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
+#include "common/utf8.hpp"
 #include "common/worker_pool.hpp"
 #include "reference/data.hpp"
 #include "workshops/detail.hpp"
@@ -135,6 +136,50 @@ void service::register_routes(net::router& r) {
         co_await db_.write([&](db::connection& c) { update_workshop(c, auth_, w, partners, unix_now()); });
         auto j = co_await workshop_json(id, who, true);
         auto res = response::json(200, {{"workshop", j}});
+        co_return res;
+    }));
+
+    // A copy to prepare another session: same subject, stage, CPTS, partners and phase plan
+    // (as composed now), in preparation, facilitated by whoever copies it.
+    r.add("POST", "/api/workshops/{id}/duplicate", facilitated([this](request&, const identity& who, std::int64_t id, store::workshop_row& w) -> asio::awaitable<response> {
+        if (!who.account) throw api_error(errors::forbidden);
+        auto source = co_await room_for(id);
+        auto phases = source->state().phases;
+        workshop_draft d;
+        d.title = utf8_prefix(w.title + " (copie)", 200);
+        d.subject = w.subject;
+        d.stage = w.stage;
+        d.date = w.date;
+        d.template_slug = w.template_slug;
+        d.cpts_id = w.cpts_id;
+        std::vector<std::int64_t> partners;
+        for (const auto& [org, name] : w.partners) partners.push_back(org);
+        d.partners = partners;
+        std::int64_t copy = 0;
+        co_await db_.write([&](db::connection& c) { copy = create_workshop(c, auth_, d, *who.account, now_ms()); });
+        auto rm = co_await room_for(copy);
+        json data = {{"phases", to_json(phases)}};
+        auto a = actor_of(who, role::facilitator);
+        std::string op = "phases.set";
+        std::function<void(const room_state&)> no_check;
+        std::function<void(db::connection&)> no_extra;
+        co_await submit(rm, a, op, data, std::move(no_check), std::move(no_extra));
+        auto j = co_await workshop_json(copy, who, true);
+        auto res = response::json(201, {{"workshop", j}});
+        co_return res;
+    }));
+
+    // Only a workshop still in preparation is deleted (a held one keeps its log and report).
+    r.add("DELETE", "/api/workshops/{id}", facilitated([this](request&, const identity&, std::int64_t id, store::workshop_row& w) -> asio::awaitable<response> {
+        if (w.state != "draft") throw api_error(errors::bad_transition, "state", "Seul un atelier en préparation (brouillon) peut être supprimé.");
+        drop_room(id, "Cet atelier a été supprimé");
+        bool deleted = false;
+        co_await db_.write([&](db::connection& c) {
+            c.prepare("DELETE FROM workshops WHERE id = ?1 AND state = 'draft'").bind(1, id).exec();
+            deleted = c.changes() > 0;
+        });
+        if (!deleted) throw api_error(errors::bad_transition, "state", "Seul un atelier en préparation (brouillon) peut être supprimé.");
+        auto res = response::no_content();
         co_return res;
     }));
 

@@ -521,6 +521,30 @@ void service::ws_op(const std::shared_ptr<net::ws_connection>& c, const platform
     }
 }
 
+void service::drop_room(std::int64_t id, const char* reason) {
+    std::vector<std::shared_ptr<net::ws_connection>> to_close;
+    bool dropped = false;
+    room_ptr kept;  // alive until its sockets are found (the seats only point to it)
+    {
+        std::lock_guard lock(mutex_);
+        if (auto it = rooms_.find(id); it != rooms_.end() && it->second.room) {
+            kept = it->second.room;
+            it->second.room->retire();
+            if (it->second.waiters.empty()) {
+                rooms_.erase(it);
+                dropped = true;
+            }
+        }
+        for (const auto& [ptr, s] : seats_) {
+            auto r = s.where.lock();
+            if (r && r->id() == id)
+                if (auto c = s.conn.lock()) to_close.push_back(std::move(c));
+        }
+    }
+    if (dropped) rooms_loaded_.add(-1);
+    for (const auto& c : to_close) c->close(1008, reason);
+}
+
 void service::disconnect(std::int64_t room_id, const std::set<std::string>& keys, const char* reason) {
     std::vector<std::shared_ptr<net::ws_connection>> to_close;
     {

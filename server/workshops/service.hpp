@@ -156,6 +156,8 @@ private:
     /// Closes (1008, `reason`) the sockets seated in workshop `room_id` (0: any) whose
     /// identity key is in `keys`.
     void disconnect(std::int64_t room_id, const std::set<std::string>& keys, const char* reason);
+    /// Retires and forgets the room of a workshop being deleted, and closes its sockets.
+    void drop_room(std::int64_t id, const char* reason);
     std::map<const net::ws_connection*, seat> seats_;
     struct join_bucket {
         double tokens;

@@ -809,6 +809,43 @@ TEST_CASE("live room: a reveal larger than a socket's byte cap reaches everyone"
     CHECK(fac.sock->is_open());
 }
 
+TEST_CASE("workshops: duplicate with the composed plan, delete a draft only", "[workshops]") {
+    workshop_setup w;
+    auto& s = w.s;
+    auto cpts = s.request("POST", "/api/admin/orgs", json{{"name", "CPTS du Cambrésis"}, {"type", "cpts"}, {"region", "32"}}.dump(),
+                          {{"Cookie", w.admin}}).json()["org"]["id"].get<std::int64_t>();
+    REQUIRE(s.request("PATCH", w.path(), json{{"cpts_id", cpts}, {"partner_ids", {cpts}}}.dump(), {{"Cookie", w.admin}}).status == 200);
+    // The plan as composed: two phases of the SWOT.
+    auto plan = s.request("GET", w.path(), {}, {{"Cookie", w.admin}}).json()["workshop"]["phases"];
+    json two = json::array({plan[0], plan[1]});
+    two[1]["title"] = "Production (recomposée)";
+    REQUIRE(s.request("PUT", w.path("/phases"), json{{"phases", two}}.dump(), {{"Cookie", w.admin}}).status == 200);
+    auto copy = s.request("POST", w.path("/duplicate"), "", {{"Cookie", w.admin}});
+    REQUIRE(copy.status == 201);
+    auto c = copy.json()["workshop"];
+    CHECK(c["id"] != w.id);
+    CHECK(c["title"] == "Diagnostic du Val de Sambre (copie)");
+    CHECK(c["state"] == "draft");
+    CHECK(c["cpts"]["id"] == cpts);
+    CHECK(c["partners"].size() == 1);
+    REQUIRE(c["phases"].size() == 2);
+    CHECK(c["phases"][1]["title"] == "Production (recomposée)");
+    const std::string copy_path = "/api/workshops/" + std::to_string(c["id"].get<std::int64_t>());
+    // A draft is deleted, and a socket in its room is closed.
+    participant fac;
+    REQUIRE(fac.connect(s, w.admin) == 101);
+    fac.join(c["id"].get<std::int64_t>());
+    auto del = s.request("DELETE", copy_path, "", {{"Cookie", w.admin}});
+    CHECK(del.status == 204);
+    CHECK(s.request("GET", copy_path, {}, {{"Cookie", w.admin}}).status == 404);
+    for (int i = 0; i < 20 && fac.sock->is_open(); ++i) fac.sock->read(std::chrono::milliseconds(100));
+    CHECK_FALSE(fac.sock->is_open());
+    // A workshop that was held is not deleted.
+    w.set_state("scheduled");
+    CHECK(s.request("DELETE", w.path(), "", {{"Cookie", w.admin}}).error_code() == "transition_invalide");
+    CHECK(s.request("GET", w.path(), {}, {{"Cookie", w.admin}}).status == 200);
+}
+
 // The workshops module's rows of the access matrix (test_access.cpp). On a workshop the
 // admin created: an animateur outside it observes, a member outside it is refused.
 RELAIS_ACCESS_ROWS("workshops", [](relais::test::access_fixture& f) {
@@ -820,6 +857,11 @@ RELAIS_ACCESS_ROWS("workshops", [](relais::test::access_fixture& f) {
     REQUIRE(created.status == 201);
     const std::string w = "/api/workshops/" + std::to_string(created.json()["workshop"]["id"].get<long long>());
     const std::string upd = json{{"name", "Nom"}}.dump();
+    auto other = f.s.request("POST", "/api/workshops", json{{"title", "Programmé"}, {"stage", "pre_aci"}, {"template", "swot"}}.dump(),
+                             {{"Cookie", f.admin()}});
+    REQUIRE(other.status == 201);
+    const std::string held = "/api/workshops/" + std::to_string(other.json()["workshop"]["id"].get<long long>());
+    REQUIRE(f.s.request("POST", held + "/state", R"({"state":"scheduled"})", {{"Cookie", f.admin()}}).status == 200);
     auto ws = [&](std::string method, std::string tail, std::string access, std::string body, int admin, int animateur,
                   int membre) {
         return access_row{method, "/api/workshops/{id}" + tail, std::move(access), w + tail, std::move(body),
@@ -844,6 +886,9 @@ RELAIS_ACCESS_ROWS("workshops", [](relais::test::access_fixture& f) {
         ws("GET", "/indicators.csv", "participant", "", 404, 404, 403),
         ws("POST", "/report/library", "facilitator", "", 404, 403, 403),  // before any report: 404
         ws("POST", "/report", "facilitator", "", 201, 403, 403),
+        ws("POST", "/duplicate", "facilitator", "", 201, 403, 403),
+        // On a scheduled workshop: nobody deletes it (only drafts are deleted).
+        {"DELETE", "/api/workshops/{id}", "facilitator", held, "", by_role(401, 403, 403, 409)},
         {"DELETE", "/api/workshops/{id}/members/{user_id}", "facilitator", w + "/members/999", "", by_role(401, 403, 403, 200)},
         {"DELETE", "/api/workshops/{id}/invites/{invite_id}", "facilitator", w + "/invites/999", "", by_role(401, 403, 403, 404)},
         {"GET", "/api/invites/{token}", "anyone", "/api/invites/jeton-inconnu", "", all(404)},

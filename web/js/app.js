@@ -5,8 +5,10 @@
 
 import { api, onUnauthorized } from './api.js';
 import { bellItem, startBell, stopBell } from './bell.js';
+import { confirmDialog } from './dialog.js';
 import { h, uid } from './dom.js';
 import { lang, t } from './i18n.js';
+import { releaseLeaving, unsavedChanges } from './leave-guard.js';
 import { loadMeta, metaLoaded } from './meta.js';
 import { messagePage } from './pages/message.js';
 import { allowed, matchRoute, notFoundRoute, routes } from './routes.js';
@@ -305,12 +307,31 @@ function onDocumentClick(event) {
   const url = new URL(link.href);
   if (url.origin !== location.origin || !matchRoute(url.pathname)) return;
   event.preventDefault();
-  navigate(url.pathname + url.search);
+  leaveThen(() => navigate(url.pathname + url.search));
+}
+
+/** Runs `go` at once, or after the person agreed to leave unsaved changes behind. */
+async function leaveThen(go) {
+  if (unsavedChanges()) {
+    const ok = await confirmDialog({
+      title: t('leave.title'), text: t('leave.text'), confirmLabel: t('leave.confirm'), danger: true,
+    });
+    if (!ok) return;
+    releaseLeaving();
+  }
+  go();
 }
 
 function onPopState() {
   // A change of fragment only (same path and query) is not a new page.
   if (location.pathname + location.search === state.renderedUrl) return;
+  if (unsavedChanges()) {
+    // Back or forward cannot be held: stay on the page (its URL back), then ask.
+    const wanted = location.pathname + location.search;
+    history.pushState(null, '', state.renderedUrl);
+    leaveThen(() => navigate(wanted));
+    return;
+  }
   render({ focus: true });
 }
 

@@ -7,6 +7,11 @@
 const fr = {
   'app.name': 'Relais',
 
+  // Leaving a page with unsaved changes
+  'leave.title': 'Quitter sans enregistrer ?',
+  'leave.text': 'Vos modifications ne sont pas enregistrées : en quittant la page, vous les perdez.',
+  'leave.confirm': 'Quitter sans enregistrer',
+
   // Layout
   'layout.skip': 'Aller au contenu',
   'layout.navLabel': 'Navigation principale',
@@ -169,6 +174,23 @@ const fr = {
   'atelier.memberRemove': 'Retirer',
   'atelier.memberRemoveNamed': 'Retirer {name}',
   'atelier.memberRemoved': '{name} a été retiré de l’atelier.',
+  'atelier.prepareTitle': 'Préparation',
+  'atelier.edit': 'Modifier les informations',
+  'atelier.editTitle': 'Modifier les informations de l’atelier',
+  'atelier.edited': 'Informations de l’atelier enregistrées.',
+  'atelier.duplicate': 'Dupliquer l’atelier',
+  'atelier.duplicated': 'Copie créée : « {title} », en préparation.',
+  'atelier.delete': 'Supprimer le brouillon',
+  'atelier.deleteTitle': 'Supprimer ce brouillon ?',
+  'atelier.deleteText': 'L’atelier « {title} » et son déroulé seront supprimés. Cette action est définitive.',
+  'atelier.deleted': 'Brouillon « {title} » supprimé.',
+  'atelier.templateTitle': 'Enregistrer le déroulé comme modèle',
+  'atelier.templateHint': 'Le déroulé enregistré ci-dessous devient un modèle que tous les animateurs peuvent choisir en créant un atelier.',
+  'atelier.templateName': 'Nom du modèle',
+  'atelier.templateDescription': 'Description (facultatif)',
+  'atelier.templateSave': 'Enregistrer comme modèle',
+  'atelier.templateSaved': 'Modèle « {name} » enregistré.',
+  'atelier.templateUnsaved': 'Enregistrez d’abord le déroulé modifié : le modèle reprend le déroulé enregistré.',
   'atelier.facilitationTitle': 'Animation',
   'atelier.facilitationHint': 'Deux animateurs au plus ; chacun a les contrôles du tableau.',
   'atelier.facilitatorAddTitle': 'Ajouter un co-animateur',

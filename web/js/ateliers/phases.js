@@ -45,6 +45,9 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
     items = list.map((p) => ({ lid: uid('phase'), p: normalisePhase(clone(p)) }));
   };
   setItems(phases);
+  // What was saved last, to tell unsaved changes (asked before leaving the page).
+  const signature = () => JSON.stringify(items.map((i) => i.p));
+  let savedSignature = signature();
 
   const list = h('ol', { class: 'phase-list' });
   const error = h('div', { class: 'form-error', role: 'alert' });
@@ -241,6 +244,7 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
           : { key: c.key, title: c.title.trim() })),
       })));
       setItems(saved);
+      savedSignature = signature();
       draw();
       announce(t('composer.saved'), 'success');
     } catch (err) {
@@ -252,7 +256,7 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
   });
 
   draw();
-  return h('div', { class: 'composer' },
+  const composer = h('div', { class: 'composer' },
     error,
     list,
     h('div', { class: 'composer-add' },
@@ -261,6 +265,11 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
         type: 'button', class: 'button button-secondary', text: t('composer.add'), onclick: addBlock,
       })),
     h('div', { class: 'form-actions' }, saveButton));
+  /** Whether the plan differs from what was saved last. */
+  composer.hasChanges = () => signature() !== savedSignature;
+  /** The plan as composed now (to save it as a template). */
+  composer.phases = () => items.map((i) => clone(i.p));
+  return composer;
 }
 
 /** The phases as a read-only ordered list (for participants). */

@@ -6,9 +6,10 @@ import { api } from '../api.js';
 import { fromLocalInput, kindLabel, workshopPath } from '../ateliers/common.js';
 import { h, uid } from '../dom.js';
 import {
-  actions, createForm, inputField, selectField, submitButton, textareaField,
+  actions, createForm, formValues, inputField, selectField, submitButton, textareaField,
 } from '../forms.js';
 import { compare, t } from '../i18n.js';
+import { guardLeaving } from '../leave-guard.js';
 import { lists, loadMeta } from '../meta.js';
 
 export const title = 'atelierNew.title';
@@ -115,6 +116,7 @@ export async function render(ctx) {
       if (values.subject) body.subject = values.subject;
       if (values.cpts_id) body.cpts_id = Number(values.cpts_id);
       const data = await api.post('/api/workshops', body, { signal: ctx.signal });
+      created = true;
       let flash = t('atelierNew.created', { title: data.workshop.title });
       let flashKind = 'success';
       if (fromNeed) {
@@ -129,6 +131,11 @@ export async function render(ctx) {
       await ctx.navigate(workshopPath(data.workshop.id), { flash, flashKind });
     },
   });
+
+  // Leaving with the form filled in and not sent asks first.
+  let created = false;
+  const initial = JSON.stringify(formValues(form));
+  guardLeaving(() => !created && JSON.stringify(formValues(form)) !== initial, ctx.signal);
 
   if (fromNeed) {
     const set = (name, value) => {

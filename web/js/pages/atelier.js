@@ -4,13 +4,16 @@
 
 import { api } from '../api.js';
 import {
-  apiPath, boardPath, formatDate, names, reportPath, roleLabel, stageLabel, stateLabel, stateTag,
+  apiPath, boardPath, formatDate, fromLocalInput, names, reportPath, roleLabel, stageLabel, stateLabel, stateTag, toLocalInput,
+  workshopPath,
 } from '../ateliers/common.js';
 import { phaseComposer, phaseOverview } from '../ateliers/phases.js';
 import { confirmDialog } from '../dialog.js';
 import { h, srOnly, uid } from '../dom.js';
-import { actions, createForm, inputField, selectField, submitButton } from '../forms.js';
+import { actions, createForm, formValues, inputField, selectField, submitButton, textareaField } from '../forms.js';
 import { compare, t } from '../i18n.js';
+import { guardLeaving } from '../leave-guard.js';
+import { lists, loadMeta } from '../meta.js';
 
 let pageTitle = '';
 export const title = () => pageTitle || t('atelier.title');
@@ -56,11 +59,13 @@ export async function render(ctx) {
 
   // The workshop says whether a report exists: no probing request (and no 404).
   const report = workshop.report_generated_at;
-  const [templates, invites, users] = await Promise.all([
+  const [templates, invites, users, orgs] = await Promise.all([
     facilitator ? api.get('/api/templates', { signal }).then((d) => d.templates || []).catch(() => [])
       : [],
     facilitator ? api.get(apiPath(id, '/invites'), { signal }).then((d) => d.invites || []) : [],
     facilitator ? api.get('/api/users', { signal }).then((d) => d.users || []).catch(() => []) : [],
+    facilitator ? api.get('/api/orgs', { signal }).then((d) => d.orgs || []).catch(() => []) : [],
+    loadMeta(),
   ]);
 
   const heading = h('h1', { text: workshop.title });
@@ -78,6 +83,7 @@ export async function render(ctx) {
     if (facilitator) {
       drawState();
       drawMembers();
+      drawPrepare();
     }
   }
 
@@ -321,9 +327,138 @@ export async function render(ctx) {
     },
   }) : null;
 
+  // ------------------------------------------------------------ preparation
+  // Edit the details after creation; duplicate; delete a draft; keep the plan as a model.
+  const editBox = h('div', {});
+  let editForm = null;
+  let editStart = '';
+  function openEdit() {
+    const sorted = orgs.slice().sort((a, b) => compare(a.name, b.name));
+    const partnerIds = new Set((workshop.partners || []).map((p) => String(p.id)));
+    const partnerBox = h('div', { class: 'checks checks-wide' }, sorted.map((o) => {
+      const boxId = uid('partenaire');
+      const box = h('input', { type: 'checkbox', id: boxId, name: 'partner_ids', value: String(o.id), 'data-group': 'true' });
+      box.checked = partnerIds.has(String(o.id));
+      return h('div', { class: 'check' }, box, h('label', { for: boxId, text: o.name }));
+    }));
+    editForm = createForm({
+      label: t('atelier.editTitle'),
+      className: 'form form-wide',
+      children: [
+        inputField({ label: t('atelierNew.titleField'), name: 'title', value: workshop.title, required: true, attrs: { maxlength: '200' } }),
+        textareaField({ label: t('atelierNew.subject'), name: 'subject', value: workshop.subject || '', attrs: { maxlength: '2000' } }),
+        selectField({
+          label: t('atelierNew.stage'), name: 'stage', value: workshop.stage,
+          options: lists.stages().map((x) => ({ value: x.code, label: x.label })),
+        }),
+        inputField({ label: t('atelierNew.date'), name: 'date', type: 'datetime-local', value: toLocalInput(workshop.date), required: true }),
+        selectField({
+          label: t('atelierNew.cpts'), name: 'cpts_id', value: workshop.cpts ? String(workshop.cpts.id) : '',
+          options: [{ value: '', label: t('atelierNew.noCpts') },
+            ...sorted.filter((o) => o.type === 'cpts').map((o) => ({ value: String(o.id), label: o.name }))],
+        }),
+        h('fieldset', { class: 'field fieldset' }, h('legend', { text: t('atelierNew.partners') }), partnerBox),
+        actions(submitButton(t('common.save')),
+          h('button', { type: 'button', class: 'button button-secondary', text: t('common.cancel'), onclick: () => closeEdit() })),
+      ],
+      onSubmit: async (values) => {
+        const body = {
+          title: values.title, stage: values.stage, date: fromLocalInput(values.date),
+          subject: values.subject || null, cpts_id: values.cpts_id ? Number(values.cpts_id) : null,
+          partner_ids: values.partner_ids.map(Number),
+        };
+        const data = await api.patch(apiPath(id), body, { signal });
+        editForm = null;
+        showWorkshop(data.workshop);
+        editBox.replaceChildren();
+        ctx.announce(t('atelier.edited'), 'success');
+        editButton.focus();
+      },
+    }).form;
+    editStart = JSON.stringify(formValues(editForm));
+    editBox.replaceChildren(h('div', { class: 'panel' }, editForm));
+    editForm.querySelector('input[name="title"]').focus();
+  }
+  function closeEdit() {
+    editForm = null;
+    editBox.replaceChildren();
+    editButton.focus();
+  }
+  const editButton = h('button', { type: 'button', class: 'button button-secondary', text: t('atelier.edit'), onclick: () => { if (!editForm) openEdit(); } });
+
+  async function duplicate() {
+    try {
+      const data = await api.post(apiPath(id, '/duplicate'), {}, { signal });
+      await ctx.navigate(workshopPath(data.workshop.id), { flash: t('atelier.duplicated', { title: data.workshop.title }), flashKind: 'success' });
+    } catch (err) {
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+    }
+  }
+
+  async function removeDraft() {
+    const ok = await confirmDialog({
+      title: t('atelier.deleteTitle'), text: t('atelier.deleteText', { title: workshop.title }), confirmLabel: t('atelier.delete'), danger: true, signal,
+    });
+    if (!ok) return;
+    try {
+      await api.del(apiPath(id), { signal });
+      await ctx.navigate('/ateliers', { flash: t('atelier.deleted', { title: workshop.title }), flashKind: 'success' });
+    } catch (err) {
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+    }
+  }
+
+  const templateForm = facilitator ? createForm({
+    label: t('atelier.templateTitle'),
+    className: 'form form-grid',
+    children: [
+      inputField({ label: t('atelier.templateName'), name: 'name', required: true, attrs: { maxlength: '200' } }),
+      inputField({ label: t('atelier.templateDescription'), name: 'description', attrs: { maxlength: '2000' } }),
+      actions(submitButton(t('atelier.templateSave'), 'button button-secondary')),
+    ],
+    onSubmit: async (values, form) => {
+      if (composer && composer.hasChanges()) throw new Error(t('atelier.templateUnsaved'));
+      const body = { name: values.name, from_workshop: Number(id) };
+      if (values.description) body.description = values.description;
+      const data = await api.post('/api/templates', body, { signal });
+      form.reset();
+      ctx.announce(t('atelier.templateSaved', { name: data.template.name }), 'success');
+    },
+  }) : null;
+
+  const prepareBox = h('div', { class: 'panel' });
+  function drawPrepare() {
+    prepareBox.replaceChildren(
+      h('div', { class: 'form-actions' },
+        editButton,
+        h('button', { type: 'button', class: 'button button-secondary', text: t('atelier.duplicate'), onclick: duplicate }),
+        workshop.state === 'draft'
+          ? h('button', { type: 'button', class: 'button button-danger-quiet', text: t('atelier.delete'), onclick: removeDraft })
+          : null),
+      editBox,
+      h('h3', { text: t('atelier.templateTitle') }),
+      h('p', { class: 'hint', text: t('atelier.templateHint') }),
+      templateForm.form);
+  }
+
   // ------------------------------------------------------------ page
   showWorkshop(workshop);
+  if (facilitator) drawPrepare();
   if (facilitator) drawInvites();
+
+  const composer = facilitator ? phaseComposer({
+    phases: workshop.phases || [],
+    templates,
+    announce: ctx.announce,
+    onSave: async (phases) => {
+      const data = await api.put(apiPath(id, '/phases'), { phases }, { signal });
+      showWorkshop(data.workshop);
+      return data.workshop.phases || phases;
+    },
+  }) : null;
+  // Leaving with a plan or details not saved asks first.
+  guardLeaving(() => Boolean((composer && composer.hasChanges())
+    || (editForm && JSON.stringify(formValues(editForm)) !== editStart)), signal);
 
   const links = h('p', { class: 'form-actions' },
     h('a', { class: 'button', href: boardPath(id), text: t('atelier.joinBoard') }),
@@ -338,18 +473,8 @@ export async function render(ctx) {
     links,
     section('atelier.detailsTitle', details),
     facilitator ? section('atelier.stateTitle', stateBox) : null,
-    section('atelier.phasesTitle', facilitator
-      ? phaseComposer({
-        phases: workshop.phases || [],
-        templates,
-        announce: ctx.announce,
-        onSave: async (phases) => {
-          const data = await api.put(apiPath(id, '/phases'), { phases }, { signal });
-          showWorkshop(data.workshop);
-          return data.workshop.phases || phases;
-        },
-      })
-      : phaseOverview(workshop.phases)),
+    facilitator ? section('atelier.prepareTitle', prepareBox) : null,
+    section('atelier.phasesTitle', facilitator ? composer : phaseOverview(workshop.phases)),
     facilitator ? section('atelier.membersTitle', membersBox) : null,
     facilitator ? section('invites.title',
       h('div', { class: 'panel' }, inviteForm.form, inviteResult), inviteList) : null);
