@@ -58,6 +58,7 @@ using namespace relais;
 namespace {
 
 constexpr std::int64_t stale_after_s = 12 * 30 * 86400;  // Relais: expertise.stale_after_months = 12, months of 30 days
+constexpr std::size_t facet_depth = 5000;                 // Relais (search/index.cpp): facets count the first 5,000 matches
 
 std::map<std::string, std::string> flags(int argc, char** argv, int from) {
     std::map<std::string, std::string> out;
@@ -195,7 +196,8 @@ CREATE TABLE needs(id INTEGER PRIMARY KEY, title TEXT NOT NULL, cpts_name TEXT N
                    assignee_id INTEGER);
 CREATE INDEX needs_assignee ON needs(assignee_id, state);
 CREATE VIRTUAL TABLE people_fts USING fts5(name, body, tokenize='unicode61 remove_diacritics 2');
-CREATE TABLE facets(id INTEGER NOT NULL, facet TEXT NOT NULL, value TEXT NOT NULL);
+CREATE TABLE facet_values(vid INTEGER PRIMARY KEY, facet TEXT NOT NULL, value TEXT NOT NULL, UNIQUE(facet, value));
+CREATE TABLE person_facets(id INTEGER NOT NULL, vid INTEGER NOT NULL, PRIMARY KEY(id, vid)) WITHOUT ROWID;
 )";
 
 int cmd_index(const std::map<std::string, std::string>& f) {
@@ -220,6 +222,7 @@ int cmd_index(const std::map<std::string, std::string>& f) {
     std::map<std::int64_t, std::string> org_region;
     std::map<std::string, std::pair<std::int64_t, std::string>> domain_of;  // code -> id, label
     std::map<std::string, int> domain_position;
+    std::map<std::pair<std::string, std::string>, std::int64_t> facet_vid;
     std::size_t people = 0, entries = 0, needs = 0;
     for (const auto& r : records) {
         const auto kind = r.at("kind").get<std::string>();
@@ -348,8 +351,12 @@ int cmd_index(const std::map<std::string, std::string>& f) {
             facets.emplace_back("audience", audience == "network"  ? std::string("network")
                                             : audience == "region" ? "region:" + home
                                                                    : "org:" + std::to_string(org.value_or(0)));
-            for (const auto& [facet, value] : facets)
-                c.prepare("INSERT INTO facets(id, facet, value) VALUES(?, ?, ?)").bind(1, id).bind(2, facet).bind(3, value).run();
+            for (const auto& [facet, value] : facets) {
+                auto [it, fresh] = facet_vid.try_emplace({facet, value}, static_cast<std::int64_t>(facet_vid.size() + 1));
+                if (fresh)
+                    c.prepare("INSERT INTO facet_values(vid, facet, value) VALUES(?, ?, ?)").bind(1, it->second).bind(2, facet).bind(3, value).run();
+                c.prepare("INSERT OR IGNORE INTO person_facets(id, vid) VALUES(?, ?)").bind(1, id).bind(2, it->second).run();
+            }
         } else if (kind == "need") {
             auto s = c.prepare(
                 "INSERT INTO needs(id, title, cpts_name, region, departements, domains, state, assignee_id) VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
@@ -369,7 +376,7 @@ int cmd_index(const std::map<std::string, std::string>& f) {
         }
     }
     exec(c.raw(), "COMMIT");
-    exec(c.raw(), "CREATE INDEX facets_value ON facets(facet, value, id); CREATE INDEX facets_id ON facets(id, facet, value)");
+    exec(c.raw(), "CREATE INDEX person_facets_vid ON person_facets(vid, id)");
     exec(c.raw(), "INSERT INTO people_fts(people_fts) VALUES('optimize')");
     exec(c.raw(), "ANALYZE");
     double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
@@ -445,6 +452,12 @@ public:
         while (r.step()) region_name_[r.text(0)] = r.text(1);
         auto d = c.prepare("SELECT code, name, region FROM departements");
         while (d.step()) dep_name_[d.text(0)] = d.text(1);
+        // The facet values' names by id (what the counts are reported as).
+        auto v = c.prepare("SELECT vid, facet, value FROM facet_values ORDER BY vid");
+        while (v.step()) {
+            facet_names_.resize(static_cast<std::size_t>(v.i64(0)) + 1);
+            facet_names_.back() = {v.text(1), v.text(2)};
+        }
     }
 
     connection& db() {
@@ -522,88 +535,93 @@ public:
         };
         const auto limit = number("limit", 20, 100), offset = number("offset", 0, 10000);
 
-        // The matches: the full-text match with a facet check per match (EXISTS through
-        // facets(id, ...)), or without words the facet index drives (IN).
+        // The filters as facet value ids (a value nobody has: no match).
+        std::string where;
         const auto match = fts_query(text);
         const bool words = !match.empty();
-        std::string where;
-        std::vector<std::string> binds;
-        if (words) binds.push_back(match);
+        bool impossible = false;
         for (const auto& [facet, values] : filters) {
-            where += words ? " AND EXISTS (SELECT 1 FROM facets ff WHERE ff.id = people_fts.rowid AND ff.facet = ? AND ff.value IN ("
-                           : " AND people.id IN (SELECT id FROM facets WHERE facet = ? AND value IN (";
-            binds.push_back(facet);
-            for (std::size_t i = 0; i < values.size(); ++i) {
-                where += i ? ",?" : "?";
-                binds.push_back(values[i]);
-            }
-            where += "))";
+            std::string in;
+            for (std::size_t i = 0; i < values.size(); ++i) in += i ? ",?" : "?";
+            auto s = c.prepare("SELECT vid FROM facet_values WHERE facet = ? AND value IN (" + in + ")");
+            s.bind(1, facet);
+            for (std::size_t i = 0; i < values.size(); ++i) s.bind(static_cast<int>(i + 2), values[i]);
+            std::string vids;
+            while (s.step()) vids += (vids.empty() ? "" : ",") + std::to_string(s.i64(0));
+            if (vids.empty()) impossible = true;
+            // With words, a facet check per match (EXISTS on person_facets' primary key);
+            // without, the facet index drives (IN).
+            where += words ? " AND EXISTS (SELECT 1 FROM person_facets ff WHERE ff.id = people_fts.rowid AND ff.vid IN (" + vids + "))"
+                           : " AND people.id IN (SELECT id FROM person_facets WHERE vid IN (" + vids + "))";
         }
-        const std::string matches = words ? "SELECT rowid AS id FROM people_fts WHERE people_fts MATCH ?" + where
-                                          : "SELECT id FROM people WHERE consent = 1" + where;
-        const auto bind_all = [&](stmt& s) {
-            int i = 1;
-            for (const auto& b : binds) s.bind(i++, b);
-            return i;
+        // Every match in result order, once (the total, the page, the facets' first matches).
+        std::vector<std::int64_t> ids;
+        if (!impossible) {
+            auto s = c.prepare(words ? "SELECT rowid FROM people_fts WHERE people_fts MATCH ?" + where +
+                                           " ORDER BY bm25(people_fts, 3.0, 1.0), rowid"
+                                     : "SELECT id FROM people WHERE consent = 1" + where + " ORDER BY id");
+            if (words) s.bind(1, match);
+            while (s.step()) ids.push_back(s.i64(0));
+        }
+        const auto total = static_cast<std::int64_t>(ids.size());
+        const auto from = std::min<std::size_t>(ids.size(), static_cast<std::size_t>(offset));
+        const std::vector<std::int64_t> page(ids.begin() + static_cast<std::ptrdiff_t>(from),
+                                             ids.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(ids.size(), from + static_cast<std::size_t>(limit))));
+        const auto id_list = [](const std::vector<std::int64_t>& xs) {
+            std::string out;
+            for (auto x : xs) out += (out.empty() ? "" : ",") + std::to_string(x);
+            return out;
         };
 
-        // The page, with what each person shows (organisation, role, territory).
-        const std::string page =
-            words ? "SELECT rowid AS id, snippet(people_fts, 1, '', '', '…', 28) AS snip, bm25(people_fts, 3.0, 1.0) AS score "
-                    "FROM people_fts WHERE people_fts MATCH ?" + where + " ORDER BY score LIMIT ? OFFSET ?"
-                  : "SELECT id, (SELECT substr(body, 1, 200) FROM people_fts WHERE rowid = people.id) AS snip, 0 AS score "
-                    "FROM people WHERE consent = 1" + where + " ORDER BY id LIMIT ? OFFSET ?";
+        // The page, with what each person shows (organisation, role, territory, snippet).
         json people = json::array();
-        std::vector<std::int64_t> ids;
-        {
-            auto s = c.prepare("SELECT p.id, p.name, p.org_id, o.name, o.type, p.role, r.label, p.region, p.departements, m.snip FROM (" +
-                               page + ") m JOIN people p ON p.id = m.id LEFT JOIN orgs o ON o.id = p.org_id "
-                                      "LEFT JOIN roles r ON r.code = p.role ORDER BY m.score, m.id");
-            int i = bind_all(s);
-            s.bind(i, limit).bind(i + 1, offset);
-            while (s.step()) {
-                ids.push_back(s.i64(0));
-                people.push_back({{"id", s.i64(0)},
-                                  {"name", s.text(1)},
-                                  {"org", s.null(2) ? json(nullptr) : json{{"id", s.i64(2)}, {"name", s.text(3)}, {"type", s.text(4)}}},
-                                  {"role", {{"code", s.text(5)}, {"label", s.text(6)}}},
-                                  {"territory", territory(s.text(7), s.text(8))},
-                                  {"entries", json::array()},
-                                  {"snippet", s.text(9)}});
-            }
-        }
-        if (!ids.empty()) {
-            std::string in;
-            for (std::size_t i = 0; i < ids.size(); ++i) in += i ? ",?" : "?";
-            auto s = c.prepare(
+        if (!page.empty()) {
+            std::unordered_map<std::int64_t, json> by_id;
+            const auto in = id_list(page);
+            auto s = c.prepare(std::string("SELECT p.id, p.name, p.org_id, o.name, o.type, p.role, r.label, p.region, p.departements, ") +
+                               (words ? "snippet(people_fts, 1, '', '', '…', 28) FROM people_fts JOIN people p ON p.id = people_fts.rowid "
+                                        "LEFT JOIN orgs o ON o.id = p.org_id LEFT JOIN roles r ON r.code = p.role "
+                                        "WHERE people_fts MATCH ? AND people_fts.rowid IN (" + in + ")"
+                                      : "substr(f.body, 1, 200) FROM people p JOIN people_fts f ON f.rowid = p.id "
+                                        "LEFT JOIN orgs o ON o.id = p.org_id LEFT JOIN roles r ON r.code = p.role WHERE p.id IN (" + in + ")"));
+            if (words) s.bind(1, match);
+            while (s.step())
+                by_id[s.i64(0)] = {{"id", s.i64(0)},
+                                   {"name", s.text(1)},
+                                   {"org", s.null(2) ? json(nullptr) : json{{"id", s.i64(2)}, {"name", s.text(3)}, {"type", s.text(4)}}},
+                                   {"role", {{"code", s.text(5)}, {"label", s.text(6)}}},
+                                   {"territory", territory(s.text(7), s.text(8))},
+                                   {"entries", json::array()},
+                                   {"snippet", s.text(9)}};
+            auto e = c.prepare(
                 "SELECT e.person_id, d.code, d.label, e.level, e.scope, e.validated, e.confirmed_at FROM entries e "
                 "JOIN domains d ON d.id = e.domain_id WHERE e.person_id IN (" + in + ") "
                 "ORDER BY e.person_id, CASE e.level WHEN 'referent' THEN 0 WHEN 'pratique' THEN 1 ELSE 2 END, d.position");
-            for (std::size_t i = 0; i < ids.size(); ++i) s.bind(static_cast<int>(i + 1), ids[i]);
-            std::unordered_map<std::int64_t, json*> by_id;
-            for (auto& p : people) by_id[p["id"].get<std::int64_t>()] = &p["entries"];
             const auto stale_before = now_s() - stale_after_s;
-            while (s.step())
-                by_id[s.i64(0)]->push_back({{"domain", {{"code", s.text(1)}, {"label", s.text(2)}}},
-                                            {"level", s.text(3)},
-                                            {"scope", s.text(4)},
-                                            {"validated", s.i64(5) != 0},
-                                            {"stale", s.i64(6) < stale_before}});
+            while (e.step())
+                by_id[e.i64(0)]["entries"].push_back({{"domain", {{"code", e.text(1)}, {"label", e.text(2)}}},
+                                                      {"level", e.text(3)},
+                                                      {"scope", e.text(4)},
+                                                      {"validated", e.i64(5) != 0},
+                                                      {"stale", e.i64(6) < stale_before}});
+            for (auto id : page) people.push_back(std::move(by_id[id]));
         }
-        // Facet counts over every match; the total is the role count (one role a person).
+        // Facet counts over the first 5,000 matches in result order, as Relais counts them.
         json facets = json::object();
         for (const char* f : {"domain", "referent", "departement", "region", "org", "role"}) facets[f] = json::object();
-        std::int64_t total = 0;
-        {
-            auto s = c.prepare("SELECT f.facet, f.value, count(*) FROM (" + matches +
-                               ") m JOIN facets f ON f.id = m.id WHERE f.facet IN ('domain', 'referent', 'departement', 'region', 'org', 'role') "
-                               "GROUP BY f.facet, f.value");
-            bind_all(s);
+        if (!ids.empty()) {
+            const std::vector<std::int64_t> first(ids.begin(), ids.begin() + static_cast<std::ptrdiff_t>(std::min<std::size_t>(ids.size(), facet_depth)));
+            // The rows through SQL (person_facets' primary key), counted here: a GROUP BY's
+            // temporary b-tree costs more than the reading.
+            auto s = c.prepare("SELECT vid FROM person_facets WHERE id IN (SELECT value FROM json_each(?))");
+            s.bind(1, "[" + id_list(first) + "]");
+            std::vector<std::int64_t> counts(facet_names_.size(), 0);
             while (s.step()) {
-                auto facet = s.text(0);
-                facets[facet][s.text(1)] = s.i64(2);
-                if (facet == "role") total += s.i64(2);
+                auto vid = static_cast<std::size_t>(s.i64(0));
+                if (vid < counts.size()) ++counts[vid];
             }
+            for (std::size_t vid = 1; vid < counts.size(); ++vid)
+                if (counts[vid] && facets.contains(facet_names_[vid].first)) facets[facet_names_[vid].first][facet_names_[vid].second] = counts[vid];
         }
         return {{"people", people}, {"total", total}, {"facets", facets}, {"offset", offset}, {"limit", limit}};
     }
@@ -622,26 +640,31 @@ nreg AS (SELECT coalesce(nullif((SELECT region FROM need), ''),
                          (SELECT region FROM departements WHERE code = (SELECT min(dep) FROM ndeps)), '') AS region),
 m AS (
   SELECT e.person_id AS pid, sum(e.level = 'referent') AS ref, sum(e.level = 'pratique') AS prac, sum(e.level = 'notions') AS notions,
-         sum(e.validated) AS val, sum(e.confirmed_at < :stale_before) AS stale, max(e.scope = 'national') AS national, count(*) AS matched,
-         json_group_array(json_array(nd.code, nd.label, e.level, e.validated, e.confirmed_at < :stale_before)) AS entries
+         sum(e.validated) AS val, sum(e.confirmed_at < :stale_before) AS stale, max(e.scope = 'national') AS national, count(*) AS matched
   FROM entries e JOIN nd ON nd.domain_id = e.domain_id GROUP BY e.person_id),
 busy AS (SELECT assignee_id AS pid, count(*) AS n FROM needs WHERE state IN ('assigned', 'in_progress') AND assignee_id IS NOT NULL
          AND id <> :need GROUP BY assignee_id),
 cand AS (
   SELECT p.id, p.name, p.role, o.name AS org, m.*, coalesce(b.n, 0) AS load,
-         CASE WHEN EXISTS (SELECT 1 FROM facets f WHERE f.id = p.id AND f.facet = 'departement' AND f.value IN (SELECT dep FROM ndeps)) THEN 3
+         CASE WHEN EXISTS (SELECT 1 FROM person_facets f WHERE f.id = p.id AND f.vid IN
+                           (SELECT vid FROM facet_values WHERE facet = 'departement' AND value IN (SELECT dep FROM ndeps))) THEN 3
               WHEN (SELECT region FROM nreg) <> '' AND coalesce(nullif(p.region, ''), o.region, '') = (SELECT region FROM nreg) THEN 2
               WHEN m.national THEN 1 ELSE 0 END AS proximity
   FROM m JOIN people p ON p.id = m.pid LEFT JOIN orgs o ON o.id = p.org_id LEFT JOIN busy b ON b.pid = p.id
   WHERE p.consent = 1
     AND (:admin OR p.audience = 'network'
          OR (p.audience = 'region' AND :region <> '' AND coalesce(nullif(p.region, ''), o.region, '') = :region)
-         OR (p.audience = 'organisation' AND p.org_id = :org)))
-SELECT id, name, coalesce(org, ''), role, entries, proximity, load, ref, prac, notions, matched,
-       max(60.0 * ((3.0 * ref + 2.0 * prac + notions) / (3.0 * (SELECT count(*) FROM nd))) + 8.0 * proximity
-           + 6.0 * val / matched - 6.0 * stale / matched - 5.0 * min(load, 4), 0.1) AS score,
-       (SELECT count(*) FROM nd)
-FROM cand ORDER BY score DESC, id LIMIT :limit)");
+         OR (p.audience = 'organisation' AND p.org_id = :org))),
+best AS (
+  SELECT id, name, org, role, proximity, load, matched,
+         max(60.0 * ((3.0 * ref + 2.0 * prac + notions) / (3.0 * (SELECT count(*) FROM nd))) + 8.0 * proximity
+             + 6.0 * val / matched - 6.0 * stale / matched - 5.0 * min(load, 4), 0.1) AS score
+  FROM cand ORDER BY score DESC, id LIMIT :limit)
+SELECT id, name, coalesce(org, ''), role,
+       (SELECT json_group_array(json_array(nd.code, nd.label, e.level, e.validated, e.confirmed_at < :stale_before))
+        FROM entries e JOIN nd ON nd.domain_id = e.domain_id WHERE e.person_id = best.id),
+       proximity, load, 0, 0, 0, matched, score, (SELECT count(*) FROM nd)
+FROM best ORDER BY score DESC, id)");
         s.bind(s.index(":need"), need_id).bind(s.index(":stale_before"), now_s() - stale_after_s);
         s.bind(s.index(":admin"), std::int64_t{v.role == "admin" ? 1 : 0}).bind(s.index(":region"), v.region);
         if (v.org_id)
@@ -680,6 +703,7 @@ FROM cand ORDER BY score DESC, id LIMIT :limit)");
 private:
     std::string path_;
     std::map<std::string, std::string> region_name_, dep_name_;
+    std::vector<std::pair<std::string, std::string>> facet_names_;  // vid -> facet, value
 };
 
 int cmd_serve(const std::map<std::string, std::string>& f) {
