@@ -16,8 +16,9 @@
 //
 // The FTS5 side: a people table, `fts5(name, body, tokenize='unicode61 remove_diacritics 2')`
 // over the people who agreed to appear (body: role, organisation, domains and notes,
-// territory: what Relais indexes), a facet table (domain, referent, practice, departement,
-// region, role, org, audience) for filters and counts, bm25 with the name weighted 3.
+// territory: what Relais indexes), facets (domain, referent, practice, departement, region,
+// role, org, audience) as integer value ids in person_facets for filters and counts (over the
+// first 5,000 matches, as Relais counts them), bm25 with the name weighted 3.
 // Matching is one SQL query: the entries in the need's domains grouped by person, joined to
 // the people who agreed and whom the viewer may see, scored as Relais's match_score
 // (level, proximity, validation, freshness, load), best 10.

@@ -36,7 +36,7 @@ people="${PEOPLE:-10000}" entries="${ENTRIES:-50000}" orgs="${ORGS:-150}" needs=
 seed="${SEED:-relais-expertise-1}"
 cache="${DATA:-$build/bench/expertise-data}"
 
-[[ -n "${NO_BUILD:-}" ]] || CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(dirname "$root")}" cmake --build "$build" --target relais relais_expertisebench
+[[ -n "${NO_BUILD:-}" ]] || CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(dirname "$root")}" cmake --build "$build" --parallel 2 --target relais relais_expertisebench
 for tool in node sqlite3 python3; do command -v "$tool" >/dev/null || { echo "$tool is needed" >&2; exit 1; }; done
 
 work=$(mktemp -d)
