@@ -278,28 +278,32 @@ json expertise_module::directory(db::connection& c, const viewer& v, const reque
     q.offset = number("offset", 0, 10000);
     if (q.text.empty()) q.by_date = false;
     auto found = index_->search(q);
+    // The cards from the map in memory (one read of its generation, one of the hits'
+    // organisations), each checked again: the index may lag a withdrawal by a moment.
+    auto f = service_->facts(c);
+    std::vector<std::int64_t> org_ids;
+    for (const auto& h : found.hits) {
+        auto key = indexing::key_of("expertise", h.id);
+        if (!key) continue;
+        if (auto it = f->by_id.find(*key); it != f->by_id.end() && f->people[it->second].p.org_id)
+            org_ids.push_back(*f->people[it->second].p.org_id);
+    }
+    auto orgs = auth_->orgs(c, org_ids);
     json people = json::array();
     const auto now = unix_now();
     for (const auto& h : found.hits) {
         auto key = indexing::key_of("expertise", h.id);
         if (!key) continue;
-        auto p = service_->load(c, *key);
-        if (!p || !p->consent || !may_see(v, *p)) continue;  // the index may lag a withdrawal by a moment
-        auto full = service_->person_json(c, v, *key, now);
-        json entries = json::array();
-        for (const auto& e : full["entries"])
-            entries.push_back({{"domain", e["domain"]},
-                               {"level", e["level"]},
-                               {"scope", e["scope"]},
-                               {"validated", !e["validated"].is_null()},
-                               {"stale", e["stale"]}});
-        people.push_back({{"id", full["id"]},
-                          {"name", full["name"]},
-                          {"org", full["org"]},
-                          {"role", full["role"]},
-                          {"territory", full["territory"]},
-                          {"entries", entries},
-                          {"snippet", h.snippet}});
+        auto it = f->by_id.find(*key);
+        if (it == f->by_id.end()) continue;
+        person p = f->people[it->second].p;
+        if (p.org_id)
+            if (auto o = orgs.find(*p.org_id); o != orgs.end() && o->second.region) p.org_region = *o->second.region;
+        if (!p.consent || !may_see(v, p)) continue;
+        auto card = service_->card(*f, *key, orgs, now);
+        if (!card) continue;
+        (*card)["snippet"] = h.snippet;
+        people.push_back(std::move(*card));
     }
     json facets = json::object();
     for (const char* f : {"domain", "referent", "departement", "region", "org", "role"}) {

@@ -34,6 +34,14 @@ const std::set<std::string>& audiences() {
     return v;
 }
 
+/// A person's entry changed: the directory's index follows, and the in-memory copy of the
+/// map is rebuilt by the next reader that sees the new generation.
+void changed(db::connection& c, std::int64_t person) {
+    indexing::enqueue(c, "expertise", person);
+    c.prepare("UPDATE expertise_generation SET n = n + 1 WHERE id = 1").exec();
+}
+void vocabulary_changed(db::connection& c) { c.prepare("UPDATE expertise_generation SET n = n + 1 WHERE id = 1").exec(); }
+
 std::vector<std::string> string_list(const std::string& stored) {
     std::vector<std::string> out;
     auto j = json::parse(stored, nullptr, false);
@@ -208,7 +216,9 @@ std::int64_t service::add_domain(db::connection& c, const json& body, std::int64
         .bind(5, json(missions).dump())
         .bind(6, now)
         .exec();
-    return c.last_insert_id();
+    auto id = c.last_insert_id();
+    vocabulary_changed(c);
+    return id;
 }
 
 void service::add_role(db::connection& c, const json& body) const {
@@ -220,6 +230,7 @@ void service::add_role(db::connection& c, const json& body) const {
         .bind(1, code)
         .bind(2, label)
         .exec();
+    vocabulary_changed(c);
 }
 
 service::domain_row service::domain_by_code(db::connection& c, const std::string& code) const {
@@ -310,7 +321,7 @@ std::int64_t service::create_person(db::connection& c, const viewer& v, const js
         ins.bind(11, nullptr);
     ins.bind(12, audience).bind(13, v.user_id).bind(14, now).exec();
     auto id = c.last_insert_id();
-    indexing::enqueue(c, "expertise", id);
+    changed(c, id);
     return id;
 }
 
@@ -364,7 +375,7 @@ void service::update_person(db::connection& c, const viewer& v, std::int64_t id,
     // Moving to another organisation: its validations were the former institution's.
     if (org != p->org_id)
         c.prepare("UPDATE expertise_entries SET validated_by = NULL, validated_at = NULL WHERE person_id = ?1").bind(1, id).exec();
-    indexing::enqueue(c, "expertise", id);
+    changed(c, id);
 }
 
 void service::delete_person(db::connection& c, const viewer& v, std::int64_t id) const {
@@ -373,7 +384,7 @@ void service::delete_person(db::connection& c, const viewer& v, std::int64_t id)
     if (!may_edit(v, *p)) throw api_error(errors::not_editor);
     c.prepare("DELETE FROM expertise_entries WHERE person_id = ?1").bind(1, id).exec();
     c.prepare("DELETE FROM expertise_people WHERE id = ?1").bind(1, id).exec();
-    indexing::enqueue(c, "expertise", id);
+    changed(c, id);
 }
 
 json service::person_json(db::connection& c, const viewer& v, std::int64_t id, std::int64_t now) const {
@@ -465,7 +476,7 @@ std::int64_t service::set_entry(db::connection& c, const viewer& v, std::int64_t
     s.step();
     auto id = s.get_int(0);
     c.prepare("UPDATE expertise_people SET updated_at = ?1 WHERE id = ?2").bind(1, now).bind(2, person_id).exec();
-    indexing::enqueue(c, "expertise", person_id);
+    changed(c, person_id);
     return id;
 }
 
@@ -476,7 +487,7 @@ void service::remove_entry(db::connection& c, const viewer& v, std::int64_t pers
     auto d = domain_by_code(c, domain);
     c.prepare("DELETE FROM expertise_entries WHERE person_id = ?1 AND domain_id = ?2").bind(1, person_id).bind(2, d.id).exec();
     if (c.changes() == 0) throw api_error(errors::not_found);
-    indexing::enqueue(c, "expertise", person_id);
+    changed(c, person_id);
 }
 
 void service::confirm(db::connection& c, const viewer& v, std::int64_t person_id, std::optional<std::string> domain,
@@ -495,7 +506,7 @@ void service::confirm(db::connection& c, const viewer& v, std::int64_t person_id
     } else {
         c.prepare("UPDATE expertise_entries SET confirmed_at = ?1 WHERE person_id = ?2").bind(1, now).bind(2, person_id).exec();
     }
-    indexing::enqueue(c, "expertise", person_id);
+    changed(c, person_id);
 }
 
 void service::validate(db::connection& c, const viewer& v, std::int64_t person_id, const std::string& domain, bool valid,
@@ -509,7 +520,7 @@ void service::validate(db::connection& c, const viewer& v, std::int64_t person_i
     if (valid) s.bind(1, v.user_id).bind(2, now);
     s.bind(3, person_id).bind(4, d.id).exec();
     if (c.changes() == 0) throw api_error(errors::not_found);
-    indexing::enqueue(c, "expertise", person_id);
+    changed(c, person_id);
 }
 
 // ---- Views ----
@@ -925,17 +936,114 @@ json service::needs_json(db::connection& c, const std::string& state) const {
     return out;
 }
 
+// ---- The map in memory (matching, directory pages) ----
+
+std::shared_ptr<const map_facts> service::facts(db::connection& c) const {
+    std::int64_t generation = 0;
+    {
+        auto s = c.prepare("SELECT n FROM expertise_generation WHERE id = 1");
+        if (s.step()) generation = s.get_int(0);
+    }
+    {
+        std::lock_guard lock(facts_mutex_);
+        if (facts_ && facts_->generation == generation) return facts_;
+    }
+    // Built outside the lock (two readers may build the same one). The generation is read
+    // before the rows: a change committed in between makes the copy newer than its tag,
+    // never older, and the next reader who sees the new generation builds again.
+    auto f = std::make_shared<map_facts>();
+    f->generation = generation;
+    {
+        auto s = c.prepare("SELECT code, label FROM expertise_domains WHERE archived = 0 ORDER BY position, label");
+        while (s.step()) f->domain_labels[s.get_text(0)] = s.get_text(1);
+    }
+    {
+        auto s = c.prepare("SELECT code, label FROM expertise_roles");
+        while (s.step()) f->role_labels[s.get_text(0)] = s.get_text(1);
+    }
+    {
+        auto s = c.prepare(
+            "SELECT id, user_id, org_id, name, role, region, departements, audience, consent, created_by, email, phone FROM expertise_people");
+        while (s.step()) {
+            map_facts::person_facts x;
+            x.p.id = s.get_int(0);
+            if (!s.is_null(1)) x.p.user_id = s.get_int(1);
+            if (!s.is_null(2)) x.p.org_id = s.get_int(2);
+            x.p.name = s.get_text(3);
+            x.p.role = s.get_text(4);
+            x.p.region = s.get_text(5);
+            x.raw_departements = s.get_text(6);
+            x.p.departements = string_list(x.raw_departements);
+            x.p.audience = s.get_text(7);
+            x.p.consent = s.get_int(8) != 0;
+            x.p.created_by = s.get_int(9);
+            f->by_id[x.p.id] = static_cast<std::uint32_t>(f->people.size());
+            f->people.push_back(std::move(x));
+        }
+    }
+    {
+        // In each person's order: référent first, then pratique, notions; domains in their order.
+        auto s = c.prepare(
+            "SELECT e.person_id, d.code, e.level, e.scope, e.note, e.declared_at, e.confirmed_at, e.validated_by, e.validated_at "
+            "FROM expertise_entries e JOIN expertise_domains d ON d.id = e.domain_id WHERE d.archived = 0 "
+            "ORDER BY e.person_id, CASE e.level WHEN 'referent' THEN 0 WHEN 'pratique' THEN 1 ELSE 2 END, d.position");
+        while (s.step()) {
+            auto it = f->by_id.find(s.get_int(0));
+            if (it == f->by_id.end()) continue;
+            map_facts::entry e;
+            e.person = it->second;
+            e.domain = s.get_text(1);
+            e.level = s.get_text(2);
+            e.scope = s.get_text(3);
+            e.note = s.get_text(4);
+            e.declared_at = s.get_int(5);
+            e.confirmed_at = s.get_int(6);
+            if (!s.is_null(7)) e.validated_by = s.get_int(7);
+            if (!s.is_null(8)) e.validated_at = s.get_int(8);
+            auto index = static_cast<std::uint32_t>(f->entries.size());
+            f->people[e.person].entries.push_back(index);
+            f->by_domain[e.domain].push_back(index);
+            f->entries.push_back(std::move(e));
+        }
+    }
+    std::shared_ptr<const map_facts> built = std::move(f);
+    std::lock_guard lock(facts_mutex_);
+    if (!facts_ || facts_->generation < built->generation) facts_ = built;
+    return built;
+}
+
+std::optional<json> service::card(const map_facts& f, std::int64_t person_id, const std::map<std::int64_t, auth::org>& orgs,
+                                  std::int64_t now) const {
+    auto it = f.by_id.find(person_id);
+    if (it == f.by_id.end()) return std::nullopt;
+    const auto& x = f.people[it->second];
+    json org = nullptr;
+    if (x.p.org_id)
+        if (auto o = orgs.find(*x.p.org_id); o != orgs.end()) org = {{"id", o->second.id}, {"name", o->second.name}, {"type", o->second.type}};
+    auto role = f.role_labels.find(x.p.role);
+    json entries = json::array();
+    for (auto i : x.entries) {
+        const auto& e = f.entries[i];
+        auto label = f.domain_labels.find(e.domain);
+        entries.push_back({{"domain", {{"code", e.domain}, {"label", label == f.domain_labels.end() ? e.domain : label->second}}},
+                           {"level", e.level},
+                           {"scope", e.scope},
+                           {"validated", e.validated_by.has_value()},
+                           {"stale", e.confirmed_at < now - opts_.stale_after_s}});
+    }
+    return json{{"id", x.p.id},
+                {"name", x.p.name},
+                {"org", org},
+                {"role", {{"code", x.p.role}, {"label", role == f.role_labels.end() ? std::string() : role->second}}},
+                {"territory", territory_json(x.p.region, x.p.departements)},
+                {"entries", entries}};
+}
+
 json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id, std::int64_t now, std::size_t limit) const {
     auto need = need_json(c, need_id);
-    // The need's domains by id (the entries are read through their index on domain_id).
-    std::map<std::int64_t, std::string> need_domains;  // id -> code
-    std::map<std::string, std::string> labels;
-    for (const auto& d : need["domains"]) {
-        auto row = domain_by_code(c, d["code"].get<std::string>());
-        need_domains[row.id] = row.code;
-        labels[row.code] = row.label;
-    }
-    if (need_domains.empty()) return json::array();
+    auto f = facts(c);
+    std::vector<std::string> need_domains;
+    for (const auto& d : need["domains"]) need_domains.push_back(d["code"].get<std::string>());
     std::set<std::string> need_deps;
     for (const auto& d : need["territory"]["departements"]) need_deps.insert(d["code"].get<std::string>());
     std::string need_region = need["territory"]["region"].is_null() ? std::string() : need["territory"]["region"]["code"].get<std::string>();
@@ -947,56 +1055,35 @@ json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id
     for (const auto& d : need_deps)
         if (const auto* r = reference::region_of_departement(d)) need_dep_regions.insert(std::string(r->code));
 
-    // Every entry in the need's domains of a person who agreed to appear, with the person:
-    // one read through the domain index, whatever the size of the map.
-    struct matched_entry {
-        std::string domain, level;
-        bool validated = false, stale = false;
-    };
+    // Every entry in the need's domains of a person who agreed to appear: from the map in
+    // memory, whatever its size.
     struct candidate {
-        person p;
-        std::string raw_departements;
-        match_facts f;
-        std::vector<matched_entry> entries;
+        person p;  // a copy: its organisation's région is filled in below
+        const map_facts::person_facts* facts = nullptr;
+        match_facts m;
+        std::vector<std::uint32_t> entries;
         bool national = false;
     };
-    std::unordered_map<std::int64_t, candidate> found;
-    {
-        std::string sql =
-            "SELECT e.person_id, e.domain_id, e.level, e.scope, e.confirmed_at, e.validated_by IS NOT NULL, p.user_id, p.org_id, "
-            "p.name, p.role, p.region, p.departements, p.audience FROM expertise_entries e JOIN expertise_people p ON p.id = e.person_id "
-            "WHERE p.consent = 1 AND e.domain_id IN (";
-        for (std::size_t i = 0; i < need_domains.size(); ++i) sql += i ? ",?" : "?";
-        sql += ")";
-        auto s = c.prepare(sql);
-        int k = 1;
-        for (const auto& [id, code] : need_domains) s.bind(k++, id);
-        while (s.step()) {
-            auto [it, fresh] = found.try_emplace(s.get_int(0));
-            auto& x = it->second;
+    std::unordered_map<std::uint32_t, candidate> found;
+    for (const auto& code : need_domains) {
+        auto it = f->by_domain.find(code);
+        if (it == f->by_domain.end()) continue;
+        for (auto i : it->second) {
+            const auto& e = f->entries[i];
+            const auto& pf = f->people[e.person];
+            if (!pf.p.consent) continue;
+            auto [slot, fresh] = found.try_emplace(e.person);
             if (fresh) {
-                x.p.id = s.get_int(0);
-                if (!s.is_null(6)) x.p.user_id = s.get_int(6);
-                if (!s.is_null(7)) x.p.org_id = s.get_int(7);
-                x.p.name = s.get_text(8);
-                x.p.role = s.get_text(9);
-                x.p.region = s.get_text(10);
-                x.raw_departements = s.get_text(11);
-                x.p.audience = s.get_text(12);
-                x.p.consent = true;
+                slot->second.p = pf.p;
+                slot->second.facts = &pf;
             }
-            matched_entry e;
-            e.domain = need_domains[s.get_int(1)];
-            e.level = s.get_text(2);
-            e.validated = s.get_int(5) != 0;
-            e.stale = s.get_int(4) < now - opts_.stale_after_s;
-            x.national = x.national || s.get_text(3) == "national";
-            x.entries.push_back(std::move(e));
+            slot->second.entries.push_back(i);
+            slot->second.national = slot->second.national || e.scope == "national";
         }
     }
     // Organisations' régions (for the "région" audience and for people who name none).
     std::vector<std::int64_t> org_ids;
-    for (const auto& [id, x] : found)
+    for (const auto& [i, x] : found)
         if (x.p.org_id) org_ids.push_back(*x.p.org_id);
     std::sort(org_ids.begin(), org_ids.end());
     org_ids.erase(std::unique(org_ids.begin(), org_ids.end()), org_ids.end());
@@ -1011,29 +1098,29 @@ json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id
     }
     std::vector<std::pair<double, candidate*>> order;
     order.reserve(found.size());
-    for (auto& [id, x] : found) {
+    for (auto& [i, x] : found) {
         if (x.p.org_id)
             if (auto o = orgs.find(*x.p.org_id); o != orgs.end() && o->second.region) x.p.org_region = *o->second.region;
         if (!may_see(v, x.p)) continue;
-        auto& f = x.f;
-        f.need_domains = need_domains.size();
-        for (const auto& e : x.entries) {
-            (e.level == "referent" ? f.referent : e.level == "pratique" ? f.practice : f.notions) += 1;
-            f.validated += e.validated ? 1 : 0;
-            f.stale += e.stale ? 1 : 0;
+        auto& m = x.m;
+        m.need_domains = need_domains.size();
+        for (auto ei : x.entries) {
+            const auto& e = f->entries[ei];
+            (e.level == "referent" ? m.referent : e.level == "pratique" ? m.practice : m.notions) += 1;
+            m.validated += e.validated_by ? 1 : 0;
+            m.stale += e.confirmed_at < now - opts_.stale_after_s ? 1 : 0;
         }
         // Territory: a département of the need among those the person covers (the ones they
         // name, else their région's), then the same région, then a national scope.
         bool same_departement = false;
-        if (x.raw_departements.size() > 2) {
-            for (const auto& d : need_deps)
-                if (x.raw_departements.find("\"" + d + "\"") != std::string::npos) same_departement = true;
+        if (!x.p.departements.empty()) {
+            for (const auto& d : x.p.departements) same_departement = same_departement || need_deps.contains(d);
         } else {
             same_departement = !x.p.home_region().empty() && need_dep_regions.contains(x.p.home_region());
         }
-        f.proximity = same_departement ? 3 : (!need_region.empty() && x.p.home_region() == need_region) ? 2 : x.national ? 1 : 0;
-        f.load = load.count(id) ? load[id] : 0;
-        order.emplace_back(match_score(f), &x);
+        m.proximity = same_departement ? 3 : (!need_region.empty() && x.p.home_region() == need_region) ? 2 : x.national ? 1 : 0;
+        m.load = load.count(x.p.id) ? load[x.p.id] : 0;
+        order.emplace_back(match_score(m), &x);
     }
     const auto better = [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second->p.id < b.second->p.id; };
     const std::size_t shown = std::min(limit, order.size());
@@ -1041,23 +1128,27 @@ json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id
     json out = json::array();
     for (std::size_t i = 0; i < shown; ++i) {
         const auto& [score, x] = order[i];
-        const auto& f = x->f;
+        const auto& m = x->m;
         std::vector<std::string> reasons;
-        auto entries = x->entries;
-        std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.domain < b.domain; });
-        for (const auto& e : entries)
-            reasons.push_back(std::string(e.level == "referent" ? "Référent" : e.level == "pratique" ? "Pratique" : "Notions") + " en « " +
-                              labels[e.domain] + " »" + (e.validated ? " (validé par son institution)" : "") +
-                              (e.stale ? " (à reconfirmer)" : ""));
-        reasons.push_back(f.proximity == 3   ? "Intervient dans le même département"
-                          : f.proximity == 2 ? "Dans la même région"
-                          : f.proximity == 1 ? "Intervient au niveau national"
+        std::vector<const map_facts::entry*> entries;
+        for (auto ei : x->entries) entries.push_back(&f->entries[ei]);
+        std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->domain < b->domain; });
+        for (const auto* e : entries) {
+            auto label = f->domain_labels.find(e->domain);
+            const bool stale = e->confirmed_at < now - opts_.stale_after_s;
+            reasons.push_back(std::string(e->level == "referent" ? "Référent" : e->level == "pratique" ? "Pratique" : "Notions") + " en « " +
+                              (label == f->domain_labels.end() ? e->domain : label->second) + " »" +
+                              (e->validated_by ? " (validé par son institution)" : "") + (stale ? " (à reconfirmer)" : ""));
+        }
+        reasons.push_back(m.proximity == 3   ? "Intervient dans le même département"
+                          : m.proximity == 2 ? "Dans la même région"
+                          : m.proximity == 1 ? "Intervient au niveau national"
                                              : "Hors du territoire du besoin");
-        reasons.push_back(f.load == 0 ? "Aucun autre besoin en cours"
-                                      : std::to_string(f.load) + (f.load == 1 ? " autre besoin en cours" : " autres besoins en cours"));
-        std::size_t matched = f.referent + f.practice + f.notions;
-        if (matched < f.need_domains)
-            reasons.push_back("Couvre " + std::to_string(matched) + " des " + std::to_string(f.need_domains) + " domaines du besoin");
+        reasons.push_back(m.load == 0 ? "Aucun autre besoin en cours"
+                                      : std::to_string(m.load) + (m.load == 1 ? " autre besoin en cours" : " autres besoins en cours"));
+        std::size_t matched = m.referent + m.practice + m.notions;
+        if (matched < m.need_domains)
+            reasons.push_back("Couvre " + std::to_string(matched) + " des " + std::to_string(m.need_domains) + " domaines du besoin");
         std::string org;
         if (x->p.org_id)
             if (auto o = orgs.find(*x->p.org_id); o != orgs.end()) org = o->second.name;

@@ -14,7 +14,11 @@
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -73,6 +77,31 @@ struct match_facts {
 };
 /// The score of a candidate (higher is better; 0 when no domain matches).
 double match_score(const match_facts& f);
+
+/// The map as the readers need it, in memory: people with their entries, by domain, and
+/// the labels. Built from one database snapshot and tagged with that snapshot's
+/// generation (expertise_generation, incremented by every change): a reader whose
+/// snapshot has another generation builds a new one. Immutable once built (shared
+/// between threads).
+struct map_facts {
+    struct entry {
+        std::uint32_t person = 0;  // index in `people`
+        std::string domain, level, scope, note;
+        std::int64_t declared_at = 0, confirmed_at = 0;
+        std::optional<std::int64_t> validated_by, validated_at;
+    };
+    struct person_facts {
+        person p;                            // as the rules see it (org_region left empty: read per request)
+        std::string raw_departements;        // as stored (JSON), for quick membership tests
+        std::vector<std::uint32_t> entries;  // indices in `entries`
+    };
+    std::int64_t generation = -1;
+    std::vector<person_facts> people;
+    std::unordered_map<std::int64_t, std::uint32_t> by_id;
+    std::vector<entry> entries;
+    std::unordered_map<std::string, std::vector<std::uint32_t>> by_domain;  // entries of each domain
+    std::map<std::string, std::string> domain_labels, role_labels;
+};
 
 class service {
 public:
@@ -179,6 +208,13 @@ public:
 
     const options& opts() const { return opts_; }
 
+    /// The in-memory map of `c`'s snapshot (built when its generation changed).
+    std::shared_ptr<const map_facts> facts(db::connection& c) const;
+    /// A directory card (what GET /api/expertise/people lists) from the in-memory map;
+    /// `orgs` gives the organisations' names. nullopt when the person is not there.
+    std::optional<json> card(const map_facts& f, std::int64_t person_id, const std::map<std::int64_t, auth::org>& orgs,
+                             std::int64_t now) const;
+
 private:
     struct domain_row {
         std::int64_t id = 0;
@@ -199,6 +235,8 @@ private:
 
     const auth::directory& dir_;
     options opts_;
+    mutable std::mutex facts_mutex_;
+    mutable std::shared_ptr<const map_facts> facts_;
     const territory::territories* territories_ = nullptr;
     const workshops::catalogue* workshops_ = nullptr;
     const library::catalogue* library_ = nullptr;
