@@ -10,6 +10,7 @@
 #include "search/text.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <map>
 #include <set>
@@ -120,11 +121,13 @@ std::vector<std::string> covered_departements(const person& p) {
 
 }  // namespace
 
-bool may_see(const viewer& v, const person& p) {
+bool may_see(const viewer& v, const person& p) { return may_see(v, p, p.org_region); }
+
+bool may_see(const viewer& v, const person& p, std::string_view org_region) {
     if (v.role == "admin" || (p.user_id && *p.user_id == v.user_id)) return true;
     if (!p.consent) return false;
     if (p.audience == "network") return true;
-    if (p.audience == "region") return !v.region.empty() && v.region == p.home_region();
+    if (p.audience == "region") return !v.region.empty() && v.region == (p.region.empty() ? org_region : std::string_view(p.region));
     if (p.audience == "organisation") return v.org_id && p.org_id && *v.org_id == *p.org_id;
     return false;
 }
@@ -1056,38 +1059,51 @@ json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id
         if (const auto* r = reference::region_of_departement(d)) need_dep_regions.insert(std::string(r->code));
 
     // Every entry in the need's domains of a person who agreed to appear: from the map in
-    // memory, whatever its size.
+    // memory, whatever its size; the facts of each person gathered as the entries pass.
     struct candidate {
-        person p;  // a copy: its organisation's région is filled in below
-        const map_facts::person_facts* facts = nullptr;
+        std::uint32_t person = 0;  // index in f->people
         match_facts m;
-        std::vector<std::uint32_t> entries;
+        std::array<std::uint32_t, 12> entries{};  // a need has at most 12 domains
+        std::size_t n = 0;
         bool national = false;
     };
-    std::unordered_map<std::uint32_t, candidate> found;
+    std::vector<candidate> found;
+    std::vector<std::int32_t> slot(f->people.size(), -1);
     for (const auto& code : need_domains) {
         auto it = f->by_domain.find(code);
         if (it == f->by_domain.end()) continue;
         for (auto i : it->second) {
             const auto& e = f->entries[i];
-            const auto& pf = f->people[e.person];
-            if (!pf.p.consent) continue;
-            auto [slot, fresh] = found.try_emplace(e.person);
-            if (fresh) {
-                slot->second.p = pf.p;
-                slot->second.facts = &pf;
+            if (!f->people[e.person].p.consent) continue;
+            if (slot[e.person] < 0) {
+                slot[e.person] = static_cast<std::int32_t>(found.size());
+                found.push_back({});
+                found.back().person = e.person;
             }
-            slot->second.entries.push_back(i);
-            slot->second.national = slot->second.national || e.scope == "national";
+            auto& x = found[static_cast<std::size_t>(slot[e.person])];
+            if (x.n < x.entries.size()) x.entries[x.n++] = i;
+            auto& m = x.m;
+            (e.level == "referent" ? m.referent : e.level == "pratique" ? m.practice : m.notions) += 1;
+            m.validated += e.validated_by ? 1 : 0;
+            m.stale += e.confirmed_at < now - opts_.stale_after_s ? 1 : 0;
+            x.national = x.national || e.scope == "national";
         }
     }
-    // Organisations' régions (for the "région" audience and for people who name none).
+    // Organisations' régions: only for the people whose own région is not given (the
+    // "région" audience and the territory then use their organisation's).
     std::vector<std::int64_t> org_ids;
-    for (const auto& [i, x] : found)
-        if (x.p.org_id) org_ids.push_back(*x.p.org_id);
+    for (const auto& x : found) {
+        const auto& p = f->people[x.person].p;
+        if (p.org_id && p.region.empty()) org_ids.push_back(*p.org_id);
+    }
     std::sort(org_ids.begin(), org_ids.end());
     org_ids.erase(std::unique(org_ids.begin(), org_ids.end()), org_ids.end());
     auto orgs = dir_.orgs(c, org_ids);
+    const auto org_region = [&](const person& p) -> std::string_view {
+        if (!p.org_id) return {};
+        auto o = orgs.find(*p.org_id);
+        return o != orgs.end() && o->second.region ? std::string_view(*o->second.region) : std::string_view();
+    };
     // Load: needs assigned and not finished.
     std::map<std::int64_t, std::size_t> load;
     {
@@ -1098,40 +1114,42 @@ json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id
     }
     std::vector<std::pair<double, candidate*>> order;
     order.reserve(found.size());
-    for (auto& [i, x] : found) {
-        if (x.p.org_id)
-            if (auto o = orgs.find(*x.p.org_id); o != orgs.end() && o->second.region) x.p.org_region = *o->second.region;
-        if (!may_see(v, x.p)) continue;
+    for (auto& x : found) {
+        const person& p = f->people[x.person].p;
+        const auto orgr = org_region(p);
+        if (!may_see(v, p, orgr)) continue;
         auto& m = x.m;
         m.need_domains = need_domains.size();
-        for (auto ei : x.entries) {
-            const auto& e = f->entries[ei];
-            (e.level == "referent" ? m.referent : e.level == "pratique" ? m.practice : m.notions) += 1;
-            m.validated += e.validated_by ? 1 : 0;
-            m.stale += e.confirmed_at < now - opts_.stale_after_s ? 1 : 0;
-        }
         // Territory: a département of the need among those the person covers (the ones they
         // name, else their région's), then the same région, then a national scope.
+        const std::string_view home = p.region.empty() ? orgr : std::string_view(p.region);
         bool same_departement = false;
-        if (!x.p.departements.empty()) {
-            for (const auto& d : x.p.departements) same_departement = same_departement || need_deps.contains(d);
+        if (!p.departements.empty()) {
+            for (const auto& d : p.departements) same_departement = same_departement || need_deps.contains(d);
         } else {
-            same_departement = !x.p.home_region().empty() && need_dep_regions.contains(x.p.home_region());
+            same_departement = !home.empty() && need_dep_regions.contains(std::string(home));
         }
-        m.proximity = same_departement ? 3 : (!need_region.empty() && x.p.home_region() == need_region) ? 2 : x.national ? 1 : 0;
-        m.load = load.count(x.p.id) ? load[x.p.id] : 0;
+        m.proximity = same_departement ? 3 : (!need_region.empty() && home == need_region) ? 2 : x.national ? 1 : 0;
+        if (auto l = load.find(p.id); l != load.end()) m.load = l->second;
         order.emplace_back(match_score(m), &x);
     }
-    const auto better = [](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : a.second->p.id < b.second->p.id; };
+    const auto id_of = [&](const candidate* x) { return f->people[x->person].p.id; };
+    const auto better = [&](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : id_of(a.second) < id_of(b.second); };
     const std::size_t shown = std::min(limit, order.size());
+    // The names of the organisations of those shown.
+    std::vector<std::int64_t> shown_orgs;
+    for (std::size_t i = 0; i < shown; ++i)
+        if (auto o = f->people[order[i].second->person].p.org_id) shown_orgs.push_back(*o);
     std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown), order.end(), better);
+    auto names = dir_.orgs(c, shown_orgs);
     json out = json::array();
     for (std::size_t i = 0; i < shown; ++i) {
         const auto& [score, x] = order[i];
         const auto& m = x->m;
         std::vector<std::string> reasons;
+        const person& p = f->people[x->person].p;
         std::vector<const map_facts::entry*> entries;
-        for (auto ei : x->entries) entries.push_back(&f->entries[ei]);
+        for (std::size_t k = 0; k < x->n; ++k) entries.push_back(&f->entries[x->entries[k]]);
         std::sort(entries.begin(), entries.end(), [](const auto* a, const auto* b) { return a->domain < b->domain; });
         for (const auto* e : entries) {
             auto label = f->domain_labels.find(e->domain);
@@ -1150,9 +1168,9 @@ json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id
         if (matched < m.need_domains)
             reasons.push_back("Couvre " + std::to_string(matched) + " des " + std::to_string(m.need_domains) + " domaines du besoin");
         std::string org;
-        if (x->p.org_id)
-            if (auto o = orgs.find(*x->p.org_id); o != orgs.end()) org = o->second.name;
-        out.push_back({{"person", {{"id", x->p.id}, {"name", x->p.name}, {"org", org}, {"role", x->p.role}}},
+        if (p.org_id)
+            if (auto o = names.find(*p.org_id); o != names.end()) org = o->second.name;
+        out.push_back({{"person", {{"id", p.id}, {"name", p.name}, {"org", org}, {"role", p.role}}},
                        {"score", std::round(score * 10) / 10},
                        {"reasons", reasons}});
     }

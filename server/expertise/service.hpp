@@ -18,6 +18,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <string_view>
 #include <unordered_map>
 #include <string>
 #include <vector>
@@ -57,6 +58,8 @@ struct person {
 /// May `v` see `p` at all (consent, audience)? The person themselves and administrators
 /// always may (to manage the entry); others only with consent, within the audience.
 bool may_see(const viewer& v, const person& p);
+/// The same with the région of the person's organisation given apart (p.org_region unused).
+bool may_see(const viewer& v, const person& p, std::string_view org_region);
 /// May `v` change `p`'s entry? Themselves, administrators, and animateurs of their
 /// organisation (or who entered them, for someone without an account elsewhere).
 bool may_edit(const viewer& v, const person& p);
