@@ -309,7 +309,13 @@ json expertise_module::directory(db::connection& c, const viewer& v, const reque
     for (const char* f : {"domain", "referent", "departement", "region", "org", "role"}) {
         json counts = json::object();
         if (auto it = found.facets.find(f); it != found.facets.end())
-            for (const auto& [value, n] : it->second) counts[value] = n;
+            for (const auto& [value, n] : it->second) {
+                // The index keeps values in lower case: Corsica's départements are 2A and 2B.
+                std::string key = value;
+                if (std::string_view(f) == "departement")
+                    for (auto& ch : key) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+                counts[key] = n;
+            }
         facets[f] = counts;
     }
     return {{"people", people}, {"total", found.total}, {"facets", facets}, {"offset", q.offset}, {"limit", q.limit}};

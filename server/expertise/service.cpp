@@ -1136,11 +1136,11 @@ json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id
     const auto id_of = [&](const candidate* x) { return f->people[x->person].p.id; };
     const auto better = [&](const auto& a, const auto& b) { return a.first != b.first ? a.first > b.first : id_of(a.second) < id_of(b.second); };
     const std::size_t shown = std::min(limit, order.size());
+    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown), order.end(), better);
     // The names of the organisations of those shown.
     std::vector<std::int64_t> shown_orgs;
     for (std::size_t i = 0; i < shown; ++i)
         if (auto o = f->people[order[i].second->person].p.org_id) shown_orgs.push_back(*o);
-    std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(shown), order.end(), better);
     auto names = dir_.orgs(c, shown_orgs);
     json out = json::array();
     for (std::size_t i = 0; i < shown; ++i) {

@@ -125,6 +125,18 @@ TEST_CASE("expertise: declare, validate, find by domain and territory, withdraw"
     CHECK(seen["person"]["contact"]["email"] == "yann@msa.test");
     // Admins see everything.
     CHECK(names(directory(s, admin, "", 2)) == std::set<std::string>{"Anne Artois", "Yann Kerbrat"});
+    // Corsica's départements keep their codes (2A, 2B) in filters and facets.
+    auto corse = s.request("POST", "/api/expertise/people",
+                           json{{"self", false}, {"name", "Lisa Corsica"}, {"role", "dam"}, {"consent", true}, {"departements", {"2A"}}}.dump(),
+                           {{"Cookie", admin}});
+    REQUIRE(corse.status == 201);
+    s.request("PUT", "/api/expertise/people/" + std::to_string(corse.json()["person"]["id"].get<std::int64_t>()) + "/entries/prevention",
+              R"({"level":"pratique"})", {{"Cookie", admin}});
+    auto corsica = directory(s, admin, "?departement=2A", 1);
+    CHECK(names(corsica) == std::set<std::string>{"Lisa Corsica"});
+    CHECK(corsica["facets"]["departement"]["2A"] == 1);
+    CHECK(s.request("DELETE", "/api/expertise/people/" + std::to_string(corse.json()["person"]["id"].get<std::int64_t>()), "",
+                    {{"Cookie", admin}}).status == 204);
 
     // Anne withdraws her consent: gone from the directory and from others at once.
     CHECK(s.request("PATCH", "/api/expertise/people/" + std::to_string(anne_id), R"({"consent":false})", {{"Cookie", anne}}).status == 200);
@@ -287,11 +299,25 @@ TEST_CASE("expertise: a need's territory from its communes or its CPTS, what it 
     CHECK(second["communes"].size() == 3);
     CHECK(second["population"].get<std::int64_t>() > need["population"].get<std::int64_t>());
 
-    // Proposals: Marc covers the département of the need.
+    // Proposals: Marc covers the département of the need; Paula (CPAM, pratique) comes second,
+    // each with their own organisation.
+    auto paula = s.request("POST", "/api/expertise/people",
+                           json{{"self", false}, {"name", "Paula Pratique"}, {"org_id", cpam}, {"role", "dam"}, {"consent", true},
+                                {"departements", {"59"}}}.dump(),
+                           {{"Cookie", anim}}).json()["person"]["id"].get<std::int64_t>();
+    REQUIRE(s.request("PUT", "/api/expertise/people/" + std::to_string(paula) + "/entries/diagnostic", R"({"level":"pratique"})",
+                      {{"Cookie", anim}}).status == 200);
     auto id = std::to_string(need["id"].get<std::int64_t>());
     auto props = s.request("GET", "/api/expertise/needs/" + id + "/proposals", "", {{"Cookie", anim}}).json()["proposals"];
-    REQUIRE(props.size() == 1);
+    REQUIRE(props.size() == 2);
+    CHECK(props[0]["person"]["name"] == "Marc Expert");
+    CHECK(props[0]["person"]["org"] == "MSA Nord-Pas-de-Calais (test)");
     CHECK(props[0]["reasons"][1] == "Intervient dans le même département");
+    CHECK(props[1]["person"]["name"] == "Paula Pratique");
+    CHECK(props[1]["person"]["org"] == "CPAM du Hainaut (test)");
+    REQUIRE(s.request("DELETE", "/api/expertise/people/" + std::to_string(paula), "", {{"Cookie", anim}}).status == 204);
+    props = s.request("GET", "/api/expertise/needs/" + id + "/proposals", "", {{"Cookie", anim}}).json()["proposals"];
+    REQUIRE(props.size() == 1);
     REQUIRE(s.request("POST", "/api/expertise/needs/" + id + "/assign", json{{"person_id", marc}, {"version", 1}}.dump(), {{"Cookie", anim}})
                 .status == 200);
 
