@@ -149,7 +149,19 @@ void make_snippet(hit& h, const std::string& text, const std::set<std::string>& 
     std::unordered_map<std::string_view, bool> seen;
     auto st = stemmer();
     std::size_t i = 0;
+    // Only the window around the first match is shown: once it is full, the rest of the
+    // text is neither stemmed nor split (long bodies cost what their start costs).
+    std::size_t first_match = std::string::npos;
+    bool more = false;
     while (i < text.size()) {
+        if (first_match != std::string::npos) {
+            std::size_t window_from = first_match > words_around / 2 ? first_match - words_around / 2 : 0;
+            if (words.size() >= window_from + words_around * 2) {
+                while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r')) ++i;
+                more = i < text.size();
+                break;
+            }
+        }
         while (i < text.size() && (text[i] == ' ' || text[i] == '\n' || text[i] == '\t' || text[i] == '\r')) ++i;
         std::size_t b = i;
         while (i < text.size() && text[i] != ' ' && text[i] != '\n' && text[i] != '\t' && text[i] != '\r') ++i;
@@ -171,6 +183,7 @@ void make_snippet(hit& h, const std::string& text, const std::set<std::string>& 
             seen.emplace(raw, match);
         }
         words.push_back({b, i, match});
+        if (match && first_match == std::string::npos) first_match = words.size() - 1;
     }
     if (words.empty()) return;
     std::size_t first = 0;
@@ -191,7 +204,7 @@ void make_snippet(hit& h, const std::string& text, const std::set<std::string>& 
         out += w;
         units += len;
     }
-    if (to < words.size()) out += " …";
+    if (to < words.size() || more) out += " …";
     h.snippet = std::move(out);
 }
 
