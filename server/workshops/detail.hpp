@@ -21,5 +21,10 @@ json workshop_to_json(const store::workshop_row& w, const std::optional<role>& m
 std::vector<std::int64_t> id_list(const json& body, const char* field);
 /// An optional ISO date or date-time in "date", checked against the calendar.
 std::string date_value(const json& body);
+/// Unix seconds of the end (midnight after) of a workshop's day, its date being Paris local
+/// time ("YYYY-MM-DD[THH:MM]"); 0 when it has no date.
+std::int64_t workshop_day_end(const std::string& date);
+/// How long a guest's session lasts after joining (while the workshop is not archived).
+inline constexpr std::int64_t guest_session_s = 180LL * 86400;
 
 }  // namespace relais::workshops::detail

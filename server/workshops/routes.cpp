@@ -250,16 +250,18 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("POST", "/api/workshops/{id}/invites", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+    r.add("POST", "/api/workshops/{id}/invites", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row& w) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         auto terms = parse_invite(body);
         const auto& as = terms.role;
         const auto& label = terms.label;
-        auto hours = terms.hours;
         auto token = auth::random_token();
         auto hash = auth::token_hash(token);
         auto now = unix_now();
-        auto expires = now + hours * 3600;
+        // By default a link is valid for 72 hours and at least until the day after the
+        // workshop's date (a link sent a week ahead still opens on the day).
+        auto expires = now + terms.hours * 3600;
+        if (!terms.hours_given) expires = std::max(expires, workshop_day_end(w.date) + 86400);
         auto uid = who.account->account.id;
         std::int64_t invite_id = 0;
         co_await db_.write([&](db::connection& c) { invite_id = store::insert_invite(c, id, hash, as, label, expires, uid, now); });
@@ -327,7 +329,9 @@ void service::register_routes(net::router& r) {
             if (!inv) throw api_error(errors::invalid_invite);
             auto w = store::workshop(c, auth_, inv->workshop_id);
             if (!w || w->state == "closed" || w->state == "archived") throw api_error(errors::invalid_invite);
-            expires = inv->expires_at;
+            // A guest's session lasts while the workshop is held and its report read
+            // afterwards (until it is archived), whatever the link's own validity.
+            expires = now + guest_session_s;
             if (store::count_guests(c, inv->id) >= limits_.guests_per_invite) throw api_error(errors::invite_full);
             store::insert_guest(c, inv->id, name, guest_hash, now, expires);
             g = store::guest_by_token(c, guest_hash, now);

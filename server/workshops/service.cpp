@@ -11,6 +11,7 @@
 #include "workshops/report.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <regex>
 #include <set>
@@ -89,6 +90,13 @@ std::string date_value(const json& body) {
         if (hh > 23 || mm > 59 || ss > 59) throw api_error(errors::invalid_field, "date");
     }
     return d;
+}
+
+std::int64_t workshop_day_end(const std::string& date) {
+    if (date.size() < 10) return 0;
+    int y = 0, m = 0, d = 0;
+    if (std::sscanf(date.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) return 0;
+    return paris_local_to_utc((days_from_civil(y, m, d) + 1) * 86400);
 }
 
 }  // namespace detail
@@ -283,6 +291,7 @@ service::invite_terms service::parse_invite(const json& body) {
         if (!it->is_number_integer() || it->get<std::int64_t>() < 1 || it->get<std::int64_t>() > 720)
             throw api_error(errors::invalid_field, "hours");
         t.hours = it->get<std::int64_t>();
+        t.hours_given = true;
     }
     t.label = json_input::optional_string(body, "label", 120).value_or("");
     return t;

@@ -98,6 +98,7 @@ public:
     struct invite_terms {
         std::string role;
         std::int64_t hours = 72;
+        bool hours_given = false;  // else the link lasts at least until the day after the workshop
         std::string label;
     };
     static invite_terms parse_invite(const json& body);

@@ -189,9 +189,11 @@ std::int64_t insert_guest(db::connection& c, std::int64_t invite_id, const std::
 }
 
 std::optional<guest_row> guest_by_token(db::connection& c, const std::string& token_hash, std::int64_t now) {
-    auto s = c.prepare("SELECT g.id, i.workshop_id, i.id, g.name, i.role, min(g.expires_at, i.expires_at) FROM workshop_guests g "
-                       "JOIN workshop_invites i ON i.id = g.invite_id "
-                       "WHERE g.token_hash = ?1 AND g.expires_at > ?2 AND i.revoked = 0 AND i.expires_at > ?2");
+    // The invite's expiry limits joining, not the session of someone who joined: a guest
+    // stays until their own end, the invite's revocation, or the workshop's archiving.
+    auto s = c.prepare("SELECT g.id, i.workshop_id, i.id, g.name, i.role, g.expires_at FROM workshop_guests g "
+                       "JOIN workshop_invites i ON i.id = g.invite_id JOIN workshops w ON w.id = i.workshop_id "
+                       "WHERE g.token_hash = ?1 AND g.expires_at > ?2 AND i.revoked = 0 AND w.state <> 'archived'");
     s.bind(1, token_hash).bind(2, now);
     if (!s.step()) return std::nullopt;
     return guest_row{s.get_int(0), s.get_int(1), s.get_int(2), s.get_text(3), s.get_text(4), s.get_int(5)};
@@ -213,9 +215,9 @@ void insert_event(db::connection& c, std::int64_t workshop_id, const event& e) {
 }
 
 std::optional<guest_row> active_guest(db::connection& c, std::int64_t guest_id, std::int64_t now) {
-    auto s = c.prepare("SELECT g.id, i.workshop_id, i.id, g.name, i.role, min(g.expires_at, i.expires_at) FROM workshop_guests g "
-                       "JOIN workshop_invites i ON i.id = g.invite_id "
-                       "WHERE g.id = ?1 AND g.expires_at > ?2 AND i.revoked = 0 AND i.expires_at > ?2");
+    auto s = c.prepare("SELECT g.id, i.workshop_id, i.id, g.name, i.role, g.expires_at FROM workshop_guests g "
+                       "JOIN workshop_invites i ON i.id = g.invite_id JOIN workshops w ON w.id = i.workshop_id "
+                       "WHERE g.id = ?1 AND g.expires_at > ?2 AND i.revoked = 0 AND w.state <> 'archived'");
     s.bind(1, guest_id).bind(2, now);
     if (!s.step()) return std::nullopt;
     return guest_row{s.get_int(0), s.get_int(1), s.get_int(2), s.get_text(3), s.get_text(4), s.get_int(5)};

@@ -82,14 +82,15 @@ async function run(relais) {
   const call = async (method, path, data) => {
     const response = await a.request.fetch(`${base}${path}`, { method, data, headers: { Origin: base } });
     assert.ok(response.ok(), `${method} ${path}: ${response.status()} ${await response.text()}`);
-    return response.json();
+    return response.status() === 204 ? null : response.json();
   };
   const workshop = (await call('POST', '/api/workshops', {
     title: 'Atelier SWOT à trente', stage: 'projet_sante', template: 'swot', date: '2026-12-01T14:00',
   })).workshop;
   await call('POST', `/api/workshops/${workshop.id}/state`, { state: 'scheduled' });
   await call('POST', `/api/workshops/${workshop.id}/state`, { state: 'live' });
-  const token = (await call('POST', `/api/workshops/${workshop.id}/invites`, { role: 'participant' })).invite.token;
+  const invite = (await call('POST', `/api/workshops/${workshop.id}/invites`, { role: 'participant' })).invite;
+  const { token } = invite;
   const boardUrl = `${base}/ateliers/${workshop.id}/tableau`;
 
   await step('the facilitator opens the board and moves to the SWOT (four columns)', async () => {
@@ -126,7 +127,8 @@ async function run(relais) {
     const bc = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1366, height: 768 } });
     const page = await bc.newPage();
     page.setDefaultTimeout(STEP_TIMEOUT_MS);
-    await watchPage(page, problems, { who: 'bruno', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+    // After his link is revoked (last steps), his board's checks answer 401.
+    await watchPage(page, problems, { who: 'bruno', allow: (text, where) => isExpected401(text, where, ['/api/me', `/api/workshops/${workshop.id}`]) });
     return page;
   })();
 
@@ -324,6 +326,16 @@ async function run(relais) {
     // Her board rejoins with her new role: no controls.
     await clara.getByRole('group', { name: 'Animation', exact: true }).waitFor({ state: 'hidden' });
     await clara.getByRole('button', { name: /^(Verrouiller|Déverrouiller) le tableau$/ }).waitFor({ state: 'hidden' });
+  });
+
+  await step('the link revoked: Bruno’s board turns read-only; reloaded, he is told how to come back (not sent to sign in)', async () => {
+    await call('DELETE', `/api/workshops/${workshop.id}/invites/${invite.id}`);
+    await bruno.locator('.board-bar .board-ended').waitFor();
+    await bruno.reload();
+    await heading(bruno, /^Votre accès à cet atelier a pris fin$/);
+    await bruno.getByText('Pour revenir, demandez un nouveau lien d’invitation à l’animateur de l’atelier.').waitFor();
+    assert.match(new URL(bruno.url()).pathname, /\/tableau$/, 'not sent to the sign-in page');
+    await assertAxeClean(bruno, 'the page of a guest whose access ended');
   });
 
   await step('no console error nor CSP violation on any page', async () => {

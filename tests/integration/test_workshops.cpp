@@ -242,15 +242,36 @@ TEST_CASE("workshops: invite links, guests, revocation", "[workshops]") {
     CHECK(seated.sock->close_code() == 1008);
 }
 
-TEST_CASE("workshops: expired invites are refused", "[workshops]") {
+TEST_CASE("workshops: expired invites are refused; a guest who joined stays until the workshop is archived", "[workshops]") {
     workshop_setup w;
     auto inv = w.s.request("POST", w.path("/invites"), json{{"role", "participant"}, {"hours", 1}}.dump(), {{"Cookie", w.admin}});
     auto token = inv.json()["invite"]["token"].get<std::string>();
+    auto joined = w.s.request("POST", "/api/invites/" + token + "/join", json{{"name", "À l'heure"}}.dump());
+    REQUIRE(joined.status == 200);
+    auto guest = joined.header("set-cookie").substr(0, joined.header("set-cookie").find(';'));
     // Age the invite in the database through a second connection (SQLite allows it beside the server).
     REQUIRE(std::system(("sqlite3 '" + (w.s.data_dir() / "relais.db").string() +
                          "' \"UPDATE workshop_invites SET expires_at = 1\"").c_str()) == 0);
     CHECK(w.s.request("GET", "/api/invites/" + token).error_code() == "invitation_invalide");
     CHECK(w.s.request("POST", "/api/invites/" + token + "/join", json{{"name", "Tard"}}.dump()).error_code() == "invitation_invalide");
+    // The link's expiry limits joining, not the session of someone who joined.
+    CHECK(w.s.request("GET", w.path(), {}, {{"Cookie", guest}}).status == 200);
+    w.set_state("scheduled");
+    w.set_state("live");
+    w.set_state("closed");
+    CHECK(w.s.request("GET", w.path("/report"), {}, {{"Cookie", guest}}).status == 200);  // the report, afterwards
+    w.set_state("archived");
+    CHECK(w.s.request("GET", w.path(), {}, {{"Cookie", guest}}).status == 401);
+}
+
+TEST_CASE("workshops: by default an invite link lasts at least until the day after the workshop", "[workshops]") {
+    workshop_setup w;
+    REQUIRE(w.s.request("PATCH", w.path(), R"({"date":"2027-03-10T14:00"})", {{"Cookie", w.admin}}).status == 200);
+    auto inv = w.s.request("POST", w.path("/invites"), R"({"role":"participant"})", {{"Cookie", w.admin}}).json()["invite"];
+    CHECK(inv["expires_at"] == "2027-03-11T23:00:00Z");  // midnight after 11 March in Paris (winter time)
+    // Given hours are taken as they are.
+    auto two = w.s.request("POST", w.path("/invites"), R"({"role":"participant","hours":2})", {{"Cookie", w.admin}}).json()["invite"];
+    CHECK(two["expires_at"].get<std::string>() < "2027-01-01");
 }
 
 TEST_CASE("live room: two participants, acks, retries, versions, votes, phases", "[workshops][live]") {
@@ -655,9 +676,9 @@ TEST_CASE("live room: sockets lose their access when their owner does", "[worksh
         // ...and one that only listens at the next sweep (every 15 s).
         CHECK(closed_with(listener, std::chrono::seconds(20)) == 1008);
     }
-    SECTION("a guest's invite expiring") {
+    SECTION("a guest's session ending") {
         auto guest = w.invite_guest("Gisèle");
-        REQUIRE(std::system(("sqlite3 '" + (s.data_dir() / "relais.db").string() + "' \"UPDATE workshop_invites SET expires_at = " +
+        REQUIRE(std::system(("sqlite3 '" + (s.data_dir() / "relais.db").string() + "' \"UPDATE workshop_guests SET expires_at = " +
                              std::to_string(std::time(nullptr) + 3) + "\"")
                                 .c_str()) == 0);
         participant p;

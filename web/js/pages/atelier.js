@@ -306,20 +306,23 @@ export async function render(ctx) {
           { value: 'observer', label: roleLabel('observer') }],
       }),
       inputField({
-        label: t('invites.hours'), name: 'hours', type: 'number', value: '72', required: true,
+        label: t('invites.hours'), name: 'hours', type: 'number', hint: t('invites.hoursHint'),
         attrs: { min: '1', max: '720', step: '1', inputmode: 'numeric' },
       }),
       inputField({ label: t('invites.label'), name: 'label', attrs: { maxlength: '80' } }),
       actions(submitButton(t('invites.create'))),
     ],
     onSubmit: async (values) => {
-      const hours = Number(values.hours);
-      if (!Number.isInteger(hours) || hours < 1 || hours > 720) {
-        const err = new Error(t('invites.hoursInvalid'));
-        err.field = 'hours';
-        throw err;
+      const body = { role: values.role };
+      if (values.hours !== '') {
+        const hours = Number(values.hours);
+        if (!Number.isInteger(hours) || hours < 1 || hours > 720) {
+          const err = new Error(t('invites.hoursInvalid'));
+          err.field = 'hours';
+          throw err;
+        }
+        body.hours = hours;
       }
-      const body = { role: values.role, hours };
       if (values.label) body.label = values.label;
       const data = await api.post(apiPath(id, '/invites'), body, { signal });
       showNewInvite(data.invite);

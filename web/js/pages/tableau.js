@@ -70,6 +70,17 @@ function button(text, onclick, { cls = 'button button-secondary button-small', .
   return h('button', { type: 'button', class: cls, text, onclick, ...attrs });
 }
 
+/** The page for someone without an account whose guest access is no longer valid. */
+function guestEnded(back) {
+  pageTitle = t('board.guestEndedTitle');
+  const id = uid('titre');
+  return h('section', { class: 'page page-message area-ateliers', 'aria-labelledby': id },
+    h('h1', { id, text: t('board.guestEndedTitle') }),
+    h('p', { class: 'lead', text: t('board.guestEndedText') }),
+    h('p', { text: t('board.guestEndedHow') }),
+    h('p', {}, h('a', { href: `/connexion?retour=${encodeURIComponent(back)}`, text: t('board.guestEndedAccount') })));
+}
+
 export async function render(ctx) {
   const { id } = ctx.params;
   const { signal } = ctx;
@@ -77,10 +88,13 @@ export async function render(ctx) {
   try {
     workshop = (await api.get(apiPath(id), { signal, quiet401: true })).workshop;
   } catch (err) {
-    if (err.status === 401) {
+    if (err.status === 401 && ctx.user) {
       ctx.requireLogin();
       throw Object.assign(new Error('redirect'), { name: 'AbortError' });
     }
+    // Without an account: a guest whose access ended (or a link opened elsewhere) is told
+    // what happened and how to come back, not sent to the account sign-in page.
+    if (err.status === 401) return guestEnded(`${location.pathname}${location.search}`);
     throw err;
   }
   pageTitle = t('board.title', { title: workshop.title });
