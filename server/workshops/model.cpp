@@ -280,6 +280,17 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         auto col = json_input::required_string(msg, "column", 40);
         if (!cur->has_column(col)) throw api_error(errors::wrong_phase, "column");
         d = {{"column", col}, {"title", json_input::required_string(msg, "title", title_max)}};
+    } else if (op == "group.merge") {
+        // « Fusionner »: the notes of `group` join `into` (same column), `group` goes.
+        require_unlocked(s, a, now_ms);
+        if (!grouping_allowed(s, a)) throw api_error(errors::wrong_phase);
+        auto g = int_field(msg, "group", 1, INT64_MAX);
+        auto into = int_field(msg, "into", 1, INT64_MAX);
+        auto from = s.groups.find(g);
+        auto to = s.groups.find(into);
+        if (from == s.groups.end()) throw api_error(errors::not_found, "group");
+        if (to == s.groups.end() || g == into || to->second.column != from->second.column) throw api_error(errors::invalid_field, "into");
+        d = {{"group", g}, {"into", into}};
     } else if (op == "group.rename" || op == "group.delete") {
         require_unlocked(s, a, now_ms);
         if (!grouping_allowed(s, a)) throw api_error(errors::wrong_phase);
@@ -491,7 +502,12 @@ void apply(room_state& s, const event& e) {
         auto& n = s.notes.at(d.at("note").get<std::int64_t>());
         if (d.contains("text")) n.text = d["text"];
         if (d.contains("colour")) n.colour = d["colour"];
-        if (op == "note.move") n.column = d.at("column");
+        if (op == "note.move") {
+            n.column = d.at("column");
+            // A group belongs to a column: a note moved out of its group's column leaves it.
+            if (n.group)
+                if (auto g = s.groups.find(*n.group); g == s.groups.end() || g->second.column != n.column) n.group.reset();
+        }
         if (op == "note.group") n.group = d.at("group").is_null() ? std::nullopt : std::optional<std::int64_t>(d["group"].get<std::int64_t>());
         ++n.version;
     } else if (op == "note.delete") {
@@ -505,6 +521,14 @@ void apply(room_state& s, const event& e) {
         s.groups[e.seq] = group{e.seq, d.at("column"), d.at("title")};
     } else if (op == "group.rename") {
         s.groups.at(d.at("group").get<std::int64_t>()).title = d.at("title");
+    } else if (op == "group.merge") {
+        auto g = d.at("group").get<std::int64_t>(), into = d.at("into").get<std::int64_t>();
+        s.groups.erase(g);
+        for (auto& [id, n] : s.notes)
+            if (n.group == g) {
+                n.group = into;
+                ++n.version;
+            }
     } else if (op == "group.delete") {
         auto g = d.at("group").get<std::int64_t>();
         s.groups.erase(g);

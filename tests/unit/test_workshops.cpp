@@ -440,6 +440,31 @@ TEST_CASE("the timer may lock the board at 0:00, for participants only", "[works
     b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "plus de verrou"}});
 }
 
+TEST_CASE("groups merge within a column; notes move between columns and change colour", "[workshops]") {
+    board b;
+    b.run(b.fac, "phase.goto", {{"index", 2}});  // regroupement (grouping)
+    auto g1 = b.run(b.fac, "group.add", {{"column", "forces"}, {"title", "MSP"}}).seq;
+    auto g2 = b.run(b.bob, "group.add", {{"column", "forces"}, {"title", "Maisons de santé"}}).seq;
+    auto g3 = b.run(b.fac, "group.add", {{"column", "menaces"}, {"title", "Départs"}}).seq;
+    auto n1 = b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "Une MSP à Cambrai"}}).seq;
+    auto n2 = b.run(b.cat, "note.add", {{"column", "forces"}, {"text", "Une autre MSP"}}).seq;
+    b.run(b.bob, "note.group", {{"note", n1}, {"version", 1}, {"group", g1}});
+    b.run(b.cat, "note.group", {{"note", n2}, {"version", 1}, {"group", g2}});
+    CHECK(b.refusal(b.bob, "group.merge", {{"group", g2}, {"into", g3}}) == "champ_invalide");  // another column
+    CHECK(b.refusal(b.bob, "group.merge", {{"group", g2}, {"into", g2}}) == "champ_invalide");
+    CHECK(b.refusal(b.obs, "group.merge", {{"group", g2}, {"into", g1}}) == "hors_phase");
+    b.run(b.bob, "group.merge", {{"group", g2}, {"into", g1}});
+    CHECK(b.s.groups.count(g2) == 0);
+    CHECK(b.s.notes.at(n2).group == g1);
+    CHECK(b.s.notes.at(n2).version == 3);
+    // A note moves to another column of the phase, and changes colour.
+    b.run(b.cat, "note.move", {{"note", n2}, {"version", 3}, {"column", "opportunites"}});
+    CHECK(b.s.notes.at(n2).column == "opportunites");
+    b.run(b.cat, "note.edit", {{"note", n2}, {"version", 4}, {"colour", "vert"}});
+    CHECK(b.s.notes.at(n2).colour == "vert");
+    CHECK(b.refusal(b.bob, "note.edit", {{"note", n2}, {"version", 5}, {"colour", "fuchsia"}}) == "champ_invalide");
+}
+
 TEST_CASE("report: vote totals only once revealed", "[workshops][report]") {
     board b;
     b.run(b.fac, "phase.goto", {{"index", 3}});
@@ -655,7 +680,7 @@ const std::vector<std::string> board_ops = {
     "group.delete", "vote.cast",    "vote.proxy",   "vote.retract", "votes.reveal", "timer.start",    "timer.pause",
     "timer.add",    "timer.reset",  "phase.goto",   "phase.add",   "phase.update", "phase.remove",    "phase.move",
     "board.lock",   "board.anonymous", "reaction",  "chat.send",   "action.add",   "action.edit",     "action.delete",
-    "prework.reveal", "ranking.retain", "timer.lock_at_zero"};
+    "prework.reveal", "ranking.retain", "timer.lock_at_zero", "group.merge"};
 const std::vector<std::string> system_ops = {"workshop.created", "workshop.state", "phases.set"};
 
 /// A random log that a room could have written: each operation (random kind, actor and
@@ -763,6 +788,8 @@ std::vector<event> random_log(std::uint32_t seed, int attempts) {
             m = {{"count", pick(6)}};
         } else if (op == "timer.lock_at_zero") {
             m = {{"on", chance(0.3)}};
+        } else if (op == "group.merge") {
+            m = {{"group", any_id(s.groups)}, {"into", any_id(s.groups)}};
         } else if (op == "action.delete") {
             m = {{"action", any_id(s.actions)}};
         }

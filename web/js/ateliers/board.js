@@ -135,7 +135,11 @@ export class Board {
         if (!n) return true;
         if (d.text !== undefined) n.text = d.text;
         if (d.colour !== undefined) n.colour = d.colour;
-        if (ev.op === 'note.move') n.column = d.column;
+        if (ev.op === 'note.move') {
+          n.column = d.column;
+          const g = n.group ? this.groups.get(n.group) : null;
+          if (n.group && (!g || g.column !== n.column)) n.group = null;
+        }
         if (ev.op === 'note.group') n.group = d.group === null ? null : asId(d.group);
         n.version += 1;
         return false;
@@ -152,6 +156,18 @@ export class Board {
       case 'group.rename': {
         const g = this.groups.get(asId(d.group));
         if (g) g.title = d.title;
+        return false;
+      }
+      case 'group.merge': {
+        const from = asId(d.group);
+        const into = asId(d.into);
+        this.groups.delete(from);
+        for (const n of this.notes.values()) {
+          if (n.group === from) {
+            n.group = into;
+            n.version += 1;
+          }
+        }
         return false;
       }
       case 'group.delete': {

@@ -258,6 +258,83 @@ export async function render(ctx) {
     if (area) area.focus();
   }
 
+  /** « Déplacer » from the keyboard: another column of the phase and/or a group of it. */
+  async function moveNote(note) {
+    const p = board.phase;
+    const columns = p ? p.columns || [] : [];
+    await openDialog({
+      title: t('board.moveTitle'),
+      signal,
+      body: (close, titleId) => {
+        const columnId = uid('colonne');
+        const groupId = uid('groupe');
+        const columnSelect = h('select', { id: columnId, name: 'column', disabled: !board.canChange(note) },
+          columns.map((c) => h('option', { value: c.key, text: c.title })));
+        columnSelect.value = note.column;
+        const groupSelect = h('select', { id: groupId, name: 'group', disabled: !board.canGroup() });
+        const fillGroups = () => {
+          const groups = board.groupsIn(columnSelect.value);
+          groupSelect.replaceChildren(h('option', { value: '', text: t('board.noGroup') }),
+            ...groups.map((g) => h('option', { value: String(g.id), text: g.title })));
+          groupSelect.value = columnSelect.value === note.column && note.group ? String(note.group) : '';
+        };
+        columnSelect.addEventListener('change', fillGroups);
+        fillGroups();
+        return createForm({
+          labelledBy: titleId,
+          children: [
+            h('p', { class: 'hint', text: t('board.moveWhich', { text: note.text.length > 80 ? `${note.text.slice(0, 79)}…` : note.text }) }),
+            h('div', { class: 'field' }, h('label', { for: columnId, text: t('board.moveColumn') }), columnSelect),
+            h('div', { class: 'field' }, h('label', { for: groupId, text: t('board.groupLabel') }), groupSelect),
+            actions(submitButton(t('board.moveSubmit')), button(t('common.cancel'), () => close(), { cls: 'button button-secondary' })),
+          ],
+          onSubmit: async () => {
+            placeNote(note, columnSelect.value, groupSelect.value ? Number(groupSelect.value) : null);
+            close();
+          },
+        }).form;
+      },
+    });
+  }
+
+  /** Moves a note to `column` (when it changes) and into `group` (null: none). */
+  function placeNote(note, column, group) {
+    let version = note.version;
+    if (column !== note.column && board.canChange(note)) {
+      send('note.move', { note: note.id, version, column });
+      version += 1;
+    } else if (column !== note.column) {
+      showError(t('board.moveNotYours'));
+      return;
+    }
+    const current = column !== note.column ? null : note.group || null;
+    if (group !== current && board.canGroup()) send('note.group', { note: note.id, version, group });
+  }
+
+  async function mergeGroup(g) {
+    const others = board.groupsIn(g.column).filter((x) => x.id !== g.id);
+    await openDialog({
+      title: t('board.mergeTitle', { title: g.title }),
+      signal,
+      body: (close, titleId) => {
+        const id = uid('groupe');
+        const select = h('select', { id, name: 'into' }, others.map((x) => h('option', { value: String(x.id), text: x.title })));
+        return createForm({
+          labelledBy: titleId,
+          children: [
+            h('p', { class: 'hint', text: t('board.mergeHint', { title: g.title }) }),
+            h('div', { class: 'field' }, h('label', { for: id, text: t('board.mergeInto') }), select),
+            actions(submitButton(t('board.mergeSubmit')), button(t('common.cancel'), () => close(), { cls: 'button button-secondary' })),
+          ],
+          onSubmit: async () => {
+            send('group.merge', { group: g.id, into: Number(select.value) });
+            close();
+          },
+        }).form;
+      },
+    });
+  }
+
   async function deleteNote(note) {
     const ok = await confirmDialog({
       title: t('board.deleteTitle'), text: t('board.deleteText', { text: note.text }),
@@ -275,6 +352,12 @@ export async function render(ctx) {
     });
     area.value = state.draft;
     guardLength(area);
+    // The colour is changed here too (recolour).
+    if (state.colour === undefined) state.colour = note.colour;
+    const colourId = uid('couleur');
+    const colour = h('select', { id: colourId, 'data-focus': `note-${note.id}-colour`, onchange: (e) => { state.colour = e.target.value; } },
+      COLOURS.map((c) => h('option', { value: c, text: t(`board.colour.${c}`) })));
+    colour.value = COLOURS.includes(state.colour) ? state.colour : 'jaune';
     const save = () => {
       const text = state.draft.trim();
       if (!text) {
@@ -288,7 +371,10 @@ export async function render(ctx) {
         return;
       }
       ui.editing.delete(note.id);
-      send('note.edit', { note: note.id, version: state.version, text });
+      const change = { note: note.id, version: state.version };
+      if (text !== note.text) change.text = text;
+      if (state.colour !== note.colour) change.colour = state.colour;
+      if (change.text !== undefined || change.colour !== undefined) send('note.edit', change);
       drawColumns();
       const next = columnsEl.querySelector(`[data-focus="note-${note.id}-edit"]`);
       if (next) next.focus();
@@ -309,6 +395,7 @@ export async function render(ctx) {
         ? h('p', { class: 'note-conflict', text: t('board.conflict', { text: state.current }) }) : null,
       h('label', { for: areaId, text: t('board.editLabel') }),
       area,
+      h('div', { class: 'field field-inline' }, h('label', { for: colourId, text: t('board.colourLabel') }), colour),
       h('div', { class: 'row-actions' },
         button(t('common.save'), save, { cls: 'button button-small', 'data-focus': `note-${note.id}-save`,
           'aria-describedby': textId }),
@@ -350,6 +437,11 @@ export async function render(ctx) {
           { 'data-focus': `note-${note.id}-unvote`, 'aria-describedby': textId }));
       }
     }
+    const phaseColumns = board.phase ? (board.phase.columns || []).length : 0;
+    if (!ui.editing.has(note.id) && ((board.canChange(note) && phaseColumns > 1) || (board.canGroup() && board.groupsIn(column.key).length))) {
+      controls.push(button(t('board.move'), () => moveNote(note),
+        { 'data-focus': `note-${note.id}-move`, 'aria-describedby': textId }));
+    }
     if (board.canChange(note) && !ui.editing.has(note.id)) {
       controls.push(button(t('common.edit'), () => editNote(note),
         { 'data-focus': `note-${note.id}-edit`, 'aria-describedby': textId }));
@@ -379,7 +471,15 @@ export async function render(ctx) {
       if (whole) ui.expanded.delete(note.id); else ui.expanded.add(note.id);
       drawColumns();
     }, { cls: 'button-link note-more', 'aria-expanded': String(whole), 'aria-controls': textId, 'data-focus': `note-${note.id}-more` }) : null;
-    return h('li', { class: `note note-colour-${COLOURS.includes(note.colour) ? note.colour : 'jaune'}` },
+    const draggable = board.canChange(note) || board.canGroup();
+    return h('li', {
+      class: `note note-colour-${COLOURS.includes(note.colour) ? note.colour : 'jaune'}`,
+      draggable: draggable ? 'true' : null,
+      ondragstart: draggable ? (e) => {
+        e.dataTransfer.setData('application/x-relais-note', String(note.id));
+        e.dataTransfer.effectAllowed = 'move';
+      } : null,
+    },
       ui.editing.has(note.id) ? noteEditor(note, textId) : null,
       h('p', { class: `note-text${long && !whole ? ' note-clamped' : ''}`, id: textId, text: note.text, hidden: ui.editing.has(note.id) }),
       more,
@@ -400,6 +500,8 @@ export async function render(ctx) {
     const tools = board.canGroup() ? h('div', { class: 'row-actions' },
       button(t('board.groupRename'), () => renameGroup(g),
         { 'data-focus': `group-${g.id}-rename`, 'aria-describedby': headingId }),
+      board.groupsIn(g.column).length > 1 ? button(t('board.merge'), () => mergeGroup(g),
+        { 'data-focus': `group-${g.id}-merge`, 'aria-describedby': headingId }) : null,
       button(t('board.groupDelete'), () => send('group.delete', { group: g.id }),
         { cls: 'button button-danger-quiet button-small', 'data-focus': `group-${g.id}-delete`,
           'aria-describedby': headingId })) : null;
@@ -461,6 +563,27 @@ export async function render(ctx) {
     if (board.locked && !board.facilitator) return t('board.composerLocked');
     if (timeLocked()) return t('board.composerTimeUp');
     return '';
+  }
+
+  /** Mouse drag and drop: a note dropped on a column (or a group of it) moves there. */
+  function dropTarget(el, columnKey, groupId) {
+    el.addEventListener('dragover', (e) => {
+      if (!e.dataTransfer.types.includes('application/x-relais-note')) return;
+      e.preventDefault();
+      e.stopPropagation();
+      el.classList.add('drop-over');
+    });
+    el.addEventListener('dragleave', () => el.classList.remove('drop-over'));
+    el.addEventListener('drop', (e) => {
+      const id = Number(e.dataTransfer.getData('application/x-relais-note'));
+      el.classList.remove('drop-over');
+      if (!id) return;
+      e.preventDefault();
+      e.stopPropagation();
+      const note = board.notes.get(id);
+      if (note) placeNote(note, columnKey, groupId);
+    });
+    return el;
   }
 
   // One persistent block per column (so that what is being typed survives updates):
@@ -544,6 +667,7 @@ export async function render(ctx) {
       groupInput.value = '';
     });
 
+    dropTarget(notes, column.key, null);
     const view = {
       // The composer first: writing never needs scrolling past the notes.
       el: h('section', { class: 'board-column', id: uid('colonne-bloc'), 'aria-labelledby': headingId }, heading, help, addForm, notes, groupBox),
@@ -608,7 +732,7 @@ export async function render(ctx) {
         const known = new Set(groups.map((g) => g.id));
         const loose = notes.filter((n) => !n.group || !known.has(n.group));
         const list = (items) => h('ul', { class: 'note-list' }, items.map((n) => noteItem(n, column)));
-        const parts = groups.map((g) => h('div', { class: 'note-group' }, groupHeading(g), list(byGroup(g.id))));
+        const parts = groups.map((g) => dropTarget(h('div', { class: 'note-group' }, groupHeading(g), list(byGroup(g.id))), column.key, g.id));
         parts.push(list(loose));
         if (pending.length) parts.push(h('ul', { class: 'note-list' }, pending.map(pendingItem)));
         if (!notes.length && !pending.length) parts.push(h('p', { class: 'hint', text: t('board.noNotes') }));

@@ -1,0 +1,132 @@
+#!/usr/bin/env node
+// Browser test of moving and grouping notes on the board, by keyboard and by mouse: in
+// the SWOT's grouping phase the facilitator writes notes and creates groups; « Déplacer »
+// (a dialog, from the keyboard) sends a note to another column and into a group; a note
+// dragged with the mouse onto a group joins it; two groups are merged (« Fusionner »); a
+// note changes colour from its edit form. axe-core clean with the dialogs open; no console
+// error.
+//
+// Usage: node workshop_groups.mjs /path/to/relais   (see harness.mjs for the conventions)
+
+import assert from 'node:assert/strict';
+import {
+  STEP_TIMEOUT_MS, addUser, assertAxeClean, assertNoProblems, heading, isExpected401, launchBrowser, log,
+  makeDataDir, runTest, signIn, startServer, step, watchPage,
+} from './harness.mjs';
+
+const RUN_TIMEOUT_MS = 120_000;
+const ADMIN = { email: 'alice@test.fr', name: 'Alice Animatrice', password: 'correct horse battery' };
+
+async function run(relais) {
+  const dataDir = await makeDataDir('relais-groups-');
+  await addUser(relais, dataDir, ADMIN, 'admin');
+  const base = await startServer(relais, dataDir);
+  log(`# server at ${base}`);
+  const browser = await launchBrowser();
+  const problems = [];
+  const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1366, height: 900 } });
+  const a = await context.newPage();
+  a.setDefaultTimeout(STEP_TIMEOUT_MS);
+  await watchPage(a, problems, { who: 'alice', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+  await signIn(a, base, ADMIN);
+  const call = async (method, path, data) => {
+    const response = await a.request.fetch(`${base}${path}`, { method, data, headers: { Origin: base } });
+    assert.ok(response.ok(), `${method} ${path}: ${response.status()}`);
+    return response.json();
+  };
+  const workshop = (await call('POST', '/api/workshops', { title: 'Regroupement', stage: 'projet_sante', template: 'swot', date: '2026-12-01T14:00' })).workshop;
+  await call('POST', `/api/workshops/${workshop.id}/state`, { state: 'scheduled' });
+  await call('POST', `/api/workshops/${workshop.id}/state`, { state: 'live' });
+  const column = (title) => a.getByRole('region', { name: title, exact: true });
+  const note = (text) => a.locator('main li.note:not(.note-pending)', { hasText: text });
+  const post = async (title, text) => {
+    const area = column(title).getByLabel('Nouvelle note', { exact: true });
+    await area.fill(text);
+    await area.press('Control+Enter');
+    await note(text).waitFor();
+  };
+  const group = async (title, name) => {
+    const box = column(title).locator('details.group-create');
+    if (!(await box.evaluate((d) => d.open))) await box.locator('summary').click();
+    await column(title).getByLabel('Titre du nouveau groupe', { exact: true }).fill(name);
+    await column(title).getByRole('button', { name: 'Créer le groupe' }).click();
+    await column(title).getByRole('heading', { name, exact: true }).waitFor();
+  };
+
+  await step('in the grouping phase: notes and groups', async () => {
+    await a.goto(`${base}/ateliers/${workshop.id}/tableau`);
+    await heading(a, /^Regroupement$/);
+    await a.locator('.live-status-online').waitFor();
+    await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ index: 2 });
+    await a.getByRole('button', { name: 'Aller à la phase', exact: true }).click();
+    await a.locator('main h2.board-phase-title').filter({ hasText: 'Phase 3 sur' }).waitFor();
+    await post('Forces', 'Une MSP à Cambrai');
+    await post('Forces', 'Des pharmaciens motivés');
+    await post('Faiblesses', 'Une opportunité écrite au mauvais endroit');
+    await group('Forces', 'Coopérations');
+    await group('Forces', 'Exercice coordonné');
+  });
+
+  await step('« Déplacer » from the keyboard: another column', async () => {
+    const moving = note('Une opportunité écrite au mauvais endroit');
+    await moving.getByRole('button', { name: 'Déplacer' }).focus();
+    await a.keyboard.press('Enter');
+    const dialog = a.getByRole('dialog', { name: 'Déplacer la note' });
+    await dialog.waitFor();
+    await assertAxeClean(a, 'the move dialog');
+    await dialog.getByLabel('Colonne', { exact: true }).selectOption({ label: 'Opportunités' });
+    await dialog.getByRole('button', { name: 'Déplacer' }).click();
+    await column('Opportunités').locator('li.note', { hasText: 'Une opportunité écrite au mauvais endroit' }).waitFor();
+    assert.equal(await column('Faiblesses').locator('li.note').count(), 0);
+  });
+
+  await step('dragged with the mouse onto a group, a note joins it', async () => {
+    const target = column('Forces').locator('.note-group', { has: a.getByRole('heading', { name: 'Coopérations', exact: true }) });
+    // The drag events as the browser sends them (this headless Chromium does not synthesise
+    // native drags): dragstart on the note, dragover and drop on the group, one DataTransfer.
+    const source = await note('Une MSP à Cambrai').elementHandle();
+    const onto = await target.elementHandle();
+    await a.evaluate(([from, to]) => {
+      const data = new DataTransfer();
+      from.dispatchEvent(new DragEvent('dragstart', { dataTransfer: data, bubbles: true, cancelable: true }));
+      const over = new DragEvent('dragover', { dataTransfer: data, bubbles: true, cancelable: true });
+      to.dispatchEvent(over);
+      if (!over.defaultPrevented) throw new Error('the group did not accept the drop');
+      to.dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+      from.dispatchEvent(new DragEvent('dragend', { dataTransfer: data, bubbles: true }));
+    }, [source, onto]);
+    await target.locator('li.note', { hasText: 'Une MSP à Cambrai' }).waitFor();
+  });
+
+  await step('« Déplacer » into a group, then the two groups merged', async () => {
+    await note('Des pharmaciens motivés').getByRole('button', { name: 'Déplacer' }).click();
+    const dialog = a.getByRole('dialog', { name: 'Déplacer la note' });
+    await dialog.getByLabel('Groupe', { exact: true }).selectOption({ label: 'Exercice coordonné' });
+    await dialog.getByRole('button', { name: 'Déplacer' }).click();
+    const coordonne = column('Forces').locator('.note-group', { has: a.getByRole('heading', { name: 'Exercice coordonné', exact: true }) });
+    await coordonne.locator('li.note', { hasText: 'Des pharmaciens motivés' }).waitFor();
+    await coordonne.getByRole('button', { name: 'Fusionner' }).click();
+    const merge = a.getByRole('dialog', { name: 'Fusionner le groupe « Exercice coordonné »' });
+    await assertAxeClean(a, 'the merge dialog');
+    await merge.getByLabel('Avec le groupe').selectOption({ label: 'Coopérations' });
+    await merge.getByRole('button', { name: 'Fusionner' }).click();
+    await column('Forces').getByRole('heading', { name: 'Exercice coordonné', exact: true }).waitFor({ state: 'detached' });
+    const cooperations = column('Forces').locator('.note-group', { has: a.getByRole('heading', { name: 'Coopérations', exact: true }) });
+    await cooperations.locator('li.note', { hasText: 'Des pharmaciens motivés' }).waitFor();
+    assert.equal(await cooperations.locator('li.note').count(), 2);
+  });
+
+  await step('a note changes colour from its edit form', async () => {
+    const n = note('Une MSP à Cambrai');
+    await n.getByRole('button', { name: 'Modifier' }).click();
+    await n.getByLabel('Couleur').selectOption({ label: 'Vert' });
+    await n.getByRole('button', { name: 'Enregistrer' }).click();
+    await a.locator('main li.note.note-colour-vert', { hasText: 'Une MSP à Cambrai' }).waitFor();
+  });
+
+  await step('no console error nor CSP violation', async () => {
+    assertNoProblems(problems);
+  });
+}
+
+runTest({ name: 'workshop_groups.mjs', timeoutMs: RUN_TIMEOUT_MS, run });
