@@ -85,7 +85,8 @@ std::string csv_field(const std::string& s) {
 }
 
 store::report_row make_report(const store::workshop_row& w, const room_state& s,
-                              const std::vector<std::string>& participants, std::int64_t now) {
+                              const std::vector<std::string>& participants, std::int64_t now,
+                              const std::vector<std::string>& absent) {
     std::ostringstream md;
     md << "# Compte rendu — " << one_line(w.title) << "\n\n";
     if (!w.subject.empty()) md << "- **Sujet** : " << one_line(w.subject) << "\n";
@@ -109,8 +110,13 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
     md << "- **Compte rendu établi le** : " << french_date_time(now) << " (heure de Paris)\n\n";
 
     md << "## Participants\n\n";
+    md << "### Présents (" << participants.size() << ")\n\n";
     if (participants.empty()) md << "Aucun participant enregistré.\n";
     for (const auto& p : participants) md << "- " << one_line(p) << "\n";
+    if (!absent.empty()) {
+        md << "\n### Inscrits ou invités, absents (" << absent.size() << ")\n\n";
+        for (const auto& p : absent) md << "- " << one_line(p) << "\n";
+    }
 
     md << "\n## Déroulé\n\n";
     for (std::size_t i = 0; i < s.phases.size(); ++i)

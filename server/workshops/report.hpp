@@ -9,8 +9,11 @@
 
 namespace relais::workshops {
 
+/// `participants`: who was present; `absent`: who was invited or enrolled and did not come
+/// (each line as it is printed, in the order given).
 store::report_row make_report(const store::workshop_row& w, const room_state& s,
-                              const std::vector<std::string>& participants, std::int64_t now);
+                              const std::vector<std::string>& participants, std::int64_t now,
+                              const std::vector<std::string>& absent = {});
 
 /// Renders the Markdown subset make_report writes (headings, lists, tables, bold)
 /// as a standalone printable page. Everything is escaped.

@@ -439,6 +439,11 @@ void room::snapshot_if_due(bool force) {
                         });
 }
 
+bool room::live() const {
+    std::lock_guard lock(mutex_);
+    return state_.workshop_state == "live";
+}
+
 void room::retire() {
     std::lock_guard lock(mutex_);
     retired_ = true;

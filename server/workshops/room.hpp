@@ -85,6 +85,8 @@ public:
                        std::function<void(db::connection&)> extra, done_fn done);
 
     room_state state() const;
+    /// Whether the workshop is being held (state "live") now.
+    bool live() const;
     std::size_t connections() const;
 
     /// Unloads the room when nobody is in it, no write is pending and nothing happened for

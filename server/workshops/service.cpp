@@ -7,6 +7,7 @@
 #include "common/time.hpp"
 #include "common/worker_pool.hpp"
 #include "reference/data.hpp"
+#include "search/text.hpp"
 #include "workshops/detail.hpp"
 #include "workshops/report.hpp"
 
@@ -501,6 +502,19 @@ void service::seat_in(std::int64_t id, std::weak_ptr<net::ws_connection> weak, a
         if (previous && previous != rm) previous->leave(conn.get());
         // Unloaded between the registry and here (it was idle): the next look-up loads it.
         if (!rm->join(conn, a, since)) return seat_in(id, weak, a, since, done);
+        // Present at the workshop (for the compte rendu): recorded off the network thread.
+        if (rm->live())
+            db_.write_async(
+                [id, a](db::connection& c) {
+                    c.prepare("INSERT OR IGNORE INTO workshop_attendance(workshop_id, actor_key, name, role, first_at) VALUES(?1, ?2, ?3, ?4, ?5)")
+                        .bind(1, id)
+                        .bind(2, a.key)
+                        .bind(3, a.name)
+                        .bind(4, std::string(role_name(a.r)))
+                        .bind(5, unix_now())
+                        .exec();
+                },
+                [](std::exception_ptr) {});
         // Closed meanwhile (on_close already ran ws_leave): undo.
         if (conn->closed()) ws_leave(conn);
         done();
@@ -654,49 +668,73 @@ asio::awaitable<void> service::generate_report(std::int64_t id) {
     auto rm = co_await room_for(id);
     auto st = rm->state();
     std::optional<store::workshop_row> w;
-    std::vector<std::string> names;
+    std::vector<std::string> present, absent;
     co_await db_.read([&](db::connection& c) {
         w = store::workshop(c, auth_, id);
-        // Everyone who acted on the board, and the workshop's people, with their organisation.
+        // Present: whoever was in the room while it was live, or acted on the board. Invited:
+        // the workshop's members and the guests who joined by link. Each with their
+        // organisation (accounts) or « invité » (guests); sorted the French way.
         struct someone {
-            std::string name;
-            std::int64_t user_id = 0;
-            bool guest = false;
+            std::string key, name, role;
+            bool present = false;
         };
-        std::vector<someone> people;
-        auto s = c.prepare("SELECT DISTINCT actor_name, actor_key FROM workshop_events WHERE workshop_id = ?1 AND actor_key <> 'system'");
-        s.bind(1, id);
-        while (s.step()) {
-            auto key = s.get_text(1);
-            someone p{s.get_text(0), 0, key.rfind("g:", 0) == 0};
-            if (key.rfind("u:", 0) == 0) p.user_id = std::stoll(key.substr(2));
-            people.push_back(std::move(p));
+        std::map<std::string, someone> people;
+        const auto add = [&](const std::string& key, const std::string& name, const std::string& role, bool present) {
+            auto& p = people[key];
+            if (p.key.empty()) p = {key, name, role, present};
+            p.present = p.present || present;
+            if (p.role.empty()) p.role = role;
+        };
+        {
+            auto s = c.prepare("SELECT actor_key, name, role FROM workshop_attendance WHERE workshop_id = ?1");
+            s.bind(1, id);
+            while (s.step()) add(s.get_text(0), s.get_text(1), s.get_text(2), true);
+        }
+        {
+            auto s = c.prepare("SELECT DISTINCT actor_key, actor_name FROM workshop_events WHERE workshop_id = ?1 AND actor_key <> 'system'");
+            s.bind(1, id);
+            while (s.step()) add(s.get_text(0), s.get_text(1), "", true);
+        }
+        if (w)
+            for (const auto& p : w->people) add("u:" + std::to_string(p.user_id), p.name, p.role, false);
+        {
+            auto s = c.prepare("SELECT g.id, g.name, i.role FROM workshop_guests g JOIN workshop_invites i ON i.id = g.invite_id "
+                               "WHERE i.workshop_id = ?1");
+            s.bind(1, id);
+            while (s.step()) add("g:" + std::to_string(s.get_int(0)), s.get_text(1), s.get_text(2), false);
         }
         std::vector<std::int64_t> user_ids;
-        for (const auto& p : people)
-            if (p.user_id) user_ids.push_back(p.user_id);
-        if (w)
-            for (const auto& p : w->people) {
-                people.push_back({p.name, p.user_id, false});
-                user_ids.push_back(p.user_id);
-            }
+        for (const auto& [key, p] : people)
+            if (key.rfind("u:", 0) == 0) user_ids.push_back(std::stoll(key.substr(2)));
         auto accounts = auth_.users(c, user_ids);
         std::vector<std::int64_t> org_ids;
         for (const auto& [uid, u] : accounts)
             if (u.org_id) org_ids.push_back(*u.org_id);
         auto orgs = auth_.orgs(c, org_ids);
-        std::sort(people.begin(), people.end(), [](const someone& a, const someone& b) { return a.name < b.name; });
-        for (const auto& p : people) {
-            std::string line = p.name;
-            auto u = accounts.find(p.user_id);
-            auto o = u != accounts.end() && u->second.org_id ? orgs.find(*u->second.org_id) : orgs.end();
-            if (o != orgs.end()) line += " (" + o->second.name + ")";
-            else if (p.guest) line += " (invité)";
-            if (std::find(names.begin(), names.end(), line) == names.end()) names.push_back(line);
+        std::vector<const someone*> order;
+        for (const auto& [key, p] : people) order.push_back(&p);
+        std::sort(order.begin(), order.end(), [](const someone* a, const someone* b) {
+            auto fa = search::fold(a->name), fb = search::fold(b->name);
+            return fa != fb ? fa < fb : a->name < b->name;
+        });
+        static const std::map<std::string, std::string> roles{{"facilitator", "animation"}, {"observer", "observateur"}};
+        for (const auto* p : order) {
+            std::string line = p->name;
+            std::vector<std::string> about;
+            if (p->key.rfind("u:", 0) == 0) {
+                auto u = accounts.find(std::stoll(p->key.substr(2)));
+                if (u != accounts.end() && u->second.org_id)
+                    if (auto o = orgs.find(*u->second.org_id); o != orgs.end()) about.push_back(o->second.name);
+            } else {
+                about.push_back("invité");
+            }
+            if (auto r = roles.find(p->role); r != roles.end()) about.push_back(r->second);
+            for (std::size_t i = 0; i < about.size(); ++i) line += (i ? ", " : " (") + about[i] + (i + 1 == about.size() ? ")" : "");
+            (p->present ? present : absent).push_back(line);
         }
     });
     if (!w) throw api_error(errors::not_found);
-    auto report = make_report(*w, st, names, unix_now());
+    auto report = make_report(*w, st, present, unix_now(), absent);
     co_await db_.write([&](db::connection& c) { store::save_report(c, id, report); });
 }
 

@@ -462,6 +462,15 @@ TEST_CASE("live room: closing produces the report (Markdown, HTML, CSV)", "[work
     participant fac;
     REQUIRE(fac.connect(s, w.admin) == 101);
     fac.join(w.id);
+    // A guest who comes and says nothing is present; a member enrolled who never comes is not.
+    auto silent = w.invite_guest("Élodie Silencieuse");
+    participant quiet;
+    REQUIRE(quiet.connect(s, silent) == 101);
+    quiet.join(w.id);
+    auto absent_user = s.request("POST", "/api/admin/users",
+                                 json{{"email", "absent@x.fr"}, {"name", "Bernard Absent"}, {"role", "membre"}, {"password", "motdepasse-solide"}}.dump(),
+                                 admin).json()["user"]["id"].get<std::int64_t>();
+    REQUIRE(s.request("POST", w.path("/members"), json{{"user_id", absent_user}}.dump(), admin).status == 200);
     fac.op(w.id, "1", "phase.goto", {{"index", 2}});
     auto g = fac.op(w.id, "2", "group.add", {{"column", "faiblesses"}, {"title", "Démographie"}});
     auto n = fac.op(w.id, "3", "note.add", {{"column", "faiblesses"}, {"text", "Départs en retraite de 4 médecins <b>"}});
@@ -474,7 +483,10 @@ TEST_CASE("live room: closing produces the report (Markdown, HTML, CSV)", "[work
     REQUIRE(rep.status == 200);
     auto md = rep.json()["report"]["markdown"].get<std::string>();
     CHECK(md.find("# Compte rendu — Diagnostic du Val de Sambre") == 0);
-    CHECK(md.find("## Participants\n\n- Administrateur\n") != std::string::npos);
+    // Sorted the French way (É with the E); guests said so; the facilitator's role.
+    CHECK(md.find("## Participants\n\n### Présents (2)\n\n- Administrateur (animation)\n- Élodie Silencieuse (invité)\n") !=
+          std::string::npos);
+    CHECK(md.find("### Inscrits ou invités, absents (1)\n\n- Bernard Absent\n") != std::string::npos);
     CHECK(md.find("- **Démographie**\n  - Départs en retraite de 4 médecins <b>") != std::string::npos);
     CHECK(md.find("| Alice | =Contacter la faculté; \"stage\" | 2027-02-01 |") != std::string::npos);
 
