@@ -213,6 +213,25 @@ export async function signIn(page, base, user) {
   await waitForPath(page, '/');
 }
 
+/**
+ * One person signed in, in a French context of 1366 × 900 px (Europe/Paris), its console
+ * watched into `problems` (401 on /api/me allowed), and `call(method, path, data)` for the
+ * API with the same session (JSON answer, null for 204; a failure throws).
+ */
+export async function signedIn(browser, base, user, problems, { who = user.email, allow401 = [] } = {}) {
+  const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1366, height: 900 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(STEP_TIMEOUT_MS);
+  await watchPage(page, problems, { who, allow: (text, where) => isExpected401(text, where, ['/api/me', ...allow401]) });
+  await signIn(page, base, user);
+  const call = async (method, path, data) => {
+    const response = await page.request.fetch(`${base}${path}`, { method, data, headers: { Origin: base } });
+    if (!response.ok()) throw new Error(`${method} ${path}: ${response.status()} ${await response.text()}`);
+    return response.status() === 204 ? null : response.json();
+  };
+  return { context, page, call };
+}
+
 /** No horizontal scrolling: the page is no wider than the window. */
 export async function assertNoOverflow(page) {
   const { scroll, client } = await page.evaluate(() => ({

@@ -10,8 +10,8 @@
 
 import assert from 'node:assert/strict';
 import {
-  STEP_TIMEOUT_MS, addUser, assertAxeClean, assertNoProblems, heading, isExpected401, launchBrowser, log,
-  makeDataDir, runTest, signIn, startServer, step, watchPage,
+  addUser, assertAxeClean, assertNoProblems, heading, launchBrowser, log,
+  makeDataDir, runTest, signedIn, startServer, step,
 } from './harness.mjs';
 
 const RUN_TIMEOUT_MS = 120_000;
@@ -24,16 +24,7 @@ async function run(relais) {
   log(`# server at ${base}`);
   const browser = await launchBrowser();
   const problems = [];
-  const context = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 1366, height: 900 } });
-  const a = await context.newPage();
-  a.setDefaultTimeout(STEP_TIMEOUT_MS);
-  await watchPage(a, problems, { who: 'alice', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
-  await signIn(a, base, ADMIN);
-  const call = async (method, path, data) => {
-    const response = await a.request.fetch(`${base}${path}`, { method, data, headers: { Origin: base } });
-    assert.ok(response.ok(), `${method} ${path}: ${response.status()}`);
-    return response.json();
-  };
+  const { page: a, call } = await signedIn(browser, base, ADMIN, problems, { who: 'alice' });
   const workshop = (await call('POST', '/api/workshops', { title: 'Regroupement', stage: 'projet_sante', template: 'swot', date: '2026-12-01T14:00' })).workshop;
   await call('POST', `/api/workshops/${workshop.id}/state`, { state: 'scheduled' });
   await call('POST', `/api/workshops/${workshop.id}/state`, { state: 'live' });
