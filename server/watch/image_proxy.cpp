@@ -30,24 +30,6 @@ void image_proxy::stop() {
     if (pool_) pool_->stop();
 }
 
-std::string image_proxy::load_or_create_key(const std::filesystem::path& file) {
-    {
-        std::ifstream in(file, std::ios::binary);
-        std::string key((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-        if (key.size() == 32) return key;
-    }
-    std::string key(32, '\0');
-    randombytes_buf(key.data(), key.size());
-    std::string tmp = file.string() + ".tmp";
-    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) throw std::runtime_error("watch: cannot write " + tmp);
-    bool ok = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) && ::fsync(fd) == 0;
-    ::close(fd);
-    if (!ok) throw std::runtime_error("watch: cannot write " + tmp);
-    std::filesystem::rename(tmp, file);
-    return key;
-}
-
 std::shared_ptr<const image_proxy::cached> image_proxy::lookup(const std::string& url) {
     std::lock_guard lock(mutex_);
     auto it = cache_.find(url);

@@ -33,7 +33,6 @@ public:
     ~image_proxy();
 
     /// The signing key kept in `file` (32 random bytes, created with mode 0600 if missing).
-    static std::string load_or_create_key(const std::filesystem::path& file);
 
     /// GET /api/watch/image?u=URL&s=SIGNATURE: the image, or an error.
     boost::asio::awaitable<net::response> serve(const net::request& req);

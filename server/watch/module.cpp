@@ -7,6 +7,7 @@
 #include "auth/service.hpp"
 #include "common/json_input.hpp"
 #include "common/log.hpp"
+#include "common/secret_key.hpp"
 #include "common/time.hpp"
 #include "common/worker_pool.hpp"
 #include "library/filer.hpp"
@@ -148,7 +149,7 @@ public:
         o.max_items_per_fetch = static_cast<std::size_t>(cfg.get_int("watch.max_items_per_feed"));
         service_ = std::make_unique<service>(*auth_, o);
         const bool proxy = cfg.get_text("watch.images") == "proxy";
-        std::string key = proxy ? image_proxy::load_or_create_key(ctx.data_dir() / "watch-image.key") : std::string();
+        std::string key = proxy ? load_or_create_key(ctx.data_dir() / "watch-image.key") : std::string();
         fetcher_ = std::make_unique<fetcher>(ctx.http(), proxy ? image_policy::proxy : image_policy::block,
                                              proxy ? image_proxy::prefix : "", key);
         images_ = std::make_unique<image_proxy>(*fetcher_, key, static_cast<std::size_t>(cfg.get_int("watch.image_max_kb")) * 1024,

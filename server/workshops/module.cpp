@@ -1,6 +1,7 @@
 // The workshops module: live "accélérateur CPTS" workshops.
 #include "workshops/module.hpp"
 
+#include "common/secret_key.hpp"
 #include "workshops/catalogue.hpp"
 #include "workshops/errors.hpp"
 #include "workshops/store.hpp"
@@ -44,6 +45,7 @@ public:
         service_ = std::make_unique<service>(ctx.db(), auth, ctx.need<library::filer>(), ctx.metrics(), ctx.topics(), rl, life);
         // Invite links admit guests: the auth module asks this module who they are.
         auth.set_guest_provider(service_.get());
+        service_->set_invite_key(load_or_create_key(ctx.data_dir() / "invite-links.key"));
         ctx.provide<service>(*service_);
         ctx.provide<catalogue>(*this);
         dir_ = &static_cast<const auth::directory&>(auth);

@@ -12,6 +12,7 @@
 #include "workshops/report.hpp"
 
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -239,14 +240,32 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("GET", "/api/workshops/{id}/invites", facilitated([this](request&, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+    r.add("GET", "/api/workshops/{id}/invites", facilitated([this](request& req, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         std::vector<store::invite_row> list;
-        co_await db_.read([&](db::connection& c) { list = store::invites(c, id); });
+        std::map<std::int64_t, std::string> sealed;
+        co_await db_.read([&](db::connection& c) {
+            list = store::invites(c, id);
+            auto s = c.prepare("SELECT id, token_sealed FROM workshop_invites WHERE workshop_id = ?1");
+            s.bind(1, id);
+            while (s.step()) sealed[s.get_int(0)] = s.get_text(1);
+        });
+        const auto origin = req.header("origin");
+        const auto now = unix_now();
         json out = json::array();
-        for (const auto& i : list)
-            out.push_back({{"id", i.id}, {"role", i.role}, {"label", i.label}, {"expires_at", to_iso8601(i.expires_at)},
-                           {"revoked", i.revoked}, {"guests", i.guests}});
+        for (const auto& i : list) {
+            json x = {{"id", i.id}, {"role", i.role}, {"label", i.label}, {"expires_at", to_iso8601(i.expires_at)},
+                      {"revoked", i.revoked}, {"guests", i.guests}, {"path", nullptr}, {"url", nullptr}};
+            // A link still usable is shown again (links made before sealing existed are not).
+            if (!i.revoked && i.expires_at > now)
+                if (auto token = open_link(sealed[i.id]); !token.empty()) {
+                    std::string path = "/invitation/" + token;
+                    x["path"] = path;
+                    x["url"] = origin.empty() ? path : origin + path;
+                }
+            out.push_back(std::move(x));
+        }
         auto res = response::json(200, {{"invites", out}});
+        res.header("Cache-Control", "no-store");
         co_return res;
     }));
 
@@ -264,7 +283,11 @@ void service::register_routes(net::router& r) {
         if (!terms.hours_given) expires = std::max(expires, workshop_day_end(w.date) + 86400);
         auto uid = who.account->account.id;
         std::int64_t invite_id = 0;
-        co_await db_.write([&](db::connection& c) { invite_id = store::insert_invite(c, id, hash, as, label, expires, uid, now); });
+        auto sealed = seal_link(token);
+        co_await db_.write([&](db::connection& c) {
+            invite_id = store::insert_invite(c, id, hash, as, label, expires, uid, now);
+            c.prepare("UPDATE workshop_invites SET token_sealed = ?1 WHERE id = ?2").bind(1, sealed).bind(2, invite_id).exec();
+        });
         std::string path = "/invitation/" + token;
         auto origin = req.header("origin");
         json invite = {{"id", invite_id}, {"role", as}, {"label", label}, {"expires_at", to_iso8601(expires)}, {"revoked", false},

@@ -11,6 +11,8 @@
 #include "workshops/detail.hpp"
 #include "workshops/report.hpp"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -296,6 +298,34 @@ service::invite_terms service::parse_invite(const json& body) {
     }
     t.label = json_input::optional_string(body, "label", 120).value_or("");
     return t;
+}
+
+std::string service::seal_link(const std::string& token) const {
+    if (invite_key_.size() != crypto_secretbox_KEYBYTES) return {};
+    std::string out(crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES + token.size(), '\0');
+    auto* bytes = reinterpret_cast<unsigned char*>(out.data());
+    randombytes_buf(bytes, crypto_secretbox_NONCEBYTES);
+    crypto_secretbox_easy(bytes + crypto_secretbox_NONCEBYTES, reinterpret_cast<const unsigned char*>(token.data()), token.size(), bytes,
+                          reinterpret_cast<const unsigned char*>(invite_key_.data()));
+    std::string hex(out.size() * 2 + 1, '\0');
+    sodium_bin2hex(hex.data(), hex.size(), bytes, out.size());
+    hex.pop_back();
+    return hex;
+}
+
+std::string service::open_link(const std::string& sealed) const {
+    if (invite_key_.size() != crypto_secretbox_KEYBYTES || sealed.empty() || sealed.size() > 1024) return {};
+    std::string raw(sealed.size() / 2, '\0');
+    std::size_t n = 0;
+    if (sodium_hex2bin(reinterpret_cast<unsigned char*>(raw.data()), raw.size(), sealed.data(), sealed.size(), nullptr, &n, nullptr) != 0 ||
+        n < crypto_secretbox_NONCEBYTES + crypto_secretbox_MACBYTES)
+        return {};
+    const auto* bytes = reinterpret_cast<const unsigned char*>(raw.data());
+    std::string token(n - crypto_secretbox_NONCEBYTES - crypto_secretbox_MACBYTES, '\0');
+    if (crypto_secretbox_open_easy(reinterpret_cast<unsigned char*>(token.data()), bytes + crypto_secretbox_NONCEBYTES,
+                                   n - crypto_secretbox_NONCEBYTES, bytes, reinterpret_cast<const unsigned char*>(invite_key_.data())) != 0)
+        return {};
+    return token;
 }
 
 bool service::take_join(const std::string& address) {

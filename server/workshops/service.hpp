@@ -103,6 +103,12 @@ public:
     };
     static invite_terms parse_invite(const json& body);
 
+    /// The key invite links are sealed with (so that they can be shown again).
+    void set_invite_key(std::string key) { invite_key_ = std::move(key); }
+    std::string seal_link(const std::string& token) const;
+    /// The token of a sealed link, or "" (not sealed, or not by this key).
+    std::string open_link(const std::string& sealed) const;
+
     /// Loads seed-content/templates/*.json (idempotent); returns how many were added.
     static int load_seed_templates(db::connection& c, const std::filesystem::path& seed_dir);
 
@@ -132,6 +138,7 @@ private:
     room_limits limits_;
     room_lifecycle life_;
     library::filer& library_;
+    std::string invite_key_;
     metrics::gauge& rooms_loaded_;
     metrics::counter& room_loads_;
     metrics::counter& room_load_events_;

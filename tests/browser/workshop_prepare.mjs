@@ -108,6 +108,16 @@ async function run(relais) {
     await a.getByRole('button', { name: 'Supprimer le brouillon' }).waitFor({ state: 'detached' });
   });
 
+  await step('an invite link is shown again from the list of links', async () => {
+    const form = a.getByRole('form', { name: 'Créer un lien d’invitation' });
+    await form.getByLabel('Libellé (facultatif)').fill('Salle du conseil');
+    await form.getByRole('button', { name: 'Créer le lien' }).click();
+    const first = await a.locator('.invite-result input').inputValue();
+    assert.match(first, /\/invitation\//);
+    await a.getByRole('button', { name: 'Afficher le lien Salle du conseil' }).click();
+    assert.equal(await a.locator('.invite-result input').inputValue(), first);
+  });
+
   await step('no console error nor CSP violation', async () => {
     assertNoProblems(problems);
   });

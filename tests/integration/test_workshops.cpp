@@ -264,6 +264,22 @@ TEST_CASE("workshops: expired invites are refused; a guest who joined stays unti
     CHECK(w.s.request("GET", w.path(), {}, {{"Cookie", guest}}).status == 401);
 }
 
+TEST_CASE("workshops: an invite link is shown again to facilitators while it is valid", "[workshops]") {
+    workshop_setup w;
+    auto inv = w.s.request("POST", w.path("/invites"), R"({"role":"participant","label":"Salle A"})", {{"Cookie", w.admin}}).json()["invite"];
+    auto list = w.s.request("GET", w.path("/invites"), {}, {{"Cookie", w.admin}});
+    CHECK(list.header("cache-control") == "no-store");
+    auto again = list.json()["invites"][0];
+    CHECK(again["path"] == inv["path"]);
+    // The link still works, and once revoked it is not shown any more.
+    auto token = inv["token"].get<std::string>();
+    CHECK(w.s.request("GET", "/api/invites/" + token).status == 200);
+    REQUIRE(w.s.request("DELETE", w.path("/invites/" + std::to_string(inv["id"].get<std::int64_t>())), "", {{"Cookie", w.admin}}).status == 204);
+    CHECK(w.s.request("GET", w.path("/invites"), {}, {{"Cookie", w.admin}}).json()["invites"][0]["path"].is_null());
+    // The key is the server's own, in its data folder.
+    CHECK(std::filesystem::file_size(w.s.data_dir() / "invite-links.key") == 32);
+}
+
 TEST_CASE("workshops: by default an invite link lasts at least until the day after the workshop", "[workshops]") {
     workshop_setup w;
     REQUIRE(w.s.request("PATCH", w.path(), R"({"date":"2027-03-10T14:00"})", {{"Cookie", w.admin}}).status == 200);

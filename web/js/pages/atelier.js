@@ -261,16 +261,21 @@ export async function render(ctx) {
           text: String(Array.isArray(inv.guests) ? inv.guests.length : Number(inv.guests) || 0),
         }),
         h('td', { text: inviteStatus(inv) }),
-        h('td', { class: 'cell-actions' }, inv.revoked ? null : h('button', {
-          type: 'button', class: 'button button-danger-quiet button-small', text: t('invites.revoke'),
-          onclick: () => revoke(inv),
-        }, srOnly(` ${inv.label || roleLabel(inv.role)}`)))))))));
+        h('td', { class: 'cell-actions' },
+          inv.path ? h('button', {
+            type: 'button', class: 'button button-secondary button-small', text: t('invites.showAgain'),
+            onclick: () => showNewInvite(inv),
+          }, srOnly(` ${inv.label || roleLabel(inv.role)}`)) : null,
+          inv.revoked ? null : h('button', {
+            type: 'button', class: 'button button-danger-quiet button-small', text: t('invites.revoke'),
+            onclick: () => revoke(inv),
+          }, srOnly(` ${inv.label || roleLabel(inv.role)}`)))))))));
   }
 
   function showNewInvite(invite) {
-    // The token is shown once: the link is built for this origin.
+    // The link, built for this origin (at creation, or shown again from the list).
     const url = invite.token ? `${location.origin}/invitation/${encodeURIComponent(invite.token)}`
-      : new URL(invite.url, location.origin).href;
+      : new URL(invite.path || invite.url, location.origin).href;
     const fieldId = uid('lien');
     const input = h('input', { id: fieldId, type: 'text', readonly: true, class: 'invite-url' });
     input.value = url;
