@@ -23,6 +23,7 @@ public:
         s.number("limits.ws_op_burst_per_room", 400, 1, 1e6);
         s.integer("limits.guests_per_invite", 150, 1, 100000);
         s.number("limits.guest_joins_per_hour_per_address", 60, 1, 1e6);
+        s.number("limits.invite_code_attempts_per_hour_per_address", 120, 1, 1e6);
         s.integer("workshops.room_unload_after_s", 600, 1, 7 * 24 * 3600,
                   "a room with nobody in it is unloaded from memory after this long (loaded again on the next join)");
         s.integer("workshops.snapshot_every_events", 500, 1, 1000000,
@@ -38,14 +39,20 @@ public:
         rl.room_burst = cfg.get_number("limits.ws_op_burst_per_room");
         rl.guests_per_invite = cfg.get_int("limits.guests_per_invite");
         rl.guest_joins_per_hour_per_address = cfg.get_number("limits.guest_joins_per_hour_per_address");
+        rl.invite_code_attempts_per_hour_per_address = cfg.get_number("limits.invite_code_attempts_per_hour_per_address");
         room_lifecycle life;
         life.unload_after = std::chrono::seconds(cfg.get_int("workshops.room_unload_after_s"));
         life.snapshot_every = cfg.get_int("workshops.snapshot_every_events");
         auto& auth = ctx.need<auth::service>();
-        service_ = std::make_unique<service>(ctx.db(), auth, ctx.need<library::filer>(), ctx.metrics(), ctx.topics(), rl, life);
+        service_ = std::make_unique<service>(ctx.db(), auth, ctx.need<library::filer>(), ctx.metrics(), ctx.topics(), ctx.cpu(), rl, life);
         // Invite links admit guests: the auth module asks this module who they are.
         auth.set_guest_provider(service_.get());
         service_->set_invite_key(load_or_create_key(ctx.data_dir() / "invite-links.key"));
+        {
+            auto url = cfg.get_text("server.public_url");
+            while (!url.empty() && url.back() == '/') url.pop_back();
+            service_->set_public_url(url);
+        }
         ctx.provide<service>(*service_);
         ctx.provide<catalogue>(*this);
         dir_ = &static_cast<const auth::directory&>(auth);

@@ -1,6 +1,7 @@
 #include "workshops/report.hpp"
 
 #include "common/time.hpp"
+#include "workshops/report_doc.hpp"
 
 #include <sstream>
 
@@ -35,38 +36,6 @@ int total_votes(const room_state& s, std::int64_t note_id) {
         else if (auto it = notes.find(note_id); it != notes.end())
             for (const auto& [k, v] : it->second) t += v;
     return t;
-}
-
-std::string escape_html(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
-
-// **bold** inside an already escaped line.
-std::string inline_html(const std::string& text) {
-    std::string esc = escape_html(text), out;
-    bool open = false;
-    for (std::size_t i = 0; i < esc.size(); ++i) {
-        if (esc.compare(i, 2, "**") == 0) {
-            out += open ? "</strong>" : "<strong>";
-            open = !open;
-            ++i;
-        } else {
-            out += esc[i];
-        }
-    }
-    if (open) out += "</strong>";
-    return out;
 }
 
 }  // namespace
@@ -206,80 +175,9 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
         }
         indicators << ';' << total_votes(s, n.id) << "\r\n";
     }
-    return store::report_row{now, s.seq, md.str(), actions.str(), indicators.str()};
+    return store::report_row{now, s.seq, md.str(), actions.str(), indicators.str(), 1, std::nullopt, {}};
 }
 
-std::string report_html(const std::string& title, const std::string& markdown) {
-    std::ostringstream h;
-    h << "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>" << escape_html(title)
-      << "</title><link rel=\"stylesheet\" href=\"/css/report.css\"></head><body><main>\n";
-    std::istringstream in(markdown);
-    std::string line;
-    // Lists: every open <ul> has an open <li>; a nested list opens inside its parent's item.
-    int list_depth = 0;
-    bool in_table = false, header_row = false;
-    auto close_lists = [&](int to) {
-        while (list_depth > to) {
-            h << "</li>\n</ul>\n";
-            --list_depth;
-        }
-    };
-    for (; std::getline(in, line);) {
-        if (!line.empty() && line[0] == '|') {
-            close_lists(0);
-            if (!in_table) {
-                h << "<table>\n";
-                in_table = header_row = true;
-            }
-            // The separator line under the header (|---|---|).
-            if (line.find_first_not_of("|-: ") == std::string::npos) continue;
-            std::vector<std::string> cells;
-            std::string cell;
-            for (std::size_t i = 1; i < line.size(); ++i) {
-                if (line[i] == '\\' && i + 1 < line.size() && line[i + 1] == '|') { cell += '|'; ++i; }
-                else if (line[i] == '|') { cells.push_back(cell); cell.clear(); }
-                else cell += line[i];
-            }
-            h << "<tr>";
-            for (auto& c : cells) {
-                auto t = c.size() >= 2 ? c.substr(1, c.size() - 2) : c;
-                h << (header_row ? "<th scope=\"col\">" : "<td>") << inline_html(t) << (header_row ? "</th>" : "</td>");
-            }
-            h << "</tr>\n";
-            header_row = false;
-            continue;
-        }
-        if (in_table) {
-            h << "</table>\n";
-            in_table = false;
-        }
-        if (line.rfind("#", 0) == 0) {
-            close_lists(0);
-            std::size_t level = line.find_first_not_of('#');
-            h << "<h" << level << ">" << inline_html(line.substr(level + 1)) << "</h" << level << ">\n";
-        } else if (line.rfind("  - ", 0) == 0 || line.rfind("- ", 0) == 0) {
-            int depth = line[0] == ' ' ? 2 : 1;
-            if (list_depth < depth) {
-                while (list_depth < depth) { h << "\n<ul>\n"; ++list_depth; }
-            } else {
-                close_lists(depth);
-                h << "</li>\n";
-            }
-            h << "<li>" << inline_html(line.substr(depth == 2 ? 4 : 2));
-        } else if (!line.empty() && std::isdigit(static_cast<unsigned char>(line[0])) && line.find(". ") != std::string::npos) {
-            close_lists(0);
-            h << "<p>" << inline_html(line) << "</p>\n";
-        } else if (!line.empty()) {
-            close_lists(0);
-            h << "<p>" << inline_html(line) << "</p>\n";
-        } else {
-            close_lists(0);
-        }
-    }
-    close_lists(0);
-    if (in_table) h << "</table>\n";
-    h << "</main></body></html>\n";
-    return h.str();
-}
+std::string report_html(const std::string& title, const std::string& markdown) { return doc::html(title, markdown); }
 
 }  // namespace relais::workshops

@@ -36,6 +36,7 @@ struct room_limits {
     // guest arrivals per hour one client address may make (a bucket of that size).
     std::int64_t guests_per_invite = 150;
     double guest_joins_per_hour_per_address = 60;
+    double invite_code_attempts_per_hour_per_address = 120;
 };
 
 /// What the rooms share: the database, the fan-out worker, the live topics, their settings.

@@ -9,7 +9,9 @@
 #include "common/worker_pool.hpp"
 #include "reference/data.hpp"
 #include "workshops/detail.hpp"
+#include "workshops/qr.hpp"
 #include "workshops/report.hpp"
+#include "workshops/report_doc.hpp"
 
 #include <fstream>
 #include <map>
@@ -195,7 +197,8 @@ void service::register_routes(net::router& r) {
         std::function<void(const room_state&)> check = [to](const room_state& st) { check_state_change(st, to); };
         std::function<void(db::connection&)> extra = [id, to](db::connection& c) { store::set_state(c, id, to, unix_now()); };
         co_await submit(rm, a, op, data, std::move(check), std::move(extra));
-        if (to == "closed") co_await generate_report(id);
+        // Closing writes the report, unless a facilitator already edited one.
+        if (to == "closed") co_await generate_report(id, true);
         auto j = co_await workshop_json(id, who, true);
         auto res = response::json(200, {{"workshop", j}});
         co_return res;
@@ -242,9 +245,10 @@ void service::register_routes(net::router& r) {
 
     r.add("GET", "/api/workshops/{id}/invites", facilitated([this](request& req, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         std::vector<store::invite_row> list;
-        std::map<std::int64_t, std::string> sealed;
+        std::map<std::int64_t, std::string> sealed, codes;
         co_await db_.read([&](db::connection& c) {
             list = store::invites(c, id);
+            codes = store::invite_codes(c, id);
             auto s = c.prepare("SELECT id, token_sealed FROM workshop_invites WHERE workshop_id = ?1");
             s.bind(1, id);
             while (s.step()) sealed[s.get_int(0)] = s.get_text(1);
@@ -254,13 +258,14 @@ void service::register_routes(net::router& r) {
         json out = json::array();
         for (const auto& i : list) {
             json x = {{"id", i.id}, {"role", i.role}, {"label", i.label}, {"expires_at", to_iso8601(i.expires_at)},
-                      {"revoked", i.revoked}, {"guests", i.guests}, {"path", nullptr}, {"url", nullptr}};
+                      {"revoked", i.revoked}, {"guests", i.guests}, {"path", nullptr}, {"url", nullptr}, {"code", nullptr}};
             // A link still usable is shown again (links made before sealing existed are not).
             if (!i.revoked && i.expires_at > now)
                 if (auto token = open_link(sealed[i.id]); !token.empty()) {
                     std::string path = "/invitation/" + token;
                     x["path"] = path;
                     x["url"] = origin.empty() ? path : origin + path;
+                    if (auto code = codes.find(i.id); code != codes.end()) x["code"] = code->second;
                 }
             out.push_back(std::move(x));
         }
@@ -284,14 +289,27 @@ void service::register_routes(net::router& r) {
         auto uid = who.account->account.id;
         std::int64_t invite_id = 0;
         auto sealed = seal_link(token);
+        std::string code;
         co_await db_.write([&](db::connection& c) {
             invite_id = store::insert_invite(c, id, hash, as, label, expires, uid, now);
             c.prepare("UPDATE workshop_invites SET token_sealed = ?1 WHERE id = ?2").bind(1, sealed).bind(2, invite_id).exec();
+            // A short code for the room: a code whose link has ended is given back first;
+            // a clash with a live one draws again.
+            for (int attempt = 0; attempt < 8 && code.empty(); ++attempt) {
+                auto candidate = random_code();
+                c.prepare("UPDATE workshop_invites SET code = NULL WHERE code = ?1 AND (revoked = 1 OR expires_at <= ?2)")
+                    .bind(1, candidate).bind(2, now).exec();
+                auto taken = c.prepare("SELECT 1 FROM workshop_invites WHERE code = ?1");
+                taken.bind(1, candidate);
+                if (!taken.step()) code = candidate;
+            }
+            if (!code.empty()) store::set_invite_code(c, invite_id, code);
         });
         std::string path = "/invitation/" + token;
         auto origin = req.header("origin");
         json invite = {{"id", invite_id}, {"role", as}, {"label", label}, {"expires_at", to_iso8601(expires)}, {"revoked", false},
-                       {"guests", 0}, {"token", token}, {"path", path}, {"url", origin.empty() ? path : origin + path}};
+                       {"guests", 0}, {"token", token}, {"path", path}, {"url", origin.empty() ? path : origin + path},
+                       {"code", code.empty() ? json(nullptr) : json(code)}};
         auto res = response::json(201, {{"invite", invite}});
         res.header("Cache-Control", "no-store");
         co_return res;
@@ -314,6 +332,57 @@ void service::register_routes(net::router& r) {
         auto done = response::no_content();
         co_return done;
     }));
+
+    // The QR code of a live link, to project in the room: it opens the link at the public
+    // address (server.public_url), else at the address this request came to.
+    r.add("GET", "/api/workshops/{id}/invites/{invite_id}/qr.svg", facilitated([this](request& req, const identity&, std::int64_t id, store::workshop_row& w) -> asio::awaitable<response> {
+        auto invite_id = req.id_param("invite_id");
+        std::string sealed;
+        bool live = false;
+        auto now = unix_now();
+        co_await db_.read([&](db::connection& c) {
+            auto s = c.prepare("SELECT token_sealed FROM workshop_invites WHERE id = ?1 AND workshop_id = ?2 AND revoked = 0 AND expires_at > ?3");
+            s.bind(1, invite_id).bind(2, id).bind(3, now);
+            if (s.step()) sealed = s.get_text(0), live = true;
+        });
+        auto token = live ? open_link(sealed) : std::string();
+        if (token.empty()) throw api_error(errors::not_found);
+        std::string base = public_url_;
+        if (base.empty()) {
+            auto host = req.header("host");
+            bool host_ok = !host.empty() && host.size() <= 255 &&
+                           host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == std::string::npos;
+            base = host_ok ? (req.secure ? "https://" : "http://") + host : std::string();
+        }
+        auto svg = qr_svg(base + "/invitation/" + token, "QR code du lien d'invitation à l'atelier « " + w.title + " »");
+        auto res = response::text(200, std::move(svg), "image/svg+xml");
+        res.header("Cache-Control", "no-store");
+        co_return res;
+    }));
+
+    // A short code typed by someone in the room: the invite link it stands for.
+    r.add("POST", "/api/invites/code", "anyone", [this](request& req) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto typed = json_input::required_string(body, "code", 32);
+        if (!take_code_attempt(req.client_address))
+            throw api_error(errors::rate_limited, {}, "Trop de codes essayés depuis cette adresse : réessayez dans quelques minutes.");
+        auto code = normalise_code(typed);
+        if (code.empty()) throw api_error(errors::invalid_field, "code", "Un code d'atelier a 6 caractères (lettres et chiffres), par exemple « K7M 4QX ».");
+        std::optional<std::pair<store::invite_row, std::string>> found;
+        std::optional<store::workshop_row> w;
+        auto now = unix_now();
+        co_await db_.read([&](db::connection& c) {
+            found = store::live_invite_by_code(c, code, now);
+            if (found) w = store::workshop(c, auth_, found->first.workshop_id);
+        });
+        auto token = found ? open_link(found->second) : std::string();
+        if (token.empty() || !w || w->state == "closed" || w->state == "archived") throw api_error(errors::invalid_code);
+        auto res = response::json(200, {{"path", "/invitation/" + token},
+                                        {"workshop", {{"id", w->id}, {"title", w->title}, {"date", w->date}, {"state", w->state}}},
+                                        {"role", found->first.role}});
+        res.header("Cache-Control", "no-store");
+        co_return res;
+    });
 
     r.add("GET", "/api/invites/{token}", "anyone", [this](request& req) -> asio::awaitable<response> {
         auto token = req.params.at("token");
@@ -391,8 +460,13 @@ void service::register_routes(net::router& r) {
     });
 
     // Reports: readable by anyone who may enter the workshop (guests included).
-    auto report_route = [this](std::string kind) {
-        return [this, kind](request& req) -> asio::awaitable<response> {
+    const auto report_json = [](const store::report_row& rep) {
+        return json{{"generated_at", to_iso8601(rep.generated_at)}, {"seq", rep.seq}, {"markdown", rep.markdown},
+                    {"version", rep.version}, {"edited_at", rep.edited_at ? json(to_iso8601(*rep.edited_at)) : json(nullptr)},
+                    {"edited_by", rep.edited_at ? json(rep.edited_by) : json(nullptr)}};
+    };
+    auto report_route = [this, report_json](std::string kind) {
+        return [this, kind, report_json](request& req) -> asio::awaitable<response> {
             auto id = req.id_param("id");
             auto who = co_await identify(req);
             if (!who.account && !who.guest) throw api_error(errors::not_authenticated);
@@ -404,12 +478,23 @@ void service::register_routes(net::router& r) {
             auto filename = "compte-rendu-atelier-" + std::to_string(id);
             response res;
             if (kind == "json") {
-                res = response::json(200, {{"report", {{"generated_at", to_iso8601(rep->generated_at)}, {"seq", rep->seq}, {"markdown", rep->markdown}}}});
+                res = response::json(200, {{"report", report_json(*rep)}});
             } else if (kind == "md") {
                 res = response::text(200, rep->markdown, "text/markdown; charset=utf-8");
                 res.header("Content-Disposition", "attachment; filename=\"" + filename + ".md\"");
             } else if (kind == "html") {
                 res = response::text(200, report_html("Compte rendu — " + w.title, rep->markdown), "text/html; charset=utf-8");
+            } else if (kind == "pdf" || kind == "odt") {
+                // Laid out on the CPU workers, never on a network thread.
+                std::string bytes, title = "Compte rendu — " + w.title, md = rep->markdown;
+                co_await cpu_.run([&] { bytes = kind == "pdf" ? doc::pdf(title, md) : doc::odt(title, md); });
+                if (kind == "pdf") {
+                    res = response::text(200, std::move(bytes), "application/pdf");
+                    res.header("Content-Disposition", "inline; filename=\"" + filename + ".pdf\"");
+                } else {
+                    res = response::text(200, std::move(bytes), "application/vnd.oasis.opendocument.text");
+                    res.header("Content-Disposition", "attachment; filename=\"" + filename + ".odt\"");
+                }
             } else if (kind == "actions") {
                 res = response::text(200, rep->actions_csv, "text/csv; charset=utf-8");
                 res.header("Content-Disposition", "attachment; filename=\"actions-atelier-" + std::to_string(id) + ".csv\"");
@@ -424,14 +509,42 @@ void service::register_routes(net::router& r) {
     r.add("GET", "/api/workshops/{id}/report", "participant", report_route("json"));
     r.add("GET", "/api/workshops/{id}/report.md", "participant", report_route("md"));
     r.add("GET", "/api/workshops/{id}/report.html", "participant", report_route("html"));
+    r.add("GET", "/api/workshops/{id}/report.pdf", "participant", report_route("pdf"));
+    r.add("GET", "/api/workshops/{id}/report.odt", "participant", report_route("odt"));
     r.add("GET", "/api/workshops/{id}/actions.csv", "participant", report_route("actions"));
     r.add("GET", "/api/workshops/{id}/indicators.csv", "participant", report_route("indicators"));
 
-    r.add("POST", "/api/workshops/{id}/report", facilitated([this](request&, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+    r.add("POST", "/api/workshops/{id}/report", facilitated([this, report_json](request&, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         co_await generate_report(id);
         std::optional<store::report_row> rep;
         co_await db_.read([&](db::connection& c) { rep = store::report(c, id); });
-        auto res = response::json(201, {{"report", {{"generated_at", to_iso8601(rep->generated_at)}, {"seq", rep->seq}, {"markdown", rep->markdown}}}});
+        auto res = response::json(201, {{"report", report_json(*rep)}});
+        co_return res;
+    }));
+
+    // A facilitator edits the report before publishing it: the whole Markdown, from the
+    // version they started from (a report saved or generated meanwhile: 409).
+    r.add("PUT", "/api/workshops/{id}/report", facilitated([this, report_json](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+        auto body = json_input::parse_object(req.body);
+        auto md_it = body.find("markdown");
+        if (md_it == body.end() || !md_it->is_string()) throw api_error(errors::invalid_field, "markdown");
+        auto markdown = md_it->get<std::string>();
+        if (json_input::trim(markdown).empty() || markdown.size() > 200000)
+            throw api_error(errors::invalid_field, "markdown", "Le compte rendu doit contenir du texte, 200 000 caractères au plus.");
+        auto v_it = body.find("version");
+        if (v_it == body.end() || !v_it->is_number_integer() || v_it->get<std::int64_t>() < 1) throw api_error(errors::invalid_field, "version");
+        auto version = v_it->get<std::int64_t>();
+        std::string by = who.account ? who.account->account.name : std::string();
+        bool saved = false, exists = false;
+        std::optional<store::report_row> rep;
+        co_await db_.write([&](db::connection& c) {
+            exists = store::report(c, id).has_value();
+            if (exists) saved = store::edit_report(c, id, version, markdown, by, unix_now());
+            rep = store::report(c, id);
+        });
+        if (!exists) throw api_error(errors::not_found);
+        if (!saved) throw api_error(errors::report_changed);
+        auto res = response::json(200, {{"report", report_json(*rep)}});
         co_return res;
     }));
 

@@ -106,8 +106,8 @@ std::int64_t workshop_day_end(const std::string& date) {
 using namespace detail;
 
 service::service(db::pool& db, auth::service& auth, library::filer& library, metrics::registry& metrics,
-                 platform::topics& topics, room_limits limits, room_lifecycle life)
-    : db_(db), auth_(auth), limits_(limits), life_(life), library_(library),
+                 platform::topics& topics, worker_pool& cpu, room_limits limits, room_lifecycle life)
+    : db_(db), auth_(auth), limits_(limits), life_(life), library_(library), cpu_(cpu),
       rooms_loaded_(metrics.get_gauge("relais_workshop_rooms_loaded", "Live workshop rooms in memory.")),
       room_loads_(metrics.get_counter("relais_workshop_room_loads_total", "Rooms loaded from the database (latest snapshot, then the events after it).")),
       room_load_events_(metrics.get_counter("relais_workshop_room_load_events_total", "Events replayed on top of a snapshot (or from the start) to load rooms.")),
@@ -328,19 +328,48 @@ std::string service::open_link(const std::string& sealed) const {
     return token;
 }
 
-bool service::take_join(const std::string& address) {
+bool service::take_from(std::map<std::string, join_bucket>& buckets, const std::string& address, double per_hour) {
     auto now = std::chrono::steady_clock::now();
-    double burst = limits_.guest_joins_per_hour_per_address;
-    std::lock_guard lock(joins_mutex_);
-    if (joins_by_address_.size() > 100000) joins_by_address_.clear();  // bounded under address churn
-    auto [it, fresh] = joins_by_address_.try_emplace(address, join_bucket{burst, now});
+    if (buckets.size() > 100000) buckets.clear();  // bounded under address churn
+    auto [it, fresh] = buckets.try_emplace(address, join_bucket{per_hour, now});
     auto& b = it->second;
     std::chrono::duration<double> dt = now - b.last;
-    b.tokens = std::min(burst, b.tokens + dt.count() * burst / 3600.0);
+    b.tokens = std::min(per_hour, b.tokens + dt.count() * per_hour / 3600.0);
     b.last = now;
     if (b.tokens < 1.0) return false;
     b.tokens -= 1.0;
     return true;
+}
+
+bool service::take_code_attempt(const std::string& address) {
+    std::lock_guard lock(joins_mutex_);
+    return take_from(codes_by_address_, address, limits_.invite_code_attempts_per_hour_per_address);
+}
+
+// Without I, L, O, 0 and 1, which are read one for another when projected.
+static constexpr std::string_view code_alphabet = "ABCDEFGHJKMNPQRSTUVWXYZ23456789";
+
+std::string service::random_code() {
+    std::string code;
+    for (int i = 0; i < 6; ++i) code += code_alphabet[randombytes_uniform(static_cast<std::uint32_t>(code_alphabet.size()))];
+    return code;
+}
+
+std::string service::normalise_code(const std::string& typed) {
+    if (typed.size() > 32) return {};
+    std::string code;
+    for (char c : typed) {
+        if (c == ' ' || c == '-' || c == '.' || c == '\t') continue;
+        char u = (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+        if (code_alphabet.find(u) == std::string_view::npos) return {};
+        code += u;
+    }
+    return code.size() == 6 ? code : std::string();
+}
+
+bool service::take_join(const std::string& address) {
+    std::lock_guard lock(joins_mutex_);
+    return take_from(joins_by_address_, address, limits_.guest_joins_per_hour_per_address);
 }
 
 // ---- Rooms ------------------------------------------------------------------
@@ -694,7 +723,15 @@ asio::awaitable<json> service::workshop_json(std::int64_t id, const identity& wh
     co_return j;
 }
 
-asio::awaitable<void> service::generate_report(std::int64_t id) {
+asio::awaitable<void> service::generate_report(std::int64_t id, bool keep_edits) {
+    if (keep_edits) {
+        bool edited = false;
+        co_await db_.read([&](db::connection& c) {
+            auto rep = store::report(c, id);
+            edited = rep && rep->edited_at;
+        });
+        if (edited) co_return;
+    }
     auto rm = co_await room_for(id);
     auto st = rm->state();
     std::optional<store::workshop_row> w;
@@ -709,10 +746,10 @@ asio::awaitable<void> service::generate_report(std::int64_t id) {
             bool present = false;
         };
         std::map<std::string, someone> people;
-        const auto add = [&](const std::string& key, const std::string& name, const std::string& role, bool present) {
+        const auto add = [&](const std::string& key, const std::string& name, const std::string& role, bool here) {
             auto& p = people[key];
-            if (p.key.empty()) p = {key, name, role, present};
-            p.present = p.present || present;
+            if (p.key.empty()) p = {key, name, role, here};
+            p.present = p.present || here;
             if (p.role.empty()) p.role = role;
         };
         {

@@ -40,8 +40,9 @@ struct room_lifecycle {
 class service : public auth::guest_provider {
 public:
     /// Reports are filed in the library through `library` (library::filer).
+    /// Reports are rendered as PDF and ODT on `cpu`.
     service(db::pool& db, auth::service& auth, library::filer& library, metrics::registry& metrics,
-            platform::topics& topics, room_limits limits = {}, room_lifecycle life = {});
+            platform::topics& topics, worker_pool& cpu, room_limits limits = {}, room_lifecycle life = {});
     ~service() override;
 
     /// Unloads the rooms idle for `unload_after` (a periodic job); returns how many.
@@ -103,6 +104,14 @@ public:
     };
     static invite_terms parse_invite(const json& body);
 
+    /// The public address of Relais (server.public_url), for the links in QR codes.
+    void set_public_url(std::string url) { public_url_ = std::move(url); }
+    /// A new invite's short code: 6 characters of an alphabet without look-alikes.
+    static std::string random_code();
+    /// A typed code in its stored form (upper case, spaces and dashes dropped), or "" when
+    /// it cannot be a code.
+    static std::string normalise_code(const std::string& typed);
+
     /// The key invite links are sealed with (so that they can be shown again).
     void set_invite_key(std::string key) { invite_key_ = std::move(key); }
     std::string seal_link(const std::string& token) const;
@@ -127,7 +136,9 @@ private:
                                          std::function<void(db::connection&)> extra);
     asio::awaitable<json> workshop_json(std::int64_t id, const identity& who, bool with_phases);
     asio::awaitable<store::workshop_row> load_for(std::int64_t id, const identity& who, bool facilitator_only, role& out);
-    asio::awaitable<void> generate_report(std::int64_t id);
+    /// `keep_edits`: leave a report a facilitator edited as it is (closing the workshop).
+    asio::awaitable<void> generate_report(std::int64_t id, bool keep_edits = false);
+    bool take_code_attempt(const std::string& address);
     /// A route for the workshop's facilitators: `{id}` resolved and checked first.
     using facilitator_handler = std::function<asio::awaitable<net::response>(net::request&, const identity&, std::int64_t,
                                                                              store::workshop_row&)>;
@@ -139,6 +150,8 @@ private:
     room_lifecycle life_;
     library::filer& library_;
     std::string invite_key_;
+    std::string public_url_;
+    worker_pool& cpu_;
     metrics::gauge& rooms_loaded_;
     metrics::counter& room_loads_;
     metrics::counter& room_load_events_;
@@ -171,8 +184,11 @@ private:
         double tokens;
         std::chrono::steady_clock::time_point last;
     };
+    /// Takes one from an address's bucket refilled at `per_hour` (under joins_mutex_).
+    static bool take_from(std::map<std::string, join_bucket>& buckets, const std::string& address, double per_hour);
     std::mutex joins_mutex_;
     std::map<std::string, join_bucket> joins_by_address_;
+    std::map<std::string, join_bucket> codes_by_address_;
     /// One guest arrival from `address`; false when its hourly budget is spent.
     bool take_join(const std::string& address);
 };

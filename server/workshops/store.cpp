@@ -276,17 +276,47 @@ room_log load_room(db::connection& c, std::int64_t workshop_id, std::size_t rece
 }
 
 void save_report(db::connection& c, std::int64_t workshop_id, const report_row& r) {
-    c.prepare("INSERT INTO workshop_reports(workshop_id, generated_at, seq, markdown, actions_csv, indicators_csv) "
-              "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(workshop_id) DO UPDATE SET generated_at = excluded.generated_at, "
-              "seq = excluded.seq, markdown = excluded.markdown, actions_csv = excluded.actions_csv, indicators_csv = excluded.indicators_csv")
+    c.prepare("INSERT INTO workshop_reports(workshop_id, generated_at, seq, markdown, actions_csv, indicators_csv, version) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, 1) ON CONFLICT(workshop_id) DO UPDATE SET generated_at = excluded.generated_at, "
+              "seq = excluded.seq, markdown = excluded.markdown, actions_csv = excluded.actions_csv, indicators_csv = excluded.indicators_csv, "
+              "version = workshop_reports.version + 1, edited_at = NULL, edited_by = ''")
         .bind(1, workshop_id).bind(2, r.generated_at).bind(3, r.seq).bind(4, r.markdown).bind(5, r.actions_csv).bind(6, r.indicators_csv).exec();
 }
 
 std::optional<report_row> report(db::connection& c, std::int64_t workshop_id) {
-    auto s = c.prepare("SELECT generated_at, seq, markdown, actions_csv, indicators_csv FROM workshop_reports WHERE workshop_id = ?1");
+    auto s = c.prepare("SELECT generated_at, seq, markdown, actions_csv, indicators_csv, version, edited_at, edited_by "
+                       "FROM workshop_reports WHERE workshop_id = ?1");
     s.bind(1, workshop_id);
     if (!s.step()) return std::nullopt;
-    return report_row{s.get_int(0), s.get_int(1), s.get_text(2), s.get_text(3), s.get_text(4)};
+    return report_row{s.get_int(0), s.get_int(1), s.get_text(2), s.get_text(3), s.get_text(4), s.get_int(5), s.get_opt_int(6), s.get_text(7)};
+}
+
+bool edit_report(db::connection& c, std::int64_t workshop_id, std::int64_t version, const std::string& markdown,
+                 const std::string& by, std::int64_t now) {
+    c.prepare("UPDATE workshop_reports SET markdown = ?1, version = version + 1, edited_at = ?2, edited_by = ?3 "
+              "WHERE workshop_id = ?4 AND version = ?5")
+        .bind(1, markdown).bind(2, now).bind(3, by).bind(4, workshop_id).bind(5, version).exec();
+    return c.changes() > 0;
+}
+
+void set_invite_code(db::connection& c, std::int64_t invite_id, const std::string& code) {
+    c.prepare("UPDATE workshop_invites SET code = ?1 WHERE id = ?2").bind(1, code).bind(2, invite_id).exec();
+}
+
+std::map<std::int64_t, std::string> invite_codes(db::connection& c, std::int64_t workshop_id) {
+    auto s = c.prepare("SELECT id, code FROM workshop_invites WHERE workshop_id = ?1 AND code IS NOT NULL");
+    s.bind(1, workshop_id);
+    std::map<std::int64_t, std::string> out;
+    while (s.step()) out[s.get_int(0)] = s.get_text(1);
+    return out;
+}
+
+std::optional<std::pair<invite_row, std::string>> live_invite_by_code(db::connection& c, const std::string& code, std::int64_t now) {
+    auto s = c.prepare("SELECT id, workshop_id, expires_at, role, label, token_sealed FROM workshop_invites "
+                       "WHERE code = ?1 AND revoked = 0 AND expires_at > ?2");
+    s.bind(1, code).bind(2, now);
+    if (!s.step()) return std::nullopt;
+    return std::pair{invite_row{s.get_int(0), s.get_int(1), s.get_int(2), 0, s.get_text(3), s.get_text(4), false}, s.get_text(5)};
 }
 
 }  // namespace relais::workshops::store

@@ -4,6 +4,7 @@
 #include "db/database.hpp"
 #include "workshops/model.hpp"
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -101,8 +102,22 @@ room_log load_room(db::connection& c, std::int64_t workshop_id, std::size_t rece
 struct report_row {
     std::int64_t generated_at = 0, seq = 0;
     std::string markdown, actions_csv, indicators_csv;
+    std::int64_t version = 1;
+    std::optional<std::int64_t> edited_at;  // unix seconds; nullopt while as generated
+    std::string edited_by;
 };
+/// Saves a newly generated report (its version moves on; an edit is replaced).
 void save_report(db::connection& c, std::int64_t workshop_id, const report_row& r);
 std::optional<report_row> report(db::connection& c, std::int64_t workshop_id);
+/// Replaces the report's Markdown if it is still at `version`; returns false otherwise.
+bool edit_report(db::connection& c, std::int64_t workshop_id, std::int64_t version, const std::string& markdown,
+                 const std::string& by, std::int64_t now);
+
+/// The short code of an invite (set once, when it is made).
+void set_invite_code(db::connection& c, std::int64_t invite_id, const std::string& code);
+/// The codes of a workshop's invites, by invite id.
+std::map<std::int64_t, std::string> invite_codes(db::connection& c, std::int64_t workshop_id);
+/// A live invite (not expired, not revoked) by its short code, and its sealed link.
+std::optional<std::pair<invite_row, std::string>> live_invite_by_code(db::connection& c, const std::string& code, std::int64_t now);
 
 }  // namespace relais::workshops::store

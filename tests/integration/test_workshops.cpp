@@ -931,6 +931,9 @@ RELAIS_ACCESS_ROWS("workshops", [](relais::test::access_fixture& f) {
         ws("GET", "/report", "participant", "", 404, 404, 403),
         ws("GET", "/report.md", "participant", "", 404, 404, 403),
         ws("GET", "/report.html", "participant", "", 404, 404, 403),
+        ws("GET", "/report.pdf", "participant", "", 404, 404, 403),
+        ws("GET", "/report.odt", "participant", "", 404, 404, 403),
+        ws("PUT", "/report", "facilitator", "{}", 400, 403, 403),
         ws("GET", "/actions.csv", "participant", "", 404, 404, 403),
         ws("GET", "/indicators.csv", "participant", "", 404, 404, 403),
         ws("POST", "/report/library", "facilitator", "", 404, 403, 403),  // before any report: 404
@@ -940,6 +943,8 @@ RELAIS_ACCESS_ROWS("workshops", [](relais::test::access_fixture& f) {
         {"DELETE", "/api/workshops/{id}", "facilitator", held, "", by_role(401, 403, 403, 409)},
         {"DELETE", "/api/workshops/{id}/members/{user_id}", "facilitator", w + "/members/999", "", by_role(401, 403, 403, 200)},
         {"DELETE", "/api/workshops/{id}/invites/{invite_id}", "facilitator", w + "/invites/999", "", by_role(401, 403, 403, 404)},
+        {"GET", "/api/workshops/{id}/invites/{invite_id}/qr.svg", "facilitator", w + "/invites/999/qr.svg", "", by_role(401, 403, 403, 404)},
+        {"POST", "/api/invites/code", "anyone", "/api/invites/code", R"({"code":"ZZZZZZ"})", all(404)},
         {"GET", "/api/invites/{token}", "anyone", "/api/invites/jeton-inconnu", "", all(404)},
         {"POST", "/api/invites/{token}/join", "anyone", "/api/invites/jeton-inconnu/join", "{}", all(400)},
         {"DELETE", "/api/invites/session", "anyone", "/api/invites/session", "", all(204)},
@@ -1024,4 +1029,116 @@ TEST_CASE("live room: an idle room is unloaded, then loaded once from its snapsh
     auto next = ps[1].op(w.id, "v1", "note.add", {{"column", "attentes"}, {"text", "après"}});
     CHECK(next["seq"] == last + 1);
     for (auto* q : {&ps[0], &ps[2], &ps[3], &r}) q->until([&](const json&) { return q->seq == last + 1; });
+}
+
+TEST_CASE("report: edited before publishing, as PDF and ODT, kept when the workshop closes", "[workshops][report]") {
+    workshop_setup w;
+    auto& s = w.s;
+    headers admin{{"Cookie", w.admin}};
+    w.set_state("live");
+    auto guest = w.invite_guest("Chloé Invitée");
+    auto gen = s.request("POST", w.path("/report"), "", admin);
+    REQUIRE(gen.status == 201);
+    auto rep = gen.json()["report"];
+    CHECK(rep["version"].get<int>() >= 1);
+    CHECK(rep["edited_at"].is_null());
+    CHECK(rep["edited_by"].is_null());
+    const auto v = rep["version"].get<std::int64_t>();
+
+    // The formats a coordinator sends or edits, for whoever may read the report.
+    auto pdf = s.request("GET", w.path("/report.pdf"), {}, {{"Cookie", guest}});
+    REQUIRE(pdf.status == 200);
+    CHECK(pdf.header("content-type") == "application/pdf");
+    CHECK(pdf.body.rfind("%PDF-", 0) == 0);
+    CHECK(pdf.header("content-disposition").find(".pdf") != std::string::npos);
+    auto odt = s.request("GET", w.path("/report.odt"), {}, admin);
+    REQUIRE(odt.status == 200);
+    CHECK(odt.header("content-type") == "application/vnd.oasis.opendocument.text");
+    CHECK(odt.header("content-disposition").find("attachment") == 0);
+    CHECK(odt.body.rfind("PK", 0) == 0);
+    CHECK(odt.body.compare(38, 39, "application/vnd.oasis.opendocument.text") == 0);
+
+    // Edited in the page: from the version it started from.
+    const std::string edited = "# Compte rendu — Diagnostic du Val de Sambre\n\n## Synthèse\n\n- Trois enjeux **retenus**\n  - l'accès aux soins\n";
+    auto put = s.request("PUT", w.path("/report"), json{{"markdown", edited}, {"version", v}}.dump(), admin);
+    REQUIRE(put.status == 200);
+    CHECK(put.json()["report"]["markdown"] == edited);
+    CHECK(put.json()["report"]["version"] == v + 1);
+    CHECK(put.json()["report"]["edited_by"] == "Administrateur");
+    CHECK(put.json()["report"]["edited_at"].is_string());
+    // From a stale version, empty, too long, without a version: refused, nothing changes.
+    CHECK(s.request("PUT", w.path("/report"), json{{"markdown", "autre"}, {"version", v}}.dump(), admin).error_code() == "compte_rendu_modifie");
+    CHECK(s.request("PUT", w.path("/report"), json{{"markdown", "  "}, {"version", v + 1}}.dump(), admin).json()["error"]["field"] == "markdown");
+    CHECK(s.request("PUT", w.path("/report"), json{{"markdown", std::string(200001, 'a')}, {"version", v + 1}}.dump(), admin)
+              .json()["error"]["field"] == "markdown");
+    CHECK(s.request("PUT", w.path("/report"), json{{"markdown", "x"}}.dump(), admin).json()["error"]["field"] == "version");
+    CHECK(s.request("PUT", w.path("/report"), json{{"markdown", "x"}, {"version", v + 1}}.dump(), {{"Cookie", guest}}).status == 401);
+    CHECK(s.request("GET", w.path("/report.md"), {}, admin).body == edited);
+    auto html = s.request("GET", w.path("/report.html"), {}, admin).body;
+    CHECK(html.find("<h2>Synthèse</h2>") != std::string::npos);
+    CHECK(html.find("<li>Trois enjeux <strong>retenus</strong>\n<ul>\n<li>l&#39;accès aux soins</li>") != std::string::npos);
+
+    // Closing keeps an edited report; generating again replaces it, on purpose.
+    w.set_state("closed");
+    auto kept = s.request("GET", w.path("/report"), {}, admin).json()["report"];
+    CHECK(kept["markdown"] == edited);
+    CHECK(kept["version"] == v + 1);
+    auto again = s.request("POST", w.path("/report"), "", admin).json()["report"];
+    CHECK(again["version"] == v + 2);
+    CHECK(again["edited_at"].is_null());
+    CHECK(again["markdown"].get<std::string>().find("## Participants") != std::string::npos);
+
+    // What is filed in the library is the report as edited.
+    auto v2 = again["version"].get<std::int64_t>();
+    REQUIRE(s.request("PUT", w.path("/report"), json{{"markdown", edited + "\nRelu par le bureau.\n"}, {"version", v2}}.dump(), admin).status == 200);
+    auto filed = s.request("POST", w.path("/report/library"), "", admin);
+    REQUIRE(filed.status == 201);
+    auto item = s.request("GET", "/api/library/items/" + std::to_string(filed.json()["item"]["id"].get<std::int64_t>()), {}, admin);
+    CHECK(item.body.find("Relu par le bureau.") != std::string::npos);
+}
+
+TEST_CASE("invites: a short code to type in the room, and a QR code of the link", "[workshops][invites]") {
+    workshop_setup w({"--set", "limits.invite_code_attempts_per_hour_per_address=5"});
+    auto& s = w.s;
+    headers admin{{"Cookie", w.admin}};
+    auto inv = s.request("POST", w.path("/invites"), json{{"role", "participant"}}.dump(), admin);
+    REQUIRE(inv.status == 201);
+    auto code = inv.json()["invite"]["code"].get<std::string>();
+    auto token = inv.json()["invite"]["token"].get<std::string>();
+    auto invite_id = inv.json()["invite"]["id"].get<std::int64_t>();
+    REQUIRE(code.size() == 6);
+    CHECK(code.find_first_not_of("ABCDEFGHJKMNPQRSTUVWXYZ23456789") == std::string::npos);
+    CHECK(s.request("GET", w.path("/invites"), {}, admin).json()["invites"][0]["code"] == code);
+    // Another link, another code.
+    auto other = s.request("POST", w.path("/invites"), json{{"role", "observer"}}.dump(), admin).json()["invite"];
+    CHECK(other["code"] != code);
+
+    // Typed as people type: lower case, with a space or a dash.
+    std::string typed;
+    for (std::size_t i = 0; i < code.size(); ++i) typed += static_cast<char>(std::tolower(code[i])) + std::string(i == 2 ? " - " : "");
+    auto found = s.request("POST", "/api/invites/code", json{{"code", typed}}.dump());
+    REQUIRE(found.status == 200);
+    CHECK(found.json()["path"] == "/invitation/" + token);
+    CHECK(found.json()["workshop"]["id"] == w.id);
+    CHECK(found.json()["role"] == "participant");
+    CHECK(s.request("POST", "/api/invites/code", json{{"code", "12"}}.dump()).json()["error"]["field"] == "code");
+    CHECK(s.request("POST", "/api/invites/code", json{{"code", "ILO01Z"}}.dump()).json()["error"]["field"] == "code");
+    CHECK(s.request("POST", "/api/invites/code", json{{"nope", 1}}.dump()).json()["error"]["field"] == "code");
+
+    // The QR code: an SVG image of the link, for the facilitator only.
+    auto qr = s.request("GET", w.path("/invites/" + std::to_string(invite_id) + "/qr.svg"), {}, admin);
+    REQUIRE(qr.status == 200);
+    CHECK(qr.header("content-type") == "image/svg+xml");
+    CHECK(qr.body.rfind("<svg ", 0) == 0);
+    CHECK(qr.body.find("<path fill=\"#000\" d=\"M4 4h7v1h-7z") != std::string::npos);  // the finder pattern's top row
+    CHECK(qr.body.find("Diagnostic du Val de Sambre") != std::string::npos);
+
+    // Revoked: neither the code nor the QR code lead anywhere.
+    REQUIRE(s.request("DELETE", w.path("/invites/" + std::to_string(invite_id)), "", admin).status == 204);
+    CHECK(s.request("POST", "/api/invites/code", json{{"code", code}}.dump()).error_code() == "code_invalide");
+    CHECK(s.request("GET", w.path("/invites/" + std::to_string(invite_id) + "/qr.svg"), {}, admin).status == 404);
+    CHECK(s.request("GET", w.path("/invites"), {}, admin).json()["invites"][0]["code"].is_null());
+    // Guessing is bounded per address (5 an hour here: 4 tried above).
+    CHECK(s.request("POST", "/api/invites/code", json{{"code", "AAAAAA"}}.dump()).error_code() == "code_invalide");
+    CHECK(s.request("POST", "/api/invites/code", json{{"code", other["code"]}}.dump()).status == 429);
 }
