@@ -35,6 +35,7 @@ export const routes = [
   { path: '/ateliers/:id/tableau', load: () => import('./pages/tableau.js'), guests: true },
   { path: '/ateliers/:id/compte-rendu', load: () => import('./pages/compte-rendu.js'), guests: true },
   { path: '/invitation/:token', load: () => import('./pages/invitation.js'), public: true },
+  { path: '/code', load: () => import('./pages/code.js'), public: true },
   { path: '/bibliotheque', load: () => import('./pages/bibliotheque.js'), nav: 'nav.bibliotheque' },
   { path: '/bibliotheque/proposer', load: () => import('./pages/bibliotheque-proposer.js') },
   { path: '/bibliotheque/mes-contributions', load: () => import('./pages/bibliotheque-listes.js') },

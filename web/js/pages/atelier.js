@@ -291,12 +291,63 @@ export async function render(ctx) {
         }
       },
     });
-    inviteResult.replaceChildren(h('div', { class: 'panel panel-highlight' },
-      h('div', { class: 'field' },
-        h('label', { for: fieldId, text: t('invites.linkLabel', { role: roleLabel(invite.role) }) }),
-        h('p', { class: 'hint', text: t('invites.linkOnce') }),
-        input),
-      copy));
+    // For the room: the short code (typed at /code) and the QR code, shown big on demand.
+    const codeAddress = `${location.host}/code`;
+    const spaced = invite.code ? `${invite.code.slice(0, 3)} ${invite.code.slice(3)}` : '';
+    const qrSrc = apiPath(id, `/invites/${encodeURIComponent(invite.id)}/qr.svg`);
+    const qrAlt = t('invites.qrAlt', { role: roleLabel(invite.role) });
+    const projectBox = h('div', { class: 'invite-projection', hidden: true, role: 'dialog', 'aria-modal': 'true', 'aria-label': t('invites.projectTitle', { title: workshop.title }) });
+    const closeProjection = () => {
+      if (projectBox.hidden) return;
+      projectBox.hidden = true;
+      document.removeEventListener('keydown', onKey);
+      document.removeEventListener('fullscreenchange', onFullscreen);
+      const back = () => projectButton.focus();
+      if (document.fullscreenElement) document.exitFullscreen().then(back, back);
+      else back();
+    };
+    // Escape in full screen is the browser's: leaving full screen closes the projection.
+    const onFullscreen = () => {
+      if (!document.fullscreenElement) closeProjection();
+    };
+    const onKey = (e) => {
+      if (e.key === 'Escape') closeProjection();
+    };
+    const closeButton = h('button', {
+      type: 'button', class: 'button button-secondary invite-projection-close', text: t('invites.projectClose'),
+      onclick: closeProjection,
+    });
+    projectBox.append(
+      h('h2', { text: t('invites.projectTitle', { title: workshop.title }) }),
+      h('img', { src: qrSrc, alt: qrAlt, class: 'invite-qr-large', width: '360', height: '360' }),
+      h('p', { text: t('invites.projectScan') }),
+      h('p', { text: t('invites.projectType', { address: codeAddress }) }),
+      spaced ? h('p', { class: 'invite-code-large', text: spaced }) : null,
+      closeButton);
+    const projectButton = h('button', {
+      type: 'button', class: 'button button-secondary', text: t('invites.project'),
+      onclick: () => {
+        projectBox.hidden = false;
+        document.addEventListener('keydown', onKey, { signal });
+        closeButton.focus();
+        projectBox.requestFullscreen?.().then(() => {
+          document.addEventListener('fullscreenchange', onFullscreen, { signal });
+          closeButton.focus();
+        }, () => {});
+      },
+    });
+    inviteResult.replaceChildren(h('div', { class: 'panel panel-highlight invite-share' },
+      h('div', { class: 'invite-share-text' },
+        h('div', { class: 'field' },
+          h('label', { for: fieldId, text: t('invites.linkLabel', { role: roleLabel(invite.role) }) }),
+          h('p', { class: 'hint', text: t('invites.linkOnce') }),
+          input),
+        h('p', { class: 'page-actions' }, copy, projectButton),
+        invite.code
+          ? h('p', { class: 'invite-code' }, t('invites.code', { address: codeAddress }), ' ', h('strong', { text: spaced }))
+          : h('p', { class: 'hint', text: t('invites.codeNone') })),
+      h('img', { src: qrSrc, alt: qrAlt, class: 'invite-qr', width: '160', height: '160' }),
+      projectBox));
     input.focus();
     input.select();
   }

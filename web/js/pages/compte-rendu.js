@@ -1,11 +1,14 @@
 // The report of a workshop (/ateliers/:id/compte-rendu): the Markdown report
-// rendered safely, download links, and for facilitators "Générer maintenant".
-// Open to the workshop's guests too.
+// rendered safely, download links (Markdown, HTML, PDF, ODT, CSV), and for facilitators
+// "Générer maintenant", "Modifier" (the text with a live preview, saved from the version
+// it started from) and "Publier dans la bibliothèque". Open to the workshop's guests too.
 
 import { api } from '../api.js';
 import { apiPath, boardPath, formatDate, workshopPath } from '../ateliers/common.js';
+import { confirmDialog } from '../dialog.js';
 import { h, uid } from '../dom.js';
 import { t } from '../i18n.js';
+import { guardLeaving } from '../leave-guard.js';
 import { renderMarkdown } from '../markdown.js';
 
 let pageTitle = '';
@@ -13,6 +16,8 @@ export const title = () => pageTitle || t('report.title');
 
 const DOWNLOADS = [
   { file: 'report.md', key: 'report.downloadMd', download: true },
+  { file: 'report.pdf', key: 'report.downloadPdf', download: true },
+  { file: 'report.odt', key: 'report.downloadOdt', download: true },
   { file: 'report.html', key: 'report.downloadHtml', download: false },
   { file: 'actions.csv', key: 'report.downloadActions', download: true },
   { file: 'indicators.csv', key: 'report.downloadIndicators', download: true },
@@ -59,20 +64,112 @@ export async function render(ctx) {
       return;
     }
     downloads.hidden = false;
-    meta.textContent = t('report.generatedAt', { date: formatDate(report.generated_at) });
+    meta.textContent = t('report.generatedAt', { date: formatDate(report.generated_at) })
+      + (report.edited_at ? ` ${t('report.editedBy', { name: report.edited_by || '—', date: formatDate(report.edited_at) })}` : '');
     body.replaceChildren(h('article', { class: 'panel report' },
       renderMarkdown(report.markdown, { headingOffset: 1 })));
   }
   show();
+
+  // The editor: the report's Markdown and its preview side by side (one above the other
+  // on a phone). Leaving with unsaved text asks first; a refused save keeps the text.
+  let editing = null;
+  guardLeaving(() => Boolean(editing && editing.area.value !== editing.base), signal);
+  function closeEditor() {
+    editing = null;
+    editorBox.replaceChildren();
+    editorBox.hidden = true;
+    body.hidden = false;
+    if (edit) edit.hidden = false;
+  }
+  function openEditor() {
+    if (!report || editing) return;
+    const areaId = uid('texte');
+    const helpId = uid('aide');
+    const previewId = uid('apercu');
+    const area = h('textarea', {
+      id: areaId, class: 'report-editor-text', rows: '24', spellcheck: 'true', lang: 'fr',
+      'aria-describedby': helpId,
+    });
+    area.value = report.markdown;
+    const preview = h('div', { class: 'report-preview report' });
+    const draw = () => preview.replaceChildren(renderMarkdown(area.value, { headingOffset: 1 }));
+    let pending = 0;
+    area.addEventListener('input', () => {
+      clearTimeout(pending);
+      pending = setTimeout(draw, 200);
+    }, { signal });
+    draw();
+    const error = h('p', { class: 'form-error', role: 'alert', hidden: true });
+    const save = h('button', {
+      type: 'submit', class: 'button', text: t('report.save'),
+    });
+    const cancel = h('button', {
+      type: 'button', class: 'button button-secondary', text: t('report.cancel'),
+      onclick: () => {
+        closeEditor();
+        edit?.focus();
+      },
+    });
+    const form = h('form', {
+      class: 'report-editor', 'aria-labelledby': `${areaId}-titre`,
+      onsubmit: async (e) => {
+        e.preventDefault();
+        if (busy) return;
+        busy = true;
+        error.hidden = true;
+        try {
+          const data = await api.put(apiPath(id, '/report'), { markdown: area.value, version: editing.version }, { signal });
+          report = data.report;
+          closeEditor();
+          show();
+          ctx.announce(t('report.saved'), 'success');
+          edit?.focus();
+        } catch (err) {
+          if (err.name === 'AbortError') return;
+          error.textContent = err.code === 'compte_rendu_modifie' ? t('report.changed') : err.message;
+          error.hidden = false;
+          area.focus();
+        } finally {
+          busy = false;
+        }
+      },
+    },
+    h('h2', { id: `${areaId}-titre`, text: t('report.editTitle') }),
+    h('p', { id: helpId, class: 'hint', text: t('report.editHelp') }),
+    h('div', { class: 'report-editor-panes' },
+      h('div', { class: 'field' }, h('label', { for: areaId, text: t('report.editLabel') }), area),
+      h('section', { class: 'report-preview-pane', 'aria-labelledby': previewId, tabindex: '0' },
+        h('h3', { id: previewId, text: t('report.preview') }), preview)),
+    error,
+    h('p', { class: 'page-actions' }, save, cancel));
+    editing = { area, base: report.markdown, version: report.version };
+    editorBox.replaceChildren(form);
+    editorBox.hidden = false;
+    body.hidden = true;
+    if (edit) edit.hidden = true;
+    area.focus();
+  }
+  const editorBox = h('div', { class: 'panel', hidden: true });
 
   let busy = false;
   const generate = facilitator ? h('button', {
     type: 'button', class: 'button', text: t('report.generate'),
     onclick: async () => {
       if (busy) return;
+      if (editing && editing.area.value !== editing.base) {
+        editing.area.focus();
+        ctx.announce(t('report.regenerateText'), 'error');
+        return;
+      }
+      if (report?.edited_at && !(await confirmDialog({
+        title: t('report.regenerateTitle'), text: t('report.regenerateText'),
+        confirmLabel: t('report.regenerateConfirm'), danger: true, signal,
+      }))) return;
       busy = true;
       try {
         report = (await api.post(apiPath(id, '/report'), {}, { signal })).report;
+        if (editing) closeEditor();
         show();
         ctx.announce(t('report.generated'), 'success');
       } catch (err) {
@@ -105,6 +202,16 @@ export async function render(ctx) {
     },
   }) : null;
   const libraryLink = h('span', { class: 'library-link' });
+  const edit = facilitator ? h('button', {
+    type: 'button', class: 'button button-secondary', text: t('report.edit'),
+    onclick: () => {
+      if (!report) {
+        ctx.announce(t('report.toLibraryNone'), 'error');
+        return;
+      }
+      openEditor();
+    },
+  }) : null;
 
   return h('section', { class: 'page page-report area-ateliers' },
     h('p', { class: 'breadcrumb' }, ctx.user
@@ -112,7 +219,8 @@ export async function render(ctx) {
       : h('a', { href: boardPath(id), text: t('report.backBoard') })),
     h('h1', { text: pageTitle }),
     meta,
-    generate ? h('p', { class: 'page-actions' }, generate, file, libraryLink) : null,
+    generate ? h('p', { class: 'page-actions' }, generate, edit, file, libraryLink) : null,
     downloads,
+    editorBox,
     body);
 }

@@ -58,5 +58,6 @@ export function render(ctx) {
     h('h1', { id: headingId, text: t('login.title') }),
     h('p', { class: 'lead', text: t('login.intro') }),
     h('div', { class: 'panel' }, form),
-    h('p', { class: 'hint', text: t('login.help') }));
+    h('p', { class: 'hint', text: t('login.help') }),
+    h('p', { class: 'hint' }, t('login.code'), ' ', h('a', { href: '/code', text: t('login.codeLink') })));
 }
