@@ -107,6 +107,51 @@ async function run(relais) {
     assert.equal(await cooperations.locator('li.note').count(), 2);
   });
 
+  await step('on a phone, a tap on « Déplacer » opens it; dragged with a finger onto another column\'s tab, the note moves there', async () => {
+    // A phone's width; tall enough for the tabs and the note to be on screen together.
+    await a.setViewportSize({ width: 390, height: 1300 });
+    // Real touch input through the DevTools protocol: the browser turns it into pointer
+    // events of type touch, and honours touch-action on the « Déplacer » button.
+    const cdp = await a.context().newCDPSession(a);
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: true, maxTouchPoints: 1 });
+    const touch = async (type, x, y) => cdp.send('Input.dispatchTouchEvent', {
+      type, touchPoints: type === 'touchEnd' ? [] : [{ x: Math.round(x), y: Math.round(y), id: 1 }],
+    });
+    const centre = async (locator) => {
+      await locator.scrollIntoViewIfNeeded();
+      const box = await locator.boundingBox();
+      return { x: box.x + box.width / 2, y: box.y + box.height / 2 };
+    };
+    const handle = note('Une MSP à Cambrai').getByRole('button', { name: 'Déplacer' });
+    const tab = a.getByRole('button', { name: /^Opportunités/ });
+    // A tap is a tap: the dialog.
+    const tapAt = await centre(handle);
+    await touch('touchStart', tapAt.x, tapAt.y);
+    await touch('touchEnd', tapAt.x, tapAt.y);
+    const dialog = a.getByRole('dialog', { name: 'Déplacer la note' });
+    await dialog.waitFor();
+    await dialog.getByRole('button', { name: 'Annuler' }).click();
+    // A drag: the tab under the finger is highlighted, the note goes to its column.
+    const to = await centre(tab);
+    const from = await centre(handle);
+    assert.deepEqual(await centre(tab), to, 'the tab and the note are on screen together');
+    await touch('touchStart', from.x, from.y);
+    for (let i = 1; i <= 8; i += 1) {
+      await touch('touchMove', from.x + ((to.x - from.x) * i) / 8, from.y + ((to.y - from.y) * i) / 8);
+    }
+    // Touch moves reach the page with the next frame: wait for the highlight.
+    await a.waitForFunction((el) => el.classList.contains('drop-over'), await tab.elementHandle(), { timeout: 3000 });
+    assert.equal(await a.locator('.drag-ghost').count(), 1, 'the note follows the finger');
+    await touch('touchEnd', to.x, to.y);
+    await a.locator('.drag-ghost').waitFor({ state: 'detached' });
+    assert.equal(await a.getByRole('dialog', { name: 'Déplacer la note' }).count(), 0, 'a drag does not open the dialog');
+    await cdp.send('Emulation.setTouchEmulationEnabled', { enabled: false });
+    await cdp.detach();
+    await tab.click();
+    await column('Opportunités').locator('li.note', { hasText: 'Une MSP à Cambrai' }).waitFor();
+    await a.setViewportSize({ width: 1366, height: 900 });
+  });
+
   await step('a note changes colour from its edit form', async () => {
     const n = note('Une MSP à Cambrai');
     await n.getByRole('button', { name: 'Modifier' }).click();

@@ -439,8 +439,10 @@ export async function render(ctx) {
     }
     const phaseColumns = board.phase ? (board.phase.columns || []).length : 0;
     if (!ui.editing.has(note.id) && ((board.canChange(note) && phaseColumns > 1) || (board.canGroup() && board.groupsIn(column.key).length))) {
-      controls.push(button(t('board.move'), () => moveNote(note),
-        { 'data-focus': `note-${note.id}-move`, 'aria-describedby': textId }));
+      // Tapped (or clicked): the move dialog. Dragged with a finger or a pen: the note
+      // follows and is dropped on a column, a group or a column tab (touchDrag).
+      controls.push(touchDrag(button(t('board.move'), () => moveNote(note),
+        { cls: 'button button-secondary button-small note-move', 'data-focus': `note-${note.id}-move`, 'aria-describedby': textId }), note));
     }
     if (board.canChange(note) && !ui.editing.has(note.id)) {
       controls.push(button(t('common.edit'), () => editNote(note),
@@ -565,8 +567,69 @@ export async function render(ctx) {
     return '';
   }
 
+  /**
+   * Touch drag and drop (HTML5 drag and drop is mouse-only on most phones): a finger or a
+   * pen moving on a note's « Déplacer » button (touch-action: none, so the page does not
+   * scroll) drags the note; it is dropped on whatever drop target is under the finger —
+   * a column, a group, or on a phone a column's tab. A tap stays a tap (the dialog).
+   */
+  function touchDrag(handle, note) {
+    handle.addEventListener('pointerdown', (down) => {
+      if (down.pointerType === 'mouse' || !down.isPrimary) return;
+      const id = down.pointerId;
+      let ghost = null;
+      let over = null;
+      const targetAt = (x, y) => document.elementFromPoint(x, y)?.closest('[data-drop-column]') || null;
+      const move = (e) => {
+        if (e.pointerId !== id) return;
+        if (!ghost && Math.hypot(e.clientX - down.clientX, e.clientY - down.clientY) < 8) return;
+        e.preventDefault();
+        if (!ghost) {
+          ghost = h('div', { class: 'drag-ghost', 'aria-hidden': 'true', text: note.text.length > 60 ? `${note.text.slice(0, 59)}…` : note.text });
+          document.body.append(ghost);
+        }
+        ghost.style.transform = `translate(${Math.round(e.clientX + 12)}px, ${Math.round(e.clientY + 12)}px)`;
+        const found = targetAt(e.clientX, e.clientY);
+        if (found !== over) {
+          over?.classList.remove('drop-over');
+          over = found;
+          over?.classList.add('drop-over');
+        }
+      };
+      const end = (e) => {
+        if (e.pointerId !== id) return;
+        handle.removeEventListener('pointermove', move);
+        handle.removeEventListener('pointerup', end);
+        handle.removeEventListener('pointercancel', end);
+        over?.classList.remove('drop-over');
+        if (!ghost) return;
+        ghost.remove();
+        // A drag is not a tap: the click that follows does not open the dialog.
+        const swallow = (c) => {
+          c.preventDefault();
+          c.stopImmediatePropagation();
+        };
+        handle.addEventListener('click', swallow, { capture: true, once: true });
+        setTimeout(() => handle.removeEventListener('click', swallow, { capture: true }), 400);
+        if (e.type !== 'pointerup' || !over) return;
+        const current = board.notes.get(note.id);
+        const group = over.dataset.dropGroup ? Number(over.dataset.dropGroup) : null;
+        if (current) placeNote(current, over.dataset.dropColumn, group);
+      };
+      try {
+        handle.setPointerCapture(id);
+      } catch { /* a synthetic pointer has nothing to capture */ }
+      handle.addEventListener('pointermove', move);
+      handle.addEventListener('pointerup', end);
+      handle.addEventListener('pointercancel', end);
+    });
+    return handle;
+  }
+
   /** Mouse drag and drop: a note dropped on a column (or a group of it) moves there. */
   function dropTarget(el, columnKey, groupId) {
+    el.dataset.dropColumn = columnKey;
+    if (groupId) el.dataset.dropGroup = String(groupId);
     el.addEventListener('dragover', (e) => {
       if (!e.dataTransfer.types.includes('application/x-relais-note')) return;
       e.preventDefault();
@@ -688,7 +751,7 @@ export async function render(ctx) {
         drawColumns();
         columnView(c).heading.focus();
       }, { cls: 'button button-secondary button-small column-tab', 'aria-pressed': String(c.key === ui.column), 'data-focus': `tab-${c.key}`,
-        'aria-controls': columnView(c).el.id }))) : null));
+        'aria-controls': columnView(c).el.id, 'data-drop-column': c.key }))) : null));
   }
 
   function drawColumns() {
