@@ -817,6 +817,24 @@ std::vector<ranked_note> ranking(const room_state& s, const std::string& phase_k
     return out;
 }
 
+std::vector<ranked_group> group_ranking(const room_state& s, const std::string& phase_key) {
+    std::map<std::int64_t, ranked_group> by_group;
+    for (const auto& r : ranking(s, phase_key)) {
+        const auto& n = s.notes.at(r.note);
+        if (!n.group || !s.groups.count(*n.group)) continue;
+        auto& g = by_group[*n.group];
+        g.group = *n.group;
+        g.votes += r.votes;
+        ++g.notes;
+    }
+    std::vector<ranked_group> out;
+    for (const auto& [id, g] : by_group) out.push_back(g);
+    std::stable_sort(out.begin(), out.end(), [](const ranked_group& a, const ranked_group& b) { return a.votes > b.votes; });
+    for (std::size_t i = 0; i < out.size(); ++i)
+        out[i].rank = i > 0 && out[i].votes == out[i - 1].votes ? out[i - 1].rank : static_cast<int>(i) + 1;
+    return out;
+}
+
 std::string last_revealed_vote(const room_state& s) {
     std::string last;
     for (const auto& p : s.phases)

@@ -87,6 +87,14 @@ struct ranked_note {
     int rank = 0;  // equal counts share a rank: 1, 2, 2, 4
 };
 
+/// One line of a vote's ranking by group: the votes of the group's notes added up.
+struct ranked_group {
+    std::int64_t group = 0;
+    int votes = 0;
+    int notes = 0;  // how many of its notes received votes
+    int rank = 0;
+};
+
 struct chat_message {
     std::int64_t id = 0;
     std::string key, name, text;
@@ -176,6 +184,10 @@ json snapshot(const room_state& s, const actor& viewer);
 /// The ranking of a vote phase: the notes that received votes (still on the board), most
 /// voted first, then in the order they were written; equal counts share a rank.
 std::vector<ranked_note> ranking(const room_state& s, const std::string& phase_key);
+/// The same vote by group (« regroupements »): each group (still on the board) whose notes
+/// received votes, with their total, most first, then in the order created; equal totals
+/// share a rank. Notes outside any group are left out.
+std::vector<ranked_group> group_ranking(const room_state& s, const std::string& phase_key);
 /// The most recent revealed vote phase in the plan's order ('' when none was revealed).
 std::string last_revealed_vote(const room_state& s);
 

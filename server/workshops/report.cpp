@@ -129,6 +129,17 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
             md << "- " << r.rank << (r.rank == 1 ? "er" : "e") << (tie ? " ex æquo" : "") << " : " << one_line(s.notes.at(r.note).text) << " ("
                << r.votes << (r.votes > 1 ? " votes" : " vote") << ")\n";
         }
+        // The same vote by group, when notes were grouped.
+        auto groups = group_ranking(s, ph.key);
+        if (!groups.empty()) {
+            md << "\n### Par regroupement\n\n";
+            for (std::size_t i = 0; i < groups.size(); ++i) {
+                const auto& r = groups[i];
+                bool tie = (i > 0 && groups[i - 1].rank == r.rank) || (i + 1 < groups.size() && groups[i + 1].rank == r.rank);
+                md << "- " << r.rank << (r.rank == 1 ? "er" : "e") << (tie ? " ex æquo" : "") << " : " << one_line(s.groups.at(r.group).title)
+                   << " (" << r.votes << (r.votes > 1 ? " votes" : " vote") << ", " << r.notes << (r.notes > 1 ? " notes" : " note") << ")\n";
+            }
+        }
     }
 
     md << "\n## Plan d'action\n\n";

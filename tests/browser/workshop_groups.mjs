@@ -160,6 +160,26 @@ async function run(relais) {
     await a.locator('main li.note.note-colour-vert', { hasText: 'Une MSP à Cambrai' }).waitFor();
   });
 
+  await step('after the vote\'s reveal, the ranking also says which groups came first', async () => {
+    await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ index: 3 });
+    await a.getByRole('button', { name: 'Aller à la phase', exact: true }).click();
+    await a.locator('main h2.board-phase-title').filter({ hasText: 'Phase 4 sur' }).waitFor();
+    const vote = async (text, left) => {
+      await note(text).getByRole('button', { name: `Voter (${left} ${left > 1 ? 'votes restants' : 'vote restant'})` }).click();
+      await a.locator('main .votes-left').filter({ hasText: `Votes restants : ${left - 1}` }).waitFor();
+    };
+    await vote('Des pharmaciens motivés', 3);
+    await vote('Des pharmaciens motivés', 2);
+    await vote('Une MSP à Cambrai', 1);
+    await a.getByRole('button', { name: 'Révéler les votes', exact: true }).click();
+    const ranking = a.getByRole('region', { name: 'Classement des votes' });
+    await ranking.getByRole('heading', { name: 'Par regroupement' }).waitFor();
+    const groups = ranking.getByRole('list', { name: 'Par regroupement' }).getByRole('listitem');
+    assert.equal(await groups.count(), 1);
+    assert.equal((await groups.first().textContent()).replace(/\s+/g, ' ').trim(), '1er Coopérations (2 votes sur 1 note)');
+    await assertAxeClean(a, 'the ranking with its groups');
+  });
+
   await step('no console error nor CSP violation', async () => {
     assertNoProblems(problems);
   });

@@ -462,7 +462,8 @@ TEST_CASE("groups merge within a column; notes move between columns and change c
     CHECK(b.s.notes.at(n2).column == "opportunites");
     b.run(b.cat, "note.edit", {{"note", n2}, {"version", 4}, {"colour", "vert"}});
     CHECK(b.s.notes.at(n2).colour == "vert");
-    CHECK(b.refusal(b.bob, "note.edit", {{"note", n2}, {"version", 5}, {"colour", "fuchsia"}}) == "champ_invalide");
+    CHECK(b.refusal(b.cat, "note.edit", {{"note", n2}, {"version", 5}, {"colour", "fuchsia"}}) == "champ_invalide");
+    CHECK(b.refusal(b.bob, "note.edit", {{"note", n2}, {"version", 5}, {"colour", "rose"}}) == "acces_refuse");
 }
 
 TEST_CASE("report: vote totals only once revealed", "[workshops][report]") {
@@ -1077,4 +1078,46 @@ TEST_CASE("room: committed events fan out off the writer, in order, shared per k
     CHECK(json::parse(*ack[0].text)["seq"] == 5);
     fanout.stop();
     pool.stop();
+}
+
+TEST_CASE("ranking by group: a group's notes' votes added up, ties shared, in the report", "[workshops][report]") {
+    board b;
+    b.run(b.fac, "phase.goto", {{"index", 2}});  // the grouping phase
+    auto g1 = b.run(b.fac, "group.add", {{"column", "forces"}, {"title", "Coopérations"}}).seq;
+    auto g2 = b.run(b.fac, "group.add", {{"column", "faiblesses"}, {"title", "Démographie"}}).seq;
+    auto g3 = b.run(b.fac, "group.add", {{"column", "forces"}, {"title", "Sans vote"}}).seq;
+    auto n1 = b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "Une MSP"}}).seq;
+    auto n2 = b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "Des IDE"}}).seq;
+    auto n3 = b.run(b.cat, "note.add", {{"column", "faiblesses"}, {"text", "Départs en retraite"}}).seq;
+    auto n4 = b.run(b.cat, "note.add", {{"column", "menaces"}, {"text", "Hors groupe"}}).seq;
+    b.run(b.fac, "note.group", {{"note", n1}, {"version", 1}, {"group", g1}});
+    b.run(b.fac, "note.group", {{"note", n2}, {"version", 1}, {"group", g1}});
+    b.run(b.fac, "note.group", {{"note", n3}, {"version", 1}, {"group", g2}});
+    b.run(b.fac, "phase.goto", {{"index", 3}});  // the vote (budget 3)
+    // Coopérations: 1 + 1 = 2 over two notes; Démographie: 2 on one note (a tie); the note
+    // outside any group is ranked alone, not by group.
+    b.run(b.bob, "vote.cast", {{"note", n1}});
+    b.run(b.bob, "vote.cast", {{"note", n2}});
+    b.run(b.bob, "vote.cast", {{"note", n4}});
+    b.run(b.cat, "vote.cast", {{"note", n3}});
+    b.run(b.cat, "vote.cast", {{"note", n3}});
+    b.run(b.cat, "vote.cast", {{"note", n4}});
+    b.run(b.fac, "votes.reveal");
+    auto r = group_ranking(b.s, "vote");
+    REQUIRE(r.size() == 2);
+    CHECK(r[0].group == g1);  // ties in the order created
+    CHECK(r[0].votes == 2);
+    CHECK(r[0].notes == 2);
+    CHECK(r[0].rank == 1);
+    CHECK(r[1].group == g2);
+    CHECK(r[1].votes == 2);
+    CHECK(r[1].rank == 1);
+    (void)g3;
+    store::workshop_row w;
+    w.title = "Atelier";
+    w.stage = "projet_sante";
+    auto md = make_report(w, b.s, {}, 0).markdown;
+    CHECK(md.find("### Par regroupement\n\n- 1er ex æquo : Coopérations (2 votes, 2 notes)\n- 1er ex æquo : Démographie (2 votes, 1 note)\n") !=
+          std::string::npos);
+    CHECK(md.find("Sans vote (") == std::string::npos);
 }

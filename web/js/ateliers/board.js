@@ -319,6 +319,26 @@ export class Board {
     return list;
   }
 
+  /**
+   * The same ranking by group (as the server computes it): each group whose notes received
+   * votes, with their total and how many of its notes, most first, then in the order
+   * created; equal totals share a rank. Notes outside any group are left out.
+   */
+  groupRanking(phaseKey) {
+    const byGroup = new Map();
+    for (const x of this.ranking(phaseKey)) {
+      const g = x.note.group ? this.groups.get(x.note.group) : null;
+      if (!g) continue;
+      const entry = byGroup.get(g.id) || { group: g, votes: 0, notes: 0 };
+      entry.votes += x.votes;
+      entry.notes += 1;
+      byGroup.set(g.id, entry);
+    }
+    const list = [...byGroup.values()].sort((a, b) => b.votes - a.votes || a.group.id - b.group.id);
+    list.forEach((x, i) => { x.rank = i > 0 && x.votes === list[i - 1].votes ? list[i - 1].rank : i + 1; });
+    return list;
+  }
+
   votesLeft() {
     const p = this.phase;
     if (!p || !(p.vote_budget > 0)) return 0;

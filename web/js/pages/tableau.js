@@ -892,7 +892,9 @@ export async function render(ctx) {
     const revealed = Boolean(p && p.vote_budget > 0 && board.revealed.has(p.key));
     rankingSection.hidden = !revealed;
     const retainedKeys = new Set(board.retained.phase === (p && p.key) ? board.retained.items.map((r) => r.note) : []);
-    const vm = [list.map((x) => [x.note.id, x.note.text, x.votes, x.rank]), [...retainedKeys], board.facilitator, revealed];
+    const groups = p && p.vote_budget > 0 ? board.groupRanking(p.key) : [];
+    const vm = [list.map((x) => [x.note.id, x.note.text, x.votes, x.rank]), groups.map((x) => [x.group.id, x.group.title, x.votes, x.notes, x.rank]),
+      [...retainedKeys], board.facilitator, revealed];
     update(rankingSection, vm, () => {
       if (!revealed) return null;
       const headingId = uid('titre');
@@ -906,6 +908,13 @@ export async function render(ctx) {
             h('span', { class: 'ranking-votes', text: tn('board.votesCount', x.votes) }),
             retainedKeys.has(x.note.id) ? [' ', h('span', { class: 'tag tag-ok', text: t('board.retainedTag') })] : null)))
           : h('p', { class: 'hint', text: t('board.rankingEmpty') }),
+        ...(groups.length ? [
+          h('h3', { id: `${headingId}-groupes`, text: t('board.rankingGroups') }),
+          h('ul', { class: 'ranking-groups', 'aria-labelledby': `${headingId}-groupes` }, groups.map((x) => h('li', {},
+            h('span', { class: 'ranking-rank', text: rankText(x, groups) }), ' ',
+            h('span', { class: 'ranking-text', text: x.group.title }), ' ',
+            h('span', { class: 'ranking-votes', text: t('board.groupTotals', { votes: tn('board.groupVotes', x.votes), notes: tn('board.notesCount', x.notes) }) })))),
+        ] : []),
         board.facilitator && list.length ? retainForm.form : null,
       ];
     });
