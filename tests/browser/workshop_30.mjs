@@ -302,6 +302,12 @@ async function run(relais) {
     await retained.getByText('1 action').first().waitFor();
     await bruno.getByRole('region', { name: 'Enjeux retenus' }).getByText(first).waitFor();
     await assertAxeClean(a, 'the action plan with retained items');
+    // The action plan on phones: no sideways scrolling of the page (its table scrolls in itself).
+    for (const width of [390, 320]) {
+      await a.setViewportSize({ width, height: 780 });
+      await assertNoOverflow(a);
+    }
+    await a.setViewportSize({ width: 1366, height: 768 });
   });
 
   await step('co-facilitation: Clara is added from the workshop page and has the controls; removed, she has them no more', async () => {
@@ -336,6 +342,20 @@ async function run(relais) {
     await bruno.getByText('Pour revenir, demandez un nouveau lien d’invitation à l’animateur de l’atelier.').waitFor();
     assert.match(new URL(bruno.url()).pathname, /\/tableau$/, 'not sent to the sign-in page');
     await assertAxeClean(bruno, 'the page of a guest whose access ended');
+  });
+
+  await step('closed: the compte rendu counts who was present, ranks the votes, lists the action; as PDF and ODT too', async () => {
+    await call('POST', `/api/workshops/${workshop.id}/state`, { state: 'closed' });
+    const { report } = await call('GET', `/api/workshops/${workshop.id}/report`);
+    // The 30 of the room, and Clara who came in as co-facilitator.
+    assert.match(report.markdown, /### Présents \(31\)/);
+    assert.match(report.markdown, /## Classement : /);
+    assert.match(report.markdown, /Réunir les médecins du secteur/);
+    const pdf = await a.request.get(`${base}/api/workshops/${workshop.id}/report.pdf`);
+    assert.equal(pdf.headers()['content-type'], 'application/pdf');
+    assert.equal((await pdf.body()).subarray(0, 5).toString(), '%PDF-');
+    const odt = await a.request.get(`${base}/api/workshops/${workshop.id}/report.odt`);
+    assert.equal((await odt.body()).subarray(38, 77).toString(), 'application/vnd.oasis.opendocument.text');
   });
 
   await step('no console error nor CSP violation on any page', async () => {
