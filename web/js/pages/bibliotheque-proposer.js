@@ -1,7 +1,9 @@
 // Contributing to the library (/bibliotheque/proposer) and revising an item
-// (/bibliotheque/:id/modifier): kind, title, summary, Markdown text, phases,
-// missions, region, date, attachments (uploaded at once, checked by the server),
-// and for reviewers the choice to publish directly.
+// (/bibliotheque/:id/modifier): kind, title, summary, the text (written with a toolbar
+// and a live preview, or for a testimony through a guided form that writes it), phases,
+// missions, region, date, attachments (uploaded at once, checked by the server), and for
+// reviewers the choice to publish directly. What is typed is kept (a reload, a refused
+// submission) and leaving with unsaved text asks first.
 
 import { api } from '../api.js';
 import {
@@ -9,10 +11,30 @@ import {
 } from '../bibliotheque/common.js';
 import { h, replace, uid } from '../dom.js';
 import {
-  actions, checkboxField, createForm, inputField, selectField, submitButton, textareaField,
+  actions, checkboxField, createForm, formValues, inputField, keepDraft, selectField, submitButton, textareaField,
 } from '../forms.js';
 import { t } from '../i18n.js';
-import { lists, loadMeta } from '../meta.js';
+import { guardLeaving } from '../leave-guard.js';
+import { markdownEditor } from '../md-editor.js';
+import { labels, lists, loadMeta } from '../meta.js';
+
+// The guided testimony: each question, the heading it becomes in the text.
+const GUIDE = ['territory', 'tried', 'worked', 'failed', 'advice', 'contact'];
+
+/** The text of a testimony from the guided form's answers (empty answers left out). */
+export function testimonyMarkdown(answers) {
+  const parts = [];
+  const section = (key, text) => {
+    const value = String(text || '').trim();
+    if (value) parts.push(`## ${t(`guide.heading.${key}`)}\n\n${value}`);
+  };
+  section('territory', answers.territory);
+  const where = [answers.phase ? t('guide.phaseLine', { phase: labels.phase(answers.phase) }) : '',
+    answers.mission ? t('guide.missionLine', { mission: labels.mission(answers.mission) }) : ''].filter(Boolean).join(' ');
+  section('where', where);
+  for (const key of GUIDE.slice(1)) section(key, answers[key]);
+  return parts.join('\n\n');
+}
 
 export function title(ctx) {
   return ctx.params.id ? t('biblio.editTitle') : t('biblio.submitTitle');
@@ -92,6 +114,57 @@ export async function render(ctx) {
     fileInput.value = '';
   });
 
+  // The guided testimony: its answers are part of the form (kept with the draft) but
+  // not sent; « Écrire le texte » turns them into the text, and sets phase and mission.
+  const guideStatus = h('p', { class: 'upload-status', role: 'status', 'aria-live': 'polite' });
+  const guideAreas = {
+    territory: textareaField({ label: t('guide.q.territory'), name: 'guide_territory', rows: 2, hint: t('guide.h.territory'), attrs: { maxlength: '2000' } }),
+    tried: textareaField({ label: t('guide.q.tried'), name: 'guide_tried', rows: 4, hint: t('guide.h.tried'), attrs: { maxlength: '8000' } }),
+    worked: textareaField({ label: t('guide.q.worked'), name: 'guide_worked', rows: 3, attrs: { maxlength: '8000' } }),
+    failed: textareaField({ label: t('guide.q.failed'), name: 'guide_failed', rows: 3, attrs: { maxlength: '8000' } }),
+    advice: textareaField({ label: t('guide.q.advice'), name: 'guide_advice', rows: 3, attrs: { maxlength: '8000' } }),
+    contact: inputField({ label: t('guide.q.contact'), name: 'guide_contact', hint: t('guide.h.contact'), attrs: { maxlength: '300' } }),
+  };
+  const guide = h('details', { class: 'guide panel' },
+    h('summary', { text: t('guide.summary') }),
+    h('p', { class: 'hint', text: t('guide.intro') }),
+    guideAreas.territory,
+    selectField({
+      label: t('guide.q.phase'), name: 'guide_phase',
+      options: [{ value: '', label: t('guide.none') }, ...lists.phases().map((p) => ({ value: p.code, label: p.label }))],
+    }),
+    selectField({
+      label: t('guide.q.mission'), name: 'guide_mission',
+      options: [{ value: '', label: t('guide.none') }, ...lists.missions().map((m) => ({ value: m.code, label: m.label }))],
+    }),
+    guideAreas.tried, guideAreas.worked, guideAreas.failed, guideAreas.advice, guideAreas.contact,
+    h('p', { class: 'page-actions' }, h('button', {
+      type: 'button', class: 'button button-secondary', text: t('guide.write'),
+      onclick: () => {
+        const v = formValues(form);
+        const answers = Object.fromEntries(['territory', 'phase', 'mission', ...GUIDE.slice(1)].map((k) => [k, v[`guide_${k}`]]));
+        if (!String(answers.tried || '').trim()) {
+          guideStatus.textContent = t('guide.needTried');
+          guideAreas.tried.querySelector('textarea').focus();
+          return;
+        }
+        const body = form.elements.namedItem('body');
+        const text = testimonyMarkdown(answers);
+        // The text replaces an empty body, else goes after what is there (nothing lost).
+        body.value = body.value.trim() ? `${body.value.trimEnd()}\n\n${text}\n` : `${text}\n`;
+        body.dispatchEvent(new Event('input', { bubbles: true }));
+        for (const [name, code] of [['phases', answers.phase], ['missions', answers.mission]]) {
+          if (!code) continue;
+          const box = [...form.querySelectorAll(`input[name="${name}"]`)].find((b) => b.value === code);
+          if (box) box.checked = true;
+        }
+        draft.save();
+        guideStatus.textContent = t('guide.written');
+        body.focus();
+      },
+    })),
+    guideStatus);
+
   const headingId = uid('titre');
   const regionOptions = [{ value: '', label: t('biblio.national') },
     ...lists.regions().map((r) => ({ value: r.code, label: r.label }))];
@@ -121,6 +194,8 @@ export async function render(ctx) {
         saved = await api.post('/api/library/items', body);
       }
       const published = saved.item.state === 'published' && saved.item.published_version === saved.item.latest_version;
+      sent = true;
+      draft.clear();
       ctx.navigate(`/bibliotheque/${saved.item.id}`, { flash: published ? t('biblio.savedPublished') : t('biblio.savedPending') });
     },
     children: [
@@ -131,6 +206,7 @@ export async function render(ctx) {
       }),
       inputField({ label: t('biblio.titleField'), name: 'title', required: true, value: item?.title, attrs: { maxlength: '200' } }),
       textareaField({ label: t('biblio.summaryField'), name: 'summary', required: true, rows: 2, value: item?.summary, attrs: { maxlength: '600' } }),
+      guide,
       textareaField({
         label: t('biblio.bodyField'), name: 'body', required: true, rows: 14, value: item?.body,
         hint: t('biblio.bodyHint'), attrs: { maxlength: '100000' },
@@ -151,6 +227,23 @@ export async function render(ctx) {
       actions(submitButton(editing ? t('biblio.saveRevision') : t('biblio.send'))),
     ],
   });
+
+  // The guided form is for testimonies.
+  const kindSelect = form.elements.namedItem('kind');
+  const showGuide = () => {
+    guide.hidden = (kindSelect ? kindSelect.value : item?.kind) !== 'temoignage';
+  };
+  kindSelect?.addEventListener('change', showGuide, { signal: ctx.signal });
+  // The text: toolbar, shortcuts, preview, structured paste.
+  const bodyArea = form.elements.namedItem('body');
+  markdownEditor(bodyArea, { signal: ctx.signal });
+  // Kept while typing; leaving with changes asks first.
+  const draft = keepDraft(form, editing ? `biblio-${item.id}-v${item.latest_version}` : `biblio-nouveau-${ctx.user.id}`);
+  if (draft.restored) bodyArea.dispatchEvent(new Event('input', { bubbles: true }));
+  showGuide();
+  let sent = false;
+  const initial = JSON.stringify(formValues(form));
+  guardLeaving(() => !sent && (draft.restored || JSON.stringify(formValues(form)) !== initial), ctx.signal);
 
   return h('section', { class: 'page page-proposer area-bibliotheque' },
     h('p', { class: 'breadcrumb' }, h('a', { href: item ? `/bibliotheque/${item.id}` : '/bibliotheque', text: t('biblio.back') })),

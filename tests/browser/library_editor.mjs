@@ -1,0 +1,142 @@
+#!/usr/bin/env node
+// Browser test of writing a library fiche without knowing Markdown: the toolbar from the
+// keyboard (one tab stop, arrows between buttons), the shortcuts, the live preview, a
+// paste from Word that keeps headings, lists, a link and a table, the guided testimony
+// form that writes the text and ticks the phase, the draft kept across a reload, then
+// the fiche sent and shown. axe-core clean; no horizontal overflow at 390 px.
+//
+// Usage: node library_editor.mjs /path/to/relais   (see harness.mjs for the conventions)
+
+import assert from 'node:assert/strict';
+import {
+  addUser, assertAxeClean, assertNoOverflow, assertNoProblems, heading, launchBrowser, log,
+  makeDataDir, runTest, signedIn, startServer, step, waitForPath,
+} from './harness.mjs';
+
+const RUN_TIMEOUT_MS = 150_000;
+const MEMBER = { email: 'marie@test.fr', name: 'Marie Coordinatrice', password: 'correct horse battery' };
+
+// What Word puts on the clipboard (trimmed): list paragraphs with a hidden bullet, a
+// heading, bold, a link and a table.
+const WORD_HTML = `<html xmlns:o="urn:schemas-microsoft-com:office:office"><head><style>p.MsoNormal{margin:0}</style></head>
+<body lang=FR><!--StartFragment-->
+<h2>Contexte du projet</h2>
+<p class=MsoNormal>Une CPTS de <b>80&nbsp;000 habitants</b>, voir <a href="https://www.ameli.fr/">le site de l'Assurance Maladie</a>.<o:p></o:p></p>
+<p class=MsoListParagraphCxSpFirst style='mso-list:l0 level1 lfo1'><span style='mso-list:Ignore'>·<span style='font:7.0pt "Times New Roman"'>&nbsp;&nbsp; </span></span>Premier point<o:p></o:p></p>
+<p class=MsoListParagraphCxSpLast style='mso-list:l0 level2 lfo1'><span style='mso-list:Ignore'>o<span>&nbsp;&nbsp; </span></span>Un sous-point<o:p></o:p></p>
+<p class=MsoListParagraph style='mso-list:l1 level1 lfo2'><span style='mso-list:Ignore'>1.<span>&nbsp;&nbsp; </span></span>Première étape<o:p></o:p></p>
+<p class=MsoListParagraph style='mso-list:l1 level1 lfo2'><span style='mso-list:Ignore'>2.<span>&nbsp;&nbsp; </span></span>Deuxième étape<o:p></o:p></p>
+<table class=MsoTableGrid border=1><tr><td><p class=MsoNormal><b>Action</b></p></td><td><p class=MsoNormal><b>Qui</b></p></td></tr>
+<tr><td><p class=MsoNormal>Réunir les médecins</p></td><td><p class=MsoNormal>La coordinatrice</p></td></tr></table>
+<script>alert(1)</script><img src="x.png">
+<!--EndFragment--></body></html>`;
+
+async function run(relais) {
+  const dataDir = await makeDataDir('relais-editor-');
+  await addUser(relais, dataDir, MEMBER, 'membre');
+  const base = await startServer(relais, dataDir);
+  log(`# server at ${base}`);
+  const browser = await launchBrowser();
+  const problems = [];
+  const { page: p } = await signedIn(browser, base, MEMBER, problems, { who: 'marie' });
+  const body = () => p.getByLabel('Texte', { exact: true });
+  const preview = () => p.getByRole('region', { name: 'Aperçu' });
+
+  await step('the toolbar from the keyboard: one tab stop, arrows, a button, a shortcut; the preview follows', async () => {
+    await p.goto(`${base}/bibliotheque/proposer`);
+    await heading(p, /^Proposer une fiche$/);
+    await p.getByLabel('Titre', { exact: true }).fill('Lancer un groupe de travail sur les soins non programmés');
+    await p.getByLabel('Résumé', { exact: true }).fill('Comment nous avons réuni médecins et pharmaciens.');
+    await body().focus();
+    await p.keyboard.press('Shift+Tab');
+    assert.equal(await p.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Titre de section');
+    await p.keyboard.press('ArrowRight');
+    await p.keyboard.press('ArrowRight');
+    assert.equal(await p.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Gras (Ctrl+B)');
+    await p.keyboard.press('Enter');
+    // The placeholder is selected in the text: typing replaces it.
+    await p.keyboard.type('Important');
+    assert.equal(await body().inputValue(), '**Important**');
+    await preview().locator('strong', { hasText: 'Important' }).waitFor();
+    await p.keyboard.press('End');
+    await p.keyboard.type(' : la MSP');
+    for (let i = 0; i < 3; i += 1) await p.keyboard.press('Shift+ArrowLeft');
+    await p.keyboard.press('Control+k');
+    await p.keyboard.type('https://www.ameli.fr/');
+    assert.equal(await body().inputValue(), '**Important** : la [MSP](https://www.ameli.fr/)');
+    await preview().getByRole('link', { name: 'MSP' }).waitFor();
+    // Tab from the toolbar goes on to the text: the toolbar is one stop.
+    await body().focus();
+    await p.keyboard.press('Shift+Tab');
+    await p.keyboard.press('Tab');
+    assert.equal(await p.evaluate(() => document.activeElement.tagName), 'TEXTAREA');
+    await assertAxeClean(p, 'the editor with its preview');
+  });
+
+  await step('a paste from Word keeps headings, lists, bold, the link and the table, and drops the rest', async () => {
+    await body().press('Control+End');
+    await body().press('Enter');
+    await body().press('Enter');
+    await body().evaluate((area, html) => {
+      const data = new DataTransfer();
+      data.setData('text/html', html);
+      data.setData('text/plain', 'Contexte du projet');
+      area.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }, WORD_HTML);
+    const text = await body().inputValue();
+    assert.ok(text.includes('## Contexte du projet'), text);
+    assert.ok(text.includes("Une CPTS de **80\u00a0000 habitants**, voir [le site de l'Assurance Maladie](https://www.ameli.fr/)."), text);
+    assert.ok(text.includes('- Premier point\n  - Un sous-point'), text);
+    assert.ok(text.includes('1. Première étape\n2. Deuxième étape'), text);
+    assert.ok(text.includes('| **Action** | **Qui** |\n| --- | --- |\n| Réunir les médecins | La coordinatrice |'), text);
+    assert.ok(!/alert|x\.png|<|mso/.test(text), text);
+    await preview().getByRole('heading', { name: 'Contexte du projet' }).waitFor();
+    await preview().getByRole('cell', { name: 'Réunir les médecins' }).waitFor();
+  });
+
+  await step('the guided testimony form writes the text and ticks the phase', async () => {
+    await p.getByText('Écrire le témoignage avec le formulaire guidé').click();
+    await p.getByLabel('Le territoire et la CPTS').fill('CPTS du Val de Sambre, 80 000 habitants, semi-rural.');
+    await p.getByLabel('Où en était le projet ?').selectOption({ index: 2 });
+    const phaseLabel = await p.getByLabel('Où en était le projet ?').evaluate((s) => s.options[s.selectedIndex].textContent);
+    await p.getByLabel('Ce que vous avez essayé').fill('Trois réunions de secteur avec les médecins et les pharmaciens.');
+    await p.getByLabel('Ce qui a marché').fill('Le repas du jeudi soir.');
+    await p.getByLabel('Ce que vous conseilleriez à une CPTS qui commence').fill('Commencer petit.');
+    await p.getByRole('button', { name: 'Écrire le texte' }).click();
+    await p.getByText('Le texte du témoignage a été écrit à partir de vos réponses').waitFor();
+    const text = await body().inputValue();
+    assert.ok(text.includes('## Le territoire et la CPTS\n\nCPTS du Val de Sambre, 80 000 habitants, semi-rural.'), text);
+    assert.ok(text.includes(`## Où en était le projet\n\nÉtape : ${phaseLabel}.`), text);
+    assert.ok(text.includes('## Ce que nous avons essayé\n\nTrois réunions de secteur'), text);
+    assert.ok(!text.includes('## Ce qui n’a pas marché'), 'an empty answer writes nothing');
+    assert.ok(text.startsWith('**Important**'), 'what was written before is kept');
+    assert.equal(await p.getByRole('group', { name: 'Phase du projet' }).getByLabel(phaseLabel, { exact: true }).isChecked(), true);
+    await assertAxeClean(p, 'the guided testimony form');
+    await p.setViewportSize({ width: 390, height: 844 });
+    await assertNoOverflow(p);
+    await p.setViewportSize({ width: 1366, height: 900 });
+  });
+
+  await step('a reload keeps what was typed; sent, the fiche shows the text as previewed', async () => {
+    const before = await body().inputValue();
+    await p.reload();
+    await heading(p, /^Proposer une fiche$/);
+    assert.equal((await body().inputValue()).trim(), before.trim());
+    assert.equal(await p.getByLabel('Titre', { exact: true }).inputValue(), 'Lancer un groupe de travail sur les soins non programmés');
+    await p.getByRole('button', { name: 'Envoyer pour relecture' }).click();
+    await waitForPath(p, /^\/bibliotheque\/\d+$/);
+    await p.getByText('Fiche enregistrée : elle attend une relecture.').waitFor();
+    await p.getByRole('heading', { name: 'Ce que nous avons essayé' }).waitFor();
+    await p.getByRole('cell', { name: 'La coordinatrice' }).waitFor();
+    // Sent: the draft is gone.
+    await p.goto(`${base}/bibliotheque/proposer`);
+    await heading(p, /^Proposer une fiche$/);
+    assert.equal(await body().inputValue(), '');
+  });
+
+  await step('no console error nor CSP violation', async () => {
+    assertNoProblems(problems);
+  });
+}
+
+runTest({ name: 'library_editor.mjs', timeoutMs: RUN_TIMEOUT_MS, run });
