@@ -813,6 +813,74 @@ TEST_CASE("report: indicators.csv of a board made with the former template (one 
                               "Délai de rendez-vous;;Enquête;;;;0\r\n");
 }
 
+TEST_CASE("seed templates: each one valid, the reworked flows and their structured columns", "[workshops][templates]") {
+    std::map<std::string, json> templates;
+    for (const auto& f : std::filesystem::directory_iterator(RELAIS_SOURCE_DIR "/seed-content/templates")) {
+        auto t = read_json(f.path().string());
+        INFO(f.path().filename().string());
+        CHECK(f.path().stem().string() == t["slug"].get<std::string>());
+        CHECK_FALSE(t["name"].get<std::string>().empty());
+        CHECK_FALSE(t["description"].get<std::string>().empty());
+        auto phases = parse_phases(t["phases"]);
+        // Through the server's own serialisation, unchanged.
+        CHECK(parse_phases(to_json(phases)) == phases);
+        // A column key names the same column (title, help, fields) in every phase.
+        std::map<std::string, column> seen;
+        for (const auto& p : phases)
+            for (const auto& c : p.columns) {
+                INFO(p.key << " / " << c.key);
+                if (auto it = seen.find(c.key); it != seen.end()) CHECK(it->second == c);
+                seen.emplace(c.key, c);
+            }
+        templates[t["slug"].get<std::string>()] = t;
+    }
+    CHECK(templates.size() == 8);
+    for (const char* slug : {"swot", "fiche-action", "retroplanning", "gouvernance", "indicateurs", "parcours-patient", "maturite-aci",
+                             "post-conventionnement"})
+        CHECK(templates.count(slug) == 1);
+    auto phases_of = [&](const char* slug) { return parse_phases(templates.at(slug)["phases"]); };
+    auto labels = [](const column& c) {
+        std::vector<std::string> out;
+        for (const auto& f : c.fields) out.push_back(f.label);
+        return out;
+    };
+    // SWOT → enjeux → a vote on the enjeux only → the action plan.
+    auto swot = phases_of("swot");
+    REQUIRE(swot.size() == 6);
+    CHECK(swot[3].has_column("enjeux"));
+    CHECK(swot[4].vote_budget > 0);
+    REQUIRE(swot[4].columns.size() == 1);
+    CHECK(swot[4].columns[0].key == "enjeux");
+    CHECK(swot[5].kind == "plan_action");
+    // Indicators: one structured column with the fields the ACI contract asks for.
+    auto ind = phases_of("indicateurs");
+    const column* indicator = ind[1].find_column("indicateur");
+    REQUIRE(indicator);
+    CHECK(labels(*indicator) == std::vector<std::string>{"Moyens ou résultats", "Définition", "Source", "Fréquence", "Valeur de départ", "Cible",
+                                                         "Conditionne le financement"});
+    CHECK(indicator->fields[0].choices == std::vector<std::string>{"Moyens", "Résultats"});
+    CHECK(indicator->fields[6].choices == std::vector<std::string>{"Oui", "Non"});
+    // Fiche action: one card is one action line.
+    bool action_line = false;
+    for (const auto& p : phases_of("fiche-action"))
+        if (const column* c = p.find_column("actions"))
+            action_line = labels(*c) == std::vector<std::string>{"Qui", "Quand", "Comment", "Pour changer quoi", "Indicateur de suivi"};
+    CHECK(action_line);
+    // Maturity: the missions socles, each with « Où en sommes-nous ».
+    auto mat = phases_of("maturite-aci");
+    for (const char* k : {"medecin_traitant", "soins_non_programmes", "parcours", "prevention", "crise"}) {
+        const column* c = mat[1].find_column(k);
+        REQUIRE(c);
+        CHECK(c->fields[0].choices == std::vector<std::string>{"Pas commencé", "En réflexion", "En cours", "Opérationnel"});
+    }
+    // After the ACI: the follow-up of actions, with their state.
+    const column* follow = phases_of("post-conventionnement")[1].find_column("suivi");
+    REQUIRE(follow);
+    bool state = false;
+    for (const auto& f : follow->fields) state = state || (f.key == "etat" && f.choices.size() >= 4);
+    CHECK(state);
+}
+
 TEST_CASE("workshop rules: template, CPTS and partners exist, one co-facilitator who animates", "[workshops]") {
     unit_temp_dir dir;
     metrics::registry m;

@@ -615,10 +615,11 @@ export async function render(ctx) {
       control.value = values[f.key] || '';
       if (onInput) control.addEventListener(control.tagName === 'SELECT' ? 'change' : 'input', () => onInput(f.key, control.value));
       controls.set(f.key, control);
+      // The help after the control: shown while it has focus (CSS), it moves nothing above.
       return h('div', { class: 'field' },
         h('label', { for: id, text: f.label }),
-        hintId ? h('p', { class: 'hint', id: hintId, text: f.help }) : null,
-        control);
+        control,
+        hintId ? h('p', { class: 'hint', id: hintId, text: f.help }) : null);
     }));
     return { el, controls };
   }
