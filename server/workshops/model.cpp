@@ -106,6 +106,94 @@ std::string date_field(const json& msg, const char* f) {
     return v;
 }
 
+// A string value of a JSON array or object, checked as the named fields are (trimmed, at
+// most `max` code points, no control character but newline and tab); blank gives "".
+// Any failure names `field`.
+std::string checked_text(const json& v, std::size_t max, const char* field) {
+    if (!v.is_string()) throw api_error(errors::invalid_field, field);
+    json wrapped = {{"v", v}};
+    try {
+        return json_input::optional_string(wrapped, "v", max).value_or("");
+    } catch (const api_error&) {
+        throw api_error(errors::invalid_field, field);
+    }
+}
+
+// A column's `fields`: 1..8 definitions with distinct keys. Every failure names "fields".
+std::vector<field_def> parse_fields(const json& j) {
+    if (!j.is_array() || j.empty() || j.size() > max_fields_per_column) throw api_error(errors::invalid_field, "fields");
+    std::vector<field_def> out;
+    std::set<std::string> keys;
+    for (const auto& f : j) {
+        if (!f.is_object()) throw api_error(errors::invalid_field, "fields");
+        field_def d;
+        d.key = checked_text(f.value("key", json()), 40, "fields");
+        d.label = checked_text(f.value("label", json()), 60, "fields");
+        if (!valid_key(d.key) || !keys.insert(d.key).second || d.label.empty()) throw api_error(errors::invalid_field, "fields");
+        if (auto h = f.find("help"); h != f.end() && !h->is_null()) d.help = checked_text(*h, 200, "fields");
+        if (auto c = f.find("choices"); c != f.end() && !c->is_null()) {
+            if (!c->is_array() || c->size() < 2 || c->size() > 8) throw api_error(errors::invalid_field, "fields");
+            for (const auto& v : *c) {
+                auto choice = checked_text(v, 40, "fields");
+                if (choice.empty() || std::find(d.choices.begin(), d.choices.end(), choice) != d.choices.end())
+                    throw api_error(errors::invalid_field, "fields");
+                d.choices.push_back(std::move(choice));
+            }
+        }
+        out.push_back(std::move(d));
+    }
+    return out;
+}
+
+// The `fields` of note.add / note.edit against the column's definitions: an object whose
+// keys are fields of the column, whose values are strings of at most 500 characters (one of
+// the field's choices when it has some); blank values are dropped. Failures name "fields".
+std::map<std::string, std::string> note_fields(const json& given, const column* col) {
+    if (!given.is_object()) throw api_error(errors::invalid_field, "fields");
+    std::map<std::string, std::string> out;
+    for (const auto& [k, v] : given.items()) {
+        const field_def* def = nullptr;
+        if (col)
+            for (const auto& f : col->fields)
+                if (f.key == k) def = &f;
+        if (!def) throw api_error(errors::invalid_field, "fields");
+        auto value = checked_text(v, max_field_value_chars, "fields");
+        if (value.empty()) continue;
+        if (!def->choices.empty() && std::find(def->choices.begin(), def->choices.end(), value) == def->choices.end())
+            throw api_error(errors::invalid_field, "fields");
+        out[k] = std::move(value);
+    }
+    return out;
+}
+
+json fields_json(const std::map<std::string, std::string>& fields) {
+    json out = json::object();
+    for (const auto& [k, v] : fields) out[k] = v;
+    return out;
+}
+
+std::map<std::string, std::string> fields_from(const json& j) {
+    std::map<std::string, std::string> out;
+    for (const auto& [k, v] : j.items()) out[k] = v.get<std::string>();
+    return out;
+}
+
+json to_json(const field_def& f) {
+    json j = {{"key", f.key}, {"label", f.label}, {"help", f.help}};
+    if (!f.choices.empty()) j["choices"] = f.choices;
+    return j;
+}
+
+json to_json(const column& c) {
+    json j = {{"key", c.key}, {"title", c.title}, {"help", c.help}};
+    if (!c.fields.empty()) {
+        json fields = json::array();
+        for (const auto& f : c.fields) fields.push_back(to_json(f));
+        j["fields"] = std::move(fields);
+    }
+    return j;
+}
+
 }  // namespace
 
 bool valid_calendar_date(std::string_view v) {
@@ -121,8 +209,12 @@ bool valid_calendar_date(std::string_view v) {
     return num(0, 4) >= 1900 && ymd.ok();
 }
 
-bool phase::has_column(const std::string& k) const {
-    return std::any_of(columns.begin(), columns.end(), [&](const column& c) { return c.key == k; });
+bool phase::has_column(const std::string& k) const { return find_column(k) != nullptr; }
+
+const column* phase::find_column(const std::string& k) const {
+    for (const auto& c : columns)
+        if (c.key == k) return &c;
+    return nullptr;
 }
 
 const char* role_name(role r) {
@@ -151,8 +243,9 @@ phase parse_phase(const json& j) {
     std::set<std::string> keys;
     for (const auto& c : *cols) {
         if (!c.is_object()) throw api_error(errors::invalid_field, "columns");
-        column col{json_input::required_string(c, "key", 40), json_input::required_string(c, "title", title_max), opt_text(c, "help", 500)};
+        column col{json_input::required_string(c, "key", 40), json_input::required_string(c, "title", title_max), opt_text(c, "help", 500), {}};
         if (!valid_key(col.key) || !keys.insert(col.key).second) throw api_error(errors::invalid_field, "columns");
+        if (auto f = c.find("fields"); f != c.end() && !f->is_null()) col.fields = parse_fields(*f);
         p.columns.push_back(std::move(col));
     }
     return p;
@@ -171,7 +264,7 @@ std::vector<phase> parse_phases(const json& j) {
 
 json to_json(const phase& p) {
     json cols = json::array();
-    for (const auto& c : p.columns) cols.push_back({{"key", c.key}, {"title", c.title}, {"help", c.help}});
+    for (const auto& c : p.columns) cols.push_back(to_json(c));
     return {{"key", p.key}, {"title", p.title}, {"kind", p.kind}, {"duration_min", p.duration_min}, {"columns", cols},
             {"vote_budget", p.vote_budget}, {"private_notes", p.private_notes}, {"grouping", p.grouping}};
 }
@@ -183,6 +276,23 @@ json to_json(const std::vector<phase>& ps) {
 }
 
 const phase* room_state::current_phase() const { return current < phases.size() ? &phases[current] : nullptr; }
+
+const column* room_state::column_def(const std::string& key) const {
+    if (const phase* cur = current_phase())
+        if (const column* c = cur->find_column(key)) return c;
+    for (const auto& p : phases)
+        if (const column* c = p.find_column(key)) return c;
+    return nullptr;
+}
+
+std::vector<field_def> room_state::column_fields(const std::string& key) const {
+    std::vector<field_def> out;
+    for (const auto& p : phases)
+        if (const column* c = p.find_column(key))
+            for (const auto& f : c->fields)
+                if (std::none_of(out.begin(), out.end(), [&](const field_def& o) { return o.key == f.key; })) out.push_back(f);
+    return out;
+}
 
 int room_state::votes_used(const std::string& phase_key, const std::string& voter) const {
     int n = 0;
@@ -206,6 +316,7 @@ json to_json(const note& n, bool show_author) {
               {"phase", n.phase_key}, {"group", n.group ? json(*n.group) : json(nullptr)}, {"hidden", n.hidden}};
     j["author"] = show_author ? json{{"key", n.author_key}, {"name", n.author_name}} : json(nullptr);
     j["anonymous"] = n.anonymous;
+    j["fields"] = fields_json(n.fields);
     return j;
 }
 
@@ -237,6 +348,8 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         else if (cur->private_notes) hidden = "private";
         d = {{"column", col}, {"text", json_input::required_string(msg, "text", text_max)}, {"colour", colour},
              {"phase", cur->key}, {"hidden", hidden}};
+        if (auto f = msg.find("fields"); f != msg.end() && !f->is_null())
+            if (auto fields = note_fields(*f, cur->find_column(col)); !fields.empty()) d["fields"] = fields_json(fields);
     } else if (op == "note.edit" || op == "note.move" || op == "note.delete") {
         require_writer(a);
         require_unlocked(s, a, now_ms);
@@ -257,7 +370,10 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
                 if (!colours.count(colour)) throw api_error(errors::invalid_field, "colour");
                 d["colour"] = colour;
             }
-            if (!d.contains("text") && !d.contains("colour")) throw api_error(errors::invalid_field, "text");
+            // Given, the fields replace the note's (an empty object clears them).
+            if (auto f = msg.find("fields"); f != msg.end() && !f->is_null())
+                d["fields"] = fields_json(note_fields(*f, s.column_def(n->column)));
+            if (!d.contains("text") && !d.contains("colour") && !d.contains("fields")) throw api_error(errors::invalid_field, "text");
         } else if (op == "note.move") {
             auto col = json_input::required_string(msg, "column", 40);
             if (!cur->has_column(col)) throw api_error(errors::wrong_phase, "column");
@@ -496,12 +612,14 @@ void apply(room_state& s, const event& e) {
         n.author_key = e.actor_key;
         n.author_name = e.actor_name;
         n.anonymous = d.value("anonymous", false) || s.anonymous;
+        if (auto f = d.find("fields"); f != d.end()) n.fields = fields_from(*f);
         ++s.notes_by_author[n.author_key];
         s.notes[n.id] = std::move(n);
     } else if (op == "note.edit" || op == "note.move" || op == "note.group") {
         auto& n = s.notes.at(d.at("note").get<std::int64_t>());
         if (d.contains("text")) n.text = d["text"];
         if (d.contains("colour")) n.colour = d["colour"];
+        if (d.contains("fields")) n.fields = fields_from(d["fields"]);
         if (op == "note.move") {
             n.column = d.at("column");
             // A group belongs to a column: a note moved out of its group's column leaves it.
@@ -623,8 +741,15 @@ phase phase_from_json(const json& j) {
     p.title = j.at("title").get<std::string>();
     p.kind = j.at("kind").get<std::string>();
     p.duration_min = j.at("duration_min").get<int>();
-    for (const auto& c : j.at("columns"))
-        p.columns.push_back({c.at("key").get<std::string>(), c.at("title").get<std::string>(), c.at("help").get<std::string>()});
+    for (const auto& c : j.at("columns")) {
+        column col{c.at("key").get<std::string>(), c.at("title").get<std::string>(), c.at("help").get<std::string>(), {}};
+        // Optional: snapshots written before structured columns have none.
+        if (auto fs = c.find("fields"); fs != c.end())
+            for (const auto& f : *fs)
+                col.fields.push_back({f.at("key").get<std::string>(), f.at("label").get<std::string>(), f.value("help", std::string()),
+                                      f.value("choices", std::vector<std::string>())});
+        p.columns.push_back(std::move(col));
+    }
     p.vote_budget = j.at("vote_budget").get<int>();
     p.private_notes = j.at("private_notes").get<bool>();
     p.grouping = j.at("grouping").get<bool>();
@@ -635,10 +760,13 @@ phase phase_from_json(const json& j) {
 
 json to_json(const room_state& s) {
     json notes = json::array(), groups = json::array(), actions = json::array(), votes = json::array(), chat = json::array();
-    for (const auto& [id, n] : s.notes)
+    for (const auto& [id, n] : s.notes) {
         notes.push_back({{"id", n.id}, {"column", n.column}, {"text", n.text}, {"colour", n.colour}, {"author_key", n.author_key},
                          {"author_name", n.author_name}, {"phase", n.phase_key}, {"group", n.group ? json(*n.group) : json(nullptr)},
                          {"version", n.version}, {"hidden", n.hidden}, {"anonymous", n.anonymous}});
+        // Only when there are some: format 1 as it was for boards without structured columns.
+        if (!n.fields.empty()) notes.back()["fields"] = fields_json(n.fields);
+    }
     for (const auto& [id, g] : s.groups) groups.push_back({{"id", g.id}, {"column", g.column}, {"title", g.title}});
     for (const auto& [id, a] : s.actions)
         actions.push_back({{"id", a.id}, {"what", a.what}, {"who", a.who}, {"when", a.when}, {"author_name", a.author_name}, {"item", a.item}});
@@ -699,6 +827,7 @@ void from_json(const json& j, room_state& out) {
         x.version = n.at("version").get<int>();
         x.hidden = n.at("hidden").get<std::string>();
         x.anonymous = n.at("anonymous").get<bool>();
+        if (auto f = n.find("fields"); f != n.end()) x.fields = fields_from(*f);
         s.notes[x.id] = std::move(x);
     }
     for (const auto& g : j.at("groups"))

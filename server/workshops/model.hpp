@@ -16,8 +16,17 @@ namespace relais::workshops {
 
 using json = nlohmann::json;
 
+/// One field of a structured column (an indicator's « source », an action's « qui »): a
+/// note of that column carries a value for it (docs/protocol.md, "Phase").
+struct field_def {
+    std::string key, label, help;
+    std::vector<std::string> choices;  // empty: free text; else the value is one of them
+    bool operator==(const field_def&) const = default;
+};
+
 struct column {
     std::string key, title, help;
+    std::vector<field_def> fields;  // empty: plain notes
     bool operator==(const column&) const = default;
 };
 
@@ -29,6 +38,7 @@ struct phase {
     bool private_notes = false;
     bool grouping = false;
     bool has_column(const std::string& k) const;
+    const column* find_column(const std::string& k) const;
     bool operator==(const phase&) const = default;
 };
 
@@ -56,6 +66,7 @@ struct note {
     int version = 1;
     std::string hidden;  // "", "prework" or "private": who may see it is restricted
     bool anonymous = false;  // written while anonymous mode was on: stays anonymous
+    std::map<std::string, std::string> fields;  // field key -> value (non-empty values only)
     bool operator==(const note&) const = default;
 };
 
@@ -142,6 +153,12 @@ struct room_state {
     std::map<std::string, int> notes_by_author;  // live notes per author key (for the caps)
 
     const phase* current_phase() const;
+    /// The column `key` as the board defines it now: the current phase's, else that of the
+    /// first phase of the plan that has it (nullptr when no phase has it).
+    const column* column_def(const std::string& key) const;
+    /// The fields a column `key` has anywhere in the plan, in plan order (for the report: a
+    /// field that one phase defines and another does not is still shown).
+    std::vector<field_def> column_fields(const std::string& key) const;
     int votes_used(const std::string& phase_key, const std::string& voter) const;
     bool can_see(const note& n, const actor& viewer) const;
     /// Whether `viewer` may know who wrote `n`: facilitators and the author always; others
@@ -159,6 +176,10 @@ struct room_state {
 json to_json(const room_state& s);
 /// Throws (json::exception, std::runtime_error) on a document to_json did not write.
 void from_json(const json& j, room_state& s);
+
+/// Bounds of structured columns (docs/protocol.md, "Phase" and `note.add`).
+inline constexpr std::size_t max_fields_per_column = 8;
+inline constexpr std::size_t max_field_value_chars = 500;
 
 /// Bounds on what one board holds, so that its snapshot stays sendable and one person
 /// cannot fill it (docs/protocol.md, "Limits").

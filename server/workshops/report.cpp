@@ -3,6 +3,7 @@
 #include "common/time.hpp"
 #include "workshops/report_doc.hpp"
 
+#include <algorithm>
 #include <sstream>
 
 namespace relais::workshops {
@@ -36,6 +37,21 @@ int total_votes(const room_state& s, std::int64_t note_id) {
         else if (auto it = notes.find(note_id); it != notes.end())
             for (const auto& [k, v] : it->second) t += v;
     return t;
+}
+
+// A field's label wherever the plan defines a field `key` (a note moved to a column without
+// fields keeps them), else the key itself.
+std::string field_label(const room_state& s, const std::string& key) {
+    for (const auto& p : s.phases)
+        for (const auto& c : p.columns)
+            for (const auto& f : c.fields)
+                if (f.key == key) return f.label;
+    return key;
+}
+
+std::string value_of(const note& n, const std::string& key) {
+    auto it = n.fields.find(key);
+    return it == n.fields.end() ? std::string() : it->second;
 }
 
 }  // namespace
@@ -101,8 +117,45 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
                 if (n.column == col.key && n.hidden.empty()) notes.push_back(&n);
             if (notes.empty()) continue;
             md << "\n### " << one_line(col.title) << "\n\n";
+            // A structured column (indicators, action lines): one table row per note, a
+            // column per field, the group when some are grouped, the votes when revealed.
+            if (auto fields = s.column_fields(col.key); !fields.empty()) {
+                std::vector<const note*> rows;
+                for (const auto& [gid, g] : s.groups)
+                    if (g.column == col.key)
+                        for (const auto* n : notes)
+                            if (n->group == gid) rows.push_back(n);
+                for (const auto* n : notes)
+                    if (!n->group || !s.groups.count(*n->group)) rows.push_back(n);
+                const bool grouped = std::any_of(rows.begin(), rows.end(), [&](const note* n) { return n->group && s.groups.count(*n->group); });
+                const bool voted = std::any_of(rows.begin(), rows.end(), [&](const note* n) { return total_votes(s, n->id) > 0; });
+                md << "| " << md_cell(col.title) << (grouped ? " | Groupe" : "");
+                for (const auto& f : fields) md << " | " << md_cell(f.label);
+                md << (voted ? " | Votes |\n" : " |\n");
+                md << "|---" << (grouped ? "|---" : "");
+                for (std::size_t i = 0; i < fields.size(); ++i) md << "|---";
+                md << (voted ? "|---|\n" : "|\n");
+                for (const auto* n : rows) {
+                    md << "| " << md_cell(n->text);
+                    if (grouped) md << " | " << (n->group && s.groups.count(*n->group) ? md_cell(s.groups.at(*n->group).title) : std::string());
+                    for (const auto& f : fields) md << " | " << md_cell(value_of(*n, f.key));
+                    if (voted) md << " | " << total_votes(s, n->id);
+                    md << " |\n";
+                }
+                continue;
+            }
             auto line = [&](const note& n, const char* indent) {
                 md << indent << "- " << one_line(n.text);
+                // Fields kept by a note moved here from a structured column.
+                if (!n.fields.empty()) {
+                    md << " (";
+                    bool first = true;
+                    for (const auto& [k, v] : n.fields) {
+                        md << (first ? "" : " ; ") << one_line(field_label(s, k)) << " : " << one_line(v);
+                        first = false;
+                    }
+                    md << ")";
+                }
                 if (int v = total_votes(s, n.id)) md << " (" << v << (v > 1 ? " votes" : " vote") << ")";
                 md << "\n";
             };
@@ -169,22 +222,37 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
         }
     }
 
-    // Indicators: a note in a column "indicateur"; its attributes are the notes of the
-    // same group in the other indicator columns.
+    // Indicators: the notes of the column "indicateur". With fields (the indicators template
+    // since structured columns), one row per indicator with its fields; on boards made with
+    // the former template (one column per attribute), the attributes of an indicator are the
+    // notes of its group in the other indicator columns.
     std::ostringstream indicators;
-    indicators << "\xEF\xBB\xBF" << "Indicateur;Moyens ou résultats;Source;Fréquence;Cible;Conditionne le financement;Votes\r\n";
-    const std::vector<std::string> attrs{"type", "source", "frequence", "cible", "financement"};
-    for (const auto& [id, n] : s.notes) {
-        if (n.column != "indicateur" || !n.hidden.empty()) continue;
-        indicators << csv_field(n.text);
-        for (const auto& attr : attrs) {
-            std::string v;
-            if (n.group)
-                for (const auto& [oid, o] : s.notes)
-                    if (o.group == n.group && o.column == attr && o.hidden.empty()) v += (v.empty() ? "" : " / ") + one_line(o.text);
-            indicators << ';' << csv_field(v);
+    indicators << "\xEF\xBB\xBF";
+    if (auto fields = s.column_fields("indicateur"); !fields.empty()) {
+        indicators << "Indicateur";
+        for (const auto& f : fields) indicators << ';' << csv_field(f.label);
+        indicators << ";Votes\r\n";
+        for (const auto& [id, n] : s.notes) {
+            if (n.column != "indicateur" || !n.hidden.empty()) continue;
+            indicators << csv_field(n.text);
+            for (const auto& f : fields) indicators << ';' << csv_field(value_of(n, f.key));
+            indicators << ';' << total_votes(s, n.id) << "\r\n";
         }
-        indicators << ';' << total_votes(s, n.id) << "\r\n";
+    } else {
+        indicators << "Indicateur;Moyens ou résultats;Source;Fréquence;Cible;Conditionne le financement;Votes\r\n";
+        const std::vector<std::string> attrs{"type", "source", "frequence", "cible", "financement"};
+        for (const auto& [id, n] : s.notes) {
+            if (n.column != "indicateur" || !n.hidden.empty()) continue;
+            indicators << csv_field(n.text);
+            for (const auto& attr : attrs) {
+                std::string v;
+                if (n.group)
+                    for (const auto& [oid, o] : s.notes)
+                        if (o.group == n.group && o.column == attr && o.hidden.empty()) v += (v.empty() ? "" : " / ") + one_line(o.text);
+                indicators << ';' << csv_field(v);
+            }
+            indicators << ';' << total_votes(s, n.id) << "\r\n";
+        }
     }
     return store::report_row{now, s.seq, md.str(), actions.str(), indicators.str(), 1, std::nullopt, {}};
 }

@@ -10,8 +10,9 @@
 // long note is clamped with « Lire la suite », a paste longer than a note is refused with a
 // message and nothing cut. At 390 px and 320 px: one column at a time with tabs, no
 // horizontal overflow. When the facilitator locks the board, Bruno's composer is disabled
-// with the reason shown and his typed text stays. Votes: 84 votes cast over the sockets,
-// the vote button says how many are left. axe-core clean on the busy board.
+// with the reason shown and his typed text stays. Each guest then writes an enjeu beside
+// the SWOT; votes: 84 votes cast over the sockets on the enjeux, the vote button says how
+// many are left. axe-core clean on the busy board.
 //
 // Usage: node workshop_30.mjs /path/to/relais   (see harness.mjs for the conventions)
 
@@ -255,14 +256,27 @@ async function run(relais) {
     await a.getByRole('button', { name: 'Autres contrôles' }).click();
   });
 
+  let enjeuIds = [];
+  await step('from the SWOT to the enjeux: each guest writes one beside the SWOT', async () => {
+    await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ label: '4. Des constats aux enjeux' });
+    await a.getByRole('button', { name: 'Aller à la phase', exact: true }).click();
+    await bruno.locator('main h2.board-phase-title').filter({ hasText: 'Des constats aux enjeux' }).waitFor();
+    // A fresh socket each (the first ones were closed by the server once idle).
+    const acks = await Promise.all(guests.map((page, i) => page.evaluate(guestScript, {
+      workshop: workshop.id, ops: [{ op: 'note.add', column: 'enjeux', text: `Enjeu ${i + 1} : mieux coordonner les soins non programmés` }],
+    })));
+    enjeuIds = acks.flat();
+    assert.equal(enjeuIds.length, GUESTS);
+    await a.getByRole('region', { name: 'Enjeux de santé', exact: true }).locator('li.note').nth(GUESTS - 1).waitFor();
+  });
+
   await step('votes: 84 votes over the sockets; the vote button says how many are left', async () => {
-    await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ label: '4. Vote des enjeux prioritaires' });
+    await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ label: '5. Vote des enjeux prioritaires' });
     await a.getByRole('button', { name: 'Aller à la phase', exact: true }).click();
     await bruno.locator('main h2.board-phase-title').filter({ hasText: 'Vote' }).waitFor();
-    // Each guest casts the phase's 3 votes on notes of the SWOT (a fresh socket: the first
-    // ones were closed by the server once idle).
+    // Each guest casts the phase's 3 votes on the enjeux.
     const votes = await Promise.all(guests.map((page, i) => page.evaluate(guestScript, {
-      workshop: workshop.id, ops: [0, 1, 2].map((k) => ({ op: 'vote.cast', note: noteIds[(i + k * 7) % noteIds.length] })),
+      workshop: workshop.id, ops: [0, 1, 2].map((k) => ({ op: 'vote.cast', note: enjeuIds[(i + k * 7) % enjeuIds.length] })),
     })));
     assert.equal(votes.flat().length, GUESTS * 3);
     const budget = await bruno.locator('main .votes-left').textContent();
@@ -287,7 +301,7 @@ async function run(relais) {
     await ranking.locator('.ranking-retained').first().waitFor();
     const retainedCount = await ranking.locator('.ranking-retained').count();
     assert.ok(retainedCount >= 3, `at least the top 3 (ties kept): ${retainedCount}`);
-    await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ label: '5. Plan d\'action' });
+    await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ label: '6. Plan d\'action' });
     await a.getByRole('button', { name: 'Aller à la phase', exact: true }).click();
     const retained = a.getByRole('region', { name: 'Enjeux retenus' });
     await retained.locator('li').nth(retainedCount - 1).waitFor();

@@ -161,22 +161,32 @@ async function run(relais) {
   });
 
   await step('after the vote\'s reveal, the ranking also says which groups came first', async () => {
+    // The SWOT's vote is on the enjeux, written (and grouped) beside the SWOT first.
     await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ index: 3 });
     await a.getByRole('button', { name: 'Aller à la phase', exact: true }).click();
     await a.locator('main h2.board-phase-title').filter({ hasText: 'Phase 4 sur' }).waitFor();
+    await post('Enjeux de santé', 'Un médecin traitant pour chaque patient');
+    await post('Enjeux de santé', 'Des soins non programmés en journée');
+    await group('Enjeux de santé', 'Accès aux soins');
+    await note('Un médecin traitant pour chaque patient').getByLabel('Groupe', { exact: true }).selectOption({ label: 'Accès aux soins' });
+    await column('Enjeux de santé').locator('.note-group', { has: a.getByRole('heading', { name: 'Accès aux soins', exact: true }) })
+      .locator('li.note', { hasText: 'Un médecin traitant pour chaque patient' }).waitFor();
+    await a.getByLabel('Phase à ouvrir', { exact: true }).selectOption({ index: 4 });
+    await a.getByRole('button', { name: 'Aller à la phase', exact: true }).click();
+    await a.locator('main h2.board-phase-title').filter({ hasText: 'Phase 5 sur' }).waitFor();
     const vote = async (text, left) => {
       await note(text).getByRole('button', { name: `Voter (${left} ${left > 1 ? 'votes restants' : 'vote restant'})` }).click();
       await a.locator('main .votes-left').filter({ hasText: `Votes restants : ${left - 1}` }).waitFor();
     };
-    await vote('Des pharmaciens motivés', 3);
-    await vote('Des pharmaciens motivés', 2);
-    await vote('Une MSP à Cambrai', 1);
+    await vote('Un médecin traitant pour chaque patient', 3);
+    await vote('Un médecin traitant pour chaque patient', 2);
+    await vote('Des soins non programmés en journée', 1);
     await a.getByRole('button', { name: 'Révéler les votes', exact: true }).click();
     const ranking = a.getByRole('region', { name: 'Classement des votes' });
     await ranking.getByRole('heading', { name: 'Par regroupement' }).waitFor();
     const groups = ranking.getByRole('list', { name: 'Par regroupement' }).getByRole('listitem');
     assert.equal(await groups.count(), 1);
-    assert.equal((await groups.first().textContent()).replace(/\s+/g, ' ').trim(), '1er Coopérations (2 votes sur 1 note)');
+    assert.equal((await groups.first().textContent()).replace(/\s+/g, ' ').trim(), '1er Accès aux soins (2 votes sur 1 note)');
     await assertAxeClean(a, 'the ranking with its groups');
   });
 

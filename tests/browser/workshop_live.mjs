@@ -131,8 +131,8 @@ async function run(relais) {
     workshopPath = pathOf(a);
     await heading(a, WORKSHOP);
     await a.getByRole('status').filter({ hasText: 'a été créé' }).waitFor();
-    // The phase composer shows the template's five phases.
-    assert.equal(await a.locator('main .phase-item').count(), 5, 'the composer lists the 5 phases of "swot"');
+    // The phase composer shows the template's six phases.
+    assert.equal(await a.locator('main .phase-item').count(), 6, 'the composer lists the 6 phases of "swot"');
   });
 
   await step('A schedules then starts the workshop', async () => {
@@ -169,7 +169,7 @@ async function run(relais) {
     await waitForPath(a, `${workshopPath}/tableau`);
     await heading(a, WORKSHOP);
     await waitStatus(a, /^Connecté/);
-    await phaseTitle(a, 'Phase 1 sur 5 : Accueil et attentes');
+    await phaseTitle(a, 'Phase 1 sur 6 : Accueil et attentes');
     // The facilitator's controls are in the board's bar.
     await a.getByRole('group', { name: 'Animation', exact: true }).waitFor();
     // Presence and chat: in the side panel, opened from the bar.
@@ -207,7 +207,7 @@ async function run(relais) {
 
   await step('A changes the phase and B sees the new phase title', async () => {
     await gotoPhase(a, '3. Mise en commun et regroupement');
-    await phaseTitle(b, 'Phase 3 sur 5 : Mise en commun et regroupement');
+    await phaseTitle(b, 'Phase 3 sur 6 : Mise en commun et regroupement');
     await postNote(b, 'Forces', 'Des MSP dynamiques');
     await noteIn(a, 'Des MSP dynamiques').waitFor();
   });
@@ -223,25 +223,35 @@ async function run(relais) {
     }, first, { timeout: 4_000 });
   });
 
-  await step('vote phase: B votes, A reveals the votes and both see the count', async () => {
-    await gotoPhase(a, '4. Vote des enjeux prioritaires');
-    await phaseTitle(b, 'Phase 4 sur 5 : Vote des enjeux prioritaires');
+  await step('from the SWOT to the enjeux: B writes one beside the SWOT', async () => {
+    await gotoPhase(a, '4. Des constats aux enjeux');
+    await phaseTitle(b, 'Phase 4 sur 6 : Des constats aux enjeux');
+    await noteIn(b, 'Des MSP dynamiques').waitFor();
+    await postNote(b, 'Enjeux de santé', 'Un médecin traitant pour chaque patient en ALD');
+    await noteIn(a, 'Un médecin traitant pour chaque patient en ALD').waitFor();
+  });
+
+  await step('vote phase: B votes on the enjeux, A reveals the votes and both see the count', async () => {
+    await gotoPhase(a, '5. Vote des enjeux prioritaires');
+    await phaseTitle(b, 'Phase 5 sur 6 : Vote des enjeux prioritaires');
     await b.locator('main .votes-left').filter({ hasText: 'Votes restants : 3 sur 3' }).waitFor();
-    const noteB = noteIn(b, 'Des MSP dynamiques');
+    // Only the enjeux are voted on: the SWOT's notes are not on this board.
+    assert.equal(await noteIn(b, 'Des MSP dynamiques').count(), 0);
+    const noteB = noteIn(b, 'Un médecin traitant pour chaque patient en ALD');
     // The vote button says how many votes are left.
     await noteB.getByRole('button', { name: 'Voter (3 votes restants)', exact: true }).click();
     await b.locator('main .votes-left').filter({ hasText: 'Votes restants : 2 sur 3' }).waitFor();
     await noteB.getByRole('button', { name: 'Voter (2 votes restants)', exact: true }).waitFor();
     await noteB.filter({ hasText: 'dont 1 de vous' }).waitFor();
     await a.getByRole('button', { name: 'Révéler les votes', exact: true }).click();
-    await noteIn(a, 'Des MSP dynamiques').filter({ hasText: '1 vote' }).waitFor();
+    await noteIn(a, 'Un médecin traitant pour chaque patient en ALD').filter({ hasText: '1 vote' }).waitFor();
     await noteB.filter({ hasText: '1 vote' }).waitFor();
     await b.locator('main .board-phase-info').filter({ hasText: 'Votes révélés' }).waitFor();
   });
 
   await step('A moves to the action plan; B sees the new phase', async () => {
-    await gotoPhase(a, '5. Plan d\'action');
-    await phaseTitle(b, 'Phase 5 sur 5 : Plan d\'action');
+    await gotoPhase(a, '6. Plan d\'action');
+    await phaseTitle(b, 'Phase 6 sur 6 : Plan d\'action');
     await b.getByRole('heading', { name: 'Plan d’action', exact: true }).waitFor();
   });
 
@@ -258,7 +268,7 @@ async function run(relais) {
     await a.getByRole('link', { name: 'Rejoindre le tableau', exact: true }).click();
     await waitForPath(a, `${workshopPath}/tableau`);
     await waitStatus(a, /^Connecté/);
-    await phaseTitle(a, 'Phase 5 sur 5');
+    await phaseTitle(a, 'Phase 6 sur 6');
     await presenceOfA.filter({ hasText: 'en ligne' }).waitFor();
     a.off('websocket', count);
     assert.equal(opened, 0, 'A opened no new WebSocket');
@@ -269,7 +279,7 @@ async function run(relais) {
     offline = true;
     await contextB.setOffline(true);
     await waitStatus(b, /Hors ligne/);
-    await postNote(b, 'Autres enjeux', offlineText);
+    await postNote(b, 'Conditions de réussite', offlineText);
     const pending = noteIn(b, offlineText);
     await pending.filter({ hasText: 'En attente d’envoi' }).waitFor();
     assert.ok(await pending.evaluate((el) => el.classList.contains('note-pending')), 'the note is marked pending');
@@ -297,7 +307,7 @@ async function run(relais) {
     offline = true;
     await contextB.setOffline(true);
     await waitStatus(b, /Hors ligne/);
-    await postNote(b, 'Autres enjeux', storedText);
+    await postNote(b, 'Conditions de réussite', storedText);
     await noteIn(b, storedText).filter({ hasText: 'En attente d’envoi' }).waitFor();
     const stored = await b.evaluate(() => Object.entries(sessionStorage)
       .filter(([k]) => k.startsWith('relais.outbox')).map(([, v]) => v).join(''));
@@ -310,7 +320,7 @@ async function run(relais) {
     offline = false;
     await b.goto(boardUrl);
     await waitStatus(b, /^Connecté$/);
-    await phaseTitle(b, 'Phase 5 sur 5');
+    await phaseTitle(b, 'Phase 6 sur 6');
     await noteIn(a, storedText).waitFor();
     await noteIn(b, storedText).filter({ hasNotText: 'En attente' }).waitFor();
     await a.waitForTimeout(1_000);

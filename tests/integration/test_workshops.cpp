@@ -130,12 +130,14 @@ TEST_CASE("workshops: templates, creation, state machine, phases", "[workshops]"
     auto templates = s.request("GET", "/api/templates", {}, admin).json()["templates"];
     std::set<std::string> slugs;
     for (const auto& t : templates) slugs.insert(t["slug"].get<std::string>());
-    for (const char* slug : {"swot", "fiche-action", "parcours-patient", "retroplanning", "gouvernance", "indicateurs"}) CHECK(slugs.count(slug));
+    for (const char* slug : {"swot", "fiche-action", "parcours-patient", "retroplanning", "gouvernance", "indicateurs", "maturite-aci",
+                             "post-conventionnement"})
+        CHECK(slugs.count(slug));
 
     auto got = s.request("GET", w.path(), {}, admin).json()["workshop"];
     CHECK(got["state"] == "draft");
     CHECK(got["my_role"] == "facilitator");
-    CHECK(got["phases"].size() == 5);
+    CHECK(got["phases"].size() == 6);
     CHECK(got["phases"][1]["columns"][0]["key"] == "forces");
 
     CHECK(s.request("POST", w.path("/state"), json{{"state", "closed"}}.dump(), admin).error_code() == "transition_invalide");
@@ -143,10 +145,10 @@ TEST_CASE("workshops: templates, creation, state machine, phases", "[workshops]"
     w.set_state("scheduled");
 
     auto phases = got["phases"];
-    phases.erase(4);
+    phases.erase(5);
     auto put = s.request("PUT", w.path("/phases"), json{{"phases", phases}}.dump(), admin);
     CHECK(put.status == 200);
-    CHECK(put.json()["workshop"]["phases"].size() == 4);
+    CHECK(put.json()["workshop"]["phases"].size() == 5);
     phases[0]["kind"] = "danse";
     CHECK(s.request("PUT", w.path("/phases"), json{{"phases", phases}}.dump(), admin).json()["error"]["field"] == "kind");
 
@@ -169,10 +171,10 @@ TEST_CASE("workshops: templates, creation, state machine, phases", "[workshops]"
     // The composed plan can be saved as a new template.
     auto saved = s.request("POST", "/api/templates", json{{"name", "SWOT court"}, {"from_workshop", w.id}}.dump(), admin);
     REQUIRE(saved.status == 201);
-    CHECK(saved.json()["template"]["phases"].size() == 4);
+    CHECK(saved.json()["template"]["phases"].size() == 5);
     auto slug = saved.json()["template"]["slug"].get<std::string>();
     auto from = s.request("POST", "/api/workshops", json{{"title", "Suite"}, {"stage", "pre_aci"}, {"template", slug}}.dump(), admin);
-    CHECK(from.json()["workshop"]["phases"].size() == 4);
+    CHECK(from.json()["workshop"]["phases"].size() == 5);
     CHECK(s.request("POST", "/api/templates", json{{"name", "Vide"}, {"phases", json::array()}}.dump(), admin).json()["error"]["field"] == "phases");
 }
 
@@ -301,7 +303,7 @@ TEST_CASE("live room: two participants, acks, retries, versions, votes, phases",
     fac.join(w.id);
     bruno.join(w.id);
     CHECK(bruno.snapshot["you"]["role"] == "participant");
-    CHECK(bruno.snapshot["state"]["phases"].size() == 5);
+    CHECK(bruno.snapshot["state"]["phases"].size() == 6);
 
     // Before join, nothing goes.
     participant stranger;
@@ -347,10 +349,10 @@ TEST_CASE("live room: two participants, acks, retries, versions, votes, phases",
     auto fnote = fac.op(w.id, "f1", "note.add", {{"column", "attentes"}, {"text", "Note de l'animatrice"}});
     CHECK(bruno.op(w.id, "b10", "note.delete", {{"note", fnote["seq"]}, {"version", 1}})["code"] == "acces_refuse");
 
-    // The vote phase (3 votes each), hidden until revealed.
-    CHECK(fac.op(w.id, "f2", "phase.goto", {{"index", 3}})["type"] == "ack");
+    // The vote on the enjeux (3 votes each), hidden until revealed.
+    CHECK(fac.op(w.id, "f2", "phase.goto", {{"index", 4}})["type"] == "ack");
     bruno.until([](const json& m) { return m["type"] == "event" && m["op"] == "phase.goto"; });
-    auto idea = bruno.op(w.id, "b11", "note.add", {{"column", "forces"}, {"text", "Maisons de santé actives"}});
+    auto idea = bruno.op(w.id, "b11", "note.add", {{"column", "enjeux"}, {"text", "Coordonner les maisons de santé actives"}});
     auto idea_id = idea["seq"];
     CHECK(bruno.op(w.id, "v1", "vote.cast", {{"note", idea_id}})["type"] == "ack");
     CHECK(bruno.op(w.id, "v2", "vote.cast", {{"note", idea_id}})["type"] == "ack");
@@ -374,11 +376,11 @@ TEST_CASE("live room: two participants, acks, retries, versions, votes, phases",
     auto started = bruno.until([](const json& m) { return m["type"] == "event" && m["op"] == "timer.start"; });
     CHECK(started["data"]["ends_at"].get<std::int64_t>() > started["at"].get<std::int64_t>());
     CHECK(fac.op(w.id, "f6", "board.lock", {{"locked", true}})["type"] == "ack");
-    CHECK(bruno.op(w.id, "b12", "note.add", {{"column", "forces"}, {"text", "verrou"}})["code"] == "tableau_verrouille");
+    CHECK(bruno.op(w.id, "b12", "note.add", {{"column", "enjeux"}, {"text", "verrou"}})["code"] == "tableau_verrouille");
     CHECK(bruno.op(w.id, "b13", "chat.send", {{"text", "Je ne peux plus écrire ?"}})["type"] == "ack");
     CHECK(fac.op(w.id, "f7", "board.lock", {{"locked", false}})["type"] == "ack");
     CHECK(fac.op(w.id, "f8", "board.anonymous", {{"anonymous", true}})["type"] == "ack");
-    auto anon = bruno.op(w.id, "b14", "note.add", {{"column", "forces"}, {"text", "anonyme"}});
+    auto anon = bruno.op(w.id, "b14", "note.add", {{"column", "enjeux"}, {"text", "anonyme"}});
     auto seen_by_carla = carla.until([&](const json& m) { return m["type"] == "event" && m["seq"] == anon["seq"]; });
     CHECK(seen_by_carla["by"].is_null());
     auto seen_by_fac = fac.until([&](const json& m) { return m["type"] == "event" && m["seq"] == anon["seq"]; });
@@ -389,11 +391,11 @@ TEST_CASE("live room: two participants, acks, retries, versions, votes, phases",
     REQUIRE(obs.connect(s, w.invite_guest("Olivia", "observer")) == 101);
     obs.join(w.id);
     CHECK(obs.snapshot["you"]["role"] == "observer");
-    CHECK(obs.op(w.id, "o1", "note.add", {{"column", "forces"}, {"text", "x"}})["code"] == "acces_refuse");
+    CHECK(obs.op(w.id, "o1", "note.add", {{"column", "enjeux"}, {"text", "x"}})["code"] == "acces_refuse");
     CHECK(obs.op(w.id, "o2", "reaction", {{"emoji", "👍"}})["code"] == "acces_refuse");
 
     // Plan d'action phase: participants capture action items.
-    CHECK(fac.op(w.id, "f9", "phase.goto", {{"index", 4}})["type"] == "ack");
+    CHECK(fac.op(w.id, "f9", "phase.goto", {{"index", 5}})["type"] == "ack");
     auto act = bruno.op(w.id, "b15", "action.add", {{"what", "Rédiger la fiche action SNP"}, {"who", "Bruno"}, {"when", "2027-01-15"}});
     CHECK(act["type"] == "ack");
     CHECK(bruno.op(w.id, "b16", "action.add", {{"what", "x"}, {"when", "demain"}})["code"] == "champ_invalide");
@@ -491,7 +493,7 @@ TEST_CASE("live room: closing produces the report (Markdown, HTML, CSV)", "[work
     auto g = fac.op(w.id, "2", "group.add", {{"column", "faiblesses"}, {"title", "Démographie"}});
     auto n = fac.op(w.id, "3", "note.add", {{"column", "faiblesses"}, {"text", "Départs en retraite de 4 médecins <b>"}});
     fac.op(w.id, "4", "note.group", {{"note", n["seq"]}, {"version", 1}, {"group", g["seq"]}});
-    fac.op(w.id, "5", "phase.goto", {{"index", 4}});
+    fac.op(w.id, "5", "phase.goto", {{"index", 5}});
     fac.op(w.id, "6", "action.add", {{"what", "=Contacter la faculté; \"stage\""}, {"who", "Alice"}, {"when", "2027-02-01"}});
     CHECK(s.request("GET", w.path("/report"), {}, admin).status == 404);
     w.set_state("closed");

@@ -23,7 +23,9 @@
 #include "temp_dir.hpp"
 
 #include <condition_variable>
+#include <filesystem>
 #include <fstream>
+#include <functional>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -33,11 +35,34 @@ using namespace relais::workshops;
 
 namespace {
 
-json swot_phases() {
-    std::ifstream in(RELAIS_SOURCE_DIR "/seed-content/templates/swot.json");
+json read_json(const std::string& path) {
+    std::ifstream in(path);
     std::stringstream ss;
     ss << in.rdbuf();
-    return json::parse(ss.str())["phases"];
+    return json::parse(ss.str());
+}
+
+// The five phases the board tests play (tests/unit/board_plan.json: accueil, private
+// SWOT, grouping, a vote on the four SWOT columns, action plan), not a seed template: the
+// templates may change without changing what these tests exercise.
+json swot_phases() { return read_json(RELAIS_SOURCE_DIR "/tests/unit/board_plan.json")["phases"]; }
+
+// A structured column (an indicator and its fields) beside a plain one, in a phase where
+// notes are grouped and voted on.
+json indicator_phase(const std::string& key = "indicateurs") {
+    auto p = json::parse(R"json({
+      "title": "Indicateurs", "kind": "individuel", "duration_min": 20, "vote_budget": 2, "grouping": true,
+      "columns": [
+        {"key": "indicateur", "title": "Indicateur", "help": "Un indicateur par note.",
+         "fields": [
+           {"key": "type", "label": "Moyens ou résultats", "choices": ["Moyens", "Résultats"]},
+           {"key": "source", "label": "Source", "help": "D'où vient la donnée."},
+           {"key": "cible", "label": "Cible | valeur"}
+         ]},
+        {"key": "remarques", "title": "Remarques"}
+      ]})json");
+    p["key"] = key;
+    return p;
 }
 
 struct board {
@@ -63,6 +88,15 @@ struct board {
         } catch (const api_error& e) {
             REQUIRE(s.seq == before);
             return std::string(e.code());
+        }
+        return "accepted";
+    }
+    /// "code/field" of the refusal, "accepted" when decided.
+    std::string refused(const actor& a, const std::string& op, json msg = json::object()) {
+        try {
+            decide(s, a, op, msg, now);
+        } catch (const api_error& e) {
+            return std::string(e.code()) + "/" + e.field();
         }
         return "accepted";
     }
@@ -529,6 +563,324 @@ TEST_CASE("a stale version names the field, for every note operation", "[worksho
     }
 }
 
+TEST_CASE("structured columns: fields are validated in the phase", "[workshops][fields]") {
+    auto p = parse_phase(indicator_phase());
+    REQUIRE(p.columns.size() == 2);
+    REQUIRE(p.columns[0].fields.size() == 3);
+    CHECK(p.columns[0].fields[0].choices == std::vector<std::string>{"Moyens", "Résultats"});
+    CHECK(p.columns[0].fields[1].help == "D'où vient la donnée.");
+    CHECK(p.columns[1].fields.empty());
+    // Serialised: a column without fields is as before (no `fields`); a field without
+    // choices has none; the output parses back to the same phase.
+    auto j = to_json(p);
+    CHECK_FALSE(j["columns"][1].contains("fields"));
+    CHECK(j["columns"][0]["fields"][0]["choices"].size() == 2);
+    CHECK_FALSE(j["columns"][0]["fields"][1].contains("choices"));
+    CHECK(j["columns"][0]["fields"][2]["help"] == "");
+    CHECK(parse_phase(j) == p);
+    // `fields: null` is no fields.
+    auto none = indicator_phase();
+    none["columns"][0]["fields"] = nullptr;
+    CHECK(parse_phase(none).columns[0].fields.empty());
+
+    auto refused = [](const std::function<void(json&)>& change) {
+        auto ph = indicator_phase();
+        change(ph);
+        try {
+            parse_phase(ph);
+        } catch (const api_error& e) {
+            return std::string(e.code()) + "/" + e.field();
+        }
+        return std::string("accepted");
+    };
+    const json::json_pointer f0("/columns/0/fields");
+    const std::string bad = "champ_invalide/fields";
+    CHECK(refused([&](json& ph) { ph[f0] = json::array(); }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0] = "type"; }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0] = "type"; }) == bad);
+    CHECK(refused([&](json& ph) {
+              for (int i = 0; i < 6; ++i) ph[f0].push_back({{"key", "k" + std::to_string(i)}, {"label", "L"}});
+          }) == bad);  // 9 fields
+    CHECK(refused([&](json& ph) {
+              for (int i = 0; i < 5; ++i) ph[f0].push_back({{"key", "k" + std::to_string(i)}, {"label", "L"}});
+          }) == "accepted");  // 8
+    CHECK(refused([&](json& ph) { ph[f0][0].erase("key"); }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0]["key"] = "Type"; }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][1]["key"] = "type"; }) == bad);  // duplicate
+    CHECK(refused([&](json& ph) { ph[f0][0].erase("label"); }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0]["label"] = "  "; }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0]["label"] = std::string(61, 'a'); }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0]["label"] = std::string(60, 'a'); }) == "accepted");
+    CHECK(refused([&](json& ph) { ph[f0][0]["help"] = std::string(201, 'a'); }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0]["help"] = 3; }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0]["choices"] = json::array({"Moyens"}); }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0]["choices"] = json::array({"a", "b", "c", "d", "e", "f", "g", "h", "i"}); }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0]["choices"] = json::array({"Moyens", "Moyens"}); }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0]["choices"] = json::array({"Moyens", ""}); }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0]["choices"] = json::array({"Moyens", std::string(41, 'r')}); }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0]["choices"] = json::array({"Moyens", 2}); }) == bad);
+    CHECK(refused([&](json& ph) { ph[f0][0]["choices"] = "Moyens"; }) == bad);
+}
+
+TEST_CASE("structured columns: a note's fields on add and edit", "[workshops][fields]") {
+    board b;
+    b.run(b.fac, "phase.add", {{"phase", indicator_phase()}, {"at", 1}});
+    b.run(b.fac, "phase.goto", {{"index", 1}});
+    auto e = b.run(b.bob, "note.add", {{"column", "indicateur"}, {"text", "Patients en ALD sans médecin traitant"},
+                                       {"fields", {{"type", "Résultats"}, {"source", "  Assurance Maladie  "}, {"cible", "  "}}}});
+    const auto& n = b.s.notes.at(e.seq);
+    // Trimmed; blank values dropped (in the event too).
+    CHECK(n.fields == std::map<std::string, std::string>{{"source", "Assurance Maladie"}, {"type", "Résultats"}});
+    CHECK(e.data["fields"] == json{{"source", "Assurance Maladie"}, {"type", "Résultats"}});
+    CHECK(event_view(b.s, e, b.cat)["data"]["fields"]["type"] == "Résultats");
+    CHECK(snapshot(b.s, b.cat)["notes"][0]["fields"] == json{{"source", "Assurance Maladie"}, {"type", "Résultats"}});
+    // No fields, or only blank ones: the event has none, the note shows an empty object.
+    auto plain = b.run(b.bob, "note.add", {{"column", "indicateur"}, {"text", "Sans détail"}, {"fields", {{"source", ""}}}});
+    CHECK_FALSE(plain.data.contains("fields"));
+    CHECK(to_json(b.s.notes.at(plain.seq), true)["fields"] == json::object());
+    // The text stays required.
+    CHECK(b.refused(b.bob, "note.add", {{"column", "indicateur"}, {"fields", {{"source", "CPAM"}}}}) == "champ_invalide/text");
+
+    // Refusals name `fields`: a key the column does not have, a value outside the choices,
+    // too long, not a string, not an object; fields on a column that has none.
+    const std::string bad = "champ_invalide/fields";
+    auto add = [&](json fields, const std::string& column = "indicateur") {
+        return b.refused(b.bob, "note.add", {{"column", column}, {"text", "x"}, {"fields", std::move(fields)}});
+    };
+    CHECK(add({{"frequence", "annuelle"}}) == bad);
+    CHECK(add({{"type", "Moyen"}}) == bad);
+    CHECK(add({{"type", "moyens"}}) == bad);
+    CHECK(add({{"type", ""}}) == "accepted");  // empty: no value
+    CHECK(add({{"source", std::string(501, 'a')}}) == bad);
+    CHECK(add({{"source", std::string(500, 'a')}}) == "accepted");
+    std::string accents;
+    for (int i = 0; i < 500; ++i) accents += "é";  // 500 characters, 1000 bytes
+    CHECK(add({{"source", accents}}) == "accepted");
+    CHECK(add({{"source", accents + "é"}}) == bad);
+    CHECK(add({{"source", "a\x01"}}) == bad);
+    CHECK(add({{"source", 12}}) == bad);
+    CHECK(add(json::array({"source"})) == bad);
+    CHECK(add("source") == bad);
+    CHECK(add({{"source", "CPAM"}}, "remarques") == bad);
+    CHECK(add(json::object(), "remarques") == "accepted");
+    CHECK(add(nullptr, "remarques") == "accepted");
+
+    // note.edit replaces the fields when given (an empty object clears them), under the
+    // same version rules; without `fields` it keeps them; fields alone are an edit.
+    CHECK(b.refused(b.cat, "note.edit", {{"note", e.seq}, {"version", 1}, {"fields", {{"cible", "50 %"}}}}) == "acces_refuse/");
+    CHECK(b.refused(b.bob, "note.edit", {{"note", e.seq}, {"version", 2}, {"fields", {{"cible", "50 %"}}}}) == "version_perimee/version");
+    CHECK(b.refused(b.bob, "note.edit", {{"note", e.seq}, {"version", 1}, {"fields", {{"type", "Autre"}}}}) == bad);
+    auto ed = b.run(b.bob, "note.edit", {{"note", e.seq}, {"version", 1}, {"fields", {{"cible", "-50 % en 2027"}, {"type", "Résultats"}}}});
+    CHECK(ed.data["fields"] == json{{"cible", "-50 % en 2027"}, {"type", "Résultats"}});
+    CHECK_FALSE(ed.data.contains("text"));
+    CHECK(b.s.notes.at(e.seq).fields == std::map<std::string, std::string>{{"cible", "-50 % en 2027"}, {"type", "Résultats"}});
+    CHECK(b.s.notes.at(e.seq).version == 2);
+    b.run(b.bob, "note.edit", {{"note", e.seq}, {"version", 2}, {"text", "Patients en ALD sans médecin traitant (%)"}});
+    CHECK(b.s.notes.at(e.seq).fields.size() == 2);  // kept
+    auto cleared = b.run(b.fac, "note.edit", {{"note", e.seq}, {"version", 3}, {"fields", json::object()}});
+    CHECK(cleared.data["fields"] == json::object());
+    CHECK(b.s.notes.at(e.seq).fields.empty());
+    b.run(b.bob, "note.edit", {{"note", e.seq}, {"version", 4}, {"fields", {{"source", "SNDS"}}}});
+
+    // Moving keeps the fields; a note of another column can no longer take them.
+    auto moved = b.run(b.bob, "note.move", {{"note", e.seq}, {"version", 5}, {"column", "remarques"}});
+    CHECK(b.s.notes.at(e.seq).fields == std::map<std::string, std::string>{{"source", "SNDS"}});
+    CHECK(b.refused(b.bob, "note.edit", {{"note", e.seq}, {"version", 6}, {"fields", {{"source", "CPAM"}}}}) == bad);
+    CHECK(b.refused(b.bob, "note.edit", {{"note", e.seq}, {"version", 6}, {"text", "ok"}}) == "accepted");
+    (void)moved;
+
+    // Hidden notes hide their fields: a private phase's note, as its events, until revealed.
+    auto priv = indicator_phase("prive");
+    priv["private_notes"] = true;
+    b.run(b.fac, "phase.add", {{"phase", priv}});
+    b.run(b.fac, "phase.goto", {{"index", static_cast<int>(b.s.phases.size()) - 1}});
+    auto secret = b.run(b.bob, "note.add", {{"column", "indicateur"}, {"text", "secret"}, {"fields", {{"source", "ARS"}}}});
+    CHECK(event_view(b.s, secret, b.cat)["op"] == "hidden");
+    auto before_reveal = snapshot(b.s, b.cat);
+    for (const auto& seen : before_reveal["notes"]) CHECK(seen["id"] != secret.seq);
+    auto edit_secret = b.run(b.bob, "note.edit", {{"note", secret.seq}, {"version", 1}, {"fields", {{"source", "ARS 2025"}}}});
+    CHECK(event_view(b.s, edit_secret, b.cat)["op"] == "hidden");
+    CHECK(event_view(b.s, edit_secret, b.fac)["data"]["fields"]["source"] == "ARS 2025");
+    auto go = b.run(b.fac, "phase.goto", {{"index", 1}});
+    bool revealed = false;
+    auto shown = event_view(b.s, go, b.cat);
+    for (const auto& r : shown["data"]["revealed"])
+        if (r["id"] == secret.seq) revealed = r["fields"]["source"] == "ARS 2025";
+    CHECK(revealed);
+}
+
+TEST_CASE("structured columns: snapshots and replays keep the fields", "[workshops][fields][snapshot]") {
+    board b;
+    std::vector<event> log;
+    log.push_back(make_system_event(room_state{}, b.fac, "workshop.created", {{"phases", swot_phases()}, {"state", "live"}}, 0));
+    // A board without structured columns is stored as before: no `fields` anywhere.
+    {
+        room_state plain;
+        apply(plain, log.front());
+        auto n = decide(plain, b.bob, "note.add", {{"column", "attentes"}, {"text", "a"}}, 0);
+        apply(plain, n);
+        auto doc = to_json(plain);
+        CHECK(doc.dump().find("\"fields\"") == std::string::npos);
+        CHECK(doc.get<room_state>() == plain);
+    }
+    auto record = [&](const actor& a, const std::string& op, json m = json::object()) { log.push_back(b.run(a, op, std::move(m))); };
+    record(b.fac, "phase.add", {{"phase", indicator_phase()}});
+    record(b.fac, "phase.goto", {{"index", 5}});
+    record(b.bob, "note.add", {{"column", "indicateur"}, {"text", "Délai de rendez-vous"}, {"fields", {{"type", "Résultats"}, {"source", "Enquête"}}}});
+    auto id = log.back().seq;
+    record(b.cat, "note.add", {{"column", "indicateur"}, {"text", "Réunions"}, {"fields", {{"type", "Moyens"}}}});
+    record(b.bob, "note.edit", {{"note", id}, {"version", 1}, {"fields", {{"type", "Résultats"}, {"cible", "7 jours"}}}});
+    record(b.cat, "vote.cast", {{"note", id}});
+    record(b.fac, "votes.reveal");
+    room_state replay;
+    for (const auto& e : log) apply(replay, e);
+    CHECK(replay == b.s);
+    for (const auto& viewer : {b.fac, b.bob, b.cat}) CHECK(snapshot(replay, viewer) == snapshot(b.s, viewer));
+    // Through the text the database stores.
+    auto loaded = json::parse(to_json(b.s).dump()).get<room_state>();
+    CHECK(loaded == b.s);
+    CHECK(loaded.notes.at(id).fields.at("cible") == "7 jours");
+    CHECK(loaded.phases[5].columns[0].fields[0].choices.size() == 2);
+}
+
+TEST_CASE("report: a structured column is a table; indicators.csv has a row per indicator", "[workshops][fields][report]") {
+    board b;
+    b.run(b.fac, "phase.add", {{"phase", indicator_phase()}, {"at", 1}});
+    b.run(b.fac, "phase.goto", {{"index", 1}});
+    auto n1 = b.run(b.bob, "note.add", {{"column", "indicateur"}, {"text", "Patients | ALD"},
+                                        {"fields", {{"type", "Résultats"}, {"source", "Assurance\nMaladie"}, {"cible", "=50 %; fin 2027"}}}}).seq;
+    auto n2 = b.run(b.cat, "note.add", {{"column", "indicateur"}, {"text", "Réunions pluriprofessionnelles"}, {"fields", {{"type", "Moyens"}}}}).seq;
+    b.run(b.bob, "note.add", {{"column", "remarques"}, {"text", "À revoir en COPIL"}});
+    store::workshop_row w;
+    w.id = 1;
+    w.title = "Indicateurs";
+    w.stage = "pre_aci";
+    auto r = make_report(w, b.s, {"Bob"}, 0);
+    // No vote revealed: no « Votes » column.
+    CHECK(r.markdown.find("### Indicateur\n\n| Indicateur | Moyens ou résultats | Source | Cible \\| valeur |\n|---|---|---|---|\n"
+                          "| Patients \\| ALD | Résultats | Assurance Maladie | =50 %; fin 2027 |\n"
+                          "| Réunions pluriprofessionnelles | Moyens |  |  |\n") != std::string::npos);
+    CHECK(r.markdown.find("### Remarques\n\n- À revoir en COPIL\n") != std::string::npos);
+    CHECK(r.indicators_csv == "\xEF\xBB\xBFIndicateur;Moyens ou résultats;Source;Cible | valeur;Votes\r\n"
+                              "Patients | ALD;Résultats;\"Assurance\nMaladie\";\"'=50 %; fin 2027\";0\r\n"
+                              "Réunions pluriprofessionnelles;Moyens;;;0\r\n");
+    // Revealed votes: the last column; a group: its own column.
+    b.run(b.bob, "vote.cast", {{"note", n2}});
+    b.run(b.cat, "vote.cast", {{"note", n2}});
+    b.run(b.fac, "votes.reveal");
+    auto g = b.run(b.fac, "group.add", {{"column", "indicateur"}, {"title", "Accès"}}).seq;
+    b.run(b.fac, "note.group", {{"note", n1}, {"version", 1}, {"group", g}});
+    auto voted = make_report(w, b.s, {"Bob"}, 0);
+    CHECK(voted.markdown.find("| Indicateur | Groupe | Moyens ou résultats | Source | Cible \\| valeur | Votes |\n|---|---|---|---|---|---|\n"
+                              "| Patients \\| ALD | Accès | Résultats | Assurance Maladie | =50 %; fin 2027 | 0 |\n"
+                              "| Réunions pluriprofessionnelles |  | Moyens |  |  | 2 |\n") != std::string::npos);
+    CHECK(voted.indicators_csv.find("Réunions pluriprofessionnelles;Moyens;;;2\r\n") != std::string::npos);
+    auto html = report_html("x", voted.markdown);
+    CHECK(html.find("<th scope=\"col\">Cible | valeur</th>") != std::string::npos);
+    CHECK(html.find("<td>Patients | ALD</td>") != std::string::npos);
+    // A note moved out of the structured column keeps its fields, said in the list.
+    b.run(b.bob, "note.move", {{"note", n1}, {"version", 2}, {"column", "remarques"}});
+    auto moved = make_report(w, b.s, {"Bob"}, 0);
+    CHECK(moved.markdown.find("- Patients | ALD (Cible | valeur : =50 %; fin 2027 ; Source : Assurance Maladie ; Moyens ou résultats : Résultats)\n") != std::string::npos);
+}
+
+TEST_CASE("report: indicators.csv of a board made with the former template (one column per attribute)", "[workshops][fields][report]") {
+    // The columns of the former « indicateurs » template: an indicator's attributes are
+    // the notes of its group in the other columns.
+    auto old = json::parse(R"json([{"key": "individuel", "title": "Propositions", "kind": "regroupement", "duration_min": 20, "grouping": true,
+      "columns": [{"key": "indicateur", "title": "Indicateur"}, {"key": "type", "title": "Moyens ou résultats"},
+                  {"key": "source", "title": "Source"}, {"key": "frequence", "title": "Fréquence"},
+                  {"key": "cible", "title": "Cible"}, {"key": "financement", "title": "Conditionne le financement ?"}]}])json");
+    room_state s;
+    actor fac{"u:1", "Alice", role::facilitator};
+    auto run = [&](const std::string& op, json m) {
+        auto e = decide(s, fac, op, m, 0);
+        apply(s, e);
+        return e.seq;
+    };
+    apply(s, make_system_event(s, fac, "workshop.created", {{"phases", old}, {"state", "live"}}, 0));
+    auto g = run("group.add", {{"column", "indicateur"}, {"title", "Délais"}});
+    auto i = run("note.add", {{"column", "indicateur"}, {"text", "Délai de rendez-vous"}});
+    auto src = run("note.add", {{"column", "source"}, {"text", "Enquête"}});
+    run("note.group", {{"note", i}, {"version", 1}, {"group", g}});
+    run("note.group", {{"note", src}, {"version", 1}, {"group", g}});
+    store::workshop_row w;
+    w.id = 1;
+    w.title = "Ancien";
+    w.stage = "pre_aci";
+    auto r = make_report(w, s, {}, 0);
+    CHECK(r.indicators_csv == "\xEF\xBB\xBFIndicateur;Moyens ou résultats;Source;Fréquence;Cible;Conditionne le financement;Votes\r\n"
+                              "Délai de rendez-vous;;Enquête;;;;0\r\n");
+}
+
+TEST_CASE("seed templates: each one valid, the reworked flows and their structured columns", "[workshops][templates]") {
+    std::map<std::string, json> templates;
+    for (const auto& f : std::filesystem::directory_iterator(RELAIS_SOURCE_DIR "/seed-content/templates")) {
+        auto t = read_json(f.path().string());
+        INFO(f.path().filename().string());
+        CHECK(f.path().stem().string() == t["slug"].get<std::string>());
+        CHECK_FALSE(t["name"].get<std::string>().empty());
+        CHECK_FALSE(t["description"].get<std::string>().empty());
+        auto phases = parse_phases(t["phases"]);
+        // Through the server's own serialisation, unchanged.
+        CHECK(parse_phases(to_json(phases)) == phases);
+        // A column key names the same column (title, help, fields) in every phase.
+        std::map<std::string, column> seen;
+        for (const auto& p : phases)
+            for (const auto& c : p.columns) {
+                INFO(p.key << " / " << c.key);
+                if (auto it = seen.find(c.key); it != seen.end()) CHECK(it->second == c);
+                seen.emplace(c.key, c);
+            }
+        templates[t["slug"].get<std::string>()] = t;
+    }
+    CHECK(templates.size() == 8);
+    for (const char* slug : {"swot", "fiche-action", "retroplanning", "gouvernance", "indicateurs", "parcours-patient", "maturite-aci",
+                             "post-conventionnement"})
+        CHECK(templates.count(slug) == 1);
+    auto phases_of = [&](const char* slug) { return parse_phases(templates.at(slug)["phases"]); };
+    auto labels = [](const column& c) {
+        std::vector<std::string> out;
+        for (const auto& f : c.fields) out.push_back(f.label);
+        return out;
+    };
+    // SWOT → enjeux → a vote on the enjeux only → the action plan.
+    auto swot = phases_of("swot");
+    REQUIRE(swot.size() == 6);
+    CHECK(swot[3].has_column("enjeux"));
+    CHECK(swot[4].vote_budget > 0);
+    REQUIRE(swot[4].columns.size() == 1);
+    CHECK(swot[4].columns[0].key == "enjeux");
+    CHECK(swot[5].kind == "plan_action");
+    // Indicators: one structured column with the fields the ACI contract asks for.
+    auto ind = phases_of("indicateurs");
+    const column* indicator = ind[1].find_column("indicateur");
+    REQUIRE(indicator);
+    CHECK(labels(*indicator) == std::vector<std::string>{"Moyens ou résultats", "Définition", "Source", "Fréquence", "Valeur de départ", "Cible",
+                                                         "Conditionne le financement"});
+    CHECK(indicator->fields[0].choices == std::vector<std::string>{"Moyens", "Résultats"});
+    CHECK(indicator->fields[6].choices == std::vector<std::string>{"Oui", "Non"});
+    // Fiche action: one card is one action line.
+    bool action_line = false;
+    for (const auto& p : phases_of("fiche-action"))
+        if (const column* c = p.find_column("actions"))
+            action_line = labels(*c) == std::vector<std::string>{"Qui", "Quand", "Comment", "Pour changer quoi", "Indicateur de suivi"};
+    CHECK(action_line);
+    // Maturity: the missions socles, each with « Où en sommes-nous ».
+    auto mat = phases_of("maturite-aci");
+    for (const char* k : {"medecin_traitant", "soins_non_programmes", "parcours", "prevention", "crise"}) {
+        const column* c = mat[1].find_column(k);
+        REQUIRE(c);
+        CHECK(c->fields[0].choices == std::vector<std::string>{"Pas commencé", "En réflexion", "En cours", "Opérationnel"});
+    }
+    // After the ACI: the follow-up of actions, with their state.
+    const column* follow = phases_of("post-conventionnement")[1].find_column("suivi");
+    REQUIRE(follow);
+    bool state = false;
+    for (const auto& f : follow->fields) state = state || (f.key == "etat" && f.choices.size() >= 4);
+    CHECK(state);
+}
+
 TEST_CASE("workshop rules: template, CPTS and partners exist, one co-facilitator who animates", "[workshops]") {
     unit_temp_dir dir;
     metrics::registry m;
@@ -702,7 +1054,10 @@ std::vector<event> random_log(std::uint32_t seed, int attempts) {
         apply(s, e);
         log.push_back(std::move(e));
     };
-    keep(make_system_event(s, people[0], "workshop.created", {{"phases", swot_phases()}, {"state", "live"}}, now));
+    // The plan: the board tests' five phases and a phase with a structured column.
+    json plan = swot_phases();
+    plan.push_back(indicator_phase());
+    keep(make_system_event(s, people[0], "workshop.created", {{"phases", plan}, {"state", "live"}}, now));
     int extra_phases = 0;
     for (int i = 0; i < attempts; ++i) {
         now += 1000 + static_cast<std::int64_t>(pick(5000));
@@ -712,7 +1067,7 @@ std::vector<event> random_log(std::uint32_t seed, int attempts) {
             continue;
         }
         if (chance(0.005)) {
-            if (s.current < 5) keep(make_system_event(s, people[0], "phases.set", {{"phases", swot_phases()}}, now));
+            if (s.current < plan.size()) keep(make_system_event(s, people[0], "phases.set", {{"phases", plan}}, now));
             continue;
         }
         const actor& a = chance(0.4) ? people[0] : people[1 + pick(3)];
@@ -727,15 +1082,25 @@ std::vector<event> random_log(std::uint32_t seed, int attempts) {
         auto phases = static_cast<std::size_t>(s.phases.size());
         auto tag = std::to_string(i);
         json m = json::object();
+        // Fields for a note of `col` when the board defines some there (structured columns).
+        auto some_fields = [&](const std::string& col) {
+            json f = json::object();
+            if (const relais::workshops::column* c = s.column_def(col))
+                for (const auto& d : c->fields)
+                    if (chance(0.6)) f[d.key] = d.choices.empty() ? (chance(0.2) ? std::string() : "valeur " + tag) : d.choices[pick(d.choices.size())];
+            return f;
+        };
         if (op == "note.add") {
             m = {{"column", column()}, {"text", "note " + tag}};
             if (chance(0.5)) m["colour"] = "rose";
+            if (chance(0.7)) m["fields"] = some_fields(m["column"].get<std::string>());
         } else if (op == "note.edit" || op == "note.move" || op == "note.delete" || op == "note.group") {
             if (!n) continue;
             m = {{"note", n->id}, {"version", n->version}};
             if (op == "note.edit") {
                 if (chance(0.5)) m["text"] = "modifiée " + tag;
                 else m["colour"] = "vert";
+                if (chance(0.4)) m["fields"] = some_fields(n->column);
             }
             if (op == "note.move") m["column"] = column();
             if (op == "note.group") m["group"] = chance(0.3) || s.groups.empty() ? json(nullptr) : json(any_id(s.groups));
@@ -760,7 +1125,7 @@ std::vector<event> random_log(std::uint32_t seed, int attempts) {
         } else if (op == "phase.goto" || op == "phase.remove") {
             m = {{"index", pick(phases)}};
         } else if (op == "phase.add") {
-            json p = swot_phases()[pick(5)];
+            json p = chance(0.4) ? indicator_phase() : swot_phases()[pick(5)];
             p["key"] = "extra" + std::to_string(++extra_phases);
             m = {{"phase", p}, {"at", pick(phases + 1)}};
         } else if (op == "phase.update") {
@@ -827,6 +1192,9 @@ TEST_CASE("room state: a snapshot plus the events after it gives the board of a 
             INFO(op);
             CHECK(kinds.count(op) == 1);
         }
+        // Notes with fields (structured columns) are in it too, added and edited.
+        CHECK(std::any_of(log.begin(), log.end(), [](const event& e) { return e.op == "note.add" && e.data.contains("fields"); }));
+        CHECK(std::any_of(log.begin(), log.end(), [](const event& e) { return e.op == "note.edit" && e.data.contains("fields"); }));
         auto full = replay(log, log.size());
         CHECK(json::parse(to_json(full).dump()).get<room_state>() == full);
         std::mt19937 rng(seed);

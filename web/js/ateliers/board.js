@@ -5,6 +5,15 @@
 
 const asId = (value) => Number(value);
 
+/** A note's fields (structured columns): key -> non-empty string. */
+function fieldsFrom(value) {
+  const out = {};
+  if (value && typeof value === 'object' && !Array.isArray(value)) {
+    for (const [k, v] of Object.entries(value)) if (typeof v === 'string' && v !== '') out[k] = v;
+  }
+  return out;
+}
+
 function noteFrom(n) {
   return {
     id: asId(n.id),
@@ -16,6 +25,7 @@ function noteFrom(n) {
     group: n.group === null || n.group === undefined ? null : asId(n.group),
     hidden: String(n.hidden || ''),
     author: n.author && typeof n.author === 'object' ? { key: n.author.key, name: n.author.name } : null,
+    fields: fieldsFrom(n.fields),
   };
 }
 
@@ -125,7 +135,7 @@ export class Board {
       case 'note.add':
         this.notes.set(seq, noteFrom({
           id: seq, column: d.column, text: d.text, colour: d.colour, phase: d.phase, hidden: d.hidden,
-          version: 1, group: null, author: ev.by,
+          version: 1, group: null, author: ev.by, fields: d.fields,
         }));
         return false;
       case 'note.edit':
@@ -135,6 +145,8 @@ export class Board {
         if (!n) return true;
         if (d.text !== undefined) n.text = d.text;
         if (d.colour !== undefined) n.colour = d.colour;
+        // Given, the fields replace the note's ({} clears them); a move keeps them.
+        if (d.fields !== undefined) n.fields = fieldsFrom(d.fields);
         if (ev.op === 'note.move') {
           n.column = d.column;
           const g = n.group ? this.groups.get(n.group) : null;
@@ -291,6 +303,50 @@ export class Board {
   /** Notes of a column (of any phase), oldest first. */
   notesIn(column) {
     return [...this.notes.values()].filter((n) => n.column === column).sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * The column `key` as the board defines it now (as the server's column_def): the
+   * current phase's, else that of the first phase of the plan that has it.
+   */
+  columnDef(key) {
+    const own = (this.phase?.columns || []).find((c) => c.key === key);
+    if (own) return own;
+    for (const p of this.phases) {
+      const c = (p.columns || []).find((x) => x.key === key);
+      if (c) return c;
+    }
+    return null;
+  }
+
+  /** The fields a note of column `key` may be given now ([] for a plain column). */
+  fieldsOf(key) {
+    const c = this.columnDef(key);
+    return Array.isArray(c?.fields) ? c.fields : [];
+  }
+
+  /**
+   * What to show of a note's fields, in order: [{ key, label, value }] for its non-empty
+   * ones, labelled as the plan defines them (a note moved elsewhere keeps its fields).
+   */
+  noteFields(note) {
+    const values = note.fields || {};
+    const keys = Object.keys(values);
+    if (!keys.length) return [];
+    const labels = new Map();
+    const own = [...this.fieldsOf(note.column)];
+    for (const p of this.phases) {
+      for (const c of p.columns || []) {
+        for (const f of Array.isArray(c.fields) ? c.fields : []) {
+          if (!labels.has(f.key)) labels.set(f.key, f.label);
+          if (c.key === note.column && !own.some((o) => o.key === f.key)) own.push(f);
+        }
+      }
+    }
+    const order = own.map((f) => f.key).filter((k) => k in values);
+    for (const k of keys) if (!order.includes(k)) order.push(k);
+    const label = (k) => own.find((f) => f.key === k)?.label || labels.get(k) || k;
+    return order.map((k) => ({ key: k, label: label(k), value: values[k] }));
   }
 
   groupsIn(column) {

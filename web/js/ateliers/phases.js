@@ -23,8 +23,10 @@ function normalisePhase(p) {
     title: String(p.title || ''),
     kind: PHASE_KINDS.includes(p.kind) ? p.kind : 'libre',
     duration_min: Number.isFinite(Number(p.duration_min)) ? Number(p.duration_min) : 10,
+    // A structured column's fields are kept as they are (not edited here).
     columns: (Array.isArray(p.columns) ? p.columns : []).map((c) => ({
       key: String(c.key || ''), title: String(c.title || ''), help: String(c.help || ''),
+      ...(Array.isArray(c.fields) && c.fields.length ? { fields: c.fields } : {}),
     })),
     vote_budget: Number(p.vote_budget) || 0,
     private_notes: Boolean(p.private_notes),
@@ -93,6 +95,10 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
         { maxlength: '200', 'data-focus': `${item.lid}-col-${column.key}` }),
       textField(t('composer.columnHelp', { n }), column.help, (v) => { column.help = v; },
         { maxlength: '1000' }),
+      column.fields ? h('p', {
+        class: 'hint',
+        text: t('composer.columnFields', { labels: column.fields.map((f) => f.label).join(', ') }),
+      }) : null,
       h('div', { class: 'row-actions' },
         moveButton(t('composer.columnRemove'), `${item.lid}-col-${column.key}-rm`, p.columns.length <= 1,
           () => {
@@ -239,9 +245,12 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
         ...i.p,
         title: i.p.title.trim(),
         // The server refuses empty optional strings: an empty help is left out.
-        columns: i.p.columns.map((c) => (c.help.trim()
-          ? { key: c.key, title: c.title.trim(), help: c.help.trim() }
-          : { key: c.key, title: c.title.trim() })),
+        columns: i.p.columns.map((c) => ({
+          key: c.key,
+          title: c.title.trim(),
+          ...(c.help.trim() ? { help: c.help.trim() } : {}),
+          ...(c.fields ? { fields: c.fields } : {}),
+        })),
       })));
       setItems(saved);
       savedSignature = signature();

@@ -20,6 +20,7 @@ export const title = () => pageTitle || t('board.titleShort');
 
 const COLOURS = ['jaune', 'rose', 'bleu', 'vert', 'orange', 'violet'];
 const NOTE_MAX = 1000; // characters (code points), as the server counts them
+const FIELD_MAX = 500; // a field's value (structured columns), counted the same way
 const CLAMP_CHARS = 280; // a longer note is shown clamped, with « Lire la suite »
 const CLAMP_LINES = 6;
 const SOUND_KEY = 'relais.board.sound';
@@ -68,6 +69,23 @@ function setText(el, text) {
 
 function button(text, onclick, { cls = 'button button-secondary button-small', ...attrs } = {}) {
   return h('button', { type: 'button', class: cls, text, onclick, ...attrs });
+}
+
+/** A note's fields as a compact definition list under its text (none: null). */
+function fieldList(items) {
+  if (!items.length) return null;
+  return h('dl', { class: 'note-fields' }, items.map((f) => h('div', {},
+    h('dt', { text: f.label }), h('dd', { text: f.value }))));
+}
+
+/** The fields typed in `controls` (Map key -> input or select): blank ones left out. */
+function readFields(controls) {
+  const out = {};
+  for (const [key, control] of controls) {
+    const value = control.value.trim();
+    if (value) out[key] = value;
+  }
+  return out;
 }
 
 /** The page for someone without an account whose guest access is no longer valid. */
@@ -345,6 +363,12 @@ export async function render(ctx) {
 
   function noteEditor(note, textId) {
     const state = ui.editing.get(note.id);
+    const defs = board.fieldsOf(note.column);
+    if (state.fields === undefined) state.fields = { ...note.fields };
+    const fieldControls = fieldInputs(defs, state.fields, {
+      focus: (key) => `note-${note.id}-field-${key}`,
+      onInput: (key, value) => { state.fields[key] = value; },
+    });
     const areaId = uid('note-edition');
     const area = h('textarea', {
       id: areaId, rows: '3', 'data-focus': `note-${note.id}-text`,
@@ -370,17 +394,27 @@ export async function render(ctx) {
         area.focus();
         return;
       }
+      if (!fieldsFit(defs, fieldControls.controls)) return;
       ui.editing.delete(note.id);
       const change = { note: note.id, version: state.version };
       if (text !== note.text) change.text = text;
       if (state.colour !== note.colour) change.colour = state.colour;
-      if (change.text !== undefined || change.colour !== undefined) send('note.edit', change);
+      // The fields the column defines replace the note's when one of them changed.
+      if (defs.length) {
+        const fields = readFields(fieldControls.controls);
+        const before = {};
+        for (const f of defs) if (note.fields[f.key]) before[f.key] = note.fields[f.key];
+        if (JSON.stringify(fields) !== JSON.stringify(sortKeys(before, defs))) change.fields = fields;
+      }
+      if (change.text !== undefined || change.colour !== undefined || change.fields !== undefined) send('note.edit', change);
       drawColumns();
       const next = columnsEl.querySelector(`[data-focus="note-${note.id}-edit"]`);
       if (next) next.focus();
     };
-    area.addEventListener('keydown', (e) => {
-      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
+    // Ctrl+Entrée saves, Échap cancels, from the text or any field; Entrée in a one-line
+    // field saves too (as in a form).
+    const onKey = (e) => {
+      if (e.key === 'Enter' && (e.ctrlKey || e.metaKey || (e.target.tagName === 'INPUT' && !e.shiftKey))) {
         e.preventDefault();
         save();
       } else if (e.key === 'Escape') {
@@ -389,12 +423,15 @@ export async function render(ctx) {
         drawColumns();
         columnsEl.querySelector(`[data-focus="note-${note.id}-edit"]`)?.focus();
       }
-    });
+    };
+    area.addEventListener('keydown', onKey);
+    for (const control of fieldControls.controls.values()) control.addEventListener('keydown', onKey);
     return h('div', { class: 'note-editor' },
       state.current !== undefined
         ? h('p', { class: 'note-conflict', text: t('board.conflict', { text: state.current }) }) : null,
       h('label', { for: areaId, text: t('board.editLabel') }),
       area,
+      defs.length ? fieldControls.el : null,
       h('div', { class: 'field field-inline' }, h('label', { for: colourId, text: t('board.colourLabel') }), colour),
       h('div', { class: 'row-actions' },
         button(t('common.save'), save, { cls: 'button button-small', 'data-focus': `note-${note.id}-save`,
@@ -485,6 +522,7 @@ export async function render(ctx) {
       ui.editing.has(note.id) ? noteEditor(note, textId) : null,
       h('p', { class: `note-text${long && !whole ? ' note-clamped' : ''}`, id: textId, text: note.text, hidden: ui.editing.has(note.id) }),
       more,
+      ui.editing.has(note.id) ? null : fieldList(board.noteFields(note)),
       meta.length ? h('p', { class: 'note-meta', text: meta.join(' · ') }) : null,
       voteText.length ? h('p', { class: 'note-votes', text: voteText.join(' · ') }) : null,
       controls.length ? h('div', { class: 'row-actions' }, controls) : null,
@@ -494,6 +532,7 @@ export async function render(ctx) {
   function pendingItem(msg) {
     return h('li', { class: `note note-pending note-colour-${COLOURS.includes(msg.colour) ? msg.colour : 'jaune'}` },
       h('p', { class: 'note-text', text: msg.text }),
+      fieldList(board.noteFields({ column: msg.column, fields: msg.fields || {} })),
       h('p', { class: 'note-meta note-pending-label', text: t('board.notePending') }));
   }
 
@@ -531,24 +570,79 @@ export async function render(ctx) {
   }
 
   /**
-   * A note's text is at most NOTE_MAX characters: a paste that would go beyond is refused
-   * with a message (the field keeps what it had), and typing beyond says so.
+   * A note's text is at most NOTE_MAX characters (a field's value FIELD_MAX): a paste that
+   * would go beyond is refused with a message (the field keeps what it had), and typing
+   * beyond says so. Nothing is ever cut.
    */
-  function guardLength(area) {
+  function guardLength(area, label = null) {
+    const max = label === null ? NOTE_MAX : FIELD_MAX;
     area.addEventListener('paste', (e) => {
       const pasted = e.clipboardData ? e.clipboardData.getData('text/plain') : '';
       const kept = area.value.slice(0, area.selectionStart) + area.value.slice(area.selectionEnd);
       const n = chars(kept) + chars(pasted);
-      if (n > NOTE_MAX) {
+      if (n > max) {
         e.preventDefault();
-        showError(t('board.pasteTooLong', { n, max: NOTE_MAX }));
+        showError(label === null ? t('board.pasteTooLong', { n, max }) : t('board.fieldPasteTooLong', { n, max, label }));
       }
     });
     area.addEventListener('input', () => {
       const n = chars(area.value);
-      area.setAttribute('aria-invalid', String(n > NOTE_MAX));
-      if (n > NOTE_MAX) showError(t('board.noteTooLong', { n, max: NOTE_MAX }));
+      area.setAttribute('aria-invalid', String(n > max));
+      if (n > max) showError(label === null ? t('board.noteTooLong', { n, max }) : t('board.fieldTooLong', { n, max, label }));
     });
+  }
+
+  /**
+   * One labelled control per field of a structured column: a list (with an empty choice)
+   * when the field has choices, else a one-line text. `values` fills them; `onInput(key,
+   * value)` follows typing; `focus(key)` names each control for focus keeping.
+   * Returns { el, controls: Map key -> control }.
+   */
+  function fieldInputs(defs, values, { focus = null, onInput = null } = {}) {
+    const controls = new Map();
+    const el = h('div', { class: 'note-fields-form' }, defs.map((f) => {
+      const id = uid('champ');
+      const hintId = f.help ? uid('aide') : null;
+      const attrs = { id, name: `field-${f.key}`, 'aria-describedby': hintId, 'data-focus': focus ? focus(f.key) : null };
+      let control;
+      if (Array.isArray(f.choices) && f.choices.length) {
+        control = h('select', attrs, h('option', { value: '', text: t('board.fieldNone') }),
+          f.choices.map((c) => h('option', { value: c, text: c })));
+      } else {
+        control = h('input', { ...attrs, type: 'text', autocomplete: 'off' });
+        guardLength(control, f.label);
+      }
+      control.value = values[f.key] || '';
+      if (onInput) control.addEventListener(control.tagName === 'SELECT' ? 'change' : 'input', () => onInput(f.key, control.value));
+      controls.set(f.key, control);
+      // The help after the control: shown while it has focus (CSS), it moves nothing above.
+      return h('div', { class: 'field' },
+        h('label', { for: id, text: f.label }),
+        control,
+        hintId ? h('p', { class: 'hint', id: hintId, text: f.help }) : null);
+    }));
+    return { el, controls };
+  }
+
+  /** Whether every field's value is short enough (else says which one and focuses it). */
+  function fieldsFit(defs, controls) {
+    for (const f of defs) {
+      const control = controls.get(f.key);
+      const n = control ? chars(control.value.trim()) : 0;
+      if (n > FIELD_MAX) {
+        showError(t('board.fieldTooLong', { n, max: FIELD_MAX, label: f.label }));
+        control.focus();
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** `fields` with its keys in the order of `defs` (to compare two sets of values). */
+  function sortKeys(fields, defs) {
+    const out = {};
+    for (const f of defs) if (fields[f.key]) out[f.key] = fields[f.key];
+    return out;
   }
 
   /** Locked by the timer at 0:00 (the facilitator chose it), for participants. */
@@ -672,12 +766,45 @@ export async function render(ctx) {
     const colour = h('select', { id: colourId, name: 'colour' },
       COLOURS.map((c) => h('option', { value: c, text: t(`board.colour.${c}`) })));
     let lastTyping = 0;
+    const typed = () => {
+      const now = Date.now();
+      if (live && now - lastTyping > TYPING_EVERY_MS) {
+        lastTyping = now;
+        live.typing();
+      }
+    };
+    // A structured column's fields, under the text: rebuilt when the phase defines other
+    // ones for this column (what was typed in a field that stays is kept).
+    const fieldsBox = h('div', { class: 'note-form-fields', hidden: true });
+    let fieldDefs = [];
+    let fieldControls = new Map();
+    const setFields = (defs) => {
+      const list = Array.isArray(defs) ? defs : [];
+      if (JSON.stringify(list) === JSON.stringify(fieldDefs)) return;
+      const kept = readFields(fieldControls);
+      fieldDefs = list;
+      const built = fieldInputs(list, kept, { onInput: typed });
+      fieldControls = built.controls;
+      fieldsBox.replaceChildren(...(list.length ? [built.el] : []));
+      fieldsBox.hidden = !list.length;
+    };
+    /** A refused note's fields back in place, without losing what was typed since. */
+    const restoreFields = (fields) => {
+      for (const [key, value] of Object.entries(fields || {})) {
+        const control = fieldControls.get(key);
+        if (!control || typeof value !== 'string') continue;
+        const now = control.value.trim();
+        if (!now) control.value = value;
+        else if (control.tagName !== 'SELECT' && !now.includes(value)) control.value = `${value} / ${now}`;
+      }
+    };
     const addForm = h('form', { class: 'note-form', 'aria-labelledby': headingId, novalidate: true },
       h('div', { class: 'field' },
         h('label', { for: areaId, text: t('board.newNote') }),
         h('p', { class: 'hint', id: hintId, text: t('board.newNoteHint', { max: NOTE_MAX }) }),
         reason,
         area),
+      fieldsBox,
       h('div', { class: 'note-form-row' },
         h('div', { class: 'field field-inline' }, h('label', { for: colourId, text: t('board.colourLabel') }), colour),
         h('button', { type: 'submit', class: 'button button-small', text: t('board.addNote') })));
@@ -694,8 +821,13 @@ export async function render(ctx) {
         area.focus();
         return;
       }
-      send('note.add', { column: column.key, text, colour: colour.value });
+      if (!fieldsFit(fieldDefs, fieldControls)) return;
+      const msg = { column: column.key, text, colour: colour.value };
+      const fields = readFields(fieldControls);
+      if (Object.keys(fields).length) msg.fields = fields;
+      send('note.add', msg);
       area.value = '';
+      for (const control of fieldControls.values()) control.value = '';
       area.focus();
     });
     area.addEventListener('keydown', (e) => {
@@ -704,13 +836,7 @@ export async function render(ctx) {
         addForm.requestSubmit();
       }
     });
-    area.addEventListener('input', () => {
-      const now = Date.now();
-      if (live && now - lastTyping > TYPING_EVERY_MS) {
-        lastTyping = now;
-        live.typing();
-      }
-    });
+    area.addEventListener('input', typed);
 
     const groupInputId = uid('groupe');
     const groupInput = h('input', { id: groupInputId, type: 'text', maxlength: '200' });
@@ -734,7 +860,7 @@ export async function render(ctx) {
     const view = {
       // The composer first: writing never needs scrolling past the notes.
       el: h('section', { class: 'board-column', id: uid('colonne-bloc'), 'aria-labelledby': headingId }, heading, help, addForm, notes, groupBox),
-      heading, help, notes, addForm, groupBox, area, reason,
+      heading, help, notes, addForm, groupBox, area, reason, setFields, restoreFields,
     };
     columnViews.set(column.key, view);
     return view;
@@ -771,6 +897,8 @@ export async function render(ctx) {
       view.notes.setAttribute('aria-label', t('board.notesRegion', { title: column.title }));
       view.help.textContent = column.help || '';
       view.help.hidden = !column.help;
+      view.setFields(column.fields);
+      view.el.classList.toggle('column-structured', Array.isArray(column.fields) && column.fields.length > 0);
       // The composer says why it is closed before anyone types (observers have none).
       const blocked = composerBlocked();
       view.addForm.hidden = board.me.role === 'observer' && !ui.ended;
@@ -786,7 +914,7 @@ export async function render(ctx) {
         notes: notes.map((n) => [n, board.votesOn(n.id), board.canChange(n),
           ui.editing.has(n.id) ? ui.editing.get(n.id).current ?? true : false,
           ui.pending.some((m) => m.note === n.id), ui.expanded.has(n.id)]),
-        groups, pending: pending.map((m) => [m.id, m.text, m.colour]),
+        groups, pending: pending.map((m) => [m.id, m.text, m.colour, m.fields || null]),
         phase: p.key, budget: p.vote_budget, left: board.votesLeft(), anon: board.anonymous,
         canGroup: board.canGroup(), writer: board.writer,
       };
@@ -1255,22 +1383,30 @@ export async function render(ctx) {
           endAccess(err.message);
           return;
         }
-        // A refused note keeps its text: back in its composer (or in its editor).
+        // A refused note keeps its text and its fields: back in its composer (or in its
+        // editor).
+        const edited = op && op.op === 'note.edit' && (typeof op.text === 'string' || (op.fields && typeof op.fields === 'object'));
+        const draftOf = (note) => ({
+          draft: typeof op.text === 'string' ? op.text : note.text,
+          fields: op.fields && typeof op.fields === 'object' ? { ...op.fields } : undefined,
+          colour: typeof op.colour === 'string' ? op.colour : undefined,
+        });
         if (op && op.op === 'note.add' && typeof op.text === 'string') {
           const view = columnViews.get(op.column);
           if (view) {
             const typed = view.area.value.trim();
             if (!typed.includes(op.text)) view.area.value = typed ? `${op.text}\n${view.area.value}` : op.text;
+            view.restoreFields(op.fields);
           }
-        } else if (op && op.op === 'note.edit' && typeof op.text === 'string' && err.code !== 'version_perimee' && board.notes.has(Number(op.note))) {
-          ui.editing.set(Number(op.note), { draft: op.text, version: Number(op.version) });
+        } else if (edited && err.code !== 'version_perimee' && board.notes.has(Number(op.note))) {
+          ui.editing.set(Number(op.note), { ...draftOf(board.notes.get(Number(op.note))), version: Number(op.version) });
           schedule();
         }
         if (err.code === 'version_perimee' && err.note && op) {
           board.upsertNote(err.note);
-          if (op.op === 'note.edit' && typeof op.text === 'string') {
+          if (edited) {
             ui.editing.set(Number(err.note.id),
-              { draft: op.text, version: Number(err.note.version), current: err.note.text });
+              { ...draftOf(board.notes.get(Number(err.note.id))), version: Number(err.note.version), current: err.note.text });
           }
           schedule();
         }
