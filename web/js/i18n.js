@@ -135,6 +135,7 @@ const fr = {
   'atelierNew.stage': 'Étape du projet de CPTS',
   'atelierNew.date': 'Date et heure',
   'atelierNew.template': 'Modèle',
+  'atelierNew.templateHint': 'Proposé d’après l’étape de la CPTS ; vous pouvez en choisir un autre.',
   'atelierNew.templatePhases': 'Déroulé du modèle ({count} phases) :',
   'atelierNew.phaseDetails': '({kind}, {minutes} min)',
   'atelierNew.cpts': 'CPTS concernée',

@@ -63,11 +63,20 @@ export async function render(ctx) {
     fromNeed = (await api.get(`/api/expertise/needs/${needId}/workshop-draft`, { signal: ctx.signal })).draft;
   }
 
+  // The template suggested for the CPTS's stage, until the person chooses one.
+  const SUGGESTED = {
+    lettre_intention: 'swot', projet_sante: 'swot', pre_aci: 'maturite-aci', post_conventionnement: 'post-conventionnement',
+  };
+  const suggested = (stage) => (templates.some((tpl) => tpl.slug === SUGGESTED[stage]) ? SUGGESTED[stage] : undefined);
   const templateField = selectField({
     label: t('atelierNew.template'), name: 'template', required: true,
     options: templates.map((tpl) => ({ value: tpl.slug, label: tpl.name })),
+    value: suggested(lists.stages()[0]?.code) ?? (templates.some((tpl) => tpl.slug === 'swot') ? 'swot' : undefined),
+    hint: t('atelierNew.templateHint'),
   });
   const templateSelect = templateField.querySelector('select');
+  let templateChosen = false;
+  templateSelect.addEventListener('change', () => { templateChosen = true; });
   const summary = h('div', { class: 'template-summary', 'aria-live': 'polite' });
   const showTemplate = () => summary.replaceChildren(
     ...templateSummary(templates.find((tpl) => tpl.slug === templateSelect.value)).filter(Boolean));
@@ -132,6 +141,16 @@ export async function render(ctx) {
     },
   });
 
+  // A change of stage suggests its template, unless one was chosen.
+  const stageSelect = form.elements.namedItem('stage');
+  const followStage = () => {
+    const slug = suggested(stageSelect.value);
+    if (templateChosen || !slug || templateSelect.value === slug) return;
+    templateSelect.value = slug;
+    showTemplate();
+  };
+  stageSelect.addEventListener('change', followStage, { signal: ctx.signal });
+
   // Leaving with the form filled in and not sent asks first.
   let created = false;
   const initial = JSON.stringify(formValues(form));
@@ -145,6 +164,7 @@ export async function render(ctx) {
     set('title', fromNeed.title);
     set('subject', fromNeed.subject);
     set('stage', fromNeed.stage);
+    followStage();
     set('cpts_id', fromNeed.cpts_id);
     for (const box of form.querySelectorAll('input[name="partner_ids"]')) box.checked = (fromNeed.partner_ids || []).includes(Number(box.value));
   }
