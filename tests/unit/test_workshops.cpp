@@ -874,7 +874,8 @@ TEST_CASE("seed templates: each one valid, the reworked flows and their structur
         CHECK(c->fields[0].choices == std::vector<std::string>{"Pas commencé", "En réflexion", "En cours", "Opérationnel"});
     }
     // After the ACI: the follow-up of actions, with their state.
-    const column* follow = phases_of("post-conventionnement")[1].find_column("suivi");
+    auto post = phases_of("post-conventionnement");  // kept: find_column points into it
+    const column* follow = post[1].find_column("suivi");
     REQUIRE(follow);
     bool state = false;
     for (const auto& f : follow->fields) state = state || (f.key == "etat" && f.choices.size() >= 4);
