@@ -71,6 +71,7 @@ async function run(relais) {
     await heading(page, ADMIN.name);
     await bellNamed('Notifications');
     assert.equal(await bell.locator('.bell-count').isVisible(), false, 'no badge while nothing is unread');
+    assert.equal(await nav.getByRole('link', { name: /^À relire/ }).count(), 0, 'nothing waits for review');
     await post(memberApi, '/api/session', { email: MEMBER.email, password: MEMBER.password });
     // The bell listens on the page's socket from the start.
     for (let i = 0; welcomes === 0; i += 1) {
@@ -88,6 +89,9 @@ async function run(relais) {
     await submitFiche();
     await bellNamed('Notifications (2 notifications non lues)');
     assert.equal((await bell.locator('.bell-count').textContent()).trim(), '2');
+    // A reviewer sees how many fiches wait for review, beside the library.
+    await bellNamed('À relire (2 fiches attendent une relecture)');
+    assert.equal((await nav.locator('.review-count').textContent()).trim(), '2');
     assert.equal(await page.evaluate(() => window.sameDocument), true, 'the page was not reloaded');
   });
 

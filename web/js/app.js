@@ -5,6 +5,7 @@
 
 import { api, onUnauthorized } from './api.js';
 import { bellItem, startBell, stopBell } from './bell.js';
+import { refreshReviewCount, reviewItem, startReviewCount } from './review-count.js';
 import { confirmDialog } from './dialog.js';
 import { h, uid } from './dom.js';
 import { lang, t } from './i18n.js';
@@ -61,6 +62,9 @@ function buildNav() {
   const main = visible.filter((r) => (r.group || 'main') === 'main');
   const admin = visible.filter((r) => r.group === 'admin');
   const mainList = navList(main);
+  // « À relire » right after the library, for reviewers.
+  const library = [...mainList.children].find((li) => li.querySelector('a')?.getAttribute('href') === '/bibliotheque');
+  if (library) library.after(reviewItem());
   mainList.append(bellItem());
   const inner = h('div', { class: 'container nav-inner' }, mainList);
   if (admin.length) {
@@ -75,6 +79,7 @@ function buildNav() {
 }
 
 function markCurrentLink() {
+  refreshReviewCount();
   const path = location.pathname;
   for (const link of els.nav.querySelectorAll('a')) {
     const target = link.getAttribute('href');
@@ -97,6 +102,7 @@ function setUser(user) {
   state.user = user || null;
   if (state.user) startBell(state.user);
   else stopBell();
+  startReviewCount(state.user);
   showSession();
   buildNav();
 }

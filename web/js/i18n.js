@@ -26,6 +26,9 @@ const fr = {
   // Navigation
   'nav.accueil': 'Accueil',
   'nav.ateliers': 'Ateliers',
+  'nav.review': 'À relire',
+  'nav.reviewOne': '1 fiche attend une relecture',
+  'nav.reviewMany': '{n} fiches attendent une relecture',
   'nav.bibliotheque': 'Bibliothèque',
   'nav.veille': 'Veille',
   'nav.territoire': 'Territoire CPTS',
