@@ -134,6 +134,22 @@ async function run(relais) {
     assert.equal(await body().inputValue(), '');
   });
 
+  await step('the glossary of acronyms: spelled out, explained, filtered as you type, opened at an entry', async () => {
+    await p.goto(`${base}/bibliotheque/glossaire#sigle-URML`);
+    await heading(p, /^Glossaire des sigles$/);
+    const urml = p.locator('dt#sigle-URML');
+    await urml.waitFor();
+    assert.match(await urml.locator('+ dd').textContent(), /URPS/);
+    await p.getByLabel('Chercher un sigle').fill('coordination');
+    await p.getByRole('status').filter({ hasText: /sigles?$/ }).waitFor();
+    assert.equal(await p.locator('dt#sigle-DAC').count(), 1);
+    assert.equal(await p.locator('dt#sigle-SWOT').count(), 0);
+    await assertAxeClean(p, 'the glossary');
+    await p.setViewportSize({ width: 390, height: 844 });
+    await assertNoOverflow(p);
+    await p.setViewportSize({ width: 1366, height: 900 });
+  });
+
   await step('no console error nor CSP violation', async () => {
     assertNoProblems(problems);
   });

@@ -23,6 +23,7 @@ RELAIS_ACCESS_ROWS("platform", [](access_fixture&) {
         {"GET", "/metrics", "metrics_allow", "/metrics", "", all(200)},
         // The reference module: public vocabulary (guests' pages label things too).
         {"GET", "/api/meta", "anyone", "/api/meta", "", all(200)},
+        {"GET", "/api/glossary", "anyone", "/api/glossary", "", all(200)},
         {"GET", "/api/admin/jobs", "admin", "/api/admin/jobs", "", by_role(401, 403, 403, 200)},
         {"POST", "/api/admin/jobs/{key}/run", "admin", "/api/admin/jobs/inconnu/run", "", by_role(401, 403, 403, 404)},
         // The mail and notifications modules.

@@ -3,6 +3,7 @@
 #include "../fixtures/smtp_sink.hpp"
 #include "harness.hpp"
 
+#include <map>
 #include <catch2/catch.hpp>
 
 #include <csignal>
@@ -209,4 +210,26 @@ TEST_CASE("reference data: one /api/meta with every label, public", "[platform][
             hdf = r["label"] == "Hauts-de-France" && r["departements"].size() == 5 && r["departements"][1]["label"] == "Nord";
         }
     CHECK(hdf);
+}
+
+TEST_CASE("glossary: every acronym of the seed, spelled out and explained, public", "[platform][meta]") {
+    server s;
+    auto got = s.request("GET", "/api/glossary");
+    REQUIRE(got.status == 200);
+    auto entries = got.json()["entries"];
+    REQUIRE(entries.size() >= 40);
+    std::map<std::string, json> by_term;
+    for (const auto& e : entries) {
+        INFO(e.dump());
+        // Each acronym has its spelled-out form(s) and a line of explanation (glossaire.txt).
+        CHECK_FALSE(e["forms"].empty());
+        CHECK(e["explanation"].get<std::string>().size() > 10);
+        by_term[e["term"].get<std::string>()] = e;
+    }
+    CHECK(by_term.at("CPTS")["forms"][0] == "communauté professionnelle territoriale de santé");
+    // Bodies since replaced say so.
+    CHECK(by_term.at("URML")["explanation"].get<std::string>().find("URPS") != std::string::npos);
+    CHECK(by_term.at("PTA")["explanation"].get<std::string>().find("DAC") != std::string::npos);
+    // Words that are not acronyms (rétroplanning, check-list…) are not in it.
+    CHECK(by_term.count("rétroplanning") == 0);
 }

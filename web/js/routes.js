@@ -38,6 +38,7 @@ export const routes = [
   { path: '/code', load: () => import('./pages/code.js'), public: true },
   { path: '/bibliotheque', load: () => import('./pages/bibliotheque.js'), nav: 'nav.bibliotheque' },
   { path: '/bibliotheque/proposer', load: () => import('./pages/bibliotheque-proposer.js') },
+  { path: '/bibliotheque/glossaire', load: () => import('./pages/bibliotheque-glossaire.js') },
   { path: '/bibliotheque/mes-contributions', load: () => import('./pages/bibliotheque-listes.js') },
   {
     path: '/bibliotheque/relecture', load: () => import('./pages/bibliotheque-listes.js'),
