@@ -276,3 +276,25 @@ TEST_CASE("library review rules: a reviewer decides on the latest version, once"
         CHECK(now->published_version == std::optional<std::int64_t>(1));
     });
 }
+
+TEST_CASE("seed content: every template written by Relais says so and where the official document is", "[library][seed]") {
+    namespace fs = std::filesystem;
+    const fs::path root = fs::path(RELAIS_SEED_DIR) / "library";
+    int files = 0;
+    for (const auto& e : fs::directory_iterator(root / "fichiers")) {
+        if (e.path().extension() != ".md") continue;
+        std::ifstream in(e.path());
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        INFO(e.path().filename().string());
+        CHECK(text.find("Modèle proposé par Relais, à adapter.") != std::string::npos);
+        ++files;
+    }
+    CHECK(files >= 12);
+    // The example testimonies are labelled as such.
+    for (const auto& e : fs::directory_iterator(root / "temoignages")) {
+        std::ifstream in(e.path());
+        std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+        INFO(e.path().filename().string());
+        CHECK(text.find("**Exemple fictif.**") != std::string::npos);
+    }
+}
