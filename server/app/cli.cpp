@@ -202,6 +202,22 @@ int run_cli(int argc, char** argv) {
         if (name == a.flags.end() || a.positional.size() != 1) return fail("usage: relais extract --name FILE < bytes");
         return library::extract_child_main(name->second);
     }
+    if (cmd == "render-page") {
+        // Internal: the child process that draws one page of a PDF (file on stdin).
+        auto page = a.flags.find("page");
+        auto width = a.flags.find("width");
+        if (page == a.flags.end() || width == a.flags.end() || a.positional.size() != 1)
+            return fail("usage: relais render-page --page N --width W < pdf");
+        int n = 0, w = 0;
+        try {
+            n = std::stoi(page->second);
+            w = std::stoi(width->second);
+        } catch (const std::exception&) {
+            return fail("render-page: --page and --width are numbers");
+        }
+        if (n < 1 || w < 16 || w > 4000) return fail("render-page: page from 1, width 16..4000");
+        return library::render_child_main(n, w);
+    }
     static const std::map<std::string, std::vector<std::string>> known_flags{
         {"serve", {}}, {"seed", {}}, {"routes", {}}, {"backup", {}}, {"reindex", {}}, {"watch", {"base"}},
         {"user", {"email", "name", "role", "org"}}, {"org", {"name", "type", "region", "departements"}}};

@@ -9,6 +9,7 @@
 #include <random>
 #include <sstream>
 #include <stdexcept>
+#include <vector>
 
 namespace relais::library {
 namespace {
@@ -55,6 +56,11 @@ std::string blobs::put(std::string_view bytes) {
     auto d = digest(bytes);
     auto target = path_of(d);
     if (std::filesystem::exists(target)) return d;
+    write_atomically(target, bytes);
+    return d;
+}
+
+void blobs::write_atomically(const std::filesystem::path& target, std::string_view bytes) {
     std::filesystem::create_directories(target.parent_path());
     std::random_device rd;
     auto tmp = target.parent_path() / (".tmp-" + std::to_string(rd()) + std::to_string(rd()));
@@ -71,7 +77,26 @@ std::string blobs::put(std::string_view bytes) {
     sync_path(tmp, false);
     std::filesystem::rename(tmp, target);
     sync_path(target.parent_path(), true);
-    return d;
+}
+
+std::filesystem::path blobs::derived_path(const std::string& d, const std::string& suffix) const {
+    if (suffix.empty() || suffix.size() > 40) throw std::invalid_argument("bad derived file name");
+    for (char c : suffix)
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '-')) throw std::invalid_argument("bad derived file name");
+    auto p = path_of(d);
+    return p.parent_path() / (p.filename().string() + "." + suffix);
+}
+
+void blobs::put_derived(const std::string& d, const std::string& suffix, std::string_view bytes) {
+    write_atomically(derived_path(d, suffix), bytes);
+}
+
+std::optional<std::string> blobs::get_derived(const std::string& d, const std::string& suffix) const {
+    std::ifstream in(derived_path(d, suffix), std::ios::binary);
+    if (!in) return std::nullopt;
+    std::ostringstream s;
+    s << in.rdbuf();
+    return s.str();
 }
 
 std::string blobs::get(const std::string& d) const {
@@ -84,7 +109,13 @@ std::string blobs::get(const std::string& d) const {
 
 void blobs::remove(const std::string& d) {
     std::error_code ec;
-    std::filesystem::remove(path_of(d), ec);
+    auto p = path_of(d);
+    std::filesystem::remove(p, ec);
+    const auto prefix = p.filename().string() + ".";
+    std::vector<std::filesystem::path> derived;
+    for (std::filesystem::directory_iterator it(p.parent_path(), ec), end; !ec && it != end; it.increment(ec))
+        if (it->path().filename().string().rfind(prefix, 0) == 0) derived.push_back(it->path());
+    for (const auto& x : derived) std::filesystem::remove(x, ec);
 }
 
 }  // namespace relais::library

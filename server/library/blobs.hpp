@@ -4,6 +4,7 @@
 // folder. Writes go to a temporary file, are synced, then renamed into place.
 // Blocking: call from worker threads only.
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -23,10 +24,18 @@ public:
     /// The bytes of a stored file; throws std::runtime_error when missing.
     std::string get(const std::string& digest) const;
     bool has(const std::string& digest) const;
+    /// Removes the file and what was derived from it.
     void remove(const std::string& digest);
+
+    /// Files derived from a stored one (its thumbnail, a page of a PDF drawn), kept beside
+    /// it as files/ab/cdef....<suffix>; `suffix` is [a-z0-9.-], 1..40 characters.
+    void put_derived(const std::string& digest, const std::string& suffix, std::string_view bytes);
+    std::optional<std::string> get_derived(const std::string& digest, const std::string& suffix) const;
 
 private:
     std::filesystem::path path_of(const std::string& digest) const;
+    std::filesystem::path derived_path(const std::string& digest, const std::string& suffix) const;
+    void write_atomically(const std::filesystem::path& target, std::string_view bytes);
     std::filesystem::path dir_;
 };
 

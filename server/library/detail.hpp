@@ -26,7 +26,6 @@ json labels(const std::vector<code_label>& set);
 std::vector<std::string> code_list(const json& body, const char* field, const std::vector<code_label>& set);
 std::string region_name(const std::optional<std::string>& code);
 std::string content_disposition(const std::string& name);
-bool extension_fits(const std::string& ext, const std::string& mime);
 std::int64_t reviewed_version(const json& body);
 json listed_json(const store::listed& l);
 

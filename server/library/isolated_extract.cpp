@@ -12,6 +12,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <charconv>
+#include <map>
+#include <sstream>
+#include <vector>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -25,9 +29,9 @@ std::mutex children_mutex;
 std::set<pid_t> children;
 bool stopping = false;  // under children_mutex: after kill_extractions, none starts
 
-constexpr std::array<const error_def*, 8> child_errors{&errors::file_type,      &errors::file_mismatch, &errors::file_corrupt,
+constexpr std::array<const error_def*, 9> child_errors{&errors::file_type,      &errors::file_mismatch, &errors::file_corrupt,
                                                       &errors::file_encrypted, &errors::file_bomb,     &errors::file_too_large,
-                                                      &errors::invalid_field,  &errors::file_too_complex};
+                                                      &errors::invalid_field,  &errors::file_too_complex, &errors::not_found};
 
 const error_def& error_for(std::string_view code) {
     for (const auto* e : child_errors)
@@ -89,25 +93,27 @@ constexpr bool address_sanitizer = false;
     ::_exit(127);
 }
 
-}  // namespace
 
-extracted extract_isolated(const isolation& iso, std::string_view filename, std::string_view bytes) {
-    if (iso.exe.empty()) return extract(filename, bytes);
-    checked_extension(filename);  // refuse a bad name before starting anything
+/// Runs `relais <argv...>` with `input` on stdin under the limits; returns its output
+/// (at most max_output bytes). Throws file_too_complex when a limit stopped it.
+std::string run_child(const isolation& iso, const std::vector<std::string>& args, std::string_view bytes, std::size_t max_output,
+                      const std::string& label) {
     int in_pipe[2], out_pipe[2];
     if (::pipe2(in_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     fd in_r(in_pipe[0]), in_w(in_pipe[1]);
     if (::pipe2(out_pipe, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
     fd out_r(out_pipe[0]), out_w(out_pipe[1]);
-    std::string exe = iso.exe.string(), name(filename);
-    const char* argv[] = {exe.c_str(), "extract", "--name", name.c_str(), nullptr};
+    std::string exe = iso.exe.string();
+    std::vector<const char*> argv{exe.c_str()};
+    for (const auto& a : args) argv.push_back(a.c_str());
+    argv.push_back(nullptr);
 
     pid_t pid;
     {
         std::lock_guard lock(children_mutex);
         if (stopping) throw api_error(errors::unavailable);
         pid = ::fork();
-        if (pid == 0) child_exec(in_r.v, out_w.v, iso, argv);
+        if (pid == 0) child_exec(in_r.v, out_w.v, iso, argv.data());
         if (pid < 0) throw std::runtime_error("fork failed");
         children.insert(pid);
     }
@@ -116,12 +122,13 @@ extracted extract_isolated(const isolation& iso, std::string_view filename, std:
     ::fcntl(in_w.v, F_SETFL, O_NONBLOCK);
     ::fcntl(out_r.v, F_SETFL, O_NONBLOCK);
 
-    const std::size_t max_output = extract_limits{}.max_text_bytes + 4096;
     auto deadline = std::chrono::steady_clock::now() + iso.wall;
     std::string output;
     std::size_t written = 0;
     bool timed_out = false, overflow = false;
-    char buf[64 * 1024];
+    std::vector<char> buffer(64 * 1024);
+    char* buf = buffer.data();
+    const std::size_t buf_size = buffer.size();
     while (out_r.v >= 0) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
         if (left <= 0) {
@@ -136,13 +143,13 @@ extracted extract_isolated(const isolation& iso, std::string_view filename, std:
         if (r < 0 && errno != EINTR) break;
         if (r <= 0) continue;
         if (n == 2 && (fds[1].revents & (POLLOUT | POLLERR | POLLHUP))) {
-            auto w = ::write(in_w.v, bytes.data() + written, std::min<std::size_t>(bytes.size() - written, sizeof buf));
+            auto w = ::write(in_w.v, bytes.data() + written, std::min<std::size_t>(bytes.size() - written, buf_size));
             if (w > 0) written += static_cast<std::size_t>(w);
             if (w < 0 && errno != EAGAIN && errno != EINTR) in_w.reset();  // the child is gone (EPIPE)
             if (written == bytes.size()) in_w.reset();                     // end of input
         }
         if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) {
-            auto got = ::read(out_r.v, buf, sizeof buf);
+            auto got = ::read(out_r.v, buf, buf_size);
             if (got == 0) break;
             if (got < 0) {
                 if (errno == EAGAIN || errno == EINTR) continue;
@@ -166,18 +173,99 @@ extracted extract_isolated(const isolation& iso, std::string_view filename, std:
         children.erase(pid);
     }
     if (timed_out || overflow || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-        log::warn("extraction_stopped", {{"file", name},
+        log::warn("extraction_stopped", {{"file", label},
                                          {"reason", timed_out ? "deadline" : overflow ? "output" : WIFSIGNALED(status) ? "signal" : "exit"},
                                          {"signal", WIFSIGNALED(status) ? WTERMSIG(status) : 0}});
         throw api_error(errors::file_too_complex);
     }
-    // "ok <mime>\n<text>" or "error <code>\n"
+    return output;
+}
+
+// The child's answer: "error <code>\n", or "ok\n" then sections "<key> <length>\n<bytes>".
+std::map<std::string, std::string> parse_answer(const std::string& output) {
     auto nl = output.find('\n');
     if (nl == std::string::npos) throw api_error(errors::file_too_complex);
     std::string head = output.substr(0, nl);
     if (head.rfind("error ", 0) == 0) throw api_error(error_for(head.substr(6)));
-    if (head.rfind("ok ", 0) != 0) throw api_error(errors::file_too_complex);
-    return extracted{head.substr(3), output.substr(nl + 1)};
+    if (head != "ok") throw api_error(errors::file_too_complex);
+    std::map<std::string, std::string> sections;
+    std::size_t at = nl + 1;
+    while (at < output.size()) {
+        auto eol = output.find('\n', at);
+        if (eol == std::string::npos) throw api_error(errors::file_too_complex);
+        std::string line = output.substr(at, eol - at);
+        auto space = line.find(' ');
+        if (space == std::string::npos) throw api_error(errors::file_too_complex);
+        std::size_t len = 0;
+        auto num = std::string_view(line).substr(space + 1);
+        if (std::from_chars(num.data(), num.data() + num.size(), len).ec != std::errc() || len > output.size() - eol - 1)
+            throw api_error(errors::file_too_complex);
+        sections[line.substr(0, space)] = output.substr(eol + 1, len);
+        at = eol + 1 + len;
+    }
+    return sections;
+}
+
+void write_section(std::ostream& out, std::string_view key, std::string_view value) {
+    out << key << ' ' << value.size() << '\n';
+    out.write(value.data(), static_cast<std::streamsize>(value.size()));
+}
+
+int int_of(const std::map<std::string, std::string>& s, const std::string& key) {
+    auto it = s.find(key);
+    int v = 0;
+    if (it != s.end()) std::from_chars(it->second.data(), it->second.data() + it->second.size(), v);
+    return v;
+}
+
+std::string get(const std::map<std::string, std::string>& s, const std::string& key) {
+    auto it = s.find(key);
+    return it == s.end() ? std::string() : it->second;
+}
+
+// The output's bound: the text, an image encoded again, a thumbnail and an outline.
+constexpr std::size_t max_file_output = 96u << 20;
+
+}  // namespace
+
+extracted extract_isolated(const isolation& iso, std::string_view filename, std::string_view bytes) {
+    if (iso.exe.empty()) return extract(filename, bytes);
+    checked_extension(filename);  // refuse a bad name before starting anything
+    std::string name(filename);
+    auto out = run_child(iso, {"extract", "--name", name}, bytes, max_file_output, name);
+    auto s = parse_answer(out);
+    extracted ex;
+    ex.mime = get(s, "mime");
+    ex.text = get(s, "text");
+    ex.file = get(s, "file");
+    ex.preview = get(s, "preview");
+    auto outline = get(s, "outline");
+    for (std::size_t at = 0; at < outline.size();) {
+        auto nl = outline.find('\n', at);
+        if (nl == std::string::npos) nl = outline.size();
+        if (nl > at) ex.outline.push_back(outline.substr(at, nl - at));
+        at = nl + 1;
+    }
+    ex.pages = int_of(s, "pages");
+    ex.width = int_of(s, "width");
+    ex.height = int_of(s, "height");
+    if (ex.mime.empty()) throw api_error(errors::file_too_complex);
+    return ex;
+}
+
+rendered_page render_page_isolated(const isolation& iso, std::string_view pdf, int page, int width) {
+    if (iso.exe.empty()) return render_pdf_page(pdf, page, width);
+    auto out = run_child(iso, {"render-page", "--page", std::to_string(page), "--width", std::to_string(width)}, pdf,
+                         max_file_output, "page " + std::to_string(page));
+    auto s = parse_answer(out);
+    rendered_page r;
+    r.png = get(s, "png");
+    r.text = get(s, "text");
+    r.pages = int_of(s, "pages");
+    r.width = int_of(s, "width");
+    r.height = int_of(s, "height");
+    if (r.png.empty()) throw api_error(errors::file_too_complex);
+    return r;
 }
 
 void kill_extractions() {
@@ -186,11 +274,14 @@ void kill_extractions() {
     for (auto pid : children) ::kill(pid, SIGKILL);
 }
 
-int extract_child_main(const std::string& filename) {
-    std::string bytes((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+namespace {
+
+template <class F>
+int answer(F&& work) {
+    std::ostringstream body;
     try {
-        auto out = extract(filename, bytes);
-        std::cout << "ok " << out.mime << '\n' << out.text;
+        work(body);
+        std::cout << "ok\n" << body.str();
     } catch (const api_error& e) {
         std::cout << "error " << e.code() << '\n';
     } catch (const std::bad_alloc&) {
@@ -200,6 +291,37 @@ int extract_child_main(const std::string& filename) {
     }
     std::cout.flush();
     return std::cout ? 0 : 1;
+}
+
+}  // namespace
+
+int extract_child_main(const std::string& filename) {
+    std::string bytes((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    return answer([&](std::ostream& o) {
+        auto out = extract(filename, bytes);
+        write_section(o, "mime", out.mime);
+        write_section(o, "text", out.text);
+        if (!out.file.empty()) write_section(o, "file", out.file);
+        if (!out.preview.empty()) write_section(o, "preview", out.preview);
+        std::string outline;
+        for (const auto& line : out.outline) outline += line + '\n';
+        if (!outline.empty()) write_section(o, "outline", outline);
+        write_section(o, "pages", std::to_string(out.pages));
+        write_section(o, "width", std::to_string(out.width));
+        write_section(o, "height", std::to_string(out.height));
+    });
+}
+
+int render_child_main(int page, int width) {
+    std::string bytes((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    return answer([&](std::ostream& o) {
+        auto r = render_pdf_page(bytes, page, width);
+        write_section(o, "png", r.png);
+        write_section(o, "text", r.text);
+        write_section(o, "pages", std::to_string(r.pages));
+        write_section(o, "width", std::to_string(r.width));
+        write_section(o, "height", std::to_string(r.height));
+    });
 }
 
 }  // namespace relais::library

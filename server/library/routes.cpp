@@ -9,6 +9,7 @@
 #include "common/utf8.hpp"
 #include "library/detail.hpp"
 #include "library/extract.hpp"
+#include "library/uploads.hpp"
 
 #include <algorithm>
 #include <charconv>
@@ -300,89 +301,108 @@ void service::register_routes(net::router& r) {
         if (type.rfind("application/octet-stream", 0) != 0)
             throw api_error(errors::unsupported_media, {}, "Le fichier doit être envoyé tel quel (application/octet-stream).");
         // One person's uploads cannot fill the extraction queue for everyone.
-        struct extraction_slot {
-            service& svc;
-            std::int64_t user;
-            bool held = false;
-            ~extraction_slot() {
-                if (!held) return;
-                std::lock_guard lock(svc.extracting_mutex_);
-                if (auto it = svc.extracting_.find(user); it != svc.extracting_.end() && --it->second == 0) svc.extracting_.erase(it);
-                --svc.extracting_total_;
-            }
-        } slot{*this, p.account.id};
-        {
-            std::lock_guard lock(extracting_mutex_);
-            auto& mine = extracting_[p.account.id];
-            if (mine >= opts_.extractions_per_user) {
-                if (mine == 0) extracting_.erase(p.account.id);
-                throw api_error(errors::rate_limited, {},
-                                "Vos fichiers précédents sont encore en cours d'analyse : réessayez dans un instant.");
-            }
-            if (extracting_total_ >= opts_.extractions_waiting) {
-                if (mine == 0) extracting_.erase(p.account.id);
-                throw api_error(errors::unavailable);
-            }
-            ++mine;
-            ++extracting_total_;
-            slot.held = true;
-        }
+        extraction_slot slot(*this, p.account.id);
         extracted ex;
-        std::string digest;
+        store::file_row row;
         std::exception_ptr failure;
         // In a child process under limits (CPU, memory, time), on threads apart from the
         // ones that serve sign-ins, searches and /healthz.
         co_await extraction_.run([&] {
             try {
                 ex = extract_isolated(opts_.extraction, name, req.body);  // throws before anything is stored
-                digest = files_.put(req.body);
+                row = keep_upload(files_, ex, req.body);  // an image: its pixels encoded again
             } catch (...) {
                 failure = std::current_exception();
             }
         });
         if (failure) std::rethrow_exception(failure);
-        auto size = static_cast<std::int64_t>(req.body.size());
+        const auto size = row.size;
+        const auto digest = row.sha256;
         auto uid = p.account.id;
         co_await db_.write([&](db::connection& c) {
             auto now = unix_now();
-            store::insert_file(c, {digest, ex.mime, ex.text, size}, uid, now);
+            store::insert_file(c, row, uid, now);
             store::add_uploader(c, digest, uid, now);
         });
         log::info("library_file_uploaded", {{"sha256", digest}, {"size", size}, {"mime", ex.mime}, {"user", uid}});
-        json body = {{"file", {{"sha256", digest}, {"name", name}, {"mime", ex.mime}, {"size", size}, {"text_chars", utf8_length(ex.text)}}}};
+        json body = {{"file", {{"sha256", digest}, {"name", name}, {"mime", ex.mime}, {"size", size}, {"kind", file_kind(ex.mime)},
+                               {"text_chars", utf8_length(ex.text)}, {"outline", ex.outline}, {"pages", ex.pages},
+                               {"preview", !ex.preview.empty()}}}};
         auto res = response::json(201, body);
         co_return res;
     }), upload);
 
     r.add("GET", "/api/library/items/{id}/files/{sha256}", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        const auto id = req.id_param("id");
-        auto it = co_await visible_item(id, p);
-        const auto& sha = req.params.at("sha256");
-        if (!blobs::is_digest(sha)) throw api_error(errors::not_found);
-        const bool latest_ok = may_read_latest(p, it);
-        auto version = latest_ok ? it.latest_version : it.published_version.value_or(0);
-        if (query_param(req, "version")) {
-            auto asked = int_param(req, "version", 1, 1, 1000000, errors::not_found);
-            if (asked > it.latest_version || (!latest_ok && asked != version)) throw api_error(errors::not_found);
-            version = asked;
-        }
-        std::optional<content> v;
-        co_await db_.read([&](db::connection& c) { v = store::version(c, id, version); });
-        if (!v) throw api_error(errors::not_found);
-        auto a = std::find_if(v->attachments.begin(), v->attachments.end(), [&](const attachment& x) { return x.sha256 == sha; });
-        if (a == v->attachments.end()) throw api_error(errors::not_found);
+        auto a = co_await visible_attachment(req, p);
         std::string bytes;
         bool missing = false;
         co_await cpu_.run([&] {
             try {
-                bytes = files_.get(sha);
+                bytes = files_.get(a.sha256);
             } catch (const std::exception&) {
                 missing = true;
             }
         });
         if (missing) throw api_error(errors::not_found);
-        auto res = response::text(200, std::move(bytes), a->mime);
-        res.header("Content-Disposition", content_disposition(a->name));
+        auto res = response::text(200, std::move(bytes), a.mime);
+        res.header("Content-Disposition", content_disposition(a.name));
+        res.header("Cache-Control", "private, no-cache");
+        co_return res;
+    }));
+
+    // The thumbnail made at upload (PDF: first page; image); drawn now for a PDF stored
+    // before thumbnails existed, then kept.
+    r.add("GET", "/api/library/items/{id}/files/{sha256}/preview.png", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto a = co_await visible_attachment(req, p);
+        std::optional<std::string> png;
+        co_await cpu_.run([&] { png = files_.get_derived(a.sha256, preview_suffix); });
+        if (!png && file_kind(a.mime) == "pdf") {
+            const int preview_width = extract_limits{}.preview_width;
+            const auto uid = p.account.id;
+            auto page = co_await pdf_page(a.sha256, 1, preview_width, uid);
+            png = page.png;
+            auto sha = a.sha256;
+            co_await cpu_.run([&] { files_.put_derived(sha, preview_suffix, *png); });
+        }
+        if (!png) throw api_error(errors::not_found);
+        auto res = response::text(200, std::move(*png), "image/png");
+        res.header("Cache-Control", "private, no-cache");
+        co_return res;
+    }));
+
+    // A page of a PDF for the reader: {n} is "3" (JSON: the page's text, its size, the
+    // number of pages) or "3.png" (the page drawn, ?width= 200..1600 by steps of 200).
+    r.add("GET", "/api/library/items/{id}/files/{sha256}/pages/{n}", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto a = co_await visible_attachment(req, p);
+        if (file_kind(a.mime) != "pdf") throw api_error(errors::not_found);
+        std::string n = req.params.at("n");
+        const bool image = n.size() > 4 && n.compare(n.size() - 4, 4, ".png") == 0;
+        if (image) n.resize(n.size() - 4);
+        int page = 0;
+        const int max_pages = extract_limits{}.max_pdf_pages;
+        const auto parsed = std::from_chars(n.data(), n.data() + n.size(), page);
+        if (parsed.ec != std::errc() || parsed.ptr != n.data() + n.size() || n.empty() || n[0] == '0' || page < 1 || page > max_pages)
+            throw api_error(errors::page_out_of_range, "n");
+        auto width = static_cast<int>(int_param(req, "width", 800, 200, 1600, errors::invalid_field));
+        width -= width % 200;  // a few sizes only: what is cached stays bounded
+        const auto uid = p.account.id;
+        auto drawn = co_await pdf_page(a.sha256, page, width, uid);
+        if (image) {
+            auto res = response::text(200, std::move(drawn.png), "image/png");
+            res.header("Cache-Control", "private, no-cache");
+            co_return res;
+        }
+        const auto base = "/api/library/items/" + req.params.at("id") + "/files/" + a.sha256 + "/pages/";
+        const auto version = query_param(req, "version");
+        json body = {{"page", page},
+                     {"pages", drawn.pages},
+                     {"text", drawn.text},
+                     {"width", drawn.width},
+                     {"height", drawn.height},
+                     {"image", base + std::to_string(page) + ".png?width=" + std::to_string(width) +
+                                   (version ? "&version=" + *version : std::string())},
+                     {"alt", "Page " + std::to_string(page) + " sur " + std::to_string(drawn.pages) + " de « " + a.name + " »"}};
+        auto res = response::json(200, body);
         res.header("Cache-Control", "private, no-cache");
         co_return res;
     }));

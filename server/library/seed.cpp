@@ -5,6 +5,7 @@
 #include "common/time.hpp"
 #include "common/utf8.hpp"
 #include "library/extract.hpp"
+#include "library/uploads.hpp"
 
 #include <toml++/toml.h>
 
@@ -104,9 +105,9 @@ seed_summary load_seed_library(db::connection& c, blobs& files, const std::files
                     throw std::invalid_argument("bad attachment name " + name);
                 auto bytes = read_file(root / "fichiers" / name);
                 auto ex = extract(name, bytes);
-                auto digest = files.put(bytes);
-                store::insert_file(c, {digest, ex.mime, ex.text, static_cast<std::int64_t>(bytes.size())}, std::nullopt, now);
-                s.c.attachments.push_back({digest, name, ex.mime, static_cast<std::int64_t>(bytes.size())});
+                auto row = keep_upload(files, ex, bytes);
+                store::insert_file(c, row, std::nullopt, now);
+                s.c.attachments.push_back({row.sha256, name, ex.mime, row.size});
             }
         } catch (const api_error& e) {
             throw std::invalid_argument(p.string() + ": attachment: " + std::string(e.message()));

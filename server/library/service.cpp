@@ -112,14 +112,6 @@ std::string content_disposition(const std::string& name) {
     return "attachment; filename=\"" + ascii + "\"; filename*=UTF-8''" + encoded;
 }
 
-bool extension_fits(const std::string& ext, const std::string& mime) {
-    if (ext == "pdf") return mime == "application/pdf";
-    if (ext == "docx") return mime.find("wordprocessingml") != std::string::npos;
-    if (ext == "odt") return mime == "application/vnd.oasis.opendocument.text";
-    if (ext == "md" || ext == "markdown" || ext == "txt") return mime.rfind("text/", 0) == 0;
-    return false;
-}
-
 std::int64_t reviewed_version(const json& body) {
     auto v = body.find("version");
     if (v == body.end() || !v->is_number_integer() || v->get<std::int64_t>() < 1) throw api_error(errors::invalid_field, "version");
@@ -275,11 +267,36 @@ asio::awaitable<response> service::item_response(const item& it, const principal
         store::name_org(c, auth_, named);
     });
     if (!v) throw api_error(errors::not_found);
+    std::map<std::string, json> metas;
+    co_await db_.read([&](db::connection& c) {
+        for (const auto& a : v->attachments)
+            if (auto f = store::file(c, a.sha256)) {
+                auto m = json::parse(f->meta, nullptr, false);
+                metas[a.sha256] = m.is_object() ? m : json::object();
+            }
+    });
     json attachments = json::array();
-    for (const auto& a : v->attachments)
-        attachments.push_back({{"sha256", a.sha256}, {"name", a.name}, {"mime", a.mime}, {"size", a.size},
-                               {"url", "/api/library/items/" + std::to_string(it.id) + "/files/" + a.sha256 +
-                                           "?version=" + std::to_string(shown)}});
+    for (const auto& a : v->attachments) {
+        const auto base = "/api/library/items/" + std::to_string(it.id) + "/files/" + a.sha256;
+        const auto at_version = "?version=" + std::to_string(shown);
+        const auto kind = file_kind(a.mime);
+        const auto& meta = metas.count(a.sha256) ? metas[a.sha256] : json::object();
+        json entry = {{"sha256", a.sha256}, {"name", a.name}, {"mime", a.mime}, {"size", a.size}, {"kind", kind},
+                      {"url", base + at_version}, {"outline", meta.value("outline", json::array())},
+                      {"pages", meta.contains("pages") ? meta["pages"] : json(nullptr)}};
+        // PDFs stored before thumbnails existed get theirs drawn on first request.
+        if (kind == "pdf" || (kind == "image" && meta.value("preview", false))) {
+            entry["preview"] = base + "/preview.png" + at_version;
+            entry["preview_alt"] = kind == "pdf" ? "Aperçu de la première page de « " + a.name + " »"
+                                                 : "Aperçu de l’image « " + a.name + " »";
+        }
+        if (kind == "pdf") entry["pages_url"] = base + "/pages/";
+        if (meta.contains("width")) {
+            entry["width"] = meta["width"];
+            entry["height"] = meta["height"];
+        }
+        attachments.push_back(std::move(entry));
+    }
     json hist = json::array();
     for (const auto& h : history)
         hist.push_back({{"version", h.version}, {"title", h.title}, {"note", h.note}, {"by", h.created_by_name},
@@ -350,6 +367,87 @@ content service::parse_content(const json& body, const principal& p, std::vector
         }
     }
     return c;
+}
+
+service::extraction_slot::extraction_slot(service& svc, std::int64_t user) : svc_(svc), user_(user) {
+    std::lock_guard lock(svc_.extracting_mutex_);
+    auto& mine = svc_.extracting_[user_];
+    if (mine >= svc_.opts_.extractions_per_user) {
+        if (mine == 0) svc_.extracting_.erase(user_);
+        throw api_error(errors::rate_limited, {}, "Vos fichiers précédents sont encore en cours d'analyse : réessayez dans un instant.");
+    }
+    if (svc_.extracting_total_ >= svc_.opts_.extractions_waiting) {
+        if (mine == 0) svc_.extracting_.erase(user_);
+        throw api_error(errors::unavailable);
+    }
+    ++mine;
+    ++svc_.extracting_total_;
+}
+
+service::extraction_slot::~extraction_slot() {
+    std::lock_guard lock(svc_.extracting_mutex_);
+    if (auto it = svc_.extracting_.find(user_); it != svc_.extracting_.end() && --it->second == 0) svc_.extracting_.erase(it);
+    --svc_.extracting_total_;
+}
+
+asio::awaitable<attachment> service::visible_attachment(request& req, const principal& p) {
+    const auto id = req.id_param("id");
+    auto it = co_await visible_item(id, p);
+    const auto sha = req.params.at("sha256");
+    if (!blobs::is_digest(sha)) throw api_error(errors::not_found);
+    const bool latest_ok = may_read_latest(p, it);
+    auto version = latest_ok ? it.latest_version : it.published_version.value_or(0);
+    if (query_param(req, "version")) {
+        auto asked = int_param(req, "version", 1, 1, 1000000, errors::not_found);
+        if (asked > it.latest_version || (!latest_ok && asked != version)) throw api_error(errors::not_found);
+        version = asked;
+    }
+    std::optional<content> v;
+    co_await db_.read([&](db::connection& c) { v = store::version(c, id, version); });
+    if (!v) throw api_error(errors::not_found);
+    auto a = std::find_if(v->attachments.begin(), v->attachments.end(), [&](const attachment& x) { return x.sha256 == sha; });
+    if (a == v->attachments.end()) throw api_error(errors::not_found);
+    attachment found = *a;
+    co_return found;
+}
+
+asio::awaitable<rendered_page> service::pdf_page(const std::string& sha, int page, int width, std::int64_t user) {
+    const auto png_name = "page-" + std::to_string(page) + "-w" + std::to_string(width) + ".png";
+    const auto text_name = "page-" + std::to_string(page) + ".json";
+    rendered_page out;
+    bool cached = false;
+    co_await cpu_.run([&] {
+        auto png = files_.get_derived(sha, png_name);
+        auto info = files_.get_derived(sha, text_name);
+        if (!png || !info) return;
+        auto j = json::parse(*info, nullptr, false);
+        if (!j.is_object()) return;
+        out.png = std::move(*png);
+        out.text = j.value("text", "");
+        out.pages = j.value("pages", 0);
+        out.width = j.value("width", 0);
+        out.height = j.value("height", 0);
+        cached = true;
+    });
+    if (cached) co_return out;
+    // Drawn by a child process, like an upload's extraction, and counted with them.
+    extraction_slot slot(*this, user);
+    std::exception_ptr failure;
+    co_await extraction_.run([&] {
+        try {
+            auto pdf = files_.get(sha);
+            out = render_page_isolated(opts_.extraction, pdf, page, width);
+            files_.put_derived(sha, png_name, out.png);
+            json info = {{"text", out.text}, {"pages", out.pages}, {"width", out.width}, {"height", out.height}};
+            files_.put_derived(sha, text_name, info.dump());
+        } catch (const api_error&) {
+            failure = std::current_exception();
+        } catch (const std::exception&) {
+            failure = std::make_exception_ptr(api_error(errors::not_found));
+        }
+    });
+    if (failure) std::rethrow_exception(failure);
+    co_return out;
 }
 
 asio::awaitable<void> service::resolve_attachments(content& c, const auth::principal& p) {

@@ -68,6 +68,26 @@ private:
     /// The item as it is now in the database (after a change), as `p` may see it.
     asio::awaitable<net::response> current_item_response(std::int64_t id, const auth::principal& p);
     content parse_content(const json& body, const auth::principal& p, std::vector<std::string>& digests);
+    /// The attachment {sha256} of item {id} as `p` may read it (the version asked with
+    /// ?version=, else the one they see); 404 otherwise, as for the file itself.
+    asio::awaitable<attachment> visible_attachment(net::request& req, const auth::principal& p);
+    /// One page of a PDF attachment drawn (cached beside the file); throws not_found
+    /// beyond the last page.
+    asio::awaitable<rendered_page> pdf_page(const std::string& sha, int page, int width, std::int64_t user);
+
+    /// A place in the extraction queue (a child process each): per account and in all.
+    /// Throws rate_limited (429) or unavailable (503) when full; freed when destroyed.
+    class extraction_slot {
+    public:
+        extraction_slot(service& svc, std::int64_t user);
+        ~extraction_slot();
+        extraction_slot(const extraction_slot&) = delete;
+        extraction_slot& operator=(const extraction_slot&) = delete;
+
+    private:
+        service& svc_;
+        std::int64_t user_;
+    };
     asio::awaitable<void> resolve_attachments(content& c, const auth::principal& p);
 
     db::pool& db_;

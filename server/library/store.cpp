@@ -285,21 +285,22 @@ bool may_attach(db::connection& c, const std::string& sha256, std::int64_t user,
 }
 
 std::optional<file_row> file(db::connection& c, const std::string& sha256) {
-    auto s = c.prepare("SELECT sha256, mime, text, size FROM library_files WHERE sha256 = ?");
+    auto s = c.prepare("SELECT sha256, mime, text, size, meta FROM library_files WHERE sha256 = ?");
     s.bind(1, sha256);
     if (!s.step()) return std::nullopt;
-    return file_row{s.get_text(0), s.get_text(1), s.get_text(2), s.get_int(3)};
+    return file_row{s.get_text(0), s.get_text(1), s.get_text(2), s.get_int(3), s.get_text(4)};
 }
 
 void insert_file(db::connection& c, const file_row& f, std::optional<std::int64_t> by, std::int64_t now) {
-    c.prepare("INSERT INTO library_files(sha256, size, mime, text, uploaded_by, created_at) VALUES(?,?,?,?,?,?) "
-              "ON CONFLICT(sha256) DO UPDATE SET created_at = excluded.created_at")
+    c.prepare("INSERT INTO library_files(sha256, size, mime, text, uploaded_by, created_at, meta) VALUES(?,?,?,?,?,?,?) "
+              "ON CONFLICT(sha256) DO UPDATE SET created_at = excluded.created_at, meta = excluded.meta")
         .bind(1, f.sha256)
         .bind(2, f.size)
         .bind(3, f.mime)
         .bind(4, f.text)
         .bind(5, by)
         .bind(6, now)
+        .bind(7, f.meta)
         .exec();
 }
 

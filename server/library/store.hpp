@@ -103,6 +103,7 @@ std::vector<listed> by_author(db::connection& c, std::int64_t author_id);
 struct file_row {
     std::string sha256, mime, text;
     std::int64_t size = 0;
+    std::string meta = "{}";  // JSON: pages, outline, width, height, preview (0005_library_file_meta.sql)
 };
 std::optional<file_row> file(db::connection& c, const std::string& sha256);
 /// Records a file once (the same bytes uploaded twice are one row).

@@ -233,7 +233,7 @@ TEST_CASE("library attachments: upload, extraction, download, refusals that stor
     CHECK(upload("casse.pdf", "%PDF-1.4 garbage").error_code() == "fichier_illisible");
     CHECK(upload("bombe.docx", fixtures::docx_bomb(40)).error_code() == "archive_suspecte");
     CHECK(upload("secret.odt", fixtures::odt({"x"}, true)).error_code() == "fichier_protege");
-    CHECK(upload("photo.png", "\x89PNG\r\n").error_code() == "type_fichier_refuse");
+    CHECK(upload("photo.gif", "GIF89a").error_code() == "type_fichier_refuse");
     CHECK(upload("gros.txt", std::string(300000, 'a')).status == 413);
     CHECK(upload("notes.txt", "bonjour", "text/plain").status == 415);  // a form could send text/plain: refused
     CHECK(s.request("POST", "/api/library/files?name=a.txt", "bonjour",
@@ -398,6 +398,10 @@ RELAIS_ACCESS_ROWS("library", [](relais::test::access_fixture&) {
         {"GET", "/api/library/items/{id}/similar", "signed_in", "/api/library/items/999/similar", "", by_role(401, 404, 404, 404)},
         {"GET", "/api/library/items/{id}/files/{sha256}", "signed_in", "/api/library/items/999/files/" + file, "",
          by_role(401, 404, 404, 404)},
+        {"GET", "/api/library/items/{id}/files/{sha256}/preview.png", "signed_in", "/api/library/items/999/files/" + file + "/preview.png",
+         "", by_role(401, 404, 404, 404)},
+        {"GET", "/api/library/items/{id}/files/{sha256}/pages/{n}", "signed_in", "/api/library/items/999/files/" + file + "/pages/1.png",
+         "", by_role(401, 404, 404, 404)},
         {"POST", "/api/library/items/{id}/publish", "animateur", "/api/library/items/999/publish", "{}", by_role(401, 403, 404, 404)},
         {"POST", "/api/library/items/{id}/reject", "animateur", "/api/library/items/999/reject", "{}", by_role(401, 403, 404, 404)},
         {"POST", "/api/library/items/{id}/archive", "animateur", "/api/library/items/999/archive", "{}", by_role(401, 403, 404, 404)},

@@ -7,7 +7,7 @@ import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { labels } from '../meta.js';
 
-export const ACCEPTED_FILES = '.pdf,.docx,.odt,.md,.markdown,.txt';
+export const ACCEPTED_FILES = '.pdf,.docx,.odt,.pptx,.odp,.xlsx,.ods,.png,.jpg,.jpeg,.webp,.md,.markdown,.txt';
 // The kinds a member may submit; reviewers may submit every kind.
 export const MEMBER_KINDS = ['temoignage', 'outil'];
 

@@ -1,13 +1,15 @@
 // One library item (/bibliotheque/:id): its text (Markdown rendered inert), metadata,
-// attachments to download, version history (authors and reviewers), review actions,
-// and "Dans le même esprit" (similar items).
+// attachments to download with their thumbnails (PDF first page, images), the outline of
+// office files (slides, sheets, headings) and a PDF reader (pages drawn by the server,
+// each with its text), version history (authors and reviewers), review actions, and
+// "Dans le même esprit" (similar items).
 
 import { api } from '../api.js';
 import {
   formatDate, formatSize, itemCard, kindBadge, missionLabel, phaseLabel,
 } from '../bibliotheque/common.js';
 import { openDialog, confirmDialog } from '../dialog.js';
-import { h, uid } from '../dom.js';
+import { h, replace, uid } from '../dom.js';
 import { createForm, textareaField, actions, submitButton } from '../forms.js';
 import { t } from '../i18n.js';
 import { renderMarkdown } from '../markdown.js';
@@ -17,6 +19,107 @@ export const title = 'biblio.itemTitle';
 function metaRow(label, value) {
   if (!value || (Array.isArray(value) && !value.length)) return null;
   return [h('dt', { text: label }), h('dd', { text: Array.isArray(value) ? value.join(', ') : value })];
+}
+
+const OUTLINE_LABEL = { slides: 'biblio.outline.slides', sheet: 'biblio.outline.sheet', document: 'biblio.outline.document' };
+
+/** The outline of an office file: slide titles, sheet names or headings. */
+function outline(a) {
+  if (!Array.isArray(a.outline) || !a.outline.length || !OUTLINE_LABEL[a.kind]) return null;
+  const id = uid('plan');
+  return h('div', { class: 'attachment-outline' },
+    h('p', { id, class: 'outline-label', text: t(OUTLINE_LABEL[a.kind], { n: a.outline.length }) }),
+    h('ol', { class: 'outline', 'aria-labelledby': id }, a.outline.map((entry) => h('li', { text: entry }))));
+}
+
+/**
+ * Reads a PDF in the page: each page drawn by the server as an image whose text
+ * alternative is the page's own text (below it, in a disclosure). Previous/next are
+ * buttons; the arrow keys turn pages too while focus is in the reader.
+ */
+function pdfReader(a, signal, announce) {
+  const id = uid('lecture');
+  let page = 1;
+  let total = a.pages || null;
+  let loading = null;
+  const position = h('p', { class: 'pdf-position', 'aria-live': 'polite' });
+  const prev = h('button', { type: 'button', class: 'button button-secondary', text: t('biblio.prevPage') });
+  const next = h('button', { type: 'button', class: 'button button-secondary', text: t('biblio.nextPage') });
+  const figure = h('figure', { class: 'pdf-page' });
+  const reader = h('section', { id, class: 'pdf-reader', hidden: true, 'aria-label': t('biblio.readerLabel', { name: a.name }) },
+    h('div', { class: 'pdf-toolbar' }, prev, position, next), figure);
+  const toggle = h('button', {
+    type: 'button', class: 'button button-secondary', 'aria-expanded': 'false', 'aria-controls': id, text: t('biblio.readPdf'),
+  });
+
+  function width() {
+    const css = Math.max(200, reader.clientWidth || 800);
+    const px = Math.ceil((css * (window.devicePixelRatio || 1)) / 200) * 200;
+    return Math.min(1600, Math.max(200, px));
+  }
+
+  async function show(n) {
+    if (loading) loading.abort();
+    const mine = new AbortController();
+    loading = mine;
+    signal?.addEventListener('abort', () => mine.abort(), { once: true });
+    position.textContent = t('biblio.pageLoading');
+    try {
+      const version = new URL(a.url, location.origin).searchParams.get('version');
+      const query = new URLSearchParams({ width: String(width()) });
+      if (version) query.set('version', version);
+      const info = await api.get(`${a.pages_url}${n}?${query}`, { signal: mine.signal });
+      page = info.page;
+      total = info.pages;
+      const textId = uid('texte-page');
+      const text = String(info.text || '').trim();
+      replace(figure,
+        h('img', { src: info.image, alt: info.alt, width: info.width, height: info.height, class: 'pdf-page-image' }),
+        h('details', { class: 'pdf-text' },
+          h('summary', { text: t('biblio.pageText') }),
+          h('div', { id: textId, class: 'pdf-text-body', text: text || t('biblio.pageNoText') })));
+      position.textContent = t('biblio.pageOf', { n: page, total });
+      // A button that becomes disabled drops the focus: it moves to the other one.
+      const focused = document.activeElement;
+      prev.disabled = page <= 1;
+      next.disabled = page >= total;
+      if ((focused === prev && prev.disabled && !next.disabled) || (focused === next && next.disabled && !prev.disabled)) {
+        (focused === prev ? next : prev).focus();
+      }
+    } catch (err) {
+      if (err && err.name === 'AbortError') return;
+      position.textContent = t('biblio.pageOf', { n: page, total: total ?? '?' });
+      announce(err.message, 'error');
+    }
+  }
+
+  prev.addEventListener('click', () => { if (page > 1) show(page - 1); });
+  next.addEventListener('click', () => { if (!total || page < total) show(page + 1); });
+  reader.addEventListener('keydown', (e) => {
+    if (e.target instanceof HTMLElement && e.target.closest('details')) return;
+    if (e.key === 'ArrowLeft' && page > 1) { e.preventDefault(); show(page - 1); }
+    if (e.key === 'ArrowRight' && (!total || page < total)) { e.preventDefault(); show(page + 1); }
+  });
+  toggle.addEventListener('click', () => {
+    const open = reader.hidden;
+    reader.hidden = !open;
+    toggle.setAttribute('aria-expanded', String(open));
+    toggle.textContent = open ? t('biblio.closePdf') : t('biblio.readPdf');
+    if (open && !figure.firstChild) show(page);
+  });
+  return [toggle, reader];
+}
+
+function attachmentEntry(a, signal, announce) {
+  const details = [formatSize(a.size)];
+  if (a.kind === 'pdf' && a.pages) details.push(t('biblio.pagesCount', { n: a.pages }));
+  return h('li', { class: `attachment attachment-${a.kind || 'file'}` },
+    h('p', { class: 'attachment-name' },
+      h('a', { href: a.url, download: a.name, text: a.name }), ' ',
+      h('span', { class: 'muted', text: `(${details.join(' · ')})` })),
+    a.preview ? h('img', { class: 'attachment-thumb', src: a.preview, alt: a.preview_alt, loading: 'lazy' }) : null,
+    a.kind === 'pdf' && a.pages_url ? h('div', { class: 'attachment-reader' }, pdfReader(a, signal, announce)) : null,
+    outline(a));
 }
 
 export async function render(ctx) {
@@ -120,9 +223,7 @@ export async function render(ctx) {
     renderMarkdown(item.body, { headingOffset: 1, className: 'markdown item-body' }),
     item.attachments.length ? h('section', { class: 'block', 'aria-labelledby': attachmentsId },
       h('h2', { id: attachmentsId, text: t('biblio.attachments') }),
-      h('ul', { class: 'attachments' }, item.attachments.map((a) => h('li', {},
-        h('a', { href: a.url, download: a.name, text: a.name }), ' ',
-        h('span', { class: 'muted', text: `(${formatSize(a.size)})` }))))) : null,
+      h('ul', { class: 'attachments' }, item.attachments.map((a) => attachmentEntry(a, ctx.signal, ctx.announce)))) : null,
     item.history.length ? h('section', { class: 'block', 'aria-labelledby': historyId },
       h('h2', { id: historyId, text: t('biblio.history') }),
       h('ol', { class: 'history', reversed: true }, item.history.map((v) => h('li', {},
