@@ -8,6 +8,7 @@
 #include <webp/encode.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <memory>
 
@@ -241,8 +242,8 @@ raster fit_within(const raster& r, int max_width, int max_height) {
     const double scale = std::min(static_cast<double>(max_width) / r.width, static_cast<double>(max_height) / r.height);
     raster out;
     out.channels = r.channels;
-    out.width = std::max(1, static_cast<int>(r.width * scale));
-    out.height = std::max(1, static_cast<int>(r.height * scale));
+    out.width = std::clamp(static_cast<int>(std::lround(r.width * scale)), 1, max_width);
+    out.height = std::clamp(static_cast<int>(std::lround(r.height * scale)), 1, max_height);
     out.pixels.resize(static_cast<std::size_t>(out.width) * static_cast<std::size_t>(out.height) * static_cast<std::size_t>(r.channels));
     const auto c = static_cast<std::size_t>(r.channels);
     // Each target pixel averages the source pixels its area covers.

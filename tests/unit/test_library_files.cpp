@@ -165,7 +165,8 @@ TEST_CASE("attachments: images are checked by content, encoded again without met
     auto upright = library::decode_image(library::image_format::jpeg, j.file);
     CHECK(upright.pixels[0] > 180);                                                              // top-left: red
     CHECK(upright.pixels[(static_cast<std::size_t>(399) * 200) * 3] < 80);                       // bottom-left: not red
-    CHECK(size_of(j.preview) == std::pair{160, 320});  // fits 320 × 640
+    CHECK(size_of(j.preview) == std::pair{200, 400});  // fits 320 × 640: not scaled up
+    CHECK(size_of(library::extract("grande.jpg", fixtures::jpeg(1000, 3000)).preview) == std::pair{213, 640});
     CHECK(library::extract("photo.jpeg", fixtures::jpeg(20, 10, 1, false)).width == 20);
 
     auto webp = fixtures::webp(300, 100);
@@ -190,7 +191,8 @@ TEST_CASE("attachments: mislabelled, corrupt and oversized images are refused", 
     png[png.size() / 2] ^= 0x5A;  // a flipped byte in the compressed data: the CRC fails
     CHECK(code_of([&] { library::extract("abimee.png", png); }) == "fichier_illisible");
     CHECK(code_of([] { library::extract("vide.webp", std::string("RIFF\0\0\0\0WEBPVP8 ", 16)); }) == "fichier_illisible");
-    CHECK(code_of([] { library::extract("image.png", "\x89PNG"); }) == "fichier_illisible");
+    CHECK(code_of([] { library::extract("image.png", "\x89PNG"); }) == "type_fichier_incoherent");  // not even a signature
+    CHECK(code_of([] { library::extract("image.png", "\x89PNG\r\n\x1a\ngarbage"); }) == "fichier_illisible");
     // Dimensions bounded before the pixels are decoded: 13,000 px a side, or over 40 MP.
     library::extract_limits lim;
     lim.max_side = 300;

@@ -569,7 +569,6 @@ const fr = {
   'biblio.versionN': 'Version {v}',
   'biblio.attachments': 'Pièces jointes',
   'biblio.readPdf': 'Lire le PDF',
-  'biblio.closePdf': 'Fermer la lecture',
   'biblio.prevPage': 'Page précédente',
   'biblio.nextPage': 'Page suivante',
   'biblio.pageOf': 'Page {n} sur {total}',

@@ -103,8 +103,8 @@ function pdfReader(a, signal, announce) {
   toggle.addEventListener('click', () => {
     const open = reader.hidden;
     reader.hidden = !open;
+    // A disclosure: its name stays, aria-expanded says whether the reader is open.
     toggle.setAttribute('aria-expanded', String(open));
-    toggle.textContent = open ? t('biblio.closePdf') : t('biblio.readPdf');
     if (open && !figure.firstChild) show(page);
   });
   return [toggle, reader];
@@ -117,7 +117,7 @@ function attachmentEntry(a, signal, announce) {
     h('p', { class: 'attachment-name' },
       h('a', { href: a.url, download: a.name, text: a.name }), ' ',
       h('span', { class: 'muted', text: `(${details.join(' · ')})` })),
-    a.preview ? h('img', { class: 'attachment-thumb', src: a.preview, alt: a.preview_alt, loading: 'lazy' }) : null,
+    a.preview ? h('img', { class: 'attachment-thumb', src: a.preview, alt: a.preview_alt }) : null,
     a.kind === 'pdf' && a.pages_url ? h('div', { class: 'attachment-reader' }, pdfReader(a, signal, announce)) : null,
     outline(a));
 }
