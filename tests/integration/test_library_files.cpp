@@ -130,7 +130,7 @@ TEST_CASE("library files: slides, grids and images upload, are indexed, previewe
     auto thumb = s.request("GET", att[4]["preview"].get<std::string>(), {}, {{"Cookie", author}});
     REQUIRE(thumb.status == 200);
     CHECK(thumb.header("content-type") == "image/png");
-    CHECK(png_size(thumb.body) == std::pair{240, 320});
+    CHECK(png_size(thumb.body) == std::pair{320, 427});  // 480 × 640 upright, 320 wide
     auto first = s.request("GET", att[7]["preview"].get<std::string>(), {}, {{"Cookie", author}});
     REQUIRE(first.status == 200);
     CHECK(png_size(first.body).first == 320);
