@@ -357,9 +357,11 @@ void service::register_routes(net::router& r) {
         std::optional<std::string> png;
         co_await cpu_.run([&] { png = files_.get_derived(a.sha256, preview_suffix); });
         if (!png && file_kind(a.mime) == "pdf") {
+            // Not counted per account: an item page may show several old PDFs at once, and
+            // each thumbnail is drawn once (the global queue bound still applies).
             const int preview_width = extract_limits{}.preview_width;
-            const auto uid = p.account.id;
-            auto page = co_await pdf_page(a.sha256, 1, preview_width, uid);
+            const std::int64_t anyone = 0;
+            auto page = co_await pdf_page(a.sha256, 1, preview_width, anyone);
             png = page.png;
             auto sha = a.sha256;
             co_await cpu_.run([&] { files_.put_derived(sha, preview_suffix, *png); });

@@ -371,22 +371,17 @@ content service::parse_content(const json& body, const principal& p, std::vector
 
 service::extraction_slot::extraction_slot(service& svc, std::int64_t user) : svc_(svc), user_(user) {
     std::lock_guard lock(svc_.extracting_mutex_);
-    auto& mine = svc_.extracting_[user_];
-    if (mine >= svc_.opts_.extractions_per_user) {
-        if (mine == 0) svc_.extracting_.erase(user_);
+    if (user_ != 0 && svc_.extracting_.count(user_) && svc_.extracting_[user_] >= svc_.opts_.extractions_per_user)
         throw api_error(errors::rate_limited, {}, "Vos fichiers précédents sont encore en cours d'analyse : réessayez dans un instant.");
-    }
-    if (svc_.extracting_total_ >= svc_.opts_.extractions_waiting) {
-        if (mine == 0) svc_.extracting_.erase(user_);
-        throw api_error(errors::unavailable);
-    }
-    ++mine;
+    if (svc_.extracting_total_ >= svc_.opts_.extractions_waiting) throw api_error(errors::unavailable);
+    if (user_ != 0) ++svc_.extracting_[user_];
     ++svc_.extracting_total_;
 }
 
 service::extraction_slot::~extraction_slot() {
     std::lock_guard lock(svc_.extracting_mutex_);
-    if (auto it = svc_.extracting_.find(user_); it != svc_.extracting_.end() && --it->second == 0) svc_.extracting_.erase(it);
+    if (user_ != 0)
+        if (auto it = svc_.extracting_.find(user_); it != svc_.extracting_.end() && --it->second == 0) svc_.extracting_.erase(it);
     --svc_.extracting_total_;
 }
 

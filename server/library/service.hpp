@@ -72,11 +72,12 @@ private:
     /// ?version=, else the one they see); 404 otherwise, as for the file itself.
     asio::awaitable<attachment> visible_attachment(net::request& req, const auth::principal& p);
     /// One page of a PDF attachment drawn (cached beside the file); throws not_found
-    /// beyond the last page.
+    /// beyond the last page. `user` is counted in the per-account queue unless it is 0.
     asio::awaitable<rendered_page> pdf_page(const std::string& sha, int page, int width, std::int64_t user);
 
-    /// A place in the extraction queue (a child process each): per account and in all.
-    /// Throws rate_limited (429) or unavailable (503) when full; freed when destroyed.
+    /// A place in the extraction queue (a child process each): per account (unless `user`
+    /// is 0) and in all. Throws rate_limited (429) or unavailable (503) when full; freed
+    /// when destroyed.
     class extraction_slot {
     public:
         extraction_slot(service& svc, std::int64_t user);
