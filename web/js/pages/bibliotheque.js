@@ -59,7 +59,7 @@ export async function render(ctx) {
   const pager = h('nav', { class: 'pager', 'aria-label': t('biblio.pages') });
   const facetsBox = h('div', { class: 'facets' });
   const filterLabel = h('span', { text: t('biblio.filter') });
-  const filterSummary = h('summary', { class: 'filters-summary' }, filterLabel);
+  const filterSummary = h('summary', {}, filterLabel);
   const filters = h('details', { class: 'filters' }, filterSummary);
   // Closed on a phone (the results come first), open beside them on a wide screen.
   const narrow = window.matchMedia('(max-width: 48rem)');
@@ -83,7 +83,7 @@ export async function render(ctx) {
   const activeFilters = () => Object.values(state.filters).reduce((n, v) => n + v.length, 0)
     + (from.value || to.value ? 1 : 0);
   const reset = h('button', {
-    type: 'button', class: 'button button-secondary button-small', text: t('biblio.resetFilters'),
+    type: 'button', class: 'button button-secondary button-small', text: t('biblio.resetFilters'), hidden: true,
     onclick: () => {
       for (const list of Object.values(state.filters)) list.length = 0;
       from.value = '';
