@@ -1,5 +1,6 @@
 #include "search/index.hpp"
 
+#include "search/query_plan.hpp"
 #include "search/text.hpp"
 
 #include <xapian.h>
@@ -113,19 +114,14 @@ const Xapian::SimpleStopper& french_stopper() {
     return *stopper;
 }
 
-// AND / OR / NOT stay operators; everything else is normalised like indexed text.
-std::string normalise_query(const std::string& raw) {
-    std::istringstream in(raw);
-    std::string word, out;
-    while (in >> word) {
-        if (!out.empty()) out += ' ';
-        // French operators too: ET, OU, SAUF.
-        if (word == "AND" || word == "ET") out += "AND";
-        else if (word == "OR" || word == "OU") out += "OR";
-        else if (word == "NOT" || word == "SAUF") out += "NOT";
-        else out += normalise(word);
-    }
-    return out;
+// A question's stop words (search::is_stop_word): « comment », « faut-il »… are dropped
+// even from a question read as written (quotes, ET).
+const Xapian::Stopper& question_stopper() {
+    struct stopper : Xapian::Stopper {
+        bool operator()(const std::string& word) const override { return is_stop_word(word); }
+    };
+    static const stopper* s = new stopper;
+    return *s;
 }
 
 // UTF-16 code units in a UTF-8 string (4-byte sequences are surrogate pairs).
@@ -138,9 +134,22 @@ std::uint32_t utf16_length(std::string_view s) {
     return n;
 }
 
+// What a snippet highlights: the query's terms (stems), and the prefixes it searched
+// (normalised, 3 letters or more: "coordin" marks « coordination »).
+struct highlight_terms {
+    std::set<std::string> stems;
+    std::vector<std::string> prefixes;
+
+    bool matches(const std::string& core, const Xapian::Stem& st) const {
+        if (stems.count(st(core)) || stems.count(core)) return true;
+        return std::any_of(prefixes.begin(), prefixes.end(), [&](const std::string& p) { return core.compare(0, p.size(), p) == 0; });
+    }
+};
+
 // A window of the original text around the first match, and the matched words' ranges.
-// Matching happens on normalised, stemmed words, so accents do not defeat it.
-void make_snippet(hit& h, const std::string& text, const std::set<std::string>& stems, std::size_t words_around = 14) {
+// Matching happens on normalised, stemmed words, so accents do not defeat it; the parts
+// of a hyphenated word are matched each (« télé-expertise » for "expertise").
+void make_snippet(hit& h, const std::string& text, const highlight_terms& terms, std::size_t words_around = 14) {
     struct word {
         std::size_t begin, end;
         bool match;
@@ -173,12 +182,14 @@ void make_snippet(hit& h, const std::string& text, const std::set<std::string>& 
         if (known != seen.end()) {
             match = known->second;
         } else {
-            std::istringstream parts(normalise(raw));
-            for (std::string p; parts >> p;) {
+            auto parts = normalise(raw);
+            std::replace(parts.begin(), parts.end(), '-', ' ');
+            std::istringstream in(parts);
+            for (std::string p; !match && in >> p;) {
                 std::string core;
                 for (char c : p)
                     if (std::isalnum(static_cast<unsigned char>(c)) || static_cast<unsigned char>(c) >= 0x80) core += c;
-                if (!core.empty() && (stems.count(st(core)) || stems.count(core))) match = true;
+                if (!core.empty() && terms.matches(core, st)) match = true;
             }
             seen.emplace(raw, match);
         }
@@ -284,10 +295,6 @@ hit hit_of(const Xapian::MSetIterator& m, std::string* body) {
     return h;
 }
 
-// Facet counts are exact up to this many matching documents; beyond, they count the
-// first ones in the order of the results. The library is far below it.
-constexpr Xapian::doccount facet_depth = 5000;
-
 // Each thread keeps one reader per index (with its facet table). It is reopened when
 // this process has committed since (the writer lives in the server process), or when
 // `force` (after a DatabaseModifiedError): no system call on the common path.
@@ -318,6 +325,268 @@ thread_reader_state& thread_reader(const std::string& key, const std::filesystem
 const facet_table& facets_of(thread_reader_state& r) {
     if (!r.facets) r.facets = std::make_unique<facet_table>(*r.db);
     return *r.facets;
+}
+
+constexpr unsigned parse_flags = Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_BOOLEAN |
+                                 Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |
+                                 Xapian::QueryParser::FLAG_PARTIAL;
+
+Xapian::QueryParser parser_for(const Xapian::Database& db, bool any_word, bool question) {
+    Xapian::QueryParser qp;
+    qp.set_database(db);
+    qp.set_stemmer(stemmer());
+    qp.set_stemming_strategy(Xapian::QueryParser::STEM_ALL);
+    qp.set_default_op(any_word ? Xapian::Query::OP_OR : Xapian::Query::OP_AND);
+    qp.add_prefix("titre", "S");
+    qp.set_max_expansion(50, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
+    if (question) qp.set_stopper(&question_stopper());
+    else qp.set_stopper(&french_stopper());
+    return qp;
+}
+
+// Documents that match at least k of the queries: the OR of the ANDs of every k-subset
+// (at most C(8,5) = 56 of them: plan_query's words are counted up to max_counted_words).
+// Xapian 1.4 has no "minimum should match" operator; this is used as a filter, for
+// the match set only, while the ranking comes from the plain OR of the words.
+Xapian::Query at_least(std::size_t k, const std::vector<Xapian::Query>& qs) {
+    const std::size_t n = qs.size();
+    if (k == 0) return Xapian::Query::MatchAll;
+    if (k > n) return Xapian::Query::MatchNothing;
+    if (k == n) return Xapian::Query(Xapian::Query::OP_AND, qs.begin(), qs.end());
+    if (k == 1) return Xapian::Query(Xapian::Query::OP_OR, qs.begin(), qs.end());
+    std::vector<Xapian::Query> combinations, part(k);
+    std::vector<std::size_t> pick(k);
+    for (std::size_t i = 0; i < k; ++i) pick[i] = i;
+    while (true) {
+        for (std::size_t i = 0; i < k; ++i) part[i] = qs[pick[i]];
+        combinations.emplace_back(Xapian::Query::OP_AND, part.begin(), part.end());
+        // The next k-subset in lexicographic order.
+        std::size_t i = k;
+        while (i > 0 && pick[i - 1] == n - k + i - 1) --i;
+        if (i == 0) break;
+        ++pick[i - 1];
+        for (std::size_t j = i; j < k; ++j) pick[j] = pick[j - 1] + 1;
+    }
+    return Xapian::Query(Xapian::Query::OP_OR, combinations.begin(), combinations.end());
+}
+
+// A question or a long query (plan_query's relevance mode): the OR of the significant
+// words ranks; at least 60 % of them must match. Words the library does not have at all
+// are left out of that count (a typo must not empty the answer: the spelling suggestion
+// offers its correction), and beyond max_counted_words only the rarest count. Titles
+// with some of the words rank higher (their OR, weight doubled).
+Xapian::Query relevance_query(const Xapian::Database& db, Xapian::QueryParser& qp, const query_plan& plan, bool any_word) {
+    struct word {
+        Xapian::Query match, title;
+        bool known = true;
+        Xapian::doccount freq = 0;  // of its rarest term
+    };
+    std::vector<word> words;
+    const auto all_docs = db.get_doccount();
+    for (std::size_t i = 0; i < plan.words.size(); ++i) {
+        const auto& text = plan.words[i];
+        const bool partial = plan.last_partial && i + 1 == plan.words.size();
+        const unsigned flags = Xapian::QueryParser::FLAG_PHRASE | (partial ? unsigned{Xapian::QueryParser::FLAG_PARTIAL} : 0U);
+        word w{qp.parse_query(text, flags), qp.parse_query(text, Xapian::QueryParser::FLAG_PHRASE, "S"), true, all_docs};
+        bool any_term = false;
+        for (auto t = w.match.get_unique_terms_begin(); t != w.match.get_unique_terms_end(); ++t) {
+            any_term = true;
+            auto f = db.get_termfreq(*t);
+            if (f == 0) w.known = false;
+            w.freq = std::min(w.freq, f);
+        }
+        if (partial) w.known = db.allterms_begin(text) != db.allterms_end(text);
+        else if (!any_term) w.known = false;
+        words.push_back(std::move(w));
+    }
+    std::vector<const word*> counted;
+    for (const auto& w : words)
+        if (w.known) counted.push_back(&w);
+    if (counted.empty()) return Xapian::Query::MatchNothing;
+    if (counted.size() > max_counted_words) {
+        std::stable_sort(counted.begin(), counted.end(), [](const word* a, const word* b) { return a->freq < b->freq; });
+        counted.resize(max_counted_words);
+    }
+    std::vector<Xapian::Query> all, titles, required;
+    for (const auto& w : words) {
+        all.push_back(w.match);
+        titles.push_back(w.title);
+    }
+    for (const auto* w : counted) required.push_back(w->match);
+    Xapian::Query ranked(Xapian::Query::OP_OR, all.begin(), all.end());
+    const std::size_t k = any_word ? 1 : min_match_of(required.size());
+    Xapian::Query matched;
+    if (k == 1) matched = ranked;
+    else if (k == all.size()) matched = Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end());
+    else matched = Xapian::Query(Xapian::Query::OP_FILTER, ranked, at_least(k, required));
+    return Xapian::Query(Xapian::Query::OP_AND_MAYBE, matched,
+                         Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(Xapian::Query::OP_OR, titles.begin(), titles.end()), 2.0));
+}
+
+// The whole query: text, facet filters, dates; and what the snippets highlight.
+Xapian::Query compose(const Xapian::Database& db, const query& q, const query_plan& plan, highlight_terms* terms) {
+    auto qp = parser_for(db, q.any_word, plan.question);
+    Xapian::Query text;
+    if (plan.mode == query_mode::relevance) {
+        text = relevance_query(db, qp, plan, q.any_word);
+    } else if (plan.text.empty()) {
+        text = Xapian::Query::MatchAll;
+    } else {
+        // Every word (as written); documents whose title has the words rank higher: the
+        // same query on titles only, optional (AND_MAYBE), with its weight doubled.
+        Xapian::Query parsed = qp.parse_query(plan.text, parse_flags);
+        Xapian::Query in_title = qp.parse_query(plan.text, parse_flags, "S");
+        text = Xapian::Query(Xapian::Query::OP_AND_MAYBE, parsed, Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, in_title, 2.0));
+    }
+    if (terms) {
+        for (auto t = text.get_unique_terms_begin(); t != text.get_unique_terms_end(); ++t) {
+            std::string term = *t;
+            if (term.empty() || (std::isupper(static_cast<unsigned char>(term[0])) && term[0] != 'Z')) continue;
+            terms->stems.insert(term[0] == 'Z' ? term.substr(1) : term);
+        }
+        terms->prefixes = plan.prefixes;
+    }
+    Xapian::Query out = filtered(text, q.filters);
+    if (q.date_from || q.date_to) {
+        auto from = Xapian::sortable_serialise(static_cast<double>(q.date_from.value_or(0)));
+        auto to = Xapian::sortable_serialise(static_cast<double>(q.date_to.value_or(std::int64_t{1} << 40)));
+        out = Xapian::Query(Xapian::Query::OP_FILTER, out, Xapian::Query(Xapian::Query::OP_VALUE_RANGE, date_slot, from, to));
+    }
+    return out;
+}
+
+// Facet counts are exact up to this many matching documents; beyond, they count the
+// first ones in the order of the results. The library is far below it.
+constexpr Xapian::doccount facet_depth = 5000;
+
+// One query on one reader: the total, the page of hits with snippets, the facet counts.
+result run_query(thread_reader_state& reader, const query& q, const query_plan& plan) {
+    Xapian::Database& db = *reader.db;
+    highlight_terms terms;
+    Xapian::Enquire enquire(db);
+    enquire.set_query(compose(db, q, plan, &terms));
+    if (q.by_date) enquire.set_sort_by_value_then_relevance(date_slot, true);
+    // The first `facet_depth` matches (at least the page asked for): their docids,
+    // in the combined numbering, feed the facet counts. (A MatchSpy would see each
+    // shard's own docids.)
+    const auto first = static_cast<Xapian::doccount>(q.offset);
+    const auto wanted = static_cast<Xapian::doccount>(q.offset + q.limit);
+    auto mset = enquire.get_mset(0, std::max(facet_depth, wanted));
+    facet_counter counter(facets_of(reader));
+    for (auto m = mset.begin(); m != mset.end(); ++m) counter.add(*m);
+    result r;
+    r.total = mset.get_matches_estimated();
+    for (Xapian::doccount i = first; i < std::min(mset.size(), wanted); ++i) {
+        auto m = mset[i];
+        std::string body;
+        hit h = hit_of(m, &body);
+        make_snippet(h, h.summary + "\n" + body, terms);
+        r.hits.push_back(std::move(h));
+    }
+    r.facets = counter.counts();
+    return r;
+}
+
+// How many documents a query matches, counted up to `enough`.
+Xapian::doccount count_up_to(const Xapian::Database& db, const query& q, Xapian::doccount enough) {
+    Xapian::Enquire enquire(db);
+    enquire.set_query(compose(db, q, plan_query(q.text), nullptr));
+    return enquire.get_mset(0, 0, enough).get_matches_lower_bound();
+}
+
+// A query that finds fewer results than this may get a spelling suggestion.
+constexpr std::size_t enough_results = 5;
+
+// Letters of a word, for spelling: ASCII letters and digits, Latin-1 and Latin Extended
+// letters, combining accents. Apostrophes, hyphens and the rest separate words.
+bool letter(char32_t cp) {
+    return (cp < 0x80 && std::isalnum(static_cast<int>(cp))) || (cp >= 0xC0 && cp <= 0x24F && cp != 0xD7 && cp != 0xF7) ||
+           (cp >= 0x300 && cp <= 0x36F);
+}
+
+char32_t decode(std::string_view s, std::size_t& i) {
+    auto b = static_cast<unsigned char>(s[i]);
+    std::size_t len = b < 0x80 ? 1 : (b >> 5) == 6 ? 2 : (b >> 4) == 14 ? 3 : (b >> 3) == 30 ? 4 : 1;
+    if (i + len > s.size()) len = 1;
+    char32_t cp = len == 1 ? b : len == 2 ? (b & 0x1F) : len == 3 ? (b & 0x0F) : (b & 0x07);
+    for (std::size_t k = 1; k < len; ++k) cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    i += len;
+    return len == 1 && b >= 0x80 ? 0 : cp;
+}
+
+// A spelling correction of the query, in the user's own text (only corrected words
+// change), or "" when none makes sense. Only words the library does not have in any form
+// are corrected (a rare word that exists, such as REZONE, is never "fixed" into a
+// frequent one), and a correction is refused when it is a stop word (« veille » is not
+// « elle »), the same word in another form (same stem), or a word the query already has
+// (« zones atones » is not « zones zones »). Candidates, in order: Xapian's spelling table
+// (2 edits), the French -ique/-ic endings (« diagnostique » → « diagnostic », 3 edits),
+// then 3 edits for words of 8 letters or more.
+std::string spelling_correction(const Xapian::Database& db, const std::string& raw) {
+    struct unit {
+        std::size_t begin, end;
+        std::string folded, stem;
+    };
+    std::vector<unit> units;
+    auto st = stemmer();
+    for (std::size_t i = 0; i < raw.size();) {
+        std::size_t at = i;
+        if (!letter(decode(raw, i))) continue;
+        std::size_t end = i;
+        while (end < raw.size()) {
+            std::size_t next = end;
+            if (!letter(decode(raw, next))) break;
+            end = next;
+        }
+        auto folded = fold(std::string_view(raw).substr(at, end - at));
+        units.push_back({at, end, folded, st(folded)});
+        i = end;
+    }
+    const auto last_char = raw.find_last_not_of(" \t\r\n");
+    std::string out;
+    std::size_t copied = 0;
+    bool changed = false;
+    for (std::size_t u = 0; u < units.size(); ++u) {
+        const auto& w = units[u];
+        const auto& word = w.folded;
+        if (word.size() < 3 || is_stop_word(word) ||
+            std::any_of(word.begin(), word.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); }))
+            continue;
+        const auto raw_word = std::string_view(raw).substr(w.begin, w.end - w.begin);
+        if (raw_word == "AND" || raw_word == "OR" || raw_word == "NOT" || raw_word == "ET" || raw_word == "OU" || raw_word == "SAUF") continue;
+        if (w.end < raw.size() && (raw[w.end] == '*' || raw[w.end] == ':')) continue;  // word*, titre:
+        if (db.get_termfreq(w.stem) > 0) continue;  // the library has it
+        // The word being typed: a prefix of words the library has.
+        if (u + 1 == units.size() && last_char != std::string::npos && w.end == last_char + 1 &&
+            db.allterms_begin(word) != db.allterms_end(word))
+            continue;
+        std::vector<std::string> candidates{db.get_spelling_suggestion(word, 2)};
+        for (auto [from, to] : {std::pair<std::string_view, std::string_view>{"iques", "ics"}, {"ique", "ic"}})
+            if (word.size() > from.size() + 2 && word.compare(word.size() - from.size(), from.size(), from) == 0)
+                candidates.push_back(word.substr(0, word.size() - from.size()) + std::string(to));
+        if (word.size() >= 8) candidates.push_back(db.get_spelling_suggestion(word, 3));
+        std::string chosen;
+        for (const auto& c : candidates) {
+            if (c.empty() || c == word || is_stop_word(c)) continue;
+            auto c_stem = st(c);
+            if (c_stem == w.stem || db.get_termfreq(c_stem) == 0) continue;
+            bool already = false;
+            for (std::size_t o = 0; o < units.size(); ++o)
+                if (o != u && (units[o].stem == c_stem || units[o].folded == c)) already = true;
+            if (already) continue;
+            chosen = c;
+            break;
+        }
+        if (chosen.empty()) continue;
+        if (raw_word[0] >= 'A' && raw_word[0] <= 'Z') chosen[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(chosen[0])));
+        out.append(raw, copied, w.begin - copied);
+        out += chosen;
+        copied = w.end;
+        changed = true;
+    }
+    if (!changed) return "";
+    out.append(raw, copied, std::string::npos);
+    return out;
 }
 
 std::atomic<std::uint64_t> index_instances{0};
@@ -565,87 +834,39 @@ result index::search(const query& q) const {
     for (int attempt = 0;; ++attempt) {
         try {
             auto& reader = thread_reader(reader_key_, dir_, generation_.load(), attempt > 0);
-            Xapian::Database& db = *reader.db;
-            Xapian::QueryParser qp;
-            qp.set_database(db);
-            qp.set_stemmer(stemmer());
-            qp.set_stemming_strategy(Xapian::QueryParser::STEM_ALL);
-            qp.set_default_op(q.any_word ? Xapian::Query::OP_OR : Xapian::Query::OP_AND);
-            qp.add_prefix("titre", "S");
-            qp.set_max_expansion(50, Xapian::Query::WILDCARD_LIMIT_MOST_FREQUENT);
-            qp.set_stopper(&french_stopper());
-            // Spelling correction costs a lookup per word: asked for only when the query
-            // finds little (below).
-            const unsigned flags = Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_BOOLEAN |
-                                   Xapian::QueryParser::FLAG_LOVEHATE | Xapian::QueryParser::FLAG_WILDCARD |
-                                   Xapian::QueryParser::FLAG_PARTIAL;
-            auto text = normalise_query(q.text);
-            Xapian::Query parsed = text.empty() ? Xapian::Query::MatchAll : qp.parse_query(text, flags);
-            if (!text.empty()) {
-                // Documents whose title has the words rank higher: the same query on
-                // titles only, optional (AND_MAYBE), with its weight doubled.
-                Xapian::Query in_title = qp.parse_query(text, flags, "S");
-                parsed = Xapian::Query(Xapian::Query::OP_AND_MAYBE, parsed,
-                                       Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, in_title, 2.0));
+            const auto plan = plan_query(q.text);
+            auto r = run_query(reader, q, plan);
+            const bool has_text = q.text.find_first_not_of(" \t\r\n") != std::string::npos;
+            if (!has_text || q.relaxed) return r;
+            // Few results: a spelling correction, if it finds clearly more (more than
+            // twice as many; at least one when the query finds nothing). Spelling costs
+            // a lookup per word: asked for only here.
+            if (r.total < enough_results) {
+                auto corrected = spelling_correction(*reader.db, q.text);
+                if (!corrected.empty()) {
+                    query again = q;
+                    again.text = corrected;
+                    again.relaxed = true;
+                    if (r.total == 0) {
+                        // Nothing at all: show what the correction finds.
+                        auto found = run_query(reader, again, plan_query(corrected));
+                        if (found.total > 0) {
+                            found.suggestion = corrected;
+                            found.fallback = "corrected";
+                            return found;
+                        }
+                    } else {
+                        const auto more = static_cast<Xapian::doccount>(2 * r.total + 1);
+                        if (count_up_to(*reader.db, again, more) >= more) r.suggestion = corrected;
+                    }
+                }
             }
-            parsed = filtered(parsed, q.filters);
-            if (q.date_from || q.date_to) {
-                auto from = Xapian::sortable_serialise(static_cast<double>(q.date_from.value_or(0)));
-                auto to = Xapian::sortable_serialise(static_cast<double>(q.date_to.value_or(std::int64_t{1} << 40)));
-                parsed = Xapian::Query(Xapian::Query::OP_FILTER, parsed,
-                                       Xapian::Query(Xapian::Query::OP_VALUE_RANGE, date_slot, from, to));
-            }
-            Xapian::Enquire enquire(db);
-            enquire.set_query(parsed);
-            if (q.by_date) enquire.set_sort_by_value_then_relevance(date_slot, true);
-            // The first `facet_depth` matches (at least the page asked for): their docids,
-            // in the combined numbering, feed the facet counts. (A MatchSpy would see each
-            // shard's own docids.)
-            const auto first = static_cast<Xapian::doccount>(q.offset);
-            const auto wanted = static_cast<Xapian::doccount>(q.offset + q.limit);
-            auto mset = enquire.get_mset(0, std::max(facet_depth, wanted));
-            facet_counter counter(facets_of(reader));
-            for (auto m = mset.begin(); m != mset.end(); ++m) counter.add(*m);
-            std::set<std::string> stems;
-            for (auto t = parsed.get_unique_terms_begin(); t != parsed.get_unique_terms_end(); ++t) {
-                std::string term = *t;
-                if (term.empty() || (std::isupper(static_cast<unsigned char>(term[0])) && term[0] != 'Z')) continue;
-                stems.insert(term[0] == 'Z' ? term.substr(1) : term);
-            }
-            result r;
-            r.total = mset.get_matches_estimated();
-            for (Xapian::doccount i = first; i < std::min(mset.size(), wanted); ++i) {
-                auto m = mset[i];
-                std::string body;
-                hit h = hit_of(m, &body);
-                make_snippet(h, h.summary + "\n" + body, stems);
-                r.hits.push_back(std::move(h));
-            }
-            r.facets = counter.counts();
-            if (!text.empty() && r.total < 3) {
-                // Without FLAG_PARTIAL: it turns off the correction of the last word.
-                qp.parse_query(text, (flags | Xapian::QueryParser::FLAG_SPELLING_CORRECTION) &
-                                         ~static_cast<unsigned>(Xapian::QueryParser::FLAG_PARTIAL));
-                r.suggestion = qp.get_corrected_query_string();
-            }
-            if (r.total == 0 && !text.empty() && !q.relaxed) {
-                // Nothing has every word (a typo, a word the library does not use): show
-                // what the corrected query finds, else what has most of the words.
+            if (r.total == 0) {
+                // Nothing has the words (and no correction helps): what has some of them.
                 query again = q;
                 again.relaxed = true;
-                if (!r.suggestion.empty()) {
-                    again.text = r.suggestion;
-                    auto corrected = search(again);
-                    if (corrected.total > 0) {
-                        corrected.suggestion = r.suggestion;
-                        corrected.fallback = "corrected";
-                        return corrected;
-                    }
-                    again.text = q.text;
-                }
                 again.any_word = true;
-                auto loose = search(again);
-                loose.suggestion = r.suggestion;
+                auto loose = run_query(reader, again, plan);
                 if (loose.total > 0) loose.fallback = "any_word";
                 return loose;
             }

@@ -11,6 +11,8 @@
 // also gets the words of "accord conventionnel interprofessionnel", and the reverse,
 // so that both spellings find it, in phrases too. Changing them needs a reindex
 // (synonyms_fingerprint() tells). Xapian errors leave this module as std::runtime_error.
+// Queries are read by search::plan_query (query_plan.hpp): keywords (every word), a
+// question or long query (60 % of its significant words, by relevance), or the syntax.
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -41,13 +43,13 @@ struct document {
 };
 
 struct query {
-    std::string text;                                         // user syntax: words, "phrases", AND/OR/NOT, prefix*
+    std::string text;  // user syntax: words, "phrases", AND/OR/NOT, prefix*; questions (query_plan.hpp)
     std::map<std::string, std::vector<std::string>> filters;  // facet -> accepted values (OR within, AND across)
     std::size_t offset = 0, limit = 10;
     bool by_date = false;
     std::optional<std::int64_t> date_from, date_to;  // unix seconds, inclusive
-    bool any_word = false;  // OR between words instead of AND
-    bool relaxed = false;   // set on the automatic second try: no further fallback
+    bool any_word = false;  // OR between words instead of AND (a question: one word is enough)
+    bool relaxed = false;   // set on the automatic second try: no suggestion, no further fallback
 };
 
 struct hit {
@@ -64,7 +66,9 @@ struct result {
     std::size_t total = 0;  // estimated matches
     std::vector<hit> hits;
     std::map<std::string, std::map<std::string, std::size_t>> facets;  // facet -> value -> count
-    std::string suggestion;  // spelling correction of the query, or ""
+    // A spelling correction of the query, in the user's text, that finds more than twice
+    // as many results; only looked for when the query finds fewer than 5. Or "".
+    std::string suggestion;
     // When nothing matched every word: "corrected" (these are the results of the
     // suggestion) or "any_word" (documents with some of the words); "" otherwise.
     std::string fallback;

@@ -9,6 +9,9 @@
 //   relais_searchbench load --port P --queries queries.txt --requests N --connections C
 //       replays the queries with a fixed rotation of facet filters over keep-alive
 //       connections; prints {"requests","seconds","rps","p50_ms","p90_ms","p99_ms","max_ms","errors"}
+//       and the same percentiles for the questions and long queries alone ("questions":
+//       the queries search::plan_query reads in relevance mode) and for the others
+//       ("keywords"), whatever the server (an older build answers them its own way)
 //
 // The Xapian side is Relais's own search::index (French folding, stemming, synonyms,
 // title boost, snippets, multi-valued facets, spelling). The FTS5 side is a table
@@ -18,6 +21,7 @@
 #include "net/router.hpp"
 #include "net/server.hpp"
 #include "search/index.hpp"
+#include "search/query_plan.hpp"
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
@@ -438,8 +442,12 @@ int cmd_load(const std::map<std::string, std::string>& f) {
     std::size_t requests = std::stoul(need(f, "requests"));
     std::size_t connections = std::stoul(f.count("connections") ? f.at("connections") : "4");
     std::vector<std::string> targets;
-    for (std::size_t i = 0; i < requests; ++i)
-        targets.push_back("/search?q=" + url_encode(queries[i % queries.size()]) + filters[(i / queries.size()) % filters.size()]);
+    std::vector<bool> question;  // per request: a question or a long query (relevance mode)
+    for (std::size_t i = 0; i < requests; ++i) {
+        const auto& q = queries[i % queries.size()];
+        targets.push_back("/search?q=" + url_encode(q) + filters[(i / queries.size()) % filters.size()]);
+        question.push_back(search::plan_query(q).mode == search::query_mode::relevance);
+    }
     std::vector<double> latencies(requests);
     std::atomic<std::size_t> next{0}, errors{0};
     auto start = clock_type::now();
@@ -466,12 +474,21 @@ int cmd_load(const std::map<std::string, std::string>& f) {
         });
     for (auto& t : threads) t.join();
     double seconds = std::chrono::duration<double>(clock_type::now() - start).count();
-    std::sort(latencies.begin(), latencies.end());
-    auto pct = [&](double q) { return latencies[std::min(latencies.size() - 1, static_cast<std::size_t>(q * latencies.size()))]; };
-    std::cout << json{{"requests", requests}, {"seconds", seconds}, {"rps", requests / seconds}, {"p50_ms", pct(0.50)},
-                      {"p90_ms", pct(0.90)}, {"p99_ms", pct(0.99)}, {"max_ms", latencies.back()}, {"errors", errors.load()}}
-                     .dump()
-              << std::endl;
+    auto percentiles = [](std::vector<double> xs) {
+        if (xs.empty()) return json::object();
+        std::sort(xs.begin(), xs.end());
+        auto pct = [&](double q) { return xs[std::min(xs.size() - 1, static_cast<std::size_t>(q * static_cast<double>(xs.size())))]; };
+        return json{{"requests", xs.size()}, {"p50_ms", pct(0.50)}, {"p90_ms", pct(0.90)}, {"p99_ms", pct(0.99)}, {"max_ms", xs.back()}};
+    };
+    std::vector<double> of_questions, of_keywords;
+    for (std::size_t i = 0; i < requests; ++i) (question[i] ? of_questions : of_keywords).push_back(latencies[i]);
+    json out = percentiles(latencies);
+    out["seconds"] = seconds;
+    out["rps"] = static_cast<double>(requests) / seconds;
+    out["errors"] = errors.load();
+    out["questions"] = percentiles(of_questions);
+    out["keywords"] = percentiles(of_keywords);
+    std::cout << out.dump() << std::endl;
     return 0;
 }
 

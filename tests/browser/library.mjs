@@ -3,15 +3,18 @@
 // narrows by a facet, opens an item and downloads its attachment, then submits a
 // testimony with an attached file (its Markdown carries a script and a javascript:
 // link, which must render inert); an animateur publishes it from the review queue
-// and the member finds it by search.
+// and the member finds it by search. Then a question finds the letter-of-intent fiches,
+// spelling suggestions make sense, prefixes are highlighted, and on a phone (390 px) the
+// filters are collapsed above the results, « Réinitialiser les filtres » empties them,
+// axe finds nothing and nothing scrolls sideways.
 //
 // Usage: node library.mjs /path/to/relais   (see harness.mjs for the conventions)
 
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import {
-  STEP_TIMEOUT_MS, addUser, assertNoProblems, heading, isExpected401, launchBrowser, log, makeDataDir,
-  newPage, pathOf, runTest, signIn, startServer, step, waitForPath, watchPage,
+  STEP_TIMEOUT_MS, addUser, assertAxeClean, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser,
+  log, makeDataDir, newPage, pathOf, runTest, signIn, startServer, step, waitForPath, watchPage,
 } from './harness.mjs';
 
 const RUN_TIMEOUT_MS = 150_000;
@@ -20,6 +23,18 @@ const REVIEWER = { email: 'alice@test.fr', name: 'Alice Animatrice', password: '
 const TITLE = 'Notre CPTS et les kinésithérapeutes du Ternois';
 
 const cards = (page) => page.locator('main .library-results li.card');
+const fold = (text) => text.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase();
+
+// Searches `text` from the library page (typed, then Enter) and waits for its answer.
+async function search(page, text) {
+  const box = page.getByLabel('Rechercher dans la bibliothèque', { exact: true });
+  await box.fill(text);
+  const answered = page.waitForResponse((r) => r.url().includes('/api/library/search?') && r.url().includes('q='));
+  await box.press('Enter');
+  await answered;
+  // The page draws the answer right after it arrives.
+  await page.waitForFunction((q) => new URLSearchParams(location.search).get('q') === q, text);
+}
 
 async function run(relais) {
   const dataDir = await makeDataDir('relais-library-');
@@ -142,6 +157,87 @@ async function run(relais) {
         if (i === 19) throw new Error('the published testimony is not found by search');
       }
     }
+  });
+
+  await step('a question finds the letter-of-intent fiches first', async () => {
+    await m.goto(`${base}/bibliotheque`);
+    await heading(m, /^Bibliothèque$/);
+    await search(m, 'comment rédiger la lettre d’intention ?');
+    await m.waitForFunction(() => {
+      const titles = [...document.querySelectorAll('main .library-results li.card h2, main .library-results li.card h3')]
+        .slice(0, 3).map((el) => el.textContent);
+      return titles.length === 3 && titles.every((x) => /lettre d.intention/i.test(x));
+    }, null, { timeout: STEP_TIMEOUT_MS });
+    assert.ok(await cards(m).count() >= 5, 'a question finds more than the fiches with every word');
+    assert.equal(await m.locator('main .search-suggestion button').count(), 0, 'no suggestion for a question that finds enough');
+  });
+
+  await step('spelling suggestions make sense', async () => {
+    await search(m, 'diagnostique territorial');
+    const fix = m.locator('main .search-suggestion').getByRole('button', { name: 'diagnostic territorial', exact: true });
+    await fix.waitFor();
+    await m.locator('main .search-suggestion').getByText(/résultats de la correction/).waitFor();
+    await cards(m).first().filter({ hasText: /diagnostic territorial/i }).waitFor();
+    // Words the library has are never "corrected" (« elle documentaire » used to be offered).
+    await search(m, 'veille documentaire');
+    await m.waitForFunction(() => !document.querySelector('main .search-suggestion button'), null, { timeout: STEP_TIMEOUT_MS })
+      .catch(() => { throw new Error('« veille documentaire » gets a suggestion'); });
+    await cards(m).first().filter({ hasText: /veille/i }).waitFor();
+  });
+
+  await step('a prefix is highlighted where it starts a word', async () => {
+    await search(m, 'coord');
+    // « coord » is no word's stem: only the prefix can mark « coordination », « coordonnateur »…
+    await m.waitForFunction(() => {
+      const marks = [...document.querySelectorAll('main .library-results .snippet mark')].map((x) => x.textContent);
+      return marks.length > 0 && marks.every((x) => /^coord/i.test(x));
+    }, null, { timeout: STEP_TIMEOUT_MS });
+    const marks = await m.locator('main .library-results .snippet mark').allTextContents();
+    for (const mark of marks) assert.ok(fold(mark).startsWith('coord'), `« ${mark} » does not start with the prefix`);
+  });
+
+  await step('on a wide screen the filters are open beside the results', async () => {
+    await m.goto(`${base}/bibliotheque`);
+    await heading(m, /^Bibliothèque$/);
+    const filters = m.locator('main details.filters');
+    assert.equal(await filters.getAttribute('open'), '', 'open on a wide screen');
+    await m.getByRole('group', { name: 'Type', exact: true }).waitFor();
+    await assertAxeClean(m, '/bibliotheque (wide)');
+  });
+
+  await step('on a phone the filters are collapsed above the results; « Réinitialiser les filtres »', async () => {
+    await m.setViewportSize({ width: 390, height: 844 });
+    await m.goto(`${base}/bibliotheque`);
+    await heading(m, /^Bibliothèque$/);
+    await cards(m).first().waitFor();
+    const summary = m.locator('main details.filters > summary');
+    assert.equal(await m.locator('main details.filters').getAttribute('open'), null, 'closed on a phone');
+    assert.equal((await summary.textContent()).trim(), 'Filtrer');
+    const first = await cards(m).first().boundingBox();
+    assert.ok(first.y + 40 < 844, `the first result starts in the first screen (at ${Math.round(first.y)} px)`);
+    assert.equal(await m.getByRole('button', { name: 'Réinitialiser les filtres' }).count(), 0, 'nothing to reset yet');
+    await assertNoOverflow(m);
+    await assertAxeClean(m, '/bibliotheque at 390 px, filters closed');
+    // By keyboard: open the filters, tick a type.
+    await summary.focus();
+    await m.keyboard.press('Enter');
+    await m.getByRole('group', { name: 'Type', exact: true }).getByLabel(/^Outil \(\d+\)$/).check();
+    await m.waitForFunction(() => /kind=outil/.test(location.search));
+    await m.waitForFunction(() => document.querySelector('main details.filters > summary').textContent.trim() === 'Filtrer (1)');
+    await assertNoOverflow(m);
+    await assertAxeClean(m, '/bibliotheque at 390 px, a filter on');
+    const reset = m.getByRole('button', { name: 'Réinitialiser les filtres' });
+    await reset.focus();
+    await m.keyboard.press('Enter');
+    await m.waitForFunction(() => !/kind=/.test(location.search));
+    await m.waitForFunction(() => document.querySelector('main details.filters > summary').textContent.trim() === 'Filtrer');
+    assert.equal(await reset.count(), 0, 'the button goes once nothing is filtered');
+    assert.equal(await m.evaluate(() => document.activeElement.tagName), 'SUMMARY', 'the focus goes back to the filters');
+    assert.equal(await m.getByRole('group', { name: 'Type', exact: true }).getByLabel(/^Outil/).isChecked(), false);
+    // A question on the phone: the answer, highlighted, without sideways scrolling.
+    await search(m, 'quelles conditions pour obtenir le soutien à l’amorçage ?');
+    await cards(m).first().filter({ hasText: /financement d.amorçage/ }).waitFor();
+    await assertNoOverflow(m);
   });
 
   assertNoProblems(problems);

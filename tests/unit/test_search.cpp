@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fstream>
+#include <set>
 
 namespace {
 // The highlighted words of a hit, cut from its snippet by their UTF-16 ranges.
@@ -185,4 +186,213 @@ TEST_CASE("search: huge words and long facet values do not break indexing; clear
     idx.commit();
     CHECK(idx.document_count() == 0);
     CHECK(idx.search(q).suggestion.empty());
+}
+
+#include "search/query_plan.hpp"
+
+using relais::search::min_match_of;
+using relais::search::plan_query;
+using relais::search::query_mode;
+using strings = std::vector<std::string>;
+
+TEST_CASE("query plan: short keyword queries keep every word, the last as a prefix", "[search][query]") {
+    auto p = plan_query("lettre d'int");
+    CHECK(p.mode == query_mode::keywords);
+    CHECK_FALSE(p.question);
+    CHECK(p.text == "lettre int");
+    CHECK(p.prefixes == strings{"int"});
+    CHECK(p.words.empty());
+    // Four significant words are still keywords (stop words do not count).
+    auto four = plan_query("indicateurs de moyens et de resultats pour la CPTS");
+    CHECK(four.mode == query_mode::keywords);
+    CHECK(four.text == "indicateurs de moyens et de resultats pour la cpts");
+    CHECK(plan_query("coordin").prefixes == strings{"coordin"});
+    CHECK(plan_query("lettre d").prefixes.empty());  // too short to highlight
+    CHECK(plan_query("").mode == query_mode::keywords);
+}
+
+TEST_CASE("query plan: questions drop stop words and question words", "[search][query]") {
+    auto p = plan_query("comment rédiger la lettre d'intention ?");
+    CHECK(p.mode == query_mode::relevance);
+    CHECK(p.question);
+    CHECK(p.words == strings{"rediger", "lettre", "intention"});
+    CHECK(p.dropped == strings{"comment", "la"});  // the elision « d' » is already gone
+    CHECK_FALSE(p.last_partial);  // a finished question: no prefix
+    CHECK(p.prefixes.empty());
+
+    // A question word first, without a question mark: the last word is a prefix too.
+    auto typing = plan_query("Pourquoi créer une CPTS sur notre territ");
+    CHECK(typing.mode == query_mode::relevance);
+    CHECK(typing.words == strings{"creer", "cpts", "territ"});
+    CHECK(typing.last_partial);
+    CHECK(typing.prefixes == strings{"territ"});
+
+    CHECK(plan_query("Où trouver le contrat type").question);                 // « où » folds to "ou"
+    CHECK(plan_query("à quoi sert le diagnostic territorial").question);      // preposition + question word
+    CHECK(plan_query("à quoi sert le diagnostic territorial").words == strings{"diagnostic", "territorial"});
+    CHECK(plan_query("Qu'est-ce qu'une SISA").words == strings{"sisa"});      // « qu'est-ce que »
+    CHECK(plan_query("Quels indicateurs pour l'ACI").words == strings{"indicateurs", "aci"});
+    CHECK(plan_query("combien de professionnels").question);
+    // An inverted verb makes a question anywhere; the verb is dropped when it only shapes it.
+    auto inverted = plan_query("la SISA faut-il la créer avant l'ACI");
+    CHECK(inverted.question);
+    CHECK(inverted.words == strings{"sisa", "creer", "avant", "aci"});
+    CHECK(plan_query("financera-t-on la coordination").words == strings{"financera", "coordination"});
+    // Compounds stay one word; « rendez-vous » is not an inversion.
+    CHECK(plan_query("télé-expertise ?").words == strings{"tele-expertise"});
+    CHECK_FALSE(plan_query("rendez-vous ARS").question);
+    // The same word twice (by stem) counts once.
+    CHECK(plan_query("quelles zones atones et quelle zone ?").words == strings{"zones", "atones"});
+}
+
+TEST_CASE("query plan: long queries rank by relevance; at least 60 % of the words must match", "[search][query]") {
+    auto p = plan_query("forces faiblesses opportunites menaces diagnostic");
+    CHECK(p.mode == query_mode::relevance);
+    CHECK_FALSE(p.question);
+    CHECK(p.words.size() == 5);
+    CHECK(p.last_partial);
+    CHECK(plan_query("projets de sante fiches actions PRS").mode == query_mode::relevance);
+    CHECK(plan_query("doubles financements collectivites territoriales").mode == query_mode::keywords);
+
+    CHECK(min_match_of(0) == 0);
+    CHECK(min_match_of(1) == 1);
+    CHECK(min_match_of(2) == 2);
+    CHECK(min_match_of(3) == 2);
+    CHECK(min_match_of(4) == 3);
+    CHECK(min_match_of(5) == 3);
+    CHECK(min_match_of(6) == 4);
+    CHECK(min_match_of(7) == 5);
+    CHECK(min_match_of(8) == 5);
+}
+
+TEST_CASE("query plan: quotes and operators keep the strict reading", "[search][query]") {
+    // A phrase: read as written, even in a question.
+    auto quoted = plan_query("comment rédiger la \"lettre d'intention\" ?");
+    CHECK(quoted.mode == query_mode::syntax);
+    CHECK(quoted.question);
+    CHECK(quoted.text == "comment rediger la \"lettre intention\" ?");
+    // ET between words: every word required, even in a long query.
+    auto all = plan_query("forces ET faiblesses ET opportunites ET menaces ET diagnostic");
+    CHECK(all.mode == query_mode::syntax);
+    CHECK(all.text == "forces AND faiblesses AND opportunites AND menaces AND diagnostic");
+    CHECK(plan_query("territoire OU menaces").text == "territoire OR menaces");
+    CHECK(plan_query("territorial SAUF swot").text == "territorial NOT swot");
+    auto wild = plan_query("config* des paquets");
+    CHECK(wild.mode == query_mode::syntax);
+    CHECK(wild.prefixes == strings{"config", "paquets"});
+    CHECK(plan_query("-swot diagnostic").mode == query_mode::syntax);
+    CHECK(plan_query("titre:diagnostic").mode == query_mode::syntax);
+    // Lower-case « et » is a word, not an operator.
+    CHECK(plan_query("forces et faiblesses").mode == query_mode::keywords);
+    // A hyphen inside a word is not the NOT prefix.
+    CHECK(plan_query("télé-expertise").mode == query_mode::keywords);
+}
+
+namespace {
+relais::search::result find(const relais::search::index& idx, std::string text, bool any_word = false) {
+    relais::search::query q;
+    q.text = std::move(text);
+    q.any_word = any_word;
+    q.limit = 50;
+    return idx.search(q);
+}
+std::set<std::string> id_set(const relais::search::result& r) {
+    std::set<std::string> out;
+    for (const auto& h : r.hits) out.insert(h.id);
+    return out;
+}
+}  // namespace
+
+TEST_CASE("search: a question matches 60 % of its words, ranked; keywords, quotes and ET match all", "[search][query]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    idx.put(doc("all", "Rédiger la lettre d'intention", "Comment rédiger une lettre d'intention pour la future CPTS.", {}));
+    idx.put(doc("two", "Lettre et intention", "Une lettre, une intention.", {}));
+    idx.put(doc("lettre", "Lettre d'information", "La lettre d'information du réseau.", {}));
+    idx.put(doc("intention", "Intention et projet", "Une intention de projet de santé.", {}));
+    idx.put(doc("rediger", "Rédaction du projet de santé", "Rédiger le projet de santé.", {}));
+    idx.commit();
+
+    // rédiger, lettre, intention: 2 of 3 must match; « comment » and « la » are dropped.
+    auto question = find(idx, "comment rédiger la lettre d'intention ?");
+    CHECK(id_set(question) == std::set<std::string>{"all", "two"});
+    CHECK(question.hits.at(0).id == "all");  // more of the words ranks higher
+    CHECK(question.fallback.empty());
+    // The same words as keywords: all of them.
+    CHECK(id_set(find(idx, "rediger lettre intention")) == std::set<std::string>{"all"});
+    // ET forces all words, even in a question.
+    CHECK(id_set(find(idx, "pourquoi rédiger ET lettre ET intention ?")) == std::set<std::string>{"all"});
+    // A phrase: the words next to each other.
+    CHECK(id_set(find(idx, "\"lettre d'intention\"")) == std::set<std::string>{"all"});
+    CHECK(id_set(find(idx, "\"lettre intention\" ?")) == std::set<std::string>{"all"});
+    // A word the index does not have is not counted: 2 of the 3 others still suffice.
+    CHECK(id_set(find(idx, "comment rédiger la lettre d'intention xyzzy ?")) == std::set<std::string>{"all", "two"});
+    // Nothing has 2 of the words: those with some of them, marked as such.
+    auto loose = find(idx, "pourquoi rédaction information ?");
+    CHECK(loose.fallback == "any_word");
+    CHECK(id_set(loose) == std::set<std::string>{"lettre", "rediger"});
+    // Only stop words: read as keywords (the stopper keeps a query that is all stop words).
+    CHECK_NOTHROW(find(idx, "comment ?"));
+}
+
+TEST_CASE("search: beyond 8 significant words, the rarest count", "[search][query]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    const std::string common = "accueil bureau courrier dossier entretien formation guichet";
+    for (int i = 0; i < 6; ++i) idx.put(doc("common" + std::to_string(i), "Fiche " + std::to_string(i), common, {}));
+    idx.put(doc("rare", "Fiche rare", "amorcage cartographie patientele frontaliers attractivite", {}));
+    idx.commit();
+    // 12 words: the 5 rare ones and 3 common ones count (8), 5 of them must match.
+    auto r = find(idx, "amorcage cartographie patientele frontaliers attractivite " + common);
+    CHECK(id_set(r) == std::set<std::string>{"rare"});
+    CHECK(r.fallback.empty());
+}
+
+TEST_CASE("search: prefixes and parts of hyphenated words are highlighted", "[search][query]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    idx.put(doc("a", "Coordination", "La coordination des soins passe par la télé-expertise et le coordonnateur.", {}));
+    idx.commit();
+    CHECK(marked(find(idx, "coord").hits.at(0)) == std::vector<std::string>{"coordination", "coordonnateur."});
+    CHECK(marked(find(idx, "soins coordi").hits.at(0)) == std::vector<std::string>{"coordination", "soins"});
+    CHECK(marked(find(idx, "comment organiser la coordi").hits.at(0)) == std::vector<std::string>{"coordination"});
+    CHECK(marked(find(idx, "coordo*").hits.at(0)) == std::vector<std::string>{"coordonnateur."});
+    CHECK(marked(find(idx, "expertise").hits.at(0)) == std::vector<std::string>{"télé-expertise"});
+    // A finished question searches whole words: no prefix.
+    CHECK(find(idx, "comment organiser la coordi ?").total == 0);
+}
+
+TEST_CASE("search: spelling suggestions that make sense", "[search][spelling]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    for (int i = 0; i < 4; ++i)
+        idx.put(doc("d" + std::to_string(i), "Diagnostic territorial " + std::to_string(i),
+                    "Le diagnostic territorial de la zone : elle a ses forces. Les zones de gouvernance.", {}));
+    idx.put(doc("bureau", "Bureau", "Le bureau de l'association, son bureau, sa gouvernance.", {}));
+    idx.put(doc("rezone", "REZONE", "L'outil REZONE de l'Assurance Maladie.", {}));
+    idx.commit();
+
+    // « diagnostique » is 3 edits from « diagnostic »: the -ique/-ic ending; the user's text is kept.
+    auto r = find(idx, "Diagnostique territorial");
+    CHECK(r.suggestion == "Diagnostic territorial");
+    CHECK(r.fallback == "corrected");
+    CHECK(r.total == 4);
+    CHECK(find(idx, "diagnostik").suggestion == "diagnostic");
+    // Never a stop word (« elle »), never a word the query already has (« zones zones »).
+    CHECK(find(idx, "xelle").suggestion.empty());
+    CHECK(find(idx, "zones zonnes").suggestion.empty());
+    // A word the index has is never corrected (REZONE is not a typo of « zone »).
+    CHECK(find(idx, "rezone").suggestion.empty());
+    // Enough results: no suggestion, even with a typo beside.
+    CHECK(find(idx, "territorial OU gouvernanse").suggestion.empty());
+    // A correction must find more than twice as many. « bureau OU gouvernanse » finds 1,
+    // corrected 5. In the question, the unknown « gouvernanse » is not counted: « bureau »
+    // alone finds 1, and the corrected question (« bureau » and « gouvernance ») 1 too.
+    CHECK(find(idx, "bureau OU gouvernanse").suggestion == "bureau OU gouvernance");
+    CHECK(find(idx, "comment va le bureau et la gouvernanse ?").total == 1);
+    CHECK(find(idx, "comment va le bureau et la gouvernanse ?").suggestion.empty());
+    // Nothing found and no correction finds anything: no suggestion.
+    auto none = find(idx, "xyzzy inconnu");
+    CHECK(none.suggestion.empty());
+    CHECK(none.total == 0);
 }

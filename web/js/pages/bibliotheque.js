@@ -1,6 +1,9 @@
-// Library search (/bibliotheque): search as you type, facets with counts, highlighted
-// snippets, spelling suggestion, date range, sort and pages. The state lives in the
-// URL (?q=&kind=&phase=...), so a search can be shared and the back button works.
+// Library search (/bibliotheque): search as you type (words or a question), facets with
+// counts, highlighted snippets, spelling suggestion, date range, sort and pages. The
+// state lives in the URL (?q=&kind=&phase=...), so a search can be shared and the back
+// button works. The filters (facets and dates) sit in a « Filtrer (n) » disclosure, open
+// beside the results on a wide screen and closed above them on a phone, with
+// « Réinitialiser les filtres » while any is active.
 
 import { api } from '../api.js';
 import { isReviewer, itemCard } from '../bibliotheque/common.js';
@@ -55,6 +58,14 @@ export async function render(ctx) {
   const results = h('ol', { class: 'cards library-results', 'aria-label': t('biblio.results') });
   const pager = h('nav', { class: 'pager', 'aria-label': t('biblio.pages') });
   const facetsBox = h('div', { class: 'facets' });
+  const filterLabel = h('span', { text: t('biblio.filter') });
+  const filterSummary = h('summary', {}, filterLabel);
+  const filters = h('details', { class: 'filters' }, filterSummary);
+  // Closed on a phone (the results come first), open beside them on a wide screen.
+  const narrow = window.matchMedia('(max-width: 48rem)');
+  filters.open = !narrow.matches;
+  const onWidth = () => { filters.open = !narrow.matches; };
+  narrow.addEventListener('change', onWidth);
   const typeahead = h('ul', { class: 'typeahead', 'aria-label': t('biblio.typeahead') });
 
   const inputId = uid('recherche');
@@ -69,6 +80,20 @@ export async function render(ctx) {
   sort.value = state.sort;
   const from = h('input', { type: 'date', id: uid('du'), name: 'from', value: state.from || null });
   const to = h('input', { type: 'date', id: uid('au'), name: 'to', value: state.to || null });
+  const activeFilters = () => Object.values(state.filters).reduce((n, v) => n + v.length, 0)
+    + (from.value || to.value ? 1 : 0);
+  const reset = h('button', {
+    type: 'button', class: 'button button-secondary button-small', text: t('biblio.resetFilters'), hidden: true,
+    onclick: () => {
+      for (const list of Object.values(state.filters)) list.length = 0;
+      from.value = '';
+      to.value = '';
+      state.page = 1;
+      // The button goes away: the focus goes to the filters it emptied.
+      filterSummary.focus();
+      refresh();
+    },
+  });
 
   let controller = null;
   let timer = null;
@@ -129,6 +154,9 @@ export async function render(ctx) {
       return;
     }
     status.classList.remove('error-text');
+    const filtering = activeFilters();
+    filterLabel.textContent = filtering ? t('biblio.filterCount', { n: filtering }) : t('biblio.filter');
+    reset.hidden = filtering === 0;
     status.textContent = data.total === 0 ? t('biblio.none')
       : t(data.total === 1 ? 'biblio.countOne' : 'biblio.count', { n: data.total });
     replace(suggestion, data.suggestion && data.suggestion !== data.query.toLowerCase()
@@ -176,6 +204,7 @@ export async function render(ctx) {
   ctx.signal.addEventListener('abort', () => {
     clearTimeout(timer);
     if (controller) controller.abort();
+    narrow.removeEventListener('change', onWidth);
   }, { once: true });
 
   const form = h('form', {
@@ -185,11 +214,14 @@ export async function render(ctx) {
   h('label', { for: inputId, class: 'search-label', text: t('biblio.searchLabel') }),
   h('p', { id: `${inputId}-aide`, class: 'hint', text: t('biblio.searchHint') }),
   h('div', { class: 'search-row' }, input, h('button', { type: 'submit', class: 'button', text: t('biblio.search') })),
-  typeahead,
-  h('div', { class: 'search-options' },
-    h('div', { class: 'field-inline' }, h('label', { for: sort.id, text: t('biblio.sort') }), sort),
-    h('div', { class: 'field-inline' }, h('label', { for: from.id, text: t('biblio.from') }), from),
-    h('div', { class: 'field-inline' }, h('label', { for: to.id, text: t('biblio.to') }), to)));
+  typeahead);
+
+  filters.append(h('div', { class: 'filters-body' },
+    h('fieldset', { class: 'facet facet-dates' },
+      h('legend', { text: t('biblio.period') }),
+      h('div', { class: 'field-inline' }, h('label', { for: from.id, text: t('biblio.from') }), from),
+      h('div', { class: 'field-inline' }, h('label', { for: to.id, text: t('biblio.to') }), to)),
+    facetsBox));
 
   await refresh();
 
@@ -204,6 +236,7 @@ export async function render(ctx) {
     h('p', { class: 'lead', text: t('bibliotheque.summary') }),
     form,
     h('div', { class: 'library-layout' },
-      h('aside', { class: 'library-facets', 'aria-label': t('biblio.filters') }, facetsBox),
-      h('div', { class: 'library-main' }, status, suggestion, results, pager)));
+      h('aside', { class: 'library-facets', 'aria-label': t('biblio.filters') }, filters),
+      h('div', { class: 'library-main' }, h('div', { class: 'results-head' }, status,
+        h('div', { class: 'field-inline' }, h('label', { for: sort.id, text: t('biblio.sort') }), sort), reset), suggestion, results, pager)));
 }
