@@ -306,17 +306,17 @@ json expertise_module::directory(db::connection& c, const viewer& v, const reque
         people.push_back(std::move(*card));
     }
     json facets = json::object();
-    for (const char* f : {"domain", "referent", "departement", "region", "org", "role"}) {
+    for (const char* facet : {"domain", "referent", "departement", "region", "org", "role"}) {
         json counts = json::object();
-        if (auto it = found.facets.find(f); it != found.facets.end())
+        if (auto it = found.facets.find(facet); it != found.facets.end())
             for (const auto& [value, n] : it->second) {
                 // The index keeps values in lower case: Corsica's départements are 2A and 2B.
                 std::string key = value;
-                if (std::string_view(f) == "departement")
+                if (std::string_view(facet) == "departement")
                     for (auto& ch : key) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
                 counts[key] = n;
             }
-        facets[f] = counts;
+        facets[facet] = counts;
     }
     return {{"people", people}, {"total", found.total}, {"facets", facets}, {"offset", q.offset}, {"limit", q.limit}};
 }

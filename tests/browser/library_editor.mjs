@@ -128,6 +128,10 @@ async function run(relais) {
     await p.getByText('Fiche enregistrée : elle attend une relecture.').waitFor();
     await p.getByRole('heading', { name: 'Ce que nous avons essayé' }).waitFor();
     await p.getByRole('cell', { name: 'La coordinatrice' }).waitFor();
+    // The acronyms it uses link to the glossary.
+    const acronyms = p.getByRole('region', { name: 'Sigles de cette fiche' });
+    await acronyms.getByRole('link', { name: 'CPTS' }).waitFor();
+    assert.equal(await acronyms.getByRole('link', { name: 'MSP' }).getAttribute('href'), '/bibliotheque/glossaire#sigle-MSP');
     // Sent: the draft is gone.
     await p.goto(`${base}/bibliotheque/proposer`);
     await heading(p, /^Proposer une fiche$/);

@@ -34,6 +34,8 @@ const fr = {
   'glossary.countOne': '1 sigle',
   'glossary.none': 'Aucun sigle ne correspond : essayez un autre mot.',
   'glossary.link': 'Glossaire des sigles',
+  'glossary.inItem': 'Sigles de cette fiche',
+  'glossary.all': 'Tous les sigles du glossaire',
   'nav.review': 'À relire',
   'nav.reviewOne': '1 fiche attend une relecture',
   'nav.reviewMany': '{n} fiches attendent une relecture',

@@ -129,10 +129,15 @@ export async function render(ctx) {
     throw e;
   }
   const version = new URLSearchParams(location.search).get('version');
-  const [{ item }, similar] = await Promise.all([
+  const [{ item }, similar, glossary] = await Promise.all([
     api.get(`/api/library/items/${id}${version ? `?version=${encodeURIComponent(version)}` : ''}`, { signal: ctx.signal }),
     api.get(`/api/library/items/${id}/similar`, { signal: ctx.signal }).catch(() => ({ items: [] })),
+    api.get('/api/glossary', { signal: ctx.signal }).catch(() => ({ entries: [] })),
   ]);
+  // The acronyms the fiche uses, each linked to its entry in the glossary.
+  const words = new Set(`${item.title} ${item.summary} ${item.body}`.match(/[A-Z][A-Z0-9]{1,9}/g) || []);
+  const acronyms = glossary.entries.filter((e) => words.has(e.term));
+  const acronymsId = uid('sigles');
   document.title = item.title;
 
   const reload = (flash) => ctx.navigate(`/bibliotheque/${item.id}`, { replace: true, flash });
@@ -230,6 +235,12 @@ export async function render(ctx) {
         h('a', { href: `/bibliotheque/${item.id}?version=${v.version}`, text: t('biblio.versionN', { v: v.version }) }),
         ` — ${formatDate(v.at)}${v.by ? ` — ${v.by}` : ''}${v.note ? ` — ${v.note}` : ''}`,
         v.published ? h('span', { class: 'badge state-published', text: t('biblio.state.published') }) : null)))) : null,
+    acronyms.length ? h('section', { class: 'block', 'aria-labelledby': acronymsId },
+      h('h2', { id: acronymsId, text: t('glossary.inItem') }),
+      h('ul', { class: 'acronyms' }, acronyms.map((e) => h('li', {},
+        h('a', { href: `/bibliotheque/glossaire#sigle-${e.term}` }, h('abbr', { text: e.term })),
+        ` : ${e.forms[0] || ''}`))),
+      h('p', {}, h('a', { href: '/bibliotheque/glossaire', text: t('glossary.all') }))) : null,
     similar.items.length ? h('section', { class: 'block', 'aria-labelledby': similarId },
       h('h2', { id: similarId, text: t('biblio.similar') }),
       h('ul', { class: 'cards' }, similar.items.map((s) => itemCard(s, { snippet: false })))) : null);

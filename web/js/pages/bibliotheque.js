@@ -231,6 +231,7 @@ export async function render(ctx) {
       h('div', { class: 'page-actions' },
         h('a', { class: 'button', href: '/bibliotheque/proposer', text: t('biblio.submit') }),
         h('a', { class: 'button button-secondary', href: '/bibliotheque/mes-contributions', text: t('biblio.mine') }),
+        h('a', { class: 'button button-secondary', href: '/bibliotheque/glossaire', text: t('glossary.link') }),
         isReviewer(ctx.user)
           ? h('a', { class: 'button button-secondary', href: '/bibliotheque/relecture', text: t('biblio.reviewQueue') }) : null)),
     h('p', { class: 'lead', text: t('bibliotheque.summary') }),
