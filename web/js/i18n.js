@@ -35,6 +35,7 @@ const fr = {
   'glossary.none': 'Aucun sigle ne correspond : essayez un autre mot.',
   'glossary.link': 'Glossaire des sigles',
   'glossary.inItem': 'Sigles de cette fiche',
+  'glossary.hint': 'Un sigle inconnu ?',
   'glossary.all': 'Tous les sigles du glossaire',
   'nav.review': 'À relire',
   'nav.reviewOne': '1 fiche attend une relecture',

@@ -231,7 +231,6 @@ export async function render(ctx) {
       h('div', { class: 'page-actions' },
         h('a', { class: 'button', href: '/bibliotheque/proposer', text: t('biblio.submit') }),
         h('a', { class: 'button button-secondary', href: '/bibliotheque/mes-contributions', text: t('biblio.mine') }),
-        h('a', { class: 'button button-secondary', href: '/bibliotheque/glossaire', text: t('glossary.link') }),
         isReviewer(ctx.user)
           ? h('a', { class: 'button button-secondary', href: '/bibliotheque/relecture', text: t('biblio.reviewQueue') }) : null)),
     h('p', { class: 'lead', text: t('bibliotheque.summary') }),
@@ -239,5 +238,7 @@ export async function render(ctx) {
     h('div', { class: 'library-layout' },
       h('aside', { class: 'library-facets', 'aria-label': t('biblio.filters') }, filters),
       h('div', { class: 'library-main' }, h('div', { class: 'results-head' }, status,
-        h('div', { class: 'field-inline' }, h('label', { for: sort.id, text: t('biblio.sort') }), sort), reset), suggestion, results, pager)));
+        h('div', { class: 'field-inline' }, h('label', { for: sort.id, text: t('biblio.sort') }), sort), reset), suggestion, results, pager,
+        h('p', { class: 'hint library-glossary' }, t('glossary.hint'), ' ',
+          h('a', { href: '/bibliotheque/glossaire', text: t('glossary.link') })))));
 }
