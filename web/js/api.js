@@ -69,7 +69,10 @@ export async function request(method, path, body, options = {}) {
     if (type.includes('json')) {
       try {
         data = await response.json();
-      } catch {
+      } catch (err) {
+        // Aborted while the body was read (the page or a newer search took over): an
+        // abort, not an empty answer.
+        if (err && err.name === 'AbortError') throw err;
         data = null;
       }
     }
