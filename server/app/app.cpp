@@ -264,6 +264,8 @@ int application::serve() {
 
     net::server srv(so, routes, &files, &hub, p_->metrics);
     auto port = srv.listen();
+    // The live fan-out runs on the network threads from now until the shutdown begins.
+    p_->ctx->live().set([&srv](std::function<void()> f) { return srv.post(std::move(f)); });
     std::string host = so.address.find(':') != std::string::npos ? "[" + so.address + "]" : so.address;
     std::string url = "http://" + host + ":" + std::to_string(port);
     log::info("listening", {{"url", url}, {"web_files", files.size()}});
@@ -292,11 +294,12 @@ int application::serve() {
         sigwait(&signals, &sig);
         if (sig == 0) return;
         log::info("shutdown", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
-        srv.shutdown();
+        srv.shutdown();  // from here srv.post refuses: the fan-out goes back to its worker
         // Uploads being extracted end now (their requests get an error), not at the deadline.
         library::kill_extractions();
     });
     srv.run();
+    p_->ctx->live().set(nullptr);  // srv is about to go
     // The loop stopped (signal or fatal error): wake the signal thread if it waits.
     pthread_kill(signal_thread.native_handle(), SIGTERM);
     signal_thread.join();

@@ -20,6 +20,8 @@ server::impl::impl(asio::io_context& c, server_options o, const router& r, const
       m_ws_in(m.get_counter("relais_ws_messages_total", "WebSocket messages.", metrics::labels({{"direction", "in"}}))),
       m_ws_out(m.get_counter("relais_ws_messages_total", "WebSocket messages.", metrics::labels({{"direction", "out"}}))),
       m_ws_dropped(m.get_counter("relais_ws_dropped_total", "WebSockets dropped for not reading (send queue full).")),
+      m_ws_deferred(m.get_counter("relais_ws_frames_deferred_total",
+                                  "WebSocket frames the kernel did not take at once (a client reading late): finished when the socket drained.")),
       m_request_seconds(m.get_histogram("relais_http_request_seconds", "Time from a complete request to its response.")) {}
 
 bool server::impl::origin_allowed(std::string_view origin) const {
@@ -257,6 +259,12 @@ void server::run() {
     for (std::size_t i = 1; i < s.opts.threads; ++i) extra.emplace_back([&s] { s.ioc.run(); });
     s.ioc.run();
     for (auto& t : extra) t.join();
+}
+
+bool server::post(std::function<void()> f) {
+    if (impl_->stopping.load() || ioc_->stopped()) return false;
+    asio::post(*ioc_, std::move(f));
+    return true;
 }
 
 void server::shutdown(std::chrono::milliseconds grace) {

@@ -59,6 +59,8 @@ public:
     unsigned short listen();
     /// Runs the network threads until stop; blocks the caller (which is one of them).
     void run();
+    /// Runs `f` on a network thread. False once the server is stopping (f is dropped).
+    bool post(std::function<void()> f);
     /// Graceful stop: no new connections, WebSockets closed with 1001, in-flight
     /// responses finished; forced after `grace`. Thread-safe, idempotent.
     void shutdown(std::chrono::milliseconds grace = std::chrono::milliseconds(4000));

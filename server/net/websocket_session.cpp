@@ -24,9 +24,11 @@ asio::awaitable<void> websocket_session::run(http::request<http::string_body>& r
     beast::get_lowest_layer(ws_).expires_never();
     websocket::stream_base::timeout t{};
     t.handshake_timeout = std::chrono::seconds(10);
-    t.idle_timeout = s.opts.ws_idle_timeout;
-    t.keep_alive_pings = true;  // a ping at half the idle time; a silent peer is closed
+    // Keep-alive is ours (on_idle_tick): Beast's pings would be written under our frames.
+    t.idle_timeout = websocket::stream_base::none();
+    t.keep_alive_pings = false;
     ws_.set_option(t);
+    ws_.control_callback([this](websocket::frame_type kind, beast::string_view) { on_control(kind); });
     ws_.read_message_max(s.opts.ws_message_max_bytes);
     // One frame per message, written straight from the queued texts (gather write):
     // Beast's default splits a message into 4 KiB frames, one socket write each.
@@ -36,6 +38,15 @@ asio::awaitable<void> websocket_session::run(http::request<http::string_body>& r
     }));
     auto [ec] = co_await ws_.async_accept(req, asio::as_tuple(asio::use_awaitable));
     if (ec) co_return;
+    {
+        // Our writes try once and never wait (write_next); Beast's asynchronous
+        // operations do not depend on this mode.
+        boost::system::error_code nb;
+        beast::get_lowest_layer(ws_).socket().non_blocking(true, nb);
+        if (nb) co_return;
+    }
+    idle_timer_.emplace(ws_.get_executor());
+    start_idle_timer();
     open_ = true;
     s.m_ws_connections.add(1);
     log::info("ws_open", {{"rid", id_}, {"addr", slot_.address()}});
@@ -49,6 +60,7 @@ asio::awaitable<void> websocket_session::run(http::request<http::string_body>& r
             break;
         }
         s.m_ws_in.inc();
+        heard_ = true;
         if (!ws_.got_text()) {
             nlohmann::json err = {{"type", "error"}, {"code", "format_invalide"},
                                   {"message", "Seuls les messages texte (JSON) sont acceptés."}};
@@ -62,6 +74,7 @@ asio::awaitable<void> websocket_session::run(http::request<http::string_body>& r
     }
     open_ = false;
     closed_ = true;
+    idle_timer_->cancel();
     s.m_ws_connections.add(-1);
     log::info("ws_closed", {{"rid", id_}});
     s.ws->on_close(self);
@@ -133,9 +146,9 @@ void websocket_session::enqueue(std::shared_ptr<const std::string> text, bool la
     start_writing();
 }
 
-// The write path is a chain of completion handlers on the strand, not a coroutine: it
-// runs once per message and per socket (a broadcast to a room), where a coroutine frame
-// per burst cost more than the write.
+// The write path is a loop on the strand, not a coroutine: it runs once per message and
+// per socket (a broadcast to a room). Each frame is first offered to the kernel with one
+// non-blocking gather write; only what it does not take waits for the socket to drain.
 void websocket_session::start_writing() {
     if (writing_) return;
     writing_ = true;
@@ -143,44 +156,159 @@ void websocket_session::start_writing() {
 }
 
 void websocket_session::write_next() {
-    if (queue_.empty() || dropped_) return finish_writing();
-    // Coalesce what is queued into one frame, messages separated by '\n'
-    // (docs/protocol.md): a busy room costs one write per socket, not per event. The
-    // frame is gathered from the queued texts themselves, which broadcasts share between
-    // sockets: nothing is copied, whether the frame holds one message or many.
     static const char newline = '\n';
-    std::size_t counted = 0, size = 0;
-    frame_.clear();
-    writing_texts_.clear();
-    while (!queue_.empty() && (frame_.empty() || size + queue_.front().text->size() < 256 * 1024)) {
-        auto& q = queue_.front();
-        if (!frame_.empty()) {
-            frame_.emplace_back(&newline, 1);
-            ++size;
+    // Beast writes at most 64 buffers a call: a header and two per message.
+    constexpr std::size_t max_messages = 30;
+    constexpr std::size_t max_frame = 256 * 1024;
+    auto& socket = beast::get_lowest_layer(ws_).socket();
+    for (;;) {
+        if (queue_.empty() || dropped_) return finish_writing();
+        frame_.clear();
+        writing_texts_.clear();
+        writing_ping_ = queue_.front().ping;
+        if (writing_ping_) {
+            queue_.pop_front();
+            header_[0] = 0x89;  // FIN, ping
+            header_[1] = 0;
+            frame_.emplace_back(header_.data(), 2);
+            frame_bytes_ = 2;
+        } else {
+            // Coalesce what is queued into one text frame, messages separated by '\n'
+            // (docs/protocol.md): a busy room costs one write per socket, not per event.
+            // The frame is gathered from the queued texts themselves, which broadcasts
+            // share between sockets: nothing is copied.
+            frame_.emplace_back();  // the header, once the length is known
+            std::size_t counted = 0, size = 0, messages = 0;
+            while (!queue_.empty() && !queue_.front().ping && messages < max_messages &&
+                   (messages == 0 || size + 1 + queue_.front().text->size() <= max_frame)) {
+                auto& q = queue_.front();
+                if (messages > 0) {
+                    frame_.emplace_back(&newline, 1);
+                    ++size;
+                }
+                frame_.emplace_back(q.text->data(), q.text->size());
+                size += q.text->size();
+                if (!q.large) counted += q.text->size();
+                writing_texts_.push_back(std::move(q.text));
+                queue_.pop_front();
+                ++messages;
+            }
+            queued_bytes_ -= std::min(queued_bytes_, counted);
+            // RFC 6455 §5.2: FIN + text; the server does not mask.
+            std::size_t header = 2;
+            header_[0] = 0x81;
+            if (size < 126) {
+                header_[1] = static_cast<unsigned char>(size);
+            } else if (size <= 0xFFFF) {
+                header_[1] = 126;
+                header_[2] = static_cast<unsigned char>(size >> 8);
+                header_[3] = static_cast<unsigned char>(size);
+                header = 4;
+            } else {
+                header_[1] = 127;
+                for (int i = 0; i < 8; ++i) header_[2 + i] = static_cast<unsigned char>(static_cast<std::uint64_t>(size) >> (56 - 8 * i));
+                header = 10;
+            }
+            frame_.front() = asio::const_buffer(header_.data(), header);
+            frame_bytes_ = header + size;
         }
-        frame_.emplace_back(q.text->data(), q.text->size());
-        size += q.text->size();
-        if (!q.large) counted += q.text->size();
-        writing_texts_.push_back(std::move(q.text));
-        queue_.pop_front();
+        if (control_reply_) return write_through_beast();
+        beast::error_code ec;
+        std::size_t n = socket.write_some(frame_, ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) {
+            n = 0;
+            ec = {};
+        }
+        if (ec) {
+            // The peer went away: not a slow reader.
+            writing_texts_.clear();
+            close_now();
+            return finish_writing();
+        }
+        if (n < frame_bytes_) return write_rest(n);
+        srv_->m_ws_out.inc();
+        writing_texts_.clear();
     }
-    queued_bytes_ -= std::min(queued_bytes_, counted);
-    ws_.text(true);
-    auto on_write = [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_write(ec); };
-    // One message (the common case): its buffer alone, no buffer sequence to copy.
-    if (frame_.size() == 1) ws_.async_write(frame_.front(), std::move(on_write));
-    else ws_.async_write(frame_, std::move(on_write));
 }
 
-void websocket_session::on_write(beast::error_code ec) {
-    writing_texts_.clear();
-    if (ec) {
-        // The peer went away (or stalled past the deadline): not a slow reader.
-        close_now();
-        return finish_writing();
+void websocket_session::write_rest(std::size_t written) {
+    // Drop what the kernel took; the rest goes when the socket can take it.
+    std::size_t i = 0;
+    while (written > 0 && written >= frame_[i].size()) written -= frame_[i++].size();
+    frame_.erase(frame_.begin(), frame_.begin() + static_cast<std::ptrdiff_t>(i));
+    if (written > 0) frame_.front() += written;
+    raw_pending_ = true;
+    srv_->m_ws_deferred.inc();
+    asio::async_write(beast::get_lowest_layer(ws_).socket(), frame_,
+                      [self = shared_from_this()](beast::error_code ec, std::size_t) {
+                          self->raw_pending_ = false;
+                          self->writing_texts_.clear();
+                          if (ec) {
+                              self->close_now();
+                              return self->finish_writing();
+                          }
+                          self->srv_->m_ws_out.inc();
+                          self->write_next();
+                      });
+}
+
+// After the peer's ping: Beast's pong may still be on its way, and Beast's own write
+// waits for it. One frame goes this way, then the fast path again.
+void websocket_session::write_through_beast() {
+    auto done = [self = shared_from_this()](beast::error_code ec, std::size_t = 0) {
+        self->control_reply_ = false;
+        self->writing_texts_.clear();
+        if (ec) {
+            self->close_now();
+            return self->finish_writing();
+        }
+        self->srv_->m_ws_out.inc();
+        self->write_next();
+    };
+    if (writing_ping_) {
+        ws_.async_ping({}, [done](beast::error_code ec) mutable { done(ec); });
+        return;
     }
-    srv_->m_ws_out.inc();
-    write_next();
+    frame_.erase(frame_.begin());  // Beast writes its own header
+    ws_.text(true);
+    ws_.async_write(frame_, std::move(done));
+}
+
+// Inside Beast's read, on the strand, before Beast answers a ping or a close.
+void websocket_session::on_control(websocket::frame_type kind) {
+    heard_ = true;
+    if (kind == websocket::frame_type::pong) return;
+    if (raw_pending_) {
+        // Beast's answer would be written inside the frame of ours that is half sent:
+        // a peer that is that far behind and pings is dropped, as a full queue would be.
+        drop("control_during_write");
+        return;
+    }
+    control_reply_ = true;
+}
+
+void websocket_session::start_idle_timer() {
+    idle_timer_->expires_after(srv_->opts.ws_idle_timeout / 2);
+    idle_timer_->async_wait([self = shared_from_this()](beast::error_code ec) {
+        if (!ec) self->on_idle_tick();
+    });
+}
+
+// Every half idle time: a ping after one silent half, closed after two.
+void websocket_session::on_idle_tick() {
+    if (closed_ || dropped_) return;
+    if (heard_) {
+        heard_ = false;
+        silent_ticks_ = 0;
+    } else if (++silent_ticks_ >= 2) {
+        log::info("ws_idle_timeout", {{"rid", id_}});
+        close_now();
+        return;
+    } else if (!close_reason_) {
+        queue_.push_back({nullptr, true, true});
+        start_writing();
+    }
+    start_idle_timer();
 }
 
 void websocket_session::finish_writing() {

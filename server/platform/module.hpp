@@ -17,6 +17,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -58,6 +59,27 @@ struct peer {
 /// Messages of one socket are handled one at a time, in order: an async handler calls
 /// `done` once (any thread) and the socket's next message waits for it.
 class topics;
+
+/// Short CPU work of the live channels (a workshop room's fan-out: render per viewer,
+/// queue on each socket) run on the network threads, where those sockets are written:
+/// no thread of its own to wake for every commit. `post` returns false while no server
+/// runs (tools, tests without one, shutdown): the caller uses its own thread then.
+class live_executor {
+public:
+    using poster = std::function<bool(std::function<void()>)>;
+    bool post(std::function<void()> f) const {
+        std::lock_guard lock(mutex_);
+        return poster_ && poster_(std::move(f));
+    }
+    void set(poster p) {
+        std::lock_guard lock(mutex_);
+        poster_ = std::move(p);
+    }
+
+private:
+    mutable std::mutex mutex_;
+    poster poster_;
+};
 
 class live_registry {
 public:
@@ -104,6 +126,8 @@ public:
         return *topics_;
     }
     void set_topics(class topics& t) { topics_ = &t; }
+    /// The network threads, for the live fan-out (see live_executor).
+    live_executor& live() { return live_; }
     const std::filesystem::path& data_dir() const { return data_dir_; }
     const std::filesystem::path& seed_dir() const { return seed_dir_; }
 
@@ -133,6 +157,7 @@ private:
     search::index& index_;
     scheduler& jobs_;
     class topics* topics_ = nullptr;
+    live_executor live_;
     outbound::http_options http_;
     std::filesystem::path data_dir_, seed_dir_;
     std::unordered_map<std::type_index, void*> services_;

@@ -45,6 +45,7 @@ public:
         life.snapshot_every = cfg.get_int("workshops.snapshot_every_events");
         auto& auth = ctx.need<auth::service>();
         service_ = std::make_unique<service>(ctx.db(), auth, ctx.need<library::filer>(), ctx.metrics(), ctx.topics(), ctx.cpu(), rl, life);
+        service_->set_live(ctx.live());
         // Invite links admit guests: the auth module asks this module who they are.
         auth.set_guest_provider(service_.get());
         service_->set_invite_key(load_or_create_key(ctx.data_dir() / "invite-links.key"));

@@ -272,9 +272,13 @@ void room::on_committed(committed c) {
         fanout_running_ = true;
     }
     if (!start) return;
-    // One drain at a time per room: events go out in the order they were committed.
-    // A stopped worker (shutdown) leaves it to this thread.
-    if (!env_.fanout.submit([self = shared_from_this()] { self->drain(); })) drain();
+    // One drain at a time per room: events go out in the order they were committed. It
+    // runs on a network thread, which writes to the room's sockets anyway; without a
+    // server, on the module's fan-out worker; a stopped worker (shutdown) leaves it to
+    // this thread.
+    auto run = [self = shared_from_this()] { self->drain(); };
+    if (env_.live && env_.live->post(run)) return;
+    if (!env_.fanout.submit(std::move(run))) drain();
 }
 
 void room::drain() {

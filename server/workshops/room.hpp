@@ -39,9 +39,11 @@ struct room_limits {
     double invite_code_attempts_per_hour_per_address = 120;
 };
 
-/// What the rooms share: the database, the fan-out worker, the live topics, their settings.
+/// What the rooms share: the database, where the fan-out runs, the live topics, their settings.
 struct room_env {
     db::pool& db;
+    /// The fan-out runs on the network threads (`live`) while the server runs, else on
+    /// this worker of the module's own.
     worker_pool& fanout;
     /// A room is the topic "workshop:<id>": its sockets subscribe on join, and every
     /// broadcast (events rendered per viewer, presence, typing) is published there.
@@ -50,6 +52,7 @@ struct room_env {
     /// A snapshot of the committed board every this many events (and on unload).
     std::int64_t snapshot_every = 500;
     metrics::counter* snapshots = nullptr;  // snapshots written, when set
+    platform::live_executor* live = nullptr;
 };
 
 /// Thrown to (or passed to the `done` of) a caller that reached a room after it was

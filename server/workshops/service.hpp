@@ -43,6 +43,8 @@ public:
     /// Reports are rendered as PDF and ODT on `cpu`.
     service(db::pool& db, auth::service& auth, library::filer& library, metrics::registry& metrics,
             platform::topics& topics, worker_pool& cpu, room_limits limits = {}, room_lifecycle life = {});
+    /// The network threads, where rooms fan their commits out while the server runs.
+    void set_live(platform::live_executor& live) { env_.live = &live; }
     ~service() override;
 
     /// Unloads the rooms idle for `unload_after` (a periodic job); returns how many.

@@ -350,6 +350,8 @@ void ws_client::send(const std::string& text) {
     impl_->ws.write(asio::buffer(text));
 }
 
+void ws_client::ping() { impl_->ws.ping({}); }
+
 std::optional<std::string> ws_client::read(std::chrono::milliseconds timeout) {
     auto& i = *impl_;
     auto pop = [&]() -> std::optional<std::string> {

@@ -110,6 +110,8 @@ public:
     /// An extra header for the upgrade request (before connect).
     void set_header(const std::string& name, const std::string& value);
     void send(const std::string& text);
+    /// A WebSocket ping control frame (the answer, a pong, is consumed by `read`).
+    void ping();
     /// Next text message, or nullopt if closed / timed out.
     std::optional<std::string> read(std::chrono::milliseconds timeout = std::chrono::seconds(5));
     /// Close code received from the server (after read returned nullopt), 0 if none.

@@ -61,6 +61,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     metrics::counter& m_ws_in;
     metrics::counter& m_ws_out;
     metrics::counter& m_ws_dropped;
+    metrics::counter& m_ws_deferred;
     metrics::histogram& m_request_seconds;
 
     bool origin_allowed(std::string_view origin) const;
