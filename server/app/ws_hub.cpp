@@ -146,14 +146,41 @@ void ws_hub::on_message(const conn_ptr& c, std::string_view text) {
     if (run_now) dispatch(c, std::string(text));
 }
 
-// Handles one message; the socket's next one starts when this one is done.
+// Handles one message; the socket's next one starts when this one is done. A handler
+// that is done before it returns (most are) lets the next message run here, on the
+// socket's strand, without another trip through it.
 void ws_hub::dispatch(const conn_ptr& c, std::string text) {
-    std::weak_ptr<net::ws_connection> weak = c;
-    auto once = std::make_shared<std::atomic<bool>>(false);
-    done_fn done = [this, weak, once] {
-        if (once->exchange(true)) return;
-        finished(weak);
-    };
+    for (;;) {
+        // 0: the handler runs; 1: done was called before it returned; 2: it returned first.
+        auto phase = std::make_shared<std::atomic<int>>(0);
+        std::weak_ptr<net::ws_connection> weak = c;
+        auto once = std::make_shared<std::atomic<bool>>(false);
+        done_fn done = [this, weak, once, phase] {
+            if (once->exchange(true)) return;
+            int running = 0;
+            if (phase->compare_exchange_strong(running, 1)) return;  // dispatch goes on
+            finished(weak);
+        };
+        handle(c, text, done);
+        int running = 0;
+        if (phase->compare_exchange_strong(running, 2)) return;  // done comes later
+        // Done already, on this strand: the next waiting message, if any.
+        {
+            std::lock_guard lock(mutex_);
+            auto it = conns_.find(c.get());
+            if (it == conns_.end()) return;
+            auto& m = it->second;
+            if (m.waiting.empty() || c->closed()) {
+                m.busy = false;
+                return;
+            }
+            text = std::move(m.waiting.front());
+            m.waiting.pop_front();
+        }
+    }
+}
+
+void ws_hub::handle(const conn_ptr& c, const std::string& text, const done_fn& done) {
     try {
         auto msg = json_input::parse_object(text);
         auto type = msg.find("type");

@@ -10,9 +10,9 @@
 
 namespace relais::net {
 
-server::impl::impl(asio::io_context& c, server_options o, const router& r, const static_files* f, ws_handler* w,
-                   metrics::registry& m)
-    : opts(std::move(o)), routes(r), files(f), ws(w), metrics(m), ioc(c),
+server::impl::impl(std::vector<asio::io_context*> l, server_options o, const router& r, const static_files* f,
+                   ws_handler* w, metrics::registry& m)
+    : opts(std::move(o)), routes(r), files(f), ws(w), metrics(m), loops(std::move(l)), ioc(*loops.front()),
       acceptor(asio::make_strand(ioc)),
       m_connections(m.get_gauge("relais_http_connections", "Open TCP connections (HTTP and WebSocket).")),
       m_ws_connections(m.get_gauge("relais_ws_connections", "Open WebSocket connections.")),
@@ -145,7 +145,7 @@ void server::impl::release_connection(const std::string& address) {
 asio::awaitable<void> server::impl::accept_loop() {
     auto self = shared_from_this();
     while (!stopping) {
-        auto [ec, socket] = co_await acceptor.async_accept(asio::make_strand(ioc), asio::as_tuple(asio::use_awaitable));
+        auto [ec, socket] = co_await acceptor.async_accept(pick_loop().get_executor(), asio::as_tuple(asio::use_awaitable));
         if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor.is_open()) break;
             log::warn("accept_failed", {{"error", ec.message()}});
@@ -194,7 +194,9 @@ asio::awaitable<void> server::impl::accept_loop() {
             std::lock_guard lock(mutex);
             http_sessions[session.get()] = session;
         }
-        asio::co_spawn(ex, session->run(), [](std::exception_ptr ep) { report_coroutine_exit("http", ep); });
+        // The completion handler owns the session until its coroutine ends: the coroutine
+        // starts on the socket's loop, maybe after this iteration has dropped `session`.
+        asio::co_spawn(ex, session->run(), [session](std::exception_ptr ep) { report_coroutine_exit("http", ep); });
     }
 }
 
@@ -225,12 +227,23 @@ void report_coroutine_exit(const char* what, std::exception_ptr ep) {
 
 server::server(server_options opts, const router& routes, const static_files* files, ws_handler* ws,
                metrics::registry& metrics)
-    : ioc_(std::make_unique<asio::io_context>(static_cast<int>(opts.threads))),
-      impl_(std::make_shared<impl>(*ioc_, std::move(opts), routes, files, ws, metrics)) {}
+    : loops_([&] {
+          std::vector<std::unique_ptr<asio::io_context>> l;
+          for (std::size_t i = 0; i < std::max<std::size_t>(1, opts.threads); ++i)
+              l.push_back(std::make_unique<asio::io_context>(1));  // one thread each
+          return l;
+      }()),
+      impl_(std::make_shared<impl>(
+          [&] {
+              std::vector<asio::io_context*> p;
+              for (auto& l : loops_) p.push_back(l.get());
+              return p;
+          }(),
+          std::move(opts), routes, files, ws, metrics)) {}
 
 server::~server() {
     impl_.reset();
-    ioc_.reset();
+    loops_.clear();
 }
 
 const std::vector<std::string>& server::origins() const { return impl_->origins; }
@@ -254,16 +267,19 @@ unsigned short server::listen() {
 }
 
 void server::run() {
-    auto& s = *impl_;
+    // Each loop runs until the shutdown stops them all, sockets or not.
+    std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep;
+    for (auto& l : loops_) keep.push_back(asio::make_work_guard(*l));
     std::vector<std::thread> extra;
-    for (std::size_t i = 1; i < s.opts.threads; ++i) extra.emplace_back([&s] { s.ioc.run(); });
-    s.ioc.run();
+    for (std::size_t i = 1; i < loops_.size(); ++i) extra.emplace_back([l = loops_[i].get()] { l->run(); });
+    loops_.front()->run();
+    for (auto& l : loops_) l->stop();  // the first one stopped: a fatal error, or the shutdown
     for (auto& t : extra) t.join();
 }
 
 bool server::post(std::function<void()> f) {
-    if (impl_->stopping.load() || ioc_->stopped()) return false;
-    asio::post(*ioc_, std::move(f));
+    if (impl_->stopping.load() || loops_.front()->stopped()) return false;
+    asio::post(impl_->pick_loop(), std::move(f));
     return true;
 }
 
@@ -301,7 +317,7 @@ void server::shutdown(std::chrono::milliseconds grace) {
                 timer.expires_after(std::chrono::milliseconds(20));
                 co_await timer.async_wait(asio::use_awaitable);
             }
-            st->ioc.stop();
+            for (auto* l : st->loops) l->stop();
         }(s, deadline),
         asio::detached);
 }

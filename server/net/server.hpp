@@ -59,7 +59,8 @@ public:
     unsigned short listen();
     /// Runs the network threads until stop; blocks the caller (which is one of them).
     void run();
-    /// Runs `f` on a network thread. False once the server is stopping (f is dropped).
+    /// Runs `f` on a network thread (each call the next one). False once the server is
+    /// stopping (f is dropped).
     bool post(std::function<void()> f);
     /// Graceful stop: no new connections, WebSockets closed with 1001, in-flight
     /// responses finished; forced after `grace`. Thread-safe, idempotent.
@@ -71,9 +72,10 @@ public:
     struct impl;
 
 private:
-    // The loop outlives the sessions' shared state: destroying it destroys any
+    // The loops outlive the sessions' shared state: destroying them destroys any
     // coroutine still suspended at the deadline, and with it the last references.
-    std::unique_ptr<boost::asio::io_context> ioc_;
+    // One loop per network thread (docs/architecture.md, "Processes and threads").
+    std::vector<std::unique_ptr<boost::asio::io_context>> loops_;
     std::shared_ptr<impl> impl_;
 };
 

@@ -14,6 +14,7 @@ websocket_session::websocket_session(beast::tcp_stream stream, std::shared_ptr<s
       context_(std::move(context)) {
     auto ex = ws_.get_executor();
     if (auto* s = ex.target<asio::strand<asio::io_context::executor_type>>()) strand_ = *s;
+    else if (auto* l = ex.target<asio::io_context::executor_type>()) loop_ = *l;
 }
 
 asio::awaitable<void> websocket_session::run(http::request<http::string_body>& req) {
@@ -117,6 +118,7 @@ void websocket_session::push(inbound item) {
     if (!post_now) return;
     auto take = [self = shared_from_this()] { self->take_inbox(); };
     if (strand_) asio::post(*strand_, std::move(take));
+    else if (loop_) asio::post(*loop_, std::move(take));
     else asio::post(ws_.get_executor(), std::move(take));
 }
 

@@ -61,6 +61,9 @@ private:
     // empty if the socket was made on another kind of executor. A copy of a strand is the
     // same strand.
     std::optional<asio::strand<asio::io_context::executor_type>> strand_;
+    // Or its loop's executor, typed, when the socket lives on a loop of its own thread
+    // (net/server.cpp): what that thread posts here is queued without a lock.
+    std::optional<asio::io_context::executor_type> loop_;
     beast::flat_buffer buffer_;
     std::shared_ptr<server::impl> srv_;
     connection_slot slot_;

@@ -16,7 +16,7 @@ class http_session;
 class websocket_session;
 
 struct server::impl : std::enable_shared_from_this<server::impl> {
-    impl(asio::io_context& c, server_options o, const router& r, const static_files* f, ws_handler* w,
+    impl(std::vector<asio::io_context*> l, server_options o, const router& r, const static_files* f, ws_handler* w,
          metrics::registry& m);
 
     server_options opts;
@@ -26,7 +26,13 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     metrics::registry& metrics;
     std::vector<std::string> origins;
 
+    // One loop per network thread, each run by that thread alone: a socket lives on one
+    // loop for its whole life (no strand needed), and what its loop posts to it is queued
+    // without a lock or a wake-up. The listener and the shutdown are on the first.
+    std::vector<asio::io_context*> loops;
     asio::io_context& ioc;
+    std::atomic<std::size_t> next_loop{0};
+    asio::io_context& pick_loop() { return *loops[next_loop.fetch_add(1, std::memory_order_relaxed) % loops.size()]; }
     tcp::acceptor acceptor;
     std::atomic<bool> stopping{false};
 
