@@ -105,13 +105,15 @@ wait_for_port() {  # log-file sed-expression
 }
 
 start_relais() {  # dir
+    # Room for every participant of the largest step (all from 127.0.0.1), and the set-up.
+    local conns=$(( most + 512 > 5000 ? most + 512 : 5000 ))
     "$RELAIS" serve --data-dir "$1/data" --listen 127.0.0.1:0 \
         --set limits.ws_messages_per_second=1000 --set limits.ws_message_burst=1000 \
-        --set limits.max_connections_per_address=5000 --set limits.max_connections=5000 \
+        --set limits.max_connections_per_address=$conns --set limits.max_connections=$conns \
         --set limits.requests_per_second_per_address=100000 --set limits.request_burst_per_address=100000 \
         --set limits.guests_per_invite=100000 --set limits.guest_joins_per_hour_per_address=1000000 \
         --set limits.ws_ops_per_second_per_room=100000 --set limits.ws_op_burst_per_room=100000 \
-        --set limits.max_pending_connections=5000 --set limits.max_pending_connections_per_address=5000 \
+        --set limits.max_pending_connections=$conns --set limits.max_pending_connections_per_address=$conns \
         >"$1/server.log" 2>&1 &
     server_pid=$!
     wait_for_port "$1/server.log" 's|^Relais listening on http://127\.0\.0\.1:\([0-9]*\).*|\1|p'
