@@ -165,19 +165,23 @@ void ws_hub::dispatch(const conn_ptr& c, std::string text) {
         int running = 0;
         if (phase->compare_exchange_strong(running, 2)) return;  // done comes later
         // Done already, on this strand: the next waiting message, if any.
-        {
-            std::lock_guard lock(mutex_);
-            auto it = conns_.find(c.get());
-            if (it == conns_.end()) return;
-            auto& m = it->second;
-            if (m.waiting.empty() || c->closed()) {
-                m.busy = false;
-                return;
-            }
-            text = std::move(m.waiting.front());
-            m.waiting.pop_front();
-        }
+        if (!next_waiting(c, text)) return;
     }
+}
+
+// The socket's next waiting message into `text`; none (or a closed socket): not busy.
+bool ws_hub::next_waiting(const conn_ptr& c, std::string& text) {
+    std::lock_guard lock(mutex_);
+    auto it = conns_.find(c.get());
+    if (it == conns_.end()) return false;
+    auto& m = it->second;
+    if (m.waiting.empty() || c->closed()) {
+        m.busy = false;
+        return false;
+    }
+    text = std::move(m.waiting.front());
+    m.waiting.pop_front();
+    return true;
 }
 
 void ws_hub::handle(const conn_ptr& c, const std::string& text, const done_fn& done) {
@@ -214,19 +218,7 @@ void ws_hub::finished(const std::weak_ptr<net::ws_connection>& weak) {
     // Back on the socket's strand: handlers run where the socket's messages arrive.
     c->post([this, c] {
         std::string next;
-        {
-            std::lock_guard lock(mutex_);
-            auto it = conns_.find(c.get());
-            if (it == conns_.end()) return;
-            auto& m = it->second;
-            if (m.waiting.empty() || c->closed()) {
-                m.busy = false;
-                return;
-            }
-            next = std::move(m.waiting.front());
-            m.waiting.pop_front();
-        }
-        dispatch(c, std::move(next));
+        if (next_waiting(c, next)) dispatch(c, std::move(next));
     });
 }
 

@@ -68,6 +68,7 @@ private:
     void dispatch(const conn_ptr& c, std::string text);
     void handle(const conn_ptr& c, const std::string& text, const done_fn& done);
     void finished(const std::weak_ptr<net::ws_connection>& weak);
+    bool next_waiting(const conn_ptr& c, std::string& text);
     void close_matching(const std::function<bool(const conn_state&)>& pred, const char* reason);
 
     auth::service& auth_;

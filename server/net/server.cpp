@@ -57,13 +57,13 @@ bool server::impl::is_trusted_proxy(const std::string& address) const {
 }
 
 bool server::impl::add_pending(std::uint64_t& ticket, const std::string& address, const std::shared_ptr<http_session>& session,
-                               bool per_address) {
+                               bool count_address) {
     std::vector<std::shared_ptr<http_session>> evicted;
     {
         std::lock_guard lock(mutex);
         // A proxy's connections are many clients': only the total applies to them.
-        per_address = per_address && !is_trusted_proxy(address);
-        if (per_address) {
+        count_address = count_address && !is_trusted_proxy(address);
+        if (count_address) {
             auto& n = pending_per_address[address];
             if (n >= opts.max_pending_connections_per_address) return false;
             ++n;
@@ -77,7 +77,7 @@ bool server::impl::add_pending(std::uint64_t& ticket, const std::string& address
             pending.erase(oldest);
         }
         ticket = ++next_pending;
-        pending.emplace(ticket, pending_entry{session, address, per_address});
+        pending.emplace(ticket, pending_entry{session, address, count_address});
     }
     // The slowest to complete a request make room for the newest (slowloris).
     for (auto& e : evicted) {

@@ -244,14 +244,19 @@ void websocket_session::write_rest(std::size_t written) {
     asio::async_write(beast::get_lowest_layer(ws_).socket(), frame_,
                       [self = shared_from_this()](beast::error_code ec, std::size_t) {
                           self->raw_pending_ = false;
-                          self->writing_texts_.clear();
-                          if (ec) {
-                              self->close_now();
-                              return self->finish_writing();
-                          }
-                          self->srv_->m_ws_out.inc();
-                          self->write_next();
+                          self->written(ec);
                       });
+}
+
+// An asynchronous write of a frame ended: the next one, or the end.
+void websocket_session::written(beast::error_code ec) {
+    writing_texts_.clear();
+    if (ec) {
+        close_now();  // the peer went away: not a slow reader
+        return finish_writing();
+    }
+    srv_->m_ws_out.inc();
+    write_next();
 }
 
 // After the peer's ping: Beast's pong may still be on its way, and Beast's own write
@@ -259,13 +264,7 @@ void websocket_session::write_rest(std::size_t written) {
 void websocket_session::write_through_beast() {
     auto done = [self = shared_from_this()](beast::error_code ec, std::size_t = 0) {
         self->control_reply_ = false;
-        self->writing_texts_.clear();
-        if (ec) {
-            self->close_now();
-            return self->finish_writing();
-        }
-        self->srv_->m_ws_out.inc();
-        self->write_next();
+        self->written(ec);
     };
     if (writing_ping_) {
         ws_.async_ping({}, [done](beast::error_code ec) mutable { done(ec); });

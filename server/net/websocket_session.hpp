@@ -49,6 +49,7 @@ private:
     void write_next();
     void write_rest(std::size_t written);  // the kernel took part of the frame: the rest, asynchronously
     void write_through_beast();
+    void written(beast::error_code ec);
     void on_control(websocket::frame_type kind);
     void start_idle_timer();
     void on_idle_tick();

@@ -162,13 +162,21 @@ TEST_CASE("websocket keepalive: pings keep a reading client, a silent peer is cl
     CHECK(std::chrono::steady_clock::now() - started < std::chrono::seconds(7));
 }
 
+namespace {
+// Large messages, fast senders and a send queue that never drops: the kernel's buffers,
+// not the server's caps, decide when its writes wait.
+std::vector<std::string> roomy_queue_args() {
+    return {"--set", "limits.ws_message_max_bytes=200000", "--set", "limits.ws_messages_per_second=1000",
+            "--set", "limits.ws_message_burst=1000", "--set", "limits.ws_send_queue_max=1000",
+            "--set", "limits.ws_send_queue_max_bytes=268435456"};
+}
+}  // namespace
+
 // The server writes its data frames itself (net/websocket_session.cpp): a header of 2, 4
 // or 10 bytes by length, one non-blocking write, the rest asynchronously when the kernel
 // takes only part of it. A client that reads late must still get every frame whole.
 TEST_CASE("a websocket client that reads late gets every frame whole, short, medium and long", "[ws]") {
-    server s({"--set", "limits.ws_message_max_bytes=200000", "--set", "limits.ws_messages_per_second=1000",
-              "--set", "limits.ws_message_burst=1000", "--set", "limits.ws_send_queue_max=1000",
-              "--set", "limits.ws_send_queue_max_bytes=268435456"});
+    server s(roomy_queue_args());
     auto admin = s.login_admin();
     ws_client late;
     REQUIRE(late.connect(s.port(), admin, s.origin(), nullptr) == 101);
@@ -229,9 +237,7 @@ TEST_CASE("a websocket ping control frame is answered and the messages around it
 }
 
 TEST_CASE("a websocket peer that pings while a frame to it is half sent is dropped, not corrupted", "[ws][limits]") {
-    server s({"--set", "limits.ws_message_max_bytes=200000", "--set", "limits.ws_messages_per_second=1000",
-              "--set", "limits.ws_message_burst=1000", "--set", "limits.ws_send_queue_max=1000",
-              "--set", "limits.ws_send_queue_max_bytes=268435456"});
+    server s(roomy_queue_args());
     auto admin = s.login_admin();
     ws_client late;
     REQUIRE(late.connect(s.port(), admin, s.origin(), nullptr) == 101);
