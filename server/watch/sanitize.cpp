@@ -392,54 +392,6 @@ std::string image_signature(std::string_view key, std::string_view url) {
     return out;
 }
 
-std::string escape_html(std::string_view s) {
-    std::string out;
-    out.reserve(s.size() + s.size() / 8);
-    append_escaped_html(out, s);
-    return out;
-}
-
-void append_escaped_html(std::string& out, std::string_view s) {
-    std::size_t i = 0;
-    while (i < s.size()) {
-        // Ordinary characters are copied a run at a time.
-        static constexpr auto plain = [] {
-            std::array<bool, 256> t{};
-            for (int c = 0x20; c < 256; ++c) t[static_cast<std::size_t>(c)] = true;
-            t['\n'] = t['\t'] = true;
-            t['&'] = t['<'] = t['>'] = t['"'] = t['\''] = false;
-            return t;
-        }();
-        std::size_t j = i;
-        while (j < s.size() && plain[static_cast<unsigned char>(s[j])]) ++j;
-        out.append(s.data() + i, j - i);
-        if (j == s.size()) break;
-        switch (s[j]) {
-            case '&':
-                out += "&amp;";
-                break;
-            case '<':
-                out += "&lt;";
-                break;
-            case '>':
-                out += "&gt;";
-                break;
-            case '"':
-                out += "&quot;";
-                break;
-            case '\'':
-                out += "&#39;";
-                break;
-            case '\r':
-                out += '\n';
-                break;
-            default:
-                break;  // other C0 controls are dropped
-        }
-        i = j + 1;
-    }
-}
-
 std::string text_to_html(std::string_view plain, std::size_t max_bytes, bool* truncated, std::string* text,
                          std::size_t text_max_bytes) {
     if (truncated) *truncated = false;

@@ -1,6 +1,7 @@
 #pragma once
 // HTML from feeds and pages, made safe to show: parsed with libxml2's HTML parser and
 // rebuilt from an allowlist of elements and attributes, never patched with patterns.
+#include "common/markup.hpp"
 #include "watch/feed.hpp"
 
 #include <string>
@@ -45,10 +46,8 @@ std::string html_to_text(std::string_view html, std::size_t max_bytes = max_text
 /// nothing else (not an open proxy).
 std::string image_signature(std::string_view key, std::string_view url);
 
-/// Escapes &, <, >, " and ' for HTML text or attribute values; drops C0 controls.
-std::string escape_html(std::string_view text);
-
-/// escape_html(text) appended to `out`.
-void append_escaped_html(std::string& out, std::string_view text);
+// The server's one escaping (common/markup.hpp), by its short name here.
+using relais::append_escaped_html;
+using relais::escape_html;
 
 }  // namespace relais::watch

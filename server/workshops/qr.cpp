@@ -1,5 +1,7 @@
 #include "workshops/qr.hpp"
 
+#include "common/markup.hpp"
+
 #include <qrencode.h>
 
 #include <memory>
@@ -7,20 +9,6 @@
 
 namespace relais::workshops {
 namespace {
-
-std::string escape(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 
 struct qr_free {
     void operator()(QRcode* q) const { QRcode_free(q); }
@@ -48,8 +36,8 @@ std::string qr_svg(const std::string& text, const std::string& label) {
     }
     std::string s = std::to_string(size);
     return "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 " + s + " " + s + "\" width=\"" + std::to_string(size * 8) +
-           "\" height=\"" + std::to_string(size * 8) + "\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"" + escape(label) +
-           "\"><title>" + escape(label) + "</title><rect width=\"" + s + "\" height=\"" + s + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"" +
+           "\" height=\"" + std::to_string(size * 8) + "\" shape-rendering=\"crispEdges\" role=\"img\" aria-label=\"" + escape_html(label) +
+           "\"><title>" + escape_html(label) + "</title><rect width=\"" + s + "\" height=\"" + s + "\" fill=\"#fff\"/><path fill=\"#000\" d=\"" +
            path + "\"/></svg>\n";
 }
 

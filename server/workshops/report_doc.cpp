@@ -1,5 +1,7 @@
 #include "workshops/report_doc.hpp"
 
+#include "common/markup.hpp"
+
 #include <zip.h>
 
 #include <cctype>
@@ -133,20 +135,6 @@ std::vector<block> parse(const std::string& markdown) {
 
 namespace {
 
-std::string escape_html(const std::string& s) {
-    std::string out;
-    for (char c : s) {
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\'': out += "&#39;"; break;
-            default: out += c;
-        }
-    }
-    return out;
-}
 
 std::string html_line(const line& l) {
     std::string out;
@@ -224,21 +212,18 @@ std::string html(const std::string& title, const std::string& markdown) {
 
 namespace {
 
-// XML text: escaped, and without the control characters XML 1.0 forbids.
+// XML text: escaped (common/markup.hpp), tabs and line breaks as ODF elements.
 std::string xml(const std::string& s) {
     std::string out;
-    for (char c : s) {
-        auto u = static_cast<unsigned char>(c);
-        if (u < 0x20 && c != '\t' && c != '\n') continue;
-        switch (c) {
-            case '&': out += "&amp;"; break;
-            case '<': out += "&lt;"; break;
-            case '>': out += "&gt;"; break;
-            case '"': out += "&quot;"; break;
-            case '\t': out += "<text:tab/>"; break;
-            case '\n': out += "<text:line-break/>"; break;
-            default: out += c;
+    std::size_t from = 0;
+    for (std::size_t i = 0; i <= s.size(); ++i) {
+        if (i < s.size() && s[i] != '\t' && s[i] != '\n' && s[i] != '\r') continue;
+        append_escaped_html(out, std::string_view(s).substr(from, i - from));
+        if (i < s.size()) {
+            if (s[i] == '\t') out += "<text:tab/>";
+            else if (s[i] == '\n') out += "<text:line-break/>";
         }
+        from = i + 1;
     }
     return out;
 }

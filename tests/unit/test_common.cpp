@@ -1,5 +1,6 @@
 #include "common/errors.hpp"
 #include "common/json_input.hpp"
+#include "common/markup.hpp"
 #include "common/metrics.hpp"
 #include "common/utf8.hpp"
 #include "common/worker_pool.hpp"
@@ -35,6 +36,18 @@ TEST_CASE("utf8 validation", "[common]") {
     CHECK_FALSE(is_valid_utf8("\xE2\x28\xA1"));
     CHECK(is_valid_utf8("\xED\x9F\xBF\xEE\x80\x80\xF4\x8F\xBF\xBF"));  // U+D7FF, U+E000, U+10FFFF
     CHECK(utf8_length("été") == 3);
+}
+
+TEST_CASE("markup escaping: the five characters, controls, runs of plain text", "[common]") {
+    CHECK(escape_html("") == "");
+    CHECK(escape_html("CPTS du Val-d'Oise") == "CPTS du Val-d&#39;Oise");
+    CHECK(escape_html(R"(<a href="x">A & B</a>)") == "&lt;a href=&quot;x&quot;&gt;A &amp; B&lt;/a&gt;");
+    CHECK(escape_html("ligne 1\r\nligne 2\tfin") == "ligne 1\n\nligne 2\tfin");  // CR becomes LF
+    CHECK(escape_html(std::string("a\x01" "b\x1f" "\0" "c", 6)) == "abc");                   // controls XML forbids
+    CHECK(escape_html("Santé — « été »") == "Santé — « été »");                        // UTF-8 untouched
+    std::string out = "<p>";
+    append_escaped_html(out, "1 < 2");
+    CHECK(out == "<p>1 &lt; 2");
 }
 
 TEST_CASE("json input: shape, bounds, fields", "[common]") {
