@@ -2,6 +2,7 @@
 // versions, attachments (upload, extraction, download), the index after a restart.
 #include "access_matrix.hpp"
 #include "harness.hpp"
+#include "library_helpers.hpp"
 #include "../fixtures/documents.hpp"
 
 #include <catch2/catch.hpp>
@@ -9,6 +10,8 @@
 #include <csignal>
 #include <thread>
 
+using relais::test::eventually_found;
+using relais::test::files_on_disk;
 using relais::test::server;
 using json = nlohmann::json;
 using headers = std::map<std::string, std::string>;
@@ -22,26 +25,6 @@ json search(server& s, const std::string& cookie, const std::string& params) {
     INFO(r.body);
     REQUIRE(r.status == 200);
     return r.json();
-}
-
-/// Polls the search until `id` shows up (or not) for `q`: the indexer works in the background.
-bool eventually_found(server& s, const std::string& cookie, const std::string& q, long long id, bool wanted = true) {
-    for (int i = 0; i < 100; ++i) {
-        auto r = search(s, cookie, "q=" + enc(q));
-        bool found = false;
-        for (const auto& h : r["hits"]) found = found || h["id"].get<long long>() == id;
-        if (found == wanted) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-}
-
-std::size_t files_on_disk(const std::filesystem::path& dir) {
-    std::size_t n = 0;
-    if (!std::filesystem::exists(dir)) return 0;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
-        if (e.is_regular_file()) ++n;
-    return n;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Attachments over HTTP beyond text documents: slide decks, spreadsheets and images
 // uploaded and indexed, thumbnails, a PDF read page by page, and who may see them.
 #include "harness.hpp"
+#include "library_helpers.hpp"
 #include "../fixtures/documents.hpp"
 #include "../fixtures/images.hpp"
 
@@ -8,6 +9,8 @@
 
 #include <thread>
 
+using relais::test::eventually_found;
+using relais::test::files_on_disk;
 using relais::test::server;
 using json = nlohmann::json;
 
@@ -24,24 +27,6 @@ std::pair<int, int> png_size(const std::string& b) {
                (static_cast<unsigned char>(b[i + 2]) << 8) | static_cast<unsigned char>(b[i + 3]);
     };
     return {be32(16), be32(20)};
-}
-
-bool eventually_found(server& s, const std::string& cookie, const std::string& q, long long id) {
-    for (int i = 0; i < 100; ++i) {
-        auto r = s.request("GET", "/api/library/search?q=" + enc(q), {}, {{"Cookie", cookie}}).json();
-        for (const auto& h : r["hits"])
-            if (h["id"].get<long long>() == id) return true;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return false;
-}
-
-std::size_t files_on_disk(const std::filesystem::path& dir) {
-    std::size_t n = 0;
-    if (!std::filesystem::exists(dir)) return 0;
-    for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
-        if (e.is_regular_file()) ++n;
-    return n;
 }
 
 }  // namespace
