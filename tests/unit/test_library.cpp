@@ -15,6 +15,7 @@
 #include "auth/module.hpp"
 #include "library/module.hpp"
 #include "platform/migrate.hpp"
+#include "error_code.hpp"
 #include "temp_dir.hpp"
 
 #include "library_schema.hpp"
@@ -26,18 +27,6 @@
 
 using namespace relais;
 
-namespace {
-
-std::string code_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const api_error& e) {
-        return std::string(e.code());
-    }
-    return "ok";
-}
-
-}  // namespace
 
 TEST_CASE("attachments: type by content, text extracted from PDF, DOCX, ODT, Markdown", "[library]") {
     auto pdf = library::extract("rapport.pdf", fixtures::pdf("Diagnostic territorial partage"));

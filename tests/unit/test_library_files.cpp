@@ -5,6 +5,7 @@
 #include "library/extract.hpp"
 #include "library/images.hpp"
 #include "library/uploads.hpp"
+#include "error_code.hpp"
 #include "temp_dir.hpp"
 
 #include "../fixtures/documents.hpp"
@@ -17,15 +18,6 @@
 using namespace relais;
 
 namespace {
-
-std::string code_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const api_error& e) {
-        return std::string(e.code());
-    }
-    return "ok";
-}
 
 bool contains(const std::string& s, std::string_view part) { return s.find(part) != std::string::npos; }
 
