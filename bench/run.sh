@@ -25,6 +25,8 @@
 #   NOTE="…"                             a remark recorded with the results
 #   RELAIS_COMMIT=abc1234                the commit RELAIS was built from, when it is not
 #                                        this checkout's HEAD (a "before" binary)
+#   RELAY_LOG=1                          the relay appends each note to a file and broadcasts
+#                                        it once fdatasync'ed (group commit), as Relais does
 #
 # The whole default run takes 5 to 8 minutes (5 on the first recorded run).
 set -euo pipefail
@@ -122,7 +124,9 @@ start_relais() {  # dir
 }
 
 start_relay() {  # dir
-    node "$here/node-relay/relay.mjs" 0 >"$1/server.log" 2>&1 &
+    local log=()
+    if [[ -n ${RELAY_LOG:-} ]]; then log=("$1/relay.log"); fi
+    node "$here/node-relay/relay.mjs" 0 "${log[@]}" >"$1/server.log" 2>&1 &
     server_pid=$!
     wait_for_port "$1/server.log" 's/^listening on \([0-9]*\)$/\1/p'
     password=
@@ -230,7 +234,9 @@ console.log(lines.join('\n').trimEnd());
 JS
 )
 
-summary="Relais / Node relay in each cell; (×r) = Relais ÷ relay. Window ${DURATION} s after ${WARMUP} s of warm-up; latency = send to delivery at every other participant of the room; ack = Relais ack, relay echo to the sender; CPU = server utime+stime over the window (100 % = one core); peak RSS = VmHWM from the joins to the end of the window."
+relay_kind=""
+if [[ -n ${RELAY_LOG:-} ]]; then relay_kind=" The relay is DURABLE in this run (RELAY_LOG=1): each note appended to a file and broadcast once fdatasync'ed, one fsync per group, as Relais."; fi
+summary="Relais / Node relay in each cell; (×r) = Relais ÷ relay. Window ${DURATION} s after ${WARMUP} s of warm-up; latency = send to delivery at every other participant of the room; ack = Relais ack, relay echo to the sender; CPU = server utime+stime over the window (100 % = one core); peak RSS = VmHWM from the joins to the end of the window.$relay_kind"
 echo
 echo "$table"
 echo

@@ -7,11 +7,45 @@
 //   client -> {"type":"note","room":R,"text":T}   server -> {"type":"note","room":R,"text":T} to the room
 //   anything else                                 server -> {"type":"error","code":"..."}
 //
-// Usage: node relay.mjs PORT   (0 = any free port; prints "listening on <port>")
+// Usage: node relay.mjs PORT [LOG]   (0 = any free port; prints "listening on <port>")
+//
+// With LOG, the relay is durable the way Relais is: each note is appended to LOG, and
+// broadcast only once it is on disk (one write + fdatasync per group: the notes that came
+// while the previous group was being synced, no added wait). The disk work runs on
+// libuv's thread pool, as Relais's runs on its writer thread. bench/run.sh: RELAY_LOG=1.
 import { WebSocketServer } from 'ws';
+import fs from 'node:fs';
 
 const port = Number(process.argv[2] ?? 0);
+const logPath = process.argv[3];
 const rooms = new Map();  // room -> Set<WebSocket>
+
+// ---- durable mode: group commit ----
+const log = logPath ? fs.openSync(logPath, 'a') : null;
+let waiting = [];   // [{line, out, room}] not yet written
+let syncing = false;
+
+function broadcast(room, out) {
+  const members = rooms.get(room);
+  if (members) for (const member of members) member.send(out);
+}
+
+function flush() {
+  if (syncing || waiting.length === 0) return;
+  syncing = true;
+  const group = waiting;
+  waiting = [];
+  const data = Buffer.from(group.map((g) => g.line).join(''));
+  fs.write(log, data, (err) => {
+    if (err) throw err;
+    fs.fdatasync(log, (err2) => {
+      if (err2) throw err2;
+      for (const g of group) broadcast(g.room, g.out);
+      syncing = false;
+      flush();
+    });
+  });
+}
 
 const wss = new WebSocketServer({ host: '127.0.0.1', port, maxPayload: 64 * 1024 });
 
@@ -46,7 +80,12 @@ wss.on('connection', (ws) => {
       }
       // One serialisation per note, the same string to every member.
       const out = JSON.stringify({ type: 'note', room: ws.room, text: msg.text });
-      for (const member of rooms.get(ws.room)) member.send(out);
+      if (log === null) {
+        broadcast(ws.room, out);
+      } else {
+        waiting.push({ line: out + '\n', out, room: ws.room });
+        flush();
+      }
     } else {
       ws.send('{"type":"error","code":"type_inconnu"}');
     }

@@ -206,12 +206,19 @@ void delete_guest(db::connection& c, const std::string& token_hash) {
 void insert_event(db::connection& c, std::int64_t workshop_id, const event& e) {
     // The log has no gap: an event lands only right after its predecessor. When one
     // write fails, those decided after it fail too, and the room reloads from the log.
+    // Two statements on the one writer connection, in the caller's transaction: an
+    // INSERT … SELECT reading its own table would build a temporary table on each event.
+    std::int64_t last = 0;
+    {
+        auto s = c.prepare("SELECT coalesce(max(seq), 0) FROM workshop_events WHERE workshop_id = ?1");
+        s.bind(1, workshop_id);
+        if (s.step()) last = s.get_int(0);
+    }
+    if (last != e.seq - 1) throw db::db_error(SQLITE_CONSTRAINT, "event " + std::to_string(e.seq) + " out of order");
     c.prepare("INSERT INTO workshop_events(workshop_id, seq, op, data, actor_key, actor_name, client_op_id, at) "
-              "SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8 "
-              "WHERE coalesce((SELECT max(seq) FROM workshop_events WHERE workshop_id = ?1), 0) = ?2 - 1")
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)")
         .bind(1, workshop_id).bind(2, e.seq).bind(3, e.op).bind(4, e.data.dump()).bind(5, e.actor_key).bind(6, e.actor_name)
         .bind(7, e.client_op_id).bind(8, e.at).exec();
-    if (c.changes() != 1) throw db::db_error(SQLITE_CONSTRAINT, "event " + std::to_string(e.seq) + " out of order");
 }
 
 std::optional<guest_row> active_guest(db::connection& c, std::int64_t guest_id, std::int64_t now) {
