@@ -1,967 +1,184 @@
 // The watch module (veille documentaire partagée): fields and their owners, sources
 // fetched once for everyone by a scheduled job, each field's inbox, qualification, the
 // coverage view. Pages under « Veille »; API under /api/watch (docs/api.md).
-#include "watch/module.hpp"
+// This file: settings, life cycle, jobs, live topic, seed. The HTTP handlers: routes.cpp.
+#include "watch/module_impl.hpp"
 
-#include "auth/password.hpp"
 #include "auth/service.hpp"
-#include "common/json_input.hpp"
 #include "common/log.hpp"
 #include "common/secret_key.hpp"
 #include "common/time.hpp"
 #include "common/worker_pool.hpp"
 #include "library/filer.hpp"
 #include "mail/outbox.hpp"
-#include "outbound/smtp.hpp"
-#include "watch/dates.hpp"
-#include "watch/digest.hpp"
 #include "notifications/notifier.hpp"
 #include "platform/scheduler.hpp"
 #include "platform/settings.hpp"
 #include "platform/topics.hpp"
 #include "watch/errors.hpp"
-#include "watch/fetcher.hpp"
-#include "watch/image_proxy.hpp"
-#include "watch/service.hpp"
 
-#include <atomic>
 #include <fstream>
-#include <map>
-#include <mutex>
 
 namespace relais::watch {
-namespace {
 
-using net::request;
-using net::response;
-using auth::access;
-using auth::principal;
+watch_module::~watch_module() = default;
 
-constexpr std::size_t max_url = 2000;
-constexpr std::size_t max_opml_feeds = 500;  // per import
+std::vector<const error_def*> watch_module::errors() const { return errors::all(); }
 
-/// "2026-11-30" as the start of that day in Paris (unix seconds); `after`: the start of the
-/// next day. Throws invalid_field(field) for anything else.
-std::int64_t paris_day(const std::string& text, bool after, const char* field) {
-    int y = 0, m = 0, d = 0;
-    char tail = 0;
-    if (text.size() != 10 || std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3 || y < 2000 || y > 2100 ||
-        m < 1 || m > 12 || d < 1 || d > 31)
-        throw api_error(errors::invalid_field, field);
-    std::tm tm{};
-    tm.tm_year = y - 1900;
-    tm.tm_mon = m - 1;
-    tm.tm_mday = d + (after ? 1 : 0);
-    auto utc = static_cast<std::int64_t>(timegm(&tm));
-    std::tm check{};
-    std::time_t back = static_cast<std::time_t>(utc);
-    gmtime_r(&back, &check);
-    if (!after && check.tm_mday != d) throw api_error(errors::invalid_field, field);  // 31 février
-    return utc - paris_offset_at(utc - 3600);
+void watch_module::declare(platform::settings& s) const {
+    s.integer("watch.fetch_parallel", 8, 1, 64, "sources fetched at once by the scheduled job");
+    s.integer("watch.interval_minutes", 60, 15, 10080, "default time between two fetches of a source");
+    s.integer("watch.min_interval_minutes", 15, 1, 1440, "never fetch a source more often");
+    s.integer("watch.stale_after_days", 30, 1, 365, "coverage: flag a field where nothing was retained for this long");
+    s.integer("watch.failing_after_days", 3, 1, 90, "coverage: flag a source failing for this long");
+    s.integer("watch.max_items_per_feed", 500, 10, 5000);
+    s.text("watch.images", "block", {"block", "proxy"},
+           "images in feeds' content: block (their alt text shown) or proxy (relayed by Relais)");
+    s.integer("watch.image_max_kb", 2048, 16, 20480, "the largest image the proxy relays");
+    s.integer("watch.image_cache_mb", 32, 0, 1024, "memory kept for recently relayed images");
 }
 
-/// The digest asked for by a request body: period (default: the last 7 days), fields, title, intro.
-digest_request digest_of(const json& body, std::int64_t now) {
-    digest_request r;
-    r.to = now + 1;  // exclusive: what was retained this very second is in
-    r.from = now - 7 * 86400;
-    if (auto v = json_input::optional_string(body, "from", 10)) r.from = paris_day(*v, false, "from");
-    if (auto v = json_input::optional_string(body, "to", 10)) r.to = std::min(paris_day(*v, true, "to"), now + 1);
-    if (r.from >= r.to || r.to - r.from > 400 * 86400) throw api_error(errors::invalid_field, "from");
-    if (auto it = body.find("field_ids"); it != body.end() && !it->is_null()) {
-        if (!it->is_array() || it->size() > 100) throw api_error(errors::invalid_field, "field_ids");
-        for (const auto& f : *it) {
-            if (!f.is_number_integer() || f.get<std::int64_t>() <= 0) throw api_error(errors::invalid_field, "field_ids");
-            r.fields.push_back(f.get<std::int64_t>());
-        }
-    }
-    r.title = json_input::optional_string(body, "title", 200).value_or("");
-    r.intro = json_input::optional_string(body, "intro", 5000).value_or("");
-    return r;
+void watch_module::start(platform::context& ctx) {
+    const auto& cfg = ctx.cfg();
+    db_ = &ctx.db();
+    jobs_ = &ctx.jobs();
+    auth_ = &ctx.need<auth::service>();
+    topics_ = &ctx.topics();
+    library_ = &ctx.need<library::filer>();
+    outbox_ = &ctx.need<mail::outbox>();
+    public_url_ = cfg.get_text("server.public_url");
+    while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
+    notifier_ = &ctx.need<notifications::notifier>();
+    options o;
+    o.default_interval_s = cfg.get_int("watch.interval_minutes") * 60;
+    o.min_interval_s = cfg.get_int("watch.min_interval_minutes") * 60;
+    o.stale_after_days = cfg.get_int("watch.stale_after_days");
+    o.failing_after_days = cfg.get_int("watch.failing_after_days");
+    o.max_items_per_fetch = static_cast<std::size_t>(cfg.get_int("watch.max_items_per_feed"));
+    service_ = std::make_unique<service>(*auth_, o);
+    const bool proxy = cfg.get_text("watch.images") == "proxy";
+    std::string key = proxy ? load_or_create_key(ctx.data_dir() / "watch-image.key") : std::string();
+    fetcher_ = std::make_unique<fetcher>(ctx.http(), proxy ? image_policy::proxy : image_policy::block,
+                                         proxy ? image_proxy::prefix : "", key);
+    images_ = std::make_unique<image_proxy>(*fetcher_, key, static_cast<std::size_t>(cfg.get_int("watch.image_max_kb")) * 1024,
+                                            static_cast<std::size_t>(cfg.get_int("watch.image_cache_mb")) * 1024 * 1024);
+    lease_s_ = std::chrono::duration_cast<std::chrono::seconds>(ctx.http().timeout).count() + 60;
+    parallel_ = static_cast<std::size_t>(cfg.get_int("watch.fetch_parallel"));
+    fetch_pool_ = std::make_unique<worker_pool>("watch-fetch", parallel_);
+    // « Tester la source » and additions by people: a pool of their own, so that a run
+    // of slow feeds never makes someone wait, and a bounded queue.
+    interactive_ = std::make_unique<worker_pool>("watch-test", 2);
 }
 
-json ids_json(const std::vector<std::int64_t>& ids) { return json(ids); }
-
-/// At most n bytes of a UTF-8 text, cut at a character boundary.
-std::string cut(const std::string& s, std::size_t n) {
-    if (s.size() <= n) return s;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    return s.substr(0, n);
-}
-
-/// An http(s) URL as typed by someone: trimmed, scheme added when missing, bounded.
-std::string clean_url(const json& body) {
-    auto url = json_input::required_string(body, "url", max_url);
-    auto first = url.find_first_not_of(" \t\r\n");
-    auto last = url.find_last_not_of(" \t\r\n");
-    url = first == std::string::npos ? std::string() : url.substr(first, last - first + 1);
-    if (url.empty()) throw api_error(errors::invalid_field, "url");
-    for (unsigned char ch : url)
-        if (ch < 0x21 || ch == 0x7f) throw api_error(errors::invalid_field, "url");
-    if (url.find("://") == std::string::npos) url = "https://" + url;
-    auto scheme = url.substr(0, url.find("://"));
-    for (auto& ch : scheme) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-    if (scheme != "http" && scheme != "https") throw api_error(errors::invalid_field, "url");
-    return url;
-}
-
-json feed_preview(const fetched& f) {
-    json j = to_json(f.parsed);
-    j["url"] = f.final_url;
-    return j;
-}
-
-class watch_module final : public platform::module {
-public:
-    std::string_view name() const override { return "watch"; }
-    const std::vector<platform::migration>& migrations() const override { return watch::migrations(); }
-    std::vector<const error_def*> errors() const override { return errors::all(); }
-
-    void declare(platform::settings& s) const override {
-        s.integer("watch.fetch_parallel", 8, 1, 64, "sources fetched at once by the scheduled job");
-        s.integer("watch.interval_minutes", 60, 15, 10080, "default time between two fetches of a source");
-        s.integer("watch.min_interval_minutes", 15, 1, 1440, "never fetch a source more often");
-        s.integer("watch.stale_after_days", 30, 1, 365, "coverage: flag a field where nothing was retained for this long");
-        s.integer("watch.failing_after_days", 3, 1, 90, "coverage: flag a source failing for this long");
-        s.integer("watch.max_items_per_feed", 500, 10, 5000);
-        s.text("watch.images", "block", {"block", "proxy"},
-               "images in feeds' content: block (their alt text shown) or proxy (relayed by Relais)");
-        s.integer("watch.image_max_kb", 2048, 16, 20480, "the largest image the proxy relays");
-        s.integer("watch.image_cache_mb", 32, 0, 1024, "memory kept for recently relayed images");
-    }
-
-    void start(platform::context& ctx) override {
-        const auto& cfg = ctx.cfg();
-        db_ = &ctx.db();
-        jobs_ = &ctx.jobs();
-        auth_ = &ctx.need<auth::service>();
-        topics_ = &ctx.topics();
-        library_ = &ctx.need<library::filer>();
-        outbox_ = &ctx.need<mail::outbox>();
-        public_url_ = cfg.get_text("server.public_url");
-        while (!public_url_.empty() && public_url_.back() == '/') public_url_.pop_back();
-        notifier_ = &ctx.need<notifications::notifier>();
-        options o;
-        o.default_interval_s = cfg.get_int("watch.interval_minutes") * 60;
-        o.min_interval_s = cfg.get_int("watch.min_interval_minutes") * 60;
-        o.stale_after_days = cfg.get_int("watch.stale_after_days");
-        o.failing_after_days = cfg.get_int("watch.failing_after_days");
-        o.max_items_per_fetch = static_cast<std::size_t>(cfg.get_int("watch.max_items_per_feed"));
-        service_ = std::make_unique<service>(*auth_, o);
-        const bool proxy = cfg.get_text("watch.images") == "proxy";
-        std::string key = proxy ? load_or_create_key(ctx.data_dir() / "watch-image.key") : std::string();
-        fetcher_ = std::make_unique<fetcher>(ctx.http(), proxy ? image_policy::proxy : image_policy::block,
-                                             proxy ? image_proxy::prefix : "", key);
-        images_ = std::make_unique<image_proxy>(*fetcher_, key, static_cast<std::size_t>(cfg.get_int("watch.image_max_kb")) * 1024,
-                                                static_cast<std::size_t>(cfg.get_int("watch.image_cache_mb")) * 1024 * 1024);
-        lease_s_ = std::chrono::duration_cast<std::chrono::seconds>(ctx.http().timeout).count() + 60;
-        parallel_ = static_cast<std::size_t>(cfg.get_int("watch.fetch_parallel"));
-        fetch_pool_ = std::make_unique<worker_pool>("watch-fetch", parallel_);
-        // « Tester la source » and additions by people: a pool of their own, so that a run
-        // of slow feeds never makes someone wait, and a bounded queue.
-        interactive_ = std::make_unique<worker_pool>("watch-test", 2);
-    }
-
-    // A page shows one field: its socket follows that field's topic live
-    // ({"type":"watch.subscribe","field":ID}; another field replaces it; 0 stops).
-    void live(platform::live_registry& live) override {
-        live.on("watch.subscribe", [this](const auto& conn, const platform::peer& who, const nlohmann::json& msg) {
-            if (who.user_id == 0) return;  // accounts only, not workshop guests
-            auto it = msg.find("field");
-            if (it == msg.end() || !it->is_number_integer()) return;
-            auto field = it->template get<std::int64_t>();
-            if (field < 0 || field > (std::int64_t{1} << 40)) return;
-            std::string previous;
-            {
-                std::lock_guard lock(live_mutex_);
-                auto& current = live_topic_[conn.get()];
-                previous = current;
-                current = field ? "watch:field:" + std::to_string(field) : std::string();
-                if (current.empty()) live_topic_.erase(conn.get());
-            }
-            if (!previous.empty()) topics_->unsubscribe(conn.get(), previous);
-            if (field) topics_->subscribe(conn, who, "watch:field:" + std::to_string(field));
-        });
-        live.on_disconnect([this](const auto& conn) {
+// A page shows one field: its socket follows that field's topic live
+// ({"type":"watch.subscribe","field":ID}; another field replaces it; 0 stops).
+void watch_module::live(platform::live_registry& live) {
+    live.on("watch.subscribe", [this](const auto& conn, const platform::peer& who, const nlohmann::json& msg) {
+        if (who.user_id == 0) return;  // accounts only, not workshop guests
+        auto it = msg.find("field");
+        if (it == msg.end() || !it->is_number_integer()) return;
+        auto field = it->template get<std::int64_t>();
+        if (field < 0 || field > (std::int64_t{1} << 40)) return;
+        std::string previous;
+        {
             std::lock_guard lock(live_mutex_);
-            live_topic_.erase(conn.get());
-        });
-    }
-
-    void jobs(platform::scheduler& s) override {
-        s.every(
-            "watch.fetch", std::chrono::seconds(60), [this] { fetch_due(); }, std::chrono::seconds(10));
-        s.every(
-            "watch.digests", std::chrono::hours(1), [this] { send_scheduled_digests(unix_now()); }, std::chrono::minutes(5));
-    }
-
-    void stop() override {
-        // Fetches not started yet are dropped (their lease expires, the next start takes
-        // them again); those in flight end within the client's time-out.
-        stopping_ = true;
-        if (fetch_pool_) fetch_pool_->stop();
-        if (interactive_) interactive_->stop();
-        if (images_) images_->stop();
-    }
-
-    std::string seed(db::connection& c, const std::filesystem::path& seed_dir) override {
-        auto file = seed_dir / "watch" / "fields.json";
-        std::ifstream in(file);
-        if (!in) return {};
-        auto doc = json::parse(in, nullptr, false);
-        if (doc.is_discarded() || !doc.contains("fields") || !doc["fields"].is_array())
-            throw std::runtime_error("seed file invalid: " + file.string());
-        int added = 0;
-        auto now = unix_now();
-        for (const auto& f : doc["fields"]) {
-            auto slug = f.value("slug", "");
-            bool known = false;
-            {
-                // (Statements are cached by text: this one is done before create_field
-                // prepares the same.)
-                auto exists = c.prepare("SELECT count(*) FROM watch_fields WHERE slug = ?1");
-                exists.bind(1, slug);
-                exists.step();
-                known = exists.get_int(0) > 0;
-            }
-            if (known) continue;  // kept as the administrators left it
-            service_->create_field(c, {slug, f.value("name", ""), f.value("description", ""), f.value("source_hint", "")}, now);
-            ++added;
+            auto& current = live_topic_[conn.get()];
+            previous = current;
+            current = field ? "watch:field:" + std::to_string(field) : std::string();
+            if (current.empty()) live_topic_.erase(conn.get());
         }
-        return "champs de veille ajoutés : " + std::to_string(added);
-    }
-
-    void routes(net::router& r) override;
-
-private:
-    /// The scheduled job: hands the due sources to the fetch workers, each on its own, a
-    /// batch at a time; while batches come back full, the workers ask for the next one as
-    /// they free up, so a thousand due sources go through at the pace of the workers, not
-    /// one batch a minute.
-    void fetch_due() {
-        if (fetch_pool_->queued() > parallel_ * 2) {
-            // The previous batch is still queued: the workers ask again as they free up.
-            more_due_ = true;
-            return;
-        }
-        std::vector<service::due_source> due;
-        auto now = unix_now();
-        auto batch = parallel_ * 4;
-        db_->write_sync([&](db::connection& c) { due = service_->take_due(c, now, batch, lease_s_); });
-        more_due_ = due.size() == batch;
-        for (auto& d : due)
-            fetch_pool_->submit([this, d] {
-                if (stopping_) return;
-                auto got = fetcher_->fetch(d.url, d.etag, d.last_modified, service_->opts().max_items_per_fetch);
-                fetch_outcome out;
-                db_->write_sync([&](db::connection& c) { out = service_->record_fetch(c, d.id, got.attempt, &got.parsed, unix_now()); });
-                if (!out.ok) log::info("watch_fetch_failed", {{"source", d.id}, {"code", out.error_code}});
-                announce_new(out);
-                if (more_due_ && !stopping_ && fetch_pool_->queued() <= parallel_) jobs_->run_soon("watch.fetch");
-            });
-    }
-
-    std::string unsubscribe_link(const std::string& token) const {
-        return public_url_ + "/veille/desabonnement?jeton=" + token;
-    }
-
-    /// The subscribers' own digests when they are due (weekly: 7 days since the last one,
-    /// monthly: 30), for their fields; an empty period sends nothing but moves on.
-    void send_scheduled_digests(std::int64_t now) {
-        db_->write_sync([&](db::connection& c) {
-            auto link = [this](const std::string& token) { return unsubscribe_link(token); };
-            for (auto& m : service_->scheduled_letters(c, now, public_url_, link))
-                outbox_->queue(c, {m.email, m.name, "[Relais] " + m.letter.title, m.letter.text, m.letter.html});
-        });
-        outbox_->wake();
-    }
-
-    /// New items reached these fields' inboxes: their open pages hear it.
-    void announce_new(const fetch_outcome& out) {
-        for (auto field : out.fields_reached)
-            topics_->publish("watch:field:" + std::to_string(field),
-                             json{{"type", "watch.items"}, {"field", field}, {"new", out.new_items}}.dump());
-    }
-
-    /// Runs a blocking fetch for a person; refused when too many are waiting.
-    asio::awaitable<fetched> fetch_now(const std::string& url) {
-        if (interactive_->queued() > 8) throw api_error(errors::busy);
-        fetched got;
-        auto max = service_->opts().max_items_per_fetch;
-        co_await interactive_->run([&] { got = fetcher_->fetch(url, "", "", max); });
-        co_return got;
-    }
-
-    db::pool* db_ = nullptr;
-    platform::scheduler* jobs_ = nullptr;
-    auth::service* auth_ = nullptr;
-    platform::topics* topics_ = nullptr;
-    library::filer* library_ = nullptr;
-    mail::outbox* outbox_ = nullptr;
-    std::string public_url_;
-    notifications::notifier* notifier_ = nullptr;
-    std::unique_ptr<service> service_;
-    std::unique_ptr<fetcher> fetcher_;
-    std::unique_ptr<image_proxy> images_;  // its key is empty (it answers 404) unless watch.images = proxy
-    std::unique_ptr<worker_pool> fetch_pool_, interactive_;
-    std::size_t parallel_ = 4;
-    std::atomic<bool> stopping_{false};
-    std::atomic<bool> more_due_{false};  // the last batch was full: more sources may be due
-    std::mutex live_mutex_;
-    std::map<const net::ws_connection*, std::string> live_topic_;  // the field topic each socket follows
-    std::int64_t lease_s_ = 120;
-};
-
-void watch_module::routes(net::router& r) {
-    auto& a = *auth_;
-
-    r.add("GET", "/api/watch/fields", a.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
-        json fields;
-        auto now = unix_now();
-        co_await db_->read([&](db::connection& c) { fields = service_->fields_json(c, now); });
-        auto res = response::json(200, {{"fields", fields}});
-        co_return res;
-    }));
-
-    r.add("POST", "/api/watch/fields", a.guard(access::admin, [this](request& req, const principal&) -> asio::awaitable<response> {
-        auto body = json_input::parse_object(req.body);
-        field_draft d{json_input::optional_string(body, "slug", 60).value_or(""), json_input::required_string(body, "name", 120),
-                      json_input::optional_string(body, "description", 2000).value_or(""),
-                      json_input::optional_string(body, "source_hint", 500).value_or("")};
-        json field;
-        auto now = unix_now();
-        co_await db_->write([&](db::connection& c) {
-            auto id = service_->create_field(c, d, now);
-            field = service_->field_json(c, id, true);
-        });
-        auto res = response::json(201, {{"field", field}});
-        co_return res;
-    }));
-
-    r.add("GET", "/api/watch/fields/{id}", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        json field;
-        co_await db_->read([&](db::connection& c) {
-            field = service_->field_json(c, id, true);
-            field["may_curate"] = service_->may_curate(c, id, p);
-            field["following"] = service_->follows(c, id, p.account.id);
-        });
-        auto res = response::json(200, {{"field", field}});
-        co_return res;
-    }));
-
-    r.add("PATCH", "/api/watch/fields/{id}", a.guard(access::animateur, [this](request& req, const principal&) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        auto body = json_input::parse_object(req.body);
-        json field;
-        auto now = unix_now();
-        co_await db_->write([&](db::connection& c) {
-            service_->update_field(c, id, body, now);
-            field = service_->field_json(c, id, true);
-        });
-        auto res = response::json(200, {{"field", field}});
-        co_return res;
-    }));
-
-    r.add("PUT", "/api/watch/fields/{id}/owners", a.guard(access::animateur, [this](request& req, const principal&) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        auto body = json_input::parse_object(req.body);
-        auto list = body.find("owners");
-        if (list == body.end() || !list->is_array()) throw api_error(errors::invalid_field, "owners");
-        std::vector<owner> owners;
-        for (const auto& o : *list) {
-            if (!o.is_object()) throw api_error(errors::invalid_field, "owners");
-            owner w;
-            if (auto u = json_input::optional_id(o, "user_id"); u && *u) w.user_id = **u;
-            if (auto g = json_input::optional_id(o, "org_id"); g && *g) w.org_id = **g;
-            w.role = json_input::optional_string(o, "role", 10).value_or("owner");
-            owners.push_back(w);
-        }
-        json field;
-        auto now = unix_now();
-        co_await db_->write([&](db::connection& c) {
-            service_->set_owners(c, id, owners, now);
-            field = service_->field_json(c, id, true);
-        });
-        auto res = response::json(200, {{"field", field}});
-        co_return res;
-    }));
-
-    // Fetch and parse without saving: what would be imported, or why not.
-    r.add("POST", "/api/watch/sources/test", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
-        auto body = json_input::parse_object(req.body);
-        auto url = clean_url(body);
-        auto got = co_await fetch_now(url);
-        json out;
-        if (got.attempt.ok) {
-            out = {{"ok", true}, {"feed", feed_preview(got)}};
-        } else {
-            out = {{"ok", false}, {"error", {{"code", got.attempt.error_code}, {"message", got.attempt.error}}}};
-            if (!got.alternatives.empty()) {
-                json alts = json::array();
-                for (const auto& d : got.alternatives) alts.push_back({{"url", d.url}, {"title", d.title}, {"type", d.type}});
-                out["feeds"] = alts;
-            }
-        }
-        auto res = response::json(200, out);
-        co_return res;
-    }));
-
-    // Images of feeds' content, relayed (watch.images = proxy): only signed URLs.
-    r.add("GET", "/api/watch/image", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
-        auto res = co_await images_->serve(req);
-        co_return res;
-    }));
-
-    r.add("GET", "/api/watch/sources", a.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
-        json sources;
-        co_await db_->read([&](db::connection& c) { sources = service_->sources_json(c); });
-        auto res = response::json(200, {{"sources", sources}});
-        co_return res;
-    }));
-
-    // Adds a source by URL: fetched and parsed first (an HTML page with one feed gives that
-    // feed; with several, the caller chooses), then attached to the field.
-    r.add("POST", "/api/watch/fields/{id}/sources", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        auto body = json_input::parse_object(req.body);
-        auto url = clean_url(body);
-        std::int64_t minutes = service_->opts().default_interval_s / 60;
-        if (auto it = body.find("interval_minutes"); it != body.end() && !it->is_null()) {
-            if (!it->is_number_integer() || it->get<std::int64_t>() < service_->opts().min_interval_s / 60 ||
-                it->get<std::int64_t>() > 10080)
-                throw api_error(errors::invalid_field, "interval_minutes");
-            minutes = it->get<std::int64_t>();
-        }
-        bool allowed = false;
-        co_await db_->read([&](db::connection& c) {
-            service_->field_json(c, id, false);  // 404 for an unknown field
-            allowed = service_->may_curate(c, id, p);
-        });
-        if (!allowed) throw api_error(errors::not_owner);
-        auto got = co_await fetch_now(url);
-        if (!got.attempt.ok && got.alternatives.size() == 1) {
-            url = got.alternatives.front().url;
-            auto again = co_await fetch_now(url);
-            got = std::move(again);
-        }
-        if (!got.attempt.ok) {
-            if (got.alternatives.size() > 1) {
-                json alts = json::array();
-                for (const auto& d : got.alternatives) alts.push_back({{"url", d.url}, {"title", d.title}, {"type", d.type}});
-                auto res = response::json(422, {{"error", {{"code", errors::several_feeds.code},
-                                                           {"message", errors::several_feeds.message},
-                                                           {"field", "url"}}},
-                                                {"feeds", alts}});
-                co_return res;
-            }
-            throw api_error(got.attempt.error_code == "page_html" || got.attempt.error_code == "flux_illisible"
-                                ? errors::not_a_feed
-                                : errors::source_unreachable,
-                            "url", got.attempt.error);
-        }
-        std::int64_t source = 0;
-        json field;
-        fetch_outcome reached;
-        auto now = unix_now();
-        auto by = p.account.id;
-        auto final_url = got.final_url.empty() ? url : got.final_url;
-        co_await db_->write([&](db::connection& c) {
-            source = service_->add_source(c, id, final_url, got.parsed.title, got.parsed.link, got.parsed.format, minutes * 60,
-                                          by, now);
-            // The items just read go in at once: nobody waits for the next run.
-            reached = service_->record_fetch(c, source, got.attempt, &got.parsed, now);
-            field = service_->field_json(c, id, true);
-        });
-        announce_new(reached);
-        auto res = response::json(201, {{"source_id", source}, {"field", field}});
-        co_return res;
-    }));
-
-    // OPML: the field's sources for another reader, and a reader's list into the field.
-    r.add("GET", "/api/watch/fields/{id}/opml", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        std::vector<opml_feed> feeds;
-        std::string name;
-        co_await db_->read([&](db::connection& c) { feeds = service_->export_sources(c, id, name); });
-        auto res = response::text(200, write_opml("Relais — veille « " + name + " »", feeds), "text/x-opml; charset=utf-8");
-        res.header("Content-Disposition", "attachment; filename=\"veille-" + std::to_string(id) + ".opml\"");
-        co_return res;
-    }));
-
-    // The file as is (application/octet-stream, like an attachment; or a JSON string in
-    // {"opml"}), up to 4 MB, read only from a signed-in person.
-    net::route_options upload;
-    upload.body_max_bytes = 4 << 20;
-    upload.raw_body = true;
-    upload.admit_body = [this](const request& head) -> asio::awaitable<bool> {
-        auto who = co_await auth_->authenticate(head);
-        co_return who.has_value();
-    };
-    r.add("POST", "/api/watch/fields/{id}/opml", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        bool allowed = false;
-        co_await db_->read([&](db::connection& c) {
-            service_->field_json(c, id, false);  // 404 for an unknown field
-            allowed = service_->may_curate(c, id, p);
-        });
-        if (!allowed) throw api_error(errors::not_owner);
-        if (interactive_->queued() > 8) throw api_error(errors::busy);
-        std::string text;
-        if (req.header("content-type").rfind("application/json", 0) == 0) {
-            auto body = json_input::parse_object(req.body);
-            text = json_input::required_string(body, "opml", 4 << 20);
-        } else {
-            text = std::move(req.body);
-        }
-        opml_list list;
-        std::string problem;
-        co_await interactive_->run([&] {
-            try {
-                list = parse_opml(text, max_opml_feeds);
-            } catch (const parse_error& e) {
-                problem = e.message();
-            }
-        });
-        if (!problem.empty()) throw api_error(errors::not_opml, "opml", problem);
-        json counts;
-        auto now = unix_now();
-        auto by = p.account.id;
-        co_await db_->write([&](db::connection& c) { counts = service_->import_sources(c, id, list.feeds, by, now); });
-        jobs_->run_soon("watch.fetch");
-        counts["outlines"] = list.outlines;
-        counts["invalid"] = list.invalid;
-        counts["beyond"] = list.beyond;
-        counts["warnings"] = list.warnings;
-        auto res = response::json(200, counts);
-        co_return res;
-    }), upload);
-
-    // « Actualiser maintenant »: the source is due at once and the fetch job runs soon
-    // (conditional GET with the validators it has; a Retry-After still in force is kept).
-    r.add("POST", "/api/watch/sources/{id}/refresh", a.guard(access::animateur, [this](request& req, const principal&) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        auto now = unix_now();
-        co_await db_->write([&](db::connection& c) {
-            auto s = c.prepare("SELECT count(*) FROM watch_sources WHERE id = ?1");
-            s.bind(1, id);
-            s.step();
-            if (s.get_int(0) == 0) throw api_error(errors::not_found);
-            c.prepare("UPDATE watch_sources SET next_fetch_at = ?1 WHERE id = ?2 AND (failures = 0 OR next_fetch_at < ?1 + 3600)")
-                .bind(1, now)
-                .bind(2, id)
-                .exec();
-        });
-        jobs_->run_soon("watch.fetch");
-        auto res = response::json(202, {{"source_id", id}});
-        co_return res;
-    }));
-
-    r.add("DELETE", "/api/watch/fields/{id}/sources/{source_id}",
-          a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-              auto id = req.id_param("id");
-              auto source = req.id_param("source_id");
-              co_await db_->write([&](db::connection& c) {
-                  if (!service_->may_curate(c, id, p)) throw api_error(errors::not_owner);
-                  service_->remove_source(c, id, source);
-              });
-              auto res = response::no_content();
-              co_return res;
-          }));
-
-    // A link or a note posted by a member into a field's inbox.
-    r.add("POST", "/api/watch/fields/{id}/items", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        auto body = json_input::parse_object(req.body);
-        service::posted post;
-        post.kind = json_input::required_string(body, "kind", 10);
-        post.title = json_input::optional_string(body, "title", 300).value_or("");
-        post.text = json_input::optional_string(body, "text", 5000).value_or("");
-        if (post.kind == "link") {
-            post.url = clean_url(body);
-            if (post.title.empty() || post.text.empty()) {
-                // The page's own title and description, when it can be read.
-                auto url = post.url;
-                page_meta meta;
-                if (interactive_->queued() <= 8)
-                    co_await interactive_->run([&] { meta = fetcher_->page(url); });
-                if (post.title.empty()) post.title = meta.title.empty() ? post.url : cut(meta.title, 300);
-                if (post.text.empty()) post.text = cut(meta.description, 5000);
-            }
-        } else if (post.kind != "note") {
-            throw api_error(errors::invalid_field, "kind");
-        }
-        json field;
-        std::int64_t item = 0;
-        auto now = unix_now();
-        auto by = p.account.id;
-        co_await db_->write([&](db::connection& c) {
-            item = service_->post_item(c, id, post, by, now);
-        });
-        topics_->publish("watch:field:" + std::to_string(id), json{{"type", "watch.items"}, {"field", id}, {"new", 1}}.dump());
-        auto res = response::json(201, {{"item_id", item}, {"title", post.title}});
-        co_return res;
-    }));
-
-    r.add("GET", "/api/watch/fields/{id}/items", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        std::string state = "new";
-        if (auto it = req.query.find("state"); it != req.query.end()) state = it->second;
-        std::int64_t limit = 50, before = 0;
-        auto number = [&](const char* name, std::int64_t& out) {
-            auto it = req.query.find(name);
-            if (it == req.query.end()) return;
-            try {
-                std::size_t used = 0;
-                out = std::stoll(it->second, &used);
-                if (used != it->second.size() || out < 0) throw std::invalid_argument(name);
-            } catch (const std::exception&) {
-                throw api_error(errors::invalid_field, name);
-            }
-        };
-        number("limit", limit);
-        number("before", before);
-        json page;
-        auto viewer = p.account.id;
-        co_await db_->read([&](db::connection& c) { page = service_->inbox_json(c, id, state, limit, before, viewer); });
-        auto res = response::json(200, page);
-        co_return res;
-    }));
-
-    r.add("POST", "/api/watch/fields/{id}/items/{item_id}",
-          a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-              auto id = req.id_param("id");
-              auto item = req.id_param("item_id");
-              auto body = json_input::parse_object(req.body);
-              json out;
-              auto now = unix_now();
-              auto by = p.account.id;
-              std::vector<std::int64_t> told;
-              service::retained kept;
-              co_await db_->write([&](db::connection& c) {
-                  if (!service_->may_curate(c, id, p)) throw api_error(errors::not_owner);
-                  out = service_->qualify(c, id, item, body, by, now);
-                  if (out["state"] != "kept") return;
-                  kept = service_->retained_item(c, id, item);
-                  // Followers are told (the bell; no e-mail: digests will carry them).
-                  for (auto uid : service_->followers(c, id)) {
-                      if (uid == by) continue;
-                      notifier_->notify(c, uid,
-                                        {"watch.kept", "Veille « " + kept.field_name + " » : " + cut(kept.title, 200),
-                                         kept.summary, "/veille/champs/" + std::to_string(id) + "?etat=kept", false});
-                      told.push_back(uid);
-                  }
-              });
-              notifier_->push(told);
-              if (out["state"] == "kept") {
-                  topics_->publish("watch:field:" + std::to_string(id),
-                                   json{{"type", "watch.kept"}, {"field", id}, {"item", item}}.dump());
-                  // Filed in the library (kind "veille"), found by the same search; filed
-                  // again, the same fiche gets a new version.
-                  library::filing f;
-                  f.origin = "watch:" + std::to_string(id) + ":" + std::to_string(item);
-                  f.kind = "veille";
-                  f.title = cut(kept.title, 300);
-                  f.summary = cut(kept.summary.empty() ? kept.title : kept.summary, 1000);
-                  f.markdown = kept.markdown;
-                  f.note = "Veille : " + kept.field_name;
-                  try {
-                      auto filed = co_await library_->file(f, p);
-                      out["library"] = filed["item"];
-                  } catch (const std::exception& e) {
-                      log::error("watch_filing_failed", {{"field", id}, {"item", item}, {"what", e.what()}});
-                  }
-              }
-              auto res = response::json(200, {{"item", out}});
-              co_return res;
-          }));
-
-    r.add("PUT", "/api/watch/fields/{id}/follow", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        auto body = json_input::parse_object(req.body);
-        auto on = body.find("following");
-        if (on == body.end() || !on->is_boolean()) throw api_error(errors::invalid_field, "following");
-        bool following = on->get<bool>();
-        auto now = unix_now();
-        auto uid = p.account.id;
-        co_await db_->write([&](db::connection& c) { service_->follow(c, id, uid, following, now); });
-        auto res = response::json(200, {{"following", following}});
-        co_return res;
-    }));
-
-    r.add("GET", "/api/watch/fields/{id}/rules", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        json rules;
-        co_await db_->read([&](db::connection& c) { rules = service_->rules_json(c, id); });
-        auto res = response::json(200, {{"rules", rules}});
-        co_return res;
-    }));
-
-    r.add("POST", "/api/watch/fields/{id}/rules", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        auto body = json_input::parse_object(req.body);
-        auto keyword = json_input::required_string(body, "keyword", 100);
-        auto action = json_input::required_string(body, "action", 10);
-        json rules;
-        std::int64_t rule = 0;
-        auto now = unix_now();
-        auto by = p.account.id;
-        co_await db_->write([&](db::connection& c) {
-            if (!service_->may_curate(c, id, p)) throw api_error(errors::not_owner);
-            rule = service_->add_rule(c, id, keyword, action, by, now);
-            rules = service_->rules_json(c, id);
-        });
-        auto res = response::json(201, {{"rule_id", rule}, {"rules", rules}});
-        co_return res;
-    }));
-
-    r.add("DELETE", "/api/watch/fields/{id}/rules/{rule_id}",
-          a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-              auto id = req.id_param("id");
-              auto rule = req.id_param("rule_id");
-              co_await db_->write([&](db::connection& c) {
-                  if (!service_->may_curate(c, id, p)) throw api_error(errors::not_owner);
-                  service_->remove_rule(c, id, rule);
-              });
-              auto res = response::no_content();
-              co_return res;
-          }));
-
-    r.add("GET", "/api/watch/fields/{id}/items/{item_id}/comments",
-          a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
-              auto id = req.id_param("id");
-              auto item = req.id_param("item_id");
-              json list;
-              co_await db_->read([&](db::connection& c) { list = service_->comments_json(c, id, item); });
-              auto res = response::json(200, {{"comments", list}});
-              co_return res;
-          }));
-
-    r.add("POST", "/api/watch/fields/{id}/items/{item_id}/comments",
-          a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-              auto id = req.id_param("id");
-              auto item = req.id_param("item_id");
-              auto body = json_input::parse_object(req.body);
-              auto text = json_input::required_string(body, "body", 8000);
-              json list;
-              auto now = unix_now();
-              auto by = p.account.id;
-              co_await db_->write([&](db::connection& c) {
-                  service_->comment(c, id, item, by, text, now);
-                  list = service_->comments_json(c, id, item);
-              });
-              auto res = response::json(201, {{"comments", list}});
-              co_return res;
-          }));
-
-    // A person's reading: read / unread, favourite.
-    r.add("POST", "/api/watch/items/{id}/mark", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        auto body = json_input::parse_object(req.body);
-        std::optional<bool> read, favourite;
-        if (auto it = body.find("read"); it != body.end()) {
-            if (!it->is_boolean()) throw api_error(errors::invalid_field, "read");
-            read = it->get<bool>();
-        }
-        if (auto it = body.find("favourite"); it != body.end()) {
-            if (!it->is_boolean()) throw api_error(errors::invalid_field, "favourite");
-            favourite = it->get<bool>();
-        }
-        if (!read && !favourite) throw api_error(errors::invalid_field, "read");
-        auto now = unix_now();
-        auto uid = p.account.id;
-        co_await db_->write([&](db::connection& c) { service_->mark(c, id, uid, read, favourite, now); });
-        json out = {{"item_id", id}};
-        if (read) out["read"] = *read;
-        if (favourite) out["favourite"] = *favourite;
-        auto res = response::json(200, out);
-        co_return res;
-    }));
-
-    r.add("GET", "/api/watch/favourites", a.guard(access::signed_in, [this](request&, const principal& p) -> asio::awaitable<response> {
-        json items;
-        auto uid = p.account.id;
-        co_await db_->read([&](db::connection& c) { items = service_->favourites_json(c, uid); });
-        auto res = response::json(200, {{"items", items}});
-        co_return res;
-    }));
-
-    // ---- Digests (lettres de veille) and subscriptions ----
-    r.add("POST", "/api/watch/digests/preview", a.guard(access::animateur, [this](request& req, const principal&) -> asio::awaitable<response> {
-        auto body = json_input::parse_object(req.body);
-        auto wanted = digest_of(body, unix_now());
-        digest d;
-        co_await db_->read([&](db::connection& c) { d = compose_digest(c, wanted, public_url_, unsubscribe_link("JETON")); });
-        auto res = response::json(200, {{"title", d.title}, {"items", d.items}, {"html", d.html}, {"text", d.text},
-                                        {"markdown", d.markdown}});
-        co_return res;
-    }));
-
-    // Composed, archived (and filed in the library), sent now to the subscribers of its fields.
-    r.add("POST", "/api/watch/digests", a.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto body = json_input::parse_object(req.body);
-        auto now = unix_now();
-        auto wanted = digest_of(body, now);
-        bool send = false;
-        if (auto it = body.find("send"); it != body.end()) {
-            if (!it->is_boolean()) throw api_error(errors::invalid_field, "send");
-            send = it->get<bool>();
-        }
-        std::int64_t id = 0, recipients = 0;
-        digest archived;
-        auto by = p.account.id;
-        co_await db_->write([&](db::connection& c) {
-            archived = compose_digest(c, wanted, public_url_, "");
-            if (archived.items == 0) throw api_error(errors::invalid_field, "from", "Rien n'a été retenu sur cette période : la lettre serait vide.");
-            if (send) {
-                auto link = [this](const std::string& token) { return unsubscribe_link(token); };
-                for (auto& m : service_->composed_letters(c, wanted, public_url_, link))
-                    if (outbox_->queue(c, {m.email, m.name, "[Relais] " + m.letter.title, m.letter.text, m.letter.html})) ++recipients;
-            }
-            c.prepare("INSERT INTO watch_digests(title, intro, period_from, period_to, field_ids, items, html, text, markdown, "
-                      "recipients, created_by, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
-                .bind(1, archived.title)
-                .bind(2, archived.intro)
-                .bind(3, wanted.from)
-                .bind(4, wanted.to)
-                .bind(5, ids_json(wanted.fields).dump())
-                .bind(6, static_cast<std::int64_t>(archived.items))
-                .bind(7, archived.html)
-                .bind(8, archived.text)
-                .bind(9, archived.markdown)
-                .bind(10, recipients)
-                .bind(11, by)
-                .bind(12, now)
-                .exec();
-            id = c.last_insert_id();
-        });
-        outbox_->wake();
-        json out = {{"digest", {{"id", id}, {"title", archived.title}, {"items", archived.items}, {"recipients", recipients}}}};
-        // Archived in the library too (kind "veille"), found by the same search.
-        library::filing f;
-        f.origin = "watch:digest:" + std::to_string(id);
-        f.kind = "veille";
-        f.title = cut(archived.title, 300);
-        f.summary = cut(archived.intro.empty() ? archived.title : archived.intro, 1000);
-        f.markdown = archived.markdown;
-        f.note = "Lettre de veille";
-        try {
-            auto filed = co_await library_->file(f, p);
-            out["digest"]["library"] = filed["item"];
-        } catch (const std::exception& e) {
-            log::error("watch_filing_failed", {{"digest", id}, {"what", e.what()}});
-        }
-        auto res = response::json(201, out);
-        co_return res;
-    }));
-
-    r.add("GET", "/api/watch/digests", a.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
-        json list = json::array();
-        co_await db_->read([&](db::connection& c) {
-            auto s = c.prepare("SELECT id, title, period_from, period_to, items, recipients, created_at FROM watch_digests "
-                               "ORDER BY id DESC LIMIT 200");
-            while (s.step())
-                list.push_back({{"id", s.get_int(0)}, {"title", s.get_text(1)}, {"from", to_iso8601(s.get_int(2))},
-                                {"to", to_iso8601(s.get_int(3))}, {"items", s.get_int(4)}, {"recipients", s.get_int(5)},
-                                {"created_at", to_iso8601(s.get_int(6))}});
-        });
-        auto res = response::json(200, {{"digests", list}});
-        co_return res;
-    }));
-
-    r.add("GET", "/api/watch/digests/{id}", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
-        auto id = req.id_param("id");
-        json d;
-        co_await db_->read([&](db::connection& c) {
-            auto s = c.prepare("SELECT title, intro, period_from, period_to, items, recipients, created_at, html, text, markdown "
-                               "FROM watch_digests WHERE id = ?1");
-            s.bind(1, id);
-            if (!s.step()) throw api_error(errors::not_found);
-            d = {{"id", id},
-                 {"title", s.get_text(0)},
-                 {"intro", s.get_text(1)},
-                 {"from", to_iso8601(s.get_int(2))},
-                 {"to", to_iso8601(s.get_int(3))},
-                 {"items", s.get_int(4)},
-                 {"recipients", s.get_int(5)},
-                 {"created_at", to_iso8601(s.get_int(6))},
-                 {"html", s.get_text(7)},
-                 {"text", s.get_text(8)},
-                 {"markdown", s.get_text(9)}};
-        });
-        auto res = response::json(200, {{"digest", d}});
-        co_return res;
-    }));
-
-    r.add("GET", "/api/watch/subscription", a.guard(access::signed_in, [this](request&, const principal& p) -> asio::awaitable<response> {
-        json out = {{"frequency", "none"}, {"field_ids", json::array()}};
-        auto uid = p.account.id;
-        co_await db_->read([&](db::connection& c) {
-            auto s = c.prepare("SELECT frequency, field_ids, last_sent_at FROM watch_subscriptions WHERE user_id = ?1");
-            s.bind(1, uid);
-            if (s.step()) {
-                out["frequency"] = s.get_text(0);
-                out["field_ids"] = json::parse(s.get_text(1), nullptr, false);
-                out["last_sent_at"] = s.is_null(2) ? json() : json(to_iso8601(s.get_int(2)));
-            }
-        });
-        auto res = response::json(200, out);
-        co_return res;
-    }));
-
-    r.add("PUT", "/api/watch/subscription", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
-        auto body = json_input::parse_object(req.body);
-        auto frequency = json_input::required_string(body, "frequency", 10);
-        if (frequency != "none" && frequency != "weekly" && frequency != "monthly") throw api_error(errors::invalid_field, "frequency");
-        auto fields = digest_of(json{{"field_ids", body.value("field_ids", json())}}, unix_now()).fields;
-        if (frequency != "none" && !outbound::valid_email(p.account.email)) throw api_error(errors::invalid_field, "frequency");
-        auto uid = p.account.id;
-        auto now = unix_now();
-        co_await db_->write([&](db::connection& c) {
-            for (auto f : fields)
-                if (c.prepare("SELECT 1 FROM watch_fields WHERE id = ?1").bind(1, f).step() == false)
-                    throw api_error(errors::invalid_field, "field_ids");
-            if (frequency == "none") {
-                c.prepare("DELETE FROM watch_subscriptions WHERE user_id = ?1").bind(1, uid).exec();
-                return;
-            }
-            c.prepare("INSERT INTO watch_subscriptions(user_id, frequency, field_ids, token, created_at) VALUES(?1, ?2, ?3, ?4, ?5) "
-                      "ON CONFLICT(user_id) DO UPDATE SET frequency = excluded.frequency, field_ids = excluded.field_ids")
-                .bind(1, uid)
-                .bind(2, frequency)
-                .bind(3, ids_json(fields).dump())
-                .bind(4, auth::random_token())
-                .bind(5, now)
-                .exec();
-        });
-        auto res = response::json(200, {{"frequency", frequency}, {"field_ids", fields}});
-        co_return res;
-    }));
-
-    // The e-mail's one-click link: the token alone is enough (no session needed).
-    r.add("POST", "/api/watch/unsubscribe", "anyone", [this](request& req) -> asio::awaitable<response> {
-        auto body = json_input::parse_object(req.body);
-        auto token = json_input::required_string(body, "token", 100);
-        bool removed = false;
-        co_await db_->write([&](db::connection& c) {
-            c.prepare("DELETE FROM watch_subscriptions WHERE token = ?1").bind(1, token).exec();
-            removed = c.changes() > 0;
-        });
-        if (!removed) throw api_error(errors::not_found);
-        auto res = response::json(200, {{"unsubscribed", true}});
-        co_return res;
+        if (!previous.empty()) topics_->unsubscribe(conn.get(), previous);
+        if (field) topics_->subscribe(conn, who, "watch:field:" + std::to_string(field));
     });
-
-    r.add("GET", "/api/watch/coverage", a.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
-        json cov;
-        auto now = unix_now();
-        co_await db_->read([&](db::connection& c) { cov = service_->coverage_json(c, now); });
-        auto res = response::json(200, cov);
-        co_return res;
-    }));
+    live.on_disconnect([this](const auto& conn) {
+        std::lock_guard lock(live_mutex_);
+        live_topic_.erase(conn.get());
+    });
 }
 
-}  // namespace
+void watch_module::jobs(platform::scheduler& s) {
+    s.every(
+        "watch.fetch", std::chrono::seconds(60), [this] { fetch_due(); }, std::chrono::seconds(10));
+    s.every(
+        "watch.digests", std::chrono::hours(1), [this] { send_scheduled_digests(unix_now()); }, std::chrono::minutes(5));
+}
+
+void watch_module::stop() {
+    // Fetches not started yet are dropped (their lease expires, the next start takes
+    // them again); those in flight end within the client's time-out.
+    stopping_ = true;
+    if (fetch_pool_) fetch_pool_->stop();
+    if (interactive_) interactive_->stop();
+    if (images_) images_->stop();
+}
+
+std::string watch_module::seed(db::connection& c, const std::filesystem::path& seed_dir) {
+    auto file = seed_dir / "watch" / "fields.json";
+    std::ifstream in(file);
+    if (!in) return {};
+    auto doc = json::parse(in, nullptr, false);
+    if (doc.is_discarded() || !doc.contains("fields") || !doc["fields"].is_array())
+        throw std::runtime_error("seed file invalid: " + file.string());
+    int added = 0;
+    auto now = unix_now();
+    for (const auto& f : doc["fields"]) {
+        auto slug = f.value("slug", "");
+        if (service_->has_field_slug(c, slug)) continue;  // kept as the administrators left it
+        service_->create_field(c, {slug, f.value("name", ""), f.value("description", ""), f.value("source_hint", "")}, now);
+        ++added;
+    }
+    return "champs de veille ajoutés : " + std::to_string(added);
+}
+
+void watch_module::fetch_due() {
+    if (fetch_pool_->queued() > parallel_ * 2) {
+        // The previous batch is still queued: the workers ask again as they free up.
+        more_due_ = true;
+        return;
+    }
+    std::vector<service::due_source> due;
+    auto now = unix_now();
+    auto batch = parallel_ * 4;
+    db_->write_sync([&](db::connection& c) { due = service_->take_due(c, now, batch, lease_s_); });
+    more_due_ = due.size() == batch;
+    for (auto& d : due)
+        fetch_pool_->submit([this, d] {
+            if (stopping_) return;
+            auto got = fetcher_->fetch(d.url, d.etag, d.last_modified, service_->opts().max_items_per_fetch);
+            fetch_outcome out;
+            db_->write_sync([&](db::connection& c) { out = service_->record_fetch(c, d.id, got.attempt, &got.parsed, unix_now()); });
+            if (!out.ok) log::info("watch_fetch_failed", {{"source", d.id}, {"code", out.error_code}});
+            announce_new(out);
+            if (more_due_ && !stopping_ && fetch_pool_->queued() <= parallel_) jobs_->run_soon("watch.fetch");
+        });
+}
+
+std::string watch_module::unsubscribe_link(const std::string& token) const {
+    return public_url_ + "/veille/desabonnement?jeton=" + token;
+}
+
+void watch_module::send_scheduled_digests(std::int64_t now) {
+    db_->write_sync([&](db::connection& c) {
+        auto link = [this](const std::string& token) { return unsubscribe_link(token); };
+        for (auto& m : service_->scheduled_letters(c, now, public_url_, link))
+            outbox_->queue(c, {m.email, m.name, "[Relais] " + m.letter.title, m.letter.text, m.letter.html});
+    });
+    outbox_->wake();
+}
+
+void watch_module::announce_new(const fetch_outcome& out) {
+    for (auto field : out.fields_reached)
+        topics_->publish("watch:field:" + std::to_string(field),
+                         json{{"type", "watch.items"}, {"field", field}, {"new", out.new_items}}.dump());
+}
+
+asio::awaitable<fetched> watch_module::fetch_now(const std::string& url) {
+    if (interactive_->queued() > 8) throw api_error(errors::busy);
+    fetched got;
+    auto max = service_->opts().max_items_per_fetch;
+    co_await interactive_->run([&] { got = fetcher_->fetch(url, "", "", max); });
+    co_return got;
+}
 
 std::unique_ptr<platform::module> make_module() { return std::make_unique<watch_module>(); }
 

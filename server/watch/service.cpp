@@ -1,5 +1,6 @@
 #include "watch/service.hpp"
 
+#include "auth/password.hpp"
 #include "common/json_input.hpp"
 #include "common/time.hpp"
 #include "common/utf8.hpp"
@@ -997,6 +998,105 @@ std::vector<service::digest_mail> service::scheduled_letters(
         c.prepare("UPDATE watch_subscriptions SET last_sent_at = ?1 WHERE user_id = ?2").bind(1, now).bind(2, d.user).exec();
     }
     return out;
+}
+
+// ---- Digest archive and subscriptions ----
+
+std::int64_t service::archive_digest(db::connection& c, const digest& d, const digest_request& r, std::int64_t recipients,
+                                     std::int64_t by, std::int64_t now) const {
+    c.prepare("INSERT INTO watch_digests(title, intro, period_from, period_to, field_ids, items, html, text, markdown, "
+              "recipients, created_by, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)")
+        .bind(1, d.title)
+        .bind(2, d.intro)
+        .bind(3, r.from)
+        .bind(4, r.to)
+        .bind(5, json(r.fields).dump())
+        .bind(6, static_cast<std::int64_t>(d.items))
+        .bind(7, d.html)
+        .bind(8, d.text)
+        .bind(9, d.markdown)
+        .bind(10, recipients)
+        .bind(11, by)
+        .bind(12, now)
+        .exec();
+    return c.last_insert_id();
+}
+
+json service::digests_json(db::connection& c) const {
+    json list = json::array();
+    auto s = c.prepare("SELECT id, title, period_from, period_to, items, recipients, created_at FROM watch_digests "
+                       "ORDER BY id DESC LIMIT 200");
+    while (s.step())
+        list.push_back({{"id", s.get_int(0)}, {"title", s.get_text(1)}, {"from", to_iso8601(s.get_int(2))},
+                        {"to", to_iso8601(s.get_int(3))}, {"items", s.get_int(4)}, {"recipients", s.get_int(5)},
+                        {"created_at", to_iso8601(s.get_int(6))}});
+    return list;
+}
+
+json service::digest_json(db::connection& c, std::int64_t id) const {
+    auto s = c.prepare("SELECT title, intro, period_from, period_to, items, recipients, created_at, html, text, markdown "
+                       "FROM watch_digests WHERE id = ?1");
+    s.bind(1, id);
+    if (!s.step()) throw api_error(errors::not_found);
+    return {{"id", id},
+            {"title", s.get_text(0)},
+            {"intro", s.get_text(1)},
+            {"from", to_iso8601(s.get_int(2))},
+            {"to", to_iso8601(s.get_int(3))},
+            {"items", s.get_int(4)},
+            {"recipients", s.get_int(5)},
+            {"created_at", to_iso8601(s.get_int(6))},
+            {"html", s.get_text(7)},
+            {"text", s.get_text(8)},
+            {"markdown", s.get_text(9)}};
+}
+
+json service::subscription_json(db::connection& c, std::int64_t user) const {
+    json out = {{"frequency", "none"}, {"field_ids", json::array()}};
+    auto s = c.prepare("SELECT frequency, field_ids, last_sent_at FROM watch_subscriptions WHERE user_id = ?1");
+    s.bind(1, user);
+    if (s.step()) {
+        out["frequency"] = s.get_text(0);
+        out["field_ids"] = json::parse(s.get_text(1), nullptr, false);
+        out["last_sent_at"] = s.is_null(2) ? json() : json(to_iso8601(s.get_int(2)));
+    }
+    return out;
+}
+
+void service::set_subscription(db::connection& c, std::int64_t user, const std::string& frequency,
+                               const std::vector<std::int64_t>& fields, std::int64_t now) const {
+    if (frequency != "none" && frequency != "weekly" && frequency != "monthly") throw api_error(errors::invalid_field, "frequency");
+    for (auto f : fields)
+        if (!c.prepare("SELECT 1 FROM watch_fields WHERE id = ?1").bind(1, f).step()) throw api_error(errors::invalid_field, "field_ids");
+    if (frequency == "none") {
+        c.prepare("DELETE FROM watch_subscriptions WHERE user_id = ?1").bind(1, user).exec();
+        return;
+    }
+    c.prepare("INSERT INTO watch_subscriptions(user_id, frequency, field_ids, token, created_at) VALUES(?1, ?2, ?3, ?4, ?5) "
+              "ON CONFLICT(user_id) DO UPDATE SET frequency = excluded.frequency, field_ids = excluded.field_ids")
+        .bind(1, user)
+        .bind(2, frequency)
+        .bind(3, json(fields).dump())
+        .bind(4, auth::random_token())
+        .bind(5, now)
+        .exec();
+}
+
+bool service::unsubscribe(db::connection& c, const std::string& token) const {
+    c.prepare("DELETE FROM watch_subscriptions WHERE token = ?1").bind(1, token).exec();
+    return c.changes() > 0;
+}
+
+void service::refresh_soon(db::connection& c, std::int64_t source, std::int64_t now) const {
+    if (!c.prepare("SELECT 1 FROM watch_sources WHERE id = ?1").bind(1, source).step()) throw api_error(errors::not_found);
+    c.prepare("UPDATE watch_sources SET next_fetch_at = ?1 WHERE id = ?2 AND (failures = 0 OR next_fetch_at < ?1 + 3600)")
+        .bind(1, now)
+        .bind(2, source)
+        .exec();
+}
+
+bool service::has_field_slug(db::connection& c, const std::string& slug) const {
+    return c.prepare("SELECT 1 FROM watch_fields WHERE slug = ?1").bind(1, slug).step();
 }
 
 }  // namespace relais::watch

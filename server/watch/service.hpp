@@ -182,6 +182,29 @@ public:
     std::vector<digest_mail> scheduled_letters(db::connection& c, std::int64_t now, const std::string& public_url,
                                                const std::function<std::string(const std::string&)>& unsubscribe) const;
 
+    /// Files a composed digest in the archive (« Lettres envoyées »): its id.
+    std::int64_t archive_digest(db::connection& c, const digest& d, const digest_request& r, std::int64_t recipients,
+                                std::int64_t by, std::int64_t now) const;
+    /// The archive, newest first (at most 200), without the bodies.
+    json digests_json(db::connection& c) const;
+    /// One archived digest with its bodies (HTML, text, Markdown). Unknown: 404.
+    json digest_json(db::connection& c, std::int64_t id) const;
+    /// A person's own digest: frequency (none, weekly, monthly), chosen fields (none: all).
+    json subscription_json(db::connection& c, std::int64_t user) const;
+    /// Sets it; "none" removes it. Every field must exist (invalid_field "field_ids"
+    /// otherwise); the unsubscribe token is made once, on the first subscription.
+    void set_subscription(db::connection& c, std::int64_t user, const std::string& frequency,
+                          const std::vector<std::int64_t>& fields, std::int64_t now) const;
+    /// The e-mail's one-click link: false when the token is unknown (already used).
+    bool unsubscribe(db::connection& c, const std::string& token) const;
+
+    // ---- Sources: a fetch on demand ----
+    /// Brings a source's next fetch forward to `now` (unless it is failing and was
+    /// pushed back less than an hour ago: a failing source is not hammered). Unknown: 404.
+    void refresh_soon(db::connection& c, std::int64_t source, std::int64_t now) const;
+    /// Whether a field with this slug exists (the seed leaves those as they are).
+    bool has_field_slug(db::connection& c, const std::string& slug) const;
+
     const options& opts() const { return opts_; }
 
 private:

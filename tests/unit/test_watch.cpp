@@ -9,6 +9,7 @@
 #include "common/worker_pool.hpp"
 #include "db/pool.hpp"
 #include "platform/migrate.hpp"
+#include "error_code.hpp"
 #include "temp_dir.hpp"
 #include "watch/feed.hpp"
 #include "watch/module.hpp"
@@ -492,4 +493,104 @@ TEST_CASE("watch: scheduled letters follow each subscriber's frequency and field
     CHECK(composed[0].letter.items == 3);
     CHECK(composed[1].user == w.other);
     CHECK(composed[1].letter.items == 1);
+}
+
+TEST_CASE("watch: the digest archive, subscriptions and a refresh on demand, without HTTP", "[watch][digests]") {
+    watch_db w;
+    const std::int64_t t0 = 1'800'000'000;
+    auto code = [&](const std::function<void(db::connection&)>& fn) { return code_of([&] { w.pool.write_sync(fn); }); };
+
+    // Archive: newest first, without bodies in the list; one with its bodies; unknown: 404.
+    watch::digest d{"Lettre de novembre", "Ce qu'il faut retenir", "<p>h</p>", "t", "# m", 3};
+    watch::digest_request r;
+    r.from = t0 - 86'400;
+    r.to = t0;
+    r.fields = {w.field};
+    std::int64_t first = 0, second = 0;
+    w.pool.write_sync([&](db::connection& c) {
+        first = w.svc.archive_digest(c, d, r, 4, w.animateur, t0);
+        d.title = "Lettre de décembre";
+        second = w.svc.archive_digest(c, d, r, 0, w.animateur, t0 + 60);
+    });
+    json list, one;
+    w.pool.read_sync([&](db::connection& c) {
+        list = w.svc.digests_json(c);
+        one = w.svc.digest_json(c, first);
+    });
+    REQUIRE(list.size() == 2);
+    CHECK(list[0]["id"] == second);
+    CHECK(list[0]["title"] == "Lettre de décembre");
+    CHECK(list[1]["recipients"] == 4);
+    CHECK_FALSE(list[0].contains("html"));
+    CHECK(one["title"] == "Lettre de novembre");
+    CHECK(one["items"] == 3);
+    CHECK(one["markdown"] == "# m");
+    CHECK(w.scalar("SELECT field_ids = '[" + std::to_string(w.field) + "]' FROM watch_digests WHERE id = " + std::to_string(first)) == 1);
+    CHECK(code([&](db::connection& c) { w.svc.digest_json(c, second + 1); }) == "introuvable");
+
+    // Subscriptions: none by default; set, changed in place (the token stays), refused for
+    // an unknown field or frequency without changing anything, removed by "none" or by its token.
+    json sub;
+    w.pool.read_sync([&](db::connection& c) { sub = w.svc.subscription_json(c, w.member); });
+    CHECK(sub["frequency"] == "none");
+    CHECK(sub["field_ids"].empty());
+    w.pool.write_sync([&](db::connection& c) { w.svc.set_subscription(c, w.member, "weekly", {}, t0); });
+    auto token = [&] {
+        std::string t;
+        w.pool.read_sync([&](db::connection& c) {
+            auto s = c.prepare("SELECT token FROM watch_subscriptions WHERE user_id = ?1");
+            s.bind(1, w.member);
+            if (s.step()) t = s.get_text(0);
+        });
+        return t;
+    };
+    auto first_token = token();
+    CHECK(first_token.size() >= 32);
+    w.pool.write_sync([&](db::connection& c) { w.svc.set_subscription(c, w.member, "monthly", {w.field}, t0 + 5); });
+    w.pool.read_sync([&](db::connection& c) { sub = w.svc.subscription_json(c, w.member); });
+    CHECK(sub["frequency"] == "monthly");
+    CHECK(sub["field_ids"] == json::array({w.field}));
+    CHECK(token() == first_token);
+    CHECK(code([&](db::connection& c) { w.svc.set_subscription(c, w.member, "weekly", {w.field + 1000}, t0); }) == "champ_invalide");
+    CHECK(code([&](db::connection& c) { w.svc.set_subscription(c, w.member, "daily", {}, t0); }) == "champ_invalide");
+    w.pool.read_sync([&](db::connection& c) { sub = w.svc.subscription_json(c, w.member); });
+    CHECK(sub["frequency"] == "monthly");
+    bool removed = true;
+    w.pool.write_sync([&](db::connection& c) { removed = w.svc.unsubscribe(c, "pas-un-jeton"); });
+    CHECK_FALSE(removed);
+    w.pool.write_sync([&](db::connection& c) { removed = w.svc.unsubscribe(c, first_token); });
+    CHECK(removed);
+    w.pool.write_sync([&](db::connection& c) { removed = w.svc.unsubscribe(c, first_token); });
+    CHECK_FALSE(removed);
+    w.pool.write_sync([&](db::connection& c) {
+        w.svc.set_subscription(c, w.other, "weekly", {}, t0);
+        w.svc.set_subscription(c, w.other, "none", {}, t0);
+    });
+    CHECK(w.scalar("SELECT count(*) FROM watch_subscriptions") == 0);
+
+    // Refresh on demand: brings the next fetch forward, except for a source that failed and
+    // was pushed back less than an hour ago; unknown source: 404.
+    std::int64_t source = 0;
+    w.pool.write_sync([&](db::connection& c) {
+        source = w.svc.add_source(c, w.field, "https://a.example/flux.xml", "A", "", "rss2", 3600, w.member, t0);
+        c.prepare("UPDATE watch_sources SET next_fetch_at = ?1 WHERE id = ?2").bind(1, t0 + 3600).bind(2, source).exec();
+        w.svc.refresh_soon(c, source, t0 + 10);
+    });
+    auto next = [&] { return w.scalar("SELECT next_fetch_at FROM watch_sources WHERE id = " + std::to_string(source)); };
+    CHECK(next() == t0 + 10);
+    w.pool.write_sync([&](db::connection& c) {
+        c.prepare("UPDATE watch_sources SET failures = 2, next_fetch_at = ?1 WHERE id = ?2").bind(1, t0 + 7200).bind(2, source).exec();
+        w.svc.refresh_soon(c, source, t0 + 20);
+    });
+    CHECK(next() == t0 + 7200);
+    CHECK(code([&](db::connection& c) { w.svc.refresh_soon(c, source + 1, t0); }) == "introuvable");
+
+    // The seed's test: a slug is known once the field exists.
+    bool known = false, unknown = true;
+    w.pool.read_sync([&](db::connection& c) {
+        known = w.svc.has_field_slug(c, "reglementation");
+        unknown = w.svc.has_field_slug(c, "pas-un-champ");
+    });
+    CHECK(known);
+    CHECK_FALSE(unknown);
 }
