@@ -52,4 +52,17 @@ void append_escaped_html(std::string& out, std::string_view s) {
     }
 }
 
+std::string csv_field(std::string_view text) {
+    std::string v;
+    if (!text.empty() && (text[0] == '=' || text[0] == '+' || text[0] == '-' || text[0] == '@')) v = "'";
+    v += text;
+    if (v.find_first_of(";\"\n\r,") == std::string::npos) return v;
+    std::string out = "\"";
+    for (char c : v) {
+        if (c == '"') out += '"';
+        out += c;
+    }
+    return out + "\"";
+}
+
 }  // namespace relais

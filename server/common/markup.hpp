@@ -1,6 +1,6 @@
 #pragma once
-// Text into HTML and XML: one escaping for the whole server (reports, QR codes, the watch's
-// sanitiser and digests).
+// Text into HTML, XML and CSV: one escaping for the whole server (reports, QR codes, the
+// watch's sanitiser and digests, the exports of the workshops, territory and expertise).
 #include <string>
 #include <string_view>
 
@@ -12,5 +12,10 @@ std::string escape_html(std::string_view text);
 
 /// escape_html(text) appended to `out`.
 void append_escaped_html(std::string& out, std::string_view text);
+
+/// One CSV cell (the ";"-separated exports opened in spreadsheets): quoted when it holds
+/// ; , " or a line break (quotes doubled); a leading = + - or @ gets a ' before it, so
+/// that a spreadsheet never reads a name or a note as a formula (CSV injection).
+std::string csv_field(std::string_view text);
 
 }  // namespace relais

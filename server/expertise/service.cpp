@@ -1443,4 +1443,152 @@ json service::network(db::connection& c, const viewer& v, const std::string& reg
             {"complementarities", complement}};
 }
 
+// ---- Vocabulary checks, people keys ----
+
+bool service::has_domain(db::connection& c, const std::string& code) const {
+    return c.prepare("SELECT 1 FROM expertise_domains WHERE code = ?1").bind(1, code).step();
+}
+
+bool service::has_role(db::connection& c, const std::string& code) const {
+    return c.prepare("SELECT 1 FROM expertise_roles WHERE code = ?1").bind(1, code).step();
+}
+
+std::vector<std::int64_t> service::person_ids(db::connection& c) const {
+    std::vector<std::int64_t> out;
+    auto s = c.prepare("SELECT id FROM expertise_people");
+    while (s.step()) out.push_back(s.get_int(0));
+    return out;
+}
+
+std::int64_t service::listed_count(db::connection& c) const {
+    auto s = c.prepare("SELECT count(*) FROM expertise_people WHERE consent = 1");
+    s.step();
+    return s.get_int(0);
+}
+
+// ---- The directory ----
+
+std::optional<search::document> service::search_document(db::connection& c, std::int64_t key, std::int64_t now) const {
+    auto p = load(c, key);
+    if (!p || !p->consent) return std::nullopt;
+    viewer system;
+    system.role = "admin";
+    auto full = person_json(c, system, key, now);
+    search::document d;
+    d.id = indexing::doc_id("expertise", key);
+    d.title = p->name;
+    std::string org = full["org"].is_null() ? std::string() : full["org"]["name"].get<std::string>();
+    d.summary = full["role"]["label"].get<std::string>() + (org.empty() ? "" : " — " + org);
+    std::set<std::string> domains, referent, practice, departements, regions;
+    for (const auto& e : full["entries"]) {
+        auto code = e["domain"]["code"].get<std::string>();
+        auto level = e["level"].get<std::string>();
+        domains.insert(code);
+        if (level == "referent") referent.insert(code);
+        if (level != "notions") practice.insert(code);
+        d.body += e["domain"]["label"].get<std::string>() + ". " + e["note"].get<std::string>() + "\n";
+    }
+    // Territory: the départements named, else the région's; the régions they make.
+    std::vector<std::string> deps = p->departements;
+    if (deps.empty())
+        if (const auto* r = p->home_region().empty() ? nullptr : reference::find_region(p->home_region()))
+            for (auto x : r->departements) deps.emplace_back(x);
+    for (const auto& x : deps) {
+        departements.insert(x);
+        if (const auto* r = reference::region_of_departement(x)) regions.insert(std::string(r->code));
+    }
+    if (!p->home_region().empty()) regions.insert(p->home_region());
+    for (const auto& t : full["territory"]["departements"]) d.body += t["name"].get<std::string>() + " ";
+    if (!full["territory"]["region"].is_null()) d.body += full["territory"]["region"]["name"].get<std::string>();
+    d.facets["domain"] = {domains.begin(), domains.end()};
+    d.facets["referent"] = {referent.begin(), referent.end()};
+    d.facets["practice"] = {practice.begin(), practice.end()};
+    d.facets["departement"] = {departements.begin(), departements.end()};
+    d.facets["region"] = {regions.begin(), regions.end()};
+    d.facets["role"] = {p->role};
+    if (p->org_id) d.facets["org"] = {std::to_string(*p->org_id)};
+    // Who may find it: everyone, a région's members, an organisation's.
+    if (p->audience == "network")
+        d.facets["audience"] = {"network"};
+    else if (p->audience == "region")
+        d.facets["audience"] = {"region:" + p->home_region()};
+    else
+        d.facets["audience"] = {"org:" + std::to_string(p->org_id.value_or(0))};
+    return d;
+}
+
+json service::directory(db::connection& c, const search::index& idx, const viewer& v, const directory_query& dq,
+                        std::int64_t now) const {
+    search::query q;
+    q.text = dq.text;
+    q.filters["type"] = {"expertise"};
+    if (!v.role.empty() && v.role != "admin") {
+        q.filters["audience"] = {"network"};
+        if (!v.region.empty()) q.filters["audience"].push_back("region:" + v.region);
+        if (v.org_id) q.filters["audience"].push_back("org:" + std::to_string(*v.org_id));
+    }
+    const auto& level = dq.level;
+    if (!dq.domain.empty()) {
+        if (!has_domain(c, dq.domain)) throw api_error(errors::unknown_domain, "domain");
+        q.filters[level == "referent" ? "referent" : level == "pratique" ? "practice" : "domain"] = {dq.domain};
+    } else if (!level.empty() && level != "notions") {
+        throw api_error(errors::invalid_field, "level", "Choisissez un domaine pour filtrer par niveau.");
+    }
+    if (!level.empty() && level != "notions" && level != "pratique" && level != "referent") throw api_error(errors::invalid_field, "level");
+    if (!dq.departement.empty()) {
+        if (!reference::region_of_departement(dq.departement)) throw api_error(errors::unknown_territory, "departement");
+        q.filters["departement"] = {dq.departement};
+    }
+    if (!dq.region.empty()) {
+        if (!reference::find_region(dq.region)) throw api_error(errors::unknown_territory, "region");
+        q.filters["region"] = {dq.region};
+    }
+    if (!dq.org.empty()) q.filters["org"] = {dq.org};
+    if (!dq.role.empty()) q.filters["role"] = {dq.role};
+    q.limit = dq.limit;
+    q.offset = dq.offset;
+    if (q.text.empty()) q.by_date = false;
+    auto found = idx.search(q);
+    // The cards from the map in memory (one read of its generation, one of the hits'
+    // organisations), each checked again: the index may lag a withdrawal by a moment.
+    auto f = facts(c);
+    std::vector<std::int64_t> org_ids;
+    for (const auto& h : found.hits) {
+        auto key = indexing::key_of("expertise", h.id);
+        if (!key) continue;
+        if (auto it = f->by_id.find(*key); it != f->by_id.end() && f->people[it->second].p.org_id)
+            org_ids.push_back(*f->people[it->second].p.org_id);
+    }
+    auto orgs = dir_.orgs(c, org_ids);
+    json people = json::array();
+    for (const auto& h : found.hits) {
+        auto key = indexing::key_of("expertise", h.id);
+        if (!key) continue;
+        auto it = f->by_id.find(*key);
+        if (it == f->by_id.end()) continue;
+        person p = f->people[it->second].p;
+        if (p.org_id)
+            if (auto o = orgs.find(*p.org_id); o != orgs.end() && o->second.region) p.org_region = *o->second.region;
+        if (!p.consent || !may_see(v, p)) continue;
+        auto card_json = card(*f, *key, orgs, now);
+        if (!card_json) continue;
+        (*card_json)["snippet"] = h.snippet;
+        people.push_back(std::move(*card_json));
+    }
+    json facets = json::object();
+    for (const char* facet : {"domain", "referent", "departement", "region", "org", "role"}) {
+        json counts = json::object();
+        if (auto it = found.facets.find(facet); it != found.facets.end())
+            for (const auto& [value, n] : it->second) {
+                // The index keeps values in lower case: Corsica's départements are 2A and 2B.
+                std::string key = value;
+                if (std::string_view(facet) == "departement")
+                    for (auto& ch : key) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+                counts[key] = n;
+            }
+        facets[facet] = counts;
+    }
+    return {{"people", people}, {"total", found.total}, {"facets", facets}, {"offset", q.offset}, {"limit", q.limit}};
+}
+
 }  // namespace relais::expertise

@@ -6,6 +6,7 @@
 // Rules live here and take a database connection (unit tests call them without HTTP).
 #include "auth/directory.hpp"
 #include "db/database.hpp"
+#include "search/index.hpp"
 #include "library/catalogue.hpp"
 #include "library/filer.hpp"
 #include "territory/territories.hpp"
@@ -106,6 +107,16 @@ struct map_facts {
     std::map<std::string, std::string> domain_labels, role_labels;
 };
 
+/// GET /api/expertise/people's query, as read from the request by routes.cpp: the codes
+/// are checked by service::directory.
+struct directory_query {
+    std::string text;        // words or a question ("" = everyone, by name)
+    std::string domain;      // a domain code
+    std::string level;       // "", "notions", "pratique", "referent" (needs a domain unless "notions")
+    std::string departement, region, org, role;
+    std::size_t limit = 20, offset = 0;
+};
+
 class service {
 public:
     service(const auth::directory& dir, options o) : dir_(dir), opts_(o) {}
@@ -123,6 +134,8 @@ public:
 
     // ---- Vocabulary ----
     json domains_json(db::connection& c) const;
+    bool has_domain(db::connection& c, const std::string& code) const;
+    bool has_role(db::connection& c, const std::string& code) const;
     json roles_json(db::connection& c) const;
     /// Admins: {"code","label","description"?,"phases"?,"missions"?}.
     std::int64_t add_domain(db::connection& c, const json& body, std::int64_t now) const;
@@ -140,6 +153,23 @@ public:
     /// The caller's own entry, or null.
     std::optional<std::int64_t> person_of_user(db::connection& c, std::int64_t user_id) const;
     std::optional<person> load(db::connection& c, std::int64_t id) const;
+    /// Every person (the search documents' keys), and those who agreed to be listed.
+    std::vector<std::int64_t> person_ids(db::connection& c) const;
+    std::int64_t listed_count(db::connection& c) const;
+
+    // ---- The directory ----
+    /// The directory's search document of a person (nullopt unless they agreed to be
+    /// listed): names, domains and notes, territory; facets domain, referent, practice,
+    /// departement, region, role, org, and audience ("network", "region:<code>",
+    /// "org:<id>"), which the directory filters on.
+    std::optional<search::document> search_document(db::connection& c, std::int64_t key, std::int64_t now) const;
+    /// The people matching `q` in the search index (French analysis, facets), within what
+    /// `v` may see (the index's audience facet, then each card checked again against the
+    /// map in memory: the index may lag a withdrawal by a moment), with the facet counts.
+    /// Unknown domain: unknown_domain; unknown département or région: unknown_territory;
+    /// a level other than "notions" without a domain, or an unknown level: invalid_field.
+    json directory(db::connection& c, const search::index& idx, const viewer& v, const directory_query& q,
+                   std::int64_t now) const;
 
     // ---- Expertise entries ----
     /// Declares or changes the person's expertise in a domain; the entry is confirmed as

@@ -1,5 +1,6 @@
 #include "territory/service.hpp"
 
+#include "common/markup.hpp"
 #include "reference/data.hpp"
 #include "territory/errors.hpp"
 #include "territory/sizing.hpp"
@@ -12,19 +13,6 @@
 
 namespace relais::territory {
 namespace {
-
-std::string csv_field(const std::string& s) {
-    bool quote = s.find_first_of(";\"\n\r,") != std::string::npos;
-    // A leading = + - @ would be read as a formula by spreadsheets.
-    std::string v = (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) ? "'" + s : s;
-    if (!quote) return v;
-    std::string out = "\"";
-    for (char c : v) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
 
 std::string region_name(std::string_view code) {
     auto r = reference::find_region(code);

@@ -1,5 +1,6 @@
 #include "workshops/report.hpp"
 
+#include "common/markup.hpp"
 #include "common/time.hpp"
 #include "workshops/report_doc.hpp"
 
@@ -55,19 +56,6 @@ std::string value_of(const note& n, const std::string& key) {
 }
 
 }  // namespace
-
-std::string csv_field(const std::string& s) {
-    bool quote = s.find_first_of(";\"\n\r,") != std::string::npos;
-    // A leading = + - @ would be read as a formula by spreadsheets.
-    std::string v = (!s.empty() && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@')) ? "'" + s : s;
-    if (!quote) return v;
-    std::string out = "\"";
-    for (char c : v) {
-        if (c == '"') out += '"';
-        out += c;
-    }
-    return out + "\"";
-}
 
 store::report_row make_report(const store::workshop_row& w, const room_state& s,
                               const std::vector<std::string>& participants, std::int64_t now,

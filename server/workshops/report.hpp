@@ -1,6 +1,7 @@
 #pragma once
 // The compte rendu of a workshop: Markdown (kept), a printable HTML page made from
 // it, and CSV files of the action items and the indicators.
+#include "common/markup.hpp"
 #include "workshops/model.hpp"
 #include "workshops/store.hpp"
 
@@ -19,7 +20,7 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
 /// as a standalone printable page. Everything is escaped.
 std::string report_html(const std::string& title, const std::string& markdown);
 
-/// One CSV field, quoted when needed (RFC 4180; ';' separated for French spreadsheets).
-std::string csv_field(const std::string& s);
+/// One CSV field: common/markup.hpp.
+using relais::csv_field;
 
 }  // namespace relais::workshops

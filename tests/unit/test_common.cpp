@@ -50,6 +50,21 @@ TEST_CASE("markup escaping: the five characters, controls, runs of plain text", 
     CHECK(out == "<p>1 &lt; 2");
 }
 
+TEST_CASE("CSV cells: quoting, doubled quotes, no formula", "[common]") {
+    CHECK(csv_field("") == "");
+    CHECK(csv_field("CPTS Sud Artois") == "CPTS Sud Artois");
+    CHECK(csv_field("Lens; Liévin") == "\"Lens; Liévin\"");
+    CHECK(csv_field("a,b") == "\"a,b\"");
+    CHECK(csv_field("dit \"le référent\"") == "\"dit \"\"le référent\"\"\"");
+    CHECK(csv_field("ligne 1\nligne 2") == "\"ligne 1\nligne 2\"");
+    // A spreadsheet would run these: each gets a quote mark first.
+    CHECK(csv_field("=HYPERLINK(\"http://x\")") == "\"'=HYPERLINK(\"\"http://x\"\")\"");
+    CHECK(csv_field("+33 6") == "'+33 6");
+    CHECK(csv_field("-1") == "'-1");
+    CHECK(csv_field("@SOMME(A1)") == "'@SOMME(A1)");
+    CHECK(csv_field("Dr =x") == "Dr =x");  // only at the start
+}
+
 TEST_CASE("json input: shape, bounds, fields", "[common]") {
     CHECK_THROWS_AS(json_input::parse_object("[1]"), api_error);
     CHECK_THROWS_AS(json_input::parse_object("{"), api_error);

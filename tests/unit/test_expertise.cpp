@@ -12,6 +12,8 @@
 #include "expertise/service.hpp"
 #include "indexing/module.hpp"
 #include "platform/migrate.hpp"
+#include "error_code.hpp"
+#include "search/index.hpp"
 #include "temp_dir.hpp"
 
 #include <catch2/catch.hpp>
@@ -479,4 +481,94 @@ TEST_CASE("expertise: needs — who declares, proposals explained, assignment an
     CHECK(list.size() == 1);
     CHECK_THROWS_AS(w.pool.read_sync([&](db::connection& c) { w.svc.needs_json(c, "perdu"); }), api_error);
     (void)far;
+}
+
+TEST_CASE("expertise: the directory searches within what the viewer may see, without HTTP", "[expertise][directory]") {
+    expertise_db w;
+    search::index idx(w.dir.path / "index");
+    auto me = w.create(w.cpam_member, {{"role", "dam"}, {"consent", true}, {"audience", "organisation"}});
+    auto jeanne = w.create(w.msa_anim, {{"self", false}, {"name", "Jeanne Martin"}, {"org_id", w.msa}, {"role", "cdt_msa"},
+                                        {"consent", true}, {"audience", "region"}, {"departements", {"29"}}});
+    auto paul = w.create(w.cpam_anim, {{"self", false}, {"name", "Paul Durand"}, {"role", "roc_medical"}, {"consent", true},
+                                       {"audience", "network"}});
+    auto hidden = w.create(w.cpam_anim, {{"self", false}, {"name", "Sans Accord"}, {"role", "dam"}, {"consent", false},
+                                         {"audience", "network"}});
+    w.pool.write_sync([&](db::connection& c) {
+        w.svc.set_entry(c, w.v(w.cpam_member), me, "diagnostic", {{"level", "pratique"}, {"note", "Diagnostic du Ternois"}}, t0);
+        w.svc.set_entry(c, w.v(w.msa_anim), jeanne, "diagnostic", {{"level", "referent"}, {"scope", "regional"}}, t0);
+        w.svc.set_entry(c, w.v(w.cpam_anim), paul, "financement", {{"level", "notions"}}, t0);
+    });
+    // Indexed as the indexer does (it adds the type facet); no document without consent.
+    w.pool.read_sync([&](db::connection& c) {
+        for (auto id : {me, jeanne, paul, hidden})
+            if (auto d = w.svc.search_document(c, id, t0)) {
+                d->facets["type"] = {"expertise"};
+                idx.put(*d);
+            }
+        CHECK_FALSE(w.svc.search_document(c, hidden, t0));
+        CHECK(w.svc.listed_count(c) == 3);
+        CHECK(w.svc.person_ids(c).size() == 4);
+    });
+    idx.commit();
+
+    const auto find = [&](std::int64_t as, const expertise::directory_query& q) {
+        json out;
+        w.pool.read_sync([&](db::connection& c) { out = w.svc.directory(c, idx, w.v(as), q, t0); });
+        return out;
+    };
+    const auto names = [](const json& found) {
+        std::set<std::string> out;
+        for (const auto& p : found["people"]) out.insert(p["name"].get<std::string>());
+        return out;
+    };
+    const std::string me_name = "Nom membre@cpam.fr";
+    // Each viewer: the network, their région, their organisation; administrators: everyone listed.
+    CHECK(names(find(w.cpam_anim, {})) == std::set<std::string>{me_name, "Paul Durand"});
+    CHECK(names(find(w.msa_anim, {})) == std::set<std::string>{"Jeanne Martin", "Paul Durand"});
+    CHECK(names(find(w.loner, {})) == std::set<std::string>{"Paul Durand"});
+    auto all = find(w.admin, {});
+    CHECK(names(all) == std::set<std::string>{me_name, "Jeanne Martin", "Paul Durand"});
+    CHECK(all["total"] == 3);
+    CHECK(all["facets"]["domain"]["diagnostic"] == 2);
+    CHECK(all["facets"]["departement"]["29"] == 1);
+
+    // Filters: a domain, at a level; words.
+    expertise::directory_query q;
+    q.domain = "diagnostic";
+    CHECK(names(find(w.admin, q)) == std::set<std::string>{me_name, "Jeanne Martin"});
+    q.level = "referent";
+    CHECK(names(find(w.admin, q)) == std::set<std::string>{"Jeanne Martin"});
+    q.level = "pratique";
+    CHECK(names(find(w.admin, q)) == std::set<std::string>{me_name, "Jeanne Martin"});
+    expertise::directory_query words;
+    words.text = "Ternois";
+    CHECK(names(find(w.admin, words)) == std::set<std::string>{me_name});
+    expertise::directory_query page;
+    page.limit = 1;
+    CHECK(find(w.admin, page)["people"].size() == 1);
+
+    // Bad codes are refused with their own error.
+    const auto refused = [&](expertise::directory_query bad) {
+        return ::code_of([&] { find(w.admin, bad); });
+    };
+    expertise::directory_query bad;
+    bad.domain = "inconnu";
+    CHECK(refused(bad) == "domaine_inconnu");
+    bad = {};
+    bad.level = "referent";  // a level needs a domain
+    CHECK(refused(bad) == "champ_invalide");
+    bad.domain = "diagnostic";
+    bad.level = "expert";
+    CHECK(refused(bad) == "champ_invalide");
+    bad = {};
+    bad.departement = "99";
+    CHECK(refused(bad) == "territoire_inconnu");
+    bad = {};
+    bad.region = "00";
+    CHECK(refused(bad) == "territoire_inconnu");
+
+    // Consent withdrawn: gone from the directory at once, before the index catches up.
+    w.pool.write_sync([&](db::connection& c) { w.svc.update_person(c, w.v(w.cpam_member), me, {{"consent", false}}, t0 + 10); });
+    CHECK(names(find(w.cpam_anim, {})) == std::set<std::string>{"Paul Durand"});
+    CHECK(names(find(w.admin, {})) == std::set<std::string>{"Jeanne Martin", "Paul Durand"});
 }
