@@ -167,6 +167,20 @@ TEST_CASE("expertise: declare, validate, find by domain and territory, withdraw"
     auto gaps_csv = s.request("GET", "/api/expertise/gaps?region=32&format=csv", "", {{"Cookie", anim}});
     CHECK(gaps_csv.body.find("Un seul référent;Diagnostic territorial;Anne Artois") != std::string::npos);
     CHECK(gaps_csv.body.find("Sans référent;Prévention;") != std::string::npos);
+    // A name a spreadsheet would run as a formula is exported as text.
+    auto formula = s.request("POST", "/api/expertise/people",
+                             json{{"self", false}, {"name", "=1+2 Dupont"}, {"role", "dam"}, {"consent", true},
+                                  {"audience", "network"}, {"departements", {"62"}}}
+                                 .dump(),
+                             {{"Cookie", admin}});
+    REQUIRE(formula.status == 201);
+    auto formula_id = std::to_string(formula.json()["person"]["id"].get<std::int64_t>());
+    CHECK(s.request("PUT", "/api/expertise/people/" + formula_id + "/entries/prevention", R"({"level":"referent"})",
+                    {{"Cookie", admin}}).status == 200);
+    auto guarded = s.request("GET", "/api/expertise/gaps?region=32&format=csv", "", {{"Cookie", admin}}).body;
+    CHECK(guarded.find("Un seul référent;Prévention;'=1+2 Dupont") != std::string::npos);
+    CHECK(guarded.find(";=1+2") == std::string::npos);
+    CHECK(s.request("DELETE", "/api/expertise/people/" + formula_id, "", {{"Cookie", admin}}).status == 204);
 
     // Bad input: clear errors, nothing stored.
     CHECK(s.request("POST", "/api/expertise/people", R"({"role":"dam","consent":true})", {{"Cookie", anne}}).error_code() ==
