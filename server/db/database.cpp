@@ -109,6 +109,7 @@ void connection::exec(std::string_view sql) {
 
 std::int64_t connection::last_insert_id() const { return sqlite3_last_insert_rowid(db_); }
 int connection::changes() const { return sqlite3_changes(db_); }
+bool connection::in_transaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 // BEGIN, COMMIT and the savepoints run once or twice per write: prepared once per
 // connection (its statement cache) instead of parsed by sqlite3_exec every time.
@@ -121,6 +122,15 @@ transaction::~transaction() {
 void transaction::commit() {
     c_.prepare("COMMIT").exec();
     done_ = true;
+}
+
+read_snapshot::read_snapshot(connection& c) : c_(c) { c_.prepare("BEGIN").exec(); }
+read_snapshot::~read_snapshot() {
+    // A read changes nothing: ending it either way releases the snapshot (an error may
+    // already have ended it).
+    if (c_.in_transaction()) {
+        try { c_.prepare("COMMIT").exec(); } catch (...) {}
+    }
 }
 
 savepoint::savepoint(connection& c, std::string name) : c_(c), name_(std::move(name)) {

@@ -79,6 +79,8 @@ public:
     void exec(std::string_view sql);
     std::int64_t last_insert_id() const;
     int changes() const;
+    /// True inside BEGIN .. COMMIT (SQLite's autocommit mode is off).
+    bool in_transaction() const;
     sqlite3* handle() const noexcept { return db_; }
 
 private:
@@ -97,6 +99,18 @@ public:
 private:
     connection& c_;
     bool done_ = false;
+};
+
+/// BEGIN (deferred) .. COMMIT around a reader's job: every statement of the job reads the
+/// same snapshot of the database (the one of its first read), whatever commits meanwhile.
+class read_snapshot {
+public:
+    explicit read_snapshot(connection& c);
+    ~read_snapshot();
+    read_snapshot(const read_snapshot&) = delete;
+    read_snapshot& operator=(const read_snapshot&) = delete;
+private:
+    connection& c_;
 };
 
 /// SAVEPOINT .. RELEASE; rolls back to the savepoint on destruction unless released.

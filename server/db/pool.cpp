@@ -40,7 +40,10 @@ void pool::stop() {
 }
 
 asio::awaitable<void> pool::read_job(std::function<void(connection&)> fn) {
-    std::function<void()> job = [&fn] { fn(*reader_connection); };
+    std::function<void()> job = [&fn] {
+        read_snapshot snapshot(*reader_connection);
+        fn(*reader_connection);
+    };
     co_await readers_->run_job(std::move(job));
 }
 
@@ -55,6 +58,7 @@ void pool::read_async(std::function<void(connection&)> fn, std::function<void(st
     auto job = [fn = std::move(fn), done] {
         std::exception_ptr ep;
         try {
+            read_snapshot snapshot(*reader_connection);
             fn(*reader_connection);
         } catch (...) {
             ep = std::current_exception();
@@ -73,7 +77,10 @@ void pool::read_sync(const std::function<void(connection&)>& fn) {
     auto f = p.get_future();
     bool ok = readers_->submit([&] {
         try {
-            fn(*reader_connection);
+            {
+                read_snapshot snapshot(*reader_connection);
+                fn(*reader_connection);
+            }
             p.set_value();
         } catch (...) {
             p.set_exception(std::current_exception());

@@ -45,8 +45,8 @@ public:
     pool(const pool&) = delete;
     pool& operator=(const pool&) = delete;
 
-    /// Runs fn on a reader connection (no transaction: wrap several reads in one
-    /// if they must agree). Exceptions propagate to the caller.
+    /// Runs fn on a reader connection, in one read transaction: all its statements see
+    /// the same snapshot (read_snapshot). Exceptions propagate to the caller.
     template <class F>
     asio::awaitable<void> read(F&& fn) {
         return read_job(std::function<void(connection&)>(std::forward<F>(fn)));

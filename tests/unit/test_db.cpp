@@ -10,6 +10,7 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <future>
 #include <thread>
 
 using namespace relais;
@@ -125,6 +126,62 @@ TEST_CASE("pool: group commit, isolated failures, reads see committed writes", "
     CHECK(m.get_histogram("relais_db_commit_seconds", "").count() == commits);
     // Reader connections are read-only.
     CHECK_THROWS(pool.read_sync([](db::connection& c) { c.exec("INSERT INTO t VALUES(100000)"); }));
+}
+
+TEST_CASE("pool: each read job sees one snapshot, whatever commits during it", "[db]") {
+    unit_temp_dir dir;
+    metrics::registry m;
+    db::pool pool({dir.path / "s.db", 1, 64, {}}, m);
+    pool.write_sync([](db::connection& c) { c.exec("CREATE TABLE t(x INTEGER); INSERT INTO t VALUES(1)"); });
+    const auto insert = [&](int v) { pool.write_sync([v](db::connection& c) { c.prepare("INSERT INTO t VALUES(?1)").bind(1, v).exec(); }); };
+
+    // A commit between two statements of one read is not seen by the second (all three
+    // entry points: blocking, callback, coroutine).
+    std::int64_t before = -1, after = -1;
+    pool.read_sync([&](db::connection& c) {
+        before = count(c, "SELECT count(*) FROM t");
+        insert(2);  // committed by the writer thread while this read is open
+        after = count(c, "SELECT sum(x) FROM t");
+    });
+    CHECK(before == 1);
+    CHECK(after == 1);
+
+    std::promise<std::pair<std::int64_t, std::int64_t>> seen;
+    pool.read_async(
+        [&](db::connection& c) {
+            auto a = count(c, "SELECT count(*) FROM t");
+            insert(3);
+            seen.set_value({a, count(c, "SELECT count(*) FROM t")});
+        },
+        [](std::exception_ptr) {});
+    auto [a, b] = seen.get_future().get();
+    CHECK(a == 2);
+    CHECK(b == 2);
+
+    boost::asio::io_context ioc;
+    std::int64_t first = -1, second = -1;
+    boost::asio::co_spawn(ioc, [&]() -> boost::asio::awaitable<void> {
+        co_await pool.read([&](db::connection& c) {
+            first = count(c, "SELECT count(*) FROM t");
+            insert(4);
+            second = count(c, "SELECT count(*) FROM t");
+        });
+    }, boost::asio::detached);
+    ioc.run();
+    CHECK(first == 3);
+    CHECK(second == 3);
+
+    // The next read sees every commit; a read that throws leaves no transaction open.
+    CHECK_THROWS(pool.read_sync([](db::connection& c) { c.exec("SELECT nothing FROM nowhere"); }));
+    std::int64_t now = -1;
+    bool open = true;
+    pool.read_sync([&](db::connection& c) {
+        now = count(c, "SELECT count(*) FROM t");
+        open = c.in_transaction();
+    });
+    CHECK(now == 4);
+    CHECK(open);  // inside the job's own snapshot
+    pool.read_sync([&](db::connection& c) { CHECK_THROWS(c.exec("BEGIN")); });  // already in one
 }
 
 TEST_CASE("pool: under load the writer gathers writes for commit_delay; a lone write goes at once", "[db]") {
