@@ -840,8 +840,11 @@ result index::search(const query& q) const {
             if (!has_text || q.relaxed) return r;
             // Few results: a spelling correction, if it finds clearly more (more than
             // twice as many; at least one when the query finds nothing). Spelling costs
-            // a lookup per word: asked for only here.
-            if (r.total < enough_results) {
+            // a lookup per word: asked for only here. A question or a long query does not
+            // count a word no fiche has, so it finds items despite a typo, however many:
+            // there, the correction is offered whenever it finds more.
+            const bool relevance = plan.mode == query_mode::relevance;
+            if (r.total < enough_results || relevance) {
                 auto corrected = spelling_correction(*reader.db, q.text);
                 if (!corrected.empty()) {
                     query again = q;
@@ -856,7 +859,7 @@ result index::search(const query& q) const {
                             return found;
                         }
                     } else {
-                        const auto more = static_cast<Xapian::doccount>(2 * r.total + 1);
+                        const auto more = static_cast<Xapian::doccount>(relevance ? r.total + 1 : 2 * r.total + 1);
                         if (count_up_to(*reader.db, again, more) >= more) r.suggestion = corrected;
                     }
                 }

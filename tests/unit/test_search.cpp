@@ -157,6 +157,32 @@ TEST_CASE("search: a spelling suggestion for a typo, escaped snippets", "[search
     CHECK(marked(h) == std::vector<std::string>{"bureau."});
 }
 
+TEST_CASE("search: a question with a typo still finds, and gets the correction", "[search]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    idx.put(doc("a", "Financer une CPTS", "Le financement des CPTS : ACI, FIR, amorçage.", {}));
+    idx.put(doc("b", "Gouvernance d'une CPTS", "Le bureau, l'assemblée générale et les statuts de la CPTS.", {}));
+    idx.put(doc("c", "Coordination", "La coordination des soins dans la CPTS.", {}));
+    for (int i = 0; i < 6; ++i)
+        idx.put(doc("cpts" + std::to_string(i), "CPTS " + std::to_string(i), "Une CPTS du territoire et sa coordination.", {}));
+    idx.commit();
+    // « finacer » is in no fiche: the question is answered with its other words (7 fiches
+    // have both « coordination » and « CPTS »), and the correction, which finds more (the
+    // fiche on financing too), is offered although the answer is not short.
+    relais::search::query question;
+    question.text = "comment finacer la coordination d'une CPTS ?";
+    auto r = idx.search(question);
+    CHECK(r.total >= 5);
+    CHECK(r.suggestion == "comment financer la coordination d'une CPTS ?");
+    // Every word known: no suggestion.
+    question.text = "comment financer la coordination d'une CPTS ?";
+    CHECK(idx.search(question).suggestion.empty());
+    // Keywords keep their rule: many results, no correction asked for.
+    relais::search::query keywords;
+    keywords.text = "CPTS";
+    CHECK(idx.search(keywords).suggestion.empty());
+}
+
 TEST_CASE("search: similar documents share words, never the document itself", "[search]") {
     unit_temp_dir dir;
     relais::search::index idx(dir.path / "index");
