@@ -771,7 +771,9 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
         "(SELECT json_group_array(json_object('id', s.id, 'title', s.title, 'url', s.url)) FROM watch_item_sources x "
         " JOIN watch_sources s ON s.id = x.source_id WHERE x.item_id = i.id) "
         "FROM watch_field_items fi JOIN watch_items i ON i.id = fi.item_id "
-        "WHERE fi.field_id = ?1 AND fi.state = ?2 AND (?3 = 0 OR i.id < ?3) "
+        // The next page starts after the item `before` in this order (publication, then id).
+        "WHERE fi.field_id = ?1 AND fi.state = ?2 "
+        "AND (?3 = 0 OR (i.published_at, i.id) < ((SELECT published_at FROM watch_items WHERE id = ?3), ?3)) "
         "ORDER BY i.published_at DESC, i.id DESC LIMIT ?4");
     s.bind(1, field).bind(2, state).bind(3, before).bind(4, limit).bind(5, viewer);
     json items = json::array();

@@ -973,21 +973,31 @@ std::string last_revealed_vote(const room_state& s) {
 
 json event_view(const room_state& s, const event& e, const actor& viewer) {
     const json& d = e.data;
+    // The same key means different things in different ops ("phase" is a phase's key in a
+    // vote, the whole phase in phase.add): read a key only with the type this view needs.
+    const auto text = [&](const char* key) {
+        auto it = d.find(key);
+        return it != d.end() && it->is_string() ? it->get<std::string>() : std::string();
+    };
+    const auto flag = [&](const char* key) {
+        auto it = d.find(key);
+        return it != d.end() && it->is_boolean() && it->get<bool>();
+    };
     bool fac = viewer.r == role::facilitator, own = e.actor_key == viewer.key;
     auto hidden = [&] { return json{{"seq", e.seq}, {"op", "hidden"}}; };
-    if (e.op.rfind("note.", 0) == 0 && !d.value("hidden", std::string()).empty() && !fac && !own) {
+    if (e.op.rfind("note.", 0) == 0 && !text("hidden").empty() && !fac && !own) {
         // A change to a note hidden from the viewer, unless the viewer wrote the note.
         if (e.op == "note.add") return hidden();
         auto it = s.notes.find(d.value("note", std::int64_t{0}));
         if (it == s.notes.end() || !s.can_see(it->second, viewer)) return hidden();
     }
     bool is_vote = e.op == "vote.cast" || e.op == "vote.proxy" || e.op == "vote.retract";
-    bool votes_visible = fac || own || s.revealed_votes.count(d.value("phase", std::string()));
+    bool votes_visible = fac || own || (is_vote && s.revealed_votes.count(text("phase")));
     if (is_vote && !votes_visible) return hidden();
     // Who wrote it: facilitators and the actor always; others only when neither the board
     // now nor the event when it was written is anonymous. Who voted: only facilitators
     // (and each voter for their own votes) — the board shows totals, never voters.
-    bool authors = fac || own || (!s.anonymous && !d.value("anonymous", false) && !is_vote);
+    bool authors = fac || own || (!s.anonymous && !flag("anonymous") && !is_vote);
     json data = d;
     if (!fac && !own) {
         data.erase("voter");

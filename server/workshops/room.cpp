@@ -293,14 +293,27 @@ void room::drain() {
             batch.swap(fanout_queue_);
         }
         for (const auto& c : batch) {
+            bool delivering = false;
             try {
                 if (!c.ev) snapshot_if_due(true);
                 else if (c.ep || fanout_broken_) fail(c);
-                else deliver(c);
+                else {
+                    delivering = true;
+                    deliver(c);
+                }
             } catch (const std::exception& e) {
-                log::error("room_fanout_failed", {{"workshop", id_}, {"what", e.what()}});
+                log::error("room_fanout_failed", {{"workshop", id_}, {"seq", c.ev ? c.ev->seq : 0}, {"what", e.what()}});
             } catch (...) {
-                log::error("room_fanout_failed", {{"workshop", id_}});
+                log::error("room_fanout_failed", {{"workshop", id_}, {"seq", c.ev ? c.ev->seq : 0}});
+            }
+            // An event stored but not delivered would leave a gap in every client's
+            // sequence: the room is reloaded, and its clients join it again (resync).
+            if (delivering && committed_ < c.ev->seq) {
+                try {
+                    fail(c);
+                } catch (...) {
+                    log::error("room_fanout_failed", {{"workshop", id_}, {"seq", c.ev->seq}, {"what", "resync"}});
+                }
             }
         }
         batch.clear();

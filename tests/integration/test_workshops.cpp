@@ -349,6 +349,22 @@ TEST_CASE("live room: two participants, acks, retries, versions, votes, phases",
     auto fnote = fac.op(w.id, "f1", "note.add", {{"column", "attentes"}, {"text", "Note de l'animatrice"}});
     CHECK(bruno.op(w.id, "b10", "note.delete", {{"note", fnote["seq"]}, {"version", 1}})["code"] == "acces_refuse");
 
+    // A phase added, then changed, with a participant in the room: both reach everyone,
+    // in order, and the facilitator gets the acks.
+    json extra = {{"key", "pause"}, {"title", "Pause"}, {"kind", "libre"}, {"duration_min", 5},
+                  {"columns", json::array({json{{"key", "idees"}, {"title", "Idées"}, {"help", ""}}})}};
+    auto added = fac.op(w.id, "fp1", "phase.add", {{"phase", extra}});
+    REQUIRE(added["type"] == "ack");
+    auto seen = bruno.until([&](const json& m) { return m["type"] == "event" && m["seq"] == added["seq"]; });
+    CHECK(seen["op"] == "phase.add");
+    CHECK(seen["data"]["phase"]["title"] == "Pause");
+    extra["title"] = "Pause café";
+    auto updated = fac.op(w.id, "fp2", "phase.update", {{"index", 6}, {"phase", extra}});
+    REQUIRE(updated["type"] == "ack");
+    CHECK(updated["seq"] == added["seq"].get<std::int64_t>() + 1);
+    auto seen2 = bruno.until([&](const json& m) { return m["type"] == "event" && m["seq"] == updated["seq"]; });
+    CHECK(seen2["op"] == "phase.update");
+
     // The vote on the enjeux (3 votes each), hidden until revealed.
     CHECK(fac.op(w.id, "f2", "phase.goto", {{"index", 4}})["type"] == "ack");
     bruno.until([](const json& m) { return m["type"] == "event" && m["op"] == "phase.goto"; });

@@ -17,6 +17,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <map>
 #include <set>
 
 using namespace relais;
@@ -593,4 +594,40 @@ TEST_CASE("watch: the digest archive, subscriptions and a refresh on demand, wit
     });
     CHECK(known);
     CHECK_FALSE(unknown);
+}
+
+TEST_CASE("watch: an inbox is paged in its own order, every item once", "[watch]") {
+    watch_db w;
+    const std::int64_t t0 = 1'800'000'000;
+    std::int64_t source = 0;
+    w.pool.write_sync([&](db::connection& c) {
+        source = w.svc.add_source(c, w.field, "https://a.example/flux.xml", "A", "", "rss2", 3600, w.member, t0);
+    });
+    // Stored in one order (ids), published in another, two at the same second.
+    watch::feed f;
+    const std::vector<std::pair<std::string, std::int64_t>> published{
+        {"a", t0 - 50}, {"b", t0 - 10}, {"c", t0 - 90}, {"d", t0 - 10}, {"e", t0 - 30}, {"f", t0 - 70}, {"g", t0 - 5}};
+    // (Titles unlike each other: near-identical titles are one item across feeds.)
+    const std::map<std::string, std::string> titles{{"a", "Avenant conventionnel"}, {"b", "Budget du FIR"},
+                                                    {"c", "Communes rurales"}, {"d", "Décret sur la coordination"},
+                                                    {"e", "Exercice coordonné"}, {"f", "Formation des assistants"},
+                                                    {"g", "Gouvernance associative"}};
+    for (const auto& [key, at] : published) f.items.push_back(item(key, titles.at(key), "https://a.example/" + key, at));
+    w.pool.write_sync([&](db::connection& c) { w.svc.record_fetch(c, source, ok_attempt(), &f, t0); });
+
+    for (std::int64_t limit : {1, 2, 3, 7, 50}) {
+        std::vector<std::string> seen;
+        std::int64_t before = 0;
+        for (int pages = 0; pages < 20; ++pages) {
+            json page;
+            w.pool.read_sync([&](db::connection& c) { page = w.svc.inbox_json(c, w.field, "new", limit, before); });
+            for (const auto& i : page["items"])
+                for (const auto& [key, title] : titles)
+                    if (i["title"] == title) seen.push_back(key);
+            if (!page.contains("next_before")) break;
+            before = page["next_before"].get<std::int64_t>();
+        }
+        // Newest publication first; at the same second, the later stored first (d after b).
+        CHECK(seen == std::vector<std::string>{"g", "d", "b", "e", "a", "f", "c"});
+    }
 }

@@ -238,8 +238,11 @@ TEST_CASE("timer, phases, groups and actions", "[workshops]") {
 
     json extra = {{"key", "pause"}, {"title", "Pause café"}, {"kind", "libre"}, {"duration_min", 10},
                   {"columns", json::array({json{{"key", "idees"}, {"title", "Idées"}}})}};
-    b.run(b.fac, "phase.add", {{"phase", extra}, {"at", 0}});
+    auto added = b.run(b.fac, "phase.add", {{"phase", extra}, {"at", 0}});
     CHECK(b.s.phases[0].key == "pause");
+    // Everyone sees it: "phase" is a whole phase here, not a phase's key as in a vote.
+    CHECK(event_view(b.s, added, b.bob)["data"]["phase"]["title"] == "Pause café");
+    CHECK(event_view(b.s, added, b.fac)["data"]["phase"]["key"] == "pause");
     CHECK(b.s.current == 1);  // still on the same phase
     CHECK(b.refusal(b.fac, "phase.add", {{"phase", extra}}) == "champ_invalide");  // duplicate key
     CHECK(b.refusal(b.fac, "phase.remove", {{"index", 1}}) == "hors_phase");       // the current one
@@ -1216,6 +1219,34 @@ TEST_CASE("room state: a snapshot plus the events after it gives the board of a 
     room_state s;
     CHECK_THROWS(json{{"format", 99}}.get_to(s));
     CHECK_THROWS(json::parse("{\"format\":1,\"seq\":3}").get_to(s));
+}
+
+TEST_CASE("event views: every operation renders for every kind of viewer", "[workshops]") {
+    // The room's fan-out renders each committed event for each viewer: a view that throws
+    // for one kind of viewer (a key read with the wrong type) would leave that event out.
+    const std::vector<actor> viewers = {{"u:1", "Alice", role::facilitator},
+                                        {"g:1", "Bob", role::participant},
+                                        {"g:2", "Cat", role::participant},
+                                        {"g:3", "Olga", role::observer},
+                                        {"u:9", "Nina", role::participant}};
+    for (std::uint32_t seed : {4u, 5u, 6u}) {
+        auto log = random_log(seed, 1500);
+        room_state s;
+        std::set<std::string> rendered;
+        for (const auto& e : log) {
+            apply(s, e);
+            for (const auto& v : viewers) {
+                json view;
+                REQUIRE_NOTHROW(view = event_view(s, e, v));
+                CHECK(view["seq"] == e.seq);
+                if (view["op"] != "hidden") {
+                    CHECK(view["op"] == e.op);
+                    rendered.insert(e.op);
+                }
+            }
+        }
+        for (const auto& op : {"phase.add", "phase.update", "vote.cast", "note.add"}) CHECK(rendered.count(op) == 1);
+    }
 }
 
 TEST_CASE("room loading: the latest snapshot, the events after it, and every client operation id", "[workshops][snapshot]") {
