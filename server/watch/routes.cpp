@@ -16,6 +16,7 @@
 #include "platform/topics.hpp"
 #include "watch/dates.hpp"
 #include "watch/errors.hpp"
+#include "watch/urls.hpp"
 
 namespace relais::watch {
 namespace {
@@ -89,6 +90,8 @@ std::string clean_url(const json& body) {
     auto scheme = url.substr(0, url.find("://"));
     for (auto& ch : scheme) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
     if (scheme != "http" && scheme != "https") throw api_error(errors::invalid_field, "url");
+    // A host a request can go to, and a port in range (« javascript:x » became « https://javascript:x »).
+    if (safe_url("", url).empty()) throw api_error(errors::invalid_field, "url");
     return url;
 }
 
@@ -374,11 +377,13 @@ void watch_module::routes(net::router& r) {
         std::int64_t item = 0;
         auto now = unix_now();
         auto by = p.account.id;
+        std::string title;
         co_await db_->write([&](db::connection& c) {
             item = service_->post_item(c, id, post, by, now);
+            title = service_->item_title(c, item);  // a link already known keeps its title
         });
         topics_->publish("watch:field:" + std::to_string(id), json{{"type", "watch.items"}, {"field", id}, {"new", 1}}.dump());
-        auto res = response::json(201, {{"item_id", item}, {"title", post.title}});
+        auto res = response::json(201, {{"item_id", item}, {"title", title}});
         co_return res;
     }));
 

@@ -634,6 +634,13 @@ json service::rules_json(db::connection& c, std::int64_t field) const {
     return out;
 }
 
+std::string service::item_title(db::connection& c, std::int64_t item) const {
+    auto s = c.prepare("SELECT title FROM watch_items WHERE id = ?1");
+    s.bind(1, item);
+    if (!s.step()) throw api_error(errors::not_found);
+    return s.get_text(0);
+}
+
 std::int64_t service::post_item(db::connection& c, std::int64_t field, const posted& p, std::int64_t by,
                                std::int64_t now) const {
     if (!field_exists(c, field)) throw api_error(errors::not_found);

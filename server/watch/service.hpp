@@ -131,6 +131,8 @@ public:
         std::string kind;  ///< "link" or "note"
         std::string url, title, text;
     };
+    /// An item's title as stored (the first poster's, or its feed's).
+    std::string item_title(db::connection& c, std::int64_t item) const;
     std::int64_t post_item(db::connection& c, std::int64_t field, const posted& p, std::int64_t by, std::int64_t now) const;
     // ---- Comments ----
     /// A member's comment (1–2000 characters, plain text) on an item of a field.

@@ -247,15 +247,50 @@ bool already_canonical(std::string_view ref) {
 
 }  // namespace
 
+namespace {
+
+// A host a request can go to: a name (letters, digits, '-', '.', '_', percent-encoded or
+// non-ASCII bytes for international names) or a bracketed IPv6 address; a port of digits.
+bool reachable_authority(const std::string& host, const std::string& port) {
+    if (host.empty()) return false;
+    if (host.front() == '[') {
+        if (host.back() != ']' || host.size() < 4) return false;
+        for (std::size_t i = 1; i + 1 < host.size(); ++i) {
+            char c = host[i];
+            if (!std::isxdigit(static_cast<unsigned char>(c)) && c != ':' && c != '.') return false;
+        }
+    } else {
+        for (std::size_t i = 0; i < host.size(); ++i) {
+            auto c = static_cast<unsigned char>(host[i]);
+            if (c == '%') {
+                // Only an encoded non-ASCII byte (an international name), never a space or '<'.
+                if (i + 2 >= host.size() || !std::isxdigit(static_cast<unsigned char>(host[i + 1])) ||
+                    !std::isxdigit(static_cast<unsigned char>(host[i + 2])) || std::stoi(host.substr(i + 1, 2), nullptr, 16) < 0x80)
+                    return false;
+                i += 2;
+            } else if (!std::isalnum(c) && c != '-' && c != '.' && c != '_' && c < 0x80) {
+                return false;
+            }
+        }
+    }
+    if (port.size() > 5) return false;
+    for (char c : port)
+        if (!std::isdigit(static_cast<unsigned char>(c))) return false;
+    return port.empty() || std::stoi(port) <= 65535;
+}
+
+}  // namespace
+
 std::string safe_url(const std::string& base, const std::string& ref, bool allow_mailto) {
-    if (already_canonical(ref)) return ref;
-    if (ref.size() > 8192 || clean(ref).empty()) return {};  // not "the base itself"
-    std::string url = resolve_url(base, ref);
+    std::string url;
+    if (already_canonical(ref)) url = ref;
+    else if (ref.size() > 8192 || clean(ref).empty()) return {};  // not "the base itself"
+    else url = resolve_url(base, ref);
     uri u = split(url);
     if (u.scheme == "http" || u.scheme == "https") {
         std::string host, port;
         host_port(u.authority, host, port);
-        if (!u.has_authority || host.empty()) return {};
+        if (!u.has_authority || !reachable_authority(host, port)) return {};
         return url;
     }
     if (allow_mailto && u.scheme == "mailto" && u.path.size() > 1) return url;

@@ -259,6 +259,16 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     CHECK(s.request("POST", "/api/watch/fields/" + std::to_string(bench) + "/items", json{{"kind", "note"}}.dump(),
                     {{"Cookie", bystander}})
               .error_code() == "champ_invalide");
+    for (const char* unreachable : {"javascript:alert(1)", "exemple.fr:99999/x", "a b.example/x"})
+        CHECK(s.request("POST", "/api/watch/fields/" + std::to_string(bench) + "/items", json{{"kind", "link"}, {"url", unreachable}}.dump(),
+                        {{"Cookie", bystander}})
+                  .error_code() == "champ_invalide");
+    // The same link again, under another title: the item it already is, with its title.
+    auto link_again = s.request("POST", "/api/watch/fields/" + std::to_string(bench) + "/items",
+                                json{{"kind", "link"}, {"url", f.url("/page.html")}, {"title", "Autre titre"}}.dump(),
+                                {{"Cookie", bystander}});
+    CHECK(link_again.json()["item_id"] == link.json()["item_id"]);
+    CHECK(link_again.json()["title"] == "Site");
     auto bench_inbox = s.request("GET", "/api/watch/fields/" + std::to_string(bench) + "/items", "", {{"Cookie", bystander}});
     CHECK(bench_inbox.json()["items"].size() == 4);
     CHECK(bench_inbox.body.find("<b>") == std::string::npos);  // a note's text is escaped

@@ -136,11 +136,17 @@ TEST_CASE("urls: only http(s) and mailto are safe", "[watch][urls]") {
     CHECK(safe_url(base, "mailto:a@b.example", true) == "mailto:a@b.example");
     for (const char* bad : {"javascript:alert(1)", " JavaScript:alert(1)", "jav\tascript:alert(1)", "java\nscript:x",
                             "\x01javascript:x", "data:text/html,x", "vbscript:x", "file:///etc/passwd", "ftp://x.example/",
-                            "http://", "https:///path", "about:blank"}) {
+                            "http://", "https:///path", "about:blank", "https://javascript:alert(1)",
+                            "https://x.example:99999/", "https://x.example:80a/", "https://a b.example/",
+                            "https://x.example<script>/", "https://[::1/x"}) {
         INFO(bad);
         CHECK(safe_url(base, bad).empty());
     }
     CHECK(safe_url("", "/a").empty());
+    // Hosts a request can go to: ports in range, IPv6 in brackets, international names.
+    CHECK(safe_url("", "https://x.example:65535/") == "https://x.example:65535/");
+    CHECK(safe_url("", "https://[2001:db8::1]:8443/a") == "https://[2001:db8::1]:8443/a");
+    CHECK(safe_url("", "https://santé.example/") == "https://sant%C3%A9.example/");
 
     // Absolute links that resolution gives back unchanged skip it: same result either way.
     for (const char* url : {"https://x.example/a/b?c=d&e=f#g", "http://x.example/", "https://x.example/a%20b",
