@@ -67,6 +67,11 @@ void check_territory(std::string& region, std::vector<std::string>& departements
     for (const auto& d : departements)
         if (departement_name(d).empty()) throw api_error(errors::unknown_territory, "departements");
     if (!region.empty() && !reference::find_region(region)) throw api_error(errors::unknown_territory, "region");
+    // Both given: the départements are the région's (one territory, not two that disagree).
+    if (!region.empty())
+        for (const auto& d : departements)
+            if (const auto* r = reference::region_of_departement(d); !r || r->code != region)
+                throw api_error(errors::unknown_territory, "departements", "Ces départements ne sont pas tous dans la région choisie.");
     if (region.empty() && !departements.empty()) {
         const auto* first = reference::region_of_departement(departements.front());
         bool same = first != nullptr;
@@ -347,7 +352,11 @@ void service::update_person(db::connection& c, const viewer& v, std::int64_t id,
     auto region = p->region;
     auto departements = p->departements;
     if (json_input::has(body, "region")) region = json_input::optional_string(body, "region", 3).value_or("");
-    if (json_input::has(body, "departements")) departements = departements_of(body);
+    if (json_input::has(body, "departements")) {
+        departements = departements_of(body);
+        // New départements without a région: the région is theirs (deduced again).
+        if (!json_input::has(body, "region")) region.clear();
+    }
     check_territory(region, departements);
     auto email = json_input::has(body, "email") ? email_of(body, "") : p->email;
     if (!email.empty() && email != p->email) {

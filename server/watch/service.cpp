@@ -607,6 +607,13 @@ std::int64_t service::add_rule(db::connection& c, std::int64_t field, const std:
         throw api_error(errors::invalid_field, "keyword");
     if (count(c, "SELECT count(*) FROM watch_rules WHERE field_id = ?1", field) >= 100)
         throw api_error(errors::invalid_field, "keyword");
+    // The same keyword twice, as rules read it (case and accents ignored): refused.
+    {
+        auto s = c.prepare("SELECT keyword FROM watch_rules WHERE field_id = ?1");
+        s.bind(1, field);
+        while (s.step())
+            if (search::fold(s.get_text(0)) == folded) throw api_error(errors::invalid_field, "keyword", "Cette règle existe déjà.");
+    }
     c.prepare("INSERT OR IGNORE INTO watch_rules(field_id, keyword, action, created_by, created_at) VALUES(?1, ?2, ?3, ?4, ?5)")
         .bind(1, field)
         .bind(2, keyword)

@@ -228,6 +228,23 @@ TEST_CASE("expertise: duplicates and bad input change nothing", "[expertise]") {
     CHECK(create(w.loner, {{"role", "dam"}, {"consent", true}, {"phone", "<script>"}}) == "champ_invalide");
     CHECK(create(w.loner, {{"role", "dam"}, {"consent", true}, {"name", std::string(201, 'a')}}) == "champ_invalide");
     CHECK(create(w.loner, {{"role", "dam"}, {"consent", true}, {"org_id", 999}}) == "champ_invalide");
+    // A région and départements that disagree (Île-de-France, Nord).
+    CHECK(create(w.loner, {{"role", "dam"}, {"consent", true}, {"region", "11"}, {"departements", {"59"}}}) == "territoire_inconnu");
+    CHECK(count() == 1);
+    // Changed: départements alone carry their région with them; a région that excludes the
+    // départements kept is refused, and changes nothing.
+    auto me = w.create(w.loner, {{"role", "dam"}, {"consent", true}, {"departements", {"62"}}});
+    CHECK(w.get(w.loner, me)["territory"]["region"]["code"] == "32");
+    w.pool.write_sync([&](db::connection& c) { w.svc.update_person(c, w.v(w.loner), me, {{"departements", {"29"}}}, t0); });
+    CHECK(w.get(w.loner, me)["territory"]["region"]["code"] == "53");
+    CHECK(w.code_of([&](db::connection& c) { w.svc.update_person(c, w.v(w.loner), me, {{"region", "11"}}, t0); }) == "territoire_inconnu");
+    CHECK(w.get(w.loner, me)["territory"]["departements"][0]["code"] == "29");
+    w.pool.write_sync([&](db::connection& c) {
+        w.svc.update_person(c, w.v(w.loner), me, {{"region", "11"}, {"departements", json::array()}}, t0);
+    });
+    CHECK(w.get(w.loner, me)["territory"]["region"]["code"] == "11");
+    CHECK(w.get(w.loner, me)["territory"]["departements"].empty());
+    w.pool.write_sync([&](db::connection& c) { w.svc.delete_person(c, w.v(w.loner), me); });
     CHECK(count() == 1);
     // Vocabulary: admins extend it; codes are checked.
     CHECK(w.code_of([&](db::connection& c) { w.svc.add_domain(c, {{"code", "diagnostic"}, {"label", "x"}}, t0); }) == "domaine_existant");

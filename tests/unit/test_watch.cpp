@@ -328,7 +328,7 @@ TEST_CASE("watch: a field's rules flag or discard items as they arrive", "[watch
     });
     // Refused: an unknown action, an empty keyword, the same keyword twice.
     for (const auto& [kw, action] : std::vector<std::pair<std::string, std::string>>{
-             {"ACI", "supprimer"}, {"  ", "flag"}, {"horoscope", "flag"}})
+             {"ACI", "supprimer"}, {"  ", "flag"}, {"horoscope", "flag"}, {"TÉLÉ-EXPERTISE", "flag"}, {"Horoscope", "discard"}})
         CHECK_THROWS_AS(w.pool.write_sync([&](db::connection& c) { w.svc.add_rule(c, w.field, kw, action, w.member, now); }),
                         api_error);
     watch::feed f;
