@@ -57,6 +57,14 @@ directory_query directory_query_of(const request& req) {
     return q;
 }
 
+/// ?format=csv, or JSON (no format, or "json"); anything else is refused.
+bool wants_csv(const request& req) {
+    auto it = req.query.find("format");
+    if (it == req.query.end() || it->second == "json") return false;
+    if (it->second == "csv") return true;
+    throw api_error(errors::invalid_field, "format");
+}
+
 }  // namespace
 
 void expertise_module::routes(net::router& r) {
@@ -387,7 +395,7 @@ void expertise_module::routes(net::router& r) {
     r.add("GET", "/api/expertise/matrix", a.guard(access::signed_in, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
         auto by = req.query.contains("by") ? req.query.at("by") : std::string("organisation");
         auto region = req.query.contains("region") ? req.query.at("region") : std::string();
-        const bool csv = req.query.contains("format") && req.query.at("format") == "csv";
+        const bool csv = wants_csv(req);
         json m;
         co_await db_->read([&](db::connection& c) { m = service_->matrix(c, viewer_for(c, p), by, region, unix_now()); });
         if (!csv) {
@@ -412,7 +420,7 @@ void expertise_module::routes(net::router& r) {
 
     r.add("GET", "/api/expertise/gaps", a.guard(access::signed_in, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
         auto region = req.query.contains("region") ? req.query.at("region") : std::string();
-        const bool csv = req.query.contains("format") && req.query.at("format") == "csv";
+        const bool csv = wants_csv(req);
         json g;
         co_await db_->read([&](db::connection& c) { g = service_->gaps(c, viewer_for(c, p), region, unix_now()); });
         if (!csv) {

@@ -18,6 +18,8 @@
 #include "watch/errors.hpp"
 #include "watch/urls.hpp"
 
+#include <algorithm>
+
 namespace relais::watch {
 namespace {
 
@@ -64,6 +66,8 @@ digest_request digest_of(const json& body, std::int64_t now) {
             if (!f.is_number_integer() || f.get<std::int64_t>() <= 0) throw api_error(errors::invalid_field, "field_ids");
             r.fields.push_back(f.get<std::int64_t>());
         }
+        std::sort(r.fields.begin(), r.fields.end());
+        r.fields.erase(std::unique(r.fields.begin(), r.fields.end()), r.fields.end());
     }
     r.title = json_input::optional_string(body, "title", 200).value_or("");
     r.intro = json_input::optional_string(body, "intro", 5000).value_or("");
@@ -575,7 +579,10 @@ void watch_module::routes(net::router& r) {
         auto body = json_input::parse_object(req.body);
         auto wanted = digest_of(body, unix_now());
         digest d;
-        co_await db_->read([&](db::connection& c) { d = compose_digest(c, wanted, public_url_, unsubscribe_link("JETON")); });
+        co_await db_->read([&](db::connection& c) {
+            service_->check_fields(c, wanted.fields);
+            d = compose_digest(c, wanted, public_url_, unsubscribe_link("JETON"));
+        });
         auto res = response::json(200, {{"title", d.title}, {"items", d.items}, {"html", d.html}, {"text", d.text},
                                         {"markdown", d.markdown}});
         co_return res;
@@ -595,6 +602,7 @@ void watch_module::routes(net::router& r) {
         digest archived;
         auto by = p.account.id;
         co_await db_->write([&](db::connection& c) {
+            service_->check_fields(c, wanted.fields);
             archived = compose_digest(c, wanted, public_url_, "");
             if (archived.items == 0) throw api_error(errors::invalid_field, "from", "Rien n'a été retenu sur cette période : la lettre serait vide.");
             if (send) {

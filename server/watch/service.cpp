@@ -1079,11 +1079,15 @@ json service::subscription_json(db::connection& c, std::int64_t user) const {
     return out;
 }
 
+void service::check_fields(db::connection& c, const std::vector<std::int64_t>& fields) const {
+    for (auto f : fields)
+        if (!c.prepare("SELECT 1 FROM watch_fields WHERE id = ?1").bind(1, f).step()) throw api_error(errors::invalid_field, "field_ids");
+}
+
 void service::set_subscription(db::connection& c, std::int64_t user, const std::string& frequency,
                                const std::vector<std::int64_t>& fields, std::int64_t now) const {
     if (frequency != "none" && frequency != "weekly" && frequency != "monthly") throw api_error(errors::invalid_field, "frequency");
-    for (auto f : fields)
-        if (!c.prepare("SELECT 1 FROM watch_fields WHERE id = ?1").bind(1, f).step()) throw api_error(errors::invalid_field, "field_ids");
+    check_fields(c, fields);
     if (frequency == "none") {
         c.prepare("DELETE FROM watch_subscriptions WHERE user_id = ?1").bind(1, user).exec();
         return;

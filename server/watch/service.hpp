@@ -193,6 +193,8 @@ public:
     json digest_json(db::connection& c, std::int64_t id) const;
     /// A person's own digest: frequency (none, weekly, monthly), chosen fields (none: all).
     json subscription_json(db::connection& c, std::int64_t user) const;
+    /// Every one of these fields exists, else invalid_field "field_ids".
+    void check_fields(db::connection& c, const std::vector<std::int64_t>& fields) const;
     /// Sets it; "none" removes it. Every field must exist (invalid_field "field_ids"
     /// otherwise); the unsubscribe token is made once, on the first subscription.
     void set_subscription(db::connection& c, std::int64_t user, const std::string& frequency,

@@ -493,6 +493,8 @@ void service::ws_join(const std::shared_ptr<net::ws_connection>& c, const platfo
                       std::function<void()> done) {
     std::int64_t id;
     std::optional<std::int64_t> since;
+    // One room per socket: a join leaves the previous room first, even when refused.
+    ws_leave(c);
     try {
         id = workshop_field(msg);
         if (auto it = msg.find("since"); it != msg.end() && !it->is_null()) {
@@ -503,7 +505,6 @@ void service::ws_join(const std::shared_ptr<net::ws_connection>& c, const platfo
         send_error(c, {}, e);
         return done();
     }
-    ws_leave(c);
     log::debug("ws_join", {{"workshop", id}, {"who", who.key}});
     auto w = std::make_shared<std::optional<store::workshop_row>>();
     // The identity was checked when the socket opened: check it again against what it is

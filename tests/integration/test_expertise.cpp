@@ -164,6 +164,9 @@ TEST_CASE("expertise: declare, validate, find by domain and territory, withdraw"
     for (const auto& x : gaps["single_referent"])
         if (x["domain"]["code"] == "diagnostic") diagnostic_single = x["person"]["name"] == "Anne Artois";
     CHECK(diagnostic_single);
+    CHECK(s.request("GET", "/api/expertise/matrix?by=departement&region=32&format=xml", "", {{"Cookie", anim}}).error_code() ==
+          "champ_invalide");
+    CHECK(s.request("GET", "/api/expertise/gaps?region=32&format=json", "", {{"Cookie", anim}}).status == 200);
     auto gaps_csv = s.request("GET", "/api/expertise/gaps?region=32&format=csv", "", {{"Cookie", anim}});
     CHECK(gaps_csv.body.find("Un seul référent;Diagnostic territorial;Anne Artois") != std::string::npos);
     CHECK(gaps_csv.body.find("Sans référent;Prévention;") != std::string::npos);

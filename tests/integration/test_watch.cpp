@@ -338,6 +338,13 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     CHECK(s.request("PUT", "/api/watch/subscription", json{{"frequency", "daily"}}.dump(), {{"Cookie", owner}}).error_code() ==
           "champ_invalide");
     CHECK(s.request("GET", "/api/watch/subscription", "", {{"Cookie", owner}}).json()["field_ids"] == json{reg});
+    // The same field twice is once; a field that does not exist is refused, for a letter too.
+    CHECK(s.request("PUT", "/api/watch/subscription", json{{"frequency", "monthly"}, {"field_ids", {reg, reg}}}.dump(), {{"Cookie", owner}})
+              .json()["field_ids"] == json{reg});
+    CHECK(s.request("POST", "/api/watch/digests/preview", json{{"field_ids", {999999}}}.dump(), {{"Cookie", admin}}).error_code() ==
+          "champ_invalide");
+    CHECK(s.request("POST", "/api/watch/digests", json{{"field_ids", {999999}}, {"send", true}}.dump(), {{"Cookie", admin}}).error_code() ==
+          "champ_invalide");
     json letter = {{"title", "Lettre de veille de décembre"}, {"intro", "Bonjour à toutes et à tous.\n\nVoici l'essentiel."}};
     auto preview = s.request("POST", "/api/watch/digests/preview", letter.dump(), {{"Cookie", admin}});
     REQUIRE(preview.status == 200);

@@ -420,6 +420,11 @@ TEST_CASE("live room: two participants, acks, retries, versions, votes, phases",
     fac.until([&](const json& m) { return m["type"] == "event" && m["seq"] == act["seq"]; });
     carla.until([&](const json& m) { return m["type"] == "event" && m["seq"] == act["seq"]; });
     CHECK(fac.seq == carla.seq);
+
+    // A join refused for its own fields still leaves the room the socket was in.
+    obs.sock->send(R"({"type":"join","workshop":0})");
+    CHECK(obs.until([](const json& m) { return m["type"] == "error"; })["code"] == "champ_invalide");
+    CHECK(obs.op(w.id, "o3", "chat.send", {{"text", "encore là ?"}})["code"] == "pas_dans_l_atelier");
 }
 
 TEST_CASE("live room: resume from the last seq, private notes, pre-work", "[workshops][live]") {
