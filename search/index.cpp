@@ -380,6 +380,7 @@ Xapian::Query relevance_query(const Xapian::Database& db, Xapian::QueryParser& q
         Xapian::Query match, title;
         bool known = true;
         Xapian::doccount freq = 0;  // of its rarest term
+        bool alone = false;         // the word being typed, known only by its stem
     };
     std::vector<word> words;
     const auto all_docs = db.get_doccount();
@@ -388,20 +389,32 @@ Xapian::Query relevance_query(const Xapian::Database& db, Xapian::QueryParser& q
         const bool partial = plan.last_partial && i + 1 == plan.words.size();
         const unsigned flags = Xapian::QueryParser::FLAG_PHRASE | (partial ? unsigned{Xapian::QueryParser::FLAG_PARTIAL} : 0U);
         word w{qp.parse_query(text, flags), qp.parse_query(text, Xapian::QueryParser::FLAG_PHRASE, "S"), true, all_docs};
-        bool any_term = false;
+        bool any_term = false, some_found = false;
         for (auto t = w.match.get_unique_terms_begin(); t != w.match.get_unique_terms_end(); ++t) {
             any_term = true;
             auto f = db.get_termfreq(*t);
             if (f == 0) w.known = false;
+            else some_found = true;
             w.freq = std::min(w.freq, f);
         }
-        if (partial) w.known = db.allterms_begin(text) != db.allterms_end(text);
-        else if (!any_term) w.known = false;
+        // The word being typed counts when a term of the library starts with it. The
+        // index holds stems only, so a whole word whose stem it does not start
+        // (« financement », stored as « financ ») counts only when nothing else does (see
+        // below): counting it beside other words would widen a question being typed.
+        if (partial) {
+            w.known = db.allterms_begin(text) != db.allterms_end(text);
+            w.alone = some_found || db.get_termfreq(stemmer()(text)) > 0;
+        } else if (!any_term) {
+            w.known = false;
+        }
         words.push_back(std::move(w));
     }
     std::vector<const word*> counted;
     for (const auto& w : words)
         if (w.known) counted.push_back(&w);
+    if (counted.empty())  // « quel financement » being typed: the word itself
+        for (const auto& w : words)
+            if (w.alone) counted.push_back(&w);
     if (counted.empty()) return Xapian::Query::MatchNothing;
     if (counted.size() > max_counted_words) {
         std::stable_sort(counted.begin(), counted.end(), [](const word* a, const word* b) { return a->freq < b->freq; });

@@ -183,6 +183,26 @@ TEST_CASE("search: a question with a typo still finds, and gets the correction",
     CHECK(idx.search(keywords).suggestion.empty());
 }
 
+TEST_CASE("search: a question being typed (no final ?) finds what the finished question finds", "[search]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    idx.put(doc("a", "Le financement d'une CPTS", "Le financement : ACI, FIR. La santé du territoire.", {}));
+    idx.put(doc("b", "Rédiger la lettre d'intention", "La lettre d'intention de la CPTS, étape par étape.", {}));
+    idx.put(doc("c", "Indicateurs de santé", "Les indicateurs de la santé publique et la prévention.", {}));
+    idx.commit();
+    auto total = [&](const std::string& text) {
+        relais::search::query q;
+        q.text = text;
+        return idx.search(q).total;
+    };
+    for (const std::string& question : {"quel financement", "comment rédiger la lettre d'intention", "quelle santé",
+                                        "quels indicateurs de santé et de prévention"}) {
+        INFO(question);
+        CHECK(total(question + " ?") > 0);
+        CHECK(total(question) >= total(question + " ?"));
+    }
+}
+
 TEST_CASE("search: similar documents share words, never the document itself", "[search]") {
     unit_temp_dir dir;
     relais::search::index idx(dir.path / "index");
