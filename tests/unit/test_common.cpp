@@ -81,6 +81,12 @@ TEST_CASE("json input: shape, bounds, fields", "[common]") {
     CHECK_THROWS_AS(json_input::required_string(j, "name", 4), api_error);
     CHECK_THROWS_AS(json_input::required_string(j, "n", 10), api_error);
     CHECK_THROWS_AS(json_input::required_string(j, "ctl", 10), api_error);
+    // DEL and the C1 controls too; newline, tab and the letters after U+009F stay.
+    auto controls = json_input::parse_object(R"({"del":"a\u007fb","nel":"a\u0085b","c1":"\u009f","ok":"ligne\n\tà  \u00a0°"})");
+    CHECK_THROWS_AS(json_input::required_string(controls, "del", 10), api_error);
+    CHECK_THROWS_AS(json_input::required_string(controls, "nel", 10), api_error);
+    CHECK_THROWS_AS(json_input::required_string(controls, "c1", 10), api_error);
+    CHECK(json_input::required_string(controls, "ok", 20) == "ligne\n\tà  \u00a0°");
     CHECK_FALSE(json_input::optional_string(j, "nul", 10));
     CHECK(json_input::optional_bool(j, "b") == true);
     CHECK_THROWS_AS(json_input::optional_bool(j, "n"), api_error);
