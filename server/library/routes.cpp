@@ -208,6 +208,11 @@ void service::register_routes(net::router& r) {
         auto base = body.find("base_version");
         if (base == body.end() || !base->is_number_integer()) throw api_error(errors::invalid_field, "base_version");
         if (base->get<std::int64_t>() != it.latest_version) throw api_error(errors::item_changed, "base_version");
+        // The kind, as on creation (absent: unchanged).
+        auto kind = json_input::optional_string(body, "kind", 20);
+        if (kind && (!is_code(kinds(), *kind) ||
+                     (!is_reviewer(p) && *kind != it.kind && *kind != "temoignage" && *kind != "outil")))
+            throw api_error(errors::invalid_field, "kind");
         std::vector<std::string> digests;
         auto c = parse_content(body, p, digests);
         co_await resolve_attachments(c, p);
@@ -222,6 +227,7 @@ void service::register_routes(net::router& r) {
                 conflict = true;
                 return;
             }
+            if (kind) current->kind = *kind;
             store::add_version(conn, *current, c, publish, uid, unix_now());
             if (!publish) told = tell_reviewers(conn, *current, c.title, uid);
         });

@@ -203,14 +203,15 @@ std::int64_t add_version(db::connection& c, item& it, const content& v, bool pub
         it.state = "pending";
     }
     c.prepare("UPDATE library_items SET latest_version = ?, state = ?, published_version = ?, updated_at = ?, "
-              "published_at = CASE WHEN ? THEN ? ELSE published_at END, review_note = '' WHERE id = ?")
+              "published_at = CASE WHEN ? THEN ? ELSE published_at END, review_note = '', kind = ? WHERE id = ?")
         .bind(1, next)
         .bind(2, it.state)
         .bind(3, it.published_version)
         .bind(4, now)
         .bind(5, publish_now ? 1 : 0)
         .bind(6, now)
-        .bind(7, it.id)
+        .bind(7, it.kind)
+        .bind(8, it.id)
         .exec();
     enqueue(c, it.id);
     return next;

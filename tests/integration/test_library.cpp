@@ -172,6 +172,14 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     CHECK(put.json()["item"]["state"] == "pending");
     CHECK(put.json()["item"]["version"] == 2);
     CHECK(s.request("PUT", url, revised.dump(), {{"Cookie", author}}).error_code() == "version_perimee");  // base 1 is stale
+    // The kind is checked as on creation, and a refused edit adds no version.
+    for (const char* kind : {"zzz", "guide"}) {
+        auto wrong = revised;
+        wrong["kind"] = kind;
+        wrong["base_version"] = 2;
+        CHECK(s.request("PUT", url, wrong.dump(), {{"Cookie", author}}).error_code() == "champ_invalide");
+    }
+    CHECK(s.request("GET", url, {}, {{"Cookie", author}}).json()["item"]["latest_version"] == 2);
     CHECK(s.request("PUT", url, revised.dump(), {{"Cookie", other}}).status == 403);
     auto seen = s.request("GET", url, {}, {{"Cookie", other}}).json()["item"];
     CHECK(seen["version"] == 1);
