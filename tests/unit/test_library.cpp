@@ -161,6 +161,15 @@ TEST_CASE("library: versions, review and the outbox keep the index in step with 
     revised.text = "revise";
     CHECK(idx.search(revised).total == 1);
     pool.read_sync([&](db::connection& c) { CHECK(library::store::versions(c, it.id).size() == 2); });
+    // A new version may change the item's kind (a reviewer's edit), indexed with it.
+    pool.write_sync([&](db::connection& c) {
+        auto current = library::store::find_item(c, it.id);
+        auto was = current->kind;
+        current->kind = was == "guide" ? "outil" : "guide";
+        library::store::add_version(c, *current, v, true, std::nullopt, 1004);
+        CHECK(library::store::find_item(c, it.id)->kind == current->kind);
+        CHECK(current->kind != was);
+    });
 
     // Archived: out of the index. The outbox is empty once drained.
     pool.write_sync([&](db::connection& c) { library::store::set_archived(c, it.id, true, 1, 1004); });
