@@ -56,7 +56,12 @@ long long int_param(const request& req, const char* name, long long fallback, lo
 
 bool valid_date(const std::string& d) {
     static const std::regex re("^(19|20)\\d{2}-(0[1-9]|1[0-2])-(0[1-9]|[12]\\d|3[01])$");
-    return std::regex_match(d, re);
+    if (!std::regex_match(d, re)) return false;
+    // A day the month has (30 février is not a date; 29 février only in leap years).
+    const int y = std::stoi(d.substr(0, 4)), m = std::stoi(d.substr(5, 2)), day = std::stoi(d.substr(8, 2));
+    const bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    constexpr int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return day <= days[m - 1] + (m == 2 && leap ? 1 : 0);
 }
 
 std::int64_t date_to_unix(const std::string& d, bool end_of_day) {

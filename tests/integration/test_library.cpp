@@ -103,6 +103,9 @@ TEST_CASE("library search: bad input gets clear errors", "[library]") {
     CHECK(get("page=1001").error_code() == "page_invalide");
     CHECK(get("per_page=500").error_code() == "champ_invalide");
     CHECK(get("from=2024-13-01").error_code() == "champ_invalide");
+    CHECK(get("from=2026-02-30").error_code() == "champ_invalide");
+    CHECK(get("to=2027-02-29").error_code() == "champ_invalide");
+    CHECK(get("from=2028-02-29").status == 200);  // a leap year
     CHECK(get("sort=hasard").error_code() == "champ_invalide");
     auto script = get("q=" + enc("<script>alert(1)</script>"));
     CHECK(script.status == 200);
@@ -146,6 +149,9 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     auto bad = body;
     bad["phases"] = {"nulle-part"};
     CHECK(s.request("POST", "/api/library/items", bad.dump(), {{"Cookie", author}}).error_code() == "champ_invalide");
+    auto impossible = body;
+    impossible["date"] = "2026-04-31";
+    CHECK(s.request("POST", "/api/library/items", impossible.dump(), {{"Cookie", author}}).error_code() == "champ_invalide");
 
     // The review queue, then publication.
     auto queue = s.request("GET", "/api/library/review", {}, {{"Cookie", reviewer}}).json()["items"];
