@@ -352,7 +352,7 @@ void territory_module::routes(net::router& r) {
             out["summary"] = summary_json(s, *index);
             out["communes"] = out["summary"]["communes"];
             out["unknown_codes"] = unknown;
-            out["updated_at"] = saved->updated_at;
+            out["updated_at"] = to_iso8601(saved->updated_at);
             out["updated_by"] = by ? json{{"id", by->id}, {"name", by->name}} : json(nullptr);
         }
         auto res = response::json(200, out);

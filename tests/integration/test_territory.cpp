@@ -188,6 +188,10 @@ TEST_CASE("territory: two saved CPTS overlap; who may save; nothing stored on er
     CHECK(codes(g["communes"]) == std::vector<std::string>{"59009", "59350"});
     CHECK(g["summary"]["overlaps"][0]["org_id"] == est);
     CHECK(g["updated_by"]["name"] == "Membre centre@x.fr");
+    // A timestamp as every other: ISO 8601 in UTC.
+    REQUIRE(g["updated_at"].is_string());
+    CHECK(g["updated_at"].get<std::string>().size() == 20);
+    CHECK(g["updated_at"].get<std::string>().back() == 'Z');
     auto draft = s.request("POST", "/api/territory/summary", json{{"communes", {"59009"}}}.dump(), {{"Cookie", member_none}}).json();
     CHECK(draft["overlaps"].size() == 2);
     auto own = s.request("POST", "/api/territory/summary", json{{"communes", {"59009"}}, {"org_id", centre}}.dump(), {{"Cookie", member_none}})
