@@ -121,7 +121,7 @@ void service::register_routes(net::router& r) {
         auto id = req.id_param("id");
         auto body = json_input::parse_object(req.body);
         user_patch patch;
-        if (json_input::has(body, "name")) patch.name = json_input::required_string(body, "name", 120);
+        if (auto name = json_input::optional_string(body, "name", 120)) patch.name = *name;  // blank: unchanged
         if (json_input::has(body, "role")) patch.role = json_input::required_string(body, "role", 32);
         patch.org_id = json_input::optional_id(body, "org_id");
         patch.active = json_input::optional_bool(body, "active");

@@ -121,8 +121,9 @@ TEST_CASE("administration of users and organisations", "[auth][admin]") {
     auto member = s.login("coord@cpts-sambre.fr", "une phrase de passe");
     CHECK(s.request("GET", "/api/me", {}, {{"Cookie", member}}).status == 200);
 
-    auto promoted = s.request("PATCH", "/api/admin/users/" + std::to_string(uid), json{{"role", "animateur"}}.dump(), h);
+    auto promoted = s.request("PATCH", "/api/admin/users/" + std::to_string(uid), json{{"role", "animateur"}, {"name", "   "}}.dump(), h);
     CHECK(promoted.json()["user"]["role"] == "animateur");
+    CHECK_FALSE(promoted.json()["user"]["name"].get<std::string>().empty());  // a blank name is no change
     CHECK(s.request("PATCH", "/api/admin/users/424242", json{{"role", "animateur"}}.dump(), h).status == 404);
     CHECK(s.request("PATCH", "/api/admin/users/abc", json{{"role", "animateur"}}.dump(), h).status == 404);
 
@@ -148,6 +149,11 @@ TEST_CASE("administration of users and organisations", "[auth][admin]") {
     auto edited = s.request("PATCH", "/api/admin/orgs/" + std::to_string(empty), json{{"region", "11"}, {"departements", {"75", "93"}}}.dump(), h);
     CHECK(edited.status == 200);
     CHECK(edited.json()["org"]["departements"] == json({"75", "93"}));
+    // A blank string in a change is an absent one: nothing changes.
+    auto blank = s.request("PATCH", "/api/admin/orgs/" + std::to_string(empty), json{{"name", "  "}, {"region", " "}}.dump(), h);
+    REQUIRE(blank.status == 200);
+    CHECK(blank.json()["org"]["name"] == "Fédération test");
+    CHECK(blank.json()["org"]["region"] == "11");
     CHECK(s.request("DELETE", "/api/admin/orgs/" + std::to_string(empty), {}, h).status == 204);
     CHECK(s.request("DELETE", "/api/admin/orgs/" + std::to_string(empty), {}, h).status == 404);
 }
