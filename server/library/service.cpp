@@ -425,8 +425,16 @@ asio::awaitable<rendered_page> service::pdf_page(const std::string& sha, int pag
         out.png = std::move(*png);
         out.text = j.value("text", "");
         out.pages = j.value("pages", 0);
-        out.width = j.value("width", 0);
-        out.height = j.value("height", 0);
+        // The size of this drawing (the page's text is shared by every width): the PNG's
+        // own header (IHDR: width and height, big-endian, at bytes 16 and 20).
+        const auto be32 = [&](std::size_t at) {
+            int v = 0;
+            for (std::size_t k = 0; k < 4; ++k) v = (v << 8) | static_cast<unsigned char>(out.png[at + k]);
+            return v;
+        };
+        if (out.png.size() < 24) return;
+        out.width = be32(16);
+        out.height = be32(20);
         cached = true;
     });
     if (cached) co_return out;

@@ -137,6 +137,13 @@ TEST_CASE("library files: slides, grids and images upload, are indexed, previewe
     REQUIRE(wide.status == 200);
     CHECK(png_size(wide.body).first == 1200);
     CHECK(s.request("GET", pages + "1.png?width=1250", {}, {{"Cookie", author}}).status == 200);  // cached as 1200
+    // Each answer gives the size of its own drawing, whichever width was drawn last.
+    for (int w : {800, 1200, 200, 800}) {
+        auto page1 = s.request("GET", pages + "1?width=" + std::to_string(w), {}, {{"Cookie", author}}).json();
+        CHECK(page1["width"] == w);
+        auto drawn = s.request("GET", page1["image"].get<std::string>(), {}, {{"Cookie", author}});
+        CHECK(page1["height"] == png_size(drawn.body).second);
+    }
     CHECK(s.request("GET", pages + "3", {}, {{"Cookie", author}}).status == 404);
     CHECK(s.request("GET", pages + "0", {}, {{"Cookie", author}}).error_code() == "page_invalide");
     CHECK(s.request("GET", pages + "01.png", {}, {{"Cookie", author}}).error_code() == "page_invalide");
