@@ -7,6 +7,7 @@
 #include "common/json_input.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
+#include "common/utf8.hpp"
 #include "common/worker_pool.hpp"
 #include "library/filer.hpp"
 #include "mail/outbox.hpp"
@@ -75,10 +76,9 @@ digest_request digest_of(const json& body, std::int64_t now) {
 }
 
 /// At most n bytes of a UTF-8 text, cut at a character boundary.
-std::string cut(const std::string& s, std::size_t n) {
-    if (s.size() <= n) return s;
-    while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-    return s.substr(0, n);
+std::string cut(std::string s, std::size_t n) {
+    truncate_utf8_bytes(s, n);
+    return s;
 }
 
 /// An http(s) URL as typed by someone: trimmed, scheme added when missing, bounded.
