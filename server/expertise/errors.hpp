@@ -20,8 +20,9 @@ inline constexpr error_def not_for_this_cpts{403, "cpts_non_autorisee",
 inline constexpr error_def bad_transition{409, "transition_impossible", "Ce besoin ne peut pas passer à cet état depuis son état actuel."};
 inline constexpr error_def need_changed{409, "besoin_modifie", "Ce besoin a été modifié entre-temps : rechargez-le avant de continuer."};
 inline constexpr error_def domain_exists{409, "domaine_existant", "Un domaine d'expertise porte déjà ce code."};
+inline constexpr error_def role_exists{409, "role_existant", "Un rôle porte déjà ce code."};
 
 inline std::vector<const error_def*> all() {
-    return {&unknown_domain, &unknown_territory, &person_exists, &not_editor, &not_validator, &not_for_this_cpts, &bad_transition, &need_changed, &domain_exists};
+    return {&unknown_domain, &unknown_territory, &person_exists, &not_editor, &not_validator, &not_for_this_cpts, &bad_transition, &need_changed, &domain_exists, &role_exists};
 }
 }  // namespace relais::expertise::errors

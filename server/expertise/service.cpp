@@ -233,7 +233,7 @@ void service::add_role(db::connection& c, const json& body) const {
     auto code = code_of(body);
     auto label = json_input::required_string(body, "label", max_label);
     if (c.prepare("SELECT 1 FROM expertise_roles WHERE code = ?1").bind(1, code).step())
-        throw api_error(errors::invalid_field, "code", "Un rôle porte déjà ce code.");
+        throw api_error(errors::role_exists, "code");
     c.prepare("INSERT INTO expertise_roles(code, label, position) VALUES(?1, ?2, (SELECT coalesce(max(position), 0) + 1 FROM expertise_roles))")
         .bind(1, code)
         .bind(2, label)

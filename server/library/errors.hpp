@@ -12,7 +12,7 @@ inline constexpr error_def query_syntax{400, "recherche_invalide", "La recherche
 inline constexpr error_def page_out_of_range{400, "page_invalide", "Numéro de page invalide."};
 inline constexpr error_def unknown_facet_value{400, "filtre_invalide", "Valeur de filtre inconnue."};
 inline constexpr error_def file_too_large{413, "fichier_trop_volumineux", "Le fichier dépasse la taille autorisée."};
-inline constexpr error_def file_type{415, "type_fichier_refuse", "Type de fichier non pris en charge : Markdown, texte, PDF, DOCX ou ODT."};
+inline constexpr error_def file_type{415, "type_fichier_refuse", "Type de fichier non pris en charge : PDF, DOCX, ODT, PPTX, ODP, XLSX, ODS, PNG, JPEG, WebP (non animé), Markdown ou texte."};
 inline constexpr error_def file_mismatch{415, "type_fichier_incoherent", "Le contenu du fichier ne correspond pas à son extension."};
 inline constexpr error_def file_corrupt{422, "fichier_illisible", "Le fichier est endommagé ou illisible."};
 inline constexpr error_def file_encrypted{422, "fichier_protege", "Le fichier est protégé par un mot de passe ou chiffré."};

@@ -136,19 +136,23 @@ public:
                 auto body = json_input::parse_object(req.body);
                 std::vector<std::int64_t> ids;
                 bool all = false;
+                bool has_ids = false;
                 if (auto it = body.find("all"); it != body.end()) {
                     if (!it->is_boolean()) throw api_error(errors::invalid_field, "all");
                     all = it->get<bool>();
                 }
                 if (auto it = body.find("ids"); it != body.end()) {
+                    has_ids = true;
                     if (!it->is_array() || it->size() > 200) throw api_error(errors::invalid_field, "ids");
                     for (const auto& v : *it) {
                         if (!v.is_number_integer() || v.get<std::int64_t>() <= 0) throw api_error(errors::invalid_field, "ids");
                         ids.push_back(v.get<std::int64_t>());
                     }
                 }
-                if (!all && ids.empty()) throw api_error(errors::invalid_field, "ids");
+                // An empty list marks nothing and answers the count; no list at all is a mistake.
+                if (!all && !has_ids) throw api_error(errors::invalid_field, "ids");
                 std::int64_t unread = 0;
+                int marked = 0;
                 auto uid = p.account.id;
                 co_await db_->write([&](db::connection& c) {
                     auto now = unix_now();
@@ -157,18 +161,22 @@ public:
                             .bind(1, uid)
                             .bind(2, now)
                             .exec();
+                        marked += c.changes();
                     } else {
-                        for (auto id : ids)
+                        for (auto id : ids) {
                             c.prepare("UPDATE notifications SET read_at = ?3 WHERE id = ?2 AND user_id = ?1 AND read_at IS NULL")
                                 .bind(1, uid)
                                 .bind(2, id)
                                 .bind(3, now)
                                 .exec();
+                            marked += c.changes();
+                        }
                     }
                     unread = unread_count(c, uid);
                 });
                 // The person's other open pages update their bell too.
-                topics_->publish("user:" + std::to_string(uid), json{{"type", "notifications"}, {"unread", unread}}.dump());
+                if (marked > 0)
+                    topics_->publish("user:" + std::to_string(uid), json{{"type", "notifications"}, {"unread", unread}}.dump());
                 auto res = response::json(200, {{"unread", unread}});
                 co_return res;
             }));

@@ -1,5 +1,6 @@
 #include "territory/service.hpp"
 
+#include "common/json_input.hpp"
 #include "common/markup.hpp"
 #include "reference/data.hpp"
 #include "territory/errors.hpp"
@@ -41,7 +42,8 @@ std::vector<std::string> parse_codes(const nlohmann::json& body, const char* fie
     std::unordered_set<std::string> seen;
     for (const auto& v : *it) {
         if (!v.is_string()) throw api_error(errors::invalid_field, field);
-        auto code = v.get<std::string>();
+        // Trimmed like every string the API reads (a code pasted from a spreadsheet).
+        auto code = json_input::trim(v.get_ref<const std::string&>());
         for (auto& c : code) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         bool shape = code.size() == 5 && looks_like_code(code);
         if (!shape)

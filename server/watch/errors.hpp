@@ -16,9 +16,10 @@ inline constexpr error_def not_owner{403, "pas_responsable", "Seuls les responsa
 inline constexpr error_def item_changed{409, "veille_modifiee", "Cet élément a été qualifié entre-temps : rechargez-le avant de continuer."};
 inline constexpr error_def not_opml{422, "opml_illisible", "Ce fichier n'est pas une liste de flux OPML lisible."};
 inline constexpr error_def image_unavailable{502, "image_indisponible", "L'image n'a pas pu être relayée."};
+inline constexpr error_def field_archived{409, "champ_archive", "Ce champ de veille est archivé : réactivez-le pour y ajouter des sources ou des éléments."};
 inline constexpr error_def busy{503, "veille_occupee", "Trop de sources sont lues en ce moment : réessayez dans une minute."};
 
 inline std::vector<const error_def*> all() {
-    return {&field_exists, &source_exists, &source_unreachable, &not_a_feed, &several_feeds, &not_owner, &item_changed, &not_opml, &image_unavailable, &busy};
+    return {&field_exists, &source_exists, &source_unreachable, &not_a_feed, &several_feeds, &not_owner, &item_changed, &not_opml, &image_unavailable, &field_archived, &busy};
 }
 }  // namespace relais::watch::errors

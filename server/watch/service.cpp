@@ -35,6 +35,15 @@ bool field_exists(db::connection& c, std::int64_t id) {
     return count(c, "SELECT count(*) FROM watch_fields WHERE id = ?1", id) > 0;
 }
 
+// An archived field keeps what it has (inbox, qualifications, comments stay readable) but
+// nothing new enters it: no source, no posted link or note, no feed item.
+void check_open_field(db::connection& c, std::int64_t id) {
+    auto s = c.prepare("SELECT archived_at IS NOT NULL FROM watch_fields WHERE id = ?1");
+    s.bind(1, id);
+    if (!s.step()) throw api_error(errors::not_found);
+    if (s.get_int(0) != 0) throw api_error(errors::field_archived);
+}
+
 std::vector<owner> owners_of(db::connection& c, std::int64_t field) {
     std::vector<owner> out;
     auto s = c.prepare("SELECT user_id, org_id, role FROM watch_field_owners WHERE field_id = ?1 ORDER BY role DESC, since");
@@ -303,7 +312,7 @@ json service::fields_json(db::connection& c, std::int64_t) const {
 std::int64_t service::add_source(db::connection& c, std::int64_t field, const std::string& url, const std::string& feed_title,
                                  const std::string& site_url, const std::string& format, std::int64_t interval_s,
                                  std::int64_t by, std::int64_t now) const {
-    if (!field_exists(c, field)) throw api_error(errors::not_found);
+    check_open_field(c, field);
     interval_s = std::clamp(interval_s, opts_.min_interval_s, std::int64_t{7 * 86400});
     std::int64_t source = 0;
     {
@@ -357,7 +366,7 @@ void service::remove_source(db::connection& c, std::int64_t field, std::int64_t 
 
 json service::import_sources(db::connection& c, std::int64_t field, const std::vector<opml_feed>& feeds, std::int64_t by,
                              std::int64_t now) const {
-    if (!field_exists(c, field)) throw api_error(errors::not_found);
+    check_open_field(c, field);
     std::int64_t added = 0, already = 0;
     for (const auto& f : feeds) {
         auto known = c.prepare("SELECT 1 FROM watch_field_sources fs JOIN watch_sources s ON s.id = fs.source_id "
@@ -414,7 +423,9 @@ std::vector<service::due_source> service::take_due(db::connection& c, std::int64
                                                    std::int64_t lease_s) const {
     std::vector<due_source> out;
     auto s = c.prepare(
-        "SELECT id, url, etag, last_modified FROM watch_sources WHERE next_fetch_at <= ?1 ORDER BY next_fetch_at, id LIMIT ?2");
+        "SELECT id, url, etag, last_modified FROM watch_sources WHERE next_fetch_at <= ?1 AND EXISTS ("
+        "SELECT 1 FROM watch_field_sources x JOIN watch_fields f ON f.id = x.field_id "
+        "WHERE x.source_id = watch_sources.id AND f.archived_at IS NULL) ORDER BY next_fetch_at, id LIMIT ?2");
     s.bind(1, now).bind(2, static_cast<std::int64_t>(limit));
     while (s.step()) out.push_back({s.get_int(0), s.get_text(1), s.get_text(2), s.get_text(3)});
     for (const auto& d : out)
@@ -483,7 +494,8 @@ fetch_outcome service::record_fetch(db::connection& c, std::int64_t source, cons
         .exec();
     std::vector<std::int64_t> fields;
     {
-        auto s = c.prepare("SELECT field_id FROM watch_field_sources WHERE source_id = ?1");
+        auto s = c.prepare("SELECT x.field_id FROM watch_field_sources x JOIN watch_fields f ON f.id = x.field_id "
+                           "WHERE x.source_id = ?1 AND f.archived_at IS NULL");
         s.bind(1, source);
         while (s.step()) fields.push_back(s.get_int(0));
     }
@@ -650,7 +662,7 @@ std::string service::item_title(db::connection& c, std::int64_t item) const {
 
 std::int64_t service::post_item(db::connection& c, std::int64_t field, const posted& p, std::int64_t by,
                                std::int64_t now) const {
-    if (!field_exists(c, field)) throw api_error(errors::not_found);
+    check_open_field(c, field);
     if (p.kind != "link" && p.kind != "note") throw api_error(errors::invalid_field, "kind");
     if (p.title.empty()) throw api_error(errors::invalid_field, "title");
     std::int64_t item = 0;

@@ -103,6 +103,11 @@ TEST_CASE("notifications: the review loop tells reviewers and authors, in the ap
     auto nid = n["id"].get<long long>();
     CHECK(s.request("POST", "/api/notifications/read", "{}", {{"Cookie", reviewer}}).status == 400);
     CHECK(s.request("POST", "/api/notifications/read", json{{"ids", {"x"}}}.dump(), {{"Cookie", reviewer}}).status == 400);
+    CHECK(s.request("POST", "/api/notifications/read", json{{"all", false}}.dump(), {{"Cookie", reviewer}}).status == 400);
+    // An empty list marks nothing and answers the count.
+    auto none = s.request("POST", "/api/notifications/read", json{{"ids", json::array()}}.dump(), {{"Cookie", reviewer}});
+    CHECK(none.status == 200);
+    CHECK(none.json()["unread"] == 1);
     // Someone else's notice is not theirs to mark.
     auto other = s.request("POST", "/api/notifications/read", json{{"ids", {nid}}}.dump(), {{"Cookie", author}});
     CHECK(other.status == 200);

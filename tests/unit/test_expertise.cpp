@@ -249,6 +249,8 @@ TEST_CASE("expertise: duplicates and bad input change nothing", "[expertise]") {
     // Vocabulary: admins extend it; codes are checked.
     CHECK(w.code_of([&](db::connection& c) { w.svc.add_domain(c, {{"code", "diagnostic"}, {"label", "x"}}, t0); }) == "domaine_existant");
     CHECK(w.code_of([&](db::connection& c) { w.svc.add_domain(c, {{"code", "Avec Espace"}, {"label", "x"}}, t0); }) == "champ_invalide");
+    CHECK(w.code_of([&](db::connection& c) { w.svc.add_role(c, {{"code", "dam"}, {"label", "x"}}); }) == "role_existant");
+    CHECK(w.code_of([&](db::connection& c) { w.svc.add_role(c, {{"code", "Dam"}, {"label", "x"}}); }) == "champ_invalide");
     CHECK(w.code_of([&](db::connection& c) { w.svc.add_domain(c, {{"code", "sas"}, {"label", "SAS"}, {"phases", {"inconnue"}}}, t0); }) ==
           "champ_invalide");
 }

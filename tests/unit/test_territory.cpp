@@ -155,7 +155,7 @@ TEST_CASE("territory: search by name, INSEE code and postal code, ranked", "[ter
 
 TEST_CASE("territory: codes checked, Paris refused as one commune, summary and CSV", "[territory]") {
     auto index = sample_index();
-    auto codes = parse_codes(json{{"communes", {"59350", "59009", "59350", "2a004"}}}, "communes", 10);
+    auto codes = parse_codes(json{{"communes", {"59350", " 59009 ", "59350", "2a004"}}}, "communes", 10);
     CHECK(codes == std::vector<std::string>{"59350", "59009", "2A004"});
     auto code_of = [](const std::function<void()>& f) {
         try {

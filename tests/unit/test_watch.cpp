@@ -631,3 +631,47 @@ TEST_CASE("watch: an inbox is paged in its own order, every item once", "[watch]
         CHECK(seen == std::vector<std::string>{"g", "d", "b", "e", "a", "f", "c"});
     }
 }
+
+TEST_CASE("watch: an archived field keeps what it holds and takes nothing new", "[watch]") {
+    watch_db w;
+    const std::int64_t t0 = 1'800'000'000;
+    auto code = [&](const std::function<void(db::connection&)>& fn) { return code_of([&] { w.pool.write_sync(fn); }); };
+    std::int64_t open_field = 0, shared = 0, alone = 0;
+    w.pool.write_sync([&](db::connection& c) {
+        open_field = w.svc.create_field(c, {"parcours", "Parcours", "", ""}, t0);
+        shared = w.svc.add_source(c, w.field, "https://a.example/flux.xml", "A", "", "rss2", 3600, w.member, t0);
+        w.svc.add_source(c, open_field, "https://a.example/flux.xml", "", "", "", 3600, w.member, t0);
+        alone = w.svc.add_source(c, w.field, "https://b.example/flux.xml", "B", "", "rss2", 3600, w.member, t0);
+        w.svc.post_item(c, w.field, {"note", "", "Compte rendu du COPIL", "Avant l'archivage"}, w.member, t0);
+        w.svc.update_field(c, w.field, {{"archived", true}}, t0 + 1);
+    });
+    // Nothing new enters: no source, no OPML, no posted item.
+    CHECK(code([&](db::connection& c) {
+              w.svc.add_source(c, w.field, "https://c.example/flux.xml", "C", "", "rss2", 3600, w.member, t0 + 2);
+          }) == "champ_archive");
+    CHECK(code([&](db::connection& c) { w.svc.import_sources(c, w.field, {{"https://d.example/f.xml", "D", ""}}, w.member, t0 + 2); }) ==
+          "champ_archive");
+    CHECK(code([&](db::connection& c) { w.svc.post_item(c, w.field, {"note", "", "Après", ""}, w.member, t0 + 2); }) == "champ_archive");
+    CHECK(code([&](db::connection& c) { w.svc.post_item(c, 999, {"note", "", "Nulle part", ""}, w.member, t0 + 2); }) == "introuvable");
+    // A source only archived fields follow is not fetched; a shared one is, for the open field only.
+    std::vector<watch::service::due_source> due;
+    w.pool.write_sync([&](db::connection& c) { due = w.svc.take_due(c, t0 + 10, 10, 120); });
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].id == shared);
+    watch::feed f;
+    f.format = "rss2";
+    f.items = {item("a1", "Avenant 3 à l'ACI", "https://a.example/avenant-3", t0 + 5)};
+    w.pool.write_sync([&](db::connection& c) { w.svc.record_fetch(c, shared, ok_attempt(), &f, t0 + 10); });
+    CHECK(w.scalar("SELECT count(*) FROM watch_field_items WHERE field_id = " + std::to_string(open_field)) == 1);
+    CHECK(w.scalar("SELECT count(*) FROM watch_field_items WHERE field_id = " + std::to_string(w.field)) == 1);  // the note
+    w.pool.read_sync([&](db::connection& c) { CHECK(w.svc.inbox_json(c, w.field, "new", 50, 0)["items"].size() == 1); });
+    // Reopened: its own source is due at once and posting works again.
+    w.pool.write_sync([&](db::connection& c) {
+        w.svc.update_field(c, w.field, {{"archived", false}}, t0 + 20);
+        due = w.svc.take_due(c, t0 + 20, 10, 120);
+        w.svc.post_item(c, w.field, {"note", "", "Après la réouverture", ""}, w.member, t0 + 21);
+    });
+    REQUIRE(due.size() == 1);
+    CHECK(due[0].id == alone);
+    CHECK(w.scalar("SELECT count(*) FROM watch_field_items WHERE field_id = " + std::to_string(w.field)) == 2);
+}

@@ -745,6 +745,7 @@ const fr = {
   'veille.discardedDone': '« {title} » est écarté.',
   'veille.sourcesTitle': 'Sources',
   'veille.noSources': 'Aucune source pour ce champ.',
+  'veille.archived': 'Ce champ est archivé : ce qu’il contient reste consultable, mais aucune source n’y est plus lue et rien de nouveau n’y entre.',
   'veille.sourceOk': 'Lue',
   'veille.sourcePending': 'Pas encore lue',
   'veille.sourceFailing': 'En échec',

@@ -292,7 +292,7 @@ export async function render(ctx) {
     children.push(h('p', {}, h('a', {
       href: `/api/watch/fields/${id}/opml`, download: `veille-${id}.opml`, text: t('veille.opmlExport'),
     })));
-    if (field.may_curate) children.push(addSourceForm(), opmlForm());
+    if (field.may_curate && !field.archived) children.push(addSourceForm(), opmlForm());
     sourcesBox.replaceChildren(...children);
   }
 
@@ -525,12 +525,13 @@ export async function render(ctx) {
     h('p', { class: 'breadcrumb' }, h('a', { href: '/veille', text: t('veille.back') })),
     h('h1', { id: headingId, text: field.name }),
     h('p', { class: 'lead', text: field.description || '' }),
+    field.archived ? h('p', { class: 'panel', role: 'note', text: t('veille.archived') }) : null,
     ownersLine,
     h('p', {}, followButton, ' ', h('span', { class: 'hint', text: t('veille.followHint') })),
     h('section', { 'aria-labelledby': inboxId },
       h('h2', { id: inboxId, text: t('veille.inboxTitle') }),
       h('p', { class: 'hint', text: t('veille.shortcuts') }),
-      tabs, freshNotice, empty, list, postForm()),
+      tabs, freshNotice, empty, list, field.archived ? null : postForm()),
     h('section', { 'aria-labelledby': sourcesId },
       h('h2', { id: sourcesId, text: t('veille.sourcesTitle') }),
       sourcesBox),
