@@ -54,14 +54,19 @@ std::optional<std::string> optional_string(const nlohmann::json& obj, const char
     std::size_t n = utf8_length(v);
     if (n == 0) return std::nullopt;  // blank reads as absent; required_string refuses it
     if (n > max_chars) throw api_error(errors::invalid_field, field);
+    if (has_control(v)) throw api_error(errors::invalid_field, field);
+    return v;
+}
+
+bool has_control(std::string_view v) {
     // Control characters but newline and tab: C0, DEL, and C1 (U+0080–U+009F, 0xC2 0x80–0x9F).
     for (std::size_t i = 0; i < v.size(); ++i) {
         auto c = static_cast<unsigned char>(v[i]);
         if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F ||
             (c == 0xC2 && i + 1 < v.size() && static_cast<unsigned char>(v[i + 1]) <= 0x9F))
-            throw api_error(errors::invalid_field, field);
+            return true;
     }
-    return v;
+    return false;
 }
 
 std::string required_string(const nlohmann::json& obj, const char* field, std::size_t max_chars) {

@@ -3,6 +3,7 @@
 #include "workshops/errors.hpp"
 #include "common/json_input.hpp"
 #include "common/utf8.hpp"
+#include "search/text.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -59,7 +60,7 @@ void require_unlocked(const room_state& s, const actor& a, std::int64_t now_ms) 
 const note& find_note(const room_state& s, const json& msg, const actor& a) {
     auto id = int_field(msg, "note", 1, INT64_MAX);
     auto it = s.notes.find(id);
-    if (it == s.notes.end() || !s.can_see(it->second, a)) throw api_error(errors::not_found);
+    if (it == s.notes.end() || !s.can_see(it->second, a)) throw api_error(errors::not_found, "note");
     return it->second;
 }
 
@@ -387,6 +388,9 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
             throw stale(to_json(n, s.author_visible(n, a)));
         auto g = opt_int_field(msg, "group", 1, INT64_MAX);
         if (g && !s.groups.count(*g)) throw api_error(errors::not_found, "group");
+        // A group gathers notes of its own column (note.move to change column).
+        if (g && s.groups.at(*g).column != n.column)
+            throw api_error(errors::invalid_field, "group", "Ce regroupement est dans une autre colonne : déplacez d'abord la note.");
         d = {{"note", n.id}, {"group", g ? json(*g) : json(nullptr)}, {"hidden", n.hidden}};
         if (n.anonymous) d["anonymous"] = true;
     } else if (op == "group.add") {
@@ -419,7 +423,15 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         if (op == "vote.proxy") {
             require_facilitator(a);
             voter_name = json_input::required_string(msg, "for", 80);
-            voter = "proxy:" + voter_name;
+            // One budget per person, however the name is typed: case, accents and spaces aside.
+            std::string folded;
+            for (char ch : search::fold(voter_name)) {
+                const bool space = ch == ' ' || ch == '\t' || ch == '\n';
+                if (space && (folded.empty() || folded.back() == ' ')) continue;
+                folded += space ? ' ' : ch;
+            }
+            while (!folded.empty() && folded.back() == ' ') folded.pop_back();
+            voter = "proxy:" + folded;
         } else {
             require_writer(a);
         }
@@ -456,7 +468,8 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         require_facilitator(a);
         auto key = opt_text(msg, "phase", 40);
         if (key.empty()) key = cur->vote_budget > 0 && s.revealed_votes.count(cur->key) ? cur->key : last_revealed_vote(s);
-        if (key.empty() || !s.revealed_votes.count(key)) throw api_error(errors::wrong_phase, "phase");
+        const bool in_plan = std::any_of(s.phases.begin(), s.phases.end(), [&](const phase& ph) { return ph.key == key; });
+        if (key.empty() || !in_plan || !s.revealed_votes.count(key)) throw api_error(errors::wrong_phase, "phase");
         auto count = int_field(msg, "count", 0, 50);
         json items = json::array();
         for (const auto& r : ranking(s, key)) {
@@ -504,8 +517,9 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         require_facilitator(a);
         auto idx = int_field(msg, "index", 0, static_cast<std::int64_t>(s.phases.size()) - 1);
         auto p = parse_phase(msg.value("phase", json()));
-        for (std::size_t i = 0; i < s.phases.size(); ++i)
-            if (i != static_cast<std::size_t>(idx) && s.phases[i].key == p.key) throw api_error(errors::invalid_field, "key");
+        // A phase's key is what its notes, votes and « enjeux retenus » belong to: it stays.
+        if (s.phases[static_cast<std::size_t>(idx)].key != p.key)
+            throw api_error(errors::invalid_field, "key", "La clé d'une étape ne change pas : ajoutez plutôt une nouvelle étape.");
         d = {{"index", idx}, {"phase", to_json(p)}};
     } else if (op == "phase.remove") {
         require_facilitator(a);
@@ -666,6 +680,7 @@ void apply(room_state& s, const event& e) {
         s.timer = {true, d.at("ends_at").get<std::int64_t>(), 0, d.at("duration_ms").get<std::int64_t>()};
     } else if (op == "timer.pause") {
         s.timer.running = false;
+        s.timer.ends_at = 0;
         s.timer.remaining_ms = d.at("remaining_ms").get<std::int64_t>();
     } else if (op == "timer.add") {
         auto delta = d.at("delta_ms").get<std::int64_t>();
@@ -986,10 +1001,12 @@ json event_view(const room_state& s, const event& e, const actor& viewer) {
     bool fac = viewer.r == role::facilitator, own = e.actor_key == viewer.key;
     auto hidden = [&] { return json{{"seq", e.seq}, {"op", "hidden"}}; };
     if (e.op.rfind("note.", 0) == 0 && !text("hidden").empty() && !fac && !own) {
-        // A change to a note hidden from the viewer, unless the viewer wrote the note.
+        // A change to a note that was hidden when it happened, unless the viewer wrote the
+        // note: hidden then, hidden in every replay (a resume after the note's reveal
+        // shows what the live room showed; the reveal itself carries the note).
         if (e.op == "note.add") return hidden();
         auto it = s.notes.find(d.value("note", std::int64_t{0}));
-        if (it == s.notes.end() || !s.can_see(it->second, viewer)) return hidden();
+        if (it == s.notes.end() || it->second.author_key != viewer.key) return hidden();
     }
     bool is_vote = e.op == "vote.cast" || e.op == "vote.proxy" || e.op == "vote.retract";
     bool votes_visible = fac || own || (is_vote && s.revealed_votes.count(text("phase")));

@@ -189,6 +189,8 @@ void service::register_routes(net::router& r) {
     r.add("POST", "/api/workshops/{id}/state", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         auto to = json_input::required_string(body, "state", 20);
+        if (to != "draft" && to != "scheduled" && to != "live" && to != "closed" && to != "archived")
+            throw api_error(errors::invalid_field, "state");
         auto rm = co_await room_for(id);
         json data = {{"state", to}};
         auto a = actor_of(who, role::facilitator);
@@ -226,9 +228,10 @@ void service::register_routes(net::router& r) {
         if (!user || !*user) throw api_error(errors::invalid_field, "user_id");
         auto uid = **user;
         auto as = json_input::optional_string(body, "role", 20).value_or("participant");
-        co_await db_.write([&](db::connection& c) { set_member(c, auth_, id, uid, as); });
+        bool changed = false;
+        co_await db_.write([&](db::connection& c) { changed = set_member(c, auth_, id, uid, as); });
         // A seated socket of this person keeps the role it joined with: it rejoins.
-        disconnect(id, {"u:" + std::to_string(uid)}, "Votre rôle dans l'atelier a changé");
+        if (changed) disconnect(id, {"u:" + std::to_string(uid)}, "Votre rôle dans l'atelier a changé");
         auto j = co_await workshop_json(id, who, true);
         auto res = response::json(200, {{"workshop", j}});
         co_return res;
@@ -277,6 +280,8 @@ void service::register_routes(net::router& r) {
     r.add("POST", "/api/workshops/{id}/invites", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row& w) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         auto terms = parse_invite(body);
+        // A closed or archived workshop admits no one new: its link could not be used.
+        if (w.state == "closed" || w.state == "archived") throw api_error(errors::workshop_closed);
         const auto& as = terms.role;
         const auto& label = terms.label;
         auto token = auth::random_token();
@@ -413,14 +418,24 @@ void service::register_routes(net::router& r) {
         auto hash = auth::token_hash(token);
         auto guest_token = auth::random_token();
         auto guest_hash = auth::token_hash(guest_token);
+        // A browser that already came in through this link gets its guest back.
+        std::string known_hash;
+        if (auto known = req.cookie(guest_cookie); known && !known->empty() && known->size() <= 128) known_hash = auth::token_hash(*known);
         auto now = unix_now();
         std::optional<store::guest_row> g;
         std::int64_t expires = 0;
+        bool returning = false;
         co_await db_.write([&](db::connection& c) {
             auto inv = store::live_invite(c, hash, now);
             if (!inv) throw api_error(errors::invalid_invite);
             auto w = store::workshop(c, auth_, inv->workshop_id);
             if (!w || w->state == "closed" || w->state == "archived") throw api_error(errors::invalid_invite);
+            if (!known_hash.empty())
+                if (auto back = store::guest_by_token(c, known_hash, now); back && back->invite_id == inv->id) {
+                    g = std::move(back);
+                    returning = true;
+                    return;
+                }
             // A guest's session lasts while the workshop is held and its report read
             // afterwards (until it is archived), whatever the link's own validity.
             expires = now + guest_session_s;
@@ -428,6 +443,12 @@ void service::register_routes(net::router& r) {
             store::insert_guest(c, inv->id, name, guest_hash, now, expires);
             g = store::guest_by_token(c, guest_hash, now);
         });
+        if (returning) {
+            // The same person, the same name in the room: their cookie stays as it is.
+            auto res = response::json(200, {{"guest", {{"id", g->id}, {"name", g->name}, {"role", g->role}, {"workshop_id", g->workshop_id}}}});
+            res.header("Cache-Control", "no-store");
+            co_return res;
+        }
         auto res = response::json(200, {{"guest", {{"id", g->id}, {"name", g->name}, {"role", g->role}, {"workshop_id", g->workshop_id}}}});
         std::string cookie = std::string(guest_cookie) + "=" + guest_token + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
                              std::to_string(std::max<std::int64_t>(60, expires - now));
@@ -515,6 +536,7 @@ void service::register_routes(net::router& r) {
     r.add("GET", "/api/workshops/{id}/indicators.csv", "participant", report_route("indicators"));
 
     r.add("POST", "/api/workshops/{id}/report", facilitated([this, report_json](request&, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+        co_await db_.read([&](db::connection& c) { check_not_archived(c, auth_, id); });
         co_await generate_report(id);
         std::optional<store::report_row> rep;
         co_await db_.read([&](db::connection& c) { rep = store::report(c, id); });
@@ -529,6 +551,7 @@ void service::register_routes(net::router& r) {
         auto md_it = body.find("markdown");
         if (md_it == body.end() || !md_it->is_string()) throw api_error(errors::invalid_field, "markdown");
         auto markdown = md_it->get<std::string>();
+        if (json_input::has_control(markdown)) throw api_error(errors::invalid_field, "markdown");
         if (json_input::trim(markdown).empty() || markdown.size() > 200000)
             throw api_error(errors::invalid_field, "markdown", "Le compte rendu doit contenir du texte, 200 000 caractères au plus.");
         auto v_it = body.find("version");
@@ -538,6 +561,7 @@ void service::register_routes(net::router& r) {
         bool saved = false, exists = false;
         std::optional<store::report_row> rep;
         co_await db_.write([&](db::connection& c) {
+            check_not_archived(c, auth_, id);
             exists = store::report(c, id).has_value();
             if (exists) saved = store::edit_report(c, id, version, markdown, by, unix_now());
             rep = store::report(c, id);

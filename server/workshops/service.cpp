@@ -224,8 +224,25 @@ std::int64_t service::create_workshop(db::connection& c, const auth::directory& 
     return id;
 }
 
+namespace {
+// An archived workshop is kept as it ended: its record, members, invitations and report
+// no longer change (it can still be read, duplicated, and its report filed).
+store::workshop_row not_archived(db::connection& c, const auth::directory& dir, std::int64_t workshop) {
+    auto current = store::workshop(c, dir, workshop);
+    if (!current) throw api_error(errors::not_found);
+    if (current->state == "archived")
+        throw api_error(errors::workshop_closed, "state", "L'atelier est archivé : il ne change plus.");
+    return std::move(*current);
+}
+}  // namespace
+
+void service::check_not_archived(db::connection& c, const auth::directory& dir, std::int64_t workshop) {
+    not_archived(c, dir, workshop);
+}
+
 void service::update_workshop(db::connection& c, const auth::directory& dir, store::workshop_row& w,
                               const std::optional<std::vector<std::int64_t>>& partners, std::int64_t now) {
+    not_archived(c, dir, w.id);
     if (!reference::contains(reference::workshop_stages(), w.stage)) throw api_error(errors::invalid_field, "stage");
     if (w.cpts_id && !dir.find_org(c, *w.cpts_id)) throw api_error(errors::invalid_field, "cpts_id");
     if (partners)
@@ -235,26 +252,25 @@ void service::update_workshop(db::connection& c, const auth::directory& dir, sto
     if (partners) store::set_partners(c, w.id, *partners);
 }
 
-void service::set_member(db::connection& c, const auth::directory& dir, std::int64_t workshop, std::int64_t user,
+bool service::set_member(db::connection& c, const auth::directory& dir, std::int64_t workshop, std::int64_t user,
                          const std::string& as) {
     if (as != "participant" && as != "facilitator") throw api_error(errors::invalid_field, "role");
+    auto current = not_archived(c, dir, workshop);
     auto u = dir.find_user(c, user);
     if (!u || !u->active) throw api_error(errors::invalid_field, "user_id");
+    for (const auto& person : current.people)
+        if (person.user_id == user && person.role == as) return false;  // already so: nothing changes
     if (as == "facilitator") {
         if (u->role == "membre") throw api_error(errors::invalid_field, "role");
-        auto current = store::workshop(c, dir, workshop);
-        if (!current) throw api_error(errors::not_found);
         int others = 0;
-        for (const auto& person : current->people)
+        for (const auto& person : current.people)
             if (person.role == "facilitator" && person.user_id != user) ++others;
         if (others >= 2) throw api_error(errors::invalid_field, "role", "Un atelier a deux animateurs au plus.");
     } else {
         // The last facilitator stays one (a workshop always has someone to run it).
-        auto current = store::workshop(c, dir, workshop);
-        if (!current) throw api_error(errors::not_found);
         int facilitators = 0;
         bool target = false;
-        for (const auto& person : current->people)
+        for (const auto& person : current.people)
             if (person.role == "facilitator") {
                 ++facilitators;
                 target = target || person.user_id == user;
@@ -262,17 +278,19 @@ void service::set_member(db::connection& c, const auth::directory& dir, std::int
         if (target && facilitators == 1) throw api_error(errors::bad_transition, "user_id");
     }
     store::set_person(c, workshop, user, as);
+    return true;
 }
 
 void service::remove_member(db::connection& c, const auth::directory& dir, std::int64_t workshop, std::int64_t user) {
-    auto current = store::workshop(c, dir, workshop);
-    if (!current) throw api_error(errors::not_found);
+    auto current = not_archived(c, dir, workshop);
     int facilitators = 0;
-    bool target_facilitates = false;
-    for (const auto& person : current->people) {
+    bool member = false, target_facilitates = false;
+    for (const auto& person : current.people) {
         if (person.role == "facilitator") ++facilitators;
+        if (person.user_id == user) member = true;
         if (person.user_id == user && person.role == "facilitator") target_facilitates = true;
     }
+    if (!member) throw api_error(errors::not_found, "user_id");
     if (target_facilitates && facilitators == 1) throw api_error(errors::bad_transition, "user_id");
     store::remove_person(c, workshop, user);
 }
@@ -529,8 +547,15 @@ void service::ws_join(const std::shared_ptr<net::ws_connection>& c, const platfo
                 conn->close(1008, "Accès expiré : reconnectez-vous");
                 return done();
             }
-            if (ep || !*w) {
-                send_error(conn, {}, api_error(ep ? errors::internal : errors::not_found));
+            if (ep) {
+                send_error(conn, {}, api_error(errors::internal));
+                return done();
+            }
+            if (!*w) {
+                // Only those who see every workshop learn that this one does not exist.
+                const auto& acc = (*fresh)->account;
+                const bool sees_all = acc && (acc->account.role == "admin" || acc->account.role == "animateur");
+                send_error(conn, {}, api_error(sees_all ? errors::not_found : errors::forbidden));
                 return done();
             }
             auto r = role_for(**fresh, **w);

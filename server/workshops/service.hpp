@@ -87,10 +87,14 @@ public:
     /// Seats an account in a workshop as `participant` or `facilitator`: the account must
     /// exist and be active, a member (role `membre`) does not facilitate, and a workshop
     /// has at most two facilitators (its creator and one co-facilitator).
-    static void set_member(db::connection& c, const auth::directory& dir, std::int64_t workshop, std::int64_t user,
+    /// Returns false when the person already had that role (nothing changed). An archived
+    /// workshop changes no more (409 atelier_ferme), here as in every method below.
+    static bool set_member(db::connection& c, const auth::directory& dir, std::int64_t workshop, std::int64_t user,
                            const std::string& as);
-    /// Takes someone out of a workshop; never its last facilitator.
+    /// Takes someone out of a workshop (404 for someone not in it); never its last facilitator.
     static void remove_member(db::connection& c, const auth::directory& dir, std::int64_t workshop, std::int64_t user);
+    /// 404 for an unknown workshop, 409 atelier_ferme for an archived one.
+    static void check_not_archived(db::connection& c, const auth::directory& dir, std::int64_t workshop);
     /// Checked under the room's lock, against the board as applied: a state change must be
     /// an allowed transition; a new phase plan needs an open workshop and must keep the
     /// current phase.

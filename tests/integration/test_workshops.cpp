@@ -141,7 +141,7 @@ TEST_CASE("workshops: templates, creation, state machine, phases", "[workshops]"
     CHECK(got["phases"][1]["columns"][0]["key"] == "forces");
 
     CHECK(s.request("POST", w.path("/state"), json{{"state", "closed"}}.dump(), admin).error_code() == "transition_invalide");
-    CHECK(s.request("POST", w.path("/state"), json{{"state", "nope"}}.dump(), admin).status == 409);
+    CHECK(s.request("POST", w.path("/state"), json{{"state", "nope"}}.dump(), admin).error_code() == "champ_invalide");
     w.set_state("scheduled");
 
     auto phases = got["phases"];
@@ -167,6 +167,18 @@ TEST_CASE("workshops: templates, creation, state machine, phases", "[workshops]"
     auto seen = s.request("GET", w.path(), {}, {{"Cookie", member}}).json()["workshop"];
     CHECK(seen["my_role"] == "participant");
     CHECK(s.request("POST", w.path("/state"), json{{"state", "live"}}.dump(), {{"Cookie", member}}).status == 403);
+    // Adding someone with the role they have is no change; removing someone not in it is 404.
+    CHECK(s.request("POST", w.path("/members"), json{{"user_id", me}}.dump(), admin).status == 200);
+    CHECK(s.request("DELETE", w.path("/members/999"), {}, admin).error_code() == "introuvable");
+    // Joining a workshop that does not exist: a member learns nothing, an admin (who sees
+    // every workshop) is told.
+    for (const auto& [cookie, code] : {std::pair{member, "acces_refuse"}, std::pair{admin.at("Cookie"), "introuvable"}}) {
+        ws_client sock;
+        REQUIRE(sock.connect(s.port(), cookie, s.origin(), nullptr) == 101);
+        sock.read();  // welcome
+        sock.send(json{{"type", "join"}, {"workshop", 987654}}.dump());
+        CHECK(json::parse(*sock.read())["code"] == code);
+    }
 
     // The composed plan can be saved as a new template.
     auto saved = s.request("POST", "/api/templates", json{{"name", "SWOT court"}, {"from_workshop", w.id}}.dump(), admin);
@@ -216,6 +228,15 @@ TEST_CASE("workshops: invite links, guests, revocation", "[workshops]") {
     CHECK(welcome["guest"]["name"] == "Bruno, infirmier");
     sock.send(json{{"type", "join"}, {"workshop", other_id}}.dump());
     CHECK(json::parse(*sock.read())["code"] == "acces_refuse");
+    // A workshop that does not exist looks the same to a guest: it learns nothing.
+    sock.send(json{{"type", "join"}, {"workshop", other_id + 1000}}.dump());
+    CHECK(json::parse(*sock.read())["code"] == "acces_refuse");
+    // The same browser following the link again is the same guest (no second person).
+    auto again = s.request("POST", "/api/invites/" + token + "/join", json{{"name", "Bruno"}}.dump(), {{"Cookie", guest}});
+    REQUIRE(again.status == 200);
+    CHECK(again.json()["guest"]["id"] == joined.json()["guest"]["id"]);
+    CHECK(again.json()["guest"]["name"] == "Bruno, infirmier");
+    CHECK(s.request("GET", w.path("/invites"), {}, admin).json()["invites"][0]["guests"] == 1);
 
     // A socket opened before the revocation, and one seated in the room.
     ws_client early;
@@ -262,8 +283,19 @@ TEST_CASE("workshops: expired invites are refused; a guest who joined stays unti
     w.set_state("live");
     w.set_state("closed");
     CHECK(w.s.request("GET", w.path("/report"), {}, {{"Cookie", guest}}).status == 200);  // the report, afterwards
+    // Closed, it takes no one new: no link that could never be used.
+    headers admin{{"Cookie", w.admin}};
+    CHECK(w.s.request("POST", w.path("/invites"), json{{"role", "participant"}}.dump(), admin).error_code() == "atelier_ferme");
     w.set_state("archived");
     CHECK(w.s.request("GET", w.path(), {}, {{"Cookie", guest}}).status == 401);
+    // Archived, it is kept as it ended: read, duplicated, never changed.
+    CHECK(w.s.request("PATCH", w.path(), json{{"title", "Autre titre"}}.dump(), admin).error_code() == "atelier_ferme");
+    CHECK(w.s.request("POST", w.path("/report"), "{}", admin).error_code() == "atelier_ferme");
+    auto report = w.s.request("GET", w.path("/report"), {}, admin).json()["report"];
+    CHECK(w.s.request("PUT", w.path("/report"), json{{"markdown", "# Réécrit"}, {"version", report["version"]}}.dump(), admin)
+              .error_code() == "atelier_ferme");
+    CHECK(w.s.request("GET", w.path(), {}, admin).json()["workshop"]["title"] == "Diagnostic du Val de Sambre");
+    CHECK(w.s.request("POST", w.path("/duplicate"), "{}", admin).status == 201);
 }
 
 TEST_CASE("workshops: an invite link is shown again to facilitators while it is valid", "[workshops]") {
@@ -964,7 +996,7 @@ RELAIS_ACCESS_ROWS("workshops", [](relais::test::access_fixture& f) {
         ws("POST", "/duplicate", "facilitator", "", 201, 403, 403),
         // On a scheduled workshop: nobody deletes it (only drafts are deleted).
         {"DELETE", "/api/workshops/{id}", "facilitator", held, "", by_role(401, 403, 403, 409)},
-        {"DELETE", "/api/workshops/{id}/members/{user_id}", "facilitator", w + "/members/999", "", by_role(401, 403, 403, 200)},
+        {"DELETE", "/api/workshops/{id}/members/{user_id}", "facilitator", w + "/members/999", "", by_role(401, 403, 403, 404)},
         {"DELETE", "/api/workshops/{id}/invites/{invite_id}", "facilitator", w + "/invites/999", "", by_role(401, 403, 403, 404)},
         {"GET", "/api/workshops/{id}/invites/{invite_id}/qr.svg", "facilitator", w + "/invites/999/qr.svg", "", by_role(401, 403, 403, 404)},
         {"POST", "/api/invites/code", "anyone", "/api/invites/code", R"({"code":"ZZZZZZ"})", all(404)},
@@ -1095,6 +1127,9 @@ TEST_CASE("report: edited before publishing, as PDF and ODT, kept when the works
     CHECK(s.request("PUT", w.path("/report"), json{{"markdown", std::string(200001, 'a')}, {"version", v + 1}}.dump(), admin)
               .json()["error"]["field"] == "markdown");
     CHECK(s.request("PUT", w.path("/report"), json{{"markdown", "x"}}.dump(), admin).json()["error"]["field"] == "version");
+    for (const char* control : {"a\u0001b", "a\u007fb", "a\u0085b", "a\rb"})
+        CHECK(s.request("PUT", w.path("/report"), json{{"markdown", control}, {"version", v + 1}}.dump(), admin).json()["error"]["field"] ==
+              "markdown");
     CHECK(s.request("PUT", w.path("/report"), json{{"markdown", "x"}, {"version", v + 1}}.dump(), {{"Cookie", guest}}).status == 401);
     CHECK(s.request("GET", w.path("/report.md"), {}, admin).body == edited);
     auto html = s.request("GET", w.path("/report.html"), {}, admin).body;

@@ -806,7 +806,10 @@ TEST_CASE("report: indicators.csv of a board made with the former template (one 
     auto i = run("note.add", {{"column", "indicateur"}, {"text", "Délai de rendez-vous"}});
     auto src = run("note.add", {{"column", "source"}, {"text", "Enquête"}});
     run("note.group", {{"note", i}, {"version", 1}, {"group", g}});
-    run("note.group", {{"note", src}, {"version", 1}, {"group", g}});
+    // Such boards grouped notes of other columns (the board no longer does: note.group now
+    // keeps to the group's column), so their logs hold events like this one.
+    CHECK_THROWS_AS(decide(s, fac, "note.group", {{"note", src}, {"version", 1}, {"group", g}}, 0), api_error);
+    apply(s, event{s.seq + 1, "note.group", {{"note", src}, {"group", g}, {"hidden", ""}}, fac.key, fac.name, std::nullopt, 0});
     store::workshop_row w;
     w.id = 1;
     w.title = "Ancien";
@@ -994,6 +997,14 @@ TEST_CASE("workshop rules: template, CPTS and partners exist, one co-facilitator
     CHECK(removal(alice.account.id) == std::string("transition_invalide"));  // the last facilitator
     CHECK(member_refusal(alice.account.id, "participant") == "user_id");  // … is not demoted either
     CHECK(member_refusal(third, "facilitator") == "accepted");  // room again for a co-facilitator
+    // The same role again changes nothing (the person's sockets are not closed for it).
+    pool.write_sync([&](db::connection& c) {
+        CHECK_FALSE(service::set_member(c, directory, id, member, "participant"));
+        CHECK(service::set_member(c, directory, id, colleague, "participant"));
+    });
+    CHECK(removal(colleague) == "accepted");
+    CHECK(removal(colleague) == "introuvable");  // not in it (any more)
+    CHECK(removal(999) == "introuvable");
     pool.read_sync([&](db::connection& c) {
         auto w = store::workshop(c, directory, id);
         std::map<std::int64_t, std::string> roles;
@@ -1013,6 +1024,26 @@ TEST_CASE("workshop rules: template, CPTS and partners exist, one co-facilitator
     CHECK_THROWS_AS(service::check_phase_plan(st, 2), api_error);  // would drop the current phase
     st.workshop_state = "closed";
     CHECK_THROWS_AS(service::check_phase_plan(st, 5), api_error);
+
+    // Archived, it changes no more: record, members; it can still be read.
+    pool.write_sync([&](db::connection& c) { store::set_state(c, id, "archived", 2); });
+    auto archived_refusal = [&](const std::function<void(db::connection&)>& f) {
+        try {
+            pool.write_sync(f);
+        } catch (const api_error& e) {
+            return std::string(e.code());
+        }
+        return std::string("accepted");
+    };
+    CHECK(archived_refusal([&](db::connection& c) {
+              auto w = *store::workshop(c, directory, id);
+              w.title = "Renommé";
+              service::update_workshop(c, directory, w, std::nullopt, 3);
+          }) == "atelier_ferme");
+    CHECK(archived_refusal([&](db::connection& c) { service::set_member(c, directory, id, colleague, "participant"); }) == "atelier_ferme");
+    CHECK(archived_refusal([&](db::connection& c) { service::remove_member(c, directory, id, member); }) == "atelier_ferme");
+    CHECK(archived_refusal([&](db::connection& c) { service::check_not_archived(c, directory, id + 100); }) == "introuvable");
+    pool.read_sync([&](db::connection& c) { CHECK(store::workshop(c, directory, id)->title == "Atelier SWOT"); });
 
     // Invite terms.
     auto terms = service::parse_invite(json{{"role", "observer"}, {"label", "Élus"}});
@@ -1520,4 +1551,65 @@ TEST_CASE("ranking by group: a group's notes' votes added up, ties shared, in th
     CHECK(md.find("### Par regroupement\n\n- 1er ex æquo : Coopérations (2 votes, 2 notes)\n- 1er ex æquo : Démographie (2 votes, 1 note)\n") !=
           std::string::npos);
     CHECK(md.find("Sans vote (") == std::string::npos);
+}
+
+TEST_CASE("a phase keeps its key, groups keep to their column, a paused timer has no end", "[workshops]") {
+    board b;
+    b.run(b.fac, "phase.goto", {{"index", 3}});
+    auto n = b.run(b.bob, "note.add", {{"column", "menaces"}, {"text", "Départs en retraite"}});
+    b.run(b.bob, "vote.cast", {{"note", n.seq}});
+    // The vote phase cannot be renamed under its votes (a new key would be a fresh budget).
+    auto renamed = to_json(b.s.phases[3]);
+    renamed["key"] = "vote-bis";
+    CHECK(b.refused(b.fac, "phase.update", {{"index", 3}, {"phase", renamed}}) == "champ_invalide/key");
+    auto retitled = to_json(b.s.phases[3]);
+    retitled["title"] = "Le vote";
+    b.run(b.fac, "phase.update", {{"index", 3}, {"phase", retitled}});
+    CHECK(b.s.phases[3].title == "Le vote");
+    CHECK(snapshot(b.s, b.bob)["votes_left"] == 2);
+    // « Enjeux retenus » come from a vote phase of the plan.
+    b.run(b.fac, "votes.reveal");
+    CHECK(b.refused(b.fac, "ranking.retain", {{"phase", "ailleurs"}, {"count", 1}}) == "hors_phase/phase");
+    CHECK(b.run(b.fac, "ranking.retain", {{"phase", b.s.phases[3].key}, {"count", 1}}).data["items"].size() == 1);
+
+    // Proxies: one budget per person, however the name is typed.
+    for (const char* name : {"Absent Bob", "absent  bob", "ABSENT BOB "}) b.run(b.fac, "vote.proxy", {{"note", n.seq}, {"for", name}});
+    CHECK(b.refusal(b.fac, "vote.proxy", {{"note", n.seq}, {"for", " Absent   Bob"}}) == "budget_epuise");
+    CHECK(b.refusal(b.fac, "vote.proxy", {{"note", n.seq}, {"for", "Élodie"}}) == "accepted");
+    CHECK(b.refused(b.bob, "vote.cast", {{"note", 99999}}) == "introuvable/note");
+
+    // A note joins a group of its own column only.
+    b.run(b.fac, "phase.goto", {{"index", 2}});
+    auto g = b.run(b.fac, "group.add", {{"column", "forces"}, {"title", "Coopérations"}});
+    auto f = b.run(b.bob, "note.add", {{"column", "faiblesses"}, {"text", "Peu de kinés"}});
+    CHECK(b.refused(b.fac, "note.group", {{"note", f.seq}, {"version", 1}, {"group", g.seq}}) == "champ_invalide/group");
+    b.run(b.fac, "note.move", {{"note", f.seq}, {"version", 1}, {"column", "forces"}});
+    b.run(b.fac, "note.group", {{"note", f.seq}, {"version", 2}, {"group", g.seq}});
+    CHECK(b.s.notes[f.seq].group == g.seq);
+
+    // Paused, the timer has a remaining time and no end.
+    b.run(b.fac, "timer.start", {{"seconds", 60}});
+    b.now += 15000;
+    b.run(b.fac, "timer.pause");
+    CHECK(b.s.timer.ends_at == 0);
+    CHECK(b.s.timer.remaining_ms == 45000);
+    CHECK(snapshot(b.s, b.bob)["timer"]["ends_at"] == 0);
+}
+
+TEST_CASE("a change to a private note stays hidden in every replay, after the reveal too", "[workshops]") {
+    board b;
+    b.run(b.fac, "phase.goto", {{"index", 1}});
+    auto n = b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "secret"}});
+    auto edit = b.run(b.bob, "note.edit", {{"note", n.seq}, {"version", 1}, {"text", "secret, précisé"}});
+    CHECK(event_view(b.s, edit, b.cat)["op"] == "hidden");  // live
+    CHECK(event_view(b.s, edit, b.bob)["op"] == "note.edit");
+    auto go = b.run(b.fac, "phase.goto", {{"index", 2}});
+    REQUIRE(go.data["revealed"].size() == 1);
+    CHECK(go.data["revealed"][0]["text"] == "secret, précisé");
+    // A resume after the reveal: the same view as live, the note comes with the reveal.
+    CHECK(event_view(b.s, n, b.cat)["op"] == "hidden");
+    CHECK(event_view(b.s, edit, b.cat)["op"] == "hidden");
+    CHECK(event_view(b.s, edit, b.bob)["op"] == "note.edit");
+    CHECK(event_view(b.s, edit, b.fac)["op"] == "note.edit");
+    CHECK(event_view(b.s, go, b.cat)["data"]["revealed"][0]["text"] == "secret, précisé");
 }

@@ -218,7 +218,7 @@ export class Board {
         this.timer = { running: true, ends_at: d.ends_at, remaining_ms: 0, duration_ms: d.duration_ms };
         return false;
       case 'timer.pause':
-        this.timer = { ...this.timer, running: false, remaining_ms: d.remaining_ms };
+        this.timer = { ...this.timer, running: false, ends_at: 0, remaining_ms: d.remaining_ms };
         return false;
       case 'timer.add': {
         const t = { ...this.timer };
