@@ -10,6 +10,7 @@
 #include "search/text.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <array>
 #include <cmath>
 #include <map>
@@ -92,6 +93,25 @@ std::string email_of(const json& body, const std::string& fallback) {
     auto email = json_input::optional_string(body, "email", 254).value_or(fallback);
     if (!email.empty() && !outbound::valid_email(email)) throw api_error(errors::invalid_field, "email");
     return email;
+}
+
+bool same_address(const std::string& a, const std::string& b) {
+    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+           });
+}
+
+// A member speaks for themselves only: their fiche is in their own organisation (or none),
+// whose animateurs validate it, and carries their account's address, by which people reach
+// them. Animateurs and administrators enter and correct others as they are.
+void check_own_identity(const viewer& v, std::optional<std::int64_t> org, const std::string& email) {
+    if (v.manager()) return;
+    if (org && org != v.org_id)
+        throw api_error(errors::invalid_field, "org_id",
+                        "Votre fiche est rattachée à votre organisation : seul un animateur peut la rattacher à une autre.");
+    if (!email.empty() && !same_address(email, v.email))
+        throw api_error(errors::invalid_field, "email",
+                        "Votre fiche porte l'adresse de votre compte : seul un animateur peut en indiquer une autre.");
 }
 
 std::vector<std::string> departements_of(const json& body) {
@@ -295,6 +315,7 @@ std::int64_t service::create_person(db::connection& c, const viewer& v, const js
     auto departements = departements_of(body);
     check_territory(region, departements);
     auto email = email_of(body, self ? v.email : std::string());
+    check_own_identity(v, org_value ? std::optional<std::int64_t>(org_value) : std::nullopt, email);
     auto phone = phone_of(body);
     auto consent = json_input::optional_bool(body, "consent");
     if (!consent) throw api_error(errors::invalid_field, "consent", "Dites si la personne accepte d'apparaître dans la cartographie.");
@@ -359,6 +380,7 @@ void service::update_person(db::connection& c, const viewer& v, std::int64_t id,
     }
     check_territory(region, departements);
     auto email = json_input::has(body, "email") ? email_of(body, "") : p->email;
+    check_own_identity(v, org != p->org_id ? org : std::nullopt, email != p->email ? email : std::string());
     if (!email.empty() && email != p->email) {
         auto s = c.prepare("SELECT 1 FROM expertise_people WHERE email = ?1 COLLATE NOCASE AND id <> ?2");
         s.bind(1, email).bind(2, id);

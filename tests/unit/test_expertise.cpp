@@ -591,3 +591,35 @@ TEST_CASE("expertise: the directory searches within what the viewer may see, wit
     CHECK(names(find(w.cpam_anim, {})) == std::set<std::string>{"Paul Durand"});
     CHECK(names(find(w.admin, {})) == std::set<std::string>{"Jeanne Martin", "Paul Durand"});
 }
+
+TEST_CASE("expertise: a member speaks for themselves only (their organisation, their address)", "[expertise]") {
+    expertise_db w;
+    auto field_of = [&](const std::function<void(db::connection&)>& f) {
+        try {
+            w.pool.write_sync(f);
+        } catch (const api_error& e) {
+            return std::string(e.code()) + "/" + e.field();
+        }
+        return std::string("accepted");
+    };
+    // Another institution, or someone else's address, on one's own fiche: refused.
+    CHECK(field_of([&](db::connection& c) {
+              w.svc.create_person(c, w.v(w.cpam_member), {{"role", "dam"}, {"consent", true}, {"org_id", w.msa}}, t0);
+          }) == "champ_invalide/org_id");
+    CHECK(field_of([&](db::connection& c) {
+              w.svc.create_person(c, w.v(w.cpam_member), {{"role", "dam"}, {"consent", true}, {"email", "dg@ars.sante.fr"}}, t0);
+          }) == "champ_invalide/email");
+    // Their own organisation and address (in any case) are theirs to give.
+    auto me = w.create(w.cpam_member, {{"role", "dam"}, {"consent", true}, {"org_id", w.cpam}, {"email", "Membre@CPAM.fr"}});
+    CHECK(w.get(w.cpam_member, me)["org"]["id"] == w.cpam);
+    CHECK(field_of([&](db::connection& c) { w.svc.update_person(c, w.v(w.cpam_member), me, {{"org_id", w.msa}}, t0); }) ==
+          "champ_invalide/org_id");
+    CHECK(field_of([&](db::connection& c) { w.svc.update_person(c, w.v(w.cpam_member), me, {{"email", "autre@x.fr"}}, t0); }) ==
+          "champ_invalide/email");
+    CHECK(field_of([&](db::connection& c) { w.svc.update_person(c, w.v(w.cpam_member), me, {{"org_id", nullptr}, {"phone", "0321"}}, t0); }) ==
+          "accepted");
+    // An animateur enters someone else as they are.
+    auto other = w.create(w.cpam_anim, {{"self", false}, {"name", "Dr Sans Compte"}, {"role", "dam"}, {"consent", true},
+                                        {"org_id", w.msa}, {"email", "dr@msa.fr"}});
+    CHECK(w.get(w.cpam_anim, other)["org"]["id"] == w.msa);
+}
