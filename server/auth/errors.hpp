@@ -7,7 +7,7 @@
 
 namespace relais::auth::errors {
 using namespace relais::errors;
-inline constexpr error_def weak_password{400, "mot_de_passe_faible", "Le mot de passe doit compter entre 10 et 256 caractères."};
+inline constexpr error_def weak_password{400, "mot_de_passe_faible", "Le mot de passe doit compter entre 10 et 256 caractères, dont au moins 5 différents, et ne pas être un mot de passe courant : une phrase de quelques mots convient."};
 inline constexpr error_def bad_credentials{401, "identifiants_invalides", "Adresse e-mail ou mot de passe incorrect."};
 inline constexpr error_def wrong_password{403, "mot_de_passe_incorrect", "Le mot de passe actuel est incorrect."};
 inline constexpr error_def email_taken{409, "email_deja_utilise", "Cette adresse e-mail est déjà utilisée."};

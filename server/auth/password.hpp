@@ -10,7 +10,8 @@ enum class hash_cost { interactive, moderate };
 /// libsodium's encoded Argon2id string ("$argon2id$v=19$m=...").
 std::string hash_password(std::string_view password, hash_cost cost = hash_cost::interactive);
 bool verify_password(const std::string& encoded, std::string_view password);
-/// Whether a password meets the policy: 10..256 code points, valid UTF-8.
+/// Whether a password meets the policy: 10..256 code points of valid UTF-8, at least 5
+/// different ones, not one of the most common passwords.
 bool acceptable_password(std::string_view password);
 
 /// A random URL-safe token of `bytes` random bytes.

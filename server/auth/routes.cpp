@@ -38,7 +38,8 @@ void service::register_routes(net::router& r) {
     }));
 
     r.add("DELETE", "/api/session", guard(access::anyone, [this](request& req, const principal&) -> asio::awaitable<response> {
-        if (auto token = req.cookie(session_cookie); token && !token->empty() && token->size() <= 128) co_await logout(*token);
+        for (const auto& token : req.cookies(session_cookie))
+            if (!token.empty() && token.size() <= 128) co_await logout(token);
         auto res = response::no_content();
         res.header("Set-Cookie", clear_cookie_header(req.secure));
         co_return res;

@@ -54,13 +54,23 @@ std::string service::clear_cookie_header(bool secure) const {
 }
 
 asio::awaitable<std::optional<principal>> service::authenticate(const net::request& req) {
-    auto token = req.cookie(session_cookie);
-    if (!token || token->empty() || token->size() > 128) co_return std::nullopt;
-    std::string hash = token_hash(*token);
+    // Every session cookie sent (a few at most): a stale or foreign one beside ours must
+    // not sign the person out.
+    std::vector<std::string> hashes;
+    for (const auto& token : req.cookies(session_cookie))
+        if (!token.empty() && token.size() <= 128) hashes.push_back(token_hash(token));
+    if (hashes.empty()) co_return std::nullopt;
     std::optional<user> u;
+    std::string hash;
     auto now = unix_now();
     std::int64_t expires = 0;
-    co_await db_.read([&](db::connection& c) { u = store::session_user(c, hash, now, &expires); });
+    co_await db_.read([&](db::connection& c) {
+        for (const auto& h : hashes)
+            if ((u = store::session_user(c, h, now, &expires))) {
+                hash = h;
+                return;
+            }
+    });
     if (!u) co_return std::nullopt;
     principal p{std::move(*u), std::move(hash), expires};
     co_return p;

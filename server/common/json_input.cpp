@@ -59,12 +59,18 @@ std::optional<std::string> optional_string(const nlohmann::json& obj, const char
 }
 
 bool has_control(std::string_view v) {
-    // Control characters but newline and tab: C0, DEL, and C1 (U+0080–U+009F, 0xC2 0x80–0x9F).
+    // Control characters but newline and tab: C0, DEL, and C1 (U+0080–U+009F, 0xC2 0x80–0x9F);
+    // and the bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069), which
+    // make a name or a line display other than it reads (« Admin\u202E » spoofing).
     for (std::size_t i = 0; i < v.size(); ++i) {
         auto c = static_cast<unsigned char>(v[i]);
         if ((c < 0x20 && c != '\n' && c != '\t') || c == 0x7F ||
             (c == 0xC2 && i + 1 < v.size() && static_cast<unsigned char>(v[i + 1]) <= 0x9F))
             return true;
+        if (c == 0xE2 && i + 2 < v.size()) {
+            auto b1 = static_cast<unsigned char>(v[i + 1]), b2 = static_cast<unsigned char>(v[i + 2]);
+            if ((b1 == 0x80 && b2 >= 0xAA && b2 <= 0xAE) || (b1 == 0x81 && b2 >= 0xA6 && b2 <= 0xA9)) return true;
+        }
     }
     return false;
 }

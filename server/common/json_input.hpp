@@ -30,8 +30,9 @@ bool has(const nlohmann::json& obj, const char* field);
 
 std::string trim(std::string_view s);
 
-/// Whether the text holds a control character other than newline and tab (C0, DEL, C1):
-/// what every string read through this file refuses, for callers that read text whole.
+/// Whether the text holds a control character other than newline and tab (C0, DEL, C1)
+/// or a bidirectional override or isolate (U+202A–U+202E, U+2066–U+2069): what every
+/// string read through this file refuses, for callers that read text whole.
 bool has_control(std::string_view v);
 
 }  // namespace relais::json_input

@@ -127,9 +127,12 @@ asio::awaitable<response> http_session::handle(request& req) {
     if (is_unsafe(req.method)) {
         if (!s.origin_allowed(req.header("origin"))) throw api_error(errors::origin_refused);
         if (!req.body.empty()) {
+            // The media type itself, parameters (charset) aside: "application/jsonx" is not JSON.
             auto ct = lower(req.header("content-type"));
-            bool raw = m.options && m.options->raw_body && ct.rfind("application/octet-stream", 0) == 0;
-            if (ct.rfind("application/json", 0) != 0 && !raw) {
+            auto type = std::string_view(ct).substr(0, ct.find(';'));
+            while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+            bool raw = m.options && m.options->raw_body && type == "application/octet-stream";
+            if (type != "application/json" && !raw) {
                 if (m.options && m.options->raw_body)
                     throw api_error(errors::unsupported_media, {}, "Le fichier doit être envoyé tel quel (application/octet-stream).");
                 throw api_error(errors::unsupported_media);
@@ -146,7 +149,7 @@ asio::awaitable<response> http_session::handle(request& req) {
         r.header("Allow", m.allowed);
         co_return r;
     }
-    if ((req.method == "GET" || req.method == "HEAD") && s.files && req.path.rfind("/api/", 0) != 0) {
+    if ((req.method == "GET" || req.method == "HEAD") && s.files && req.path.rfind("/api/", 0) != 0 && req.path != "/api") {
         auto r = s.files->serve(req.path, req.header("if-none-match"));
         if (!r) throw api_error(errors::path_invalid);
         co_return std::move(*r);
@@ -382,6 +385,10 @@ asio::awaitable<void> http_session::run() {
         if (!r.content_type.empty()) res.set(http::field::content_type, r.content_type);
         for (auto& [k, v] : r.headers) res.insert(k, v);
         add_security_headers(res, req.secure);
+        // API answers are someone's data: never kept by a browser or a proxy unless the
+        // handler says otherwise (a relayed image, a thumbnail).
+        if (req.path.rfind("/api/", 0) == 0 && res.find(http::field::cache_control) == res.end())
+            res.set(http::field::cache_control, "no-store");
         res.set("X-Request-Id", req.request_id);
         bool keep_alive = in.keep_alive() && !closing_ && !s.stopping && r.status != 400;
         res.keep_alive(keep_alive);

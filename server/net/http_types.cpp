@@ -16,17 +16,24 @@ const std::string& request::header(const std::string& lower_name) const {
 }
 
 std::optional<std::string> request::cookie(std::string_view name) const {
+    auto all = cookies(name, 1);
+    if (all.empty()) return std::nullopt;
+    return std::move(all.front());
+}
+
+std::vector<std::string> request::cookies(std::string_view name, std::size_t max) const {
+    std::vector<std::string> out;
     std::string_view all = header("cookie");
-    while (!all.empty()) {
+    while (!all.empty() && out.size() < max) {
         auto semi = all.find(';');
         std::string_view part = all.substr(0, semi);
         all = semi == std::string_view::npos ? std::string_view() : all.substr(semi + 1);
         while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
         auto eq = part.find('=');
         if (eq == std::string_view::npos) continue;
-        if (part.substr(0, eq) == name) return std::string(part.substr(eq + 1));
+        if (part.substr(0, eq) == name) out.emplace_back(part.substr(eq + 1));
     }
-    return std::nullopt;
+    return out;
 }
 
 std::int64_t request::id_param(const std::string& name) const {

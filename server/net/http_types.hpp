@@ -34,8 +34,11 @@ struct request {
 
     /// A header value or "" when absent (name in lower case).
     const std::string& header(const std::string& lower_name) const;
-    /// Value of one cookie, or nullopt.
+    /// Value of one cookie (the first of that name), or nullopt.
     std::optional<std::string> cookie(std::string_view name) const;
+    /// Every value of a cookie, in the order sent, at most `max` (a sibling site may set a
+    /// cookie of the same name beside ours: the one that works is not always the first).
+    std::vector<std::string> cookies(std::string_view name, std::size_t max = 4) const;
     /// A path parameter parsed as a positive id; throws api_error(not_found) otherwise.
     std::int64_t id_param(const std::string& name) const;
 };

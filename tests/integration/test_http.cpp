@@ -49,6 +49,7 @@ TEST_CASE("health, static files and security headers", "[http]") {
     // App routes get the shell; API errors stay JSON.
     CHECK(s.request("GET", "/ateliers").status == 200);
     CHECK(s.request("GET", "/admin/utilisateurs").header("content-type") == "text/html; charset=utf-8");
+    CHECK(s.request("GET", "/api").error_code() == "introuvable");  // not the page shell
     auto missing = s.request("GET", "/js/nope.js");
     CHECK(missing.status == 404);
     CHECK(missing.error_code() == "introuvable");
@@ -161,6 +162,16 @@ TEST_CASE("invalid JSON, invalid UTF-8 and wrong content type change nothing", "
                           {{"Cookie", admin}, {"Content-Type", "application/x-www-form-urlencoded"}});
     CHECK(form.status == 415);
     CHECK(form.error_code() == "type_contenu_invalide");
+
+    // The media type is read whole: a type that merely starts like JSON is not JSON.
+    CHECK(s.request("POST", "/api/admin/users", "{}", {{"Cookie", admin}, {"Content-Type", "application/jsonx"}}).error_code() ==
+          "type_contenu_invalide");
+    CHECK(s.request("POST", "/api/admin/users", "{}", {{"Cookie", admin}, {"Content-Type", "Application/JSON ; charset=UTF-8"}})
+              .error_code() == "champ_invalide");
+    // API answers are not kept in caches unless a route says so.
+    CHECK(s.request("GET", "/api/admin/users", {}, cookie).header("cache-control") == "no-store");
+    CHECK(s.request("GET", "/api/nope", {}, cookie).header("cache-control") == "no-store");
+    CHECK(s.request("GET", "/api/glossary", {}, cookie).header("cache-control") == "public, max-age=3600");
 
     auto missing = s.request("POST", "/api/admin/users", "{\"email\":\"x@y.fr\"}", cookie);
     CHECK(missing.status == 400);

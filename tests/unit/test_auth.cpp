@@ -32,8 +32,18 @@ TEST_CASE("Argon2id hashes verify and are salted", "[auth]") {
 TEST_CASE("password policy and tokens", "[auth]") {
     CHECK_FALSE(acceptable_password("court"));
     CHECK(acceptable_password("dix carac."));
-    CHECK(acceptable_password("éééééééééé"));  // 10 code points, 20 bytes
+    CHECK(acceptable_password("éàèùâêîôûç"));  // 10 code points, 20 bytes
     CHECK_FALSE(acceptable_password(std::string(257, 'a')));
+    // Ten characters, but one key held down, blanks, a pattern or a list's first guess.
+    CHECK_FALSE(acceptable_password("aaaaaaaaaa"));
+    CHECK_FALSE(acceptable_password(std::string(20, ' ')));
+    CHECK_FALSE(acceptable_password("abababababab"));
+    CHECK_FALSE(acceptable_password("éèéèéèéèéè"));
+    CHECK_FALSE(acceptable_password("AZERTYUIOP"));
+    CHECK_FALSE(acceptable_password("Mot de passe"));
+    CHECK_FALSE(acceptable_password("1234567890"));
+    CHECK(acceptable_password("une phrase de passe"));
+    CHECK(acceptable_password("abcdeabcde"));
     CHECK_FALSE(acceptable_password("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff"));
     auto t1 = random_token(), t2 = random_token();
     CHECK(t1 != t2);

@@ -87,6 +87,15 @@ TEST_CASE("json input: shape, bounds, fields", "[common]") {
     CHECK_THROWS_AS(json_input::required_string(controls, "nel", 10), api_error);
     CHECK_THROWS_AS(json_input::required_string(controls, "c1", 10), api_error);
     CHECK(json_input::required_string(controls, "ok", 20) == "ligne\n\tà  \u00a0°");
+    // Bidirectional overrides and isolates spoof what a name reads; the punctuation around
+    // them (U+2029, U+2030, U+2065 unassigned aside) stays.
+    auto bidi = json_input::parse_object(R"({"rlo":"Admin\u202e","lri":"a\u2066b","pdi":"\u2069","ok":"‰ – « » …"})");
+    CHECK_THROWS_AS(json_input::required_string(bidi, "rlo", 10), api_error);
+    CHECK_THROWS_AS(json_input::required_string(bidi, "lri", 10), api_error);
+    CHECK_THROWS_AS(json_input::required_string(bidi, "pdi", 10), api_error);
+    CHECK(json_input::required_string(bidi, "ok", 20) == "‰ – « » …");
+    CHECK(json_input::has_control("a\u202ab"));
+    CHECK_FALSE(json_input::has_control("a\u2029b"));
     CHECK_FALSE(json_input::optional_string(j, "nul", 10));
     CHECK(json_input::optional_bool(j, "b") == true);
     CHECK_THROWS_AS(json_input::optional_bool(j, "n"), api_error);

@@ -85,7 +85,7 @@ const fr = {
   'form.missing': 'Veuillez renseigner le champ « {label} ».',
   'form.invalidEmail': 'Le champ « {label} » doit contenir une adresse e-mail valide.',
   'form.passwordLength': 'Le mot de passe doit compter entre {min} et {max} caractères.',
-  'form.passwordHint': 'Entre {min} et {max} caractères.',
+  'form.passwordHint': 'Entre {min} et {max} caractères, dont au moins 5 différents : une phrase de quelques mots convient.',
   'form.passwordMismatch': 'Les deux nouveaux mots de passe ne sont pas identiques.',
 
   // Errors
