@@ -96,6 +96,7 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
         md << i + 1 << ". " << one_line(s.phases[i].title) << " (" << s.phases[i].duration_min << " min)\n";
 
     md << "\n## Production\n";
+    bool produced = false;
     std::set<std::string> seen_columns;
     for (const auto& ph : s.phases) {
         for (const auto& col : ph.columns) {
@@ -104,6 +105,7 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
             for (const auto& [id, n] : s.notes)
                 if (n.column == col.key && n.hidden.empty()) notes.push_back(&n);
             if (notes.empty()) continue;
+            produced = true;
             md << "\n### " << one_line(col.title) << "\n\n";
             // A structured column (indicators, action lines): one table row per note, a
             // column per field, the group when some are grouped, the votes when revealed.
@@ -157,6 +159,8 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
                 if (!n->group || !s.groups.count(*n->group)) line(*n, "");
         }
     }
+
+    if (!produced) md << "\nAucune note n'a été écrite sur le tableau.\n";
 
     // The ranking of each revealed vote (equal totals share a rank).
     for (const auto& ph : s.phases) {

@@ -149,7 +149,8 @@ bool is_item(const block& b) { return b.k == block::kind::bullet || b.k == block
 
 std::string html(const std::string& title, const std::string& markdown) {
     std::ostringstream h;
-    h << "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\"><title>" << escape_html(title)
+    h << "<!doctype html>\n<html lang=\"fr\"><head><meta charset=\"utf-8\">"
+      << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>" << escape_html(title)
       << "</title><link rel=\"stylesheet\" href=\"/css/report.css\"></head><body><main>\n";
     // Open lists, outermost first ("ul" or "ol"); each has an open <li>.
     std::vector<std::string> lists;

@@ -372,7 +372,7 @@ void service::register_routes(net::router& r) {
         if (!take_code_attempt(req.client_address))
             throw api_error(errors::rate_limited, {}, "Trop de codes essayés depuis cette adresse : réessayez dans quelques minutes.");
         auto code = normalise_code(typed);
-        if (code.empty()) throw api_error(errors::invalid_field, "code", "Un code d'atelier a 6 caractères (lettres et chiffres), par exemple « K7M 4QX ».");
+        if (code.empty()) throw api_error(errors::invalid_field, "code", "Un code d'atelier a 6 caractères, lettres et chiffres, sans 0, 1, I, L ni O (par exemple « K7M 4QX ») : vérifiez le code affiché.");
         std::optional<std::pair<store::invite_row, std::string>> found;
         std::optional<store::workshop_row> w;
         auto now = unix_now();

@@ -146,7 +146,7 @@ async function run(relais) {
     assert.equal(await anne.getByRole('link', { name: '03 21 00 00 00' }).getAttribute('href'), 'tel:0321000000');
     await assertAxeClean(anne, 'a person page with the validation button');
     await anne.getByRole('button', { name: 'Valider l’expertise « Diagnostic territorial »' }).click();
-    await anne.getByText(/^Validée par Anne Animatrice le \d+ \S+ 20\d\d à \d\d:\d\d\.$/).waitFor();
+    await anne.getByText(/^Validée par Anne Animatrice le \d+(er)? \S+ 20\d\d à \d\d:\d\d\.$/).waitFor();
     await anne.getByRole('button', { name: 'Retirer la validation de l’expertise « Diagnostic territorial »' }).waitFor();
     await anne.getByText('validée', { exact: true }).waitFor();
     await assertAxeClean(anne, 'a person page with a validated expertise');

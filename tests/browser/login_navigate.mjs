@@ -74,7 +74,7 @@ async function run(relais) {
     assert.match(h1, /Alice Admin/);
     assert.match(await page.locator('header').textContent(), /Alice Admin/,
       'the header must show the signed-in user');
-    assert.equal(await page.locator('main .card').count(), 4, 'the home page shows 4 area cards');
+    assert.equal(await page.locator('main .card').count(), 5, 'the home page shows a card per area (5)');
     assert.ok(await focusedIsHeading(page), 'focus must move to the page heading');
   });
 

@@ -110,7 +110,7 @@ async function run(relais) {
       assert.match(text, /Fiche à relire/);
       assert.match(text, new RegExp(MEMBER.name), 'the notice says who submitted the fiche');
       assert.match(text, /à l’instant|il y a \d+ minute/, `a French relative date: ${text}`);
-      assert.match(text, /\d{1,2} [a-zéû]+ \d{4} à \d{2}:\d{2}/, `an absolute date: ${text}`);
+      assert.match(text, /\d{1,2}(er)? [a-zéû]+ \d{4} à \d{2}:\d{2}/, `an absolute date: ${text}`);
     }
     await page.getByText('2 notifications non lues', { exact: true }).waitFor();
     await assertNoOverflow(page);

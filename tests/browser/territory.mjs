@@ -100,6 +100,24 @@ async function run(relais) {
     assert.match(await csv.text(), /taille;1/);
   });
 
+  await step('Enter on a commune already chosen adds nothing and says so; the choice survives leaving the page', async () => {
+    const search = page.getByLabel('Rechercher une commune');
+    await search.fill('');
+    await search.focus();
+    await page.keyboard.type('01001');
+    await page.getByRole('button', { name: /déjà dans le territoire|déjà ajoutée/i }).first().waitFor();
+    await page.keyboard.press('Enter');
+    await page.getByRole('status').filter({ hasText: /Abergement/ }).first().waitFor();
+    assert.equal(await page.getByText('2 communes.').count(), 1, 'nothing else was added');
+    // Another page, then back: the two communes are still there.
+    await page.getByRole('link', { name: 'Bibliothèque', exact: true }).first().click();
+    await heading(page, /^Bibliothèque/);
+    await page.goBack();
+    await heading(page, /^Territoire d’une CPTS$/);
+    await page.getByText('2 communes.').waitFor();
+    await page.getByRole('button', { name: 'Retirer Bersée' }).waitFor();
+  });
+
   await step('on a phone the page does not scroll sideways', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await assertNoOverflow(page);

@@ -220,6 +220,14 @@ async function run(relais) {
     await kept.locator('summary').filter({ hasText: 'Commentaires (1)' }).waitFor();
     await kept.getByText('À relayer à la CPTS du Ternois.', { exact: true }).waitFor();
     await assertAxeClean(other, 'a retained item with its comments open');
+    // A comment being typed is not lost by a click in the navigation: leaving asks first.
+    await kept.getByLabel('Votre commentaire').fill('Un second commentaire en cours');
+    await other.getByRole('link', { name: 'Bibliothèque', exact: true }).first().click();
+    const leave = other.getByRole('dialog', { name: 'Quitter sans enregistrer ?' });
+    await leave.waitFor();
+    await leave.getByRole('button', { name: 'Annuler' }).click();
+    assert.equal(await kept.getByLabel('Votre commentaire').inputValue(), 'Un second commentaire en cours');
+    await kept.getByLabel('Votre commentaire').fill('');
   });
 
   await step('on a phone, the field page does not scroll sideways; the coverage no longer flags an owner', async () => {

@@ -69,6 +69,12 @@ async function run(relais) {
     await dialog.getByRole('button', { name: 'Déplacer' }).click();
     await column('Opportunités').locator('li.note', { hasText: 'Une opportunité écrite au mauvais endroit' }).waitFor();
     assert.equal(await column('Faiblesses').locator('li.note').count(), 0);
+    // Focus follows the note into its new column (not left on the old column's heading).
+    await a.waitForFunction(() => {
+      const el = document.activeElement;
+      return el && el.textContent.trim() === 'Déplacer'
+        && el.closest('li.note')?.textContent.includes('Une opportunité écrite au mauvais endroit');
+    }, null, { timeout: 5000 });
   });
 
   await step('dragged with the mouse onto a group, a note joins it', async () => {
@@ -110,6 +116,8 @@ async function run(relais) {
   await step('on a phone, a tap on « Déplacer » opens it; dragged with a finger onto another column\'s tab, the note moves there', async () => {
     // A phone's width; tall enough for the tabs and the note to be on screen together.
     await a.setViewportSize({ width: 390, height: 1300 });
+    // The last move from the dialog opened its column's tab: back to « Forces ».
+    await a.getByRole('button', { name: /^Forces/ }).click();
     // Real touch input through the DevTools protocol: the browser turns it into pointer
     // events of type touch, and honours touch-action on the « Déplacer » button.
     const cdp = await a.context().newCDPSession(a);

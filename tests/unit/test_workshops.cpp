@@ -295,11 +295,14 @@ TEST_CASE("report: markdown, escaped HTML, CSV without formulas", "[workshops][r
     w.stage = "pre_aci";
     auto r = make_report(w, b.s, {"Bob", "Cat"}, 0);
     CHECK(r.markdown.find("# Compte rendu — Atelier <test>") == 0);
+    // No note on the board: the « Production » section says so rather than stay empty.
+    CHECK(r.markdown.find("## Production\n\nAucune note n'a été écrite sur le tableau.") != std::string::npos);
     CHECK(r.actions_csv.find("\"Bob; \"\"B\"\"\";'=SOMME(A1) <script>;2027-01-01") != std::string::npos);
     auto html = report_html("Atelier <test>", r.markdown);
     CHECK(html.find("<script>") == std::string::npos);
     CHECK(html.find("&lt;script&gt;") != std::string::npos);
     CHECK(html.find("<title>Atelier &lt;test&gt;</title>") != std::string::npos);
+    CHECK(html.find("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">") != std::string::npos);  // phones
     CHECK(csv_field("simple") == "simple");
     CHECK(csv_field("-1") == "'-1");
     // The printable page: one table with its header row and no literal separator; a

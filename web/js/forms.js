@@ -150,6 +150,9 @@ function controlFor(form, field) {
  * @returns {{ form: HTMLFormElement, showError: (message: string, el?: Element) => void,
  *             clearError: () => void }}
  */
+// The server's message for champ_invalide when it has nothing more precise to say.
+const GENERIC_INVALID = 'Un champ est absent ou invalide.';
+
 export function createForm({ labelledBy, label, className = 'form', onSubmit, children = [] }) {
   const region = h('div', { class: 'form-error', role: 'alert' });
   const form = h('form', {
@@ -189,7 +192,14 @@ export function createForm({ labelledBy, label, className = 'form', onSubmit, ch
       await onSubmit(formValues(form), form);
     } catch (err) {
       if (err && err.name === 'AbortError') return;
-      showError(err && err.message ? err.message : String(err), controlFor(form, err && err.field));
+      const el = controlFor(form, err && err.field);
+      let message = err && err.message ? err.message : String(err);
+      // The catalogue's general message names no field: name the one the server pointed at.
+      if (el && err.code === 'champ_invalide' && message === GENERIC_INVALID) {
+        const label = el.id ? form.querySelector(`label[for="${CSS.escape(el.id)}"]`) : null;
+        if (label) message = t('form.fieldInvalid', { label: label.textContent.trim() });
+      }
+      showError(message, el);
     } finally {
       busy = false;
       form.removeAttribute('aria-busy');
@@ -244,12 +254,15 @@ export function keepDraft(form, key, extra = null) {
  * Enter in the field presses the first enabled result; Down moves into the results; Up
  * and Down move between them, Up from the first goes back to the field.
  */
-export function searchResultsKeys({ input, results, signal }) {
+export function searchResultsKeys({ input, results, signal, onTaken }) {
   input.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') {
       e.preventDefault();
-      const first = results.querySelector('button:not([disabled])');
-      if (first) first.click();
+      // The first result, the one the person sees first: never the next one behind it
+      // when the first is already taken (`onTaken` says so).
+      const first = results.querySelector('button');
+      if (first && !first.disabled) first.click();
+      else if (first && onTaken) onTaken(first);
     } else if (e.key === 'ArrowDown') {
       const first = results.querySelector('button');
       if (first) { e.preventDefault(); first.focus(); }

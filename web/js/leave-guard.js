@@ -31,3 +31,13 @@ window.addEventListener('beforeunload', (event) => {
   event.preventDefault();
   event.returnValue = '';
 });
+
+/**
+ * Guards every text box under `root` (text, URL, search fields and text areas): leaving
+ * asks while one holds text that differs from what it was drawn with. For pages whose
+ * forms are many and small (a watch field's qualification, comments, posts).
+ */
+export function guardTypedText(root, signal) {
+  guardLeaving(() => [...root.querySelectorAll('textarea, input[type=text], input[type=url], input:not([type])')]
+    .some((box) => box.isConnected && box.value.trim() !== '' && box.value !== box.defaultValue), signal);
+}

@@ -4,6 +4,7 @@
 // goes through text nodes: the source can never become markup.
 
 import { h, srOnly } from './dom.js';
+import { t } from './i18n.js';
 
 const ESCAPABLE = '\\`*_{}[]()#+-.!|>~';
 
@@ -174,7 +175,8 @@ function table(lines, i) {
     j += 1;
   }
   const cls = (k) => (alignments[k] ? `align-${alignments[k]}` : null);
-  const node = h('div', { class: 'table-wrap' }, h('table', { class: 'table' },
+  // A wide table scrolls in its box: focusable and named, so that the keyboard scrolls it too.
+  const node = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('markdown.table') }, h('table', { class: 'table' },
     h('thead', {}, h('tr', {}, head.map((c, k) => h('th', { scope: 'col', class: cls(k) }, inline(c))))),
     h('tbody', {}, rows.map((r) => h('tr', {},
       head.map((_, k) => h('td', { class: cls(k) }, inline(r[k] ?? ''))))))));
@@ -223,6 +225,13 @@ function list(lines, i) {
 export function renderMarkdown(source, { headingOffset = 1, className = 'markdown', depth = 0 } = {}) {
   const lines = String(source ?? '').replace(/\r\n?/g, '\n').split('\n');
   const root = h('div', { class: className });
+  // The text's highest heading level is the first under the page's title, whatever it was
+  // written with ("##" sections of a fiche are <h2> under its <h1>): no level is skipped.
+  let top = 6;
+  for (const line of lines) {
+    const hm = heading(line);
+    if (hm) top = Math.min(top, hm[0]);
+  }
   let i = 0;
   while (i < lines.length) {
     const line = lines[i];
@@ -230,7 +239,7 @@ export function renderMarkdown(source, { headingOffset = 1, className = 'markdow
     if (line.trim() === '') {
       i += 1;
     } else if ((m = heading(line))) {
-      const level = Math.min(6, m[0] + headingOffset);
+      const level = Math.min(6, m[0] - top + 1 + headingOffset);
       root.append(h(`h${level}`, {}, inline(m[1])));
       i += 1;
     } else if (isRule(line)) {

@@ -13,6 +13,15 @@ const shortFormat = new Intl.DateTimeFormat(locale, {
 });
 const relativeFormat = new Intl.RelativeTimeFormat(locale, { numeric: 'auto' });
 
+/**
+ * A date formatted the French way: the first of the month is « 1er » (« 1er décembre »,
+ * as the reports write it), which Intl does not do.
+ */
+export function frenchDate(format, date) {
+  return format.formatToParts(date)
+    .map((p) => (p.type === 'day' && p.value === '1' ? '1er' : p.value)).join('');
+}
+
 /** A Date from an ISO string (or unix seconds); null when unusable. */
 export function parseDate(value) {
   if (value === null || value === undefined || value === '') return null;
@@ -23,13 +32,13 @@ export function parseDate(value) {
 /** "1 décembre 2026 à 14:05" (Paris time); "" when unusable. */
 export function absoluteDate(value) {
   const date = parseDate(value);
-  return date ? absoluteFormat.format(date) : '';
+  return date ? frenchDate(absoluteFormat, date) : '';
 }
 
 /** "1 déc. 2026, 14:05" (Paris time), for tables; "" when unusable. */
 export function shortDate(value) {
   const date = parseDate(value);
-  return date ? shortFormat.format(date) : '';
+  return date ? frenchDate(shortFormat, date) : '';
 }
 
 /**

@@ -6,6 +6,7 @@
 import { h } from '../dom.js';
 import { locale, t } from '../i18n.js';
 import { labels } from '../meta.js';
+import { frenchDate } from '../time.js';
 
 export const PHASE_KINDS = ['accueil', 'individuel', 'regroupement', 'vote', 'plan_action', 'libre'];
 export const REACTIONS = ['👍', '👏', '❤️', '💡', '❓', '😀'];
@@ -35,11 +36,11 @@ function toDate(value) {
   return Number.isNaN(date.getTime()) ? null : date;
 }
 
-/** "lundi 1 décembre 2026 à 14:00", or "Non renseigné". */
+/** "lundi 1er décembre 2026 à 14:00", or "Non renseigné". */
 export function formatDate(value, { short = false } = {}) {
   const date = toDate(value);
   if (!date) return value ? String(value) : t('common.notSet');
-  return (short ? shortFormat : dateTimeFormat).format(date);
+  return frenchDate(short ? shortFormat : dateTimeFormat, date);
 }
 
 const dayFormat = new Intl.DateTimeFormat(locale, { dateStyle: 'medium' });
@@ -55,7 +56,7 @@ export function formatTime(value) {
 export function formatDay(value) {
   const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(value || ''));
   if (!m) return value ? String(value) : t('common.notSet');
-  return dayFormat.format(new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return frenchDate(dayFormat, new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
 }
 
 /** The value of an <input type="datetime-local"> for an ISO date ("" when unset). */
@@ -89,10 +90,10 @@ export function workshopCard(w) {
       h('span', { class: 'tag tag-stage', text: stageLabel(w.stage) }), ' ', stateTag(w.state)));
 }
 
-/** A list of people's names, or "Aucune". */
-export function names(list) {
+/** A list of names, or `none` when empty ("Aucune": organisations; people say "Aucun"). */
+export function names(list, none = t('common.none')) {
   return Array.isArray(list) && list.length
-    ? list.map((p) => p.name).join(t('common.listSeparator')) : t('common.none');
+    ? list.map((p) => p.name).join(t('common.listSeparator')) : none;
 }
 
 /** Random id for operations and keys: 16 hex characters. */

@@ -3,7 +3,7 @@
 // remove with buttons (no dragging), saved as a whole with PUT /phases.
 
 import { h, uid } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { PHASE_KINDS, kindLabel } from './common.js';
 
 const clone = (value) => JSON.parse(JSON.stringify(value));
@@ -123,7 +123,7 @@ export function phaseComposer({ phases, templates, onSave, announce }) {
     const summary = h('summary');
     const setSummary = () => {
       summary.textContent = t('composer.settings', {
-        kind: kindLabel(p.kind), minutes: p.duration_min, columns: p.columns.length,
+        kind: kindLabel(p.kind), minutes: p.duration_min, columns: tn('composer.columnCount', p.columns.length),
       });
     };
     setSummary();

@@ -6,6 +6,7 @@ import { ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { labels } from '../meta.js';
+import { frenchDate } from '../time.js';
 
 export const ACCEPTED_FILES = '.pdf,.docx,.odt,.pptx,.odp,.xlsx,.ods,.png,.jpg,.jpeg,.webp,.md,.markdown,.txt';
 // The kinds a member may submit; reviewers may submit every kind.
@@ -43,8 +44,11 @@ export function kindBadge(kind) {
   return h('span', { class: `badge badge-kind kind-${kind}`, text: kindLabel(kind) });
 }
 
-/** A search hit or a listed item as a card linking to its page. */
-export function itemCard(item, { snippet = true } = {}) {
+/**
+ * A search hit or a listed item as a card linking to its page. `level`: its title's heading
+ * level (2 in a list right under the page's title, 3 under a section's heading).
+ */
+export function itemCard(item, { snippet = true, level = 2 } = {}) {
   const meta = [];
   if (item.date) meta.push(formatDate(item.date));
   if (item.organisation) meta.push(item.organisation);
@@ -52,7 +56,7 @@ export function itemCard(item, { snippet = true } = {}) {
   return h('li', { class: 'card library-card' },
     h('div', { class: 'card-badges' }, kindBadge(item.kind),
       item.state && item.state !== 'published' ? h('span', { class: `badge state-${item.state}`, text: t(`biblio.state.${item.state}`) }) : null),
-    h('h3', { class: 'card-title' }, h('a', { class: 'card-link', href: `/bibliotheque/${item.id}`, text: item.title })),
+    h(`h${level}`, { class: 'card-title' }, h('a', { class: 'card-link', href: `/bibliotheque/${item.id}`, text: item.title })),
     meta.length ? h('p', { class: 'card-meta', text: meta.join(' · ') }) : null,
     snippet && item.snippet ? h('p', { class: 'snippet' }, snippetNodes(item.snippet, item.highlights))
       : (item.summary ? h('p', { text: item.summary }) : null),
@@ -60,10 +64,13 @@ export function itemCard(item, { snippet = true } = {}) {
       ? h('p', { class: 'review-note', text: t('biblio.reviewNote', { note: item.review_note }) }) : null);
 }
 
+const dayFormat = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', day: 'numeric', month: 'long', year: 'numeric' });
+
+/** "1er décembre 2026" (a day, or the Paris day of a timestamp). */
 export function formatDate(iso) {
   const d = new Date(iso.length === 10 ? `${iso}T12:00:00Z` : iso);
   if (Number.isNaN(d.getTime())) return iso;
-  return d.toLocaleDateString('fr-FR', { day: 'numeric', month: 'long', year: 'numeric' });
+  return frenchDate(dayFormat, d);
 }
 
 export function formatSize(bytes) {

@@ -18,6 +18,8 @@ export const urgencyLabel = (code) => t(`besoins.urgency.${code}`);
 export function needTags(need) {
   return [
     h('span', { class: `tag need-state need-state-${need.state}`, text: stateLabel(need.state) }),
+    // A space between the tags: read aloud, « Ouvert Urgent », not « OuvertUrgent ».
+    need.urgency && need.urgency !== 'normale' ? ' ' : null,
     need.urgency && need.urgency !== 'normale'
       ? h('span', { class: `tag need-urgency need-urgency-${need.urgency}`, text: urgencyLabel(need.urgency) })
       : null,

@@ -5,21 +5,21 @@ import { t } from '../i18n.js';
 
 export const title = 'home.title';
 
-// The four areas, in menu order; `ready` once the area is built. A later feature can
-// add a live count or the latest item to its card.
+// The areas, in menu order. A later feature can add a live count or the latest item to
+// its card.
 const AREAS = [
-  { key: 'ateliers', path: '/ateliers', ready: true },
-  { key: 'bibliotheque', path: '/bibliotheque', ready: true },
+  { key: 'ateliers', path: '/ateliers' },
+  { key: 'bibliotheque', path: '/bibliotheque' },
   { key: 'veille', path: '/veille' },
-  { key: 'expertises', path: '/expertises', ready: true },
+  { key: 'territoire', path: '/territoire' },
+  { key: 'expertises', path: '/expertises' },
 ];
 
 function card(area) {
   return h('li', { class: `card area-${area.key}` },
     h('h3', { class: 'card-title' },
       h('a', { class: 'card-link', href: area.path, text: t(`${area.key}.title`) })),
-    h('p', { text: t(`${area.key}.summary`) }),
-    area.ready ? null : h('p', { class: 'badge', text: t('home.soonBadge') }));
+    h('p', { text: t(`${area.key}.summary`) }));
 }
 
 export function render(ctx) {

@@ -92,7 +92,7 @@ export async function render(ctx) {
         const { form } = createForm({
           labelledBy: titleId,
           children: [
-            inputField({ label: t('adminUsers.name'), name: 'name', value: user.name, required: true }),
+            inputField({ label: t('adminUsers.name'), name: 'name', value: user.name, required: true, attrs: { maxlength: '120' } }),
             selectField({
               label: t('adminUsers.role'), name: 'role', options: roleOptions(), value: user.role,
             }),
@@ -185,7 +185,7 @@ export async function render(ctx) {
     labelledBy: createId,
     className: 'form form-grid',
     children: [
-      inputField({ label: t('adminUsers.name'), name: 'name', required: true, autocomplete: 'off' }),
+      inputField({ label: t('adminUsers.name'), name: 'name', required: true, autocomplete: 'off', attrs: { maxlength: '120' } }),
       inputField({
         label: t('adminUsers.email'), name: 'email', type: 'email', required: true,
         autocomplete: 'off',

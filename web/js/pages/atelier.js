@@ -43,8 +43,8 @@ function detailsList(w) {
     ['atelier.date', formatDate(w.date)],
     ['atelier.cpts', w.cpts ? w.cpts.name : t('atelier.noCpts')],
     ['atelier.partners', names(w.partners)],
-    ['atelier.facilitators', names(w.facilitators)],
-    ['atelier.members', names(w.members)],
+    ['atelier.facilitators', names(w.facilitators, t('common.nonePerson'))],
+    ['atelier.members', names(w.members, t('common.nonePerson'))],
     ['atelier.myRole', w.my_role ? roleLabel(w.my_role) : t('common.none')],
   ];
   return h('dl', { class: 'details' }, rows.map(([key, value]) => h('div', { class: 'details-row' },

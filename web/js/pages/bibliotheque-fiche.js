@@ -14,7 +14,9 @@ import { createForm, textareaField, actions, submitButton } from '../forms.js';
 import { t } from '../i18n.js';
 import { renderMarkdown } from '../markdown.js';
 
-export const title = 'biblio.itemTitle';
+// The fiche's own title once it is read (the tab and the history show it).
+let pageTitle = '';
+export const title = () => pageTitle || t('biblio.itemTitle');
 
 function metaRow(label, value) {
   if (!value || (Array.isArray(value) && !value.length)) return null;
@@ -138,7 +140,7 @@ export async function render(ctx) {
   const words = new Set(`${item.title} ${item.summary} ${item.body}`.match(/[A-Z][A-Z0-9]{1,9}/g) || []);
   const acronyms = glossary.entries.filter((e) => words.has(e.term));
   const acronymsId = uid('sigles');
-  document.title = item.title;
+  pageTitle = item.title;
 
   const reload = (flash) => ctx.navigate(`/bibliotheque/${item.id}`, { replace: true, flash });
 
@@ -234,6 +236,7 @@ export async function render(ctx) {
       h('ol', { class: 'history', reversed: true }, item.history.map((v) => h('li', {},
         h('a', { href: `/bibliotheque/${item.id}?version=${v.version}`, text: t('biblio.versionN', { v: v.version }) }),
         ` — ${formatDate(v.at)}${v.by ? ` — ${v.by}` : ''}${v.note ? ` — ${v.note}` : ''}`,
+        v.published ? ' ' : null,
         v.published ? h('span', { class: 'badge state-published', text: t('biblio.state.published') }) : null)))) : null,
     acronyms.length ? h('section', { class: 'block', 'aria-labelledby': acronymsId },
       h('h2', { id: acronymsId, text: t('glossary.inItem') }),
@@ -243,5 +246,5 @@ export async function render(ctx) {
       h('p', {}, h('a', { href: '/bibliotheque/glossaire', text: t('glossary.all') }))) : null,
     similar.items.length ? h('section', { class: 'block', 'aria-labelledby': similarId },
       h('h2', { id: similarId, text: t('biblio.similar') }),
-      h('ul', { class: 'cards' }, similar.items.map((s) => itemCard(s, { snippet: false })))) : null);
+      h('ul', { class: 'cards' }, similar.items.map((s) => itemCard(s, { snippet: false, level: 3 })))) : null);
 }

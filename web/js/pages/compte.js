@@ -40,7 +40,7 @@ export async function render(ctx) {
     children: [
       inputField({
         label: t('account.displayName'), name: 'name', value: user.name, required: true,
-        autocomplete: 'name',
+        autocomplete: 'name', attrs: { maxlength: '120' },
       }),
       actions(submitButton(t('account.nameSubmit'))),
     ],

@@ -307,7 +307,7 @@ export async function render(ctx) {
             actions(submitButton(t('board.moveSubmit')), button(t('common.cancel'), () => close(), { cls: 'button button-secondary' })),
           ],
           onSubmit: async () => {
-            placeNote(note, columnSelect.value, groupSelect.value ? Number(groupSelect.value) : null);
+            placeNote(note, columnSelect.value, groupSelect.value ? Number(groupSelect.value) : null, { follow: true });
             close();
           },
         }).form;
@@ -315,11 +315,16 @@ export async function render(ctx) {
     });
   }
 
+  // A note moved from the dialog: once the move is on the board, focus follows it to its
+  // new column (on a phone, that column's tab opens) and the move is said.
+  let followed = null;
+
   /** Moves a note to `column` (when it changes) and into `group` (null: none). */
-  function placeNote(note, column, group) {
+  function placeNote(note, column, group, { follow = false } = {}) {
     let version = note.version;
     if (column !== note.column && board.canChange(note)) {
       send('note.move', { note: note.id, version, column });
+      if (follow) followed = { id: note.id, column };
       version += 1;
     } else if (column !== note.column) {
       showError(t('board.moveNotYours'));
@@ -883,6 +888,11 @@ export async function render(ctx) {
   function drawColumns() {
     const p = board.phase;
     const columns = p ? p.columns || [] : [];
+    const arrived = followed && board.notes.get(followed.id)?.column === followed.column ? followed : null;
+    if (arrived) {
+      followed = null;
+      ui.column = arrived.column;
+    }
     if (!columns.some((c) => c.key === ui.column)) ui.column = columns.length ? columns[0].key : null;
     drawTabs(columns);
     const wanted = columns.map((c) => columnView(c).el);
@@ -929,6 +939,11 @@ export async function render(ctx) {
         if (!notes.length && !pending.length) parts.push(h('p', { class: 'hint', text: t('board.noNotes') }));
         return parts;
       }, () => view.heading);
+    }
+    if (arrived) {
+      const column = columns.find((c) => c.key === arrived.column);
+      columnsEl.querySelector(`[data-focus="note-${arrived.id}-move"]`)?.focus();
+      if (column) setText(phaseNews, t('board.movedTo', { title: column.title }));
     }
   }
 
@@ -1441,7 +1456,7 @@ export async function render(ctx) {
       h('h3', { id: reactionsId, text: t('board.reactionsTitle') }), reactionsEl),
     h('section', { class: 'panel side-block', 'aria-labelledby': chatId },
       h('h3', { id: chatId, text: t('board.chatTitle') }),
-      h('div', { class: 'chat-scroll', tabindex: '0', role: 'region', 'aria-labelledby': chatId }, chatList),
+      h('div', { class: 'chat-scroll', tabindex: '0', role: 'region', 'aria-label': t('board.chatMessages') }, chatList),
       chatForm.form));
   const columnsRegion = h('div', { class: 'board-columns-scroll', tabindex: '0', role: 'region', 'aria-label': t('board.columnsRegion') }, columnsEl);
   const layoutEl = h('div', { class: 'board-layout' },

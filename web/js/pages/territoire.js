@@ -102,8 +102,13 @@ export async function render(ctx) {
     clearTimeout(timer);
     timer = setTimeout(search, 150);
   }, { signal });
-  // Enter adds the first result; Down moves to the results' buttons.
-  searchResultsKeys({ input, results, signal });
+  // Enter adds the first result (or says it is already there); Down moves to the results' buttons.
+  const inputNote = h('p', { class: 'hint', role: 'status' });
+  input.addEventListener('input', () => { inputNote.textContent = ''; }, { signal });
+  searchResultsKeys({
+    input, results, signal,
+    onTaken: (button) => { inputNote.textContent = button.getAttribute('aria-label') || ''; },
+  });
 
   // --- The communes picked ------------------------------------------------------------
   const chosenList = h('ul', { class: 'territory-chosen' });
@@ -197,7 +202,25 @@ export async function render(ctx) {
     }
   }
 
+  // The selection outlives a visit elsewhere (back, another page, a reload) in this tab.
+  const KEPT = 'relais.territoire.communes';
+  function keep() {
+    try {
+      if (chosen.size) sessionStorage.setItem(KEPT, JSON.stringify([...chosen.keys()]));
+      else sessionStorage.removeItem(KEPT);
+    } catch { /* storage refused: the page still works */ }
+  }
+  async function restore() {
+    let codes = [];
+    try { codes = JSON.parse(sessionStorage.getItem(KEPT) || '[]'); } catch { codes = []; }
+    if (!Array.isArray(codes) || !codes.length) return;
+    const s = await api.post('/api/territory/summary', { communes: codes.slice(0, 1000) }, { signal });
+    for (const c of s.communes || []) chosen.set(c.code, c);
+    refresh(tn('territoire.restored', chosen.size));
+  }
+
   function refresh(announcement) {
+    keep();
     renderChosen();
     summarise();
     if (announcement) status.textContent = announcement;
@@ -278,7 +301,7 @@ export async function render(ctx) {
         h('div', { class: 'field' },
           h('label', { for: inputId, text: t('territoire.searchLabel') }),
           h('p', { class: 'hint', id: hintId, text: t('territoire.searchHint') }),
-          input),
+          input, inputNote),
         results,
         savedList.length ? h('div', { class: 'field territory-load' },
           h('label', { for: loadSelectId, text: t('territoire.loadLabel') }),
@@ -304,5 +327,6 @@ export async function render(ctx) {
   summarise();
   const wanted = ctx.query && ctx.query.get ? ctx.query.get('cpts') : null;
   if (wanted) load(wanted).catch((err) => showError(err.message));
+  else restore().catch((err) => { if (!(err && err.name === 'AbortError')) showError(err.message); });
   return page;
 }

@@ -8,11 +8,14 @@
 import { api } from '../api.js';
 import * as socket from '../socket.js';
 import { h, srOnly, uid } from '../dom.js';
+import { guardTypedText } from '../leave-guard.js';
 import { actions, createForm, inputField, selectField, textareaField } from '../forms.js';
 import { t, tn } from '../i18n.js';
 import { describeDate, isoDate } from '../time.js';
 
-export const title = 'veille.title';
+// The field's name once it is read (the tab and the history show it).
+let pageTitle = '';
+export const title = () => pageTitle || t('veille.title');
 
 const STATES = ['new', 'kept', 'discarded'];
 const EXCERPT_CHARS = 400;
@@ -45,6 +48,7 @@ export async function render(ctx) {
   let lastOwnAction = 0;
   const id = Number(ctx.params.id);
   let field = (await api.get(`/api/watch/fields/${encodeURIComponent(ctx.params.id)}`, { signal })).field;
+  pageTitle = `${field.name} — ${t('veille.title')}`;
   let state = STATES.includes(ctx.query?.get?.('etat')) ? ctx.query.get('etat') : 'new';
 
   const headingId = uid('titre');
@@ -521,7 +525,7 @@ export async function render(ctx) {
   drawSources();
   await Promise.all([loadInbox(), loadRules()]);
 
-  return h('section', { class: 'page page-watch-field area-veille', 'aria-labelledby': headingId },
+  const page = h('section', { class: 'page page-watch-field area-veille', 'aria-labelledby': headingId },
     h('p', { class: 'breadcrumb' }, h('a', { href: '/veille', text: t('veille.back') })),
     h('h1', { id: headingId, text: field.name }),
     h('p', { class: 'lead', text: field.description || '' }),
@@ -539,4 +543,6 @@ export async function render(ctx) {
       h('h2', { id: rulesId, text: t('veille.rulesTitle') }),
       h('p', { class: 'hint', text: t('veille.rulesLead') }),
       rulesBox));
+  guardTypedText(page, signal);
+  return page;
 }

@@ -5,6 +5,7 @@
 
 import { api } from '../api.js';
 import { h, uid } from '../dom.js';
+import { guardTypedText } from '../leave-guard.js';
 import { t, tn } from '../i18n.js';
 import { actions, createForm, inputField, selectField, textareaField } from '../forms.js';
 import { renderMarkdown } from '../markdown.js';
@@ -143,7 +144,7 @@ export async function render(ctx) {
   const coverageId = uid('titre');
   const updated = h('p', { class: 'hint' },
     t('veille.coverageRules', { stale: coverage.stale_after_days, failing: coverage.failing_after_days }));
-  return h('section', { class: 'page page-watch area-veille', 'aria-labelledby': headingId },
+  const page = h('section', { class: 'page page-watch area-veille', 'aria-labelledby': headingId },
     h('h1', { id: headingId, text: t('veille.title') }),
     h('p', { class: 'lead', text: t('veille.summary') }),
     h('section', { 'aria-labelledby': fieldsId },
@@ -157,4 +158,6 @@ export async function render(ctx) {
       updated,
       coverageTable(coverage)),
     digestsSection(ctx, subscription, digests.digests || []));
+  guardTypedText(page, ctx.signal);
+  return page;
 }
