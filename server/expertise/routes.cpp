@@ -34,7 +34,7 @@ directory_query directory_query_of(const request& req) {
         if (value.size() > max) throw api_error(errors::invalid_field, name);
         return value;
     };
-    const auto number = [&](const char* name, std::size_t def, std::size_t max) {
+    const auto number = [&](const char* name, std::size_t def, std::size_t min, std::size_t max) {
         auto text = param(name);
         if (text.empty()) return def;
         std::size_t n = 0;
@@ -42,7 +42,8 @@ directory_query directory_query_of(const request& req) {
             if (ch < '0' || ch > '9' || n > 100000) throw api_error(errors::invalid_field, name);
             n = n * 10 + static_cast<std::size_t>(ch - '0');
         }
-        return std::min(n, max);
+        if (n < min || n > max) throw api_error(errors::invalid_field, name);  // as documented: no silent clamp
+        return n;
     };
     directory_query q;
     q.text = bounded("q", 300);
@@ -52,8 +53,8 @@ directory_query directory_query_of(const request& req) {
     q.region = param("region");
     q.org = bounded("org", 60);
     q.role = bounded("role", 60);
-    q.limit = number("limit", 20, 100);
-    q.offset = number("offset", 0, 10000);
+    q.limit = number("limit", 20, 1, 100);
+    q.offset = number("offset", 0, 0, 10000);
     return q;
 }
 

@@ -810,6 +810,9 @@ std::int64_t service::create_need(db::connection& c, const viewer& v, const json
     std::int64_t cpts = 0;
     if (auto o = json_input::optional_id(body, "cpts_org_id")) cpts = o->value_or(0);
     auto cpts_name = json_input::optional_string(body, "cpts_name", 200).value_or("");
+    // A member of a CPTS declares for it without naming it.
+    if (!cpts && !v.manager() && v.org_id)
+        if (auto own = dir_.find_org(c, *v.org_id); own && own->type == "cpts") cpts = own->id;
     if (cpts) {
         auto org = dir_.find_org(c, cpts);
         if (!org || org->type != "cpts") throw api_error(errors::invalid_field, "cpts_org_id", "Cette organisation n'est pas une CPTS enregistrée.");
@@ -852,7 +855,11 @@ std::int64_t service::create_need(db::connection& c, const viewer& v, const json
     if (it == body.end() || !it->is_array() || it->empty() || it->size() > 12) throw api_error(errors::invalid_field, "domains");
     for (const auto& d : *it) {
         if (!d.is_string()) throw api_error(errors::unknown_domain, "domains");
-        domain_by_code(c, d.get<std::string>());  // throws domaine_inconnu
+        try {
+            domain_by_code(c, d.get<std::string>());
+        } catch (const api_error&) {
+            throw api_error(errors::unknown_domain, "domains");  // named as the input names it
+        }
         domains.push_back(d.get<std::string>());
     }
     std::sort(domains.begin(), domains.end());
@@ -1268,8 +1275,9 @@ void service::add_link(db::connection& c, const viewer& v, std::int64_t need_id,
     auto need = need_json(c, need_id);
     if (!may_follow(c, v, need)) throw api_error(errors::forbidden);
     if (kind == "workshop") {
-        if (!workshops_ || !workshops_->workshop(c, ref))
-            throw api_error(errors::invalid_field, "id", "Aucun atelier ne porte ce numéro.");
+        // Only a workshop the person may see: a link shows its title, date and state.
+        if (!workshops_ || !workshops_->workshop(c, ref) || !workshops_->visible_to(c, ref, v.user_id))
+            throw api_error(errors::invalid_field, "id", "Aucun atelier que vous pouvez voir ne porte ce numéro.");
     } else if (kind == "library") {
         auto it = library_ ? library_->item(c, ref) : std::nullopt;
         if (!it || !it->published) throw api_error(errors::invalid_field, "id", "Aucune fiche publiée de la bibliothèque ne porte ce numéro.");
@@ -1574,8 +1582,16 @@ json service::directory(db::connection& c, const search::index& idx, const viewe
         if (!reference::find_region(dq.region)) throw api_error(errors::unknown_territory, "region");
         q.filters["region"] = {dq.region};
     }
-    if (!dq.org.empty()) q.filters["org"] = {dq.org};
-    if (!dq.role.empty()) q.filters["role"] = {dq.role};
+    if (!dq.org.empty()) {
+        // An organisation's id (an unknown one finds no one; a non-number is a mistake).
+        if (dq.org.find_first_not_of("0123456789") != std::string::npos || dq.org.size() > 18 || dq.org.front() == '0')
+            throw api_error(errors::invalid_field, "org");
+        q.filters["org"] = {dq.org};
+    }
+    if (!dq.role.empty()) {
+        if (!has_role(c, dq.role)) throw api_error(errors::invalid_field, "role");
+        q.filters["role"] = {dq.role};
+    }
     q.limit = dq.limit;
     q.offset = dq.offset;
     if (q.text.empty()) q.by_date = false;

@@ -228,6 +228,12 @@ void service::register_routes(net::router& r) {
                 return;
             }
             if (kind) current->kind = *kind;
+            // Who wrote it and when stay as they were unless the edit says otherwise: an
+            // edit by a reviewer does not make the reviewer its author, nor today its date.
+            if (auto was = store::version(conn, current->id, current->latest_version)) {
+                if (!json_input::optional_string(body, "author_name", 120)) c.author_name = was->author_name;
+                if (!json_input::optional_string(body, "date", 10)) c.date = was->date;
+            }
             store::add_version(conn, *current, c, publish, uid, unix_now());
             if (!publish) told = tell_reviewers(conn, *current, c.title, uid);
         });

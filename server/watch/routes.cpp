@@ -409,6 +409,7 @@ void watch_module::routes(net::router& r) {
         };
         number("limit", limit);
         number("before", before);
+        if (limit < 1 || limit > 200) throw api_error(errors::invalid_field, "limit");  // as documented: no silent clamp
         json page;
         auto viewer = p.account.id;
         co_await db_->read([&](db::connection& c) { page = service_->inbox_json(c, id, state, limit, before, viewer); });

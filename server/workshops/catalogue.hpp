@@ -21,6 +21,9 @@ public:
     virtual ~catalogue() = default;
     /// The workshop `id`, or nullopt when there is none.
     virtual std::optional<workshop_ref> workshop(db::connection& c, std::int64_t id) const = 0;
+    /// Whether the account `user` may see workshop `id` (its members; animateurs and
+    /// administrators see every workshop): false for an unknown workshop or account.
+    virtual bool visible_to(db::connection& c, std::int64_t id, std::int64_t user) const = 0;
 };
 
 }  // namespace relais::workshops

@@ -3,6 +3,8 @@
 
 #include "common/secret_key.hpp"
 #include "workshops/catalogue.hpp"
+
+#include <algorithm>
 #include "workshops/errors.hpp"
 #include "workshops/store.hpp"
 #include "workshops/service.hpp"
@@ -63,6 +65,14 @@ public:
         auto w = store::workshop(c, *dir_, id);
         if (!w) return std::nullopt;
         return workshop_ref{w->id, w->title, w->state, w->date};
+    }
+
+    bool visible_to(db::connection& c, std::int64_t id, std::int64_t user) const override {
+        auto u = dir_->find_user(c, user);
+        auto w = store::workshop(c, *dir_, id);
+        if (!u || !u->active || !w) return false;
+        if (u->role == "admin" || u->role == "animateur") return true;
+        return std::any_of(w->people.begin(), w->people.end(), [&](const auto& p) { return p.user_id == user; });
     }
 
     void routes(net::router& r) override { service_->register_routes(r); }

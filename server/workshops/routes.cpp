@@ -62,7 +62,14 @@ void service::register_routes(net::router& r) {
         if (auto from = json_input::optional_id(body, "from_workshop"); from && *from) {
             identity who{p, std::nullopt};
             role rl;
-            co_await load_for(**from, who, true, rl);
+            // A workshop the caller does not facilitate (or none) is a wrong field here.
+            try {
+                co_await load_for(**from, who, true, rl);
+            } catch (const api_error& e) {
+                if (e.status() == 404 || e.status() == 403)
+                    throw api_error(errors::invalid_field, "from_workshop", "Aucun atelier que vous animez ne porte ce numéro.");
+                throw;
+            }
             auto rm = co_await room_for(**from);
             t.phases = to_json(rm->state().phases);
         } else {
@@ -246,7 +253,7 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("GET", "/api/workshops/{id}/invites", facilitated([this](request& req, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+    r.add("GET", "/api/workshops/{id}/invites", facilitated([this](request& req, const identity&, std::int64_t id, store::workshop_row& w) -> asio::awaitable<response> {
         std::vector<store::invite_row> list;
         std::map<std::int64_t, std::string> sealed, codes;
         co_await db_.read([&](db::connection& c) {
@@ -262,8 +269,10 @@ void service::register_routes(net::router& r) {
         for (const auto& i : list) {
             json x = {{"id", i.id}, {"role", i.role}, {"label", i.label}, {"expires_at", to_iso8601(i.expires_at)},
                       {"revoked", i.revoked}, {"guests", i.guests}, {"path", nullptr}, {"url", nullptr}, {"code", nullptr}};
-            // A link still usable is shown again (links made before sealing existed are not).
-            if (!i.revoked && i.expires_at > now)
+            // A link still usable is shown again (links made before sealing existed are not);
+            // none is usable once the workshop is closed or archived.
+            const bool open = w.state != "closed" && w.state != "archived";
+            if (open && !i.revoked && i.expires_at > now)
                 if (auto token = open_link(sealed[i.id]); !token.empty()) {
                     std::string path = "/invitation/" + token;
                     x["path"] = path;
@@ -320,8 +329,9 @@ void service::register_routes(net::router& r) {
         co_return res;
     }));
 
-    r.add("DELETE", "/api/workshops/{id}/invites/{invite_id}", facilitated([this](request& req, const identity&, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
+    r.add("DELETE", "/api/workshops/{id}/invites/{invite_id}", facilitated([this](request& req, const identity&, std::int64_t id, store::workshop_row& w) -> asio::awaitable<response> {
         auto invite_id = req.id_param("invite_id");
+        if (w.state == "archived") throw api_error(errors::workshop_closed, "state", "L'atelier est archivé : il ne change plus.");
         bool found = false;
         std::vector<std::int64_t> guests;
         co_await db_.write([&](db::connection& c) { found = store::revoke_invite(c, id, invite_id, guests); });
@@ -552,7 +562,7 @@ void service::register_routes(net::router& r) {
         if (md_it == body.end() || !md_it->is_string()) throw api_error(errors::invalid_field, "markdown");
         auto markdown = md_it->get<std::string>();
         if (json_input::has_control(markdown)) throw api_error(errors::invalid_field, "markdown");
-        if (json_input::trim(markdown).empty() || markdown.size() > 200000)
+        if (json_input::trim(markdown).empty() || markdown.size() > 800000 || utf8_length(markdown) > 200000)
             throw api_error(errors::invalid_field, "markdown", "Le compte rendu doit contenir du texte, 200 000 caractères au plus.");
         auto v_it = body.find("version");
         if (v_it == body.end() || !v_it->is_number_integer() || v_it->get<std::int64_t>() < 1) throw api_error(errors::invalid_field, "version");

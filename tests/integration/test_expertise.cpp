@@ -193,6 +193,9 @@ TEST_CASE("expertise: declare, validate, find by domain and territory, withdraw"
               .error_code() == "domaine_inconnu");
     CHECK(s.request("GET", "/api/expertise/people?domain=astrologie", "", {{"Cookie", anne}}).error_code() == "domaine_inconnu");
     CHECK(s.request("GET", "/api/expertise/people?departement=100", "", {{"Cookie", anne}}).error_code() == "territoire_inconnu");
+    // Parameters out of their documented range are refused, not clamped or ignored.
+    for (const char* bad : {"limit=0", "limit=101", "offset=10001", "org=abc", "org=01", "role=astronaute"})
+        CHECK(s.request("GET", std::string("/api/expertise/people?") + bad, "", {{"Cookie", anne}}).error_code() == "champ_invalide");
     CHECK(s.request("GET", "/api/expertise/matrix?by=departement&region=99", "", {{"Cookie", anne}}).error_code() == "territoire_inconnu");
     CHECK(s.request("PATCH", "/api/expertise/people/" + std::to_string(anne_id), json{{"name", std::string(300, 'a')}}.dump(),
                     {{"Cookie", anne}})
@@ -254,6 +257,13 @@ TEST_CASE("expertise: a need declared by a CPTS, people proposed with reasons, a
                     {{"Cookie", coord}})
               .error_code() == "cpts_non_autorisee");
     CHECK(s.request("GET", "/api/expertise/needs", "", {{"Cookie", coord}}).json()["needs"].size() == 1);
+    // Without naming it, a member declares for their own CPTS; an unknown domain names `domains`.
+    CHECK(s.request("POST", "/api/expertise/needs", json{{"title", "x"}, {"domains", {"astrologie"}}}.dump(), {{"Cookie", coord}})
+              .json()["error"]["field"] == "domains");
+    auto own = s.request("POST", "/api/expertise/needs", json{{"title", "Trouver un local"}, {"domains", {"financement"}}}.dump(),
+                         {{"Cookie", coord}});
+    REQUIRE(own.status == 201);
+    CHECK(own.json()["need"]["cpts"]["name"] == s.request("GET", "/api/me", "", {{"Cookie", coord}}).json()["user"]["org"]["name"]);
 }
 
 namespace {
@@ -351,7 +361,11 @@ TEST_CASE("expertise: a need's territory from its communes or its CPTS, what it 
     auto w = s.request("POST", "/api/workshops", wbody.dump(), {{"Cookie", anim}});
     REQUIRE(w.status == 201);
     auto wid = w.json()["workshop"]["id"].get<std::int64_t>();
-    auto linked = s.request("POST", "/api/expertise/needs/" + id + "/links", json{{"kind", "workshop"}, {"id", wid}}.dump(), {{"Cookie", coord}});
+    // The declarer cannot link a workshop they cannot see (a link shows its title and date);
+    // the animateur who made it links it.
+    CHECK(s.request("POST", "/api/expertise/needs/" + id + "/links", json{{"kind", "workshop"}, {"id", wid}}.dump(), {{"Cookie", coord}})
+              .error_code() == "champ_invalide");
+    auto linked = s.request("POST", "/api/expertise/needs/" + id + "/links", json{{"kind", "workshop"}, {"id", wid}}.dump(), {{"Cookie", anim}});
     REQUIRE(linked.status == 200);
     auto links = linked.json()["need"]["links"];
     REQUIRE(links.size() == 1);

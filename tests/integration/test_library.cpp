@@ -126,7 +126,9 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
                  {"body", "## Ce qui a marché\n\nLes **pharmaciens** ont rejoint le bureau. <script>alert(1)</script> [lien](javascript:alert(1))"},
                  {"phases", {"emergence", "lettre_intention"}},
                  {"missions", {"acces_soins"}},
-                 {"region", "32"}};
+                 {"region", "32"},
+                 {"date", "2026-03-15"},
+                 {"author_name", "Camille, coordinatrice"}};
     auto created = s.request("POST", "/api/library/items", body.dump(), {{"Cookie", author}});
     REQUIRE(created.status == 201);
     auto item = created.json()["item"];
@@ -208,6 +210,21 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     CHECK(listed[0]["state"] == "rejected");
     CHECK(listed[0]["review_note"] == "Précisez le territoire.");
     CHECK(s.request("GET", url, {}, {{"Cookie", other}}).json()["item"]["version"] == 1);  // still the published one
+
+    // A reviewer's edit that says nothing of the author or the date keeps them: the fiche
+    // does not become the reviewer's, nor dated today.
+    auto before = s.request("GET", url, {}, {{"Cookie", reviewer}}).json()["item"];
+    auto touched = body;
+    touched.erase("author_name");
+    touched.erase("date");
+    touched["body"] = "Relu : les infirmières ont rejoint le bureau aussi.";
+    touched["base_version"] = before["latest_version"];
+    auto edited = s.request("PUT", url, touched.dump(), {{"Cookie", reviewer}});
+    REQUIRE(edited.status == 200);
+    auto latest = s.request("GET", url + "?version=" + std::to_string(edited.json()["item"]["version"].get<int>()), {}, {{"Cookie", reviewer}})
+                      .json()["item"];
+    CHECK(latest["author_name"] == "Camille, coordinatrice");
+    CHECK(latest["date"] == "2026-03-15");
 
     // Archived: gone for members and from search.
     REQUIRE(s.request("POST", url + "/archive", json{{"archived", true}}.dump(), {{"Cookie", reviewer}}).status == 200);

@@ -187,6 +187,9 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     CHECK(s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json()["sources"].size() == 2);
 
     // The inbox: the decree carried by both feeds is one item with two sources.
+    for (const char* bad : {"limit=0", "limit=201", "limit=x"})
+        CHECK(s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?" + bad, "", {{"Cookie", bystander}}).error_code() ==
+              "champ_invalide");
     auto inbox = s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?state=new", "", {{"Cookie", bystander}});
     REQUIRE(inbox.status == 200);
     auto items = inbox.json()["items"];

@@ -286,7 +286,15 @@ TEST_CASE("workshops: expired invites are refused; a guest who joined stays unti
     // Closed, it takes no one new: no link that could never be used.
     headers admin{{"Cookie", w.admin}};
     CHECK(w.s.request("POST", w.path("/invites"), json{{"role", "participant"}}.dump(), admin).error_code() == "atelier_ferme");
+    auto fresh = w.s.request("POST", w.path("/invites"), json{{"role", "observer"}}.dump(), admin);
+    CHECK(fresh.status == 409);
+    w.set_state("live");
+    auto late = w.s.request("POST", w.path("/invites"), json{{"role", "observer"}, {"hours", 48}}.dump(), admin).json()["invite"];
+    w.set_state("closed");
+    // A closed workshop's links are not shown as usable (the code would be refused).
+    for (const auto& i : w.s.request("GET", w.path("/invites"), {}, admin).json()["invites"]) CHECK(i["code"].is_null());
     w.set_state("archived");
+    CHECK(w.s.request("DELETE", w.path("/invites/") + std::to_string(late["id"].get<int>()), {}, admin).error_code() == "atelier_ferme");
     CHECK(w.s.request("GET", w.path(), {}, {{"Cookie", guest}}).status == 401);
     // Archived, it is kept as it ended: read, duplicated, never changed.
     CHECK(w.s.request("PATCH", w.path(), json{{"title", "Autre titre"}}.dump(), admin).error_code() == "atelier_ferme");

@@ -9,7 +9,7 @@ const fr = {
 
   // Leaving a page with unsaved changes
   'leave.title': 'Quitter sans enregistrer ?',
-  'leave.text': 'Vos modifications ne sont pas enregistrées : en quittant la page, vous les perdez.',
+  'leave.text': 'Ce que vous avez saisi n’est pas enregistré : en quittant la page, vous risquez de le perdre.',
   'leave.confirm': 'Quitter sans enregistrer',
 
   // Layout

@@ -17,6 +17,7 @@ export const title = 'expertises.title';
 
 const PAGE = 20;
 const FILTERS = ['domain', 'level', 'departement', 'region', 'role'];
+const corseAsTwenty = (code) => (code === '2A' ? '20.1' : code === '2B' ? '20.2' : code);
 
 function personCard(p, withSnippet) {
   const entries = p.entries || [];
@@ -103,7 +104,8 @@ export async function render(ctx) {
     const region = state.region ? lists.regions().find((r) => r.code === state.region) : null;
     const deps = region ? region.departements : lists.departements();
     fillSelect('departement', t('expertises.filter.allDepartements'),
-      [...deps].sort((a, b) => compare(a.code, b.code)).map((d) => ({ value: d.code, label: `${d.label} (${d.code})` })),
+      // Corse-du-Sud and Haute-Corse (2A, 2B) where the former 20 was, after 19.
+      [...deps].sort((a, b) => compare(corseAsTwenty(a.code), corseAsTwenty(b.code))).map((d) => ({ value: d.code, label: `${d.label} (${d.code})` })),
       facets.departement);
     fillSelect('region', t('expertises.filter.allRegions'),
       lists.regions().map((r) => ({ value: r.code, label: r.label })), facets.region);
