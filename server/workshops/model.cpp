@@ -604,6 +604,9 @@ void apply(room_state& s, const event& e) {
     const json& d = e.data;
     const std::string& op = e.op;
     s.seq = e.seq;
+    if (op == "workshop.created" || op == "phases.set" || op == "phase.add" || op == "phase.update" || op == "phase.remove" ||
+        op == "phase.move")
+        s.plan_seq = e.seq;
     auto reveal = [&](const json& list) {
         for (const auto& n : list)
             if (auto it = s.notes.find(n.at("id").get<std::int64_t>()); it != s.notes.end()) it->second.hidden.clear();
@@ -801,6 +804,7 @@ json to_json(const room_state& s) {
             {"seq", s.seq},
             {"workshop_state", s.workshop_state},
             {"phases", to_json(s.phases)},
+            {"plan_seq", s.plan_seq},
             {"current", s.current},
             {"locked", s.locked},
             {"anonymous", s.anonymous},
@@ -825,6 +829,7 @@ void from_json(const json& j, room_state& out) {
     s.seq = j.at("seq").get<std::int64_t>();
     s.workshop_state = j.at("workshop_state").get<std::string>();
     for (const auto& p : j.at("phases")) s.phases.push_back(phase_from_json(p));
+    s.plan_seq = j.value("plan_seq", std::int64_t{0});  // snapshots written before it: 0
     s.current = j.at("current").get<std::size_t>();
     s.locked = j.at("locked").get<bool>();
     s.anonymous = j.at("anonymous").get<bool>();

@@ -136,6 +136,7 @@ struct room_state {
     std::int64_t seq = 0;
     std::string workshop_state = "draft";
     std::vector<phase> phases;
+    std::int64_t plan_seq = 0;  // the event that last changed the phase plan (a composer's base)
     std::size_t current = 0;
     bool locked = false, anonymous = false;
     bool lock_at_zero = false;  // the board takes no more from participants once the timer reaches 0:00

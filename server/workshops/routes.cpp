@@ -216,12 +216,18 @@ void service::register_routes(net::router& r) {
     r.add("PUT", "/api/workshops/{id}/phases", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row&) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         auto phases = parse_phases(body.value("phases", json()));
+        // Optional: the plan_seq the composer read; the plan changed since → 409.
+        std::optional<std::int64_t> base;
+        if (auto it = body.find("plan_seq"); it != body.end() && !it->is_null()) {
+            if (!it->is_number_integer() || it->get<std::int64_t>() < 0) throw api_error(errors::invalid_field, "plan_seq");
+            base = it->get<std::int64_t>();
+        }
         auto rm = co_await room_for(id);
         json data = {{"phases", to_json(phases)}};
         auto a = actor_of(who, role::facilitator);
         std::string op = "phases.set";
         auto count = phases.size();
-        std::function<void(const room_state&)> check = [count](const room_state& st) { check_phase_plan(st, count); };
+        std::function<void(const room_state&)> check = [count, base](const room_state& st) { check_phase_plan(st, count, base); };
         std::function<void(db::connection&)> no_extra;
         co_await submit(rm, a, op, data, std::move(check), std::move(no_extra));
         auto j = co_await workshop_json(id, who, true);

@@ -299,8 +299,9 @@ void service::check_state_change(const room_state& st, const std::string& to) {
     if (!transition_allowed(st.workshop_state, to)) throw api_error(errors::bad_transition, "state");
 }
 
-void service::check_phase_plan(const room_state& st, std::size_t phases) {
+void service::check_phase_plan(const room_state& st, std::size_t phases, std::optional<std::int64_t> base) {
     if (st.workshop_state == "closed" || st.workshop_state == "archived") throw api_error(errors::workshop_closed);
+    if (base && *base != st.plan_seq) throw api_error(errors::plan_changed, "plan_seq");
     if (st.current >= phases) throw api_error(errors::wrong_phase, "phases");
 }
 
@@ -745,6 +746,7 @@ asio::awaitable<json> service::workshop_json(std::int64_t id, const identity& wh
         j["phases"] = to_json(st.phases);
         j["current_phase"] = st.current;
         j["seq"] = st.seq;
+        j["plan_seq"] = st.plan_seq;
     }
     co_return j;
 }

@@ -99,7 +99,9 @@ public:
     /// an allowed transition; a new phase plan needs an open workshop and must keep the
     /// current phase.
     static void check_state_change(const room_state& st, const std::string& to);
-    static void check_phase_plan(const room_state& st, std::size_t phases);
+    /// `base`: the `plan_seq` the composer started from, when it says (409 plan_modifie
+    /// when the plan changed since).
+    static void check_phase_plan(const room_state& st, std::size_t phases, std::optional<std::int64_t> base = std::nullopt);
     /// An invite link's terms from a request body: role `participant` or `observer`,
     /// valid 1 to 720 hours (72 by default), an optional label.
     struct invite_terms {

@@ -146,9 +146,20 @@ TEST_CASE("workshops: templates, creation, state machine, phases", "[workshops]"
 
     auto phases = got["phases"];
     phases.erase(5);
-    auto put = s.request("PUT", w.path("/phases"), json{{"phases", phases}}.dump(), admin);
+    auto read_seq = got["plan_seq"];
+    REQUIRE(read_seq.is_number_integer());
+    auto put = s.request("PUT", w.path("/phases"), json{{"phases", phases}, {"plan_seq", read_seq}}.dump(), admin);
     CHECK(put.status == 200);
     CHECK(put.json()["workshop"]["phases"].size() == 5);
+    CHECK(put.json()["workshop"]["plan_seq"] > read_seq);
+    // Composed from the plan as it was before that save: refused, the saved plan stays.
+    auto stale = phases;
+    stale.erase(4);
+    auto refused = s.request("PUT", w.path("/phases"), json{{"phases", stale}, {"plan_seq", read_seq}}.dump(), admin);
+    CHECK(refused.status == 409);
+    CHECK(refused.error_code() == "plan_modifie");
+    CHECK(s.request("GET", w.path(), {}, admin).json()["workshop"]["phases"].size() == 5);
+    CHECK(s.request("PUT", w.path("/phases"), json{{"phases", stale}, {"plan_seq", "x"}}.dump(), admin).json()["error"]["field"] == "plan_seq");
     phases[0]["kind"] = "danse";
     CHECK(s.request("PUT", w.path("/phases"), json{{"phases", phases}}.dump(), admin).json()["error"]["field"] == "kind");
 

@@ -505,12 +505,16 @@ export async function render(ctx) {
   if (facilitator) drawPrepare();
   if (facilitator) drawInvites();
 
+  // The plan as read: saving over a plan changed since (by the other facilitator, or live
+  // on the board) is refused (409 plan_modifie) rather than silently undoing that change.
+  let planSeq = workshop.plan_seq;
   const composer = facilitator ? phaseComposer({
     phases: workshop.phases || [],
     templates,
     announce: ctx.announce,
     onSave: async (phases) => {
-      const data = await api.put(apiPath(id, '/phases'), { phases }, { signal });
+      const data = await api.put(apiPath(id, '/phases'), { phases, plan_seq: planSeq }, { signal });
+      planSeq = data.workshop.plan_seq;
       showWorkshop(data.workshop);
       return data.workshop.phases || phases;
     },
