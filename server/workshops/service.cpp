@@ -766,7 +766,8 @@ asio::awaitable<void> service::generate_report(std::int64_t id, bool keep_edits)
     std::vector<std::string> present, absent;
     co_await db_.read([&](db::connection& c) {
         w = store::workshop(c, auth_, id);
-        // Present: whoever was in the room while it was live, or acted on the board. Invited:
+        // Present: whoever was in the room while it was live, or acted on the board (not
+        // the preparation and closing done from the workshop's page). Invited:
         // the workshop's members and the guests who joined by link. Each with their
         // organisation (accounts) or « invité » (guests); sorted the French way.
         struct someone {
@@ -786,7 +787,8 @@ asio::awaitable<void> service::generate_report(std::int64_t id, bool keep_edits)
             while (s.step()) add(s.get_text(0), s.get_text(1), s.get_text(2), true);
         }
         {
-            auto s = c.prepare("SELECT DISTINCT actor_key, actor_name FROM workshop_events WHERE workshop_id = ?1 AND actor_key <> 'system'");
+            auto s = c.prepare("SELECT DISTINCT actor_key, actor_name FROM workshop_events WHERE workshop_id = ?1 AND actor_key <> 'system' "
+                               "AND op NOT IN ('workshop.created', 'phases.set', 'workshop.state')");
             s.bind(1, id);
             while (s.step()) add(s.get_text(0), s.get_text(1), "", true);
         }

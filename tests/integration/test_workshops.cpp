@@ -548,6 +548,12 @@ TEST_CASE("live room: closing produces the report (Markdown, HTML, CSV)", "[work
     workshop_setup w;
     auto& s = w.s;
     headers admin{{"Cookie", w.admin}};
+    // A co-facilitator who prepared the plan from the workshop's page but never came.
+    auto claire = s.make_user(w.admin, "claire@x.fr", "animateur");
+    auto claire_id = s.request("GET", "/api/me", {}, {{"Cookie", claire}}).json()["user"]["id"];
+    REQUIRE(s.request("POST", w.path("/members"), json{{"user_id", claire_id}, {"role", "facilitator"}}.dump(), admin).status == 200);
+    auto plan = s.request("GET", w.path(), {}, {{"Cookie", claire}}).json()["workshop"]["phases"];
+    REQUIRE(s.request("PUT", w.path("/phases"), json{{"phases", plan}}.dump(), {{"Cookie", claire}}).status == 200);
     w.set_state("live");
     participant fac;
     REQUIRE(fac.connect(s, w.admin) == 101);
@@ -576,7 +582,8 @@ TEST_CASE("live room: closing produces the report (Markdown, HTML, CSV)", "[work
     // Sorted the French way (É with the E); guests said so; the facilitator's role.
     CHECK(md.find("## Participants\n\n### Présents (2)\n\n- Administrateur (animation)\n- Élodie Silencieuse (invité)\n") !=
           std::string::npos);
-    CHECK(md.find("### Inscrits ou invités, absents (1)\n\n- Bernard Absent\n") != std::string::npos);
+    CHECK(md.find("### Inscrits ou invités, absents (2)\n\n- Bernard Absent\n- ") != std::string::npos);
+    CHECK(md.find("(animation)\n", md.find("absents (2)")) != std::string::npos);  // Claire: preparing is not attending
     CHECK(md.find("- **Démographie**\n  - Départs en retraite de 4 médecins <b>") != std::string::npos);
     CHECK(md.find("| Alice | =Contacter la faculté; \"stage\" | 2027-02-01 |") != std::string::npos);
 
