@@ -146,6 +146,46 @@ struct highlight_terms {
     }
 };
 
+// The length of the punctuation that opens (or closes) a word as written: quotes, guillemets,
+// brackets, stops, and the no-break spaces French puts before « ; : ! ? » — a highlight
+// marks the word, not what is glued to it.
+std::size_t punctuation_prefix(std::string_view w) {
+    static const std::array<std::string_view, 8> marks{"\xC2\xAB", "\xC2\xBB", "\xC2\xA0", "\xE2\x80\x99", "\xE2\x80\x9C",
+                                                       "\xE2\x80\x9D", "\xE2\x80\xA6", "\xE2\x80\xAF"};
+    std::size_t n = 0;
+    while (n < w.size()) {
+        auto c = static_cast<unsigned char>(w[n]);
+        if (c < 0x80 && std::string_view(".,;:!?()[]{}\"'").find(static_cast<char>(c)) != std::string_view::npos) {
+            ++n;
+            continue;
+        }
+        auto it = std::find_if(marks.begin(), marks.end(), [&](std::string_view m) { return w.substr(n, m.size()) == m; });
+        if (it == marks.end()) break;
+        n += it->size();
+    }
+    return n;
+}
+
+std::size_t punctuation_suffix(std::string_view w) {
+    static const std::array<std::string_view, 8> marks{"\xC2\xAB", "\xC2\xBB", "\xC2\xA0", "\xE2\x80\x99", "\xE2\x80\x9C",
+                                                       "\xE2\x80\x9D", "\xE2\x80\xA6", "\xE2\x80\xAF"};
+    std::size_t n = 0;
+    while (n < w.size()) {
+        auto c = static_cast<unsigned char>(w[w.size() - 1 - n]);
+        if (c < 0x80 && std::string_view(".,;:!?()[]{}\"'").find(static_cast<char>(c)) != std::string_view::npos) {
+            ++n;
+            continue;
+        }
+        auto rest = w.substr(0, w.size() - n);
+        auto it = std::find_if(marks.begin(), marks.end(), [&](std::string_view m) {
+            return rest.size() >= m.size() && rest.substr(rest.size() - m.size()) == m;
+        });
+        if (it == marks.end()) break;
+        n += it->size();
+    }
+    return n;
+}
+
 // A window of the original text around the first match, and the matched words' ranges.
 // Matching happens on normalised, stemmed words, so accents do not defeat it; the parts
 // of a hyphenated word are matched each (« télé-expertise » for "expertise").
@@ -211,7 +251,14 @@ void make_snippet(hit& h, const std::string& text, const highlight_terms& terms,
         }
         auto w = std::string_view(text).substr(words[k].begin, words[k].end - words[k].begin);
         auto len = utf16_length(w);
-        if (words[k].match) h.highlights.emplace_back(units, units + len);
+        if (words[k].match) {
+            auto lead = punctuation_prefix(w);
+            auto core = w.substr(lead);
+            core = core.substr(0, core.size() - std::min(core.size(), punctuation_suffix(core)));
+            if (core.empty()) core = w, lead = 0;
+            auto at = units + utf16_length(w.substr(0, lead));
+            h.highlights.emplace_back(at, at + utf16_length(core));
+        }
         out += w;
         units += len;
     }
