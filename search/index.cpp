@@ -149,13 +149,17 @@ struct highlight_terms {
 // The length of the punctuation that opens (or closes) a word as written: quotes, guillemets,
 // brackets, stops, and the no-break spaces French puts before « ; : ! ? » — a highlight
 // marks the word, not what is glued to it.
+// « » no-break space ’ “ ” … narrow no-break space; and the ASCII ones.
+constexpr std::array<std::string_view, 8> glued_marks{"\xC2\xAB", "\xC2\xBB", "\xC2\xA0", "\xE2\x80\x99", "\xE2\x80\x9C",
+                                                      "\xE2\x80\x9D", "\xE2\x80\xA6", "\xE2\x80\xAF"};
+constexpr std::string_view glued_ascii = ".,;:!?()[]{}\"'";
+
 std::size_t punctuation_prefix(std::string_view w) {
-    static const std::array<std::string_view, 8> marks{"\xC2\xAB", "\xC2\xBB", "\xC2\xA0", "\xE2\x80\x99", "\xE2\x80\x9C",
-                                                       "\xE2\x80\x9D", "\xE2\x80\xA6", "\xE2\x80\xAF"};
+    const auto& marks = glued_marks;
     std::size_t n = 0;
     while (n < w.size()) {
         auto c = static_cast<unsigned char>(w[n]);
-        if (c < 0x80 && std::string_view(".,;:!?()[]{}\"'").find(static_cast<char>(c)) != std::string_view::npos) {
+        if (c < 0x80 && glued_ascii.find(static_cast<char>(c)) != std::string_view::npos) {
             ++n;
             continue;
         }
@@ -167,12 +171,11 @@ std::size_t punctuation_prefix(std::string_view w) {
 }
 
 std::size_t punctuation_suffix(std::string_view w) {
-    static const std::array<std::string_view, 8> marks{"\xC2\xAB", "\xC2\xBB", "\xC2\xA0", "\xE2\x80\x99", "\xE2\x80\x9C",
-                                                       "\xE2\x80\x9D", "\xE2\x80\xA6", "\xE2\x80\xAF"};
+    const auto& marks = glued_marks;
     std::size_t n = 0;
     while (n < w.size()) {
         auto c = static_cast<unsigned char>(w[w.size() - 1 - n]);
-        if (c < 0x80 && std::string_view(".,;:!?()[]{}\"'").find(static_cast<char>(c)) != std::string_view::npos) {
+        if (c < 0x80 && glued_ascii.find(static_cast<char>(c)) != std::string_view::npos) {
             ++n;
             continue;
         }
