@@ -284,9 +284,9 @@ int application::serve() {
     std::mutex sweep_mutex;
     std::condition_variable sweep_wake;
     bool sweep_stop = false;
-    std::thread sweeper([&] {
+    std::thread sweeper([&, every = std::chrono::seconds(c.ws_access_sweep_s)] {
         std::unique_lock lock(sweep_mutex);
-        while (!sweep_wake.wait_for(lock, std::chrono::seconds(15), [&] { return sweep_stop; })) hub.sweep(unix_now());
+        while (!sweep_wake.wait_for(lock, every, [&] { return sweep_stop; })) hub.sweep(unix_now());
     });
 
     std::thread signal_thread([&srv, signals] {

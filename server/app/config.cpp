@@ -45,6 +45,7 @@ void declare_platform(platform::settings& s) {
     s.number("limits.ws_messages_per_second", 20, 0.1, 1e6);
     s.number("limits.ws_message_burst", 60, 1, 1e6);
     s.integer("limits.ws_sockets_per_person", 8, 1, 10000);
+    s.integer("limits.ws_access_sweep_s", 15, 1, 3600);
     s.integer("limits.max_pending_connections", 256, 1, 1000000);
     s.integer("limits.max_pending_connections_per_address", 64, 1, 1000000);
     s.integer("limits.uploads_in_flight_max_bytes", 64LL << 20, 1024, 1LL << 40);
@@ -90,6 +91,7 @@ void read_platform(config& c) {
     c.ws_messages_per_second = v.get_number("limits.ws_messages_per_second");
     c.ws_message_burst = v.get_number("limits.ws_message_burst");
     c.ws_sockets_per_person = v.get_int("limits.ws_sockets_per_person");
+    c.ws_access_sweep_s = v.get_int("limits.ws_access_sweep_s");
     c.max_pending_connections = v.get_int("limits.max_pending_connections");
     c.max_pending_connections_per_address = v.get_int("limits.max_pending_connections_per_address");
     c.uploads_in_flight_max_bytes = v.get_int("limits.uploads_in_flight_max_bytes");

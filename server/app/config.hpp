@@ -47,6 +47,7 @@ struct config {
     double ws_messages_per_second = 20;
     double ws_message_burst = 60;
     long long ws_sockets_per_person = 8;
+    long long ws_access_sweep_s = 15;
     long long max_pending_connections = 256;
     long long max_pending_connections_per_address = 16;
     long long uploads_in_flight_max_bytes = 64LL << 20;

@@ -22,7 +22,6 @@
 namespace relais::library {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 // Poppler reports damaged files on stderr; the caller gets the error instead.
 void quiet_poppler() {
@@ -642,7 +641,7 @@ void docx_outline(const std::string& xml, const extract_limits& lim, extracted& 
 
 // OOXML files protected by a password are not zips: an OLE compound file holding an
 // "EncryptionInfo" stream and the encrypted package.
-bool is_cfb(std::string_view b) { return starts_with(b, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"); }
+bool is_cfb(std::string_view b) { return b.starts_with("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1"); }
 bool is_encrypted_ooxml(std::string_view b) {
     static const std::string name("E\0n\0c\0r\0y\0p\0t\0i\0o\0n\0I\0n\0f\0o\0", 28);
     return is_cfb(b) && b.find(name) != std::string_view::npos;
@@ -708,7 +707,7 @@ raster render_page(const poppler::document& doc, int index, int width) {
 }
 
 std::string plain_text(std::string_view bytes) {
-    if (starts_with(bytes, "\xEF\xBB\xBF")) bytes.remove_prefix(3);
+    if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);
     if (bytes.find('\0') != std::string_view::npos || !is_valid_utf8(bytes)) throw api_error(errors::file_mismatch);
     return std::string(bytes);
 }
@@ -834,8 +833,8 @@ extracted extract(std::string_view filename, std::string_view bytes, const extra
     auto known = mime_by_extension().find(ext);
     if (known == mime_by_extension().end()) throw api_error(errors::file_type);
     if (bytes.empty()) throw api_error(errors::file_corrupt);
-    const bool looks_pdf = starts_with(bytes, "%PDF-");
-    const bool looks_zip = starts_with(bytes, "PK\x03\x04");
+    const bool looks_pdf = bytes.starts_with("%PDF-");
+    const bool looks_zip = bytes.starts_with("PK\x03\x04");
     extracted out;
     out.mime = known->second;
     if (ext == "pdf") {

@@ -15,7 +15,6 @@
 namespace relais::library {
 namespace {
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
 
 void check_dimensions(std::uint64_t w, std::uint64_t h, const image_limits& lim) {
     if (w == 0 || h == 0) throw api_error(errors::file_corrupt);
@@ -152,9 +151,9 @@ std::string encode_webp(const raster& r, bool lossless) {
 }  // namespace
 
 image_format sniff_image(std::string_view b) {
-    if (starts_with(b, "\x89PNG\r\n\x1a\n")) return image_format::png;
-    if (starts_with(b, "\xFF\xD8\xFF")) return image_format::jpeg;
-    if (b.size() >= 12 && starts_with(b, "RIFF") && b.substr(8, 4) == "WEBP") return image_format::webp;
+    if (b.starts_with("\x89PNG\r\n\x1a\n")) return image_format::png;
+    if (b.starts_with("\xFF\xD8\xFF")) return image_format::jpeg;
+    if (b.size() >= 12 && b.starts_with("RIFF") && b.substr(8, 4) == "WEBP") return image_format::webp;
     return image_format::none;
 }
 
@@ -168,11 +167,11 @@ int jpeg_exif_orientation(std::string_view b) {
         std::size_t len = (u8(i + 2) << 8) | u8(i + 3);
         if (len < 2 || i + 2 + len > b.size()) break;
         std::string_view seg = b.substr(i + 4, len - 2);
-        if (marker == 0xE1 && starts_with(seg, std::string_view("Exif\0\0", 6))) {
+        if (marker == 0xE1 && seg.starts_with(std::string_view("Exif\0\0", 6))) {
             std::string_view tiff = seg.substr(6);
             if (tiff.size() < 8) return 1;
-            const bool little = starts_with(tiff, "II");
-            if (!little && !starts_with(tiff, "MM")) return 1;
+            const bool little = tiff.starts_with("II");
+            if (!little && !tiff.starts_with("MM")) return 1;
             auto t8 = [&](std::size_t k) { return static_cast<unsigned>(static_cast<unsigned char>(tiff[k])); };
             auto u16 = [&](std::size_t k) -> unsigned { return little ? t8(k) | (t8(k + 1) << 8) : (t8(k) << 8) | t8(k + 1); };
             auto u32 = [&](std::size_t k) -> std::size_t {

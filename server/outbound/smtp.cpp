@@ -12,7 +12,7 @@
 namespace relais::outbound {
 namespace {
 
-using kind = smtp_error::kind;
+using smtp_kind = smtp_error::kind;
 
 constexpr char hex_digits[] = "0123456789ABCDEF";
 
@@ -168,13 +168,13 @@ smtp_error failure(CURLcode rc, long reply, const smtp_settings& s, std::string 
     int code = reply >= 400 && reply < 600 ? static_cast<int>(reply) : 0;  // else a success of an earlier step
     bool permanent = code >= 500;
     if (rc == CURLE_LOGIN_DENIED)
-        return {kind::auth, permanent, code,
+        return {smtp_kind::auth, permanent, code,
                 "Le serveur d'envoi des e-mails a refusé l'identifiant ou le mot de passe.", detail};
     if (detail::is_tls_error(rc))
-        return {kind::tls, permanent, code, "La connexion chiffrée au serveur d'envoi des e-mails a échoué.", detail};
+        return {smtp_kind::tls, permanent, code, "La connexion chiffrée au serveur d'envoi des e-mails a échoué.", detail};
     if (code != 0) {
         auto c = std::to_string(code);
-        return {kind::rejected, permanent, code,
+        return {smtp_kind::rejected, permanent, code,
                 permanent ? "Le serveur d'envoi des e-mails a refusé le message (code " + c + ")."
                           : "Le serveur d'envoi des e-mails a refusé le message pour le moment (code " + c +
                                 ") : un nouvel essai plus tard peut réussir.",
@@ -185,12 +185,12 @@ smtp_error failure(CURLcode rc, long reply, const smtp_settings& s, std::string 
     case CURLE_COULDNT_CONNECT:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
-    case CURLE_GOT_NOTHING: return {kind::connect, false, 0, "Le serveur d'envoi des e-mails est injoignable.", detail};
+    case CURLE_GOT_NOTHING: return {smtp_kind::connect, false, 0, "Le serveur d'envoi des e-mails est injoignable.", detail};
     case CURLE_OPERATION_TIMEDOUT:
-        return {kind::timeout, false, 0,
+        return {smtp_kind::timeout, false, 0,
                 "Le serveur d'envoi des e-mails n'a pas répondu à temps (" + detail::seconds_text(s.timeout) + ").",
                 detail};
-    default: return {kind::protocol, false, 0, "Réponse inattendue du serveur d'envoi des e-mails.", detail};
+    default: return {smtp_kind::protocol, false, 0, "Réponse inattendue du serveur d'envoi des e-mails.", detail};
     }
 }
 
@@ -273,7 +273,7 @@ smtp_client::smtp_client(smtp_settings settings) : settings_(std::move(settings)
 send_result smtp_client::send(const email& m) const {
     const auto& s = settings_;
     auto invalid = [](const std::string& message, std::string detail) {
-        return smtp_error(kind::invalid_message, true, 0, message, std::move(detail));
+        return smtp_error(smtp_kind::invalid_message, true, 0, message, std::move(detail));
     };
     if (!valid_email(m.to)) return invalid("L'adresse e-mail du destinataire est invalide.", "to");
     if (m.reply_to && !valid_email(*m.reply_to))

@@ -13,12 +13,6 @@ namespace relais::watch {
 
 namespace {
 
-std::string lower(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    return s;
-}
-
 detail::doc_ptr read_page(std::string_view html) {
     std::vector<std::string> ignored;
     detail::warnings w{ignored};
@@ -52,7 +46,7 @@ std::string get(const xmlNode* n, const char* attr) {
 }
 
 bool has_token(const std::string& list, std::string_view token) {
-    std::string l = lower(list);
+    std::string l = ascii_lower(list);
     std::size_t i = 0;
     while (i < l.size()) {
         while (i < l.size() && (l[i] == ' ' || l[i] == '\t' || l[i] == '\n' || l[i] == '\r')) ++i;
@@ -85,7 +79,7 @@ std::vector<discovered_feed> discover_feeds(std::string_view html, const std::st
             base_seen = true;
             if (std::string b = safe_url(base_url, get(n, "href")); !b.empty()) base = b;
         } else if (named(n, "link") && has_token(get(n, "rel"), "alternate")) {
-            std::string type = lower(collapse_whitespace(get(n, "type")));
+            std::string type = ascii_lower(collapse_whitespace(get(n, "type")));
             type = type.substr(0, type.find(';'));
             while (type.ends_with(' ')) type.pop_back();
             if (type != "application/rss+xml" && type != "application/atom+xml" && type != "application/feed+json" &&
@@ -116,8 +110,8 @@ page_meta extract_page_meta(std::string_view html, const std::string& base_url) 
         } else if (named(n, "link") && has_token(get(n, "rel"), "canonical") && canonical.empty()) {
             canonical = safe_url(base, get(n, "href"));
         } else if (named(n, "meta")) {
-            std::string key = lower(get(n, "property"));
-            if (key.empty()) key = lower(get(n, "name"));
+            std::string key = ascii_lower(get(n, "property"));
+            if (key.empty()) key = ascii_lower(get(n, "name"));
             std::string content = get(n, "content");
             if (key == "og:title" && og_title.empty()) og_title = content;
             if (key == "twitter:title" && tw_title.empty()) tw_title = content;

@@ -11,7 +11,7 @@ namespace relais::watch {
 
 namespace {
 
-bool named(const xmlNode* n, const char* name) {
+bool element_named(const xmlNode* n, const char* name) {
     return n->type == XML_ELEMENT_NODE && n->name && std::string_view(reinterpret_cast<const char*>(n->name)) == name;
 }
 
@@ -38,12 +38,12 @@ opml_list parse_opml(std::string_view body, std::size_t max_feeds) {
     auto utf8 = detail::decode_to_utf8(body, "", true, w);
     auto doc = detail::read_xml(detail::prepare_xml(utf8, w));
     auto* root = doc ? xmlDocGetRootElement(doc.get()) : nullptr;
-    if (!root || !named(root, "opml"))
+    if (!root || !element_named(root, "opml"))
         throw parse_error("opml_illisible", "Ce fichier n'est pas un document OPML (liste de flux exportée d'un lecteur).");
     std::set<std::string> seen;
     // Iterative walk: nesting depth never grows the stack.
     for (xmlNode* n = root; n;) {
-        if (named(n, "outline")) {
+        if (element_named(n, "outline")) {
             ++out.outlines;
             auto raw = attr_any_case(n, "xmlUrl");
             if (!raw.empty()) {

@@ -19,6 +19,9 @@ void append_utf8(std::string& out, char32_t cp);
 /// controls dropped and ill-formed UTF-8 replaced with U+FFFD (as to_valid_utf8 would).
 std::string collapse_whitespace(std::string_view s);
 
+/// `s` with A-Z lower-cased (protocol words: types, schemes, host names); other bytes as they are.
+std::string ascii_lower(std::string_view s);
+
 /// collapse_whitespace over pieces appended one after the other (text nodes of a tree).
 class whitespace_collapser {
 public:

@@ -1,6 +1,7 @@
 // URL handling by hand, after RFC 3986 (section 5.2 for resolution) and the WHATWG URL
 // standard's leniencies that matter for safety (what a browser would do with the result).
 #include "watch/urls.hpp"
+#include "watch/text.hpp"
 
 #include <algorithm>
 #include <vector>
@@ -20,14 +21,6 @@ struct uri {
     std::string fragment;
 };
 
-char lower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; }
-
-std::string lower(std::string_view s) {
-    std::string out(s);
-    for (char& c : out) c = lower(c);
-    return out;
-}
-
 /// The split of RFC 3986 appendix B.
 uri split(std::string_view s) {
     uri u;
@@ -40,7 +33,7 @@ uri split(std::string_view s) {
             ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.';
         }
         if (ok) {
-            u.scheme = lower(s.substr(0, colon));
+            u.scheme = ascii_lower(s.substr(0, colon));
             i = colon + 1;
         }
     }
@@ -150,16 +143,16 @@ void host_port(std::string_view authority, std::string& host, std::string& port)
         colon = authority.rfind(':');
     }
     if (colon == std::string_view::npos) {
-        host = lower(authority);
+        host = ascii_lower(authority);
         port.clear();
     } else {
-        host = lower(authority.substr(0, colon));
+        host = ascii_lower(authority.substr(0, colon));
         port = std::string(authority.substr(colon + 1));
     }
 }
 
 bool is_tracking_parameter(std::string_view key) {
-    std::string k = lower(key);
+    std::string k = ascii_lower(key);
     if (k.starts_with("utm_") || k.starts_with("at_") || k.starts_with("pk_") || k.starts_with("mtm_")) return true;
     static constexpr std::string_view names[] = {
         "fbclid", "gclid",  "dclid", "gbraid",  "wbraid",  "msclkid",  "mc_cid",      "mc_eid",     "xtor",    "igshid",

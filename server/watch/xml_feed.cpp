@@ -70,12 +70,6 @@ std::string child_text(const xmlNode* n, vocab v, std::string_view local) {
     return c ? node_text(c) : std::string();
 }
 
-std::string lower(std::string s) {
-    for (char& c : s)
-        if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
-    return s;
-}
-
 std::int64_t to_length(const std::string& s) {
     std::int64_t v = 0;
     for (char c : s) {
@@ -149,7 +143,7 @@ std::string serialise_children(const xmlNode* n) {
 enum class construct { text, html, xhtml, other };
 
 construct construct_type(const xmlNode* n) {
-    std::string type = lower(attr(n, "type")), mode = lower(attr(n, "mode"));
+    std::string type = ascii_lower(attr(n, "type")), mode = ascii_lower(attr(n, "mode"));
     if (mode == "base64") return construct::other;
     if (type == "xhtml" || type == "application/xhtml+xml" || mode == "xml") return construct::xhtml;
     if (type == "html" || type == "text/html" || mode == "escaped") return construct::html;
@@ -205,7 +199,7 @@ raw_item read_rss_item(const xmlNode* item, const std::string& base) {
                 r.summary_src = node_text(c);
             } else if (q.local == "guid" && r.guid.empty()) {
                 r.guid = node_text(c);
-                r.guid_is_permalink = lower(collapse_whitespace(attr(c, "isPermaLink"))) != "false";
+                r.guid_is_permalink = ascii_lower(collapse_whitespace(attr(c, "isPermaLink"))) != "false";
             } else if (q.local == "pubDate" && pub_date.empty()) {
                 pub_date = node_text(c);
             } else if (q.local == "author" && author.empty()) {
@@ -253,7 +247,7 @@ raw_item read_atom_entry(const xmlNode* entry, const std::string& base, const st
         } else if (q.local == "link") {
             std::string rel = collapse_whitespace(attr(c, "rel"));
             std::string href = href_of(c, base);
-            std::string type = lower(attr(c, "type"));
+            std::string type = ascii_lower(attr(c, "type"));
             if (rel == "enclosure") {
                 r.enclosures.push_back({href, attr(c, "type"), to_length(attr(c, "length"))});
             } else if (rel.empty() || rel == "alternate") {
@@ -365,7 +359,7 @@ feed parse_xml_feed(std::string_view utf8, const parse_options& o, warnings& w) 
     if (!root) throw parse_error(parse_errors::unreadable, "Le contenu n'est pas un flux RSS, Atom ou JSON Feed reconnu.");
     qname q = name_of(root);
     feed f;
-    if (lower(std::string(q.local)) == "html") {
+    if (ascii_lower(std::string(q.local)) == "html") {
         throw parse_error(parse_errors::html_page,
                           "L'adresse mène à une page web, pas à un flux : cherchez le lien RSS ou Atom de la page.");
     } else if (q.v == vocab::plain && q.local == "rss") {

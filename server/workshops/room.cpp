@@ -1,5 +1,6 @@
 #include "workshops/room.hpp"
 
+#include "workshops/detail.hpp"
 #include "workshops/errors.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
@@ -10,11 +11,6 @@
 
 namespace relais::workshops {
 namespace {
-
-std::int64_t now_ms() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 std::string op_key(const std::string& actor_key, const std::string& client_id) { return actor_key + '\x1f' + client_id; }
 
@@ -200,7 +196,7 @@ void room::op(const std::shared_ptr<net::ws_connection>& c, const actor& a, cons
     }
     event e;
     try {
-        e = decide(state_, a, op, msg, now_ms());
+        e = decide(state_, a, op, msg, detail::now_ms());
     } catch (const api_error& err) {
         auto m = error_message(client_id, err);
         if (err.code() == errors::stale_version.code)
@@ -235,7 +231,7 @@ void room::submit_system(const actor& a, const std::string& op, json data, std::
         done(refused, 0);
         return;
     }
-    auto e = make_system_event(state_, a, op, std::move(data), now_ms());
+    auto e = make_system_event(state_, a, op, std::move(data), detail::now_ms());
     submit(std::move(e), std::move(extra), {}, {}, std::move(done));
 }
 
@@ -441,7 +437,7 @@ void room::snapshot_if_due(bool force) {
     }
     auto id = id_;
     auto* written = env_.snapshots;
-    env_.db.write_async([id, seq, text = std::move(text)](db::connection& c) { store::save_snapshot(c, id, seq, text, now_ms()); },
+    env_.db.write_async([id, seq, text = std::move(text)](db::connection& c) { store::save_snapshot(c, id, seq, text, detail::now_ms()); },
                         [id, seq, written](std::exception_ptr ep) {
                             if (!ep) {
                                 if (written) written->inc();

@@ -13,14 +13,13 @@
 using relais::test::idle_connection;
 using relais::test::raw_exchange;
 using relais::test::server;
+using relais::test::url_encode;
 using relais::test::ws_client;
 using json = nlohmann::json;
 using headers = std::map<std::string, std::string>;
 using namespace std::chrono_literals;
 
 namespace {
-
-std::string enc(const std::string& s) { return relais::test::url_encode(s); }
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
@@ -33,7 +32,7 @@ TEST_CASE("hostile attachments: a slow PDF is stopped at its deadline while sign
     auto admin = s.login_admin();
     auto member = s.make_user(admin, "coord@x.fr", "membre");
     auto upload = [&](const std::string& name, const std::string& bytes) {
-        return s.request("POST", "/api/library/files?name=" + enc(name), bytes,
+        return s.request("POST", "/api/library/files?name=" + url_encode(name), bytes,
                          {{"Cookie", member}, {"Content-Type", "application/octet-stream"}});
     };
     const auto hostile = fixtures::pdf_fanout();
@@ -240,12 +239,12 @@ TEST_CASE("file names: bidirectional and invisible controls are refused", "[hard
     for (const char* name : {"out\xE2\x80\xAElmth.txt", "a\xE2\x81\xA6" "b.txt", "x\xE2\x80\x8F.md", "y\xC2\x85.txt",
                              "ligne\xE2\x80\xA8" "deux.txt", "cou\xC2\xAD" "pure.txt", "emoji\xEF\xB8\x8F.txt",
                              "tag\xF3\xA0\x81\x81.txt", "vide\xE3\x85\xA4.txt"}) {
-        auto r = s.request("POST", "/api/library/files?name=" + enc(name), "texte",
+        auto r = s.request("POST", "/api/library/files?name=" + url_encode(name), "texte",
                            {{"Cookie", member}, {"Content-Type", "application/octet-stream"}});
         CHECK(r.status == 400);
         CHECK(r.error_code() == "nom_fichier_invalide");
     }
-    CHECK(s.request("POST", "/api/library/files?name=" + enc("Compte rendu — été.txt"), "texte",
+    CHECK(s.request("POST", "/api/library/files?name=" + url_encode("Compte rendu — été.txt"), "texte",
                     {{"Cookie", member}, {"Content-Type", "application/octet-stream"}})
               .status == 201);
 }

@@ -13,12 +13,11 @@
 using relais::test::eventually_found;
 using relais::test::files_on_disk;
 using relais::test::server;
+using relais::test::url_encode;
 using json = nlohmann::json;
 using headers = std::map<std::string, std::string>;
 
 namespace {
-
-std::string enc(const std::string& s) { return relais::test::url_encode(s); }
 
 json search(server& s, const std::string& cookie, const std::string& params) {
     auto r = s.request("GET", "/api/library/search?" + params, {}, {{"Cookie", cookie}});
@@ -42,7 +41,7 @@ TEST_CASE("library search: seed content, French, facets, snippets, suggestions",
     CHECK(all["total"].get<int>() >= 30);
     CHECK(all["facets"]["kind"]["guide"].get<int>() >= 6);
 
-    auto r = search(s, member, "q=" + enc("modele lettre intention"));
+    auto r = search(s, member, "q=" + url_encode("modele lettre intention"));
     REQUIRE(r["hits"].size() > 0);
     const auto& first = r["hits"][0];
     CHECK(first["title"].get<std::string>().find("lettre d") != std::string::npos);
@@ -53,13 +52,13 @@ TEST_CASE("library search: seed content, French, facets, snippets, suggestions",
     CHECK(r.contains("suggestion"));
 
     // Accent- and case-insensitive, elisions.
-    CHECK(search(s, member, "q=" + enc("DIAGNOSTIC territorial"))["total"] == search(s, member, "q=" + enc("diagnostic territorial"))["total"]);
-    CHECK(search(s, member, "q=" + enc("l'ACI"))["total"].get<int>() > 0);
+    CHECK(search(s, member, "q=" + url_encode("DIAGNOSTIC territorial"))["total"] == search(s, member, "q=" + url_encode("diagnostic territorial"))["total"]);
+    CHECK(search(s, member, "q=" + url_encode("l'ACI"))["total"].get<int>() > 0);
     // Acronym <-> spelled out.
-    CHECK(search(s, member, "q=" + enc("\"accord conventionnel interprofessionnel\""))["total"].get<int>() > 0);
+    CHECK(search(s, member, "q=" + url_encode("\"accord conventionnel interprofessionnel\""))["total"].get<int>() > 0);
 
     // Facet filter: every hit has the kind, counts follow.
-    auto tools = search(s, member, "q=" + enc("grille") + "&kind=outil");
+    auto tools = search(s, member, "q=" + url_encode("grille") + "&kind=outil");
     REQUIRE(tools["hits"].size() > 0);
     for (const auto& h : tools["hits"]) CHECK(h["kind"] == "outil");
     auto by_phase = search(s, member, "phase=diagnostic&per_page=50");
@@ -75,7 +74,7 @@ TEST_CASE("library search: seed content, French, facets, snippets, suggestions",
     CHECK(search(s, member, "page=900")["hits"].empty());
 
     // A typo: a suggestion, and the corrected query's results.
-    auto typo = search(s, member, "q=" + enc("diagnostik territorial"));
+    auto typo = search(s, member, "q=" + url_encode("diagnostik territorial"));
     CHECK(typo["suggestion"].get<std::string>().find("diagnostic") != std::string::npos);
     CHECK(typo["total"].get<int>() > 0);
 
@@ -93,8 +92,8 @@ TEST_CASE("library search: bad input gets clear errors", "[library]") {
     auto admin = s.login_admin();
     auto get = [&](const std::string& params) { return s.request("GET", "/api/library/search?" + params, {}, {{"Cookie", admin}}); };
     CHECK(get("q=" + std::string(501, 'a')).error_code() == "recherche_trop_longue");
-    CHECK(get("q=" + enc("AND")).error_code() == "recherche_invalide");
-    CHECK(get("q=" + enc("\"lettre d'intention")).status == 200);  // unbalanced quote: a phrase to the end
+    CHECK(get("q=" + url_encode("AND")).error_code() == "recherche_invalide");
+    CHECK(get("q=" + url_encode("\"lettre d'intention")).status == 200);  // unbalanced quote: a phrase to the end
     CHECK(get("q=%FF%FE").status == 400);                            // invalid UTF-8
     CHECK(get("kind=roman").error_code() == "filtre_invalide");
     CHECK(get("phase=diagnostic,nulle-part").error_code() == "filtre_invalide");
@@ -107,7 +106,7 @@ TEST_CASE("library search: bad input gets clear errors", "[library]") {
     CHECK(get("to=2027-02-29").error_code() == "champ_invalide");
     CHECK(get("from=2028-02-29").status == 200);  // a leap year
     CHECK(get("sort=hasard").error_code() == "champ_invalide");
-    auto script = get("q=" + enc("<script>alert(1)</script>"));
+    auto script = get("q=" + url_encode("<script>alert(1)</script>"));
     CHECK(script.status == 200);
     const auto script_hits = script.json()["hits"];
     for (const auto& h : script_hits) CHECK(h["snippet"].get<std::string>().find("<script") == std::string::npos);
@@ -141,7 +140,7 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     CHECK(s.request("GET", url, {}, {{"Cookie", reviewer}}).status == 200);
     CHECK(s.request("GET", url, {}, {{"Cookie", other}}).status == 404);
     CHECK(s.request("GET", url + "/similar", {}, {{"Cookie", other}}).status == 404);
-    const auto hidden = search(s, other, "q=" + enc("pharmaciens Valenciennois"))["hits"];
+    const auto hidden = search(s, other, "q=" + url_encode("pharmaciens Valenciennois"))["hits"];
     for (const auto& h : hidden) CHECK(h["id"] != id);
     // Members cannot publish, nor submit guides.
     CHECK(s.request("POST", url + "/publish", "{}", {{"Cookie", author}}).status == 403);
@@ -238,7 +237,7 @@ TEST_CASE("library attachments: upload, extraction, download, refusals that stor
     auto member = s.make_user(admin, "coord@x.fr", "membre");
     auto files_dir = s.data_dir() / "files";
     auto upload = [&](const std::string& name, const std::string& bytes, const std::string& type = "application/octet-stream") {
-        return s.request("POST", "/api/library/files?name=" + enc(name), bytes, {{"Cookie", member}, {"Content-Type", type}});
+        return s.request("POST", "/api/library/files?name=" + url_encode(name), bytes, {{"Cookie", member}, {"Content-Type", type}});
     };
     const auto before = files_on_disk(files_dir);
 

@@ -12,11 +12,10 @@
 using relais::test::eventually_found;
 using relais::test::files_on_disk;
 using relais::test::server;
+using relais::test::url_encode;
 using json = nlohmann::json;
 
 namespace {
-
-std::string enc(const std::string& s) { return relais::test::url_encode(s); }
 
 // A PNG's width and height, from its IHDR chunk.
 std::pair<int, int> png_size(const std::string& b) {
@@ -37,7 +36,7 @@ TEST_CASE("library files: slides, grids and images upload, are indexed, previewe
     auto author = s.make_user(admin, "auteur@x.fr", "membre");
     auto other = s.make_user(admin, "autre@x.fr", "membre");
     auto upload = [&](const std::string& name, const std::string& bytes) {
-        return s.request("POST", "/api/library/files?name=" + enc(name), bytes,
+        return s.request("POST", "/api/library/files?name=" + url_encode(name), bytes,
                          {{"Cookie", author}, {"Content-Type", "application/octet-stream"}});
     };
     auto files_dir = s.data_dir() / "files";
