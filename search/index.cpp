@@ -430,7 +430,6 @@ Xapian::Query relevance_query(const Xapian::Database& db, Xapian::QueryParser& q
         Xapian::Query match, title;
         bool known = true;
         Xapian::doccount freq = 0;  // of its rarest term
-        bool alone = false;         // the word being typed, known only by its stem
     };
     std::vector<word> words;
     const auto all_docs = db.get_doccount();
@@ -447,13 +446,14 @@ Xapian::Query relevance_query(const Xapian::Database& db, Xapian::QueryParser& q
             else some_found = true;
             w.freq = std::min(w.freq, f);
         }
-        // The word being typed counts when a term of the library starts with it. The
-        // index holds stems only, so a whole word whose stem it does not start
-        // (« financement », stored as « financ ») counts only when nothing else does (see
-        // below): counting it beside other words would widen a question being typed.
+        // The word being typed counts when a term of the library starts with it, or when
+        // the library has the word in any form: the index holds stems only, so a whole
+        // word its stem does not start (« financement », stored as « financ »; « CPTS » as
+        // « cpt ») is found by its stem. Counted so, a question being typed needs what the
+        // finished question needs (« comment financer une CPTS » both words).
         if (partial) {
-            w.known = db.allterms_begin(text) != db.allterms_end(text);
-            w.alone = some_found || db.get_termfreq(stemmer()(text)) > 0;
+            w.known = db.allterms_begin(text) != db.allterms_end(text) || some_found ||
+                      db.get_termfreq(stemmer()(text)) > 0;
         } else if (!any_term) {
             w.known = false;
         }
@@ -462,9 +462,6 @@ Xapian::Query relevance_query(const Xapian::Database& db, Xapian::QueryParser& q
     std::vector<const word*> counted;
     for (const auto& w : words)
         if (w.known) counted.push_back(&w);
-    if (counted.empty())  // « quel financement » being typed: the word itself
-        for (const auto& w : words)
-            if (w.alone) counted.push_back(&w);
     if (counted.empty()) return Xapian::Query::MatchNothing;
     if (counted.size() > max_counted_words) {
         std::stable_sort(counted.begin(), counted.end(), [](const word* a, const word* b) { return a->freq < b->freq; });
@@ -482,8 +479,15 @@ Xapian::Query relevance_query(const Xapian::Database& db, Xapian::QueryParser& q
     if (k == 1) matched = ranked;
     else if (k == all.size()) matched = Xapian::Query(Xapian::Query::OP_AND, all.begin(), all.end());
     else matched = Xapian::Query(Xapian::Query::OP_FILTER, ranked, at_least(k, required));
-    return Xapian::Query(Xapian::Query::OP_AND_MAYBE, matched,
-                         Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(Xapian::Query::OP_OR, titles.begin(), titles.end()), 2.0));
+    std::vector<Xapian::Query> bonus{
+        Xapian::Query(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(Xapian::Query::OP_OR, titles.begin(), titles.end()), 2.0)};
+    // Coverage: when some words may be missing, a fiche with every counted word weighs
+    // them 1.75 times, so that one with all the words is not outranked by one that
+    // repeats a few of them (BM25 alone rewards repetition, not coverage). 0.75: the
+    // middle of what tests/relevance passes with (0.7 to 0.85 when measured).
+    if (k < required.size() && required.size() >= 2)
+        bonus.emplace_back(Xapian::Query::OP_SCALE_WEIGHT, Xapian::Query(Xapian::Query::OP_AND, required.begin(), required.end()), 0.75);
+    return Xapian::Query(Xapian::Query::OP_AND_MAYBE, matched, Xapian::Query(Xapian::Query::OP_OR, bonus.begin(), bonus.end()));
 }
 
 // The whole query: text, facet filters, dates; and what the snippets highlight.

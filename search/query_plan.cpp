@@ -37,7 +37,9 @@ const std::unordered_set<std::string_view>& stop_words() {
         "comment", "pourquoi", "quand", "quel", "quelle", "quels", "quelles", "combien", "quoi", "lequel", "laquelle",
         "lesquels", "lesquelles", "est-ce",
         // verbs that only shape a question
-        "faire", "fait", "faut", "peut", "peuvent", "doit", "doivent", "dois", "puis", "peux", "sert", "servent"};
+        "faire", "fait", "faut", "peut", "peuvent", "doit", "doivent", "dois", "puis", "peux", "sert", "servent",
+        // « en cas de », « dans quel cas », « le cas échéant »: a locution, not the subject
+        "cas"};
     return words;
 }
 

@@ -126,7 +126,7 @@ void service::register_routes(net::router& r) {
         const auto id = req.id_param("id");
         auto it = co_await visible_item(id, p);
         std::optional<std::int64_t> version;
-        if (query_param(req, "version")) version = int_param(req, "version", 1, 1, 1000000, errors::not_found);
+        if (query_param(req, "version")) version = int_param(req, "version", 1, 1, 1000000, errors::invalid_field);
         auto res = co_await item_response(it, p, version);
         co_return res;
     }));
@@ -228,6 +228,9 @@ void service::register_routes(net::router& r) {
                 return;
             }
             if (kind) current->kind = *kind;
+            // A reviewer publishing, with their edits, a version that waited or was sent
+            // back puts the author's proposal online: the author is told, as by `publish`.
+            const bool proposal_waited = current->published_version != current->latest_version;
             // Who wrote it and when stay as they were unless the edit says otherwise: an
             // edit by a reviewer does not make the reviewer its author, nor today its date.
             if (auto was = store::version(conn, current->id, current->latest_version)) {
@@ -236,6 +239,7 @@ void service::register_routes(net::router& r) {
             }
             store::add_version(conn, *current, c, publish, uid, unix_now());
             if (!publish) told = tell_reviewers(conn, *current, c.title, uid);
+            else if (proposal_waited) told = tell_author(conn, current->id, true, {}, uid, true);
         });
         if (conflict) throw api_error(errors::item_changed, "base_version");
         indexer_.notify();

@@ -173,7 +173,7 @@ std::vector<std::int64_t> service::tell_reviewers(db::connection& c, const item&
 }
 
 std::vector<std::int64_t> service::tell_author(db::connection& c, std::int64_t item_id, bool published, const std::string& note,
-                                               std::int64_t by) {
+                                               std::int64_t by, bool edited) {
     auto it = store::find_item(c, item_id);
     if (!it || !it->author_id || *it->author_id == by) return {};
     auto v = store::version(c, it->id, it->latest_version);
@@ -181,8 +181,10 @@ std::vector<std::int64_t> service::tell_author(db::connection& c, std::int64_t i
     notifications::notice n;
     n.kind = published ? "library.published" : "library.changes_requested";
     n.title = published ? "Votre fiche « " + title + " » est publiée" : "Votre fiche « " + title + " » est à reprendre";
-    n.body = published ? "Elle est désormais visible par tout le réseau dans la bibliothèque."
-                       : "Le relecteur demande des modifications :\n" + note;
+    n.body = !published ? "Le relecteur demande des modifications :\n" + note
+             : edited   ? "Le relecteur l'a publiée avec ses modifications ; elle est désormais visible par tout le réseau dans "
+                          "la bibliothèque."
+                        : "Elle est désormais visible par tout le réseau dans la bibliothèque.";
     n.link = "/bibliotheque/" + std::to_string(it->id);
     notifier_.notify(c, *it->author_id, n);
     return {*it->author_id};
@@ -398,7 +400,7 @@ asio::awaitable<attachment> service::visible_attachment(request& req, const prin
     const bool latest_ok = may_read_latest(p, it);
     auto version = latest_ok ? it.latest_version : it.published_version.value_or(0);
     if (query_param(req, "version")) {
-        auto asked = int_param(req, "version", 1, 1, 1000000, errors::not_found);
+        auto asked = int_param(req, "version", 1, 1, 1000000, errors::invalid_field);
         if (asked > it.latest_version || (!latest_ok && asked != version)) throw api_error(errors::not_found);
         version = asked;
     }

@@ -54,9 +54,10 @@ public:
     // The review loop's notices (in the caller's write; then notifier.push(the ids)).
     /// Reviewers (animateurs and administrators but `by`) learn that a version waits.
     std::vector<std::int64_t> tell_reviewers(db::connection& c, const item& it, const std::string& title, std::int64_t by);
-    /// The author (unless they reviewed it themselves) learns it was published or sent back.
+    /// The author (unless they reviewed it themselves) learns it was published (`edited`:
+    /// with the reviewer's changes) or sent back.
     std::vector<std::int64_t> tell_author(db::connection& c, std::int64_t item_id, bool published, const std::string& note,
-                                          std::int64_t by);
+                                          std::int64_t by, bool edited = false);
     notifications::notifier& notifier() { return notifier_; }
 
     /// Deletes uploaded files that no version uses, older than a day (blocking).

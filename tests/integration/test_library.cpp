@@ -57,6 +57,22 @@ TEST_CASE("library search: seed content, French, facets, snippets, suggestions",
     // Acronym <-> spelled out.
     CHECK(search(s, member, "q=" + url_encode("\"accord conventionnel interprofessionnel\""))["total"].get<int>() > 0);
 
+    // A question being typed needs what the finished question needs, also when its last
+    // word is whole and the index knows it by its stem only (« CPTS » is stored « cpt »,
+    // « intention » « intent »): the same fiches, in the same order.
+    for (const char* typed : {"comment financer une CPTS", "comment rédiger la lettre d'intention", "quel financement",
+                              "qui contacter pour le diagnostic territorial"}) {
+        INFO(typed);
+        auto as_typed = search(s, member, "per_page=50&q=" + url_encode(typed));
+        auto finished = search(s, member, "per_page=50&q=" + url_encode(std::string(typed) + " ?"));
+        CHECK(as_typed["total"].get<int>() > 0);
+        CHECK(as_typed["total"] == finished["total"]);
+        std::vector<long long> a, b;
+        for (const auto& h : as_typed["hits"]) a.push_back(h["id"].get<long long>());
+        for (const auto& h : finished["hits"]) b.push_back(h["id"].get<long long>());
+        CHECK(a == b);
+    }
+
     // Facet filter: every hit has the kind, counts follow.
     auto tools = search(s, member, "q=" + url_encode("grille") + "&kind=outil");
     REQUIRE(tools["hits"].size() > 0);
@@ -198,6 +214,14 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     CHECK(mine["history"].size() == 2);
     CHECK(mine["history"][0]["note"] == "Ajout des infirmières");
     CHECK(s.request("GET", url + "?version=1", {}, {{"Cookie", author}}).json()["item"]["body"] == body["body"]);
+    // A version that is not a number from 1 is a bad parameter; one past the last does not exist.
+    for (const char* bad : {"x", "0", "-1", "1.5"}) {
+        auto r = s.request("GET", url + "?version=" + bad, {}, {{"Cookie", author}});
+        CHECK(r.status == 400);
+        CHECK(r.error_code() == "champ_invalide");
+        CHECK(r.json()["error"]["field"] == "version");
+    }
+    CHECK(s.request("GET", url + "?version=99", {}, {{"Cookie", author}}).status == 404);
 
     // Rejection with a note, visible to the author in "mine".
     CHECK(s.request("POST", url + "/reject", json{{"note", "Précisez."}, {"version", 1}}.dump(), {{"Cookie", reviewer}}).error_code() ==

@@ -132,6 +132,24 @@ TEST_CASE("notifications: the review loop tells reviewers and authors, in the ap
     CHECK(back["kind"] == "library.changes_requested");
     CHECK(back["body"].get<std::string>().find("Merci de préciser le territoire.") != std::string::npos);
 
+    // A reviewer who edits the version sent back and publishes it in one step tells the
+    // author too; editing the fiche once online tells nobody.
+    CHECK(s.request("POST", "/api/notifications/read", json{{"all", true}}.dump(), {{"Cookie", author}}).status == 200);
+    auto edit = [&](int base, const std::string& text) {
+        return s.request("PUT", "/api/library/items/" + std::to_string(id),
+                         json{{"base_version", base}, {"title", "La CPTS du Ternois"}, {"summary", "Résumé."}, {"body", text},
+                              {"publish", true}}.dump(),
+                         {{"Cookie", reviewer}});
+    };
+    REQUIRE(edit(2, "Texte revu par le relecteur.").status == 200);
+    auto online = s.request("GET", "/api/notifications?unread=1", {}, {{"Cookie", author}}).json()["notifications"];
+    REQUIRE(online.size() == 1);
+    CHECK(online[0]["kind"] == "library.published");
+    CHECK(online[0]["body"].get<std::string>().find("avec ses modifications") != std::string::npos);
+    CHECK(s.request("POST", "/api/notifications/read", json{{"all", true}}.dump(), {{"Cookie", author}}).status == 200);
+    REQUIRE(edit(3, "Une coquille corrigée.").status == 200);
+    CHECK(s.request("GET", "/api/notifications", {}, {{"Cookie", author}}).json()["unread"] == 0);
+
     // The outbox as administrators see it: sent mail, and the refused address as failed.
     std::this_thread::sleep_for(std::chrono::seconds(2));
     auto outbox = s.request("GET", "/api/admin/mail", {}, {{"Cookie", admin}});
