@@ -16,7 +16,7 @@ inline constexpr error_def file_type{415, "type_fichier_refuse", "Type de fichie
 inline constexpr error_def file_mismatch{415, "type_fichier_incoherent", "Le contenu du fichier ne correspond pas à son extension."};
 inline constexpr error_def file_corrupt{422, "fichier_illisible", "Le fichier est endommagé ou illisible."};
 inline constexpr error_def file_encrypted{422, "fichier_protege", "Le fichier est protégé par un mot de passe ou chiffré."};
-inline constexpr error_def file_bomb{422, "archive_suspecte", "Le fichier se décompresse en un volume anormalement grand."};
+inline constexpr error_def file_bomb{422, "archive_suspecte", "Fichier refusé par prudence : il se décompresse en un volume anormalement grand ou déclare une DTD."};
 inline constexpr error_def file_too_complex{422, "fichier_trop_complexe", "Ce fichier est trop complexe à analyser (temps ou mémoire dépassés) : enregistrez-le à nouveau, par exemple en PDF simple, ou envoyez-en une version plus légère."};
 inline constexpr error_def file_name_controls{400, "nom_fichier_invalide", "Le nom du fichier contient des caractères de contrôle ou d'inversion de sens d'écriture."};
 inline constexpr error_def review_state{409, "moderation_impossible", "Cette fiche n'est pas en attente de relecture."};

@@ -308,8 +308,9 @@ void service::register_routes(net::router& r) {
     };
     r.add("POST", "/api/library/files", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto name_param = query_param(req, "name");
-        if (!name_param) throw api_error(errors::invalid_field, "name");
-        auto name = *name_param;
+        // Blank is empty (strings are trimmed): the name is missing.
+        auto name = name_param ? json_input::trim(*name_param) : std::string();
+        if (name.empty()) throw api_error(errors::invalid_field, "name");
         checked_extension(name);
         if (req.body.size() > opts_.upload_max_bytes) throw api_error(errors::file_too_large);
         auto type = req.header("content-type");
@@ -412,9 +413,13 @@ void service::register_routes(net::router& r) {
         }
         const auto base = "/api/library/items/" + req.params.at("id") + "/files/" + a.sha256 + "/pages/";
         const auto version = query_param(req, "version");
+        // Poppler ends a page's text with a form feed: not part of the text.
+        auto text = drawn.text;
+        while (!text.empty() && (text.back() == '\f' || text.back() == '\n' || text.back() == ' ' || text.back() == '\r'))
+            text.pop_back();
         json body = {{"page", page},
                      {"pages", drawn.pages},
-                     {"text", drawn.text},
+                     {"text", text},
                      {"width", drawn.width},
                      {"height", drawn.height},
                      {"image", base + std::to_string(page) + ".png?width=" + std::to_string(width) +

@@ -367,8 +367,14 @@ content service::parse_content(const json& body, const principal& p, std::vector
             if (!a.is_object()) throw api_error(errors::invalid_field, "attachments");
             auto sha = a.value("sha256", std::string());
             if (!blobs::is_digest(sha)) throw api_error(errors::invalid_field, "attachments");
-            auto name = json_input::required_string(a, "name", 200);
-            checked_extension(name);
+            // Any fault of an attachment's name names the list, whichever check finds it.
+            std::string name;
+            try {
+                name = json_input::required_string(a, "name", 200);
+                checked_extension(name);
+            } catch (const api_error& e) {
+                throw api_error(e.def(), "attachments", std::string(e.message()));
+            }
             c.attachments.push_back({sha, name, "", 0});
             digests.push_back(sha);
         }

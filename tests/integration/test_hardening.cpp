@@ -247,6 +247,19 @@ TEST_CASE("file names: bidirectional and invisible controls are refused", "[hard
     CHECK(s.request("POST", "/api/library/files?name=" + url_encode("Compte rendu — été.txt"), "texte",
                     {{"Cookie", member}, {"Content-Type", "application/octet-stream"}})
               .status == 201);
+    // A blank name is a missing one; an attachment's bad name names the list, whatever the fault.
+    auto blank = s.request("POST", "/api/library/files?name=%20%20", "texte", {{"Cookie", member}, {"Content-Type", "application/octet-stream"}});
+    CHECK(blank.status == 400);
+    CHECK(blank.error_code() == "champ_invalide");
+    CHECK(blank.json()["error"]["field"] == "name");
+    const std::string digest(64, 'a');
+    for (const char* name : {"out\xE2\x80\xAElmth.txt", "a/b.txt", ""}) {
+        json item{{"kind", "temoignage"}, {"title", "T"}, {"summary", "S"}, {"body", "B"},
+                  {"attachments", {{{"sha256", digest}, {"name", name}}}}};
+        auto r = s.request("POST", "/api/library/items", item.dump(), {{"Cookie", member}});
+        CHECK(r.status == 400);
+        CHECK(r.json()["error"]["field"] == "attachments");
+    }
 }
 
 TEST_CASE("attachments by digest: only with a right to the file", "[hardening][library]") {

@@ -128,6 +128,7 @@ TEST_CASE("library files: slides, grids and images upload, are indexed, previewe
     REQUIRE(p2.status == 200);
     CHECK(p2.json()["pages"] == 2);
     CHECK(p2.json()["text"].get<std::string>().find("Seconde page du rapport") != std::string::npos);
+    CHECK(p2.json()["text"].get<std::string>().back() != '\f');  // poppler's page end is not text
     CHECK(p2.json()["alt"] == "Page 2 sur 2 de « rapport.pdf »");
     auto image = s.request("GET", p2.json()["image"].get<std::string>(), {}, {{"Cookie", author}});
     REQUIRE(image.status == 200);
