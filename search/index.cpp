@@ -170,6 +170,24 @@ std::size_t punctuation_prefix(std::string_view w) {
     return n;
 }
 
+// The elided article or pronoun before a word (« l'accès », « d’intention », « qu'on »):
+// its length with the apostrophe, when a word follows; 0 otherwise.
+std::size_t elision_prefix(std::string_view w) {
+    static constexpr std::string_view elided[] = {"jusqu", "lorsqu", "puisqu", "quoiqu", "qu", "c", "d", "j", "l", "m", "n", "s", "t"};
+    for (auto e : elided) {
+        if (w.size() <= e.size()) continue;
+        bool same = true;
+        for (std::size_t i = 0; i < e.size() && same; ++i)
+            same = std::tolower(static_cast<unsigned char>(w[i])) == static_cast<unsigned char>(e[i]);
+        if (!same) continue;
+        auto rest = w.substr(e.size());
+        for (std::string_view apostrophe : {std::string_view("'"), std::string_view("\u2019")})
+            if (rest.size() > apostrophe.size() && rest.substr(0, apostrophe.size()) == apostrophe)
+                return e.size() + apostrophe.size();
+    }
+    return 0;
+}
+
 std::size_t punctuation_suffix(std::string_view w) {
     const auto& marks = glued_marks;
     std::size_t n = 0;
@@ -256,6 +274,7 @@ void make_snippet(hit& h, const std::string& text, const highlight_terms& terms,
         auto len = utf16_length(w);
         if (words[k].match) {
             auto lead = punctuation_prefix(w);
+            lead += elision_prefix(w.substr(lead));
             auto core = w.substr(lead);
             core = core.substr(0, core.size() - std::min(core.size(), punctuation_suffix(core)));
             if (core.empty()) core = w, lead = 0;

@@ -158,6 +158,13 @@ TEST_CASE("search: a spelling suggestion for a typo, escaped snippets", "[search
     // Plain text with ranges: nothing for a browser to parse back.
     CHECK(h.snippet.find("<script>alert(1)</script>") != std::string::npos);
     CHECK(marked(h) == std::vector<std::string>{"bureau"});  // the word, not its full stop
+    // Nor the elided article before it, with either apostrophe.
+    ok.text = "association";
+    CHECK(marked(idx.search(ok).hits.at(0)) == std::vector<std::string>{"association"});
+    idx.put(doc("y", "Intention", "Rédiger la lettre d\u2019intention, qu'importe l'ordre.", {}));
+    idx.commit();
+    ok.text = "intention importe";
+    CHECK(marked(idx.search(ok).hits.at(0)) == std::vector<std::string>{"intention", "importe"});
 }
 
 TEST_CASE("search: a question with a typo still finds, and gets the correction", "[search]") {
