@@ -150,6 +150,10 @@ bool may_see(const viewer& v, const person& p) { return may_see(v, p, p.org_regi
 
 bool may_see(const viewer& v, const person& p, std::string_view org_region) {
     if (v.role == "admin" || (p.user_id && *p.user_id == v.user_id)) return true;
+    // Someone without an account is in the hands of who may edit their fiche, consent or
+    // not: the animateur who enters them before their consent, or records its withdrawal.
+    // A person with an account gives or withdraws their consent themselves.
+    if (!p.user_id && may_edit(v, p)) return true;
     if (!p.consent) return false;
     if (p.audience == "network") return true;
     if (p.audience == "region") return !v.region.empty() && v.region == (p.region.empty() ? org_region : std::string_view(p.region));
@@ -391,6 +395,9 @@ void service::update_person(db::connection& c, const viewer& v, std::int64_t id,
     if (!audiences().contains(audience)) throw api_error(errors::invalid_field, "audience");
     bool consent = p->consent;
     if (auto x = json_input::optional_bool(body, "consent")) consent = *x;
+    // An account holder's consent is theirs (or an administrator's) to change.
+    if (consent != p->consent && p->user_id && *p->user_id != v.user_id && v.role != "admin")
+        throw api_error(errors::not_editor, "consent");
     const std::string key = search::fold(json_input::trim(name));
     {
         auto s = c.prepare("SELECT 1 FROM expertise_people WHERE name_key = ?1 AND coalesce(org_id, 0) = ?2 AND id <> ?3");

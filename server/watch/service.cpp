@@ -859,10 +859,13 @@ json service::qualify(db::connection& c, std::int64_t field, std::int64_t item, 
         if (!it->is_array() || it->size() > 10) throw api_error(errors::invalid_field, "tags");
         std::set<std::string> seen;
         for (const auto& t : *it) {
-            if (!t.is_string() || t.get<std::string>().empty() || t.get<std::string>().size() > 40 ||
-                !is_valid_utf8(t.get<std::string>()))
+            if (!t.is_string() || !is_valid_utf8(t.get<std::string>())) throw api_error(errors::invalid_field, "tags");
+            // A tag is a word or two: trimmed, 1-40 characters, on one line, no controls.
+            auto tag = json_input::trim(t.get<std::string>());
+            if (tag.empty() || utf8_length(tag) > 40 || json_input::has_control(tag) ||
+                tag.find_first_of("\n\t") != std::string::npos)
                 throw api_error(errors::invalid_field, "tags");
-            if (seen.insert(t.get<std::string>()).second) tags.push_back(t);
+            if (seen.insert(tag).second) tags.push_back(tag);
         }
     }
     auto expected = body.find("version");

@@ -138,6 +138,27 @@ TEST_CASE("expertise: declare, validate, find by domain and territory, withdraw"
     CHECK(s.request("DELETE", "/api/expertise/people/" + std::to_string(corse.json()["person"]["id"].get<std::int64_t>()), "",
                     {{"Cookie", admin}}).status == 204);
 
+    // Someone without an account is entered before their consent, and their withdrawal is
+    // recorded, by the animateur who manages the fiche; nobody else sees it meanwhile.
+    auto nina = s.request("POST", "/api/expertise/people",
+                          json{{"self", false}, {"name", "Nina Sansaccord"}, {"org_id", msa}, {"role", "cdt_msa"}, {"consent", false}}.dump(),
+                          {{"Cookie", bretonne}});
+    REQUIRE(nina.status == 201);
+    CHECK(nina.json()["person"]["consent"] == false);
+    const auto nina_url = "/api/expertise/people/" + std::to_string(nina.json()["person"]["id"].get<std::int64_t>());
+    CHECK(s.request("GET", nina_url, "", {{"Cookie", bretonne}}).status == 200);
+    CHECK(s.request("GET", nina_url, "", {{"Cookie", anim}}).status == 404);
+    const auto yann_url = "/api/expertise/people/" + std::to_string(yann_id);
+    auto withdrawn = s.request("PATCH", yann_url, R"({"consent":false})", {{"Cookie", bretonne}});
+    REQUIRE(withdrawn.status == 200);
+    CHECK(withdrawn.json()["person"]["consent"] == false);
+    CHECK(names(directory(s, bretonne, "?q=amorcage", 0)).empty());
+    CHECK(s.request("PATCH", yann_url, R"({"consent":true})", {{"Cookie", bretonne}}).status == 200);
+    // An account holder's consent is their own: their organisation's animateur may not change it.
+    auto not_theirs = s.request("PATCH", "/api/expertise/people/" + std::to_string(anne_id), R"({"consent":false})", {{"Cookie", anim}});
+    CHECK(not_theirs.error_code() == "fiche_non_modifiable");
+    CHECK(not_theirs.json()["error"]["field"] == "consent");
+
     // Anne withdraws her consent: gone from the directory and from others at once.
     CHECK(s.request("PATCH", "/api/expertise/people/" + std::to_string(anne_id), R"({"consent":false})", {{"Cookie", anne}}).status == 200);
     CHECK(s.request("GET", "/api/expertise/people/" + std::to_string(anne_id), "", {{"Cookie", anim}}).status == 404);

@@ -216,6 +216,14 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     json q = {{"state", "kept"}, {"summary", "Les missions socles sont précisées."}, {"importance", 3}, {"tags", {"ACI"}},
               {"version", decree["version"]}};
     CHECK(s.request("POST", target, q.dump(), {{"Cookie", bystander}}).error_code() == "pas_responsable");
+    // A tag with a control or bidi character, a line break or only spaces is refused, and nothing changes.
+    for (const char* bad : {"a\x01", "ab\u202Ecd", "deux\nlignes", "   "}) {
+        auto wrong = q;
+        wrong["tags"] = {bad};
+        auto r = s.request("POST", target, wrong.dump(), {{"Cookie", owner}});
+        CHECK(r.status == 400);
+        CHECK(r.json()["error"]["field"] == "tags");
+    }
     auto kept = s.request("POST", target, q.dump(), {{"Cookie", owner}});
     REQUIRE(kept.status == 200);
     CHECK(kept.json()["item"]["state"] == "kept");
