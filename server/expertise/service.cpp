@@ -817,6 +817,10 @@ std::int64_t service::create_need(db::connection& c, const viewer& v, const json
     std::int64_t cpts = 0;
     if (auto o = json_input::optional_id(body, "cpts_org_id")) cpts = o->value_or(0);
     auto cpts_name = json_input::optional_string(body, "cpts_name", 200).value_or("");
+    // One or the other: a registered CPTS, or (animateurs) a CPTS in project by its name.
+    if (cpts && !cpts_name.empty())
+        throw api_error(errors::invalid_field, "cpts_name", "Donnez soit une CPTS enregistrée, soit le nom d'une CPTS en projet.");
+    if (!cpts_name.empty() && !v.manager()) throw api_error(errors::not_for_this_cpts, "cpts_name");
     // A member of a CPTS declares for it without naming it.
     if (!cpts && !v.manager() && v.org_id)
         if (auto own = dir_.find_org(c, *v.org_id); own && own->type == "cpts") cpts = own->id;

@@ -409,6 +409,7 @@ void watch_module::routes(net::router& r) {
         };
         number("limit", limit);
         number("before", before);
+        if (req.query.count("before") && before < 1) throw api_error(errors::invalid_field, "before");  // an item id
         if (limit < 1 || limit > 200) throw api_error(errors::invalid_field, "limit");  // as documented: no silent clamp
         json page;
         auto viewer = p.account.id;

@@ -397,16 +397,37 @@ std::vector<opml_feed> service::export_sources(db::connection& c, std::int64_t f
     return out;
 }
 
+namespace {
+
+// How rules read a text: folded (case, accents), every run of other characters than
+// letters and digits one space, trimmed. « Télé-expertise » and « TELE  EXPERTISE » read
+// the same.
+std::string rule_words(std::string_view text) {
+    std::string out;
+    for (char ch : search::fold(text)) {
+        const bool word = (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || static_cast<unsigned char>(ch) >= 0x80;
+        if (word) out += ch;
+        else if (!out.empty() && out.back() != ' ') out += ' ';
+    }
+    if (!out.empty() && out.back() == ' ') out.pop_back();
+    return out;
+}
+
+}  // namespace
+
 json service::sources_json(db::connection& c) const {
     json out = json::array();
     auto s = c.prepare(
         "SELECT s.id, s.url, s.title, s.format, s.next_fetch_at, s.last_success_at, s.last_error_code, s.last_error, "
-        "s.failing_since, s.failures, (SELECT group_concat(field_id) FROM watch_field_sources WHERE source_id = s.id) "
+        "s.failing_since, s.failures, (SELECT group_concat(field_id) FROM watch_field_sources WHERE source_id = s.id), "
+        "s.site_url, s.interval_s, s.last_fetch_at "
         "FROM watch_sources s ORDER BY s.failures > 0 DESC, s.title, s.id");
     while (s.step()) {
         json fields = ids_of(s.get_text(10));
         json j = {{"id", s.get_int(0)},      {"url", s.get_text(1)},   {"title", s.get_text(2)},
+                  {"site_url", s.get_text(11)}, {"interval_s", s.get_int(12)},
                   {"format", s.get_text(3)}, {"field_ids", fields},    {"next_fetch_at", to_iso8601(s.get_int(4))},
+                  {"last_fetch_at", s.is_null(13) ? json() : json(to_iso8601(s.get_int(13)))},
                   {"last_success_at", s.is_null(5) ? json() : json(to_iso8601(s.get_int(5)))},
                   {"failures", s.get_int(9)}};
         j["status"] = s.get_int(9) > 0 ? "failing" : (s.is_null(5) ? "pending" : "ok");
@@ -589,14 +610,10 @@ bool service::enter_inbox(db::connection& c, std::int64_t field, std::int64_t it
     }
     if (rules.empty()) return true;
     // Case and accents ignored; a keyword matches at the start of a word.
-    auto haystack = " " + search::fold(title) + " " + search::fold(text) + " ";
-    for (auto& ch : haystack)
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (static_cast<unsigned char>(ch) >= 0x80))) ch = ' ';
+    const auto haystack = " " + rule_words(title) + " " + rule_words(text) + " ";
     for (const auto& [keyword, action] : rules) {
-        auto needle = " " + search::fold(keyword);
-        for (auto& ch : needle)
-            if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || (static_cast<unsigned char>(ch) >= 0x80))) ch = ' ';
-        if (haystack.find(needle) == std::string::npos) continue;
+        const auto needle = " " + rule_words(keyword);
+        if (needle.size() == 1 || haystack.find(needle) == std::string::npos) continue;
         c.prepare("UPDATE watch_field_items SET rule = ?1, state = CASE WHEN ?2 = 'discard' THEN 'discarded' ELSE state END, "
                   "qualified_at = CASE WHEN ?2 = 'discard' THEN ?3 ELSE qualified_at END WHERE field_id = ?4 AND item_id = ?5")
             .bind(1, keyword)
@@ -614,17 +631,17 @@ std::int64_t service::add_rule(db::connection& c, std::int64_t field, const std:
                                std::int64_t by, std::int64_t now) const {
     if (!field_exists(c, field)) throw api_error(errors::not_found);
     if (action != "flag" && action != "discard") throw api_error(errors::invalid_field, "action");
-    auto folded = search::fold(keyword);
-    if (folded.find_first_not_of(" \t") == std::string::npos || keyword.size() > 100 || !is_valid_utf8(keyword))
-        throw api_error(errors::invalid_field, "keyword");
+    if (keyword.size() > 100 || !is_valid_utf8(keyword)) throw api_error(errors::invalid_field, "keyword");
+    const auto words = rule_words(keyword);
+    if (words.empty()) throw api_error(errors::invalid_field, "keyword");  // no letter nor digit
     if (count(c, "SELECT count(*) FROM watch_rules WHERE field_id = ?1", field) >= 100)
         throw api_error(errors::invalid_field, "keyword");
-    // The same keyword twice, as rules read it (case and accents ignored): refused.
+    // The same keyword twice, as rules read it (case, accents, punctuation): refused.
     {
         auto s = c.prepare("SELECT keyword FROM watch_rules WHERE field_id = ?1");
         s.bind(1, field);
         while (s.step())
-            if (search::fold(s.get_text(0)) == folded) throw api_error(errors::invalid_field, "keyword", "Cette règle existe déjà.");
+            if (rule_words(s.get_text(0)) == words) throw api_error(errors::invalid_field, "keyword", "Cette règle existe déjà.");
     }
     c.prepare("INSERT OR IGNORE INTO watch_rules(field_id, keyword, action, created_by, created_at) VALUES(?1, ?2, ?3, ?4, ?5)")
         .bind(1, field)

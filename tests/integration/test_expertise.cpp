@@ -278,6 +278,16 @@ TEST_CASE("expertise: a need declared by a CPTS, people proposed with reasons, a
                     {{"Cookie", coord}})
               .error_code() == "cpts_non_autorisee");
     CHECK(s.request("GET", "/api/expertise/needs", "", {{"Cookie", coord}}).json()["needs"].size() == 1);
+    // A CPTS in project is named by animateurs only, and never beside a registered one.
+    auto named = s.request("POST", "/api/expertise/needs", json{{"title", "x"}, {"cpts_name", "CPTS en projet"}, {"domains", {"financement"}}}.dump(),
+                           {{"Cookie", coord}});
+    CHECK(named.error_code() == "cpts_non_autorisee");
+    CHECK(named.json()["error"]["field"] == "cpts_name");
+    CHECK(s.request("POST", "/api/expertise/needs",
+                    json{{"title", "x"}, {"cpts_org_id", cpts}, {"cpts_name", "CPTS en projet"}, {"domains", {"financement"}}}.dump(),
+                    {{"Cookie", anim}})
+              .error_code() == "champ_invalide");
+    CHECK(s.request("GET", "/api/expertise/needs", "", {{"Cookie", coord}}).json()["needs"].size() == 1);
     // Without naming it, a member declares for their own CPTS; an unknown domain names `domains`.
     CHECK(s.request("POST", "/api/expertise/needs", json{{"title", "x"}, {"domains", {"astrologie"}}}.dump(), {{"Cookie", coord}})
               .json()["error"]["field"] == "domains");

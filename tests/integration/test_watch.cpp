@@ -180,14 +180,20 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     auto sources = s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json()["sources"];
     REQUIRE(sources.size() == 2);
     std::set<std::string> urls;
-    for (const auto& src : sources) urls.insert(src["url"].get<std::string>());
+    for (const auto& src : sources) {
+        urls.insert(src["url"].get<std::string>());
+        // The list has every key of `Source`, as a field's sources do.
+        for (const char* key : {"id", "url", "title", "site_url", "format", "interval_s", "field_ids", "status", "last_success_at",
+                                "next_fetch_at", "last_fetch_at", "failures"})
+            CHECK(src.contains(key));
+    }
     CHECK(urls == std::set<std::string>{f.url("/flux.xml"), f.url("/atom.xml")});
     // The benchmark field follows the Atom feed too: one source, two fields.
     REQUIRE(add(bench, admin, f.url("/atom.xml")).status == 201);
     CHECK(s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json()["sources"].size() == 2);
 
     // The inbox: the decree carried by both feeds is one item with two sources.
-    for (const char* bad : {"limit=0", "limit=201", "limit=x"})
+    for (const char* bad : {"limit=0", "limit=201", "limit=x", "before=0", "before=-1"})
         CHECK(s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?" + bad, "", {{"Cookie", bystander}}).error_code() ==
               "champ_invalide");
     auto inbox = s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?state=new", "", {{"Cookie", bystander}});

@@ -326,9 +326,11 @@ TEST_CASE("watch: a field's rules flag or discard items as they arrive", "[watch
         w.svc.add_rule(c, w.field, "Télé-expertise", "flag", w.member, now);
         w.svc.add_rule(c, w.field, "horoscope", "discard", w.member, now);
     });
-    // Refused: an unknown action, an empty keyword, the same keyword twice.
+    // Refused: an unknown action, an empty keyword or one without a letter, the same keyword
+    // twice as rules read it (case, accents, punctuation and spacing apart).
     for (const auto& [kw, action] : std::vector<std::pair<std::string, std::string>>{
-             {"ACI", "supprimer"}, {"  ", "flag"}, {"horoscope", "flag"}, {"TÉLÉ-EXPERTISE", "flag"}, {"Horoscope", "discard"}})
+             {"ACI", "supprimer"}, {"  ", "flag"}, {"--", "flag"}, {"horoscope", "flag"}, {"TÉLÉ-EXPERTISE", "flag"},
+             {"TELE  EXPERTISE", "discard"}, {"Horoscope", "discard"}})
         CHECK_THROWS_AS(w.pool.write_sync([&](db::connection& c) { w.svc.add_rule(c, w.field, kw, action, w.member, now); }),
                         api_error);
     watch::feed f;
