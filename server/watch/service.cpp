@@ -696,7 +696,17 @@ std::int64_t service::post_item(db::connection& c, std::int64_t field, const pos
         while (start <= p.text.size()) {
             auto end = p.text.find("\n\n", start);
             auto para = p.text.substr(start, end == std::string::npos ? std::string::npos : end - start);
-            if (para.find_first_not_of(" \t\r\n") != std::string::npos) html += "<p>" + escape_html(para) + "</p>";
+            if (para.find_first_not_of(" \t\r\n") != std::string::npos) {
+                // A line break within a paragraph stays one (the note's lines, as typed).
+                auto lines = escape_html(json_input::trim(para));
+                std::string out;
+                for (char ch : lines) {
+                    if (ch == '\r') continue;
+                    if (ch == '\n') out += "<br>";
+                    else out += ch;
+                }
+                html += "<p>" + out + "</p>";
+            }
             if (end == std::string::npos) break;
             start = end + 2;
         }
@@ -818,9 +828,15 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
         "WHERE fi.field_id = ?1 AND fi.state = ?2 "
         "AND (?3 = 0 OR (i.published_at, i.id) < ((SELECT published_at FROM watch_items WHERE id = ?3), ?3)) "
         "ORDER BY i.published_at DESC, i.id DESC LIMIT ?4");
-    s.bind(1, field).bind(2, state).bind(3, before).bind(4, limit).bind(5, viewer);
+    // One more than the page: whether a next page exists (no `next_before` to an empty page).
+    s.bind(1, field).bind(2, state).bind(3, before).bind(4, limit + 1).bind(5, viewer);
     json items = json::array();
+    bool more = false;
     while (s.step()) {
+        if (items.size() == static_cast<std::size_t>(limit)) {
+            more = true;
+            break;
+        }
         json j = {{"id", s.get_int(0)},
                   {"kind", s.get_text(1)},
                   {"title", s.get_text(2)},
@@ -849,7 +865,7 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
                       {"kept", count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND state = 'kept'", field)},
                       {"discarded",
                        count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND state = 'discarded'", field)}};
-    if (items.size() == static_cast<std::size_t>(limit)) page["next_before"] = items.back()["id"];
+    if (more) page["next_before"] = items.back()["id"];
     return page;
 }
 

@@ -269,6 +269,19 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
                             json{{"kind", "note"}, {"title", "Retour de la CPTS du Ternois"}, {"text", "Leur <b>diagnostic</b> partagé."}}.dump(),
                             {{"Cookie", bystander}});
     REQUIRE(posted.status == 201);
+    // A note's lines stay lines, its blank lines make paragraphs, its text stays text.
+    REQUIRE(s.request("POST", "/api/watch/fields/" + std::to_string(bench) + "/items",
+                      json{{"kind", "note"}, {"title", "Compte rendu en deux lignes"}, {"text", "ligne 1\nligne <2>\n\nparagraphe"}}.dump(),
+                      {{"Cookie", bystander}})
+                .status == 201);
+    bool found_note = false;
+    auto bench_items = s.request("GET", "/api/watch/fields/" + std::to_string(bench) + "/items?limit=200", "", {{"Cookie", bystander}}).json();
+    for (const auto& i : bench_items["items"])
+        if (i["title"] == "Compte rendu en deux lignes") {
+            found_note = true;
+            CHECK(i["summary_html"] == "<p>ligne 1<br>ligne &lt;2&gt;</p><p>paragraphe</p>");
+        }
+    CHECK(found_note);
     auto link = s.request("POST", "/api/watch/fields/" + std::to_string(bench) + "/items",
                           json{{"kind", "link"}, {"url", f.url("/page.html")}}.dump(), {{"Cookie", bystander}});
     REQUIRE(link.status == 201);
@@ -287,7 +300,7 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     CHECK(link_again.json()["item_id"] == link.json()["item_id"]);
     CHECK(link_again.json()["title"] == "Site");
     auto bench_inbox = s.request("GET", "/api/watch/fields/" + std::to_string(bench) + "/items", "", {{"Cookie", bystander}});
-    CHECK(bench_inbox.json()["items"].size() == 4);
+    CHECK(bench_inbox.json()["items"].size() == 5);  // with the note in lines above
     CHECK(bench_inbox.body.find("<b>") == std::string::npos);  // a note's text is escaped
 
     // Anyone signed in comments; the item counts its comments.
