@@ -20,8 +20,9 @@ bool valid_email(const std::string& e) {
     return std::none_of(e.begin(), e.end(), [](unsigned char c) { return c <= 0x20 || c == 0x7f || c == ',' || c == ';' || c == '<' || c == '>'; });
 }
 
-[[noreturn]] void rethrow_constraint(const db::db_error& e, const error_def& def) {
-    if (e.is_constraint()) throw api_error(def);
+// A unique constraint broken: the error, naming the field whose value is taken.
+[[noreturn]] void rethrow_constraint(const db::db_error& e, const error_def& def, const char* field) {
+    if (e.is_constraint()) throw api_error(def, field);
     throw e;
 }
 
@@ -182,7 +183,7 @@ user insert_new_user(db::connection& c, user& u) {
     try {
         u.id = store::insert_user(c, u, unix_now());
     } catch (const db::db_error& e) {
-        rethrow_constraint(e, errors::email_taken);
+        rethrow_constraint(e, errors::email_taken, "email");
     }
     return *store::user_by_id(c, u.id);
 }
@@ -191,7 +192,7 @@ org insert_new_org(db::connection& c, org& o) {
     try {
         o.id = store::insert_org(c, o, unix_now());
     } catch (const db::db_error& e) {
-        rethrow_constraint(e, errors::org_exists);
+        rethrow_constraint(e, errors::org_exists, "name");
     }
     return *store::org_by_id(c, o.id);
 }
@@ -250,7 +251,8 @@ asio::awaitable<user> service::update_user(std::int64_t id, const user_patch& pa
             u->org_id = *patch.org_id;
         }
         bool is_admin = u->role == "admin" && u->active;
-        if (was_admin && !is_admin && store::count_active_admins_except(c, id) == 0) throw api_error(errors::last_admin);
+        if (was_admin && !is_admin && store::count_active_admins_except(c, id) == 0)
+            throw api_error(errors::last_admin, patch.role && *patch.role != "admin" ? "role" : "active");
         auto now = unix_now();
         store::update_user(c, *u, now);
         if (!hash.empty()) store::set_password(c, id, hash, now);
@@ -338,7 +340,7 @@ asio::awaitable<org> service::update_org(std::int64_t id, const nlohmann::json& 
         try {
             store::update_org(c, next, unix_now());
         } catch (const db::db_error& e) {
-            rethrow_constraint(e, errors::org_exists);
+            rethrow_constraint(e, errors::org_exists, "name");
         }
         out = store::org_by_id(c, id);
     });

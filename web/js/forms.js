@@ -173,6 +173,10 @@ export function createForm({ labelledBy, label, className = 'form', onSubmit, ch
     if (el) {
       el.setAttribute('aria-invalid', 'true');
       el.focus();
+    } else if (region.scrollIntoView) {
+      // No field to focus (a conflict, say): the message is brought into view, not left
+      // far above the button that was pressed.
+      region.scrollIntoView({ block: 'nearest' });
     }
   }
 

@@ -38,6 +38,6 @@ window.addEventListener('beforeunload', (event) => {
  * forms are many and small (a watch field's qualification, comments, posts).
  */
 export function guardTypedText(root, signal) {
-  guardLeaving(() => [...root.querySelectorAll('textarea, input[type=text], input[type=url], input:not([type])')]
+  guardLeaving(() => [...root.querySelectorAll('textarea, input[type=text], input[type=url], input[type=email], input:not([type])')]
     .some((box) => box.isConnected && box.value.trim() !== '' && box.value !== box.defaultValue), signal);
 }

@@ -7,6 +7,7 @@ import { h, srOnly, uid } from '../dom.js';
 import { confirmDialog, openDialog } from '../dialog.js';
 import { actions, createForm, inputField, selectField, submitButton } from '../forms.js';
 import { compare, t } from '../i18n.js';
+import { guardTypedText } from '../leave-guard.js';
 import { labels, lists, loadMeta, region } from '../meta.js';
 
 export const title = 'adminOrgs.title';
@@ -229,7 +230,7 @@ export async function render(ctx) {
         })))),
     tbody));
 
-  return h('section', { class: 'page page-admin' },
+  const page = h('section', { class: 'page page-admin' },
     h('h1', { text: t('adminOrgs.title') }),
     h('p', { class: 'lead', text: t('adminOrgs.intro') }),
     tableError,
@@ -237,4 +238,7 @@ export async function render(ctx) {
     h('section', { class: 'block panel', 'aria-labelledby': createId },
       h('h2', { id: createId, text: t('adminOrgs.createTitle') }),
       create.form));
+  // A name or an address typed and not saved: leaving asks first.
+  guardTypedText(page, ctx.signal);
+  return page;
 }

@@ -8,6 +8,7 @@ import {
   actions, checkboxField, createForm, inputField, selectField, submitButton,
 } from '../forms.js';
 import { compare, t } from '../i18n.js';
+import { guardTypedText } from '../leave-guard.js';
 import { labels, lists, loadMeta } from '../meta.js';
 
 export const title = 'adminUsers.title';
@@ -216,7 +217,7 @@ export async function render(ctx) {
 
   renderRows();
 
-  return h('section', { class: 'page page-admin' },
+  const page = h('section', { class: 'page page-admin' },
     h('h1', { text: t('adminUsers.title') }),
     h('p', { class: 'lead', text: t('adminUsers.intro') }),
     h('div', {
@@ -231,4 +232,7 @@ export async function render(ctx) {
     h('section', { class: 'block panel', 'aria-labelledby': createId },
       h('h2', { id: createId, text: t('adminUsers.createTitle') }),
       create.form));
+  // A name or an address typed and not saved: leaving asks first.
+  guardTypedText(page, ctx.signal);
+  return page;
 }

@@ -10,7 +10,7 @@ import {
 } from '../bibliotheque/common.js';
 import { openDialog, confirmDialog } from '../dialog.js';
 import { h, replace, uid } from '../dom.js';
-import { createForm, textareaField, actions, submitButton } from '../forms.js';
+import { createForm, keepDraft, textareaField, actions, submitButton } from '../forms.js';
 import { t } from '../i18n.js';
 import { renderMarkdown } from '../markdown.js';
 
@@ -150,21 +150,29 @@ export async function render(ctx) {
   }
 
   async function reject() {
+    // The note typed is kept until it is sent: closing the dialog (Escape, « Annuler ») or
+    // reloading the page and opening it again brings it back.
+    let draft = null;
     const done = await openDialog({
       title: t('biblio.rejectTitle'),
       signal: ctx.signal,
-      body: (close, titleId) => createForm({
-        labelledBy: titleId,
-        onSubmit: async (values) => {
-          await api.post(`/api/library/items/${item.id}/reject`, { note: values.note, version: item.version });
-          close(true);
-        },
-        children: [
-          textareaField({ label: t('biblio.rejectNote'), name: 'note', required: true, rows: 4, attrs: { maxlength: '1000' } }),
-          actions(submitButton(t('biblio.reject'), 'button button-danger'),
-            h('button', { type: 'button', class: 'button button-secondary', text: t('common.cancel'), onclick: () => close(false) })),
-        ],
-      }).form,
+      body: (close, titleId) => {
+        const { form } = createForm({
+          labelledBy: titleId,
+          onSubmit: async (values) => {
+            await api.post(`/api/library/items/${item.id}/reject`, { note: values.note, version: item.version });
+            draft.clear();
+            close(true);
+          },
+          children: [
+            textareaField({ label: t('biblio.rejectNote'), name: 'note', required: true, rows: 4, attrs: { maxlength: '1000' } }),
+            actions(submitButton(t('biblio.reject'), 'button button-danger'),
+              h('button', { type: 'button', class: 'button button-secondary', text: t('common.cancel'), onclick: () => close(false) })),
+          ],
+        });
+        draft = keepDraft(form, `biblio-relecture-${item.id}-v${item.version}`);
+        return form;
+      },
     });
     if (done) reload(t('biblio.rejected'));
   }

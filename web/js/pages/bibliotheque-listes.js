@@ -19,5 +19,7 @@ export async function render(ctx) {
     h('p', { class: 'lead', text: review ? t('biblio.reviewLead') : t('biblio.mineLead') }),
     data.items.length
       ? h('ul', { class: 'cards' }, data.items.map((i) => itemCard(i, { snippet: false })))
-      : h('p', { class: 'empty-text', text: review ? t('biblio.reviewEmpty') : t('biblio.mineEmpty') }));
+      : h('p', { class: 'empty-text' }, review ? t('biblio.reviewEmpty') : t('biblio.mineEmpty'),
+        // Nothing yet: where to start.
+        review ? null : [' ', h('a', { href: '/bibliotheque/proposer', text: t('biblio.mineStart') })]));
 }

@@ -18,6 +18,9 @@ import { guardLeaving } from '../leave-guard.js';
 import { markdownEditor } from '../md-editor.js';
 import { labels, lists, loadMeta } from '../meta.js';
 
+// What the server takes on one fiche (docs/api.md).
+const MAX_ATTACHMENTS = 10;
+
 // The guided testimony: each question, the heading it becomes in the text.
 const GUIDE = ['territory', 'tried', 'worked', 'failed', 'advice', 'contact'];
 
@@ -80,6 +83,7 @@ export async function render(ctx) {
         onclick: () => {
           attachments.splice(i, 1);
           drawAttachments();
+          draft.save();
           uploadStatus.textContent = t('biblio.fileRemoved', { name: a.name });
           // The button is gone: keep the keyboard on the next one, else on the file picker.
           (list.querySelector('button') || fileInput).focus();
@@ -88,31 +92,54 @@ export async function render(ctx) {
   }
   drawAttachments();
   const fileId = uid('fichier');
+  // Named `attachments`: the server's errors on the list land here.
   const fileInput = h('input', {
-    type: 'file', id: fileId, accept: ACCEPTED_FILES, multiple: true, 'aria-describedby': `${fileId}-aide`,
+    type: 'file', id: fileId, name: 'attachments', accept: ACCEPTED_FILES, multiple: true, 'aria-describedby': `${fileId}-aide`,
   });
-  fileInput.addEventListener('change', async () => {
-    for (const file of [...fileInput.files]) {
-      uploadStatus.classList.remove('error-text');
-      if (meta.upload_max_bytes && file.size > meta.upload_max_bytes) {
-        uploadStatus.classList.add('error-text');
-        uploadStatus.textContent = t('biblio.fileTooBig', { name: file.name, max: formatSize(meta.upload_max_bytes) });
+  // Uploads in flight: a submission waits for them (the fiche is never saved without a
+  // file that is still on its way).
+  let uploads = Promise.resolve();
+  fileInput.addEventListener('change', () => {
+    const files = [...fileInput.files];
+    fileInput.value = '';
+    uploads = uploads.then(() => uploadAll(files));
+  });
+  // Every file chosen at once gets its line: a refusal is not hidden by the next success.
+  async function uploadAll(files) {
+    const said = [];
+    let failed = false;
+    const tell = (text, error = false) => {
+      said.push(text);
+      failed ||= error;
+      uploadStatus.classList.toggle('error-text', failed);
+      uploadStatus.textContent = said.join(' ');
+    };
+    for (const file of files) {
+      if (attachments.length >= MAX_ATTACHMENTS) {
+        tell(t('biblio.tooManyFiles', { name: file.name, max: MAX_ATTACHMENTS }), true);
         continue;
       }
-      uploadStatus.textContent = t('biblio.uploading', { name: file.name });
+      if (meta.upload_max_bytes && file.size > meta.upload_max_bytes) {
+        tell(t('biblio.fileTooBig', { name: file.name, max: formatSize(meta.upload_max_bytes) }), true);
+        continue;
+      }
+      uploadStatus.textContent = [...said, t('biblio.uploading', { name: file.name })].join(' ');
       try {
         const uploaded = await uploadFile(file, ctx.signal);
+        if (attachments.some((a) => a.sha256 === uploaded.sha256)) {
+          tell(t('biblio.alreadyAttached', { name: file.name }), true);
+          continue;
+        }
         attachments.push({ sha256: uploaded.sha256, name: file.name, size: uploaded.size });
         drawAttachments();
-        uploadStatus.textContent = t('biblio.uploaded', { name: file.name });
+        draft.save();
+        tell(t('biblio.uploaded', { name: file.name }));
       } catch (err) {
         if (err.name === 'AbortError') return;
-        uploadStatus.classList.add('error-text');
-        uploadStatus.textContent = `${file.name} : ${err.message}`;
+        tell(`${file.name} : ${err.message}`, true);
       }
     }
-    fileInput.value = '';
-  });
+  }
 
   // The guided testimony: its answers are part of the form (kept with the draft) but
   // not sent; « Écrire le texte » turns them into the text, and sets phase and mission.
@@ -172,6 +199,8 @@ export async function render(ctx) {
     labelledBy: headingId,
     className: 'form form-wide',
     onSubmit: async (values) => {
+      // Files still being sent go with the fiche: wait for them.
+      await uploads;
       const body = {
         kind: values.kind || item?.kind,
         title: values.title,
@@ -188,6 +217,9 @@ export async function render(ctx) {
       };
       let saved;
       if (editing) {
+        // The version the text was written from; a draft written from an older version,
+        // restored after a conflict, was shown as such (`conflictNote`) and is saved over
+        // the current one.
         body.base_version = item.latest_version;
         saved = await api.put(`/api/library/items/${item.id}`, body);
       } else {
@@ -237,16 +269,40 @@ export async function render(ctx) {
   // The text: toolbar, shortcuts, preview, structured paste.
   const bodyArea = form.elements.namedItem('body');
   markdownEditor(bodyArea, { signal: ctx.signal });
-  // Kept while typing; leaving with changes asks first.
-  const draft = keepDraft(form, editing ? `biblio-${item.id}-v${item.latest_version}` : `biblio-nouveau-${ctx.user.id}`);
+  // Kept while typing, with the attachments and the version the text was written from;
+  // leaving with changes asks first. The key is the fiche's, not its version's: after a
+  // conflict (« modifiée entre-temps »), the reload brings the typed text back.
+  const initial = JSON.stringify([formValues(form), attachments]);
+  let writtenFrom = item?.latest_version;
+  const draft = keepDraft(form, editing ? `biblio-${item.id}` : `biblio-nouveau-${ctx.user.id}`, {
+    get: () => ({ attachments, base: writtenFrom }),
+    set: (kept) => {
+      if (Array.isArray(kept?.attachments)) {
+        attachments.splice(0, attachments.length, ...kept.attachments.filter((a) => a && a.sha256 && a.name).slice(0, MAX_ATTACHMENTS));
+        drawAttachments();
+      }
+      if (kept && Number.isInteger(kept.base)) writtenFrom = kept.base;
+    },
+  });
   if (draft.restored) bodyArea.dispatchEvent(new Event('input', { bubbles: true }));
+  const conflictNote = editing && draft.restored && writtenFrom !== item.latest_version
+    ? h('p', { class: 'notice notice-info', role: 'status', text: t('biblio.draftOverNewer', { version: item.latest_version }) })
+    : null;
+  if (conflictNote) {
+    writtenFrom = item.latest_version;
+    draft.save();
+  }
   showGuide();
   let sent = false;
-  const initial = JSON.stringify(formValues(form));
-  guardLeaving(() => !sent && (draft.restored || JSON.stringify(formValues(form)) !== initial), ctx.signal);
+  guardLeaving(() => !sent && (draft.restored || JSON.stringify([formValues(form), attachments]) !== initial), ctx.signal);
+  // What the reviewer asked for, where the changes are made.
+  const reviewNote = editing && item.state === 'rejected' && item.review_note
+    ? h('div', { class: 'notice notice-info' }, h('p', { text: t('biblio.reviewerAsked') }), h('p', { class: 'notice-body', text: item.review_note }))
+    : null;
 
   return h('section', { class: 'page page-proposer area-bibliotheque' },
     h('p', { class: 'breadcrumb' }, h('a', { href: item ? `/bibliotheque/${item.id}` : '/bibliotheque', text: t('biblio.back') })),
     h('h1', { id: headingId, text: editing ? t('biblio.editTitle') : t('biblio.submitTitle') }),
+    conflictNote, reviewNote,
     form);
 }

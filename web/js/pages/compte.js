@@ -5,6 +5,7 @@ import { api } from '../api.js';
 import { h, uid } from '../dom.js';
 import { actions, createForm, inputField, submitButton } from '../forms.js';
 import { t } from '../i18n.js';
+import { guardTypedText } from '../leave-guard.js';
 import { labels } from '../meta.js';
 
 export const title = 'account.title';
@@ -44,8 +45,12 @@ export async function render(ctx) {
       }),
       actions(submitButton(t('account.nameSubmit'))),
     ],
-    onSubmit: async (values) => {
+    onSubmit: async (values, form) => {
       const data = await api.patch('/api/me', { name: values.name }, { signal: ctx.signal });
+      // Saved: the name is what the field now starts from (leaving asks nothing).
+      const box = form.elements.namedItem('name');
+      box.value = data.user.name;
+      box.defaultValue = data.user.name;
       user = data.user;
       ctx.setUser(user);
       details.replaceChildren(detailsList(user));
@@ -87,7 +92,7 @@ export async function render(ctx) {
     },
   });
 
-  return h('section', { class: 'page page-account' },
+  const page = h('section', { class: 'page page-account' },
     h('h1', { text: t('account.title') }),
     h('section', { class: 'block', 'aria-labelledby': detailsId },
       h('h2', { id: detailsId, text: t('account.detailsTitle') }),
@@ -99,4 +104,7 @@ export async function render(ctx) {
       h('section', { class: 'block panel', 'aria-labelledby': passwordId },
         h('h2', { id: passwordId, text: t('account.passwordFormTitle') }),
         passwordForm.form)));
+  // A name or an address typed and not saved: leaving asks first.
+  guardTypedText(page, ctx.signal);
+  return page;
 }
