@@ -92,8 +92,9 @@ TEST_CASE("administration of users and organisations", "[auth][admin]") {
                          json{{"name", "CPTS du Val de Sambre"}, {"type", "cpts"}, {"region", "32"}, {"departements", {"59"}}}.dump(), h);
     REQUIRE(org.status == 201);
     auto org_id = org.json()["org"]["id"].get<long long>();
-    CHECK(s.request("POST", "/api/admin/orgs", json{{"name", "cpts du val de sambre"}, {"type", "cpts"}, {"region", "32"}}.dump(), h)
-              .error_code() == "organisation_existe");
+    auto same_org = s.request("POST", "/api/admin/orgs", json{{"name", "cpts du val de sambre"}, {"type", "cpts"}, {"region", "32"}}.dump(), h);
+    CHECK(same_org.error_code() == "organisation_existe");
+    CHECK(same_org.json()["error"]["field"] == "name");
     auto wrong_dep = s.request("POST", "/api/admin/orgs", json{{"name", "X"}, {"type", "cpts"}, {"region", "32"}, {"departements", {"75"}}}.dump(), h);
     CHECK(wrong_dep.status == 400);
     CHECK(wrong_dep.json()["error"]["field"] == "departements");
@@ -106,8 +107,10 @@ TEST_CASE("administration of users and organisations", "[auth][admin]") {
     REQUIRE(created.status == 201);
     auto uid = created.json()["user"]["id"].get<long long>();
     CHECK(created.json()["user"]["org"]["name"] == "CPTS du Val de Sambre");
-    CHECK(s.request("POST", "/api/admin/users", json{{"email", "COORD@cpts-sambre.fr"}, {"name", "Doublon"}, {"role", "membre"}, {"password", "une phrase de passe"}}.dump(), h)
-              .error_code() == "email_deja_utilise");
+    auto same_email = s.request("POST", "/api/admin/users",
+                                json{{"email", "COORD@cpts-sambre.fr"}, {"name", "Doublon"}, {"role", "membre"}, {"password", "une phrase de passe"}}.dump(), h);
+    CHECK(same_email.error_code() == "email_deja_utilise");
+    CHECK(same_email.json()["error"]["field"] == "email");
     CHECK(s.request("POST", "/api/admin/users", json{{"email", "court@x.fr"}, {"name", "Court"}, {"role", "membre"}, {"password", "court"}}.dump(), h)
               .error_code() == "mot_de_passe_faible");
     CHECK(s.request("POST", "/api/admin/users", json{{"email", "pas-un-email"}, {"name", "N"}, {"role", "membre"}, {"password", "une phrase de passe"}}.dump(), h)
@@ -143,8 +146,12 @@ TEST_CASE("administration of users and organisations", "[auth][admin]") {
 
     // The last active admin cannot demote or deactivate themself.
     auto me_id = s.request("GET", "/api/me", {}, h).json()["user"]["id"].get<long long>();
-    CHECK(s.request("PATCH", "/api/admin/users/" + std::to_string(me_id), json{{"role", "membre"}}.dump(), h).error_code() == "dernier_admin");
-    CHECK(s.request("PATCH", "/api/admin/users/" + std::to_string(me_id), json{{"active", false}}.dump(), h).error_code() == "dernier_admin");
+    auto demoted = s.request("PATCH", "/api/admin/users/" + std::to_string(me_id), json{{"role", "membre"}}.dump(), h);
+    CHECK(demoted.error_code() == "dernier_admin");
+    CHECK(demoted.json()["error"]["field"] == "role");
+    auto deactivated = s.request("PATCH", "/api/admin/users/" + std::to_string(me_id), json{{"active", false}}.dump(), h);
+    CHECK(deactivated.error_code() == "dernier_admin");
+    CHECK(deactivated.json()["error"]["field"] == "active");
 
     // An organisation without members can be edited and deleted.
     auto empty = s.request("POST", "/api/admin/orgs", json{{"name", "Fédération test"}, {"type", "federation"}}.dump(), h).json()["org"]["id"].get<long long>();
