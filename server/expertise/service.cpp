@@ -62,7 +62,7 @@ std::string departement_name(std::string_view code) {
 /// Territory codes checked against the reference data; the région is deduced from the
 /// départements when they all belong to one and none was given.
 void check_territory(std::string& region, std::vector<std::string>& departements) {
-    if (departements.size() > 20) throw api_error(errors::unknown_territory, "departements", "Vingt départements au plus.");
+    if (departements.size() > 20) throw api_error(errors::invalid_field, "departements", "Vingt départements au plus.");
     std::sort(departements.begin(), departements.end());
     departements.erase(std::unique(departements.begin(), departements.end()), departements.end());
     for (const auto& d : departements)
@@ -320,6 +320,7 @@ std::int64_t service::create_person(db::connection& c, const viewer& v, const js
     check_territory(region, departements);
     auto email = email_of(body, self ? v.email : std::string());
     check_own_identity(v, org_value ? std::optional<std::int64_t>(org_value) : std::nullopt, email);
+    if (!v.manager() && !email.empty()) email = v.email;  // the account's address, as written there
     auto phone = phone_of(body);
     auto consent = json_input::optional_bool(body, "consent");
     if (!consent) throw api_error(errors::invalid_field, "consent", "Dites si la personne accepte d'apparaître dans la cartographie.");
@@ -385,6 +386,7 @@ void service::update_person(db::connection& c, const viewer& v, std::int64_t id,
     check_territory(region, departements);
     auto email = json_input::has(body, "email") ? email_of(body, "") : p->email;
     check_own_identity(v, org != p->org_id ? org : std::nullopt, email != p->email ? email : std::string());
+    if (!v.manager() && !email.empty() && same_address(email, v.email)) email = v.email;  // as the account has it
     if (!email.empty() && email != p->email) {
         auto s = c.prepare("SELECT 1 FROM expertise_people WHERE email = ?1 COLLATE NOCASE AND id <> ?2");
         s.bind(1, email).bind(2, id);

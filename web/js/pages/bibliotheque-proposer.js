@@ -143,7 +143,8 @@ export async function render(ctx) {
 
   // The guided testimony: its answers are part of the form (kept with the draft) but
   // not sent; « Écrire le texte » turns them into the text, and sets phase and mission.
-  const guideStatus = h('p', { class: 'upload-status', role: 'status', 'aria-live': 'polite' });
+  const guideStatusId = uid('guide-etat');
+  const guideStatus = h('p', { id: guideStatusId, class: 'upload-status', role: 'status', 'aria-live': 'polite' });
   const guideAreas = {
     territory: textareaField({ label: t('guide.q.territory'), name: 'guide_territory', rows: 2, hint: t('guide.h.territory'), attrs: { maxlength: '2000' } }),
     tried: textareaField({ label: t('guide.q.tried'), name: 'guide_tried', rows: 4, hint: t('guide.h.tried'), attrs: { maxlength: '8000' } }),
@@ -170,11 +171,17 @@ export async function render(ctx) {
       onclick: () => {
         const v = formValues(form);
         const answers = Object.fromEntries(['territory', 'phase', 'mission', ...GUIDE.slice(1)].map((k) => [k, v[`guide_${k}`]]));
+        const tried = guideAreas.tried.querySelector('textarea');
         if (!String(answers.tried || '').trim()) {
+          // The error belongs to the field: marked invalid, and read with it.
           guideStatus.textContent = t('guide.needTried');
-          guideAreas.tried.querySelector('textarea').focus();
+          tried.setAttribute('aria-invalid', 'true');
+          const described = (tried.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+          if (!described.includes(guideStatusId)) tried.setAttribute('aria-describedby', [...described, guideStatusId].join(' '));
+          tried.focus();
           return;
         }
+        tried.removeAttribute('aria-invalid');
         const body = form.elements.namedItem('body');
         const text = testimonyMarkdown(answers);
         // The text replaces an empty body, else goes after what is there (nothing lost).
