@@ -962,7 +962,9 @@ json service::coverage_json(db::connection& c, std::int64_t now) const {
         if (owner_gone)
             flags.push_back({{"code", "responsable_parti"}, {"message", "Un responsable ou suppléant a quitté le réseau ou a été désactivé."}});
         auto since_kept = last.is_null(0) ? std::optional<std::int64_t>() : std::optional<std::int64_t>(last.get_int(0));
-        auto stale_since = since_kept.value_or(0);
+        // Never anything retained: counted from the field's creation (a new field is not
+        // « nothing retained for 30 days » on its first day).
+        auto stale_since = since_kept ? *since_kept : count(c, "SELECT created_at FROM watch_fields WHERE id = ?1", id);
         if (now - stale_since >= opts_.stale_after_days * 86400)
             flags.push_back({{"code", "rien_retenu"},
                              {"message", "Rien n'a été retenu depuis " + std::to_string(opts_.stale_after_days) + " jours ou plus."}});

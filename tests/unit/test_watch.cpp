@@ -268,6 +268,10 @@ TEST_CASE("watch: qualifying an item, and the coverage view's flags", "[watch]")
         });
         return out;
     };
+    // Nothing retained yet: a field is given its 30 days from its creation.
+    const auto created = w.scalar("SELECT created_at FROM watch_fields WHERE id = " + std::to_string(w.field));
+    CHECK(flags(created + 86400).count("rien_retenu") == 0);
+    CHECK(flags(created + 31 * 86400).count("rien_retenu") == 1);
     CHECK(flags(now) == std::set<std::string>{"sans_responsable", "rien_retenu"});
 
     json body = {{"state", "kept"}, {"summary", "Ce qu'il faut retenir : la mission 4 change."}, {"importance", 2},
