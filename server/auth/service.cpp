@@ -145,6 +145,9 @@ asio::awaitable<user> service::rename_self(const principal& p, const std::string
 
 asio::awaitable<void> service::change_own_password(const principal& p, const std::string& current, const std::string& next) {
     if (!acceptable_password(next)) throw api_error(errors::weak_password, "new_password");
+    // The same password again changes nothing (and would end the other sessions for nothing).
+    if (next == current)
+        throw api_error(errors::weak_password, "new_password", "Choisissez un mot de passe différent de l'actuel.");
     bool ok = false;
     std::string hash;
     co_await cpu_.run([&] {

@@ -180,6 +180,8 @@ TEST_CASE("own account: name and password", "[auth]") {
 
     CHECK(s.request("POST", "/api/me/password", json{{"current_password", "faux faux faux"}, {"new_password", "nouvelle phrase"}}.dump(), h)
               .error_code() == "mot_de_passe_incorrect");
+    CHECK(s.request("POST", "/api/me/password", json{{"current_password", "motdepasse-solide"}, {"new_password", "motdepasse-solide"}}.dump(), h)
+              .error_code() == "mot_de_passe_faible");  // the same again
     CHECK(s.request("POST", "/api/me/password", json{{"current_password", "motdepasse-solide"}, {"new_password", "court"}}.dump(), h)
               .error_code() == "mot_de_passe_faible");
     CHECK(s.request("POST", "/api/me/password", json{{"current_password", "motdepasse-solide"}, {"new_password", "nouvelle phrase"}}.dump(), h)
