@@ -568,6 +568,7 @@ const fr = {
   'biblio.mine': 'Mes contributions',
   'biblio.mineLead': 'Les fiches que vous avez proposées, et leur état de relecture.',
   'biblio.mineStart': 'Proposer un témoignage ou un outil',
+  'biblio.updatedOn': 'mise à jour le {date}',
   'biblio.mineEmpty': 'Vous n’avez encore rien proposé.',
   'biblio.reviewQueue': 'Relecture',
   'biblio.reviewLead': 'Fiches proposées par les membres, en attente de publication, les plus anciennes d’abord.',

@@ -48,14 +48,18 @@ export function kindBadge(kind) {
  * A search hit or a listed item as a card linking to its page. `level`: its title's heading
  * level (2 in a list right under the page's title, 3 under a section's heading).
  */
-export function itemCard(item, { snippet = true, level = 2 } = {}) {
+export function itemCard(item, { snippet = true, level = 2, listed = false } = {}) {
   const meta = [];
+  // In the contributor's and the reviewer's lists: when it last changed, and its state
+  // whatever it is (« Publiée » too).
+  if (listed && item.updated_at) meta.push(t('biblio.updatedOn', { date: formatDate(item.updated_at) }));
   if (item.date) meta.push(formatDate(item.date));
   if (item.organisation) meta.push(item.organisation);
   if (Array.isArray(item.phases) && item.phases.length) meta.push(item.phases.map(phaseLabel).join(', '));
   return h('li', { class: 'card library-card' },
     h('div', { class: 'card-badges' }, kindBadge(item.kind),
-      item.state && item.state !== 'published' ? h('span', { class: `badge state-${item.state}`, text: t(`biblio.state.${item.state}`) }) : null),
+      item.state && (listed || item.state !== 'published')
+        ? h('span', { class: `badge state-${item.state}`, text: t(`biblio.state.${item.state}`) }) : null),
     h(`h${level}`, { class: 'card-title' }, h('a', { class: 'card-link', href: `/bibliotheque/${item.id}`, text: item.title })),
     meta.length ? h('p', { class: 'card-meta', text: meta.join(' · ') }) : null,
     snippet && item.snippet ? h('p', { class: 'snippet' }, snippetNodes(item.snippet, item.highlights))

@@ -18,7 +18,7 @@ export async function render(ctx) {
     h('h1', { text: review ? t('biblio.reviewQueue') : t('biblio.mine') }),
     h('p', { class: 'lead', text: review ? t('biblio.reviewLead') : t('biblio.mineLead') }),
     data.items.length
-      ? h('ul', { class: 'cards' }, data.items.map((i) => itemCard(i, { snippet: false })))
+      ? h('ul', { class: 'cards' }, data.items.map((i) => itemCard(i, { snippet: false, listed: true })))
       : h('p', { class: 'empty-text' }, review ? t('biblio.reviewEmpty') : t('biblio.mineEmpty'),
         // Nothing yet: where to start.
         review ? null : [' ', h('a', { href: '/bibliotheque/proposer', text: t('biblio.mineStart') })]));
