@@ -137,8 +137,21 @@ async function run(relais) {
     await r.goto(`${base}/bibliotheque`);
     await r.getByRole('link', { name: 'Relecture', exact: true }).click();
     await waitForPath(r, '/bibliotheque/relecture');
+    // The queue says each fiche's state and when it last changed.
+    const card = r.locator('.library-card').filter({ hasText: TITLE });
+    await card.getByText('En attente de relecture').waitFor();
+    await card.getByText(/^mise à jour le /).waitFor();
     await r.getByRole('link', { name: TITLE }).click();
     await waitForPath(r, itemPath);
+    // A note for the author, begun then the dialog closed: it is there when it opens again.
+    await r.getByRole('button', { name: 'Demander des modifications', exact: true }).click();
+    const dialog = r.getByRole('dialog', { name: 'Demander des modifications' });
+    await dialog.getByLabel('Message pour l’auteur').fill('Précisez le territoire, merci.');
+    await r.keyboard.press('Escape');
+    await dialog.waitFor({ state: 'hidden' });
+    await r.getByRole('button', { name: 'Demander des modifications', exact: true }).click();
+    assert.equal(await dialog.getByLabel('Message pour l’auteur').inputValue(), 'Précisez le territoire, merci.');
+    await dialog.getByRole('button', { name: 'Annuler' }).click();
     await r.getByRole('button', { name: 'Publier', exact: true }).click();
     await r.getByRole('status').filter({ hasText: 'Fiche publiée.' }).waitFor();
   });

@@ -1191,6 +1191,12 @@ export async function render(ctx) {
   // ------------------------------------------------------------ facilitator panel
   const phaseSelectId = uid('phase');
   const phaseSelect = h('select', { id: phaseSelectId });
+  // The closed list is narrow in the board's bar: the whole name of the phase chosen is
+  // its tooltip (the open list shows every name whole).
+  const showChosenPhase = () => {
+    phaseSelect.title = phaseSelect.selectedOptions[0]?.textContent || '';
+  };
+  phaseSelect.addEventListener('change', showChosenPhase);
   const lockButton = button('', () => send('board.lock', { locked: !board.locked }));
   const anonButton = button('', () => send('board.anonymous', { anonymous: !board.anonymous }));
   const zeroButton = button(t('board.lockAtZero'), () => send('timer.lock_at_zero', { on: !board.lockAtZero }));
@@ -1288,6 +1294,7 @@ export async function render(ctx) {
         value: String(i), text: t('board.phaseOption', { n: i + 1, title: p.title }),
       })));
       phaseSelect.value = String(Math.min(board.current + 1, board.phases.length - 1));
+      showChosenPhase();
     }
     lockButton.textContent = t(board.locked ? 'board.unlock' : 'board.lock');
     lockButton.setAttribute('aria-pressed', String(board.locked));
