@@ -10,6 +10,8 @@
 #include "notifications/notifier.hpp"
 #include "platform/topics.hpp"
 
+#include <cctype>
+
 namespace relais::notifications {
 namespace {
 
@@ -100,16 +102,20 @@ public:
         r.add("GET", "/api/notifications",
               auth_->guard(auth::access::signed_in, [this](request& req, const auth::principal& p) -> asio::awaitable<response> {
                   bool unread_only = false;
-                  if (auto it = req.query.find("unread"); it != req.query.end()) {
+                  // An empty parameter is an absent one, as everywhere.
+                  if (auto it = req.query.find("unread"); it != req.query.end() && !it->second.empty()) {
                       if (it->second != "1" && it->second != "0") throw api_error(errors::invalid_field, "unread");
                       unread_only = it->second == "1";
                   }
                   std::int64_t before = std::numeric_limits<std::int64_t>::max();
-                  if (auto it = req.query.find("before"); it != req.query.end()) {
+                  if (auto it = req.query.find("before"); it != req.query.end() && !it->second.empty()) {
                       try {
                           std::size_t pos = 0;
                           before = std::stoll(it->second, &pos);
-                          if (pos != it->second.size() || before <= 0) throw std::invalid_argument("before");
+                          // An id: digits without sign or leading zero, from 1.
+                          if (pos != it->second.size() || before <= 0 || !std::isdigit(static_cast<unsigned char>(it->second[0])) ||
+                              it->second[0] == '0')
+                              throw std::invalid_argument("before");
                       } catch (const std::exception&) {
                           throw api_error(errors::invalid_field, "before");
                       }

@@ -102,6 +102,10 @@ TEST_CASE("notifications: the review loop tells reviewers and authors, in the ap
     // Marking read: one, then all; bad input changes nothing.
     auto nid = n["id"].get<long long>();
     CHECK(s.request("POST", "/api/notifications/read", "{}", {{"Cookie", reviewer}}).status == 400);
+    // Query parameters: empty is absent; `before` is an id (no sign, no leading zero).
+    CHECK(s.request("GET", "/api/notifications?unread=&before=", {}, {{"Cookie", reviewer}}).status == 200);
+    for (const char* bad : {"unread=2", "before=01", "before=+1", "before=0", "before=x"})
+        CHECK(s.request("GET", std::string("/api/notifications?") + bad, {}, {{"Cookie", reviewer}}).error_code() == "champ_invalide");
     CHECK(s.request("POST", "/api/notifications/read", json{{"ids", {"x"}}}.dump(), {{"Cookie", reviewer}}).status == 400);
     CHECK(s.request("POST", "/api/notifications/read", json{{"all", false}}.dump(), {{"Cookie", reviewer}}).status == 400);
     // An empty list marks nothing and answers the count.
