@@ -53,7 +53,7 @@ void service::register_routes(net::router& r) {
 
     r.add("PATCH", "/api/me", guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
-        auto name = json_input::required_string(body, "name", 120);
+        auto name = json_input::required_line(body, "name", 120);
         auto u = co_await rename_self(p, name);
         auto res = response::json(200, {{"user", to_json(u)}});
         co_return res;
@@ -107,7 +107,7 @@ void service::register_routes(net::router& r) {
         auto body = json_input::parse_object(req.body);
         user u;
         u.email = json_input::required_string(body, "email", 254);
-        u.name = json_input::required_string(body, "name", 120);
+        u.name = json_input::required_line(body, "name", 120);
         u.role = json_input::required_string(body, "role", 32);
         if (auto org = json_input::optional_id(body, "org_id")) u.org_id = *org;
         auto pw = body.find("password");
@@ -122,7 +122,7 @@ void service::register_routes(net::router& r) {
         auto id = req.id_param("id");
         auto body = json_input::parse_object(req.body);
         user_patch patch;
-        if (auto name = json_input::optional_string(body, "name", 120)) patch.name = *name;  // blank: unchanged
+        if (auto name = json_input::optional_line(body, "name", 120)) patch.name = *name;  // blank: unchanged
         if (json_input::has(body, "role")) patch.role = json_input::required_string(body, "role", 32);
         patch.org_id = json_input::optional_id(body, "org_id");
         patch.active = json_input::optional_bool(body, "active");

@@ -283,8 +283,8 @@ asio::awaitable<std::vector<org>> service::list_orgs() {
 org service::parse_org(const nlohmann::json& body, const org* base) {
     org o = base ? *base : org{};
     // In a change, a blank string is an absent one (unchanged); null clears what may be cleared.
-    if (!base) o.name = json_input::required_string(body, "name", 160);
-    else if (auto name = json_input::optional_string(body, "name", 160)) o.name = *name;
+    if (!base) o.name = json_input::required_line(body, "name", 160);
+    else if (auto name = json_input::optional_line(body, "name", 160)) o.name = *name;
     if (!base || json_input::has(body, "type")) {
         o.type = json_input::required_string(body, "type", 32);
         if (!is_org_type(o.type)) throw api_error(errors::invalid_field, "type");

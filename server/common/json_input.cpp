@@ -81,6 +81,19 @@ std::string required_string(const nlohmann::json& obj, const char* field, std::s
     return *v;
 }
 
+std::optional<std::string> optional_line(const nlohmann::json& obj, const char* field,
+                                         std::size_t max_chars) {
+    auto v = optional_string(obj, field, max_chars);
+    if (v && v->find('\n') != std::string::npos) throw api_error(errors::invalid_field, field);
+    return v;
+}
+
+std::string required_line(const nlohmann::json& obj, const char* field, std::size_t max_chars) {
+    auto v = optional_line(obj, field, max_chars);
+    if (!v) throw api_error(errors::invalid_field, field);
+    return *v;
+}
+
 std::optional<bool> optional_bool(const nlohmann::json& obj, const char* field) {
     auto it = obj.find(field);
     if (it == obj.end() || it->is_null()) return std::nullopt;

@@ -19,6 +19,14 @@ std::string required_string(const nlohmann::json& obj, const char* field, std::s
 std::optional<std::string> optional_string(const nlohmann::json& obj, const char* field,
                                            std::size_t max_chars);
 
+/// A one-line text (a name, a title, a label): as required_string, and a line break
+/// (newline) is refused too, naming the field.
+std::string required_line(const nlohmann::json& obj, const char* field, std::size_t max_chars);
+
+/// As optional_string, refusing a line break.
+std::optional<std::string> optional_line(const nlohmann::json& obj, const char* field,
+                                         std::size_t max_chars);
+
 /// An optional boolean.
 std::optional<bool> optional_bool(const nlohmann::json& obj, const char* field);
 

@@ -234,7 +234,7 @@ std::vector<std::string> codes_in(const json& body, const char* field, const std
 
 std::int64_t service::add_domain(db::connection& c, const json& body, std::int64_t now) const {
     auto code = code_of(body);
-    auto label = json_input::required_string(body, "label", max_label);
+    auto label = json_input::required_line(body, "label", max_label);
     auto description = json_input::optional_string(body, "description", max_description).value_or("");
     auto phases = codes_in(body, "phases", reference::phases());
     auto missions = codes_in(body, "missions", reference::missions());
@@ -255,7 +255,7 @@ std::int64_t service::add_domain(db::connection& c, const json& body, std::int64
 
 void service::add_role(db::connection& c, const json& body) const {
     auto code = code_of(body);
-    auto label = json_input::required_string(body, "label", max_label);
+    auto label = json_input::required_line(body, "label", max_label);
     if (c.prepare("SELECT 1 FROM expertise_roles WHERE code = ?1").bind(1, code).step())
         throw api_error(errors::role_exists, "code");
     c.prepare("INSERT INTO expertise_roles(code, label, position) VALUES(?1, ?2, (SELECT coalesce(max(position), 0) + 1 FROM expertise_roles))")
@@ -310,8 +310,8 @@ std::int64_t service::create_person(db::connection& c, const viewer& v, const js
     if (!self && !v.manager()) throw api_error(errors::not_editor);
     auto role = json_input::required_string(body, "role", 40);
     if (!c.prepare("SELECT 1 FROM expertise_roles WHERE code = ?1").bind(1, role).step()) throw api_error(errors::invalid_field, "role");
-    std::string name = self ? json_input::optional_string(body, "name", max_name).value_or(v.name)
-                            : json_input::required_string(body, "name", max_name);
+    std::string name = self ? json_input::optional_line(body, "name", max_name).value_or(v.name)
+                            : json_input::required_line(body, "name", max_name);
     std::int64_t org_value = self && v.org_id ? *v.org_id : 0;
     if (auto o = json_input::optional_id(body, "org_id")) org_value = o->value_or(0);
     if (org_value && !dir_.find_org(c, org_value)) throw api_error(errors::invalid_field, "org_id", "Organisation inconnue.");
@@ -364,7 +364,7 @@ void service::update_person(db::connection& c, const viewer& v, std::int64_t id,
     if (!p || !may_see(v, *p)) throw api_error(errors::not_found);
     if (!may_edit(v, *p)) throw api_error(errors::not_editor);
     std::string name = p->name;
-    if (json_input::has(body, "name")) name = json_input::required_string(body, "name", max_name);
+    if (json_input::has(body, "name")) name = json_input::required_line(body, "name", max_name);
     auto role = p->role;
     if (json_input::has(body, "role")) {
         role = json_input::required_string(body, "role", 40);
@@ -644,6 +644,12 @@ json service::matrix(db::connection& c, const viewer& v, const std::string& by, 
             keys.push_back(std::to_string(id));
             columns.push_back({{"key", std::to_string(id)}, {"label", name}});
         }
+        // People entered without an organisation (a CPTS professional, a retired expert)
+        // count too, in a last column of their own, as the network view shows them.
+        if (std::any_of(people.begin(), people.end(), [](const person& p) { return !p.org_id; })) {
+            keys.emplace_back("none");
+            columns.push_back({{"key", "none"}, {"label", "Sans organisation"}});
+        }
     }
     // Cells: distinct people per (domain, column) at référent / pratique level.
     std::map<std::pair<std::string, std::string>, std::pair<std::set<std::int64_t>, std::set<std::int64_t>>> cells;
@@ -653,8 +659,8 @@ json service::matrix(db::connection& c, const viewer& v, const std::string& by, 
         std::vector<std::string> cols;
         if (by == "departement")
             cols = covered_departements(p);
-        else if (p.org_id)
-            cols = {std::to_string(*p.org_id)};
+        else
+            cols = {p.org_id ? std::to_string(*p.org_id) : std::string("none")};
         for (const auto& col : cols) {
             auto& cell = cells[{e.domain, col}];
             (e.level == "referent" ? cell.first : cell.second).insert(p.id);
@@ -814,11 +820,11 @@ std::size_t links_of(db::connection& c, std::int64_t need) {
 }  // namespace
 
 std::int64_t service::create_need(db::connection& c, const viewer& v, const json& body, std::int64_t now) const {
-    auto title = json_input::required_string(body, "title", 200);
+    auto title = json_input::required_line(body, "title", 200);
     auto description = json_input::optional_string(body, "description", 5000).value_or("");
     std::int64_t cpts = 0;
     if (auto o = json_input::optional_id(body, "cpts_org_id")) cpts = o->value_or(0);
-    auto cpts_name = json_input::optional_string(body, "cpts_name", 200).value_or("");
+    auto cpts_name = json_input::optional_line(body, "cpts_name", 200).value_or("");
     // One or the other: a registered CPTS, or (animateurs) a CPTS in project by its name.
     if (cpts && !cpts_name.empty())
         throw api_error(errors::invalid_field, "cpts_name", "Donnez soit une CPTS enregistrée, soit le nom d'une CPTS en projet.");
@@ -1383,7 +1389,7 @@ library::filing service::testimony_filing(db::connection& c, const viewer& v, st
     f.kind = "temoignage";
     // What is sent replaces the draft's (a blank title is refused; a blank summary stays blank).
     const auto given = [&](const char* field) { return body.contains(field) && !body[field].is_null(); };
-    f.title = given("title") ? json_input::optional_string(body, "title", 200).value_or("") : draft["title"].get<std::string>();
+    f.title = given("title") ? json_input::optional_line(body, "title", 200).value_or("") : draft["title"].get<std::string>();
     if (f.title.empty()) throw api_error(errors::invalid_field, "title", "Donnez un titre au témoignage.");
     f.summary = given("summary") ? json_input::optional_string(body, "summary", 500).value_or("") : draft["summary"].get<std::string>();
     if (f.summary.empty()) throw api_error(errors::invalid_field, "summary", "Résumez le témoignage en une phrase.");

@@ -347,7 +347,7 @@ asio::awaitable<response> service::item_response(const item& it, const principal
 
 content service::parse_content(const json& body, const principal& p, std::vector<std::string>& digests) {
     content c;
-    c.title = json_input::required_string(body, "title", 200);
+    c.title = json_input::required_line(body, "title", 200);
     c.summary = json_input::required_string(body, "summary", 600);
     c.body = json_input::required_string(body, "body", 100000);
     c.phases = code_list(body, "phases", phases());
@@ -356,7 +356,7 @@ content service::parse_content(const json& body, const principal& p, std::vector
         if (!auth::find_region(*r)) throw api_error(errors::invalid_field, "region");
         c.region = *r;
     }
-    c.author_name = json_input::optional_string(body, "author_name", 120).value_or(p.account.name);
+    c.author_name = json_input::optional_line(body, "author_name", 120).value_or(p.account.name);
     c.date = json_input::optional_string(body, "date", 10).value_or(today());
     if (!valid_date(c.date)) throw api_error(errors::invalid_field, "date");
     c.note = json_input::optional_string(body, "note", 300).value_or("");
@@ -370,7 +370,7 @@ content service::parse_content(const json& body, const principal& p, std::vector
             // Any fault of an attachment's name names the list, whichever check finds it.
             std::string name;
             try {
-                name = json_input::required_string(a, "name", 200);
+                name = json_input::required_line(a, "name", 200);
                 checked_extension(name);
             } catch (const api_error& e) {
                 throw api_error(e.def(), "attachments", std::string(e.message()));

@@ -70,7 +70,7 @@ digest_request digest_of(const json& body, std::int64_t now) {
         std::sort(r.fields.begin(), r.fields.end());
         r.fields.erase(std::unique(r.fields.begin(), r.fields.end()), r.fields.end());
     }
-    r.title = json_input::optional_string(body, "title", 200).value_or("");
+    r.title = json_input::optional_line(body, "title", 200).value_or("");
     r.intro = json_input::optional_string(body, "intro", 5000).value_or("");
     return r;
 }
@@ -120,7 +120,7 @@ void watch_module::routes(net::router& r) {
 
     r.add("POST", "/api/watch/fields", a.guard(access::admin, [this](request& req, const principal&) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
-        field_draft d{json_input::optional_string(body, "slug", 60).value_or(""), json_input::required_string(body, "name", 120),
+        field_draft d{json_input::optional_string(body, "slug", 60).value_or(""), json_input::required_line(body, "name", 120),
                       json_input::optional_string(body, "description", 2000).value_or(""),
                       json_input::optional_string(body, "source_hint", 500).value_or("")};
         json field;
@@ -361,7 +361,7 @@ void watch_module::routes(net::router& r) {
         auto body = json_input::parse_object(req.body);
         service::posted post;
         post.kind = json_input::required_string(body, "kind", 10);
-        post.title = json_input::optional_string(body, "title", 300).value_or("");
+        post.title = json_input::optional_line(body, "title", 300).value_or("");
         post.text = json_input::optional_string(body, "text", 5000).value_or("");
         if (post.kind == "link") {
             post.url = clean_url(body);
@@ -490,7 +490,7 @@ void watch_module::routes(net::router& r) {
     r.add("POST", "/api/watch/fields/{id}/rules", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto id = req.id_param("id");
         auto body = json_input::parse_object(req.body);
-        auto keyword = json_input::required_string(body, "keyword", 100);
+        auto keyword = json_input::required_line(body, "keyword", 100);
         auto action = json_input::required_string(body, "action", 10);
         json rules;
         std::int64_t rule = 0;

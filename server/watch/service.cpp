@@ -123,7 +123,7 @@ void service::update_field(db::connection& c, std::int64_t id, const json& body,
             .bind(3, id)
             .exec();
     };
-    if (auto v = json_input::optional_string(body, "name", 120)) {
+    if (auto v = json_input::optional_line(body, "name", 120)) {
         if (v->empty()) throw api_error(errors::invalid_field, "name");
         set("name", *v);
     }

@@ -232,7 +232,7 @@ phase parse_phase(const json& j) {
     phase p;
     p.key = json_input::required_string(j, "key", 40);
     if (!valid_key(p.key)) throw api_error(errors::invalid_field, "key");
-    p.title = json_input::required_string(j, "title", title_max);
+    p.title = json_input::required_line(j, "title", title_max);
     p.kind = json_input::required_string(j, "kind", 20);
     if (!phase_kinds.count(p.kind)) throw api_error(errors::invalid_field, "kind");
     p.duration_min = static_cast<int>(int_field(j, "duration_min", 1, 480));
@@ -244,7 +244,7 @@ phase parse_phase(const json& j) {
     std::set<std::string> keys;
     for (const auto& c : *cols) {
         if (!c.is_object()) throw api_error(errors::invalid_field, "columns");
-        column col{json_input::required_string(c, "key", 40), json_input::required_string(c, "title", title_max), opt_text(c, "help", 500), {}};
+        column col{json_input::required_string(c, "key", 40), json_input::required_line(c, "title", title_max), opt_text(c, "help", 500), {}};
         if (!valid_key(col.key) || !keys.insert(col.key).second) throw api_error(errors::invalid_field, "columns");
         if (auto f = c.find("fields"); f != c.end() && !f->is_null()) col.fields = parse_fields(*f);
         p.columns.push_back(std::move(col));
@@ -399,7 +399,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         if (s.groups.size() >= max_groups_per_board) throw api_error(errors::board_full);
         auto col = json_input::required_string(msg, "column", 40);
         if (!cur->has_column(col)) throw api_error(errors::wrong_phase, "column");
-        d = {{"column", col}, {"title", json_input::required_string(msg, "title", title_max)}};
+        d = {{"column", col}, {"title", json_input::required_line(msg, "title", title_max)}};
     } else if (op == "group.merge") {
         // « Fusionner »: the notes of `group` join `into` (same column), `group` goes.
         require_unlocked(s, a, now_ms);
@@ -417,12 +417,12 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         auto g = int_field(msg, "group", 1, INT64_MAX);
         if (!s.groups.count(g)) throw api_error(errors::not_found, "group");
         d = {{"group", g}};
-        if (op == "group.rename") d["title"] = json_input::required_string(msg, "title", title_max);
+        if (op == "group.rename") d["title"] = json_input::required_line(msg, "title", title_max);
     } else if (op == "vote.cast" || op == "vote.proxy") {
         std::string voter = a.key, voter_name = a.name;
         if (op == "vote.proxy") {
             require_facilitator(a);
-            voter_name = json_input::required_string(msg, "for", 80);
+            voter_name = json_input::required_line(msg, "for", 80);
             // One budget per person, however the name is typed: case, accents and spaces aside.
             std::string folded;
             for (char ch : search::fold(voter_name)) {

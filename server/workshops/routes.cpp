@@ -57,7 +57,7 @@ void service::register_routes(net::router& r) {
     r.add("POST", "/api/templates", auth_.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         store::template_row t;
-        t.name = json_input::required_string(body, "name", 200);
+        t.name = json_input::required_line(body, "name", 200);
         t.description = json_input::optional_string(body, "description", 2000).value_or("");
         if (auto from = json_input::optional_id(body, "from_workshop"); from && *from) {
             identity who{p, std::nullopt};
@@ -105,7 +105,7 @@ void service::register_routes(net::router& r) {
     r.add("POST", "/api/workshops", auth_.guard(access::animateur, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         workshop_draft d;
-        d.title = json_input::required_string(body, "title", 200);
+        d.title = json_input::required_line(body, "title", 200);
         d.subject = json_input::optional_string(body, "subject", 2000).value_or("");
         d.stage = json_input::required_string(body, "stage", 40);
         if (!reference::contains(reference::workshop_stages(), d.stage)) throw api_error(errors::invalid_field, "stage");
@@ -133,7 +133,7 @@ void service::register_routes(net::router& r) {
 
     r.add("PATCH", "/api/workshops/{id}", facilitated([this](request& req, const identity& who, std::int64_t id, store::workshop_row& w) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
-        if (body.contains("title")) w.title = json_input::required_string(body, "title", 200);
+        if (body.contains("title")) w.title = json_input::required_line(body, "title", 200);
         if (body.contains("subject")) w.subject = json_input::optional_string(body, "subject", 2000).value_or("");
         if (body.contains("stage")) {
             w.stage = json_input::required_string(body, "stage", 40);
@@ -426,7 +426,7 @@ void service::register_routes(net::router& r) {
         auto token = req.params.at("token");
         if (token.size() > 128) throw api_error(errors::invalid_invite);
         auto body = json_input::parse_object(req.body);
-        auto name = json_input::required_string(body, "name", 80);
+        auto name = json_input::required_line(body, "name", 80);
         // Each guest is a new person to the per-person limits: arrivals are bounded per
         // link and per address, so that one link cannot mint an army.
         if (!take_join(req.client_address))

@@ -178,7 +178,7 @@ int service::load_seed_templates(db::connection& c, const std::filesystem::path&
         store::template_row t;
         try {
             t.slug = json_input::required_string(j, "slug", 60);
-            t.name = json_input::required_string(j, "name", 200);
+            t.name = json_input::required_line(j, "name", 200);
             t.description = json_input::optional_string(j, "description", 2000).value_or("");
             t.phases = to_json(parse_phases(j.value("phases", json())));
         } catch (const api_error& e) {
@@ -315,7 +315,7 @@ service::invite_terms service::parse_invite(const json& body) {
         t.hours = it->get<std::int64_t>();
         t.hours_given = true;
     }
-    t.label = json_input::optional_string(body, "label", 120).value_or("");
+    t.label = json_input::optional_line(body, "label", 120).value_or("");
     return t;
 }
 

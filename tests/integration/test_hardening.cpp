@@ -301,3 +301,31 @@ TEST_CASE("ids in paths have one spelling", "[hardening][http]") {
     CHECK(s.request("GET", "/api/workshops/0" + id, {}, {{"Cookie", admin}}).status == 404);
     CHECK(s.request("GET", "/api/workshops/+" + id, {}, {{"Cookie", admin}}).status == 404);
 }
+
+TEST_CASE("one-line texts: a name or a title with a line break is refused and nothing is made", "[hardening][http]") {
+    server s;
+    auto admin = s.login_admin();
+    auto refused = [&](const std::string& target, const json& body, const char* field) {
+        auto r = s.request("POST", target, body.dump(), {{"Cookie", admin}});
+        CHECK(r.status == 400);
+        CHECK(r.error_code() == "champ_invalide");
+        CHECK(r.json()["error"]["field"] == field);
+    };
+    refused("/api/workshops", json{{"title", "Atelier\nSWOT"}, {"stage", "pre_aci"}, {"template", "swot"}}, "title");
+    refused("/api/library/items", json{{"kind", "outil"}, {"title", "Outil\nbis"}, {"summary", "S"}, {"body", "B"}}, "title");
+    refused("/api/admin/orgs", json{{"name", "CPTS\ndu Val"}, {"type", "cpts"}}, "name");
+    refused("/api/watch/fields", json{{"name", "Veille\nnumérique"}}, "name");
+    // Nothing was made: the lists do not hold them.
+    auto workshops = s.request("GET", "/api/workshops?scope=all", {}, {{"Cookie", admin}});
+    REQUIRE(workshops.status == 200);
+    CHECK(workshops.json()["workshops"].empty());
+    auto orgs = s.request("GET", "/api/orgs", {}, {{"Cookie", admin}});
+    REQUIRE(orgs.status == 200);
+    CHECK(orgs.body.find("du Val") == std::string::npos);
+    // Descriptions keep their line breaks; a tab in a title stays.
+    auto ok = s.request("POST", "/api/library/items",
+                        json{{"kind", "outil"}, {"title", "Outil\tbis"}, {"summary", "Deux\nlignes"}, {"body", "B"}}.dump(),
+                        {{"Cookie", admin}});
+    REQUIRE(ok.status == 201);
+    CHECK(ok.json()["item"]["summary"] == "Deux\nlignes");
+}

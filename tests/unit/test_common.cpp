@@ -109,6 +109,24 @@ TEST_CASE("json input: shape, bounds, fields", "[common]") {
     }
 }
 
+TEST_CASE("json input: a one-line text refuses a line break, keeps a tab", "[common]") {
+    auto j = json_input::parse_object(R"({"title":"Deux\nlignes","tab":"a\tb","edge":"  fin\n ","blank":" \n "})");
+    CHECK(json_input::required_string(j, "title", 20) == "Deux\nlignes");
+    try {
+        json_input::required_line(j, "title", 20);
+        FAIL("a line break was accepted");
+    } catch (const api_error& e) {
+        CHECK(e.field() == "title");
+        CHECK(e.status() == 400);
+    }
+    CHECK_THROWS_AS(json_input::optional_line(j, "title", 20), api_error);
+    CHECK(json_input::required_line(j, "tab", 20) == "a\tb");
+    CHECK(json_input::required_line(j, "edge", 20) == "fin");  // trimmed first
+    CHECK_FALSE(json_input::optional_line(j, "blank", 20));
+    CHECK_THROWS_AS(json_input::required_line(j, "blank", 20), api_error);
+    CHECK_FALSE(json_input::optional_line(j, "absent", 20));
+}
+
 TEST_CASE("metrics render in Prometheus text format", "[common]") {
     metrics::registry r;
     r.get_counter("x_total", "Things.", metrics::labels({{"route", "/a\"b"}})).inc(3);

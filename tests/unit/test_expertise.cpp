@@ -150,6 +150,19 @@ TEST_CASE("expertise: consent and audience decide who sees an entry", "[expertis
     REQUIRE(m["columns"].size() == 1);
     CHECK(m["rows"][0]["domain"]["code"] == "diagnostic");
     CHECK(m["rows"][0]["cells"][0]["referents"] == 1);
+    // Someone without an organisation counts in a last column of their own.
+    auto free = w.create(w.admin, {{"self", false}, {"name", "Paul Libre"}, {"role", "dam"}, {"consent", true},
+                                   {"audience", "network"}, {"region", "53"}});
+    w.pool.write_sync([&](db::connection& c) {
+        w.svc.set_entry(c, w.v(w.admin), free, "diagnostic", {{"level", "pratique"}}, t0);
+    });
+    w.pool.read_sync([&](db::connection& c) { m = w.svc.matrix(c, w.v(w.msa_anim), "organisation", "", t0); });
+    REQUIRE(m["columns"].size() == 2);
+    CHECK(m["columns"][1]["key"] == "none");
+    CHECK(m["columns"][1]["label"] == "Sans organisation");
+    CHECK(m["rows"][0]["cells"][0]["referents"] == 1);
+    CHECK(m["rows"][0]["cells"][1]["referents"] == 0);
+    CHECK(m["rows"][0]["cells"][1]["practitioners"] == 1);
 }
 
 TEST_CASE("expertise: who may change, validate; a new claim needs a new validation", "[expertise]") {
