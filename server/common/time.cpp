@@ -109,7 +109,11 @@ std::string french_date_time(std::int64_t t) {
 std::string french_local_date(const std::string& text) {
     int y = 0, mo = 0, d = 0, h = 0, mi = 0;
     char tail = 0;
-    const bool with_time = text.size() == 16 && std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &tail) == 5;
+    int sec = 0;
+    // « 2026-12-15T14:00 », or with seconds (what a browser's datetime-local may send).
+    const bool with_time = (text.size() == 16 && std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d%c", &y, &mo, &d, &h, &mi, &tail) == 5) ||
+                           (text.size() == 19 && std::sscanf(text.c_str(), "%4d-%2d-%2dT%2d:%2d:%2d%c", &y, &mo, &d, &h, &mi, &sec, &tail) == 6 &&
+                            sec >= 0 && sec <= 59);
     const bool day_only = !with_time && text.size() == 10 && std::sscanf(text.c_str(), "%4d-%2d-%2d%c", &y, &mo, &d, &tail) == 3;
     if ((!with_time && !day_only) || mo < 1 || mo > 12 || d < 1 || d > month_days(y, mo) || h > 23 || mi > 59) return text;
     return french_day(d, mo, y) + (with_time ? " à " + french_hour(h, mi) : std::string());

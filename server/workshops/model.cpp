@@ -556,6 +556,9 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
             auto id = int_field(msg, "action", 1, INT64_MAX);
             auto it = s.actions.find(id);
             if (it == s.actions.end()) throw api_error(errors::not_found, "action");
+            // An edit that changes nothing is refused (as for a note): it would be logged and sent.
+            if (!msg.contains("what") && !msg.contains("who") && !msg.contains("when") && !msg.contains("item"))
+                throw api_error(errors::invalid_field, "what");
             d = {{"action", id}, {"what", it->second.what}, {"who", it->second.who}, {"when", it->second.when}, {"item", it->second.item}};
             if (msg.contains("what")) d["what"] = json_input::required_string(msg, "what", text_max);
         } else {

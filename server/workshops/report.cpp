@@ -209,7 +209,7 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
         for (const auto& [id, a] : s.actions) {
             auto item = a.item ? item_text(a.item) : std::string();
             if (items) md << "| " << md_cell(item) << " ";
-            md << "| " << md_cell(a.who) << " | " << md_cell(a.what) << " | " << md_cell(a.when) << " |\n";
+            md << "| " << md_cell(a.who) << " | " << md_cell(a.what) << " | " << md_cell(french_local_date(a.when)) << " |\n";
             actions << csv_field(item) << ';' << csv_field(a.who) << ';' << csv_field(a.what) << ';' << csv_field(a.when) << "\r\n";
         }
     }

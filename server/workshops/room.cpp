@@ -6,6 +6,7 @@
 #include "common/metrics.hpp"
 #include "workshops/store.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 
@@ -70,6 +71,14 @@ std::size_t room::connections() const {
     return members_.size();
 }
 
+std::vector<actor> room::present() const {
+    std::lock_guard lock(mutex_);
+    std::vector<actor> out;
+    out.reserve(members_.size());
+    for (const auto& [ptr, m] : members_) out.push_back(m.who);
+    return out;
+}
+
 void room::send(const std::shared_ptr<net::ws_connection>& c, const json& msg) {
     c->send(msg.dump(-1, ' ', false, json::error_handler_t::replace));
 }
@@ -89,9 +98,14 @@ bool room::join(const std::shared_ptr<net::ws_connection>& c, const actor& a, st
         return true;
     }
     last_active_ = std::chrono::steady_clock::now();
+    // Someone already here on another socket with the same name and role: nobody came.
+    const bool was_here = std::any_of(members_.begin(), members_.end(), [&](const auto& m) { return m.first != c.get() && m.second.who.key == a.key; });
+    const std::pair<std::string, std::string> info{a.name, role_name(a.r)};
+    auto known = people_.find(a.key);
+    const bool news = !was_here || known == people_.end() || known->second != info;
     members_[c.get()] = member{c.get(), c, a};
     rebuild_view();
-    people_[a.key] = {a.name, role_name(a.r)};
+    people_[a.key] = info;
     viewers_[a.key] = a;
     // Subscribed under the lock, like every publish to the room: what is published from
     // now on reaches this socket after its snapshot.
@@ -122,7 +136,7 @@ bool room::join(const std::shared_ptr<net::ws_connection>& c, const actor& a, st
                           .dump(-1, ' ', false, json::error_handler_t::replace));
     }
     send_presence(c);
-    broadcast_person(a.key, c.get());
+    if (news) broadcast_person(a.key, c.get());
     return true;
 }
 
@@ -135,7 +149,9 @@ void room::leave(const net::ws_connection* c) {
     rebuild_view();
     env_.topics.unsubscribe(c, topic_);
     last_active_ = std::chrono::steady_clock::now();
-    broadcast_person(key, nullptr);
+    // Still here on another socket: nobody went.
+    if (std::none_of(members_.begin(), members_.end(), [&](const auto& m) { return m.second.who.key == key; }))
+        broadcast_person(key, nullptr);
 }
 
 // Presence is O(people) per join, not O(people²): a newcomer gets the whole list,

@@ -92,6 +92,8 @@ public:
     /// Whether the workshop is being held (state "live") now.
     bool live() const;
     std::size_t connections() const;
+    /// Who is in the room now (one entry per socket).
+    std::vector<actor> present() const;
 
     /// Unloads the room when nobody is in it, no write is pending and nothing happened for
     /// `idle`: from then on it refuses joins and system events (room_retired), and its

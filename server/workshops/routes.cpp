@@ -23,6 +23,15 @@ namespace relais::workshops {
 
 using namespace detail;
 
+std::string service::link_base(const net::request& req) const {
+    if (!public_url_.empty()) return public_url_;
+    if (auto origin = req.header("origin"); !origin.empty() && origin != "null") return std::string(origin);
+    auto host = req.header("host");
+    bool host_ok = !host.empty() && host.size() <= 255 &&
+                   host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == std::string::npos;
+    return host_ok ? (req.secure ? "https://" : "http://") + std::string(host) : std::string();
+}
+
 net::guarded_handler service::facilitated(facilitator_handler h) {
     // Signed in, then the workshop must exist and the caller facilitate it.
     auto g = auth_.guard(auth::access::signed_in,
@@ -206,6 +215,27 @@ void service::register_routes(net::router& r) {
         std::function<void(const room_state&)> check = [to](const room_state& st) { check_state_change(st, to); };
         std::function<void(db::connection&)> extra = [id, to](db::connection& c) { store::set_state(c, id, to, unix_now()); };
         co_await submit(rm, a, op, data, std::move(check), std::move(extra));
+        // Whoever was already in the room when the workshop went live was present (those
+        // who join later record themselves).
+        if (to == "live") {
+            auto here = rm->present();
+            co_await db_.write([&](db::connection& c) {
+                for (const auto& x : here) store::record_attendance(c, id, x.key, x.name, std::string(role_name(x.r)), unix_now());
+            });
+        }
+        // Archived: a guest's access ends, and so do their open sockets.
+        if (to == "archived") {
+            std::vector<std::int64_t> guests;
+            co_await db_.read([&](db::connection& c) { guests = store::guests_of(c, id); });
+            std::set<std::string> keys;
+            for (auto g : guests) keys.insert("g:" + std::to_string(g));
+            disconnect(id, keys, "Atelier archivé");
+            for (auto g : guests) {
+                auth::access_change ended{auth::access_change::kind::guest_ended, 0, 0, {}};
+                ended.guest_id = g;
+                auth_.notify(ended);
+            }
+        }
         // Closing writes the report, unless a facilitator already edited one.
         if (to == "closed") co_await generate_report(id, true);
         auto j = co_await workshop_json(id, who, true);
@@ -269,7 +299,7 @@ void service::register_routes(net::router& r) {
             s.bind(1, id);
             while (s.step()) sealed[s.get_int(0)] = s.get_text(1);
         });
-        const auto origin = req.header("origin");
+        const auto base = link_base(req);
         const auto now = unix_now();
         json out = json::array();
         for (const auto& i : list) {
@@ -282,7 +312,7 @@ void service::register_routes(net::router& r) {
                 if (auto token = open_link(sealed[i.id]); !token.empty()) {
                     std::string path = "/invitation/" + token;
                     x["path"] = path;
-                    x["url"] = origin.empty() ? path : origin + path;
+                    x["url"] = base + path;
                     if (auto code = codes.find(i.id); code != codes.end()) x["code"] = code->second;
                 }
             out.push_back(std::move(x));
@@ -326,9 +356,8 @@ void service::register_routes(net::router& r) {
             if (!code.empty()) store::set_invite_code(c, invite_id, code);
         });
         std::string path = "/invitation/" + token;
-        auto origin = req.header("origin");
         json invite = {{"id", invite_id}, {"role", as}, {"label", label}, {"expires_at", to_iso8601(expires)}, {"revoked", false},
-                       {"guests", 0}, {"token", token}, {"path", path}, {"url", origin.empty() ? path : origin + path},
+                       {"guests", 0}, {"token", token}, {"path", path}, {"url", link_base(req) + path},
                        {"code", code.empty() ? json(nullptr) : json(code)}};
         auto res = response::json(201, {{"invite", invite}});
         res.header("Cache-Control", "no-store");
@@ -368,14 +397,7 @@ void service::register_routes(net::router& r) {
         });
         auto token = live ? open_link(sealed) : std::string();
         if (token.empty()) throw api_error(errors::not_found);
-        std::string base = public_url_;
-        if (base.empty()) {
-            auto host = req.header("host");
-            bool host_ok = !host.empty() && host.size() <= 255 &&
-                           host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == std::string::npos;
-            base = host_ok ? (req.secure ? "https://" : "http://") + host : std::string();
-        }
-        auto svg = qr_svg(base + "/invitation/" + token, "QR code du lien d'invitation à l'atelier « " + w.title + " »");
+        auto svg = qr_svg(link_base(req) + "/invitation/" + token, "QR code du lien d'invitation à l'atelier « " + w.title + " »");
         auto res = response::text(200, std::move(svg), "image/svg+xml");
         res.header("Cache-Control", "no-store");
         co_return res;
@@ -385,8 +407,11 @@ void service::register_routes(net::router& r) {
     r.add("POST", "/api/invites/code", "anyone", [this](request& req) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         auto typed = json_input::required_string(body, "code", 32);
-        if (!take_code_attempt(req.client_address))
-            throw api_error(errors::rate_limited, {}, "Trop de codes essayés depuis cette adresse : réessayez dans quelques minutes.");
+        if (auto wait = take_code_attempt(req.client_address)) {
+            auto res = response::error(api_error(errors::rate_limited, {}, "Trop de codes essayés depuis cette adresse : réessayez dans quelques minutes."));
+            res.header("Retry-After", std::to_string(wait));
+            co_return res;
+        }
         auto code = normalise_code(typed);
         if (code.empty()) throw api_error(errors::invalid_field, "code", "Un code d'atelier a 6 caractères, lettres et chiffres, sans 0, 1, I, L ni O (par exemple « K7M 4QX ») : vérifiez le code affiché.");
         std::optional<std::pair<store::invite_row, std::string>> found;
@@ -429,8 +454,11 @@ void service::register_routes(net::router& r) {
         auto name = json_input::required_line(body, "name", 80);
         // Each guest is a new person to the per-person limits: arrivals are bounded per
         // link and per address, so that one link cannot mint an army.
-        if (!take_join(req.client_address))
-            throw api_error(errors::rate_limited, {}, "Trop d'arrivées depuis cette adresse : réessayez dans quelques minutes.");
+        if (auto wait = take_join(req.client_address)) {
+            auto res = response::error(api_error(errors::rate_limited, {}, "Trop d’arrivées depuis cette adresse : réessayez dans quelques minutes."));
+            res.header("Retry-After", std::to_string(wait));
+            co_return res;
+        }
         auto hash = auth::token_hash(token);
         auto guest_token = auth::random_token();
         auto guest_hash = auth::token_hash(guest_token);

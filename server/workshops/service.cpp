@@ -14,6 +14,7 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <fstream>
 #include <regex>
@@ -190,6 +191,15 @@ int service::load_seed_templates(db::connection& c, const std::filesystem::path&
     return added;
 }
 
+namespace {
+// The CPTS a workshop is for: an organisation of type CPTS (partners may be any).
+void check_cpts(db::connection& c, const auth::directory& dir, std::int64_t id) {
+    auto o = dir.find_org(c, id);
+    if (!o) throw api_error(errors::invalid_field, "cpts_id");
+    if (o->type != "cpts") throw api_error(errors::invalid_field, "cpts_id", "Choisissez une CPTS : cette organisation n’en est pas une.");
+}
+}  // namespace
+
 std::int64_t service::create_workshop(db::connection& c, const auth::directory& dir, const workshop_draft& d,
                                       const auth::principal& by, std::int64_t now_ms) {
     if (!reference::contains(reference::workshop_stages(), d.stage)) throw api_error(errors::invalid_field, "stage");
@@ -198,7 +208,7 @@ std::int64_t service::create_workshop(db::connection& c, const auth::directory& 
     if (facilitators.size() > 1) throw api_error(errors::invalid_field, "facilitator_ids");
     auto t = store::template_by_slug(c, d.template_slug);
     if (!t) throw api_error(errors::invalid_field, "template");
-    if (d.cpts_id && !dir.find_org(c, *d.cpts_id)) throw api_error(errors::invalid_field, "cpts_id");
+    if (d.cpts_id) check_cpts(c, dir, *d.cpts_id);
     auto partners = d.partners.value_or(std::vector<std::int64_t>{});
     for (auto o : partners)
         if (!dir.find_org(c, o)) throw api_error(errors::invalid_field, "partner_ids");
@@ -242,9 +252,9 @@ void service::check_not_archived(db::connection& c, const auth::directory& dir, 
 
 void service::update_workshop(db::connection& c, const auth::directory& dir, store::workshop_row& w,
                               const std::optional<std::vector<std::int64_t>>& partners, std::int64_t now) {
-    not_archived(c, dir, w.id);
+    auto was = not_archived(c, dir, w.id);
     if (!reference::contains(reference::workshop_stages(), w.stage)) throw api_error(errors::invalid_field, "stage");
-    if (w.cpts_id && !dir.find_org(c, *w.cpts_id)) throw api_error(errors::invalid_field, "cpts_id");
+    if (w.cpts_id && w.cpts_id != was.cpts_id) check_cpts(c, dir, *w.cpts_id);
     if (partners)
         for (auto o : *partners)
             if (!dir.find_org(c, o)) throw api_error(errors::invalid_field, "partner_ids");
@@ -347,7 +357,7 @@ std::string service::open_link(const std::string& sealed) const {
     return token;
 }
 
-bool service::take_from(std::map<std::string, join_bucket>& buckets, const std::string& address, double per_hour) {
+std::int64_t service::take_from(std::map<std::string, join_bucket>& buckets, const std::string& address, double per_hour) {
     auto now = std::chrono::steady_clock::now();
     if (buckets.size() > 100000) buckets.clear();  // bounded under address churn
     auto [it, fresh] = buckets.try_emplace(address, join_bucket{per_hour, now});
@@ -355,12 +365,12 @@ bool service::take_from(std::map<std::string, join_bucket>& buckets, const std::
     std::chrono::duration<double> dt = now - b.last;
     b.tokens = std::min(per_hour, b.tokens + dt.count() * per_hour / 3600.0);
     b.last = now;
-    if (b.tokens < 1.0) return false;
+    if (b.tokens < 1.0) return std::max<std::int64_t>(1, static_cast<std::int64_t>(std::ceil((1.0 - b.tokens) * 3600.0 / per_hour)));
     b.tokens -= 1.0;
-    return true;
+    return 0;
 }
 
-bool service::take_code_attempt(const std::string& address) {
+std::int64_t service::take_code_attempt(const std::string& address) {
     std::lock_guard lock(joins_mutex_);
     return take_from(codes_by_address_, address, limits_.invite_code_attempts_per_hour_per_address);
 }
@@ -386,7 +396,7 @@ std::string service::normalise_code(const std::string& typed) {
     return code.size() == 6 ? code : std::string();
 }
 
-bool service::take_join(const std::string& address) {
+std::int64_t service::take_join(const std::string& address) {
     std::lock_guard lock(joins_mutex_);
     return take_from(joins_by_address_, address, limits_.guest_joins_per_hour_per_address);
 }
@@ -591,15 +601,7 @@ void service::seat_in(std::int64_t id, std::weak_ptr<net::ws_connection> weak, a
         // Present at the workshop (for the compte rendu): recorded off the network thread.
         if (rm->live())
             db_.write_async(
-                [id, a](db::connection& c) {
-                    c.prepare("INSERT OR IGNORE INTO workshop_attendance(workshop_id, actor_key, name, role, first_at) VALUES(?1, ?2, ?3, ?4, ?5)")
-                        .bind(1, id)
-                        .bind(2, a.key)
-                        .bind(3, a.name)
-                        .bind(4, std::string(role_name(a.r)))
-                        .bind(5, unix_now())
-                        .exec();
-                },
+                [id, a](db::connection& c) { store::record_attendance(c, id, a.key, a.name, std::string(role_name(a.r)), unix_now()); },
                 [](std::exception_ptr) {});
         // Closed meanwhile (on_close already ran ws_leave): undo.
         if (conn->closed()) ws_leave(conn);

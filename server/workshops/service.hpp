@@ -114,6 +114,9 @@ public:
 
     /// The public address of Relais (server.public_url), for the links in QR codes.
     void set_public_url(std::string url) { public_url_ = std::move(url); }
+    /// Where links are made absolute: server.public_url, else the address the request came
+    /// to (its Origin, else its Host when it is a plain host name), else "" (a path).
+    std::string link_base(const net::request& req) const;
     /// A new invite's short code: 6 characters of an alphabet without look-alikes.
     static std::string random_code();
     /// A typed code in its stored form (upper case, spaces and dashes dropped), or "" when
@@ -146,7 +149,8 @@ private:
     asio::awaitable<store::workshop_row> load_for(std::int64_t id, const identity& who, bool facilitator_only, role& out);
     /// `keep_edits`: leave a report a facilitator edited as it is (closing the workshop).
     asio::awaitable<void> generate_report(std::int64_t id, bool keep_edits = false);
-    bool take_code_attempt(const std::string& address);
+    /// One attempt at a code from `address`: 0, or the seconds until the next is allowed.
+    std::int64_t take_code_attempt(const std::string& address);
     /// A route for the workshop's facilitators: `{id}` resolved and checked first.
     using facilitator_handler = std::function<asio::awaitable<net::response>(net::request&, const identity&, std::int64_t,
                                                                              store::workshop_row&)>;
@@ -192,13 +196,15 @@ private:
         double tokens;
         std::chrono::steady_clock::time_point last;
     };
-    /// Takes one from an address's bucket refilled at `per_hour` (under joins_mutex_).
-    static bool take_from(std::map<std::string, join_bucket>& buckets, const std::string& address, double per_hour);
+    /// Takes one from an address's bucket refilled at `per_hour` (under joins_mutex_): 0, or
+    /// when it is empty the seconds until one is there again.
+    static std::int64_t take_from(std::map<std::string, join_bucket>& buckets, const std::string& address, double per_hour);
     std::mutex joins_mutex_;
     std::map<std::string, join_bucket> joins_by_address_;
     std::map<std::string, join_bucket> codes_by_address_;
-    /// One guest arrival from `address`; false when its hourly budget is spent.
-    bool take_join(const std::string& address);
+    /// One guest arrival from `address`: 0, or when its hourly budget is spent the seconds
+    /// until the next one is allowed.
+    std::int64_t take_join(const std::string& address);
 };
 
 }  // namespace relais::workshops

@@ -46,6 +46,17 @@ void set_state(db::connection& c, std::int64_t id, const std::string& state, std
     c.prepare("UPDATE workshops SET state = ?2, updated_at = ?3 WHERE id = ?1").bind(1, id).bind(2, state).bind(3, now).exec();
 }
 
+void record_attendance(db::connection& c, std::int64_t id, const std::string& actor_key, const std::string& name,
+                       const std::string& role, std::int64_t now) {
+    c.prepare("INSERT OR IGNORE INTO workshop_attendance(workshop_id, actor_key, name, role, first_at) VALUES(?1, ?2, ?3, ?4, ?5)")
+        .bind(1, id)
+        .bind(2, actor_key)
+        .bind(3, name)
+        .bind(4, role)
+        .bind(5, now)
+        .exec();
+}
+
 namespace {
 
 constexpr const char* workshop_columns =
@@ -168,6 +179,14 @@ std::int64_t count_guests(db::connection& c, std::int64_t invite_id) {
     s.bind(1, invite_id);
     s.step();
     return s.get_int(0);
+}
+
+std::vector<std::int64_t> guests_of(db::connection& c, std::int64_t workshop_id) {
+    std::vector<std::int64_t> out;
+    auto s = c.prepare("SELECT g.id FROM workshop_guests g JOIN workshop_invites i ON i.id = g.invite_id WHERE i.workshop_id = ?1");
+    s.bind(1, workshop_id);
+    while (s.step()) out.push_back(s.get_int(0));
+    return out;
 }
 
 bool revoke_invite(db::connection& c, std::int64_t workshop_id, std::int64_t invite_id, std::vector<std::int64_t>& guests) {

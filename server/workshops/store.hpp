@@ -54,6 +54,10 @@ bool insert_template(db::connection& c, const template_row& t, std::optional<std
 std::int64_t insert_workshop(db::connection& c, const workshop_row& w, std::int64_t created_by, std::int64_t now);
 void update_workshop(db::connection& c, const workshop_row& w, std::int64_t now);
 void set_state(db::connection& c, std::int64_t id, const std::string& state, std::int64_t now);
+/// Someone present at the workshop while it is live (for the compte rendu); a second time
+/// changes nothing.
+void record_attendance(db::connection& c, std::int64_t id, const std::string& actor_key, const std::string& name,
+                       const std::string& role, std::int64_t now);
 std::optional<workshop_row> workshop(db::connection& c, const auth::directory& dir, std::int64_t id);
 /// All workshops, or those `user_id` belongs to.
 std::vector<workshop_row> workshops(db::connection& c, const auth::directory& dir, std::optional<std::int64_t> user_id);
@@ -69,6 +73,8 @@ std::optional<invite_row> live_invite(db::connection& c, const std::string& toke
 /// How many guests joined through this invite (signed-out ones excepted).
 std::int64_t count_guests(db::connection& c, std::int64_t invite_id);
 /// Revokes an invite and signs its guests out; `guests` gets their ids.
+/// Every guest who joined the workshop by one of its links (their sessions end with its archiving).
+std::vector<std::int64_t> guests_of(db::connection& c, std::int64_t workshop_id);
 bool revoke_invite(db::connection& c, std::int64_t workshop_id, std::int64_t invite_id, std::vector<std::int64_t>& guests);
 std::int64_t insert_guest(db::connection& c, std::int64_t invite_id, const std::string& name, const std::string& token_hash,
                           std::int64_t now, std::int64_t expires_at);

@@ -247,7 +247,10 @@ TEST_CASE("workshops: invite links, guests, revocation", "[workshops]") {
     REQUIRE(again.status == 200);
     CHECK(again.json()["guest"]["id"] == joined.json()["guest"]["id"]);
     CHECK(again.json()["guest"]["name"] == "Bruno, infirmier");
-    CHECK(s.request("GET", w.path("/invites"), {}, admin).json()["invites"][0]["guests"] == 1);
+    auto listed = s.request("GET", w.path("/invites"), {}, admin).json()["invites"][0];
+    CHECK(listed["guests"] == 1);
+    CHECK(listed["url"] == invite["url"]);  // the same absolute address as when it was made
+    CHECK(listed["url"].get<std::string>().rfind("http://", 0) == 0);
 
     // A socket opened before the revocation, and one seated in the room.
     ws_client early;
@@ -554,6 +557,11 @@ TEST_CASE("live room: closing produces the report (Markdown, HTML, CSV)", "[work
     REQUIRE(s.request("POST", w.path("/members"), json{{"user_id", claire_id}, {"role", "facilitator"}}.dump(), admin).status == 200);
     auto plan = s.request("GET", w.path(), {}, {{"Cookie", claire}}).json()["workshop"]["phases"];
     REQUIRE(s.request("PUT", w.path("/phases"), json{{"phases", plan}}.dump(), {{"Cookie", claire}}).status == 200);
+    // A guest already in the room when the workshop goes live is present, silent as she is.
+    auto early_guest = w.invite_guest("Aline Précoce");
+    participant early;
+    REQUIRE(early.connect(s, early_guest) == 101);
+    early.join(w.id);
     w.set_state("live");
     participant fac;
     REQUIRE(fac.connect(s, w.admin) == 101);
@@ -580,12 +588,12 @@ TEST_CASE("live room: closing produces the report (Markdown, HTML, CSV)", "[work
     auto md = rep.json()["report"]["markdown"].get<std::string>();
     CHECK(md.find("# Compte rendu — Diagnostic du Val de Sambre") == 0);
     // Sorted the French way (É with the E); guests said so; the facilitator's role.
-    CHECK(md.find("## Participants\n\n### Présents (2)\n\n- Administrateur (animation)\n- Élodie Silencieuse (invité)\n") !=
+    CHECK(md.find("## Participants\n\n### Présents (3)\n\n- Administrateur (animation)\n- Aline Précoce (invité)\n- Élodie Silencieuse (invité)\n") !=
           std::string::npos);
     CHECK(md.find("### Inscrits ou invités, absents (2)\n\n- Bernard Absent\n- ") != std::string::npos);
     CHECK(md.find("(animation)\n", md.find("absents (2)")) != std::string::npos);  // Claire: preparing is not attending
     CHECK(md.find("- **Démographie**\n  - Départs en retraite de 4 médecins <b>") != std::string::npos);
-    CHECK(md.find("| Alice | =Contacter la faculté; \"stage\" | 2027-02-01 |") != std::string::npos);
+    CHECK(md.find("| Alice | =Contacter la faculté; \"stage\" | 1er février 2027 |") != std::string::npos);
 
     auto html = s.request("GET", w.path("/report.html"), {}, admin);
     CHECK(html.header("content-type") == "text/html; charset=utf-8");
@@ -769,6 +777,22 @@ TEST_CASE("live room: sockets lose their access when their owner does", "[worksh
         CHECK(closed_with(p) == 1008);
         CHECK(closed_with(idle) == 1008);
     }
+    SECTION("the workshop archived: its guests' sockets close, in the room or not") {
+        auto guest = w.invite_guest("Gaëlle");
+        participant p, idle, member;
+        REQUIRE(p.connect(s, guest) == 101);
+        p.join(w.id);
+        REQUIRE(idle.connect(s, guest) == 101);
+        REQUIRE(member.connect(s, w.admin) == 101);
+        member.join(w.id);
+        w.set_state("closed");
+        w.set_state("archived");
+        CHECK(closed_with(p) == 1008);
+        CHECK(closed_with(idle) == 1008);
+        participant again;
+        CHECK(again.connect(s, guest) == 401);
+        CHECK(member.sock->is_open());  // an account keeps its socket (the room refuses operations)
+    }
     SECTION("session expiry, even for a socket that only listens") {
         auto [cookie, uid] = join_member("e@x.fr", "membre");
         // The session ends in 3 s (aged in the database beside the server).
@@ -895,6 +919,10 @@ TEST_CASE("invites: guests per link and arrivals per address are bounded", "[wor
     auto refused = join(third, "Encore");
     CHECK(refused.status == 429);
     CHECK(refused.error_code() == "trop_de_requetes");
+    // When to come back: 6 per hour refill one every 10 minutes.
+    auto wait = std::stoi(refused.header("retry-after"));
+    CHECK(wait >= 1);
+    CHECK(wait <= 600);
 }
 
 TEST_CASE("live room: refused operations do not spend the room's budget", "[workshops][live][limits]") {
@@ -1226,4 +1254,35 @@ TEST_CASE("invites: a short code to type in the room, and a QR code of the link"
     // Guessing is bounded per address (5 an hour here: 4 tried above).
     CHECK(s.request("POST", "/api/invites/code", json{{"code", "AAAAAA"}}.dump()).error_code() == "code_invalide");
     CHECK(s.request("POST", "/api/invites/code", json{{"code", other["code"]}}.dump()).status == 429);
+}
+
+TEST_CASE("live room: presence says who came or went, not every socket of theirs", "[workshops][live]") {
+    workshop_setup w;
+    auto& s = w.s;
+    w.set_state("live");
+    participant fac;
+    REQUIRE(fac.connect(s, w.admin) == 101);
+    fac.join(w.id);
+    auto paul = w.invite_guest("Paul");
+    auto about_paul = [](const json& m) { return m["type"] == "presence" && m.contains("person") && m["person"]["name"] == "Paul"; };
+    // Counts the presence messages about Paul up to the ack of a marker operation.
+    int marker = 0;
+    auto news_about_paul = [&] {
+        fac.others.clear();
+        auto id = "m" + std::to_string(++marker);
+        fac.op(w.id, id, "reaction", {{"emoji", "👍"}});
+        return std::count_if(fac.others.begin(), fac.others.end(), about_paul);
+    };
+    participant tab1, tab2;
+    REQUIRE(tab1.connect(s, paul) == 101);
+    tab1.join(w.id);
+    CHECK(fac.until(about_paul)["person"]["online"] == true);
+    REQUIRE(tab2.connect(s, paul) == 101);
+    tab2.join(w.id);
+    CHECK(news_about_paul() == 0);  // a second tab: nobody came
+    tab2.drop();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server sees it gone
+    CHECK(news_about_paul() == 0);  // one tab of two closed: nobody went
+    tab1.drop();
+    CHECK(fac.until(about_paul)["person"]["online"] == false);
 }

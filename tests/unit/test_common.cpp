@@ -2,6 +2,7 @@
 #include "common/json_input.hpp"
 #include "common/markup.hpp"
 #include "common/metrics.hpp"
+#include "common/time.hpp"
 #include "common/utf8.hpp"
 #include "common/worker_pool.hpp"
 
@@ -179,4 +180,14 @@ TEST_CASE("worker pool: a job offered after stop fails with a clear error", "[co
     }, boost::asio::use_future);
     ioc.run();
     CHECK(f.get() == "worker pool stopped");
+}
+
+TEST_CASE("local dates in French: a day, a day and time with or without seconds", "[common]") {
+    CHECK(relais::french_local_date("2027-03-31") == "31 mars 2027");
+    const auto with_minutes = relais::french_local_date("2026-12-15T14:00");
+    CHECK(with_minutes.find("15 décembre 2026 à ") == 0);
+    CHECK(relais::french_local_date("2026-12-15T14:00:00") == with_minutes);
+    CHECK(relais::french_local_date("2026-12-15T14:00:61") == "2026-12-15T14:00:61");  // not a time: as written
+    CHECK(relais::french_local_date("2026-02-30") == "2026-02-30");
+    CHECK(relais::french_local_date("") == "");
 }

@@ -531,6 +531,7 @@ TEST_CASE("action dates must be real days", "[workshops]") {
     CHECK(b.refusal(b.bob, "action.add", {{"what", "x"}, {"when", "2028-02-29"}}) == "accepted");
     auto a = b.run(b.bob, "action.add", {{"what", "x"}, {"when", "2031-12-31"}});
     CHECK(b.refusal(b.bob, "action.edit", {{"action", a.seq}, {"when", "2031-13-01"}}) == "champ_invalide");
+    CHECK(b.refusal(b.bob, "action.edit", {{"action", a.seq}}) == "champ_invalide");  // nothing to change
     CHECK(valid_calendar_date("2024-02-29"));
     CHECK_FALSE(valid_calendar_date("2023-02-29"));
 }
@@ -901,11 +902,12 @@ TEST_CASE("workshop rules: template, CPTS and partners exist, one co-facilitator
                   m);
     worker_pool cpu("cpu", 1);
     auth::service directory(pool, cpu, {});
-    std::int64_t cpts = 0, member = 0, colleague = 0, third = 0;
+    std::int64_t cpts = 0, ars = 0, member = 0, colleague = 0, third = 0;
     auth::principal alice;
     pool.write_sync([&](db::connection& c) {
         service::load_seed_templates(c, RELAIS_SOURCE_DIR "/seed-content");
         cpts = auth::store::insert_org(c, auth::org{0, "CPTS du Ternois", "cpts", "32", {"62"}, 0}, 0);
+        ars = auth::store::insert_org(c, auth::org{0, "ARS Hauts-de-France", "ars", "32", {}, 0}, 0);
         auto user = [&](const char* email, const char* role) {
             auth::user u;
             u.email = email;
@@ -943,6 +945,7 @@ TEST_CASE("workshop rules: template, CPTS and partners exist, one co-facilitator
     CHECK(refusal(with([&](workshop_draft& x) { x.co_facilitators = {member}; })) == "facilitator_ids");
     CHECK(refusal(with([&](workshop_draft& x) { x.template_slug = "inconnu"; })) == "template");
     CHECK(refusal(with([&](workshop_draft& x) { x.cpts_id = 999; })) == "cpts_id");
+    CHECK(refusal(with([&](workshop_draft& x) { x.cpts_id = ars; })) == "cpts_id");  // an ARS is a partner, not the CPTS
     CHECK(refusal(with([&](workshop_draft& x) { x.partners = std::vector<std::int64_t>{999}; })) == "partner_ids");
     CHECK(refusal(with([&](workshop_draft& x) { x.stage = "plus_tard"; })) == "stage");
     // Refused drafts left nothing behind.
