@@ -322,6 +322,8 @@ json to_json(const note& n, bool show_author) {
 }
 
 event make_system_event(const room_state& s, const actor& a, const std::string& op, json data, std::int64_t now_ms) {
+    // As for operations: while the board is anonymous, every event says so.
+    if (s.anonymous && data.is_object()) data["anonymous"] = true;
     return event{s.seq + 1, op, std::move(data), a.key, a.name, std::nullopt, now_ms};
 }
 

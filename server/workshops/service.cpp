@@ -615,7 +615,8 @@ void service::ws_op(const std::shared_ptr<net::ws_connection>& c, const platform
     try {
         auto id = msg.find("id");
         if (id == msg.end() || !id->is_string() || id->get_ref<const std::string&>().empty() ||
-            id->get_ref<const std::string&>().size() > 64)
+            id->get_ref<const std::string&>().size() > 64 || json_input::has_control(id->get_ref<const std::string&>()) ||
+            id->get_ref<const std::string&>().find_first_of("\n\t") != std::string::npos)
             throw api_error(errors::invalid_field, "id");
         client_id = id->get<std::string>();
         auto wid = workshop_field(msg);

@@ -343,7 +343,10 @@ TEST_CASE("anonymity holds for what was written under it, after the mode is swit
     b.run(b.fac, "board.anonymous", {{"anonymous", true}});
     auto n = b.run(b.bob, "note.add", {{"column", "attentes"}, {"text", "anonyme"}});
     auto chat = b.run(b.bob, "chat.send", {{"text", "message anonyme"}});
+    // Events from the HTTP side (a plan changed, the state) say so too.
+    CHECK(make_system_event(b.s, b.fac, "workshop.state", {{"state", "live"}}, 0).data["anonymous"] == true);
     auto off = b.run(b.fac, "board.anonymous", {{"anonymous", false}});
+    CHECK_FALSE(make_system_event(b.s, b.fac, "workshop.state", {{"state", "live"}}, 0).data.contains("anonymous"));
     CHECK_FALSE(b.s.anonymous);  // the switch itself is not swallowed by the rule
     CHECK(off.data["anonymous"] == false);
     auto edit = b.run(b.bob, "note.edit", {{"note", n.seq}, {"version", 1}, {"text", "anonyme, modifié"}});
