@@ -294,9 +294,17 @@ void territory_module::routes(net::router& r) {
         auto body = codes_from_query(req.query.count("communes") ? req.query.at("communes") : std::string());
         auto codes = parse_codes(body, "communes", max_communes_);
         if (codes.empty()) throw api_error(errors::empty_territory, "communes");
+        // As for the summary: the CPTS whose territory this is does not overlap itself.
+        std::int64_t except = 0;
+        if (auto it = req.query.find("org_id"); it != req.query.end() && !it->second.empty()) {
+            const auto& v = it->second;
+            if (v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos || v[0] == '0')
+                throw api_error(errors::invalid_field, "org_id");
+            except = std::stoll(v);
+        }
         auto index = need_index();
         auto s = summarise(resolve(*index, codes));
-        co_await db_->read([&](db::connection& c) { find_overlaps(c, *dir_, *index, s, 0); });
+        co_await db_->read([&](db::connection& c) { find_overlaps(c, *dir_, *index, s, except); });
         auto res = response::text(200, summary_csv(s, *index, ""), "text/csv; charset=utf-8");
         res.header("Content-Disposition", "attachment; filename=\"territoire-cpts.csv\"");
         co_return res;

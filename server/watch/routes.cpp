@@ -60,7 +60,9 @@ digest_request digest_of(const json& body, std::int64_t now) {
     r.from = now - 7 * 86400;
     if (auto v = json_input::optional_string(body, "from", 10)) r.from = paris_day(*v, false, "from");
     if (auto v = json_input::optional_string(body, "to", 10)) r.to = std::min(paris_day(*v, true, "to"), now + 1);
-    if (r.from >= r.to || r.to - r.from > 400 * 86400) throw api_error(errors::invalid_field, "from");
+    if (r.from > now) throw api_error(errors::invalid_field, "from", "La période commence dans le futur : choisissez un début au plus tard aujourd’hui.");
+    if (r.from >= r.to) throw api_error(errors::invalid_field, "from", "Le début de la période doit précéder sa fin.");
+    if (r.to - r.from > 400 * 86400) throw api_error(errors::invalid_field, "from", "La période dépasse 400 jours : choisissez-en une plus courte.");
     if (auto it = body.find("field_ids"); it != body.end() && !it->is_null()) {
         if (!it->is_array() || it->size() > 100) throw api_error(errors::invalid_field, "field_ids");
         for (const auto& f : *it) {

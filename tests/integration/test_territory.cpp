@@ -198,6 +198,16 @@ TEST_CASE("territory: two saved CPTS overlap; who may save; nothing stored on er
                    .json();
     REQUIRE(own["overlaps"].size() == 1);
     CHECK(own["overlaps"][0]["org_id"] == est);
+    // The CSV of the same list says the same: the CPTS does not overlap itself.
+    auto export_of = [&](const std::string& tail) {
+        return s.request("GET", "/api/territory/export?communes=59009" + tail, {}, {{"Cookie", member_none}});
+    };
+    CHECK(export_of("").body.find("CPTS Lille Centre") != std::string::npos);
+    auto own_csv = export_of("&org_id=" + std::to_string(centre));
+    REQUIRE(own_csv.status == 200);
+    CHECK(own_csv.body.find("CPTS Lille Centre") == std::string::npos);
+    CHECK(own_csv.body.find("CPTS Métropole Est") != std::string::npos);
+    for (const char* bad_id : {"abc", "-1", "0", "01"}) CHECK(export_of(std::string("&org_id=") + bad_id).error_code() == "champ_invalide");
     auto list = s.request("GET", "/api/territory/cpts", {}, {{"Cookie", member_centre}}).json()["territories"];
     REQUIRE(list.size() == 2);
     CHECK(list[0]["may_edit"] == true);

@@ -388,6 +388,16 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     CHECK(s.request("POST", "/api/watch/digests/preview", letter.dump(), {{"Cookie", owner}}).status == 403);
     CHECK(s.request("POST", "/api/watch/digests/preview", json{{"from", "2026-02-31"}}.dump(), {{"Cookie", admin}}).error_code() ==
           "champ_invalide");
+    // A period backwards, in the future or too long: refused with what to change, naming `from`.
+    for (const auto& [period, words] : std::vector<std::pair<json, std::string>>{
+             {{{"from", "2026-03-10"}, {"to", "2026-03-01"}}, "précéder"},
+             {{{"from", "2099-01-01"}}, "futur"},
+             {{{"from", "2020-01-01"}, {"to", "2022-01-01"}}, "400 jours"}}) {
+        auto r = s.request("POST", "/api/watch/digests/preview", period.dump(), {{"Cookie", admin}});
+        CHECK(r.error_code() == "champ_invalide");
+        CHECK(r.json()["error"]["field"] == "from");
+        CHECK(r.json()["error"]["message"].get<std::string>().find(words) != std::string::npos);
+    }
     letter["send"] = true;
     auto sent = s.request("POST", "/api/watch/digests", letter.dump(), {{"Cookie", admin}});
     REQUIRE(sent.status == 201);

@@ -87,6 +87,8 @@ export async function request(method, path, body, options = {}) {
         : t('errors.unexpected', { status: response.status }),
       typeof e.field === 'string' ? e.field : undefined,
     );
+    // What else the error answer carries (the feeds a page offers, say).
+    error.data = data && typeof data === 'object' ? data : {};
     if (response.status === 401 && !options.quiet401 && unauthorizedHandler) {
       unauthorizedHandler(error);
     }

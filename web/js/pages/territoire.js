@@ -158,8 +158,18 @@ export async function render(ctx) {
     return h('dl', { class: 'territory-figures' }, rows.map(([term, ...value]) => [h('dt', { text: term }), h('dd', {}, value)]));
   }
 
+  // The CSV of the list as it is, for the CPTS being edited when there is one (its own
+  // saved territory is no overlap): set again just before the download, as the CPTS may
+  // have been chosen or saved since.
+  function setExportHref() {
+    const codes = [...chosen.keys()];
+    exportLink.href = `/api/territory/export?communes=${encodeURIComponent(codes.join(','))}`
+      + (loadedOrg ? `&org_id=${encodeURIComponent(loadedOrg.id)}` : '');
+  }
+  exportLink.addEventListener('click', setExportHref);
+
   function overlapsBlock(overlaps) {
-    if (!overlaps.length) return h('p', { text: t('territoire.noOverlap') });
+    if (!overlaps.length) return h('p', { text: loadedOrg ? t('territoire.noOtherOverlap', { name: loadedOrg.name }) : t('territoire.noOverlap') });
     return h('div', { class: 'notice notice-info territory-overlaps' },
       h('p', { text: t('territoire.overlapWarning') }),
       h('ul', {}, overlaps.map((o) => h('li', {},
@@ -171,7 +181,7 @@ export async function render(ctx) {
     if (summaryController) summaryController.abort();
     const codes = [...chosen.keys()];
     exportLink.hidden = !codes.length;
-    exportLink.href = `/api/territory/export?communes=${encodeURIComponent(codes.join(','))}`;
+    setExportHref();
     if (!codes.length) {
       replace(summaryBody, h('p', { text: t('territoire.emptySummary') }));
       return;

@@ -5,7 +5,7 @@
 // be imported, or why not). Item texts are shown as plain text: the feed's HTML, although
 // sanitised by the server, is never inserted as markup.
 
-import { api } from '../api.js';
+import { api, ApiError } from '../api.js';
 import * as socket from '../socket.js';
 import { h, srOnly, uid } from '../dom.js';
 import { guardTypedText } from '../leave-guard.js';
@@ -332,17 +332,32 @@ export async function render(ctx) {
   function addSourceForm() {
     const formTitle = uid('titre');
     const preview = h('div', { class: 'watch-preview', 'aria-live': 'polite' });
+    // Why the address is not a feed, and the feeds the page offers: choosing one puts its
+    // address in the field, ready to test or add.
+    const showOffers = (f, message, offers) => {
+      const input = f.querySelector('input[name="url"]');
+      preview.replaceChildren(...[
+        h('p', { class: 'watch-error', text: message }),
+        offers.length ? h('ul', { class: 'watch-offers' }, offers.map((o) => h('li', {},
+          h('span', { text: `${o.title || o.url} — ${o.url}` }), ' ',
+          h('button', { type: 'button', class: 'button button-small button-secondary',
+            'aria-label': t('veille.chooseFeedNamed', { title: o.title || o.url }),
+            onclick: () => {
+              input.value = o.url;
+              input.dispatchEvent(new Event('input', { bubbles: true }));
+              input.focus();
+              ctx.announce(t('veille.feedChosen'), 'info');
+            } }, t('veille.chooseFeed'))))) : null,
+      ].filter(Boolean));
+    };
     const { form } = createForm({
       labelledBy: formTitle,
       onSubmit: async (values, f) => {
+        preview.replaceChildren();
         if (f.dataset.mode === 'test') {
-          preview.replaceChildren();
           const res = await api.post('/api/watch/sources/test', { url: values.url }, { signal });
           if (!res.ok) {
-            const offers = res.feeds || [];
-            preview.replaceChildren(
-              h('p', { class: 'watch-error', text: res.error?.message || t('veille.testFailed') }),
-              offers.length ? h('ul', {}, offers.map((o) => h('li', { text: `${o.title || o.url} — ${o.url}` }))) : null);
+            showOffers(f, res.error?.message || t('veille.testFailed'), res.feeds || []);
             return;
           }
           const items = res.feed.items || [];
@@ -353,7 +368,17 @@ export async function render(ctx) {
           return;
         }
         lastOwnAction = Date.now();
-        const res = await api.post(`/api/watch/fields/${id}/sources`, { url: values.url }, { signal });
+        let res;
+        try {
+          res = await api.post(`/api/watch/fields/${id}/sources`, { url: values.url }, { signal });
+        } catch (err) {
+          // A page offering several feeds: each is a choice, not a dead end.
+          if (err instanceof ApiError && err.code === 'plusieurs_flux' && Array.isArray(err.data?.feeds)) {
+            showOffers(f, err.message, err.data.feeds);
+            return;
+          }
+          throw err;
+        }
         field = { ...res.field, may_curate: field.may_curate };
         ctx.announce(t('veille.sourceAdded'), 'success');
         drawSources();
