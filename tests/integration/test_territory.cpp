@@ -152,7 +152,7 @@ TEST_CASE("territory: summary of a territory, bad input refused with stable code
     CHECK(s.request("GET", "/api/territory/export?communes=59350,12", {}, {{"Cookie", member}}).error_code() == "commune_inconnue");
 }
 
-TEST_CASE("territory: two saved CPTS overlap; who may save; nothing stored on error", "[territory]") {
+TEST_CASE("territory: two saved CPTS overlap, who may save, nothing stored on error", "[territory]") {
     server s;
     auto admin = s.login_admin();
     auto centre = make_org(s, admin, "CPTS Lille Centre", "cpts");

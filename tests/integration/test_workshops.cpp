@@ -279,7 +279,7 @@ TEST_CASE("workshops: invite links, guests, revocation", "[workshops]") {
     CHECK(seated.sock->close_code() == 1008);
 }
 
-TEST_CASE("workshops: expired invites are refused; a guest who joined stays until the workshop is archived", "[workshops]") {
+TEST_CASE("workshops: expired invites are refused, a guest who joined stays until the workshop is archived", "[workshops]") {
     workshop_setup w;
     auto inv = w.s.request("POST", w.path("/invites"), json{{"role", "participant"}, {"hours", 1}}.dump(), {{"Cookie", w.admin}});
     auto token = inv.json()["invite"]["token"].get<std::string>();

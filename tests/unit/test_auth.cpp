@@ -54,7 +54,7 @@ TEST_CASE("password policy and tokens", "[auth]") {
     CHECK(token_hash(t1) != token_hash(t2));
 }
 
-TEST_CASE("throttle: free failures, then growing delays, never a lock; forgotten after a while", "[auth]") {
+TEST_CASE("throttle: free failures, then growing delays, never a lock, forgotten after a while", "[auth]") {
     throttle t(3, std::chrono::seconds(60), std::chrono::seconds(900));
     auto now = throttle::clock::now();
     CHECK(t.retry_after("a", now) == 0);

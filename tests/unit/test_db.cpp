@@ -184,7 +184,7 @@ TEST_CASE("pool: each read job sees one snapshot, whatever commits during it", "
     pool.read_sync([&](db::connection& c) { CHECK_THROWS(c.exec("BEGIN")); });  // already in one
 }
 
-TEST_CASE("pool: under load the writer gathers writes for commit_delay; a lone write goes at once", "[db]") {
+TEST_CASE("pool: under load the writer gathers writes for commit_delay, a lone write goes at once", "[db]") {
     unit_temp_dir dir;
     metrics::registry m;
     db::pool::options o{dir.path / "p.db", 1, 64, {}};

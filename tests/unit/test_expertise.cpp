@@ -165,7 +165,7 @@ TEST_CASE("expertise: consent and audience decide who sees an entry", "[expertis
     CHECK(m["rows"][0]["cells"][1]["practitioners"] == 1);
 }
 
-TEST_CASE("expertise: who may change, validate; a new claim needs a new validation", "[expertise]") {
+TEST_CASE("expertise: who may change, validate, a new claim needs a new validation", "[expertise]") {
     expertise_db w;
     auto me = w.create(w.cpam_member, {{"role", "dam"}, {"consent", true}});
     auto set = [&](std::int64_t as, const std::string& domain, const json& body) {

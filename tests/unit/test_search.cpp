@@ -227,7 +227,7 @@ TEST_CASE("search: similar documents share words, never the document itself", "[
     CHECK(idx.similar("inconnu", 5).empty());
 }
 
-TEST_CASE("search: huge words and long facet values do not break indexing; clear() forgets spellings", "[search]") {
+TEST_CASE("search: huge words and long facet values do not break indexing, clear() forgets spellings", "[search]") {
     unit_temp_dir dir;
     relais::search::index idx(dir.path / "index");
     std::string huge(400, 'x');
@@ -301,7 +301,7 @@ TEST_CASE("query plan: questions drop stop words and question words", "[search][
     CHECK(plan_query("quelles zones atones et quelle zone ?").words == strings{"zones", "atones"});
 }
 
-TEST_CASE("query plan: long queries rank by relevance; at least 60 % of the words must match", "[search][query]") {
+TEST_CASE("query plan: long queries rank by relevance, at least 60 % of the words must match", "[search][query]") {
     auto p = plan_query("forces faiblesses opportunites menaces diagnostic");
     CHECK(p.mode == query_mode::relevance);
     CHECK_FALSE(p.question);
@@ -359,7 +359,7 @@ std::set<std::string> id_set(const relais::search::result& r) {
 }
 }  // namespace
 
-TEST_CASE("search: a question matches 60 % of its words, ranked; keywords, quotes and ET match all", "[search][query]") {
+TEST_CASE("search: a question matches 60 % of its words, ranked, keywords, quotes and ET match all", "[search][query]") {
     unit_temp_dir dir;
     relais::search::index idx(dir.path / "index");
     idx.put(doc("all", "Rédiger la lettre d'intention", "Comment rédiger une lettre d'intention pour la future CPTS.", {}));

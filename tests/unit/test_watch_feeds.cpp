@@ -394,7 +394,7 @@ TEST_CASE("encodings: BOMs, declared, lying, from Content-Type", "[watch][feeds]
     CHECK(parse("no_prolog_latin1.xml").items.at(0).title == "Été à l'hôpital - oeuvre");
 }
 
-TEST_CASE("keys: guid, then link, then hash; empty items dropped", "[watch][feeds]") {
+TEST_CASE("keys: guid, then link, then hash, empty items dropped", "[watch][feeds]") {
     feed f = parse("missing_guid.xml");
     REQUIRE(f.items.size() == 4);
     CHECK(f.items[0].key == "https://g.example.org/blog/billet-1");

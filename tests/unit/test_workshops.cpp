@@ -395,7 +395,7 @@ TEST_CASE("votes: after the reveal, totals for everyone, voters for facilitators
     CHECK(bob["mine"] == 0);
 }
 
-TEST_CASE("ranking: most votes first, ties share a rank; the top N retained for the action plan, actions answer them", "[workshops]") {
+TEST_CASE("ranking: most votes first, ties share a rank, the top N retained for the action plan, actions answer them", "[workshops]") {
     board b;
     b.run(b.fac, "phase.goto", {{"index", 3}});  // the vote (budget 3)
     auto n1 = b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "Des MSP dynamiques"}}).seq;
@@ -483,7 +483,7 @@ TEST_CASE("the timer may lock the board at 0:00, for participants only", "[works
     b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "plus de verrou"}});
 }
 
-TEST_CASE("groups merge within a column; notes move between columns and change colour", "[workshops]") {
+TEST_CASE("groups merge within a column, notes move between columns and change colour", "[workshops]") {
     board b;
     b.run(b.fac, "phase.goto", {{"index", 2}});  // regroupement (grouping)
     auto g1 = b.run(b.fac, "group.add", {{"column", "forces"}, {"title", "MSP"}}).seq;
@@ -753,7 +753,7 @@ TEST_CASE("structured columns: snapshots and replays keep the fields", "[worksho
     CHECK(loaded.phases[5].columns[0].fields[0].choices.size() == 2);
 }
 
-TEST_CASE("report: a structured column is a table; indicators.csv has a row per indicator", "[workshops][fields][report]") {
+TEST_CASE("report: a structured column is a table, indicators.csv has a row per indicator", "[workshops][fields][report]") {
     board b;
     b.run(b.fac, "phase.add", {{"phase", indicator_phase()}, {"at", 1}});
     b.run(b.fac, "phase.goto", {{"index", 1}});
