@@ -914,6 +914,17 @@ json votes_view(const room_state& s, const actor& viewer) {
 
 }  // namespace
 
+namespace {
+// The timer as shown: one never set yet (the first phase, before any phase.goto) shows the
+// current phase's length, which timer.start would count down.
+json timer_view(const room_state& s) {
+    auto t = s.timer;
+    if (!t.running && t.remaining_ms == 0 && t.duration_ms == 0 && s.current_phase())
+        t.remaining_ms = t.duration_ms = s.current_phase()->duration_min * 60000LL;
+    return {{"running", t.running}, {"ends_at", t.ends_at}, {"remaining_ms", t.remaining_ms}, {"duration_ms", t.duration_ms}};
+}
+}  // namespace
+
 json snapshot(const room_state& s, const actor& viewer) {
     bool authors = show_authors(s, viewer);
     json notes = json::array(), groups = json::array(), actions = json::array(), chat = json::array();
@@ -951,8 +962,7 @@ json snapshot(const room_state& s, const actor& viewer) {
             {"retained", {{"phase", s.retained_phase.empty() ? json(nullptr) : json(s.retained_phase)}, {"items", retained}}},
             {"chat", chat},
             {"reactions", s.reactions},
-            {"timer", {{"running", s.timer.running}, {"ends_at", s.timer.ends_at}, {"remaining_ms", s.timer.remaining_ms},
-                       {"duration_ms", s.timer.duration_ms}}}};
+            {"timer", timer_view(s)}};
 }
 
 std::vector<ranked_note> ranking(const room_state& s, const std::string& phase_key) {

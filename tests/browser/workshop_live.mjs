@@ -242,7 +242,7 @@ async function run(relais) {
     await noteB.getByRole('button', { name: 'Voter (3 votes restants)', exact: true }).click();
     await b.locator('main .votes-left').filter({ hasText: 'Votes restants : 2 sur 3' }).waitFor();
     await noteB.getByRole('button', { name: 'Voter (2 votes restants)', exact: true }).waitFor();
-    await noteB.filter({ hasText: 'dont 1 de vous' }).waitFor();
+    await noteB.filter({ hasText: 'Votre vote : 1' }).waitFor();
     await a.getByRole('button', { name: 'Révéler les votes', exact: true }).click();
     await noteIn(a, 'Un médecin traitant pour chaque patient en ALD').filter({ hasText: '1 vote' }).waitFor();
     await noteB.filter({ hasText: '1 vote' }).waitFor();

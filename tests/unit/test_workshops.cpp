@@ -223,6 +223,12 @@ TEST_CASE("anonymous mode hides authors from participants only", "[workshops]") 
 
 TEST_CASE("timer, phases, groups and actions", "[workshops]") {
     board b;
+    // Never set: shown as the current phase's length, what « start » would count down.
+    auto first = snapshot(b.s, b.bob)["timer"];
+    CHECK(first["running"] == false);
+    CHECK(first["remaining_ms"] == b.s.current_phase()->duration_min * 60000LL);
+    CHECK(first["duration_ms"] == first["remaining_ms"]);
+    CHECK(b.s.timer.remaining_ms == 0);  // the state itself is unchanged
     b.run(b.fac, "timer.start", {{"seconds", 60}});
     CHECK(b.s.timer.running);
     CHECK(b.s.timer.ends_at == b.now + 60000);

@@ -461,10 +461,10 @@ export async function render(ctx) {
     if (note.hidden === 'prework') meta.push(t('board.notePrework'));
     if (pendingEdit) meta.push(t('board.notePendingChange'));
     const voteText = [];
-    if (votes.total !== undefined && (votes.total > 0 || voting)) {
-      voteText.push(t(votes.total === 1 ? 'board.voteOne' : 'board.voteMany', { n: votes.total }));
-    }
-    if (votes.mine > 0) voteText.push(t('board.myVotes', { n: votes.mine }));
+    const totalShown = votes.total !== undefined && (votes.total > 0 || voting);
+    if (totalShown) voteText.push(tn('board.voteCount', votes.total));
+    // Before the reveal only one's own votes are known: said on their own.
+    if (votes.mine > 0) voteText.push(totalShown ? t('board.myVotes', { n: votes.mine }) : tn('board.myVotesAlone', votes.mine));
 
     const controls = [];
     if (voting) {
@@ -1284,7 +1284,18 @@ export async function render(ctx) {
       return;
     }
     const vp = board.phase;
-    revealButton.hidden = !(vp && vp.vote_budget > 0 && !board.revealed.has(vp.key));
+    const hideReveal = !(vp && vp.vote_budget > 0 && !board.revealed.has(vp.key));
+    if (hideReveal && !revealButton.hidden && revealButton === document.activeElement) {
+      // The button goes once the votes are revealed: focus goes to what it revealed.
+      requestAnimationFrame(() => {
+        const heading = rankingSection.querySelector('h2');
+        if (heading && !rankingSection.hidden) {
+          heading.setAttribute('tabindex', '-1');
+          heading.focus();
+        }
+      });
+    }
+    revealButton.hidden = hideReveal;
     if (!facilitatorEl.contains(panel)) facilitatorEl.replaceChildren(controlsSlot, panel);
     panel.hidden = !panels.controls;
     const phasesSig = JSON.stringify([board.phases.map((p) => p.title), board.current]);
