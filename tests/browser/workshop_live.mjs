@@ -205,9 +205,22 @@ async function run(relais) {
     await noteIn(b, 'Repartir avec trois enjeux clairs').filter({ hasNotText: 'En attente' }).waitFor();
   });
 
+  await step('B\'s half-typed note survives a reload, then A moving on keeps it on B\'s screen', async () => {
+    const area = column(b, 'Vos attentes pour cet atelier').getByLabel('Nouvelle note', { exact: true });
+    await area.fill('Une idée pas encore envoyée');
+    await b.reload();
+    await phaseTitle(b, 'Phase 1 sur 6');
+    assert.equal(await column(b, 'Vos attentes pour cet atelier').getByLabel('Nouvelle note', { exact: true }).inputValue(),
+      'Une idée pas encore envoyée');
+  });
+
   await step('A changes the phase and B sees the new phase title', async () => {
     await gotoPhase(a, '3. Mise en commun et regroupement');
     await phaseTitle(b, 'Phase 3 sur 6 : Mise en commun et regroupement');
+    const unsent = b.locator('main .board-unsent');
+    await unsent.filter({ hasText: 'Une idée pas encore envoyée' }).waitFor();
+    await unsent.getByRole('button', { name: 'Abandonner ce texte' }).click();
+    await unsent.waitFor({ state: 'hidden' });
     await postNote(b, 'Forces', 'Des MSP dynamiques');
     await noteIn(a, 'Des MSP dynamiques').waitFor();
   });

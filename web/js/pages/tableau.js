@@ -11,7 +11,7 @@ import {
 } from '../ateliers/common.js';
 import { confirmDialog, openDialog } from '../dialog.js';
 import { h, srOnly, uid } from '../dom.js';
-import { actions, createForm, inputField, submitButton } from '../forms.js';
+import { actions, createForm, inputField, keepDraft, submitButton } from '../forms.js';
 import { t, tn } from '../i18n.js';
 import { connectLive } from '../live.js';
 
@@ -811,7 +811,9 @@ export async function render(ctx) {
         area),
       fieldsBox,
       h('div', { class: 'note-form-row' },
-        h('div', { class: 'field field-inline' }, h('label', { for: colourId, text: t('board.colourLabel') }), colour),
+        // The colour's name is in the list itself; its label is for screen readers (the
+        // row then fits a column: the list and the button side by side).
+        h('div', { class: 'field field-inline' }, h('label', { for: colourId, class: 'visually-hidden', text: t('board.colourLabel') }), colour),
         h('button', { type: 'submit', class: 'button button-small', text: t('board.addNote') })));
     addForm.addEventListener('submit', (e) => {
       e.preventDefault();
@@ -833,8 +835,11 @@ export async function render(ctx) {
       send('note.add', msg);
       area.value = '';
       for (const control of fieldControls.values()) control.value = '';
+      draft.clear();  // sent: the live queue keeps it until acknowledged
       area.focus();
     });
+    // What is typed here survives a reload or a closed tab (per workshop and column).
+    const draft = keepDraft(addForm, `atelier.${id}.note.${column.key}`);
     area.addEventListener('keydown', (e) => {
       if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) {
         e.preventDefault();
@@ -865,7 +870,7 @@ export async function render(ctx) {
     const view = {
       // The composer first: writing never needs scrolling past the notes.
       el: h('section', { class: 'board-column', id: uid('colonne-bloc'), 'aria-labelledby': headingId }, heading, help, addForm, notes, groupBox),
-      heading, help, notes, addForm, groupBox, area, reason, setFields, restoreFields,
+      heading, help, notes, addForm, groupBox, area, reason, setFields, restoreFields, draft, title: column.title,
     };
     columnViews.set(column.key, view);
     return view;
@@ -885,6 +890,27 @@ export async function render(ctx) {
         'aria-controls': columnView(c).el.id, 'data-drop-column': c.key }))) : null));
   }
 
+  // Text typed in a column the phase no longer shows (the facilitator moved on while it
+  // was being written) is not lost: it is kept, shown here to copy, and back in its
+  // column if a phase shows that column again.
+  const unsentBox = h('div', { class: 'notice notice-info board-unsent', hidden: true, role: 'status' });
+  function drawUnsent(columns) {
+    const shown = new Set(columns.map((c) => c.key));
+    const left = [...columnViews.entries()].filter(([key, v]) => !shown.has(key) && v.area.value.trim());
+    const vm = left.map(([key, v]) => [key, v.area.value]);
+    update(unsentBox, vm, () => (left.length ? [
+      h('p', { text: tn('board.unsentTitle', left.length) }),
+      h('ul', {}, left.map(([, v]) => h('li', {},
+        h('strong', { text: `${v.title} : ` }), h('span', { class: 'board-unsent-text', text: v.area.value }), ' ',
+        button(t('board.unsentDrop'), () => {
+          v.area.value = '';
+          v.draft.clear();
+          drawUnsent(board.phase ? board.phase.columns || [] : []);
+        }, { cls: 'button button-small button-secondary' })))),
+    ] : null));
+    unsentBox.hidden = !left.length;
+  }
+
   function drawColumns() {
     const p = board.phase;
     const columns = p ? p.columns || [] : [];
@@ -901,6 +927,7 @@ export async function render(ctx) {
       columnsEl.replaceChildren(...wanted);
       if (active && wanted.some((el) => el.contains(active))) active.focus();
     }
+    drawUnsent(columns);
     for (const column of columns) {
       const view = columnView(column);
       view.heading.textContent = column.title;
@@ -1430,6 +1457,7 @@ export async function render(ctx) {
             const typed = view.area.value.trim();
             if (!typed.includes(op.text)) view.area.value = typed ? `${op.text}\n${view.area.value}` : op.text;
             view.restoreFields(op.fields);
+            view.draft.save();
           }
         } else if (edited && err.code !== 'version_perimee' && board.notes.has(Number(op.note))) {
           ui.editing.set(Number(op.note), { ...draftOf(board.notes.get(Number(op.note))), version: Number(op.version) });
@@ -1478,7 +1506,7 @@ export async function render(ctx) {
       chatForm.form));
   const columnsRegion = h('div', { class: 'board-columns-scroll', tabindex: '0', role: 'region', 'aria-label': t('board.columnsRegion') }, columnsEl);
   const layoutEl = h('div', { class: 'board-layout' },
-    h('div', { class: 'board-main' }, rankingSection, retainedSection, columnTabs, columnsRegion, actionsSection),
+    h('div', { class: 'board-main' }, rankingSection, retainedSection, unsentBox, columnTabs, columnsRegion, actionsSection),
     sideEl);
   drawPanels();
   barEl = bar;
