@@ -115,9 +115,12 @@ async function run(relais) {
 
   await step('on a phone, a tap on « Déplacer » opens it; dragged with a finger onto another column\'s tab, the note moves there', async () => {
     // A phone's width; tall enough for the tabs and the note to be on screen together.
-    await a.setViewportSize({ width: 390, height: 1300 });
+    await a.setViewportSize({ width: 390, height: 2200 });
     // The last move from the dialog opened its column's tab: back to « Forces ».
     await a.getByRole('button', { name: /^Forces/ }).click();
+    // From the top of the page (the steps before scrolled it at 1366 px): the tabs are not
+    // under the board's sticky bar.
+    await a.evaluate(() => window.scrollTo(0, 0));
     // Real touch input through the DevTools protocol: the browser turns it into pointer
     // events of type touch, and honours touch-action on the « Déplacer » button.
     const cdp = await a.context().newCDPSession(a);

@@ -216,12 +216,24 @@ async function render({ focus = true, flash = '', flashKind = 'info' } = {}) {
   } catch (err) {
     if (token !== state.navToken || (err && err.name === 'AbortError')) return undefined;
     if (err && err.status === 401 && state.user) return undefined; // session check takes over
-    node = messagePage({
-      title: t('errors.loadFailed'),
-      text: err && err.message ? err.message : t('errors.network'),
-      retry: () => navigate(location.pathname + location.search, { replace: true }),
-    });
-    title = t('errors.loadFailed');
+    if (err && err.status === 404) {
+      // What the page shows does not exist (any more): trying again will not help; its
+      // section's list is where to go on.
+      const section = `/${pathname.split('/')[1] || ''}`;
+      node = messagePage({
+        title: t('errors.notFoundTitle'),
+        text: err.message || t('errors.notFoundText'),
+        back: section !== '/' && section !== pathname ? { href: section, label: t('errors.backToSection') } : null,
+      });
+      title = t('errors.notFoundTitle');
+    } else {
+      node = messagePage({
+        title: t('errors.loadFailed'),
+        text: err && err.message ? err.message : t('errors.network'),
+        retry: () => navigate(location.pathname + location.search, { replace: true }),
+      });
+      title = t('errors.loadFailed');
+    }
   }
   if (token !== state.navToken) return undefined;
 

@@ -7,7 +7,7 @@
 import { api } from '../api.js';
 import { h, replace, uid } from '../dom.js';
 import { compare, t } from '../i18n.js';
-import { actions, checkboxField, createForm, inputField, selectField } from '../forms.js';
+import { actions, checkboxField, createForm, inputField, keepDraft, selectField } from '../forms.js';
 import { lists, region as regionOf } from '../meta.js';
 import { absoluteDate } from '../time.js';
 
@@ -150,11 +150,20 @@ export function territoryPicker({ region = '', departements = [], legend }) {
   }
   select.addEventListener('change', drawDeps);
   drawDeps();
+  // A kept draft put back: its région, then its départements.
+  const restore = (draft) => {
+    if (!draft || typeof draft !== 'object') return;
+    if (typeof draft.region === 'string' && [...select.options].some((o) => o.value === draft.region)) select.value = draft.region;
+    selected.clear();
+    for (const code of Array.isArray(draft.departements) ? draft.departements : []) if (typeof code === 'string') selected.add(code);
+    drawDeps();
+  };
+  const current = () => ({ region: select.value, departements: [...selected] });
   const fieldset = h('fieldset', { class: 'fieldset' },
     h('legend', { text: legend || t('expertises.form.departements') }),
     h('p', { class: 'hint', text: t('expertises.form.departementsHint') }),
     depsBox);
-  return { el: [regionSelect, fieldset] };
+  return { el: [regionSelect, fieldset], restore, current };
 }
 
 /** A group of radio buttons with an explanation under each. */
@@ -265,11 +274,25 @@ export function personForm({ mode, person = null, roles, orgs = null, signal, on
         if (!body.org_id) delete body.org_id;
         answer = await api.post('/api/expertise/people', body, { signal });
       }
+      draft.clear();
       await onSaved(answer.person, f);
     }),
     children,
   });
+  // What is typed survives a reload (a fiche changed since starts afresh).
+  const draft = keepDraft(form, `expertise.person.${mode}.${editing ? `${person.id}.${signature(person)}` : 'new'}`,
+    { get: territory.current, set: territory.restore });
   return form;
+}
+
+// A short fingerprint of what the person form shows: a draft of another state of the
+// fiche is not put back over a newer one.
+function signature(person) {
+  const text = JSON.stringify([person.name, person.role, person.org && person.org.id, person.territory, person.contact,
+    person.audience, person.consent]);
+  let hash = 0;
+  for (let i = 0; i < text.length; i += 1) hash = (Math.imul(hash, 31) + text.charCodeAt(i)) | 0;
+  return (hash >>> 0).toString(36);
 }
 
 /** GET /api/expertise/domains once per page: { domains (not archived), roles }. */

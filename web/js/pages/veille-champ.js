@@ -9,7 +9,7 @@ import { api, ApiError } from '../api.js';
 import * as socket from '../socket.js';
 import { h, srOnly, uid } from '../dom.js';
 import { guardTypedText } from '../leave-guard.js';
-import { actions, createForm, inputField, selectField, textareaField } from '../forms.js';
+import { actions, createForm, inputField, keepDraft, selectField, textareaField } from '../forms.js';
 import { t, tn } from '../i18n.js';
 import { describeDate, isoDate } from '../time.js';
 
@@ -88,8 +88,10 @@ export async function render(ctx) {
           tags,
           version: item.version,
         }, { signal });
+        draft.clear();
         ctx.announce(t(decision === 'kept' ? 'veille.keptDone' : 'veille.discardedDone', { title: item.title }), 'success');
-        loadInbox();
+        // Keyboard users go on from where they were: the item that takes its place.
+        loadInbox({ focusAt: Math.max(0, shown.findIndex((x) => x.id === item.id)) });
       },
       children: [
         h('h4', { id: formTitle, class: 'visually-hidden', text: t('veille.qualifyTitle', { title: item.title }) }),
@@ -109,6 +111,9 @@ export async function render(ctx) {
           t('veille.discard'), srOnly(` : ${item.title}`))),
       ],
     });
+    // What is typed survives a reload (per item and version: a newer version starts afresh).
+    const draft = keepDraft(form, `veille.${id}.item.${item.id}.${item.version}`);
+    if (draft.restored) form.dataset.restored = 'true';
     return form;
   }
 
@@ -134,6 +139,14 @@ export async function render(ctx) {
     const focused = old.contains(document.activeElement) ? document.activeElement.dataset.focus || 'item' : null;
     old.replaceWith(next);
     if (focused) (next.querySelector(`[data-focus="${focused}"]`) || next).focus();
+  }
+
+  // Folded until wanted (30 items stay a readable list), open when something was typed.
+  function qualifyBox(item) {
+    const form = qualifyForm(item);
+    return h('details', { class: 'watch-qualify-box', open: (Boolean(item.summary) && item.state === 'new') || form.dataset.restored === 'true' },
+      h('summary', {}, t(item.state === 'new' ? 'veille.qualify' : 'veille.requalify'), srOnly(` : ${item.title}`)),
+      form);
   }
 
   function itemView(item) {
@@ -167,13 +180,11 @@ export async function render(ctx) {
         sources.length ? ` · ${t(sources.length > 1 ? 'veille.fromMany' : 'veille.fromOne', { names: sources.join(', ') })}` : ''),
       item.rule ? h('p', {}, h('span', { class: 'tag tag-unread', text: t('veille.byRule', { keyword: item.rule }) })) : null,
       excerpt(item) ? h('p', { class: 'watch-excerpt', text: excerpt(item) }) : null,
+      item.importance > 0 ? h('p', {}, h('span', { class: 'tag', text: `${t('veille.importance')} : ${t(`veille.importance${item.importance}`)}` })) : null,
       item.summary ? h('p', { class: 'watch-summary' }, h('strong', { text: t('veille.summaryShown') }), ' ', item.summary) : null,
       (item.tags || []).length ? h('p', {}, item.tags.map((tag) => h('span', { class: 'tag', text: tag }))) : null,
       commentsBox(item),
-      // Folded until wanted: 30 items stay a readable list.
-      field.may_curate ? h('details', { class: 'watch-qualify-box', open: Boolean(item.summary) && item.state === 'new' },
-        h('summary', {}, t(item.state === 'new' ? 'veille.qualify' : 'veille.requalify'), srOnly(` : ${item.title}`)),
-        qualifyForm(item)) : null);
+      field.may_curate ? qualifyBox(item) : null);
     views.set(item.id, li);
     return li;
   }
@@ -256,11 +267,16 @@ export async function render(ctx) {
   document.addEventListener('keydown', onKey);
   signal.addEventListener('abort', () => document.removeEventListener('keydown', onKey), { once: true });
 
-  async function loadInbox() {
+  // A page of 50 at a time, the older ones on demand (« Afficher les suivants »).
+  let nextBefore = null;
+  const moreButton = h('button', { type: 'button', class: 'button button-secondary', hidden: true,
+    onclick: () => loadInbox({ more: true }) }, t('veille.more'));
+  async function loadInbox({ more = false, focusAt = null } = {}) {
     list.setAttribute('aria-busy', 'true');
     let page;
     try {
-      page = await api.get(`/api/watch/fields/${id}/items?state=${state}`, { signal });
+      const after = more && nextBefore ? `&before=${encodeURIComponent(nextBefore)}` : '';
+      page = await api.get(`/api/watch/fields/${id}/items?state=${state}${after}`, { signal });
     } catch (err) {
       list.removeAttribute('aria-busy');
       if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
@@ -270,13 +286,29 @@ export async function render(ctx) {
     counts = page.counts || counts;
     drawTabs();
     const items = page.items || [];
+    nextBefore = page.next_before ?? null;
+    moreButton.hidden = !nextBefore;
+    if (more) {
+      const first = items.length ? itemView(items[0]) : null;
+      shown = shown.concat(items);
+      list.append(...(first ? [first] : []), ...items.slice(1).map(itemView));
+      if (first) first.focus();
+      return;
+    }
     shown = items;
     views.clear();
     list.replaceChildren(...items.map(itemView));
     list.hidden = items.length === 0;
     empty.hidden = items.length !== 0;
     empty.textContent = t(`veille.empty.${state}`);
-    if (state === 'new' && items.length === 0 && !(field.sources || []).length) empty.textContent = field.source_hint || t('veille.empty.new');
+    if (state === 'new' && items.length === 0 && !(field.sources || []).length) {
+      empty.textContent = field.may_curate ? field.source_hint || t('veille.empty.new') : t('veille.empty.newMember');
+    }
+    if (focusAt !== null) {
+      const target = items.length ? views.get(items[Math.min(focusAt, items.length - 1)].id) : empty;
+      if (target === empty) empty.setAttribute('tabindex', '-1');
+      target.focus();
+    }
   }
 
   // ------------------------------------------------------------ sources
@@ -289,13 +321,16 @@ export async function render(ctx) {
       h('p', { class: 'hint' },
         src.last_success_at ? t('veille.lastSuccess', { when: describeDate(src.last_success_at) }) : t('veille.neverFetched'),
         ' · ', t('veille.nextFetch', { when: describeDate(src.next_fetch_at) }))));
+    // The field's hint says what sources to add: for those who may add them.
     const children = [
       sources.length ? h('ul', { class: 'watch-source-list' }, rows)
-        : h('p', { class: 'panel', text: field.source_hint || t('veille.noSources') }),
+        : h('p', { class: 'panel', text: field.may_curate ? field.source_hint || t('veille.noSources') : t('veille.noSourcesMember') }),
     ];
-    children.push(h('p', {}, h('a', {
-      href: `/api/watch/fields/${id}/opml`, download: `veille-${id}.opml`, text: t('veille.opmlExport'),
-    })));
+    if (sources.length) {
+      children.push(h('p', {}, h('a', {
+        href: `/api/watch/fields/${id}/opml`, download: `veille-${id}.opml`, text: t('veille.opmlExport'),
+      })));
+    }
     if (field.may_curate && !field.archived) children.push(addSourceForm(), opmlForm());
     sourcesBox.replaceChildren(...children);
   }
@@ -494,6 +529,86 @@ export async function render(ctx) {
       backup ? t('veille.backupsList', { names: backup }) : ''].filter(Boolean).join(' ');
   }
 
+  // Animateurs and administrators name who curates the field: people (a member in person)
+  // or organisations (every member of theirs), as owners or backups.
+  const ownersBox = h('div', { class: 'watch-owners-editor' });
+  const mayAssign = ctx.user && (ctx.user.role === 'animateur' || ctx.user.role === 'admin') && !field.archived;
+  async function ownersEditor() {
+    let people = [];
+    let orgs = [];
+    try {
+      [people, orgs] = await Promise.all([
+        api.get('/api/users', { signal }).then((r) => r.users || []),
+        api.get('/api/orgs', { signal }).then((r) => r.orgs || []),
+      ]);
+    } catch (err) {
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+      return null;
+    }
+    let editing = (field.owners || []).map((o) => ({ ...o }));
+    const listEl = h('ul', { class: 'watch-owner-list' });
+    const status = h('p', { class: 'hint', role: 'status' });
+    const whoId = uid('champ');
+    const roleId = uid('champ');
+    const who = h('select', { id: whoId },
+      h('option', { value: '', text: t('veille.owners.choose') }),
+      h('optgroup', { label: t('veille.owners.people') },
+        people.map((u) => h('option', { value: `u:${u.id}`, text: u.org ? `${u.name} (${u.org.name})` : u.name }))),
+      h('optgroup', { label: t('veille.owners.orgs') },
+        orgs.map((o) => h('option', { value: `o:${o.id}`, text: o.name }))));
+    const role = h('select', { id: roleId },
+      h('option', { value: 'owner', text: t('veille.owners.owner') }),
+      h('option', { value: 'backup', text: t('veille.owners.backup') }));
+    const key = (o) => (o.user_id ? `u:${o.user_id}` : `o:${o.org_id}`);
+    function drawList() {
+      listEl.replaceChildren(...(editing.length ? editing.map((o, i) => h('li', {},
+        h('span', { text: `${o.name} — ${t(o.role === 'owner' ? 'veille.owners.owner' : 'veille.owners.backup')}` }), ' ',
+        h('button', { type: 'button', class: 'button button-small button-secondary',
+          'aria-label': t('veille.owners.removeNamed', { name: o.name }),
+          onclick: () => { editing.splice(i, 1); drawList(); } }, t('veille.owners.remove'))))
+        : [h('li', { text: t('veille.noOwner') })]));
+    }
+    const add = h('button', { type: 'button', class: 'button button-secondary button-small', onclick: () => {
+      if (!who.value) { status.textContent = t('veille.owners.chooseFirst'); who.focus(); return; }
+      const [kind, raw] = who.value.split(':');
+      const entry = kind === 'u' ? { user_id: Number(raw) } : { org_id: Number(raw) };
+      entry.role = role.value;
+      entry.name = who.selectedOptions[0].textContent;
+      editing = editing.filter((o) => key(o) !== key(entry)).concat([entry]);
+      who.value = '';
+      drawList();
+      status.textContent = t('veille.owners.added', { name: entry.name });
+    } }, t('veille.owners.add'));
+    const save = h('button', { type: 'button', class: 'button', onclick: async () => {
+      save.disabled = true;
+      try {
+        const res = await api.put(`/api/watch/fields/${id}/owners`, {
+          owners: editing.map((o) => ({ ...(o.user_id ? { user_id: o.user_id } : { org_id: o.org_id }), role: o.role })),
+        }, { signal });
+        field = { ...field, owners: res.field.owners };
+        editing = (field.owners || []).map((o) => ({ ...o }));
+        drawOwners();
+        drawList();
+        ctx.announce(t('veille.owners.saved'), 'success');
+      } catch (err) {
+        if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+      } finally {
+        save.disabled = false;
+      }
+    } }, t('veille.owners.save'));
+    drawList();
+    return h('details', { class: 'watch-owners' },
+      h('summary', { text: t('veille.owners.title') }),
+      listEl,
+      h('div', { class: 'form-row watch-owner-add' },
+        h('div', { class: 'field' }, h('label', { for: whoId, text: t('veille.owners.who') }), who),
+        h('div', { class: 'field' }, h('label', { for: roleId, text: t('veille.owners.as') }), role),
+        add),
+      status,
+      h('p', {}, save));
+  }
+  if (mayAssign) ownersEditor().then((el) => { if (el) ownersBox.replaceChildren(el); });
+
   const followButton = h('button', { type: 'button', class: 'button button-secondary' });
   function drawFollow() {
     followButton.textContent = t(field.following ? 'veille.following' : 'veille.follow');
@@ -556,11 +671,12 @@ export async function render(ctx) {
     h('p', { class: 'lead', text: field.description || '' }),
     field.archived ? h('p', { class: 'panel', role: 'note', text: t('veille.archived') }) : null,
     ownersLine,
+    ownersBox,
     h('p', {}, followButton, ' ', h('span', { class: 'hint', text: t('veille.followHint') })),
     h('section', { 'aria-labelledby': inboxId },
       h('h2', { id: inboxId, text: t('veille.inboxTitle') }),
       h('p', { class: 'hint', text: t('veille.shortcuts') }),
-      tabs, freshNotice, empty, list, field.archived ? null : postForm()),
+      tabs, freshNotice, empty, list, moreButton, field.archived ? null : postForm()),
     h('section', { 'aria-labelledby': sourcesId },
       h('h2', { id: sourcesId, text: t('veille.sourcesTitle') }),
       sourcesBox),

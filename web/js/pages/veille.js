@@ -7,7 +7,7 @@ import { api } from '../api.js';
 import { h, uid } from '../dom.js';
 import { guardTypedText } from '../leave-guard.js';
 import { t, tn } from '../i18n.js';
-import { actions, createForm, inputField, selectField, textareaField } from '../forms.js';
+import { actions, createForm, inputField, keepDraft, selectField, textareaField } from '../forms.js';
 import { renderMarkdown } from '../markdown.js';
 import { describeDate, shortDate } from '../time.js';
 
@@ -130,6 +130,33 @@ function digestsSection(ctx, subscription, digests) {
   return h('section', { 'aria-labelledby': sectionId }, children);
 }
 
+// Administrators create fields (the watch is split by field across the network); the
+// field's page then names its owners and takes its sources.
+function newFieldForm(ctx) {
+  const formTitle = uid('titre');
+  const { form } = createForm({
+    labelledBy: formTitle,
+    onSubmit: async (values, f) => {
+      const res = await api.post('/api/watch/fields', {
+        name: values.name, description: values.description || undefined, source_hint: values.source_hint || undefined,
+      }, { signal: ctx.signal });
+      draft.clear();
+      f.reset();  // saved: nothing typed is left to guard
+      ctx.navigate(`/veille/champs/${res.field.id}`, { flash: t('veille.fieldCreated', { name: res.field.name }), flashKind: 'success' });
+    },
+    children: [
+      inputField({ label: t('veille.fieldName'), name: 'name', required: true, attrs: { maxlength: '120' } }),
+      textareaField({ label: t('veille.fieldDescription'), name: 'description', rows: 2, attrs: { maxlength: '2000' } }),
+      textareaField({ label: t('veille.fieldSourceHint'), name: 'source_hint', rows: 2, hint: t('veille.fieldSourceHintHint'),
+        attrs: { maxlength: '500' } }),
+      actions(h('button', { type: 'submit', class: 'button', text: t('veille.createField') })),
+    ],
+  });
+  const draft = keepDraft(form, 'veille.new-field');
+  return h('details', { class: 'watch-new-field', open: draft.restored },
+    h('summary', { id: formTitle, text: t('veille.newField') }), form);
+}
+
 export async function render(ctx) {
   const { signal } = ctx;
   const [fields, coverage, subscription, digests] = await Promise.all([
@@ -151,7 +178,8 @@ export async function render(ctx) {
       h('h2', { id: fieldsId, text: t('veille.fieldsTitle') }),
       list.length
         ? h('ul', { class: 'cards watch-fields' }, list.map(fieldCard))
-        : h('p', { class: 'panel', text: t('veille.noFields') })),
+        : h('p', { class: 'panel', text: t(ctx.user && ctx.user.role === 'admin' ? 'veille.noFieldsAdmin' : 'veille.noFields') }),
+      ctx.user && ctx.user.role === 'admin' ? newFieldForm(ctx) : null),
     h('section', { 'aria-labelledby': coverageId },
       h('h2', { id: coverageId, text: t('veille.coverageTitle') }),
       h('p', { text: t('veille.coverageLead') }),
