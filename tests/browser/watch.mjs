@@ -276,6 +276,31 @@ async function run(relais) {
     await assertAxeClean(anonymous, 'the unsubscribe page');
   });
 
+  await step('an administrator creates a field and names its owner from the pages, then reopens the letter sent', async () => {
+    const admin = await (await browser.newContext({ locale: 'fr-FR', viewport: { width: 1366, height: 900 } })).newPage();
+    admin.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await watchPage(admin, problems, { who: 'admin', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+    await signIn(admin, base, ADMIN);
+    await admin.goto(`${base}/veille`);
+    await heading(admin, /^Veille$/);
+    await admin.getByText('Créer un champ de veille', { exact: true }).click();
+    await admin.getByLabel('Nom du champ').fill('Veille hospitalière');
+    await admin.getByRole('button', { name: 'Créer le champ' }).click();
+    await admin.waitForURL(/\/veille\/champs\/\d+$/);
+    await heading(admin, /^Veille hospitalière$/);
+    await admin.locator('main p.hint', { hasText: 'Aucun responsable désigné.' }).waitFor();
+    await admin.getByText('Désigner les responsables', { exact: true }).click();
+    await admin.getByLabel('Personne ou organisation').selectOption(`u:${owner.id}`);
+    await admin.getByRole('button', { name: 'Ajouter ce responsable' }).click();
+    await assertAxeClean(admin, 'a new field with its owners being named');
+    await admin.getByRole('button', { name: 'Enregistrer les responsables' }).click();
+    await admin.getByText(`Responsables : ${owner.name}.`).waitFor();
+    // The letter sent above, opened from the archive.
+    await admin.goto(`${base}/veille`);
+    await admin.locator('.watch-digests summary', { hasText: 'Lettre de veille de décembre' }).click();
+    await admin.locator('.watch-digests').getByText('Les missions socles sont précisées : à relayer aux CPTS.').waitFor();
+  });
+
   await step('no console error nor CSP violation on any page', async () => {
     assertNoProblems(problems);
   });

@@ -504,6 +504,7 @@ const fr = {
   'report.back': 'Retour à l’atelier « {title} »',
   'report.backBoard': 'Retour au tableau',
   'report.none': 'Aucun compte rendu pour l’instant. Il est produit à la clôture de l’atelier.',
+  'report.noneFacilitator': 'Aucun compte rendu pour l’instant. Il est produit à la clôture de l’atelier ; « Générer maintenant » en fait un de l’état actuel du tableau, à relire, modifier puis déposer dans la bibliothèque.',
   'report.generatedAt': 'Produit le {date}.',
   'report.generate': 'Générer maintenant',
   'report.generated': 'Le compte rendu a été produit à partir du tableau actuel.',

@@ -35,6 +35,14 @@ export function absoluteDate(value) {
   return date ? frenchDate(absoluteFormat, date) : '';
 }
 
+const dayFormat = new Intl.DateTimeFormat(locale, { timeZone: ZONE, day: 'numeric', month: 'short', year: 'numeric' });
+
+/** "1er déc. 2026" (Paris time), a day without its hour; "" when unusable. */
+export function dayDate(value) {
+  const date = parseDate(value);
+  return date ? frenchDate(dayFormat, date) : '';
+}
+
 /** "1 déc. 2026, 14:05" (Paris time), for tables; "" when unusable. */
 export function shortDate(value) {
   const date = parseDate(value);

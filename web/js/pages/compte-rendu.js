@@ -36,7 +36,8 @@ export async function render(ctx) {
     }
     throw err;
   }
-  let report = await api.get(apiPath(id, '/report'), { signal }).then((d) => d.report)
+  // No report yet (the workshop says so): nothing to ask for.
+  let report = !workshop.report_generated_at ? null : await api.get(apiPath(id, '/report'), { signal }).then((d) => d.report)
     .catch((err) => {
       if (err.status === 404) return null;
       throw err;
@@ -57,10 +58,12 @@ export async function render(ctx) {
       })))));
 
   function show() {
+    // Editing and filing need a report: shown once there is one.
+    for (const b of [edit, file]) if (b) b.hidden = !report;
     if (!report) {
       meta.textContent = '';
       downloads.hidden = true;
-      body.replaceChildren(h('p', { class: 'lead', text: t('report.none') }));
+      body.replaceChildren(h('p', { class: 'lead', text: t(facilitator ? 'report.noneFacilitator' : 'report.none') }));
       return;
     }
     downloads.hidden = false;
@@ -69,7 +72,6 @@ export async function render(ctx) {
     body.replaceChildren(h('article', { class: 'panel report' },
       renderMarkdown(report.markdown, { headingOffset: 1 })));
   }
-  show();
 
   // The editor: the report's Markdown and its preview side by side (one above the other
   // on a phone). Leaving with unsaved text asks first; a refused save keeps the text.
@@ -213,6 +215,7 @@ export async function render(ctx) {
     },
   }) : null;
 
+  show();
   return h('section', { class: 'page page-report area-ateliers' },
     h('p', { class: 'breadcrumb' }, ctx.user
       ? h('a', { href: workshopPath(id), text: t('report.back', { title: workshop.title }) })

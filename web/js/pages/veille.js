@@ -9,7 +9,7 @@ import { guardTypedText } from '../leave-guard.js';
 import { t, tn } from '../i18n.js';
 import { actions, createForm, inputField, keepDraft, selectField, textareaField } from '../forms.js';
 import { renderMarkdown } from '../markdown.js';
-import { describeDate, shortDate } from '../time.js';
+import { dayDate, describeDate, parseDate } from '../time.js';
 
 export const title = 'veille.title';
 
@@ -86,9 +86,28 @@ function digestsSection(ctx, subscription, digests) {
       actions(h('button', { type: 'submit', class: 'button button-secondary', text: t('veille.subscriptionSave') })),
     ],
   }).form;
+  // Each past letter opens in place (read when first opened); its period in days (`to`
+  // is the instant after its last second).
+  const lastDay = (to) => { const d = parseDate(to); return d ? dayDate(new Date(d.getTime() - 1000)) : ''; };
   const archiveList = digests.length
-    ? h('ul', { class: 'watch-digests' }, digests.map((d) => h('li', {},
-      h('strong', { text: d.title }), ' — ', tn('veille.digestMeta', d.items, { from: shortDate(d.from), to: shortDate(d.to) }))))
+    ? h('ul', { class: 'watch-digests' }, digests.map((d) => {
+      const content = h('div', { 'aria-live': 'polite' });
+      const box = h('details', {},
+        h('summary', {}, h('strong', { text: d.title }), ' — ', tn('veille.digestMeta', d.items, { from: dayDate(d.from), to: lastDay(d.to) })),
+        content);
+      box.addEventListener('toggle', async () => {
+        if (!box.open || content.dataset.loaded) return;
+        content.dataset.loaded = 'true';
+        try {
+          const full = (await api.get(`/api/watch/digests/${encodeURIComponent(d.id)}`, { signal: ctx.signal })).digest;
+          content.replaceChildren(renderMarkdown(full.markdown || '', { headingOffset: 3, className: 'markdown watch-digest' }));
+        } catch (err) {
+          delete content.dataset.loaded;
+          if (err.name !== 'AbortError') content.replaceChildren(h('p', { class: 'watch-error', text: err.message }));
+        }
+      });
+      return h('li', {}, box);
+    }))
     : h('p', { class: 'hint', text: t('veille.noDigests') });
   const children = [h('h2', { id: sectionId, text: t('veille.digestsTitle') }), sub, h('h3', { text: t('veille.archive') }), archiveList];
   if (ctx.user && (ctx.user.role === 'animateur' || ctx.user.role === 'admin')) {
