@@ -37,20 +37,26 @@ inline constexpr error_def too_many_sockets{429, "trop_de_connexions", "Trop de 
 inline constexpr error_def ws_too_large{413, "message_trop_volumineux", "Le message est trop volumineux."};
 }  // namespace errors
 
+/// French typography for a message written with plain ASCII signs (as the catalogues
+/// are): the apostrophe ’ for ', a no-break space before « : » and inside « », a narrow
+/// no-break space before « ; », « ! » and « ? ». What the interface itself writes.
+std::string french_typography(std::string_view text);
+
 /// An error meant for the client: thrown by services and handlers, turned into the
-/// JSON error shape by the HTTP layer.
+/// JSON error shape by the HTTP layer. Its message is given in French typography.
 class api_error : public std::runtime_error {
 public:
     explicit api_error(const error_def& def, std::string field = {})
-        : std::runtime_error(std::string(def.code)), def_(def), field_(std::move(field)) {}
+        : std::runtime_error(std::string(def.code)), def_(def), field_(std::move(field)), message_(french_typography(def.message)) {}
     /// With a message that says more than the catalogue's (e.g. how long to wait).
     api_error(const error_def& def, std::string field, std::string message)
-        : std::runtime_error(std::string(def.code)), def_(def), field_(std::move(field)), message_(std::move(message)) {}
+        : std::runtime_error(std::string(def.code)), def_(def), field_(std::move(field)),
+          message_(french_typography(message.empty() ? def.message : std::string_view(message))) {}
 
     const error_def& def() const noexcept { return def_; }
     int status() const noexcept { return def_.status; }
     std::string_view code() const noexcept { return def_.code; }
-    std::string_view message() const noexcept { return message_.empty() ? def_.message : std::string_view(message_); }
+    std::string_view message() const noexcept { return message_; }
     const std::string& field() const noexcept { return field_; }
 
 private:

@@ -68,3 +68,35 @@ bool truncate_utf8_chars(std::string& s, std::size_t max_chars) {
 }
 
 }  // namespace relais
+
+#include "common/errors.hpp"
+
+namespace relais {
+
+std::string french_typography(std::string_view text) {
+    static constexpr std::string_view nbsp = "\xC2\xA0", narrow = "\xE2\x80\xAF", apostrophe = "\xE2\x80\x99";
+    std::string out;
+    out.reserve(text.size() + 16);
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        const char next = i + 1 < text.size() ? text[i + 1] : '\0';
+        if (c == '\'') {
+            out += apostrophe;
+        } else if (c == ' ' && next == ':') {
+            out += nbsp;
+        } else if (c == ' ' && (next == ';' || next == '!' || next == '?')) {
+            out += narrow;
+        } else if (c == ' ' && text.substr(i + 1, 2) == "\xC2\xBB") {  // before »
+            out += nbsp;
+        } else if (c == '\xC2' && next == '\xAB' && i + 2 < text.size() && text[i + 2] == ' ') {  // « then a space
+            out += "\xC2\xAB";
+            out += nbsp;
+            i += 2;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+
+}  // namespace relais

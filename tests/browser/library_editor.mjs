@@ -107,7 +107,7 @@ async function run(relais) {
     await p.getByText('Le texte du témoignage a été écrit à partir de vos réponses').waitFor();
     const text = await body().inputValue();
     assert.ok(text.includes('## Le territoire et la CPTS\n\nCPTS du Val de Sambre, 80 000 habitants, semi-rural.'), text);
-    assert.ok(text.includes(`## Où en était le projet\n\nÉtape : ${phaseLabel}.`), text);
+    assert.ok(text.includes(`## Où en était le projet\n\nÉtape\u00A0: ${phaseLabel}.`), text);
     assert.ok(text.includes('## Ce que nous avons essayé\n\nTrois réunions de secteur'), text);
     assert.ok(!text.includes('## Ce qui n’a pas marché'), 'an empty answer writes nothing');
     assert.ok(text.startsWith('**Important**'), 'what was written before is kept');

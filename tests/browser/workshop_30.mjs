@@ -280,7 +280,7 @@ async function run(relais) {
     })));
     assert.equal(votes.flat().length, GUESTS * 3);
     const budget = await bruno.locator('main .votes-left').textContent();
-    const left = Number(/Votes restants : (\d+)/.exec(budget)[1]);
+    const left = Number(/Votes restants\s:\s(\d+)/.exec(budget)[1]);
     const first = bruno.locator('main li.note').first();
     await first.getByRole('button', { name: `Voter (${left} votes restants)` }).click();
     await first.getByRole('button', { name: left - 1 === 1 ? 'Voter (1 vote restant)' : `Voter (${left - 1} votes restants)` }).waitFor();

@@ -191,3 +191,16 @@ TEST_CASE("local dates in French: a day, a day and time with or without seconds"
     CHECK(relais::french_local_date("2026-02-30") == "2026-02-30");
     CHECK(relais::french_local_date("") == "");
 }
+
+TEST_CASE("messages in French typography: apostrophes, spaces before signs and inside guillemets", "[common]") {
+    CHECK(relais::french_typography("L'atelier est archivé : il ne change plus.") == "L\u2019atelier est archivé\u00A0: il ne change plus.");
+    CHECK(relais::french_typography("Vraiment ? Oui ! Non ; peut-être.") == "Vraiment\u202F? Oui\u202F! Non\u202F; peut-être.");
+    CHECK(relais::french_typography("Le champ « Du » n'est pas valide.") == "Le champ «\u00A0Du\u00A0» n\u2019est pas valide.");
+    CHECK(relais::french_typography("10:00, http://x.fr/a?b=1") == "10:00, http://x.fr/a?b=1");  // no space before: unchanged
+    const auto once = relais::french_typography("Trop d'essais : « attendez » !");
+    CHECK(relais::french_typography(once) == once);  // a second pass changes nothing
+    // An api_error's message is given so, from the catalogue or its own.
+    CHECK(relais::api_error(relais::errors::forbidden).message() == "Vous n\u2019avez pas accès à cette ressource.");
+    CHECK(relais::api_error(relais::errors::invalid_field, "x", "Choisissez : l'un ou l'autre").message() ==
+          "Choisissez\u00A0: l\u2019un ou l\u2019autre");
+}

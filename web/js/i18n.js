@@ -1487,6 +1487,21 @@ const fr = {
   'adminMail.refreshed': 'État de l’envoi actualisé.',
 };
 
+/**
+ * French typography, applied once to the catalogue (never to what people type): a
+ * no-break space before « : » and inside guillemets, a narrow no-break space before « ; »,
+ * « ! » and « ? », so that a line never starts with the sign or ends with « (the
+ * catalogue is written with plain spaces, easier to edit).
+ */
+export function frenchSpacing(text) {
+  return text
+    .replace(/ ([;!?])/g, '\u202F$1')
+    .replace(/ :/g, '\u00A0:')
+    .replace(/« /g, '«\u00A0')
+    .replace(/ »/g, '\u00A0»');
+}
+for (const key of Object.keys(fr)) fr[key] = frenchSpacing(fr[key]);
+
 const catalogues = { fr };
 
 /** The active language; `locale` is used for dates, numbers and sorting. */
