@@ -146,10 +146,18 @@ export async function render(ctx) {
       h('section', { class: 'panel block', 'aria-labelledby': ids[0] },
         h('h3', { id: ids[0], text: t('expertises.gaps.withoutTitle') }),
         without.length
-          ? h('ul', { class: 'gap-list' }, without.map((w) => h('li', {},
-            h('strong', { text: label(w.domain) }), ' : ',
-            tn('expertises.gaps.departements', (w.departements || []).length,
-              { list: (w.departements || []).map((d) => `${d.name || d.code} (${d.code})`).join(', ') }))))
+          ? h('ul', { class: 'gap-list' }, without.map((w) => {
+            const deps = w.departements || [];
+            const names = deps.map((d) => `${d.name || d.code} (${d.code})`).join(', ');
+            // A few are read at once; a long list (a whole country) is folded under its count.
+            return h('li', {},
+              h('strong', { text: label(w.domain) }), ' : ',
+              deps.length <= 8
+                ? tn('expertises.gaps.departements', deps.length, { list: names })
+                : h('details', { class: 'gap-details' },
+                  h('summary', { text: tn('expertises.gaps.departementsCount', deps.length) }),
+                  h('p', { text: names })));
+          }))
           : h('p', { text: t('expertises.gaps.withoutNone') })),
       h('section', { class: 'panel block', 'aria-labelledby': ids[1] },
         h('h3', { id: ids[1], text: t('expertises.gaps.singleTitle') }),

@@ -79,7 +79,8 @@ export async function render(ctx) {
   const graphId = uid('titre');
   const tableId = uid('titre');
   const listId = uid('titre');
-  const graphBox = h('div', { class: 'network-wrap' });
+  // Focusable, so that the keyboard scrolls it on a phone.
+  const graphBox = h('div', { class: 'network-wrap', tabindex: '0', role: 'region', 'aria-label': t('reseau.graphRegion') });
   const tableBox = h('div', {});
   const listBox = h('div', {});
   const intro = h('p', { class: 'hint', 'aria-live': 'polite' });
