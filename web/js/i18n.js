@@ -130,7 +130,9 @@ const fr = {
   'ateliers.mine': 'Mes ateliers',
   'ateliers.upcoming': 'À venir',
   'ateliers.past': 'Passés',
-  'ateliers.empty': 'Aucun atelier.',
+  'ateliers.emptyPast': 'Aucun atelier passé pour l’instant.',
+  'ateliers.emptyFacilitator': 'Aucun atelier ici : « Créer un atelier » en prépare un, à partir d’un modèle.',
+  'ateliers.emptyMember': 'Aucun atelier ici pour l’instant : l’animateur d’un atelier vous y inscrit ou vous envoie son lien d’invitation.',
   'ateliers.create': 'Créer un atelier',
 
   // Workshops: the board's phase kinds (stages, states and roles are labelled from /api/meta)

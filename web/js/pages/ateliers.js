@@ -14,13 +14,16 @@ const SCOPES = [
   { scope: 'past', key: 'ateliers.past' },
 ];
 
-function section(key, workshops) {
+// An empty list says what to do: animateurs create, others are invited (or enrolled).
+function section(key, workshops, scope, facilitates) {
   const id = uid('titre');
+  const empty = scope === 'past' ? t('ateliers.emptyPast')
+    : facilitates ? t('ateliers.emptyFacilitator') : t('ateliers.emptyMember');
   return h('section', { class: 'block', 'aria-labelledby': id },
     h('h2', { id, text: t(key) }),
     workshops.length
       ? h('ul', { class: 'cards workshop-list' }, workshops.map(workshopCard))
-      : h('p', { class: 'empty-text', text: t('ateliers.empty') }));
+      : h('p', { class: 'empty-text', text: empty }));
 }
 
 export async function render(ctx) {
@@ -34,5 +37,5 @@ export async function render(ctx) {
       canFacilitate(ctx.user)
         ? h('a', { class: 'button', href: '/ateliers/nouveau', text: t('ateliers.create') }) : null),
     h('p', { class: 'lead', text: t('ateliers.summary') }),
-    SCOPES.map(({ key }, i) => section(key, lists[i])));
+    SCOPES.map(({ key, scope }, i) => section(key, lists[i], scope, canFacilitate(ctx.user))));
 }
