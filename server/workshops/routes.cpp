@@ -23,6 +23,17 @@ namespace relais::workshops {
 
 using namespace detail;
 
+void service::end_guests(std::int64_t workshop, const std::vector<std::int64_t>& guests, const char* reason) {
+    std::set<std::string> keys;
+    for (auto g : guests) keys.insert("g:" + std::to_string(g));
+    disconnect(workshop, keys, reason);  // their sockets in the room
+    for (auto g : guests) {              // and any other socket of theirs
+        auth::access_change ended{auth::access_change::kind::guest_ended, 0, 0, {}};
+        ended.guest_id = g;
+        auth_.notify(ended);
+    }
+}
+
 std::string service::link_base(const net::request& req) const {
     if (!public_url_.empty()) return public_url_;
     if (auto origin = req.header("origin"); !origin.empty() && origin != "null") return std::string(origin);
@@ -227,14 +238,7 @@ void service::register_routes(net::router& r) {
         if (to == "archived") {
             std::vector<std::int64_t> guests;
             co_await db_.read([&](db::connection& c) { guests = store::guests_of(c, id); });
-            std::set<std::string> keys;
-            for (auto g : guests) keys.insert("g:" + std::to_string(g));
-            disconnect(id, keys, "Atelier archivé");
-            for (auto g : guests) {
-                auth::access_change ended{auth::access_change::kind::guest_ended, 0, 0, {}};
-                ended.guest_id = g;
-                auth_.notify(ended);
-            }
+            end_guests(id, guests, "Atelier archivé");
         }
         // Closing writes the report, unless a facilitator already edited one.
         if (to == "closed") co_await generate_report(id, true);
@@ -371,14 +375,7 @@ void service::register_routes(net::router& r) {
         std::vector<std::int64_t> guests;
         co_await db_.write([&](db::connection& c) { found = store::revoke_invite(c, id, invite_id, guests); });
         if (!found) throw api_error(errors::not_found);
-        std::set<std::string> keys;
-        for (auto g : guests) keys.insert("g:" + std::to_string(g));
-        disconnect(id, keys, "Invitation révoquée");
-        for (auto g : guests) {
-            auth::access_change ended{auth::access_change::kind::guest_ended, 0, 0, {}};
-            ended.guest_id = g;
-            auth_.notify(ended);
-        }
+        end_guests(id, guests, "Invitation révoquée");
         auto done = response::no_content();
         co_return done;
     }));

@@ -189,6 +189,9 @@ private:
     /// Closes (1008, `reason`) the sockets seated in workshop `room_id` (0: any) whose
     /// identity key is in `keys`.
     void disconnect(std::int64_t room_id, const std::set<std::string>& keys, const char* reason);
+    /// Guests whose access ended (their invite revoked, the workshop archived): their
+    /// sockets are closed with `reason`.
+    void end_guests(std::int64_t workshop, const std::vector<std::int64_t>& guests, const char* reason);
     /// Retires and forgets the room of a workshop being deleted, and closes its sockets.
     void drop_room(std::int64_t id, const char* reason);
     std::map<const net::ws_connection*, seat> seats_;

@@ -120,6 +120,17 @@ async function run(relais) {
   const reg = fields.find((f) => f.slug === 'reglementation');
   assert.ok(owner && reg, 'the owner and the seeded field exist');
 
+  // The administrator's own page, signed in, on « Veille ».
+  const adminOnWatch = async () => {
+    const admin = await (await browser.newContext({ locale: 'fr-FR', viewport: { width: 1366, height: 900 } })).newPage();
+    admin.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await watchPage(admin, problems, { who: 'admin', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+    await signIn(admin, base, ADMIN);
+    await admin.goto(`${base}/veille`);
+    await heading(admin, /^Veille$/);
+    return admin;
+  };
+
   await step('« Veille » lists the seeded fields and the coverage, each field flagged without owner', async () => {
     await signIn(page, base, OWNER);
     await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Veille', exact: true }).click();
@@ -246,12 +257,7 @@ async function run(relais) {
     await page.getByLabel('Fréquence').selectOption('weekly');
     await page.getByRole('button', { name: 'Enregistrer' }).click();
     await page.getByText('Vous recevrez la lettre de veille chaque semaine.').waitFor();
-    const admin = await (await browser.newContext({ locale: 'fr-FR', viewport: { width: 1366, height: 900 } })).newPage();
-    admin.setDefaultTimeout(STEP_TIMEOUT_MS);
-    await watchPage(admin, problems, { who: 'admin', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
-    await signIn(admin, base, ADMIN);
-    await admin.goto(`${base}/veille`);
-    await heading(admin, /^Veille$/);
+    const admin = await adminOnWatch();
     await admin.getByLabel('Titre (facultatif)').fill('Lettre de veille de décembre');
     await admin.getByLabel('Introduction').fill('Bonjour à toutes et à tous.');
     await admin.getByRole('button', { name: 'Aperçu' }).click();
@@ -277,12 +283,7 @@ async function run(relais) {
   });
 
   await step('an administrator creates a field and names its owner from the pages, then reopens the letter sent', async () => {
-    const admin = await (await browser.newContext({ locale: 'fr-FR', viewport: { width: 1366, height: 900 } })).newPage();
-    admin.setDefaultTimeout(STEP_TIMEOUT_MS);
-    await watchPage(admin, problems, { who: 'admin', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
-    await signIn(admin, base, ADMIN);
-    await admin.goto(`${base}/veille`);
-    await heading(admin, /^Veille$/);
+    const admin = await adminOnWatch();
     await admin.getByText('Créer un champ de veille', { exact: true }).click();
     await admin.getByLabel('Nom du champ').fill('Veille hospitalière');
     await admin.getByRole('button', { name: 'Créer le champ' }).click();
