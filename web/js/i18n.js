@@ -456,6 +456,7 @@ const fr = {
   'board.groupDelete': 'Supprimer le groupe',
   'board.sideTitle': 'Participants et discussion',
   'board.presenceTitle': 'Présents',
+  'board.sameName': '{name} (n° {n})',
   'board.nobody': 'Personne pour l’instant.',
   'board.online': 'en ligne',
   'board.away': 'absent',

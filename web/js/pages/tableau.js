@@ -12,7 +12,7 @@ import {
 import { confirmDialog, openDialog } from '../dialog.js';
 import { h, srOnly, uid } from '../dom.js';
 import { actions, createForm, inputField, keepDraft, submitButton } from '../forms.js';
-import { t, tn } from '../i18n.js';
+import { compare, t, tn } from '../i18n.js';
 import { connectLive } from '../live.js';
 
 let pageTitle = '';
@@ -977,9 +977,22 @@ export async function render(ctx) {
   // ------------------------------------------------------------ presence, chat, reactions
   function drawPresence() {
     const people = ui.people.slice().sort((a, b) => Number(b.online) - Number(a.online));
+    // Two people with the same name (two guests « Bruno ») are told apart by a number,
+    // in the order they first came (their keys).
+    const sameName = new Map();
+    for (const p of ui.people.slice().sort((a, b) => compare(a.key, b.key))) {
+      const list = sameName.get(p.name) || [];
+      list.push(p.key);
+      sameName.set(p.name, list);
+    }
+    const shownName = (p) => {
+      const list = sameName.get(p.name) || [];
+      const base = p.name || t('board.anonymousAuthor');
+      return list.length > 1 ? t('board.sameName', { name: base, n: list.indexOf(p.key) + 1 }) : base;
+    };
     update(presenceEl, people, () => (people.length
       ? h('ul', { class: 'presence-list' }, people.map((p) => h('li', { class: p.online ? 'online' : 'away' },
-        h('span', { class: 'presence-name', text: p.name || t('board.anonymousAuthor') }), ' ',
+        h('span', { class: 'presence-name', text: shownName(p) }), ' ',
         h('span', { class: 'hint', text: `${roleLabel(p.role)} · ${t(p.online ? 'board.online' : 'board.away')}` }))))
       : h('p', { class: 'hint', text: t('board.nobody') })));
     const now = Date.now();
