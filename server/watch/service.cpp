@@ -915,6 +915,14 @@ json service::qualify(db::connection& c, std::int64_t field, std::int64_t item, 
         .bind(7, field)
         .bind(8, item)
         .exec();
+    // Who qualified an item has read it.
+    if (state != "new")
+        c.prepare("INSERT INTO watch_reads(user_id, item_id, read_at) VALUES(?1, ?2, ?3) "
+                  "ON CONFLICT(user_id, item_id) DO UPDATE SET read_at = coalesce(read_at, excluded.read_at)")
+            .bind(1, by)
+            .bind(2, item)
+            .bind(3, now)
+            .exec();
     return {{"field_id", field}, {"item_id", item}, {"state", state}, {"summary", summary},
             {"importance", importance}, {"tags", tags}, {"version", version + 1}};
 }

@@ -251,6 +251,10 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     auto kept_list = s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?state=kept", "", {{"Cookie", bystander}});
     REQUIRE(kept_list.json()["items"].size() == 1);
     CHECK(kept_list.json()["items"][0]["summary"] == "Les missions socles sont précisées.");
+    // Read by who qualified it, not by anyone else.
+    CHECK(kept_list.json()["items"][0]["read"] == false);
+    auto owners_view = s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?state=kept", "", {{"Cookie", owner}});
+    CHECK(owners_view.json()["items"][0]["read"] == true);
     CHECK(s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?state=tout", "", {{"Cookie", bystander}})
               .error_code() == "champ_invalide");
 
@@ -330,7 +334,8 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     CHECK(as_seen(bystander)["read"] == true);
     CHECK(as_seen(bystander)["comments"] == 1);
     CHECK(as_seen(bystander)["favourite"] == true);
-    CHECK(as_seen(owner)["read"] == false);
+    CHECK(as_seen(owner)["read"] == true);    // who retained it read it
+    CHECK(as_seen(admin)["read"] == false);   // each person's own state
     auto favs = s.request("GET", "/api/watch/favourites", "", {{"Cookie", bystander}}).json()["items"];
     REQUIRE(favs.size() == 1);
     CHECK(favs[0]["fields"][0]["id"] == reg);
