@@ -494,16 +494,19 @@ void watch_module::routes(net::router& r) {
         auto body = json_input::parse_object(req.body);
         auto keyword = json_input::required_line(body, "keyword", 100);
         auto action = json_input::required_string(body, "action", 10);
+        // Also to what waits already (`"existing": false` leaves the inbox as it is).
+        const bool existing = json_input::optional_bool(body, "existing").value_or(true);
         json rules;
-        std::int64_t rule = 0;
+        std::int64_t rule = 0, applied = 0;
         auto now = unix_now();
         auto by = p.account.id;
         co_await db_->write([&](db::connection& c) {
             if (!service_->may_curate(c, id, p)) throw api_error(errors::not_owner);
             rule = service_->add_rule(c, id, keyword, action, by, now);
+            if (existing) applied = service_->apply_rule_to_inbox(c, id, keyword, action, now);
             rules = service_->rules_json(c, id);
         });
-        auto res = response::json(201, {{"rule_id", rule}, {"rules", rules}});
+        auto res = response::json(201, {{"rule_id", rule}, {"rules", rules}, {"applied", applied}});
         co_return res;
     }));
 

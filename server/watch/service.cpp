@@ -654,6 +654,34 @@ std::int64_t service::add_rule(db::connection& c, std::int64_t field, const std:
     return c.last_insert_id();
 }
 
+std::int64_t service::apply_rule_to_inbox(db::connection& c, std::int64_t field, const std::string& keyword,
+                                         const std::string& action, std::int64_t now) const {
+    const auto needle = " " + rule_words(keyword);
+    if (needle.size() == 1) return 0;
+    std::vector<std::int64_t> hits;
+    {
+        auto s = c.prepare(
+            "SELECT fi.item_id, i.title, i.text, fi.rule FROM watch_field_items fi JOIN watch_items i ON i.id = fi.item_id "
+            "WHERE fi.field_id = ?1 AND fi.state = 'new' ORDER BY fi.arrived_at DESC LIMIT 5000");
+        s.bind(1, field);
+        while (s.step()) {
+            if (action != "discard" && !s.get_text(3).empty()) continue;  // flagged already: the first rule stays
+            const auto haystack = " " + rule_words(s.get_text(1)) + " " + rule_words(s.get_text(2)) + " ";
+            if (haystack.find(needle) != std::string::npos) hits.push_back(s.get_int(0));
+        }
+    }
+    for (auto item : hits)
+        c.prepare("UPDATE watch_field_items SET rule = ?1, state = CASE WHEN ?2 = 'discard' THEN 'discarded' ELSE state END, "
+                  "qualified_at = CASE WHEN ?2 = 'discard' THEN ?3 ELSE qualified_at END WHERE field_id = ?4 AND item_id = ?5")
+            .bind(1, keyword)
+            .bind(2, action)
+            .bind(3, now)
+            .bind(4, field)
+            .bind(5, item)
+            .exec();
+    return static_cast<std::int64_t>(hits.size());
+}
+
 void service::remove_rule(db::connection& c, std::int64_t field, std::int64_t rule) const {
     c.prepare("DELETE FROM watch_rules WHERE field_id = ?1 AND id = ?2").bind(1, field).bind(2, rule).exec();
     if (c.changes() == 0) throw api_error(errors::not_found);

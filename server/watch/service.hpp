@@ -144,6 +144,11 @@ public:
     /// A keyword (1–100 characters) that flags or discards items arriving in the field.
     std::int64_t add_rule(db::connection& c, std::int64_t field, const std::string& keyword, const std::string& action,
                           std::int64_t by, std::int64_t now) const;
+    /// The rule applied to what waits in the inbox already (state `new`): a discarding rule
+    /// discards what it matches, a flagging one flags what no rule flagged. Returns how many
+    /// items it changed (the newest 5000 waiting items are looked at).
+    std::int64_t apply_rule_to_inbox(db::connection& c, std::int64_t field, const std::string& keyword,
+                                     const std::string& action, std::int64_t now) const;
     void remove_rule(db::connection& c, std::int64_t field, std::int64_t rule) const;
     json rules_json(db::connection& c, std::int64_t field) const;
 

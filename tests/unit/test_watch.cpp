@@ -354,6 +354,21 @@ TEST_CASE("watch: a field's rules flag or discard items as they arrive", "[watch
         CHECK(gone["items"][0]["rule"] == "horoscope");
         CHECK(w.svc.rules_json(c, w.field).size() == 2);
     });
+    // A rule added later, applied to what waits already: a flag to what no rule flagged, a
+    // discard to what it matches (flagged or not); what was qualified stays as it is.
+    w.pool.write_sync([&](db::connection& c) {
+        CHECK(w.svc.apply_rule_to_inbox(c, w.field, "ACI", "flag", now) == 1);
+        CHECK(w.svc.apply_rule_to_inbox(c, w.field, "CPTS", "flag", now) == 0);  // flagged by « Télé-expertise » already
+        CHECK(w.svc.apply_rule_to_inbox(c, w.field, "ligne", "discard", now) == 1);
+        CHECK(w.svc.apply_rule_to_inbox(c, w.field, "horoscope", "discard", now) == 0);  // discarded already
+    });
+    w.pool.read_sync([&](db::connection& c) {
+        auto fresh = w.svc.inbox_json(c, w.field, "new", 10, 0);
+        REQUIRE(fresh["items"].size() == 2);
+        for (const auto& i : fresh["items"])
+            CHECK(i["rule"] == (i["title"] == "Avenant 2 à l'ACI" ? "ACI" : "Télé-expertise"));
+        CHECK(w.svc.inbox_json(c, w.field, "discarded", 10, 0)["items"].size() == 2);
+    });
 }
 
 TEST_CASE("watch: OPML lists are read safely and written back", "[watch][opml]") {

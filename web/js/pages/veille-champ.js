@@ -501,8 +501,10 @@ export async function render(ctx) {
         onSubmit: async (values, f) => {
           const res = await api.post(`/api/watch/fields/${id}/rules`, { keyword: values.keyword, action: values.action }, { signal });
           f.reset();
-          ctx.announce(t('veille.ruleAdded'), 'success');
+          // Applied to what waits already too: said, and the inbox drawn again.
+          ctx.announce(tn('veille.ruleAdded', res.applied || 0), 'success');
           drawRules(res.rules || []);
+          if (res.applied) loadInbox();
         },
         children: [
           h('h3', { id: formTitle, text: t('veille.ruleAdd') }),
