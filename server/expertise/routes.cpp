@@ -243,24 +243,24 @@ void expertise_module::routes(net::router& r) {
         json need;
         co_await db_->write([&](db::connection& c) {
             auto id = service_->create_need(c, viewer_for(c, p), body, now);
-            need = service_->need_json(c, id);
+            need = service_->need_json(c, id, p.account.id);
         });
         auto res = response::json(201, {{"need", need}});
         co_return res;
     }));
 
-    r.add("GET", "/api/expertise/needs", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+    r.add("GET", "/api/expertise/needs", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto state = req.query.contains("state") ? req.query.at("state") : std::string();
         json needs;
-        co_await db_->read([&](db::connection& c) { needs = service_->needs_json(c, state); });
+        co_await db_->read([&](db::connection& c) { needs = service_->needs_json(c, state, p.account.id); });
         auto res = response::json(200, {{"needs", needs}});
         co_return res;
     }));
 
-    r.add("GET", "/api/expertise/needs/{id}", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+    r.add("GET", "/api/expertise/needs/{id}", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto id = req.id_param("id");
         json need;
-        co_await db_->read([&](db::connection& c) { need = service_->need_json(c, id); });
+        co_await db_->read([&](db::connection& c) { need = service_->need_json(c, id, p.account.id); });
         auto res = response::json(200, {{"need", need}});
         co_return res;
     }));
@@ -286,7 +286,7 @@ void expertise_module::routes(net::router& r) {
               std::vector<std::int64_t> told;
               co_await db_->write([&](db::connection& c) {
                   told = service_->assign(c, viewer_for(c, p), id, **person, version, now);
-                  need = service_->need_json(c, id);
+                  need = service_->need_json(c, id, p.account.id);
                   tell(c, told, need, "Un besoin d'appui vous concerne : « " + need["title"].get<std::string>() + " »",
                        "Attribué à " + need["assignee"]["name"].get<std::string>() + " (" + need["cpts"]["name"].get<std::string>() + ").");
               });
@@ -306,7 +306,7 @@ void expertise_module::routes(net::router& r) {
               std::vector<std::int64_t> told;
               co_await db_->write([&](db::connection& c) {
                   told = service_->set_need_state(c, viewer_for(c, p), id, state, version, now);
-                  need = service_->need_json(c, id);
+                  need = service_->need_json(c, id, p.account.id);
                   static const std::map<std::string, std::string> words{{"open", "à nouveau ouvert"}, {"in_progress", "en cours"},
                                                                         {"done", "terminé"}, {"closed", "clos sans suite"}};
                   tell(c, told, need, "Besoin d'appui « " + need["title"].get<std::string>() + " » : " + words.at(state), "");
@@ -328,7 +328,7 @@ void expertise_module::routes(net::router& r) {
               json need;
               co_await db_->write([&](db::connection& c) {
                   service_->add_link(c, viewer_for(c, p), id, kind, **ref, now);
-                  need = service_->need_json(c, id);
+                  need = service_->need_json(c, id, p.account.id);
               });
               auto res = response::json(200, {{"need", need}});
               co_return res;
@@ -343,7 +343,7 @@ void expertise_module::routes(net::router& r) {
               json need;
               co_await db_->write([&](db::connection& c) {
                   service_->remove_link(c, viewer_for(c, p), id, kind, ref, now);
-                  need = service_->need_json(c, id);
+                  need = service_->need_json(c, id, p.account.id);
               });
               auto res = response::json(200, {{"need", need}});
               co_return res;
@@ -379,7 +379,7 @@ void expertise_module::routes(net::router& r) {
               json need;
               co_await db_->write([&](db::connection& c) {
                   service_->record_testimony(c, viewer_for(c, p), id, item, now);
-                  need = service_->need_json(c, id);
+                  need = service_->need_json(c, id, p.account.id);
               });
               auto res = response::json(201, {{"item", filed["item"]}, {"need", need}});
               co_return res;

@@ -904,7 +904,7 @@ std::int64_t service::create_need(db::connection& c, const viewer& v, const json
     return id;
 }
 
-json service::need_json(db::connection& c, std::int64_t id) const {
+json service::need_json(db::connection& c, std::int64_t id, std::int64_t reader) const {
     auto s = c.prepare(
         "SELECT id, cpts_org_id, cpts_name, region, departements, phase, domains, title, description, urgency, state, assignee_id, "
         "created_by, created_at, updated_at, version, communes, population FROM expertise_needs WHERE id = ?1");
@@ -964,9 +964,14 @@ json service::need_json(db::connection& c, std::int64_t id) const {
             auto kind = l.get_text(0);
             auto ref = l.get_int(1);
             if (kind == "workshop" && workshops_) {
-                if (auto w = workshops_->workshop(c, ref))
-                    links.push_back({{"kind", kind}, {"id", ref}, {"title", w->title}, {"state", w->state}, {"date", w->date},
-                                     {"url", "/ateliers/" + std::to_string(ref)}});
+                if (auto w = workshops_->workshop(c, ref)) {
+                    // A workshop the reader may not see says nothing of itself (its title
+                    // names a CPTS project and its partners).
+                    const bool shown = reader == 0 || workshops_->visible_to(c, ref, reader);
+                    links.push_back({{"kind", kind}, {"id", ref}, {"title", shown ? w->title : std::string()},
+                                     {"state", shown ? w->state : std::string()}, {"date", shown ? w->date : std::string()},
+                                     {"visible", shown}, {"url", "/ateliers/" + std::to_string(ref)}});
+                }
             } else if (kind == "library" && library_) {
                 if (auto it = library_->item(c, ref))  // an item under review keeps its title to its reviewers
                     links.push_back({{"kind", kind}, {"id", ref}, {"title", it->published ? it->title : std::string()}, {"item_kind", it->kind},
@@ -978,7 +983,7 @@ json service::need_json(db::connection& c, std::int64_t id) const {
     return out;
 }
 
-json service::needs_json(db::connection& c, const std::string& state) const {
+json service::needs_json(db::connection& c, const std::string& state, std::int64_t reader) const {
     if (!state.empty() && !need_states().contains(state)) throw api_error(errors::invalid_field, "state");
     std::vector<std::int64_t> ids;
     {
@@ -989,7 +994,7 @@ json service::needs_json(db::connection& c, const std::string& state) const {
     }
     json out = json::array();
     for (auto id : ids) {
-        auto n = need_json(c, id);
+        auto n = need_json(c, id, reader);
         n.erase("history");
         out.push_back(std::move(n));
     }
@@ -1100,7 +1105,7 @@ std::optional<json> service::card(const map_facts& f, std::int64_t person_id, co
 }
 
 json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id, std::int64_t now, std::size_t limit) const {
-    auto need = need_json(c, need_id);
+    auto need = need_json(c, need_id, 0);
     auto f = facts(c);
     std::vector<std::string> need_domains;
     for (const auto& d : need["domains"]) need_domains.push_back(d["code"].get<std::string>());
@@ -1237,7 +1242,7 @@ json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id
 std::vector<std::int64_t> service::assign(db::connection& c, const viewer& v, std::int64_t need, std::int64_t person_id,
                                           std::int64_t version, std::int64_t now) const {
     if (!v.manager()) throw api_error(errors::forbidden);
-    auto n = need_json(c, need);
+    auto n = need_json(c, need, 0);
     if (n["version"].get<std::int64_t>() != version) throw api_error(errors::need_changed, "version");
     auto state = n["state"].get<std::string>();
     if (state != "open" && state != "assigned") throw api_error(errors::bad_transition, "state");
@@ -1258,7 +1263,7 @@ std::vector<std::int64_t> service::assign(db::connection& c, const viewer& v, st
 std::vector<std::int64_t> service::set_need_state(db::connection& c, const viewer& v, std::int64_t need, const std::string& state,
                                                   std::int64_t version, std::int64_t now) const {
     if (!need_states().contains(state)) throw api_error(errors::invalid_field, "state");
-    auto n = need_json(c, need);
+    auto n = need_json(c, need, 0);
     if (n["version"].get<std::int64_t>() != version) throw api_error(errors::need_changed, "version");
     const auto from = n["state"].get<std::string>();
     std::optional<person> assignee;
@@ -1291,7 +1296,7 @@ bool service::may_follow(db::connection& c, const viewer& v, const json& need) c
 
 void service::add_link(db::connection& c, const viewer& v, std::int64_t need_id, const std::string& kind, std::int64_t ref,
                        std::int64_t now) const {
-    auto need = need_json(c, need_id);
+    auto need = need_json(c, need_id, 0);
     if (!may_follow(c, v, need)) throw api_error(errors::forbidden);
     if (kind == "workshop") {
         // Only a workshop the person may see: a link shows its title, date and state.
@@ -1313,7 +1318,7 @@ void service::add_link(db::connection& c, const viewer& v, std::int64_t need_id,
 
 void service::remove_link(db::connection& c, const viewer& v, std::int64_t need_id, const std::string& kind, std::int64_t ref,
                           std::int64_t now) const {
-    auto need = need_json(c, need_id);
+    auto need = need_json(c, need_id, 0);
     if (!may_follow(c, v, need)) throw api_error(errors::forbidden);
     c.prepare("DELETE FROM expertise_need_links WHERE need_id = ?1 AND kind = ?2 AND ref_id = ?3").bind(1, need_id).bind(2, kind).bind(3, ref).exec();
     if (c.changes() == 0) throw api_error(errors::not_found);
@@ -1329,7 +1334,7 @@ void service::record_testimony(db::connection& c, const viewer& v, std::int64_t 
 }
 
 json service::workshop_draft(db::connection& c, std::int64_t need_id) const {
-    auto need = need_json(c, need_id);
+    auto need = need_json(c, need_id, 0);
     // The CPTS's phase gives the accelerator's stage.
     const auto phase = need["phase"].get<std::string>();
     const std::string stage = phase == "diagnostic" || phase == "projet_sante" ? "projet_sante"
@@ -1369,7 +1374,7 @@ std::string testimony_markdown(const json& need) {
 }  // namespace
 
 json service::testimony_draft(db::connection& c, const viewer& v, std::int64_t need_id) const {
-    auto need = need_json(c, need_id);
+    auto need = need_json(c, need_id, 0);
     if (!may_follow(c, v, need)) throw api_error(errors::forbidden);
     const auto state = need["state"].get<std::string>();
     if (state != "done" && state != "closed")

@@ -204,9 +204,11 @@ public:
     /// Declared by a member for their own CPTS, or by animateurs and administrators for any.
     std::int64_t create_need(db::connection& c, const viewer& v, const json& body, std::int64_t now) const;
     /// With its history; throws not_found.
-    json need_json(db::connection& c, std::int64_t id) const;
+    /// `reader`: the account it is shown to (a workshop it may not see is linked without its
+    /// title, state and date); 0 for the module's own use (nothing hidden, never sent).
+    json need_json(db::connection& c, std::int64_t id, std::int64_t reader) const;
     /// Needs by state ('' for all), most recently changed first.
-    json needs_json(db::connection& c, const std::string& state) const;
+    json needs_json(db::connection& c, const std::string& state, std::int64_t reader) const;
     /// People proposed for a need among those `v` may see, best first, each with its score
     /// and the reasons in words.
     json proposals(db::connection& c, const viewer& v, std::int64_t need, std::int64_t now, std::size_t limit) const;

@@ -401,7 +401,24 @@ TEST_CASE("expertise: a need's territory from its communes or its CPTS, what it 
     auto links = linked.json()["need"]["links"];
     REQUIRE(links.size() == 1);
     CHECK(links[0]["title"] == d["title"]);
+    CHECK(links[0]["visible"] == true);
     CHECK(links[0]["url"] == "/ateliers/" + std::to_string(wid));
+    // Read by someone who may not see the workshop (a member outside it), the link says
+    // nothing of it: its title names a project and its partners.
+    auto one = s.request("GET", "/api/expertise/needs/" + id, "", {{"Cookie", coord}}).json();
+    auto all = s.request("GET", "/api/expertise/needs", "", {{"Cookie", coord}}).json();
+    INFO(one.dump() << "\n" << all.dump());
+    REQUIRE(one["need"]["links"].size() == 1);
+    json listed_link;
+    for (const auto& n : all["needs"])
+        if (std::to_string(n["id"].get<std::int64_t>()) == id) listed_link = n["links"][0];
+    for (const json& seen : std::vector<json>{one["need"]["links"][0], listed_link}) {
+        CHECK(seen["id"] == wid);
+        CHECK(seen["visible"] == false);
+        CHECK(seen["title"] == "");
+        CHECK(seen["state"] == "");
+        CHECK(seen["date"] == "");
+    }
     // Someone who neither declared, follows nor animates may not link; unknown ids and kinds are refused.
     CHECK(s.request("POST", "/api/expertise/needs/" + id + "/links", json{{"kind", "workshop"}, {"id", wid}}.dump(), {{"Cookie", outsider}})
               .status == 403);

@@ -460,7 +460,7 @@ TEST_CASE("expertise: needs — who declares, proposals explained, assignment an
         need = s.get_int(0);
     });
     json n;
-    w.pool.read_sync([&](db::connection& c) { n = w.svc.need_json(c, need); });
+    w.pool.read_sync([&](db::connection& c) { n = w.svc.need_json(c, need, 0); });
     CHECK(n["territory"]["departements"][0]["code"] == "62");  // the CPTS's territory
     CHECK(n["state"] == "open");
     CHECK(n["history"].size() == 1);
@@ -486,32 +486,32 @@ TEST_CASE("expertise: needs — who declares, proposals explained, assignment an
     std::vector<std::int64_t> told;
     w.pool.write_sync([&](db::connection& c) { told = w.svc.assign(c, w.v(w.cpam_anim), need, near, version, t0 + 10); });
     CHECK(told == std::vector<std::int64_t>{cpts_member});  // the person has no account; the declarer is told
-    w.pool.read_sync([&](db::connection& c) { n = w.svc.need_json(c, need); });
+    w.pool.read_sync([&](db::connection& c) { n = w.svc.need_json(c, need, 0); });
     CHECK(n["state"] == "assigned");
     CHECK(n["assignee"]["name"] == "Proche");
     auto state = [&](std::int64_t as, const std::string& to) {
         std::int64_t v = 0;
-        w.pool.read_sync([&](db::connection& c) { v = w.svc.need_json(c, need)["version"].get<std::int64_t>(); });
+        w.pool.read_sync([&](db::connection& c) { v = w.svc.need_json(c, need, 0)["version"].get<std::int64_t>(); });
         return w.code_of([&](db::connection& c) { w.svc.set_need_state(c, w.v(as), need, to, v, t0 + 20); });
     };
     CHECK(state(w.cpam_anim, "open") == "");  // unassigned
     CHECK(state(w.cpam_anim, "done") == "transition_impossible");
     w.pool.write_sync([&](db::connection& c) {
-        w.svc.assign(c, w.v(w.cpam_anim), need, national, w.svc.need_json(c, need)["version"].get<std::int64_t>(), t0 + 30);
+        w.svc.assign(c, w.v(w.cpam_anim), need, national, w.svc.need_json(c, need, 0)["version"].get<std::int64_t>(), t0 + 30);
     });
     CHECK(state(cpts_member, "in_progress") == "acces_refuse");
     CHECK(state(w.cpam_anim, "in_progress") == "");
     CHECK(state(w.cpam_anim, "done") == "");
     CHECK(state(w.cpam_anim, "closed") == "transition_impossible");
     CHECK(state(w.cpam_anim, "ailleurs") == "champ_invalide");
-    w.pool.read_sync([&](db::connection& c) { n = w.svc.need_json(c, need); });
+    w.pool.read_sync([&](db::connection& c) { n = w.svc.need_json(c, need, 0); });
     CHECK(n["state"] == "done");
     CHECK(n["history"].size() == 6);  // created, assigned, reopened, assigned, in progress, done
     // Load: a person with a need in progress ranks lower than before for the next one.
     json list;
-    w.pool.read_sync([&](db::connection& c) { list = w.svc.needs_json(c, "done"); });
+    w.pool.read_sync([&](db::connection& c) { list = w.svc.needs_json(c, "done", 0); });
     CHECK(list.size() == 1);
-    CHECK_THROWS_AS(w.pool.read_sync([&](db::connection& c) { w.svc.needs_json(c, "perdu"); }), api_error);
+    CHECK_THROWS_AS(w.pool.read_sync([&](db::connection& c) { w.svc.needs_json(c, "perdu", 0); }), api_error);
     (void)far;
 }
 
