@@ -67,9 +67,19 @@ void service::register_routes(net::router& r) {
             throw api_error(errors::invalid_field, "current_password");
         if (next == body.end() || !next->is_string()) throw api_error(errors::invalid_field, "new_password");
         auto current = cur->get<std::string>(), wanted = next->get<std::string>();
-        co_await change_own_password(p, current, wanted);
-        auto done = response::no_content();
-        co_return done;
+        long long retry_after = 0;
+        std::optional<api_error> throttled;
+        try {
+            co_await change_own_password(p, current, wanted, req.client_address, retry_after);
+            auto done = response::no_content();
+            co_return done;
+        } catch (const api_error& e) {
+            if (e.status() != 429) throw;
+            throttled = e;
+        }
+        auto res = response::error(*throttled);
+        res.header("Retry-After", std::to_string(retry_after));
+        co_return res;
     }));
 
     r.add("GET", "/api/orgs", guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {

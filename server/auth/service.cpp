@@ -143,11 +143,22 @@ asio::awaitable<user> service::rename_self(const principal& p, const std::string
     co_return std::move(*out);
 }
 
-asio::awaitable<void> service::change_own_password(const principal& p, const std::string& current, const std::string& next) {
+asio::awaitable<void> service::change_own_password(const principal& p, const std::string& current, const std::string& next,
+                                                   const std::string& address, long long& retry_after) {
     if (!acceptable_password(next)) throw api_error(errors::weak_password, "new_password");
     // The same password again changes nothing (and would end the other sessions for nothing).
     if (next == current)
         throw api_error(errors::weak_password, "new_password", "Choisissez un mot de passe différent de l'actuel.");
+    // A session left open is no way around the sign-in throttle: the same counters.
+    std::string email = p.account.email;
+    for (auto& ch : email) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    const std::string account_key = email + '\x1f' + address;
+    retry_after = std::max(per_account_.retry_after(account_key), per_address_.retry_after(address));
+    if (retry_after > 0)
+        throw api_error(errors::too_many_attempts, "current_password",
+                        "Trop de mots de passe actuels erronés. Réessayez dans " + french_wait(retry_after) + ".");
+    per_account_.record_failure(account_key);
+    per_address_.record_failure(address);
     bool ok = false;
     std::string hash;
     co_await cpu_.run([&] {
@@ -155,6 +166,8 @@ asio::awaitable<void> service::change_own_password(const principal& p, const std
         if (ok) hash = hash_password(next, opts_.cost);
     });
     if (!ok) throw api_error(errors::wrong_password, "current_password");
+    per_account_.reset(account_key);
+    per_address_.forgive(address);
     co_await db_.write([&](db::connection& c) {
         store::set_password(c, p.account.id, hash, unix_now());
         store::delete_user_sessions(c, p.account.id, p.session_hash);

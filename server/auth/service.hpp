@@ -105,7 +105,10 @@ public:
                                         long long& retry_after);
     asio::awaitable<void> logout(const std::string& token);
     asio::awaitable<user> rename_self(const principal& p, const std::string& name);
-    asio::awaitable<void> change_own_password(const principal& p, const std::string& current, const std::string& next);
+    /// Checking the current password is throttled as signing in is (the same counters,
+    /// per account from `address` and per address): `retry_after` says the wait on 429.
+    asio::awaitable<void> change_own_password(const principal& p, const std::string& current, const std::string& next,
+                                              const std::string& address, long long& retry_after);
 
     asio::awaitable<std::vector<user>> list_users();
     asio::awaitable<user> create_user(const user& input, const std::string& password);

@@ -192,6 +192,26 @@ TEST_CASE("own account: name and password", "[auth]") {
     CHECK_NOTHROW(s.login("marie@msa.fr", "nouvelle phrase"));
 }
 
+TEST_CASE("own account: guessing the current password is throttled as signing in is", "[auth]") {
+    server s({"--set", "auth.max_failures_per_account=3"});
+    auto admin = s.login_admin();
+    auto member = s.make_user(admin, "paul@msa.fr", "membre");
+    headers h{{"Cookie", member}};
+    auto attempt = [&](const char* current) {
+        return s.request("POST", "/api/me/password", json{{"current_password", current}, {"new_password", "une autre phrase"}}.dump(), h);
+    };
+    for (int i = 0; i < 3; ++i) CHECK(attempt("devine devine").error_code() == "mot_de_passe_incorrect");
+    // Free failures spent: the next attempt waits, even with the right password.
+    auto slowed = attempt("motdepasse-solide");
+    CHECK(slowed.status == 429);
+    CHECK(slowed.error_code() == "trop_de_tentatives");
+    CHECK(std::stoi(slowed.header("retry-after")) >= 1);
+    // The same counters as signing in: the account is slowed there too, from this address.
+    CHECK(s.request("POST", "/api/session", json{{"email", "paul@msa.fr"}, {"password", "motdepasse-solide"}}.dump()).status == 429);
+    // Nothing changed: the password is still the old one once the wait is over (not waited here).
+    CHECK(s.request("GET", "/api/me", {}, h).status == 200);
+}
+
 // The auth module's rows of the access matrix (test_access.cpp).
 RELAIS_ACCESS_ROWS("auth", [](relais::test::access_fixture&) {
     using relais::test::all;
