@@ -1,6 +1,9 @@
 #include "watch/fetcher.hpp"
 
 #include "common/time.hpp"
+#include "outbound/ssrf.hpp"
+
+#include <arpa/inet.h>
 
 #include <memory>
 
@@ -124,6 +127,36 @@ fetched fetcher::fetch(const std::string& url, const std::string& etag, const st
         if (e.code() == "page_html") out.alternatives = discover_feeds(res.body, out.final_url);
     }
     return out;
+}
+
+}  // namespace relais::watch
+
+namespace relais::watch {
+
+bool fetcher::names_internal_host(std::string_view url) const {
+    auto scheme = url.find("://");
+    if (scheme == std::string_view::npos) return false;
+    auto rest = url.substr(scheme + 3);
+    rest = rest.substr(0, rest.find_first_of("/?#"));
+    if (auto at = rest.rfind('@'); at != std::string_view::npos) rest = rest.substr(at + 1);
+    std::string host;
+    if (!rest.empty() && rest.front() == '[') {
+        auto close = rest.find(']');
+        host = std::string(rest.substr(1, close == std::string_view::npos ? std::string_view::npos : close - 1));
+    } else {
+        host = std::string(rest.substr(0, rest.find(':')));
+    }
+    for (auto& ch : host) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    while (!host.empty() && host.back() == '.') host.pop_back();
+    if (host.empty()) return true;
+    const auto& policy = http_.policy;
+    if (host == "localhost" || (host.size() > 10 && host.ends_with(".localhost"))) return !policy.allow_loopback;
+    // A literal address: judged by the guard itself.
+    unsigned char buffer[sizeof(struct in6_addr)];
+    if (inet_pton(AF_INET, host.c_str(), buffer) == 1 || inet_pton(AF_INET6, host.c_str(), buffer) == 1)
+        return !outbound::address_allowed(host, policy);
+    // Digits, dots and hex only (« 2130706433 », « 0x7f.1 »): an address in another spelling.
+    return host.find_first_not_of("0123456789.x") == std::string::npos;
 }
 
 }  // namespace relais::watch

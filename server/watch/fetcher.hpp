@@ -50,6 +50,11 @@ public:
     /// An image for the proxy (at most max_bytes, an image by its content).
     proxied_image image(const std::string& url, std::size_t max_bytes) const;
 
+    /// Whether `url` names, as written, this machine or a network the SSRF guard refuses
+    /// ("localhost", a literal address such as 10.0.0.1 or [::1], a host made of digits
+    /// only): refused before any request, as the fetch would refuse it.
+    bool names_internal_host(std::string_view url) const;
+
 private:
     outbound::http_options http_;
     image_policy images_;

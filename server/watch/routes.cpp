@@ -321,6 +321,13 @@ void watch_module::routes(net::router& r) {
             }
         });
         if (!problem.empty()) throw api_error(errors::not_opml, "opml", problem);
+        // An address of this machine or its network is invalid here, as adding it by hand
+        // is refused (the fetch would refuse it anyway).
+        std::erase_if(list.feeds, [&](const opml_feed& f) {
+            if (!fetcher_->names_internal_host(f.url)) return false;
+            ++list.invalid;
+            return true;
+        });
         json counts;
         auto now = unix_now();
         auto by = p.account.id;

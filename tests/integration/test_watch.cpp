@@ -365,6 +365,19 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
               .error_code() == "pas_responsable");
     // Shared: still two sources in all, now each in two fields.
     CHECK(s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json()["sources"].size() == 2);
+    // Addresses of the server's own network are invalid in a list, as they are by hand
+    // (loopback is allowed in these tests; private, link-local and other spellings are not).
+    const std::string internal =
+        R"(<opml version="2.0"><body><outline type="rss" xmlUrl="http://169.254.169.254/latest/"/>)"
+        R"(<outline type="rss" xmlUrl="http://10.1.2.3/flux.xml"/><outline type="rss" xmlUrl="http://[fd00::1]/flux"/>)"
+        R"(<outline type="rss" xmlUrl="http://2130706433/flux"/><outline type="rss" xmlUrl="https://flux.example.invalid/rss.xml"/></body></opml>)";
+    auto guarded = s.request("POST", "/api/watch/fields/" + std::to_string(parcours) + "/opml", json{{"opml", internal}}.dump(),
+                             {{"Cookie", admin}});
+    REQUIRE(guarded.status == 200);
+    CHECK(guarded.json()["added"] == 1);
+    CHECK(guarded.json()["invalid"] == 4);
+    for (const auto& src : s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json()["sources"])
+        CHECK(src["url"].get<std::string>().find("169.254") == std::string::npos);
 
     // Digests: subscribers get the week's retained items by e-mail; archived, filed in the library.
     CHECK(s.request("PUT", "/api/watch/subscription", json{{"frequency", "weekly"}}.dump(), {{"Cookie", bystander}}).status == 200);
