@@ -354,7 +354,7 @@ export async function render(ctx) {
 
   const inviteForm = facilitator ? createForm({
     label: t('invites.createTitle'),
-    className: 'form form-grid',
+    className: 'form form-grid form-grid-top',
     children: [
       selectField({
         label: t('invites.role'), name: 'role',
@@ -495,7 +495,7 @@ export async function render(ctx) {
           ? h('button', { type: 'button', class: 'button button-danger-quiet', text: t('atelier.delete'), onclick: removeDraft })
           : null),
       editBox,
-      h('h3', { text: t('atelier.templateTitle') }),
+      h('h3', { class: 'section-break', text: t('atelier.templateTitle') }),
       h('p', { class: 'hint', text: t('atelier.templateHint') }),
       templateForm.form);
   }
@@ -540,5 +540,5 @@ export async function render(ctx) {
     section('atelier.phasesTitle', facilitator ? composer : phaseOverview(workshop.phases)),
     facilitator ? section('atelier.membersTitle', membersBox) : null,
     facilitator ? section('invites.title',
-      h('div', { class: 'panel' }, inviteForm.form, inviteResult), inviteList) : null);
+      h('div', { class: 'panel' }, inviteForm.form, inviteResult, inviteList)) : null);
 }
