@@ -115,6 +115,10 @@ bool http_session::make_request(http::request<http::string_body>& in, request& o
             out.request_id = rid;
     }
     if (out.request_id.empty()) out.request_id = new_request_id();
+    if (const auto& host = out.header("host"); !host.empty() && host.size() <= 255) {
+        auto origin = (out.secure ? "https://" : "http://") + lower(host);
+        if (srv_->origin_allowed(origin)) out.own_origin = std::move(origin);
+    }
     return true;
 }
 

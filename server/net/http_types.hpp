@@ -29,6 +29,10 @@ struct request {
     std::string body;
     std::string client_address;  // after trusted-proxy resolution
     bool secure = false;         // reached through TLS (at a trusted proxy)
+    /// The origin this request reached (scheme + Host) when it is one of the server's own
+    /// origins; "" for a Host it does not answer to (links are never built from a Host
+    /// someone else chose).
+    std::string own_origin;
     std::string request_id;
     std::map<std::string, std::string> params;  // path parameters, e.g. {id}
 

@@ -36,11 +36,7 @@ void service::end_guests(std::int64_t workshop, const std::vector<std::int64_t>&
 
 std::string service::link_base(const net::request& req) const {
     if (!public_url_.empty()) return public_url_;
-    if (auto origin = req.header("origin"); !origin.empty() && origin != "null") return std::string(origin);
-    auto host = req.header("host");
-    bool host_ok = !host.empty() && host.size() <= 255 &&
-                   host.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == std::string::npos;
-    return host_ok ? (req.secure ? "https://" : "http://") + std::string(host) : std::string();
+    return req.own_origin;  // one of the server's origins, or "" (the link stays a path)
 }
 
 net::guarded_handler service::facilitated(facilitator_handler h) {

@@ -115,7 +115,7 @@ public:
     /// The public address of Relais (server.public_url), for the links in QR codes.
     void set_public_url(std::string url) { public_url_ = std::move(url); }
     /// Where links are made absolute: server.public_url, else the address the request came
-    /// to (its Origin, else its Host when it is a plain host name), else "" (a path).
+    /// to when it is one of the server's origins, else "" (a path).
     std::string link_base(const net::request& req) const;
     /// A new invite's short code: 6 characters of an alphabet without look-alikes.
     static std::string random_code();

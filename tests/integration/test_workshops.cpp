@@ -251,6 +251,10 @@ TEST_CASE("workshops: invite links, guests, revocation", "[workshops]") {
     CHECK(listed["guests"] == 1);
     CHECK(listed["url"] == invite["url"]);  // the same absolute address as when it was made
     CHECK(listed["url"].get<std::string>().rfind("http://", 0) == 0);
+    // A Host the server does not answer to never makes a link (the QR code neither).
+    auto spoofed = s.request("GET", w.path("/invites"), {}, {{"Cookie", w.admin}, {"Host", "evil.example"}});
+    REQUIRE(spoofed.status == 200);
+    CHECK(spoofed.json()["invites"][0]["url"] == spoofed.json()["invites"][0]["path"]);
 
     // A socket opened before the revocation, and one seated in the room.
     ws_client early;
