@@ -2,7 +2,9 @@
 
 #include "app/modules.hpp"
 #include "app/ws_hub.hpp"
+#include "auth/password.hpp"
 #include "auth/service.hpp"
+#include "auth/store.hpp"
 #include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
@@ -110,6 +112,25 @@ std::string application::seed() {
             .exec();
     });
     return summary;
+}
+
+bool application::first_access_file_still_useful() {
+    // The first password, kept in clear for the first sign-in: once changed, the file says
+    // something false and keeps a secret for nothing — removed.
+    const auto file = p_->cfg.data_dir / "premier-acces.txt";
+    std::ifstream in(file);
+    if (!in) return false;
+    std::string line, password;
+    while (std::getline(in, line))
+        if (line.rfind("Mot de passe : ", 0) == 0) password = line.substr(std::string("Mot de passe : ").size());
+    in.close();
+    std::optional<auth::user> admin;
+    p_->db->read_sync([&](db::connection& c) { admin = auth::store::user_by_email(c, "admin@relais.local"); });
+    if (admin && !password.empty() && auth::verify_password(admin->password_hash, password)) return true;
+    std::error_code ec;
+    std::filesystem::remove(file, ec);
+    log::info("first_access_file_removed", {{"file", file.string()}, {"reason", "password changed"}});
+    return false;
 }
 
 std::string application::ensure_first_admin() {
@@ -269,15 +290,18 @@ int application::serve() {
     std::string host = so.address.find(':') != std::string::npos ? "[" + so.address + "]" : so.address;
     std::string url = "http://" + host + ":" + std::to_string(port);
     log::info("listening", {{"url", url}, {"web_files", files.size()}});
+    const bool first_file = !first_start && first_access_file_still_useful();
     std::cout << "Relais listening on " << url << std::endl;
     if (first_start) {
         std::cout << "Première connexion : ouvrez " << url << "/connexion\n"
                   << "  e-mail : admin@relais.local\n  mot de passe : " << first_password << "\n"
                   << "  (aussi dans " << (c.data_dir / "premier-acces.txt").string()
                   << " ; changez-le dans « Mon compte »)" << std::endl;
-    } else {
+    } else if (first_file) {
         std::cout << "Connectez-vous sur " << url << "/connexion (premier accès : voir "
                   << (c.data_dir / "premier-acces.txt").string() << ")" << std::endl;
+    } else {
+        std::cout << "Connectez-vous sur " << url << "/connexion" << std::endl;
     }
 
     // Expired sessions end their sockets even when those only listen.

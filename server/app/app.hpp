@@ -25,6 +25,8 @@ public:
     std::string seed();
     /// Creates the first administrator when there is no account at all; returns
     /// its generated password, or "" when accounts exist.
+    /// premier-acces.txt while its password is still the administrator's; removed once changed.
+    bool first_access_file_still_useful();
     std::string ensure_first_admin();
 
     /// Rebuilds the search index from the database (blocking); returns its document count.

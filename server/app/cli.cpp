@@ -14,6 +14,7 @@
 #include "watch/fetcher.hpp"
 
 #include <pthread.h>
+#include <sys/stat.h>
 #include <termios.h>
 
 #include <csignal>
@@ -37,7 +38,8 @@ Usage:
   relais user add --email E --name N --role admin|animateur|membre [--org NAME|ID]
                                           create an account (password read from stdin)
   relais user passwd --email E            set a password (read from stdin)
-  relais org add --name N --type T [--region CODE] [--departements 59,62]
+  relais org add --name N --type T [--region CODE [--departements 59,62]]
+                                          (départements of that région: --region first)
   relais seed                             load the seed content again (idempotent)
   relais routes                           list the HTTP routes and their access level
   relais reindex                          rebuild the search index from the database
@@ -52,7 +54,10 @@ Options (every command):
   --data-dir DIR       data folder (storage.data_dir)
   --listen ADDR:PORT   listening address (server.listen), port 0 = any free port
   --set KEY=VALUE      any setting, e.g. --set limits.body_max_bytes=2097152
-Environment: RELAIS_<SECTION>_<KEY> overrides the file, e.g. RELAIS_SERVER_LISTEN.
+                       (a list as a,b: --set server.trusted_proxies=127.0.0.1,::1)
+Environment: RELAIS_<SECTION>_<KEY> overrides the file, e.g. RELAIS_SERVER_LISTEN;
+the options override both (--set last). Commands other than serve, watch and routes
+refuse a data folder that does not exist: give the service's --config.
 )";
 
 struct args {
@@ -230,6 +235,11 @@ int run_cli(int argc, char** argv) {
     }
     try {
         auto cfg = make_config(a, argv[0]);
+        // A command run from the wrong folder, or without the service's --config, must not
+        // quietly make a new data folder (an empty backup, an account nobody will see).
+        if (cmd != "serve" && cmd != "watch" && cmd != "routes" && !std::filesystem::is_directory(cfg.data_dir))
+            return fail("aucune donnée dans " + cfg.data_dir.string() +
+                        " : donnez les réglages du service (--config /etc/relais/relais.toml) ou --data-dir");
         if (cmd == "serve") {
             if (a.positional.size() != 1) return fail("serve takes no argument");
             // SIGINT/SIGTERM are taken by serve's signal thread: block them before
@@ -274,7 +284,10 @@ int run_cli(int argc, char** argv) {
             std::filesystem::path target = a.positional[1];
             if (std::filesystem::exists(target)) return fail("refusing to overwrite " + target.string());
             application app(cfg);
+            // The copy holds password and session hashes: its owner's only.
+            const auto previous = ::umask(077);
             app.db().read_sync([&](db::connection& c) { db::backup(c, target); });
+            ::umask(previous);
             std::cout << "sauvegarde écrite : " << target.string() << "\n";
             return 0;
         }

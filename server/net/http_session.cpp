@@ -25,6 +25,27 @@ bool is_unsafe(std::string_view method) {
     return method != "GET" && method != "HEAD" && method != "OPTIONS";
 }
 
+// A path as logged: a segment that looks like a bearer token (32 or more URL-safe
+// characters: an invite link, a guest's token) keeps its first 6 characters only, so that
+// whoever reads the logs cannot use it.
+std::string loggable_path(std::string_view path) {
+    std::string out;
+    out.reserve(path.size());
+    std::size_t i = 0;
+    while (i <= path.size()) {
+        auto j = path.find('/', i);
+        if (j == std::string_view::npos) j = path.size();
+        auto seg = path.substr(i, j - i);
+        const bool secret = seg.size() >= 32 && std::all_of(seg.begin(), seg.end(), [](unsigned char c) {
+            return std::isalnum(c) || c == '-' || c == '_';
+        });
+        out.append(secret ? std::string(seg.substr(0, 6)) + "…" : std::string(seg));
+        if (j < path.size()) out.push_back('/');
+        i = j + 1;
+    }
+    return out;
+}
+
 std::string lower(std::string_view s) {
     std::string out(s);
     for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -380,7 +401,7 @@ asio::awaitable<void> http_session::run() {
             } catch (const api_error& e) {
                 r = response::error(e);
             } catch (const std::exception& e) {
-                log::error("handler_failed", {{"rid", req.request_id}, {"path", req.path}, {"what", e.what()}});
+                log::error("handler_failed", {{"rid", req.request_id}, {"path", loggable_path(req.path)}, {"what", e.what()}});
                 r = response::error(api_error(errors::internal));
             }
         }
@@ -403,7 +424,7 @@ asio::awaitable<void> http_session::run() {
         std::chrono::duration<double> elapsed = std::chrono::steady_clock::now() - started;
         s.m_request_seconds.observe(elapsed.count());
         s.count_request(route, req.method, r.status);
-        log::info("request", {{"rid", req.request_id}, {"method", req.method}, {"path", req.path},
+        log::info("request", {{"rid", req.request_id}, {"method", req.method}, {"path", loggable_path(req.path)},
                               {"status", r.status}, {"ms", elapsed.count() * 1000.0}, {"addr", req.client_address}});
         if (req.method == "HEAD") {
             http::response_serializer<http::string_body> sr{res};

@@ -184,7 +184,7 @@ void settings::load(const std::filesystem::path& file, bool required, const std:
         auto us = name.find('_');
         if (us == std::string::npos) continue;
         std::string key = name.substr(0, us) + "." + name.substr(us + 1);
-        if (!declared(key)) throw config_error("environment variable RELAIS_" + name + ": unknown setting " + key);
+        if (!declared(key)) throw config_error("environment variable " + item.substr(0, eq) + ": unknown setting " + key);
         set(key, text);
     }
     for (const auto& [k, text] : overrides) set(k, text);

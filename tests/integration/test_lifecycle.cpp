@@ -64,6 +64,15 @@ TEST_CASE("acknowledged writes survive a crash", "[lifecycle][durability]") {
 TEST_CASE("command line: users, organisations, seed, backup", "[lifecycle][cli]") {
     temp_dir dir;
     auto d = (dir.path() / "data").string();
+    // A data folder that does not exist is the wrong one (no --config, another folder):
+    // refused, and not made.
+    auto nowhere = run_relais({"user", "add", "--data-dir", d, "--email", "x@urps.fr", "--name", "X", "--role", "membre"},
+                              "phrase de passe longue\n");
+    CHECK(nowhere.status == 2);
+    CHECK(nowhere.output.find("aucune donnée") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(d));
+    CHECK(run_relais({"backup", "--data-dir", d, (dir.path() / "b.db").string()}).status == 2);
+    std::filesystem::create_directories(d);  // an empty folder, made on purpose: taken
     auto seed1 = run_relais({"seed", "--data-dir", d});
     CHECK(seed1.status == 0);
     CHECK(seed1.output.find("organisations ajoutées : 16") != std::string::npos);
@@ -94,6 +103,9 @@ TEST_CASE("command line: users, organisations, seed, backup", "[lifecycle][cli]"
     auto backup_file = (dir.path() / "copie.db").string();
     auto b = run_relais({"backup", "--data-dir", d, backup_file});
     CHECK(b.status == 0);
+    // Its owner's only: it holds password and session hashes.
+    CHECK((std::filesystem::status(backup_file).permissions() &
+           (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) == std::filesystem::perms::none);
     CHECK(run_relais({"backup", "--data-dir", d, backup_file}).status == 2);  // never overwrites
 
     // The backup is a working database: serve from a copy of it.
@@ -155,4 +167,34 @@ TEST_CASE("command-line tools work beside a running server", "[lifecycle][cli]")
     CHECK(add.status == 0);
     CHECK_NOTHROW(s.login("pendant@ars.fr", "phrase de passe longue"));
     CHECK(run_relais({"routes", "--data-dir", d}).status == 0);
+}
+
+TEST_CASE("the first password's file goes once that password is changed", "[lifecycle]") {
+    temp_dir dir;
+    const auto data = dir.path() / "data";
+    std::filesystem::create_directories(data);
+    const auto file = data / "premier-acces.txt";
+    {
+        server s({}, data);
+        REQUIRE(std::filesystem::exists(file));
+    }
+    {
+        server s({}, data);  // unchanged: kept
+        CHECK(std::filesystem::exists(file));
+        auto password = [&] {
+            std::ifstream in(file);
+            std::string line;
+            while (std::getline(in, line))
+                if (line.rfind("Mot de passe : ", 0) == 0) return line.substr(15);
+            return std::string();
+        }();
+        auto cookie = s.login("admin@relais.local", password);
+        REQUIRE(s.request("POST", "/api/me/password",
+                          nlohmann::json{{"current_password", password}, {"new_password", "une phrase toute neuve"}}.dump(),
+                          {{"Cookie", cookie}})
+                    .status == 204);
+    }
+    server s({}, data);  // changed: the file says something false and keeps a secret for nothing
+    CHECK_FALSE(std::filesystem::exists(file));
+    CHECK(s.log().find("first_access_file_removed") != std::string::npos);
 }

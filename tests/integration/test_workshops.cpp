@@ -221,6 +221,9 @@ TEST_CASE("workshops: invite links, guests, revocation", "[workshops]") {
 
     auto joined = s.request("POST", "/api/invites/" + token + "/join", json{{"name", "Bruno, infirmier"}}.dump());
     REQUIRE(joined.status == 200);
+    // The link is a bearer secret: the request log keeps its first characters only.
+    CHECK(s.log().find(token) == std::string::npos);
+    CHECK(s.log().find("/api/invites/" + token.substr(0, 6) + "…/join") != std::string::npos);
     auto cookie = joined.header("set-cookie");
     CHECK(cookie.find("relais_invite=") == 0);
     CHECK(cookie.find("HttpOnly") != std::string::npos);
