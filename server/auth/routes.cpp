@@ -10,6 +10,17 @@ using net::request;
 using net::response;
 using json = nlohmann::json;
 
+namespace {
+
+// A throttled attempt (429) with how long to wait.
+response wait_answer(const api_error& e, long long retry_after) {
+    auto res = response::error(e);
+    res.header("Retry-After", std::to_string(retry_after));
+    return res;
+}
+
+}  // namespace
+
 void service::register_routes(net::router& r) {
     r.add("POST", "/api/session", guard(access::anyone, [this](request& req, const principal&) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
@@ -32,9 +43,7 @@ void service::register_routes(net::router& r) {
             if (e.status() != 429) throw;
             throttled = e;
         }
-        auto res = response::error(*throttled);
-        res.header("Retry-After", std::to_string(retry_after));
-        co_return res;
+        co_return wait_answer(*throttled, retry_after);
     }));
 
     r.add("DELETE", "/api/session", guard(access::anyone, [this](request& req, const principal&) -> asio::awaitable<response> {
@@ -77,9 +86,7 @@ void service::register_routes(net::router& r) {
             if (e.status() != 429) throw;
             throttled = e;
         }
-        auto res = response::error(*throttled);
-        res.header("Retry-After", std::to_string(retry_after));
-        co_return res;
+        co_return wait_answer(*throttled, retry_after);
     }));
 
     r.add("GET", "/api/orgs", guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {

@@ -594,6 +594,23 @@ std::int64_t service::similar_title(db::connection& c, const std::string& title,
     return 0;
 }
 
+namespace {
+
+// The item as a rule leaves it: flagged with the rule's keyword, or discarded by it.
+void mark_by_rule(db::connection& c, std::int64_t field, std::int64_t item, const std::string& keyword, const std::string& action,
+                  std::int64_t now) {
+    c.prepare("UPDATE watch_field_items SET rule = ?1, state = CASE WHEN ?2 = 'discard' THEN 'discarded' ELSE state END, "
+              "qualified_at = CASE WHEN ?2 = 'discard' THEN ?3 ELSE qualified_at END WHERE field_id = ?4 AND item_id = ?5")
+        .bind(1, keyword)
+        .bind(2, action)
+        .bind(3, now)
+        .bind(4, field)
+        .bind(5, item)
+        .exec();
+}
+
+}  // namespace
+
 bool service::enter_inbox(db::connection& c, std::int64_t field, std::int64_t item, const std::string& title,
                           const std::string& text, std::int64_t now) const {
     c.prepare("INSERT OR IGNORE INTO watch_field_items(field_id, item_id, arrived_at) VALUES(?1, ?2, ?3)")
@@ -614,14 +631,7 @@ bool service::enter_inbox(db::connection& c, std::int64_t field, std::int64_t it
     for (const auto& [keyword, action] : rules) {
         const auto needle = " " + rule_words(keyword);
         if (needle.size() == 1 || haystack.find(needle) == std::string::npos) continue;
-        c.prepare("UPDATE watch_field_items SET rule = ?1, state = CASE WHEN ?2 = 'discard' THEN 'discarded' ELSE state END, "
-                  "qualified_at = CASE WHEN ?2 = 'discard' THEN ?3 ELSE qualified_at END WHERE field_id = ?4 AND item_id = ?5")
-            .bind(1, keyword)
-            .bind(2, action)
-            .bind(3, now)
-            .bind(4, field)
-            .bind(5, item)
-            .exec();
+        mark_by_rule(c, field, item, keyword, action, now);
         return action != "discard";  // the first matching rule (discarding rules first)
     }
     return true;
@@ -671,14 +681,7 @@ std::int64_t service::apply_rule_to_inbox(db::connection& c, std::int64_t field,
         }
     }
     for (auto item : hits)
-        c.prepare("UPDATE watch_field_items SET rule = ?1, state = CASE WHEN ?2 = 'discard' THEN 'discarded' ELSE state END, "
-                  "qualified_at = CASE WHEN ?2 = 'discard' THEN ?3 ELSE qualified_at END WHERE field_id = ?4 AND item_id = ?5")
-            .bind(1, keyword)
-            .bind(2, action)
-            .bind(3, now)
-            .bind(4, field)
-            .bind(5, item)
-            .exec();
+        mark_by_rule(c, field, item, keyword, action, now);
     return static_cast<std::int64_t>(hits.size());
 }
 
