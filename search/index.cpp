@@ -1047,6 +1047,24 @@ std::string index::built_fingerprint() const {
     }
 }
 
+std::string index::metadata(const std::string& key) const {
+    try {
+        Xapian::Database db(shard_dir(dir_, 0).string());
+        return db.get_metadata(key);
+    } catch (const Xapian::Error& e) {
+        rethrow(e, dir_);
+    }
+}
+
+void index::set_metadata(const std::string& key, const std::string& value) {
+    std::lock_guard lock(shard_mutex_[0]);
+    try {
+        writer(0).set_metadata(key, value);
+    } catch (const Xapian::Error& e) {
+        rethrow(e, dir_);
+    }
+}
+
 void index::stamp_fingerprint() {
     auto fp = synonyms_fingerprint();
     std::lock_guard lock(shard_mutex_[0]);

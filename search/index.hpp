@@ -116,6 +116,10 @@ public:
     void stamp_fingerprint();
     /// Deletes every document (committed with the next commit()).
     void clear();
+    /// A value kept in the index itself (its first shard), "" when none; set_metadata's is
+    /// committed with the next commit() (with the documents it describes).
+    std::string metadata(const std::string& key) const;
+    void set_metadata(const std::string& key, const std::string& value);
 
     const std::filesystem::path& dir() const noexcept { return dir_; }
 

@@ -42,14 +42,35 @@ void indexer::start() {
     db_.read_sync([&](db::connection& c) {
         for (const auto& [type, s] : sources_) expected += s->expected(c);
     });
+    // The last outbox row the index holds, against the last the database ever numbered: an
+    // index ahead of its database was built after it (a database restored from a backup)
+    // and holds texts the database no longer has.
+    std::int64_t db_seq = 0;
+    db_.read_sync([&](db::connection& c) {
+        auto s = c.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'search_outbox'");
+        if (s.step()) db_seq = s.get_int(0);
+    });
+    const auto index_seq = stamped_seq();
     auto built = index_.built_fingerprint();
-    if (built != index_.synonyms_fingerprint() || index_.document_count() != static_cast<std::uint32_t>(expected)) {
-        log::info("index_rebuild", {{"reason", built != index_.synonyms_fingerprint() ? "synonyms" : "count"},
-                                    {"documents", index_.document_count()},
-                                    {"expected", expected}});
+    const char* reason = built != index_.synonyms_fingerprint() ? "synonyms"
+                         : index_.document_count() != static_cast<std::uint32_t>(expected) ? "count"
+                         : index_seq > db_seq ? "newer_than_database"
+                                              : nullptr;
+    if (reason) {
+        log::info("index_rebuild", {{"reason", reason}, {"documents", index_.document_count()}, {"expected", expected},
+                                    {"index_seq", index_seq}, {"database_seq", db_seq}});
         rebuild();
     }
     thread_ = std::thread([this] { run(); });
+}
+
+std::int64_t indexer::stamped_seq() const {
+    const auto text = index_.metadata(seq_key);
+    try {
+        return text.empty() ? 0 : std::stoll(text);
+    } catch (const std::exception&) {
+        return 0;
+    }
 }
 
 void indexer::stop() {
@@ -73,6 +94,7 @@ void indexer::rebuild() {
     std::lock_guard lock(drain_mutex_);
     index_.clear();
     index_.stamp_fingerprint();
+    index_.set_metadata(seq_key, "0");  // what the rows enqueued below will raise
     db_.write_sync([this](db::connection& c) {
         for (const auto& [type, s] : sources_)
             for (auto key : s->keys(c)) enqueue(c, type, key);
@@ -130,12 +152,14 @@ std::size_t indexer::drain_locked(bool commit_each_batch) {
         after = last;
         done += todo.size();
         if (commit_each_batch) {
+            index_.set_metadata(seq_key, std::to_string(last));
             index_.commit();
             db_.write_sync(
                 [last](db::connection& c) { c.prepare("DELETE FROM search_outbox WHERE seq <= ?1").bind(1, last).exec(); });
         }
     }
     if (!commit_each_batch && last > 0) {
+        index_.set_metadata(seq_key, std::to_string(last));
         index_.commit();
         db_.write_sync(
             [last](db::connection& c) { c.prepare("DELETE FROM search_outbox WHERE seq <= ?1").bind(1, last).exec(); });

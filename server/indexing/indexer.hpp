@@ -38,6 +38,9 @@ public:
 private:
     void run();
     std::size_t drain_locked(bool commit_each_batch);
+    /// The last outbox row committed into the index (0: none recorded).
+    std::int64_t stamped_seq() const;
+    static constexpr const char* seq_key = "relais_outbox_seq";
 
     db::pool& db_;
     search::index& index_;
