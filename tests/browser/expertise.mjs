@@ -168,8 +168,8 @@ async function run(relais) {
     await assertAxeClean(anne, 'the form to enter someone without an account');
     await form.getByRole('button', { name: 'Créer la fiche' }).click();
     await waitForPath(anne, /^\/expertises\/personnes\/\d+\/modifier$/);
-    await heading(anne, /^Fiche d’expertises de Jean Sanscompte$/);
-    await anne.getByText('Fiche de Jean Sanscompte créée : déclarez maintenant ses expertises.').waitFor();
+    await heading(anne, /^Fiche d’expertises\s:\sJean Sanscompte$/);
+    await anne.getByText('Fiche créée pour Jean Sanscompte : déclarez maintenant ses expertises.').waitFor();
     await anne.getByText('Cette fiche apparaît dans la cartographie. Public : ma région.').waitFor();
     const add = anne.getByRole('form', { name: 'Ajouter une expertise' });
     await add.getByLabel('Domaine').selectOption('financement');

@@ -127,8 +127,9 @@ function announce(message, kind = 'success') {
  * to the new h1), flash: status message shown once the page is rendered. */
 function navigate(url, { replace = false, focus = true, flash = '', flashKind = 'info' } = {}) {
   const target = new URL(url, location.href);
-  const next = target.pathname + target.search;
-  if (replace || next === location.pathname + location.search) {
+  // The fragment is kept: the page opens at that element (a glossary entry).
+  const next = target.pathname + target.search + target.hash;
+  if (replace || next === location.pathname + location.search + location.hash) {
     history.replaceState(null, '', next);
   } else {
     history.pushState(null, '', next);
@@ -216,7 +217,11 @@ async function render({ focus = true, flash = '', flashKind = 'info' } = {}) {
   } catch (err) {
     if (token !== state.navToken || (err && err.name === 'AbortError')) return undefined;
     if (err && err.status === 401 && state.user) return undefined; // session check takes over
-    if (err && err.status === 404) {
+    if (err && err.status === 403) {
+      // Not for this person: trying again will not help.
+      node = messagePage({ title: t('errors.forbiddenTitle'), text: err.message || t('errors.forbiddenText') });
+      title = t('errors.forbiddenTitle');
+    } else if (err && err.status === 404) {
       // What the page shows does not exist (any more): trying again will not help; its
       // section's list is where to go on.
       const section = `/${pathname.split('/')[1] || ''}`;
@@ -241,7 +246,18 @@ async function render({ focus = true, flash = '', flashKind = 'info' } = {}) {
   els.main.removeAttribute('aria-busy');
   document.title = `${title} — ${t('layout.titleSuffix')}`;
   if (flash) announce(flash, flashKind);
-  if (focus) focusHeading();
+  // Opened at an element (#sigle-CPTS): it is shown and focused, else the page's title.
+  let anchor = null;
+  try {
+    anchor = location.hash.length > 1 ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+  } catch { /* a malformed fragment: the title */ }
+  if (anchor && els.page.contains(anchor)) {
+    anchor.setAttribute('tabindex', '-1');
+    anchor.scrollIntoView();
+    anchor.focus({ preventScroll: true });
+  } else if (focus) {
+    focusHeading();
+  }
   return undefined;
 }
 
@@ -324,8 +340,10 @@ function onDocumentClick(event) {
   }
   const url = new URL(link.href);
   if (url.origin !== location.origin || !matchRoute(url.pathname)) return;
+  // An anchor of the page shown: the browser goes there (no new render).
+  if (url.hash && url.pathname === location.pathname && url.search === location.search) return;
   event.preventDefault();
-  leaveThen(() => navigate(url.pathname + url.search));
+  leaveThen(() => navigate(url.pathname + url.search + url.hash));
 }
 
 /** Runs `go` at once, or after the person agreed to leave unsaved changes behind. */

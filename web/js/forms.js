@@ -180,6 +180,15 @@ export function createForm({ labelledBy, label, className = 'form', onSubmit, ch
     }
   }
 
+  // A field marked invalid is no longer so once it is changed; when none is left, the
+  // message goes too (a message about no field stays until the next submission).
+  form.addEventListener('input', (event) => {
+    const el = event.target;
+    if (!(el instanceof Element) || el.getAttribute('aria-invalid') !== 'true') return;
+    el.removeAttribute('aria-invalid');
+    if (!form.querySelector('[aria-invalid="true"]')) region.textContent = '';
+  });
+
   let busy = false;
   form.addEventListener('submit', async (event) => {
     event.preventDefault();

@@ -176,8 +176,13 @@ function table(lines, i) {
   }
   const cls = (k) => (alignments[k] ? `align-${alignments[k]}` : null);
   // A wide table scrolls in its box: focusable and named, so that the keyboard scrolls it too.
-  const node = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': t('markdown.table') }, h('table', { class: 'table' },
-    h('thead', {}, h('tr', {}, head.map((c, k) => h('th', { scope: 'col', class: cls(k) }, inline(c))))),
+  // Named by its columns, so that two tables of a page are told apart; a column without a
+  // title gets one for screen readers.
+  const names = head.map((c) => c.replace(/[*_`[\]()]/g, '').trim()).filter(Boolean);
+  const name = names.length ? t('markdown.tableOf', { columns: names.slice(0, 4).join(', ') }) : t('markdown.table');
+  const node = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': name }, h('table', { class: 'table' },
+    h('thead', {}, h('tr', {}, head.map((c, k) => h('th', { scope: 'col', class: cls(k) },
+      c.trim() ? inline(c) : h('span', { class: 'visually-hidden', text: t('markdown.column', { n: k + 1 }) }))))),
     h('tbody', {}, rows.map((r) => h('tr', {},
       head.map((_, k) => h('td', { class: cls(k) }, inline(r[k] ?? ''))))))));
   return { node, next: j };

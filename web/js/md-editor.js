@@ -136,7 +136,9 @@ export function markdownEditor(area, { signal } = {}) {
     const markdown = htmlToMarkdown(html);
     if (!markdown) return;
     e.preventDefault();
-    insert(area, markdown);
+    // Blocks (headings, lists, paragraphs) start on a line of their own: a blank line
+    // before and after, as the toolbar's blocks; the cursor ends after the paste.
+    block(area, markdown, markdown.length, markdown.length);
   }, { signal });
 
   const preview = h('div', { class: 'markdown-preview' });

@@ -73,7 +73,7 @@ export async function render(ctx) {
           type: 'button', class: 'button button-small', 'data-action': 'run',
           'aria-disabled': job.running ? 'true' : null,
           onclick: () => runNow(job.key),
-        }, t('adminJobs.runNow'), srOnly(` : ${name}`))));
+        }, t('adminJobs.runNow'), srOnly(`\u00A0: ${name}`))));
   }
 
   /** Draws the rows again, keeping the keyboard on the same row's button. */

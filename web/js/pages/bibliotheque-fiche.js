@@ -250,7 +250,7 @@ export async function render(ctx) {
       h('h2', { id: acronymsId, text: t('glossary.inItem') }),
       h('ul', { class: 'acronyms' }, acronyms.map((e) => h('li', {},
         h('a', { href: `/bibliotheque/glossaire#sigle-${e.term}` }, h('abbr', { text: e.term })),
-        ` : ${e.forms[0] || ''}`))),
+        `\u00A0: ${e.forms[0] || ''}`))),
       h('p', {}, h('a', { href: '/bibliotheque/glossaire', text: t('glossary.all') }))) : null,
     similar.items.length ? h('section', { class: 'block', 'aria-labelledby': similarId },
       h('h2', { id: similarId, text: t('biblio.similar') }),

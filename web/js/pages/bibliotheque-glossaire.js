@@ -35,9 +35,7 @@ export async function render(ctx) {
   };
   input.addEventListener('input', draw, { signal: ctx.signal });
   draw();
-  // Opened at an entry (#sigle-ACI): show it.
-  const target = decodeURIComponent(location.hash.slice(1));
-  if (target) queueMicrotask(() => document.getElementById(target)?.scrollIntoView());
+  // Opened at an entry (#sigle-ACI): the router shows and focuses it once the page is in.
   return h('section', { class: 'page area-bibliotheque' },
     h('p', { class: 'breadcrumb' }, h('a', { href: '/bibliotheque', text: t('biblio.back') })),
     h('h1', { text: t('glossary.title') }),

@@ -66,7 +66,7 @@ export async function render(ctx) {
     loadMeta(),
   ]);
   const item = existing?.item;
-  if (item && !item.can_edit) throw new Error(t('errors.forbiddenText'));
+  if (item && !item.can_edit) throw Object.assign(new Error(t('biblio.editForbidden')), { status: 403 });
   const reviewer = isReviewer(ctx.user);
   const kinds = lists.kinds().filter((k) => reviewer || MEMBER_KINDS.includes(k.code));
 
@@ -136,7 +136,7 @@ export async function render(ctx) {
         tell(t('biblio.uploaded', { name: file.name }));
       } catch (err) {
         if (err.name === 'AbortError') return;
-        tell(`${file.name} : ${err.message}`, true);
+        tell(`${file.name}\u00A0: ${err.message}`, true);
       }
     }
   }

@@ -151,7 +151,7 @@ export async function render(ctx) {
             const names = deps.map((d) => `${d.name || d.code} (${d.code})`).join(', ');
             // A few are read at once; a long list (a whole country) is folded under its count.
             return h('li', {},
-              h('strong', { text: label(w.domain) }), ' : ',
+              h('strong', { text: label(w.domain) }), '\u00A0: ',
               deps.length <= 8
                 ? tn('expertises.gaps.departements', deps.length, { list: names })
                 : h('details', { class: 'gap-details' },
@@ -163,7 +163,7 @@ export async function render(ctx) {
         h('h3', { id: ids[1], text: t('expertises.gaps.singleTitle') }),
         single.length
           ? h('ul', { class: 'gap-list' }, single.map((s) => h('li', {},
-            h('strong', { text: label(s.domain) }), ' : ', t('expertises.gaps.onlyOne'), ' ', personLink(s.person))))
+            h('strong', { text: label(s.domain) }), '\u00A0: ', t('expertises.gaps.onlyOne'), ' ', personLink(s.person))))
           : h('p', { text: t('expertises.gaps.singleNone') })),
       h('section', { class: 'panel block', 'aria-labelledby': ids[2] },
         h('h3', { id: ids[2], text: t('expertises.gaps.staleTitle') }),

@@ -89,7 +89,7 @@ export async function render(ctx) {
       h('button', {
         type: 'button', class: 'button button-small button-secondary', 'data-focus': 'read',
         onclick: () => markRead(n.id),
-      }, t('notices.markOne'), srOnly(` : ${n.title}`))));
+      }, t('notices.markOne'), srOnly(`\u00A0: ${n.title}`))));
   }
 
   /** Draws one notice again in place, keeping the keyboard focus inside it. */

@@ -1019,7 +1019,7 @@ export async function render(ctx) {
     update(chatList, vm, () => (board.chat.length
       ? board.chat.map((m) => h('li', {},
         h('span', { class: 'chat-author', text: m.by ? m.by.name : t('board.anonymousAuthor') }),
-        h('span', { class: 'visually-hidden', text: ' : ' }), ' ',
+        h('span', { class: 'visually-hidden', text: '\u00A0: ' }), ' ',
         h('span', { class: 'chat-text', text: m.text }), ' ',
         m.at ? h('span', { class: 'hint chat-time', text: formatTime(m.at) }) : null))
       : h('li', { class: 'hint', text: t('board.chatEmpty') })));

@@ -105,10 +105,10 @@ export async function render(ctx) {
         actions(
           h('button', { type: 'submit', class: 'button', 'data-decision': 'kept',
             onclick: (e) => { e.currentTarget.form.dataset.decision = 'kept'; } },
-          t('veille.keep'), srOnly(` : ${item.title}`)),
+          t('veille.keep'), srOnly(`\u00A0: ${item.title}`)),
           h('button', { type: 'submit', class: 'button button-secondary', 'data-decision': 'discarded',
             onclick: (e) => { e.currentTarget.form.dataset.decision = 'discarded'; } },
-          t('veille.discard'), srOnly(` : ${item.title}`))),
+          t('veille.discard'), srOnly(`\u00A0: ${item.title}`))),
       ],
     });
     // What is typed survives a reload (per item and version: a newer version starts afresh).
@@ -145,7 +145,7 @@ export async function render(ctx) {
   function qualifyBox(item) {
     const form = qualifyForm(item);
     return h('details', { class: 'watch-qualify-box', open: (Boolean(item.summary) && item.state === 'new') || form.dataset.restored === 'true' },
-      h('summary', {}, t(item.state === 'new' ? 'veille.qualify' : 'veille.requalify'), srOnly(` : ${item.title}`)),
+      h('summary', {}, t(item.state === 'new' ? 'veille.qualify' : 'veille.requalify'), srOnly(`\u00A0: ${item.title}`)),
       form);
   }
 
@@ -168,12 +168,12 @@ export async function render(ctx) {
         h('button', {
           type: 'button', class: 'button button-small button-secondary', 'data-focus': 'read',
           'aria-pressed': String(Boolean(item.read)), onclick: () => mark(item, { read: !item.read }),
-        }, t('veille.markRead'), srOnly(` : ${item.title}`)),
+        }, t('veille.markRead'), srOnly(`\u00A0: ${item.title}`)),
         ' ',
         h('button', {
           type: 'button', class: 'button button-small button-secondary', 'data-focus': 'favourite',
           'aria-pressed': String(Boolean(item.favourite)), onclick: () => mark(item, { favourite: !item.favourite }),
-        }, t('veille.favourite'), srOnly(` : ${item.title}`))),
+        }, t('veille.favourite'), srOnly(`\u00A0: ${item.title}`))),
       h('p', { class: 'hint' },
         h('time', { datetime: isoDate(item.published_at) }, describeDate(item.published_at)),
         item.date_guessed ? ` ${t('veille.dateGuessed')}` : '',
@@ -218,7 +218,7 @@ export async function render(ctx) {
     });
     const summaryText = h('span', { text: t('veille.comments', { n: item.comments || 0 }) });
     const box = h('details', { class: 'watch-comments-box' },
-      h('summary', {}, summaryText, srOnly(` : ${item.title}`)), list, form);
+      h('summary', {}, summaryText, srOnly(`\u00A0: ${item.title}`)), list, form);
     let loaded = false;
     box.addEventListener('toggle', async () => {
       if (!box.open || loaded) return;
@@ -490,7 +490,7 @@ export async function render(ctx) {
               if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
             }
           },
-        }, t('veille.ruleRemove'), srOnly(` : ${r.keyword}`))] : null)))
+        }, t('veille.ruleRemove'), srOnly(`\u00A0: ${r.keyword}`))] : null)))
       : h('p', { class: 'hint', text: t('veille.noRules') });
     const children = [list];
     if (field.may_curate) {
