@@ -99,6 +99,24 @@ async function run(relais) {
     await m.getByRole('heading', { name: 'Dans le même esprit' }).waitFor();
   });
 
+  await step('an acronym of a fiche opens the glossary at its entry, focused', async () => {
+    await m.goto(`${base}/bibliotheque`);
+    await cards(m).first().waitFor();
+    // A fiche that uses acronyms: the seed's phase guides all say « CPTS ».
+    await m.goto(`${base}/bibliotheque?q=CPTS`);
+    await cards(m).first().getByRole('link').click();
+    await waitForPath(m, /^\/bibliotheque\/\d+$/);
+    const acronyms = m.getByRole('region', { name: 'Sigles de cette fiche' });
+    const first = acronyms.getByRole('link').first();
+    const term = (await first.textContent()).trim();
+    await first.click();
+    await waitForPath(m, '/bibliotheque/glossaire');
+    assert.equal(new URL(m.url()).hash, `#sigle-${term}`);
+    await m.waitForFunction((id) => document.activeElement?.id === id, `sigle-${term}`);
+    assert.ok(await m.evaluate((id) => { const r = document.getElementById(id).getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; },
+      `sigle-${term}`), 'the entry is on screen');
+  });
+
   let itemPath = '';
   await step('the member submits a testimony with a file; its Markdown renders inert', async () => {
     await m.goto(`${base}/bibliotheque/proposer`);
