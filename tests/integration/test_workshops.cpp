@@ -313,7 +313,8 @@ TEST_CASE("workshops: expired invites are refused, a guest who joined stays unti
     auto late = w.s.request("POST", w.path("/invites"), json{{"role", "observer"}, {"hours", 48}}.dump(), admin).json()["invite"];
     w.set_state("closed");
     // A closed workshop's links are not shown as usable (the code would be refused).
-    for (const auto& i : w.s.request("GET", w.path("/invites"), {}, admin).json()["invites"]) CHECK(i["code"].is_null());
+    const auto closed_links = w.s.request("GET", w.path("/invites"), {}, admin).json();  // kept: iterated below
+    for (const auto& i : closed_links["invites"]) CHECK(i["code"].is_null());
     w.set_state("archived");
     CHECK(w.s.request("DELETE", w.path("/invites/") + std::to_string(late["id"].get<int>()), {}, admin).error_code() == "atelier_ferme");
     CHECK(w.s.request("GET", w.path(), {}, {{"Cookie", guest}}).status == 401);
