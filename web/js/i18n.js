@@ -3,6 +3,9 @@
 // with the same keys and selecting it in `catalogues`.
 //
 // Keys are flat, dot-separated, grouped by page. Placeholders use `{name}`.
+import { frenchSpacing } from './typography.js';
+
+export { frenchSpacing };
 
 const fr = {
   'app.name': 'Relais',
@@ -1504,13 +1507,6 @@ const fr = {
  * « ! » and « ? », so that a line never starts with the sign or ends with « (the
  * catalogue is written with plain spaces, easier to edit).
  */
-export function frenchSpacing(text) {
-  return text
-    .replace(/ ([;!?])/g, '\u202F$1')
-    .replace(/ :/g, '\u00A0:')
-    .replace(/« /g, '«\u00A0')
-    .replace(/ »/g, '\u00A0»');
-}
 for (const key of Object.keys(fr)) fr[key] = frenchSpacing(fr[key]);
 
 const catalogues = { fr };
