@@ -259,6 +259,19 @@ int application::serve() {
     for (const auto& m : p_->modules) m->live(hub);
     // Sockets lose their access when their owner does (logout, password, role, guest).
     auth.on_access_change([&hub](const auth::access_change& change) { hub.revoke(change); });
+    // The first password's file goes as soon as that password is changed (not at the next start).
+    auth.on_access_change([this](const auth::access_change& change) {
+        if (change.what != auth::access_change::kind::account_changed) return;
+        std::error_code ec;
+        if (!std::filesystem::exists(p_->cfg.data_dir / "premier-acces.txt", ec)) return;
+        p_->cpu->submit([this] {
+            try {
+                (void)first_access_file_still_useful();
+            } catch (const std::exception& e) {
+                log::warn("first_access_file", {{"error", e.what()}});
+            }
+        });
+    });
 
     net::server_options so;
     so.address = c.listen_address();

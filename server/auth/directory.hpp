@@ -5,6 +5,7 @@
 // connection), so that a module composes them with its own queries in one snapshot.
 #include "auth/store.hpp"
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -13,6 +14,11 @@
 namespace relais::auth {
 
 struct principal;
+
+/// What a module keeps that refers to an organisation, in French ("2 ateliers"), read from
+/// its own tables on the caller's connection. `as_cpts`: only where it stands as a CPTS (a
+/// workshop's CPTS, a need's CPTS, a CPTS's territory). Empty: nothing.
+using org_usage = std::function<std::vector<std::string>(db::connection& c, std::int64_t org_id, bool as_cpts)>;
 
 class directory {
 public:
@@ -26,6 +32,10 @@ public:
     virtual std::map<std::int64_t, org> orgs(db::connection& c, const std::vector<std::int64_t>& ids) const = 0;
     /// Active accounts whose role is one of `roles` (e.g. the library's reviewers).
     virtual std::vector<user> users_with_roles(db::connection& c, const std::vector<std::string>& roles) const = 0;
+    /// Registers a module's references to organisations (at start, before serving): an
+    /// organisation that something still refers to is not deleted, and one that stands
+    /// as a CPTS somewhere keeps the type `cpts`.
+    virtual void add_org_usage(org_usage usage) = 0;
 };
 
 }  // namespace relais::auth

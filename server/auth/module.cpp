@@ -32,6 +32,7 @@ public:
         o.cost = cfg.get_text("auth.password_cost") == "moderate" ? hash_cost::moderate : hash_cost::interactive;
         o.always_secure_cookies = cfg.get_text("server.public_url").rfind("https://", 0) == 0;
         service_ = std::make_unique<service>(ctx.db(), ctx.cpu(), o);
+        service_->fold_stored_emails();
         ctx.provide<service>(*service_);
         ctx.provide<directory>(*service_);
     }

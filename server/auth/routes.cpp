@@ -140,7 +140,8 @@ void service::register_routes(net::router& r) {
         auto body = json_input::parse_object(req.body);
         user_patch patch;
         if (auto name = json_input::optional_line(body, "name", 120)) patch.name = *name;  // blank: unchanged
-        if (json_input::has(body, "role")) patch.role = json_input::required_string(body, "role", 32);
+        patch.role = json_input::optional_string(body, "role", 32);  // blank: unchanged
+        if (auto email = json_input::optional_string(body, "email", 254)) patch.email = normalise_email(*email);
         patch.org_id = json_input::optional_id(body, "org_id");
         patch.active = json_input::optional_bool(body, "active");
         if (auto pw = body.find("password"); pw != body.end()) {

@@ -4,6 +4,7 @@
 #include "auth/errors.hpp"
 #include "common/json_input.hpp"
 #include "common/log.hpp"
+#include "common/utf8.hpp"
 #include "common/time.hpp"
 
 #include <algorithm>
@@ -26,6 +27,16 @@ bool valid_email(const std::string& e) {
     throw e;
 }
 
+// "a", "a et b", "a, b et c".
+std::string join_french(const std::vector<std::string>& parts) {
+    std::string out;
+    for (std::size_t i = 0; i < parts.size(); ++i) {
+        if (i > 0) out += i + 1 == parts.size() ? " et " : ", ";
+        out += parts[i];
+    }
+    return out;
+}
+
 }  // namespace
 
 service::service(db::pool& db, worker_pool& cpu, options opts)
@@ -35,8 +46,8 @@ service::service(db::pool& db, worker_pool& cpu, options opts)
       dummy_hash_(hash_password(random_token(16), opts.cost)) {}
 
 std::string service::normalise_email(const std::string& raw) {
-    std::string e = json_input::trim(raw);
-    for (auto& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    // One address, one account, however its letters are cased (É and é included).
+    std::string e = utf8_lower(json_input::trim(raw));
     if (!valid_email(e)) throw api_error(errors::invalid_field, "email");
     return e;
 }
@@ -80,8 +91,7 @@ asio::awaitable<std::optional<principal>> service::authenticate(const net::reque
 asio::awaitable<service::login_result> service::login(const std::string& raw_email, const std::string& password,
                                                       const std::string& address, const std::string& user_agent,
                                                       long long& retry_after) {
-    std::string email = json_input::trim(raw_email);
-    for (auto& c : email) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    std::string email = is_valid_utf8(raw_email) ? utf8_lower(json_input::trim(raw_email)) : std::string();
     // Failures are throttled per account seen from one address, and per address, with
     // growing delays: someone guessing elsewhere never locks the owner out, and
     // successful sign-ins (a whole workshop room behind one address) never count.
@@ -100,9 +110,15 @@ asio::awaitable<service::login_result> service::login(const std::string& raw_ema
     bool ok = false;
     const std::string& hash = u ? u->password_hash : dummy_hash_;
     co_await cpu_.run([&] { ok = verify_password(hash, password); });
-    if (!u || !ok || !u->active) {
+    if (!u || !ok) {
         log::info("login_failed", {{"addr", address}});
         throw api_error(errors::bad_credentials);
+    }
+    // Only whoever knows the password learns that the account is deactivated: told so,
+    // they ask an administrator instead of trying again until throttled.
+    if (!u->active) {
+        log::info("login_refused", {{"user", u->id}, {"addr", address}, {"reason", "inactive"}});
+        throw api_error(errors::account_inactive);
     }
     per_account_.reset(account_key);
     per_address_.forgive(address);
@@ -150,8 +166,7 @@ asio::awaitable<void> service::change_own_password(const principal& p, const std
     if (next == current)
         throw api_error(errors::weak_password, "new_password", "Choisissez un mot de passe différent de l'actuel.");
     // A session left open is no way around the sign-in throttle: the same counters.
-    std::string email = p.account.email;
-    for (auto& ch : email) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    std::string email = utf8_lower(p.account.email);
     const std::string account_key = email + '\x1f' + address;
     retry_after = std::max(per_account_.retry_after(account_key), per_address_.retry_after(address));
     if (retry_after > 0)
@@ -260,6 +275,7 @@ asio::awaitable<user> service::update_user(std::int64_t id, const user_patch& pa
         auto before = *u;
         bool was_admin = u->role == "admin" && u->active;
         if (patch.name) u->name = *patch.name;
+        if (patch.email) u->email = *patch.email;
         if (patch.role) u->role = *patch.role;
         if (patch.active) u->active = *patch.active;
         if (patch.org_id) {
@@ -270,7 +286,11 @@ asio::awaitable<user> service::update_user(std::int64_t id, const user_patch& pa
         if (was_admin && !is_admin && store::count_active_admins_except(c, id) == 0)
             throw api_error(errors::last_admin, patch.role && *patch.role != "admin" ? "role" : "active");
         auto now = unix_now();
-        store::update_user(c, *u, now);
+        try {
+            store::update_user(c, *u, now);
+        } catch (const db::db_error& e) {
+            rethrow_constraint(e, errors::email_taken, "email");
+        }
         if (!hash.empty()) store::set_password(c, id, hash, now);
         // A deactivated account or a reset password ends every session of the account.
         if (!u->active || !hash.empty()) store::delete_user_sessions(c, id);
@@ -353,6 +373,13 @@ asio::awaitable<org> service::update_org(std::int64_t id, const nlohmann::json& 
         auto o = store::org_by_id(c, id);
         if (!o) throw api_error(errors::not_found);
         auto next = parse_org(patch, &*o);
+        if (o->type == "cpts" && next.type != "cpts") {
+            auto uses = usages(c, id, true);
+            if (!uses.empty())
+                throw api_error(errors::org_in_use, "type",
+                                "Cette organisation est la CPTS de " + join_french(uses) +
+                                " : elle reste de type CPTS tant qu’ils y sont rattachés.");
+        }
         try {
             store::update_org(c, next, unix_now());
         } catch (const db::db_error& e) {
@@ -367,9 +394,47 @@ asio::awaitable<void> service::delete_org(std::int64_t id) {
     co_await db_.write([&](db::connection& c) {
         auto o = store::org_by_id(c, id);
         if (!o) throw api_error(errors::not_found);
-        if (o->user_count > 0) throw api_error(errors::org_in_use);
+        auto uses = usages(c, id, false);
+        if (o->user_count > 0)
+            uses.insert(uses.begin(), std::to_string(o->user_count) + (o->user_count > 1 ? " comptes" : " compte"));
+        if (!uses.empty())
+            throw api_error(errors::org_in_use, {},
+                            "Cette organisation est encore utilisée (" + join_french(uses) +
+                            ") : rattachez-les à une autre organisation avant de la supprimer.");
         store::delete_org(c, id);
     });
+}
+
+void service::fold_stored_emails() {
+    db_.write_sync([](db::connection& c) {
+        std::vector<std::pair<std::int64_t, std::string>> unfolded;
+        {
+            auto s = c.prepare("SELECT id, email FROM users");
+            while (s.step()) {
+                auto email = s.get_text(1);
+                if (!is_valid_utf8(email)) continue;
+                auto folded = utf8_lower(email);
+                if (folded != email) unfolded.emplace_back(s.get_int(0), std::move(folded));
+            }
+        }
+        for (const auto& [id, folded] : unfolded) {
+            if (auto other = store::user_by_email(c, folded); other && other->id != id) {
+                log::warn("email_not_folded", {{"user", id}, {"other", other->id}});
+                continue;
+            }
+            c.prepare("UPDATE users SET email = ?2 WHERE id = ?1").bind(1, id).bind(2, folded).exec();
+            log::info("email_folded", {{"user", id}});
+        }
+    });
+}
+
+void service::add_org_usage(org_usage usage) { org_usages_.push_back(std::move(usage)); }
+
+std::vector<std::string> service::usages(db::connection& c, std::int64_t org_id, bool as_cpts) const {
+    std::vector<std::string> out;
+    for (const auto& usage : org_usages_)
+        for (auto& u : usage(c, org_id, as_cpts)) out.push_back(std::move(u));
+    return out;
 }
 
 std::optional<principal> service::session(db::connection& c, const std::string& session_hash, std::int64_t now) const {

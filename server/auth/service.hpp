@@ -88,6 +88,9 @@ public:
     std::map<std::int64_t, user> users(db::connection& c, const std::vector<std::int64_t>& ids) const override;
     std::map<std::int64_t, org> orgs(db::connection& c, const std::vector<std::int64_t>& ids) const override;
     std::vector<user> users_with_roles(db::connection& c, const std::vector<std::string>& roles) const override;
+    void add_org_usage(org_usage usage) override;
+    /// What refers to organisation `org_id` in the other modules ("2 ateliers").
+    std::vector<std::string> usages(db::connection& c, std::int64_t org_id, bool as_cpts) const;
 
     /// The principal for a request's session cookie, if the session is live.
     asio::awaitable<std::optional<principal>> authenticate(const net::request& req);
@@ -113,7 +116,7 @@ public:
     asio::awaitable<std::vector<user>> list_users();
     asio::awaitable<user> create_user(const user& input, const std::string& password);
     struct user_patch {
-        std::optional<std::string> name, role, password;
+        std::optional<std::string> name, role, password, email;  // email: normalised
         std::optional<std::optional<std::int64_t>> org_id;
         std::optional<bool> active;
     };
@@ -126,6 +129,9 @@ public:
 
     /// Synchronous helpers for the command line and first start (not on network threads).
     user create_user_sync(user u, const std::string& password);
+    /// Addresses stored before case was folded beyond ASCII ("Élodie@x.fr"), folded now;
+    /// two accounts that would then share an address are left as they are (logged).
+    void fold_stored_emails();
     void set_password_sync(const std::string& email, const std::string& password);
     org create_org_sync(org o);
 
@@ -157,6 +163,7 @@ private:
     throttle per_account_;
     throttle per_address_;
     std::string dummy_hash_;
+    std::vector<org_usage> org_usages_;
     std::vector<std::function<void(const access_change&)>> listeners_;
     guest_provider* guests_ = nullptr;  // verified against when the account is unknown: same timing
 };

@@ -95,8 +95,9 @@ std::int64_t insert_user(db::connection& c, const user& u, std::int64_t now) {
 }
 
 void update_user(db::connection& c, const user& u, std::int64_t now) {
-    c.prepare("UPDATE users SET name = ?2, role = ?3, org_id = ?4, active = ?5, updated_at = ?6 WHERE id = ?1")
-        .bind(1, u.id).bind(2, u.name).bind(3, u.role).bind(4, u.org_id).bind(5, u.active ? 1 : 0).bind(6, now).exec();
+    c.prepare("UPDATE users SET name = ?2, role = ?3, org_id = ?4, active = ?5, updated_at = ?6, email = ?7 WHERE id = ?1")
+        .bind(1, u.id).bind(2, u.name).bind(3, u.role).bind(4, u.org_id).bind(5, u.active ? 1 : 0).bind(6, now)
+        .bind(7, u.email).exec();
 }
 
 void set_password(db::connection& c, std::int64_t user_id, const std::string& hash, std::int64_t now) {

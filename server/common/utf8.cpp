@@ -1,5 +1,7 @@
 #include "common/utf8.hpp"
 
+#include <xapian.h>
+
 #include <cstdint>
 #include <cstring>
 
@@ -97,6 +99,10 @@ std::string french_typography(std::string_view text) {
         }
     }
     return out;
+}
+
+std::string utf8_lower(std::string_view s) {
+    return Xapian::Unicode::tolower(std::string(s));
 }
 
 }  // namespace relais

@@ -22,4 +22,8 @@ inline std::string utf8_prefix(std::string s, std::size_t max_chars) {
     return s;
 }
 
+/// `s` (valid UTF-8) in lower case, every script (Unicode simple case mapping): what two
+/// spellings of one e-mail address have in common ("Élodie@X.fr" and "élodie@x.fr").
+std::string utf8_lower(std::string_view s);
+
 }  // namespace relais

@@ -1,5 +1,6 @@
 #include "db/pool.hpp"
 
+#include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/metrics.hpp"
 
@@ -16,7 +17,10 @@ pool::pool(options opts, metrics::registry& metrics)
       commit_latency_(metrics.get_histogram("relais_db_commit_seconds", "Time to commit one group of writes (fsync included).")),
       commits_(metrics.get_counter("relais_db_commits_total", "Group commits (one fsync each).")),
       writes_total_(metrics.get_counter("relais_db_writes_total", "Writes submitted to the writer.")),
-      write_errors_(metrics.get_counter("relais_db_write_errors_total", "Writes that failed and were rolled back.")) {
+      write_errors_(metrics.get_counter("relais_db_write_errors_total",
+                                        "Writes that failed on a fault (not a rule) and were rolled back.")),
+      write_refusals_(metrics.get_counter("relais_db_write_refusals_total",
+                                          "Writes refused by a rule (an api_error: a conflict, a bad value) and rolled back.")) {
     writer_conn_ = std::make_unique<connection>(opts_.file, connection::mode::read_write);
     if (opts_.prepare) opts_.prepare(*writer_conn_);
     for (std::size_t i = 0; i < std::max<std::size_t>(1, opts_.readers); ++i)
@@ -150,6 +154,11 @@ void pool::writer_loop() {
                 try {
                     batch[i].fn(c);
                     sp.release();
+                } catch (const api_error&) {
+                    // Refused by a rule (a name already taken, a stale version): the
+                    // caller's answer, not a fault of the database.
+                    results[i] = std::current_exception();
+                    write_refusals_.inc();
                 } catch (...) {
                     results[i] = std::current_exception();
                     write_errors_.inc();

@@ -98,6 +98,7 @@ private:
     metrics::counter& commits_;
     metrics::counter& writes_total_;
     metrics::counter& write_errors_;
+    metrics::counter& write_refusals_;
 };
 
 }  // namespace relais::db

@@ -57,6 +57,25 @@ void expertise_module::start(platform::context& ctx) {
     const auto& cfg = ctx.cfg();
     db_ = &ctx.db();
     auth_ = &ctx.need<auth::service>();
+    // People of the map belong to organisations, needs name their CPTS.
+    auth_->add_org_usage([](db::connection& c, std::int64_t org, bool as_cpts) {
+        std::vector<std::string> out;
+        auto count = [&](const char* sql) {
+            auto s = c.prepare(sql);
+            s.bind(1, org);
+            s.step();
+            return s.get_int(0);
+        };
+        if (!as_cpts) {
+            auto people = count("SELECT count(*) FROM expertise_people WHERE org_id = ?1");
+            if (people > 0)
+                out.push_back(std::to_string(people) + (people > 1 ? " fiches de la carte des expertises"
+                                                                  : " fiche de la carte des expertises"));
+        }
+        auto needs = count("SELECT count(*) FROM expertise_needs WHERE cpts_org_id = ?1");
+        if (needs > 0) out.push_back(std::to_string(needs) + (needs > 1 ? " besoins d’appui" : " besoin d’appui"));
+        return out;
+    });
     notifier_ = &ctx.need<notifications::notifier>();
     index_ = &ctx.index();
     indexer_ = &ctx.need<indexing::indexer>();

@@ -193,6 +193,7 @@ asio::awaitable<void> http_session::write_error(const error_def& def, bool secur
     http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
     res.set(http::field::content_type, r.content_type);
     add_security_headers(res, secure);
+    res.set(http::field::cache_control, "no-store");  // an error about this one request
     res.keep_alive(false);
     res.body() = std::move(r.body);
     res.prepare_payload();
@@ -208,6 +209,7 @@ asio::awaitable<void> http_session::upgrade(http::request<http::string_body>& in
         http::response<http::string_body> res{static_cast<http::status>(r.status), 11};
         res.set(http::field::content_type, r.content_type);
         add_security_headers(res, req.secure);
+        res.set(http::field::cache_control, "no-store");
         res.keep_alive(false);
         res.body() = std::move(r.body);
         res.prepare_payload();

@@ -78,6 +78,16 @@ public:
     void start(platform::context& ctx) override {
         db_ = &ctx.db();
         auth_ = &ctx.need<auth::service>();
+        // A CPTS's saved territory is the organisation's: not lost with it.
+        auth_->add_org_usage([](db::connection& c, std::int64_t org, bool) {
+            std::vector<std::string> out;
+            auto s = c.prepare("SELECT count(*) FROM territory_cpts_communes WHERE org_id = ?1");
+            s.bind(1, org);
+            s.step();
+            auto n = s.get_int(0);
+            if (n > 0) out.push_back("son territoire (" + std::to_string(n) + (n > 1 ? " communes)" : " commune)"));
+            return out;
+        });
         dir_ = &ctx.need<auth::directory>();
         auto dir = ctx.cfg().get_text("territory.package_dir");
         package_dir_ = dir.empty() ? ctx.seed_dir() / "territory" / "node_modules" / "@etalab" / "decoupage-administratif"

@@ -43,6 +43,17 @@ void watch_module::start(platform::context& ctx) {
     db_ = &ctx.db();
     jobs_ = &ctx.jobs();
     auth_ = &ctx.need<auth::service>();
+    // An organisation may own or back up a watch field.
+    auth_->add_org_usage([](db::connection& c, std::int64_t org, bool as_cpts) {
+        std::vector<std::string> out;
+        if (as_cpts) return out;
+        auto s = c.prepare("SELECT count(DISTINCT field_id) FROM watch_field_owners WHERE org_id = ?1");
+        s.bind(1, org);
+        s.step();
+        auto n = s.get_int(0);
+        if (n > 0) out.push_back(std::to_string(n) + (n > 1 ? " champs de veille" : " champ de veille"));
+        return out;
+    });
     topics_ = &ctx.topics();
     library_ = &ctx.need<library::filer>();
     outbox_ = &ctx.need<mail::outbox>();

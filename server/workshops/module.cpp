@@ -59,6 +59,19 @@ public:
         ctx.provide<service>(*service_);
         ctx.provide<catalogue>(*this);
         dir_ = &static_cast<const auth::directory&>(auth);
+        // Workshops name organisations as their CPTS and as partners: such an
+        // organisation is not deleted, and a workshop's CPTS stays a CPTS.
+        auth.add_org_usage([](db::connection& c, std::int64_t org, bool as_cpts) {
+            auto s = c.prepare(as_cpts ? "SELECT count(*) FROM workshops WHERE cpts_id = ?1"
+                                       : "SELECT count(*) FROM workshops w WHERE w.cpts_id = ?1 OR EXISTS "
+                                         "(SELECT 1 FROM workshop_partners p WHERE p.workshop_id = w.id AND p.org_id = ?1)");
+            s.bind(1, org);
+            s.step();
+            auto n = s.get_int(0);
+            std::vector<std::string> out;
+            if (n > 0) out.push_back(std::to_string(n) + (n > 1 ? " ateliers" : " atelier"));
+            return out;
+        });
     }
 
     std::optional<workshop_ref> workshop(db::connection& c, std::int64_t id) const override {

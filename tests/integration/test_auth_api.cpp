@@ -135,7 +135,11 @@ TEST_CASE("administration of users and organisations", "[auth][admin]") {
     // Deactivation ends the account's sessions at once.
     CHECK(s.request("PATCH", "/api/admin/users/" + std::to_string(uid), json{{"active", false}}.dump(), h).status == 200);
     CHECK(s.request("GET", "/api/me", {}, {{"Cookie", member}}).status == 401);
-    CHECK(s.request("POST", "/api/session", json{{"email", "coord@cpts-sambre.fr"}, {"password", "une phrase de passe"}}.dump()).status == 401);
+    // Told so only with the right password; a wrong one is a wrong one.
+    CHECK(s.request("POST", "/api/session", json{{"email", "coord@cpts-sambre.fr"}, {"password", "une phrase de passe"}}.dump())
+              .error_code() == "compte_desactive");
+    CHECK(s.request("POST", "/api/session", json{{"email", "coord@cpts-sambre.fr"}, {"password", "pas la bonne phrase"}}.dump())
+              .error_code() == "identifiants_invalides");
     // The members directory lists active accounts only, without their e-mail addresses.
     auto directory = s.request("GET", "/api/users", {}, h).json()["users"];
     REQUIRE_FALSE(directory.empty());
@@ -233,3 +237,75 @@ RELAIS_ACCESS_ROWS("auth", [](relais::test::access_fixture&) {
         {"DELETE", "/api/admin/orgs/{id}", "admin", "/api/admin/orgs/999", "", by_role(401, 403, 403, 404)},
     };
 });
+
+TEST_CASE("e-mail addresses: one account per address whatever its case, changed by an administrator", "[auth][admin]") {
+    server s;
+    auto admin = s.login_admin();
+    headers h{{"Cookie", admin}};
+    auto create = [&](const std::string& email) {
+        return s.request("POST", "/api/admin/users",
+                         json{{"email", email}, {"name", "Élodie"}, {"role", "membre"}, {"password", "une phrase de passe"}}.dump(), h);
+    };
+    auto first = create("élodie@exemple.fr");
+    REQUIRE(first.status == 201);
+    auto id = first.json()["user"]["id"].get<long long>();
+    // Case is folded beyond ASCII: É and é are one address.
+    auto second = create("ÉLODIE@Exemple.FR");
+    CHECK(second.error_code() == "email_deja_utilise");
+    CHECK(second.json()["error"]["field"] == "email");
+    CHECK_NOTHROW(s.login("ÉLODIE@EXEMPLE.FR", "une phrase de passe"));
+
+    // An administrator corrects an address; another account's, in any case, is refused.
+    auto other = s.make_user(admin, "zoe@exemple.fr", "membre");
+    auto moved = s.request("PATCH", "/api/admin/users/" + std::to_string(id), json{{"email", "Elodie.Martin@Exemple.fr"}}.dump(), h);
+    REQUIRE(moved.status == 200);
+    CHECK(moved.json()["user"]["email"] == "elodie.martin@exemple.fr");
+    CHECK_NOTHROW(s.login("elodie.martin@exemple.fr", "une phrase de passe"));
+    CHECK(s.request("POST", "/api/session", json{{"email", "élodie@exemple.fr"}, {"password", "une phrase de passe"}}.dump()).status == 401);
+    auto clash = s.request("PATCH", "/api/admin/users/" + std::to_string(id), json{{"email", "ZOE@exemple.fr"}, {"name", "Autre"}}.dump(), h);
+    CHECK(clash.error_code() == "email_deja_utilise");
+    CHECK(clash.json()["error"]["field"] == "email");
+    CHECK(s.request("PATCH", "/api/admin/users/" + std::to_string(id), json{{"email", "pas-une-adresse"}}.dump(), h)
+              .json()["error"]["field"] == "email");
+    // Refused changes changed nothing (the name either); blanks leave fields as they are.
+    auto kept = s.request("PATCH", "/api/admin/users/" + std::to_string(id), json{{"email", ""}, {"role", ""}, {"name", ""}}.dump(), h);
+    REQUIRE(kept.status == 200);
+    CHECK(kept.json()["user"]["email"] == "elodie.martin@exemple.fr");
+    CHECK(kept.json()["user"]["role"] == "membre");
+    CHECK(kept.json()["user"]["name"] == "Élodie");
+    (void)other;
+}
+
+TEST_CASE("an organisation something refers to is not deleted, and a workshop's CPTS stays a CPTS", "[auth][admin][workshops]") {
+    server s;
+    auto admin = s.login_admin();
+    headers h{{"Cookie", admin}};
+    auto org = s.request("POST", "/api/admin/orgs",
+                         json{{"name", "CPTS Éphémère"}, {"type", "cpts"}, {"region", "32"}, {"departements", {"62"}}}.dump(), h);
+    REQUIRE(org.status == 201);
+    auto org_id = org.json()["org"]["id"].get<long long>();
+    auto partner = s.request("POST", "/api/admin/orgs", json{{"name", "Partenaire seul"}, {"type", "autre"}}.dump(), h)
+                       .json()["org"]["id"].get<long long>();
+    auto w = s.request("POST", "/api/workshops",
+                       json{{"title", "Atelier"}, {"stage", "projet_sante"}, {"template", "swot"}, {"cpts_id", org_id},
+                            {"partner_ids", {partner}}}.dump(), h);
+    REQUIRE(w.status == 201);
+
+    auto refused = s.request("DELETE", "/api/admin/orgs/" + std::to_string(org_id), {}, h);
+    CHECK(refused.error_code() == "organisation_utilisee");
+    CHECK(refused.json()["error"]["message"].get<std::string>().find("1 atelier") != std::string::npos);
+    auto as_partner = s.request("DELETE", "/api/admin/orgs/" + std::to_string(partner), {}, h);
+    CHECK(as_partner.error_code() == "organisation_utilisee");
+    auto retyped = s.request("PATCH", "/api/admin/orgs/" + std::to_string(org_id), json{{"type", "cpam"}}.dump(), h);
+    CHECK(retyped.error_code() == "organisation_utilisee");
+    CHECK(retyped.json()["error"]["field"] == "type");
+    // A partner is no CPTS: its type may change.
+    CHECK(s.request("PATCH", "/api/admin/orgs/" + std::to_string(partner), json{{"type", "federation"}}.dump(), h).status == 200);
+
+    // Nothing was lost: the workshop keeps its CPTS and its partner.
+    auto wid = w.json()["workshop"]["id"].get<long long>();
+    auto kept = s.request("GET", "/api/workshops/" + std::to_string(wid), {}, h).json()["workshop"];
+    CHECK(kept["cpts"]["id"] == org_id);
+    CHECK(kept["partners"].size() == 1);
+    CHECK(s.request("GET", "/api/orgs", {}, h).body.find("CPTS Éphémère") != std::string::npos);
+}

@@ -7,6 +7,7 @@
 
 using relais::test::raw_exchange;
 using relais::test::server;
+using nlohmann::json;
 
 namespace {
 
@@ -120,6 +121,7 @@ TEST_CASE("oversized headers and bodies", "[http][bad-input]") {
                                             "Content-Length: 100000\r\n\r\n{");
     CHECK(announced.data.rfind("HTTP/1.1 413", 0) == 0);
     CHECK(announced.data.find("trop_volumineux") != std::string::npos);
+    CHECK(announced.data.find("Cache-Control: no-store") != std::string::npos);  // an error is never kept
 
     // Chunked, growing past the limit.
     std::string chunk(4000, 'x');
@@ -131,6 +133,7 @@ TEST_CASE("oversized headers and bodies", "[http][bad-input]") {
 
     auto via_client = s.request("POST", "/api/admin/users", std::string(9000, ' '), {{"Cookie", admin}});
     CHECK(via_client.status == 413);
+    CHECK(via_client.header("cache-control") == "no-store");
     CHECK(user_count(s, admin) == before);
 }
 
@@ -257,6 +260,17 @@ TEST_CASE("metrics in Prometheus format, loopback only by default", "[http][metr
     CHECK(m.body.find("relais_http_connections") != std::string::npos);
     CHECK(m.body.find("relais_db_commit_seconds_bucket") != std::string::npos);
     CHECK(m.body.find("relais_ws_messages_total") != std::string::npos);
+
+    // A write refused by a rule (an address already taken) is a refusal, not a fault.
+    auto admin = s.login_admin();
+    s.make_user(admin, "double@x.fr", "membre");
+    auto taken = s.request("POST", "/api/admin/users",
+                           json{{"email", "DOUBLE@x.fr"}, {"name", "D"}, {"role", "membre"}, {"password", "une phrase de passe"}}.dump(),
+                           {{"Cookie", admin}});
+    REQUIRE(taken.error_code() == "email_deja_utilise");
+    auto after = s.request("GET", "/metrics").body;
+    CHECK(after.find("relais_db_write_errors_total 0\n") != std::string::npos);
+    CHECK(after.find("relais_db_write_refusals_total 1\n") != std::string::npos);
 
     server closed({"--set", "server.metrics_allow=10.9.9.9"});
     CHECK(closed.request("GET", "/metrics").status == 403);
