@@ -1,5 +1,11 @@
 #include "app/app.hpp"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+#include <cerrno>
+#include <cstring>
+
 #include "app/modules.hpp"
 #include "app/ws_hub.hpp"
 #include "auth/password.hpp"
@@ -30,6 +36,7 @@
 namespace relais::app {
 
 struct application::parts {
+    int lock_fd = -1;  // the data folder's lock, held by a serving process
     config cfg;
     metrics::registry metrics;
     std::vector<std::unique_ptr<platform::module>> modules;
@@ -59,6 +66,26 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     if (log::parse_level(c.log_level, lvl)) log::set_level(lvl);
     std::filesystem::create_directories(c.data_dir);
     std::filesystem::permissions(c.data_dir, std::filesystem::perms::owner_all, std::filesystem::perm_options::replace);
+    // A data folder restored by another user (root) without giving it back: said plainly,
+    // with the fix, rather than SQLite's "attempt to write a readonly database".
+    for (const auto& p : {c.data_dir, c.data_dir / "relais.db", c.data_dir / "relais.db-wal", c.data_dir / "index",
+                          c.data_dir / "files"}) {
+        std::error_code ec;
+        if (std::filesystem::exists(p, ec) && ::access(p.c_str(), W_OK) != 0)
+            throw std::runtime_error(p.string() + " n'est pas accessible en écriture pour cet utilisateur (" +
+                                     std::strerror(errno) + ") : rendez le dossier de données au compte du service "
+                                     "(chown -R relais:relais " + c.data_dir.string() + ")");
+    }
+    if (c.exclusive) {
+        // Two servers on one folder would both migrate, seed and write: the second is
+        // refused before it touches anything (the lock goes with the process).
+        const auto lock = c.data_dir / "relais.lock";
+        p_->lock_fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        if (p_->lock_fd < 0) throw std::runtime_error("cannot open " + lock.string() + ": " + std::strerror(errno));
+        if (::flock(p_->lock_fd, LOCK_EX | LOCK_NB) != 0)
+            throw std::runtime_error("Relais tourne déjà sur " + c.data_dir.string() +
+                                     " (un autre processus tient " + lock.string() + ")");
+    }
     p_->modules = make_modules();
     // Each module's migrations, in module order, before any thread reads the database.
     std::vector<platform::module_schema> schema{{"platform", &platform::migrations()}};
@@ -87,7 +114,10 @@ application::application(config cfg) : p_(std::make_unique<parts>()) {
     for (const auto& m : p_->modules) m->jobs(*p_->jobs);
 }
 
-application::~application() { p_->stop_all(); }
+application::~application() {
+    p_->stop_all();
+    if (p_->lock_fd >= 0) ::close(p_->lock_fd);
+}
 
 auth::service& application::auth() { return p_->ctx->need<auth::service>(); }
 
@@ -230,6 +260,7 @@ int application::serve() {
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
+    sigaddset(&signals, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
     // Writes to a closed pipe or socket are errors, not a signal that ends the process.
@@ -328,7 +359,9 @@ int application::serve() {
 
     std::thread signal_thread([&srv, signals] {
         int sig = 0;
-        sigwait(&signals, &sig);
+        // SIGHUP (a closed terminal, a log rotation's habit) is no reason to stop: logs go
+        // to standard output, there is nothing to reopen.
+        while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) log::info("signal_ignored", {{"signal", "SIGHUP"}});
         if (sig == 0) return;
         log::info("shutdown", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
         srv.shutdown();  // from here srv.post refuses: the fan-out goes back to its worker

@@ -237,9 +237,11 @@ int run_cli(int argc, char** argv) {
         auto cfg = make_config(a, argv[0]);
         // A command run from the wrong folder, or without the service's --config, must not
         // quietly make a new data folder (an empty backup, an account nobody will see).
-        if (cmd != "serve" && cmd != "watch" && cmd != "routes" && !std::filesystem::is_directory(cfg.data_dir))
+        // An empty folder (made by useradd --create-home, say) is no data folder either.
+        if (cmd != "serve" && cmd != "watch" && cmd != "routes" && !std::filesystem::is_regular_file(cfg.data_dir / "relais.db"))
             return fail("aucune donnée dans " + cfg.data_dir.string() +
-                        " : donnez les réglages du service (--config /etc/relais/relais.toml) ou --data-dir");
+                        " (pas de relais.db) : donnez les réglages du service (--config /etc/relais/relais.toml) ou "
+                        "--data-dir, ou démarrez d'abord le service (relais serve), qui crée ses données");
         if (cmd == "serve") {
             if (a.positional.size() != 1) return fail("serve takes no argument");
             // SIGINT/SIGTERM are taken by serve's signal thread: block them before
@@ -248,7 +250,9 @@ int run_cli(int argc, char** argv) {
             sigemptyset(&signals);
             sigaddset(&signals, SIGINT);
             sigaddset(&signals, SIGTERM);
+            sigaddset(&signals, SIGHUP);
             pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+            cfg.exclusive = true;
             application app(cfg);
             return app.serve();
         }
@@ -257,6 +261,19 @@ int run_cli(int argc, char** argv) {
             return watch_parse(a.positional[2], a.flags.count("base") ? a.flags.at("base") : std::string(), cfg.http);
         }
         if (cmd == "routes") {
+            // A listing: the routes are those of a fresh instance, built in a folder of its
+            // own that goes afterwards (never the service's data, nor a ./data made here).
+            char pattern[] = "/tmp/relais-routes-XXXXXX";
+            if (!::mkdtemp(pattern)) return fail("routes: cannot create a temporary folder");
+            struct remove_after {
+                std::filesystem::path dir;
+                ~remove_after() {
+                    std::error_code ec;
+                    std::filesystem::remove_all(dir, ec);
+                }
+            } scratch{pattern};
+            cfg.data_dir = scratch.dir;
+            cfg.values.set("storage.data_dir", scratch.dir.string());
             application app(cfg);
             net::router routes;
             app.add_routes(routes);

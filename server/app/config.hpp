@@ -17,6 +17,9 @@ namespace relais::app {
 using platform::config_error;
 
 struct config {
+    /// Set by `relais serve`: the data folder is this process's alone while it runs (a
+    /// lock file), taken before anything is migrated or opened.
+    bool exclusive = false;
     // [server]
     std::string listen = "127.0.0.1:8080";
     long long threads = 2;

@@ -1,5 +1,11 @@
 #include "db/database.hpp"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 
 namespace relais::db {
 namespace {
@@ -149,9 +155,12 @@ void savepoint::release() {
     done_ = true;
 }
 
-void backup(connection& source, const std::filesystem::path& target) {
+namespace {
+
+// Copies the database into `file` (which exists, empty).
+void copy_into(connection& source, const std::filesystem::path& file) {
     sqlite3* dest = nullptr;
-    if (int rc = sqlite3_open_v2(target.c_str(), &dest, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr); rc != SQLITE_OK) {
+    if (int rc = sqlite3_open_v2(file.c_str(), &dest, SQLITE_OPEN_READWRITE, nullptr); rc != SQLITE_OK) {
         std::string msg = dest ? sqlite3_errmsg(dest) : sqlite3_errstr(rc);
         sqlite3_close_v2(dest);
         throw db_error(rc, "open backup target: " + msg);
@@ -176,6 +185,51 @@ void backup(connection& source, const std::filesystem::path& target) {
         throw db_error(rc, "backup: " + msg);
     }
     sqlite3_close_v2(dest);
+}
+
+bool fsync_path(const std::filesystem::path& p, int flags) {
+    int fd = ::open(p.c_str(), flags | O_CLOEXEC);
+    if (fd < 0) return false;
+    bool ok = ::fsync(fd) == 0;
+    ::close(fd);
+    return ok;
+}
+
+}  // namespace
+
+void backup(connection& source, const std::filesystem::path& target) {
+    // Written beside the target under a temporary name, synced, then renamed: a copy cut
+    // short (killed, disk full) leaves no file at the target's name that looks like a backup.
+    auto dir = target.parent_path().empty() ? std::filesystem::path(".") : target.parent_path();
+    auto tmp = dir / ("." + target.filename().string() + ".partiel-" + std::to_string(::getpid()));
+    int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0)
+        throw db_error(SQLITE_CANTOPEN, "cannot create a file in " + dir.string() + ": " + std::strerror(errno));
+    ::close(fd);
+    auto cleanup = [&] {
+        std::error_code ec;
+        std::filesystem::remove(tmp, ec);
+        std::filesystem::remove(tmp.string() + "-journal", ec);
+    };
+    try {
+        copy_into(source, tmp);
+        if (!fsync_path(tmp, O_RDONLY)) throw db_error(SQLITE_IOERR, "backup: cannot sync " + tmp.string());
+        // Never over an existing file (a link is atomic and refuses one); where links are
+        // not supported (some network shares), a rename once the name is seen free.
+        if (::link(tmp.c_str(), target.c_str()) != 0) {
+            int err = errno;
+            std::error_code ec;
+            if (err == EEXIST || std::filesystem::exists(target, ec))
+                throw db_error(SQLITE_CANTOPEN, "refusing to overwrite " + target.string());
+            if (::rename(tmp.c_str(), target.c_str()) != 0)
+                throw db_error(SQLITE_CANTOPEN, "cannot create " + target.string() + ": " + std::strerror(errno));
+        }
+        cleanup();
+        fsync_path(dir, O_RDONLY | O_DIRECTORY);
+    } catch (...) {
+        cleanup();
+        throw;
+    }
 }
 
 }  // namespace relais::db

@@ -149,7 +149,7 @@ asio::awaitable<response> http_session::handle(request& req) {
     // our own pages (Origin), and carry JSON, which a plain HTML form cannot send.
     // Upload routes also take application/octet-stream, which a form cannot send either.
     auto m = s.routes.find(req.method, req.path);
-    if (is_unsafe(req.method)) {
+    if (m.result == router::match::kind::found && is_unsafe(req.method)) {
         if (!s.origin_allowed(req.header("origin"))) throw api_error(errors::origin_refused);
         if (!req.body.empty()) {
             // The media type itself, parameters (charset) aside: "application/jsonx" is not JSON.
@@ -368,6 +368,15 @@ asio::awaitable<void> http_session::run() {
             if (auto len = parser.content_length(); len && *len > body_limit) {
                 co_await write_error(errors::too_large, false);
                 break;
+            }
+            // A client that asked whether to send its body (Expect: 100-continue, as curl
+            // does for large ones) is told to go ahead now that the head is accepted.
+            if (beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+                stream_.expires_after(s.opts.request_timeout);
+                static constexpr std::string_view go_on = "HTTP/1.1 100 Continue\r\n\r\n";
+                auto [ec3, n3] = co_await asio::async_write(stream_, asio::buffer(go_on.data(), go_on.size()),
+                                                            asio::as_tuple(asio::use_awaitable));
+                if (ec3) break;
             }
             // Uploads get four times the time: a 10 MiB file on a slow line.
             stream_.expires_after(upload ? s.opts.request_timeout * 4 : s.opts.request_timeout);

@@ -55,6 +55,7 @@ public:
     const std::filesystem::path& data_dir() const { return data_dir_; }
     const std::string& admin_password() const { return admin_password_; }
     bool running();
+    int pid() const { return pid_; }
     /// Sends a signal and waits up to `timeout`; returns the exit status, or -1 on timeout.
     int stop(int signal, std::chrono::milliseconds timeout = std::chrono::seconds(10));
     std::string log() const;

@@ -248,6 +248,23 @@ TEST_CASE("request rate limit per address", "[http][limits]") {
     CHECK(limited >= 4);
 }
 
+TEST_CASE("Expect: 100-continue is answered, unknown routes and methods are told so before CSRF", "[http]") {
+    server s;
+    std::string body = R"({"email":"x@y.fr","password":"pas le bon"})";
+    auto asked = raw_exchange(s.port(), "POST /api/session HTTP/1.1\r\nHost: x\r\nOrigin: " + s.origin() +
+                                            "\r\nContent-Type: application/json\r\nExpect: 100-continue\r\nConnection: close\r\n"
+                                            "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body);
+    CHECK(asked.data.rfind("HTTP/1.1 100 Continue\r\n\r\n", 0) == 0);
+    CHECK(asked.data.find("HTTP/1.1 401") != std::string::npos);
+    // No route there: 404 (no Origin needed to learn that), a method no route has: 405.
+    CHECK(s.request("POST", "/api/nulle-part", "{}", {{"Origin", ""}}).status == 404);
+    auto odd = s.request("FOO", "/api/me", {}, {{"Origin", ""}});
+    CHECK(odd.status == 405);
+    CHECK(odd.error_code() == "methode_non_autorisee");
+    // A route that exists still wants its Origin.
+    CHECK(s.request("POST", "/api/session", body, {{"Origin", ""}}).error_code() == "origine_refusee");
+}
+
 TEST_CASE("metrics in Prometheus format, loopback only by default", "[http][metrics]") {
     server s;
     s.request("GET", "/healthz");

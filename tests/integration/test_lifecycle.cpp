@@ -72,12 +72,18 @@ TEST_CASE("command line: users, organisations, seed, backup", "[lifecycle][cli]"
     CHECK(nowhere.output.find("aucune donnée") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(d));
     CHECK(run_relais({"backup", "--data-dir", d, (dir.path() / "b.db").string()}).status == 2);
-    std::filesystem::create_directories(d);  // an empty folder, made on purpose: taken
+    // An empty folder (useradd --create-home makes one) holds no data either: refused, and
+    // nothing is made in it (a database owned by whoever ran the command).
+    std::filesystem::create_directories(d);
+    auto empty = run_relais({"backup", "--data-dir", d, (dir.path() / "vide.db").string()});
+    CHECK(empty.status == 2);
+    CHECK(empty.output.find("pas de relais.db") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "vide.db"));
+    CHECK(std::filesystem::is_empty(d));
+    { server first({}, d); }  // the service's first start makes the data
     auto seed1 = run_relais({"seed", "--data-dir", d});
     CHECK(seed1.status == 0);
-    CHECK(seed1.output.find("organisations ajoutées : 16") != std::string::npos);
-    auto seed2 = run_relais({"seed", "--data-dir", d});
-    CHECK(seed2.output.find("organisations ajoutées : 0") != std::string::npos);
+    CHECK(seed1.output.find("organisations ajoutées : 0") != std::string::npos);  // loaded at the first start
 
     auto org = run_relais({"org", "add", "--data-dir", d, "--name", "CPTS Cœur de Flandre", "--type", "cpts", "--region", "32", "--departements", "59"});
     CHECK(org.status == 0);
@@ -107,6 +113,13 @@ TEST_CASE("command line: users, organisations, seed, backup", "[lifecycle][cli]"
     CHECK((std::filesystem::status(backup_file).permissions() &
            (std::filesystem::perms::group_all | std::filesystem::perms::others_all)) == std::filesystem::perms::none);
     CHECK(run_relais({"backup", "--data-dir", d, backup_file}).status == 2);  // never overwrites
+    // Written under a temporary name, then linked: nothing else is left beside it.
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+        CHECK(entry.path().filename().string().find("partiel") == std::string::npos);
+    // A folder it cannot write into is named, with the reason.
+    auto nowhere_to_write = run_relais({"backup", "--data-dir", d, "/proc/relais-copie.db"});
+    CHECK(nowhere_to_write.status == 2);
+    CHECK(nowhere_to_write.output.find("/proc") != std::string::npos);
 
     // The backup is a working database: serve from a copy of it.
     auto restored = dir.path() / "restored";
@@ -260,4 +273,39 @@ TEST_CASE("a database restored from a backup gets an index of its own", "[lifecy
     CHECK(total(s, admin, "ornithorynque") == 0);
     CHECK(total(s, admin, "quokka") == 1);
     CHECK(s.log().find("newer_than_database") != std::string::npos);
+}
+
+TEST_CASE("one server per data folder, SIGHUP does not stop it, a damaged key is never replaced", "[lifecycle]") {
+    temp_dir dir;
+    const auto data = dir.path() / "data";
+    std::filesystem::create_directories(data);
+    server s({}, data);
+    // A second server on the same folder is refused before it migrates or seeds anything.
+    auto second = run_relais({"serve", "--data-dir", data.string(), "--listen", "127.0.0.1:0"});
+    CHECK(second.status != 0);
+    CHECK(second.output.find("Relais tourne déjà") != std::string::npos);
+
+    ::kill(s.pid(), SIGHUP);
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    CHECK(s.request("GET", "/healthz").status == 200);
+    CHECK(s.log().find("signal_ignored") != std::string::npos);
+
+    // `relais routes` lists without making a data folder where it is run.
+    auto routes = run_relais({"routes", "--data-dir", (dir.path() / "nulle-part").string()});
+    CHECK(routes.status == 0);
+    CHECK(routes.output.find("GET /api/me signed_in") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(dir.path() / "nulle-part"));
+
+    // A key cut short (a disk incident) stops the start: replacing it would void every link.
+    temp_dir other;
+    const auto d2 = other.path() / "data";
+    std::filesystem::create_directories(d2);
+    { server first({}, d2); }
+    { std::ofstream(d2 / "invite-links.key", std::ios::trunc) << "abc"; }
+    auto start = run_relais({"serve", "--data-dir", d2.string(), "--listen", "127.0.0.1:0"});
+    CHECK(start.status != 0);
+    CHECK(start.output.find("invite-links.key") != std::string::npos);
+    std::ifstream kept(d2 / "invite-links.key");
+    std::string content((std::istreambuf_iterator<char>(kept)), std::istreambuf_iterator<char>());
+    CHECK(content == "abc");
 }
