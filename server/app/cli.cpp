@@ -237,11 +237,16 @@ int run_cli(int argc, char** argv) {
         auto cfg = make_config(a, argv[0]);
         // A command run from the wrong folder, or without the service's --config, must not
         // quietly make a new data folder (an empty backup, an account nobody will see).
-        // An empty folder (made by useradd --create-home, say) is no data folder either.
-        if (cmd != "serve" && cmd != "watch" && cmd != "routes" && !std::filesystem::is_regular_file(cfg.data_dir / "relais.db"))
+        if (cmd != "serve" && cmd != "watch" && cmd != "routes" && !std::filesystem::is_directory(cfg.data_dir))
+            return fail("aucune donnée dans " + cfg.data_dir.string() +
+                        " : donnez les réglages du service (--config /etc/relais/relais.toml) ou --data-dir");
+        // Commands that read what is there (a copy, an index, a password to change) have
+        // nothing to read in a folder without a database (useradd --create-home makes one).
+        const bool reads_only = cmd == "backup" || cmd == "reindex" || (cmd == "user" && a.positional.size() == 2 && a.positional[1] == "passwd");
+        if (reads_only && !std::filesystem::is_regular_file(cfg.data_dir / "relais.db"))
             return fail("aucune donnée dans " + cfg.data_dir.string() +
                         " (pas de relais.db) : donnez les réglages du service (--config /etc/relais/relais.toml) ou "
-                        "--data-dir, ou démarrez d'abord le service (relais serve), qui crée ses données");
+                        "--data-dir");
         if (cmd == "serve") {
             if (a.positional.size() != 1) return fail("serve takes no argument");
             // SIGINT/SIGTERM are taken by serve's signal thread: block them before
