@@ -95,6 +95,46 @@ async function run(relais) {
     await preview().getByRole('cell', { name: 'Réunir les médecins' }).waitFor();
   });
 
+  await step('a Google Docs paste keeps its blocks; lists after lists stay apart; line breaks, bare addresses', async () => {
+    const before = await body().inputValue();
+    await body().fill('');
+    const paste = (html) => body().evaluate((area, markup) => {
+      const data = new DataTransfer();
+      data.setData('text/html', markup);
+      data.setData('text/plain', 'x');
+      area.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+    }, html);
+    // Google Docs wraps the whole paste in one <b style="font-weight:normal">.
+    await paste('<meta charset="utf-8"><b style="font-weight:normal;" id="docs-internal-guid-1234"><h1>Titre Docs</h1>'
+      + '<p><span style="font-weight:700">Gras</span> puis normal</p><ol><li>Un</li><li>Deux</li></ol>'
+      + '<ul><li>Puce</li></ul><p>12 rue des Lilas<br>59000 Lille</p></b>');
+    const text = await body().inputValue();
+    assert.ok(text.includes('# Titre Docs\n\n**Gras** puis normal'), text);
+    assert.ok(text.includes('1. Un\n2. Deux\n\n- Puce'), text);
+    assert.ok(text.includes('12 rue des Lilas\n59000 Lille'), text);
+    await preview().getByRole('heading', { name: 'Titre Docs' }).waitFor();
+    assert.equal(await preview().locator('ol > li').count(), 2);
+    assert.equal(await preview().locator('ul > li', { hasText: 'Puce' }).count(), 1);
+    assert.equal(await preview().locator('p', { hasText: '12 rue des Lilas' }).locator('br').count(), 1);
+    // Older Word: the marker left in the text is no text.
+    await body().fill('');
+    await paste('<p class=MsoListParagraph style="mso-list:l0 level1 lfo1">· Puce sans étiquette</p>'
+      + '<p class=MsoListParagraph style="mso-list:l1 level1 lfo2">1. Étape</p>');
+    assert.equal((await body().inputValue()).trim(), '- Puce sans étiquette\n\n1. Étape');
+    // Typed: an address on its own is a link; an image reads as a link to it.
+    await body().fill('Voir https://www.ameli.fr/exercice-coordonne. Et ![le logo](https://exemple.fr/logo.png)');
+    assert.equal(await preview().getByRole('link', { name: 'https://www.ameli.fr/exercice-coordonne' }).getAttribute('href'),
+      'https://www.ameli.fr/exercice-coordonne');
+    await preview().getByRole('link', { name: 'le logo' }).waitFor();
+    assert.ok(!(await preview().textContent()).includes('!'), 'no stray « ! »');
+    // « Tableau » goes after the words selected, never in their place.
+    await body().fill('Mon texte');
+    await body().evaluate((area) => area.setSelectionRange(0, 3));
+    await p.getByRole('button', { name: 'Tableau' }).click();
+    assert.ok((await body().inputValue()).startsWith('Mon\n\n| '), await body().inputValue());
+    await body().fill(before);
+  });
+
   await step('the guided testimony form writes the text and ticks the phase', async () => {
     await p.getByText('Écrire le témoignage avec le formulaire guidé').click();
     await p.getByLabel('Le territoire et la CPTS').fill('CPTS du Val de Sambre, 80 000 habitants, semi-rural.');

@@ -8,6 +8,7 @@ import { safeHref } from './markdown.js';
 
 const BLOCKS = new Set(['P', 'DIV', 'SECTION', 'ARTICLE', 'MAIN', 'HEADER', 'FOOTER', 'ASIDE', 'NAV', 'FIGURE', 'FIGCAPTION',
   'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'UL', 'OL', 'LI', 'TABLE', 'BLOCKQUOTE', 'PRE', 'HR', 'DL', 'DT', 'DD', 'ADDRESS']);
+const BLOCK_SELECTOR = [...BLOCKS].map((t) => t.toLowerCase()).join(',');
 const DROP = new Set(['SCRIPT', 'STYLE', 'TEMPLATE', 'NOSCRIPT', 'IFRAME', 'OBJECT', 'EMBED', 'IMG', 'SVG', 'VIDEO', 'AUDIO',
   'CANVAS', 'HEAD', 'TITLE', 'META', 'LINK', 'BUTTON', 'INPUT', 'SELECT', 'TEXTAREA', 'FORM']);
 
@@ -114,6 +115,13 @@ function blocks(node, out, depth = 0) {
     if (child.nodeType !== Node.ELEMENT_NODE) continue;
     const el = child;
     if (DROP.has(el.tagName)) continue;
+    // An inline element around blocks (Google Docs wraps a whole paste in <b
+    // id="docs-internal-guid-…">) is a container: its blocks stay blocks.
+    if (!BLOCKS.has(el.tagName) && !wordListLevel(el) && el.querySelector(BLOCK_SELECTOR)) {
+      flush();
+      blocks(el, out, depth);
+      continue;
+    }
     if (!BLOCKS.has(el.tagName) && !wordListLevel(el)) {
       // An inline element (bold, a link…) of the running paragraph, itself included.
       const holder = document.createElement('span');
@@ -127,9 +135,16 @@ function blocks(node, out, depth = 0) {
     if (wordLevel) {
       // Numbered when Word's hidden label is a number or a letter with a dot.
       const label = [...el.querySelectorAll('span')].find((s) => /mso-list\s*:\s*ignore/i.test(styleOf(s)));
-      const ordered = label && /^\s*[0-9a-z]{1,3}[.)]/i.test(label.textContent);
-      const text = clean(inline(el)).replace(/\n+/g, ' ');
+      let raw = inline(el).replace(/\n+/g, ' ').trim();
+      // Older Word and Outlook leave the marker in the text (« · », « o », « 1. »).
+      const marker = label ? null : /^(?:[·•▪§o–-]|\d{1,3}[.)]|[a-z][.)])[\s\u00a0]+/i.exec(raw);
+      if (marker) raw = raw.slice(marker[0].length);
+      const ordered = label ? /^\s*[0-9a-z]{1,3}[.)]/i.test(label.textContent) : Boolean(marker && /^\w/.test(marker[0]) && marker[0].trim() !== 'o');
+      const text = clean(raw).replace(/\n+/g, ' ');
       if (text) out.push({ item: text, depth: wordLevel - 1, ordered });
+    } else if (/\bMsoTitle\b/.test(el.getAttribute('class') || '')) {
+      const text = clean(inline(el)).replace(/\n+/g, ' ');
+      if (text) out.push(`# ${text}`);
     } else if (/^H[1-6]$/.test(tag)) {
       const text = clean(inline(el)).replace(/\n+/g, ' ').replace(/^\\(?=#)/, '');
       if (text) out.push(`${'#'.repeat(Number(tag[1]))} ${text}`);
@@ -197,8 +212,12 @@ function render(list) {
     }
     counters.length = b.depth + 1;
     kinds.length = b.depth + 1;
-    // A numbered list after a bulleted one (or the reverse) starts again at 1.
-    if (kinds[b.depth] !== b.ordered) counters[b.depth] = 0;
+    // A numbered list after a bulleted one (or the reverse) starts again at 1; at the top
+    // level it is another list, apart.
+    if (kinds[b.depth] !== b.ordered) {
+      counters[b.depth] = 0;
+      if (b.depth === 0 && kinds[0] !== undefined) prevItem = false;
+    }
     kinds[b.depth] = b.ordered;
     counters[b.depth] = (counters[b.depth] || 0) + 1;
     const marker = b.ordered ? `${counters[b.depth]}.` : '-';

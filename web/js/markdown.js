@@ -10,6 +10,7 @@ import { frenchSpacing } from './typography.js';
 const ESCAPABLE = '\\`*_{}[]()#+-.!|>~';
 
 const LINK = /^\[([^\]\n]{1,500})\]\(([^()\s]{1,2000})\)/;
+const BARE_URL = /^https?:\/\/[^\s<>"`]{1,2000}/i;
 
 /** Whether a link address is safe to follow: http(s), mailto, or a path on this site. */
 export function safeHref(href) {
@@ -42,6 +43,17 @@ function inline(text) {
         plain += c;
         i += 1;
       }
+    } else if (c === '!' && text[i + 1] === '[' && LINK.test(text.slice(i + 1))) {
+      // ![description](address): images are not shown (attach them as files); the
+      // address stays a link named by the description.
+      i += 1;
+    } else if (text.startsWith('http', i) && (i === 0 || /[\s(«]/.test(text[i - 1])) && BARE_URL.test(text.slice(i))) {
+      // A bare address (pasted as is) is a link; a closing mark after it is not part of it.
+      let url = text.slice(i).match(BARE_URL)[0];
+      url = url.replace(/[.,;:!?)»'"]+$/, '');
+      flush();
+      out.push(h('a', { href: url, rel: 'noopener noreferrer', target: '_blank' }, url));
+      i += url.length;
     } else if (c === '[' && LINK.test(text.slice(i))) {
       // [text](address): a link only for http(s), mailto and same-site paths;
       // anything else (javascript:, data:...) stays plain text.
@@ -200,6 +212,8 @@ function list(lines, i) {
   let current = null;
   while (j < lines.length) {
     const m = ITEM.exec(lines[j]);
+    // A bulleted item after numbered ones (or the reverse) starts a list of its own.
+    if (m && m[1].length === indent && /\d/.test(m[2]) !== ordered) break;
     if (m && m[1].length === indent) {
       // "- [ ] item" / "- [x] item": a check-list (a visual box, not a form control).
       const check = /^\[( |x|X)\]\s+(.*)$/.exec(m[3]);
@@ -268,13 +282,15 @@ export function renderMarkdown(source, { headingOffset = 1, className = 'markdow
       root.append(h('blockquote', {},
         renderMarkdown(quoted.join('\n'), { headingOffset, className: 'markdown-quote', depth: depth + 1 })));
     } else {
+      // A line break stays one (an address, a signature): people who do not write
+      // Markdown press Enter to go to the line, and a paste keeps the breaks it had.
       const text = [line.trim()];
       i += 1;
       while (i < lines.length && !startsBlock(lines, i)) {
         text.push(lines[i].trim());
         i += 1;
       }
-      root.append(h('p', {}, inline(text.join(' '))));
+      root.append(h('p', {}, text.map((l, k) => [k ? h('br') : null, inline(l.replace(/\\$/, ''))])));
     }
   }
   return root;

@@ -80,6 +80,8 @@ const ACTIONS = [
     run: (a) => {
       const c = [1, 2, 3].map((n) => t('editor.tableColumn', { n }));
       const text = `| ${c.join(' | ')} |\n| --- | --- | --- |\n|  |  |  |\n|  |  |  |`;
+      // After the selection, never in its place: a table does not replace words.
+      a.setSelectionRange(a.selectionEnd, a.selectionEnd);
       block(a, text, 2, 2 + c[0].length);
     },
   },
