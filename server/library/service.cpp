@@ -359,6 +359,10 @@ content service::parse_content(const json& body, const principal& p, std::vector
     c.author_name = json_input::optional_line(body, "author_name", 120).value_or(p.account.name);
     c.date = json_input::optional_string(body, "date", 10).value_or(today());
     if (!valid_date(c.date)) throw api_error(errors::invalid_field, "date");
+    // The date of what the fiche tells (a testimony's, a tool's version): not to come. A day
+    // of margin for whoever writes past midnight in another time zone.
+    if (c.date > to_iso8601(unix_now() + 86400).substr(0, 10))
+        throw api_error(errors::invalid_field, "date", "La date d’une fiche ne peut pas être à venir.");
     c.note = json_input::optional_string(body, "note", 300).value_or("");
     auto at = body.find("attachments");
     if (at != body.end() && !at->is_null()) {

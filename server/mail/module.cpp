@@ -30,7 +30,7 @@ public:
         s.text("mail.smtp_tls", "starttls", {"starttls", "tls", "none"});
         s.text("mail.smtp_username", "");
         s.text("mail.smtp_password", "");
-        s.text("mail.from_address", "relais@localhost");
+        s.text("mail.from_address", "", {}, "the sender's address; required once smtp_host is set");
         s.text("mail.from_name", "Relais");
         s.integer("mail.timeout_s", 60, 1, 600);
         s.integer("mail.max_attempts", 8, 1, 100);
@@ -59,6 +59,10 @@ public:
             s.from_address = cfg.get_text("mail.from_address");
             s.from_name = cfg.get_text("mail.from_name");
             s.timeout = std::chrono::seconds(cfg.get_int("mail.timeout_s"));
+            if (s.from_address.empty())
+                throw platform::config_error(
+                    "mail.from_address: required once mail.smtp_host is set (the address messages come from, one the "
+                    "SMTP server accepts to send for, e.g. relais@votre-domaine.fr)");
             if (!outbound::valid_email(s.from_address))
                 throw platform::config_error("mail.from_address: not a valid e-mail address: " + s.from_address);
             try {

@@ -126,12 +126,19 @@ public:
                   co_await db_->read([&](db::connection& c) {
                       auto s = c.prepare(std::string("SELECT id, kind, title, body, link, created_at, read_at FROM notifications "
                                                      "WHERE user_id = ?1 AND id < ?2") +
-                                         (unread_only ? " AND read_at IS NULL" : "") + " ORDER BY id DESC LIMIT 50");
+                                         (unread_only ? " AND read_at IS NULL" : "") + " ORDER BY id DESC LIMIT 51");
                       s.bind(1, uid).bind(2, before);
                       while (s.step()) list.push_back(to_json(s));
                       unread = unread_count(c, uid);
                   });
-                  auto res = response::json(200, {{"notifications", list}, {"unread", unread}});
+                  // One more than a page tells whether another follows.
+                  json answer{{"notifications", list}, {"unread", unread}};
+                  if (list.size() > 50) {
+                      list.erase(list.end() - 1);
+                      answer["notifications"] = list;
+                      answer["next_before"] = list.back()["id"];
+                  }
+                  auto res = response::json(200, answer);
                   res.header("Cache-Control", "no-store");
                   co_return res;
               }));

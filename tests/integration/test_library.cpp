@@ -169,6 +169,11 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     auto impossible = body;
     impossible["date"] = "2026-04-31";
     CHECK(s.request("POST", "/api/library/items", impossible.dump(), {{"Cookie", author}}).error_code() == "champ_invalide");
+    auto to_come = body;  // what a fiche tells has happened: no date to come
+    to_come["date"] = "2099-12-31";
+    auto future = s.request("POST", "/api/library/items", to_come.dump(), {{"Cookie", author}});
+    CHECK(future.error_code() == "champ_invalide");
+    CHECK(future.json()["error"]["field"] == "date");
 
     // The review queue, then publication.
     auto queue = s.request("GET", "/api/library/review", {}, {{"Cookie", reviewer}}).json()["items"];

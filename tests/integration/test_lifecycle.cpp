@@ -151,6 +151,10 @@ TEST_CASE("configuration: file, environment, flags, and refusal of bad values", 
     CHECK(listen.status == 2);
     auto missing = run_relais({"serve", "--config", (dir.path() / "absent.toml").string()});
     CHECK(missing.status == 2);
+    // Mail switched on without a sender: said, with what to set.
+    auto sender = run_relais({"serve", "--data-dir", d, "--set", "mail.smtp_host=127.0.0.1"});
+    CHECK(sender.status == 2);
+    CHECK(sender.output.find("mail.from_address: required") != std::string::npos);
 
     auto file = dir.path() / "bad.toml";
     std::ofstream(file) << "[limits]\nbody_max_bytes = \"big\"\n";

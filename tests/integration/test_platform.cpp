@@ -260,3 +260,22 @@ TEST_CASE("glossary: every acronym of the seed, spelled out and explained, publi
     // Words that are not acronyms (rétroplanning, check-list…) are not in it.
     CHECK(by_term.count("rétroplanning") == 0);
 }
+
+TEST_CASE("notifications come in pages of 50 with the id to go on from", "[platform][notifications]") {
+    server s;
+    auto admin = s.login_admin();
+    auto author = s.make_user(admin, "auteur.pages@x.fr", "membre");
+    for (int i = 0; i < 52; ++i) {
+        json body = {{"kind", "temoignage"}, {"title", "Récit " + std::to_string(i)}, {"summary", "Résumé."}, {"body", "Texte."}};
+        REQUIRE(s.request("POST", "/api/library/items", body.dump(), {{"Cookie", author}}).status == 201);
+    }
+    auto first = s.request("GET", "/api/notifications", {}, {{"Cookie", admin}}).json();
+    REQUIRE(first["notifications"].size() == 50);
+    REQUIRE(first.contains("next_before"));
+    CHECK(first["next_before"] == first["notifications"][49]["id"]);
+    auto second = s.request("GET", "/api/notifications?before=" + std::to_string(first["next_before"].get<long long>()), {},
+                            {{"Cookie", admin}}).json();
+    CHECK(second["notifications"].size() == 2);
+    CHECK_FALSE(second.contains("next_before"));
+    CHECK(second["notifications"][0]["id"].get<long long>() < first["next_before"].get<long long>());
+}
