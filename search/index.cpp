@@ -570,6 +570,23 @@ result run_query(thread_reader_state& reader, const query& q, const query_plan& 
         r.hits.push_back(std::move(h));
     }
     r.facets = counter.counts();
+    // A facet's own choice does not narrow its counts (OR within a facet): each of its
+    // values is counted over the matches of the other filters, what choosing it would
+    // add (« disjunctive » facets). One more query per such facet chosen; only facets
+    // the caller names (never a filter that restricts what the reader may see).
+    for (const auto& [facet, values] : q.filters) {
+        if (values.empty() || !q.disjunctive.count(facet)) continue;
+        query without = q;
+        without.filters.erase(facet);
+        Xapian::Enquire others(db);
+        others.set_query(compose(db, without, plan, nullptr));
+        auto all = others.get_mset(0, facet_depth);
+        facet_counter wider(facets_of(reader));
+        for (auto m = all.begin(); m != all.end(); ++m) wider.add(*m);
+        auto counts = wider.counts();
+        if (auto it = counts.find(facet); it != counts.end()) r.facets[facet] = std::move(it->second);
+        else r.facets.erase(facet);
+    }
     return r;
 }
 

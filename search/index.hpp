@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -45,6 +46,9 @@ struct document {
 struct query {
     std::string text;  // user syntax: words, "phrases", AND/OR/NOT, prefix*; questions (query_plan.hpp)
     std::map<std::string, std::vector<std::string>> filters;  // facet -> accepted values (OR within, AND across)
+    // Facets whose counts ignore their own filter (the values one could add to it); never
+    // a filter that restricts what the reader may see.
+    std::set<std::string> disjunctive;
     std::size_t offset = 0, limit = 10;
     bool by_date = false;
     std::optional<std::int64_t> date_from, date_to;  // unix seconds, inclusive

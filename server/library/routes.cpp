@@ -58,6 +58,7 @@ void service::register_routes(net::router& r) {
             for (const auto& value : values)
                 if (!rule.valid(value)) throw api_error(errors::unknown_facet_value, rule.param);
             q.filters[rule.facet] = values;
+            q.disjunctive.insert(rule.facet);
         }
         // The index holds every module's documents: the library searches its items.
         q.filters["type"] = {"item"};

@@ -121,6 +121,21 @@ TEST_CASE("index and search in French: stemming, accents, elisions, phrases, fac
     CHECK(ids(q("", {{"phase", {"projet_sante"}}})).size() == 2);
     CHECK(ids(q("", {{"phase", {"projet_sante"}}, {"kind", {"outil"}}})) == std::vector<std::string>{"b"});
     CHECK(ids(q("", {{"phase", {"inconnue"}}})).empty());
+    // Disjunctive facets: a facet chosen is counted without its own choice (the values one
+    // could add), the others with it; a facet not named so narrows its own counts.
+    relais::search::query chosen;
+    chosen.filters = {{"kind", {"outil"}}, {"phase", {"diagnostic"}}};
+    chosen.disjunctive = {"kind", "phase"};
+    auto wide = idx.search(chosen);
+    CHECK(ids(wide) == std::vector<std::string>{"b"});
+    CHECK(wide.facets["kind"] == std::map<std::string, std::size_t>{{"outil", 1}});  // among phase=diagnostic
+    CHECK(wide.facets["phase"] == std::map<std::string, std::size_t>{{"diagnostic", 1}, {"lettre_intention", 1}, {"projet_sante", 1}});
+    chosen.filters = {{"kind", {"temoignage"}}};
+    auto other = idx.search(chosen);
+    CHECK(other.facets["kind"] == std::map<std::string, std::size_t>{{"outil", 2}, {"temoignage", 1}});
+    CHECK(other.facets["phase"] == std::map<std::string, std::size_t>{{"projet_sante", 1}});
+    chosen.disjunctive.clear();
+    CHECK(idx.search(chosen).facets["kind"] == std::map<std::string, std::size_t>{{"temoignage", 1}});
 
     auto s = q("medecins");
     REQUIRE_FALSE(s.hits.empty());
