@@ -11,7 +11,7 @@
 
 import assert from 'node:assert/strict';
 import {
-  addUser, assertNoProblems, heading, isExpected401, launchBrowser, log, makeDataDir, newPage, pathOf,
+  addUser, assertAxeClean, assertNoProblems, heading, isExpected401, launchBrowser, log, makeDataDir, newPage, pathOf,
   runTest, startServer, step, waitForPath, watchPage,
 } from './harness.mjs';
 
@@ -139,6 +139,26 @@ async function run(relais) {
     await page.keyboard.press('Enter');
     assert.equal(await page.evaluate(() => document.activeElement && document.activeElement.id),
       'contenu', 'the skip link must move focus to <main id="contenu">');
+  });
+
+  await step('on a phone the menu folds behind « Menu », the bell stays in sight', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const toggle = nav.getByRole('button', { name: 'Menu' });
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    assert.equal(await nav.getByRole('link', { name: 'Bibliothèque', exact: true }).isVisible(), false);
+    assert.equal(await nav.getByRole('link', { name: /Notifications/ }).isVisible(), true);
+    await toggle.click();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'true');
+    await assertAxeClean(page, 'the open menu on a phone');
+    await page.keyboard.press('Escape');
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    await toggle.click();
+    await nav.getByRole('link', { name: 'Bibliothèque', exact: true }).click();
+    await waitForPath(page, '/bibliotheque');
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false', 'a link followed folds the menu');
+    await page.setViewportSize({ width: 1366, height: 768 });
+    assert.equal(await toggle.isVisible(), false);
+    assert.equal(await nav.getByRole('link', { name: 'Bibliothèque', exact: true }).isVisible(), true);
   });
 
   await step('no console error and no CSP violation', async () => {

@@ -203,6 +203,7 @@ async function run(relais) {
   });
 
   await step('« Tâches planifiées » lists mail.send and runs it on demand', async () => {
+    await nav.getByRole('button', { name: 'Menu' }).click();  // a phone: the menu is folded
     await nav.getByRole('link', { name: 'Tâches planifiées', exact: true }).click();
     await waitForPath(page, '/admin/taches');
     await heading(page, /^Tâches planifiées$/);
@@ -224,6 +225,7 @@ async function run(relais) {
   });
 
   await step('« Envoi des e-mails » says mail is not configured, and what waits', async () => {
+    await nav.getByRole('button', { name: 'Menu' }).click();
     await nav.getByRole('link', { name: 'Envoi des e-mails', exact: true }).click();
     await waitForPath(page, '/admin/e-mails');
     await heading(page, /^Envoi des e-mails$/);

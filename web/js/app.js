@@ -66,7 +66,14 @@ function buildNav() {
   const library = [...mainList.children].find((li) => li.querySelector('a')?.getAttribute('href') === '/bibliotheque');
   if (library) library.after(reviewItem());
   mainList.append(bellItem());
-  const inner = h('div', { class: 'container nav-inner' }, mainList);
+  // On a phone the menu folds behind a « Menu » button (the bell stays in sight); on a
+  // wider screen the button is not shown and nothing folds.
+  const toggle = h('button', {
+    type: 'button', class: 'nav-toggle', 'aria-expanded': 'false', 'aria-controls': 'navigation',
+    onclick: () => setMenuOpen(nav.hasAttribute('data-folded')),
+  }, h('span', { class: 'nav-toggle-icon', 'aria-hidden': 'true' }), t('layout.menu'));
+  nav.setAttribute('data-folded', '');
+  const inner = h('div', { class: 'container nav-inner' }, toggle, mainList);
   if (admin.length) {
     const labelId = uid('nav-admin');
     inner.append(h('div', { class: 'nav-group' },
@@ -77,6 +84,26 @@ function buildNav() {
   nav.hidden = false;
   markCurrentLink();
 }
+
+function setMenuOpen(open) {
+  const { nav } = els;
+  if (open) nav.removeAttribute('data-folded');
+  else nav.setAttribute('data-folded', '');
+  nav.querySelector('.nav-toggle')?.setAttribute('aria-expanded', String(open));
+}
+
+// A link followed folds the menu again; Escape folds it and gives the focus back to
+// the button.
+els.nav.addEventListener('click', (e) => {
+  if (e.target.closest('a')) setMenuOpen(false);
+});
+els.nav.addEventListener('keydown', (e) => {
+  if (e.key === 'Escape' && !els.nav.hasAttribute('data-folded')) {
+    setMenuOpen(false);
+    const toggle = els.nav.querySelector('.nav-toggle');
+    if (toggle && getComputedStyle(toggle).display !== 'none') toggle.focus();
+  }
+});
 
 function markCurrentLink() {
   refreshReviewCount();

@@ -19,6 +19,7 @@ const fr = {
   'layout.skip': 'Aller au contenu',
   'layout.navLabel': 'Navigation principale',
   'layout.adminGroup': 'Administration',
+  'layout.menu': 'Menu',
   'layout.signedInAs': 'Connecté en tant que',
   'layout.logout': 'Se déconnecter',
   'layout.guestLeave': 'Quitter l’atelier',
