@@ -127,6 +127,31 @@ async function run(relais) {
     await page.getByRole('status').filter({ hasText: MEMBER.name }).waitFor();
   });
 
+  await step('a role changed by an administrator reaches the open page: menu, message, page rights', async () => {
+    const { page: bruno } = await newPage();
+    await bruno.goto(`${base}/connexion`);
+    await signIn(bruno, MEMBER.email, MEMBER.password);
+    await heading(bruno, MEMBER.name);
+    const brunoNav = bruno.getByRole('navigation', { name: 'Navigation principale' });
+    assert.equal(await brunoNav.getByText('Administration').count(), 0);
+    const id = await page.evaluate(async (email) => {
+      const { users } = await (await fetch('/api/admin/users')).json();
+      return users.find((u) => u.email === email).id;
+    }, MEMBER.email);
+    const patch = (role) => page.evaluate(async ([uid, r]) => (await fetch(`/api/admin/users/${uid}`, {
+      method: 'PATCH', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ role: r }),
+    })).status, [id, role]);
+    assert.equal(await patch('admin'), 200);
+    await bruno.getByRole('status').filter({ hasText: 'Vos droits ont changé' }).waitFor();
+    await brunoNav.getByRole('link', { name: 'Utilisateurs', exact: true }).click();
+    await heading(bruno, /^Utilisateurs$/);
+    assert.equal(await patch('membre'), 200);
+    // On a page that is no longer theirs: shown again, as refused.
+    await heading(bruno, /^Accès réservé$/);
+    assert.equal(await brunoNav.getByText('Administration').count(), 0);
+    await bruno.context().close();
+  });
+
   await step('the first Tab from the top of the page reaches the skip link', async () => {
     await page.goto(`${base}/`);
     await heading(page, ADMIN.name);

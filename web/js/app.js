@@ -6,11 +6,12 @@
 import { api, onUnauthorized } from './api.js';
 import { bellItem, startBell, stopBell } from './bell.js';
 import { refreshReviewCount, reviewItem, startReviewCount } from './review-count.js';
+import * as socket from './socket.js';
 import { confirmDialog } from './dialog.js';
 import { h, uid } from './dom.js';
 import { lang, t } from './i18n.js';
 import { releaseLeaving, unsavedChanges } from './leave-guard.js';
-import { loadMeta, metaLoaded } from './meta.js';
+import { labels, loadMeta, metaLoaded } from './meta.js';
 import { messagePage } from './pages/message.js';
 import { allowed, matchRoute, notFoundRoute, routes } from './routes.js';
 
@@ -312,6 +313,45 @@ onUnauthorized(async () => {
   } finally {
     state.checkingSession = false;
   }
+});
+
+// The server closes an account's sockets when its access changes (role, organisation,
+// deactivation, password): read the account again. Another role rebuilds the menu, says
+// so, and shows the page again under the new rights (« Accès réservé » if it is no
+// longer theirs); a session that ended goes through the 401 above.
+async function recheckAccount() {
+  const before = state.user;
+  if (!before || state.checkingSession) return;
+  let now;
+  try {
+    now = (await api.get('/api/me')).user;
+  } catch {
+    return; // offline, or signed out (handled by the 401 handler)
+  }
+  if (!state.user || state.user.id !== before.id) return;
+  const moved = (now.org && now.org.id) !== (before.org && before.org.id);
+  if (now.role === before.role && !moved) {
+    if (now.name !== before.name) setUser(now);
+    return;
+  }
+  setUser(now);
+  // The page is shown again only when it is no longer theirs (what is typed elsewhere
+  // stays where it is).
+  const match = matchRoute(location.pathname);
+  if (match && match.route.roles && !allowed(match.route, now.role)) await render({ focus: false });
+  announce(now.role !== before.role
+    ? t('layout.roleChanged', { role: labels.role(now.role) })
+    : t('layout.orgChanged'), 'info');
+}
+let reconnected = false;
+socket.watch({
+  failing: recheckAccount,
+  // A change made while the socket was away (reconnecting) closed nothing: read the
+  // account again at each reconnection too (not at the first connection).
+  heard: () => {
+    if (reconnected) recheckAccount();
+    reconnected = true;
+  },
 });
 
 async function leaveAsGuest() {

@@ -20,6 +20,8 @@ const fr = {
   'layout.navLabel': 'Navigation principale',
   'layout.adminGroup': 'Administration',
   'layout.menu': 'Menu',
+  'layout.roleChanged': 'Vos droits ont changé : vous êtes maintenant « {role} ». Le menu et cette page en tiennent compte.',
+  'layout.orgChanged': 'Votre organisation a changé : le menu et cette page en tiennent compte.',
   'layout.signedInAs': 'Connecté en tant que',
   'layout.logout': 'Se déconnecter',
   'layout.guestLeave': 'Quitter l’atelier',
