@@ -119,6 +119,15 @@ async function run(relais) {
     await form.getByLabel('Adresse e-mail', { exact: true }).fill(MEMBER.email);
     await form.getByLabel('Rôle', { exact: true }).selectOption('membre');
     await form.getByLabel('Mot de passe initial', { exact: true }).fill(MEMBER.password);
+    // The password chosen for someone can be checked by eye, and is never kept in a draft.
+    const show = form.getByRole('button', { name: 'Afficher' });
+    await show.click();
+    assert.equal(await show.getAttribute('aria-pressed'), 'true');
+    assert.equal(await form.getByLabel('Mot de passe initial', { exact: true }).getAttribute('type'), 'text');
+    const stored = await page.evaluate(() => Object.keys(sessionStorage).map((k) => sessionStorage.getItem(k)).join('\n'));
+    assert.ok(!stored.includes(MEMBER.password), 'no password in the tab\'s storage');
+    await show.click();
+    assert.equal(await form.getByLabel('Mot de passe initial', { exact: true }).getAttribute('type'), 'password');
     await form.getByRole('button', { name: 'Créer le compte' }).click();
 
     const row = table.getByRole('row').filter({ hasText: MEMBER.name });

@@ -60,3 +60,25 @@ export function replace(parent, ...children) {
   parent.replaceChildren();
   return append(parent, children);
 }
+
+/**
+ * A table that becomes a list of cards on a phone (CSS `.table-stack`): each cell is
+ * labelled with its column's header (`data-label`, shown before it), again whenever
+ * the rows are drawn again. Returns the table.
+ */
+export function stackTable(table) {
+  table.classList.add('table-stack');
+  const label = () => {
+    const heads = [...(table.tHead?.rows[0]?.cells || [])].map((c) => c.textContent.trim());
+    for (const body of table.tBodies) {
+      for (const row of body.rows) {
+        [...row.cells].forEach((cell, i) => {
+          if (heads[i] && !cell.hasAttribute('colspan')) cell.dataset.label = heads[i];
+        });
+      }
+    }
+  };
+  label();
+  new MutationObserver(label).observe(table, { childList: true, subtree: true });
+  return table;
+}

@@ -39,7 +39,29 @@ export function inputField({
   });
   if (value !== undefined && value !== null) input.value = value;
   input.defaultValue = input.value;
+  if (password && type === 'password') {
+    // A password chosen for someone else (or for oneself) may be shown to check it:
+    // « Afficher » turns it to plain text and back. It stays a secret for the form
+    // (kept as typed, never in a draft).
+    input.dataset.secret = 'true';
+    const show = h('button', {
+      type: 'button', class: 'button button-secondary button-small password-show', 'aria-pressed': 'false',
+      'aria-controls': id, text: t('form.passwordShow'),
+      onclick: () => {
+        const shown = input.type === 'password';
+        input.type = shown ? 'text' : 'password';
+        show.setAttribute('aria-pressed', String(shown));
+      },
+    });
+    return h('div', { class: 'field' }, h('label', { for: id, text: label }), help.el,
+      h('div', { class: 'password-field' }, input, show));
+  }
   return h('div', { class: 'field' }, h('label', { for: id, text: label }), help.el, input);
+}
+
+/** A field whose value is a secret: kept as typed, never saved in a draft. */
+function isSecret(el) {
+  return el.type === 'password' || el.dataset.secret === 'true';
 }
 
 /** A labelled <textarea>. Options: label, name, value, required, hint, rows, attrs. */
@@ -95,7 +117,7 @@ export function formValues(form) {
       if (el.checked) values[el.name] = el.value;
       else if (!(el.name in values)) values[el.name] = '';
     } else if (el.tagName === 'INPUT' || el.tagName === 'SELECT' || el.tagName === 'TEXTAREA') {
-      values[el.name] = el.type === 'password' ? el.value : el.value.trim();
+      values[el.name] = isSecret(el) ? el.value : el.value.trim();
     }
   }
   for (const name of groups) if (!values[name]) values[name] = [];
@@ -115,7 +137,7 @@ function codePoints(text) {
 function validate(form) {
   for (const el of form.elements) {
     if (!el.name || el.disabled || el.type === 'checkbox') continue;
-    const value = el.type === 'password' ? el.value : el.value.trim();
+    const value = isSecret(el) ? el.value : el.value.trim();
     if (el.required && value === '') {
       return { el, message: t('form.missing', { label: labelOf(el) }) };
     }
@@ -237,7 +259,7 @@ export function keepDraft(form, key, extra = null) {
   if (saved && typeof saved === 'object') {
     const values = saved.values || {};
     for (const el of form.elements) {
-      if (!el.name || !(el.name in values) || el.type === 'password' || el.type === 'file') continue;
+      if (!el.name || !(el.name in values) || isSecret(el) || el.type === 'file') continue;
       const v = values[el.name];
       if (el.type === 'checkbox' && el.dataset.group === 'true') el.checked = Array.isArray(v) && v.includes(el.value);
       else if (el.type === 'checkbox') el.checked = Boolean(v);
@@ -248,7 +270,10 @@ export function keepDraft(form, key, extra = null) {
   }
   const save = () => {
     try {
-      sessionStorage.setItem(storageKey, JSON.stringify({ values: formValues(form), extra: extra ? extra.get() : undefined }));
+      // Passwords are never written down, even in the tab's storage.
+      const values = formValues(form);
+      for (const el of form.elements) if (el.name && isSecret(el)) delete values[el.name];
+      sessionStorage.setItem(storageKey, JSON.stringify({ values, extra: extra ? extra.get() : undefined }));
     } catch { /* full or unavailable: the text stays in the page */ }
   };
   form.addEventListener('input', save);

@@ -82,6 +82,7 @@ const fr = {
   'common.edit': 'Modifier',
   'common.delete': 'Supprimer',
   'common.none': 'Aucune',
+  'common.noneMasculine': 'Aucun',
   'common.nonePerson': 'Aucun',
   'common.notSet': 'Non renseigné',
   'common.retry': 'Réessayer',
@@ -89,6 +90,7 @@ const fr = {
   'common.listSeparator': ', ',
 
   // Form validation (client side, before asking the server)
+  'form.passwordShow': 'Afficher',
   'form.missing': 'Veuillez renseigner le champ « {label} ».',
   'form.invalidEmail': 'Le champ « {label} » doit contenir une adresse e-mail valide.',
   'form.fieldInvalid': 'Le champ « {label} » n’est pas valide : vérifiez ce qui y est saisi.',
@@ -1401,6 +1403,7 @@ const fr = {
   'adminUsers.createTitle': 'Créer un compte',
   'adminUsers.name': 'Nom',
   'adminUsers.email': 'Adresse e-mail',
+  'adminUsers.emailHint': 'L’adresse de connexion et des e-mails de Relais.',
   'adminUsers.role': 'Rôle',
   'adminUsers.org': 'Organisation',
   'adminUsers.noOrg': 'Aucune organisation',

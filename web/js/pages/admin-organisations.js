@@ -3,7 +3,7 @@
 // confirmation.
 
 import { api } from '../api.js';
-import { h, srOnly, uid } from '../dom.js';
+import { h, srOnly, uid, stackTable } from '../dom.js';
 import { confirmDialog, openDialog } from '../dialog.js';
 import { actions, createForm, inputField, selectField, submitButton } from '../forms.js';
 import { compare, t } from '../i18n.js';
@@ -90,7 +90,7 @@ export async function render(ctx) {
   const [orgsData] = await Promise.all([api.get('/api/orgs', { signal }), loadMeta()]);
   const orgs = [...(orgsData.orgs || [])];
 
-  const tableError = h('div', { class: 'form-error', role: 'alert' });
+  const tableError = h('div', { class: 'form-error', role: 'alert', tabindex: '-1' });
   const captionId = uid('legende');
   const tableWrap = h('div', {
     class: 'table-wrap', role: 'region', 'aria-labelledby': captionId, tabindex: '0',
@@ -114,7 +114,7 @@ export async function render(ctx) {
       h('th', { scope: 'row', text: org.name }),
       h('td', { text: labels.orgType(org.type) }),
       h('td', { text: regionName(org.region) }),
-      h('td', { text: deps.length ? deps.join(t('common.listSeparator')) : t('common.none') }),
+      h('td', { text: deps.length ? deps.join(t('common.listSeparator')) : t('common.noneMasculine') }),
       h('td', { class: 'cell-number', text: String(org.user_count ?? 0) }),
       h('td', { class: 'cell-actions' },
         rowButton('edit', t('common.edit'), org, () => editOrg(org.id)),
@@ -195,7 +195,10 @@ export async function render(ctx) {
       await api.del(`/api/admin/orgs/${encodeURIComponent(org.id)}`, { signal });
     } catch (err) {
       if (err.name === 'AbortError') return;
+      // Said where the eyes and the focus go (above the table, which may be far up).
       tableError.textContent = err.message;
+      tableError.scrollIntoView({ block: 'center' });
+      tableError.focus();
       return;
     }
     const i = orgs.findIndex((o) => String(o.id) === String(id));
@@ -221,14 +224,14 @@ export async function render(ctx) {
   });
 
   renderRows();
-  tableWrap.append(h('table', { class: 'table' },
+  tableWrap.append(stackTable(h('table', { class: 'table' },
     h('caption', { id: captionId, text: t('adminOrgs.tableCaption') }),
     h('thead', {}, h('tr', {},
       ['colName', 'colType', 'colRegion', 'colDepartements', 'colUsers', 'colActions']
         .map((key) => h('th', {
           scope: 'col', class: key === 'colUsers' ? 'cell-number' : null, text: t(`adminOrgs.${key}`),
         })))),
-    tbody));
+    tbody)));
 
   const page = h('section', { class: 'page page-admin' },
     h('h1', { text: t('adminOrgs.title') }),

@@ -4,7 +4,7 @@
 // until that run is over).
 
 import { api } from '../api.js';
-import { h, srOnly, uid } from '../dom.js';
+import { h, srOnly, uid, stackTable } from '../dom.js';
 import { t } from '../i18n.js';
 import { absoluteDate, everyInWords, isoDate, shortDate } from '../time.js';
 
@@ -149,12 +149,12 @@ export async function render(ctx) {
     h('div', {
       class: 'table-wrap', role: 'region', 'aria-labelledby': captionId, tabindex: '0',
     },
-    h('table', { class: 'table table-jobs' },
+    stackTable(h('table', { class: 'table table-jobs' },
       h('caption', { id: captionId, text: t('adminJobs.tableCaption') }),
       h('thead', {}, h('tr', {},
         ['colJob', 'colInterval', 'colLast', 'colStatus', 'colNext', 'colRuns', 'colActions']
           .map((key) => h('th', {
             scope: 'col', class: key === 'colRuns' ? 'cell-number' : null, text: t(`adminJobs.${key}`),
           })))),
-      tbody)));
+      tbody))));
 }

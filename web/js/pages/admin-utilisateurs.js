@@ -2,10 +2,10 @@
 // creation form, per-row edit (name, role, organisation, active) and password reset.
 
 import { api } from '../api.js';
-import { h, srOnly, uid } from '../dom.js';
+import { h, srOnly, uid, stackTable } from '../dom.js';
 import { openDialog } from '../dialog.js';
 import {
-  actions, checkboxField, createForm, inputField, selectField, submitButton,
+  actions, checkboxField, createForm, inputField, keepDraft, selectField, submitButton,
 } from '../forms.js';
 import { compare, t } from '../i18n.js';
 import { guardTypedText } from '../leave-guard.js';
@@ -94,6 +94,10 @@ export async function render(ctx) {
           labelledBy: titleId,
           children: [
             inputField({ label: t('adminUsers.name'), name: 'name', value: user.name, required: true, attrs: { maxlength: '120' } }),
+            inputField({
+              label: t('adminUsers.email'), name: 'email', type: 'email', value: user.email, required: true,
+              autocomplete: 'off', hint: t('adminUsers.emailHint'), attrs: { maxlength: '254' },
+            }),
             selectField({
               label: t('adminUsers.role'), name: 'role', options: roleOptions(), value: user.role,
             }),
@@ -117,6 +121,7 @@ export async function render(ctx) {
             // Send only what changed: a PATCH accepts any subset.
             const changes = {};
             if (values.name !== user.name) changes.name = values.name;
+            if (values.email.toLowerCase() !== user.email.toLowerCase()) changes.email = values.email;
             if (values.role !== user.role) changes.role = values.role;
             const orgId = orgIdFrom(values.org_id);
             if (String(orgId ?? '') !== String(user.org ? user.org.id : '')) changes.org_id = orgId;
@@ -211,9 +216,12 @@ export async function render(ctx) {
       const data = await api.post('/api/admin/users', body, { signal });
       replaceUser(data.user);
       form.reset();
+      createDraft.clear();
       ctx.announce(t('adminUsers.created', { name: data.user.name }));
     },
   });
+  // What is typed survives a reload or a session that ended mid-way (not the password).
+  const createDraft = keepDraft(create.form, 'admin-compte-nouveau');
 
   renderRows();
 
@@ -223,12 +231,12 @@ export async function render(ctx) {
     h('div', {
       class: 'table-wrap', role: 'region', 'aria-labelledby': captionId, tabindex: '0',
     },
-    h('table', { class: 'table' },
+    stackTable(h('table', { class: 'table' },
       h('caption', { id: captionId, text: t('adminUsers.tableCaption') }),
       h('thead', {}, h('tr', {},
         ['colName', 'colEmail', 'colRole', 'colOrg', 'colStatus', 'colActions']
           .map((key) => h('th', { scope: 'col', text: t(`adminUsers.${key}`) })))),
-      tbody)),
+      tbody))),
     h('section', { class: 'block panel', 'aria-labelledby': createId },
       h('h2', { id: createId, text: t('adminUsers.createTitle') }),
       create.form));

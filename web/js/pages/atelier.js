@@ -45,7 +45,7 @@ function detailsList(w) {
     ['atelier.partners', names(w.partners)],
     ['atelier.facilitators', names(w.facilitators, t('common.nonePerson'))],
     ['atelier.members', names(w.members, t('common.nonePerson'))],
-    ['atelier.myRole', w.my_role ? roleLabel(w.my_role) : t('common.none')],
+    ['atelier.myRole', w.my_role ? roleLabel(w.my_role) : t('common.noneMasculine')],
   ];
   return h('dl', { class: 'details' }, rows.map(([key, value]) => h('div', { class: 'details-row' },
     h('dt', { text: t(key) }), h('dd', { text: value || t('common.notSet') }))));

@@ -3,7 +3,7 @@
 
 import { api } from '../api.js';
 import { h, uid } from '../dom.js';
-import { actions, createForm, inputField, submitButton } from '../forms.js';
+import { actions, createForm, inputField, keepDraft, submitButton } from '../forms.js';
 import { t } from '../i18n.js';
 import { guardTypedText } from '../leave-guard.js';
 import { labels } from '../meta.js';
@@ -54,9 +54,12 @@ export async function render(ctx) {
       user = data.user;
       ctx.setUser(user);
       details.replaceChildren(detailsList(user));
+      nameDraft.clear();
       ctx.announce(t('account.nameSaved'));
     },
   });
+  // A name being typed survives a reload or a session that ended mid-way.
+  const nameDraft = keepDraft(nameForm.form, `compte-nom-${user.id}`);
 
   const passwordId = uid('titre');
   const passwordForm = createForm({
