@@ -217,6 +217,11 @@ async function run(relais) {
     assert.equal(await p.locator('dt#sigle-DAC').count(), 1);
     assert.equal(await p.locator('dt#sigle-SWOT').count(), 0);
     await assertAxeClean(p, 'the glossary');
+    // Nothing found: said in the status, the list empty and out of the way (axe-clean).
+    await p.getByLabel('Chercher un sigle').fill('zzzz');
+    await p.getByRole('status').filter({ hasText: 'Aucun sigle ne correspond' }).waitFor();
+    await assertAxeClean(p, 'the glossary with nothing found');
+    await p.getByLabel('Chercher un sigle').fill('');
     await p.setViewportSize({ width: 390, height: 844 });
     await assertNoOverflow(p);
     await p.setViewportSize({ width: 1366, height: 900 });

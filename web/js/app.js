@@ -253,9 +253,13 @@ async function render({ focus = true, flash = '', flashKind = 'info' } = {}) {
       // What the page shows does not exist (any more): trying again will not help; its
       // section's list is where to go on.
       const section = `/${pathname.split('/')[1] || ''}`;
+      // The server's generic « introuvable » said in the section's words (a fiche, a
+      // workshop…); a specific refusal (an invitation that ended) as the server says it.
+      const sectionText = `errors.notFoundIn.${section.slice(1)}`;
+      const generic = !err.code || err.code === 'introuvable';
       node = messagePage({
         title: t('errors.notFoundTitle'),
-        text: err.message || t('errors.notFoundText'),
+        text: generic && t(sectionText) !== sectionText ? t(sectionText) : (err.message || t('errors.notFoundText')),
         back: section !== '/' && section !== pathname ? { href: section, label: t('errors.backToSection') } : null,
       });
       title = t('errors.notFoundTitle');

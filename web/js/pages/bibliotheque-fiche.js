@@ -128,6 +128,7 @@ export async function render(ctx) {
   const id = ctx.params.id;
   if (!/^\d{1,12}$/.test(id)) {
     const e = new Error(t('biblio.notFound'));
+    e.status = 404;  // as for an id no fiche has: the same page, no « Réessayer »
     throw e;
   }
   const version = new URLSearchParams(location.search).get('version');

@@ -30,8 +30,10 @@ export async function render(ctx) {
         h('p', { class: 'glossary-forms', text: e.forms.join(' ; ') }),
         e.explanation ? h('p', { text: e.explanation }) : null),
     ]));
-    status.textContent = q ? t(shown.length === 1 ? 'glossary.countOne' : 'glossary.count', { n: shown.length }) : '';
-    if (!shown.length) list.replaceChildren(h('p', { class: 'hint', text: t('glossary.none') }));
+    // Nothing found: the status says it (the list holds only terms, never a message).
+    status.textContent = !shown.length ? t('glossary.none')
+      : q ? t(shown.length === 1 ? 'glossary.countOne' : 'glossary.count', { n: shown.length }) : '';
+    list.hidden = !shown.length;
   };
   input.addEventListener('input', draw, { signal: ctx.signal });
   draw();

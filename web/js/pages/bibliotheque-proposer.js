@@ -253,7 +253,11 @@ export async function render(ctx) {
       checkGroup(t('biblio.facet.phase'), 'phases', lists.phases(), item?.phases || []),
       checkGroup(t('biblio.facet.mission'), 'missions', lists.missions(), item?.missions || []),
       selectField({ label: t('biblio.facet.region'), name: 'region', options: regionOptions, value: item?.region?.code || '' }),
-      inputField({ label: t('biblio.dateField'), name: 'date', type: 'date', value: item?.date, hint: t('biblio.dateHint') }),
+      inputField({
+        label: t('biblio.dateField'), name: 'date', type: 'date', value: item?.date, hint: t('biblio.dateHint'),
+        // What the fiche tells has happened: no date to come (the server refuses one too).
+        attrs: { max: new Date(Date.now() + 86_400_000).toISOString().slice(0, 10) },
+      }),
       inputField({ label: t('biblio.authorField'), name: 'author_name', value: item?.author_name ?? ctx.user.name, attrs: { maxlength: '120' } }),
       h('fieldset', { class: 'field' },
         h('legend', { text: t('biblio.attachments') }),

@@ -75,7 +75,7 @@ export async function render(ctx) {
   });
   input.value = state.q;
   const sort = h('select', { id: uid('tri'), name: 'sort' },
-    h('option', { value: '', text: t('biblio.sortRelevance') }),
+    h('option', { value: '', text: state.q ? t('biblio.sortRelevance') : t('biblio.sortNewest') }),
     h('option', { value: 'date', text: t('biblio.sortDate') }));
   sort.value = state.sort;
   const from = h('input', { type: 'date', id: uid('du'), name: 'from', value: state.from || null });
@@ -137,6 +137,8 @@ export async function render(ctx) {
 
   async function refresh({ focusResults = false, typing = false } = {}) {
     state.q = input.value.trim();
+    // Without words there is no relevance: the default order is the newest first.
+    sort.options[0].textContent = state.q ? t('biblio.sortRelevance') : t('biblio.sortNewest');
     state.sort = sort.value;
     state.from = from.value;
     state.to = to.value;
@@ -151,23 +153,32 @@ export async function render(ctx) {
       if (err.name === 'AbortError') return;
       status.textContent = err.message;
       status.classList.add('error-text');
+      // What is listed no longer answers what is asked: not left as if it did.
+      replace(results);
+      replace(pager);
+      replace(suggestion);
       return;
     }
     status.classList.remove('error-text');
     const filtering = activeFilters();
     filterLabel.textContent = filtering ? t('biblio.filterCount', { n: filtering }) : t('biblio.filter');
     reset.hidden = filtering === 0;
-    status.textContent = data.total === 0 ? t('biblio.none')
+    const inverted = state.from && state.to && state.from > state.to;
+    status.textContent = data.total === 0
+      ? t(inverted ? 'biblio.noneInverted' : filtering ? 'biblio.none' : 'biblio.noneNoFilter')
       : t(data.total === 1 ? 'biblio.countOne' : 'biblio.count', { n: data.total });
-    replace(suggestion, data.suggestion && data.suggestion !== data.query.toLowerCase()
-      ? h('p', {},
-        data.fallback === 'corrected' ? t('biblio.correctedShown') : null,
-        t('biblio.tryWith'), ' ',
-        h('button', {
-          type: 'button', class: 'link-button',
-          onclick: () => { input.value = data.suggestion; state.page = 1; refresh({ focusResults: true }); },
-        }, data.suggestion))
-      : (data.fallback === 'any_word' ? h('p', { text: t('biblio.anyWord') }) : null));
+    const useSuggestion = () => { input.value = data.suggestion; state.page = 1; refresh({ focusResults: true }); };
+    let advice = null;
+    if (data.fallback === 'corrected' && data.suggestion) {
+      // These are already the corrected words' results: say so, nothing to try.
+      advice = h('p', {}, t('biblio.correctedShown', { typed: data.query, corrected: data.suggestion }));
+    } else if (data.suggestion && data.suggestion !== data.query.toLowerCase()) {
+      advice = h('p', {}, t('biblio.tryWith'), ' ',
+        h('button', { type: 'button', class: 'link-button', onclick: useSuggestion }, data.suggestion));
+    } else if (data.fallback === 'any_word') {
+      advice = h('p', { text: t('biblio.anyWord') });
+    }
+    replace(suggestion, advice);
     replace(results, data.hits.map((hit) => itemCard(hit)));
     // Redrawing the facets must not lose the keyboard focus of the box just toggled.
     const active = document.activeElement;
@@ -181,8 +192,14 @@ export async function render(ctx) {
     const pages = [];
     if (data.pages > 1) {
       if (data.page > 1) pages.push(pageButton(t('biblio.previous'), data.page - 1));
-      const first = Math.max(1, data.page - 3);
-      for (let p = first; p <= Math.min(data.pages, first + 6); p += 1) pages.push(pageButton(String(p), p, p === data.page));
+      // A window of pages around the current one, the first and the last always offered.
+      const first = Math.max(1, Math.min(data.page - 3, data.pages - 6));
+      const last = Math.min(data.pages, first + 6);
+      if (first > 1) pages.push(pageButton('1', 1), h('span', { class: 'pager-gap', 'aria-hidden': 'true', text: '…' }));
+      for (let p = first; p <= last; p += 1) pages.push(pageButton(String(p), p, p === data.page));
+      if (last < data.pages) {
+        pages.push(h('span', { class: 'pager-gap', 'aria-hidden': 'true', text: '…' }), pageButton(String(data.pages), data.pages));
+      }
       if (data.page < data.pages) pages.push(pageButton(t('biblio.next'), data.page + 1));
     }
     replace(pager, pages);
