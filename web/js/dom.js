@@ -1,16 +1,7 @@
 // Small DOM helpers. Text always goes through textContent / text nodes, never
 // through innerHTML, so data from the server can never become markup.
 
-import { frenchSpacing } from './typography.js';
-
 let idCounter = 0;
-
-// Elements whose text is code or what someone edits: kept exactly as given.
-const LITERAL = new Set(['TEXTAREA', 'INPUT', 'CODE', 'PRE', 'SCRIPT', 'STYLE', 'OPTION']);
-
-function shown(el, text) {
-  return LITERAL.has(el.tagName) ? text : frenchSpacing(text);
-}
 
 /** A document-unique id with a readable prefix. */
 export function uid(prefix = 'id') {
@@ -30,7 +21,7 @@ export function h(tag, attrs = {}, ...children) {
   for (const [name, value] of Object.entries(attrs || {})) {
     if (value === null || value === undefined || value === false) continue;
     if (name === 'class') el.className = value;
-    else if (name === 'text') el.textContent = shown(el, String(value));
+    else if (name === 'text') el.textContent = value;
     else if (name === 'for') el.htmlFor = value;
     else if (name.startsWith('on') && typeof value === 'function') {
       el.addEventListener(name.slice(2), value);
@@ -45,7 +36,7 @@ export function h(tag, attrs = {}, ...children) {
 export function append(parent, children) {
   for (const child of [children].flat(Infinity)) {
     if (child === null || child === undefined || child === false) continue;
-    parent.append(child instanceof Node ? child : document.createTextNode(shown(parent, String(child))));
+    parent.append(child instanceof Node ? child : document.createTextNode(String(child)));
   }
   return parent;
 }

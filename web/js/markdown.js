@@ -5,7 +5,6 @@
 
 import { h, srOnly } from './dom.js';
 import { t } from './i18n.js';
-import { frenchSpacing } from './typography.js';
 
 const ESCAPABLE = '\\`*_{}[]()#+-.!|>~';
 
@@ -24,7 +23,7 @@ function inline(text) {
   const out = [];
   let plain = '';
   const flush = () => {
-    if (plain) out.push(document.createTextNode(frenchSpacing(plain)));
+    if (plain) out.push(document.createTextNode(plain));
     plain = '';
   };
   let i = 0;

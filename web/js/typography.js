@@ -1,7 +1,7 @@
 // French typography for displayed text: a narrow no-break space before ; ! ?, a
 // no-break space before : and inside « », so that a line never starts with a
 // punctuation mark or a closing guillemet. Idempotent; applied to the catalogue
-// and to every text node the pages build (not to what people edit).
+// (what people write is shown as they wrote it: a page may be searched for their words).
 
 export function frenchSpacing(text) {
   return text
