@@ -7,6 +7,10 @@
 #include "common/utf8.hpp"
 #include "common/time.hpp"
 
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
 #include <algorithm>
 
 namespace relais::auth {
@@ -96,13 +100,33 @@ asio::awaitable<service::login_result> service::login(const std::string& raw_ema
     // growing delays: someone guessing elsewhere never locks the owner out, and
     // successful sign-ins (a whole workshop room behind one address) never count.
     std::string account_key = email + '\x1f' + address;
+    // One attempt at a time for an account seen from one address: parallel guesses wait
+    // their turn and meet the throttle one by one, and parallel right passwords (one
+    // account opened in several browsers behind one address) all get in.
+    for (int waited = 0;; ++waited) {
+        {
+            std::lock_guard lock(attempts_mutex_);
+            if (attempts_in_flight_.insert(account_key).second) break;
+        }
+        if (waited >= 500) throw api_error(errors::unavailable);  // 10 s behind others: give up
+        asio::steady_timer pause(co_await asio::this_coro::executor, std::chrono::milliseconds(20));
+        co_await pause.async_wait(asio::use_awaitable);
+    }
+    struct in_flight {
+        service& s;
+        const std::string& key;
+        ~in_flight() {
+            std::lock_guard lock(s.attempts_mutex_);
+            s.attempts_in_flight_.erase(key);
+        }
+    } done{*this, account_key};
     retry_after = std::max(per_account_.retry_after(account_key), per_address_.retry_after(address));
     if (retry_after > 0)
         throw api_error(errors::too_many_attempts, {},
                         "Trop de tentatives de connexion. Réessayez dans " + french_wait(retry_after) + ".");
 
-    // Count the attempt before the slow verification, so that parallel guesses cannot
-    // all pass the check; a success takes it back.
+    // Count the attempt before the slow verification, so that parallel guesses on other
+    // accounts from this address cannot all pass the check; a success takes it back.
     per_account_.record_failure(account_key);
     per_address_.record_failure(address);
     std::optional<user> u;

@@ -11,7 +11,9 @@
 #include "net/router.hpp"
 
 #include <chrono>
+#include <mutex>
 #include <optional>
+#include <unordered_set>
 #include <string>
 
 namespace relais::auth {
@@ -162,6 +164,8 @@ private:
     options opts_;
     throttle per_account_;
     throttle per_address_;
+    std::mutex attempts_mutex_;
+    std::unordered_set<std::string> attempts_in_flight_;  // account keys being checked now
     std::string dummy_hash_;
     std::vector<org_usage> org_usages_;
     std::vector<std::function<void(const access_change&)>> listeners_;

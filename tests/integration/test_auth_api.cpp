@@ -4,8 +4,10 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <set>
 #include <sstream>
+#include <thread>
 
 using relais::test::server;
 using json = nlohmann::json;
@@ -308,4 +310,31 @@ TEST_CASE("an organisation something refers to is not deleted, and a workshop's 
     CHECK(kept["cpts"]["id"] == org_id);
     CHECK(kept["partners"].size() == 1);
     CHECK(s.request("GET", "/api/orgs", {}, h).body.find("CPTS Éphémère") != std::string::npos);
+}
+
+TEST_CASE("sign-ins at the same moment to one account with the right password all get in", "[auth][limits]") {
+    server s({"--set", "auth.max_failures_per_account=3"});
+    std::vector<std::thread> browsers;
+    std::atomic<int> in{0}, throttled{0};
+    for (int i = 0; i < 10; ++i)
+        browsers.emplace_back([&] {
+            auto r = s.request("POST", "/api/session", json{{"email", "admin@relais.local"}, {"password", s.admin_password()}}.dump());
+            if (r.status == 200) ++in;
+            if (r.status == 429) ++throttled;
+        });
+    for (auto& b : browsers) b.join();
+    CHECK(in == 10);
+    CHECK(throttled == 0);
+    // Guesses at the same moment wait their turn: past the free failures, the throttle.
+    std::atomic<int> refused{0}, wrong{0};
+    browsers.clear();
+    for (int i = 0; i < 6; ++i)
+        browsers.emplace_back([&] {
+            auto r = s.request("POST", "/api/session", json{{"email", "admin@relais.local"}, {"password", "pas le bon mot"}}.dump());
+            if (r.status == 401) ++wrong;
+            if (r.status == 429) ++refused;
+        });
+    for (auto& b : browsers) b.join();
+    CHECK(wrong == 3);
+    CHECK(refused == 3);
 }
