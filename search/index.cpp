@@ -759,6 +759,17 @@ index::~index() {
     }
 }
 
+namespace {
+std::int64_t steady_ms() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+}  // namespace
+
+bool index::answered_within(std::chrono::milliseconds window) const {
+    auto last = last_answer_ms_.load(std::memory_order_relaxed);
+    return last != 0 && steady_ms() - last <= window.count();
+}
+
 std::uint32_t index::document_count() const {
     try {
         return open_combined(dir_).get_doccount();
@@ -939,6 +950,7 @@ result index::search(const query& q) const {
             auto& reader = thread_reader(reader_key_, dir_, generation_.load(), attempt > 0);
             const auto plan = plan_query(q.text);
             auto r = run_query(reader, q, plan);
+            last_answer_ms_.store(steady_ms(), std::memory_order_relaxed);
             const bool has_text = q.text.find_first_not_of(" \t\r\n") != std::string::npos;
             if (!has_text || q.relaxed) return r;
             // Few results: a spelling correction, if it finds clearly more (more than

@@ -15,6 +15,7 @@
 // question or long query (60 % of its significant words, by relevance), or the syntax.
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -94,6 +95,9 @@ public:
     /// Documents in the committed index, read through a fresh reader. Throws when
     /// the index cannot be read: this is the health check.
     std::uint32_t document_count() const;
+    /// Whether a search was answered within the last `window`: the index evidently reads
+    /// (a health check under load need not queue behind the searches to know it).
+    bool answered_within(std::chrono::milliseconds window) const;
 
     /// Adds or replaces a document (by id); visible to searches after commit().
     void put(const document& d);
@@ -135,6 +139,7 @@ private:
 
     std::filesystem::path dir_;
     std::string reader_key_;  // identifies this index's cached readers across threads
+    mutable std::atomic<std::int64_t> last_answer_ms_{0};  // steady clock, when a search last succeeded
     std::atomic<std::uint64_t> generation_{0};  // commits so far: readers reopen when it moves
     synonym_groups synonyms_;
     std::vector<std::vector<std::string>> synonym_words_;  // each form as " normalised words "

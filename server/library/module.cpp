@@ -25,12 +25,14 @@ public:
         s.integer("limits.extract_memory_mb", 512, 64, 1 << 20);
         s.integer("limits.extract_wall_seconds", 30, 1, 3600);
         s.integer("limits.extract_parallel", 2, 1, 64);
+        s.integer("limits.searches_per_address", 4, 1, 1000, "library searches in progress at once per client address (429 beyond)");
     }
 
     void start(platform::context& ctx) override {
         const auto& cfg = ctx.cfg();
         options o;
         o.upload_max_bytes = static_cast<std::size_t>(cfg.get_int("limits.upload_max_bytes"));
+        o.searches_per_address = static_cast<std::size_t>(cfg.get_int("limits.searches_per_address"));
         // Attachments are read by a child process (`relais extract`) under limits.
         std::error_code exe_ec;
         o.extraction.exe = std::filesystem::read_symlink("/proc/self/exe", exe_ec);

@@ -81,6 +81,14 @@ void service::register_routes(net::router& r) {
         q.limit = static_cast<std::size_t>(per_page);
         search::result found;
         bool syntax_error = false;
+        // A few at a time per client: one client's burst of searches never fills the
+        // threads that everyone's sign-ins and searches share.
+        auto slot = searching_.try_enter(req.client_address);
+        if (!slot) {
+            auto busy = response::error(api_error(errors::rate_limited));
+            busy.header("Retry-After", "1");
+            co_return busy;
+        }
         co_await cpu_.run([&] {
             try {
                 found = index_.search(q);

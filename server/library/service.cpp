@@ -136,7 +136,7 @@ using namespace detail;
 service::service(db::pool& db, auth::service& auth, worker_pool& cpu, worker_pool& extraction, search::index& idx, indexing::indexer& ix,
                  blobs& files, notifications::notifier& notifier, options opts)
     : db_(db), auth_(auth), cpu_(cpu), extraction_(extraction), index_(idx), indexer_(ix), files_(files), notifier_(notifier),
-      opts_(opts) {}
+      opts_(opts), searching_(opts.searches_per_address) {}
 
 void service::publish_version(db::connection& c, std::int64_t item_id, std::int64_t version, std::int64_t by, std::int64_t now) {
     auto it = store::find_item(c, item_id);

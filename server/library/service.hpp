@@ -17,6 +17,8 @@
 #include "search/index.hpp"
 
 #include <map>
+#include "common/in_flight.hpp"
+
 #include <mutex>
 
 namespace relais::library {
@@ -25,6 +27,7 @@ struct options {
     std::size_t upload_max_bytes = 10 * 1024 * 1024;
     std::size_t extractions_per_user = 2;   // in progress or waiting, per account (429 beyond)
     std::size_t extractions_waiting = 16;   // in progress or waiting, in all (503 beyond)
+    std::size_t searches_per_address = 4;   // searches in progress at once per client address (429 beyond)
     isolation extraction;  // the child process that extracts attachments' text
 };
 
@@ -101,6 +104,7 @@ private:
     blobs& files_;
     notifications::notifier& notifier_;
     options opts_;
+    in_flight_limit searching_;  // searches in progress per client address
     std::mutex extracting_mutex_;
     std::map<std::int64_t, std::size_t> extracting_;  // account -> uploads being extracted
     std::size_t extracting_total_ = 0;

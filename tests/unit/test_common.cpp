@@ -3,6 +3,7 @@
 #include "common/markup.hpp"
 #include "common/metrics.hpp"
 #include "common/time.hpp"
+#include "common/in_flight.hpp"
 #include "common/utf8.hpp"
 #include "common/worker_pool.hpp"
 
@@ -203,4 +204,20 @@ TEST_CASE("messages in French typography: apostrophes, spaces before signs and i
     CHECK(relais::api_error(relais::errors::forbidden).message() == "Vous n\u2019avez pas accès à cette ressource.");
     CHECK(relais::api_error(relais::errors::invalid_field, "x", "Choisissez : l'un ou l'autre").message() ==
           "Choisissez\u00A0: l\u2019un ou l\u2019autre");
+}
+
+TEST_CASE("in-flight limit: at most max per key at once, freed when the work ends", "[common]") {
+    relais::in_flight_limit limit(2);
+    auto a1 = limit.try_enter("10.0.0.1");
+    auto a2 = limit.try_enter("10.0.0.1");
+    REQUIRE(a1);
+    REQUIRE(a2);
+    CHECK_FALSE(limit.try_enter("10.0.0.1"));  // a third at once: refused
+    CHECK(limit.try_enter("10.0.0.2"));         // another client is not slowed
+    a1.reset();
+    auto a3 = limit.try_enter("10.0.0.1");      // one ended: a place again
+    CHECK(a3);
+    auto moved = std::move(*a3);
+    a3.reset();                                 // a moved-from slot frees nothing
+    CHECK_FALSE(limit.try_enter("10.0.0.1"));
 }
