@@ -76,6 +76,11 @@ async function run(relais) {
       'the header must show the signed-in user');
     assert.equal(await page.locator('main .card').count(), 5, 'the home page shows a card per area (5)');
     assert.ok(await focusedIsHeading(page), 'focus must move to the page heading');
+    // An administrator's first steps, while mail is not configured: this account already
+    // has its own address (done).
+    const steps = page.getByRole('region', { name: 'Premiers pas de l’administrateur' });
+    await steps.getByRole('link', { name: /Configurer l’envoi des e-mails/ }).waitFor();
+    assert.equal(await steps.locator('li.step-done').count(), 1);
   });
 
   const nav = page.getByRole('navigation', { name: 'Navigation principale' });
@@ -115,7 +120,18 @@ async function run(relais) {
     await table.getByRole('row').filter({ hasText: ADMIN.email }).waitFor();
 
     const form = page.getByRole('form', { name: 'Créer un compte' });
+    // Sent empty: every missing field says so under itself, read with it; the first has the focus.
+    await form.getByRole('button', { name: 'Créer le compte' }).click();
+    const nameBox = form.getByLabel('Nom', { exact: true });
+    assert.equal(await nameBox.getAttribute('aria-invalid'), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement.name), 'name');
+    const notes = await form.locator('.field-error').allTextContents();
+    assert.equal(notes.length, 3, notes.join(' | '));
+    const described = await nameBox.getAttribute('aria-describedby');
+    assert.match(await page.locator(`[id="${described.split(' ').pop()}"]`).textContent(), /Nom/);
+    await form.getByRole('alert').filter({ hasText: /2\s+autres champs sont à corriger/ }).waitFor();
     await form.getByLabel('Nom', { exact: true }).fill(MEMBER.name);
+    assert.equal(await form.locator('.field-error').count(), 2, 'a field fixed loses its message');
     await form.getByLabel('Adresse e-mail', { exact: true }).fill(MEMBER.email);
     await form.getByLabel('Rôle', { exact: true }).selectOption('membre');
     await form.getByLabel('Mot de passe initial', { exact: true }).fill(MEMBER.password);

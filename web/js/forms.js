@@ -133,25 +133,38 @@ function codePoints(text) {
   return [...text].length;
 }
 
-/** Returns { el, message } for the first invalid control, or null. */
-function validate(form) {
-  for (const el of form.elements) {
-    if (!el.name || el.disabled || el.type === 'checkbox') continue;
-    const value = isSecret(el) ? el.value : el.value.trim();
-    if (el.required && value === '') {
-      return { el, message: t('form.missing', { label: labelOf(el) }) };
-    }
-    if (value !== '' && el.type === 'email' && (el.validity.typeMismatch || !value.includes('@'))) {
-      return { el, message: t('form.invalidEmail', { label: labelOf(el) }) };
-    }
-    if (value !== '' && el.dataset.password === 'true') {
-      const n = codePoints(value);
-      if (n < PASSWORD_MIN || n > PASSWORD_MAX) {
-        return { el, message: t('form.passwordLength', { min: PASSWORD_MIN, max: PASSWORD_MAX }) };
-      }
+/** { el, message } when this control is invalid, else null. */
+function problemOf(el) {
+  if (!el.name || el.disabled || el.type === 'checkbox') return null;
+  const value = isSecret(el) ? el.value : el.value.trim();
+  if (el.required && value === '') {
+    return { el, message: t('form.missing', { label: labelOf(el) }) };
+  }
+  if (value !== '' && el.type === 'email' && (el.validity.typeMismatch || !value.includes('@'))) {
+    return { el, message: t('form.invalidEmail', { label: labelOf(el) }) };
+  }
+  if (value !== '' && el.dataset.password === 'true') {
+    const n = codePoints(value);
+    if (n < PASSWORD_MIN || n > PASSWORD_MAX) {
+      return { el, message: t('form.passwordLength', { min: PASSWORD_MIN, max: PASSWORD_MAX }) };
     }
   }
   return null;
+}
+
+/** Every invalid control, in the form's order (a radio group once). */
+function validate(form) {
+  const problems = [];
+  const names = new Set();
+  for (const el of form.elements) {
+    if (names.has(el.name)) continue;
+    const problem = problemOf(el);
+    if (problem) {
+      problems.push(problem);
+      names.add(el.name);
+    }
+  }
+  return problems;
 }
 
 /** Finds the control the server named in `error.field` (e.g. "org_id"). */
@@ -184,16 +197,50 @@ export function createForm({ labelledBy, label, className = 'form', onSubmit, ch
     'aria-label': labelledBy ? null : label,
   }, region, children);
 
+  // A field's own message, under it and read with it (aria-describedby).
+  function markField(el, message) {
+    el.setAttribute('aria-invalid', 'true');
+    const holder = el.closest('.field, fieldset') || el.parentElement;
+    if (!holder) return;
+    const note = h('p', { class: 'field-error', id: uid('erreur'), text: message });
+    holder.append(note);
+    el.setAttribute('aria-describedby', [el.getAttribute('aria-describedby'), note.id].filter(Boolean).join(' '));
+  }
+
+  function unmarkField(el) {
+    el.removeAttribute('aria-invalid');
+    const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+    const kept = [];
+    for (const id of ids) {
+      const note = document.getElementById(id);
+      if (note && note.classList.contains('field-error')) note.remove();
+      else kept.push(id);
+    }
+    if (kept.length) el.setAttribute('aria-describedby', kept.join(' '));
+    else el.removeAttribute('aria-describedby');
+  }
+
   function clearError() {
     region.textContent = '';
-    for (const el of form.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    for (const el of form.querySelectorAll('[aria-invalid]')) unmarkField(el);
+  }
+
+  function showErrors(problems) {
+    clearError();
+    const [first, ...others] = problems;
+    // The first message above the form (announced), every one under its field.
+    region.textContent = others.length
+      ? `${first.message} ${t(others.length === 1 ? 'form.moreErrorsOne' : 'form.moreErrors', { n: others.length })}`
+      : first.message;
+    for (const p of problems) markField(p.el, p.message);
+    first.el.focus();
   }
 
   function showError(message, el) {
     clearError();
     region.textContent = message;
     if (el) {
-      el.setAttribute('aria-invalid', 'true');
+      markField(el, message);
       el.focus();
     } else if (region.scrollIntoView) {
       // No field to focus (a conflict, say): the message is brought into view, not left
@@ -207,8 +254,18 @@ export function createForm({ labelledBy, label, className = 'form', onSubmit, ch
   form.addEventListener('input', (event) => {
     const el = event.target;
     if (!(el instanceof Element) || el.getAttribute('aria-invalid') !== 'true') return;
-    el.removeAttribute('aria-invalid');
-    if (!form.querySelector('[aria-invalid="true"]')) region.textContent = '';
+    unmarkField(el);
+    // The message above says what is left to correct (nothing once all is fixed).
+    const left = [...form.querySelectorAll('[aria-invalid="true"]')];
+    if (!left.length) {
+      region.textContent = '';
+    } else if (form.querySelector('.field-error')) {
+      const notes = [...form.querySelectorAll('.field-error')];
+      const others = notes.length - 1;
+      region.textContent = others > 0
+        ? `${notes[0].textContent} ${t(others === 1 ? 'form.moreErrorsOne' : 'form.moreErrors', { n: others })}`
+        : notes[0].textContent;
+    }
   });
 
   let busy = false;
@@ -216,9 +273,9 @@ export function createForm({ labelledBy, label, className = 'form', onSubmit, ch
     event.preventDefault();
     if (busy) return;
     clearError();
-    const problem = validate(form);
-    if (problem) {
-      showError(problem.message, problem.el);
+    const problems = validate(form);
+    if (problems.length) {
+      showErrors(problems);
       return;
     }
     busy = true;

@@ -90,6 +90,8 @@ const fr = {
   'common.listSeparator': ', ',
 
   // Form validation (client side, before asking the server)
+  'form.moreErrorsOne': '(Un autre champ est à corriger : voir le message sous lui.)',
+  'form.moreErrors': '({n} autres champs sont à corriger : voir le message sous chacun.)',
   'form.passwordShow': 'Afficher',
   'form.missing': 'Veuillez renseigner le champ « {label} ».',
   'form.invalidEmail': 'Le champ « {label} » doit contenir une adresse e-mail valide.',
@@ -136,6 +138,13 @@ const fr = {
   'home.welcome': 'Bienvenue, {name}',
   'home.intro': 'Relais réunit l’Assurance Maladie, la MSA, les ARS, les URPS et les CPTS pour faire avancer ensemble les projets de santé des territoires.',
   'home.areasTitle': 'Les espaces de Relais',
+  'home.steps.title': 'Premiers pas de l’administrateur',
+  'home.steps.intro': 'Relais vient d’être installé. Ces étapes le rendent utilisable par votre réseau ; ce cadre disparaît quand ce compte a votre adresse et que l’envoi des e-mails est configuré.',
+  'home.steps.account': 'Donner votre nom et votre adresse e-mail à ce compte (il s’appelle encore admin@relais.local)',
+  'home.steps.password': 'Changer le mot de passe généré à l’installation',
+  'home.steps.mail': 'Configurer l’envoi des e-mails (notifications, lettres de veille)',
+  'home.steps.network': 'Créer les organisations du réseau, puis leurs comptes',
+  'home.steps.done': 'Fait',
 
   // The four areas (home cards and their own pages)
   'ateliers.title': 'Ateliers',

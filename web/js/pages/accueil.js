@@ -1,5 +1,6 @@
 // Home page (/): welcome and one card per area of Relais.
 
+import { api } from '../api.js';
 import { h, uid } from '../dom.js';
 import { t } from '../i18n.js';
 
@@ -22,11 +23,37 @@ function card(area) {
     h('p', { text: t(`${area.key}.summary`) }));
 }
 
-export function render(ctx) {
+// An administrator's first steps after installation, until they are done: the first
+// account made personal (its placeholder address replaced) and e-mail configured.
+async function firstSteps(ctx) {
+  if (ctx.user.role !== 'admin') return null;
+  let mailConfigured = true;
+  try {
+    mailConfigured = (await api.get('/api/admin/mail', { signal: ctx.signal })).configured;
+  } catch {
+    // Unknown: not listed as to do.
+  }
+  const placeholder = ctx.user.email === 'admin@relais.local';
+  if (!placeholder && mailConfigured) return null;
+  const id = uid('premiers-pas');
+  const step = (done, key, href) => h('li', { class: done ? 'step-done' : null },
+    h('a', { href, text: t(`home.steps.${key}`) }), done ? h('span', { class: 'tag tag-ok', text: t('home.steps.done') }) : null);
+  return h('section', { class: 'panel first-steps', 'aria-labelledby': id },
+    h('h2', { id, text: t('home.steps.title') }),
+    h('p', { text: t('home.steps.intro') }),
+    h('ol', {},
+      step(!placeholder, 'account', '/admin/utilisateurs'),
+      step(false, 'password', '/compte'),
+      step(mailConfigured, 'mail', '/admin/e-mails'),
+      step(false, 'network', '/admin/organisations')));
+}
+
+export async function render(ctx) {
   const areasId = uid('espaces');
   return h('section', { class: 'page page-home' },
     h('h1', { text: t('home.welcome', { name: ctx.user.name }) }),
     h('p', { class: 'lead', text: t('home.intro') }),
+    await firstSteps(ctx),
     h('section', { 'aria-labelledby': areasId },
       h('h2', { id: areasId, text: t('home.areasTitle') }),
       h('ul', { class: 'cards' }, AREAS.map(card))));
