@@ -70,6 +70,26 @@ async function run(relais) {
     assert.ok(await m.locator('main .library-results .snippet mark').count() > 0, 'matched words are highlighted');
     // Suggestions as you type: links to the first items.
     assert.ok(await m.locator('main .typeahead a').count() > 0, 'title suggestions are offered');
+    // From the keyboard: Down into them, Up back to the words, Escape closes them and keeps the words.
+    const box = m.getByLabel('Rechercher dans la bibliothèque', { exact: true });
+    await box.press('ArrowDown');
+    assert.ok(await m.evaluate(() => document.activeElement.closest('.typeahead') !== null), 'Down goes to the first title');
+    await m.keyboard.press('ArrowUp');
+    assert.equal(await m.evaluate(() => document.activeElement.name), 'q');
+    await box.press('Escape');
+    assert.equal(await m.locator('main .typeahead a').count(), 0);
+    assert.equal(await box.inputValue(), 'modele lettre intention');
+  });
+
+  await step('a facet chosen keeps its other values, with what each would give (OR within a facet)', async () => {
+    const back = m.url();
+    await m.goto(`${base}/bibliotheque?kind=outil`);
+    const facet = m.getByRole('group', { name: 'Type', exact: true });
+    await facet.getByLabel(/^Outil \(\d+\)$/).waitFor();
+    await facet.getByLabel(/^Guide \(\d+\)$/).waitFor();
+    assert.equal(await facet.getByLabel(/^Guide/).isChecked(), false);
+    await m.goto(back);  // the search of the step before, for the next steps
+    await m.locator('main .library-results li.card').first().waitFor();
   });
 
   await step('filter by a facet ("Type" → "Outil")', async () => {

@@ -215,6 +215,33 @@ export async function render(ctx) {
     state.page = 1;
     timer = setTimeout(() => refresh({ typing: true }), 200);
   });
+  // The titles proposed while typing: Down goes into them, Up and Down move, Up from the
+  // first comes back; Escape closes them and keeps the words typed (the field's own
+  // Escape would erase them).
+  input.addEventListener('keydown', (e) => {
+    const links = [...typeahead.querySelectorAll('a')];
+    if (e.key === 'ArrowDown' && links.length) {
+      e.preventDefault();
+      links[0].focus();
+    } else if (e.key === 'Escape' && links.length) {
+      e.preventDefault();
+      replace(typeahead);
+    }
+  });
+  typeahead.addEventListener('keydown', (e) => {
+    const links = [...typeahead.querySelectorAll('a')];
+    const at = links.indexOf(document.activeElement);
+    if (at < 0) return;
+    if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+      e.preventDefault();
+      if (e.key === 'ArrowUp' && at === 0) input.focus();
+      else links[Math.max(0, Math.min(links.length - 1, at + (e.key === 'ArrowDown' ? 1 : -1)))].focus();
+    } else if (e.key === 'Escape') {
+      e.preventDefault();
+      replace(typeahead);
+      input.focus();
+    }
+  });
   for (const control of [sort, from, to]) {
     control.addEventListener('change', () => { state.page = 1; refresh(); });
   }
