@@ -198,6 +198,7 @@ int run_cli(int argc, char** argv) {
     }
     const auto& cmd = a.positional[0];
     if (cmd == "version") {
+        if (a.positional.size() != 1 || !a.flags.empty()) return fail("version takes no argument");
         std::cout << "relais 0.1.0\n";
         return 0;
     }
@@ -336,7 +337,13 @@ int run_cli(int argc, char** argv) {
         }
         if (cmd == "user" && a.positional.size() == 2 && a.positional[1] == "passwd") {
             application app(cfg);
-            app.auth().set_password_sync(need(a, "email"), read_password());
+            const auto email = need(a, "email");
+            try {
+                app.auth().set_password_sync(email, read_password());
+            } catch (const api_error& e) {
+                if (e.code() == "introuvable") return fail("aucun compte pour " + email);
+                throw;
+            }
             std::cout << "mot de passe changé\n";
             return 0;
         }
@@ -355,7 +362,22 @@ int run_cli(int argc, char** argv) {
                 }
             }
             application app(cfg);
-            auto o = app.auth().create_org_sync(auth::service::parse_org(body, nullptr));
+            auth::org parsed;
+            try {
+                parsed = auth::service::parse_org(body, nullptr);
+            } catch (const api_error& e) {
+                // Say what is expected, not only which option is wrong.
+                if (e.field() == "type") {
+                    std::string types;
+                    for (const auto& t : auth::org_types()) (types += types.empty() ? "" : ", ") += t.code;
+                    return fail("--type must be one of: " + types);
+                }
+                if (e.field() == "region") return fail("--region must be a région's INSEE code (e.g. 32 for Hauts-de-France)");
+                if (e.field() == "departements")
+                    return fail("--departements must be départements of the --region given (e.g. --region 32 --departements 59,62)");
+                throw;
+            }
+            auto o = app.auth().create_org_sync(parsed);
             std::cout << "organisation créée : " << o.name << " (id " << o.id << ")\n";
             return 0;
         }

@@ -72,6 +72,7 @@ public:
             }
         }
         auth_ = &ctx.need<auth::service>();
+        public_url_ = cfg.get_text("server.public_url");
         ctx.provide<outbox>(*this);
     }
 
@@ -96,7 +97,10 @@ public:
                                               {"created_at", to_iso8601(f.get_int(5))}});
                   });
                   auto res =
-                      net::response::json(200, {{"configured", client_.has_value()}, {"counts", counts}, {"problems", failures}});
+                      net::response::json(200, {{"configured", client_.has_value()},
+                                                {"links", !public_url_.empty()},
+                                                {"counts", counts},
+                                                {"problems", failures}});
                   res.header("Cache-Control", "no-store");
                   co_return res;
               }));
@@ -132,6 +136,7 @@ public:
     }
 
 private:
+    std::string public_url_;  // messages' links are absolute only with it
     // Runs on a job thread: sends what is due, records each outcome.
     void send_due() {
         if (!client_) return;

@@ -107,6 +107,15 @@ TEST_CASE("command line: users, organisations, seed, backup", "[lifecycle][cli]"
     CHECK(bad_role.status == 2);
     auto passwd = run_relais({"user", "passwd", "--data-dir", d, "--email", "anim@urps.fr"}, "autre phrase de passe\n");
     CHECK(passwd.status == 0);
+    // Misuse is told in its own words.
+    auto nobody = run_relais({"user", "passwd", "--data-dir", d, "--email", "personne@urps.fr"}, "autre phrase de passe\n");
+    CHECK(nobody.status == 2);
+    CHECK(nobody.output.find("aucun compte pour personne@urps.fr") != std::string::npos);
+    auto hospital = run_relais({"org", "add", "--data-dir", d, "--name", "Hôpital", "--type", "hopital"});
+    CHECK(hospital.status == 2);
+    CHECK(hospital.output.find("--type must be one of: ") != std::string::npos);
+    CHECK(hospital.output.find("cpts") != std::string::npos);
+    CHECK(run_relais({"version", "--bogus", "x"}).status == 2);
 
     auto backup_file = (dir.path() / "copie.db").string();
     auto b = run_relais({"backup", "--data-dir", d, backup_file});

@@ -159,6 +159,7 @@ TEST_CASE("notifications: the review loop tells reviewers and authors, in the ap
     auto outbox = s.request("GET", "/api/admin/mail", {}, {{"Cookie", admin}});
     REQUIRE(outbox.status == 200);
     CHECK(outbox.json()["configured"] == true);
+    CHECK(outbox.json()["links"] == false);  // no server.public_url: the links are bare paths
     CHECK(outbox.json()["counts"]["sent"].get<int>() >= 3);
     CHECK(outbox.json()["counts"]["failed"].get<int>() >= 1);
     bool refused_listed = false;

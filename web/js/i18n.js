@@ -1504,6 +1504,8 @@ const fr = {
   'adminMail.title': 'Envoi des e-mails',
   'adminMail.intro': 'Relais envoie par e-mail une copie des notifications. Les messages attendent dans une file : la tâche d’envoi les expédie et réessaie après un échec passager.',
   'adminMail.configured': 'L’envoi est configuré : les messages partent par le serveur SMTP des réglages.',
+  'adminMail.noLinks': 'Les liens des e-mails ne pourront pas être suivis.',
+  'adminMail.noLinksHowTo': 'Le réglage server.public_url (l’adresse publique de Relais, par exemple https://relais.votre-domaine.fr) est vide : les messages contiennent des chemins comme /bibliotheque/12 au lieu de liens complets. Renseignez-le dans relais.toml, puis redémarrez le service.',
   'adminMail.notConfigured': 'L’envoi des e-mails n’est pas configuré : les messages restent dans la file, sans être envoyés.',
   'adminMail.howTo': 'Pour l’activer, renseignez la section [mail] de config/relais.toml (au moins smtp_host, puis selon votre serveur smtp_port, smtp_username, smtp_password et from_address), ou les variables d’environnement correspondantes (RELAIS_MAIL_SMTP_HOST…), puis redémarrez Relais. Les messages en attente partiront alors.',
   'adminMail.countsTitle': 'File d’envoi',

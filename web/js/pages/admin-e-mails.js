@@ -10,11 +10,17 @@ import { isoDate, shortDate } from '../time.js';
 export const title = 'adminMail.title';
 
 function configuration(data) {
-  return data.configured
+  const state = data.configured
     ? h('div', { class: 'status status-success mail-config' }, h('p', { text: t('adminMail.configured') }))
     : h('div', { class: 'status status-error mail-config' },
       h('p', { class: 'mail-config-title', text: t('adminMail.notConfigured') }),
       h('p', { text: t('adminMail.howTo') }));
+  // Without the server's public address the messages' links cannot be followed.
+  return data.links === false
+    ? [state, h('div', { class: 'status status-error mail-config' },
+      h('p', { class: 'mail-config-title', text: t('adminMail.noLinks') }),
+      h('p', { text: t('adminMail.noLinksHowTo') }))]
+    : state;
 }
 
 function counts(data, headingId) {
