@@ -230,6 +230,8 @@ async function run(relais) {
     await waitForPath(page, '/admin/e-mails');
     await heading(page, /^Envoi des e-mails$/);
     await page.getByText(/n’est pas configuré/).waitFor();
+    // No server.public_url in this run: the page says the links could not be followed.
+    await page.getByText('Les liens des e-mails ne pourront pas être suivis.').waitFor();
     await page.getByText(/smtp_host/).first().waitFor();
     const pending = Number(await page.locator('main .mail-count-pending dd').textContent());
     assert.ok(pending >= fiches, `the notices' e-mails wait in the outbox (${pending})`);

@@ -66,7 +66,7 @@ export async function render(ctx) {
   const body = h('div', { class: 'mail-state' });
 
   function draw(data) {
-    body.replaceChildren(configuration(data), counts(data, countsId), problems(data, captionId));
+    body.replaceChildren(...[configuration(data)].flat(), counts(data, countsId), problems(data, captionId));
   }
 
   draw(await api.get('/api/admin/mail', { signal }));
