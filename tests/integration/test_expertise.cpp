@@ -248,6 +248,15 @@ TEST_CASE("expertise: a need declared by a CPTS, people proposed with reasons, a
     auto need = created.json()["need"];
     auto id = std::to_string(need["id"].get<std::int64_t>());
     CHECK(need["cpts"]["name"] == "CPTS du Ternois (test)");
+    // The map refers to these organisations: neither goes, the CPTS keeps its type.
+    auto gone_cpts = s.request("DELETE", "/api/admin/orgs/" + std::to_string(cpts), {}, {{"Cookie", admin}});
+    CHECK(gone_cpts.error_code() == "organisation_utilisee");
+    CHECK(gone_cpts.json()["error"]["message"].get<std::string>().find("1 besoin d’appui") != std::string::npos);
+    CHECK(s.request("PATCH", "/api/admin/orgs/" + std::to_string(cpts), json{{"type", "autre"}}.dump(), {{"Cookie", admin}})
+              .error_code() == "organisation_utilisee");
+    auto gone_cpam = s.request("DELETE", "/api/admin/orgs/" + std::to_string(cpam), {}, {{"Cookie", admin}});
+    CHECK(gone_cpam.error_code() == "organisation_utilisee");
+    CHECK(gone_cpam.json()["error"]["message"].get<std::string>().find("carte des expertises") != std::string::npos);
     CHECK(need["state"] == "open");
     auto props = s.request("GET", "/api/expertise/needs/" + id + "/proposals", "", {{"Cookie", anim}}).json()["proposals"];
     REQUIRE(props.size() == 1);

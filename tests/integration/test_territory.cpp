@@ -177,6 +177,13 @@ TEST_CASE("territory: two saved CPTS overlap, who may save, nothing stored on er
     CHECK(ov[0]["org_id"] == centre);
     CHECK(ov[0]["name"] == "CPTS Lille Centre");
     CHECK(codes(ov[0]["communes"]) == std::vector<std::string>{"59009"});
+    // A saved territory is the organisation's: it is not deleted with it, nor does it stop
+    // being a CPTS (its members aside, the territory alone keeps it).
+    auto gone = s.request("DELETE", "/api/admin/orgs/" + std::to_string(est), {}, {{"Cookie", admin}});
+    CHECK(gone.error_code() == "organisation_utilisee");
+    CHECK(gone.json()["error"]["message"].get<std::string>().find("son territoire (2") != std::string::npos);
+    CHECK(s.request("PATCH", "/api/admin/orgs/" + std::to_string(est), json{{"type", "autre"}}.dump(), {{"Cookie", admin}})
+              .error_code() == "organisation_utilisee");
 
     // Anyone signed in sees a saved territory and its overlaps, and the summary of a draft
     // lists the CPTS already there.
