@@ -265,9 +265,15 @@ void service::register_routes(net::router& r) {
         const auto version = reviewed_version(body);
         auto uid = p.account.id;
         std::vector<std::int64_t> told;
+        const bool was_online = it.published_version.has_value();
         co_await db_.write([&](db::connection& c) {
             publish_version(c, it.id, version, uid, unix_now());
-            told = tell_author(c, it.id, true, {}, uid);
+            // A version written by someone else than the author (a reviewer's edit) is
+            // told to the author as a change made to their fiche.
+            bool edited = false;
+            for (const auto& v : store::versions(c, it.id))
+                if (v.version == version && v.created_by && it.author_id && *v.created_by != *it.author_id) edited = true;
+            told = tell_author(c, it.id, true, {}, uid, edited, was_online);
         });
         indexer_.notify();
         notifier_.push(told);

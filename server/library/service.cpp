@@ -173,7 +173,7 @@ std::vector<std::int64_t> service::tell_reviewers(db::connection& c, const item&
 }
 
 std::vector<std::int64_t> service::tell_author(db::connection& c, std::int64_t item_id, bool published, const std::string& note,
-                                               std::int64_t by, bool edited) {
+                                               std::int64_t by, bool edited, bool was_online) {
     auto it = store::find_item(c, item_id);
     if (!it || !it->author_id || *it->author_id == by) return {};
     auto v = store::version(c, it->id, it->latest_version);
@@ -181,6 +181,17 @@ std::vector<std::int64_t> service::tell_author(db::connection& c, std::int64_t i
     notifications::notice n;
     n.kind = published ? "library.published" : "library.changes_requested";
     n.title = published ? "Votre fiche « " + title + " » est publiée" : "Votre fiche « " + title + " » est à reprendre";
+    if (published && edited && was_online) {
+        // Already online, changed by a reviewer: said as a change, with who made it.
+        auto reviewer = auth_.find_user(c, by);
+        n.title = "Votre fiche « " + title + " » a été modifiée";
+        n.body = (reviewer ? reviewer->name : std::string("Un relecteur")) + " a publié une nouvelle version (version " +
+                 std::to_string(it->published_version.value_or(it->latest_version)) +
+                 ") avec ses modifications. L'historique des versions, sur la fiche, montre ce qui a changé.";
+        n.link = "/bibliotheque/" + std::to_string(it->id);
+        notifier_.notify(c, *it->author_id, n);
+        return {*it->author_id};
+    }
     n.body = !published ? "Le relecteur demande des modifications :\n" + note
              : edited   ? "Le relecteur l'a publiée avec ses modifications ; elle est désormais visible par tout le réseau dans "
                           "la bibliothèque."

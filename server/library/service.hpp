@@ -60,7 +60,8 @@ public:
     /// The author (unless they reviewed it themselves) learns it was published (`edited`:
     /// with the reviewer's changes) or sent back.
     std::vector<std::int64_t> tell_author(db::connection& c, std::int64_t item_id, bool published, const std::string& note,
-                                          std::int64_t by, bool edited = false);
+                                          std::int64_t by, bool edited = false,
+                                          bool was_online = false);
     notifications::notifier& notifier() { return notifier_; }
 
     /// Deletes uploaded files that no version uses, older than a day (blocking).

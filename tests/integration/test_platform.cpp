@@ -153,6 +153,19 @@ TEST_CASE("notifications: the review loop tells reviewers and authors, in the ap
     CHECK(s.request("POST", "/api/notifications/read", json{{"all", true}}.dump(), {{"Cookie", author}}).status == 200);
     REQUIRE(edit(3, "Une coquille corrigée.").status == 200);
     CHECK(s.request("GET", "/api/notifications", {}, {{"Cookie", author}}).json()["unread"] == 0);
+    // A reviewer's version of the online fiche, saved then published apart: the author is
+    // told it was changed, and by whom (not a second « est publiée »).
+    auto saved = s.request("PUT", "/api/library/items/" + std::to_string(id),
+                           json{{"base_version", 4}, {"title", "La CPTS du Ternois"}, {"summary", "Résumé."},
+                                {"body", "Un paragraphe ajouté par le relecteur."}}.dump(),
+                           {{"Cookie", reviewer}});
+    REQUIRE(saved.status == 200);
+    REQUIRE(s.request("POST", "/api/library/items/" + std::to_string(id) + "/publish", json{{"version", 5}}.dump(),
+                      {{"Cookie", reviewer}}).status == 200);
+    auto changed = s.request("GET", "/api/notifications?unread=1", {}, {{"Cookie", author}}).json()["notifications"];
+    REQUIRE(changed.size() == 1);
+    CHECK(changed[0]["title"].get<std::string>().find("a été modifiée") != std::string::npos);
+    CHECK(changed[0]["body"].get<std::string>().find("version 5") != std::string::npos);
 
     // The outbox as administrators see it: sent mail, and the refused address as failed.
     std::this_thread::sleep_for(std::chrono::seconds(2));
