@@ -5,6 +5,7 @@
 #include <sodium.h>
 
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 
@@ -69,6 +70,43 @@ static_files::static_files(const fs::path& root, std::size_t max_total_bytes) {
         f.etag = std::string("\"") + hex + "\"";
         files_.emplace("/" + rel, std::move(f));
     }
+    // The app's pages: every `path: '/…'` of js/routes.js.
+    if (auto r = files_.find("/js/routes.js"); r != files_.end()) {
+        static const std::regex page(R"(path:\s*'(/[^']*)')");
+        const auto& text = r->second.body;
+        for (auto m = std::sregex_iterator(text.begin(), text.end(), page); m != std::sregex_iterator(); ++m) {
+            std::vector<std::string> segments;
+            std::string p = (*m)[1];
+            std::size_t i = 1;
+            while (i <= p.size() && p.size() > 1) {
+                auto j = p.find('/', i);
+                if (j == std::string::npos) j = p.size();
+                segments.push_back(p.substr(i, j - i));
+                i = j + 1;
+            }
+            app_routes_.push_back(std::move(segments));
+        }
+    }
+}
+
+bool static_files::is_app_route(std::string_view path) const {
+    if (app_routes_.empty()) return true;  // no list to check against: every path may be a page
+    if (path.size() > 1 && path.back() == '/') path.remove_suffix(1);  // the shell drops it
+    std::vector<std::string_view> segments;
+    for (std::size_t i = 1; i <= path.size() && path.size() > 1;) {
+        auto j = path.find('/', i);
+        if (j == std::string_view::npos) j = path.size();
+        segments.push_back(path.substr(i, j - i));
+        i = j + 1;
+    }
+    for (const auto& route : app_routes_) {
+        if (route.size() != segments.size()) continue;
+        bool same = true;
+        for (std::size_t k = 0; k < route.size() && same; ++k)
+            same = (!route[k].empty() && route[k][0] == ':') ? !segments[k].empty() : route[k] == segments[k];
+        if (same) return true;
+    }
+    return false;
 }
 
 std::optional<response> static_files::serve(const std::string& path, const std::string& if_none_match) const {
@@ -85,6 +123,15 @@ std::optional<response> static_files::serve(const std::string& path, const std::
     if (it == files_.end()) return response::error(api_error(errors::not_found));
     const file& f = it->second;
     response r;
+    if (key != "/index.html" && it->first == "/index.html" && !is_app_route(path)) {
+        // No page there: the shell says so (« Page introuvable »), and so does the status,
+        // for crawlers, link checkers and monitoring.
+        r.status = 404;
+        r.header("Cache-Control", "no-cache");
+        r.body = f.body;
+        r.content_type = f.content_type;
+        return r;
+    }
     r.header("ETag", f.etag);
     r.header("Cache-Control", "no-cache");
     bool match = false;

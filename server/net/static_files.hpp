@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 namespace relais::net {
 
@@ -36,7 +37,12 @@ public:
     static bool clean_path(std::string_view path);
 
 private:
+    bool is_app_route(std::string_view path) const;
+
     std::unordered_map<std::string, file> files_;
+    // The pages of the web app, from js/routes.js (its one list of pages), as segments
+    // (":id" matches any one): a path none matches gets the shell with status 404.
+    std::vector<std::vector<std::string>> app_routes_;
 };
 
 }  // namespace relais::net

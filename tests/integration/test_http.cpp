@@ -50,6 +50,14 @@ TEST_CASE("health, static files and security headers", "[http]") {
     // App routes get the shell; API errors stay JSON.
     CHECK(s.request("GET", "/ateliers").status == 200);
     CHECK(s.request("GET", "/admin/utilisateurs").header("content-type") == "text/html; charset=utf-8");
+    CHECK(s.request("GET", "/ateliers/12/tableau").status == 200);  // a page with an id
+    CHECK(s.request("GET", "/bibliotheque/").status == 200);        // the shell drops the slash
+    // No page there: the shell (which says « Page introuvable »), with the status saying it too.
+    auto nowhere = s.request("GET", "/pas-une-page");
+    CHECK(nowhere.status == 404);
+    CHECK(nowhere.body.find("<html") != std::string::npos);
+    CHECK(s.request("GET", "/admin/inexistant").status == 404);
+    CHECK(s.request("GET", "/ateliers/12/tableau/plus").status == 404);
     CHECK(s.request("GET", "/api").error_code() == "introuvable");  // not the page shell
     auto missing = s.request("GET", "/js/nope.js");
     CHECK(missing.status == 404);
