@@ -330,7 +330,18 @@ int application::serve() {
     so.trusted_proxies = c.trusted_proxies;
 
     net::server srv(so, routes, &files, &hub, p_->metrics);
-    auto port = srv.listen();
+    unsigned short port = 0;
+    try {
+        port = srv.listen();
+    } catch (const boost::system::system_error& e) {
+        // Said plainly (the usual cause: another server on that port), not Boost's location.
+        throw std::runtime_error("cannot listen on " + so.address + ":" + std::to_string(so.port) + ": " +
+                                 e.code().message() +
+                                 (e.code() == boost::asio::error::address_in_use
+                                      ? " (another Relais, or another program, already listens there: stop it or choose "
+                                        "another --listen)"
+                                      : ""));
+    }
     // The live fan-out runs on the network threads from now until the shutdown begins.
     p_->ctx->live().set([&srv](std::function<void()> f) { return srv.post(std::move(f)); });
     std::string host = so.address.find(':') != std::string::npos ? "[" + so.address + "]" : so.address;

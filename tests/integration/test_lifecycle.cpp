@@ -311,6 +311,14 @@ TEST_CASE("one server per data folder, SIGHUP does not stop it, a damaged key is
     CHECK(routes.output.find("GET /api/me signed_in") != std::string::npos);
     CHECK_FALSE(std::filesystem::exists(dir.path() / "nulle-part"));
 
+    // A port already taken: said plainly.
+    temp_dir elsewhere;
+    auto busy = run_relais({"serve", "--data-dir", (elsewhere.path() / "d").string(), "--listen",
+                            "127.0.0.1:" + std::to_string(s.port())});
+    CHECK(busy.status != 0);
+    CHECK(busy.output.find("cannot listen on 127.0.0.1:" + std::to_string(s.port())) != std::string::npos);
+    CHECK(busy.output.find("already listens there") != std::string::npos);
+
     // A key cut short (a disk incident) stops the start: replacing it would void every link.
     temp_dir other;
     const auto d2 = other.path() / "data";
