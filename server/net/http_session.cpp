@@ -389,6 +389,8 @@ asio::awaitable<void> http_session::run() {
         auto in = parser.release();
         auto started = std::chrono::steady_clock::now();
         request req;
+        // HTTP/1.1 requires Host (RFC 9112 §3.2): without it, a 400 and the connection ends.
+        if (in.version() >= 11 && in.find(http::field::host) == in.end()) { co_await write_error(errors::bad_request, false); break; }
         if (!make_request(in, req)) { co_await write_error(errors::path_invalid, false); break; }
 
         bool allowed = s.take_token(req.client_address);

@@ -110,6 +110,10 @@ TEST_CASE("malformed HTTP gets 400 and the server goes on", "[http][bad-input]")
     auto bad_header = raw_exchange(s.port(), "GET / HTTP/1.1\r\nHost x\r\n\r\n");
     CHECK(bad_header.data.rfind("HTTP/1.1 400", 0) == 0);
 
+    // HTTP/1.1 without Host (RFC 9112): 400; HTTP/1.0 needs none.
+    CHECK(raw_exchange(s.port(), "GET /healthz HTTP/1.1\r\n\r\n").data.rfind("HTTP/1.1 400", 0) == 0);
+    CHECK(raw_exchange(s.port(), "GET /healthz HTTP/1.0\r\n\r\n").data.find(" 200 ") != std::string::npos);
+
     auto bad_length = raw_exchange(s.port(), "POST /api/session HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n");
     CHECK(bad_length.data.rfind("HTTP/1.1 400", 0) == 0);
     CHECK(s.request("GET", "/healthz").status == 200);

@@ -103,7 +103,7 @@ const fr = {
   // Errors
   'errors.network': 'Le serveur est injoignable. Vérifiez votre connexion puis réessayez.',
   'errors.unexpected': 'Une erreur inattendue est survenue (code {status}). Réessayez dans un instant.',
-  'errors.sessionExpired': 'Votre session a expiré. Veuillez vous reconnecter.',
+  'errors.sessionExpired': 'Votre session a pris fin (durée dépassée, déconnexion depuis un autre onglet, ou changement sur votre compte). Veuillez vous reconnecter.',
   'errors.loadFailed': 'Cette page n’a pas pu être chargée.',
   'errors.backToSection': 'Retour à la liste',
   'errors.notFoundIn.bibliotheque': 'Cette fiche n’existe pas, ou n’est pas visible pour vous (elle attend peut-être sa relecture).',
