@@ -250,6 +250,22 @@ void application::add_routes(net::router& routes) {
     routes.add("GET", "/metrics", "metrics_allow", [state](net::request& req) -> asio::awaitable<net::response> {
         const auto& allow = state->cfg.metrics_allow;
         if (std::find(allow.begin(), allow.end(), req.client_address) == allow.end()) throw api_error(errors::forbidden);
+        // The process as an operator watches it (memory, descriptors, age, version), read
+        // from /proc on a worker, not on the network thread.
+        co_await state->cpu->run([state] {
+            auto& m = state->metrics;
+            m.get_gauge("relais_build_info", "Always 1; the version is the label.", "version=\"0.1.0\"").set(1);
+            long pages_total = 0, pages_resident = 0;
+            if (std::ifstream statm("/proc/self/statm"); statm >> pages_total >> pages_resident)
+                m.get_gauge("relais_process_resident_memory_bytes", "Resident memory.")
+                    .set(static_cast<std::int64_t>(pages_resident) * ::sysconf(_SC_PAGESIZE));
+            std::error_code ec;
+            std::int64_t fds = 0;
+            for (auto it = std::filesystem::directory_iterator("/proc/self/fd", ec); !ec && it != std::filesystem::directory_iterator();
+                 it.increment(ec))
+                ++fds;
+            m.get_gauge("relais_process_open_fds", "Open file descriptors (sockets included).").set(fds);
+        });
         auto r = metrics_response(state->metrics);
         co_return r;
     });
@@ -330,6 +346,7 @@ int application::serve() {
     so.trusted_proxies = c.trusted_proxies;
 
     net::server srv(so, routes, &files, &hub, p_->metrics);
+    p_->metrics.get_gauge("relais_process_start_time_seconds", "When this process started to serve (unix time).").set(unix_now());
     unsigned short port = 0;
     try {
         port = srv.listen();

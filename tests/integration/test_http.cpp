@@ -289,6 +289,11 @@ TEST_CASE("metrics in Prometheus format, loopback only by default", "[http][metr
     CHECK(m.body.find("relais_http_connections") != std::string::npos);
     CHECK(m.body.find("relais_db_commit_seconds_bucket") != std::string::npos);
     CHECK(m.body.find("relais_ws_messages_total") != std::string::npos);
+    // The process: memory, descriptors, start, version.
+    CHECK(m.body.find("relais_process_resident_memory_bytes ") != std::string::npos);
+    CHECK(m.body.find("relais_process_open_fds ") != std::string::npos);
+    CHECK(m.body.find("relais_process_start_time_seconds ") != std::string::npos);
+    CHECK(m.body.find("relais_build_info{version=\"0.1.0\"} 1") != std::string::npos);
 
     // A write refused by a rule (an address already taken) is a refusal, not a fault.
     auto admin = s.login_admin();
