@@ -424,7 +424,7 @@ asio::awaitable<void> service::delete_org(std::int64_t id) {
         if (!uses.empty())
             throw api_error(errors::org_in_use, {},
                             "Cette organisation est encore utilisée (" + join_french(uses) +
-                            ") : rattachez-les à une autre organisation avant de la supprimer.");
+                            ") : rattachez d’abord ailleurs ce qui y renvoie, puis supprimez-la.");
         store::delete_org(c, id);
     });
 }

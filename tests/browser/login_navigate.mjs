@@ -211,6 +211,17 @@ async function run(relais) {
     assert.equal(await nav.getByRole('link', { name: 'Bibliothèque', exact: true }).isVisible(), true);
   });
 
+  await step('an accented address is an address: the administrator gives one to Bruno', async () => {
+    await page.goto(`${base}/admin/utilisateurs`);
+    await heading(page, /^Utilisateurs$/);
+    const row = page.locator('main table').getByRole('row').filter({ hasText: MEMBER.name });
+    await row.getByRole('button', { name: /Modifier/ }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Adresse e-mail', { exact: true }).fill('brunô.élève@test.fr');
+    await dialog.getByRole('button', { name: 'Enregistrer' }).click();
+    await row.filter({ hasText: 'brunô.élève@test.fr' }).waitFor();
+  });
+
   await step('no console error and no CSP violation', async () => {
     assertNoProblems(problems);
   });

@@ -140,7 +140,8 @@ function problemOf(el) {
   if (el.required && value === '') {
     return { el, message: t('form.missing', { label: labelOf(el) }) };
   }
-  if (value !== '' && el.type === 'email' && (el.validity.typeMismatch || !value.includes('@'))) {
+  // Not the browser's own check: it refuses accented addresses (élodie@…), which Relais takes.
+  if (value !== '' && el.type === 'email' && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/u.test(value)) {
     return { el, message: t('form.invalidEmail', { label: labelOf(el) }) };
   }
   if (value !== '' && el.dataset.password === 'true') {

@@ -140,7 +140,7 @@ const fr = {
   'home.areasTitle': 'Les espaces de Relais',
   'home.steps.title': 'Premiers pas de l’administrateur',
   'home.steps.intro': 'Relais vient d’être installé. Ces étapes le rendent utilisable par votre réseau ; ce cadre disparaît quand ce compte a votre adresse et que l’envoi des e-mails est configuré.',
-  'home.steps.account': 'Donner votre nom et votre adresse e-mail à ce compte (il s’appelle encore admin@relais.local)',
+  'home.steps.account': 'Donner votre nom et votre adresse e-mail à ce compte, créé sous le nom admin@relais.local',
   'home.steps.password': 'Changer le mot de passe généré à l’installation',
   'home.steps.mail': 'Configurer l’envoi des e-mails (notifications, lettres de veille)',
   'home.steps.network': 'Créer les organisations du réseau, puis leurs comptes',
@@ -1462,7 +1462,7 @@ const fr = {
   'adminOrgs.editTitle': 'Modifier « {name} »',
   'adminOrgs.saved': 'L’organisation « {name} » a été mise à jour.',
   'adminOrgs.deleteTitle': 'Supprimer « {name} » ?',
-  'adminOrgs.deleteText': 'La suppression est définitive. Une organisation à laquelle des comptes sont rattachés ne peut pas être supprimée.',
+  'adminOrgs.deleteText': 'La suppression est définitive. Une organisation encore utilisée (par des comptes, des ateliers, la carte des expertises, la veille ou un territoire enregistré) ne peut pas être supprimée.',
   'adminOrgs.deleted': 'L’organisation « {name} » a été supprimée.',
 
   // Administration: scheduled jobs
