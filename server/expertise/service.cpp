@@ -89,16 +89,16 @@ std::string phone_of(const json& body) {
     return phone;
 }
 
-std::string email_of(const json& body, const std::string& fallback) {
-    auto email = json_input::optional_string(body, "email", 254).value_or(fallback);
-    if (!email.empty() && !outbound::valid_email(email)) throw api_error(errors::invalid_field, "email");
-    return email;
-}
+// One address whatever its case, as accounts compare them (auth folds beyond ASCII).
+bool same_address(const std::string& a, const std::string& b) { return utf8_lower(a) == utf8_lower(b); }
 
-bool same_address(const std::string& a, const std::string& b) {
-    return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-           });
+// The viewer's own account address is taken as the account has it (auth accepts accented
+// ones, which SMTP's syntax does not); any other must be one mail can be sent to.
+std::string email_of(const json& body, const std::string& fallback, const std::string& account) {
+    auto email = json_input::optional_string(body, "email", 254).value_or(fallback);
+    if (!email.empty() && !same_address(email, account) && !outbound::valid_email(email))
+        throw api_error(errors::invalid_field, "email");
+    return email;
 }
 
 // A member speaks for themselves only: their fiche is in their own organisation (or none),
@@ -318,7 +318,7 @@ std::int64_t service::create_person(db::connection& c, const viewer& v, const js
     std::string region = json_input::optional_string(body, "region", 3).value_or("");
     auto departements = departements_of(body);
     check_territory(region, departements);
-    auto email = email_of(body, self ? v.email : std::string());
+    auto email = email_of(body, self ? v.email : std::string(), v.email);
     check_own_identity(v, org_value ? std::optional<std::int64_t>(org_value) : std::nullopt, email);
     if (!v.manager() && !email.empty()) email = v.email;  // the account's address, as written there
     auto phone = phone_of(body);
@@ -384,7 +384,7 @@ void service::update_person(db::connection& c, const viewer& v, std::int64_t id,
         if (!json_input::has(body, "region")) region.clear();
     }
     check_territory(region, departements);
-    auto email = json_input::has(body, "email") ? email_of(body, "") : p->email;
+    auto email = json_input::has(body, "email") ? email_of(body, "", v.email) : p->email;
     check_own_identity(v, org != p->org_id ? org : std::nullopt, email != p->email ? email : std::string());
     if (!v.manager() && !email.empty() && same_address(email, v.email)) email = v.email;  // as the account has it
     if (!email.empty() && email != p->email) {

@@ -544,3 +544,20 @@ RELAIS_ACCESS_ROWS("expertise", [](relais::test::access_fixture&) {
         {"GET", "/api/expertise/gaps", "signed_in", "/api/expertise/gaps", "", by_role(401, 200, 200, 200)},
     };
 });
+
+TEST_CASE("expertise: a member's own address, in another case (accents included), is their account's", "[expertise]") {
+    server s;
+    auto admin = s.login_admin();
+    auto cpam = make_org(s, admin, "CPAM du Hainaut (test)", "cpam", "32", {"59"});
+    auto elise = make_member(s, admin, "élise@cpam.test", "Élise Écrivain", "membre", cpam);
+    auto mine = s.request("POST", "/api/expertise/people",
+                          json{{"role", "dam"}, {"consent", true}, {"departements", {"59"}}, {"email", "ÉLISE@CPAM.test"}}.dump(),
+                          {{"Cookie", elise}});
+    REQUIRE(mine.status == 201);
+    CHECK(mine.json()["person"]["contact"]["email"] == "élise@cpam.test");  // as the account has it
+    // Someone else's address is not hers to give.
+    auto other = s.request("POST", "/api/expertise/people",
+                           json{{"role", "dam"}, {"consent", true}, {"departements", {"59"}}, {"email", "autre@cpam.test"}}.dump(),
+                           {{"Cookie", elise}});
+    CHECK(other.status == 400);
+}

@@ -5,8 +5,6 @@
 // Keys are flat, dot-separated, grouped by page. Placeholders use `{name}`.
 import { frenchSpacing } from './typography.js';
 
-export { frenchSpacing };
-
 const fr = {
   'app.name': 'Relais',
 
