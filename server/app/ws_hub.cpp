@@ -34,7 +34,7 @@ void ws_hub::on_async(std::string type, async_handler h) {
 void ws_hub::on_disconnect(close_handler h) { close_handlers_.push_back(std::move(h)); }
 
 std::string ws_hub::error_message(std::string_view code, std::string_view message) {
-    return nlohmann::json{{"type", "error"}, {"code", code}, {"message", message}}.dump();
+    return nlohmann::json{{"type", "error"}, {"code", code}, {"message", french_typography(message)}}.dump();
 }
 
 asio::awaitable<net::ws_admission> ws_hub::admit(const net::request& req) {
@@ -199,7 +199,10 @@ void ws_hub::handle(const conn_ptr& c, const std::string& text, const done_fn& d
         h->second(c, who, msg, done);
         return;
     } catch (const api_error& e) {
-        c->send(error_message(e.code(), e.message()));
+        // The same code as over HTTP, worded for a message rather than a request's body.
+        if (e.code() == errors::invalid_json.code)
+            c->send(error_message(e.code(), "Le message n'est pas un objet JSON valide (16 niveaux d'imbrication au plus)."));
+        else c->send(error_message(e.code(), e.message()));
     } catch (const std::exception& e) {
         // Whatever a handler throws, the socket stays consistent: the error is told,
         // the next message runs, and the close path (seats, meters) still happens.

@@ -78,7 +78,13 @@ asio::awaitable<void> websocket_session::run(http::request<http::string_body>& r
     idle_timer_->cancel();
     s.m_ws_connections.add(-1);
     log::info("ws_closed", {{"rid", id_}});
-    s.ws->on_close(self);
+    notify_closed();
+}
+
+void websocket_session::notify_closed() {
+    if (close_told_) return;
+    close_told_ = true;
+    srv_->ws->on_close(shared_from_this());
 }
 
 void websocket_session::send(std::string text) {
@@ -279,6 +285,10 @@ void websocket_session::write_through_beast() {
 void websocket_session::on_control(websocket::frame_type kind) {
     heard_ = true;
     if (kind == websocket::frame_type::pong) return;
+    // The peer is leaving: its rooms need not wait for the end of the closing handshake
+    // (posted: this runs inside Beast's read).
+    if (kind == websocket::frame_type::close)
+        asio::post(ws_.get_executor(), [self = shared_from_this()] { self->notify_closed(); });
     if (raw_pending_) {
         // Beast's answer would be written inside the frame of ours that is half sent:
         // a peer that is that far behind and pings is dropped, as a full queue would be.

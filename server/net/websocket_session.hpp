@@ -51,6 +51,9 @@ private:
     void write_through_beast();
     void written(beast::error_code ec);
     void on_control(websocket::frame_type kind);
+    /// Tells the hub the socket is gone, once: when the peer's close frame arrives (Beast then
+    /// still waits for the peer to end the connection) or when the read loop ends.
+    void notify_closed();
     void start_idle_timer();
     void on_idle_tick();
     void finish_writing();  // the close frame if one is due, then idle
@@ -96,6 +99,7 @@ private:
     // a ping after half the idle time without anything read, closed after the whole.
     std::optional<asio::steady_timer> idle_timer_;
     bool heard_ = false;
+    bool close_told_ = false;
     int silent_ticks_ = 0;
 
     std::size_t queued_bytes_ = 0;

@@ -193,7 +193,7 @@ void watch_module::routes(net::router& r) {
         if (got.attempt.ok) {
             out = {{"ok", true}, {"feed", feed_preview(got)}};
         } else {
-            out = {{"ok", false}, {"error", {{"code", got.attempt.error_code}, {"message", got.attempt.error}}}};
+            out = {{"ok", false}, {"error", {{"code", got.attempt.error_code}, {"message", french_typography(got.attempt.error)}}}};
             if (!got.alternatives.empty()) {
                 json alts = json::array();
                 for (const auto& d : got.alternatives) alts.push_back({{"url", d.url}, {"title", d.title}, {"type", d.type}});
@@ -247,7 +247,7 @@ void watch_module::routes(net::router& r) {
                 json alts = json::array();
                 for (const auto& d : got.alternatives) alts.push_back({{"url", d.url}, {"title", d.title}, {"type", d.type}});
                 auto res = response::json(422, {{"error", {{"code", errors::several_feeds.code},
-                                                           {"message", errors::several_feeds.message},
+                                                           {"message", french_typography(errors::several_feeds.message)},
                                                            {"field", "url"}}},
                                                 {"feeds", alts}});
                 co_return res;

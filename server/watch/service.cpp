@@ -234,7 +234,7 @@ json service::field_json(db::connection& c, std::int64_t id, bool with_sources) 
                         {"failures", q.get_int(12)}};
             src["status"] = q.get_int(12) > 0 ? "failing" : (q.is_null(8) ? "pending" : "ok");
             if (q.get_int(12) > 0) {
-                src["error"] = {{"code", q.get_text(9)}, {"message", q.get_text(10)}};
+                src["error"] = {{"code", q.get_text(9)}, {"message", french_typography(q.get_text(10))}};
                 src["failing_since"] = to_iso8601(q.get_int(11));
             }
             f["sources"].push_back(src);
@@ -432,7 +432,7 @@ json service::sources_json(db::connection& c) const {
                   {"failures", s.get_int(9)}};
         j["status"] = s.get_int(9) > 0 ? "failing" : (s.is_null(5) ? "pending" : "ok");
         if (s.get_int(9) > 0) {
-            j["error"] = {{"code", s.get_text(6)}, {"message", s.get_text(7)}};
+            j["error"] = {{"code", s.get_text(6)}, {"message", french_typography(s.get_text(7))}};
             j["failing_since"] = to_iso8601(s.get_int(8));
         }
         out.push_back(j);
@@ -1017,8 +1017,15 @@ json service::coverage_json(db::connection& c, std::int64_t now) const {
                                  {"message", std::to_string(s.get_int(0)) + " source(s) en échec depuis " +
                                                  std::to_string(opts_.failing_after_days) + " jours ou plus."}});
         }
-        if (f["counts"]["sources"].get<std::int64_t>() == 0)
-            flags.push_back({{"code", "sans_source"}, {"message", "Aucune source : " + f["source_hint"].get<std::string>()}});
+        if (f["counts"]["sources"].get<std::int64_t>() == 0) {
+            const auto& hint = f["source_hint"].get_ref<const std::string&>();
+            flags.push_back({{"code", "sans_source"},
+                             {"message", hint.empty() ? french_typography("Aucune source : ajoutez-en une, ou une piste dans la fiche du champ.")
+                                                      : french_typography("Aucune source : ") + hint}});
+        }
+        // Messages in French typography, like every error (the field's hint is the owner's text, left as typed).
+        for (auto& flag : flags)
+            if (flag["code"] != "sans_source") flag["message"] = french_typography(flag["message"].get<std::string>());
         row["flags"] = flags;
         out.push_back(row);
     }

@@ -81,7 +81,10 @@ const note& note_for_change(const room_state& s, const json& msg, const actor& a
     return n;
 }
 
+// Observers are refused as in any writing operation (acces_refuse), participants outside a
+// grouping phase as out of phase (hors_phase).
 bool grouping_allowed(const room_state& s, const actor& a) {
+    require_writer(a);
     if (is_fac(a)) return true;
     const phase* p = s.current_phase();
     return a.r == role::participant && p && p->grouping;
@@ -327,6 +330,19 @@ event make_system_event(const room_state& s, const actor& a, const std::string& 
     return event{s.seq + 1, op, std::move(data), a.key, a.name, std::nullopt, now_ms};
 }
 
+namespace {
+// The timer as it stands: one never set (the first phase, before any phase.goto or timer
+// operation) is the current phase's length, paused, which timer.start would count down.
+timer_state effective_timer(const room_state& s) {
+    auto t = s.timer;
+    if (!t.set && !t.running && s.current_phase()) {
+        t.remaining_ms = t.duration_ms = s.current_phase()->duration_min * 60000LL;
+        t.set = true;
+    }
+    return t;
+}
+}  // namespace
+
 event decide(const room_state& s, const actor& a, const std::string& op, const json& msg, std::int64_t now_ms) {
     if (s.workshop_state == "closed" || s.workshop_state == "archived") throw api_error(errors::workshop_closed);
     if (s.workshop_state == "draft" && !is_fac(a)) throw api_error(errors::wrong_phase);
@@ -388,6 +404,8 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         const note& n = find_note(s, msg, a);
         if (int_field(msg, "version", 1, INT32_MAX) != n.version)
             throw stale(to_json(n, s.author_visible(n, a)));
+        // `group` is required: a group's id, or null to take the note out of its group.
+        if (!msg.contains("group")) throw api_error(errors::invalid_field, "group");
         auto g = opt_int_field(msg, "group", 1, INT64_MAX);
         if (g && !s.groups.count(*g)) throw api_error(errors::not_found, "group");
         // A group gathers notes of its own column (note.move to change column).
@@ -411,7 +429,8 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         auto from = s.groups.find(g);
         auto to = s.groups.find(into);
         if (from == s.groups.end()) throw api_error(errors::not_found, "group");
-        if (to == s.groups.end() || g == into || to->second.column != from->second.column) throw api_error(errors::invalid_field, "into");
+        if (to == s.groups.end()) throw api_error(errors::not_found, "into");
+        if (g == into || to->second.column != from->second.column) throw api_error(errors::invalid_field, "into");
         d = {{"group", g}, {"into", into}};
     } else if (op == "group.rename" || op == "group.delete") {
         require_unlocked(s, a, now_ms);
@@ -491,7 +510,15 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         d = {{"remaining_ms", std::max<std::int64_t>(0, s.timer.ends_at - now_ms)}};
     } else if (op == "timer.add") {
         require_facilitator(a);
-        d = {{"delta_ms", int_field(msg, "seconds", -3600, 3600) * 1000}};
+        auto wanted = int_field(msg, "seconds", -3600, 3600) * 1000;
+        // What is applied: a running timer ends no earlier than now (and one that already
+        // reached 0:00 counts from now: « +1 min » gives one minute), a paused one keeps
+        // 0 or more. Clients add delta_ms as documented and land on the same timer.
+        auto t = effective_timer(s);
+        std::int64_t applied = 0;
+        if (t.running) applied = std::max(now_ms, std::max(t.ends_at, now_ms) + wanted) - t.ends_at;
+        else applied = std::max<std::int64_t>(0, t.remaining_ms + wanted) - t.remaining_ms;
+        d = {{"delta_ms", applied}};
     } else if (op == "timer.reset") {
         require_facilitator(a);
         d = {{"duration_ms", cur->duration_min * 60000LL}};
@@ -685,23 +712,24 @@ void apply(room_state& s, const event& e) {
     } else if (op == "votes.reveal") {
         s.revealed_votes.insert(d.at("phase").get<std::string>());
     } else if (op == "timer.start") {
-        s.timer = {true, d.at("ends_at").get<std::int64_t>(), 0, d.at("duration_ms").get<std::int64_t>()};
+        s.timer = {true, d.at("ends_at").get<std::int64_t>(), 0, d.at("duration_ms").get<std::int64_t>(), true};
     } else if (op == "timer.pause") {
         s.timer.running = false;
         s.timer.ends_at = 0;
         s.timer.remaining_ms = d.at("remaining_ms").get<std::int64_t>();
     } else if (op == "timer.add") {
         auto delta = d.at("delta_ms").get<std::int64_t>();
+        s.timer = effective_timer(s);
         if (s.timer.running) s.timer.ends_at += delta;
         else s.timer.remaining_ms = std::max<std::int64_t>(0, s.timer.remaining_ms + delta);
         s.timer.duration_ms = std::max<std::int64_t>(0, s.timer.duration_ms + delta);
     } else if (op == "timer.reset") {
-        s.timer = {false, 0, d.at("duration_ms").get<std::int64_t>(), d.at("duration_ms").get<std::int64_t>()};
+        s.timer = {false, 0, d.at("duration_ms").get<std::int64_t>(), d.at("duration_ms").get<std::int64_t>(), true};
     } else if (op == "phase.goto") {
         reveal(d.at("revealed"));
         s.current = d.at("index").get<std::size_t>();
         auto dur = d.at("duration_ms").get<std::int64_t>();
-        s.timer = {false, 0, dur, dur};
+        s.timer = {false, 0, dur, dur, true};
     } else if (op == "phase.add") {
         auto at = d.at("at").get<std::size_t>();
         s.phases.insert(s.phases.begin() + static_cast<std::ptrdiff_t>(at), parse_phase(d.at("phase")));
@@ -824,7 +852,7 @@ json to_json(const room_state& s) {
             {"chat", chat},
             {"reactions", s.reactions},
             {"timer", {{"running", s.timer.running}, {"ends_at", s.timer.ends_at}, {"remaining_ms", s.timer.remaining_ms},
-                       {"duration_ms", s.timer.duration_ms}}},
+                       {"duration_ms", s.timer.duration_ms}, {"set", s.timer.set}}},
             {"notes_by_author", s.notes_by_author}};
 }
 
@@ -881,7 +909,9 @@ void from_json(const json& j, room_state& out) {
     for (const auto& [k, v] : j.at("reactions").items()) s.reactions[k] = v.get<int>();
     const auto& t = j.at("timer");
     s.timer = {t.at("running").get<bool>(), t.at("ends_at").get<std::int64_t>(), t.at("remaining_ms").get<std::int64_t>(),
-               t.at("duration_ms").get<std::int64_t>()};
+               t.at("duration_ms").get<std::int64_t>(), false};
+    // Saved before the flag: a timer at 0 of 0, paused, was taken for one never set.
+    s.timer.set = t.contains("set") ? t.at("set").get<bool>() : (s.timer.running || s.timer.remaining_ms != 0 || s.timer.duration_ms != 0);
     for (const auto& [k, v] : j.at("notes_by_author").items()) s.notes_by_author[k] = v.get<int>();
     out = std::move(s);
 }
@@ -918,9 +948,7 @@ namespace {
 // The timer as shown: one never set yet (the first phase, before any phase.goto) shows the
 // current phase's length, which timer.start would count down.
 json timer_view(const room_state& s) {
-    auto t = s.timer;
-    if (!t.running && t.remaining_ms == 0 && t.duration_ms == 0 && s.current_phase())
-        t.remaining_ms = t.duration_ms = s.current_phase()->duration_min * 60000LL;
+    auto t = effective_timer(s);
     return {{"running", t.running}, {"ends_at", t.ends_at}, {"remaining_ms", t.remaining_ms}, {"duration_ms", t.duration_ms}};
 }
 }  // namespace
@@ -957,7 +985,7 @@ json snapshot(const room_state& s, const actor& viewer) {
             {"groups", groups},
             {"votes", votes_view(s, viewer)},
             {"revealed_votes", revealed},
-            {"votes_left", cur ? std::max(0, cur->vote_budget - s.votes_used(cur->key, viewer.key)) : 0},
+            {"votes_left", cur && viewer.r != role::observer ? std::max(0, cur->vote_budget - s.votes_used(cur->key, viewer.key)) : 0},
             {"actions", actions},
             {"retained", {{"phase", s.retained_phase.empty() ? json(nullptr) : json(s.retained_phase)}, {"items", retained}}},
             {"chat", chat},

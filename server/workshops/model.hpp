@@ -119,6 +119,7 @@ struct timer_state {
     std::int64_t ends_at = 0;       // unix ms, when running
     std::int64_t remaining_ms = 0;  // when paused
     std::int64_t duration_ms = 0;
+    bool set = false;  // false until a phase.goto or a timer operation: the current phase's length shows
     bool operator==(const timer_state&) const = default;
 };
 

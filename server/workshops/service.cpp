@@ -683,10 +683,14 @@ std::optional<service::seat> service::seat_of(const std::shared_ptr<net::ws_conn
     return it->second;
 }
 
-void service::ws_typing(const std::shared_ptr<net::ws_connection>& c, const platform::peer&, const json&) {
+void service::ws_typing(const std::shared_ptr<net::ws_connection>& c, const platform::peer&, const json& msg) {
+    // Ephemeral: dropped silently outside the room it names, and from observers (who write nothing).
     auto s = seat_of(c);
-    if (!s) return;  // ephemeral: dropped silently
-    if (auto r = s->where.lock()) r->typing(c.get(), s->who);
+    if (!s || s->who.r == role::observer) return;
+    auto r = s->where.lock();
+    auto w = msg.find("workshop");
+    if (!r || w == msg.end() || !w->is_number_integer() || w->get<std::int64_t>() != r->id()) return;
+    r->typing(c.get(), s->who);
 }
 
 void service::ws_leave(const std::shared_ptr<net::ws_connection>& c) {

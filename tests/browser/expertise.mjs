@@ -181,6 +181,19 @@ async function run(relais) {
     await assertNoOverflowBoth(anne);
   });
 
+  await step('the animateur declares her own fiche from « Ma fiche » (her name and organisation are her account’s)', async () => {
+    await anne.goto(`${base}/expertises/moi`);
+    await heading(anne, /^Ma fiche d’expertises$/);
+    const form = anne.getByRole('form', { name: 'Déclarer mes expertises' });
+    await form.getByLabel('Rôle', { exact: true }).selectOption('dam');
+    // Without her consent: she stays out of the lists the steps below count.
+    await form.getByRole('button', { name: 'Créer ma fiche' }).click();
+    await anne.getByRole('form', { name: 'Ajouter une expertise' }).waitFor();
+    const { person } = await (await anne.request.get(`${base}/api/expertise/me`)).json();
+    assert.equal(person.name, ANNE.name);
+    assert.equal(person.org && person.org.id, cpam.id);
+  });
+
   const paul = await open('paul', PAUL);
   const status = paul.getByRole('status').filter({ hasText: /personne/ });
   await step('another member finds her by domain, niveau référent and département', async () => {

@@ -135,6 +135,32 @@ async function run(relais) {
     await body().fill(before);
   });
 
+  await step('the line buttons put their marker before the line and leave the caret after it: typing adds text', async () => {
+    const before = await body().inputValue();
+    const click = (name) => p.getByRole('button', { name, exact: true }).click();
+    // On an empty text: the marker, then what is typed after it.
+    for (const [name, marker] of [['Titre de section', '## '], ['Sous-titre de section', '### '], ['Liste à puces', '- '],
+      ['Liste numérotée', '1. '], ['Cases à cocher', '- [ ] '], ['Citation', '> ']]) {
+      await body().fill('');
+      await click(name);
+      await p.keyboard.type('Abc');
+      assert.equal(await body().inputValue(), `${marker}Abc`, name);
+      // On a line with text, caret in its middle: the line is kept, the caret at its end.
+      await body().fill('Première ligne\nDeuxième ligne\nTroisième');
+      await body().evaluate((area) => area.setSelectionRange(18, 18));
+      await click(name);
+      await p.keyboard.type(' suite');
+      assert.equal(await body().inputValue(), `Première ligne\n${marker}Deuxième ligne suite\nTroisième`, name);
+    }
+    // Twice on the same line takes the marker away, the text kept.
+    await body().fill('Un titre');
+    await click('Titre de section');
+    await click('Titre de section');
+    await p.keyboard.type('!');
+    assert.equal(await body().inputValue(), 'Un titre!');
+    await body().fill(before);
+  });
+
   await step('the guided testimony form writes the text and ticks the phase', async () => {
     await p.getByText('Écrire le témoignage avec le formulaire guidé').click();
     await p.getByLabel('Le territoire et la CPTS').fill('CPTS du Val de Sambre, 80 000 habitants, semi-rural.');

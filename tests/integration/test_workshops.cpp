@@ -785,6 +785,38 @@ TEST_CASE("live room: sockets lose their access when their owner does", "[worksh
         CHECK(closed_with(p) == 1008);
         CHECK(closed_with(idle) == 1008);
     }
+    SECTION("a guest who left: the next guest is someone else (an id is never given again)") {
+        auto key_of = [&](const std::string& cookie) {
+            participant p;
+            REQUIRE(p.connect(s, cookie) == 101);
+            p.join(w.id);
+            return p.snapshot["you"]["key"].get<std::string>();
+        };
+        auto xavier = w.invite_guest("Xavier");
+        std::string xavier_key;
+        {
+            participant p;
+            REQUIRE(p.connect(s, xavier) == 101);
+            p.join(w.id);
+            xavier_key = p.snapshot["you"]["key"].get<std::string>();
+            CHECK(p.op(w.id, "x1", "note.add", {{"column", "attentes"}, {"text", "note de Xavier"}})["type"] == "ack");
+        }
+        CHECK(s.request("DELETE", "/api/invites/session", {}, {{"Cookie", xavier}}).status == 204);
+        auto yvonne_key = key_of(w.invite_guest("Yvonne"));
+        CHECK(yvonne_key != xavier_key);
+        // Revoking a link deletes its guests: the next one is someone else too.
+        auto inv = s.request("POST", w.path("/invites"), json{{"role", "participant"}}.dump(), {{"Cookie", w.admin}}).json()["invite"];
+        auto joined = s.request("POST", "/api/invites/" + inv["token"].get<std::string>() + "/join", json{{"name", "Zoé"}}.dump());
+        REQUIRE(joined.status == 200);
+        auto zoe_cookie = joined.header("set-cookie").substr(0, joined.header("set-cookie").find(';'));
+        auto zoe_key = key_of(zoe_cookie);
+        REQUIRE(s.request("DELETE", w.path("/invites/") + std::to_string(inv["id"].get<long long>()), {}, {{"Cookie", w.admin}}).status ==
+                204);
+        auto next_key = key_of(w.invite_guest("Ulysse"));
+        CHECK(next_key != zoe_key);
+        CHECK(next_key != xavier_key);
+        CHECK(next_key != yvonne_key);
+    }
     SECTION("the workshop archived: its guests' sockets close, in the room or not") {
         auto guest = w.invite_guest("Gaëlle");
         participant p, idle, member;

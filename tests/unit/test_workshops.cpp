@@ -468,6 +468,44 @@ TEST_CASE("ranking: most votes first, ties share a rank, the top N retained for 
     CHECK(b.s.retained.empty());
 }
 
+TEST_CASE("time taken off a timer stops at 0:00 and time added after 0:00 counts from now", "[workshops]") {
+    board b;
+    b.run(b.fac, "phase.goto", {{"index", 1}});  // a phase where participants write
+    // Paused and brought down to 0: it shows 0:00 to everyone, a snapshot included.
+    b.run(b.fac, "timer.start", {{"seconds", 100}});
+    b.run(b.fac, "timer.pause");
+    auto first = b.run(b.fac, "timer.add", {{"seconds", -30}});
+    CHECK(first.data["delta_ms"] == -30000);
+    auto second = b.run(b.fac, "timer.add", {{"seconds", -80}});
+    CHECK(second.data["delta_ms"] == -70000);  // what was applied, not what was asked
+    CHECK(snapshot(b.s, b.bob)["timer"]["remaining_ms"] == 0);
+    CHECK(snapshot(b.s, b.bob)["timer"]["running"] == false);
+    room_state again;
+    from_json(to_json(b.s), again);
+    CHECK(snapshot(again, b.bob)["timer"]["remaining_ms"] == 0);
+    b.run(b.fac, "timer.add", {{"seconds", 5}});
+    CHECK(snapshot(b.s, b.bob)["timer"]["remaining_ms"] == 5000);
+
+    // Running: an hour off ends it now, not an hour ago; « +1 min » then gives one minute.
+    b.run(b.fac, "timer.lock_at_zero", {{"on", true}});
+    b.run(b.fac, "timer.start", {{"seconds", 600}});
+    b.now += 10'000;
+    auto off = b.run(b.fac, "timer.add", {{"seconds", -3600}});
+    CHECK(b.s.timer.ends_at == b.now);
+    CHECK(off.data["delta_ms"] == -(600'000 - 10'000));
+    b.now += 300'000;  // five minutes after 0:00
+    CHECK(b.refusal(b.bob, "note.add", {{"column", "forces"}, {"text", "trop tard"}}) == "tableau_verrouille");
+    auto more = b.run(b.fac, "timer.add", {{"seconds", 60}});
+    CHECK(b.s.timer.ends_at == b.now + 60'000);
+    CHECK(more.data["delta_ms"] == 300'000 + 60'000);  // ends_at + delta_ms = the new end, as documented
+    b.run(b.bob, "note.add", {{"column", "forces"}, {"text", "une minute de plus"}});
+
+    // Never set, the timer is the phase's length: time added is added to that.
+    board fresh;
+    fresh.run(fresh.fac, "timer.add", {{"seconds", 60}});
+    CHECK(snapshot(fresh.s, fresh.bob)["timer"]["remaining_ms"] == (fresh.s.current_phase()->duration_min + 1) * 60000LL);
+}
+
 TEST_CASE("the timer may lock the board at 0:00, for participants only", "[workshops]") {
     board b;
     b.run(b.fac, "phase.goto", {{"index", 1}});
@@ -501,7 +539,14 @@ TEST_CASE("groups merge within a column, notes move between columns and change c
     b.run(b.cat, "note.group", {{"note", n2}, {"version", 1}, {"group", g2}});
     CHECK(b.refusal(b.bob, "group.merge", {{"group", g2}, {"into", g3}}) == "champ_invalide");  // another column
     CHECK(b.refusal(b.bob, "group.merge", {{"group", g2}, {"into", g2}}) == "champ_invalide");
-    CHECK(b.refusal(b.obs, "group.merge", {{"group", g2}, {"into", g1}}) == "hors_phase");
+    // Observers write nothing, in a grouping phase or not: acces_refuse, as for notes.
+    CHECK(b.refusal(b.obs, "group.merge", {{"group", g2}, {"into", g1}}) == "acces_refuse");
+    CHECK(b.refusal(b.obs, "group.add", {{"column", "forces"}, {"title", "x"}}) == "acces_refuse");
+    CHECK(b.refusal(b.obs, "note.group", {{"note", n1}, {"version", 2}, {"group", nullptr}}) == "acces_refuse");
+    CHECK(b.refused(b.bob, "group.merge", {{"group", g2}, {"into", 999999}}) == "introuvable/into");
+    // `group` is required: null takes the note out of its group, nothing is not an answer.
+    CHECK(b.refused(b.bob, "note.group", {{"note", n1}, {"version", 2}}) == "champ_invalide/group");
+    CHECK(snapshot(b.s, b.obs)["votes_left"] == 0);
     b.run(b.bob, "group.merge", {{"group", g2}, {"into", g1}});
     CHECK(b.s.groups.count(g2) == 0);
     CHECK(b.s.notes.at(n2).group == g1);
