@@ -83,6 +83,26 @@ bool uses_syntax(std::string_view raw) {
     return false;
 }
 
+bool word_char(char c);
+
+// « financement* »: the index holds stems (« financ »), so a whole word before the star
+// would start no term; its stem does (the part the word and its stem share, should the
+// stemmer change a letter). A word that is only a beginning (« finan* ») is its own stem.
+std::string stem_wildcard(const std::string& normalised) {
+    if (normalised.size() < 2 || normalised.back() != '*') return normalised;
+    std::string head = normalised.substr(0, normalised.size() - 1);
+    std::size_t start = head.size();
+    while (start > 0 && word_char(head[start - 1])) --start;
+    std::string w = head.substr(start);
+    if (w.size() < 3) return normalised;
+    static const Xapian::Stem stem("french");
+    std::string st = stem(w);
+    std::size_t common = 0;
+    while (common < w.size() && common < st.size() && w[common] == st[common]) ++common;
+    if (common < 2) return normalised;
+    return head.substr(0, start) + w.substr(0, common) + "*";
+}
+
 // AND / OR / NOT stay operators; everything else is normalised like indexed text.
 std::string normalise_query(std::string_view raw) {
     std::string out;
@@ -92,7 +112,7 @@ std::string normalise_query(std::string_view raw) {
         if (word == "AND" || word == "ET") out += "AND";
         else if (word == "OR" || word == "OU") out += "OR";
         else if (word == "NOT" || word == "SAUF") out += "NOT";
-        else out += normalise(word);
+        else out += stem_wildcard(normalise(word));
     }
     return out;
 }

@@ -35,6 +35,8 @@ inline constexpr error_def unavailable{503, "indisponible", "Le service est mome
 inline constexpr error_def ws_unknown_type{400, "type_inconnu", "Type de message inconnu."};
 inline constexpr error_def too_many_sockets{429, "trop_de_connexions", "Trop de connexions ouvertes en même temps : fermez des onglets."};
 inline constexpr error_def ws_too_large{413, "message_trop_volumineux", "Le message est trop volumineux."};
+// The query language of every full-text search (library, expertise map): one code for all.
+inline constexpr error_def query_syntax{400, "recherche_invalide", "La recherche est mal formée : vérifiez les guillemets et les opérateurs ET/OU/SAUF."};
 }  // namespace errors
 
 /// French typography for a message written with plain ASCII signs (as the catalogues

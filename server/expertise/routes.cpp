@@ -169,8 +169,22 @@ void expertise_module::routes(net::router& r) {
 
     r.add("DELETE", "/api/expertise/people/{id}", a.guard(access::signed_in, [this, viewer_for](request& req, const principal& p) -> asio::awaitable<response> {
         auto id = req.id_param("id");
-        co_await db_->write([&](db::connection& c) { service_->delete_person(c, viewer_for(c, p), id); });
+        std::vector<std::int64_t> told;
+        co_await db_->write([&](db::connection& c) {
+            auto now = unix_now();
+            for (auto need_id : service_->delete_person(c, viewer_for(c, p), id, now)) {
+                // Who declared the need learns it is open again (not the one who deleted).
+                auto need = service_->need_json(c, need_id, p.account.id);
+                auto creator = need["created_by"].get<std::int64_t>();
+                if (creator == p.account.id) continue;
+                std::vector<std::int64_t> one{creator};
+                tell(c, one, need, "Besoin d'appui « " + need["title"].get<std::string>() + " » : à nouveau ouvert",
+                     "La personne à qui il était attribué n'est plus dans la cartographie.");
+                told.push_back(creator);
+            }
+        });
         indexer_->notify();
+        if (!told.empty()) notifier_->push(told);
         co_return response::no_content();
     }));
 

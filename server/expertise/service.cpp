@@ -421,13 +421,34 @@ void service::update_person(db::connection& c, const viewer& v, std::int64_t id,
     changed(c, id);
 }
 
-void service::delete_person(db::connection& c, const viewer& v, std::int64_t id) const {
+namespace {
+void need_event(db::connection& c, std::int64_t need, std::int64_t by, const std::string& kind, const json& detail, std::int64_t now);
+}  // namespace
+
+std::vector<std::int64_t> service::delete_person(db::connection& c, const viewer& v, std::int64_t id, std::int64_t now) const {
     auto p = load(c, id);
     if (!p || !may_see(v, *p)) throw api_error(errors::not_found);
     if (!may_edit(v, *p)) throw api_error(errors::not_editor);
+    // Their needs are nobody's any more: open again, as « Remettre en attente » does.
+    std::vector<std::pair<std::int64_t, std::string>> reopened;
+    {
+        auto s = c.prepare("SELECT id, state FROM expertise_needs WHERE assignee_id = ?1 AND state IN ('assigned', 'in_progress')");
+        s.bind(1, id);
+        while (s.step()) reopened.emplace_back(s.get_int(0), s.get_text(1));
+    }
+    for (const auto& [need, from] : reopened) {
+        c.prepare("UPDATE expertise_needs SET state = 'open', assignee_id = NULL, updated_at = ?1, version = version + 1 WHERE id = ?2")
+            .bind(1, now)
+            .bind(2, need)
+            .exec();
+        need_event(c, need, v.user_id, "state", {{"from", from}, {"to", "open"}, {"person", {{"id", p->id}, {"name", p->name}}}}, now);
+    }
     c.prepare("DELETE FROM expertise_entries WHERE person_id = ?1").bind(1, id).exec();
     c.prepare("DELETE FROM expertise_people WHERE id = ?1").bind(1, id).exec();
     changed(c, id);
+    std::vector<std::int64_t> needs;
+    for (const auto& r : reopened) needs.push_back(r.first);
+    return needs;
 }
 
 json service::person_json(db::connection& c, const viewer& v, std::int64_t id, std::int64_t now) const {
@@ -1248,6 +1269,8 @@ std::vector<std::int64_t> service::assign(db::connection& c, const viewer& v, st
     if (state != "open" && state != "assigned") throw api_error(errors::bad_transition, "state");
     auto p = load(c, person_id);
     if (!p || !p->consent || !may_see(v, *p)) throw api_error(errors::invalid_field, "person_id", "Personne introuvable dans la cartographie.");
+    // The same person again (a double click, a retry): nothing changes, no one is told twice.
+    if (state == "assigned" && !n["assignee"].is_null() && n["assignee"]["id"].get<std::int64_t>() == person_id) return {};
     c.prepare("UPDATE expertise_needs SET state = 'assigned', assignee_id = ?1, updated_at = ?2, version = version + 1 WHERE id = ?3")
         .bind(1, person_id)
         .bind(2, now)
@@ -1255,8 +1278,10 @@ std::vector<std::int64_t> service::assign(db::connection& c, const viewer& v, st
         .exec();
     need_event(c, need, v.user_id, "assigned", {{"person", {{"id", p->id}, {"name", p->name}}}}, now);
     std::vector<std::int64_t> notify;
-    if (p->user_id) notify.push_back(*p->user_id);
-    if (auto creator = n["created_by"].get<std::int64_t>(); creator != v.user_id) notify.push_back(creator);
+    // Never the one who assigned (an animateur taking a need on their own fiche).
+    if (p->user_id && *p->user_id != v.user_id) notify.push_back(*p->user_id);
+    if (auto creator = n["created_by"].get<std::int64_t>(); creator != v.user_id && (!p->user_id || creator != *p->user_id))
+        notify.push_back(creator);
     return notify;
 }
 
@@ -1619,7 +1644,13 @@ json service::directory(db::connection& c, const search::index& idx, const viewe
     q.limit = dq.limit;
     q.offset = dq.offset;
     if (q.text.empty()) q.by_date = false;
-    auto found = idx.search(q);
+    search::result found;
+    try {
+        found = idx.search(q);
+    } catch (const std::invalid_argument&) {
+        // The query language's mistakes (« ET » alone, an open quote): as the library says.
+        throw api_error(errors::query_syntax, "q");
+    }
     // The cards from the map in memory (one read of its generation, one of the hits'
     // organisations), each checked again: the index may lag a withdrawal by a moment.
     auto f = facts(c);

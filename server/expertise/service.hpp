@@ -147,7 +147,9 @@ public:
     /// animateurs and administrators, someone else (with or without an account elsewhere).
     std::int64_t create_person(db::connection& c, const viewer& v, const json& body, std::int64_t now) const;
     void update_person(db::connection& c, const viewer& v, std::int64_t id, const json& body, std::int64_t now) const;
-    void delete_person(db::connection& c, const viewer& v, std::int64_t id) const;
+    /// Deletes a person; the needs assigned to them (assigned or in progress) are open
+    /// again, with a history line. Returns those needs' ids (to tell who declared them).
+    std::vector<std::int64_t> delete_person(db::connection& c, const viewer& v, std::int64_t id, std::int64_t now) const;
     /// Throws not_found when it does not exist or `v` may not see it.
     json person_json(db::connection& c, const viewer& v, std::int64_t id, std::int64_t now) const;
     /// The caller's own entry, or null.

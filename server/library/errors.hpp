@@ -8,7 +8,6 @@
 namespace relais::library::errors {
 using namespace relais::errors;
 inline constexpr error_def query_too_long{400, "recherche_trop_longue", "La recherche est trop longue (500 caractères au plus)."};
-inline constexpr error_def query_syntax{400, "recherche_invalide", "La recherche est mal formée : vérifiez les guillemets et les opérateurs ET/OU/SAUF."};
 inline constexpr error_def page_out_of_range{400, "page_invalide", "Numéro de page invalide."};
 inline constexpr error_def unknown_facet_value{400, "filtre_invalide", "Valeur de filtre inconnue."};
 inline constexpr error_def file_too_large{413, "fichier_trop_volumineux", "Le fichier dépasse la taille autorisée."};
@@ -23,5 +22,5 @@ inline constexpr error_def review_state{409, "moderation_impossible", "Cette fic
 inline constexpr error_def unknown_file{400, "fichier_inconnu", "Un fichier joint est introuvable : envoyez-le à nouveau."};
 inline constexpr error_def item_changed{409, "version_perimee", "Cette fiche a été modifiée entre-temps : rechargez-la avant de continuer."};
 
-inline std::vector<const error_def*> all() { return {&query_too_long, &query_syntax, &page_out_of_range, &unknown_facet_value, &file_too_large, &file_type, &file_mismatch, &file_corrupt, &file_encrypted, &file_bomb, &file_too_complex, &file_name_controls, &review_state, &unknown_file, &item_changed}; }
+inline std::vector<const error_def*> all() { return {&query_too_long, &page_out_of_range, &unknown_facet_value, &file_too_large, &file_type, &file_mismatch, &file_corrupt, &file_encrypted, &file_bomb, &file_too_complex, &file_name_controls, &review_state, &unknown_file, &item_changed}; }
 }  // namespace relais::library::errors

@@ -140,8 +140,10 @@ std::string fold_name(std::string_view text) {
 folded_query fold_query(std::string_view q) {
     auto folded = fold_name(q);
     auto words = words_of(folded);
-    // The last word is still being typed unless the query ends with a separator.
-    bool last_complete = !q.empty() && !is_word_byte(static_cast<unsigned char>(q.back()));
+    // The last word is still being typed unless the query ends with a separator (read on
+    // the folded text: « LIL » and « Orléa » end with a letter).
+    auto plain = search::fold(q);
+    bool last_complete = !plain.empty() && !is_word_byte(static_cast<unsigned char>(plain.back()));
     folded_query out;
     for (std::size_t i = 0; i < words.size(); ++i) {
         auto w = words[i];

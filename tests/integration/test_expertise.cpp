@@ -217,6 +217,12 @@ TEST_CASE("expertise: declare, validate, find by domain and territory, withdraw"
     // Parameters out of their documented range are refused, not clamped or ignored.
     for (const char* bad : {"limit=0", "limit=101", "offset=10001", "org=abc", "org=01", "role=astronaute"})
         CHECK(s.request("GET", std::string("/api/expertise/people?") + bad, "", {{"Cookie", anne}}).error_code() == "champ_invalide");
+    // The query language's mistakes are the caller's, as in the library: 400, not 500.
+    for (const char* bad : {"q=ET", "q=SAUF%20financement", "q=financement%20OU"}) {
+        auto r = s.request("GET", std::string("/api/expertise/people?") + bad, "", {{"Cookie", anne}});
+        CHECK(r.status == 400);
+        CHECK(r.error_code() == "recherche_invalide");
+    }
     CHECK(s.request("GET", "/api/expertise/matrix?by=departement&region=99", "", {{"Cookie", anne}}).error_code() == "territoire_inconnu");
     CHECK(s.request("PATCH", "/api/expertise/people/" + std::to_string(anne_id), json{{"name", std::string(300, 'a')}}.dump(),
                     {{"Cookie", anne}})

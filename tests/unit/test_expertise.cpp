@@ -257,7 +257,7 @@ TEST_CASE("expertise: duplicates and bad input change nothing", "[expertise]") {
     });
     CHECK(w.get(w.loner, me)["territory"]["region"]["code"] == "11");
     CHECK(w.get(w.loner, me)["territory"]["departements"].empty());
-    w.pool.write_sync([&](db::connection& c) { w.svc.delete_person(c, w.v(w.loner), me); });
+    w.pool.write_sync([&](db::connection& c) { w.svc.delete_person(c, w.v(w.loner), me, 1000); });
     CHECK(count() == 1);
     // Vocabulary: admins extend it; codes are checked.
     CHECK(w.code_of([&](db::connection& c) { w.svc.add_domain(c, {{"code", "diagnostic"}, {"label", "x"}}, t0); }) == "domaine_existant");
@@ -489,6 +489,13 @@ TEST_CASE("expertise: needs — who declares, proposals explained, assignment an
     w.pool.read_sync([&](db::connection& c) { n = w.svc.need_json(c, need, 0); });
     CHECK(n["state"] == "assigned");
     CHECK(n["assignee"]["name"] == "Proche");
+    // The same person again: nothing changes, no one is told twice.
+    w.pool.write_sync([&](db::connection& c) { told = w.svc.assign(c, w.v(w.cpam_anim), need, near, n["version"].get<std::int64_t>(), t0 + 11); });
+    CHECK(told.empty());
+    json same;
+    w.pool.read_sync([&](db::connection& c) { same = w.svc.need_json(c, need, 0); });
+    CHECK(same["version"] == n["version"]);
+    CHECK(same["history"].size() == n["history"].size());
     auto state = [&](std::int64_t as, const std::string& to) {
         std::int64_t v = 0;
         w.pool.read_sync([&](db::connection& c) { v = w.svc.need_json(c, need, 0)["version"].get<std::int64_t>(); });
@@ -507,6 +514,25 @@ TEST_CASE("expertise: needs — who declares, proposals explained, assignment an
     w.pool.read_sync([&](db::connection& c) { n = w.svc.need_json(c, need, 0); });
     CHECK(n["state"] == "done");
     CHECK(n["history"].size() == 6);  // created, assigned, reopened, assigned, in progress, done
+    // A person deleted while a need is theirs: the need is open again, with a history line.
+    std::int64_t second = 0;
+    w.pool.write_sync([&](db::connection& c) {
+        second = w.svc.create_need(c, w.v(cpts_member), need_body, t0 + 40);
+        w.svc.assign(c, w.v(w.cpam_anim), second, near, w.svc.need_json(c, second, 0)["version"].get<std::int64_t>(), t0 + 41);
+    });
+    std::vector<std::int64_t> reopened;
+    w.pool.write_sync([&](db::connection& c) { reopened = w.svc.delete_person(c, w.v(w.cpam_anim), near, t0 + 50); });
+    CHECK(reopened == std::vector<std::int64_t>{second});
+    json after;
+    w.pool.read_sync([&](db::connection& c) { after = w.svc.need_json(c, second, 0); });
+    CHECK(after["state"] == "open");
+    CHECK(after["assignee"].is_null());
+    CHECK(after["history"].back()["kind"] == "state");
+    CHECK(after["history"].back()["detail"]["to"] == "open");
+    CHECK(after["history"].back()["detail"]["person"]["name"] == "Proche");
+    // The need already done stays done (and names no one any more).
+    w.pool.read_sync([&](db::connection& c) { n = w.svc.need_json(c, need, 0); });
+    CHECK(n["state"] == "done");
     // Load: a person with a need in progress ranks lower than before for the next one.
     json list;
     w.pool.read_sync([&](db::connection& c) { list = w.svc.needs_json(c, "done", 0); });

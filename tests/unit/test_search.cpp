@@ -428,6 +428,10 @@ TEST_CASE("search: prefixes and parts of hyphenated words are highlighted", "[se
     CHECK(marked(find(idx, "soins coordi").hits.at(0)) == std::vector<std::string>{"coordination", "soins"});
     CHECK(marked(find(idx, "comment organiser la coordi").hits.at(0)) == std::vector<std::string>{"coordination"});
     CHECK(marked(find(idx, "coordo*").hits.at(0)) == std::vector<std::string>{"coordonnateur"});
+    // A whole word before the star finds it and what starts like it (the index holds stems).
+    CHECK(find(idx, "coordination*").total == 1);
+    CHECK(find(idx, "coordination* soins").total == 1);
+    CHECK(find(idx, "titre:coordination*").total == 1);
     CHECK(marked(find(idx, "expertise").hits.at(0)) == std::vector<std::string>{"télé-expertise"});
     // A finished question searches whole words: no prefix.
     CHECK(find(idx, "comment organiser la coordi ?").total == 0);

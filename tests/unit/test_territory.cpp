@@ -98,6 +98,7 @@ TEST_CASE("territory: names folded for search (case, accents, punctuation, saint
     CHECK(typing.expanded == "saint");
     CHECK(typing.typed == "st");
     CHECK(fold_query("st ").typed == "saint ");
+    CHECK(fold_query("LIL").typed == "lil");  // still being typed, whatever its case
     CHECK(looks_like_code("59"));
     CHECK(looks_like_code("2a0"));
     CHECK_FALSE(looks_like_code("lille"));
@@ -266,5 +267,15 @@ TEST_CASE("territory: the installed package (when there) is read and searched", 
     auto lille = index.search("lille", 5);
     REQUIRE_FALSE(lille.empty());
     CHECK(lille[0]->code == "59350");
+    // Case never matters, in a word being typed too (« LIL » is « lil »: Lille, Lillers…).
+    auto names = [&](std::string_view q) {
+        std::vector<std::string> out;
+        for (const auto* c : index.search(q, 30)) out.push_back(c->name);
+        return out;
+    };
+    CHECK(names("LIL") == names("lil"));
+    CHECK_FALSE(names("LIL").empty());
+    CHECK(names("LILLE") == names("lille"));
+    CHECK(names("Dunk") == names("dunk"));
     CHECK(index.search("75015", 5)[0]->name == "Paris 15e Arrondissement");
 }
