@@ -11,6 +11,8 @@
 #include <sodium.h>
 
 #include <algorithm>
+#include <map>
+#include <set>
 
 namespace relais::watch {
 
@@ -52,12 +54,105 @@ std::string sanitized(const std::string& src, bool plain, const sanitize_options
 
 }  // namespace
 
+namespace {
+
+// The tags a title's markup is made of: inline formatting, and a few blocks read as a space.
+// Anything else between < and > (« <script> », « <spéciaux> », « a<b ») is text.
+int title_tag_kind(std::string_view name) {  // 0: not a title's tag, 1: inline, 2: a break
+    static const std::set<std::string, std::less<>> inline_tags{
+        "a",   "abbr", "acronym", "b",  "bdi",    "bdo", "big",  "cite", "code", "del",  "dfn", "em",  "font", "i",   "img",
+        "ins", "kbd",  "mark",    "nobr", "q",    "s",   "samp", "small", "span", "strike", "strong", "sub", "sup", "time", "tt",
+        "u",   "var",  "wbr"};
+    static const std::set<std::string, std::less<>> break_tags{"br", "p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "hr"};
+    std::string lower;
+    for (char c : name) lower += static_cast<char>(c >= 'A' && c <= 'Z' ? c + 32 : c);
+    if (inline_tags.count(lower)) return 1;
+    if (break_tags.count(lower)) return 2;
+    return 0;
+}
+
+// A title's own tags taken out; every other < and > made text again (&lt; &gt;), so that
+// decoding it as HTML keeps them, and no element (a « <script> » in a title is words)
+// swallows what follows.
+std::string escape_all_but_title_tags(std::string_view s) {
+    auto is_alpha = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); };
+    auto is_alnum = [&](char c) { return is_alpha(c) || (c >= '0' && c <= '9'); };
+    std::string out, folded;
+    struct closing_tag {
+        std::size_t searched_from = std::string::npos, at = std::string::npos;
+    };
+    std::map<std::string, closing_tag> closing;
+    out.reserve(s.size() + 16);
+    for (std::size_t i = 0; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '>') {
+            out += "&gt;";
+            continue;
+        }
+        if (c != '<') {
+            out += c;
+            continue;
+        }
+        std::size_t j = i + 1;
+        if (j < s.size() && s[j] == '/') ++j;
+        std::size_t name_start = j;
+        if (j < s.size() && is_alpha(s[j]))
+            while (j < s.size() && is_alnum(s[j])) ++j;
+        std::string_view name = s.substr(name_start, j - name_start);
+        bool ends_name = j < s.size() && (s[j] == '>' || s[j] == '/' || s[j] == ' ' || s[j] == '\t' || s[j] == '\n' || s[j] == '\r');
+        std::size_t close = name.empty() || !ends_name ? std::string_view::npos : s.find_first_of("<>", j);
+        if (close != std::string_view::npos && s[close] != '>') close = std::string_view::npos;
+        // Attributes are name="value": « <b et b> » (from « a<b et b>c ») is words.
+        if (close != std::string_view::npos) {
+            auto attrs = s.substr(j, close - j);
+            if (attrs.find_first_not_of(" \t\r\n/") != std::string_view::npos && attrs.find('=') == std::string_view::npos)
+                close = std::string_view::npos;
+        }
+        // A whole <script> or <style> element, closing tag included, goes with its content
+        // (that is markup); one never closed is words (« Item avec <script> dans le titre »).
+        if (close != std::string_view::npos && s[i + 1] != '/') {
+            std::string lower;
+            for (char ch : name) lower += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+            if (lower == "script" || lower == "style" || lower == "noscript" || lower == "template") {
+                // Searched in the lower-cased title once per name and position: a title
+                // of many unclosed tags stays linear.
+                if (folded.empty()) {
+                    folded.reserve(s.size());
+                    for (char ch : s) folded += static_cast<char>(ch >= 'A' && ch <= 'Z' ? ch + 32 : ch);
+                }
+                auto& found = closing[lower];
+                if (found.searched_from == std::string::npos || found.searched_from > close ||
+                    (found.at != std::string::npos && found.at < close)) {
+                    found.at = folded.find("</" + lower, close);
+                    found.searched_from = close;
+                }
+                auto gt = found.at == std::string::npos ? std::string::npos : folded.find('>', found.at);
+                if (gt != std::string::npos) {
+                    i = gt;
+                    continue;
+                }
+            }
+        }
+        int kind = close != std::string_view::npos && close - i <= 2000 ? title_tag_kind(name) : 0;
+        if (kind == 0) {
+            out += "&lt;";
+            continue;
+        }
+        if (kind == 2) out += ' ';
+        i = close;
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string plain_title(std::string_view s) {
     // Titles often carry escaped markup ("&lt;b&gt;") or double-escaped entities
-    // ("&amp;eacute;"): decoded once more as HTML when they look like it.
+    // ("&amp;eacute;"): decoded once more as HTML when they look like it — the title's own
+    // tags taken out, any other < kept as text.
     s = s.substr(0, max_title_chars * 16);  // no need to parse megabytes for 1,000 characters
     if (s.find('<') != std::string_view::npos || s.find('&') != std::string_view::npos)
-        return html_to_text(s, max_title_chars * 4 + 64);
+        return html_to_text(escape_all_but_title_tags(s), max_title_chars * 4 + 64);
     return collapse_whitespace(s);  // which replaces ill-formed UTF-8 too
 }
 

@@ -172,7 +172,7 @@ std::string construct_html(const xmlNode* n, bool& plain) {
 std::string construct_plain(const xmlNode* n) {
     switch (construct_type(n)) {
         case construct::html:
-            return html_to_text(node_text(n), max_title_chars * 4 + 64);
+            return plain_title(node_text(n));  // markup of a title, not a page: no element swallows words
         case construct::other:
             return {};
         default:

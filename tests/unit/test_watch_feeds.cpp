@@ -529,3 +529,27 @@ TEST_CASE("fuzz: truncated and corrupted fixtures return or throw parse_error", 
     }
     CHECK(runs >= 2'000);
 }
+
+TEST_CASE("feeds: a title's markup is taken out, other angle brackets are words", "[watch][feeds]") {
+    auto f = parse_feed(R"(<rss version="2.0"><channel><title>Titres &lt;spéciaux&gt;</title>
+<item><title>Item avec &lt;script&gt; dans le titre</title><link>https://a.fr/1</link></item>
+<item><title>Le &lt;style&gt; de la CPTS</title><link>https://a.fr/2</link></item>
+<item><title>Si a&lt;b et b&gt;c</title><link>https://a.fr/3</link></item>
+<item><title>&lt;b&gt;Appel&lt;/b&gt; à &lt;em class="x"&gt;projets&lt;/em&gt;&lt;br/&gt;2027</title><link>https://a.fr/4</link></item>
+<item><title>&amp;eacute;t&amp;eacute; &lt;/script&gt;fin</title><link>https://a.fr/5</link></item>
+</channel></rss>)",
+                        opts());
+    CHECK(f.title == "Titres <spéciaux>");
+    REQUIRE(f.items.size() == 5);
+    CHECK(f.items[0].title == "Item avec <script> dans le titre");
+    CHECK(f.items[1].title == "Le <style> de la CPTS");
+    CHECK(f.items[2].title == "Si a<b et b>c");
+    CHECK(f.items[3].title == "Appel à projets 2027");
+    CHECK(f.items[4].title == "été </script>fin");
+    // Atom's type="html" titles are read the same way.
+    auto a = parse_feed(R"(<feed xmlns="http://www.w3.org/2005/Atom"><title>A</title>
+<entry><title type="html">Le &lt;style&gt; &lt;i&gt;du&lt;/i&gt; jour</title><id>urn:1</id><link href="https://a.fr/x"/></entry></feed>)",
+                        opts());
+    REQUIRE(a.items.size() == 1);
+    CHECK(a.items[0].title == "Le <style> du jour");
+}
