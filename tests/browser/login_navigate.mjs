@@ -177,6 +177,31 @@ async function run(relais) {
     await bruno.context().close();
   });
 
+  await step('« Premiers pas »: an organisation made and an account in it, the network step says « Fait »', async () => {
+    await page.goto(`${base}/`);
+    await heading(page, ADMIN.name);
+    const steps = page.getByRole('region', { name: 'Premiers pas de l’administrateur' });
+    const network = steps.locator('li').filter({ hasText: 'Créer les organisations du réseau, puis leurs comptes' });
+    await network.waitFor();
+    // Another account exists (Bruno), in no organisation yet: not done (the seeded
+    // organisations are there from the start).
+    assert.equal(await network.locator('.tag-ok').count(), 0);
+    const status = await page.evaluate(async (email) => {
+      const json = { 'Content-Type': 'application/json' };
+      const { org } = await (await fetch('/api/admin/orgs', {
+        method: 'POST', headers: json, body: JSON.stringify({ name: 'CPTS du Ternois', type: 'cpts', region: '32', departements: ['62'] }),
+      })).json();
+      const { users } = await (await fetch('/api/admin/users')).json();
+      const bruno = users.find((u) => u.email === email);
+      return (await fetch(`/api/admin/users/${bruno.id}`, { method: 'PATCH', headers: json, body: JSON.stringify({ org_id: org.id }) })).status;
+    }, MEMBER.email);
+    assert.equal(status, 200);
+    await page.reload();
+    await heading(page, ADMIN.name);
+    await network.getByText('Fait', { exact: true }).waitFor();
+    assert.equal(await steps.locator('li.step-done').count(), 2);
+  });
+
   await step('the first Tab from the top of the page reaches the skip link', async () => {
     await page.goto(`${base}/`);
     await heading(page, ADMIN.name);

@@ -69,6 +69,20 @@ async function run(relais) {
     await assertAxeClean(page, 'the page with a commune and its summary');
   });
 
+  await step('a commune shows its postal code and its INSEE code, each named (Merville: CP 59660, INSEE 59400)', async () => {
+    const search = page.getByLabel('Rechercher une commune');
+    await search.fill('merville');
+    const row = page.locator('.territory-results li').filter({ has: page.getByText('Merville', { exact: true }) })
+      .filter({ hasText: '59 Nord' });
+    await row.waitFor();
+    const line = (await row.locator('.hint').textContent()).replace(/\s+/gu, ' ');
+    assert.match(line, /^INSEE 59400 · CP 59660 · 59 Nord · /u, line);
+    // The postal code people know finds it too.
+    await search.fill('59660');
+    await page.locator('.territory-results .hint').filter({ hasText: /CP 59660/ }).first().waitFor();
+    await search.fill('');
+  });
+
   await step('keyboard only: a postal code, Down to the result, Enter adds it; Enter in the field adds the first', async () => {
     const search = page.getByLabel('Rechercher une commune');
     await search.fill('');

@@ -190,6 +190,23 @@ async function run(relais) {
     assert.equal(await page.locator('main li.watch-item').nth(1).evaluate((el) => el === document.activeElement), true);
   });
 
+  await step('« Favoris » lists the favourites of the field, and « Mes favoris » those of every field', async () => {
+    await page.getByRole('button', { name: 'Favoris (1)' }).click();
+    const items = page.locator('main li.watch-item');
+    await items.filter({ hasText: 'Décret relatif aux missions des CPTS' }).waitFor();
+    assert.equal(await items.count(), 1);
+    await assertAxeClean(page, 'the favourites of a field');
+    await page.getByRole('button', { name: /^À qualifier \(2\)/ }).click();
+    await items.nth(1).waitFor();
+    await page.getByRole('link', { name: '← Tous les champs de veille' }).click();
+    await waitForPath(page, '/veille');
+    const mine = page.getByRole('region', { name: 'Mes favoris' });
+    await mine.getByRole('link', { name: /Décret relatif aux missions des CPTS/ }).waitFor();
+    await mine.getByRole('link', { name: 'Réglementation', exact: true }).click();
+    await waitForPath(page, `/veille/champs/${reg.id}`);
+    await heading(page, /^Réglementation$/);
+  });
+
   let other = null;
   await step('a member who does not own the field reads it, without the qualification form', async () => {
     other = await (await browser.newContext({ locale: 'fr-FR', viewport: { width: 1366, height: 900 } })).newPage();
@@ -203,6 +220,10 @@ async function run(relais) {
     assert.equal(await other.getByRole('button', { name: /^Retenir/ }).count(), 0);
     assert.equal(await other.locator('main summary').filter({ hasText: 'Qualifier' }).count(), 0);
     assert.equal(await other.getByRole('button', { name: 'Ajouter la source' }).count(), 0);
+    // Nor the source's tools; the owner (a member) may remove it, only animateurs refresh it.
+    assert.equal(await other.locator('.watch-source button').count(), 0);
+    await page.locator('.watch-source').getByRole('button', { name: /^Retirer/ }).waitFor();
+    assert.equal(await page.locator('.watch-source').getByRole('button', { name: /^Actualiser/ }).count(), 0);
   });
 
   await step('the owner retains one with what to remember; it is under « Retenus »', async () => {
@@ -238,7 +259,20 @@ async function run(relais) {
     await leave.waitFor();
     await leave.getByRole('button', { name: 'Annuler' }).click();
     assert.equal(await kept.getByLabel('Votre commentaire').inputValue(), 'Un second commentaire en cours');
-    await kept.getByLabel('Votre commentaire').fill('');
+    // A reload keeps it (the box open where it was written), as it keeps a signalled link.
+    const post = other.getByRole('form', { name: 'Signaler un lien ou une note' });
+    await post.getByLabel('Titre (lu sur la page s’il est vide)').fill('Compte rendu de la réunion ARS');
+    other.once('dialog', (d) => d.accept()); // the browser's own prompt before a reload
+    await other.reload();
+    await heading(other, /^Réglementation$/);
+    await other.getByRole('button', { name: /^Retenus \(1\)/ }).click();
+    const again = other.locator('main li.watch-item').first();
+    await again.getByText('À relayer à la CPTS du Ternois.', { exact: true }).waitFor();
+    assert.equal(await again.getByLabel('Votre commentaire').inputValue(), 'Un second commentaire en cours');
+    assert.equal(await other.getByRole('form', { name: 'Signaler un lien ou une note' })
+      .getByLabel('Titre (lu sur la page s’il est vide)').inputValue(), 'Compte rendu de la réunion ARS');
+    await again.getByLabel('Votre commentaire').fill('');
+    await other.getByRole('form', { name: 'Signaler un lien ou une note' }).getByLabel('Titre (lu sur la page s’il est vide)').fill('');
   });
 
   await step('on a phone, the field page does not scroll sideways; the coverage no longer flags an owner', async () => {
@@ -266,6 +300,9 @@ async function run(relais) {
     await assertAxeClean(admin, 'the digest composer with its preview');
     await admin.getByRole('button', { name: 'Envoyer aux abonnés' }).click();
     await admin.getByText('Lettre envoyée à 1 abonné et archivée dans la bibliothèque.').waitFor();
+    // « Lettres envoyées » shows it at once, without a reload.
+    await admin.locator('.watch-digests summary', { hasText: 'Lettre de veille de décembre' }).waitFor();
+    assert.equal(await admin.getByText('Aucune lettre pour l’instant', { exact: false }).count(), 0);
     let letter = null;
     for (let i = 0; i < 100 && !letter; i += 1) {
       letter = smtp.messages.map(unquote).find((m) => m.includes('desabonnement?jeton='));
@@ -294,12 +331,42 @@ async function run(relais) {
     await admin.getByLabel('Personne ou organisation').selectOption(`u:${owner.id}`);
     await admin.getByRole('button', { name: 'Ajouter ce responsable' }).click();
     await assertAxeClean(admin, 'a new field with its owners being named');
+    // Not saved yet: leaving asks first.
+    await admin.getByRole('link', { name: '← Tous les champs de veille' }).click();
+    const leave = admin.getByRole('dialog', { name: 'Quitter sans enregistrer ?' });
+    await leave.waitFor();
+    await leave.getByRole('button', { name: 'Annuler' }).click();
+    await heading(admin, /^Veille hospitalière$/);
     await admin.getByRole('button', { name: 'Enregistrer les responsables' }).click();
     await admin.getByText(`Responsables : ${owner.name}.`).waitFor();
     // The letter sent above, opened from the archive.
     await admin.goto(`${base}/veille`);
     await admin.locator('.watch-digests summary', { hasText: 'Lettre de veille de décembre' }).click();
     await admin.locator('.watch-digests').getByText('Les missions socles sont précisées : à relayer aux CPTS.').waitFor();
+  });
+
+  await step('an administrator asks for a source to be read now, then removes it after confirming', async () => {
+    const admin = await adminOnWatch();
+    await admin.goto(`${base}/veille/champs/${reg.id}`);
+    await heading(admin, /^Réglementation$/);
+    const source = admin.locator('.watch-source').filter({ hasText: 'Actualités réglementaires' });
+    await source.getByRole('button', { name: 'Actualiser : Actualités réglementaires' }).click();
+    await admin.getByText('Actualisation demandée : « Actualités réglementaires » sera relue dans quelques secondes.').waitFor();
+    await source.getByRole('button', { name: 'Retirer : Actualités réglementaires' }).click();
+    const confirm = admin.getByRole('dialog', { name: 'Retirer cette source ?' });
+    await confirm.getByText('« Actualités réglementaires » ne sera plus lue pour ce champ. Les éléments déjà importés restent.').waitFor();
+    await assertAxeClean(admin, 'the confirmation to remove a source');
+    await confirm.getByRole('button', { name: 'Annuler' }).click();
+    assert.equal(await source.count(), 1);
+    await source.getByRole('button', { name: 'Retirer : Actualités réglementaires' }).click();
+    await confirm.getByRole('button', { name: 'Retirer la source' }).click();
+    await admin.getByText('Source « Actualités réglementaires » retirée.').waitFor();
+    await source.waitFor({ state: 'detached' });
+    assert.equal((await (await admin.request.get(`${base}/api/watch/fields/${reg.id}`)).json()).field.sources.length, 0);
+    // Its items stay.
+    await admin.getByRole('button', { name: /^Retenus \(1\)/ }).waitFor();
+    await admin.setViewportSize({ width: 390, height: 844 });
+    await assertNoOverflow(admin);
   });
 
   await step('no console error nor CSP violation on any page', async () => {

@@ -17,7 +17,7 @@
 
 import assert from 'node:assert/strict';
 import {
-  STEP_TIMEOUT_MS, addUser, assertNoProblems, heading, isExpected401, launchBrowser, log, makeDataDir,
+  STEP_TIMEOUT_MS, addUser, assertAxeClean, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser, log, makeDataDir,
   newPage, pathOf, runTest, startServer, step, waitForPath, watchPage,
 } from './harness.mjs';
 
@@ -266,6 +266,85 @@ async function run(relais) {
     await gotoPhase(a, '6. Plan d\'action');
     await phaseTitle(b, 'Phase 6 sur 6 : Plan d\'action');
     await b.getByRole('heading', { name: 'Plan d’action', exact: true }).waitFor();
+  });
+
+  const actionForm = (page) => page.getByRole('form', { name: 'Ajouter une action' });
+  const lockedReason = (page) => page.locator('.composer-reason').filter({ hasText: 'L’animateur a verrouillé le tableau' }).first();
+  await step('an action refused (board locked) keeps what B typed, across a reload too; unlocked, it is added and the form empties', async () => {
+    const form = actionForm(b);
+    await form.getByLabel('Quoi', { exact: true }).fill('Réunir les pharmaciens du secteur');
+    await form.getByLabel('Qui', { exact: true }).fill('Bruno');
+    await form.getByLabel('Quand', { exact: true }).fill('2026-12-15');
+    await a.getByRole('button', { name: 'Verrouiller le tableau' }).click();
+    await lockedReason(b).waitFor();
+    await form.getByRole('button', { name: 'Ajouter l’action' }).click();
+    await form.getByRole('alert').filter({ hasText: /verrouillé/ }).waitFor();
+    assert.equal(await form.getByLabel('Quoi', { exact: true }).inputValue(), 'Réunir les pharmaciens du secteur');
+    assert.equal(await form.getByLabel('Qui', { exact: true }).inputValue(), 'Bruno');
+    assert.equal(await form.getByLabel('Quand', { exact: true }).inputValue(), '2026-12-15');
+    await b.reload();
+    await phaseTitle(b, 'Phase 6 sur 6');
+    await lockedReason(b).waitFor();
+    assert.equal(await actionForm(b).getByLabel('Quoi', { exact: true }).inputValue(), 'Réunir les pharmaciens du secteur');
+    assert.equal(await actionForm(b).getByLabel('Quand', { exact: true }).inputValue(), '2026-12-15');
+    await a.getByRole('button', { name: 'Déverrouiller le tableau' }).click();
+    await lockedReason(b).waitFor({ state: 'hidden' });
+    await actionForm(b).getByRole('button', { name: 'Ajouter l’action' }).click();
+    await a.getByRole('table', { name: 'Actions décidées' }).getByRole('row').filter({ hasText: 'Réunir les pharmaciens du secteur' }).waitFor();
+    await b.waitForFunction(() => document.querySelector('main form[aria-label="Ajouter une action"] input[name="what"]').value === '');
+    assert.equal(await actionForm(b).getByLabel('Qui', { exact: true }).inputValue(), '');
+    assert.equal(await b.evaluate(() => Object.keys(sessionStorage).filter((k) => /^relais\.draft\.atelier\.\d+\.action$/.test(k)).length), 0,
+      'the draft of the action goes once it is accepted');
+  });
+
+  const refusedText = 'Note refusée puis reprise';
+  await step('a note refused on reconnecting (board locked meanwhile) is back in its composer and kept across a reload', async () => {
+    offline = true;
+    await contextB.setOffline(true);
+    await waitStatus(b, /Hors ligne/);
+    await postNote(b, 'Conditions de réussite', refusedText);
+    await noteIn(b, refusedText).filter({ hasText: 'En attente d’envoi' }).waitFor();
+    await a.getByRole('button', { name: 'Verrouiller le tableau' }).click();
+    await contextB.setOffline(false);
+    await waitStatus(b, /^Connecté$/);
+    offline = false;
+    const area = () => column(b, 'Conditions de réussite').getByLabel('Nouvelle note', { exact: true });
+    await b.waitForFunction((text) => [...document.querySelectorAll('main textarea')].some((el) => el.value === text), refusedText);
+    const draft = await b.evaluate(() => Object.entries(sessionStorage).filter(([k]) => k.startsWith('relais.draft.atelier.')).map(([, v]) => v).join(''));
+    assert.ok(draft.includes(refusedText), `the refused note is kept as the draft too: ${draft}`);
+    await b.reload();
+    await phaseTitle(b, 'Phase 6 sur 6');
+    await lockedReason(b).waitFor();
+    assert.equal(await area().inputValue(), refusedText);
+    await a.getByRole('button', { name: 'Déverrouiller le tableau' }).click();
+    await lockedReason(b).waitFor({ state: 'hidden' });
+    await area().press('Control+Enter');
+    await noteIn(a, refusedText).waitFor();
+    assert.equal(await area().inputValue(), '');
+  });
+
+  await step('on a phone (390 × 844) with the side panel open: the actions are cards, nothing wider than the screen', async () => {
+    await b.setViewportSize({ width: 390, height: 844 });
+    const sideB = b.getByRole('button', { name: 'Participants et discussion' });
+    if (await sideB.getAttribute('aria-expanded') === 'false') await sideB.click();
+    await b.getByRole('table', { name: 'Actions décidées' }).getByRole('row').filter({ hasText: 'Réunir les pharmaciens du secteur' }).waitFor();
+    await assertNoOverflow(b);
+    const sizes = await b.evaluate(() => {
+      const wrap = document.querySelector('.board-actions-table');
+      const out = (sel) => [...document.querySelectorAll(sel)].filter((el) => el.getClientRects().length)
+        .map((el) => el.getBoundingClientRect().right).filter((right) => right > window.innerWidth + 0.5).length;
+      return {
+        scroll: wrap.scrollWidth, client: wrap.clientWidth,
+        outside: out('main .board-actions-table button, .board-side .side-block, .board-retained, .reactions button, .chat-list'),
+      };
+    });
+    assert.ok(sizes.scroll <= sizes.client, `the actions' table scrolls sideways (${sizes.scroll} px in ${sizes.client} px)`);
+    assert.equal(sizes.outside, 0, 'every button and panel is within the screen');
+    // The cards follow the form's order: Enjeu, Quoi, Qui, Quand.
+    const heads = await b.getByRole('table', { name: 'Actions décidées' }).locator('thead th').allTextContents();
+    assert.deepEqual(heads.map((x) => x.trim()), ['Quoi', 'Qui', 'Quand', 'Actions']);
+    await assertAxeClean(b, 'the action plan on a phone with the side panel open');
+    await b.setViewportSize({ width: 1280, height: 720 });
   });
 
   await step('A leaves the board within the app and comes back, on the same socket', async () => {

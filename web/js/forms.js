@@ -101,12 +101,13 @@ export function checkboxField({ label, name, checked = false, hint }) {
 }
 
 /** Reads the named controls of a form: checkbox → boolean, others → trimmed string
- * (passwords are kept as typed). Groups of checkboxes sharing a name → array. */
-export function formValues(form) {
+ * (passwords are kept as typed). Groups of checkboxes sharing a name → array. Disabled
+ * controls are left out, unless `withDisabled` (a draft keeps what a closed form holds). */
+export function formValues(form, { withDisabled = false } = {}) {
   const values = {};
   const groups = new Set();
   for (const el of form.elements) {
-    if (!el.name || el.disabled) continue;
+    if (!el.name || (el.disabled && !withDisabled)) continue;
     if (el.type === 'checkbox' && el.dataset.group === 'true') {
       groups.add(el.name);
       if (!values[el.name]) values[el.name] = [];
@@ -328,8 +329,9 @@ export function keepDraft(form, key, extra = null) {
   }
   const save = () => {
     try {
-      // Passwords are never written down, even in the tab's storage.
-      const values = formValues(form);
+      // Passwords are never written down, even in the tab's storage. A form disabled for
+      // a while (a locked board) still holds text to keep.
+      const values = formValues(form, { withDisabled: true });
       for (const el of form.elements) if (el.name && isSecret(el)) delete values[el.name];
       sessionStorage.setItem(storageKey, JSON.stringify({ values, extra: extra ? extra.get() : undefined }));
     } catch { /* full or unavailable: the text stays in the page */ }

@@ -35,7 +35,7 @@ function wrap(area, mark, placeholder) {
   insert(area, `${lead}${mark}${core}${mark}${trail}`, lead.length + mark.length, lead.length + mark.length + core.length);
 }
 
-/** Puts `prefix` (a function of the line's index) before each selected line, or takes it away. */
+/** Puts `prefix` (a function of the line's index) before each selected line, or takes it away; the caret goes to the end. */
 function prefixLines(area, prefix, test) {
   const { value } = area;
   const start = value.lastIndexOf('\n', area.selectionStart - 1) + 1;
@@ -45,7 +45,9 @@ function prefixLines(area, prefix, test) {
   const all = lines.every((l) => test.test(l));
   const changed = lines.map((l, i) => (all ? l.replace(test, '') : `${prefix(i)}${l.replace(test, '')}`)).join('\n');
   area.setSelectionRange(start, end);
-  insert(area, changed, 0, changed.length);
+  // The caret ends after the last line (after the marker on an empty line): typing goes on
+  // with the text, never over the marker nor over the line.
+  insert(area, changed, changed.length);
 }
 
 /** Starts a block on its own line (a blank line before and after when there is text around). */

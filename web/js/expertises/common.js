@@ -270,7 +270,10 @@ export function personForm({ mode, person = null, roles, orgs = null, signal, on
       if (editing) {
         answer = await api.patch(`/api/expertise/people/${encodeURIComponent(person.id)}`, body, { signal });
       } else {
-        if (mode === 'other-new') body.self = false;
+        // Said every time: the server's default is « self » for a membre only, and an
+        // animateur or admin declaring themselves would otherwise be read as entering
+        // someone else (without a name: refused).
+        body.self = mode !== 'other-new';
         if (!body.org_id) delete body.org_id;
         answer = await api.post('/api/expertise/people', body, { signal });
       }

@@ -24,16 +24,19 @@ function card(area) {
 }
 
 // An administrator's first steps after installation, until they are done: the first
-// account made personal (its placeholder address replaced) and e-mail configured.
+// account made personal (its placeholder address replaced) and e-mail configured. The
+// network is set up once another account belongs to an organisation (the seeded
+// organisations are there from the start: they prove nothing).
 async function firstSteps(ctx) {
   if (ctx.user.role !== 'admin') return null;
-  let mailConfigured = true;
-  try {
-    mailConfigured = (await api.get('/api/admin/mail', { signal: ctx.signal })).configured;
-  } catch {
-    // Unknown: not listed as to do.
-  }
   const placeholder = ctx.user.email === 'admin@relais.local';
+  const { signal } = ctx;
+  const [mailConfigured, networkDone] = await Promise.all([
+    // Unknown: not listed as to do.
+    api.get('/api/admin/mail', { signal }).then((r) => r.configured, () => true),
+    api.get('/api/admin/users', { signal })
+      .then((r) => (r.users || []).some((x) => x.id !== ctx.user.id && x.active !== false && x.org), () => false),
+  ]);
   if (!placeholder && mailConfigured) return null;
   const id = uid('premiers-pas');
   const step = (done, key, href) => h('li', { class: done ? 'step-done' : null },
@@ -45,7 +48,7 @@ async function firstSteps(ctx) {
       step(!placeholder, 'account', '/admin/utilisateurs'),
       step(false, 'password', '/compte'),
       step(mailConfigured, 'mail', '/admin/e-mails'),
-      step(false, 'network', '/admin/organisations')));
+      step(networkDone, 'network', '/admin/organisations')));
 }
 
 export async function render(ctx) {

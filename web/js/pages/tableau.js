@@ -10,8 +10,10 @@ import {
   REACTIONS, apiPath, formatDay, formatTime, kindLabel, reportPath, roleLabel, workshopPath,
 } from '../ateliers/common.js';
 import { confirmDialog, openDialog } from '../dialog.js';
-import { h, srOnly, uid } from '../dom.js';
-import { actions, createForm, inputField, keepDraft, submitButton } from '../forms.js';
+import { h, srOnly, stackTable, uid } from '../dom.js';
+import {
+  actions, createForm, formValues, inputField, keepDraft, submitButton,
+} from '../forms.js';
 import { compare, t, tn } from '../i18n.js';
 import { connectLive } from '../live.js';
 
@@ -170,9 +172,10 @@ export async function render(ctx) {
     if (message) errorTimer = setTimeout(() => { errorEl.textContent = ''; }, ERROR_SHOWN_MS);
   }
 
+  /** Queues an operation; returns its client id (null when the board is not connected). */
   function send(op, fields) {
-    if (!live) return;
-    live.send(op, fields);
+    if (!live) return null;
+    return live.send(op, fields);
   }
 
   function drawStatus() {
@@ -1135,6 +1138,10 @@ export async function render(ctx) {
         ...items.map((r) => h('option', { value: String(r.note), text: r.text.length > 80 ? `${r.text.slice(0, 79)}…` : r.text })));
       if (items.some((r) => String(r.note) === kept)) itemSelect.value = kept;
     }
+    if (actionItemWanted && items.some((r) => String(r.note) === actionItemWanted)) {
+      itemSelect.value = actionItemWanted;
+      actionItemWanted = '';
+    }
     itemField.hidden = !items.length;
   }
 
@@ -1153,6 +1160,11 @@ export async function render(ctx) {
   const itemSelectId = uid('enjeu');
   const itemSelect = h('select', { id: itemSelectId, name: 'item' });
   const itemField = h('div', { class: 'field', hidden: true }, h('label', { for: itemSelectId, text: t('board.actionItem') }), itemSelect);
+  // The action sent and not yet answered: { id (the operation's), values (as sent),
+  // settle(error | null) }. What was typed stays in the form (and in its draft) until
+  // the server's ack; a refusal leaves it there with the reason.
+  let actionSent = null;
+  let actionItemWanted = ''; // a draft's retained item, chosen once the list is drawn
   const actionForm = createForm({
     label: t('board.actionAddTitle'),
     className: 'form form-grid',
@@ -1163,12 +1175,71 @@ export async function render(ctx) {
       inputField({ label: t('board.actionWhen'), name: 'when', type: 'date' }),
       actions(submitButton(t('board.actionAdd'))),
     ],
-    onSubmit: async (values, form) => {
-      send('action.add', actionFields(values));
-      form.reset();
-      form.elements.namedItem('what').focus();
-    },
+    // Resolves on the ack, throws the refusal (the form shows it and keeps the values);
+    // meanwhile the form is busy: the same action is not sent twice.
+    onSubmit: (values) => new Promise((resolve, reject) => {
+      const opId = send('action.add', actionFields(values));
+      if (!opId) {
+        reject(new Error(t('errors.network')));
+        return;
+      }
+      actionSent = {
+        id: opId, values,
+        settle: (err) => (err ? reject(err) : resolve()),
+      };
+    }),
   });
+  // What is typed in the action form survives a reload, as a note's text does.
+  const actionDraft = keepDraft(actionForm.form, `atelier.${id}.action`, {
+    get: () => itemSelect.value,
+    set: (value) => { if (typeof value === 'string') actionItemWanted = value; },
+  });
+
+  /** The action sent was accepted: the form is emptied (unless it was changed since). */
+  function actionAccepted(sent) {
+    const form = actionForm.form;
+    const now = formValues(form, { withDisabled: true });
+    if (['what', 'who', 'when', 'item'].every((k) => (now[k] || '') === (sent.values[k] || ''))) {
+      form.reset();
+      actionItemWanted = '';
+      actionDraft.clear();
+      if (form.contains(document.activeElement)) form.elements.namedItem('what').focus();
+    }
+  }
+
+  /** Follows the outbox: the action sent left it without an error, so it was accepted. */
+  function followActionSent(ops) {
+    if (!actionSent) {
+      // After a reload the outbox may still hold the action of the form's draft: its ack
+      // empties the form, its refusal leaves the text there.
+      const what = (actionForm.form.elements.namedItem('what').value || '').trim();
+      const op = what && ops.find((m) => m.op === 'action.add' && m.what === what);
+      if (op) actionSent = { id: op.id, values: formValues(actionForm.form, { withDisabled: true }), adopted: true, settle: () => {} };
+      return;
+    }
+    if (ops.some((m) => m.id === actionSent.id)) return;
+    const sent = actionSent;
+    // A refusal is reported right after the operation leaves the outbox: wait for it.
+    queueMicrotask(() => {
+      if (actionSent !== sent) return;
+      actionSent = null;
+      sent.settle(null);
+      actionAccepted(sent);
+    });
+  }
+
+  /** A refusal of the action sent: true when it was that one (shown by its form). */
+  function actionRefused(err, op) {
+    if (!actionSent || !op || op.id !== actionSent.id) return false;
+    const sent = actionSent;
+    actionSent = null;
+    actionDraft.save();
+    const error = Object.assign(new Error(err.message || t('errors.network')), { code: err.code, field: err.field });
+    sent.settle(error);
+    // No submission in flight (adopted after a reload): the form shows it itself.
+    if (sent.adopted) actionForm.showError(error.message);
+    return !actionForm.form.hidden && !actionsSection.hidden;
+  }
   actionsSection.setAttribute('aria-labelledby', actionsHeadingId);
   actionsSection.append(h('h2', { id: actionsHeadingId, text: t('board.actionsTitle') }), actionsTable, actionForm.form);
 
@@ -1210,21 +1281,22 @@ export async function render(ctx) {
     update(actionsTable, vm, () => {
       if (!list.length) return h('p', { class: 'hint', text: t('board.actionsEmpty') });
       const captionId = uid('legende');
-      const heads = withItems ? ['actionItemHead', 'actionWho', 'actionWhat', 'actionWhen', 'actionTools'] : ['actionWho', 'actionWhat', 'actionWhen', 'actionTools'];
-      return h('div', { class: 'table-wrap', role: 'region', 'aria-labelledby': captionId, tabindex: '0' },
-        h('table', { class: 'table' },
+      // The form's order (Enjeu, Quoi, Qui, Quand); on a phone each action is a card.
+      const heads = withItems ? ['actionItemHead', 'actionWhat', 'actionWho', 'actionWhen', 'actionTools'] : ['actionWhat', 'actionWho', 'actionWhen', 'actionTools'];
+      return h('div', { class: 'table-wrap board-actions-table', role: 'region', 'aria-labelledby': captionId, tabindex: '0' },
+        stackTable(h('table', { class: 'table' },
           h('caption', { id: captionId, text: t('board.actionsCaption') }),
           h('thead', {}, h('tr', {}, heads.map((k) => h('th', { scope: 'col', text: t(`board.${k}`) })))),
           h('tbody', {}, list.map((a) => h('tr', {},
             withItems ? h('td', { text: a.item ? itemName(a.item) || t('board.actionItemGone') : t('common.notSet') }) : null,
-            h('td', { text: a.who || t('common.notSet') }),
             h('th', { scope: 'row', text: a.what }),
+            h('td', { text: a.who || t('common.notSet') }),
             h('td', { text: a.when ? formatDay(a.when) : t('common.notSet') }),
             h('td', { class: 'cell-actions' }, board.canPlan() ? [
               button(t('common.edit'), () => editAction(a), { 'data-focus': `action-${a.id}-edit` }, srOnly(a.what)),
               button(t('common.delete'), () => send('action.delete', { action: a.id }),
                 { cls: 'button button-danger-quiet button-small', 'data-focus': `action-${a.id}-delete` }),
-            ] : null))))));
+            ] : null)))))));
     }, () => actionsSection.querySelector('h2'));
   }
 
@@ -1449,6 +1521,7 @@ export async function render(ctx) {
       },
       outbox: (ops) => {
         ui.pending = ops;
+        followActionSent(ops);
         schedule();
       },
       error: (err, op, { joining } = {}) => {
@@ -1484,6 +1557,8 @@ export async function render(ctx) {
           }
           schedule();
         }
+        // A refused action is said by its form, where its text stayed.
+        if (op && op.op === 'action.add' && actionRefused(err, op)) return;
         showError(err.message || t('errors.network'));
       },
       failing: () => { checkAccess(); },

@@ -2,13 +2,16 @@
 // (« À qualifier », « Retenus », « Écartés »), and its sources with their status. Curators
 // (owners, backups, animateurs, administrators) retain or discard an item with « ce qu'il
 // faut retenir », and add a source after testing it (« Tester la source » shows what would
-// be imported, or why not). Item texts are shown as plain text: the feed's HTML, although
-// sanitised by the server, is never inserted as markup.
+// be imported, or why not), remove a source (animateurs and administrators also ask for
+// it to be read again now); « Favoris » lists the person's favourites in this field. Item
+// texts are shown as plain text: the feed's HTML, although sanitised by the server, is
+// never inserted as markup.
 
 import { api, ApiError } from '../api.js';
 import * as socket from '../socket.js';
 import { h, srOnly, uid } from '../dom.js';
-import { guardTypedText } from '../leave-guard.js';
+import { confirmDialog } from '../dialog.js';
+import { guardLeaving, guardTypedText } from '../leave-guard.js';
 import { actions, createForm, inputField, keepDraft, selectField, textareaField } from '../forms.js';
 import { t, tn } from '../i18n.js';
 import { describeDate, isoDate } from '../time.js';
@@ -18,6 +21,7 @@ let pageTitle = '';
 export const title = () => pageTitle || t('veille.title');
 
 const STATES = ['new', 'kept', 'discarded'];
+const FAVOURITES = 'favourites'; // the tab of the person's favourites, beside the states
 const EXCERPT_CHARS = 400;
 const OWN_ECHO_MS = 3000; // a live message this soon after the page's own change is its echo
 
@@ -50,6 +54,8 @@ export async function render(ctx) {
   let field = (await api.get(`/api/watch/fields/${encodeURIComponent(ctx.params.id)}`, { signal })).field;
   pageTitle = `${field.name} — ${t('veille.title')}`;
   let state = STATES.includes(ctx.query?.get?.('etat')) ? ctx.query.get('etat') : 'new';
+  const mayRefresh = Boolean(ctx.user && (ctx.user.role === 'animateur' || ctx.user.role === 'admin'));
+  let favouriteCount = null; // the person's favourites in this field, once read
 
   const headingId = uid('titre');
   const inboxId = uid('titre');
@@ -59,17 +65,22 @@ export async function render(ctx) {
   const list = h('ol', { class: 'watch-items', 'aria-labelledby': inboxId });
   const empty = h('p', { class: 'panel watch-empty' });
   const sourcesBox = h('div', { class: 'watch-sources' });
+  const sourcesHeading = h('h2', { id: sourcesId, tabindex: '-1', text: t('veille.sourcesTitle') });
   const ownersLine = h('p', { class: 'hint' });
   let counts = { new: 0, kept: 0, discarded: 0 };
 
   // ------------------------------------------------------------ inbox
   function drawTabs() {
-    tabs.replaceChildren(...STATES.map((s) => h('button', {
+    const focused = tabs.contains(document.activeElement) ? document.activeElement.dataset.tab : null;
+    tabs.replaceChildren(...[...STATES, FAVOURITES].map((s) => h('button', {
       type: 'button',
       class: s === state ? 'button button-small' : 'button button-small button-secondary',
       'aria-pressed': String(s === state),
+      'data-tab': s,
       onclick: () => { state = s; loadInbox(); },
-    }, t(`veille.state.${s}`), ` (${counts[s] ?? 0})`)));
+    }, s === FAVOURITES ? t('veille.favourites') : t(`veille.state.${s}`),
+    s === FAVOURITES ? (favouriteCount === null ? '' : ` (${favouriteCount})`) : ` (${counts[s] ?? 0})`)));
+    if (focused) tabs.querySelector(`[data-tab="${focused}"]`)?.focus();
   }
 
   function qualifyForm(item) {
@@ -124,6 +135,10 @@ export async function render(ctx) {
     redraw(item);
     try {
       await api.post(`/api/watch/items/${item.id}/mark`, change, { signal });
+      if ('favourite' in change && favouriteCount !== null && Boolean(before.favourite) !== Boolean(change.favourite)) {
+        favouriteCount += change.favourite ? 1 : -1;
+        drawTabs();
+      }
     } catch (err) {
       Object.assign(item, before);
       redraw(item);
@@ -134,7 +149,7 @@ export async function render(ctx) {
   const views = new Map(); // item id -> <li>
   function redraw(item) {
     const old = views.get(item.id);
-    const next = itemView(item);
+    const next = state === FAVOURITES ? favouriteView(item) : itemView(item);
     if (!old) return;
     const focused = old.contains(document.activeElement) ? document.activeElement.dataset.focus || 'item' : null;
     old.replaceWith(next);
@@ -147,6 +162,25 @@ export async function render(ctx) {
     return h('details', { class: 'watch-qualify-box', open: (Boolean(item.summary) && item.state === 'new') || form.dataset.restored === 'true' },
       h('summary', {}, t(item.state === 'new' ? 'veille.qualify' : 'veille.requalify'), srOnly(`\u00A0: ${item.title}`)),
       form);
+  }
+
+  // A favourite as the favourites' route gives it (title, link, date, fields): read, opened,
+  // taken out of the favourites (and put back) from here.
+  function favouriteView(item) {
+    const link = httpLink(item.link);
+    const titleId = uid('element');
+    const li = h('li', { class: 'watch-item', 'aria-labelledby': titleId, tabindex: '-1', 'data-focus': 'item' },
+      h('h3', { id: titleId, class: 'watch-item-title' },
+        link ? h('a', { href: link, rel: 'noopener noreferrer', target: '_blank', 'data-focus': 'link' }, item.title, srOnly(t('veille.newTab')))
+          : item.title),
+      h('p', { class: 'watch-reading' },
+        h('button', {
+          type: 'button', class: 'button button-small button-secondary', 'data-focus': 'favourite',
+          'aria-pressed': String(item.favourite !== false), onclick: () => mark(item, { favourite: item.favourite === false }),
+        }, t('veille.favourite'), srOnly(`\u00A0: ${item.title}`))),
+      h('p', { class: 'hint' }, h('time', { datetime: isoDate(item.published_at) }, describeDate(item.published_at))));
+    views.set(item.id, li);
+    return li;
   }
 
   function itemView(item) {
@@ -204,6 +238,7 @@ export async function render(ctx) {
       className: 'form watch-comment-form',
       onSubmit: async (values, f) => {
         const res = await api.post(`/api/watch/fields/${id}/items/${item.id}/comments`, { body: values.body }, { signal });
+        commentDraft.clear();
         f.reset();
         item.comments = (res.comments || []).length;
         summaryText.textContent = t('veille.comments', { n: item.comments });
@@ -216,6 +251,8 @@ export async function render(ctx) {
         actions(h('button', { type: 'submit', class: 'button button-small button-secondary', text: t('veille.commentButton') })),
       ],
     });
+    // A comment being written survives a reload (per field and item), as a qualification does.
+    const commentDraft = keepDraft(form, `veille.${id}.comment.${item.id}`);
     const summaryText = h('span', { text: t('veille.comments', { n: item.comments || 0 }) });
     const box = h('details', { class: 'watch-comments-box' },
       h('summary', {}, summaryText, srOnly(`\u00A0: ${item.title}`)), list, form);
@@ -230,6 +267,8 @@ export async function render(ctx) {
         if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
       }
     });
+    // Open where a comment was being written.
+    if (commentDraft.restored && form.elements.namedItem('body').value.trim()) box.open = true;
     return box;
   }
 
@@ -271,7 +310,35 @@ export async function render(ctx) {
   let nextBefore = null;
   const moreButton = h('button', { type: 'button', class: 'button button-secondary', hidden: true,
     onclick: () => loadInbox({ more: true }) }, t('veille.more'));
+  async function loadFavourites() {
+    const all = (await api.get('/api/watch/favourites', { signal })).items || [];
+    return all.filter((x) => (x.fields || []).some((f) => Number(f.id) === id)).map((x) => ({ ...x, favourite: true }));
+  }
+
   async function loadInbox({ more = false, focusAt = null } = {}) {
+    if (state === FAVOURITES) {
+      list.setAttribute('aria-busy', 'true');
+      let items;
+      try {
+        items = await loadFavourites();
+      } catch (err) {
+        list.removeAttribute('aria-busy');
+        if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+        return;
+      }
+      list.removeAttribute('aria-busy');
+      favouriteCount = items.length;
+      drawTabs();
+      nextBefore = null;
+      moreButton.hidden = true;
+      shown = items;
+      views.clear();
+      list.replaceChildren(...items.map(favouriteView));
+      list.hidden = items.length === 0;
+      empty.hidden = items.length !== 0;
+      empty.textContent = t('veille.favouritesEmpty');
+      return;
+    }
     list.setAttribute('aria-busy', 'true');
     let page;
     try {
@@ -312,6 +379,55 @@ export async function render(ctx) {
   }
 
   // ------------------------------------------------------------ sources
+  // A source's tools: read it again now (animateurs and administrators), remove it from
+  // this field (its curators), after a confirmation.
+  async function refreshSource(src) {
+    const name = src.title || src.url;
+    try {
+      await api.post(`/api/watch/sources/${encodeURIComponent(src.id)}/refresh`, {}, { signal });
+    } catch (err) {
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+      return;
+    }
+    ctx.announce(t('veille.sourceRefreshed', { title: name }), 'success');
+    // The job reads it within seconds: its status and the inbox drawn again then.
+    setTimeout(() => { if (!signal.aborted) reloadField({ inbox: true }); }, 5000);
+  }
+
+  async function removeSource(src) {
+    const name = src.title || src.url;
+    const ok = await confirmDialog({
+      title: t('veille.sourceRemoveTitle'), text: t('veille.sourceRemoveText', { title: name }),
+      confirmLabel: t('veille.sourceRemoveConfirm'), danger: true, signal,
+    });
+    if (!ok) return;
+    try {
+      lastOwnAction = Date.now();
+      await api.del(`/api/watch/fields/${id}/sources/${encodeURIComponent(src.id)}`, { signal });
+    } catch (err) {
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+      return;
+    }
+    ctx.announce(t('veille.sourceRemoved', { title: name }), 'success');
+    await reloadField();
+    sourcesHeading.focus();
+  }
+
+  /** Reads the field again (its sources' status) and draws its sources. */
+  async function reloadField({ inbox = false } = {}) {
+    try {
+      const fresh = await api.get(`/api/watch/fields/${id}`, { signal });
+      field = fresh.field;
+    } catch (err) {
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+      return;
+    }
+    const focused = sourcesBox.contains(document.activeElement) ? document.activeElement.dataset.focus : null;
+    drawSources();
+    if (focused) sourcesBox.querySelector(`[data-focus="${CSS.escape(focused)}"]`)?.focus();
+    if (inbox && !typing()) loadInbox();
+  }
+
   function drawSources() {
     const sources = field.sources || [];
     const rows = sources.map((src) => h('li', { class: 'watch-source' },
@@ -320,7 +436,16 @@ export async function render(ctx) {
       src.error ? h('p', { class: 'watch-error', text: src.error.message }) : null,
       h('p', { class: 'hint' },
         src.last_success_at ? t('veille.lastSuccess', { when: describeDate(src.last_success_at) }) : t('veille.neverFetched'),
-        ' · ', t('veille.nextFetch', { when: describeDate(src.next_fetch_at) }))));
+        ' · ', t('veille.nextFetch', { when: describeDate(src.next_fetch_at) })),
+      (mayRefresh && !field.archived) || field.may_curate ? h('p', { class: 'row-actions' },
+        mayRefresh && !field.archived ? h('button', {
+          type: 'button', class: 'button button-small button-secondary', 'data-focus': `refresh-${src.id}`,
+          onclick: () => refreshSource(src),
+        }, t('veille.sourceRefresh'), srOnly(`\u00A0: ${src.title || src.url}`)) : null,
+        field.may_curate ? h('button', {
+          type: 'button', class: 'button button-small button-danger-quiet', 'data-focus': `remove-${src.id}`,
+          onclick: () => removeSource(src),
+        }, t('veille.sourceRemove'), srOnly(`\u00A0: ${src.title || src.url}`)) : null) : null));
     // The field's hint says what sources to add: for those who may add them.
     const children = [
       sources.length ? h('ul', { class: 'watch-source-list' }, rows)
@@ -446,6 +571,7 @@ export async function render(ctx) {
           : { kind: 'note', title: values.title, text: values.text || undefined };
         lastOwnAction = Date.now();
         const res = await api.post(`/api/watch/fields/${id}/items`, body, { signal });
+        postDraft.clear();
         f.reset();
         ctx.announce(t('veille.postDone', { title: res.title }), 'success');
         state = 'new';
@@ -460,6 +586,8 @@ export async function render(ctx) {
         actions(h('button', { type: 'submit', class: 'button button-secondary', text: t('veille.postButton') })),
       ],
     });
+    // What is typed survives a reload, as a qualification does.
+    const postDraft = keepDraft(form, `veille.${id}.post`);
     return form;
   }
 
@@ -599,6 +727,9 @@ export async function render(ctx) {
       }
     } }, t('veille.owners.save'));
     drawList();
+    // Choices not yet saved: leaving the page asks first, as the other forms do.
+    const ownersKey = (owners) => JSON.stringify(owners.map((o) => `${key(o)}:${o.role}`).sort());
+    guardLeaving(() => ownersKey(editing) !== ownersKey(field.owners || []), signal);
     return h('details', { class: 'watch-owners' },
       h('summary', { text: t('veille.owners.title') }),
       listEl,
@@ -665,7 +796,14 @@ export async function render(ctx) {
   drawOwners();
   drawTabs();
   drawSources();
-  await Promise.all([loadInbox(), loadRules()]);
+  const countFavourites = async () => {
+    if (state === FAVOURITES) return;
+    try {
+      favouriteCount = (await loadFavourites()).length;
+      drawTabs();
+    } catch { /* the tab shows no count */ }
+  };
+  await Promise.all([loadInbox(), loadRules(), countFavourites()]);
 
   const page = h('section', { class: 'page page-watch-field area-veille', 'aria-labelledby': headingId },
     h('p', { class: 'breadcrumb' }, h('a', { href: '/veille', text: t('veille.back') })),
@@ -680,7 +818,7 @@ export async function render(ctx) {
       h('p', { class: 'hint', text: t('veille.shortcuts') }),
       tabs, freshNotice, empty, list, moreButton, field.archived ? null : postForm()),
     h('section', { 'aria-labelledby': sourcesId },
-      h('h2', { id: sourcesId, text: t('veille.sourcesTitle') }),
+      sourcesHeading,
       sourcesBox),
     h('section', { 'aria-labelledby': rulesId },
       h('h2', { id: rulesId, text: t('veille.rulesTitle') }),

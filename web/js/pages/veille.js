@@ -89,8 +89,9 @@ function digestsSection(ctx, subscription, digests) {
   // Each past letter opens in place (read when first opened); its period in days (`to`
   // is the instant after its last second).
   const lastDay = (to) => { const d = parseDate(to); return d ? dayDate(new Date(d.getTime() - 1000)) : ''; };
-  const archiveList = digests.length
-    ? h('ul', { class: 'watch-digests' }, digests.map((d) => {
+  const archiveBox = h('div', { class: 'watch-digest-archive' });
+  const drawArchive = (list) => archiveBox.replaceChildren(list.length
+    ? h('ul', { class: 'watch-digests' }, list.map((d) => {
       const content = h('div', { 'aria-live': 'polite' });
       const box = h('details', {},
         h('summary', {}, h('strong', { text: d.title }), ' — ', tn('veille.digestMeta', d.items, { from: dayDate(d.from), to: lastDay(d.to) })),
@@ -108,8 +109,9 @@ function digestsSection(ctx, subscription, digests) {
       });
       return h('li', {}, box);
     }))
-    : h('p', { class: 'hint', text: t('veille.noDigests') });
-  const children = [h('h2', { id: sectionId, text: t('veille.digestsTitle') }), sub, h('h3', { text: t('veille.archive') }), archiveList];
+    : h('p', { class: 'hint', text: t('veille.noDigests') }));
+  drawArchive(digests);
+  const children = [h('h2', { id: sectionId, text: t('veille.digestsTitle') }), sub, h('h3', { text: t('veille.archive') }), archiveBox];
   if (ctx.user && (ctx.user.role === 'animateur' || ctx.user.role === 'admin')) {
     const composeTitle = uid('titre');
     const preview = h('div', { class: 'watch-digest-preview', 'aria-live': 'polite' });
@@ -128,6 +130,12 @@ function digestsSection(ctx, subscription, digests) {
         ctx.announce(tn('veille.digestSent', res.digest.recipients), 'success');
         f.reset();
         preview.replaceChildren();
+        // The letter just sent heads the archive at once.
+        try {
+          drawArchive((await api.get('/api/watch/digests', { signal })).digests || []);
+        } catch (err) {
+          if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+        }
       },
       children: [
         h('h3', { id: composeTitle, text: t('veille.composeTitle') }),
@@ -147,6 +155,25 @@ function digestsSection(ctx, subscription, digests) {
     children.push(form);
   }
   return h('section', { 'aria-labelledby': sectionId }, children);
+}
+
+// « Mes favoris »: what the person marked as favourite in any field, newest first.
+function favouritesSection(items) {
+  const sectionId = uid('titre');
+  return h('section', { 'aria-labelledby': sectionId },
+    h('h2', { id: sectionId, text: t('veille.favouritesTitle') }),
+    items.length
+      ? h('ul', { class: 'watch-favourites' }, items.map((item) => {
+        const link = typeof item.link === 'string' && /^https?:\/\//i.test(item.link) ? item.link : null;
+        const fields = item.fields || [];
+        return h('li', {},
+          link ? h('a', { href: link, rel: 'noopener noreferrer', target: '_blank' }, item.title, h('span', { class: 'visually-hidden', text: t('veille.newTab') }))
+            : h('span', { text: item.title }),
+          h('span', { class: 'hint' }, ' — ', describeDate(item.published_at)),
+          fields.length ? h('span', { class: 'hint' }, ' · ', t('veille.favouriteFields'), ' ',
+            fields.map((f, i) => [i ? ', ' : '', h('a', { href: `/veille/champs/${encodeURIComponent(f.id)}`, text: f.name })])) : null);
+      }))
+      : h('p', { class: 'hint', text: t('veille.favouritesNone') }));
 }
 
 // Administrators create fields (the watch is split by field across the network); the
@@ -178,11 +205,12 @@ function newFieldForm(ctx) {
 
 export async function render(ctx) {
   const { signal } = ctx;
-  const [fields, coverage, subscription, digests] = await Promise.all([
+  const [fields, coverage, subscription, digests, favourites] = await Promise.all([
     api.get('/api/watch/fields', { signal }),
     api.get('/api/watch/coverage', { signal }),
     api.get('/api/watch/subscription', { signal }),
     api.get('/api/watch/digests', { signal }),
+    api.get('/api/watch/favourites', { signal }),
   ]);
   const list = (fields.fields || []).filter((f) => !f.archived);
   const headingId = uid('titre');
@@ -199,6 +227,7 @@ export async function render(ctx) {
         ? h('ul', { class: 'cards watch-fields' }, list.map(fieldCard))
         : h('p', { class: 'panel', text: t(ctx.user && ctx.user.role === 'admin' ? 'veille.noFieldsAdmin' : 'veille.noFields') }),
       ctx.user && ctx.user.role === 'admin' ? newFieldForm(ctx) : null),
+    favouritesSection(favourites.items || []),
     h('section', { 'aria-labelledby': coverageId },
       h('h2', { id: coverageId, text: t('veille.coverageTitle') }),
       h('p', { text: t('veille.coverageLead') }),
