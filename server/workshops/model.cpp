@@ -6,6 +6,7 @@
 #include "search/text.hpp"
 
 #include <algorithm>
+#include <set>
 #include <chrono>
 #include <regex>
 
@@ -947,6 +948,21 @@ json votes_view(const room_state& s, const actor& viewer) {
 namespace {
 // The timer as shown: one never set yet (the first phase, before any phase.goto) shows the
 // current phase's length, which timer.start would count down.
+// Who has voted in each vote phase (keys with at least one vote, proxies included), for
+// facilitators only — « 18 / 30 ont voté » — never what they voted for; {} for others.
+json voters_view(const room_state& s, const actor& viewer) {
+    json out = json::object();
+    if (viewer.r != role::facilitator) return out;
+    for (const auto& [phase_key, notes] : s.votes) {
+        std::set<std::string> keys;
+        for (const auto& [note_id, voters] : notes)
+            for (const auto& [k, v] : voters)
+                if (v > 0) keys.insert(k);
+        if (!keys.empty()) out[phase_key] = keys;
+    }
+    return out;
+}
+
 json timer_view(const room_state& s) {
     auto t = effective_timer(s);
     return {{"running", t.running}, {"ends_at", t.ends_at}, {"remaining_ms", t.remaining_ms}, {"duration_ms", t.duration_ms}};
@@ -990,7 +1006,8 @@ json snapshot(const room_state& s, const actor& viewer) {
             {"retained", {{"phase", s.retained_phase.empty() ? json(nullptr) : json(s.retained_phase)}, {"items", retained}}},
             {"chat", chat},
             {"reactions", s.reactions},
-            {"timer", timer_view(s)}};
+            {"timer", timer_view(s)},
+            {"voters", voters_view(s, viewer)}};
 }
 
 std::vector<ranked_note> ranking(const room_state& s, const std::string& phase_key) {

@@ -560,6 +560,20 @@ TEST_CASE("groups merge within a column, notes move between columns and change c
     CHECK(b.refusal(b.bob, "note.edit", {{"note", n2}, {"version", 5}, {"colour", "rose"}}) == "acces_refuse");
 }
 
+TEST_CASE("facilitators see who has voted but never on what and others see nothing of it", "[workshops]") {
+    board b;
+    b.run(b.fac, "phase.goto", {{"index", 3}});
+    auto n = b.run(b.bob, "note.add", {{"column", "menaces"}, {"text", "Désert médical"}});
+    CHECK(snapshot(b.s, b.fac)["voters"].empty());
+    b.run(b.cat, "vote.cast", {{"note", n.seq}});
+    b.run(b.fac, "vote.proxy", {{"note", n.seq}, {"for", "Dan"}});
+    auto key = b.s.current_phase()->key;
+    CHECK(snapshot(b.s, b.fac)["voters"][key] == json::array({"g:2", "proxy:dan"}));
+    CHECK(snapshot(b.s, b.bob)["voters"].empty());
+    b.run(b.cat, "vote.retract", {{"note", n.seq}});
+    CHECK(snapshot(b.s, b.fac)["voters"][key] == json::array({"proxy:dan"}));
+}
+
 TEST_CASE("report: vote totals only once revealed", "[workshops][report]") {
     board b;
     b.run(b.fac, "phase.goto", {{"index", 3}});
