@@ -174,6 +174,15 @@ std::vector<std::int64_t> service::tell_reviewers(db::connection& c, const item&
 
 std::vector<std::int64_t> service::tell_author(db::connection& c, std::int64_t item_id, bool published, const std::string& note,
                                                std::int64_t by, bool edited, bool was_online) {
+    // Reviewed, by whoever did it: the other reviewers' « Fiche à relire » are done too.
+    auto settled = notifier_.settle(c, "library.submitted", "/bibliotheque/" + std::to_string(item_id));
+    auto told = tell_author_only(c, item_id, published, note, by, edited, was_online);
+    told.insert(told.end(), settled.begin(), settled.end());
+    return told;
+}
+
+std::vector<std::int64_t> service::tell_author_only(db::connection& c, std::int64_t item_id, bool published, const std::string& note,
+                                                    std::int64_t by, bool edited, bool was_online) {
     auto it = store::find_item(c, item_id);
     if (!it || !it->author_id || *it->author_id == by) return {};
     auto v = store::version(c, it->id, it->latest_version);

@@ -58,7 +58,8 @@ public:
     /// Reviewers (animateurs and administrators but `by`) learn that a version waits.
     std::vector<std::int64_t> tell_reviewers(db::connection& c, const item& it, const std::string& title, std::int64_t by);
     /// The author (unless they reviewed it themselves) learns it was published (`edited`:
-    /// with the reviewer's changes) or sent back.
+    /// with the reviewer's changes) or sent back; the reviewers' unread « Fiche à relire »
+    /// notices of that fiche are read (settled) — their ids are in the answer too.
     std::vector<std::int64_t> tell_author(db::connection& c, std::int64_t item_id, bool published, const std::string& note,
                                           std::int64_t by, bool edited = false,
                                           bool was_online = false);
@@ -68,6 +69,9 @@ public:
     std::size_t sweep_orphan_files();
 
 private:
+    std::vector<std::int64_t> tell_author_only(db::connection& c, std::int64_t item_id, bool published, const std::string& note,
+                                               std::int64_t by, bool edited, bool was_online);
+
     asio::awaitable<item> visible_item(std::int64_t id, const auth::principal& p);
     asio::awaitable<net::response> item_response(const item& it, const auth::principal& p, std::optional<std::int64_t> version);
     /// The item as it is now in the database (after a change), as `p` may see it.

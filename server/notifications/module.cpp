@@ -10,6 +10,7 @@
 #include "notifications/notifier.hpp"
 #include "platform/topics.hpp"
 
+#include <algorithm>
 #include <cctype>
 
 namespace relais::notifications {
@@ -80,6 +81,16 @@ public:
         if (!n.link.empty()) m.text += "\n" + (public_url_.empty() ? std::string() : public_url_) + n.link + "\n";
         m.text += "\n--\nRelais, la plateforme du réseau CPTS. Vos notifications : " + public_url_ + "/notifications\n";
         outbox_->queue(c, m);
+    }
+
+    std::vector<std::int64_t> settle(db::connection& c, const std::string& kind, const std::string& link) override {
+        std::vector<std::int64_t> who;
+        auto s = c.prepare("UPDATE notifications SET read_at = ?1 WHERE kind = ?2 AND link = ?3 AND read_at IS NULL RETURNING user_id");
+        s.bind(1, unix_now()).bind(2, kind).bind(3, link);
+        while (s.step()) who.push_back(s.get_int(0));
+        std::sort(who.begin(), who.end());
+        who.erase(std::unique(who.begin(), who.end()), who.end());
+        return who;
     }
 
     void push(const std::vector<std::int64_t>& user_ids) override {

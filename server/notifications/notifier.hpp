@@ -26,6 +26,10 @@ public:
     /// After the caller's commit: the new unread counts to those people's open pages, and
     /// the e-mail sender woken.
     virtual void push(const std::vector<std::int64_t>& user_ids) = 0;
+    /// In the caller's write transaction: the unread notices of `kind` about `link` are
+    /// read now — what they asked for was done (a fiche to review was reviewed by
+    /// someone). Returns whose counts changed, for `push`.
+    virtual std::vector<std::int64_t> settle(db::connection& c, const std::string& kind, const std::string& link) = 0;
 };
 
 }  // namespace relais::notifications

@@ -90,15 +90,6 @@ TEST_CASE("notifications: the review loop tells reviewers and authors, in the ap
     CHECK(sent_to(mails, "admin@relais.local", "Subject:"));
     CHECK_FALSE(sent_to(mails, "auteur@x.fr", "Subject:"));
 
-    // Publishing tells the author.
-    auto published = s.request("POST", "/api/library/items/" + std::to_string(id) + "/publish", json{{"version", 1}}.dump(),
-                               {{"Cookie", reviewer}});
-    REQUIRE(published.status == 200);
-    auto mine = s.request("GET", "/api/notifications?unread=1", {}, {{"Cookie", author}});
-    REQUIRE(mine.json()["notifications"].size() == 1);
-    CHECK(mine.json()["notifications"][0]["kind"] == "library.published");
-    CHECK(sent_to(sink.wait_for(3), "auteur@x.fr", "Subject:"));
-
     // Marking read: one, then all; bad input changes nothing.
     auto nid = n["id"].get<long long>();
     CHECK(s.request("POST", "/api/notifications/read", "{}", {{"Cookie", reviewer}}).status == 400);
@@ -123,6 +114,24 @@ TEST_CASE("notifications: the review loop tells reviewers and authors, in the ap
     REQUIRE(again);
     CHECK((*again)["unread"] == 0);
     CHECK(s.request("POST", "/api/notifications/read", json{{"all", true}}.dump(), {{"Cookie", author}}).json()["unread"] == 0);
+
+    // Publishing tells the author, and settles the other reviewers' « Fiche à relire »:
+    // the fiche was reviewed, by someone (their count goes down live too).
+    ws_client admin_live;
+    REQUIRE(admin_live.connect(s.port(), admin, s.origin()) == 101);
+    REQUIRE(next_of_type(admin_live, "welcome"));
+    CHECK(s.request("GET", "/api/notifications", {}, {{"Cookie", admin}}).json()["unread"] == 1);
+    auto published = s.request("POST", "/api/library/items/" + std::to_string(id) + "/publish", json{{"version", 1}}.dump(),
+                               {{"Cookie", reviewer}});
+    REQUIRE(published.status == 200);
+    auto mine = s.request("GET", "/api/notifications?unread=1", {}, {{"Cookie", author}});
+    REQUIRE(mine.json()["notifications"].size() == 1);
+    CHECK(mine.json()["notifications"][0]["kind"] == "library.published");
+    CHECK(sent_to(sink.wait_for(3), "auteur@x.fr", "Subject:"));
+    CHECK(s.request("GET", "/api/notifications", {}, {{"Cookie", admin}}).json()["unread"] == 0);
+    auto settled = next_of_type(admin_live, "notifications");
+    REQUIRE(settled);
+    CHECK((*settled)["unread"] == 0);
 
     // A request for changes tells the author with the reviewer's note.
     auto v2 = s.request("PUT", "/api/library/items/" + std::to_string(id),
