@@ -420,10 +420,32 @@ void watch_module::routes(net::router& r) {
         number("before", before);
         if (req.query.count("before") && before < 1) throw api_error(errors::invalid_field, "before");  // an item id
         if (limit < 1 || limit > 200) throw api_error(errors::invalid_field, "limit");  // as documented: no silent clamp
+        bool unread = false;
+        if (auto it = req.query.find("unread"); it != req.query.end()) {
+            if (it->second == "true" || it->second == "1") unread = true;
+            else if (it->second != "false" && it->second != "0" && !it->second.empty()) throw api_error(errors::invalid_field, "unread");
+        }
         json page;
         auto viewer = p.account.id;
-        co_await db_->read([&](db::connection& c) { page = service_->inbox_json(c, id, state, limit, before, viewer); });
+        co_await db_->read([&](db::connection& c) { page = service_->inbox_json(c, id, state, limit, before, viewer, unread); });
         auto res = response::json(200, page);
+        co_return res;
+    }));
+
+    r.add("POST", "/api/watch/fields/{id}/read", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto body = json_input::parse_object(req.body);
+        auto state = json_input::optional_string(body, "state", 20).value_or("new");
+        std::int64_t up_to = 0;
+        if (auto it = body.find("up_to"); it != body.end() && !it->is_null()) {
+            if (!it->is_number_integer() || it->get<std::int64_t>() < 1) throw api_error(errors::invalid_field, "up_to");
+            up_to = it->get<std::int64_t>();
+        }
+        auto uid = p.account.id;
+        auto now = unix_now();
+        std::int64_t marked = 0;
+        co_await db_->write([&](db::connection& c) { marked = service_->mark_all_read(c, id, state, uid, up_to, now); });
+        auto res = response::json(200, {{"marked", marked}, {"state", state}});
         co_return res;
     }));
 

@@ -127,8 +127,12 @@ void service::update_field(db::connection& c, std::int64_t id, const json& body,
         if (v->empty()) throw api_error(errors::invalid_field, "name");
         set("name", *v);
     }
-    if (auto v = json_input::optional_string(body, "description", 2000)) set("description", *v);
-    if (auto v = json_input::optional_string(body, "source_hint", 500)) set("source_hint", *v);
+    // Unlike the general rule, "" or null clears these two (a field may have no description
+    // nor hint); absent leaves them.
+    for (auto [column, max] : {std::pair<const char*, std::size_t>{"description", 2000}, {"source_hint", 500}}) {
+        if (!body.contains(column)) continue;
+        set(column, json_input::optional_string(body, column, max).value_or(""));
+    }
     if (auto it = body.find("archived"); it != body.end()) {
         if (!it->is_boolean()) throw api_error(errors::invalid_field, "archived");
         c.prepare("UPDATE watch_fields SET archived_at = ?1, updated_at = ?2 WHERE id = ?3")
@@ -841,8 +845,24 @@ json service::favourites_json(db::connection& c, std::int64_t user) const {
     return out;
 }
 
+std::int64_t service::mark_all_read(db::connection& c, std::int64_t field, const std::string& state, std::int64_t user,
+                                    std::int64_t up_to, std::int64_t now) const {
+    if (!field_exists(c, field)) throw api_error(errors::not_found);
+    if (state != "new" && state != "kept" && state != "discarded") throw api_error(errors::invalid_field, "state");
+    // `up_to`: that item and those before it in the inbox's order (publication, then id) —
+    // what arrived since the page was shown stays unread.
+    auto s = c.prepare(
+        "INSERT INTO watch_reads(user_id, item_id, read_at) "
+        "SELECT ?1, fi.item_id, ?2 FROM watch_field_items fi JOIN watch_items i ON i.id = fi.item_id "
+        "WHERE fi.field_id = ?3 AND fi.state = ?4 "
+        "AND (?5 = 0 OR (i.published_at, i.id) <= ((SELECT published_at FROM watch_items WHERE id = ?5), ?5)) "
+        "ON CONFLICT(user_id, item_id) DO UPDATE SET read_at = excluded.read_at WHERE read_at IS NULL");
+    s.bind(1, user).bind(2, now).bind(3, field).bind(4, state).bind(5, up_to).exec();
+    return c.changes();
+}
+
 json service::inbox_json(db::connection& c, std::int64_t field, const std::string& state, std::int64_t limit,
-                         std::int64_t before, std::int64_t viewer) const {
+                         std::int64_t before, std::int64_t viewer, bool unread_only) const {
     if (!field_exists(c, field)) throw api_error(errors::not_found);
     if (state != "new" && state != "kept" && state != "discarded") throw api_error(errors::invalid_field, "state");
     limit = std::clamp<std::int64_t>(limit, 1, 200);
@@ -858,9 +878,10 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
         // The next page starts after the item `before` in this order (publication, then id).
         "WHERE fi.field_id = ?1 AND fi.state = ?2 "
         "AND (?3 = 0 OR (i.published_at, i.id) < ((SELECT published_at FROM watch_items WHERE id = ?3), ?3)) "
+        "AND (?6 = 0 OR NOT EXISTS (SELECT 1 FROM watch_reads WHERE user_id = ?5 AND item_id = i.id AND read_at IS NOT NULL)) "
         "ORDER BY i.published_at DESC, i.id DESC LIMIT ?4");
     // One more than the page: whether a next page exists (no `next_before` to an empty page).
-    s.bind(1, field).bind(2, state).bind(3, before).bind(4, limit + 1).bind(5, viewer);
+    s.bind(1, field).bind(2, state).bind(3, before).bind(4, limit + 1).bind(5, viewer).bind(6, unread_only ? 1 : 0);
     json items = json::array();
     bool more = false;
     while (s.step()) {
@@ -891,11 +912,19 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
                   {"sources", json::parse(s.get_text(21), nullptr, false)}};
         items.push_back(j);
     }
-    json page = {{"items", items}, {"state", state}};
+    json page = {{"items", items}, {"state", state}, {"unread_only", unread_only}};
     page["counts"] = {{"new", count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND state = 'new'", field)},
                       {"kept", count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND state = 'kept'", field)},
                       {"discarded",
                        count(c, "SELECT count(*) FROM watch_field_items WHERE field_id = ?1 AND state = 'discarded'", field)}};
+    {
+        // The viewer's unread items of this state (« Non lus seulement »).
+        auto u = c.prepare("SELECT count(*) FROM watch_field_items fi WHERE fi.field_id = ?1 AND fi.state = ?2 AND NOT EXISTS "
+                           "(SELECT 1 FROM watch_reads WHERE user_id = ?3 AND item_id = fi.item_id AND read_at IS NOT NULL)");
+        u.bind(1, field).bind(2, state).bind(3, viewer);
+        u.step();
+        page["counts"]["unread"] = u.get_int(0);
+    }
     if (more) page["next_before"] = items.back()["id"];
     return page;
 }

@@ -154,7 +154,12 @@ public:
 
     /// A page of a field's inbox; `viewer`'s read state and favourites on each item.
     json inbox_json(db::connection& c, std::int64_t field, const std::string& state, std::int64_t limit,
-                    std::int64_t before, std::int64_t viewer = 0) const;
+                    std::int64_t before, std::int64_t viewer = 0, bool unread_only = false) const;
+    /// « Tout marquer comme lu »: every item of `state` in the field read by `user` (those
+    /// up to `up_to`, an item id of the page the person saw, when given). Returns how many
+    /// were unread. Unknown field: 404.
+    std::int64_t mark_all_read(db::connection& c, std::int64_t field, const std::string& state, std::int64_t user,
+                               std::int64_t up_to, std::int64_t now) const;
     /// A person's reading: read (or unread again), favourite (or not). Unknown item: 404.
     void mark(db::connection& c, std::int64_t item, std::int64_t user, std::optional<bool> read,
               std::optional<bool> favourite, std::int64_t now) const;

@@ -343,6 +343,39 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     CHECK(as_seen(bystander)["read"] == false);
     CHECK(as_seen(bystander)["favourite"] == true);
 
+    // « Non lus seulement » and « Tout marquer comme lu »: the caller's own reading.
+    auto inbox_of = [&](const std::string& query) {
+        return s.request("GET", "/api/watch/fields/" + std::to_string(bench) + "/items" + query, "", {{"Cookie", bystander}}).json();
+    };
+    auto everything = inbox_of("");
+    auto all_new = everything["items"].size();
+    REQUIRE(all_new >= 2);
+    CHECK(everything["counts"]["unread"] == all_new);
+    CHECK(mark(bystander, everything["items"][0]["id"].get<std::int64_t>(), {{"read", true}}).status == 200);
+    auto unread_page = inbox_of("?unread=true");
+    CHECK(unread_page["items"].size() == all_new - 1);
+    CHECK(unread_page["counts"]["unread"] == all_new - 1);
+    CHECK(unread_page["unread_only"] == true);
+    CHECK(s.request("GET", "/api/watch/fields/" + std::to_string(bench) + "/items?unread=peut-etre", "", {{"Cookie", bystander}})
+              .error_code() == "champ_invalide");
+    auto read_url = "/api/watch/fields/" + std::to_string(bench) + "/read";
+    CHECK(s.request("POST", read_url, json{{"state", "lus"}}.dump(), {{"Cookie", bystander}}).error_code() == "champ_invalide");
+    CHECK(s.request("POST", read_url, json{{"up_to", "x"}}.dump(), {{"Cookie", bystander}}).error_code() == "champ_invalide");
+    auto owner_unread = [&] {
+        return s.request("GET", "/api/watch/fields/" + std::to_string(bench) + "/items?unread=true", "", {{"Cookie", owner}})
+            .json()["counts"]["unread"];
+    };
+    auto owner_before = owner_unread();
+    // Up to the second item of the page: it and what follows it in the list (older) are read.
+    auto second = everything["items"][1]["id"].get<std::int64_t>();
+    auto marked = s.request("POST", read_url, json{{"up_to", second}}.dump(), {{"Cookie", bystander}});
+    REQUIRE(marked.status == 200);
+    CHECK(marked.json()["marked"] == all_new - 1);
+    CHECK(inbox_of("?unread=1")["items"].empty());
+    CHECK(s.request("POST", read_url, "{}", {{"Cookie", bystander}}).json()["marked"] == 0);
+    // Someone else's reading is untouched.
+    CHECK(owner_unread() == owner_before);
+
     // OPML: the field's sources exported, imported into another field (the file as is).
     auto exported = s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/opml", "", {{"Cookie", bystander}});
     REQUIRE(exported.status == 200);
@@ -465,6 +498,15 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
               {{"Cookie", admin}});
     CHECK(s.request("GET", "/api/watch/fields/" + std::to_string(reg), "", {{"Cookie", bystander}}).json()["field"]["description"] ==
           "Textes officiels");
+    // Absent leaves it; "" (or null) clears it.
+    s.request("PATCH", "/api/watch/fields/" + std::to_string(reg), json{{"name", "Réglementation"}}.dump(), {{"Cookie", admin}});
+    CHECK(s.request("GET", "/api/watch/fields/" + std::to_string(reg), "", {{"Cookie", bystander}}).json()["field"]["description"] ==
+          "Textes officiels");
+    s.request("PATCH", "/api/watch/fields/" + std::to_string(reg), json{{"description", ""}, {"source_hint", nullptr}}.dump(),
+              {{"Cookie", admin}});
+    auto cleared = s.request("GET", "/api/watch/fields/" + std::to_string(reg), "", {{"Cookie", bystander}}).json()["field"];
+    CHECK(cleared["description"] == "");
+    CHECK(cleared["source_hint"] == "");
 }
 
 RELAIS_ACCESS_ROWS("watch", [](relais::test::access_fixture&) {
@@ -502,6 +544,7 @@ RELAIS_ACCESS_ROWS("watch", [](relais::test::access_fixture&) {
         {"GET", "/api/watch/fields/{id}/opml", "signed_in", "/api/watch/fields/999/opml", "", by_role(401, 404, 404, 404)},
         {"POST", "/api/watch/fields/{id}/opml", "signed_in", "/api/watch/fields/999/opml", "{}", by_role(401, 404, 404, 404)},
         {"POST", "/api/watch/items/{id}/mark", "signed_in", "/api/watch/items/999/mark", "{\"read\":true}", by_role(401, 404, 404, 404)},
+        {"POST", "/api/watch/fields/{id}/read", "signed_in", "/api/watch/fields/999/read", "{}", by_role(401, 404, 404, 404)},
         {"GET", "/api/watch/favourites", "signed_in", "/api/watch/favourites", "", by_role(401, 200, 200, 200)},
         {"POST", "/api/watch/digests/preview", "animateur", "/api/watch/digests/preview", "{}", by_role(401, 403, 200, 200)},
         {"POST", "/api/watch/digests", "animateur", "/api/watch/digests", "{\"from\":\"1999-01-01\"}", by_role(401, 403, 400, 400)},
