@@ -172,6 +172,7 @@ std::string application::ensure_first_admin() {
     u.email = "admin@relais.local";
     u.name = "Administrateur";
     u.role = "admin";
+    u.password_to_change = true;  // generated: to be replaced at the first sign-in
     auth().create_user_sync(u, password);
     auto file = p_->cfg.data_dir / "premier-acces.txt";
     {

@@ -256,6 +256,7 @@ org insert_new_org(db::connection& c, org& o) {
 
 asio::awaitable<user> service::create_user(const user& input, const std::string& password) {
     user u = input;
+    u.password_to_change = true;  // an administrator chose it: the person is asked to choose theirs
     check_new_user(u, password);
     co_await cpu_.run([&] { u.password_hash = hash_password(password, opts_.cost); });
     user out;
@@ -315,7 +316,7 @@ asio::awaitable<user> service::update_user(std::int64_t id, const user_patch& pa
         } catch (const db::db_error& e) {
             rethrow_constraint(e, errors::email_taken, "email");
         }
-        if (!hash.empty()) store::set_password(c, id, hash, now);
+        if (!hash.empty()) store::set_password(c, id, hash, now, /*to_change=*/true);
         // A deactivated account or a reset password ends every session of the account.
         if (!u->active || !hash.empty()) store::delete_user_sessions(c, id);
         access_changed = !hash.empty() || u->role != before.role || u->active != before.active || u->org_id != before.org_id;

@@ -9,7 +9,7 @@ std::string join(const std::vector<std::string>& v) { return join_list(v, ','); 
 std::vector<std::string> split(const std::string& s) { return split_list(s, ','); }
 
 constexpr const char* user_columns =
-    "u.id, u.email, u.name, u.role, u.org_id, o.name, o.type, u.password_hash, u.active, u.created_at "
+    "u.id, u.email, u.name, u.role, u.org_id, o.name, o.type, u.password_hash, u.active, u.created_at, u.password_to_change "
     "FROM users u LEFT JOIN organisations o ON o.id = u.org_id ";
 
 user read_user(const db::statement& s) {
@@ -24,6 +24,7 @@ user read_user(const db::statement& s) {
     u.password_hash = s.get_text(7);
     u.active = s.get_int(8) != 0;
     u.created_at = s.get_int(9);
+    u.password_to_change = s.get_int(10) != 0;
     return u;
 }
 
@@ -54,7 +55,7 @@ nlohmann::json to_json(const user& u) {
     nlohmann::json org = nullptr;
     if (u.org_id) org = {{"id", *u.org_id}, {"name", u.org_name.value_or("")}, {"type", u.org_type.value_or("")}};
     return {{"id", u.id}, {"email", u.email}, {"name", u.name}, {"role", u.role}, {"active", u.active},
-            {"org", org}, {"created_at", u.created_at}};
+            {"org", org}, {"created_at", u.created_at}, {"password_to_change", u.password_to_change}};
 }
 
 namespace store {
@@ -87,10 +88,10 @@ std::int64_t count_users(db::connection& c) {
 }
 
 std::int64_t insert_user(db::connection& c, const user& u, std::int64_t now) {
-    c.prepare("INSERT INTO users(email, name, role, org_id, password_hash, active, created_at, updated_at) "
-              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)")
+    c.prepare("INSERT INTO users(email, name, role, org_id, password_hash, active, created_at, updated_at, password_to_change) "
+              "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7, ?8)")
         .bind(1, u.email).bind(2, u.name).bind(3, u.role).bind(4, u.org_id).bind(5, u.password_hash)
-        .bind(6, u.active ? 1 : 0).bind(7, now).exec();
+        .bind(6, u.active ? 1 : 0).bind(7, now).bind(8, u.password_to_change ? 1 : 0).exec();
     return c.last_insert_id();
 }
 
@@ -100,9 +101,9 @@ void update_user(db::connection& c, const user& u, std::int64_t now) {
         .bind(7, u.email).exec();
 }
 
-void set_password(db::connection& c, std::int64_t user_id, const std::string& hash, std::int64_t now) {
-    c.prepare("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1")
-        .bind(1, user_id).bind(2, hash).bind(3, now).exec();
+void set_password(db::connection& c, std::int64_t user_id, const std::string& hash, std::int64_t now, bool to_change) {
+    c.prepare("UPDATE users SET password_hash = ?2, updated_at = ?3, password_to_change = ?4 WHERE id = ?1")
+        .bind(1, user_id).bind(2, hash).bind(3, now).bind(4, to_change ? 1 : 0).exec();
 }
 
 std::int64_t count_active_admins_except(db::connection& c, std::int64_t user_id) {

@@ -31,6 +31,9 @@ struct user {
     std::string password_hash;
     bool active = true;
     std::int64_t created_at = 0;
+    // Chosen by someone else (generated at installation, set by an administrator): the
+    // person is asked to choose their own. Cleared when they change it themselves.
+    bool password_to_change = false;
 };
 
 nlohmann::json to_json(const org& o);
@@ -45,7 +48,8 @@ std::int64_t count_users(db::connection& c);
 /// Throws db_error (constraint) on a duplicate email or an unknown org.
 std::int64_t insert_user(db::connection& c, const user& u, std::int64_t now);
 void update_user(db::connection& c, const user& u, std::int64_t now);
-void set_password(db::connection& c, std::int64_t user_id, const std::string& hash, std::int64_t now);
+/// `to_change`: someone else chose it (an administrator); false when the person did.
+void set_password(db::connection& c, std::int64_t user_id, const std::string& hash, std::int64_t now, bool to_change = false);
 std::int64_t count_active_admins_except(db::connection& c, std::int64_t user_id);
 
 std::optional<org> org_by_id(db::connection& c, std::int64_t id);

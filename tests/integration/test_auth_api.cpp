@@ -179,6 +179,8 @@ TEST_CASE("own account: name and password", "[auth]") {
     auto member = s.make_user(admin, "marie@msa.fr", "membre");
     auto second_session = s.login("marie@msa.fr", "motdepasse-solide");
     headers h{{"Cookie", member}};
+    // An administrator chose this password: the person is asked to choose theirs.
+    CHECK(s.request("GET", "/api/me", {}, h).json()["user"]["password_to_change"] == true);
 
     CHECK(s.request("PATCH", "/api/me", json{{"name", "   "}}.dump(), h).json()["error"]["field"] == "name");
     CHECK(s.request("PATCH", "/api/me", json{{"name", std::string(200, 'a')}}.dump(), h).json()["error"]["field"] == "name");
@@ -194,8 +196,15 @@ TEST_CASE("own account: name and password", "[auth]") {
               .status == 204);
     // This session stays, the others end; the new password works.
     CHECK(s.request("GET", "/api/me", {}, h).status == 200);
+    CHECK(s.request("GET", "/api/me", {}, h).json()["user"]["password_to_change"] == false);
     CHECK(s.request("GET", "/api/me", {}, {{"Cookie", second_session}}).status == 401);
     CHECK_NOTHROW(s.login("marie@msa.fr", "nouvelle phrase"));
+    // Set again by an administrator: to be changed again.
+    auto uid = s.request("GET", "/api/me", {}, h).json()["user"]["id"].get<long long>();
+    REQUIRE(s.request("PATCH", "/api/admin/users/" + std::to_string(uid), json{{"password", "phrase de l'admin"}}.dump(), {{"Cookie", admin}})
+                .status == 200);
+    auto again = s.login("marie@msa.fr", "phrase de l'admin");
+    CHECK(s.request("GET", "/api/me", {}, {{"Cookie", again}}).json()["user"]["password_to_change"] == true);
 }
 
 TEST_CASE("own account: guessing the current password is throttled as signing in is", "[auth]") {
