@@ -518,10 +518,13 @@ void service::register_routes(net::router& r) {
     });
 
     // Reports: readable by anyone who may enter the workshop (guests included).
-    const auto report_json = [](const store::report_row& rep) {
+    // `board_changes`: what the board received after the report (a workshop reopened, then
+    // written in) — changes of state aside, which the report does not show.
+    const auto report_json = [](const store::report_row& rep, std::int64_t board_changes) {
         return json{{"generated_at", to_iso8601(rep.generated_at)}, {"seq", rep.seq}, {"markdown", rep.markdown},
                     {"version", rep.version}, {"edited_at", rep.edited_at ? json(to_iso8601(*rep.edited_at)) : json(nullptr)},
-                    {"edited_by", rep.edited_at ? json(rep.edited_by) : json(nullptr)}};
+                    {"edited_by", rep.edited_at ? json(rep.edited_by) : json(nullptr)},
+                    {"board_changes", board_changes}, {"outdated", board_changes > 0}};
     };
     auto report_route = [this, report_json](std::string kind) {
         return [this, kind, report_json](request& req) -> asio::awaitable<response> {
@@ -531,12 +534,16 @@ void service::register_routes(net::router& r) {
             role rl;
             auto w = co_await load_for(id, who, false, rl);
             std::optional<store::report_row> rep;
-            co_await db_.read([&](db::connection& c) { rep = store::report(c, id); });
+            std::int64_t changes = 0;
+            co_await db_.read([&](db::connection& c) {
+                rep = store::report(c, id);
+                if (rep && kind == "json") changes = store::changes_since(c, id, rep->seq);
+            });
             if (!rep) throw api_error(errors::not_found);
             auto filename = "compte-rendu-atelier-" + std::to_string(id);
             response res;
             if (kind == "json") {
-                res = response::json(200, {{"report", report_json(*rep)}});
+                res = response::json(200, {{"report", report_json(*rep, changes)}});
             } else if (kind == "md") {
                 res = response::text(200, rep->markdown, "text/markdown; charset=utf-8");
                 res.header("Content-Disposition", "attachment; filename=\"" + filename + ".md\"");
@@ -577,7 +584,7 @@ void service::register_routes(net::router& r) {
         co_await generate_report(id);
         std::optional<store::report_row> rep;
         co_await db_.read([&](db::connection& c) { rep = store::report(c, id); });
-        auto res = response::json(201, {{"report", report_json(*rep)}});
+        auto res = response::json(201, {{"report", report_json(*rep, 0)}});
         co_return res;
     }));
 
@@ -597,15 +604,17 @@ void service::register_routes(net::router& r) {
         std::string by = who.account ? who.account->account.name : std::string();
         bool saved = false, exists = false;
         std::optional<store::report_row> rep;
+        std::int64_t changes = 0;
         co_await db_.write([&](db::connection& c) {
             check_not_archived(c, auth_, id);
             exists = store::report(c, id).has_value();
             if (exists) saved = store::edit_report(c, id, version, markdown, by, unix_now());
             rep = store::report(c, id);
+            if (rep) changes = store::changes_since(c, id, rep->seq);
         });
         if (!exists) throw api_error(errors::not_found);
         if (!saved) throw api_error(errors::report_changed);
-        auto res = response::json(200, {{"report", report_json(*rep)}});
+        auto res = response::json(200, {{"report", report_json(*rep, changes)}});
         co_return res;
     }));
 

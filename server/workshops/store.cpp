@@ -222,6 +222,13 @@ void delete_guest(db::connection& c, const std::string& token_hash) {
     c.prepare("DELETE FROM workshop_guests WHERE token_hash = ?1").bind(1, token_hash).exec();
 }
 
+std::int64_t changes_since(db::connection& c, std::int64_t workshop_id, std::int64_t seq) {
+    auto s = c.prepare("SELECT count(*) FROM workshop_events WHERE workshop_id = ?1 AND seq > ?2 AND op <> 'workshop.state'");
+    s.bind(1, workshop_id).bind(2, seq);
+    s.step();
+    return s.get_int(0);
+}
+
 void insert_event(db::connection& c, std::int64_t workshop_id, const event& e) {
     // The log has no gap: an event lands only right after its predecessor. When one
     // write fails, those decided after it fail too, and the room reloads from the log.

@@ -1236,7 +1236,22 @@ TEST_CASE("report: edited before publishing, as PDF and ODT, kept when the works
     auto kept = s.request("GET", w.path("/report"), {}, admin).json()["report"];
     CHECK(kept["markdown"] == edited);
     CHECK(kept["version"] == v + 1);
+    CHECK(kept["outdated"] == false);  // closing is a change of state, not of the board
+    // Reopened and written in: the report says it misses that, until generated again.
+    w.set_state("live");
+    {
+        participant p;
+        REQUIRE(p.connect(s, w.admin) == 101);
+        p.join(w.id);
+        CHECK(p.op(w.id, "after-close", "note.add", {{"column", "attentes"}, {"text", "ajouté après la clôture"}})["type"] == "ack");
+    }
+    w.set_state("closed");
+    auto stale = s.request("GET", w.path("/report"), {}, admin).json()["report"];
+    CHECK(stale["outdated"] == true);
+    CHECK(stale["board_changes"] == 1);
+    CHECK(stale["markdown"] == edited);
     auto again = s.request("POST", w.path("/report"), "", admin).json()["report"];
+    CHECK(again["outdated"] == false);
     CHECK(again["version"] == v + 2);
     CHECK(again["edited_at"].is_null());
     CHECK(again["markdown"].get<std::string>().find("## Participants") != std::string::npos);
