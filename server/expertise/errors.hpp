@@ -12,7 +12,7 @@ inline constexpr error_def unknown_territory{400, "territoire_inconnu",
                                              "Territoire inconnu : donnez un code de région ou de département existant."};
 inline constexpr error_def person_exists{409, "personne_existante", "Cette personne figure déjà dans la cartographie des expertises."};
 inline constexpr error_def not_editor{403, "fiche_non_modifiable",
-                                      "Seuls la personne elle-même, les animateurs et les administrateurs peuvent modifier cette fiche."};
+                                      "Seuls la personne elle-même, les animateurs de son organisation (ou qui l'ont saisie) et les administrateurs peuvent modifier cette fiche."};
 inline constexpr error_def not_validator{403, "validation_reservee",
                                          "Seuls un animateur ou un administrateur de l'organisation de cette personne peuvent valider ses expertises."};
 inline constexpr error_def not_for_this_cpts{403, "cpts_non_autorisee",

@@ -302,7 +302,7 @@ void expertise_module::routes(net::router& r) {
                   told = service_->assign(c, viewer_for(c, p), id, **person, version, now);
                   need = service_->need_json(c, id, p.account.id);
                   tell(c, told, need, "Un besoin d'appui vous concerne : « " + need["title"].get<std::string>() + " »",
-                       "Attribué à " + need["assignee"]["name"].get<std::string>() + " (" + need["cpts"]["name"].get<std::string>() + ").");
+                       "Attribué à " + need["assignee"]["name"].get<std::string>() + ", pour la " + need["cpts"]["name"].get<std::string>() + ".");
               });
               if (!told.empty()) notifier_->push(told);
               auto res = response::json(200, {{"need", need}});

@@ -85,7 +85,7 @@ std::string phone_of(const json& body) {
     auto phone = json_input::optional_string(body, "phone", max_phone).value_or("");
     for (char ch : phone)
         if (!((ch >= '0' && ch <= '9') || ch == ' ' || ch == '+' || ch == '.' || ch == '-' || ch == '(' || ch == ')'))
-            throw api_error(errors::invalid_field, "phone", "Numéro de téléphone invalide : chiffres, espaces, +, points et tirets.");
+            throw api_error(errors::invalid_field, "phone", "Numéro de téléphone invalide : chiffres, espaces, +, points, tirets et parenthèses.");
     return phone;
 }
 

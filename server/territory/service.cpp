@@ -2,6 +2,7 @@
 
 #include "common/json_input.hpp"
 #include "common/markup.hpp"
+#include "common/utf8.hpp"
 #include "reference/data.hpp"
 #include "territory/errors.hpp"
 #include "territory/sizing.hpp"
@@ -23,10 +24,25 @@ std::string region_name(std::string_view code) {
 std::string departement_name(std::string_view code) { return std::string(reference::label_of(reference::departements(), code)); }
 
 /// A printable excerpt of what a client sent, for a message.
+// What was sent, for a message (plain text, shown as text): 20 characters at most, and
+// only what is printable — a control character or a direction override is left out.
 std::string shown(const std::string& s) {
+    if (!is_valid_utf8(s)) return "?";
     std::string out;
-    for (char c : s.substr(0, 12))
-        if (std::isalnum(static_cast<unsigned char>(c))) out += c;
+    std::size_t i = 0, kept = 0;
+    while (i < s.size() && kept < 20) {
+        std::size_t n = 1;
+        auto b = static_cast<unsigned char>(s[i]);
+        if (b >= 0xF0) n = 4;
+        else if (b >= 0xE0) n = 3;
+        else if (b >= 0xC0) n = 2;
+        auto ch = s.substr(i, n);
+        i += n;
+        if (json_input::has_control(ch)) continue;
+        out += ch;
+        ++kept;
+    }
+    if (i < s.size()) out += "…";
     return out;
 }
 
@@ -43,12 +59,13 @@ std::vector<std::string> parse_codes(const nlohmann::json& body, const char* fie
     for (const auto& v : *it) {
         if (!v.is_string()) throw api_error(errors::invalid_field, field);
         // Trimmed like every string the API reads (a code pasted from a spreadsheet).
-        auto code = json_input::trim(v.get_ref<const std::string&>());
+        auto typed = json_input::trim(v.get_ref<const std::string&>());
+        auto code = typed;
         for (auto& c : code) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
         bool shape = code.size() == 5 && looks_like_code(code);
-        if (!shape)
+        if (!shape)  // the message quotes what was sent, as it was written
             throw api_error(errors::unknown_commune, field,
-                            "« " + shown(code) + " » n'est pas un code INSEE de commune (cinq caractères, par exemple 59350 ou 2A004).");
+                            "« " + shown(typed) + " » n'est pas un code INSEE de commune (cinq caractères, par exemple 59350 ou 2A004).");
         if (seen.insert(code).second) codes.push_back(std::move(code));
     }
     if (codes.size() > max)

@@ -1193,7 +1193,7 @@ json service::digest_json(db::connection& c, std::int64_t id) const {
 }
 
 json service::subscription_json(db::connection& c, std::int64_t user) const {
-    json out = {{"frequency", "none"}, {"field_ids", json::array()}};
+    json out = {{"frequency", "none"}, {"field_ids", json::array()}, {"last_sent_at", nullptr}};
     auto s = c.prepare("SELECT frequency, field_ids, last_sent_at FROM watch_subscriptions WHERE user_id = ?1");
     s.bind(1, user);
     if (s.step()) {

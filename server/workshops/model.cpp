@@ -383,6 +383,16 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         }
         d = {{"note", n->id}, {"hidden", n->hidden}};
         if (n->anonymous) d["anonymous"] = true;
+        if (op == "note.delete") {
+            // The votes that go with it, by phase and voter: facilitators keep « qui a voté »
+            // right (event_view shows this to them only).
+            json gone = json::object();
+            for (const auto& [phase_key, notes] : s.votes)
+                if (auto it = notes.find(n->id); it != notes.end())
+                    for (const auto& [k, count] : it->second)
+                        if (count > 0) gone[phase_key][k] = count;
+            if (!gone.empty()) d["voters"] = gone;
+        }
         if (op == "note.edit") {
             if (msg.contains("text")) d["text"] = json_input::required_string(msg, "text", text_max);
             if (msg.contains("colour")) {
@@ -948,17 +958,19 @@ json votes_view(const room_state& s, const actor& viewer) {
 namespace {
 // The timer as shown: one never set yet (the first phase, before any phase.goto) shows the
 // current phase's length, which timer.start would count down.
-// Who has voted in each vote phase (keys with at least one vote, proxies included), for
-// facilitators only — « 18 / 30 ont voté » — never what they voted for; {} for others.
+// Who has voted in each vote phase and how many votes (proxies included), for facilitators
+// only — « 18 / 30 ont voté » — never on what; {} for others.
 json voters_view(const room_state& s, const actor& viewer) {
     json out = json::object();
     if (viewer.r != role::facilitator) return out;
     for (const auto& [phase_key, notes] : s.votes) {
-        std::set<std::string> keys;
-        for (const auto& [note_id, voters] : notes)
+        std::map<std::string, int> counts;
+        for (const auto& [note_id, voters] : notes) {
+            if (!s.notes.count(note_id)) continue;
             for (const auto& [k, v] : voters)
-                if (v > 0) keys.insert(k);
-        if (!keys.empty()) out[phase_key] = keys;
+                if (v > 0) counts[k] += v;
+        }
+        if (!counts.empty()) out[phase_key] = counts;
     }
     return out;
 }
@@ -1085,6 +1097,7 @@ json event_view(const room_state& s, const event& e, const actor& viewer) {
         data.erase("voter");
         data.erase("voter_name");
     }
+    if (!fac) data.erase("voters");  // who had voted on a deleted note: facilitators only
     if (!fac && data.contains("revealed"))
         for (auto& n : data["revealed"]) {
             bool anon = s.anonymous || n.value("anonymous", false);

@@ -9,10 +9,12 @@
 // compact bar with the timer stays in view when scrolling, presence counts everyone, a
 // long note is clamped with « Lire la suite », a paste longer than a note is refused with a
 // message and nothing cut. At 390 px and 320 px: one column at a time with tabs, no
-// horizontal overflow. When the facilitator locks the board, Bruno's composer is disabled
-// with the reason shown and his typed text stays. Each guest then writes an enjeu beside
-// the SWOT; votes: 84 votes cast over the sockets on the enjeux, the vote button says how
-// many are left. axe-core clean on the busy board.
+// horizontal overflow, a compact sticky bar, no « Ctrl+Entrée » hint. When the facilitator
+// locks the board, Bruno's composer is disabled with the reason said once, in the bar, and
+// his typed text stays. Each guest then writes an enjeu beside the SWOT; votes: 84 votes
+// cast over the sockets on the enjeux, the vote button says how many are left, the
+// facilitator sees « 28 / 30 ont voté ». Bruno's link revoked, his board says so.
+// axe-core clean on the busy board.
 //
 // Usage: node workshop_30.mjs /path/to/relais   (see harness.mjs for the conventions)
 
@@ -190,7 +192,8 @@ async function run(relais) {
     });
     assert.equal(refused, true);
     assert.equal(await area.inputValue(), 'Début gardé');
-    await a.locator('.live-error').filter({ hasText: 'Le texte collé ferait 1211 caractères' }).waitFor();
+    // Numbers in French: « 1 211 », grouped with a narrow no-break space.
+    await a.locator('.live-error').filter({ hasText: /Le texte collé ferait 1\u202F211 caractères\s: une note en compte 1\u202F000 au plus/ }).waitFor();
     await area.fill('');
   });
 
@@ -199,12 +202,23 @@ async function run(relais) {
   });
 
   await step('on a phone (390 px, 320 px): one column at a time, with tabs; no horizontal overflow', async () => {
+    assert.ok(await a.getByText(/Ctrl\+Entrée pour envoyer/).count() > 0, 'the shortcut is offered with a keyboard');
     for (const width of [390, 320]) {
       await a.setViewportSize({ width, height: 780 });
       await assertNoOverflow(a);
       const visible = await a.locator('.board-column:visible').count();
       assert.equal(visible, 1, `one column shown at ${width}px`);
+      assert.equal(await a.getByText(/Ctrl\+Entrée/).count(), 0, `no « Ctrl+Entrée » at ${width}px`);
     }
+    // The sticky bar at 390 × 844: compact, with the phase and the timer (measured down to
+    // its toggles: a message, shown for a while, may follow them).
+    await a.setViewportSize({ width: 390, height: 844 });
+    const bar = await a.locator('.board-bar').evaluate((el) => ({
+      height: el.querySelector('.board-bar-tools').getBoundingClientRect().bottom - el.getBoundingClientRect().top,
+      phase: el.querySelector('.board-phase-title').getBoundingClientRect().height > 0,
+      timer: el.querySelector('.timer-value').getBoundingClientRect().width > 1,
+    }));
+    assert.ok(bar.height <= 140 && bar.phase && bar.timer, `the bar: ${JSON.stringify(bar)}`);
     const tab = a.getByRole('button', { name: /^Faiblesses \(\d+\)$/ });
     await tab.click();
     assert.equal(await tab.getAttribute('aria-pressed'), 'true');
@@ -218,8 +232,12 @@ async function run(relais) {
     const area = bruno.getByRole('region', { name: 'Menaces', exact: true }).getByLabel('Nouvelle note', { exact: true });
     await area.fill('Le manque de médecins');
     await a.getByRole('button', { name: 'Verrouiller le tableau' }).click();
-    await bruno.getByRole('region', { name: 'Menaces', exact: true })
-      .locator('.composer-reason').filter({ hasText: 'L’animateur a verrouillé le tableau' }).waitFor();
+    // The reason is said once, in the bar, not in each of the four columns; each composer names it.
+    const reason = bruno.locator('.board-bar .composer-reason').filter({ hasText: 'L’animateur a verrouillé le tableau' });
+    await reason.waitFor();
+    assert.equal(await bruno.locator('.board-column .composer-reason:visible').count(), 0, 'no reason repeated in the columns');
+    assert.equal(await bruno.getByText(/verrouillé/).count(), 1, 'the lock is said once');
+    assert.ok((await area.getAttribute('aria-describedby')).split(' ').includes(await reason.getAttribute('id')));
     assert.equal(await area.isDisabled(), true);
     assert.equal(await area.inputValue(), 'Le manque de médecins');
     await a.getByRole('button', { name: 'Déverrouiller le tableau' }).click();
@@ -279,11 +297,15 @@ async function run(relais) {
       workshop: workshop.id, ops: [0, 1, 2].map((k) => ({ op: 'vote.cast', note: enjeuIds[(i + k * 7) % enjeuIds.length] })),
     })));
     assert.equal(votes.flat().length, GUESTS * 3);
+    // The facilitator sees who has voted: the 28 guests, of the 30 (her and Bruno too).
+    const voted = a.locator('.board-bar .votes-voters');
+    await voted.filter({ hasText: /^28 \/ 30 ont voté$/ }).waitFor();
     const budget = await bruno.locator('main .votes-left').textContent();
     const left = Number(/Votes restants\s:\s(\d+)/.exec(budget)[1]);
     const first = bruno.locator('main li.note').first();
     await first.getByRole('button', { name: `Voter (${left} votes restants)` }).click();
     await first.getByRole('button', { name: left - 1 === 1 ? 'Voter (1 vote restant)' : `Voter (${left - 1} votes restants)` }).waitFor();
+    await voted.filter({ hasText: /^29 \/ 30 ont voté$/ }).waitFor();
   });
 
   await step('the reveal shows the ranking (ties said); the top 3 are retained and the action plan answers them', async () => {
@@ -350,7 +372,9 @@ async function run(relais) {
 
   await step('the link revoked: Bruno’s board turns read-only; reloaded, he is told how to come back (not sent to sign in)', async () => {
     await call('DELETE', `/api/workshops/${workshop.id}/invites/${invite.id}`);
-    await bruno.locator('.board-bar .board-ended').waitFor();
+    // Told that the invitation was revoked — not that he follows as an observer.
+    await bruno.locator('.board-bar .board-ended').filter({ hasText: /^Invitation révoquée\. Votre accès à cet atelier a pris fin\./ }).waitFor();
+    assert.equal(await bruno.getByText(/observateur/).count(), 0, 'not « en observateur »');
     await bruno.reload();
     await heading(bruno, /^Votre accès à cet atelier a pris fin$/);
     await bruno.getByText('Pour revenir, demandez un nouveau lien d’invitation à l’animateur de l’atelier.').waitFor();

@@ -5,7 +5,11 @@
 // browsers; the guest goes offline, writes a note (shown as pending), comes back,
 // and the note reaches the facilitator exactly once; closing produces the report;
 // A leaves the board and comes back on the page's one socket; the guest's sign-out
-// closes its open board at once.
+// closes its open board at once. The facilitator sees who has voted (« 1 / 2 a voté »),
+// live and after a reload; controls that would be refused are not offered (Pause while
+// the timer is stopped, Démarrer while it runs, everything once the workshop is closed);
+// Escape closes « Autres contrôles » and the side panel; an edit conflict keeps the focus
+// in the editor; the lock is said once, in the bar; the phone bar stays compact.
 //
 // Usage: node workshop_live.mjs /path/to/relais
 //
@@ -58,6 +62,11 @@ async function waitStatus(page, pattern) {
 }
 
 const column = (page, title) => page.getByRole('region', { name: title, exact: true });
+
+/** The facilitator's count of who has voted, in the bar. */
+async function voters(page, text) {
+  await page.locator('.board-bar .votes-voters').filter({ hasText: new RegExp(`^${text.replace(/[/]/g, '\\/')}$`) }).waitFor();
+}
 
 async function postNote(page, columnTitle, text) {
   const area = column(page, columnTitle).getByLabel('Nouvelle note', { exact: true });
@@ -138,6 +147,12 @@ async function run(relais) {
   await step('A schedules then starts the workshop', async () => {
     await a.getByRole('button', { name: 'Programmer', exact: true }).click();
     await a.locator('main .workshop-state-line').filter({ hasText: 'Programmé' }).waitFor();
+    // Before it starts, the board says who sees the notes written: their author and the
+    // facilitators (not « vous seul »).
+    await a.goto(`${base}${workshopPath}/tableau`);
+    await a.locator('main .board-hint').filter({ hasText: 'vos notes restent visibles de vous et des animateurs jusqu’à leur révélation' }).waitFor();
+    await a.goto(`${base}${workshopPath}`);
+    await heading(a, WORKSHOP);
     await a.getByRole('button', { name: 'Démarrer', exact: true }).click();
     await a.locator('main .workshop-state-line').filter({ hasText: 'En direct' }).waitFor();
   });
@@ -161,6 +176,9 @@ async function run(relais) {
     await form.getByLabel('Compte à inscrire', { exact: true }).selectOption({ label: MEMBER.name });
     await form.getByRole('button', { name: 'Inscrire', exact: true }).click();
     await a.getByRole('button', { name: `Retirer ${MEMBER.name}`, exact: true }).waitFor();
+    // Said without a gendered agreement (« est inscrit »).
+    await a.getByText(`Inscription : ${MEMBER.name}`).first().waitFor();
+    assert.equal(await a.getByText(/est inscrit/).count(), 0, 'no « est inscrit »');
     await a.locator('main .details').filter({ hasText: MEMBER.name }).waitFor();
   });
 
@@ -226,7 +244,17 @@ async function run(relais) {
   });
 
   await step('A starts the timer; B sees it running', async () => {
-    await a.getByRole('button', { name: 'Démarrer', exact: true }).click();
+    const start = a.getByRole('button', { name: 'Démarrer', exact: true });
+    const pause = a.getByRole('button', { name: 'Pause', exact: true });
+    // Stopped: Pause would be refused, so it is not offered.
+    assert.equal(await pause.isDisabled(), true, 'Pause is disabled while the timer is stopped');
+    assert.equal(await start.isDisabled(), false);
+    await start.click();
+    // Running: Démarrer is disabled, Pause offered, and the focus went from one to the other.
+    await a.waitForFunction(() => [...document.querySelectorAll('.board-bar-controls button')]
+      .some((b) => b.textContent === 'Démarrer' && b.disabled));
+    assert.equal(await pause.isDisabled(), false, 'Pause is offered while the timer runs');
+    assert.equal(await a.evaluate(() => document.activeElement?.textContent), 'Pause', 'the focus moved to Pause');
     await b.waitForFunction(() => document.querySelector('main .timer-state')?.textContent === '');
     const first = await b.locator('main .timer-value').textContent();
     assert.match(first, /^\d+:\d{2}$/, `unexpected timer text "${first}"`);
@@ -248,6 +276,9 @@ async function run(relais) {
     await gotoPhase(a, '5. Vote des enjeux prioritaires');
     await phaseTitle(b, 'Phase 5 sur 6 : Vote des enjeux prioritaires');
     await b.locator('main .votes-left').filter({ hasText: 'Votes restants : 3 sur 3' }).waitFor();
+    // The facilitator sees how many of those here have voted (A and B): none yet.
+    await voters(a, '0 / 2 ont voté');
+    assert.equal(await b.locator('main .votes-voters:visible').count(), 0, 'only facilitators see who has voted');
     // Only the enjeux are voted on: the SWOT's notes are not on this board.
     assert.equal(await noteIn(b, 'Des MSP dynamiques').count(), 0);
     const noteB = noteIn(b, 'Un médecin traitant pour chaque patient en ALD');
@@ -256,6 +287,27 @@ async function run(relais) {
     await b.locator('main .votes-left').filter({ hasText: 'Votes restants : 2 sur 3' }).waitFor();
     await noteB.getByRole('button', { name: 'Voter (2 votes restants)', exact: true }).waitFor();
     await noteB.filter({ hasText: 'Votre vote : 1' }).waitFor();
+    await voters(a, '1 / 2 a voté');
+    // B uses the whole budget: the button says no vote is left (not « Plus de vote »).
+    await noteB.getByRole('button', { name: 'Voter (2 votes restants)', exact: true }).click();
+    await noteB.getByRole('button', { name: 'Voter (1 vote restant)', exact: true }).click();
+    await noteB.getByRole('button', { name: 'Aucun vote restant', exact: true }).waitFor();
+    await b.locator('main .votes-left').filter({ hasText: 'Votes restants : 0 sur 3' }).waitFor();
+    await voters(a, '1 / 2 a voté');
+    // Reloaded, the facilitator knows B voted, not how many times: B's retractions are
+    // followed all the same (a fresh snapshot when it cannot tell).
+    await a.reload();
+    await waitStatus(a, /^Connecté/);
+    await voters(a, '1 / 2 a voté');
+    for (const left of [1, 2, 3]) {
+      await noteB.getByRole('button', { name: 'Retirer mon vote', exact: true }).click();
+      await b.locator('main .votes-left').filter({ hasText: `Votes restants : ${left} sur 3` }).waitFor();
+    }
+    await voters(a, '0 / 2 ont voté');
+    await waitStatus(a, /^Connecté/);
+    await noteB.getByRole('button', { name: 'Voter (3 votes restants)', exact: true }).click();
+    await noteB.filter({ hasText: 'Votre vote : 1' }).waitFor();
+    await voters(a, '1 / 2 a voté');
     await a.getByRole('button', { name: 'Révéler les votes', exact: true }).click();
     await noteIn(a, 'Un médecin traitant pour chaque patient en ALD').filter({ hasText: '1 vote' }).waitFor();
     await noteB.filter({ hasText: '1 vote' }).waitFor();
@@ -277,6 +329,15 @@ async function run(relais) {
     await form.getByLabel('Quand', { exact: true }).fill('2026-12-15');
     await a.getByRole('button', { name: 'Verrouiller le tableau' }).click();
     await lockedReason(b).waitFor();
+    // Said once, in the bar (not again under it nor in every column); each composer names it.
+    const saidLocked = await b.evaluate(() => [...document.querySelectorAll('main *')]
+      .filter((el) => el.getClientRects().length && [...el.childNodes].some((n) => n.nodeType === 3 && /verrouillé/i.test(n.textContent)))
+      .map((el) => (el.closest('.board-bar') ? 'bar' : el.className)));
+    assert.deepEqual(saidLocked, ['bar'], `the lock is said once, in the bar: ${saidLocked}`);
+    const barReasonId = await b.locator('.board-bar .composer-reason').getAttribute('id');
+    for (const d of await b.locator('.board-column textarea').evaluateAll((list) => list.map((el) => el.getAttribute('aria-describedby')))) {
+      assert.ok(d.split(' ').includes(barReasonId), `a composer names the bar's reason: ${d}`);
+    }
     await form.getByRole('button', { name: 'Ajouter l’action' }).click();
     await form.getByRole('alert').filter({ hasText: /verrouillé/ }).waitFor();
     assert.equal(await form.getByLabel('Quoi', { exact: true }).inputValue(), 'Réunir les pharmaciens du secteur');
@@ -323,6 +384,23 @@ async function run(relais) {
     assert.equal(await area().inputValue(), '');
   });
 
+  await step('on a phone (390 × 844) the bar is compact and keeps the phase and the timer; no « Ctrl+Entrée »', async () => {
+    await b.setViewportSize({ width: 390, height: 844 });
+    const bar = await b.evaluate(() => {
+      const el = document.querySelector('.board-bar');
+      const shown = (sel) => { const x = el.querySelector(sel); return Boolean(x && x.getClientRects().length && x.getBoundingClientRect().width > 1); };
+      return { height: el.getBoundingClientRect().height, phase: shown('.board-phase-title'), timer: shown('.timer-value') };
+    });
+    assert.ok(bar.height <= 140, `the sticky bar takes ${bar.height}px of 844`);
+    assert.ok(bar.phase && bar.timer, 'the phase and the timer stay in the bar');
+    await assertNoOverflow(b);
+    // No keyboard shortcut offered on a phone; the length limit in French digits.
+    assert.equal(await b.getByText(/Ctrl\+Entrée/).count(), 0, 'no « Ctrl+Entrée » on a phone');
+    await b.locator('.board-column.column-current .note-form .hint').filter({ hasText: /^1\u202F000 caractères au plus\.$/ }).waitFor();
+    await b.setViewportSize({ width: 1280, height: 720 });
+    await b.locator('.note-form .hint').filter({ hasText: 'Ctrl+Entrée pour envoyer' }).first().waitFor();
+  });
+
   await step('on a phone (390 × 844) with the side panel open: the actions are cards, nothing wider than the screen', async () => {
     await b.setViewportSize({ width: 390, height: 844 });
     const sideB = b.getByRole('button', { name: 'Participants et discussion' });
@@ -357,6 +435,11 @@ async function run(relais) {
     await a.getByRole('link', { name: `Retour à l’atelier « ${WORKSHOP} »` }).click();
     await waitForPath(a, workshopPath);
     await presenceOfA.filter({ hasText: 'absent' }).waitFor();
+    // The list is of everyone who came, with who is online: not « Présents ».
+    const sideB = b.locator('.board-side');
+    await sideB.getByRole('heading', { name: 'Participants', exact: true }).waitFor();
+    await sideB.locator('.presence-count').filter({ hasText: '1 en ligne sur 2' }).waitFor();
+    assert.equal(await sideB.getByRole('heading', { name: 'Présents' }).count(), 0);
     await a.getByRole('link', { name: 'Rejoindre le tableau', exact: true }).click();
     await waitForPath(a, `${workshopPath}/tableau`);
     await waitStatus(a, /^Connecté/);
@@ -392,6 +475,45 @@ async function run(relais) {
     assert.equal(await noteIn(b, offlineText).count(), 1, 'B must see the note once');
     assert.equal(await b.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('relais.outbox')).length),
       0, 'the outbox in sessionStorage is empty once acknowledged');
+  });
+
+  await step('an edit conflict: the facilitator\'s editor shows the current text and keeps the focus', async () => {
+    const noteA = noteIn(a, offlineText);
+    await noteA.getByRole('button', { name: 'Modifier', exact: true }).click();
+    const areaA = noteA.getByLabel('Texte de la note', { exact: true });
+    await areaA.fill(`${offlineText}, relue par l’animatrice`);
+    // Meanwhile its author changes it.
+    const noteB = noteIn(b, offlineText);
+    await noteB.getByRole('button', { name: 'Modifier', exact: true }).click();
+    await noteB.getByLabel('Texte de la note', { exact: true }).fill(`${offlineText}, précisée`);
+    await noteB.getByRole('button', { name: 'Enregistrer', exact: true }).click();
+    await noteIn(a, `${offlineText}, précisée`).waitFor();
+    await noteA.getByRole('button', { name: 'Enregistrer', exact: true }).click();
+    await a.locator('.note-conflict').filter({ hasText: `${offlineText}, précisée` }).waitFor();
+    await a.waitForFunction(() => document.activeElement?.matches('.note-editor textarea'));
+    assert.equal(await a.evaluate(() => document.activeElement.value), `${offlineText}, relue par l’animatrice`);
+    // Escape cancels the edit: the note stays as its author left it.
+    await a.keyboard.press('Escape');
+    await noteA.getByRole('button', { name: 'Modifier', exact: true }).waitFor();
+  });
+
+  await step('Escape closes « Autres contrôles » and the side panel, back on their toggles', async () => {
+    const more = a.getByRole('button', { name: 'Autres contrôles', exact: true });
+    if (await more.getAttribute('aria-expanded') === 'false') await more.click();
+    const panel = a.getByRole('region', { name: 'Autres contrôles d’animation' });
+    await panel.getByRole('button', { name: 'Réinitialiser', exact: true }).focus();
+    await a.keyboard.press('Escape');
+    await panel.waitFor({ state: 'hidden' });
+    assert.equal(await more.getAttribute('aria-expanded'), 'false');
+    assert.equal(await a.evaluate(() => document.activeElement?.textContent), 'Autres contrôles');
+    const side = a.getByRole('button', { name: 'Participants et discussion' });
+    if (await side.getAttribute('aria-expanded') === 'false') await side.click();
+    await a.locator('.board-side').getByLabel('Message', { exact: true }).focus();
+    await a.keyboard.press('Escape');
+    await a.locator('.board-side').waitFor({ state: 'hidden' });
+    assert.equal(await side.getAttribute('aria-expanded'), 'false');
+    assert.equal(await a.evaluate(() => document.activeElement?.textContent), 'Participants et discussion');
+    await side.click();
   });
 
   const storedText = 'Note gardée pendant le rechargement';
@@ -434,6 +556,20 @@ async function run(relais) {
     assert.ok(await a.locator('main .report').getByText('Des MSP dynamiques').count() > 0,
       'the report mentions the notes of the board');
     await a.getByRole('link', { name: 'Plan d’action (CSV)' }).waitFor();
+    // The SWOT has no indicators: their export would be a header alone.
+    assert.equal(await a.getByRole('link', { name: 'Indicateurs (CSV)' }).count(), 0, 'no indicators export without indicators');
+  });
+
+  await step('the closed board offers the facilitator no control that would be refused', async () => {
+    await a.goto(`${base}${workshopPath}/tableau`);
+    await waitStatus(a, /^Connecté/);
+    await a.locator('main .board-hint').filter({ hasText: 'clos' }).waitFor();
+    await a.getByRole('group', { name: 'Animation', exact: true }).waitFor({ state: 'hidden' });
+    for (const name of ['Démarrer', 'Pause', '+1 min', 'Aller à la phase']) {
+      assert.equal(await a.locator('.board-bar-controls button').filter({ hasText: name }).first().isDisabled(), true, `${name} is disabled`);
+    }
+    assert.equal(await a.getByRole('button', { name: 'Réinitialiser' }).count(), 0, 'the other controls are not offered');
+    await assertAxeClean(a, 'the closed board of a facilitator');
   });
 
   await step('B signs out elsewhere: its open board is closed at once and says access ended', async () => {
@@ -444,6 +580,9 @@ async function run(relais) {
     await b.locator('.board-bar .board-ended').filter({ hasText: 'Votre accès à cet atelier a pris fin. Le tableau reste affiché en lecture seule.' })
       .waitFor({ timeout: STEP_TIMEOUT_MS });
     await b.locator('.composer-reason').filter({ hasText: 'Votre accès a pris fin : le tableau est en lecture seule.' }).first().waitFor();
+    // The server's reason is said; the guest is not called an observer.
+    await b.locator('.board-bar .board-ended').filter({ hasText: 'Vous avez quitté l’atelier.' }).waitFor();
+    assert.equal(await b.getByText('Vous suivez l’atelier en observateur').count(), 0, 'not « en observateur »');
   });
 
   await step('no console error and no CSP violation', async () => {

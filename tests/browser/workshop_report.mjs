@@ -3,8 +3,9 @@
 // the compte rendu downloaded as PDF and ODT, edited in the page with a live preview
 // (leaving with unsaved text asks first; the saved text is what is downloaded); an invite
 // link shown with its short code and QR code, projected big for the room; someone in the
-// room types the code at /code and lands on the invitation. axe-core clean; no overflow
-// at 390 px; no console error.
+// room types the code at /code and lands on the invitation. The indicators' export is
+// offered only for a plan with indicators. axe-core clean; no overflow at 390 px; no
+// console error.
 //
 // Usage: node workshop_report.mjs /path/to/relais   (see harness.mjs for the conventions)
 
@@ -49,6 +50,23 @@ async function run(relais) {
     assert.equal(odt.headers()['content-type'], 'application/vnd.oasis.opendocument.text');
     assert.equal((await odt.body()).subarray(38, 77).toString(), 'application/vnd.oasis.opendocument.text');
     await assertAxeClean(a, 'the report page');
+    // A SWOT has no indicators: their export (a header alone) is not offered.
+    await downloads.getByRole('link', { name: 'Plan d’action (CSV)' }).waitFor();
+    assert.equal(await downloads.getByRole('link', { name: 'Indicateurs (CSV)' }).count(), 0, 'no indicators export for a SWOT');
+  });
+
+  await step('a workshop on the indicators offers their export', async () => {
+    const ind = (await api('POST', '/api/workshops', {
+      title: 'Indicateurs du contrat', stage: 'pre_aci', template: 'indicateurs', date: '2027-01-21T14:00',
+    })).workshop;
+    await api('POST', `/api/workshops/${ind.id}/state`, { state: 'live' });
+    await api('POST', `/api/workshops/${ind.id}/report`);
+    await a.goto(`${base}/ateliers/${ind.id}/compte-rendu`);
+    await heading(a, /^Compte rendu — Indicateurs du contrat$/);
+    const link = a.getByRole('region', { name: 'Téléchargements' }).getByRole('link', { name: 'Indicateurs (CSV)' });
+    assert.equal((await a.request.get(`${base}${await link.getAttribute('href')}`)).status(), 200);
+    await a.goto(reportUrl);
+    await heading(a, /^Compte rendu — Diagnostic du Cambrésis$/);
   });
 
   await step('edited in the page with a live preview; leaving with unsaved text asks first', async () => {

@@ -169,6 +169,14 @@ TEST_CASE("territory: codes checked, Paris refused as one commune, summary and C
     CHECK(code_of([&] { parse_codes(json{{"communes", "59350"}}, "communes", 10); }) == "champ_invalide");
     CHECK(code_of([&] { parse_codes(json{{"communes", {59350}}}, "communes", 10); }) == "champ_invalide");
     CHECK(code_of([&] { parse_codes(json{{"communes", {"lille"}}}, "communes", 10); }) == "commune_inconnue");
+    // The message quotes what was sent as it was written (as text), not a mangled copy.
+    std::string message;
+    try {
+        parse_codes(json{{"communes", {"<b>59350</b>"}}}, "communes", 10);
+    } catch (const api_error& e) {
+        message = e.message();
+    }
+    CHECK(message.find("<b>59350</b>") != std::string::npos);
     json many = json::array();
     for (int i = 0; i < 11; ++i) many.push_back(std::to_string(59000 + i));
     CHECK(code_of([&] { parse_codes(json{{"communes", many}}, "communes", 10); }) == "trop_de_communes");

@@ -568,10 +568,16 @@ TEST_CASE("facilitators see who has voted but never on what and others see nothi
     b.run(b.cat, "vote.cast", {{"note", n.seq}});
     b.run(b.fac, "vote.proxy", {{"note", n.seq}, {"for", "Dan"}});
     auto key = b.s.current_phase()->key;
-    CHECK(snapshot(b.s, b.fac)["voters"][key] == json::array({"g:2", "proxy:dan"}));
+    b.run(b.fac, "vote.proxy", {{"note", n.seq}, {"for", "Dan"}});
+    CHECK(snapshot(b.s, b.fac)["voters"][key] == json{{"g:2", 1}, {"proxy:dan", 2}});
     CHECK(snapshot(b.s, b.bob)["voters"].empty());
     b.run(b.cat, "vote.retract", {{"note", n.seq}});
-    CHECK(snapshot(b.s, b.fac)["voters"][key] == json::array({"proxy:dan"}));
+    CHECK(snapshot(b.s, b.fac)["voters"][key] == json{{"proxy:dan", 2}});
+    // A deleted note takes its votes: its event tells facilitators whose, others nothing.
+    auto gone = b.run(b.bob, "note.delete", {{"note", n.seq}, {"version", 1}});
+    CHECK(event_view(b.s, gone, b.fac)["data"]["voters"][key] == json{{"proxy:dan", 2}});
+    CHECK_FALSE(event_view(b.s, gone, b.bob)["data"].contains("voters"));
+    CHECK(snapshot(b.s, b.fac)["voters"].empty());
 }
 
 TEST_CASE("report: vote totals only once revealed", "[workshops][report]") {

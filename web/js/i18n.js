@@ -216,7 +216,7 @@ const fr = {
   'atelier.memberAddTitle': 'Inscrire un participant',
   'atelier.memberPick': 'Compte à inscrire',
   'atelier.memberAdd': 'Inscrire',
-  'atelier.memberAdded': '{name} est inscrit à l’atelier.',
+  'atelier.memberAdded': 'Inscription : {name}',
   'atelier.memberRemove': 'Retirer',
   'atelier.memberRemoveNamed': 'Retirer {name}',
   'atelier.memberRemoved': '{name} a été retiré de l’atelier.',
@@ -357,14 +357,22 @@ const fr = {
   'board.timerPaused': '(à l’arrêt)',
   'board.timeUp': 'Le temps de la phase est écoulé.',
   'board.votesLeft': 'Votes restants : {n} sur {budget}',
+  'board.votersOf.zero': '{n} / {total} ont voté',
+  'board.votersOf.one': '{n} / {total} a voté',
+  'board.votersOf.other': '{n} / {total} ont voté',
+  'board.voters.zero': 'Personne n’a encore voté',
+  'board.voters.one': '{n} personne a voté',
+  'board.voters.other': '{n} personnes ont voté',
+  'board.votersHint': 'Personnes qui ont voté dans cette phase, sur les participants et animateurs en ligne ou ayant voté',
   'board.hintDraft': 'L’atelier est en préparation : seuls les animateurs peuvent modifier le tableau.',
-  'board.hintScheduled': 'L’atelier n’a pas encore commencé : vos notes restent visibles de vous seul jusqu’à leur révélation.',
+  'board.hintScheduled': 'L’atelier n’a pas encore commencé : vos notes restent visibles de vous et des animateurs jusqu’à leur révélation.',
   'board.hintClosed': 'L’atelier est clos : le tableau ne peut plus être modifié.',
   'board.hintObserver': 'Vous suivez l’atelier en observateur.',
   'board.hintLocked': 'L’animateur a verrouillé le tableau.',
   'board.noNotes': 'Aucune note pour l’instant.',
   'board.newNote': 'Nouvelle note',
   'board.newNoteHint': 'Ctrl+Entrée pour envoyer, {max} caractères au plus.',
+  'board.newNoteHintTouch': '{max} caractères au plus.',
   'board.noteTooLong': 'La note compte {n} caractères : {max} au plus. Raccourcissez-la ; rien n’a été coupé.',
   'board.pasteTooLong': 'Le texte collé ferait {n} caractères : une note en compte {max} au plus. Rien n’a été collé ; raccourcissez-le ou collez-le en plusieurs notes.',
   'board.fieldNone': 'Non renseigné',
@@ -381,9 +389,11 @@ const fr = {
   'board.guestEndedAccount': 'Vous avez un compte Relais ? Connectez-vous.',
   'board.composerEnded': 'Votre accès a pris fin : le tableau est en lecture seule.',
   'board.readOnly': 'Le tableau reste affiché en lecture seule. Pour revenir, demandez un nouveau lien à l’animateur.',
+  'board.endedWhy': '{reason}.',
+  'board.guestAccessEnded': 'Votre accès à cet atelier a pris fin : votre lien d’invitation a été révoqué, ou l’atelier est archivé.',
   'board.voteLeft.one': 'Voter ({n} vote restant)',
   'board.voteLeft.other': 'Voter ({n} votes restants)',
-  'board.noVoteLeft': 'Plus de vote',
+  'board.noVoteLeft': 'Aucun vote restant',
   'board.readMore': 'Lire la suite',
   'board.readLess': 'Réduire',
   'board.columnTabs': 'Colonne affichée',
@@ -477,7 +487,8 @@ const fr = {
   'board.groupName': 'Titre du groupe',
   'board.groupDelete': 'Supprimer le groupe',
   'board.sideTitle': 'Participants et discussion',
-  'board.presenceTitle': 'Présents',
+  'board.presenceTitle': 'Participants',
+  'board.presenceCount': '{online} en ligne sur {count}',
   'board.sameName': '{name} (n° {n})',
   'board.nobody': 'Personne pour l’instant.',
   'board.online': 'en ligne',
@@ -1564,13 +1575,23 @@ export function t(key, params) {
 
 /**
  * A message that agrees with a count: `key.zero` for 0 when there is one, else `key.one` or
- * `key.other` by the French rule (0 and 1 are singular). `n` is passed as a parameter.
+ * `key.other` by the French rule (0 and 1 are singular). `n` is passed as a parameter,
+ * unless `params` gives its own `n` (the number formatted for reading, say).
  */
 const pluralRules = new Intl.PluralRules('fr');
 export function tn(key, n, params = {}) {
-  const all = { ...params, n };
+  const all = { n, ...params };
   if (n === 0 && Object.prototype.hasOwnProperty.call(strings, `${key}.zero`)) return t(`${key}.zero`, all);
   return t(`${key}.${pluralRules.select(n) === 'one' ? 'one' : 'other'}`, all);
+}
+
+/**
+ * A number as French readers expect it (« 1 001 »: thousands grouped with a narrow
+ * no-break space), for text shown to people — never for values sent or compared.
+ */
+const numberFormat = new Intl.NumberFormat(locale);
+export function formatNumber(n) {
+  return numberFormat.format(n);
 }
 
 /** Locale-aware string comparison, for sorting names. */

@@ -50,9 +50,10 @@ function loadStored(workshopId) {
  *   error(err, op, { joining })  a refusal: { code, message, note? }; the refused
  *                                operation's message when it was one of ours; joining:
  *                                the join itself was refused (no access, unknown)
- *   failing()                    several connection attempts in a row failed, or the
+ *   failing(reason)              several connection attempts in a row failed, or the
  *                                server closed the socket by policy (1008): the page
- *                                may check whether access ended
+ *                                may check whether access ended (reason: the 1008
+ *                                close's reason, for display only)
  */
 export function connectLive({ workshopId, signal, on = {} }) {
   const workshop = Number(workshopId);
@@ -283,7 +284,7 @@ export function connectLive({ workshopId, signal, on = {} }) {
         if (status === 'offline') setStatus('resync');
       },
       down: socketDown,
-      failing: () => call('failing'),
+      failing: (reason) => call('failing', reason),
     }),
     socket.onWelcome(handle),
     ...['snapshot', 'events', 'event', 'ack', 'error', 'resync', 'presence', 'typing']

@@ -12,8 +12,10 @@
 //   heard()             the first message arrived on the new socket (it works)
 //   down(reason)        the socket is gone: "lost" (a reconnection is scheduled),
 //                       "restart" (reopened at once) or "closed" (no holder left)
-//   failing()           three connections in a row closed before any message, or the
-//                       server closed by policy (1008): access may have ended
+//   failing(reason)     three connections in a row closed before any message, or the
+//                       server closed by policy (1008): access may have ended; `reason`:
+//                       the close's reason after a 1008 (a French sentence, for display
+//                       only), else undefined
 // The server greets each connection with a "welcome" message; the last one is kept,
 // and `onWelcome(fn)` also calls fn at once (asynchronously) when the current socket
 // was already greeted, so a feature that arrives late still gets its resume point.
@@ -163,7 +165,7 @@ function open() {
     } else if (event.code === 1008 && !refused) {
       // Closed by policy: access may have ended (sign-out, role, invite): let the
       // features check now; the reconnection goes on while someone holds the socket.
-      notify('failing');
+      notify('failing', event.reason || undefined);
     }
     lost();
   };

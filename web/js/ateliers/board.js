@@ -52,6 +52,11 @@ export class Board {
     this.chat = [];
     this.reactions = {};
     this.timer = { running: false, ends_at: 0, remaining_ms: 0, duration_ms: 0 };
+    // Facilitators only: who has voted in each vote phase (never on what), as
+    // phase key -> Map(voter key -> number of votes), from the snapshot's `voters` and the
+    // events (docs/protocol.md).
+    this.voters = new Map();
+    this.seq = 0; // the last event folded (or the snapshot's seq)
   }
 
   get facilitator() { return this.me.role === 'facilitator'; }
@@ -64,6 +69,7 @@ export class Board {
   load(msg) {
     const s = msg.state || {};
     this.reset();
+    this.seq = Number(msg.seq) || 0;
     if (msg.you) this.me = { key: msg.you.key, name: msg.you.name, role: msg.you.role };
     this.loaded = true;
     this.state = s.state || 'draft';
@@ -87,6 +93,26 @@ export class Board {
     this.chat = Array.isArray(s.chat) ? s.chat.slice() : [];
     this.reactions = { ...(s.reactions || {}) };
     if (s.timer) this.timer = { ...this.timer, ...s.timer };
+    if (this.facilitator && s.voters && typeof s.voters === 'object') {
+      for (const [phase, counts] of Object.entries(s.voters)) {
+        if (!counts || typeof counts !== 'object') continue;
+        for (const [key, n] of Object.entries(counts)) this.countVoter(phase, key, Number(n) || 0);
+      }
+    }
+  }
+
+  /** Adds `step` votes (negative: taken back) to `voter` in `phase` (facilitators). */
+  countVoter(phase, voter, step) {
+    if (!this.voters.has(phase)) this.voters.set(phase, new Map());
+    const map = this.voters.get(phase);
+    const n = (map.get(voter) || 0) + step;
+    if (n > 0) map.set(voter, n);
+    else map.delete(voter);
+  }
+
+  /** Facilitators: the keys of those who have voted in the vote phase `key`. */
+  votersIn(key) {
+    return [...(this.voters.get(key) || new Map()).keys()];
   }
 
   totalsVisible(phaseKey) {
@@ -120,6 +146,7 @@ export class Board {
   apply(ev) {
     const d = ev.data || {};
     const seq = asId(ev.seq);
+    if (seq > this.seq) this.seq = seq;
     switch (ev.op) {
       case 'hidden':
         return false;
@@ -159,7 +186,14 @@ export class Board {
       case 'note.delete': {
         const id = asId(d.note);
         this.notes.delete(id);
+        // Its votes go too (facilitators are told whose, in `voters`).
         for (const map of this.votes.values()) map.delete(id);
+        if (this.facilitator && d.voters && typeof d.voters === 'object') {
+          for (const [phase, counts] of Object.entries(d.voters)) {
+            if (!counts || typeof counts !== 'object') continue;
+            for (const [key, n] of Object.entries(counts)) this.countVoter(phase, key, -(Number(n) || 0));
+          }
+        }
         return false;
       }
       case 'group.add':
@@ -200,6 +234,7 @@ export class Board {
         const step = ev.op === 'vote.retract' ? -1 : 1;
         if (d.voter && d.voter === this.me.key) slot.mine = Math.max(0, slot.mine + step);
         if (this.totalsVisible(d.phase)) slot.total = Math.max(0, (slot.total || 0) + step);
+        if (this.facilitator && d.voter) this.countVoter(d.phase, String(d.voter), step);
         return false;
       }
       case 'votes.reveal': {

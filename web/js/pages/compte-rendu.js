@@ -20,8 +20,18 @@ const DOWNLOADS = [
   { file: 'report.odt', key: 'report.downloadOdt', download: true },
   { file: 'report.html', key: 'report.downloadHtml', download: false },
   { file: 'actions.csv', key: 'report.downloadActions', download: true },
-  { file: 'indicators.csv', key: 'report.downloadIndicators', download: true },
+  { file: 'indicators.csv', key: 'report.downloadIndicators', download: true, indicators: true },
 ];
+
+/**
+ * Whether the workshop's plan has indicators to export: indicators.csv lists the notes of
+ * the column « indicateur » (docs/api.md), so without such a column it is a header alone.
+ * A plan not given (an older answer) keeps the link.
+ */
+function hasIndicators(workshop) {
+  if (!Array.isArray(workshop.phases)) return true;
+  return workshop.phases.some((p) => Array.isArray(p?.columns) && p.columns.some((c) => c?.key === 'indicateur'));
+}
 
 export async function render(ctx) {
   const { id } = ctx.params;
@@ -50,7 +60,7 @@ export async function render(ctx) {
   const downloadsId = uid('titre');
   const downloads = h('section', { class: 'block', 'aria-labelledby': downloadsId },
     h('h2', { id: downloadsId, text: t('report.downloads') }),
-    h('ul', { class: 'download-list' }, DOWNLOADS.map((d) => h('li', {},
+    h('ul', { class: 'download-list' }, DOWNLOADS.filter((d) => !d.indicators || hasIndicators(workshop)).map((d) => h('li', {},
       h('a', {
         href: apiPath(id, `/${d.file}`), download: d.download ? d.file : null,
         target: d.download ? null : '_blank', rel: d.download ? null : 'noopener',

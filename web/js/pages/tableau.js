@@ -14,7 +14,7 @@ import { h, srOnly, stackTable, uid } from '../dom.js';
 import {
   actions, createForm, formValues, inputField, keepDraft, submitButton,
 } from '../forms.js';
-import { compare, t, tn } from '../i18n.js';
+import { compare, formatNumber, t, tn } from '../i18n.js';
 import { connectLive } from '../live.js';
 
 let pageTitle = '';
@@ -67,6 +67,23 @@ function update(el, vm, build, fallback) {
 /** Sets a text only when it changed (live regions announce every change). */
 function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+/** A small loudspeaker (decorative: the button's words name it). */
+function speakerIcon() {
+  const svg = document.createElementNS(SVG, 'svg');
+  svg.setAttribute('class', 'sound-icon');
+  svg.setAttribute('viewBox', '0 0 24 24');
+  svg.setAttribute('width', '18');
+  svg.setAttribute('height', '18');
+  svg.setAttribute('aria-hidden', 'true');
+  svg.setAttribute('focusable', 'false');
+  const path = document.createElementNS(SVG, 'path');
+  path.setAttribute('fill', 'currentColor');
+  path.setAttribute('d', 'M3 9v6h4l5 4V5L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 8v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z');
+  svg.append(path);
+  return svg;
 }
 
 function button(text, onclick, { cls = 'button button-secondary button-small', ...attrs } = {}) {
@@ -132,6 +149,8 @@ export async function render(ctx) {
     ended: '', // why this person may no longer change the board (access ended), or ''
     expanded: new Set(), // ids of long notes shown whole
     column: null, // the column shown on a phone
+    refocus: null, // a note whose editor takes the focus back once drawn (refused edit)
+    closeReason: '', // the server's reason for the last policy close (1008), for display
   };
   // Which panels are open (the facilitator's controls, the side panel), kept per browser.
   const panels = { controls: false, side: window.matchMedia('(min-width: 100rem)').matches };
@@ -152,6 +171,11 @@ export async function render(ctx) {
   const timerAlert = h('span', { class: 'visually-hidden', 'aria-live': 'polite' });
   const phaseNews = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
   const votesLeftEl = h('p', { class: 'votes-left', 'aria-live': 'polite' });
+  // Facilitators, in a vote phase: how many have voted (never on what).
+  const votersEl = h('p', { class: 'votes-voters', hidden: true, title: t('board.votersHint') });
+  // Why no one but the facilitators may write now (the board locked, or locked at 0:00):
+  // said once, in the bar, and named by every composer it closes.
+  const barReason = h('p', { class: 'composer-reason board-reason', id: uid('raison-tableau'), 'aria-live': 'polite', hidden: true });
   const stateHint = h('p', { class: 'board-hint' });
   const columnsEl = h('div', { class: 'board-columns' });
   const presenceEl = h('div');
@@ -209,7 +233,8 @@ export async function render(ctx) {
     if (up && lastRemaining !== 0 && lastRemaining !== null) {
       setText(timerAlert, t('board.timeUp'));
       if (sound) beep();
-      if (board.lockAtZero) schedule(); // the composers close
+      // The composers close (lock at 0:00); « Démarrer » may start the phase's time again.
+      schedule();
     }
     if (ms > 0) setText(timerAlert, '');
     lastRemaining = board.timer.running ? ms : null;
@@ -228,12 +253,14 @@ export async function render(ctx) {
       tone.onended = () => audio.close();
     } catch { /* no audio here: the visible signal remains */ }
   }
-  const soundButton = button(t('board.sound'), () => {
+  const soundButton = button('', () => {
     sound = !sound;
     soundButton.setAttribute('aria-pressed', String(sound));
     try { localStorage.setItem(SOUND_KEY, sound ? 'on' : 'off'); } catch { /* not kept */ }
     if (sound) beep();
-  }, { cls: 'button button-secondary button-small', 'aria-pressed': String(sound) });
+  }, { cls: 'button button-secondary button-small sound-toggle', 'aria-pressed': String(sound), title: t('board.sound') });
+  // On a phone the bar keeps an icon; its words stay for screen readers (CSS).
+  soundButton.append(speakerIcon(), h('span', { class: 'sound-label', text: t('board.sound') }));
   const tick = setInterval(drawTimer, 250);
   signal.addEventListener('abort', () => clearInterval(tick), { once: true });
 
@@ -249,7 +276,8 @@ export async function render(ctx) {
       ? t('board.phaseHeading', { n: board.current + 1, count: board.phases.length, title: p.title })
       : t('board.noPhase'));
     const flags = [p ? kindLabel(p.kind) : null];
-    if (board.locked) flags.push(t('board.flagLocked'));
+    // For those whose composers it closes, the lock is said by the bar's reason instead.
+    if (board.locked && !composerBlocked().shared) flags.push(t('board.flagLocked'));
     if (board.lockAtZero) flags.push(t('board.flagLockAtZero'));
     if (board.anonymous) flags.push(t('board.flagAnonymous'));
     if (p && p.private_notes) flags.push(t('board.flagPrivate'));
@@ -257,18 +285,37 @@ export async function render(ctx) {
     setText(phaseInfo, flags.filter(Boolean).join(' · '));
     votesLeftEl.hidden = !(p && p.vote_budget > 0 && board.writer);
     setText(votesLeftEl, p ? t('board.votesLeft', { n: board.votesLeft(), budget: p.vote_budget }) : '');
+    drawVoters();
     const hints = {
       draft: 'board.hintDraft', scheduled: 'board.hintScheduled', closed: 'board.hintClosed',
       archived: 'board.hintClosed',
     };
     const hint = [];
     if (hints[board.state]) hint.push(t(hints[board.state]));
-    if (board.me.role === 'observer') hint.push(t('board.hintObserver'));
-    else if (board.locked && !board.facilitator) hint.push(t('board.hintLocked'));
+    // Someone whose access ended is told so in the bar (endedEl), not called an observer.
+    if (board.me.role === 'observer' && !ui.ended) hint.push(t('board.hintObserver'));
     setText(stateHint, hint.join(' '));
     stateHint.hidden = !hint.length;
     reportLink.hidden = !(board.state === 'closed' || board.state === 'archived');
     drawTimer();
+  }
+
+  /**
+   * « 18 / 30 ont voté » for facilitators in a vote phase: those with a vote in it, out
+   * of the participants and facilitators here (online) and anyone who voted (who may
+   * have left, or voted by proxy). Without the presence list, only how many voted.
+   */
+  function drawVoters() {
+    const p = board.phase;
+    const show = Boolean(board.facilitator && p && p.vote_budget > 0);
+    votersEl.hidden = !show;
+    if (!show) return;
+    const voted = board.votersIn(p.key);
+    const here = ui.people.filter((x) => x.online && (x.role === 'participant' || x.role === 'facilitator'));
+    const total = new Set([...here.map((x) => x.key), ...voted]).size;
+    setText(votersEl, here.length
+      ? tn('board.votersOf', voted.length, { n: formatNumber(voted.length), total: formatNumber(total) })
+      : tn('board.voters', voted.length, { n: formatNumber(voted.length) }));
   }
 
   // ------------------------------------------------------------ notes
@@ -378,8 +425,9 @@ export async function render(ctx) {
       onInput: (key, value) => { state.fields[key] = value; },
     });
     const areaId = uid('note-edition');
+    const conflictId = state.current !== undefined ? uid('conflit') : null;
     const area = h('textarea', {
-      id: areaId, rows: '3', 'data-focus': `note-${note.id}-text`,
+      id: areaId, rows: '3', 'data-focus': `note-${note.id}-text`, 'aria-describedby': conflictId,
       oninput: (e) => { state.draft = e.target.value; },
     });
     area.value = state.draft;
@@ -398,7 +446,7 @@ export async function render(ctx) {
         return;
       }
       if (chars(text) > NOTE_MAX) {
-        showError(t('board.noteTooLong', { n: chars(text), max: NOTE_MAX }));
+        showError(t('board.noteTooLong', { n: formatNumber(chars(text)), max: formatNumber(NOTE_MAX) }));
         area.focus();
         return;
       }
@@ -436,7 +484,7 @@ export async function render(ctx) {
     for (const control of fieldControls.controls.values()) control.addEventListener('keydown', onKey);
     return h('div', { class: 'note-editor' },
       state.current !== undefined
-        ? h('p', { class: 'note-conflict', text: t('board.conflict', { text: state.current }) }) : null,
+        ? h('p', { class: 'note-conflict', id: conflictId, text: t('board.conflict', { text: state.current }) }) : null,
       h('label', { for: areaId, text: t('board.editLabel') }),
       area,
       defs.length ? fieldControls.el : null,
@@ -590,13 +638,17 @@ export async function render(ctx) {
       const n = chars(kept) + chars(pasted);
       if (n > max) {
         e.preventDefault();
-        showError(label === null ? t('board.pasteTooLong', { n, max }) : t('board.fieldPasteTooLong', { n, max, label }));
+        const nums = { n: formatNumber(n), max: formatNumber(max) };
+        showError(label === null ? t('board.pasteTooLong', nums) : t('board.fieldPasteTooLong', { ...nums, label }));
       }
     });
     area.addEventListener('input', () => {
       const n = chars(area.value);
       area.setAttribute('aria-invalid', String(n > max));
-      if (n > max) showError(label === null ? t('board.noteTooLong', { n, max }) : t('board.fieldTooLong', { n, max, label }));
+      if (n > max) {
+        const nums = { n: formatNumber(n), max: formatNumber(max) };
+        showError(label === null ? t('board.noteTooLong', nums) : t('board.fieldTooLong', { ...nums, label }));
+      }
     });
   }
 
@@ -638,7 +690,7 @@ export async function render(ctx) {
       const control = controls.get(f.key);
       const n = control ? chars(control.value.trim()) : 0;
       if (n > FIELD_MAX) {
-        showError(t('board.fieldTooLong', { n, max: FIELD_MAX, label: f.label }));
+        showError(t('board.fieldTooLong', { n: formatNumber(n), max: formatNumber(FIELD_MAX), label: f.label }));
         control.focus();
         return false;
       }
@@ -658,15 +710,19 @@ export async function render(ctx) {
     return board.lockAtZero && !board.facilitator && board.timer.running && live && timerRemaining() === 0;
   }
 
-  /** Why this person may not add a note now ('' when they may). */
+  /**
+   * Why this person may not add a note now: { text ('' when they may), shared (the
+   * board's lock, said once in the bar rather than by each composer) }.
+   */
   function composerBlocked() {
-    if (ui.ended) return ui.ended;
-    if (board.state === 'closed' || board.state === 'archived') return t('board.hintClosed');
-    if (board.me.role === 'observer') return t('board.hintObserver');
-    if (board.state === 'draft' && !board.facilitator) return t('board.composerDraft');
-    if (board.locked && !board.facilitator) return t('board.composerLocked');
-    if (timeLocked()) return t('board.composerTimeUp');
-    return '';
+    const own = (text) => ({ text, shared: false });
+    if (ui.ended) return own(ui.ended);
+    if (board.state === 'closed' || board.state === 'archived') return own(t('board.hintClosed'));
+    if (board.me.role === 'observer') return own(t('board.hintObserver'));
+    if (board.state === 'draft' && !board.facilitator) return own(t('board.composerDraft'));
+    if (board.locked && !board.facilitator) return { text: t('board.composerLocked'), shared: true };
+    if (timeLocked()) return { text: t('board.composerTimeUp'), shared: true };
+    return own('');
   }
 
   /**
@@ -755,6 +811,20 @@ export async function render(ctx) {
   // the notes list is rebuilt, the forms are kept.
   const columnViews = new Map();
 
+  // The composers' hint: « Ctrl+Entrée » only where there is a keyboard to press it
+  // (not on a phone or a touch screen).
+  const touchOrNarrow = window.matchMedia('(max-width: 40rem), (pointer: coarse)');
+  const composerHints = new Set();
+  const hintText = () => t(touchOrNarrow.matches ? 'board.newNoteHintTouch' : 'board.newNoteHint', { max: formatNumber(NOTE_MAX) });
+  function composerHint(el) {
+    composerHints.add(el);
+    el.textContent = hintText();
+    return el;
+  }
+  const redrawHints = () => { for (const el of composerHints) setText(el, hintText()); };
+  touchOrNarrow.addEventListener('change', redrawHints);
+  signal.addEventListener('abort', () => touchOrNarrow.removeEventListener('change', redrawHints), { once: true });
+
   function columnView(column) {
     if (columnViews.has(column.key)) return columnViews.get(column.key);
     const headingId = uid('colonne');
@@ -809,7 +879,7 @@ export async function render(ctx) {
     const addForm = h('form', { class: 'note-form', 'aria-labelledby': headingId, novalidate: true },
       h('div', { class: 'field' },
         h('label', { for: areaId, text: t('board.newNote') }),
-        h('p', { class: 'hint', id: hintId, text: t('board.newNoteHint', { max: NOTE_MAX }) }),
+        composerHint(h('p', { class: 'hint', id: hintId })),
         reason,
         area),
       fieldsBox,
@@ -827,7 +897,7 @@ export async function render(ctx) {
         return;
       }
       if (chars(text) > NOTE_MAX) {
-        showError(t('board.noteTooLong', { n: chars(text), max: NOTE_MAX }));
+        showError(t('board.noteTooLong', { n: formatNumber(chars(text)), max: formatNumber(NOTE_MAX) }));
         area.focus();
         return;
       }
@@ -873,7 +943,7 @@ export async function render(ctx) {
     const view = {
       // The composer first: writing never needs scrolling past the notes.
       el: h('section', { class: 'board-column', id: uid('colonne-bloc'), 'aria-labelledby': headingId }, heading, help, addForm, notes, groupBox),
-      heading, help, notes, addForm, groupBox, area, reason, setFields, restoreFields, draft, title: column.title,
+      heading, help, notes, addForm, groupBox, area, reason, hintId, setFields, restoreFields, draft, title: column.title,
     };
     columnViews.set(column.key, view);
     return view;
@@ -931,6 +1001,9 @@ export async function render(ctx) {
       if (active && wanted.some((el) => el.contains(active))) active.focus();
     }
     drawUnsent(columns);
+    const shared = composerBlocked();
+    barReason.hidden = !shared.shared;
+    setText(barReason, shared.shared ? shared.text : '');
     for (const column of columns) {
       const view = columnView(column);
       view.heading.textContent = column.title;
@@ -939,12 +1012,14 @@ export async function render(ctx) {
       view.help.hidden = !column.help;
       view.setFields(column.fields);
       view.el.classList.toggle('column-structured', Array.isArray(column.fields) && column.fields.length > 0);
-      // The composer says why it is closed before anyone types (observers have none).
+      // The composer says why it is closed before anyone types (observers have none);
+      // the board's lock is said once, in the bar, which the text field names.
       const blocked = composerBlocked();
       view.addForm.hidden = board.me.role === 'observer' && !ui.ended;
-      view.reason.hidden = !blocked;
-      setText(view.reason, blocked);
-      for (const control of view.addForm.elements) control.disabled = Boolean(blocked);
+      view.reason.hidden = !blocked.text || blocked.shared;
+      setText(view.reason, blocked.shared ? '' : blocked.text);
+      view.area.setAttribute('aria-describedby', [view.hintId, view.reason.id, blocked.shared ? barReason.id : null].filter(Boolean).join(' '));
+      for (const control of view.addForm.elements) control.disabled = Boolean(blocked.text);
       view.groupBox.hidden = !board.canGroup() || Boolean(ui.ended);
       view.el.classList.toggle('column-current', column.key === ui.column);
       const notes = board.notesIn(column.key);
@@ -970,6 +1045,12 @@ export async function render(ctx) {
         return parts;
       }, () => view.heading);
     }
+    if (ui.refocus !== null) {
+      // A refused edit is back in its editor: the focus goes back into it.
+      const area = columnsEl.querySelector(`[data-focus="note-${ui.refocus}-text"]`);
+      ui.refocus = null;
+      if (area) area.focus();
+    }
     if (arrived) {
       const column = columns.find((c) => c.key === arrived.column);
       columnsEl.querySelector(`[data-focus="note-${arrived.id}-move"]`)?.focus();
@@ -979,7 +1060,8 @@ export async function render(ctx) {
 
   // ------------------------------------------------------------ presence, chat, reactions
   function drawPresence() {
-    const people = ui.people.slice().sort((a, b) => Number(b.online) - Number(a.online));
+    // Everyone who came since the room was loaded: those online first, then by name.
+    const people = ui.people.slice().sort((a, b) => Number(b.online) - Number(a.online) || compare(a.name, b.name));
     // Two people with the same name (two guests « Bruno ») are told apart by a number,
     // in the order they first came (their keys).
     const sameName = new Map();
@@ -994,9 +1076,14 @@ export async function render(ctx) {
       return list.length > 1 ? t('board.sameName', { name: base, n: list.indexOf(p.key) + 1 }) : base;
     };
     update(presenceEl, people, () => (people.length
-      ? h('ul', { class: 'presence-list' }, people.map((p) => h('li', { class: p.online ? 'online' : 'away' },
-        h('span', { class: 'presence-name', text: shownName(p) }), ' ',
-        h('span', { class: 'hint', text: `${roleLabel(p.role)} · ${t(p.online ? 'board.online' : 'board.away')}` }))))
+      ? [
+        h('p', { class: 'hint presence-count', text: t('board.presenceCount', {
+          online: formatNumber(people.filter((p) => p.online).length), count: formatNumber(people.length),
+        }) }),
+        h('ul', { class: 'presence-list' }, people.map((p) => h('li', { class: p.online ? 'online' : 'away' },
+          h('span', { class: 'presence-name', text: shownName(p) }), ' ',
+          h('span', { class: 'hint', text: `${roleLabel(p.role)} · ${t(p.online ? 'board.online' : 'board.away')}` })))),
+      ]
       : h('p', { class: 'hint', text: t('board.nobody') })));
     const now = Date.now();
     const names = [...ui.typing.values()].filter((x) => x.until > now).map((x) => x.name || t('board.someone'));
@@ -1349,18 +1436,37 @@ export async function render(ctx) {
   function drawPanels() {
     controlsToggle.setAttribute('aria-expanded', String(panels.controls));
     sideToggle.setAttribute('aria-expanded', String(panels.side));
-    panel.hidden = !panels.controls;
+    panel.hidden = !panels.controls || boardClosed();
     layoutEl.classList.toggle('side-closed', !panels.side);
     sideEl.hidden = !panels.side;
   }
+  /** Escape, in a panel or on its toggle, closes the panel; the focus goes to its toggle. */
+  function closeOnEscape(which, toggle, ...places) {
+    const onKey = (e) => {
+      if (e.key !== 'Escape' || e.defaultPrevented || !panels[which]) return;
+      e.preventDefault();
+      panels[which] = false;
+      savePanels();
+      drawPanels();
+      toggle.focus();
+    };
+    for (const el of [toggle, ...places]) el.addEventListener('keydown', onKey);
+  }
+  /** A closed or archived workshop takes no operation: its controls are not offered. */
+  const boardClosed = () => board.state === 'closed' || board.state === 'archived';
   // What a facilitator does all the time sits in the bar (phase, timer, lock, reveal);
   // the rest in the panel the bar's « Contrôles d'animation » opens.
   const revealButton = button(t('board.revealVotes'), () => send('votes.reveal', {}));
+  // Pause while the timer does not run would only be refused, and Démarrer while it runs
+  // would start it again: each is disabled then (and the focus goes to the other one).
+  // At 0:00, Démarrer starts the phase's time again.
+  const startButton = button(t('board.timerStart'), () => { if (!startButton.disabled) send('timer.start', {}); });
+  const pauseButton = button(t('board.timerPause'), () => { if (board.timer.running) send('timer.pause', {}); });
   const quickControls = h('div', { class: 'board-bar-controls', role: 'group', 'aria-label': t('board.panelTitle') },
     h('div', { class: 'field field-inline' }, h('label', { for: phaseSelectId, text: t('board.phaseSelect') }), phaseSelect),
     button(t('board.gotoPhase'), () => send('phase.goto', { index: Number(phaseSelect.value) }), { cls: 'button button-small' }),
-    button(t('board.timerStart'), () => send('timer.start', {})),
-    button(t('board.timerPause'), () => send('timer.pause', {})),
+    startButton,
+    pauseButton,
     button(t('board.timerAdd'), () => send('timer.add', { seconds: 60 })),
     lockButton,
     revealButton,
@@ -1389,11 +1495,28 @@ export async function render(ctx) {
         button(t('board.revealPrework'), () => send('prework.reveal', {})))),
     proxyBox));
 
+  let shownClosed = false;
   function drawFacilitator() {
-    quickControls.hidden = !board.facilitator;
+    const closed = boardClosed();
+    quickControls.hidden = !board.facilitator || closed;
     if (!board.facilitator) {
       facilitatorEl.replaceChildren();
       return;
+    }
+    // Closed or archived, every operation is refused: the controls are hidden and disabled.
+    if (closed !== shownClosed) {
+      shownClosed = closed;
+      for (const control of [...quickControls.querySelectorAll('button, select'), ...panel.querySelectorAll('button, select, input')]) {
+        if (control !== controlsToggle) control.disabled = closed;
+      }
+    }
+    if (!closed) {
+      const active = document.activeElement;
+      startButton.disabled = Boolean(board.timer.running) && timerRemaining() > 0;
+      pauseButton.disabled = !board.timer.running;
+      // The button pressed is now disabled: the focus goes to the other one.
+      if (active === startButton && startButton.disabled && !pauseButton.disabled) pauseButton.focus();
+      if (active === pauseButton && pauseButton.disabled && !startButton.disabled) startButton.focus();
     }
     const vp = board.phase;
     const hideReveal = !(vp && vp.vote_budget > 0 && !board.revealed.has(vp.key));
@@ -1409,7 +1532,7 @@ export async function render(ctx) {
     }
     revealButton.hidden = hideReveal;
     if (!facilitatorEl.contains(panel)) facilitatorEl.replaceChildren(controlsSlot, panel);
-    panel.hidden = !panels.controls;
+    panel.hidden = !panels.controls || closed;
     const phasesSig = JSON.stringify([board.phases.map((p) => p.title), board.current]);
     if (phaseSelect.dataset.sig !== phasesSig) {
       phaseSelect.dataset.sig = phasesSig;
@@ -1463,6 +1586,17 @@ export async function render(ctx) {
   }
 
   // ------------------------------------------------------------ connection
+  /** Asks for a fresh snapshot once the messages in hand are folded (once for many). */
+  let snapshotAsked = false;
+  function askSnapshot() {
+    if (snapshotAsked) return;
+    snapshotAsked = true;
+    queueMicrotask(() => {
+      snapshotAsked = false;
+      if (live && !signal.aborted) live.resync();
+    });
+  }
+
   /** Access ended (revoked or expired invite, removed from the workshop): the board stays
    * readable as it was, read-only, and says why and how to come back. */
   function endAccess(message) {
@@ -1472,17 +1606,31 @@ export async function render(ctx) {
     ui.editing.clear();
     board.me = { ...board.me, role: 'observer' };
     drawStatus();
-    setText(endedEl, `${message} ${t('board.readOnly')}`);
+    // The server's reason for closing (« Invitation révoquée »…) says what happened.
+    const reason = ui.closeReason.trim().replace(/'/g, '’').replace(/[.!\s]+$/, '');
+    setText(endedEl, [reason ? t('board.endedWhy', { reason }) : '', message, t('board.readOnly')].filter(Boolean).join(' '));
     endedEl.hidden = false;
     schedule();
+  }
+
+  /** The edit of note `noteId` is back in its editor: focus goes there if it was on that
+   * note (its « Modifier » button, gone) or nowhere — not when it is elsewhere by now. */
+  function refocusEditor(noteId) {
+    const active = document.activeElement;
+    const key = active && active.dataset ? active.dataset.focus || '' : '';
+    if (!active || active === document.body || key.startsWith(`note-${noteId}-`)) ui.refocus = noteId;
   }
 
   async function checkAccess() {
     try {
       // A signed-in person whose session ended is sent to sign in by the shell.
       await api.get(apiPath(id), { signal, quiet401: !ctx.user });
+      ui.closeReason = ''; // still here: that close was not the end of the access
     } catch (err) {
-      if (err.status === 401 || err.status === 403 || err.status === 404) endAccess(err.status === 401 ? t('board.accessEnded') : err.message);
+      if (err.status !== 401 && err.status !== 403 && err.status !== 404) return;
+      // A guest without the server's reason: their link was revoked or the workshop archived.
+      const guestGone = err.status === 401 && !ctx.user && !ui.closeReason;
+      endAccess(err.status === 401 ? t(guestGone ? 'board.guestAccessEnded' : 'board.accessEnded') : err.message);
     }
   }
 
@@ -1499,7 +1647,7 @@ export async function render(ctx) {
       },
       event: (ev) => {
         if (ev.op === 'workshop.state' && ev.data) workshop = { ...workshop, state: ev.data.state };
-        if (board.apply(ev)) live.resync();
+        if (board.apply(ev)) askSnapshot();
         schedule();
       },
       presence: (msg) => {
@@ -1547,6 +1695,7 @@ export async function render(ctx) {
           }
         } else if (edited && err.code !== 'version_perimee' && board.notes.has(Number(op.note))) {
           ui.editing.set(Number(op.note), { ...draftOf(board.notes.get(Number(op.note))), version: Number(op.version) });
+          refocusEditor(Number(op.note));
           schedule();
         }
         if (err.code === 'version_perimee' && err.note && op) {
@@ -1554,6 +1703,7 @@ export async function render(ctx) {
           if (edited) {
             ui.editing.set(Number(err.note.id),
               { ...draftOf(board.notes.get(Number(err.note.id))), version: Number(err.note.version), current: err.note.text });
+            refocusEditor(Number(err.note.id));
           }
           schedule();
         }
@@ -1561,7 +1711,10 @@ export async function render(ctx) {
         if (op && op.op === 'action.add' && actionRefused(err, op)) return;
         showError(err.message || t('errors.network'));
       },
-      failing: () => { checkAccess(); },
+      failing: (reason) => {
+        if (typeof reason === 'string' && reason.trim()) ui.closeReason = reason;
+        checkAccess();
+      },
     },
   });
 
@@ -1578,8 +1731,9 @@ export async function render(ctx) {
   // connection, and the toggles of the panels.
   const bar = h('section', { class: 'board-bar', id: barId, 'aria-labelledby': phaseTitle.id },
     h('div', { class: 'board-bar-phase' }, phaseTitle, phaseInfo),
-    h('div', { class: 'board-bar-timer' }, timerEl, votesLeftEl),
+    h('div', { class: 'board-bar-timer' }, timerEl, votesLeftEl, votersEl),
     h('div', { class: 'board-bar-tools' }, statusEl, h('div', { class: 'row-actions' }, sideToggle, soundButton)),
+    barReason,
     endedEl,
     errorEl);
   const sideEl = h('aside', { class: 'board-side', id: sidePanelId, 'aria-labelledby': sideId },
@@ -1596,6 +1750,8 @@ export async function render(ctx) {
   const layoutEl = h('div', { class: 'board-layout' },
     h('div', { class: 'board-main' }, rankingSection, retainedSection, unsentBox, columnTabs, columnsRegion, actionsSection),
     sideEl);
+  closeOnEscape('controls', controlsToggle, panel);
+  closeOnEscape('side', sideToggle, sideEl);
   drawPanels();
   barEl = bar;
   placeControls();
