@@ -77,10 +77,11 @@ async function run(relais) {
     assert.equal(await page.locator('main .card').count(), 5, 'the home page shows a card per area (5)');
     assert.ok(await focusedIsHeading(page), 'focus must move to the page heading');
     // An administrator's first steps, while mail is not configured: this account already
-    // has its own address (done).
+    // has its own address and a password of its own (`relais user add`): two done.
     const steps = page.getByRole('region', { name: 'Premiers pas de l’administrateur' });
     await steps.getByRole('link', { name: /Configurer l’envoi des e-mails/ }).waitFor();
-    assert.equal(await steps.locator('li.step-done').count(), 1);
+    assert.equal(await steps.locator('li.step-done').count(), 2);
+    assert.equal(await page.getByText(/Votre mot de passe a été choisi par quelqu’un d’autre/).count(), 0);
   });
 
   const nav = page.getByRole('navigation', { name: 'Navigation principale' });
@@ -157,6 +158,9 @@ async function run(relais) {
     await bruno.goto(`${base}/connexion`);
     await signIn(bruno, MEMBER.email, MEMBER.password);
     await heading(bruno, MEMBER.name);
+    // An administrator chose this password: the home page asks for one's own.
+    await bruno.getByText(/Votre mot de passe a été choisi par quelqu’un d’autre/).waitFor();
+    assert.equal(await bruno.getByRole('link', { name: 'Changer mon mot de passe' }).getAttribute('href'), '/compte');
     const brunoNav = bruno.getByRole('navigation', { name: 'Navigation principale' });
     assert.equal(await brunoNav.getByText('Administration').count(), 0);
     const id = await page.evaluate(async (email) => {
@@ -199,7 +203,7 @@ async function run(relais) {
     await page.reload();
     await heading(page, ADMIN.name);
     await network.getByText('Fait', { exact: true }).waitFor();
-    assert.equal(await steps.locator('li.step-done').count(), 2);
+    assert.equal(await steps.locator('li.step-done').count(), 3);
   });
 
   await step('the first Tab from the top of the page reaches the skip link', async () => {

@@ -143,6 +143,8 @@ const fr = {
   'home.steps.mail': 'Configurer l’envoi des e-mails (notifications, lettres de veille)',
   'home.steps.network': 'Créer les organisations du réseau, puis leurs comptes',
   'home.steps.done': 'Fait',
+  'home.passwordToChange': 'Votre mot de passe a été choisi par quelqu’un d’autre (à l’installation ou par un administrateur) : choisissez le vôtre.',
+  'home.passwordToChangeLink': 'Changer mon mot de passe',
 
   // The four areas (home cards and their own pages)
   'ateliers.title': 'Ateliers',
@@ -542,6 +544,8 @@ const fr = {
   'report.none': 'Aucun compte rendu pour l’instant. Il est produit à la clôture de l’atelier.',
   'report.noneFacilitator': 'Aucun compte rendu pour l’instant. Il est produit à la clôture de l’atelier ; « Générer maintenant » en fait un de l’état actuel du tableau, à relire, modifier puis déposer dans la bibliothèque.',
   'report.generatedAt': 'Produit le {date}.',
+  'report.outdated': 'Le tableau a changé depuis ce compte rendu : l’animateur peut le produire à nouveau.',
+  'report.outdatedFacilitator': 'Le tableau a changé depuis ce compte rendu (l’atelier a été rouvert) : « Générer maintenant » en produit un à jour, qui remplace celui-ci et ses modifications.',
   'report.generate': 'Générer maintenant',
   'report.generated': 'Le compte rendu a été produit à partir du tableau actuel.',
   'report.downloads': 'Téléchargements',

@@ -46,7 +46,7 @@ async function firstSteps(ctx) {
     h('p', { text: t('home.steps.intro') }),
     h('ol', {},
       step(!placeholder, 'account', '/admin/utilisateurs'),
-      step(false, 'password', '/compte'),
+      step(!ctx.user.password_to_change, 'password', '/compte'),
       step(mailConfigured, 'mail', '/admin/e-mails'),
       step(networkDone, 'network', '/admin/organisations')));
 }
@@ -56,6 +56,10 @@ export async function render(ctx) {
   return h('section', { class: 'page page-home' },
     h('h1', { text: t('home.welcome', { name: ctx.user.name }) }),
     h('p', { class: 'lead', text: t('home.intro') }),
+    // A password someone else chose (installation, an administrator): asked to choose one's own.
+    ctx.user.password_to_change
+      ? h('p', { class: 'notice notice-info' }, t('home.passwordToChange'), ' ', h('a', { href: '/compte', text: t('home.passwordToChangeLink') }))
+      : null,
     await firstSteps(ctx),
     h('section', { 'aria-labelledby': areasId },
       h('h2', { id: areasId, text: t('home.areasTitle') }),

@@ -67,6 +67,7 @@ export async function render(ctx) {
         text: t(d.key),
       })))));
 
+  const outdated = h('p', { class: 'notice notice-info', role: 'status', hidden: true });
   function show() {
     // Editing and filing need a report: shown once there is one.
     for (const b of [edit, file]) if (b) b.hidden = !report;
@@ -79,6 +80,9 @@ export async function render(ctx) {
     downloads.hidden = false;
     meta.textContent = t('report.generatedAt', { date: formatDate(report.generated_at) })
       + (report.edited_at ? ` ${t('report.editedBy', { name: report.edited_by || '—', date: formatDate(report.edited_at) })}` : '');
+    // The board changed after it (a workshop reopened and written in): said, with what to do.
+    outdated.hidden = !report.outdated;
+    outdated.textContent = report.outdated ? t(facilitator ? 'report.outdatedFacilitator' : 'report.outdated') : '';
     body.replaceChildren(h('article', { class: 'panel report' },
       renderMarkdown(report.markdown, { headingOffset: 1 })));
   }
@@ -232,6 +236,7 @@ export async function render(ctx) {
       : h('a', { href: boardPath(id), text: t('report.backBoard') })),
     h('h1', { text: pageTitle }),
     meta,
+    outdated,
     generate ? h('p', { class: 'page-actions' }, generate, edit, file, libraryLink) : null,
     downloads,
     editorBox,

@@ -92,6 +92,8 @@ export async function render(ctx) {
       }, { signal: ctx.signal });
       form.reset();
       ctx.announce(t('account.passwordSaved'));
+      // « À changer » no longer holds: the account as the server now has it.
+      if (ctx.user?.password_to_change && ctx.refreshUser) ctx.refreshUser().catch(() => {});
     },
   });
 
