@@ -657,6 +657,10 @@ TEST_CASE("live room: SIGKILL under load loses no acknowledged operation", "[wor
             auto m = json::parse(*raw);
             if (m["type"] == "ack") acks[m["id"]] = m["seq"];
         }
+        if (acks.size() < 40) {  // what the server said, to tell a stall from a refusal
+            auto log = s.log();
+            UNSCOPED_INFO("server log (end): " << log.substr(log.size() > 6000 ? log.size() - 6000 : 0));
+        }
         REQUIRE(acks.size() >= 40);
         for (const auto& [cid, seq] : acks) {
             acked_texts.insert("note " + cid.substr(1));
