@@ -873,7 +873,7 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
         "(SELECT favourite FROM watch_reads WHERE user_id = ?5 AND item_id = i.id), "
         "(SELECT count(*) FROM watch_comments WHERE field_id = fi.field_id AND item_id = i.id), "
         "(SELECT json_group_array(json_object('id', s.id, 'title', s.title, 'url', s.url)) FROM watch_item_sources x "
-        " JOIN watch_sources s ON s.id = x.source_id WHERE x.item_id = i.id) "
+        " JOIN watch_sources s ON s.id = x.source_id WHERE x.item_id = i.id), i.posted_by "
         "FROM watch_field_items fi JOIN watch_items i ON i.id = fi.item_id "
         // The next page starts after the item `before` in this order (publication, then id).
         "WHERE fi.field_id = ?1 AND fi.state = ?2 "
@@ -910,6 +910,11 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
                   {"favourite", !s.is_null(19) && s.get_int(19) != 0},
                   {"comments", s.get_int(20)},
                   {"sources", json::parse(s.get_text(21), nullptr, false)}};
+        // Who signalled a link or wrote a note (an account; null for feed items, or when
+        // the account is gone).
+        j["posted_by"] = nullptr;
+        if (auto by = s.get_int(22); by > 0)
+            if (auto u = dir_.find_user(c, by)) j["posted_by"] = {{"id", u->id}, {"name", u->name}};
         items.push_back(j);
     }
     json page = {{"items", items}, {"state", state}, {"unread_only", unread_only}};

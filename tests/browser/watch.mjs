@@ -4,7 +4,8 @@
 // source (the preview lists what would be imported), adds it, sees the items arrive in
 // « À qualifier », retains one with what to remember, finds it under « Retenus »; the
 // coverage no longer flags the field as unattended; a member who does not own the field
-// has no qualification form; reading from the keyboard (j/k, s, r); no horizontal
+// has no qualification form; reading from the keyboard (j/k, s, r); « Non lus seulement »
+// (kept in the address) and « Tout marquer comme lu »; no horizontal
 // scrolling at 1366 px and at 390 px; axe-core finds no WCAG A/AA violation on each page.
 //
 // Usage: node watch.mjs /path/to/relais   (see harness.mjs for the conventions)
@@ -188,6 +189,49 @@ async function run(relais) {
     assert.equal(await page.locator('main li.watch-item').first().locator('.tag-unread').count(), 0);
     await page.keyboard.press('j');
     assert.equal(await page.locator('main li.watch-item').nth(1).evaluate((el) => el === document.activeElement), true);
+  });
+
+  await step('« Non lus seulement » hides what was read, and stays on after a reload', async () => {
+    // The first item was read with r above: one unread left of two.
+    await page.getByText('1 non lu', { exact: true }).waitFor();
+    const toggle = page.getByRole('checkbox', { name: 'Non lus seulement' });
+    assert.equal(await toggle.isChecked(), false);
+    await toggle.focus();
+    await page.keyboard.press('Space');
+    await page.waitForURL((url) => url.searchParams.get('non-lus') === '1');
+    const items = page.locator('main li.watch-item');
+    await items.filter({ hasText: 'Décret relatif aux missions des CPTS' }).waitFor({ state: 'detached' });
+    assert.equal(await items.count(), 1);
+    assert.match(await items.first().textContent(), /Avenant 2 à l'ACI signé/);
+    await page.reload();
+    await heading(page, /^Réglementation$/);
+    assert.equal(await page.getByRole('checkbox', { name: 'Non lus seulement' }).isChecked(), true);
+    await items.first().waitFor();
+    assert.equal(await items.count(), 1);
+    await page.getByText('1 non lu', { exact: true }).waitFor();
+    await assertNoOverflow(page);
+    await assertAxeClean(page, 'the inbox with unread items only');
+  });
+
+  await step('« Tout marquer comme lu » marks them all from the keyboard; the count goes to 0', async () => {
+    const markAll = page.getByRole('button', { name: 'Tout marquer comme lu' });
+    assert.equal(await markAll.getAttribute('aria-disabled'), 'false');
+    await markAll.focus();
+    await page.keyboard.press('Enter');
+    await page.getByText('1 élément marqué comme lu', { exact: true }).waitFor();
+    await page.getByText('Aucun non lu', { exact: true }).waitFor();
+    assert.equal(await page.locator('main li.watch-item').count(), 0);
+    assert.equal(await markAll.getAttribute('aria-disabled'), 'true');
+    assert.equal(await markAll.evaluate((el) => el === document.activeElement), true, 'the focus stays on the button');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await assertNoOverflow(page);
+    await assertAxeClean(page, 'the inbox with everything read, on a phone');
+    await page.setViewportSize({ width: 1366, height: 900 });
+    // Off again: both items are there, read.
+    await page.getByRole('checkbox', { name: 'Non lus seulement' }).uncheck();
+    await page.waitForURL((url) => !url.searchParams.has('non-lus'));
+    await page.locator('main li.watch-item').nth(1).waitFor();
+    assert.equal(await page.locator('main li.watch-item .tag-unread').count(), 0);
   });
 
   await step('« Favoris » lists the favourites of the field, and « Mes favoris » those of every field', async () => {

@@ -306,6 +306,19 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     auto bench_inbox = s.request("GET", "/api/watch/fields/" + std::to_string(bench) + "/items", "", {{"Cookie", bystander}});
     CHECK(bench_inbox.json()["items"].size() == 5);  // with the note in lines above
     CHECK(bench_inbox.body.find("<b>") == std::string::npos);  // a note's text is escaped
+    // Who posted a link or a note says so; a feed item has no poster.
+    int by_hand = 0;
+    const auto inbox_items = bench_inbox.json()["items"];  // a copy: never range over a temporary's member
+    for (const auto& it : inbox_items) {
+        INFO(it["kind"] << " " << it["title"]);
+        if (it["kind"] == "feed") {
+            CHECK(it["posted_by"].is_null());
+        } else {
+            ++by_hand;
+            CHECK(it["posted_by"]["name"] == "Test membre");
+        }
+    }
+    CHECK(by_hand >= 1);
 
     // Anyone signed in comments; the item counts its comments.
     auto comments_url = "/api/watch/fields/" + std::to_string(reg) + "/items/" + std::to_string(decree["id"].get<std::int64_t>()) + "/comments";

@@ -13,7 +13,7 @@ import { h, srOnly, uid } from '../dom.js';
 import { confirmDialog } from '../dialog.js';
 import { guardLeaving, guardTypedText } from '../leave-guard.js';
 import { actions, createForm, inputField, keepDraft, selectField, textareaField } from '../forms.js';
-import { t, tn } from '../i18n.js';
+import { formatNumber, t, tn } from '../i18n.js';
 import { describeDate, isoDate } from '../time.js';
 
 // The field's name once it is read (the tab and the history show it).
@@ -56,6 +56,8 @@ export async function render(ctx) {
   let state = STATES.includes(ctx.query?.get?.('etat')) ? ctx.query.get('etat') : 'new';
   const mayRefresh = Boolean(ctx.user && (ctx.user.role === 'animateur' || ctx.user.role === 'admin'));
   let favouriteCount = null; // the person's favourites in this field, once read
+  // « Non lus seulement »: kept in the address (?non-lus=1), so that a reload keeps it.
+  let unreadOnly = ctx.query?.get?.('non-lus') === '1';
 
   const headingId = uid('titre');
   const inboxId = uid('titre');
@@ -67,7 +69,63 @@ export async function render(ctx) {
   const sourcesBox = h('div', { class: 'watch-sources' });
   const sourcesHeading = h('h2', { id: sourcesId, tabindex: '-1', text: t('veille.sourcesTitle') });
   const ownersLine = h('p', { class: 'hint' });
-  let counts = { new: 0, kept: 0, discarded: 0 };
+  let counts = { new: 0, kept: 0, discarded: 0, unread: 0 };
+
+  // ------------------------------------------------------------ reading bar
+  // Above the list: « Non lus seulement », how many are unread in the current state, and
+  // « Tout marquer comme lu ». Not for the favourites, which mix every state.
+  const unreadCountId = uid('compte');
+  const unreadBox = h('input', {
+    type: 'checkbox', 'aria-describedby': unreadCountId,
+    onchange: () => {
+      unreadOnly = unreadBox.checked;
+      const url = new URL(location.href);
+      if (unreadOnly) url.searchParams.set('non-lus', '1');
+      else url.searchParams.delete('non-lus');
+      history.replaceState(history.state, '', url.pathname + url.search + url.hash);
+      loadInbox();
+    },
+  });
+  unreadBox.checked = unreadOnly;
+  const unreadCount = h('span', { id: unreadCountId, class: 'hint' });
+  let markingAll = false;
+  const markAllButton = h('button', {
+    type: 'button', class: 'button button-small button-secondary',
+    onclick: () => markAllRead(),
+  }, t('veille.markAllRead'));
+  const readBar = h('div', { class: 'watch-readbar' },
+    h('label', { class: 'watch-unread-toggle' }, unreadBox, t('veille.unreadOnly')),
+    unreadCount, markAllButton);
+  function drawReadBar() {
+    readBar.hidden = state === FAVOURITES;
+    const n = Math.max(0, Number(counts.unread) || 0);
+    unreadCount.textContent = tn('veille.unreadCount', n, { n: formatNumber(n) });
+    // Disabled in place (aria-disabled) rather than removed from the tab order, so that
+    // the focus stays on it once everything is read.
+    markAllButton.setAttribute('aria-disabled', String(markingAll || n === 0 || shown.length === 0));
+  }
+
+  // « Tout marquer comme lu »: up to the first (newest) item shown, so that what arrived
+  // since the list was drawn stays unread.
+  async function markAllRead() {
+    if (markAllButton.getAttribute('aria-disabled') === 'true') return;
+    const upTo = shown[0]?.id;
+    markingAll = true;
+    drawReadBar();
+    let res;
+    try {
+      res = await api.post(`/api/watch/fields/${id}/read`, { state, ...(upTo ? { up_to: upTo } : {}) }, { signal });
+    } catch (err) {
+      if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
+      return;
+    } finally {
+      markingAll = false;
+      drawReadBar();
+    }
+    const marked = Number(res.marked) || 0;
+    await loadInbox();
+    ctx.announce(tn('veille.markedRead', marked, { n: formatNumber(marked) }), marked ? 'success' : 'info');
+  }
 
   // ------------------------------------------------------------ inbox
   function drawTabs() {
@@ -131,8 +189,13 @@ export async function render(ctx) {
   // A person's reading: read / unread, favourite. The item is drawn again in place.
   async function mark(item, change) {
     const before = { read: item.read, favourite: item.favourite };
+    // The unread count of the state shown follows the person's reading.
+    const unreadDelta = state !== FAVOURITES && 'read' in change && Boolean(before.read) !== Boolean(change.read)
+      ? (change.read ? -1 : 1) : 0;
     Object.assign(item, change);
+    counts.unread = Math.max(0, (Number(counts.unread) || 0) + unreadDelta);
     redraw(item);
+    drawReadBar();
     try {
       await api.post(`/api/watch/items/${item.id}/mark`, change, { signal });
       if ('favourite' in change && favouriteCount !== null && Boolean(before.favourite) !== Boolean(change.favourite)) {
@@ -141,7 +204,9 @@ export async function render(ctx) {
       }
     } catch (err) {
       Object.assign(item, before);
+      counts.unread = Math.max(0, (Number(counts.unread) || 0) - unreadDelta);
       redraw(item);
+      drawReadBar();
       if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
     }
   }
@@ -316,6 +381,7 @@ export async function render(ctx) {
   }
 
   async function loadInbox({ more = false, focusAt = null } = {}) {
+    drawReadBar();
     if (state === FAVOURITES) {
       list.setAttribute('aria-busy', 'true');
       let items;
@@ -343,7 +409,8 @@ export async function render(ctx) {
     let page;
     try {
       const after = more && nextBefore ? `&before=${encodeURIComponent(nextBefore)}` : '';
-      page = await api.get(`/api/watch/fields/${id}/items?state=${state}${after}`, { signal });
+      const unread = unreadOnly ? '&unread=true' : '';
+      page = await api.get(`/api/watch/fields/${id}/items?state=${state}${unread}${after}`, { signal });
     } catch (err) {
       list.removeAttribute('aria-busy');
       if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
@@ -360,6 +427,7 @@ export async function render(ctx) {
       shown = shown.concat(items);
       list.append(...(first ? [first] : []), ...items.slice(1).map(itemView));
       if (first) first.focus();
+      drawReadBar();
       return;
     }
     shown = items;
@@ -367,8 +435,9 @@ export async function render(ctx) {
     list.replaceChildren(...items.map(itemView));
     list.hidden = items.length === 0;
     empty.hidden = items.length !== 0;
-    empty.textContent = t(`veille.empty.${state}`);
-    if (state === 'new' && items.length === 0 && !(field.sources || []).length) {
+    drawReadBar();
+    empty.textContent = t(unreadOnly ? 'veille.empty.unread' : `veille.empty.${state}`);
+    if (state === 'new' && !unreadOnly && items.length === 0 && !(field.sources || []).length) {
       empty.textContent = field.may_curate ? field.source_hint || t('veille.empty.new') : t('veille.empty.newMember');
     }
     if (focusAt !== null) {
@@ -816,7 +885,7 @@ export async function render(ctx) {
     h('section', { 'aria-labelledby': inboxId },
       h('h2', { id: inboxId, text: t('veille.inboxTitle') }),
       h('p', { class: 'hint', text: t('veille.shortcuts') }),
-      tabs, freshNotice, empty, list, moreButton, field.archived ? null : postForm()),
+      tabs, readBar, freshNotice, empty, list, moreButton, field.archived ? null : postForm()),
     h('section', { 'aria-labelledby': sourcesId },
       sourcesHeading,
       sourcesBox),
