@@ -9,11 +9,10 @@
 // `setUnread`.
 
 import { api } from './api.js';
-import { h } from './dom.js';
+import { h, svgIcon } from './dom.js';
 import { t } from './i18n.js';
 import * as socket from './socket.js';
 
-const SVG = 'http://www.w3.org/2000/svg';
 
 let unread = 0;
 let known = false; // the count was read at least once since the bell started
@@ -21,18 +20,7 @@ let session = null; // { userId, stops, release }
 const listeners = new Set();
 
 function bellIcon() {
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('class', 'bell-icon');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('width', '20');
-  svg.setAttribute('height', '20');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('focusable', 'false');
-  const path = document.createElementNS(SVG, 'path');
-  path.setAttribute('d', 'M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z');
-  path.setAttribute('fill', 'currentColor');
-  svg.append(path);
-  return svg;
+  return svgIcon('bell-icon', 20, 'M12 22a2.5 2.5 0 0 0 2.45-2h-4.9A2.5 2.5 0 0 0 12 22Zm7-6V11a7 7 0 0 0-5.5-6.84V3.5a1.5 1.5 0 0 0-3 0v.66A7 7 0 0 0 5 11v5l-2 2v1h18v-1l-2-2Z');
 }
 
 // The link keeps its node across rebuilds of the navigation. Its accessible name is

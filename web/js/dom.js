@@ -42,6 +42,19 @@ export function append(parent, children) {
 }
 
 /** Text hidden visually but read by screen readers. */
+/** A decorative one-path icon (hidden from assistive technology: the control's words name it). */
+export function svgIcon(className, size, d) {
+  const ns = 'http://www.w3.org/2000/svg';
+  const svg = document.createElementNS(ns, 'svg');
+  for (const [k, v] of [['class', className], ['viewBox', '0 0 24 24'], ['width', String(size)], ['height', String(size)],
+    ['aria-hidden', 'true'], ['focusable', 'false']]) svg.setAttribute(k, v);
+  const path = document.createElementNS(ns, 'path');
+  path.setAttribute('fill', 'currentColor');
+  path.setAttribute('d', d);
+  svg.append(path);
+  return svg;
+}
+
 export function srOnly(text) {
   return h('span', { class: 'visually-hidden', text });
 }

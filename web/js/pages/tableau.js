@@ -10,7 +10,7 @@ import {
   REACTIONS, apiPath, formatDay, formatTime, kindLabel, reportPath, roleLabel, workshopPath,
 } from '../ateliers/common.js';
 import { confirmDialog, openDialog } from '../dialog.js';
-import { h, srOnly, stackTable, uid } from '../dom.js';
+import { h, srOnly, stackTable, svgIcon, uid } from '../dom.js';
 import {
   actions, createForm, formValues, inputField, keepDraft, submitButton,
 } from '../forms.js';
@@ -69,21 +69,9 @@ function setText(el, text) {
   if (el.textContent !== text) el.textContent = text;
 }
 
-const SVG = 'http://www.w3.org/2000/svg';
 /** A small loudspeaker (decorative: the button's words name it). */
 function speakerIcon() {
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('class', 'sound-icon');
-  svg.setAttribute('viewBox', '0 0 24 24');
-  svg.setAttribute('width', '18');
-  svg.setAttribute('height', '18');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('focusable', 'false');
-  const path = document.createElementNS(SVG, 'path');
-  path.setAttribute('fill', 'currentColor');
-  path.setAttribute('d', 'M3 9v6h4l5 4V5L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 8v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z');
-  svg.append(path);
-  return svg;
+  return svgIcon('sound-icon', 18, 'M3 9v6h4l5 4V5L7 9H3zm13.5 3A4.5 4.5 0 0 0 14 8v8a4.5 4.5 0 0 0 2.5-4zM14 3.2v2.1a7 7 0 0 1 0 13.4v2.1a9 9 0 0 0 0-17.6z');
 }
 
 function button(text, onclick, { cls = 'button button-secondary button-small', ...attrs } = {}) {
