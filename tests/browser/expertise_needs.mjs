@@ -169,6 +169,8 @@ async function run(relais) {
     await waitForPath(anne, /^\/ateliers\/\d+$/);
     await anne.goto(`${base}${needPath}`);
     await anne.locator('.need-links').getByRole('link', { name: new RegExp(`^Atelier : CPTS du Ternois — ${NEED}`) }).waitFor();
+    // The history names the workshop by its title, not its number.
+    await anne.locator('.need-history').getByText(`Atelier « CPTS du Ternois — ${NEED} » lié`).waitFor();
   });
 
   const marie = await open('marie', MARIE);

@@ -20,9 +20,13 @@ function row(term, ...value) {
   return h('div', { class: 'details-row' }, h('dt', { text: term }), h('dd', {}, value));
 }
 
-/** One line of the history in words. */
-function historyText(e) {
+/** One line of the history in words; a link still there is named by its title (`links`). */
+function historyText(e, links = []) {
   const d = e.detail || {};
+  const named = links.find((l) => l && l.kind === d.kind && String(l.id) === String(d.id) && l.title);
+  if (named && (e.kind === 'linked' || e.kind === 'unlinked')) {
+    return t(`besoins.history.${e.kind}Titled.${d.kind === 'workshop' ? 'workshop' : 'library'}`, { title: named.title });
+  }
   switch (e.kind) {
     case 'created': return t('besoins.history.created');
     case 'assigned': return t('besoins.history.assigned', { name: d.person ? d.person.name : '' });
@@ -266,7 +270,7 @@ export async function render(ctx) {
         h('h2', { id: historyId, text: t('besoins.history.title') }),
         h('ol', { class: 'need-history' }, (need.history || []).map((e) => h('li', {},
           h('span', { class: 'hint', text: absoluteDate(e.at) }), ' — ',
-          historyText(e), e.by && e.by.name ? ` (${e.by.name})` : '')))));
+          historyText(e, need.links || []), e.by && e.by.name ? ` (${e.by.name})` : '')))));
   }
   await draw();
 
