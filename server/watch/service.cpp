@@ -884,6 +884,7 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
     s.bind(1, field).bind(2, state).bind(3, before).bind(4, limit + 1).bind(5, viewer).bind(6, unread_only ? 1 : 0);
     json items = json::array();
     bool more = false;
+    std::map<std::int64_t, json> posters;  // one look-up per account on the page
     while (s.step()) {
         if (items.size() == static_cast<std::size_t>(limit)) {
             more = true;
@@ -912,9 +913,16 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
                   {"sources", json::parse(s.get_text(21), nullptr, false)}};
         // Who signalled a link or wrote a note (an account; null for feed items, or when
         // the account is gone).
-        j["posted_by"] = nullptr;
-        if (auto by = s.get_int(22); by > 0)
-            if (auto u = dir_.find_user(c, by)) j["posted_by"] = {{"id", u->id}, {"name", u->name}};
+        if (auto by = s.get_int(22); by > 0) {
+            auto known = posters.find(by);
+            if (known == posters.end()) {
+                auto u = dir_.find_user(c, by);
+                known = posters.emplace(by, u ? json{{"id", u->id}, {"name", u->name}} : json(nullptr)).first;
+            }
+            j["posted_by"] = known->second;
+        } else {
+            j["posted_by"] = nullptr;
+        }
         items.push_back(j);
     }
     json page = {{"items", items}, {"state", state}, {"unread_only", unread_only}};
