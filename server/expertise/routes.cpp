@@ -22,6 +22,18 @@ using net::response;
 using auth::access;
 using auth::principal;
 
+/// A new need in one line for its notice: « CPTS du Ternois · urgent · Financement, Numérique ».
+std::string need_summary(const json& need) {
+    std::string line = need["cpts"]["name"].get<std::string>();
+    const auto urgency = need.value("urgency", std::string("normale"));
+    if (urgency == "prioritaire") line += " · prioritaire";
+    if (urgency == "urgente") line += " · urgent";
+    std::string domains;
+    for (const auto& d : need["domains"]) domains += (domains.empty() ? "" : ", ") + d.value("label", std::string());
+    if (!domains.empty()) line += " · " + domains;
+    return line;
+}
+
 /// GET /api/expertise/people's parameters, trimmed and bounded (their codes are checked
 /// by service::directory).
 directory_query directory_query_of(const request& req) {
@@ -255,10 +267,16 @@ void expertise_module::routes(net::router& r) {
         auto body = json_input::parse_object(req.body);
         auto now = unix_now();
         json need;
+        std::vector<std::int64_t> told;
         co_await db_->write([&](db::connection& c) {
             auto id = service_->create_need(c, viewer_for(c, p), body, now);
             need = service_->need_json(c, id, p.account.id);
+            // The animateurs of its région (else all of them) learn that a CPTS asks for help.
+            told = service_->need_watchers(c, id);
+            tell(c, told, need, "Nouveau besoin d'appui : « " + need["title"].get<std::string>() + " »",
+                 need_summary(need));
         });
+        if (!told.empty()) notifier_->push(told);
         auto res = response::json(201, {{"need", need}});
         co_return res;
     }));

@@ -1260,6 +1260,27 @@ json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id
     return out;
 }
 
+std::vector<std::int64_t> service::need_watchers(db::connection& c, std::int64_t need) const {
+    auto q = c.prepare("SELECT region, created_by FROM expertise_needs WHERE id = ?1");
+    q.bind(1, need);
+    if (!q.step()) throw api_error(errors::not_found);
+    const auto region = q.get_text(0);
+    const auto declarer = q.get_int(1);
+    const auto animateurs = dir_.users_with_roles(c, {"animateur"});
+    std::vector<std::int64_t> org_ids;
+    for (const auto& u : animateurs)
+        if (u.org_id) org_ids.push_back(*u.org_id);
+    const auto orgs = dir_.orgs(c, org_ids);
+    std::vector<std::int64_t> local, all;
+    for (const auto& u : animateurs) {
+        if (u.id == declarer) continue;
+        all.push_back(u.id);
+        if (region.empty() || !u.org_id) continue;
+        if (auto o = orgs.find(*u.org_id); o != orgs.end() && o->second.region && *o->second.region == region) local.push_back(u.id);
+    }
+    return local.empty() ? all : local;
+}
+
 std::vector<std::int64_t> service::assign(db::connection& c, const viewer& v, std::int64_t need, std::int64_t person_id,
                                           std::int64_t version, std::int64_t now) const {
     if (!v.manager()) throw api_error(errors::forbidden);

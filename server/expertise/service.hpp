@@ -205,6 +205,9 @@ public:
     // ---- Needs (besoins d'appui) and matching ----
     /// Declared by a member for their own CPTS, or by animateurs and administrators for any.
     std::int64_t create_need(db::connection& c, const viewer& v, const json& body, std::int64_t now) const;
+    /// Who is told of a new need: the animateurs of its région (those whose organisation is
+    /// in it), else every animateur (no région, or none there) — never its declarer.
+    std::vector<std::int64_t> need_watchers(db::connection& c, std::int64_t need) const;
     /// With its history; throws not_found.
     /// `reader`: the account it is shown to (a workshop it may not see is linked without its
     /// title, state and date); 0 for the module's own use (nothing hidden, never sent).

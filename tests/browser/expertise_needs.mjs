@@ -121,8 +121,11 @@ async function run(relais) {
     const search = again.getByLabel('Ajouter une commune');
     await search.fill('Saint-Pol-sur-Ternoise');
     await again.getByRole('button', { name: /^Ajouter Saint-Pol-sur-Ternoise \(62767\)$/ }).waitFor();
+    // Both codes, each named: the INSEE code is not the postal code people know.
+    await again.getByText(/^INSEE 62767 · CP 62130 · 62 /).waitFor();
     await search.press('Enter');
     await again.getByText('1 commune choisie.').waitFor();
+    await again.locator('.territory-chosen').getByText('INSEE 62767 · CP 62130', { exact: true }).waitFor();
     await again.getByRole('button', { name: 'Enregistrer le besoin' }).click();
     await waitForPath(paul, /^\/expertises\/besoins\/\d+$/);
     needPath = new URL(paul.url()).pathname;

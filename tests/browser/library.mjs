@@ -137,6 +137,25 @@ async function run(relais) {
       `sigle-${term}`), 'the entry is on screen');
   });
 
+  await step('a long fiche opens on a « Sommaire » whose links go to its sections', async () => {
+    await m.goto(`${base}/bibliotheque?q=${encodeURIComponent('grille de validation lettre d’intention')}`);
+    await cards(m).filter({ hasText: 'Grille de validation sous forme de check-list' }).first().getByRole('link').click();
+    await waitForPath(m, /^\/bibliotheque\/\d+$/);
+    const toc = m.getByRole('navigation', { name: 'Sommaire' });
+    const link = toc.getByRole('link', { name: '3. Le territoire de départ' });
+    await link.waitFor();
+    assert.ok(await toc.getByRole('listitem').count() >= 4);
+    await link.click();
+    await m.waitForURL((url) => url.hash === '#section-3-le-territoire-de-depart');
+    const target = m.getByRole('heading', { name: '3. Le territoire de départ' });
+    await m.waitForFunction(() => { const r = document.getElementById('section-3-le-territoire-de-depart').getBoundingClientRect(); return r.top >= 0 && r.top < innerHeight; });
+    // The address opens there too (a link sent to someone).
+    await m.reload();
+    await target.waitFor();
+    await m.waitForFunction(() => { const r = document.getElementById('section-3-le-territoire-de-depart')?.getBoundingClientRect(); return r && r.top >= 0 && r.top < innerHeight; });
+    await assertAxeClean(m, 'a long fiche with its table of contents');
+  });
+
   let itemPath = '';
   await step('the member submits a testimony with a file; its Markdown renders inert', async () => {
     await m.goto(`${base}/bibliotheque/proposer`);
@@ -168,6 +187,7 @@ async function run(relais) {
     assert.equal(await body.locator('a[href*="evil"]').count(), 0, 'no link leaving the site through /\\\\');
     await body.getByText('profond').waitFor();
     assert.equal(await m.evaluate(() => window.pwned), undefined);
+    assert.equal(await m.getByRole('navigation', { name: 'Sommaire' }).count(), 0, 'two sections: no table of contents');
   });
 
   await step('the animateur publishes it from the review queue', async () => {

@@ -237,6 +237,8 @@ async function run(relais) {
   await step('« Favoris » lists the favourites of the field, and « Mes favoris » those of every field', async () => {
     await page.getByRole('button', { name: 'Favoris (1)' }).click();
     const items = page.locator('main li.watch-item');
+    // The list is busy until the favourites are drawn (the previous tab's items until then).
+    await page.locator('main [aria-busy="true"]').waitFor({ state: 'detached' });
     await items.filter({ hasText: 'Décret relatif aux missions des CPTS' }).waitFor();
     assert.equal(await items.count(), 1);
     await assertAxeClean(page, 'the favourites of a field');

@@ -3,7 +3,8 @@
 // the compte rendu downloaded as PDF and ODT, edited in the page with a live preview
 // (leaving with unsaved text asks first; the saved text is what is downloaded); an invite
 // link shown with its short code and QR code, projected big for the room; someone in the
-// room types the code at /code and lands on the invitation. The indicators' export is
+// room types the code at /code and lands on the invitation. Publishing the report to the
+// library asks first (it names the people present). The indicators' export is
 // offered only for a plan with indicators. axe-core clean; no overflow at 390 px; no
 // console error.
 //
@@ -101,6 +102,25 @@ async function run(relais) {
     await again.waitFor();
     await again.getByRole('button', { name: 'Annuler' }).click();
     await a.locator('article.report').getByRole('heading', { name: 'Synthèse du bureau' }).waitFor();
+  });
+
+  await step('publishing to the library says first that the report names the people present', async () => {
+    const publish = a.getByRole('button', { name: 'Publier dans la bibliothèque' });
+    await publish.click();
+    let ask = a.getByRole('dialog', { name: 'Publier le compte rendu dans la bibliothèque ?' });
+    await ask.getByText(/Il nomme les personnes présentes, invités compris/).waitFor();
+    await assertAxeClean(a, 'the publication question');
+    await ask.getByRole('button', { name: 'Annuler' }).click();
+    await ask.waitFor({ state: 'detached' });
+    assert.equal((await api('GET', '/api/library/mine')).items.length, 0, 'cancelled: nothing filed');
+    await publish.click();
+    ask = a.getByRole('dialog', { name: 'Publier le compte rendu dans la bibliothèque ?' });
+    await ask.getByRole('button', { name: 'Publier', exact: true }).click();
+    await a.getByText('Le compte rendu est publié dans la bibliothèque.').waitFor();
+    await a.getByRole('link', { name: 'Voir la fiche' }).waitFor();
+    const mine = (await api('GET', '/api/library/mine')).items;
+    assert.equal(mine.length, 1);
+    assert.equal(mine[0].state, 'published');
   });
 
   let code = '';

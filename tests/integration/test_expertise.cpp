@@ -233,6 +233,50 @@ TEST_CASE("expertise: declare, validate, find by domain and territory, withdraw"
           "Anne Artois");
 }
 
+TEST_CASE("expertise: a new need is told to the animateurs of its région or else to every animateur", "[expertise]") {
+    server s;
+    auto admin = s.login_admin();
+    auto cpam = make_org(s, admin, "CPAM de l'Artois (test)", "cpam", "32", {"62"});
+    auto ars = make_org(s, admin, "ARS Bretagne (test)", "ars", "53", {"35"});
+    auto cpts = make_org(s, admin, "CPTS du Ternois (test)", "cpts", "32", {"62"});
+    auto coord = make_member(s, admin, "coord@ternois.test", "Claire Coordinatrice", "membre", cpts);
+    auto nord = make_member(s, admin, "anim@cpam.test", "Alain Animateur", "animateur", cpam);
+    auto breton = make_member(s, admin, "anim@ars.test", "Bleuenn Animatrice", "animateur", ars);
+    auto need_notices = [&](const std::string& cookie) {
+        auto all = s.request("GET", "/api/notifications", "", {{"Cookie", cookie}}).json()["notifications"];
+        std::vector<json> out;
+        for (const auto& n : all)
+            if (n["kind"] == "expertise.need") out.push_back(n);
+        return out;
+    };
+    auto created = s.request("POST", "/api/expertise/needs",
+                             json{{"title", "Monter le dossier d'aide à l'amorçage"}, {"cpts_org_id", cpts}, {"domains", {"financement"}},
+                                  {"urgency", "urgente"}}
+                                 .dump(),
+                             {{"Cookie", coord}});
+    REQUIRE(created.status == 201);
+    auto id = created.json()["need"]["id"].get<std::int64_t>();
+    // The animateur of the Hauts-de-France is told, with the CPTS, the urgency and the domain.
+    auto told = need_notices(nord);
+    REQUIRE(told.size() == 1);
+    CHECK(told[0]["title"] == "Nouveau besoin d'appui : « Monter le dossier d'aide à l'amorçage »");
+    CHECK(told[0]["body"] == "CPTS du Ternois (test) · urgent · Financement");
+    CHECK(told[0]["link"] == "/expertises/besoins/" + std::to_string(id));
+    // Not the one of Brittany, nor the declarer.
+    CHECK(need_notices(breton).empty());
+    CHECK(need_notices(coord).empty());
+    // A need in a région where no animateur is: every animateur is told, but not its declarer.
+    auto far = s.request("POST", "/api/expertise/needs",
+                         json{{"title", "Un système d'information partagé"}, {"cpts_name", "CPTS en projet du Var"}, {"region", "93"},
+                              {"domains", {"financement"}}}
+                             .dump(),
+                         {{"Cookie", nord}});
+    REQUIRE(far.status == 201);
+    CHECK(need_notices(breton).size() == 1);
+    CHECK(need_notices(breton)[0]["body"] == "CPTS en projet du Var · Financement");
+    CHECK(need_notices(nord).size() == 1);  // only the first need's
+}
+
 TEST_CASE("expertise: a need declared by a CPTS, people proposed with reasons, assigned, followed to the end", "[expertise]") {
     server s;
     auto admin = s.login_admin();

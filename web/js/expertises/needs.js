@@ -4,6 +4,7 @@
 // territory. API: /api/expertise/needs, /api/territory/communes.
 
 import { api } from '../api.js';
+import { communeCodes, communeLine } from '../communes.js';
 import { h, replace, uid } from '../dom.js';
 import { searchResultsKeys } from '../forms.js';
 import { t, tn } from '../i18n.js';
@@ -86,7 +87,7 @@ export function communesPicker({ signal, onChange = () => {} }) {
   function draw() {
     count.textContent = chosen.size ? tn('besoins.form.communesChosen', chosen.size) : t('besoins.form.communesNone');
     replace(chosenList, [...chosen.values()].map((c) => h('li', { class: 'territory-row' },
-      h('span', { class: 'territory-name' }, h('strong', { text: c.name }), ' ', h('span', { class: 'hint', text: c.code })),
+      h('span', { class: 'territory-name' }, h('strong', { text: c.name }), ' ', h('span', { class: 'hint', text: communeCodes(c) })),
       h('button', {
         type: 'button', class: 'button button-small button-danger-quiet', text: t('territoire.remove'),
         'aria-label': t('territoire.removeLabel', { name: c.name }),
@@ -96,7 +97,7 @@ export function communesPicker({ signal, onChange = () => {} }) {
 
   function add(c) {
     if (chosen.has(c.code)) return;
-    chosen.set(c.code, { code: c.code, name: c.name });
+    chosen.set(c.code, { code: c.code, name: c.name, postcodes: c.postcodes });
     draw();
     onChange();
     status.textContent = t('territoire.addedAnnounce', { name: c.name });
@@ -117,7 +118,7 @@ export function communesPicker({ signal, onChange = () => {} }) {
       const list = answer.communes || [];
       replace(results, list.map((c) => h('li', { class: 'territory-row' },
         h('span', { class: 'territory-name' }, h('strong', { text: c.name }), ' ',
-          h('span', { class: 'hint', text: t('besoins.form.communeLine', { code: c.code, departement: c.departement, population: number.format(c.population) }) })),
+          h('span', { class: 'hint', text: communeLine(c) })),
         h('button', {
           type: 'button', class: 'button button-small', disabled: chosen.has(c.code),
           text: chosen.has(c.code) ? t('territoire.added') : t('territoire.add'),
@@ -147,7 +148,7 @@ export function communesPicker({ signal, onChange = () => {} }) {
     list: () => [...chosen.values()],
     set: (list) => {
       chosen.clear();
-      for (const c of Array.isArray(list) ? list : []) if (c && typeof c.code === 'string') chosen.set(c.code, { code: c.code, name: String(c.name || c.code) });
+      for (const c of Array.isArray(list) ? list : []) if (c && typeof c.code === 'string') chosen.set(c.code, { code: c.code, name: String(c.name || c.code), postcodes: Array.isArray(c.postcodes) ? c.postcodes : [] });
       draw();
     },
   };

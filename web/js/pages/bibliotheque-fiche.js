@@ -124,6 +124,32 @@ function attachmentEntry(a, signal, announce) {
     outline(a));
 }
 
+const TOC_MIN_SECTIONS = 4; // a short fiche reads without one
+
+/** The text's own sections, as anchors: « Sommaire » of a long guide (none for a short one). */
+function tableOfContents(body) {
+  // The sections are the text's highest headings — the next ones when it opens on a single
+  // heading (its title said again).
+  const headings = [...body.querySelectorAll(':scope > h2, :scope > h3, :scope > h4')];
+  const levels = [...new Set(headings.map((x) => x.tagName))].sort();
+  const level = levels.length > 1 && headings.filter((x) => x.tagName === levels[0]).length === 1 ? levels[1] : levels[0];
+  const sections = headings.filter((x) => x.tagName === level);
+  if (sections.length < TOC_MIN_SECTIONS) return null;
+  const used = new Set();
+  for (const section of sections) {
+    const base = `section-${section.textContent.normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 60) || 'partie'}`;
+    let slug = base;
+    for (let n = 2; used.has(slug) || document.getElementById(slug); n += 1) slug = `${base}-${n}`;
+    used.add(slug);
+    section.id = slug;
+  }
+  const titleId = uid('sommaire');
+  return h('nav', { class: 'toc', 'aria-labelledby': titleId },
+    h('h2', { id: titleId, text: t('biblio.toc') }),
+    h('ol', {}, sections.map((section) => h('li', {}, h('a', { href: `#${section.id}`, text: section.textContent })))));
+}
+
 export async function render(ctx) {
   const id = ctx.params.id;
   if (!/^\d{1,12}$/.test(id)) {
@@ -221,6 +247,9 @@ export async function render(ctx) {
   const historyId = uid('historique');
   const similarId = uid('similaires');
 
+  const body = renderMarkdown(item.body, { headingOffset: 1, className: 'markdown item-body' });
+  const toc = tableOfContents(body);
+
   return h('article', { class: 'page page-fiche area-bibliotheque' },
     h('p', { class: 'breadcrumb' }, h('a', { href: '/bibliotheque', text: t('biblio.back') })),
     h('div', { class: 'page-head' },
@@ -236,7 +265,8 @@ export async function render(ctx) {
       metaRow(t('biblio.author'), item.author_name),
       metaRow(t('biblio.date'), formatDate(item.date)),
       metaRow(t('biblio.version'), String(item.version))),
-    renderMarkdown(item.body, { headingOffset: 1, className: 'markdown item-body' }),
+    toc,
+    body,
     item.attachments.length ? h('section', { class: 'block', 'aria-labelledby': attachmentsId },
       h('h2', { id: attachmentsId, text: t('biblio.attachments') }),
       h('ul', { class: 'attachments' }, item.attachments.map((a) => attachmentEntry(a, ctx.signal, ctx.announce)))) : null,

@@ -205,6 +205,12 @@ export async function render(ctx) {
         ctx.announce(t('report.toLibraryNone'), 'error');
         return;
       }
+      // The report names the people present, guests included: said before it leaves the
+      // workshop for every account of the network.
+      if (!(await confirmDialog({
+        title: t('report.toLibraryTitle'), text: t('report.toLibraryText'),
+        confirmLabel: t('report.toLibraryConfirm'), signal,
+      }))) return;
       busy = true;
       try {
         const filed = (await api.post(apiPath(id, '/report/library'), {}, { signal })).item;

@@ -5,6 +5,7 @@
 // (docs/api.md, « Territory »).
 
 import { api } from '../api.js';
+import { communeLine } from '../communes.js';
 import { h, replace, uid } from '../dom.js';
 import { searchResultsKeys } from '../forms.js';
 import { t, tn } from '../i18n.js';
@@ -13,21 +14,6 @@ export const title = 'territoire.title';
 
 const number = new Intl.NumberFormat('fr-FR');
 const euros = new Intl.NumberFormat('fr-FR', { style: 'currency', currency: 'EUR', maximumFractionDigits: 0 });
-
-const POSTCODES_SHOWN = 3; // a city has many: the first ones, then « … »
-
-// Both codes, each named: the INSEE code is not the postal code people know (Merville is
-// INSEE 59400, postal code 59660).
-function communeLine(c) {
-  const postcodes = Array.isArray(c.postcodes) ? c.postcodes.filter(Boolean) : [];
-  const shown = postcodes.slice(0, POSTCODES_SHOWN).join(', ') + (postcodes.length > POSTCODES_SHOWN ? ', …' : '');
-  return t(postcodes.length ? 'territoire.communeLine' : 'territoire.communeLineNoPostcode', {
-    code: c.code,
-    postcodes: shown,
-    departement: c.departement_name ? `${c.departement} ${c.departement_name}` : c.departement,
-    population: number.format(c.population),
-  });
-}
 
 /** The CPTS organisations this person may save a territory for. */
 function editableCpts(user, orgs) {

@@ -380,7 +380,11 @@ export async function render(ctx) {
     return all.filter((x) => (x.fields || []).some((f) => Number(f.id) === id)).map((x) => ({ ...x, favourite: true }));
   }
 
+  // Only the newest load draws: a tab chosen while another was loading wins, whichever
+  // answer comes back first.
+  let loadSeq = 0;
   async function loadInbox({ more = false, focusAt = null } = {}) {
+    const seq = ++loadSeq;
     drawReadBar();
     if (state === FAVOURITES) {
       list.setAttribute('aria-busy', 'true');
@@ -388,10 +392,12 @@ export async function render(ctx) {
       try {
         items = await loadFavourites();
       } catch (err) {
+        if (seq !== loadSeq) return;
         list.removeAttribute('aria-busy');
         if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
         return;
       }
+      if (seq !== loadSeq) return;
       list.removeAttribute('aria-busy');
       favouriteCount = items.length;
       drawTabs();
@@ -412,10 +418,12 @@ export async function render(ctx) {
       const unread = unreadOnly ? '&unread=true' : '';
       page = await api.get(`/api/watch/fields/${id}/items?state=${state}${unread}${after}`, { signal });
     } catch (err) {
+      if (seq !== loadSeq) return;
       list.removeAttribute('aria-busy');
       if (err.name !== 'AbortError') ctx.announce(err.message, 'error');
       return;
     }
+    if (seq !== loadSeq) return;
     list.removeAttribute('aria-busy');
     counts = page.counts || counts;
     drawTabs();
