@@ -509,6 +509,26 @@ Xapian::Query relevance_query(const Xapian::Database& db, Xapian::QueryParser& q
     return Xapian::Query(Xapian::Query::OP_AND_MAYBE, matched, Xapian::Query(Xapian::Query::OP_OR, bonus.begin(), bonus.end()));
 }
 
+// The words of a query made only of `-mot`s (`-mot -"une phrase"`), joined by OR; empty
+// when anything else is in it.
+std::string only_excluded(const std::string& normalised) {
+    std::string out;
+    std::istringstream in(normalised);
+    bool in_phrase = false;
+    for (std::string t; in >> t;) {
+        if (!in_phrase) {
+            if (t.size() < 2 || t[0] != '-') return "";
+            t.erase(0, 1);
+            if (!out.empty()) out += " OR ";
+        } else {
+            out += ' ';
+        }
+        out += t;
+        for (char ch : t) in_phrase = ch == '"' ? !in_phrase : in_phrase;
+    }
+    return out;
+}
+
 // The whole query: text, facet filters, dates; and what the snippets highlight.
 Xapian::Query compose(const Xapian::Database& db, const query& q, const query_plan& plan, highlight_terms* terms) {
     auto qp = parser_for(db, q.any_word, plan.question);
@@ -517,6 +537,12 @@ Xapian::Query compose(const Xapian::Database& db, const query& q, const query_pl
         text = relevance_query(db, qp, plan, q.any_word);
     } else if (plan.text.empty()) {
         text = Xapian::Query::MatchAll;
+    } else if (const auto excluded = only_excluded(plan.text); !excluded.empty()) {
+        // Only `-mot`s: every document without those words (Xapian cannot "just hate": it
+        // would read the words as wanted).
+        text = Xapian::Query(Xapian::Query::OP_AND_NOT, Xapian::Query::MatchAll,
+                             qp.parse_query(excluded, Xapian::QueryParser::FLAG_PHRASE | Xapian::QueryParser::FLAG_WILDCARD |
+                                                           Xapian::QueryParser::FLAG_BOOLEAN));
     } else {
         // Every word (as written); documents whose title has the words rank higher: the
         // same query on titles only, optional (AND_MAYBE), with its weight doubled.
@@ -800,8 +826,13 @@ index::prepared index::prepare(const document& d) const {
     tg.set_document(p.doc);
     // The title counts more, and is searchable on its own (prefix S).
     const auto title = normalise(d.title);
+    // The prefixed title takes the same positions as the plain one: `titre:"une phrase"`.
+    const auto title_start = tg.get_termpos();
     tg.index_text(title, 3);
-    tg.index_text_without_positions(title, 1, "S");  // for ranking only: no positions needed
+    const auto title_end = tg.get_termpos();
+    tg.set_termpos(title_start);
+    tg.index_text(title, 1, "S");
+    tg.set_termpos(title_end);
     tg.increase_termpos();
     tg.index_text(normalise(d.summary), 2);
     tg.increase_termpos();
@@ -1057,7 +1088,7 @@ void index::set_synonyms(synonym_groups groups) {
 
 std::string index::synonyms_fingerprint() const {
     std::lock_guard lock(writer_mutex_);
-    std::uint64_t h = fnv1a("v3");  // also the index layout (v3: a "type" facet): a new version rebuilds old indexes
+    std::uint64_t h = fnv1a("v4");  // also the index layout (v3: a "type" facet; v4: title positions): a new version rebuilds old indexes
     for (const auto& g : synonyms_) {
         for (const auto& f : g) h = fnv1a(f + "\x1f", h);
         h = fnv1a("\x1e", h);

@@ -437,6 +437,23 @@ TEST_CASE("search: prefixes and parts of hyphenated words are highlighted", "[se
     CHECK(find(idx, "comment organiser la coordi ?").total == 0);
 }
 
+TEST_CASE("search: a title phrase and a query of exclusions alone", "[search][query]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    idx.put(doc("a", "Le diagnostic territorial du Ternois", "Forces et faiblesses du territoire.", {}));
+    idx.put(doc("b", "Territorial : un diagnostic partagé", "Le diagnostic territorial, pas à pas.", {}));
+    idx.put(doc("c", "Financer la CPTS", "Aide à l'amorçage et ACI.", {}));
+    idx.commit();
+    // The words next to each other, in the title: not b (they are there, apart), whose body has them.
+    CHECK(id_set(find(idx, "titre:\"diagnostic territorial\"")) == std::set<std::string>{"a"});
+    CHECK(id_set(find(idx, "\"diagnostic territorial\"")) == std::set<std::string>{"a", "b"});
+    // Only `-mot`: every fiche without the word (Xapian alone would look for it).
+    CHECK(id_set(find(idx, "-diagnostic")) == std::set<std::string>{"c"});
+    CHECK(id_set(find(idx, "-diagnostic -amorçage")).empty());
+    CHECK(id_set(find(idx, "-\"diagnostic partagé\"")) == std::set<std::string>{"a", "c"});
+    CHECK(id_set(find(idx, "cpts -diagnostic")) == std::set<std::string>{"c"});
+}
+
 TEST_CASE("search: spelling suggestions that make sense", "[search][spelling]") {
     unit_temp_dir dir;
     relais::search::index idx(dir.path / "index");
