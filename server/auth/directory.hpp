@@ -20,6 +20,11 @@ struct principal;
 /// workshop's CPTS, a need's CPTS, a CPTS's territory). Empty: nothing.
 using org_usage = std::function<std::vector<std::string>(db::connection& c, std::int64_t org_id, bool as_cpts)>;
 
+/// Called in the write that changes an organisation (name, type, région, départements) or
+/// deletes it, before that write commits: a module refreshes what it derived from it (its
+/// search entries name the organisation and facet its type).
+using org_change = std::function<void(db::connection& c, std::int64_t org_id)>;
+
 class directory {
 public:
     virtual ~directory() = default;
@@ -36,6 +41,8 @@ public:
     /// organisation that something still refers to is not deleted, and one that stands
     /// as a CPTS somewhere keeps the type `cpts`.
     virtual void add_org_usage(org_usage usage) = 0;
+    /// Registers a module's refresh of what it derived from organisations (at start).
+    virtual void on_org_change(org_change f) = 0;
 };
 
 }  // namespace relais::auth

@@ -410,6 +410,7 @@ asio::awaitable<org> service::update_org(std::int64_t id, const nlohmann::json& 
         } catch (const db::db_error& e) {
             rethrow_constraint(e, errors::org_exists, "name");
         }
+        for (const auto& f : org_changes_) f(c, id);
         out = store::org_by_id(c, id);
     });
     co_return std::move(*out);
@@ -426,6 +427,7 @@ asio::awaitable<void> service::delete_org(std::int64_t id) {
             throw api_error(errors::org_in_use, {},
                             "Cette organisation est encore utilisée (" + join_french(uses) +
                             ") : rattachez d’abord ailleurs ce qui y renvoie, puis supprimez-la.");
+        for (const auto& f : org_changes_) f(c, id);  // while what refers to it still says so
         store::delete_org(c, id);
     });
 }
@@ -454,6 +456,8 @@ void service::fold_stored_emails() {
 }
 
 void service::add_org_usage(org_usage usage) { org_usages_.push_back(std::move(usage)); }
+
+void service::on_org_change(org_change f) { org_changes_.push_back(std::move(f)); }
 
 std::vector<std::string> service::usages(db::connection& c, std::int64_t org_id, bool as_cpts) const {
     std::vector<std::string> out;

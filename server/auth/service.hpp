@@ -91,6 +91,7 @@ public:
     std::map<std::int64_t, org> orgs(db::connection& c, const std::vector<std::int64_t>& ids) const override;
     std::vector<user> users_with_roles(db::connection& c, const std::vector<std::string>& roles) const override;
     void add_org_usage(org_usage usage) override;
+    void on_org_change(org_change f) override;
     /// What refers to organisation `org_id` in the other modules ("2 ateliers").
     std::vector<std::string> usages(db::connection& c, std::int64_t org_id, bool as_cpts) const;
 
@@ -168,6 +169,7 @@ private:
     std::unordered_set<std::string> attempts_in_flight_;  // account keys being checked now
     std::string dummy_hash_;
     std::vector<org_usage> org_usages_;
+    std::vector<org_change> org_changes_;
     std::vector<std::function<void(const access_change&)>> listeners_;
     guest_provider* guests_ = nullptr;  // verified against when the account is unknown: same timing
 };

@@ -76,6 +76,14 @@ void expertise_module::start(platform::context& ctx) {
         if (needs > 0) out.push_back(std::to_string(needs) + (needs > 1 ? " besoins d’appui" : " besoin d’appui"));
         return out;
     });
+    // A person's entry names their organisation: indexed again when it changes.
+    auth_->on_org_change([](db::connection& c, std::int64_t org) {
+        std::vector<std::int64_t> ids;
+        auto s = c.prepare("SELECT id FROM expertise_people WHERE org_id = ?1");
+        s.bind(1, org);
+        while (s.step()) ids.push_back(s.get_int(0));
+        for (auto id : ids) indexing::enqueue(c, "expertise", id);
+    });
     notifier_ = &ctx.need<notifications::notifier>();
     index_ = &ctx.index();
     indexer_ = &ctx.need<indexing::indexer>();

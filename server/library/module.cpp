@@ -45,6 +45,15 @@ public:
         files_ = std::make_unique<blobs>(ctx.data_dir() / "files");
         auto& ix = ctx.need<indexing::indexer>();
         items_ = std::make_unique<item_source>(ctx.need<auth::service>());
+        // A fiche's entry names its organisation and facets its type: indexed again when
+        // the organisation changes or goes.
+        ctx.need<auth::service>().on_org_change([](db::connection& c, std::int64_t org) {
+            std::vector<std::int64_t> ids;
+            auto s = c.prepare("SELECT id FROM library_items WHERE org_id = ?1");
+            s.bind(1, org);
+            while (s.step()) ids.push_back(s.get_int(0));
+            for (auto id : ids) store::enqueue(c, id);
+        });
         ix.add_source(*items_);
         indexer_ = &ix;
         service_ = std::make_unique<service>(ctx.db(), ctx.need<auth::service>(), ctx.cpu(), *extraction_, ctx.index(), ix,

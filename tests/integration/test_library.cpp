@@ -367,6 +367,58 @@ TEST_CASE("library index: rebuilt by `relais reindex`, and follows the database 
     CHECK(eventually_found(s, admin, "orthophonistes", id));
 }
 
+TEST_CASE("library search: a fiche's organisation follows its renaming and its deletion", "[library]") {
+    server s;
+    auto admin = s.login_admin();
+    auto org = s.request("POST", "/api/admin/orgs", json{{"name", "CPTS du Pévèle (test)"}, {"type", "cpts"}, {"region", "32"}}.dump(),
+                         {{"Cookie", admin}}).json()["org"]["id"].get<long long>();
+    REQUIRE(s.request("POST", "/api/admin/users",
+                      json{{"email", "coord@pevele.test"}, {"name", "Paule"}, {"role", "membre"}, {"org_id", org},
+                           {"password", "motdepasse-solide"}}.dump(),
+                      {{"Cookie", admin}}).status == 201);
+    auto author = s.login("coord@pevele.test", "motdepasse-solide");
+    auto made = s.request("POST", "/api/library/items",
+                          json{{"kind", "temoignage"}, {"title", "Les pangolins du Pévèle"}, {"summary", "Un témoignage."},
+                               {"body", "Une histoire de pangolins."}}.dump(),
+                          {{"Cookie", author}});
+    REQUIRE(made.status == 201);
+    auto id = made.json()["item"]["id"].get<long long>();
+    REQUIRE(s.request("POST", "/api/library/items/" + std::to_string(id) + "/publish", R"({"version":1})", {{"Cookie", admin}}).status == 200);
+    REQUIRE(eventually_found(s, admin, "pangolins", id));
+    auto hit_org = [&](const std::string& params) {
+        auto body = search(s, admin, params);
+        for (const auto& h : body["hits"])
+            if (h["id"].get<long long>() == id) return h.value("organisation", json()).is_null() ? std::string("(none)") : h["organisation"].get<std::string>();
+        return std::string("(not found)");
+    };
+    CHECK(hit_org("q=pangolins") == "CPTS du Pévèle (test)");
+    // Renamed and retyped: the hit and the facet follow (the indexer works in the background).
+    REQUIRE(s.request("PATCH", "/api/admin/orgs/" + std::to_string(org), json{{"name", "Association du Pévèle (test)"}, {"type", "autre"}}.dump(),
+                      {{"Cookie", admin}}).status == 200);
+    bool renamed = false;
+    for (int i = 0; i < 100 && !renamed; ++i) {
+        renamed = hit_org("q=pangolins") == "Association du Pévèle (test)";
+        if (!renamed) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(renamed);
+    CHECK(hit_org("q=pangolins&org_type=autre") == "Association du Pévèle (test)");
+    CHECK(hit_org("q=pangolins&org_type=cpts") == "(not found)");
+    // Deleted (its member moved out first): the fiche no longer names it.
+    auto users = s.request("GET", "/api/admin/users", {}, {{"Cookie", admin}}).json()["users"];
+    for (const auto& u : users)
+        if (u["email"] == "coord@pevele.test")
+            REQUIRE(s.request("PATCH", "/api/admin/users/" + std::to_string(u["id"].get<long long>()), R"({"org_id":null})", {{"Cookie", admin}})
+                        .status == 200);
+    REQUIRE(s.request("DELETE", "/api/admin/orgs/" + std::to_string(org), {}, {{"Cookie", admin}}).status == 204);
+    bool gone = false;
+    for (int i = 0; i < 100 && !gone; ++i) {
+        gone = hit_org("q=pangolins") == "(none)" || hit_org("q=pangolins") == "";
+        if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    CHECK(gone);
+    CHECK(hit_org("q=pangolins&org_type=autre") == "(not found)");
+}
+
 TEST_CASE("library: a workshop report is filed as a compte rendu, again as a new version", "[library]") {
     server s;
     auto admin = s.login_admin();
