@@ -385,7 +385,26 @@ int application::serve() {
     bool sweep_stop = false;
     std::thread sweeper([&, every = std::chrono::seconds(c.ws_access_sweep_s)] {
         std::unique_lock lock(sweep_mutex);
-        while (!sweep_wake.wait_for(lock, every, [&] { return sweep_stop; })) hub.sweep(unix_now());
+        // The sessions are read on this thread (never a network one): one ended by another
+        // process (`relais user passwd`) ends its sockets within one round.
+        const auto lookup = [&](const std::vector<std::string>& hashes) {
+            std::unordered_map<std::string, std::optional<std::int64_t>> out;
+            const auto now = unix_now();
+            p_->db->read_sync([&](db::connection& conn) {
+                for (const auto& h : hashes) {
+                    auto p = auth.session(conn, h, now);
+                    out[h] = p ? std::optional<std::int64_t>(p->session_expires_at) : std::nullopt;
+                }
+            });
+            return out;
+        };
+        while (!sweep_wake.wait_for(lock, every, [&] { return sweep_stop; })) {
+            try {
+                hub.sweep(unix_now(), lookup);
+            } catch (const std::exception& e) {
+                log::error("ws_sweep_failed", {{"error", e.what()}});
+            }
+        }
     });
 
     std::thread signal_thread([&srv, signals] {

@@ -1,5 +1,7 @@
 #include "app/ws_hub.hpp"
 
+#include <algorithm>
+
 #include "common/errors.hpp"
 #include "common/json_input.hpp"
 #include "common/log.hpp"
@@ -272,8 +274,35 @@ void ws_hub::revoke(const auth::access_change& change) {
     }
 }
 
-void ws_hub::sweep(std::int64_t now) {
-    close_matching([now](const conn_state& s) { return s.who.expires_at && now >= s.who.expires_at; }, "Session expirée");
+void ws_hub::sweep(std::int64_t now, const session_lookup& lookup) {
+    std::unordered_map<std::string, std::optional<std::int64_t>> sessions;
+    if (lookup) {
+        std::vector<std::string> hashes;
+        {
+            std::lock_guard lock(mutex_);
+            for (const auto& [ptr, st] : conns_)
+                if (!st.who.session_hash.empty()) hashes.push_back(st.who.session_hash);
+        }
+        std::sort(hashes.begin(), hashes.end());
+        hashes.erase(std::unique(hashes.begin(), hashes.end()), hashes.end());
+        if (!hashes.empty()) sessions = lookup(hashes);  // outside the lock: it reads the database
+    }
+    std::vector<conn_ptr> ended, expired;
+    {
+        std::lock_guard lock(mutex_);
+        for (auto& [ptr, st] : conns_) {
+            bool gone = false;
+            if (auto it = sessions.find(st.who.session_hash); !st.who.session_hash.empty() && it != sessions.end()) {
+                if (it->second) st.who.expires_at = *it->second;  // extended (or not) since the socket opened
+                else gone = true;
+            }
+            const bool out_of_time = st.who.expires_at && now >= st.who.expires_at;
+            if (!gone && !out_of_time) continue;
+            if (auto c = st.conn.lock()) (gone ? ended : expired).push_back(std::move(c));
+        }
+    }
+    for (const auto& c : ended) c->close(1008, "Session terminée");
+    for (const auto& c : expired) c->close(1008, "Session expirée");
 }
 
 }  // namespace relais::app

@@ -8,7 +8,7 @@
 // It also keeps who is behind each socket, so that a socket loses its access when its
 // owner does: `revoke` closes the sockets of a session, an account or a guest (logout,
 // password change, role change, deactivation, guest sign-out), and `sweep` closes those
-// whose session has expired.
+// whose session has expired or was ended by another process (it reads the sessions).
 #include "auth/service.hpp"
 #include "net/websocket.hpp"
 #include "platform/module.hpp"
@@ -19,6 +19,9 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
 #include <unordered_map>
 
 namespace relais::app {
@@ -50,8 +53,12 @@ public:
     /// Closes (1008, `reason`) every socket opened with this session, or of this account
     /// (except those opened with `except_session`), or of this guest.
     void revoke(const auth::access_change& change);
-    /// Closes the sockets whose session expired before `now` (unix seconds).
-    void sweep(std::int64_t now);
+    /// For each session hash asked, when it expires now (unix seconds), or nullopt when it
+    /// is gone (signed out, ended by another process such as `relais user passwd`).
+    using session_lookup = std::function<std::unordered_map<std::string, std::optional<std::int64_t>>(const std::vector<std::string>&)>;
+    /// Closes the sockets whose session expired before `now` (unix seconds) or, when
+    /// `lookup` is given, no longer exists; a session extended meanwhile extends its sockets.
+    void sweep(std::int64_t now, const session_lookup& lookup = {});
 
     static std::string error_message(std::string_view code, std::string_view message);
 

@@ -9,6 +9,7 @@
 
 using relais::test::server;
 using relais::test::ws_client;
+using relais::test::run_relais;
 using json = nlohmann::json;
 
 TEST_CASE("websocket admission needs a session and an allowed Origin", "[ws]") {
@@ -88,6 +89,32 @@ TEST_CASE("websocket message size limit", "[ws][limits]") {
     CHECK(c.close_code() == 1009);
     ws_client other;
     CHECK(other.connect(s.port(), admin, s.origin(), nullptr) == 101);
+}
+
+TEST_CASE("a password set with relais user passwd ends the account's open sockets within a sweep", "[ws][auth]") {
+    server s({"--set", "limits.ws_access_sweep_s=1"});
+    auto admin = s.login_admin();
+    s.make_user(admin, "victime@test.fr", "membre");
+    auto victim = s.login("victime@test.fr", "motdepasse-solide");
+    ws_client c, other;
+    REQUIRE(c.connect(s.port(), victim, s.origin(), nullptr) == 101);
+    REQUIRE(c.read());  // hello
+    REQUIRE(other.connect(s.port(), admin, s.origin(), nullptr) == 101);
+    REQUIRE(other.read());
+    // Another process changes the password: the HTTP session ends at once...
+    auto passwd = run_relais({"user", "passwd", "--data-dir", s.data_dir().string(), "--email", "victime@test.fr"}, "une autre phrase de passe\n");
+    REQUIRE(passwd.status == 0);
+    CHECK(s.request("GET", "/api/me", {}, {{"Cookie", victim}}).status == 401);
+    // ... and its socket, even one that only listens, at the next sweep (1 s here).
+    std::optional<std::string> last;
+    for (int i = 0; i < 5 && c.is_open(); ++i) last = c.read(std::chrono::seconds(1));
+    CHECK_FALSE(c.is_open());
+    CHECK(c.close_code() == 1008);
+    // Someone else's socket stays.
+    other.send(R"({"type":"ping"})");
+    auto pong = other.read();
+    REQUIRE(pong);
+    CHECK(json::parse(*pong)["type"] == "pong");
 }
 
 TEST_CASE("websocket flood is throttled, then disconnected", "[ws][limits]") {
