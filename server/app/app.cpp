@@ -365,18 +365,27 @@ int application::serve() {
     std::string host = so.address.find(':') != std::string::npos ? "[" + so.address + "]" : so.address;
     std::string url = "http://" + host + ":" + std::to_string(port);
     log::info("listening", {{"url", url}, {"web_files", files.size()}});
+    // Listening on every address: no browser opens 0.0.0.0; this machine is 127.0.0.1, the
+    // others name it by its address (and without a public URL, the origin a request's Host
+    // names is accepted: docs/api.md).
+    std::string open_url = url;
+    if (so.address == "0.0.0.0" || so.address == "::") {
+        if (c.public_url.empty())
+            log::warn("public_url_unset", {{"effect", "each request's Host is taken as the site's origin; invite links are paths"}});
+        open_url = c.public_url.empty() ? "http://127.0.0.1:" + std::to_string(port) : c.public_url;
+    }
     const bool first_file = !first_start && first_access_file_still_useful();
     std::cout << "Relais listening on " << url << std::endl;
     if (first_start) {
-        std::cout << "Première connexion : ouvrez " << url << "/connexion\n"
+        std::cout << "Première connexion : ouvrez " << open_url << "/connexion\n"
                   << "  e-mail : admin@relais.local\n  mot de passe : " << first_password << "\n"
                   << "  (aussi dans " << (c.data_dir / "premier-acces.txt").string()
                   << " ; changez-le dans « Mon compte »)" << std::endl;
     } else if (first_file) {
-        std::cout << "Connectez-vous sur " << url << "/connexion (premier accès : voir "
+        std::cout << "Connectez-vous sur " << open_url << "/connexion (premier accès : voir "
                   << (c.data_dir / "premier-acces.txt").string() << ")" << std::endl;
     } else {
-        std::cout << "Connectez-vous sur " << url << "/connexion" << std::endl;
+        std::cout << "Connectez-vous sur " << open_url << "/connexion" << std::endl;
     }
 
     // Expired sessions end their sockets even when those only listen.

@@ -138,7 +138,7 @@ bool http_session::make_request(http::request<http::string_body>& in, request& o
     if (out.request_id.empty()) out.request_id = new_request_id();
     if (const auto& host = out.header("host"); !host.empty() && host.size() <= 255) {
         auto origin = (out.secure ? "https://" : "http://") + lower(host);
-        if (srv_->origin_allowed(origin)) out.own_origin = std::move(origin);
+        if (srv_->origin_ok(origin, host)) out.own_origin = std::move(origin);
     }
     return true;
 }
@@ -150,7 +150,7 @@ asio::awaitable<response> http_session::handle(request& req) {
     // Upload routes also take application/octet-stream, which a form cannot send either.
     auto m = s.routes.find(req.method, req.path);
     if (m.result == router::match::kind::found && is_unsafe(req.method)) {
-        if (!s.origin_allowed(req.header("origin"))) throw api_error(errors::origin_refused);
+        if (!s.origin_ok(req.header("origin"), req.header("host"))) throw api_error(errors::origin_refused);
         if (!req.body.empty()) {
             // The media type itself, parameters (charset) aside: "application/jsonx" is not JSON.
             auto ct = lower(req.header("content-type"));
@@ -221,7 +221,7 @@ asio::awaitable<void> http_session::upgrade(http::request<http::string_body>& in
         auto r = response::error(api_error(errors::not_found));
         co_return co_await refuse(std::move(r));
     }
-    if (!s.origin_allowed(req.header("origin"))) {
+    if (!s.origin_ok(req.header("origin"), req.header("host"))) {
         auto r = response::error(api_error(errors::origin_refused));
         co_return co_await refuse(std::move(r));
     }
@@ -331,7 +331,8 @@ asio::awaitable<void> http_session::run() {
                 // and pass the route's check on its head (a live session), and the bytes
                 // must fit in the budget of uploads in flight.
                 auto origin = parser.get()[http::field::origin];
-                if (!s.origin_allowed(std::string_view(origin.data(), origin.size()))) {
+                auto host = parser.get()[http::field::host];
+                if (!s.origin_ok(std::string_view(origin.data(), origin.size()), std::string_view(host.data(), host.size()))) {
                     refuse = &errors::origin_refused;
                 }
                 http::request<http::string_body> head{parser.get().base()};

@@ -6,6 +6,7 @@
 #include "net/websocket_session.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <thread>
 
 namespace relais::net {
@@ -28,6 +29,14 @@ bool server::impl::origin_allowed(std::string_view origin) const {
     for (const auto& o : origins)
         if (o == origin) return true;
     return false;
+}
+
+bool server::impl::origin_ok(std::string_view origin, std::string_view host) const {
+    if (origin_allowed(origin)) return true;
+    if (!host_origin || host.empty() || host.size() > 255 || origin.empty()) return false;
+    std::string h(host);
+    for (auto& c : h) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return origin == "http://" + h || origin == "https://" + h;
 }
 
 bool server::impl::take_token(const std::string& address) {
@@ -261,6 +270,9 @@ unsigned short server::listen() {
     s.origins = s.opts.allowed_origins;
     s.origins.push_back("http://" + host + ":" + std::to_string(port));
     if (address.is_loopback()) s.origins.push_back("http://localhost:" + std::to_string(port));
+    // Every address and no public URL (`--listen 0.0.0.0:8080`): browsers name the machine
+    // as they reached it, never 0.0.0.0.
+    s.host_origin = address.is_unspecified() && s.opts.allowed_origins.empty();
     asio::co_spawn(s.acceptor.get_executor(), s.accept_loop(),
                    [](std::exception_ptr e) { report_coroutine_exit("listener", e); });
     return port;

@@ -148,7 +148,7 @@ server::server(std::vector<std::string> extra_args, fs::path data_dir) {
                                   "--set", "log.level=debug"};
     args.insert(args.end(), extra_args.begin(), extra_args.end());
     pid_ = spawn(args, log_file_, {}, {});
-    static const std::regex listening("listening on http://127\\.0\\.0\\.1:([0-9]+)");
+    static const std::regex listening("listening on http://(?:127\\.0\\.0\\.1|0\\.0\\.0\\.0):([0-9]+)");
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
     while (std::chrono::steady_clock::now() < deadline) {
         std::smatch m;

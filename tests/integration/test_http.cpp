@@ -197,6 +197,23 @@ TEST_CASE("invalid JSON, invalid UTF-8 and wrong content type change nothing", "
     CHECK(s.request("GET", "/api/me", {}, cookie).json()["user"]["name"] == "Administrateur");
 }
 
+TEST_CASE("listening on every address without a public URL: the origin the Host names signs in", "[http][csrf]") {
+    server s({"--listen", "0.0.0.0:0"});
+    const auto port = std::to_string(s.port());
+    const auto body = nlohmann::json{{"email", "admin@relais.local"}, {"password", s.admin_password()}}.dump();
+    // This machine, and another one reaching it by its address: the page and the API on one host.
+    CHECK(s.request("POST", "/api/session", body).status == 200);
+    auto lan = s.request("POST", "/api/session", body, {{"Host", "192.168.1.20:" + port}, {"Origin", "http://192.168.1.20:" + port}});
+    CHECK(lan.status == 200);
+    // Another site's page still may not.
+    auto foreign = s.request("POST", "/api/session", body, {{"Host", "192.168.1.20:" + port}, {"Origin", "http://evil.example"}});
+    CHECK(foreign.error_code() == "origine_refusee");
+    CHECK(s.request("POST", "/api/session", body, {{"Origin", ""}}).error_code() == "origine_refusee");
+    CHECK(s.request("POST", "/api/session", body, {{"Origin", "http://0.0.0.0:" + port + ".evil.example"}}).error_code() == "origine_refusee");
+    // The banner names an address a browser opens.
+    CHECK(s.log().find("ouvrez http://127.0.0.1:" + port + "/connexion") != std::string::npos);
+}
+
 TEST_CASE("state-changing requests need an allowed Origin", "[http][csrf]") {
     server s;
     auto admin = s.login_admin();

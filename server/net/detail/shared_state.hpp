@@ -71,6 +71,11 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     metrics::histogram& m_request_seconds;
 
     bool origin_allowed(std::string_view origin) const;
+    /// `origin_allowed`, or, listening on every address (0.0.0.0, ::) without a public URL,
+    /// the origin the request's own Host names (the page and the API on one host: a page
+    /// of another site never has it).
+    bool origin_ok(std::string_view origin, std::string_view host) const;
+    bool host_origin = false;
     /// Token bucket per client address; false when the client must slow down.
     bool take_token(const std::string& address);
     void count_request(const std::string& route, const std::string& method, int status);
