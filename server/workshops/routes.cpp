@@ -23,6 +23,25 @@ namespace relais::workshops {
 
 using namespace detail;
 
+namespace {
+
+// A closed workshop's link or code, to someone who did not come in through it.
+constexpr const char* closed_message =
+    "Cet atelier est clos : il n'accueille plus personne. Son compte rendu est diffusé par son animateur.";
+
+/// The guest of this browser (cookie `relais_invite`) when it came in through the link
+/// whose token hashes to `link_hash` (and is still admitted).
+std::optional<store::guest_row> returning_guest(db::connection& c, const net::request& req, const std::string& link_hash,
+                                                std::int64_t now) {
+    auto known = req.cookie(guest_cookie);
+    if (!known || known->empty() || known->size() > 128) return std::nullopt;
+    auto g = store::guest_by_token(c, auth::token_hash(*known), now);
+    if (!g || !store::invite_has_token(c, g->invite_id, link_hash)) return std::nullopt;
+    return g;
+}
+
+}  // namespace
+
 void service::end_guests(std::int64_t workshop, const std::vector<std::int64_t>& guests, const char* reason) {
     std::set<std::string> keys;
     for (auto g : guests) keys.insert("g:" + std::to_string(g));
@@ -415,7 +434,14 @@ void service::register_routes(net::router& r) {
             if (found) w = store::workshop(c, auth_, found->first.workshop_id);
         });
         auto token = found ? open_link(found->second) : std::string();
-        if (token.empty() || !w || w->state == "closed" || w->state == "archived") throw api_error(errors::invalid_code);
+        if (token.empty() || !w || w->state == "archived") throw api_error(errors::invalid_code);
+        if (w->state == "closed") {
+            // Its own guests still reach it (its report) through the link the code stands for.
+            std::optional<store::guest_row> back;
+            const auto hash = auth::token_hash(token);
+            co_await db_.read([&](db::connection& c) { back = returning_guest(c, req, hash, now); });
+            if (!back) throw api_error(errors::invalid_code, {}, closed_message);
+        }
         auto res = response::json(200, {{"path", "/invitation/" + token},
                                         {"workshop", {{"id", w->id}, {"title", w->title}, {"date", w->date}, {"state", w->state}}},
                                         {"role", found->first.role}});
@@ -429,13 +455,26 @@ void service::register_routes(net::router& r) {
         auto hash = auth::token_hash(token);
         std::optional<store::invite_row> inv;
         std::optional<store::workshop_row> w;
+        std::optional<store::guest_row> back;
         auto now = unix_now();
         co_await db_.read([&](db::connection& c) {
+            back = returning_guest(c, req, hash, now);
             inv = store::live_invite(c, hash, now);
-            if (inv) w = store::workshop(c, auth_, inv->workshop_id);
+            if (back) w = store::workshop(c, auth_, back->workshop_id);
+            else if (inv) w = store::workshop(c, auth_, inv->workshop_id);
         });
-        if (!inv || !w || w->state == "closed" || w->state == "archived") throw api_error(errors::invalid_invite);
-        auto res = response::json(200, {{"workshop", {{"id", w->id}, {"title", w->title}, {"date", w->date}, {"state", w->state}}}, {"role", inv->role}});
+        json guest = nullptr;
+        if (back && w) {
+            // Someone who came in through this link: theirs still, the board then the report,
+            // whatever the link's validity or the workshop's state since (until archived).
+            guest = {{"id", back->id}, {"name", back->name}};
+        } else {
+            if (!inv || !w || w->state == "archived") throw api_error(errors::invalid_invite);
+            if (w->state == "closed") throw api_error(errors::invalid_invite, {}, closed_message);
+        }
+        auto res = response::json(200, {{"workshop", {{"id", w->id}, {"title", w->title}, {"date", w->date}, {"state", w->state}}},
+                                        {"role", back ? back->role : inv->role},
+                                        {"guest", guest}});
         res.header("Cache-Control", "no-store");
         co_return res;
     });
@@ -455,24 +494,23 @@ void service::register_routes(net::router& r) {
         auto hash = auth::token_hash(token);
         auto guest_token = auth::random_token();
         auto guest_hash = auth::token_hash(guest_token);
-        // A browser that already came in through this link gets its guest back.
-        std::string known_hash;
-        if (auto known = req.cookie(guest_cookie); known && !known->empty() && known->size() <= 128) known_hash = auth::token_hash(*known);
         auto now = unix_now();
         std::optional<store::guest_row> g;
         std::int64_t expires = 0;
         bool returning = false;
         co_await db_.write([&](db::connection& c) {
+            // A browser that came in through this link gets its guest back, whatever the
+            // link's validity or the workshop's state since (until archived).
+            if (auto back = returning_guest(c, req, hash, now)) {
+                g = std::move(back);
+                returning = true;
+                return;
+            }
             auto inv = store::live_invite(c, hash, now);
             if (!inv) throw api_error(errors::invalid_invite);
             auto w = store::workshop(c, auth_, inv->workshop_id);
-            if (!w || w->state == "closed" || w->state == "archived") throw api_error(errors::invalid_invite);
-            if (!known_hash.empty())
-                if (auto back = store::guest_by_token(c, known_hash, now); back && back->invite_id == inv->id) {
-                    g = std::move(back);
-                    returning = true;
-                    return;
-                }
+            if (!w || w->state == "archived") throw api_error(errors::invalid_invite);
+            if (w->state == "closed") throw api_error(errors::invalid_invite, {}, closed_message);
             // A guest's session lasts while the workshop is held and its report read
             // afterwards (until it is archived), whatever the link's own validity.
             expires = now + guest_session_s;

@@ -218,6 +218,12 @@ std::optional<guest_row> guest_by_token(db::connection& c, const std::string& to
     return guest_row{s.get_int(0), s.get_int(1), s.get_int(2), s.get_text(3), s.get_text(4), s.get_int(5)};
 }
 
+bool invite_has_token(db::connection& c, std::int64_t invite_id, const std::string& token_hash) {
+    auto s = c.prepare("SELECT 1 FROM workshop_invites WHERE id = ?1 AND token_hash = ?2");
+    s.bind(1, invite_id).bind(2, token_hash);
+    return s.step();
+}
+
 void delete_guest(db::connection& c, const std::string& token_hash) {
     c.prepare("DELETE FROM workshop_guests WHERE token_hash = ?1").bind(1, token_hash).exec();
 }

@@ -80,6 +80,8 @@ std::int64_t insert_guest(db::connection& c, std::int64_t invite_id, const std::
                           std::int64_t now, std::int64_t expires_at);
 /// A guest whose invite is still live.
 std::optional<guest_row> guest_by_token(db::connection& c, const std::string& token_hash, std::int64_t now);
+/// Whether the invite `invite_id` is the link whose token hashes to `token_hash` (revoked or not).
+bool invite_has_token(db::connection& c, std::int64_t invite_id, const std::string& token_hash);
 void delete_guest(db::connection& c, const std::string& token_hash);
 /// The guest, while they may still enter (its invite live and not revoked).
 std::optional<guest_row> active_guest(db::connection& c, std::int64_t guest_id, std::int64_t now);

@@ -286,6 +286,38 @@ TEST_CASE("workshops: invite links, guests, revocation", "[workshops]") {
     CHECK(seated.sock->close_code() == 1008);
 }
 
+TEST_CASE("workshops: once closed a link or its code says so and still brings its own guests back", "[workshops]") {
+    workshop_setup w;
+    auto inv = w.s.request("POST", w.path("/invites"), json{{"role", "participant"}}.dump(), {{"Cookie", w.admin}}).json()["invite"];
+    auto token = inv["token"].get<std::string>();
+    auto code = inv["code"].get<std::string>();
+    auto joined = w.s.request("POST", "/api/invites/" + token + "/join", json{{"name", "Bruno"}}.dump());
+    REQUIRE(joined.status == 200);
+    auto guest = joined.header("set-cookie").substr(0, joined.header("set-cookie").find(';'));
+    CHECK(w.s.request("GET", "/api/invites/" + token, {}, {{"Cookie", guest}}).json()["guest"]["name"] == "Bruno");
+    CHECK(w.s.request("GET", "/api/invites/" + token).json()["guest"].is_null());
+    w.set_state("scheduled");
+    w.set_state("live");
+    w.set_state("closed");
+    // Someone else: the link and the code say the workshop is closed (not « révoqué »).
+    auto stranger = w.s.request("GET", "/api/invites/" + token);
+    CHECK(stranger.error_code() == "invitation_invalide");
+    CHECK(stranger.json()["error"]["message"].get<std::string>().find("clos") != std::string::npos);
+    CHECK(w.s.request("POST", "/api/invites/" + token + "/join", json{{"name", "Nouveau"}}.dump()).error_code() == "invitation_invalide");
+    auto typed = w.s.request("POST", "/api/invites/code", json{{"code", code}}.dump());
+    CHECK(typed.error_code() == "code_invalide");
+    CHECK(typed.json()["error"]["message"].get<std::string>().find("clos") != std::string::npos);
+    // Its guest: the code leads to the link, the link to them.
+    auto back = w.s.request("POST", "/api/invites/code", json{{"code", code}}.dump(), {{"Cookie", guest}});
+    REQUIRE(back.status == 200);
+    CHECK(back.json()["path"] == "/invitation/" + token);
+    CHECK(back.json()["workshop"]["state"] == "closed");
+    CHECK(w.s.request("GET", "/api/invites/" + token, {}, {{"Cookie", guest}}).json()["guest"]["name"] == "Bruno");
+    // Archived: gone for everyone.
+    w.set_state("archived");
+    CHECK(w.s.request("GET", "/api/invites/" + token, {}, {{"Cookie", guest}}).error_code() == "invitation_invalide");
+}
+
 TEST_CASE("workshops: expired invites are refused, a guest who joined stays until the workshop is archived", "[workshops]") {
     workshop_setup w;
     auto inv = w.s.request("POST", w.path("/invites"), json{{"role", "participant"}, {"hours", 1}}.dump(), {{"Cookie", w.admin}});
@@ -304,6 +336,18 @@ TEST_CASE("workshops: expired invites are refused, a guest who joined stays unti
     w.set_state("live");
     w.set_state("closed");
     CHECK(w.s.request("GET", w.path("/report"), {}, {{"Cookie", guest}}).status == 200);  // the report, afterwards
+    // Its link still opens for them (to reach the report), for no one else; joining again is
+    // the same guest, never a new one.
+    auto mine = w.s.request("GET", "/api/invites/" + token, {}, {{"Cookie", guest}});
+    REQUIRE(mine.status == 200);
+    CHECK(mine.json()["workshop"]["state"] == "closed");
+    CHECK(mine.json()["guest"]["id"] == joined.json()["guest"]["id"]);
+    CHECK(mine.json()["guest"]["name"] == "À l'heure");
+    CHECK(w.s.request("GET", "/api/invites/" + token).error_code() == "invitation_invalide");
+    auto rejoined = w.s.request("POST", "/api/invites/" + token + "/join", json{{"name", "Autre nom"}}.dump(), {{"Cookie", guest}});
+    REQUIRE(rejoined.status == 200);
+    CHECK(rejoined.json()["guest"]["id"] == joined.json()["guest"]["id"]);
+    CHECK(rejoined.header("set-cookie").empty());
     // Closed, it takes no one new: no link that could never be used.
     headers admin{{"Cookie", w.admin}};
     CHECK(w.s.request("POST", w.path("/invites"), json{{"role", "participant"}}.dump(), admin).error_code() == "atelier_ferme");
