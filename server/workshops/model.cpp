@@ -73,6 +73,8 @@ private:
     json current_;
 };
 
+constexpr const char* votes_revealed_message = "Les votes de cette phase sont révélés : ils ne changent plus.";
+
 // For note changes: the author or a facilitator, with the note's current version.
 const note& note_for_change(const room_state& s, const json& msg, const actor& a) {
     const note& n = find_note(s, msg, a);
@@ -381,6 +383,16 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
             const note& current = find_note(s, msg, a);
             throw stale(to_json(current, s.author_visible(current, a)));
         }
+        // Votes are cast on a text: during the vote that counts them, a note with votes no
+        // longer changes nor goes, except by a facilitator (the voters are not told).
+        if (!is_fac(a) && (op == "note.edit" || op == "note.delete") && cur && cur->vote_budget > 0 &&
+            !s.revealed_votes.count(cur->key))
+            if (auto ph = s.votes.find(cur->key); ph != s.votes.end())
+                if (auto nv = ph->second.find(n->id); nv != ph->second.end())
+                    for (const auto& [k, count] : nv->second)
+                        if (count > 0)
+                            throw api_error(errors::wrong_phase, "note",
+                                            "Cette note a reçu des votes : elle ne change plus pendant le vote (l'animateur peut encore la modifier).");
         d = {{"note", n->id}, {"hidden", n->hidden}};
         if (n->anonymous) d["anonymous"] = true;
         if (op == "note.delete") {
@@ -469,6 +481,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         }
         require_unlocked(s, a, now_ms);
         if (cur->vote_budget <= 0) throw api_error(errors::wrong_phase);
+        if (s.revealed_votes.count(cur->key)) throw api_error(errors::wrong_phase, {}, votes_revealed_message);
         const note& n = find_note(s, msg, a);
         if (!cur->has_column(n.column)) throw api_error(errors::wrong_phase, "note");
         if (s.votes_used(cur->key, voter) >= cur->vote_budget) throw api_error(errors::no_votes_left);
@@ -476,6 +489,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
     } else if (op == "vote.retract") {
         require_writer(a);
         require_unlocked(s, a, now_ms);
+        if (s.revealed_votes.count(cur->key)) throw api_error(errors::wrong_phase, {}, votes_revealed_message);
         const note& n = find_note(s, msg, a);
         auto ph = s.votes.find(cur->key);
         bool has = false;
@@ -596,6 +610,7 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
             auto id = int_field(msg, "action", 1, INT64_MAX);
             auto it = s.actions.find(id);
             if (it == s.actions.end()) throw api_error(errors::not_found, "action");
+            if (!is_fac(a) && it->second.author_key != a.key) throw api_error(errors::forbidden, "action");
             // An edit that changes nothing is refused (as for a note): it would be logged and sent.
             if (!msg.contains("what") && !msg.contains("who") && !msg.contains("when") && !msg.contains("item"))
                 throw api_error(errors::invalid_field, "what");
@@ -621,7 +636,9 @@ event decide(const room_state& s, const actor& a, const std::string& op, const j
         require_unlocked(s, a, now_ms);
         if (!actions_allowed(s, a)) throw api_error(errors::wrong_phase);
         auto id = int_field(msg, "action", 1, INT64_MAX);
-        if (!s.actions.count(id)) throw api_error(errors::not_found, "action");
+        auto it = s.actions.find(id);
+        if (it == s.actions.end()) throw api_error(errors::not_found, "action");
+        if (!is_fac(a) && it->second.author_key != a.key) throw api_error(errors::forbidden, "action");
         d = {{"action", id}};
     } else if (op == "prework.reveal") {
         require_facilitator(a);
@@ -770,7 +787,7 @@ void apply(room_state& s, const event& e) {
     } else if (op == "chat.send") {
         s.chat.push_back({e.seq, e.actor_key, e.actor_name, d.at("text"), e.at, d.value("anonymous", false) || s.anonymous});
     } else if (op == "action.add") {
-        s.actions[e.seq] = action_item{e.seq, d.at("what"), d.at("who"), d.at("when"), e.actor_name, d.value("item", std::int64_t{0})};
+        s.actions[e.seq] = action_item{e.seq, d.at("what"), d.at("who"), d.at("when"), e.actor_name, d.value("item", std::int64_t{0}), e.actor_key};
     } else if (op == "action.edit") {
         auto& a = s.actions.at(d.at("action").get<std::int64_t>());
         a.what = d.at("what");
@@ -794,7 +811,7 @@ void apply(room_state& s, const event& e) {
 // Versioned: a snapshot of another version is ignored and the room replays its log.
 namespace {
 
-constexpr int state_format = 1;
+constexpr int state_format = 2;  // 2: actions keep their author's key (older snapshots: the log is replayed)
 
 phase phase_from_json(const json& j) {
     // Raw, no validation: the phase was validated when its event was decided.
@@ -831,7 +848,8 @@ json to_json(const room_state& s) {
     }
     for (const auto& [id, g] : s.groups) groups.push_back({{"id", g.id}, {"column", g.column}, {"title", g.title}});
     for (const auto& [id, a] : s.actions)
-        actions.push_back({{"id", a.id}, {"what", a.what}, {"who", a.who}, {"when", a.when}, {"author_name", a.author_name}, {"item", a.item}});
+        actions.push_back({{"id", a.id}, {"what", a.what}, {"who", a.who}, {"when", a.when}, {"author_name", a.author_name}, {"item", a.item},
+                           {"author_key", a.author_key}});
     json retained = json::array();
     for (const auto& r : s.retained)
         retained.push_back({{"note", r.note}, {"text", r.text}, {"column", r.column}, {"votes", r.votes}, {"rank", r.rank}});
@@ -899,7 +917,7 @@ void from_json(const json& j, room_state& out) {
     for (const auto& a : j.at("actions"))
         s.actions[a.at("id").get<std::int64_t>()] = action_item{a.at("id").get<std::int64_t>(), a.at("what").get<std::string>(), a.at("who").get<std::string>(),
                                                                 a.at("when").get<std::string>(), a.at("author_name").get<std::string>(),
-                                                                a.value("item", std::int64_t{0})};
+                                                                a.value("item", std::int64_t{0}), a.value("author_key", std::string())};
     // Snapshots written before retained items existed have none.
     s.retained_phase = j.value("retained_phase", std::string());
     if (j.contains("retained"))
@@ -988,7 +1006,8 @@ json snapshot(const room_state& s, const actor& viewer) {
         if (s.can_see(n, viewer)) notes.push_back(to_json(n, s.author_visible(n, viewer)));
     for (const auto& [id, g] : s.groups) groups.push_back({{"id", g.id}, {"column", g.column}, {"title", g.title}});
     for (const auto& [id, a] : s.actions)
-        actions.push_back({{"id", a.id}, {"what", a.what}, {"who", a.who}, {"when", a.when}, {"item", a.item ? json(a.item) : json(nullptr)}});
+        actions.push_back({{"id", a.id}, {"what", a.what}, {"who", a.who}, {"when", a.when}, {"item", a.item ? json(a.item) : json(nullptr)},
+                           {"mine", !a.author_key.empty() && a.author_key == viewer.key}});
     json retained = json::array();
     for (const auto& r : s.retained)
         retained.push_back({{"note", r.note}, {"text", r.text}, {"column", r.column}, {"votes", r.votes}, {"rank", r.rank}});

@@ -80,6 +80,7 @@ struct action_item {
     std::int64_t id = 0;
     std::string what, who, when, author_name;
     std::int64_t item = 0;  // the retained note this action answers (0: none)
+    std::string author_key;  // who added it ("u:12", "g:5"): they and facilitators change it
     bool operator==(const action_item&) const = default;
 };
 

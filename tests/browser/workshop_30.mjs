@@ -152,6 +152,20 @@ async function run(relais) {
     await a.locator('.presence-list').waitFor({ state: 'hidden' });
   });
 
+  await step('Bruno, on a phone: the phase says his notes are private until the next phase; two typing « écrivent »', async () => {
+    await bruno.setViewportSize({ width: 390, height: 844 });
+    await bruno.locator('.board-bar .board-phase-info').filter({ hasText: 'Notes privées' }).waitFor({ state: 'visible' });
+    await bruno.locator('main .board-hint')
+      .filter({ hasText: 'Vos notes ne sont visibles que de vous et de l’animation jusqu’à la phase suivante' }).waitFor({ state: 'visible' });
+    await assertNoOverflow(bruno);
+    await bruno.setViewportSize({ width: 1366, height: 768 });
+    const side = bruno.getByRole('button', { name: 'Participants et discussion' });
+    if (await side.getAttribute('aria-expanded') === 'false') await side.click();
+    await Promise.all(guests.slice(0, 2).map((page) => page.evaluate((w) => window.__guestSocket.send(JSON.stringify({ type: 'typing', workshop: w })), workshop.id)));
+    await bruno.locator('.board-side .typing').filter({ hasText: /^Invité \d+ et Invité \d+ écrivent…$/ }).waitFor();
+    await side.click();
+  });
+
   await step('at 1366 px the board is a workspace: four columns in one row, composers in the first screen, under three screens', async () => {
     const layout = await a.evaluate(() => {
       const columns = [...document.querySelectorAll('.board-column')];

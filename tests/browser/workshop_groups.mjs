@@ -3,14 +3,15 @@
 // the SWOT's grouping phase the facilitator writes notes and creates groups; « Déplacer »
 // (a dialog, from the keyboard) sends a note to another column and into a group; a note
 // dragged with the mouse onto a group joins it; two groups are merged (« Fusionner »); a
-// note changes colour from its edit form. axe-core clean with the dialogs open; no console
-// error.
+// note changes colour from its edit form; deleting a group asks first; in anonymous mode
+// the bar says so on a phone and one's own note says the others see « Anonyme ». axe-core
+// clean with the dialogs open; no console error.
 //
 // Usage: node workshop_groups.mjs /path/to/relais   (see harness.mjs for the conventions)
 
 import assert from 'node:assert/strict';
 import {
-  addUser, assertAxeClean, assertNoProblems, heading, launchBrowser, log,
+  addUser, assertAxeClean, assertNoOverflow, assertNoProblems, heading, launchBrowser, log,
   makeDataDir, runTest, signedIn, startServer, step,
 } from './harness.mjs';
 
@@ -169,6 +170,37 @@ async function run(relais) {
     await n.getByLabel('Couleur').selectOption({ label: 'Vert' });
     await n.getByRole('button', { name: 'Enregistrer' }).click();
     await a.locator('main li.note.note-colour-vert', { hasText: 'Une MSP à Cambrai' }).waitFor();
+  });
+
+  await step('deleting a group asks first; cancelled, it stays; confirmed, it goes', async () => {
+    await group('Forces', 'Groupe à supprimer');
+    const heading = column('Forces').getByRole('heading', { name: 'Groupe à supprimer', exact: true });
+    const remove = column('Forces').locator('.note-group', { has: a.getByRole('heading', { name: 'Groupe à supprimer', exact: true }) })
+      .getByRole('button', { name: 'Supprimer le groupe' });
+    await remove.click();
+    const dialog = a.getByRole('dialog', { name: 'Supprimer le groupe « Groupe à supprimer » ?' });
+    await dialog.getByRole('button', { name: 'Annuler', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await a.waitForTimeout(300);
+    assert.equal(await heading.count(), 1, 'cancelled: the group stays');
+    await remove.click();
+    await dialog.getByRole('button', { name: 'Supprimer le groupe', exact: true }).click();
+    await heading.waitFor({ state: 'detached' });
+  });
+
+  await step('anonymous mode, on a phone: the bar says so, and one\'s own note says that the others see « Anonyme »', async () => {
+    const more = a.getByRole('button', { name: 'Autres contrôles', exact: true });
+    if (await more.getAttribute('aria-expanded') === 'false') await more.click();
+    await a.getByRole('button', { name: 'Mode anonyme', exact: true }).click();
+    await note('Des pharmaciens motivés').filter({ hasText: 'les autres voient « Anonyme »' }).waitFor();
+    await a.setViewportSize({ width: 390, height: 844 });
+    await a.locator('.board-bar .board-phase-info').filter({ hasText: 'Mode anonyme' }).waitFor({ state: 'visible' });
+    await assertNoOverflow(a);
+    await assertAxeClean(a, 'the anonymous board on a phone');
+    await a.setViewportSize({ width: 1366, height: 900 });
+    await a.getByRole('button', { name: 'Mode anonyme', exact: true }).click();
+    await note('Des pharmaciens motivés').filter({ hasNotText: 'Anonyme' }).waitFor();
+    await more.click();
   });
 
   await step('after the vote\'s reveal, the ranking also says which groups came first', async () => {

@@ -10,6 +10,11 @@
 // the timer is stopped, Démarrer while it runs, everything once the workshop is closed);
 // Escape closes « Autres contrôles » and the side panel; an edit conflict keeps the focus
 // in the editor; the lock is said once, in the bar; the phone bar stays compact.
+// Nothing typed is lost: the note editor's and the chat's drafts survive a reload; an
+// editor whose column goes or whose note is deleted gives its text back; an offline edit
+// shows at once and a second one chains on it; the outbox outlives a closed tab
+// (localStorage) and leaving with changes unsent asks first. Deleting an action and
+// « Quitter l’atelier » ask first; a closed board offers nothing that would be refused.
 //
 // Usage: node workshop_live.mjs /path/to/relais
 //
@@ -96,8 +101,9 @@ async function run(relais) {
 
   await launchBrowser();
   const problems = [];
-  const { page: a } = await newPage();
-  const { context: contextB, page: b } = await newPage();
+  const { context: contextA, page: a } = await newPage();
+  const { context: contextB, page: firstB } = await newPage();
+  let b = firstB; // B's tab (closed and opened again further on)
   await watch(a, 'A', problems);
   await watch(b, 'B', problems);
 
@@ -223,22 +229,40 @@ async function run(relais) {
     await noteIn(b, 'Repartir avec trois enjeux clairs').filter({ hasNotText: 'En attente' }).waitFor();
   });
 
-  await step('B\'s half-typed note survives a reload, then A moving on keeps it on B\'s screen', async () => {
+  const ownNote = 'Repartir avec trois enjeux clairs';
+  const editing = `${ownNote}, et précis`;
+  await step('B\'s half-typed note, note edit and chat message survive a reload', async () => {
     const area = column(b, 'Vos attentes pour cet atelier').getByLabel('Nouvelle note', { exact: true });
     await area.fill('Une idée pas encore envoyée');
+    const chat = b.locator('.board-side').getByLabel('Message', { exact: true });
+    await chat.fill('Un message pas encore envoyé');
+    await noteIn(b, ownNote).getByRole('button', { name: 'Modifier', exact: true }).click();
+    await noteIn(b, ownNote).getByLabel('Texte de la note', { exact: true }).fill(editing);
     await b.reload();
     await phaseTitle(b, 'Phase 1 sur 6');
     assert.equal(await column(b, 'Vos attentes pour cet atelier').getByLabel('Nouvelle note', { exact: true }).inputValue(),
       'Une idée pas encore envoyée');
+    assert.equal(await noteIn(b, ownNote).getByLabel('Texte de la note', { exact: true }).inputValue(), editing,
+      'the note\'s editor is open again with what was typed');
+    assert.equal(await b.locator('.board-side').getByLabel('Message', { exact: true }).inputValue(), 'Un message pas encore envoyé');
+    await b.locator('.board-side').getByLabel('Message', { exact: true }).fill('');
   });
 
-  await step('A changes the phase and B sees the new phase title', async () => {
+  await step('A changes the phase while B types in a note\'s editor: both texts are kept, and the focus goes to them', async () => {
+    // B is typing in the editor (the focus there) when the phase changes.
+    await noteIn(b, ownNote).getByLabel('Texte de la note', { exact: true }).focus();
     await gotoPhase(a, '3. Mise en commun et regroupement');
     await phaseTitle(b, 'Phase 3 sur 6 : Mise en commun et regroupement');
     const unsent = b.locator('main .board-unsent');
     await unsent.filter({ hasText: 'Une idée pas encore envoyée' }).waitFor();
-    await unsent.getByRole('button', { name: 'Abandonner ce texte' }).click();
+    await unsent.filter({ hasText: editing }).filter({ hasText: 'note modifiée' }).waitFor();
+    await b.waitForFunction(() => document.activeElement?.classList.contains('board-unsent'));
+    await assertAxeClean(b, 'the board with texts kept after a phase change');
+    for (let i = 0; i < 2; i += 1) {
+      await unsent.getByRole('button', { name: 'Abandonner ce texte' }).first().click();
+    }
     await unsent.waitFor({ state: 'hidden' });
+    assert.notEqual(await b.evaluate(() => document.activeElement?.tagName), 'BODY', 'the focus is not lost');
     await postNote(b, 'Forces', 'Des MSP dynamiques');
     await noteIn(a, 'Des MSP dynamiques').waitFor();
   });
@@ -273,8 +297,12 @@ async function run(relais) {
   });
 
   await step('vote phase: B votes on the enjeux, A reveals the votes and both see the count', async () => {
+    // B's focus is in a composer of the SWOT, which the vote does not show: the focus
+    // goes to the new phase's title.
+    await column(b, 'Forces').getByLabel('Nouvelle note', { exact: true }).focus();
     await gotoPhase(a, '5. Vote des enjeux prioritaires');
     await phaseTitle(b, 'Phase 5 sur 6 : Vote des enjeux prioritaires');
+    await b.waitForFunction(() => document.activeElement?.matches('h2.board-phase-title'));
     await b.locator('main .votes-left').filter({ hasText: 'Votes restants : 3 sur 3' }).waitFor();
     // The facilitator sees how many of those here have voted (A and B): none yet.
     await voters(a, '0 / 2 ont voté');
@@ -358,6 +386,24 @@ async function run(relais) {
       'the draft of the action goes once it is accepted');
   });
 
+  await step('deleting an action asks first; cancelled, it stays', async () => {
+    const extra = 'Action ajoutée pour être supprimée';
+    await actionForm(b).getByLabel('Quoi', { exact: true }).fill(extra);
+    await actionForm(b).getByRole('button', { name: 'Ajouter l’action' }).click();
+    const rowOf = (page) => page.getByRole('table', { name: 'Actions décidées' }).getByRole('row').filter({ hasText: extra });
+    await rowOf(a).waitFor();
+    await rowOf(b).getByRole('button', { name: 'Supprimer', exact: true }).click();
+    const dialog = b.getByRole('dialog', { name: 'Supprimer cette action ?' });
+    await dialog.filter({ hasText: extra }).waitFor();
+    await dialog.getByRole('button', { name: 'Annuler', exact: true }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await b.waitForTimeout(300);
+    assert.equal(await rowOf(a).count(), 1, 'cancelled: the action stays');
+    await rowOf(b).getByRole('button', { name: 'Supprimer', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Supprimer', exact: true }).click();
+    await rowOf(a).waitFor({ state: 'detached' });
+  });
+
   const refusedText = 'Note refusée puis reprise';
   await step('a note refused on reconnecting (board locked meanwhile) is back in its composer and kept across a reload', async () => {
     offline = true;
@@ -393,7 +439,13 @@ async function run(relais) {
     });
     assert.ok(bar.height <= 140, `the sticky bar takes ${bar.height}px of 844`);
     assert.ok(bar.phase && bar.timer, 'the phase and the timer stay in the bar');
+    // The phase's state is said on a phone too (« Notes privées », « Mode anonyme »…).
+    await b.locator('.board-bar .board-phase-info').filter({ hasText: 'Plan d’action' }).waitFor({ state: 'visible' });
     await assertNoOverflow(b);
+    // Enlarged text (a phone's large-text setting): the bar wraps, the page does not scroll sideways.
+    await b.evaluate(() => { document.documentElement.style.fontSize = '175%'; });
+    await assertNoOverflow(b);
+    await b.evaluate(() => { document.documentElement.style.fontSize = ''; });
     // No keyboard shortcut offered on a phone; the length limit in French digits.
     assert.equal(await b.getByText(/Ctrl\+Entrée/).count(), 0, 'no « Ctrl+Entrée » on a phone');
     await b.locator('.board-column.column-current .note-form .hint').filter({ hasText: /^1\u202F000 caractères au plus\.$/ }).waitFor();
@@ -449,6 +501,24 @@ async function run(relais) {
     assert.equal(opened, 0, 'A opened no new WebSocket');
   });
 
+  const facilitatorOffline = 'Note de l’animatrice hors ligne';
+  await step('leaving the board with a change unsent asks first; cancelled, the change goes once back online', async () => {
+    offline = true;
+    await contextA.setOffline(true);
+    await waitStatus(a, /Hors ligne/);
+    await postNote(a, 'Conditions de réussite', facilitatorOffline);
+    await noteIn(a, facilitatorOffline).filter({ hasText: 'En attente d’envoi' }).waitFor();
+    await a.getByRole('link', { name: `Retour à l’atelier « ${WORKSHOP} »` }).click();
+    const ask = a.getByRole('dialog', { name: 'Quitter sans enregistrer ?' });
+    await ask.waitFor();
+    await ask.getByRole('button', { name: 'Annuler', exact: true }).click();
+    assert.equal(pathOf(a), `${workshopPath}/tableau`);
+    await contextA.setOffline(false);
+    await waitStatus(a, /^Connecté/);
+    offline = false;
+    await noteIn(b, facilitatorOffline).waitFor();
+  });
+
   const offlineText = 'Note écrite hors ligne';
   await step('offline, B\'s note is kept as pending and the banner says "Hors ligne"', async () => {
     offline = true;
@@ -459,6 +529,11 @@ async function run(relais) {
     await pending.filter({ hasText: 'En attente d’envoi' }).waitFor();
     assert.ok(await pending.evaluate((el) => el.classList.contains('note-pending')), 'the note is marked pending');
     assert.match(await liveStatus(b).textContent(), /Hors ligne.*1 modification en attente/);
+    // A chat message sent offline waits in the list, said to be waiting.
+    const side = b.locator('.board-side');
+    await side.getByLabel('Message', { exact: true }).fill('Message envoyé hors ligne');
+    await side.getByRole('button', { name: 'Envoyer', exact: true }).click();
+    await side.locator('.chat-list li').filter({ hasText: 'Message envoyé hors ligne' }).filter({ hasText: 'En attente d’envoi' }).waitFor();
     // Still offline after a moment: nothing reached A.
     await a.waitForTimeout(500);
     assert.equal(await noteIn(a, offlineText).count(), 0, 'the note must not reach A while B is offline');
@@ -473,8 +548,60 @@ async function run(relais) {
     await a.waitForTimeout(1_000);
     assert.equal(await noteIn(a, offlineText).count(), 1, 'A must see the note once');
     assert.equal(await noteIn(b, offlineText).count(), 1, 'B must see the note once');
-    assert.equal(await b.evaluate(() => Object.keys(sessionStorage).filter((k) => k.startsWith('relais.outbox')).length),
-      0, 'the outbox in sessionStorage is empty once acknowledged');
+    await a.locator('.chat-list li').filter({ hasText: 'Message envoyé hors ligne' }).waitFor();
+    await b.locator('.chat-list li').filter({ hasText: 'Message envoyé hors ligne' }).filter({ hasNotText: 'En attente' }).waitFor();
+    assert.equal(await a.locator('.chat-list li').filter({ hasText: 'Message envoyé hors ligne' }).count(), 1);
+    assert.equal(await b.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('relais.outbox')).length),
+      0, 'the outbox in localStorage is empty once acknowledged');
+  });
+
+  await step('an edit made offline shows at once; a second one chains on it, without a conflict', async () => {
+    const initial = 'Note à reprendre hors ligne';
+    const first = 'Première modification hors ligne';
+    const second = 'Deuxième modification hors ligne';
+    await postNote(b, 'Conditions de réussite', initial);
+    await noteIn(a, initial).waitFor();
+    await noteIn(b, initial).filter({ hasNotText: 'En attente' }).getByRole('button', { name: 'Modifier', exact: true }).waitFor();
+    offline = true;
+    await contextB.setOffline(true);
+    await waitStatus(b, /Hors ligne/);
+    await noteIn(b, initial).getByRole('button', { name: 'Modifier', exact: true }).click();
+    await noteIn(b, initial).getByLabel('Texte de la note', { exact: true }).fill(first);
+    await noteIn(b, initial).getByRole('button', { name: 'Enregistrer', exact: true }).click();
+    // The note shows the text waiting to be sent.
+    await noteIn(b, first).filter({ hasText: 'modification en attente d’envoi' }).waitFor();
+    await noteIn(b, first).getByRole('button', { name: 'Modifier', exact: true }).click();
+    assert.equal(await noteIn(b, first).getByLabel('Texte de la note', { exact: true }).inputValue(), first,
+      'the second edit starts from the first');
+    await noteIn(b, first).getByLabel('Texte de la note', { exact: true }).fill(second);
+    await noteIn(b, first).getByRole('button', { name: 'Enregistrer', exact: true }).click();
+    await noteIn(b, second).filter({ hasText: 'modification en attente d’envoi' }).waitFor();
+    await contextB.setOffline(false);
+    await waitStatus(b, /^Connecté$/);
+    offline = false;
+    await noteIn(a, second).waitFor();
+    await noteIn(b, second).filter({ hasNotText: 'en attente' }).waitFor();
+    await b.waitForTimeout(500);
+    assert.equal(await b.locator('.note-conflict').count(), 0, 'no conflict with oneself');
+    assert.equal((await b.locator('.board-bar .live-error').textContent()).trim(), '', 'no error');
+  });
+
+  await step('an edit whose note is deleted meanwhile: the text typed is offered back, to reuse', async () => {
+    const doomed = 'Note bientôt supprimée';
+    const typed = 'Texte tapé pendant la suppression';
+    await postNote(b, 'Conditions de réussite', doomed);
+    await noteIn(a, doomed).waitFor();
+    await noteIn(b, doomed).filter({ hasNotText: 'En attente' }).getByRole('button', { name: 'Modifier', exact: true }).click();
+    await noteIn(b, doomed).getByLabel('Texte de la note', { exact: true }).fill(typed);
+    await noteIn(a, doomed).getByRole('button', { name: 'Supprimer', exact: true }).click();
+    await a.getByRole('dialog').getByRole('button', { name: 'Supprimer', exact: true }).click();
+    const unsent = b.locator('main .board-unsent');
+    await unsent.filter({ hasText: 'La note que vous modifiiez a été supprimée' }).filter({ hasText: typed }).waitFor();
+    await unsent.getByRole('button', { name: 'Reprendre dans une nouvelle note', exact: true }).click();
+    const area = column(b, 'Conditions de réussite').getByLabel('Nouvelle note', { exact: true });
+    assert.equal(await area.inputValue(), typed);
+    await unsent.waitFor({ state: 'hidden' });
+    await area.fill('');
   });
 
   await step('an edit conflict: the facilitator\'s editor shows the current text and keeps the focus', async () => {
@@ -516,20 +643,30 @@ async function run(relais) {
     await side.click();
   });
 
-  const storedText = 'Note gardée pendant le rechargement';
-  await step('a note written offline survives leaving the page (sessionStorage) and arrives once', async () => {
+  const storedText = 'Note gardée après la fermeture de l’onglet';
+  await step('a note written offline: leaving asks first; it survives closing the tab (localStorage) and arrives once', async () => {
     offline = true;
     await contextB.setOffline(true);
     await waitStatus(b, /Hors ligne/);
     await postNote(b, 'Conditions de réussite', storedText);
     await noteIn(b, storedText).filter({ hasText: 'En attente d’envoi' }).waitFor();
-    const stored = await b.evaluate(() => Object.entries(sessionStorage)
-      .filter(([k]) => k.startsWith('relais.outbox')).map(([, v]) => v).join(''));
-    assert.ok(stored.includes(storedText), 'the pending operation is kept in sessionStorage');
-    // Leave the page while offline, come back online: the new page finds the
-    // operation in sessionStorage and sends it after joining.
+    const stored = await b.evaluate(() => Object.entries(localStorage)
+      .filter(([k]) => /^relais\.outbox\.\d+\.g:/.test(k)).map(([, v]) => v).join(''));
+    assert.ok(stored.includes(storedText), 'the pending operation is kept in localStorage, per workshop and person');
+    // Leaving the page asks first (the browser's own prompt).
     const boardUrl = b.url();
+    let asked = '';
+    b.once('dialog', (dialog) => {
+      asked = dialog.type();
+      dialog.accept();
+    });
     await b.goto('about:blank');
+    assert.equal(asked, 'beforeunload', 'leaving with a change unsent asks first');
+    // The tab is closed; back online, a new tab finds the operation and sends it.
+    await b.close();
+    b = await contextB.newPage();
+    b.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await watch(b, 'B', problems);
     await contextB.setOffline(false);
     offline = false;
     await b.goto(boardUrl);
@@ -542,6 +679,16 @@ async function run(relais) {
     assert.equal(await noteIn(b, offlineText).count(), 1, 'B sees the earlier note once after the reload');
   });
 
+  await step('« Quitter l’atelier » asks the guest first, saying they would come back as someone new', async () => {
+    await b.getByRole('button', { name: 'Quitter l’atelier', exact: true }).click();
+    const ask = b.getByRole('dialog', { name: 'Quitter l’atelier ?' });
+    await ask.filter({ hasText: 'nouvelle personne' }).waitFor();
+    await ask.getByRole('button', { name: 'Annuler', exact: true }).click();
+    await ask.waitFor({ state: 'hidden' });
+    assert.equal(pathOf(b), `${workshopPath}/tableau`);
+    await waitStatus(b, /^Connecté$/);
+  });
+
   await step('A closes the workshop; the report is shown, B is told the workshop is closed', async () => {
     await a.goto(`${base}${workshopPath}`);
     await heading(a, WORKSHOP);
@@ -549,6 +696,16 @@ async function run(relais) {
     await a.getByRole('dialog').getByRole('button', { name: 'Clore', exact: true }).click();
     await a.locator('main .workshop-state-line').filter({ hasText: 'Clos' }).waitFor();
     await b.locator('main .board-hint').filter({ hasText: 'clos' }).waitFor();
+    // B, a participant: nothing offered that would be refused, the closure said once.
+    await actionForm(b).waitFor({ state: 'hidden' });
+    const table = b.getByRole('table', { name: 'Actions décidées' });
+    await table.getByRole('row').filter({ hasText: 'Réunir les pharmaciens du secteur' }).waitFor();
+    assert.equal(await table.getByRole('button').count(), 0, 'no « Modifier » nor « Supprimer » on the actions');
+    await b.locator('.board-bar .timer').waitFor({ state: 'hidden' });
+    assert.equal(await b.getByRole('button', { name: 'Signal sonore à 0:00' }).count(), 0, 'no sound toggle');
+    const saidClosed = await b.evaluate(() => [...document.querySelectorAll('main *')]
+      .filter((el) => el.getClientRects().length && [...el.childNodes].some((n) => n.nodeType === 3 && /L’atelier est clos/.test(n.textContent))).length);
+    assert.equal(saidClosed, 1, 'the closure is said once');
     await a.getByRole('link', { name: 'Compte rendu', exact: true }).click();
     await waitForPath(a, `${workshopPath}/compte-rendu`);
     await heading(a, /^Compte rendu — /);

@@ -359,6 +359,16 @@ socket.watch({
 });
 
 async function leaveAsGuest() {
+  // Coming back makes a new person, who may no longer change what this one wrote: asked
+  // first, with what would be lost.
+  const unsent = unsavedChanges();
+  const ok = await confirmDialog({
+    title: t('layout.guestLeaveTitle'),
+    text: [t('layout.guestLeaveText'), unsent ? t('layout.guestLeaveUnsent') : ''].filter(Boolean).join(' '),
+    confirmLabel: t('layout.guestLeave'), danger: true,
+  });
+  if (!ok) return;
+  if (unsent) releaseLeaving();
   try {
     await api.del('/api/invites/session', { quiet401: true });
   } catch (err) {

@@ -1,11 +1,13 @@
 // The live-workshop client (docs/protocol.md), on the page's shared WebSocket
 // (socket.js, which reconnects with backoff and pings): joins one workshop and
 // resumes with `since` after each reconnection; keeps every operation in an outbox
-// (memory and sessionStorage) until the server acknowledges it, and sends it again
-// with the same client id after each join, so nothing typed is lost across
-// disconnections or reloads. Snapshots and events are handed to the page in order,
-// each seq once. Leaving the page leaves the room; the socket stays open while
-// another feature (the notification bell) holds it.
+// (memory and localStorage, per workshop and per person) until the server
+// acknowledges it, and sends it again with the same client id after each join, so
+// nothing typed is lost across disconnections, reloads, leaving the board or closing
+// the tab: what is left unsent goes when the person comes back to the board.
+// Snapshots and events are handed to the page in order, each seq once. Leaving the
+// page leaves the room; the socket stays open while another feature (the
+// notification bell) holds it.
 
 import { randomId } from './ateliers/common.js';
 import * as socket from './socket.js';
@@ -20,16 +22,33 @@ const FLUSH_PAUSE_MS = 2_500;
 // Errors after which an operation was not applied and must be sent again later.
 const RETRY_CODES = new Set(['atelier_indisponible', 'pas_dans_l_atelier', 'trop_de_requetes', 'erreur_interne']);
 
-function storageKey(workshopId) {
-  return `relais.outbox.${workshopId}`;
+// The outbox of one person for one workshop. localStorage, not sessionStorage: it must
+// outlive the tab (a phone's browser kills background tabs). Two tabs of the same person
+// share it; the server applies an operation id once, so both sending it is harmless.
+function storageKey(workshopId, personKey) {
+  return `relais.outbox.${workshopId}.${personKey}`;
 }
 
-function loadStored(workshopId) {
+function readStored(workshopId, personKey) {
+  if (!personKey) return [];
   try {
-    const data = JSON.parse(sessionStorage.getItem(storageKey(workshopId)) || 'null');
-    if (data && Array.isArray(data.ops)) return data;
+    const data = JSON.parse(localStorage.getItem(storageKey(workshopId, personKey)) || 'null');
+    if (data && Array.isArray(data.ops)) return data.ops.filter((o) => o && typeof o.id === 'string' && o.msg);
   } catch {
     // Storage unavailable or damaged: start empty.
+  }
+  return [];
+}
+
+/** What an earlier version kept in the tab's sessionStorage: { key, ops }, then forgotten. */
+function takeLegacy(workshopId) {
+  const key = `relais.outbox.${workshopId}`;
+  try {
+    const data = JSON.parse(sessionStorage.getItem(key) || 'null');
+    sessionStorage.removeItem(key);
+    if (data && Array.isArray(data.ops)) return { key: data.key || null, ops: data.ops.filter((o) => o && typeof o.id === 'string' && o.msg) };
+  } catch {
+    // Nothing to take.
   }
   return { key: null, ops: [] };
 }
@@ -40,6 +59,8 @@ function loadStored(workshopId) {
  * @param {object} options
  * @param {number|string} options.workshopId
  * @param {AbortSignal} options.signal closes everything when aborted
+ * @param {string} [options.personKey] who is expected ("u:12", "g:3"), when known before
+ *   the server's welcome: their stored operations are shown at once
  * @param {object} options.on callbacks, all optional:
  *   welcome(msg)                 after each (re)connection, before joining
  *   snapshot(msg)                a whole board: msg.state, msg.seq, msg.you
@@ -55,14 +76,20 @@ function loadStored(workshopId) {
  *                                may check whether access ended (reason: the 1008
  *                                close's reason, for display only)
  */
-export function connectLive({ workshopId, signal, on = {} }) {
+export function connectLive({ workshopId, signal, personKey = null, on = {} }) {
   const workshop = Number(workshopId);
   const call = (name, ...args) => { if (typeof on[name] === 'function') on[name](...args); };
 
-  const stored = loadStored(workshop);
-  let ownerKey = stored.key; // the actor key the stored operations belong to
-  let outbox = stored.ops.filter((o) => o && typeof o.id === 'string' && o.msg)
-    .map((o) => ({ id: o.id, msg: o.msg, sent: false, ackSeq: null }));
+  const entry = (o) => ({ id: o.id, msg: o.msg, sent: false, ackSeq: null });
+  let ownerKey = personKey || null; // the person the outbox belongs to
+  let outbox = readStored(workshop, ownerKey).map(entry);
+  const legacy = takeLegacy(workshop);
+  if (!legacy.key || !ownerKey || legacy.key === ownerKey) {
+    for (const o of legacy.ops) if (!outbox.some((x) => x.id === o.id)) outbox.push(entry(o));
+  }
+  // Ids acknowledged, refused or dropped here: never written back to the storage, which
+  // another tab of the same person may have filled meanwhile.
+  const forgotten = new Set();
 
   let status = null;
   let seq = 0; // last applied
@@ -81,13 +108,28 @@ export function connectLive({ workshopId, signal, on = {} }) {
   }
 
   function persist() {
+    if (!ownerKey) return; // not known yet: written once the welcome says who it is
     try {
       const ops = outbox.filter((o) => o.ackSeq === null).map(({ id, msg }) => ({ id, msg }));
-      if (ops.length) sessionStorage.setItem(storageKey(workshop), JSON.stringify({ key: ownerKey, ops }));
-      else sessionStorage.removeItem(storageKey(workshop));
+      const inHand = new Set(outbox.map((o) => o.id));
+      // What another tab of the same person queued stays.
+      for (const o of readStored(workshop, ownerKey)) if (!inHand.has(o.id) && !forgotten.has(o.id)) ops.push(o);
+      if (ops.length) localStorage.setItem(storageKey(workshop, ownerKey), JSON.stringify({ ops }));
+      else localStorage.removeItem(storageKey(workshop, ownerKey));
     } catch {
       // Storage full or disabled: the memory outbox still holds them.
     }
+  }
+
+  /** Keeps the operations for which `keep` is true; the others are forgotten. */
+  function keepOnly(keep) {
+    const before = outbox.length;
+    outbox = outbox.filter((o) => {
+      if (keep(o)) return true;
+      forgotten.add(o.id);
+      return false;
+    });
+    return outbox.length !== before;
   }
 
   function outboxChanged() {
@@ -118,16 +160,14 @@ export function connectLive({ workshopId, signal, on = {} }) {
   }
 
   function settleAcks() {
-    const before = outbox.length;
-    outbox = outbox.filter((o) => o.ackSeq === null || o.ackSeq > seq);
-    if (outbox.length !== before) outboxChanged();
+    if (keepOnly((o) => o.ackSeq === null || o.ackSeq > seq)) outboxChanged();
   }
 
   /** Queues an operation; it is sent now when joined, else after the next join. */
   function send(op, fields = {}) {
     const id = `op-${randomId()}`;
     const msg = { ...fields, type: 'op', workshop, id, op };
-    if (outbox.length >= OUTBOX_MAX) outbox.shift();
+    if (outbox.length >= OUTBOX_MAX) forgotten.add(outbox.shift().id);
     outbox.push({ id, msg, sent: false, ackSeq: null });
     outboxChanged();
     flush();
@@ -169,10 +209,14 @@ export function connectLive({ workshopId, signal, on = {} }) {
         const serverMs = typeof msg.server_time_ms === 'number' ? msg.server_time_ms : Date.parse(msg.server_time);
         if (Number.isFinite(serverMs)) clockOffset = serverMs - Date.now();
         const key = msg.key || (msg.user ? `u:${msg.user.id}` : msg.guest ? `g:${msg.guest.id}` : null);
-        if (ownerKey && key && ownerKey !== key) {
-          outbox = []; // operations of someone else who used this tab
+        if (key && ownerKey !== key) {
+          // Someone else uses this browser now: the operations in hand stay stored for
+          // the one they belong to; this person's own come from the storage.
+          const queued = ownerKey ? [] : outbox; // queued before anyone was known: theirs
+          outbox = readStored(workshop, key).map(entry);
+          for (const o of queued) if (!outbox.some((x) => x.id === o.id)) outbox.push(o);
+          ownerKey = key;
         }
-        ownerKey = key;
         outboxChanged();
         call('welcome', msg);
         join(true);
@@ -217,7 +261,7 @@ export function connectLive({ workshopId, signal, on = {} }) {
         const item = outbox.find((o) => o.id === msg.id);
         if (item) {
           item.ackSeq = Number(msg.seq) || 0;
-          outbox = outbox.filter((o) => o.ackSeq === null || o.ackSeq > seq);
+          keepOnly((o) => o.ackSeq === null || o.ackSeq > seq);
           outboxChanged();
         }
         break;
@@ -239,7 +283,7 @@ export function connectLive({ workshopId, signal, on = {} }) {
           break;
         }
         if (item) {
-          outbox = outbox.filter((o) => o !== item);
+          keepOnly((o) => o !== item);
           outboxChanged();
         }
         // Without an id while not joined, it is the join that was refused.

@@ -25,6 +25,7 @@ function noteFrom(n) {
     group: n.group === null || n.group === undefined ? null : asId(n.group),
     hidden: String(n.hidden || ''),
     author: n.author && typeof n.author === 'object' ? { key: n.author.key, name: n.author.name } : null,
+    anonymous: Boolean(n.anonymous), // written while the board was anonymous: no author for others
     fields: fieldsFrom(n.fields),
   };
 }
@@ -64,6 +65,9 @@ export class Board {
   get writer() { return this.me.role === 'facilitator' || this.me.role === 'participant'; }
 
   get phase() { return this.phases[this.current] || null; }
+
+  /** A closed or archived workshop refuses every operation (atelier_ferme). */
+  get open() { return this.state !== 'closed' && this.state !== 'archived'; }
 
   /** Loads a `snapshot` message ({ seq, state, you }). */
   load(msg) {
@@ -162,7 +166,7 @@ export class Board {
       case 'note.add':
         this.notes.set(seq, noteFrom({
           id: seq, column: d.column, text: d.text, colour: d.colour, phase: d.phase, hidden: d.hidden,
-          version: 1, group: null, author: ev.by, fields: d.fields,
+          version: 1, group: null, author: ev.by, fields: d.fields, anonymous: d.anonymous,
         }));
         return false;
       case 'note.edit':
@@ -438,15 +442,20 @@ export class Board {
     return Math.max(0, p.vote_budget - used);
   }
 
+  /** Whether `note` was written by this person. */
+  mine(note) {
+    return Boolean(note.author && note.author.key === this.me.key);
+  }
+
   canChange(note) {
-    return this.facilitator || (this.writer && note.author && note.author.key === this.me.key);
+    return this.open && (this.facilitator || (this.writer && this.mine(note)));
   }
 
   canGroup() {
-    return this.facilitator || (this.me.role === 'participant' && Boolean(this.phase?.grouping));
+    return this.open && (this.facilitator || (this.me.role === 'participant' && Boolean(this.phase?.grouping)));
   }
 
   canPlan() {
-    return this.facilitator || (this.me.role === 'participant' && this.phase?.kind === 'plan_action');
+    return this.open && (this.facilitator || (this.me.role === 'participant' && this.phase?.kind === 'plan_action'));
   }
 }

@@ -15,6 +15,7 @@ import {
   actions, createForm, formValues, inputField, keepDraft, submitButton,
 } from '../forms.js';
 import { compare, formatNumber, t, tn } from '../i18n.js';
+import { guardLeaving } from '../leave-guard.js';
 import { connectLive } from '../live.js';
 
 let pageTitle = '';
@@ -31,6 +32,7 @@ const chars = (text) => [...text].length;
 const ERROR_SHOWN_MS = 10_000;
 const TYPING_SHOWN_MS = 4_000;
 const TYPING_EVERY_MS = 3_000;
+const listFormat = new Intl.ListFormat('fr', { type: 'conjunction' });
 
 function formatDuration(ms) {
   const total = Math.max(0, Math.ceil(ms / 1000));
@@ -130,6 +132,9 @@ export async function render(ctx) {
     // change by someone else meanwhile makes the server answer version_perimee), and
     // after such a conflict the note's current text.
     editing: new Map(),
+    // Texts of edits whose note went (deleted, or no longer this person's to change):
+    // [{ column, text }], offered back in the unsent box.
+    orphans: [],
     pending: [], // operations not yet acknowledged
     people: [],
     typing: new Map(), // key -> { name, until }
@@ -148,6 +153,31 @@ export async function render(ctx) {
   try { sound = localStorage.getItem(SOUND_KEY) === 'on'; } catch { /* off */ }
   let live = null;
 
+  // What is typed in a note's editor survives a reload, as the composers' drafts do (in
+  // the tab's storage): the open editors, and the texts of notes gone meanwhile.
+  const editsKey = `relais.draft.atelier.${id}.edits`;
+  function saveEdits() {
+    try {
+      const edits = [...ui.editing].map(([note, state]) => ({ ...state, note }));
+      if (edits.length || ui.orphans.length) sessionStorage.setItem(editsKey, JSON.stringify({ edits, orphans: ui.orphans }));
+      else sessionStorage.removeItem(editsKey);
+    } catch { /* full or unavailable: the text stays in the page */ }
+  }
+  try {
+    const kept = JSON.parse(sessionStorage.getItem(editsKey) || 'null') || {};
+    for (const { note, ...state } of Array.isArray(kept.edits) ? kept.edits : []) {
+      if (Number(note) > 0 && typeof state.draft === 'string') ui.editing.set(Number(note), state);
+    }
+    for (const o of Array.isArray(kept.orphans) ? kept.orphans : []) {
+      if (o && typeof o.text === 'string') ui.orphans.push({ column: String(o.column || ''), text: o.text });
+    }
+  } catch { /* nothing kept */ }
+
+  // Changes not yet sent (offline) wait in the outbox, which outlives the page; leaving
+  // asks all the same, since they go only when the person comes back to this board.
+  // Online, they leave within milliseconds: no question then.
+  guardLeaving(() => ui.pending.length > 0 && ui.status !== 'online' && !ui.ended, signal);
+
   // ------------------------------------------------------------ static layout
   const statusEl = h('div', { class: 'live-status live-status-connecting', role: 'status', 'aria-live': 'polite' });
   const errorEl = h('div', { class: 'live-error', role: 'alert', 'aria-live': 'assertive' });
@@ -164,7 +194,7 @@ export async function render(ctx) {
   // Why no one but the facilitators may write now (the board locked, or locked at 0:00):
   // said once, in the bar, and named by every composer it closes.
   const barReason = h('p', { class: 'composer-reason board-reason', id: uid('raison-tableau'), 'aria-live': 'polite', hidden: true });
-  const stateHint = h('p', { class: 'board-hint' });
+  const stateHint = h('p', { class: 'board-hint', id: uid('etat') });
   const columnsEl = h('div', { class: 'board-columns' });
   const presenceEl = h('div');
   const typingEl = h('p', { class: 'hint typing' });
@@ -271,7 +301,10 @@ export async function render(ctx) {
     if (p && p.private_notes) flags.push(t('board.flagPrivate'));
     if (p && board.revealed.has(p.key)) flags.push(t('board.flagRevealed'));
     setText(phaseInfo, flags.filter(Boolean).join(' · '));
-    votesLeftEl.hidden = !(p && p.vote_budget > 0 && board.writer);
+    votesLeftEl.hidden = !(p && p.vote_budget > 0 && board.writer && board.open);
+    // Closed, the timer and its sound mean nothing any more.
+    timerEl.hidden = !board.open;
+    soundButton.hidden = !board.open;
     setText(votesLeftEl, p ? t('board.votesLeft', { n: board.votesLeft(), budget: p.vote_budget }) : '');
     drawVoters();
     const hints = {
@@ -282,6 +315,8 @@ export async function render(ctx) {
     if (hints[board.state]) hint.push(t(hints[board.state]));
     // Someone whose access ended is told so in the bar (endedEl), not called an observer.
     if (board.me.role === 'observer' && !ui.ended) hint.push(t('board.hintObserver'));
+    // « Notes privées » alone reads as « for good »: say until when, and what then.
+    if (p && p.private_notes && board.writer && !board.facilitator && board.open) hint.push(t('board.hintPrivate'));
     setText(stateHint, hint.join(' '));
     stateHint.hidden = !hint.length;
     reportLink.hidden = !(board.state === 'closed' || board.state === 'archived');
@@ -295,7 +330,7 @@ export async function render(ctx) {
    */
   function drawVoters() {
     const p = board.phase;
-    const show = Boolean(board.facilitator && p && p.vote_budget > 0);
+    const show = Boolean(board.facilitator && p && p.vote_budget > 0 && board.open);
     votersEl.hidden = !show;
     if (!show) return;
     const voted = board.votersIn(p.key);
@@ -307,8 +342,35 @@ export async function render(ctx) {
   }
 
   // ------------------------------------------------------------ notes
+  /**
+   * `note` as this person sees it: with their edits not yet sent (offline) applied, and
+   * the version those will give it, so that another edit chains on them.
+   */
+  function withPending(note) {
+    let out = note;
+    let bump = 0;
+    for (const m of ui.pending) {
+      if (m.note !== note.id) continue;
+      if (m.op === 'note.edit') {
+        out = {
+          ...out,
+          text: typeof m.text === 'string' ? m.text : out.text,
+          colour: typeof m.colour === 'string' ? m.colour : out.colour,
+          fields: m.fields && typeof m.fields === 'object' ? { ...m.fields } : out.fields,
+        };
+      }
+      if (m.op === 'note.edit' || m.op === 'note.move' || m.op === 'note.group') bump += 1;
+    }
+    return bump ? { ...out, version: note.version + bump } : note;
+  }
+  const noteNow = (noteId) => {
+    const note = board.notes.get(noteId);
+    return note ? withPending(note) : null;
+  };
+
   function editNote(note) {
-    ui.editing.set(note.id, { draft: note.text, version: note.version });
+    ui.editing.set(note.id, { draft: note.text, version: note.version, column: note.column });
+    saveEdits();
     drawColumns();
     const area = columnsEl.querySelector(`[data-focus="note-${note.id}-text"]`);
     if (area) area.focus();
@@ -410,20 +472,29 @@ export async function render(ctx) {
     if (state.fields === undefined) state.fields = { ...note.fields };
     const fieldControls = fieldInputs(defs, state.fields, {
       focus: (key) => `note-${note.id}-field-${key}`,
-      onInput: (key, value) => { state.fields[key] = value; },
+      onInput: (key, value) => {
+        state.fields[key] = value;
+        saveEdits();
+      },
     });
     const areaId = uid('note-edition');
     const conflictId = state.current !== undefined ? uid('conflit') : null;
     const area = h('textarea', {
       id: areaId, rows: '3', 'data-focus': `note-${note.id}-text`, 'aria-describedby': conflictId,
-      oninput: (e) => { state.draft = e.target.value; },
+      oninput: (e) => {
+        state.draft = e.target.value;
+        saveEdits();
+      },
     });
     area.value = state.draft;
     guardLength(area);
     // The colour is changed here too (recolour).
     if (state.colour === undefined) state.colour = note.colour;
     const colourId = uid('couleur');
-    const colour = h('select', { id: colourId, 'data-focus': `note-${note.id}-colour`, onchange: (e) => { state.colour = e.target.value; } },
+    const colour = h('select', { id: colourId, 'data-focus': `note-${note.id}-colour`, onchange: (e) => {
+      state.colour = e.target.value;
+      saveEdits();
+    } },
       COLOURS.map((c) => h('option', { value: c, text: t(`board.colour.${c}`) })));
     colour.value = COLOURS.includes(state.colour) ? state.colour : 'jaune';
     const save = () => {
@@ -491,11 +562,13 @@ export async function render(ctx) {
     const textId = uid('note-texte');
     const votes = board.votesOn(note.id);
     const p = board.phase;
-    const voting = p && p.vote_budget > 0 && board.writer;
+    const voting = p && p.vote_budget > 0 && board.writer && board.open;
     const pendingEdit = ui.pending.some((m) => m.note === note.id && m.op.startsWith('note.'));
     const meta = [];
     if (note.author) meta.push(note.author.name);
     else if (board.anonymous) meta.push(t('board.anonymousAuthor'));
+    // One's own name shows on one's own note: say that the others do not see it.
+    if (board.mine(note) && (board.anonymous || note.anonymous)) meta.push(t('board.anonymousMine'));
     if (note.hidden === 'private') meta.push(t('board.notePrivate'));
     if (note.hidden === 'prework') meta.push(t('board.notePrework'));
     if (pendingEdit) meta.push(t('board.notePendingChange'));
@@ -587,10 +660,18 @@ export async function render(ctx) {
         { 'data-focus': `group-${g.id}-rename`, 'aria-describedby': headingId }),
       board.groupsIn(g.column).length > 1 ? button(t('board.merge'), () => mergeGroup(g),
         { 'data-focus': `group-${g.id}-merge`, 'aria-describedby': headingId }) : null,
-      button(t('board.groupDelete'), () => send('group.delete', { group: g.id }),
+      button(t('board.groupDelete'), () => deleteGroup(g),
         { cls: 'button button-danger-quiet button-small', 'data-focus': `group-${g.id}-delete`,
           'aria-describedby': headingId })) : null;
     return [h('h4', { class: 'group-title', id: headingId, text: g.title }), tools];
+  }
+
+  async function deleteGroup(g) {
+    const ok = await confirmDialog({
+      title: t('board.groupDeleteTitle', { title: g.title }), text: t('board.groupDeleteText'),
+      confirmLabel: t('board.groupDelete'), danger: true, signal,
+    });
+    if (ok) send('group.delete', { group: g.id });
   }
 
   async function renameGroup(g) {
@@ -705,7 +786,8 @@ export async function render(ctx) {
   function composerBlocked() {
     const own = (text) => ({ text, shared: false });
     if (ui.ended) return own(ui.ended);
-    if (board.state === 'closed' || board.state === 'archived') return own(t('board.hintClosed'));
+    // Said once, by the hint under the bar, which the text fields name.
+    if (!board.open) return { text: t('board.hintClosed'), shared: true, said: stateHint };
     if (board.me.role === 'observer') return own(t('board.hintObserver'));
     if (board.state === 'draft' && !board.facilitator) return own(t('board.composerDraft'));
     if (board.locked && !board.facilitator) return { text: t('board.composerLocked'), shared: true };
@@ -758,7 +840,7 @@ export async function render(ctx) {
         handle.addEventListener('click', swallow, { capture: true, once: true });
         setTimeout(() => handle.removeEventListener('click', swallow, { capture: true }), 400);
         if (e.type !== 'pointerup' || !over) return;
-        const current = board.notes.get(note.id);
+        const current = noteNow(note.id);
         const group = over.dataset.dropGroup ? Number(over.dataset.dropGroup) : null;
         if (current) placeNote(current, over.dataset.dropColumn, group);
       };
@@ -789,7 +871,7 @@ export async function render(ctx) {
       if (!id) return;
       e.preventDefault();
       e.stopPropagation();
-      const note = board.notes.get(id);
+      const note = noteNow(id);
       if (note) placeNote(note, columnKey, groupId);
     });
     return el;
@@ -948,28 +1030,86 @@ export async function render(ctx) {
         drawColumns();
         columnView(c).heading.focus();
       }, { cls: 'button button-secondary button-small column-tab', 'aria-pressed': String(c.key === ui.column), 'data-focus': `tab-${c.key}`,
-        'aria-controls': columnView(c).el.id, 'data-drop-column': c.key }))) : null));
+        'aria-controls': columnView(c).el.id, 'data-drop-column': c.key }))) : null), () => phaseTitle);
   }
 
   // Text typed in a column the phase no longer shows (the facilitator moved on while it
   // was being written) is not lost: it is kept, shown here to copy, and back in its
-  // column if a phase shows that column again.
-  const unsentBox = h('div', { class: 'notice notice-info board-unsent', hidden: true, role: 'status' });
+  // column if a phase shows that column again. So is an edit of a note of such a column;
+  // the text of an edit whose note went (deleted meanwhile) is offered back here too.
+  const unsentBox = h('div', { class: 'notice notice-info board-unsent', hidden: true, role: 'status', tabindex: '-1' });
+  /** The title of the column `key` in the plan ('' when no phase has it). */
+  function columnTitle(key) {
+    for (const p of board.phases) for (const c of p.columns || []) if (c.key === key) return c.title;
+    return '';
+  }
+  const redrawUnsent = () => drawUnsent(board.phase ? board.phase.columns || [] : []);
+  function unsentItem(label, text, ...tools) {
+    return h('li', {},
+      label ? h('strong', { text: label }) : null, h('span', { class: 'board-unsent-text', text }), ' ',
+      ...tools.filter(Boolean).map((x) => [x, ' ']).flat());
+  }
   function drawUnsent(columns) {
     const shown = new Set(columns.map((c) => c.key));
     const left = [...columnViews.entries()].filter(([key, v]) => !shown.has(key) && v.area.value.trim());
-    const vm = left.map(([key, v]) => [key, v.area.value]);
-    update(unsentBox, vm, () => (left.length ? [
-      h('p', { text: tn('board.unsentTitle', left.length) }),
-      h('ul', {}, left.map(([, v]) => h('li', {},
-        h('strong', { text: `${v.title} : ` }), h('span', { class: 'board-unsent-text', text: v.area.value }), ' ',
-        button(t('board.unsentDrop'), () => {
+    const edits = [...ui.editing].filter(([noteId]) => {
+      const note = board.notes.get(noteId);
+      return note && !shown.has(note.column);
+    });
+    const orphans = ui.orphans;
+    const vm = [left.map(([key, v]) => [key, v.area.value]), edits.map(([noteId, state]) => [noteId, state.draft]),
+      orphans.map((o) => [o.column, o.text, shown.has(o.column)])];
+    const moved = left.length + edits.length;
+    const drop = (forget) => button(t('board.unsentDrop'), () => {
+      forget();
+      saveEdits();
+      redrawUnsent();
+    }, { cls: 'button button-small button-secondary' });
+    unsentBox.hidden = !(moved || orphans.length);
+    update(unsentBox, vm, () => [
+      moved ? h('p', { text: tn('board.unsentTitle', moved) }) : null,
+      moved ? h('ul', {},
+        left.map(([, v]) => unsentItem(`${v.title} : `, v.area.value, drop(() => {
           v.area.value = '';
           v.draft.clear();
-          drawUnsent(board.phase ? board.phase.columns || [] : []);
-        }, { cls: 'button button-small button-secondary' })))),
-    ] : null));
-    unsentBox.hidden = !left.length;
+        }))),
+        edits.map(([noteId, state]) => unsentItem(t('board.unsentEdit', { title: columnTitle(board.notes.get(noteId).column) }),
+          state.draft, drop(() => ui.editing.delete(noteId))))) : null,
+      orphans.length ? h('p', { text: tn('board.editGone', orphans.length) }) : null,
+      orphans.length ? h('ul', {}, orphans.map((o) => {
+        const title = columnTitle(o.column);
+        return unsentItem(title ? `${title} : ` : '', o.text,
+          shown.has(o.column) ? button(t('board.editGoneReuse'), () => reuseOrphan(o), { cls: 'button button-small' }) : null,
+          drop(() => { ui.orphans = ui.orphans.filter((x) => x !== o); }));
+      })) : null,
+    ], () => (unsentBox.hidden ? phaseTitle : unsentBox));
+  }
+
+  /** The text of an edit whose note went, into its column's composer (to send anew). */
+  function reuseOrphan(o) {
+    const view = columnViews.get(o.column);
+    if (!view) return;
+    const typed = view.area.value.trim();
+    view.area.value = typed ? `${o.text}\n${view.area.value}` : o.text;
+    view.draft.save();
+    ui.orphans = ui.orphans.filter((x) => x !== o);
+    ui.column = o.column;
+    saveEdits();
+    drawColumns();
+    view.area.focus();
+  }
+
+  /** Edits whose note went, or is no longer this person's to change: their text is kept. */
+  function checkEdits() {
+    let changed = false;
+    for (const [noteId, state] of ui.editing) {
+      const note = board.notes.get(noteId);
+      if (note && board.canChange(note)) continue;
+      ui.editing.delete(noteId);
+      if (String(state.draft || '').trim()) ui.orphans.push({ column: note ? note.column : String(state.column || ''), text: state.draft });
+      changed = true;
+    }
+    if (changed) saveEdits();
   }
 
   function drawColumns() {
@@ -981,17 +1121,27 @@ export async function render(ctx) {
       ui.column = arrived.column;
     }
     if (!columns.some((c) => c.key === ui.column)) ui.column = columns.length ? columns[0].key : null;
+    if (board.loaded) checkEdits();
     drawTabs(columns);
     const wanted = columns.map((c) => columnView(c).el);
+    let focusLost = false;
     if (wanted.length !== columnsEl.children.length || wanted.some((el, i) => columnsEl.children[i] !== el)) {
       const active = document.activeElement;
+      const inside = Boolean(active && columnsEl.contains(active));
       columnsEl.replaceChildren(...wanted);
       if (active && wanted.some((el) => el.contains(active))) active.focus();
+      else focusLost = inside;
     }
     drawUnsent(columns);
+    // What had the focus went with its column (the phase changed while someone typed):
+    // the focus goes to where their text is now, or to the new phase's title — never
+    // to the page's body, where the next keystrokes would be lost.
+    if (focusLost) (unsentBox.hidden ? phaseTitle : unsentBox).focus();
     const shared = composerBlocked();
-    barReason.hidden = !shared.shared;
-    setText(barReason, shared.shared ? shared.text : '');
+    // The closed workshop is said once, under the bar; the lock, in the bar.
+    const inBar = shared.shared && !shared.said;
+    barReason.hidden = !inBar;
+    setText(barReason, inBar ? shared.text : '');
     for (const column of columns) {
       const view = columnView(column);
       view.heading.textContent = column.title;
@@ -1006,11 +1156,11 @@ export async function render(ctx) {
       view.addForm.hidden = board.me.role === 'observer' && !ui.ended;
       view.reason.hidden = !blocked.text || blocked.shared;
       setText(view.reason, blocked.shared ? '' : blocked.text);
-      view.area.setAttribute('aria-describedby', [view.hintId, view.reason.id, blocked.shared ? barReason.id : null].filter(Boolean).join(' '));
+      view.area.setAttribute('aria-describedby', [view.hintId, view.reason.id, blocked.shared ? (blocked.said || barReason).id : null].filter(Boolean).join(' '));
       for (const control of view.addForm.elements) control.disabled = Boolean(blocked.text);
       view.groupBox.hidden = !board.canGroup() || Boolean(ui.ended);
       view.el.classList.toggle('column-current', column.key === ui.column);
-      const notes = board.notesIn(column.key);
+      const notes = board.notesIn(column.key).map(withPending);
       const groups = board.groupsIn(column.key);
       const pending = ui.pending.filter((m) => m.op === 'note.add' && m.column === column.key);
       const vm = {
@@ -1033,6 +1183,7 @@ export async function render(ctx) {
         return parts;
       }, () => view.heading);
     }
+    saveEdits();
     if (ui.refocus !== null) {
       // A refused edit is back in its editor: the focus goes back into it.
       const area = columnsEl.querySelector(`[data-focus="note-${ui.refocus}-text"]`);
@@ -1075,15 +1226,16 @@ export async function render(ctx) {
       : h('p', { class: 'hint', text: t('board.nobody') })));
     const now = Date.now();
     const names = [...ui.typing.values()].filter((x) => x.until > now).map((x) => x.name || t('board.someone'));
-    setText(typingEl, names.length ? t('board.typing', { names: names.join(', ') }) : '');
+    setText(typingEl, names.length ? tn('board.typing', names.length, { names: listFormat.format(names) }) : '');
   }
 
   function drawReactions() {
-    const vm = [board.reactions, board.writer];
+    const writer = board.writer && board.open;
+    const vm = [board.reactions, writer];
     update(reactionsEl, vm, () => REACTIONS.map((emoji) => {
       const n = board.reactions[emoji] || 0;
       const label = t('board.react', { emoji, n });
-      return board.writer
+      return writer
         ? button(`${emoji} ${n}`, () => send('reaction', { emoji }),
           { cls: 'button button-secondary button-small reaction', 'aria-label': label, 'data-focus': `reaction-${emoji}` })
         : h('span', { class: 'reaction-count', text: `${emoji} ${n}`, title: label });
@@ -1091,15 +1243,21 @@ export async function render(ctx) {
   }
 
   function drawChat() {
-    const vm = board.chat.map((m) => [m.id, m.text, m.by && m.by.name, m.at]);
+    // Messages sent offline wait at the end of the list, said to be waiting.
+    const waiting = ui.pending.filter((m) => m.op === 'chat.send' && typeof m.text === 'string');
+    const vm = [board.chat.map((m) => [m.id, m.text, m.by && m.by.name, m.at]), waiting.map((m) => [m.id, m.text])];
     if (chatList.dataset.sig === JSON.stringify(vm)) return;
     const atBottom = chatList.scrollHeight - chatList.scrollTop - chatList.clientHeight < 40;
-    update(chatList, vm, () => (board.chat.length
-      ? board.chat.map((m) => h('li', {},
-        h('span', { class: 'chat-author', text: m.by ? m.by.name : t('board.anonymousAuthor') }),
-        h('span', { class: 'visually-hidden', text: '\u00A0: ' }), ' ',
-        h('span', { class: 'chat-text', text: m.text }), ' ',
-        m.at ? h('span', { class: 'hint chat-time', text: formatTime(m.at) }) : null))
+    const line = (author, text, after) => h('li', after.pending ? { class: 'chat-pending' } : {},
+      h('span', { class: 'chat-author', text: author }),
+      h('span', { class: 'visually-hidden', text: '\u00A0: ' }), ' ',
+      h('span', { class: 'chat-text', text }), ' ',
+      after.text ? h('span', { class: `hint ${after.pending ? 'chat-pending-label' : 'chat-time'}`, text: after.text }) : null);
+    update(chatList, vm, () => (board.chat.length || waiting.length
+      ? [
+        ...board.chat.map((m) => line(m.by ? m.by.name : t('board.anonymousAuthor'), m.text, { text: m.at ? formatTime(m.at) : '' })),
+        ...waiting.map((m) => line(board.me.name || t('board.someone'), m.text, { text: t('board.notePending'), pending: true })),
+      ]
       : h('li', { class: 'hint', text: t('board.chatEmpty') })));
     if (atBottom) chatList.scrollTop = chatList.scrollHeight;
   }
@@ -1115,9 +1273,12 @@ export async function render(ctx) {
     onSubmit: async (values, form) => {
       send('chat.send', { text: values.text });
       form.reset();
+      chatDraft.clear(); // sent: the outbox keeps it until acknowledged
       form.elements.namedItem('text').focus();
     },
   });
+  // A message typed and not sent survives a reload, as a note's text does.
+  const chatDraft = keepDraft(chatForm.form, `atelier.${id}.chat`);
 
   // ------------------------------------------------------------ ranking and « enjeux retenus »
   // After a vote's reveal: its ranking (ties shown), and for the facilitator « retenir »
@@ -1346,6 +1507,14 @@ export async function render(ctx) {
     });
   }
 
+  async function deleteAction(a) {
+    const ok = await confirmDialog({
+      title: t('board.actionDeleteTitle'), text: t('board.actionDeleteText', { what: a.what }),
+      confirmLabel: t('common.delete'), danger: true, signal,
+    });
+    if (ok) send('action.delete', { action: a.id });
+  }
+
   function drawActions() {
     const list = [...board.actions.values()].sort((a, b) => a.id - b.id);
     const show = board.phase?.kind === 'plan_action' || list.length > 0;
@@ -1369,7 +1538,7 @@ export async function render(ctx) {
             h('td', { text: a.when ? formatDay(a.when) : t('common.notSet') }),
             h('td', { class: 'cell-actions' }, board.canPlan() ? [
               button(t('common.edit'), () => editAction(a), { 'data-focus': `action-${a.id}-edit` }, srOnly(a.what)),
-              button(t('common.delete'), () => send('action.delete', { action: a.id }),
+              button(t('common.delete'), () => deleteAction(a),
                 { cls: 'button button-danger-quiet button-small', 'data-focus': `action-${a.id}-delete` }),
             ] : null)))))));
     }, () => actionsSection.querySelector('h2'));
@@ -1556,7 +1725,7 @@ export async function render(ctx) {
     if (signal.aborted) return;
     drawStatus();
     if (!board.loaded) return;
-    chatForm.form.hidden = !board.writer;
+    chatForm.form.hidden = !board.writer || !board.open;
     drawPhase();
     drawColumns();
     drawReactions();
@@ -1591,7 +1760,7 @@ export async function render(ctx) {
     if (live) live.stop();
     ui.status = 'ended';
     ui.ended = t('board.composerEnded');
-    ui.editing.clear();
+    // The open editors' texts are offered back by the unsent box (checkEdits).
     board.me = { ...board.me, role: 'observer' };
     drawStatus();
     // The server's reason for closing (« Invitation révoquée »…) says what happened.
@@ -1625,6 +1794,7 @@ export async function render(ctx) {
   live = connectLive({
     workshopId: id,
     signal,
+    personKey: ctx.user ? `u:${ctx.user.id}` : (ctx.guest && ctx.guest.key) || null,
     on: {
       welcome: (msg) => {
         if (!ctx.user && msg.guest) ctx.setGuest(msg.guest);
@@ -1669,6 +1839,7 @@ export async function render(ctx) {
         // editor).
         const edited = op && op.op === 'note.edit' && (typeof op.text === 'string' || (op.fields && typeof op.fields === 'object'));
         const draftOf = (note) => ({
+          column: note.column,
           draft: typeof op.text === 'string' ? op.text : note.text,
           fields: op.fields && typeof op.fields === 'object' ? { ...op.fields } : undefined,
           colour: typeof op.colour === 'string' ? op.colour : undefined,
@@ -1697,7 +1868,8 @@ export async function render(ctx) {
         }
         // A refused action is said by its form, where its text stayed.
         if (op && op.op === 'action.add' && actionRefused(err, op)) return;
-        showError(err.message || t('errors.network'));
+        // The server's words for a conflict name the note otherwise: said as the board does.
+        showError(err.code === 'version_perimee' ? t('board.conflictError') : err.message || t('errors.network'));
       },
       failing: (reason) => {
         if (typeof reason === 'string' && reason.trim()) ui.closeReason = reason;
