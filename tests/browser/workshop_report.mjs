@@ -5,23 +5,32 @@
 // link shown with its short code and QR code, projected big for the room; someone in the
 // room types the code at /code and lands on the invitation. Publishing the report to the
 // library asks first (it names the people present). The indicators' export is
-// offered only for a plan with indicators. axe-core clean; no overflow at 390 px; no
-// console error.
+// offered only for a plan with indicators; the PDF is offered first and Markdown last.
+// Participants' text is shown as written (CommonMark backslash escapes). On a device set
+// to America/Guadeloupe every date and time is Paris time, and a workshop dated without
+// an hour shows its day alone (workshop page, list, invitation, edit form). A closed
+// workshop's board is « Voir le tableau »; a live workshop one belongs to is one click
+// away from the home page. axe-core clean; no overflow at 390 px; no console error.
 //
 // Usage: node workshop_report.mjs /path/to/relais   (see harness.mjs for the conventions)
 
 import assert from 'node:assert/strict';
 import {
-  addUser, assertAxeClean, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser, log,
-  makeDataDir, runTest, signedIn, startServer, step, waitForPath, watchPage,
+  STEP_TIMEOUT_MS, addUser, assertAxeClean, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser, log,
+  makeDataDir, runTest, signIn, signedIn, startServer, step, waitForPath, watchPage,
 } from './harness.mjs';
 
 const RUN_TIMEOUT_MS = 150_000;
 const ADMIN = { email: 'alice@test.fr', name: 'Alice Animatrice', password: 'correct horse battery' };
+const MEMBER = { email: 'bruno@test.fr', name: 'Bruno Membre', password: 'bruno mot de passe' };
+
+/** "15:03": the hour of an instant in Paris, as the pages write it. */
+const parisTime = (date) => new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', timeStyle: 'short' }).format(date);
 
 async function run(relais) {
   const dataDir = await makeDataDir('relais-report-');
   await addUser(relais, dataDir, ADMIN, 'admin');
+  await addUser(relais, dataDir, MEMBER, 'membre');
   const base = await startServer(relais, dataDir);
   log(`# server at ${base}`);
   const browser = await launchBrowser();
@@ -51,13 +60,19 @@ async function run(relais) {
     assert.equal(odt.headers()['content-type'], 'application/vnd.oasis.opendocument.text');
     assert.equal((await odt.body()).subarray(38, 77).toString(), 'application/vnd.oasis.opendocument.text');
     await assertAxeClean(a, 'the report page');
+    // The formats health professionals open come first; Markdown, jargon to them, last.
+    const names = (await downloads.getByRole('link').allTextContents()).map((x) => x.trim());
+    assert.equal(names[0], 'Compte rendu (PDF)', `PDF first: ${names.join(' / ')}`);
+    assert.match(names[1], /^Compte rendu modifiable \(ODT/, `then ODT: ${names.join(' / ')}`);
+    assert.equal(names.at(-1), 'Compte rendu (Markdown)', `Markdown last: ${names.join(' / ')}`);
     // A SWOT has no indicators: their export (a header alone) is not offered.
     await downloads.getByRole('link', { name: 'Plan d’action (CSV)' }).waitFor();
     assert.equal(await downloads.getByRole('link', { name: 'Indicateurs (CSV)' }).count(), 0, 'no indicators export for a SWOT');
   });
 
+  let ind = null;
   await step('a workshop on the indicators offers their export', async () => {
-    const ind = (await api('POST', '/api/workshops', {
+    ind = (await api('POST', '/api/workshops', {
       title: 'Indicateurs du contrat', stage: 'pre_aci', template: 'indicateurs', date: '2027-01-21T14:00',
     })).workshop;
     await api('POST', `/api/workshops/${ind.id}/state`, { state: 'live' });
@@ -70,7 +85,56 @@ async function run(relais) {
     await heading(a, /^Compte rendu — Diagnostic du Cambrésis$/);
   });
 
+  await step('markdown.js resolves CommonMark backslash escapes: participants\' text shown as written', async () => {
+    const cases = [
+      ['2\\*3\\*4', '2*3*4'],
+      ['\\*\\*pas du gras voulu\\*\\*', '**pas du gras voulu**'],
+      ['*a\\*', '*a*'],
+      ['\\# Pas un titre', '# Pas un titre'],
+      ['\\- pas une liste', '- pas une liste'],
+      ['1\\. pas une liste', '1. pas une liste'],
+      ['\\> pas une citation', '> pas une citation'],
+      ['délais \\< 15 jours \\& \\"vite\\" \\: 50 \\% \\@ARS \\/ 2\\$ \\= x\\? \\^ \\; \\, \\\'', 'délais < 15 jours & "vite" : 50 % @ARS / 2$ = x? ^ ; , \''],
+      ['\\[lien\\] \\_a\\_ \\~b\\~ \\{c\\} \\|', '[lien] _a_ ~b~ {c} |'],
+      ['C:\\Users \\é', 'C:\\Users \\é'],
+      ['`a\\*b`', 'a\\*b'],
+    ];
+    const results = await a.evaluate(async (list) => {
+      const { renderMarkdown } = await import('/js/markdown.js');
+      return list.map(([source]) => {
+        const node = renderMarkdown(source);
+        return { text: node.textContent, tags: [...node.querySelectorAll('*')].map((e) => e.tagName.toLowerCase()) };
+      });
+    }, cases);
+    cases.forEach(([source, expected], k) => {
+      assert.equal(results[k].text, expected, `${source} is shown as ${expected}`);
+      const tags = results[k].tags.filter((x) => x !== 'p' && !(source.startsWith('`') && x === 'code'));
+      assert.deepEqual(tags, [], `${source} gives no markup`);
+    });
+    // An escaped character in an address is resolved (a_b), and a table cell keeps an escaped pipe.
+    const more = await a.evaluate(async () => {
+      const { renderMarkdown } = await import('/js/markdown.js');
+      const link = renderMarkdown('Voir https://exemple.fr/a\\_b.html\\.').querySelector('a');
+      const cells = [...renderMarkdown('| A | B |\n|---|---|\n| x \\| y | z\\\\ |').querySelectorAll('td')].map((c) => c.textContent);
+      return { href: link?.getAttribute('href'), text: link?.textContent, cells };
+    });
+    assert.deepEqual(more, { href: 'https://exemple.fr/a_b.html', text: 'https://exemple.fr/a_b.html', cells: ['x | y', 'z\\'] });
+    // The page: a report whose participants' text is escaped shows it as written.
+    const { report } = await api('GET', `/api/workshops/${ind.id}/report`);
+    await api('PUT', `/api/workshops/${ind.id}/report`, {
+      version: report.version,
+      markdown: `${report.markdown}\n\n## Notes\n\n- Calcul : 2\\*3\\*4 \\*\\*pas du gras voulu\\*\\* \\# \\<15 jours\\>\n`,
+    });
+    await a.goto(`${base}/ateliers/${ind.id}/compte-rendu`);
+    const item = a.locator('article.report li', { hasText: 'Calcul' });
+    await item.waitFor();
+    assert.equal((await item.textContent()).trim(), 'Calcul : 2*3*4 **pas du gras voulu** # <15 jours>');
+    assert.equal(await item.locator('em, strong').count(), 0, 'no formatting from participants\' text');
+  });
+
   await step('edited in the page with a live preview; leaving with unsaved text asks first', async () => {
+    await a.goto(reportUrl);
+    await heading(a, /^Compte rendu — Diagnostic du Cambrésis$/);
     await a.getByRole('button', { name: 'Modifier le compte rendu' }).click();
     const area = a.getByLabel('Texte du compte rendu');
     await area.waitFor();
@@ -176,6 +240,146 @@ async function run(relais) {
     await p.getByRole('button', { name: /Rejoindre/ }).click();
     await waitForPath(p, `/ateliers/${w.id}/tableau`);
     await context.close();
+  });
+
+  // A phone set to the Antilles' time: every date is still Paris time, and a workshop dated
+  // without an hour shows its day alone, never the day before.
+  const antilles = await browser.newContext({
+    locale: 'fr-FR', timezoneId: 'America/Guadeloupe', viewport: { width: 390, height: 844 },
+  });
+  const g = await antilles.newPage();
+  g.setDefaultTimeout(STEP_TIMEOUT_MS);
+  await watchPage(g, problems, { who: 'antilles', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+  const day = (await api('POST', '/api/workshops', {
+    title: 'Atelier sans heure', stage: 'projet_sante', template: 'swot', date: '2026-12-03',
+  })).workshop;
+  await api('POST', `/api/workshops/${day.id}/state`, { state: 'live' });
+  const DAY = 'jeudi 3 décembre 2026';
+
+  await step('America/Guadeloupe: a workshop dated without an hour shows its day alone, everywhere', async () => {
+    await signIn(g, base, ADMIN);
+    assert.equal(await g.evaluate(() => Intl.DateTimeFormat().resolvedOptions().timeZone), 'America/Guadeloupe');
+    await g.goto(`${base}/ateliers/${day.id}`);
+    await heading(g, /^Atelier sans heure$/);
+    assert.equal((await g.locator('.workshop-state-line').textContent()).replace(/\s+/g, ' ').trim(), `En direct ${DAY}`);
+    const row = g.locator('dl.details .details-row').filter({ has: g.locator('dt', { hasText: /^Date$/ }) });
+    assert.equal((await row.locator('dd').textContent()).trim(), DAY);
+    await assertAxeClean(g, 'the workshop page on a phone');
+    await assertNoOverflow(g);
+    // The edit form shows that day at 00:00; saved as it is, the date stays a day alone.
+    await g.getByRole('button', { name: 'Modifier les informations' }).click();
+    const form = g.getByRole('form', { name: 'Modifier les informations de l’atelier' });
+    assert.equal(await form.getByLabel('Date et heure', { exact: true }).inputValue(), '2026-12-03T00:00');
+    await form.getByLabel('Sujet', { exact: true }).fill('Un atelier daté d’un jour');
+    await form.getByRole('button', { name: 'Enregistrer' }).click();
+    await g.locator('dl.details').getByText('Un atelier daté d’un jour').waitFor();
+    assert.equal((await api('GET', `/api/workshops/${day.id}`)).workshop.date, '2026-12-03');
+    await g.goto(`${base}/ateliers`);
+    const card = g.locator('.workshop-card', { hasText: 'Atelier sans heure' }).first();
+    assert.equal((await card.locator('.workshop-card-date').textContent()).trim(), DAY);
+    // A dated hour is the hour written (Paris local time), not shifted to the device's.
+    const timed = g.locator('.workshop-card', { hasText: 'Diagnostic du Cambrésis' }).first();
+    assert.equal((await timed.locator('.workshop-card-date').textContent()).trim(), 'jeudi 14 janvier 2027 à 14:00');
+  });
+
+  await step('America/Guadeloupe: « Produit le … » and chat times are Paris time', async () => {
+    const { report } = await api('GET', `/api/workshops/${w.id}/report`);
+    const paris = parisTime(new Date(report.generated_at));
+    const local = new Intl.DateTimeFormat('fr-FR', { timeZone: 'America/Guadeloupe', timeStyle: 'short' })
+      .format(new Date(report.generated_at));
+    assert.notEqual(paris, local);
+    await g.goto(reportUrl);
+    await heading(g, /^Compte rendu — Diagnostic du Cambrésis$/);
+    const produced = (await g.getByText(/^Produit le /).textContent()).match(/^Produit le ([^.]*)\./)[1];
+    assert.match(produced, new RegExp(` à ${paris}$`), `« Produit le ${produced} » is in Paris time (${paris})`);
+    // The helper the board's chat uses: unix milliseconds in Paris time.
+    const at = Date.UTC(2026, 11, 2, 14, 1);
+    assert.equal(await g.evaluate(async (ms) => (await import('/js/ateliers/common.js')).formatTime(ms), at), '15:01');
+    // A chat message on the board.
+    await g.goto(`${base}/ateliers/${day.id}/tableau`);
+    await heading(g, /Atelier sans heure/);
+    const side = g.getByRole('button', { name: 'Participants et discussion' });
+    if (await side.getAttribute('aria-expanded') === 'false') await side.click();
+    const before = parisTime(new Date());
+    await g.locator('.board-side').getByLabel('Message', { exact: true }).fill('Bonjour depuis la Guadeloupe');
+    await g.locator('.board-side').getByRole('button', { name: 'Envoyer' }).click();
+    const line = g.locator('.chat-list li', { hasText: 'Bonjour depuis la Guadeloupe' });
+    await line.locator('.chat-time').waitFor();
+    const after = parisTime(new Date());
+    const shown = (await line.locator('.chat-time').textContent()).trim();
+    assert.ok([before, after].includes(shown), `chat time ${shown} is Paris time (${before})`);
+  });
+
+  await step('the invitation says the date, or that there is none (« Date : non renseignée »)', async () => {
+    const undated = (await api('POST', '/api/workshops', {
+      title: 'Atelier non daté', stage: 'projet_sante', template: 'swot',
+    })).workshop;
+    await api('POST', `/api/workshops/${undated.id}/state`, { state: 'live' });
+    const links = [];
+    for (const x of [day, undated]) links.push((await api('POST', `/api/workshops/${x.id}/invites`, { role: 'participant' })).invite.path);
+    const guest = await browser.newContext({ locale: 'fr-FR', timezoneId: 'America/Guadeloupe', viewport: { width: 390, height: 844 } });
+    const p = await guest.newPage();
+    p.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await watchPage(p, problems, { who: 'invited', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+    const box = p.locator('.invitation-workshop');
+    await p.goto(`${base}${links[0]}`);
+    await heading(p, /^Invitation à un atelier$/);
+    await box.getByText('Atelier sans heure').waitFor();
+    await box.getByText(/^Date\s:\sjeudi 3 décembre 2026$/).waitFor();
+    await p.goto(`${base}${links[1]}`);
+    await box.getByText('Atelier non daté').waitFor();
+    await box.getByText(/^Date\s:\snon renseignée$/).waitFor();
+    assert.equal(await box.getByText(/^Non renseigné$/).count(), 0, 'no bare « Non renseigné »');
+    // The workshop page and the list say it the same way.
+    await a.goto(`${base}/ateliers/${undated.id}`);
+    await heading(a, /^Atelier non daté$/);
+    assert.equal((await a.locator('.workshop-state-line').textContent()).replace(/\s+/g, ' ').trim(), 'En direct Date non renseignée');
+    await a.goto(`${base}/ateliers`);
+    await a.locator('.workshop-card', { hasText: 'Atelier non daté' }).first().locator('.workshop-card-date', { hasText: /^Date non renseignée$/ }).waitFor();
+    await assertAxeClean(p, 'the invitation to an undated workshop');
+    await assertNoOverflow(p);
+    await guest.close();
+  });
+
+  await step('a closed workshop\'s board is « Voir le tableau »', async () => {
+    await g.goto(`${base}/ateliers/${day.id}`);
+    await heading(g, /^Atelier sans heure$/);
+    await g.getByRole('link', { name: 'Rejoindre le tableau', exact: true }).waitFor();
+    await api('POST', `/api/workshops/${day.id}/state`, { state: 'closed' });
+    await g.reload();
+    await heading(g, /^Atelier sans heure$/);
+    await g.getByRole('link', { name: 'Voir le tableau', exact: true }).waitFor();
+    assert.equal(await g.getByRole('link', { name: 'Rejoindre le tableau' }).count(), 0);
+    await antilles.close();
+  });
+
+  await step('the home page leads to the live workshops one belongs to', async () => {
+    // Alice facilitates « Diagnostic du Cambrésis » (live) and « Atelier sans heure » (closed).
+    await a.goto(`${base}/`);
+    await heading(a, /^Bienvenue/);
+    const shortcut = a.locator('.home-live-item', { hasText: 'Diagnostic du Cambrésis' });
+    assert.match((await shortcut.textContent()).replace(/\s+/g, ' '), /^Atelier en cours : Diagnostic du Cambrésis — Rejoindre le tableau$/);
+    assert.equal(await a.locator('.home-live-item', { hasText: 'Atelier sans heure' }).count(), 0, 'not a closed one');
+    await assertAxeClean(a, 'the home page with live workshops');
+    // Bruno, a member of none: nothing; once a participant, the shortcut to the board.
+    const { page: b, call: asBruno } = await signedIn(browser, base, MEMBER, problems, { who: 'bruno' });
+    await heading(b, /^Bienvenue/);
+    await b.locator('.cards').waitFor();
+    assert.equal(await b.locator('.home-live-item').count(), 0, 'no live workshop of Bruno\'s');
+    const me = (await asBruno('GET', '/api/me')).user;
+    await api('POST', `/api/workshops/${w.id}/members`, { user_id: me.id });
+    await b.reload();
+    await heading(b, /^Bienvenue/);
+    await b.setViewportSize({ width: 390, height: 844 });
+    const item = b.locator('.home-live-item');
+    await item.waitFor();
+    assert.equal(await item.count(), 1);
+    assert.match((await item.textContent()).replace(/\s+/g, ' '), /^Atelier en cours : Diagnostic du Cambrésis — Rejoindre le tableau$/);
+    await assertAxeClean(b, 'the home page of a participant of a live workshop');
+    await assertNoOverflow(b);
+    await item.getByRole('link', { name: 'Rejoindre le tableau' }).click();
+    await waitForPath(b, `/ateliers/${w.id}/tableau`);
+    await heading(b, /Diagnostic du Cambrésis/);
   });
 
   await step('no console error nor CSP violation', async () => {

@@ -6,7 +6,28 @@
 import { h, srOnly } from './dom.js';
 import { t } from './i18n.js';
 
-const ESCAPABLE = '\\`*_{}[]()#+-.!|>~';
+// CommonMark: a backslash before any ASCII punctuation character makes it a literal one
+// (the server escapes participants' texts this way: `2\*3\*4` is « 2*3*4 », no italics).
+const ESCAPABLE = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+
+/** `\*` → `*` (backslash escapes resolved), for addresses. */
+function unescape(text) {
+  let out = '';
+  for (let i = 0; i < text.length; i += 1) {
+    if (text[i] === '\\' && i + 1 < text.length && ESCAPABLE.includes(text[i + 1])) i += 1;
+    out += text[i];
+  }
+  return out;
+}
+
+/** The index of `mark` in `text` from `from`, a backslash-escaped one skipped; -1 if none. */
+function findUnescaped(text, mark, from) {
+  for (let i = from; i < text.length; i += 1) {
+    if (text[i] === '\\' && ESCAPABLE.includes(text[i + 1] ?? ' ')) i += 1;
+    else if (text.startsWith(mark, i)) return i;
+  }
+  return -1;
+}
 
 const LINK = /^\[([^\]\n]{1,500})\]\(([^()\s]{1,2000})\)/;
 const BARE_URL = /^https?:\/\/[^\s<>"`]{1,2000}/i;
@@ -48,15 +69,18 @@ function inline(text) {
       i += 1;
     } else if (text.startsWith('http', i) && (i === 0 || /[\s(«]/.test(text[i - 1])) && BARE_URL.test(text.slice(i))) {
       // A bare address (pasted as is) is a link; a closing mark after it is not part of it.
+      // Backslash escapes in it are resolved (`a\_b` is the address `a_b`, as CommonMark's).
       let url = text.slice(i).match(BARE_URL)[0];
-      url = url.replace(/[.,;:!?)»'"]+$/, '');
+      url = url.replace(/(?:\\?[.,;:!?)»'"])+$/, '').replace(/\\+$/, '');
+      const address = unescape(url);
       flush();
-      out.push(h('a', { href: url, rel: 'noopener noreferrer', target: '_blank' }, url));
+      out.push(h('a', { href: address, rel: 'noopener noreferrer', target: '_blank' }, address));
       i += url.length;
     } else if (c === '[' && LINK.test(text.slice(i))) {
       // [text](address): a link only for http(s), mailto and same-site paths;
       // anything else (javascript:, data:...) stays plain text.
-      const [whole, label, href] = text.slice(i).match(LINK);
+      const [whole, label, written] = text.slice(i).match(LINK);
+      const href = unescape(written);
       flush();
       if (safeHref(href)) {
         const external = /^https?:/i.test(href);
@@ -68,7 +92,7 @@ function inline(text) {
       }
       i += whole.length;
     } else if ((c === '*' || c === '_') && text[i + 1] === c) {
-      const end = text.indexOf(c + c, i + 2);
+      const end = findUnescaped(text, c + c, i + 2);
       if (end > i + 2) {
         flush();
         out.push(h('strong', {}, inline(text.slice(i + 2, end))));
@@ -79,7 +103,7 @@ function inline(text) {
       }
     } else if ((c === '*' || c === '_') && text[i + 1] && text[i + 1] !== ' '
       && (c === '*' || i === 0 || /[\s(]/.test(text[i - 1]))) {
-      const end = text.indexOf(c, i + 1);
+      const end = findUnescaped(text, c, i + 1);
       if (end > i + 1 && text[end - 1] !== ' ') {
         flush();
         out.push(h('em', {}, inline(text.slice(i + 1, end))));
@@ -101,12 +125,16 @@ function inline(text) {
 function cells(line) {
   let row = line.trim();
   if (row.startsWith('|')) row = row.slice(1);
-  if (row.endsWith('|') && !row.endsWith('\\|')) row = row.slice(0, -1);
+  // A closing pipe is escaped when an odd number of backslashes precedes it.
+  let slashes = 0;
+  while (row.endsWith('|') && row[row.length - 2 - slashes] === '\\') slashes += 1;
+  if (row.endsWith('|') && slashes % 2 === 0) row = row.slice(0, -1);
   const result = [];
   let cell = '';
   for (let i = 0; i < row.length; i += 1) {
-    if (row[i] === '\\' && row[i + 1] === '|') {
-      cell += '\\|';
+    if (row[i] === '\\' && i + 1 < row.length) {
+      // An escape is kept whole for inline(): `\\|` is a backslash and a cell's end.
+      cell += row[i] + row[i + 1];
       i += 1;
     } else if (row[i] === '|') {
       result.push(cell.trim());

@@ -3,7 +3,8 @@
 
 import { locale, t } from './i18n.js';
 
-const ZONE = 'Europe/Paris';
+/** The time zone every date of the interface is shown in. */
+export const ZONE = 'Europe/Paris';
 
 const absoluteFormat = new Intl.DateTimeFormat(locale, {
   timeZone: ZONE, day: 'numeric', month: 'long', year: 'numeric', hour: '2-digit', minute: '2-digit',

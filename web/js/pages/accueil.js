@@ -1,6 +1,7 @@
-// Home page (/): welcome and one card per area of Relais.
+// Home page (/): welcome, the live workshops one belongs to, and one card per area of Relais.
 
 import { api } from '../api.js';
+import { boardPath } from '../ateliers/common.js';
 import { h, uid } from '../dom.js';
 import { t } from '../i18n.js';
 
@@ -51,16 +52,37 @@ async function firstSteps(ctx) {
       step(networkDone, 'network', '/admin/organisations')));
 }
 
+// The live workshops the person belongs to (as a facilitator or a participant): their
+// board one click away, at the top of the page. Unknown (the list fails): nothing shown.
+async function liveWorkshops(ctx) {
+  const workshops = await api.get('/api/workshops?scope=mine', { signal: ctx.signal })
+    .then((d) => d.workshops || [], (err) => {
+      if (err.name === 'AbortError') throw err;
+      return [];
+    });
+  const live = workshops.filter((w) => w.state === 'live'
+    && (w.my_role === 'facilitator' || w.my_role === 'participant'));
+  if (!live.length) return null;
+  return h('div', { class: 'home-live' }, live.map((w) => h('p', { class: 'notice notice-info home-live-item' },
+    t('home.liveWorkshop'), ' ', h('strong', { text: w.title }), ' — ',
+    h('a', {
+      href: boardPath(w.id), text: t('home.liveJoin'),
+      'aria-label': live.length > 1 ? t('home.liveJoinNamed', { title: w.title }) : null,
+    }))));
+}
+
 export async function render(ctx) {
   const areasId = uid('espaces');
+  const [live, steps] = await Promise.all([liveWorkshops(ctx), firstSteps(ctx)]);
   return h('section', { class: 'page page-home' },
     h('h1', { text: t('home.welcome', { name: ctx.user.name }) }),
+    live,
     h('p', { class: 'lead', text: t('home.intro') }),
     // A password someone else chose (installation, an administrator): asked to choose one's own.
     ctx.user.password_to_change
       ? h('p', { class: 'notice notice-info' }, t('home.passwordToChange'), ' ', h('a', { href: '/compte', text: t('home.passwordToChangeLink') }))
       : null,
-    await firstSteps(ctx),
+    steps,
     h('section', { 'aria-labelledby': areasId },
       h('h2', { id: areasId, text: t('home.areasTitle') }),
       h('ul', { class: 'cards' }, AREAS.map(card))));

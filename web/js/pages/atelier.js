@@ -78,7 +78,7 @@ export async function render(ctx) {
     workshop = w;
     pageTitle = w.title;
     heading.textContent = w.title;
-    stateLine.replaceChildren(stateTag(w.state), ' ', formatDate(w.date));
+    stateLine.replaceChildren(stateTag(w.state), ' ', w.date ? formatDate(w.date) : t('atelier.noDate'));
     details.replaceChildren(detailsList(w));
     if (facilitator) {
       drawState();
@@ -422,7 +422,9 @@ export async function render(ctx) {
       ],
       onSubmit: async (values) => {
         const body = {
-          title: values.title, stage: values.stage, date: fromLocalInput(values.date),
+          // A date left as shown is sent as it was: a day without an hour stays one.
+          title: values.title, stage: values.stage,
+          date: values.date === toLocalInput(workshop.date) ? workshop.date : fromLocalInput(values.date),
           subject: values.subject || null, cpts_id: values.cpts_id ? Number(values.cpts_id) : null,
           partner_ids: values.partner_ids.map(Number),
         };
@@ -524,7 +526,11 @@ export async function render(ctx) {
     || (editForm && JSON.stringify(formValues(editForm)) !== editStart)), signal);
 
   const links = h('p', { class: 'form-actions' },
-    h('a', { class: 'button', href: boardPath(id), text: t('atelier.joinBoard') }),
+    // A closed or archived workshop's board is read, no longer joined.
+    h('a', {
+      class: 'button', href: boardPath(id),
+      text: t(['closed', 'archived'].includes(workshop.state) ? 'atelier.viewBoard' : 'atelier.joinBoard'),
+    }),
     report || facilitator
       ? h('a', { class: 'button button-secondary', href: reportPath(id), text: t('atelier.reportLink') })
       : null);

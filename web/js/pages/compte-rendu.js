@@ -1,5 +1,5 @@
 // The report of a workshop (/ateliers/:id/compte-rendu): the Markdown report
-// rendered safely, download links (Markdown, HTML, PDF, ODT, CSV), and for facilitators
+// rendered safely, download links (PDF, ODT, HTML, CSV, Markdown), and for facilitators
 // "Générer maintenant", "Modifier" (the text with a live preview, saved from the version
 // it started from) and "Publier dans la bibliothèque". Open to the workshop's guests too.
 
@@ -14,13 +14,15 @@ import { renderMarkdown } from '../markdown.js';
 let pageTitle = '';
 export const title = () => pageTitle || t('report.title');
 
+// The formats health professionals open first (PDF, then ODT to rework it); Markdown,
+// jargon to most of them, last.
 const DOWNLOADS = [
-  { file: 'report.md', key: 'report.downloadMd', download: true },
   { file: 'report.pdf', key: 'report.downloadPdf', download: true },
   { file: 'report.odt', key: 'report.downloadOdt', download: true },
   { file: 'report.html', key: 'report.downloadHtml', download: false },
   { file: 'actions.csv', key: 'report.downloadActions', download: true },
   { file: 'indicators.csv', key: 'report.downloadIndicators', download: true, indicators: true },
+  { file: 'report.md', key: 'report.downloadMd', download: true },
 ];
 
 /**

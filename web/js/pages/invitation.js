@@ -51,7 +51,7 @@ export async function render(ctx) {
     h('h1', { id: headingId, text: t('invitation.title') }),
     h('div', { class: 'panel invitation-workshop' },
       h('p', { class: 'invitation-name', text: w.title }),
-      h('p', { text: formatDate(w.date) }),
+      h('p', { text: w.date ? t('invitation.date', { date: formatDate(w.date) }) : t('invitation.noDate') }),
       w.state ? h('p', { class: 'hint', text: t('invitation.state', { state: stateLabel(w.state) }) }) : null,
       h('p', { text: t('invitation.role', { role: roleLabel(info.role) }) })),
     ctx.user ? h('p', { class: 'hint' }, t('invitation.signedIn'), ' ',
