@@ -14,20 +14,58 @@ const std::map<std::string, std::string> stage_labels{
     {"lettre_intention", "Lettre d'intention"}, {"projet_sante", "Projet de santé"},
     {"pre_aci", "Avant la signature de l'ACI"}, {"post_conventionnement", "Après la signature de l'ACI"}};
 
-std::string one_line(std::string s) {
-    for (auto& c : s)
-        if (c == '\n' || c == '\r') c = ' ';
-    return s;
-}
-
-std::string md_cell(const std::string& s) {
+// What people typed (notes, titles, names, fields), on one line of the report's Markdown
+// and read as written: its line breaks become « / », and the characters Markdown would
+// read as formatting are escaped (a backslash before them: « 2*3*4 » stays 2*3*4, « **x** »
+// is not bold, a leading « # », « - » or « > » is no heading, list or quote; HTML is
+// escaped by each renderer, not here). Every renderer of the
+// report (the page, the HTML, PDF and ODT) reads the backslash escapes.
+std::string one_line(const std::string& text) {
+    std::string flat;
+    bool pending_break = false;
+    for (char c : text) {
+        if (c == '\n' || c == '\r') {
+            pending_break = true;
+            continue;
+        }
+        if (pending_break) {
+            while (!flat.empty() && (flat.back() == ' ' || flat.back() == '\t')) flat.pop_back();
+            if (!flat.empty()) flat += " / ";
+            pending_break = false;
+            if (c == ' ' || c == '\t') continue;
+        }
+        if (flat.size() >= 3 && flat.compare(flat.size() - 3, 3, " / ") == 0 && (c == ' ' || c == '\t')) continue;
+        flat += c;
+    }
     std::string out;
-    for (char c : one_line(s)) {
-        if (c == '|') out += "\\|";
-        else out += c;
+    out.reserve(flat.size() + 8);
+    bool line_start = true;
+    for (std::size_t i = 0; i < flat.size(); ++i) {
+        const char c = flat[i];
+        static constexpr std::string_view always = "\\*_`[]|~";
+        bool escape = always.find(c) != std::string_view::npos;
+        // At the start: a heading, a list, a quote, a numbered item.
+        if (line_start && (c == '#' || c == '-' || c == '+' || c == '>')) escape = true;
+        if (line_start && c >= '0' && c <= '9') {
+            std::size_t j = i;
+            while (j < flat.size() && flat[j] >= '0' && flat[j] <= '9') ++j;
+            if (j < flat.size() && (flat[j] == '.' || flat[j] == ')')) {
+                out.append(flat, i, j - i);
+                out += '\\';
+                out += flat[j];
+                i = j;
+                line_start = false;
+                continue;
+            }
+        }
+        if (escape) out += '\\';
+        out += c;
+        if (c != ' ' && c != '\t') line_start = false;
     }
     return out;
 }
+
+std::string md_cell(const std::string& s) { return one_line(s); }
 
 // Only revealed votes: the report is read by participants and guests, who must not
 // learn totals the facilitator has not shown yet.

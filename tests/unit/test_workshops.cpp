@@ -852,7 +852,7 @@ TEST_CASE("report: a structured column is a table, indicators.csv has a row per 
     auto r = make_report(w, b.s, {"Bob"}, 0);
     // No vote revealed: no « Votes » column.
     CHECK(r.markdown.find("### Indicateur\n\n| Indicateur | Moyens ou résultats | Source | Cible \\| valeur |\n|---|---|---|---|\n"
-                          "| Patients \\| ALD | Résultats | Assurance Maladie | =50 %; fin 2027 |\n"
+                          "| Patients \\| ALD | Résultats | Assurance / Maladie | =50 %; fin 2027 |\n"
                           "| Réunions pluriprofessionnelles | Moyens |  |  |\n") != std::string::npos);
     CHECK(r.markdown.find("### Remarques\n\n- À revoir en COPIL\n") != std::string::npos);
     CHECK(r.indicators_csv == "\xEF\xBB\xBFIndicateur;Moyens ou résultats;Source;Cible | valeur;Votes\r\n"
@@ -866,7 +866,7 @@ TEST_CASE("report: a structured column is a table, indicators.csv has a row per 
     b.run(b.fac, "note.group", {{"note", n1}, {"version", 1}, {"group", g}});
     auto voted = make_report(w, b.s, {"Bob"}, 0);
     CHECK(voted.markdown.find("| Indicateur | Groupe | Moyens ou résultats | Source | Cible \\| valeur | Votes |\n|---|---|---|---|---|---|\n"
-                              "| Patients \\| ALD | Accès | Résultats | Assurance Maladie | =50 %; fin 2027 | 0 |\n"
+                              "| Patients \\| ALD | Accès | Résultats | Assurance / Maladie | =50 %; fin 2027 | 0 |\n"
                               "| Réunions pluriprofessionnelles |  | Moyens |  |  | 2 |\n") != std::string::npos);
     CHECK(voted.indicators_csv.find("Réunions pluriprofessionnelles;Moyens;;;2\r\n") != std::string::npos);
     auto html = report_html("x", voted.markdown);
@@ -875,7 +875,7 @@ TEST_CASE("report: a structured column is a table, indicators.csv has a row per 
     // A note moved out of the structured column keeps its fields, said in the list.
     b.run(b.bob, "note.move", {{"note", n1}, {"version", 2}, {"column", "remarques"}});
     auto moved = make_report(w, b.s, {"Bob"}, 0);
-    CHECK(moved.markdown.find("- Patients | ALD (Cible | valeur : =50 %; fin 2027 ; Source : Assurance Maladie ; Moyens ou résultats : Résultats)\n") != std::string::npos);
+    CHECK(moved.markdown.find("- Patients \\| ALD (Cible \\| valeur : =50 %; fin 2027 ; Source : Assurance / Maladie ; Moyens ou résultats : Résultats)\n") != std::string::npos);
 }
 
 TEST_CASE("report: indicators.csv of a board made with the former template (one column per attribute)", "[workshops][fields][report]") {
