@@ -28,10 +28,39 @@ bool depth_ok(std::string_view s) {
 
 }  // namespace
 
+namespace {
+
+// Spaces a text may start or end with that show nothing: ASCII blanks, and in UTF-8 the
+// no-break spaces (U+00A0, U+202F), the typographic ones (U+2000–U+200A, U+205F, U+3000,
+// U+1680), line and paragraph separators, the zero-width space and a byte order mark.
+// Trimmed like ASCII spaces, so that a title of no-break spaces is blank, hence missing.
+constexpr std::string_view unicode_blanks[] = {
+    "\xC2\xA0", "\xE1\x9A\x80", "\xE2\x80\x80", "\xE2\x80\x81", "\xE2\x80\x82", "\xE2\x80\x83", "\xE2\x80\x84",
+    "\xE2\x80\x85", "\xE2\x80\x86", "\xE2\x80\x87", "\xE2\x80\x88", "\xE2\x80\x89", "\xE2\x80\x8A", "\xE2\x80\x8B",
+    "\xE2\x80\xA8", "\xE2\x80\xA9", "\xE2\x80\xAF", "\xE2\x81\x9F", "\xE3\x80\x80", "\xEF\xBB\xBF"};
+
+std::size_t blank_prefix(std::string_view s) {
+    if (s.empty()) return 0;
+    if (s[0] == ' ' || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') return 1;
+    for (auto b : unicode_blanks)
+        if (s.substr(0, b.size()) == b) return b.size();
+    return 0;
+}
+
+std::size_t blank_suffix(std::string_view s) {
+    if (s.empty()) return 0;
+    const char c = s.back();
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r') return 1;
+    for (auto b : unicode_blanks)
+        if (s.size() >= b.size() && s.substr(s.size() - b.size()) == b) return b.size();
+    return 0;
+}
+
+}  // namespace
+
 std::string trim(std::string_view s) {
-    auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-    while (!s.empty() && is_space(s.front())) s.remove_prefix(1);
-    while (!s.empty() && is_space(s.back())) s.remove_suffix(1);
+    while (auto n = blank_prefix(s)) s.remove_prefix(n);
+    while (auto n = blank_suffix(s)) s.remove_suffix(n);
     return std::string(s);
 }
 

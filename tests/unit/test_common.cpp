@@ -111,6 +111,18 @@ TEST_CASE("json input: shape, bounds, fields", "[common]") {
     }
 }
 
+TEST_CASE("json input: no-break and other invisible spaces are trimmed like spaces", "[common]") {
+    // U+00A0, U+202F, U+2003, U+200B, U+3000 and a BOM around, or alone.
+    auto j = json_input::parse_object("{\"nbsp\":\"\\u00a0\\u00a0\",\"mixed\":\"\\ufeff\\u202f Titre\\u00a0de fiche\\u2003\\u200b\\u3000\",\"ideo\":\"\\u3000\"}");
+    CHECK_FALSE(json_input::optional_string(j, "nbsp", 20));
+    CHECK_THROWS_AS(json_input::required_string(j, "nbsp", 20), api_error);
+    CHECK_THROWS_AS(json_input::required_line(j, "ideo", 20), api_error);
+    // Inside, they stay (« Titre de fiche » keeps its no-break space).
+    CHECK(json_input::required_line(j, "mixed", 40) == "Titre\u00a0de fiche");
+    CHECK(json_input::trim("\xC2\xA0" "a" "\xE2\x80\xAF") == "a");
+    CHECK(json_input::trim("\xE2\x80") == "\xE2\x80");  // a cut sequence is not a space
+}
+
 TEST_CASE("json input: a one-line text refuses a line break, keeps a tab", "[common]") {
     auto j = json_input::parse_object(R"({"title":"Deux\nlignes","tab":"a\tb","edge":"  fin\n ","blank":" \n "})");
     CHECK(json_input::required_string(j, "title", 20) == "Deux\nlignes");
