@@ -192,11 +192,22 @@ std::vector<std::int64_t> service::tell_author_only(db::connection& c, std::int6
     n.title = published ? "Votre fiche « " + title + " » est publiée" : "Votre fiche « " + title + " » est à reprendre";
     if (published && edited && was_online) {
         // Already online, changed by a reviewer: said as a change, with who made it.
-        auto reviewer = auth_.find_user(c, by);
+        // Who wrote that version may not be who published it (a reviewer's version
+        // published apart by another): both named then.
+        const auto number = it->published_version.value_or(it->latest_version);
+        std::optional<std::int64_t> writer_id;
+        for (const auto& x : store::versions(c, it->id))
+            if (x.version == number) writer_id = x.created_by;
+        auto publisher = auth_.find_user(c, by);
+        auto writer = writer_id ? auth_.find_user(c, *writer_id) : std::nullopt;
+        const std::string publisher_name = publisher ? publisher->name : std::string("Un relecteur");
         n.title = "Votre fiche « " + title + " » a été modifiée";
-        n.body = (reviewer ? reviewer->name : std::string("Un relecteur")) + " a publié une nouvelle version (version " +
-                 std::to_string(it->published_version.value_or(it->latest_version)) +
-                 ") avec ses modifications. L'historique des versions, sur la fiche, montre ce qui a changé.";
+        if (writer && writer->id != by)
+            n.body = writer->name + " a écrit une nouvelle version (version " + std::to_string(number) + "), publiée par " +
+                     publisher_name + ". L'historique des versions, sur la fiche, montre ce qui a changé.";
+        else
+            n.body = publisher_name + " a publié une nouvelle version (version " + std::to_string(number) +
+                     ") avec ses modifications. L'historique des versions, sur la fiche, montre ce qui a changé.";
         n.link = "/bibliotheque/" + std::to_string(it->id);
         notifier_.notify(c, *it->author_id, n);
         return {*it->author_id};

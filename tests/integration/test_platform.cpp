@@ -175,6 +175,18 @@ TEST_CASE("notifications: the review loop tells reviewers and authors, in the ap
     REQUIRE(changed.size() == 1);
     CHECK(changed[0]["title"].get<std::string>().find("a été modifiée") != std::string::npos);
     CHECK(changed[0]["body"].get<std::string>().find("version 5") != std::string::npos);
+    // Written by one reviewer, published by another: both are named, each for what they did.
+    CHECK(s.request("POST", "/api/notifications/read", json{{"all", true}}.dump(), {{"Cookie", author}}).status == 200);
+    REQUIRE(s.request("PUT", "/api/library/items/" + std::to_string(id),
+                      json{{"base_version", 5}, {"title", "La CPTS du Ternois"}, {"summary", "Résumé."},
+                           {"body", "Un second paragraphe du relecteur."}}.dump(),
+                      {{"Cookie", reviewer}}).status == 200);
+    REQUIRE(s.request("POST", "/api/library/items/" + std::to_string(id) + "/publish", json{{"version", 6}}.dump(),
+                      {{"Cookie", admin}}).status == 200);
+    auto apart = s.request("GET", "/api/notifications?unread=1", {}, {{"Cookie", author}}).json()["notifications"];
+    REQUIRE(apart.size() == 1);
+    CHECK(apart[0]["body"] == "Test animateur a écrit une nouvelle version (version 6), publiée par Administrateur. "
+                              "L'historique des versions, sur la fiche, montre ce qui a changé.");
 
     // The outbox as administrators see it: sent mail, and the refused address as failed.
     std::this_thread::sleep_for(std::chrono::seconds(2));
