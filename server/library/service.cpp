@@ -410,6 +410,12 @@ content service::parse_content(const json& body, const principal& p, std::vector
             } catch (const api_error& e) {
                 throw api_error(e.def(), "attachments", std::string(e.message()));
             }
+            // One file, one attachment: the same file under two names would download
+            // under one of them only.
+            for (const auto& earlier : c.attachments)
+                if (earlier.sha256 == sha)
+                    throw api_error(errors::invalid_field, "attachments",
+                                    "Ce fichier est déjà joint sous le nom « " + earlier.name + " » : un même fichier n'est joint qu'une fois.");
             c.attachments.push_back({sha, name, "", 0});
             digests.push_back(sha);
         }

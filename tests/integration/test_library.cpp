@@ -312,6 +312,13 @@ TEST_CASE("library attachments: upload, extraction, download, refusals that stor
     CHECK(s.request("POST", "/api/library/items", renamed.dump(), {{"Cookie", member}}).status == 415);
     renamed["attachments"] = {{{"sha256", file["sha256"]}, {"name", "rapport.txt"}}};  // a PDF as text
     CHECK(s.request("POST", "/api/library/items", renamed.dump(), {{"Cookie", member}}).error_code() == "type_fichier_incoherent");
+    // The same file twice, under two names: refused, naming the first.
+    auto twice = body;
+    twice["attachments"] = {{{"sha256", file["sha256"]}, {"name", "doc.pdf"}}, {{"sha256", file["sha256"]}, {"name", "doc2.pdf"}}};
+    auto doubled = s.request("POST", "/api/library/items", twice.dump(), {{"Cookie", member}});
+    CHECK(doubled.error_code() == "champ_invalide");
+    CHECK(doubled.json()["error"]["field"] == "attachments");
+    CHECK(doubled.json()["error"]["message"].get<std::string>().find("doc.pdf") != std::string::npos);
     auto created = s.request("POST", "/api/library/items", body.dump(), {{"Cookie", member}});
     REQUIRE(created.status == 201);
     auto id = created.json()["item"]["id"].get<long long>();
