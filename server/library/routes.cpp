@@ -19,6 +19,31 @@ namespace relais::library {
 
 using namespace detail;
 
+namespace {
+
+// A file, its thumbnail and its drawn pages never change under their name (the file's
+// digest; the page and width for a drawing): an ETag lets the browser keep them and ask
+// again (`no-cache`) with If-None-Match, answered 304 without the bytes. The access check
+// runs first, every time.
+bool fresh_copy(const request& req, const std::string& etag) {
+    const auto& sent = req.header("if-none-match");
+    return !sent.empty() && (sent == "*" || sent.find(etag) != std::string::npos);
+}
+
+response cached(response res, const std::string& etag) {
+    res.header("ETag", etag);
+    res.header("Cache-Control", "private, no-cache");
+    return res;
+}
+
+response not_modified(const std::string& etag) {
+    response r;
+    r.status = 304;
+    return cached(std::move(r), etag);
+}
+
+}  // namespace
+
 void service::register_routes(net::router& r) {
     r.add("GET", "/api/library/meta", auth_.guard(access::signed_in, [this](request&, const principal&) -> asio::awaitable<response> {
         json regions = json::array();
@@ -366,6 +391,8 @@ void service::register_routes(net::router& r) {
 
     r.add("GET", "/api/library/items/{id}/files/{sha256}", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto a = co_await visible_attachment(req, p);
+        const auto etag = "\"" + a.sha256 + "\"";
+        if (fresh_copy(req, etag)) co_return not_modified(etag);
         std::string bytes;
         bool missing = false;
         co_await cpu_.run([&] {
@@ -378,14 +405,15 @@ void service::register_routes(net::router& r) {
         if (missing) throw api_error(errors::not_found);
         auto res = response::text(200, std::move(bytes), a.mime);
         res.header("Content-Disposition", content_disposition(a.name));
-        res.header("Cache-Control", "private, no-cache");
-        co_return res;
+        co_return cached(std::move(res), etag);
     }));
 
     // The thumbnail made at upload (PDF: first page; image); drawn now for a PDF stored
     // before thumbnails existed, then kept.
     r.add("GET", "/api/library/items/{id}/files/{sha256}/preview.png", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto a = co_await visible_attachment(req, p);
+        const auto etag = "\"" + a.sha256 + "-apercu\"";
+        if (fresh_copy(req, etag)) co_return not_modified(etag);
         std::optional<std::string> png;
         co_await cpu_.run([&] { png = files_.get_derived(a.sha256, preview_suffix); });
         if (!png && file_kind(a.mime) == "pdf") {
@@ -399,9 +427,7 @@ void service::register_routes(net::router& r) {
             co_await cpu_.run([&] { files_.put_derived(sha, preview_suffix, *png); });
         }
         if (!png) throw api_error(errors::not_found);
-        auto res = response::text(200, std::move(*png), "image/png");
-        res.header("Cache-Control", "private, no-cache");
-        co_return res;
+        co_return cached(response::text(200, std::move(*png), "image/png"), etag);
     }));
 
     // A page of a PDF for the reader: {n} is "3" (JSON: the page's text, its size, the
@@ -420,12 +446,12 @@ void service::register_routes(net::router& r) {
         auto width = static_cast<int>(int_param(req, "width", 800, 200, 1600, errors::invalid_field));
         width -= width % 200;  // a few sizes only: what is cached stays bounded
         const auto uid = p.account.id;
+        // The drawing only: the page's JSON also says the attachment's name, which a new
+        // version may change.
+        const auto etag = "\"" + a.sha256 + "-p" + std::to_string(page) + "-" + std::to_string(width) + "\"";
+        if (image && fresh_copy(req, etag)) co_return not_modified(etag);
         auto drawn = co_await pdf_page(a.sha256, page, width, uid);
-        if (image) {
-            auto res = response::text(200, std::move(drawn.png), "image/png");
-            res.header("Cache-Control", "private, no-cache");
-            co_return res;
-        }
+        if (image) co_return cached(response::text(200, std::move(drawn.png), "image/png"), etag);
         const auto base = "/api/library/items/" + req.params.at("id") + "/files/" + a.sha256 + "/pages/";
         const auto version = query_param(req, "version");
         // Poppler ends a page's text with a form feed: not part of the text.

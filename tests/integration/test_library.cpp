@@ -333,6 +333,29 @@ TEST_CASE("library attachments: upload, extraction, download, refusals that stor
     CHECK(download.body == pdf);
     CHECK(download.header("content-type") == "application/pdf");
     CHECK(download.header("content-disposition").find("attachment; filename=\"Protocole lombalgie.pdf\"") == 0);
+    // Kept by the browser: asked again with its ETag, the answer is 304 without the bytes;
+    // the access check still runs (a signed-out request gets 401, not 304).
+    const auto etag = download.header("etag");
+    CHECK(etag == "\"" + file["sha256"].get<std::string>() + "\"");
+    CHECK(download.header("cache-control") == "private, no-cache");
+    auto again = s.request("GET", item["attachments"][0]["url"].get<std::string>(), {}, {{"Cookie", member}, {"If-None-Match", etag}});
+    CHECK(again.status == 304);
+    CHECK(again.body.empty());
+    CHECK(again.header("etag") == etag);
+    CHECK(s.request("GET", item["attachments"][0]["url"].get<std::string>(), {}, {{"If-None-Match", etag}}).status == 401);
+    CHECK(s.request("GET", item["attachments"][0]["url"].get<std::string>(), {}, {{"Cookie", member}, {"If-None-Match", "\"autre\""}})
+              .status == 200);
+    const std::string file_path = "/api/library/items/" + std::to_string(id) + "/files/" + file["sha256"].get<std::string>();
+    const std::string preview = file_path + "/preview.png";
+    auto thumb = s.request("GET", preview, {}, {{"Cookie", member}});
+    REQUIRE(thumb.status == 200);
+    CHECK(s.request("GET", preview, {}, {{"Cookie", member}, {"If-None-Match", thumb.header("etag")}}).status == 304);
+    const std::string page = file_path + "/pages/1.png?width=400";
+    auto drawn = s.request("GET", page, {}, {{"Cookie", member}});
+    REQUIRE(drawn.status == 200);
+    CHECK(s.request("GET", page, {}, {{"Cookie", member}, {"If-None-Match", drawn.header("etag")}}).status == 304);
+    CHECK(drawn.header("etag") != s.request("GET", file_path + "/pages/1.png?width=600", {},
+                                            {{"Cookie", member}}).header("etag"));
     CHECK(s.request("GET", "/api/library/items/" + std::to_string(id) + "/files/" + std::string(64, 'b'), {}, {{"Cookie", member}}).status == 404);
     CHECK(s.request("GET", "/api/library/items/" + std::to_string(id) + "/files/..%2F..%2Frelais.db", {}, {{"Cookie", member}}).status == 404);
 }
