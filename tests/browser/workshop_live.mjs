@@ -296,7 +296,7 @@ async function run(relais) {
     await noteIn(a, 'Un médecin traitant pour chaque patient en ALD').waitFor();
   });
 
-  await step('vote phase: B votes on the enjeux, A reveals the votes and both see the count', async () => {
+  await step('vote phase: B votes on the enjeux; A sees who has voted, never on what', async () => {
     // B's focus is in a composer of the SWOT, which the vote does not show: the focus
     // goes to the new phase's title.
     await column(b, 'Forces').getByLabel('Nouvelle note', { exact: true }).focus();
@@ -310,6 +310,8 @@ async function run(relais) {
     // Only the enjeux are voted on: the SWOT's notes are not on this board.
     assert.equal(await noteIn(b, 'Des MSP dynamiques').count(), 0);
     const noteB = noteIn(b, 'Un médecin traitant pour chaque patient en ALD');
+    // Without votes, B's own note is B's to change.
+    await noteB.getByRole('button', { name: 'Modifier', exact: true }).waitFor();
     // The vote button says how many votes are left.
     await noteB.getByRole('button', { name: 'Voter (3 votes restants)', exact: true }).click();
     await b.locator('main .votes-left').filter({ hasText: 'Votes restants : 2 sur 3' }).waitFor();
@@ -336,10 +338,53 @@ async function run(relais) {
     await noteB.getByRole('button', { name: 'Voter (3 votes restants)', exact: true }).click();
     await noteB.filter({ hasText: 'Votre vote : 1' }).waitFor();
     await voters(a, '1 / 2 a voté');
+  });
+
+  await step('during the vote, B\'s own note with votes keeps its text: no « Modifier » nor « Supprimer », said why; A may still', async () => {
+    const noteB = noteIn(b, 'Un médecin traitant pour chaque patient en ALD');
+    await noteB.locator('.note-frozen').filter({ hasText: 'Cette note a reçu des votes : elle ne change plus pendant le vote.' }).waitFor();
+    assert.equal(await noteB.getByRole('button', { name: 'Modifier', exact: true }).count(), 0, 'no « Modifier » for B');
+    assert.equal(await noteB.getByRole('button', { name: 'Supprimer', exact: true }).count(), 0, 'no « Supprimer » for B');
+    const noteA = noteIn(a, 'Un médecin traitant pour chaque patient en ALD');
+    await noteA.getByRole('button', { name: 'Modifier', exact: true }).waitFor();
+    assert.equal(await noteA.locator('.note-frozen').count(), 0, 'the facilitator is not told so');
+    await assertAxeClean(b, 'the vote with one\'s own note voted on');
+  });
+
+  await step('once A reveals the votes, the vote is closed: no vote button, no proxy vote, said in the bar', async () => {
+    const noteB = noteIn(b, 'Un médecin traitant pour chaque patient en ALD');
+    const noteA = noteIn(a, 'Un médecin traitant pour chaque patient en ALD');
+    // The proxy vote is offered (in « Autres contrôles ») while the vote is open.
+    const more = a.getByRole('button', { name: 'Autres contrôles', exact: true });
+    if (await more.getAttribute('aria-expanded') === 'false') await more.click();
+    const proxy = a.getByRole('form', { name: 'Vote par procuration' });
+    await proxy.waitFor();
+    await noteA.getByRole('button', { name: /^Voter \(/ }).waitFor();
     await a.getByRole('button', { name: 'Révéler les votes', exact: true }).click();
-    await noteIn(a, 'Un médecin traitant pour chaque patient en ALD').filter({ hasText: '1 vote' }).waitFor();
+    await noteA.filter({ hasText: '1 vote' }).waitFor();
     await noteB.filter({ hasText: '1 vote' }).waitFor();
     await b.locator('main .board-phase-info').filter({ hasText: 'Votes révélés' }).waitFor();
+    await b.locator('main .votes-left').filter({ hasText: /^Votes révélés\s:\sle vote est clos\.$/ }).waitFor();
+    await a.locator('main .votes-left').filter({ hasText: /^Votes révélés\s:\sle vote est clos\.$/ }).waitFor();
+    await proxy.waitFor({ state: 'hidden' });
+    for (const page of [a, b]) {
+      assert.equal(await page.locator('main li.note').getByRole('button', { name: /^(Voter|Aucun vote restant|Retirer mon vote)/ }).count(), 0,
+        'no vote, « Aucun vote restant » nor « Retirer mon vote » once revealed');
+    }
+    // Revealed, the note may change again: the vote is over.
+    await noteB.getByRole('button', { name: 'Modifier', exact: true }).waitFor();
+    assert.equal(await noteB.locator('.note-frozen').count(), 0);
+    // After a reload (a fresh snapshot: revealed_votes), still closed.
+    await b.reload();
+    await waitStatus(b, /^Connecté/);
+    await b.locator('main .votes-left').filter({ hasText: /^Votes révélés\s:\sle vote est clos\.$/ }).waitFor();
+    await noteB.filter({ hasText: '1 vote' }).waitFor();
+    assert.equal(await b.locator('main li.note').getByRole('button', { name: /^(Voter|Aucun vote restant|Retirer mon vote)/ }).count(), 0,
+      'no vote button after a reload');
+    const sideB = b.getByRole('button', { name: 'Participants et discussion' });
+    if (await sideB.getAttribute('aria-expanded') === 'false') await sideB.click();
+    await more.click();
+    await a.getByRole('region', { name: 'Autres contrôles d’animation' }).waitFor({ state: 'hidden' });
   });
 
   await step('A moves to the action plan; B sees the new phase', async () => {
@@ -499,6 +544,47 @@ async function run(relais) {
     await presenceOfA.filter({ hasText: 'en ligne' }).waitFor();
     a.off('websocket', count);
     assert.equal(opened, 0, 'A opened no new WebSocket');
+  });
+
+  await step('a second guest\'s action: B is offered « Supprimer » only on its own, after a reload too; A on every one', async () => {
+    const { context: contextC, page: c } = await newPage();
+    await watch(c, 'C', problems);
+    await c.goto(inviteUrl);
+    await c.getByLabel('Votre nom', { exact: true }).fill('Chloé');
+    await c.getByRole('button', { name: 'Rejoindre l’atelier' }).click();
+    await waitForPath(c, `${workshopPath}/tableau`);
+    await waitStatus(c, /^Connecté/);
+    const own = 'Réunir les pharmaciens du secteur';
+    const theirs = 'Action proposée par Chloé';
+    const row = (page, text) => page.getByRole('table', { name: 'Actions décidées' }).getByRole('row').filter({ hasText: text });
+    // Added by C and not yet in any snapshot of C's: C's all the same (the event's `by`).
+    await actionForm(c).getByLabel('Quoi', { exact: true }).fill(theirs);
+    await actionForm(c).getByRole('button', { name: 'Ajouter l’action' }).click();
+    await row(c, theirs).getByRole('button', { name: 'Supprimer', exact: true }).waitFor();
+    assert.equal(await row(c, own).getByRole('button').count(), 0, 'C may not change B\'s action');
+    await row(b, theirs).waitFor();
+    for (const reloaded of [false, true]) {
+      if (reloaded) {
+        await b.reload();
+        await waitStatus(b, /^Connecté/);
+        await row(b, theirs).waitFor();
+      }
+      await row(b, own).getByRole('button', { name: 'Supprimer', exact: true }).waitFor();
+      await row(b, own).getByRole('button', { name: /^Modifier/ }).waitFor();
+      assert.equal(await row(b, theirs).getByRole('button').count(), 0,
+        `no « Modifier » nor « Supprimer » on another participant's action${reloaded ? ' after a reload' : ''}`);
+    }
+    await assertAxeClean(b, 'the action plan with another participant\'s action');
+    await row(a, theirs).getByRole('button', { name: 'Supprimer', exact: true }).waitFor();
+    await row(a, own).getByRole('button', { name: 'Supprimer', exact: true }).waitFor();
+    // C, after a reload (the snapshot's `mine`), deletes its own action.
+    await c.reload();
+    await waitStatus(c, /^Connecté/);
+    await row(c, theirs).getByRole('button', { name: 'Supprimer', exact: true }).click();
+    await c.getByRole('dialog', { name: 'Supprimer cette action ?' }).getByRole('button', { name: 'Supprimer', exact: true }).click();
+    await row(a, theirs).waitFor({ state: 'detached' });
+    await row(b, theirs).waitFor({ state: 'detached' });
+    await contextC.close();
   });
 
   const facilitatorOffline = 'Note de l’animatrice hors ligne';

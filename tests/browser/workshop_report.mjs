@@ -310,17 +310,24 @@ async function run(relais) {
     assert.ok([before, after].includes(shown), `chat time ${shown} is Paris time (${before})`);
   });
 
+  // A guest of « Atelier sans heure » (on a phone), who comes back once it is closed.
+  const links = [];
+  let dayCode = '';
+  const guest = await browser.newContext({ locale: 'fr-FR', timezoneId: 'America/Guadeloupe', viewport: { width: 390, height: 844 } });
+  const p = await guest.newPage();
+  p.setDefaultTimeout(STEP_TIMEOUT_MS);
+  await watchPage(p, problems, { who: 'invited', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+
   await step('the invitation says the date, or that there is none (« Date : non renseignée »)', async () => {
     const undated = (await api('POST', '/api/workshops', {
       title: 'Atelier non daté', stage: 'projet_sante', template: 'swot',
     })).workshop;
     await api('POST', `/api/workshops/${undated.id}/state`, { state: 'live' });
-    const links = [];
-    for (const x of [day, undated]) links.push((await api('POST', `/api/workshops/${x.id}/invites`, { role: 'participant' })).invite.path);
-    const guest = await browser.newContext({ locale: 'fr-FR', timezoneId: 'America/Guadeloupe', viewport: { width: 390, height: 844 } });
-    const p = await guest.newPage();
-    p.setDefaultTimeout(STEP_TIMEOUT_MS);
-    await watchPage(p, problems, { who: 'invited', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+    for (const x of [day, undated]) {
+      const { invite } = await api('POST', `/api/workshops/${x.id}/invites`, { role: 'participant' });
+      links.push(invite.path);
+      if (x === day) dayCode = invite.code;
+    }
     const box = p.locator('.invitation-workshop');
     await p.goto(`${base}${links[0]}`);
     await heading(p, /^Invitation à un atelier$/);
@@ -338,7 +345,23 @@ async function run(relais) {
     await a.locator('.workshop-card', { hasText: 'Atelier non daté' }).first().locator('.workshop-card-date', { hasText: /^Date non renseignée$/ }).waitFor();
     await assertAxeClean(p, 'the invitation to an undated workshop');
     await assertNoOverflow(p);
-    await guest.close();
+  });
+
+  await step('a guest who opens their link again is not asked their name again: « Rejoindre le tableau »', async () => {
+    await p.goto(`${base}${links[0]}`);
+    await heading(p, /^Invitation à un atelier$/);
+    await p.getByLabel('Votre nom', { exact: true }).fill('Dora');
+    await p.getByRole('button', { name: 'Rejoindre l’atelier' }).click();
+    await waitForPath(p, `/ateliers/${day.id}/tableau`);
+    await heading(p, /Atelier sans heure/);
+    await p.goto(`${base}${links[0]}`);
+    await heading(p, /^Invitation à un atelier$/);
+    await p.getByText(/^Vous participez à cet atelier sous le nom\s«\sDora\s»\.$/).waitFor();
+    assert.equal(await p.getByLabel('Votre nom', { exact: true }).count(), 0, 'no name asked again');
+    assert.equal(await p.getByText('L’atelier est clos.').count(), 0);
+    await p.getByRole('link', { name: 'Rejoindre le tableau', exact: true }).click();
+    await waitForPath(p, `/ateliers/${day.id}/tableau`);
+    await heading(p, /Atelier sans heure/);
   });
 
   await step('a closed workshop\'s board is « Voir le tableau »', async () => {
@@ -351,6 +374,47 @@ async function run(relais) {
     await g.getByRole('link', { name: 'Voir le tableau', exact: true }).waitFor();
     assert.equal(await g.getByRole('link', { name: 'Rejoindre le tableau' }).count(), 0);
     await antilles.close();
+  });
+
+  await step('once closed, the guest comes back through the link (or its code) and reaches the compte rendu; others are told it is closed', async () => {
+    await p.goto(`${base}${links[0]}`);
+    await heading(p, /^Invitation à un atelier$/);
+    await p.getByText(/^Vous participez à cet atelier sous le nom\s«\sDora\s»\.$/).waitFor();
+    await p.getByText('L’atelier est clos.', { exact: true }).waitFor();
+    assert.equal(await p.getByLabel('Votre nom', { exact: true }).count(), 0, 'no name asked: the workshop takes no one new');
+    assert.equal(await p.getByRole('link', { name: 'Rejoindre le tableau' }).count(), 0);
+    await p.getByRole('link', { name: 'Voir le tableau', exact: true }).waitFor();
+    await assertAxeClean(p, 'the invitation of a closed workshop, to its own guest');
+    await assertNoOverflow(p);
+    await p.getByRole('link', { name: 'Lire le compte rendu', exact: true }).click();
+    await waitForPath(p, `/ateliers/${day.id}/compte-rendu`);
+    await heading(p, /^Compte rendu — Atelier sans heure$/);
+    await p.locator('article.report').getByRole('heading', { name: /Participants/ }).waitFor();
+    await p.locator('article.report').getByText(/Dora/).first().waitFor();
+    // The link's code brings the guest to the same page.
+    await p.goto(`${base}/code`);
+    await p.getByLabel('Code de l’atelier').fill(dayCode);
+    await p.getByRole('button', { name: 'Continuer' }).click();
+    await waitForPath(p, links[0]);
+    await p.getByRole('link', { name: 'Lire le compte rendu', exact: true }).waitFor();
+    await guest.close();
+    // Anyone else: the server's word that the workshop is closed, as it is.
+    const other = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 390, height: 844 } });
+    const q = await other.newPage();
+    q.setDefaultTimeout(STEP_TIMEOUT_MS);
+    await watchPage(q, problems, {
+      who: 'stranger',
+      allow: (text, where) => isExpected401(text, where, ['/api/me']) || /status of 404/.test(text),
+    });
+    await q.goto(`${base}${links[0]}`);
+    await q.getByText(/^Cet atelier est clos\s:\sil n[’']accueille plus personne\./).waitFor();
+    assert.equal(await q.getByLabel('Votre nom', { exact: true }).count(), 0);
+    await q.goto(`${base}/code`);
+    await q.getByLabel('Code de l’atelier').fill(dayCode);
+    await q.getByRole('button', { name: 'Continuer' }).click();
+    await q.getByText(/^Cet atelier est clos\s:/).waitFor();
+    await assertAxeClean(q, 'the code of a closed workshop, to someone else');
+    await other.close();
   });
 
   await step('the home page leads to the live workshops one belongs to', async () => {

@@ -344,6 +344,11 @@ const fr = {
   'invitation.submit': 'Rejoindre l’atelier',
   'invitation.signedIn': 'Vous êtes connecté à Relais :',
   'invitation.openAsUser': 'ouvrir l’atelier avec votre compte',
+  'invitation.already': 'Vous participez à cet atelier sous le nom « {name} ».',
+  'invitation.closed': 'L’atelier est clos.',
+  'invitation.join': 'Rejoindre le tableau',
+  'invitation.readReport': 'Lire le compte rendu',
+  'invitation.viewBoard': 'Voir le tableau',
 
   // Live board
   'board.title': 'Tableau — {title}',
@@ -369,6 +374,7 @@ const fr = {
   'board.timerPaused': '(à l’arrêt)',
   'board.timeUp': 'Le temps de la phase est écoulé.',
   'board.votesLeft': 'Votes restants : {n} sur {budget}',
+  'board.votesClosed': 'Votes révélés : le vote est clos.',
   'board.votersOf.zero': '{n} / {total} ont voté',
   'board.votersOf.one': '{n} / {total} a voté',
   'board.votersOf.other': '{n} / {total} ont voté',
@@ -382,6 +388,7 @@ const fr = {
   'board.hintObserver': 'Vous suivez l’atelier en observateur.',
   'board.hintPrivate': 'Vos notes ne sont visibles que de vous et de l’animation jusqu’à la phase suivante : elles seront alors visibles de tous.',
   'board.anonymousMine': 'les autres voient « Anonyme »',
+  'board.noteFrozen': 'Cette note a reçu des votes : elle ne change plus pendant le vote.',
   'board.hintLocked': 'L’animateur a verrouillé le tableau.',
   'board.noNotes': 'Aucune note pour l’instant.',
   'board.newNote': 'Nouvelle note',

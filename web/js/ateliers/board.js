@@ -92,7 +92,8 @@ export class Board {
       this.votes.set(phase, map);
     }
     for (const k of s.revealed_votes || []) this.revealed.add(k);
-    for (const a of s.actions || []) this.actions.set(asId(a.id), { ...a, id: asId(a.id), item: a.item ? asId(a.item) : null });
+    // `mine`: added by this person, who may change it (facilitators change any).
+    for (const a of s.actions || []) this.actions.set(asId(a.id), { ...a, id: asId(a.id), item: a.item ? asId(a.item) : null, mine: Boolean(a.mine) });
     if (s.retained && Array.isArray(s.retained.items)) this.retained = { phase: s.retained.phase || null, items: s.retained.items.slice() };
     this.chat = Array.isArray(s.chat) ? s.chat.slice() : [];
     this.reactions = { ...(s.reactions || {}) };
@@ -318,11 +319,18 @@ export class Board {
         if (this.chat.length > 200) this.chat.shift();
         return false;
       case 'action.add':
-        this.actions.set(seq, { id: seq, what: d.what, who: d.who || '', when: d.when || '', item: d.item ? asId(d.item) : null });
+        // Its author sees themself in `by` (even on an anonymous board): theirs to change.
+        this.actions.set(seq, {
+          id: seq, what: d.what, who: d.who || '', when: d.when || '', item: d.item ? asId(d.item) : null,
+          mine: Boolean(ev.by && this.me.key && ev.by.key === this.me.key),
+        });
         return false;
-      case 'action.edit':
-        this.actions.set(asId(d.action), { id: asId(d.action), what: d.what, who: d.who || '', when: d.when || '', item: d.item ? asId(d.item) : null });
+      case 'action.edit': {
+        const id = asId(d.action);
+        const mine = Boolean(this.actions.get(id)?.mine);
+        this.actions.set(id, { id, what: d.what, who: d.who || '', when: d.when || '', item: d.item ? asId(d.item) : null, mine });
         return false;
+      }
       case 'ranking.retain':
         this.retained = { phase: d.phase || null, items: Array.isArray(d.items) ? d.items.slice() : [] };
         return false;
@@ -434,6 +442,15 @@ export class Board {
     return list;
   }
 
+  /**
+   * Whether votes may be cast (or retracted, or given by proxy) now: the current phase
+   * is a vote whose votes are not revealed (the reveal closes the vote: hors_phase).
+   */
+  votingOpen() {
+    const p = this.phase;
+    return Boolean(p && p.vote_budget > 0 && !this.revealed.has(p.key));
+  }
+
   votesLeft() {
     const p = this.phase;
     if (!p || !(p.vote_budget > 0)) return 0;
@@ -451,11 +468,32 @@ export class Board {
     return this.open && (this.facilitator || (this.writer && this.mine(note)));
   }
 
+  /**
+   * During a vote not yet revealed, a note with votes keeps its text: only facilitators
+   * edit or delete it (others: hors_phase). A participant knows only their own votes
+   * before the reveal: for the others' votes, the server's refusal says it.
+   */
+  frozenByVotes(note) {
+    if (this.facilitator || !this.votingOpen()) return false;
+    const v = this.votesOn(note.id);
+    return v.mine > 0 || (v.total || 0) > 0;
+  }
+
+  /** « Modifier » and « Supprimer » on a note (moving it stays `canChange`). */
+  canEdit(note) {
+    return this.canChange(note) && !this.frozenByVotes(note);
+  }
+
   canGroup() {
     return this.open && (this.facilitator || (this.me.role === 'participant' && Boolean(this.phase?.grouping)));
   }
 
   canPlan() {
     return this.open && (this.facilitator || (this.me.role === 'participant' && this.phase?.kind === 'plan_action'));
+  }
+
+  /** A participant changes only the actions they added; facilitators change any. */
+  canChangeAction(action) {
+    return this.canPlan() && (this.facilitator || Boolean(action.mine));
   }
 }

@@ -1,10 +1,11 @@
 // Public invitation page (/invitation/:token): shows the workshop the link opens
 // and the role it gives, asks for a name and joins as a guest (cookie relais_invite),
-// then goes to the live board.
+// then goes to the live board. A browser already a guest of this link is not asked
+// again: it goes back to the board, or once the workshop is closed to its report.
 
 import { api } from '../api.js';
 import {
-  boardPath, formatDate, roleLabel, stateLabel, workshopPath,
+  boardPath, formatDate, reportPath, roleLabel, stateLabel, workshopPath,
 } from '../ateliers/common.js';
 import { h, uid } from '../dom.js';
 import { actions, createForm, inputField, submitButton } from '../forms.js';
@@ -26,8 +27,38 @@ export async function render(ctx) {
     throw err;
   }
   const w = info.workshop;
-
   const headingId = uid('titre');
+  const signedIn = ctx.user ? h('p', { class: 'hint' }, t('invitation.signedIn'), ' ',
+    h('a', { href: workshopPath(w.id), text: t('invitation.openAsUser') })) : null;
+  const workshopBox = h('div', { class: 'panel invitation-workshop' },
+    h('p', { class: 'invitation-name', text: w.title }),
+    h('p', { text: w.date ? t('invitation.date', { date: formatDate(w.date) }) : t('invitation.noDate') }),
+    w.state ? h('p', { class: 'hint', text: t('invitation.state', { state: stateLabel(w.state) }) }) : null,
+    h('p', { text: t('invitation.role', { role: roleLabel(info.role) }) }));
+
+  // This browser already came in through this link (its guest cookie): no second name
+  // asked; the server answers so even once the link expired or the workshop closed.
+  if (info.guest) {
+    const workshopId = w.id;
+    if (!ctx.user) {
+      ctx.setGuest({
+        id: info.guest.id, name: info.guest.name, role: info.role, workshop_id: workshopId, key: `g:${info.guest.id}`,
+      });
+    }
+    const closed = w.state === 'closed' || w.state === 'archived';
+    return h('section', { class: 'page page-narrow page-invitation area-ateliers' },
+      h('h1', { id: headingId, text: t('invitation.title') }),
+      workshopBox,
+      h('div', { class: 'panel invitation-guest' },
+        h('p', { class: 'lead', text: t('invitation.already', { name: info.guest.name }) }),
+        closed ? h('p', { text: t('invitation.closed') }) : null,
+        h('p', { class: 'row-actions' }, closed ? [
+          h('a', { class: 'button', href: reportPath(workshopId), text: t('invitation.readReport') }),
+          h('a', { class: 'button button-secondary', href: boardPath(workshopId), text: t('invitation.viewBoard') }),
+        ] : h('a', { class: 'button', href: boardPath(workshopId), text: t('invitation.join') }))),
+      signedIn);
+  }
+
   const { form } = createForm({
     labelledBy: headingId,
     className: 'form form-login',
@@ -49,12 +80,7 @@ export async function render(ctx) {
 
   return h('section', { class: 'page page-narrow page-invitation area-ateliers' },
     h('h1', { id: headingId, text: t('invitation.title') }),
-    h('div', { class: 'panel invitation-workshop' },
-      h('p', { class: 'invitation-name', text: w.title }),
-      h('p', { text: w.date ? t('invitation.date', { date: formatDate(w.date) }) : t('invitation.noDate') }),
-      w.state ? h('p', { class: 'hint', text: t('invitation.state', { state: stateLabel(w.state) }) }) : null,
-      h('p', { text: t('invitation.role', { role: roleLabel(info.role) }) })),
-    ctx.user ? h('p', { class: 'hint' }, t('invitation.signedIn'), ' ',
-      h('a', { href: workshopPath(w.id), text: t('invitation.openAsUser') })) : null,
+    workshopBox,
+    signedIn,
     h('div', { class: 'panel' }, form));
 }

@@ -305,7 +305,9 @@ export async function render(ctx) {
     // Closed, the timer and its sound mean nothing any more.
     timerEl.hidden = !board.open;
     soundButton.hidden = !board.open;
-    setText(votesLeftEl, p ? t('board.votesLeft', { n: board.votesLeft(), budget: p.vote_budget }) : '');
+    // Once revealed, the vote is closed: said where the votes left were.
+    setText(votesLeftEl, !p ? '' : board.revealed.has(p.key) ? t('board.votesClosed')
+      : t('board.votesLeft', { n: board.votesLeft(), budget: p.vote_budget }));
     drawVoters();
     const hints = {
       draft: 'board.hintDraft', scheduled: 'board.hintScheduled', closed: 'board.hintClosed',
@@ -562,7 +564,8 @@ export async function render(ctx) {
     const textId = uid('note-texte');
     const votes = board.votesOn(note.id);
     const p = board.phase;
-    const voting = p && p.vote_budget > 0 && board.writer && board.open;
+    // The reveal closes the vote: no vote, retraction nor proxy in it any more.
+    const voting = board.votingOpen() && board.writer && board.open;
     const pendingEdit = ui.pending.some((m) => m.note === note.id && m.op.startsWith('note.'));
     const meta = [];
     if (note.author) meta.push(note.author.name);
@@ -598,7 +601,10 @@ export async function render(ctx) {
       controls.push(touchDrag(button(t('board.move'), () => moveNote(note),
         { cls: 'button button-secondary button-small note-move', 'data-focus': `note-${note.id}-move`, 'aria-describedby': textId }), note));
     }
-    if (board.canChange(note) && !ui.editing.has(note.id)) {
+    // One's own note with votes keeps its text during the vote: said instead of the buttons.
+    const frozen = board.canChange(note) && !board.canEdit(note) && !ui.editing.has(note.id)
+      ? h('p', { class: 'note-frozen', text: t('board.noteFrozen') }) : null;
+    if (board.canEdit(note) && !ui.editing.has(note.id)) {
       controls.push(button(t('common.edit'), () => editNote(note),
         { 'data-focus': `note-${note.id}-edit`, 'aria-describedby': textId }));
       controls.push(button(t('common.delete'), () => deleteNote(note),
@@ -642,6 +648,7 @@ export async function render(ctx) {
       ui.editing.has(note.id) ? null : fieldList(board.noteFields(note)),
       meta.length ? h('p', { class: 'note-meta', text: meta.join(' · ') }) : null,
       voteText.length ? h('p', { class: 'note-votes', text: voteText.join(' · ') }) : null,
+      frozen,
       controls.length ? h('div', { class: 'row-actions' }, controls) : null,
       groupSelect);
   }
@@ -1164,11 +1171,11 @@ export async function render(ctx) {
       const groups = board.groupsIn(column.key);
       const pending = ui.pending.filter((m) => m.op === 'note.add' && m.column === column.key);
       const vm = {
-        notes: notes.map((n) => [n, board.votesOn(n.id), board.canChange(n),
+        notes: notes.map((n) => [n, board.votesOn(n.id), board.canChange(n), board.canEdit(n),
           ui.editing.has(n.id) ? ui.editing.get(n.id).current ?? true : false,
           ui.pending.some((m) => m.note === n.id), ui.expanded.has(n.id)]),
         groups, pending: pending.map((m) => [m.id, m.text, m.colour, m.fields || null]),
-        phase: p.key, budget: p.vote_budget, left: board.votesLeft(), anon: board.anonymous,
+        phase: p.key, budget: p.vote_budget, left: board.votesLeft(), voting: board.votingOpen(), anon: board.anonymous,
         canGroup: board.canGroup(), writer: board.writer,
       };
       update(view.notes, vm, () => {
@@ -1521,26 +1528,30 @@ export async function render(ctx) {
     actionsSection.hidden = !show;
     actionForm.form.hidden = !board.canPlan();
     const withItems = board.retained.items.length > 0 || list.some((a) => a.item);
-    const vm = [list, board.canPlan(), withItems ? board.retained.items : null];
+    // « Modifier » / « Supprimer » only where the server would accept them: a participant's
+    // own actions, any for facilitators.
+    const tools = list.map((a) => board.canChangeAction(a));
+    const anyTools = tools.some(Boolean);
+    const vm = [list, tools, withItems ? board.retained.items : null];
     update(actionsTable, vm, () => {
       if (!list.length) return h('p', { class: 'hint', text: t('board.actionsEmpty') });
       const captionId = uid('legende');
       // The form's order (Enjeu, Quoi, Qui, Quand); on a phone each action is a card.
-      const heads = withItems ? ['actionItemHead', 'actionWhat', 'actionWho', 'actionWhen', 'actionTools'] : ['actionWhat', 'actionWho', 'actionWhen', 'actionTools'];
+      const heads = [withItems ? 'actionItemHead' : null, 'actionWhat', 'actionWho', 'actionWhen', anyTools ? 'actionTools' : null].filter(Boolean);
       return h('div', { class: 'table-wrap board-actions-table', role: 'region', 'aria-labelledby': captionId, tabindex: '0' },
         stackTable(h('table', { class: 'table' },
           h('caption', { id: captionId, text: t('board.actionsCaption') }),
           h('thead', {}, h('tr', {}, heads.map((k) => h('th', { scope: 'col', text: t(`board.${k}`) })))),
-          h('tbody', {}, list.map((a) => h('tr', {},
+          h('tbody', {}, list.map((a, i) => h('tr', {},
             withItems ? h('td', { text: a.item ? itemName(a.item) || t('board.actionItemGone') : t('common.notSet') }) : null,
             h('th', { scope: 'row', text: a.what }),
             h('td', { text: a.who || t('common.notSet') }),
             h('td', { text: a.when ? formatDay(a.when) : t('common.notSet') }),
-            h('td', { class: 'cell-actions' }, board.canPlan() ? [
+            anyTools ? h('td', { class: 'cell-actions' }, tools[i] ? [
               button(t('common.edit'), () => editAction(a), { 'data-focus': `action-${a.id}-edit` }, srOnly(a.what)),
               button(t('common.delete'), () => deleteAction(a),
                 { cls: 'button button-danger-quiet button-small', 'data-focus': `action-${a.id}-delete` }),
-            ] : null)))))));
+            ] : null) : null))))));
     }, () => actionsSection.querySelector('h2'));
   }
 
@@ -1705,7 +1716,8 @@ export async function render(ctx) {
     anonButton.textContent = t('board.anonymous');
     anonButton.setAttribute('aria-pressed', String(board.anonymous));
     const p = board.phase;
-    proxyBox.hidden = !(p && p.vote_budget > 0);
+    // No proxy vote once the votes are revealed (the vote is closed).
+    proxyBox.hidden = !board.votingOpen();
     const candidates = p ? (p.columns || []).flatMap((c) => board.notesIn(c.key)) : [];
     const sig = JSON.stringify(candidates.map((n) => [n.id, n.text]));
     if (proxyNote.dataset.sig !== sig) {
