@@ -643,6 +643,79 @@ char32_t decode(std::string_view s, std::size_t& i) {
     return len == 1 && b >= 0x80 ? 0 : cp;
 }
 
+void put_utf8(std::string& out, char32_t cp) {
+    if (cp < 0x80) {
+        out += static_cast<char>(cp);
+    } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+    }
+}
+
+// Lower or upper case of the Latin letters French writes (ASCII, Latin-1, œ).
+char32_t latin_case(char32_t cp, bool upper) {
+    if (upper) {
+        if ((cp >= 'a' && cp <= 'z') || (cp >= 0xE0 && cp <= 0xFE && cp != 0xF7)) return cp - 0x20;
+        if (cp == 0x153) return 0x152;
+        if (cp == 0xFF) return 0x178;
+    } else {
+        if ((cp >= 'A' && cp <= 'Z') || (cp >= 0xC0 && cp <= 0xDE && cp != 0xD7)) return cp + 0x20;
+        if (cp == 0x152) return 0x153;
+        if (cp == 0x178) return 0xFF;
+    }
+    return cp;
+}
+
+// `word` with every letter in lower case (all_upper false) or upper case; `first_upper`:
+// only its first letter in upper case.
+std::string recase(std::string_view word, bool all_upper, bool first_upper) {
+    std::string out;
+    bool first = true;
+    for (std::size_t i = 0; i < word.size();) {
+        char32_t cp = decode(word, i);
+        put_utf8(out, latin_case(cp, all_upper || (first && first_upper)));
+        first = false;
+    }
+    return out;
+}
+
+// The word as the library writes it (« prévention » for the spelling table's « prevention »):
+// the first form found, in lower case, in the texts of a few documents that have its stem;
+// the folded word itself when none has it written.
+std::string written_form(const Xapian::Database& db, const std::string& folded, const std::string& stem) {
+    int looked = 0;
+    for (auto p = db.postlist_begin(stem); p != db.postlist_end(stem) && looked < 3; ++p, ++looked) {
+        auto data = nlohmann::json::parse(db.get_document(*p).get_data(), nullptr, false);
+        if (!data.is_object()) continue;
+        for (const char* field : {"title", "summary", "body"}) {
+            const auto text = data.value(field, std::string());
+            for (std::size_t i = 0; i < text.size();) {
+                std::size_t at = i;
+                if (!letter(decode(text, i))) continue;
+                std::size_t end = i;
+                while (end < text.size()) {
+                    std::size_t next = end;
+                    if (!letter(decode(text, next))) break;
+                    end = next;
+                }
+                const auto w = std::string_view(text).substr(at, end - at);
+                if (end - at >= folded.size() && end - at <= 2 * folded.size() && fold(w) == folded) return recase(w, false, false);
+                i = end;
+            }
+        }
+    }
+    return folded;
+}
+
 // A spelling correction of the query, in the user's own text (only corrected words
 // change), or "" when none makes sense. Only words the library does not have in any form
 // are corrected (a rare word that exists, such as REZONE, is never "fixed" into a
@@ -707,7 +780,22 @@ std::string spelling_correction(const Xapian::Database& db, const std::string& r
             break;
         }
         if (chosen.empty()) continue;
-        if (raw_word[0] >= 'A' && raw_word[0] <= 'Z') chosen[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(chosen[0])));
+        // As the library writes it, in the case typed: « PRÉVANTION » → « PRÉVENTION »,
+        // « Prévantion » → « Prévention ».
+        chosen = written_form(db, chosen, st(chosen));
+        {
+            bool any_lower = false, any_upper = false, first_upper = false, first = true;
+            for (std::size_t k = 0; k < raw_word.size();) {
+                char32_t cp = decode(raw_word, k);
+                const bool up = latin_case(cp, false) != cp, low = latin_case(cp, true) != cp;
+                if (first) first_upper = up;
+                first = false;
+                any_upper = any_upper || up;
+                any_lower = any_lower || low;
+            }
+            const bool all_upper = any_upper && !any_lower && raw_word.size() > 1;
+            chosen = recase(chosen, all_upper, first_upper);
+        }
         out.append(raw, copied, w.begin - copied);
         out += chosen;
         copied = w.end;

@@ -454,6 +454,19 @@ TEST_CASE("search: a title phrase and a query of exclusions alone", "[search][qu
     CHECK(id_set(find(idx, "cpts -diagnostic")) == std::set<std::string>{"c"});
 }
 
+TEST_CASE("search: a suggestion is written as the library writes it in the case typed", "[search][spelling]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    for (int i = 0; i < 3; ++i)
+        idx.put(doc("p" + std::to_string(i), "Prévention " + std::to_string(i), "Les actions de prévention de la CPTS et leur établissement.", {}));
+    idx.commit();
+    CHECK(find(idx, "prévantion").suggestion == "prévention");
+    CHECK(find(idx, "prevantion").suggestion == "prévention");
+    CHECK(find(idx, "Prevantion").suggestion == "Prévention");
+    CHECK(find(idx, "PRÉVANTION").suggestion == "PRÉVENTION");
+    CHECK(find(idx, "établisement").suggestion == "établissement");
+}
+
 TEST_CASE("search: spelling suggestions that make sense", "[search][spelling]") {
     unit_temp_dir dir;
     relais::search::index idx(dir.path / "index");
