@@ -144,9 +144,11 @@ void service::register_routes(net::router& r) {
         if (auto email = json_input::optional_string(body, "email", 254)) patch.email = normalise_email(*email);
         patch.org_id = json_input::optional_id(body, "org_id");
         patch.active = json_input::optional_bool(body, "active");
-        if (auto pw = body.find("password"); pw != body.end()) {
+        // `null` or "" (a form sent whole, its password field left empty): unchanged, as
+        // for any blank field; otherwise taken as typed (never trimmed).
+        if (auto pw = body.find("password"); pw != body.end() && !pw->is_null()) {
             if (!pw->is_string()) throw api_error(errors::invalid_field, "password");
-            patch.password = pw->get<std::string>();
+            if (!pw->get<std::string>().empty()) patch.password = pw->get<std::string>();
         }
         auto u = co_await update_user(id, patch);
         auto res = response::json(200, {{"user", to_json(u)}});

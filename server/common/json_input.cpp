@@ -113,7 +113,10 @@ std::string required_string(const nlohmann::json& obj, const char* field, std::s
 std::optional<std::string> optional_line(const nlohmann::json& obj, const char* field,
                                          std::size_t max_chars) {
     auto v = optional_string(obj, field, max_chars);
-    if (v && v->find('\n') != std::string::npos) throw api_error(errors::invalid_field, field);
+    // A line break, or Unicode's line and paragraph separators (U+2028, U+2029).
+    if (v && (v->find('\n') != std::string::npos || v->find("\xE2\x80\xA8") != std::string::npos ||
+              v->find("\xE2\x80\xA9") != std::string::npos))
+        throw api_error(errors::invalid_field, field);
     return v;
 }
 

@@ -57,6 +57,7 @@ router::match router::find(std::string_view method, std::string_view path) const
         }
         if (!m.allowed.empty()) m.allowed += ", ";
         m.allowed += r.method;
+        if (r.method == "GET") m.allowed += ", HEAD";  // served by every GET route
         m.result = match::kind::method_not_allowed;
     }
     return m;

@@ -131,6 +131,12 @@ TEST_CASE("administration of users and organisations", "[auth][admin]") {
     auto promoted = s.request("PATCH", "/api/admin/users/" + std::to_string(uid), json{{"role", "animateur"}, {"name", "   "}}.dump(), h);
     CHECK(promoted.json()["user"]["role"] == "animateur");
     CHECK_FALSE(promoted.json()["user"]["name"].get<std::string>().empty());  // a blank name is no change
+    // A form sent whole with its password left empty changes no password: the session stays.
+    for (const auto& blank : {json(""), json(nullptr)})
+        CHECK(s.request("PATCH", "/api/admin/users/" + std::to_string(uid), json{{"name", "Claire"}, {"password", blank}}.dump(), h).status == 200);
+    CHECK(s.request("GET", "/api/me", {}, {{"Cookie", member}}).status == 200);
+    CHECK(s.request("PATCH", "/api/admin/users/" + std::to_string(uid), json{{"password", "court"}}.dump(), h).error_code() ==
+          "mot_de_passe_faible");
     CHECK(s.request("PATCH", "/api/admin/users/424242", json{{"role", "animateur"}}.dump(), h).status == 404);
     CHECK(s.request("PATCH", "/api/admin/users/abc", json{{"role", "animateur"}}.dump(), h).status == 404);
 

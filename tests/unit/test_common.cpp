@@ -121,6 +121,11 @@ TEST_CASE("json input: no-break and other invisible spaces are trimmed like spac
     CHECK(json_input::required_line(j, "mixed", 40) == "Titre\u00a0de fiche");
     CHECK(json_input::trim("\xC2\xA0" "a" "\xE2\x80\xAF") == "a");
     CHECK(json_input::trim("\xE2\x80") == "\xE2\x80");  // a cut sequence is not a space
+    // Unicode's line and paragraph separators are line breaks for a one-line text.
+    auto breaks = json_input::parse_object("{\"ls\":\"Nom\u2028Pr\u00e9nom\",\"ps\":\"a\u2029b\"}");
+    CHECK_THROWS_AS(json_input::required_line(breaks, "ls", 40), api_error);
+    CHECK_THROWS_AS(json_input::optional_line(breaks, "ps", 40), api_error);
+    CHECK(json_input::required_string(breaks, "ls", 40) == "Nom\u2028Prénom");
 }
 
 TEST_CASE("json input: a one-line text refuses a line break, keeps a tab", "[common]") {
