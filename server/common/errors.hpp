@@ -28,6 +28,7 @@ inline constexpr error_def not_found{404, "introuvable", "La ressource demandée
 inline constexpr error_def method_not_allowed{405, "methode_non_autorisee", "Méthode non autorisée pour cette ressource."};
 inline constexpr error_def too_large{413, "trop_volumineux", "La requête est trop volumineuse."};
 inline constexpr error_def unsupported_media{415, "type_contenu_invalide", "Le contenu doit être envoyé en JSON (application/json)."};
+inline constexpr error_def unsupported_upload_media{415, "type_contenu_invalide", "Le fichier doit être envoyé tel quel (application/octet-stream)."};
 inline constexpr error_def headers_too_large{431, "entetes_trop_volumineux", "Les en-têtes de la requête sont trop volumineux."};
 inline constexpr error_def rate_limited{429, "trop_de_requetes", "Trop de requêtes. Ralentissez un peu."};
 inline constexpr error_def internal{500, "erreur_interne", "Une erreur interne est survenue."};

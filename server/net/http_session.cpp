@@ -158,8 +158,7 @@ asio::awaitable<response> http_session::handle(request& req) {
             while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
             bool raw = m.options && m.options->raw_body && type == "application/octet-stream";
             if (type != "application/json" && !raw) {
-                if (m.options && m.options->raw_body)
-                    throw api_error(errors::unsupported_media, {}, "Le fichier doit être envoyé tel quel (application/octet-stream).");
+                if (m.options && m.options->raw_body) throw api_error(errors::unsupported_upload_media);
                 throw api_error(errors::unsupported_media);
             }
         }
@@ -334,6 +333,16 @@ asio::awaitable<void> http_session::run() {
                 auto host = parser.get()[http::field::host];
                 if (!s.origin_ok(std::string_view(origin.data(), origin.size()), std::string_view(host.data(), host.size()))) {
                     refuse = &errors::origin_refused;
+                }
+                // Then what a form could send (as for any state-changing request, before
+                // the route's access rule).
+                if (!refuse) {
+                    auto announced = parser.content_length();
+                    auto ct = lower(std::string_view(parser.get()[http::field::content_type].data(), parser.get()[http::field::content_type].size()));
+                    auto type = std::string_view(ct).substr(0, ct.find(';'));
+                    while (!type.empty() && (type.back() == ' ' || type.back() == '\t')) type.remove_suffix(1);
+                    if ((!announced || *announced > 0) && type != "application/octet-stream" && type != "application/json")
+                        refuse = &errors::unsupported_upload_media;
                 }
                 http::request<http::string_body> head{parser.get().base()};
                 request head_req;

@@ -278,6 +278,11 @@ TEST_CASE("library attachments: upload, extraction, download, refusals that stor
     CHECK(upload("photo.gif", "GIF89a").error_code() == "type_fichier_refuse");
     CHECK(upload("gros.txt", std::string(300000, 'a')).status == 413);
     CHECK(upload("notes.txt", "bonjour", "text/plain").status == 415);  // a form could send text/plain: refused
+    // As for every state-changing request, before the access rule: signed out, still 415.
+    auto anonymous_form = s.request("POST", "/api/library/files?name=a.txt", "bonjour", {{"Content-Type", "text/plain"}});
+    CHECK(anonymous_form.status == 415);
+    CHECK(anonymous_form.error_code() == "type_contenu_invalide");
+    CHECK(s.request("POST", "/api/library/files?name=a.txt", "bonjour", {{"Content-Type", "application/octet-stream"}}).status == 401);
     CHECK(s.request("POST", "/api/library/files?name=a.txt", "bonjour",
                     {{"Cookie", member}, {"Content-Type", "application/octet-stream"}, {"Origin", "http://evil.example"}})
               .status == 403);
