@@ -27,7 +27,7 @@ public:
     void routes(net::router& r) override {
         // Public: the sign-in and invitation pages label things too; nothing here is private.
         r.add("GET", "/api/meta", "anyone", [this](net::request&) -> asio::awaitable<net::response> {
-            auto res = net::response::text(200, body_, "application/json");
+            auto res = net::response::text(200, body_, "application/json; charset=utf-8");
             res.header("Cache-Control", "public, max-age=3600");
             co_return res;
         });

@@ -551,7 +551,9 @@ void service::register_routes(net::router& r) {
             }
         }
         auto res = response::no_content();
-        res.header("Set-Cookie", std::string(guest_cookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+        std::string cleared = std::string(guest_cookie) + "=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0";
+        if (req.secure || auth_.opts().always_secure_cookies) cleared += "; Secure";  // as it was set
+        res.header("Set-Cookie", cleared);
         co_return res;
     });
 

@@ -59,6 +59,13 @@ TEST_CASE("secure cookie behind a trusted TLS proxy", "[auth]") {
     CHECK(r.header("set-cookie").find("; Secure") != std::string::npos);
     CHECK(r.header("strict-transport-security").find("max-age=") == 0);
     CHECK(s.log().find("\"addr\":\"203.0.113.7\"") != std::string::npos);
+    // The cookies that clear the session's and a guest's are Secure too, as they were set.
+    auto cookie = r.header("set-cookie").substr(0, r.header("set-cookie").find(';'));
+    auto out = s.request("DELETE", "/api/session", {}, {{"Cookie", cookie}, {"X-Forwarded-Proto", "https"}});
+    CHECK(out.header("set-cookie").find("; Secure") != std::string::npos);
+    auto guest_out = s.request("DELETE", "/api/invites/session", {}, {{"X-Forwarded-Proto", "https"}});
+    CHECK(guest_out.status == 204);
+    CHECK(guest_out.header("set-cookie").find("; Secure") != std::string::npos);
 
     server untrusted;
     auto u = untrusted.request("POST", "/api/session", json{{"email", "admin@relais.local"}, {"password", untrusted.admin_password()}}.dump(),

@@ -254,6 +254,7 @@ TEST_CASE("reference data: one /api/meta with every label, public", "[platform][
     server s;
     auto meta = s.request("GET", "/api/meta");
     REQUIRE(meta.status == 200);
+    CHECK(meta.header("content-type") == "application/json; charset=utf-8");  // as every JSON answer
     auto j = meta.json();
     for (const char* list : {"roles", "org_types", "regions", "departements", "phases", "missions", "kinds", "workshop_stages",
                              "workshop_states", "workshop_roles"}) {
