@@ -73,7 +73,10 @@ void service::register_routes(net::router& r) {
             {"mission", "mission", [](const std::string& v) { return is_code(missions(), v); }},
             {"org_type", "org_type", [](const std::string& v) { return auth::is_org_type(v); }},
             {"region", "region", [](const std::string& v) { return auth::find_region(v) != nullptr; }},
-            {"year", "year", [](const std::string& v) { return std::regex_match(v, std::regex("^(19|20)\\d{2}$")); }},
+            // A fiche's date is never to come: from 1900 to next year (a date of tomorrow on 31 December).
+            {"year", "year", [](const std::string& v) {
+                 return std::regex_match(v, std::regex("^(19|20)\\d{2}$")) && std::stoi(v) <= std::stoi(to_iso8601(unix_now()).substr(0, 4)) + 1;
+             }},
         };
         for (const auto& rule : rules) {
             auto v = query_param(req, rule.param);
@@ -240,7 +243,8 @@ void service::register_routes(net::router& r) {
         auto body = json_input::parse_object(req.body);
         // Optimistic concurrency: the version the editor started from.
         auto base = body.find("base_version");
-        if (base == body.end() || !base->is_number_integer()) throw api_error(errors::invalid_field, "base_version");
+        if (base == body.end() || !base->is_number_integer() || base->get<std::int64_t>() < 1)
+            throw api_error(errors::invalid_field, "base_version");
         if (base->get<std::int64_t>() != it.latest_version) throw api_error(errors::item_changed, "base_version");
         // The kind, as on creation (absent: unchanged).
         auto kind = json_input::optional_string(body, "kind", 20);

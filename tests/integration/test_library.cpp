@@ -112,6 +112,9 @@ TEST_CASE("library search: bad input gets clear errors", "[library]") {
     CHECK(get("q=" + url_encode("\"lettre d'intention")).status == 200);  // unbalanced quote: a phrase to the end
     CHECK(get("q=%FF%FE").status == 400);                            // invalid UTF-8
     CHECK(get("kind=roman").error_code() == "filtre_invalide");
+    CHECK(get("year=2099").error_code() == "filtre_invalide");  // no fiche tells what is to come
+    CHECK(get("year=1899").error_code() == "filtre_invalide");
+    CHECK(get("year=2026").status == 200);
     CHECK(get("phase=diagnostic,nulle-part").error_code() == "filtre_invalide");
     CHECK(get("page=0").error_code() == "page_invalide");
     CHECK(get("page=abc").error_code() == "page_invalide");
@@ -200,6 +203,9 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     CHECK(put.json()["item"]["state"] == "pending");
     CHECK(put.json()["item"]["version"] == 2);
     CHECK(s.request("PUT", url, revised.dump(), {{"Cookie", author}}).error_code() == "version_perimee");  // base 1 is stale
+    auto negative = revised;
+    negative["base_version"] = -1;  // no version has it: bad input, not a conflict
+    CHECK(s.request("PUT", url, negative.dump(), {{"Cookie", author}}).error_code() == "champ_invalide");
     // The kind is checked as on creation, and a refused edit adds no version.
     for (const char* kind : {"zzz", "guide"}) {
         auto wrong = revised;

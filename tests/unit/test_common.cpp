@@ -126,6 +126,10 @@ TEST_CASE("json input: no-break and other invisible spaces are trimmed like spac
     CHECK_THROWS_AS(json_input::required_line(breaks, "ls", 40), api_error);
     CHECK_THROWS_AS(json_input::optional_line(breaks, "ps", 40), api_error);
     CHECK(json_input::required_string(breaks, "ls", 40) == "Nom\u2028Prénom");
+    // Line ends from other systems are line breaks: CRLF and a lone CR become LF.
+    auto ends = json_input::parse_object("{\"crlf\":\"a\\r\\nb\\rc\\r\\n\\r\\nd\",\"title\":\"Un\\r\\ndeux\"}");
+    CHECK(json_input::required_string(ends, "crlf", 40) == "a\nb\nc\n\nd");
+    CHECK_THROWS_AS(json_input::required_line(ends, "title", 40), api_error);
 }
 
 TEST_CASE("json input: a one-line text refuses a line break, keeps a tab", "[common]") {
