@@ -351,7 +351,7 @@ Xapian::Query filtered(Xapian::Query q, const std::map<std::string, std::vector<
 }
 
 // A hit from its stored data (the body too, for a snippet, when asked).
-hit hit_of(const Xapian::MSetIterator& m, std::string* body) {
+hit hit_of(const Xapian::MSetIterator& m, std::string* body, std::string* more = nullptr) {
     auto data = nlohmann::json::parse(m.get_document().get_data(), nullptr, false);
     hit h;
     if (!data.is_object()) return h;
@@ -361,6 +361,7 @@ hit hit_of(const Xapian::MSetIterator& m, std::string* body) {
     h.score = m.get_weight();
     h.extra = data.value("extra", "");
     if (body) *body = data.value("body", "");
+    if (more) *more = data.value("more", "");
     return h;
 }
 
@@ -590,9 +591,21 @@ result run_query(thread_reader_state& reader, const query& q, const query_plan& 
     r.total = mset.get_matches_estimated();
     for (Xapian::doccount i = first; i < std::min(mset.size(), wanted); ++i) {
         auto m = mset[i];
-        std::string body;
-        hit h = hit_of(m, &body);
+        std::string body, more;
+        hit h = hit_of(m, &body, &more);
         make_snippet(h, h.summary + "\n" + body, terms);
+        if (h.highlights.empty() && !more.empty()) {
+            // Found in an attachment only: the snippet comes from there, and says so.
+            hit in_files = h;
+            make_snippet(in_files, more, terms);
+            if (!in_files.highlights.empty()) {
+                static const std::string lead = "Dans les pièces jointes : ";
+                const auto shift = static_cast<std::uint32_t>(utf16_length(lead));
+                h.snippet = lead + in_files.snippet;
+                h.highlights.clear();
+                for (auto [b, e] : in_files.highlights) h.highlights.emplace_back(b + shift, e + shift);
+            }
+        }
         r.hits.push_back(std::move(h));
     }
     r.facets = counter.counts();
@@ -970,9 +983,10 @@ index::prepared index::prepare(const document& d) const {
         }
     p.doc.add_value(facets_slot, facet_values);
     p.doc.add_value(date_slot, Xapian::sortable_serialise(static_cast<double>(d.date)));
-    p.doc.set_data(nlohmann::json{{"id", d.id}, {"title", d.title}, {"summary", d.summary},
-                                  {"body", utf8_prefix(d.body, 20000)}, {"extra", d.extra}}
-                       .dump());
+    nlohmann::json data{{"id", d.id}, {"title", d.title}, {"summary", d.summary}, {"body", utf8_prefix(d.body, 20000)}, {"extra", d.extra}};
+    // The text of the attachments too, for a snippet when only they match.
+    if (!d.more.empty()) data["more"] = utf8_prefix(d.more, 20000);
+    p.doc.set_data(data.dump());
     p.key = id_prefix + d.id;
     p.doc.add_boolean_term(p.key);
     return p;

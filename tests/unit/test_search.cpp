@@ -437,6 +437,27 @@ TEST_CASE("search: prefixes and parts of hyphenated words are highlighted", "[se
     CHECK(find(idx, "comment organiser la coordi ?").total == 0);
 }
 
+TEST_CASE("search: a match in the attachments alone gets its snippet from them", "[search][query]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    auto d = doc("a", "Plusieurs fichiers", "Voir les pièces jointes.", {});
+    d.more = "Compte rendu de la réunion. Le protocole zorglub est adopté par le bureau de la CPTS.";
+    idx.put(d);
+    idx.put(doc("b", "Le protocole zorglub", "Un protocole décrit ici.", {}));
+    idx.commit();
+    auto r = find(idx, "zorglub");
+    REQUIRE(r.hits.size() == 2);
+    for (const auto& h : r.hits) {
+        if (h.id == "a") {
+            CHECK(h.snippet.rfind("Dans les pièces jointes : ", 0) == 0);
+            CHECK(marked(h) == std::vector<std::string>{"zorglub"});
+        } else {
+            // Found in its own text: no mention of attachments.
+            CHECK(h.snippet.find("pièces jointes") == std::string::npos);
+        }
+    }
+}
+
 TEST_CASE("search: a title phrase and a query of exclusions alone", "[search][query]") {
     unit_temp_dir dir;
     relais::search::index idx(dir.path / "index");
