@@ -708,7 +708,12 @@ raster render_page(const poppler::document& doc, int index, int width) {
 
 std::string plain_text(std::string_view bytes) {
     if (bytes.starts_with("\xEF\xBB\xBF")) bytes.remove_prefix(3);
-    if (bytes.find('\0') != std::string_view::npos || !is_valid_utf8(bytes)) throw api_error(errors::file_mismatch);
+    if (bytes.find('\0') != std::string_view::npos) throw api_error(errors::file_mismatch);
+    // A text saved in an older encoding (Windows-1252, Latin-1): said as such, with what to do.
+    if (!is_valid_utf8(bytes))
+        throw api_error(errors::file_mismatch, {},
+                        "Ce fichier texte n'est pas enregistré en UTF-8 (sans doute en Windows-1252 ou Latin-1) : ouvrez-le et "
+                        "enregistrez-le en UTF-8 (« Enregistrer sous », codage UTF-8), puis envoyez-le à nouveau.");
     return std::string(bytes);
 }
 
@@ -832,7 +837,7 @@ extracted extract(std::string_view filename, std::string_view bytes, const extra
     auto ext = checked_extension(filename);
     auto known = mime_by_extension().find(ext);
     if (known == mime_by_extension().end()) throw api_error(errors::file_type);
-    if (bytes.empty()) throw api_error(errors::file_corrupt);
+    if (bytes.empty()) throw api_error(errors::file_corrupt, {}, "Le fichier est vide : choisissez le fichier rempli, puis envoyez-le à nouveau.");
     const bool looks_pdf = bytes.starts_with("%PDF-");
     const bool looks_zip = bytes.starts_with("PK\x03\x04");
     extracted out;

@@ -53,6 +53,18 @@ TEST_CASE("attachments: mislabelled, corrupt, encrypted and oversized files are 
     CHECK(code_of([] { library::extract("notes.md", fixtures::pdf("x")); }) == "type_fichier_incoherent");
     CHECK(code_of([] { library::extract("notes.txt", std::string("abc\0def", 7)); }) == "type_fichier_incoherent");
     CHECK(code_of([] { library::extract("notes.txt", "caf\xE9"); }) == "type_fichier_incoherent");  // Latin-1, not UTF-8
+    // What to do is said: an encoding to change for a text, a file to choose for an empty one.
+    auto message_of = [](const std::function<void()>& f) {
+        try {
+            f();
+        } catch (const relais::api_error& e) {
+            return std::string(e.message());
+        }
+        return std::string();
+    };
+    CHECK(message_of([] { library::extract("notes.txt", "caf\xE9"); }).find("UTF-8") != std::string::npos);
+    CHECK(code_of([] { library::extract("vide.txt", ""); }) == "fichier_illisible");
+    CHECK(message_of([] { library::extract("vide.txt", ""); }).find("vide") != std::string::npos);
     CHECK(code_of([] { library::extract("casse.pdf", "%PDF-1.4\ngarbage without objects"); }) == "fichier_illisible");
     CHECK(code_of([] { library::extract("casse.docx", std::string("PK\x03\x04", 4) + "garbage"); }) == "fichier_illisible");
     CHECK(code_of([] { library::extract("trame.odt", fixtures::docx({"x"})); }) == "type_fichier_incoherent");
