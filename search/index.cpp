@@ -656,24 +656,6 @@ char32_t decode(std::string_view s, std::size_t& i) {
     return len == 1 && b >= 0x80 ? 0 : cp;
 }
 
-void put_utf8(std::string& out, char32_t cp) {
-    if (cp < 0x80) {
-        out += static_cast<char>(cp);
-    } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-    }
-}
-
 // Lower or upper case of the Latin letters French writes (ASCII, Latin-1, œ).
 char32_t latin_case(char32_t cp, bool upper) {
     if (upper) {
@@ -695,7 +677,7 @@ std::string recase(std::string_view word, bool all_upper, bool first_upper) {
     bool first = true;
     for (std::size_t i = 0; i < word.size();) {
         char32_t cp = decode(word, i);
-        put_utf8(out, latin_case(cp, all_upper || (first && first_upper)));
+        append_utf8(out, latin_case(cp, all_upper || (first && first_upper)));
         first = false;
     }
     return out;

@@ -12,6 +12,9 @@ namespace relais::search {
 /// Invalid UTF-8 bytes are replaced by spaces.
 std::string fold(std::string_view text);
 
+/// Appends one code point to `out`, in UTF-8.
+void append_utf8(std::string& out, char32_t cp);
+
 /// fold(), then elisions removed at the start of words.
 std::string normalise(std::string_view text);
 
