@@ -4,8 +4,10 @@
 
 #include "auth/service.hpp"
 #include "common/json_input.hpp"
+#include "common/errors.hpp"
 #include "common/log.hpp"
 #include "common/time.hpp"
+#include "common/utf8.hpp"
 #include "mail/outbox.hpp"
 #include "notifications/notifier.hpp"
 #include "platform/topics.hpp"
@@ -60,14 +62,21 @@ public:
             std::chrono::minutes(30));
     }
 
-    void notify(db::connection& c, std::int64_t user_id, const notice& n) override {
+    void notify(db::connection& c, std::int64_t user_id, const notice& given) override {
         auto u = auth_->find_user(c, user_id);
         if (!u || !u->active) return;
+        // In French typography, as error messages (no-break spaces before « : » and inside
+        // « », typographic apostrophes), and cut at a character, never inside one.
+        notice n = given;
+        n.title = french_typography(n.title);
+        n.body = french_typography(n.body);
+        truncate_utf8_chars(n.title, 300);
+        truncate_utf8_chars(n.body, 4000);
         c.prepare("INSERT INTO notifications(user_id, kind, title, body, link, created_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6)")
             .bind(1, user_id)
             .bind(2, n.kind)
-            .bind(3, n.title.substr(0, 300))
-            .bind(4, n.body.substr(0, 4000))
+            .bind(3, n.title)
+            .bind(4, n.body)
             .bind(5, n.link)
             .bind(6, unix_now())
             .exec();
@@ -75,7 +84,8 @@ public:
         mail::message m;
         m.to = u->email;
         m.to_name = u->name;
-        m.subject = "[Relais] " + n.title.substr(0, 200);
+        m.subject = "[Relais] " + n.title;
+        truncate_utf8_chars(m.subject, 209);
         m.text = "Bonjour " + u->name + ",\n\n" + n.title + "\n";
         if (!n.body.empty()) m.text += "\n" + n.body + "\n";
         if (!n.link.empty()) m.text += "\n" + (public_url_.empty() ? std::string() : public_url_) + n.link + "\n";

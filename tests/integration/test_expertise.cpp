@@ -259,7 +259,8 @@ TEST_CASE("expertise: a new need is told to the animateurs of its région or els
     // The animateur of the Hauts-de-France is told, with the CPTS, the urgency and the domain.
     auto told = need_notices(nord);
     REQUIRE(told.size() == 1);
-    CHECK(told[0]["title"] == "Nouveau besoin d'appui : « Monter le dossier d'aide à l'amorçage »");
+    // In French typography, as every notice: ’, and no-break spaces before « : » and inside « ».
+    CHECK(told[0]["title"] == "Nouveau besoin d’appui\u00a0: «\u00a0Monter le dossier d’aide à l’amorçage\u00a0»");
     CHECK(told[0]["body"] == "CPTS du Ternois (test) · urgent · Financement");
     CHECK(told[0]["link"] == "/expertises/besoins/" + std::to_string(id));
     // Not the one of Brittany, nor the declarer.

@@ -186,7 +186,7 @@ TEST_CASE("notifications: the review loop tells reviewers and authors, in the ap
     auto apart = s.request("GET", "/api/notifications?unread=1", {}, {{"Cookie", author}}).json()["notifications"];
     REQUIRE(apart.size() == 1);
     CHECK(apart[0]["body"] == "Test animateur a écrit une nouvelle version (version 6), publiée par Administrateur. "
-                              "L'historique des versions, sur la fiche, montre ce qui a changé.");
+                              "L’historique des versions, sur la fiche, montre ce qui a changé.");
 
     // The outbox as administrators see it: sent mail, and the refused address as failed.
     std::this_thread::sleep_for(std::chrono::seconds(2));
