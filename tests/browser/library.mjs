@@ -312,6 +312,26 @@ async function run(relais) {
     await assertNoOverflow(m);
   });
 
+  await step('a pending fiche archived by a reviewer reads « Archivée » in its author’s contributions', async () => {
+    await m.setViewportSize({ width: 1366, height: 900 });
+    const id = await m.evaluate(async () => {
+      const r = await fetch('/api/library/items', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ kind: 'temoignage', title: 'Une fiche en double', summary: 'Déjà proposée.', body: 'Doublon.' }),
+      });
+      return (await r.json()).item.id;
+    });
+    const archived = await r.evaluate(async (fiche) => (await fetch(`/api/library/items/${fiche}/archive`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ archived: true }),
+    })).status, id);
+    assert.equal(archived, 200);
+    await m.goto(`${base}/bibliotheque/mes-contributions`);
+    const card = m.locator('.library-card').filter({ hasText: 'Une fiche en double' });
+    await card.getByText('Archivée', { exact: true }).waitFor();
+    assert.equal(await card.getByText('En attente de relecture').count(), 0);
+    await assertAxeClean(m, 'the contributions with an archived fiche');
+  });
+
   assertNoProblems(problems);
 }
 

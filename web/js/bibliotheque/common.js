@@ -58,8 +58,10 @@ export function itemCard(item, { snippet = true, level = 2, listed = false } = {
   if (Array.isArray(item.phases) && item.phases.length) meta.push(item.phases.map(phaseLabel).join(', '));
   return h('li', { class: 'card library-card' },
     h('div', { class: 'card-badges' }, kindBadge(item.kind),
-      item.state && (listed || item.state !== 'published')
-        ? h('span', { class: `badge state-${item.state}`, text: t(`biblio.state.${item.state}`) }) : null),
+      // Archived, it waits for nothing (a pending fiche archived is out of the review queue).
+      item.archived ? h('span', { class: 'badge state-archived', text: t('biblio.state.archived') })
+        : item.state && (listed || item.state !== 'published')
+          ? h('span', { class: `badge state-${item.state}`, text: t(`biblio.state.${item.state}`) }) : null),
     h(`h${level}`, { class: 'card-title' }, h('a', { class: 'card-link', href: `/bibliotheque/${item.id}`, text: item.title })),
     meta.length ? h('p', { class: 'card-meta', text: meta.join(' · ') }) : null,
     snippet && item.snippet ? h('p', { class: 'snippet' }, snippetNodes(item.snippet, item.highlights))
