@@ -349,6 +349,21 @@ async function run(relais) {
     const row = a.getByRole('table', { name: 'Actions décidées' }).getByRole('row').filter({ hasText: 'Réunir les médecins du secteur' });
     await row.waitFor();
     assert.equal((await row.getByRole('cell').first().textContent()).trim(), first);
+    // The report's order (Enjeu, Qui, Quoi, Quand); an action with no enjeu: a dash,
+    // read « aucun enjeu » (the report leaves that cell empty).
+    await form.getByLabel('Quoi', { exact: true }).fill('Informer les pharmacies');
+    await form.getByLabel('Qui', { exact: true }).fill('Alice');
+    await form.getByRole('button', { name: 'Ajouter l’action' }).click();
+    const table = a.getByRole('table', { name: 'Actions décidées' });
+    const noItem = table.getByRole('row').filter({ hasText: 'Informer les pharmacies' });
+    await noItem.waitFor();
+    const heads = (await table.locator('thead th').allTextContents()).map((x) => x.trim());
+    assert.deepEqual(heads.slice(0, 4), ['Enjeu', 'Qui', 'Quoi', 'Quand']);
+    const cell = noItem.locator('td').first();
+    assert.equal((await cell.textContent()).trim(), '—aucun enjeu');
+    assert.equal(await cell.locator('[aria-hidden="true"]').textContent(), '—');
+    assert.equal(await cell.locator('.visually-hidden').textContent(), 'aucun enjeu');
+    assert.equal((await noItem.locator('td').nth(1).textContent()).trim(), 'Alice', 'Qui comes second');
     await retained.getByText('1 action').first().waitFor();
     await bruno.getByRole('region', { name: 'Enjeux retenus' }).getByText(first).waitFor();
     await assertAxeClean(a, 'the action plan with retained items');

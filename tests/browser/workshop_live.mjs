@@ -515,10 +515,63 @@ async function run(relais) {
     });
     assert.ok(sizes.scroll <= sizes.client, `the actions' table scrolls sideways (${sizes.scroll} px in ${sizes.client} px)`);
     assert.equal(sizes.outside, 0, 'every button and panel is within the screen');
-    // The cards follow the form's order: Enjeu, Quoi, Qui, Quand.
+    // The cards follow the report's order: Enjeu, Qui, Quoi, Quand.
     const heads = await b.getByRole('table', { name: 'Actions décidées' }).locator('thead th').allTextContents();
-    assert.deepEqual(heads.map((x) => x.trim()), ['Quoi', 'Qui', 'Quand', 'Actions']);
+    assert.deepEqual(heads.map((x) => x.trim()), ['Qui', 'Quoi', 'Quand', 'Actions']);
     await assertAxeClean(b, 'the action plan on a phone with the side panel open');
+    await b.setViewportSize({ width: 1280, height: 720 });
+  });
+
+  const sideToggleB = () => b.getByRole('button', { name: /^Participants et discussion/ });
+  await step('on a phone, B\'s note added at the end of a long column is brought into view and said politely', async () => {
+    await b.setViewportSize({ width: 390, height: 844 });
+    if (await sideToggleB().getAttribute('aria-expanded') === 'true') await sideToggleB().click();
+    await b.locator('.board-side').waitFor({ state: 'hidden' });
+    for (let i = 1; i <= 14; i += 1) await postNote(a, 'Conditions de réussite', `Condition de remplissage ${i}`);
+    // The column shown on the phone (the only one of this phase, or else its tab).
+    const tab = b.locator('.column-tab', { hasText: 'Conditions de réussite' });
+    if (await tab.count()) await tab.click();
+    await noteIn(b, 'Condition de remplissage 14').waitFor({ state: 'attached' });
+    await b.evaluate(() => window.scrollTo(0, 0));
+    const own = 'Ma note, au bas d’une longue colonne';
+    const current = b.locator('.board-column.column-current');
+    await current.getByLabel('Nouvelle note', { exact: true }).fill(own);
+    await current.getByRole('button', { name: 'Ajouter la note', exact: true }).click();
+    await b.locator('[aria-live="polite"]').filter({ hasText: /^Votre note est ajoutée en bas de la colonne «\s?Conditions de réussite\s?»\.$/ })
+      .waitFor({ state: 'attached' });
+    // The ack and the room's event may come in either order: the acknowledged note is the
+    // one drawn once both are in.
+    await b.waitForFunction((text) => [...document.querySelectorAll('main li.note')]
+      .some((el) => el.textContent.includes(text) && !el.classList.contains('note-pending')), own);
+    const box = await b.locator('main li.note:not(.note-pending)', { hasText: own }).evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return { top: r.top, bottom: r.bottom, height: window.innerHeight, pending: el.classList.contains('note-pending') };
+    });
+    assert.ok(!box.pending, 'the note shown is the acknowledged one');
+    assert.ok(box.top >= 0 && box.bottom <= box.height, `the new note is in view (${box.top}–${box.bottom} of ${box.height} px)`);
+    await b.setViewportSize({ width: 1280, height: 720 });
+  });
+
+  await step('on a phone, the side panel closed: A\'s message and reaction are counted on its toggle, until it is opened', async () => {
+    await b.setViewportSize({ width: 390, height: 844 });
+    const toggle = sideToggleB();
+    assert.equal(await toggle.getAttribute('aria-expanded'), 'false');
+    assert.equal(await toggle.getAttribute('aria-label'), 'Participants et discussion, avec les réactions');
+    const badge = b.locator('.side-toggle-count');
+    assert.equal(await badge.isVisible(), false, 'no badge before any news');
+    const sideA = a.locator('.board-side');
+    await sideA.getByLabel('Message', { exact: true }).fill('Le document est sur le partage');
+    await sideA.getByRole('button', { name: 'Envoyer', exact: true }).click();
+    await sideA.locator('.reactions button').first().click();
+    await b.getByRole('button', { name: /^Participants et discussion\s?: 2 nouveaux, avec les réactions$/ }).waitFor();
+    await badge.waitFor({ state: 'visible' });
+    assert.equal((await badge.textContent()).trim(), '2');
+    await assertNoOverflow(b);
+    await assertAxeClean(b, 'the board on a phone with news in the closed side panel');
+    await toggle.click();
+    await badge.waitFor({ state: 'hidden' });
+    assert.equal(await toggle.getAttribute('aria-label'), 'Participants et discussion, avec les réactions');
+    await b.locator('.board-side .chat-list li').filter({ hasText: 'Le document est sur le partage' }).waitFor();
     await b.setViewportSize({ width: 1280, height: 720 });
   });
 

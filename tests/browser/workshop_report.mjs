@@ -17,7 +17,7 @@
 import assert from 'node:assert/strict';
 import {
   STEP_TIMEOUT_MS, addUser, assertAxeClean, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser, log,
-  makeDataDir, runTest, signIn, signedIn, startServer, step, waitForPath, watchPage,
+  makeDataDir, pathOf, runTest, signIn, signedIn, startServer, step, waitForPath, watchPage,
 } from './harness.mjs';
 
 const RUN_TIMEOUT_MS = 150_000;
@@ -364,6 +364,22 @@ async function run(relais) {
     await heading(p, /Atelier sans heure/);
   });
 
+  const guestHeading = /^Vous êtes invité·e à l’atelier\s«\sAtelier sans heure\s»$/;
+  await step('a guest who opens « / » is greeted with their workshop, not the account sign-in', async () => {
+    await p.goto(`${base}/`);
+    await heading(p, guestHeading);
+    assert.equal(pathOf(p), '/', 'not sent to /connexion');
+    assert.equal(await p.getByLabel('Mot de passe', { exact: true }).count(), 0, 'no account sign-in form');
+    await p.getByRole('button', { name: 'Quitter l’atelier', exact: true }).waitFor();
+    assert.equal(await p.getByRole('link', { name: 'Lire le compte rendu' }).count(), 0, 'not closed: no report yet');
+    await p.getByText(/^Vous avez un compte\s\?\sSe connecter$/).waitFor();
+    await assertAxeClean(p, 'the home page of a guest');
+    await assertNoOverflow(p);
+    await p.getByRole('link', { name: 'Rejoindre le tableau', exact: true }).click();
+    await waitForPath(p, `/ateliers/${day.id}/tableau`);
+    await heading(p, /Atelier sans heure/);
+  });
+
   await step('a closed workshop\'s board is « Voir le tableau »', async () => {
     await g.goto(`${base}/ateliers/${day.id}`);
     await heading(g, /^Atelier sans heure$/);
@@ -397,6 +413,15 @@ async function run(relais) {
     await p.getByRole('button', { name: 'Continuer' }).click();
     await waitForPath(p, links[0]);
     await p.getByRole('link', { name: 'Lire le compte rendu', exact: true }).waitFor();
+    // « / » too: the workshop closed, its report.
+    await p.goto(`${base}/`);
+    await heading(p, guestHeading);
+    await p.getByText('L’atelier est clos.', { exact: true }).waitFor();
+    assert.equal(await p.getByRole('link', { name: 'Rejoindre le tableau' }).count(), 0);
+    await p.getByRole('link', { name: 'Se connecter', exact: true }).waitFor();
+    await p.getByRole('link', { name: 'Lire le compte rendu', exact: true }).click();
+    await waitForPath(p, `/ateliers/${day.id}/compte-rendu`);
+    await heading(p, /^Compte rendu — Atelier sans heure$/);
     await guest.close();
     // Anyone else: the server's word that the workshop is closed, as it is.
     const other = await browser.newContext({ locale: 'fr-FR', timezoneId: 'Europe/Paris', viewport: { width: 390, height: 844 } });

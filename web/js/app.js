@@ -17,7 +17,9 @@ import { allowed, matchRoute, notFoundRoute, routes } from './routes.js';
 
 const state = {
   user: null,
-  guest: null, // a workshop guest (invite cookie), known once the live board greets it
+  // A workshop guest (invite cookie), known once the invitation or the live board greets
+  // it; remembered in this browser (GUEST_KEY) and checked again at the next visit.
+  guest: null,
   navToken: 0,
   pageController: null,
   renderedUrl: null,
@@ -135,9 +137,32 @@ function setUser(user) {
   buildNav();
 }
 
+// Who this browser's guest is (its workshop): the cookie is HttpOnly, and no route says
+// it, so the shell keeps it to greet the guest on « / » at the next visit.
+const GUEST_KEY = 'relais.guest';
+
 function setGuest(guest) {
   state.guest = guest || null;
+  try {
+    if (state.guest) localStorage.setItem(GUEST_KEY, JSON.stringify(state.guest));
+    else localStorage.removeItem(GUEST_KEY);
+  } catch { /* not kept: the guest is known again on the board */ }
   showSession();
+}
+
+/** At the start of a visit without an account: the guest this browser was, if its
+ * invite cookie still opens its workshop (else forgotten). */
+async function restoreGuest() {
+  let guest = null;
+  try { guest = JSON.parse(localStorage.getItem(GUEST_KEY) || 'null'); } catch { /* none */ }
+  if (!guest || !guest.workshop_id) return;
+  try {
+    await api.get(`/api/workshops/${encodeURIComponent(guest.workshop_id)}`, { quiet401: true });
+    setGuest(guest);
+  } catch (err) {
+    // Signed out, revoked, archived (401, 404): no longer a guest. Else unknown: kept.
+    if (err.status === 401 || err.status === 403 || err.status === 404) setGuest(null);
+  }
 }
 
 /**
@@ -199,7 +224,8 @@ async function render({ focus = true, flash = '', flashKind = 'info' } = {}) {
   const route = match ? match.route : notFoundRoute;
   // A `guests` route renders without an account: the page itself checks access (a
   // guest's invite cookie, or else it asks to sign in through ctx.requireLogin).
-  if (!route.public && !route.guests && !state.user) {
+  // A guest's home page is its workshop (pages/accueil.js); any other page asks to sign in.
+  if (!route.public && !route.guests && !state.user && !(state.guest && pathname === '/')) {
     return navigate(loginUrlFor(pathname, search), { replace: true, focus, flash, flashKind });
   }
   if (route.guestOnly && state.user) {
@@ -475,6 +501,7 @@ async function start() {
       return;
     }
     setUser(null);
+    await restoreGuest();
   }
   await meta;
   // First page of the visit: focus stays at the top of the document.

@@ -1,7 +1,7 @@
 // Home page (/): welcome, the live workshops one belongs to, and one card per area of Relais.
 
 import { api } from '../api.js';
-import { boardPath } from '../ateliers/common.js';
+import { boardPath, reportPath } from '../ateliers/common.js';
 import { h, uid } from '../dom.js';
 import { t } from '../i18n.js';
 
@@ -71,7 +71,39 @@ async function liveWorkshops(ctx) {
     }))));
 }
 
+// A workshop guest (invite cookie, no account) has no other page: its workshop, its
+// board, and its report once the workshop is closed. A guest no longer (link revoked,
+// workshop archived, signed out elsewhere) is asked to sign in.
+async function guestHome(ctx) {
+  let workshop;
+  try {
+    workshop = (await api.get(`/api/workshops/${encodeURIComponent(ctx.guest.workshop_id)}`,
+      { signal: ctx.signal, quiet401: true })).workshop;
+  } catch (err) {
+    if (err.status === 401 || err.status === 404) {
+      ctx.setGuest(null);
+      ctx.requireLogin();
+      throw Object.assign(new Error('redirect'), { name: 'AbortError' });
+    }
+    throw err;
+  }
+  const closed = workshop.state === 'closed' || workshop.state === 'archived';
+  return h('section', { class: 'page page-narrow page-home page-guest-home area-ateliers' },
+    h('h1', { text: t('home.guestTitle', { title: workshop.title }) }),
+    closed ? h('p', { text: t('invitation.closed') }) : null,
+    h('p', { class: 'row-actions' }, closed ? [
+      h('a', { class: 'button', href: reportPath(workshop.id), text: t('invitation.readReport') }),
+      h('a', { class: 'button button-secondary', href: boardPath(workshop.id), text: t('invitation.viewBoard') }),
+    ] : h('a', { class: 'button', href: boardPath(workshop.id), text: t('invitation.join') })),
+    h('p', { class: 'hint' }, t('home.guestAccount'), ' ', h('a', { href: '/connexion', text: t('home.guestSignIn') })));
+}
+
 export async function render(ctx) {
+  if (!ctx.user) {
+    if (ctx.guest) return guestHome(ctx);
+    ctx.requireLogin();
+    throw Object.assign(new Error('redirect'), { name: 'AbortError' });
+  }
   const areasId = uid('espaces');
   const [live, steps] = await Promise.all([liveWorkshops(ctx), firstSteps(ctx)]);
   return h('section', { class: 'page page-home' },

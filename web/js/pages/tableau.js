@@ -144,6 +144,8 @@ export async function render(ctx) {
     column: null, // the column shown on a phone
     refocus: null, // a note whose editor takes the focus back once drawn (refused edit)
     closeReason: '', // the server's reason for the last policy close (1008), for display
+    added: null, // the note this person just added ({ column, text }), until it is on the board
+    reveal: null, // the id of that note, to bring into view once drawn
   };
   // Which panels are open (the facilitator's controls, the side panel), kept per browser.
   const panels = { controls: false, side: window.matchMedia('(min-width: 100rem)').matches };
@@ -188,6 +190,7 @@ export async function render(ctx) {
   const timerState = h('span', { class: 'timer-state' });
   const timerAlert = h('span', { class: 'visually-hidden', 'aria-live': 'polite' });
   const phaseNews = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
+  const noteNews = h('p', { class: 'visually-hidden', 'aria-live': 'polite' });
   const votesLeftEl = h('p', { class: 'votes-left', 'aria-live': 'polite' });
   // Facilitators, in a vote phase: how many have voted (never on what).
   const votersEl = h('p', { class: 'votes-voters', hidden: true, title: t('board.votersHint') });
@@ -636,6 +639,7 @@ export async function render(ctx) {
     const draggable = board.canChange(note) || board.canGroup();
     return h('li', {
       class: `note note-colour-${COLOURS.includes(note.colour) ? note.colour : 'jaune'}`,
+      'data-note': String(note.id),
       draggable: draggable ? 'true' : null,
       ondragstart: draggable ? (e) => {
         e.dataTransfer.setData('application/x-relais-note', String(note.id));
@@ -982,7 +986,7 @@ export async function render(ctx) {
       const msg = { column: column.key, text, colour: colour.value };
       const fields = readFields(fieldControls);
       if (Object.keys(fields).length) msg.fields = fields;
-      send('note.add', msg);
+      if (send('note.add', msg)) ui.added = { column: column.key, text };
       area.value = '';
       for (const control of fieldControls.values()) control.value = '';
       draft.clear();  // sent: the live queue keeps it until acknowledged
@@ -1536,16 +1540,19 @@ export async function render(ctx) {
     update(actionsTable, vm, () => {
       if (!list.length) return h('p', { class: 'hint', text: t('board.actionsEmpty') });
       const captionId = uid('legende');
-      // The form's order (Enjeu, Quoi, Qui, Quand); on a phone each action is a card.
-      const heads = [withItems ? 'actionItemHead' : null, 'actionWhat', 'actionWho', 'actionWhen', anyTools ? 'actionTools' : null].filter(Boolean);
+      // The report's and the CSV's order (Enjeu, Qui, Quoi, Quand); on a phone each
+      // action is a card.
+      const heads = [withItems ? 'actionItemHead' : null, 'actionWho', 'actionWhat', 'actionWhen', anyTools ? 'actionTools' : null].filter(Boolean);
       return h('div', { class: 'table-wrap board-actions-table', role: 'region', 'aria-labelledby': captionId, tabindex: '0' },
         stackTable(h('table', { class: 'table' },
           h('caption', { id: captionId, text: t('board.actionsCaption') }),
           h('thead', {}, h('tr', {}, heads.map((k) => h('th', { scope: 'col', text: t(`board.${k}`) })))),
           h('tbody', {}, list.map((a, i) => h('tr', {},
-            withItems ? h('td', { text: a.item ? itemName(a.item) || t('board.actionItemGone') : t('common.notSet') }) : null,
-            h('th', { scope: 'row', text: a.what }),
+            withItems ? h('td', a.item ? { text: itemName(a.item) || t('board.actionItemGone') } : {},
+              // No enjeu: a dash, as the report leaves the cell empty; read as words.
+              a.item ? null : [h('span', { 'aria-hidden': 'true', text: '—' }), srOnly(t('board.actionNoItem'))]) : null,
             h('td', { text: a.who || t('common.notSet') }),
+            h('th', { scope: 'row', text: a.what }),
             h('td', { text: a.when ? formatDay(a.when) : t('common.notSet') }),
             anyTools ? h('td', { class: 'cell-actions' }, tools[i] ? [
               button(t('common.edit'), () => editAction(a), { 'data-focus': `action-${a.id}-edit` }, srOnly(a.what)),
@@ -1596,12 +1603,54 @@ export async function render(ctx) {
     savePanels();
     drawPanels();
   }, { cls: 'button button-secondary button-small', 'aria-controls': panelId });
+  // Its name says the reactions are there too; the messages and reactions that came while
+  // it was closed are counted on it (a badge for the eye, the number in its name).
+  const sideBadge = h('span', { class: 'side-toggle-count', 'aria-hidden': 'true', hidden: true });
   const sideToggle = button(t('board.sideToggle'), () => {
     panels.side = !panels.side;
     savePanels();
     drawPanels();
-  }, { cls: 'button button-secondary button-small', 'aria-controls': sidePanelId });
+  }, { cls: 'button button-secondary button-small side-toggle', 'aria-controls': sidePanelId });
+  sideToggle.append(sideBadge);
+  const news = { chat: null, reactions: 0, count: 0 };
+  function drawSideToggle() {
+    // Its leading space keeps the number a word of the button's text (as its name reads).
+    sideBadge.textContent = news.count ? ` ${news.count > 99 ? '99+' : formatNumber(news.count)}` : '';
+    sideBadge.hidden = !news.count;
+    sideToggle.setAttribute('aria-label', news.count
+      ? tn('board.sideToggleNews', news.count, { n: formatNumber(news.count) })
+      : t('board.sideToggleName'));
+  }
+  /** Counts the others' messages and the reactions that came while the side panel is
+   * closed; opening it resets the count. */
+  function countNews() {
+    if (!board.loaded) return;
+    const total = Object.values(board.reactions).reduce((sum, n) => sum + (Number(n) || 0), 0);
+    if (news.chat === null || panels.side) {
+      news.chat = new Set(board.chat.map((m) => m.id));
+      news.reactions = total;
+      if (news.count) {
+        news.count = 0;
+        drawSideToggle();
+      }
+      return;
+    }
+    let added = 0;
+    for (const m of board.chat) {
+      if (news.chat.has(m.id)) continue;
+      news.chat.add(m.id);
+      if (!(m.by && board.me && m.by.key === board.me.key)) added += 1;
+    }
+    if (total > news.reactions) added += total - news.reactions;
+    news.reactions = total;
+    if (added) {
+      news.count += added;
+      drawSideToggle();
+    }
+  }
+  drawSideToggle();
   function drawPanels() {
+    countNews();
     controlsToggle.setAttribute('aria-expanded', String(panels.controls));
     sideToggle.setAttribute('aria-expanded', String(panels.side));
     panel.hidden = !panels.controls || boardClosed();
@@ -1742,11 +1791,30 @@ export async function render(ctx) {
     drawColumns();
     drawReactions();
     drawChat();
+    countNews();
     drawRanking();
     drawRetained();
     drawActions();
     drawFacilitator();
     drawPresence();
+    revealAdded();
+  }
+  /** The note this person just added: said politely and, on a phone (where it may land
+   * far below the composer), brought into view. */
+  function revealAdded() {
+    if (ui.reveal === null) return;
+    const noteId = ui.reveal;
+    const note = board.notes.get(noteId);
+    const el = columnsEl.querySelector(`li[data-note="${noteId}"]`);
+    if (!note || !el) {
+      if (!note) ui.reveal = null; // gone meanwhile; else not shown in this phase
+      return;
+    }
+    ui.reveal = null;
+    const column = (board.phase ? board.phase.columns || [] : []).find((c) => c.key === note.column);
+    setText(noteNews, '');
+    setText(noteNews, t('board.noteAdded', { title: column ? column.title : '' }));
+    if (narrow.matches) el.scrollIntoView({ block: 'nearest' });
   }
   function schedule() {
     if (drawQueued) return;
@@ -1818,6 +1886,13 @@ export async function render(ctx) {
       event: (ev) => {
         if (ev.op === 'workshop.state' && ev.data) workshop = { ...workshop, state: ev.data.state };
         if (board.apply(ev)) askSnapshot();
+        // The note this person just added, now acknowledged: shown and said once drawn.
+        const d = ev.data || {};
+        if (ev.op === 'note.add' && ui.added && board.me && ev.by && ev.by.key === board.me.key
+          && d.column === ui.added.column && d.text === ui.added.text) {
+          ui.added = null;
+          ui.reveal = ev.seq;
+        }
         schedule();
       },
       presence: (msg) => {
@@ -1934,6 +2009,7 @@ export async function render(ctx) {
     h('h1', { id: headingId, text: workshop.title }),
     bar,
     phaseNews,
+    noteNews,
     stateHint,
     reportLink,
     facilitatorEl,
