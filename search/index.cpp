@@ -656,6 +656,24 @@ char32_t decode(std::string_view s, std::size_t& i) {
     return len == 1 && b >= 0x80 ? 0 : cp;
 }
 
+// The next run of letters (a word) of `text` from `i`: [at, end), `i` moved past it; false
+// when there is none left.
+bool next_word(std::string_view text, std::size_t& i, std::size_t& at, std::size_t& end) {
+    while (i < text.size()) {
+        at = i;
+        if (!letter(decode(text, i))) continue;
+        end = i;
+        while (end < text.size()) {
+            std::size_t next = end;
+            if (!letter(decode(text, next))) break;
+            end = next;
+        }
+        i = end;
+        return true;
+    }
+    return false;
+}
+
 // Lower or upper case of the Latin letters French writes (ASCII, Latin-1, œ).
 char32_t latin_case(char32_t cp, bool upper) {
     if (upper) {
@@ -693,18 +711,10 @@ std::string written_form(const Xapian::Database& db, const std::string& folded, 
         if (!data.is_object()) continue;
         for (const char* field : {"title", "summary", "body"}) {
             const auto text = data.value(field, std::string());
-            for (std::size_t i = 0; i < text.size();) {
-                std::size_t at = i;
-                if (!letter(decode(text, i))) continue;
-                std::size_t end = i;
-                while (end < text.size()) {
-                    std::size_t next = end;
-                    if (!letter(decode(text, next))) break;
-                    end = next;
-                }
+            std::size_t at = 0, end = 0;
+            for (std::size_t i = 0; next_word(text, i, at, end);) {
                 const auto w = std::string_view(text).substr(at, end - at);
                 if (end - at >= folded.size() && end - at <= 2 * folded.size() && fold(w) == folded) return recase(w, false, false);
-                i = end;
             }
         }
     }
@@ -726,18 +736,10 @@ std::string spelling_correction(const Xapian::Database& db, const std::string& r
     };
     std::vector<unit> units;
     auto st = stemmer();
-    for (std::size_t i = 0; i < raw.size();) {
-        std::size_t at = i;
-        if (!letter(decode(raw, i))) continue;
-        std::size_t end = i;
-        while (end < raw.size()) {
-            std::size_t next = end;
-            if (!letter(decode(raw, next))) break;
-            end = next;
-        }
+    std::size_t at = 0, end = 0;
+    for (std::size_t i = 0; next_word(raw, i, at, end);) {
         auto folded = fold(std::string_view(raw).substr(at, end - at));
         units.push_back({at, end, folded, st(folded)});
-        i = end;
     }
     const auto last_char = raw.find_last_not_of(" \t\r\n");
     std::string out;
