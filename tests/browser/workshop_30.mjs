@@ -349,6 +349,12 @@ async function run(relais) {
     const row = a.getByRole('table', { name: 'Actions décidées' }).getByRole('row').filter({ hasText: 'Réunir les médecins du secteur' });
     await row.waitFor();
     assert.equal((await row.getByRole('cell').first().textContent()).trim(), first);
+    // The form empties on the ack, which may come after the room's event: wait for it
+    // (typing before it keeps the form as it is, enjeu included).
+    await a.waitForFunction(() => {
+      const f = document.querySelector('form[aria-label="Ajouter une action"]');
+      return f && f.elements.namedItem('what').value === '' && f.elements.namedItem('item').value === '';
+    });
     // The report's order (Enjeu, Qui, Quoi, Quand); an action with no enjeu: a dash,
     // read « aucun enjeu » (the report leaves that cell empty).
     await form.getByLabel('Quoi', { exact: true }).fill('Informer les pharmacies');
