@@ -10,7 +10,7 @@ packages=(g++ cmake ninja-build ccache pkg-config
           libsodium-dev libspdlog-dev libtomlplusplus-dev
           libpoppler-cpp-dev libzip-dev libexpat1-dev libxml2-dev
           libpng-dev libturbojpeg0-dev libwebp-dev
-          libcurl4-openssl-dev zlib1g-dev
+          libcurl4-openssl-dev zlib1g-dev libdtl-dev
           libpango1.0-dev libcairo2-dev fonts-dejavu-core libqrencode-dev)
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -8,6 +8,7 @@
 #include "common/time.hpp"
 #include "common/utf8.hpp"
 #include "library/detail.hpp"
+#include "library/diff.hpp"
 #include "library/extract.hpp"
 #include "library/uploads.hpp"
 
@@ -166,6 +167,31 @@ void service::register_routes(net::router& r) {
         if (query_param(req, "version")) version = int_param(req, "version", 1, 1, 1000000, errors::invalid_field);
         auto res = co_await item_response(it, p, version);
         co_return res;
+    }));
+
+    // What changed between two versions (authors and reviewers: they read every version).
+    r.add("GET", "/api/library/items/{id}/diff", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        const auto id = req.id_param("id");
+        auto it = co_await visible_item(id, p);
+        if (!may_read_latest(p, it)) throw api_error(errors::not_found);
+        // A version past the latest does not exist (404), as with `?version=`.
+        const auto to = int_param(req, "to", it.latest_version, 1, 1000000, errors::invalid_field);
+        // By default: the version online against the one compared, else the one before it.
+        const long long fallback = it.published_version && *it.published_version < to ? *it.published_version : to - 1;
+        if (!query_param(req, "from") && fallback < 1) throw api_error(errors::invalid_field, "from");
+        const auto from = int_param(req, "from", fallback, 1, 1000000, errors::invalid_field);
+        if (from > it.latest_version || to > it.latest_version) throw api_error(errors::not_found);
+        std::optional<content> a, b;
+        co_await db_.read([&](db::connection& c) {
+            a = store::version(c, it.id, from);
+            b = store::version(c, it.id, to);
+        });
+        if (!a || !b) throw api_error(errors::not_found);
+        json changes;
+        co_await cpu_.run([&] { changes = compare(*a, *b); });
+        changes["from"] = from;
+        changes["to"] = to;
+        co_return response::json(200, {{"diff", std::move(changes)}});
     }));
 
     r.add("GET", "/api/library/items/{id}/similar", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {

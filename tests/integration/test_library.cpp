@@ -234,6 +234,38 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     }
     CHECK(s.request("GET", url + "?version=99", {}, {{"Cookie", author}}).status == 404);
 
+    // What changed: by default the version online against the latest, for the author and
+    // reviewers; nobody else reads versions.
+    for (const auto& who : {author, reviewer}) {
+        auto d = s.request("GET", url + "/diff", {}, {{"Cookie", who}});
+        INFO(d.body);
+        REQUIRE(d.status == 200);
+        const auto diff = d.json()["diff"];
+        CHECK(diff["from"] == 1);
+        CHECK(diff["to"] == 2);
+        CHECK(diff["body_changed"] == true);
+        std::string older, newer;
+        for (const auto& seg : diff["body"]) {
+            CHECK((seg["op"] == "equal" || seg["op"] == "delete" || seg["op"] == "insert"));
+            if (seg["op"] != "insert") older += seg["text"].get<std::string>();
+            if (seg["op"] != "delete") newer += seg["text"].get<std::string>();
+        }
+        CHECK(older == body["body"]);
+        CHECK(newer == revised["body"]);
+        CHECK(diff["fields"].empty());  // only the body changed
+    }
+    CHECK(s.request("GET", url + "/diff", {}, {{"Cookie", other}}).status == 404);
+    auto back = s.request("GET", url + "/diff?from=2&to=1", {}, {{"Cookie", author}}).json()["diff"];
+    CHECK(back["from"] == 2);
+    CHECK(back["to"] == 1);
+    CHECK(s.request("GET", url + "/diff?to=1", {}, {{"Cookie", author}}).json()["error"]["field"] == "from");  // nothing before 1
+    CHECK(s.request("GET", url + "/diff?from=1&to=3", {}, {{"Cookie", author}}).status == 404);
+    for (const char* bad : {"from=x", "from=0", "to=-1", "to=1.5"}) {
+        auto r = s.request("GET", url + "/diff?" + bad, {}, {{"Cookie", author}});
+        CHECK(r.status == 400);
+        CHECK(r.error_code() == "champ_invalide");
+    }
+
     // Rejection with a note, visible to the author in "mine".
     CHECK(s.request("POST", url + "/reject", json{{"note", "Précisez."}, {"version", 1}}.dump(), {{"Cookie", reviewer}}).error_code() ==
           "version_perimee");  // the reviewer read version 1; the author has saved version 2
@@ -531,6 +563,7 @@ RELAIS_ACCESS_ROWS("library", [](relais::test::access_fixture&) {
         {"GET", "/api/library/items/{id}", "signed_in", "/api/library/items/999", "", by_role(401, 404, 404, 404)},
         {"PUT", "/api/library/items/{id}", "signed_in", "/api/library/items/999", "{}", by_role(401, 404, 404, 404)},
         {"GET", "/api/library/items/{id}/similar", "signed_in", "/api/library/items/999/similar", "", by_role(401, 404, 404, 404)},
+        {"GET", "/api/library/items/{id}/diff", "signed_in", "/api/library/items/999/diff", "", by_role(401, 404, 404, 404)},
         {"GET", "/api/library/items/{id}/files/{sha256}", "signed_in", "/api/library/items/999/files/" + file, "",
          by_role(401, 404, 404, 404)},
         {"GET", "/api/library/items/{id}/files/{sha256}/preview.png", "signed_in", "/api/library/items/999/files/" + file + "/preview.png",
