@@ -250,6 +250,11 @@ asio::awaitable<json> service::file(const filing& f, const auth::principal& by) 
         if (auto existing = store::item_by_origin(conn, f.origin)) {
             it = *store::find_item(conn, *existing);
             store::add_version(conn, it, c, publish, by.account.id, now);
+            // Withdrawn (archived) before: filed again, it is back.
+            if (it.archived) {
+                store::set_archived(conn, it.id, false, by.account.id, now);
+                it.archived = false;
+            }
         } else {
             it.kind = f.kind;
             it.state = publish ? "published" : "pending";
@@ -264,6 +269,26 @@ asio::awaitable<json> service::file(const filing& f, const auth::principal& by) 
     notifier_.push(told);
     log::info("library_filed", {{"item", it.id}, {"origin", f.origin}, {"state", it.state}});
     json out = {{"item", {{"id", it.id}, {"state", it.state}, {"version", it.latest_version}}}};
+    co_return out;
+}
+
+asio::awaitable<json> service::withdraw(const std::string& origin, const auth::principal& by) {
+    std::optional<std::int64_t> id;
+    bool changed = false;
+    co_await db_.write([&](db::connection& conn) {
+        id = store::item_by_origin(conn, origin);
+        if (!id) return;
+        auto it = store::find_item(conn, *id);
+        if (!it || it->archived) return;
+        store::set_archived(conn, *id, true, by.account.id, unix_now());
+        changed = true;
+    });
+    if (!id) co_return json(nullptr);
+    if (changed) {
+        indexer_.notify();
+        log::info("library_withdrawn", {{"item", *id}, {"origin", origin}});
+    }
+    json out = {{"item", {{"id", *id}, {"archived", true}}}};
     co_return out;
 }
 

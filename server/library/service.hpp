@@ -43,6 +43,7 @@ public:
     /// library::filer: files another module's document (a new version when its origin was
     /// filed before); published when `by` is a reviewer. Returns {"item":{"id","state","version"}}.
     asio::awaitable<json> file(const filing& f, const auth::principal& by) override;
+    asio::awaitable<json> withdraw(const std::string& origin, const auth::principal& by) override;
 
     // The review loop's transitions, in the caller's write (unit tests call them with a
     // connection). A reviewer decides on the version they read:

@@ -459,9 +459,10 @@ void watch_module::routes(net::router& r) {
               auto by = p.account.id;
               std::vector<std::int64_t> told;
               service::retained kept;
+              std::string was;
               co_await db_->write([&](db::connection& c) {
                   if (!service_->may_curate(c, id, p)) throw api_error(errors::not_owner);
-                  out = service_->qualify(c, id, item, body, by, now);
+                  out = service_->qualify(c, id, item, body, by, now, &was);
                   if (out["state"] != "kept") return;
                   kept = service_->retained_item(c, id, item);
                   // Followers are told (the bell; no e-mail: digests will carry them).
@@ -491,6 +492,14 @@ void watch_module::routes(net::router& r) {
                       out["library"] = filed["item"];
                   } catch (const std::exception& e) {
                       log::error("watch_filing_failed", {{"field", id}, {"item", item}, {"what", e.what()}});
+                  }
+              } else if (was == "kept") {
+                  // No longer retained: its library fiche is withdrawn (archived) with it.
+                  try {
+                      auto withdrawn = co_await library_->withdraw("watch:" + std::to_string(id) + ":" + std::to_string(item), p);
+                      if (withdrawn.is_object()) out["library"] = withdrawn["item"];
+                  } catch (const std::exception& e) {
+                      log::error("watch_withdrawal_failed", {{"field", id}, {"item", item}, {"what", e.what()}});
                   }
               }
               auto res = response::json(200, {{"item", out}});

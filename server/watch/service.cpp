@@ -943,13 +943,14 @@ json service::inbox_json(db::connection& c, std::int64_t field, const std::strin
 }
 
 json service::qualify(db::connection& c, std::int64_t field, std::int64_t item, const json& body, std::int64_t by,
-                      std::int64_t now) const {
+                      std::int64_t now, std::string* was) const {
     std::int64_t version = 0;
     {
-        auto s = c.prepare("SELECT version FROM watch_field_items WHERE field_id = ?1 AND item_id = ?2");
+        auto s = c.prepare("SELECT version, state FROM watch_field_items WHERE field_id = ?1 AND item_id = ?2");
         s.bind(1, field).bind(2, item);
         if (!s.step()) throw api_error(errors::not_found);
         version = s.get_int(0);
+        if (was) *was = s.get_text(1);
     }
     auto state = json_input::required_string(body, "state", 20);
     if (state != "kept" && state != "discarded" && state != "new") throw api_error(errors::invalid_field, "state");

@@ -167,8 +167,9 @@ public:
     json favourites_json(db::connection& c, std::int64_t user) const;
     /// Qualifies an item of a field: retain (kept) or discard, with « ce qu'il faut
     /// retenir », importance 0–3 and tags. `version` must be the one read (409 otherwise).
+    /// `was`, when given, receives the state before.
     json qualify(db::connection& c, std::int64_t field, std::int64_t item, const json& body, std::int64_t by,
-                 std::int64_t now) const;
+                 std::int64_t now, std::string* was = nullptr) const;
 
     // ---- Coverage ----
     json coverage_json(db::connection& c, std::int64_t now) const;

@@ -248,6 +248,25 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     CHECK(notices[0]["kind"] == "watch.kept");
     CHECK(notices[0]["body"] == "Les missions socles sont précisées.");
     CHECK(s.request("GET", "/api/notifications", "", {{"Cookie", owner}}).json()["notifications"].empty());
+    // Put back among the items to sort, its fiche is withdrawn (archived); retained again,
+    // the same fiche is back with a new version.
+    {
+        const auto fiche = "/api/library/items/" + std::to_string(filed["id"].get<std::int64_t>());
+        auto back = s.request("POST", target, json{{"state", "new"}, {"version", kept.json()["item"]["version"]}}.dump(), {{"Cookie", owner}});
+        REQUIRE(back.status == 200);
+        CHECK(back.json()["item"]["library"] == json({{"id", filed["id"]}, {"archived", true}}));
+        CHECK(s.request("GET", fiche, "", {{"Cookie", owner}}).json()["item"]["archived"] == true);
+        auto retain = q;
+        retain["version"] = back.json()["item"]["version"];
+        auto again = s.request("POST", target, retain.dump(), {{"Cookie", owner}});
+        REQUIRE(again.status == 200);
+        CHECK(again.json()["item"]["library"]["id"] == filed["id"]);
+        CHECK(again.json()["item"]["library"]["version"] == 2);
+        auto read = s.request("GET", fiche, "", {{"Cookie", owner}}).json()["item"];
+        CHECK(read["archived"] == false);
+        CHECK(read["latest_version"] == 2);
+        kept = again;
+    }
     auto kept_list = s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?state=kept", "", {{"Cookie", bystander}});
     REQUIRE(kept_list.json()["items"].size() == 1);
     CHECK(kept_list.json()["items"][0]["summary"] == "Les missions socles sont précisées.");
