@@ -352,6 +352,29 @@ void watch_module::routes(net::router& r) {
         co_return res;
     }));
 
+    // A source renamed (its title is the feed's at first) or fetched at another interval.
+    r.add("PATCH", "/api/watch/sources/{id}", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
+        auto id = req.id_param("id");
+        auto body = json_input::parse_object(req.body);
+        std::optional<std::string> title;
+        if (json_input::has(body, "title")) title = json_input::required_line(body, "title", 200);
+        std::optional<std::int64_t> interval_s;
+        if (auto it = body.find("interval_minutes"); it != body.end()) {
+            if (!it->is_number_integer() || it->get<std::int64_t>() < service_->opts().min_interval_s / 60 ||
+                it->get<std::int64_t>() > 10080)
+                throw api_error(errors::invalid_field, "interval_minutes");
+            interval_s = it->get<std::int64_t>() * 60;
+        }
+        json source;
+        auto now = unix_now();
+        co_await db_->write([&](db::connection& c) {
+            service_->update_source(c, id, p, title, interval_s, now);
+            source = service_->source_json(c, id);
+        });
+        auto res = response::json(200, {{"source", source}});
+        co_return res;
+    }));
+
     r.add("DELETE", "/api/watch/fields/{id}/sources/{source_id}",
           a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
               auto id = req.id_param("id");

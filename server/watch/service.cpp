@@ -1254,6 +1254,34 @@ void service::refresh_soon(db::connection& c, std::int64_t source, std::int64_t 
         .exec();
 }
 
+void service::update_source(db::connection& c, std::int64_t source, const auth::principal& who,
+                            const std::optional<std::string>& title, std::optional<std::int64_t> interval_s,
+                            std::int64_t now) const {
+    auto s = c.prepare("SELECT group_concat(fs.field_id) FROM watch_sources s LEFT JOIN watch_field_sources fs ON fs.source_id = s.id "
+                       "WHERE s.id = ?1 GROUP BY s.id");
+    s.bind(1, source);
+    if (!s.step()) throw api_error(errors::not_found);
+    const auto fields = ids_of(s.get_text(0));
+    bool allowed = who.account.role == "admin" || who.account.role == "animateur";
+    for (auto f : fields) allowed = allowed || may_curate(c, f, who);
+    if (!allowed) throw api_error(errors::not_owner);
+    if (title) c.prepare("UPDATE watch_sources SET title = ?1 WHERE id = ?2").bind(1, *title).bind(2, source).exec();
+    if (interval_s)
+        c.prepare("UPDATE watch_sources SET interval_s = ?1, "
+                  "next_fetch_at = CASE WHEN failures = 0 AND last_fetch_at IS NOT NULL THEN max(?3, last_fetch_at + ?1) "
+                  "ELSE next_fetch_at END WHERE id = ?2")
+            .bind(1, *interval_s)
+            .bind(2, source)
+            .bind(3, now)
+            .exec();
+}
+
+json service::source_json(db::connection& c, std::int64_t source) const {
+    for (auto& s : sources_json(c))
+        if (s["id"] == source) return s;
+    throw api_error(errors::not_found);
+}
+
 bool service::has_field_slug(db::connection& c, const std::string& slug) const {
     return c.prepare("SELECT 1 FROM watch_fields WHERE slug = ?1").bind(1, slug).step();
 }

@@ -217,6 +217,14 @@ public:
     /// Brings a source's next fetch forward to `now` (unless it is failing and was
     /// pushed back less than an hour ago: a failing source is not hammered). Unknown: 404.
     void refresh_soon(db::connection& c, std::int64_t source, std::int64_t now) const;
+    /// A source renamed and/or fetched at another interval (seconds); unknown: 404. Who may:
+    /// animateurs and administrators, or a curator of a field that follows it (else
+    /// not_owner). A new interval counts from the last fetch.
+    void update_source(db::connection& c, std::int64_t source, const auth::principal& who,
+                       const std::optional<std::string>& title, std::optional<std::int64_t> interval_s,
+                       std::int64_t now) const;
+    /// One source as in sources_json; unknown: 404.
+    json source_json(db::connection& c, std::int64_t source) const;
     /// Whether a field with this slug exists (the seed leaves those as they are).
     bool has_field_slug(db::connection& c, const std::string& slug) const;
 

@@ -192,6 +192,29 @@ TEST_CASE("watch: seeded fields, owners, sources tested and added, items dedupli
     REQUIRE(add(bench, admin, f.url("/atom.xml")).status == 201);
     CHECK(s.request("GET", "/api/watch/sources", "", {{"Cookie", admin}}).json()["sources"].size() == 2);
 
+    // A source renamed and fetched less often by who curates a field that follows it; its
+    // title stays what was chosen (fetches do not overwrite it).
+    {
+        const auto src = "/api/watch/sources/" + std::to_string(added.json()["source_id"].get<std::int64_t>());
+        CHECK(s.request("PATCH", src, json{{"title", "Autre nom"}}.dump(), {{"Cookie", bystander}}).error_code() == "pas_responsable");
+        for (const auto& bad : {json{{"title", "  "}}, json{{"title", nullptr}}, json{{"title", "deux\nlignes"}},
+                                json{{"title", std::string(201, 'a')}}, json{{"interval_minutes", 1}}, json{{"interval_minutes", 10081}},
+                                json{{"interval_minutes", "60"}}}) {
+            auto r = s.request("PATCH", src, bad.dump(), {{"Cookie", owner}});
+            CHECK(r.status == 400);
+            CHECK(r.error_code() == "champ_invalide");
+        }
+        CHECK(s.request("PATCH", "/api/watch/sources/99999", json{{"title", "x"}}.dump(), {{"Cookie", owner}}).status == 404);
+        auto renamed = s.request("PATCH", src, json{{"title", "  Journal officiel (CPTS)  "}, {"interval_minutes", 180}}.dump(), {{"Cookie", owner}});
+        REQUIRE(renamed.status == 200);
+        CHECK(renamed.json()["source"]["title"] == "Journal officiel (CPTS)");
+        CHECK(renamed.json()["source"]["interval_s"] == 180 * 60);
+        auto listed = s.request("GET", "/api/watch/fields/" + std::to_string(reg), "", {{"Cookie", bystander}}).json()["field"]["sources"];
+        bool seen = false;
+        for (const auto& x : listed) seen = seen || x["title"] == "Journal officiel (CPTS)";
+        CHECK(seen);
+    }
+
     // The inbox: the decree carried by both feeds is one item with two sources.
     for (const char* bad : {"limit=0", "limit=201", "limit=x", "before=0", "before=-1"})
         CHECK(s.request("GET", "/api/watch/fields/" + std::to_string(reg) + "/items?" + bad, "", {{"Cookie", bystander}}).error_code() ==
@@ -563,6 +586,7 @@ RELAIS_ACCESS_ROWS("watch", [](relais::test::access_fixture&) {
         {"POST", "/api/watch/fields/{id}/items/{item_id}", "signed_in", "/api/watch/fields/999/items/1", "{}",
          by_role(401, 403, 404, 404)},
         {"POST", "/api/watch/sources/{id}/refresh", "animateur", "/api/watch/sources/999/refresh", "", by_role(401, 403, 404, 404)},
+        {"PATCH", "/api/watch/sources/{id}", "signed_in", "/api/watch/sources/999", "{}", by_role(401, 404, 404, 404)},
         {"PUT", "/api/watch/fields/{id}/follow", "signed_in", "/api/watch/fields/999/follow", "{\"following\":true}",
          by_role(401, 404, 404, 404)},
         {"GET", "/api/watch/fields/{id}/rules", "signed_in", "/api/watch/fields/999/rules", "", by_role(401, 404, 404, 404)},
