@@ -214,7 +214,10 @@ void service::register_routes(net::router& r) {
     r.add("GET", "/api/library/mine", auth_.guard(access::signed_in, [this](request&, const principal& p) -> asio::awaitable<response> {
         std::vector<store::listed> rows;
         auto uid = p.account.id;
-        co_await db_.read([&](db::connection& c) { rows = store::by_author(c, uid); });
+        co_await db_.read([&](db::connection& c) {
+            rows = store::by_author(c, uid);
+            store::name_listed(c, auth_, rows);
+        });
         json list = json::array();
         for (const auto& l : rows) list.push_back(listed_json(l));
         auto res = response::json(200, {{"items", list}});
@@ -224,7 +227,10 @@ void service::register_routes(net::router& r) {
 
     r.add("GET", "/api/library/review", auth_.guard(access::animateur, [this](request&, const principal&) -> asio::awaitable<response> {
         std::vector<store::listed> rows;
-        co_await db_.read([&](db::connection& c) { rows = store::pending(c); });
+        co_await db_.read([&](db::connection& c) {
+            rows = store::pending(c);
+            store::name_listed(c, auth_, rows);
+        });
         json list = json::array();
         for (const auto& l : rows) list.push_back(listed_json(l));
         auto res = response::json(200, {{"items", list}});

@@ -127,7 +127,10 @@ json listed_json(const store::listed& l) {
     return {{"id", l.it.id},         {"kind", l.it.kind},       {"state", l.it.state},
             {"title", l.title},      {"summary", l.summary},    {"version", l.version},
             {"published_version", l.it.published_version ? json(*l.it.published_version) : json(nullptr)},
-            {"archived", l.it.archived}, {"review_note", l.it.review_note}, {"updated_at", to_iso8601(l.it.updated_at)}};
+            {"archived", l.it.archived}, {"review_note", l.it.review_note}, {"updated_at", to_iso8601(l.it.updated_at)},
+            {"author_name", l.author_name}, {"org_name", l.it.org_name ? json(*l.it.org_name) : json(nullptr)},
+            {"saved_by", l.saved_by && !l.saved_by_name.empty() ? json{{"id", *l.saved_by}, {"name", l.saved_by_name}} : json(nullptr)},
+            {"saved_at", to_iso8601(l.saved_at)}};
 }
 
 }  // namespace detail

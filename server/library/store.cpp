@@ -90,12 +90,18 @@ void insert_version(db::connection& c, std::int64_t item_id, std::int64_t versio
 
 std::vector<listed> list(db::connection& c, const std::string& where_order, std::optional<std::int64_t> param) {
     auto s = c.prepare(std::string("SELECT ") + item_columns +
-                       ", v.title, v.summary, v.version FROM library_items i "
+                       ", v.title, v.summary, v.version, v.author_name, v.created_by, v.created_at FROM library_items i "
                        "JOIN library_versions v ON v.item_id = i.id AND v.version = i.latest_version " +
                        where_order);
     if (param) s.bind(1, *param);
     std::vector<listed> out;
-    while (s.step()) out.push_back({item_from(s), s.get_text(17), s.get_text(18), s.get_int(19)});
+    while (s.step()) {
+        listed l{item_from(s), s.get_text(17), s.get_text(18), s.get_int(19)};
+        l.author_name = s.get_text(20);
+        if (!s.is_null(21)) l.saved_by = s.get_int(21);
+        l.saved_at = s.get_int(22);
+        out.push_back(std::move(l));
+    }
     return out;
 }
 
@@ -125,6 +131,18 @@ void name_people(db::connection& c, const auth::directory& dir, std::vector<vers
     for (auto& v : versions)
         if (v.created_by)
             if (auto it = people.find(*v.created_by); it != people.end()) v.created_by_name = it->second.name;
+}
+
+void name_listed(db::connection& c, const auth::directory& dir, std::vector<listed>& rows) {
+    std::vector<std::int64_t> ids;
+    for (const auto& l : rows)
+        if (l.saved_by) ids.push_back(*l.saved_by);
+    auto people = dir.users(c, ids);
+    for (auto& l : rows) {
+        if (l.saved_by)
+            if (auto it = people.find(*l.saved_by); it != people.end()) l.saved_by_name = it->second.name;
+        name_org(c, dir, l.it);
+    }
 }
 
 std::optional<std::int64_t> item_by_slug(db::connection& c, const std::string& slug) {

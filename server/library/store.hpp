@@ -93,7 +93,13 @@ struct listed {
     item it;
     std::string title, summary;
     std::int64_t version = 0;
+    std::string author_name;                // the latest version's, as displayed
+    std::optional<std::int64_t> saved_by;   // who saved the latest version
+    std::string saved_by_name;              // from the auth directory (name_listed)
+    std::int64_t saved_at = 0;
 };
+/// Fills saved_by_name and the organisation's name of listed items.
+void name_listed(db::connection& c, const auth::directory& dir, std::vector<listed>& rows);
 /// Items awaiting review, oldest first.
 std::vector<listed> pending(db::connection& c);
 /// Items by one author, newest first.

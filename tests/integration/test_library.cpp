@@ -182,6 +182,14 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     auto queue = s.request("GET", "/api/library/review", {}, {{"Cookie", reviewer}}).json()["items"];
     REQUIRE(queue.size() == 1);
     CHECK(queue[0]["id"] == id);
+    // What a reviewer needs to pick it up: who wrote it, who saved it and when, which version.
+    CHECK(queue[0]["author_name"] == "Camille, coordinatrice");
+    CHECK(queue[0]["saved_by"]["name"].is_string());
+    CHECK(queue[0]["saved_by"]["id"].is_number_integer());
+    CHECK(queue[0]["saved_at"].get<std::string>().size() == 20);
+    CHECK(queue[0].contains("org_name"));
+    CHECK(queue[0]["version"] == 1);
+    CHECK(queue[0]["published_version"].is_null());
     CHECK(s.request("POST", url + "/publish", "{}", {{"Cookie", reviewer}}).error_code() == "champ_invalide");  // which version?
     CHECK(s.request("POST", url + "/publish", json{{"version", 2}}.dump(), {{"Cookie", reviewer}}).error_code() == "version_perimee");
     auto published = s.request("POST", url + "/publish", json{{"version", 1}}.dump(), {{"Cookie", reviewer}});
