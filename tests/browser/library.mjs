@@ -3,7 +3,10 @@
 // narrows by a facet, opens an item and downloads its attachment, then submits a
 // testimony with an attached file (its Markdown carries a script and a javascript:
 // link, which must render inert); an animateur publishes it from the review queue
-// and the member finds it by search. Then a question finds the letter-of-intent fiches,
+// and the member finds it by search. The member revises it (a word of the text, the title,
+// a phase): the reviewer sees what changed since the version online, words struck and
+// underlined, unchanged lines folded, and compares two versions from the history. Then a
+// question finds the letter-of-intent fiches,
 // spelling suggestions make sense, prefixes are highlighted, and on a phone (390 px) the
 // filters are collapsed above the results, « Réinitialiser les filtres » empties them,
 // axe finds nothing and nothing scrolls sideways.
@@ -228,6 +231,91 @@ async function run(relais) {
         if (i === 19) throw new Error('the published testimony is not found by search');
       }
     }
+  });
+
+  const NEW_TITLE = `${TITLE}, deux ans après`;
+  const SINCE_ONLINE = 'Modifications depuis la version en ligne (version 1)';
+  await step('the member revises the published testimony: a word of the text, the title, a phase', async () => {
+    await m.goto(`${base}${itemPath}/modifier`);
+    await heading(m, /^Modifier la fiche$/);
+    const form = m.locator('main form');
+    await form.getByLabel('Titre', { exact: true }).fill(NEW_TITLE);
+    const text = form.getByLabel('Texte', { exact: true });
+    const source = await text.inputValue();
+    assert.ok(source.includes('**interprofessionnelle**'), 'the editor holds the text as written');
+    await text.fill(source.replace('**interprofessionnelle**', '**pluriprofessionnelle**'));
+    await form.getByRole('group', { name: 'Phase du projet' }).getByLabel('Diagnostic territorial', { exact: true }).check();
+    await form.getByLabel('Ce qui change', { exact: true }).fill('Titre et phase précisés.');
+    await form.getByRole('button', { name: 'Enregistrer la nouvelle version' }).click();
+    await waitForPath(m, itemPath);
+    await heading(m, NEW_TITLE);
+    await m.getByText('Cette version attend une relecture').waitFor();
+    // Its author sees what the reviewer will see.
+    await m.getByRole('region', { name: SINCE_ONLINE }).locator('.diff-body ins', { hasText: 'pluriprofessionnelle' }).waitFor();
+  });
+
+  await step('the reviewer sees what changed since the version online, before the text', async () => {
+    await r.setViewportSize({ width: 1366, height: 900 });
+    await r.goto(`${base}${itemPath}`);
+    await heading(r, NEW_TITLE);
+    const changes = r.getByRole('region', { name: SINCE_ONLINE });
+    const text = changes.locator('.diff-body');
+    await text.locator('del', { hasText: 'interprofessionnelle' }).waitFor();
+    await text.locator('ins', { hasText: 'pluriprofessionnelle' }).waitFor();
+    // Said to screen readers, not only shown.
+    assert.match(await text.locator('del').first().textContent(), /^début de suppression\u00A0: .*interprofessionnelle.*fin de suppression/);
+    const fields = changes.locator('dl.diff-fields');
+    const row = (label) => fields.locator('dt', { hasText: label }).locator('xpath=following-sibling::dd[1]');
+    assert.equal((await row('Titre').locator('del').textContent()).replace('avant\u00A0: ', ''), TITLE);
+    assert.equal((await row('Titre').locator('ins').textContent()).replace('après\u00A0: ', ''), NEW_TITLE);
+    assert.equal(await row('Phase ajoutée').textContent(), 'Diagnostic territorial');
+    assert.deepEqual(await fields.locator('dt').allTextContents(), ['Titre\u00A0:', 'Phase ajoutée\u00A0:'], 'only what changed');
+    await changes.getByText('Texte retiré', { exact: true }).waitFor();
+    assert.ok(await r.evaluate(() => {
+      const section = document.getElementById('modifications');
+      return Boolean(section.compareDocumentPosition(document.querySelector('main .item-body')) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }), 'the changes come before the text');
+    await r.getByRole('button', { name: 'Publier', exact: true }).waitFor();
+    await assertAxeClean(r, 'a revision with its changes (1366 px)');
+  });
+
+  await step('unchanged lines are folded and open in place from the keyboard; nothing scrolls sideways at 390 px', async () => {
+    const changes = r.getByRole('region', { name: SINCE_ONLINE });
+    const text = changes.locator('.diff-body');
+    const fold = text.getByRole('button', { name: /^Afficher les \d+ lignes inchangées$/ });
+    assert.equal(await fold.count(), 1);
+    assert.equal(await text.getByText('profond', { exact: false }).count(), 0, 'the far lines are folded');
+    // Two lines of context around the change stay.
+    assert.ok((await text.textContent()).includes('## Ce qui a marché'));
+    await r.setViewportSize({ width: 390, height: 844 });
+    await assertNoOverflow(r);
+    await fold.focus();
+    await r.keyboard.press('Enter');
+    await text.getByText('profond', { exact: false }).waitFor();
+    assert.equal(await fold.count(), 0);
+    assert.equal(await r.evaluate(() => document.activeElement.classList.contains('diff-unfolded')), true, 'the focus is on the lines shown');
+    await assertNoOverflow(r);
+    await assertAxeClean(r, 'a revision with its changes unfolded (390 px)');
+  });
+
+  await step('« Comparer avec la version précédente » in the history; a version that is not there is said', async () => {
+    await r.setViewportSize({ width: 1366, height: 900 });
+    const history = r.getByRole('region', { name: 'Historique des versions' });
+    const compare = history.getByRole('link', { name: 'Comparer avec la version précédente' });
+    assert.equal(await compare.count(), 1, 'each version after the first');
+    await compare.click();
+    await r.waitForURL((url) => url.searchParams.get('version') === '2' && url.searchParams.get('comparer') === '1');
+    const changes = r.getByRole('region', { name: 'Modifications depuis la version 1' });
+    await changes.locator('.diff-body ins', { hasText: 'pluriprofessionnelle' }).waitFor();
+    await r.waitForFunction(() => document.activeElement?.id === 'modifications');
+    // A version the fiche does not have: the page still shows it, the section says why.
+    for (const asked of ['9', 'deux']) {
+      await r.goto(`${base}${itemPath}?comparer=${asked}`);
+      await heading(r, NEW_TITLE);
+      await r.getByRole('region', { name: 'Modifications', exact: true }).getByText(/^Comparaison impossible/).waitFor();
+      await r.locator('main .item-body').getByText('pluriprofessionnelle').waitFor();
+    }
+    await assertAxeClean(r, 'a comparison with a version that is not there');
   });
 
   await step('a question finds the letter-of-intent fiches first', async () => {

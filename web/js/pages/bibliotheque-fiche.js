@@ -2,17 +2,19 @@
 // attachments to download with their thumbnails (PDF first page, images), the outline of
 // office files (slides, sheets, headings) and a PDF reader (pages drawn by the server,
 // each with its text), version history (authors and reviewers), review actions, and
-// "Dans le même esprit" (similar items).
+// "Dans le même esprit" (similar items), and what changed between two versions (authors
+// and reviewers: since the version online, or against the one asked with ?comparer=N).
 
 import { api } from '../api.js';
 import {
   formatDate, formatSize, itemCard, kindBadge, missionLabel, phaseLabel,
 } from '../bibliotheque/common.js';
 import { openDialog, confirmDialog } from '../dialog.js';
-import { h, replace, uid } from '../dom.js';
+import { append, h, replace, srOnly, uid } from '../dom.js';
 import { createForm, keepDraft, textareaField, actions, submitButton } from '../forms.js';
-import { t } from '../i18n.js';
+import { t, tn } from '../i18n.js';
 import { renderMarkdown } from '../markdown.js';
+import { labels } from '../meta.js';
 
 // The fiche's own title once it is read (the tab and the history show it).
 let pageTitle = '';
@@ -150,6 +152,193 @@ function tableOfContents(body) {
     h('ol', {}, sections.map((section) => h('li', {}, h('a', { href: `#${section.id}`, text: section.textContent })))));
 }
 
+// ------------------------------------------------------------------ changes between versions
+
+const DIFF_CONTEXT = 2;  // unchanged lines kept on each side of a change
+const DIFF_MIN_FOLD = 3; // fewer unchanged lines are shown: a button would take their room
+
+/**
+ * A removed or added stretch of text: <del>/<ins> (struck through or underlined, not only
+ * coloured), its start and end said to screen readers. A stretch of blanks alone shows its
+ * line breaks (↵), else a removed empty line would not be seen.
+ */
+function change(op, text) {
+  const tag = op === 'delete' ? 'del' : 'ins';
+  const content = text.trim() ? text
+    : text.split('\n').flatMap((part, i) => (i ? [h('span', { class: 'diff-eol', 'aria-hidden': 'true', text: '↵' }), `\n${part}`] : [part]));
+  return h(tag, {}, srOnly(t(`biblio.diff.${tag === 'del' ? 'delStart' : 'insStart'}`)), content,
+    srOnly(t(`biblio.diff.${tag === 'del' ? 'delEnd' : 'insEnd'}`)));
+}
+
+/** The runs of the body cut into lines, each a list of { op, text }, its line break included. */
+function diffLines(runs) {
+  const lines = [];
+  let line = [];
+  for (const run of runs) {
+    const parts = String(run.text ?? '').split('\n');
+    parts.forEach((part, i) => {
+      const last = i === parts.length - 1;
+      const text = last ? part : `${part}\n`;
+      if (text) line.push({ op: run.op, text });
+      if (!last) {
+        lines.push(line);
+        line = [];
+      }
+    });
+  }
+  if (line.length) lines.push(line);
+  return lines;
+}
+
+const piece = (p) => (p.op === 'delete' || p.op === 'insert' ? change(p.op, p.text) : p.text);
+
+/** Unchanged lines folded behind a button that puts them back in place (and the focus on them). */
+function foldedLines(lines) {
+  const button = h('button', {
+    type: 'button', class: 'diff-fold', text: tn('biblio.diff.fold', lines.length, { n: lines.length }),
+  });
+  button.addEventListener('click', () => {
+    const shown = h('span', { class: 'diff-unfolded', tabindex: '-1' }, lines.flat().map((p) => p.text).join(''));
+    button.replaceWith(shown);
+    shown.focus();
+  });
+  return button;
+}
+
+/** The Markdown source with its changes, unchanged lines folded away from them. */
+function diffBody(runs) {
+  const lines = diffLines(Array.isArray(runs) ? runs : []);
+  const keep = lines.map(() => false);
+  lines.forEach((line, i) => {
+    if (!line.some((p) => p.op !== 'equal')) return;
+    for (let j = Math.max(0, i - DIFF_CONTEXT); j <= Math.min(lines.length - 1, i + DIFF_CONTEXT); j += 1) keep[j] = true;
+  });
+  const box = h('div', { class: 'diff-body' });
+  for (let i = 0; i < lines.length;) {
+    let j = i;
+    while (j < lines.length && keep[j] === keep[i]) j += 1;
+    const group = lines.slice(i, j);
+    if (keep[i] || group.length < DIFF_MIN_FOLD) append(box, group.flat().map(piece));
+    else box.append(foldedLines(group));
+    i = j;
+  }
+  return box;
+}
+
+const FIELD_LISTS = { phases: labels.phase, missions: labels.mission };
+
+/** A field's value as read: a region's name, a date in French, « (vide) » for nothing. */
+function formatValue(field, value) {
+  if (field === 'region') return value ? labels.region(value) : t('biblio.national');
+  if (value === null || value === undefined || value === '') return t('biblio.diff.empty');
+  if (field === 'date') return formatDate(String(value));
+  return String(value);
+}
+
+/** One changed field as its term and its description(s). */
+function fieldRows(f) {
+  const row = (label, ...content) => [h('dt', { text: label }), h('dd', {}, content)];
+  const replaced = (from, to) => [
+    h('del', {}, srOnly(t('biblio.diff.before')), from),
+    h('span', { class: 'diff-arrow', 'aria-hidden': 'true', text: ' → ' }),
+    h('ins', {}, srOnly(t('biblio.diff.after')), to)];
+  const list = (items) => (items.length === 1 ? items[0] : h('ul', { class: 'diff-list' }, items.map((x) => h('li', {}, x))));
+  const rows = [];
+  if (['title', 'summary', 'author_name', 'date', 'region'].includes(f.field)) {
+    rows.push(row(t(`biblio.diff.field.${f.field}`), replaced(formatValue(f.field, f.from), formatValue(f.field, f.to))));
+  } else if (FIELD_LISTS[f.field]) {
+    for (const [key, codes] of [['Added', f.added], ['Removed', f.removed]]) {
+      if (!Array.isArray(codes) || !codes.length) continue;
+      rows.push(row(tn(`biblio.diff.${f.field}${key}`, codes.length), codes.map(FIELD_LISTS[f.field]).join(t('common.listSeparator'))));
+    }
+  } else if (f.field === 'attachments') {
+    for (const [key, files] of [['Added', f.added], ['Removed', f.removed]]) {
+      if (!Array.isArray(files) || !files.length) continue;
+      rows.push(row(tn(`biblio.diff.attachments${key}`, files.length), list(files.map((x) => x.name))));
+    }
+    if (Array.isArray(f.renamed) && f.renamed.length) {
+      rows.push(row(tn('biblio.diff.attachmentsRenamed', f.renamed.length), list(f.renamed.map((x) => replaced(x.from, x.to)))));
+    }
+  }
+  return rows;
+}
+
+/** What changed from one version to the next: the fields, then the text (with a legend). */
+function diffView(diff) {
+  const fields = (Array.isArray(diff.fields) ? diff.fields : []).flatMap(fieldRows);
+  if (!fields.length && !diff.body_changed) return h('p', { class: 'diff-none', text: t('biblio.diff.none') });
+  const fieldsId = uid('diff-champs');
+  const bodyId = uid('diff-texte');
+  return [
+    fields.length ? h('div', { class: 'diff-part' },
+      h('h3', { id: fieldsId, text: t('biblio.diff.fieldsTitle') }),
+      h('dl', { class: 'diff-fields', 'aria-labelledby': fieldsId }, fields)) : null,
+    h('div', { class: 'diff-part' },
+      h('h3', { id: bodyId, text: t('biblio.diff.bodyTitle') }),
+      diff.body_changed ? [
+        h('p', { class: 'diff-legend' }, t('biblio.diff.legend'), ' ',
+          h('span', { class: 'diff-key diff-key-del', text: t('biblio.diff.legendDel') }), ' ',
+          h('span', { class: 'diff-key diff-key-ins', text: t('biblio.diff.legendIns') })),
+        diffBody(diff.body),
+      ] : h('p', { text: t('biblio.diff.bodySame') })),
+  ];
+}
+
+/**
+ * The section « Modifications depuis… » of the version shown: against `?comparer=N` when
+ * asked, else against the version online when the one shown is newer (a revision waiting
+ * for review or sent back). Null when there is nothing to compare. It loads on its own:
+ * the page does not wait for it.
+ */
+function changesSection(item, signal) {
+  const asked = new URLSearchParams(location.search).get('comparer');
+  let from = null;
+  let heading;
+  if (asked !== null) {
+    const n = /^\d{1,9}$/.test(asked) ? Number(asked) : 0;
+    // Checked here: a version the fiche does not have is said without asking the server.
+    if (n >= 1 && n <= item.latest_version && n !== item.version) from = n;
+    heading = from ? t('biblio.diff.since', { v: from }) : t('biblio.diff.heading');
+  } else if (item.published_version && item.version > item.published_version) {
+    from = item.published_version;
+    heading = t('biblio.diff.sincePublished', { v: from });
+  } else {
+    return null;
+  }
+  const headingId = uid('modifications');
+  const content = h('div', { class: 'diff-content' });
+  const headingEl = h('h2', { id: headingId, text: heading });
+  const section = h('section', { id: 'modifications', class: 'block diff', 'aria-labelledby': headingId }, headingEl, content);
+  if (!from) {
+    replace(content, h('p', { class: 'notice notice-error', text: t('biblio.diff.badVersion') }));
+    return section;
+  }
+
+  async function load() {
+    section.setAttribute('aria-busy', 'true');
+    replace(content, h('p', { class: 'muted', text: t('biblio.diff.loading') }));
+    try {
+      const { diff } = await api.get(`/api/library/items/${item.id}/diff?from=${from}&to=${item.version}`, { signal });
+      replace(content, diffView(diff));
+    } catch (err) {
+      if (err && err.name === 'AbortError') return;
+      const retry = h('button', { type: 'button', class: 'button button-secondary button-small', text: t('common.retry') });
+      // The button goes with the message: the focus waits on the section's title.
+      retry.addEventListener('click', () => {
+        headingEl.setAttribute('tabindex', '-1');
+        headingEl.focus();
+        load();
+      });
+      replace(content, h('div', { class: 'notice notice-error', role: 'alert' },
+        h('p', { text: t('biblio.diff.error', { message: err.message }) }), retry));
+    } finally {
+      section.removeAttribute('aria-busy');
+    }
+  }
+  load();
+  return section;
+}
+
 export async function render(ctx) {
   const id = ctx.params.id;
   if (!/^\d{1,12}$/.test(id)) {
@@ -247,6 +436,8 @@ export async function render(ctx) {
   const historyId = uid('historique');
   const similarId = uid('similaires');
 
+  // Only the author and reviewers have the history (and the versions to compare).
+  const changes = item.history.length ? changesSection(item, ctx.signal) : null;
   const body = renderMarkdown(item.body, { headingOffset: 1, className: 'markdown item-body' });
   const toc = tableOfContents(body);
 
@@ -265,6 +456,7 @@ export async function render(ctx) {
       metaRow(t('biblio.author'), item.author_name),
       metaRow(t('biblio.date'), formatDate(item.date)),
       metaRow(t('biblio.version'), String(item.version))),
+    changes,
     toc,
     body,
     item.attachments.length ? h('section', { class: 'block', 'aria-labelledby': attachmentsId },
@@ -276,7 +468,11 @@ export async function render(ctx) {
         h('a', { href: `/bibliotheque/${item.id}?version=${v.version}`, text: t('biblio.versionN', { v: v.version }) }),
         ` — ${formatDate(v.at)}${v.by ? ` — ${v.by}` : ''}${v.note ? ` — ${v.note}` : ''}`,
         v.published ? ' ' : null,
-        v.published ? h('span', { class: 'badge state-published', text: t('biblio.state.published') }) : null)))) : null,
+        v.published ? h('span', { class: 'badge state-published', text: t('biblio.state.published') }) : null,
+        v.version > 1 ? h('a', {
+          class: 'history-compare', href: `/bibliotheque/${item.id}?version=${v.version}&comparer=${v.version - 1}#modifications`,
+          text: t('biblio.diff.compare'),
+        }) : null)))) : null,
     acronyms.length ? h('section', { class: 'block', 'aria-labelledby': acronymsId },
       h('h2', { id: acronymsId, text: t('glossary.inItem') }),
       h('ul', { class: 'acronyms' }, acronyms.map((e) => h('li', {},
