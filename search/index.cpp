@@ -728,7 +728,7 @@ std::string written_form(const Xapian::Database& db, const std::string& folded, 
 // « elle »), the same word in another form (same stem), or a word the query already has
 // (« zones atones » is not « zones zones »). Candidates, in order: Xapian's spelling table
 // (2 edits), the French -ique/-ic endings (« diagnostique » → « diagnostic », 3 edits),
-// then 3 edits for words of 8 letters or more.
+// then 3 edits for words of 8 letters or more, keeping the first letter.
 std::string spelling_correction(const Xapian::Database& db, const std::string& raw) {
     struct unit {
         std::size_t begin, end;
@@ -763,7 +763,10 @@ std::string spelling_correction(const Xapian::Database& db, const std::string& r
         for (auto [from, to] : {std::pair<std::string_view, std::string_view>{"iques", "ics"}, {"ique", "ic"}})
             if (word.size() > from.size() + 2 && word.compare(word.size() - from.size(), from.size(), from) == 0)
                 candidates.push_back(word.substr(0, word.size() - from.size()) + std::string(to));
-        if (word.size() >= 8) candidates.push_back(db.get_spelling_suggestion(word, 3));
+        // Three edits change most of a short word: only a word that starts as typed (a
+        // typo rarely hits the first letter; « dotation » is not « création »).
+        if (word.size() >= 8)
+            if (auto far = db.get_spelling_suggestion(word, 3); !far.empty() && far[0] == word[0]) candidates.push_back(far);
         std::string chosen;
         for (const auto& c : candidates) {
             if (c.empty() || c == word || is_stop_word(c)) continue;
@@ -1065,11 +1068,26 @@ result index::search(const query& q) const {
     for (int attempt = 0;; ++attempt) {
         try {
             auto& reader = thread_reader(reader_key_, dir_, generation_.load(), attempt > 0);
-            const auto plan = plan_query(q.text);
+            auto plan = plan_query(q.text);
             auto r = run_query(reader, q, plan);
             last_answer_ms_.store(steady_ms(), std::memory_order_relaxed);
             const bool has_text = q.text.find_first_not_of(" \t\r\n") != std::string::npos;
             if (!has_text || q.relaxed) return r;
+            // Keywords that together find few fiches (3 or 4 significant words): most of
+            // the words, as a question is read — every-word matches still rank first —, when
+            // that finds more. « exemples de parcours insuffisance cardiaque » should not miss
+            // the one testimony that says no « exemple ».
+            if (plan.mode == query_mode::keywords && r.total < enough_results) {
+                auto most = plan_query(q.text, true);
+                if (most.mode == query_mode::relevance && most.words.size() >= 3) {
+                    auto wider = run_query(reader, q, most);
+                    if (wider.total > r.total) {
+                        r = std::move(wider);
+                        r.fallback = "most_words";
+                        plan = std::move(most);
+                    }
+                }
+            }
             // Few results: a spelling correction, if it finds clearly more (more than
             // twice as many; at least one when the query finds nothing). Spelling costs
             // a lookup per word: asked for only here. A question or a long query does not

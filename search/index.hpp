@@ -75,7 +75,9 @@ struct result {
     // as many results; only looked for when the query finds fewer than 5. Or "".
     std::string suggestion;
     // When nothing matched every word: "corrected" (these are the results of the
-    // suggestion) or "any_word" (documents with some of the words); "" otherwise.
+    // suggestion) or "any_word" (documents with some of the words); "most_words" when
+    // keywords found few together and these are most of them (every-word matches
+    // first); "" otherwise.
     std::string fallback;
 };
 

@@ -169,7 +169,7 @@ bool is_stop_word(std::string_view folded) { return stop_words().count(folded) >
 
 std::size_t min_match_of(std::size_t n) { return (6 * n + 9) / 10; }
 
-query_plan plan_query(std::string_view raw) {
+query_plan plan_query(std::string_view raw, bool most_words) {
     query_plan p;
     auto normalised = normalise(raw);
     auto tokens = words_of(normalised);
@@ -178,6 +178,10 @@ query_plan plan_query(std::string_view raw) {
         const auto& first = tokens[0];
         if (question_starters().count(first)) p.question = true;
         if (tokens.size() > 1 && prepositions().count(first) && question_starters().count(tokens[1])) p.question = true;
+        // Spoken questions put the question word later: « c'est quoi l'ACI », « l'ACI
+        // c'est quoi », « une CPTS ça coûte combien », « financer comment ».
+        for (const auto& t : tokens)
+            if (t == "quoi" || t == "combien" || t == "pourquoi" || t == "comment") p.question = true;
     }
     Xapian::Stem stem("french");
     std::set<std::string> stems;
@@ -198,7 +202,7 @@ query_plan plan_query(std::string_view raw) {
 
     if (uses_syntax(raw)) {
         p.mode = query_mode::syntax;
-    } else if ((p.question || significant.size() > 4) && !significant.empty()) {
+    } else if ((p.question || most_words || significant.size() > 4) && !significant.empty()) {
         p.mode = query_mode::relevance;
     } else {
         p.mode = query_mode::keywords;

@@ -8,7 +8,8 @@
 //   required and the last one is also a prefix (search as you type). This is what the
 //   library always did.
 // - relevance: a question (a '?', a question word first — comment, pourquoi, quand, quel…,
-//   est-ce que —, or an inverted verb such as « faut-il ») or a long query (more than 4
+//   est-ce que —, « quoi », « combien », « pourquoi » or « comment » anywhere, or an inverted
+//   verb such as « faut-il ») or a long query (more than 4
 //   significant words). French stop words and question words are dropped; the remaining
 //   words are ORed and ranked by relevance, and a document must match at least
 //   min_match_of(n) of them (60 %, rounded up).
@@ -40,8 +41,9 @@ struct query_plan {
     std::vector<std::string> prefixes;
 };
 
-/// Reads a query's text (user syntax).
-query_plan plan_query(std::string_view text);
+/// Reads a query's text (user syntax). `most_words`: keywords are read as relevance (what
+/// a short query falls back to when every word together finds little).
+query_plan plan_query(std::string_view text, bool most_words = false);
 
 /// Words that must match out of n significant words: 60 %, rounded up (1→1, 2→2, 3→2,
 /// 4→3, 5→3, 6→4, 7→5, 8→5).

@@ -389,8 +389,18 @@ TEST_CASE("search: a question matches 60 % of its words, ranked, keywords, quote
     CHECK(id_set(question) == std::set<std::string>{"all", "two"});
     CHECK(question.hits.at(0).id == "all");  // more of the words ranks higher
     CHECK(question.fallback.empty());
-    // The same words as keywords: all of them.
-    CHECK(id_set(find(idx, "rediger lettre intention")) == std::set<std::string>{"all"});
+    // The same words as keywords: all of them — and, since that finds fewer than 5, most of
+    // them as a question would (every-word matches first), said by `fallback`.
+    auto keywords = find(idx, "rediger lettre intention");
+    CHECK(id_set(keywords) == std::set<std::string>{"all", "two"});
+    CHECK(keywords.hits.at(0).id == "all");
+    CHECK(keywords.fallback == "most_words");
+    // Two keywords: both, always (2 of 2).
+    CHECK(id_set(find(idx, "rediger intention")) == std::set<std::string>{"all"});
+    CHECK(find(idx, "rediger intention").fallback.empty());
+    // « quoi », « combien » later in the text make a question too.
+    CHECK(find(idx, "lettre intention c'est quoi").fallback.empty());
+    CHECK(id_set(find(idx, "lettre intention c'est quoi")) == std::set<std::string>{"all", "two"});  // 2 of 2
     // ET forces all words, even in a question.
     CHECK(id_set(find(idx, "pourquoi rédiger ET lettre ET intention ?")) == std::set<std::string>{"all"});
     // A phrase: the words next to each other.
@@ -404,6 +414,25 @@ TEST_CASE("search: a question matches 60 % of its words, ranked, keywords, quote
     CHECK(id_set(loose) == std::set<std::string>{"lettre", "rediger"});
     // Only stop words: read as keywords (the stopper keeps a query that is all stop words).
     CHECK_NOTHROW(find(idx, "comment ?"));
+}
+
+TEST_CASE("search: keywords that find enough fiches together stay all required", "[search][query]") {
+    unit_temp_dir dir;
+    relais::search::index idx(dir.path / "index");
+    for (int i = 0; i < 5; ++i)
+        idx.put(doc("all" + std::to_string(i), "Parcours insuffisance cardiaque " + std::to_string(i), "Un parcours pour l'insuffisance cardiaque.", {}));
+    idx.put(doc("some", "Parcours de soins", "Un parcours cardiaque.", {}));
+    idx.commit();
+    auto r = find(idx, "parcours insuffisance cardiaque");
+    CHECK(r.total == 5);
+    CHECK(r.fallback.empty());
+    // Fewer than 5 with every word: most of them, every-word matches first.
+    auto wider = find(idx, "exemples parcours insuffisance cardiaque");
+    CHECK(wider.fallback == "most_words");
+    // « exemples » is in none, so not counted: 2 of the 3 others; the 5 with all 3 first.
+    CHECK(wider.total == 6);
+    REQUIRE(wider.hits.size() == 6);
+    CHECK(wider.hits.back().id == "some");
 }
 
 TEST_CASE("search: beyond 8 significant words, the rarest count", "[search][query]") {
@@ -517,6 +546,16 @@ TEST_CASE("search: spelling suggestions that make sense", "[search][spelling]") 
     CHECK(find(idx, "bureau OU gouvernanse").suggestion == "bureau OU gouvernance");
     CHECK(find(idx, "comment va le bureau et la gouvernanse ?").total == 1);
     CHECK(find(idx, "comment va le bureau et la gouvernanse ?").suggestion.empty());
+    // Three edits only keep the first letter: « dotation » is not « création », while
+    // « coordinnatiin » (same first letter) is corrected.
+    {
+        unit_temp_dir other;
+        relais::search::index words(other.path / "index");
+        words.put(doc("c1", "Création de l'association", "La création de la CPTS et sa coordination.", {}));
+        words.commit();
+        CHECK(find(words, "dotation").suggestion.empty());
+        CHECK(find(words, "coordinnatiin").suggestion == "coordination");
+    }
     // Nothing found and no correction finds anything: no suggestion.
     auto none = find(idx, "xyzzy inconnu");
     CHECK(none.suggestion.empty());

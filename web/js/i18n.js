@@ -655,6 +655,7 @@ const fr = {
   'biblio.tryWith': 'Essayez avec :',
   'biblio.correctedShown': 'Aucun résultat pour « {typed} ». Résultats pour « {corrected} » :',
   'biblio.anyWord': 'Aucune fiche ne contient tous vos mots : voici celles qui en contiennent une partie.',
+  'biblio.mostWords': 'Peu de fiches contiennent tous vos mots : voici aussi celles qui en contiennent la plupart.',
   'biblio.submit': 'Proposer une fiche',
   'biblio.mine': 'Mes contributions',
   'biblio.mineLead': 'Les fiches que vous avez proposées, et leur état de relecture.',

@@ -177,6 +177,8 @@ export async function render(ctx) {
         h('button', { type: 'button', class: 'link-button', onclick: useSuggestion }, data.suggestion));
     } else if (data.fallback === 'any_word') {
       advice = h('p', { text: t('biblio.anyWord') });
+    } else if (data.fallback === 'most_words') {
+      advice = h('p', { text: t('biblio.mostWords') });
     }
     replace(suggestion, advice);
     replace(results, data.hits.map((hit) => itemCard(hit)));
