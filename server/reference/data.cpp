@@ -29,7 +29,7 @@ const std::vector<region>& regions() {
         {"75", "Nouvelle-Aquitaine", {"16", "17", "19", "23", "24", "33", "40", "47", "64", "79", "86", "87"}},
         {"76", "Occitanie", {"09", "11", "12", "30", "31", "32", "34", "46", "48", "65", "66", "81", "82"}},
         {"52", "Pays de la Loire", {"44", "49", "53", "72", "85"}},
-        {"93", "Provence-Alpes-Côte d'Azur", {"04", "05", "06", "13", "83", "84"}},
+        {"93", "Provence-Alpes-Côte d’Azur", {"04", "05", "06", "13", "83", "84"}},
         {"01", "Guadeloupe", {"971"}},
         {"02", "Martinique", {"972"}},
         {"03", "Guyane", {"973"}},
@@ -45,7 +45,7 @@ const std::vector<code_label>& departements() {
         {"06", "Alpes-Maritimes"}, {"07", "Ardèche"}, {"08", "Ardennes"}, {"09", "Ariège"}, {"10", "Aube"},
         {"11", "Aude"}, {"12", "Aveyron"}, {"13", "Bouches-du-Rhône"}, {"14", "Calvados"}, {"15", "Cantal"},
         {"16", "Charente"}, {"17", "Charente-Maritime"}, {"18", "Cher"}, {"19", "Corrèze"}, {"2A", "Corse-du-Sud"},
-        {"2B", "Haute-Corse"}, {"21", "Côte-d'Or"}, {"22", "Côtes-d'Armor"}, {"23", "Creuse"}, {"24", "Dordogne"},
+        {"2B", "Haute-Corse"}, {"21", "Côte-d’Or"}, {"22", "Côtes-d’Armor"}, {"23", "Creuse"}, {"24", "Dordogne"},
         {"25", "Doubs"}, {"26", "Drôme"}, {"27", "Eure"}, {"28", "Eure-et-Loir"}, {"29", "Finistère"},
         {"30", "Gard"}, {"31", "Haute-Garonne"}, {"32", "Gers"}, {"33", "Gironde"}, {"34", "Hérault"},
         {"35", "Ille-et-Vilaine"}, {"36", "Indre"}, {"37", "Indre-et-Loire"}, {"38", "Isère"}, {"39", "Jura"},
@@ -60,7 +60,7 @@ const std::vector<code_label>& departements() {
         {"80", "Somme"}, {"81", "Tarn"}, {"82", "Tarn-et-Garonne"}, {"83", "Var"}, {"84", "Vaucluse"},
         {"85", "Vendée"}, {"86", "Vienne"}, {"87", "Haute-Vienne"}, {"88", "Vosges"}, {"89", "Yonne"},
         {"90", "Territoire de Belfort"}, {"91", "Essonne"}, {"92", "Hauts-de-Seine"}, {"93", "Seine-Saint-Denis"},
-        {"94", "Val-de-Marne"}, {"95", "Val-d'Oise"}, {"971", "Guadeloupe"}, {"972", "Martinique"}, {"973", "Guyane"},
+        {"94", "Val-de-Marne"}, {"95", "Val-d’Oise"}, {"971", "Guadeloupe"}, {"972", "Martinique"}, {"973", "Guyane"},
         {"974", "La Réunion"}, {"976", "Mayotte"},
     };
     return v;
@@ -68,7 +68,7 @@ const std::vector<code_label>& departements() {
 
 const std::vector<code_label>& phases() {
     static const std::vector<code_label> v{{"emergence", "Émergence"},
-                                           {"lettre_intention", "Lettre d'intention"},
+                                           {"lettre_intention", "Lettre d’intention"},
                                            {"diagnostic", "Diagnostic territorial"},
                                            {"projet_sante", "Projet de santé"},
                                            {"contractualisation", "Contractualisation ACI"},
@@ -93,9 +93,9 @@ const std::vector<code_label>& item_kinds() {
 }
 
 const std::vector<code_label>& workshop_stages() {
-    static const std::vector<code_label> v{{"lettre_intention", "Lettre d'intention"},
+    static const std::vector<code_label> v{{"lettre_intention", "Lettre d’intention"},
                                            {"projet_sante", "Projet de santé"},
-                                           {"pre_aci", "Avant la signature de l'ACI"},
+                                           {"pre_aci", "Avant la signature de l’ACI"},
                                            {"post_conventionnement", "Après le conventionnement"}};
     return v;
 }

@@ -1,5 +1,7 @@
 #include "reference/glossary.hpp"
 
+#include "common/errors.hpp"
+
 #include <algorithm>
 #include <map>
 #include <sstream>
@@ -54,7 +56,11 @@ nlohmann::json glossary_json(std::string_view synonyms, std::string_view explana
     auto entries = nlohmann::json::array();
     for (const auto& [term, list] : forms) {
         auto it = explained.find(term);
-        entries.push_back({{"term", term}, {"forms", list}, {"explanation", it == explained.end() ? std::string() : it->second}});
+        // The seed files are written with plain signs; the page reads French typography.
+        auto forms_shown = nlohmann::json::array();
+        for (const auto& f : list) forms_shown.push_back(french_typography(f));
+        entries.push_back({{"term", term}, {"forms", forms_shown},
+                           {"explanation", it == explained.end() ? std::string() : french_typography(it->second)}});
     }
     return {{"entries", entries}};
 }

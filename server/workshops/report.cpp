@@ -2,6 +2,7 @@
 
 #include "common/markup.hpp"
 #include "common/time.hpp"
+#include "reference/data.hpp"
 #include "workshops/report_doc.hpp"
 
 #include <algorithm>
@@ -10,9 +11,12 @@
 namespace relais::workshops {
 namespace {
 
-const std::map<std::string, std::string> stage_labels{
-    {"lettre_intention", "Lettre d'intention"}, {"projet_sante", "Projet de santé"},
-    {"pre_aci", "Avant la signature de l'ACI"}, {"post_conventionnement", "Après la signature de l'ACI"}};
+// The stage's label: the shared vocabulary's (reference/data.hpp), as the pages show it.
+std::string stage_label(const std::string& code) {
+    for (const auto& s : reference::workshop_stages())
+        if (s.code == code) return std::string(s.label);
+    return code;
+}
 
 // What people typed (notes, titles, names, fields), on one line of the report's Markdown
 // and read as written: its line breaks become « / », and the characters Markdown would
@@ -101,8 +105,7 @@ store::report_row make_report(const store::workshop_row& w, const room_state& s,
     std::ostringstream md;
     md << "# Compte rendu — " << one_line(w.title) << "\n\n";
     if (!w.subject.empty()) md << "- **Sujet** : " << one_line(w.subject) << "\n";
-    auto stage = stage_labels.find(w.stage);
-    md << "- **Étape de la CPTS** : " << (stage == stage_labels.end() ? w.stage : stage->second) << "\n";
+    md << "- **Étape de la CPTS** : " << stage_label(w.stage) << "\n";
     if (w.cpts_name) md << "- **CPTS** : " << one_line(*w.cpts_name) << "\n";
     if (!w.date.empty()) md << "- **Date** : " << french_local_date(w.date) << "\n";
     if (!w.partners.empty()) {

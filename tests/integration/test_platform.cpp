@@ -290,6 +290,11 @@ TEST_CASE("glossary: every acronym of the seed, spelled out and explained, publi
         by_term[e["term"].get<std::string>()] = e;
     }
     CHECK(by_term.at("CPTS")["forms"][0] == "communauté professionnelle territoriale de santé");
+    // In French typography, as the pages write: « l’Assurance Maladie », a no-break space before « : ».
+    CHECK(by_term.at("ACI")["explanation"].get<std::string>().find("l\u2019Assurance Maladie") != std::string::npos);
+    CHECK(by_term.at("ACI")["explanation"].get<std::string>().find('\'') == std::string::npos);
+    CHECK(by_term.at("PTA")["forms"][0] == "plateforme territoriale d\u2019appui");
+    CHECK(by_term.at("IC")["forms"][0] == "insuffisance cardiaque");
     // Bodies since replaced say so.
     CHECK(by_term.at("URML")["explanation"].get<std::string>().find("URPS") != std::string::npos);
     CHECK(by_term.at("PTA")["explanation"].get<std::string>().find("DAC") != std::string::npos);
