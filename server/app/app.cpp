@@ -337,6 +337,7 @@ int application::serve() {
     so.max_pending_connections_per_address = static_cast<std::size_t>(c.max_pending_connections_per_address);
     so.uploads_in_flight_max_bytes = static_cast<std::size_t>(c.uploads_in_flight_max_bytes);
     so.uploads_in_flight_max_bytes_per_address = static_cast<std::size_t>(c.uploads_in_flight_max_bytes_per_address);
+    so.upload_min_bytes_per_second = static_cast<std::size_t>(c.upload_min_bytes_per_second);
     so.requests_per_second_per_address = c.requests_per_second_per_address;
     so.request_burst_per_address = c.request_burst_per_address;
     so.ws_message_max_bytes = static_cast<std::size_t>(c.ws_message_max_bytes);

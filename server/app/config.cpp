@@ -50,6 +50,7 @@ void declare_platform(platform::settings& s) {
     s.integer("limits.max_pending_connections_per_address", 64, 1, 1000000);
     s.integer("limits.uploads_in_flight_max_bytes", 64LL << 20, 1024, 1LL << 40);
     s.integer("limits.uploads_in_flight_max_bytes_per_address", 24LL << 20, 1024, 1LL << 40);
+    s.integer("limits.upload_min_bytes_per_second", 16LL << 10, 0, 1LL << 30);
     s.text("log.level", "info", {"debug", "info", "warn", "error"});
     s.text("outbound.proxy", "", {}, "http://, https://, socks5:// or socks5h:// proxy for outgoing requests");
     s.text("outbound.no_proxy", "", {}, "hosts reached without the proxy (comma-separated)");
@@ -96,6 +97,7 @@ void read_platform(config& c) {
     c.max_pending_connections_per_address = v.get_int("limits.max_pending_connections_per_address");
     c.uploads_in_flight_max_bytes = v.get_int("limits.uploads_in_flight_max_bytes");
     c.uploads_in_flight_max_bytes_per_address = v.get_int("limits.uploads_in_flight_max_bytes_per_address");
+    c.upload_min_bytes_per_second = v.get_int("limits.upload_min_bytes_per_second");
     c.log_level = v.get_text("log.level");
     auto& h = c.http;
     h.proxy = v.get_text("outbound.proxy");

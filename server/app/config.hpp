@@ -55,6 +55,7 @@ struct config {
     long long max_pending_connections_per_address = 16;
     long long uploads_in_flight_max_bytes = 64LL << 20;
     long long uploads_in_flight_max_bytes_per_address = 24LL << 20;
+    long long upload_min_bytes_per_second = 16LL << 10;
     // [log]
     std::string log_level = "info";
     // [outbound]: what jobs fetching from the Internet use (proxy, timeouts, SSRF policy)

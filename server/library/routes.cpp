@@ -378,9 +378,10 @@ void service::register_routes(net::router& r) {
     net::route_options upload;
     upload.body_max_bytes = opts_.upload_max_bytes;
     upload.raw_body = true;
-    upload.admit_body = [this](const request& head) -> asio::awaitable<bool> {
+    upload.admit_body = [this](const request& head) -> asio::awaitable<std::optional<std::string>> {
         auto who = co_await auth_.authenticate(head);
-        co_return who.has_value();
+        if (!who) co_return std::nullopt;
+        co_return "account:" + std::to_string(who->account.id);  // budgeted per account
     };
     r.add("POST", "/api/library/files", auth_.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto name_param = query_param(req, "name");

@@ -202,6 +202,43 @@ asio::awaitable<void> http_session::write_error(const error_def& def, bool secur
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
+asio::awaitable<bool> http_session::read_upload_body(http::request_parser<http::string_body>& parser) {
+    using clock = std::chrono::steady_clock;
+    // Silent that long, the client is gone; slow past that long, it must keep up the rate
+    // (a third of the request timeout each: 10 seconds by default).
+    const auto stall = std::chrono::duration_cast<clock::duration>(srv_->opts.request_timeout) / 3, grace = stall;
+    const auto start = clock::now();
+    const auto deadline = start + srv_->opts.request_timeout * 4;  // a 10 MiB file on a slow line
+    std::size_t received = 0;
+    while (!parser.is_done()) {
+        const auto now = clock::now();
+        if (now >= deadline) co_return false;
+        stream_.expires_after(std::min<clock::duration>(deadline - now, stall));
+        auto [ec, n] = co_await http::async_read_some(stream_, buffer_, parser, asio::as_tuple(asio::use_awaitable));
+        if (ec == http::error::body_limit) {
+            co_await write_error(errors::too_large, false);
+            co_return false;
+        }
+        if (ec == beast::error::timeout) co_return false;
+        if (ec) {
+            if (ec != asio::error::eof && ec != asio::error::operation_aborted) co_await write_error(errors::bad_request, false);
+            co_return false;
+        }
+        received += n;
+        // A trickle holds the budget of uploads in flight for everyone: past the grace
+        // period, the average rate must keep up.
+        const auto elapsed = clock::now() - start;
+        if (elapsed > grace && !parser.is_done()) {
+            const double seconds = std::chrono::duration<double>(elapsed - grace).count();
+            if (static_cast<double>(received) < static_cast<double>(srv_->opts.upload_min_bytes_per_second) * seconds) {
+                log::info("upload_too_slow", {{"addr", peer_}, {"bytes", received}});
+                co_return false;
+            }
+        }
+    }
+    co_return true;
+}
+
 asio::awaitable<void> http_session::upgrade(http::request<http::string_body>& in, request& req) {
     auto& s = *srv_;
     auto refuse = [&](response&& r) -> asio::awaitable<void> {
@@ -275,15 +312,16 @@ asio::awaitable<void> http_session::run() {
     } waiting{s, ticket};
     // Bytes reserved in the upload budget for the request being handled.
     std::size_t reserved = 0;
-    std::string reserved_for;
+    std::string reserved_for, reserved_sender;
     struct upload_release {
         server::impl& s;
         std::string& address;
+        std::string& sender;
         std::size_t& bytes;
-        ~upload_release() { s.release_upload(address, bytes); }
-    } reservation{s, reserved_for, reserved};
+        ~upload_release() { s.release_upload(address, sender, bytes); }
+    } reservation{s, reserved_for, reserved_sender, reserved};
     for (;;) {
-        s.release_upload(reserved_for, reserved);
+        s.release_upload(reserved_for, reserved_sender, reserved);
         reserved = 0;
         if (!ticket && !s.add_pending(ticket, peer_, self, first_request)) {
             co_await write_error(errors::unavailable, false);
@@ -347,24 +385,26 @@ asio::awaitable<void> http_session::run() {
                 http::request<http::string_body> head{parser.get().base()};
                 request head_req;
                 if (!refuse && !make_request(head, head_req)) refuse = &errors::path_invalid;
+                std::optional<std::string> sender;
                 if (!refuse && options->admit_body) {
-                    bool admitted = false;
                     try {
-                        admitted = co_await options->admit_body(head_req);
+                        sender = co_await options->admit_body(head_req);
                     } catch (const std::exception&) {
-                        admitted = false;
+                        sender.reset();
                     }
-                    if (!admitted) refuse = &errors::not_authenticated;
+                    if (!sender) refuse = &errors::not_authenticated;
                 }
                 if (!refuse) {
                     // In all and per client address (the forwarded one behind a trusted proxy).
                     auto announced = parser.content_length();
                     std::size_t want = announced ? static_cast<std::size_t>(std::min<std::uint64_t>(*announced, body_limit)) : body_limit;
                     if (!announced || *announced <= body_limit) {
-                        if (!s.reserve_upload(head_req.client_address, want)) refuse = &errors::unavailable;
+                        const std::string who = sender.value_or(std::string());
+                        if (!s.reserve_upload(head_req.client_address, who, want)) refuse = &errors::unavailable;
                         else {
                             reserved = want;
                             reserved_for = head_req.client_address;
+                            reserved_sender = who;
                         }
                     }
                 }
@@ -388,12 +428,15 @@ asio::awaitable<void> http_session::run() {
                                                             asio::as_tuple(asio::use_awaitable));
                 if (ec3) break;
             }
-            // Uploads get four times the time: a 10 MiB file on a slow line.
-            stream_.expires_after(upload ? s.opts.request_timeout * 4 : s.opts.request_timeout);
-            auto [ec2, n2] = co_await http::async_read(stream_, buffer_, parser, asio::as_tuple(asio::use_awaitable));
-            if (ec2 == http::error::body_limit) { co_await write_error(errors::too_large, false); break; }
-            if (ec2 == beast::error::timeout) break;
-            if (ec2) { if (ec2 != asio::error::eof && ec2 != asio::error::operation_aborted) co_await write_error(errors::bad_request, false); break; }
+            if (!upload) {
+                stream_.expires_after(s.opts.request_timeout);
+                auto [ec2, n2] = co_await http::async_read(stream_, buffer_, parser, asio::as_tuple(asio::use_awaitable));
+                if (ec2 == http::error::body_limit) { co_await write_error(errors::too_large, false); break; }
+                if (ec2 == beast::error::timeout) break;
+                if (ec2) { if (ec2 != asio::error::eof && ec2 != asio::error::operation_aborted) co_await write_error(errors::bad_request, false); break; }
+            } else if (!co_await read_upload_body(parser)) {
+                break;
+            }
         }
         waiting.now();  // a complete request
         auto in = parser.release();

@@ -20,6 +20,10 @@ private:
     asio::awaitable<response> handle(request& req);
     asio::awaitable<void> write(http::response<http::string_body>& res);
     asio::awaitable<void> write_error(const error_def& def, bool secure);
+    /// Reads an upload's body: at most four request timeouts in all, never a third of one
+    /// without a byte, and past its first third of one at least upload_min_bytes_per_second
+    /// on average. False when the connection must end (an error answered or nothing to say).
+    asio::awaitable<bool> read_upload_body(http::request_parser<http::string_body>& parser);
     asio::awaitable<void> upgrade(http::request<http::string_body>& req, request& r);
     bool make_request(http::request<http::string_body>& in, request& out);  // takes the body
 

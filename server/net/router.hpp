@@ -4,6 +4,7 @@
 #include "net/http_types.hpp"
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,9 +15,10 @@ struct route_options {
     std::size_t body_max_bytes = 0;  // 0: the server's limit; otherwise this one
     bool raw_body = false;           // accepts application/octet-stream (uploads) besides JSON
     // A large body is read only when this check, given the request's head (no body
-    // yet), says yes (e.g. a live session): anonymous clients cannot make the server
-    // buffer uploads. Refused: 401. The handler still checks access as usual.
-    std::function<asio::awaitable<bool>(const request&)> admit_body;
+    // yet), names who sends it (e.g. the account of a live session): anonymous clients
+    // cannot make the server buffer uploads. nullopt: refused (401). The bytes in flight
+    // are budgeted per sender as per client address. The handler still checks access.
+    std::function<asio::awaitable<std::optional<std::string>>(const request&)> admit_body;
 };
 
 /// A handler with the access level it enforces (what an access guard returns).

@@ -106,26 +106,35 @@ void server::impl::remove_pending(std::uint64_t ticket) {
     pending.erase(it);
 }
 
-bool server::impl::reserve_upload(const std::string& address, std::size_t bytes) {
+bool server::impl::reserve_upload(const std::string& address, const std::string& sender, std::size_t bytes) {
     std::lock_guard lock(mutex);
-    auto& mine = upload_bytes_per_address[address];
-    if (upload_bytes + bytes > opts.uploads_in_flight_max_bytes || mine + bytes > opts.uploads_in_flight_max_bytes_per_address) {
-        if (mine == 0) upload_bytes_per_address.erase(address);
+    // One sender (an account) counts as one address, whatever addresses it sends from.
+    const std::string sender_key = sender.empty() ? std::string() : "sender:" + sender;
+    auto held = [&](const std::string& key) {
+        auto it = upload_bytes_per_address.find(key);
+        return it == upload_bytes_per_address.end() ? std::size_t{0} : it->second;
+    };
+    if (upload_bytes + bytes > opts.uploads_in_flight_max_bytes || held(address) + bytes > opts.uploads_in_flight_max_bytes_per_address ||
+        (!sender_key.empty() && held(sender_key) + bytes > opts.uploads_in_flight_max_bytes_per_address))
         return false;
-    }
     upload_bytes += bytes;
-    mine += bytes;
+    upload_bytes_per_address[address] += bytes;
+    if (!sender_key.empty()) upload_bytes_per_address[sender_key] += bytes;
     return true;
 }
 
-void server::impl::release_upload(const std::string& address, std::size_t bytes) {
+void server::impl::release_upload(const std::string& address, const std::string& sender, std::size_t bytes) {
     if (bytes == 0) return;
     std::lock_guard lock(mutex);
     upload_bytes -= std::min(upload_bytes, bytes);
-    if (auto it = upload_bytes_per_address.find(address); it != upload_bytes_per_address.end()) {
-        it->second -= std::min(it->second, bytes);
-        if (it->second == 0) upload_bytes_per_address.erase(it);
-    }
+    auto release = [&](const std::string& key) {
+        if (auto it = upload_bytes_per_address.find(key); it != upload_bytes_per_address.end()) {
+            it->second -= std::min(it->second, bytes);
+            if (it->second == 0) upload_bytes_per_address.erase(it);
+        }
+    };
+    release(address);
+    if (!sender.empty()) release("sender:" + sender);
 }
 
 bool server::impl::add_forwarded_ws(const std::string& address) {

@@ -33,7 +33,10 @@ struct server_options {
     std::size_t max_pending_connections = 256;
     std::size_t max_pending_connections_per_address = 16;
     std::size_t uploads_in_flight_max_bytes = 64u << 20;  // large bodies buffered at once (503 beyond)
-    std::size_t uploads_in_flight_max_bytes_per_address = 24u << 20;  // of which one client address
+    std::size_t uploads_in_flight_max_bytes_per_address = 24u << 20;  // of which one client address (and one sender)
+    // An upload body slower than this on average past its first request_timeout / 3 (10 s),
+    // or silent that long, is dropped: a trickling client does not hold the budget.
+    std::size_t upload_min_bytes_per_second = 16u << 10;
     double requests_per_second_per_address = 50;  // token bucket rate
     double request_burst_per_address = 200;       // token bucket size
 

@@ -291,9 +291,10 @@ void watch_module::routes(net::router& r) {
     net::route_options upload;
     upload.body_max_bytes = 4 << 20;
     upload.raw_body = true;
-    upload.admit_body = [this](const request& head) -> asio::awaitable<bool> {
+    upload.admit_body = [this](const request& head) -> asio::awaitable<std::optional<std::string>> {
         auto who = co_await auth_->authenticate(head);
-        co_return who.has_value();
+        if (!who) co_return std::nullopt;
+        co_return "account:" + std::to_string(who->account.id);  // budgeted per account
     };
     r.add("POST", "/api/watch/fields/{id}/opml", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto id = req.id_param("id");

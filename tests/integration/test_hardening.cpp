@@ -138,6 +138,45 @@ TEST_CASE("uploads: a body is read only for a live session, and within the budge
               .status == 201);
 }
 
+TEST_CASE("uploads: one account's bodies in flight are budgeted whatever its addresses, a trickle is dropped", "[hardening][library]") {
+    // Behind a trusted proxy each request can say another client address.
+    server s({"--set", "server.trusted_proxies=127.0.0.1", "--set", "limits.uploads_in_flight_max_bytes=3000000", "--set",
+              "limits.upload_max_bytes=900000", "--set", "limits.uploads_in_flight_max_bytes_per_address=950000", "--set",
+              "limits.request_timeout_s=3", "--set", "limits.upload_min_bytes_per_second=100000"});
+    auto admin = s.login_admin();
+    auto member = s.make_user(admin, "coord@x.fr", "membre");
+    auto other = s.make_user(admin, "autre@x.fr", "membre");
+    auto head = [&](const std::string& cookie, std::size_t length, const std::string& from) {
+        return "POST /api/library/files?name=a.txt HTTP/1.1\r\nHost: x\r\nOrigin: " + s.origin() +
+               "\r\nContent-Type: application/octet-stream\r\nX-Forwarded-For: " + from + "\r\nCookie: " + cookie +
+               "\r\nContent-Length: " + std::to_string(length) + "\r\n\r\n";
+    };
+    auto upload = [&](const std::string& cookie, const std::string& from, std::size_t size) {
+        return s.request("POST", "/api/library/files?name=b.txt", std::string(size, 'b'),
+                         {{"Cookie", cookie}, {"Content-Type", "application/octet-stream"}, {"X-Forwarded-For", from}});
+    };
+    // The member holds 800 kB in flight from one address, trickling.
+    auto slow = std::make_unique<idle_connection>(s.port());
+    slow->send(head(member, 800000, "203.0.113.1") + std::string(1000, 'a'));
+    std::this_thread::sleep_for(300ms);
+    // From another address, the same account does not fit its own budget; someone else does.
+    auto again = upload(member, "203.0.113.2", 300000);
+    CHECK(again.status == 503);
+    CHECK(again.error_code() == "indisponible");
+    CHECK(upload(other, "203.0.113.3", 300000).status == 201);
+    // The trickle is dropped once past a third of the request timeout (1 s here) below the
+    // minimum rate: its budget is free again, for the same account.
+    auto t = std::chrono::steady_clock::now();
+    bool freed = false;
+    while (!freed && seconds_since(t) < 8) {
+        std::this_thread::sleep_for(250ms);
+        slow->send(std::string(10, 'a'));  // a few bytes now and then: still far too slow
+        freed = upload(member, "203.0.113.2", 300000).status == 201;
+    }
+    CHECK(freed);
+    CHECK(seconds_since(t) < 5);
+}
+
 TEST_CASE("login: nobody is locked out by someone else, successes never count, the wait is said", "[hardening][auth]") {
     server s({"--set", "server.trusted_proxies=127.0.0.1", "--set", "auth.max_failures_per_account=3", "--set",
               "auth.max_failures_per_address=6", "--set", "limits.requests_per_second_per_address=100000", "--set",

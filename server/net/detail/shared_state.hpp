@@ -59,7 +59,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     // WebSockets per forwarded client address, for connections from a trusted proxy.
     std::unordered_map<std::string, std::size_t> forwarded_ws;
     std::size_t upload_bytes = 0;  // large bodies being buffered
-    std::unordered_map<std::string, std::size_t> upload_bytes_per_address;
+    std::unordered_map<std::string, std::size_t> upload_bytes_per_address;  // and per sender ("sender:" + key)
 
     metrics::gauge& m_connections;
     metrics::gauge& m_ws_connections;
@@ -87,9 +87,10 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     bool add_pending(std::uint64_t& ticket, const std::string& address, const std::shared_ptr<http_session>& s,
                      bool per_address);
     void remove_pending(std::uint64_t ticket);
-    /// Reserves room for a large body; false when the budget is spent.
-    bool reserve_upload(const std::string& address, std::size_t bytes);
-    void release_upload(const std::string& address, std::size_t bytes);
+    /// Reserves room for a large body, in all, for its client address and for its sender
+    /// (admit_body's key; empty: none); false when a budget is spent.
+    bool reserve_upload(const std::string& address, const std::string& sender, std::size_t bytes);
+    void release_upload(const std::string& address, const std::string& sender, std::size_t bytes);
     bool add_forwarded_ws(const std::string& address);
     void remove_forwarded_ws(const std::string& address);
 
