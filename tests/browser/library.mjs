@@ -9,7 +9,10 @@
 // question finds the letter-of-intent fiches,
 // spelling suggestions make sense, prefixes are highlighted, and on a phone (390 px) the
 // filters are collapsed above the results, « Réinitialiser les filtres » empties them,
-// axe finds nothing and nothing scrolls sideways.
+// axe finds nothing and nothing scrolls sideways. The review queue says who wrote each
+// fiche, which version, who saved it and when, new or a new version of one online; a
+// fiche sent back opens for changes with the request above the text; no fiche found
+// offers ways out.
 //
 // Usage: node library.mjs /path/to/relais   (see harness.mjs for the conventions)
 
@@ -418,6 +421,89 @@ async function run(relais) {
     await card.getByText('Archivée', { exact: true }).waitFor();
     assert.equal(await card.getByText('En attente de relecture').count(), 0);
     await assertAxeClean(m, 'the contributions with an archived fiche');
+  });
+
+  await step('the review queue says who wrote each fiche, which version, who saved it and when, new or a new version of one online', async () => {
+    await r.setViewportSize({ width: 1366, height: 900 });
+    await m.evaluate(async () => {
+      await fetch('/api/library/items', {
+        method: 'POST', headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ kind: 'outil', title: 'Une grille toute neuve', summary: 'Pour tester la file.', body: 'Grille.' }),
+      });
+    });
+    await r.goto(`${base}/bibliotheque/relecture`);
+    await heading(r, /^Relecture$/);
+    const fresh = r.locator('.library-card').filter({ hasText: 'Une grille toute neuve' });
+    await fresh.getByText('Nouvelle fiche', { exact: true }).waitFor();
+    await fresh.getByText(`Proposée par ${MEMBER.name}`, { exact: true }).waitFor();
+    await fresh.getByText(new RegExp(`^Version 1 enregistrée par ${MEMBER.name} le \\d{1,2}(er)? [a-zéû]+ \\d{4} à \\d{2}:\\d{2}$`)).waitFor();
+    const revised = r.locator('.library-card').filter({ hasText: NEW_TITLE });
+    await revised.getByText('Nouvelle version d’une fiche en ligne (version 1 en ligne)', { exact: true }).waitFor();
+    await revised.getByText(new RegExp(`^Version 2 enregistrée par ${MEMBER.name} le `)).waitFor();
+    await assertAxeClean(r, 'the review queue');
+    await r.setViewportSize({ width: 390, height: 844 });
+    await assertNoOverflow(r);
+    await r.setViewportSize({ width: 1366, height: 900 });
+    // Its author sees the same in « Mes contributions ».
+    await m.goto(`${base}/bibliotheque/mes-contributions`);
+    await m.locator('.library-card').filter({ hasText: NEW_TITLE })
+      .getByText('Nouvelle version d’une fiche en ligne (version 1 en ligne)', { exact: true }).waitFor();
+  });
+
+  await step('sent back, the fiche opens for changes with the reviewer’s request also right above the text', async () => {
+    const id = await m.evaluate(async () => {
+      const list = await (await fetch('/api/library/mine')).json();
+      return list.items.find((i) => i.title === 'Une grille toute neuve').id;
+    });
+    const status = await r.evaluate(async (fiche) => (await fetch(`/api/library/items/${fiche}/reject`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ note: 'Ajoutez un exemple rempli, merci.', version: 1 }),
+    })).status, id);
+    assert.equal(status, 200);
+    await m.goto(`${base}/bibliotheque/${id}/modifier`);
+    await heading(m, /^Modifier la fiche$/);
+    const reminder = m.locator('main details.review-reminder');
+    const summary = reminder.locator('summary', { hasText: 'Rappel\u00A0: la demande du relecteur' });
+    await summary.waitFor();
+    assert.ok(await m.evaluate(() => {
+      const note = document.querySelector('main details.review-reminder');
+      const text = document.querySelector('main textarea[name="body"]');
+      return Boolean(note.compareDocumentPosition(text) & Node.DOCUMENT_POSITION_FOLLOWING) && note.closest('.field') === text.closest('.field');
+    }), 'the reminder is in the text’s field, above it');
+    await summary.focus();
+    await m.keyboard.press('Enter');
+    await reminder.getByText('Ajoutez un exemple rempli, merci.').waitFor();
+    await assertAxeClean(m, 'a fiche sent back, opened for changes');
+  });
+
+  await step('no fiche found: ways out (clear the words, every fiche, propose one, the glossary), no sort; facet boxes keep their size', async () => {
+    await m.setViewportSize({ width: 1366, height: 900 });
+    await m.goto(`${base}/bibliotheque?kind=outil`);
+    await heading(m, /^Bibliothèque$/);
+    await cards(m).first().waitFor();
+    // Every box of the filters is as wide as the others, its label on one line or two.
+    const widths = await m.locator('main .facet-option input[type="checkbox"]').evaluateAll((boxes) => boxes.map((b) => Math.round(b.getBoundingClientRect().width)));
+    assert.ok(widths.length > 5 && widths.every((w) => w === widths[0]), `facet boxes: ${widths.join(', ')}`);
+    await search(m, 'zzqxw introuvable');
+    await m.getByRole('status').filter({ hasText: /^Aucune fiche ne correspond/ }).waitFor();
+    const none = m.locator('main .search-none');
+    const clear = none.getByRole('link', { name: 'effacer la recherche' });
+    assert.equal(await clear.getAttribute('href'), '/bibliotheque?kind=outil', 'the filters stay, the words go');
+    assert.equal(await none.getByRole('link', { name: 'parcourir toutes les fiches' }).getAttribute('href'), '/bibliotheque');
+    assert.equal(await none.getByRole('link', { name: 'proposer une fiche sur ce sujet' }).getAttribute('href'), '/bibliotheque/proposer');
+    await m.getByRole('link', { name: 'Glossaire des sigles' }).waitFor();
+    assert.equal(await m.getByLabel('Trier par').isVisible(), false, 'no sort for nothing');
+    await assertAxeClean(m, 'no fiche found');
+    await m.setViewportSize({ width: 390, height: 844 });
+    await assertNoOverflow(m);
+    await m.setViewportSize({ width: 1366, height: 900 });
+    await clear.click();
+    await waitForPath(m, '/bibliotheque');
+    await cards(m).first().waitFor();
+    assert.equal(new URL(m.url()).search, '?kind=outil');
+    assert.equal(await m.getByLabel('Rechercher dans la bibliothèque', { exact: true }).inputValue(), '');
+    assert.equal(await m.locator('main .search-none a').count(), 0);
+    assert.equal(await m.getByLabel('Trier par').isVisible(), true);
   });
 
   assertNoProblems(problems);

@@ -2,8 +2,11 @@
 // region (role="alert") per form, and a submit handler that shows the server's
 // French message and marks the field the server named as invalid.
 
+import { confirmDialog } from './dialog.js';
 import { h, uid } from './dom.js';
 import { t } from './i18n.js';
+import { onLeavingWithoutSaving } from './leave-guard.js';
+import { absoluteDate } from './time.js';
 
 export const PASSWORD_MIN = 10;
 export const PASSWORD_MAX = 256;
@@ -303,14 +306,35 @@ export function createForm({ labelledBy, label, className = 'form', onSubmit, ch
   return { form, showError, clearError };
 }
 
+// Made out of keepDraft's scope: the function held for « Quitter sans enregistrer »
+// must not hold the form (its closure would keep every variable of that scope).
+function forgetDraft(storageKey) {
+  return () => {
+    try { sessionStorage.removeItem(storageKey); } catch { /* nothing kept */ }
+  };
+}
+
 /**
  * Keeps what is typed in `form` (sessionStorage, key `relais.draft.<key>`) and puts it
  * back when the form is drawn again: a reload, a refused submission or a tab reopened
  * never loses typed text. Call `clear()` once the server has accepted it. `extra` adds
  * state that lives outside the form's controls ({ get: () => value, set: (value) => … }).
+ *
+ * A form back to what it was drawn with keeps no draft; choosing « Quitter sans
+ * enregistrer » (leave-guard.js) throws the drafts of the page away. `restored` and
+ * `savedAt` say whether (and when) a draft was put back; `changed()` whether the form
+ * differs from what it showed once the draft was put back (a draft put back and left
+ * untouched is no new change: it is kept, and said by `draftNotice`).
  */
 export function keepDraft(form, key, extra = null) {
   const storageKey = `relais.draft.${key}`;
+  const snapshot = () => {
+    const values = formValues(form, { withDisabled: true });
+    for (const el of form.elements) if (el.name && isSecret(el)) delete values[el.name];
+    return { values, extra: extra ? extra.get() : undefined };
+  };
+  // What the form was drawn with: nothing worth keeping.
+  const pristine = JSON.stringify(snapshot());
   let saved = null;
   try {
     saved = JSON.parse(sessionStorage.getItem(storageKey) || 'null');
@@ -326,25 +350,70 @@ export function keepDraft(form, key, extra = null) {
       else if (typeof v === 'string' && (el.tagName !== 'SELECT' || [...el.options].some((o) => o.value === v))) el.value = v;
     }
     if (extra && 'extra' in saved) extra.set(saved.extra);
+  } else {
+    saved = null;
   }
+  let shown = JSON.stringify(snapshot());
+  const clear = () => {
+    try { sessionStorage.removeItem(storageKey); } catch { /* nothing kept */ }
+  };
   const save = () => {
     try {
       // Passwords are never written down, even in the tab's storage. A form disabled for
       // a while (a locked board) still holds text to keep.
-      const values = formValues(form, { withDisabled: true });
-      for (const el of form.elements) if (el.name && isSecret(el)) delete values[el.name];
-      sessionStorage.setItem(storageKey, JSON.stringify({ values, extra: extra ? extra.get() : undefined }));
+      const now = snapshot();
+      if (JSON.stringify(now) === pristine) clear();
+      else sessionStorage.setItem(storageKey, JSON.stringify({ ...now, at: new Date().toISOString() }));
     } catch { /* full or unavailable: the text stays in the page */ }
   };
   form.addEventListener('input', save);
   form.addEventListener('change', save);
+  // « Quitter sans enregistrer »: what this form holds is let go.
+  onLeavingWithoutSaving(form, forgetDraft(storageKey));
   return {
     save,
     restored: Boolean(saved),
-    clear: () => {
-      try { sessionStorage.removeItem(storageKey); } catch { /* nothing kept */ }
+    savedAt: saved && typeof saved.at === 'string' ? saved.at : null,
+    changed: () => JSON.stringify(snapshot()) !== shown,
+    /** Whether a draft is kept in the tab's storage now. */
+    stored: () => {
+      try { return sessionStorage.getItem(storageKey) !== null; } catch { return false; }
     },
+    /** The form as it is now is the reference of `changed()` (after a reset, say). */
+    settle: () => { shown = JSON.stringify(snapshot()); },
+    clear,
   };
+}
+
+/**
+ * The notice of a draft put back (« Brouillon repris (enregistré le …) »), with
+ * « Effacer le brouillon »: confirmed first, then `onClear()` puts the form back as it
+ * was drawn (the page knows how) and the notice says it is done.
+ */
+export function draftNotice(draft, { onClear, signal } = {}) {
+  const text = draft.savedAt && absoluteDate(draft.savedAt)
+    ? t('form.draftRestored', { date: absoluteDate(draft.savedAt) }) : t('form.draftRestoredUndated');
+  const words = h('span', { text });
+  const notice = h('div', { class: 'notice notice-info draft-notice', tabindex: '-1' });
+  const button = h('button', {
+    type: 'button', class: 'button button-secondary button-small', text: t('form.draftClear'),
+    onclick: async () => {
+      const ok = await confirmDialog({
+        title: t('form.draftClearTitle'), text: t('form.draftClearText'), confirmLabel: t('form.draftClear'), danger: true, signal,
+      });
+      if (!ok) return;
+      if (onClear) onClear();
+      // After the page's reset (whose events may have saved the form again).
+      draft.clear();
+      draft.settle();
+      // The button is gone: the keyboard stays on the notice, which says it is done.
+      button.remove();
+      words.textContent = t('form.draftCleared');
+      notice.focus();
+    },
+  });
+  notice.append(h('span', { role: 'status' }, words), ' ', button);
+  return notice;
 }
 
 /**

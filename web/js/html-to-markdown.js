@@ -12,9 +12,34 @@ const BLOCK_SELECTOR = [...BLOCKS].map((t) => t.toLowerCase()).join(',');
 const DROP = new Set(['SCRIPT', 'STYLE', 'TEMPLATE', 'NOSCRIPT', 'IFRAME', 'OBJECT', 'EMBED', 'IMG', 'SVG', 'VIDEO', 'AUDIO',
   'CANVAS', 'HEAD', 'TITLE', 'META', 'LINK', 'BUTTON', 'INPUT', 'SELECT', 'TEXTAREA', 'FORM']);
 
-/** Text as Markdown text: the characters that would become syntax are escaped. */
+const PUNCTUATION = '!"#$%&\'()*+,-./:;<=>?@[\\]^_`{|}~';
+
+/**
+ * Text as Markdown text: a character is escaped only where the renderer (markdown.js)
+ * would read it as syntax, so that the text shows no backslash nobody typed. `*` next to
+ * a word may start or end italics or bold (« 2 * 3 » is left alone); `_` at the start of
+ * a word, or doubled (« mon_fichier » is left alone); `[` before a `]` (a link); a
+ * backtick when another one follows (code); a backslash before punctuation. The line
+ * starts (#, -, >, 1.) are escapeLineStart's; the pipes of a table, tableMarkdown's.
+ * The ends of the text are taken as words: what is next to them is not known here.
+ */
 function escapeText(text) {
-  return text.replace(/([\\`*_[\]|<>])/g, '\\$1');
+  let out = '';
+  for (let i = 0; i < text.length; i += 1) {
+    const c = text[i];
+    const before = i > 0 ? text[i - 1] : 'x';
+    const after = i + 1 < text.length ? text[i + 1] : 'x';
+    // The renderer's own test: a no-break space is no space to it.
+    const space = (x) => x === ' ' || x === '\n';
+    let escape = false;
+    if (c === '*') escape = !(space(before) && space(after));
+    else if (c === '_') escape = before === '_' || after === '_' || ((i === 0 || !/[\p{L}\p{N}]/u.test(before)) && !space(after));
+    else if (c === '[') escape = text.indexOf(']', i + 1) >= 0 || i + 1 === text.length;
+    else if (c === '`') escape = text.indexOf('`', i + 1) >= 0 || text.lastIndexOf('`', i - 1) >= 0 || i === 0 || i + 1 === text.length;
+    else if (c === '\\') escape = i + 1 === text.length || PUNCTUATION.includes(after);
+    out += escape ? `\\${c}` : c;
+  }
+  return out;
 }
 
 /** A line that would read as a heading, a list item or a quote is escaped at its start. */

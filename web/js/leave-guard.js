@@ -11,6 +11,16 @@ export function guardLeaving(hasChanges, signal) {
   if (signal) signal.addEventListener('abort', () => checks.delete(hasChanges), { once: true });
 }
 
+// Checks for closing or reloading the tab only: text kept in the tab's storage (a draft)
+// is safe from a move inside the application, not from the tab being closed.
+const closingChecks = new Set();
+
+/** Registers `atRisk` (→ boolean) for the browser's own prompt only, until `signal` aborts. */
+export function guardClosing(atRisk, signal) {
+  closingChecks.add(atRisk);
+  if (signal) signal.addEventListener('abort', () => closingChecks.delete(atRisk), { once: true });
+}
+
 /** Whether some page part has unsaved changes. */
 export function unsavedChanges() {
   for (const check of checks) {
@@ -21,13 +31,43 @@ export function unsavedChanges() {
   return false;
 }
 
-/** Forgets every check (the person chose to leave without saving). */
+// What lets go of the page's kept text (its drafts) when the person chooses to leave
+// without saving: each for an element of the page (held weakly: a page left and gone
+// is not kept alive by it).
+const forgetters = new Set();
+
+/** Registers `forget`, called by `releaseLeaving` while `element` is on the page. */
+export function onLeavingWithoutSaving(element, forget) {
+  for (const f of forgetters) if (!f.ref.deref()) forgetters.delete(f);
+  forgetters.add({ ref: new WeakRef(element), forget });
+}
+
+/** Forgets every check, and the page's drafts (the person chose to leave without saving). */
 export function releaseLeaving() {
   checks.clear();
+  closingChecks.clear();
+  for (const f of [...forgetters]) {
+    const element = f.ref.deref();
+    if (!element) forgetters.delete(f);
+    else if (element.isConnected) {
+      try {
+        f.forget();
+      } catch { /* a broken draft never keeps anyone on a page */ }
+    }
+  }
+}
+
+function atRiskOnClosing() {
+  for (const check of closingChecks) {
+    try {
+      if (check()) return true;
+    } catch { /* never traps anyone */ }
+  }
+  return false;
 }
 
 window.addEventListener('beforeunload', (event) => {
-  if (!unsavedChanges()) return;
+  if (!unsavedChanges() && !atRiskOnClosing()) return;
   event.preventDefault();
   event.returnValue = '';
 });

@@ -218,7 +218,7 @@ function table(lines, i) {
   // A wide table scrolls in its box: focusable and named, so that the keyboard scrolls it too.
   // Named by its columns, so that two tables of a page are told apart; a column without a
   // title gets one for screen readers.
-  const names = head.map((c) => c.replace(/[*_`[\]()]/g, '').trim()).filter(Boolean);
+  const names = head.map((c) => unescape(c).replace(/[*_`[\]()]/g, '').trim()).filter(Boolean);
   const name = names.length ? t('markdown.tableOf', { columns: names.slice(0, 4).join(', ') }) : t('markdown.table');
   const node = h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-label': name }, h('table', { class: 'table' },
     h('thead', {}, h('tr', {}, head.map((c, k) => h('th', { scope: 'col', class: cls(k) },

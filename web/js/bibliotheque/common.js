@@ -6,7 +6,7 @@ import { ApiError } from '../api.js';
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
 import { labels } from '../meta.js';
-import { frenchDate } from '../time.js';
+import { absoluteDate, frenchDate } from '../time.js';
 
 export const ACCEPTED_FILES = '.pdf,.docx,.odt,.pptx,.odp,.xlsx,.ods,.png,.jpg,.jpeg,.webp,.md,.markdown,.txt';
 // The kinds a member may submit; reviewers may submit every kind.
@@ -64,10 +64,39 @@ export function itemCard(item, { snippet = true, level = 2, listed = false } = {
           ? h('span', { class: `badge state-${item.state}`, text: t(`biblio.state.${item.state}`) }) : null),
     h(`h${level}`, { class: 'card-title' }, h('a', { class: 'card-link', href: `/bibliotheque/${item.id}`, text: item.title })),
     meta.length ? h('p', { class: 'card-meta', text: meta.join(' · ') }) : null,
+    listed ? provenance(item) : null,
     snippet && item.snippet ? h('p', { class: 'snippet' }, snippetNodes(item.snippet, item.highlights))
       : (item.summary ? h('p', { text: item.summary }) : null),
     item.review_note && item.state === 'rejected'
       ? h('p', { class: 'review-note', text: t('biblio.reviewNote', { note: item.review_note }) }) : null);
+}
+
+/**
+ * In the review queue and the contributions: who wrote it and for which organisation,
+ * which version, who saved it and when, and whether it is a new fiche or a new version
+ * of one already online.
+ */
+function provenance(item) {
+  const lines = [];
+  const pending = item.state === 'pending' && !item.archived;
+  if (pending) {
+    lines.push(item.published_version
+      ? t('biblio.card.revision', { version: item.published_version }) : t('biblio.card.new'));
+  }
+  if (item.author_name) {
+    lines.push(item.org_name ? t('biblio.card.byOrg', { author: item.author_name, org: item.org_name })
+      : t('biblio.card.by', { author: item.author_name }));
+  }
+  const when = absoluteDate(item.saved_at);
+  if (item.version && when) {
+    lines.push(item.saved_by?.name
+      ? t('biblio.card.saved', { version: item.version, name: item.saved_by.name, date: when })
+      : t('biblio.card.savedAnonymous', { version: item.version, date: when }));
+  }
+  if (!lines.length) return null;
+  return h('ul', { class: 'card-provenance' }, lines.map((line, i) => h('li', {
+    class: i === 0 && pending ? 'card-kind-of-change' : null, text: line,
+  })));
 }
 
 const dayFormat = new Intl.DateTimeFormat('fr-FR', { timeZone: 'Europe/Paris', day: 'numeric', month: 'long', year: 'numeric' });

@@ -3,7 +3,9 @@
 // and a live preview, or for a testimony through a guided form that writes it), phases,
 // missions, region, date, attachments (uploaded at once, checked by the server), and for
 // reviewers the choice to publish directly. What is typed is kept (a reload, a refused
-// submission) and leaving with unsaved text asks first.
+// submission, a session ended) and leaving with unsaved text asks first; a draft put back
+// is said, with « Effacer le brouillon ». A reviewer's request shows at the top and again,
+// folded, right above the text.
 
 import { api } from '../api.js';
 import {
@@ -11,10 +13,10 @@ import {
 } from '../bibliotheque/common.js';
 import { h, replace, uid } from '../dom.js';
 import {
-  actions, checkboxField, createForm, formValues, inputField, keepDraft, selectField, submitButton, textareaField,
+  actions, checkboxField, createForm, draftNotice, formValues, inputField, keepDraft, selectField, submitButton, textareaField,
 } from '../forms.js';
 import { t } from '../i18n.js';
-import { guardLeaving } from '../leave-guard.js';
+import { guardClosing, guardLeaving } from '../leave-guard.js';
 import { markdownEditor } from '../md-editor.js';
 import { labels, lists, loadMeta } from '../meta.js';
 
@@ -136,6 +138,25 @@ export async function render(ctx) {
         tell(t('biblio.uploaded', { name: file.name }));
       } catch (err) {
         if (err.name === 'AbortError') return;
+        if (err.status === 401) {
+          // The session ended: the way out is to sign in again, the text kept meanwhile.
+          tell(t('biblio.uploadSignedOut', { name: file.name }), true);
+          uploadStatus.append(' ', h('a', {
+            href: `/connexion?retour=${encodeURIComponent(location.pathname + location.search)}`,
+            text: t('biblio.signInAgain'),
+            onclick: async (e) => {
+              e.preventDefault();
+              draft.save();
+              // The application's own check of the session: signed out, it goes to the
+              // sign-in page and comes back here after (the draft is put back then).
+              try {
+                await api.get('/api/me');
+                uploadStatus.textContent = '';
+              } catch { /* signed out: the application has gone to the sign-in page */ }
+            },
+          }));
+          return;
+        }
         tell(`${file.name}\u00A0: ${err.message}`, true);
       }
     }
@@ -279,11 +300,13 @@ export async function render(ctx) {
   kindSelect?.addEventListener('change', showGuide, { signal: ctx.signal });
   // The text: toolbar, shortcuts, preview, structured paste.
   const bodyArea = form.elements.namedItem('body');
-  markdownEditor(bodyArea, { signal: ctx.signal });
+  const editor = markdownEditor(bodyArea, { signal: ctx.signal });
+  // Wider than the other fields on a wide screen (app.css).
+  editor.element.closest('.field')?.classList.add('field-editor');
   // Kept while typing, with the attachments and the version the text was written from;
   // leaving with changes asks first. The key is the fiche's, not its version's: after a
   // conflict (« modifiée entre-temps »), the reload brings the typed text back.
-  const initial = JSON.stringify([formValues(form), attachments]);
+  const drawn = attachments.slice();
   let writtenFrom = item?.latest_version;
   const draft = keepDraft(form, editing ? `biblio-${item.id}` : `biblio-nouveau-${ctx.user.id}`, {
     get: () => ({ attachments, base: writtenFrom }),
@@ -302,18 +325,41 @@ export async function render(ctx) {
   if (conflictNote) {
     writtenFrom = item.latest_version;
     draft.save();
+    draft.settle();
   }
   showGuide();
+  // A draft put back is said, with the way to throw it away; left untouched, it is no new
+  // change (leaving keeps it, and it is said again next time).
+  const restoredNote = draft.restored ? draftNotice(draft, {
+    signal: ctx.signal,
+    onClear: () => {
+      form.reset();
+      attachments.splice(0, attachments.length, ...drawn);
+      drawAttachments();
+      writtenFrom = item?.latest_version;
+      uploadStatus.textContent = '';
+      conflictNote?.remove();
+      showGuide();
+      bodyArea.dispatchEvent(new Event('input', { bubbles: true }));
+    },
+  }) : null;
   let sent = false;
-  guardLeaving(() => !sent && (draft.restored || JSON.stringify([formValues(form), attachments]) !== initial), ctx.signal);
+  guardLeaving(() => !sent && draft.changed(), ctx.signal);
+  // Kept in the tab only: closing it would lose the draft, so the browser still asks then.
+  guardClosing(() => !sent && draft.stored(), ctx.signal);
   // What the reviewer asked for, where the changes are made.
   const reviewNote = editing && item.state === 'rejected' && item.review_note
     ? h('div', { class: 'notice notice-info' }, h('p', { text: t('biblio.reviewerAsked') }), h('p', { class: 'notice-body', text: item.review_note }))
     : null;
+  // …and again right above the text, folded, for when the notice has scrolled away.
+  if (reviewNote) {
+    editor.element.before(h('details', { class: 'review-reminder' },
+      h('summary', { text: t('biblio.reviewReminder') }), h('p', { class: 'notice-body', text: item.review_note })));
+  }
 
   return h('section', { class: 'page page-proposer area-bibliotheque' },
     h('p', { class: 'breadcrumb' }, h('a', { href: item ? `/bibliotheque/${item.id}` : '/bibliotheque', text: t('biblio.back') })),
     h('h1', { id: headingId, text: editing ? t('biblio.editTitle') : t('biblio.submitTitle') }),
-    conflictNote, reviewNote,
+    restoredNote, conflictNote, reviewNote,
     form);
 }

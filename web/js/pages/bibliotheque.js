@@ -3,7 +3,8 @@
 // state lives in the URL (?q=&kind=&phase=...), so a search can be shared and the back
 // button works. The filters (facets and dates) sit in a « Filtrer (n) » disclosure, open
 // beside the results on a wide screen and closed above them on a phone, with
-// « Réinitialiser les filtres » while any is active.
+// « Réinitialiser les filtres » while any is active. No fiche found: ways out (the words
+// cleared, every fiche, proposing one), and no sort.
 
 import { api } from '../api.js';
 import { isReviewer, itemCard } from '../bibliotheque/common.js';
@@ -55,6 +56,8 @@ export async function render(ctx) {
 
   const status = h('p', { class: 'search-status', role: 'status', 'aria-live': 'polite' });
   const suggestion = h('div', { class: 'search-suggestion' });
+  // Nothing found: the ways out (the words taken away, every fiche, proposing one).
+  const none = h('div', { class: 'search-none' });
   const results = h('ol', { class: 'cards library-results', 'aria-label': t('biblio.results') });
   const pager = h('nav', { class: 'pager', 'aria-label': t('biblio.pages') });
   const facetsBox = h('div', { class: 'facets' });
@@ -78,6 +81,7 @@ export async function render(ctx) {
     h('option', { value: '', text: state.q ? t('biblio.sortRelevance') : t('biblio.sortNewest') }),
     h('option', { value: 'date', text: t('biblio.sortDate') }));
   sort.value = state.sort;
+  const sortField = h('div', { class: 'field-inline' }, h('label', { for: sort.id, text: t('biblio.sort') }), sort);
   const from = h('input', { type: 'date', id: uid('du'), name: 'from', value: state.from || null });
   const to = h('input', { type: 'date', id: uid('au'), name: 'to', value: state.to || null });
   const activeFilters = () => Object.values(state.filters).reduce((n, v) => n + v.length, 0)
@@ -181,6 +185,15 @@ export async function render(ctx) {
       advice = h('p', { text: t('biblio.mostWords') });
     }
     replace(suggestion, advice);
+    sortField.hidden = data.total === 0;
+    const without = toParams({ ...state, q: '', page: 1 });
+    replace(none, data.total === 0 ? [
+      h('p', { text: t('biblio.noneWays') }),
+      h('ul', {},
+        state.q ? h('li', {}, h('a', { href: `/bibliotheque${without.toString() ? `?${without}` : ''}`, text: t('biblio.noneClear') })) : null,
+        h('li', {}, h('a', { href: '/bibliotheque', text: t('biblio.noneBrowse') })),
+        h('li', {}, h('a', { href: '/bibliotheque/proposer', text: t('biblio.noneSubmit') }))),
+    ] : []);
     replace(results, data.hits.map((hit) => itemCard(hit)));
     // Redrawing the facets must not lose the keyboard focus of the box just toggled.
     const active = document.activeElement;
@@ -283,8 +296,7 @@ export async function render(ctx) {
     form,
     h('div', { class: 'library-layout' },
       h('aside', { class: 'library-facets', 'aria-label': t('biblio.filters') }, filters),
-      h('div', { class: 'library-main' }, h('div', { class: 'results-head' }, status,
-        h('div', { class: 'field-inline' }, h('label', { for: sort.id, text: t('biblio.sort') }), sort), reset), suggestion, results, pager,
+      h('div', { class: 'library-main' }, h('div', { class: 'results-head' }, status, sortField, reset), suggestion, none, results, pager,
         h('p', { class: 'hint library-glossary' }, t('glossary.hint'), ' ',
           h('a', { href: '/bibliotheque/glossaire', text: t('glossary.link') })))));
 }
