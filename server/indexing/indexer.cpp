@@ -61,6 +61,15 @@ void indexer::start() {
                                     {"index_seq", index_seq}, {"database_seq", db_seq}});
         rebuild();
     }
+    // What was acknowledged but not indexed yet when the server last stopped (a crash
+    // between a commit and the indexer's round): caught up before the server answers, so
+    // that no search sees the index behind its database.
+    try {
+        if (auto caught_up = drain()) log::info("index_caught_up", {{"documents", caught_up}});
+    } catch (const std::exception& e) {
+        log::error("indexer_failed", {{"error", e.what()}});  // the thread tries again
+        pending_ = true;
+    }
     thread_ = std::thread([this] { run(); });
 }
 

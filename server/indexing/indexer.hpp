@@ -24,7 +24,8 @@ public:
     void add_source(source& s);
 
     /// Rebuilds from scratch when the index was built with other synonyms (or layout) or
-    /// does not hold as many documents as the sources expect; then starts the thread.
+    /// does not hold as many documents as the sources expect; applies what the outbox
+    /// still holds (changes committed before a crash); then starts the thread.
     void start();
     void stop();
     /// Wakes the thread (after a write that queued documents).

@@ -448,6 +448,35 @@ TEST_CASE("library index: rebuilt by `relais reindex`, and follows the database 
     CHECK(eventually_found(s, admin, "orthophonistes", id));
 }
 
+TEST_CASE("library index: changes committed but not indexed before a crash are searchable as soon as the server answers", "[library][durability]") {
+    relais::test::temp_dir dir;
+    long long id = 0;
+    {
+        server s({}, dir.path());
+        auto admin = s.login_admin();
+        auto created = s.request("POST", "/api/library/items",
+                                 json{{"kind", "temoignage"}, {"title", "Retour d'expérience Cambrésis"}, {"summary", "Un récit."},
+                                      {"body", "Les orthophonistes du Cambrésis."}, {"publish", true}}.dump(),
+                                 {{"Cookie", admin}});
+        REQUIRE(created.status == 201);
+        id = created.json()["item"]["id"].get<long long>();
+        CHECK(eventually_found(s, admin, "orthophonistes", id));
+        CHECK(s.stop(SIGKILL) != 0);
+    }
+    // As a crash leaves it: the change is in the database and its outbox, not in the index.
+    const auto sql = "UPDATE library_versions SET body = 'Les xylophonistes du Cambrésis.' WHERE item_id = " + std::to_string(id) +
+                     "; INSERT INTO search_outbox(type, doc_key) VALUES('item', " + std::to_string(id) + ");";
+    REQUIRE(std::system(("sqlite3 '" + (dir.path() / "relais.db").string() + "' \"" + sql + "\"").c_str()) == 0);
+    server s({}, dir.path());
+    auto admin = s.login_admin();
+    // At once, not after the indexer's next round.
+    auto found = search(s, admin, "q=" + url_encode("xylophonistes"));
+    REQUIRE(found["hits"].size() == 1);
+    CHECK(found["hits"][0]["id"] == id);
+    const auto before = search(s, admin, "q=" + url_encode("orthophonistes"))["hits"];  // named: iterated below
+    for (const auto& h : before) CHECK(h["id"] != id);
+}
+
 TEST_CASE("library search: a fiche's organisation follows its renaming and its deletion", "[library]") {
     server s;
     auto admin = s.login_admin();
