@@ -21,6 +21,7 @@ inline constexpr error_def file_name_controls{400, "nom_fichier_invalide", "Le n
 inline constexpr error_def review_state{409, "moderation_impossible", "Cette fiche n'est pas en attente de relecture."};
 inline constexpr error_def unknown_file{400, "fichier_inconnu", "Un fichier joint est introuvable : envoyez-le à nouveau."};
 inline constexpr error_def item_changed{409, "version_perimee", "Cette fiche a été modifiée entre-temps : rechargez-la avant de continuer."};
+inline constexpr error_def unattached_quota{429, "quota_fichiers", "Vous avez envoyé beaucoup de fichiers qui ne sont encore joints à aucune fiche : enregistrez votre fiche avec eux (ou attendez un jour : les fichiers jamais joints sont effacés) avant d'en envoyer d'autres."};
 
-inline std::vector<const error_def*> all() { return {&query_too_long, &page_out_of_range, &unknown_facet_value, &file_too_large, &file_type, &file_mismatch, &file_corrupt, &file_encrypted, &file_bomb, &file_too_complex, &file_name_controls, &review_state, &unknown_file, &item_changed}; }
+inline std::vector<const error_def*> all() { return {&query_too_long, &page_out_of_range, &unknown_facet_value, &file_too_large, &file_type, &file_mismatch, &file_corrupt, &file_encrypted, &file_bomb, &file_too_complex, &file_name_controls, &review_state, &unknown_file, &item_changed, &unattached_quota}; }
 }  // namespace relais::library::errors

@@ -1,6 +1,8 @@
 // The library module: items, versions, review, attachments, the index of its items, the filer.
 #include "library/module.hpp"
 
+#include <algorithm>
+
 #include "common/log.hpp"
 #include "common/worker_pool.hpp"
 #include "library/catalogue.hpp"
@@ -26,6 +28,8 @@ public:
         s.integer("limits.extract_wall_seconds", 30, 1, 3600);
         s.integer("limits.extract_parallel", 2, 1, 64);
         s.integer("limits.searches_per_address", 4, 1, 1000, "library searches in progress at once per client address (429 beyond)");
+        s.integer("limits.unattached_upload_max_bytes", 200LL << 20, 1024, 1LL << 40,
+                  "files one account sent in a day and attached to no fiche (429 quota_fichiers beyond)");
     }
 
     void start(platform::context& ctx) override {
@@ -33,6 +37,7 @@ public:
         options o;
         o.upload_max_bytes = static_cast<std::size_t>(cfg.get_int("limits.upload_max_bytes"));
         o.searches_per_address = static_cast<std::size_t>(cfg.get_int("limits.searches_per_address"));
+        o.unattached_max_bytes = static_cast<std::size_t>(cfg.get_int("limits.unattached_upload_max_bytes"));
         // Attachments are read by a child process (`relais extract`) under limits.
         std::error_code exe_ec;
         o.extraction.exe = std::filesystem::read_symlink("/proc/self/exe", exe_ec);
@@ -41,6 +46,8 @@ public:
         o.extraction.wall = std::chrono::seconds(cfg.get_int("limits.extract_wall_seconds"));
         auto parallel = static_cast<std::size_t>(cfg.get_int("limits.extract_parallel"));
         o.extractions_waiting = parallel * 8;
+        // One account never holds every extraction: half of them at most (at least one).
+        o.extractions_per_user = std::max<std::size_t>(1, parallel / 2);
         extraction_ = std::make_unique<worker_pool>("extract", parallel);
         files_ = std::make_unique<blobs>(ctx.data_dir() / "files");
         auto& ix = ctx.need<indexing::indexer>();
@@ -80,6 +87,14 @@ public:
 
     void run() override {
         if (auto swept = service_->sweep_orphan_files()) log::info("orphan_files_deleted", {{"count", swept}});
+    }
+
+    // Files uploaded and attached to nothing for a day are deleted every hour, not only at
+    // start: a server that runs for months does not keep them.
+    void jobs(platform::scheduler& s) override {
+        s.every("library.orphan_files", std::chrono::hours(1), [this] {
+            if (auto swept = service_->sweep_orphan_files()) log::info("orphan_files_deleted", {{"count", swept}});
+        }, std::chrono::minutes(5));
     }
 
     void stop() override {

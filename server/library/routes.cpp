@@ -394,6 +394,14 @@ void service::register_routes(net::router& r) {
         std::transform(type.begin(), type.end(), type.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
         if (type.rfind("application/octet-stream", 0) != 0)
             throw api_error(errors::unsupported_media, {}, "Le fichier doit être envoyé tel quel (application/octet-stream).");
+        // Nor fill the disk: what one account sent in a day and attached to nothing is bounded
+        // (such files are deleted a day after their upload).
+        {
+            std::int64_t pending = 0;
+            auto uid = p.account.id;
+            co_await db_.read([&](db::connection& c) { pending = store::unattached_bytes(c, uid, unix_now() - 86400); });
+            if (static_cast<std::size_t>(pending) + req.body.size() > opts_.unattached_max_bytes) throw api_error(errors::unattached_quota);
+        }
         // One person's uploads cannot fill the extraction queue for everyone.
         extraction_slot slot(*this, p.account.id);
         extracted ex;

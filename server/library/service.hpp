@@ -28,6 +28,7 @@ struct options {
     std::size_t extractions_per_user = 2;   // in progress or waiting, per account (429 beyond)
     std::size_t extractions_waiting = 16;   // in progress or waiting, in all (503 beyond)
     std::size_t searches_per_address = 4;   // searches in progress at once per client address (429 beyond)
+    std::size_t unattached_max_bytes = 200u << 20;  // files one account sent in a day, attached to no fiche (429 beyond)
     isolation extraction;  // the child process that extracts attachments' text
 };
 

@@ -333,6 +333,15 @@ std::vector<std::string> orphan_files(db::connection& c, std::int64_t before) {
     return out;
 }
 
+std::int64_t unattached_bytes(db::connection& c, std::int64_t user, std::int64_t since) {
+    auto s = c.prepare(
+        "SELECT coalesce(sum(f.size), 0) FROM library_file_uploaders u JOIN library_files f ON f.sha256 = u.sha256 "
+        "WHERE u.user_id = ?1 AND u.created_at >= ?2 AND NOT EXISTS ("
+        "SELECT 1 FROM library_versions v, json_each(v.attachments) a WHERE json_extract(a.value, '$.sha256') = f.sha256)");
+    s.bind(1, user).bind(2, since);
+    return s.step() ? s.get_int(0) : 0;
+}
+
 void delete_file(db::connection& c, const std::string& sha256) {
     c.prepare("DELETE FROM library_files WHERE sha256 = ?").bind(1, sha256).exec();
 }

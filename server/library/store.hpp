@@ -122,6 +122,8 @@ void add_uploader(db::connection& c, const std::string& sha256, std::int64_t use
 bool may_attach(db::connection& c, const std::string& sha256, std::int64_t user, bool reviewer);
 /// Files no version refers to, uploaded before `before`.
 std::vector<std::string> orphan_files(db::connection& c, std::int64_t before);
+/// Bytes of the files `user` uploaded since `since` that no version attaches.
+std::int64_t unattached_bytes(db::connection& c, std::int64_t user, std::int64_t since);
 void delete_file(db::connection& c, const std::string& sha256);
 
 // Outbox.

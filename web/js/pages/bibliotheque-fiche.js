@@ -72,7 +72,19 @@ function pdfReader(a, signal, announce) {
       const version = new URL(a.url, location.origin).searchParams.get('version');
       const query = new URLSearchParams({ width: String(width()) });
       if (version) query.set('version', version);
-      const info = await api.get(`${a.pages_url}${n}?${query}`, { signal: mine.signal });
+      // A page drawn for this person a moment ago may still hold their turn (429): try
+      // again shortly rather than say so — the server draws one page at a time per person.
+      let info;
+      for (let attempt = 0; ; attempt += 1) {
+        try {
+          info = await api.get(`${a.pages_url}${n}?${query}`, { signal: mine.signal });
+          break;
+        } catch (err) {
+          if (err?.status !== 429 || attempt >= 20) throw err;
+          await new Promise((resolve) => { setTimeout(resolve, 500); });
+          if (mine.signal.aborted) return;
+        }
+      }
       page = info.page;
       total = info.pages;
       const textId = uid('texte-page');
