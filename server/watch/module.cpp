@@ -183,8 +183,23 @@ void watch_module::announce_new(const fetch_outcome& out) {
                          json{{"type", "watch.items"}, {"field", field}, {"new", out.new_items}}.dump());
 }
 
-asio::awaitable<fetched> watch_module::fetch_now(const std::string& url) {
+asio::awaitable<fetched> watch_module::fetch_now(const std::string& url, std::int64_t account) {
     if (interactive_->queued() > 8) throw api_error(errors::busy);
+    // One at a time per account: the pool (2 threads) is everyone's.
+    struct turn {
+        watch_module& m;
+        std::int64_t who;
+        turn(watch_module& mod, std::int64_t id) : m(mod), who(id) {
+            std::lock_guard lock(m.asking_mutex_);
+            if (m.asking_[who] >= 1)
+                throw api_error(errors::rate_limited, {}, "Une source que vous avez demandée est encore en cours de lecture : attendez sa réponse.");
+            ++m.asking_[who];
+        }
+        ~turn() {
+            std::lock_guard lock(m.asking_mutex_);
+            if (--m.asking_[who] == 0) m.asking_.erase(who);
+        }
+    } mine(*this, account);
     fetched got;
     auto max = service_->opts().max_items_per_fetch;
     co_await interactive_->run([&] { got = fetcher_->fetch(url, "", "", max); });

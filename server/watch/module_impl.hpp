@@ -54,8 +54,10 @@ private:
     void send_scheduled_digests(std::int64_t now);
     /// New items reached these fields' inboxes: their open pages hear it.
     void announce_new(const fetch_outcome& out);
-    /// Runs a blocking fetch for a person; refused when too many are waiting.
-    boost::asio::awaitable<fetched> fetch_now(const std::string& url);
+    /// Runs a blocking fetch for a person; refused when too many are waiting (503), or
+    /// when this account already has its share of them running or waiting (429: one
+    /// person testing slow addresses does not hold the fetches everyone else waits on).
+    boost::asio::awaitable<fetched> fetch_now(const std::string& url, std::int64_t account);
 
     db::pool* db_ = nullptr;
     platform::scheduler* jobs_ = nullptr;
@@ -75,6 +77,8 @@ private:
     std::mutex live_mutex_;
     std::map<const net::ws_connection*, std::string> live_topic_;  // the field topic each socket follows
     std::int64_t lease_s_ = 120;
+    std::mutex asking_mutex_;
+    std::map<std::int64_t, std::size_t> asking_;  // fetches on demand per account, running or waiting
 };
 
 }  // namespace relais::watch

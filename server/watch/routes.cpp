@@ -185,10 +185,10 @@ void watch_module::routes(net::router& r) {
     }));
 
     // Fetch and parse without saving: what would be imported, or why not.
-    r.add("POST", "/api/watch/sources/test", a.guard(access::signed_in, [this](request& req, const principal&) -> asio::awaitable<response> {
+    r.add("POST", "/api/watch/sources/test", a.guard(access::signed_in, [this](request& req, const principal& p) -> asio::awaitable<response> {
         auto body = json_input::parse_object(req.body);
         auto url = clean_url(body);
-        auto got = co_await fetch_now(url);
+        auto got = co_await fetch_now(url, p.account.id);
         json out;
         if (got.attempt.ok) {
             out = {{"ok", true}, {"feed", feed_preview(got)}};
@@ -236,10 +236,10 @@ void watch_module::routes(net::router& r) {
             allowed = service_->may_curate(c, id, p);
         });
         if (!allowed) throw api_error(errors::not_owner);
-        auto got = co_await fetch_now(url);
+        auto got = co_await fetch_now(url, p.account.id);
         if (!got.attempt.ok && got.alternatives.size() == 1) {
             url = got.alternatives.front().url;
-            auto again = co_await fetch_now(url);
+            auto again = co_await fetch_now(url, p.account.id);
             got = std::move(again);
         }
         if (!got.attempt.ok) {

@@ -11,6 +11,7 @@
 #include "../fixtures/smtp_sink.hpp"
 
 #include <fstream>
+#include <future>
 #include <set>
 #include <thread>
 
@@ -804,4 +805,23 @@ TEST_CASE("watch: each hostile or broken source fails alone, with a clear status
     CHECK(inbox.body.find("root:") == std::string::npos);
     // The server answered everyone meanwhile.
     CHECK(s.request("GET", "/healthz").status == 200);
+
+    // Testing a source: one at a time per account, so that one person testing slow
+    // addresses does not hold the fetches others wait on.
+    auto member = s.make_user(admin, "veilleur@x.fr", "membre");
+    auto test_source = [&](const std::string& cookie, const std::string& path) {
+        return s.request("POST", "/api/watch/sources/test", json{{"url", http.url(path)}}.dump(), {{"Cookie", cookie}});
+    };
+    auto slow = std::async(std::launch::async, [&] { return test_source(admin, "/goutte.xml"); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    auto second = test_source(admin, "/bon.xml");
+    CHECK(second.status == 429);
+    CHECK(second.error_code() == "trop_de_requetes");
+    auto t = std::chrono::steady_clock::now();
+    auto others = test_source(member, "/bon.xml");
+    CHECK(others.status == 200);
+    CHECK(others.json()["ok"] == true);
+    CHECK(std::chrono::steady_clock::now() - t < std::chrono::seconds(1));
+    CHECK(slow.get().json()["ok"] == false);  // the drip timed out
+    CHECK(test_source(admin, "/bon.xml").status == 200);  // its turn is back
 }
