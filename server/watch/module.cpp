@@ -17,6 +17,7 @@
 #include "platform/topics.hpp"
 #include "watch/errors.hpp"
 
+#include <algorithm>
 #include <fstream>
 
 namespace relais::watch {
@@ -75,6 +76,7 @@ void watch_module::start(platform::context& ctx) {
                                             static_cast<std::size_t>(cfg.get_int("watch.image_cache_mb")) * 1024 * 1024);
     lease_s_ = std::chrono::duration_cast<std::chrono::seconds>(ctx.http().timeout).count() + 60;
     parallel_ = static_cast<std::size_t>(cfg.get_int("watch.fetch_parallel"));
+    per_site_ = std::max<std::size_t>(2, parallel_ / 4);
     fetch_pool_ = std::make_unique<worker_pool>("watch-fetch", parallel_);
     // « Tester la source » and additions by people: a pool of their own, so that a run
     // of slow feeds never makes someone wait, and a bounded queue.
@@ -141,6 +143,19 @@ std::string watch_module::seed(db::connection& c, const std::filesystem::path& s
     return "champs de veille ajoutés : " + std::to_string(added);
 }
 
+namespace {
+// Where a feed is served from: scheme, host and port, in lower case ("https://www.ars.fr").
+std::string site_of(const std::string& url) {
+    auto start = url.find("://");
+    start = start == std::string::npos ? 0 : start + 3;
+    auto end = url.find_first_of("/?#", start);
+    std::string site = url.substr(0, end == std::string::npos ? url.size() : end);
+    if (auto at = site.rfind('@'); at != std::string::npos && at > start) site.erase(start, at + 1 - start);
+    std::transform(site.begin(), site.end(), site.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return site;
+}
+}  // namespace
+
 void watch_module::fetch_due() {
     if (fetch_pool_->queued() > parallel_ * 2) {
         // The previous batch is still queued: the workers ask again as they free up.
@@ -152,8 +167,30 @@ void watch_module::fetch_due() {
     auto batch = parallel_ * 4;
     db_->write_sync([&](db::connection& c) { due = service_->take_due(c, now, batch, lease_s_); });
     more_due_ = due.size() == batch;
-    for (auto& d : due)
-        fetch_pool_->submit([this, d] {
+    // A site that hangs hangs for all its feeds: at most per_site_ of them at once; the
+    // others go back in line for a minute (behind other sites' sources), so that forty
+    // feeds of one dead site never hold every worker.
+    std::vector<std::int64_t> later;
+    for (auto& d : due) {
+        auto site = site_of(d.url);
+        {
+            std::lock_guard lock(sites_mutex_);
+            auto& busy = site_busy_[site];
+            if (busy >= per_site_) {
+                later.push_back(d.id);
+                continue;
+            }
+            ++busy;
+        }
+        fetch_pool_->submit([this, d, site] {
+            struct release {
+                watch_module& m;
+                const std::string& site;
+                ~release() {
+                    std::lock_guard lock(m.sites_mutex_);
+                    if (auto it = m.site_busy_.find(site); it != m.site_busy_.end() && --it->second == 0) m.site_busy_.erase(it);
+                }
+            } done{*this, site};
             if (stopping_) return;
             auto got = fetcher_->fetch(d.url, d.etag, d.last_modified, service_->opts().max_items_per_fetch);
             fetch_outcome out;
@@ -162,6 +199,8 @@ void watch_module::fetch_due() {
             announce_new(out);
             if (more_due_ && !stopping_ && fetch_pool_->queued() <= parallel_) jobs_->run_soon("watch.fetch");
         });
+    }
+    if (!later.empty()) db_->write_sync([&](db::connection& c) { service_->put_back(c, later, now + 60); });
 }
 
 std::string watch_module::unsubscribe_link(const std::string& token) const {

@@ -77,6 +77,11 @@ private:
     std::mutex live_mutex_;
     std::map<const net::ws_connection*, std::string> live_topic_;  // the field topic each socket follows
     std::int64_t lease_s_ = 120;
+    // Scheduled fetches in flight per site (scheme, host and port): a site answers slowly
+    // or not at all for all its feeds at once; it gets at most per_site_ of the workers.
+    std::mutex sites_mutex_;
+    std::map<std::string, std::size_t> site_busy_;
+    std::size_t per_site_ = 2;
     std::mutex asking_mutex_;
     std::map<std::int64_t, std::size_t> asking_;  // fetches on demand per account, running or waiting
 };

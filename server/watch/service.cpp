@@ -1282,6 +1282,10 @@ json service::source_json(db::connection& c, std::int64_t source) const {
     throw api_error(errors::not_found);
 }
 
+void service::put_back(db::connection& c, const std::vector<std::int64_t>& sources, std::int64_t at) const {
+    for (auto id : sources) c.prepare("UPDATE watch_sources SET next_fetch_at = ?1 WHERE id = ?2").bind(1, at).bind(2, id).exec();
+}
+
 bool service::has_field_slug(db::connection& c, const std::string& slug) const {
     return c.prepare("SELECT 1 FROM watch_fields WHERE slug = ?1").bind(1, slug).step();
 }

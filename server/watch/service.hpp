@@ -217,6 +217,8 @@ public:
     /// Brings a source's next fetch forward to `now` (unless it is failing and was
     /// pushed back less than an hour ago: a failing source is not hammered). Unknown: 404.
     void refresh_soon(db::connection& c, std::int64_t source, std::int64_t now) const;
+    /// Taken by take_due but not fetched now (its site is busy): due again at `at`.
+    void put_back(db::connection& c, const std::vector<std::int64_t>& sources, std::int64_t at) const;
     /// A source renamed and/or fetched at another interval (seconds); unknown: 404. Who may:
     /// animateurs and administrators, or a curator of a field that follows it (else
     /// not_owner). A new interval counts from the last fetch.

@@ -695,6 +695,45 @@ TEST_CASE("watch: images relayed by the proxy when the setting says so, signed U
     CHECK(image_requests == 1);
 }
 
+TEST_CASE("watch: one site that hangs for all its feeds holds a few workers, never the source of another site", "[watch][faults]") {
+    std::atomic<bool> hanging{false};
+    relais::test::test_http_server dead{[&](const relais::test::test_request&) {
+        auto c = relais::test::reply(200, rss("http://127.0.0.1"), "Content-Type: application/rss+xml\r\n");
+        if (hanging) c.drip = std::chrono::milliseconds(400);  // past the 2 s time-out
+        return c;
+    }};
+    relais::test::test_http_server alive{[&](const relais::test::test_request&) {
+        return relais::test::reply(200, rss("http://127.0.0.1"), "Content-Type: application/rss+xml\r\n");
+    }};
+    // 4 workers: a site gets 2 of them at once.
+    server s({"--set", "outbound.allow_loopback=true", "--set", "outbound.timeout_s=2", "--set", "watch.fetch_parallel=4"});
+    auto admin = s.login_admin();
+    auto reg = field_id(s, admin, "reglementation");
+    std::vector<std::int64_t> dead_ids;
+    for (int i = 0; i < 6; ++i) {
+        auto added = s.request("POST", "/api/watch/fields/" + std::to_string(reg) + "/sources",
+                               json{{"url", dead.url("/flux-" + std::to_string(i) + ".xml")}}.dump(), {{"Cookie", admin}});
+        REQUIRE(added.status == 201);
+        dead_ids.push_back(added.json()["source_id"].get<std::int64_t>());
+    }
+    auto good = s.request("POST", "/api/watch/fields/" + std::to_string(reg) + "/sources", json{{"url", alive.url("/flux.xml")}}.dump(),
+                          {{"Cookie", admin}});
+    REQUIRE(good.status == 201);
+    const auto good_id = good.json()["source_id"].get<std::int64_t>();
+    const int asked_before = alive.requests();
+    hanging = true;
+    // Every dead feed first, then the good one: they are all due at once.
+    for (auto id : dead_ids)
+        REQUIRE(s.request("POST", "/api/watch/sources/" + std::to_string(id) + "/refresh", "", {{"Cookie", admin}}).status == 202);
+    REQUIRE(s.request("POST", "/api/watch/sources/" + std::to_string(good_id) + "/refresh", "", {{"Cookie", admin}}).status == 202);
+    auto t = std::chrono::steady_clock::now();
+    while (alive.requests() == asked_before && std::chrono::steady_clock::now() - t < std::chrono::seconds(10))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    CHECK(alive.requests() > asked_before);
+    // At once, not once a worker held by the dead site gives up (2 s).
+    CHECK(std::chrono::steady_clock::now() - t < std::chrono::milliseconds(1200));
+}
+
 TEST_CASE("watch: `relais watch parse` prints a feed as JSON, and says why a page is not one", "[watch][cli]") {
     relais::test::temp_dir dir;
     auto feed_file = dir.path() / "flux.xml";
@@ -750,7 +789,9 @@ TEST_CASE("watch: each hostile or broken source fails alone, with a clear status
                                        "Content-Type: application/rss+xml\r\n");
         return relais::test::reply(404, "");
     }};
-    server s({"--set", "outbound.allow_loopback=true", "--set", "outbound.timeout_s=2", "--set", "watch.fetch_parallel=4"});
+    // Seven feeds of one site: workers enough for each to be fetched at once (a site gets
+    // a quarter of them; the next test case is about that share).
+    server s({"--set", "outbound.allow_loopback=true", "--set", "outbound.timeout_s=2", "--set", "watch.fetch_parallel=32"});
     auto admin = s.login_admin();
     auto reg = field_id(s, admin, "reglementation");
     const std::vector<std::string> paths{"/bon.xml", "/goutte.xml", "/trop.xml", "/enorme.xml", "/boucle.xml", "/tronque.xml", "/entite.xml"};
