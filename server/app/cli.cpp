@@ -168,7 +168,10 @@ int watch_parse(const std::string& what, std::string base, const outbound::http_
     std::ifstream in(what, std::ios::binary);
     if (!in) return fail("cannot read " + what);
     constexpr std::size_t max = 50u << 20;
-    body.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    // Read up to one byte past the limit, not the whole input (a device never ends).
+    body.resize(max + 1);
+    in.read(body.data(), static_cast<std::streamsize>(body.size()));
+    body.resize(static_cast<std::size_t>(in.gcount()));
     if (body.size() > max) return fail(what + " is larger than 50 MB");
     watch::parse_options o;
     o.base_url = base;

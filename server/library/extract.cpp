@@ -728,7 +728,7 @@ void bound_text(std::string& text, std::size_t max) {
 }  // namespace
 
 std::string checked_extension(std::string_view filename) {
-    if (filename.empty() || filename.size() > 600 || !is_valid_utf8(filename) || utf8_length(filename) > 200)
+    if (filename.empty() || filename.size() > 800 || !is_valid_utf8(filename) || utf8_length(filename) > 200)
         throw api_error(errors::invalid_field, "filename");
     for (unsigned char c : filename)
         if (c < 0x20 || c == 0x7F || c == '/' || c == '\\' || c == '"') throw api_error(errors::invalid_field, "filename");

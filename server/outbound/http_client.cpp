@@ -222,9 +222,13 @@ fetch_error failure(CURL* h, CURLcode rc, const transfer& t, const char* error_b
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR: return {kind::connect, "Impossible de joindre le serveur.", detail};
     case CURLE_OPERATION_TIMEDOUT: {
-        curl_off_t connected_us = 0;
+        // Still connecting when it gave up — unless the whole time ran out: a connection
+        // reused from an earlier request has no connect time either.
+        curl_off_t connected_us = 0, total_us = 0;
         curl_easy_getinfo(h, CURLINFO_CONNECT_TIME_T, &connected_us);
-        bool connecting = connected_us == 0 && o.connect_timeout < o.timeout;
+        curl_easy_getinfo(h, CURLINFO_TOTAL_TIME_T, &total_us);
+        const auto total = std::chrono::microseconds(total_us);
+        bool connecting = connected_us == 0 && o.connect_timeout < o.timeout && total < o.timeout - (o.timeout - o.connect_timeout) / 2;
         return timeout_error(connecting ? o.connect_timeout : o.timeout, detail);
     }
     case CURLE_URL_MALFORMAT: return invalid_url(detail);

@@ -239,8 +239,10 @@ void finish_items(std::vector<raw_item>& raws, const parse_options& o, warnings&
         feed_item item;
         if (finish_item(std::move(r), o, w, item)) f.items.push_back(std::move(item));
     }
+    // The parsers stop collecting 1,000 items past the limit: past that, the count is a floor.
     if (skipped)
-        w.add(std::to_string(skipped) + " élément(s) au-delà de la limite de " + std::to_string(o.max_items) + " ignoré(s).");
+        w.add((raws.size() >= o.max_items + 1'000 ? "Au moins " : "") + std::to_string(skipped) + " élément(s) au-delà de la limite de " +
+              std::to_string(o.max_items) + " ignoré(s).");
 }
 
 }  // namespace detail

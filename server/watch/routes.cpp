@@ -507,8 +507,8 @@ void watch_module::routes(net::router& r) {
                   library::filing f;
                   f.origin = "watch:" + std::to_string(id) + ":" + std::to_string(item);
                   f.kind = "veille";
-                  f.title = cut(kept.title, 300);
-                  f.summary = cut(kept.summary.empty() ? kept.title : kept.summary, 1000);
+                  f.title = utf8_prefix(kept.title, 200);  // a fiche's title: at most 200 characters
+                  f.summary = utf8_prefix(kept.summary.empty() ? kept.title : kept.summary, 600);  // as a fiche's
                   f.markdown = kept.markdown;
                   f.note = "Veille : " + kept.field_name;
                   try {
@@ -687,8 +687,8 @@ void watch_module::routes(net::router& r) {
         library::filing f;
         f.origin = "watch:digest:" + std::to_string(id);
         f.kind = "veille";
-        f.title = cut(archived.title, 300);
-        f.summary = cut(archived.intro.empty() ? archived.title : archived.intro, 1000);
+        f.title = utf8_prefix(archived.title, 200);
+        f.summary = utf8_prefix(archived.intro.empty() ? archived.title : archived.intro, 600);
         f.markdown = archived.markdown;
         f.note = "Lettre de veille";
         try {

@@ -132,7 +132,13 @@ void whitespace_collapser::add(std::string_view s) {
         }
         std::size_t start = i;
         char32_t cp = next_code_point(s, i);
-        if (is_space(cp) || cp < 0x20 || cp == 0x7F) {
+        // What the rest of Relais refuses in a text is dropped from a feed's: C1 controls,
+        // bidirectional overrides and isolates (a title that displays other than it reads),
+        // zero-width characters and the byte order mark.
+        if ((cp >= 0x80 && cp <= 0x9F && cp != 0x85) || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069) ||
+            (cp >= 0x200B && cp <= 0x200F) || cp == 0xFEFF)
+            continue;
+        if (is_space(cp) || cp < 0x20 || cp == 0x7F || cp == 0x85) {  // U+0085: a line break
             pending_ = !out_.empty();
             continue;
         }

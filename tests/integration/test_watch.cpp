@@ -760,6 +760,10 @@ TEST_CASE("watch: `relais watch parse` prints a feed as JSON, and says why a pag
     CHECK(refused.status == 1);
     CHECK(refused.output.find("https://exemple.fr/flux.xml") != std::string::npos);
     CHECK(relais::test::run_relais({"watch", "parse"}).status != 0);
+    // An input that never ends is read up to the limit, not whole.
+    auto endless = relais::test::run_relais({"watch", "parse", "/dev/zero", "--data-dir", (dir.path() / "data").string()});
+    CHECK(endless.status == 2);
+    CHECK(endless.output.find("50 MB") != std::string::npos);
 }
 
 TEST_CASE("watch: each hostile or broken source fails alone, with a clear status, and delays no other", "[watch][faults]") {
