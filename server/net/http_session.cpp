@@ -202,6 +202,22 @@ asio::awaitable<void> http_session::write_error(const error_def& def, bool secur
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
 }
 
+asio::awaitable<void> http_session::linger() {
+    // Refused before its body was read, a request's body may still be on its way: what
+    // comes is read and dropped (up to 32 MiB, for 5 seconds) before the socket closes,
+    // so that the client — or a proxy in front, which answers 502 on a reset — reads the
+    // answer rather than a reset.
+    std::array<char, 16384> scratch;
+    std::size_t dropped = 0;
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (dropped < (32u << 20) && std::chrono::steady_clock::now() < until) {
+        stream_.expires_at(until);
+        auto [ec, n] = co_await stream_.async_read_some(asio::buffer(scratch), asio::as_tuple(asio::use_awaitable));
+        if (ec) break;  // the client closed, or the time is up
+        dropped += n;
+    }
+}
+
 asio::awaitable<bool> http_session::read_upload_body(http::request_parser<http::string_body>& parser) {
     using clock = std::chrono::steady_clock;
     // Silent that long, the client is gone; slow past that long, it must keep up the rate
@@ -217,6 +233,7 @@ asio::awaitable<bool> http_session::read_upload_body(http::request_parser<http::
         auto [ec, n] = co_await http::async_read_some(stream_, buffer_, parser, asio::as_tuple(asio::use_awaitable));
         if (ec == http::error::body_limit) {
             co_await write_error(errors::too_large, false);
+            co_await linger();
             co_return false;
         }
         if (ec == beast::error::timeout) co_return false;
@@ -344,7 +361,7 @@ asio::awaitable<void> http_session::run() {
         // A deadline closes the socket (beast::tcp_stream): slow or idle clients just go.
         if (ec == beast::error::timeout) break;
         if (ec == http::error::header_limit) { co_await write_error(errors::headers_too_large, false); break; }
-        if (ec == http::error::body_limit) { co_await write_error(errors::too_large, false); break; }
+        if (ec == http::error::body_limit) { co_await write_error(errors::too_large, false); co_await linger(); break; }
         if (ec) { co_await write_error(errors::bad_request, false); break; }
 
         if (!parser.is_done()) {
@@ -411,12 +428,14 @@ asio::awaitable<void> http_session::run() {
             }
             if (refuse) {
                 co_await write_error(*refuse, false);
+                co_await linger();
                 break;
             }
             parser.body_limit(body_limit);
             // An announced body over the limit is refused before reading it.
             if (auto len = parser.content_length(); len && *len > body_limit) {
                 co_await write_error(errors::too_large, false);
+                co_await linger();
                 break;
             }
             // A client that asked whether to send its body (Expect: 100-continue, as curl
@@ -431,7 +450,7 @@ asio::awaitable<void> http_session::run() {
             if (!upload) {
                 stream_.expires_after(s.opts.request_timeout);
                 auto [ec2, n2] = co_await http::async_read(stream_, buffer_, parser, asio::as_tuple(asio::use_awaitable));
-                if (ec2 == http::error::body_limit) { co_await write_error(errors::too_large, false); break; }
+                if (ec2 == http::error::body_limit) { co_await write_error(errors::too_large, false); co_await linger(); break; }
                 if (ec2 == beast::error::timeout) break;
                 if (ec2) { if (ec2 != asio::error::eof && ec2 != asio::error::operation_aborted) co_await write_error(errors::bad_request, false); break; }
             } else if (!co_await read_upload_body(parser)) {

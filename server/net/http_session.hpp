@@ -20,6 +20,9 @@ private:
     asio::awaitable<response> handle(request& req);
     asio::awaitable<void> write(http::response<http::string_body>& res);
     asio::awaitable<void> write_error(const error_def& def, bool secure);
+    /// After an answer given before the request's body was read (written, sending side
+    /// shut): reads and drops what the client still sends, bounded, then returns.
+    asio::awaitable<void> linger();
     /// Reads an upload's body: at most four request timeouts in all, never a third of one
     /// without a byte, and past its first third of one at least upload_min_bytes_per_second
     /// on average. False when the connection must end (an error answered or nothing to say).

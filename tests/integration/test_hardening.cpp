@@ -208,6 +208,20 @@ TEST_CASE("uploads: one account's bodies in flight are budgeted whatever its add
     CHECK(seconds_since(t) < 5);
 }
 
+TEST_CASE("a body refused before it is read is still taken in: the client (or a proxy) reads the 413, not a reset", "[hardening][net]") {
+    server s;
+    // As nginx sends a request it has buffered: the whole body at once, then it reads.
+    for (std::size_t size : {std::size_t{8} << 20, std::size_t{20} << 20}) {
+        INFO(size);
+        const auto head = "POST /api/session HTTP/1.1\r\nHost: x\r\nOrigin: " + s.origin() +
+                          "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(size) + "\r\n\r\n";
+        relais::test::raw_result r{{}, false};
+        CHECK_NOTHROW(r = raw_exchange(s.port(), head + std::string(size, 'a'), 10s));
+        CHECK(r.data.rfind("HTTP/1.1 413", 0) == 0);
+        CHECK(r.data.find("trop_volumineux") != std::string::npos);
+    }
+}
+
 TEST_CASE("login: nobody is locked out by someone else, successes never count, the wait is said", "[hardening][auth]") {
     server s({"--set", "server.trusted_proxies=127.0.0.1", "--set", "auth.max_failures_per_account=3", "--set",
               "auth.max_failures_per_address=6", "--set", "limits.requests_per_second_per_address=100000", "--set",
