@@ -84,7 +84,9 @@ export async function request(method, path, body, options = {}) {
       response.status,
       typeof e.code === 'string' ? e.code : 'inconnu',
       typeof e.message === 'string' && e.message ? e.message
-        : t('errors.unexpected', { status: response.status }),
+        // A proxy in front (nginx) answers a body over its own limit with an HTML page.
+        : response.status === 413 ? t('errors.tooLarge')
+          : t('errors.unexpected', { status: response.status }),
       typeof e.field === 'string' ? e.field : undefined,
     );
     // What else the error answer carries (the feeds a page offers, say).

@@ -111,6 +111,7 @@ const fr = {
   // Errors
   'errors.network': 'Le serveur est injoignable. Vérifiez votre connexion puis réessayez.',
   'errors.unexpected': 'Une erreur inattendue est survenue (code {status}). Réessayez dans un instant.',
+  'errors.tooLarge': 'Ce que vous envoyez est trop volumineux pour le serveur : allégez le fichier ou le texte.',
   'errors.sessionExpired': 'Votre session a pris fin (durée dépassée, déconnexion depuis un autre onglet, ou changement sur votre compte). Veuillez vous reconnecter.',
   'errors.loadFailed': 'Cette page n’a pas pu être chargée.',
   'errors.backToSection': 'Retour à la liste',
