@@ -126,6 +126,20 @@ void validate(config& c, const std::filesystem::path& root) {
     if (!c.public_url.empty() && c.public_url.rfind("http://", 0) != 0 && c.public_url.rfind("https://", 0) != 0)
         throw config_error("server.public_url: must start with http:// or https://");
     while (!c.public_url.empty() && c.public_url.back() == '/') c.public_url.pop_back();
+    if (!c.public_url.empty()) {
+        // What a browser sends as its Origin: scheme and host in lower case, no default
+        // port, no path (every POST is checked against it: another spelling would refuse
+        // them all, sign-in included).
+        const auto scheme_end = c.public_url.find("://") + 3;
+        if (c.public_url.find_first_of("/?#@", scheme_end) != std::string::npos)
+            throw config_error("server.public_url: the address of the site only, without a path (https://relais.example.fr)");
+        for (auto& ch : c.public_url) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        const std::string default_port = c.public_url.rfind("https://", 0) == 0 ? ":443" : ":80";
+        if (c.public_url.size() > default_port.size() &&
+            c.public_url.compare(c.public_url.size() - default_port.size(), std::string::npos, default_port) == 0)
+            c.public_url.resize(c.public_url.size() - default_port.size());
+        if (c.public_url.size() <= scheme_end) throw config_error("server.public_url: a host is missing");
+    }
     c.http.user_agent = outbound::default_user_agent(c.public_url);
     if (!c.http.ca_file.empty() && !std::filesystem::exists(c.http.ca_file))
         throw config_error("outbound.ca_file: no such file: " + c.http.ca_file);

@@ -120,6 +120,10 @@ void settings::set(const std::string& key, const std::string& text) {
 
 void settings::load(const std::filesystem::path& file, bool required, const std::map<std::string, std::string>& overrides) {
     if (std::filesystem::exists(file)) {
+        // A folder (a typo, --config /etc/relais) read as an empty file would start the
+        // server on its defaults: a new empty data folder.
+        if (!std::filesystem::is_regular_file(file))
+            throw config_error(file.string() + " is not a file");
         toml::table tbl;
         try {
             tbl = toml::parse_file(file.string());

@@ -214,6 +214,17 @@ TEST_CASE("listening on every address without a public URL: the origin the Host 
     CHECK(s.log().find("ouvrez http://127.0.0.1:" + port + "/connexion") != std::string::npos);
 }
 
+TEST_CASE("server.public_url is read as a browser writes its Origin: host in lower case, no default port", "[http][csrf]") {
+    server s({"--set", "server.public_url=https://Relais.Example.fr:443/"});
+    const auto body = nlohmann::json{{"email", "admin@relais.local"}, {"password", s.admin_password()}}.dump();
+    CHECK(s.request("POST", "/api/session", body, {{"Origin", "https://relais.example.fr"}}).status == 200);
+    CHECK(s.request("POST", "/api/session", body, {{"Origin", "https://relais.example.fr.evil"}}).error_code() == "origine_refusee");
+    // A path cannot be an origin: refused at start, with what to write.
+    auto path = relais::test::run_relais({"routes", "--set", "server.public_url=https://relais.example.fr/relais"});
+    CHECK(path.status == 2);
+    CHECK(path.output.find("without a path") != std::string::npos);
+}
+
 TEST_CASE("state-changing requests need an allowed Origin", "[http][csrf]") {
     server s;
     auto admin = s.login_admin();

@@ -160,6 +160,13 @@ TEST_CASE("configuration: file, environment, flags, and refusal of bad values", 
     CHECK(listen.status == 2);
     auto missing = run_relais({"serve", "--config", (dir.path() / "absent.toml").string()});
     CHECK(missing.status == 2);
+    // A folder given as the configuration (a typo: --config /etc/relais) is refused, not
+    // read as an empty file that would serve a new, empty data folder.
+    const auto elsewhere = (dir.path() / "ailleurs").string();
+    auto folder = run_relais({"serve", "--config", dir.path().string(), "--data-dir", elsewhere});
+    CHECK(folder.status == 2);
+    CHECK(folder.output.find("is not a file") != std::string::npos);
+    CHECK_FALSE(std::filesystem::exists(elsewhere));
     // Mail switched on without a sender: said, with what to set.
     auto sender = run_relais({"serve", "--data-dir", d, "--set", "mail.smtp_host=127.0.0.1"});
     CHECK(sender.status == 2);
