@@ -6,6 +6,8 @@
 #include "auth/store.hpp"
 #include "auth/territory.hpp"
 #include "common/errors.hpp"
+#include "common/json_input.hpp"
+#include "common/utf8.hpp"
 #include "db/pool.hpp"
 #include "net/router.hpp"
 #include "common/time.hpp"
@@ -77,12 +79,15 @@ args parse(int argc, char** argv) {
             else if (name == "help") value = "1";
             else if (i + 1 < argc) value = argv[++i];
             else throw config_error("missing value for --" + name);
+            // An option given twice is a mistake to say, not one to settle silently.
+            const std::string key = name == "set" ? "set:" + value.substr(0, value.find('=')) : name;
+            if (a.flags.count(key)) throw config_error("--" + (name == "set" ? "set " + key.substr(4) : name) + " given twice");
             if (name == "set") {
                 auto e2 = value.find('=');
                 if (e2 == std::string::npos) throw config_error("--set expects KEY=VALUE");
-                a.flags["set:" + value.substr(0, e2)] = value.substr(e2 + 1);
+                a.flags[key] = value.substr(e2 + 1);
             } else {
-                a.flags[name] = value;
+                a.flags[key] = value;
             }
         } else {
             a.positional.push_back(s);
@@ -120,6 +125,13 @@ std::string read_password() {
         std::cerr << "\n";
     }
     if (!pw.empty() && pw.back() == '\r') pw.pop_back();
+    // Piped: one line. A second one is not silently dropped (which of them was meant?).
+    if (!tty) {
+        std::string rest;
+        while (std::getline(std::cin, rest))
+            if (rest.find_first_not_of(" \t\r") != std::string::npos)
+                throw std::runtime_error("the password is read from one line of standard input; more lines followed");
+    }
     return pw;
 }
 
@@ -199,7 +211,7 @@ int run_cli(int argc, char** argv) {
         std::cout << usage;
         return a.positional.empty() && !flag(a, "help") ? 2 : 0;
     }
-    const auto& cmd = a.positional[0];
+    std::string cmd = a.positional[0];
     if (cmd == "version") {
         if (a.positional.size() != 1 || !a.flags.empty()) return fail("version takes no argument");
         std::cout << "relais 0.1.0\n";
@@ -229,7 +241,15 @@ int run_cli(int argc, char** argv) {
     }
     static const std::map<std::string, std::vector<std::string>> known_flags{
         {"serve", {}}, {"seed", {}}, {"routes", {}}, {"backup", {}}, {"reindex", {}}, {"watch", {"base"}},
-        {"user", {"email", "name", "role", "org"}}, {"org", {"name", "type", "region", "departements"}}};
+        {"user add", {"email", "name", "role", "org"}}, {"user passwd", {"email"}}, {"org add", {"name", "type", "region", "departements"}}};
+    // The commands with a verb: its usage when the verb is missing or unknown.
+    if (cmd == "user" || cmd == "org") {
+        const std::string verb = a.positional.size() >= 2 ? a.positional[1] : "";
+        if (!known_flags.count(cmd + " " + verb) || a.positional.size() != 2)
+            return fail(cmd == "user" ? "usage: relais user add --email E --name N --role R [--org O], or relais user passwd --email E"
+                                      : "usage: relais org add --name N --type T [--region CODE [--departements 59,62]]");
+        cmd += " " + verb;
+    }
     auto known = known_flags.find(cmd);
     if (known == known_flags.end()) return fail("unknown command: " + cmd + " (see relais --help)");
     for (const auto& [k, v] : a.flags) {
@@ -246,7 +266,7 @@ int run_cli(int argc, char** argv) {
                         " : donnez les réglages du service (--config /etc/relais/relais.toml) ou --data-dir");
         // Commands that read what is there (a copy, an index, a password to change) have
         // nothing to read in a folder without a database (useradd --create-home makes one).
-        const bool reads_only = cmd == "backup" || cmd == "reindex" || (cmd == "user" && a.positional.size() == 2 && a.positional[1] == "passwd");
+        const bool reads_only = cmd == "backup" || cmd == "reindex" || cmd == "user passwd";
         if (reads_only && !std::filesystem::is_regular_file(cfg.data_dir / "relais.db"))
             return fail("aucune donnée dans " + cfg.data_dir.string() +
                         " (pas de relais.db) : donnez les réglages du service (--config /etc/relais/relais.toml) ou "
@@ -317,11 +337,19 @@ int run_cli(int argc, char** argv) {
             std::cout << "sauvegarde écrite : " << target.string() << "\n";
             return 0;
         }
-        if (cmd == "user" && a.positional.size() == 2 && a.positional[1] == "add") {
+        if (cmd == "user add") {
             application app(cfg);
             auth::user u;
             u.email = need(a, "email");
-            u.name = need(a, "name");
+            // The rules the API applies to a name (1–120 characters, one line, no control
+            // or bidirectional character, valid UTF-8).
+            try {
+                const auto typed = need(a, "name");
+                if (!is_valid_utf8(typed)) throw std::invalid_argument("name");
+                u.name = json_input::required_line(nlohmann::json{{"name", typed}}, "name", 120);
+            } catch (const std::exception&) {
+                return fail("--name: 1 to 120 characters on one line, without control or direction-changing characters");
+            }
             u.role = need(a, "role");
             if (!auth::is_role(u.role)) return fail("--role must be admin, animateur or membre");
             if (auto o = flag(a, "org")) {
@@ -338,7 +366,7 @@ int run_cli(int argc, char** argv) {
             std::cout << "compte créé : " << created.email << " (" << created.role << ", id " << created.id << ")\n";
             return 0;
         }
-        if (cmd == "user" && a.positional.size() == 2 && a.positional[1] == "passwd") {
+        if (cmd == "user passwd") {
             application app(cfg);
             const auto email = need(a, "email");
             try {
@@ -350,7 +378,7 @@ int run_cli(int argc, char** argv) {
             std::cout << "mot de passe changé\n";
             return 0;
         }
-        if (cmd == "org" && a.positional.size() == 2 && a.positional[1] == "add") {
+        if (cmd == "org add") {
             nlohmann::json body = {{"name", need(a, "name")}, {"type", need(a, "type")}};
             if (auto r = flag(a, "region")) body["region"] = *r;
             if (auto d = flag(a, "departements")) {
@@ -390,7 +418,14 @@ int run_cli(int argc, char** argv) {
     } catch (const api_error& e) {
         return fail(std::string(e.message()) + (e.field().empty() ? "" : " (" + e.field() + ")"));
     } catch (const std::exception& e) {
-        return fail(e.what());
+        // A data folder this user may not write (restored as root, a read-only mount): say
+        // what to do, not only what the system said.
+        const std::string what = e.what();
+        for (const char* sign : {"Permission denied", "readonly", "read-only", "unable to open database", "Read-only file system"})
+            if (what.find(sign) != std::string::npos)
+                return fail(what + "\n  the data folder and everything in it must be writable by the user that runs relais"
+                                   " (chown -R relais: /var/lib/relais; see docs/deployment.md)");
+        return fail(what);
     } catch (...) {
         return fail("unexpected error");
     }

@@ -182,6 +182,30 @@ TEST_CASE("configuration: file, environment, flags, and refusal of bad values", 
 
     CHECK(run_relais({"frobnicate"}).status == 2);
     CHECK(run_relais({"user", "add", "--data-dir", d, "--bogus", "x"}).status == 2);
+    // What an operator may mistype is said, and changes nothing.
+    auto no_verb = run_relais({"user", "--data-dir", d});
+    CHECK(no_verb.status == 2);
+    CHECK(no_verb.output.find("usage: relais user add") != std::string::npos);
+    auto twice = run_relais({"user", "add", "--data-dir", d, "--email", "a@urps.fr", "--email", "b@urps.fr", "--name", "A", "--role", "membre"},
+                            "phrase de passe longue\n");
+    CHECK(twice.status == 2);
+    CHECK(twice.output.find("--email given twice") != std::string::npos);
+    auto role_on_passwd = run_relais({"user", "passwd", "--data-dir", d, "--email", "admin@relais.local", "--role", "admin"},
+                                     "phrase de passe longue\n");
+    CHECK(role_on_passwd.status == 2);
+    CHECK(role_on_passwd.output.find("unknown option --role for user passwd") != std::string::npos);
+    auto two_lines = run_relais({"user", "add", "--data-dir", d, "--email", "c@urps.fr", "--name", "C", "--role", "membre"},
+                                "phrase de passe longue\nune autre\n");
+    CHECK(two_lines.status == 2);
+    CHECK(two_lines.output.find("one line") != std::string::npos);
+    for (const char* name : {"A\x01B", "ligne\nautre", "abc\u202Edef", "\xFF\xFE", "   ", "0123456789012345678901234567890123456789012345678901234567890"
+                                                                                      "0123456789012345678901234567890123456789012345678901234567890"}) {
+        INFO(name);
+        auto bad = run_relais({"user", "add", "--data-dir", d, "--email", "d@urps.fr", "--name", name, "--role", "membre"},
+                              "phrase de passe longue\n");
+        CHECK(bad.status == 2);
+        CHECK(bad.output.find("--name") != std::string::npos);
+    }
     CHECK(run_relais({"--help"}).status == 0);
 
     // A valid file applies; the environment overrides it; a flag overrides both.
