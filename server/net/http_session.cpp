@@ -123,9 +123,20 @@ bool http_session::make_request(http::request<http::string_body>& in, request& o
             auto comma = xff.rfind(',');
             std::string candidate = trim(comma == std::string::npos ? xff : xff.substr(comma + 1));
             xff = comma == std::string::npos ? std::string() : xff.substr(0, comma);
+            // Some proxies write the client's port too: 203.0.113.9:5678, [2001:db8::1]:443.
+            if (!candidate.empty() && candidate.front() == '[') {
+                if (auto close = candidate.find(']'); close != std::string::npos) candidate = candidate.substr(1, close - 1);
+            } else if (std::count(candidate.begin(), candidate.end(), ':') == 1) {
+                candidate.resize(candidate.find(':'));
+            }
             boost::system::error_code ec;
             asio::ip::make_address(candidate, ec);
-            if (ec) break;
+            if (ec) {
+                // Not an address: the client is unknown — never taken for the proxy itself
+                // (which may read /metrics).
+                out.client_address = "forwarded-unknown";
+                break;
+            }
             out.client_address = candidate;
             if (!contains(o.trusted_proxies, candidate)) break;
         }

@@ -274,6 +274,18 @@ TEST_CASE("behind a trusted proxy, per-address limits count forwarded clients, n
     CHECK(refused == 2);
 }
 
+TEST_CASE("behind a trusted proxy, a forwarded address that cannot be read is nobody, never the proxy", "[hardening][net]") {
+    // The proxy (127.0.0.1) may read /metrics; what it forwards for a client may not.
+    server s({"--set", "server.trusted_proxies=127.0.0.1", "--set", "server.metrics_allow=127.0.0.1"});
+    CHECK(s.request("GET", "/metrics").status == 200);
+    CHECK(s.request("GET", "/metrics", {}, {{"X-Forwarded-For", "203.0.113.9"}}).status == 403);
+    for (const char* forwarded : {"n'importe quoi", "203.0.113.9:5678, pas-une-adresse", "unknown"})
+        CHECK(s.request("GET", "/metrics", {}, {{"X-Forwarded-For", forwarded}}).status == 403);
+    // A port written after the address is read past (some proxies add it).
+    CHECK(s.request("GET", "/metrics", {}, {{"X-Forwarded-For", "127.0.0.1:5678"}}).status == 200);
+    CHECK(s.request("GET", "/metrics", {}, {{"X-Forwarded-For", "203.0.113.9:5678"}}).status == 403);
+}
+
 TEST_CASE("slow clients: connections that send a body slowly or idle between requests cannot fill the server", "[hardening][net]") {
     server s({"--set", "limits.max_connections=24", "--set", "limits.max_pending_connections=8", "--set",
               "limits.max_pending_connections_per_address=100"});
