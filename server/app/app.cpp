@@ -198,12 +198,24 @@ void application::add_routes(net::router& routes) {
     for (const auto& m : p_->modules) m->routes(routes);
     auto* state = p_.get();
     routes.add("GET", "/healthz", "anyone", [state](net::request&) -> asio::awaitable<net::response> {
-        nlohmann::json body = {{"status", "ok"}, {"database", "ok"}, {"index", "ok"}};
+        nlohmann::json body = {{"status", "ok"}, {"database", "ok"}, {"index", "ok"}, {"disk", "ok"}};
         int status = 200;
+        std::uintmax_t free_bytes = UINTMAX_MAX;
         try {
-            co_await state->db->read([](db::connection& conn) { conn.prepare("SELECT count(*) FROM module_migrations").step(); });
+            co_await state->db->read([&](db::connection& conn) {
+                conn.prepare("SELECT count(*) FROM module_migrations").step();
+                // Reads answer on a full disk, writes do not (sign-in included): what is
+                // left for the data folder is part of the answer.
+                std::error_code ec;
+                auto space = std::filesystem::space(state->cfg.data_dir, ec);
+                if (!ec) free_bytes = space.available;
+            });
         } catch (const std::exception&) {
             body["database"] = "erreur";
+            status = 503;
+        }
+        if (free_bytes < (64u << 20)) {
+            body["disk"] = "plein";
             status = 503;
         }
         try {

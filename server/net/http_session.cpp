@@ -476,7 +476,8 @@ asio::awaitable<void> http_session::run() {
         if (in.version() >= 11 && in.find(http::field::host) == in.end()) { co_await write_error(errors::bad_request, false); break; }
         if (!make_request(in, req)) { co_await write_error(errors::path_invalid, false); break; }
 
-        bool allowed = s.take_token(req.client_address);
+        // A probe of /healthz is never slowed down by the client's other requests.
+        bool allowed = req.path == "/healthz" || s.take_token(req.client_address);
         if (allowed && websocket::is_upgrade(in)) {
             co_await upgrade(in, req);
             co_return;
