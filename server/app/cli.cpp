@@ -15,6 +15,9 @@
 #include "watch/feed.hpp"
 #include "watch/fetcher.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/address.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <pthread.h>
 #include <sys/stat.h>
 #include <termios.h>
@@ -282,6 +285,18 @@ int run_cli(int argc, char** argv) {
             sigaddset(&signals, SIGHUP);
             pthread_sigmask(SIG_BLOCK, &signals, nullptr);
             cfg.exclusive = true;
+            // The address is tried before anything is written: a start that cannot listen
+            // (the port taken) must not first make a database and a first password.
+            if (cfg.listen_port() != 0) {
+                boost::asio::io_context probe;
+                boost::asio::ip::tcp::acceptor a(probe);
+                boost::system::error_code ec;
+                const boost::asio::ip::tcp::endpoint ep(boost::asio::ip::make_address(cfg.listen_address(), ec), cfg.listen_port());
+                if (!ec) a.open(ep.protocol(), ec);
+                if (!ec) a.set_option(boost::asio::socket_base::reuse_address(true), ec);
+                if (!ec) a.bind(ep, ec);
+                if (ec) return fail("cannot listen on " + cfg.listen + ": " + ec.message());
+            }
             application app(cfg);
             return app.serve();
         }

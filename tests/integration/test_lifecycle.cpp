@@ -158,6 +158,15 @@ TEST_CASE("configuration: file, environment, flags, and refusal of bad values", 
     CHECK(env.output.find("server.threads") != std::string::npos);
     auto listen = run_relais({"serve", "--data-dir", d, "--listen", "nowhere:80"});
     CHECK(listen.status == 2);
+    {
+        // The port taken: refused before a database or a first password is written.
+        server running;
+        const auto fresh = (dir.path() / "neuf").string();
+        auto taken = run_relais({"serve", "--data-dir", fresh, "--listen", "127.0.0.1:" + std::to_string(running.port())});
+        CHECK(taken.status == 2);
+        CHECK(taken.output.find("cannot listen") != std::string::npos);
+        CHECK_FALSE(std::filesystem::exists(fresh));
+    }
     auto missing = run_relais({"serve", "--config", (dir.path() / "absent.toml").string()});
     CHECK(missing.status == 2);
     // A folder given as the configuration (a typo: --config /etc/relais) is refused, not
