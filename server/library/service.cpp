@@ -123,6 +123,13 @@ std::int64_t reviewed_version(const json& body) {
     return v->get<std::int64_t>();
 }
 
+// The last version sent back, as {"version","note","at"} (ISO 8601), or null.
+json sent_back_json(const std::string& stored) {
+    auto j = json::parse(stored, nullptr, false);
+    if (stored.empty() || !j.is_object() || !j["at"].is_number_integer()) return nullptr;
+    return {{"version", j["version"]}, {"note", j["note"]}, {"at", to_iso8601(j["at"].get<std::int64_t>())}};
+}
+
 json listed_json(const store::listed& l) {
     return {{"id", l.it.id},         {"kind", l.it.kind},       {"state", l.it.state},
             {"title", l.title},      {"summary", l.summary},    {"version", l.version},
@@ -130,7 +137,7 @@ json listed_json(const store::listed& l) {
             {"archived", l.it.archived}, {"review_note", l.it.review_note}, {"updated_at", to_iso8601(l.it.updated_at)},
             {"author_name", l.author_name}, {"org_name", l.it.org_name ? json(*l.it.org_name) : json(nullptr)},
             {"saved_by", l.saved_by && !l.saved_by_name.empty() ? json{{"id", *l.saved_by}, {"name", l.saved_by_name}} : json(nullptr)},
-            {"saved_at", to_iso8601(l.saved_at)}};
+            {"saved_at", to_iso8601(l.saved_at)}, {"sent_back", sent_back_json(l.sent_back)}};
 }
 
 }  // namespace detail
@@ -367,7 +374,8 @@ asio::awaitable<response> service::item_response(const item& it, const principal
     for (const auto& h : history)
         hist.push_back({{"version", h.version}, {"title", h.title}, {"note", h.note}, {"by", h.created_by_name},
                         {"at", to_iso8601(h.created_at)},
-                        {"published", it.published_version && *it.published_version == h.version}});
+                        {"published", it.published_version && *it.published_version == h.version},
+                        {"sent_back", h.reviewed_at ? json{{"note", h.review_note}, {"at", to_iso8601(*h.reviewed_at)}} : json(nullptr)}});
     const bool is_author = it.author_id && *it.author_id == p.account.id;
     // Others see the published item only: not that a revision waits or was sent back.
     const std::string state = latest_ok ? it.state : std::string("published");

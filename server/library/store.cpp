@@ -90,7 +90,9 @@ void insert_version(db::connection& c, std::int64_t item_id, std::int64_t versio
 
 std::vector<listed> list(db::connection& c, const std::string& where_order, std::optional<std::int64_t> param) {
     auto s = c.prepare(std::string("SELECT ") + item_columns +
-                       ", v.title, v.summary, v.version, v.author_name, v.created_by, v.created_at FROM library_items i "
+                       ", v.title, v.summary, v.version, v.author_name, v.created_by, v.created_at, "
+                       "(SELECT json_object('version', w.version, 'note', w.review_note, 'at', w.reviewed_at) FROM library_versions w "
+                       "WHERE w.item_id = i.id AND w.reviewed_at IS NOT NULL ORDER BY w.version DESC LIMIT 1) FROM library_items i "
                        "JOIN library_versions v ON v.item_id = i.id AND v.version = i.latest_version " +
                        where_order);
     if (param) s.bind(1, *param);
@@ -100,6 +102,7 @@ std::vector<listed> list(db::connection& c, const std::string& where_order, std:
         l.author_name = s.get_text(20);
         if (!s.is_null(21)) l.saved_by = s.get_int(21);
         l.saved_at = s.get_int(22);
+        if (!s.is_null(23)) l.sent_back = s.get_text(23);
         out.push_back(std::move(l));
     }
     return out;
@@ -179,11 +182,16 @@ std::optional<content> version(db::connection& c, std::int64_t item_id, std::int
 }
 
 std::vector<version_info> versions(db::connection& c, std::int64_t item_id) {
-    auto s = c.prepare("SELECT version, created_at, title, note, created_by FROM library_versions "
+    auto s = c.prepare("SELECT version, created_at, title, note, created_by, review_note, reviewed_at FROM library_versions "
                        "WHERE item_id = ? ORDER BY version DESC");
     s.bind(1, item_id);
     std::vector<version_info> out;
-    while (s.step()) out.push_back({s.get_int(0), s.get_int(1), s.get_text(2), s.get_text(3), {}, s.get_opt_int(4)});
+    while (s.step()) {
+        version_info v{s.get_int(0), s.get_int(1), s.get_text(2), s.get_text(3), {}, s.get_opt_int(4)};
+        v.review_note = s.get_text(5);
+        v.reviewed_at = s.get_opt_int(6);
+        out.push_back(std::move(v));
+    }
     return out;
 }
 
@@ -261,6 +269,12 @@ bool reject(db::connection& c, std::int64_t item_id, std::int64_t version, const
         .bind(5, version)
         .exec();
     if (c.changes() == 0) return false;
+    c.prepare("UPDATE library_versions SET review_note = ?1, reviewed_at = ?2 WHERE item_id = ?3 AND version = ?4")
+        .bind(1, note)
+        .bind(2, now)
+        .bind(3, item_id)
+        .bind(4, version)
+        .exec();
     enqueue(c, item_id);
     return true;
 }

@@ -62,6 +62,8 @@ struct version_info {
     std::int64_t version = 0, created_at = 0;
     std::string title, note, created_by_name;  // the name: from the auth directory (store::name_people)
     std::optional<std::int64_t> created_by;
+    std::string review_note;                   // the reviewer's request when this version was sent back
+    std::optional<std::int64_t> reviewed_at;   // when it was sent back
 };
 
 namespace store {
@@ -97,6 +99,7 @@ struct listed {
     std::optional<std::int64_t> saved_by;   // who saved the latest version
     std::string saved_by_name;              // from the auth directory (name_listed)
     std::int64_t saved_at = 0;
+    std::string sent_back;  // JSON {"version","note","at"} of the last version sent back, or ""
 };
 /// Fills saved_by_name and the organisation's name of listed items.
 void name_listed(db::connection& c, const auth::directory& dir, std::vector<listed>& rows);

@@ -283,6 +283,13 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
     REQUIRE(listed.size() == 1);
     CHECK(listed[0]["state"] == "rejected");
     CHECK(listed[0]["review_note"] == "Précisez le territoire.");
+    CHECK(listed[0]["sent_back"]["version"] == 2);
+    CHECK(listed[0]["sent_back"]["note"] == "Précisez le territoire.");
+    // The history keeps what was asked of that version, after the next one too (below).
+    auto asked = s.request("GET", url, {}, {{"Cookie", author}}).json()["item"]["history"];
+    REQUIRE(asked.size() == 2);
+    CHECK(asked[0]["sent_back"]["note"] == "Précisez le territoire.");
+    CHECK(asked[1]["sent_back"].is_null());
     CHECK(s.request("GET", url, {}, {{"Cookie", other}}).json()["item"]["version"] == 1);  // still the published one
 
     // A reviewer's edit that says nothing of the author or the date keeps them: the fiche
@@ -299,6 +306,13 @@ TEST_CASE("library workflow: submit, review, publish, revise with history", "[li
                       .json()["item"];
     CHECK(latest["author_name"] == "Camille, coordinatrice");
     CHECK(latest["date"] == "2026-03-15");
+    // The new version waits for review; the queue says the fiche was sent back before, and what was asked.
+    auto back_in_queue = s.request("GET", "/api/library/review", {}, {{"Cookie", reviewer}}).json()["items"];
+    REQUIRE(back_in_queue.size() == 1);
+    CHECK(back_in_queue[0]["review_note"] == "");
+    CHECK(back_in_queue[0]["sent_back"]["version"] == 2);
+    CHECK(back_in_queue[0]["sent_back"]["note"] == "Précisez le territoire.");
+    CHECK(latest["history"][1]["sent_back"]["note"] == "Précisez le territoire.");
 
     // Archived: gone for members and from search.
     REQUIRE(s.request("POST", url + "/archive", json{{"archived", true}}.dump(), {{"Cookie", reviewer}}).status == 200);
