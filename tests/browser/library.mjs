@@ -474,6 +474,18 @@ async function run(relais) {
     await m.keyboard.press('Enter');
     await reminder.getByText('Ajoutez un exemple rempli, merci.').waitFor();
     await assertAxeClean(m, 'a fiche sent back, opened for changes');
+    // Saved again, it is back in the queue saying what was asked; the history keeps it.
+    const form = m.locator('main form');
+    const text = form.getByLabel('Texte', { exact: true });
+    await text.fill(`${await text.inputValue()}\n\nExemple rempli : la grille du Ternois.`);
+    await form.getByRole('button', { name: /^Enregistrer/ }).click();
+    await waitForPath(m, `/bibliotheque/${id}`);
+    await r.goto(`${base}/bibliotheque/relecture`);
+    const back = r.locator('.library-card').filter({ hasText: 'Une grille toute neuve' });
+    await back.getByText('Renvoyée pour modifications (version 1), revue depuis. Demande\u00A0: «\u00A0Ajoutez un exemple rempli, merci.\u00A0»', { exact: true }).waitFor();
+    await r.goto(`${base}/bibliotheque/${id}`);
+    await r.locator('.history .history-sent-back', { hasText: 'Ajoutez un exemple rempli, merci.' }).waitFor();
+    await assertAxeClean(r, 'a fiche back from a request for changes');
   });
 
   await step('no fiche found: ways out (clear the words, every fiche, propose one, the glossary), no sort; facet boxes keep their size', async () => {

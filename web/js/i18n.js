@@ -847,6 +847,8 @@ const fr = {
   'biblio.card.savedAnonymous': 'Version {version} enregistrée le {date}',
   'biblio.card.revision': 'Nouvelle version d’une fiche en ligne (version {version} en ligne)',
   'biblio.card.new': 'Nouvelle fiche',
+  'biblio.card.sentBack': 'Renvoyée pour modifications (version {version}), revue depuis. Demande : « {note} »',
+  'biblio.historySentBack': 'Renvoyée le {date} : « {note} »',
   'biblio.noneWays': 'Vous pouvez aussi :',
   'biblio.noneClear': 'effacer la recherche',
   'biblio.noneBrowse': 'parcourir toutes les fiches',

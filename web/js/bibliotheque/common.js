@@ -83,6 +83,10 @@ function provenance(item) {
     lines.push(item.published_version
       ? t('biblio.card.revision', { version: item.published_version }) : t('biblio.card.new'));
   }
+  // Back from a request for changes: what was asked, to check it was done.
+  if (pending && item.sent_back?.note && item.sent_back.version < item.version) {
+    lines.push(t('biblio.card.sentBack', { version: item.sent_back.version, note: item.sent_back.note }));
+  }
   if (item.author_name) {
     lines.push(item.org_name ? t('biblio.card.byOrg', { author: item.author_name, org: item.org_name })
       : t('biblio.card.by', { author: item.author_name }));

@@ -481,6 +481,7 @@ export async function render(ctx) {
         ` — ${formatDate(v.at)}${v.by ? ` — ${v.by}` : ''}${v.note ? ` — ${v.note}` : ''}`,
         v.published ? ' ' : null,
         v.published ? h('span', { class: 'badge state-published', text: t('biblio.state.published') }) : null,
+        v.sent_back?.note ? h('p', { class: 'history-sent-back', text: t('biblio.historySentBack', { note: v.sent_back.note, date: formatDate(v.sent_back.at) }) }) : null,
         v.version > 1 ? h('a', {
           class: 'history-compare', href: `/bibliotheque/${item.id}?version=${v.version}&comparer=${v.version - 1}#modifications`,
           text: t('biblio.diff.compare'),
