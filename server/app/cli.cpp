@@ -82,9 +82,12 @@ args parse(int argc, char** argv) {
             else if (name == "help") value = "1";
             else if (i + 1 < argc) value = argv[++i];
             else throw config_error("missing value for --" + name);
-            // An option given twice is a mistake to say, not one to settle silently.
+            // An option of a command given twice is a mistake to say, not one to settle
+            // silently (which e-mail was meant?); the settings' options take the last one,
+            // as scripts add theirs after the defaults.
             const std::string key = name == "set" ? "set:" + value.substr(0, value.find('=')) : name;
-            if (a.flags.count(key)) throw config_error("--" + (name == "set" ? "set " + key.substr(4) : name) + " given twice");
+            const bool setting = name == "set" || name == "config" || name == "data-dir" || name == "listen";
+            if (!setting && a.flags.count(key)) throw config_error("--" + name + " given twice");
             if (name == "set") {
                 auto e2 = value.find('=');
                 if (e2 == std::string::npos) throw config_error("--set expects KEY=VALUE");
@@ -295,7 +298,11 @@ int run_cli(int argc, char** argv) {
                 if (!ec) a.open(ep.protocol(), ec);
                 if (!ec) a.set_option(boost::asio::socket_base::reuse_address(true), ec);
                 if (!ec) a.bind(ep, ec);
-                if (ec) return fail("cannot listen on " + cfg.listen + ": " + ec.message());
+                if (ec)
+                    return fail("cannot listen on " + cfg.listen_address() + ":" + std::to_string(cfg.listen_port()) + ": " + ec.message() +
+                                (ec == boost::asio::error::address_in_use
+                                     ? " (another Relais, or another program, already listens there: stop it or choose another --listen)"
+                                     : ""));
             }
             application app(cfg);
             return app.serve();
