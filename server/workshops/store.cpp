@@ -102,8 +102,14 @@ void fill(db::connection& c, const auth::directory& dir, workshop_row& w) {
         user_ids.push_back(q.get_int(0));
     }
     auto users = dir.users(c, user_ids);
+    // A facilitator's seat holds while the account may facilitate: an animateur set back to
+    // membre takes part, as a member, in the workshops they ran (their seat comes back if
+    // they are made animateur again).
     for (const auto& [id, role] : rows)
-        if (auto it = users.find(id); it != users.end()) w.people.push_back({id, it->second.name, role});
+        if (auto it = users.find(id); it != users.end()) {
+            const bool may_facilitate = it->second.role == "animateur" || it->second.role == "admin";
+            w.people.push_back({id, it->second.name, role == "facilitator" && !may_facilitate ? "participant" : role});
+        }
     std::sort(w.people.begin(), w.people.end(),
               [](const person& a, const person& b) { return std::tie(a.role, a.name) < std::tie(b.role, b.name); });
 }

@@ -609,6 +609,18 @@ TEST_CASE("live room: closing produces the report (Markdown, HTML, CSV)", "[work
     REQUIRE(s.request("POST", w.path("/members"), json{{"user_id", claire_id}, {"role", "facilitator"}}.dump(), admin).status == 200);
     auto plan = s.request("GET", w.path(), {}, {{"Cookie", claire}}).json()["workshop"]["phases"];
     REQUIRE(s.request("PUT", w.path("/phases"), json{{"phases", plan}}.dump(), {{"Cookie", claire}}).status == 200);
+    {
+        // Set back to membre, she takes part as a member; animateur again, she facilitates again.
+        const auto user_path = "/api/admin/users/" + std::to_string(claire_id.get<std::int64_t>());
+        REQUIRE(s.request("PATCH", user_path, json{{"role", "membre"}}.dump(), admin).status == 200);
+        auto as_member = s.request("GET", w.path(), {}, {{"Cookie", claire}}).json()["workshop"];
+        CHECK(as_member["my_role"] == "participant");
+        for (const auto& f : as_member["facilitators"]) CHECK(f["id"] != claire_id);
+        CHECK(s.request("PATCH", w.path(), json{{"title", "Pris par un membre"}}.dump(), {{"Cookie", claire}}).status == 403);
+        CHECK(s.request("POST", w.path("/invites"), "{}", {{"Cookie", claire}}).status == 403);
+        REQUIRE(s.request("PATCH", user_path, json{{"role", "animateur"}}.dump(), admin).status == 200);
+        CHECK(s.request("GET", w.path(), {}, {{"Cookie", claire}}).json()["workshop"]["my_role"] == "facilitator");
+    }
     // A guest already in the room when the workshop goes live is present, silent as she is.
     auto early_guest = w.invite_guest("Aline Précoce");
     participant early;
