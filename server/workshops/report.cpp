@@ -21,8 +21,8 @@ std::string stage_label(const std::string& code) {
 // What people typed (notes, titles, names, fields), on one line of the report's Markdown
 // and read as written: its line breaks become « / », and the characters Markdown would
 // read as formatting are escaped (a backslash before them: « 2*3*4 » stays 2*3*4, « **x** »
-// is not bold, a leading « # », « - » or « > » is no heading, list or quote; HTML is
-// escaped by each renderer, not here). Every renderer of the
+// is not bold, a leading « # », « - » or « > » is no heading, list or quote, « <b> » and
+// « &amp; » are text, not HTML, for any CommonMark reader; each renderer escapes HTML too). Every renderer of the
 // report (the page, the HTML, PDF and ODT) reads the backslash escapes.
 std::string one_line(const std::string& text) {
     std::string flat;
@@ -46,7 +46,9 @@ std::string one_line(const std::string& text) {
     bool line_start = true;
     for (std::size_t i = 0; i < flat.size(); ++i) {
         const char c = flat[i];
-        static constexpr std::string_view always = "\\*_`[]|~";
+        // `<` and `&` too: another Markdown renderer (the library's readers may use any) would
+        // take `<script>`, `<http://…>` or `&eacute;` typed by a participant as HTML.
+        static constexpr std::string_view always = "\\*_`[]|~<&";
         bool escape = always.find(c) != std::string_view::npos;
         // At the start: a heading, a list, a quote, a numbered item.
         if (line_start && (c == '#' || c == '-' || c == '+' || c == '>')) escape = true;

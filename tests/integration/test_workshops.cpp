@@ -656,7 +656,7 @@ TEST_CASE("live room: closing produces the report (Markdown, HTML, CSV)", "[work
           std::string::npos);
     CHECK(md.find("### Inscrits ou invités, absents (2)\n\n- Bernard Absent\n- ") != std::string::npos);
     CHECK(md.find("(animation)\n", md.find("absents (2)")) != std::string::npos);  // Claire: preparing is not attending
-    CHECK(md.find("- **Démographie**\n  - Départs en retraite de 4 médecins <b>") != std::string::npos);
+    CHECK(md.find("- **Démographie**\n  - Départs en retraite de 4 médecins \\<b>") != std::string::npos);
     CHECK(md.find("| Alice | =Contacter la faculté; \"stage\" | 1er février 2027 |") != std::string::npos);
 
     auto html = s.request("GET", w.path("/report.html"), {}, admin);

@@ -307,7 +307,7 @@ TEST_CASE("report: markdown, escaped HTML, CSV without formulas", "[workshops][r
     w.title = "Atelier <test>";
     w.stage = "pre_aci";
     auto r = make_report(w, b.s, {"Bob", "Cat"}, 0);
-    CHECK(r.markdown.find("# Compte rendu — Atelier <test>") == 0);
+    CHECK(r.markdown.find("# Compte rendu — Atelier \\<test>") == 0);  // \< : text, not HTML, for any reader
     // No note on the board: the « Production » section says so rather than stay empty.
     CHECK(r.markdown.find("## Production\n\nAucune note n'a été écrite sur le tableau.") != std::string::npos);
     CHECK(r.actions_csv.find("\"Bob; \"\"B\"\"\";'=SOMME(A1) <script>;2027-01-01") != std::string::npos);
