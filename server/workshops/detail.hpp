@@ -23,7 +23,7 @@ std::vector<std::int64_t> id_list(const json& body, const char* field);
 std::string date_value(const json& body);
 /// Unix seconds of the end (midnight after) of a workshop's day, its date being Paris local
 /// time ("YYYY-MM-DD[THH:MM]"); 0 when it has no date.
-std::int64_t workshop_day_end(const std::string& date);
+std::int64_t workshop_day_end(const std::string& date, int days_after = 0);
 /// How long a guest's session lasts after joining (while the workshop is not archived).
 inline constexpr std::int64_t guest_session_s = 180LL * 86400;
 

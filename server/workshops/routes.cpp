@@ -354,7 +354,7 @@ void service::register_routes(net::router& r) {
         // By default a link is valid for 72 hours and at least until the day after the
         // workshop's date (a link sent a week ahead still opens on the day).
         auto expires = now + terms.hours * 3600;
-        if (!terms.hours_given) expires = std::max(expires, workshop_day_end(w.date) + 86400);
+        if (!terms.hours_given) expires = std::max(expires, workshop_day_end(w.date, 1));
         auto uid = who.account->account.id;
         std::int64_t invite_id = 0;
         auto sealed = seal_link(token);

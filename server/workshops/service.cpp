@@ -96,11 +96,12 @@ std::string date_value(const json& body) {
     return d;
 }
 
-std::int64_t workshop_day_end(const std::string& date) {
+std::int64_t workshop_day_end(const std::string& date, int days_after) {
     if (date.size() < 10) return 0;
     int y = 0, m = 0, d = 0;
     if (std::sscanf(date.c_str(), "%4d-%2d-%2d", &y, &m, &d) != 3) return 0;
-    return paris_local_to_utc((days_from_civil(y, m, d) + 1) * 86400);
+    // Midnight in Paris, counted in local days: a day around a change of time has 23 or 25 hours.
+    return paris_local_to_utc((days_from_civil(y, m, d) + 1 + days_after) * 86400);
 }
 
 }  // namespace detail

@@ -393,6 +393,13 @@ TEST_CASE("workshops: by default an invite link lasts at least until the day aft
     REQUIRE(w.s.request("PATCH", w.path(), R"({"date":"2027-03-10T14:00"})", {{"Cookie", w.admin}}).status == 200);
     auto inv = w.s.request("POST", w.path("/invites"), R"({"role":"participant"})", {{"Cookie", w.admin}}).json()["invite"];
     CHECK(inv["expires_at"] == "2027-03-11T23:00:00Z");  // midnight after 11 March in Paris (winter time)
+    // Around a change of time the day after has 23 or 25 hours: still its midnight.
+    for (const auto& [date, end] : std::vector<std::pair<std::string, std::string>>{{"2027-10-30", "2027-10-31T23:00:00Z"},
+                                                                                     {"2027-03-27", "2027-03-28T22:00:00Z"}}) {
+        REQUIRE(w.s.request("PATCH", w.path(), json{{"date", date}}.dump(), {{"Cookie", w.admin}}).status == 200);
+        auto around = w.s.request("POST", w.path("/invites"), R"({"role":"participant"})", {{"Cookie", w.admin}}).json()["invite"];
+        CHECK(around["expires_at"] == end);
+    }
     // Given hours are taken as they are.
     auto two = w.s.request("POST", w.path("/invites"), R"({"role":"participant","hours":2})", {{"Cookie", w.admin}}).json()["invite"];
     CHECK(two["expires_at"].get<std::string>() < "2027-01-01");
