@@ -191,7 +191,10 @@ void service::register_routes(net::router& r) {
         auto source = co_await room_for(id);
         auto phases = source->state().phases;
         workshop_draft d;
-        d.title = utf8_prefix(w.title + " (copie)", 200);
+        // The title cut so that « (copie) » always fits whole (200 characters at most).
+        d.title = utf8_prefix(w.title, 200 - 8);
+        while (!d.title.empty() && d.title.back() == ' ') d.title.pop_back();
+        d.title += " (copie)";
         d.subject = w.subject;
         d.stage = w.stage;
         d.date = w.date;

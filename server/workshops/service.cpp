@@ -85,7 +85,9 @@ std::vector<std::int64_t> id_list(const json& body, const char* field) {
 
 std::string date_value(const json& body) {
     auto d = json_input::optional_string(body, "date", 25).value_or("");
-    static const std::regex iso("^[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$");
+    // Years 2000 to 2099: a workshop's date, not a calendar's limits (year 9999 made invite
+    // expiries that ISO 8601 readers refuse).
+    static const std::regex iso("^20[0-9]{2}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?$");
     if (!d.empty() && (!std::regex_match(d, iso) || !valid_calendar_date(std::string_view(d).substr(0, 10))))
         throw api_error(errors::invalid_field, "date");
     if (d.size() > 10) {
@@ -385,8 +387,13 @@ std::string service::random_code() {
     return code;
 }
 
-std::string service::normalise_code(const std::string& typed) {
-    if (typed.size() > 32) return {};
+std::string service::normalise_code(const std::string& raw) {
+    if (raw.size() > 32) return {};
+    // The spaces and dashes a French keyboard or a copy from a document puts between the
+    // two halves: no-break, narrow no-break and thin spaces, en and em dashes.
+    std::string typed = raw;
+    for (std::string_view sep : {"\xC2\xA0", "\xE2\x80\xAF", "\xE2\x80\x89", "\xE2\x80\x93", "\xE2\x80\x94"})
+        for (auto at = typed.find(sep); at != std::string::npos; at = typed.find(sep)) typed.erase(at, sep.size());
     std::string code;
     for (char c : typed) {
         if (c == ' ' || c == '-' || c == '.' || c == '\t') continue;

@@ -1091,6 +1091,16 @@ TEST_CASE("workshops: duplicate with the composed plan, delete a draft only", "[
     auto c = copy.json()["workshop"];
     CHECK(c["id"] != w.id);
     CHECK(c["title"] == "Diagnostic du Val de Sambre (copie)");
+    {
+        // A long title is cut so that « (copie) » fits whole; a date far in the future is refused.
+        auto long_one = s.request("PATCH", w.path(), json{{"title", std::string(199, 'x')}}.dump(), {{"Cookie", w.admin}});
+        REQUIRE(long_one.status == 200);
+        auto long_copy = s.request("POST", w.path("/duplicate"), "", {{"Cookie", w.admin}}).json()["workshop"]["title"].get<std::string>();
+        CHECK(long_copy == std::string(192, 'x') + " (copie)");
+        auto far = s.request("PATCH", w.path(), json{{"date", "9999-12-31"}}.dump(), {{"Cookie", w.admin}});
+        CHECK(far.error_code() == "champ_invalide");
+        CHECK(far.json()["error"]["field"] == "date");
+    }
     CHECK(c["state"] == "draft");
     CHECK(c["cpts"]["id"] == cpts);
     CHECK(c["partners"].size() == 1);
@@ -1333,7 +1343,7 @@ TEST_CASE("report: edited before publishing, as PDF and ODT, kept when the works
 }
 
 TEST_CASE("invites: a short code to type in the room, and a QR code of the link", "[workshops][invites]") {
-    workshop_setup w({"--set", "limits.invite_code_attempts_per_hour_per_address=5"});
+    workshop_setup w({"--set", "limits.invite_code_attempts_per_hour_per_address=7"});
     auto& s = w.s;
     headers admin{{"Cookie", w.admin}};
     auto inv = s.request("POST", w.path("/invites"), json{{"role", "participant"}}.dump(), admin);
@@ -1356,6 +1366,9 @@ TEST_CASE("invites: a short code to type in the room, and a QR code of the link"
     CHECK(found.json()["path"] == "/invitation/" + token);
     CHECK(found.json()["workshop"]["id"] == w.id);
     CHECK(found.json()["role"] == "participant");
+    // With the no-break space a French text puts there, or an en dash.
+    CHECK(s.request("POST", "/api/invites/code", json{{"code", code.substr(0, 3) + "\u00A0" + code.substr(3)}}.dump()).status == 200);
+    CHECK(s.request("POST", "/api/invites/code", json{{"code", code.substr(0, 3) + " \u2013 " + code.substr(3)}}.dump()).status == 200);
     CHECK(s.request("POST", "/api/invites/code", json{{"code", "12"}}.dump()).json()["error"]["field"] == "code");
     CHECK(s.request("POST", "/api/invites/code", json{{"code", "ILO01Z"}}.dump()).json()["error"]["field"] == "code");
     CHECK(s.request("POST", "/api/invites/code", json{{"nope", 1}}.dump()).json()["error"]["field"] == "code");
@@ -1373,7 +1386,7 @@ TEST_CASE("invites: a short code to type in the room, and a QR code of the link"
     CHECK(s.request("POST", "/api/invites/code", json{{"code", code}}.dump()).error_code() == "code_invalide");
     CHECK(s.request("GET", w.path("/invites/" + std::to_string(invite_id) + "/qr.svg"), {}, admin).status == 404);
     CHECK(s.request("GET", w.path("/invites"), {}, admin).json()["invites"][0]["code"].is_null());
-    // Guessing is bounded per address (5 an hour here: 4 tried above).
+    // Guessing is bounded per address (7 an hour here: 6 tried above).
     CHECK(s.request("POST", "/api/invites/code", json{{"code", "AAAAAA"}}.dump()).error_code() == "code_invalide");
     CHECK(s.request("POST", "/api/invites/code", json{{"code", other["code"]}}.dump()).status == 429);
 }
