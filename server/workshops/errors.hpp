@@ -20,11 +20,12 @@ inline constexpr error_def too_many_notes_person{409, "trop_de_notes", "Vous ave
 inline constexpr error_def board_full{409, "tableau_plein", "Ce tableau a atteint sa capacité maximale."};
 inline constexpr error_def ops_rate_limited{429, "trop_d_operations", "Trop d'opérations en peu de temps : patientez quelques secondes."};
 inline constexpr error_def room_rate_limited{429, "atelier_sature", "L'atelier reçoit trop d'opérations en ce moment : réessayez dans un instant."};
+inline constexpr error_def signed_in_account{409, "compte_connecte", "Vous êtes connecté avec votre compte : un lien d'invitation sert aux invités sans compte. Ouvrez l'atelier depuis vos ateliers si vous y êtes inscrit ; sinon demandez à son animateur de vous y ajouter, ou déconnectez-vous pour entrer comme invité."};
 inline constexpr error_def invite_full{409, "invitation_complete", "Cette invitation a atteint son nombre maximal d'invités : demandez un nouveau lien à l'animateur."};
 inline constexpr error_def invalid_code{404, "code_invalide", "Ce code d'atelier est inconnu, expiré ou révoqué : vérifiez-le auprès de l'animateur."};
 inline constexpr error_def report_changed{409, "compte_rendu_modifie", "Le compte rendu a changé entre-temps (enregistré par quelqu'un d'autre ou régénéré) : rechargez-le, vos modifications sont conservées dans l'éditeur."};
 inline constexpr error_def plan_changed{409, "plan_modifie", "Le déroulé a été modifié entre-temps (par l'autre animateur ou en direct) : rechargez-le avant d'enregistrer."};
 inline constexpr error_def room_unavailable{503, "atelier_indisponible", "L'atelier est momentanément indisponible. Reconnexion…"};
 
-inline std::vector<const error_def*> all() { return {&unknown_operation, &wrong_phase, &board_locked, &stale_version, &no_votes_left, &workshop_closed, &not_in_room, &bad_transition, &invalid_invite, &too_many_notes_person, &board_full, &ops_rate_limited, &room_rate_limited, &invite_full, &invalid_code, &report_changed, &plan_changed, &room_unavailable}; }
+inline std::vector<const error_def*> all() { return {&unknown_operation, &wrong_phase, &board_locked, &stale_version, &no_votes_left, &workshop_closed, &not_in_room, &bad_transition, &invalid_invite, &too_many_notes_person, &board_full, &ops_rate_limited, &room_rate_limited, &invite_full, &signed_in_account, &invalid_code, &report_changed, &plan_changed, &room_unavailable}; }
 }  // namespace relais::workshops::errors

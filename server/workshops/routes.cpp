@@ -487,6 +487,9 @@ void service::register_routes(net::router& r) {
         if (token.size() > 128) throw api_error(errors::invalid_invite);
         auto body = json_input::parse_object(req.body);
         auto name = json_input::required_line(body, "name", 80);
+        // A person signed in with an account is that account wherever the two meet (the
+        // account wins over a guest cookie): a guest made for them could never be used.
+        if (co_await auth_.authenticate(req)) throw api_error(errors::signed_in_account);
         // Each guest is a new person to the per-person limits: arrivals are bounded per
         // link and per address, so that one link cannot mint an army.
         if (auto wait = take_join(req.client_address)) {

@@ -218,6 +218,13 @@ TEST_CASE("workshops: invite links, guests, revocation", "[workshops]") {
     CHECK(info.json()["workshop"]["title"] == "Diagnostic du Val de Sambre");
     CHECK(s.request("GET", "/api/invites/not-a-token").error_code() == "invitation_invalide");
     CHECK(s.request("POST", "/api/invites/" + token + "/join", json{{"name", ""}}.dump()).json()["error"]["field"] == "name");
+    // Signed in with an account, no guest is made (the account would win over it anyway):
+    // said, with what to do; the link counts no one more.
+    auto zoe = s.make_user(w.admin, "zoe@x.fr", "membre");
+    auto as_account = s.request("POST", "/api/invites/" + token + "/join", json{{"name", "Zoé"}}.dump(), {{"Cookie", zoe}});
+    CHECK(as_account.status == 409);
+    CHECK(as_account.error_code() == "compte_connecte");
+    CHECK(as_account.header("set-cookie").empty());
 
     auto joined = s.request("POST", "/api/invites/" + token + "/join", json{{"name", "Bruno, infirmier"}}.dump());
     REQUIRE(joined.status == 200);
