@@ -79,22 +79,24 @@ std::optional<std::string> optional_string(const nlohmann::json& obj, const char
     auto it = obj.find(field);
     if (it == obj.end() || it->is_null()) return std::nullopt;
     if (!it->is_string()) throw api_error(errors::invalid_field, field);
-    std::string v = trim(it->get_ref<const std::string&>());
-    // Line ends from other systems (CRLF, a lone CR) are line breaks, not control characters.
-    if (v.find('\r') != std::string::npos) {
-        std::string unix_ends;
-        unix_ends.reserve(v.size());
-        for (std::size_t i = 0; i < v.size(); ++i) {
-            if (v[i] != '\r') unix_ends += v[i];
-            else if (i + 1 >= v.size() || v[i + 1] != '\n') unix_ends += '\n';
-        }
-        v = std::move(unix_ends);
-    }
+    std::string v = unix_line_ends(trim(it->get_ref<const std::string&>()));
     std::size_t n = utf8_length(v);
     if (n == 0) return std::nullopt;  // blank reads as absent; required_string refuses it
     if (n > max_chars) throw api_error(errors::invalid_field, field);
     if (has_control(v)) throw api_error(errors::invalid_field, field);
     return v;
+}
+
+std::string unix_line_ends(std::string v) {
+    // Line ends from other systems (CRLF, a lone CR) are line breaks, not control characters.
+    if (v.find('\r') == std::string::npos) return v;
+    std::string out;
+    out.reserve(v.size());
+    for (std::size_t i = 0; i < v.size(); ++i) {
+        if (v[i] != '\r') out += v[i];
+        else if (i + 1 >= v.size() || v[i + 1] != '\n') out += '\n';
+    }
+    return out;
 }
 
 bool has_control(std::string_view v) {

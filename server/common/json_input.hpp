@@ -38,6 +38,9 @@ bool has(const nlohmann::json& obj, const char* field);
 
 std::string trim(std::string_view s);
 
+/// CRLF and a lone CR as LF: line ends from other systems are line breaks.
+std::string unix_line_ends(std::string v);
+
 /// Whether the text holds a control character other than newline and tab (C0, DEL, C1)
 /// or a bidirectional override or isolate (U+202A–U+202E, U+2066–U+2069): what every
 /// string read through this file refuses, for callers that read text whole.

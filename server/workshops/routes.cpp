@@ -640,7 +640,7 @@ void service::register_routes(net::router& r) {
         auto body = json_input::parse_object(req.body);
         auto md_it = body.find("markdown");
         if (md_it == body.end() || !md_it->is_string()) throw api_error(errors::invalid_field, "markdown");
-        auto markdown = md_it->get<std::string>();
+        auto markdown = json_input::unix_line_ends(md_it->get<std::string>());
         if (json_input::has_control(markdown)) throw api_error(errors::invalid_field, "markdown");
         if (json_input::trim(markdown).empty() || markdown.size() > 800000 || utf8_length(markdown) > 200000)
             throw api_error(errors::invalid_field, "markdown", "Le compte rendu doit contenir du texte, 200 000 caractères au plus.");
