@@ -102,6 +102,10 @@ async function run(relais) {
     const phone = form.getByLabel('Téléphone (facultatif)');
     assert.equal(await phone.getAttribute('aria-invalid'), 'true');
     assert.match(await phone.evaluate((el) => el.closest('.field').querySelector('.field-error').textContent), /Numéro de téléphone invalide/);
+    // Once: one message under the field, one in its description (not two copies).
+    assert.equal(await phone.evaluate((el) => el.closest('.field').querySelectorAll('.field-error').length), 1);
+    assert.equal(await phone.evaluate((el) => (el.getAttribute('aria-describedby') || '').split(' ')
+      .filter((id) => document.getElementById(id)?.classList.contains('field-error')).length), 1);
     assert.equal(await phone.inputValue(), '03 21 lettre', 'the typed text is kept');
     assert.equal(await form.getByLabel('Pas-de-Calais (62)').isChecked(), true);
     await assertAxeClean(marie, 'the declaration form with an error');
@@ -141,6 +145,8 @@ async function run(relais) {
     await anne.getByRole('link', { name: MARIE.name }).click();
     await waitForPath(anne, `/expertises/personnes/${marieId}`);
     await heading(anne, new RegExp(`^${MARIE.name}$`));
+    // The tab and the history name the person.
+    assert.equal(await anne.title(), `${MARIE.name} — Expertises — Relais`);
     await anne.getByRole('link', { name: MARIE.email }).waitFor();
     assert.equal(await anne.getByRole('link', { name: MARIE.email }).getAttribute('href'), `mailto:${MARIE.email}`);
     assert.equal(await anne.getByRole('link', { name: '03 21 00 00 00' }).getAttribute('href'), 'tel:0321000000');

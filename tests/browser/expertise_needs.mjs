@@ -108,6 +108,12 @@ async function run(relais) {
     await assertAxeClean(paul, 'the need form');
     await form.getByRole('button', { name: 'Enregistrer le besoin' }).click();
     await form.getByRole('alert').filter({ hasText: 'Cochez au moins un domaine concerné.' }).waitFor();
+    // Said once beside the field, and read once with it (not a second copy).
+    assert.equal(await form.locator('.field-error').filter({ hasText: 'Cochez au moins un domaine concerné.' }).count(), 1,
+      'one message under the domains');
+    const describedErrors = await form.locator('[aria-invalid="true"]').evaluateAll((els) => els.map((el) =>
+      (el.getAttribute('aria-describedby') || '').split(' ').filter((id) => document.getElementById(id)?.classList.contains('field-error')).length));
+    assert.deepEqual(describedErrors, [1], 'the field is described by one error message');
     assert.equal(await form.getByLabel('Intitulé du besoin').inputValue(), NEED);
     await assertAxeClean(paul, 'the need form with an error');
     await paul.reload();
@@ -150,8 +156,13 @@ async function run(relais) {
     await proposals.nth(1).getByRole('link', { name: MARC.name }).waitFor();
     await proposals.nth(1).getByText('Dans la même région').waitFor();
     await assertAxeClean(anne, 'a need with its ranked proposals');
-    await first.getByRole('button', { name: `Attribuer à ${MARIE.name}` }).click();
+    // The tab names the need.
+    assert.equal(await anne.title(), `${NEED} — Besoins d’appui — Relais`);
+    // From the keyboard: the focus lands on the outcome, not on <body>.
+    await first.getByRole('button', { name: `Attribuer à ${MARIE.name}` }).focus();
+    await anne.keyboard.press('Enter');
     await anne.getByRole('status').filter({ hasText: `Besoin attribué à ${MARIE.name}.` }).waitFor();
+    await anne.waitForFunction((text) => document.activeElement?.textContent === text, `Besoin attribué à ${MARIE.name}.`);
     await anne.locator('.details').getByRole('link', { name: MARIE.name }).waitFor();
     await anne.locator('.need-history').getByText(`Attribué à ${MARIE.name}`).waitFor();
     await assertNoOverflowBoth(anne);
@@ -181,10 +192,18 @@ async function run(relais) {
     await marie.goto(`${base}${needPath}`);
     await heading(marie, new RegExp(`^${NEED}$`));
     assert.equal(await marie.locator('.proposal').count(), 0, 'proposals are for animateurs');
-    await marie.getByRole('button', { name: 'Commencer l’accompagnement' }).click();
+    // From the keyboard: each move leaves the focus on the new state, and Tab goes on to
+    // the next action.
+    await marie.getByRole('button', { name: 'Commencer l’accompagnement' }).focus();
+    await marie.keyboard.press('Enter');
     await marie.getByRole('status').filter({ hasText: 'État du besoin : En cours.' }).waitFor();
-    await marie.getByRole('button', { name: 'Marquer comme terminé' }).click();
+    await marie.waitForFunction(() => document.activeElement?.textContent === 'État du besoin\u00a0: En cours.');
+    await marie.keyboard.press('Tab');
+    assert.equal(await marie.evaluate(() => document.activeElement.textContent), 'Marquer comme terminé');
+    await marie.keyboard.press('Enter');
     await marie.getByRole('status').filter({ hasText: 'État du besoin : Terminé.' }).waitFor();
+    await marie.waitForFunction(() => document.activeElement?.textContent === 'État du besoin\u00a0: Terminé.');
+    await assertAxeClean(marie, 'a need just finished, the focus on its new state');
     await marie.getByRole('button', { name: 'Rédiger le témoignage' }).click();
     const form = marie.getByRole('form', { name: 'En faire un témoignage' });
     assert.equal(await form.getByLabel('Titre du témoignage').inputValue(), `Témoignage — ${NEED}`);
@@ -214,7 +233,20 @@ async function run(relais) {
     assert.ok(await paul.locator('.network-graph .network-picked').count() === 1);
     assert.ok(await paul.locator('.network-graph .network-node.network-dim').count() > 0);
     await assertAxeClean(paul, 'the network view with a domain highlighted');
+    // The graph's labels are whole (« Lettre d’intention et projet de santé »), not cut short.
+    const cut = await paul.locator('.network-graph text').evaluateAll((els) => els.map((el) => el.textContent).filter((x) => x.endsWith('…')));
+    assert.deepEqual(cut, [], 'no label of the graph is cut');
     await assertNoOverflowBoth(paul);
+    // On a phone the table is one card per domain: its caption is whole, in view.
+    await paul.setViewportSize({ width: 390, height: 844 });
+    const fits = await table.evaluate((el) => {
+      const wrap = el.closest('.table-wrap');
+      const caption = el.caption.getBoundingClientRect();
+      return wrap.scrollWidth <= wrap.clientWidth && caption.right <= wrap.getBoundingClientRect().right;
+    });
+    assert.equal(fits, true, 'the table and its caption fit the screen');
+    await assertAxeClean(paul, 'the network view on a phone');
+    await paul.setViewportSize({ width: 1366, height: 900 });
   });
 
   await step('the needs list shows it done, with who accompanied it', async () => {

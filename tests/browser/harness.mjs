@@ -241,6 +241,27 @@ export async function assertNoOverflow(page) {
 }
 
 /**
+ * The message `text` of the last action is in view: in the status region at the top of
+ * <main> when that is on screen, else in its copy beside the action (`.status-echo`).
+ */
+export async function assertMessageInView(page, text) {
+  await page.locator('#statut').filter({ hasText: text }).waitFor();
+  const seen = await page.evaluate((wanted) => {
+    const inView = (el) => {
+      const r = el.getBoundingClientRect();
+      return r.height > 0 && r.top >= 0 && r.bottom <= window.innerHeight;
+    };
+    const status = document.getElementById('statut');
+    if (inView(status)) return 'status';
+    const norm = (x) => (x || '').replace(/\s+/gu, ' ').trim();
+    const echo = [...document.querySelectorAll('.status-echo')].find((el) => norm(el.dataset.message) === norm(wanted));
+    return echo && inView(echo) ? 'echo' : null;
+  }, text);
+  assert.ok(seen, `the message « ${text} » is not in view`);
+  return seen;
+}
+
+/**
  * Runs axe-core (WCAG 2.0/2.1 A and AA rules) on the page as it is and fails with the list
  * of violations, if any. The script is evaluated by the driver, not injected as a <script>:
  * the page's Content-Security-Policy stays as it is.

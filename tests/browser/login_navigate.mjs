@@ -11,7 +11,8 @@
 
 import assert from 'node:assert/strict';
 import {
-  addUser, assertAxeClean, assertNoProblems, heading, isExpected401, launchBrowser, log, makeDataDir, newPage, pathOf,
+  addUser, assertAxeClean, assertMessageInView, assertNoOverflow, assertNoProblems, heading, isExpected401, launchBrowser, log,
+  makeDataDir, newPage, pathOf,
   runTest, startServer, step, waitForPath, watchPage,
 } from './harness.mjs';
 
@@ -113,6 +114,21 @@ async function run(relais) {
     await page.locator('main').getByText(ADMIN.email, { exact: true }).first().waitFor();
   });
 
+  await step('on a phone, « Enregistrer le nom » confirms in view, beside the form; the next action clears it', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const form = page.getByRole('form', { name: 'Changer mon nom affiché' });
+    await form.getByRole('button', { name: 'Enregistrer le nom' }).click();
+    await assertMessageInView(page, 'Votre nom affiché a été mis à jour.');
+    await assertAxeClean(page, 'the account page with a confirmation, on a phone');
+    await assertNoOverflow(page);
+    // The password form sent empty: its own error, and no old success message beside it.
+    await page.getByRole('form', { name: 'Changer mon mot de passe' }).getByRole('button', { name: 'Changer le mot de passe' }).click();
+    await page.getByRole('form', { name: 'Changer mon mot de passe' }).getByRole('alert').filter({ hasText: /Mot de passe actuel/ }).waitFor();
+    assert.equal(await page.locator('#statut').textContent(), '');
+    assert.equal(await page.locator('.status-echo').count(), 0);
+    await page.setViewportSize({ width: 1366, height: 900 });
+  });
+
   await step('an administrator creates the user "Bruno Membre"', async () => {
     await nav.getByRole('link', { name: 'Utilisateurs', exact: true }).click();
     await waitForPath(page, '/admin/utilisateurs');
@@ -204,6 +220,26 @@ async function run(relais) {
     await heading(page, ADMIN.name);
     await network.getByText('Fait', { exact: true }).waitFor();
     assert.equal(await steps.locator('li.step-done').count(), 3);
+  });
+
+  await step('« Tâches planifiées »: each job named in French; at 200 % zoom « Lancer maintenant » is in view', async () => {
+    await page.goto(`${base}/admin/taches`);
+    await heading(page, /^Tâches planifiées$/);
+    const names = await page.locator('main .job-name').allTextContents();
+    assert.ok(names.length >= 7, `the jobs are listed (${names.length})`);
+    assert.deepEqual(names.filter((n) => /^[a-z_]+\.[a-z_]+$/.test(n)), [], 'no job is named by its key');
+    assert.ok(names.includes('Effacement des fichiers jamais joints'));
+    // 1366 px at 200 %: 683 px. The buttons are reached without scrolling sideways.
+    await page.setViewportSize({ width: 683, height: 450 });
+    await assertNoOverflow(page);
+    const outside = await page.locator('main [data-action="run"]').evaluateAll((els) => els.filter((el) => {
+      const r = el.getBoundingClientRect();
+      const frame = el.closest('.table-wrap').getBoundingClientRect();
+      return r.right > frame.right || r.left < frame.left;
+    }).length);
+    assert.equal(outside, 0, 'every « Lancer maintenant » is inside the visible frame');
+    await assertAxeClean(page, 'the scheduled jobs at 200 % zoom');
+    await page.setViewportSize({ width: 1366, height: 900 });
   });
 
   await step('the first Tab from the top of the page reaches the skip link', async () => {

@@ -101,6 +101,9 @@ async function run(relais) {
     await waitForPath(page, '/notifications');
     await heading(page, /^Notifications$/);
     assert.equal(await bell.getAttribute('aria-current'), 'page');
+    // The lead says what notices are about now: the library, needs, the watch, expertises.
+    assert.match(await page.locator('main .lead').first().textContent(),
+      /fiches de la bibliothèque.*besoins d’appui.*champs de veille.*expertises à reconfirmer/u);
     const items = page.locator('main li.notice');
     assert.equal(await items.count(), 2);
     assert.match(await items.nth(0).textContent(), /numéro 2/, 'the newest notice comes first');

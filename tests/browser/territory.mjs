@@ -2,7 +2,10 @@
 // Browser test of « Territoire d'une CPTS »: a member of a CPTS opens the page from the
 // navigation, sees the data's year, picks communes by name (mouse) and by postal code and
 // INSEE code (keyboard only), reads the population, the size and the seed funding as they
-// change, removes a commune, saves the territory with the CPTS, and finds the CSV link; no
+// change, removes a commune, saves the territory with the CPTS, and finds the CSV link; back
+// another day, the page opens on her CPTS's saved territory, an empty list is never saved
+// without a confirmation, « Reprendre » asks before replacing what is picked, and the focus
+// stays on « Enregistrer le territoire »; no
 // horizontal scrolling at 1366 px and at 390 px; axe-core finds no WCAG A/AA violation.
 //
 // Usage: node territory.mjs /path/to/relais   (see harness.mjs for the conventions)
@@ -45,6 +48,7 @@ async function run(relais) {
   });
 
   const figure = (id) => page.locator(`[data-testid="${id}"]`);
+  let orgId = null;
 
   await step('« Territoire CPTS » in the navigation opens the page with the data\'s year', async () => {
     await page.getByRole('navigation', { name: 'Navigation principale' }).getByRole('link', { name: 'Territoire CPTS', exact: true }).click();
@@ -146,12 +150,88 @@ async function run(relais) {
     await page.getByText('Territoire enregistré pour CPTS du Mélantois.').waitFor();
     const saved = await (await page.request.get(`${base}/api/territory/cpts`)).json();
     assert.equal(saved.territories.length, 1);
+    orgId = saved.territories[0].org_id;
     assert.equal(saved.territories[0].commune_count, 2);
     await page.goto(`${base}/territoire?cpts=${saved.territories[0].org_id}`);
     await heading(page, /^Territoire d’une CPTS$/);
     await page.getByText('2 communes.').waitFor();
     await figure('taille').filter({ hasText: 'Taille 1' }).waitFor();
     await assertAxeClean(page, 'a saved territory reloaded');
+  });
+
+  // The member comes back another day (a new tab: nothing kept from before).
+  const member2 = await context.browser().newContext({ locale: 'fr-FR', viewport: { width: 1366, height: 900 } });
+  const again = await member2.newPage();
+  again.setDefaultTimeout(STEP_TIMEOUT_MS);
+  await watchPage(again, problems, { who: 'member again', allow: (text, where) => isExpected401(text, where, ['/api/me']) });
+  const savedCount = async () => {
+    const list = (await (await again.request.get(`${base}/api/territory/cpts`)).json()).territories;
+    return list.length ? list[0].commune_count : 0;
+  };
+  const saveButton = again.getByRole('button', { name: 'Enregistrer le territoire' });
+
+  await step('a member opening the page finds her CPTS’s saved territory, ready to edit', async () => {
+    await signIn(again, base, MEMBER);
+    await again.goto(`${base}/territoire`);
+    await heading(again, /^Territoire d’une CPTS$/);
+    await again.getByText('2 communes.').waitFor();
+    await again.getByRole('button', { name: 'Retirer Bersée' }).waitFor();
+    assert.equal(await again.getByLabel('CPTS', { exact: true }).inputValue(), String(orgId));
+    await again.getByText(/^Vous modifiez le territoire enregistré de cette CPTS/).waitFor();
+    await assertAxeClean(again, 'the territory page opened on the member’s saved territory');
+  });
+
+  await step('an empty list never erases the saved territory without a clear confirmation', async () => {
+    await again.getByRole('button', { name: 'Retirer Bersée' }).click();
+    await again.getByRole('button', { name: /^Retirer L/ }).click();
+    await again.getByText('Aucune commune pour l’instant.').waitFor();
+    await saveButton.focus();
+    await again.keyboard.press('Enter');
+    const dialog = again.getByRole('dialog', { name: 'Supprimer le territoire enregistré de CPTS du Mélantois ?' });
+    await dialog.getByText(/effacera le territoire de CPTS du Mélantois \(2 communes\)/).waitFor();
+    await assertAxeClean(again, 'the confirmation before erasing a saved territory');
+    await dialog.getByRole('button', { name: 'Annuler' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    assert.equal(await saveButton.evaluate((el) => el === document.activeElement), true, 'the focus is back on the button');
+    assert.equal(await savedCount(), 2, 'nothing was erased');
+  });
+
+  await step('« Reprendre » asks before replacing the communes picked; saving keeps the focus on the button', async () => {
+    await again.getByLabel('Rechercher une commune').fill('lille');
+    await again.getByRole('button', { name: 'Ajouter Lille (59350)' }).click();
+    await again.getByText('1 commune.').waitFor();
+    await again.getByLabel('Reprendre le territoire d’une CPTS enregistrée').selectOption(String(orgId));
+    await again.getByRole('button', { name: 'Reprendre', exact: true }).click();
+    const dialog = again.getByRole('dialog', { name: 'Remplacer les communes choisies ?' });
+    await dialog.getByRole('button', { name: 'Annuler' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await again.getByRole('button', { name: 'Retirer Lille' }).waitFor();
+    await again.getByRole('button', { name: 'Reprendre', exact: true }).click();
+    await dialog.getByRole('button', { name: 'Remplacer les communes' }).click();
+    await again.getByText('2 communes.').waitFor();
+    assert.equal(await again.getByRole('button', { name: 'Retirer Lille' }).count(), 0);
+    // Saved from the keyboard: the outcome beside the button, the focus still on it.
+    await saveButton.focus();
+    await again.keyboard.press('Enter');
+    await again.getByRole('status').filter({ hasText: 'Territoire enregistré pour CPTS du Mélantois.' }).waitFor();
+    assert.equal(await saveButton.evaluate((el) => el === document.activeElement), true, 'the focus stays on the button');
+  });
+
+  await step('confirmed, an empty list erases the territory, and says so', async () => {
+    await again.getByRole('button', { name: 'Retirer Bersée' }).click();
+    await again.getByRole('button', { name: /^Retirer L/ }).click();
+    await again.getByText('Aucune commune pour l’instant.').waitFor();
+    await saveButton.click();
+    const dialog = again.getByRole('dialog', { name: 'Supprimer le territoire enregistré de CPTS du Mélantois ?' });
+    await dialog.getByRole('button', { name: 'Supprimer le territoire' }).click();
+    await again.getByRole('status').filter({ hasText: 'Territoire de CPTS du Mélantois supprimé.' }).waitFor();
+    assert.equal(await savedCount(), 0);
+    // Nothing saved any more: an empty list is refused, with the reason.
+    await saveButton.click();
+    await again.getByText('Ajoutez au moins une commune avant d’enregistrer le territoire.').waitFor();
+    await again.setViewportSize({ width: 390, height: 844 });
+    await assertNoOverflow(again);
+    await assertAxeClean(again, 'the territory page after erasing, on a phone');
   });
 
   await step('no console error nor CSP violation on any page', async () => {

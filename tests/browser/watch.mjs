@@ -4,7 +4,9 @@
 // source (the preview lists what would be imported), adds it, sees the items arrive in
 // « À qualifier », retains one with what to remember, finds it under « Retenus »; the
 // coverage no longer flags the field as unattended; a member who does not own the field
-// has no qualification form; reading from the keyboard (j/k, s, r); « Non lus seulement »
+// has no qualification form; reading from the keyboard (j/k, s, r: only inside the list,
+// said aloud, documented under « Raccourcis clavier »); precise errors of « Signaler un lien
+// ou une note »; confirmations in view beside the action, cleared by the next; « Non lus seulement »
 // (kept in the address) and « Tout marquer comme lu »; no horizontal
 // scrolling at 1366 px and at 390 px; axe-core finds no WCAG A/AA violation on each page.
 //
@@ -144,6 +146,13 @@ async function run(relais) {
     const row = table.getByRole('row').filter({ has: page.getByRole('rowheader', { name: 'Réglementation' }) });
     await row.getByText('Aucun responsable actif pour ce champ.').waitFor();
     await row.getByText(/Aucune source/).waitFor();
+    // At 1366 px the whole table is in its frame: « À surveiller » is not pushed out.
+    const fit = await table.evaluate((el) => {
+      const wrap = el.closest('.table-wrap');
+      const flags = [...el.tHead.rows[0].cells].at(-1).getBoundingClientRect();
+      return { scroll: wrap.scrollWidth, client: wrap.clientWidth, right: flags.right, wrapRight: wrap.getBoundingClientRect().right };
+    });
+    assert.ok(fit.scroll <= fit.client && fit.right <= fit.wrapRight, `the coverage table overflows its frame: ${JSON.stringify(fit)}`);
     await assertNoOverflow(page);
     await assertAxeClean(page, 'the watch overview');
   });
@@ -155,8 +164,8 @@ async function run(relais) {
     await waitForPath(page, `/veille/champs/${reg.id}`);
     await heading(page, /^Réglementation$/);
     await page.getByText(`Responsables : ${OWNER.name}.`).waitFor();
-    // While it has no source, the field says what kind of source to add.
-    await page.getByText(/Ajoutez les flux des textes officiels/).first().waitFor();
+    // While it has no source, the field says there is nothing to qualify, and what kind of source to add.
+    await page.locator('.watch-empty').getByText(/^Rien à qualifier\s: ce champ n’a pas encore de source\. .*Ajoutez les flux des textes officiels/u).waitFor();
     await page.getByLabel('Adresse du flux ou du site').fill(feedUrl);
     await page.getByRole('button', { name: 'Tester la source' }).click();
     await page.getByText('« Actualités réglementaires » : 2 éléments seraient importés. Les premiers :').waitFor();
@@ -177,15 +186,26 @@ async function run(relais) {
     await assertAxeClean(page, 'a field with its sources and inbox');
   });
 
-  await step('from the keyboard: j moves to an item, s makes it a favourite, r marks it read', async () => {
-    await page.locator('main h1').click(); // focus outside any field
+  await step('from the keyboard: the shortcuts act only in the list, are said, and are documented', async () => {
+    // A letter typed outside the list does nothing (WCAG 2.1.4).
+    await page.locator('main h1').click();
     await page.keyboard.press('j');
+    await page.keyboard.press('s');
+    assert.equal(await page.evaluate(() => Boolean(document.activeElement.closest('.watch-items'))), false, 'j outside the list moves nothing');
+    assert.equal(await page.locator('main li.watch-item button[aria-pressed="true"]').count(), 0, 's outside the list changes nothing');
+    // « Raccourcis clavier » says them.
+    await page.locator('.watch-shortcuts summary').filter({ hasText: 'Raccourcis clavier' }).click();
+    await page.locator('.watch-shortcuts').getByText('mettre l’élément en favori, ou l’en retirer').waitFor();
+    await assertAxeClean(page, 'the inbox with its keyboard shortcuts shown');
+    // In the list: s and r change the item and say so; j goes to the next one.
     const first = page.locator('main li.watch-item').first();
-    assert.equal(await first.evaluate((el) => el === document.activeElement), true, 'j focuses the first item');
+    await first.locator('a[data-focus="link"]').focus();
     await page.keyboard.press('s');
     await first.getByRole('button', { name: /^Favori/, pressed: true }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Ajouté aux favoris : Décret relatif aux missions des CPTS' }).waitFor();
     await page.keyboard.press('r');
     await page.locator('main li.watch-item').first().getByRole('button', { name: /^Lu/, pressed: true }).waitFor();
+    await page.getByRole('status').filter({ hasText: 'Marqué comme lu : Décret relatif aux missions des CPTS' }).waitFor();
     assert.equal(await page.locator('main li.watch-item').first().locator('.tag-unread').count(), 0);
     await page.keyboard.press('j');
     assert.equal(await page.locator('main li.watch-item').nth(1).evaluate((el) => el === document.activeElement), true);
@@ -321,6 +341,23 @@ async function run(relais) {
     await other.getByRole('form', { name: 'Signaler un lien ou une note' }).getByLabel('Titre (lu sur la page s’il est vide)').fill('');
   });
 
+  await step('« Signaler un lien ou une note » says precisely what is missing or wrong, on the address', async () => {
+    const post = other.getByRole('form', { name: 'Signaler un lien ou une note' });
+    const address = post.getByLabel('Adresse de la page (facultatif pour une note)');
+    const titleBox = post.getByLabel('Titre (lu sur la page s’il est vide)');
+    await post.getByRole('button', { name: 'Ajouter à la liste à qualifier' }).click();
+    await post.getByRole('alert').filter({ hasText: 'Indiquez l’adresse d’une page, ou un titre pour une note.' }).waitFor();
+    assert.equal(await address.getAttribute('aria-invalid'), 'true');
+    assert.equal(await titleBox.getAttribute('aria-invalid'), null, 'the title is not blamed');
+    assert.equal(await address.evaluate((el) => el === document.activeElement), true);
+    await address.fill('pas une url');
+    await post.getByRole('button', { name: 'Ajouter à la liste à qualifier' }).click();
+    await post.getByRole('alert').filter({ hasText: /^L’adresse doit être celle d’une page web et commencer par http:\/\/ ou https:\/\//u }).waitFor();
+    assert.equal(await post.locator('.field-error').count(), 1);
+    await assertAxeClean(other, 'the signal form with an invalid address');
+    await address.fill('');
+  });
+
   await step('on a phone, the field page does not scroll sideways; the coverage no longer flags an owner', async () => {
     await page.setViewportSize({ width: 390, height: 844 });
     await assertNoOverflow(page);
@@ -337,6 +374,15 @@ async function run(relais) {
     await page.getByLabel('Fréquence').selectOption('weekly');
     await page.getByRole('button', { name: 'Enregistrer' }).click();
     await page.getByText('Vous recevrez la lettre de veille chaque semaine.').waitFor();
+    // The status region is far above: the message is also shown beside the button, in view.
+    const echo = page.locator('.status-echo');
+    await echo.waitFor();
+    assert.equal(await echo.getAttribute('data-message'), 'Vous recevrez la lettre de veille chaque semaine.');
+    assert.equal(await echo.evaluate((el) => {
+      const r = el.getBoundingClientRect();
+      return r.top >= 0 && r.bottom <= window.innerHeight && Boolean(el.closest('form'));
+    }), true, 'the confirmation is in view, in the subscription form');
+    await assertAxeClean(page, 'the watch page with a confirmation beside the subscription');
     const admin = await adminOnWatch();
     await admin.getByLabel('Titre (facultatif)').fill('Lettre de veille de décembre');
     await admin.getByLabel('Introduction').fill('Bonjour à toutes et à tous.');
@@ -362,6 +408,9 @@ async function run(relais) {
     const anonymous = await (await browser.newContext({ locale: 'fr-FR' })).newPage();
     await anonymous.goto(`${base}${link}`);
     await anonymous.getByText('C’est fait : vous ne recevrez plus la lettre de veille.').waitFor();
+    // Signed out: signing in leads back to the watch, where letters are chosen.
+    assert.equal(await anonymous.getByRole('link', { name: 'Se connecter pour gérer ses lettres de veille' }).getAttribute('href'),
+      '/connexion?retour=%2Fveille');
     await assertAxeClean(anonymous, 'the unsubscribe page');
   });
 
@@ -398,8 +447,13 @@ async function run(relais) {
     const source = admin.locator('.watch-source').filter({ hasText: 'Actualités réglementaires' });
     await source.getByRole('button', { name: 'Actualiser : Actualités réglementaires' }).click();
     await admin.getByText('Actualisation demandée : « Actualités réglementaires » sera relue dans quelques secondes.').waitFor();
+    await source.locator('.status-echo').waitFor();
     await source.getByRole('button', { name: 'Retirer : Actualités réglementaires' }).click();
     const confirm = admin.getByRole('dialog', { name: 'Retirer cette source ?' });
+    // The next action clears what the last one said: no old message beside a new one.
+    await confirm.waitFor();
+    assert.equal(await admin.locator('#statut').textContent(), '');
+    assert.equal(await admin.locator('.status-echo').count(), 0);
     await confirm.getByText('« Actualités réglementaires » ne sera plus lue pour ce champ. Les éléments déjà importés restent.').waitFor();
     await assertAxeClean(admin, 'the confirmation to remove a source');
     await confirm.getByRole('button', { name: 'Annuler' }).click();

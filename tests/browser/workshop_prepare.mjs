@@ -9,7 +9,7 @@
 
 import assert from 'node:assert/strict';
 import {
-  addUser, assertAxeClean, assertNoProblems, heading, launchBrowser, log,
+  addUser, assertAxeClean, assertMessageInView, assertNoProblems, heading, launchBrowser, log,
   makeDataDir, runTest, signedIn, startServer, step, waitForPath,
 } from './harness.mjs';
 
@@ -79,9 +79,12 @@ async function run(relais) {
     await tform.getByRole('button', { name: 'Enregistrer comme modèle' }).click();
     await tform.getByRole('alert').filter({ hasText: 'Enregistrez d’abord le déroulé modifié' }).waitFor();
     await a.getByRole('button', { name: 'Enregistrer le déroulé' }).click();
-    await a.getByText('Le déroulé a été enregistré.').waitFor();
+    // Each confirmation is in view where the button was pressed; the next action clears it.
+    await assertMessageInView(a, 'Le déroulé a été enregistré.');
     await tform.getByRole('button', { name: 'Enregistrer comme modèle' }).click();
-    await a.getByText('Modèle « Gouvernance en 5 temps » enregistré.').waitFor();
+    await assertMessageInView(a, 'Modèle « Gouvernance en 5 temps » enregistré.');
+    assert.equal(await a.locator('.status-echo').count() <= 1, true, 'one message at a time');
+    await assertAxeClean(a, 'the workshop page with a confirmation beside the template form');
     const templates = (await api('GET', '/api/templates')).templates;
     const made = templates.find((x) => x.name === 'Gouvernance en 5 temps');
     assert.ok(made, 'the template is offered');

@@ -168,10 +168,86 @@ async function restoreGuest() {
 /**
  * Shows a status message in the polite live region at the top of <main>.
  * kind: "success" | "info" | "error". An empty message clears the region.
+ *
+ * That region is far above the button pressed on a long page: when it is out of view, the
+ * message is also shown beside the control that caused it (the button last pressed, or the
+ * form last sent, a moment ago), else at the bottom of the window. That copy is hidden from
+ * assistive technology (the live region speaks already). The next action in the page
+ * (a button pressed, a form sent) clears both: no message is left beside a newer one.
  */
-function announce(message, kind = 'success') {
+const ECHO_ACTOR_MS = 15_000;
+let lastActor = null;
+let lastActorAt = 0;
+let echo = null;
+
+function clearEcho() {
+  if (echo) echo.remove();
+  echo = null;
+}
+
+function inView(el) {
+  const r = el.getBoundingClientRect();
+  return r.height > 0 && r.bottom > 0 && r.top < window.innerHeight;
+}
+
+/** Where a copy of the message goes beside `actor`: [element, 'after' | 'append']. */
+function echoSpot(actor) {
+  const form = actor.closest('form');
+  if (form) {
+    const row = actor.closest('.form-actions');
+    return row && form.contains(row) ? [row, 'after'] : [form, 'append'];
+  }
+  const row = actor.closest('.form-actions, .row-actions, .page-actions');
+  if (row) return [row, 'after'];
+  const cell = actor.closest('li, td, th, dd');
+  if (cell) return [cell, 'append'];
+  return [actor, 'after'];
+}
+
+// The copy's words are drawn by CSS (`data-message`): the text lives once in the page, in
+// the live region, for assistive technology and for searches in the page.
+function echoElement(message, kind, className) {
+  return h('p', { class: `status status-${kind} ${className}`, 'aria-hidden': 'true', 'data-message': message });
+}
+
+function announce(message, kind = 'success', { echoed = true } = {}) {
   els.status.className = `status status-${kind}`;
   els.status.textContent = message || '';
+  clearEcho();
+  if (!message || !echoed || inView(els.status)) return;
+  const recent = Date.now() - lastActorAt < ECHO_ACTOR_MS;
+  let actor = recent && lastActor && lastActor.isConnected && els.page.contains(lastActor) ? lastActor : null;
+  // The control pressed was drawn again: the one that holds the focus now, if in the page.
+  const focused = document.activeElement;
+  if (!actor && recent && focused && focused !== els.page && els.page.contains(focused)) actor = focused;
+  if (actor) {
+    echo = echoElement(message, kind, 'status-echo');
+    const [spot, how] = echoSpot(actor);
+    if (how === 'append') spot.append(echo);
+    else spot.after(echo);
+  } else if (kind !== 'info') {
+    // Nothing to stand beside: at the bottom of the window until the next action (or a
+    // click on it). Not for news (« de nouveaux éléments… »), which the page shows itself.
+    echo = echoElement(message, kind, 'status-echo status-echo-floating');
+    echo.addEventListener('click', clearEcho);
+    document.body.append(echo);
+  }
+}
+
+// The next action clears what the last one said (captured before the page's own handlers,
+// which may announce at once).
+function onPageAction(event) {
+  const target = event.target instanceof Element ? event.target : null;
+  if (!target || !els.page.contains(target)) return;
+  if (event.type === 'submit') {
+    lastActor = event.submitter || target;
+  } else {
+    const control = target.closest('button, summary, input[type="checkbox"], input[type="radio"], [role="button"]');
+    if (!control) return;
+    lastActor = control;
+  }
+  lastActorAt = Date.now();
+  if (els.status.textContent || echo) announce('');
 }
 
 // ---------------------------------------------------------------- router
@@ -303,7 +379,8 @@ async function render({ focus = true, flash = '', flashKind = 'info' } = {}) {
   els.page.replaceChildren(node);
   els.main.removeAttribute('aria-busy');
   document.title = `${title} — ${t('layout.titleSuffix')}`;
-  if (flash) announce(flash, flashKind);
+  // A new page: the message is at its top, in view.
+  if (flash) announce(flash, flashKind, { echoed: false });
   // Opened at an element (#sigle-CPTS): it is shown and focused, else the page's title.
   let anchor = null;
   try {
@@ -481,6 +558,8 @@ function onPopState() {
 async function start() {
   applyShellTexts();
   document.addEventListener('click', onDocumentClick);
+  document.addEventListener('click', onPageAction, true);
+  document.addEventListener('submit', onPageAction, true);
   window.addEventListener('popstate', onPopState);
   els.logout.addEventListener('click', logout);
 

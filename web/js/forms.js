@@ -202,14 +202,24 @@ export function createForm({ labelledBy, label, className = 'form', onSubmit, ch
     'aria-label': labelledBy ? null : label,
   }, region, children);
 
-  // A field's own message, under it and read with it (aria-describedby).
+  // A field's own message, under it and read with it (aria-describedby); a group of boxes
+  // (a fieldset) has it under its legend, in view above a long list. One message per
+  // field: marking it again rewrites its message.
   function markField(el, message) {
     el.setAttribute('aria-invalid', 'true');
     const holder = el.closest('.field, fieldset') || el.parentElement;
     if (!holder) return;
+    const ids = (el.getAttribute('aria-describedby') || '').split(' ').filter(Boolean);
+    const already = ids.map((id) => document.getElementById(id)).find((n) => n && n.classList.contains('field-error'));
+    if (already) {
+      already.textContent = message;
+      return;
+    }
     const note = h('p', { class: 'field-error', id: uid('erreur'), text: message });
-    holder.append(note);
-    el.setAttribute('aria-describedby', [el.getAttribute('aria-describedby'), note.id].filter(Boolean).join(' '));
+    const legend = holder.tagName === 'FIELDSET' ? holder.querySelector(':scope > legend') : null;
+    if (legend) legend.after(note);
+    else holder.append(note);
+    el.setAttribute('aria-describedby', [...ids, note.id].join(' '));
   }
 
   function unmarkField(el) {
@@ -257,8 +267,13 @@ export function createForm({ labelledBy, label, className = 'form', onSubmit, ch
   // A field marked invalid is no longer so once it is changed; when none is left, the
   // message goes too (a message about no field stays until the next submission).
   form.addEventListener('input', (event) => {
-    const el = event.target;
-    if (!(el instanceof Element) || el.getAttribute('aria-invalid') !== 'true') return;
+    let el = event.target;
+    if (!(el instanceof Element)) return;
+    // A group of boxes is marked on its first box: ticking another one corrects it too.
+    if (el.getAttribute('aria-invalid') !== 'true' && el.name) {
+      el = form.querySelector(`[name="${CSS.escape(el.name)}"][aria-invalid="true"]`) || el;
+    }
+    if (el.getAttribute('aria-invalid') !== 'true') return;
     unmarkField(el);
     // The message above says what is left to correct (nothing once all is fixed).
     const left = [...form.querySelectorAll('[aria-invalid="true"]')];

@@ -75,47 +75,12 @@ export function validationText(entry) {
 // ------------------------------------------------------------------ field errors
 
 /**
- * Wraps a form's submit handler so that an API error naming a field (`error.field`) is
- * also written next to that field (and linked to it by aria-describedby); the form's own
- * alert region announces it and createForm focuses the field. Typed text stays as it is.
+ * A form's submit handler, as is. An API error naming a field (`error.field`) is written
+ * next to that field once, by createForm (forms.js), which also announces and focuses it:
+ * this wrapper no longer marks it a second time. Kept so that callers need not change.
  */
 export function withFieldErrors(onSubmit) {
-  return async (values, form) => {
-    clearFieldErrors(form);
-    try {
-      await onSubmit(values, form);
-    } catch (err) {
-      if (err && err.field) showFieldError(form, err.field, err.message);
-      throw err;
-    }
-  };
-}
-
-function clearFieldErrors(form) {
-  for (const p of form.querySelectorAll('.field-error')) {
-    const control = form.querySelector(`[aria-describedby~="${p.id}"]`);
-    if (control) {
-      const rest = control.getAttribute('aria-describedby').split(' ').filter((x) => x && x !== p.id);
-      if (rest.length) control.setAttribute('aria-describedby', rest.join(' '));
-      else control.removeAttribute('aria-describedby');
-    }
-    p.remove();
-  }
-}
-
-function showFieldError(form, field, message) {
-  let control = form.elements.namedItem(field);
-  if (control instanceof RadioNodeList) control = control[0] || null;
-  // A group (départements, audience) shows its message in its fieldset.
-  const box = control ? (control.closest('fieldset') || control.closest('.field')) : null;
-  if (!box) return;
-  const id = uid('erreur');
-  const p = h('p', { class: 'field-error', id, text: message });
-  const legend = box.querySelector(':scope > legend, :scope > label');
-  if (legend && legend.nextSibling) legend.after(p);
-  else box.prepend(p);
-  const described = control.getAttribute('aria-describedby');
-  control.setAttribute('aria-describedby', described ? `${described} ${id}` : id);
+  return onSubmit;
 }
 
 // ------------------------------------------------------------------ territory picker

@@ -14,7 +14,9 @@ import { absoluteDate } from '../time.js';
 import { isManager, subNav } from '../expertises/common.js';
 import { domainsText, movesFor, needTags, needTerritoryText, stateLabel, urgencyLabel } from '../expertises/needs.js';
 
-export const title = 'besoins.detail.title';
+// The need's title once it is read (the tab and the history show it).
+let pageTitle = '';
+export const title = () => (pageTitle ? t('besoins.detail.titleFor', { title: pageTitle }) : t('besoins.detail.title'));
 
 function row(term, ...value) {
   return h('div', { class: 'details-row' }, h('dt', { text: term }), h('dd', {}, value));
@@ -61,13 +63,30 @@ export async function render(ctx) {
   const follows = () => manager || need.created_by === user.id || isAssignee();
   const phaseLabel = (code) => (lists.phases().find((p) => p.code === code) || {}).label || code;
 
-  async function act(run, announce) {
+  // The outcome of the last action, shown where it was taken (`where`: « moves » above the
+  // state's buttons, « links », « testimony ») and focused: the page is drawn again, so the
+  // button pressed may be gone, and the keyboard goes on from there (the next action follows).
+  let result = null;
+  function resultNode(where) {
+    if (!result || result.where !== where) return null;
+    return h('p', { class: 'status status-success need-result', role: 'status', tabindex: '-1', text: result.text });
+  }
+  function focusResult() {
+    const node = body.querySelector('.need-result');
+    if (node) node.focus();
+  }
+
+  async function act(run, announce, where = 'moves') {
     showError('');
+    result = null;
     try {
       const answer = await run();
       if (answer && answer.need) need = answer.need;
+      result = announce ? { text: announce, where } : null;
       await draw();
-      live.textContent = announce || '';
+      // Read once: by the focus move when there is a message to focus, else by the live region.
+      live.textContent = '';
+      if (result) focusResult();
     } catch (err) {
       if (err && err.name === 'AbortError') return;
       showError(err.message);
@@ -100,7 +119,6 @@ export async function render(ctx) {
               h('span', { class: 'proposal-rank', text: t('besoins.proposals.rank', { n: i + 1 }) }), ' ',
               h('a', { href: `/expertises/personnes/${p.person.id}`, text: p.person.name })),
             p.person.org ? h('p', { class: 'hint', text: p.person.org }) : null,
-            h('p', { class: 'hint', text: t('besoins.proposals.score', { score: String(p.score).replace('.', ',') }) }),
             h('ul', { class: 'proposal-reasons' }, (p.reasons || []).map((r) => h('li', { text: r }))),
             assigned
               ? h('p', {}, h('span', { class: 'tag tag-ok', text: t('besoins.proposals.isAssigned') }))
@@ -145,7 +163,7 @@ export async function render(ctx) {
       follows() ? [' ', h('button', {
         type: 'button', class: 'button button-small button-danger-quiet', text: t('besoins.links.remove'),
         'aria-label': t('besoins.links.removeLabel', { title: l.title || t('besoins.links.ficheInReview') }),
-        onclick: () => act(() => api.del(`${base}/links/${l.kind}/${l.id}`, { signal }), t('besoins.links.removed')),
+        onclick: () => act(() => api.del(`${base}/links/${l.kind}/${l.id}`, { signal }), t('besoins.links.removed'), 'links'),
       })] : null);
   }
 
@@ -171,7 +189,7 @@ export async function render(ctx) {
             type: 'button', class: 'button button-small', disabled: linked.has(x.id),
             text: linked.has(x.id) ? t('besoins.links.alreadyLinked') : t('besoins.links.link'),
             'aria-label': t('besoins.links.linkLabel', { title: x.title }),
-            onclick: () => act(() => api.post(`${base}/links`, { kind: 'library', id: x.id }, { signal }), t('besoins.links.linked', { title: x.title })),
+            onclick: () => act(() => api.post(`${base}/links`, { kind: 'library', id: x.id }, { signal }), t('besoins.links.linked', { title: x.title }), 'links'),
           }))));
       },
     });
@@ -183,6 +201,7 @@ export async function render(ctx) {
     const links = need.links || [];
     return h('section', { class: 'block', 'aria-labelledby': sid },
       h('h2', { id: sid, text: t('besoins.links.title') }),
+      resultNode('links'),
       links.length ? h('ul', { class: 'need-links' }, links.map(linkItem)) : h('p', { class: 'hint', text: t('besoins.links.none') }),
       manager && need.state !== 'closed'
         ? h('p', {}, h('a', { class: 'button', href: `/ateliers/nouveau?besoin=${encodeURIComponent(need.id)}`, text: t('besoins.links.prepareWorkshop') }))
@@ -224,8 +243,9 @@ export async function render(ctx) {
             const answer = await api.post(`${base}/testimony`, values, { signal });
             kept.clear();
             need = answer.need;
+            result = { text: answer.item.state === 'published' ? t('besoins.testimony.published') : t('besoins.testimony.pending'), where: 'testimony' };
             await draw();
-            live.textContent = answer.item.state === 'published' ? t('besoins.testimony.published') : t('besoins.testimony.pending');
+            focusResult();
           },
         });
         kept = keepDraft(form, `temoignage-besoin-${need.id}`);
@@ -237,11 +257,13 @@ export async function render(ctx) {
     return h('section', { class: 'block', 'aria-labelledby': sid },
       h('h2', { id: sid, text: t('besoins.testimony.title') }),
       h('p', { class: 'hint', text: t('besoins.testimony.lead') }),
+      resultNode('testimony'),
       open, box);
   }
 
   async function draw() {
     heading.textContent = need.title;
+    pageTitle = need.title;
     const author = (need.history || []).find((e) => e.kind === 'created');
     const historyId = uid('titre');
     const proposals = await proposalsSection();
@@ -262,6 +284,7 @@ export async function render(ctx) {
           name: author && author.by ? author.by.name : '', date: absoluteDate(need.created_at),
         }))),
       need.description ? h('div', { class: 'panel need-description' }, need.description.split(/\n{2,}/).map((p) => h('p', { text: p }))) : null,
+      resultNode('moves'),
       movesSection(),
       proposals,
       linksSection(),

@@ -10,7 +10,9 @@ import { t } from '../i18n.js';
 import { absoluteDate } from '../time.js';
 import { entryTags, levelScopeText, roleLine, subNav, territoryText, validationText } from '../expertises/common.js';
 
-export const title = 'expertises.person.title';
+// The person's name once it is read (the tab and the history show it).
+let pageTitle = '';
+export const title = () => (pageTitle ? t('expertises.person.titleFor', { name: pageTitle }) : t('expertises.person.title'));
 
 function row(term, ...value) {
   return h('div', { class: 'details-row' }, h('dt', { text: term }), h('dd', {}, value));
@@ -60,6 +62,7 @@ export async function render(ctx) {
   function draw(next, focusDomain) {
     person = next;
     heading.textContent = person.name;
+    pageTitle = person.name;
     const mine = person.user_id !== null && person.user_id === user.id;
     const contact = person.contact || {};
     const entriesId = uid('titre');

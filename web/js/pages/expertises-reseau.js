@@ -7,7 +7,7 @@
 // the graph. The région lives in the URL (?region=).
 
 import { api } from '../api.js';
-import { h, replace, uid } from '../dom.js';
+import { h, replace, stackTable, uid } from '../dom.js';
 import { t, tn } from '../i18n.js';
 import { lists, loadMeta } from '../meta.js';
 import { subNav } from '../expertises/common.js';
@@ -24,6 +24,8 @@ function s(tag, attrs = {}, ...children) {
   return el;
 }
 
+const LABEL_MAX = 56; // characters of a label in the graph (the list below has them whole)
+const CHAR_PX = 7.6; // about one character of the graph's labels (14 px), in its units
 const clip = (text, n) => (text.length > n ? `${text.slice(0, n - 1)}…` : text);
 
 /** The graph: organisations (left) and domains (right), one line per pair that has people. */
@@ -34,9 +36,13 @@ function graph(data, highlight, onPick) {
   const domainIndex = new Map(domains.map((d, i) => [d.code, i]));
   const row = 30;
   const height = Math.max(orgs.length, domains.length) * row + 20;
-  const width = 760;
-  const left = 250;
-  const right = width - 250;
+  // Room for the labels as they are (up to LABEL_MAX characters) on each side, rather
+  // than a fixed width that cuts them short while space is left.
+  const orgLabel = (o) => (o.type_label ? `${o.name} (${o.type_label})` : o.name);
+  const longest = (labels) => Math.min(LABEL_MAX, Math.max(8, ...labels.map((x) => x.length)));
+  const left = Math.round(longest(orgs.map(orgLabel)) * CHAR_PX) + 24;
+  const right = left + 240;
+  const width = right + Math.round(longest(domains.map((d) => d.label)) * CHAR_PX) + 24;
   const yOrg = (i) => 20 + i * row + (Math.max(orgs.length, domains.length) - orgs.length) * row / 2;
   const yDom = (i) => 20 + i * row + (Math.max(orgs.length, domains.length) - domains.length) * row / 2;
   const lines = [];
@@ -59,13 +65,13 @@ function graph(data, highlight, onPick) {
       (highlight === `o:${l.org_id}` && key === `d:${l.domain}`) || (highlight === `d:${l.domain}` && key === `o:${l.org_id}`));
     const g = s('g', { class: `network-node${on ? '' : ' network-dim'}${highlight === key ? ' network-picked' : ''}`, 'data-key': key },
       s('circle', { cx: x, cy: y, r: 6 }),
-      s('text', { x: anchor === 'end' ? x - 12 : x + 12, y: y + 5, 'text-anchor': anchor }, clip(label, 32)));
+      s('text', { x: anchor === 'end' ? x - 12 : x + 12, y: y + 5, 'text-anchor': anchor }, clip(label, LABEL_MAX)));
     g.addEventListener('click', () => onPick(highlight === key ? '' : key));
     return g;
   };
   return s('svg', { viewBox: `0 0 ${width} ${height}`, class: 'network-graph', 'aria-hidden': 'true', focusable: 'false' },
     lines,
-    orgs.map((o, i) => node(left, yOrg(i), o.type_label ? `${o.name} (${o.type_label})` : o.name, `o:${o.id}`, 'end')),
+    orgs.map((o, i) => node(left, yOrg(i), orgLabel(o), `o:${o.id}`, 'end')),
     domains.map((d, i) => node(right, yDom(i), d.label, `d:${d.code}`, 'start')));
 }
 
@@ -117,7 +123,8 @@ export async function render(ctx) {
     const captionId = uid('legende');
     const label = (code) => (data.domains.find((d) => d.code === code) || {}).label || code;
     replace(tableBox, h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': captionId },
-      h('table', { class: 'table matrix-table' },
+      // On a phone, one card per domain (no sideways scrolling, the caption in view).
+      stackTable(h('table', { class: 'table matrix-table network-table' },
         h('caption', { id: captionId, text: t('reseau.tableCaption') }),
         h('thead', {}, h('tr', {}, h('th', { scope: 'col', text: t('reseau.domain') }),
           types.map((x) => h('th', { scope: 'col', text: x.label })))),
@@ -130,7 +137,7 @@ export async function render(ctx) {
               return h('td', { text: found ? tn('reseau.people', found.people) : '—' },
                 found ? null : h('span', { class: 'visually-hidden', text: t('reseau.nobody') }));
             }));
-        })))));
+        }))))));
   }
 
   function drawList() {

@@ -6,6 +6,7 @@
 
 import { api } from '../api.js';
 import { communeLine } from '../communes.js';
+import { confirmDialog } from '../dialog.js';
 import { h, replace, uid } from '../dom.js';
 import { searchResultsKeys } from '../forms.js';
 import { t, tn } from '../i18n.js';
@@ -227,50 +228,151 @@ export async function render(ctx) {
     renderChosen();
     summarise();
     if (announcement) status.textContent = announcement;
-    saveButton.disabled = !editable.length;
   }
 
   // --- Save with a CPTS, load a saved one ---------------------------------------------
+  // The territories saved so far (org id -> { name, n }): saving over one, or with an
+  // empty list (which forgets it), is asked first; the lists below follow each save.
+  const savedList = (saved.territories || []);
+  const savedById = new Map(savedList.map((s) => [String(s.org_id), { name: s.name, n: s.commune_count }]));
+  const sameAsSaved = (id) => loadedOrg && String(loadedOrg.id) === String(id);
+
   const saveSelectId = uid('champ-cpts');
-  const saveSelect = h('select', { id: saveSelectId },
+  const saveNoteId = uid('aide');
+  const saveSelect = h('select', { id: saveSelectId, 'aria-describedby': saveNoteId },
+    h('option', { value: '', text: t('territoire.loadChoose') }),
     editable.map((o) => h('option', { value: String(o.id), text: o.name })));
+  // What saving for the CPTS chosen will do (replace its saved territory, say).
+  const saveNote = h('p', { class: 'hint', id: saveNoteId });
+  // Not `disabled` while saving: the keyboard focus stays on the button.
   const saveButton = h('button', { type: 'button', class: 'button', text: t('territoire.save') });
-  const saveStatus = h('p', { class: 'hint', role: 'status' });
-  saveButton.addEventListener('click', async () => {
+  const saveStatus = h('p', { class: 'territory-save-status', role: 'status', 'aria-live': 'polite' });
+  function drawSaveNote() {
     const id = saveSelect.value;
-    if (!id) return;
-    saveButton.disabled = true;
+    const there = id ? savedById.get(id) : null;
+    if (!id) saveNote.textContent = t('territoire.saveChooseHint');
+    else if (!there) saveNote.textContent = t('territoire.saveNew');
+    else if (sameAsSaved(id)) saveNote.textContent = tn('territoire.saveEditing', there.n);
+    else saveNote.textContent = tn('territoire.saveReplaces', there.n);
+  }
+  function saveMessage(text, kind = 'success') {
+    saveStatus.className = `territory-save-status status status-${kind}`;
+    saveStatus.textContent = text;
+  }
+  // Choosing a CPTS whose territory is saved, with nothing picked yet, opens that territory.
+  saveSelect.addEventListener('change', () => {
+    saveMessage('');
+    const id = saveSelect.value;
+    if (id && !chosen.size && savedById.has(id) && !sameAsSaved(id)) {
+      load(id).catch((err) => { if (!(err && err.name === 'AbortError')) showError(err.message); });
+    }
+    drawSaveNote();
+  }, { signal });
+
+  let saving = false;
+  async function save() {
+    if (saving) return;
+    saveMessage('');
+    const id = saveSelect.value;
+    const org = editable.find((o) => String(o.id) === id) || null;
+    if (!id || !org) {
+      saveMessage(t('territoire.saveChooseFirst'), 'error');
+      saveSelect.focus();
+      return;
+    }
+    const there = savedById.get(id);
+    if (!chosen.size) {
+      // An empty list forgets the territory: never without a clear confirmation.
+      if (!there) {
+        saveMessage(t('territoire.saveEmpty'), 'error');
+        input.focus();
+        return;
+      }
+      const ok = await confirmDialog({
+        title: t('territoire.eraseTitle', { name: org.name }),
+        text: tn('territoire.eraseText', there.n, { name: org.name }),
+        confirmLabel: t('territoire.eraseConfirm'), danger: true, signal,
+      });
+      if (!ok) return;
+    } else if (there && !sameAsSaved(id)) {
+      const ok = await confirmDialog({
+        title: t('territoire.replaceSavedTitle', { name: org.name }),
+        text: t('territoire.replaceSavedText', {
+          name: org.name, before: tn('territoire.communesCount', there.n), after: tn('territoire.communesCount', chosen.size),
+        }),
+        confirmLabel: t('territoire.replaceSavedConfirm'), signal,
+      });
+      if (!ok) return;
+    }
+    saving = true;
+    saveButton.setAttribute('aria-disabled', 'true');
     try {
       await api.put(`/api/territory/cpts/${encodeURIComponent(id)}`, { communes: [...chosen.keys()] }, { signal });
-      loadedOrg = editable.find((o) => String(o.id) === id) || null;
-      saveStatus.textContent = t('territoire.saved', { name: loadedOrg ? loadedOrg.name : '' });
+      if (chosen.size) {
+        savedById.set(id, { name: org.name, n: chosen.size });
+        loadedOrg = { id: org.id, name: org.name };
+        saveMessage(t('territoire.saved', { name: org.name }));
+      } else {
+        savedById.delete(id);
+        loadedOrg = null;
+        saveMessage(t('territoire.erased', { name: org.name }));
+      }
+      drawLoadOptions();
+      drawSaveNote();
       showError('');
       summarise();
     } catch (err) {
       if (err && err.name === 'AbortError') return;
-      showError(err.message);
+      saveMessage(err.message, 'error');
     } finally {
-      saveButton.disabled = false;
+      saving = false;
+      saveButton.removeAttribute('aria-disabled');
     }
-  }, { signal });
+  }
+  saveButton.addEventListener('click', () => { save(); }, { signal });
 
-  const savedList = (saved.territories || []);
   const loadSelectId = uid('champ-charger');
-  const loadSelect = h('select', { id: loadSelectId },
-    h('option', { value: '', text: t('territoire.loadChoose') }),
-    savedList.map((s) => h('option', { value: String(s.org_id), text: t('territoire.loadOption', { name: s.name, n: s.commune_count }) })));
+  const loadSelect = h('select', { id: loadSelectId });
+  const loadField = h('div', { class: 'field territory-load' });
+  function drawLoadOptions() {
+    const keep = loadSelect.value;
+    const entries = [...savedById.entries()].sort((a, b) => a[1].name.localeCompare(b[1].name, 'fr'));
+    replace(loadSelect, h('option', { value: '', text: t('territoire.loadChoose') }),
+      entries.map(([orgId, s]) => h('option', { value: orgId, text: tn('territoire.loadOption', s.n, { name: s.name }) })));
+    loadSelect.value = savedById.has(keep) ? keep : '';
+    loadField.hidden = !savedById.size;
+  }
   async function load(id) {
     const got = await api.get(`/api/territory/cpts/${encodeURIComponent(id)}`, { signal });
     chosen.clear();
     for (const c of got.communes || []) chosen.set(c.code, c);
     loadedOrg = got.org;
     if (editable.some((o) => o.id === got.org.id)) saveSelect.value = String(got.org.id);
+    saveMessage('');
+    drawSaveNote();
     refresh(t('territoire.loaded', { name: got.org.name }));
   }
   const loadButton = h('button', {
     type: 'button', class: 'button button-secondary', text: t('territoire.load'),
-    onclick: () => { if (loadSelect.value) load(loadSelect.value).catch((err) => showError(err.message)); },
+    onclick: async () => {
+      const id = loadSelect.value;
+      if (!id) return;
+      // The communes picked so far are replaced only once the person agrees.
+      if (chosen.size) {
+        const there = savedById.get(id);
+        const ok = await confirmDialog({
+          title: t('territoire.replacePickedTitle'),
+          text: t('territoire.replacePickedText', { picked: tn('territoire.communesCount', chosen.size), name: there ? there.name : '' }),
+          confirmLabel: t('territoire.replacePickedConfirm'), signal,
+        });
+        if (!ok) return;
+      }
+      load(id).catch((err) => { if (!(err && err.name === 'AbortError')) showError(err.message); });
+    },
   });
+  drawLoadOptions();
+  loadField.append(h('label', { for: loadSelectId, text: t('territoire.loadLabel') }),
+    h('div', { class: 'territory-inline' }, loadSelect, loadButton));
 
   const dataNote = meta.status === 'ready'
     ? t('territoire.dataNote', { year: meta.data_year, version: meta.data_version })
@@ -306,9 +408,7 @@ export async function render(ctx) {
           h('p', { class: 'hint', id: hintId, text: t('territoire.searchHint') }),
           input, inputNote),
         results,
-        savedList.length ? h('div', { class: 'field territory-load' },
-          h('label', { for: loadSelectId, text: t('territoire.loadLabel') }),
-          h('div', { class: 'territory-inline' }, loadSelect, loadButton)) : null),
+        loadField),
       h('section', { class: 'panel', 'aria-labelledby': chosenId },
         h('h2', { id: chosenId, text: t('territoire.chosenTitle') }),
         chosenCount,
@@ -323,13 +423,29 @@ export async function render(ctx) {
       h('p', { class: 'hint', text: t('territoire.saveHint') }),
       h('div', { class: 'field' },
         h('label', { for: saveSelectId, text: t('territoire.saveLabel') }),
+        saveNote,
         h('div', { class: 'territory-inline' }, saveSelect, saveButton)),
       saveStatus) : null);
 
   renderChosen();
   summarise();
+  // What opens: the CPTS asked for (?cpts=), else the communes picked earlier in this tab,
+  // else the person's own CPTS's saved territory. Never a CPTS chosen for saving over a
+  // list that is not its territory: the select then starts on « Choisir une CPTS ».
   const wanted = ctx.query && ctx.query.get ? ctx.query.get('cpts') : null;
-  if (wanted) load(wanted).catch((err) => showError(err.message));
-  else restore().catch((err) => { if (!(err && err.name === 'AbortError')) showError(err.message); });
+  const own = user.org && editable.some((o) => o.id === user.org.id) ? String(user.org.id) : null;
+  try {
+    if (wanted) await load(wanted);
+    else await restore();
+    if (!wanted && !chosen.size && own && savedById.has(own)) await load(own);
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err;
+    showError(err.message);
+  }
+  // Nothing to erase: a member's only CPTS, without a saved territory, is chosen already.
+  if (!saveSelect.value && editable.length === 1 && !savedById.has(String(editable[0].id))) {
+    saveSelect.value = String(editable[0].id);
+  }
+  drawSaveNote();
   return page;
 }

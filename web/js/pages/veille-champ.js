@@ -41,6 +41,13 @@ function httpLink(url) {
   return typeof url === 'string' && /^https?:\/\//i.test(url) ? url : null;
 }
 
+/** An error that createForm shows on the field named `field`. */
+function fieldError(field, message) {
+  const err = new Error(message);
+  err.field = field;
+  return err;
+}
+
 function statusTag(src) {
   if (src.status === 'failing') return h('span', { class: 'tag tag-off', text: t('veille.sourceFailing') });
   if (src.status === 'pending') return h('span', { class: 'tag', text: t('veille.sourcePending') });
@@ -338,10 +345,14 @@ export async function render(ctx) {
   }
 
   // Reading from the keyboard: j / k next and previous item, o opens it, r read or
-  // unread, s favourite. Not while typing in a field, nor with a modifier key.
+  // unread, s favourite. Only while the focus is in the list of items (WCAG 2.1.4: a
+  // letter typed elsewhere, or by speech input, does nothing), not while typing in a
+  // field, nor with a modifier key. What r and s change is said (shortcutStatus).
   let shown = [];
+  const shortcutStatus = h('p', { class: 'visually-hidden', role: 'status', 'aria-live': 'polite' });
   function onKey(event) {
     if (event.ctrlKey || event.metaKey || event.altKey) return;
+    if (!list.contains(document.activeElement)) return;
     const target = event.target;
     if (target && (target.closest('input, textarea, select, [contenteditable="true"]'))) return;
     if (!['j', 'k', 'o', 'r', 's'].includes(event.key)) return;
@@ -363,13 +374,23 @@ export async function render(ctx) {
       const link = items[current].querySelector('a[data-focus="link"]');
       if (link) link.click();
     } else if (event.key === 'r') {
-      mark(item, { read: !item.read });
+      const read = !item.read;
+      mark(item, { read });
+      shortcutStatus.textContent = t(read ? 'veille.shortcutRead' : 'veille.shortcutUnread', { title: item.title });
     } else if (event.key === 's') {
-      mark(item, { favourite: !item.favourite });
+      const favourite = state === FAVOURITES ? item.favourite === false : !item.favourite;
+      mark(item, { favourite });
+      shortcutStatus.textContent = t(favourite ? 'veille.shortcutFavourite' : 'veille.shortcutUnfavourite', { title: item.title });
     }
   }
-  document.addEventListener('keydown', onKey);
-  signal.addEventListener('abort', () => document.removeEventListener('keydown', onKey), { once: true });
+  list.addEventListener('keydown', onKey, { signal });
+  // The shortcuts, said on the page (folded: a reminder, not a lesson).
+  const shortcutsHelp = h('details', { class: 'watch-shortcuts' },
+    h('summary', { text: t('veille.shortcutsTitle') }),
+    h('p', { class: 'hint', text: t('veille.shortcutsWhere') }),
+    h('dl', { class: 'watch-shortcut-list' }, [['j', 'veille.shortcutJ'], ['k', 'veille.shortcutK'], ['o', 'veille.shortcutO'],
+      ['r', 'veille.shortcutR'], ['s', 'veille.shortcutS']].map(([key, text]) => h('div', {},
+      h('dt', {}, h('kbd', { text: key })), h('dd', { text: t(text) })))));
 
   // A page of 50 at a time, the older ones on demand (« Afficher les suivants »).
   let nextBefore = null;
@@ -446,7 +467,9 @@ export async function render(ctx) {
     drawReadBar();
     empty.textContent = t(unreadOnly ? 'veille.empty.unread' : `veille.empty.${state}`);
     if (state === 'new' && !unreadOnly && items.length === 0 && !(field.sources || []).length) {
-      empty.textContent = field.may_curate ? field.source_hint || t('veille.empty.new') : t('veille.empty.newMember');
+      // Curators are told there is nothing to qualify, and what to do about it.
+      empty.textContent = !field.may_curate ? t('veille.empty.newMember')
+        : field.source_hint ? t('veille.empty.newCuratorHint', { hint: field.source_hint }) : t('veille.empty.newCurator');
     }
     if (focusAt !== null) {
       const target = items.length ? views.get(items[Math.min(focusAt, items.length - 1)].id) : empty;
@@ -643,6 +666,12 @@ export async function render(ctx) {
       labelledBy: formTitle,
       className: 'form watch-post',
       onSubmit: async (values, f) => {
+        // Said precisely, on the address field (the first one): a page's address, or a
+        // note's title; an address the server could read.
+        if (!values.url && !values.title) throw fieldError('url', t('veille.postNeedsOne'));
+        if (values.url && !/^https?:\/\/[^\s/?#]+\S*$/i.test(values.url)) {
+          throw fieldError('url', t('veille.postBadUrl'));
+        }
         const body = values.url
           ? { kind: 'link', url: values.url, title: values.title || undefined, text: values.text || undefined }
           : { kind: 'note', title: values.title, text: values.text || undefined };
@@ -892,7 +921,7 @@ export async function render(ctx) {
     h('p', {}, followButton, ' ', h('span', { class: 'hint', text: t('veille.followHint') })),
     h('section', { 'aria-labelledby': inboxId },
       h('h2', { id: inboxId, text: t('veille.inboxTitle') }),
-      h('p', { class: 'hint', text: t('veille.shortcuts') }),
+      shortcutsHelp, shortcutStatus,
       tabs, readBar, freshNotice, empty, list, moreButton, field.archived ? null : postForm()),
     h('section', { 'aria-labelledby': sourcesId },
       sourcesHeading,

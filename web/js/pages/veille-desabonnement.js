@@ -23,5 +23,11 @@ export async function render(ctx) {
   return h('section', { class: 'page', 'aria-labelledby': headingId },
     h('h1', { id: headingId, text: t('veille.unsubscribeTitle') }),
     h('p', { class: 'lead', text }),
-    h('p', {}, h('a', { href: '/', text: t('common.backHome') })));
+    // Signed out, the home page would only ask to sign in: say what signing in is for, and
+    // come back to the watch once signed in.
+    ctx.user
+      ? [h('p', { text: t('veille.unsubscribeSignedIn') }),
+        h('p', {}, h('a', { href: '/veille#lettres-de-veille', text: t('veille.unsubscribeManage') }))]
+      : [h('p', { text: t('veille.unsubscribeSignedOut') }),
+        h('p', {}, h('a', { href: `/connexion?retour=${encodeURIComponent('/veille')}`, text: t('veille.unsubscribeSignIn') }))]);
 }

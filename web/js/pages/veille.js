@@ -4,7 +4,7 @@
 // month, failing sources, fields without a source.
 
 import { api } from '../api.js';
-import { h, uid } from '../dom.js';
+import { h, stackTable, uid } from '../dom.js';
 import { guardTypedText } from '../leave-guard.js';
 import { t, tn } from '../i18n.js';
 import { actions, createForm, inputField, keepDraft, selectField, textareaField } from '../forms.js';
@@ -45,25 +45,26 @@ function coverageTable(coverage) {
       h('th', { scope: 'row' }, h('a', { href: `/veille/champs/${encodeURIComponent(row.id)}`, text: row.name })),
       h('td', { text: ownersText(row.owners) }),
       h('td', { class: 'num', text: String(row.sources ?? 0) }),
+      // The number, then (on its own line, free to wrap) how old the oldest one is.
       h('td', { class: 'num' },
-        String(waiting.count ?? 0),
-        waiting.oldest_at ? h('span', { class: 'hint' }, ' ', t('veille.oldest', { when: describeDate(waiting.oldest_at) })) : null),
+        h('span', { class: 'watch-num', text: String(waiting.count ?? 0) }),
+        waiting.oldest_at ? h('span', { class: 'hint watch-oldest', text: t('veille.oldest', { when: describeDate(waiting.oldest_at) }) }) : null),
       h('td', { class: 'num', text: `${row.kept_30d ?? 0} / ${row.kept_90d ?? 0}` }),
       h('td', {}, (row.flags || []).length
         ? h('ul', { class: 'watch-flags' }, row.flags.map((f) => h('li', { class: 'watch-flag', text: f.message })))
         : h('span', { class: 'tag tag-ok', text: t('veille.allGood') })));
   });
   return h('div', { class: 'table-wrap', tabindex: '0', role: 'region', 'aria-labelledby': captionId },
-    h('table', { class: 'table watch-coverage' },
+    stackTable(h('table', { class: 'table watch-coverage' },
       h('caption', { id: captionId, text: t('veille.coverageCaption') }),
       h('thead', {}, h('tr', {},
         h('th', { scope: 'col', text: t('veille.colField') }),
         h('th', { scope: 'col', text: t('veille.colOwners') }),
-        h('th', { scope: 'col', text: t('veille.colSources') }),
-        h('th', { scope: 'col', text: t('veille.colWaiting') }),
-        h('th', { scope: 'col', text: t('veille.colKept') }),
-        h('th', { scope: 'col', text: t('veille.colFlags') }))),
-      h('tbody', {}, rows)));
+        h('th', { scope: 'col', class: 'num', text: t('veille.colSources') }),
+        h('th', { scope: 'col', class: 'num', text: t('veille.colWaiting') }),
+        h('th', { scope: 'col', class: 'num', text: t('veille.colKept') }),
+        h('th', { scope: 'col', class: 'watch-flags-col', text: t('veille.colFlags') }))),
+      h('tbody', {}, rows))));
 }
 
 // « Lettres de veille »: one's subscription, the archive, and (animateurs) composing one.
@@ -154,7 +155,8 @@ function digestsSection(ctx, subscription, digests) {
     });
     children.push(form);
   }
-  return h('section', { 'aria-labelledby': sectionId }, children);
+  // Reached from the unsubscribe page (/veille#lettres-de-veille).
+  return h('section', { id: 'lettres-de-veille', 'aria-labelledby': sectionId }, children);
 }
 
 // « Mes favoris »: what the person marked as favourite in any field, newest first.
