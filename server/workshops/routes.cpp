@@ -583,7 +583,7 @@ void service::register_routes(net::router& r) {
             std::int64_t changes = 0;
             co_await db_.read([&](db::connection& c) {
                 rep = store::report(c, id);
-                if (rep && kind == "json") changes = store::changes_since(c, id, rep->seq);
+                if (rep && kind == "json") changes = store::changes_since(c, id, rep->seq, rep->generated_at);
             });
             if (!rep) throw api_error(errors::not_found);
             auto filename = "compte-rendu-atelier-" + std::to_string(id);
@@ -656,7 +656,7 @@ void service::register_routes(net::router& r) {
             exists = store::report(c, id).has_value();
             if (exists) saved = store::edit_report(c, id, version, markdown, by, unix_now());
             rep = store::report(c, id);
-            if (rep) changes = store::changes_since(c, id, rep->seq);
+            if (rep) changes = store::changes_since(c, id, rep->seq, rep->generated_at);
         });
         if (!exists) throw api_error(errors::not_found);
         if (!saved) throw api_error(errors::report_changed);

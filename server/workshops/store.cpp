@@ -234,11 +234,22 @@ void delete_guest(db::connection& c, const std::string& token_hash) {
     c.prepare("DELETE FROM workshop_guests WHERE token_hash = ?1").bind(1, token_hash).exec();
 }
 
-std::int64_t changes_since(db::connection& c, std::int64_t workshop_id, std::int64_t seq) {
-    auto s = c.prepare("SELECT count(*) FROM workshop_events WHERE workshop_id = ?1 AND seq > ?2 AND op <> 'workshop.state'");
+std::int64_t changes_since(db::connection& c, std::int64_t workshop_id, std::int64_t seq, std::int64_t generated_at) {
+    // What the report holds: notes, groups, revealed votes and the ranking, actions, the
+    // plan, the pre-work, and who came. Not the chat, reactions, the timer, the lock, the
+    // anonymous mode, the current phase, votes not revealed yet, nor changes of state.
+    auto s = c.prepare(
+        "SELECT count(*) FROM workshop_events WHERE workshop_id = ?1 AND seq > ?2 AND op NOT IN ('workshop.state', "
+        "'chat.send', 'reaction', 'timer.start', 'timer.pause', 'timer.add', 'timer.reset', 'timer.lock_at_zero', 'board.lock', "
+        "'board.anonymous', 'phase.goto', 'vote.cast', 'vote.retract', 'vote.proxy')");
     s.bind(1, workshop_id).bind(2, seq);
     s.step();
-    return s.get_int(0);
+    auto changes = s.get_int(0);
+    // Someone who came after it is missing from « Participants ».
+    auto a = c.prepare("SELECT count(*) FROM workshop_attendance WHERE workshop_id = ?1 AND first_at > ?2");
+    a.bind(1, workshop_id).bind(2, generated_at);
+    a.step();
+    return changes + a.get_int(0);
 }
 
 void insert_event(db::connection& c, std::int64_t workshop_id, const event& e) {

@@ -118,7 +118,9 @@ struct report_row {
 void save_report(db::connection& c, std::int64_t workshop_id, const report_row& r);
 std::optional<report_row> report(db::connection& c, std::int64_t workshop_id);
 /// Events of the board after `seq`, changes of state aside (what a report of `seq` misses).
-std::int64_t changes_since(db::connection& c, std::int64_t workshop_id, std::int64_t seq);
+/// What the board received after a report (its seq) that the report would show, and the
+/// people who came after it was generated.
+std::int64_t changes_since(db::connection& c, std::int64_t workshop_id, std::int64_t seq, std::int64_t generated_at);
 /// Replaces the report's Markdown if it is still at `version`; returns false otherwise.
 bool edit_report(db::connection& c, std::int64_t workshop_id, std::int64_t version, const std::string& markdown,
                  const std::string& by, std::int64_t now);

@@ -1339,9 +1339,25 @@ TEST_CASE("report: edited before publishing, as PDF and ODT, kept when the works
     CHECK(again["version"] == v + 2);
     CHECK(again["edited_at"].is_null());
     CHECK(again["markdown"].get<std::string>().find("## Participants") != std::string::npos);
+    {
+        // Edited (so that closing keeps it), reopened: a chat message and a reaction are
+        // not in the report, which is not outdated by them.
+        REQUIRE(s.request("PUT", w.path("/report"), json{{"markdown", edited}, {"version", again["version"]}}.dump(), admin).status == 200);
+        w.set_state("live");
+        participant p;
+        REQUIRE(p.connect(s, w.admin) == 101);
+        p.join(w.id);
+        CHECK(p.op(w.id, "chat-after", "chat.send", {{"text", "Merci à tous"}})["type"] == "ack");
+        CHECK(p.op(w.id, "reaction-after", "reaction", {{"emoji", "👏"}})["type"] == "ack");
+        w.set_state("closed");
+        auto still = s.request("GET", w.path("/report"), {}, admin).json()["report"];
+        CHECK(still["markdown"] == edited);  // kept: the check below is about it
+        CHECK(still["board_changes"] == 0);
+        CHECK(still["outdated"] == false);
+    }
 
     // What is filed in the library is the report as edited.
-    auto v2 = again["version"].get<std::int64_t>();
+    auto v2 = s.request("GET", w.path("/report"), {}, admin).json()["report"]["version"].get<std::int64_t>();
     REQUIRE(s.request("PUT", w.path("/report"), json{{"markdown", edited + "\nRelu par le bureau.\n"}, {"version", v2}}.dump(), admin).status == 200);
     auto filed = s.request("POST", w.path("/report/library"), "", admin);
     REQUIRE(filed.status == 201);
