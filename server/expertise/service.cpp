@@ -1255,7 +1255,12 @@ json service::proposals(db::connection& c, const viewer& v, std::int64_t need_id
             if (auto o = names.find(*p.org_id); o != names.end()) org = o->second.name;
         out.push_back({{"person", {{"id", p.id}, {"name", p.name}, {"org", org}, {"role", p.role}}},
                        {"score", std::round(score * 10) / 10},
-                       {"reasons", reasons}});
+                       {"reasons", [&] {
+                            // Written with plain signs above, read in French typography.
+                            json shown = json::array();
+                            for (const auto& r : reasons) shown.push_back(french_typography(r));
+                            return shown;
+                        }()}});
     }
     return out;
 }
@@ -1427,7 +1432,7 @@ json service::testimony_draft(db::connection& c, const viewer& v, std::int64_t n
         throw api_error(errors::bad_transition, "state", "Un besoin devient un témoignage une fois terminé ou clos.");
     return {{"title", utf8_prefix("Témoignage — " + need["title"].get<std::string>(), 200)},
             {"summary", need["description"].get<std::string>().empty()
-                            ? utf8_prefix("Retour d'expérience d'un besoin d'appui : « " + need["title"].get<std::string>() + " ».", 500)
+                            ? utf8_prefix("Retour d\u2019expérience d\u2019un besoin d\u2019appui\u00A0: «\u00A0" + need["title"].get<std::string>() + "\u00A0».", 500)
                             : utf8_prefix(need["description"].get<std::string>(), 500)},
             {"markdown", testimony_markdown(need)},
             {"phases", need["phase"].get<std::string>().empty() ? json::array() : json::array({need["phase"]})}};

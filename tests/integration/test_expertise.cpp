@@ -312,7 +312,7 @@ TEST_CASE("expertise: a need declared by a CPTS, people proposed with reasons, a
     auto props = s.request("GET", "/api/expertise/needs/" + id + "/proposals", "", {{"Cookie", anim}}).json()["proposals"];
     REQUIRE(props.size() == 1);
     CHECK(props[0]["person"]["name"] == "Eva Experte");
-    CHECK(props[0]["reasons"][0] == "Référent en « Financement »");
+    CHECK(props[0]["reasons"][0] == "Référent en «\u00A0Financement\u00A0»");
     // The coordinator may not assign; the animateur does; Eva is told.
     CHECK(s.request("POST", "/api/expertise/needs/" + id + "/assign", json{{"person_id", me}, {"version", 1}}.dump(), {{"Cookie", coord}}).status ==
           403);

@@ -475,7 +475,7 @@ TEST_CASE("expertise: needs — who declares, proposals explained, assignment an
     CHECK(props[0]["score"].get<double>() > props[1]["score"].get<double>());
     std::string reasons;
     for (const auto& r : props[0]["reasons"]) reasons += r.get<std::string>() + " | ";
-    CHECK(reasons.find("Référent en « Diagnostic territorial » (validé par son institution)") != std::string::npos);
+    CHECK(reasons.find("Référent en «\u00A0Diagnostic territorial\u00A0» (validé par son institution)") != std::string::npos);
     CHECK(reasons.find("même département") != std::string::npos);
     CHECK(reasons.find("Couvre 1 des 2 domaines") != std::string::npos);
 
