@@ -1332,7 +1332,10 @@ TEST_CASE("report: edited before publishing, as PDF and ODT, kept when the works
     w.set_state("closed");
     auto stale = s.request("GET", w.path("/report"), {}, admin).json()["report"];
     CHECK(stale["outdated"] == true);
-    CHECK(stale["board_changes"] == 1);
+    // The note, and the facilitator's first arrival in the room when it came after the
+    // report (in the same second it is not told apart).
+    CHECK(stale["board_changes"].get<int>() >= 1);
+    CHECK(stale["board_changes"].get<int>() <= 2);
     CHECK(stale["markdown"] == edited);
     auto again = s.request("POST", w.path("/report"), "", admin).json()["report"];
     CHECK(again["outdated"] == false);
