@@ -287,10 +287,13 @@ async function run(relais) {
       await dialog.getByLabel('Adresse', { exact: true }).fill(address);
       await dialog.getByRole('button', { name: 'Insérer le lien' }).click();
     };
+    // The link goes in once the dialog has closed: wait for the text to hold it.
+    const holds = (needle) => p.waitForFunction((n) => document.querySelector('main textarea[name="body"]').value.includes(n), needle);
     await body().fill('Voir ');
     await body().press('End');
     await link('le site de l’Assurance Maladie', 'www.ameli.fr');
     await dialog.waitFor({ state: 'detached' });
+    await holds('(https://www.ameli.fr)');
     await p.keyboard.type(' pour plus d’informations.');
     assert.equal(await body().inputValue(), 'Voir [le site de l’Assurance Maladie](https://www.ameli.fr) pour plus d’informations.');
     await preview().getByRole('link', { name: 'le site de l’Assurance Maladie' }).waitFor();
@@ -298,6 +301,7 @@ async function run(relais) {
     await p.keyboard.type(' Écrire à ');
     await link('', 'coordination@cpts-exemple.fr');
     await dialog.waitFor({ state: 'detached' });
+    await holds('(mailto:coordination@cpts-exemple.fr)');
     assert.ok((await body().inputValue()).endsWith('Écrire à [coordination@cpts-exemple.fr](mailto:coordination@cpts-exemple.fr)'), await body().inputValue());
     assert.equal(await preview().getByRole('link', { name: 'coordination@cpts-exemple.fr' }).getAttribute('href'), 'mailto:coordination@cpts-exemple.fr');
     // Not an address: said in the dialog, the field marked; nothing is inserted.
