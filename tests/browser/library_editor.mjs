@@ -313,6 +313,8 @@ async function run(relais) {
     await p.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached' });
     assert.equal(await body().inputValue(), text);
+    await p.waitForFunction(() => document.activeElement?.tagName === 'TEXTAREA', null, { timeout: 2000 })
+      .catch(() => {});
     assert.equal(await p.evaluate(() => document.activeElement.tagName), 'TEXTAREA', 'back in the text, where it was');
     await body().fill(before);
   });

@@ -200,6 +200,11 @@ async function run(relais) {
     assert.match(code, /^[A-HJ-NP-Z2-9]{6}$/);
     const qr = a.getByRole('img', { name: 'QR code du lien d’invitation (participant)' }).first();
     await qr.waitFor();
+    // Shown as soon as it is in the page; loaded a moment later.
+    await qr.evaluate((img) => (img.complete ? null : new Promise((done) => {
+      img.addEventListener('load', done, { once: true });
+      img.addEventListener('error', done, { once: true });
+    })));
     assert.ok(await qr.evaluate((img) => img.complete && img.naturalWidth > 0), 'the QR code loads');
     await assertAxeClean(a, 'the workshop page with a new link, its code and QR code');
     await a.getByRole('button', { name: 'Afficher en grand pour la salle' }).click();

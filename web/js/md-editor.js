@@ -253,6 +253,9 @@ async function askLink(area) {
   });
   area.focus();
   area.setSelectionRange(start, end);
+  // The browser may hand the focus back to the toolbar's button as the dialog goes: the
+  // text keeps it.
+  requestAnimationFrame(() => { if (document.activeElement !== area && area.isConnected) area.focus(); });
   if (!answer) return;
   const words = (answer.text || answer.href.replace(/^mailto:/i, '')).replace(/[[\]]/g, '\\$&');
   const link = `[${words}](${answer.href})`;
