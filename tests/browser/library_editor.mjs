@@ -77,6 +77,9 @@ async function run(relais) {
     await p.keyboard.type('https://www.ameli.fr/');
     await p.keyboard.press('Enter');
     await dialog.waitFor({ state: 'detached' });
+    // The link goes in once the dialog has closed.
+    await p.waitForFunction(() => document.querySelector('main textarea[name="body"]').value.includes('](https://www.ameli.fr/)'), null, { timeout: 5000 })
+      .catch(() => {});
     assert.equal(await body().inputValue(), '**Important** : la [MSP](https://www.ameli.fr/)');
     assert.equal(await p.evaluate(() => document.activeElement.tagName), 'TEXTAREA', 'back in the text');
     assert.equal(await body().evaluate((a) => a.selectionStart), (await body().inputValue()).length, 'the caret after the link');
