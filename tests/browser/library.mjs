@@ -78,7 +78,11 @@ async function run(relais) {
     assert.ok(await m.locator('main .typeahead a').count() > 0, 'title suggestions are offered');
     // From the keyboard: Down into them, Up back to the words, Escape closes them and keeps the words.
     const box = m.getByLabel('Rechercher dans la bibliothèque', { exact: true });
+    // The suggestions of the last words typed are drawn (an earlier answer may still redraw them).
+    await m.locator('main .typeahead a').first().waitFor({ state: 'visible' });
+    await m.waitForLoadState('networkidle');
     await box.press('ArrowDown');
+    await m.waitForFunction(() => document.activeElement?.closest('.typeahead') !== null, null, { timeout: 3000 }).catch(() => {});
     assert.ok(await m.evaluate(() => document.activeElement.closest('.typeahead') !== null), 'Down goes to the first title');
     await m.keyboard.press('ArrowUp');
     assert.equal(await m.evaluate(() => document.activeElement.name), 'q');
